@@ -1,0 +1,58 @@
+# Cloud Connect Operator. `make up` brings everything up locally; `make test` runs every test.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# The project pins its own Node (npm package `node`, Node 24 LTS); nothing uses the machine's node.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+LOCAL := $(CURDIR)/.local
+NODE := $(CURDIR)/node_modules/.bin/node
+
+.PHONY: help
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --foreground-scripts=false
+	@touch $@
+
+.PHONY: deps
+deps: node_modules/.package-lock.json ## Install the pinned Node runtime and npm dependencies.
+
+.PHONY: generate
+generate: deps ## Write crds/ from the typed API in operator/api.
+	$(NODE) operator/api/generate.ts
+
+.PHONY: verify
+verify: deps ## Fail on drift of generated files, and typecheck.
+	$(NODE) operator/api/generate.ts --check
+	tsc --noEmit -p tsconfig.json
+
+.PHONY: cluster-binaries
+cluster-binaries: ## Build (or reuse from cache) etcd, kube-*, kubectl, kwok and Vault.
+	test/cluster/build.sh
+
+.PHONY: up
+up: deps ## Start cluster, Vault, CRDs, operator and examples locally (safe to re-run).
+	test/local/up.sh
+
+.PHONY: down
+down: ## Stop everything `make up` started and remove its state.
+	test/local/down.sh
+
+.PHONY: test
+test: deps ## Unit tests, then integration tests against a real control plane; ends with "N passed, N failed".
+	@mkdir -p test-results && rm -f test-results/*.json
+	@status=0; \
+	vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json || status=1; \
+	vitest run --project integration --reporter=default --reporter=json --outputFile.json=test-results/integration.json || status=1; \
+	$(NODE) test/summarize.ts test-results/unit.json test-results/integration.json || status=1; \
+	exit $$status
+
+.PHONY: test-unit
+test-unit: deps ## Unit tests only (no I/O).
+	vitest run --project unit
+
+.PHONY: test-integration
+test-integration: deps ## Integration tests only (starts and stops its own control plane).
+	vitest run --project integration

@@ -1,0 +1,332 @@
+// EmrIntegration: one Ocean site bridged to one EMR, with the settings of the Cloud Connect wizard
+// (seeds 000, 002, 004). Credentials are only ever referenced by Secret name.
+import { type Static } from '@sinclair/typebox';
+import { conditionsField, observedGenerationField, lastHandledRequestedAtField } from './conditions.ts';
+import {
+  bool,
+  GO_DURATION,
+  int,
+  list,
+  localRef,
+  obj,
+  opt,
+  quantityMap,
+  secretRef,
+  str,
+  stringEnum,
+  stringMap,
+  timestamp,
+  type CelRule,
+} from './schema-helpers.ts';
+
+export const EMR_TYPES = ['PSSuite', 'MedAccess', 'Accuro', 'OSCARPro', 'FHIR', 'None'] as const;
+export type EmrType = (typeof EMR_TYPES)[number];
+
+/** The spec.emr field that carries each type's section (None has no section). */
+export const EMR_SECTION: Record<Exclude<EmrType, 'None'>, string> = {
+  PSSuite: 'psSuite',
+  MedAccess: 'medAccess',
+  Accuro: 'accuro',
+  OSCARPro: 'oscarPro',
+  FHIR: 'fhir',
+};
+
+function httpsUrl(field: string, description: string, extra: CelRule[] = []) {
+  return str(description, {
+    minLength: 9,
+    maxLength: 2048,
+    rules: [
+      { rule: "self.startsWith('https://') && isURL(self)", message: `${field} must be an https:// URL` },
+      ...extra,
+    ],
+  });
+}
+
+function telusSection(product: string, field: string) {
+  return obj(
+    {
+      instanceId: str(`The EMR Instance ID shown by the Ocean integration module of ${product}.`, {
+        minLength: 1,
+        maxLength: 128,
+        pattern: '^[A-Za-z0-9._-]+$',
+      }),
+      apiUrl: opt(httpsUrl(`${field}.apiUrl`, `Base URL of the ${product} integration API. Defaults to the vendor endpoint.`)),
+      credentialsSecretRef: secretRef(
+        `the ${product} credentials`,
+        '`instanceSecret` (the EMR Secret) and, when the instance uses one, `activationCode` (the mobile activation code, which expires)',
+      ),
+    },
+    `${product} (TELUS) connection. TELUS publishes no public API: the shape here is the project's design, see docs.`,
+  );
+}
+
+const duration = (field: string, description: string, dflt?: string) =>
+  str(description, {
+    ...(dflt === undefined ? {} : { default: dflt }),
+    maxLength: 32,
+    rules: [{ rule: `self.matches('${GO_DURATION.replaceAll('\\', '\\\\')}')`, message: `${field} must be a duration such as 30m, 1h or 720h` }],
+  });
+
+const documentsOrNotes = (description: string) =>
+  stringEnum(['Documents', 'EncounterNotes'] as const, description, { default: 'Documents' });
+
+export const EmrSpec = obj(
+  {
+    type: stringEnum(EMR_TYPES, 'Which EMR this integration talks to. None keeps only the SEK (non-integrated sites, seed 000).'),
+    psSuite: opt(telusSection('TELUS PS Suite', 'spec.emr.psSuite')),
+    medAccess: opt(telusSection('TELUS Med Access', 'spec.emr.medAccess')),
+    accuro: opt(
+      obj(
+        {
+          tenantId: str('The Accuro tenant ID provided by QHR, in CAPITALS.', {
+            minLength: 1,
+            maxLength: 64,
+            rules: [{ rule: 'self == self.upperAscii()', message: 'spec.emr.accuro.tenantId must be in upper case, as QHR issues it (e.g. CLINIC01)' }],
+          }),
+          apiUrl: opt(httpsUrl('spec.emr.accuro.apiUrl', 'Base URL of the Accuro API. Defaults to the QHR endpoint.')),
+          credentialsSecretRef: secretRef(
+            'the Accuro API user',
+            '`apiUsername`, `apiPassword` (one API username per Cloud Connect instance, seed 000), `clientId`, `clientSecret`, `subscriptionKey`',
+          ),
+        },
+        'QHR Accuro connection (OAuth2 client credentials, X-QHR-Subscription-Key).',
+      ),
+    ),
+    oscarPro: opt(
+      obj(
+        {
+          serverUrl: str('URL of the OSCAR Pro server including the EMR path, e.g. https://emr.example.org/oscar, without a trailing /.', {
+            minLength: 9,
+            maxLength: 2048,
+            rules: [
+              { rule: "self.startsWith('https://')", message: 'spec.emr.oscarPro.serverUrl must use https://' },
+              {
+                rule: "!isURL(self) || (url(self).getEscapedPath() != '' && url(self).getEscapedPath() != '/')",
+                message: 'spec.emr.oscarPro.serverUrl must include the EMR path, e.g. https://emr.example.org/oscar',
+              },
+              { rule: "!self.endsWith('/')", message: "spec.emr.oscarPro.serverUrl must not end in '/': use .../oscar, not .../oscar/" },
+            ],
+          }),
+          credentialsSecretRef: secretRef(
+            'the OSCAR OAuth 1.0a credentials',
+            '`clientKey`, `clientSecret`, and after the authorize step `accessToken`, `tokenSecret`',
+          ),
+        },
+        'OSCAR Pro connection (OSCAR REST with OAuth 1.0a). The OceanConnect EMR user authorizes the access once.',
+      ),
+    ),
+    fhir: opt(
+      obj(
+        {
+          baseUrl: httpsUrl('spec.emr.fhir.baseUrl', 'FHIR R4 base URL of the EMR (its CapabilityStatement is at <baseUrl>/metadata).', [
+            { rule: "!self.endsWith('/')", message: "spec.emr.fhir.baseUrl must not end in '/'" },
+          ]),
+          tokenUrl: opt(httpsUrl('spec.emr.fhir.tokenUrl', 'OAuth2 token endpoint. Defaults to <baseUrl>/oauth2/token.')),
+          credentialsSecretRef: secretRef('the OAuth2 client', '`clientId`, `clientSecret`'),
+        },
+        'An EMR reached through Ocean Cloud Connect FHIR model (OAuth2 client credentials).',
+      ),
+    ),
+    caBundleSecretRef: opt(
+      obj(
+        {
+          name: str('Name of the Secret.', { minLength: 1, maxLength: 253 }),
+          key: opt(str('Key holding PEM certificates.', { default: 'ca.crt', maxLength: 253 })),
+        },
+        'Extra certificate authorities to trust for the EMR endpoint, e.g. a self-hosted OSCAR with a private CA.',
+      ),
+    ),
+  },
+  'The EMR this site is connected to: its type and the matching section. Only the section named by type may be set.',
+  {
+    rules: [
+      ...Object.entries(EMR_SECTION).map(([type, section]) => ({
+        rule: `has(self.${section}) == (self.type == '${type}')`,
+        message: `spec.emr.${section} must be set when spec.emr.type is ${type}, and only then`,
+      })),
+      {
+        rule: "self.type != 'None' || !has(self.caBundleSecretRef)",
+        message: 'spec.emr.caBundleSecretRef has no meaning when spec.emr.type is None',
+      },
+    ],
+  },
+);
+
+export const EmrSettings = obj(
+  {
+    scheduleDaysToSync: opt(int('Number of days of appointments synced into Ocean Day Sheet (Schedule Days to Sync).', { default: 1, minimum: 1, maximum: 31 })),
+    syncProviderIds: opt(
+      list(str('An EMR provider ID.', { minLength: 1, maxLength: 64 }), 'Sync appointments for these providers only. Empty means every provider the API user can see.', {
+        maxItems: 500,
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
+    syncOfficeIds: opt(
+      list(str('An Accuro office ID.', { minLength: 1, maxLength: 64 }), 'Accuro only: sync appointments for these offices only.', {
+        maxItems: 200,
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
+    markArrivedWithinHours: opt(
+      int('After a kiosk check-in, mark the patient appointments within this many hours as Arrived. 0 turns it off.', { default: 2, minimum: 0, maximum: 24 }),
+    ),
+    combineProgressNotes: opt(bool('Combine the progress notes of several Ocean eForms of one visit into one note.', { default: false })),
+    autoImportAttachments: opt(
+      bool('Import attachments into the EMR automatically. eReferral users must keep it on (a warning condition says so).', { default: true }),
+    ),
+    eReferral: opt(bool('Whether the site receives eReferrals; turns off-attachments into a warning condition.', { default: false })),
+    customFields: opt(bool('Map Ocean eForm answers to EMR custom fields (custom demographics, lab values).', { default: false })),
+    secureMessages: opt(
+      obj(
+        {
+          saveAs: opt(documentsOrNotes('How secure messages to and from patients are saved in the EMR: Documents or EncounterNotes.')),
+          documentFolder: opt(str('Document folder for messages and their attachments.', { maxLength: 128 })),
+          documentSubfolder: opt(str('Document subfolder.', { maxLength: 128 })),
+          letterType: opt(str('Letter type of encounter notes; required when saveAs is EncounterNotes.', { maxLength: 128 })),
+        },
+        'Where secure messages go in the EMR.',
+        {
+          default: {},
+          rules: [
+            {
+              rule: "self.saveAs != 'EncounterNotes' || has(self.letterType)",
+              message: 'spec.settings.secureMessages.letterType is required when saveAs is EncounterNotes',
+            },
+          ],
+        },
+      ),
+    ),
+    referrals: opt(
+      obj(
+        {
+          sentSaveAs: opt(documentsOrNotes('How sent referrals are saved. eReferral users should keep Documents to receive attachments.')),
+          receivedSaveAs: opt(documentsOrNotes('How received referrals are saved. eReferral users should keep Documents.')),
+          documentFolder: opt(str('Document folder for referrals.', { maxLength: 128 })),
+        },
+        'Where referrals go in the EMR.',
+        { default: {} },
+      ),
+    ),
+    walkIn: opt(
+      obj(
+        {
+          enabled: opt(bool('Accept walk-in patients at the kiosk.', { default: false })),
+          providerId: opt(str('EMR provider ID that walk-in appointments are booked for.', { maxLength: 64 })),
+          appointmentType: opt(str('EMR appointment type of walk-in appointments.', { maxLength: 128 })),
+          durationMinutes: opt(int('Length of a walk-in appointment in minutes.', { default: 15, minimum: 5, maximum: 240 })),
+        },
+        'Walk-in settings; clinics without walk-ins can ignore them.',
+        {
+          default: {},
+          rules: [{ rule: '!self.enabled || has(self.providerId)', message: 'spec.settings.walkIn.providerId is required when walk-ins are enabled' }],
+        },
+      ),
+    ),
+  },
+  'Cloud Connect settings of the integration; the defaults suit most clinics (seed 004).',
+  { default: {} },
+);
+
+export const EmrIntegrationSpec = obj(
+  {
+    siteRef: localRef('OceanSite this integration belongs to'),
+    emr: EmrSpec,
+    settings: opt(EmrSettings),
+    auth: opt(
+      obj(
+        {
+          checkInterval: opt(duration('spec.auth.checkInterval', 'How often authentication is checked against the EMR (jittered).', '1h')),
+          renewBefore: opt(
+            duration(
+              'spec.auth.renewBefore',
+              'How long before the credential expires AuthExpiringSoon turns True. Defaults to one third of the credential lifetime.',
+            ),
+          ),
+        },
+        'Authentication checks and expiry warnings.',
+        { default: {} },
+      ),
+    ),
+    syncWorker: opt(
+      obj(
+        {
+          resources: opt(
+            obj(
+              {
+                requests: opt(quantityMap('Minimum resources, e.g. cpu: 100m, memory: 128Mi.')),
+                limits: opt(quantityMap('Maximum resources.')),
+              },
+              'Compute resources of the sync container.',
+            ),
+          ),
+          nodeSelector: opt(stringMap('Node labels the sync pods must run on.')),
+          priorityClassName: opt(str('PriorityClass of the sync pods.', { maxLength: 253 })),
+          activeDeadlineSeconds: opt(int('Longest a sync run may take before it is stopped.', { minimum: 60, maximum: 86400 })),
+        },
+        'Overrides for the sync pods of this integration.',
+      ),
+    ),
+    suspend: opt(bool('Stop scheduling syncs and relaying messages; running syncs finish.', { default: false })),
+  },
+  'Desired state of the connection between an Ocean site and an EMR.',
+  {
+    rules: [
+      {
+        rule: "!has(self.settings) || !has(self.settings.syncOfficeIds) || size(self.settings.syncOfficeIds) == 0 || self.emr.type == 'Accuro'",
+        message: 'spec.settings.syncOfficeIds applies to Accuro only',
+      },
+    ],
+  },
+);
+
+const syncTimes = (kind: string) => ({
+  [`last${kind}SyncTime`]: opt(timestamp(`When the last ${kind.toLowerCase()} sync finished successfully.`)),
+  [`next${kind}SyncTime`]: opt(timestamp(`When the next ${kind.toLowerCase()} sync is scheduled.`)),
+});
+
+export const EmrIntegrationStatus = obj(
+  {
+    observedGeneration: opt(observedGenerationField()),
+    conditions: opt(conditionsField()),
+    lastHandledRequestedAt: opt(lastHandledRequestedAtField()),
+    auth: opt(
+      obj(
+        {
+          notAfter: opt(timestamp('When the EMR credential expires, when the EMR says so.')),
+          renewalTime: opt(timestamp('From this time AuthExpiringSoon is True until the credential is renewed.')),
+          lastCheckTime: opt(timestamp('When authentication was last checked.')),
+          lastFailureTime: opt(timestamp('When authentication last failed.')),
+          failedAttempts: opt(int('Consecutive failed checks since the last success.', { minimum: 0 })),
+        },
+        'Authentication against the EMR.',
+      ),
+    ),
+    providers: opt(
+      obj(
+        {
+          discovered: opt(int('Providers the API user can see.', { minimum: 0 })),
+          missing: opt(list(str('A provider ID.'), 'Configured provider IDs that the API user cannot see (seed 002).', { maxItems: 500 })),
+        },
+        'Providers seen in the EMR.',
+      ),
+    ),
+    sync: opt(
+      obj(
+        {
+          ...syncTimes('Full'),
+          ...syncTimes('Appointment'),
+          lastSyncTime: opt(timestamp('When the last sync of any type finished successfully.')),
+          nextSyncTime: opt(timestamp('The next scheduled sync of any type.')),
+          lastError: opt(str('Reason of the last failed sync, if the last run failed.', { maxLength: 1024 })),
+        },
+        'The Sync Status panel: last and next syncs (seeds 000, 004).',
+      ),
+    ),
+  },
+  'Observed state of the integration.',
+);
+
+export type EmrSpec = Static<typeof EmrSpec>;
+export type EmrSettings = Static<typeof EmrSettings>;
+export type EmrIntegrationSpec = Static<typeof EmrIntegrationSpec>;
+export type EmrIntegrationStatus = Static<typeof EmrIntegrationStatus>;

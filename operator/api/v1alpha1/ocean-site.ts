@@ -1,0 +1,162 @@
+// OceanSite: one Ocean site, where its Shared Encryption Key (SEK) lives, who administers it and
+// which support sites may help. Seeds 000, 003 and 004.
+import { type Static } from '@sinclair/typebox';
+import { conditionsField, observedGenerationField, lastHandledRequestedAtField } from './conditions.ts';
+import { bool, DNS_SUBDOMAIN, int, list, obj, opt, str, timestamp } from './schema-helpers.ts';
+
+export const IANA_TIME_ZONE = '^(UTC|[A-Za-z][A-Za-z_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*){1,2})$';
+
+export function timeZoneField(field: string, what: string) {
+  return str(`IANA time zone name (e.g. America/Toronto) in which ${what}. Defaults to UTC.`, {
+    default: 'UTC',
+    maxLength: 64,
+    rules: [
+      {
+        rule: `self.matches('${IANA_TIME_ZONE}')`,
+        message: `${field} must be an IANA time zone name such as America/Toronto or UTC`,
+      },
+    ],
+  });
+}
+
+export const VaultKeyLocation = obj(
+  {
+    mount: opt(str('KV version 2 mount holding the key.', { default: 'secret', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.-]+$' })),
+    path: opt(
+      str('Path of the key inside the mount. Defaults to cloudconnect/<namespace>/<site name>/sek.', {
+        minLength: 1,
+        maxLength: 512,
+        rules: [
+          {
+            rule: "!self.startsWith('/') && !self.endsWith('/') && !self.contains('//') && !self.contains('..')",
+            message: 'spec.encryptionKey.vault.path must be a relative KV path without leading or trailing /, // or ..',
+          },
+        ],
+      }),
+    ),
+  },
+  'Where the SEK is kept in Vault (KV version 2). The key itself is never stored in Kubernetes.',
+);
+
+export const OceanSiteSpec = obj(
+  {
+    siteNumber: str('The Ocean site number (digits), as shown in the Ocean Portal under Admin > Site.', {
+      minLength: 1,
+      maxLength: 12,
+      pattern: '^[0-9]+$',
+    }),
+    displayName: opt(str('Human-readable name of the site, e.g. the clinic name.', { maxLength: 200 })),
+    clinicalAdministratorEmail: str(
+      'E-mail of the Clinical Administrator: told of every access to the SEK and of every detected error (seed 004).',
+      { format: 'email', minLength: 3, maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' },
+    ),
+    timeZone: opt(timeZoneField('spec.timeZone', 'the clinic works; default schedules of its integrations use it')),
+    encryptionKey: opt(
+      obj(
+        {
+          importFrom: opt(
+            obj(
+              {
+                secretRef: obj(
+                  {
+                    name: str('Name of the Secret holding the key, in this namespace.', { minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN }),
+                    key: opt(str('Key of the Secret data holding the SEK.', { default: 'sek', minLength: 1, maxLength: 253 })),
+                  },
+                  'A one-time Secret: the operator copies its key into Vault and then deletes the Secret, so the SEK is in etcd only until the first reconcile.',
+                ),
+              },
+              'Import the SEK once from a Secret. After import the Secret is deleted.',
+            ),
+          ),
+          vault: opt(VaultKeyLocation),
+          recheckInterval: opt(
+            str('How often the operator re-reads the key version from Vault to notice a rotation (a Go duration).', {
+              default: '10m',
+              rules: [
+                {
+                  rule: "self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')",
+                  message: 'spec.encryptionKey.recheckInterval must be a duration such as 10m or 1h',
+                },
+              ],
+            }),
+          ),
+        },
+        'The site Shared Encryption Key (SEK). It lives in Vault only; status shows a fingerprint, never the key.',
+      ),
+    ),
+    supportSites: opt(
+      list(
+        obj(
+          {
+            name: str('Name of the support site; its people are the group cloudconnect:support:<name>.', {
+              minLength: 1,
+              maxLength: 63,
+              pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+            }),
+            expiresAt: opt(timestamp('When the support access is removed. Omit for access until the entry is removed.')),
+          },
+          'A support site given edit rights on this namespace cloudconnect resources, without access to Secrets or the SEK (seed 003).',
+        ),
+        'Support sites allowed to administer this site (seed 003). They never get the SEK nor EMR credentials.',
+        { maxItems: 20, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
+      ),
+    ),
+    notifications: opt(
+      obj(
+        {
+          emailOnKeyAccess: opt(bool('E-mail the Clinical Administrator on every access to the SEK (seed 004).', { default: true })),
+          emailOnError: opt(bool('E-mail the Clinical Administrator when an error is detected (seed 004).', { default: true })),
+          additionalRecipients: opt(
+            list(str('An e-mail address.', { format: 'email', maxLength: 254 }), 'Other addresses that receive the same e-mails.', {
+              maxItems: 10,
+            }),
+          ),
+        },
+        'Who is told of SEK accesses and errors, in addition to Kubernetes Events and Prometheus alerts.',
+        { default: {} },
+      ),
+    ),
+  },
+  'Desired state of an Ocean site.',
+);
+
+export const OceanSiteStatus = obj(
+  {
+    observedGeneration: opt(observedGenerationField()),
+    conditions: opt(conditionsField()),
+    lastHandledRequestedAt: opt(lastHandledRequestedAtField()),
+    encryptionKey: opt(
+      obj(
+        {
+          mount: opt(str('KV version 2 mount holding the key.')),
+          path: opt(str('Path of the key in Vault.')),
+          version: opt(int('KV version of the key currently in use.', { minimum: 0 })),
+          fingerprint: opt(str('First 16 hex characters of the SHA-256 of the key: identifies it without revealing it.', { maxLength: 64 })),
+          storedAt: opt(timestamp('When this version of the key was stored in Vault.')),
+          lastCheckedAt: opt(timestamp('When the operator last read the key version from Vault.')),
+        },
+        'What the operator knows of the SEK in Vault. Never the key itself.',
+      ),
+    ),
+    serviceAccountName: opt(str('ServiceAccount that the site sync pods run as; its Vault role can read only this site SEK.')),
+    integrations: opt(int('Number of EmrIntegrations referring to this site.', { minimum: 0 })),
+    supportAccess: opt(
+      list(
+        obj(
+          {
+            name: str('Support site name.'),
+            expiresAt: opt(timestamp('When the access ends.')),
+            active: bool('Whether the RoleBinding currently exists.'),
+          },
+          'Support access as granted.',
+        ),
+        'Support access currently granted.',
+        { maxItems: 20 },
+      ),
+    ),
+  },
+  'Observed state of an Ocean site.',
+);
+
+export type OceanSiteSpec = Static<typeof OceanSiteSpec>;
+export type OceanSiteStatus = Static<typeof OceanSiteStatus>;

@@ -1,0 +1,82 @@
+// SyncSchedule: when the syncs of one integration run, with CronJob semantics (seeds 000, 004:
+// full sync daily at midnight, appointments every 30 minutes, "Sync Full Schedule" on demand).
+import { type Static } from '@sinclair/typebox';
+import { conditionsField, observedGenerationField, lastHandledRequestedAtField } from './conditions.ts';
+import { timeZoneField } from './ocean-site.ts';
+import { bool, int, list, localRef, obj, opt, str, stringEnum, timestamp } from './schema-helpers.ts';
+
+export const SYNC_TYPES = ['Full', 'Appointments'] as const;
+export type SyncType = (typeof SYNC_TYPES)[number];
+export const CONCURRENCY_POLICIES = ['Allow', 'Forbid', 'Replace'] as const;
+export const RUN_RESULTS = ['Succeeded', 'Failed'] as const;
+
+/** Five whitespace-separated cron fields, each made of digits, names, `*`, `/`, `,`, `-` or `?`. */
+export const FIVE_FIELD_CRON = '^\\s*[0-9A-Za-z*/,?-]+(\\s+[0-9A-Za-z*/,?-]+){4}\\s*$';
+
+export const SyncScheduleSpec = obj(
+  {
+    integrationRef: localRef('EmrIntegration whose syncs this schedules'),
+    type: stringEnum(SYNC_TYPES, 'Full syncs providers, patients and appointments; Appointments syncs the appointment window only.'),
+    schedule: str('When runs start, as a standard 5-field cron expression (minute hour day-of-month month day-of-week).', {
+      minLength: 9,
+      maxLength: 128,
+      rules: [
+        {
+          rule: `self.matches('${FIVE_FIELD_CRON.replaceAll('\\', '\\\\')}')`,
+          message: "spec.schedule must be a 5-field cron expression such as '*/30 * * * *' (no seconds field, no @-macros)",
+        },
+      ],
+    }),
+    timeZone: opt(timeZoneField('spec.timeZone', 'the schedule is read')),
+    concurrencyPolicy: opt(
+      stringEnum(CONCURRENCY_POLICIES, 'What to do when a run is due while another is active: Allow, Forbid (skip) or Replace.', { default: 'Forbid' }),
+    ),
+    startingDeadlineSeconds: opt(
+      int('A run that could not start within this many seconds of its time is skipped (MissSchedule event).', { minimum: 0, maximum: 86400 }),
+    ),
+    successfulRunsHistoryLimit: opt(int('Finished successful runs to keep.', { default: 3, minimum: 0, maximum: 100 })),
+    failedRunsHistoryLimit: opt(int('Failed runs to keep.', { default: 1, minimum: 0, maximum: 100 })),
+    suspend: opt(bool('Start no new runs; active runs finish.', { default: false })),
+  },
+  'Desired schedule of one kind of sync for one integration.',
+);
+
+export const SyncRunResult = obj(
+  {
+    name: str('Name of the Job of the run.'),
+    result: stringEnum(RUN_RESULTS, 'How the run ended.'),
+    scheduledTime: opt(timestamp('The scheduled time the run belongs to.')),
+    startTime: opt(timestamp('When the run started.')),
+    completionTime: opt(timestamp('When the run ended.')),
+    durationSeconds: opt(int('How long the run took.', { minimum: 0 })),
+    providers: opt(int('Providers synced.', { minimum: 0 })),
+    patients: opt(int('Patients synced.', { minimum: 0 })),
+    appointments: opt(int('Appointments synced.', { minimum: 0 })),
+    errorReason: opt(str('PascalCase reason of a failure, e.g. EmrUnreachable or Expired.', { maxLength: 128 })),
+  },
+  'Result of a sync run, as reported by the worker.',
+);
+
+export const SyncScheduleStatus = obj(
+  {
+    observedGeneration: opt(observedGenerationField()),
+    conditions: opt(conditionsField()),
+    lastHandledRequestedAt: opt(lastHandledRequestedAtField()),
+    lastScheduleTime: opt(timestamp('The scheduled time of the last run started.')),
+    nextScheduleTime: opt(timestamp('When the next run is due.')),
+    lastSuccessfulTime: opt(timestamp('When the last successful run finished.')),
+    active: opt(
+      list(
+        obj({ name: str('Name of the Job.'), scheduledTime: opt(timestamp('Scheduled time of the run.')) }, 'An active run.'),
+        'Runs in progress.',
+        { maxItems: 100 },
+      ),
+    ),
+    lastRun: opt(SyncRunResult),
+  },
+  'Observed state of the schedule.',
+);
+
+export type SyncScheduleSpec = Static<typeof SyncScheduleSpec>;
+export type SyncScheduleStatus = Static<typeof SyncScheduleStatus>;
+export type SyncRunResult = Static<typeof SyncRunResult>;

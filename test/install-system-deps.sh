@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs the system tools the tests use that a new machine of this kind lacks. Go, openssl, curl
+# and make are part of the machine; nothing is installed when everything is already present.
+set -euo pipefail
+need=()
+command -v openssl >/dev/null || need+=(openssl)
+command -v curl >/dev/null || need+=(curl)
+if ((${#need[@]} > 0)); then
+  echo "[deps] installing ${need[*]} from Debian"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+command -v go >/dev/null || { echo "[deps] Go is required to build the local control plane" >&2; exit 1; }

@@ -1,0 +1,66 @@
+// Starts the real local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok,
+// Vault) for the integration tests and stops it afterwards. Uses its own state dir and ports so it
+// never touches a `make up` cluster. CLOUDCONNECT_TEST_CLUSTER=<state dir> reuses a running one.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { TestProject } from 'vitest/node';
+
+const run = promisify(execFile);
+const root = new URL('../..', import.meta.url).pathname;
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    cluster: ClusterEnv;
+  }
+}
+
+export interface ClusterEnv {
+  stateDir: string;
+  kubeconfig: string;
+  vaultAddr: string;
+  vaultToken: string;
+  binDir: string;
+}
+
+function parseEnv(text: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^export\s+([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m?.[1] && m[2] !== undefined) vars[m[1]] = m[2].replace(/^["']|["']$/g, '');
+  }
+  return vars;
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const reuse = process.env.CLOUDCONNECT_TEST_CLUSTER;
+  const stateDir = reuse ?? (await mkdtemp(join(tmpdir(), 'cloudconnect-it-')));
+  if (!reuse) {
+    process.stderr.write(`[integration] starting the local control plane in ${stateDir}\n`);
+    const child = execFile(join(root, 'test/cluster/up.sh'), [stateDir], {
+      env: { ...process.env, CLUSTER_PORT_BASE: process.env.CLUSTER_PORT_BASE ?? '26000' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    child.stdout?.pipe(process.stderr);
+    child.stderr?.pipe(process.stderr);
+    await new Promise<void>((resolve, reject) => {
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`test/cluster/up.sh exited with ${code}`))));
+    });
+  }
+  const env = parseEnv(await readFile(join(stateDir, 'env'), 'utf8'));
+  const cluster: ClusterEnv = {
+    stateDir,
+    kubeconfig: join(stateDir, 'kubeconfig'),
+    vaultAddr: env.VAULT_ADDR ?? '',
+    vaultToken: env.VAULT_TOKEN ?? '',
+    binDir: join(stateDir, 'bin'),
+  };
+  project.provide('cluster', cluster);
+  return async () => {
+    if (reuse) return;
+    process.stderr.write('[integration] stopping the local control plane\n');
+    await run(join(root, 'test/cluster/down.sh'), [stateDir]);
+  };
+}
