@@ -65,7 +65,7 @@ cluster_launch() {
   # setsid (no fork: a background child of a non-interactive shell is not a group leader) keeps
   # the pid; exec replaces the subshell so the pid file holds the component's own pid.
   (
-    cd "$STATE"
+    cd "$STATE" || exit 1
     exec < /dev/null >> "$log" 2>&1
     eval "exec setsid $cmdline"
   ) &

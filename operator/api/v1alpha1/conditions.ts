@@ -9,7 +9,7 @@ export const ConditionSchema = Type.Object(
       pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
     }),
     status: stringEnum(['True', 'False', 'Unknown'] as const, 'Status of the condition: True, False or Unknown.'),
-    observedGeneration: int('The metadata.generation this condition was computed from.', { minimum: 0, format: 'int64' }),
+    observedGeneration: Type.Optional(int('The metadata.generation this condition was computed from.', { minimum: 0, format: 'int64' })),
     lastTransitionTime: timestamp('Last time the condition changed status.'),
     reason: str('Machine-readable PascalCase reason; reasons are part of the API contract.', {
       minLength: 1,

@@ -2,7 +2,7 @@
 // which support sites may help. Seeds 000, 003 and 004.
 import { type Static } from '@sinclair/typebox';
 import { conditionsField, observedGenerationField, lastHandledRequestedAtField } from './conditions.ts';
-import { bool, DNS_SUBDOMAIN, int, list, obj, opt, str, timestamp } from './schema-helpers.ts';
+import { bool, DNS_SUBDOMAIN, int, list, obj, opt, str, stringEnum, timestamp } from './schema-helpers.ts';
 
 export const IANA_TIME_ZONE = '^(UTC|[A-Za-z][A-Za-z_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*){1,2})$';
 
@@ -46,7 +46,7 @@ export const OceanSiteSpec = obj(
       pattern: '^[0-9]+$',
     }),
     displayName: opt(str('Human-readable name of the site, e.g. the clinic name.', { maxLength: 200 })),
-    clinicalAdministratorEmail: str(
+    clinicalAdminEmail: str(
       'E-mail of the Clinical Administrator: told of every access to the SEK and of every detected error (seed 004).',
       { format: 'email', minLength: 3, maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' },
     ),
@@ -69,6 +69,11 @@ export const OceanSiteSpec = obj(
             ),
           ),
           vault: opt(VaultKeyLocation),
+          deletionPolicy: opt(
+            stringEnum(['Retain', 'Delete'] as const, 'What happens to the key in Vault when the OceanSite is deleted: Retain (default) keeps it, Delete destroys every version.', {
+              default: 'Retain',
+            }),
+          ),
           recheckInterval: opt(
             str('How often the operator re-reads the key version from Vault to notice a rotation (a Go duration).', {
               default: '10m',
@@ -82,6 +87,7 @@ export const OceanSiteSpec = obj(
           ),
         },
         'The site Shared Encryption Key (SEK). It lives in Vault only; status shows a fingerprint, never the key.',
+        { default: {} },
       ),
     ),
     supportSites: opt(

@@ -1,0 +1,17 @@
+// The operator's entry point: `node operator/main.ts`. Configuration comes from the environment
+// (documented in operator/README.md); the kubeconfig from KUBECONFIG or the in-cluster account.
+import { configFromEnv, startManager } from './manager.ts';
+import { createLogger } from './runtime/logger.ts';
+
+const logger = createLogger();
+const manager = await startManager(configFromEnv(), undefined, logger);
+
+let signals = 0;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    signals += 1;
+    if (signals > 1) process.exit(1);
+    logger.info('signal received', { signal });
+    void manager.stop().then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,115 @@
+// Wires informers, controllers, leader election and the health/metrics server together, and
+// shuts them down gracefully on SIGTERM (in-flight reconciles finish, the Lease is released).
+import { hostname } from 'node:os';
+import {
+  EMR_INTEGRATION,
+  OCEAN_SITE,
+  SYNC_SCHEDULE,
+  type EmrIntegration,
+  type KindDefinition,
+  type OceanSite,
+  type SyncSchedule,
+} from './api/v1alpha1/index.ts';
+import { EmrIntegrationReconciler } from './emrintegration/reconciler.ts';
+import { OceanSiteReconciler } from './oceansite/reconciler.ts';
+import { systemClock, type Clock } from './runtime/clock.ts';
+import { Controller, keyOf } from './runtime/controller.ts';
+import { startHealthServer } from './runtime/health-server.ts';
+import { SupervisedInformer, type CachedObject } from './runtime/informer.ts';
+import { Kube, loadKubeConfig } from './runtime/kube.ts';
+import { LeaderElector, DEFAULT_LEASE_TIMING } from './runtime/leader-election.ts';
+import { createLogger, type Logger } from './runtime/logger.ts';
+import { OperatorMetrics } from './runtime/metrics.ts';
+import { SyncScheduleReconciler } from './syncschedule/reconciler.ts';
+
+export interface ManagerConfig {
+  metricsBind: string;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  leaseName: string;
+  identity: string;
+  workers: number;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ManagerConfig {
+  return {
+    metricsBind: env.METRICS_BIND_ADDRESS ?? '0.0.0.0:8080',
+    leaderElect: (env.LEADER_ELECT ?? 'true') !== 'false',
+    leaseNamespace: env.LEASE_NAMESPACE ?? env.POD_NAMESPACE ?? 'cloudconnect-system',
+    leaseName: env.LEASE_NAME ?? 'cloudconnect-operator',
+    identity: env.POD_NAME ?? `${hostname()}-${process.pid}`,
+    workers: Number(env.WORKERS ?? '2'),
+  };
+}
+
+export interface Manager {
+  metricsUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startManager(config: ManagerConfig, clock: Clock = systemClock, logger: Logger = createLogger()): Promise<Manager> {
+  const kubeConfig = loadKubeConfig();
+  const kube = new Kube(kubeConfig, clock);
+  const metrics = new OperatorMetrics();
+
+  const informer = <T extends CachedObject>(kind: KindDefinition) =>
+    new SupervisedInformer<T>({ kubeConfig, path: kube.collectionPath(kind), list: kube.listAll<T>(kind), resource: kind.plural, logger, metrics });
+  const sites = informer<OceanSite>(OCEAN_SITE);
+  const integrations = informer<EmrIntegration>(EMR_INTEGRATION);
+  const schedules = informer<SyncSchedule>(SYNC_SCHEDULE);
+  const informers = [sites, integrations, schedules];
+
+  const siteController = new Controller({ name: 'oceansite', logger, metrics, workers: config.workers, reconciler: new OceanSiteReconciler({ kube, clock, sites, integrations }) });
+  const integrationController = new Controller({ name: 'emrintegration', logger, metrics, workers: config.workers, reconciler: new EmrIntegrationReconciler({ kube, clock, integrations, sites }) });
+  const scheduleController = new Controller({ name: 'syncschedule', logger, metrics, workers: config.workers, reconciler: new SyncScheduleReconciler({ kube, clock, schedules, integrations }) });
+  const controllers = [siteController, integrationController, scheduleController];
+
+  siteController.watchPrimary(sites);
+  siteController.watchRelated(integrations, (i) => [`${i.metadata?.namespace}/${i.spec.siteRef.name}`]);
+  integrationController.watchPrimary(integrations);
+  integrationController.watchRelated(sites, (s) => integrations.list(s.metadata.namespace).filter((i) => i.spec.siteRef.name === s.metadata.name).map(keyOf));
+  scheduleController.watchPrimary(schedules);
+  scheduleController.watchRelated(integrations, (i) => schedules.list(i.metadata.namespace).filter((s) => s.spec.integrationRef.name === i.metadata.name).map(keyOf));
+
+  let ready = false;
+  const health = await startHealthServer(config.metricsBind, metrics, { ready: () => ready });
+  logger.info('serving health and metrics', { url: health.url });
+
+  let stopping: Promise<void> | undefined;
+  const elector = config.leaderElect
+    ? new LeaderElector(kubeConfig, { name: config.leaseName, namespace: config.leaseNamespace, identity: config.identity, timing: DEFAULT_LEASE_TIMING, clock, logger, metrics })
+    : undefined;
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info('shutting down: finishing in-flight reconciles');
+      await Promise.all(controllers.map((c) => c.shutdown()));
+      await elector?.release();
+      await Promise.all(informers.map((i) => i.stop()));
+      await new Promise<void>((r) => health.server.close(() => r()));
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+
+  const run = async () => {
+    if (elector) {
+      logger.info('waiting for the leader lease', { lease: `${config.leaseNamespace}/${config.leaseName}`, identity: config.identity });
+      const acquired = await elector.acquire(() => {
+        logger.error('leadership lost: exiting so that only one operator reconciles');
+        process.exit(1);
+      });
+      if (!acquired) return;
+    }
+    await Promise.all(informers.map((i) => i.start()));
+    ready = true;
+    logger.info('caches synced; starting controllers', { controllers: controllers.map((c) => c.name) });
+    for (const c of controllers) c.start();
+  };
+  void run().catch((error: unknown) => {
+    logger.error('manager failed', { error: error instanceof Error ? error.message : String(error) });
+    process.exit(1);
+  });
+
+  return { metricsUrl: health.url, stop };
+}

@@ -1,0 +1,152 @@
+// A list-watch cache (client-node's makeInformer) under supervision. client-node stops a ListWatch
+// for good after a watch or list error (apiserver restarted, connection refused) and a watch can
+// also go quiet for ever on a half-open connection; both are noticed here and the watch restarted,
+// resuming from the last resourceVersion (or re-listing after a 410).
+import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+
+/** What the cache needs of an object; custom resources arrive as plain JSON (string timestamps). */
+export interface CachedObject {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; generation?: number };
+}
+import { backoffDelay } from './backoff.ts';
+import type { Logger } from './logger.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import { safeMessage } from './errors.ts';
+
+export type Handler<T> = (obj: T) => void;
+
+export interface InformerOptions<T extends CachedObject> {
+  kubeConfig: KubeConfig;
+  /** API path of the collection, e.g. /apis/cloudconnect.dev/v1alpha1/oceansites. */
+  path: string;
+  list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
+  resource: string;
+  logger: Logger;
+  metrics: OperatorMetrics;
+  labelSelector?: string;
+  /** A watch with no event and no reconnect for this long is considered dead and restarted. */
+  staleAfterMs?: number;
+}
+
+export class SupervisedInformer<T extends CachedObject> {
+  private readonly informer: ReturnType<typeof makeInformer<KubernetesObject>>;
+  private readonly options: InformerOptions<T>;
+  private lastActivity = Date.now();
+  private failures = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private syncedFlag = false;
+  private restarting = false;
+
+  constructor(options: InformerOptions<T>) {
+    this.options = options;
+    // client-node types objects as its own models; ours are the plain JSON the API server sends.
+    this.informer = makeInformer<KubernetesObject>(
+      options.kubeConfig,
+      options.path,
+      options.list as unknown as () => Promise<KubernetesListObject<KubernetesObject>>,
+      options.labelSelector,
+    );
+    const touch = () => {
+      this.lastActivity = Date.now();
+    };
+    this.informer.on('connect', () => {
+      touch();
+    });
+    this.informer.on('add', touch);
+    this.informer.on('update', touch);
+    this.informer.on('delete', touch);
+    this.informer.on('error', (err) => this.onError(err));
+  }
+
+  get synced(): boolean {
+    return this.syncedFlag;
+  }
+
+  on(event: 'add' | 'update' | 'delete', handler: Handler<T>): void {
+    this.informer.on(event, handler as unknown as Handler<KubernetesObject>);
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.informer.get(name, namespace) as unknown as T | undefined;
+  }
+
+  list(namespace?: string): T[] {
+    return this.informer.list(namespace) as unknown as T[];
+  }
+
+  /** Starts the watch; resolves once the first list has filled the cache (retrying until it does). */
+  async start(): Promise<void> {
+    this.stopped = false;
+    const staleAfter = this.options.staleAfterMs ?? 90_000;
+    this.watchdog = setInterval(() => this.checkStale(staleAfter), Math.max(1000, Math.floor(staleAfter / 4)));
+    this.watchdog.unref();
+    while (!this.stopped) {
+      let failed = false;
+      const onError = () => {
+        failed = true;
+      };
+      this.informer.on('error', onError);
+      await this.informer.start();
+      this.informer.off('error', onError);
+      if (!failed) {
+        this.syncedFlag = true;
+        this.failures = 0;
+        this.lastActivity = Date.now();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, backoffDelay(Math.max(1, this.failures), { baseMs: 500, capMs: 10_000 })));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.watchdog) clearInterval(this.watchdog);
+    await this.informer.stop();
+  }
+
+  private onError(err: unknown): void {
+    if (this.stopped) return;
+    this.failures += 1;
+    this.options.metrics.watchRestarts.inc({ resource: this.options.resource, reason: 'error' });
+    if (!this.syncedFlag) return; // start() retries the first list itself
+    this.scheduleRestart('error', backoffDelay(this.failures, { baseMs: 500, capMs: 30_000 }), err);
+  }
+
+  private checkStale(staleAfter: number): void {
+    if (this.stopped || !this.syncedFlag || this.restarting || this.restartTimer) return;
+    if (Date.now() - this.lastActivity > staleAfter) {
+      this.options.metrics.watchRestarts.inc({ resource: this.options.resource, reason: 'stale' });
+      this.scheduleRestart('stale', 0, undefined);
+    }
+  }
+
+  private scheduleRestart(reason: string, delayMs: number, err: unknown): void {
+    if (this.restartTimer) return;
+    this.options.logger.warn('watch stopped; restarting it', {
+      resource: this.options.resource,
+      reason,
+      delayMs,
+      ...(err === undefined ? {} : { error: safeMessage(err) }),
+    });
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      void this.restart();
+    }, delayMs);
+    this.restartTimer.unref();
+  }
+
+  private async restart(): Promise<void> {
+    if (this.stopped) return;
+    this.restarting = true;
+    try {
+      await this.informer.stop();
+      this.lastActivity = Date.now();
+      await this.informer.start();
+    } finally {
+      this.restarting = false;
+    }
+  }
+}

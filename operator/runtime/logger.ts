@@ -1,0 +1,27 @@
+// Structured JSON logs (winston). Every entry goes through the redactor before it is formatted, so
+// neither a careless message nor a whole object dumped into a log can carry a secret or PHI.
+import winston from 'winston';
+import { redactor, type Redactor } from './redact.ts';
+
+const redactFormat = (r: Redactor) =>
+  winston.format((info) => {
+    const clean = r.value({ ...info }) as Record<string, unknown>;
+    for (const key of Object.keys(info)) delete (info as Record<string, unknown>)[key];
+    Object.assign(info, clean);
+    // winston keeps level and message under symbols too; the message must be the redacted one.
+    (info as Record<symbol, unknown>)[Symbol.for('message')] = undefined;
+    return info;
+  })();
+
+export type Logger = winston.Logger;
+
+export function createLogger(options: { level?: string; stream?: NodeJS.WritableStream; redactor?: Redactor } = {}): Logger {
+  const transport = options.stream
+    ? new winston.transports.Stream({ stream: options.stream })
+    : new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] });
+  return winston.createLogger({
+    level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+    format: winston.format.combine(winston.format.timestamp(), redactFormat(options.redactor ?? redactor), winston.format.json()),
+    transports: [transport],
+  });
+}

@@ -1,0 +1,392 @@
+#!/usr/bin/env bash
+# Starts a real local control plane on 127.0.0.1 and writes all of its state under STATE_DIR:
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok (one fake node that runs
+# pods) and a Vault dev server with KV v2, transit, a file audit device and Kubernetes auth that is
+# proven to log in through a real TokenReview. Usage: up.sh STATE_DIR (absolute path).
+# Ports: CLUSTER_PORT_BASE (default 16000) + 379 etcd client, +380 etcd peer, +443 apiserver,
+# +200 Vault. Then `source STATE_DIR/env`. Stop with down.sh STATE_DIR.
+# CLUSTER_KEEP_ON_FAILURE=1 leaves the processes running when a step fails (for debugging).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$here/lib.sh"
+
+if [[ $# -ne 1 || "$1" != /* ]]; then
+  echo "usage: $0 STATE_DIR (an absolute path; created if missing)" >&2
+  exit 2
+fi
+STATE="${1%/}"
+base="${CLUSTER_PORT_BASE:-16000}"
+if ! [[ "$base" =~ ^[0-9]+$ ]] || ((base < 1024 || base > 65000)); then
+  echo "[up] CLUSTER_PORT_BASE must be a number between 1024 and 65000 (got '$base')" >&2
+  exit 2
+fi
+ETCD_PORT=$((base + 379))
+ETCD_PEER_PORT=$((base + 380))
+API_PORT=$((base + 443))
+VAULT_PORT=$((base + 200))
+API_URL="https://127.0.0.1:$API_PORT"
+VAULT_URL="http://127.0.0.1:$VAULT_PORT"
+BIN="$STATE/bin"
+PKI="$STATE/pki"
+SMOKE_NS=cloudconnect-smoke
+
+t_total="$(cluster_now)"
+t_step="$t_total"
+say() { printf '[up] %s\n' "$*"; }
+# done_step MESSAGE: prints MESSAGE with the time since the previous step, starts the next one.
+done_step() { say "$1 ($(cluster_since "$t_step") s)"; t_step="$(cluster_now)"; }
+
+kc() { "$BIN/kubectl" --kubeconfig "$STATE/kubeconfig" "$@"; }
+vlt() { VAULT_ADDR="$VAULT_URL" VAULT_TOKEN="${VAULT_TOKEN_OVERRIDE:-root}" "$BIN/vault" "$@"; }
+
+# fail NAME MESSAGE: reports a failed step with the tail of NAME's log ("-" for none) and exits.
+fail() {
+  local name="$1"; shift
+  echo "[up] ERROR: $*" >&2
+  if [[ "$name" != - ]]; then cluster_log_tail "$name"; fi
+  exit 1
+}
+
+# wait_for NAME TIMEOUT_S WHAT CMD...: polls CMD until it succeeds; fails early if process NAME
+# ("-" for none) dies, and after TIMEOUT_S seconds.
+wait_for() {
+  local name="$1" timeout="$2" what="$3"; shift 3
+  local deadline=$((SECONDS + timeout))
+  until "$@" > /dev/null 2>&1; do
+    if [[ "$name" != - ]] && ! cluster_proc_alive "$name"; then
+      fail "$name" "$name exited while waiting for $what (log: $(cluster_logfile "$name"))"
+    fi
+    if ((SECONDS >= deadline)); then
+      fail "$name" "timed out after ${timeout} s waiting for $what"
+    fi
+    sleep 0.2
+  done
+}
+
+apiserver_ready() { [[ "$(kc get --raw /readyz 2> /dev/null)" == ok ]]; }
+vault_healthy() { curl -fsS --max-time 2 "$VAULT_URL/v1/sys/health" > /dev/null 2>&1; }
+
+# ---------------------------------------------------------------------------------------------
+# An existing state dir: already up (exit 0), partly dead (stop the rest, start fresh), or stale.
+marker="$STATE/.cloudconnect-test-cluster"
+if [[ -d "$STATE" && -n "$(ls -A "$STATE")" ]]; then
+  if [[ ! -f "$marker" ]]; then
+    fail - "$STATE exists, is not empty and was not made by up.sh: refusing to touch it"
+  fi
+  dead=()
+  for p in "${cluster_procs[@]}"; do cluster_proc_alive "$p" || dead+=("$p"); done
+  if ((${#dead[@]} == 0)) && apiserver_ready && vault_healthy; then
+    say "already up in $STATE (all ${#cluster_procs[@]} processes alive, apiserver ready): nothing to do"
+    say "source $STATE/env"
+    exit 0
+  fi
+  if [[ -d "$STATE/pids" ]]; then
+    say "previous cluster in $STATE is not healthy (not running: ${dead[*]:-none}): stopping the rest, starting fresh"
+  fi
+  cluster_stop_all
+  prev="$(mktemp -d)"
+  if [[ -d "$STATE/logs" ]]; then mv "$STATE/logs" "$prev/logs"; fi
+  rm -rf "$STATE"
+  mkdir -p "$STATE/logs"
+  if [[ -d "$prev/logs" ]]; then
+    rm -rf "$prev/logs/previous"
+    mv "$prev/logs" "$STATE/logs/previous"
+    say "logs of the previous run kept in $STATE/logs/previous"
+  fi
+  rmdir "$prev"
+fi
+mkdir -p "$STATE"/{bin,pki,logs,pids,cmd,etcd,kwok}
+touch "$marker"
+
+busy=()
+for port in "$ETCD_PORT" "$ETCD_PEER_PORT" "$API_PORT" "$VAULT_PORT"; do
+  if cluster_port_busy "$port"; then busy+=("$port"); fi
+done
+if ((${#busy[@]})); then
+  fail - "port(s) ${busy[*]} on 127.0.0.1 already in use (another cluster or process?). Stop it, or set CLUSTER_PORT_BASE (now $base) to another base."
+fi
+
+up_ok=0
+on_exit() {
+  if ((up_ok == 0)); then
+    if [[ "${CLUSTER_KEEP_ON_FAILURE:-0}" == 1 ]]; then
+      echo "[up] FAILED; CLUSTER_KEEP_ON_FAILURE=1: processes left running. Clean up with: $here/down.sh $STATE" >&2
+    else
+      echo "[up] FAILED: stopping what was started. Logs: $STATE/logs (remove with $here/down.sh $STATE)" >&2
+      cluster_stop_all
+    fi
+  fi
+}
+trap on_exit EXIT
+
+# ---------------------------------------------------------------------------------------------
+# Binaries: build.sh reuses its cache, so this is instant on a warm cache.
+"$here/build.sh" etcd kwok vault k8s
+for c in etcd kwok vault k8s; do
+  path="$(cluster_bin_path "$c")"
+  [[ -x "$path" && -f "$(dirname "$path")/.complete" ]] || fail - "build.sh did not produce $path"
+  ln -sfn "$path" "$BIN/$c"
+done
+for n in kube-apiserver kube-controller-manager kube-scheduler kubectl; do ln -sfn k8s "$BIN/$n"; done
+done_step "binaries ready in $BIN"
+
+# ---------------------------------------------------------------------------------------------
+# PKI: a CA, the apiserver's serving cert, client certs, the service-account signing key pair.
+ossl() { openssl "$@" 2> "$PKI/openssl.err" || { cat "$PKI/openssl.err" >&2; fail - "openssl $1 failed"; }; }
+ossl req -x509 -new -nodes -newkey rsa:2048 -sha256 -days 3650 -keyout "$PKI/ca.key" -out "$PKI/ca.crt" \
+  -subj "/CN=cloudconnect-test-ca" \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"
+# sign NAME SUBJECT EXTENDED_KEY_USAGE [SUBJECT_ALT_NAMES]
+sign() {
+  local name="$1" subj="$2" eku="$3" san="${4:-}"
+  ossl req -new -nodes -newkey rsa:2048 -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "$subj"
+  {
+    echo "basicConstraints=critical,CA:FALSE"
+    echo "keyUsage=critical,digitalSignature,keyEncipherment"
+    echo "extendedKeyUsage=$eku"
+    if [[ -n "$san" ]]; then echo "subjectAltName=$san"; fi
+  } > "$PKI/$name.ext"
+  ossl x509 -req -sha256 -days 3650 -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" \
+    -set_serial "0x$(openssl rand -hex 16)" -extfile "$PKI/$name.ext" -out "$PKI/$name.crt"
+  rm -f "$PKI/$name.csr" "$PKI/$name.ext"
+}
+sign apiserver "/CN=kube-apiserver" serverAuth \
+  "IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+sign admin "/O=system:masters/CN=admin" clientAuth
+sign kube-controller-manager "/CN=system:kube-controller-manager" clientAuth
+sign kube-scheduler "/CN=system:kube-scheduler" clientAuth
+ossl genrsa -out "$PKI/sa.key" 2048
+ossl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub"
+rm -f "$PKI/openssl.err"
+chmod 600 "$PKI"/*.key
+
+# kubeconfig FILE USER: a kubeconfig for USER's client cert, with everything embedded.
+kubeconfig() {
+  local file="$1" user="$2"
+  cat > "$file" << EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: cloudconnect-test
+  cluster:
+    server: $API_URL
+    certificate-authority-data: $(base64 -w0 < "$PKI/ca.crt")
+users:
+- name: $user
+  user:
+    client-certificate-data: $(base64 -w0 < "$PKI/$user.crt")
+    client-key-data: $(base64 -w0 < "$PKI/$user.key")
+contexts:
+- name: cloudconnect-test
+  context:
+    cluster: cloudconnect-test
+    user: $user
+current-context: cloudconnect-test
+EOF
+  chmod 600 "$file"
+}
+kubeconfig "$STATE/kubeconfig" admin
+kubeconfig "$STATE/kube-controller-manager.kubeconfig" kube-controller-manager
+kubeconfig "$STATE/kube-scheduler.kubeconfig" kube-scheduler
+done_step "certificates and kubeconfigs written to $PKI"
+
+# ---------------------------------------------------------------------------------------------
+# etcd: throwaway data, so fsync is off (much faster on slow disks).
+cluster_start_proc etcd "$BIN/etcd" \
+  --name=cloudconnect-test \
+  --data-dir="$STATE/etcd" \
+  --listen-client-urls="http://127.0.0.1:$ETCD_PORT" \
+  --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
+  --listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-cluster="cloudconnect-test=http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-cluster-state=new \
+  --unsafe-no-fsync
+etcd_healthy() { curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
+wait_for etcd 30 "etcd /health" etcd_healthy
+done_step "etcd ready on 127.0.0.1:$ETCD_PORT"
+
+# kube-apiserver. The endpoint reconciler is off: it would publish 127.0.0.1 as the endpoint of
+# the default/kubernetes Service, which validation rejects (loopback), logging an error forever.
+cluster_start_proc kube-apiserver "$BIN/kube-apiserver" \
+  --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+  --bind-address=127.0.0.1 \
+  --advertise-address=127.0.0.1 \
+  --secure-port="$API_PORT" \
+  --tls-cert-file="$PKI/apiserver.crt" \
+  --tls-private-key-file="$PKI/apiserver.key" \
+  --client-ca-file="$PKI/ca.crt" \
+  --service-cluster-ip-range=10.0.0.0/24 \
+  --allow-privileged=true \
+  --authorization-mode=RBAC \
+  --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+  --service-account-key-file="$PKI/sa.pub" \
+  --service-account-signing-key-file="$PKI/sa.key" \
+  --endpoint-reconciler-type=none
+wait_for kube-apiserver 90 "kube-apiserver /readyz" apiserver_ready
+done_step "kube-apiserver ready at $API_URL"
+
+cluster_start_proc kube-controller-manager "$BIN/kube-controller-manager" \
+  --kubeconfig="$STATE/kube-controller-manager.kubeconfig" \
+  --root-ca-file="$PKI/ca.crt" \
+  --service-account-private-key-file="$PKI/sa.key" \
+  --use-service-account-credentials=true \
+  --cluster-signing-cert-file="$PKI/ca.crt" \
+  --cluster-signing-key-file="$PKI/ca.key" \
+  --service-cluster-ip-range=10.0.0.0/24 \
+  --leader-elect=false \
+  --bind-address=127.0.0.1 \
+  --secure-port=0
+cluster_start_proc kube-scheduler "$BIN/kube-scheduler" \
+  --kubeconfig="$STATE/kube-scheduler.kubeconfig" \
+  --leader-elect=false \
+  --bind-address=127.0.0.1 \
+  --secure-port=0
+
+# kwok runs the fake node. Stand-alone kwok has no built-in stages (kwokctl adds them), so write
+# the default ones (node-initialize, node-heartbeat-with-lease, pod-ready/complete/delete) from the
+# pinned kwok module's own files: pods become Running, Job pods Succeeded, deletions finish.
+kwok_dir="$(cd "$here/go/kwok" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)" ||
+  fail - "cannot find the kwok module's source (go list -m sigs.k8s.io/kwok in $here/go/kwok)"
+{
+  first=1
+  for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+    pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    [[ -f "$kwok_dir/kustomize/stage/$f" ]] || fail - "kwok stage $kwok_dir/kustomize/stage/$f missing"
+    if ((first == 0)); then echo "---"; fi
+    first=0
+    cat "$kwok_dir/kustomize/stage/$f"
+  done
+} > "$STATE/kwok/kwok.yaml"
+cluster_start_proc kwok "$BIN/kwok" \
+  --config="$STATE/kwok/kwok.yaml" \
+  --kubeconfig="$STATE/kubeconfig" \
+  --manage-all-nodes=false \
+  --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+  --cidr=10.244.0.0/16 \
+  --node-ip=127.0.0.1 \
+  --node-lease-duration-seconds=40
+
+kc apply -f - > /dev/null << 'EOF'
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-0
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+  labels:
+    type: kwok
+    kubernetes.io/hostname: kwok-node-0
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+spec: {}
+status:
+  allocatable:
+    cpu: "32"
+    memory: 256Gi
+    pods: "110"
+  capacity:
+    cpu: "32"
+    memory: 256Gi
+    pods: "110"
+EOF
+node_ready() {
+  [[ "$(kc get node kwok-node-0 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ]]
+}
+wait_for kwok 60 "node kwok-node-0 Ready (kwok)" node_ready
+# The node lifecycle controller taints a new node not-ready until it sees it Ready; wait for that
+# taint to go, so that the node is schedulable with no taints at all.
+node_untainted() { [[ -z "$(kc get node kwok-node-0 -o jsonpath='{.spec.taints}')" ]]; }
+wait_for kube-controller-manager 60 "node kwok-node-0 to lose its taints" node_untainted
+done_step "kwok node kwok-node-0 Ready, no taints"
+
+default_sa() { kc get serviceaccount default -n default; }
+wait_for kube-controller-manager 60 "ServiceAccount default/default (kube-controller-manager)" default_sa
+for p in kube-controller-manager kube-scheduler kwok; do
+  cluster_proc_alive "$p" || fail "$p" "$p exited"
+done
+done_step "kube-controller-manager working (default ServiceAccount exists)"
+
+# ---------------------------------------------------------------------------------------------
+# Vault dev server: in-memory, unsealed, root token "root", KV v2 at secret/.
+cluster_start_proc vault "$BIN/vault" server -dev \
+  -dev-root-token-id=root \
+  -dev-listen-address="127.0.0.1:$VAULT_PORT" \
+  -dev-no-store-token
+wait_for vault 60 "Vault $VAULT_URL/v1/sys/health" vault_healthy
+kv_version="$(vlt secrets list -format=json | jq -r '."secret/".options.version // empty')"
+[[ "$kv_version" == 2 ]] || fail vault "expected KV v2 at secret/ in dev mode, got version '${kv_version}'"
+vlt secrets enable transit > /dev/null
+vlt audit enable file file_path="$STATE/vault-audit.log" > /dev/null
+done_step "Vault ready at $VAULT_URL (KV v2 at secret/, transit, audit log $STATE/vault-audit.log)"
+
+# Kubernetes auth: Vault reviews service-account tokens with its own long-lived reviewer token.
+kc create serviceaccount vault-token-reviewer -n kube-system > /dev/null
+kc create clusterrolebinding vault-token-reviewer --clusterrole=system:auth-delegator \
+  --serviceaccount=kube-system:vault-token-reviewer > /dev/null
+kc create token vault-token-reviewer -n kube-system --duration=87600h > "$STATE/vault-token-reviewer.jwt"
+chmod 600 "$STATE/vault-token-reviewer.jwt"
+vlt auth enable kubernetes > /dev/null
+vlt write auth/kubernetes/config kubernetes_host="$API_URL" kubernetes_ca_cert="@$PKI/ca.crt" \
+  token_reviewer_jwt="@$STATE/vault-token-reviewer.jwt" disable_local_ca_jwt=true > /dev/null
+done_step "Vault Kubernetes auth configured at auth/kubernetes"
+
+# Smoke test, end to end: a pod is scheduled and Running on the kwok node (scheduler + kwok), and a
+# service-account token logs in to Vault (a real TokenReview) and reads a secret with its policy.
+kc create namespace "$SMOKE_NS" > /dev/null
+kc create serviceaccount smoke -n "$SMOKE_NS" > /dev/null
+kc apply -f - > /dev/null << EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: smoke
+  namespace: $SMOKE_NS
+spec:
+  serviceAccountName: smoke
+  automountServiceAccountToken: false
+  containers:
+  - name: smoke
+    image: busybox
+    command: ["sleep", "3600"]
+EOF
+pod_running() { [[ "$(kc get pod smoke -n "$SMOKE_NS" -o jsonpath='{.status.phase}')" == Running ]]; }
+wait_for kube-scheduler 60 "smoke pod scheduled and Running on kwok-node-0" pod_running
+vlt policy write smoke - > /dev/null <<< 'path "secret/data/smoke/*" { capabilities = ["read"] }'
+vlt write auth/kubernetes/role/smoke bound_service_account_names=smoke \
+  bound_service_account_namespaces="$SMOKE_NS" audience=vault token_policies=smoke ttl=10m > /dev/null
+vlt kv put secret/smoke/hello value=world > /dev/null
+smoke_jwt="$(kc create token smoke -n "$SMOKE_NS" --audience=vault)"
+if ! login_token="$(vlt write -field=token auth/kubernetes/login role=smoke jwt="$smoke_jwt" 2> "$STATE/logs/smoke-login.err")"; then
+  cat "$STATE/logs/smoke-login.err" >&2
+  fail vault "Vault Kubernetes login (TokenReview) failed for $SMOKE_NS/smoke"
+fi
+got="$(VAULT_TOKEN_OVERRIDE="$login_token" vlt kv get -field=value secret/smoke/hello)" ||
+  fail vault "the smoke login's token could not read secret/smoke/hello"
+[[ "$got" == world ]] || fail vault "secret/smoke/hello read '$got', expected 'world'"
+rm -f "$STATE/logs/smoke-login.err"
+# Clean up: the namespace goes (not waited for), and so do the smoke role, policy and secret.
+kc delete namespace "$SMOKE_NS" --wait=false > /dev/null
+vlt delete auth/kubernetes/role/smoke > /dev/null
+vlt policy delete smoke > /dev/null
+vlt kv metadata delete secret/smoke/hello > /dev/null
+done_step "smoke test passed: pod Running on kwok-node-0; Vault login via TokenReview read a secret"
+
+# ---------------------------------------------------------------------------------------------
+cat > "$STATE/env" << EOF
+# Source this file to use the test cluster in $STATE (written by test/cluster/up.sh).
+export CLUSTER_STATE_DIR=$(printf '%q' "$STATE")
+export KUBECONFIG=$(printf '%q' "$STATE/kubeconfig")
+export KUBE_APISERVER_URL=$API_URL
+export KUBE_CA_FILE=$(printf '%q' "$PKI/ca.crt")
+export VAULT_ADDR=$VAULT_URL
+export VAULT_TOKEN=root
+export VAULT_K8S_AUTH_MOUNT=kubernetes
+export VAULT_AUDIT_LOG=$(printf '%q' "$STATE/vault-audit.log")
+export ETCD_ENDPOINT=http://127.0.0.1:$ETCD_PORT
+export PATH=$(printf '%q' "$BIN"):"\$PATH"
+EOF
+
+up_ok=1
+say "cluster up in $(cluster_since "$t_total") s total: source $STATE/env (stop with $here/down.sh $STATE)"
