@@ -21,6 +21,7 @@ import { LeaderElector, DEFAULT_LEASE_TIMING } from './runtime/leader-election.t
 import { createLogger, type Logger } from './runtime/logger.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
 import { SyncScheduleReconciler } from './syncschedule/reconciler.ts';
+import { VaultClient, vaultConfigFromEnv } from './vault/client.ts';
 
 export interface ManagerConfig {
   metricsBind: string;
@@ -29,6 +30,8 @@ export interface ManagerConfig {
   leaseName: string;
   identity: string;
   workers: number;
+  /** Kubernetes auth mount in Vault where sync-pod roles are created. */
+  vaultSyncAuthMount: string;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ManagerConfig {
@@ -39,6 +42,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ManagerConf
     leaseName: env.LEASE_NAME ?? 'cloudconnect-operator',
     identity: env.POD_NAME ?? `${hostname()}-${process.pid}`,
     workers: Number(env.WORKERS ?? '2'),
+    vaultSyncAuthMount: env.VAULT_SYNC_AUTH_MOUNT ?? 'kubernetes',
   };
 }
 
@@ -51,6 +55,7 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
   const kubeConfig = loadKubeConfig();
   const kube = new Kube(kubeConfig, clock);
   const metrics = new OperatorMetrics();
+  const vault = new VaultClient(vaultConfigFromEnv());
 
   const informer = <T extends CachedObject>(kind: KindDefinition) =>
     new SupervisedInformer<T>({ kubeConfig, path: kube.collectionPath(kind), list: kube.listAll<T>(kind), resource: kind.plural, logger, metrics });
@@ -59,7 +64,7 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
   const schedules = informer<SyncSchedule>(SYNC_SCHEDULE);
   const informers = [sites, integrations, schedules];
 
-  const siteController = new Controller({ name: 'oceansite', logger, metrics, workers: config.workers, reconciler: new OceanSiteReconciler({ kube, clock, sites, integrations }) });
+  const siteController = new Controller({ name: 'oceansite', logger, metrics, workers: config.workers, reconciler: new OceanSiteReconciler({ kube, vault, clock, logger, sites, integrations, vaultAuthMount: config.vaultSyncAuthMount }) });
   const integrationController = new Controller({ name: 'emrintegration', logger, metrics, workers: config.workers, reconciler: new EmrIntegrationReconciler({ kube, clock, integrations, sites }) });
   const scheduleController = new Controller({ name: 'syncschedule', logger, metrics, workers: config.workers, reconciler: new SyncScheduleReconciler({ kube, clock, schedules, integrations }) });
   const controllers = [siteController, integrationController, scheduleController];

@@ -74,6 +74,21 @@ export class Kube {
     return true;
   }
 
+  /** JSON merge patch of metadata (finalizers, annotations), guarded by resourceVersion. */
+  async patchMetadata(kind: KindDefinition, obj: Resource<unknown, unknown>, metadata: Record<string, unknown>): Promise<void> {
+    await this.custom.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: kind.plural,
+        namespace: obj.metadata.namespace ?? '',
+        name: obj.metadata.name,
+        body: { metadata: { ...metadata, resourceVersion: obj.metadata.resourceVersion } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
   /** Records a Kubernetes Event on `obj`. The message is redacted; failures to record are ignored. */
   async event(obj: Resource<unknown, unknown>, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     const now = this.clock.now();

@@ -87,7 +87,7 @@ cluster_stop_proc() {
       sleep 0.1
     done
     if cluster_proc_alive "$name"; then
-      echo "[down] $name (pid $pid) ignored SIGTERM for 10 s: SIGKILL" >&2
+      echo "[stop] $name (pid $pid) ignored SIGTERM for 10 s: SIGKILL" >&2
       kill -KILL "$pid" 2>/dev/null || true
       for ((i = 0; i < 50; i++)); do
         cluster_proc_alive "$name" || break

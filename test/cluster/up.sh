@@ -81,7 +81,7 @@ if [[ -d "$STATE" && -n "$(ls -A "$STATE")" ]]; then
     say "source $STATE/env"
     exit 0
   fi
-  if [[ -d "$STATE/pids" ]]; then
+  if compgen -G "$STATE/pids/*.pid" > /dev/null; then
     say "previous cluster in $STATE is not healthy (not running: ${dead[*]:-none}): stopping the rest, starting fresh"
   fi
   cluster_stop_all
@@ -96,7 +96,8 @@ if [[ -d "$STATE" && -n "$(ls -A "$STATE")" ]]; then
   fi
   rmdir "$prev"
 fi
-mkdir -p "$STATE"/{bin,pki,logs,pids,cmd,etcd,kwok}
+mkdir -p "$STATE"/{bin,pki,logs,pids,cmd,etcd,kwok,kube-controller-manager/flexvolume}
+chmod 700 "$STATE/etcd" "$STATE/pki"
 touch "$marker"
 
 busy=()
@@ -132,18 +133,19 @@ for n in kube-apiserver kube-controller-manager kube-scheduler kubectl; do ln -s
 done_step "binaries ready in $BIN"
 
 # ---------------------------------------------------------------------------------------------
-# PKI: a CA, the apiserver's serving cert, client certs, the service-account signing key pair.
+# PKI: a CA, the apiserver's serving cert, client certs (ECDSA P-256: fast to make), and the
+# service-account token signing key pair (RSA 2048).
 ossl() { openssl "$@" 2> "$PKI/openssl.err" || { cat "$PKI/openssl.err" >&2; fail - "openssl $1 failed"; }; }
-ossl req -x509 -new -nodes -newkey rsa:2048 -sha256 -days 3650 -keyout "$PKI/ca.key" -out "$PKI/ca.crt" \
+ossl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -sha256 -days 3650 -keyout "$PKI/ca.key" -out "$PKI/ca.crt" \
   -subj "/CN=cloudconnect-test-ca" \
   -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"
 # sign NAME SUBJECT EXTENDED_KEY_USAGE [SUBJECT_ALT_NAMES]
 sign() {
   local name="$1" subj="$2" eku="$3" san="${4:-}"
-  ossl req -new -nodes -newkey rsa:2048 -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "$subj"
+  ossl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "$subj"
   {
     echo "basicConstraints=critical,CA:FALSE"
-    echo "keyUsage=critical,digitalSignature,keyEncipherment"
+    echo "keyUsage=critical,digitalSignature"
     echo "extendedKeyUsage=$eku"
     if [[ -n "$san" ]]; then echo "subjectAltName=$san"; fi
   } > "$PKI/$name.ext"
@@ -192,6 +194,13 @@ kubeconfig "$STATE/kube-scheduler.kubeconfig" kube-scheduler
 done_step "certificates and kubeconfigs written to $PKI"
 
 # ---------------------------------------------------------------------------------------------
+# Vault dev server: in-memory, unsealed, root token "root", KV v2 at secret/. It needs nothing from
+# Kubernetes to start, so it starts first and comes up while the control plane does.
+cluster_start_proc vault "$BIN/vault" server -dev \
+  -dev-root-token-id=root \
+  -dev-listen-address="127.0.0.1:$VAULT_PORT" \
+  -dev-no-store-token
+
 # etcd: throwaway data, so fsync is off (much faster on slow disks).
 cluster_start_proc etcd "$BIN/etcd" \
   --name=cloudconnect-test \
@@ -209,6 +218,8 @@ done_step "etcd ready on 127.0.0.1:$ETCD_PORT"
 
 # kube-apiserver. The endpoint reconciler is off: it would publish 127.0.0.1 as the endpoint of
 # the default/kubernetes Service, which validation rejects (loopback), logging an error forever.
+# --shutdown-send-retry-after: on SIGTERM it answers new requests 429 + Retry-After, drains, and
+# closes open watches after 2 s; without it, open watches (the operator's) hold it up to 60 s.
 cluster_start_proc kube-apiserver "$BIN/kube-apiserver" \
   --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
   --bind-address=127.0.0.1 \
@@ -223,10 +234,13 @@ cluster_start_proc kube-apiserver "$BIN/kube-apiserver" \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$PKI/sa.pub" \
   --service-account-signing-key-file="$PKI/sa.key" \
-  --endpoint-reconciler-type=none
+  --endpoint-reconciler-type=none \
+  --shutdown-send-retry-after=true
 wait_for kube-apiserver 90 "kube-apiserver /readyz" apiserver_ready
 done_step "kube-apiserver ready at $API_URL"
 
+# The flex-volume dir is moved into STATE_DIR: by default it creates /usr/libexec/kubernetes/...
+# A 1 s node monitor period lifts the new node's not-ready taint within a second of it being Ready.
 cluster_start_proc kube-controller-manager "$BIN/kube-controller-manager" \
   --kubeconfig="$STATE/kube-controller-manager.kubeconfig" \
   --root-ca-file="$PKI/ca.crt" \
@@ -235,6 +249,8 @@ cluster_start_proc kube-controller-manager "$BIN/kube-controller-manager" \
   --cluster-signing-cert-file="$PKI/ca.crt" \
   --cluster-signing-key-file="$PKI/ca.key" \
   --service-cluster-ip-range=10.0.0.0/24 \
+  --flex-volume-plugin-dir="$STATE/kube-controller-manager/flexvolume" \
+  --node-monitor-period=1s \
   --leader-elect=false \
   --bind-address=127.0.0.1 \
   --secure-port=0
@@ -310,11 +326,7 @@ done
 done_step "kube-controller-manager working (default ServiceAccount exists)"
 
 # ---------------------------------------------------------------------------------------------
-# Vault dev server: in-memory, unsealed, root token "root", KV v2 at secret/.
-cluster_start_proc vault "$BIN/vault" server -dev \
-  -dev-root-token-id=root \
-  -dev-listen-address="127.0.0.1:$VAULT_PORT" \
-  -dev-no-store-token
+# Vault (started above, before etcd) must be up by now.
 wait_for vault 60 "Vault $VAULT_URL/v1/sys/health" vault_healthy
 kv_version="$(vlt secrets list -format=json | jq -r '."secret/".options.version // empty')"
 [[ "$kv_version" == 2 ]] || fail vault "expected KV v2 at secret/ in dev mode, got version '${kv_version}'"

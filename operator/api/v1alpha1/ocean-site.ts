@@ -139,7 +139,6 @@ export const OceanSiteStatus = obj(
           version: opt(int('KV version of the key currently in use.', { minimum: 0 })),
           fingerprint: opt(str('First 16 hex characters of the SHA-256 of the key: identifies it without revealing it.', { maxLength: 64 })),
           storedAt: opt(timestamp('When this version of the key was stored in Vault.')),
-          lastCheckedAt: opt(timestamp('When the operator last read the key version from Vault.')),
         },
         'What the operator knows of the SEK in Vault. Never the key itself.',
       ),

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# `make up`: the whole thing, locally. Builds or reuses the control plane binaries, starts etcd,
+# kube-apiserver, controller-manager, scheduler, kwok and Vault (test/cluster/up.sh), installs the
+# CRDs, (re)starts the operator, applies examples/ and prints `kubectl get cloudconnect -A`.
+# Safe to re-run: a running control plane is reused, the operator is restarted with current code.
+#
+# CLOUDCONNECT_USE_CURRENT_CLUSTER=1 uses the cluster $KUBECONFIG points at (and $VAULT_ADDR /
+# $VAULT_TOKEN) instead of starting a local control plane.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+local_dir="$root/.local"
+state="$local_dir/cluster"
+mkdir -p "$local_dir"/{logs,pids,bin}
+start=$SECONDS
+log() { printf '[make up %3ds] %s\n' "$((SECONDS - start))" "$*"; }
+
+if [[ "${CLOUDCONNECT_USE_CURRENT_CLUSTER:-}" == "1" ]]; then
+  : "${KUBECONFIG:?CLOUDCONNECT_USE_CURRENT_CLUSTER=1 needs KUBECONFIG}"
+  : "${VAULT_ADDR:?CLOUDCONNECT_USE_CURRENT_CLUSTER=1 needs VAULT_ADDR and VAULT_TOKEN}"
+  log "using the current cluster from KUBECONFIG=$KUBECONFIG"
+  cp "$KUBECONFIG" "$local_dir/kubeconfig"
+  vault_addr="$VAULT_ADDR"; vault_token="${VAULT_TOKEN:?}"
+  kubectl_bin="$(command -v kubectl)"
+else
+  log "starting the local control plane and Vault (first run builds binaries: many minutes)"
+  "$root/test/cluster/up.sh" "$state"
+  # shellcheck disable=SC1091
+  vault_addr="$(source "$state/env" && echo "$VAULT_ADDR")"
+  vault_token="$(source "$state/env" && echo "$VAULT_TOKEN")"
+  for f in "$state"/bin/*; do ln -sfn "$f" "$local_dir/bin/$(basename "$f")"; done
+  cp "$state/kubeconfig" "$local_dir/kubeconfig"
+  kubectl_bin="$local_dir/bin/kubectl"
+fi
+export KUBECONFIG="$local_dir/kubeconfig"
+k() { "$kubectl_bin" "$@"; }
+
+log "installing the CRDs"
+k apply --server-side --force-conflicts --field-manager=cloudconnect-make-up -f "$root/crds" >/dev/null
+k wait --for=condition=Established --timeout=60s -f "$root/crds" >/dev/null
+k create namespace cloudconnect-system --dry-run=client -o yaml | k apply -f - >/dev/null
+
+metrics_port="${OPERATOR_METRICS_PORT:-18080}"
+pidfile="$local_dir/pids/operator.pid"
+if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  log "restarting the operator (pid $(cat "$pidfile")) with the current code"
+  kill -TERM "$(cat "$pidfile")"
+  for _ in $(seq 1 50); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.2; done
+fi
+log "starting the operator (logs: .local/logs/operator.log)"
+(
+  cd "$root"
+  KUBECONFIG="$KUBECONFIG" VAULT_ADDR="$vault_addr" VAULT_TOKEN="$vault_token" \
+    METRICS_BIND_ADDRESS="127.0.0.1:$metrics_port" LEADER_ELECT=true LEASE_NAMESPACE=cloudconnect-system \
+    POD_NAME="local-$(hostname)" \
+    nohup "$root/node_modules/.bin/node" operator/main.ts >>"$local_dir/logs/operator.log" 2>&1 &
+  echo $! >"$pidfile"
+)
+for i in $(seq 1 150); do
+  if curl -fsS "http://127.0.0.1:$metrics_port/readyz" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    echo "the operator exited; last lines of .local/logs/operator.log:" >&2
+    tail -n 20 "$local_dir/logs/operator.log" >&2
+    exit 1
+  fi
+  if ((i == 150)); then echo "the operator did not become ready in 30 s" >&2; exit 1; fi
+  sleep 0.2
+done
+log "operator ready: http://127.0.0.1:$metrics_port/metrics"
+
+log "applying examples/"
+k apply -R -f "$root/examples" >/dev/null
+
+cat >"$local_dir/env" <<ENV
+# Source me: . .local/env
+export KUBECONFIG="$local_dir/kubeconfig"
+export VAULT_ADDR="$vault_addr"
+export VAULT_TOKEN="$vault_token"
+export METRICS_URL="http://127.0.0.1:$metrics_port/metrics"
+export PATH="$local_dir/bin:\$PATH"
+# EMR and Ocean simulators: not part of this version yet (see the EmrIntegration issue).
+ENV
+
+sleep 2
+k get cloudconnect -A
+log "done in $((SECONDS - start)) s. Next: . .local/env && kubectl get cloudconnect -A; make down stops everything."
