@@ -1,0 +1,189 @@
+// OceanSite against the real API server and Vault: SEK intake, verification, rotation, per-site
+// identity, support access, stalls, deletion — and no SEK byte anywhere the run wrote.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
+import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
+import { vaultRequest } from './vault.ts';
+
+const ns = 'it-oceansite';
+const seks = new Map<string, string>();
+let operator: OperatorProcess;
+
+function newSek(label: string): string {
+  const sek = randomBytes(32).toString('base64');
+  seks.set(label, sek);
+  return sek;
+}
+
+async function applyJson(obj: object): Promise<void> {
+  await kubectlOk(['apply', '-f', '-'], JSON.stringify(obj));
+}
+
+function site(name: string, spec: Record<string, unknown>) {
+  return { apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name, namespace: ns }, spec: { siteNumber: '1234', clinicalAdminEmail: 'admin@clinic.example.org', ...spec } };
+}
+
+function importSecret(name: string, sek: string, key = 'sek') {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, stringData: { [key]: sek } };
+}
+
+async function getSite(name: string): Promise<{ status?: Record<string, any>; metadata: Record<string, any> }> {
+  return JSON.parse(await kubectlOk(['get', 'oceansite', name, '-n', ns, '-o', 'json']));
+}
+
+async function condition(name: string, type: string): Promise<{ status: string; reason: string; message: string } | undefined> {
+  const s = await getSite(name);
+  return (s.status?.conditions as { type: string; status: string; reason: string; message: string }[] | undefined)?.find((c) => c.type === type);
+}
+
+beforeAll(async () => {
+  await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
+  await kubectlOk(['wait', '--for=condition=Established', '-f', `${repoRoot}/crds`]);
+  await kubectl(['create', 'namespace', ns]);
+  operator = await startOperator();
+});
+
+afterAll(async () => {
+  await operator?.stop();
+});
+
+describe('an OceanSite', () => {
+  it('imports the SEK from a one-time Secret into Vault and deletes the Secret', async () => {
+    const sek = newSek('maple');
+    await applyJson(importSecret('maple-sek', sek));
+    await applyJson(site('maple', { encryptionKey: { importFrom: { secretRef: { name: 'maple-sek' } } } }));
+    await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'oceansite/maple']);
+    const stored = await vaultRequest('GET', `secret/data/cloudconnect/${ns}/maple/sek`);
+    expect(stored.json?.data?.data?.sek).toBe(sek);
+    const gone = await kubectl(['get', 'secret', 'maple-sek', '-n', ns]);
+    expect(gone.stderr).toContain('NotFound');
+    const s = await getSite('maple');
+    expect(s.status?.encryptionKey).toMatchObject({ mount: 'secret', path: `cloudconnect/${ns}/maple/sek`, version: 1 });
+    expect(s.status?.encryptionKey.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(s.metadata.finalizers).toContain('cloudconnect.dev/oceansite');
+    expect(await condition('maple', 'KeyStored')).toMatchObject({ status: 'True', reason: 'Stored' });
+  });
+
+  it('verifies a key that is already in Vault without importing anything', async () => {
+    const sek = newSek('birch');
+    await vaultRequest('POST', 'secret/data/prestored/birch', { data: { sek } });
+    await applyJson(site('birch', { encryptionKey: { vault: { path: 'prestored/birch' } } }));
+    await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'oceansite/birch']);
+    expect((await getSite('birch')).status?.encryptionKey).toMatchObject({ path: 'prestored/birch', version: 1 });
+  });
+
+  it('says KeyNotFound while the key is neither in Vault nor importable', async () => {
+    await applyJson(site('cedar', { encryptionKey: { vault: { path: 'nowhere/cedar' } } }));
+    const c = await eventually(async () => {
+      const k = await condition('cedar', 'KeyStored');
+      return k?.reason === 'KeyNotFound' ? k : undefined;
+    }, 'KeyStored=False KeyNotFound');
+    expect(c.status).toBe('False');
+    expect(c.message).toContain('nowhere/cedar');
+  });
+
+  it('notices a rotation on request and records KeyRotated', async () => {
+    const sek = newSek('birch-v2');
+    await vaultRequest('POST', 'secret/data/prestored/birch', { data: { sek } });
+    await kubectlOk(['annotate', '--overwrite', '-n', ns, 'oceansite/birch', 'cloudconnect.dev/requestedAt=rotate-1']);
+    await eventually(async () => (await getSite('birch')).status?.encryptionKey?.version === 2, 'version 2 in status');
+    const s = await getSite('birch');
+    expect(s.status?.lastHandledRequestedAt).toBe('rotate-1');
+    const events = await kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=birch,reason=KeyRotated', '-o', 'json']);
+    expect(JSON.parse(events).items.length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['stalls when the import Secret lacks the key field', 'elm', { encryptionKey: { importFrom: { secretRef: { name: 'elm-sek', key: 'missing' } } } }, 'ImportSecretKeyMissing', 'elm-sek'],
+    ['stalls when the Vault mount does not exist', 'fir', { encryptionKey: { vault: { mount: 'no-such-mount' } } }, 'UnknownVaultMount', 'no-such-mount'],
+  ])('%s', async (_n, name, spec, reason, mentioned) => {
+    await applyJson(importSecret(`${name}-sek`, newSek(name)));
+    await applyJson(site(name, spec));
+    const stalled = await eventually(async () => (await condition(name, 'Stalled')) ?? undefined, `Stalled on ${name}`);
+    expect(stalled).toMatchObject({ status: 'True', reason });
+    expect(stalled.message).toContain(mentioned);
+    expect(await condition(name, 'Ready')).toMatchObject({ status: 'False', reason });
+  });
+});
+
+describe('the per-site identity', () => {
+  it('lets the site ServiceAccount read its own SEK and nothing else', async () => {
+    const sek = newSek('oak');
+    await applyJson(importSecret('oak-sek', sek));
+    await applyJson(site('oak', { encryptionKey: { importFrom: { secretRef: { name: 'oak-sek' } } } }));
+    await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'oceansite/oak']);
+    const jwt = (await kubectlOk(['create', 'token', 'cloudconnect-sync-oak', '-n', ns, '--audience', 'vault'])).trim();
+    const login = await vaultRequest('POST', 'auth/kubernetes/login', { role: `cloudconnect-${ns}-oak`, jwt });
+    expect(login.status).toBe(200);
+    const token = login.json!.auth!.client_token;
+    const own = await vaultRequest('GET', `secret/data/cloudconnect/${ns}/oak/sek`, undefined, token);
+    expect(own.status).toBe(200);
+    expect(own.json?.data?.data?.sek).toBe(sek);
+    const other = await vaultRequest('GET', `secret/data/cloudconnect/${ns}/maple/sek`, undefined, token);
+    expect(other.status).toBe(403);
+    const wrongRole = await vaultRequest('POST', 'auth/kubernetes/login', { role: `cloudconnect-${ns}-maple`, jwt });
+    expect(wrongRole.status).toBe(403);
+  });
+});
+
+describe('support access', () => {
+  async function can(group: string, verb: string, resource: string): Promise<boolean> {
+    const sar = await kubectlOk(
+      ['create', '-f', '-', '-o', 'json'],
+      JSON.stringify({
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: { user: 'support-person', groups: [group], resourceAttributes: { namespace: ns, verb, group: resource === 'secrets' ? '' : 'cloudconnect.dev', resource } },
+      }),
+    );
+    return JSON.parse(sar).status.allowed === true;
+  }
+
+  it('lets a support site edit EmrIntegrations but never read Secrets, and removes it at expiry', async () => {
+    const expiresAt = new Date(Date.now() + 8000).toISOString().replace(/\.\d+Z$/, 'Z');
+    await applyJson(site('maple', { encryptionKey: { importFrom: { secretRef: { name: 'maple-sek' } } }, supportSites: [{ name: 'helpdesk' }, { name: 'vendor', expiresAt }] }));
+    await eventually(async () => await can('cloudconnect:support:helpdesk', 'update', 'emrintegrations'), 'helpdesk may update');
+    expect(await can('cloudconnect:support:helpdesk', 'get', 'secrets')).toBe(false);
+    expect(await can('cloudconnect:support:vendor', 'patch', 'emrintegrations')).toBe(true);
+    expect(await can('cloudconnect:support:nobody', 'update', 'emrintegrations')).toBe(false);
+    await eventually(async () => !(await can('cloudconnect:support:vendor', 'patch', 'emrintegrations')), 'vendor access removed at expiry', 30_000);
+    expect(await can('cloudconnect:support:helpdesk', 'update', 'emrintegrations')).toBe(true);
+    const events = await kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=maple,reason=SupportAccessExpired', '-o', 'json']);
+    expect(JSON.parse(events).items.length).toBe(1);
+  });
+});
+
+describe('deleting an OceanSite', () => {
+  it('removes the Vault policy, role and ServiceAccount and keeps the key by default', async () => {
+    await kubectlOk(['delete', 'oceansite', 'oak', '-n', ns, '--timeout=60s']);
+    expect((await vaultRequest('GET', `sys/policies/acl/cloudconnect-${ns}-oak`)).status).toBe(404);
+    expect((await vaultRequest('GET', `auth/kubernetes/role/cloudconnect-${ns}-oak`)).status).toBe(404);
+    expect((await kubectl(['get', 'sa', 'cloudconnect-sync-oak', '-n', ns])).code).not.toBe(0);
+    expect((await vaultRequest('GET', `secret/data/cloudconnect/${ns}/oak/sek`)).status).toBe(200);
+  });
+
+  it('destroys the key with deletionPolicy Delete', async () => {
+    await applyJson(site('birch', { encryptionKey: { vault: { path: 'prestored/birch' }, deletionPolicy: 'Delete' } }));
+    await eventually(async () => (await getSite('birch')).metadata.generation === (await getSite('birch')).status?.observedGeneration, 'birch observed');
+    await kubectlOk(['delete', 'oceansite', 'birch', '-n', ns, '--timeout=60s']);
+    expect((await vaultRequest('GET', 'secret/metadata/prestored/birch')).status).toBe(404);
+  });
+});
+
+describe('secrets hygiene', () => {
+  it('never writes an SEK into logs, events, status or metrics', async () => {
+    const everything = [
+      operator.output(),
+      await operator.metrics(),
+      await kubectlOk(['get', 'events', '-n', ns, '-o', 'json']),
+      await kubectlOk(['get', 'cloudconnect', '-n', ns, '-o', 'json']),
+    ].join('\n');
+    expect(seks.size).toBeGreaterThan(3);
+    for (const [label, sek] of seks) {
+      expect(everything.includes(sek), `SEK ${label} leaked`).toBe(false);
+      expect(everything.includes(Buffer.from(sek).toString('base64')), `base64 of SEK ${label} leaked`).toBe(false);
+    }
+    expect(operator.output()).toContain('SEK imported into Vault');
+  });
+});

@@ -1,0 +1,101 @@
+// Runs the operator as its own process (`node operator/main.ts`), as in production, against the
+// test control plane; captures everything it prints so tests can assert on (and grep) its logs.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { repoRoot } from './kubectl.ts';
+
+export interface OperatorProcess {
+  child: ChildProcess;
+  metricsUrl: string;
+  output(): string;
+  metrics(): Promise<string>;
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function startOperator(env: Record<string, string> = {}, options: { waitReady?: boolean } = {}): Promise<OperatorProcess> {
+  const cluster = inject('cluster');
+  const port = await freePort();
+  let out = '';
+  const child = spawn(join(repoRoot, 'node_modules/.bin/node'), ['operator/main.ts'], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      KUBECONFIG: cluster.kubeconfig,
+      VAULT_ADDR: cluster.vaultAddr,
+      VAULT_TOKEN: cluster.vaultToken,
+      METRICS_BIND_ADDRESS: `127.0.0.1:${port}`,
+      LEADER_ELECT: 'false',
+      LEASE_NAMESPACE: 'kube-system',
+      LOG_LEVEL: 'debug',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const metricsUrl = `http://127.0.0.1:${port}`;
+  const proc: OperatorProcess = {
+    child,
+    metricsUrl,
+    output: () => out,
+    metrics: async () => (await fetch(`${metricsUrl}/metrics`)).text(),
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+    waitForLog: async (pattern, timeoutMs = 60_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(out)) {
+        if (Date.now() > deadline) throw new Error(`operator never logged ${pattern}; output:\n${out.slice(-4000)}`);
+        if (child.exitCode !== null) throw new Error(`operator exited (${child.exitCode}) before logging ${pattern}:\n${out.slice(-4000)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
+  if (options.waitReady !== false) {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        if ((await fetch(`${metricsUrl}/readyz`)).ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (child.exitCode !== null) throw new Error(`operator exited (${child.exitCode}):\n${out}`);
+      if (Date.now() > deadline) throw new Error(`operator not ready in 60 s:\n${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return proc;
+}
+
+/** Polls `fn` until it returns a value that is not undefined/false, or fails with the last value. */
+export async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== undefined && value !== false) return value;
+      last = value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
