@@ -22,6 +22,9 @@ import { createLogger, type Logger } from './runtime/logger.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
 import { SyncScheduleReconciler } from './syncschedule/reconciler.ts';
 import { VaultClient, vaultConfigFromEnv } from './vault/client.ts';
+import { startAuditListener } from './vault/audit-listener.ts';
+import { KeyAccessNotifier } from './oceansite/key-access-notifier.ts';
+import { Mailer, smtpConfigFromEnv } from './notify/mailer.ts';
 
 export interface ManagerConfig {
   metricsBind: string;
@@ -32,6 +35,8 @@ export interface ManagerConfig {
   workers: number;
   /** Kubernetes auth mount in Vault where sync-pod roles are created. */
   vaultSyncAuthMount: string;
+  /** host:port where Vault's socket audit device delivers entries; empty disables it. */
+  auditListenAddress: string;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ManagerConfig {
@@ -43,6 +48,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ManagerConf
     identity: env.POD_NAME ?? `${hostname()}-${process.pid}`,
     workers: Number(env.WORKERS ?? '2'),
     vaultSyncAuthMount: env.VAULT_SYNC_AUTH_MOUNT ?? 'kubernetes',
+    auditListenAddress: env.AUDIT_LISTEN_ADDRESS ?? '',
   };
 }
 
@@ -81,6 +87,7 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
   logger.info('serving health and metrics', { url: health.url });
 
   let stopping: Promise<void> | undefined;
+  const closers: (() => Promise<void>)[] = [];
   const elector = config.leaderElect
     ? new LeaderElector(kubeConfig, { name: config.leaseName, namespace: config.leaseNamespace, identity: config.identity, timing: DEFAULT_LEASE_TIMING, clock, logger, metrics })
     : undefined;
@@ -91,6 +98,7 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
       await Promise.all(controllers.map((c) => c.shutdown()));
       await elector?.release();
       await Promise.all(informers.map((i) => i.stop()));
+      await Promise.all(closers.map((c) => c()));
       await new Promise<void>((r) => health.server.close(() => r()));
       logger.info('stopped');
     })();
@@ -107,6 +115,13 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
       if (!acquired) return;
     }
     await Promise.all(informers.map((i) => i.start()));
+    if (config.auditListenAddress) {
+      const self = await vault.request<{ data?: { accessor?: string } }>('GET', '/auth/token/lookup-self').catch(() => undefined);
+      const notifier = new KeyAccessNotifier({ kube, sites, metrics, mailer: new Mailer(smtpConfigFromEnv(), logger), logger, operatorAccessor: self?.data?.accessor });
+      const audit = await startAuditListener(config.auditListenAddress, (entry) => void notifier.handle(entry).catch(() => undefined), logger);
+      closers.push(() => new Promise<void>((r) => audit.server.close(() => r())));
+      logger.info('receiving Vault audit entries', { port: audit.port });
+    }
     ready = true;
     logger.info('caches synced; starting controllers', { controllers: controllers.map((c) => c.name) });
     for (const c of controllers) c.start();

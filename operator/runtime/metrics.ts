@@ -73,6 +73,13 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
+  readonly sekAccessTotal = new Counter({
+    name: 'cloudconnect_sek_access_total',
+    help: 'Audited accesses to a site Shared Encryption Key by identities other than the site sync role and the operator',
+    labelNames: ['namespace', 'site', 'accessor_type'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

@@ -1,0 +1,95 @@
+// Every access to an SEK is noticed (seed 004): Vault's socket audit device streams to the
+// operator, which records a KeyAccessed Event, counts it and e-mails the Clinical Administrator
+// through a real SMTP server. The site's own sync role and the operator's intake are not reported.
+import { randomBytes } from 'node:crypto';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
+import { eventually, freePort, startOperator, type OperatorProcess } from './operator-process.ts';
+import { vaultRequest } from './vault.ts';
+
+const ns = 'it-key-access';
+const sek = randomBytes(32).toString('base64');
+const mails: { to: string[]; body: string }[] = [];
+let smtp: SMTPServer;
+let operator: OperatorProcess;
+let auditPath = '';
+
+async function keyAccessedEvents(): Promise<{ message: string }[]> {
+  return JSON.parse(await kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=willow,reason=KeyAccessed', '-o', 'json'])).items;
+}
+
+beforeAll(async () => {
+  const smtpPort = await freePort();
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, session, callback) {
+      let body = '';
+      stream.on('data', (d: Buffer) => (body += d.toString()));
+      stream.on('end', () => {
+        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), body });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((r) => smtp.listen(smtpPort, '127.0.0.1', () => r()));
+  const auditPort = await freePort();
+  await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
+  await kubectl(['create', 'namespace', ns]);
+  operator = await startOperator({
+    AUDIT_LISTEN_ADDRESS: `127.0.0.1:${auditPort}`,
+    SMTP_HOST: '127.0.0.1',
+    SMTP_PORT: String(smtpPort),
+    SMTP_FROM: 'cloudconnect@ops.example.org',
+  });
+  await operator.waitForLog(/receiving Vault audit entries/);
+  auditPath = `cc-it-${auditPort}`;
+  const enabled = await vaultRequest('PUT', `sys/audit/${auditPath}`, { type: 'socket', options: { address: `127.0.0.1:${auditPort}`, socket_type: 'tcp', hmac_accessor: 'false' } });
+  expect(enabled.status).toBeLessThan(300);
+});
+
+afterAll(async () => {
+  if (auditPath) await vaultRequest('DELETE', `sys/audit/${auditPath}`);
+  await operator?.stop();
+  await new Promise<void>((r) => smtp?.close(() => r()));
+});
+
+describe('an access to the SEK', () => {
+  it('is not reported when the operator imports the key or the site sync role reads it', async () => {
+    await kubectlOk(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'willow-sek', namespace: ns }, stringData: { sek } }));
+    await kubectlOk(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'cloudconnect.dev/v1alpha1',
+        kind: 'OceanSite',
+        metadata: { name: 'willow', namespace: ns },
+        spec: { siteNumber: '5150', clinicalAdminEmail: 'admin@willow.example.org', encryptionKey: { importFrom: { secretRef: { name: 'willow-sek' } } }, notifications: { additionalRecipients: ['privacy@willow.example.org'] } },
+      }),
+    );
+    await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'oceansite/willow']);
+    const jwt = (await kubectlOk(['create', 'token', 'cloudconnect-sync-willow', '-n', ns, '--audience', 'vault'])).trim();
+    const login = await vaultRequest('POST', 'auth/kubernetes/login', { role: `cloudconnect-${ns}-willow`, jwt });
+    const own = await vaultRequest('GET', `secret/data/cloudconnect/${ns}/willow/sek`, undefined, login.json!.auth!.client_token);
+    expect(own.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await keyAccessedEvents()).toEqual([]);
+    expect(mails).toEqual([]);
+  });
+
+  it('by anyone else gives an Event, a metric and an e-mail to the Clinical Administrator, without the key', async () => {
+    const read = await vaultRequest('GET', `secret/data/cloudconnect/${ns}/willow/sek`);
+    expect(read.status).toBe(200);
+    const events = await eventually(async () => {
+      const e = await keyAccessedEvents();
+      return e.length > 0 ? e : undefined;
+    }, 'a KeyAccessed event');
+    expect(events[0]!.message).toMatch(/read of the Shared Encryption Key by root/);
+    const mail = await eventually(async () => mails[0], 'an e-mail');
+    expect(mail.to.sort()).toEqual(['admin@willow.example.org', 'privacy@willow.example.org']);
+    expect(mail.body).toContain('Ocean site 5150');
+    expect(await operator.metrics()).toMatch(new RegExp(`cloudconnect_sek_access_total\\{namespace="${ns}",site="willow",accessor_type="token"\\} 1`));
+    const everything = [operator.output(), await operator.metrics(), JSON.stringify(events), mails.map((m) => m.body).join('\n')].join('\n');
+    expect(everything).not.toContain(sek);
+  });
+});
