@@ -56,3 +56,7 @@ test-unit: deps ## Unit tests only (no I/O).
 .PHONY: test-integration
 test-integration: deps ## Integration tests only (starts and stops its own control plane).
 	vitest run --project integration
+
+.PHONY: bench-sites
+bench-sites: deps ## Benchmark: 1,000 OceanSites to Ready, then 5 idle minutes (BENCH_SITES, BENCH_IDLE_SECONDS).
+	$(NODE) test/bench/sites.ts

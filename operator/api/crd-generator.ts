@@ -110,7 +110,8 @@ export function toCrd(def: KindDefinition): CustomResourceDefinition {
     properties: {
       apiVersion: { type: 'string', description: 'API version of this object: cloudconnect.dev/v1alpha1.' },
       kind: { type: 'string', description: `Kind of this object: ${def.kind}.` },
-      metadata: { type: 'object', description: 'Standard object metadata.' },
+      // The API server forbids anything but type here (name/generateName rules are its own).
+      metadata: { type: 'object' },
       spec: toStructural(def.spec, 'spec'),
       status: toStructural(def.status, 'status'),
     },

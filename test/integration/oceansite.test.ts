@@ -1,7 +1,9 @@
 // OceanSite against the real API server and Vault: SEK intake, verification, rotation, per-site
 // identity, support access, stalls, deletion — and no SEK byte anywhere the run wrote.
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
 import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
 import { vaultRequest } from './vault.ts';
@@ -151,6 +153,28 @@ describe('support access', () => {
     expect(await can('cloudconnect:support:helpdesk', 'update', 'emrintegrations')).toBe(true);
     const events = await kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=maple,reason=SupportAccessExpired', '-o', 'json']);
     expect(JSON.parse(events).items.length).toBe(1);
+  });
+});
+
+describe('a sealed Vault', () => {
+  it('turns KeyStored Unknown with VaultUnavailable, and the site recovers by itself once unsealed', async () => {
+    const log = readFileSync(join(inject('cluster').stateDir, 'logs/vault.log'), 'utf8');
+    const unsealKey = /Unseal Key: (\S+)/.exec(log)?.[1];
+    expect(unsealKey).toBeDefined();
+    expect((await vaultRequest('PUT', 'sys/seal')).status).toBe(204);
+    try {
+      await kubectlOk(['annotate', '--overwrite', '-n', ns, 'oceansite/maple', 'cloudconnect.dev/requestedAt=sealed-1']);
+      const c = await eventually(async () => {
+        const k = await condition('maple', 'KeyStored');
+        return k?.reason === 'VaultUnavailable' ? k : undefined;
+      }, 'KeyStored VaultUnavailable');
+      expect(c.status).toBe('Unknown');
+      expect(await condition('maple', 'Ready')).toMatchObject({ status: 'Unknown', reason: 'VaultUnavailable' });
+    } finally {
+      await vaultRequest('PUT', 'sys/unseal', { key: unsealKey });
+    }
+    await eventually(async () => (await condition('maple', 'KeyStored'))?.status === 'True', 'KeyStored True again', 90_000);
+    expect(operator.output()).toContain('reconcile failed; retrying');
   });
 });
 

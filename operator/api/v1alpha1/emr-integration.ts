@@ -95,11 +95,11 @@ export const EmrSpec = obj(
     oscarPro: opt(
       obj(
         {
-          serverUrl: str('URL of the OSCAR Pro server including the EMR path, e.g. https://emr.example.org/oscar, without a trailing /.', {
+          serverUrl: str("URL of the OSCAR Pro server including the EMR path, e.g. https://emr.example.org/oscar. It must use https and must not end in '/' (/oscar is right, /oscar/ is wrong).", {
             minLength: 9,
             maxLength: 2048,
             rules: [
-              { rule: "self.startsWith('https://')", message: 'spec.emr.oscarPro.serverUrl must use https://' },
+              { rule: "self.startsWith('https://') && isURL(self)", message: 'spec.emr.oscarPro.serverUrl must be an https:// URL' },
               {
                 rule: "!isURL(self) || (url(self).getEscapedPath() != '' && url(self).getEscapedPath() != '/')",
                 message: 'spec.emr.oscarPro.serverUrl must include the EMR path, e.g. https://emr.example.org/oscar',
@@ -189,7 +189,7 @@ export const EmrSettings = obj(
           default: {},
           rules: [
             {
-              rule: "self.saveAs != 'EncounterNotes' || has(self.letterType)",
+              rule: "!has(self.saveAs) || self.saveAs != 'EncounterNotes' || has(self.letterType)",
               message: 'spec.settings.secureMessages.letterType is required when saveAs is EncounterNotes',
             },
           ],
@@ -218,7 +218,7 @@ export const EmrSettings = obj(
         'Walk-in settings; clinics without walk-ins can ignore them.',
         {
           default: {},
-          rules: [{ rule: '!self.enabled || has(self.providerId)', message: 'spec.settings.walkIn.providerId is required when walk-ins are enabled' }],
+          rules: [{ rule: '!has(self.enabled) || !self.enabled || has(self.providerId)', message: 'spec.settings.walkIn.providerId is required when walk-ins are enabled' }],
         },
       ),
     ),

@@ -10,8 +10,11 @@ export type SyncType = (typeof SYNC_TYPES)[number];
 export const CONCURRENCY_POLICIES = ['Allow', 'Forbid', 'Replace'] as const;
 export const RUN_RESULTS = ['Succeeded', 'Failed'] as const;
 
-/** Five whitespace-separated cron fields, each made of digits, names, `*`, `/`, `,`, `-` or `?`. */
-export const FIVE_FIELD_CRON = '^\\s*[0-9A-Za-z*/,?-]+(\\s+[0-9A-Za-z*/,?-]+){4}\\s*$';
+/** One cron field: `*`, `?`, numbers or 3-letter names, with ranges, steps and lists. */
+const CRON_ITEM = '(\\*|\\?|[0-9]{1,2}|[A-Za-z]{3})(-([0-9]{1,2}|[A-Za-z]{3}))?(/[0-9]{1,2})?';
+const CRON_FIELD = `${CRON_ITEM}(,${CRON_ITEM})*`;
+/** Five whitespace-separated cron fields (no seconds, no @-macros); ranges are checked by the operator. */
+export const FIVE_FIELD_CRON = `^\\s*${CRON_FIELD}(\\s+${CRON_FIELD}){4}\\s*$`;
 
 export const SyncScheduleSpec = obj(
   {

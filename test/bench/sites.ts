@@ -1,0 +1,174 @@
+// `make bench-sites`: N OceanSites with import Secrets on a real local control plane + Vault.
+// Prints: time until all are Ready, API requests the operator made (from the kube-apiserver audit
+// log, by the operator's own identity), its peak RSS, then the writes it made to the API server and
+// to Vault while everything stayed idle (target: 0). A command that prints figures, not a test.
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = new URL('../..', import.meta.url).pathname;
+const N = Number(process.env.BENCH_SITES ?? '1000');
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? '300');
+const ns = 'bench-sites';
+const operatorUser = 'system:serviceaccount:cloudconnect-system:cloudconnect-operator';
+
+function log(message: string): void {
+  process.stdout.write(`[bench-sites] ${message}\n`);
+}
+
+async function main(): Promise<void> {
+  const reuse = process.env.BENCH_CLUSTER;
+  const state = reuse ?? (await mkdtemp(join(tmpdir(), 'cloudconnect-bench-')));
+  if (!reuse) {
+    log(`starting a control plane in ${state}`);
+    await run(join(root, 'test/cluster/up.sh'), [state], { env: { ...process.env, CLUSTER_PORT_BASE: process.env.CLUSTER_PORT_BASE ?? '46000' }, maxBuffer: 1 << 26 });
+  }
+  const env = Object.fromEntries(
+    (await readFile(join(state, 'env'), 'utf8'))
+      .split('\n')
+      .map((l) => /^export ([A-Z_]+)=(.*)$/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1]!, m[2]!.replace(/^['"]|['"]$/g, '')]),
+  );
+  const kubectl = (args: string[], input?: string) =>
+    new Promise<string>((resolve, reject) => {
+      const child = execFile(join(state, 'bin/kubectl'), args, { env: { ...process.env, KUBECONFIG: join(state, 'kubeconfig') }, maxBuffer: 1 << 28 }, (err, out, errOut) =>
+        err ? reject(new Error(`kubectl ${args.join(' ')}: ${errOut}`)) : resolve(out),
+      );
+      if (input !== undefined) child.stdin?.end(input);
+    });
+  try {
+    await kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(root, 'crds')]);
+    await kubectl(['wait', '--for=condition=Established', '-f', join(root, 'crds')]);
+    // The operator gets an identity of its own so that its requests can be told apart.
+    await kubectl(['create', 'namespace', 'cloudconnect-system']).catch(() => '');
+    await kubectl(['create', 'namespace', ns]).catch(() => '');
+    await kubectl(['create', 'serviceaccount', 'cloudconnect-operator', '-n', 'cloudconnect-system']).catch(() => '');
+    await kubectl(['create', 'clusterrolebinding', 'cloudconnect-operator-bench', '--clusterrole=cluster-admin', `--serviceaccount=cloudconnect-system:cloudconnect-operator`]).catch(() => '');
+    const token = (await kubectl(['create', 'token', 'cloudconnect-operator', '-n', 'cloudconnect-system', '--duration=2h'])).trim();
+    const server = (await kubectl(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'])).trim();
+    const kubeconfig = join(state, 'operator.kubeconfig');
+    await writeFile(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'local', cluster: { server, 'certificate-authority': join(state, 'pki/ca.crt') } }],
+        users: [{ name: 'operator', user: { token } }],
+        contexts: [{ name: 'operator', context: { cluster: 'local', user: 'operator' } }],
+        'current-context': 'operator',
+      }),
+    );
+
+    log(`creating ${N} import Secrets and ${N} OceanSites in namespace ${ns}`);
+    const createStart = performance.now();
+    for (let i = 0; i < N; i += 200) {
+      const items: object[] = [];
+      for (let j = i; j < Math.min(N, i + 200); j++) {
+        items.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `site-${j}-sek`, namespace: ns }, stringData: { sek: randomBytes(32).toString('base64') } });
+        items.push({
+          apiVersion: 'cloudconnect.dev/v1alpha1',
+          kind: 'OceanSite',
+          metadata: { name: `site-${j}`, namespace: ns },
+          spec: { siteNumber: String(10000 + j), clinicalAdminEmail: `admin${j}@clinic.example.org`, encryptionKey: { importFrom: { secretRef: { name: `site-${j}-sek` } } } },
+        });
+      }
+      await kubectl(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+      log(`  ${Math.min(N, i + 200)}/${N} created`);
+    }
+    log(`created in ${((performance.now() - createStart) / 1000).toFixed(1)} s`);
+
+    const auditLog = join(state, 'logs/kube-apiserver-audit.log');
+    const auditLinesBefore = await countLines(auditLog);
+    const vaultAudit = join(state, 'vault-audit.log');
+    const operatorLog = join(state, 'logs/bench-operator.log');
+    const { openSync } = await import('node:fs');
+    const out = openSync(operatorLog, 'a');
+    const started = performance.now();
+    const child = spawn(join(root, 'node_modules/.bin/node'), ['operator/main.ts'], {
+      cwd: root,
+      env: { ...process.env, KUBECONFIG: kubeconfig, VAULT_ADDR: env.VAULT_ADDR, VAULT_TOKEN: env.VAULT_TOKEN, METRICS_BIND_ADDRESS: '127.0.0.1:0', LEADER_ELECT: 'false', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', out, out],
+    });
+    let ready = 0;
+    while (ready < N) {
+      await new Promise((r) => setTimeout(r, 2000));
+      const list = JSON.parse(await kubectl(['get', 'oceansites', '-n', ns, '-o', 'json'])) as { items: { status?: { conditions?: { type: string; status: string }[] } }[] };
+      ready = list.items.filter((s) => s.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+      log(`  ${ready}/${N} Ready after ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      if (child.exitCode !== null) throw new Error(`operator exited ${child.exitCode}; see ${operatorLog}`);
+    }
+    const readySeconds = (performance.now() - started) / 1000;
+    const requests = await operatorRequests(auditLog, auditLinesBefore);
+    const rssMb = await peakRssMb(child.pid!);
+
+    log(`idle for ${IDLE_SECONDS} s`);
+    const idleAuditFrom = await countLines(auditLog);
+    const idleVaultFrom = await countLines(vaultAudit);
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    const idle = await operatorRequests(auditLog, idleAuditFrom);
+    const vaultWrites = await vaultWriteCount(vaultAudit, idleVaultFrom);
+    const finalRss = await peakRssMb(child.pid!);
+    child.kill('SIGTERM');
+
+    const writes = (byVerb: Record<string, number>, exclude: (k: string) => boolean) =>
+      Object.entries(byVerb)
+        .filter(([k]) => /^(create|update|patch|delete)/.test(k) && !exclude(k))
+        .reduce((a, [, v]) => a + v, 0);
+    log('--- results ---');
+    log(`sites: ${N}`);
+    log(`time until all Ready: ${readySeconds.toFixed(1)} s (${(N / readySeconds).toFixed(1)} sites/s)`);
+    log(`API requests by the operator until Ready: ${Object.values(requests).reduce((a, b) => a + b, 0)} ${JSON.stringify(requests)}`);
+    log(`operator peak RSS: ${Math.max(rssMb, finalRss).toFixed(0)} MiB`);
+    log(`idle ${IDLE_SECONDS} s: API writes by the operator (excluding its Lease): ${writes(idle, (k) => k.endsWith(' leases'))} ${JSON.stringify(idle)}`);
+    log(`idle ${IDLE_SECONDS} s: Vault writes: ${vaultWrites}`);
+  } finally {
+    if (!reuse) await run(join(root, 'test/cluster/down.sh'), [state]);
+  }
+}
+
+async function countLines(file: string): Promise<number> {
+  try {
+    return (await readFile(file, 'utf8')).split('\n').length - 1;
+  } catch {
+    return 0;
+  }
+}
+
+async function operatorRequests(file: string, fromLine: number): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  const lines = (await readFile(file, 'utf8')).split('\n').slice(fromLine);
+  for (const line of lines) {
+    if (!line) continue;
+    const e = JSON.parse(line) as { stage?: string; verb?: string; user?: { username?: string }; objectRef?: { resource?: string } };
+    if (e.stage !== 'ResponseComplete' && e.stage !== 'ResponseStarted') continue;
+    if (e.user?.username !== operatorUser) continue;
+    const key = `${e.verb} ${e.objectRef?.resource ?? ''}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+async function vaultWriteCount(file: string, fromLine: number): Promise<number> {
+  const lines = (await readFile(file, 'utf8')).split('\n').slice(fromLine);
+  return lines.filter((l) => {
+    if (!l) return false;
+    const e = JSON.parse(l) as { type?: string; request?: { operation?: string } };
+    return e.type === 'request' && ['create', 'update', 'delete'].includes(e.request?.operation ?? '');
+  }).length;
+}
+
+async function peakRssMb(pid: number): Promise<number> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+await main();
