@@ -83,6 +83,16 @@ export class Reader {
   }
 }
 
+/** Sex/gender codes of the EMRs → FHIR AdministrativeGender (female, male, other, unknown). */
+export function normalizeSex(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  const v = value.trim().toLowerCase();
+  if (v === 'f' || v === 'female') return 'female';
+  if (v === 'm' || v === 'male') return 'male';
+  if (v === 'u' || v === 'unknown') return 'unknown';
+  return 'other';
+}
+
 /** YYYY-MM-DD of a UTC instant. */
 export function isoDate(at: Date): string {
   return at.toISOString().slice(0, 10);

@@ -162,6 +162,10 @@ export class FakeData {
     return this.startMs + dayIndex * DAY_MS + (FIRST_SLOT_MINUTES + slot * this.slotMinutes) * 60_000;
   }
 
+  providerIndexOf(appointmentIndex: number): number {
+    return (appointmentIndex % this.volume.appointmentsPerDay) % this.volume.providers;
+  }
+
   appointment(index: number): FakeAppointment {
     const perDay = this.volume.appointmentsPerDay;
     const start = this.startMsOf(index);
@@ -169,7 +173,7 @@ export class FakeData {
     return {
       index,
       dayIndex: Math.floor(index / perDay),
-      providerIndex: (index % perDay) % this.volume.providers,
+      providerIndex: this.providerIndexOf(index),
       patientIndex: Math.floor(this.random(22, index) * this.volume.patients),
       start: new Date(start),
       end: new Date(start + this.slotMinutes * 60_000),

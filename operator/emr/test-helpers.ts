@@ -1,0 +1,34 @@
+// Assertions shared by the adapter-vs-simulator tests (not a test file itself).
+import { expect } from 'vitest';
+import { EmrError, type EmrErrorReason } from './adapter.ts';
+
+/** Awaits a rejection, checks it is an EmrError with `reason`, and that no secret leaks into it. */
+export async function expectEmrError(promise: Promise<unknown>, reason: EmrErrorReason, secrets: readonly string[]): Promise<EmrError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, 'the call should have failed').toBeInstanceOf(EmrError);
+  const error = caught as EmrError;
+  expect({ reason: error.reason, message: error.message }).toMatchObject({ reason });
+  expectNoSecrets(error, secrets);
+  return error;
+}
+
+/** No credential value appears in the message, the stack or any own property of the error. */
+export function expectNoSecrets(error: unknown, secrets: readonly string[]): void {
+  const e = error as Error;
+  const text = [e.message, e.stack ?? '', JSON.stringify(e), String(e)].join('\n');
+  for (const secret of secrets) {
+    if (secret.length >= 4) expect(text.includes(secret), `a credential value leaked into: ${e.message}`).toBe(false);
+  }
+}
+
+export const PAST = '2000-01-01T00:00:00Z';
+
+/** A minimal PDF, enough for the simulators to store and hash. */
+export function samplePdf(text = 'synthetic'): Buffer {
+  return Buffer.from(`%PDF-1.4\n% ${text}\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n`);
+}

@@ -1,0 +1,296 @@
+// QHR Accuro simulator, after the public Accuro REST API shapes:
+//   POST /v1/token?tenant=TENANT   Basic clientId:clientSecret, form grant_type=password&username&password
+//                                  (the per-site API user of Ocean's setup) → {access_token, expires_in, …}
+//   every other call: Authorization: Bearer, header X-QHR-Subscription-Key, query uuid
+//   GET  /v1/providers, /v1/offices, /v1/provider-portal/folders
+//   GET  /v2/materials/appointments?startDate&endDate&pageSize(≤50)&startingId → {appointments, lastId}
+//        (appointments with id > startingId, ascending; pass lastId back as startingId)
+//   GET  /v1/patients/{id}
+//   POST /v1/provider-portal/documents  multipart: `details` (JSON) + `document` (PDF)
+// Errors: token endpoint RFC 6749 §5.2 (`invalid_client`, `invalid_grant`, `unauthorized_client` when
+// the API user is disabled, `invalid_request` for an unknown tenant); bearer errors RFC 6750
+// (`invalid_token`); a bad subscription key answers like Azure API Management (401 {statusCode,message});
+// revoked access answers 403. Our additions: `Idempotency-Key` on document posts; `uuid` defaults to
+// the tenant ID.
+import {
+  SimHttpError,
+  SimState,
+  basicCredentials,
+  bearerError,
+  bearerToken,
+  dateParam,
+  hhmmss,
+  idempotencyKey,
+  intParam,
+  serve,
+  visibleAppointments,
+  ymd,
+  type Ctx,
+  type Route,
+  type Simulator,
+  type SimulatorOptions,
+} from './common.ts';
+import type { FakeStatus } from './fake-data.ts';
+
+export interface AccuroCredentials {
+  apiUsername: string;
+  apiPassword: string;
+  clientId: string;
+  clientSecret: string;
+  subscriptionKey: string;
+}
+
+export const ACCURO_DEV_TENANT = 'SIMCLINIC';
+
+/** Fixed development credentials (fake). The API user follows QHR's OceanAPI<TENANT> naming. */
+export const ACCURO_DEV_CREDENTIALS: AccuroCredentials = {
+  apiUsername: `OceanAPI${ACCURO_DEV_TENANT}`,
+  apiPassword: 'sim-accuro-api-password-71c2',
+  clientId: 'sim-accuro-client-id',
+  clientSecret: 'sim-accuro-client-secret-5d3a',
+  subscriptionKey: 'sim-accuro-subscription-key-e8f0',
+};
+
+export interface AccuroSimOptions extends SimulatorOptions {
+  credentials?: AccuroCredentials;
+  tenantId?: string;
+  /** The Accuro instance uuid expected in the `uuid` query parameter; defaults to the tenant ID. */
+  uuid?: string;
+}
+
+export interface AccuroSimulator extends Simulator {
+  readonly credentials: AccuroCredentials;
+  readonly tenantId: string;
+  readonly uuid: string;
+  providerId(index: number): string;
+  patientId(index: number): string;
+  officeId(index: number): string;
+}
+
+const STATUS_NAMES: Record<FakeStatus, string> = {
+  booked: 'Booked',
+  arrived: 'Arrived',
+  fulfilled: 'Completed',
+  cancelled: 'Cancelled',
+  noshow: 'No Show',
+};
+
+export const FOLDERS = [
+  { folderId: 1, name: 'Ocean' },
+  { folderId: 2, name: 'Referrals' },
+  { folderId: 3, name: 'eForms' },
+];
+
+export const accuroProviderId = (index: number) => String(2001 + index);
+export const accuroPatientId = (index: number) => String(index + 1);
+export const accuroOfficeId = (index: number) => String(index + 1);
+
+export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimulator> {
+  const credentials = options.credentials ?? ACCURO_DEV_CREDENTIALS;
+  const tenantId = options.tenantId ?? ACCURO_DEV_TENANT;
+  const uuid = options.uuid ?? tenantId;
+  const state = new SimState('accuro', options);
+  const data = state.data;
+
+  const tokenError = (status: number, error: string, description: string) => new SimHttpError(status, { error, error_description: description });
+
+  function issue(ctx: Ctx) {
+    if (ctx.url.searchParams.get('tenant') !== tenantId) throw tokenError(400, 'invalid_request', 'unknown tenant');
+    const form = ctx.form();
+    if (form.get('grant_type') !== 'password') throw tokenError(400, 'unsupported_grant_type', 'grant_type must be password');
+    const client = basicCredentials(ctx);
+    if (state.faults.rejectCredentials || !client || client.user !== credentials.clientId || client.password !== credentials.clientSecret) {
+      throw tokenError(401, 'invalid_client', 'client authentication failed');
+    }
+    if (form.get('username') !== credentials.apiUsername || form.get('password') !== credentials.apiPassword) {
+      throw tokenError(400, 'invalid_grant', 'the API user name or password is wrong');
+    }
+    if (state.faults.deauthorized) throw tokenError(400, 'unauthorized_client', 'the API user has been disabled');
+    if (state.credentialExpired()) throw tokenError(400, 'invalid_grant', 'the API user password has expired');
+    const token = state.issueToken(credentials.apiUsername);
+    return {
+      json: {
+        access_token: token.value,
+        token_type: 'bearer',
+        expires_in: Math.max(0, Math.round((token.expiresAt.getTime() - token.issuedAt.getTime()) / 1000)),
+        scope: 'openid offline_access',
+      },
+      headers: { 'cache-control': 'no-store' },
+    };
+  }
+
+  /** Subscription key, bearer token, revocation and uuid, in the order API Management and Accuro check them. */
+  function authorize(ctx: Ctx): void {
+    if (ctx.header('x-qhr-subscription-key') !== credentials.subscriptionKey) {
+      throw new SimHttpError(401, {
+        statusCode: 401,
+        message: 'Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.',
+      });
+    }
+    const check = state.checkToken(bearerToken(ctx));
+    if (!check.ok) {
+      throw bearerError('invalid_token', check.problem === 'expired' ? 'The access token expired' : 'The access token is invalid');
+    }
+    if (state.faults.deauthorized) throw new SimHttpError(403, { error: 'access_revoked', message: 'the API user has been disabled' });
+    if (ctx.url.searchParams.get('uuid') !== uuid) throw new SimHttpError(400, { error: 'invalid_request', message: 'unknown uuid' });
+  }
+
+  const patientIndex = (id: string): number | undefined => {
+    const index = Number(id) - 1;
+    return /^\d+$/.test(id) && index >= 0 && index < data.patientCount ? index : undefined;
+  };
+
+  const routes: Route[] = [
+    { method: 'POST', path: '/v1/token', handler: issue },
+    {
+      method: 'GET',
+      path: '/v1/providers',
+      handler: (ctx) => {
+        authorize(ctx);
+        const out = [];
+        for (let i = 0; i < data.providerCount; i++) {
+          const id = accuroProviderId(i);
+          if (state.isHidden(id)) continue;
+          const p = data.provider(i);
+          out.push({
+            providerId: Number(id),
+            firstName: p.firstName,
+            lastName: p.lastName,
+            title: 'Dr.',
+            billingNumber: p.licenseNumber,
+            officeIds: [Number(accuroOfficeId(p.officeIndex))],
+            active: true,
+          });
+        }
+        return { json: out };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/offices',
+      handler: (ctx) => {
+        authorize(ctx);
+        return { json: Array.from({ length: data.officeCount }, (_, i) => ({ officeId: Number(accuroOfficeId(i)), name: `Sim Office ${i + 1}` })) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/provider-portal/folders',
+      handler: (ctx) => {
+        authorize(ctx);
+        return { json: FOLDERS };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v2/materials/appointments',
+      handler: (ctx) => {
+        authorize(ctx);
+        const from = dateParam(ctx, 'startDate');
+        const to = dateParam(ctx, 'endDate');
+        const pageSize = intParam(ctx, 'pageSize', 50, 1, 50);
+        const startingId = intParam(ctx, 'startingId', 0, 0, Number.MAX_SAFE_INTEGER);
+        const appointments = [];
+        let lastId = startingId;
+        // id = index + 1, ascending with start time: "id > startingId" is "index >= startingId".
+        for (const i of visibleAppointments(state, from, to, accuroProviderId, { startIndex: startingId })) {
+          const a = data.appointment(i);
+          appointments.push({
+            appointmentId: i + 1,
+            patientId: Number(accuroPatientId(a.patientIndex)),
+            providerId: Number(accuroProviderId(a.providerIndex)),
+            officeId: Number(accuroOfficeId(data.provider(a.providerIndex).officeIndex)),
+            appointmentDate: ymd(a.start),
+            startTime: hhmmss(a.start).slice(0, 5),
+            duration: a.durationMinutes,
+            status: STATUS_NAMES[a.status],
+          });
+          lastId = i + 1;
+          if (appointments.length === pageSize) break;
+        }
+        return { json: { appointments, lastId } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/patients/:id',
+      handler: (ctx) => {
+        authorize(ctx);
+        const index = patientIndex(ctx.params['id'] ?? '');
+        if (index === undefined) throw new SimHttpError(404, { error: 'not_found', message: 'patient not found' });
+        const p = data.patient(index);
+        return {
+          json: {
+            patientId: index + 1,
+            demographics: {
+              firstName: p.firstName,
+              lastName: p.lastName,
+              birthday: `${p.birthDate}T00:00:00`,
+              genderId: p.sex === 'F' ? 2 : p.sex === 'M' ? 1 : 3,
+              gender: p.sex === 'F' ? 'Female' : p.sex === 'M' ? 'Male' : 'Other',
+              healthCard: { phn: p.healthNumber, province: 'ON' },
+              email: { address: p.email },
+              phones: [{ number: p.phone, type: 'Home' }],
+              addresses: [{ street: p.address.street, city: p.address.city, province: p.address.province, postalCode: p.address.postalCode }],
+            },
+            officeId: Number(accuroOfficeId(0)),
+          },
+        };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/provider-portal/documents',
+      handler: async (ctx) => {
+        authorize(ctx);
+        const contentType = ctx.header('content-type') ?? '';
+        if (!contentType.startsWith('multipart/form-data')) throw new SimHttpError(415, { error: 'multipart/form-data expected' });
+        let form: FormData;
+        try {
+          form = await new Response(new Uint8Array(ctx.body), { headers: { 'content-type': contentType } }).formData();
+        } catch {
+          throw new SimHttpError(400, { error: 'invalid_request', message: 'malformed multipart body' });
+        }
+        const detailsPart = form.get('details');
+        const documentPart = form.get('document');
+        const detailsText = typeof detailsPart === 'string' ? detailsPart : detailsPart ? await detailsPart.text() : undefined;
+        if (detailsText === undefined || !documentPart || typeof documentPart === 'string') {
+          throw new SimHttpError(400, { error: 'invalid_request', message: 'details and document parts are required' });
+        }
+        let details: Record<string, unknown>;
+        try {
+          details = JSON.parse(detailsText) as Record<string, unknown>;
+        } catch {
+          throw new SimHttpError(400, { error: 'invalid_request', message: 'details is not JSON' });
+        }
+        const patientId = String(details['patientId'] ?? '');
+        if (patientIndex(patientId) === undefined) throw new SimHttpError(404, { error: 'not_found', message: 'patient not found' });
+        const folder = FOLDERS.find((f) => f.folderId === Number(details['folderId']));
+        if (!folder) throw new SimHttpError(400, { error: 'invalid_request', message: 'unknown folderId' });
+        const { document, duplicate } = state.recordDocument({
+          idempotencyKey: idempotencyKey(ctx),
+          patientId,
+          title: String(details['description'] ?? details['fileName'] ?? ''),
+          contentType: documentPart.type || 'application/octet-stream',
+          content: Buffer.from(await documentPart.arrayBuffer()),
+          folder: folder.name,
+        });
+        return {
+          status: duplicate ? 200 : 201,
+          json: { documentId: Number(document.id) },
+          headers: duplicate ? { 'idempotent-replayed': 'true' } : {},
+        };
+      },
+    },
+  ];
+
+  const sim = await serve({ state, routes, host: options.host, port: options.port });
+  return Object.assign(sim, {
+    credentials,
+    tenantId,
+    uuid,
+    providerId: accuroProviderId,
+    patientId: accuroPatientId,
+    officeId: accuroOfficeId,
+  });
+}

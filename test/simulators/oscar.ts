@@ -1,0 +1,256 @@
+// OSCAR Pro simulator: the REST services under `{contextPath}/ws/services/...` that Cloud Connect
+// uses, behind OAuth 1.0a (RFC 5849) HMAC-SHA1 request signing that is really verified: the
+// signature base string is rebuilt from the request as received (Host header, path, query, form
+// body), timestamps older than the allowed skew and replayed nonces are refused.
+// Errors follow the OAuth Problem Reporting extension: 401 with
+// `WWW-Authenticate: OAuth realm="OSCAR", oauth_problem="…"` and a form-encoded body
+// (`consumer_key_unknown`, `token_rejected`, `token_revoked`, `token_expired`, `signature_invalid`,
+// `timestamp_refused`, `nonce_used`, `parameter_absent`, `signature_method_rejected`).
+// Our design, not OSCAR's: every successful answer carries `X-OAuth-Token-Expires` (ISO 8601), the
+// access token's expiry, so the operator can warn before a person has to authorize again.
+// Idempotency is also ours: OSCAR has none; the simulator honours `Idempotency-Key` on document posts.
+import {
+  hmacSha1Signature,
+  parseAuthorizationHeader,
+  queryParams,
+  signatureBaseString,
+  signaturesEqual,
+  type Param,
+} from '../../operator/emr/oauth1.ts';
+import {
+  SimHttpError,
+  SimState,
+  hhmmss,
+  idempotencyKey,
+  serve,
+  visibleAppointments,
+  ymd,
+  type Ctx,
+  type Reply,
+  type Route,
+  type Simulator,
+  type SimulatorOptions,
+} from './common.ts';
+import type { FakeStatus } from './fake-data.ts';
+
+export interface OscarCredentials {
+  clientKey: string;
+  clientSecret: string;
+  accessToken: string;
+  tokenSecret: string;
+}
+
+/** Fixed development credentials (fake; used by `make up` and tests unless overridden). */
+export const OSCAR_DEV_CREDENTIALS: OscarCredentials = {
+  clientKey: 'sim-oscar-consumer-key',
+  clientSecret: 'sim-oscar-consumer-secret-4f1c',
+  accessToken: 'sim-oscar-access-token-9a7e',
+  tokenSecret: 'sim-oscar-token-secret-2b8d',
+};
+
+export interface OscarSimOptions extends SimulatorOptions {
+  credentials?: OscarCredentials;
+  /** The EMR path in the server URL; default `/oscar`. */
+  contextPath?: string;
+  maxClockSkewSeconds?: number;
+}
+
+export interface OscarSimulator extends Simulator {
+  readonly credentials: OscarCredentials;
+  providerId(index: number): string;
+  patientId(index: number): string;
+  /** When the access token expires, as announced in X-OAuth-Token-Expires. */
+  tokenExpiresAt(): Date;
+}
+
+const STATUS_CODES: Record<FakeStatus, string> = { booked: 't', arrived: 'H', fulfilled: 'B', cancelled: 'C', noshow: 'N' };
+const ONE_YEAR_SECONDS = 365 * 86_400;
+
+export const providerNo = (index: number) => String(1001 + index);
+export const demographicNo = (index: number) => String(index + 1);
+
+export async function start(options: OscarSimOptions = {}): Promise<OscarSimulator> {
+  const credentials = options.credentials ?? OSCAR_DEV_CREDENTIALS;
+  const contextPath = (options.contextPath ?? '/oscar').replace(/\/+$/, '');
+  const maxSkew = options.maxClockSkewSeconds ?? 600;
+  const state = new SimState('oscar', options);
+  // OSCAR access tokens live as long as the registered client says; a year unless told otherwise.
+  state.defaultTokenLifetimeSeconds = ONE_YEAR_SECONDS;
+  const seenNonces = new Set<string>();
+  const data = state.data;
+
+  const tokenExpiresAt = (): Date =>
+    state.credentialNotAfter() ??
+    new Date(state.startedAt.getTime() + (state.faults.tokenLifetimeSeconds ?? state.defaultTokenLifetimeSeconds) * 1000);
+
+  const problem = (name: string, status = 401) =>
+    new SimHttpError(
+      status,
+      undefined,
+      { 'www-authenticate': `OAuth realm="OSCAR", oauth_problem="${name}"`, 'content-type': 'application/x-www-form-urlencoded' },
+      `oauth_problem=${name}`,
+    );
+
+  /** Verifies the OAuth 1.0a signature and the token's state; throws the OAuth problem. */
+  function authorize(ctx: Ctx): void {
+    const oauth = parseAuthorizationHeader(ctx.header('authorization'));
+    if (!oauth) throw problem('parameter_absent');
+    for (const required of ['oauth_consumer_key', 'oauth_token', 'oauth_signature_method', 'oauth_timestamp', 'oauth_nonce', 'oauth_signature']) {
+      if (!oauth[required]) throw problem('parameter_absent');
+    }
+    if (oauth['oauth_signature_method'] !== 'HMAC-SHA1') throw problem('signature_method_rejected');
+    if (state.faults.rejectCredentials || oauth['oauth_consumer_key'] !== credentials.clientKey) throw problem('consumer_key_unknown');
+    if (oauth['oauth_token'] !== credentials.accessToken) throw problem('token_rejected');
+
+    const host = ctx.header('host') ?? 'localhost';
+    const url = new URL(`http://${host}${ctx.req.url ?? '/'}`);
+    const params: Param[] = [...queryParams(url), ...Object.entries(oauth).filter(([k]) => k.startsWith('oauth_'))];
+    if ((ctx.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) params.push(...ctx.form());
+    const base = signatureBaseString(ctx.method, url, params);
+    const expected = hmacSha1Signature(base, credentials.clientSecret, credentials.tokenSecret);
+    if (!signaturesEqual(expected, oauth['oauth_signature'] as string)) throw problem('signature_invalid');
+
+    const timestamp = Number(oauth['oauth_timestamp']);
+    if (!Number.isInteger(timestamp) || Math.abs(state.now().getTime() / 1000 - timestamp) > maxSkew) throw problem('timestamp_refused');
+    const nonceKey = `${timestamp}:${oauth['oauth_nonce']}`;
+    if (seenNonces.has(nonceKey)) throw problem('nonce_used');
+    if (seenNonces.size > 50_000) seenNonces.clear();
+    seenNonces.add(nonceKey);
+
+    if (state.faults.deauthorized) throw problem('token_revoked');
+    if (state.faults.tokenExpired || tokenExpiresAt().getTime() <= state.now().getTime()) throw problem('token_expired');
+  }
+
+  const ok = (json: unknown, headers: Record<string, string> = {}): Reply => ({
+    json,
+    headers: { 'x-oauth-token-expires': tokenExpiresAt().toISOString(), ...headers },
+  });
+
+  const providerIndex = (id: string): number | undefined => {
+    const index = Number(id) - 1001;
+    return Number.isInteger(index) && index >= 0 && index < data.providerCount ? index : undefined;
+  };
+  const patientIndex = (id: string): number | undefined => {
+    const index = Number(id) - 1;
+    return /^\d+$/.test(id) && index >= 0 && index < data.patientCount ? index : undefined;
+  };
+
+  const services = `${contextPath}/ws/services`;
+  const routes: Route[] = [
+    {
+      method: 'GET',
+      path: `${services}/providerService/providers_json`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const content = [];
+        for (let i = 0; i < data.providerCount; i++) {
+          const id = providerNo(i);
+          if (state.isHidden(id)) continue;
+          const p = data.provider(i);
+          content.push({
+            providerNo: id,
+            firstName: p.firstName,
+            lastName: p.lastName,
+            providerType: 'doctor',
+            specialty: p.specialty,
+            ohipNo: p.licenseNumber,
+            enabled: true,
+          });
+        }
+        return ok({ content, total: content.length });
+      },
+    },
+    {
+      method: 'GET',
+      path: `${services}/schedule/fetchDays/:start/:end/:providers`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const { start: startDay, end: endDay, providers } = ctx.params as { start: string; end: string; providers: string };
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(startDay) || !/^\d{4}-\d{2}-\d{2}$/.test(endDay)) {
+          throw new SimHttpError(400, { error: 'dates must be yyyy-MM-dd' });
+        }
+        const wanted = new Set<number>();
+        for (const id of providers.split(',').filter(Boolean)) {
+          const index = providerIndex(id);
+          if (index !== undefined) wanted.add(index);
+        }
+        const from = new Date(`${startDay}T00:00:00Z`);
+        const to = new Date(new Date(`${endDay}T00:00:00Z`).getTime() + 86_400_000); // end day inclusive
+        const content = [];
+        for (const i of visibleAppointments(state, from, to, providerNo, { providerIndexes: wanted })) {
+          const a = data.appointment(i);
+          content.push({
+            appointmentNo: i + 1,
+            providerNo: providerNo(a.providerIndex),
+            appointmentDate: ymd(a.start),
+            startTime: hhmmss(a.start),
+            endTime: hhmmss(a.end),
+            demographicNo: Number(demographicNo(a.patientIndex)),
+            status: STATUS_CODES[a.status],
+            location: `Office ${data.provider(a.providerIndex).officeIndex + 1}`,
+            type: 'Office Visit',
+            notes: '',
+          });
+        }
+        return ok({ content, total: content.length });
+      },
+    },
+    {
+      method: 'GET',
+      path: `${services}/demographics/:id`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const index = patientIndex(ctx.params['id'] ?? '');
+        if (index === undefined) throw new SimHttpError(404, { error: 'demographic not found' });
+        const p = data.patient(index);
+        return ok({
+          demographicNo: index + 1,
+          firstName: p.firstName,
+          lastName: p.lastName,
+          dateOfBirth: p.birthDate,
+          sex: p.sex === 'X' ? 'O' : p.sex,
+          hin: p.healthNumber,
+          hcType: 'ON',
+          email: p.email,
+          phone: p.phone,
+          address: { address: p.address.street, city: p.address.city, province: p.address.province, postal: p.address.postalCode },
+          providerNo: providerNo(p.providerIndex),
+          patientStatus: 'AC',
+        });
+      },
+    },
+    {
+      method: 'POST',
+      path: `${services}/document/saveDocumentToDemographic`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const body = ctx.json() as Record<string, unknown>;
+        const demo = typeof body['demographicNo'] === 'number' ? String(body['demographicNo']) : body['demographicNo'];
+        if (typeof demo !== 'string' || patientIndex(demo) === undefined) throw new SimHttpError(404, { error: 'demographic not found' });
+        const fileContents = body['fileContents'];
+        const fileName = body['fileName'];
+        if (typeof fileName !== 'string' || fileName === '') throw new SimHttpError(400, { error: 'fileName is required' });
+        if (typeof fileContents !== 'string' || fileContents === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(fileContents)) {
+          throw new SimHttpError(400, { error: 'fileContents must be base64' });
+        }
+        const { document, duplicate } = state.recordDocument({
+          idempotencyKey: idempotencyKey(ctx),
+          patientId: demo,
+          title: typeof body['documentDescription'] === 'string' ? body['documentDescription'] : fileName,
+          contentType: typeof body['contentType'] === 'string' ? body['contentType'] : 'application/pdf',
+          content: Buffer.from(fileContents, 'base64'),
+          folder: typeof body['docType'] === 'string' ? body['docType'] : undefined,
+        });
+        return ok({ success: true, documentNo: Number(document.id) }, duplicate ? { 'idempotent-replayed': 'true' } : {});
+      },
+    },
+  ];
+
+  const sim = await serve({ state, routes, urlPath: contextPath, host: options.host, port: options.port });
+  return Object.assign(sim, {
+    credentials,
+    providerId: providerNo,
+    patientId: demographicNo,
+    tokenExpiresAt,
+  });
+}
