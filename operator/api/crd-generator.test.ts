@@ -30,6 +30,8 @@ describe('the CRD generator', () => {
   it.each(KINDS.map((k) => [k.kind, k] as const))('gives every field of %s a description', (_name, kind) => {
     const missing: string[] = [];
     walk(openApi(kind), kind.kind, (s, p) => {
+      // metadata is the API server's own: it forbids anything but `type` there.
+      if (p === `${kind.kind}.metadata`) return;
       if (typeof s.description !== 'string' || s.description.length === 0) missing.push(p);
     });
     expect(missing).toEqual([]);

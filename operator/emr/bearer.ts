@@ -2,7 +2,7 @@
 // token request with the RFC 6749 §5.2 error vocabulary mapped to EmrError reasons, and a session
 // that sends requests with a cached token, renews it once when the EMR calls it stale, and only
 // then gives up.
-import type { EmrErrorReason } from './adapter.ts';
+import type { EmrError, EmrErrorReason } from './adapter.ts';
 import { type HttpClient, type HttpRequest, type HttpResponse, type AuthErrorClassifier, oauthErrorCode } from './http.ts';
 import { Reader } from './shared.ts';
 import type { BearerToken, TokenCache } from './token-cache.ts';
@@ -91,7 +91,7 @@ export class BearerSession {
   }
 
   /** Sends with the cached token; on a stale-token answer renews once and retries; requires a 2xx. */
-  async request(url: URL, request: HttpRequest = {}): Promise<HttpResponse> {
+  async request(url: URL, request: HttpRequest = {}, refine?: (response: HttpResponse) => EmrError | undefined): Promise<HttpResponse> {
     const { http, tokens } = this.options;
     const isStale = this.options.isStale ?? isInvalidBearer;
     let response = await http.send(url, this.withToken(request, await tokens.get()));
@@ -105,7 +105,7 @@ export class BearerSession {
       }
     }
     if (response.status >= 200 && response.status < 300) return response;
-    throw http.statusError(response, this.options.classify);
+    throw refine?.(response) ?? http.statusError(response, this.options.classify);
   }
 
   async json(url: URL, request: HttpRequest = {}): Promise<unknown> {

@@ -79,7 +79,10 @@ export class FhirAdapter implements EmrAdapter {
     if (!version.startsWith('4.0')) throw this.http.error('InvalidResponse', `GET /metadata: the server speaks FHIR ${version || 'of an unknown version'}, not R4 (4.0.x)`);
     const missing = missingCapabilities(read, cap);
     if (missing.length > 0) throw this.http.error('InvalidResponse', `GET /metadata: the server does not support ${missing.join(', ')}`);
-    return { notAfter: token.expiresAt, notBefore: token.issuedAt };
+    // metadata is usually public: one cheap authorized search proves the token is accepted.
+    await this.get(joinUrl(this.baseUrl, 'Practitioner', { _count: 1 }));
+    const current = this.tokens.current ?? token;
+    return { notAfter: current.expiresAt, notBefore: current.issuedAt };
   }
 
   async listProviders(): Promise<Provider[]> {
@@ -147,9 +150,7 @@ export class FhirAdapter implements EmrAdapter {
         prefer: 'return=representation',
       },
       body: JSON.stringify(resource),
-    }).catch((error: unknown) => {
-      throw error;
-    });
+    }, (r) => this.outcomeError(r));
     const read = new Reader('FHIR', response.what);
     let id: string | undefined;
     if (response.body.length > 0) {
@@ -199,10 +200,29 @@ export class FhirAdapter implements EmrAdapter {
   }
 
   private async get(url: URL): Promise<{ read: Reader; body: unknown }> {
-    const response = await this.session.request(url).catch((error: unknown) => {
-      throw rewriteNotFound(error);
-    });
+    const response = await this.session.request(url, {}, (r) => this.outcomeError(r));
     return { read: new Reader('FHIR', response.what), body: this.http.parseJson(response) };
+  }
+
+  /**
+   * FHIR servers explain 4xx answers with an OperationOutcome; `not-found` there (e.g. a 422 for a
+   * subject Patient that does not exist) is NotFound. Diagnostics are not quoted: they may hold PHI.
+   */
+  private outcomeError(response: HttpResponse): EmrError | undefined {
+    if (response.status < 400 || response.status >= 500 || response.status === 429) return undefined;
+    let body: unknown;
+    try {
+      body = JSON.parse(response.body.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    if (!body || typeof body !== 'object' || (body as Json)['resourceType'] !== 'OperationOutcome') return undefined;
+    const issues = Array.isArray((body as Json)['issue']) ? ((body as Json)['issue'] as Json[]) : [];
+    const codes = [...new Set(issues.map((i) => i?.['code']).filter((c): c is string => typeof c === 'string' && /^[a-z-]{1,32}$/.test(c)))];
+    if (codes.includes('not-found')) return this.http.error('NotFound', `${response.what}: HTTP ${response.status}, OperationOutcome not-found`);
+    if (response.status === 401 || response.status === 403) return undefined;
+    const detail = codes.length > 0 ? `, OperationOutcome ${codes.join(', ')}` : '';
+    return this.http.error('InvalidResponse', `${response.what}: HTTP ${response.status}, the EMR refused the request${detail}`);
   }
 
   private async fetchToken(previous: BearerToken | undefined): Promise<BearerToken> {
@@ -227,10 +247,6 @@ export class FhirAdapter implements EmrAdapter {
       now: this.now(),
     });
   }
-}
-
-function rewriteNotFound(error: unknown): unknown {
-  return error;
 }
 
 function missingCapabilities(read: Reader, cap: Json): string[] {

@@ -214,12 +214,8 @@ export class OscarProAdapter implements EmrAdapter {
   /** A signed call under /ws/services; any non-2xx becomes the matching EmrError. */
   private async call(method: string, path: string, request: HttpRequest = {}): Promise<HttpResponse> {
     const url = joinUrl(this.baseUrl, `ws/services/${path}`);
-    const authorization = authorizationHeader({
-      method,
-      url,
-      credentials: this.oauth,
-      timestamp: Math.floor(this.now().getTime() / 1000),
-    });
+    // The wall clock, not the injected one: the server compares oauth_timestamp with its own time.
+    const authorization = authorizationHeader({ method, url, credentials: this.oauth });
     return this.http.request(url, { ...request, method, headers: { accept: 'application/json', ...request.headers, authorization } }, classify);
   }
 }

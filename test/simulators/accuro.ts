@@ -278,7 +278,7 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
         return {
           status: duplicate ? 200 : 201,
           json: { documentId: Number(document.id) },
-          headers: duplicate ? { 'idempotent-replayed': 'true' } : {},
+          headers: duplicate ? { 'idempotent-replayed': 'true' } : ({} as Record<string, string>),
         };
       },
     },

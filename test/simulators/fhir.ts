@@ -215,7 +215,7 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
       path: `${basePath}/Practitioner`,
       handler: (ctx) => {
         authorize(ctx);
-        const count = intParam(ctx, '_count', defaultCount, 1, maxCount);
+        const count = Math.min(maxCount, intParam(ctx, '_count', defaultCount, 1, 10_000)); // servers cap _count
         const cursor = intParam(ctx, '_cursor', 0, 0, Number.MAX_SAFE_INTEGER);
         const visible: number[] = [];
         for (let i = 0; i < data.providerCount; i++) if (!state.isHidden(practitionerId(i))) visible.push(i);
@@ -228,7 +228,7 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
       path: `${basePath}/Appointment`,
       handler: (ctx) => {
         authorize(ctx);
-        const count = intParam(ctx, '_count', defaultCount, 1, maxCount);
+        const count = Math.min(maxCount, intParam(ctx, '_count', defaultCount, 1, 10_000)); // servers cap _count
         const cursor = intParam(ctx, '_cursor', 0, 0, Number.MAX_SAFE_INTEGER);
         const { from, to } = dateBounds(ctx.url.searchParams.getAll('date'), new Date(0), new Date(8.64e15));
         const practitionerParams = ctx.url.searchParams.getAll('practitioner').flatMap((v) => v.split(','));

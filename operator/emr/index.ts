@@ -1,0 +1,48 @@
+// The adapter factory: one EmrAdapter per EMR type, built from the spec section's non-secret
+// settings and the credentials Secret's values (see adapter.ts for AdapterConfig).
+import type { AdapterConfig, EmrAdapter } from './adapter.ts';
+import { ACCURO_CREDENTIAL_KEYS, AccuroAdapter } from './accuro.ts';
+import { FHIR_CREDENTIAL_KEYS, FhirAdapter } from './fhir.ts';
+import { OSCAR_CREDENTIAL_KEYS, OscarProAdapter } from './oscar-pro.ts';
+import { TELUS_CREDENTIAL_KEYS, TelusAdapter } from './telus.ts';
+
+export type EmrAdapterType = EmrAdapter['type'];
+
+export const EMR_ADAPTER_TYPES: readonly EmrAdapterType[] = ['PSSuite', 'MedAccess', 'Accuro', 'OSCARPro', 'FHIR'];
+
+/** Keys each type needs in its credentials Secret (optional extras: Accuro `uuid`). */
+export const REQUIRED_CREDENTIAL_KEYS: Record<EmrAdapterType, readonly string[]> = {
+  PSSuite: TELUS_CREDENTIAL_KEYS.PSSuite,
+  MedAccess: TELUS_CREDENTIAL_KEYS.MedAccess,
+  Accuro: ACCURO_CREDENTIAL_KEYS,
+  OSCARPro: OSCAR_CREDENTIAL_KEYS,
+  FHIR: FHIR_CREDENTIAL_KEYS,
+};
+
+/** Keys of `credentials` the type needs but does not have (for a clear status message before any call). */
+export function missingCredentialKeys(type: EmrAdapterType, credentials: Record<string, string>): string[] {
+  return REQUIRED_CREDENTIAL_KEYS[type].filter((key) => !credentials[key]);
+}
+
+/**
+ * Builds the adapter for `type`. Throws EmrError('InvalidCredentials') when the Secret lacks a key,
+ * and a plain Error for a type without an adapter (`None`) or a missing tenantId/instanceId.
+ */
+export function createAdapter(type: EmrAdapterType, config: AdapterConfig): EmrAdapter {
+  switch (type) {
+    case 'OSCARPro':
+      return new OscarProAdapter(config);
+    case 'Accuro':
+      return new AccuroAdapter(config);
+    case 'FHIR':
+      return new FhirAdapter(config);
+    case 'PSSuite':
+    case 'MedAccess':
+      return new TelusAdapter(type, config);
+    default:
+      throw new Error(`no EMR adapter for type ${String(type)}`);
+  }
+}
+
+export { EmrError } from './adapter.ts';
+export type { AdapterConfig, AuthResult, EmrAdapter, EmrErrorReason } from './adapter.ts';

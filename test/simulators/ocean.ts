@@ -1,0 +1,173 @@
+// Ocean (CognisantMD) API simulator: the parts Cloud Connect talks to.
+//   POST /svc/oauth2/token?grant_type=client_credentials   Basic client_id:client_secret
+//        → {access_token, token_type: 'Bearer', expires_in}
+//   POST /svc/v1/sites/{siteNumber}/sync-batches   Bearer; a JSON object (an encrypted sync
+//        payload); optional Idempotency-Key → 202 {batchId, receivedAt}, or 200 + Idempotent-Replayed
+//   GET  /_sim/batches, DELETE /_sim/batches        what was received, for tests
+// The upload endpoint is our design (Ocean's own sync protocol is not public); token shape and
+// path follow Ocean's public OAuth 2 client-credentials API.
+// Webhooks: `deliverWebhook(url, payload)` plays Ocean's side: it first POSTs {challenge} and
+// requires the same value echoed back, then POSTs the payload (any non-2xx is a failed delivery).
+import { randomBytes } from 'node:crypto';
+import {
+  SimHttpError,
+  SimState,
+  basicCredentials,
+  bearerError,
+  bearerToken,
+  idempotencyKey,
+  serve,
+  type Ctx,
+  type Route,
+  type Simulator,
+  type SimulatorOptions,
+} from './common.ts';
+
+export interface OceanCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+export const OCEAN_DEV_CREDENTIALS: OceanCredentials = {
+  clientId: 'sim-ocean-client-id',
+  clientSecret: 'sim-ocean-client-secret-6e1f',
+};
+
+export interface OceanSimOptions extends SimulatorOptions {
+  credentials?: OceanCredentials;
+  /** Site numbers this client may upload to; any when omitted. */
+  siteNumbers?: string[];
+}
+
+export interface SyncBatch {
+  batchId: string;
+  siteNumber: string;
+  idempotencyKey: string | undefined;
+  receivedAt: string;
+  body: Record<string, unknown>;
+}
+
+export interface WebhookDelivery {
+  url: string;
+  challengeOk: boolean;
+  status: number | undefined;
+  error?: string;
+}
+
+export interface OceanSimulator extends Simulator {
+  readonly credentials: OceanCredentials;
+  readonly batches: SyncBatch[];
+  readonly batchDuplicates: { idempotencyKey: string; batchId: string }[];
+  readonly webhookDeliveries: WebhookDelivery[];
+  /** Ocean's webhook delivery: challenge handshake, then the payload. */
+  deliverWebhook(url: string, payload: unknown, headers?: Record<string, string>): Promise<WebhookDelivery>;
+}
+
+export async function start(options: OceanSimOptions = {}): Promise<OceanSimulator> {
+  const credentials = options.credentials ?? OCEAN_DEV_CREDENTIALS;
+  const state = new SimState('ocean', options);
+  const batches: SyncBatch[] = [];
+  const batchDuplicates: { idempotencyKey: string; batchId: string }[] = [];
+  const webhookDeliveries: WebhookDelivery[] = [];
+
+  function token(ctx: Ctx) {
+    const grant = ctx.url.searchParams.get('grant_type') ?? ctx.form().get('grant_type');
+    if (grant !== 'client_credentials') throw new SimHttpError(400, { error: 'unsupported_grant_type', error_description: 'use client_credentials' });
+    const client = basicCredentials(ctx);
+    if (state.faults.rejectCredentials || !client || client.user !== credentials.clientId || client.password !== credentials.clientSecret) {
+      throw new SimHttpError(401, { error: 'invalid_client', error_description: 'client authentication failed' });
+    }
+    if (state.faults.deauthorized) throw new SimHttpError(400, { error: 'unauthorized_client', error_description: 'the client has been disabled' });
+    if (state.credentialExpired()) throw new SimHttpError(401, { error: 'invalid_client', error_description: 'the client secret has expired' });
+    const issued = state.issueToken(credentials.clientId);
+    return {
+      json: {
+        access_token: issued.value,
+        token_type: 'Bearer',
+        expires_in: Math.max(0, Math.round((issued.expiresAt.getTime() - issued.issuedAt.getTime()) / 1000)),
+      },
+    };
+  }
+
+  function upload(ctx: Ctx) {
+    const check = state.checkToken(bearerToken(ctx));
+    if (!check.ok) throw bearerError('invalid_token', check.problem === 'expired' ? 'The access token expired' : 'The access token is invalid');
+    if (state.faults.deauthorized) throw new SimHttpError(403, { error: 'forbidden', message: 'the client has been disabled' });
+    const siteNumber = ctx.params['siteNumber'] ?? '';
+    if (!/^\d+$/.test(siteNumber)) throw new SimHttpError(400, { error: 'invalid_request', message: 'siteNumber must be digits' });
+    if (options.siteNumbers && !options.siteNumbers.includes(siteNumber)) throw new SimHttpError(403, { error: 'forbidden', message: 'not a site of this client' });
+    const body = ctx.json();
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new SimHttpError(400, { error: 'invalid_request', message: 'a JSON object is required' });
+    const key = idempotencyKey(ctx);
+    const existing = key === undefined ? undefined : batches.find((b) => b.idempotencyKey === key && b.siteNumber === siteNumber);
+    if (existing && key !== undefined) {
+      batchDuplicates.push({ idempotencyKey: key, batchId: existing.batchId });
+      return { status: 200, json: { batchId: existing.batchId, receivedAt: existing.receivedAt }, headers: { 'idempotent-replayed': 'true' } };
+    }
+    const batch: SyncBatch = {
+      batchId: `batch-${batches.length + 1}`,
+      siteNumber,
+      idempotencyKey: key,
+      receivedAt: state.now().toISOString(),
+      body: body as Record<string, unknown>,
+    };
+    batches.push(batch);
+    return { status: 202, json: { batchId: batch.batchId, receivedAt: batch.receivedAt } };
+  }
+
+  const routes: Route[] = [
+    { method: 'POST', path: '/svc/oauth2/token', handler: token },
+    { method: 'POST', path: '/svc/v1/sites/:siteNumber/sync-batches', handler: upload },
+  ];
+  const control: Route[] = [
+    { method: 'GET', path: '/_sim/batches', handler: () => ({ json: { batches, duplicates: batchDuplicates } }) },
+    {
+      method: 'DELETE',
+      path: '/_sim/batches',
+      handler: () => {
+        batches.length = 0;
+        batchDuplicates.length = 0;
+        return { json: { batches, duplicates: batchDuplicates } };
+      },
+    },
+  ];
+
+  async function deliverWebhook(url: string, payload: unknown, headers: Record<string, string> = {}): Promise<WebhookDelivery> {
+    const post = (body: unknown) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+    const delivery: WebhookDelivery = { url, challengeOk: false, status: undefined };
+    try {
+      const challenge = randomBytes(16).toString('hex');
+      const handshake = await post({ challenge });
+      const text = await handshake.text();
+      let echoed: unknown = text.trim();
+      try {
+        echoed = (JSON.parse(text) as { challenge?: unknown }).challenge ?? echoed;
+      } catch {
+        // plain-text echo is accepted too
+      }
+      delivery.challengeOk = handshake.ok && echoed === challenge;
+      if (!delivery.challengeOk) {
+        delivery.status = handshake.status;
+        delivery.error = 'the challenge was not echoed';
+      } else {
+        const response = await post(payload);
+        await response.arrayBuffer();
+        delivery.status = response.status;
+        if (!response.ok) delivery.error = `HTTP ${response.status}`;
+      }
+    } catch (error) {
+      delivery.error = error instanceof Error ? error.message : String(error);
+    }
+    webhookDeliveries.push(delivery);
+    return delivery;
+  }
+
+  const sim = await serve({ state, routes, control, host: options.host, port: options.port });
+  return Object.assign(sim, { credentials, batches, batchDuplicates, webhookDeliveries, deliverWebhook });
+}

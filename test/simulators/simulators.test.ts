@@ -1,0 +1,260 @@
+// Tests of the simulators themselves (the adapters' tests against them live in operator/emr/).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authorizationHeader } from '../../operator/emr/oauth1.ts';
+import { FakeData } from './fake-data.ts';
+import { start as startOcean, type OceanSimulator } from './ocean.ts';
+import { start as startOscar, type OscarSimulator } from './oscar.ts';
+import { startAll } from './main.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+describe('fake data', () => {
+  it('is the same clinic for the same seed and another clinic for another seed', () => {
+    const a = new FakeData(42, { startDate: '2030-01-01' });
+    const b = new FakeData(42, { startDate: '2030-01-01' });
+    const c = new FakeData(43, { startDate: '2030-01-01' });
+    expect(a.patient(17)).toEqual(b.patient(17));
+    expect(a.appointment(33)).toEqual(b.appointment(33));
+    expect([0, 1, 2, 3, 4].map((i) => c.patient(i).healthNumber)).not.toEqual([0, 1, 2, 3, 4].map((i) => a.patient(i).healthNumber));
+  });
+
+  it('generates 20,000 patients and 15,000 appointments lazily, on demand', () => {
+    const data = new FakeData(1, { providers: 50, patients: 20_000, appointmentsPerDay: 5000, days: 3, startDate: '2030-01-01' });
+    expect(data.appointmentCount).toBe(15_000);
+    expect(data.patient(19_999).lastName).toMatch(/-Sim$/);
+    const { first, end } = data.range(new Date('2030-01-02T00:00:00Z'), new Date('2030-01-03T00:00:00Z'));
+    expect(end - first).toBe(5000);
+    expect(data.appointment(first).start.toISOString().slice(0, 10)).toBe('2030-01-02');
+  });
+
+  it('orders appointments by start time so that an index is a cursor', () => {
+    const data = new FakeData(9, { providers: 7, appointmentsPerDay: 90, days: 3, startDate: '2030-01-01' });
+    for (let i = 1; i < data.appointmentCount; i++) expect(data.startMsOf(i)).toBeGreaterThanOrEqual(data.startMsOf(i - 1));
+  });
+
+  it('uses clearly synthetic names, fictional phone numbers and reserved e-mail domains', () => {
+    const data = new FakeData(1, { patients: 50 });
+    for (let i = 0; i < 50; i++) {
+      const p = data.patient(i);
+      expect(p.lastName).toMatch(/-Sim$/);
+      expect(p.phone).toMatch(/^613-555-01\d\d$/);
+      expect(p.email).toMatch(/@example\.invalid$/);
+    }
+  });
+});
+
+describe('simulator control API over HTTP', () => {
+  let sim: OscarSimulator;
+  beforeAll(async () => {
+    sim = await startOscar({ volume: { startDate: '2030-01-01' } });
+  });
+  afterAll(() => sim.stop());
+
+  it('sets, merges, reads and clears faults', async () => {
+    const post = (body: unknown, method = 'POST') =>
+      fetch(`${sim.origin}/_sim/faults`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post({ serverError: true, hiddenProviderIds: ['1001'] })).status).toBe(200);
+    expect(sim.faults).toEqual({ serverError: true, hiddenProviderIds: ['1001'] });
+    await post({ serverError: null, slowMs: 5 });
+    expect(await (await fetch(`${sim.origin}/_sim/faults`)).json()).toEqual({ hiddenProviderIds: ['1001'], slowMs: 5 });
+    await post({ deauthorized: true }, 'PUT');
+    expect(sim.faults).toEqual({ deauthorized: true });
+    await fetch(`${sim.origin}/_sim/faults`, { method: 'DELETE' });
+    expect(sim.faults).toEqual({});
+  });
+
+  it.each([
+    ['refuses an unknown fault', { explode: true }],
+    ['refuses a fault of the wrong type', { slowMs: 'slow' }],
+    ['refuses a status that is not 5xx', { serverError: 404 }],
+  ])('%s', async (_name, body) => {
+    const response = await fetch(`${sim.origin}/_sim/faults`, { method: 'POST', body: JSON.stringify(body) });
+    expect(response.status).toBe(400);
+    expect(sim.faults).toEqual({});
+  });
+
+  it('answers 5xx and 429 from the API but never from the control API', async () => {
+    sim.setFault({ serverError: 500 });
+    expect((await fetch(`${sim.url}/ws/services/providerService/providers_json`)).status).toBe(500);
+    expect((await fetch(`${sim.origin}/_sim/health`)).status).toBe(200);
+    sim.setFault({ serverError: null, rateLimit: { retryAfterSeconds: 9 } });
+    const limited = await fetch(`${sim.url}/ws/services/providerService/providers_json`);
+    expect([limited.status, limited.headers.get('retry-after')]).toEqual([429, '9']);
+    sim.clearFaults();
+  });
+
+  it('lists documents without their content', async () => {
+    const body = (await (await fetch(`${sim.origin}/_sim/documents`)).json()) as { documents: unknown[]; duplicates: unknown[] };
+    expect(body).toEqual({ documents: [], duplicates: [] });
+  });
+});
+
+describe('OSCAR simulator OAuth 1.0a verification', () => {
+  let sim: OscarSimulator;
+  beforeAll(async () => {
+    sim = await startOscar({ volume: { startDate: '2030-01-01' } });
+  });
+  afterAll(() => sim.stop());
+
+  const signed = (url: URL, overrides: { nonce?: string; timestamp?: number; tokenSecret?: string } = {}) =>
+    authorizationHeader({
+      method: 'GET',
+      url,
+      credentials: {
+        consumerKey: sim.credentials.clientKey,
+        consumerSecret: sim.credentials.clientSecret,
+        token: sim.credentials.accessToken,
+        tokenSecret: overrides.tokenSecret ?? sim.credentials.tokenSecret,
+      },
+      ...(overrides.nonce ? { nonce: overrides.nonce } : {}),
+      ...(overrides.timestamp ? { timestamp: overrides.timestamp } : {}),
+    });
+
+  const problem = async (response: Response) => /oauth_problem="([a-z_]+)"/.exec(response.headers.get('www-authenticate') ?? '')?.[1];
+
+  it('accepts a correctly signed request with a query string', async () => {
+    const url = new URL(`${sim.url}/ws/services/demographics/3?extra=a%20b`);
+    const response = await fetch(url, { headers: { authorization: signed(url) } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-oauth-token-expires')).toBeTruthy();
+  });
+
+  it('refuses a signature made with the wrong secret', async () => {
+    const url = new URL(`${sim.url}/ws/services/demographics/3`);
+    const response = await fetch(url, { headers: { authorization: signed(url, { tokenSecret: 'wrong' }) } });
+    expect([response.status, await problem(response)]).toEqual([401, 'signature_invalid']);
+  });
+
+  it('refuses a request signed for another URL', async () => {
+    const url = new URL(`${sim.url}/ws/services/demographics/3`);
+    const response = await fetch(new URL(`${sim.url}/ws/services/demographics/4`), { headers: { authorization: signed(url) } });
+    expect(await problem(response)).toBe('signature_invalid');
+  });
+
+  it('refuses a replayed nonce and a stale timestamp', async () => {
+    const url = new URL(`${sim.url}/ws/services/demographics/3`);
+    const header = signed(url, { nonce: 'fixed-nonce-1' });
+    expect((await fetch(url, { headers: { authorization: header } })).status).toBe(200);
+    expect(await problem(await fetch(url, { headers: { authorization: header } }))).toBe('nonce_used');
+    expect(await problem(await fetch(url, { headers: { authorization: signed(url, { timestamp: 1_000_000_000 }) } }))).toBe('timestamp_refused');
+  });
+
+  it('refuses an unsigned request', async () => {
+    expect(await problem(await fetch(`${sim.url}/ws/services/demographics/3`))).toBe('parameter_absent');
+  });
+});
+
+describe('Ocean simulator', () => {
+  let sim: OceanSimulator;
+  beforeAll(async () => {
+    sim = await startOcean({ siteNumbers: ['1234'] });
+  });
+  afterAll(() => sim.stop());
+
+  async function token(): Promise<string> {
+    const response = await fetch(`${sim.url}/svc/oauth2/token?grant_type=client_credentials`, {
+      method: 'POST',
+      headers: { authorization: basic(sim.credentials.clientId, sim.credentials.clientSecret) },
+    });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
+
+  const upload = (bearer: string, site: string, body: unknown, key?: string) =>
+    fetch(`${sim.url}/svc/v1/sites/${site}/sync-batches`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+      body: JSON.stringify(body),
+    });
+
+  it('issues a token for the client and stores an encrypted sync batch once per idempotency key', async () => {
+    const bearer = await token();
+    const payload = { alg: 'A256GCM', iv: 'aXY=', data: 'Y2lwaGVydGV4dA==' };
+    expect((await upload(bearer, '1234', payload, 'batch-key-1')).status).toBe(202);
+    const again = await upload(bearer, '1234', payload, 'batch-key-1');
+    expect([again.status, again.headers.get('idempotent-replayed')]).toEqual([200, 'true']);
+    expect(sim.batches).toHaveLength(1);
+    expect(sim.batches[0]).toMatchObject({ siteNumber: '1234', body: payload });
+    expect(sim.batchDuplicates).toHaveLength(1);
+    const listed = (await (await fetch(`${sim.origin}/_sim/batches`)).json()) as { batches: unknown[] };
+    expect(listed.batches).toHaveLength(1);
+  });
+
+  it('refuses wrong client credentials, unknown tokens and other sites', async () => {
+    const bad = await fetch(`${sim.url}/svc/oauth2/token?grant_type=client_credentials`, { method: 'POST', headers: { authorization: basic('x', 'y') } });
+    expect(bad.status).toBe(401);
+    expect((await upload('nope', '1234', {})).status).toBe(401);
+    expect((await upload(await token(), '9999', {})).status).toBe(403);
+  });
+
+  it.each([
+    ['refuses the client while rejectCredentials is set', { rejectCredentials: true }, 401],
+    ['refuses the client while it is deauthorized', { deauthorized: true }, 400],
+    ['answers 503 while serverError is set', { serverError: true }, 503],
+    ['answers 429 while rateLimit is set', { rateLimit: true }, 429],
+  ] as const)('%s', async (_name, fault, status) => {
+    sim.setFault(fault);
+    const response = await fetch(`${sim.url}/svc/oauth2/token?grant_type=client_credentials`, {
+      method: 'POST',
+      headers: { authorization: basic(sim.credentials.clientId, sim.credentials.clientSecret) },
+    });
+    expect(response.status).toBe(status);
+    sim.clearFaults();
+  });
+
+  it('reports an expired token on upload while tokenExpired is set', async () => {
+    const bearer = await token();
+    sim.setFault({ tokenExpired: true });
+    const response = await upload(bearer, '1234', {});
+    expect([response.status, response.headers.get('www-authenticate')]).toEqual([401, expect.stringContaining('invalid_token')]);
+    sim.clearFaults();
+  });
+
+  it('delivers a webhook only after the receiver echoes the challenge', async () => {
+    const received: unknown[] = [];
+    const receiver = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        const body = JSON.parse(text) as { challenge?: string };
+        received.push(body);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body.challenge ? { challenge: body.challenge } : { ok: true }));
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const delivery = await sim.deliverWebhook(url, { resourceType: 'Bundle', type: 'message' });
+    receiver.close();
+    expect(delivery).toMatchObject({ challengeOk: true, status: 200 });
+    expect(received).toHaveLength(2);
+    expect(received[1]).toEqual({ resourceType: 'Bundle', type: 'message' });
+  });
+});
+
+describe('starting all simulators', () => {
+  it('starts the five simulators and prints URLs and identifiers but no credential', async () => {
+    const sims = await startAll({ volume: { startDate: '2030-01-01' } });
+    try {
+      const env = sims.env();
+      expect(env.map((l) => l.split('=')[0])).toEqual(
+        expect.arrayContaining(['OSCAR_URL', 'ACCURO_URL', 'FHIR_URL', 'TELUS_URL', 'OCEAN_URL', 'ACCURO_TENANT_ID']),
+      );
+      const secrets = [
+        ...Object.values(sims.oscar.credentials),
+        ...Object.values(sims.accuro.credentials).filter((v) => !v.startsWith('OceanAPI')),
+        ...Object.values(sims.fhir.credentials),
+        ...Object.values(sims.ocean.credentials),
+        ...sims.telus.instances.flatMap((i) => [i.instanceSecret, i.activationCode ?? '']),
+      ].filter((v) => v.length > 0);
+      for (const line of env) for (const secret of secrets) expect(line).not.toContain(secret);
+      for (const sim of [sims.oscar, sims.accuro, sims.fhir, sims.telus, sims.ocean]) {
+        expect((await fetch(`${sim.origin}/_sim/health`)).status).toBe(200);
+      }
+    } finally {
+      await sims.stop();
+    }
+  });
+});

@@ -1,0 +1,250 @@
+// TELUS PS Suite / Med Access simulator. TELUS publishes NO public API for Cloud Connect; this is
+// the project's own "TELUS-style" design, built from what Ocean's help pages say the clinic enters
+// (an EMR Instance ID, an EMR Secret and, for PS Suite, a Mobile Activation Code that expires):
+//   POST /api/v1/instances/{instanceId}/session  {instanceSecret, activationCode?}
+//        → 201 {token, expiresAt, activationCodeExpiresAt, instanceSecretExpiresAt?}
+//   GET  /api/v1/instances/{instanceId}/providers → {items:[{id, firstName, lastName, active}]}
+//   GET  /api/v1/instances/{instanceId}/appointments?from&to&providerIds&page&pageSize(≤200)
+//        → {items, page, pageSize, totalItems, totalPages}   (page is 1-based)
+//   GET  /api/v1/instances/{instanceId}/patients/{id}
+//   POST /api/v1/instances/{instanceId}/patients/{id}/documents {title, folder?, contentType, data}
+//        with Idempotency-Key → 201 {id}, or 200 {id} + Idempotent-Replayed: true
+// Errors: {error, message} with error ∈ invalid_instance_secret, invalid_activation_code,
+// activation_code_required, activation_code_expired, instance_secret_expired (401),
+// instance_revoked (403), instance_not_found (404), invalid_session, session_expired (401).
+// One simulator serves any number of instances of either product.
+import {
+  SimHttpError,
+  SimState,
+  bearerToken,
+  dateParam,
+  idempotencyKey,
+  intParam,
+  serve,
+  visibleAppointments,
+  type Ctx,
+  type Route,
+  type Simulator,
+  type SimulatorOptions,
+} from './common.ts';
+import type { FakeStatus } from './fake-data.ts';
+
+export type TelusProduct = 'PSSuite' | 'MedAccess';
+
+export interface TelusInstance {
+  instanceId: string;
+  instanceSecret: string;
+  product: TelusProduct;
+  /** PS Suite: the mobile activation code. */
+  activationCode?: string;
+}
+
+export const TELUS_DEV_INSTANCES: TelusInstance[] = [
+  { instanceId: 'SIM-PSS-0001', instanceSecret: 'sim-pss-instance-secret-1a2b', product: 'PSSuite', activationCode: 'SIMACT-7788-4411' },
+  { instanceId: 'SIM-MA-0001', instanceSecret: 'sim-ma-instance-secret-3c4d', product: 'MedAccess' },
+];
+
+export interface TelusSimOptions extends SimulatorOptions {
+  instances?: TelusInstance[];
+  /** PS Suite activation codes expire this long after the simulator starts unless credentialNotAfter says otherwise. */
+  activationCodeLifetimeSeconds?: number;
+}
+
+export interface TelusSimulator extends Simulator {
+  readonly instances: TelusInstance[];
+  instance(product: TelusProduct): TelusInstance;
+  providerId(index: number): string;
+  patientId(index: number): string;
+  activationCodeExpiresAt(): Date;
+}
+
+const STATUS: Record<FakeStatus, string> = { booked: 'booked', arrived: 'arrived', fulfilled: 'completed', cancelled: 'cancelled', noshow: 'no-show' };
+
+export const telusProviderId = (index: number) => `P${1001 + index}`;
+export const telusPatientId = (index: number) => String(index + 1);
+
+export async function start(options: TelusSimOptions = {}): Promise<TelusSimulator> {
+  const instances = options.instances ?? TELUS_DEV_INSTANCES;
+  const state = new SimState('telus', options);
+  state.defaultTokenLifetimeSeconds = 1800;
+  const data = state.data;
+  const activationLifetime = options.activationCodeLifetimeSeconds ?? 30 * 86_400;
+  const activationCodeExpiresAt = () => state.credentialNotAfter() ?? new Date(state.startedAt.getTime() + activationLifetime * 1000);
+  const listCache = new Map<string, number[]>();
+
+  const fail = (status: number, error: string, message: string) => new SimHttpError(status, { error, message });
+
+  function instanceOf(ctx: Ctx): TelusInstance {
+    const instance = instances.find((i) => i.instanceId === ctx.params['instanceId']);
+    if (!instance) throw fail(404, 'instance_not_found', 'no such EMR instance');
+    return instance;
+  }
+
+  function session(ctx: Ctx) {
+    const instance = instanceOf(ctx);
+    const body = ctx.json() as { instanceSecret?: unknown; activationCode?: unknown };
+    if (state.faults.rejectCredentials || body.instanceSecret !== instance.instanceSecret) {
+      throw fail(401, 'invalid_instance_secret', 'the EMR secret is not valid for this instance');
+    }
+    if (state.faults.deauthorized) throw fail(403, 'instance_revoked', 'Cloud Connect access to this instance was revoked');
+    let codeExpiry: string | null = null;
+    let secretExpiry: string | undefined;
+    if (instance.product === 'PSSuite') {
+      if (body.activationCode === undefined) throw fail(401, 'activation_code_required', 'PS Suite requires the mobile activation code');
+      if (body.activationCode !== instance.activationCode) throw fail(401, 'invalid_activation_code', 'the activation code is not valid');
+      if (activationCodeExpiresAt().getTime() <= state.now().getTime()) throw fail(401, 'activation_code_expired', 'the activation code has expired');
+      codeExpiry = activationCodeExpiresAt().toISOString();
+    } else {
+      if (state.credentialExpired()) throw fail(401, 'instance_secret_expired', 'the EMR secret has expired');
+      secretExpiry = state.credentialNotAfter()?.toISOString();
+    }
+    const token = state.issueToken(instance.instanceId);
+    return {
+      status: 201,
+      json: {
+        token: token.value,
+        expiresAt: token.expiresAt.toISOString(),
+        activationCodeExpiresAt: codeExpiry,
+        ...(secretExpiry ? { instanceSecretExpiresAt: secretExpiry } : {}),
+      },
+    };
+  }
+
+  function authorize(ctx: Ctx): TelusInstance {
+    const instance = instanceOf(ctx);
+    const check = state.checkToken(bearerToken(ctx));
+    if (!check.ok) {
+      throw check.problem === 'expired' ? fail(401, 'session_expired', 'the session has expired') : fail(401, 'invalid_session', 'no valid session');
+    }
+    if (check.token.subject !== instance.instanceId) throw fail(401, 'invalid_session', 'the session belongs to another instance');
+    if (state.faults.deauthorized) throw fail(403, 'instance_revoked', 'Cloud Connect access to this instance was revoked');
+    if (instance.product === 'PSSuite' && activationCodeExpiresAt().getTime() <= state.now().getTime()) {
+      throw fail(401, 'activation_code_expired', 'the activation code has expired');
+    }
+    return instance;
+  }
+
+  const patientIndex = (id: string): number | undefined => {
+    const index = Number(id) - 1;
+    return /^\d+$/.test(id) && index >= 0 && index < data.patientCount ? index : undefined;
+  };
+
+  const base = '/api/v1/instances/:instanceId';
+  const routes: Route[] = [
+    { method: 'POST', path: `${base}/session`, handler: session },
+    {
+      method: 'GET',
+      path: `${base}/providers`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const items = [];
+        for (let i = 0; i < data.providerCount; i++) {
+          const id = telusProviderId(i);
+          if (state.isHidden(id)) continue;
+          const p = data.provider(i);
+          items.push({ id, firstName: p.firstName, lastName: p.lastName, active: true });
+        }
+        return { json: { items } };
+      },
+    },
+    {
+      method: 'GET',
+      path: `${base}/appointments`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const from = dateParam(ctx, 'from');
+        const to = dateParam(ctx, 'to');
+        const page = intParam(ctx, 'page', 1, 1, 1_000_000);
+        const pageSize = intParam(ctx, 'pageSize', 50, 1, 200);
+        const providerIds = (ctx.url.searchParams.get('providerIds') ?? '').split(',').filter(Boolean);
+        let providerIndexes: Set<number> | undefined;
+        if (providerIds.length > 0) {
+          providerIndexes = new Set();
+          for (const id of providerIds) {
+            const index = Number(id.replace(/^P/, '')) - 1001;
+            if (Number.isInteger(index) && index >= 0 && index < data.providerCount) providerIndexes.add(index);
+          }
+        }
+        // Offset paging needs the whole filtered list; keep the last few lists for the next pages.
+        const key = JSON.stringify([from, to, providerIds, state.faults.hiddenProviderIds ?? []]);
+        let list = listCache.get(key);
+        if (!list) {
+          list = [...visibleAppointments(state, from, to, telusProviderId, providerIndexes ? { providerIndexes } : {})];
+          if (listCache.size > 16) listCache.clear();
+          listCache.set(key, list);
+        }
+        const items = list.slice((page - 1) * pageSize, page * pageSize).map((i) => {
+          const a = data.appointment(i);
+          return {
+            id: String(i + 1),
+            providerId: telusProviderId(a.providerIndex),
+            patientId: telusPatientId(a.patientIndex),
+            start: a.start.toISOString(),
+            end: a.end.toISOString(),
+            status: STATUS[a.status],
+          };
+        });
+        return { json: { items, page, pageSize, totalItems: list.length, totalPages: Math.ceil(list.length / pageSize) } };
+      },
+    },
+    {
+      method: 'GET',
+      path: `${base}/patients/:patientId`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const index = patientIndex(ctx.params['patientId'] ?? '');
+        if (index === undefined) throw fail(404, 'patient_not_found', 'no such patient');
+        const p = data.patient(index);
+        return {
+          json: {
+            id: telusPatientId(index),
+            firstName: p.firstName,
+            lastName: p.lastName,
+            birthDate: p.birthDate,
+            sex: p.sex,
+            healthNumber: p.healthNumber,
+            email: p.email,
+            phone: p.phone,
+          },
+        };
+      },
+    },
+    {
+      method: 'POST',
+      path: `${base}/patients/:patientId/documents`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const patientId = ctx.params['patientId'] ?? '';
+        if (patientIndex(patientId) === undefined) throw fail(404, 'patient_not_found', 'no such patient');
+        const body = ctx.json() as Record<string, unknown>;
+        if (typeof body['title'] !== 'string' || body['title'] === '') throw fail(400, 'invalid_request', 'title is required');
+        if (body['contentType'] !== 'application/pdf') throw fail(400, 'invalid_request', 'contentType must be application/pdf');
+        if (typeof body['data'] !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(body['data'])) throw fail(400, 'invalid_request', 'data must be base64');
+        const { document, duplicate } = state.recordDocument({
+          idempotencyKey: idempotencyKey(ctx),
+          patientId,
+          title: body['title'],
+          contentType: body['contentType'],
+          content: Buffer.from(body['data'], 'base64'),
+          folder: typeof body['folder'] === 'string' ? body['folder'] : undefined,
+        });
+        return duplicate
+          ? { status: 200, json: { id: document.id }, headers: { 'idempotent-replayed': 'true' } }
+          : { status: 201, json: { id: document.id } };
+      },
+    },
+  ];
+
+  const sim = await serve({ state, routes, host: options.host, port: options.port });
+  return Object.assign(sim, {
+    instances,
+    instance(product: TelusProduct): TelusInstance {
+      const found = instances.find((i) => i.product === product);
+      if (!found) throw new Error(`no ${product} instance configured`);
+      return found;
+    },
+    providerId: telusProviderId,
+    patientId: telusPatientId,
+    activationCodeExpiresAt,
+  });
+}
