@@ -5,12 +5,15 @@ import {
   EMR_INTEGRATION,
   OCEAN_SITE,
   SYNC_SCHEDULE,
+  EmrIntegrationSpec,
   type EmrIntegration,
   type KindDefinition,
   type OceanSite,
   type SyncSchedule,
 } from './api/v1alpha1/index.ts';
-import { EmrIntegrationReconciler } from './emrintegration/reconciler.ts';
+import { CREDENTIALS_LABEL, EmrIntegrationReconciler, credentialsSecretName } from './emrintegration/reconciler.ts';
+import { withDefaults } from './runtime/defaults.ts';
+import type { V1Secret } from '@kubernetes/client-node';
 import { OceanSiteReconciler } from './oceansite/reconciler.ts';
 import { systemClock, type Clock } from './runtime/clock.ts';
 import { Controller, keyOf } from './runtime/controller.ts';
@@ -68,16 +71,43 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
   const sites = informer<OceanSite>(OCEAN_SITE);
   const integrations = informer<EmrIntegration>(EMR_INTEGRATION);
   const schedules = informer<SyncSchedule>(SYNC_SCHEDULE);
-  const informers = [sites, integrations, schedules];
+  const secrets = new SupervisedInformer<V1Secret>({
+    kubeConfig,
+    path: '/api/v1/secrets',
+    labelSelector: `${CREDENTIALS_LABEL}=true`,
+    list: () => kube.core.listSecretForAllNamespaces({ labelSelector: `${CREDENTIALS_LABEL}=true` }),
+    resource: 'secrets',
+    logger,
+    metrics,
+  });
+  const informers = [sites, integrations, schedules, secrets];
+  const mailer = new Mailer(smtpConfigFromEnv(), logger);
 
   const siteController = new Controller({ name: 'oceansite', logger, metrics, workers: config.workers, reconciler: new OceanSiteReconciler({ kube, vault, clock, logger, sites, integrations, vaultAuthMount: config.vaultSyncAuthMount }) });
-  const integrationController = new Controller({ name: 'emrintegration', logger, metrics, workers: config.workers, reconciler: new EmrIntegrationReconciler({ kube, clock, integrations, sites }) });
+  const integrationController = new Controller({ name: 'emrintegration', logger, metrics, workers: config.workers, reconciler: new EmrIntegrationReconciler({
+      kube,
+      clock,
+      logger,
+      metrics,
+      mailer,
+      integrations,
+      sites,
+      secrets,
+      enqueue: (key) => integrationController.enqueue(key),
+    }),
+  });
   const scheduleController = new Controller({ name: 'syncschedule', logger, metrics, workers: config.workers, reconciler: new SyncScheduleReconciler({ kube, clock, schedules, integrations }) });
   const controllers = [siteController, integrationController, scheduleController];
 
   siteController.watchPrimary(sites);
   siteController.watchRelated(integrations, (i) => [`${i.metadata?.namespace}/${i.spec.siteRef.name}`]);
   integrationController.watchPrimary(integrations);
+  integrationController.watchRelated(secrets, (secret) =>
+    integrations
+      .list(secret.metadata?.namespace)
+      .filter((i) => credentialsSecretName(withDefaults<EmrIntegrationSpec>(EmrIntegrationSpec, i.spec)) === secret.metadata?.name)
+      .map(keyOf),
+  );
   integrationController.watchRelated(sites, (s) => integrations.list(s.metadata.namespace).filter((i) => i.spec.siteRef.name === s.metadata.name).map(keyOf));
   scheduleController.watchPrimary(schedules);
   scheduleController.watchRelated(integrations, (i) => schedules.list(i.metadata.namespace).filter((s) => s.spec.integrationRef.name === i.metadata.name).map(keyOf));
@@ -117,7 +147,7 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
     await Promise.all(informers.map((i) => i.start()));
     if (config.auditListenAddress) {
       const self = await vault.request<{ data?: { accessor?: string } }>('GET', '/auth/token/lookup-self').catch(() => undefined);
-      const notifier = new KeyAccessNotifier({ kube, sites, metrics, mailer: new Mailer(smtpConfigFromEnv(), logger), logger, operatorAccessor: self?.data?.accessor });
+      const notifier = new KeyAccessNotifier({ kube, sites, metrics, mailer, logger, operatorAccessor: self?.data?.accessor });
       const audit = await startAuditListener(config.auditListenAddress, (entry) => void notifier.handle(entry).catch(() => undefined), logger);
       closers.push(() => new Promise<void>((r) => audit.server.close(() => r())));
       logger.info('receiving Vault audit entries', { port: audit.port });

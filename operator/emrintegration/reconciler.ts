@@ -1,14 +1,28 @@
-// EmrIntegration reconciler, first stage: resolves the site and the credentials Secret (by name
-// only: values are not read yet) and reports what it can. EMR authentication checks, expiry,
-// conflicts and provider visibility are the EmrIntegration issue's work and are not claimed here.
-import { EMR_INTEGRATION, EMR_SECTION, EmrIntegrationSpec, type EmrIntegration, type EmrIntegrationStatus, type OceanSite } from '../api/v1alpha1/index.ts';
+// EmrIntegration reconciler. Order: load → (deleted: forget metrics and identity) → None type →
+// site ready? → credentials Secret (labelled so its edits are watched) → authentication check when
+// due (interval, Secret edit, spec change, requestedAt) → providers visible → conflicts across
+// sites → conditions, metrics, one notification per transition → status if changed → requeue.
+import { PatchStrategy, setHeaderOptions, type V1Secret } from '@kubernetes/client-node';
+import { EMR_INTEGRATION, EMR_SECTION, EmrIntegrationSpec, OceanSiteSpec, REQUESTED_AT_ANNOTATION, type EmrIntegration, type EmrIntegrationStatus, type OceanSite } from '../api/v1alpha1/index.ts';
+import { EmrError, type AdapterConfig, type EmrAdapter } from '../emr/adapter.ts';
+import { createAdapter, missingCredentialKeys, type EmrAdapterType } from '../emr/index.ts';
+import type { Mailer } from '../notify/mailer.ts';
+import { parseDuration } from '../oceansite/identity.ts';
 import type { Clock } from '../runtime/clock.ts';
-import { setConditions, summarizeReady, type Condition, type ConditionInput } from '../runtime/conditions.ts';
+import { findCondition, isTrue, setConditions, summarizeReady, type Condition, type ConditionInput } from '../runtime/conditions.ts';
 import type { ObjectKey, Reconciler, ReconcileResult } from '../runtime/controller.ts';
 import { withDefaults } from '../runtime/defaults.ts';
-import { statusCodeOf } from '../runtime/errors.ts';
+import { safeMessage, statusCodeOf } from '../runtime/errors.ts';
 import type { SupervisedInformer } from '../runtime/informer.ts';
 import type { Kube } from '../runtime/kube.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { OperatorMetrics } from '../runtime/metrics.ts';
+import { redactor } from '../runtime/redact.ts';
+import { decideAuth, mapEmrError, type AuthCheck, type AuthStatus } from './auth-decision.ts';
+import { findConflicts, type EmrIdentity } from './conflicts.ts';
+
+/** Label the operator puts on the credentials Secrets it uses, so that their edits are watched. */
+export const CREDENTIALS_LABEL = 'cloudconnect.dev/credentials';
 
 export function credentialsSecretName(spec: EmrIntegrationSpec): string | undefined {
   if (spec.emr.type === 'None') return undefined;
@@ -16,65 +30,324 @@ export function credentialsSecretName(spec: EmrIntegrationSpec): string | undefi
   return section?.credentialsSecretRef?.name;
 }
 
-export function decideIntegrationStatus(
-  integration: EmrIntegration,
-  spec: EmrIntegrationSpec,
-  site: OceanSite | undefined,
-  secretExists: boolean | undefined,
-  clock: Clock,
-): EmrIntegrationStatus {
-  const parts: ConditionInput[] = [];
-  if (!site) {
-    parts.push({ type: 'SiteFound', status: 'False', reason: 'SiteNotFound', message: `OceanSite ${spec.siteRef.name} does not exist in this namespace` });
+/** Default vendor endpoints when the spec does not name one. */
+const DEFAULT_URLS: Record<EmrAdapterType, string> = {
+  PSSuite: 'https://api.pssuite.telus.example',
+  MedAccess: 'https://api.medaccess.telus.example',
+  Accuro: 'https://api.qhrtech.com',
+  OSCARPro: '',
+  FHIR: '',
+};
+
+export function adapterSettings(spec: EmrIntegrationSpec): { type: EmrAdapterType; baseUrl: string; tenantId?: string; instanceId?: string; tokenUrl?: string } {
+  const emr = spec.emr;
+  switch (emr.type) {
+    case 'Accuro':
+      return { type: 'Accuro', baseUrl: emr.accuro?.apiUrl ?? DEFAULT_URLS.Accuro, tenantId: emr.accuro?.tenantId ?? '' };
+    case 'OSCARPro':
+      return { type: 'OSCARPro', baseUrl: emr.oscarPro?.serverUrl ?? '' };
+    case 'FHIR':
+      return { type: 'FHIR', baseUrl: emr.fhir?.baseUrl ?? '', ...(emr.fhir?.tokenUrl ? { tokenUrl: emr.fhir.tokenUrl } : {}) };
+    case 'PSSuite':
+      return { type: 'PSSuite', baseUrl: emr.psSuite?.apiUrl ?? DEFAULT_URLS.PSSuite, instanceId: emr.psSuite?.instanceId ?? '' };
+    case 'MedAccess':
+      return { type: 'MedAccess', baseUrl: emr.medAccess?.apiUrl ?? DEFAULT_URLS.MedAccess, instanceId: emr.medAccess?.instanceId ?? '' };
+    default:
+      throw new Error('no adapter for EMR type None');
   }
-  if (secretExists === false) {
-    parts.push({ type: 'Authenticated', status: 'False', reason: 'SecretNotFound', message: `Secret ${credentialsSecretName(spec)} named by the ${spec.emr.type} section does not exist` });
-  } else if (spec.emr.type !== 'None') {
-    parts.push({ type: 'Authenticated', status: 'Unknown', reason: 'NotChecked', message: 'EMR authentication is not checked by this operator version yet' });
-  }
-  const ready = summarizeReady(parts, undefined, {
-    reason: spec.suspend ? 'Suspended' : 'Succeeded',
-    message: spec.emr.type === 'None' ? 'Non-integrated site: SEK only' : 'Integration configured',
-  });
-  const previous = integration.status ?? {};
-  return {
-    ...previous,
-    observedGeneration: integration.metadata.generation,
-    conditions: setConditions(previous.conditions as Condition[] | undefined, [...parts.filter((p) => p.type === 'Authenticated'), ready], integration.metadata.generation, clock),
-  };
+}
+
+interface Memory {
+  secretVersion: string | undefined;
+  generation: number | undefined;
+  requestedAt: string | undefined;
+  check: AuthCheck;
+  authBefore: AuthStatus | undefined;
+  nextCheckAt: Date;
+  providers?: { discovered: number; missing: string[] };
+}
+
+export interface EmrIntegrationDeps {
+  kube: Kube;
+  clock: Clock;
+  logger: Logger;
+  metrics: OperatorMetrics;
+  mailer: Mailer;
+  integrations: SupervisedInformer<EmrIntegration>;
+  sites: SupervisedInformer<OceanSite>;
+  secrets: SupervisedInformer<V1Secret>;
+  enqueue: (key: string) => void;
+  random?: () => number;
+  adapterFactory?: (type: EmrAdapterType, config: AdapterConfig) => EmrAdapter;
+  timeoutMs?: number;
 }
 
 export class EmrIntegrationReconciler implements Reconciler {
-  private readonly deps: {
-    kube: Kube;
-    clock: Clock;
-    integrations: SupervisedInformer<EmrIntegration>;
-    sites: SupervisedInformer<OceanSite>;
-  };
+  private readonly deps: EmrIntegrationDeps;
+  private readonly memory = new Map<string, Memory>();
+  private readonly identities = new Map<string, EmrIdentity>();
 
-  constructor(deps: EmrIntegrationReconciler['deps']) {
+  constructor(deps: EmrIntegrationDeps) {
     this.deps = deps;
   }
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
+    const id = `${key.namespace}/${key.name}`;
     const integration = this.deps.integrations.get(key.name, key.namespace);
-    if (!integration || integration.metadata.deletionTimestamp) return {};
+    if (!integration) {
+      this.forget(id);
+      return {};
+    }
     const spec = withDefaults<EmrIntegrationSpec>(EmrIntegrationSpec, integration.spec);
+    const now = this.deps.clock.now();
+    const previous = integration.status ?? {};
     const site = this.deps.sites.get(spec.siteRef.name, key.namespace);
-    const secretName = credentialsSecretName(spec);
-    let secretExists: boolean | undefined;
-    if (secretName) {
+    const requestedAt = integration.metadata.annotations?.[REQUESTED_AT_ANNOTATION];
+    const warnings: ConditionInput[] = [];
+    if (spec.settings?.autoImportAttachments === false) {
+      warnings.push({
+        type: 'AttachmentsImportDisabled',
+        status: 'True',
+        reason: 'AutoImportOff',
+        message: `Attachments are not imported into the EMR automatically${spec.settings.eReferral ? '; this site receives eReferrals, whose attachments will be missed' : ''} (eReferral users must keep it on)`,
+      });
+    } else {
+      warnings.push({ type: 'AttachmentsImportDisabled', status: 'False', reason: 'AutoImportOn', message: 'Attachments are imported automatically' });
+    }
+
+    if (spec.emr.type === 'None') {
+      const ready = summarizeReady(site ? [] : [{ type: 'SiteReady', status: 'False', reason: 'SiteNotReady', message: `OceanSite ${spec.siteRef.name} does not exist` }], undefined, {
+        reason: 'NonIntegrated',
+        message: 'No EMR: the site keeps only its SEK in Cloud Connect',
+      });
+      await this.write(integration, previous, [ready], {}, requestedAt);
+      return {};
+    }
+
+    const memory = this.memory.get(id);
+    const secretName = credentialsSecretName(spec) ?? '';
+    const secret = await this.credentialsSecret(secretName, key.namespace);
+    const due =
+      !memory ||
+      memory.secretVersion !== secret?.metadata?.resourceVersion ||
+      memory.generation !== integration.metadata.generation ||
+      memory.requestedAt !== requestedAt ||
+      now.getTime() >= memory.nextCheckAt.getTime();
+
+    let current = memory;
+    if (due) {
+      const authBefore = previous.auth as AuthStatus | undefined;
+      const { check, providers, apiUser } = await this.check(spec, site, secret, secretName, now);
+      const decision = decideAuth({ check, previous: authBefore, now, checkIntervalMs: parseDuration(spec.auth?.checkInterval ?? '1h'), ...(spec.auth?.renewBefore ? { renewBeforeMs: parseDuration(spec.auth.renewBefore) } : {}), random: (this.deps.random ?? Math.random)() });
+      current = {
+        secretVersion: secret?.metadata?.resourceVersion,
+        generation: integration.metadata.generation,
+        requestedAt,
+        check,
+        authBefore,
+        nextCheckAt: decision.nextCheckAt,
+        ...(providers ? { providers } : memory?.providers ? { providers: memory.providers } : {}),
+      };
+      this.memory.set(id, current);
+      this.deps.metrics.emrAuthChecks.inc({ namespace: key.namespace, name: key.name, emr: spec.emr.type, result: check.ok ? 'success' : check.reason });
+      if (apiUser) this.setIdentity(id, { key: id, site: `${key.namespace}/${spec.siteRef.name}`, endpoint: endpointOf(spec), apiUser });
+    }
+    const decision = decideAuth({
+      check: current!.check,
+      previous: current!.authBefore,
+      now,
+      checkIntervalMs: parseDuration(spec.auth?.checkInterval ?? '1h'),
+      ...(spec.auth?.renewBefore ? { renewBeforeMs: parseDuration(spec.auth.renewBefore) } : {}),
+      random: 0.5,
+    });
+
+    const conditions: ConditionInput[] = [decision.authenticated, decision.expiringSoon, ...warnings];
+    const conflicts = findConflicts([...this.identities.values()]).get(id);
+    const conflict: ConditionInput = conflicts
+      ? { type: 'CredentialConflict', status: 'True', reason: 'SharedApiUser', message: `The same EMR API user is connected for ${conflicts.join(', ')} of another site; one API username may be connected to only one Cloud Connect instance` }
+      : { type: 'CredentialConflict', status: 'False', reason: 'NoConflict', message: 'No other site uses this EMR API user' };
+    conditions.push(conflict);
+    const providers = current!.providers;
+    let providersVisible: ConditionInput | undefined;
+    if (decision.authenticated.status === 'True' && providers) {
+      providersVisible = providers.missing.length > 0
+        ? { type: 'ProvidersVisible', status: 'False', reason: 'ProvidersNotVisible', message: `The EMR API user cannot see configured provider(s) ${providers.missing.join(', ')}: their appointments will be missing (give the API user permission for them)` }
+        : { type: 'ProvidersVisible', status: 'True', reason: 'AllVisible', message: `${providers.discovered} provider(s) visible` };
+      conditions.push(providersVisible);
+    }
+    const parts: ConditionInput[] = [decision.authenticated];
+    if (conflicts) parts.push({ type: 'CredentialConflict', status: 'False', reason: 'CredentialConflict', message: conflict.message });
+    if (providersVisible) parts.push(providersVisible);
+    conditions.push(summarizeReady(parts, undefined, { reason: spec.suspend ? 'Suspended' : 'Succeeded', message: decision.expiringSoon.status === 'True' ? decision.expiringSoon.message : 'Authenticated with the EMR' }));
+
+    await this.notifyTransitions(integration, spec, site, previous.conditions as Condition[] | undefined, decision.authenticated, decision.expiringSoon);
+    this.exportMetrics(key, spec, decision.auth, conditions);
+    await this.write(integration, previous, conditions, { auth: decision.auth, ...(providers ? { providers } : {}) }, requestedAt);
+    const wait = Math.max(1000, decision.nextCheckAt.getTime() - now.getTime());
+    return { requeueAfterMs: wait };
+  }
+
+  private async credentialsSecret(name: string, namespace: string): Promise<V1Secret | undefined> {
+    const cached = this.deps.secrets.get(name, namespace);
+    if (cached) return cached;
+    let secret: V1Secret;
+    try {
+      secret = await this.deps.kube.core.readNamespacedSecret({ name, namespace });
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined;
+      throw error;
+    }
+    // Labelled so that the Secret informer (label-selected) sees its edits from now on.
+    await this.deps.kube.core
+      .patchNamespacedSecret({ name, namespace, body: { metadata: { labels: { [CREDENTIALS_LABEL]: 'true' } } } }, mergePatch())
+      .catch((error: unknown) => this.deps.logger.warn('could not label credentials Secret', { secret: `${namespace}/${name}`, error: safeMessage(error) }));
+    return secret;
+  }
+
+  private async check(
+    spec: EmrIntegrationSpec,
+    site: OceanSite | undefined,
+    secret: V1Secret | undefined,
+    secretName: string,
+    now: Date,
+  ): Promise<{ check: AuthCheck; providers?: { discovered: number; missing: string[] }; apiUser?: string }> {
+    if (!site || !isTrue(site.status?.conditions as Condition[] | undefined, 'Ready')) {
+      return { check: { ok: false, at: now, reason: 'SiteNotReady', message: site ? `OceanSite ${spec.siteRef.name} is not Ready` : `OceanSite ${spec.siteRef.name} does not exist` } };
+    }
+    if (!secret) {
+      return { check: { ok: false, at: now, reason: 'SecretNotFound', message: `Secret ${secretName} named by spec.emr does not exist` } };
+    }
+    const credentials: Record<string, string> = {};
+    for (const [k, v] of Object.entries(secret.data ?? {})) {
+      credentials[k] = Buffer.from(v, 'base64').toString('utf8');
+      redactor.register(credentials[k]);
+    }
+    const settings = adapterSettings(spec);
+    const missing = missingCredentialKeys(settings.type, credentials);
+    if (missing.length > 0) {
+      return { check: { ok: false, at: now, reason: 'InvalidCredentials', message: `Secret ${secretName} lacks the key(s) ${missing.join(', ')}` } };
+    }
+    const caBundle = await this.caBundle(spec, secret.metadata?.namespace ?? '');
+    const factory = this.deps.adapterFactory ?? createAdapter;
+    try {
+      const adapter = factory(settings.type, {
+        baseUrl: settings.baseUrl,
+        credentials,
+        ...(settings.tenantId ? { tenantId: settings.tenantId } : {}),
+        ...(settings.instanceId ? { instanceId: settings.instanceId } : {}),
+        ...(settings.tokenUrl ? { tokenUrl: settings.tokenUrl } : {}),
+        ...(caBundle ? { caBundle } : {}),
+        now: () => this.deps.clock.now(),
+        timeoutMs: this.deps.timeoutMs ?? 15_000,
+      });
+      const auth = await adapter.authenticate();
+      let providers: { discovered: number; missing: string[] } | undefined;
       try {
-        // Metadata only: the operator does not need the values at this stage.
-        await this.deps.kube.core.readNamespacedSecret({ name: secretName, namespace: key.namespace });
-        secretExists = true;
+        const visible = new Set((await adapter.listProviders()).map((p) => p.id));
+        const configured = spec.settings?.syncProviderIds ?? [];
+        providers = { discovered: visible.size, missing: configured.filter((p) => !visible.has(p)) };
       } catch (error) {
-        if (statusCodeOf(error) !== 404) throw error;
-        secretExists = false;
+        this.deps.logger.warn('could not list providers', { emr: spec.emr.type, error: safeMessage(error) });
+      }
+      return {
+        check: { ok: true, at: now, ...(auth.notAfter ? { notAfter: auth.notAfter } : {}), ...(auth.notBefore ? { notBefore: auth.notBefore } : {}) },
+        ...(providers ? { providers } : {}),
+        apiUser: auth.apiUser ?? credentials.apiUsername ?? credentials.clientKey ?? credentials.clientId ?? settings.instanceId,
+      };
+    } catch (error) {
+      if (error instanceof EmrError) return { check: { ok: false, at: now, reason: mapEmrError(error.reason), message: safeMessage(error) } };
+      return { check: { ok: false, at: now, reason: 'EmrUnreachable', message: safeMessage(error) } };
+    }
+  }
+
+  private async caBundle(spec: EmrIntegrationSpec, namespace: string): Promise<string | undefined> {
+    const ref = spec.emr.caBundleSecretRef;
+    if (!ref) return undefined;
+    try {
+      const secret = await this.deps.kube.core.readNamespacedSecret({ name: ref.name, namespace });
+      const data = secret.data?.[ref.key ?? 'ca.crt'];
+      return data ? Buffer.from(data, 'base64').toString('utf8') : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private setIdentity(id: string, identity: EmrIdentity): void {
+    const before = this.identities.get(id);
+    this.identities.set(id, identity);
+    if (before && before.apiUser === identity.apiUser && before.endpoint === identity.endpoint) return;
+    // Whoever shares the old or new identity must re-evaluate its conflict condition.
+    for (const other of this.identities.values()) {
+      if (other.key === id) continue;
+      const same = (a: EmrIdentity | undefined) => a && a.endpoint.toLowerCase() === other.endpoint.toLowerCase() && a.apiUser.toLowerCase() === other.apiUser.toLowerCase();
+      if (same(before) || same(identity)) this.deps.enqueue(other.key);
+    }
+  }
+
+  private forget(id: string): void {
+    const identity = this.identities.get(id);
+    this.identities.delete(id);
+    this.memory.delete(id);
+    if (identity) {
+      for (const other of this.identities.values()) {
+        if (other.endpoint.toLowerCase() === identity.endpoint.toLowerCase() && other.apiUser.toLowerCase() === identity.apiUser.toLowerCase()) this.deps.enqueue(other.key);
       }
     }
-    const status = decideIntegrationStatus(integration, spec, site, secretExists, this.deps.clock);
-    await this.deps.kube.applyStatus(EMR_INTEGRATION, integration, status);
-    return {};
+    const [namespace, name] = id.split('/');
+    this.deps.metrics.forgetIntegration(namespace ?? '', name ?? '');
   }
+
+  private async notifyTransitions(integration: EmrIntegration, spec: EmrIntegrationSpec, site: OceanSite | undefined, before: Condition[] | undefined, authenticated: ConditionInput, expiring: ConditionInput): Promise<void> {
+    const wasAuth = findCondition(before, 'Authenticated');
+    const wasExpiring = findCondition(before, 'AuthExpiringSoon');
+    const notices: { reason: string; text: string }[] = [];
+    if (authenticated.status === 'False' && (wasAuth?.status !== 'False' || wasAuth.reason !== authenticated.reason)) {
+      notices.push({ reason: 'AuthenticationFailed', text: `${spec.emr.type} authentication failed (${authenticated.reason}): ${authenticated.message}` });
+    }
+    if (expiring.status === 'True' && wasExpiring?.status !== 'True') {
+      notices.push({ reason: 'AuthExpiringSoon', text: expiring.message });
+    }
+    for (const n of notices) {
+      await this.deps.kube.event(integration, 'Warning', n.reason, n.text);
+      const siteSpec = site ? withDefaults<OceanSiteSpec>(OceanSiteSpec, site.spec) : undefined;
+      if (siteSpec && siteSpec.notifications?.emailOnError !== false) {
+        await this.deps.mailer.send({
+          to: [siteSpec.clinicalAdminEmail, ...(siteSpec.notifications?.additionalRecipients ?? [])],
+          subject: `Ocean site ${siteSpec.siteNumber}: ${n.reason === 'AuthExpiringSoon' ? 'EMR authentication expires soon' : 'EMR authentication failed'}`,
+          text: `Cloud Connect integration ${integration.metadata.name} (${spec.emr.type}): ${n.text}\n\nTo re-authenticate, update the credentials Secret ${credentialsSecretName(spec)}.`,
+        });
+      }
+    }
+  }
+
+  private exportMetrics(key: ObjectKey, spec: EmrIntegrationSpec, auth: AuthStatus, conditions: ConditionInput[]): void {
+    const labels = { namespace: key.namespace, name: key.name, emr: spec.emr.type };
+    if (auth.notAfter) this.deps.metrics.emrAuthExpiration.set(labels, new Date(auth.notAfter).getTime() / 1000);
+    if (auth.renewalTime) this.deps.metrics.emrAuthRenewal.set(labels, new Date(auth.renewalTime).getTime() / 1000);
+    for (const c of conditions) {
+      for (const status of ['True', 'False', 'Unknown']) {
+        this.deps.metrics.integrationCondition.set({ namespace: key.namespace, name: key.name, condition: c.type, status }, c.status === status ? 1 : 0);
+      }
+    }
+  }
+
+  private async write(integration: EmrIntegration, previous: EmrIntegrationStatus, conditions: ConditionInput[], extra: Partial<EmrIntegrationStatus>, requestedAt: string | undefined): Promise<void> {
+    const status: EmrIntegrationStatus = {
+      ...previous,
+      ...extra,
+      observedGeneration: integration.metadata.generation,
+      conditions: setConditions(previous.conditions as Condition[] | undefined, conditions, integration.metadata.generation, this.deps.clock),
+      ...(requestedAt ? { lastHandledRequestedAt: requestedAt } : {}),
+    };
+    await this.deps.kube.applyStatus(EMR_INTEGRATION, integration, status);
+  }
+}
+
+function endpointOf(spec: EmrIntegrationSpec): string {
+  const s = adapterSettings(spec);
+  return `${s.baseUrl}|${s.tenantId ?? s.instanceId ?? ''}`;
+}
+
+function mergePatch() {
+  return setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 }

@@ -80,6 +80,41 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
+  readonly emrAuthExpiration = new Gauge({
+    name: 'cloudconnect_emr_auth_expiration_timestamp_seconds',
+    help: 'When the EMR credential of an integration expires (Unix seconds)',
+    labelNames: ['namespace', 'name', 'emr'] as const,
+    registers: [this.registry],
+  });
+  readonly emrAuthRenewal = new Gauge({
+    name: 'cloudconnect_emr_auth_renewal_timestamp_seconds',
+    help: 'When AuthExpiringSoon turns True for an integration (Unix seconds)',
+    labelNames: ['namespace', 'name', 'emr'] as const,
+    registers: [this.registry],
+  });
+  readonly emrAuthChecks = new Counter({
+    name: 'cloudconnect_emr_auth_checks_total',
+    help: 'EMR authentication checks by result (success or a failure reason)',
+    labelNames: ['namespace', 'name', 'emr', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly integrationCondition = new Gauge({
+    name: 'cloudconnect_integration_condition',
+    help: 'Conditions of EmrIntegrations: 1 for the current status of each condition, 0 otherwise',
+    labelNames: ['namespace', 'name', 'condition', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  /** Removes every series of a deleted integration, so dashboards do not show ghosts. */
+  forgetIntegration(namespace: string, name: string): void {
+    for (const metric of [this.emrAuthExpiration, this.emrAuthRenewal, this.emrAuthChecks, this.integrationCondition] as const) {
+      const m = metric as unknown as { hashMap?: Record<string, { labels: Record<string, string> }>; remove(labels: Record<string, string>): void };
+      for (const entry of Object.values(m.hashMap ?? {})) {
+        if (entry.labels.namespace === namespace && entry.labels.name === name) m.remove(entry.labels);
+      }
+    }
+  }
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

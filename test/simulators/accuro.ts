@@ -284,7 +284,7 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
     },
   ];
 
-  const sim = await serve({ state, routes, host: options.host, port: options.port });
+  const sim = await serve({ state, routes, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, {
     credentials,
     tenantId,

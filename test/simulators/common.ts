@@ -8,6 +8,7 @@
 //   POST   /_sim/expire-tokens     (every issued token becomes expired once; new ones work)
 // A simulator is a test double of a remote SaaS; it never imports the code it is testing except
 // RFC-tested primitives (the OAuth 1.0a signer).
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
@@ -69,6 +70,8 @@ export interface SimulatorOptions {
   volume?: Partial<Volume>;
   faults?: Faults;
   now?: () => Date;
+  /** Serve HTTPS with this certificate (PEM), as the real SaaS does; the CRDs accept only https URLs. */
+  tls?: { cert: string; key: string };
 }
 
 export interface StoredDocument {
@@ -345,6 +348,7 @@ export interface ServeDefinition {
   urlPath?: string;
   host?: string;
   port?: number;
+  tls?: { cert: string; key: string };
 }
 
 const MAX_BODY = 64 * 1024 * 1024;
@@ -463,9 +467,13 @@ export async function serve(def: ServeDefinition): Promise<Simulator & { server:
   const routes = def.routes.map(compile);
   const control = controlRoutes(state, def.control ?? []);
 
-  const server = createServer((req, res) => {
-    void handle(req, res);
-  });
+  const server = def.tls
+    ? createHttpsServer({ cert: def.tls.cert, key: def.tls.key }, (req, res) => {
+        void handle(req, res);
+      })
+    : createServer((req, res) => {
+        void handle(req, res);
+      });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
@@ -533,7 +541,7 @@ export async function serve(def: ServeDefinition): Promise<Simulator & { server:
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const origin = `${def.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   state.baseUrl = origin + (def.urlPath ?? '');
 
   return {

@@ -326,7 +326,7 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
     },
   ];
 
-  const sim = await serve({ state, routes, urlPath: basePath, host: options.host, port: options.port });
+  const sim = await serve({ state, routes, urlPath: basePath, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, {
     credentials,
     tokenUrl: `${sim.url}/oauth2/token`,

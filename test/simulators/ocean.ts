@@ -168,6 +168,6 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
     return delivery;
   }
 
-  const sim = await serve({ state, routes, control, host: options.host, port: options.port });
+  const sim = await serve({ state, routes, control, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, { credentials, batches, batchDuplicates, webhookDeliveries, deliverWebhook });
 }

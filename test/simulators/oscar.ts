@@ -246,7 +246,7 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
     },
   ];
 
-  const sim = await serve({ state, routes, urlPath: contextPath, host: options.host, port: options.port });
+  const sim = await serve({ state, routes, urlPath: contextPath, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, {
     credentials,
     providerId: providerNo,

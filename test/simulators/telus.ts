@@ -235,7 +235,7 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
     },
   ];
 
-  const sim = await serve({ state, routes, host: options.host, port: options.port });
+  const sim = await serve({ state, routes, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, {
     instances,
     instance(product: TelusProduct): TelusInstance {
