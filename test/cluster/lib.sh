@@ -8,9 +8,10 @@ cluster_here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # Prints the cached binary of COMPONENT (k8s, etcd, kwok, vault) exactly where build.sh puts it:
 # the cache key is build.sh's key_of, duplicated here because build.sh must not be sourced.
+cluster_cache_dir() { echo "${CLOUDCONNECT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cloudconnect-operator}/bin"; }
 cluster_bin_path() {
   local component="$1" cache gover key
-  cache="${CLOUDCONNECT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cloudconnect-operator}/bin"
+  cache="$(cluster_cache_dir)"
   gover="$(GOTOOLCHAIN=local go env GOVERSION)"
   [[ -d "$cluster_here/go/$component" ]] || { echo "unknown component: $component" >&2; return 2; }
   key="$( (cd "$cluster_here/go/$component" && cat go.mod go.sum ./*.go ldflags package 2>/dev/null; echo "$gover") | sha256sum | cut -c1-16)"

@@ -27,6 +27,7 @@ sleep "${RESTART_DOWNTIME_S:-0}"
 
 t1="$(cluster_now)"
 cluster_launch "$name"
+export KUBECACHEDIR="$STATE/kube-cache"
 ready() { [[ "$("$STATE/bin/kubectl" --kubeconfig "$STATE/kubeconfig" get --raw /readyz 2> /dev/null)" == ok ]]; }
 deadline=$((SECONDS + 90))
 until ready; do

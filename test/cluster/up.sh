@@ -16,6 +16,10 @@ if [[ $# -ne 1 || "$1" != /* ]]; then
   exit 2
 fi
 STATE="${1%/}"
+if ! [[ "$STATE" =~ ^/[A-Za-z0-9._/+-]+$ ]]; then
+  echo "[up] STATE_DIR may hold only letters, digits and . _ / + - (got '$STATE')" >&2
+  exit 2
+fi
 base="${CLUSTER_PORT_BASE:-16000}"
 if ! [[ "$base" =~ ^[0-9]+$ ]] || ((base < 1024 || base > 65000)); then
   echo "[up] CLUSTER_PORT_BASE must be a number between 1024 and 65000 (got '$base')" >&2
@@ -37,6 +41,9 @@ say() { printf '[up] %s\n' "$*"; }
 # done_step MESSAGE: prints MESSAGE with the time since the previous step, starts the next one.
 done_step() { say "$1 ($(cluster_since "$t_step") s)"; t_step="$(cluster_now)"; }
 
+# kubectl's discovery cache goes inside STATE_DIR, not ~/.kube/cache (keyed by host:port, it would
+# outlive this cluster and be read by the next one on the same port).
+export KUBECACHEDIR="$STATE/kube-cache"
 kc() { "$BIN/kubectl" --kubeconfig "$STATE/kubeconfig" "$@"; }
 vlt() { VAULT_ADDR="$VAULT_URL" VAULT_TOKEN="${VAULT_TOKEN_OVERRIDE:-root}" "$BIN/vault" "$@"; }
 
@@ -95,6 +102,7 @@ if [[ -d "$STATE" && -n "$(ls -A "$STATE")" ]]; then
     say "logs of the previous run kept in $STATE/logs/previous"
   fi
   rmdir "$prev"
+  done_step "previous state in $STATE cleared"
 fi
 mkdir -p "$STATE"/{bin,pki,logs,pids,cmd,etcd,kwok,kube-controller-manager/flexvolume}
 chmod 700 "$STATE/etcd" "$STATE/pki"
@@ -122,8 +130,10 @@ on_exit() {
 trap on_exit EXIT
 
 # ---------------------------------------------------------------------------------------------
-# Binaries: build.sh reuses its cache, so this is instant on a warm cache.
-"$here/build.sh" etcd kwok vault k8s
+# Binaries: build.sh reuses its cache, so this is instant on a warm cache. The lock keeps two
+# up.sh runs (say the integration tests and the benchmark) from building the same thing at once.
+mkdir -p "$(cluster_cache_dir)"
+flock "$(cluster_cache_dir)/.up-build.lock" "$here/build.sh" etcd kwok vault k8s
 for c in etcd kwok vault k8s; do
   path="$(cluster_bin_path "$c")"
   [[ -x "$path" && -f "$(dirname "$path")/.complete" ]] || fail - "build.sh did not produce $path"
@@ -388,16 +398,17 @@ done_step "smoke test passed: pod Running on kwok-node-0; Vault login via TokenR
 # ---------------------------------------------------------------------------------------------
 cat > "$STATE/env" << EOF
 # Source this file to use the test cluster in $STATE (written by test/cluster/up.sh).
-export CLUSTER_STATE_DIR=$(printf '%q' "$STATE")
-export KUBECONFIG=$(printf '%q' "$STATE/kubeconfig")
-export KUBE_APISERVER_URL=$API_URL
-export KUBE_CA_FILE=$(printf '%q' "$PKI/ca.crt")
-export VAULT_ADDR=$VAULT_URL
-export VAULT_TOKEN=root
-export VAULT_K8S_AUTH_MOUNT=kubernetes
-export VAULT_AUDIT_LOG=$(printf '%q' "$STATE/vault-audit.log")
-export ETCD_ENDPOINT=http://127.0.0.1:$ETCD_PORT
-export PATH=$(printf '%q' "$BIN"):"\$PATH"
+export CLUSTER_STATE_DIR="$STATE"
+export KUBECONFIG="$STATE/kubeconfig"
+export KUBE_APISERVER_URL="$API_URL"
+export KUBE_CA_FILE="$PKI/ca.crt"
+export KUBECACHEDIR="$STATE/kube-cache"
+export VAULT_ADDR="$VAULT_URL"
+export VAULT_TOKEN="root"
+export VAULT_K8S_AUTH_MOUNT="kubernetes"
+export VAULT_AUDIT_LOG="$STATE/vault-audit.log"
+export ETCD_ENDPOINT="http://127.0.0.1:$ETCD_PORT"
+export PATH="$BIN:\$PATH"
 EOF
 
 up_ok=1
