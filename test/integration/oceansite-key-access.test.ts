@@ -8,7 +8,7 @@ import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
 import { eventually, freePort, startOperator, type OperatorProcess } from './operator-process.ts';
 import { vaultRequest } from './vault.ts';
 
-const ns = 'it-key-access';
+const ns = `it-key-access-${Date.now().toString(36)}`;
 const sek = randomBytes(32).toString('base64');
 const mails: { to: string[]; body: string }[] = [];
 let smtp: SMTPServer;
@@ -78,13 +78,15 @@ describe('an access to the SEK', () => {
   });
 
   it('by anyone else gives an Event, a metric and an e-mail to the Clinical Administrator, without the key', async () => {
-    const read = await vaultRequest('GET', `secret/data/cloudconnect/${ns}/willow/sek`);
+    // An administrator with a token of their own (the operator's token is the dev root token).
+    const admin = await vaultRequest('POST', 'auth/token/create', { policies: ['root'], display_name: 'admin-alice', ttl: '10m' });
+    const read = await vaultRequest('GET', `secret/data/cloudconnect/${ns}/willow/sek`, undefined, admin.json!.auth!.client_token);
     expect(read.status).toBe(200);
     const events = await eventually(async () => {
       const e = await keyAccessedEvents();
       return e.length > 0 ? e : undefined;
     }, 'a KeyAccessed event');
-    expect(events[0]!.message).toMatch(/read of the Shared Encryption Key by root/);
+    expect(events[0]!.message).toMatch(/read of the Shared Encryption Key by token-admin-alice/);
     const mail = await eventually(async () => mails[0], 'an e-mail');
     expect(mail.to.sort()).toEqual(['admin@willow.example.org', 'privacy@willow.example.org']);
     expect(mail.body).toContain('Ocean site 5150');

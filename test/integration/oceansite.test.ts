@@ -8,7 +8,7 @@ import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
 import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
 import { vaultRequest } from './vault.ts';
 
-const ns = 'it-oceansite';
+const ns = `it-oceansite-${Date.now().toString(36)}`;
 const seks = new Map<string, string>();
 let operator: OperatorProcess;
 
@@ -69,10 +69,10 @@ describe('an OceanSite', () => {
 
   it('verifies a key that is already in Vault without importing anything', async () => {
     const sek = newSek('birch');
-    await vaultRequest('POST', 'secret/data/prestored/birch', { data: { sek } });
-    await applyJson(site('birch', { encryptionKey: { vault: { path: 'prestored/birch' } } }));
+    await vaultRequest('POST', `secret/data/prestored/${ns}/birch`, { data: { sek } });
+    await applyJson(site('birch', { encryptionKey: { vault: { path: `prestored/${ns}/birch` } } }));
     await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'oceansite/birch']);
-    expect((await getSite('birch')).status?.encryptionKey).toMatchObject({ path: 'prestored/birch', version: 1 });
+    expect((await getSite('birch')).status?.encryptionKey).toMatchObject({ path: `prestored/${ns}/birch`, version: 1 });
   });
 
   it('says KeyNotFound while the key is neither in Vault nor importable', async () => {
@@ -87,7 +87,7 @@ describe('an OceanSite', () => {
 
   it('notices a rotation on request and records KeyRotated', async () => {
     const sek = newSek('birch-v2');
-    await vaultRequest('POST', 'secret/data/prestored/birch', { data: { sek } });
+    await vaultRequest('POST', `secret/data/prestored/${ns}/birch`, { data: { sek } });
     await kubectlOk(['annotate', '--overwrite', '-n', ns, 'oceansite/birch', 'cloudconnect.dev/requestedAt=rotate-1']);
     await eventually(async () => (await getSite('birch')).status?.encryptionKey?.version === 2, 'version 2 in status');
     const s = await getSite('birch');
@@ -188,10 +188,10 @@ describe('deleting an OceanSite', () => {
   });
 
   it('destroys the key with deletionPolicy Delete', async () => {
-    await applyJson(site('birch', { encryptionKey: { vault: { path: 'prestored/birch' }, deletionPolicy: 'Delete' } }));
+    await applyJson(site('birch', { encryptionKey: { vault: { path: `prestored/${ns}/birch` }, deletionPolicy: 'Delete' } }));
     await eventually(async () => (await getSite('birch')).metadata.generation === (await getSite('birch')).status?.observedGeneration, 'birch observed');
     await kubectlOk(['delete', 'oceansite', 'birch', '-n', ns, '--timeout=60s']);
-    expect((await vaultRequest('GET', 'secret/metadata/prestored/birch')).status).toBe(404);
+    expect((await vaultRequest('GET', `secret/metadata/prestored/${ns}/birch`)).status).toBe(404);
   });
 });
 

@@ -9,7 +9,7 @@ import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
 import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
 
 const run = promisify(execFile);
-const ns = 'it-runtime';
+const ns = `it-runtime-${Date.now().toString(36)}`;
 const started: OperatorProcess[] = [];
 
 async function start(env: Record<string, string> = {}, options: { waitReady?: boolean } = {}): Promise<OperatorProcess> {

@@ -103,7 +103,9 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
     if (oauth['oauth_token'] !== credentials.accessToken) throw problem('token_rejected');
 
     const host = ctx.header('host') ?? 'localhost';
-    const url = new URL(`http://${host}${ctx.req.url ?? '/'}`);
+    // The signature covers the scheme: the URL the client signed is the one it called (https when served with TLS).
+    const scheme = (ctx.req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+    const url = new URL(`${scheme}://${host}${ctx.req.url ?? '/'}`);
     const params: Param[] = [...queryParams(url), ...Object.entries(oauth).filter(([k]) => k.startsWith('oauth_'))];
     if ((ctx.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) params.push(...ctx.form());
     const base = signatureBaseString(ctx.method, url, params);
