@@ -89,7 +89,14 @@ export class VaultClient {
 
   /** Whether a secrets engine is mounted at `mount` (and is KV version 2). */
   async kvV2MountExists(mount: string): Promise<boolean> {
-    const out = await this.request<{ data?: { type?: string; options?: { version?: string } } }>('GET', `/sys/mounts/${mount}`);
+    let out: { data?: { type?: string; options?: { version?: string } } } | undefined;
+    try {
+      out = await this.request('GET', `/sys/mounts/${mount}`);
+    } catch (error) {
+      // Vault answers 400 "No secret engine mount at …" for an unknown mount.
+      if (error instanceof TransientError && /No secret engine mount/.test(error.message)) return false;
+      throw error;
+    }
     if (!out) return false;
     const info = out.data ?? (out as { type?: string; options?: { version?: string } });
     return info.type === 'kv' && info.options?.version === '2';
