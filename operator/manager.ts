@@ -129,7 +129,10 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
       await elector?.release();
       await Promise.all(informers.map((i) => i.stop()));
       await Promise.all(closers.map((c) => c()));
-      await new Promise<void>((r) => health.server.close(() => r()));
+      await new Promise<void>((r) => {
+        health.server.close(() => r());
+        health.server.closeAllConnections();
+      });
       logger.info('stopped');
     })();
     return stopping;
@@ -149,7 +152,7 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
       const self = await vault.request<{ data?: { accessor?: string } }>('GET', '/auth/token/lookup-self').catch(() => undefined);
       const notifier = new KeyAccessNotifier({ kube, sites, metrics, mailer, logger, operatorAccessor: self?.data?.accessor });
       const audit = await startAuditListener(config.auditListenAddress, (entry) => void notifier.handle(entry).catch(() => undefined), logger);
-      closers.push(() => new Promise<void>((r) => audit.server.close(() => r())));
+      closers.push(audit.close);
       logger.info('receiving Vault audit entries', { port: audit.port });
     }
     ready = true;

@@ -7,11 +7,14 @@ import { createInterface } from 'node:readline';
 import type { AuditEntry } from '../oceansite/key-access.ts';
 import type { Logger } from '../runtime/logger.ts';
 
-export async function startAuditListener(bind: string, onEntry: (entry: AuditEntry) => void, logger: Logger): Promise<{ server: Server; port: number }> {
+export async function startAuditListener(bind: string, onEntry: (entry: AuditEntry) => void, logger: Logger): Promise<{ server: Server; close: () => Promise<void>; port: number }> {
   const i = bind.lastIndexOf(':');
   const host = bind.slice(0, i) || '0.0.0.0';
   const port = Number(bind.slice(i + 1));
+  const sockets = new Set<import('node:net').Socket>();
   const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     const lines = createInterface({ input: socket });
     lines.on('line', (line) => {
       try {
@@ -27,5 +30,11 @@ export async function startAuditListener(bind: string, onEntry: (entry: AuditEnt
     server.listen(port, host, () => resolve());
   });
   const address = server.address();
-  return { server, port: typeof address === 'object' && address ? address.port : port };
+  // Vault keeps its audit connection open for good: closing must end it, or shutdown never completes.
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const s of sockets) s.destroy();
+    });
+  return { server, close, port: typeof address === 'object' && address ? address.port : port };
 }
