@@ -39,7 +39,23 @@ k apply --server-side --force-conflicts --field-manager=cloudconnect-make-up -f 
 k wait --for=condition=Established --timeout=60s -f "$root/crds" >/dev/null
 k create namespace cloudconnect-system --dry-run=client -o yaml | k apply -f - >/dev/null
 
+# Background helpers that make up owns: the EMR/Ocean simulators and a local SMTP sink.
+start_helper() { # name, command...
+  local name="$1"; shift
+  local pf="$local_dir/pids/$name.pid"
+  if [[ -f "$pf" ]] && kill -0 "$(cat "$pf")" 2>/dev/null; then return 0; fi
+  # `;` not `&&`: the `&` must apply to the program itself so that $! is its pid.
+  (cd "$root"; nohup "$@" >"$local_dir/logs/$name.log" 2>&1 & echo $! >"$pf")
+}
+log "starting the EMR and Ocean simulators and the SMTP sink"
+start_helper simulators "$root/node_modules/.bin/node" test/simulators/main.ts \
+  --oscar-port 18101 --accuro-port 18102 --fhir-port 18103 --telus-port 18104 --ocean-port 18105
+start_helper mail-sink "$root/node_modules/.bin/node" test/local/mail-sink.ts "$local_dir/mail" 12525
+for _ in $(seq 1 100); do grep -q '^READY' "$local_dir/logs/simulators.log" 2>/dev/null && break; sleep 0.2; done
+grep -q '^READY' "$local_dir/logs/simulators.log" || { echo "the simulators did not start; see .local/logs/simulators.log" >&2; exit 1; }
+
 metrics_port="${OPERATOR_METRICS_PORT:-18080}"
+audit_port="${OPERATOR_AUDIT_PORT:-18090}"
 pidfile="$local_dir/pids/operator.pid"
 if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   log "restarting the operator (pid $(cat "$pidfile")) with the current code"
@@ -51,6 +67,7 @@ log "starting the operator (logs: .local/logs/operator.log)"
   cd "$root"
   KUBECONFIG="$KUBECONFIG" VAULT_ADDR="$vault_addr" VAULT_TOKEN="$vault_token" \
     METRICS_BIND_ADDRESS="127.0.0.1:$metrics_port" LEADER_ELECT=true LEASE_NAMESPACE=cloudconnect-system \
+    AUDIT_LISTEN_ADDRESS="127.0.0.1:$audit_port" SMTP_HOST=127.0.0.1 SMTP_PORT=12525 SMTP_FROM=cloudconnect@localhost \
     POD_NAME="local-$(hostname)" \
     nohup "$root/node_modules/.bin/node" operator/main.ts >>"$local_dir/logs/operator.log" 2>&1 &
   echo $! >"$pidfile"
@@ -66,6 +83,13 @@ for i in $(seq 1 150); do
   sleep 0.2
 done
 log "operator ready: http://127.0.0.1:$metrics_port/metrics"
+# Every access to an SEK reaches the operator through Vault's socket audit device (the file device
+# stays as well: Vault refuses requests only when every audit device fails).
+if ! curl -fsS -H "X-Vault-Token: $vault_token" "$vault_addr/v1/sys/audit" | grep -q '"cloudconnect-operator/"'; then
+  curl -fsS -X PUT -H "X-Vault-Token: $vault_token" "$vault_addr/v1/sys/audit/cloudconnect-operator" \
+    -d "{\"type\":\"socket\",\"options\":{\"address\":\"127.0.0.1:$audit_port\",\"socket_type\":\"tcp\",\"hmac_accessor\":\"false\"}}" >/dev/null \
+    || echo "warning: could not enable the Vault audit socket device" >&2
+fi
 
 log "applying examples/"
 k apply -R -f "$root/examples" >/dev/null
@@ -77,7 +101,9 @@ export VAULT_ADDR="$vault_addr"
 export VAULT_TOKEN="$vault_token"
 export METRICS_URL="http://127.0.0.1:$metrics_port/metrics"
 export PATH="$local_dir/bin:\$PATH"
-# EMR and Ocean simulators: not part of this version yet (see the EmrIntegration issue).
+# The EMR and Ocean simulators (test doubles of the remote SaaS) and the SMTP sink (.local/mail/):
+$(grep -E '^[A-Z_]+=' "$local_dir/logs/simulators.log" | grep -v '^READY=' | sed 's/^/export /')
+export SMTP_SINK="127.0.0.1:12525"
 ENV
 
 sleep 2
