@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const state = reuse ?? (await mkdtemp(join(tmpdir(), 'cloudconnect-bench-')));
   if (!reuse) {
     log(`starting a control plane in ${state}`);
-    await run(join(root, 'test/cluster/up.sh'), [state], { env: { ...process.env, CLUSTER_PORT_BASE: process.env.CLUSTER_PORT_BASE ?? '46000' }, maxBuffer: 1 << 26 });
+    await run(join(root, 'test/cluster/up.sh'), [state], { env: { ...process.env, CLUSTER_AUDIT: '1', CLUSTER_PORT_BASE: process.env.CLUSTER_PORT_BASE ?? '46000' }, maxBuffer: 1 << 26 });
   }
   const env = Object.fromEntries(
     (await readFile(join(state, 'env'), 'utf8'))

@@ -230,7 +230,21 @@ done_step "etcd ready on 127.0.0.1:$ETCD_PORT"
 # the default/kubernetes Service, which validation rejects (loopback), logging an error forever.
 # --shutdown-send-retry-after: on SIGTERM it answers new requests 429 + Retry-After, drains, and
 # closes open watches after 2 s; without it, open watches (the operator's) hold it up to 60 s.
+# CLUSTER_AUDIT=1 writes an apiserver audit log (Metadata level, JSON lines) to
+# $STATE/logs/kube-apiserver-audit.log: benchmarks count the operator's requests from it.
+audit_args=()
+if [[ "${CLUSTER_AUDIT:-}" == "1" ]]; then
+  cat > "$STATE/audit-policy.yaml" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+POLICY
+  audit_args=(--audit-policy-file="$STATE/audit-policy.yaml" --audit-log-path="$STATE/logs/kube-apiserver-audit.log" --audit-log-format=json --audit-log-maxsize=0)
+fi
 cluster_start_proc kube-apiserver "$BIN/kube-apiserver" \
+  "${audit_args[@]}" \
   --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
   --bind-address=127.0.0.1 \
   --advertise-address=127.0.0.1 \
