@@ -13,7 +13,8 @@ import {
 } from './api/v1alpha1/index.ts';
 import { CREDENTIALS_LABEL, EmrIntegrationReconciler, credentialsSecretName } from './emrintegration/reconciler.ts';
 import { withDefaults } from './runtime/defaults.ts';
-import type { V1Secret } from '@kubernetes/client-node';
+import { BatchV1Api, type V1Job, type V1Secret } from '@kubernetes/client-node';
+import { LABELS, type WorkerSettings } from './syncschedule/job.ts';
 import { OceanSiteReconciler } from './oceansite/reconciler.ts';
 import { systemClock, type Clock } from './runtime/clock.ts';
 import { Controller, keyOf } from './runtime/controller.ts';
@@ -55,6 +56,18 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ManagerConf
   };
 }
 
+export const SYNC_JOB_SELECTOR = 'app.kubernetes.io/managed-by=cloudconnect-operator,app.kubernetes.io/name=cloudconnect-sync';
+
+export function workerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerSettings {
+  return {
+    image: env.WORKER_IMAGE ?? 'ghcr.io/cloudconnect/cloudconnect-operator:0.1.0',
+    vaultAddress: env.WORKER_VAULT_ADDR ?? env.VAULT_ADDR ?? 'http://127.0.0.1:8200',
+    vaultAuthMount: env.VAULT_SYNC_AUTH_MOUNT ?? 'kubernetes',
+    oceanApiUrl: env.OCEAN_API_URL ?? 'https://ocean.cognisantmd.com',
+    defaultActiveDeadlineSeconds: Number(env.WORKER_ACTIVE_DEADLINE_SECONDS ?? '3600'),
+  };
+}
+
 export interface Manager {
   metricsUrl: string;
   stop(): Promise<void>;
@@ -80,7 +93,16 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
     logger,
     metrics,
   });
-  const informers = [sites, integrations, schedules, secrets];
+  const jobs = new SupervisedInformer<V1Job>({
+    kubeConfig,
+    path: '/apis/batch/v1/jobs',
+    labelSelector: SYNC_JOB_SELECTOR,
+    list: () => kubeConfig.makeApiClient(BatchV1Api).listJobForAllNamespaces({ labelSelector: SYNC_JOB_SELECTOR }),
+    resource: 'jobs',
+    logger,
+    metrics,
+  });
+  const informers = [sites, integrations, schedules, secrets, jobs];
   const mailer = new Mailer(smtpConfigFromEnv(), logger);
 
   const siteController = new Controller({ name: 'oceansite', logger, metrics, workers: config.workers, reconciler: new OceanSiteReconciler({ kube, vault, clock, logger, sites, integrations, vaultAuthMount: config.vaultSyncAuthMount }) });
@@ -93,10 +115,11 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
       integrations,
       sites,
       secrets,
+      schedules,
       enqueue: (key) => integrationController.enqueue(key),
     }),
   });
-  const scheduleController = new Controller({ name: 'syncschedule', logger, metrics, workers: config.workers, reconciler: new SyncScheduleReconciler({ kube, clock, schedules, integrations }) });
+  const scheduleController = new Controller({ name: 'syncschedule', logger, metrics, workers: config.workers, reconciler: new SyncScheduleReconciler({ kube, clock, logger, metrics, schedules, integrations, sites, jobs, worker: workerSettingsFromEnv() }) });
   const controllers = [siteController, integrationController, scheduleController];
 
   siteController.watchPrimary(sites);
@@ -110,6 +133,11 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
   );
   integrationController.watchRelated(sites, (s) => integrations.list(s.metadata.namespace).filter((i) => i.spec.siteRef.name === s.metadata.name).map(keyOf));
   scheduleController.watchPrimary(schedules);
+  scheduleController.watchRelated(jobs, (job) => {
+    const schedule = job.metadata?.labels?.[LABELS.schedule];
+    return schedule ? [`${job.metadata?.namespace}/${schedule}`] : [];
+  });
+  integrationController.watchRelated(schedules, (s) => [`${s.metadata.namespace}/${s.spec.integrationRef.name}`]);
   scheduleController.watchRelated(integrations, (i) => schedules.list(i.metadata.namespace).filter((s) => s.spec.integrationRef.name === i.metadata.name).map(keyOf));
 
   let ready = false;

@@ -3,7 +3,8 @@
 // due (interval, Secret edit, spec change, requestedAt) → providers visible → conflicts across
 // sites → conditions, metrics, one notification per transition → status if changed → requeue.
 import { PatchStrategy, setHeaderOptions, type V1Secret } from '@kubernetes/client-node';
-import { EMR_INTEGRATION, EMR_SECTION, EmrIntegrationSpec, OceanSiteSpec, REQUESTED_AT_ANNOTATION, type EmrIntegration, type EmrIntegrationStatus, type OceanSite } from '../api/v1alpha1/index.ts';
+import { API_VERSION, EMR_INTEGRATION, EMR_SECTION, EmrIntegrationSpec, GROUP, OceanSiteSpec, REQUESTED_AT_ANNOTATION, VERSION, type EmrIntegration, type EmrIntegrationStatus, type OceanSite, type SyncSchedule } from '../api/v1alpha1/index.ts';
+import { DEFAULT_SCHEDULES_GRACE_MS, defaultSchedules, syncPanel } from './default-schedules.ts';
 import { EmrError, type AdapterConfig, type EmrAdapter } from '../emr/adapter.ts';
 import { createAdapter, missingCredentialKeys, type EmrAdapterType } from '../emr/index.ts';
 import type { Mailer } from '../notify/mailer.ts';
@@ -76,6 +77,8 @@ export interface EmrIntegrationDeps {
   integrations: SupervisedInformer<EmrIntegration>;
   sites: SupervisedInformer<OceanSite>;
   secrets: SupervisedInformer<V1Secret>;
+  /** The SyncSchedules cache: default schedules and the Sync Status panel come from it. */
+  schedules?: SupervisedInformer<SyncSchedule>;
   enqueue: (key: string) => void;
   random?: () => number;
   adapterFactory?: (type: EmrAdapterType, config: AdapterConfig) => EmrAdapter;
@@ -182,9 +185,31 @@ export class EmrIntegrationReconciler implements Reconciler {
 
     await this.notifyTransitions(integration, spec, site, previous.conditions as Condition[] | undefined, decision.authenticated, decision.expiringSoon);
     this.exportMetrics(key, spec, decision.auth, conditions);
-    await this.write(integration, previous, conditions, { auth: decision.auth, ...(providers ? { providers } : {}) }, requestedAt);
-    const wait = Math.max(1000, decision.nextCheckAt.getTime() - now.getTime());
+    const schedulesWait = await this.ensureDefaultSchedules(integration, site, now);
+    const mine = this.deps.schedules?.list(key.namespace).filter((s) => s.spec.integrationRef.name === key.name) ?? [];
+    await this.write(integration, previous, conditions, { auth: decision.auth, ...(providers ? { providers } : {}), sync: syncPanel(mine) }, requestedAt);
+    const wait = Math.max(1000, Math.min(decision.nextCheckAt.getTime() - now.getTime(), schedulesWait ?? Infinity));
     return { requeueAfterMs: wait };
+  }
+
+  /** Creates the two default SyncSchedules once the integration has had a grace period without any; returns a wait if still in the grace period. */
+  private async ensureDefaultSchedules(integration: EmrIntegration, site: OceanSite | undefined, now: Date): Promise<number | undefined> {
+    const cache = this.deps.schedules;
+    if (!cache) return undefined;
+    const namespace = integration.metadata.namespace ?? '';
+    if (cache.list(namespace).some((s) => s.spec.integrationRef.name === integration.metadata.name)) return undefined;
+    const age = now.getTime() - new Date(String(integration.metadata.creationTimestamp ?? now.toISOString())).getTime();
+    if (age < DEFAULT_SCHEDULES_GRACE_MS) return DEFAULT_SCHEDULES_GRACE_MS - age;
+    const timeZone = site ? (withDefaults<OceanSiteSpec>(OceanSiteSpec, site.spec).timeZone ?? 'UTC') : 'UTC';
+    for (const schedule of defaultSchedules(integration, timeZone)) {
+      try {
+        await this.deps.kube.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'syncschedules', body: { ...schedule, apiVersion: API_VERSION } });
+      } catch (error) {
+        if (statusCodeOf(error) !== 409) throw error;
+      }
+    }
+    await this.deps.kube.event(integration, 'Normal', 'DefaultSchedulesCreated', `No SyncSchedule named this integration: created a Full sync at 0 0 * * * and an Appointments sync at */30 * * * * (${timeZone})`);
+    return undefined;
   }
 
   private async credentialsSecret(name: string, namespace: string): Promise<V1Secret | undefined> {

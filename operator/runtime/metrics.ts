@@ -105,12 +105,38 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
+  readonly syncRuns = new Counter({
+    name: 'cloudconnect_sync_runs_total',
+    help: 'Finished sync runs by result',
+    labelNames: ['namespace', 'integration', 'type', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly syncDuration = new Histogram({
+    name: 'cloudconnect_sync_duration_seconds',
+    help: 'Duration of finished sync runs',
+    labelNames: ['namespace', 'integration', 'type'] as const,
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [this.registry],
+  });
+  readonly syncLastSuccess = new Gauge({
+    name: 'cloudconnect_sync_last_success_timestamp_seconds',
+    help: 'When the last successful sync run of an integration and type finished (Unix seconds)',
+    labelNames: ['namespace', 'integration', 'type'] as const,
+    registers: [this.registry],
+  });
+  readonly syncRecords = new Counter({
+    name: 'cloudconnect_sync_records_total',
+    help: 'Records synced by finished runs, by kind (providers, patients, appointments)',
+    labelNames: ['namespace', 'integration', 'type', 'kind'] as const,
+    registers: [this.registry],
+  });
+
   /** Removes every series of a deleted integration, so dashboards do not show ghosts. */
   forgetIntegration(namespace: string, name: string): void {
-    for (const metric of [this.emrAuthExpiration, this.emrAuthRenewal, this.emrAuthChecks, this.integrationCondition] as const) {
+    for (const metric of [this.emrAuthExpiration, this.emrAuthRenewal, this.emrAuthChecks, this.integrationCondition, this.syncRuns, this.syncDuration, this.syncLastSuccess, this.syncRecords] as const) {
       const m = metric as unknown as { hashMap?: Record<string, { labels: Record<string, string> }>; remove(labels: Record<string, string>): void };
       for (const entry of Object.values(m.hashMap ?? {})) {
-        if (entry.labels.namespace === namespace && entry.labels.name === name) m.remove(entry.labels);
+        if (entry.labels.namespace === namespace && (entry.labels.name ?? entry.labels.integration) === name) m.remove(entry.labels);
       }
     }
   }

@@ -279,11 +279,6 @@ export const EmrIntegrationSpec = obj(
   },
 );
 
-const syncTimes = (kind: string) => ({
-  [`last${kind}SyncTime`]: opt(timestamp(`When the last ${kind.toLowerCase()} sync finished successfully.`)),
-  [`next${kind}SyncTime`]: opt(timestamp(`When the next ${kind.toLowerCase()} sync is scheduled.`)),
-});
-
 export const EmrIntegrationStatus = obj(
   {
     observedGeneration: opt(observedGenerationField()),
@@ -313,8 +308,10 @@ export const EmrIntegrationStatus = obj(
     sync: opt(
       obj(
         {
-          ...syncTimes('Full'),
-          ...syncTimes('Appointment'),
+          lastFullSyncTime: opt(timestamp('When the last full sync finished successfully.')),
+          nextFullSyncTime: opt(timestamp('When the next full sync is scheduled.')),
+          lastAppointmentSyncTime: opt(timestamp('When the last appointment sync finished successfully.')),
+          nextAppointmentSyncTime: opt(timestamp('When the next appointment sync is scheduled.')),
           lastSyncTime: opt(timestamp('When the last sync of any type finished successfully.')),
           nextSyncTime: opt(timestamp('The next scheduled sync of any type.')),
           lastError: opt(str('Reason of the last failed sync, if the last run failed.', { maxLength: 1024 })),
