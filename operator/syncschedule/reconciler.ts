@@ -66,6 +66,8 @@ export function parseTerminationMessage(text: string | undefined): Partial<SyncR
 export class SyncScheduleReconciler implements Reconciler {
   private readonly deps: SyncScheduleDeps;
   private readonly batch: BatchV1Api;
+  /** Runs already counted in metrics: the cached status may lag behind our own write. */
+  private readonly counted = new Set<string>();
 
   constructor(deps: SyncScheduleDeps) {
     this.deps = deps;
@@ -194,6 +196,9 @@ export class SyncScheduleReconciler implements Reconciler {
       ...(latest.result === 'Failed' && !reported.errorReason ? { errorReason: latest.job.status?.conditions?.find((c) => c.type === 'Failed')?.reason ?? 'RunFailed' } : {}),
     };
     const labels = { namespace, integration: integration?.metadata.name ?? spec.integrationRef.name, type: spec.type };
+    if (this.counted.has(`${namespace}/${name}`)) return run;
+    if (this.counted.size > 10_000) this.counted.clear(); // bounded: older runs are long out of the cache lag window
+    this.counted.add(`${namespace}/${name}`);
     this.deps.metrics.syncRuns.inc({ ...labels, result: run.result });
     this.deps.metrics.syncDuration.observe(labels, run.durationSeconds ?? 0);
     if (run.result === 'Succeeded') this.deps.metrics.syncLastSuccess.set(labels, end.getTime() / 1000);

@@ -1,0 +1,103 @@
+// SyncSchedules against the real control plane: default schedules for an integration without any,
+// a run started on request as a Job under the site's identity, run to completion by kwok and the
+// Job controller and reported in status, and Blocked while the integration is not authenticated.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
+import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
+import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
+import { makeTestTls } from './tls.ts';
+
+const ns = `it-sync-${Date.now().toString(36)}`;
+let accuro: AccuroSimulator;
+let operator: OperatorProcess;
+const apply = (o: object) => kubectlOk(['apply', '-f', '-'], JSON.stringify(o));
+const getJson = async (args: string[]) => JSON.parse(await kubectlOk([...args, '-n', ns, '-o', 'json']));
+
+beforeAll(async () => {
+  const tls = makeTestTls();
+  accuro = await startAccuro({ tls: { cert: tls.cert, key: tls.key } });
+  await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
+  await kubectl(['create', 'namespace', ns]);
+  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } });
+  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pine-sek', namespace: ns }, stringData: { sek: randomBytes(32).toString('base64') } });
+  await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'pine', namespace: ns }, spec: { siteNumber: '4242', clinicalAdminEmail: 'admin@pine.example.org', timeZone: 'America/Toronto', encryptionKey: { importFrom: { secretRef: { name: 'pine-sek' } } } } });
+  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pine-accuro-creds', namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS } });
+  operator = await startOperator({ WORKER_IMAGE: 'registry.example/cloudconnect-operator:test' });
+  await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'oceansite/pine']);
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await accuro?.stop();
+});
+
+describe('an integration without schedules', () => {
+  it('gets a Full sync at midnight and an Appointments sync every 30 minutes in the site time zone', async () => {
+    await apply({
+      apiVersion: 'cloudconnect.dev/v1alpha1',
+      kind: 'EmrIntegration',
+      metadata: { name: 'pine-accuro', namespace: ns },
+      spec: { siteRef: { name: 'pine' }, emr: { type: 'Accuro', accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'pine-accuro-creds' } }, caBundleSecretRef: { name: 'sim-ca' } } },
+    });
+    await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'emrintegration/pine-accuro']);
+    const list = await eventually(async () => {
+      const l = (await getJson(['get', 'syncschedules'])).items as { metadata: { name: string; ownerReferences: { name: string }[] }; spec: Record<string, string> }[];
+      return l.length === 2 ? l : undefined;
+    }, 'two default schedules', 40_000);
+    const byType = Object.fromEntries(list.map((s) => [s.spec.type, s]));
+    expect(byType.Full!.spec).toMatchObject({ schedule: '0 0 * * *', timeZone: 'America/Toronto' });
+    expect(byType.Appointments!.spec).toMatchObject({ schedule: '*/30 * * * *', timeZone: 'America/Toronto' });
+    expect(byType.Full!.metadata.ownerReferences[0]!.name).toBe('pine-accuro');
+    await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'syncschedule/pine-accuro-full']);
+    const integration = await eventually(async () => {
+      const i = await getJson(['get', 'emrintegration', 'pine-accuro']);
+      return i.status?.sync?.nextFullSyncTime ? i : undefined;
+    }, 'the Sync Status panel');
+    expect(new Date(integration.status.sync.nextAppointmentSyncTime).getTime()).toBeLessThanOrEqual(Date.now() + 30 * 60_000);
+  });
+});
+
+describe('a requested sync ("Sync Full Schedule")', () => {
+  it('starts a Job under the site identity, which runs to completion and is reported in status', async () => {
+    await kubectlOk(['annotate', '--overwrite', '-n', ns, 'syncschedule/pine-accuro-full', 'cloudconnect.dev/requestedAt=click-1']);
+    const job = await eventually(async () => {
+      const jobs = (await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=pine-accuro-full'])).items;
+      return jobs[0];
+    }, 'a Job for the run');
+    expect(job.metadata.name).toMatch(/^pine-accuro-full-manual-[0-9a-f]{8}$/);
+    const pod = job.spec.template.spec;
+    expect(pod.serviceAccountName).toBe('cloudconnect-sync-pine');
+    expect(pod.containers[0].image).toBe('registry.example/cloudconnect-operator:test');
+    const schedule = await eventually(async () => {
+      const s = await getJson(['get', 'syncschedule', 'pine-accuro-full']);
+      return s.status?.lastRun?.result ? s : undefined;
+    }, 'the run finished and reported', 90_000);
+    expect(schedule.status.lastHandledRequestedAt).toBe('click-1');
+    expect(schedule.status.lastRun).toMatchObject({ name: job.metadata.name, result: 'Succeeded' });
+    expect(schedule.status.lastSuccessfulTime).toBeDefined();
+    expect(await operator.metrics()).toMatch(new RegExp(`cloudconnect_sync_runs_total\\{namespace="${ns}",integration="pine-accuro",type="Full",result="Succeeded"\\} 1`));
+    // The same token never starts a second run.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=pine-accuro-full'])).items).toHaveLength(1);
+  });
+});
+
+describe('a schedule whose integration is not authenticated', () => {
+  it('shows Blocked with IntegrationNotReady, starts nothing, and resumes by itself', async () => {
+    accuro.setFault({ rejectCredentials: true });
+    await kubectlOk(['annotate', '--overwrite', '-n', ns, 'emrintegration/pine-accuro', 'cloudconnect.dev/requestedAt=recheck-1']);
+    await eventually(async () => {
+      const s = await getJson(['get', 'syncschedule', 'pine-accuro-appointments']);
+      const ready = s.status?.conditions?.find((c: { type: string }) => c.type === 'Ready');
+      return ready?.reason === 'IntegrationNotReady' ? ready : undefined;
+    }, 'Blocked');
+    await kubectlOk(['annotate', '--overwrite', '-n', ns, 'syncschedule/pine-accuro-appointments', 'cloudconnect.dev/requestedAt=click-2']);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=pine-accuro-appointments'])).items).toHaveLength(0);
+    accuro.clearFaults();
+    await kubectlOk(['annotate', '--overwrite', '-n', ns, 'emrintegration/pine-accuro', 'cloudconnect.dev/requestedAt=recheck-2']);
+    // The pending request starts once the integration is back.
+    await eventually(async () => (await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=pine-accuro-appointments'])).items[0], 'the blocked request runs once unblocked');
+  });
+});
