@@ -60,3 +60,7 @@ test-integration: deps ## Integration tests only (starts and stops its own contr
 .PHONY: bench-sites
 bench-sites: deps ## Benchmark: 1,000 OceanSites to Ready, then 5 idle minutes (BENCH_SITES, BENCH_IDLE_SECONDS).
 	$(NODE) test/bench/sites.ts
+
+.PHONY: bench-sync
+bench-sync: deps ## Benchmark: Full sync of 20,000 patients / 5,000 appointments vs a plain AES-256-GCM loop.
+	$(NODE) test/bench/sync.ts

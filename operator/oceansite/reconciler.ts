@@ -54,6 +54,9 @@ interface SiteMemory {
   requestedAt: string | undefined;
   key: KeyState | undefined;
   identityApplied: string | undefined;
+  /** Support access as last applied, and when the next grant expires. */
+  supportApplied: string | undefined;
+  supportNextExpiry: number | undefined;
 }
 
 export class OceanSiteReconciler implements Reconciler {
@@ -101,22 +104,31 @@ export class OceanSiteReconciler implements Reconciler {
         memory?.key !== undefined &&
         memory.generation === site.metadata.generation &&
         memory.requestedAt === requestedAt &&
-        now.getTime() - memory.checkedAt < recheckMs &&
-        !spec.encryptionKey?.importFrom;
+        now.getTime() - memory.checkedAt < recheckMs;
       const keyState = fresh ? memory.key! : await this.ensureKey(site, spec, location, previous);
       const identity = siteIdentity(key.namespace, key.name);
       const identityHash = `${location.mount}/${location.path}|${this.deps.vaultAuthMount}`;
-      if (!fresh || memory?.identityApplied !== identityHash) await this.ensureIdentity(site, location);
+      if (memory?.identityApplied !== identityHash) {
+        await this.ensureIdentity(site, location);
+      } else if (!fresh && !(await this.identityIntact(site, location))) {
+        // Someone removed or changed the policy or role in Vault: put it back (reads only when intact).
+        await this.ensureIdentity(site, location);
+      }
+      encryptionKey = { ...keyState };
+      conditions.push({ type: 'KeyStored', status: 'True', reason: 'Stored', message: `SEK version ${keyState.version} is in Vault at ${location.mount}/${location.path}` });
+      // Support access is applied when it changed or a grant expired, not on every reconcile.
+      const supportHash = JSON.stringify(spec.supportSites ?? []);
+      const supportDue = !fresh || memory?.supportApplied !== supportHash || (memory.supportNextExpiry !== undefined && now.getTime() >= memory.supportNextExpiry);
+      const support = supportDue ? await this.ensureSupportAccess(site, spec, now) : decideSupportAccess(spec.supportSites, now);
       this.memory.set(memKey, {
         checkedAt: fresh ? memory!.checkedAt : now.getTime(),
         generation: site.metadata.generation,
         requestedAt,
         key: keyState,
         identityApplied: identityHash,
+        supportApplied: supportHash,
+        supportNextExpiry: support.nextExpiry?.getTime(),
       });
-      encryptionKey = { ...keyState };
-      conditions.push({ type: 'KeyStored', status: 'True', reason: 'Stored', message: `SEK version ${keyState.version} is in Vault at ${location.mount}/${location.path}` });
-      const support = await this.ensureSupportAccess(site, spec, now);
       if (support.nextExpiry) requeueAfterMs = Math.max(1000, support.nextExpiry.getTime() - now.getTime());
       requeueAfterMs = Math.min(requeueAfterMs ?? recheckMs, recheckMs);
       const status: OceanSiteStatus = {
@@ -267,6 +279,13 @@ export class OceanSiteReconciler implements Reconciler {
       policies: [identity.vaultPolicy],
       ttl: '15m',
     });
+  }
+
+  private async identityIntact(site: OceanSite, location: KeyLocation): Promise<boolean> {
+    const identity = siteIdentity(site.metadata.namespace ?? '', site.metadata.name);
+    const policy = await this.deps.vault.getPolicy(identity.vaultPolicy);
+    const role = await this.deps.vault.getKubernetesRole(this.deps.vaultAuthMount, identity.vaultRole);
+    return policy === sekReadPolicy(location) && role !== undefined;
   }
 
   private async ensureSupportAccess(site: OceanSite, spec: OceanSiteSpec, now: Date) {

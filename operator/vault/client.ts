@@ -192,7 +192,9 @@ export class VaultClient {
     const jwt = (await readFile(this.config.serviceAccountTokenFile ?? '', 'utf8')).trim();
     redactor.register(jwt);
     try {
-      const out = (await this.client.kubernetesLogin({ role: this.config.role, jwt })) as { auth: { client_token: string; lease_duration: number } };
+      const out = (await this.client.request({ method: 'POST', path: `/auth/${this.config.authMount ?? 'kubernetes'}/login`, json: { role: this.config.role, jwt } })) as {
+        auth: { client_token: string; lease_duration: number };
+      };
       redactor.register(out.auth.client_token);
       this.client.token = out.auth.client_token;
       this.loggedInUntil = Date.now() + out.auth.lease_duration * 800;

@@ -8,7 +8,7 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EmrIntegrationSpec } from '../api/v1alpha1/index.ts';
-import type { AdapterConfig, EmrAdapter } from '../emr/adapter.ts';
+import { EmrError, type AdapterConfig, type EmrAdapter } from '../emr/adapter.ts';
 import { createAdapter, type EmrAdapterType } from '../emr/index.ts';
 import { adapterSettings } from '../emrintegration/reconciler.ts';
 import { fingerprint } from '../oceansite/identity.ts';
@@ -174,7 +174,8 @@ export async function readCredentialsDir(dir: string | undefined): Promise<Recor
   for (const name of names.sort()) {
     if (name.startsWith('.')) continue;
     const file = join(dir, name);
-    if (!(await stat(file)).isFile()) continue;
+    const info = await stat(file).catch(() => undefined); // a dangling link mid-rotation is no key
+    if (!info?.isFile()) continue;
     const value = await readFile(file, 'utf8');
     redactor.register(value);
     out[name] = value;
@@ -264,6 +265,16 @@ export interface WorkerDeps {
   stderr?: NodeJS.WritableStream;
 }
 
+/** createAdapter throws EmrError for missing keys, a plain Error for a spec without its section. */
+function buildAdapter(factory: NonNullable<WorkerDeps['adapterFactory']>, type: EmrAdapterType, config: AdapterConfig): EmrAdapter {
+  try {
+    return factory(type, config);
+  } catch (error) {
+    if (error instanceof EmrError) throw error;
+    throw new WorkerError('InvalidConfiguration', error instanceof Error ? error.message : String(error));
+  }
+}
+
 export async function writeTerminationMessage(path: string, result: WorkerResult, explicit: boolean, logger?: Logger): Promise<void> {
   try {
     await writeFile(path, JSON.stringify(result));
@@ -322,7 +333,7 @@ export async function runWorker(argv: readonly string[], env: NodeJS.ProcessEnv,
     const ocean = oceanCredentials(credentials, env);
     const emrCredentials = Object.fromEntries(Object.entries(credentials).filter(([key]) => key !== OCEAN_CREDENTIAL_KEYS.clientId && key !== OCEAN_CREDENTIAL_KEYS.clientSecret));
     const caBundle = config.caBundleFile ? await readFile(config.caBundleFile, 'utf8') : undefined;
-    const adapter = (deps.adapterFactory ?? createAdapter)(settings.type, {
+    const adapter = buildAdapter(deps.adapterFactory ?? createAdapter, settings.type, {
       baseUrl: settings.baseUrl,
       credentials: emrCredentials,
       ...(settings.tenantId ? { tenantId: settings.tenantId } : {}),

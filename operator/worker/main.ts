@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // `cloudconnect-sync --integration <namespace>/<name> --type Full|Appointments [--run <name>]`:
 // the sync worker's entry point (the image's default command; the operator's Jobs pass only the
 // arguments). Everything it does is in cli.ts; see README.md in this folder.

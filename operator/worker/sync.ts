@@ -5,8 +5,8 @@
 //                 before its patient and provider), then a manifest that closes the run.
 //   Appointments: the appointments of the window, then the manifest.
 // The window is [start of today (UTC), + scheduleDaysToSync days). Records go up in encrypted
-// batches of `batchSize`; patients are fetched `concurrency` at a time while the previous batch
-// uploads. Transient failures (EMR/Ocean unreachable, rate limited) are retried a few times with
+// batches of `batchSize`; patients are fetched `concurrency` at a time, and uploads overlap the
+// fetches. Transient failures (EMR/Ocean unreachable, rate limited) are retried a few times with
 // backoff (Retry-After when given); anything else ends the run as Failed with the error's reason.
 import { EmrError, type Appointment, type EmrAdapter, type Patient, type Provider } from '../emr/adapter.ts';
 import type { BatchEncryptor, RecordKind } from './crypto.ts';
@@ -188,23 +188,30 @@ export async function runSync(input: SyncInput): Promise<SyncResult> {
     }
   }
 
+  /**
+   * A sliding window of `concurrency` fetches over all patient ids (no barrier between batches);
+   * whichever fetch fills a batch uploads it while the other fetches go on.
+   */
   async function syncPatients(ids: readonly string[]): Promise<void> {
-    let pending: Promise<void> = Promise.resolve();
-    for (let i = 0; i < ids.length; i += batchSize) {
-      const chunk = ids.slice(i, i + batchSize);
-      const fetched = await mapLimit(chunk, concurrency, fetchPatient);
-      await pending; // the previous batch's upload overlapped this batch's fetches
-      const patients = fetched.filter((p): p is Patient => p !== undefined);
-      skippedPatients += chunk.length - patients.length;
-      pending = upload('patient', patients).then(() => {
-        done += chunk.length;
-        progress('patient');
-      });
-      // Handled here so that a failed upload does not count as unhandled while the next batch is
-      // fetched; the next `await pending` still throws it.
-      pending.catch(() => undefined);
-    }
-    await pending;
+    let buffer: Patient[] = [];
+    let consumed = 0;
+    const flush = async () => {
+      const patients = buffer;
+      const count = consumed;
+      buffer = [];
+      consumed = 0;
+      await upload('patient', patients);
+      done += count;
+      progress('patient');
+    };
+    await mapLimit(ids, concurrency, async (id) => {
+      const patient = await fetchPatient(id);
+      if (patient) buffer.push(patient);
+      else skippedPatients += 1;
+      consumed += 1;
+      if (buffer.length >= batchSize) await flush();
+    });
+    if (consumed > 0) await flush();
   }
 
   try {

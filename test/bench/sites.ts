@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     const started = performance.now();
     const child = spawn(join(root, 'node_modules/.bin/node'), ['operator/main.ts'], {
       cwd: root,
-      env: { ...process.env, KUBECONFIG: kubeconfig, VAULT_ADDR: env.VAULT_ADDR, VAULT_TOKEN: env.VAULT_TOKEN, METRICS_BIND_ADDRESS: '127.0.0.1:0', LEADER_ELECT: 'false', LOG_LEVEL: 'warn' },
+      env: { ...process.env, KUBECONFIG: kubeconfig, VAULT_ADDR: env.VAULT_ADDR, VAULT_TOKEN: env.VAULT_TOKEN, METRICS_BIND_ADDRESS: '127.0.0.1:46080', LEADER_ELECT: 'false', LOG_LEVEL: 'warn' },
       stdio: ['ignore', out, out],
     });
     let ready = 0;
@@ -103,6 +103,16 @@ async function main(): Promise<void> {
       if (child.exitCode !== null) throw new Error(`operator exited ${child.exitCode}; see ${operatorLog}`);
     }
     const readySeconds = (performance.now() - started) / 1000;
+    // Idle means idle: wait until the operator's work queues are empty before the window starts.
+    for (;;) {
+      const text = await (await fetch('http://127.0.0.1:46080/metrics')).text();
+      const depth = [...text.matchAll(/^workqueue_depth\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+      const busy = [...text.matchAll(/^controller_runtime_active_workers\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+      if (depth === 0 && busy === 0) break;
+      log(`  settling: ${depth} queued, ${busy} in progress`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    const settledSeconds = (performance.now() - started) / 1000;
     const requests = await operatorRequests(auditLog, auditLinesBefore);
     const rssMb = await peakRssMb(child.pid!);
 
@@ -121,7 +131,7 @@ async function main(): Promise<void> {
         .reduce((a, [, v]) => a + v, 0);
     log('--- results ---');
     log(`sites: ${N}`);
-    log(`time until all Ready: ${readySeconds.toFixed(1)} s (${(N / readySeconds).toFixed(1)} sites/s)`);
+    log(`time until all Ready: ${readySeconds.toFixed(1)} s (${(N / readySeconds).toFixed(1)} sites/s); work queues empty after ${settledSeconds.toFixed(1)} s`);
     log(`API requests by the operator until Ready: ${Object.values(requests).reduce((a, b) => a + b, 0)} ${JSON.stringify(requests)}`);
     log(`operator peak RSS: ${Math.max(rssMb, finalRss).toFixed(0)} MiB`);
     log(`idle ${IDLE_SECONDS} s: API writes by the operator (excluding its Lease): ${writes(idle, (k) => k.endsWith(' leases'))} ${JSON.stringify(idle)}`);
