@@ -3,7 +3,7 @@
 // the Vault login, and a restrictive security context. Unit-tested; the operator creates it as is.
 import type { V1Job } from '@kubernetes/client-node';
 import type { EmrIntegration, EmrIntegrationSpec, OceanSite, SyncSchedule, SyncType } from '../api/v1alpha1/index.ts';
-import { credentialsSecretName } from '../emrintegration/reconciler.ts';
+import { credentialsSecretName } from '../emrintegration/settings.ts';
 import { keyLocation, siteIdentity, SYNC_AUDIENCE } from '../oceansite/identity.ts';
 
 export interface WorkerSettings {
@@ -24,6 +24,7 @@ export const LABELS = {
 
 export const CREDENTIALS_DIR = '/var/run/secrets/cloudconnect/emr';
 export const VAULT_TOKEN_DIR = '/var/run/secrets/cloudconnect/vault';
+export const CA_DIR = '/var/run/secrets/cloudconnect/ca';
 
 export interface RunJobInput {
   name: string;
@@ -51,6 +52,7 @@ export function buildRunJob(input: RunJobInput): V1Job {
     [LABELS.type]: input.type,
   };
   const worker = spec.syncWorker ?? {};
+  const ca = spec.emr.caBundleSecretRef;
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -93,6 +95,7 @@ export function buildRunJob(input: RunJobInput): V1Job {
                 { name: 'SEK_MOUNT', value: location.mount },
                 { name: 'SEK_PATH', value: location.path },
                 { name: 'OCEAN_API_URL', value: settings.oceanApiUrl },
+                ...(ca ? [{ name: 'CLOUDCONNECT_CA_BUNDLE_FILE', value: `${CA_DIR}/ca.crt` }] : []),
               ],
               ...(worker.resources ? { resources: worker.resources as never } : { resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } } }),
               securityContext: {
@@ -107,6 +110,7 @@ export function buildRunJob(input: RunJobInput): V1Job {
                 { name: 'tmp', mountPath: '/tmp' },
                 { name: 'vault-token', mountPath: VAULT_TOKEN_DIR, readOnly: true },
                 ...(secretName ? [{ name: 'emr-credentials', mountPath: CREDENTIALS_DIR, readOnly: true }] : []),
+                ...(ca ? [{ name: 'emr-ca', mountPath: CA_DIR, readOnly: true }] : []),
               ],
             },
           ],
@@ -114,6 +118,7 @@ export function buildRunJob(input: RunJobInput): V1Job {
             { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
             { name: 'vault-token', projected: { sources: [{ serviceAccountToken: { audience: SYNC_AUDIENCE, expirationSeconds: 600, path: 'token' } }] } },
             ...(secretName ? [{ name: 'emr-credentials', secret: { secretName, defaultMode: 0o440 } }] : []),
+            ...(ca ? [{ name: 'emr-ca', secret: { secretName: ca.name, items: [{ key: ca.key ?? 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } }] : []),
           ],
         },
       },

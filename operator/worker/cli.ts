@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { EmrIntegrationSpec } from '../api/v1alpha1/index.ts';
 import { EmrError, type AdapterConfig, type EmrAdapter } from '../emr/adapter.ts';
 import { createAdapter, type EmrAdapterType } from '../emr/index.ts';
-import { adapterSettings } from '../emrintegration/reconciler.ts';
+import { adapterSettings } from '../emrintegration/settings.ts';
 import { fingerprint } from '../oceansite/identity.ts';
 import { withDefaults } from '../runtime/defaults.ts';
 import { TransientError } from '../runtime/errors.ts';
