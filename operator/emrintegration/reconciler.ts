@@ -29,6 +29,7 @@ import { findConflicts, type EmrIdentity } from './conflicts.ts';
 export const CREDENTIALS_LABEL = 'cloudconnect.dev/credentials';
 
 interface Memory {
+  siteReady: boolean;
   secretVersion: string | undefined;
   generation: number | undefined;
   requestedAt: string | undefined;
@@ -100,8 +101,10 @@ export class EmrIntegrationReconciler implements Reconciler {
     const memory = this.memory.get(id);
     const secretName = credentialsSecretName(spec) ?? '';
     const secret = await this.credentialsSecret(secretName, key.namespace);
+    const siteReady = site !== undefined && isTrue(site.status?.conditions as Condition[] | undefined, 'Ready');
     const due =
       !memory ||
+      memory.siteReady !== siteReady ||
       memory.secretVersion !== secret?.metadata?.resourceVersion ||
       memory.generation !== integration.metadata.generation ||
       memory.requestedAt !== requestedAt ||
@@ -113,6 +116,7 @@ export class EmrIntegrationReconciler implements Reconciler {
       const { check, providers, apiUser } = await this.check(spec, site, secret, secretName, now);
       const decision = decideAuth({ check, previous: authBefore, now, checkIntervalMs: parseDuration(spec.auth?.checkInterval ?? '1h'), ...(spec.auth?.renewBefore ? { renewBeforeMs: parseDuration(spec.auth.renewBefore) } : {}), random: (this.deps.random ?? Math.random)() });
       current = {
+        siteReady,
         secretVersion: secret?.metadata?.resourceVersion,
         generation: integration.metadata.generation,
         requestedAt,

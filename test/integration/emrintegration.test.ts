@@ -123,15 +123,20 @@ describe('an Accuro integration', () => {
     await waitFor('maple-accuro', 'Authenticated', 'True');
   });
 
-  it('reports SecretNotFound for a missing credentials Secret', async () => {
-    await apply(accuroIntegration('maple-missing', 'maple', 'no-such-secret'));
+  it('reports SecretNotFound for a missing credentials Secret, and authenticates once it exists', async () => {
+    await apply(accuroIntegration('maple-missing', 'maple', 'late-secret'));
     await waitFor('maple-missing', 'Authenticated', 'False', 'SecretNotFound');
+    await apply(accuroSecret('late-secret'));
+    await recheck('maple-missing');
+    await waitFor('maple-missing', 'Authenticated', 'True');
     await kubectlOk(['delete', 'emrintegration', 'maple-missing', '-n', ns]);
   });
 
-  it('reports SiteNotReady when its OceanSite does not exist', async () => {
-    await apply(accuroIntegration('orphan', 'no-such-site', 'maple-accuro-creds'));
+  it('reports SiteNotReady while its OceanSite does not exist, and authenticates once the site is Ready', async () => {
+    await apply(accuroIntegration('orphan', 'birch', 'maple-accuro-creds'));
     await waitFor('orphan', 'Authenticated', 'False', 'SiteNotReady');
+    for (const o of site('birch')) await apply(o);
+    await waitFor('orphan', 'Authenticated', 'True');
     await kubectlOk(['delete', 'emrintegration', 'orphan', '-n', ns]);
   });
 
