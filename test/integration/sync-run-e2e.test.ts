@@ -1,0 +1,136 @@
+// A sync run end to end: the operator creates the Job; kwok plays the kubelet, so the test runs the
+// worker command exactly as the pod spec describes it (its env, its args, the credentials Secret
+// and the CA as files, a projected `vault`-audience token of the site's ServiceAccount). The worker
+// logs in to Vault with that token, reads the SEK, syncs from the EMR simulator and uploads to the
+// Ocean simulator, which must receive only ciphertext that decrypts with the SEK into the EMR's records.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { decryptBatch } from '../../operator/worker/crypto.ts';
+import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
+import { OCEAN_DEV_CREDENTIALS, start as startOcean, type OceanSimulator } from '../simulators/ocean.ts';
+import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
+import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
+import { makeTestTls } from './tls.ts';
+
+const ns = `it-e2e-${Date.now().toString(36)}`;
+const sek = randomBytes(32).toString('base64');
+let accuro: AccuroSimulator;
+let ocean: OceanSimulator;
+let operator: OperatorProcess;
+let tlsCa = '';
+const apply = (o: object) => kubectlOk(['apply', '-f', '-'], JSON.stringify(o));
+
+interface Container {
+  args: string[];
+  env: { name: string; value: string }[];
+}
+
+async function requestRun(token: string): Promise<{ name: string; container: Container; serviceAccount: string }> {
+  await kubectlOk(['annotate', '--overwrite', '-n', ns, 'syncschedule/cedar-full', `cloudconnect.dev/requestedAt=${token}`]);
+  return eventually(async () => {
+    const jobs = JSON.parse(await kubectlOk(['get', 'jobs', '-n', ns, '-l', 'cloudconnect.dev/schedule=cedar-full', '-o', 'json'])).items as {
+      metadata: { name: string };
+      spec: { template: { spec: { serviceAccountName: string; containers: Container[] } } };
+    }[];
+    const job = jobs.find((j) => !seen.has(j.metadata.name));
+    if (!job) return undefined;
+    seen.add(job.metadata.name);
+    return { name: job.metadata.name, container: job.spec.template.spec.containers[0]!, serviceAccount: job.spec.template.spec.serviceAccountName };
+  }, 'a new run Job');
+}
+const seen = new Set<string>();
+
+/** Runs the worker the way the kubelet would run the container, with the pod's mounts as files. */
+async function runAsPod(run: { container: Container; serviceAccount: string }): Promise<{ code: number; result: Record<string, unknown>; output: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'cc-pod-'));
+  const creds = join(dir, 'emr');
+  mkdirSync(creds);
+  const secret = JSON.parse(await kubectlOk(['get', 'secret', 'cedar-accuro-creds', '-n', ns, '-o', 'json'])).data as Record<string, string>;
+  for (const [k, v] of Object.entries(secret)) writeFileSync(join(creds, k), Buffer.from(v, 'base64'));
+  const token = (await kubectlOk(['create', 'token', run.serviceAccount, '-n', ns, '--audience', 'vault', '--duration', '10m'])).trim();
+  writeFileSync(join(dir, 'token'), token);
+  writeFileSync(join(dir, 'ca.crt'), tlsCa);
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', TERMINATION_MESSAGE_PATH: join(dir, 'termination-log') };
+  for (const e of run.container.env) env[e.name] = e.value;
+  env.CLOUDCONNECT_CREDENTIALS_DIR = creds;
+  env.VAULT_SA_TOKEN_FILE = join(dir, 'token');
+  env.CLOUDCONNECT_CA_BUNDLE_FILE = join(dir, 'ca.crt');
+  return new Promise((resolve) => {
+    execFile(join(repoRoot, 'node_modules/.bin/node'), ['operator/worker/main.ts', ...run.container.args], { cwd: repoRoot, env, maxBuffer: 1 << 26 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, result: JSON.parse(readFileSync(join(dir, 'termination-log'), 'utf8')) as Record<string, unknown>, output: String(stdout) + String(stderr) });
+    });
+  });
+}
+
+beforeAll(async () => {
+  const tls = makeTestTls();
+  tlsCa = tls.ca;
+  accuro = await startAccuro({ tls: { cert: tls.cert, key: tls.key }, volume: { providers: 3, patients: 40, appointmentsPerDay: 25, days: 2 } });
+  ocean = await startOcean({});
+  await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
+  await kubectl(['create', 'namespace', ns]);
+  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } });
+  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cedar-sek', namespace: ns }, stringData: { sek } });
+  await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'cedar', namespace: ns }, spec: { siteNumber: '3131', clinicalAdminEmail: 'admin@cedar.example.org', encryptionKey: { importFrom: { secretRef: { name: 'cedar-sek' } } } } });
+  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cedar-accuro-creds', namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS, oceanClientId: OCEAN_DEV_CREDENTIALS.clientId, oceanClientSecret: OCEAN_DEV_CREDENTIALS.clientSecret } });
+  await apply({
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'EmrIntegration',
+    metadata: { name: 'cedar-accuro', namespace: ns },
+    spec: { siteRef: { name: 'cedar' }, emr: { type: 'Accuro', accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'cedar-accuro-creds' } }, caBundleSecretRef: { name: 'sim-ca' } }, settings: { scheduleDaysToSync: 2 } },
+  });
+  await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'SyncSchedule', metadata: { name: 'cedar-full', namespace: ns }, spec: { integrationRef: { name: 'cedar-accuro' }, type: 'Full', schedule: '0 0 * * *' } });
+  operator = await startOperator({ OCEAN_API_URL: ocean.url, WORKER_VAULT_ADDR: inject('cluster').vaultAddr, WORKER_IMAGE: 'registry.example/cloudconnect:test' });
+  await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'emrintegration/cedar-accuro']);
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await accuro?.stop();
+  await ocean?.stop();
+});
+
+describe('a Full sync run', () => {
+  it('logs in to Vault as the site, and Ocean receives only ciphertext that decrypts into the EMR records', async () => {
+    const run = await requestRun('e2e-1');
+    const { code, result, output } = await runAsPod(run);
+    expect(code, output.slice(-2000)).toBe(0);
+    expect(result).toMatchObject({ result: 'Succeeded' });
+    expect(result.patients).toBeGreaterThan(0);
+    expect(result.appointments).toBeGreaterThan(0);
+
+    const batches = ocean.batches.filter((b) => b.siteNumber === '3131');
+    expect(batches.length).toBeGreaterThan(0);
+    const stored = JSON.stringify(batches);
+    const somePatient = accuro.data.patient(0);
+    for (const plain of [somePatient.lastName, somePatient.firstName, sek]) expect(stored.includes(plain)).toBe(false);
+    const records = batches.map((b) => decryptBatch(b.body.envelope, sek, '3131'));
+    const count = (kind: string) => records.filter((r) => r.kind === kind).reduce((a, r) => a + r.records.length, 0);
+    expect(count('patient')).toBe(result.patients);
+    expect(count('appointment')).toBe(result.appointments);
+    expect(count('provider')).toBe(result.providers);
+    const patientIds = new Set(records.filter((r) => r.kind === 'patient').flatMap((r) => r.records.map((p) => (p as { id: string }).id)));
+    const appointmentPatients = new Set(records.filter((r) => r.kind === 'appointment').flatMap((r) => r.records.map((a) => (a as { patientId: string }).patientId)));
+    expect([...appointmentPatients].every((id) => patientIds.has(id))).toBe(true);
+    expect(() => decryptBatch(batches[0]!.body.envelope, randomBytes(32).toString('base64'), '3131')).toThrow();
+    expect(output.includes(sek)).toBe(false);
+  });
+
+  it('fails with a reason, not the operator, when the EMR answers 5xx mid-run', async () => {
+    accuro.setFault({ serverError: true });
+    try {
+      const run = await requestRun('e2e-2');
+      const { code, result } = await runAsPod(run);
+      expect(code).toBe(1);
+      expect(result).toMatchObject({ result: 'Failed', errorReason: 'EmrUnreachable' });
+    } finally {
+      accuro.clearFaults();
+    }
+    expect(operator.child.exitCode).toBeNull();
+  });
+});
