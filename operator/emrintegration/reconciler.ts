@@ -300,7 +300,8 @@ export class EmrIntegrationReconciler implements Reconciler {
     const wasAuth = findCondition(before, 'Authenticated');
     const wasExpiring = findCondition(before, 'AuthExpiringSoon');
     const notices: { reason: string; text: string }[] = [];
-    if (authenticated.status === 'False' && (wasAuth?.status !== 'False' || wasAuth.reason !== authenticated.reason)) {
+    // SiteNotReady is the site's problem, reported on the site; it is not an EMR authentication failure.
+    if (authenticated.status === 'False' && authenticated.reason !== 'SiteNotReady' && (wasAuth?.status !== 'False' || wasAuth.reason !== authenticated.reason)) {
       notices.push({ reason: 'AuthenticationFailed', text: `${spec.emr.type} authentication failed (${authenticated.reason}): ${authenticated.message}` });
     }
     if (expiring.status === 'True' && wasExpiring?.status !== 'True') {

@@ -2,7 +2,7 @@
 // TELUS simulator (PS Suite's mobile activation code expires): Authenticated → AuthExpiringSoon →
 // Expired → re-authenticated after the Secret is edited. One e-mail per transition, not per check.
 import { KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import { SMTPServer } from 'smtp-server';
+import { startSmtpSink } from './smtp.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EMR_INTEGRATION, OCEAN_SITE, type EmrIntegration, type OceanSite } from '../../operator/api/v1alpha1/index.ts';
 import { CREDENTIALS_LABEL, EmrIntegrationReconciler } from '../../operator/emrintegration/reconciler.ts';
@@ -14,7 +14,7 @@ import { createLogger } from '../../operator/runtime/logger.ts';
 import { OperatorMetrics } from '../../operator/runtime/metrics.ts';
 import { start as startTelus, type TelusSimulator } from '../simulators/telus.ts';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
-import { eventually, freePort } from './operator-process.ts';
+import { eventually } from './operator-process.ts';
 import { makeTestTls } from './tls.ts';
 import { Writable } from 'node:stream';
 
@@ -22,9 +22,8 @@ const ns = `it-expiry-${Date.now().toString(36)}`;
 const day = 86_400_000;
 const t0 = new Date();
 const clock = fixedClock(t0.toISOString());
-const mails: { subject: string }[] = [];
+let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
 let sim: TelusSimulator;
-let smtp: SMTPServer;
 let reconciler: EmrIntegrationReconciler;
 const informers: SupervisedInformer<never>[] = [];
 
@@ -45,20 +44,8 @@ async function reconcileAt(offsetMs: number) {
 beforeAll(async () => {
   const tls = makeTestTls();
   sim = await startTelus({ tls: { cert: tls.cert, key: tls.key }, now: () => clock.now(), activationCodeLifetimeSeconds: 30 * 86_400 });
-  const smtpPort = await freePort();
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, _session, callback) {
-      let body = '';
-      stream.on('data', (d: Buffer) => (body += d.toString()));
-      stream.on('end', () => {
-        mails.push({ subject: /^Subject: (.*)$/m.exec(body)?.[1] ?? '' });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(smtpPort, '127.0.0.1', () => r()));
+  smtp = await startSmtpSink();
+  const smtpPort = smtp.port;
 
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
   await kubectl(['create', 'namespace', ns]);
@@ -111,7 +98,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const i of informers) await i.stop();
   await sim?.stop();
-  await new Promise<void>((r) => smtp?.close(() => r()));
+  await smtp?.stop();
 });
 
 describe('an expiring PS Suite activation code', () => {
@@ -128,8 +115,8 @@ describe('an expiring PS Suite activation code', () => {
     expect(s.expiring).toMatchObject({ status: 'True', reason: 'RenewalTimeReached' });
     expect(s.expiring!.message).toContain(s.auth.notAfter);
     await reconcileAt(28 * day + 2 * 3600_000);
-    await eventually(async () => mails.length >= 1, 'the expiry e-mail');
-    expect(mails.filter((m) => /expires soon/.test(m.subject))).toHaveLength(1);
+    await eventually(async () => smtp.mails.length >= 1, 'the expiry e-mail');
+    expect(smtp.mails.filter((m) => /expires soon/.test(m.subject))).toHaveLength(1);
   });
 
   it('turns Authenticated False with Expired past notAfter, and mails once', async () => {
@@ -137,8 +124,8 @@ describe('an expiring PS Suite activation code', () => {
     expect(s.authenticated).toMatchObject({ status: 'False', reason: 'Expired' });
     expect(s.expiring).toMatchObject({ status: 'False' });
     await reconcileAt(31 * day + 3600_000);
-    await eventually(async () => mails.some((m) => /authentication failed/.test(m.subject)), 'the failure e-mail');
-    expect(mails.filter((m) => /authentication failed/.test(m.subject))).toHaveLength(1);
+    await eventually(async () => smtp.mails.some((m) => /authentication failed/.test(m.subject)), 'the failure e-mail');
+    expect(smtp.mails.filter((m) => /authentication failed/.test(m.subject))).toHaveLength(1);
   });
 
   it('is re-authenticated once a person puts a new activation code in the Secret', async () => {

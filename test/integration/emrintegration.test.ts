@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
 import { OSCAR_DEV_CREDENTIALS, start as startOscar, type OscarSimulator } from '../simulators/oscar.ts';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
-import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
+import { eventually, everythingWritten, startOperator, type OperatorProcess } from './operator-process.ts';
 import { makeTestTls } from './tls.ts';
 
 const ns = `it-emr-${Date.now().toString(36)}`;
@@ -195,12 +195,7 @@ describe('metrics and hygiene', () => {
   });
 
   it('never writes a credential value into logs, events, status or metrics', async () => {
-    const everything = [
-      operator.output(),
-      await operator.metrics(),
-      await kubectlOk(['get', 'events', '-n', ns, '-o', 'json']),
-      await kubectlOk(['get', 'cloudconnect', '-n', ns, '-o', 'json']),
-    ].join('\n');
+    const everything = await everythingWritten(operator, ns, kubectlOk);
     const values = [...Object.values(ACCURO_DEV_CREDENTIALS), ...Object.values(OSCAR_DEV_CREDENTIALS)].filter((v) => v.length >= 8);
     expect(values.length).toBeGreaterThan(4);
     for (const v of values) expect(everything.includes(v), `credential value leaked`).toBe(false);

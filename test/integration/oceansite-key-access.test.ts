@@ -2,7 +2,7 @@
 // operator, which records a KeyAccessed Event, counts it and e-mails the Clinical Administrator
 // through a real SMTP server. The site's own sync role and the operator's intake are not reported.
 import { randomBytes } from 'node:crypto';
-import { SMTPServer } from 'smtp-server';
+import { startSmtpSink } from './smtp.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
 import { eventually, freePort, startOperator, type OperatorProcess } from './operator-process.ts';
@@ -10,32 +10,20 @@ import { vaultRequest } from './vault.ts';
 
 const ns = `it-key-access-${Date.now().toString(36)}`;
 const sek = randomBytes(32).toString('base64');
-const mails: { to: string[]; body: string }[] = [];
-let smtp: SMTPServer;
+let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+const mails = () => smtp.mails;
 let operator: OperatorProcess;
 let auditPath = '';
 
-const willowMails = () => mails.filter((m) => m.to.includes('admin@willow.example.org'));
+const willowMails = () => mails().filter((m) => m.to.includes('admin@willow.example.org'));
 
 async function keyAccessedEvents(): Promise<{ message: string }[]> {
   return JSON.parse(await kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=willow,reason=KeyAccessed', '-o', 'json'])).items;
 }
 
 beforeAll(async () => {
-  const smtpPort = await freePort();
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, callback) {
-      let body = '';
-      stream.on('data', (d: Buffer) => (body += d.toString()));
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), body });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(smtpPort, '127.0.0.1', () => r()));
+  smtp = await startSmtpSink();
+  const smtpPort = smtp.port;
   const auditPort = await freePort();
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
   await kubectl(['create', 'namespace', ns]);
@@ -54,7 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (auditPath) await vaultRequest('DELETE', `sys/audit/${auditPath}`);
   await operator?.stop();
-  await new Promise<void>((r) => smtp?.close(() => r()));
+  await smtp?.stop();
 });
 
 describe('an access to the SEK', () => {

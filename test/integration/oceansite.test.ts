@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
-import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
+import { eventually, everythingWritten, startOperator, type OperatorProcess } from './operator-process.ts';
 import { vaultRequest } from './vault.ts';
 
 const ns = `it-oceansite-${Date.now().toString(36)}`;
@@ -197,12 +197,7 @@ describe('deleting an OceanSite', () => {
 
 describe('secrets hygiene', () => {
   it('never writes an SEK into logs, events, status or metrics', async () => {
-    const everything = [
-      operator.output(),
-      await operator.metrics(),
-      await kubectlOk(['get', 'events', '-n', ns, '-o', 'json']),
-      await kubectlOk(['get', 'cloudconnect', '-n', ns, '-o', 'json']),
-    ].join('\n');
+    const everything = await everythingWritten(operator, ns, kubectlOk);
     expect(seks.size).toBeGreaterThan(3);
     for (const [label, sek] of seks) {
       expect(everything.includes(sek), `SEK ${label} leaked`).toBe(false);

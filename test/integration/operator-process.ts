@@ -99,3 +99,13 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, wh
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/** Everything a run made visible for a namespace: the operator's output, its metrics, Events and objects. */
+export async function everythingWritten(operator: OperatorProcess, namespace: string, kubectlOk: (args: string[]) => Promise<string>): Promise<string> {
+  return [
+    operator.output(),
+    await operator.metrics(),
+    await kubectlOk(['get', 'events', '-n', namespace, '-o', 'json']),
+    await kubectlOk(['get', 'cloudconnect', '-n', namespace, '-o', 'json']),
+  ].join('\n');
+}

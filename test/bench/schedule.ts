@@ -1,0 +1,122 @@
+// `make bench-schedule`: 200 SyncSchedules and 200 plain Kubernetes CronJobs with the same
+// schedule (every minute), in one local cluster and one run. The bench watches Jobs and records when
+// each one appears (ms, on the watch) against the cron tick; prints p50/p99 for our controller and
+// for kube-controller-manager's CronJob controller, and the ratio. A command that prints figures.
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { KubeConfig, Watch } from '@kubernetes/client-node';
+import { ACCURO_DEV_CREDENTIALS, start as startAccuro } from '../simulators/accuro.ts';
+import { makeTestTls } from '../integration/tls.ts';
+
+const run = promisify(execFile);
+const root = new URL('../..', import.meta.url).pathname;
+const N = Number(process.env.BENCH_SCHEDULES ?? '200');
+const TICKS = Number(process.env.BENCH_TICKS ?? '2');
+const ns = `bench-schedule-${Date.now().toString(36)}`;
+const log = (m: string) => process.stdout.write(`[bench-schedule] ${m}\n`);
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+async function main(): Promise<void> {
+  const reuse = process.env.BENCH_CLUSTER;
+  const state = reuse ?? (await mkdtemp(join(tmpdir(), 'cloudconnect-bench-schedule-')));
+  if (!reuse) {
+    log(`starting a control plane in ${state}`);
+    await run(join(root, 'test/cluster/up.sh'), [state], { env: { ...process.env, CLUSTER_PORT_BASE: process.env.CLUSTER_PORT_BASE ?? '47000' }, maxBuffer: 1 << 26 });
+  }
+  const env = Object.fromEntries(
+    (await readFile(join(state, 'env'), 'utf8')).split('\n').map((l) => /^export ([A-Z_]+)="?([^"]*)"?$/.exec(l)).filter((m): m is RegExpExecArray => m !== null).map((m) => [m[1]!, m[2]!]),
+  );
+  const kubectl = (args: string[], input?: string) =>
+    new Promise<string>((resolve, reject) => {
+      const child = execFile(join(state, 'bin/kubectl'), args, { env: { ...process.env, KUBECONFIG: join(state, 'kubeconfig') }, maxBuffer: 1 << 28 }, (err, out, errOut) => (err ? reject(new Error(`kubectl ${args.join(' ')}: ${errOut}`)) : resolve(out)));
+      if (input !== undefined) child.stdin?.end(input);
+    });
+  const tls = makeTestTls();
+  const accuro = await startAccuro({ tls: { cert: tls.cert, key: tls.key } });
+  let operator: ReturnType<typeof spawn> | undefined;
+  try {
+    await kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(root, 'crds')]);
+    await kubectl(['wait', '--for=condition=Established', '-f', join(root, 'crds')]);
+    await kubectl(['create', 'namespace', ns]).catch(() => '');
+    const items: object[] = [
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } },
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sek', namespace: ns }, stringData: { sek: randomBytes(32).toString('base64') } },
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS } },
+      { apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'site', namespace: ns }, spec: { siteNumber: '9', clinicalAdminEmail: 'a@b.example.org', encryptionKey: { importFrom: { secretRef: { name: 'sek' } } } } },
+      {
+        apiVersion: 'cloudconnect.dev/v1alpha1',
+        kind: 'EmrIntegration',
+        metadata: { name: 'emr', namespace: ns },
+        spec: { siteRef: { name: 'site' }, emr: { type: 'Accuro', accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'creds' } }, caBundleSecretRef: { name: 'ca' } } },
+      },
+    ];
+    for (let i = 0; i < N; i++) {
+      items.push({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'SyncSchedule', metadata: { name: `ours-${i}`, namespace: ns }, spec: { integrationRef: { name: 'emr' }, type: 'Appointments', schedule: '* * * * *', concurrencyPolicy: 'Allow' } });
+      items.push({
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        metadata: { name: `cron-${i}`, namespace: ns },
+        spec: { schedule: '* * * * *', concurrencyPolicy: 'Allow', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } } },
+      });
+    }
+    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+    log(`created ${N} SyncSchedules and ${N} CronJobs (schedule "* * * * *")`);
+    operator = spawn(join(root, 'node_modules/.bin/node'), ['operator/main.ts'], {
+      cwd: root,
+      env: { ...process.env, KUBECONFIG: join(state, 'kubeconfig'), VAULT_ADDR: env.VAULT_ADDR, VAULT_TOKEN: env.VAULT_TOKEN, METRICS_BIND_ADDRESS: '127.0.0.1:0', LEADER_ELECT: 'false', LOG_LEVEL: 'error', WORKERS: process.env.WORKERS ?? '5' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await kubectl(['wait', '--for=condition=Ready', '--timeout=120s', '-n', ns, 'emrintegration/emr']);
+    await kubectl(['wait', '--for=condition=Ready', '--timeout=120s', '-n', ns, '--all', 'syncschedules']);
+
+    const seen = new Map<string, number>();
+    const kc = new KubeConfig();
+    kc.loadFromFile(join(state, 'kubeconfig'));
+    const watch = new Watch(kc);
+    // client-node ends a quiet watch after 30 s: reconnect until done (Jobs are keyed by name, so a
+    // replayed ADDED after a reconnect is ignored; it would only ever make a latency look longer).
+    let done = false;
+    let req: AbortController | undefined;
+    const connect = async (): Promise<void> => {
+      if (done) return;
+      req = await watch.watch(`/apis/batch/v1/namespaces/${ns}/jobs`, {}, (type, obj: { metadata?: { name?: string } }) => {
+        if (type === 'ADDED' && obj.metadata?.name && !seen.has(obj.metadata.name)) seen.set(obj.metadata.name, Date.now());
+      }, () => void connect());
+    };
+    await connect();
+    const firstTick = Math.ceil((Date.now() + 5000) / 60_000) * 60_000;
+    const ticks = Array.from({ length: TICKS }, (_, i) => firstTick + i * 60_000);
+    log(`measuring ${TICKS} tick(s) from ${new Date(firstTick).toISOString()}`);
+    await new Promise((r) => setTimeout(r, ticks[ticks.length - 1]! + 58_000 - Date.now()));
+    done = true;
+    req?.abort();
+
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    for (const [name, at] of seen) {
+      const tick = ticks.filter((t) => t <= at + 2000).pop();
+      if (tick === undefined || at - tick > 59_000) continue;
+      if (name.startsWith('ours-')) ours.push(at - tick);
+      else if (name.startsWith('cron-')) theirs.push(at - tick);
+    }
+    log(`--- results (Job seen on a watch − cron tick, ms; ${N} of each per tick, ${TICKS} ticks, our WORKERS=${process.env.WORKERS ?? '5'} like --concurrent-cron-job-syncs=5) ---`);
+    log(`runs seen within 58 s of their tick: ours ${ours.length}/${N * TICKS}, CronJob ${theirs.length}/${N * TICKS}`);
+    log(`SyncSchedule (this operator): ${ours.length} runs, p50 ${percentile(ours, 50)} ms, p99 ${percentile(ours, 99)} ms, max ${Math.max(...ours)} ms`);
+    log(`CronJob (kube-controller-manager): ${theirs.length} runs, p50 ${percentile(theirs, 50)} ms, p99 ${percentile(theirs, 99)} ms, max ${Math.max(...theirs)} ms`);
+    log(`ratio of p99 (ours / CronJob): ${(percentile(ours, 99) / percentile(theirs, 99)).toFixed(2)}`);
+  } finally {
+    operator?.kill('SIGTERM');
+    await accuro.stop();
+    if (!reuse) await run(join(root, 'test/cluster/down.sh'), [state]);
+  }
+}
+
+await main();
