@@ -89,6 +89,14 @@ export class Kube {
     );
   }
 
+  /** Sets annotations with a JSON merge patch (no resourceVersion: annotations merge). */
+  async annotate(kind: KindDefinition, obj: Resource<unknown, unknown>, annotations: Record<string, string>): Promise<void> {
+    await this.custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, plural: kind.plural, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name, body: { metadata: { annotations } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
   /** Records a Kubernetes Event on `obj`. The message is redacted; failures to record are ignored. */
   async event(obj: Resource<unknown, unknown>, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     const now = this.clock.now();

@@ -4,6 +4,7 @@
 // next tick.
 import { BatchV1Api, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import {
+  EMR_INTEGRATION,
   SYNC_SCHEDULE,
   EmrIntegrationSpec,
   OceanSiteSpec,
@@ -39,6 +40,8 @@ export interface SyncScheduleDeps {
   jobs: SupervisedInformer<V1Job>;
   worker: WorkerSettings;
 }
+
+const AUTH_REASONS = new Set(['Expired', 'Deauthorized', 'InvalidCredentials']);
 
 export function jobFinished(job: V1Job): 'Succeeded' | 'Failed' | undefined {
   for (const c of job.status?.conditions ?? []) {
@@ -203,6 +206,13 @@ export class SyncScheduleReconciler implements Reconciler {
     this.deps.metrics.syncDuration.observe(labels, run.durationSeconds ?? 0);
     if (run.result === 'Succeeded') this.deps.metrics.syncLastSuccess.set(labels, end.getTime() / 1000);
     for (const kind of ['providers', 'patients', 'appointments'] as const) if (run[kind] !== undefined) this.deps.metrics.syncRecords.inc({ ...labels, kind }, run[kind] ?? 0);
+    if (integration && run.result === 'Failed' && AUTH_REASONS.has(run.errorReason ?? '')) {
+      // The worker met an expired or revoked credential: have the integration check now, so that
+      // Authenticated flips without waiting for its next scheduled check.
+      await this.deps.kube.annotate(EMR_INTEGRATION, integration, { [REQUESTED_AT_ANNOTATION]: `sync-run/${name}` }).catch((error: unknown) =>
+        this.deps.logger.warn('could not ask the integration to re-check', { integration: `${namespace}/${integration.metadata.name}`, error: safeMessage(error) }),
+      );
+    }
     return run;
   }
 
