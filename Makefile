@@ -64,3 +64,7 @@ bench-sites: deps ## Benchmark: 1,000 OceanSites to Ready, then 5 idle minutes (
 .PHONY: bench-sync
 bench-sync: deps ## Benchmark: Full sync of 20,000 patients / 5,000 appointments vs a plain AES-256-GCM loop.
 	$(NODE) test/bench/sync.ts
+
+.PHONY: bench-schedule
+bench-schedule: deps ## Benchmark: 200 SyncSchedules vs 200 CronJobs on the same minute: p50/p99 of Job created − tick.
+	$(NODE) test/bench/schedule.ts
