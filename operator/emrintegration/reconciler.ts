@@ -2,7 +2,7 @@
 // site ready? → credentials Secret (labelled so its edits are watched) → authentication check when
 // due (interval, Secret edit, spec change, requestedAt) → providers visible → conflicts across
 // sites → conditions, metrics, one notification per transition → status if changed → requeue.
-import { PatchStrategy, setHeaderOptions, type V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import { API_VERSION, EMR_INTEGRATION, EMR_SECTION, EmrIntegrationSpec, GROUP, OceanSiteSpec, REQUESTED_AT_ANNOTATION, VERSION, type EmrIntegration, type EmrIntegrationStatus, type OceanSite, type SyncSchedule } from '../api/v1alpha1/index.ts';
 import { DEFAULT_SCHEDULES_GRACE_MS, defaultSchedules, syncPanel } from './default-schedules.ts';
 import { EmrError, type AdapterConfig, type EmrAdapter } from '../emr/adapter.ts';
@@ -13,9 +13,9 @@ import type { Clock } from '../runtime/clock.ts';
 import { findCondition, isTrue, setConditions, summarizeReady, type Condition, type ConditionInput } from '../runtime/conditions.ts';
 import type { ObjectKey, Reconciler, ReconcileResult } from '../runtime/controller.ts';
 import { withDefaults } from '../runtime/defaults.ts';
-import { safeMessage, statusCodeOf } from '../runtime/errors.ts';
+import { ignoreStatus, safeMessage, statusCodeOf } from '../runtime/errors.ts';
 import type { SupervisedInformer } from '../runtime/informer.ts';
-import type { Kube } from '../runtime/kube.ts';
+import { MERGE_PATCH, type Kube } from '../runtime/kube.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
 import { redactor } from '../runtime/redact.ts';
@@ -176,11 +176,9 @@ export class EmrIntegrationReconciler implements Reconciler {
     if (age < DEFAULT_SCHEDULES_GRACE_MS) return DEFAULT_SCHEDULES_GRACE_MS - age;
     const timeZone = site ? (withDefaults<OceanSiteSpec>(OceanSiteSpec, site.spec).timeZone ?? 'UTC') : 'UTC';
     for (const schedule of defaultSchedules(integration, timeZone)) {
-      try {
-        await this.deps.kube.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'syncschedules', body: { ...schedule, apiVersion: API_VERSION } });
-      } catch (error) {
-        if (statusCodeOf(error) !== 409) throw error;
-      }
+      await this.deps.kube.custom
+        .createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'syncschedules', body: { ...schedule, apiVersion: API_VERSION } })
+        .catch(ignoreStatus(409));
     }
     await this.deps.kube.event(integration, 'Normal', 'DefaultSchedulesCreated', `No SyncSchedule named this integration: created a Full sync at 0 0 * * * and an Appointments sync at */30 * * * * (${timeZone})`);
     return undefined;
@@ -198,7 +196,7 @@ export class EmrIntegrationReconciler implements Reconciler {
     }
     // Labelled so that the Secret informer (label-selected) sees its edits from now on.
     await this.deps.kube.core
-      .patchNamespacedSecret({ name, namespace, body: { metadata: { labels: { [CREDENTIALS_LABEL]: 'true' } } } }, mergePatch())
+      .patchNamespacedSecret({ name, namespace, body: { metadata: { labels: { [CREDENTIALS_LABEL]: 'true' } } } }, MERGE_PATCH)
       .catch((error: unknown) => this.deps.logger.warn('could not label credentials Secret', { secret: `${namespace}/${name}`, error: safeMessage(error) }));
     return secret;
   }
@@ -348,6 +346,3 @@ function endpointOf(spec: EmrIntegrationSpec): string {
   return `${s.baseUrl}|${s.tenantId ?? s.instanceId ?? ''}`;
 }
 
-function mergePatch() {
-  return setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-}

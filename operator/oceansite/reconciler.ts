@@ -7,7 +7,7 @@ import type { Clock } from '../runtime/clock.ts';
 import { setConditions, summarizeReady, type Condition, type ConditionInput } from '../runtime/conditions.ts';
 import type { ObjectKey, Reconciler, ReconcileResult } from '../runtime/controller.ts';
 import { withDefaults } from '../runtime/defaults.ts';
-import { TerminalError, TransientError, safeMessage, statusCodeOf } from '../runtime/errors.ts';
+import { TerminalError, TransientError, ignoreStatus, safeMessage, statusCodeOf } from '../runtime/errors.ts';
 import type { SupervisedInformer } from '../runtime/informer.ts';
 import type { Kube } from '../runtime/kube.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -244,9 +244,7 @@ export class OceanSiteReconciler implements Reconciler {
       await kube.event(site, 'Normal', rotated ? 'KeyRotated' : 'KeyImported', `SEK imported from Secret ${secretName} into Vault as version ${written.version} (fingerprint ${fp}); the Secret is deleted`);
     }
     // Delete exactly the Secret we read (uid precondition), so a newer one is never lost.
-    await kube.core.deleteNamespacedSecret({ name: secretName, namespace, body: { preconditions: { uid: secret.metadata?.uid } } }).catch((error: unknown) => {
-      if (statusCodeOf(error) !== 404) throw error;
-    });
+    await kube.core.deleteNamespacedSecret({ name: secretName, namespace, body: { preconditions: { uid: secret.metadata?.uid } } }).catch(ignoreStatus(404));
     this.deps.logger.info('SEK imported into Vault', { site: `${namespace}/${site.metadata.name}`, version: state.version, fingerprint: fp });
     return state;
   }
@@ -255,8 +253,7 @@ export class OceanSiteReconciler implements Reconciler {
   private async ensureIdentity(site: OceanSite, location: KeyLocation): Promise<void> {
     const namespace = site.metadata.namespace ?? '';
     const identity = siteIdentity(namespace, site.metadata.name);
-    try {
-      await this.deps.kube.core.createNamespacedServiceAccount({
+    await this.deps.kube.core.createNamespacedServiceAccount({
         namespace,
         body: {
           metadata: {
@@ -267,10 +264,7 @@ export class OceanSiteReconciler implements Reconciler {
           },
           automountServiceAccountToken: false,
         },
-      });
-    } catch (error) {
-      if (statusCodeOf(error) !== 409) throw error;
-    }
+      }).catch(ignoreStatus(409));
     await this.deps.vault.putPolicy(identity.vaultPolicy, sekReadPolicy(location));
     await this.deps.vault.putKubernetesRole(this.deps.vaultAuthMount, identity.vaultRole, {
       serviceAccount: identity.serviceAccount,
@@ -328,9 +322,7 @@ export class OceanSiteReconciler implements Reconciler {
     for (const b of existing) {
       const name = b.metadata?.name ?? '';
       if (wanted.has(name)) continue;
-      await this.rbac.deleteNamespacedRoleBinding({ name, namespace }).catch((error: unknown) => {
-        if (statusCodeOf(error) !== 404) throw error;
-      });
+      await this.rbac.deleteNamespacedRoleBinding({ name, namespace }).catch(ignoreStatus(404));
       const expired = decision.expired.find((e) => supportBindingName(site.metadata.name, e.name) === name);
       await this.deps.kube.event(
         site,
@@ -340,9 +332,7 @@ export class OceanSiteReconciler implements Reconciler {
       );
     }
     if (decision.active.length === 0) {
-      await this.rbac.deleteNamespacedRole({ name: roleName, namespace }).catch((error: unknown) => {
-        if (statusCodeOf(error) !== 404) throw error;
-      });
+      await this.rbac.deleteNamespacedRole({ name: roleName, namespace }).catch(ignoreStatus(404));
     }
     return decision;
   }
@@ -364,9 +354,7 @@ export class OceanSiteReconciler implements Reconciler {
     const identity = siteIdentity(namespace, site.metadata.name);
     await this.deps.vault.deleteKubernetesRole(this.deps.vaultAuthMount, identity.vaultRole);
     await this.deps.vault.deletePolicy(identity.vaultPolicy);
-    await this.deps.kube.core.deleteNamespacedServiceAccount({ name: identity.serviceAccount, namespace }).catch((error: unknown) => {
-      if (statusCodeOf(error) !== 404) throw error;
-    });
+    await this.deps.kube.core.deleteNamespacedServiceAccount({ name: identity.serviceAccount, namespace }).catch(ignoreStatus(404));
     if (spec.encryptionKey?.deletionPolicy === 'Delete') {
       await this.deps.vault.kvDestroyAll(location.mount, location.path);
       this.deps.logger.info('SEK destroyed in Vault (deletionPolicy Delete)', { site: `${namespace}/${site.metadata.name}` });

@@ -35,3 +35,12 @@ export function statusCodeOf(error: unknown): number | undefined {
   }
   return undefined;
 }
+
+/** A `.catch` handler that treats the given HTTP statuses as success (404 on delete, 409 on create). */
+export function ignoreStatus(...codes: number[]): (error: unknown) => undefined {
+  return (error: unknown) => {
+    const code = statusCodeOf(error);
+    if (code === undefined || !codes.includes(code)) throw error;
+    return undefined;
+  };
+}

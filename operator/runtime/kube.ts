@@ -15,6 +15,7 @@ import { statusCodeOf } from './errors.ts';
 import { redactor } from './redact.ts';
 
 export const FIELD_MANAGER = 'cloudconnect-operator';
+export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export function loadKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
@@ -74,26 +75,20 @@ export class Kube {
     return true;
   }
 
-  /** JSON merge patch of metadata (finalizers, annotations), guarded by resourceVersion. */
+  /** JSON merge patch of metadata (finalizers), guarded by the resourceVersion we read. */
   async patchMetadata(kind: KindDefinition, obj: Resource<unknown, unknown>, metadata: Record<string, unknown>): Promise<void> {
-    await this.custom.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        plural: kind.plural,
-        namespace: obj.metadata.namespace ?? '',
-        name: obj.metadata.name,
-        body: { metadata: { ...metadata, resourceVersion: obj.metadata.resourceVersion } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await this.mergePatch(kind, obj, { ...metadata, resourceVersion: obj.metadata.resourceVersion });
   }
 
-  /** Sets annotations with a JSON merge patch (no resourceVersion: annotations merge). */
+  /** Sets annotations (no resourceVersion: annotations merge). */
   async annotate(kind: KindDefinition, obj: Resource<unknown, unknown>, annotations: Record<string, string>): Promise<void> {
+    await this.mergePatch(kind, obj, { annotations });
+  }
+
+  private async mergePatch(kind: KindDefinition, obj: Resource<unknown, unknown>, metadata: Record<string, unknown>): Promise<void> {
     await this.custom.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, plural: kind.plural, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name, body: { metadata: { annotations } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      { group: GROUP, version: VERSION, plural: kind.plural, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name, body: { metadata } },
+      MERGE_PATCH,
     );
   }
 
