@@ -8,7 +8,7 @@ import { DEFAULT_SCHEDULES_GRACE_MS, defaultSchedules, syncPanel } from './defau
 import { EmrError, type AdapterConfig, type EmrAdapter } from '../emr/adapter.ts';
 import { createAdapter, missingCredentialKeys, type EmrAdapterType } from '../emr/index.ts';
 import type { Mailer } from '../notify/mailer.ts';
-import { parseDuration } from '../oceansite/identity.ts';
+import { parseDuration } from '../runtime/duration.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { findCondition, isTrue, setConditions, summarizeReady, type Condition, type ConditionInput } from '../runtime/conditions.ts';
 import type { ObjectKey, Reconciler, ReconcileResult } from '../runtime/controller.ts';
@@ -35,6 +35,8 @@ interface Memory {
   requestedAt: string | undefined;
   check: AuthCheck;
   authBefore: AuthStatus | undefined;
+  /** The jitter drawn at the check, so that re-reading it gives the same schedule. */
+  random: number;
   nextCheckAt: Date;
   providers?: { discovered: number; missing: string[] };
 }
@@ -110,11 +112,15 @@ export class EmrIntegrationReconciler implements Reconciler {
       memory.requestedAt !== requestedAt ||
       now.getTime() >= memory.nextCheckAt.getTime();
 
+    const timing = {
+      checkIntervalMs: parseDuration(spec.auth?.checkInterval ?? '1h'),
+      ...(spec.auth?.renewBefore ? { renewBeforeMs: parseDuration(spec.auth.renewBefore) } : {}),
+    };
     let current = memory;
     if (due) {
       const authBefore = previous.auth as AuthStatus | undefined;
       const { check, providers, apiUser } = await this.check(spec, site, secret, secretName, now);
-      const decision = decideAuth({ check, previous: authBefore, now, checkIntervalMs: parseDuration(spec.auth?.checkInterval ?? '1h'), ...(spec.auth?.renewBefore ? { renewBeforeMs: parseDuration(spec.auth.renewBefore) } : {}), random: (this.deps.random ?? Math.random)() });
+      const random = (this.deps.random ?? Math.random)();
       current = {
         siteReady,
         secretVersion: secret?.metadata?.resourceVersion,
@@ -122,21 +128,17 @@ export class EmrIntegrationReconciler implements Reconciler {
         requestedAt,
         check,
         authBefore,
-        nextCheckAt: decision.nextCheckAt,
+        random,
+        nextCheckAt: now, // set from the decision below
         ...(providers ? { providers } : memory?.providers ? { providers: memory.providers } : {}),
       };
       this.memory.set(id, current);
       this.deps.metrics.emrAuthChecks.inc({ namespace: key.namespace, name: key.name, emr: spec.emr.type, result: check.ok ? 'success' : check.reason });
       if (apiUser) this.setIdentity(id, { key: id, site: `${key.namespace}/${spec.siteRef.name}`, endpoint: endpointOf(spec), apiUser });
     }
-    const decision = decideAuth({
-      check: current!.check,
-      previous: current!.authBefore,
-      now,
-      checkIntervalMs: parseDuration(spec.auth?.checkInterval ?? '1h'),
-      ...(spec.auth?.renewBefore ? { renewBeforeMs: parseDuration(spec.auth.renewBefore) } : {}),
-      random: 0.5,
-    });
+    // Between checks the same check is re-read against the clock: expiry needs no EMR call.
+    const decision = decideAuth({ check: current!.check, previous: current!.authBefore, now, ...timing, random: current!.random });
+    if (due) current!.nextCheckAt = decision.nextCheckAt;
 
     const conditions: ConditionInput[] = [decision.authenticated, decision.expiringSoon, ...warnings];
     const conflicts = findConflicts([...this.identities.values()]).get(id);
@@ -162,7 +164,7 @@ export class EmrIntegrationReconciler implements Reconciler {
     const schedulesWait = await this.ensureDefaultSchedules(integration, site, now);
     const mine = this.deps.schedules?.list(key.namespace).filter((s) => s.spec.integrationRef.name === key.name) ?? [];
     await this.write(integration, previous, conditions, { auth: decision.auth, ...(providers ? { providers } : {}), sync: syncPanel(mine) }, requestedAt);
-    const wait = Math.max(1000, Math.min(decision.nextCheckAt.getTime() - now.getTime(), schedulesWait ?? Infinity));
+    const wait = Math.max(1000, Math.min(current!.nextCheckAt.getTime() - now.getTime(), schedulesWait ?? Infinity));
     return { requeueAfterMs: wait };
   }
 

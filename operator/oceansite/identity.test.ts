@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideSupportAccess, fingerprint, keyLocation, parseDuration, sekReadPolicy } from './identity.ts';
+import { parseDuration } from '../runtime/duration.ts';
+import { decideSupportAccess, fingerprint, keyLocation, sekReadPolicy } from './identity.ts';
 
 describe('site identity', () => {
   it('puts the key at cloudconnect/<namespace>/<site>/sek in the secret mount by default', () => {

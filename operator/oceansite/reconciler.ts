@@ -13,6 +13,7 @@ import type { Kube } from '../runtime/kube.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { redactor } from '../runtime/redact.ts';
 import { isKnownTimeZone } from '../runtime/time-zone.ts';
+import { parseDuration } from '../runtime/duration.ts';
 import { VaultUnavailableError, type VaultClient } from '../vault/client.ts';
 import {
   SITE_FINALIZER,
@@ -20,7 +21,6 @@ import {
   decideSupportAccess,
   fingerprint,
   keyLocation,
-  parseDuration,
   sekReadPolicy,
   siteIdentity,
   supportBindingName,
