@@ -8,7 +8,7 @@ import type { Logger } from '../runtime/logger.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
 import type { Mailer } from '../notify/mailer.ts';
 import { keyLocation, siteIdentity } from './identity.ts';
-import { classifyAuditEntry, type AuditEntry, type KeyAccess, type SiteKeyRef } from './key-access.ts';
+import { classifyAuditEntry, mayTouchKey, type AuditEntry, type KeyAccess, type SiteKeyRef } from './key-access.ts';
 
 export class KeyAccessNotifier {
   private readonly deps: { kube: Kube; sites: SupervisedInformer<OceanSite>; metrics: OperatorMetrics; mailer: Mailer; logger: Logger; operatorAccessor: string | undefined };
@@ -26,6 +26,7 @@ export class KeyAccessNotifier {
   }
 
   async handle(entry: AuditEntry): Promise<KeyAccess | undefined> {
+    if (!mayTouchKey(entry)) return undefined;
     const access = classifyAuditEntry(entry, this.siteRefs(), this.deps.operatorAccessor);
     if (!access) return undefined;
     const site = this.deps.sites.get(access.site, access.namespace);

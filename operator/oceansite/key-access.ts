@@ -35,12 +35,21 @@ export interface KeyAccess {
   denied: boolean;
 }
 
-export function classifyAuditEntry(entry: AuditEntry, sites: readonly SiteKeyRef[], operatorAccessor: string | undefined): KeyAccess | undefined {
+/**
+ * Cheap test on the entry alone: could it be an access to a key value? Vault audits every request
+ * (the operator's own included), so this runs before any site is looked at.
+ */
+export function mayTouchKey(entry: AuditEntry): boolean {
   // Responses repeat the request; one notice per access is enough.
-  if (entry.type !== 'request') return undefined;
+  if (entry.type !== 'request') return false;
+  const path = entry.request?.path ?? '';
+  return ['read', 'update', 'create', 'delete'].includes(entry.request?.operation ?? '') && (path.includes('/data/') || path.includes('/destroy/'));
+}
+
+export function classifyAuditEntry(entry: AuditEntry, sites: readonly SiteKeyRef[], operatorAccessor: string | undefined): KeyAccess | undefined {
+  if (!mayTouchKey(entry)) return undefined;
   const path = entry.request?.path ?? '';
   const operation = entry.request?.operation ?? '';
-  if (!['read', 'update', 'create', 'delete'].includes(operation)) return undefined;
   const site = sites.find((s) => path === `${s.location.mount}/data/${s.location.path}` || path === `${s.location.mount}/destroy/${s.location.path}`);
   if (!site) return undefined;
   const auth = entry.auth ?? {};
