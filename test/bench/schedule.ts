@@ -4,10 +4,11 @@
 // for kube-controller-manager's CronJob controller, and the ratio. A command that prints figures.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { kubectlFor, readClusterEnv } from '../cluster/state.ts';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { ACCURO_DEV_CREDENTIALS, start as startAccuro } from '../simulators/accuro.ts';
 import { makeTestTls } from '../integration/tls.ts';
@@ -31,14 +32,8 @@ async function main(): Promise<void> {
     log(`starting a control plane in ${state}`);
     await run(join(root, 'test/cluster/up.sh'), [state], { env: { ...process.env, CLUSTER_PORT_BASE: process.env.CLUSTER_PORT_BASE ?? '47000' }, maxBuffer: 1 << 26 });
   }
-  const env = Object.fromEntries(
-    (await readFile(join(state, 'env'), 'utf8')).split('\n').map((l) => /^export ([A-Z_]+)="?([^"]*)"?$/.exec(l)).filter((m): m is RegExpExecArray => m !== null).map((m) => [m[1]!, m[2]!]),
-  );
-  const kubectl = (args: string[], input?: string) =>
-    new Promise<string>((resolve, reject) => {
-      const child = execFile(join(state, 'bin/kubectl'), args, { env: { ...process.env, KUBECONFIG: join(state, 'kubeconfig') }, maxBuffer: 1 << 28 }, (err, out, errOut) => (err ? reject(new Error(`kubectl ${args.join(' ')}: ${errOut}`)) : resolve(out)));
-      if (input !== undefined) child.stdin?.end(input);
-    });
+  const env = await readClusterEnv(state);
+  const kubectl = kubectlFor(state);
   const tls = makeTestTls();
   const accuro = await startAccuro({ tls: { cert: tls.cert, key: tls.key } });
   let operator: ReturnType<typeof spawn> | undefined;

@@ -8,6 +8,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { kubectlFor, readClusterEnv } from '../cluster/state.ts';
 
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
@@ -27,20 +28,8 @@ async function main(): Promise<void> {
     log(`starting a control plane in ${state}`);
     await run(join(root, 'test/cluster/up.sh'), [state], { env: { ...process.env, CLUSTER_AUDIT: '1', CLUSTER_PORT_BASE: process.env.CLUSTER_PORT_BASE ?? '46000' }, maxBuffer: 1 << 26 });
   }
-  const env = Object.fromEntries(
-    (await readFile(join(state, 'env'), 'utf8'))
-      .split('\n')
-      .map((l) => /^export ([A-Z_]+)=(.*)$/.exec(l))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => [m[1]!, m[2]!.replace(/^['"]|['"]$/g, '')]),
-  );
-  const kubectl = (args: string[], input?: string) =>
-    new Promise<string>((resolve, reject) => {
-      const child = execFile(join(state, 'bin/kubectl'), args, { env: { ...process.env, KUBECONFIG: join(state, 'kubeconfig') }, maxBuffer: 1 << 28 }, (err, out, errOut) =>
-        err ? reject(new Error(`kubectl ${args.join(' ')}: ${errOut}`)) : resolve(out),
-      );
-      if (input !== undefined) child.stdin?.end(input);
-    });
+  const env = await readClusterEnv(state);
+  const kubectl = kubectlFor(state);
   try {
     await kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(root, 'crds')]);
     await kubectl(['wait', '--for=condition=Established', '-f', join(root, 'crds')]);

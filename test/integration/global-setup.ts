@@ -2,11 +2,12 @@
 // Vault) for the integration tests and stops it afterwards. Uses its own state dir and ports so it
 // never touches a `make up` cluster. CLOUDCONNECT_TEST_CLUSTER=<state dir> reuses a running one.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
+import { readClusterEnv } from '../cluster/state.ts';
 
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
@@ -25,15 +26,6 @@ export interface ClusterEnv {
   binDir: string;
 }
 
-function parseEnv(text: string): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^export\s+([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m?.[1] && m[2] !== undefined) vars[m[1]] = m[2].replace(/^["']|["']$/g, '');
-  }
-  return vars;
-}
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const reuse = process.env.CLOUDCONNECT_TEST_CLUSTER;
   const stateDir = reuse ?? (await mkdtemp(join(tmpdir(), 'cloudconnect-it-')));
@@ -49,7 +41,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`test/cluster/up.sh exited with ${code}`))));
     });
   }
-  const env = parseEnv(await readFile(join(stateDir, 'env'), 'utf8'));
+  const env = await readClusterEnv(stateDir);
   const cluster: ClusterEnv = {
     stateDir,
     kubeconfig: join(stateDir, 'kubeconfig'),
