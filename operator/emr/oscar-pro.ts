@@ -23,7 +23,7 @@ import {
 } from './adapter.ts';
 import { HttpClient, isReplayed, joinUrl, type HttpRequest, type HttpResponse } from './http.ts';
 import { authorizationHeader, type OAuth1Credentials } from './oauth1.ts';
-import { Reader, dayRange, documentFileName, inInterval, normalizeSex, requireKeys, secretValues, type AppointmentStatus, type Json } from './shared.ts';
+import { Reader, dayRange, documentFileName, inInterval, patientRecord, requireKeys, secretValues, type AppointmentStatus, type Json } from './shared.ts';
 
 export const OSCAR_CREDENTIAL_KEYS = ['clientKey', 'clientSecret', 'accessToken', 'tokenSecret'] as const;
 
@@ -158,21 +158,15 @@ export class OscarProAdapter implements EmrAdapter {
     const response = await this.call('GET', `demographics/${encodeURIComponent(id)}`);
     const read = new Reader('OSCAR', response.what);
     const d = read.object(this.http.parseJson(response), 'body');
-    const patient: Patient = {
-      id: read.id(d['demographicNo'], 'demographicNo'),
-      firstName: read.optionalString(d['firstName'], 'firstName') ?? '',
-      lastName: read.optionalString(d['lastName'], 'lastName') ?? '',
-      birthDate: read.date(d['dateOfBirth'], 'dateOfBirth'),
-    };
-    const sex = normalizeSex(read.optionalString(d['sex'], 'sex'));
-    const hin = read.optionalString(d['hin'], 'hin');
-    const email = read.optionalString(d['email'], 'email');
-    const phone = read.optionalString(d['phone'], 'phone');
-    if (sex) patient.sex = sex;
-    if (hin) patient.healthNumber = hin;
-    if (email) patient.email = email;
-    if (phone) patient.phone = phone;
-    return patient;
+    return patientRecord(
+      {
+        id: read.id(d['demographicNo'], 'demographicNo'),
+        firstName: read.optionalString(d['firstName'], 'firstName') ?? '',
+        lastName: read.optionalString(d['lastName'], 'lastName') ?? '',
+        birthDate: read.date(d['dateOfBirth'], 'dateOfBirth'),
+      },
+      { sex: read.optionalString(d['sex'], 'sex'), healthNumber: read.optionalString(d['hin'], 'hin'), email: read.optionalString(d['email'], 'email'), phone: read.optionalString(d['phone'], 'phone') },
+    );
   }
 
   async postDocument(doc: DocumentToPost): Promise<{ id: string; duplicate: boolean }> {

@@ -1,3 +1,4 @@
+import type { Patient } from './adapter.ts';
 // Small helpers the adapters share: reading untrusted JSON into typed values (anything off-shape is
 // an InvalidResponse, named by field, never quoting the value, which may be patient data), dates,
 // and the appointment status vocabulary every adapter maps its EMR's codes onto.
@@ -126,4 +127,19 @@ export function documentFileName(title: string, idempotencyKey: string): string 
   const safeTitle = title.replace(/[^A-Za-z0-9 ._-]+/g, '').trim().slice(0, 80) || 'document';
   const safeKey = idempotencyKey.replace(/[^A-Za-z0-9._-]+/g, '').slice(0, 64);
   return `${safeTitle} [${safeKey}].pdf`;
+}
+
+/** A Patient carrying only the optional fields the EMR actually gave (absent, never empty). */
+export function patientRecord(
+  base: Pick<Patient, 'id' | 'firstName' | 'lastName' | 'birthDate'>,
+  optional: { sex?: string | undefined; healthNumber?: string | undefined; email?: string | undefined; phone?: string | undefined },
+): Patient {
+  const patient: Patient = { ...base };
+  const sex = normalizeSex(optional.sex);
+  if (sex) patient.sex = sex;
+  for (const key of ['healthNumber', 'email', 'phone'] as const) {
+    const value = optional[key];
+    if (value) patient[key] = value;
+  }
+  return patient;
 }

@@ -27,7 +27,7 @@ import {
 } from './adapter.ts';
 import { BearerSession } from './bearer.ts';
 import { HttpClient, isReplayed, joinUrl, type HttpResponse } from './http.ts';
-import { Reader, inInterval, normalizeSex, requireKeys, secretValues, type AppointmentStatus, type Json } from './shared.ts';
+import { Reader, inInterval, patientRecord, requireKeys, secretValues, type AppointmentStatus, type Json } from './shared.ts';
 import { TokenCache, type BearerToken } from './token-cache.ts';
 
 export type TelusProduct = 'PSSuite' | 'MedAccess';
@@ -174,21 +174,15 @@ export class TelusAdapter implements EmrAdapter {
   async getPatient(id: string): Promise<Patient> {
     const { read, body } = await this.get(`patients/${encodeURIComponent(id)}`);
     const p = read.object(body, 'body');
-    const patient: Patient = {
-      id: read.id(p['id'], 'id'),
-      firstName: read.optionalString(p['firstName'], 'firstName') ?? '',
-      lastName: read.optionalString(p['lastName'], 'lastName') ?? '',
-      birthDate: read.date(p['birthDate'], 'birthDate'),
-    };
-    const sex = normalizeSex(read.optionalString(p['sex'], 'sex'));
-    const hcn = read.optionalString(p['healthNumber'], 'healthNumber');
-    const email = read.optionalString(p['email'], 'email');
-    const phone = read.optionalString(p['phone'], 'phone');
-    if (sex) patient.sex = sex;
-    if (hcn) patient.healthNumber = hcn;
-    if (email) patient.email = email;
-    if (phone) patient.phone = phone;
-    return patient;
+    return patientRecord(
+      {
+        id: read.id(p['id'], 'id'),
+        firstName: read.optionalString(p['firstName'], 'firstName') ?? '',
+        lastName: read.optionalString(p['lastName'], 'lastName') ?? '',
+        birthDate: read.date(p['birthDate'], 'birthDate'),
+      },
+      { sex: read.optionalString(p['sex'], 'sex'), healthNumber: read.optionalString(p['healthNumber'], 'healthNumber'), email: read.optionalString(p['email'], 'email'), phone: read.optionalString(p['phone'], 'phone') },
+    );
   }
 
   async postDocument(doc: DocumentToPost): Promise<{ id: string; duplicate: boolean }> {
