@@ -293,7 +293,7 @@ export class EmrIntegrationReconciler implements Reconciler {
       }
     }
     const [namespace, name] = id.split('/');
-    this.deps.metrics.forgetIntegration(namespace ?? '', name ?? '');
+    void this.deps.metrics.forgetIntegration(namespace ?? '', name ?? '');
   }
 
   private async notifyTransitions(integration: EmrIntegration, spec: EmrIntegrationSpec, site: OceanSite | undefined, before: Condition[] | undefined, authenticated: ConditionInput, expiring: ConditionInput): Promise<void> {

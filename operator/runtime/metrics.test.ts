@@ -8,7 +8,7 @@ describe('OperatorMetrics', () => {
     m.emrAuthChecks.inc({ namespace: 'a', name: 'gone', emr: 'Accuro', result: 'success' });
     m.syncRuns.inc({ namespace: 'a', integration: 'gone', type: 'Full', result: 'Succeeded' });
     m.integrationCondition.set({ namespace: 'a', name: 'kept', condition: 'Ready', status: 'True' }, 1);
-    m.forgetIntegration('a', 'gone');
+    await m.forgetIntegration('a', 'gone');
     const text = await m.registry.metrics();
     expect(text).not.toContain('"gone"');
     expect(text).toContain('name="kept"');

@@ -132,11 +132,13 @@ export class OperatorMetrics {
   });
 
   /** Removes every series of a deleted integration, so dashboards do not show ghosts. */
-  forgetIntegration(namespace: string, name: string): void {
-    for (const metric of [this.emrAuthExpiration, this.emrAuthRenewal, this.emrAuthChecks, this.integrationCondition, this.syncRuns, this.syncDuration, this.syncLastSuccess, this.syncRecords] as const) {
-      const m = metric as unknown as { hashMap?: Record<string, { labels: Record<string, string> }>; remove(labels: Record<string, string>): void };
-      for (const entry of Object.values(m.hashMap ?? {})) {
-        if (entry.labels.namespace === namespace && (entry.labels.name ?? entry.labels.integration) === name) m.remove(entry.labels);
+  async forgetIntegration(namespace: string, name: string): Promise<void> {
+    const metrics = [this.emrAuthExpiration, this.emrAuthRenewal, this.emrAuthChecks, this.integrationCondition, this.syncRuns, this.syncDuration, this.syncLastSuccess, this.syncRecords];
+    for (const metric of metrics) {
+      const remove = metric.remove.bind(metric) as (labels: Record<string, string | number>) => void;
+      for (const value of (await metric.get()).values) {
+        const labels = value.labels as Record<string, string | number>;
+        if (labels.namespace === namespace && (labels.name ?? labels.integration) === name) remove(labels);
       }
     }
   }
