@@ -293,7 +293,7 @@ export class EmrIntegrationReconciler implements Reconciler {
       }
     }
     const [namespace, name] = id.split('/');
-    void this.deps.metrics.forgetIntegration(namespace ?? '', name ?? '');
+    this.deps.metrics.forgetIntegration(namespace ?? '', name ?? '').catch((error: unknown) => this.deps.logger.warn('could not drop metric series', { error: safeMessage(error) }));
   }
 
   private async notifyTransitions(integration: EmrIntegration, spec: EmrIntegrationSpec, site: OceanSite | undefined, before: Condition[] | undefined, authenticated: ConditionInput, expiring: ConditionInput): Promise<void> {

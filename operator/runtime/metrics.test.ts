@@ -7,6 +7,7 @@ describe('OperatorMetrics', () => {
     m.integrationCondition.set({ namespace: 'a', name: 'gone', condition: 'Ready', status: 'True' }, 1);
     m.emrAuthChecks.inc({ namespace: 'a', name: 'gone', emr: 'Accuro', result: 'success' });
     m.syncRuns.inc({ namespace: 'a', integration: 'gone', type: 'Full', result: 'Succeeded' });
+    m.syncDuration.observe({ namespace: 'a', integration: 'gone', type: 'Full' }, 12);
     m.integrationCondition.set({ namespace: 'a', name: 'kept', condition: 'Ready', status: 'True' }, 1);
     await m.forgetIntegration('a', 'gone');
     const text = await m.registry.metrics();

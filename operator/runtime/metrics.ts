@@ -137,7 +137,8 @@ export class OperatorMetrics {
     for (const metric of metrics) {
       const remove = metric.remove.bind(metric) as (labels: Record<string, string | number>) => void;
       for (const value of (await metric.get()).values) {
-        const labels = value.labels as Record<string, string | number>;
+        // Histograms report bucket series with an extra `le` label; the series itself is keyed without it.
+        const { le: _bucket, ...labels } = value.labels as Record<string, string | number>;
         if (labels.namespace === namespace && (labels.name ?? labels.integration) === name) remove(labels);
       }
     }
