@@ -28,6 +28,7 @@ import {
   supportRoleName,
   type KeyLocation,
 } from './identity.ts';
+import { tellRunningWorkers } from './key-version-notice.ts';
 
 export interface OceanSiteDeps {
   kube: Kube;
@@ -106,6 +107,12 @@ export class OceanSiteReconciler implements Reconciler {
         memory.requestedAt === requestedAt &&
         now.getTime() - memory.checkedAt < recheckMs;
       const keyState = fresh ? memory.key! : await this.ensureKey(site, spec, location, previous);
+      const knownVersion = previous.encryptionKey?.version;
+      if (!fresh && knownVersion !== undefined && keyState.version !== knownVersion) {
+        // Before the status records the new version, so a failure here is retried with the rotation.
+        const told = await tellRunningWorkers(this.deps.kube.core, key.namespace, key.name, keyState.version);
+        if (told > 0) this.deps.logger.info('running workers told to use the rotated SEK', { site: memKey, version: keyState.version, pods: told });
+      }
       const identity = siteIdentity(key.namespace, key.name);
       const identityHash = `${location.mount}/${location.path}|${this.deps.vaultAuthMount}`;
       if (memory?.identityApplied !== identityHash) {

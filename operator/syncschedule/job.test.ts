@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EmrIntegration, OceanSite, SyncSchedule } from '../api/v1alpha1/index.ts';
+import { KEY_VERSION_DIR, SEK_VERSION_ANNOTATION, SITE_LABEL } from '../oceansite/key-version-notice.ts';
 import { buildRunJob, CREDENTIALS_DIR } from './job.ts';
 
 const site: OceanSite = { apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'maple', namespace: 'clinic', uid: 'u1' }, spec: { siteNumber: '1234', clinicalAdminEmail: 'a@b.org' } };
@@ -56,6 +57,27 @@ describe('the sync run Job', () => {
     const env = Object.fromEntries(container.env!.map((e) => [e.name, e.value]));
     expect(env).toMatchObject({ VAULT_ROLE: 'cloudconnect-clinic-maple', SEK_MOUNT: 'secret', SEK_PATH: 'cloudconnect/clinic/maple/sek', CLOUDCONNECT_SITE_NUMBER: '1234' });
     expect(JSON.stringify(job)).not.toMatch(/password|apiPassword|clientSecret"\s*:/i);
+  });
+
+  it('announces the SEK version the pod starts with and shows it to the worker as a file', () => {
+    const withKey = buildRunJob({
+      name: 'maple-full-29000001',
+      scheduledTime: new Date('2026-11-24T05:00:00Z'),
+      type: 'Full',
+      schedule,
+      integration,
+      integrationSpec: integration.spec,
+      site: { ...site, status: { encryptionKey: { path: 'cloudconnect/clinic/maple/sek', version: 3, fingerprint: 'abcd', storedAt: '2026-11-01T00:00:00Z' } } },
+      settings: { image: 'img', vaultAddress: 'https://vault:8200', vaultAuthMount: 'kubernetes', oceanApiUrl: 'https://ocean.example', defaultActiveDeadlineSeconds: 3600 },
+    });
+    const template = withKey.spec!.template;
+    expect(template.metadata!.annotations).toEqual({ [SEK_VERSION_ANNOTATION]: '3' });
+    const volume = template.spec!.volumes!.find((v) => v.name === 'sek-version')!;
+    expect(volume.downwardAPI!.items).toEqual([{ path: 'sek-version', fieldRef: { fieldPath: `metadata.annotations['${SEK_VERSION_ANNOTATION}']` } }]);
+    const c = template.spec!.containers[0]!;
+    expect(c.volumeMounts).toEqual(expect.arrayContaining([{ name: 'sek-version', mountPath: KEY_VERSION_DIR, readOnly: true }]));
+    expect(c.env).toEqual(expect.arrayContaining([{ name: 'CLOUDCONNECT_SEK_VERSION_FILE', value: `${KEY_VERSION_DIR}/sek-version` }]));
+    expect(template.metadata!.labels![SITE_LABEL]).toBe('maple');
   });
 
   it('applies the integration pod overrides', () => {

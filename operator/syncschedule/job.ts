@@ -5,6 +5,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import type { EmrIntegration, EmrIntegrationSpec, OceanSite, SyncSchedule, SyncType } from '../api/v1alpha1/index.ts';
 import { credentialsSecretName } from '../emrintegration/settings.ts';
 import { keyLocation, siteIdentity, SYNC_AUDIENCE } from '../oceansite/identity.ts';
+import { KEY_VERSION_DIR, KEY_VERSION_FILE, SEK_VERSION_ANNOTATION, SITE_LABEL } from '../oceansite/key-version-notice.ts';
 
 export interface WorkerSettings {
   image: string;
@@ -17,7 +18,7 @@ export interface WorkerSettings {
 export const LABELS = {
   schedule: 'cloudconnect.dev/schedule',
   integration: 'cloudconnect.dev/integration',
-  site: 'cloudconnect.dev/site',
+  site: SITE_LABEL,
   type: 'cloudconnect.dev/sync-type',
   scheduledTime: 'cloudconnect.dev/scheduled-time',
 } as const;
@@ -70,7 +71,8 @@ export function buildRunJob(input: RunJobInput): V1Job {
       backoffLimit: 0,
       activeDeadlineSeconds: worker.activeDeadlineSeconds ?? settings.defaultActiveDeadlineSeconds,
       template: {
-        metadata: { labels },
+        // The SEK version the pod starts with; the operator raises it on running pods at a rotation.
+        metadata: { labels, annotations: { [SEK_VERSION_ANNOTATION]: String(site.status?.encryptionKey?.version ?? 0) } },
         spec: {
           restartPolicy: 'Never',
           serviceAccountName: identity.serviceAccount,
@@ -95,6 +97,7 @@ export function buildRunJob(input: RunJobInput): V1Job {
                 { name: 'SEK_MOUNT', value: location.mount },
                 { name: 'SEK_PATH', value: location.path },
                 { name: 'OCEAN_API_URL', value: settings.oceanApiUrl },
+                { name: 'CLOUDCONNECT_SEK_VERSION_FILE', value: KEY_VERSION_FILE },
                 ...(ca ? [{ name: 'CLOUDCONNECT_CA_BUNDLE_FILE', value: `${CA_DIR}/ca.crt` }] : []),
               ],
               ...(worker.resources ? { resources: worker.resources as never } : { resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } } }),
@@ -109,6 +112,7 @@ export function buildRunJob(input: RunJobInput): V1Job {
               volumeMounts: [
                 { name: 'tmp', mountPath: '/tmp' },
                 { name: 'vault-token', mountPath: VAULT_TOKEN_DIR, readOnly: true },
+                { name: 'sek-version', mountPath: KEY_VERSION_DIR, readOnly: true },
                 ...(secretName ? [{ name: 'emr-credentials', mountPath: CREDENTIALS_DIR, readOnly: true }] : []),
                 ...(ca ? [{ name: 'emr-ca', mountPath: CA_DIR, readOnly: true }] : []),
               ],
@@ -117,6 +121,7 @@ export function buildRunJob(input: RunJobInput): V1Job {
           volumes: [
             { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
             { name: 'vault-token', projected: { sources: [{ serviceAccountToken: { audience: SYNC_AUDIENCE, expirationSeconds: 600, path: 'token' } }] } },
+            { name: 'sek-version', downwardAPI: { items: [{ path: 'sek-version', fieldRef: { fieldPath: `metadata.annotations['${SEK_VERSION_ANNOTATION}']` } }], defaultMode: 0o444 } },
             ...(secretName ? [{ name: 'emr-credentials', secret: { secretName, defaultMode: 0o440 } }] : []),
             ...(ca ? [{ name: 'emr-ca', secret: { secretName: ca.name, items: [{ key: ca.key ?? 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } }] : []),
           ],

@@ -17,7 +17,7 @@ import { TransientError } from '../runtime/errors.ts';
 import { createLogger, type Logger } from '../runtime/logger.ts';
 import { redactor } from '../runtime/redact.ts';
 import { VaultClient, VaultPermissionError, VaultUnavailableError } from '../vault/client.ts';
-import { SekEncryptor } from './crypto.ts';
+import { RotatingEncryptor, type VersionedSekSource } from './key-rotation.ts';
 import { OceanClient, type OceanUploader } from './ocean-client.ts';
 import { failureOf, runSync, type RetryPolicy, type SyncResult, type SyncType } from './sync.ts';
 
@@ -98,10 +98,15 @@ export interface WorkerConfig {
   /** Whether TERMINATION_MESSAGE_PATH was set (a failed write is then worth a warning). */
   terminationMessagePathExplicit: boolean;
   caBundleFile: string | undefined;
+  /** Downward-API file with the SEK version the operator announced (key rotation); absent outside a pod. */
+  keyVersionFile: string | undefined;
 }
 
-/** The worker's configuration from the environment; every problem is named at once. */
-export function configFromEnv(env: NodeJS.ProcessEnv): WorkerConfig {
+/**
+ * The worker's configuration from the environment; every problem is named at once. The relay
+ * (operator/relay) reads the same variables but talks to no Ocean API: `{ ocean: false }`.
+ */
+export function configFromEnv(env: NodeJS.ProcessEnv, options: { ocean?: boolean } = {}): WorkerConfig {
   const problems: string[] = [];
   const need = (name: string): string => {
     const value = env[name];
@@ -110,7 +115,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): WorkerConfig {
   };
   const specText = need('CLOUDCONNECT_INTEGRATION_SPEC');
   const siteNumber = need('CLOUDCONNECT_SITE_NUMBER');
-  const oceanApiUrl = need('OCEAN_API_URL');
+  const oceanApiUrl = options.ocean === false ? '' : need('OCEAN_API_URL');
   const vaultAddress = need('VAULT_ADDR');
   const mount = need('SEK_MOUNT');
   const path = need('SEK_PATH');
@@ -153,6 +158,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     terminationMessagePath: env.TERMINATION_MESSAGE_PATH || DEFAULT_TERMINATION_MESSAGE_PATH,
     terminationMessagePathExplicit: Boolean(env.TERMINATION_MESSAGE_PATH),
     caBundleFile: env.CLOUDCONNECT_CA_BUNDLE_FILE || undefined,
+    keyVersionFile: env.CLOUDCONNECT_SEK_VERSION_FILE || undefined,
   };
 }
 
@@ -208,7 +214,13 @@ export type SekSource = () => Promise<string>;
  * listener turns it into the Clinical Administrator notification.
  */
 export function vaultSekSource(config: WorkerConfig): SekSource {
-  return async () => {
+  const versioned = vaultVersionedSekSource(config);
+  return async () => (await versioned()).value;
+}
+
+/** As vaultSekSource, with the KV version: the current one, or the one asked for (key rotation). */
+export function vaultVersionedSekSource(config: WorkerConfig): VersionedSekSource {
+  return async (version?: number) => {
     const { vault, sek } = config;
     let token = vault.token;
     if (!token) {
@@ -228,7 +240,7 @@ export function vaultSekSource(config: WorkerConfig): SekSource {
     }
     let out: Awaited<ReturnType<VaultClient['kvRead']>>;
     try {
-      out = await new VaultClient({ address: vault.address, token }).kvRead(sek.mount, sek.path);
+      out = await new VaultClient({ address: vault.address, token }).kvRead(sek.mount, sek.path, version);
     } catch (error) {
       if (error instanceof VaultPermissionError) throw new WorkerError('SekAccessDenied', `Vault denied reading the SEK at ${sek.mount}/${sek.path}`);
       if (error instanceof VaultUnavailableError || error instanceof TransientError) throw new WorkerError('VaultUnavailable', error.message);
@@ -236,7 +248,7 @@ export function vaultSekSource(config: WorkerConfig): SekSource {
     }
     const value = out?.data[SEK_FIELD];
     if (!value) throw new WorkerError('SekNotFound', `no SEK at ${sek.mount}/${sek.path} (field ${SEK_FIELD})`);
-    return value;
+    return { value, version: out?.version ?? 0 };
   };
 }
 
@@ -252,6 +264,8 @@ export interface WorkerResult extends Omit<SyncResult, 'type' | 'batches'> {
 
 export interface WorkerDeps {
   sekSource?: SekSource;
+  /** Wins over sekSource; the source a rotating worker reads newer key versions from. */
+  versionedSekSource?: VersionedSekSource;
   /** Builds the EMR adapter (default createAdapter). */
   adapterFactory?: (type: EmrAdapterType, config: AdapterConfig) => EmrAdapter;
   /** Builds the Ocean client (default OceanClient). */
@@ -273,6 +287,27 @@ function buildAdapter(factory: NonNullable<WorkerDeps['adapterFactory']>, type: 
     if (error instanceof EmrError) throw error;
     throw new WorkerError('InvalidConfiguration', error instanceof Error ? error.message : String(error));
   }
+}
+
+/** The integration's EMR adapter from the spec and the credentials (Ocean's keys are not the EMR's). */
+export async function emrAdapterFromConfig(
+  config: WorkerConfig,
+  credentials: Record<string, string>,
+  deps: { adapterFactory?: WorkerDeps['adapterFactory']; fetch?: typeof fetch; now: () => Date },
+): Promise<EmrAdapter> {
+  const settings = adapterSettings(config.spec);
+  const emrCredentials = Object.fromEntries(Object.entries(credentials).filter(([key]) => key !== OCEAN_CREDENTIAL_KEYS.clientId && key !== OCEAN_CREDENTIAL_KEYS.clientSecret));
+  const caBundle = config.caBundleFile ? await readFile(config.caBundleFile, 'utf8') : undefined;
+  return buildAdapter(deps.adapterFactory ?? createAdapter, settings.type, {
+    baseUrl: settings.baseUrl,
+    credentials: emrCredentials,
+    ...(settings.tenantId ? { tenantId: settings.tenantId } : {}),
+    ...(settings.instanceId ? { instanceId: settings.instanceId } : {}),
+    ...(settings.tokenUrl ? { tokenUrl: settings.tokenUrl } : {}),
+    ...(caBundle ? { caBundle } : {}),
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    now: deps.now,
+  });
 }
 
 export async function writeTerminationMessage(path: string, result: WorkerResult, explicit: boolean, logger?: Logger): Promise<void> {
@@ -331,26 +366,26 @@ export async function runWorker(argv: readonly string[], env: NodeJS.ProcessEnv,
 
     const credentials = await readCredentialsDir(config.credentialsDir);
     const ocean = oceanCredentials(credentials, env);
-    const emrCredentials = Object.fromEntries(Object.entries(credentials).filter(([key]) => key !== OCEAN_CREDENTIAL_KEYS.clientId && key !== OCEAN_CREDENTIAL_KEYS.clientSecret));
-    const caBundle = config.caBundleFile ? await readFile(config.caBundleFile, 'utf8') : undefined;
-    const adapter = buildAdapter(deps.adapterFactory ?? createAdapter, settings.type, {
-      baseUrl: settings.baseUrl,
-      credentials: emrCredentials,
-      ...(settings.tenantId ? { tenantId: settings.tenantId } : {}),
-      ...(settings.instanceId ? { instanceId: settings.instanceId } : {}),
-      ...(settings.tokenUrl ? { tokenUrl: settings.tokenUrl } : {}),
-      ...(caBundle ? { caBundle } : {}),
-      ...(deps.fetch ? { fetch: deps.fetch } : {}),
-      now,
-    });
+    const adapter = await emrAdapterFromConfig(config, credentials, { ...(deps.adapterFactory ? { adapterFactory: deps.adapterFactory } : {}), ...(deps.fetch ? { fetch: deps.fetch } : {}), now });
     const oceanOptions = { apiUrl: config.oceanApiUrl, siteNumber: config.siteNumber, ...ocean, ...(deps.fetch ? { fetch: deps.fetch } : {}), now };
     const uploader = (deps.oceanFactory ?? ((o) => new OceanClient(o)))(oceanOptions);
 
-    const sek = await (deps.sekSource ?? vaultSekSource(config))();
-    redactor.register(sek);
+    const injected = deps.sekSource;
+    const sekSource: VersionedSekSource = deps.versionedSekSource ?? (injected ? async () => ({ value: await injected(), version: 0 }) : vaultVersionedSekSource(config));
+    const sek = await sekSource();
+    redactor.register(sek.value);
     // The fingerprint (as in OceanSite status) tells which key encrypted the run, never the key.
-    logger.info('SEK read', { ...context, sekFingerprint: fingerprint(sek) });
-    const encryptor = new SekEncryptor(sek, config.siteNumber);
+    logger.info('SEK read', { ...context, sekFingerprint: fingerprint(sek.value), sekVersion: sek.version });
+    const encryptor = new RotatingEncryptor({
+      initial: sek,
+      siteNumber: config.siteNumber,
+      ...(config.keyVersionFile ? { versionFile: config.keyVersionFile } : {}),
+      source: sekSource,
+      onKey: (value) => redactor.register(value),
+      onRotate: (from, to, kid) => logger.info('SEK rotated during the run: later batches use the new version', { ...context, fromVersion: from, sekVersion: to, sekFingerprint: kid }),
+      onRefreshFailed: (version, error) =>
+        logger.warn('SEK version announced but not readable; the current key stays in use', { ...context, sekVersion: version, detail: error instanceof Error ? error.message : 'error' }),
+    });
 
     const sync = await runSync({
       adapter,

@@ -16,6 +16,10 @@ const KEY_BYTES = 32;
 
 export const RECORD_KINDS = ['provider', 'patient', 'appointment', 'manifest'] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
+/** The relay (operator/relay) stores each EMR-bound message from Ocean as one envelope of this kind. */
+export const RELAY_MESSAGE_KIND = 'emr-message';
+export const ENVELOPE_KINDS = [...RECORD_KINDS, RELAY_MESSAGE_KIND] as const;
+export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
 
 /** Batch ids travel in the AAD and in an HTTP header (Idempotency-Key): a conservative alphabet. */
 const BATCH_ID = /^[A-Za-z0-9._:/-]{1,200}$/;
@@ -31,11 +35,13 @@ export interface Envelope {
   aad: string;
   ct: string;
   tag: string;
+  /** Fingerprint of the SEK that encrypted the batch (as in OceanSite status), so a receiver picks the key version. */
+  kid?: string;
 }
 
 export interface BatchContext {
   batchId: string;
-  kind: RecordKind;
+  kind: EnvelopeKind;
 }
 
 export class DecryptError extends Error {
@@ -57,7 +63,7 @@ function deriveKey(sek: Buffer, salt: Buffer, siteNumber: string): Buffer {
 function checkContext(siteNumber: string, context: BatchContext): void {
   if (!SITE_NUMBER.test(siteNumber)) throw new Error('the site number must be digits');
   if (!BATCH_ID.test(context.batchId)) throw new Error('a batch id may only use A-Z a-z 0-9 . _ : / - (1 to 200 characters)');
-  if (!(RECORD_KINDS as readonly string[]).includes(context.kind)) throw new Error(`unknown record kind ${String(context.kind)}`);
+  if (!(ENVELOPE_KINDS as readonly string[]).includes(context.kind)) throw new Error(`unknown record kind ${String(context.kind)}`);
 }
 
 /** Records as JSON lines; JSON.stringify escapes line breaks inside strings, so lines never split. */
@@ -73,6 +79,8 @@ export function decodeRecords(plaintext: Buffer): unknown[] {
 export interface BatchEncryptor {
   readonly siteNumber: string;
   encryptBatch(context: BatchContext, records: readonly unknown[]): Envelope;
+  /** Called before each batch: picks up a rotated key (see key-rotation.ts). */
+  refresh?(): Promise<void>;
 }
 
 /**
@@ -133,7 +141,7 @@ function field(envelope: Record<string, unknown>, name: string, bytes?: number):
 export interface DecryptedBatch {
   siteNumber: string;
   batchId: string;
-  kind: RecordKind;
+  kind: EnvelopeKind;
   records: unknown[];
 }
 
@@ -160,9 +168,9 @@ export function decryptBatch(envelope: unknown, sek: string | Buffer, siteNumber
   if (context.site !== siteNumber) throw new DecryptError('the batch is not for this site');
   if (expected.batchId !== undefined && context.batch !== expected.batchId) throw new DecryptError('the batch id does not match');
   if (expected.kind !== undefined && context.kind !== expected.kind) throw new DecryptError('the record kind does not match');
-  if (typeof context.batch !== 'string' || !(RECORD_KINDS as readonly unknown[]).includes(context.kind)) throw new DecryptError('envelope.aad lacks batch or kind');
+  if (typeof context.batch !== 'string' || !(ENVELOPE_KINDS as readonly unknown[]).includes(context.kind)) throw new DecryptError('envelope.aad lacks batch or kind');
   // Rebuilding the AAD from its parsed parts refuses any non-canonical encoding of the same context.
-  const canonical = batchAad(siteNumber, { batchId: context.batch, kind: context.kind as RecordKind });
+  const canonical = batchAad(siteNumber, { batchId: context.batch, kind: context.kind as EnvelopeKind });
   if (!canonical.equals(aad)) throw new DecryptError('envelope.aad is not canonical');
   const skey = Buffer.isBuffer(sek) ? sek : Buffer.from(sek, 'utf8');
   const key = deriveKey(skey, salt, siteNumber);
@@ -177,5 +185,5 @@ export function decryptBatch(envelope: unknown, sek: string | Buffer, siteNumber
   } finally {
     key.fill(0);
   }
-  return { siteNumber, batchId: context.batch, kind: context.kind as RecordKind, records: decodeRecords(plaintext) };
+  return { siteNumber, batchId: context.batch, kind: context.kind as EnvelopeKind, records: decodeRecords(plaintext) };
 }

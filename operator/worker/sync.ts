@@ -161,6 +161,7 @@ export async function runSync(input: SyncInput): Promise<SyncResult> {
     if (records.length === 0) return;
     sequence[kind] += 1;
     const batchId = `${run}:${kind}:${sequence[kind]}`;
+    await encryptor.refresh?.();
     const envelope = encryptor.encryptBatch({ batchId, kind }, records);
     await retry(() => ocean.upload({ run, batchId, kind, count: records.length, envelope }));
     if (kind !== 'manifest') {

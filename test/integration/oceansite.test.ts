@@ -85,7 +85,18 @@ describe('an OceanSite', () => {
     expect(c.message).toContain('nowhere/cedar');
   });
 
-  it('notices a rotation on request and records KeyRotated', async () => {
+  it('notices a rotation on request, records KeyRotated and tells the site\'s running workers the new version', async () => {
+    // Two running "workers" (kwok runs them): one of this site, one of another site.
+    const worker = (name: string, siteName: string) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: ns, labels: { 'cloudconnect.dev/site': siteName }, annotations: { 'cloudconnect.dev/sek-version': '1' } },
+      spec: { automountServiceAccountToken: false, containers: [{ name: 'sync', image: 'cloudconnect-sync:test' }] },
+    });
+    await applyJson(worker('birch-sync-1', 'birch'));
+    await applyJson(worker('maple-sync-1', 'maple'));
+    const phase = async (name: string) => JSON.parse(await kubectlOk(['get', 'pod', name, '-n', ns, '-o', 'json'])).status?.phase;
+    await eventually(async () => (await phase('birch-sync-1')) === 'Running', 'the birch worker pod running');
     const sek = newSek('birch-v2');
     await vaultRequest('POST', `secret/data/prestored/${ns}/birch`, { data: { sek } });
     await kubectlOk(['annotate', '--overwrite', '-n', ns, 'oceansite/birch', 'cloudconnect.dev/requestedAt=rotate-1']);
@@ -94,6 +105,9 @@ describe('an OceanSite', () => {
     expect(s.status?.lastHandledRequestedAt).toBe('rotate-1');
     const events = await kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=birch,reason=KeyRotated', '-o', 'json']);
     expect(JSON.parse(events).items.length).toBeGreaterThan(0);
+    const announced = async (name: string) => JSON.parse(await kubectlOk(['get', 'pod', name, '-n', ns, '-o', 'json'])).metadata.annotations?.['cloudconnect.dev/sek-version'];
+    await eventually(async () => (await announced('birch-sync-1')) === '2', 'the birch worker told version 2');
+    expect(await announced('maple-sync-1')).toBe('1');
   });
 
   it.each([
