@@ -29,6 +29,7 @@ import { VaultClient, vaultConfigFromEnv } from './vault/client.ts';
 import { startAuditListener } from './vault/audit-listener.ts';
 import { KeyAccessNotifier } from './oceansite/key-access-notifier.ts';
 import { Mailer, smtpConfigFromEnv } from './notify/mailer.ts';
+import { clusterView } from './metrics-view.ts';
 
 export interface ManagerConfig {
   metricsBind: string;
@@ -103,6 +104,7 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
     metrics,
   });
   const informers = [sites, integrations, schedules, secrets, jobs];
+  metrics.observe(clusterView({ sites, integrations, schedules, vault }));
   const mailer = new Mailer(smtpConfigFromEnv(), logger);
 
   const siteController = new Controller({ name: 'oceansite', logger, metrics, workers: config.workers, reconciler: new OceanSiteReconciler({ kube, vault, clock, logger, sites, integrations, vaultAuthMount: config.vaultSyncAuthMount }) });

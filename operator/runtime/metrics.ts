@@ -4,6 +4,29 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { QueueMetrics } from './workqueue.ts';
 
+export interface ResourceSnapshot {
+  kind: string;
+  namespace: string;
+  name: string;
+  conditions?: readonly { type: string; status: string; reason?: string }[];
+}
+
+export interface ScheduleSnapshot {
+  namespace: string;
+  name: string;
+  integration: string;
+  type: string;
+  times: { created?: string; last_schedule?: string; next_schedule?: string; last_success?: string };
+  intervalSeconds?: number;
+}
+
+/** What the operator sees at scrape time: its caches and Vault's health. */
+export interface ClusterView {
+  resources(): Iterable<ResourceSnapshot>;
+  schedules(): Iterable<ScheduleSnapshot>;
+  vaultAvailable(): Promise<boolean>;
+}
+
 export class OperatorMetrics {
   readonly registry = new Registry();
   readonly reconcileTotal = new Counter({
@@ -130,6 +153,58 @@ export class OperatorMetrics {
     labelNames: ['namespace', 'integration', 'type', 'kind'] as const,
     registers: [this.registry],
   });
+
+  /**
+   * Read from the informer caches and Vault at scrape time (kube-state-metrics style), so these
+   * series always equal what status says, survive operator restarts and vanish with their object.
+   */
+  private view: ClusterView | undefined;
+  readonly resourceCondition = new Gauge({
+    name: 'cloudconnect_resource_condition',
+    help: 'Conditions of every OceanSite, EmrIntegration and SyncSchedule as written in status: 1 per current condition, labelled with its status and reason',
+    labelNames: ['kind', 'namespace', 'name', 'condition', 'status', 'reason'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.resourceCondition.reset();
+      for (const r of this.view?.resources() ?? []) {
+        for (const c of r.conditions ?? []) this.resourceCondition.set({ kind: r.kind, namespace: r.namespace, name: r.name, condition: c.type, status: c.status, reason: c.reason ?? '' }, 1);
+      }
+    },
+  });
+  readonly scheduleTimestamps = new Gauge({
+    name: 'cloudconnect_syncschedule_timestamp_seconds',
+    help: 'Times of each SyncSchedule from its status (Unix seconds): event is created, last_schedule, next_schedule or last_success',
+    labelNames: ['namespace', 'name', 'integration', 'type', 'event'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.scheduleTimestamps.reset();
+      this.scheduleInterval.reset();
+      for (const s of this.view?.schedules() ?? []) {
+        const labels = { namespace: s.namespace, name: s.name, integration: s.integration, type: s.type };
+        for (const [event, at] of Object.entries(s.times)) if (at) this.scheduleTimestamps.set({ ...labels, event }, Date.parse(at) / 1000);
+        if (s.intervalSeconds !== undefined) this.scheduleInterval.set(labels, s.intervalSeconds);
+      }
+    },
+  });
+  readonly scheduleInterval = new Gauge({
+    name: 'cloudconnect_syncschedule_interval_seconds',
+    help: 'Longest gap between consecutive runs of a SyncSchedule (its cron in its time zone); "two intervals without a success" is measured with it',
+    labelNames: ['namespace', 'name', 'integration', 'type'] as const,
+    registers: [this.registry],
+  });
+  readonly vaultUp = new Gauge({
+    name: 'cloudconnect_vault_up',
+    help: 'Whether Vault (or OpenBao) answered its health check at scrape time, initialized and unsealed: 1 yes, 0 no',
+    registers: [this.registry],
+    collect: async () => {
+      if (this.view) this.vaultUp.set((await this.view.vaultAvailable()) ? 1 : 0);
+    },
+  });
+
+  /** Where the scrape-time series above are read from; without it they are not exported. */
+  observe(view: ClusterView): void {
+    this.view = view;
+  }
 
   /** Removes every series of a deleted integration, so dashboards do not show ghosts. */
   async forgetIntegration(namespace: string, name: string): Promise<void> {
