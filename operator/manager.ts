@@ -38,6 +38,8 @@ export interface ManagerConfig {
   leaseName: string;
   identity: string;
   workers: number;
+  /** Concurrent reconciles of the SyncSchedule controller: many schedules fire on the same minute. */
+  scheduleWorkers: number;
   /** Kubernetes auth mount in Vault where sync-pod roles are created. */
   vaultSyncAuthMount: string;
   /** host:port where Vault's socket audit device delivers entries; empty disables it. */
@@ -52,6 +54,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ManagerConf
     leaseName: env.LEASE_NAME ?? 'cloudconnect-operator',
     identity: env.POD_NAME ?? `${hostname()}-${process.pid}`,
     workers: Number(env.WORKERS ?? '2'),
+    scheduleWorkers: Number(env.SYNCSCHEDULE_WORKERS ?? '16'),
     vaultSyncAuthMount: env.VAULT_SYNC_AUTH_MOUNT ?? 'kubernetes',
     auditListenAddress: env.AUDIT_LISTEN_ADDRESS ?? '',
   };
@@ -121,7 +124,7 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
       enqueue: (key) => integrationController.enqueue(key),
     }),
   });
-  const scheduleController = new Controller({ name: 'syncschedule', logger, metrics, workers: config.workers, reconciler: new SyncScheduleReconciler({ kube, clock, logger, metrics, schedules, integrations, sites, jobs, worker: workerSettingsFromEnv() }) });
+  const scheduleController = new Controller({ name: 'syncschedule', logger, metrics, workers: config.scheduleWorkers, reconciler: new SyncScheduleReconciler({ kube, clock, logger, metrics, schedules, integrations, sites, jobs, worker: workerSettingsFromEnv() }) });
   const controllers = [siteController, integrationController, scheduleController];
 
   siteController.watchPrimary(sites);

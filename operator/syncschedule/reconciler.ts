@@ -134,7 +134,8 @@ export class SyncScheduleReconciler implements Reconciler {
       try {
         await this.batch.createNamespacedJob({ namespace: key.namespace, body: job });
         startedName = decision.start.name;
-        await this.deps.kube.event(schedule, 'Normal', 'RunStarted', `Started ${spec.type} sync ${decision.start.name}${decision.start.manual ? ' (requested)' : ` for ${decision.start.scheduledTime.toISOString()}`}`);
+        // Not awaited: at a busy tick the next schedule's Job matters more than this Event (event() never throws).
+        void this.deps.kube.event(schedule, 'Normal', 'RunStarted', `Started ${spec.type} sync ${decision.start.name}${decision.start.manual ? ' (requested)' : ` for ${decision.start.scheduledTime.toISOString()}`}`);
       } catch (error) {
         if (statusCodeOf(error) !== 409) throw error; // 409: started before a restart; the name is the lock
       }
