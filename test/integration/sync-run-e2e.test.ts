@@ -62,7 +62,8 @@ async function runAsPod(run: { container: Container; serviceAccount: string }): 
   return new Promise((resolve) => {
     execFile(join(repoRoot, 'node_modules/.bin/node'), ['operator/worker/main.ts', ...run.container.args], { cwd: repoRoot, env, maxBuffer: 1 << 26 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, result: JSON.parse(readFileSync(join(dir, 'termination-log'), 'utf8')) as Record<string, unknown>, output: String(stdout) + String(stderr) });
+      const terminationFile = join(dir, 'termination-log');
+      resolve({ code, result: { ...(JSON.parse(readFileSync(terminationFile, 'utf8')) as Record<string, unknown>), terminationFile }, output: String(stdout) + String(stderr) });
     });
   });
 }
@@ -132,5 +133,44 @@ describe('a Full sync run', () => {
       accuro.clearFaults();
     }
     expect(operator.child.exitCode).toBeNull();
+  });
+
+  it('reports the result the worker wrote as its termination message in status and metrics', async () => {
+    // The test plays the kubelet for this run: kwok leaves pods selecting this node label running
+    // (test/cluster/up.sh), and the test writes the worker's termination message into the pod status.
+    await kubectlOk(['patch', 'emrintegration', 'cedar-accuro', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { syncWorker: { nodeSelector: { 'cloudconnect.dev/kubelet-stand-in': 'test' } } } })]);
+    const run = await requestRun('e2e-3');
+    const { code, result, output } = await runAsPod(run);
+    expect(code, output.slice(-2000)).toBe(0);
+    const pod = await eventually(async () => {
+      const pods = JSON.parse(await kubectlOk(['get', 'pods', '-n', ns, '-l', `job-name=${run.name}`, '-o', 'json'])).items as { metadata: { name: string }; status?: { phase?: string } }[];
+      return pods[0]?.status?.phase === 'Running' ? pods[0] : undefined;
+    }, 'the run pod running (and not completed by kwok)');
+    const message = readFileSync(String(result.terminationFile), 'utf8');
+    const now = new Date().toISOString();
+    await kubectlOk([
+      'patch', 'pod', pod.metadata.name, '-n', ns, '--subresource=status', '--type=merge', '-p',
+      JSON.stringify({
+        status: {
+          phase: 'Succeeded',
+          containerStatuses: [{ name: 'sync', image: 'registry.example/cloudconnect:test', imageID: '', ready: false, restartCount: 0, started: false, state: { terminated: { exitCode: 0, reason: 'Completed', message, startedAt: now, finishedAt: now } } }],
+        },
+      }),
+    ]);
+    const schedule = await eventually(async () => {
+      const s = JSON.parse(await kubectlOk(['get', 'syncschedule', 'cedar-full', '-n', ns, '-o', 'json']));
+      return s.status?.lastRun?.name === run.name ? s : undefined;
+    }, 'the run reported in the schedule status', 90_000);
+    expect(schedule.status.lastRun).toMatchObject({ result: 'Succeeded', providers: result.providers, patients: result.patients, appointments: result.appointments });
+    const metrics = await operator.metrics();
+    const records = (kind: string) => Number(new RegExp(`cloudconnect_sync_records_total\\{namespace="${ns}",integration="cedar-accuro",type="Full",kind="${kind}"\\} (\\d+)`).exec(metrics)?.[1]);
+    expect(records('patients')).toBe(result.patients);
+    expect(records('appointments')).toBe(result.appointments);
+    // The Sync Status panel of the integration follows.
+    await eventually(async () => {
+      const integration = JSON.parse(await kubectlOk(['get', 'emrintegration', 'cedar-accuro', '-n', ns, '-o', 'json']));
+      return integration.status?.sync?.lastFullSyncTime === schedule.status.lastSuccessfulTime ? true : undefined;
+    }, 'the integration showing the last full sync');
+    expect(JSON.stringify(schedule.status)).not.toContain(sek);
   });
 });
