@@ -68,6 +68,26 @@ async function runAsPod(run: { container: Container; serviceAccount: string }): 
   });
 }
 
+/** Plays the kubelet for a run pod kwok leaves running: writes the worker's exit and termination message into the pod status. */
+async function finishAsKubelet(jobName: string, result: Record<string, unknown>, exitCode: number): Promise<void> {
+  const pod = await eventually(async () => {
+    const pods = JSON.parse(await kubectlOk(['get', 'pods', '-n', ns, '-l', `job-name=${jobName}`, '-o', 'json'])).items as { metadata: { name: string }; status?: { phase?: string } }[];
+    return pods[0]?.status?.phase === 'Running' ? pods[0] : undefined;
+  }, 'the run pod running (and not completed by kwok)');
+  const message = readFileSync(String(result.terminationFile), 'utf8');
+  const now = new Date().toISOString();
+  const terminated = { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', message, startedAt: now, finishedAt: now };
+  await kubectlOk([
+    'patch', 'pod', pod.metadata.name, '-n', ns, '--subresource=status', '--type=merge', '-p',
+    JSON.stringify({
+      status: {
+        phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+        containerStatuses: [{ name: 'sync', image: 'registry.example/cloudconnect:test', imageID: '', ready: false, restartCount: 0, started: false, state: { terminated } }],
+      },
+    }),
+  ]);
+}
+
 beforeAll(async () => {
   const tls = makeTestTls();
   tlsCa = tls.ca;
@@ -142,21 +162,7 @@ describe('a Full sync run', () => {
     const run = await requestRun('e2e-3');
     const { code, result, output } = await runAsPod(run);
     expect(code, output.slice(-2000)).toBe(0);
-    const pod = await eventually(async () => {
-      const pods = JSON.parse(await kubectlOk(['get', 'pods', '-n', ns, '-l', `job-name=${run.name}`, '-o', 'json'])).items as { metadata: { name: string }; status?: { phase?: string } }[];
-      return pods[0]?.status?.phase === 'Running' ? pods[0] : undefined;
-    }, 'the run pod running (and not completed by kwok)');
-    const message = readFileSync(String(result.terminationFile), 'utf8');
-    const now = new Date().toISOString();
-    await kubectlOk([
-      'patch', 'pod', pod.metadata.name, '-n', ns, '--subresource=status', '--type=merge', '-p',
-      JSON.stringify({
-        status: {
-          phase: 'Succeeded',
-          containerStatuses: [{ name: 'sync', image: 'registry.example/cloudconnect:test', imageID: '', ready: false, restartCount: 0, started: false, state: { terminated: { exitCode: 0, reason: 'Completed', message, startedAt: now, finishedAt: now } } }],
-        },
-      }),
-    ]);
+    await finishAsKubelet(run.name, result, code);
     const schedule = await eventually(async () => {
       const s = JSON.parse(await kubectlOk(['get', 'syncschedule', 'cedar-full', '-n', ns, '-o', 'json']));
       return s.status?.lastRun?.name === run.name ? s : undefined;
@@ -172,5 +178,31 @@ describe('a Full sync run', () => {
       return integration.status?.sync?.lastFullSyncTime === schedule.status.lastSuccessfulTime ? true : undefined;
     }, 'the integration showing the last full sync');
     expect(JSON.stringify(schedule.status)).not.toContain(sek);
+  });
+
+  it('that meets revoked access fails with that reason and flips the integration without waiting for its next check', async () => {
+    accuro.setFault({ deauthorized: true });
+    try {
+      const run = await requestRun('e2e-4');
+      const { code, result } = await runAsPod(run);
+      expect(code).toBe(1);
+      expect(result).toMatchObject({ result: 'Failed', errorReason: 'Deauthorized' });
+      await finishAsKubelet(run.name, result, code);
+      const schedule = await eventually(async () => {
+        const s = JSON.parse(await kubectlOk(['get', 'syncschedule', 'cedar-full', '-n', ns, '-o', 'json']));
+        return s.status?.lastRun?.name === run.name ? s : undefined;
+      }, 'the failed run reported', 90_000);
+      expect(schedule.status.lastRun).toMatchObject({ result: 'Failed', errorReason: 'Deauthorized' });
+      const integration = await eventually(async () => {
+        const i = JSON.parse(await kubectlOk(['get', 'emrintegration', 'cedar-accuro', '-n', ns, '-o', 'json']));
+        const auth = (i.status?.conditions ?? []).find((c: { type: string }) => c.type === 'Authenticated');
+        return auth?.status === 'False' ? i : undefined;
+      }, 'Authenticated=False after the failed run');
+      // The re-check was asked for by the run, not by the integration's own interval.
+      expect(integration.metadata.annotations['cloudconnect.dev/requestedAt']).toBe(`sync-run/${run.name}`);
+      expect(integration.status.lastHandledRequestedAt).toBe(`sync-run/${run.name}`);
+    } finally {
+      accuro.clearFaults();
+    }
   });
 });
