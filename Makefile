@@ -20,12 +20,14 @@ node_modules/.package-lock.json: package.json package-lock.json
 deps: node_modules/.package-lock.json ## Install the pinned Node runtime and npm dependencies.
 
 .PHONY: generate
-generate: deps ## Write crds/ from the typed API in operator/api.
+generate: deps ## Write crds/ (and the chart's copy) from the typed API in operator/api, and the chart's values.schema.json.
 	$(NODE) operator/api/generate.ts
+	$(NODE) test/chart/values-schema.ts
 
 .PHONY: verify
 verify: deps ## Fail on drift of generated files, and typecheck.
 	$(NODE) operator/api/generate.ts --check
+	$(NODE) test/chart/values-schema.ts --check
 	tsc --noEmit -p tsconfig.json
 
 .PHONY: cluster-binaries
