@@ -7,7 +7,11 @@
 // The upload endpoint is our design (Ocean's own sync protocol is not public); token shape and
 // path follow Ocean's public OAuth 2 client-credentials API.
 // Webhooks: `deliverWebhook(url, payload)` plays Ocean's side: it first POSTs {challenge} and
-// requires the same value echoed back, then POSTs the payload (any non-2xx is a failed delivery).
+// requires the same value echoed back, then POSTs the payload (any non-2xx is a failed delivery);
+// `{ attempts, retryDelayMs }` retries a failed delivery as Ocean does (its real schedule is hours
+// long; tests compress it). EMR-bound payloads (our design, see operator/relay/messages.ts):
+// `eFormNoteMessage`, `referralAttachmentMessage`, `demographicUpdateMessage`; their PDFs carry the
+// patient's name in cleartext, as Ocean's do, so a test can prove the relay never stores it in clear.
 import { randomBytes } from 'node:crypto';
 import {
   SimHttpError,
@@ -60,7 +64,77 @@ export interface OceanSimulator extends Simulator {
   readonly batchDuplicates: { idempotencyKey: string; batchId: string }[];
   readonly webhookDeliveries: WebhookDelivery[];
   /** Ocean's webhook delivery: challenge handshake, then the payload. */
-  deliverWebhook(url: string, payload: unknown, headers?: Record<string, string>): Promise<WebhookDelivery>;
+  deliverWebhook(url: string, payload: unknown, headers?: Record<string, string>, retry?: WebhookRetry): Promise<WebhookDelivery>;
+}
+
+/** The patient fields Ocean sends with an EMR-bound message (the EMR id routes it; the rest is PHI). */
+export interface OceanPatient {
+  emrId: string;
+  firstName: string;
+  lastName: string;
+  birthDate: string;
+  healthNumber?: string;
+}
+
+export type EmrBoundMessage = Record<string, unknown> & { messageId: string; type: 'eFormNote' | 'referralAttachment' | 'demographicUpdate' };
+
+/** A one-page PDF with these text lines (enough for an EMR to file; content is cleartext, as in a real PDF). */
+export function minimalPdf(lines: readonly string[]): Buffer {
+  const esc = (t: string) => t.replace(/[\\()]/g, (c) => `\\${c}`);
+  const stream = `BT /F1 11 Tf 72 740 Td 14 TL ${lines.map((l) => `(${esc(l)}) '`).join(' ')} ET`;
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${Buffer.byteLength(stream)} >>\nstream\n${stream}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  objects.forEach((body, i) => {
+    offsets.push(Buffer.byteLength(out));
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xref = Buffer.byteLength(out);
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
+const patientLine = (p: OceanPatient) => `${p.firstName} ${p.lastName}, born ${p.birthDate}${p.healthNumber ? `, HN ${p.healthNumber}` : ''}`;
+
+/** A completed eForm (questionnaire), rendered to PDF as Ocean does for the EMR chart. */
+export function eFormNoteMessage(messageId: string, patient: OceanPatient, form = 'PHQ-9 questionnaire'): EmrBoundMessage {
+  const text = `${form} completed by ${patient.firstName} ${patient.lastName}. Score 7 (mild).`;
+  return {
+    messageId,
+    type: 'eFormNote',
+    sentAt: new Date().toISOString(),
+    patient,
+    note: { title: `Ocean eForm: ${form}`, text, pdf: minimalPdf([`Ocean eForm: ${form}`, patientLine(patient), text]).toString('base64') },
+  };
+}
+
+/** A referral's attachment (PDF). */
+export function referralAttachmentMessage(messageId: string, patient: OceanPatient, title = 'Referral letter'): EmrBoundMessage {
+  return {
+    messageId,
+    type: 'referralAttachment',
+    sentAt: new Date().toISOString(),
+    patient,
+    attachment: { title, fileName: `${messageId}.pdf`, contentType: 'application/pdf', data: minimalPdf([title, patientLine(patient), 'Reason: assessment requested.']).toString('base64') },
+  };
+}
+
+/** The patient updated their demographics in Ocean (e.g. a new phone number). */
+export function demographicUpdateMessage(messageId: string, patient: OceanPatient, changes: Record<string, string>): EmrBoundMessage {
+  return { messageId, type: 'demographicUpdate', sentAt: new Date().toISOString(), patient, demographics: changes };
+}
+
+export interface WebhookRetry {
+  /** Deliveries in all, the first included (default 1: no retry). */
+  attempts?: number;
+  retryDelayMs?: number;
 }
 
 export async function start(options: OceanSimOptions = {}): Promise<OceanSimulator> {
@@ -132,7 +206,17 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
     },
   ];
 
-  async function deliverWebhook(url: string, payload: unknown, headers: Record<string, string> = {}): Promise<WebhookDelivery> {
+  async function deliverWebhook(url: string, payload: unknown, headers: Record<string, string> = {}, retry: WebhookRetry = {}): Promise<WebhookDelivery> {
+    const attempts = Math.max(1, retry.attempts ?? 1);
+    let delivery = await deliverOnce(url, payload, headers);
+    for (let i = 1; i < attempts && !(delivery.status !== undefined && delivery.status >= 200 && delivery.status < 300); i++) {
+      await new Promise((r) => setTimeout(r, retry.retryDelayMs ?? 1000));
+      delivery = await deliverOnce(url, payload, headers);
+    }
+    return delivery;
+  }
+
+  async function deliverOnce(url: string, payload: unknown, headers: Record<string, string>): Promise<WebhookDelivery> {
     const post = (body: unknown) =>
       fetch(url, {
         method: 'POST',

@@ -1,0 +1,148 @@
+// What the relay tests share: a real nats-server (nats.ts), the Accuro and Ocean simulators, the SEK
+// in the shared cluster's Vault (KV v2 at secret/), a credentials directory as the kubelet mounts it,
+// and the relay as a real child process (`node operator/relay/main.ts`) that can be SIGKILLed and
+// started again with the same environment.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { inject } from 'vitest';
+import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
+import { start as startOcean, type OceanPatient, type OceanSimulator } from '../simulators/ocean.ts';
+import { repoRoot } from './kubectl.ts';
+import { startNatsServer, type NatsServer } from './nats.ts';
+import { freePort } from './operator-process.ts';
+import { vaultRequest } from './vault.ts';
+
+export interface RelayChild {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+export interface RelayHarness {
+  nats: NatsServer;
+  accuro: AccuroSimulator;
+  ocean: OceanSimulator;
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  namespace: string;
+  integration: string;
+  siteNumber: string;
+  sek: string;
+  sekPath: string;
+  port: number;
+  webhookUrl: string;
+  env: Record<string, string>;
+  /** Every line every relay process printed, in order. */
+  logs(): string;
+  /** Starts the relay child process and waits until it listens. */
+  startRelay(extraEnv?: Record<string, string>): Promise<RelayChild>;
+  /** The running relay, if any. */
+  current(): RelayChild | undefined;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  patient(index: number): OceanPatient;
+  dispose(): Promise<void>;
+}
+
+export async function startRelayHarness(options: { namespace: string; patients?: number; env?: Record<string, string> }): Promise<RelayHarness> {
+  const cluster = inject('cluster');
+  const nats = await startNatsServer();
+  const accuro = await startAccuro({ volume: { providers: 2, patients: options.patients ?? 200, appointmentsPerDay: 4, days: 1 } });
+  const ocean = await startOcean();
+  const dir = await mkdtemp(join(tmpdir(), 'cloudconnect-relay-'));
+  const credentialsDir = join(dir, 'credentials');
+  await import('node:fs/promises').then((fs) => fs.mkdir(credentialsDir));
+  for (const [key, value] of Object.entries(ACCURO_DEV_CREDENTIALS)) await writeFile(join(credentialsDir, key), value);
+  const sek = randomBytes(32).toString('base64url');
+  const sekPath = `relay-tests/${options.namespace}-${randomBytes(4).toString('hex')}/sek`;
+  const put = await vaultRequest('POST', `secret/data/${sekPath}`, { data: { sek } });
+  if (put.status >= 300) throw new Error(`cannot write the test SEK to Vault: HTTP ${put.status}`);
+  const integration = 'cedar-accuro';
+  const siteNumber = '4242';
+  const port = await freePort();
+  const env: Record<string, string> = {
+    CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify({ siteRef: { name: 'cedar' }, emr: { type: 'Accuro', accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'creds' } } } }),
+    CLOUDCONNECT_SITE_NUMBER: siteNumber,
+    CLOUDCONNECT_CREDENTIALS_DIR: credentialsDir,
+    VAULT_ADDR: cluster.vaultAddr,
+    VAULT_TOKEN: cluster.vaultToken,
+    SEK_MOUNT: 'secret',
+    SEK_PATH: sekPath,
+    NATS_URL: nats.url,
+    RELAY_PORT: String(port),
+    RELAY_HOST: '127.0.0.1',
+    RELAY_STATUS_INTERVAL_SECONDS: '1',
+    LOG_LEVEL: 'info',
+    ...options.env,
+  };
+  const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  let logText = '';
+  let running: RelayChild | undefined;
+
+  const harness: RelayHarness = {
+    nats,
+    accuro,
+    ocean,
+    nc,
+    js: jetstream(nc),
+    jsm: await jetstreamManager(nc),
+    namespace: options.namespace,
+    integration,
+    siteNumber,
+    sek,
+    sekPath,
+    port,
+    webhookUrl: `http://127.0.0.1:${port}/ocean/webhook`,
+    env,
+    logs: () => logText,
+    current: () => running,
+    startRelay: async (extraEnv = {}) => {
+      const child = spawn(join(repoRoot, 'node_modules/.bin/node'), ['operator/relay/main.ts', '--integration', `${options.namespace}/${integration}`], {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, ...extraEnv },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout?.on('data', (d: Buffer) => (logText += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (logText += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      running = { child, exited };
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        try {
+          if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break;
+        } catch {
+          // not listening yet
+        }
+        if (child.exitCode !== null) throw new Error(`the relay exited (${child.exitCode}):\n${logText.slice(-3000)}`);
+        if (Date.now() > deadline) throw new Error(`the relay was not ready in 60 s:\n${logText.slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return running;
+    },
+    kill: async (signal = 'SIGKILL') => {
+      const r = running;
+      if (!r) return;
+      if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill(signal);
+      await r.exited;
+      running = undefined;
+    },
+    patient: (index) => {
+      const p = accuro.data.patient(index);
+      return { emrId: String(index + 1), firstName: p.firstName, lastName: p.lastName, birthDate: p.birthDate, healthNumber: p.healthNumber };
+    },
+    dispose: async () => {
+      await harness.kill('SIGKILL');
+      await nc.close().catch(() => undefined);
+      await nats.dispose();
+      await accuro.stop();
+      await ocean.stop();
+      await vaultRequest('DELETE', `secret/metadata/${sekPath}`).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
