@@ -38,8 +38,7 @@ export function parseManifests(source: string, text: string): ManifestDocument[]
   let index = 0;
   for (const doc of parseAllDocuments(text)) {
     const contentsStart = doc.contents?.range?.[0];
-    const isEmpty = doc.contents === null || doc.contents === undefined;
-    if (isEmpty && doc.errors.length === 0) continue; // comments-only or a trailing ---
+    if (doc.errors.length === 0 && (doc.contents === null || doc.toJS() === null)) continue; // comments-only or a trailing ---
     index += 1;
     const line = lineOf(contentsStart ?? doc.range[0]);
     if (doc.errors.length > 0) {
