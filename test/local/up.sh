@@ -39,6 +39,41 @@ k apply --server-side --force-conflicts --field-manager=cloudconnect-make-up -f 
 k wait --for=condition=Established --timeout=60s -f "$root/crds" >/dev/null
 k create namespace cloudconnect-system --dry-run=client -o yaml | k apply -f - >/dev/null
 
+# The operator runs as the Helm chart's ServiceAccount with exactly the chart's RBAC, not as cluster
+# admin: a verb missing from charts/cloudconnect-operator fails here as it would in a cluster.
+log "applying the chart's ServiceAccount and RBAC; the operator gets a token for that account"
+"$root/test/cluster/build.sh" helm >/dev/null  # cached after the first build
+helm_bin="$("$root/test/cluster/bin-path.sh" helm)"
+ln -sfn "$helm_bin" "$local_dir/bin/helm"
+operator_sa=cloudconnect-operator
+"$helm_bin" template "$operator_sa" "$root/charts/cloudconnect-operator" --namespace cloudconnect-system \
+  --show-only templates/serviceaccount.yaml --show-only templates/clusterrole.yaml --show-only templates/role-leader-election.yaml |
+  k apply --server-side --force-conflicts --field-manager=cloudconnect-make-up -f - >/dev/null
+# A TokenRequest (kubectl create token): bound to the ServiceAccount, valid for a week; make up renews it.
+operator_token="$(k create token "$operator_sa" --namespace cloudconnect-system --duration=168h)"
+operator_kubeconfig="$local_dir/operator.kubeconfig"
+k config view --raw --minify --flatten -o go-template='{{range .clusters}}{{.cluster.server}} {{index .cluster "certificate-authority-data"}}{{end}}' |
+  { read -r api_server api_ca; umask 077; cat >"$operator_kubeconfig" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters:
+  - name: local
+    cluster:
+      server: $api_server
+      certificate-authority-data: $api_ca
+users:
+  - name: $operator_sa
+    user:
+      token: $operator_token
+contexts:
+  - name: $operator_sa
+    context: {cluster: local, user: $operator_sa, namespace: cloudconnect-system}
+current-context: $operator_sa
+KUBECONFIG
+  }
+whoami="$("$kubectl_bin" --kubeconfig "$operator_kubeconfig" auth whoami -o jsonpath='{.status.userInfo.username}')"
+log "the operator will authenticate as $whoami"
+
 # Background helpers that make up owns: the EMR/Ocean simulators and a local SMTP sink.
 start_helper() { # name, command...
   local name="$1"; shift
@@ -65,7 +100,7 @@ fi
 log "starting the operator (logs: .local/logs/operator.log)"
 (
   cd "$root"
-  KUBECONFIG="$KUBECONFIG" VAULT_ADDR="$vault_addr" VAULT_TOKEN="$vault_token" \
+  KUBECONFIG="$operator_kubeconfig" VAULT_ADDR="$vault_addr" VAULT_TOKEN="$vault_token" \
     METRICS_BIND_ADDRESS="127.0.0.1:$metrics_port" LEADER_ELECT=true LEASE_NAMESPACE=cloudconnect-system \
     AUDIT_LISTEN_ADDRESS="127.0.0.1:$audit_port" SMTP_HOST=127.0.0.1 SMTP_PORT=12525 SMTP_FROM=cloudconnect@localhost \
     POD_NAME="local-$(hostname)" \

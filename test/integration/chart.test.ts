@@ -1,0 +1,441 @@
+// The Helm chart charts/cloudconnect-operator: helm lint, helm template with the defaults and with
+// every option on, assertions on the rendered objects (security context, RBAC exactly as expected,
+// replicas, PDB, CRDs from the generator, optional objects), the rendered output applied to the
+// real apiserver with a server-side dry run (prometheus-operator's CRDs installed for the
+// ServiceMonitor and PrometheusRule), and the users' GitHub Actions workflow checked by actionlint.
+// helm and actionlint are the pinned builds (test/cluster/go/*); a missing one fails with how to build it.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { chartDir, findOne, renderChart, repoRoot, run, toolPath, type K8sObject } from '../chart/tools.ts';
+import { prometheusOperatorCrdFiles } from '../chart/prometheus-operator-crds.ts';
+import { kubectl, kubectlOk } from './kubectl.ts';
+
+const NAMESPACE = 'chart-dry-run';
+const WORKFLOW = join(repoRoot, 'charts/github-actions/e2e-kind.yaml');
+
+/** Every option on: monitoring objects, NetworkPolicy, Vault CA and audit, SMTP by Secret, other images. */
+const ALL_ON = [
+  '--set', 'crds.install=true',
+  '--set', 'metrics.serviceMonitor.enabled=true',
+  '--set', 'metrics.serviceMonitor.labels.release=prometheus',
+  '--set', 'metrics.prometheusRule.enabled=true',
+  '--set', 'metrics.dashboard.enabled=true',
+  '--set', 'networkPolicy.enabled=true',
+  '--set-json', 'networkPolicy.metricsFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"monitoring"}}}]',
+  '--set-json', 'networkPolicy.auditFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"vault"}}}]',
+  '--set-json', 'networkPolicy.egress=[{"to":[{"ipBlock":{"cidr":"0.0.0.0/0"}}],"ports":[{"port":443,"protocol":"TCP"}]}]',
+  '--set', 'vault.caSecret.name=vault-ca',
+  '--set', 'vault.audit.enabled=true',
+  '--set', 'smtp.host=smtp.example.org',
+  '--set', 'smtp.existingSecret.name=smtp-credentials',
+  '--set', 'worker.image.repository=registry.example.org/cloudconnect-worker',
+  '--set', 'worker.image.tag=1.2.3',
+  '--set', 'relay.image.digest=sha256:0000000000000000000000000000000000000000000000000000000000000000',
+  '--set', 'relay.image.repository=registry.example.org/cloudconnect-relay',
+  '--set', 'serviceAccount.annotations.example\\.org/owner=platform',
+  '--set', 'priorityClassName=system-cluster-critical',
+];
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/** What the operator calls (charts/README.md lists the callers); nothing more. */
+const EXPECTED_CLUSTER_RULES: Rule[] = [
+  { apiGroups: ['cloudconnect.dev'], resources: ['oceansites', 'emrintegrations', 'syncschedules'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+  { apiGroups: ['cloudconnect.dev'], resources: ['oceansites/status', 'emrintegrations/status', 'syncschedules/status'], verbs: ['get', 'patch'] },
+  { apiGroups: ['cloudconnect.dev'], resources: ['emrintegrations/finalizers', 'syncschedules/finalizers'], verbs: ['update'] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+  { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['create', 'delete'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['list', 'patch'] },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'delete'] },
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles'], verbs: ['create', 'update', 'delete'] },
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['list', 'create', 'delete'] },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+];
+
+type Container = {
+  name: string;
+  image: string;
+  command: string[];
+  env: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  securityContext: Record<string, unknown>;
+  livenessProbe: { httpGet: { path: string; port: string } };
+  readinessProbe: { httpGet: { path: string; port: string } };
+  resources: { requests?: Record<string, string>; limits?: Record<string, string> };
+  volumeMounts: { name: string; mountPath: string }[];
+};
+type Deployment = K8sObject & {
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    template: { metadata: { labels: Record<string, string> }; spec: { serviceAccountName: string; securityContext: Record<string, unknown>; containers: Container[]; volumes: Record<string, unknown>[] } };
+  };
+};
+
+const env = (c: Container, name: string) => c.env.find((e) => e.name === name);
+
+let defaults: K8sObject[];
+let allOn: { yaml: string; objects: K8sObject[] };
+
+beforeAll(async () => {
+  defaults = (await renderChart()).objects;
+  allOn = await renderChart(ALL_ON, 'cc', NAMESPACE);
+});
+
+describe('helm lint', () => {
+  it('passes with the defaults and with every option on', async () => {
+    const helm = toolPath('helm');
+    for (const args of [[], ALL_ON]) {
+      const out = await run(helm, ['lint', '--strict', chartDir, ...args]);
+      expect(out.stdout + out.stderr).toContain('1 chart(s) linted, 0 chart(s) failed');
+      expect(out.code).toBe(0);
+    }
+  });
+
+  it('refuses values the schema does not know, naming the key', async () => {
+    const out = await run(toolPath('helm'), ['template', 'cc', chartDir, '--set', 'replicas=3']);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toMatch(/additional properties 'replicas' not allowed/);
+  });
+
+  it('refuses two replicas without leader election, saying why', async () => {
+    const out = await run(toolPath('helm'), ['template', 'cc', chartDir, '--set', 'leaderElection.enabled=false']);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toContain('leaderElection.enabled=false needs replicaCount=1');
+  });
+});
+
+describe('the Deployment with the defaults', () => {
+  const deployment = () => findOne<Deployment>(defaults, 'Deployment');
+  const container = () => deployment().spec.template.spec.containers[0]!;
+
+  it('runs two replicas with leader election on a Lease in the release namespace', () => {
+    expect(deployment().spec.replicas).toBe(2);
+    expect(env(container(), 'LEADER_ELECT')?.value).toBe('true');
+    expect(env(container(), 'LEASE_NAMESPACE')?.value).toBe('cloudconnect-system');
+    expect(env(container(), 'POD_NAME')?.valueFrom).toEqual({ fieldRef: { fieldPath: 'metadata.name' } });
+  });
+
+  it('runs the operator program of the image, not the worker entrypoint', () => {
+    expect(container().command).toEqual(['/nodejs/bin/node', 'operator/main.ts']);
+    expect(container().image).toBe('ghcr.io/cloudconnect/cloudconnect-operator:0.1.0');
+  });
+
+  it('runs as non-root with seccomp RuntimeDefault at pod level', () => {
+    expect(deployment().spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+  });
+
+  it('has a read-only root filesystem, no privilege escalation and every capability dropped', () => {
+    expect(container().securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(container().volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+  });
+
+  it('probes /healthz for liveness and readiness on the metrics port', () => {
+    expect(container().livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(container().readinessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(env(container(), 'METRICS_BIND_ADDRESS')?.value).toBe('0.0.0.0:8080');
+  });
+
+  it('requests resources and limits memory', () => {
+    expect(container().resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } });
+  });
+
+  it('logs in to Vault with kubernetes auth and a projected token whose audience is Vault', () => {
+    expect(env(container(), 'VAULT_ROLE')?.value).toBe('cloudconnect-operator');
+    expect(env(container(), 'VAULT_TOKEN')).toBeUndefined();
+    const volume = deployment().spec.template.spec.volumes.find((v) => v.name === 'vault-token');
+    expect(volume).toEqual({ name: 'vault-token', projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'vault', expirationSeconds: 600 } }] } });
+  });
+
+  it('tells the operator which worker and relay images to run and where NATS is', () => {
+    expect(env(container(), 'WORKER_IMAGE')?.value).toBe('ghcr.io/cloudconnect/cloudconnect-operator:0.1.0');
+    expect(env(container(), 'RELAY_IMAGE')?.value).toBe('ghcr.io/cloudconnect/cloudconnect-operator:0.1.0');
+    expect(env(container(), 'NATS_URL')?.value).toBe('nats://nats.nats.svc:4222');
+  });
+
+  it('is covered by a PodDisruptionBudget selecting exactly its pods', () => {
+    const pdb = findOne<K8sObject & { spec: { maxUnavailable: number; selector: { matchLabels: Record<string, string> } } }>(defaults, 'PodDisruptionBudget');
+    expect(pdb.spec.maxUnavailable).toBe(1);
+    expect(pdb.spec.selector.matchLabels).toEqual(deployment().spec.selector.matchLabels);
+    expect(deployment().spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
+  });
+
+  it('creates no optional object', () => {
+    const kinds = defaults.map((o) => o.kind).sort();
+    expect(kinds).toEqual(['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+  });
+});
+
+describe('RBAC', () => {
+  it('lists exactly the verbs the operator uses, cluster-wide', () => {
+    const role = findOne<K8sObject & { rules: Rule[] }>(defaults, 'ClusterRole');
+    expect(role.rules).toEqual(EXPECTED_CLUSTER_RULES);
+  });
+
+  it('grants no wildcard, no escalate/bind/impersonate and no access to nodes or cluster-scoped RBAC', () => {
+    const rules = findOne<K8sObject & { rules: Rule[] }>(defaults, 'ClusterRole').rules;
+    for (const r of rules) {
+      expect([...r.verbs, ...r.resources, ...r.apiGroups]).not.toContain('*');
+      expect(r.verbs.filter((v) => ['escalate', 'bind', 'impersonate'].includes(v))).toEqual([]);
+      expect(r.resources.filter((res) => ['nodes', 'clusterroles', 'clusterrolebindings', 'customresourcedefinitions'].includes(res))).toEqual([]);
+    }
+  });
+
+  it('confines the Lease to the release namespace', () => {
+    const role = findOne<K8sObject & { rules: Rule[] }>(defaults, 'Role');
+    expect(role.metadata.namespace).toBe('cloudconnect-system');
+    expect(role.rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);
+  });
+
+  it('binds both roles to the chart ServiceAccount the Deployment runs as', () => {
+    const sa = findOne(defaults, 'ServiceAccount');
+    const deployment = findOne<Deployment>(defaults, 'Deployment');
+    expect(deployment.spec.template.spec.serviceAccountName).toBe(sa.metadata.name);
+    for (const kind of ['ClusterRoleBinding', 'RoleBinding']) {
+      const binding = findOne<K8sObject & { subjects: unknown[] }>(defaults, kind);
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: 'cloudconnect-system' }]);
+    }
+  });
+
+  it('creates no RBAC when rbac.create is false', async () => {
+    const { objects } = await renderChart(['--set', 'rbac.create=false']);
+    expect(objects.filter((o) => o.apiVersion.startsWith('rbac.authorization.k8s.io'))).toEqual([]);
+  });
+});
+
+/** Kubernetes client calls the operator makes → the permission each needs. A call missing here fails the scan below. */
+const KINDS = ['oceansites', 'emrintegrations', 'syncschedules'];
+const CALLS: Record<string, { group: string; resources: string[]; verb: string; namespacedRole?: boolean }> = {
+  listClusterCustomObject: { group: 'cloudconnect.dev', resources: KINDS, verb: 'list' },
+  getNamespacedCustomObject: { group: 'cloudconnect.dev', resources: KINDS, verb: 'get' },
+  createNamespacedCustomObject: { group: 'cloudconnect.dev', resources: ['syncschedules'], verb: 'create' },
+  patchNamespacedCustomObject: { group: 'cloudconnect.dev', resources: KINDS, verb: 'patch' },
+  patchNamespacedCustomObjectStatus: { group: 'cloudconnect.dev', resources: KINDS.map((k) => `${k}/status`), verb: 'patch' },
+  listSecretForAllNamespaces: { group: '', resources: ['secrets'], verb: 'list' },
+  readNamespacedSecret: { group: '', resources: ['secrets'], verb: 'get' },
+  patchNamespacedSecret: { group: '', resources: ['secrets'], verb: 'patch' },
+  deleteNamespacedSecret: { group: '', resources: ['secrets'], verb: 'delete' },
+  createNamespacedEvent: { group: '', resources: ['events'], verb: 'create' },
+  createNamespacedServiceAccount: { group: '', resources: ['serviceaccounts'], verb: 'create' },
+  deleteNamespacedServiceAccount: { group: '', resources: ['serviceaccounts'], verb: 'delete' },
+  listNamespacedPod: { group: '', resources: ['pods'], verb: 'list' },
+  patchNamespacedPod: { group: '', resources: ['pods'], verb: 'patch' },
+  listJobForAllNamespaces: { group: 'batch', resources: ['jobs'], verb: 'list' },
+  createNamespacedJob: { group: 'batch', resources: ['jobs'], verb: 'create' },
+  deleteNamespacedJob: { group: 'batch', resources: ['jobs'], verb: 'delete' },
+  createNamespacedRole: { group: 'rbac.authorization.k8s.io', resources: ['roles'], verb: 'create' },
+  replaceNamespacedRole: { group: 'rbac.authorization.k8s.io', resources: ['roles'], verb: 'update' },
+  deleteNamespacedRole: { group: 'rbac.authorization.k8s.io', resources: ['roles'], verb: 'delete' },
+  listNamespacedRoleBinding: { group: 'rbac.authorization.k8s.io', resources: ['rolebindings'], verb: 'list' },
+  createNamespacedRoleBinding: { group: 'rbac.authorization.k8s.io', resources: ['rolebindings'], verb: 'create' },
+  deleteNamespacedRoleBinding: { group: 'rbac.authorization.k8s.io', resources: ['rolebindings'], verb: 'delete' },
+  readNamespacedLease: { group: 'coordination.k8s.io', resources: ['leases'], verb: 'get', namespacedRole: true },
+  createNamespacedLease: { group: 'coordination.k8s.io', resources: ['leases'], verb: 'create', namespacedRole: true },
+  replaceNamespacedLease: { group: 'coordination.k8s.io', resources: ['leases'], verb: 'update', namespacedRole: true },
+};
+/** Informer watch paths → the watch permission. */
+const WATCHES: Record<string, { group: string; resources: string[] }> = {
+  "'/api/v1/secrets'": { group: '', resources: ['secrets'] },
+  "'/apis/batch/v1/jobs'": { group: 'batch', resources: ['jobs'] },
+  'kube.collectionPath': { group: 'cloudconnect.dev', resources: KINDS },
+};
+
+/** The operator's own code: not the plugin (runs as the user), the worker (the site's account) or the EMR adapters (HTTP to EMRs). */
+function operatorSources(dir = join(repoRoot, 'operator')): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory() && !['plugin', 'worker', 'emr'].includes(entry.name)) out.push(...operatorSources(path));
+    else if (entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+const grants = (rules: Rule[], group: string, resource: string, verb: string) =>
+  rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+
+describe('RBAC against the code', () => {
+  const sources = operatorSources().map((f) => ({ file: f.slice(repoRoot.length), text: readFileSync(f, 'utf8') }));
+  const calls = new Set(sources.flatMap((s) => [...s.text.matchAll(/\.((?:list|read|get|create|replace|patch|delete)\w*?(?:Namespaced|ForAllNamespaces|ClusterCustomObject)\w*)\(/g)].map((m) => m[1]!)));
+
+  it('knows every Kubernetes API call in operator/ (a new call must be added here and to the chart)', () => {
+    expect(calls.size).toBeGreaterThan(20);
+    expect([...calls].filter((c) => !(c in CALLS)).sort()).toEqual([]);
+  });
+
+  it('grants every call and every informer watch the operator makes', () => {
+    const cluster = findOne<K8sObject & { rules: Rule[] }>(defaults, 'ClusterRole').rules;
+    const lease = findOne<K8sObject & { rules: Rule[] }>(defaults, 'Role').rules;
+    const missing: string[] = [];
+    for (const call of calls) {
+      const need = CALLS[call];
+      if (!need) continue;
+      for (const resource of need.resources) if (!grants(need.namespacedRole ? lease : cluster, need.group, resource, need.verb)) missing.push(`${call}: ${need.verb} ${resource}`);
+    }
+    for (const [path, need] of Object.entries(WATCHES)) {
+      if (!sources.some((s) => s.text.includes(`path: ${path}`))) continue;
+      for (const resource of need.resources) if (!grants(cluster, need.group, resource, 'watch')) missing.push(`informer ${path}: watch ${resource}`);
+    }
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('CRDs', () => {
+  it('are the generated ones (files/crds = crds/, written by operator/api/generate.ts), kept on uninstall', () => {
+    const crds = defaults.filter((o) => o.kind === 'CustomResourceDefinition');
+    const generated = readdirSync(join(repoRoot, 'crds')).filter((f) => f.endsWith('.yaml'));
+    expect(crds.map((c) => c.metadata.name).sort()).toEqual(generated.map((f) => f.replace(/^cloudconnect\.dev_(.+)\.yaml$/, '$1.cloudconnect.dev')).sort());
+    for (const file of generated) {
+      const source = parse(readFileSync(join(repoRoot, 'crds', file), 'utf8')) as K8sObject & { spec: unknown };
+      expect(readFileSync(join(chartDir, 'files/crds', file), 'utf8')).toBe(readFileSync(join(repoRoot, 'crds', file), 'utf8'));
+      const rendered = crds.find((c) => c.metadata.name === source.metadata.name) as K8sObject & { spec: unknown };
+      expect(rendered.spec).toEqual(source.spec);
+      expect(rendered.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
+    }
+  });
+
+  it('are skipped when crds.install is false', async () => {
+    const { objects } = await renderChart(['--set', 'crds.install=false']);
+    expect(objects.filter((o) => o.kind === 'CustomResourceDefinition')).toEqual([]);
+    expect(objects.some((o) => o.kind === 'Deployment')).toBe(true);
+  });
+
+  it('lose the keep annotation when crds.keep is false', async () => {
+    const { objects } = await renderChart(['--set', 'crds.keep=false']);
+    for (const crd of objects.filter((o) => o.kind === 'CustomResourceDefinition')) expect(crd.metadata.annotations?.['helm.sh/resource-policy']).toBeUndefined();
+  });
+});
+
+describe('every option on', () => {
+  const deployment = () => findOne<Deployment>(allOn.objects, 'Deployment');
+  const container = () => deployment().spec.template.spec.containers[0]!;
+
+  it('scrapes the metrics Service through a ServiceMonitor with the extra label', () => {
+    const sm = findOne<K8sObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string }[] } }>(allOn.objects, 'ServiceMonitor');
+    const svc = findOne<K8sObject & { spec: { ports: { name: string }[] } }>(allOn.objects, 'Service', 'cc-cloudconnect-operator-metrics');
+    expect(sm.metadata.labels?.release).toBe('prometheus');
+    expect(svc.metadata.labels).toMatchObject(sm.spec.selector.matchLabels);
+    expect(svc.spec.ports.map((p) => p.name)).toContain(sm.spec.endpoints[0]!.port);
+  });
+
+  it('ships files/alerts.yaml as the PrometheusRule groups', () => {
+    const rule = findOne<K8sObject & { spec: { groups: unknown } }>(allOn.objects, 'PrometheusRule');
+    const file = parse(readFileSync(join(chartDir, 'files/alerts.yaml'), 'utf8')) as { groups: unknown };
+    expect(rule.spec.groups).toEqual(file.groups);
+  });
+
+  it('ships files/dashboard.json in the Grafana sidecar ConfigMap', () => {
+    const cm = findOne<K8sObject & { data: Record<string, string> }>(allOn.objects, 'ConfigMap');
+    expect(cm.metadata.labels?.grafana_dashboard).toBe('1');
+    const file = join(chartDir, 'files/dashboard.json');
+    expect(cm.data['cloudconnect-operator.json']).toBe(existsSync(file) ? readFileSync(file, 'utf8').replace(/\n+$/, '') : '');
+  });
+
+  it('takes the SMTP credentials from the Secret, never as values', () => {
+    expect(env(container(), 'SMTP_HOST')?.value).toBe('smtp.example.org');
+    expect(env(container(), 'SMTP_USER')?.valueFrom?.secretKeyRef).toEqual({ name: 'smtp-credentials', key: 'username' });
+    expect(env(container(), 'SMTP_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'smtp-credentials', key: 'password' });
+    expect(env(container(), 'SMTP_PASSWORD')?.value).toBeUndefined();
+  });
+
+  it("trusts Vault's CA from the Secret and listens for Vault's audit device behind a Service", () => {
+    expect(env(container(), 'VAULT_CACERT')?.value).toBe('/etc/cloudconnect/vault-ca/ca.crt');
+    expect(env(container(), 'NODE_EXTRA_CA_CERTS')?.value).toBe('/etc/cloudconnect/vault-ca/ca.crt');
+    expect(env(container(), 'AUDIT_LISTEN_ADDRESS')?.value).toBe('0.0.0.0:9090');
+    findOne(allOn.objects, 'Service', 'cc-cloudconnect-operator-vault-audit');
+  });
+
+  it('uses the worker and relay images given, a digest winning over a tag', () => {
+    expect(env(container(), 'WORKER_IMAGE')?.value).toBe('registry.example.org/cloudconnect-worker:1.2.3');
+    expect(env(container(), 'RELAY_IMAGE')?.value).toBe(`registry.example.org/cloudconnect-relay@sha256:${'0'.repeat(64)}`);
+  });
+
+  it('admits only the metrics and audit ports, from the given peers, and restricts egress with DNS open', () => {
+    const np = findOne<K8sObject & { spec: { policyTypes: string[]; ingress: { ports: { port: string }[]; from?: unknown[] }[]; egress: { ports?: { port: number }[] }[] } }>(allOn.objects, 'NetworkPolicy');
+    expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(np.spec.ingress.map((r) => r.ports[0]!.port)).toEqual(['metrics', 'vault-audit']);
+    expect(np.spec.ingress.every((r) => Array.isArray(r.from) && r.from.length === 1)).toBe(true);
+    expect(np.spec.egress[0]!.ports?.map((p) => p.port)).toEqual([53, 53]);
+  });
+});
+
+describe('the rendered chart on the real apiserver (server-side dry run)', () => {
+  beforeAll(async () => {
+    // prometheus-operator's CRDs are installed for real (cluster-wide, idempotent), our objects only in a dry run.
+    for (const file of await prometheusOperatorCrdFiles()) {
+      await kubectlOk(['apply', '--server-side', '--force-conflicts', '--field-manager=cloudconnect-chart-test', '-f', file]);
+      await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', '-f', file]);
+    }
+    const ns = await kubectl(['create', 'namespace', NAMESPACE]);
+    if (ns.code !== 0 && !ns.stderr.includes('AlreadyExists')) throw new Error(ns.stderr);
+  });
+
+  const dryRun = async (yaml: string) => {
+    const dir = await mkdtemp(join(tmpdir(), 'chart-'));
+    await writeFile(join(dir, 'rendered.yaml'), yaml);
+    return kubectl(['apply', '--dry-run=server', '--server-side', '--field-manager=cloudconnect-chart-test', '--force-conflicts', '--validate=strict', '-f', join(dir, 'rendered.yaml')]);
+  };
+
+  it('accepts the defaults', async () => {
+    const { yaml, objects } = await renderChart([], 'cc', NAMESPACE);
+    const out = await dryRun(yaml);
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    expect(out.stdout.split('\n').filter((l) => l.includes('(server dry run)'))).toHaveLength(objects.length);
+  });
+
+  it('accepts every option on, ServiceMonitor and PrometheusRule included', async () => {
+    const out = await dryRun(allOn.yaml);
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/servicemonitor\.monitoring\.coreos\.com\/\S+ serverside-applied \(server dry run\)/);
+    expect(out.stdout).toMatch(/prometheusrule\.monitoring\.coreos\.com\/\S+ serverside-applied \(server dry run\)/);
+    expect(out.stdout).toMatch(/networkpolicy\.networking\.k8s\.io\/\S+ serverside-applied \(server dry run\)/);
+    expect(out.stdout.split('\n').filter((l) => l.includes('(server dry run)'))).toHaveLength(allOn.objects.length);
+  });
+});
+
+describe("the users' GitHub Actions workflow (charts/github-actions/e2e-kind.yaml)", () => {
+  const shellcheck = () => {
+    const path = ['/usr/bin/shellcheck', '/usr/local/bin/shellcheck'].find((p) => existsSync(p));
+    if (!path) throw new Error('shellcheck is not installed (apt-get install shellcheck): actionlint needs it to check the run: scripts');
+    return path;
+  };
+
+  it('passes actionlint, shell scripts included', async () => {
+    const out = await run(toolPath('actionlint'), ['-shellcheck', shellcheck(), '-no-color', WORKFLOW]);
+    expect(out.stdout + out.stderr).toBe('');
+    expect(out.code).toBe(0);
+  });
+
+  it('would be caught by actionlint if it were broken (the check is real)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'workflow-'));
+    const broken = join(dir, 'broken.yaml');
+    await writeFile(broken, readFileSync(WORKFLOW, 'utf8').replace('timeout-minutes: 45', 'timeout-minute: 45'));
+    const out = await run(toolPath('actionlint'), ['-shellcheck', shellcheck(), '-no-color', broken]);
+    expect(out.code).not.toBe(0);
+    expect(out.stdout).toContain('timeout-minute');
+  });
+
+  it('installs the chart that lives in this repository and waits on Ready conditions', () => {
+    const text = readFileSync(WORKFLOW, 'utf8');
+    expect(text).toContain('helm install cloudconnect-operator charts/cloudconnect-operator');
+    expect(text).toMatch(/kubectl -n clinic-maple wait --for=condition=Ready oceansite\/maple/);
+  });
+});
