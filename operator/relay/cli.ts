@@ -39,6 +39,7 @@ export interface RelaySettings {
   concurrency: number;
   statusIntervalMs: number;
   replicas: number;
+  ackWaitMs: number;
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, problems: string[]): number {
@@ -49,7 +50,7 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
   return value;
 }
 
-/** NATS_URL (required), RELAY_PORT, RELAY_HOST, RELAY_CONCURRENCY, RELAY_STATUS_INTERVAL_SECONDS, NATS_REPLICAS. */
+/** NATS_URL (required), RELAY_PORT, RELAY_HOST, RELAY_CONCURRENCY, RELAY_STATUS_INTERVAL_SECONDS, RELAY_ACK_WAIT_SECONDS, NATS_REPLICAS. */
 export function relaySettingsFromEnv(env: NodeJS.ProcessEnv): RelaySettings {
   const problems: string[] = [];
   const natsUrl = env.NATS_URL ?? '';
@@ -62,6 +63,8 @@ export function relaySettingsFromEnv(env: NodeJS.ProcessEnv): RelaySettings {
     concurrency: intEnv(env, 'RELAY_CONCURRENCY', 8, 1, 256, problems),
     statusIntervalMs: intEnv(env, 'RELAY_STATUS_INTERVAL_SECONDS', 5, 1, 3600, problems) * 1000,
     replicas: intEnv(env, 'NATS_REPLICAS', 1, 1, 5, problems),
+    // Longer than one EMR call may take (adapter timeouts are 30 s); a crashed relay's in-flight messages come back after it.
+    ackWaitMs: intEnv(env, 'RELAY_ACK_WAIT_SECONDS', 60, 5, 3600, problems) * 1000,
   };
   if (problems.length > 0) throw new WorkerError('InvalidConfiguration', problems.join('; '));
   return settings;
@@ -104,6 +107,7 @@ export async function runRelay(argv: readonly string[], env: NodeJS.ProcessEnv, 
     concurrency: settings.concurrency,
     statusIntervalMs: settings.statusIntervalMs,
     replicas: settings.replicas,
+    consumer: { ackWaitMs: settings.ackWaitMs },
   });
   return { relay, nc, logger };
 }

@@ -34,6 +34,8 @@ export interface Faults {
   tokenLifetimeSeconds?: number;
   /** When the credential itself stops working (ISO 8601); tokens never outlive it. */
   credentialNotAfter?: string;
+  /** Every document post (a POST whose path names a document) answers this 4xx: the EMR refuses the document. */
+  rejectDocuments?: number;
 }
 
 const FAULT_TYPES: Record<keyof Faults, (v: unknown) => boolean> = {
@@ -48,6 +50,7 @@ const FAULT_TYPES: Record<keyof Faults, (v: unknown) => boolean> = {
   hiddenProviderIds: (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
   tokenLifetimeSeconds: (v) => typeof v === 'number' && v > 0,
   credentialNotAfter: (v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)),
+  rejectDocuments: (v) => typeof v === 'number' && v >= 400 && v <= 499 && v !== 429,
 };
 
 /** A fault patch: a value sets the fault, null (or undefined) clears it. */
@@ -385,8 +388,8 @@ function send(res: ServerResponse, reply: Reply): number {
 }
 
 /** Replies a fault takes precedence over everything but the control API. */
-async function applyCommonFaults(state: SimState): Promise<Reply | undefined> {
-  const { slowMs, serverError, rateLimit } = state.faults;
+async function applyCommonFaults(state: SimState, method: string, path: string): Promise<Reply | undefined> {
+  const { slowMs, serverError, rateLimit, rejectDocuments } = state.faults;
   if (slowMs) await sleep(slowMs);
   if (serverError) {
     const status = typeof serverError === 'number' ? serverError : 503;
@@ -395,6 +398,9 @@ async function applyCommonFaults(state: SimState): Promise<Reply | undefined> {
   if (rateLimit) {
     const seconds = typeof rateLimit === 'object' ? rateLimit.retryAfterSeconds : 1;
     return { status: 429, headers: { 'retry-after': String(seconds) }, json: { error: 'rate_limited', message: 'too many requests' } };
+  }
+  if (rejectDocuments && method === 'POST' && /document/i.test(path)) {
+    return { status: rejectDocuments, json: { error: 'document_rejected', message: `simulated ${rejectDocuments}: the EMR refuses the document` } };
   }
   return undefined;
 }
@@ -508,7 +514,7 @@ export async function serve(def: ServeDefinition): Promise<Simulator & { server:
         form: () => new URLSearchParams(body.toString('utf8')),
       };
       let reply: Reply | undefined;
-      if (!isControl) reply = await applyCommonFaults(state);
+      if (!isControl) reply = await applyCommonFaults(state, method, url.pathname);
       if (!reply) {
         const candidates = isControl ? control : routes;
         for (const route of candidates) {

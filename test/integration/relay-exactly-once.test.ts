@@ -1,0 +1,123 @@
+// Issue 7's main proof: 10,000 EMR-bound messages posted by the Ocean simulator while the EMR
+// simulator is down for two simulated hours (the relay runs on a clock 120× faster, injected
+// through its environment), the relay process SIGKILLed three times and the nats-server killed and
+// restarted once along the way; after recovery every message is in the EMR exactly once.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { idempotencyKeyOf } from '../../operator/relay/messages.ts';
+import { queueFigures } from '../../operator/relay/queue.ts';
+import { scaledClock } from '../../operator/relay/sim-clock.ts';
+import { eFormNoteMessage, referralAttachmentMessage } from '../simulators/ocean.ts';
+import { eventually } from './operator-process.ts';
+import { startRelayHarness, type RelayHarness } from './relay-harness.ts';
+
+const MESSAGES = 10_000;
+const SCALE = 120; // one simulated hour = 30 real seconds
+const HOUR = 3_600_000;
+const POST_CONCURRENCY = 24;
+
+let h: RelayHarness;
+const origin = Date.now();
+const clock = scaledClock(origin, SCALE);
+const simHoursSinceStart = () => (clock.now().getTime() - origin) / HOUR;
+
+beforeAll(async () => {
+  h = await startRelayHarness({
+    namespace: 'relay-exactly-once',
+    env: { CLOUDCONNECT_RELAY_TIME_SCALE: String(SCALE), CLOUDCONNECT_RELAY_TIME_ORIGIN: new Date(origin).toISOString(), RELAY_ACK_WAIT_SECONDS: '10' },
+  });
+});
+
+afterAll(async () => {
+  await h?.dispose();
+});
+
+describe('10,000 messages through an EMR outage, relay crashes and a NATS restart', () => {
+  it('are all in the EMR exactly once after recovery', async () => {
+    const events: string[] = [];
+    const note = (what: string) => events.push(`${simHoursSinceStart().toFixed(2)} h: ${what}`);
+    // The EMR is down from the start for two simulated hours.
+    h.accuro.setFault({ serverError: true });
+    await h.startRelay();
+    const ids = Array.from({ length: MESSAGES }, (_, i) => `oc-msg-${String(i).padStart(5, '0')}`);
+
+    // Ocean posts everything (the challenge handshake each time), retrying a failed post as it does.
+    let posted = 0;
+    let failedPosts = 0;
+    let crashedOnce = false;
+    let natsRestarted = false;
+    const disruption = async () => {
+      if (!crashedOnce && posted >= MESSAGES * 0.3) {
+        crashedOnce = true;
+        note(`SIGKILL relay #1 after ${posted} posts`);
+        await h.kill('SIGKILL');
+        await h.startRelay();
+      }
+      if (!natsRestarted && posted >= MESSAGES * 0.6) {
+        natsRestarted = true;
+        note(`SIGKILL nats-server after ${posted} posts`);
+        await h.nats.stop('SIGKILL');
+        await new Promise((r) => setTimeout(r, 1000));
+        await h.nats.restart();
+        note('nats-server restarted on the same store');
+      }
+    };
+    let next = 0;
+    const poster = async () => {
+      while (next < ids.length) {
+        const i = next++;
+        const id = ids[i] as string;
+        const patient = h.patient(i % 200);
+        const payload = i % 2 === 0 ? eFormNoteMessage(id, patient) : referralAttachmentMessage(id, patient);
+        const delivery = await h.ocean.deliverWebhook(h.webhookUrl, payload, {}, { attempts: 60, retryDelayMs: 500 });
+        if (delivery.status !== 202) failedPosts++;
+        posted++;
+      }
+    };
+    const disruptor = (async () => {
+      while (posted < ids.length) {
+        await disruption();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await Promise.all([...Array.from({ length: POST_CONCURRENCY }, poster), disruptor]);
+    note(`all ${posted} posted`);
+    expect(failedPosts).toBe(0);
+    expect(h.accuro.documents).toHaveLength(0);
+
+    // Still within the outage: the second crash, with thousands of messages waiting for a retry.
+    await eventually(async () => simHoursSinceStart() >= 1.2, 'one simulated hour and a bit', 120_000);
+    const during = await queueFigures(h.js, h.namespace, h.integration);
+    note(`SIGKILL relay #2 with ${during.pending} pending`);
+    expect(during.pending).toBe(MESSAGES);
+    await h.kill('SIGKILL');
+    await h.startRelay();
+
+    await eventually(async () => simHoursSinceStart() >= 2, 'two simulated hours', 120_000);
+    h.accuro.clearFaults();
+    note('EMR back');
+
+    // The third crash while the backlog drains.
+    await eventually(async () => h.accuro.documents.length >= MESSAGES * 0.3, 'a third of the backlog delivered', 180_000);
+    note(`SIGKILL relay #3 after ${h.accuro.documents.length} documents`);
+    await h.kill('SIGKILL');
+    await h.startRelay();
+
+    await eventually(async () => (await queueFigures(h.js, h.namespace, h.integration)).pending === 0 || undefined, 'the queue to drain', 240_000);
+    note(`drained: ${h.accuro.documents.length} documents, ${h.accuro.duplicates.length} repeated keys answered idempotently`);
+    process.stderr.write(`[relay-exactly-once] ${events.join('; ')}\n`);
+
+    // Count in = count out, every message once, nothing dead.
+    const keys = h.accuro.documents.map((d) => d.idempotencyKey);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys).toHaveLength(MESSAGES);
+    const expected = new Set(ids.map((id) => idempotencyKeyOf(h.namespace, h.integration, id)));
+    expect(keys.filter((k) => k === undefined || !expected.has(k))).toEqual([]);
+    // A redelivery after a crash may repeat a post; the EMR must then have answered with the first document.
+    expect(h.accuro.duplicates.filter((d) => !d.honored)).toEqual([]);
+    const figures = await queueFigures(h.js, h.namespace, h.integration);
+    expect(figures).toEqual({ pending: 0, deadLettered: 0 });
+    // Three crashes and one NATS restart happened (the harness saw each relay start).
+    expect((h.logs().match(/"message":"relay ready"/g) ?? []).length).toBe(4);
+    expect(natsRestarted).toBe(true);
+  }, 600_000);
+});
