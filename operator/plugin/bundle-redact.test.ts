@@ -46,6 +46,7 @@ describe('sanitizeObject', () => {
 describe('redactLog', () => {
   it.each([
     ['redacts patient fields of a JSON log line', `{"level":"info","message":"synced","patient":{"firstName":"Ada","lastName":"Lovelace-Sim"}}`, ['Lovelace-Sim', 'Ada']],
+    ['redacts a patient record dumped under another name, contact details included', `{"message":"bad record","record":{"firstName":"Ada","lastName":"Lovelace-Sim","healthNumber":"1234567890","email":"ada.lovelace@example.net","address":{"street":"1 Main St","postalCode":"K1A 0B1"}}}`, ['Lovelace-Sim', '1234567890', 'ada.lovelace@example.net', 'Main St', 'K1A 0B1']],
     ['redacts an sek field of a JSON log line', `{"level":"error","sek":"${sek}"}`, [sek]],
     ['scrubs a password in a plain text line', `2026-11-28 login failed password=${password}`, [password]],
     ['scrubs a registered Secret value anywhere in a line', `{"message":"auth with ${password} refused"}`, [password]],

@@ -9,6 +9,8 @@ import { REDACTED, Redactor } from '../runtime/redact.ts';
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 /** 32 bytes in base64 (43 characters and one '='), standing alone: the shape of an SEK. */
 const KEY_256_BASE64 = /(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=(?![A-Za-z0-9+/=])/g;
+/** Patient contact fields the operator's Redactor leaves alone (a Clinical Administrator's e-mail is `clinicalAdminEmail`). */
+const PATIENT_CONTACT_KEY = /^(e-?mail|emailaddress|postalcode|street|city|province|middlename)$/i;
 /** 32 bytes in hex. */
 const KEY_256_HEX = /(?<![0-9A-Fa-f])[0-9a-f]{64}(?![0-9A-Fa-f])|(?<![0-9A-Fa-f])[0-9A-F]{64}(?![0-9A-Fa-f])/g;
 
@@ -77,7 +79,7 @@ export function sanitizeObject(obj: unknown, redactor: Redactor): unknown {
 function deepScrub(value: unknown, redactor: Redactor): unknown {
   if (typeof value === 'string') return scrubText(value, redactor);
   if (Array.isArray(value)) return value.map((v) => deepScrub(v, redactor));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deepScrub(v, redactor)]));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, PATIENT_CONTACT_KEY.test(k) && v !== null && v !== undefined ? REDACTED : deepScrub(v, redactor)]));
   return value;
 }
 
