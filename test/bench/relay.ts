@@ -1,0 +1,134 @@
+// `make bench-relay`: sustained messages/s from the relay's webhook to the EMR simulator, with
+// durable storage (a real nats-server, JetStream file store), and p50/p99 end-to-end latency (post
+// sent → document stored in the EMR); then, on the same server in the same run, a raw JetStream
+// loop (publish with ack + consume with explicit ack, same payload size, same concurrency) as the
+// ceiling; prints the ratio. The relay runs in this process (startRelay: intake, SEK encryption,
+// publish, consumer, decrypt, Accuro adapter), as do the Accuro simulator and the posting client:
+// the figures are for one machine's CPUs shared by all of them. Ocean's challenge handshake is
+// left out of the loop (Ocean shakes hands per webhook registration; the simulator's per-delivery
+// handshake would double the HTTP calls). Asserts nothing about speed.
+// Knobs: BENCH_MESSAGES (default 5000), BENCH_CONCURRENCY (posts in flight, default 32),
+// BENCH_RELAY_CONCURRENCY (deliveries in flight, default 16), NATS_SERVER_BIN.
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { AccuroAdapter } from '../../operator/emr/accuro.ts';
+import { idempotencyKeyOf } from '../../operator/relay/messages.ts';
+import { startRelay } from '../../operator/relay/relay.ts';
+import { SekKeyring } from '../../operator/relay/sek-keyring.ts';
+import { realClock } from '../../operator/relay/sim-clock.ts';
+import { createLogger } from '../../operator/runtime/logger.ts';
+import { ACCURO_DEV_CREDENTIALS, start as startAccuro } from '../simulators/accuro.ts';
+import { eFormNoteMessage, referralAttachmentMessage } from '../simulators/ocean.ts';
+import { startNatsServer } from '../integration/nats.ts';
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? '5000');
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? '32');
+const RELAY_CONCURRENCY = Number(process.env.BENCH_RELAY_CONCURRENCY ?? '16');
+const log = (message: string) => process.stdout.write(`[bench-relay] ${message}\n`);
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+
+async function inParallel(count: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await fn(next++);
+    }),
+  );
+}
+
+const nats = await startNatsServer({ name: 'bench-relay' });
+const accuro = await startAccuro({ volume: { providers: 2, patients: 500, appointmentsPerDay: 4, days: 1 } });
+const nc = await connect({ servers: nats.url });
+try {
+  log(`nats-server ${nats.url} (JetStream file store ${nats.storeDir}); ${MESSAGES} messages, ${CONCURRENCY} posts in flight, relay concurrency ${RELAY_CONCURRENCY}`);
+  const sek = randomBytes(32).toString('base64url');
+  const relay = await startRelay({
+    nc,
+    namespace: 'bench',
+    integration: 'accuro',
+    siteNumber: '4242',
+    keyring: new SekKeyring(async (version) => ({ value: sek, version: version ?? 1 })),
+    adapter: new AccuroAdapter({ baseUrl: accuro.url, credentials: { ...ACCURO_DEV_CREDENTIALS }, tenantId: accuro.tenantId }),
+    clock: realClock,
+    logger: createLogger({ level: 'warn' }),
+    port: 0,
+    host: '127.0.0.1',
+    concurrency: RELAY_CONCURRENCY,
+    statusIntervalMs: 5000,
+    defaultMetrics: false,
+  });
+  const url = `http://127.0.0.1:${relay.port}/ocean/webhook`;
+  const bodies = Array.from({ length: MESSAGES }, (_, i) => {
+    const p = accuro.data.patient(i % 500);
+    const patient = { emrId: String((i % 500) + 1), firstName: p.firstName, lastName: p.lastName, birthDate: p.birthDate };
+    const id = `bench-${i}`;
+    return { id, key: idempotencyKeyOf('bench', 'accuro', id), body: JSON.stringify(i % 2 ? referralAttachmentMessage(id, patient) : eFormNoteMessage(id, patient)) };
+  });
+  const payloadBytes = bodies.reduce((n, b) => n + b.body.length, 0) / bodies.length;
+  const sentAt = new Map<string, number>();
+
+  // Warm-up (token, folders, JIT): 50 messages, not counted.
+  await inParallel(50, 8, async (i) => {
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(eFormNoteMessage(`warm-${i}`, { emrId: '1', firstName: 'W', lastName: 'W', birthDate: '2000-01-01' })) });
+    await r.arrayBuffer();
+  });
+  while (accuro.documents.length < 50) await new Promise((r) => setTimeout(r, 20));
+  accuro.state.resetDocuments();
+
+  const t0 = performance.now();
+  const wall0 = Date.now();
+  let accepted = 0;
+  await inParallel(MESSAGES, CONCURRENCY, async (i) => {
+    const b = bodies[i] as (typeof bodies)[number];
+    sentAt.set(b.key, Date.now());
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b.body });
+    await r.arrayBuffer();
+    if (r.status === 202) accepted++;
+  });
+  const intakeMs = performance.now() - t0;
+  while (accuro.documents.length < MESSAGES) await new Promise((r) => setTimeout(r, 10));
+  const totalMs = performance.now() - t0;
+  const latencies = accuro.documents.map((d) => Date.parse(d.receivedAt) - (sentAt.get(d.idempotencyKey ?? '') ?? wall0)).sort((a, b) => a - b);
+  const relayRate = (MESSAGES / totalMs) * 1000;
+  log(`relay: ${accepted}/${MESSAGES} accepted (202 after the JetStream ack) in ${(intakeMs / 1000).toFixed(1)} s (${Math.round((MESSAGES / intakeMs) * 1000)} posts/s);`);
+  log(`relay: webhook → EMR ${Math.round(relayRate)} messages/s sustained (${(totalMs / 1000).toFixed(1)} s for ${MESSAGES}, ~${Math.round(payloadBytes)} B payloads), end-to-end p50 ${fmt(pct(latencies, 50))}, p99 ${fmt(pct(latencies, 99))}, duplicates in the EMR ${accuro.duplicates.filter((d) => !d.honored).length}`);
+  await relay.stop();
+
+  // The ceiling: raw JetStream on the same server, same payload size, same concurrency.
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['bench.raw'], retention: RetentionPolicy.Workqueue, storage: StorageType.File });
+  await jsm.consumers.add('BENCH_RAW', { durable_name: 'raw', ack_policy: AckPolicy.Explicit, max_ack_pending: 20_000 });
+  const payload = new Uint8Array(Math.round(payloadBytes * 1.4)); // the envelope: base64 of the encrypted payload plus fields
+  const rawLatencies: number[] = [];
+  let consumed = 0;
+  const consumer = await js.consumers.get('BENCH_RAW', 'raw');
+  const messages = await consumer.consume({ max_messages: RELAY_CONCURRENCY * 4 });
+  const done = (async () => {
+    for await (const m of messages) {
+      rawLatencies.push(performance.now() - Number(m.headers?.get('t') ?? '0'));
+      m.ack();
+      if (++consumed >= MESSAGES) break;
+    }
+  })();
+  const { headers } = await import('@nats-io/transport-node');
+  const r0 = performance.now();
+  await inParallel(MESSAGES, CONCURRENCY, async (i) => {
+    const h = headers();
+    h.set('t', String(performance.now()));
+    await js.publish('bench.raw', payload, { msgID: `raw-${i}`, headers: h });
+  });
+  await done;
+  const rawMs = performance.now() - r0;
+  rawLatencies.sort((a, b) => a - b);
+  const rawRate = (MESSAGES / rawMs) * 1000;
+  log(`raw JetStream: publish+ack and consume+ack ${Math.round(rawRate)} messages/s (${(rawMs / 1000).toFixed(1)} s for ${MESSAGES}, ${payload.length} B), p50 ${fmt(pct(rawLatencies, 50))}, p99 ${fmt(pct(rawLatencies, 99))}`);
+  log(`ratio: the relay sustains ${(relayRate / rawRate).toFixed(2)}× the raw JetStream loop's rate (the rest is HTTP in and out, SEK encryption/decryption, and the EMR simulator, all on the same CPUs)`);
+} finally {
+  await nc.close();
+  await nats.dispose();
+  await accuro.stop();
+}
