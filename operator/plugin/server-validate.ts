@@ -89,5 +89,10 @@ class ObjectApi extends KubernetesObjectApi {
 export function statusErrors(status: ApiStatus | undefined, message: string): string[] {
   const causes = (status?.details?.causes ?? []).filter((c) => c.message);
   if (causes.length === 0) return [message];
-  return causes.map((c) => (c.field && !c.message!.includes(c.field) ? `${c.field}: ${c.message}` : c.message!));
+  return causes.map((c) => {
+    const text = c.message!;
+    // The API server's own cause without a field: "some validation rules were not checked ...".
+    if (!c.field || c.field === '<nil>') return text.replace(/^Invalid value: null: /, '');
+    return text.startsWith(c.field) || text.startsWith('unknown field') ? text : `${c.field}: ${text}`;
+  });
 }
