@@ -126,7 +126,10 @@ beforeAll(async () => {
   prometheus = spawn('/usr/bin/prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   prometheus.stdout?.on('data', (d: Buffer) => (prometheusOutput += d.toString()));
   prometheus.stderr?.on('data', (d: Buffer) => (prometheusOutput += d.toString()));
-  await eventually(async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined), `Prometheus ready (output: ${prometheusOutput.slice(-1000)})`);
+  await eventually(async () => {
+    if (prometheus?.exitCode !== null) throw new Error(`prometheus exited: ${prometheusOutput.slice(-2000)}`);
+    return (await fetch(`${promUrl}/-/ready`)).ok ? true : undefined;
+  }, 'Prometheus ready');
   // Enough scrapes for rates over [1m] (at least two samples of every counter).
   await eventually(async () => {
     const scrapes = await series('count_over_time(up{job="cloudconnect-operator"}[1m])');
