@@ -124,9 +124,14 @@ describe('renderStatus', () => {
       ['    └── SyncSchedule/bad  Full "0 0 * * *" America/Toronto  Stalled (InvalidSchedule)', '        minute 61 is out of range'],
     ],
     [
-      'omits the auth line for a non-integrated site',
+      'shows a non-integrated site with no auth, sync or schedule lines',
       input({ sites: [site('maple')], integrations: [integration('maple-none', 'maple', { conditions: [cond('Ready', 'True', 'NonIntegrated')] }, 'None')] }),
-      ['└── EmrIntegration/maple-none  None  Ready (NonIntegrated)', '    sync: last never · next not scheduled', '    (no SyncSchedule yet: the operator creates the two defaults)'],
+      ['└── EmrIntegration/maple-none  None  Ready (NonIntegrated)'],
+    ],
+    [
+      'says an integration with an EMR waits for its default schedules',
+      input({ sites: [site('maple')], integrations: [integration('maple-accuro', 'maple', {})] }),
+      ['    (no SyncSchedule yet: the operator creates the two defaults)'],
     ],
     [
       'warns about missing providers, conflicts and an expiring credential',
@@ -160,6 +165,11 @@ describe('renderStatus', () => {
   ])('%s', (_name, given, expectedLines) => {
     const lines = renderStatus(given).split('\n');
     for (const line of expectedLines) expect(lines).toContain(line);
+  });
+
+  it('prints nothing under a non-integrated site: no auth, no sync, no schedule hint', () => {
+    const out = renderStatus(input({ sites: [site('maple')], integrations: [integration('maple-none', 'maple', { conditions: [cond('Ready', 'True', 'NonIntegrated')] }, 'None')] }));
+    expect(out.trimEnd().split('\n').pop()).toBe('└── EmrIntegration/maple-none  None  Ready (NonIntegrated)');
   });
 
   it('prints no escape codes without colour and colours the health words with it', () => {

@@ -79,7 +79,8 @@ export function renderStatus(input: StatusInput): string {
       const m = message(h);
       if (m) out.push(`${child}${paint('gray', m)}`);
       const schedules = input.schedules.filter((s) => s.spec.integrationRef.name === integration.metadata.name);
-      if (schedules.length === 0) out.push(`${child}${paint('gray', '(no SyncSchedule yet: the operator creates the two defaults)')}`);
+      // A non-integrated site (type None) has nothing to sync, so the operator makes no default schedules.
+      if (schedules.length === 0 && integration.spec.emr.type !== 'None') out.push(`${child}${paint('gray', '(no SyncSchedule yet: the operator creates the two defaults)')}`);
       out.push(...scheduleLines(schedules, child));
     });
     return out;
@@ -136,6 +137,7 @@ function integrationDetails(integration: EmrIntegration, now: Date, paint: (styl
   if (missing.length > 0) warnings.push(`providers not visible to the API user: ${missing.join(', ')}`);
   if (warnings.length > 0) out.push(paint('yellow', `warnings: ${warnings.join(' · ')}`));
   const sync = status.sync ?? {};
+  if (integration.spec.emr.type === 'None' && !sync.lastSyncTime && !sync.nextSyncTime) return out;
   const lastError = sync.lastError ? ` · ${paint('red', `last error ${sync.lastError}`)}` : '';
   out.push(`sync: last ${relativeTime(sync.lastSyncTime, now, 'never')} · next ${relativeTime(sync.nextSyncTime, now, 'not scheduled')}${lastError}`);
   return out;
