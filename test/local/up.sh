@@ -52,8 +52,9 @@ operator_sa=cloudconnect-operator
 # A TokenRequest (kubectl create token): bound to the ServiceAccount, valid for a week; make up renews it.
 operator_token="$(k create token "$operator_sa" --namespace cloudconnect-system --duration=168h)"
 operator_kubeconfig="$local_dir/operator.kubeconfig"
-k config view --raw --minify --flatten -o go-template='{{range .clusters}}{{.cluster.server}} {{index .cluster "certificate-authority-data"}}{{end}}' |
-  { read -r api_server api_ca; umask 077; cat >"$operator_kubeconfig" <<KUBECONFIG
+api_server="$(k config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
+api_ca="$(k config view --raw --minify --flatten -o jsonpath='{.clusters[0].cluster.certificate-authority-data}')"
+(umask 077; cat >"$operator_kubeconfig" <<KUBECONFIG
 apiVersion: v1
 kind: Config
 clusters:
@@ -70,7 +71,7 @@ contexts:
     context: {cluster: local, user: $operator_sa, namespace: cloudconnect-system}
 current-context: $operator_sa
 KUBECONFIG
-  }
+)
 whoami="$("$kubectl_bin" --kubeconfig "$operator_kubeconfig" auth whoami -o jsonpath='{.status.userInfo.username}')"
 log "the operator will authenticate as $whoami"
 
