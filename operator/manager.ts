@@ -13,7 +13,12 @@ import {
 } from './api/v1alpha1/index.ts';
 import { CREDENTIALS_LABEL, EmrIntegrationReconciler, credentialsSecretName } from './emrintegration/reconciler.ts';
 import { withDefaults } from './runtime/defaults.ts';
-import { BatchV1Api, type V1Job, type V1Secret } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, type V1Deployment, type V1Job, type V1Secret, type V1Service } from '@kubernetes/client-node';
+import { RELAY_SELECTOR, ownerKey } from './emrintegration/relay.ts';
+import { RELAY_COMMAND, type RelayDeploymentSettings } from './relay/deployment.ts';
+import { DEFAULT_RELAY_THRESHOLDS, type RelayThresholds } from './relay/status-decision.ts';
+import { NatsRelayQueue } from './relay/status-reader.ts';
+import { parseDuration } from './runtime/duration.ts';
 import { LABELS, type WorkerSettings } from './syncschedule/job.ts';
 import { OceanSiteReconciler } from './oceansite/reconciler.ts';
 import { systemClock, type Clock } from './runtime/clock.ts';
@@ -72,6 +77,60 @@ export function workerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Wor
   };
 }
 
+export interface RelayOperatorSettings {
+  deployment: RelayDeploymentSettings;
+  thresholds: RelayThresholds;
+  pollIntervalMs: number;
+}
+
+/**
+ * The relay settings (README "Operator configuration"); undefined without NATS_URL, in which case
+ * no relay is deployed and each integration's Delivering condition says so. Throws on a bad value.
+ */
+export function relaySettingsFromEnv(env: NodeJS.ProcessEnv = process.env): RelayOperatorSettings | undefined {
+  const natsUrl = (env.NATS_URL ?? '').trim();
+  if (!natsUrl) return undefined;
+  const problems: string[] = [];
+  if (!natsUrl.split(',').every((u) => /^(nats|tls):\/\/\S+$/.test(u.trim()))) problems.push('NATS_URL must be nats://host:port (comma-separated for a cluster)');
+  const duration = (name: string, fallbackMs: number) => {
+    const text = env[name];
+    if (!text) return fallbackMs;
+    try {
+      return parseDuration(text);
+    } catch {
+      problems.push(`${name} must be a duration such as 30s or 15m, got ${JSON.stringify(text)}`);
+      return fallbackMs;
+    }
+  };
+  const count = (name: string, fallback: number, min: number, max: number) => {
+    const text = env[name];
+    if (!text) return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  const worker = workerSettingsFromEnv(env);
+  const settings: RelayOperatorSettings = {
+    deployment: {
+      image: env.RELAY_IMAGE || worker.image,
+      natsUrl,
+      vaultAddress: worker.vaultAddress,
+      vaultAuthMount: worker.vaultAuthMount,
+      command: env.RELAY_COMMAND ? env.RELAY_COMMAND.split(/\s+/).filter(Boolean) : RELAY_COMMAND,
+      natsReplicas: count('NATS_REPLICAS', 1, 1, 5),
+    },
+    thresholds: {
+      backlogMessages: count('RELAY_BACKLOG_MESSAGES', DEFAULT_RELAY_THRESHOLDS.backlogMessages, 1, 100_000_000),
+      backlogAgeMs: duration('RELAY_BACKLOG_AGE', DEFAULT_RELAY_THRESHOLDS.backlogAgeMs),
+      staleAfterMs: duration('RELAY_STALE_AFTER', DEFAULT_RELAY_THRESHOLDS.staleAfterMs),
+    },
+    pollIntervalMs: duration('RELAY_STATUS_POLL_INTERVAL', 30_000),
+  };
+  if (settings.pollIntervalMs < 1000) problems.push('RELAY_STATUS_POLL_INTERVAL must be at least 1s');
+  if (problems.length > 0) throw new Error(`invalid relay configuration: ${problems.join('; ')}`);
+  return settings;
+}
+
 export interface Manager {
   metricsUrl: string;
   stop(): Promise<void>;
@@ -106,7 +165,21 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
     logger,
     metrics,
   });
-  const informers = [sites, integrations, schedules, secrets, jobs];
+  const relaySettings = relaySettingsFromEnv();
+  const relayInformer = <T extends CachedObject>(path: string, resource: string, list: () => Promise<{ items: T[] }>) =>
+    new SupervisedInformer<T>({ kubeConfig, path, labelSelector: RELAY_SELECTOR, list, resource, logger, metrics });
+  const relay = relaySettings
+    ? {
+        settings: relaySettings.deployment,
+        thresholds: relaySettings.thresholds,
+        pollIntervalMs: relaySettings.pollIntervalMs,
+        queue: new NatsRelayQueue({ natsUrl: relaySettings.deployment.natsUrl, logger }),
+        deployments: relayInformer<V1Deployment>('/apis/apps/v1/deployments', 'deployments', () => kubeConfig.makeApiClient(AppsV1Api).listDeploymentForAllNamespaces({ labelSelector: RELAY_SELECTOR })),
+        services: relayInformer<V1Service>('/api/v1/services', 'services', () => kube.core.listServiceForAllNamespaces({ labelSelector: RELAY_SELECTOR })),
+      }
+    : undefined;
+  if (!relay) logger.info('no NATS_URL: the EMR-bound message relay is not deployed');
+  const informers = [sites, integrations, schedules, secrets, jobs, ...(relay ? [relay.deployments, relay.services] : [])];
   metrics.observe(clusterView({ sites, integrations, schedules, vault }));
   const mailer = new Mailer(smtpConfigFromEnv(), logger);
 
@@ -122,6 +195,7 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
       secrets,
       schedules,
       enqueue: (key) => integrationController.enqueue(key),
+      ...(relay ? { relay } : {}),
     }),
   });
   const scheduleController = new Controller({ name: 'syncschedule', logger, metrics, workers: config.scheduleWorkers, reconciler: new SyncScheduleReconciler({ kube, clock, logger, metrics, schedules, integrations, sites, jobs, worker: workerSettingsFromEnv() }) });
@@ -136,6 +210,10 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
       .filter((i) => credentialsSecretName(withDefaults<EmrIntegrationSpec>(EmrIntegrationSpec, i.spec)) === secret.metadata?.name)
       .map(keyOf),
   );
+  if (relay) {
+    integrationController.watchRelated(relay.deployments, ownerKey);
+    integrationController.watchRelated(relay.services, ownerKey);
+  }
   integrationController.watchRelated(sites, (s) => integrations.list(s.metadata.namespace).filter((i) => i.spec.siteRef.name === s.metadata.name).map(keyOf));
   scheduleController.watchPrimary(schedules);
   scheduleController.watchRelated(jobs, (job) => {
@@ -162,6 +240,7 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
       await elector?.release();
       await Promise.all(informers.map((i) => i.stop()));
       await Promise.all(closers.map((c) => c()));
+      await relay?.queue.close();
       await new Promise<void>((r) => {
         health.server.close(() => r());
         health.server.closeAllConnections();

@@ -1,7 +1,8 @@
 // EmrIntegration reconciler. Order: load → (deleted: forget metrics and identity) → None type →
 // site ready? → credentials Secret (labelled so its edits are watched) → authentication check when
 // due (interval, Secret edit, spec change, requestedAt) → providers visible → conflicts across
-// sites → conditions, metrics, one notification per transition → status if changed → requeue.
+// sites → relay (Deployment + Service, replay, status record on a poll interval; relay.ts) →
+// conditions, metrics, one notification per transition → status if changed → requeue.
 import type { V1Secret } from '@kubernetes/client-node';
 import { API_VERSION, EMR_INTEGRATION, EMR_SECTION, EmrIntegrationSpec, GROUP, OceanSiteSpec, REQUESTED_AT_ANNOTATION, VERSION, type EmrIntegration, type EmrIntegrationStatus, type OceanSite, type SyncSchedule } from '../api/v1alpha1/index.ts';
 import { DEFAULT_SCHEDULES_GRACE_MS, defaultSchedules, syncPanel } from './default-schedules.ts';
@@ -24,6 +25,7 @@ import { adapterSettings, credentialsSecretName } from './settings.ts';
 
 export { adapterSettings, credentialsSecretName };
 import { findConflicts, type EmrIdentity } from './conflicts.ts';
+import { RelayStep, type RelayConfig } from './relay.ts';
 
 /** Label the operator puts on the credentials Secrets it uses, so that their edits are watched. */
 export const CREDENTIALS_LABEL = 'cloudconnect.dev/credentials';
@@ -56,6 +58,8 @@ export interface EmrIntegrationDeps {
   random?: () => number;
   adapterFactory?: (type: EmrAdapterType, config: AdapterConfig) => EmrAdapter;
   timeoutMs?: number;
+  /** The EMR-bound message relay; undefined when the operator has no NATS URL (no relay is deployed). */
+  relay?: RelayConfig;
 }
 
 export class EmrIntegrationReconciler implements Reconciler {
@@ -63,8 +67,11 @@ export class EmrIntegrationReconciler implements Reconciler {
   private readonly memory = new Map<string, Memory>();
   private readonly identities = new Map<string, EmrIdentity>();
 
+  private readonly relay: RelayStep;
+
   constructor(deps: EmrIntegrationDeps) {
     this.deps = deps;
+    this.relay = new RelayStep({ kube: deps.kube, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, mailer: deps.mailer, relay: deps.relay });
   }
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
@@ -158,13 +165,16 @@ export class EmrIntegrationReconciler implements Reconciler {
     if (conflicts) parts.push({ type: 'CredentialConflict', status: 'False', reason: 'CredentialConflict', message: conflict.message });
     if (providersVisible) parts.push(providersVisible);
     conditions.push(summarizeReady(parts, undefined, { reason: spec.suspend ? 'Suspended' : 'Succeeded', message: decision.expiringSoon.status === 'True' ? decision.expiringSoon.message : 'Authenticated with the EMR' }));
+    // Delivering is reported beside Ready, not folded into it: a backlog is the EMR's outage, already in Authenticated.
+    const relay = await this.relay.reconcile(integration, spec, site, secret, previous);
+    conditions.push(relay.delivering);
 
     await this.notifyTransitions(integration, spec, site, previous.conditions as Condition[] | undefined, decision.authenticated, decision.expiringSoon);
     this.exportMetrics(key, spec, decision.auth, conditions);
     const schedulesWait = await this.ensureDefaultSchedules(integration, site, now);
     const mine = this.deps.schedules?.list(key.namespace).filter((s) => s.spec.integrationRef.name === key.name) ?? [];
-    await this.write(integration, previous, conditions, { auth: decision.auth, ...(providers ? { providers } : {}), sync: syncPanel(mine) }, requestedAt);
-    const wait = Math.max(1000, Math.min(current!.nextCheckAt.getTime() - now.getTime(), schedulesWait ?? Infinity));
+    await this.write(integration, previous, conditions, { auth: decision.auth, ...(providers ? { providers } : {}), sync: syncPanel(mine), ...(relay.relay ? { relay: relay.relay } : {}) }, requestedAt);
+    const wait = Math.max(1000, Math.min(current!.nextCheckAt.getTime() - now.getTime(), schedulesWait ?? Infinity, relay.requeueAfterMs ?? Infinity));
     return { requeueAfterMs: wait };
   }
 
@@ -287,6 +297,8 @@ export class EmrIntegrationReconciler implements Reconciler {
     const identity = this.identities.get(id);
     this.identities.delete(id);
     this.memory.delete(id);
+    const [ns, n] = id.split('/');
+    this.relay.forget(ns ?? '', n ?? '');
     if (identity) {
       for (const other of this.identities.values()) {
         if (other.endpoint.toLowerCase() === identity.endpoint.toLowerCase() && other.apiUser.toLowerCase() === identity.apiUser.toLowerCase()) this.deps.enqueue(other.key);

@@ -154,6 +154,21 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
+  // The relay's queue gauges, also exported by each relay pod under the same names and labels;
+  // the operator sets them from the relay's status record so one scrape of the operator sees every relay.
+  readonly relayPending = new Gauge({
+    name: 'cloudconnect_relay_pending_messages',
+    help: 'Messages stored and not yet delivered, including those waiting for a retry.',
+    labelNames: ['namespace', 'integration'] as const,
+    registers: [this.registry],
+  });
+  readonly relayOldestPendingAge = new Gauge({
+    name: 'cloudconnect_relay_oldest_pending_age_seconds',
+    help: 'Age of the oldest undelivered message (0 when none).',
+    labelNames: ['namespace', 'integration'] as const,
+    registers: [this.registry],
+  });
+
   /**
    * Read from the informer caches and Vault at scrape time (kube-state-metrics style), so these
    * series always equal what status says, survive operator restarts and vanish with their object.
@@ -208,7 +223,7 @@ export class OperatorMetrics {
 
   /** Removes every series of a deleted integration, so dashboards do not show ghosts. */
   async forgetIntegration(namespace: string, name: string): Promise<void> {
-    const metrics = [this.emrAuthExpiration, this.emrAuthRenewal, this.emrAuthChecks, this.integrationCondition, this.syncRuns, this.syncDuration, this.syncLastSuccess, this.syncRecords];
+    const metrics = [this.emrAuthExpiration, this.emrAuthRenewal, this.emrAuthChecks, this.integrationCondition, this.syncRuns, this.syncDuration, this.syncLastSuccess, this.syncRecords, this.relayPending, this.relayOldestPendingAge];
     for (const metric of metrics) {
       const remove = metric.remove.bind(metric) as (labels: Record<string, string | number>) => void;
       for (const value of (await metric.get()).values) {

@@ -266,7 +266,7 @@ export const EmrIntegrationSpec = obj(
         'Overrides for the sync pods of this integration.',
       ),
     ),
-    suspend: opt(bool('Stop scheduling syncs and relaying messages; running syncs finish.', { default: false })),
+    suspend: opt(bool('Stop scheduling syncs and relaying messages; running syncs finish. The relay Deployment is scaled to 0: Ocean keeps EMR-bound messages and retries their webhook.', { default: false })),
   },
   'Desired state of the connection between an Ocean site and an EMR.',
   {
@@ -317,6 +317,26 @@ export const EmrIntegrationStatus = obj(
           lastError: opt(str('Reason of the last failed sync, if the last run failed.', { maxLength: 1024 })),
         },
         'The Sync Status panel: last and next syncs (seeds 000, 004).',
+      ),
+    ),
+    relay: opt(
+      obj(
+        {
+          pending: opt(int('EMR-bound messages stored in the queue and not yet delivered, including those waiting for a retry.', { minimum: 0, format: 'int64' })),
+          oldestPendingTime: opt(timestamp('When the oldest pending message was received; absent when nothing is pending.')),
+          oldestPendingAge: opt(
+            str('How long the oldest pending message has waited, as a Go duration, coarse on purpose (whole minutes under an hour, 10-minute steps under a day, then hours) so that status is not rewritten at every poll; oldestPendingTime is exact.', {
+              maxLength: 32,
+            }),
+          ),
+          deliveredTotal: opt(int('Messages delivered to the EMR since the relay was first deployed.', { minimum: 0, format: 'int64' })),
+          deadLettered: opt(int('Messages in the dead-letter subject: rejected for good or out of retries after 96 hours. Replay them with the cloudconnect.dev/replayRequestedAt annotation once the cause is fixed.', { minimum: 0, format: 'int64' })),
+          lastFailureReason: opt(str('Why the last delivery attempt failed (e.g. EmrUnreachable); absent after a success.', { maxLength: 64 })),
+          updatedAt: opt(timestamp('When the relay reported these figures (refreshed only when a figure changes).')),
+          lastHandledReplayAt: opt(str('The last value of the cloudconnect.dev/replayRequestedAt annotation that the operator acted on.', { maxLength: 256 })),
+          lastReplayedCount: opt(int('How many dead letters the last replay moved back to the queue.', { minimum: 0, format: 'int64' })),
+        },
+        'The EMR-bound message relay (Ocean webhook → durable NATS JetStream queue → EMR), as last reported by the relay; see the Delivering condition.',
       ),
     ),
   },

@@ -59,7 +59,7 @@ export const EMR_INTEGRATION: KindDefinition = {
   plural: 'emrintegrations',
   singular: 'emrintegration',
   shortNames: ['emr'],
-  description: 'The connection between an Ocean site and its EMR (PS Suite, Med Access, Accuro, OSCAR Pro, FHIR or none): credentials by Secret reference, Cloud Connect settings, authentication state and sync status.',
+  description: 'The connection between an Ocean site and its EMR (PS Suite, Med Access, Accuro, OSCAR Pro, FHIR or none): credentials by Secret reference, Cloud Connect settings, authentication state, sync status, and the relay of EMR-bound messages (annotation cloudconnect.dev/replayRequestedAt replays dead letters).',
   spec: EmrIntegrationSpec,
   status: EmrIntegrationStatus,
   printerColumns: [
@@ -68,6 +68,8 @@ export const EMR_INTEGRATION: KindDefinition = {
     ...ready,
     { name: 'Last Sync', type: 'date', jsonPath: '.status.sync.lastSyncTime', description: 'Last successful sync of any type.' },
     { name: 'Next Sync', type: 'string', jsonPath: '.status.sync.nextSyncTime', description: 'Next scheduled sync.' },
+    { name: 'Delivering', type: 'string', jsonPath: '.status.conditions[?(@.type=="Delivering")].reason', description: 'Reason of the Delivering condition (EMR-bound message relay).', priority: 1 },
+    { name: 'Pending', type: 'integer', jsonPath: '.status.relay.pending', description: 'EMR-bound messages waiting for delivery.', priority: 1 },
     { name: 'Auth Expires', type: 'string', jsonPath: '.status.auth.notAfter', description: 'When the EMR credential expires.', priority: 1 },
     age,
   ],
