@@ -5,7 +5,7 @@
 // invalid corpus; offline when the cluster cannot be reached).
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { x as extractTar } from 'tar';
@@ -36,6 +36,16 @@ function plugin(args: string[], env: Record<string, string> = {}): Promise<Plugi
       [join(repoRoot, 'operator/plugin/main.ts'), ...args],
       { cwd: repoRoot, env: { ...process.env, KUBECONFIG: inject('cluster').kubeconfig, NO_COLOR: '1', ...env }, maxBuffer: 1 << 26 },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
+    );
+  });
+}
+
+/** The cluster's kubectl with extra environment (a PATH holding the plugin). */
+function kubectlWithEnv(args: string[], env: Record<string, string>): Promise<PluginResult> {
+  const cluster = inject('cluster');
+  return new Promise((resolve) => {
+    execFile(join(cluster.binDir, 'kubectl'), args, { env: { ...process.env, KUBECONFIG: cluster.kubeconfig, ...env }, maxBuffer: 1 << 26 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
     );
   });
 }
@@ -83,6 +93,16 @@ afterAll(async () => {
 });
 
 describe('kubectl cloudconnect status', () => {
+  it('runs as a kubectl plugin: kubectl finds kubectl-cloudconnect on PATH and passes its arguments', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'cc-plugin-path-'));
+    symlinkSync(join(repoRoot, 'operator/plugin/kubectl-cloudconnect'), join(bin, 'kubectl-cloudconnect'));
+    const r = await kubectlWithEnv(['cloudconnect', 'status', '-n', ns], { PATH: `${bin}:${process.env.PATH ?? ''}`, NO_COLOR: '1' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('OceanSite/birch');
+    const list = await kubectlWithEnv(['plugin', 'list'], { PATH: `${bin}:${process.env.PATH ?? ''}` });
+    expect(list.stdout).toContain(join(bin, 'kubectl-cloudconnect'));
+  });
+
   it('draws the site, its integration and both schedules with health and next sync', async () => {
     const r = await plugin(['status', '-n', ns]);
     expect(r.code, r.stderr).toBe(0);
@@ -159,6 +179,22 @@ describe('kubectl cloudconnect sync', () => {
     expect((await getJson(['get', 'syncschedule', 'birch-accuro-full'])).metadata.annotations['cloudconnect.dev/requestedAt']).toBe(token);
   });
 
+  it('shows Blocked and exits 1 at --timeout while the integration is not authenticated', async () => {
+    accuro.setFault({ rejectCredentials: true });
+    try {
+      await kubectlOk(['annotate', '--overwrite', '-n', ns, 'emrintegration/birch-accuro', 'cloudconnect.dev/requestedAt=plugin-recheck-1']);
+      await kubectlOk(['wait', '--for=jsonpath={.status.conditions[?(@.type=="Ready")].reason}=IntegrationNotReady', '--timeout=60s', '-n', ns, 'syncschedule/birch-accuro-full']);
+      const r = await plugin(['sync', 'birch-accuro', '--full', '-n', ns, '--timeout', '4s']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('Blocked - waiting: IntegrationNotReady');
+      expect(r.stderr).toMatch(/error: timed out after 4s \(Blocked: /);
+    } finally {
+      accuro.clearFaults();
+      await kubectlOk(['annotate', '--overwrite', '-n', ns, 'emrintegration/birch-accuro', 'cloudconnect.dev/requestedAt=plugin-recheck-2']);
+    }
+    await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'emrintegration/birch-accuro']);
+  });
+
   it('exits 1 and says so for an integration that does not exist', async () => {
     const r = await plugin(['sync', 'no-such-integration', '-n', ns]);
     expect(r.code).toBe(1);
@@ -231,6 +267,36 @@ describe('kubectl cloudconnect support-bundle', () => {
     // and the planted values really were there to leak: the Event and the log carried them.
     expect((await kubectlOk(['get', 'events', '-n', ns, '-o', 'json'])).includes(ACCURO_DEV_CREDENTIALS.apiPassword)).toBe(true);
     expect(readFileSync(log, 'utf8').includes(p0.lastName)).toBe(true);
+  });
+});
+
+describe('kubectl cloudconnect support-bundle without --operator-log', () => {
+  it('finds the operator pods by label and records in manifest.json what it could not read', async () => {
+    const label = `it-plugin-operator-${Date.now().toString(36)}`;
+    await apply({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'fake-operator', namespace: ns, labels: { 'app.kubernetes.io/name': label } },
+      spec: { containers: [{ name: 'manager', image: 'registry.example/cloudconnect-operator:test' }], nodeSelector: { type: 'kwok' }, tolerations: [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }] },
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'cc-plugin-bundle2-'));
+    const archive = join(dir, 'b.tar.gz');
+    const r = await plugin(['support-bundle', '-n', ns, '-o', archive, '--operator-selector', `app.kubernetes.io/name=${label}`, '--log-lines', '100']);
+    expect(r.code, r.stderr).toBe(0);
+    await extractTar({ file: archive, cwd: dir });
+    const top = readdirSync(dir).find((e) => e.startsWith('cloudconnect-support-'))!;
+    const manifest = JSON.parse(readFileSync(join(dir, top, 'manifest.json'), 'utf8')) as { namespace: string; files: string[]; problems: string[] };
+    expect(manifest.namespace).toBe(ns);
+    // kwok plays the kubelet and serves no logs: either the log is there or the manifest says why not.
+    const logged = manifest.files.includes(`logs/${ns}_fake-operator_manager.log`);
+    const explained = manifest.problems.some((p) => p.startsWith(`logs of ${ns}/fake-operator/manager`));
+    expect(logged || explained, JSON.stringify(manifest)).toBe(true);
+  });
+
+  it('says in manifest.json when no operator pod matches', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cc-plugin-bundle3-'));
+    const archive = join(dir, 'b.tar.gz');
+    const r = await plugin(['support-bundle', '-n', ns, '-o', archive, '--operator-selector', 'app.kubernetes.io/name=nothing-has-this']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('no operator pods match app.kubernetes.io/name=nothing-has-this');
   });
 });
 
