@@ -29,7 +29,7 @@ export function observeRun(input: ObserveInput): RunObservation {
   if (status.lastHandledRequestedAt !== input.token) {
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     if (schedule?.spec.suspend) return { phase: 'Blocked', detail: `SyncSchedule ${schedule.metadata.name} is suspended: no run starts` };
-    if (ready?.status === 'False') return { phase: 'Blocked', detail: `waiting: ${ready.reason}${ready.message ? `: ${ready.message}` : ''}` };
+    if (ready?.status === 'False') return { phase: 'Blocked', detail: `waiting: ${ready.reason}${ready.message ? `: ${ready.message.replace(/^Blocked: /, '')}` : ''}` };
     return { phase: 'Requested', detail: 'waiting for the operator to pick up the request' };
   }
   if (!job) return { phase: 'Started', detail: `run ${runName} accepted; waiting for its Job` };

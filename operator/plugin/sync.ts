@@ -58,7 +58,15 @@ export async function syncCommand(args: string[], io: CommandIo): Promise<number
     io.err(`error: EmrIntegration ${integrationName} not found in namespace ${ns}\n`);
     return EXIT.failed;
   }
+  if (integration.spec.emr.type === 'None') {
+    io.err(`error: EmrIntegration ${integrationName} is non-integrated (emr.type None): there is nothing to sync\n`);
+    return EXIT.failed;
+  }
   const schedules = (await client.list<SyncSchedule>(SYNC_SCHEDULE, ns)).filter((s) => s.spec.integrationRef.name === integrationName && s.spec.type === type);
+  if (schedules.length === 0) {
+    io.err(`error: EmrIntegration ${integrationName} has no ${type} SyncSchedule yet (the operator creates the two defaults 10 s after the integration; kubectl get syncschedules -n ${ns} lists them)\n`);
+    return EXIT.failed;
+  }
   const schedule = pickSchedule(schedules, values.schedule, type, integrationName);
   if (schedule.spec.suspend) {
     io.err(`error: SyncSchedule ${schedule.metadata.name} is suspended: no run would start (set spec.suspend to false first)\n`);
@@ -71,7 +79,7 @@ export async function syncCommand(args: string[], io: CommandIo): Promise<number
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
   const runName = manualRunName(schedule.metadata.name, token);
-  io.err(`Requested a ${type} sync of ${integrationName}: SyncSchedule ${schedule.metadata.name}, ${REQUESTED_AT_ANNOTATION}=${token}, run ${runName}\n`);
+  io.err(`Requested ${type === 'Appointments' ? 'an' : 'a'} ${type} sync of ${integrationName}: SyncSchedule ${schedule.metadata.name}, ${REQUESTED_AT_ANNOTATION}=${token}, run ${runName}\n`);
   if (values['no-wait']) return EXIT.ok;
   return follow(client, io, { ns, token, runName, type, integrationName, scheduleName: schedule.metadata.name, timeoutMs });
 }
@@ -81,9 +89,6 @@ function pickSchedule(schedules: SyncSchedule[], wanted: string | undefined, typ
     const s = schedules.find((x) => x.metadata.name === wanted);
     if (!s) throw new UsageError(`SyncSchedule ${wanted} is not a ${type} schedule of ${integration}${schedules.length ? ` (those are: ${schedules.map((x) => x.metadata.name).join(', ')})` : ''}`, 'sync');
     return s;
-  }
-  if (schedules.length === 0) {
-    throw new UsageError(`EmrIntegration ${integration} has no ${type} SyncSchedule (the operator creates the defaults 10 s after the integration; kubectl get syncschedules shows them)`, 'sync');
   }
   const live = schedules.filter((s) => !s.spec.suspend);
   if (live.length > 1) throw new UsageError(`EmrIntegration ${integration} has several ${type} SyncSchedules (${live.map((s) => s.metadata.name).join(', ')}): pick one with --schedule`, 'sync');
