@@ -148,6 +148,19 @@ describe('renderStatus', () => {
       ['    auth: Authenticated · expires in 1d (AuthExpiringSoon)', '    warnings: CredentialConflict · providers not visible to the API user: 5013, 5020'],
     ],
     [
+      'shows the message relay: Delivering, the backlog and dead letters',
+      input({
+        sites: [site('maple')],
+        integrations: [
+          integration('maple-accuro', 'maple', {
+            conditions: [cond('Ready', 'True', 'Authenticated'), cond('Authenticated', 'True', 'Authenticated'), cond('Delivering', 'False', 'EmrUnreachable')],
+            relay: { pending: 12, oldestPendingAge: '40m', deadLettered: 2, lastFailureReason: 'EmrUnreachable' },
+          }),
+        ],
+      }),
+      ['    relay: not delivering (EmrUnreachable) · 12 pending (oldest 40m) · 2 dead-lettered · last failure EmrUnreachable'],
+    ],
+    [
       'groups integrations whose site does not exist under a NotFound site',
       input({ integrations: [integration('lost', 'gone', {})] }),
       ['OceanSite/gone  NotFound', '└── EmrIntegration/lost  Accuro  Pending (NotObservedYet)'],

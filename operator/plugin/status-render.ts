@@ -136,6 +136,16 @@ function integrationDetails(integration: EmrIntegration, now: Date, paint: (styl
   const missing = status.providers?.missing ?? [];
   if (missing.length > 0) warnings.push(`providers not visible to the API user: ${missing.join(', ')}`);
   if (warnings.length > 0) out.push(paint('yellow', `warnings: ${warnings.join(' · ')}`));
+  const delivering = findCondition(conditions, 'Delivering');
+  const relay = status.relay;
+  if (delivering || relay) {
+    const parts: string[] = [];
+    if (delivering) parts.push(delivering.status === 'True' ? paint('green', delivering.reason ?? 'Delivering') : paint(delivering.status === 'False' ? 'red' : 'gray', `not delivering (${delivering.reason ?? 'Unknown'})`));
+    if (relay?.pending) parts.push(`${relay.pending} pending${relay.oldestPendingAge ? ` (oldest ${relay.oldestPendingAge})` : ''}`);
+    if (relay?.deadLettered) parts.push(paint('red', `${relay.deadLettered} dead-lettered`));
+    if (relay?.lastFailureReason) parts.push(`last failure ${relay.lastFailureReason}`);
+    out.push(`relay: ${parts.join(' · ')}`);
+  }
   const sync = status.sync ?? {};
   if (integration.spec.emr.type === 'None' && !sync.lastSyncTime && !sync.nextSyncTime) return out;
   const lastError = sync.lastError ? ` · ${paint('red', `last error ${sync.lastError}`)}` : '';
