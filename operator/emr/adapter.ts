@@ -73,6 +73,24 @@ export interface DocumentToPost {
   folder?: string;
 }
 
+/** Demographic fields a patient can change through Ocean; only the fields given change. */
+export interface DemographicChanges {
+  firstName?: string;
+  lastName?: string;
+  birthDate?: string; // YYYY-MM-DD
+  sex?: string;
+  healthNumber?: string;
+  email?: string;
+  phone?: string;
+}
+
+export interface DemographicsUpdate {
+  patientId: string;
+  changes: DemographicChanges;
+  /** Same key, same update: a redelivered update is applied once. */
+  idempotencyKey: string;
+}
+
 export interface EmrAdapter {
   readonly type: 'PSSuite' | 'MedAccess' | 'Accuro' | 'OSCARPro' | 'FHIR';
   authenticate(): Promise<AuthResult>;
@@ -83,6 +101,8 @@ export interface EmrAdapter {
   listAppointments(from: Date, to: Date, providerIds?: string[]): Promise<Appointment[]>;
   getPatient(id: string): Promise<Patient>;
   postDocument(doc: DocumentToPost): Promise<{ id: string; duplicate: boolean }>;
+  /** Applies a demographic update from Ocean, where the EMR's API allows it (FHIR so far); absent elsewhere. */
+  updateDemographics?(update: DemographicsUpdate): Promise<{ duplicate: boolean }>;
 }
 
 /** What an adapter is built from: the spec section's non-secret settings and the Secret's values. */

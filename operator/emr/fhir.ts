@@ -12,6 +12,7 @@ import {
   type AdapterConfig,
   type Appointment,
   type AuthResult,
+  type DemographicsUpdate,
   type DocumentToPost,
   type EmrAdapter,
   type Office,
@@ -160,6 +161,59 @@ export class FhirAdapter implements EmrAdapter {
     id ??= /DocumentReference\/([A-Za-z0-9\-.]{1,64})/.exec(response.headers.get('location') ?? '')?.[1];
     if (!id) throw read.fail('id', 'present (neither in the body nor in Location)');
     return { id, duplicate: response.status === 200 };
+  }
+
+  /**
+   * Read-modify-write of the Patient (FHIR `PUT Patient/{id}` with `If-Match` on the version read):
+   * only the changed fields are touched, everything else the EMR holds is sent back as it was. A PUT
+   * is idempotent by nature; `X-Request-Id` carries the idempotency key so the server can tell a
+   * repeat. A concurrent change (412) is EmrUnreachable, so the relay retries with a fresh read.
+   */
+  async updateDemographics(update: DemographicsUpdate): Promise<{ duplicate: boolean }> {
+    const url = joinUrl(this.baseUrl, `Patient/${encodeURIComponent(update.patientId)}`);
+    const { read, body } = await this.get(url);
+    const resource = { ...read.object(body, 'body') } as Json;
+    if (resource['resourceType'] !== 'Patient') throw read.fail('resourceType', 'Patient');
+    const c = update.changes;
+    if (c.firstName !== undefined || c.lastName !== undefined) {
+      const names = Array.isArray(resource['name']) ? [...(resource['name'] as Json[])] : [];
+      let i = names.findIndex((n) => n?.['use'] === 'official');
+      if (i < 0) i = names.length > 0 ? 0 : (names.push({ use: 'official' }), 0);
+      const name = { ...(names[i] as Json) };
+      if (c.lastName !== undefined) name['family'] = c.lastName;
+      if (c.firstName !== undefined) name['given'] = [c.firstName, ...(Array.isArray(name['given']) ? (name['given'] as unknown[]).slice(1) : [])];
+      names[i] = name;
+      resource['name'] = names;
+    }
+    if (c.birthDate !== undefined) resource['birthDate'] = c.birthDate;
+    if (c.sex !== undefined) resource['gender'] = c.sex === 'F' ? 'female' : c.sex === 'M' ? 'male' : 'other';
+    for (const system of ['phone', 'email'] as const) {
+      const value = c[system];
+      if (value === undefined) continue;
+      const telecom = Array.isArray(resource['telecom']) ? [...(resource['telecom'] as Json[])] : [];
+      const i = telecom.findIndex((t) => t?.['system'] === system);
+      if (i >= 0) telecom[i] = { ...(telecom[i] as Json), value };
+      else telecom.push({ system, value });
+      resource['telecom'] = telecom;
+    }
+    if (c.healthNumber !== undefined) {
+      const ids = Array.isArray(resource['identifier']) ? [...(resource['identifier'] as Json[])] : [];
+      const i = ids.findIndex((id) => Array.isArray((id?.['type'] as Json | undefined)?.['coding']) && ((id?.['type'] as Json)['coding'] as Json[]).some((x) => x?.['code'] === 'JHN'));
+      if (i >= 0) ids[i] = { ...(ids[i] as Json), value: c.healthNumber };
+      else ids.push({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'JHN' }] }, value: c.healthNumber });
+      resource['identifier'] = ids;
+    }
+    const version = (resource['meta'] as Json | undefined)?.['versionId'];
+    const response = await this.session.request(
+      url,
+      {
+        method: 'PUT',
+        headers: { 'content-type': 'application/fhir+json', 'x-request-id': update.idempotencyKey, ...(typeof version === 'string' ? { 'if-match': `W/"${version}"` } : {}) },
+        body: JSON.stringify(resource),
+      },
+      (r) => (r.status === 412 ? this.http.error('EmrUnreachable', `PUT Patient: HTTP 412, the patient changed meanwhile`) : this.outcomeError(r)),
+    );
+    return { duplicate: response.headers.get('idempotent-replayed') === 'true' };
   }
 
   /** All resources of `resourceType` from a search, following `next` links on our origin. */

@@ -26,6 +26,8 @@ describe('the webhook body', () => {
     ['an eForm note without its PDF is refused', { ...eFormNoteMessage('m1', patient), note: { title: 'x' } }, /note.pdf must be base64/],
     ['an attachment that is not a PDF is refused', { ...referralAttachmentMessage('m1', patient), attachment: { title: 'x', data: Buffer.from('GIF89a').toString('base64') } }, /not a PDF/],
     ['a demographic update without demographics is refused', { ...demographicUpdateMessage('m1', patient, {}), demographics: undefined }, /demographics is required/],
+    ['a demographic update of an unknown field is refused', demographicUpdateMessage('m1', patient, { religion: 'x' }), /demographics.religion is not a field we can update/],
+    ['a demographic birth date in another format is refused', demographicUpdateMessage('m1', patient, { birthDate: '03/02/1980' }), /YYYY-MM-DD/],
   ];
   for (const [name, body, message] of bad) {
     it(name, () => {
@@ -67,8 +69,16 @@ describe('delivery to the EMR', () => {
     await deliverToEmr(adapter, parseOceanMessage(referralAttachmentMessage('m2', patient, 'Consult letter')), 'ocean-k2');
     expect(posted.at(-1)).toMatchObject({ patientId: '17', title: 'Consult letter', idempotencyKey: 'ocean-k2' });
   });
-  it('a demographic update is unsupported by every adapter so far, which dead-letters it', async () => {
-    await expect(deliverToEmr(adapter, parseOceanMessage(demographicUpdateMessage('m3', patient, { phone: '555-0100' })), 'k')).rejects.toThrow(RelayError);
+  it('a demographic update to an adapter without updateDemographics is Unsupported (dead-lettered, replayable later)', async () => {
+    const error = await deliverToEmr(adapter, parseOceanMessage(demographicUpdateMessage('m3', patient, { phone: '555-0100' })), 'k').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RelayError);
+    expect((error as RelayError).reason).toBe('Unsupported');
+  });
+  it('a demographic update goes to updateDemographics with only the changed fields', async () => {
+    const updates: unknown[] = [];
+    const fhir = { type: 'FHIR', updateDemographics: async (u: unknown) => (updates.push(u), { duplicate: false }) } as unknown as EmrAdapter;
+    await deliverToEmr(fhir, parseOceanMessage(demographicUpdateMessage('m4', patient, { phone: '555-0100' })), 'ocean-k4');
+    expect(updates).toEqual([{ patientId: '17', changes: { phone: '555-0100' }, idempotencyKey: 'ocean-k4' }]);
   });
   it('the simulator PDF carries the text it was given', () => {
     expect(minimalPdf(['Hello (world)']).toString('latin1')).toContain('(Hello \\(world\\))');

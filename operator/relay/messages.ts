@@ -5,10 +5,10 @@
 //     patient: { emrId, … },
 //     note?:       { title, text?, pdf }          (eFormNote: the completed form rendered as PDF)
 //     attachment?: { title, fileName?, contentType: 'application/pdf', data }   (referralAttachment)
-//     demographics?: { firstName?, lastName?, birthDate?, sex?, healthNumber?, email?, phone? } }
+//     demographics?: { firstName?, lastName?, birthDate?, sex?, healthNumber?, email?, phone? } }  (strings)
 // Binary fields are base64. Errors name fields, never values (values are PHI).
 import { createHash } from 'node:crypto';
-import type { DocumentToPost, EmrAdapter } from '../emr/adapter.ts';
+import type { DemographicChanges, DocumentToPost, EmrAdapter } from '../emr/adapter.ts';
 import { RelayError } from './schedule.ts';
 
 export const MESSAGE_TYPES = ['eFormNote', 'referralAttachment', 'demographicUpdate'] as const;
@@ -20,9 +20,11 @@ export interface OceanMessage {
   patient: { emrId: string };
   note?: { title: string; pdf: string };
   attachment?: { title: string; data: string };
-  demographics?: Record<string, unknown>;
+  demographics?: DemographicChanges;
   [field: string]: unknown;
 }
+
+export const DEMOGRAPHIC_FIELDS = ['firstName', 'lastName', 'birthDate', 'sex', 'healthNumber', 'email', 'phone'] as const;
 
 const MESSAGE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -69,8 +71,14 @@ export function parseOceanMessage(body: unknown): OceanMessage {
     title(body['attachment'], 'attachment');
     if (body['attachment']['contentType'] !== undefined && body['attachment']['contentType'] !== 'application/pdf') throw new InvalidMessageError('attachment.contentType must be application/pdf');
     pdfField(body['attachment'], 'data', 'attachment');
-  } else if (!isObject(body['demographics'])) {
-    throw new InvalidMessageError('demographics is required for a demographicUpdate');
+  } else {
+    const d = body['demographics'];
+    if (!isObject(d) || Object.keys(d).length === 0) throw new InvalidMessageError('demographics is required for a demographicUpdate (at least one field)');
+    for (const [key, value] of Object.entries(d)) {
+      if (!(DEMOGRAPHIC_FIELDS as readonly string[]).includes(key)) throw new InvalidMessageError(`demographics.${key} is not a field we can update (${DEMOGRAPHIC_FIELDS.join(', ')})`);
+      if (typeof value !== 'string' || value.length === 0 || value.length > 200) throw new InvalidMessageError(`demographics.${key} must be a string of 1 to 200 characters`);
+    }
+    if (typeof d['birthDate'] === 'string' && !/^\d{4}-\d{2}-\d{2}$/.test(d['birthDate'])) throw new InvalidMessageError('demographics.birthDate must be YYYY-MM-DD');
   }
   return body as OceanMessage;
 }
@@ -83,16 +91,20 @@ export function idempotencyKeyOf(namespace: string, integration: string, message
   return `ocean-${createHash('sha256').update(`${namespace}/${integration}/${messageId}`).digest('hex').slice(0, 40)}`;
 }
 
-/** Performs the message in the EMR. Notes are filed as PDF documents: no adapter has a chart-note call yet. */
-export async function deliverToEmr(adapter: EmrAdapter, message: OceanMessage, idempotencyKey: string): Promise<{ id: string; duplicate: boolean }> {
+/**
+ * Performs the message in the EMR. Notes are filed as PDF documents (no adapter has a chart-note call
+ * yet); demographic updates go through `updateDemographics` where the adapter has it (FHIR so far).
+ */
+export async function deliverToEmr(adapter: EmrAdapter, message: OceanMessage, idempotencyKey: string): Promise<{ duplicate: boolean }> {
   let doc: DocumentToPost;
   if (message.type === 'eFormNote' && message.note) {
     doc = { patientId: message.patient.emrId, title: message.note.title, pdf: Buffer.from(message.note.pdf, 'base64'), idempotencyKey };
   } else if (message.type === 'referralAttachment' && message.attachment) {
     doc = { patientId: message.patient.emrId, title: message.attachment.title, pdf: Buffer.from(message.attachment.data, 'base64'), idempotencyKey };
-  } else if (message.type === 'demographicUpdate') {
-    // No adapter can write demographics yet; dead-lettered (replayable once one can), never dropped.
-    throw new RelayError('Unsupported', `the ${adapter.type} adapter cannot apply a demographic update`);
+  } else if (message.type === 'demographicUpdate' && message.demographics) {
+    // An adapter without the call: dead-lettered (replayable once it has one), never dropped.
+    if (!adapter.updateDemographics) throw new RelayError('Unsupported', `the ${adapter.type} adapter cannot apply a demographic update`);
+    return adapter.updateDemographics({ patientId: message.patient.emrId, changes: message.demographics, idempotencyKey });
   } else {
     throw new RelayError('InvalidMessage', `a ${String(message.type)} message without its content`);
   }

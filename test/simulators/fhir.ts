@@ -5,6 +5,9 @@
 //   GET  {base}/Practitioner   searchset Bundle, paged (_count ≤ 100, `next` links)
 //   GET  {base}/Appointment?practitioner=a,b&date=ge…&date=lt…   paged with `next` links
 //   GET  {base}/Patient/{id}
+//   PUT  {base}/Patient/{id}   update (If-Match W/"version" honoured: 412 on a stale version);
+//                              X-Request-Id is recorded, a repeated one is a duplicate (answered as
+//                              the first, Idempotent-Replayed: true); updates in `patientUpdates`
 //   POST {base}/DocumentReference   validated; conditional create with If-None-Exist
 //                              (identifier=system|value): 201 Created, or 200 with the existing one
 // Errors: RFC 6749 §5.2 at the token endpoint (invalid_client, invalid_grant, unauthorized_client
@@ -55,6 +58,9 @@ export interface FhirSimulator extends Simulator {
   patientId(index: number): string;
   /** DocumentReference resources as stored (what the adapter sent, plus id and meta). */
   readonly resources: Map<string, Record<string, unknown>>;
+  /** Patient updates applied (PUT), in order; a repeated X-Request-Id is in `patientUpdateDuplicates` instead. */
+  readonly patientUpdates: { patientId: string; requestId: string | undefined; version: number; resource: Record<string, unknown> }[];
+  readonly patientUpdateDuplicates: { patientId: string; requestId: string }[];
 }
 
 export const practitionerId = (index: number) => `prac-${index + 1}`;
@@ -100,6 +106,33 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
   const state = new SimState('fhir', options);
   const data = state.data;
   const resources = new Map<string, Record<string, unknown>>();
+  // Patients as updated by PUT (the fake data stays the base); version 1 is the generated record.
+  const patientOverrides = new Map<number, Record<string, unknown>>();
+  const patientUpdates: FhirSimulator['patientUpdates'] = [];
+  const patientUpdateDuplicates: FhirSimulator['patientUpdateDuplicates'] = [];
+
+  /** The Patient as the server holds it: the generated record (version 1), or its last update. */
+  function patientResource(index: number): Record<string, unknown> {
+    const updated = patientOverrides.get(index);
+    if (updated) return updated;
+    const p = data.patient(index);
+    return {
+      resourceType: 'Patient',
+      id: fhirPatientId(index),
+      meta: { versionId: '1' },
+      identifier: [{ system: HCN_SYSTEM, value: p.healthNumber, type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'JHN' }] } }],
+      active: true,
+      name: [{ use: 'official', family: p.lastName, given: [p.firstName] }],
+      telecom: [
+        { system: 'phone', value: p.phone, use: 'home' },
+        { system: 'email', value: p.email },
+      ],
+      gender: p.sex === 'F' ? 'female' : p.sex === 'M' ? 'male' : 'other',
+      birthDate: p.birthDate,
+      address: [{ line: [p.address.street], city: p.address.city, state: p.address.province, postalCode: p.address.postalCode, country: 'CA' }],
+      generalPractitioner: [{ reference: `Practitioner/${practitionerId(p.providerIndex)}` }],
+    };
+  }
 
   const tokenError = (status: number, error: string, description: string) => new SimHttpError(status, { error, error_description: description });
 
@@ -203,7 +236,7 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
               resource: [
                 { type: 'Practitioner', interaction: [{ code: 'read' }, { code: 'search-type' }] },
                 { type: 'Appointment', interaction: [{ code: 'read' }, { code: 'search-type' }], searchParam: [{ name: 'practitioner', type: 'reference' }, { name: 'date', type: 'date' }] },
-                { type: 'Patient', interaction: [{ code: 'read' }, { code: 'search-type' }] },
+                { type: 'Patient', interaction: [{ code: 'read' }, { code: 'search-type' }, { code: 'update' }] },
                 { type: 'DocumentReference', interaction: [{ code: 'create' }, { code: 'read' }], conditionalCreate: true },
               ],
             },
@@ -272,22 +305,32 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
         authorize(ctx);
         const index = indexOf(ctx.params['id'] ?? '', 'pat', data.patientCount);
         if (index === undefined) throw new SimHttpError(404, outcome('not-found', 'Patient not found'));
-        const p = data.patient(index);
-        return fhirJson({
-          resourceType: 'Patient',
-          id: fhirPatientId(index),
-          identifier: [{ system: HCN_SYSTEM, value: p.healthNumber, type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'JHN' }] } }],
-          active: true,
-          name: [{ use: 'official', family: p.lastName, given: [p.firstName] }],
-          telecom: [
-            { system: 'phone', value: p.phone, use: 'home' },
-            { system: 'email', value: p.email },
-          ],
-          gender: p.sex === 'F' ? 'female' : p.sex === 'M' ? 'male' : 'other',
-          birthDate: p.birthDate,
-          address: [{ line: [p.address.street], city: p.address.city, state: p.address.province, postalCode: p.address.postalCode, country: 'CA' }],
-          generalPractitioner: [{ reference: `Practitioner/${practitionerId(p.providerIndex)}` }],
-        });
+        return fhirJson(patientResource(index));
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${basePath}/Patient/:id`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const index = indexOf(ctx.params['id'] ?? '', 'pat', data.patientCount);
+        if (index === undefined) throw new SimHttpError(404, outcome('not-found', 'Patient not found'));
+        const requestId = ctx.header('x-request-id');
+        const current = patientResource(index);
+        if (requestId && patientUpdates.some((u) => u.patientId === fhirPatientId(index) && u.requestId === requestId)) {
+          patientUpdateDuplicates.push({ patientId: fhirPatientId(index), requestId });
+          return fhirJson(current, 200, { 'idempotent-replayed': 'true' });
+        }
+        const resource = ctx.json() as Record<string, unknown>;
+        if (resource?.['resourceType'] !== 'Patient' || resource['id'] !== fhirPatientId(index)) throw new SimHttpError(400, outcome('invalid', 'the body must be this Patient (resourceType and id)'));
+        if (resource['birthDate'] !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(resource['birthDate']))) throw new SimHttpError(400, outcome('invalid', 'birthDate must be YYYY-MM-DD'));
+        const version = Number((current['meta'] as { versionId: string }).versionId);
+        const ifMatch = ctx.header('if-match');
+        if (ifMatch && ifMatch !== `W/"${version}"`) throw new SimHttpError(412, outcome('conflict', 'version conflict'));
+        const stored = { ...resource, meta: { versionId: String(version + 1), lastUpdated: state.now().toISOString() } };
+        patientOverrides.set(index, stored);
+        patientUpdates.push({ patientId: fhirPatientId(index), requestId, version: version + 1, resource: stored });
+        return fhirJson(stored, 200);
       },
     },
     {
@@ -333,6 +376,8 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
     providerId: practitionerId,
     patientId: fhirPatientId,
     resources,
+    patientUpdates,
+    patientUpdateDuplicates,
   });
 }
 
