@@ -351,7 +351,9 @@ export class EmrIntegrationReconciler implements Reconciler {
       conditions: setConditions(previous.conditions as Condition[] | undefined, conditions, integration.metadata.generation, this.deps.clock),
       ...(requestedAt ? { lastHandledRequestedAt: requestedAt } : {}),
     };
-    await this.deps.kube.applyStatus(EMR_INTEGRATION, integration, status);
+    if (await this.deps.kube.applyStatus(EMR_INTEGRATION, integration, status)) {
+      this.deps.logger.debug('status written', { integration: `${integration.metadata.namespace}/${integration.metadata.name}` });
+    }
   }
 }
 

@@ -1,0 +1,261 @@
+// The operator's side of the EMR-bound message relay, against the shared cluster, Vault, a real
+// nats-server and the Accuro simulator: the relay Deployment and Service with the expected pod spec,
+// a SEK rotation rolling its pod template, status records from the NATS bucket reaching status.relay
+// and the Delivering condition, a new dead letter raising the Event and the e-mail, the replay
+// annotation moving dead letters back to the queue, no write while nothing changes, and suspend.
+// The relay process itself is not run here (its own tests do): this test writes the status records
+// a relay would, so every condition can be reached on purpose.
+import { randomBytes } from 'node:crypto';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEAD_LETTER_STREAM, deadLetterSubject, KEY_VERSION_HEADER, RELAY_STREAM, relaySubject, statusKey, type RelayStatusRecord } from '../../operator/relay/contract.ts';
+import { ensureRelayStreams, RECEIVED_AT_HEADER } from '../../operator/relay/queue.ts';
+import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
+import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
+import { startNatsServer, type NatsServer } from './nats.ts';
+import { eventually, everythingWritten, startOperator, type OperatorProcess } from './operator-process.ts';
+import { startSmtpSink } from './smtp.ts';
+import { makeTestTls } from './tls.ts';
+import { vaultRequest } from './vault.ts';
+
+const ns = `it-relayop-${Date.now().toString(36)}`;
+const SITE = 'willow';
+const INTEGRATION = 'willow-accuro';
+const RELAY = `${INTEGRATION}-relay`;
+const sek = randomBytes(32).toString('base64');
+let accuro: AccuroSimulator;
+let nats: NatsServer;
+let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+let operator: OperatorProcess;
+let nc: NatsConnection;
+let js: JetStreamClient;
+let jsm: JetStreamManager;
+let kv: KV;
+
+const apply = (obj: object) => kubectlOk(['apply', '-f', '-'], JSON.stringify(obj));
+const getJson = async <T>(kind: string, name: string): Promise<T> => JSON.parse(await kubectlOk(['get', kind, name, '-n', ns, '-o', 'json'])) as T;
+
+interface Deployment {
+  metadata: { resourceVersion: string; ownerReferences?: { kind: string; name: string; controller?: boolean }[] };
+  spec: { replicas: number; template: { metadata: { annotations: Record<string, string> }; spec: PodSpec } };
+}
+interface PodSpec {
+  serviceAccountName: string;
+  automountServiceAccountToken: boolean;
+  containers: { image: string; command: string[]; args: string[]; env: { name: string; value?: string }[]; volumeMounts: { name: string; readOnly?: boolean }[]; securityContext: Record<string, unknown> }[];
+  volumes: { name: string; secret?: { secretName: string }; projected?: { sources: { serviceAccountToken?: { audience: string } }[] } }[];
+}
+interface Integration {
+  metadata: { resourceVersion: string };
+  status?: { relay?: Record<string, unknown>; sync?: Record<string, unknown>; conditions?: { type: string; status: string; reason: string; message: string }[] };
+}
+
+const integration = () => getJson<Integration>('emrintegration', INTEGRATION);
+const delivering = async () => (await integration()).status?.conditions?.find((c) => c.type === 'Delivering');
+const waitDelivering = (status: string, reason: string) =>
+  eventually(async () => {
+    const c = await delivering();
+    return c?.status === status && c.reason === reason ? c : undefined;
+  }, `Delivering=${status} (${reason})`);
+
+const record = (over: Partial<RelayStatusRecord> = {}): RelayStatusRecord => ({ pending: 0, deliveredTotal: 0, deadLettered: 0, updatedAt: new Date().toISOString(), ...over });
+const report = (over: Partial<RelayStatusRecord> = {}) => kv.put(statusKey(ns, INTEGRATION), JSON.stringify(record(over)));
+
+beforeAll(async () => {
+  const tls = makeTestTls();
+  [accuro, nats, smtp] = await Promise.all([startAccuro({ tls: { cert: tls.cert, key: tls.key }, volume: { providers: 2, patients: 5, appointmentsPerDay: 2, days: 1 } }), startNatsServer({ name: 'relay-operator' }), startSmtpSink()]);
+  nc = await connect({ servers: nats.url });
+  js = jetstream(nc);
+  jsm = await jetstreamManager(nc);
+  await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
+  await kubectl(['create', 'namespace', ns]);
+  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } });
+  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `${SITE}-sek`, namespace: ns }, stringData: { sek } });
+  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'accuro-creds', namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS } });
+  await apply({
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'OceanSite',
+    metadata: { name: SITE, namespace: ns },
+    spec: { siteNumber: '4321', clinicalAdminEmail: `admin@${SITE}.example.org`, encryptionKey: { importFrom: { secretRef: { name: `${SITE}-sek` } } } },
+  });
+  operator = await startOperator({
+    NATS_URL: nats.url,
+    RELAY_IMAGE: 'registry.example.org/cloudconnect:relay-test',
+    RELAY_STATUS_POLL_INTERVAL: '1s',
+    RELAY_BACKLOG_MESSAGES: '50',
+    RELAY_STALE_AFTER: '10m',
+    SMTP_HOST: '127.0.0.1',
+    SMTP_PORT: String(smtp.port),
+    SMTP_FROM: 'cloudconnect@example.org',
+  });
+  await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, `oceansite/${SITE}`]);
+  await apply({
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'EmrIntegration',
+    metadata: { name: INTEGRATION, namespace: ns },
+    spec: { siteRef: { name: SITE }, emr: { type: 'Accuro', accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'accuro-creds' } }, caBundleSecretRef: { name: 'sim-ca' } } },
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await operator?.stop();
+  await nc?.close();
+  await nats?.dispose();
+  await smtp?.stop();
+  await accuro?.stop();
+  await kubectl(['delete', 'namespace', ns, '--wait=false']);
+});
+
+describe('the relay of an EmrIntegration', () => {
+  it('is a Deployment under the site identity and a Service for the webhook, owned by the integration', async () => {
+    const d = await eventually(() => getJson<Deployment>('deployment', RELAY).catch(() => undefined), 'the relay Deployment');
+    expect(d.spec.replicas).toBe(1);
+    expect(d.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'EmrIntegration', name: INTEGRATION, controller: true })]);
+    const pod = d.spec.template.spec;
+    expect(pod.serviceAccountName).toBe(`cloudconnect-sync-${SITE}`);
+    expect(pod.automountServiceAccountToken).toBe(false);
+    const c = pod.containers[0]!;
+    expect(c.image).toBe('registry.example.org/cloudconnect:relay-test');
+    expect(c.command).toEqual(['/nodejs/bin/node', 'operator/relay/main.ts']);
+    expect(c.args).toEqual(['--integration', `${ns}/${INTEGRATION}`]);
+    const env = Object.fromEntries(c.env.map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({ NATS_URL: nats.url, RELAY_PORT: '8080', VAULT_ROLE: `cloudconnect-${ns}-${SITE}`, SEK_PATH: `cloudconnect/${ns}/${SITE}/sek`, CLOUDCONNECT_SITE_NUMBER: '4321' });
+    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true });
+    expect(pod.volumes.find((v) => v.name === 'emr-credentials')?.secret?.secretName).toBe('accuro-creds');
+    expect(c.volumeMounts.find((m) => m.name === 'emr-credentials')?.readOnly).toBe(true);
+    expect(pod.volumes.find((v) => v.name === 'vault-token')?.projected?.sources[0]?.serviceAccountToken?.audience).toBe('vault');
+    expect(d.spec.template.metadata.annotations['cloudconnect.dev/sek-version']).toBe('1');
+
+    const svc = await eventually(() => getJson<{ spec: { selector: Record<string, string>; ports: { port: number; targetPort: string }[] } }>('service', RELAY).catch(() => undefined), 'the relay Service');
+    expect(svc.spec.ports).toEqual([expect.objectContaining({ port: 80, targetPort: 'webhook' })]);
+    expect(svc.spec.selector).toMatchObject({ 'app.kubernetes.io/name': 'cloudconnect-relay', 'app.kubernetes.io/instance': RELAY });
+  });
+
+  it('says the relay has not reported before any status record exists', async () => {
+    const c = await waitDelivering('Unknown', 'RelayNotReporting');
+    expect(c.message).toContain('not reported');
+  });
+
+  it('shows a status record of the relay in status.relay and Delivering', async () => {
+    await ensureRelayStreams(js).then((bucket) => (kv = bucket));
+    await report({ deliveredTotal: 12 });
+    const c = await waitDelivering('True', 'Delivered');
+    expect(c.message).toContain('12 in total');
+    expect((await integration()).status?.relay).toMatchObject({ pending: 0, deliveredTotal: 12, deadLettered: 0 });
+
+    const since = new Date(Date.now() - 3.5 * 60_000).toISOString();
+    await report({ pending: 4, oldestPendingSince: since, deliveredTotal: 12, lastFailureReason: 'EmrUnreachable' });
+    await waitDelivering('False', 'EmrUnreachable');
+    expect((await integration()).status?.relay).toMatchObject({ pending: 4, oldestPendingTime: since, oldestPendingAge: '3m', lastFailureReason: 'EmrUnreachable' });
+    const metrics = await operator.metrics();
+    expect(metrics).toMatch(new RegExp(`cloudconnect_relay_pending_messages\\{namespace="${ns}",integration="${INTEGRATION}"\\} 4`));
+
+    await report({ pending: 60, oldestPendingSince: new Date().toISOString(), deliveredTotal: 12 });
+    await waitDelivering('False', 'Backlogged');
+
+    await report({ deliveredTotal: 80, updatedAt: new Date(Date.now() - 11 * 60_000).toISOString() });
+    await waitDelivering('Unknown', 'RelayNotReporting');
+  });
+
+  it('costs no write while the record does not change', async () => {
+    await report({ deliveredTotal: 90 });
+    await waitDelivering('True', 'Delivered');
+    // The default SyncSchedules come 10 s after the integration, and the Sync Status panel with them.
+    await eventually(async () => (await integration()).status?.sync?.['nextSyncTime'], 'the default schedules in the Sync Status panel');
+    // What this operator wrote (other test files' operators share the cluster and may write too, so
+    // the count comes from this operator's own debug log, not from the object's resourceVersion).
+    const writes = () => operator.output().split('\n').filter((l) => l.includes(`"${ns}/${INTEGRATION}"`) && /status written/.test(l)).length + operator.output().split('\n').filter((l) => l.includes(`${ns}/${RELAY}`) && /(updated|created) the relay/.test(l)).length;
+    // An idle window: the relay rewrites the same figures with a new updatedAt every second, as a
+    // running relay does; the operator reads them at every poll (1 s) and writes nothing. A write
+    // caused by another operator's write is not idleness broken, so up to three windows are tried.
+    let idle = false;
+    const counted: number[] = [];
+    for (let attempt = 0; attempt < 3 && !idle; attempt++) {
+      const before = writes();
+      for (let i = 0; i < 5; i++) {
+        await report({ deliveredTotal: 90 });
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      counted.push(writes() - before);
+      idle = writes() === before;
+    }
+    expect(counted.at(-1), `writes per window: ${counted.join(', ')}`).toBe(0);
+    const reads = operator.output().split('\n').filter((l) => /connected to NATS for relay status/.test(l)).length;
+    expect(reads).toBe(1);
+  });
+
+  it('raises a Warning Event and mails the Clinical Administrator when messages are dead-lettered', async () => {
+    await report({ deliveredTotal: 90, deadLettered: 2, lastFailureReason: 'EmrUnreachable' });
+    await waitDelivering('False', 'DeadLettered');
+    const events = await eventually(async () => {
+      const list = JSON.parse(await kubectlOk(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${INTEGRATION},reason=MessagesDeadLettered`, '-o', 'json'])) as { items: { type: string; message: string }[] };
+      return list.items.length > 0 ? list.items : undefined;
+    }, 'the MessagesDeadLettered Event');
+    expect(events[0]).toMatchObject({ type: 'Warning' });
+    expect(events[0]!.message).toContain('2 EMR-bound message(s)');
+    const mail = await eventually(async () => smtp.mails.find((m) => /could not be delivered/.test(m.subject)), 'the dead-letter mail');
+    expect(mail.to).toEqual([`admin@${SITE}.example.org`]);
+    expect(mail.body).toContain('cloudconnect.dev/replayRequestedAt');
+
+    // The same count again is not news: no second mail.
+    await report({ deliveredTotal: 91, deadLettered: 2, lastFailureReason: 'EmrUnreachable' });
+    await eventually(async () => (await integration()).status?.relay?.deliveredTotal === 91, 'the next record read');
+    expect(smtp.mails.filter((m) => /could not be delivered/.test(m.subject))).toHaveLength(1);
+  });
+
+  it('replays dead letters when the replay annotation gets a new token', async () => {
+    const h = headers();
+    h.set(KEY_VERSION_HEADER, '1');
+    h.set(RECEIVED_AT_HEADER, new Date(Date.now() - 97 * 3600_000).toISOString());
+    for (const id of ['a', 'b']) await js.publish(deadLetterSubject(ns, INTEGRATION), new TextEncoder().encode(`ciphertext-${id}`), { headers: h, msgID: `dead:test-${id}` });
+    const deadBefore = await jsm.streams.info(DEAD_LETTER_STREAM, { subjects_filter: deadLetterSubject(ns, INTEGRATION) });
+    expect(deadBefore.state.subjects?.[deadLetterSubject(ns, INTEGRATION)]).toBe(2);
+
+    await kubectlOk(['annotate', '--overwrite', '-n', ns, `emrintegration/${INTEGRATION}`, 'cloudconnect.dev/replayRequestedAt=replay-1']);
+    const relay = await eventually(async () => {
+      const r = (await integration()).status?.relay;
+      return r?.lastHandledReplayAt === 'replay-1' ? r : undefined;
+    }, 'lastHandledReplayAt=replay-1');
+    expect(relay.lastReplayedCount).toBe(2);
+    const work = await jsm.streams.info(RELAY_STREAM, { subjects_filter: relaySubject(ns, INTEGRATION) });
+    expect(work.state.subjects?.[relaySubject(ns, INTEGRATION)]).toBe(2);
+    const dead = await jsm.streams.info(DEAD_LETTER_STREAM, { subjects_filter: deadLetterSubject(ns, INTEGRATION) });
+    expect(dead.state.subjects?.[deadLetterSubject(ns, INTEGRATION)] ?? 0).toBe(0);
+    const replayed = JSON.parse(await kubectlOk(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${INTEGRATION},reason=DeadLettersReplayed`, '-o', 'json'])) as { items: { message: string }[] };
+    expect(replayed.items[0]?.message).toContain('Moved 2');
+
+    // The same token again does nothing more.
+    await kubectlOk(['annotate', '--overwrite', '-n', ns, `emrintegration/${INTEGRATION}`, 'cloudconnect.dev/replayRequestedAt=replay-1', 'touch=1']);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await integration()).status?.relay?.lastReplayedCount).toBe(2);
+  });
+
+  it('rolls the relay pod template when the SEK is rotated', async () => {
+    const rotated = await vaultRequest('POST', `secret/data/cloudconnect/${ns}/${SITE}/sek`, { data: { sek: randomBytes(32).toString('base64') } });
+    expect(rotated.json?.data?.version).toBe(2);
+    await kubectlOk(['annotate', '--overwrite', '-n', ns, `oceansite/${SITE}`, 'cloudconnect.dev/requestedAt=rotate-1']);
+    await eventually(async () => (await getJson<Deployment>('deployment', RELAY)).spec.template.metadata.annotations['cloudconnect.dev/sek-version'] === '2', 'sek-version 2 in the relay pod template');
+  });
+
+  it('rolls the relay pod template when the credentials change', async () => {
+    const before = (await getJson<Deployment>('deployment', RELAY)).spec.template.metadata.annotations['cloudconnect.dev/credentials-hash'];
+    await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'accuro-creds', namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS, extra: 'x' } });
+    await eventually(async () => (await getJson<Deployment>('deployment', RELAY)).spec.template.metadata.annotations['cloudconnect.dev/credentials-hash'] !== before, 'a new credentials hash');
+  });
+
+  it('scales the relay to zero while suspended, and back', async () => {
+    await kubectlOk(['patch', '-n', ns, `emrintegration/${INTEGRATION}`, '--type=merge', '-p', '{"spec":{"suspend":true}}']);
+    await eventually(async () => (await getJson<Deployment>('deployment', RELAY)).spec.replicas === 0, 'replicas 0');
+    await waitDelivering('False', 'Suspended');
+    await kubectlOk(['patch', '-n', ns, `emrintegration/${INTEGRATION}`, '--type=merge', '-p', '{"spec":{"suspend":false}}']);
+    await eventually(async () => (await getJson<Deployment>('deployment', RELAY)).spec.replicas === 1, 'replicas 1');
+  });
+
+  it('puts no credential or SEK anywhere it writes', async () => {
+    const written = await everythingWritten(operator, ns, kubectlOk);
+    expect(written).not.toContain(sek);
+    for (const value of Object.values(ACCURO_DEV_CREDENTIALS).filter((v) => v.length >= 8)) expect(written.includes(value), "credential value leaked").toBe(false);
+  });
+});
