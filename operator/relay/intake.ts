@@ -33,6 +33,8 @@ export interface IntakeOptions {
   metrics: RelayMetrics;
   logger: Logger;
   ready: () => boolean;
+  /** The NATS server's largest message (its `max_payload`), when connected. */
+  maxPayload?: () => number | undefined;
   /** Called after a message is stored (the status reporter writes soon). */
   onStored?: () => void;
   publishTimeoutMs?: number;
@@ -113,7 +115,14 @@ export function createIntakeServer(o: IntakeOptions): Server {
       encryptors.set(sek.version, encryptor);
     }
     // AAD = site, Ocean message id, kind: the ciphertext cannot be passed off as another message.
-    const envelope = encryptor.encryptBatch({ batchId: message.messageId, kind: RELAY_MESSAGE_KIND }, [message]);
+    const stored = JSON.stringify(encryptor.encryptBatch({ batchId: message.messageId, kind: RELAY_MESSAGE_KIND }, [message]));
+    const limit = o.maxPayload?.();
+    // Headers take a few hundred bytes of the server's limit.
+    if (limit !== undefined && Buffer.byteLength(stored) + 1024 > limit) {
+      o.metrics.webhook('invalid');
+      o.logger.error('a message is larger than the NATS server accepts; raise its max_payload', { ...context, messageId: message.messageId, bytes: Buffer.byteLength(stored), maxPayload: limit });
+      throw new HttpError(413, `the encrypted message (${Buffer.byteLength(stored)} bytes) exceeds the queue's max_payload (${limit} bytes)`);
+    }
     const h = natsHeaders();
     h.set(KEY_VERSION_HEADER, String(sek.version));
     h.set(RECEIVED_AT_HEADER, o.clock.now().toISOString());
@@ -121,7 +130,7 @@ export function createIntakeServer(o: IntakeOptions): Server {
     h.set(MESSAGE_TYPE_HEADER, message.type);
     let ack;
     try {
-      ack = await o.js.publish(subject, JSON.stringify(envelope), { msgID: `${o.namespace}/${o.integration}/${message.messageId}`, headers: h, timeout: o.publishTimeoutMs ?? 5000 });
+      ack = await o.js.publish(subject, stored, { msgID: `${o.namespace}/${o.integration}/${message.messageId}`, headers: h, timeout: o.publishTimeoutMs ?? 5000 });
     } catch (error) {
       o.metrics.webhook('unavailable');
       o.logger.warn('cannot store a message; answering 503 so Ocean retries', { ...context, messageId: message.messageId, error: (error as Error).message });

@@ -81,6 +81,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     metrics,
     logger: o.logger,
     ready: () => !o.nc.isClosed(),
+    maxPayload: () => o.nc.info?.max_payload,
     onStored: () => reporter.changed(),
   });
   const port = await listen(server, o.port, o.host ?? '0.0.0.0');

@@ -4,13 +4,15 @@
 // (`test/cluster/build.sh nats-server`); NATS_SERVER_BIN overrides it. No `make up` cluster is needed.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+/** The test server's largest message (8 MiB; the default is 1 MiB). */
+export const MAX_PAYLOAD = 8 * 1024 * 1024;
 const root = new URL('../..', import.meta.url).pathname;
 
 export interface NatsServer {
@@ -66,8 +68,12 @@ export async function startNatsServer(options: { name?: string } = {}): Promise<
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 
+  // Referral attachments are PDFs of a few MB: the relay needs a max_payload above the 1 MB default
+  // (the chart sets the same; NATS advises at most 8 MB).
+  const config = join(base, 'nats.conf');
+  await writeFile(config, `max_payload: ${MAX_PAYLOAD}\n`);
   const launch = async () => {
-    const proc = spawn(bin, ['-js', '-sd', storeDir, '-a', '127.0.0.1', '-p', String(port), '-n', options.name ?? 'cloudconnect-test'], {
+    const proc = spawn(bin, ['-c', config, '-js', '-sd', storeDir, '-a', '127.0.0.1', '-p', String(port), '-n', options.name ?? 'cloudconnect-test'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
