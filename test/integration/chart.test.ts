@@ -4,15 +4,19 @@
 // real apiserver with a server-side dry run (prometheus-operator's CRDs installed for the
 // ServiceMonitor and PrometheusRule), and the users' GitHub Actions workflow checked by actionlint.
 // helm and actionlint are the pinned builds (test/cluster/go/*); a missing one fails with how to build it.
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { chartDir, findOne, renderChart, repoRoot, run, toolPath, type K8sObject } from '../chart/tools.ts';
 import { prometheusOperatorCrdFiles } from '../chart/prometheus-operator-crds.ts';
 import { kubectl, kubectlOk } from './kubectl.ts';
+import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
+import { startNatsServer, type NatsServer } from './nats.ts';
+import { relayName } from '../../operator/relay/deployment.ts';
 
 const NAMESPACE = 'chart-dry-run';
 const WORKFLOW = join(repoRoot, 'charts/github-actions/e2e-kind.yaml');
@@ -36,6 +40,8 @@ const ALL_ON = [
   '--set', 'worker.image.tag=1.2.3',
   '--set', 'relay.image.digest=sha256:0000000000000000000000000000000000000000000000000000000000000000',
   '--set', 'relay.image.repository=registry.example.org/cloudconnect-relay',
+  '--set', 'relay.natsUrl=nats://nats.nats.svc:4222',
+  '--set', 'relay.natsReplicas=3',
   '--set', 'serviceAccount.annotations.example\\.org/owner=platform',
   '--set', 'priorityClassName=system-cluster-critical',
 ];
@@ -58,8 +64,8 @@ const EXPECTED_CLUSTER_RULES: Rule[] = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'delete'] },
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles'], verbs: ['create', 'update', 'delete'] },
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['list', 'create', 'delete'] },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
-  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch', 'create', 'patch'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch', 'create', 'patch'] },
 ];
 
 type Container = {
@@ -163,10 +169,10 @@ describe('the Deployment with the defaults', () => {
     expect(volume).toEqual({ name: 'vault-token', projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'vault', expirationSeconds: 600 } }] } });
   });
 
-  it('tells the operator which worker and relay images to run and where NATS is', () => {
+  it('runs sync workers from the operator image and deploys no relay without a NATS URL', () => {
     expect(env(container(), 'WORKER_IMAGE')?.value).toBe('ghcr.io/cloudconnect/cloudconnect-operator:0.1.0');
-    expect(env(container(), 'RELAY_IMAGE')?.value).toBe('ghcr.io/cloudconnect/cloudconnect-operator:0.1.0');
-    expect(env(container(), 'NATS_URL')?.value).toBe('nats://nats.nats.svc:4222');
+    expect(env(container(), 'NATS_URL')).toBeUndefined();
+    expect(env(container(), 'RELAY_IMAGE')).toBeUndefined();
   });
 
   it('is covered by a PodDisruptionBudget selecting exactly its pods', () => {
@@ -221,38 +227,45 @@ describe('RBAC', () => {
 
 /** Kubernetes client calls the operator makes → the permission each needs. A call missing here fails the scan below. */
 const KINDS = ['oceansites', 'emrintegrations', 'syncschedules'];
-const CALLS: Record<string, { group: string; resources: string[]; verb: string; namespacedRole?: boolean }> = {
-  listClusterCustomObject: { group: 'cloudconnect.dev', resources: KINDS, verb: 'list' },
-  getNamespacedCustomObject: { group: 'cloudconnect.dev', resources: KINDS, verb: 'get' },
-  createNamespacedCustomObject: { group: 'cloudconnect.dev', resources: ['syncschedules'], verb: 'create' },
-  patchNamespacedCustomObject: { group: 'cloudconnect.dev', resources: KINDS, verb: 'patch' },
-  patchNamespacedCustomObjectStatus: { group: 'cloudconnect.dev', resources: KINDS.map((k) => `${k}/status`), verb: 'patch' },
-  listSecretForAllNamespaces: { group: '', resources: ['secrets'], verb: 'list' },
-  readNamespacedSecret: { group: '', resources: ['secrets'], verb: 'get' },
-  patchNamespacedSecret: { group: '', resources: ['secrets'], verb: 'patch' },
-  deleteNamespacedSecret: { group: '', resources: ['secrets'], verb: 'delete' },
-  createNamespacedEvent: { group: '', resources: ['events'], verb: 'create' },
-  createNamespacedServiceAccount: { group: '', resources: ['serviceaccounts'], verb: 'create' },
-  deleteNamespacedServiceAccount: { group: '', resources: ['serviceaccounts'], verb: 'delete' },
-  listNamespacedPod: { group: '', resources: ['pods'], verb: 'list' },
-  patchNamespacedPod: { group: '', resources: ['pods'], verb: 'patch' },
-  listJobForAllNamespaces: { group: 'batch', resources: ['jobs'], verb: 'list' },
-  createNamespacedJob: { group: 'batch', resources: ['jobs'], verb: 'create' },
-  deleteNamespacedJob: { group: 'batch', resources: ['jobs'], verb: 'delete' },
-  createNamespacedRole: { group: 'rbac.authorization.k8s.io', resources: ['roles'], verb: 'create' },
-  replaceNamespacedRole: { group: 'rbac.authorization.k8s.io', resources: ['roles'], verb: 'update' },
-  deleteNamespacedRole: { group: 'rbac.authorization.k8s.io', resources: ['roles'], verb: 'delete' },
-  listNamespacedRoleBinding: { group: 'rbac.authorization.k8s.io', resources: ['rolebindings'], verb: 'list' },
-  createNamespacedRoleBinding: { group: 'rbac.authorization.k8s.io', resources: ['rolebindings'], verb: 'create' },
-  deleteNamespacedRoleBinding: { group: 'rbac.authorization.k8s.io', resources: ['rolebindings'], verb: 'delete' },
-  readNamespacedLease: { group: 'coordination.k8s.io', resources: ['leases'], verb: 'get', namespacedRole: true },
-  createNamespacedLease: { group: 'coordination.k8s.io', resources: ['leases'], verb: 'create', namespacedRole: true },
-  replaceNamespacedLease: { group: 'coordination.k8s.io', resources: ['leases'], verb: 'update', namespacedRole: true },
+const CALLS: Record<string, { group: string; resources: string[]; verbs: string[]; namespacedRole?: boolean }> = {
+  listClusterCustomObject: { group: 'cloudconnect.dev', resources: KINDS, verbs: ['list'] },
+  getNamespacedCustomObject: { group: 'cloudconnect.dev', resources: KINDS, verbs: ['get'] },
+  createNamespacedCustomObject: { group: 'cloudconnect.dev', resources: ['syncschedules'], verbs: ['create'] },
+  patchNamespacedCustomObject: { group: 'cloudconnect.dev', resources: KINDS, verbs: ['patch'] },
+  patchNamespacedCustomObjectStatus: { group: 'cloudconnect.dev', resources: KINDS.map((k) => `${k}/status`), verbs: ['patch'] },
+  listSecretForAllNamespaces: { group: '', resources: ['secrets'], verbs: ['list'] },
+  readNamespacedSecret: { group: '', resources: ['secrets'], verbs: ['get'] },
+  patchNamespacedSecret: { group: '', resources: ['secrets'], verbs: ['patch'] },
+  deleteNamespacedSecret: { group: '', resources: ['secrets'], verbs: ['delete'] },
+  createNamespacedEvent: { group: '', resources: ['events'], verbs: ['create'] },
+  createNamespacedServiceAccount: { group: '', resources: ['serviceaccounts'], verbs: ['create'] },
+  deleteNamespacedServiceAccount: { group: '', resources: ['serviceaccounts'], verbs: ['delete'] },
+  listNamespacedPod: { group: '', resources: ['pods'], verbs: ['list'] },
+  patchNamespacedPod: { group: '', resources: ['pods'], verbs: ['patch'] },
+  listJobForAllNamespaces: { group: 'batch', resources: ['jobs'], verbs: ['list'] },
+  createNamespacedJob: { group: 'batch', resources: ['jobs'], verbs: ['create'] },
+  deleteNamespacedJob: { group: 'batch', resources: ['jobs'], verbs: ['delete'] },
+  createNamespacedRole: { group: 'rbac.authorization.k8s.io', resources: ['roles'], verbs: ['create'] },
+  replaceNamespacedRole: { group: 'rbac.authorization.k8s.io', resources: ['roles'], verbs: ['update'] },
+  deleteNamespacedRole: { group: 'rbac.authorization.k8s.io', resources: ['roles'], verbs: ['delete'] },
+  listNamespacedRoleBinding: { group: 'rbac.authorization.k8s.io', resources: ['rolebindings'], verbs: ['list'] },
+  createNamespacedRoleBinding: { group: 'rbac.authorization.k8s.io', resources: ['rolebindings'], verbs: ['create'] },
+  deleteNamespacedRoleBinding: { group: 'rbac.authorization.k8s.io', resources: ['rolebindings'], verbs: ['delete'] },
+  readNamespacedLease: { group: 'coordination.k8s.io', resources: ['leases'], verbs: ['get'], namespacedRole: true },
+  createNamespacedLease: { group: 'coordination.k8s.io', resources: ['leases'], verbs: ['create'], namespacedRole: true },
+  replaceNamespacedLease: { group: 'coordination.k8s.io', resources: ['leases'], verbs: ['update'], namespacedRole: true },
+  // The relay's Deployment and Service by server-side apply: a patch that creates the object the first time (needs create too).
+  listDeploymentForAllNamespaces: { group: 'apps', resources: ['deployments'], verbs: ['list'] },
+  patchNamespacedDeployment: { group: 'apps', resources: ['deployments'], verbs: ['patch', 'create'] },
+  listServiceForAllNamespaces: { group: '', resources: ['services'], verbs: ['list'] },
+  patchNamespacedService: { group: '', resources: ['services'], verbs: ['patch', 'create'] },
 };
 /** Informer watch paths → the watch permission. */
 const WATCHES: Record<string, { group: string; resources: string[] }> = {
   "'/api/v1/secrets'": { group: '', resources: ['secrets'] },
   "'/apis/batch/v1/jobs'": { group: 'batch', resources: ['jobs'] },
+  "'/apis/apps/v1/deployments'": { group: 'apps', resources: ['deployments'] },
+  "'/api/v1/services'": { group: '', resources: ['services'] },
   'kube.collectionPath': { group: 'cloudconnect.dev', resources: KINDS },
 };
 
@@ -286,10 +299,12 @@ describe('RBAC against the code', () => {
     for (const call of calls) {
       const need = CALLS[call];
       if (!need) continue;
-      for (const resource of need.resources) if (!grants(need.namespacedRole ? lease : cluster, need.group, resource, need.verb)) missing.push(`${call}: ${need.verb} ${resource}`);
+      for (const resource of need.resources) {
+        for (const verb of need.verbs) if (!grants(need.namespacedRole ? lease : cluster, need.group, resource, verb)) missing.push(`${call}: ${verb} ${resource}`);
+      }
     }
     for (const [path, need] of Object.entries(WATCHES)) {
-      if (!sources.some((s) => s.text.includes(`path: ${path}`))) continue;
+      if (!sources.some((s) => s.text.includes(path))) continue;
       for (const resource of need.resources) if (!grants(cluster, need.group, resource, 'watch')) missing.push(`informer ${path}: watch ${resource}`);
     }
     expect(missing).toEqual([]);
@@ -366,6 +381,12 @@ describe('every option on', () => {
     expect(env(container(), 'RELAY_IMAGE')?.value).toBe(`registry.example.org/cloudconnect-relay@sha256:${'0'.repeat(64)}`);
   });
 
+  it('tells the operator where NATS is and how the relay is judged', () => {
+    expect(env(container(), 'NATS_URL')?.value).toBe('nats://nats.nats.svc:4222');
+    expect(env(container(), 'NATS_REPLICAS')?.value).toBe('3');
+    expect(env(container(), 'RELAY_STATUS_POLL_INTERVAL')?.value).toBe('30s');
+  });
+
   it('admits only the metrics and audit ports, from the given peers, and restricts egress with DNS open', () => {
     const np = findOne<K8sObject & { spec: { policyTypes: string[]; ingress: { ports: { port: string }[]; from?: unknown[] }[]; egress: { ports?: { port: number }[] }[] } }>(allOn.objects, 'NetworkPolicy');
     expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
@@ -408,6 +429,88 @@ describe('the rendered chart on the real apiserver (server-side dry run)', () =>
     expect(out.stdout).toMatch(/prometheusrule\.monitoring\.coreos\.com\/\S+ serverside-applied \(server dry run\)/);
     expect(out.stdout).toMatch(/networkpolicy\.networking\.k8s\.io\/\S+ serverside-applied \(server dry run\)/);
     expect(out.stdout.split('\n').filter((l) => l.includes('(server dry run)'))).toHaveLength(allOn.objects.length);
+  });
+});
+
+describe("the operator running as the chart's ServiceAccount (only the chart's RBAC)", () => {
+  const suffix = Date.now().toString(36);
+  const release = `rbac-${suffix}`;
+  const releaseNs = `chart-rbac-${suffix}`;
+  const siteNs = `chart-rbac-site-${suffix}`;
+  let operator: OperatorProcess | undefined;
+  let nats: NatsServer | undefined;
+
+  beforeAll(async () => {
+    await kubectlOk(['apply', '--server-side', '--force-conflicts', '--field-manager=cloudconnect-chart-test', '-f', join(repoRoot, 'crds')]);
+    await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', '-f', join(repoRoot, 'crds')]);
+    for (const ns of [releaseNs, siteNs]) await kubectlOk(['create', 'namespace', ns]);
+    const rbac = await renderChart(['--show-only', 'templates/serviceaccount.yaml', '--show-only', 'templates/clusterrole.yaml', '--show-only', 'templates/role-leader-election.yaml'], release, releaseNs);
+    await kubectlOk(['apply', '--server-side', '--field-manager=cloudconnect-chart-test', '-f', '-'], rbac.yaml);
+    const sa = findOne(rbac.objects, 'ServiceAccount').metadata.name;
+    const token = (await kubectlOk(['create', 'token', sa, '-n', releaseNs, '--duration=1h'])).trim();
+    const cluster = inject('cluster');
+    const admin = parse(readFileSync(cluster.kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, string> }[] };
+    const kubeconfig = join(await mkdtemp(join(tmpdir(), 'chart-rbac-')), 'kubeconfig');
+    await writeFile(kubeconfig, JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: admin.clusters[0]!.cluster }],
+      users: [{ name: sa, user: { token } }],
+      contexts: [{ name: sa, context: { cluster: 'c', user: sa } }],
+      'current-context': sa,
+    }), { mode: 0o600 });
+    expect(await kubectlOk(['--kubeconfig', kubeconfig, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).toBe(`system:serviceaccount:${releaseNs}:${sa}`);
+    nats = await startNatsServer({ name: release });
+    operator = await startOperator({ KUBECONFIG: kubeconfig, LEADER_ELECT: 'true', LEASE_NAMESPACE: releaseNs, LEASE_NAME: release, NATS_URL: nats.url });
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    await nats?.dispose();
+    await kubectl(['delete', 'namespace', siteNs, '--wait=false']);
+    await kubectl(['delete', 'namespace', releaseNs, '--wait=false']);
+    await kubectl(['delete', 'clusterrole,clusterrolebinding', `${release}-cloudconnect-operator`]);
+  });
+
+  /** Waits like eventually(); a timeout names the API calls RBAC refused, if any (the likely cause here). */
+  const waitFor = (fn: () => Promise<boolean>, what: string) =>
+    eventually(fn, what).catch((error: Error) => {
+      const denials = [...new Set(operator!.output().match(/cannot \w+ resource \\*"[\w./]+\\*"( in API group \\*"[\w.]*\\*")?/g) ?? [])].map((d) => d.replace(/\\+"/g, '"'));
+      throw new Error(`${error.message}${denials.length ? `; RBAC refused: ${denials.join('; ')}` : ''}`);
+    });
+
+  it('holds the Lease, imports an SEK, labels credentials, creates default schedules and a relay, grants and withdraws support access, and cleans up a deleted site', async () => {
+    const apply = (obj: object) => kubectlOk(['apply', '-f', '-'], JSON.stringify(obj));
+    await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sek-import', namespace: siteNs }, stringData: { sek: randomBytes(32).toString('base64') } });
+    const site = {
+      apiVersion: 'cloudconnect.dev/v1alpha1',
+      kind: 'OceanSite',
+      metadata: { name: 'rbac', namespace: siteNs },
+      spec: { siteNumber: '4321', clinicalAdminEmail: 'admin@clinic.example.org', encryptionKey: { importFrom: { secretRef: { name: 'sek-import' } } }, supportSites: [{ name: 'support-a' }] },
+    };
+    await apply(site);
+    // An integration whose EMR cannot be reached (nothing listens on port 1): its credentials Secret
+    // gets labelled, it gets default SyncSchedules, and a relay.
+    await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'fhir-credentials', namespace: siteNs }, stringData: { clientId: 'FAKE-id', clientSecret: 'FAKE-secret' } });
+    await apply({
+      apiVersion: 'cloudconnect.dev/v1alpha1',
+      kind: 'EmrIntegration',
+      metadata: { name: 'rbac-fhir', namespace: siteNs },
+      spec: { siteRef: { name: 'rbac' }, emr: { type: 'FHIR', fhir: { baseUrl: 'https://127.0.0.1:1/r4', credentialsSecretRef: { name: 'fhir-credentials' } } } },
+    });
+    await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', siteNs, 'oceansite/rbac']);
+    await waitFor(async () => (await kubectl(['get', 'deployment,service', relayName('rbac-fhir'), '-n', siteNs])).code === 0, "the relay's Deployment and Service");
+    await waitFor(async () => (await kubectlOk(['get', 'syncschedules', '-n', siteNs, '-o', 'name'])).split('\n').filter(Boolean).length === 2, 'the default SyncSchedules');
+    expect(await kubectlOk(['get', 'secret', 'fhir-credentials', '-n', siteNs, '-o', 'jsonpath={.metadata.labels.cloudconnect\\.dev/credentials}'])).toBe('true');
+    expect(await kubectlOk(['get', 'lease', release, '-n', releaseNs, '-o', 'jsonpath={.spec.holderIdentity}'])).not.toBe('');
+    expect((await kubectl(['get', 'secret', 'sek-import', '-n', siteNs])).stderr).toContain('NotFound');
+    await waitFor(async () => (await kubectl(['get', 'rolebinding', 'cloudconnect-support-rbac-support-a', '-n', siteNs])).code === 0, 'the support RoleBinding');
+    await apply({ ...site, spec: { ...site.spec, supportSites: [] } });
+    await waitFor(async () => (await kubectl(['get', 'role', 'cloudconnect-support-rbac', '-n', siteNs])).stderr.includes('NotFound'), 'the support Role to go');
+    await kubectlOk(['delete', 'oceansite', 'rbac', '-n', siteNs, '--timeout=60s']);
+    expect((await kubectl(['get', 'serviceaccount', 'cloudconnect-sync-rbac', '-n', siteNs])).stderr).toContain('NotFound');
+    // RBAC's refusal reads `User "system:serviceaccount:…" cannot <verb> resource "<resource>"`.
+    expect(operator!.output()).not.toMatch(/cannot \w+ resource/);
   });
 });
 
