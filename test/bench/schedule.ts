@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     log(`created ${N} SyncSchedules and ${N} CronJobs (schedule "* * * * *")`);
     operator = spawn(join(root, 'node_modules/.bin/node'), ['operator/main.ts'], {
       cwd: root,
-      env: { ...process.env, KUBECONFIG: join(state, 'kubeconfig'), VAULT_ADDR: env.VAULT_ADDR, VAULT_TOKEN: env.VAULT_TOKEN, METRICS_BIND_ADDRESS: '127.0.0.1:0', LEADER_ELECT: 'false', LOG_LEVEL: 'error', WORKERS: process.env.WORKERS ?? '5' },
+      env: { ...process.env, KUBECONFIG: join(state, 'kubeconfig'), VAULT_ADDR: env.VAULT_ADDR, VAULT_TOKEN: env.VAULT_TOKEN, METRICS_BIND_ADDRESS: '127.0.0.1:0', LEADER_ELECT: 'false', LOG_LEVEL: 'error', SYNCSCHEDULE_WORKERS: process.env.SYNCSCHEDULE_WORKERS ?? '5' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     await kubectl(['wait', '--for=condition=Ready', '--timeout=120s', '-n', ns, 'emrintegration/emr']);
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
       if (name.startsWith('ours-')) ours.push(at - tick);
       else if (name.startsWith('cron-')) theirs.push(at - tick);
     }
-    log(`--- results (Job seen on a watch − cron tick, ms; ${N} of each per tick, ${TICKS} ticks, our WORKERS=${process.env.WORKERS ?? '5'} like --concurrent-cron-job-syncs=5) ---`);
+    log(`--- results (Job seen on a watch − cron tick, ms; ${N} of each per tick, ${TICKS} ticks, our SYNCSCHEDULE_WORKERS=${process.env.SYNCSCHEDULE_WORKERS ?? '5'} like --concurrent-cron-job-syncs=5) ---`);
     log(`runs seen within 58 s of their tick: ours ${ours.length}/${N * TICKS}, CronJob ${theirs.length}/${N * TICKS}`);
     log(`SyncSchedule (this operator): ${ours.length} runs, p50 ${percentile(ours, 50)} ms, p99 ${percentile(ours, 99)} ms, max ${Math.max(...ours)} ms`);
     log(`CronJob (kube-controller-manager): ${theirs.length} runs, p50 ${percentile(theirs, 50)} ms, p99 ${percentile(theirs, 99)} ms, max ${Math.max(...theirs)} ms`);
