@@ -2,6 +2,7 @@
 # Builds the local control plane's binaries from the Go module proxy and caches them outside the
 # repo, keyed by a hash of everything that pins them (wrapper go.mod/go.sum/main.go, Go version).
 # A cached build is reused as is; only a changed pin rebuilds. Usage: build.sh [component...]
+# (default: every component under go/, control plane first)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${CLOUDCONNECT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cloudconnect-operator}/bin"
@@ -53,5 +54,6 @@ build_component() { # name
 }
 
 components=("$@")
-if [[ ${#components[@]} -eq 0 ]]; then components=(etcd vault kwok k8s); fi
+# The control plane, then the tools the tests use: nats-server (relay queue), helm and actionlint (chart tests).
+if [[ ${#components[@]} -eq 0 ]]; then components=(etcd vault kwok k8s nats-server helm actionlint); fi
 for c in "${components[@]}"; do build_component "$c" >/dev/null; done
