@@ -31,7 +31,7 @@ verify: deps ## Fail on drift of generated files, and typecheck.
 	tsc --noEmit -p tsconfig.json
 
 .PHONY: cluster-binaries
-cluster-binaries: ## Build (or reuse from cache) etcd, kube-*, kubectl, kwok and Vault.
+cluster-binaries: ## Build (or reuse from cache) etcd, kube-*, kubectl, kwok, Vault, nats-server, helm and actionlint.
 	test/cluster/build.sh
 
 .PHONY: up
