@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { chartDir, findOne, renderChart, repoRoot, run, toolPath, type K8sObject } from '../chart/tools.ts';
@@ -16,6 +16,7 @@ import { prometheusOperatorCrdFiles } from '../chart/prometheus-operator-crds.ts
 import { kubectl, kubectlOk } from './kubectl.ts';
 import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
 import { startNatsServer, type NatsServer } from './nats.ts';
+import { vaultRequest } from './vault.ts';
 import { relayName } from '../../operator/relay/deployment.ts';
 
 const NAMESPACE = 'chart-dry-run';
@@ -432,7 +433,7 @@ describe('the rendered chart on the real apiserver (server-side dry run)', () =>
   });
 });
 
-describe("the operator running as the chart's ServiceAccount (only the chart's RBAC)", () => {
+describe("the operator running as the chart's ServiceAccount (only the chart's RBAC) and logging in to Vault as NOTES.txt says", () => {
   const suffix = Date.now().toString(36);
   const release = `rbac-${suffix}`;
   const releaseNs = `chart-rbac-${suffix}`;
@@ -444,11 +445,24 @@ describe("the operator running as the chart's ServiceAccount (only the chart's R
     await kubectlOk(['apply', '--server-side', '--force-conflicts', '--field-manager=cloudconnect-chart-test', '-f', join(repoRoot, 'crds')]);
     await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', '-f', join(repoRoot, 'crds')]);
     for (const ns of [releaseNs, siteNs]) await kubectlOk(['create', 'namespace', ns]);
+    const cluster = inject('cluster');
+    // Vault exactly as NOTES.txt tells the installer: its policy and kubernetes-auth role, no root token.
+    // (Rendered before the RBAC is applied: helm refuses to render over objects it does not own.)
+    const notes = await run(toolPath('helm'), ['install', '--dry-run=client', release, chartDir, '-n', releaseNs, '--set', 'crds.install=false', '--set', `vault.role=${release}`], {
+      env: { ...process.env, KUBECONFIG: cluster.kubeconfig },
+    });
+    const policy = /<<'HCL'\n([\s\S]*?)\n\s*HCL\n/.exec(notes.stdout)?.[1]?.split('\n').map((l) => l.trim()).join('\n');
+    const roleArgs = /vault write auth\/kubernetes\/role\/(\S+) \\\n([\s\S]*?ttl=\S+)/.exec(notes.stdout);
+    if (!policy || !roleArgs) throw new Error(`NOTES.txt has no Vault policy or role:\n${notes.stdout}${notes.stderr}`);
+    expect(roleArgs[1]).toBe(release);
+    const role = Object.fromEntries(roleArgs[2]!.split(/[\s\\]+/).filter((t) => t.includes('=')).map((t) => t.split('=') as [string, string]));
+    expect(role).toMatchObject({ bound_service_account_names: `${release}-cloudconnect-operator`, bound_service_account_namespaces: releaseNs, audience: 'vault' });
+    expect((await vaultRequest('PUT', `sys/policies/acl/${release}`, { policy })).status).toBe(204);
+    expect((await vaultRequest('POST', `auth/kubernetes/role/${release}`, role)).status).toBe(204);
     const rbac = await renderChart(['--show-only', 'templates/serviceaccount.yaml', '--show-only', 'templates/clusterrole.yaml', '--show-only', 'templates/role-leader-election.yaml'], release, releaseNs);
     await kubectlOk(['apply', '--server-side', '--field-manager=cloudconnect-chart-test', '-f', '-'], rbac.yaml);
     const sa = findOne(rbac.objects, 'ServiceAccount').metadata.name;
     const token = (await kubectlOk(['create', 'token', sa, '-n', releaseNs, '--duration=1h'])).trim();
-    const cluster = inject('cluster');
     const admin = parse(readFileSync(cluster.kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, string> }[] };
     const kubeconfig = join(await mkdtemp(join(tmpdir(), 'chart-rbac-')), 'kubeconfig');
     await writeFile(kubeconfig, JSON.stringify({
@@ -460,8 +474,22 @@ describe("the operator running as the chart's ServiceAccount (only the chart's R
       'current-context': sa,
     }), { mode: 0o600 });
     expect(await kubectlOk(['--kubeconfig', kubeconfig, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).toBe(`system:serviceaccount:${releaseNs}:${sa}`);
+
+    const vaultToken = join(dirname(kubeconfig), 'vault-token');
+    await writeFile(vaultToken, await kubectlOk(['create', 'token', sa, '-n', releaseNs, '--audience=vault', '--duration=1h']), { mode: 0o600 });
+
     nats = await startNatsServer({ name: release });
-    operator = await startOperator({ KUBECONFIG: kubeconfig, LEADER_ELECT: 'true', LEASE_NAMESPACE: releaseNs, LEASE_NAME: release, NATS_URL: nats.url });
+    operator = await startOperator({
+      KUBECONFIG: kubeconfig,
+      LEADER_ELECT: 'true',
+      LEASE_NAMESPACE: releaseNs,
+      LEASE_NAME: release,
+      NATS_URL: nats.url,
+      VAULT_TOKEN: '',
+      VAULT_ROLE: release,
+      VAULT_AUTH_MOUNT: 'kubernetes',
+      VAULT_SA_TOKEN_FILE: vaultToken,
+    });
   });
 
   afterAll(async () => {
@@ -470,6 +498,8 @@ describe("the operator running as the chart's ServiceAccount (only the chart's R
     await kubectl(['delete', 'namespace', siteNs, '--wait=false']);
     await kubectl(['delete', 'namespace', releaseNs, '--wait=false']);
     await kubectl(['delete', 'clusterrole,clusterrolebinding', `${release}-cloudconnect-operator`]);
+    await vaultRequest('DELETE', `auth/kubernetes/role/${release}`);
+    await vaultRequest('DELETE', `sys/policies/acl/${release}`);
   });
 
   /** Waits like eventually(); a timeout names the API calls RBAC refused, if any (the likely cause here). */
