@@ -433,6 +433,32 @@ describe('the rendered chart on the real apiserver (server-side dry run)', () =>
   });
 });
 
+describe('a real release on the test cluster (pods on the kwok node)', () => {
+  const release = `rel-${Date.now().toString(36)}`;
+  const ns = `chart-release-${Date.now().toString(36)}`;
+  const helm = (args: string[]) => run(toolPath('helm'), [...args, '--namespace', ns], { env: { ...process.env, KUBECONFIG: inject('cluster').kubeconfig } });
+
+  afterAll(async () => {
+    await helm(['uninstall', release, '--wait']);
+    await kubectl(['delete', 'namespace', ns, '--wait=false']);
+  });
+
+  it('installs and becomes available, upgrades, and uninstalls without leaving cluster-wide objects', async () => {
+    // The CRDs on the shared cluster were applied with kubectl, so this release leaves them alone.
+    const install = await helm(['install', release, chartDir, '--create-namespace', '--set', 'crds.install=false', '--wait', '--timeout', '120s']);
+    expect(install.stderr).toBe('');
+    expect(install.stdout).toContain('STATUS: deployed');
+    const name = `${release}-cloudconnect-operator`;
+    expect(await kubectlOk(['get', 'deployment', name, '-n', ns, '-o', 'jsonpath={.status.availableReplicas}'])).toBe('2');
+    const upgrade = await helm(['upgrade', release, chartDir, '--reuse-values', '--set', 'operator.logLevel=debug', '--wait', '--timeout', '120s']);
+    expect(upgrade.stderr).toBe('');
+    expect(await kubectlOk(['get', 'deployment', name, '-n', ns, '-o', 'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="LOG_LEVEL")].value}'])).toBe('debug');
+    expect((await helm(['uninstall', release, '--wait'])).code).toBe(0);
+    expect((await kubectl(['get', 'clusterrole', name])).stderr).toContain('NotFound');
+    expect((await kubectl(['get', 'clusterrolebinding', name])).stderr).toContain('NotFound');
+  });
+});
+
 describe("the operator running as the chart's ServiceAccount (only the chart's RBAC) and logging in to Vault as NOTES.txt says", () => {
   const suffix = Date.now().toString(36);
   const release = `rbac-${suffix}`;
