@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make up`: the whole thing, locally. Builds or reuses the control plane binaries, starts etcd,
 # kube-apiserver, controller-manager, scheduler, kwok and Vault (test/cluster/up.sh), installs the
-# CRDs, (re)starts the operator, applies examples/ and prints `kubectl get cloudconnect -A`.
+# CRDs and the Helm chart's ServiceAccount and RBAC, (re)starts the operator authenticated as that
+# ServiceAccount (not as cluster admin), applies examples/ and prints `kubectl get cloudconnect -A`.
 # Safe to re-run: a running control plane is reused, the operator is restarted with current code.
 #
 # CLOUDCONNECT_USE_CURRENT_CLUSTER=1 uses the cluster $KUBECONFIG points at (and $VAULT_ADDR /
@@ -72,8 +73,10 @@ contexts:
 current-context: $operator_sa
 KUBECONFIG
 )
-whoami="$("$kubectl_bin" --kubeconfig "$operator_kubeconfig" auth whoami -o jsonpath='{.status.userInfo.username}')"
-log "the operator will authenticate as $whoami"
+# (auth whoami needs Kubernetes 1.28+; on an older current cluster only the message is lost.)
+whoami="$("$kubectl_bin" --kubeconfig "$operator_kubeconfig" auth whoami -o jsonpath='{.status.userInfo.username}' 2>/dev/null ||
+  echo "system:serviceaccount:cloudconnect-system:$operator_sa")"
+log "the operator will authenticate as $whoami (kubeconfig: .local/operator.kubeconfig)"
 
 # Background helpers that make up owns: the EMR/Ocean simulators and a local SMTP sink.
 start_helper() { # name, command...
