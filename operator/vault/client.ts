@@ -2,6 +2,7 @@
 // SEK, policies and kubernetes-auth roles for per-site identities. Unreachable or sealed Vault is a
 // VaultUnavailable transient error; 404 is "absent"; nothing returned here is ever logged.
 import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import nodeVault from 'node-vault';
 import { TransientError, statusCodeOf } from '../runtime/errors.ts';
 import { redactor } from '../runtime/redact.ts';
@@ -64,7 +65,13 @@ export class VaultClient {
 
   constructor(config: VaultConfig) {
     this.config = config;
-    this.client = nodeVault({ apiVersion: 'v1', endpoint: config.address, ...(config.token ? { token: config.token } : {}) });
+    this.client = nodeVault({
+      apiVersion: 'v1',
+      endpoint: config.address,
+      ...(config.token ? { token: config.token } : {}),
+      // VAULT_CACERT, as in Vault's own CLI: a PEM file with the CA that signed Vault's certificate.
+      ...(config.caCert ? { requestOptions: { ca: readFileSync(config.caCert, 'utf8') } } : {}),
+    });
     if (config.token) redactor.register(config.token);
   }
 
