@@ -164,6 +164,11 @@ export class OceanSiteReconciler implements Reconciler {
         conditions.push({ type: 'KeyStored', status: 'False', reason: error.reason, message: error.message });
         conditions.push(summarizeReady(conditions, undefined, { reason: '', message: '' }));
         retryError = error;
+      } else if (statusCodeOf(error) === 403) {
+        // The operator's own RBAC lacks a verb (e.g. support-site RoleBindings): say so on the site, retry with backoff.
+        const message = `the API server refused an operator request; check the operator's RBAC: ${safeMessage(error)}`;
+        conditions.push({ type: 'Ready', status: 'False', reason: 'PermissionDenied', message });
+        retryError = new TransientError('PermissionDenied', message);
       } else {
         throw error;
       }
