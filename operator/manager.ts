@@ -250,15 +250,10 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
     return stopping;
   };
 
+  // As in controller-runtime: every replica fills its caches (and is then ready), only the leader
+  // runs the controllers. The Vault audit listener runs on every replica too: Vault's socket device
+  // reaches whichever replica the Service picks, and each entry arrives once, on one connection.
   const run = async () => {
-    if (elector) {
-      logger.info('waiting for the leader lease', { lease: `${config.leaseNamespace}/${config.leaseName}`, identity: config.identity });
-      const acquired = await elector.acquire(() => {
-        logger.error('leadership lost: exiting so that only one operator reconciles');
-        process.exit(1);
-      });
-      if (!acquired) return;
-    }
     await Promise.all(informers.map((i) => i.start()));
     if (config.auditListenAddress) {
       const self = await vault.request<{ data?: { accessor?: string } }>('GET', '/auth/token/lookup-self').catch(() => undefined);
@@ -268,7 +263,15 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
       logger.info('receiving Vault audit entries', { port: audit.port });
     }
     ready = true;
-    logger.info('caches synced; starting controllers', { controllers: controllers.map((c) => c.name) });
+    if (elector) {
+      logger.info('caches synced; waiting for the leader lease', { lease: `${config.leaseNamespace}/${config.leaseName}`, identity: config.identity });
+      const acquired = await elector.acquire(() => {
+        logger.error('leadership lost: exiting so that only one operator reconciles');
+        process.exit(1);
+      });
+      if (!acquired) return;
+    }
+    logger.info('starting controllers', { controllers: controllers.map((c) => c.name) });
     for (const c of controllers) c.start();
   };
   void run().catch((error: unknown) => {

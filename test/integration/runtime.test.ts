@@ -95,7 +95,9 @@ describe('leader election', () => {
     const b = await start({ ...env, POD_NAME: 'operator-b' }, { waitReady: false });
     await b.waitForLog(/waiting for the leader lease/);
     await new Promise((r) => setTimeout(r, 3000));
-    expect(b.output()).not.toContain('caches synced');
+    // The standby has warm caches and is ready (a Deployment's rollout waits on that), but reconciles nothing.
+    expect((await fetch(`${b.metricsUrl}/readyz`)).status).toBe(200);
+    expect(b.output()).not.toContain('starting controllers');
     expect(await b.metrics()).toMatch(/leader_election_master_status\{name="[^"]+"\} 0/);
     expect(await a.metrics()).toMatch(/leader_election_master_status\{name="[^"]+"\} 1/);
 
