@@ -153,9 +153,9 @@ describe('the Deployment with the defaults', () => {
     expect(container().volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
   });
 
-  it('probes /healthz for liveness and readiness on the metrics port', () => {
+  it('probes /healthz for liveness and /readyz (caches synced) for readiness on the metrics port', () => {
     expect(container().livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
-    expect(container().readinessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(container().readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
     expect(env(container(), 'METRICS_BIND_ADDRESS')?.value).toBe('0.0.0.0:8080');
   });
 
