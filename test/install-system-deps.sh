@@ -2,13 +2,15 @@
 # Installs the system tools the tests use that a new machine of this kind lacks. Go, openssl, curl
 # and make are part of the machine; nothing is installed when everything is already present.
 # From Debian: prometheus (promtool for the alert rule tests, and the server for the dashboard
-# end-to-end test) and lua5.4 (the Argo CD health check is Lua).
+# end-to-end test), lua5.4 (the Argo CD health check is Lua) and shellcheck (actionlint runs it on
+# the users' CI workflow).
 set -euo pipefail
 need=()
 command -v openssl >/dev/null || need+=(openssl)
 command -v curl >/dev/null || need+=(curl)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v lua5.4 >/dev/null || need+=(lua5.4)
+command -v shellcheck >/dev/null || need+=(shellcheck)
 if ((${#need[@]} > 0)); then
   echo "[deps] installing ${need[*]} from Debian"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
