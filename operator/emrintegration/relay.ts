@@ -91,6 +91,7 @@ export class RelayStep {
     if (!read || now.getTime() - read.at >= relay.pollIntervalMs) {
       read = { observation: await relay.queue.read(namespace, name), at: now.getTime() };
       this.reads.set(id, read);
+      this.deps.logger.debug('read the relay status', { integration: id, result: read.observation.kind });
     }
     const deployment: RelayDeployment = spec.suspend ? 'suspended' : 'deployed';
     const decision = decideRelayStatus({ ...base, previous: status, deployment, observation: read.observation });

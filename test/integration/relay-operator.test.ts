@@ -66,7 +66,7 @@ const report = (over: Partial<RelayStatusRecord> = {}) => kv.put(statusKey(ns, I
 beforeAll(async () => {
   const tls = makeTestTls();
   [accuro, nats, smtp] = await Promise.all([startAccuro({ tls: { cert: tls.cert, key: tls.key }, volume: { providers: 2, patients: 5, appointmentsPerDay: 2, days: 1 } }), startNatsServer({ name: 'relay-operator' }), startSmtpSink()]);
-  nc = await connect({ servers: nats.url });
+  nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   js = jetstream(nc);
   jsm = await jetstreamManager(nc);
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
@@ -251,6 +251,22 @@ describe('the relay of an EmrIntegration', () => {
     await waitDelivering('False', 'Suspended');
     await kubectlOk(['patch', '-n', ns, `emrintegration/${INTEGRATION}`, '--type=merge', '-p', '{"spec":{"suspend":false}}']);
     await eventually(async () => (await getJson<Deployment>('deployment', RELAY)).spec.replicas === 1, 'replicas 1');
+  });
+
+  it('says so when NATS cannot be read, and recovers when it is back', async () => {
+    kv ??= await ensureRelayStreams(js);
+    await report({ deliveredTotal: 95 });
+    await waitDelivering('True', 'Delivered');
+    await nats.stop();
+    const c = await waitDelivering('Unknown', 'QueueUnreachable').catch((error: Error) => {
+      throw new Error(`${error.message}\n${operator.output().split('\n').filter((l) => l.includes(ns) || /NATS|nats/.test(l)).slice(-30).join('\n')}`);
+    });
+    expect(c.message).toContain('cannot read the relay status from NATS');
+    await nats.restart();
+    // The test's own connection reconnects too.
+    await eventually(() => report({ deliveredTotal: 96 }).then(() => true), 'the record written after the restart');
+    await waitDelivering('True', 'Delivered');
+    expect((await integration()).status?.relay?.deliveredTotal).toBe(96);
   });
 
   it('puts no credential or SEK anywhere it writes', async () => {
