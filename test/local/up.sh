@@ -93,6 +93,22 @@ start_helper mail-sink "$root/node_modules/.bin/node" test/local/mail-sink.ts "$
 for _ in $(seq 1 100); do grep -q '^READY' "$local_dir/logs/simulators.log" 2>/dev/null && break; sleep 0.2; done
 grep -q '^READY' "$local_dir/logs/simulators.log" || { echo "the simulators did not start; see .local/logs/simulators.log" >&2; exit 1; }
 
+# The relay's durable queue: a real nats-server with JetStream (pinned build, test/cluster/go/nats-server).
+nats_port="${NATS_PORT:-14222}"
+log "starting nats-server with JetStream on 127.0.0.1:$nats_port (the relay queue)"
+"$root/test/cluster/build.sh" nats-server >/dev/null  # cached after the first build
+ln -sfn "$("$root/test/cluster/bin-path.sh" nats-server)" "$local_dir/bin/nats-server"
+mkdir -p "$local_dir/nats/store"
+# Referral PDFs need more than nats-server's default 1 MiB message limit.
+cat >"$local_dir/nats/nats.conf" <<NATS
+listen: 127.0.0.1:$nats_port
+max_payload: 8MB
+jetstream { store_dir: "$local_dir/nats/store" }
+NATS
+start_helper nats-server "$local_dir/bin/nats-server" -c "$local_dir/nats/nats.conf"
+for _ in $(seq 1 100); do grep -q 'Server is ready' "$local_dir/logs/nats-server.log" 2>/dev/null && break; sleep 0.2; done
+grep -q 'Server is ready' "$local_dir/logs/nats-server.log" || { echo "nats-server did not start; see .local/logs/nats-server.log" >&2; exit 1; }
+
 metrics_port="${OPERATOR_METRICS_PORT:-18080}"
 audit_port="${OPERATOR_AUDIT_PORT:-18090}"
 pidfile="$local_dir/pids/operator.pid"
@@ -107,7 +123,7 @@ log "starting the operator (logs: .local/logs/operator.log)"
   KUBECONFIG="$operator_kubeconfig" VAULT_ADDR="$vault_addr" VAULT_TOKEN="$vault_token" \
     METRICS_BIND_ADDRESS="127.0.0.1:$metrics_port" LEADER_ELECT=true LEASE_NAMESPACE=cloudconnect-system \
     AUDIT_LISTEN_ADDRESS="127.0.0.1:$audit_port" SMTP_HOST=127.0.0.1 SMTP_PORT=12525 SMTP_FROM=cloudconnect@localhost \
-    POD_NAME="local-$(hostname)" \
+    POD_NAME="local-$(hostname)" NATS_URL="nats://127.0.0.1:$nats_port" \
     nohup "$root/node_modules/.bin/node" operator/main.ts >>"$local_dir/logs/operator.log" 2>&1 &
   echo $! >"$pidfile"
 )
@@ -143,6 +159,7 @@ export PATH="$local_dir/bin:\$PATH"
 # The EMR and Ocean simulators (test doubles of the remote SaaS) and the SMTP sink (.local/mail/):
 $(grep -E '^[A-Z_]+=' "$local_dir/logs/simulators.log" | grep -v '^READY=' | sed 's/^/export /')
 export SMTP_SINK="127.0.0.1:12525"
+export NATS_URL="nats://127.0.0.1:$nats_port"
 ENV
 
 sleep 2
