@@ -45,6 +45,8 @@ const ALL_ON = [
   '--set', 'relay.natsReplicas=3',
   '--set', 'serviceAccount.annotations.example\\.org/owner=platform',
   '--set', 'priorityClassName=system-cluster-critical',
+  '--set', 'nats.deploy=true',
+  '--set', 'nats.replicas=3',
 ];
 
 interface Rule {
@@ -357,7 +359,7 @@ describe('every option on', () => {
   });
 
   it('ships files/dashboard.json in the Grafana sidecar ConfigMap', () => {
-    const cm = findOne<K8sObject & { data: Record<string, string> }>(allOn.objects, 'ConfigMap');
+    const cm = findOne<K8sObject & { data: Record<string, string> }>(allOn.objects, 'ConfigMap', 'cc-cloudconnect-operator-dashboard');
     expect(cm.metadata.labels?.grafana_dashboard).toBe('1');
     const file = join(chartDir, 'files/dashboard.json');
     expect(cm.data['cloudconnect-operator.json']).toBe(existsSync(file) ? readFileSync(file, 'utf8').replace(/\n+$/, '') : '');
@@ -386,6 +388,27 @@ describe('every option on', () => {
     expect(env(container(), 'NATS_URL')?.value).toBe('nats://nats.nats.svc:4222');
     expect(env(container(), 'NATS_REPLICAS')?.value).toBe('3');
     expect(env(container(), 'RELAY_STATUS_POLL_INTERVAL')?.value).toBe('30s');
+  });
+
+  it('deploys a three-node JetStream cluster for the relay, locked down, with room for referral PDFs', () => {
+    const sts = findOne<K8sObject & { spec: { replicas: number; template: { metadata: { labels: Record<string, string> }; spec: { securityContext: Record<string, unknown>; automountServiceAccountToken: boolean; containers: Container[] } } } }>(allOn.objects, 'StatefulSet');
+    expect(sts.spec.replicas).toBe(3);
+    expect(sts.spec.template.metadata.labels['app.kubernetes.io/component']).toBe('nats');
+    expect(sts.spec.template.spec.automountServiceAccountToken).toBe(false);
+    expect(sts.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(sts.spec.template.spec.containers[0]!.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    const config = findOne<K8sObject & { data: Record<string, string> }>(allOn.objects, 'ConfigMap', 'cc-cloudconnect-operator-nats').data['nats.conf']!;
+    expect(config).toContain('max_payload: 8MB');
+    expect(config.match(/nats:\/\/cc-cloudconnect-operator-nats-\d\.cc-cloudconnect-operator-nats-headless/g)).toHaveLength(3);
+    // The operator's selector must not pick up the NATS pods (and the reverse).
+    expect(deployment().spec.selector.matchLabels['app.kubernetes.io/component']).toBe('operator');
+  });
+
+  it('points the operator at the chart\'s own NATS when no URL is given', async () => {
+    const { objects } = await renderChart(['--set', 'nats.deploy=true'], 'cc', NAMESPACE);
+    const operator = findOne<Deployment>(objects, 'Deployment').spec.template.spec.containers[0]!;
+    expect(env(operator, 'NATS_URL')?.value).toBe(`nats://cc-cloudconnect-operator-nats.${NAMESPACE}.svc:4222`);
+    await expect(renderChart(['--set', 'nats.deploy=true', '--set', 'nats.replicas=2'])).rejects.toThrow(/nats.replicas|enum|schema/);
   });
 
   it('admits only the metrics and audit ports, from the given peers, and restricts egress with DNS open', () => {

@@ -54,3 +54,22 @@ app.kubernetes.io/component: operator
 {{- printf "%s:%s" $repo $tag -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The chart's own NATS server (nats.deploy): its name leaves room for "-headless" within 63 characters. */}}
+{{- define "cloudconnect.natsName" -}}
+{{- printf "%s-nats" (include "cloudconnect.fullname" . | trunc 45 | trimSuffix "-") -}}
+{{- end -}}
+
+{{- define "cloudconnect.natsSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "cloudconnect.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: nats
+{{- end -}}
+
+{{- define "cloudconnect.natsLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "cloudconnect.natsSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: cloudconnect
+{{- end -}}
