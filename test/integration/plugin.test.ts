@@ -129,7 +129,7 @@ describe('kubectl cloudconnect sync', () => {
   it('requests a Full sync, follows its Job to the end and reports Succeeded from status.lastRun', async () => {
     // Generous: with thousands of Jobs on the shared cluster (benchmarks), the Job controller can take
     // minutes to create the pod and to mark the Job Complete; on a quiet cluster this takes seconds.
-    const r = await plugin(['sync', 'birch-accuro', '--full', '-n', ns, '--timeout', '420s']);
+    const r = await plugin(['sync', 'birch-accuro', '--full', '-n', ns, '--timeout', '600s']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const token = /cloudconnect\.dev\/requestedAt=(\S+),/.exec(r.stderr)?.[1];
     expect(token).toMatch(/^kubectl-cloudconnect\//);
@@ -145,7 +145,7 @@ describe('kubectl cloudconnect sync', () => {
     expect(job.metadata.labels['cloudconnect.dev/schedule']).toBe('birch-accuro-full');
     // Progress lines, one per phase the run went through.
     expect(r.stderr).toMatch(/Full sync of birch-accuro: (Requested|Started|Running|Finishing)/);
-  }, 480_000);
+  }, 660_000);
 
   it('exits 1 with the failure reason when the run fails', async () => {
     // Pods of this integration are left to the test, which plays the kubelet (test/cluster/up.sh).
