@@ -7,10 +7,9 @@
 import { createHash } from 'node:crypto';
 import type { V1Deployment, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { EmrIntegration, EmrIntegrationSpec, OceanSite } from '../api/v1alpha1/index.ts';
-import { credentialsSecretName } from '../emrintegration/settings.ts';
-import { keyLocation, siteIdentity, SYNC_AUDIENCE } from '../oceansite/identity.ts';
+import { sitePodParts, SITE_CONTAINER_SECURITY_CONTEXT, SITE_POD_SECURITY_CONTEXT } from '../emrintegration/site-pod.ts';
 import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../oceansite/key-version-notice.ts';
-import { CA_DIR, CREDENTIALS_DIR, LABELS, VAULT_TOKEN_DIR } from '../syncschedule/job.ts';
+import { LABELS } from '../syncschedule/job.ts';
 
 /** What the operator's configuration says about every relay (operator/manager.ts reads it). */
 export interface RelayDeploymentSettings {
@@ -104,10 +103,7 @@ function ownerOf(integration: EmrIntegration) {
 export function buildRelayDeployment(input: RelayInput): V1Deployment {
   const { integration, integrationSpec: spec, site, settings } = input;
   const namespace = integration.metadata.namespace ?? '';
-  const identity = siteIdentity(namespace, site.metadata.name);
-  const location = keyLocation(site.spec, namespace, site.metadata.name);
-  const secretName = credentialsSecretName(spec);
-  const ca = spec.emr.caBundleSecretRef;
+  const pod = sitePodParts({ namespace, integrationSpec: spec, site, vaultAddress: settings.vaultAddress, vaultAuthMount: settings.vaultAuthMount });
   const labels = labelsOf(integration, site);
   const deployment: V1Deployment = {
     apiVersion: 'apps/v1',
@@ -130,10 +126,10 @@ export function buildRelayDeployment(input: RelayInput): V1Deployment {
           },
         },
         spec: {
-          serviceAccountName: identity.serviceAccount,
+          serviceAccountName: pod.serviceAccountName,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: SITE_POD_SECURITY_CONTEXT,
           terminationGracePeriodSeconds: 30,
           containers: [
             {
@@ -145,43 +141,20 @@ export function buildRelayDeployment(input: RelayInput): V1Deployment {
               env: [
                 // suspend is left out: it scales the Deployment, it need not also change the pod template.
                 { name: 'CLOUDCONNECT_INTEGRATION_SPEC', value: JSON.stringify({ ...spec, suspend: undefined }) },
-                { name: 'CLOUDCONNECT_SITE_NUMBER', value: site.spec.siteNumber },
-                { name: 'CLOUDCONNECT_CREDENTIALS_DIR', value: CREDENTIALS_DIR },
-                { name: 'VAULT_ADDR', value: settings.vaultAddress },
-                { name: 'VAULT_AUTH_MOUNT', value: settings.vaultAuthMount },
-                { name: 'VAULT_ROLE', value: identity.vaultRole },
-                { name: 'VAULT_SA_TOKEN_FILE', value: `${VAULT_TOKEN_DIR}/token` },
-                { name: 'SEK_MOUNT', value: location.mount },
-                { name: 'SEK_PATH', value: location.path },
+                ...pod.identityEnv,
                 { name: 'NATS_URL', value: settings.natsUrl },
                 { name: 'RELAY_PORT', value: String(RELAY_PORT) },
                 ...(settings.natsReplicas && settings.natsReplicas > 1 ? [{ name: 'NATS_REPLICAS', value: String(settings.natsReplicas) }] : []),
-                ...(ca ? [{ name: 'CLOUDCONNECT_CA_BUNDLE_FILE', value: `${CA_DIR}/ca.crt` }] : []),
+                ...pod.caEnv,
               ],
               resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } },
               readinessProbe: { httpGet: { path: '/readyz', port: 'webhook' }, periodSeconds: 5, failureThreshold: 3 },
               livenessProbe: { httpGet: { path: '/healthz', port: 'webhook' }, periodSeconds: 20, failureThreshold: 3 },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ['ALL'] },
-                seccompProfile: { type: 'RuntimeDefault' },
-              },
-              volumeMounts: [
-                { name: 'tmp', mountPath: '/tmp' },
-                { name: 'vault-token', mountPath: VAULT_TOKEN_DIR, readOnly: true },
-                ...(secretName ? [{ name: 'emr-credentials', mountPath: CREDENTIALS_DIR, readOnly: true }] : []),
-                ...(ca ? [{ name: 'emr-ca', mountPath: CA_DIR, readOnly: true }] : []),
-              ],
+              securityContext: SITE_CONTAINER_SECURITY_CONTEXT,
+              volumeMounts: pod.volumeMounts(),
             },
           ],
-          volumes: [
-            { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
-            { name: 'vault-token', projected: { sources: [{ serviceAccountToken: { audience: SYNC_AUDIENCE, expirationSeconds: 600, path: 'token' } }] } },
-            ...(secretName ? [{ name: 'emr-credentials', secret: { secretName, defaultMode: 0o440 } }] : []),
-            ...(ca ? [{ name: 'emr-ca', secret: { secretName: ca.name, items: [{ key: ca.key ?? 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } }] : []),
-          ],
+          volumes: pod.volumes(),
         },
       },
     },

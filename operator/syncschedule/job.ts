@@ -3,8 +3,7 @@
 // the Vault login, and a restrictive security context. Unit-tested; the operator creates it as is.
 import type { V1Job } from '@kubernetes/client-node';
 import type { EmrIntegration, EmrIntegrationSpec, OceanSite, SyncSchedule, SyncType } from '../api/v1alpha1/index.ts';
-import { credentialsSecretName } from '../emrintegration/settings.ts';
-import { keyLocation, siteIdentity, SYNC_AUDIENCE } from '../oceansite/identity.ts';
+import { sitePodParts, SITE_CONTAINER_SECURITY_CONTEXT, SITE_POD_SECURITY_CONTEXT } from '../emrintegration/site-pod.ts';
 import { KEY_VERSION_DIR, KEY_VERSION_FILE, SEK_VERSION_ANNOTATION, SITE_LABEL } from '../oceansite/key-version-notice.ts';
 
 export interface WorkerSettings {
@@ -23,9 +22,7 @@ export const LABELS = {
   scheduledTime: 'cloudconnect.dev/scheduled-time',
 } as const;
 
-export const CREDENTIALS_DIR = '/var/run/secrets/cloudconnect/emr';
-export const VAULT_TOKEN_DIR = '/var/run/secrets/cloudconnect/vault';
-export const CA_DIR = '/var/run/secrets/cloudconnect/ca';
+export { CA_DIR, CREDENTIALS_DIR, VAULT_TOKEN_DIR } from '../emrintegration/site-pod.ts';
 
 export interface RunJobInput {
   name: string;
@@ -41,9 +38,7 @@ export interface RunJobInput {
 export function buildRunJob(input: RunJobInput): V1Job {
   const { schedule, integration, integrationSpec: spec, site, settings } = input;
   const namespace = schedule.metadata.namespace ?? '';
-  const identity = siteIdentity(namespace, site.metadata.name);
-  const location = keyLocation(site.spec, namespace, site.metadata.name);
-  const secretName = credentialsSecretName(spec);
+  const pod = sitePodParts({ namespace, integrationSpec: spec, site, vaultAddress: settings.vaultAddress, vaultAuthMount: settings.vaultAuthMount });
   const labels = {
     'app.kubernetes.io/name': 'cloudconnect-sync',
     'app.kubernetes.io/managed-by': 'cloudconnect-operator',
@@ -53,7 +48,6 @@ export function buildRunJob(input: RunJobInput): V1Job {
     [LABELS.type]: input.type,
   };
   const worker = spec.syncWorker ?? {};
-  const ca = spec.emr.caBundleSecretRef;
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -75,12 +69,12 @@ export function buildRunJob(input: RunJobInput): V1Job {
         metadata: { labels, annotations: { [SEK_VERSION_ANNOTATION]: String(site.status?.encryptionKey?.version ?? 0) } },
         spec: {
           restartPolicy: 'Never',
-          serviceAccountName: identity.serviceAccount,
+          serviceAccountName: pod.serviceAccountName,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           ...(worker.nodeSelector ? { nodeSelector: worker.nodeSelector } : {}),
           ...(worker.priorityClassName ? { priorityClassName: worker.priorityClassName } : {}),
-          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: SITE_POD_SECURITY_CONTEXT,
           containers: [
             {
               name: 'sync',
@@ -88,43 +82,18 @@ export function buildRunJob(input: RunJobInput): V1Job {
               args: ['--integration', `${namespace}/${integration.metadata.name}`, '--type', input.type, '--run', input.name],
               env: [
                 { name: 'CLOUDCONNECT_INTEGRATION_SPEC', value: JSON.stringify(spec) },
-                { name: 'CLOUDCONNECT_SITE_NUMBER', value: site.spec.siteNumber },
-                { name: 'CLOUDCONNECT_CREDENTIALS_DIR', value: CREDENTIALS_DIR },
-                { name: 'VAULT_ADDR', value: settings.vaultAddress },
-                { name: 'VAULT_AUTH_MOUNT', value: settings.vaultAuthMount },
-                { name: 'VAULT_ROLE', value: identity.vaultRole },
-                { name: 'VAULT_SA_TOKEN_FILE', value: `${VAULT_TOKEN_DIR}/token` },
-                { name: 'SEK_MOUNT', value: location.mount },
-                { name: 'SEK_PATH', value: location.path },
+                ...pod.identityEnv,
                 { name: 'OCEAN_API_URL', value: settings.oceanApiUrl },
                 { name: 'CLOUDCONNECT_SEK_VERSION_FILE', value: KEY_VERSION_FILE },
-                ...(ca ? [{ name: 'CLOUDCONNECT_CA_BUNDLE_FILE', value: `${CA_DIR}/ca.crt` }] : []),
+                ...pod.caEnv,
               ],
               ...(worker.resources ? { resources: worker.resources as never } : { resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } } }),
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ['ALL'] },
-                seccompProfile: { type: 'RuntimeDefault' },
-              },
+              securityContext: SITE_CONTAINER_SECURITY_CONTEXT,
               terminationMessagePolicy: 'File',
-              volumeMounts: [
-                { name: 'tmp', mountPath: '/tmp' },
-                { name: 'vault-token', mountPath: VAULT_TOKEN_DIR, readOnly: true },
-                { name: 'sek-version', mountPath: KEY_VERSION_DIR, readOnly: true },
-                ...(secretName ? [{ name: 'emr-credentials', mountPath: CREDENTIALS_DIR, readOnly: true }] : []),
-                ...(ca ? [{ name: 'emr-ca', mountPath: CA_DIR, readOnly: true }] : []),
-              ],
+              volumeMounts: pod.volumeMounts([{ name: 'sek-version', mountPath: KEY_VERSION_DIR, readOnly: true }]),
             },
           ],
-          volumes: [
-            { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
-            { name: 'vault-token', projected: { sources: [{ serviceAccountToken: { audience: SYNC_AUDIENCE, expirationSeconds: 600, path: 'token' } }] } },
-            { name: 'sek-version', downwardAPI: { items: [{ path: 'sek-version', fieldRef: { fieldPath: `metadata.annotations['${SEK_VERSION_ANNOTATION}']` } }], defaultMode: 0o444 } },
-            ...(secretName ? [{ name: 'emr-credentials', secret: { secretName, defaultMode: 0o440 } }] : []),
-            ...(ca ? [{ name: 'emr-ca', secret: { secretName: ca.name, items: [{ key: ca.key ?? 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } }] : []),
-          ],
+          volumes: pod.volumes([{ name: 'sek-version', downwardAPI: { items: [{ path: 'sek-version', fieldRef: { fieldPath: `metadata.annotations['${SEK_VERSION_ANNOTATION}']` } }], defaultMode: 0o444 } }]),
         },
       },
     },
