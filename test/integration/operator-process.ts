@@ -1,10 +1,12 @@
 // Runs the operator as its own process (`node operator/main.ts`), as in production, against the
 // test control plane; captures everything it prints so tests can assert on (and grep) its logs.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { repoRoot } from './kubectl.ts';
+import { freePort } from './ports.ts';
+
+export { freePort };
 
 export interface OperatorProcess {
   child: ChildProcess;
@@ -16,15 +18,6 @@ export interface OperatorProcess {
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export async function startOperator(env: Record<string, string> = {}, options: { waitReady?: boolean } = {}): Promise<OperatorProcess> {
   const cluster = inject('cluster');
