@@ -110,7 +110,13 @@ async function main(): Promise<void> {
   } finally {
     operator?.kill('SIGTERM');
     await accuro.stop();
-    if (!reuse) await run(join(root, 'test/cluster/down.sh'), [state]);
+    if (reuse) {
+      // A reused cluster gets its state back: the schedules, CronJobs and their Jobs go with the namespace.
+      log(`deleting namespace ${ns}`);
+      await kubectl(['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
+    } else {
+      await run(join(root, 'test/cluster/down.sh'), [state]);
+    }
   }
 }
 
