@@ -146,6 +146,9 @@ if ! curl -fsS -H "X-Vault-Token: $vault_token" "$vault_addr/v1/sys/audit" | gre
     || echo "warning: could not enable the Vault audit socket device" >&2
 fi
 
+# `kubectl cloudconnect …` works after `. .local/env` (the launcher runs the plugin with this checkout's Node 24).
+ln -sfn "$root/operator/plugin/kubectl-cloudconnect" "$local_dir/bin/kubectl-cloudconnect"
+
 log "applying examples/"
 k apply -R -f "$root/examples" >/dev/null
 
