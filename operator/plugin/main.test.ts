@@ -19,6 +19,7 @@ describe('kubectl cloudconnect', () => {
     ['shows the help of support-bundle', ['support-bundle', '--help'], 0, /--operator-log FILE/],
     ['shows the help of validate', ['validate', '--help'], 0, /--offline/],
     ['shows a command help through "help COMMAND"', ['help', 'sync'], 0, /INTEGRATION/],
+    ['shows the help of relay', ['relay', '--help'], 0, /relay replay INTEGRATION[\s\S]*replayRequestedAt/],
   ])('%s', async (_name, argv, code, pattern) => {
     const r = await cli(...argv);
     expect(r.code).toBe(code);
@@ -36,6 +37,8 @@ describe('kubectl cloudconnect', () => {
     ['exits 2 when validate has no -f', ['validate'], /-f FILE is required/],
     ['exits 2 when the file to validate does not exist', ['validate', '-f', '/nonexistent/x.yaml', '--offline'], /no such file/],
     ['exits 2 on a non-numeric --log-lines', ['support-bundle', '--log-lines', 'many'], /--log-lines must be a positive integer/],
+    ['exits 2 when relay has no action or integration', ['relay', 'replay'], /missing argument: replay INTEGRATION/],
+    ['exits 2 on an unknown relay action', ['relay', 'purge', 'a'], /unknown relay action "purge"/],
   ])('%s', async (_name, argv, pattern) => {
     const r = await cli(...argv);
     expect(r.code).toBe(2);

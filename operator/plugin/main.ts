@@ -3,6 +3,7 @@
 // Thin: picks the command, runs it, and turns errors into exit codes (2 for bad arguments).
 import { apiErrorMessage } from './client.ts';
 import { processIo, type CommandIo } from './io.ts';
+import { relayCommand } from './relay.ts';
 import { statusCommand } from './status.ts';
 import { supportBundleCommand } from './support-bundle.ts';
 import { syncCommand } from './sync.ts';
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, (args: string[], io: CommandIo) => Promise<number
   sync: syncCommand,
   'support-bundle': supportBundleCommand,
   validate: validateCommand,
+  relay: relayCommand,
 };
 
 export async function run(argv: string[], io: CommandIo): Promise<number> {

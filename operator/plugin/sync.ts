@@ -7,7 +7,7 @@ import { EMR_INTEGRATION, GROUP, REQUESTED_AT_ANNOTATION, SYNC_SCHEDULE, VERSION
 import { statusCodeOf } from '../runtime/errors.ts';
 import { manualRunName } from '../syncschedule/runs.ts';
 import { LABELS } from '../syncschedule/job.ts';
-import { loadClient, type PluginClient } from './client.ts';
+import { getNamespaced, loadClient, type PluginClient } from './client.ts';
 import type { CommandIo } from './io.ts';
 import { observeRun, progressLine, resultLine, type RunObservation } from './sync-progress.ts';
 import { EXIT, GLOBAL_HELP, parseCommandArgs, parseTimeout, UsageError } from './usage.ts';
@@ -53,7 +53,7 @@ export async function syncCommand(args: string[], io: CommandIo): Promise<number
   const client = loadClient(values);
   const ns = client.namespace;
 
-  const integration = await getOrUndefined<EmrIntegration>(client, EMR_INTEGRATION.plural, ns, integrationName);
+  const integration = await getNamespaced<EmrIntegration>(client, EMR_INTEGRATION.plural, ns, integrationName);
   if (!integration) {
     io.err(`error: EmrIntegration ${integrationName} not found in namespace ${ns}\n`);
     return EXIT.failed;
@@ -118,7 +118,7 @@ async function follow(client: PluginClient, io: CommandIo, input: FollowInput): 
     lastLine = line;
   };
   for (;;) {
-    const schedule = await getOrUndefined<SyncSchedule>(client, SYNC_SCHEDULE.plural, input.ns, input.scheduleName);
+    const schedule = await getNamespaced<SyncSchedule>(client, SYNC_SCHEDULE.plural, input.ns, input.scheduleName);
     if (!schedule) {
       if (io.interactive) io.err('\n');
       io.err(`error: SyncSchedule ${input.scheduleName} was deleted while waiting\n`);
@@ -149,11 +149,4 @@ async function follow(client: PluginClient, io: CommandIo, input: FollowInput): 
   }
 }
 
-async function getOrUndefined<T>(client: PluginClient, plural: string, namespace: string, name: string): Promise<T | undefined> {
-  try {
-    return (await client.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name })) as T;
-  } catch (error) {
-    if (statusCodeOf(error) === 404) return undefined;
-    throw error;
-  }
-}
+

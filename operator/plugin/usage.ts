@@ -37,6 +37,7 @@ Commands:
   sync             start a sync of an integration now and follow it to its end
   support-bundle   collect resources, Events and operator logs into a redacted .tar.gz
   validate         check manifests against the API (server-side dry run) or the CRD schemas offline
+  relay replay     move an integration's dead-lettered EMR-bound messages back to its relay queue
 
 Run "kubectl cloudconnect COMMAND --help" for a command's options.
 

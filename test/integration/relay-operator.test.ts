@@ -5,11 +5,13 @@
 // annotation moving dead letters back to the queue, no write while nothing changes, and suspend.
 // The relay process itself is not run here (its own tests do): this test writes the status records
 // a relay would, so every condition can be reached on purpose.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEAD_LETTER_STREAM, deadLetterSubject, KEY_VERSION_HEADER, RELAY_STREAM, relaySubject, statusKey, type RelayStatusRecord } from '../../operator/relay/contract.ts';
 import { ensureRelayStreams, RECEIVED_AT_HEADER } from '../../operator/relay/queue.ts';
 import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
@@ -234,6 +236,22 @@ describe('the relay of an EmrIntegration', () => {
     await kubectlOk(['annotate', '--overwrite', '-n', ns, `emrintegration/${INTEGRATION}`, 'cloudconnect.dev/replayRequestedAt=replay-1', 'touch=1']);
     await new Promise((r) => setTimeout(r, 2000));
     expect((await integration()).status?.relay?.lastReplayedCount).toBe(2);
+  });
+
+  it('replays dead letters through kubectl cloudconnect relay replay, and reports how many', async () => {
+    const h = headers();
+    h.set(KEY_VERSION_HEADER, '1');
+    h.set(RECEIVED_AT_HEADER, new Date(Date.now() - 97 * 3600_000).toISOString());
+    await js.publish(deadLetterSubject(ns, INTEGRATION), new TextEncoder().encode('ciphertext-c'), { headers: h, msgID: 'dead:test-c' });
+    const result = await new Promise<{ code: number; out: string; err: string }>((resolve) => {
+      execFile(join(repoRoot, 'node_modules/.bin/node'), ['operator/plugin/main.ts', 'relay', 'replay', INTEGRATION, '-n', ns, '--timeout', '90s'], { cwd: repoRoot, env: { ...process.env, KUBECONFIG: inject('cluster').kubeconfig } }, (error, out, err) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: String(out), err: String(err) }),
+      );
+    });
+    expect(result.code, result.err).toBe(0);
+    expect(result.out).toMatch(new RegExp(`Replayed 1 dead-lettered message of ${ns}/${INTEGRATION}`));
+    const dead = await jsm.streams.info(DEAD_LETTER_STREAM, { subjects_filter: deadLetterSubject(ns, INTEGRATION) });
+    expect(dead.state.subjects?.[deadLetterSubject(ns, INTEGRATION)] ?? 0).toBe(0);
   });
 
   it('rolls the relay pod template when the SEK is rotated', async () => {
