@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
-# One image, two programs (see operator/worker/README.md, "Container image"):
+# One image, three programs (see operator/worker/README.md, "Container image"):
 #   sync worker (default): the operator's Jobs pass only arguments, e.g.
 #                          --integration clinic/accuro --type Full --run accuro-full-29000000
 #   operator:              command: ["/nodejs/bin/node", "operator/main.ts"]
+#   relay:                 command: ["/nodejs/bin/node", "operator/relay/main.ts"] (the operator's relay Deployments)
 # Node 24 runs the TypeScript sources directly (type stripping): there is no build step, only the
 # production dependencies are installed. The runtime image has no shell and no package manager and
 # runs as uid/gid 65532. Pin both images by digest in a release pipeline.
