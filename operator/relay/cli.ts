@@ -9,7 +9,8 @@ import type { EmrAdapterType } from '../emr/index.ts';
 import { createLogger, type Logger } from '../runtime/logger.ts';
 import { configFromEnv, emrAdapterFromConfig, readCredentialsDir, vaultVersionedSekSource, WorkerError } from '../worker/cli.ts';
 import { startRelay, type RunningRelay } from './relay.ts';
-import { SekKeyring, type VersionedSekSource } from './sek-keyring.ts';
+import type { VersionedSekSource } from '../worker/key-rotation.ts';
+import { SekKeyring } from './sek-keyring.ts';
 import { clockFromEnv } from './sim-clock.ts';
 
 export const USAGE = 'usage: cloudconnect-relay --integration <namespace>/<name>';

@@ -3,21 +3,19 @@
 // demand (a message stored before a rotation still decrypts). Keys live in private fields and are
 // registered with the log redactor as they are read.
 import { redactor } from '../runtime/redact.ts';
-
-/** The current SEK, or one KV version of it (operator/worker/cli.ts vaultVersionedSekSource reads it from Vault). */
-export type VersionedSekSource = (version?: number) => Promise<{ value: string; version: number }>;
+import type { VersionedSek, VersionedSekSource } from '../worker/key-rotation.ts';
 
 export class SekKeyring {
   readonly #source: VersionedSekSource;
   readonly #byVersion = new Map<number, Promise<string>>();
-  #current: Promise<{ value: string; version: number }> | undefined;
+  #current: Promise<VersionedSek> | undefined;
 
   constructor(source: VersionedSekSource) {
     this.#source = source;
   }
 
   /** The current SEK (read once; the operator restarts the relay when the SEK rotates). */
-  current(): Promise<{ value: string; version: number }> {
+  current(): Promise<VersionedSek> {
     this.#current ??= this.#source().then((sek) => {
       redactor.register(sek.value);
       this.#byVersion.set(sek.version, Promise.resolve(sek.value));
