@@ -52,6 +52,13 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,126}$/;
 
+/** `--integration <namespace>/<name>` as the worker and the relay take it; undefined when malformed. */
+export function parseIntegrationRef(text: string): { namespace: string; name: string } | undefined {
+  const [namespace, name, ...rest] = text.split('/');
+  if (rest.length > 0 || !namespace || !name || !DNS_LABEL.test(namespace) || !DNS_SUBDOMAIN.test(name)) return undefined;
+  return { namespace, name };
+}
+
 /** Parses argv (without node and the script); throws WorkerError('InvalidArguments') with what is wrong. */
 export function parseCliArgs(argv: readonly string[], now: Date): CliArgs {
   let parsed;
@@ -68,18 +75,15 @@ export function parseCliArgs(argv: readonly string[], now: Date): CliArgs {
   const { values } = parsed;
   if (values.help) return { namespace: '', name: '', type: 'Full', run: '', help: true };
   const problems: string[] = [];
-  const [namespace, name, ...rest] = (values.integration ?? '').split('/');
+  const ref = values.integration === undefined ? undefined : parseIntegrationRef(values.integration);
   if (values.integration === undefined) problems.push('--integration is required');
-  else if (rest.length > 0 || !namespace || !name || !DNS_LABEL.test(namespace) || !DNS_SUBDOMAIN.test(name)) {
-    problems.push(`--integration must be <namespace>/<name>, got ${JSON.stringify(values.integration)}`);
-  }
+  else if (!ref) problems.push(`--integration must be <namespace>/<name>, got ${JSON.stringify(values.integration)}`);
   if (values.type === undefined) problems.push('--type is required');
   else if (values.type !== 'Full' && values.type !== 'Appointments') problems.push(`--type must be Full or Appointments, got ${JSON.stringify(values.type)}`);
   if (values.run !== undefined && !RUN_NAME.test(values.run)) problems.push(`--run must be a Job name (letters, digits, '.', '_', '-'), got ${JSON.stringify(values.run)}`);
   if (problems.length > 0) throw new WorkerError('InvalidArguments', problems.join('; '));
   return {
-    namespace: namespace as string,
-    name: name as string,
+    ...(ref as { namespace: string; name: string }),
     type: values.type as SyncType,
     // Outside a Job: a name of our own, still unique per second, so batch ids stay unique.
     run: values.run ?? `local-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').toLowerCase()}`,
@@ -263,9 +267,8 @@ export interface WorkerResult extends Omit<SyncResult, 'type' | 'batches'> {
 }
 
 export interface WorkerDeps {
+  /** Replaces Vault (tests): the key, with no versions to rotate to. */
   sekSource?: SekSource;
-  /** Wins over sekSource; the source a rotating worker reads newer key versions from. */
-  versionedSekSource?: VersionedSekSource;
   /** Builds the EMR adapter (default createAdapter). */
   adapterFactory?: (type: EmrAdapterType, config: AdapterConfig) => EmrAdapter;
   /** Builds the Ocean client (default OceanClient). */
@@ -371,7 +374,7 @@ export async function runWorker(argv: readonly string[], env: NodeJS.ProcessEnv,
     const uploader = (deps.oceanFactory ?? ((o) => new OceanClient(o)))(oceanOptions);
 
     const injected = deps.sekSource;
-    const sekSource: VersionedSekSource = deps.versionedSekSource ?? (injected ? async () => ({ value: await injected(), version: 0 }) : vaultVersionedSekSource(config));
+    const sekSource: VersionedSekSource = injected ? async () => ({ value: await injected(), version: 0 }) : vaultVersionedSekSource(config);
     const sek = await sekSource();
     redactor.register(sek.value);
     // The fingerprint (as in OceanSite status) tells which key encrypted the run, never the key.
