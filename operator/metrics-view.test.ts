@@ -70,3 +70,25 @@ describe('scrape-time metrics from the caches', () => {
     expect(text).not.toMatch(/^cloudconnect_syncschedule_timestamp_seconds\{/m);
   });
 });
+
+describe('the Vault probe behind cloudconnect_vault_up', () => {
+  it('is shared by scrapes within vaultCacheMs and repeated after it', async () => {
+    let probes = 0;
+    let clock = Date.parse('2026-11-28T12:00:00Z');
+    const view = clusterView({
+      sites: { list: () => [] },
+      integrations: { list: () => [] },
+      schedules: { list: () => [] },
+      vault: { health: async () => (probes++, { sealed: false, initialized: true }) },
+      now: () => new Date(clock),
+      vaultCacheMs: 10_000,
+    });
+    expect(await Promise.all([view.vaultAvailable(), view.vaultAvailable()])).toEqual([true, true]);
+    clock += 9_999;
+    await view.vaultAvailable();
+    expect(probes).toBe(1);
+    clock += 1;
+    await view.vaultAvailable();
+    expect(probes).toBe(2);
+  });
+});

@@ -1,5 +1,6 @@
 // What the scrape-time metrics read (see OperatorMetrics.observe): conditions and schedule times of
-// the cached objects, exactly as their status says, and Vault's health with a short timeout.
+// the cached objects, exactly as their status says, and Vault's health with a short timeout, probed
+// at most once per vaultCacheMs however many scrapers ask (they share the answer).
 import type { EmrIntegration, OceanSite, SyncSchedule } from './api/v1alpha1/index.ts';
 import type { ClusterView, ResourceSnapshot, ScheduleSnapshot } from './runtime/metrics.ts';
 import { longestIntervalSeconds } from './syncschedule/interval.ts';
@@ -13,6 +14,8 @@ export interface ViewSources {
   vault: Pick<VaultClient, 'health'>;
   now?: () => Date;
   vaultTimeoutMs?: number;
+  /** How long one health probe answers for (default 10 s; alerts wait minutes, scrapes come in pairs). */
+  vaultCacheMs?: number;
 }
 
 type Conditioned = { metadata: { name?: string; namespace?: string }; status?: { conditions?: ResourceSnapshot['conditions'] } };
@@ -47,8 +50,21 @@ export function scheduleSnapshot(schedule: SyncSchedule, timeZone: string, now: 
   };
 }
 
+/** Whether Vault answers its health check, initialized and unsealed, within the timeout. */
+async function probeVault(vault: ViewSources['vault'], timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  const probe = vault.health().then((h) => h.initialized && !h.sealed, () => false);
+  try {
+    return await Promise.race([probe, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function clusterView(sources: ViewSources): ClusterView {
   const now = sources.now ?? (() => new Date());
+  let lastProbe: { at: number; up: Promise<boolean> } | undefined;
   return {
     *resources() {
       for (const s of sources.sites.list()) yield resourceSnapshot('OceanSite', s);
@@ -59,15 +75,12 @@ export function clusterView(sources: ViewSources): ClusterView {
       // UTC when unset, as the reconciler reads it.
       for (const s of sources.schedules.list()) yield scheduleSnapshot(s, s.spec.timeZone ?? 'UTC', now());
     },
-    async vaultAvailable() {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), sources.vaultTimeoutMs ?? 2000)));
-      const probe = sources.vault.health().then((h) => h.initialized && !h.sealed, () => false);
-      try {
-        return await Promise.race([probe, timeout]);
-      } finally {
-        clearTimeout(timer);
+    vaultAvailable() {
+      const at = now().getTime();
+      if (!lastProbe || at - lastProbe.at >= (sources.vaultCacheMs ?? 10_000) || at < lastProbe.at) {
+        lastProbe = { at, up: probeVault(sources.vault, sources.vaultTimeoutMs ?? 2000) };
       }
+      return lastProbe.up;
     },
   };
 }
