@@ -1,10 +1,5 @@
 // Pure: one health word per resource from its conditions, and relative times, for the status tree.
-export interface ConditionLike {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-}
+import { findCondition, type Condition } from '../runtime/conditions.ts';
 
 export type HealthWord = 'Ready' | 'Suspended' | 'Blocked' | 'Reconciling' | 'NotReady' | 'Stalled' | 'Pending';
 
@@ -17,12 +12,8 @@ export interface Health {
 /** Ready=False reasons that mean "waiting on another resource", not "broken": shown as Blocked. */
 export const BLOCKED_REASONS: ReadonlySet<string> = new Set(['IntegrationNotReady', 'SiteNotReady', 'SiteNotFound', 'IntegrationNotFound']);
 
-export function findCondition(conditions: readonly ConditionLike[] | undefined, type: string): ConditionLike | undefined {
-  return conditions?.find((c) => c.type === type);
-}
-
-export function health(conditions: readonly ConditionLike[] | undefined): Health {
-  const pick = (word: HealthWord, c: ConditionLike): Health => ({ word, ...(c.reason ? { reason: c.reason } : {}), ...(c.message ? { message: c.message } : {}) });
+export function health(conditions: readonly Condition[] | undefined): Health {
+  const pick = (word: HealthWord, c: Condition): Health => ({ word, ...(c.reason ? { reason: c.reason } : {}), ...(c.message ? { message: c.message } : {}) });
   const stalled = findCondition(conditions, 'Stalled');
   if (stalled?.status === 'True') return pick('Stalled', stalled);
   const ready = findCondition(conditions, 'Ready');

@@ -5,6 +5,7 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { EMR_INTEGRATION, GROUP, VERSION, type EmrIntegration } from '../api/v1alpha1/index.ts';
 import { REPLAY_REQUESTED_AT_ANNOTATION } from '../relay/status-decision.ts';
+import { findCondition } from '../runtime/conditions.ts';
 import { getNamespaced, loadClient } from './client.ts';
 import type { CommandIo } from './io.ts';
 import { EXIT, GLOBAL_HELP, parseCommandArgs, parseTimeout, UsageError } from './usage.ts';
@@ -62,7 +63,7 @@ export async function relayCommand(args: string[], io: CommandIo): Promise<numbe
       return EXIT.ok;
     }
     if (io.now().getTime() > deadline) {
-      const delivering = (current?.status?.conditions ?? []).find((c) => c.type === 'Delivering');
+      const delivering = findCondition(current?.status?.conditions, 'Delivering');
       io.err(`error: the operator has not handled the replay after ${Math.round(timeoutMs / 1000)} s${delivering ? ` (Delivering=${delivering.status} ${delivering.reason}: ${delivering.message})` : ''}\n`);
       return EXIT.failed;
     }

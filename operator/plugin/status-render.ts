@@ -3,7 +3,8 @@
 // (main asks when stdout is a TTY and NO_COLOR is unset).
 import { styleText } from 'node:util';
 import type { EmrIntegration, OceanSite, SyncSchedule } from '../api/v1alpha1/index.ts';
-import { findCondition, health, relativeTime, type ConditionLike, type Health, type HealthWord } from './health.ts';
+import { findCondition, isTrue } from '../runtime/conditions.ts';
+import { health, relativeTime, type Health, type HealthWord } from './health.ts';
 
 export interface StatusInput {
   namespace: string;
@@ -48,7 +49,7 @@ export function renderStatus(input: StatusInput): string {
     const sorted = [...schedules].sort((a, b) => typeOrder(a) - typeOrder(b) || byName(a, b));
     sorted.forEach((s, i) => {
       const last = i === sorted.length - 1;
-      const h = health(s.status?.conditions as ConditionLike[] | undefined);
+      const h = health(s.status?.conditions);
       const tz = s.spec.timeZone && s.spec.timeZone !== 'UTC' ? ` ${s.spec.timeZone}` : '';
       out.push(`${prefix}${last ? '└── ' : '├── '}${paint('bold', `SyncSchedule/${s.metadata.name}`)}  ${s.spec.type} "${s.spec.schedule}"${tz}  ${healthText(h)}${s.spec.suspend ? paint('yellow', '  suspended') : ''}`);
       const child = `${prefix}${last ? '    ' : '│   '}`;
@@ -70,8 +71,7 @@ export function renderStatus(input: StatusInput): string {
     const sorted = [...integrations].sort(byName);
     sorted.forEach((integration, i) => {
       const last = i === sorted.length - 1 && !trailingOrphans;
-      const conditions = integration.status?.conditions as ConditionLike[] | undefined;
-      const h = health(conditions);
+      const h = health(integration.status?.conditions);
       out.push(`${prefix}${last ? '└── ' : '├── '}${paint('bold', `EmrIntegration/${integration.metadata.name}`)}  ${integration.spec.emr.type}  ${healthText(h)}${integration.spec.suspend ? paint('yellow', '  suspended') : ''}`);
       const child = `${prefix}${last ? '    ' : '│   '}`;
       const detail = integrationDetails(integration, now, paint);
@@ -87,7 +87,7 @@ export function renderStatus(input: StatusInput): string {
   };
 
   for (const site of [...input.sites].sort(byName)) {
-    const h = health(site.status?.conditions as ConditionLike[] | undefined);
+    const h = health(site.status?.conditions);
     const key = site.status?.encryptionKey;
     const keyText = key?.fingerprint ? `  SEK v${key.version ?? '?'} ${key.fingerprint}` : paint('yellow', '  SEK not stored');
     const title = [site.spec.siteNumber ? `#${site.spec.siteNumber}` : '', site.spec.displayName ?? ''].filter(Boolean).join(' ');
@@ -114,7 +114,7 @@ export function renderStatus(input: StatusInput): string {
 
 function integrationDetails(integration: EmrIntegration, now: Date, paint: (style: Style, text: string) => string): string[] {
   const status = integration.status ?? {};
-  const conditions = status.conditions as ConditionLike[] | undefined;
+  const conditions = status.conditions;
   const out: string[] = [];
   if (integration.spec.emr.type !== 'None') {
     const auth = findCondition(conditions, 'Authenticated');
@@ -123,7 +123,7 @@ function integrationDetails(integration: EmrIntegration, now: Date, paint: (styl
     else if (auth.status === 'True') parts.push(paint('green', 'Authenticated'));
     else parts.push(`${paint('red', 'not Authenticated')}${auth.reason ? ` (${auth.reason})` : ''}`);
     if (status.auth?.notAfter) {
-      const expiring = findCondition(conditions, 'AuthExpiringSoon')?.status === 'True';
+      const expiring = isTrue(conditions, 'AuthExpiringSoon');
       const text = `expires ${relativeTime(status.auth.notAfter, now, '')}`;
       parts.push(expiring ? paint('yellow', `${text} (AuthExpiringSoon)`) : text);
     }
@@ -131,8 +131,8 @@ function integrationDetails(integration: EmrIntegration, now: Date, paint: (styl
     out.push(`auth: ${parts.join(' · ')}`);
   }
   const warnings: string[] = [];
-  if (findCondition(conditions, 'CredentialConflict')?.status === 'True') warnings.push('CredentialConflict');
-  if (findCondition(conditions, 'AttachmentsImportDisabled')?.status === 'True') warnings.push('AttachmentsImportDisabled');
+  if (isTrue(conditions, 'CredentialConflict')) warnings.push('CredentialConflict');
+  if (isTrue(conditions, 'AttachmentsImportDisabled')) warnings.push('AttachmentsImportDisabled');
   const missing = status.providers?.missing ?? [];
   if (missing.length > 0) warnings.push(`providers not visible to the API user: ${missing.join(', ')}`);
   if (warnings.length > 0) out.push(paint('yellow', `warnings: ${warnings.join(' · ')}`));

@@ -2,6 +2,7 @@
 // line printed while following it, and the final result line.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { SyncRunResult, SyncSchedule } from '../api/v1alpha1/index.ts';
+import { findCondition } from '../runtime/conditions.ts';
 import { jobFinished } from '../syncschedule/reconciler.ts';
 import { shortDuration } from './health.ts';
 
@@ -27,7 +28,7 @@ export function observeRun(input: ObserveInput): RunObservation {
   const status = schedule?.status ?? {};
   if (status.lastRun?.name === runName) return { phase: 'Finished', detail: `run ${runName} ${status.lastRun.result}`, result: status.lastRun };
   if (status.lastHandledRequestedAt !== input.token) {
-    const ready = status.conditions?.find((c) => c.type === 'Ready');
+    const ready = findCondition(status.conditions, 'Ready');
     if (schedule?.spec.suspend) return { phase: 'Blocked', detail: `SyncSchedule ${schedule.metadata.name} is suspended: no run starts` };
     if (ready?.status === 'False') return { phase: 'Blocked', detail: `waiting: ${ready.reason}${ready.message ? `: ${ready.message.replace(/^Blocked: /, '')}` : ''}` };
     return { phase: 'Requested', detail: 'waiting for the operator to pick up the request' };
