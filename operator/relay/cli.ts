@@ -7,7 +7,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { AdapterConfig, EmrAdapter } from '../emr/adapter.ts';
 import type { EmrAdapterType } from '../emr/index.ts';
 import { createLogger, type Logger } from '../runtime/logger.ts';
-import { configFromEnv, emrAdapterFromConfig, readCredentialsDir, vaultVersionedSekSource, WorkerError } from '../worker/cli.ts';
+import { configFromEnv, emrAdapterFromConfig, parseIntegrationRef, readCredentialsDir, vaultVersionedSekSource, WorkerError } from '../worker/cli.ts';
 import { startRelay, type RunningRelay } from './relay.ts';
 import type { VersionedSekSource } from '../worker/key-rotation.ts';
 import { SekKeyring } from './sek-keyring.ts';
@@ -16,9 +16,6 @@ import { clockFromEnv } from './sim-clock.ts';
 export const USAGE = 'usage: cloudconnect-relay --integration <namespace>/<name>';
 export const DEFAULT_PORT = 8080;
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-
 export function parseRelayArgs(argv: readonly string[]): { namespace: string; name: string } {
   let values;
   try {
@@ -26,11 +23,9 @@ export function parseRelayArgs(argv: readonly string[]): { namespace: string; na
   } catch (error) {
     throw new WorkerError('InvalidArguments', (error as Error).message);
   }
-  const [namespace, name, ...rest] = (values.integration ?? '').split('/');
-  if (rest.length > 0 || !namespace || !name || !DNS_LABEL.test(namespace) || !DNS_SUBDOMAIN.test(name)) {
-    throw new WorkerError('InvalidArguments', `--integration must be <namespace>/<name>, got ${JSON.stringify(values.integration ?? '')}`);
-  }
-  return { namespace, name };
+  const ref = parseIntegrationRef(values.integration ?? '');
+  if (!ref) throw new WorkerError('InvalidArguments', `--integration must be <namespace>/<name>, got ${JSON.stringify(values.integration ?? '')}`);
+  return ref;
 }
 
 export interface RelaySettings {
