@@ -20,14 +20,14 @@ export interface ViewSources {
 
 type Conditioned = { metadata: { name?: string; namespace?: string }; status?: { conditions?: ResourceSnapshot['conditions'] } };
 
-export function resourceSnapshot(kind: string, obj: Conditioned): ResourceSnapshot {
+function resourceSnapshot(kind: string, obj: Conditioned): ResourceSnapshot {
   return { kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name ?? '', conditions: obj.status?.conditions ?? [] };
 }
 
 /** Interval per (schedule, time zone), computed once: a cron's longest gap does not change. */
 const intervals = new Map<string, number | undefined>();
 
-export function scheduleSnapshot(schedule: SyncSchedule, timeZone: string, now: Date): ScheduleSnapshot {
+function scheduleSnapshot(schedule: SyncSchedule, timeZone: string, now: Date): ScheduleSnapshot {
   const key = `${schedule.spec.schedule}\u0000${timeZone}`;
   if (!intervals.has(key)) {
     if (intervals.size > 10_000) intervals.clear();
