@@ -2,10 +2,10 @@
 // dead-lettered EMR-bound messages back to its relay queue. Sets the annotation
 // cloudconnect.dev/replayRequestedAt to a new token; the operator moves the messages and records the
 // token in status.relay.lastHandledReplayAt with the count in status.relay.lastReplayedCount.
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { EMR_INTEGRATION, GROUP, VERSION, type EmrIntegration } from '../api/v1alpha1/index.ts';
 import { REPLAY_REQUESTED_AT_ANNOTATION } from '../relay/status-decision.ts';
 import { findCondition } from '../runtime/conditions.ts';
+import { MERGE_PATCH } from '../runtime/kube.ts';
 import { getNamespaced, loadClient } from './client.ts';
 import type { CommandIo } from './io.ts';
 import { EXIT, GLOBAL_HELP, parseCommandArgs, parseTimeout, UsageError } from './usage.ts';
@@ -48,7 +48,7 @@ export async function relayCommand(args: string[], io: CommandIo): Promise<numbe
   const token = `kubectl-cloudconnect/${io.now().toISOString()}`;
   await client.custom.patchNamespacedCustomObject(
     { group: GROUP, version: VERSION, namespace: ns, plural: EMR_INTEGRATION.plural, name, body: { metadata: { annotations: { [REPLAY_REQUESTED_AT_ANNOTATION]: token } } } },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    MERGE_PATCH,
   );
   io.err(`Requested a replay of EmrIntegration ${ns}/${name}'s dead letters (${REPLAY_REQUESTED_AT_ANNOTATION}=${token})\n`);
   if (values['no-wait']) return EXIT.ok;

@@ -2,9 +2,10 @@
 // Sets cloudconnect.dev/requestedAt on the integration's Appointments (or Full) SyncSchedule, then
 // follows the run the operator starts for it (status.lastHandledRequestedAt, the Job, its pod) to
 // its end and reports status.lastRun. Exit 1 when the run failed or the wait timed out.
-import { BatchV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Job } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, type V1Job } from '@kubernetes/client-node';
 import { EMR_INTEGRATION, GROUP, REQUESTED_AT_ANNOTATION, SYNC_SCHEDULE, VERSION, type EmrIntegration, type SyncSchedule } from '../api/v1alpha1/index.ts';
 import { statusCodeOf } from '../runtime/errors.ts';
+import { MERGE_PATCH } from '../runtime/kube.ts';
 import { manualRunName } from '../syncschedule/runs.ts';
 import { LABELS } from '../syncschedule/job.ts';
 import { getNamespaced, loadClient, type PluginClient } from './client.ts';
@@ -76,7 +77,7 @@ export async function syncCommand(args: string[], io: CommandIo): Promise<number
   const token = `kubectl-cloudconnect/${io.now().toISOString()}`;
   await client.custom.patchNamespacedCustomObject(
     { group: GROUP, version: VERSION, namespace: ns, plural: SYNC_SCHEDULE.plural, name: schedule.metadata.name, body: { metadata: { annotations: { [REQUESTED_AT_ANNOTATION]: token } } } },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    MERGE_PATCH,
   );
   const runName = manualRunName(schedule.metadata.name, token);
   io.err(`Requested ${type === 'Appointments' ? 'an' : 'a'} ${type} sync of ${integrationName}: SyncSchedule ${schedule.metadata.name}, ${REQUESTED_AT_ANNOTATION}=${token}, run ${runName}\n`);
