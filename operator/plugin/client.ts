@@ -3,7 +3,7 @@
 // context's namespace, else "default".
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { GROUP, VERSION, type KindDefinition } from '../api/v1alpha1/index.ts';
-import { statusCodeOf } from '../runtime/errors.ts';
+import { ignoreStatus } from '../runtime/errors.ts';
 
 export interface ClientOptions {
   kubeconfig?: string | undefined;
@@ -75,10 +75,5 @@ export function apiStatus(error: unknown): ApiStatus | undefined {
 
 /** One of our objects, or undefined when it does not exist. */
 export async function getNamespaced<T>(client: PluginClient, plural: string, namespace: string, name: string): Promise<T | undefined> {
-  try {
-    return (await client.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name })) as T;
-  } catch (error) {
-    if (statusCodeOf(error) === 404) return undefined;
-    throw error;
-  }
+  return (await client.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }).catch(ignoreStatus(404))) as T | undefined;
 }

@@ -2,9 +2,9 @@
 // Sets cloudconnect.dev/requestedAt on the integration's Appointments (or Full) SyncSchedule, then
 // follows the run the operator starts for it (status.lastHandledRequestedAt, the Job, its pod) to
 // its end and reports status.lastRun. Exit 1 when the run failed or the wait timed out.
-import { BatchV1Api, CoreV1Api, type V1Job } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { EMR_INTEGRATION, GROUP, REQUESTED_AT_ANNOTATION, SYNC_SCHEDULE, VERSION, type EmrIntegration, type SyncSchedule } from '../api/v1alpha1/index.ts';
-import { statusCodeOf } from '../runtime/errors.ts';
+import { ignoreStatus } from '../runtime/errors.ts';
 import { MERGE_PATCH } from '../runtime/kube.ts';
 import { manualRunName } from '../syncschedule/runs.ts';
 import { LABELS } from '../syncschedule/job.ts';
@@ -125,10 +125,7 @@ async function follow(client: PluginClient, io: CommandIo, input: FollowInput): 
       io.err(`error: SyncSchedule ${input.scheduleName} was deleted while waiting\n`);
       return EXIT.failed;
     }
-    const job = await batch.readNamespacedJob({ name: input.runName, namespace: input.ns }).catch((e: unknown) => {
-      if (statusCodeOf(e) === 404) return undefined as V1Job | undefined;
-      throw e;
-    });
+    const job = await batch.readNamespacedJob({ name: input.runName, namespace: input.ns }).catch(ignoreStatus(404));
     const pods = job ? (await core.listNamespacedPod({ namespace: input.ns, labelSelector: `job-name=${input.runName},${LABELS.schedule}=${input.scheduleName}` })).items : [];
     observation = observeRun({ token: input.token, runName: input.runName, schedule, job, pods });
     const now = io.now().getTime();
