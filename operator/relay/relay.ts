@@ -4,28 +4,16 @@
 import type { Server } from 'node:http';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { EmrAdapter } from '../emr/adapter.ts';
-import type { Logger } from '../runtime/logger.ts';
-import { runDelivery } from './delivery.ts';
+import { runDelivery, type DeliveryOptions } from './delivery.ts';
 import { createIntakeServer, listen } from './intake.ts';
 import { ensureRelayConsumer, ensureRelayStreams, type ConsumerOptions } from './queue.ts';
 import { RelayMetrics } from './relay-metrics.ts';
 import { StatusReporter } from './reporter.ts';
-import type { SekKeyring } from './sek-keyring.ts';
-import type { RelayClock } from './sim-clock.ts';
 
-export interface RelayOptions {
+export interface RelayOptions extends Pick<DeliveryOptions, 'namespace' | 'integration' | 'siteNumber' | 'keyring' | 'adapter' | 'clock' | 'logger' | 'concurrency'> {
   nc: NatsConnection;
-  namespace: string;
-  integration: string;
-  siteNumber: string;
-  keyring: SekKeyring;
-  adapter: EmrAdapter;
-  clock: RelayClock;
-  logger: Logger;
   port: number;
   host?: string;
-  concurrency?: number;
   statusIntervalMs?: number;
   replicas?: number;
   consumer?: ConsumerOptions;
@@ -51,19 +39,14 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   const metrics = new RelayMetrics(o.namespace, o.integration, { defaultMetrics: o.defaultMetrics ?? true });
   const reporter = new StatusReporter({ js, kv, namespace: o.namespace, integration: o.integration, clock: o.clock, metrics, logger: o.logger, intervalMs: o.statusIntervalMs ?? 5000 });
   await reporter.start();
+  // What the delivery loop and the webhook server both take.
+  const shared = { js, namespace: o.namespace, integration: o.integration, siteNumber: o.siteNumber, keyring: o.keyring, clock: o.clock, metrics, logger: o.logger };
   const abort = new AbortController();
   const delivery = runDelivery(
     {
-      js,
+      ...shared,
       consumer,
-      namespace: o.namespace,
-      integration: o.integration,
-      siteNumber: o.siteNumber,
-      keyring: o.keyring,
       adapter: o.adapter,
-      clock: o.clock,
-      metrics,
-      logger: o.logger,
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),
       onDelivered: () => reporter.delivered(),
       onFailed: (reason) => reporter.failed(reason),
@@ -72,14 +55,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     abort.signal,
   );
   const server: Server = createIntakeServer({
-    js,
-    namespace: o.namespace,
-    integration: o.integration,
-    siteNumber: o.siteNumber,
-    keyring: o.keyring,
-    clock: o.clock,
-    metrics,
-    logger: o.logger,
+    ...shared,
     ready: () => !o.nc.isClosed(),
     maxPayload: () => o.nc.info?.max_payload,
     onStored: () => reporter.changed(),
