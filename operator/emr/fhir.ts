@@ -198,7 +198,7 @@ export class FhirAdapter implements EmrAdapter {
     }
     if (c.healthNumber !== undefined) {
       const ids = Array.isArray(resource['identifier']) ? [...(resource['identifier'] as Json[])] : [];
-      const i = ids.findIndex((id) => Array.isArray((id?.['type'] as Json | undefined)?.['coding']) && ((id?.['type'] as Json)['coding'] as Json[]).some((x) => x?.['code'] === 'JHN'));
+      const i = ids.findIndex(isJhnTyped);
       if (i >= 0) ids[i] = { ...(ids[i] as Json), value: c.healthNumber };
       else ids.push({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'JHN' }] }, value: c.healthNumber });
       resource['identifier'] = ids;
@@ -324,14 +324,17 @@ function humanName(read: Reader, value: unknown, path: string): { given: string;
   return { given, family };
 }
 
+/** Is this identifier typed JHN (v2-0203 jurisdictional health number)? */
+function isJhnTyped(id: Json | undefined): boolean {
+  const coding = (id?.['type'] as Json | undefined)?.['coding'];
+  return Array.isArray(coding) && (coding as Json[]).some((c) => c?.['code'] === 'JHN');
+}
+
 /** The jurisdictional health number: identifier typed JHN, or a system that says it is a health card number. */
 function healthNumber(value: unknown): string | undefined {
   if (!Array.isArray(value)) return undefined;
   const ids = value as Json[];
-  const typed = ids.find((id) => {
-    const coding = (id?.['type'] as Json | undefined)?.['coding'];
-    return Array.isArray(coding) && (coding as Json[]).some((c) => c?.['code'] === 'JHN');
-  });
+  const typed = ids.find(isJhnTyped);
   const bySystem = ids.find((id) => typeof id?.['system'] === 'string' && /hcn|health-?card|health-?number/i.test(id['system']));
   const found = typed ?? bySystem;
   return typeof found?.['value'] === 'string' ? found['value'] : undefined;
