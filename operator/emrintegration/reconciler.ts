@@ -8,7 +8,7 @@ import { API_VERSION, EMR_INTEGRATION, EMR_SECTION, EmrIntegrationSpec, GROUP, O
 import { DEFAULT_SCHEDULES_GRACE_MS, defaultSchedules, syncPanel } from './default-schedules.ts';
 import { EmrError, type AdapterConfig, type EmrAdapter } from '../emr/adapter.ts';
 import { createAdapter, missingCredentialKeys, type EmrAdapterType } from '../emr/index.ts';
-import type { Mailer } from '../notify/mailer.ts';
+import { siteRecipients, type Mailer } from '../notify/mailer.ts';
 import { parseDuration } from '../runtime/duration.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { findCondition, isTrue, setConditions, summarizeReady, type Condition, type ConditionInput } from '../runtime/conditions.ts';
@@ -297,8 +297,7 @@ export class EmrIntegrationReconciler implements Reconciler {
     const identity = this.identities.get(id);
     this.identities.delete(id);
     this.memory.delete(id);
-    const [ns, n] = id.split('/');
-    this.relay.forget(ns ?? '', n ?? '');
+    this.relay.forget(id);
     if (identity) {
       for (const other of this.identities.values()) {
         if (other.endpoint.toLowerCase() === identity.endpoint.toLowerCase() && other.apiUser.toLowerCase() === identity.apiUser.toLowerCase()) this.deps.enqueue(other.key);
@@ -322,9 +321,10 @@ export class EmrIntegrationReconciler implements Reconciler {
     for (const n of notices) {
       await this.deps.kube.event(integration, 'Warning', n.reason, n.text);
       const siteSpec = site ? withDefaults<OceanSiteSpec>(OceanSiteSpec, site.spec) : undefined;
-      if (siteSpec && siteSpec.notifications?.emailOnError !== false) {
+      const to = siteSpec ? siteRecipients(siteSpec, 'error') : [];
+      if (siteSpec && to.length > 0) {
         await this.deps.mailer.send({
-          to: [siteSpec.clinicalAdminEmail, ...(siteSpec.notifications?.additionalRecipients ?? [])],
+          to,
           subject: `Ocean site ${siteSpec.siteNumber}: ${n.reason === 'AuthExpiringSoon' ? 'EMR authentication expires soon' : 'EMR authentication failed'}`,
           text: `Cloud Connect integration ${integration.metadata.name} (${spec.emr.type}): ${n.text}\n\nTo re-authenticate, update the credentials Secret ${credentialsSecretName(spec)}.`,
         });

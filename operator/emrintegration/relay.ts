@@ -5,7 +5,7 @@
 // of the dead-letter count. Without a NATS URL in the operator's configuration no relay is deployed.
 import { AppsV1Api, PatchStrategy, setHeaderOptions, type V1Deployment, type V1Secret, type V1Service } from '@kubernetes/client-node';
 import { OceanSiteSpec, type EmrIntegration, type EmrIntegrationSpec, type EmrIntegrationStatus, type OceanSite } from '../api/v1alpha1/index.ts';
-import type { Mailer } from '../notify/mailer.ts';
+import { siteRecipients, type Mailer } from '../notify/mailer.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { ConditionInput } from '../runtime/conditions.ts';
 import { withDefaults } from '../runtime/defaults.ts';
@@ -66,7 +66,7 @@ export class RelayStep {
     const namespace = integration.metadata.namespace ?? '';
     const name = integration.metadata.name;
     const id = `${namespace}/${name}`;
-    const before = previous.relay as RelayStatus | undefined;
+    const before = previous.relay;
     const now = this.deps.clock.now();
     const relay = this.deps.relay;
     const base = { previous: before, thresholds: relay?.thresholds ?? { backlogMessages: 0, backlogAgeMs: 0, staleAfterMs: 0 }, now, siteName: spec.siteRef.name };
@@ -105,8 +105,9 @@ export class RelayStep {
     return { delivering: decision.delivering, relay: decision.relay, requeueAfterMs: Math.max(1000, relay.pollIntervalMs - (now.getTime() - read.at)) };
   }
 
-  forget(namespace: string, name: string): void {
-    this.reads.delete(`${namespace}/${name}`);
+  /** Drops what is remembered of a deleted integration (`namespace/name`). */
+  forget(id: string): void {
+    this.reads.delete(id);
   }
 
   /** Server-side apply when the live object is missing, lacks the desired hash, or had its replicas changed by hand. */
@@ -126,9 +127,10 @@ export class RelayStep {
     const text = `${count} EMR-bound message(s) could not be delivered to the ${spec.emr.type} EMR and were moved to the dead-letter queue (${total} there now).${why}`;
     await this.deps.kube.event(integration, 'Warning', 'MessagesDeadLettered', text);
     const siteSpec = withDefaults<OceanSiteSpec>(OceanSiteSpec, site.spec);
-    if (siteSpec.notifications?.emailOnError === false) return;
+    const to = siteRecipients(siteSpec, 'error');
+    if (to.length === 0) return;
     await this.deps.mailer.send({
-      to: [siteSpec.clinicalAdminEmail, ...(siteSpec.notifications?.additionalRecipients ?? [])],
+      to,
       subject: `Ocean site ${siteSpec.siteNumber}: EMR-bound messages could not be delivered`,
       text: [
         `Cloud Connect integration ${integration.metadata.name} (${spec.emr.type}): ${text}`,

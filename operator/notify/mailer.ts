@@ -1,6 +1,7 @@
 // E-mail to the Clinical Administrator (nodemailer over SMTP). Settings come from the operator's
 // environment (the chart fills them from a Secret). Messages are redacted like logs.
 import nodemailer, { type Transporter } from 'nodemailer';
+import type { OceanSiteSpec } from '../api/v1alpha1/index.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { redactor } from '../runtime/redact.ts';
 
@@ -23,6 +24,13 @@ export function smtpConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SmtpCon
     ...(env.SMTP_USER ? { user: env.SMTP_USER } : {}),
     ...(env.SMTP_PASSWORD ? { password: env.SMTP_PASSWORD } : {}),
   };
+}
+
+/** Whom a site's notice goes to: the Clinical Administrator and the site's additional recipients, or nobody when the site turned that notice off. */
+export function siteRecipients(site: Pick<OceanSiteSpec, 'clinicalAdminEmail' | 'notifications'>, notice: 'error' | 'keyAccess'): string[] {
+  const enabled = notice === 'error' ? site.notifications?.emailOnError : site.notifications?.emailOnKeyAccess;
+  if (enabled === false) return [];
+  return [site.clinicalAdminEmail, ...(site.notifications?.additionalRecipients ?? [])];
 }
 
 export interface Mail {

@@ -6,7 +6,7 @@ import type { SupervisedInformer } from '../runtime/informer.ts';
 import type { Kube } from '../runtime/kube.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
-import type { Mailer } from '../notify/mailer.ts';
+import { siteRecipients, type Mailer } from '../notify/mailer.ts';
 import { keyLocation, siteIdentity } from './identity.ts';
 import { classifyAuditEntry, mayTouchKey, type AuditEntry, type KeyAccess, type SiteKeyRef } from './key-access.ts';
 
@@ -36,9 +36,10 @@ export class KeyAccessNotifier {
     await this.deps.kube.event(site, 'Warning', 'KeyAccessed', what);
     this.deps.logger.warn('SEK accessed', { site: `${access.namespace}/${access.site}`, accessor: access.accessor, operation: access.operation, time: access.time });
     const spec = withDefaults<OceanSiteSpec>(OceanSiteSpec, site.spec);
-    if (spec.notifications?.emailOnKeyAccess !== false) {
+    const to = siteRecipients(spec, 'keyAccess');
+    if (to.length > 0) {
       await this.deps.mailer.send({
-        to: [spec.clinicalAdminEmail, ...(spec.notifications?.additionalRecipients ?? [])],
+        to,
         subject: `Ocean site ${spec.siteNumber}: the Shared Encryption Key was accessed`,
         text: [
           `This is Cloud Connect for Ocean site ${spec.siteNumber}${spec.displayName ? ` (${spec.displayName})` : ''}.`,
