@@ -1,10 +1,19 @@
 // Reads the Grafana dashboard of the chart and lists its panel queries, with Grafana's variables
-// replaced so that Prometheus itself (promtool, or a real server's HTTP API) can evaluate them.
+// replaced so that Prometheus itself (promtool, or a real server's HTTP API) can evaluate them; and
+// runs promtool (Debian's `prometheus` package, test/install-system-deps.sh) for the unit tests.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const dashboardFile = join(import.meta.dirname, '..', '..', 'charts/cloudconnect-operator/files/dashboard.json');
 export const alertsFile = join(import.meta.dirname, '..', '..', 'charts/cloudconnect-operator/files/alerts.yaml');
+
+/** promtool with `args` in `cwd`: its exit status and stdout+stderr; throws saying how to install it when it is missing. */
+export function promtool(args: string[], cwd?: string): { status: number | null; output: string } {
+  const run = spawnSync('promtool', args, { cwd, encoding: 'utf8' });
+  if (run.error) throw new Error(`promtool not runnable (${run.error.message}); install Debian's prometheus package: test/install-system-deps.sh`);
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
 
 interface Target {
   refId: string;

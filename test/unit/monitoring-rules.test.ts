@@ -2,21 +2,14 @@
 // the rule unit tests in test/monitoring/alerts.test.yaml (each alert firing and not firing on
 // series shaped like the operator's output). promtool comes from Debian's `prometheus` package
 // (test/install-system-deps.sh).
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { alertsFile as rulesFile, promtool } from '../monitoring/dashboard.ts';
 
 const root = join(import.meta.dirname, '..', '..');
-const rulesFile = join(root, 'charts/cloudconnect-operator/files/alerts.yaml');
 const testsFile = join(root, 'test/monitoring/alerts.test.yaml');
-
-function promtool(args: string[], cwd = root): { status: number | null; output: string } {
-  const run = spawnSync('promtool', args, { cwd, encoding: 'utf8' });
-  if (run.error) throw new Error(`promtool not runnable (${run.error.message}); install Debian's prometheus package: test/install-system-deps.sh`);
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
-}
 
 interface Rule {
   alert: string;
