@@ -13,6 +13,7 @@
 //   Unknown QueueUnreachable the operator cannot read NATS
 //   Unknown RelayNotConfigured the operator has no NATS URL: no relay is deployed
 //   Unknown SiteNotReady     the OceanSite is missing or has no SEK yet: the relay waits for it
+import type { EmrIntegrationStatus } from '../api/v1alpha1/index.ts';
 import type { ConditionInput } from '../runtime/conditions.ts';
 import type { RelayStatusRecord } from './contract.ts';
 
@@ -31,18 +32,8 @@ export interface RelayThresholds {
 
 export const DEFAULT_RELAY_THRESHOLDS: RelayThresholds = { backlogMessages: 100, backlogAgeMs: 15 * 60_000, staleAfterMs: 2 * 60_000 };
 
-/** status.relay (operator/api/v1alpha1/emr-integration.ts documents each field). */
-export interface RelayStatus {
-  pending?: number;
-  oldestPendingTime?: string;
-  oldestPendingAge?: string;
-  deliveredTotal?: number;
-  deadLettered?: number;
-  lastFailureReason?: string;
-  updatedAt?: string;
-  lastHandledReplayAt?: string;
-  lastReplayedCount?: number;
-}
+/** status.relay, as the typed API defines it (operator/api/v1alpha1/emr-integration.ts documents each field). */
+export type RelayStatus = NonNullable<EmrIntegrationStatus['relay']>;
 
 export type RelayObservation = { kind: 'record'; record: RelayStatusRecord } | { kind: 'missing' } | { kind: 'unreachable'; message: string };
 
