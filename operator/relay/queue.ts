@@ -150,7 +150,8 @@ export async function replayDeadLetters(js: JetStreamClient, namespace: string, 
 
 /** Figures of one integration straight from the streams (what survives any relay restart). */
 export async function queueFigures(js: JetStreamClient, namespace: string, integration: string): Promise<{ pending: number; oldestPendingSince?: string; deadLettered: number }> {
-  const jsm = await js.jetstreamManager();
+  // Called on every status write: skip the manager's account-info round trip (the calls below fail anyway without JetStream).
+  const jsm = await js.jetstreamManager(false);
   const subject = relaySubject(namespace, integration);
   const dead = deadLetterSubject(namespace, integration);
   const [work, deadInfo, oldest] = await Promise.all([
