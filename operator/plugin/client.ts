@@ -2,7 +2,7 @@
 // ~/.kube/config (or in-cluster); --context, else the current context; --namespace, else the
 // context's namespace, else "default".
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { GROUP, VERSION, type KindDefinition } from '../api/v1alpha1/index.ts';
+import { EMR_INTEGRATION, GROUP, VERSION, type EmrIntegration, type KindDefinition } from '../api/v1alpha1/index.ts';
 import { ignoreStatus } from '../runtime/errors.ts';
 
 export interface ClientOptions {
@@ -76,4 +76,11 @@ export function apiStatus(error: unknown): ApiStatus | undefined {
 /** One of our objects, or undefined when it does not exist. */
 export async function getNamespaced<T>(client: PluginClient, plural: string, namespace: string, name: string): Promise<T | undefined> {
   return (await client.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }).catch(ignoreStatus(404))) as T | undefined;
+}
+
+/** The EmrIntegration a command acts on, in the client's namespace; an error (exit 1) naming it when it does not exist. */
+export async function getIntegration(client: PluginClient, name: string): Promise<EmrIntegration> {
+  const integration = await getNamespaced<EmrIntegration>(client, EMR_INTEGRATION.plural, client.namespace, name);
+  if (!integration) throw new Error(`EmrIntegration ${name} not found in namespace ${client.namespace}`);
+  return integration;
 }

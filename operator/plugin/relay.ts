@@ -6,7 +6,7 @@ import { EMR_INTEGRATION, GROUP, VERSION, type EmrIntegration } from '../api/v1a
 import { REPLAY_REQUESTED_AT_ANNOTATION } from '../relay/status-decision.ts';
 import { findCondition } from '../runtime/conditions.ts';
 import { MERGE_PATCH } from '../runtime/kube.ts';
-import { getNamespaced, loadClient } from './client.ts';
+import { getIntegration, getNamespaced, loadClient } from './client.ts';
 import type { CommandIo } from './io.ts';
 import { EXIT, GLOBAL_HELP, parseCommandArgs, parseTimeout, UsageError } from './usage.ts';
 
@@ -40,11 +40,7 @@ export async function relayCommand(args: string[], io: CommandIo): Promise<numbe
   const timeoutMs = parseTimeout(values.timeout ?? '2m', 'relay');
   const client = loadClient(values);
   const ns = client.namespace;
-  const integration = await getNamespaced<EmrIntegration>(client, EMR_INTEGRATION.plural, ns, name);
-  if (!integration) {
-    io.err(`error: EmrIntegration ${name} not found in namespace ${ns}\n`);
-    return EXIT.failed;
-  }
+  await getIntegration(client, name);
   const token = `kubectl-cloudconnect/${io.now().toISOString()}`;
   await client.custom.patchNamespacedCustomObject(
     { group: GROUP, version: VERSION, namespace: ns, plural: EMR_INTEGRATION.plural, name, body: { metadata: { annotations: { [REPLAY_REQUESTED_AT_ANNOTATION]: token } } } },

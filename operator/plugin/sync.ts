@@ -3,12 +3,12 @@
 // follows the run the operator starts for it (status.lastHandledRequestedAt, the Job, its pod) to
 // its end and reports status.lastRun. Exit 1 when the run failed or the wait timed out.
 import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { EMR_INTEGRATION, GROUP, REQUESTED_AT_ANNOTATION, SYNC_SCHEDULE, VERSION, type EmrIntegration, type SyncSchedule } from '../api/v1alpha1/index.ts';
+import { GROUP, REQUESTED_AT_ANNOTATION, SYNC_SCHEDULE, VERSION, type SyncSchedule } from '../api/v1alpha1/index.ts';
 import { ignoreStatus } from '../runtime/errors.ts';
 import { MERGE_PATCH } from '../runtime/kube.ts';
 import { manualRunName } from '../syncschedule/runs.ts';
 import { LABELS } from '../syncschedule/job.ts';
-import { getNamespaced, loadClient, type PluginClient } from './client.ts';
+import { getIntegration, getNamespaced, loadClient, type PluginClient } from './client.ts';
 import type { CommandIo } from './io.ts';
 import { observeRun, progressLine, resultLine, type RunObservation } from './sync-progress.ts';
 import { EXIT, GLOBAL_HELP, parseCommandArgs, parseTimeout, UsageError } from './usage.ts';
@@ -54,11 +54,7 @@ export async function syncCommand(args: string[], io: CommandIo): Promise<number
   const client = loadClient(values);
   const ns = client.namespace;
 
-  const integration = await getNamespaced<EmrIntegration>(client, EMR_INTEGRATION.plural, ns, integrationName);
-  if (!integration) {
-    io.err(`error: EmrIntegration ${integrationName} not found in namespace ${ns}\n`);
-    return EXIT.failed;
-  }
+  const integration = await getIntegration(client, integrationName);
   if (integration.spec.emr.type === 'None') {
     io.err(`error: EmrIntegration ${integrationName} is non-integrated (emr.type None): there is nothing to sync\n`);
     return EXIT.failed;
