@@ -4,7 +4,7 @@
 // started again with the same environment.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
@@ -14,7 +14,7 @@ import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } fr
 import { start as startOcean, type OceanPatient, type OceanSimulator } from '../simulators/ocean.ts';
 import { repoRoot } from './kubectl.ts';
 import { startNatsServer, type NatsServer } from './nats.ts';
-import { freePort } from './operator-process.ts';
+import { freePort } from './ports.ts';
 import { vaultRequest } from './vault.ts';
 
 export interface RelayChild {
@@ -55,7 +55,7 @@ export async function startRelayHarness(options: { namespace: string; patients?:
   const ocean = await startOcean();
   const dir = await mkdtemp(join(tmpdir(), 'cloudconnect-relay-'));
   const credentialsDir = join(dir, 'credentials');
-  await import('node:fs/promises').then((fs) => fs.mkdir(credentialsDir));
+  await mkdir(credentialsDir);
   for (const [key, value] of Object.entries(ACCURO_DEV_CREDENTIALS)) await writeFile(join(credentialsDir, key), value);
   const sek = randomBytes(32).toString('base64url');
   const sekPath = `relay-tests/${options.namespace}-${randomBytes(4).toString('hex')}/sek`;
