@@ -1,6 +1,7 @@
 // Argument errors and help texts of `kubectl cloudconnect`. A UsageError exits with code 2 (like
 // kubectl and most CLIs), after printing its message and a pointer to --help.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseDuration } from '../runtime/duration.ts';
 
 export class UsageError extends Error {
   readonly command: string;
@@ -72,12 +73,15 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
   return parsed;
 }
 
-/** A positive duration for --timeout: "90s", "5m", "1h", or plain seconds. */
+/** A positive duration for --timeout: a Go duration ("90s", "5m", "1h30m", as kubectl takes), or plain seconds. */
 export function parseTimeout(text: string, command: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`--timeout must be a duration such as 90s, 5m or 1h, not "${text}"`, command);
-  const n = Number(m[1]);
-  const ms = n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  const t = text.trim();
+  let ms: number;
+  try {
+    ms = /^\d+(\.\d+)?$/.test(t) ? Number(t) * 1000 : parseDuration(t);
+  } catch {
+    throw new UsageError(`--timeout must be a duration such as 90s, 5m or 1h, not "${text}"`, command);
+  }
   if (ms <= 0) throw new UsageError('--timeout must be greater than zero', command);
   return ms;
 }
