@@ -3,7 +3,9 @@
 // unknown fields as with --validate=strict), with the API server's wording. It cannot evaluate the
 // CEL rules (x-kubernetes-validations): it lists the ones that apply to the object instead, so the
 // caller can say they were not checked.
-export type JsonSchemaProps = { [key: string]: unknown };
+import type { JsonSchemaProps } from '../api/crd-generator.ts';
+
+export type { JsonSchemaProps };
 
 export interface FieldError {
   /** Field path as the API server writes it: spec.emr.accuro.tenantId, spec.supportSites[0].name. */
