@@ -3,7 +3,7 @@
 // the kubelet), support-bundle (extracted and grepped for the SEK, the EMR passwords and the
 // simulator's patient names) and validate (server-side dry run of the examples and of the
 // invalid corpus; offline when the cluster cannot be reached).
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { x as extractTar } from 'tar';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
-import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
+import { kubectl, kubectlOk, repoRoot, type KubectlResult } from './kubectl.ts';
 import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
 import { makeTestTls } from './tls.ts';
 
@@ -22,47 +22,23 @@ let operator: OperatorProcess;
 const apply = (o: object) => kubectlOk(['apply', '-f', '-'], JSON.stringify(o));
 const getJson = async (args: string[]) => JSON.parse(await kubectlOk([...args, '-n', ns, '-o', 'json']));
 
-interface PluginResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** `kubectl cloudconnect ...`: the plugin's main.ts with the project's Node, as the launcher runs it. */
-function plugin(args: string[], env: Record<string, string> = {}): Promise<PluginResult> {
+/** A program run with the cluster's kubeconfig and extra environment, to its exit. */
+function exec(file: string, args: string[], env: Record<string, string>): Promise<KubectlResult> {
   return new Promise((resolve) => {
-    execFile(
-      join(repoRoot, 'node_modules/.bin/node'),
-      [join(repoRoot, 'operator/plugin/main.ts'), ...args],
-      { cwd: repoRoot, env: { ...process.env, KUBECONFIG: inject('cluster').kubeconfig, NO_COLOR: '1', ...env }, maxBuffer: 1 << 26 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
-    );
-  });
-}
-
-/** The cluster's kubectl with extra environment (a PATH holding the plugin). */
-function kubectlWithEnv(args: string[], env: Record<string, string>): Promise<PluginResult> {
-  const cluster = inject('cluster');
-  return new Promise((resolve) => {
-    execFile(join(cluster.binDir, 'kubectl'), args, { env: { ...process.env, KUBECONFIG: cluster.kubeconfig, ...env }, maxBuffer: 1 << 26 }, (error, stdout, stderr) =>
+    execFile(file, args, { cwd: repoRoot, env: { ...process.env, KUBECONFIG: inject('cluster').kubeconfig, ...env }, maxBuffer: 1 << 26 }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
     );
   });
 }
 
-/** The plugin in the background, for a sync the test has to play the kubelet for. */
-function pluginInBackground(args: string[]): { done: Promise<PluginResult> } {
-  const child = spawn(join(repoRoot, 'node_modules/.bin/node'), [join(repoRoot, 'operator/plugin/main.ts'), ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, KUBECONFIG: inject('cluster').kubeconfig, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return { done: new Promise((resolve) => child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }))) };
-}
+/**
+ * `kubectl cloudconnect ...`: the plugin's main.ts with the project's Node, as the launcher runs it.
+ * Not awaited at once, it runs in the background (a sync the test has to play the kubelet for).
+ */
+const plugin = (args: string[], env: Record<string, string> = {}) => exec(join(repoRoot, 'node_modules/.bin/node'), [join(repoRoot, 'operator/plugin/main.ts'), ...args], { NO_COLOR: '1', ...env });
+
+/** The cluster's kubectl with extra environment (a PATH holding the plugin). */
+const kubectlWithEnv = (args: string[], env: Record<string, string>) => exec(join(inject('cluster').binDir, 'kubectl'), args, env);
 
 beforeAll(async () => {
   const tls = makeTestTls();
@@ -151,7 +127,7 @@ describe('kubectl cloudconnect sync', () => {
     // Pods of this integration are left to the test, which plays the kubelet (test/cluster/up.sh).
     await kubectlOk(['patch', 'emrintegration', 'birch-accuro', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { syncWorker: { nodeSelector: { 'cloudconnect.dev/kubelet-stand-in': 'test' } } } })]);
     const seen = new Set(((await getJson(['get', 'jobs'])).items as { metadata: { name: string } }[]).map((j) => j.metadata.name));
-    const run = pluginInBackground(['sync', 'birch-accuro', '-n', ns, '--timeout', '600s']);
+    const run = plugin(['sync', 'birch-accuro', '-n', ns, '--timeout', '600s']);
     const pod = await eventually(async () => {
       const jobs = ((await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=birch-accuro-appointments'])).items as { metadata: { name: string } }[]).filter((j) => !seen.has(j.metadata.name));
       if (!jobs[0]) return undefined;
@@ -168,7 +144,7 @@ describe('kubectl cloudconnect sync', () => {
         },
       }),
     ]);
-    const r = await run.done;
+    const r = await run;
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stdout).toContain('Appointments sync of birch-accuro Failed (EmrUnreachable)');
     await kubectlOk(['patch', 'emrintegration', 'birch-accuro', '-n', ns, '--type=json', '-p', '[{"op":"remove","path":"/spec/syncWorker"}]']);
