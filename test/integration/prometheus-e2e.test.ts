@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
+import type { AccuroSimulator } from '../simulators/accuro.ts';
 import { OCEAN_DEV_CREDENTIALS } from '../simulators/ocean.ts';
 import { alertsFile, loadDashboard, panelQueries, renderPanelList, substitute } from '../monitoring/dashboard.ts';
-import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
+import { kubectlOk } from './kubectl.ts';
 import { eventually, freePort, startOperator, type OperatorProcess } from './operator-process.ts';
-import { makeTestTls } from './tls.ts';
+import { accuroEmr, apply, finishAsKubelet, setUpAccuroSite } from './fixtures.ts';
 
 const ns = `it-prom-${Date.now().toString(36)}`;
 const leaseName = `cloudconnect-${ns}`;
@@ -25,7 +25,6 @@ let operator: OperatorProcess;
 let prometheus: ChildProcess | undefined;
 let prometheusOutput = '';
 let promUrl = '';
-const apply = (o: object) => kubectlOk(['apply', '-f', '-'], JSON.stringify(o));
 
 /**
  * Dashboard queries whose series cannot exist in this test, and why. Everything else must return
@@ -64,35 +63,17 @@ async function series(expr: string): Promise<Sample[]> {
   return answer.data.result;
 }
 
-/** Plays the kubelet for a run pod that kwok leaves running: the worker's exit and termination message. */
-async function finishAsKubelet(jobName: string, message: object): Promise<void> {
-  const pod = await eventually(async () => {
-    const pods = JSON.parse(await kubectlOk(['get', 'pods', '-n', ns, '-l', `job-name=${jobName}`, '-o', 'json'])).items as { metadata: { name: string }; status?: { phase?: string } }[];
-    return pods[0]?.status?.phase === 'Running' ? pods[0] : undefined;
-  }, 'the run pod running');
-  const at = new Date().toISOString();
-  await kubectlOk([
-    'patch', 'pod', pod.metadata.name, '-n', ns, '--subresource=status', '--type=merge', '-p',
-    JSON.stringify({
-      status: {
-        phase: 'Succeeded',
-        containerStatuses: [{ name: 'sync', image: 'registry.example/cloudconnect:test', imageID: '', ready: false, restartCount: 0, started: false, state: { terminated: { exitCode: 0, reason: 'Completed', message: JSON.stringify(message), startedAt: at, finishedAt: at } } }],
-      },
-    }),
-  ]);
-}
-
 beforeAll(async () => {
-  const tls = makeTestTls();
-  accuro = await startAccuro({ tls: { cert: tls.cert, key: tls.key } });
-  await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
-  await kubectl(['create', 'namespace', ns]);
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } });
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cedar-sek', namespace: ns }, stringData: { sek: Buffer.alloc(32, 7).toString('base64') } });
-  await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'cedar', namespace: ns }, spec: { siteNumber: '3232', clinicalAdminEmail: 'admin@cedar.example.org', encryptionKey: { importFrom: { secretRef: { name: 'cedar-sek' } } } } });
+  const cedar = await setUpAccuroSite({
+    namespace: ns,
+    site: 'cedar',
+    siteNumber: '3232',
+    sek: Buffer.alloc(32, 7).toString('base64'),
+    extraCredentials: { oceanClientId: OCEAN_DEV_CREDENTIALS.clientId, oceanClientSecret: OCEAN_DEV_CREDENTIALS.clientSecret },
+  });
+  accuro = cedar.accuro;
   await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'elm', namespace: ns }, spec: { siteNumber: '3233', clinicalAdminEmail: 'admin@elm.example.org', encryptionKey: { vault: { mount: 'no-such-mount', path: 'cloudconnect/elm/sek' } } } });
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cedar-accuro-creds', namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS, oceanClientId: OCEAN_DEV_CREDENTIALS.clientId, oceanClientSecret: OCEAN_DEV_CREDENTIALS.clientSecret } });
-  const accuroSpec = (apiUrl: string) => ({ type: 'Accuro', accuro: { tenantId: accuro.tenantId, apiUrl, credentialsSecretRef: { name: 'cedar-accuro-creds' } }, caBundleSecretRef: { name: 'sim-ca' } });
+  const accuroSpec = (apiUrl: string) => accuroEmr(cedar, apiUrl);
   // kwok leaves pods that select this label running, so the test can write the run's result.
   await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'EmrIntegration', metadata: { name: 'cedar-accuro', namespace: ns }, spec: { siteRef: { name: 'cedar' }, emr: accuroSpec(accuro.url), syncWorker: { nodeSelector: { 'cloudconnect.dev/kubelet-stand-in': 'test' } } } });
   await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'EmrIntegration', metadata: { name: 'cedar-down', namespace: ns }, spec: { siteRef: { name: 'cedar' }, emr: accuroSpec('https://127.0.0.1:9') } });
@@ -106,7 +87,7 @@ beforeAll(async () => {
     const jobs = JSON.parse(await kubectlOk(['get', 'jobs', '-n', ns, '-l', 'cloudconnect.dev/schedule=cedar-full', '-o', 'json'])).items as { metadata: { name: string } }[];
     return jobs[0]?.metadata.name;
   }, 'the run Job');
-  await finishAsKubelet(job, { result: 'Succeeded', durationSeconds: 42, providers: 3, patients: 40, appointments: 50 });
+  await finishAsKubelet(ns, job, JSON.stringify({ result: 'Succeeded', durationSeconds: 42, providers: 3, patients: 40, appointments: 50 }), 0);
   await eventually(async () => {
     const s = JSON.parse(await kubectlOk(['get', 'syncschedule', 'cedar-full', '-n', ns, '-o', 'json']));
     return s.status?.lastRun?.name === job && s.status?.lastSuccessfulTime ? true : undefined;

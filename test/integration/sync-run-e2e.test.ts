@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decryptBatch } from '../../operator/worker/crypto.ts';
-import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
+import type { AccuroSimulator } from '../simulators/accuro.ts';
 import { OCEAN_DEV_CREDENTIALS, start as startOcean, type OceanSimulator } from '../simulators/ocean.ts';
-import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
+import { accuroEmr, apply, finishAsKubelet, setUpAccuroSite } from './fixtures.ts';
+import { kubectlOk, repoRoot } from './kubectl.ts';
 import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
-import { makeTestTls } from './tls.ts';
 
 const ns = `it-e2e-${Date.now().toString(36)}`;
 const sek = randomBytes(32).toString('base64');
@@ -22,7 +22,6 @@ let accuro: AccuroSimulator;
 let ocean: OceanSimulator;
 let operator: OperatorProcess;
 let tlsCa = '';
-const apply = (o: object) => kubectlOk(['apply', '-f', '-'], JSON.stringify(o));
 
 interface Container {
   args: string[];
@@ -68,42 +67,23 @@ async function runAsPod(run: { container: Container; serviceAccount: string }): 
   });
 }
 
-/** Plays the kubelet for a run pod kwok leaves running: writes the worker's exit and termination message into the pod status. */
-async function finishAsKubelet(jobName: string, result: Record<string, unknown>, exitCode: number): Promise<void> {
-  const pod = await eventually(async () => {
-    const pods = JSON.parse(await kubectlOk(['get', 'pods', '-n', ns, '-l', `job-name=${jobName}`, '-o', 'json'])).items as { metadata: { name: string }; status?: { phase?: string } }[];
-    return pods[0]?.status?.phase === 'Running' ? pods[0] : undefined;
-  }, 'the run pod running (and not completed by kwok)');
-  const message = readFileSync(String(result.terminationFile), 'utf8');
-  const now = new Date().toISOString();
-  const terminated = { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', message, startedAt: now, finishedAt: now };
-  await kubectlOk([
-    'patch', 'pod', pod.metadata.name, '-n', ns, '--subresource=status', '--type=merge', '-p',
-    JSON.stringify({
-      status: {
-        phase: exitCode === 0 ? 'Succeeded' : 'Failed',
-        containerStatuses: [{ name: 'sync', image: 'registry.example/cloudconnect:test', imageID: '', ready: false, restartCount: 0, started: false, state: { terminated } }],
-      },
-    }),
-  ]);
-}
-
 beforeAll(async () => {
-  const tls = makeTestTls();
-  tlsCa = tls.ca;
-  accuro = await startAccuro({ tls: { cert: tls.cert, key: tls.key }, volume: { providers: 3, patients: 40, appointmentsPerDay: 25, days: 2 } });
   ocean = await startOcean({});
-  await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
-  await kubectl(['create', 'namespace', ns]);
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } });
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cedar-sek', namespace: ns }, stringData: { sek } });
-  await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'cedar', namespace: ns }, spec: { siteNumber: '3131', clinicalAdminEmail: 'admin@cedar.example.org', encryptionKey: { importFrom: { secretRef: { name: 'cedar-sek' } } } } });
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cedar-accuro-creds', namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS, oceanClientId: OCEAN_DEV_CREDENTIALS.clientId, oceanClientSecret: OCEAN_DEV_CREDENTIALS.clientSecret } });
+  const cedar = await setUpAccuroSite({
+    namespace: ns,
+    site: 'cedar',
+    siteNumber: '3131',
+    sek,
+    volume: { providers: 3, patients: 40, appointmentsPerDay: 25, days: 2 },
+    extraCredentials: { oceanClientId: OCEAN_DEV_CREDENTIALS.clientId, oceanClientSecret: OCEAN_DEV_CREDENTIALS.clientSecret },
+  });
+  accuro = cedar.accuro;
+  tlsCa = cedar.ca;
   await apply({
     apiVersion: 'cloudconnect.dev/v1alpha1',
     kind: 'EmrIntegration',
     metadata: { name: 'cedar-accuro', namespace: ns },
-    spec: { siteRef: { name: 'cedar' }, emr: { type: 'Accuro', accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'cedar-accuro-creds' } }, caBundleSecretRef: { name: 'sim-ca' } }, settings: { scheduleDaysToSync: 2 } },
+    spec: { siteRef: { name: 'cedar' }, emr: accuroEmr(cedar), settings: { scheduleDaysToSync: 2 } },
   });
   await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'SyncSchedule', metadata: { name: 'cedar-full', namespace: ns }, spec: { integrationRef: { name: 'cedar-accuro' }, type: 'Full', schedule: '0 0 * * *' } });
   operator = await startOperator({ OCEAN_API_URL: ocean.url, WORKER_VAULT_ADDR: inject('cluster').vaultAddr, WORKER_IMAGE: 'registry.example/cloudconnect:test' });
@@ -162,7 +142,7 @@ describe('a Full sync run', () => {
     const run = await requestRun('e2e-3');
     const { code, result, output } = await runAsPod(run);
     expect(code, output.slice(-2000)).toBe(0);
-    await finishAsKubelet(run.name, result, code);
+    await finishAsKubelet(ns, run.name, readFileSync(String(result.terminationFile), 'utf8'), code);
     const schedule = await eventually(async () => {
       const s = JSON.parse(await kubectlOk(['get', 'syncschedule', 'cedar-full', '-n', ns, '-o', 'json']));
       return s.status?.lastRun?.name === run.name ? s : undefined;
@@ -187,7 +167,7 @@ describe('a Full sync run', () => {
       const { code, result } = await runAsPod(run);
       expect(code).toBe(1);
       expect(result).toMatchObject({ result: 'Failed', errorReason: 'Deauthorized' });
-      await finishAsKubelet(run.name, result, code);
+      await finishAsKubelet(ns, run.name, readFileSync(String(result.terminationFile), 'utf8'), code);
       const schedule = await eventually(async () => {
         const s = JSON.parse(await kubectlOk(['get', 'syncschedule', 'cedar-full', '-n', ns, '-o', 'json']));
         return s.status?.lastRun?.name === run.name ? s : undefined;

@@ -2,18 +2,16 @@
 // starts before the tick while the old one still runs (both reconcile: leader election is off), and
 // the old one is killed (SIGKILL) just after the tick, possibly in the middle of creating the Job.
 // Run names are deterministic from the scheduled minute, so every minute gets exactly one Job.
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
-import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
+import type { AccuroSimulator } from '../simulators/accuro.ts';
+import { accuroEmr, apply, setUpAccuroSite } from './fixtures.ts';
+import { kubectlOk } from './kubectl.ts';
 import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
-import { makeTestTls } from './tls.ts';
 
 const ns = `it-tick-${Date.now().toString(36)}`;
 const IMAGE = 'registry.example/cloudconnect-operator:test';
 let accuro: AccuroSimulator;
 const operators: OperatorProcess[] = [];
-const apply = (o: object) => kubectlOk(['apply', '-f', '-'], JSON.stringify(o));
 const getJson = async (args: string[]) => JSON.parse(await kubectlOk([...args, '-n', ns, '-o', 'json']));
 const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
 
@@ -28,14 +26,8 @@ async function runJobs(): Promise<RunJob[]> {
 }
 
 beforeAll(async () => {
-  const tls = makeTestTls();
-  accuro = await startAccuro({ tls: { cert: tls.cert, key: tls.key } });
-  await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
-  await kubectl(['create', 'namespace', ns]);
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } });
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cedar-sek', namespace: ns }, stringData: { sek: randomBytes(32).toString('base64') } });
-  await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'cedar', namespace: ns }, spec: { siteNumber: '5151', clinicalAdminEmail: 'admin@cedar.example.org', encryptionKey: { importFrom: { secretRef: { name: 'cedar-sek' } } } } });
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cedar-accuro-creds', namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS } });
+  const cedar = await setUpAccuroSite({ namespace: ns, site: 'cedar', siteNumber: '5151' });
+  accuro = cedar.accuro;
   await apply({
     apiVersion: 'cloudconnect.dev/v1alpha1',
     kind: 'SyncSchedule',
@@ -46,7 +38,7 @@ beforeAll(async () => {
     apiVersion: 'cloudconnect.dev/v1alpha1',
     kind: 'EmrIntegration',
     metadata: { name: 'cedar-accuro', namespace: ns },
-    spec: { siteRef: { name: 'cedar' }, emr: { type: 'Accuro', accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'cedar-accuro-creds' } }, caBundleSecretRef: { name: 'sim-ca' } } },
+    spec: { siteRef: { name: 'cedar' }, emr: accuroEmr(cedar) },
   });
   operators.push(await startOperator({ WORKER_IMAGE: IMAGE }));
   await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'emrintegration/cedar-accuro']);

@@ -1,28 +1,21 @@
 // SyncSchedules against the real control plane: default schedules for an integration without any,
 // a run started on request as a Job under the site's identity, run to completion by kwok and the
 // Job controller and reported in status, and Blocked while the integration is not authenticated.
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
-import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
+import type { AccuroSimulator } from '../simulators/accuro.ts';
+import { accuroEmr, apply, setUpAccuroSite, type AccuroSite } from './fixtures.ts';
+import { kubectlOk } from './kubectl.ts';
 import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
-import { makeTestTls } from './tls.ts';
 
 const ns = `it-sync-${Date.now().toString(36)}`;
 let accuro: AccuroSimulator;
+let pine: AccuroSite;
 let operator: OperatorProcess;
-const apply = (o: object) => kubectlOk(['apply', '-f', '-'], JSON.stringify(o));
 const getJson = async (args: string[]) => JSON.parse(await kubectlOk([...args, '-n', ns, '-o', 'json']));
 
 beforeAll(async () => {
-  const tls = makeTestTls();
-  accuro = await startAccuro({ tls: { cert: tls.cert, key: tls.key } });
-  await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
-  await kubectl(['create', 'namespace', ns]);
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } });
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pine-sek', namespace: ns }, stringData: { sek: randomBytes(32).toString('base64') } });
-  await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'pine', namespace: ns }, spec: { siteNumber: '4242', clinicalAdminEmail: 'admin@pine.example.org', timeZone: 'America/Toronto', encryptionKey: { importFrom: { secretRef: { name: 'pine-sek' } } } } });
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pine-accuro-creds', namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS } });
+  pine = await setUpAccuroSite({ namespace: ns, site: 'pine', siteNumber: '4242', timeZone: 'America/Toronto' });
+  accuro = pine.accuro;
   operator = await startOperator({ WORKER_IMAGE: 'registry.example/cloudconnect-operator:test' });
   await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'oceansite/pine']);
 });
@@ -38,7 +31,7 @@ describe('an integration without schedules', () => {
       apiVersion: 'cloudconnect.dev/v1alpha1',
       kind: 'EmrIntegration',
       metadata: { name: 'pine-accuro', namespace: ns },
-      spec: { siteRef: { name: 'pine' }, emr: { type: 'Accuro', accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'pine-accuro-creds' } }, caBundleSecretRef: { name: 'sim-ca' } } },
+      spec: { siteRef: { name: 'pine' }, emr: accuroEmr(pine) },
     });
     await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'emrintegration/pine-accuro']);
     const list = await eventually(async () => {

@@ -1,0 +1,76 @@
+// Setup shared by the integration tests that run syncs: a namespace with an OceanSite whose SEK is
+// imported from a one-time Secret, an Accuro simulator over https (its CA in the Secret `sim-ca`)
+// and its credentials Secret `<site>-accuro-creds`; and the kubelet's part for run pods that kwok
+// leaves running (test/cluster/up.sh: pods selecting the kubelet-stand-in node label).
+import { randomBytes } from 'node:crypto';
+import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimOptions, type AccuroSimulator } from '../simulators/accuro.ts';
+import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
+import { eventually } from './operator-process.ts';
+import { makeTestTls } from './tls.ts';
+
+export const apply = (obj: object) => kubectlOk(['apply', '-f', '-'], JSON.stringify(obj));
+
+export interface AccuroSiteOptions {
+  namespace: string;
+  site: string;
+  siteNumber: string;
+  /** The SEK to import (default: 32 random bytes, base64). */
+  sek?: string;
+  timeZone?: string;
+  /** Extra keys of the credentials Secret (e.g. the Ocean client). */
+  extraCredentials?: Record<string, string>;
+  volume?: AccuroSimOptions['volume'];
+}
+
+export interface AccuroSite {
+  accuro: AccuroSimulator;
+  /** PEM of the CA that signed the simulator's certificate. */
+  ca: string;
+  sek: string;
+  credentialsSecret: string;
+}
+
+/** CRDs, namespace, `sim-ca`, the SEK import Secret, the OceanSite and the Accuro credentials; starts the simulator. */
+export async function setUpAccuroSite(o: AccuroSiteOptions): Promise<AccuroSite> {
+  const tls = makeTestTls();
+  const accuro = await startAccuro({ tls: { cert: tls.cert, key: tls.key }, ...(o.volume ? { volume: o.volume } : {}) });
+  const sek = o.sek ?? randomBytes(32).toString('base64');
+  const ns = o.namespace;
+  await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
+  await kubectl(['create', 'namespace', ns]);
+  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } });
+  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `${o.site}-sek`, namespace: ns }, stringData: { sek } });
+  await apply({
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'OceanSite',
+    metadata: { name: o.site, namespace: ns },
+    spec: { siteNumber: o.siteNumber, clinicalAdminEmail: `admin@${o.site}.example.org`, ...(o.timeZone ? { timeZone: o.timeZone } : {}), encryptionKey: { importFrom: { secretRef: { name: `${o.site}-sek` } } } },
+  });
+  const credentialsSecret = `${o.site}-accuro-creds`;
+  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: credentialsSecret, namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS, ...o.extraCredentials } });
+  return { accuro, ca: tls.ca, sek, credentialsSecret };
+}
+
+/** The `emr` section of an EmrIntegration on that simulator. */
+export function accuroEmr(site: AccuroSite, apiUrl = site.accuro.url) {
+  return { type: 'Accuro', accuro: { tenantId: site.accuro.tenantId, apiUrl, credentialsSecretRef: { name: site.credentialsSecret } }, caBundleSecretRef: { name: 'sim-ca' } };
+}
+
+/** Plays the kubelet for a run pod kwok leaves running: writes the worker's exit and termination message into the pod status. */
+export async function finishAsKubelet(namespace: string, jobName: string, terminationMessage: string, exitCode: number): Promise<void> {
+  const pod = await eventually(async () => {
+    const pods = JSON.parse(await kubectlOk(['get', 'pods', '-n', namespace, '-l', `job-name=${jobName}`, '-o', 'json'])).items as { metadata: { name: string }; status?: { phase?: string } }[];
+    return pods[0]?.status?.phase === 'Running' ? pods[0] : undefined;
+  }, 'the run pod running (and not completed by kwok)');
+  const now = new Date().toISOString();
+  const terminated = { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', message: terminationMessage, startedAt: now, finishedAt: now };
+  await kubectlOk([
+    'patch', 'pod', pod.metadata.name, '-n', namespace, '--subresource=status', '--type=merge', '-p',
+    JSON.stringify({
+      status: {
+        phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+        containerStatuses: [{ name: 'sync', image: 'registry.example/cloudconnect:test', imageID: '', ready: false, restartCount: 0, started: false, state: { terminated } }],
+      },
+    }),
+  ]);
+}
