@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
 import { kubectl, kubectlOk, repoRoot, type KubectlResult } from './kubectl.ts';
 import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
+import { finishAsKubelet } from './fixtures.ts';
 import { makeTestTls } from './tls.ts';
 
 const ns = `it-plugin-${Date.now().toString(36)}`;
@@ -128,22 +129,11 @@ describe('kubectl cloudconnect sync', () => {
     await kubectlOk(['patch', 'emrintegration', 'birch-accuro', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { syncWorker: { nodeSelector: { 'cloudconnect.dev/kubelet-stand-in': 'test' } } } })]);
     const seen = new Set(((await getJson(['get', 'jobs'])).items as { metadata: { name: string } }[]).map((j) => j.metadata.name));
     const run = plugin(['sync', 'birch-accuro', '-n', ns, '--timeout', '600s']);
-    const pod = await eventually(async () => {
+    const job = await eventually(async () => {
       const jobs = ((await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=birch-accuro-appointments'])).items as { metadata: { name: string } }[]).filter((j) => !seen.has(j.metadata.name));
-      if (!jobs[0]) return undefined;
-      const pods = (await getJson(['get', 'pods', '-l', `job-name=${jobs[0].metadata.name}`])).items as { metadata: { name: string }; status?: { phase?: string } }[];
-      return pods[0]?.status?.phase === 'Running' ? pods[0] : undefined;
-    }, 'the run pod running (and not completed by kwok)', 420_000);
-    const now = new Date().toISOString();
-    await kubectlOk([
-      'patch', 'pod', pod.metadata.name, '-n', ns, '--subresource=status', '--type=merge', '-p',
-      JSON.stringify({
-        status: {
-          phase: 'Failed',
-          containerStatuses: [{ name: 'sync', image: 'registry.example/cloudconnect-operator:test', imageID: '', ready: false, restartCount: 0, started: false, state: { terminated: { exitCode: 1, reason: 'Error', message: JSON.stringify({ result: 'Failed', errorReason: 'EmrUnreachable' }), startedAt: now, finishedAt: now } } }],
-        },
-      }),
-    ]);
+      return jobs[0]?.metadata.name;
+    }, 'the run Job', 420_000);
+    await finishAsKubelet(ns, job, JSON.stringify({ result: 'Failed', errorReason: 'EmrUnreachable' }), 1);
     const r = await run;
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stdout).toContain('Appointments sync of birch-accuro Failed (EmrUnreachable)');
