@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# One image, three programs (see operator/worker/README.md, "Container image"):
+# One image, three programs (see operator/cmd/worker/README.md, "Container image"):
 #   sync worker (default): the operator's Jobs pass only arguments, e.g.
 #                          --integration clinic/accuro --type Full --run accuro-full-29000000
 #   operator:              command: ["/nodejs/bin/node", "operator/main.ts"]
@@ -19,7 +19,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY operator/ ./operator/
 # Tests and their helpers are not part of the image.
-RUN find operator -name '*.test.ts' -delete && rm -f operator/emr/test-helpers.ts
+RUN find operator -name '*.test.ts' -delete && rm -f operator/internal/emr/test-helpers.ts
 
 FROM ${RUNTIME_IMAGE}
 LABEL org.opencontainers.image.title="cloudconnect-operator" \

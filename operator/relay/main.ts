@@ -1,29 +1,4 @@
 #!/usr/bin/env node
-// `cloudconnect-relay --integration <namespace>/<name>`: the EMR-bound message relay of one
-// EmrIntegration (the operator's relay Deployment). Everything it does is in cli.ts and relay.ts;
-// see README.md in this folder. Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failed, 2 bad usage.
-import { createLogger } from '../runtime/logger.ts';
-import { WorkerError } from '../worker/cli.ts';
-import { runRelay, USAGE } from './cli.ts';
-
-const logger = createLogger();
-try {
-  const { relay, nc } = await runRelay(process.argv.slice(2), process.env, { logger });
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      logger.info('relay stopping', { signal });
-      // Unacked messages simply stay in the stream; a hard stop loses nothing.
-      const hard = setTimeout(() => process.exit(1), 10_000);
-      hard.unref();
-      void relay
-        .stop()
-        .then(() => nc.drain())
-        .finally(() => process.exit(0));
-    });
-  }
-} catch (error) {
-  const reason = error instanceof WorkerError ? error.reason : 'InternalError';
-  if (reason === 'InvalidArguments') process.stderr.write(`cloudconnect-relay: ${(error as Error).message}\n${USAGE}\n`);
-  logger.error('relay failed to start', { errorReason: reason, detail: (error as Error).message, ...(reason === 'InternalError' ? { stack: (error as Error).stack?.split('\n').slice(1).join('\n') } : {}) });
-  process.exit(reason === 'InvalidArguments' ? 2 : 1);
-}
+// Upgrade shim: every relay Deployment's command names this path (part of its pod-template hash);
+// the program is in cmd/relay/.
+import '../cmd/relay/main.ts';

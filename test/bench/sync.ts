@@ -11,10 +11,10 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { start as startAccuro } from '../simulators/accuro.ts';
 import { start as startOcean } from '../simulators/ocean.ts';
-import { AccuroAdapter } from '../../operator/emr/accuro.ts';
-import { SekEncryptor, decryptBatch, encodeRecords, type BatchContext, type BatchEncryptor, type Envelope } from '../../operator/worker/crypto.ts';
-import { OceanClient } from '../../operator/worker/ocean-client.ts';
-import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, runSync } from '../../operator/worker/sync.ts';
+import { AccuroAdapter } from '../../operator/internal/emr/accuro.ts';
+import { SekEncryptor, decryptBatch, encodeRecords, type BatchContext, type BatchEncryptor, type Envelope } from '../../operator/internal/sek/crypto.ts';
+import { OceanClient } from '../../operator/internal/ocean/client.ts';
+import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, runSync } from '../../operator/cmd/worker/sync.ts';
 
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? '20000');
 const APPOINTMENTS = Number(process.env.BENCH_APPOINTMENTS ?? '5000');

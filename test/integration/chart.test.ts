@@ -17,7 +17,7 @@ import { kubectl, kubectlOk } from './kubectl.ts';
 import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
 import { startNatsServer, type NatsServer } from './nats.ts';
 import { vaultRequest } from './vault.ts';
-import { relayName } from '../../operator/relay/deployment.ts';
+import { relayName } from '../../operator/controller/emrintegration/relay/deployment.ts';
 
 const NAMESPACE = 'chart-dry-run';
 const WORKFLOW = join(repoRoot, 'charts/github-actions/e2e-kind.yaml');

@@ -36,7 +36,7 @@ function exec(file: string, args: string[], env: Record<string, string>): Promis
  * `kubectl cloudconnect ...`: the plugin's main.ts with the project's Node, as the launcher runs it.
  * Not awaited at once, it runs in the background (a sync the test has to play the kubelet for).
  */
-const plugin = (args: string[], env: Record<string, string> = {}) => exec(join(repoRoot, 'node_modules/.bin/node'), [join(repoRoot, 'operator/plugin/main.ts'), ...args], { NO_COLOR: '1', ...env });
+const plugin = (args: string[], env: Record<string, string> = {}) => exec(join(repoRoot, 'node_modules/.bin/node'), [join(repoRoot, 'operator/cmd/plugin/main.ts'), ...args], { NO_COLOR: '1', ...env });
 
 /** The cluster's kubectl with extra environment (a PATH holding the plugin). */
 const kubectlWithEnv = (args: string[], env: Record<string, string>) => exec(join(inject('cluster').binDir, 'kubectl'), args, env);
@@ -72,7 +72,7 @@ afterAll(async () => {
 describe('kubectl cloudconnect status', () => {
   it('runs as a kubectl plugin: kubectl finds kubectl-cloudconnect on PATH and passes its arguments', async () => {
     const bin = mkdtempSync(join(tmpdir(), 'cc-plugin-path-'));
-    symlinkSync(join(repoRoot, 'operator/plugin/kubectl-cloudconnect'), join(bin, 'kubectl-cloudconnect'));
+    symlinkSync(join(repoRoot, 'operator/cmd/plugin/kubectl-cloudconnect'), join(bin, 'kubectl-cloudconnect'));
     const r = await kubectlWithEnv(['cloudconnect', 'status', '-n', ns], { PATH: `${bin}:${process.env.PATH ?? ''}`, NO_COLOR: '1' });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('OceanSite/birch');

@@ -3,10 +3,10 @@
 // so, and replayDeadLetters (what the operator's replay annotation calls) delivers it once the
 // EMR accepts it again, under the message's own idempotency key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEAD_LETTER_STREAM, STATUS_BUCKET, deadLetterSubject, statusKey, type RelayStatusRecord } from '../../operator/relay/contract.ts';
-import { idempotencyKeyOf } from '../../operator/relay/messages.ts';
-import { DEAD_AT_HEADER, DEAD_REASON_HEADER, RECEIVED_AT_HEADER, queueFigures, replayDeadLetters } from '../../operator/relay/queue.ts';
-import { scaledClock } from '../../operator/relay/sim-clock.ts';
+import { DEAD_LETTER_STREAM, STATUS_BUCKET, deadLetterSubject, statusKey, type RelayStatusRecord } from '../../operator/internal/relayqueue/contract.ts';
+import { idempotencyKeyOf } from '../../operator/cmd/relay/messages.ts';
+import { DEAD_AT_HEADER, DEAD_REASON_HEADER, RECEIVED_AT_HEADER, queueFigures, replayDeadLetters } from '../../operator/internal/relayqueue/queue.ts';
+import { scaledClock } from '../../operator/runtime/scaled-clock.ts';
 import { Kvm } from '@nats-io/kv';
 import { referralAttachmentMessage } from '../simulators/ocean.ts';
 import { eventually } from './operator-process.ts';

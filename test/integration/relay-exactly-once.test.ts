@@ -3,9 +3,9 @@
 // through its environment), the relay process SIGKILLed three times and the nats-server killed and
 // restarted once along the way; after recovery every message is in the EMR exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyKeyOf } from '../../operator/relay/messages.ts';
-import { queueFigures } from '../../operator/relay/queue.ts';
-import { scaledClock } from '../../operator/relay/sim-clock.ts';
+import { idempotencyKeyOf } from '../../operator/cmd/relay/messages.ts';
+import { queueFigures } from '../../operator/internal/relayqueue/queue.ts';
+import { scaledClock } from '../../operator/runtime/scaled-clock.ts';
 import { eFormNoteMessage, referralAttachmentMessage } from '../simulators/ocean.ts';
 import { eventually } from './operator-process.ts';
 import { startRelayHarness, type RelayHarness } from './relay-harness.ts';

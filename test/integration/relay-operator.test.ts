@@ -12,8 +12,8 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { KV } from '@nats-io/kv';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEAD_LETTER_STREAM, deadLetterSubject, KEY_VERSION_HEADER, RELAY_STREAM, relaySubject, statusKey, type RelayStatusRecord } from '../../operator/relay/contract.ts';
-import { ensureRelayStreams, RECEIVED_AT_HEADER } from '../../operator/relay/queue.ts';
+import { DEAD_LETTER_STREAM, deadLetterSubject, KEY_VERSION_HEADER, RELAY_STREAM, relaySubject, statusKey, type RelayStatusRecord } from '../../operator/internal/relayqueue/contract.ts';
+import { ensureRelayStreams, RECEIVED_AT_HEADER } from '../../operator/internal/relayqueue/queue.ts';
 import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
 import { startNatsServer, type NatsServer } from './nats.ts';
@@ -244,7 +244,7 @@ describe('the relay of an EmrIntegration', () => {
     h.set(RECEIVED_AT_HEADER, new Date(Date.now() - 97 * 3600_000).toISOString());
     await js.publish(deadLetterSubject(ns, INTEGRATION), new TextEncoder().encode('ciphertext-c'), { headers: h, msgID: 'dead:test-c' });
     const result = await new Promise<{ code: number; out: string; err: string }>((resolve) => {
-      execFile(join(repoRoot, 'node_modules/.bin/node'), ['operator/plugin/main.ts', 'relay', 'replay', INTEGRATION, '-n', ns, '--timeout', '90s'], { cwd: repoRoot, env: { ...process.env, KUBECONFIG: inject('cluster').kubeconfig } }, (error, out, err) =>
+      execFile(join(repoRoot, 'node_modules/.bin/node'), ['operator/cmd/plugin/main.ts', 'relay', 'replay', INTEGRATION, '-n', ns, '--timeout', '90s'], { cwd: repoRoot, env: { ...process.env, KUBECONFIG: inject('cluster').kubeconfig } }, (error, out, err) =>
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: String(out), err: String(err) }),
       );
     });

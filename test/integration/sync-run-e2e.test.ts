@@ -9,7 +9,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { decryptBatch } from '../../operator/worker/crypto.ts';
+import { decryptBatch } from '../../operator/internal/sek/crypto.ts';
 import type { AccuroSimulator } from '../simulators/accuro.ts';
 import { OCEAN_DEV_CREDENTIALS, start as startOcean, type OceanSimulator } from '../simulators/ocean.ts';
 import { accuroEmr, apply, finishAsKubelet, setUpAccuroSite } from './fixtures.ts';

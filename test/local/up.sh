@@ -147,7 +147,7 @@ if ! curl -fsS -H "X-Vault-Token: $vault_token" "$vault_addr/v1/sys/audit" | gre
 fi
 
 # `kubectl cloudconnect …` works after `. .local/env` (the launcher runs the plugin with this checkout's Node 24).
-ln -sfn "$root/operator/plugin/kubectl-cloudconnect" "$local_dir/bin/kubectl-cloudconnect"
+ln -sfn "$root/operator/cmd/plugin/kubectl-cloudconnect" "$local_dir/bin/kubectl-cloudconnect"
 
 log "applying examples/"
 k apply -R -f "$root/examples" >/dev/null

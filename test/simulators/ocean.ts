@@ -9,7 +9,7 @@
 // Webhooks: `deliverWebhook(url, payload)` plays Ocean's side: it first POSTs {challenge} and
 // requires the same value echoed back, then POSTs the payload (any non-2xx is a failed delivery);
 // `{ attempts, retryDelayMs }` retries a failed delivery as Ocean does (its real schedule is hours
-// long; tests compress it). EMR-bound payloads (our design, see operator/relay/messages.ts):
+// long; tests compress it). EMR-bound payloads (our design, see operator/cmd/relay/messages.ts):
 // `eFormNoteMessage`, `referralAttachmentMessage`, `demographicUpdateMessage`; their PDFs carry the
 // patient's name in cleartext, as Ocean's do, so a test can prove the relay never stores it in clear.
 import { randomBytes } from 'node:crypto';

@@ -16,7 +16,7 @@ import {
   signatureBaseString,
   signaturesEqual,
   type Param,
-} from '../../operator/emr/oauth1.ts';
+} from '../../operator/internal/httpx/oauth1.ts';
 import {
   SimHttpError,
   SimState,

@@ -2,8 +2,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AccuroAdapter } from '../../operator/emr/accuro.ts';
-import { EmrError } from '../../operator/emr/adapter.ts';
+import { AccuroAdapter } from '../../operator/internal/emr/accuro.ts';
+import { EmrError } from '../../operator/internal/emr/adapter.ts';
 import { ACCURO_DEV_CREDENTIALS, start as startAccuro } from './accuro.ts';
 import { eFormNoteMessage, minimalPdf, start as startOcean } from './ocean.ts';
 

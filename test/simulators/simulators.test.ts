@@ -1,6 +1,6 @@
-// Tests of the simulators themselves (the adapters' tests against them live in operator/emr/).
+// Tests of the simulators themselves (the adapters' tests against them live in operator/internal/emr/).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorizationHeader } from '../../operator/emr/oauth1.ts';
+import { authorizationHeader } from '../../operator/internal/httpx/oauth1.ts';
 import { FakeData } from './fake-data.ts';
 import { start as startOcean, type OceanSimulator } from './ocean.ts';
 import { start as startOscar, type OscarSimulator } from './oscar.ts';

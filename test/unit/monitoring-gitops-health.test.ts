@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decideAuth } from '../../operator/emrintegration/auth-decision.ts';
+import { decideAuth } from '../../operator/controller/emrintegration/auth-decision.ts';
 import { fixedClock } from '../../operator/runtime/clock.ts';
 import { setConditions, summarizeReady, type Condition, type ConditionInput } from '../../operator/runtime/conditions.ts';
 

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { parseRelayArgs, relaySettingsFromEnv } from './cli.ts';
+import { clockFromEnv, scaledClock } from '../../runtime/scaled-clock.ts';
+import { SekKeyring } from './sek-keyring.ts';
+
+describe('the relay command line', () => {
+  it('an integration is namespace/name', () => {
+    expect(parseRelayArgs(['--integration', 'clinic/cedar-accuro'])).toEqual({ namespace: 'clinic', name: 'cedar-accuro' });
+  });
+  it('a missing or malformed integration is a usage error naming the flag', () => {
+    expect(() => parseRelayArgs([])).toThrow(/--integration must be <namespace>\/<name>/);
+    expect(() => parseRelayArgs(['--integration', 'Clinic/x/y'])).toThrow(/--integration/);
+    expect(() => parseRelayArgs(['--bogus'])).toThrow(/bogus/);
+  });
+});
+
+describe('the relay settings', () => {
+  it('only NATS_URL is required; the rest has defaults', () => {
+    expect(relaySettingsFromEnv({ NATS_URL: 'nats://nats:4222' })).toEqual({ natsUrl: 'nats://nats:4222', port: 8080, host: '0.0.0.0', concurrency: 8, statusIntervalMs: 5000, replicas: 1, ackWaitMs: 60_000 });
+  });
+  it('every bad value is named at once', () => {
+    expect(() => relaySettingsFromEnv({ RELAY_PORT: 'x', RELAY_CONCURRENCY: '0' })).toThrow(/NATS_URL is not set; RELAY_PORT must be an integer from 0 to 65535; RELAY_CONCURRENCY must be an integer from 1 to 256/);
+  });
+  it('a cluster is a comma-separated list of nats URLs', () => {
+    expect(relaySettingsFromEnv({ NATS_URL: 'nats://a:4222,nats://b:4222' }).natsUrl).toBe('nats://a:4222,nats://b:4222');
+    expect(() => relaySettingsFromEnv({ NATS_URL: 'http://a' })).toThrow(/NATS_URL must be nats:\/\//);
+  });
+});
+
+describe('the relay clock', () => {
+  it('production runs on the real clock', () => {
+    const clock = clockFromEnv({});
+    expect(clock.scale).toBe(1);
+    expect(Math.abs(clock.now().getTime() - Date.now())).toBeLessThan(1000);
+  });
+  it('a scaled clock runs faster from its origin, and delays shrink by the same factor', () => {
+    let real = 1_000_000;
+    const clock = scaledClock(1_000_000, 120, () => real);
+    real += 1000;
+    expect(clock.now().getTime()).toBe(1_000_000 + 120_000);
+    expect(clock.realMs(3_600_000)).toBe(30_000);
+  });
+  it('two processes given the same origin and scale agree on the time', () => {
+    const a = scaledClock(5000, 60, () => 9000);
+    const b = scaledClock(5000, 60, () => 9000);
+    expect(a.now()).toEqual(b.now());
+  });
+  it('a scale without an origin is refused', () => {
+    expect(() => clockFromEnv({ CLOUDCONNECT_RELAY_TIME_SCALE: '60' })).toThrow(/CLOUDCONNECT_RELAY_TIME_ORIGIN/);
+    expect(() => clockFromEnv({ CLOUDCONNECT_RELAY_TIME_SCALE: '-1', CLOUDCONNECT_RELAY_TIME_ORIGIN: '2030-01-01T00:00:00Z' })).toThrow(/above 0/);
+  });
+});
+
+describe('the SEK keyring', () => {
+  it('reads the current key once and other versions on demand, once each', async () => {
+    const reads: (number | undefined)[] = [];
+    const ring = new SekKeyring(async (version) => {
+      reads.push(version);
+      return { value: `key-version-${version ?? 3}`, version: version ?? 3 };
+    });
+    expect(await ring.current()).toEqual({ value: 'key-version-3', version: 3 });
+    expect(await ring.version(3)).toBe('key-version-3');
+    expect(await ring.version(2)).toBe('key-version-2');
+    expect(await ring.version(2)).toBe('key-version-2');
+    expect(reads).toEqual([undefined, 2]);
+    expect(JSON.stringify(ring)).toBe('{}');
+  });
+  it('a failed read is tried again next time', async () => {
+    let fail = true;
+    const ring = new SekKeyring(async (version) => {
+      if (fail) throw new Error('Vault unavailable');
+      return { value: 'key-abcdef', version: version ?? 1 };
+    });
+    await expect(ring.current()).rejects.toThrow('Vault unavailable');
+    await expect(ring.version(1)).rejects.toThrow('Vault unavailable');
+    fail = false;
+    expect((await ring.current()).value).toBe('key-abcdef');
+    expect(await ring.version(1)).toBe('key-abcdef');
+  });
+});

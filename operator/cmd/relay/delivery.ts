@@ -1,0 +1,127 @@
+// Delivery: the integration's durable consumer, explicit acks. Per message: decrypt with the SEK
+// version its header names, perform it in the EMR with an idempotency key derived from Ocean's
+// message id (a redelivery after a crash files nothing twice), then ack; on failure nak with the
+// schedule's delay (schedule.ts, counted from receipt on the relay clock), or past the schedule move
+// it to the dead-letter subject. Messages are handled `concurrency` at a time.
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { EmrAdapter } from '../../internal/emr/adapter.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import { decryptBatch, RELAY_MESSAGE_KIND } from '../../internal/sek/crypto.ts';
+import { KEY_VERSION_HEADER, RELAY_STREAM } from '../../internal/relayqueue/contract.ts';
+import { deliverToEmr, idempotencyKeyOf, InvalidMessageError, parseOceanMessage, type OceanMessage } from './messages.ts';
+import { deadLetter, OCEAN_MESSAGE_ID_HEADER, RECEIVED_AT_HEADER } from '../../internal/relayqueue/queue.ts';
+import type { RelayMetrics } from './relay-metrics.ts';
+import { decideRetry, failureKind, failureReason, RelayError } from './schedule.ts';
+import type { SekKeyring } from './sek-keyring.ts';
+import type { RelayClock } from '../../runtime/scaled-clock.ts';
+import { EmrError } from '../../internal/emr/adapter.ts';
+
+export interface DeliveryOptions {
+  js: JetStreamClient;
+  consumer: string;
+  namespace: string;
+  integration: string;
+  siteNumber: string;
+  keyring: SekKeyring;
+  adapter: EmrAdapter;
+  clock: RelayClock;
+  metrics: RelayMetrics;
+  logger: Logger;
+  concurrency?: number;
+  onDelivered?: () => void;
+  onFailed?: (reason: string) => void;
+  onDeadLettered?: () => void;
+}
+
+async function decrypt(o: DeliveryOptions, msg: JsMsg, oceanId: string): Promise<OceanMessage> {
+  const version = Number(msg.headers?.get(KEY_VERSION_HEADER));
+  if (!Number.isSafeInteger(version) || version < 0) throw new RelayError('UndecryptableMessage', `no valid ${KEY_VERSION_HEADER} header`);
+  let sek: string;
+  try {
+    sek = await o.keyring.version(version);
+  } catch (error) {
+    throw new RelayError('SekUnavailable', `cannot read SEK version ${version}: ${(error as Error).message}`);
+  }
+  try {
+    const envelope = JSON.parse(Buffer.from(msg.data).toString('utf8')) as unknown;
+    const batch = decryptBatch(envelope, sek, o.siteNumber, { batchId: oceanId, kind: RELAY_MESSAGE_KIND });
+    return parseOceanMessage(batch.records[0]);
+  } catch (error) {
+    if (error instanceof InvalidMessageError) throw new RelayError('InvalidMessage', error.message);
+    throw new RelayError('UndecryptableMessage', `the message does not decrypt with SEK version ${version}: ${(error as Error).message}`);
+  }
+}
+
+export async function handleMessage(o: DeliveryOptions, msg: JsMsg): Promise<void> {
+  const context = { namespace: o.namespace, integration: o.integration };
+  const oceanId = msg.headers?.get(OCEAN_MESSAGE_ID_HEADER) ?? '';
+  const receivedText = msg.headers?.get(RECEIVED_AT_HEADER);
+  const receivedAt = receivedText && !Number.isNaN(Date.parse(receivedText)) ? new Date(receivedText) : msg.time;
+  try {
+    if (!oceanId) throw new RelayError('InvalidMessage', `no ${OCEAN_MESSAGE_ID_HEADER} header`);
+    const message = await decrypt(o, msg, oceanId);
+    await deliverToEmr(o.adapter, message, idempotencyKeyOf(o.namespace, o.integration, oceanId));
+    msg.ack();
+    const now = o.clock.now();
+    o.metrics.delivered((now.getTime() - receivedAt.getTime()) / 1000);
+    o.onDelivered?.();
+  } catch (error) {
+    const reason = failureReason(error);
+    const now = o.clock.now();
+    const retryAfterMs = error instanceof EmrError ? error.retryAfterMs : undefined;
+    const decision = decideRetry({ receivedAt, now, failure: failureKind(reason), ...(retryAfterMs ? { retryAfterMs } : {}) });
+    o.onFailed?.(reason);
+    if (reason === 'InternalError') o.logger.error('delivery error', { ...context, messageId: oceanId, errorName: (error as Error).name, stack: (error as Error).stack?.split('\n').slice(1).join('\n') });
+    if (decision.action === 'retry') {
+      o.metrics.attempt('retry');
+      o.logger.debug('delivery failed; retrying', { ...context, messageId: oceanId, reason, attemptAt: decision.attemptAt.toISOString(), detail: (error as Error).message });
+      msg.nak(o.clock.realMs(decision.delayMs));
+      return;
+    }
+    await deadLetter(o.js, msg, o.namespace, o.integration, reason, now);
+    o.metrics.attempt('dead_lettered');
+    o.logger.warn('message dead-lettered', { ...context, messageId: oceanId, reason, receivedAt: receivedAt.toISOString(), detail: (error as Error).message });
+    o.onDeadLettered?.();
+  }
+}
+
+/** Runs until `signal` aborts; survives NATS restarts (the consumer is durable, the loop re-attaches). */
+export async function runDelivery(o: DeliveryOptions, signal: AbortSignal): Promise<void> {
+  const concurrency = o.concurrency ?? 8;
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  const slot = async () => {
+    while (inFlight >= concurrency) await new Promise<void>((r) => (wake = r));
+    inFlight++;
+  };
+  const release = () => {
+    inFlight--;
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  while (!signal.aborted) {
+    try {
+      const consumer = await o.js.consumers.get(RELAY_STREAM, o.consumer);
+      const messages = await consumer.consume({ max_messages: concurrency * 4 });
+      const stop = () => void messages.stop();
+      signal.addEventListener('abort', stop, { once: true });
+      for await (const msg of messages) {
+        await slot();
+        void handleMessage(o, msg)
+          .catch((error: unknown) => {
+            // Could not even nak or dead-letter (NATS away): the ack wait hands the message out again.
+            o.logger.warn('delivery bookkeeping failed; the message will be redelivered', { namespace: o.namespace, integration: o.integration, error: (error as Error).message });
+          })
+          .finally(release);
+        if (signal.aborted) break;
+      }
+      signal.removeEventListener('abort', stop);
+    } catch (error) {
+      if (signal.aborted) break;
+      o.logger.warn('the consumer stopped; attaching again', { namespace: o.namespace, integration: o.integration, error: (error as Error).message });
+    }
+    if (!signal.aborted) await new Promise((r) => setTimeout(r, 500));
+  }
+  while (inFlight > 0) await new Promise<void>((r) => (wake = r));
+}

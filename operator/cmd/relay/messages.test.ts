@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import type { DocumentToPost, EmrAdapter } from '../../internal/emr/adapter.ts';
+import { demographicUpdateMessage, eFormNoteMessage, minimalPdf, referralAttachmentMessage } from '../../../test/simulators/ocean.ts';
+import { challengeOf, deliverToEmr, idempotencyKeyOf, InvalidMessageError, parseOceanMessage } from './messages.ts';
+import { RelayError } from './schedule.ts';
+
+const patient = { emrId: '17', firstName: 'Ada', lastName: 'Lovelace-Sim', birthDate: '1980-02-03', healthNumber: '9876543210' };
+
+describe('the webhook body', () => {
+  it('a body with only a challenge is the handshake', () => {
+    expect(challengeOf({ challenge: 'abc' })).toBe('abc');
+  });
+  it('a message that happens to carry a challenge field is not the handshake', () => {
+    expect(challengeOf({ challenge: 'abc', messageId: 'm' })).toBeUndefined();
+  });
+  it('each simulator message shape is accepted', () => {
+    for (const m of [eFormNoteMessage('m-1', patient), referralAttachmentMessage('m-2', patient), demographicUpdateMessage('m-3', patient, { phone: '555-0100' })]) {
+      expect(parseOceanMessage(JSON.parse(JSON.stringify(m))).messageId).toBe(m.messageId);
+    }
+  });
+  const bad: [string, unknown, RegExp][] = [
+    ['a non-object body is refused', [1], /JSON object/],
+    ['a message id with a space is refused', { ...eFormNoteMessage('m 1', patient) }, /messageId/],
+    ['an unknown type is refused', { ...eFormNoteMessage('m1', patient), type: 'labResult' }, /type must be one of/],
+    ['a patient without an EMR id is refused', { ...eFormNoteMessage('m1', patient), patient: { firstName: 'Ada' } }, /patient.emrId/],
+    ['an eForm note without its PDF is refused', { ...eFormNoteMessage('m1', patient), note: { title: 'x' } }, /note.pdf must be base64/],
+    ['an attachment that is not a PDF is refused', { ...referralAttachmentMessage('m1', patient), attachment: { title: 'x', data: Buffer.from('GIF89a').toString('base64') } }, /not a PDF/],
+    ['a demographic update without demographics is refused', { ...demographicUpdateMessage('m1', patient, {}), demographics: undefined }, /demographics is required/],
+    ['a demographic update of an unknown field is refused', demographicUpdateMessage('m1', patient, { religion: 'x' }), /demographics.religion is not a field we can update/],
+    ['a demographic birth date in another format is refused', demographicUpdateMessage('m1', patient, { birthDate: '03/02/1980' }), /YYYY-MM-DD/],
+  ];
+  for (const [name, body, message] of bad) {
+    it(name, () => {
+      expect(() => parseOceanMessage(body)).toThrow(InvalidMessageError);
+      expect(() => parseOceanMessage(body)).toThrow(message);
+    });
+  }
+  it('an error names the field, never the value', () => {
+    try {
+      parseOceanMessage({ ...eFormNoteMessage('m1', patient), patient: { emrId: 'Lovelace Ada' } });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('Lovelace');
+    }
+  });
+});
+
+describe('the idempotency key', () => {
+  it('is the same for the same message of the same integration', () => {
+    expect(idempotencyKeyOf('ns', 'a', 'm1')).toBe(idempotencyKeyOf('ns', 'a', 'm1'));
+  });
+  it('differs between integrations and between messages', () => {
+    expect(idempotencyKeyOf('ns', 'a', 'm1')).not.toBe(idempotencyKeyOf('ns', 'b', 'm1'));
+    expect(idempotencyKeyOf('ns', 'a', 'm1')).not.toBe(idempotencyKeyOf('ns', 'a', 'm2'));
+  });
+  it('uses only characters every EMR header accepts', () => {
+    expect(idempotencyKeyOf('ns', 'a.b', 'm:1')).toMatch(/^ocean-[0-9a-f]{40}$/);
+  });
+});
+
+describe('delivery to the EMR', () => {
+  const posted: DocumentToPost[] = [];
+  const adapter = { type: 'Accuro', postDocument: async (doc: DocumentToPost) => (posted.push(doc), { id: String(posted.length), duplicate: false }) } as unknown as EmrAdapter;
+  it('an eForm note is filed as its PDF under the idempotency key', async () => {
+    await deliverToEmr(adapter, parseOceanMessage(eFormNoteMessage('m1', patient)), 'ocean-k1');
+    expect(posted.at(-1)).toMatchObject({ patientId: '17', title: 'Ocean eForm: PHQ-9 questionnaire', idempotencyKey: 'ocean-k1' });
+    expect(posted.at(-1)?.pdf.subarray(0, 5).toString()).toBe('%PDF-');
+  });
+  it('a referral attachment is filed as its PDF', async () => {
+    await deliverToEmr(adapter, parseOceanMessage(referralAttachmentMessage('m2', patient, 'Consult letter')), 'ocean-k2');
+    expect(posted.at(-1)).toMatchObject({ patientId: '17', title: 'Consult letter', idempotencyKey: 'ocean-k2' });
+  });
+  it('a demographic update to an adapter without updateDemographics is Unsupported (dead-lettered, replayable later)', async () => {
+    const error = await deliverToEmr(adapter, parseOceanMessage(demographicUpdateMessage('m3', patient, { phone: '555-0100' })), 'k').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RelayError);
+    expect((error as RelayError).reason).toBe('Unsupported');
+  });
+  it('a demographic update goes to updateDemographics with only the changed fields', async () => {
+    const updates: unknown[] = [];
+    const fhir = { type: 'FHIR', updateDemographics: async (u: unknown) => (updates.push(u), { duplicate: false }) } as unknown as EmrAdapter;
+    await deliverToEmr(fhir, parseOceanMessage(demographicUpdateMessage('m4', patient, { phone: '555-0100' })), 'ocean-k4');
+    expect(updates).toEqual([{ patientId: '17', changes: { phone: '555-0100' }, idempotencyKey: 'ocean-k4' }]);
+  });
+  it('the simulator PDF carries the text it was given', () => {
+    expect(minimalPdf(['Hello (world)']).toString('latin1')).toContain('(Hello \\(world\\))');
+  });
+});

@@ -1,0 +1,46 @@
+// The SEK versions the relay uses: the current one encrypts at intake (its KV version goes into the
+// KEY_VERSION_HEADER); delivery decrypts with the version a message names, read from Vault on
+// demand (a message stored before a rotation still decrypts). Keys live in private fields and are
+// registered with the log redactor as they are read.
+import { redactor } from '../../runtime/redact.ts';
+import type { VersionedSek, VersionedSekSource } from '../../internal/sek/key-rotation.ts';
+
+export class SekKeyring {
+  readonly #source: VersionedSekSource;
+  readonly #byVersion = new Map<number, Promise<string>>();
+  #current: Promise<VersionedSek> | undefined;
+
+  constructor(source: VersionedSekSource) {
+    this.#source = source;
+  }
+
+  /** The current SEK (read once; the operator restarts the relay when the SEK rotates). */
+  current(): Promise<VersionedSek> {
+    this.#current ??= this.#source().then((sek) => {
+      redactor.register(sek.value);
+      this.#byVersion.set(sek.version, Promise.resolve(sek.value));
+      return sek;
+    });
+    // A failed read is not cached: the next message tries again.
+    this.#current.catch(() => (this.#current = undefined));
+    return this.#current;
+  }
+
+  /** The SEK of one KV version. */
+  version(version: number): Promise<string> {
+    let entry = this.#byVersion.get(version);
+    if (!entry) {
+      entry = this.#source(version).then((sek) => {
+        redactor.register(sek.value);
+        return sek.value;
+      });
+      entry.catch(() => this.#byVersion.delete(version));
+      this.#byVersion.set(version, entry);
+    }
+    return entry;
+  }
+
+  toJSON(): Record<string, never> {
+    return {};
+  }
+}

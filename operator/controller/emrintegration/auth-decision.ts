@@ -1,0 +1,98 @@
+// Pure: authentication state of an EmrIntegration from the last check and the clock, with
+// cert-manager's expiry conventions: renewalTime = notAfter − renewBefore (default a third of the
+// credential's lifetime), AuthExpiringSoon from renewalTime until renewed, Expired at notAfter.
+import type { ConditionInput } from '../../runtime/conditions.ts';
+import type { EmrErrorReason } from '../../internal/emr/adapter.ts';
+import { backoffDelay, jittered } from '../../runtime/backoff.ts';
+
+export type AuthFailureReason = 'InvalidCredentials' | 'Expired' | 'Deauthorized' | 'EmrUnreachable' | 'SecretNotFound' | 'SiteNotReady';
+
+export type AuthCheck =
+  | { ok: true; at: Date; notAfter?: Date; notBefore?: Date }
+  | { ok: false; at: Date; reason: AuthFailureReason; message: string };
+
+export interface AuthStatus {
+  notAfter?: string;
+  renewalTime?: string;
+  lastCheckTime?: string;
+  lastFailureTime?: string;
+  failedAttempts?: number;
+}
+
+export interface AuthDecision {
+  auth: AuthStatus;
+  authenticated: ConditionInput;
+  expiringSoon: ConditionInput;
+  /** When the next check is due. */
+  nextCheckAt: Date;
+}
+
+/** When the lifetime is unknown (no notBefore), warn this long before expiry. */
+export const DEFAULT_RENEW_BEFORE_MS = 72 * 3600_000;
+const FAILURE_BACKOFF = { baseMs: 60_000, capMs: 3600_000 };
+
+export function mapEmrError(reason: EmrErrorReason): AuthFailureReason {
+  switch (reason) {
+    case 'InvalidCredentials':
+    case 'Expired':
+    case 'Deauthorized':
+      return reason;
+    default:
+      return 'EmrUnreachable';
+  }
+}
+
+export function renewalTime(notAfter: Date, notBefore: Date | undefined, renewBeforeMs: number | undefined): Date {
+  const before = renewBeforeMs ?? (notBefore ? (notAfter.getTime() - notBefore.getTime()) / 3 : DEFAULT_RENEW_BEFORE_MS);
+  return new Date(notAfter.getTime() - before);
+}
+
+export function decideAuth(input: {
+  check: AuthCheck;
+  previous: AuthStatus | undefined;
+  now: Date;
+  checkIntervalMs: number;
+  renewBeforeMs?: number;
+  /** In [0,1): spreads checks of many integrations. */
+  random: number;
+}): AuthDecision {
+  const { check, now } = input;
+  const previous = input.previous ?? {};
+  const auth: AuthStatus = { lastCheckTime: check.at.toISOString() };
+  let authenticated: ConditionInput;
+  let next = new Date(now.getTime() + jittered(input.checkIntervalMs, 0.1, input.random));
+
+  if (check.ok) {
+    auth.failedAttempts = 0;
+    if (previous.lastFailureTime) auth.lastFailureTime = previous.lastFailureTime;
+    if (check.notAfter) {
+      auth.notAfter = check.notAfter.toISOString();
+      const renew = renewalTime(check.notAfter, check.notBefore, input.renewBeforeMs);
+      auth.renewalTime = renew.toISOString();
+      // Look again when the warning starts and at expiry, not only on the interval.
+      for (const t of [renew, check.notAfter]) if (t.getTime() > now.getTime() && t < next) next = t;
+    }
+    authenticated = { type: 'Authenticated', status: 'True', reason: 'Authenticated', message: 'The EMR accepted the credentials' };
+    if (check.notAfter && check.notAfter.getTime() <= now.getTime()) {
+      authenticated = { type: 'Authenticated', status: 'False', reason: 'Expired', message: `The EMR credential expired at ${auth.notAfter}` };
+    }
+  } else {
+    const failures = (previous.failedAttempts ?? 0) + 1;
+    auth.failedAttempts = failures;
+    auth.lastFailureTime = check.at.toISOString();
+    if (previous.notAfter) auth.notAfter = previous.notAfter;
+    if (previous.renewalTime) auth.renewalTime = previous.renewalTime;
+    authenticated = { type: 'Authenticated', status: 'False', reason: check.reason, message: check.message };
+    // A person must act for these; a dead EMR is not hammered either: 1 min doubling, capped.
+    const retry = backoffDelay(failures, FAILURE_BACKOFF);
+    next = new Date(now.getTime() + Math.min(retry, input.checkIntervalMs));
+  }
+
+  const notAfter = auth.notAfter ? new Date(auth.notAfter) : undefined;
+  const renewal = auth.renewalTime ? new Date(auth.renewalTime) : undefined;
+  const expiring = authenticated.status === 'True' && notAfter !== undefined && renewal !== undefined && now >= renewal && now < notAfter;
+  const expiringSoon: ConditionInput = expiring
+    ? { type: 'AuthExpiringSoon', status: 'True', reason: 'RenewalTimeReached', message: `The EMR credential expires at ${auth.notAfter}; renew it before then (edit the credentials Secret)` }
+    : { type: 'AuthExpiringSoon', status: 'False', reason: notAfter ? 'NotYetDue' : 'NoExpiry', message: notAfter ? `Expires at ${auth.notAfter}` : 'The EMR did not report an expiry' };
+  return { auth, authenticated, expiringSoon, nextCheckAt: next };
+}

@@ -1,0 +1,45 @@
+// Pure: the two SyncSchedules an integration gets when it has none (seeds 000, 004: full sync daily
+// at midnight, appointments every 30 minutes, in the site's time zone), and the Sync Status panel
+// (last/next full and appointment sync) aggregated from the integration's schedules.
+import type { EmrIntegration, EmrIntegrationStatus, SyncSchedule } from '../../api/v1alpha1/index.ts';
+
+/** How long a new integration waits for schedules applied with it before it creates the defaults. */
+export const DEFAULT_SCHEDULES_GRACE_MS = 10_000;
+
+export function defaultSchedules(integration: EmrIntegration, timeZone: string): SyncSchedule[] {
+  const owner = { apiVersion: integration.apiVersion, kind: 'EmrIntegration', name: integration.metadata.name, uid: integration.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+  const make = (suffix: string, type: 'Full' | 'Appointments', schedule: string): SyncSchedule => ({
+    apiVersion: integration.apiVersion,
+    kind: 'SyncSchedule',
+    metadata: {
+      name: `${integration.metadata.name}-${suffix}`.slice(0, 253),
+      namespace: integration.metadata.namespace ?? '',
+      labels: { 'app.kubernetes.io/managed-by': 'cloudconnect-operator', 'cloudconnect.dev/default-schedule': 'true' },
+      ownerReferences: [owner],
+    },
+    spec: { integrationRef: { name: integration.metadata.name }, type, schedule, timeZone },
+  });
+  return [make('full', 'Full', '0 0 * * *'), make('appointments', 'Appointments', '*/30 * * * *')];
+}
+
+const latest = (values: (string | undefined)[]) => values.filter((v): v is string => !!v).sort().pop();
+const earliest = (values: (string | undefined)[]) => values.filter((v): v is string => !!v).sort()[0];
+
+export function syncPanel(schedules: readonly SyncSchedule[]): NonNullable<EmrIntegrationStatus['sync']> {
+  const of = (type: 'Full' | 'Appointments') => schedules.filter((s) => s.spec.type === type);
+  const live = (list: SyncSchedule[]) => list.filter((s) => !s.spec.suspend);
+  const panel: NonNullable<EmrIntegrationStatus['sync']> = {};
+  const set = (key: keyof typeof panel, value: string | undefined) => {
+    if (value) (panel as Record<string, string>)[key] = value;
+  };
+  set('lastFullSyncTime', latest(of('Full').map((s) => s.status?.lastSuccessfulTime)));
+  set('nextFullSyncTime', earliest(live(of('Full')).map((s) => s.status?.nextScheduleTime)));
+  set('lastAppointmentSyncTime', latest(of('Appointments').map((s) => s.status?.lastSuccessfulTime)));
+  set('nextAppointmentSyncTime', earliest(live(of('Appointments')).map((s) => s.status?.nextScheduleTime)));
+  set('lastSyncTime', latest(schedules.map((s) => s.status?.lastSuccessfulTime)));
+  set('nextSyncTime', earliest(live([...schedules]).map((s) => s.status?.nextScheduleTime)));
+  const lastRuns = schedules.map((s) => s.status?.lastRun).filter((r) => r !== undefined);
+  const newest = lastRuns.sort((a, b) => String(a.completionTime ?? '').localeCompare(String(b.completionTime ?? ''))).pop();
+  if (newest?.result === 'Failed') set('lastError', newest.errorReason ?? 'RunFailed');
+  return panel;
+}

@@ -1,0 +1,143 @@
+// The EmrIntegration reconciler's relay step: apply the relay's Deployment and Service (server-side
+// apply, only when the live object lacks the desired hash or was scaled by hand), handle the replay
+// annotation, read the relay's status record from NATS on a poll interval (not on every event), and
+// turn it into status.relay, the Delivering condition, gauges, and one Event + e-mail per increase
+// of the dead-letter count. Without a NATS URL in the operator's configuration no relay is deployed.
+import { AppsV1Api, PatchStrategy, setHeaderOptions, type V1Deployment, type V1Secret, type V1Service } from '@kubernetes/client-node';
+import { OceanSiteSpec, type EmrIntegration, type EmrIntegrationSpec, type EmrIntegrationStatus, type OceanSite } from '../../api/v1alpha1/index.ts';
+import { siteRecipients, type Mailer } from '../../internal/notify/mailer.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import type { ConditionInput } from '../../runtime/conditions.ts';
+import { withDefaults } from '../../runtime/defaults.ts';
+import type { SupervisedInformer } from '../../runtime/informer.ts';
+import { FIELD_MANAGER, type Kube } from '../../internal/kube/kube.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import type { OperatorMetrics } from '../../runtime/metrics.ts';
+import { buildRelayDeployment, buildRelayService, DESIRED_HASH_ANNOTATION, relayName, type RelayDeploymentSettings } from './relay/deployment.ts';
+import type { RelayQueue } from './relay/status-reader.ts';
+import { decideRelayStatus, REPLAY_REQUESTED_AT_ANNOTATION, type RelayDeployment, type RelayObservation, type RelayStatus, type RelayThresholds } from './relay/status-decision.ts';
+
+export const RELAY_SELECTOR = 'app.kubernetes.io/managed-by=cloudconnect-operator,app.kubernetes.io/name=cloudconnect-relay';
+const APPLY = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+
+export interface RelayConfig {
+  settings: RelayDeploymentSettings;
+  queue: RelayQueue;
+  thresholds: RelayThresholds;
+  /** How often each relay's status record is read. */
+  pollIntervalMs: number;
+  deployments: SupervisedInformer<V1Deployment>;
+  services: SupervisedInformer<V1Service>;
+}
+
+export interface RelayStepDeps {
+  kube: Kube;
+  clock: Clock;
+  logger: Logger;
+  metrics: OperatorMetrics;
+  mailer: Mailer;
+  /** Undefined when the operator has no NATS URL. */
+  relay: RelayConfig | undefined;
+}
+
+export interface RelayStepResult {
+  delivering: ConditionInput;
+  relay: RelayStatus | undefined;
+  requeueAfterMs?: number;
+}
+
+/** The key the EmrIntegration controller reconciles for a relay object (its controller owner). */
+export function ownerKey(obj: { metadata?: { namespace?: string; ownerReferences?: { kind: string; name: string; controller?: boolean }[] } }): string[] {
+  const owner = obj.metadata?.ownerReferences?.find((o) => o.kind === 'EmrIntegration' && o.controller);
+  return owner ? [`${obj.metadata?.namespace ?? ''}/${owner.name}`] : [];
+}
+
+export class RelayStep {
+  private readonly deps: RelayStepDeps;
+  private readonly apps: AppsV1Api | undefined;
+  private readonly reads = new Map<string, { observation: RelayObservation; at: number }>();
+
+  constructor(deps: RelayStepDeps) {
+    this.deps = deps;
+    this.apps = deps.relay ? deps.kube.kubeConfig.makeApiClient(AppsV1Api) : undefined;
+  }
+
+  async reconcile(integration: EmrIntegration, spec: EmrIntegrationSpec, site: OceanSite | undefined, credentials: V1Secret | undefined, previous: EmrIntegrationStatus): Promise<RelayStepResult> {
+    const namespace = integration.metadata.namespace ?? '';
+    const name = integration.metadata.name;
+    const id = `${namespace}/${name}`;
+    const before = previous.relay;
+    const now = this.deps.clock.now();
+    const relay = this.deps.relay;
+    const base = { previous: before, thresholds: relay?.thresholds ?? { backlogMessages: 0, backlogAgeMs: 0, staleAfterMs: 0 }, now, siteName: spec.siteRef.name };
+    if (!relay) return decideRelayStatus({ ...base, deployment: 'notConfigured' });
+    if (!site || site.status?.encryptionKey?.version === undefined) return decideRelayStatus({ ...base, deployment: 'siteNotReady' });
+
+    const input = { integration, integrationSpec: spec, site, credentials, settings: relay.settings };
+    await this.ensure(relay.deployments.get(relayName(name), namespace), buildRelayDeployment(input));
+    await this.ensure(relay.services.get(relayName(name), namespace), buildRelayService(input));
+
+    let status = before;
+    let read = this.reads.get(id);
+    const token = integration.metadata.annotations?.[REPLAY_REQUESTED_AT_ANNOTATION];
+    if (token && token !== before?.lastHandledReplayAt) {
+      // A NATS failure throws: the reconcile is retried with backoff and the token stays unhandled.
+      const count = await relay.queue.replay(namespace, name);
+      this.deps.logger.info('replayed dead letters', { integration: id, count });
+      await this.deps.kube.event(integration, 'Normal', 'DeadLettersReplayed', `Moved ${count} dead-lettered message(s) back to the delivery queue (${REPLAY_REQUESTED_AT_ANNOTATION}=${token})`);
+      status = { ...before, lastHandledReplayAt: token, lastReplayedCount: count };
+      read = undefined; // the figures changed: read them now
+    }
+    if (!read || now.getTime() - read.at >= relay.pollIntervalMs) {
+      read = { observation: await relay.queue.read(namespace, name), at: now.getTime() };
+      this.reads.set(id, read);
+      this.deps.logger.debug('read the relay status', { integration: id, result: read.observation.kind });
+    }
+    const deployment: RelayDeployment = spec.suspend ? 'suspended' : 'deployed';
+    const decision = decideRelayStatus({ ...base, previous: status, deployment, observation: read.observation });
+    if (read.observation.kind === 'record') {
+      const r = read.observation.record;
+      const labels = { namespace, integration: name };
+      this.deps.metrics.relayPending.set(labels, r.pending);
+      this.deps.metrics.relayOldestPendingAge.set(labels, r.pending > 0 && r.oldestPendingSince ? Math.max(0, (now.getTime() - Date.parse(r.oldestPendingSince)) / 1000) : 0);
+    }
+    if (decision.newlyDeadLettered > 0) await this.notifyDeadLettered(integration, spec, site, decision.newlyDeadLettered, decision.relay);
+    return { delivering: decision.delivering, relay: decision.relay, requeueAfterMs: Math.max(1000, relay.pollIntervalMs - (now.getTime() - read.at)) };
+  }
+
+  /** Drops what is remembered of a deleted integration (`namespace/name`). */
+  forget(id: string): void {
+    this.reads.delete(id);
+  }
+
+  /** Server-side apply when the live object is missing, lacks the desired hash, or had its replicas changed by hand. */
+  private async ensure(live: V1Deployment | V1Service | undefined, desired: V1Deployment | V1Service): Promise<void> {
+    const want = desired.metadata?.annotations?.[DESIRED_HASH_ANNOTATION];
+    const replicasDrift = desired.kind === 'Deployment' && (live as V1Deployment | undefined)?.spec?.replicas !== (desired as V1Deployment).spec?.replicas;
+    if (live && live.metadata?.annotations?.[DESIRED_HASH_ANNOTATION] === want && !replicasDrift) return;
+    const params = { name: desired.metadata?.name ?? '', namespace: desired.metadata?.namespace ?? '', fieldManager: FIELD_MANAGER, force: true };
+    if (desired.kind === 'Deployment') await this.apps!.patchNamespacedDeployment({ ...params, body: desired }, APPLY);
+    else await this.deps.kube.core.patchNamespacedService({ ...params, body: desired }, APPLY);
+    this.deps.logger.info(live ? 'updated the relay' : 'created the relay', { kind: desired.kind, object: `${params.namespace}/${params.name}` });
+  }
+
+  private async notifyDeadLettered(integration: EmrIntegration, spec: EmrIntegrationSpec, site: OceanSite, count: number, relay: RelayStatus | undefined): Promise<void> {
+    const total = relay?.deadLettered ?? count;
+    const why = relay?.lastFailureReason ? ` The last delivery failure was ${relay.lastFailureReason}.` : '';
+    const text = `${count} EMR-bound message(s) could not be delivered to the ${spec.emr.type} EMR and were moved to the dead-letter queue (${total} there now).${why}`;
+    await this.deps.kube.event(integration, 'Warning', 'MessagesDeadLettered', text);
+    const siteSpec = withDefaults<OceanSiteSpec>(OceanSiteSpec, site.spec);
+    const to = siteRecipients(siteSpec, 'error');
+    if (to.length === 0) return;
+    await this.deps.mailer.send({
+      to,
+      subject: `Ocean site ${siteSpec.siteNumber}: EMR-bound messages could not be delivered`,
+      text: [
+        `Cloud Connect integration ${integration.metadata.name} (${spec.emr.type}): ${text}`,
+        '',
+        'They are kept, encrypted, and are not lost. Once the cause is fixed (for example the EMR is reachable again or its credentials are renewed),',
+        `your administrator replays them with: kubectl annotate emrintegration ${integration.metadata.name} -n ${integration.metadata.namespace} ${REPLAY_REQUESTED_AT_ANNOTATION}=$(date +%s) --overwrite`,
+      ].join('\n'),
+    });
+  }
+}

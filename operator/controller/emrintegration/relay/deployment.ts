@@ -1,0 +1,178 @@
+// Pure: the relay's Deployment and Service for one EmrIntegration. The relay runs with the same
+// identity as the sync Jobs (operator/controller/syncschedule/job.ts): the site's ServiceAccount with no API
+// token mounted, a projected token with the `vault` audience for the Vault login, the credentials
+// Secret mounted read-only, a restrictive security context, and the same environment names. Its pod
+// template carries the SEK version and a salted hash of the credentials, so a SEK rotation or a
+// credential change rolls the relay. Unit-tested; the operator applies these objects as they are.
+import { createHash } from 'node:crypto';
+import type { V1Deployment, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { EmrIntegration, EmrIntegrationSpec, OceanSite } from '../../../api/v1alpha1/index.ts';
+import { sitePodParts, SITE_CONTAINER_SECURITY_CONTEXT, SITE_POD_SECURITY_CONTEXT } from '../../../internal/sitepod/site-pod.ts';
+import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../oceansite/key-version-notice.ts';
+import { LABELS } from '../../syncschedule/job.ts';
+
+/** What the operator's configuration says about every relay (operator/manager/manager.ts reads it). */
+export interface RelayDeploymentSettings {
+  image: string;
+  /** NATS server(s) with JetStream, `nats://host:port[,nats://…]`. */
+  natsUrl: string;
+  vaultAddress: string;
+  vaultAuthMount: string;
+  /** The relay image's command (the project image's entrypoint runs the sync worker). */
+  command: string[];
+  /** JetStream replicas of the relay's streams (3 on a clustered JetStream). */
+  natsReplicas?: number;
+}
+
+export const RELAY_APP = 'cloudconnect-relay';
+/** The webhook port inside the pod (the relay's RELAY_PORT); the Service exposes it on port 80. */
+export const RELAY_PORT = 8080;
+export const RELAY_SERVICE_PORT = 80;
+export const RELAY_COMMAND = ['/nodejs/bin/node', 'operator/relay/main.ts'];
+/** Salted hash of the credentials Secret's data: a change rolls the relay. */
+export const CREDENTIALS_HASH_ANNOTATION = 'cloudconnect.dev/credentials-hash';
+/** Hash of the whole desired object: the operator skips the apply when the live object carries it. */
+export const DESIRED_HASH_ANNOTATION = 'cloudconnect.dev/desired-hash';
+export const RELAY_INSTANCE_LABEL = 'app.kubernetes.io/instance';
+
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * The Deployment's and Service's name: `<integration>-relay` when that is a valid Service name
+ * (a DNS-1035 label: at most 63 characters, no dots, starting with a letter); otherwise a
+ * shortened form with a hash of the full name, so two integrations never share a relay.
+ */
+export function relayName(integration: string): string {
+  const plain = `${integration}-relay`;
+  if (DNS_1035_LABEL.test(plain)) return plain;
+  const hash = createHash('sha256').update(integration).digest('hex').slice(0, 8);
+  const stem = integration.replace(/[^a-z0-9-]/g, '-').replace(/^[^a-z]+/, '').slice(0, 40).replace(/-+$/, '');
+  return `${stem ? `${stem}-` : 'relay-'}${hash}-relay`;
+}
+
+/**
+ * A hash of the Secret's data, salted with its uid: a weak credential (an OSCAR PIN) cannot be
+ * guessed from the annotation by someone who may read pods but not Secrets. `none` without a Secret.
+ */
+export function credentialsHash(secret: V1Secret | undefined): string {
+  if (!secret) return 'none';
+  const h = createHash('sha256').update(secret.metadata?.uid ?? '').update('\0');
+  for (const key of Object.keys(secret.data ?? {}).sort()) h.update(key).update('\0').update(secret.data?.[key] ?? '').update('\0');
+  return h.digest('hex').slice(0, 16);
+}
+
+/** The hash the operator compares to decide whether an apply is needed (computed without the annotation). */
+export function desiredHash(obj: object): string {
+  return createHash('sha256').update(JSON.stringify(obj)).digest('hex').slice(0, 16);
+}
+
+function withDesiredHash<T extends { metadata?: { annotations?: Record<string, string> } }>(obj: T): T {
+  const hash = desiredHash(obj);
+  return { ...obj, metadata: { ...obj.metadata, annotations: { ...obj.metadata?.annotations, [DESIRED_HASH_ANNOTATION]: hash } } };
+}
+
+export interface RelayInput {
+  integration: EmrIntegration;
+  integrationSpec: EmrIntegrationSpec;
+  site: OceanSite;
+  /** The credentials Secret as read (its data is hashed, never copied). */
+  credentials: V1Secret | undefined;
+  settings: RelayDeploymentSettings;
+}
+
+function labelsOf(integration: EmrIntegration, site: OceanSite): Record<string, string> {
+  const name = integration.metadata.name;
+  return {
+    'app.kubernetes.io/name': RELAY_APP,
+    'app.kubernetes.io/managed-by': 'cloudconnect-operator',
+    [RELAY_INSTANCE_LABEL]: relayName(name),
+    // Label values hold at most 63 characters; the instance label always fits.
+    ...(name.length <= 63 ? { [LABELS.integration]: name } : {}),
+    ...(site.metadata.name.length <= 63 ? { [SITE_LABEL]: site.metadata.name } : {}),
+  };
+}
+
+function selectorOf(integration: EmrIntegration): Record<string, string> {
+  return { 'app.kubernetes.io/name': RELAY_APP, [RELAY_INSTANCE_LABEL]: relayName(integration.metadata.name) };
+}
+
+function ownerOf(integration: EmrIntegration) {
+  return [{ apiVersion: integration.apiVersion, kind: 'EmrIntegration', name: integration.metadata.name, uid: integration.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }];
+}
+
+export function buildRelayDeployment(input: RelayInput): V1Deployment {
+  const { integration, integrationSpec: spec, site, settings } = input;
+  const namespace = integration.metadata.namespace ?? '';
+  const pod = sitePodParts({ namespace, integrationSpec: spec, site, vaultAddress: settings.vaultAddress, vaultAuthMount: settings.vaultAuthMount });
+  const labels = labelsOf(integration, site);
+  const deployment: V1Deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: relayName(integration.metadata.name), namespace, labels, ownerReferences: ownerOf(integration) },
+    spec: {
+      // Suspended: no pod, so Ocean's webhook posts fail and Ocean keeps the messages and retries.
+      replicas: spec.suspend ? 0 : 1,
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: selectorOf(integration) },
+      // A new pod is ready before the old one goes: the webhook stays up through a roll, and two
+      // relays briefly sharing the durable consumer deliver each message once (explicit acks).
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: {
+        metadata: {
+          labels,
+          annotations: {
+            [SEK_VERSION_ANNOTATION]: String(site.status?.encryptionKey?.version ?? 0),
+            [CREDENTIALS_HASH_ANNOTATION]: credentialsHash(input.credentials),
+          },
+        },
+        spec: {
+          serviceAccountName: pod.serviceAccountName,
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: SITE_POD_SECURITY_CONTEXT,
+          terminationGracePeriodSeconds: 30,
+          containers: [
+            {
+              name: 'relay',
+              image: settings.image,
+              command: settings.command,
+              args: ['--integration', `${namespace}/${integration.metadata.name}`],
+              ports: [{ name: 'webhook', containerPort: RELAY_PORT, protocol: 'TCP' }],
+              env: [
+                // suspend is left out: it scales the Deployment, it need not also change the pod template.
+                { name: 'CLOUDCONNECT_INTEGRATION_SPEC', value: JSON.stringify({ ...spec, suspend: undefined }) },
+                ...pod.identityEnv,
+                { name: 'NATS_URL', value: settings.natsUrl },
+                { name: 'RELAY_PORT', value: String(RELAY_PORT) },
+                ...(settings.natsReplicas && settings.natsReplicas > 1 ? [{ name: 'NATS_REPLICAS', value: String(settings.natsReplicas) }] : []),
+                ...pod.caEnv,
+              ],
+              resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } },
+              readinessProbe: { httpGet: { path: '/readyz', port: 'webhook' }, periodSeconds: 5, failureThreshold: 3 },
+              livenessProbe: { httpGet: { path: '/healthz', port: 'webhook' }, periodSeconds: 20, failureThreshold: 3 },
+              securityContext: SITE_CONTAINER_SECURITY_CONTEXT,
+              volumeMounts: pod.volumeMounts(),
+            },
+          ],
+          volumes: pod.volumes(),
+        },
+      },
+    },
+  };
+  return withDesiredHash(deployment);
+}
+
+/** Ocean's webhook target: `http://<relay>.<namespace>.svc/` + the relay's webhook path. */
+export function buildRelayService(input: Pick<RelayInput, 'integration' | 'site'>): V1Service {
+  const { integration, site } = input;
+  return withDesiredHash<V1Service>({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: relayName(integration.metadata.name), namespace: integration.metadata.namespace ?? '', labels: labelsOf(integration, site), ownerReferences: ownerOf(integration) },
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorOf(integration),
+      ports: [{ name: 'webhook', port: RELAY_SERVICE_PORT, targetPort: 'webhook', protocol: 'TCP' }],
+    },
+  });
+}

@@ -1,0 +1,56 @@
+// Turns audited accesses to an SEK into an Event on the OceanSite, a metric and an e-mail to the
+// Clinical Administrator. The key itself is never part of any of them.
+import { OceanSiteSpec, type OceanSite } from '../../api/v1alpha1/index.ts';
+import { withDefaults } from '../../runtime/defaults.ts';
+import type { SupervisedInformer } from '../../runtime/informer.ts';
+import type { Kube } from '../../internal/kube/kube.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import type { OperatorMetrics } from '../../runtime/metrics.ts';
+import { siteRecipients, type Mailer } from '../../internal/notify/mailer.ts';
+import { keyLocation, siteIdentity } from '../../internal/sek/identity.ts';
+import { classifyAuditEntry, mayTouchKey, type AuditEntry, type KeyAccess, type SiteKeyRef } from '../../internal/vault/key-access.ts';
+
+export class KeyAccessNotifier {
+  private readonly deps: { kube: Kube; sites: SupervisedInformer<OceanSite>; metrics: OperatorMetrics; mailer: Mailer; logger: Logger; operatorAccessor: string | undefined };
+
+  constructor(deps: KeyAccessNotifier['deps']) {
+    this.deps = deps;
+  }
+
+  siteRefs(): SiteKeyRef[] {
+    return this.deps.sites.list().map((site) => {
+      const namespace = site.metadata.namespace ?? '';
+      const spec = withDefaults<OceanSiteSpec>(OceanSiteSpec, site.spec);
+      return { namespace, name: site.metadata.name, location: keyLocation(spec, namespace, site.metadata.name), syncRole: siteIdentity(namespace, site.metadata.name).vaultRole };
+    });
+  }
+
+  async handle(entry: AuditEntry): Promise<KeyAccess | undefined> {
+    if (!mayTouchKey(entry)) return undefined;
+    const access = classifyAuditEntry(entry, this.siteRefs(), this.deps.operatorAccessor);
+    if (!access) return undefined;
+    const site = this.deps.sites.get(access.site, access.namespace);
+    if (!site) return undefined;
+    this.deps.metrics.sekAccessTotal.inc({ namespace: access.namespace, site: access.site, accessor_type: access.accessorType });
+    const what = `${access.operation}${access.denied ? ' (denied)' : ''} of the Shared Encryption Key by ${access.accessor} at ${access.time}`;
+    await this.deps.kube.event(site, 'Warning', 'KeyAccessed', what);
+    this.deps.logger.warn('SEK accessed', { site: `${access.namespace}/${access.site}`, accessor: access.accessor, operation: access.operation, time: access.time });
+    const spec = withDefaults<OceanSiteSpec>(OceanSiteSpec, site.spec);
+    const to = siteRecipients(spec, 'keyAccess');
+    if (to.length > 0) {
+      await this.deps.mailer.send({
+        to,
+        subject: `Ocean site ${spec.siteNumber}: the Shared Encryption Key was accessed`,
+        text: [
+          `This is Cloud Connect for Ocean site ${spec.siteNumber}${spec.displayName ? ` (${spec.displayName})` : ''}.`,
+          '',
+          `There was a ${what}.`,
+          '',
+          'Every access to your site Shared Encryption Key is audited and reported to you.',
+          'If you did not expect it, contact your platform team.',
+        ].join('\n'),
+      });
+    }
+    return access;
+  }
+}

@@ -1,0 +1,101 @@
+// Pure: the Job of one sync run. The worker runs under the site's ServiceAccount with no API token
+// mounted, the credentials Secret mounted read-only, a projected token with the `vault` audience for
+// the Vault login, and a restrictive security context. Unit-tested; the operator creates it as is.
+import type { V1Job } from '@kubernetes/client-node';
+import type { EmrIntegration, EmrIntegrationSpec, OceanSite, SyncSchedule, SyncType } from '../../api/v1alpha1/index.ts';
+import { sitePodParts, SITE_CONTAINER_SECURITY_CONTEXT, SITE_POD_SECURITY_CONTEXT } from '../../internal/sitepod/site-pod.ts';
+import { KEY_VERSION_DIR, KEY_VERSION_FILE, SEK_VERSION_ANNOTATION, SITE_LABEL } from '../oceansite/key-version-notice.ts';
+
+export interface WorkerSettings {
+  image: string;
+  vaultAddress: string;
+  vaultAuthMount: string;
+  oceanApiUrl: string;
+  defaultActiveDeadlineSeconds: number;
+}
+
+export const LABELS = {
+  schedule: 'cloudconnect.dev/schedule',
+  integration: 'cloudconnect.dev/integration',
+  site: SITE_LABEL,
+  type: 'cloudconnect.dev/sync-type',
+  scheduledTime: 'cloudconnect.dev/scheduled-time',
+} as const;
+
+export { CA_DIR, CREDENTIALS_DIR, VAULT_TOKEN_DIR } from '../../internal/sitepod/site-pod.ts';
+
+export interface RunJobInput {
+  name: string;
+  scheduledTime: Date;
+  type: SyncType;
+  schedule: SyncSchedule;
+  integration: EmrIntegration;
+  integrationSpec: EmrIntegrationSpec;
+  site: OceanSite;
+  settings: WorkerSettings;
+}
+
+export function buildRunJob(input: RunJobInput): V1Job {
+  const { schedule, integration, integrationSpec: spec, site, settings } = input;
+  const namespace = schedule.metadata.namespace ?? '';
+  const pod = sitePodParts({ namespace, integrationSpec: spec, site, vaultAddress: settings.vaultAddress, vaultAuthMount: settings.vaultAuthMount });
+  const labels = {
+    'app.kubernetes.io/name': 'cloudconnect-sync',
+    'app.kubernetes.io/managed-by': 'cloudconnect-operator',
+    [LABELS.schedule]: schedule.metadata.name,
+    [LABELS.integration]: integration.metadata.name,
+    [LABELS.site]: site.metadata.name,
+    [LABELS.type]: input.type,
+  };
+  const worker = spec.syncWorker ?? {};
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: input.name,
+      namespace,
+      labels,
+      annotations: { [LABELS.scheduledTime]: input.scheduledTime.toISOString() },
+      ownerReferences: [
+        { apiVersion: schedule.apiVersion, kind: 'SyncSchedule', name: schedule.metadata.name, uid: schedule.metadata.uid ?? '', controller: true, blockOwnerDeletion: true },
+      ],
+    },
+    spec: {
+      // A failed run is not retried in place: the next scheduled run is the retry.
+      backoffLimit: 0,
+      activeDeadlineSeconds: worker.activeDeadlineSeconds ?? settings.defaultActiveDeadlineSeconds,
+      template: {
+        // The SEK version the pod starts with; the operator raises it on running pods at a rotation.
+        metadata: { labels, annotations: { [SEK_VERSION_ANNOTATION]: String(site.status?.encryptionKey?.version ?? 0) } },
+        spec: {
+          restartPolicy: 'Never',
+          serviceAccountName: pod.serviceAccountName,
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          ...(worker.nodeSelector ? { nodeSelector: worker.nodeSelector } : {}),
+          ...(worker.priorityClassName ? { priorityClassName: worker.priorityClassName } : {}),
+          securityContext: SITE_POD_SECURITY_CONTEXT,
+          containers: [
+            {
+              name: 'sync',
+              image: settings.image,
+              args: ['--integration', `${namespace}/${integration.metadata.name}`, '--type', input.type, '--run', input.name],
+              env: [
+                { name: 'CLOUDCONNECT_INTEGRATION_SPEC', value: JSON.stringify(spec) },
+                ...pod.identityEnv,
+                { name: 'OCEAN_API_URL', value: settings.oceanApiUrl },
+                { name: 'CLOUDCONNECT_SEK_VERSION_FILE', value: KEY_VERSION_FILE },
+                ...pod.caEnv,
+              ],
+              ...(worker.resources ? { resources: worker.resources as never } : { resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } } }),
+              securityContext: SITE_CONTAINER_SECURITY_CONTEXT,
+              terminationMessagePolicy: 'File',
+              volumeMounts: pod.volumeMounts([{ name: 'sek-version', mountPath: KEY_VERSION_DIR, readOnly: true }]),
+            },
+          ],
+          volumes: pod.volumes([{ name: 'sek-version', downwardAPI: { items: [{ path: 'sek-version', fieldRef: { fieldPath: `metadata.annotations['${SEK_VERSION_ANNOTATION}']` } }], defaultMode: 0o444 } }]),
+        },
+      },
+    },
+  };
+}

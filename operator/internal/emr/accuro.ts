@@ -1,0 +1,255 @@
+// QHR Accuro: the Accuro REST API. Authentication: `POST {base}/v1/token?tenant={TENANT}` with the
+// client (clientId:clientSecret) in HTTP Basic and the site's API user in the form body as an
+// OAuth 2 password grant (RFC 6749 §4.3). Ocean's setup gives each site a per-site API user name
+// and password next to the client credentials, and a password grant is how such a user
+// authenticates; the user name is also what must not be shared between sites (seed 000), so it is
+// reported as `apiUser`. Every call carries the bearer token, `X-QHR-Subscription-Key` and the
+// `uuid` query parameter (the Accuro instance: the Secret's optional `uuid` key, else the tenant ID).
+// The token is cached and renewed at 2/3 of its lifetime; a stale token is renewed once.
+// Appointments come from the materials endpoint in pages of at most 50, `startingId` = the previous
+// page's `lastId`, until a page is empty.
+// Idempotency: Accuro publishes none; see oscar-pro.ts and README.md (same approach).
+import { randomBytes } from 'node:crypto';
+import {
+  type AdapterConfig,
+  type Appointment,
+  type AuthResult,
+  type DocumentToPost,
+  type EmrAdapter,
+  type EmrErrorReason,
+  type Office,
+  type Patient,
+  type Provider,
+} from './adapter.ts';
+import { BearerSession, requestToken } from '../httpx/bearer.ts';
+import { HttpClient, basicAuth, isReplayed, joinUrl, type HttpResponse } from '../httpx/http.ts';
+import { Reader, documentFileName, inInterval, isoDate, normalizeSex, requireKeys, secretValues, type AppointmentStatus, type Json } from './shared.ts';
+import { TokenCache, type BearerToken } from '../httpx/token-cache.ts';
+
+export const ACCURO_CREDENTIAL_KEYS = ['apiUsername', 'apiPassword', 'clientId', 'clientSecret', 'subscriptionKey'] as const;
+
+export const ACCURO_PAGE_SIZE = 50;
+const MAX_PAGES = 10_000;
+
+const STATUS: Record<string, AppointmentStatus> = {
+  booked: 'booked',
+  confirmed: 'booked',
+  arrived: 'arrived',
+  'in room': 'arrived',
+  completed: 'fulfilled',
+  seen: 'fulfilled',
+  billed: 'fulfilled',
+  cancelled: 'cancelled',
+  canceled: 'cancelled',
+  'no show': 'noshow',
+  noshow: 'noshow',
+};
+
+function classify(response: HttpResponse): { reason: EmrErrorReason; detail?: string } {
+  if (response.status === 403) return { reason: 'Deauthorized', detail: 'the API user lost access (check its permissions in Accuro)' };
+  const text = response.body.toString('utf8').slice(0, 2048);
+  if (/subscription key/i.test(text)) return { reason: 'InvalidCredentials', detail: 'the subscription key was rejected' };
+  return { reason: 'InvalidCredentials' };
+}
+
+export class AccuroAdapter implements EmrAdapter {
+  readonly type = 'Accuro' as const;
+  private readonly baseUrl: string;
+  private readonly tenantId: string;
+  private readonly uuid: string;
+  private readonly credentials: Record<(typeof ACCURO_CREDENTIAL_KEYS)[number], string>;
+  private readonly http: HttpClient;
+  private readonly tokens: TokenCache;
+  private readonly session: BearerSession;
+  private readonly now: () => Date;
+  private folders: { id: string; name: string }[] | undefined;
+
+  constructor(config: AdapterConfig) {
+    requireKeys('Accuro', config.credentials, ACCURO_CREDENTIAL_KEYS);
+    if (!config.tenantId) throw new Error('Accuro adapter: AdapterConfig.tenantId is required');
+    this.credentials = config.credentials as Record<(typeof ACCURO_CREDENTIAL_KEYS)[number], string>;
+    this.baseUrl = config.baseUrl.replace(/\/+$/, '');
+    this.tenantId = config.tenantId;
+    this.uuid = config.credentials['uuid'] || config.tenantId;
+    this.now = config.now ?? (() => new Date());
+    this.http = new HttpClient({
+      emr: 'Accuro',
+      fetch: config.fetch,
+      timeoutMs: config.timeoutMs,
+      caBundle: config.caBundle,
+      secrets: secretValues(config.credentials),
+      now: this.now,
+    });
+    this.tokens = new TokenCache(() => this.fetchToken(), this.now);
+    this.session = new BearerSession({
+      http: this.http,
+      tokens: this.tokens,
+      headers: { 'x-qhr-subscription-key': this.credentials.subscriptionKey },
+      classify,
+    });
+  }
+
+  /** Gets a fresh token (checks client and API user) and makes one cheap call (checks key and uuid). */
+  async authenticate(): Promise<AuthResult> {
+    const token = await this.tokens.renew();
+    await this.get('v1/offices');
+    return { notAfter: token.expiresAt, notBefore: token.issuedAt, apiUser: this.credentials.apiUsername };
+  }
+
+  async listProviders(): Promise<Provider[]> {
+    const { read, body } = await this.get('v1/providers');
+    return read.array(body, 'body').map((item, i) => {
+      const p = read.object(item, `[${i}]`);
+      const provider: Provider = {
+        id: read.id(p['providerId'], `[${i}].providerId`),
+        firstName: read.optionalString(p['firstName'], `[${i}].firstName`) ?? '',
+        lastName: read.optionalString(p['lastName'], `[${i}].lastName`) ?? '',
+      };
+      if (Array.isArray(p['officeIds'])) provider.officeIds = p['officeIds'].map((o, n) => read.id(o, `[${i}].officeIds[${n}]`));
+      return provider;
+    });
+  }
+
+  async listOffices(): Promise<Office[]> {
+    const { read, body } = await this.get('v1/offices');
+    return read.array(body, 'body').map((item, i) => {
+      const o = read.object(item, `[${i}]`);
+      return { id: read.id(o['officeId'], `[${i}].officeId`), name: read.optionalString(o['name'], `[${i}].name`) ?? '' };
+    });
+  }
+
+  async listAppointments(from: Date, to: Date, providerIds?: string[]): Promise<Appointment[]> {
+    if (to.getTime() <= from.getTime()) return [];
+    const wanted = providerIds ? new Set(providerIds) : undefined;
+    const out: Appointment[] = [];
+    let startingId = 0;
+    for (let page = 0; ; page++) {
+      if (page >= MAX_PAGES) throw this.http.error('InvalidResponse', 'GET /v2/materials/appointments: paging does not end');
+      const { read, body } = await this.get('v2/materials/appointments', {
+        startDate: from.toISOString(),
+        endDate: to.toISOString(),
+        pageSize: ACCURO_PAGE_SIZE,
+        startingId,
+      });
+      const pageBody = read.object(body, 'body');
+      const list = read.array(pageBody['appointments'], 'appointments');
+      if (list.length === 0) break;
+      list.forEach((item, n) => {
+        const a = this.appointment(read, read.object(item, `appointments[${n}]`), n);
+        if ((!wanted || wanted.has(a.providerId)) && inInterval(new Date(a.start), from, to)) out.push(a);
+      });
+      const lastId = read.number(pageBody['lastId'], 'lastId');
+      if (lastId <= startingId) break; // no progress: stop rather than loop
+      startingId = lastId;
+    }
+    return out;
+  }
+
+  async getPatient(id: string): Promise<Patient> {
+    const { read, body } = await this.get(`v1/patients/${encodeURIComponent(id)}`);
+    const p = read.object(body, 'body');
+    const d = read.object(p['demographics'], 'demographics');
+    const patient: Patient = {
+      id: read.id(p['patientId'], 'patientId'),
+      firstName: read.optionalString(d['firstName'], 'demographics.firstName') ?? '',
+      lastName: read.optionalString(d['lastName'], 'demographics.lastName') ?? '',
+      birthDate: read.date(d['birthday'], 'demographics.birthday'),
+    };
+    const sex = normalizeSex(read.optionalString(d['gender'], 'demographics.gender'));
+    if (sex) patient.sex = sex;
+    const card = d['healthCard'];
+    if (card && typeof card === 'object') {
+      const phn = read.optionalString((card as Json)['phn'], 'demographics.healthCard.phn');
+      if (phn) patient.healthNumber = phn;
+    }
+    const email = d['email'];
+    if (email && typeof email === 'object') {
+      const address = read.optionalString((email as Json)['address'], 'demographics.email.address');
+      if (address) patient.email = address;
+    }
+    const phones = d['phones'];
+    if (Array.isArray(phones) && phones[0] && typeof phones[0] === 'object') {
+      const number = read.optionalString((phones[0] as Json)['number'], 'demographics.phones[0].number');
+      if (number) patient.phone = number;
+    }
+    return patient;
+  }
+
+  async postDocument(doc: DocumentToPost): Promise<{ id: string; duplicate: boolean }> {
+    const folderId = await this.folderId(doc.folder);
+    const fileName = documentFileName(doc.title, doc.idempotencyKey);
+    const details = {
+      patientId: /^\d+$/.test(doc.patientId) ? Number(doc.patientId) : doc.patientId,
+      folderId: /^\d+$/.test(folderId) ? Number(folderId) : folderId,
+      fileName,
+      description: doc.title,
+      documentDate: isoDate(this.now()),
+    };
+    const boundary = `----cloudconnect${randomBytes(12).toString('hex')}`;
+    const body = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="details"\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(details)}\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="document"; filename="${fileName.replace(/"/g, '')}"\r\nContent-Type: application/pdf\r\n\r\n`,
+      ),
+      doc.pdf,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const response = await this.session.request(this.url('v1/provider-portal/documents'), {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'idempotency-key': doc.idempotencyKey },
+      body,
+    });
+    const read = new Reader('Accuro', response.what);
+    const answer = read.object(this.http.parseJson(response), 'body');
+    return { id: read.id(answer['documentId'], 'documentId'), duplicate: isReplayed(response) };
+  }
+
+  private async folderId(name: string | undefined): Promise<string> {
+    if (!this.folders) {
+      const { read, body } = await this.get('v1/provider-portal/folders');
+      this.folders = read.array(body, 'body').map((item, i) => {
+        const f = read.object(item, `[${i}]`);
+        return { id: read.id(f['folderId'], `[${i}].folderId`), name: read.optionalString(f['name'], `[${i}].name`) ?? '' };
+      });
+    }
+    const byName = (n: string) => this.folders?.find((f) => f.name.toLowerCase() === n.toLowerCase());
+    const folder = (name ? byName(name) : undefined) ?? byName('Ocean') ?? this.folders[0];
+    if (!folder) throw this.http.error('InvalidResponse', 'GET /v1/provider-portal/folders: no document folder is available');
+    return folder.id;
+  }
+
+  private appointment(read: Reader, a: Json, n: number): Appointment {
+    const start = read.localDateTime(a['appointmentDate'], a['startTime'], `appointments[${n}].start`);
+    const minutes = a['duration'] === undefined ? 0 : read.number(a['duration'], `appointments[${n}].duration`);
+    const rawStatus = typeof a['status'] === 'object' && a['status'] !== null ? (a['status'] as Json)['name'] : a['status'];
+    const appointment: Appointment = {
+      id: read.id(a['appointmentId'], `appointments[${n}].appointmentId`),
+      providerId: read.id(a['providerId'], `appointments[${n}].providerId`),
+      patientId: read.id(a['patientId'], `appointments[${n}].patientId`),
+      start: start.toISOString(),
+      end: new Date(start.getTime() + Math.max(0, minutes) * 60_000).toISOString(),
+      status: STATUS[(read.optionalString(rawStatus, `appointments[${n}].status`) ?? '').toLowerCase()] ?? 'unknown',
+    };
+    if (a['officeId'] !== undefined && a['officeId'] !== null) appointment.officeId = read.id(a['officeId'], `appointments[${n}].officeId`);
+    return appointment;
+  }
+
+  private url(path: string, query: Record<string, string | number> = {}): URL {
+    return joinUrl(this.baseUrl, path, { ...query, uuid: this.uuid });
+  }
+
+  private async get(path: string, query: Record<string, string | number> = {}): Promise<{ read: Reader; body: unknown }> {
+    const response = await this.session.request(this.url(path, query));
+    return { read: new Reader('Accuro', response.what), body: this.http.parseJson(response) };
+  }
+
+  private fetchToken(): Promise<BearerToken> {
+    const c = this.credentials;
+    return requestToken(this.http, {
+      url: joinUrl(this.baseUrl, 'v1/token', { tenant: this.tenantId }),
+      headers: { authorization: basicAuth(c.clientId, c.clientSecret, true) },
+      form: new URLSearchParams({ grant_type: 'password', username: c.apiUsername, password: c.apiPassword }),
+      now: this.now(),
+    });
+  }
+}

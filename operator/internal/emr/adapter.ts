@@ -1,0 +1,124 @@
+// One interface for every EMR; one module per EMR type implements it (operator/internal/emr/<type>.ts).
+// Shared by the operator (authentication checks, provider visibility) and the sync worker.
+// Errors are typed so that callers map them to condition reasons without parsing messages.
+
+export type EmrErrorReason =
+  | 'InvalidCredentials' // the EMR rejected the credentials
+  | 'Expired' // the credential (token, activation code) is past its expiry
+  | 'Deauthorized' // access was revoked; a person must authorize again
+  | 'EmrUnreachable' // connection failure, timeout or 5xx
+  | 'RateLimited' // 429; retry after `retryAfterMs`
+  | 'NotFound' // the record does not exist
+  | 'InvalidResponse'; // the EMR answered something that does not follow its API
+
+export class EmrError extends Error {
+  readonly reason: EmrErrorReason;
+  readonly retryAfterMs: number | undefined;
+  constructor(reason: EmrErrorReason, message: string, retryAfterMs?: number) {
+    super(message);
+    this.name = 'EmrError';
+    this.reason = reason;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+export interface AuthResult {
+  /** When the credential stops working, when the EMR says so (OAuth token expiry, activation code). */
+  notAfter?: Date;
+  /** When the credential was issued or last renewed, when known (to compute renewal at 2/3 of the lifetime). */
+  notBefore?: Date;
+  /** The API user name, for conflict detection across sites (never a secret). */
+  apiUser?: string;
+}
+
+export interface Provider {
+  id: string;
+  firstName: string;
+  lastName: string;
+  officeIds?: string[];
+}
+
+export interface Office {
+  id: string;
+  name: string;
+}
+
+export interface Appointment {
+  id: string;
+  providerId: string;
+  patientId: string;
+  start: string; // ISO 8601
+  end: string; // ISO 8601
+  status: string;
+  officeId?: string;
+}
+
+export interface Patient {
+  id: string;
+  firstName: string;
+  lastName: string;
+  birthDate: string; // YYYY-MM-DD
+  sex?: string;
+  healthNumber?: string;
+  email?: string;
+  phone?: string;
+}
+
+export interface DocumentToPost {
+  patientId: string;
+  title: string;
+  pdf: Buffer;
+  /** Same key, same document: a redelivered message never creates a second document. */
+  idempotencyKey: string;
+  folder?: string;
+}
+
+/** Demographic fields a patient can change through Ocean; only the fields given change. */
+export interface DemographicChanges {
+  firstName?: string;
+  lastName?: string;
+  birthDate?: string; // YYYY-MM-DD
+  sex?: string;
+  healthNumber?: string;
+  email?: string;
+  phone?: string;
+}
+
+export interface DemographicsUpdate {
+  patientId: string;
+  changes: DemographicChanges;
+  /** Same key, same update: a redelivered update is applied once. */
+  idempotencyKey: string;
+}
+
+export interface EmrAdapter {
+  readonly type: 'PSSuite' | 'MedAccess' | 'Accuro' | 'OSCARPro' | 'FHIR';
+  authenticate(): Promise<AuthResult>;
+  listProviders(): Promise<Provider[]>;
+  /** Offices, where the EMR has them (Accuro); others return []. */
+  listOffices(): Promise<Office[]>;
+  /** Appointments with start in [from, to), all pages. */
+  listAppointments(from: Date, to: Date, providerIds?: string[]): Promise<Appointment[]>;
+  getPatient(id: string): Promise<Patient>;
+  postDocument(doc: DocumentToPost): Promise<{ id: string; duplicate: boolean }>;
+  /** Applies a demographic update from Ocean, where the EMR's API allows it (FHIR so far); absent elsewhere. */
+  updateDemographics?(update: DemographicsUpdate): Promise<{ duplicate: boolean }>;
+}
+
+/** What an adapter is built from: the spec section's non-secret settings and the Secret's values. */
+export interface AdapterConfig {
+  baseUrl: string;
+  /** Values of the credentials Secret, by key (decoded). */
+  credentials: Record<string, string>;
+  /** Non-secret identifiers from the spec: instanceId (TELUS), tenantId (Accuro). */
+  instanceId?: string;
+  tenantId?: string;
+  tokenUrl?: string;
+  /** Extra CA certificates (PEM) to trust. */
+  caBundle?: string;
+  /** Injected for tests; defaults to global fetch. */
+  fetch?: typeof fetch;
+  /** Injected clock for expiry computations. */
+  now?: () => Date;
+  timeoutMs?: number;
+}

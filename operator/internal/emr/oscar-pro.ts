@@ -1,0 +1,215 @@
+// OSCAR Pro: OSCAR's REST services under `{serverUrl}/ws/services/...`, every request signed with
+// OAuth 1.0a HMAC-SHA1 (RFC 5849, our signer in oauth1.ts) using the client (consumer) key/secret
+// and the access token/secret obtained once when the "OceanConnect" EMR user authorized access.
+// OAuth 1.0a has no refresh: a revoked or expired access token needs a person to authorize again,
+// so 401s map to Deauthorized (or Expired when the server says `oauth_problem=token_expired`); a
+// wrong consumer key or a bad signature maps to InvalidCredentials.
+// Token expiry: OSCAR does not publish one; servers (and our simulator) that send
+// `X-OAuth-Token-Expires` (ISO 8601 or HTTP date) on answers give `notAfter`. See README.md.
+// Idempotency: OSCAR has no idempotency mechanism. We send `Idempotency-Key` (honoured by the
+// simulator) and put the key in the file name, so a duplicate is at least visible in the chart; the
+// relay's durable queue is what prevents redelivery against a real server.
+import {
+  EmrError,
+  type AdapterConfig,
+  type Appointment,
+  type AuthResult,
+  type DocumentToPost,
+  type EmrAdapter,
+  type EmrErrorReason,
+  type Office,
+  type Patient,
+  type Provider,
+} from './adapter.ts';
+import { HttpClient, isReplayed, joinUrl, type HttpRequest, type HttpResponse } from '../httpx/http.ts';
+import { authorizationHeader, type OAuth1Credentials } from '../httpx/oauth1.ts';
+import { Reader, dayRange, documentFileName, inInterval, patientRecord, requireKeys, secretValues, type AppointmentStatus, type Json } from './shared.ts';
+
+export const OSCAR_CREDENTIAL_KEYS = ['clientKey', 'clientSecret', 'accessToken', 'tokenSecret'] as const;
+
+/** The header carrying the access token's expiry (our simulator's design; see README.md). */
+export const TOKEN_EXPIRES_HEADER = 'x-oauth-token-expires';
+
+const PROVIDERS_PER_SCHEDULE_CALL = 50;
+
+/** OSCAR appointment status codes (first letter; a trailing 'S' means signed) → our vocabulary. */
+const STATUS: Record<string, AppointmentStatus> = {
+  t: 'booked',
+  T: 'booked',
+  H: 'arrived',
+  P: 'arrived', // picked
+  E: 'arrived', // with the doctor (Here/Empty room variants)
+  B: 'fulfilled', // billed
+  C: 'cancelled',
+  N: 'noshow',
+};
+
+/** OAuth Problem Reporting extension codes → reasons. */
+const PROBLEMS: Record<string, EmrErrorReason> = {
+  token_expired: 'Expired',
+  token_revoked: 'Deauthorized',
+  token_rejected: 'Deauthorized',
+  token_used: 'Deauthorized',
+  permission_denied: 'Deauthorized',
+  permission_unknown: 'Deauthorized',
+  consumer_key_unknown: 'InvalidCredentials',
+  consumer_key_rejected: 'InvalidCredentials',
+  consumer_key_refused: 'InvalidCredentials',
+  signature_invalid: 'InvalidCredentials',
+  signature_method_rejected: 'InvalidCredentials',
+  parameter_absent: 'InvalidCredentials',
+  parameter_rejected: 'InvalidCredentials',
+  timestamp_refused: 'InvalidCredentials',
+  nonce_used: 'InvalidCredentials',
+};
+
+export function oauthProblem(response: HttpResponse): string | undefined {
+  const header = response.headers.get('www-authenticate') ?? '';
+  const fromHeader = /oauth_problem="?([a-z_]{1,64})"?/.exec(header)?.[1];
+  if (fromHeader) return fromHeader;
+  return /(?:^|&)oauth_problem=([a-z_]{1,64})/.exec(response.body.toString('utf8').slice(0, 1024))?.[1];
+}
+
+function classify(response: HttpResponse): { reason: EmrErrorReason; detail?: string } {
+  const problem = oauthProblem(response);
+  if (response.status === 403) return { reason: 'Deauthorized', detail: problem ?? 'access denied' };
+  if (problem === undefined) return { reason: 'Deauthorized', detail: 'the access token is no longer accepted; authorize again' };
+  const reason = PROBLEMS[problem] ?? 'Deauthorized';
+  const hint =
+    problem === 'timestamp_refused' ? ' (check the clock)' : reason === 'Deauthorized' ? ' (authorize again)' : reason === 'Expired' ? ' (authorize again)' : '';
+  return { reason, detail: `oauth_problem=${problem}${hint}` };
+}
+
+export class OscarProAdapter implements EmrAdapter {
+  readonly type = 'OSCARPro' as const;
+  private readonly baseUrl: string;
+  private readonly http: HttpClient;
+  private readonly oauth: OAuth1Credentials;
+  private readonly now: () => Date;
+
+  constructor(config: AdapterConfig) {
+    requireKeys('OSCAR', config.credentials, OSCAR_CREDENTIAL_KEYS);
+    const c = config.credentials as Record<(typeof OSCAR_CREDENTIAL_KEYS)[number], string>;
+    this.baseUrl = config.baseUrl.replace(/\/+$/, '');
+    this.now = config.now ?? (() => new Date());
+    this.oauth = { consumerKey: c.clientKey, consumerSecret: c.clientSecret, token: c.accessToken, tokenSecret: c.tokenSecret };
+    this.http = new HttpClient({
+      emr: 'OSCAR',
+      fetch: config.fetch,
+      timeoutMs: config.timeoutMs,
+      caBundle: config.caBundle,
+      secrets: secretValues(config.credentials),
+      now: this.now,
+    });
+  }
+
+  async authenticate(): Promise<AuthResult> {
+    const response = await this.call('GET', 'providerService/providers_json');
+    const expires = response.headers.get(TOKEN_EXPIRES_HEADER);
+    const result: AuthResult = {};
+    if (expires) {
+      const at = new Date(expires);
+      if (!Number.isNaN(at.getTime())) result.notAfter = at;
+    }
+    return result;
+  }
+
+  async listProviders(): Promise<Provider[]> {
+    const response = await this.call('GET', 'providerService/providers_json');
+    const read = new Reader('OSCAR', response.what);
+    const body = this.http.parseJson(response);
+    const list = Array.isArray(body) ? body : read.array(read.object(body, 'body')['content'], 'content');
+    return list.map((item, i) => {
+      const p = read.object(item, `content[${i}]`);
+      return {
+        id: read.id(p['providerNo'], `content[${i}].providerNo`),
+        firstName: read.optionalString(p['firstName'], `content[${i}].firstName`) ?? '',
+        lastName: read.optionalString(p['lastName'], `content[${i}].lastName`) ?? '',
+      };
+    });
+  }
+
+  async listOffices(): Promise<Office[]> {
+    return [];
+  }
+
+  async listAppointments(from: Date, to: Date, providerIds?: string[]): Promise<Appointment[]> {
+    const ids = providerIds ?? (await this.listProviders()).map((p) => p.id);
+    if (ids.length === 0 || to.getTime() <= from.getTime()) return [];
+    const { first, last } = dayRange(from, to);
+    const wanted = new Set(ids);
+    const out: Appointment[] = [];
+    for (let i = 0; i < ids.length; i += PROVIDERS_PER_SCHEDULE_CALL) {
+      const chunk = ids.slice(i, i + PROVIDERS_PER_SCHEDULE_CALL).map(encodeURIComponent).join(',');
+      const response = await this.call('GET', `schedule/fetchDays/${first}/${last}/${chunk}`);
+      const read = new Reader('OSCAR', response.what);
+      const body = this.http.parseJson(response);
+      const list = Array.isArray(body) ? body : read.array(read.object(body, 'body')['content'] ?? [], 'content');
+      list.forEach((item, n) => {
+        const a = read.object(item, `content[${n}]`);
+        const appointment = this.appointment(read, a, n);
+        if (wanted.has(appointment.providerId) && inInterval(new Date(appointment.start), from, to)) out.push(appointment);
+      });
+    }
+    return out.sort((a, b) => a.start.localeCompare(b.start) || a.id.localeCompare(b.id));
+  }
+
+  async getPatient(id: string): Promise<Patient> {
+    const response = await this.call('GET', `demographics/${encodeURIComponent(id)}`);
+    const read = new Reader('OSCAR', response.what);
+    const d = read.object(this.http.parseJson(response), 'body');
+    return patientRecord(
+      {
+        id: read.id(d['demographicNo'], 'demographicNo'),
+        firstName: read.optionalString(d['firstName'], 'firstName') ?? '',
+        lastName: read.optionalString(d['lastName'], 'lastName') ?? '',
+        birthDate: read.date(d['dateOfBirth'], 'dateOfBirth'),
+      },
+      { sex: read.optionalString(d['sex'], 'sex'), healthNumber: read.optionalString(d['hin'], 'hin'), email: read.optionalString(d['email'], 'email'), phone: read.optionalString(d['phone'], 'phone') },
+    );
+  }
+
+  async postDocument(doc: DocumentToPost): Promise<{ id: string; duplicate: boolean }> {
+    const body = JSON.stringify({
+      fileName: documentFileName(doc.title, doc.idempotencyKey),
+      fileContents: doc.pdf.toString('base64'),
+      contentType: 'application/pdf',
+      demographicNo: doc.patientId,
+      documentDescription: doc.title,
+      docType: doc.folder ?? 'others',
+      source: 'Ocean',
+    });
+    const response = await this.call('POST', 'document/saveDocumentToDemographic', {
+      headers: { 'content-type': 'application/json', 'idempotency-key': doc.idempotencyKey },
+      body,
+    });
+    const read = new Reader('OSCAR', response.what);
+    const answer = read.object(this.http.parseJson(response), 'body');
+    if (answer['success'] === false) throw new EmrError('InvalidResponse', `OSCAR ${response.what}: the EMR did not save the document`);
+    return { id: read.id(answer['documentNo'] ?? answer['id'], 'documentNo'), duplicate: isReplayed(response) };
+  }
+
+  private appointment(read: Reader, a: Json, n: number): Appointment {
+    const start = read.localDateTime(a['appointmentDate'], a['startTime'], `content[${n}].start`);
+    let end = a['endTime'] === undefined ? start : read.localDateTime(a['appointmentDate'], a['endTime'], `content[${n}].end`);
+    if (end.getTime() < start.getTime()) end = start;
+    const code = (read.optionalString(a['status'], `content[${n}].status`) ?? '').charAt(0);
+    const appointment: Appointment = {
+      id: read.id(a['appointmentNo'] ?? a['id'], `content[${n}].appointmentNo`),
+      providerId: read.id(a['providerNo'], `content[${n}].providerNo`),
+      patientId: read.id(a['demographicNo'], `content[${n}].demographicNo`),
+      start: start.toISOString(),
+      end: end.toISOString(),
+      status: STATUS[code] ?? 'unknown',
+    };
+    return appointment;
+  }
+
+  /** A signed call under /ws/services; any non-2xx becomes the matching EmrError. */
+  private async call(method: string, path: string, request: HttpRequest = {}): Promise<HttpResponse> {
+    const url = joinUrl(this.baseUrl, `ws/services/${path}`);
+    // The wall clock, not the injected one: the server compares oauth_timestamp with its own time.
+    const authorization = authorizationHeader({ method, url, credentials: this.oauth });
+    return this.http.request(url, { ...request, method, headers: { accept: 'application/json', ...request.headers, authorization } }, classify);
+  }
+}

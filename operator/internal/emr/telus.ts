@@ -1,0 +1,253 @@
+// TELUS PS Suite and TELUS Med Access.
+//
+// TELUS PUBLISHES NO PUBLIC API for this integration. What follows is the project's own
+// "TELUS-style" API design (also implemented by test/simulators/telus.ts and described in
+// README.md), built from the only public facts: the clinic enters an EMR Instance ID and an EMR
+// Secret from the Ocean integration module, and PS Suite additionally a Mobile Activation Code
+// that expires. Replace the paths and shapes here if TELUS ever documents the real interface.
+//
+//   POST {apiUrl}/api/v1/instances/{instanceId}/session {instanceSecret, activationCode?}
+//        → {token, expiresAt, activationCodeExpiresAt, instanceSecretExpiresAt?}
+//   GET  …/providers, …/appointments (page/pageSize), …/patients/{id}
+//   POST …/patients/{id}/documents (Idempotency-Key)
+//
+// notAfter = the activation code's expiry (PS Suite) or the instance secret's, when the API gives
+// one; the session token itself is renewed silently. Expired code → Expired; revoked instance →
+// Deauthorized; wrong secret or code → InvalidCredentials.
+import {
+  type AdapterConfig,
+  type Appointment,
+  type AuthResult,
+  type DocumentToPost,
+  type EmrAdapter,
+  type EmrErrorReason,
+  type Office,
+  type Patient,
+  type Provider,
+} from './adapter.ts';
+import { BearerSession } from '../httpx/bearer.ts';
+import { HttpClient, isReplayed, joinUrl, type HttpResponse } from '../httpx/http.ts';
+import { Reader, inInterval, patientRecord, requireKeys, secretValues, type AppointmentStatus, type Json } from './shared.ts';
+import { TokenCache, type BearerToken } from '../httpx/token-cache.ts';
+
+export type TelusProduct = 'PSSuite' | 'MedAccess';
+
+export const TELUS_CREDENTIAL_KEYS: Record<TelusProduct, readonly string[]> = {
+  PSSuite: ['instanceSecret', 'activationCode'],
+  MedAccess: ['instanceSecret'],
+};
+
+const PAGE_SIZE = 200;
+const PROVIDERS_PER_SEARCH = 50;
+const MAX_PAGES = 10_000;
+
+const ERRORS: Record<string, { reason: EmrErrorReason; detail: string }> = {
+  invalid_instance_secret: { reason: 'InvalidCredentials', detail: 'the EMR secret was rejected' },
+  invalid_activation_code: { reason: 'InvalidCredentials', detail: 'the activation code was rejected' },
+  activation_code_required: { reason: 'InvalidCredentials', detail: 'PS Suite needs the mobile activation code (Secret key activationCode)' },
+  instance_not_found: { reason: 'InvalidCredentials', detail: 'the EMR instance ID is not known' },
+  activation_code_expired: { reason: 'Expired', detail: 'the mobile activation code has expired; enter a new one' },
+  instance_secret_expired: { reason: 'Expired', detail: 'the EMR secret has expired' },
+  session_expired: { reason: 'Expired', detail: 'the session keeps expiring' },
+  instance_revoked: { reason: 'Deauthorized', detail: 'Cloud Connect access to the instance was revoked' },
+};
+
+const STATUS: Record<string, AppointmentStatus> = {
+  booked: 'booked',
+  confirmed: 'booked',
+  arrived: 'arrived',
+  'checked-in': 'arrived',
+  completed: 'fulfilled',
+  cancelled: 'cancelled',
+  'no-show': 'noshow',
+};
+
+function errorCode(response: HttpResponse): string | undefined {
+  try {
+    const body = JSON.parse(response.body.toString('utf8')) as { error?: unknown };
+    return typeof body.error === 'string' && /^[a-z_]{1,64}$/.test(body.error) ? body.error : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function classify(response: HttpResponse): { reason: EmrErrorReason; detail?: string } | undefined {
+  const code = errorCode(response);
+  return code ? ERRORS[code] : undefined;
+}
+
+export class TelusAdapter implements EmrAdapter {
+  readonly type: TelusProduct;
+  private readonly label: string;
+  private readonly baseUrl: string;
+  private readonly instanceId: string;
+  private readonly credentials: Record<string, string>;
+  private readonly http: HttpClient;
+  private readonly tokens: TokenCache;
+  private readonly session: BearerSession;
+  private readonly now: () => Date;
+  private credentialExpiry: Date | undefined;
+
+  constructor(product: TelusProduct, config: AdapterConfig) {
+    this.type = product;
+    this.label = product === 'PSSuite' ? 'PS Suite' : 'Med Access';
+    requireKeys(this.label, config.credentials, TELUS_CREDENTIAL_KEYS[product]);
+    if (!config.instanceId) throw new Error(`${this.label} adapter: AdapterConfig.instanceId is required`);
+    this.instanceId = config.instanceId;
+    this.credentials = config.credentials;
+    this.baseUrl = config.baseUrl.replace(/\/+$/, '');
+    this.now = config.now ?? (() => new Date());
+    this.http = new HttpClient({
+      emr: this.label,
+      fetch: config.fetch,
+      timeoutMs: config.timeoutMs,
+      caBundle: config.caBundle,
+      secrets: secretValues(config.credentials),
+      now: this.now,
+    });
+    this.tokens = new TokenCache(() => this.createSession(), this.now);
+    this.session = new BearerSession({
+      http: this.http,
+      tokens: this.tokens,
+      isStale: (r) => r.status === 401 && ['session_expired', 'invalid_session'].includes(errorCode(r) ?? ''),
+      staleAgain: () => 'Expired',
+      classify,
+    });
+  }
+
+  async authenticate(): Promise<AuthResult> {
+    // A new session proves the secret (and activation code) and refreshes the expiry we report;
+    // one cheap call proves the session is accepted.
+    await this.tokens.renew();
+    await this.get('providers');
+    return this.credentialExpiry ? { notAfter: this.credentialExpiry } : {};
+  }
+
+  async listProviders(): Promise<Provider[]> {
+    const { read, body } = await this.get('providers');
+    const items = read.array(read.object(body, 'body')['items'], 'items');
+    return items.map((item, i) => {
+      const p = read.object(item, `items[${i}]`);
+      return {
+        id: read.id(p['id'], `items[${i}].id`),
+        firstName: read.optionalString(p['firstName'], `items[${i}].firstName`) ?? '',
+        lastName: read.optionalString(p['lastName'], `items[${i}].lastName`) ?? '',
+      };
+    });
+  }
+
+  async listOffices(): Promise<Office[]> {
+    return [];
+  }
+
+  async listAppointments(from: Date, to: Date, providerIds?: string[]): Promise<Appointment[]> {
+    if (to.getTime() <= from.getTime()) return [];
+    const chunks: (string[] | undefined)[] = [];
+    if (providerIds === undefined) chunks.push(undefined);
+    else if (providerIds.length === 0) return [];
+    else for (let i = 0; i < providerIds.length; i += PROVIDERS_PER_SEARCH) chunks.push(providerIds.slice(i, i + PROVIDERS_PER_SEARCH));
+    const wanted = providerIds ? new Set(providerIds) : undefined;
+    const out: Appointment[] = [];
+    for (const chunk of chunks) {
+      for (let page = 1; ; page++) {
+        if (page > MAX_PAGES) throw this.http.error('InvalidResponse', `GET /api/v1/instances/${this.instanceId}/appointments: paging does not end`);
+        const { read, body } = await this.get('appointments', {
+          from: from.toISOString(),
+          to: to.toISOString(),
+          ...(chunk ? { providerIds: chunk.join(',') } : {}),
+          page,
+          pageSize: PAGE_SIZE,
+        });
+        const b = read.object(body, 'body');
+        const items = read.array(b['items'], 'items');
+        items.forEach((item, n) => {
+          const a = this.appointment(read, read.object(item, `items[${n}]`), n);
+          if ((!wanted || wanted.has(a.providerId)) && inInterval(new Date(a.start), from, to)) out.push(a);
+        });
+        const totalPages = read.number(b['totalPages'], 'totalPages');
+        if (page >= totalPages || items.length === 0) break;
+      }
+    }
+    return out.sort((a, b) => a.start.localeCompare(b.start) || a.id.localeCompare(b.id));
+  }
+
+  async getPatient(id: string): Promise<Patient> {
+    const { read, body } = await this.get(`patients/${encodeURIComponent(id)}`);
+    const p = read.object(body, 'body');
+    return patientRecord(
+      {
+        id: read.id(p['id'], 'id'),
+        firstName: read.optionalString(p['firstName'], 'firstName') ?? '',
+        lastName: read.optionalString(p['lastName'], 'lastName') ?? '',
+        birthDate: read.date(p['birthDate'], 'birthDate'),
+      },
+      { sex: read.optionalString(p['sex'], 'sex'), healthNumber: read.optionalString(p['healthNumber'], 'healthNumber'), email: read.optionalString(p['email'], 'email'), phone: read.optionalString(p['phone'], 'phone') },
+    );
+  }
+
+  async postDocument(doc: DocumentToPost): Promise<{ id: string; duplicate: boolean }> {
+    const response = await this.session.request(this.url(`patients/${encodeURIComponent(doc.patientId)}/documents`), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': doc.idempotencyKey },
+      body: JSON.stringify({
+        title: doc.title,
+        ...(doc.folder ? { folder: doc.folder } : {}),
+        contentType: 'application/pdf',
+        data: doc.pdf.toString('base64'),
+      }),
+    });
+    const read = new Reader(this.label, response.what);
+    const answer = read.object(this.http.parseJson(response), 'body');
+    return { id: read.id(answer['id'], 'id'), duplicate: isReplayed(response) };
+  }
+
+  private appointment(read: Reader, a: Json, n: number): Appointment {
+    const start = read.instant(a['start'], `items[${n}].start`);
+    const end = a['end'] === undefined ? start : read.instant(a['end'], `items[${n}].end`);
+    return {
+      id: read.id(a['id'], `items[${n}].id`),
+      providerId: read.id(a['providerId'], `items[${n}].providerId`),
+      patientId: read.id(a['patientId'], `items[${n}].patientId`),
+      start: start.toISOString(),
+      end: end.toISOString(),
+      status: STATUS[(read.optionalString(a['status'], `items[${n}].status`) ?? '').toLowerCase()] ?? 'unknown',
+    };
+  }
+
+  private url(path: string, query: Record<string, string | number> = {}): URL {
+    return joinUrl(this.baseUrl, `api/v1/instances/${encodeURIComponent(this.instanceId)}/${path}`, query);
+  }
+
+  private async get(path: string, query: Record<string, string | number> = {}): Promise<{ read: Reader; body: unknown }> {
+    const response = await this.session.request(this.url(path, query));
+    return { read: new Reader(this.label, response.what), body: this.http.parseJson(response) };
+  }
+
+  private async createSession(): Promise<BearerToken> {
+    const issuedAt = this.now();
+    const response = await this.http.send(this.url('session'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({
+        instanceSecret: this.credentials['instanceSecret'],
+        ...(this.type === 'PSSuite' ? { activationCode: this.credentials['activationCode'] } : {}),
+      }),
+    });
+    if (response.status === 401 || response.status === 403 || response.status === 404) {
+      const known = classify(response);
+      const fallback = response.status === 403 ? 'Deauthorized' : 'InvalidCredentials';
+      throw this.http.error(known?.reason ?? fallback, `${response.what}: HTTP ${response.status}, ${known?.detail ?? 'the session was refused'}`);
+    }
+    if (response.status < 200 || response.status >= 300) throw this.http.statusError(response);
+    const read = new Reader(this.label, response.what);
+    const body = read.object(this.http.parseJson(response), 'body');
+    const value = read.string(body['token'], 'token');
+    const expiresAt = read.instant(body['expiresAt'], 'expiresAt');
+    const expiries = ['activationCodeExpiresAt', 'instanceSecretExpiresAt']
+      .filter((k) => body[k] !== undefined && body[k] !== null)
+      .map((k) => read.instant(body[k], k));
+    this.credentialExpiry = expiries.length > 0 ? new Date(Math.min(...expiries.map((d) => d.getTime()))) : undefined;
+    if (this.type === 'PSSuite' && !this.credentialExpiry) throw read.fail('activationCodeExpiresAt', 'a date-time (PS Suite codes expire)');
+    return { value, issuedAt, expiresAt };
+  }
+}

@@ -1,0 +1,129 @@
+// Thin, typed access to the API server for the reconcilers: read our kinds, write status with
+// server-side apply under one field manager (only when it changed), and record Events.
+import { isDeepStrictEqual } from 'node:util';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Event,
+} from '@kubernetes/client-node';
+import { API_VERSION, GROUP, VERSION, type KindDefinition, type Resource } from '../../api/v1alpha1/index.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { statusCodeOf } from '../../runtime/errors.ts';
+import { redactor } from '../../runtime/redact.ts';
+
+export const FIELD_MANAGER = 'cloudconnect-operator';
+export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export function loadKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
+}
+
+export class Kube {
+  readonly kubeConfig: KubeConfig;
+  readonly custom: CustomObjectsApi;
+  readonly core: CoreV1Api;
+  private readonly clock: Clock;
+
+  constructor(kubeConfig: KubeConfig, clock: Clock) {
+    this.kubeConfig = kubeConfig;
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.clock = clock;
+  }
+
+  collectionPath(kind: KindDefinition): string {
+    return `/apis/${GROUP}/${VERSION}/${kind.plural}`;
+  }
+
+  listAll<T>(kind: KindDefinition): () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }> {
+    return async () => (await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: kind.plural })) as { items: T[] };
+  }
+
+  async get<T>(kind: KindDefinition, namespace: string, name: string): Promise<T | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: kind.plural, namespace, name })) as T;
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Applies `status` with server-side apply when it differs from what the object has; returns
+   * whether a write happened. Idle objects cost no write.
+   */
+  async applyStatus<S>(kind: KindDefinition, obj: Resource<unknown, S>, status: S): Promise<boolean> {
+    if (isDeepStrictEqual(stripUndefined(obj.status ?? {}), stripUndefined(status))) return false;
+    await this.custom.patchNamespacedCustomObjectStatus(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: kind.plural,
+        namespace: obj.metadata.namespace ?? '',
+        name: obj.metadata.name,
+        body: { apiVersion: API_VERSION, kind: kind.kind, metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace }, status },
+        fieldManager: FIELD_MANAGER,
+        force: true,
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    );
+    return true;
+  }
+
+  /** JSON merge patch of metadata (finalizers), guarded by the resourceVersion we read. */
+  async patchMetadata(kind: KindDefinition, obj: Resource<unknown, unknown>, metadata: Record<string, unknown>): Promise<void> {
+    await this.mergePatch(kind, obj, { ...metadata, resourceVersion: obj.metadata.resourceVersion });
+  }
+
+  /** Sets annotations (no resourceVersion: annotations merge). */
+  async annotate(kind: KindDefinition, obj: Resource<unknown, unknown>, annotations: Record<string, string>): Promise<void> {
+    await this.mergePatch(kind, obj, { annotations });
+  }
+
+  private async mergePatch(kind: KindDefinition, obj: Resource<unknown, unknown>, metadata: Record<string, unknown>): Promise<void> {
+    await this.custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, plural: kind.plural, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name, body: { metadata } },
+      MERGE_PATCH,
+    );
+  }
+
+  /** Records a Kubernetes Event on `obj`. The message is redacted; failures to record are ignored. */
+  async event(obj: Resource<unknown, unknown>, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const now = this.clock.now();
+    const namespace = obj.metadata.namespace ?? 'default';
+    const body: CoreV1Event = {
+      metadata: { generateName: `${obj.metadata.name}.`, namespace },
+      involvedObject: {
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        name: obj.metadata.name,
+        namespace,
+        uid: obj.metadata.uid,
+        resourceVersion: obj.metadata.resourceVersion,
+      },
+      type,
+      reason,
+      message: redactor.string(message).slice(0, 1024),
+      source: { component: FIELD_MANAGER },
+      reportingComponent: FIELD_MANAGER,
+      reportingInstance: process.env.POD_NAME ?? 'local',
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+    try {
+      await this.core.createNamespacedEvent({ namespace, body });
+    } catch {
+      // Events are best effort, like client-go's recorder.
+    }
+  }
+}
+
+export function stripUndefined<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value ?? null)) as T;
+}

@@ -1,0 +1,166 @@
+// Ocean's side of a sync: an OAuth 2 client-credentials token from
+// `{OCEAN_API_URL}/svc/oauth2/token?grant_type=client_credentials` (client in HTTP Basic), then one
+// `POST /svc/v1/sites/{siteNumber}/sync-batches` per encrypted batch, with the batch's deterministic
+// id as `Idempotency-Key` so that a retried upload never stores a batch twice. The upload endpoint
+// is our design (Ocean's sync protocol is not public; see test/simulators/ocean.ts).
+// Transport, timeouts and message scrubbing are the EMR adapters' HttpClient; failures are
+// OceanErrors with reasons of their own, so a run's errorReason says which side failed.
+import { classifyTokenError, isInvalidBearer } from '../httpx/bearer.ts';
+import { EmrError } from '../emr/adapter.ts';
+import { HttpClient, basicAuth, joinUrl, parseRetryAfter, type HttpResponse } from '../httpx/http.ts';
+import { Reader } from '../emr/shared.ts';
+import { TokenCache, type BearerToken } from '../httpx/token-cache.ts';
+import type { Envelope, RecordKind } from '../sek/crypto.ts';
+
+export type OceanErrorReason =
+  | 'OceanUnreachable' // connection failure, timeout, 5xx
+  | 'OceanInvalidCredentials' // the client id / secret were refused
+  | 'OceanExpired' // the client secret expired, or fresh tokens are refused as expired
+  | 'OceanDeauthorized' // the client was disabled or may not upload for this site
+  | 'OceanRateLimited' // 429
+  | 'OceanRejected'; // Ocean refused the batch (other 4xx) or answered off-shape
+
+export class OceanError extends Error {
+  readonly reason: OceanErrorReason;
+  readonly retryAfterMs: number | undefined;
+  constructor(reason: OceanErrorReason, message: string, retryAfterMs?: number) {
+    super(message);
+    this.name = 'OceanError';
+    this.reason = reason;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** The body of one upload: routing metadata in the clear (no PHI), the records only in `envelope`. */
+export interface SyncBatchUpload {
+  /** The run (Job) name. */
+  run: string;
+  /** `<run>:<kind>:<n>`, unique across runs; also the Idempotency-Key and part of the AAD. */
+  batchId: string;
+  kind: RecordKind;
+  /** Records in the batch (a count is not PHI). */
+  count: number;
+  envelope: Envelope;
+}
+
+export interface OceanUploader {
+  upload(batch: SyncBatchUpload): Promise<{ batchId: string; duplicate: boolean }>;
+}
+
+export interface OceanClientOptions {
+  apiUrl: string;
+  siteNumber: string;
+  clientId: string;
+  clientSecret: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+  now?: () => Date;
+}
+
+const REASONS: Record<EmrError['reason'], OceanErrorReason> = {
+  EmrUnreachable: 'OceanUnreachable',
+  InvalidCredentials: 'OceanInvalidCredentials',
+  Expired: 'OceanExpired',
+  Deauthorized: 'OceanDeauthorized',
+  RateLimited: 'OceanRateLimited',
+  NotFound: 'OceanRejected',
+  InvalidResponse: 'OceanRejected',
+};
+
+function fromEmrError(error: unknown): unknown {
+  return error instanceof EmrError ? new OceanError(REASONS[error.reason], error.message, error.retryAfterMs) : error;
+}
+
+export class OceanClient implements OceanUploader {
+  private readonly options: OceanClientOptions;
+  private readonly http: HttpClient;
+  private readonly tokens: TokenCache;
+  private readonly now: () => Date;
+
+  constructor(options: OceanClientOptions) {
+    if (!options.clientId || !options.clientSecret) throw new OceanError('OceanInvalidCredentials', 'Ocean client id or secret is missing');
+    this.options = options;
+    this.now = options.now ?? (() => new Date());
+    this.http = new HttpClient({
+      emr: 'Ocean',
+      fetch: options.fetch,
+      timeoutMs: options.timeoutMs,
+      secrets: [options.clientId, options.clientSecret],
+      now: this.now,
+    });
+    this.tokens = new TokenCache(() => this.fetchToken(), this.now);
+  }
+
+  async upload(batch: SyncBatchUpload): Promise<{ batchId: string; duplicate: boolean }> {
+    const url = joinUrl(this.options.apiUrl, `svc/v1/sites/${encodeURIComponent(this.options.siteNumber)}/sync-batches`);
+    const body = JSON.stringify(batch);
+    const send = async () => {
+      const token = await this.tokens.get();
+      return this.http.send(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          authorization: `Bearer ${token.value}`,
+          'idempotency-key': batch.batchId,
+        },
+        body,
+      });
+    };
+    try {
+      let response = await send();
+      if (isInvalidBearer(response)) {
+        this.tokens.invalidate();
+        response = await send();
+        if (isInvalidBearer(response)) {
+          this.tokens.clear();
+          throw new OceanError('OceanExpired', `Ocean ${response.what}: HTTP 401, a freshly issued token was rejected too`);
+        }
+      }
+      if (response.status < 200 || response.status >= 300) throw this.statusError(response);
+      const read = new Reader('Ocean', response.what);
+      const answer = read.object(this.http.parseJson(response), 'body');
+      return { batchId: read.id(answer['batchId'], 'batchId'), duplicate: response.headers.get('idempotent-replayed')?.toLowerCase() === 'true' };
+    } catch (error) {
+      throw fromEmrError(error);
+    }
+  }
+
+  private statusError(response: HttpResponse): OceanError {
+    const { status, what } = response;
+    const message = (text: string) => this.http.scrub(`Ocean ${what}: HTTP ${status}, ${text}`);
+    if (status === 429) {
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.now());
+      return new OceanError('OceanRateLimited', message('rate limited'), retryAfterMs);
+    }
+    if (status >= 500) return new OceanError('OceanUnreachable', message('Ocean is failing'));
+    if (status === 401) return new OceanError('OceanInvalidCredentials', message('the client was not accepted'));
+    if (status === 403) return new OceanError('OceanDeauthorized', message('the client may not upload for this site'));
+    return new OceanError('OceanRejected', message('Ocean refused the batch'));
+  }
+
+  private async fetchToken(): Promise<BearerToken> {
+    const now = this.now();
+    const url = joinUrl(this.options.apiUrl, 'svc/oauth2/token', { grant_type: 'client_credentials' });
+    const response = await this.http.send(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+        authorization: basicAuth(this.options.clientId, this.options.clientSecret, true),
+      },
+      body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
+    });
+    if (response.status === 400 || response.status === 401 || response.status === 403) {
+      const { reason, detail } = classifyTokenError(response);
+      throw new OceanError(REASONS[reason], this.http.scrub(`Ocean ${response.what}: HTTP ${response.status}, ${detail}`));
+    }
+    if (response.status < 200 || response.status >= 300) throw this.statusError(response);
+    const read = new Reader('Ocean', response.what);
+    const body = read.object(this.http.parseJson(response), 'token response');
+    const value = read.string(body['access_token'], 'access_token');
+    if (value === '') throw read.fail('access_token', 'a token');
+    const lifetime = body['expires_in'] === undefined ? 3600 : read.number(body['expires_in'], 'expires_in');
+    return { value, issuedAt: now, expiresAt: new Date(now.getTime() + lifetime * 1000) };
+  }
+}

@@ -1,0 +1,78 @@
+// What every pod that runs as a site for one EmrIntegration shares — the sync Jobs
+// (syncschedule/job.ts) and the relay (relay/deployment.ts): the site's ServiceAccount without an
+// API token, a projected `vault`-audience token for the Vault login, the credentials Secret and the
+// EMR's CA mounted read-only, the environment naming them, and a restrictive security context.
+// Pure; one place, so the two pod kinds cannot drift apart.
+import type { V1EnvVar, V1PodSecurityContext, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { EmrIntegrationSpec, OceanSite } from '../../api/v1alpha1/index.ts';
+import { keyLocation, siteIdentity, SYNC_AUDIENCE } from '../sek/identity.ts';
+import { credentialsSecretName } from '../emr/settings.ts';
+
+export const CREDENTIALS_DIR = '/var/run/secrets/cloudconnect/emr';
+export const VAULT_TOKEN_DIR = '/var/run/secrets/cloudconnect/vault';
+export const CA_DIR = '/var/run/secrets/cloudconnect/ca';
+
+export const SITE_POD_SECURITY_CONTEXT: V1PodSecurityContext = { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } };
+
+export const SITE_CONTAINER_SECURITY_CONTEXT: V1SecurityContext = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+export interface SitePodInput {
+  namespace: string;
+  integrationSpec: EmrIntegrationSpec;
+  site: OceanSite;
+  vaultAddress: string;
+  vaultAuthMount: string;
+}
+
+export interface SitePodParts {
+  serviceAccountName: string;
+  /** Site number, credentials directory, Vault login and SEK location. */
+  identityEnv: V1EnvVar[];
+  /** The CA bundle file, when the integration names one. */
+  caEnv: V1EnvVar[];
+  /** tmp, the Vault token, then `extra`, then the credentials and the CA. */
+  volumes(extra?: V1Volume[]): V1Volume[];
+  volumeMounts(extra?: V1VolumeMount[]): V1VolumeMount[];
+}
+
+export function sitePodParts(input: SitePodInput): SitePodParts {
+  const { namespace, integrationSpec: spec, site } = input;
+  const identity = siteIdentity(namespace, site.metadata.name);
+  const location = keyLocation(site.spec, namespace, site.metadata.name);
+  const secretName = credentialsSecretName(spec);
+  const ca = spec.emr.caBundleSecretRef;
+  return {
+    serviceAccountName: identity.serviceAccount,
+    identityEnv: [
+      { name: 'CLOUDCONNECT_SITE_NUMBER', value: site.spec.siteNumber },
+      { name: 'CLOUDCONNECT_CREDENTIALS_DIR', value: CREDENTIALS_DIR },
+      { name: 'VAULT_ADDR', value: input.vaultAddress },
+      { name: 'VAULT_AUTH_MOUNT', value: input.vaultAuthMount },
+      { name: 'VAULT_ROLE', value: identity.vaultRole },
+      { name: 'VAULT_SA_TOKEN_FILE', value: `${VAULT_TOKEN_DIR}/token` },
+      { name: 'SEK_MOUNT', value: location.mount },
+      { name: 'SEK_PATH', value: location.path },
+    ],
+    caEnv: ca ? [{ name: 'CLOUDCONNECT_CA_BUNDLE_FILE', value: `${CA_DIR}/ca.crt` }] : [],
+    volumes: (extra = []) => [
+      { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+      { name: 'vault-token', projected: { sources: [{ serviceAccountToken: { audience: SYNC_AUDIENCE, expirationSeconds: 600, path: 'token' } }] } },
+      ...extra,
+      ...(secretName ? [{ name: 'emr-credentials', secret: { secretName, defaultMode: 0o440 } }] : []),
+      ...(ca ? [{ name: 'emr-ca', secret: { secretName: ca.name, items: [{ key: ca.key ?? 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } }] : []),
+    ],
+    volumeMounts: (extra = []) => [
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'vault-token', mountPath: VAULT_TOKEN_DIR, readOnly: true },
+      ...extra,
+      ...(secretName ? [{ name: 'emr-credentials', mountPath: CREDENTIALS_DIR, readOnly: true }] : []),
+      ...(ca ? [{ name: 'emr-ca', mountPath: CA_DIR, readOnly: true }] : []),
+    ],
+  };
+}

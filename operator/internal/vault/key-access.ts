@@ -1,0 +1,72 @@
+// Pure: decides whether a Vault audit entry is an access to some site's SEK that the Clinical
+// Administrator must hear about (seed 004: every access to the SEK is audited and told). Reads by
+// the site's own sync role and by the operator's own intake are expected and not reported.
+import type { KeyLocation } from '../sek/identity.ts';
+
+/** The fields of a Vault/OpenBao audit entry that matter here (the device writes JSON lines). */
+export interface AuditEntry {
+  type?: string;
+  time?: string;
+  auth?: {
+    accessor?: string;
+    display_name?: string;
+    entity_id?: string;
+    metadata?: Record<string, string> | null;
+    policies?: string[];
+  };
+  request?: { path?: string; operation?: string; remote_address?: string; mount_point?: string };
+  error?: string;
+}
+
+export interface SiteKeyRef {
+  namespace: string;
+  name: string;
+  location: KeyLocation;
+  syncRole: string;
+}
+
+export interface KeyAccess {
+  namespace: string;
+  site: string;
+  accessor: string;
+  accessorType: 'token' | 'kubernetes' | 'other';
+  operation: string;
+  time: string;
+  denied: boolean;
+}
+
+/**
+ * Cheap test on the entry alone: could it be an access to a key value? Vault audits every request
+ * (the operator's own included), so this runs before any site is looked at.
+ */
+export function mayTouchKey(entry: AuditEntry): boolean {
+  // Responses repeat the request; one notice per access is enough.
+  if (entry.type !== 'request') return false;
+  const path = entry.request?.path ?? '';
+  return ['read', 'update', 'create', 'delete'].includes(entry.request?.operation ?? '') && (path.includes('/data/') || path.includes('/destroy/'));
+}
+
+export function classifyAuditEntry(entry: AuditEntry, sites: readonly SiteKeyRef[], operatorAccessor: string | undefined): KeyAccess | undefined {
+  if (!mayTouchKey(entry)) return undefined;
+  const path = entry.request?.path ?? '';
+  const operation = entry.request?.operation ?? '';
+  const site = sites.find((s) => path === `${s.location.mount}/data/${s.location.path}` || path === `${s.location.mount}/destroy/${s.location.path}`);
+  if (!site) return undefined;
+  const auth = entry.auth ?? {};
+  if (operatorAccessor !== undefined && auth.accessor === operatorAccessor) return undefined;
+  const role = auth.metadata?.role;
+  if (role === site.syncRole && operation === 'read') return undefined;
+  const accessorType = auth.metadata?.service_account_name ? 'kubernetes' : auth.display_name?.startsWith('token') || auth.display_name === 'root' ? 'token' : 'other';
+  const who = auth.metadata?.service_account_name
+    ? `serviceaccount ${auth.metadata.service_account_namespace ?? '?'}/${auth.metadata.service_account_name}${role ? ` (role ${role})` : ''}`
+    : `${auth.display_name ?? 'unknown identity'}${auth.entity_id ? ` (entity ${auth.entity_id})` : ''}`;
+  return {
+    namespace: site.namespace,
+    site: site.name,
+    accessor: who,
+    accessorType,
+    operation,
+    time: entry.time ?? new Date(0).toISOString(),
+    denied: entry.error !== undefined && entry.error !== '',
+  };
+}
