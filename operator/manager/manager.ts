@@ -1,16 +1,7 @@
 // Wires informers, controllers, leader election and the health/metrics server together, and
 // shuts them down gracefully on SIGTERM (in-flight reconciles finish, the Lease is released).
 import { hostname } from 'node:os';
-import {
-  EMR_INTEGRATION,
-  OCEAN_SITE,
-  SYNC_SCHEDULE,
-  EmrIntegrationSpec,
-  type EmrIntegration,
-  type KindDefinition,
-  type OceanSite,
-  type SyncSchedule,
-} from '../api/v1alpha1/index.ts';
+import { EMR_INTEGRATION, OCEAN_SITE, SYNC_SCHEDULE, EmrIntegrationSpec, type EmrIntegration, type KindDefinition, type OceanSite, type SyncSchedule, RUN_LABELS } from '../api/v1alpha1/index.ts';
 import { CREDENTIALS_LABEL, EmrIntegrationReconciler, credentialsSecretName } from '../controller/emrintegration/reconciler.ts';
 import { withDefaults } from '../runtime/defaults.ts';
 import { AppsV1Api, BatchV1Api, type V1Deployment, type V1Job, type V1Secret, type V1Service } from '@kubernetes/client-node';
@@ -19,7 +10,7 @@ import { RELAY_COMMAND, type RelayDeploymentSettings } from '../controller/emrin
 import { DEFAULT_RELAY_THRESHOLDS, type RelayThresholds } from '../controller/emrintegration/relay/status-decision.ts';
 import { NatsRelayQueue } from '../controller/emrintegration/relay/status-reader.ts';
 import { parseDuration } from '../runtime/duration.ts';
-import { LABELS, type WorkerSettings } from '../controller/syncschedule/job.ts';
+import { type WorkerSettings } from '../controller/syncschedule/job.ts';
 import { OceanSiteReconciler } from '../controller/oceansite/reconciler.ts';
 import { systemClock, type Clock } from '../runtime/clock.ts';
 import { Controller, keyOf } from '../runtime/controller.ts';
@@ -217,7 +208,7 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
   integrationController.watchRelated(sites, (s) => integrations.list(s.metadata.namespace).filter((i) => i.spec.siteRef.name === s.metadata.name).map(keyOf));
   scheduleController.watchPrimary(schedules);
   scheduleController.watchRelated(jobs, (job) => {
-    const schedule = job.metadata?.labels?.[LABELS.schedule];
+    const schedule = job.metadata?.labels?.[RUN_LABELS.schedule];
     return schedule ? [`${job.metadata?.namespace}/${schedule}`] : [];
   });
   integrationController.watchRelated(schedules, (s) => [`${s.metadata.namespace}/${s.spec.integrationRef.name}`]);

@@ -3,14 +3,9 @@
 import { type Static, type TObject } from '@sinclair/typebox';
 import { EmrIntegrationSpec, EmrIntegrationStatus } from './emr-integration.ts';
 import { OceanSiteSpec, OceanSiteStatus } from './ocean-site.ts';
+import { API_VERSION, CATEGORY, GROUP, VERSION } from './names.ts';
 import { SyncScheduleSpec, SyncScheduleStatus } from './sync-schedule.ts';
 
-export const GROUP = 'cloudconnect.dev';
-export const VERSION = 'v1alpha1';
-export const API_VERSION = `${GROUP}/${VERSION}`;
-export const CATEGORY = 'cloudconnect';
-/** Annotation carrying an opaque token: any new value asks for the work now (Flux's pattern). */
-export const REQUESTED_AT_ANNOTATION = `${GROUP}/requestedAt`;
 
 export interface PrinterColumn {
   name: string;
@@ -124,5 +119,6 @@ export type EmrIntegration = Resource<Static<typeof EmrIntegrationSpec>, Static<
 export type SyncSchedule = Resource<Static<typeof SyncScheduleSpec>, Static<typeof SyncScheduleStatus>>;
 
 export * from './emr-integration.ts';
+export * from './names.ts';
 export * from './ocean-site.ts';
 export * from './sync-schedule.ts';

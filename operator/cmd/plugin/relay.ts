@@ -2,8 +2,7 @@
 // dead-lettered EMR-bound messages back to its relay queue. Sets the annotation
 // cloudconnect.dev/replayRequestedAt to a new token; the operator moves the messages and records the
 // token in status.relay.lastHandledReplayAt with the count in status.relay.lastReplayedCount.
-import { EMR_INTEGRATION, GROUP, VERSION, type EmrIntegration } from '../../api/v1alpha1/index.ts';
-import { REPLAY_REQUESTED_AT_ANNOTATION } from '../../controller/emrintegration/relay/status-decision.ts';
+import { EMR_INTEGRATION, GROUP, VERSION, type EmrIntegration, REPLAY_REQUESTED_AT_ANNOTATION } from '../../api/v1alpha1/index.ts';
 import { findCondition } from '../../runtime/conditions.ts';
 import { MERGE_PATCH } from '../../internal/kube/kube.ts';
 import { getIntegration, getNamespaced, loadClient } from './client.ts';

@@ -3,8 +3,8 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { SyncRunResult, SyncSchedule } from '../../api/v1alpha1/index.ts';
 import { findCondition } from '../../runtime/conditions.ts';
-import { jobFinished } from '../../controller/syncschedule/reconciler.ts';
 import { shortDuration } from './health.ts';
+import { jobFinished } from '../../internal/sitepod/sync-run.ts';
 
 export type Phase = 'Requested' | 'Blocked' | 'Started' | 'Running' | 'Finishing' | 'Finished';
 

@@ -3,15 +3,14 @@
 // follows the run the operator starts for it (status.lastHandledRequestedAt, the Job, its pod) to
 // its end and reports status.lastRun. Exit 1 when the run failed or the wait timed out.
 import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { GROUP, REQUESTED_AT_ANNOTATION, SYNC_SCHEDULE, VERSION, type SyncSchedule } from '../../api/v1alpha1/index.ts';
+import { GROUP, REQUESTED_AT_ANNOTATION, SYNC_SCHEDULE, VERSION, type SyncSchedule, RUN_LABELS } from '../../api/v1alpha1/index.ts';
 import { ignoreStatus } from '../../runtime/errors.ts';
 import { MERGE_PATCH } from '../../internal/kube/kube.ts';
-import { manualRunName } from '../../controller/syncschedule/runs.ts';
-import { LABELS } from '../../controller/syncschedule/job.ts';
 import { getIntegration, getNamespaced, loadClient, type PluginClient } from './client.ts';
 import type { CommandIo } from './io.ts';
 import { observeRun, progressLine, resultLine, type RunObservation } from './sync-progress.ts';
 import { EXIT, GLOBAL_HELP, parseCommandArgs, parseTimeout, UsageError } from './usage.ts';
+import { manualRunName } from '../../internal/sitepod/sync-run.ts';
 
 export const SYNC_HELP = `Start a sync of an EmrIntegration now and follow it to its end ("Sync Full Schedule").
 
@@ -122,7 +121,7 @@ async function follow(client: PluginClient, io: CommandIo, input: FollowInput): 
       return EXIT.failed;
     }
     const job = await batch.readNamespacedJob({ name: input.runName, namespace: input.ns }).catch(ignoreStatus(404));
-    const pods = job ? (await core.listNamespacedPod({ namespace: input.ns, labelSelector: `job-name=${input.runName},${LABELS.schedule}=${input.scheduleName}` })).items : [];
+    const pods = job ? (await core.listNamespacedPod({ namespace: input.ns, labelSelector: `job-name=${input.runName},${RUN_LABELS.schedule}=${input.scheduleName}` })).items : [];
     observation = observeRun({ token: input.token, runName: input.runName, schedule, job, pods });
     const now = io.now().getTime();
     // Print the phase (and detail) but not the elapsed time when not on a TTY, so that lines only repeat on change.

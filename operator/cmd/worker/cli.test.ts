@@ -10,7 +10,8 @@ import { start as startFhir, type FhirSimulator } from '../../../test/simulators
 import { start as startOcean, type OceanSimulator } from '../../../test/simulators/ocean.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { REDACTED, redactor } from '../../runtime/redact.ts';
-import { WorkerError, configFromEnv, oceanCredentials, parseCliArgs, readCredentialsDir, runWorker, vaultSekSource, type WorkerDeps } from './cli.ts';
+import { configFromEnv, oceanCredentials, readCredentialsDir, vaultSekSource, WorkerError } from '../../internal/sitepod/pod-env.ts';
+import { parseCliArgs, runWorker, type WorkerDeps } from './cli.ts';
 import { decryptBatch } from '../../internal/sek/crypto.ts';
 
 const SEK = 'cli-test-sek-0e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b';

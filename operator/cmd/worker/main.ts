@@ -2,7 +2,8 @@
 // `cloudconnect-sync --integration <namespace>/<name> --type Full|Appointments [--run <name>]`:
 // the sync worker's entry point (the image's default command; the operator's Jobs pass only the
 // arguments). Everything it does is in cli.ts; see README.md in this folder.
-import { DEFAULT_TERMINATION_MESSAGE_PATH, runWorker, writeTerminationMessage } from './cli.ts';
+import { DEFAULT_TERMINATION_MESSAGE_PATH } from '../../internal/sitepod/pod-env.ts';
+import { runWorker, writeTerminationMessage } from './cli.ts';
 
 const startTime = new Date();
 

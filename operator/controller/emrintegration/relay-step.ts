@@ -4,7 +4,7 @@
 // turn it into status.relay, the Delivering condition, gauges, and one Event + e-mail per increase
 // of the dead-letter count. Without a NATS URL in the operator's configuration no relay is deployed.
 import { AppsV1Api, PatchStrategy, setHeaderOptions, type V1Deployment, type V1Secret, type V1Service } from '@kubernetes/client-node';
-import { OceanSiteSpec, type EmrIntegration, type EmrIntegrationSpec, type EmrIntegrationStatus, type OceanSite } from '../../api/v1alpha1/index.ts';
+import { OceanSiteSpec, type EmrIntegration, type EmrIntegrationSpec, type EmrIntegrationStatus, type OceanSite, REPLAY_REQUESTED_AT_ANNOTATION } from '../../api/v1alpha1/index.ts';
 import { siteRecipients, type Mailer } from '../../internal/notify/mailer.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
@@ -15,7 +15,7 @@ import type { Logger } from '../../runtime/logger.ts';
 import type { OperatorMetrics } from '../../runtime/metrics.ts';
 import { buildRelayDeployment, buildRelayService, DESIRED_HASH_ANNOTATION, relayName, type RelayDeploymentSettings } from './relay/deployment.ts';
 import type { RelayQueue } from './relay/status-reader.ts';
-import { decideRelayStatus, REPLAY_REQUESTED_AT_ANNOTATION, type RelayDeployment, type RelayObservation, type RelayStatus, type RelayThresholds } from './relay/status-decision.ts';
+import { decideRelayStatus, type RelayDeployment, type RelayObservation, type RelayStatus, type RelayThresholds } from './relay/status-decision.ts';
 
 export const RELAY_SELECTOR = 'app.kubernetes.io/managed-by=cloudconnect-operator,app.kubernetes.io/name=cloudconnect-relay';
 const APPLY = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);

@@ -7,13 +7,8 @@
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { MERGE_PATCH } from '../../internal/kube/kube.ts';
 import { ignoreStatus } from '../../runtime/errors.ts';
+import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../api/v1alpha1/index.ts';
 
-export const SEK_VERSION_ANNOTATION = 'cloudconnect.dev/sek-version';
-/** Label every pod of a site carries (sync Jobs, the relay). */
-export const SITE_LABEL = 'cloudconnect.dev/site';
-/** Where the worker container sees the annotation (downward API). */
-export const KEY_VERSION_DIR = '/var/run/secrets/cloudconnect/key';
-export const KEY_VERSION_FILE = `${KEY_VERSION_DIR}/sek-version`;
 
 /** Pure: the pods to tell about `version`: still running, and not already told this version or a later one. */
 export function podsToTell(pods: readonly V1Pod[], version: number): V1Pod[] {

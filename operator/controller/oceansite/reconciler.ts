@@ -2,7 +2,7 @@
 // Vault (import or verify, rotation) → per-site identity (ServiceAccount, Vault policy and role) →
 // support access → status, written only when it changed.
 import { RbacAuthorizationV1Api, type V1RoleBinding } from '@kubernetes/client-node';
-import { OCEAN_SITE, OceanSiteSpec, REQUESTED_AT_ANNOTATION, type EmrIntegration, type OceanSite, type OceanSiteStatus } from '../../api/v1alpha1/index.ts';
+import { OCEAN_SITE, OceanSiteSpec, REQUESTED_AT_ANNOTATION, type EmrIntegration, type OceanSite, type OceanSiteStatus, SITE_FINALIZER } from '../../api/v1alpha1/index.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { setConditions, summarizeReady, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
 import type { ObjectKey, Reconciler, ReconcileResult } from '../../runtime/controller.ts';
@@ -15,19 +15,7 @@ import { redactor } from '../../runtime/redact.ts';
 import { isKnownTimeZone } from '../../runtime/time-zone.ts';
 import { parseDuration } from '../../runtime/duration.ts';
 import { VaultUnavailableError, type VaultClient } from '../../internal/vault/client.ts';
-import {
-  SITE_FINALIZER,
-  SYNC_AUDIENCE,
-  decideSupportAccess,
-  fingerprint,
-  keyLocation,
-  sekReadPolicy,
-  siteIdentity,
-  supportBindingName,
-  supportGroup,
-  supportRoleName,
-  type KeyLocation,
-} from '../../internal/sek/identity.ts';
+import { SYNC_AUDIENCE, decideSupportAccess, fingerprint, keyLocation, sekReadPolicy, siteIdentity, supportBindingName, supportGroup, supportRoleName, type KeyLocation } from '../../internal/sek/identity.ts';
 import { tellRunningWorkers } from './key-version-notice.ts';
 
 export interface OceanSiteDeps {

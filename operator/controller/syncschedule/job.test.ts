@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { EmrIntegration, OceanSite, SyncSchedule } from '../../api/v1alpha1/index.ts';
-import { KEY_VERSION_DIR, SEK_VERSION_ANNOTATION, SITE_LABEL } from '../oceansite/key-version-notice.ts';
-import { buildRunJob, CREDENTIALS_DIR } from './job.ts';
+import { buildRunJob } from './job.ts';
+import { KEY_VERSION_DIR, CREDENTIALS_DIR } from '../../internal/sitepod/site-pod.ts';
+import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../api/v1alpha1/index.ts';
 
 const site: OceanSite = { apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'maple', namespace: 'clinic', uid: 'u1' }, spec: { siteNumber: '1234', clinicalAdminEmail: 'a@b.org' } };
 const integration: EmrIntegration = {

@@ -3,8 +3,8 @@
 // the Vault login, and a restrictive security context. Unit-tested; the operator creates it as is.
 import type { V1Job } from '@kubernetes/client-node';
 import type { EmrIntegration, EmrIntegrationSpec, OceanSite, SyncSchedule, SyncType } from '../../api/v1alpha1/index.ts';
-import { sitePodParts, SITE_CONTAINER_SECURITY_CONTEXT, SITE_POD_SECURITY_CONTEXT } from '../../internal/sitepod/site-pod.ts';
-import { KEY_VERSION_DIR, KEY_VERSION_FILE, SEK_VERSION_ANNOTATION, SITE_LABEL } from '../oceansite/key-version-notice.ts';
+import { sitePodParts, SITE_CONTAINER_SECURITY_CONTEXT, SITE_POD_SECURITY_CONTEXT, KEY_VERSION_DIR, KEY_VERSION_FILE } from '../../internal/sitepod/site-pod.ts';
+import { RUN_LABELS, SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../api/v1alpha1/index.ts';
 
 export interface WorkerSettings {
   image: string;
@@ -14,15 +14,6 @@ export interface WorkerSettings {
   defaultActiveDeadlineSeconds: number;
 }
 
-export const LABELS = {
-  schedule: 'cloudconnect.dev/schedule',
-  integration: 'cloudconnect.dev/integration',
-  site: SITE_LABEL,
-  type: 'cloudconnect.dev/sync-type',
-  scheduledTime: 'cloudconnect.dev/scheduled-time',
-} as const;
-
-export { CA_DIR, CREDENTIALS_DIR, VAULT_TOKEN_DIR } from '../../internal/sitepod/site-pod.ts';
 
 export interface RunJobInput {
   name: string;
@@ -42,10 +33,10 @@ export function buildRunJob(input: RunJobInput): V1Job {
   const labels = {
     'app.kubernetes.io/name': 'cloudconnect-sync',
     'app.kubernetes.io/managed-by': 'cloudconnect-operator',
-    [LABELS.schedule]: schedule.metadata.name,
-    [LABELS.integration]: integration.metadata.name,
-    [LABELS.site]: site.metadata.name,
-    [LABELS.type]: input.type,
+    [RUN_LABELS.schedule]: schedule.metadata.name,
+    [RUN_LABELS.integration]: integration.metadata.name,
+    [RUN_LABELS.site]: site.metadata.name,
+    [RUN_LABELS.type]: input.type,
   };
   const worker = spec.syncWorker ?? {};
   return {
@@ -55,7 +46,7 @@ export function buildRunJob(input: RunJobInput): V1Job {
       name: input.name,
       namespace,
       labels,
-      annotations: { [LABELS.scheduledTime]: input.scheduledTime.toISOString() },
+      annotations: { [RUN_LABELS.scheduledTime]: input.scheduledTime.toISOString() },
       ownerReferences: [
         { apiVersion: schedule.apiVersion, kind: 'SyncSchedule', name: schedule.metadata.name, uid: schedule.metadata.uid ?? '', controller: true, blockOwnerDeletion: true },
       ],

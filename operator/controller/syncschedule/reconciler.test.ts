@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { jobFinished, parseTerminationMessage } from './reconciler.ts';
+import { parseTerminationMessage } from './reconciler.ts';
+import { jobFinished } from '../../internal/sitepod/sync-run.ts';
 
 describe('jobFinished', () => {
   it.each([

@@ -3,19 +3,7 @@
 // last run result from the finished Job's termination message → status if changed → requeue at the
 // next tick.
 import { BatchV1Api, type V1Job, type V1Pod } from '@kubernetes/client-node';
-import {
-  EMR_INTEGRATION,
-  SYNC_SCHEDULE,
-  EmrIntegrationSpec,
-  OceanSiteSpec,
-  REQUESTED_AT_ANNOTATION,
-  SyncScheduleSpec,
-  type EmrIntegration,
-  type OceanSite,
-  type SyncRunResult,
-  type SyncSchedule,
-  type SyncScheduleStatus,
-} from '../../api/v1alpha1/index.ts';
+import { EMR_INTEGRATION, SYNC_SCHEDULE, EmrIntegrationSpec, OceanSiteSpec, REQUESTED_AT_ANNOTATION, SyncScheduleSpec, type EmrIntegration, type OceanSite, type SyncRunResult, type SyncSchedule, type SyncScheduleStatus, RUN_LABELS } from '../../api/v1alpha1/index.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { isTrue, setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
 import type { ObjectKey, Reconciler, ReconcileResult } from '../../runtime/controller.ts';
@@ -25,9 +13,10 @@ import type { SupervisedInformer } from '../../runtime/informer.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { OperatorMetrics } from '../../runtime/metrics.ts';
-import { buildRunJob, LABELS, type WorkerSettings } from './job.ts';
+import { buildRunJob, type WorkerSettings } from './job.ts';
 import { decideRun } from './runs.ts';
 import { parseSchedule } from './schedule.ts';
+import { jobFinished } from '../../internal/sitepod/sync-run.ts';
 
 export interface SyncScheduleDeps {
   kube: Kube;
@@ -43,14 +32,6 @@ export interface SyncScheduleDeps {
 
 const AUTH_REASONS = new Set(['Expired', 'Deauthorized', 'InvalidCredentials']);
 
-export function jobFinished(job: V1Job): 'Succeeded' | 'Failed' | undefined {
-  for (const c of job.status?.conditions ?? []) {
-    if (c.status !== 'True') continue;
-    if (c.type === 'Complete' || c.type === 'SuccessCriteriaMet') return 'Succeeded';
-    if (c.type === 'Failed' || c.type === 'FailureTarget') return 'Failed';
-  }
-  return undefined;
-}
 
 /** The worker's result, as it wrote it to its termination message (counts, reason; never PHI). */
 export function parseTerminationMessage(text: string | undefined): Partial<SyncRunResult> {
@@ -96,7 +77,7 @@ export class SyncScheduleReconciler implements Reconciler {
     const integration = this.deps.integrations.get(spec.integrationRef.name, key.namespace);
     const integrationSpec = integration ? withDefaults<EmrIntegrationSpec>(EmrIntegrationSpec, integration.spec) : undefined;
     const site = integrationSpec ? this.deps.sites.get(integrationSpec.siteRef.name, key.namespace) : undefined;
-    const runs = this.deps.jobs.list(key.namespace).filter((j) => j.metadata?.labels?.[LABELS.schedule] === key.name);
+    const runs = this.deps.jobs.list(key.namespace).filter((j) => j.metadata?.labels?.[RUN_LABELS.schedule] === key.name);
     const active = runs.filter((j) => !jobFinished(j));
     const integrationReady =
       integration !== undefined && site !== undefined && isTrue(integration.status?.conditions as Condition[] | undefined, 'Authenticated') && !integrationSpec?.suspend;
@@ -192,7 +173,7 @@ export class SyncScheduleReconciler implements Reconciler {
     const run: SyncRunResult = {
       name,
       result: latest.result,
-      ...(latest.job.metadata?.annotations?.[LABELS.scheduledTime] ? { scheduledTime: latest.job.metadata.annotations[LABELS.scheduledTime] } : {}),
+      ...(latest.job.metadata?.annotations?.[RUN_LABELS.scheduledTime] ? { scheduledTime: latest.job.metadata.annotations[RUN_LABELS.scheduledTime] } : {}),
       ...(start ? { startTime: start.toISOString() } : {}),
       completionTime: end.toISOString(),
       durationSeconds: reported.durationSeconds ?? (start ? Math.max(0, Math.round((end.getTime() - start.getTime()) / 1000)) : 0),

@@ -2,8 +2,8 @@
 // only the most recent missed time starts, and only within startingDeadlineSeconds; a run's name
 // is derived from its scheduled minute so that a restarted operator never starts it twice;
 // Allow / Forbid / Replace decide what happens while a run is active.
-import { createHash } from 'node:crypto';
 import type { SyncScheduleSpec } from '../../api/v1alpha1/index.ts';
+import { manualRunName, runName } from '../../internal/sitepod/sync-run.ts';
 
 export interface ActiveRun {
   name: string;
@@ -40,15 +40,6 @@ export type RunDecision = {
 };
 
 const MAX_MISSED_SCAN = 10_000;
-
-export function runName(scheduleName: string, scheduledTime: Date): string {
-  return `${scheduleName}-${Math.floor(scheduledTime.getTime() / 60_000)}`.slice(0, 63);
-}
-
-export function manualRunName(scheduleName: string, token: string): string {
-  const h = createHash('sha256').update(token).digest('hex').slice(0, 8);
-  return `${scheduleName.slice(0, 45)}-manual-${h}`;
-}
 
 /** The most recent fire time in (from, now], or undefined. Bounded scan, like the CronJob controller. */
 export function mostRecentMissed(next: (after: Date) => Date, from: Date, now: Date): Date | undefined {

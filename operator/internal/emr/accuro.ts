@@ -23,8 +23,9 @@ import {
 } from './adapter.ts';
 import { BearerSession, requestToken } from '../httpx/bearer.ts';
 import { HttpClient, basicAuth, isReplayed, joinUrl, type HttpResponse } from '../httpx/http.ts';
-import { Reader, documentFileName, inInterval, isoDate, normalizeSex, requireKeys, secretValues, type AppointmentStatus, type Json } from './shared.ts';
+import { documentFileName, inInterval, isoDate, normalizeSex, requireKeys, secretValues, type AppointmentStatus } from './shared.ts';
 import { TokenCache, type BearerToken } from '../httpx/token-cache.ts';
+import { Reader, type Json } from '../httpx/json-reader.ts';
 
 export const ACCURO_CREDENTIAL_KEYS = ['apiUsername', 'apiPassword', 'clientId', 'clientSecret', 'subscriptionKey'] as const;
 

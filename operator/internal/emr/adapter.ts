@@ -2,25 +2,10 @@
 // Shared by the operator (authentication checks, provider visibility) and the sync worker.
 // Errors are typed so that callers map them to condition reasons without parsing messages.
 
-export type EmrErrorReason =
-  | 'InvalidCredentials' // the EMR rejected the credentials
-  | 'Expired' // the credential (token, activation code) is past its expiry
-  | 'Deauthorized' // access was revoked; a person must authorize again
-  | 'EmrUnreachable' // connection failure, timeout or 5xx
-  | 'RateLimited' // 429; retry after `retryAfterMs`
-  | 'NotFound' // the record does not exist
-  | 'InvalidResponse'; // the EMR answered something that does not follow its API
+// The error type is shared with the Ocean client through internal/httpx.
+import { EmrError, type EmrErrorReason } from '../httpx/remote-error.ts';
 
-export class EmrError extends Error {
-  readonly reason: EmrErrorReason;
-  readonly retryAfterMs: number | undefined;
-  constructor(reason: EmrErrorReason, message: string, retryAfterMs?: number) {
-    super(message);
-    this.name = 'EmrError';
-    this.reason = reason;
-    this.retryAfterMs = retryAfterMs;
-  }
-}
+export { EmrError, type EmrErrorReason };
 
 export interface AuthResult {
   /** When the credential stops working, when the EMR says so (OAuth token expiry, activation code). */

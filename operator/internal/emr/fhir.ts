@@ -22,8 +22,9 @@ import {
 import { BearerSession, requestToken } from '../httpx/bearer.ts';
 import { assertValidDocumentReference } from './fhir-validate.ts';
 import { HttpClient, basicAuth, joinUrl, type HttpResponse } from '../httpx/http.ts';
-import { APPOINTMENT_STATUSES, Reader, inInterval, normalizeSex, requireKeys, secretValues, type AppointmentStatus, type Json } from './shared.ts';
+import { APPOINTMENT_STATUSES, inInterval, normalizeSex, requireKeys, secretValues, type AppointmentStatus } from './shared.ts';
 import { TokenCache, type BearerToken } from '../httpx/token-cache.ts';
+import { Reader, type Json } from '../httpx/json-reader.ts';
 
 export const FHIR_CREDENTIAL_KEYS = ['clientId', 'clientSecret'] as const;
 

@@ -23,7 +23,8 @@ import {
 } from './adapter.ts';
 import { HttpClient, isReplayed, joinUrl, type HttpRequest, type HttpResponse } from '../httpx/http.ts';
 import { authorizationHeader, type OAuth1Credentials } from '../httpx/oauth1.ts';
-import { Reader, dayRange, documentFileName, inInterval, patientRecord, requireKeys, secretValues, type AppointmentStatus, type Json } from './shared.ts';
+import { dayRange, documentFileName, inInterval, patientRecord, requireKeys, secretValues, type AppointmentStatus } from './shared.ts';
+import { Reader, type Json } from '../httpx/json-reader.ts';
 
 export const OSCAR_CREDENTIAL_KEYS = ['clientKey', 'clientSecret', 'accessToken', 'tokenSecret'] as const;
 

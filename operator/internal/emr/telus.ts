@@ -27,8 +27,9 @@ import {
 } from './adapter.ts';
 import { BearerSession } from '../httpx/bearer.ts';
 import { HttpClient, isReplayed, joinUrl, type HttpResponse } from '../httpx/http.ts';
-import { Reader, inInterval, patientRecord, requireKeys, secretValues, type AppointmentStatus, type Json } from './shared.ts';
+import { inInterval, patientRecord, requireKeys, secretValues, type AppointmentStatus } from './shared.ts';
 import { TokenCache, type BearerToken } from '../httpx/token-cache.ts';
+import { Reader, type Json } from '../httpx/json-reader.ts';
 
 export type TelusProduct = 'PSSuite' | 'MedAccess';
 

@@ -3,7 +3,7 @@
 // the EMR, the method and the URL path only (never the query, headers or body: those carry tokens,
 // credentials or patient data) and are scrubbed of the adapter's credential values as a last line.
 import { rootCertificates } from 'node:tls';
-import { EmrError, type EmrErrorReason } from '../emr/adapter.ts';
+import { EmrError, type EmrErrorReason } from './remote-error.ts';
 import { redactor } from '../../runtime/redact.ts';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;

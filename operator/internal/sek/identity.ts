@@ -2,7 +2,6 @@
 import { createHash } from 'node:crypto';
 import type { OceanSiteSpec } from '../../api/v1alpha1/index.ts';
 
-export const SITE_FINALIZER = 'cloudconnect.dev/oceansite';
 export const SYNC_AUDIENCE = 'vault';
 
 export interface KeyLocation {

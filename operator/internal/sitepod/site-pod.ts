@@ -11,6 +11,9 @@ import { credentialsSecretName } from '../emr/settings.ts';
 export const CREDENTIALS_DIR = '/var/run/secrets/cloudconnect/emr';
 export const VAULT_TOKEN_DIR = '/var/run/secrets/cloudconnect/vault';
 export const CA_DIR = '/var/run/secrets/cloudconnect/ca';
+/** Where the worker container sees SEK_VERSION_ANNOTATION (downward API). */
+export const KEY_VERSION_DIR = '/var/run/secrets/cloudconnect/key';
+export const KEY_VERSION_FILE = `${KEY_VERSION_DIR}/sek-version`;
 
 export const SITE_POD_SECURITY_CONTEXT: V1PodSecurityContext = { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } };
 

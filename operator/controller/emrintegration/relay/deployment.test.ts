@@ -1,9 +1,9 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { EmrIntegration, OceanSite } from '../../../api/v1alpha1/index.ts';
-import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../oceansite/key-version-notice.ts';
-import { CREDENTIALS_DIR } from '../../syncschedule/job.ts';
 import { buildRelayDeployment, buildRelayService, CREDENTIALS_HASH_ANNOTATION, credentialsHash, DESIRED_HASH_ANNOTATION, RELAY_COMMAND, RELAY_PORT, relayName, type RelayInput } from './deployment.ts';
+import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../../api/v1alpha1/index.ts';
+import { CREDENTIALS_DIR } from '../../../internal/sitepod/site-pod.ts';
 
 const site: OceanSite = {
   apiVersion: 'cloudconnect.dev/v1alpha1',

@@ -8,8 +8,7 @@ import { createHash } from 'node:crypto';
 import type { V1Deployment, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { EmrIntegration, EmrIntegrationSpec, OceanSite } from '../../../api/v1alpha1/index.ts';
 import { sitePodParts, SITE_CONTAINER_SECURITY_CONTEXT, SITE_POD_SECURITY_CONTEXT } from '../../../internal/sitepod/site-pod.ts';
-import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../oceansite/key-version-notice.ts';
-import { LABELS } from '../../syncschedule/job.ts';
+import { SEK_VERSION_ANNOTATION, SITE_LABEL, RUN_LABELS } from '../../../api/v1alpha1/index.ts';
 
 /** What the operator's configuration says about every relay (operator/manager/manager.ts reads it). */
 export interface RelayDeploymentSettings {
@@ -87,7 +86,7 @@ function labelsOf(integration: EmrIntegration, site: OceanSite): Record<string, 
     'app.kubernetes.io/managed-by': 'cloudconnect-operator',
     [RELAY_INSTANCE_LABEL]: relayName(name),
     // Label values hold at most 63 characters; the instance label always fits.
-    ...(name.length <= 63 ? { [LABELS.integration]: name } : {}),
+    ...(name.length <= 63 ? { [RUN_LABELS.integration]: name } : {}),
     ...(site.metadata.name.length <= 63 ? { [SITE_LABEL]: site.metadata.name } : {}),
   };
 }

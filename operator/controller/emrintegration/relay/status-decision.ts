@@ -16,10 +16,10 @@
 import type { EmrIntegrationStatus } from '../../../api/v1alpha1/index.ts';
 import type { ConditionInput } from '../../../runtime/conditions.ts';
 import type { RelayStatusRecord } from '../../../internal/relayqueue/contract.ts';
+import { REPLAY_REQUESTED_AT_ANNOTATION } from '../../../api/v1alpha1/index.ts';
 
 export const DELIVERING = 'Delivering';
 /** Annotation: any new value asks the operator to move this integration's dead letters back to its queue. */
-export const REPLAY_REQUESTED_AT_ANNOTATION = 'cloudconnect.dev/replayRequestedAt';
 
 export interface RelayThresholds {
   /** Pending messages from which Delivering is False/Backlogged. */

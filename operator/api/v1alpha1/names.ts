@@ -1,0 +1,28 @@
+// Every name that the API, the controllers and the programs agree on: the group, and the
+// annotations, labels and finalizers written on our own objects and on the Jobs, Pods and
+// Deployments the operator creates. One place, so that no two modules spell one differently.
+export const GROUP = 'cloudconnect.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const CATEGORY = 'cloudconnect';
+
+/** Annotation carrying an opaque token: any new value asks for the work now (Flux's pattern). */
+export const REQUESTED_AT_ANNOTATION = `${GROUP}/requestedAt`;
+/** On an EmrIntegration: any new value asks the operator to replay the relay's dead letters. */
+export const REPLAY_REQUESTED_AT_ANNOTATION = `${GROUP}/replayRequestedAt`;
+/** On a site's running pods: the SEK's KV version they must use (the worker reads it through the downward API). */
+export const SEK_VERSION_ANNOTATION = `${GROUP}/sek-version`;
+
+/** Label every pod of a site carries (sync Jobs, the relay). */
+export const SITE_LABEL = `${GROUP}/site`;
+/** Labels of a sync run's Job and Pod. */
+export const RUN_LABELS = {
+  schedule: `${GROUP}/schedule`,
+  integration: `${GROUP}/integration`,
+  site: SITE_LABEL,
+  type: `${GROUP}/sync-type`,
+  scheduledTime: `${GROUP}/scheduled-time`,
+} as const;
+
+/** The OceanSite's finalizer: the Vault role, policy and (with deletionPolicy Delete) the key go first. */
+export const SITE_FINALIZER = `${GROUP}/oceansite`;
