@@ -37,18 +37,23 @@ describe('the CRD generator', () => {
     expect(missing).toEqual([]);
   });
 
-  it.each(KINDS.map((k) => [k.kind, k] as const))('gives %s a status subresource, the category and Ready/Reason/Age columns', (_n, kind) => {
-    const crd = toCrd(kind);
-    const version = (crd.spec.versions as Record<string, unknown>[])[0]!;
-    expect(version.subresources).toEqual({ status: {} });
-    expect((crd.spec.names as { categories: string[] }).categories).toEqual(['cloudconnect']);
-    const columns = (version.additionalPrinterColumns as { name: string }[]).map((c) => c.name);
-    expect(columns).toEqual(expect.arrayContaining(['Ready', 'Reason', 'Age']));
-  });
+  it.each(KINDS.map((k) => [k.kind, k] as const))(
+    'gives %s a status subresource, the category and Ready/Reason/Age columns',
+    (_n, kind) => {
+      const crd = toCrd(kind);
+      const version = (crd.spec.versions as Record<string, unknown>[])[0]!;
+      expect(version.subresources).toEqual({ status: {} });
+      expect((crd.spec.names as { categories: string[] }).categories).toEqual(['cloudconnect']);
+      const columns = (version.additionalPrinterColumns as { name: string }[]).map((c) => c.name);
+      expect(columns).toEqual(expect.arrayContaining(['Ready', 'Reason', 'Age']));
+    },
+  );
 
   it('refuses a field without a description', () => {
     expect(() => toStructural(Type.Object({ a: Type.String() }, { description: 'x' }), 'spec')).toThrow(SchemaError);
-    expect(() => toStructural(Type.Object({ a: Type.String() }, { description: 'x' }), 'spec')).toThrow(/spec\.a: every field needs a description/);
+    expect(() => toStructural(Type.Object({ a: Type.String() }, { description: 'x' }), 'spec')).toThrow(
+      /spec\.a: every field needs a description/,
+    );
   });
 
   it('refuses a union, which a structural schema cannot express', () => {
@@ -69,15 +74,30 @@ describe('the CRD generator', () => {
 
 describe('the v1alpha1 API', () => {
   it.each([
-    ['defaults scheduleDaysToSync to 1 within 1..31', EMR_INTEGRATION, 'spec.settings.scheduleDaysToSync', { default: 1, minimum: 1, maximum: 31 }],
+    [
+      'defaults scheduleDaysToSync to 1 within 1..31',
+      EMR_INTEGRATION,
+      'spec.settings.scheduleDaysToSync',
+      { default: 1, minimum: 1, maximum: 31 },
+    ],
     ['defaults markArrivedWithinHours to 2', EMR_INTEGRATION, 'spec.settings.markArrivedWithinHours', { default: 2 }],
     ['defaults autoImportAttachments to true', EMR_INTEGRATION, 'spec.settings.autoImportAttachments', { default: true }],
     ['defaults the auth check interval to 1h', EMR_INTEGRATION, 'spec.auth.checkInterval', { default: '1h' }],
-    ['defaults concurrencyPolicy to Forbid', SYNC_SCHEDULE, 'spec.concurrencyPolicy', { default: 'Forbid', enum: ['Allow', 'Forbid', 'Replace'] }],
+    [
+      'defaults concurrencyPolicy to Forbid',
+      SYNC_SCHEDULE,
+      'spec.concurrencyPolicy',
+      { default: 'Forbid', enum: ['Allow', 'Forbid', 'Replace'] },
+    ],
     ['keeps three successful and one failed run', SYNC_SCHEDULE, 'spec.successfulRunsHistoryLimit', { default: 3 }],
     ['defaults the time zone to UTC', SYNC_SCHEDULE, 'spec.timeZone', { default: 'UTC' }],
     ['defaults the SEK mount to secret', OCEAN_SITE, 'spec.encryptionKey.vault.mount', { default: 'secret' }],
-    ['lists EMR types as an enum', EMR_INTEGRATION, 'spec.emr.type', { enum: ['PSSuite', 'MedAccess', 'Accuro', 'OSCARPro', 'FHIR', 'None'] }],
+    [
+      'lists EMR types as an enum',
+      EMR_INTEGRATION,
+      'spec.emr.type',
+      { enum: ['PSSuite', 'MedAccess', 'Accuro', 'OSCARPro', 'FHIR', 'None'] },
+    ],
   ] as const)('%s', (_name, kind, path, expected) => {
     expect(field(kind, path)).toMatchObject(expected);
   });
@@ -87,7 +107,8 @@ describe('the v1alpha1 API', () => {
     for (const kind of KINDS) {
       walk(openApi(kind), kind.kind, (_s, p) => {
         const leaf = p.split('.').pop() ?? '';
-        if (p.includes('.spec.') && /password|secret$|^token$|accesstoken|^sek$|apikey|^key$/i.test(leaf) && !/SecretRef|secretRef/.test(p)) suspicious.push(p);
+        if (p.includes('.spec.') && /password|secret$|^token$|accesstoken|^sek$|apikey|^key$/i.test(leaf) && !/SecretRef|secretRef/.test(p))
+          suspicious.push(p);
       });
     }
     expect(suspicious).toEqual([]);

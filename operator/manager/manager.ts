@@ -1,7 +1,17 @@
 // Wires informers, controllers, leader election and the health/metrics server together, and
 // shuts them down gracefully on SIGTERM (in-flight reconciles finish, the Lease is released).
 import { hostname } from 'node:os';
-import { EMR_INTEGRATION, OCEAN_SITE, SYNC_SCHEDULE, EmrIntegrationSpec, type EmrIntegration, type KindDefinition, type OceanSite, type SyncSchedule, RUN_LABELS } from '../api/v1alpha1/index.ts';
+import {
+  EMR_INTEGRATION,
+  OCEAN_SITE,
+  SYNC_SCHEDULE,
+  EmrIntegrationSpec,
+  type EmrIntegration,
+  type KindDefinition,
+  type OceanSite,
+  type SyncSchedule,
+  RUN_LABELS,
+} from '../api/v1alpha1/index.ts';
 import { CREDENTIALS_LABEL, EmrIntegrationReconciler, credentialsSecretName } from '../controller/emrintegration/reconciler.ts';
 import { withDefaults } from '../runtime/defaults.ts';
 import { AppsV1Api, BatchV1Api, type V1Deployment, type V1Job, type V1Secret, type V1Service } from '@kubernetes/client-node';
@@ -82,7 +92,8 @@ export function relaySettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Rela
   const natsUrl = (env.NATS_URL ?? '').trim();
   if (!natsUrl) return undefined;
   const problems: string[] = [];
-  if (!natsUrl.split(',').every((u) => /^(nats|tls):\/\/\S+$/.test(u.trim()))) problems.push('NATS_URL must be nats://host:port (comma-separated for a cluster)');
+  if (!natsUrl.split(',').every((u) => /^(nats|tls):\/\/\S+$/.test(u.trim())))
+    problems.push('NATS_URL must be nats://host:port (comma-separated for a cluster)');
   const duration = (name: string, fallbackMs: number) => {
     const text = env[name];
     if (!text) return fallbackMs;
@@ -97,7 +108,8 @@ export function relaySettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Rela
     const text = env[name];
     if (!text) return fallback;
     const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
     return n;
   };
   const worker = workerSettingsFromEnv(env);
@@ -134,7 +146,14 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
   const vault = new VaultClient(vaultConfigFromEnv());
 
   const informer = <T extends CachedObject>(kind: KindDefinition) =>
-    new SupervisedInformer<T>({ kubeConfig, path: kube.collectionPath(kind), list: kube.listAll<T>(kind), resource: kind.plural, logger, metrics });
+    new SupervisedInformer<T>({
+      kubeConfig,
+      path: kube.collectionPath(kind),
+      list: kube.listAll<T>(kind),
+      resource: kind.plural,
+      logger,
+      metrics,
+    });
   const sites = informer<OceanSite>(OCEAN_SITE);
   const integrations = informer<EmrIntegration>(EMR_INTEGRATION);
   const schedules = informer<SyncSchedule>(SYNC_SCHEDULE);
@@ -165,8 +184,12 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
         thresholds: relaySettings.thresholds,
         pollIntervalMs: relaySettings.pollIntervalMs,
         queue: new NatsRelayQueue({ natsUrl: relaySettings.deployment.natsUrl, logger }),
-        deployments: relayInformer<V1Deployment>('/apis/apps/v1/deployments', 'deployments', () => kubeConfig.makeApiClient(AppsV1Api).listDeploymentForAllNamespaces({ labelSelector: RELAY_SELECTOR })),
-        services: relayInformer<V1Service>('/api/v1/services', 'services', () => kube.core.listServiceForAllNamespaces({ labelSelector: RELAY_SELECTOR })),
+        deployments: relayInformer<V1Deployment>('/apis/apps/v1/deployments', 'deployments', () =>
+          kubeConfig.makeApiClient(AppsV1Api).listDeploymentForAllNamespaces({ labelSelector: RELAY_SELECTOR }),
+        ),
+        services: relayInformer<V1Service>('/api/v1/services', 'services', () =>
+          kube.core.listServiceForAllNamespaces({ labelSelector: RELAY_SELECTOR }),
+        ),
       }
     : undefined;
   if (!relay) logger.info('no NATS_URL: the EMR-bound message relay is not deployed');
@@ -174,8 +197,19 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
   metrics.observe(clusterView({ sites, integrations, schedules, vault }));
   const mailer = new Mailer(smtpConfigFromEnv(), logger);
 
-  const siteController = new Controller({ name: 'oceansite', logger, metrics, workers: config.workers, reconciler: new OceanSiteReconciler({ kube, vault, clock, logger, sites, integrations, vaultAuthMount: config.vaultSyncAuthMount }) });
-  const integrationController = new Controller({ name: 'emrintegration', logger, metrics, workers: config.workers, reconciler: new EmrIntegrationReconciler({
+  const siteController = new Controller({
+    name: 'oceansite',
+    logger,
+    metrics,
+    workers: config.workers,
+    reconciler: new OceanSiteReconciler({ kube, vault, clock, logger, sites, integrations, vaultAuthMount: config.vaultSyncAuthMount }),
+  });
+  const integrationController = new Controller({
+    name: 'emrintegration',
+    logger,
+    metrics,
+    workers: config.workers,
+    reconciler: new EmrIntegrationReconciler({
       kube,
       clock,
       logger,
@@ -189,7 +223,23 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
       ...(relay ? { relay } : {}),
     }),
   });
-  const scheduleController = new Controller({ name: 'syncschedule', logger, metrics, workers: config.scheduleWorkers, reconciler: new SyncScheduleReconciler({ kube, clock, logger, metrics, schedules, integrations, sites, jobs, worker: workerSettingsFromEnv() }) });
+  const scheduleController = new Controller({
+    name: 'syncschedule',
+    logger,
+    metrics,
+    workers: config.scheduleWorkers,
+    reconciler: new SyncScheduleReconciler({
+      kube,
+      clock,
+      logger,
+      metrics,
+      schedules,
+      integrations,
+      sites,
+      jobs,
+      worker: workerSettingsFromEnv(),
+    }),
+  });
   const controllers = [siteController, integrationController, scheduleController];
 
   siteController.watchPrimary(sites);
@@ -205,14 +255,24 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
     integrationController.watchRelated(relay.deployments, ownerKey);
     integrationController.watchRelated(relay.services, ownerKey);
   }
-  integrationController.watchRelated(sites, (s) => integrations.list(s.metadata.namespace).filter((i) => i.spec.siteRef.name === s.metadata.name).map(keyOf));
+  integrationController.watchRelated(sites, (s) =>
+    integrations
+      .list(s.metadata.namespace)
+      .filter((i) => i.spec.siteRef.name === s.metadata.name)
+      .map(keyOf),
+  );
   scheduleController.watchPrimary(schedules);
   scheduleController.watchRelated(jobs, (job) => {
     const schedule = job.metadata?.labels?.[RUN_LABELS.schedule];
     return schedule ? [`${job.metadata?.namespace}/${schedule}`] : [];
   });
   integrationController.watchRelated(schedules, (s) => [`${s.metadata.namespace}/${s.spec.integrationRef.name}`]);
-  scheduleController.watchRelated(integrations, (i) => schedules.list(i.metadata.namespace).filter((s) => s.spec.integrationRef.name === i.metadata.name).map(keyOf));
+  scheduleController.watchRelated(integrations, (i) =>
+    schedules
+      .list(i.metadata.namespace)
+      .filter((s) => s.spec.integrationRef.name === i.metadata.name)
+      .map(keyOf),
+  );
 
   let ready = false;
   const health = await startHealthServer(config.metricsBind, metrics, { ready: () => ready });
@@ -221,7 +281,15 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
   let stopping: Promise<void> | undefined;
   const closers: (() => Promise<void>)[] = [];
   const elector = config.leaderElect
-    ? new LeaderElector(kubeConfig, { name: config.leaseName, namespace: config.leaseNamespace, identity: config.identity, timing: DEFAULT_LEASE_TIMING, clock, logger, metrics })
+    ? new LeaderElector(kubeConfig, {
+        name: config.leaseName,
+        namespace: config.leaseNamespace,
+        identity: config.identity,
+        timing: DEFAULT_LEASE_TIMING,
+        clock,
+        logger,
+        metrics,
+      })
     : undefined;
 
   const stop = (): Promise<void> => {
@@ -249,13 +317,20 @@ export async function startManager(config: ManagerConfig, clock: Clock = systemC
     if (config.auditListenAddress) {
       const self = await vault.request<{ data?: { accessor?: string } }>('GET', '/auth/token/lookup-self').catch(() => undefined);
       const notifier = new KeyAccessNotifier({ kube, sites, metrics, mailer, logger, operatorAccessor: self?.data?.accessor });
-      const audit = await startAuditListener(config.auditListenAddress, (entry) => void notifier.handle(entry).catch(() => undefined), logger);
+      const audit = await startAuditListener(
+        config.auditListenAddress,
+        (entry) => void notifier.handle(entry).catch(() => undefined),
+        logger,
+      );
       closers.push(audit.close);
       logger.info('receiving Vault audit entries', { port: audit.port });
     }
     ready = true;
     if (elector) {
-      logger.info('caches synced; waiting for the leader lease', { lease: `${config.leaseNamespace}/${config.leaseName}`, identity: config.identity });
+      logger.info('caches synced; waiting for the leader lease', {
+        lease: `${config.leaseNamespace}/${config.leaseName}`,
+        identity: config.identity,
+      });
       const acquired = await elector.acquire(() => {
         logger.error('leadership lost: exiting so that only one operator reconciles');
         process.exit(1);

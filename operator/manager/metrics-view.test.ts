@@ -8,7 +8,17 @@ const site = {
   kind: 'OceanSite',
   metadata: { name: 'maple', namespace: 'clinic' },
   spec: { siteNumber: '4271', timeZone: 'America/Toronto' },
-  status: { conditions: [{ type: 'Ready', status: 'False', reason: 'VaultUnavailable', message: 'Vault is unavailable: ECONNREFUSED', lastTransitionTime: '2026-11-28T00:00:00Z' }] },
+  status: {
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'VaultUnavailable',
+        message: 'Vault is unavailable: ECONNREFUSED',
+        lastTransitionTime: '2026-11-28T00:00:00Z',
+      },
+    ],
+  },
 } as unknown as OceanSite;
 const schedule = {
   apiVersion: 'cloudconnect.dev/v1alpha1',
@@ -18,30 +28,56 @@ const schedule = {
   status: {
     lastSuccessfulTime: '2026-11-28T11:30:20Z',
     nextScheduleTime: '2026-11-28T12:00:00Z',
-    conditions: [{ type: 'Ready', status: 'True', reason: 'Scheduled', message: 'Next Appointments sync due at 2026-11-28T12:00:00.000Z', lastTransitionTime: '2026-11-28T10:00:01Z' }],
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'Scheduled',
+        message: 'Next Appointments sync due at 2026-11-28T12:00:00.000Z',
+        lastTransitionTime: '2026-11-28T10:00:01Z',
+      },
+    ],
   },
 } as unknown as SyncSchedule;
 
 function metricsOf(vaultHealth: () => Promise<{ sealed: boolean; initialized: boolean }>, schedules: SyncSchedule[] = [schedule]) {
   const metrics = new OperatorMetrics({ defaultMetrics: false });
-  metrics.observe(clusterView({ sites: { list: () => [site] }, integrations: { list: () => [] as EmrIntegration[] }, schedules: { list: () => schedules }, vault: { health: vaultHealth }, vaultTimeoutMs: 50 }));
+  metrics.observe(
+    clusterView({
+      sites: { list: () => [site] },
+      integrations: { list: () => [] as EmrIntegration[] },
+      schedules: { list: () => schedules },
+      vault: { health: vaultHealth },
+      vaultTimeoutMs: 50,
+    }),
+  );
   return metrics;
 }
 
 describe('scrape-time metrics from the caches', () => {
   it('exports each condition as written in status, with its reason and never its message', async () => {
     const text = await metricsOf(async () => ({ sealed: false, initialized: true })).registry.metrics();
-    expect(text).toContain('cloudconnect_resource_condition{kind="OceanSite",namespace="clinic",name="maple",condition="Ready",status="False",reason="VaultUnavailable"} 1');
-    expect(text).toContain('cloudconnect_resource_condition{kind="SyncSchedule",namespace="clinic",name="maple-accuro-appointments",condition="Ready",status="True",reason="Scheduled"} 1');
+    expect(text).toContain(
+      'cloudconnect_resource_condition{kind="OceanSite",namespace="clinic",name="maple",condition="Ready",status="False",reason="VaultUnavailable"} 1',
+    );
+    expect(text).toContain(
+      'cloudconnect_resource_condition{kind="SyncSchedule",namespace="clinic",name="maple-accuro-appointments",condition="Ready",status="True",reason="Scheduled"} 1',
+    );
     expect(text).not.toContain('ECONNREFUSED');
   });
 
   it('exports the schedule times from status and the cron interval', async () => {
     const text = await metricsOf(async () => ({ sealed: false, initialized: true })).registry.metrics();
     const labels = 'namespace="clinic",name="maple-accuro-appointments",integration="maple-accuro",type="Appointments"';
-    expect(text).toContain(`cloudconnect_syncschedule_timestamp_seconds{${labels},event="created"} ${Date.parse('2026-11-28T10:00:00Z') / 1000}`);
-    expect(text).toContain(`cloudconnect_syncschedule_timestamp_seconds{${labels},event="last_success"} ${Date.parse('2026-11-28T11:30:20Z') / 1000}`);
-    expect(text).toContain(`cloudconnect_syncschedule_timestamp_seconds{${labels},event="next_schedule"} ${Date.parse('2026-11-28T12:00:00Z') / 1000}`);
+    expect(text).toContain(
+      `cloudconnect_syncschedule_timestamp_seconds{${labels},event="created"} ${Date.parse('2026-11-28T10:00:00Z') / 1000}`,
+    );
+    expect(text).toContain(
+      `cloudconnect_syncschedule_timestamp_seconds{${labels},event="last_success"} ${Date.parse('2026-11-28T11:30:20Z') / 1000}`,
+    );
+    expect(text).toContain(
+      `cloudconnect_syncschedule_timestamp_seconds{${labels},event="next_schedule"} ${Date.parse('2026-11-28T12:00:00Z') / 1000}`,
+    );
     expect(text).not.toContain('event="last_schedule"');
     expect(text).toContain(`cloudconnect_syncschedule_interval_seconds{${labels}} 1800`);
   });

@@ -54,7 +54,10 @@ function scheduleSnapshot(schedule: SyncSchedule, timeZone: string, now: Date): 
 async function probeVault(vault: ViewSources['vault'], timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-  const probe = vault.health().then((h) => h.initialized && !h.sealed, () => false);
+  const probe = vault.health().then(
+    (h) => h.initialized && !h.sealed,
+    () => false,
+  );
   try {
     return await Promise.race([probe, timeout]);
   } finally {

@@ -77,6 +77,7 @@ export function summarizeReady(
 ): ConditionInput {
   if (stalled) return { type: 'Ready', status: 'False', reason: stalled.reason, message: stalled.message };
   const failing = parts.find((p) => p.status !== 'True');
-  if (failing) return { type: 'Ready', status: failing.status === 'Unknown' ? 'Unknown' : 'False', reason: failing.reason, message: failing.message };
+  if (failing)
+    return { type: 'Ready', status: failing.status === 'Unknown' ? 'Unknown' : 'False', reason: failing.reason, message: failing.message };
   return { type: 'Ready', status: 'True', ...ready };
 }

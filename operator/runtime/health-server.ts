@@ -7,7 +7,11 @@ export interface HealthChecks {
   ready(): boolean;
 }
 
-export async function startHealthServer(bind: string, metrics: OperatorMetrics, checks: HealthChecks): Promise<{ server: Server; url: string }> {
+export async function startHealthServer(
+  bind: string,
+  metrics: OperatorMetrics,
+  checks: HealthChecks,
+): Promise<{ server: Server; url: string }> {
   const [host, portText] = splitHostPort(bind);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { decideLease } from './leader-election.ts';
 
 const now = new Date('2026-11-23T10:00:30Z');
-const lease = (holder: string | undefined, renewTime: string, duration = 15) => ({ spec: { holderIdentity: holder, renewTime: new Date(renewTime), leaseDurationSeconds: duration } });
+const lease = (holder: string | undefined, renewTime: string, duration = 15) => ({
+  spec: { holderIdentity: holder, renewTime: new Date(renewTime), leaseDurationSeconds: duration },
+});
 
 describe('decideLease', () => {
   it.each([

@@ -30,7 +30,15 @@ export function decideLease(lease: V1Lease | undefined, identity: string, now: D
 
 export class LeaderElector {
   private readonly api: CoordinationV1Api;
-  private readonly options: { name: string; namespace: string; identity: string; timing: LeaseTiming; clock: Clock; logger: Logger; metrics: OperatorMetrics };
+  private readonly options: {
+    name: string;
+    namespace: string;
+    identity: string;
+    timing: LeaseTiming;
+    clock: Clock;
+    logger: Logger;
+    metrics: OperatorMetrics;
+  };
   private leading = false;
   private stopped = false;
   private lastRenew = 0;
@@ -56,7 +64,10 @@ export class LeaderElector {
         this.leading = true;
         this.lastRenew = Date.now();
         this.options.metrics.leaderStatus.set({ name: this.options.name }, 1);
-        this.options.logger.info('became leader', { lease: `${this.options.namespace}/${this.options.name}`, identity: this.options.identity });
+        this.options.logger.info('became leader', {
+          lease: `${this.options.namespace}/${this.options.name}`,
+          identity: this.options.identity,
+        });
         void this.renewLoop(onLost);
         return true;
       }
@@ -74,7 +85,12 @@ export class LeaderElector {
     try {
       const lease = await this.api.readNamespacedLease({ name: this.options.name, namespace: this.options.namespace });
       if (lease.spec?.holderIdentity !== this.options.identity) return;
-      lease.spec = { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new V1MicroTime(this.options.clock.now().getTime()) };
+      lease.spec = {
+        ...lease.spec,
+        holderIdentity: undefined,
+        leaseDurationSeconds: 1,
+        renewTime: new V1MicroTime(this.options.clock.now().getTime()),
+      };
       await this.api.replaceNamespacedLease({ name: this.options.name, namespace: this.options.namespace, body: lease });
       this.options.logger.info('released the leader lease', { lease: `${this.options.namespace}/${this.options.name}` });
     } catch (error) {
@@ -122,7 +138,13 @@ export class LeaderElector {
             apiVersion: 'coordination.k8s.io/v1',
             kind: 'Lease',
             metadata: { name, namespace },
-            spec: { holderIdentity: identity, leaseDurationSeconds: timing.leaseDurationSeconds, acquireTime: microNow, renewTime: microNow, leaseTransitions: 0 },
+            spec: {
+              holderIdentity: identity,
+              leaseDurationSeconds: timing.leaseDurationSeconds,
+              acquireTime: microNow,
+              renewTime: microNow,
+              leaseTransitions: 0,
+            },
           },
         });
         return true;

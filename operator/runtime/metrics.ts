@@ -66,9 +66,24 @@ export class OperatorMetrics {
     labelNames: ['controller'] as const,
     registers: [this.registry],
   });
-  readonly queueDepth = new Gauge({ name: 'workqueue_depth', help: 'Current depth of workqueue', labelNames: ['name', 'controller'] as const, registers: [this.registry] });
-  readonly queueAdds = new Counter({ name: 'workqueue_adds_total', help: 'Total number of adds handled by workqueue', labelNames: ['name', 'controller'] as const, registers: [this.registry] });
-  readonly queueRetries = new Counter({ name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue', labelNames: ['name', 'controller'] as const, registers: [this.registry] });
+  readonly queueDepth = new Gauge({
+    name: 'workqueue_depth',
+    help: 'Current depth of workqueue',
+    labelNames: ['name', 'controller'] as const,
+    registers: [this.registry],
+  });
+  readonly queueAdds = new Counter({
+    name: 'workqueue_adds_total',
+    help: 'Total number of adds handled by workqueue',
+    labelNames: ['name', 'controller'] as const,
+    registers: [this.registry],
+  });
+  readonly queueRetries = new Counter({
+    name: 'workqueue_retries_total',
+    help: 'Total number of retries handled by workqueue',
+    labelNames: ['name', 'controller'] as const,
+    registers: [this.registry],
+  });
   readonly queueDuration = new Histogram({
     name: 'workqueue_queue_duration_seconds',
     help: 'How long in seconds an item stays in workqueue before being requested',
@@ -182,7 +197,11 @@ export class OperatorMetrics {
     collect: () => {
       this.resourceCondition.reset();
       for (const r of this.view?.resources() ?? []) {
-        for (const c of r.conditions ?? []) this.resourceCondition.set({ kind: r.kind, namespace: r.namespace, name: r.name, condition: c.type, status: c.status, reason: c.reason ?? '' }, 1);
+        for (const c of r.conditions ?? [])
+          this.resourceCondition.set(
+            { kind: r.kind, namespace: r.namespace, name: r.name, condition: c.type, status: c.status, reason: c.reason ?? '' },
+            1,
+          );
       }
     },
   });
@@ -223,7 +242,18 @@ export class OperatorMetrics {
 
   /** Removes every series of a deleted integration, so dashboards do not show ghosts. */
   async forgetIntegration(namespace: string, name: string): Promise<void> {
-    const metrics = [this.emrAuthExpiration, this.emrAuthRenewal, this.emrAuthChecks, this.integrationCondition, this.syncRuns, this.syncDuration, this.syncLastSuccess, this.syncRecords, this.relayPending, this.relayOldestPendingAge];
+    const metrics = [
+      this.emrAuthExpiration,
+      this.emrAuthRenewal,
+      this.emrAuthChecks,
+      this.integrationCondition,
+      this.syncRuns,
+      this.syncDuration,
+      this.syncLastSuccess,
+      this.syncRecords,
+      this.relayPending,
+      this.relayOldestPendingAge,
+    ];
     for (const metric of metrics) {
       const remove = metric.remove.bind(metric) as (labels: Record<string, string | number>) => void;
       for (const value of (await metric.get()).values) {

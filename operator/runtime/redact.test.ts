@@ -7,10 +7,18 @@ const SEK = 'c2VrLXNlY3JldC1mb3ItdGVzdHMtMzItYnl0ZXMhIQ==';
 
 describe('the redactor', () => {
   it.each([
-    ['removes a registered secret from a free-text message', (r: Redactor) => r.string(`failed with key ${SEK} oops`), `failed with key ${REDACTED} oops`],
+    [
+      'removes a registered secret from a free-text message',
+      (r: Redactor) => r.string(`failed with key ${SEK} oops`),
+      `failed with key ${REDACTED} oops`,
+    ],
     ['removes a bearer token', (r: Redactor) => r.string('Authorization: Bearer abcdefghijklmnop'), `Authorization: Bearer ${REDACTED}`],
     ['removes a Vault token', (r: Redactor) => r.string('token hvs.CAESIJ1234567890abcdefghijklmnop used'), `token ${REDACTED} used`],
-    ['removes OAuth parameters from a URL', (r: Redactor) => r.string('GET /x?oauth_signature=abc%3D&b=1'), `GET /x?oauth_signature=${REDACTED}&b=1`],
+    [
+      'removes OAuth parameters from a URL',
+      (r: Redactor) => r.string('GET /x?oauth_signature=abc%3D&b=1'),
+      `GET /x?oauth_signature=${REDACTED}&b=1`,
+    ],
     ['removes a PEM block', (r: Redactor) => r.string('-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----'), REDACTED],
   ])('%s', (_n, apply, expected) => {
     const r = new Redactor();
@@ -40,7 +48,10 @@ describe('the redactor', () => {
 
   it('redacts the data of a Secret dumped whole', () => {
     const r = new Redactor();
-    expect(r.value({ kind: 'Secret', data: { sek: 'AAAA', other: 'BBBB' } })).toEqual({ kind: 'Secret', data: { sek: REDACTED, other: REDACTED } });
+    expect(r.value({ kind: 'Secret', data: { sek: 'AAAA', other: 'BBBB' } })).toEqual({
+      kind: 'Secret',
+      data: { sek: REDACTED, other: REDACTED },
+    });
   });
 });
 

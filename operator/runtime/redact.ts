@@ -5,8 +5,10 @@
 
 export const REDACTED = '[REDACTED]';
 
-const SECRET_KEY = /pass(word)?|secret|token|sek$|^sek|encryptionkey$|apikey|api_key|authorization|cookie|credential|private|pin$|^key$|activationcode|subscriptionkey|signature/i;
-const PHI_KEY = /^(patient|firstname|lastname|givenname|familyname|birthdate|dateofbirth|dob|hcn|healthcard|healthnumber|phone|address|mrn|sex|gender|notes?|demographics?)$/i;
+const SECRET_KEY =
+  /pass(word)?|secret|token|sek$|^sek|encryptionkey$|apikey|api_key|authorization|cookie|credential|private|pin$|^key$|activationcode|subscriptionkey|signature/i;
+const PHI_KEY =
+  /^(patient|firstname|lastname|givenname|familyname|birthdate|dateofbirth|dob|hcn|healthcard|healthnumber|phone|address|mrn|sex|gender|notes?|demographics?)$/i;
 
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g;
 const JWT = /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g;
@@ -52,8 +54,17 @@ export class Redactor {
     if (input !== null && typeof input === 'object') {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(input)) {
-        if (k === 'data' || k === 'stringData') out[k] = v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).map((dk) => [dk, REDACTED])) : REDACTED;
-        else if (SECRET_KEY.test(k) && !/ref$|name$|path$|mount$|fingerprint$|version$/i.test(k) && v !== undefined && v !== null && typeof v !== 'boolean' && typeof v !== 'number') out[k] = REDACTED;
+        if (k === 'data' || k === 'stringData')
+          out[k] = v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).map((dk) => [dk, REDACTED])) : REDACTED;
+        else if (
+          SECRET_KEY.test(k) &&
+          !/ref$|name$|path$|mount$|fingerprint$|version$/i.test(k) &&
+          v !== undefined &&
+          v !== null &&
+          typeof v !== 'boolean' &&
+          typeof v !== 'number'
+        )
+          out[k] = REDACTED;
         else if (PHI_KEY.test(k) && v !== undefined && v !== null) out[k] = REDACTED;
         else out[k] = this.value(v, depth + 1);
       }

@@ -44,7 +44,9 @@ const nats = await startNatsServer({ name: 'bench-relay' });
 const accuro = await startAccuro({ volume: { providers: 2, patients: 500, appointmentsPerDay: 4, days: 1 } });
 const nc = await connect({ servers: nats.url });
 try {
-  log(`nats-server ${nats.url} (JetStream file store ${nats.storeDir}); ${MESSAGES} messages, ${CONCURRENCY} posts in flight, relay concurrency ${RELAY_CONCURRENCY}`);
+  log(
+    `nats-server ${nats.url} (JetStream file store ${nats.storeDir}); ${MESSAGES} messages, ${CONCURRENCY} posts in flight, relay concurrency ${RELAY_CONCURRENCY}`,
+  );
   const sek = randomBytes(32).toString('base64url');
   const relay = await startRelay({
     nc,
@@ -66,14 +68,22 @@ try {
     const p = accuro.data.patient(i % 500);
     const patient = { emrId: String((i % 500) + 1), firstName: p.firstName, lastName: p.lastName, birthDate: p.birthDate };
     const id = `bench-${i}`;
-    return { id, key: idempotencyKeyOf('bench', 'accuro', id), body: JSON.stringify(i % 2 ? referralAttachmentMessage(id, patient) : eFormNoteMessage(id, patient)) };
+    return {
+      id,
+      key: idempotencyKeyOf('bench', 'accuro', id),
+      body: JSON.stringify(i % 2 ? referralAttachmentMessage(id, patient) : eFormNoteMessage(id, patient)),
+    };
   });
   const payloadBytes = bodies.reduce((n, b) => n + b.body.length, 0) / bodies.length;
   const sentAt = new Map<string, number>();
 
   // Warm-up (token, folders, JIT): 50 messages, not counted.
   await inParallel(50, 8, async (i) => {
-    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(eFormNoteMessage(`warm-${i}`, { emrId: '1', firstName: 'W', lastName: 'W', birthDate: '2000-01-01' })) });
+    const r = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(eFormNoteMessage(`warm-${i}`, { emrId: '1', firstName: 'W', lastName: 'W', birthDate: '2000-01-01' })),
+    });
     await r.arrayBuffer();
   });
   while (accuro.documents.length < 50) await new Promise((r) => setTimeout(r, 20));
@@ -92,10 +102,16 @@ try {
   const intakeMs = performance.now() - t0;
   while (accuro.documents.length < MESSAGES) await new Promise((r) => setTimeout(r, 10));
   const totalMs = performance.now() - t0;
-  const latencies = accuro.documents.map((d) => Date.parse(d.receivedAt) - (sentAt.get(d.idempotencyKey ?? '') ?? wall0)).sort((a, b) => a - b);
+  const latencies = accuro.documents
+    .map((d) => Date.parse(d.receivedAt) - (sentAt.get(d.idempotencyKey ?? '') ?? wall0))
+    .sort((a, b) => a - b);
   const relayRate = (MESSAGES / totalMs) * 1000;
-  log(`relay: ${accepted}/${MESSAGES} accepted (202 after the JetStream ack) in ${(intakeMs / 1000).toFixed(1)} s (${Math.round((MESSAGES / intakeMs) * 1000)} posts/s);`);
-  log(`relay: webhook → EMR ${Math.round(relayRate)} messages/s sustained (${(totalMs / 1000).toFixed(1)} s for ${MESSAGES}, ~${Math.round(payloadBytes)} B payloads), end-to-end p50 ${fmt(pct(latencies, 50))}, p99 ${fmt(pct(latencies, 99))} (a burst: includes the wait in the backlog), duplicates in the EMR ${accuro.duplicates.filter((d) => !d.honored).length}`);
+  log(
+    `relay: ${accepted}/${MESSAGES} accepted (202 after the JetStream ack) in ${(intakeMs / 1000).toFixed(1)} s (${Math.round((MESSAGES / intakeMs) * 1000)} posts/s);`,
+  );
+  log(
+    `relay: webhook → EMR ${Math.round(relayRate)} messages/s sustained (${(totalMs / 1000).toFixed(1)} s for ${MESSAGES}, ~${Math.round(payloadBytes)} B payloads), end-to-end p50 ${fmt(pct(latencies, 50))}, p99 ${fmt(pct(latencies, 99))} (a burst: includes the wait in the backlog), duplicates in the EMR ${accuro.duplicates.filter((d) => !d.honored).length}`,
+  );
 
   // Below saturation: posts paced at half the sustained rate, so latency is the path, not the backlog.
   const paced = Math.min(MESSAGES, 2000);
@@ -114,8 +130,12 @@ try {
     await r.arrayBuffer();
   });
   while (accuro.documents.length < paced) await new Promise((r) => setTimeout(r, 10));
-  const pacedLatencies = accuro.documents.map((d) => Date.parse(d.receivedAt) - (sentAt.get(d.idempotencyKey ?? '') ?? p0)).sort((a, b) => a - b);
-  log(`relay: paced at ${pacedRate} messages/s (half the sustained rate) for ${paced}: end-to-end p50 ${fmt(pct(pacedLatencies, 50))}, p99 ${fmt(pct(pacedLatencies, 99))}`);
+  const pacedLatencies = accuro.documents
+    .map((d) => Date.parse(d.receivedAt) - (sentAt.get(d.idempotencyKey ?? '') ?? p0))
+    .sort((a, b) => a - b);
+  log(
+    `relay: paced at ${pacedRate} messages/s (half the sustained rate) for ${paced}: end-to-end p50 ${fmt(pct(pacedLatencies, 50))}, p99 ${fmt(pct(pacedLatencies, 99))}`,
+  );
   await relay.stop();
 
   // The ceiling: raw JetStream on the same server, same payload size, same concurrency.
@@ -146,8 +166,12 @@ try {
   const rawMs = performance.now() - r0;
   rawLatencies.sort((a, b) => a - b);
   const rawRate = (MESSAGES / rawMs) * 1000;
-  log(`raw JetStream: publish+ack and consume+ack ${Math.round(rawRate)} messages/s (${(rawMs / 1000).toFixed(1)} s for ${MESSAGES}, ${payload.length} B), p50 ${fmt(pct(rawLatencies, 50))}, p99 ${fmt(pct(rawLatencies, 99))}`);
-  log(`ratio: the relay sustains ${(relayRate / rawRate).toFixed(2)}× the raw JetStream loop's rate (the rest is HTTP in and out, SEK encryption/decryption, and the EMR simulator, all on the same CPUs)`);
+  log(
+    `raw JetStream: publish+ack and consume+ack ${Math.round(rawRate)} messages/s (${(rawMs / 1000).toFixed(1)} s for ${MESSAGES}, ${payload.length} B), p50 ${fmt(pct(rawLatencies, 50))}, p99 ${fmt(pct(rawLatencies, 99))}`,
+  );
+  log(
+    `ratio: the relay sustains ${(relayRate / rawRate).toFixed(2)}× the raw JetStream loop's rate (the rest is HTTP in and out, SEK encryption/decryption, and the EMR simulator, all on the same CPUs)`,
+  );
 } finally {
   await nc.close();
   await nats.dispose();

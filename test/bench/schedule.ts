@@ -30,7 +30,10 @@ async function main(): Promise<void> {
   const state = reuse ?? (await mkdtemp(join(tmpdir(), 'cloudconnect-bench-schedule-')));
   if (!reuse) {
     log(`starting a control plane in ${state}`);
-    await run(join(root, 'test/cluster/up.sh'), [state], { env: { ...process.env, CLUSTER_PORT_BASE: process.env.CLUSTER_PORT_BASE ?? '47000' }, maxBuffer: 1 << 26 });
+    await run(join(root, 'test/cluster/up.sh'), [state], {
+      env: { ...process.env, CLUSTER_PORT_BASE: process.env.CLUSTER_PORT_BASE ?? '47000' },
+      maxBuffer: 1 << 26,
+    });
   }
   const env = await readClusterEnv(state);
   const kubectl = kubectlFor(state);
@@ -43,30 +46,65 @@ async function main(): Promise<void> {
     await kubectl(['create', 'namespace', ns]).catch(() => '');
     const items: object[] = [
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } },
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sek', namespace: ns }, stringData: { sek: randomBytes(32).toString('base64') } },
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'sek', namespace: ns },
+        stringData: { sek: randomBytes(32).toString('base64') },
+      },
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS } },
-      { apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'site', namespace: ns }, spec: { siteNumber: '9', clinicalAdminEmail: 'a@b.example.org', encryptionKey: { importFrom: { secretRef: { name: 'sek' } } } } },
+      {
+        apiVersion: 'cloudconnect.dev/v1alpha1',
+        kind: 'OceanSite',
+        metadata: { name: 'site', namespace: ns },
+        spec: { siteNumber: '9', clinicalAdminEmail: 'a@b.example.org', encryptionKey: { importFrom: { secretRef: { name: 'sek' } } } },
+      },
       {
         apiVersion: 'cloudconnect.dev/v1alpha1',
         kind: 'EmrIntegration',
         metadata: { name: 'emr', namespace: ns },
-        spec: { siteRef: { name: 'site' }, emr: { type: 'Accuro', accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'creds' } }, caBundleSecretRef: { name: 'ca' } } },
+        spec: {
+          siteRef: { name: 'site' },
+          emr: {
+            type: 'Accuro',
+            accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'creds' } },
+            caBundleSecretRef: { name: 'ca' },
+          },
+        },
       },
     ];
     for (let i = 0; i < N; i++) {
-      items.push({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'SyncSchedule', metadata: { name: `ours-${i}`, namespace: ns }, spec: { integrationRef: { name: 'emr' }, type: 'Appointments', schedule: '* * * * *', concurrencyPolicy: 'Allow' } });
+      items.push({
+        apiVersion: 'cloudconnect.dev/v1alpha1',
+        kind: 'SyncSchedule',
+        metadata: { name: `ours-${i}`, namespace: ns },
+        spec: { integrationRef: { name: 'emr' }, type: 'Appointments', schedule: '* * * * *', concurrencyPolicy: 'Allow' },
+      });
       items.push({
         apiVersion: 'batch/v1',
         kind: 'CronJob',
         metadata: { name: `cron-${i}`, namespace: ns },
-        spec: { schedule: '* * * * *', concurrencyPolicy: 'Allow', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } } },
+        spec: {
+          schedule: '* * * * *',
+          concurrencyPolicy: 'Allow',
+          jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } },
+        },
       });
     }
     await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
     log(`created ${N} SyncSchedules and ${N} CronJobs (schedule "* * * * *")`);
     operator = spawn(join(root, 'node_modules/.bin/node'), ['operator/main.ts'], {
       cwd: root,
-      env: { ...process.env, KUBECONFIG: join(state, 'kubeconfig'), VAULT_ADDR: env.VAULT_ADDR, VAULT_TOKEN: env.VAULT_TOKEN, METRICS_BIND_ADDRESS: '127.0.0.1:0', LEADER_ELECT: 'false', LOG_LEVEL: 'error', SYNCSCHEDULE_WORKERS: process.env.SYNCSCHEDULE_WORKERS ?? '5' },
+      env: {
+        ...process.env,
+        KUBECONFIG: join(state, 'kubeconfig'),
+        VAULT_ADDR: env.VAULT_ADDR,
+        VAULT_TOKEN: env.VAULT_TOKEN,
+        METRICS_BIND_ADDRESS: '127.0.0.1:0',
+        LEADER_ELECT: 'false',
+        LOG_LEVEL: 'error',
+        SYNCSCHEDULE_WORKERS: process.env.SYNCSCHEDULE_WORKERS ?? '5',
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     await kubectl(['wait', '--for=condition=Ready', '--timeout=120s', '-n', ns, 'emrintegration/emr']);
@@ -82,9 +120,14 @@ async function main(): Promise<void> {
     let req: AbortController | undefined;
     const connect = async (): Promise<void> => {
       if (done) return;
-      req = await watch.watch(`/apis/batch/v1/namespaces/${ns}/jobs`, {}, (type, obj: { metadata?: { name?: string } }) => {
-        if (type === 'ADDED' && obj.metadata?.name && !seen.has(obj.metadata.name)) seen.set(obj.metadata.name, Date.now());
-      }, () => void connect());
+      req = await watch.watch(
+        `/apis/batch/v1/namespaces/${ns}/jobs`,
+        {},
+        (type, obj: { metadata?: { name?: string } }) => {
+          if (type === 'ADDED' && obj.metadata?.name && !seen.has(obj.metadata.name)) seen.set(obj.metadata.name, Date.now());
+        },
+        () => void connect(),
+      );
     };
     await connect();
     const firstTick = Math.ceil((Date.now() + 5000) / 60_000) * 60_000;
@@ -102,10 +145,16 @@ async function main(): Promise<void> {
       if (name.startsWith('ours-')) ours.push(at - tick);
       else if (name.startsWith('cron-')) theirs.push(at - tick);
     }
-    log(`--- results (Job seen on a watch − cron tick, ms; ${N} of each per tick, ${TICKS} ticks, our SYNCSCHEDULE_WORKERS=${process.env.SYNCSCHEDULE_WORKERS ?? '5'} like --concurrent-cron-job-syncs=5) ---`);
+    log(
+      `--- results (Job seen on a watch − cron tick, ms; ${N} of each per tick, ${TICKS} ticks, our SYNCSCHEDULE_WORKERS=${process.env.SYNCSCHEDULE_WORKERS ?? '5'} like --concurrent-cron-job-syncs=5) ---`,
+    );
     log(`runs seen within 58 s of their tick: ours ${ours.length}/${N * TICKS}, CronJob ${theirs.length}/${N * TICKS}`);
-    log(`SyncSchedule (this operator): ${ours.length} runs, p50 ${percentile(ours, 50)} ms, p99 ${percentile(ours, 99)} ms, max ${Math.max(...ours)} ms`);
-    log(`CronJob (kube-controller-manager): ${theirs.length} runs, p50 ${percentile(theirs, 50)} ms, p99 ${percentile(theirs, 99)} ms, max ${Math.max(...theirs)} ms`);
+    log(
+      `SyncSchedule (this operator): ${ours.length} runs, p50 ${percentile(ours, 50)} ms, p99 ${percentile(ours, 99)} ms, max ${Math.max(...ours)} ms`,
+    );
+    log(
+      `CronJob (kube-controller-manager): ${theirs.length} runs, p50 ${percentile(theirs, 50)} ms, p99 ${percentile(theirs, 99)} ms, max ${Math.max(...theirs)} ms`,
+    );
     log(`ratio of p99 (ours / CronJob): ${(percentile(ours, 99) / percentile(theirs, 99)).toFixed(2)}`);
   } finally {
     operator?.kill('SIGTERM');

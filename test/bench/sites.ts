@@ -26,7 +26,10 @@ async function main(): Promise<void> {
   const state = reuse ?? (await mkdtemp(join(tmpdir(), 'cloudconnect-bench-')));
   if (!reuse) {
     log(`starting a control plane in ${state}`);
-    await run(join(root, 'test/cluster/up.sh'), [state], { env: { ...process.env, CLUSTER_AUDIT: '1', CLUSTER_PORT_BASE: process.env.CLUSTER_PORT_BASE ?? '46000' }, maxBuffer: 1 << 26 });
+    await run(join(root, 'test/cluster/up.sh'), [state], {
+      env: { ...process.env, CLUSTER_AUDIT: '1', CLUSTER_PORT_BASE: process.env.CLUSTER_PORT_BASE ?? '46000' },
+      maxBuffer: 1 << 26,
+    });
   }
   const env = await readClusterEnv(state);
   const kubectl = kubectlFor(state);
@@ -37,7 +40,13 @@ async function main(): Promise<void> {
     await kubectl(['create', 'namespace', 'cloudconnect-system']).catch(() => '');
     await kubectl(['create', 'namespace', ns]).catch(() => '');
     await kubectl(['create', 'serviceaccount', 'cloudconnect-operator', '-n', 'cloudconnect-system']).catch(() => '');
-    await kubectl(['create', 'clusterrolebinding', 'cloudconnect-operator-bench', '--clusterrole=cluster-admin', `--serviceaccount=cloudconnect-system:cloudconnect-operator`]).catch(() => '');
+    await kubectl([
+      'create',
+      'clusterrolebinding',
+      'cloudconnect-operator-bench',
+      '--clusterrole=cluster-admin',
+      `--serviceaccount=cloudconnect-system:cloudconnect-operator`,
+    ]).catch(() => '');
     const token = (await kubectl(['create', 'token', 'cloudconnect-operator', '-n', 'cloudconnect-system', '--duration=2h'])).trim();
     const server = (await kubectl(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'])).trim();
     const kubeconfig = join(state, 'operator.kubeconfig');
@@ -58,12 +67,21 @@ async function main(): Promise<void> {
     for (let i = 0; i < N; i += 200) {
       const items: object[] = [];
       for (let j = i; j < Math.min(N, i + 200); j++) {
-        items.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `site-${j}-sek`, namespace: ns }, stringData: { sek: randomBytes(32).toString('base64') } });
+        items.push({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: `site-${j}-sek`, namespace: ns },
+          stringData: { sek: randomBytes(32).toString('base64') },
+        });
         items.push({
           apiVersion: 'cloudconnect.dev/v1alpha1',
           kind: 'OceanSite',
           metadata: { name: `site-${j}`, namespace: ns },
-          spec: { siteNumber: String(10000 + j), clinicalAdminEmail: `admin${j}@clinic.example.org`, encryptionKey: { importFrom: { secretRef: { name: `site-${j}-sek` } } } },
+          spec: {
+            siteNumber: String(10000 + j),
+            clinicalAdminEmail: `admin${j}@clinic.example.org`,
+            encryptionKey: { importFrom: { secretRef: { name: `site-${j}-sek` } } },
+          },
         });
       }
       await kubectl(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
@@ -80,13 +98,23 @@ async function main(): Promise<void> {
     const started = performance.now();
     const child = spawn(join(root, 'node_modules/.bin/node'), ['operator/main.ts'], {
       cwd: root,
-      env: { ...process.env, KUBECONFIG: kubeconfig, VAULT_ADDR: env.VAULT_ADDR, VAULT_TOKEN: env.VAULT_TOKEN, METRICS_BIND_ADDRESS: '127.0.0.1:46080', LEADER_ELECT: 'false', LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        KUBECONFIG: kubeconfig,
+        VAULT_ADDR: env.VAULT_ADDR,
+        VAULT_TOKEN: env.VAULT_TOKEN,
+        METRICS_BIND_ADDRESS: '127.0.0.1:46080',
+        LEADER_ELECT: 'false',
+        LOG_LEVEL: 'warn',
+      },
       stdio: ['ignore', out, out],
     });
     let ready = 0;
     while (ready < N) {
       await new Promise((r) => setTimeout(r, 2000));
-      const list = JSON.parse(await kubectl(['get', 'oceansites', '-n', ns, '-o', 'json'])) as { items: { status?: { conditions?: { type: string; status: string }[] } }[] };
+      const list = JSON.parse(await kubectl(['get', 'oceansites', '-n', ns, '-o', 'json'])) as {
+        items: { status?: { conditions?: { type: string; status: string }[] } }[];
+      };
       ready = list.items.filter((s) => s.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
       log(`  ${ready}/${N} Ready after ${((performance.now() - started) / 1000).toFixed(0)} s`);
       if (child.exitCode !== null) throw new Error(`operator exited ${child.exitCode}; see ${operatorLog}`);
@@ -120,10 +148,14 @@ async function main(): Promise<void> {
         .reduce((a, [, v]) => a + v, 0);
     log('--- results ---');
     log(`sites: ${N}`);
-    log(`time until all Ready: ${readySeconds.toFixed(1)} s (${(N / readySeconds).toFixed(1)} sites/s); work queues empty after ${settledSeconds.toFixed(1)} s`);
+    log(
+      `time until all Ready: ${readySeconds.toFixed(1)} s (${(N / readySeconds).toFixed(1)} sites/s); work queues empty after ${settledSeconds.toFixed(1)} s`,
+    );
     log(`API requests by the operator until Ready: ${Object.values(requests).reduce((a, b) => a + b, 0)} ${JSON.stringify(requests)}`);
     log(`operator peak RSS: ${Math.max(rssMb, finalRss).toFixed(0)} MiB`);
-    log(`idle ${IDLE_SECONDS} s: API writes by the operator (excluding its Lease): ${writes(idle, (k) => k.endsWith(' leases'))} ${JSON.stringify(idle)}`);
+    log(
+      `idle ${IDLE_SECONDS} s: API writes by the operator (excluding its Lease): ${writes(idle, (k) => k.endsWith(' leases'))} ${JSON.stringify(idle)}`,
+    );
     log(`idle ${IDLE_SECONDS} s: Vault writes: ${vaultWrites}`);
   } finally {
     if (!reuse) await run(join(root, 'test/cluster/down.sh'), [state]);

@@ -12,7 +12,14 @@ import { performance } from 'node:perf_hooks';
 import { start as startAccuro } from '../simulators/accuro.ts';
 import { start as startOcean } from '../simulators/ocean.ts';
 import { AccuroAdapter } from '../../operator/internal/emr/accuro.ts';
-import { SekEncryptor, decryptBatch, encodeRecords, type BatchContext, type BatchEncryptor, type Envelope } from '../../operator/internal/sek/crypto.ts';
+import {
+  SekEncryptor,
+  decryptBatch,
+  encodeRecords,
+  type BatchContext,
+  type BatchEncryptor,
+  type Envelope,
+} from '../../operator/internal/sek/crypto.ts';
 import { OceanClient } from '../../operator/internal/ocean/client.ts';
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, runSync } from '../../operator/cmd/worker/sync.ts';
 
@@ -84,8 +91,12 @@ async function main(): Promise<void> {
     log(
       `sync: ${result.providers} providers + ${result.patients.toLocaleString('en-US')} patients (those with an appointment in the window) + ${result.appointments.toLocaleString('en-US')} appointments = ${records.toLocaleString('en-US')} records in ${result.batches} batches, ${(syncMs / 1000).toFixed(2)} s`,
     );
-    log(`sync: ${rate(records, syncMs)} records/s end to end; EMR requests ${emr.requests.length.toLocaleString('en-US')}; plaintext ${(plaintextBytes / 1e6).toFixed(2)} MB`);
-    log(`sync: encryption (JSON lines + HKDF + AES-256-GCM) ${encryptMs.toFixed(1)} ms = ${((encryptMs / syncMs) * 100).toFixed(2)}% of the run`);
+    log(
+      `sync: ${rate(records, syncMs)} records/s end to end; EMR requests ${emr.requests.length.toLocaleString('en-US')}; plaintext ${(plaintextBytes / 1e6).toFixed(2)} MB`,
+    );
+    log(
+      `sync: encryption (JSON lines + HKDF + AES-256-GCM) ${encryptMs.toFixed(1)} ms = ${((encryptMs / syncMs) * 100).toFixed(2)}% of the run`,
+    );
 
     // The same bytes, recovered from what Ocean stored (the manifest left out).
     const batches = ocean.batches
@@ -121,12 +132,22 @@ async function main(): Promise<void> {
         cipher.getAuthTag();
       }
     });
-    log(`crypto over the same ${(bytes / 1e6).toFixed(2)} MB (${records.toLocaleString('en-US')} records, ${batches.length} batches), mean of loops run ≥ 1.5 s each:`);
-    log(`  plain AES-256-GCM, one message per batch:   ${plainMs.toFixed(2)} ms  ${rate(records, plainMs)} records/s  ${mb(bytes, plainMs)} MB/s`);
-    log(`  ours, HKDF + AES-256-GCM per batch:          ${oursMs.toFixed(2)} ms  ${rate(records, oursMs)} records/s  ${mb(bytes, oursMs)} MB/s  (${(oursMs / plainMs).toFixed(2)}x plain)`);
+    log(
+      `crypto over the same ${(bytes / 1e6).toFixed(2)} MB (${records.toLocaleString('en-US')} records, ${batches.length} batches), mean of loops run ≥ 1.5 s each:`,
+    );
+    log(
+      `  plain AES-256-GCM, one message per batch:   ${plainMs.toFixed(2)} ms  ${rate(records, plainMs)} records/s  ${mb(bytes, plainMs)} MB/s`,
+    );
+    log(
+      `  ours, HKDF + AES-256-GCM per batch:          ${oursMs.toFixed(2)} ms  ${rate(records, oursMs)} records/s  ${mb(bytes, oursMs)} MB/s  (${(oursMs / plainMs).toFixed(2)}x plain)`,
+    );
     log(`  ours incl. JSON-lines encoding:              ${oursWithJsonMs.toFixed(2)} ms  ${rate(records, oursWithJsonMs)} records/s`);
-    log(`  naive, one cipher per record:                ${perRecordMs.toFixed(2)} ms  ${rate(records, perRecordMs)} records/s  (${(perRecordMs / plainMs).toFixed(1)}x plain)`);
-    log(`ratio: the sync runs at ${((syncMs > 0 ? plainMs / syncMs : 0) * 100).toFixed(2)}% of plain AES-256-GCM speed; encryption is not the bottleneck, the EMR round trips are`);
+    log(
+      `  naive, one cipher per record:                ${perRecordMs.toFixed(2)} ms  ${rate(records, perRecordMs)} records/s  (${(perRecordMs / plainMs).toFixed(1)}x plain)`,
+    );
+    log(
+      `ratio: the sync runs at ${((syncMs > 0 ? plainMs / syncMs : 0) * 100).toFixed(2)}% of plain AES-256-GCM speed; encryption is not the bottleneck, the EMR round trips are`,
+    );
   } finally {
     await Promise.all([emr.stop(), ocean.stop()]);
   }

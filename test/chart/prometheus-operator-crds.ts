@@ -16,7 +16,9 @@ export async function prometheusOperatorCrdFiles(): Promise<string[]> {
     env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' },
     maxBuffer: 1 << 20,
   }).catch((error: { stdout?: string; stderr?: string }) => {
-    throw new Error(`go mod download ${PROMETHEUS_OPERATOR_MODULE} failed (is the Go module proxy reachable?): ${error.stderr ?? error.stdout ?? String(error)}`);
+    throw new Error(
+      `go mod download ${PROMETHEUS_OPERATOR_MODULE} failed (is the Go module proxy reachable?): ${error.stderr ?? error.stdout ?? String(error)}`,
+    );
   });
   const info = JSON.parse(stdout) as { Dir?: string; Error?: string };
   if (!info.Dir) throw new Error(`go mod download ${PROMETHEUS_OPERATOR_MODULE}: ${info.Error ?? 'no module directory'}`);

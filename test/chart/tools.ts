@@ -12,7 +12,9 @@ export const chartDir = `${repoRoot}charts/cloudconnect-operator`;
 export function toolPath(name: 'helm' | 'actionlint'): string {
   const path = execFileSync(`${repoRoot}test/cluster/bin-path.sh`, [name], { encoding: 'utf8' }).trim();
   if (!existsSync(path)) {
-    throw new Error(`${name} is not built (expected ${path}): run \`make cluster-binaries\` (or \`test/cluster/build.sh ${name}\`), which builds it from the Go module proxy`);
+    throw new Error(
+      `${name} is not built (expected ${path}): run \`make cluster-binaries\` (or \`test/cluster/build.sh ${name}\`), which builds it from the Go module proxy`,
+    );
   }
   return path;
 }
@@ -25,9 +27,14 @@ export interface RunResult {
 
 export function run(bin: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    execFile(bin, args, { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      bin,
+      args,
+      { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
   });
 }
 
@@ -39,7 +46,11 @@ export interface K8sObject {
 }
 
 /** `helm template` of the chart with `--set`/`-f` arguments: the rendered YAML and its objects. */
-export async function renderChart(args: string[] = [], release = 'cc', namespace = 'cloudconnect-system'): Promise<{ yaml: string; objects: K8sObject[] }> {
+export async function renderChart(
+  args: string[] = [],
+  release = 'cc',
+  namespace = 'cloudconnect-system',
+): Promise<{ yaml: string; objects: K8sObject[] }> {
   const out = await run(toolPath('helm'), ['template', release, chartDir, '--namespace', namespace, ...args]);
   if (out.code !== 0) throw new Error(`helm template ${args.join(' ')} failed: ${out.stderr}`);
   const objects = parseAllDocuments(out.stdout)
@@ -51,6 +62,9 @@ export async function renderChart(args: string[] = [], release = 'cc', namespace
 /** The one object of `kind` (and `name` when given); throws listing what there is. */
 export function findOne<T = K8sObject>(objects: K8sObject[], kind: string, name?: string): T {
   const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
-  if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, found ${found.length} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  if (found.length !== 1)
+    throw new Error(
+      `expected one ${kind}${name ? ` ${name}` : ''}, found ${found.length} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`,
+    );
   return found[0] as T;
 }

@@ -55,7 +55,8 @@ function scalarType(value: unknown, where: string): string {
 }
 
 function keyOf(pair: Pair, path: string): string {
-  if (!isScalar(pair.key) || typeof pair.key.value !== 'string') throw new ValuesSchemaError(`${path || '<root>'}: keys must be plain strings`);
+  if (!isScalar(pair.key) || typeof pair.key.value !== 'string')
+    throw new ValuesSchemaError(`${path || '<root>'}: keys must be plain strings`);
   return pair.key.value;
 }
 
@@ -75,7 +76,8 @@ function splitComment(comment: string, where: string): { description: string; ke
     const line = raw.trim();
     if (line.startsWith('@schema ')) {
       const extra: unknown = parse(line.slice('@schema '.length));
-      if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) throw new ValuesSchemaError(`${where}: @schema must be followed by a YAML map`);
+      if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
+        throw new ValuesSchemaError(`${where}: @schema must be followed by a YAML map`);
       keywords = { ...keywords, ...(extra as JsonSchema) };
     } else if (line) {
       text.push(line);

@@ -18,8 +18,11 @@ export async function readClusterEnv(stateDir: string): Promise<Record<string, s
 export function kubectlFor(stateDir: string): (args: string[], input?: string) => Promise<string> {
   return (args, input) =>
     new Promise<string>((resolve, reject) => {
-      const child = execFile(join(stateDir, 'bin/kubectl'), args, { env: { ...process.env, KUBECONFIG: join(stateDir, 'kubeconfig') }, maxBuffer: 1 << 28 }, (err, out, errOut) =>
-        err ? reject(new Error(`kubectl ${args.join(' ')}: ${errOut}`)) : resolve(out),
+      const child = execFile(
+        join(stateDir, 'bin/kubectl'),
+        args,
+        { env: { ...process.env, KUBECONFIG: join(stateDir, 'kubeconfig') }, maxBuffer: 1 << 28 },
+        (err, out, errOut) => (err ? reject(new Error(`kubectl ${args.join(' ')}: ${errOut}`)) : resolve(out)),
       );
       if (input !== undefined) child.stdin?.end(input);
     });

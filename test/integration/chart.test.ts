@@ -24,29 +24,52 @@ const WORKFLOW = join(repoRoot, 'charts/github-actions/e2e-kind.yaml');
 
 /** Every option on: monitoring objects, NetworkPolicy, Vault CA and audit, SMTP by Secret, other images. */
 const ALL_ON = [
-  '--set', 'crds.install=true',
-  '--set', 'metrics.serviceMonitor.enabled=true',
-  '--set', 'metrics.serviceMonitor.labels.release=prometheus',
-  '--set', 'metrics.prometheusRule.enabled=true',
-  '--set', 'metrics.dashboard.enabled=true',
-  '--set', 'networkPolicy.enabled=true',
-  '--set-json', 'networkPolicy.metricsFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"monitoring"}}}]',
-  '--set-json', 'networkPolicy.auditFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"vault"}}}]',
-  '--set-json', 'networkPolicy.egress=[{"to":[{"ipBlock":{"cidr":"0.0.0.0/0"}}],"ports":[{"port":443,"protocol":"TCP"}]}]',
-  '--set', 'vault.caSecret.name=vault-ca',
-  '--set', 'vault.audit.enabled=true',
-  '--set', 'smtp.host=smtp.example.org',
-  '--set', 'smtp.existingSecret.name=smtp-credentials',
-  '--set', 'worker.image.repository=registry.example.org/cloudconnect-worker',
-  '--set', 'worker.image.tag=1.2.3',
-  '--set', 'relay.image.digest=sha256:0000000000000000000000000000000000000000000000000000000000000000',
-  '--set', 'relay.image.repository=registry.example.org/cloudconnect-relay',
-  '--set', 'relay.natsUrl=nats://nats.nats.svc:4222',
-  '--set', 'relay.natsReplicas=3',
-  '--set', 'serviceAccount.annotations.example\\.org/owner=platform',
-  '--set', 'priorityClassName=system-cluster-critical',
-  '--set', 'nats.deploy=true',
-  '--set', 'nats.replicas=3',
+  '--set',
+  'crds.install=true',
+  '--set',
+  'metrics.serviceMonitor.enabled=true',
+  '--set',
+  'metrics.serviceMonitor.labels.release=prometheus',
+  '--set',
+  'metrics.prometheusRule.enabled=true',
+  '--set',
+  'metrics.dashboard.enabled=true',
+  '--set',
+  'networkPolicy.enabled=true',
+  '--set-json',
+  'networkPolicy.metricsFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"monitoring"}}}]',
+  '--set-json',
+  'networkPolicy.auditFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"vault"}}}]',
+  '--set-json',
+  'networkPolicy.egress=[{"to":[{"ipBlock":{"cidr":"0.0.0.0/0"}}],"ports":[{"port":443,"protocol":"TCP"}]}]',
+  '--set',
+  'vault.caSecret.name=vault-ca',
+  '--set',
+  'vault.audit.enabled=true',
+  '--set',
+  'smtp.host=smtp.example.org',
+  '--set',
+  'smtp.existingSecret.name=smtp-credentials',
+  '--set',
+  'worker.image.repository=registry.example.org/cloudconnect-worker',
+  '--set',
+  'worker.image.tag=1.2.3',
+  '--set',
+  'relay.image.digest=sha256:0000000000000000000000000000000000000000000000000000000000000000',
+  '--set',
+  'relay.image.repository=registry.example.org/cloudconnect-relay',
+  '--set',
+  'relay.natsUrl=nats://nats.nats.svc:4222',
+  '--set',
+  'relay.natsReplicas=3',
+  '--set',
+  'serviceAccount.annotations.example\\.org/owner=platform',
+  '--set',
+  'priorityClassName=system-cluster-critical',
+  '--set',
+  'nats.deploy=true',
+  '--set',
+  'nats.replicas=3',
 ];
 
 interface Rule {
@@ -57,8 +80,16 @@ interface Rule {
 
 /** What the operator calls (charts/README.md lists the callers); nothing more. */
 const EXPECTED_CLUSTER_RULES: Rule[] = [
-  { apiGroups: ['cloudconnect.dev'], resources: ['oceansites', 'emrintegrations', 'syncschedules'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
-  { apiGroups: ['cloudconnect.dev'], resources: ['oceansites/status', 'emrintegrations/status', 'syncschedules/status'], verbs: ['get', 'patch'] },
+  {
+    apiGroups: ['cloudconnect.dev'],
+    resources: ['oceansites', 'emrintegrations', 'syncschedules'],
+    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+  },
+  {
+    apiGroups: ['cloudconnect.dev'],
+    resources: ['oceansites/status', 'emrintegrations/status', 'syncschedules/status'],
+    verbs: ['get', 'patch'],
+  },
   { apiGroups: ['cloudconnect.dev'], resources: ['emrintegrations/finalizers', 'syncschedules/finalizers'], verbs: ['update'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
@@ -86,7 +117,15 @@ type Deployment = K8sObject & {
   spec: {
     replicas: number;
     selector: { matchLabels: Record<string, string> };
-    template: { metadata: { labels: Record<string, string> }; spec: { serviceAccountName: string; securityContext: Record<string, unknown>; containers: Container[]; volumes: Record<string, unknown>[] } };
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: {
+        serviceAccountName: string;
+        securityContext: Record<string, unknown>;
+        containers: Container[];
+        volumes: Record<string, unknown>[];
+      };
+    };
   };
 };
 
@@ -140,7 +179,11 @@ describe('the Deployment with the defaults', () => {
   });
 
   it('runs as non-root with seccomp RuntimeDefault at pod level', () => {
-    expect(deployment().spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(deployment().spec.template.spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
   });
 
   it('has a read-only root filesystem, no privilege escalation and every capability dropped', () => {
@@ -169,7 +212,10 @@ describe('the Deployment with the defaults', () => {
     expect(env(container(), 'VAULT_ROLE')?.value).toBe('cloudconnect-operator');
     expect(env(container(), 'VAULT_TOKEN')).toBeUndefined();
     const volume = deployment().spec.template.spec.volumes.find((v) => v.name === 'vault-token');
-    expect(volume).toEqual({ name: 'vault-token', projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'vault', expirationSeconds: 600 } }] } });
+    expect(volume).toEqual({
+      name: 'vault-token',
+      projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'vault', expirationSeconds: 600 } }] },
+    });
   });
 
   it('runs sync workers from the operator image and deploys no relay without a NATS URL', () => {
@@ -179,7 +225,10 @@ describe('the Deployment with the defaults', () => {
   });
 
   it('is covered by a PodDisruptionBudget selecting exactly its pods', () => {
-    const pdb = findOne<K8sObject & { spec: { maxUnavailable: number; selector: { matchLabels: Record<string, string> } } }>(defaults, 'PodDisruptionBudget');
+    const pdb = findOne<K8sObject & { spec: { maxUnavailable: number; selector: { matchLabels: Record<string, string> } } }>(
+      defaults,
+      'PodDisruptionBudget',
+    );
     expect(pdb.spec.maxUnavailable).toBe(1);
     expect(pdb.spec.selector.matchLabels).toEqual(deployment().spec.selector.matchLabels);
     expect(deployment().spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
@@ -187,7 +236,19 @@ describe('the Deployment with the defaults', () => {
 
   it('creates no optional object', () => {
     const kinds = defaults.map((o) => o.kind).sort();
-    expect(kinds).toEqual(['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    expect(kinds).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'CustomResourceDefinition',
+      'CustomResourceDefinition',
+      'CustomResourceDefinition',
+      'Deployment',
+      'PodDisruptionBudget',
+      'Role',
+      'RoleBinding',
+      'Service',
+      'ServiceAccount',
+    ]);
   });
 });
 
@@ -202,7 +263,9 @@ describe('RBAC', () => {
     for (const r of rules) {
       expect([...r.verbs, ...r.resources, ...r.apiGroups]).not.toContain('*');
       expect(r.verbs.filter((v) => ['escalate', 'bind', 'impersonate'].includes(v))).toEqual([]);
-      expect(r.resources.filter((res) => ['nodes', 'clusterroles', 'clusterrolebindings', 'customresourcedefinitions'].includes(res))).toEqual([]);
+      expect(
+        r.resources.filter((res) => ['nodes', 'clusterroles', 'clusterrolebindings', 'customresourcedefinitions'].includes(res)),
+      ).toEqual([]);
     }
   });
 
@@ -288,7 +351,15 @@ const grants = (rules: Rule[], group: string, resource: string, verb: string) =>
 
 describe('RBAC against the code', () => {
   const sources = operatorSources().map((f) => ({ file: f.slice(repoRoot.length), text: readFileSync(f, 'utf8') }));
-  const calls = new Set(sources.flatMap((s) => [...s.text.matchAll(/\.((?:list|read|get|create|replace|patch|delete)\w*?(?:Namespaced|ForAllNamespaces|ClusterCustomObject)\w*)\(/g)].map((m) => m[1]!)));
+  const calls = new Set(
+    sources.flatMap((s) =>
+      [
+        ...s.text.matchAll(
+          /\.((?:list|read|get|create|replace|patch|delete)\w*?(?:Namespaced|ForAllNamespaces|ClusterCustomObject)\w*)\(/g,
+        ),
+      ].map((m) => m[1]!),
+    ),
+  );
 
   it('knows every Kubernetes API call in operator/ (a new call must be added here and to the chart)', () => {
     expect(calls.size).toBeGreaterThan(20);
@@ -303,12 +374,14 @@ describe('RBAC against the code', () => {
       const need = CALLS[call];
       if (!need) continue;
       for (const resource of need.resources) {
-        for (const verb of need.verbs) if (!grants(need.namespacedRole ? lease : cluster, need.group, resource, verb)) missing.push(`${call}: ${verb} ${resource}`);
+        for (const verb of need.verbs)
+          if (!grants(need.namespacedRole ? lease : cluster, need.group, resource, verb)) missing.push(`${call}: ${verb} ${resource}`);
       }
     }
     for (const [path, need] of Object.entries(WATCHES)) {
       if (!sources.some((s) => s.text.includes(path))) continue;
-      for (const resource of need.resources) if (!grants(cluster, need.group, resource, 'watch')) missing.push(`informer ${path}: watch ${resource}`);
+      for (const resource of need.resources)
+        if (!grants(cluster, need.group, resource, 'watch')) missing.push(`informer ${path}: watch ${resource}`);
     }
     expect(missing).toEqual([]);
   });
@@ -318,7 +391,9 @@ describe('CRDs', () => {
   it('are the generated ones (files/crds = crds/, written by operator/api/generate.ts), kept on uninstall', () => {
     const crds = defaults.filter((o) => o.kind === 'CustomResourceDefinition');
     const generated = readdirSync(join(repoRoot, 'crds')).filter((f) => f.endsWith('.yaml'));
-    expect(crds.map((c) => c.metadata.name).sort()).toEqual(generated.map((f) => f.replace(/^cloudconnect\.dev_(.+)\.yaml$/, '$1.cloudconnect.dev')).sort());
+    expect(crds.map((c) => c.metadata.name).sort()).toEqual(
+      generated.map((f) => f.replace(/^cloudconnect\.dev_(.+)\.yaml$/, '$1.cloudconnect.dev')).sort(),
+    );
     for (const file of generated) {
       const source = parse(readFileSync(join(repoRoot, 'crds', file), 'utf8')) as K8sObject & { spec: unknown };
       expect(readFileSync(join(chartDir, 'files/crds', file), 'utf8')).toBe(readFileSync(join(repoRoot, 'crds', file), 'utf8'));
@@ -336,7 +411,8 @@ describe('CRDs', () => {
 
   it('lose the keep annotation when crds.keep is false', async () => {
     const { objects } = await renderChart(['--set', 'crds.keep=false']);
-    for (const crd of objects.filter((o) => o.kind === 'CustomResourceDefinition')) expect(crd.metadata.annotations?.['helm.sh/resource-policy']).toBeUndefined();
+    for (const crd of objects.filter((o) => o.kind === 'CustomResourceDefinition'))
+      expect(crd.metadata.annotations?.['helm.sh/resource-policy']).toBeUndefined();
   });
 });
 
@@ -345,7 +421,10 @@ describe('every option on', () => {
   const container = () => deployment().spec.template.spec.containers[0]!;
 
   it('scrapes the metrics Service through a ServiceMonitor with the extra label', () => {
-    const sm = findOne<K8sObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string }[] } }>(allOn.objects, 'ServiceMonitor');
+    const sm = findOne<K8sObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string }[] } }>(
+      allOn.objects,
+      'ServiceMonitor',
+    );
     const svc = findOne<K8sObject & { spec: { ports: { name: string }[] } }>(allOn.objects, 'Service', 'cc-cloudconnect-operator-metrics');
     expect(sm.metadata.labels?.release).toBe('prometheus');
     expect(svc.metadata.labels).toMatchObject(sm.spec.selector.matchLabels);
@@ -391,20 +470,36 @@ describe('every option on', () => {
   });
 
   it('deploys a three-node JetStream cluster for the relay, locked down, with room for referral PDFs', () => {
-    const sts = findOne<K8sObject & { spec: { replicas: number; template: { metadata: { labels: Record<string, string> }; spec: { securityContext: Record<string, unknown>; automountServiceAccountToken: boolean; containers: Container[] } } } }>(allOn.objects, 'StatefulSet');
+    const sts = findOne<
+      K8sObject & {
+        spec: {
+          replicas: number;
+          template: {
+            metadata: { labels: Record<string, string> };
+            spec: { securityContext: Record<string, unknown>; automountServiceAccountToken: boolean; containers: Container[] };
+          };
+        };
+      }
+    >(allOn.objects, 'StatefulSet');
     expect(sts.spec.replicas).toBe(3);
     expect(sts.spec.template.metadata.labels['app.kubernetes.io/component']).toBe('nats');
     expect(sts.spec.template.spec.automountServiceAccountToken).toBe(false);
     expect(sts.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(sts.spec.template.spec.containers[0]!.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
-    const config = findOne<K8sObject & { data: Record<string, string> }>(allOn.objects, 'ConfigMap', 'cc-cloudconnect-operator-nats').data['nats.conf']!;
+    expect(sts.spec.template.spec.containers[0]!.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    const config = findOne<K8sObject & { data: Record<string, string> }>(allOn.objects, 'ConfigMap', 'cc-cloudconnect-operator-nats').data[
+      'nats.conf'
+    ]!;
     expect(config).toContain('max_payload: 8MB');
     expect(config.match(/nats:\/\/cc-cloudconnect-operator-nats-\d\.cc-cloudconnect-operator-nats-headless/g)).toHaveLength(3);
     // The operator's selector must not pick up the NATS pods (and the reverse).
     expect(deployment().spec.selector.matchLabels['app.kubernetes.io/component']).toBe('operator');
   });
 
-  it('points the operator at the chart\'s own NATS when no URL is given', async () => {
+  it("points the operator at the chart's own NATS when no URL is given", async () => {
     const { objects } = await renderChart(['--set', 'nats.deploy=true'], 'cc', NAMESPACE);
     const operator = findOne<Deployment>(objects, 'Deployment').spec.template.spec.containers[0]!;
     expect(env(operator, 'NATS_URL')?.value).toBe(`nats://cc-cloudconnect-operator-nats.${NAMESPACE}.svc:4222`);
@@ -412,7 +507,15 @@ describe('every option on', () => {
   });
 
   it('admits only the metrics and audit ports, from the given peers, and restricts egress with DNS open', () => {
-    const np = findOne<K8sObject & { spec: { policyTypes: string[]; ingress: { ports: { port: string }[]; from?: unknown[] }[]; egress: { ports?: { port: number }[] }[] } }>(allOn.objects, 'NetworkPolicy');
+    const np = findOne<
+      K8sObject & {
+        spec: {
+          policyTypes: string[];
+          ingress: { ports: { port: string }[]; from?: unknown[] }[];
+          egress: { ports?: { port: number }[] }[];
+        };
+      }
+    >(allOn.objects, 'NetworkPolicy');
     expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(np.spec.ingress.map((r) => r.ports[0]!.port)).toEqual(['metrics', 'vault-audit']);
     expect(np.spec.ingress.every((r) => Array.isArray(r.from) && r.from.length === 1)).toBe(true);
@@ -434,7 +537,16 @@ describe('the rendered chart on the real apiserver (server-side dry run)', () =>
   const dryRun = async (yaml: string) => {
     const dir = await mkdtemp(join(tmpdir(), 'chart-'));
     await writeFile(join(dir, 'rendered.yaml'), yaml);
-    return kubectl(['apply', '--dry-run=server', '--server-side', '--field-manager=cloudconnect-chart-test', '--force-conflicts', '--validate=strict', '-f', join(dir, 'rendered.yaml')]);
+    return kubectl([
+      'apply',
+      '--dry-run=server',
+      '--server-side',
+      '--field-manager=cloudconnect-chart-test',
+      '--force-conflicts',
+      '--validate=strict',
+      '-f',
+      join(dir, 'rendered.yaml'),
+    ]);
   };
 
   it('accepts the defaults', async () => {
@@ -459,7 +571,8 @@ describe('the rendered chart on the real apiserver (server-side dry run)', () =>
 describe('a real release on the test cluster (pods on the kwok node)', () => {
   const release = `rel-${Date.now().toString(36)}`;
   const ns = `chart-release-${Date.now().toString(36)}`;
-  const helm = (args: string[]) => run(toolPath('helm'), [...args, '--namespace', ns], { env: { ...process.env, KUBECONFIG: inject('cluster').kubeconfig } });
+  const helm = (args: string[]) =>
+    run(toolPath('helm'), [...args, '--namespace', ns], { env: { ...process.env, KUBECONFIG: inject('cluster').kubeconfig } });
 
   afterAll(async () => {
     await helm(['uninstall', release, '--wait']);
@@ -468,14 +581,44 @@ describe('a real release on the test cluster (pods on the kwok node)', () => {
 
   it('installs and becomes available, upgrades, and uninstalls without leaving cluster-wide objects', async () => {
     // The CRDs on the shared cluster were applied with kubectl, so this release leaves them alone.
-    const install = await helm(['install', release, chartDir, '--create-namespace', '--set', 'crds.install=false', '--wait', '--timeout', '120s']);
+    const install = await helm([
+      'install',
+      release,
+      chartDir,
+      '--create-namespace',
+      '--set',
+      'crds.install=false',
+      '--wait',
+      '--timeout',
+      '120s',
+    ]);
     expect(install.stderr).toBe('');
     expect(install.stdout).toContain('STATUS: deployed');
     const name = `${release}-cloudconnect-operator`;
     expect(await kubectlOk(['get', 'deployment', name, '-n', ns, '-o', 'jsonpath={.status.availableReplicas}'])).toBe('2');
-    const upgrade = await helm(['upgrade', release, chartDir, '--reuse-values', '--set', 'operator.logLevel=debug', '--wait', '--timeout', '120s']);
+    const upgrade = await helm([
+      'upgrade',
+      release,
+      chartDir,
+      '--reuse-values',
+      '--set',
+      'operator.logLevel=debug',
+      '--wait',
+      '--timeout',
+      '120s',
+    ]);
     expect(upgrade.stderr).toBe('');
-    expect(await kubectlOk(['get', 'deployment', name, '-n', ns, '-o', 'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="LOG_LEVEL")].value}'])).toBe('debug');
+    expect(
+      await kubectlOk([
+        'get',
+        'deployment',
+        name,
+        '-n',
+        ns,
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="LOG_LEVEL")].value}',
+      ]),
+    ).toBe('debug');
     expect((await helm(['uninstall', release, '--wait'])).code).toBe(0);
     expect((await kubectl(['get', 'clusterrole', name])).stderr).toContain('NotFound');
     expect((await kubectl(['get', 'clusterrolebinding', name])).stderr).toContain('NotFound');
@@ -491,41 +634,84 @@ describe("the operator running as the chart's ServiceAccount (only the chart's R
   let nats: NatsServer | undefined;
 
   beforeAll(async () => {
-    await kubectlOk(['apply', '--server-side', '--force-conflicts', '--field-manager=cloudconnect-chart-test', '-f', join(repoRoot, 'crds')]);
+    await kubectlOk([
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '--field-manager=cloudconnect-chart-test',
+      '-f',
+      join(repoRoot, 'crds'),
+    ]);
     await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', '-f', join(repoRoot, 'crds')]);
     for (const ns of [releaseNs, siteNs]) await kubectlOk(['create', 'namespace', ns]);
     const cluster = inject('cluster');
     // Vault exactly as NOTES.txt tells the installer: its policy and kubernetes-auth role, no root token.
     // (Rendered before the RBAC is applied: helm refuses to render over objects it does not own.)
-    const notes = await run(toolPath('helm'), ['install', '--dry-run=client', release, chartDir, '-n', releaseNs, '--set', 'crds.install=false', '--set', `vault.role=${release}`], {
-      env: { ...process.env, KUBECONFIG: cluster.kubeconfig },
-    });
-    const policy = /<<'HCL'\n([\s\S]*?)\n\s*HCL\n/.exec(notes.stdout)?.[1]?.split('\n').map((l) => l.trim()).join('\n');
+    const notes = await run(
+      toolPath('helm'),
+      ['install', '--dry-run=client', release, chartDir, '-n', releaseNs, '--set', 'crds.install=false', '--set', `vault.role=${release}`],
+      {
+        env: { ...process.env, KUBECONFIG: cluster.kubeconfig },
+      },
+    );
+    const policy = /<<'HCL'\n([\s\S]*?)\n\s*HCL\n/
+      .exec(notes.stdout)?.[1]
+      ?.split('\n')
+      .map((l) => l.trim())
+      .join('\n');
     const roleArgs = /vault write auth\/kubernetes\/role\/(\S+) \\\n([\s\S]*?ttl=\S+)/.exec(notes.stdout);
     if (!policy || !roleArgs) throw new Error(`NOTES.txt has no Vault policy or role:\n${notes.stdout}${notes.stderr}`);
     expect(roleArgs[1]).toBe(release);
-    const role = Object.fromEntries(roleArgs[2]!.split(/[\s\\]+/).filter((t) => t.includes('=')).map((t) => t.split('=') as [string, string]));
-    expect(role).toMatchObject({ bound_service_account_names: `${release}-cloudconnect-operator`, bound_service_account_namespaces: releaseNs, audience: 'vault' });
+    const role = Object.fromEntries(
+      roleArgs[2]!
+        .split(/[\s\\]+/)
+        .filter((t) => t.includes('='))
+        .map((t) => t.split('=') as [string, string]),
+    );
+    expect(role).toMatchObject({
+      bound_service_account_names: `${release}-cloudconnect-operator`,
+      bound_service_account_namespaces: releaseNs,
+      audience: 'vault',
+    });
     expect((await vaultRequest('PUT', `sys/policies/acl/${release}`, { policy })).status).toBe(204);
     expect((await vaultRequest('POST', `auth/kubernetes/role/${release}`, role)).status).toBe(204);
-    const rbac = await renderChart(['--show-only', 'templates/serviceaccount.yaml', '--show-only', 'templates/clusterrole.yaml', '--show-only', 'templates/role-leader-election.yaml'], release, releaseNs);
+    const rbac = await renderChart(
+      [
+        '--show-only',
+        'templates/serviceaccount.yaml',
+        '--show-only',
+        'templates/clusterrole.yaml',
+        '--show-only',
+        'templates/role-leader-election.yaml',
+      ],
+      release,
+      releaseNs,
+    );
     await kubectlOk(['apply', '--server-side', '--field-manager=cloudconnect-chart-test', '-f', '-'], rbac.yaml);
     const sa = findOne(rbac.objects, 'ServiceAccount').metadata.name;
     const token = (await kubectlOk(['create', 'token', sa, '-n', releaseNs, '--duration=1h'])).trim();
     const admin = parse(readFileSync(cluster.kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, string> }[] };
     const kubeconfig = join(await mkdtemp(join(tmpdir(), 'chart-rbac-')), 'kubeconfig');
-    await writeFile(kubeconfig, JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'c', cluster: admin.clusters[0]!.cluster }],
-      users: [{ name: sa, user: { token } }],
-      contexts: [{ name: sa, context: { cluster: 'c', user: sa } }],
-      'current-context': sa,
-    }), { mode: 0o600 });
-    expect(await kubectlOk(['--kubeconfig', kubeconfig, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).toBe(`system:serviceaccount:${releaseNs}:${sa}`);
+    await writeFile(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: admin.clusters[0]!.cluster }],
+        users: [{ name: sa, user: { token } }],
+        contexts: [{ name: sa, context: { cluster: 'c', user: sa } }],
+        'current-context': sa,
+      }),
+      { mode: 0o600 },
+    );
+    expect(await kubectlOk(['--kubeconfig', kubeconfig, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).toBe(
+      `system:serviceaccount:${releaseNs}:${sa}`,
+    );
 
     const vaultToken = join(dirname(kubeconfig), 'vault-token');
-    await writeFile(vaultToken, await kubectlOk(['create', 'token', sa, '-n', releaseNs, '--audience=vault', '--duration=1h']), { mode: 0o600 });
+    await writeFile(vaultToken, await kubectlOk(['create', 'token', sa, '-n', releaseNs, '--audience=vault', '--duration=1h']), {
+      mode: 0o600,
+    });
 
     nats = await startNatsServer({ name: release });
     operator = await startOperator({
@@ -554,38 +740,80 @@ describe("the operator running as the chart's ServiceAccount (only the chart's R
   /** Waits like eventually(); a timeout names the API calls RBAC refused, if any (the likely cause here). */
   const waitFor = (fn: () => Promise<boolean>, what: string) =>
     eventually(fn, what).catch((error: Error) => {
-      const denials = [...new Set(operator!.output().match(/cannot \w+ resource \\*"[\w./]+\\*"( in API group \\*"[\w.]*\\*")?/g) ?? [])].map((d) => d.replace(/\\+"/g, '"'));
+      const denials = [
+        ...new Set(operator!.output().match(/cannot \w+ resource \\*"[\w./]+\\*"( in API group \\*"[\w.]*\\*")?/g) ?? []),
+      ].map((d) => d.replace(/\\+"/g, '"'));
       throw new Error(`${error.message}${denials.length ? `; RBAC refused: ${denials.join('; ')}` : ''}`);
     });
 
   it('holds the Lease, imports an SEK, labels credentials, creates default schedules and a relay, grants and withdraws support access, and cleans up a deleted site', async () => {
     const apply = (obj: object) => kubectlOk(['apply', '-f', '-'], JSON.stringify(obj));
-    await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sek-import', namespace: siteNs }, stringData: { sek: randomBytes(32).toString('base64') } });
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'sek-import', namespace: siteNs },
+      stringData: { sek: randomBytes(32).toString('base64') },
+    });
     const site = {
       apiVersion: 'cloudconnect.dev/v1alpha1',
       kind: 'OceanSite',
       metadata: { name: 'rbac', namespace: siteNs },
-      spec: { siteNumber: '4321', clinicalAdminEmail: 'admin@clinic.example.org', encryptionKey: { importFrom: { secretRef: { name: 'sek-import' } } }, supportSites: [{ name: 'support-a' }] },
+      spec: {
+        siteNumber: '4321',
+        clinicalAdminEmail: 'admin@clinic.example.org',
+        encryptionKey: { importFrom: { secretRef: { name: 'sek-import' } } },
+        supportSites: [{ name: 'support-a' }],
+      },
     };
     await apply(site);
     // An integration whose EMR cannot be reached (nothing listens on port 1): its credentials Secret
     // gets labelled, it gets default SyncSchedules, and a relay.
-    await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'fhir-credentials', namespace: siteNs }, stringData: { clientId: 'FAKE-id', clientSecret: 'FAKE-secret' } });
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'fhir-credentials', namespace: siteNs },
+      stringData: { clientId: 'FAKE-id', clientSecret: 'FAKE-secret' },
+    });
     await apply({
       apiVersion: 'cloudconnect.dev/v1alpha1',
       kind: 'EmrIntegration',
       metadata: { name: 'rbac-fhir', namespace: siteNs },
-      spec: { siteRef: { name: 'rbac' }, emr: { type: 'FHIR', fhir: { baseUrl: 'https://127.0.0.1:1/r4', credentialsSecretRef: { name: 'fhir-credentials' } } } },
+      spec: {
+        siteRef: { name: 'rbac' },
+        emr: { type: 'FHIR', fhir: { baseUrl: 'https://127.0.0.1:1/r4', credentialsSecretRef: { name: 'fhir-credentials' } } },
+      },
     });
     await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', siteNs, 'oceansite/rbac']);
-    await waitFor(async () => (await kubectl(['get', 'deployment,service', relayName('rbac-fhir'), '-n', siteNs])).code === 0, "the relay's Deployment and Service");
-    await waitFor(async () => (await kubectlOk(['get', 'syncschedules', '-n', siteNs, '-o', 'name'])).split('\n').filter(Boolean).length === 2, 'the default SyncSchedules');
-    expect(await kubectlOk(['get', 'secret', 'fhir-credentials', '-n', siteNs, '-o', 'jsonpath={.metadata.labels.cloudconnect\\.dev/credentials}'])).toBe('true');
+    await waitFor(
+      async () => (await kubectl(['get', 'deployment,service', relayName('rbac-fhir'), '-n', siteNs])).code === 0,
+      "the relay's Deployment and Service",
+    );
+    await waitFor(
+      async () => (await kubectlOk(['get', 'syncschedules', '-n', siteNs, '-o', 'name'])).split('\n').filter(Boolean).length === 2,
+      'the default SyncSchedules',
+    );
+    expect(
+      await kubectlOk([
+        'get',
+        'secret',
+        'fhir-credentials',
+        '-n',
+        siteNs,
+        '-o',
+        'jsonpath={.metadata.labels.cloudconnect\\.dev/credentials}',
+      ]),
+    ).toBe('true');
     expect(await kubectlOk(['get', 'lease', release, '-n', releaseNs, '-o', 'jsonpath={.spec.holderIdentity}'])).not.toBe('');
     expect((await kubectl(['get', 'secret', 'sek-import', '-n', siteNs])).stderr).toContain('NotFound');
-    await waitFor(async () => (await kubectl(['get', 'rolebinding', 'cloudconnect-support-rbac-support-a', '-n', siteNs])).code === 0, 'the support RoleBinding');
+    await waitFor(
+      async () => (await kubectl(['get', 'rolebinding', 'cloudconnect-support-rbac-support-a', '-n', siteNs])).code === 0,
+      'the support RoleBinding',
+    );
     await apply({ ...site, spec: { ...site.spec, supportSites: [] } });
-    await waitFor(async () => (await kubectl(['get', 'role', 'cloudconnect-support-rbac', '-n', siteNs])).stderr.includes('NotFound'), 'the support Role to go');
+    await waitFor(
+      async () => (await kubectl(['get', 'role', 'cloudconnect-support-rbac', '-n', siteNs])).stderr.includes('NotFound'),
+      'the support Role to go',
+    );
     await kubectlOk(['delete', 'oceansite', 'rbac', '-n', siteNs, '--timeout=60s']);
     expect((await kubectl(['get', 'serviceaccount', 'cloudconnect-sync-rbac', '-n', siteNs])).stderr).toContain('NotFound');
     // RBAC's refusal reads `User "system:serviceaccount:…" cannot <verb> resource "<resource>"`.

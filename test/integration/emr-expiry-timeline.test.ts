@@ -27,7 +27,10 @@ let sim: TelusSimulator;
 let reconciler: EmrIntegrationReconciler;
 const informers: SupervisedInformer<never>[] = [];
 
-async function status(): Promise<{ conditions: { type: string; status: string; reason: string; message: string }[]; auth: Record<string, string> }> {
+async function status(): Promise<{
+  conditions: { type: string; status: string; reason: string; message: string }[];
+  auth: Record<string, string>;
+}> {
   return JSON.parse(await kubectlOk(['get', 'emrintegration', 'pss', '-n', ns, '-o', 'json'])).status;
 }
 
@@ -52,18 +55,54 @@ beforeAll(async () => {
   const pss = sim.instance('PSSuite');
   const apply = (o: object) => kubectlOk(['apply', '-f', '-'], JSON.stringify(o));
   await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } });
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pss-creds', namespace: ns }, stringData: { instanceSecret: pss.instanceSecret, activationCode: pss.activationCode ?? '' } });
-  await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'elm', namespace: ns }, spec: { siteNumber: '777', clinicalAdminEmail: 'admin@elm.example.org' } });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'pss-creds', namespace: ns },
+    stringData: { instanceSecret: pss.instanceSecret, activationCode: pss.activationCode ?? '' },
+  });
+  await apply({
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'OceanSite',
+    metadata: { name: 'elm', namespace: ns },
+    spec: { siteNumber: '777', clinicalAdminEmail: 'admin@elm.example.org' },
+  });
   // The site's own reconciler is tested elsewhere; here it is a Ready fixture.
   await kubectlOk([
-    'patch', 'oceansite', 'elm', '-n', ns, '--subresource=status', '--type=merge', '-p',
-    JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Succeeded', message: 'fixture', lastTransitionTime: t0.toISOString().replace(/\.\d+Z$/, 'Z') }] } }),
+    'patch',
+    'oceansite',
+    'elm',
+    '-n',
+    ns,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({
+      status: {
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'Succeeded',
+            message: 'fixture',
+            lastTransitionTime: t0.toISOString().replace(/\.\d+Z$/, 'Z'),
+          },
+        ],
+      },
+    }),
   ]);
   await apply({
     apiVersion: 'cloudconnect.dev/v1alpha1',
     kind: 'EmrIntegration',
     metadata: { name: 'pss', namespace: ns },
-    spec: { siteRef: { name: 'elm' }, emr: { type: 'PSSuite', psSuite: { instanceId: pss.instanceId, apiUrl: sim.url, credentialsSecretRef: { name: 'pss-creds' } }, caBundleSecretRef: { name: 'sim-ca' } } },
+    spec: {
+      siteRef: { name: 'elm' },
+      emr: {
+        type: 'PSSuite',
+        psSuite: { instanceId: pss.instanceId, apiUrl: sim.url, credentialsSecretRef: { name: 'pss-creds' } },
+        caBundleSecretRef: { name: 'sim-ca' },
+      },
+    },
   });
 
   const kubeConfig = new KubeConfig();
@@ -71,11 +110,26 @@ beforeAll(async () => {
   const kube = new Kube(kubeConfig, clock);
   const quiet = createLogger({ stream: new Writable({ write: (_c, _e, cb) => cb() }) });
   const metrics = new OperatorMetrics({ defaultMetrics: false });
-  const crInformer = <T,>(plural: string, kind: typeof OCEAN_SITE) =>
-    new SupervisedInformer<T & { metadata?: { name?: string } }>({ kubeConfig, path: `/apis/cloudconnect.dev/v1alpha1/${plural}`, list: kube.listAll<T & { metadata?: { name?: string } }>(kind), resource: plural, logger: quiet, metrics });
+  const crInformer = <T>(plural: string, kind: typeof OCEAN_SITE) =>
+    new SupervisedInformer<T & { metadata?: { name?: string } }>({
+      kubeConfig,
+      path: `/apis/cloudconnect.dev/v1alpha1/${plural}`,
+      list: kube.listAll<T & { metadata?: { name?: string } }>(kind),
+      resource: plural,
+      logger: quiet,
+      metrics,
+    });
   const sites = crInformer<OceanSite>('oceansites', OCEAN_SITE);
   const integrations = crInformer<EmrIntegration>('emrintegrations', EMR_INTEGRATION);
-  const secrets = new SupervisedInformer<V1Secret>({ kubeConfig, path: '/api/v1/secrets', labelSelector: `${CREDENTIALS_LABEL}=true`, list: () => kube.core.listSecretForAllNamespaces({ labelSelector: `${CREDENTIALS_LABEL}=true` }), resource: 'secrets', logger: quiet, metrics });
+  const secrets = new SupervisedInformer<V1Secret>({
+    kubeConfig,
+    path: '/api/v1/secrets',
+    labelSelector: `${CREDENTIALS_LABEL}=true`,
+    list: () => kube.core.listSecretForAllNamespaces({ labelSelector: `${CREDENTIALS_LABEL}=true` }),
+    resource: 'secrets',
+    logger: quiet,
+    metrics,
+  });
   for (const i of [sites, integrations, secrets]) {
     await i.start();
     informers.push(i as never);
@@ -132,7 +186,16 @@ describe('an expiring PS Suite activation code', () => {
     const pss = sim.instance('PSSuite');
     pss.activationCode = 'SIMACT-NEW-2026';
     sim.setFault({ credentialNotAfter: new Date(t0.getTime() + 120 * day).toISOString() });
-    await kubectlOk(['patch', 'secret', 'pss-creds', '-n', ns, '--type=merge', '-p', JSON.stringify({ stringData: { activationCode: 'SIMACT-NEW-2026' } })]);
+    await kubectlOk([
+      'patch',
+      'secret',
+      'pss-creds',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ stringData: { activationCode: 'SIMACT-NEW-2026' } }),
+    ]);
     await new Promise((r) => setTimeout(r, 500));
     const s = await reconcileAt(31 * day + 2 * 3600_000);
     expect(s.authenticated).toMatchObject({ status: 'True' });

@@ -18,12 +18,21 @@ const apply = (obj: object) => kubectlOk(['apply', '-f', '-'], JSON.stringify(ob
 
 function site(name: string) {
   return [
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${name}-sek`, namespace: ns }, stringData: { sek: randomBytes(32).toString('base64') } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: `${name}-sek`, namespace: ns },
+      stringData: { sek: randomBytes(32).toString('base64') },
+    },
     {
       apiVersion: 'cloudconnect.dev/v1alpha1',
       kind: 'OceanSite',
       metadata: { name, namespace: ns },
-      spec: { siteNumber: String(1000 + name.length), clinicalAdminEmail: `admin@${name}.example.org`, encryptionKey: { importFrom: { secretRef: { name: `${name}-sek` } } } },
+      spec: {
+        siteNumber: String(1000 + name.length),
+        clinicalAdminEmail: `admin@${name}.example.org`,
+        encryptionKey: { importFrom: { secretRef: { name: `${name}-sek` } } },
+      },
     },
   ];
 }
@@ -35,33 +44,54 @@ function accuroIntegration(name: string, siteName: string, secretName: string, s
     metadata: { name, namespace: ns },
     spec: {
       siteRef: { name: siteName },
-      emr: { type: 'Accuro', accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: secretName } }, caBundleSecretRef: { name: 'sim-ca' } },
+      emr: {
+        type: 'Accuro',
+        accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: secretName } },
+        caBundleSecretRef: { name: 'sim-ca' },
+      },
       settings,
     },
   };
 }
 
-const accuroSecret = (name: string, over: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS, ...over } });
+const accuroSecret = (name: string, over: Record<string, string> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name, namespace: ns },
+  stringData: { ...ACCURO_DEV_CREDENTIALS, ...over },
+});
 
 async function conditionOf(name: string, type: string): Promise<{ status: string; reason: string; message: string } | undefined> {
-  const obj = JSON.parse(await kubectlOk(['get', 'emrintegration', name, '-n', ns, '-o', 'json'])) as { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
+  const obj = JSON.parse(await kubectlOk(['get', 'emrintegration', name, '-n', ns, '-o', 'json'])) as {
+    status?: { conditions?: { type: string; status: string; reason: string; message: string }[] };
+  };
   return obj.status?.conditions?.find((c) => c.type === type);
 }
 
 async function waitFor(name: string, type: string, status: string, reason?: string) {
-  return eventually(async () => {
-    const c = await conditionOf(name, type);
-    return c && c.status === status && (reason === undefined || c.reason === reason) ? c : undefined;
-  }, `${name} ${type}=${status}${reason ? ` (${reason})` : ''}`);
+  return eventually(
+    async () => {
+      const c = await conditionOf(name, type);
+      return c && c.status === status && (reason === undefined || c.reason === reason) ? c : undefined;
+    },
+    `${name} ${type}=${status}${reason ? ` (${reason})` : ''}`,
+  );
 }
 
 let token = 0;
-const recheck = (name: string) => kubectlOk(['annotate', '--overwrite', '-n', ns, `emrintegration/${name}`, `cloudconnect.dev/requestedAt=t${++token}`]);
+const recheck = (name: string) =>
+  kubectlOk(['annotate', '--overwrite', '-n', ns, `emrintegration/${name}`, `cloudconnect.dev/requestedAt=t${++token}`]);
 
 beforeAll(async () => {
   const tls = makeTestTls();
-  accuro = await startAccuro({ tls: { cert: tls.cert, key: tls.key }, volume: { providers: 6, patients: 50, appointmentsPerDay: 20, days: 1 } });
-  oscar = await startOscar({ tls: { cert: tls.cert, key: tls.key }, volume: { providers: 4, patients: 20, appointmentsPerDay: 10, days: 1 } });
+  accuro = await startAccuro({
+    tls: { cert: tls.cert, key: tls.key },
+    volume: { providers: 6, patients: 50, appointmentsPerDay: 20, days: 1 },
+  });
+  oscar = await startOscar({
+    tls: { cert: tls.cert, key: tls.key },
+    volume: { providers: 4, patients: 20, appointmentsPerDay: 10, days: 1 },
+  });
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
   await kubectl(['create', 'namespace', ns]);
   await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } });
@@ -79,7 +109,9 @@ afterAll(async () => {
 describe('an Accuro integration', () => {
   it('authenticates over https with the site CA bundle and records the expiry', async () => {
     await apply(accuroSecret('maple-accuro-creds'));
-    await apply(accuroIntegration('maple-accuro', 'maple', 'maple-accuro-creds', { syncProviderIds: [accuro.providerId(0), accuro.providerId(1)] }));
+    await apply(
+      accuroIntegration('maple-accuro', 'maple', 'maple-accuro-creds', { syncProviderIds: [accuro.providerId(0), accuro.providerId(1)] }),
+    );
     await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'emrintegration/maple-accuro']);
     const obj = JSON.parse(await kubectlOk(['get', 'emrintegration', 'maple-accuro', '-n', ns, '-o', 'json']));
     expect(new Date(obj.status.auth.notAfter).getTime()).toBeGreaterThan(Date.now());
@@ -167,12 +199,24 @@ describe('a credential conflict (seed 000: one API username, one Cloud Connect i
 
 describe('an OSCAR Pro integration', () => {
   it('authenticates with OAuth 1.0a and reports Deauthorized when the token is revoked', async () => {
-    await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'maple-oscar-creds', namespace: ns }, stringData: { ...OSCAR_DEV_CREDENTIALS } });
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'maple-oscar-creds', namespace: ns },
+      stringData: { ...OSCAR_DEV_CREDENTIALS },
+    });
     await apply({
       apiVersion: 'cloudconnect.dev/v1alpha1',
       kind: 'EmrIntegration',
       metadata: { name: 'maple-oscar', namespace: ns },
-      spec: { siteRef: { name: 'maple' }, emr: { type: 'OSCARPro', oscarPro: { serverUrl: oscar.url, credentialsSecretRef: { name: 'maple-oscar-creds' } }, caBundleSecretRef: { name: 'sim-ca' } } },
+      spec: {
+        siteRef: { name: 'maple' },
+        emr: {
+          type: 'OSCARPro',
+          oscarPro: { serverUrl: oscar.url, credentialsSecretRef: { name: 'maple-oscar-creds' } },
+          caBundleSecretRef: { name: 'sim-ca' },
+        },
+      },
     });
     await waitFor('maple-oscar', 'Authenticated', 'True');
     oscar.setFault({ deauthorized: true });
@@ -187,11 +231,15 @@ describe('an OSCAR Pro integration', () => {
 describe('metrics and hygiene', () => {
   it('exports expiry and condition series, and drops them when the integration is deleted', async () => {
     const before = await operator.metrics();
-    expect(before).toMatch(new RegExp(`cloudconnect_emr_auth_expiration_timestamp_seconds\\{namespace="${ns}",name="maple-accuro",emr="Accuro"\\}`));
-    expect(before).toMatch(new RegExp(`cloudconnect_integration_condition\\{namespace="${ns}",name="maple-oscar",condition="Authenticated",status="True"\\} 1`));
+    expect(before).toMatch(
+      new RegExp(`cloudconnect_emr_auth_expiration_timestamp_seconds\\{namespace="${ns}",name="maple-accuro",emr="Accuro"\\}`),
+    );
+    expect(before).toMatch(
+      new RegExp(`cloudconnect_integration_condition\\{namespace="${ns}",name="maple-oscar",condition="Authenticated",status="True"\\} 1`),
+    );
     expect(before).toMatch(/cloudconnect_emr_auth_checks_total\{[^}]*result="Deauthorized"\}/);
     await kubectlOk(['delete', 'emrintegration', 'maple-oscar', '-n', ns]);
-    await eventually(async () => !(await operator.metrics()).includes(`namespace="${ns}",name="maple-oscar"`), "maple-oscar series gone");
+    await eventually(async () => !(await operator.metrics()).includes(`namespace="${ns}",name="maple-oscar"`), 'maple-oscar series gone');
   });
 
   it('never writes a credential value into logs, events, status or metrics', async () => {

@@ -44,32 +44,72 @@ export async function setUpAccuroSite(o: AccuroSiteOptions): Promise<AccuroSite>
     apiVersion: 'cloudconnect.dev/v1alpha1',
     kind: 'OceanSite',
     metadata: { name: o.site, namespace: ns },
-    spec: { siteNumber: o.siteNumber, clinicalAdminEmail: `admin@${o.site}.example.org`, ...(o.timeZone ? { timeZone: o.timeZone } : {}), encryptionKey: { importFrom: { secretRef: { name: `${o.site}-sek` } } } },
+    spec: {
+      siteNumber: o.siteNumber,
+      clinicalAdminEmail: `admin@${o.site}.example.org`,
+      ...(o.timeZone ? { timeZone: o.timeZone } : {}),
+      encryptionKey: { importFrom: { secretRef: { name: `${o.site}-sek` } } },
+    },
   });
   const credentialsSecret = `${o.site}-accuro-creds`;
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: credentialsSecret, namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS, ...o.extraCredentials } });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: credentialsSecret, namespace: ns },
+    stringData: { ...ACCURO_DEV_CREDENTIALS, ...o.extraCredentials },
+  });
   return { accuro, ca: tls.ca, sek, credentialsSecret };
 }
 
 /** The `emr` section of an EmrIntegration on that simulator. */
 export function accuroEmr(site: AccuroSite, apiUrl = site.accuro.url) {
-  return { type: 'Accuro', accuro: { tenantId: site.accuro.tenantId, apiUrl, credentialsSecretRef: { name: site.credentialsSecret } }, caBundleSecretRef: { name: 'sim-ca' } };
+  return {
+    type: 'Accuro',
+    accuro: { tenantId: site.accuro.tenantId, apiUrl, credentialsSecretRef: { name: site.credentialsSecret } },
+    caBundleSecretRef: { name: 'sim-ca' },
+  };
 }
 
 /** Plays the kubelet for a run pod kwok leaves running: writes the worker's exit and termination message into the pod status. */
 export async function finishAsKubelet(namespace: string, jobName: string, terminationMessage: string, exitCode: number): Promise<void> {
   const pod = await eventually(async () => {
-    const pods = JSON.parse(await kubectlOk(['get', 'pods', '-n', namespace, '-l', `job-name=${jobName}`, '-o', 'json'])).items as { metadata: { name: string }; status?: { phase?: string } }[];
+    const pods = JSON.parse(await kubectlOk(['get', 'pods', '-n', namespace, '-l', `job-name=${jobName}`, '-o', 'json'])).items as {
+      metadata: { name: string };
+      status?: { phase?: string };
+    }[];
     return pods[0]?.status?.phase === 'Running' ? pods[0] : undefined;
   }, 'the run pod running (and not completed by kwok)');
   const now = new Date().toISOString();
-  const terminated = { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', message: terminationMessage, startedAt: now, finishedAt: now };
+  const terminated = {
+    exitCode,
+    reason: exitCode === 0 ? 'Completed' : 'Error',
+    message: terminationMessage,
+    startedAt: now,
+    finishedAt: now,
+  };
   await kubectlOk([
-    'patch', 'pod', pod.metadata.name, '-n', namespace, '--subresource=status', '--type=merge', '-p',
+    'patch',
+    'pod',
+    pod.metadata.name,
+    '-n',
+    namespace,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
     JSON.stringify({
       status: {
         phase: exitCode === 0 ? 'Succeeded' : 'Failed',
-        containerStatuses: [{ name: 'sync', image: 'registry.example/cloudconnect:test', imageID: '', ready: false, restartCount: 0, started: false, state: { terminated } }],
+        containerStatuses: [
+          {
+            name: 'sync',
+            image: 'registry.example/cloudconnect:test',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            started: false,
+            state: { terminated },
+          },
+        ],
       },
     }),
   ]);

@@ -35,7 +35,10 @@ function table(text: string): { header: string[]; rows: Record<string, string>[]
   return { header, rows };
 }
 
-const columns = (kind: KindDefinition, wide: boolean) => ['NAME', ...kind.printerColumns.filter((c) => wide || !c.priority).map((c) => c.name.toUpperCase())];
+const columns = (kind: KindDefinition, wide: boolean) => [
+  'NAME',
+  ...kind.printerColumns.filter((c) => wide || !c.priority).map((c) => c.name.toUpperCase()),
+];
 
 beforeAll(async () => {
   const tls = makeTestTls();
@@ -45,14 +48,31 @@ beforeAll(async () => {
   operator = await startOperator({ WORKER_IMAGE: 'registry.example/cloudconnect-operator:test' });
   await kubectlOk(['apply', '-f', '-'], examplesIn(ns));
   await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } });
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-accuro-creds', namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS } });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'sim-accuro-creds', namespace: ns },
+    stringData: { ...ACCURO_DEV_CREDENTIALS },
+  });
   await apply({
     apiVersion: 'cloudconnect.dev/v1alpha1',
     kind: 'EmrIntegration',
     metadata: { name: 'sim-accuro', namespace: ns },
-    spec: { siteRef: { name: 'maple' }, emr: { type: 'Accuro', accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'sim-accuro-creds' } }, caBundleSecretRef: { name: 'sim-ca' } } },
+    spec: {
+      siteRef: { name: 'maple' },
+      emr: {
+        type: 'Accuro',
+        accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'sim-accuro-creds' } },
+        caBundleSecretRef: { name: 'sim-ca' },
+      },
+    },
   });
-  await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'SyncSchedule', metadata: { name: 'sim-accuro-full', namespace: ns }, spec: { integrationRef: { name: 'sim-accuro' }, type: 'Full', schedule: '0 0 * * *', timeZone: 'America/Toronto' } });
+  await apply({
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'SyncSchedule',
+    metadata: { name: 'sim-accuro-full', namespace: ns },
+    spec: { integrationRef: { name: 'sim-accuro' }, type: 'Full', schedule: '0 0 * * *', timeZone: 'America/Toronto' },
+  });
 });
 
 afterAll(async () => {
@@ -74,13 +94,27 @@ describe('kubectl wait --for=condition=Ready', () => {
 
   it('succeeds with Ready=false on an integration whose EMR host cannot be reached, with the reason in status', async () => {
     await kubectlOk(['wait', '--for=condition=Ready=false', '--timeout=90s', '-n', ns, 'emrintegration/maple-accuro']);
-    const reason = await kubectlOk(['get', '-n', ns, 'emrintegration/maple-accuro', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].reason}']);
+    const reason = await kubectlOk([
+      'get',
+      '-n',
+      ns,
+      'emrintegration/maple-accuro',
+      '-o',
+      'jsonpath={.status.conditions[?(@.type=="Ready")].reason}',
+    ]);
     expect(reason).not.toBe('');
     expect(reason).not.toBe('Authenticated');
   });
 
   it('waits on a schedule blocked by its integration through its Ready reason', async () => {
-    const r = await kubectl(['wait', '--for=jsonpath={.status.conditions[?(@.type=="Ready")].reason}=IntegrationNotReady', '--timeout=90s', '-n', ns, 'syncschedule/maple-accuro-full']);
+    const r = await kubectl([
+      'wait',
+      '--for=jsonpath={.status.conditions[?(@.type=="Ready")].reason}=IntegrationNotReady',
+      '--timeout=90s',
+      '-n',
+      ns,
+      'syncschedule/maple-accuro-full',
+    ]);
     expect(r.code, r.stderr).toBe(0);
   });
 
@@ -118,12 +152,27 @@ describe('kubectl get', () => {
 
   it('fills the SyncSchedule columns: integration, type, schedule, suspend, Ready and next sync', async () => {
     const rows = table(await kubectlOk(['get', SYNC_SCHEDULE.plural, '-n', ns])).rows;
-    expect(rows.find((r) => r.NAME === 'sim-accuro-full')).toMatchObject({ INTEGRATION: 'sim-accuro', TYPE: 'Full', SCHEDULE: '0 0 * * *', READY: 'True', REASON: 'Scheduled' });
-    expect(rows.find((r) => r.NAME === 'maple-accuro-full')).toMatchObject({ INTEGRATION: 'maple-accuro', READY: 'False', REASON: 'IntegrationNotReady' });
+    expect(rows.find((r) => r.NAME === 'sim-accuro-full')).toMatchObject({
+      INTEGRATION: 'sim-accuro',
+      TYPE: 'Full',
+      SCHEDULE: '0 0 * * *',
+      READY: 'True',
+      REASON: 'Scheduled',
+    });
+    expect(rows.find((r) => r.NAME === 'maple-accuro-full')).toMatchObject({
+      INTEGRATION: 'maple-accuro',
+      READY: 'False',
+      REASON: 'IntegrationNotReady',
+    });
   });
 
   it('lists all three kinds through the cloudconnect category', async () => {
     const out = await kubectlOk(['get', 'cloudconnect', '-n', ns, '-o', 'name']);
-    for (const ref of ['oceansite.cloudconnect.dev/maple', 'emrintegration.cloudconnect.dev/maple-none', 'syncschedule.cloudconnect.dev/sim-accuro-full']) expect(out).toContain(ref);
+    for (const ref of [
+      'oceansite.cloudconnect.dev/maple',
+      'emrintegration.cloudconnect.dev/maple-none',
+      'syncschedule.cloudconnect.dev/sim-accuro-full',
+    ])
+      expect(out).toContain(ref);
   });
 });

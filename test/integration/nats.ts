@@ -30,7 +30,6 @@ export interface NatsServer {
   dispose(): Promise<void>;
 }
 
-
 /** The pinned nats-server binary (built once and cached by test/cluster/build.sh). */
 export async function natsServerBinary(): Promise<string> {
   if (process.env.NATS_SERVER_BIN) return process.env.NATS_SERVER_BIN;
@@ -65,9 +64,13 @@ export async function startNatsServer(options: { name?: string } = {}): Promise<
   const config = join(base, 'nats.conf');
   await writeFile(config, `max_payload: ${MAX_PAYLOAD}\n`);
   const launch = async () => {
-    const proc = spawn(bin, ['-c', config, '-js', '-sd', storeDir, '-a', '127.0.0.1', '-p', String(port), '-n', options.name ?? 'cloudconnect-test'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      bin,
+      ['-c', config, '-js', '-sd', storeDir, '-a', '127.0.0.1', '-p', String(port), '-n', options.name ?? 'cloudconnect-test'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
     exited = new Promise((resolve) => proc.on('exit', () => resolve()));

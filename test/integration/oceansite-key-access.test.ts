@@ -18,7 +18,9 @@ let auditPath = '';
 const willowMails = () => mails().filter((m) => m.to.includes('admin@willow.example.org'));
 
 async function keyAccessedEvents(): Promise<{ message: string }[]> {
-  return JSON.parse(await kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=willow,reason=KeyAccessed', '-o', 'json'])).items;
+  return JSON.parse(
+    await kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=willow,reason=KeyAccessed', '-o', 'json']),
+  ).items;
 }
 
 beforeAll(async () => {
@@ -35,7 +37,10 @@ beforeAll(async () => {
   });
   await operator.waitForLog(/receiving Vault audit entries/);
   auditPath = `cc-it-${auditPort}`;
-  const enabled = await vaultRequest('PUT', `sys/audit/${auditPath}`, { type: 'socket', options: { address: `127.0.0.1:${auditPort}`, socket_type: 'tcp', hmac_accessor: 'false' } });
+  const enabled = await vaultRequest('PUT', `sys/audit/${auditPath}`, {
+    type: 'socket',
+    options: { address: `127.0.0.1:${auditPort}`, socket_type: 'tcp', hmac_accessor: 'false' },
+  });
   expect(enabled.status).toBeLessThan(300);
 });
 
@@ -47,14 +52,22 @@ afterAll(async () => {
 
 describe('an access to the SEK', () => {
   it('is not reported when the operator imports the key or the site sync role reads it', async () => {
-    await kubectlOk(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'willow-sek', namespace: ns }, stringData: { sek } }));
+    await kubectlOk(
+      ['apply', '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'willow-sek', namespace: ns }, stringData: { sek } }),
+    );
     await kubectlOk(
       ['apply', '-f', '-'],
       JSON.stringify({
         apiVersion: 'cloudconnect.dev/v1alpha1',
         kind: 'OceanSite',
         metadata: { name: 'willow', namespace: ns },
-        spec: { siteNumber: '5150', clinicalAdminEmail: 'admin@willow.example.org', encryptionKey: { importFrom: { secretRef: { name: 'willow-sek' } } }, notifications: { additionalRecipients: ['privacy@willow.example.org'] } },
+        spec: {
+          siteNumber: '5150',
+          clinicalAdminEmail: 'admin@willow.example.org',
+          encryptionKey: { importFrom: { secretRef: { name: 'willow-sek' } } },
+          notifications: { additionalRecipients: ['privacy@willow.example.org'] },
+        },
       }),
     );
     await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'oceansite/willow']);
@@ -81,8 +94,17 @@ describe('an access to the SEK', () => {
     const mail = await eventually(async () => willowMails()[0], 'an e-mail');
     expect(mail.to.sort()).toEqual(['admin@willow.example.org', 'privacy@willow.example.org']);
     expect(mail.body).toContain('Ocean site 5150');
-    expect(await operator.metrics()).toMatch(new RegExp(`cloudconnect_sek_access_total\\{namespace="${ns}",site="willow",accessor_type="token"\\} 1`));
-    const everything = [operator.output(), await operator.metrics(), JSON.stringify(events), willowMails().map((m) => m.body).join('\n')].join('\n');
+    expect(await operator.metrics()).toMatch(
+      new RegExp(`cloudconnect_sek_access_total\\{namespace="${ns}",site="willow",accessor_type="token"\\} 1`),
+    );
+    const everything = [
+      operator.output(),
+      await operator.metrics(),
+      JSON.stringify(events),
+      willowMails()
+        .map((m) => m.body)
+        .join('\n'),
+    ].join('\n');
     expect(everything).not.toContain(sek);
   });
 });

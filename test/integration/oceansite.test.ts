@@ -23,7 +23,12 @@ async function applyJson(obj: object): Promise<void> {
 }
 
 function site(name: string, spec: Record<string, unknown>) {
-  return { apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name, namespace: ns }, spec: { siteNumber: '1234', clinicalAdminEmail: 'admin@clinic.example.org', ...spec } };
+  return {
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'OceanSite',
+    metadata: { name, namespace: ns },
+    spec: { siteNumber: '1234', clinicalAdminEmail: 'admin@clinic.example.org', ...spec },
+  };
 }
 
 function importSecret(name: string, sek: string, key = 'sek') {
@@ -36,7 +41,9 @@ async function getSite(name: string): Promise<{ status?: Record<string, any>; me
 
 async function condition(name: string, type: string): Promise<{ status: string; reason: string; message: string } | undefined> {
   const s = await getSite(name);
-  return (s.status?.conditions as { type: string; status: string; reason: string; message: string }[] | undefined)?.find((c) => c.type === type);
+  return (s.status?.conditions as { type: string; status: string; reason: string; message: string }[] | undefined)?.find(
+    (c) => c.type === type,
+  );
 }
 
 beforeAll(async () => {
@@ -85,12 +92,17 @@ describe('an OceanSite', () => {
     expect(c.message).toContain('nowhere/cedar');
   });
 
-  it('notices a rotation on request, records KeyRotated and tells the site\'s running workers the new version', async () => {
+  it("notices a rotation on request, records KeyRotated and tells the site's running workers the new version", async () => {
     // Two running "workers" (kwok runs them): one of this site, one of another site.
     const worker = (name: string, siteName: string) => ({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name, namespace: ns, labels: { 'cloudconnect.dev/site': siteName }, annotations: { 'cloudconnect.dev/sek-version': '1' } },
+      metadata: {
+        name,
+        namespace: ns,
+        labels: { 'cloudconnect.dev/site': siteName },
+        annotations: { 'cloudconnect.dev/sek-version': '1' },
+      },
       spec: { automountServiceAccountToken: false, containers: [{ name: 'sync', image: 'cloudconnect-sync:test' }] },
     });
     await applyJson(worker('birch-sync-1', 'birch'));
@@ -103,16 +115,38 @@ describe('an OceanSite', () => {
     await eventually(async () => (await getSite('birch')).status?.encryptionKey?.version === 2, 'version 2 in status');
     const s = await getSite('birch');
     expect(s.status?.lastHandledRequestedAt).toBe('rotate-1');
-    const events = await kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=birch,reason=KeyRotated', '-o', 'json']);
+    const events = await kubectlOk([
+      'get',
+      'events',
+      '-n',
+      ns,
+      '--field-selector',
+      'involvedObject.name=birch,reason=KeyRotated',
+      '-o',
+      'json',
+    ]);
     expect(JSON.parse(events).items.length).toBeGreaterThan(0);
-    const announced = async (name: string) => JSON.parse(await kubectlOk(['get', 'pod', name, '-n', ns, '-o', 'json'])).metadata.annotations?.['cloudconnect.dev/sek-version'];
+    const announced = async (name: string) =>
+      JSON.parse(await kubectlOk(['get', 'pod', name, '-n', ns, '-o', 'json'])).metadata.annotations?.['cloudconnect.dev/sek-version'];
     await eventually(async () => (await announced('birch-sync-1')) === '2', 'the birch worker told version 2');
     expect(await announced('maple-sync-1')).toBe('1');
   });
 
   it.each([
-    ['stalls when the import Secret lacks the key field', 'elm', { encryptionKey: { importFrom: { secretRef: { name: 'elm-sek', key: 'missing' } } } }, 'ImportSecretKeyMissing', 'elm-sek'],
-    ['stalls when the Vault mount does not exist', 'fir', { encryptionKey: { vault: { mount: 'no-such-mount' } } }, 'UnknownVaultMount', 'no-such-mount'],
+    [
+      'stalls when the import Secret lacks the key field',
+      'elm',
+      { encryptionKey: { importFrom: { secretRef: { name: 'elm-sek', key: 'missing' } } } },
+      'ImportSecretKeyMissing',
+      'elm-sek',
+    ],
+    [
+      'stalls when the Vault mount does not exist',
+      'fir',
+      { encryptionKey: { vault: { mount: 'no-such-mount' } } },
+      'UnknownVaultMount',
+      'no-such-mount',
+    ],
   ])('%s', async (_n, name, spec, reason, mentioned) => {
     await applyJson(importSecret(`${name}-sek`, newSek(name)));
     await applyJson(site(name, spec));
@@ -150,7 +184,11 @@ describe('support access', () => {
       JSON.stringify({
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SubjectAccessReview',
-        spec: { user: 'support-person', groups: [group], resourceAttributes: { namespace: ns, verb, group: resource === 'secrets' ? '' : 'cloudconnect.dev', resource } },
+        spec: {
+          user: 'support-person',
+          groups: [group],
+          resourceAttributes: { namespace: ns, verb, group: resource === 'secrets' ? '' : 'cloudconnect.dev', resource },
+        },
       }),
     );
     return JSON.parse(sar).status.allowed === true;
@@ -158,14 +196,32 @@ describe('support access', () => {
 
   it('lets a support site edit EmrIntegrations but never read Secrets, and removes it at expiry', async () => {
     const expiresAt = new Date(Date.now() + 8000).toISOString().replace(/\.\d+Z$/, 'Z');
-    await applyJson(site('maple', { encryptionKey: { importFrom: { secretRef: { name: 'maple-sek' } } }, supportSites: [{ name: 'helpdesk' }, { name: 'vendor', expiresAt }] }));
+    await applyJson(
+      site('maple', {
+        encryptionKey: { importFrom: { secretRef: { name: 'maple-sek' } } },
+        supportSites: [{ name: 'helpdesk' }, { name: 'vendor', expiresAt }],
+      }),
+    );
     await eventually(async () => await can('cloudconnect:support:helpdesk', 'update', 'emrintegrations'), 'helpdesk may update');
     expect(await can('cloudconnect:support:helpdesk', 'get', 'secrets')).toBe(false);
     expect(await can('cloudconnect:support:vendor', 'patch', 'emrintegrations')).toBe(true);
     expect(await can('cloudconnect:support:nobody', 'update', 'emrintegrations')).toBe(false);
-    await eventually(async () => !(await can('cloudconnect:support:vendor', 'patch', 'emrintegrations')), 'vendor access removed at expiry', 30_000);
+    await eventually(
+      async () => !(await can('cloudconnect:support:vendor', 'patch', 'emrintegrations')),
+      'vendor access removed at expiry',
+      30_000,
+    );
     expect(await can('cloudconnect:support:helpdesk', 'update', 'emrintegrations')).toBe(true);
-    const events = await kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=maple,reason=SupportAccessExpired', '-o', 'json']);
+    const events = await kubectlOk([
+      'get',
+      'events',
+      '-n',
+      ns,
+      '--field-selector',
+      'involvedObject.name=maple,reason=SupportAccessExpired',
+      '-o',
+      'json',
+    ]);
     expect(JSON.parse(events).items.length).toBe(1);
   });
 });
@@ -203,7 +259,10 @@ describe('deleting an OceanSite', () => {
 
   it('destroys the key with deletionPolicy Delete', async () => {
     await applyJson(site('birch', { encryptionKey: { vault: { path: `prestored/${ns}/birch` }, deletionPolicy: 'Delete' } }));
-    await eventually(async () => (await getSite('birch')).metadata.generation === (await getSite('birch')).status?.observedGeneration, 'birch observed');
+    await eventually(
+      async () => (await getSite('birch')).metadata.generation === (await getSite('birch')).status?.observedGeneration,
+      'birch observed',
+    );
     await kubectlOk(['delete', 'oceansite', 'birch', '-n', ns, '--timeout=60s']);
     expect((await vaultRequest('GET', `secret/metadata/prestored/${ns}/birch`)).status).toBe(404);
   });

@@ -18,7 +18,6 @@ export interface OperatorProcess {
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
-
 export async function startOperator(env: Record<string, string> = {}, options: { waitReady?: boolean } = {}): Promise<OperatorProcess> {
   const cluster = inject('cluster');
   const port = await freePort();
@@ -88,13 +87,18 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, wh
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
 /** Everything a run made visible for a namespace: the operator's output, its metrics, Events and objects. */
-export async function everythingWritten(operator: OperatorProcess, namespace: string, kubectlOk: (args: string[]) => Promise<string>): Promise<string> {
+export async function everythingWritten(
+  operator: OperatorProcess,
+  namespace: string,
+  kubectlOk: (args: string[]) => Promise<string>,
+): Promise<string> {
   return [
     operator.output(),
     await operator.metrics(),

@@ -26,8 +26,12 @@ const getJson = async (args: string[]) => JSON.parse(await kubectlOk([...args, '
 /** A program run with the cluster's kubeconfig and extra environment, to its exit. */
 function exec(file: string, args: string[], env: Record<string, string>): Promise<KubectlResult> {
   return new Promise((resolve) => {
-    execFile(file, args, { cwd: repoRoot, env: { ...process.env, KUBECONFIG: inject('cluster').kubeconfig, ...env }, maxBuffer: 1 << 26 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
+    execFile(
+      file,
+      args,
+      { cwd: repoRoot, env: { ...process.env, KUBECONFIG: inject('cluster').kubeconfig, ...env }, maxBuffer: 1 << 26 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
     );
   });
 }
@@ -36,32 +40,76 @@ function exec(file: string, args: string[], env: Record<string, string>): Promis
  * `kubectl cloudconnect ...`: the plugin's main.ts with the project's Node, as the launcher runs it.
  * Not awaited at once, it runs in the background (a sync the test has to play the kubelet for).
  */
-const plugin = (args: string[], env: Record<string, string> = {}) => exec(join(repoRoot, 'node_modules/.bin/node'), [join(repoRoot, 'operator/cmd/plugin/main.ts'), ...args], { NO_COLOR: '1', ...env });
+const plugin = (args: string[], env: Record<string, string> = {}) =>
+  exec(join(repoRoot, 'node_modules/.bin/node'), [join(repoRoot, 'operator/cmd/plugin/main.ts'), ...args], { NO_COLOR: '1', ...env });
 
 /** The cluster's kubectl with extra environment (a PATH holding the plugin). */
 const kubectlWithEnv = (args: string[], env: Record<string, string>) => exec(join(inject('cluster').binDir, 'kubectl'), args, env);
 
 beforeAll(async () => {
   const tls = makeTestTls();
-  accuro = await startAccuro({ tls: { cert: tls.cert, key: tls.key }, volume: { providers: 2, patients: 12, appointmentsPerDay: 5, days: 1 } });
+  accuro = await startAccuro({
+    tls: { cert: tls.cert, key: tls.key },
+    volume: { providers: 2, patients: 12, appointmentsPerDay: 5, days: 1 },
+  });
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
   await kubectl(['create', 'namespace', ns]);
   await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } });
   await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'birch-sek', namespace: ns }, stringData: { sek } });
-  await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'birch', namespace: ns }, spec: { siteNumber: '5151', displayName: 'Birch Clinic', clinicalAdminEmail: 'admin@birch.example.org', encryptionKey: { importFrom: { secretRef: { name: 'birch-sek' } } } } });
+  await apply({
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'OceanSite',
+    metadata: { name: 'birch', namespace: ns },
+    spec: {
+      siteNumber: '5151',
+      displayName: 'Birch Clinic',
+      clinicalAdminEmail: 'admin@birch.example.org',
+      encryptionKey: { importFrom: { secretRef: { name: 'birch-sek' } } },
+    },
+  });
   // Client-side apply on purpose: kubectl keeps the whole Secret in an annotation, which a naive bundle would leak.
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'birch-accuro-creds', namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS } });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'birch-accuro-creds', namespace: ns },
+    stringData: { ...ACCURO_DEV_CREDENTIALS },
+  });
   await apply({
     apiVersion: 'cloudconnect.dev/v1alpha1',
     kind: 'EmrIntegration',
     metadata: { name: 'birch-accuro', namespace: ns },
-    spec: { siteRef: { name: 'birch' }, emr: { type: 'Accuro', accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'birch-accuro-creds' } }, caBundleSecretRef: { name: 'sim-ca' } } },
+    spec: {
+      siteRef: { name: 'birch' },
+      emr: {
+        type: 'Accuro',
+        accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'birch-accuro-creds' } },
+        caBundleSecretRef: { name: 'sim-ca' },
+      },
+    },
   });
-  for (const [name, type, schedule] of [['birch-accuro-full', 'Full', '0 0 * * *'], ['birch-accuro-appointments', 'Appointments', '*/30 * * * *']] as const) {
-    await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'SyncSchedule', metadata: { name, namespace: ns }, spec: { integrationRef: { name: 'birch-accuro' }, type, schedule } });
+  for (const [name, type, schedule] of [
+    ['birch-accuro-full', 'Full', '0 0 * * *'],
+    ['birch-accuro-appointments', 'Appointments', '*/30 * * * *'],
+  ] as const) {
+    await apply({
+      apiVersion: 'cloudconnect.dev/v1alpha1',
+      kind: 'SyncSchedule',
+      metadata: { name, namespace: ns },
+      spec: { integrationRef: { name: 'birch-accuro' }, type, schedule },
+    });
   }
   operator = await startOperator({ WORKER_IMAGE: 'registry.example/cloudconnect-operator:test' });
-  await kubectlOk(['wait', '--for=condition=Ready', '--timeout=90s', '-n', ns, 'oceansite/birch', 'emrintegration/birch-accuro', 'syncschedule/birch-accuro-full', 'syncschedule/birch-accuro-appointments']);
+  await kubectlOk([
+    'wait',
+    '--for=condition=Ready',
+    '--timeout=90s',
+    '-n',
+    ns,
+    'oceansite/birch',
+    'emrintegration/birch-accuro',
+    'syncschedule/birch-accuro-full',
+    'syncschedule/birch-accuro-appointments',
+  ]);
 });
 
 afterAll(async () => {
@@ -126,18 +174,44 @@ describe('kubectl cloudconnect sync', () => {
 
   it('exits 1 with the failure reason when the run fails', async () => {
     // Pods of this integration are left to the test, which plays the kubelet (test/cluster/up.sh).
-    await kubectlOk(['patch', 'emrintegration', 'birch-accuro', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { syncWorker: { nodeSelector: { 'cloudconnect.dev/kubelet-stand-in': 'test' } } } })]);
+    await kubectlOk([
+      'patch',
+      'emrintegration',
+      'birch-accuro',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { syncWorker: { nodeSelector: { 'cloudconnect.dev/kubelet-stand-in': 'test' } } } }),
+    ]);
     const seen = new Set(((await getJson(['get', 'jobs'])).items as { metadata: { name: string } }[]).map((j) => j.metadata.name));
     const run = plugin(['sync', 'birch-accuro', '-n', ns, '--timeout', '600s']);
-    const job = await eventually(async () => {
-      const jobs = ((await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=birch-accuro-appointments'])).items as { metadata: { name: string } }[]).filter((j) => !seen.has(j.metadata.name));
-      return jobs[0]?.metadata.name;
-    }, 'the run Job', 420_000);
+    const job = await eventually(
+      async () => {
+        const jobs = (
+          (await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=birch-accuro-appointments'])).items as {
+            metadata: { name: string };
+          }[]
+        ).filter((j) => !seen.has(j.metadata.name));
+        return jobs[0]?.metadata.name;
+      },
+      'the run Job',
+      420_000,
+    );
     await finishAsKubelet(ns, job, JSON.stringify({ result: 'Failed', errorReason: 'EmrUnreachable' }), 1);
     const r = await run;
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stdout).toContain('Appointments sync of birch-accuro Failed (EmrUnreachable)');
-    await kubectlOk(['patch', 'emrintegration', 'birch-accuro', '-n', ns, '--type=json', '-p', '[{"op":"remove","path":"/spec/syncWorker"}]']);
+    await kubectlOk([
+      'patch',
+      'emrintegration',
+      'birch-accuro',
+      '-n',
+      ns,
+      '--type=json',
+      '-p',
+      '[{"op":"remove","path":"/spec/syncWorker"}]',
+    ]);
   }, 900_000);
 
   it('only sets the annotation with --no-wait', async () => {
@@ -150,15 +224,36 @@ describe('kubectl cloudconnect sync', () => {
   it('shows Blocked and exits 1 at --timeout while the integration is not authenticated', async () => {
     accuro.setFault({ rejectCredentials: true });
     try {
-      await kubectlOk(['annotate', '--overwrite', '-n', ns, 'emrintegration/birch-accuro', 'cloudconnect.dev/requestedAt=plugin-recheck-1']);
-      await kubectlOk(['wait', '--for=jsonpath={.status.conditions[?(@.type=="Ready")].reason}=IntegrationNotReady', '--timeout=60s', '-n', ns, 'syncschedule/birch-accuro-full']);
+      await kubectlOk([
+        'annotate',
+        '--overwrite',
+        '-n',
+        ns,
+        'emrintegration/birch-accuro',
+        'cloudconnect.dev/requestedAt=plugin-recheck-1',
+      ]);
+      await kubectlOk([
+        'wait',
+        '--for=jsonpath={.status.conditions[?(@.type=="Ready")].reason}=IntegrationNotReady',
+        '--timeout=60s',
+        '-n',
+        ns,
+        'syncschedule/birch-accuro-full',
+      ]);
       const r = await plugin(['sync', 'birch-accuro', '--full', '-n', ns, '--timeout', '4s']);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('Blocked - waiting: IntegrationNotReady');
       expect(r.stderr).toMatch(/error: timed out after 4s \(Blocked: /);
     } finally {
       accuro.clearFaults();
-      await kubectlOk(['annotate', '--overwrite', '-n', ns, 'emrintegration/birch-accuro', 'cloudconnect.dev/requestedAt=plugin-recheck-2']);
+      await kubectlOk([
+        'annotate',
+        '--overwrite',
+        '-n',
+        ns,
+        'emrintegration/birch-accuro',
+        'cloudconnect.dev/requestedAt=plugin-recheck-2',
+      ]);
     }
     await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'emrintegration/birch-accuro']);
   });
@@ -179,10 +274,17 @@ describe('kubectl cloudconnect support-bundle', () => {
     const p0 = patients()[0]!;
     const p1 = patients()[1]!;
     await apply({
-      apiVersion: 'v1', kind: 'Event', metadata: { name: `careless-${Date.now()}`, namespace: ns },
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `careless-${Date.now()}`, namespace: ns },
       involvedObject: { apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'EmrIntegration', name: 'birch-accuro', namespace: ns },
-      reason: 'CarelessComponent', type: 'Warning', message: `login with ${ACCURO_DEV_CREDENTIALS.apiPassword} failed; key ${sek}`,
-      source: { component: 'careless' }, firstTimestamp: new Date().toISOString(), lastTimestamp: new Date().toISOString(), count: 1,
+      reason: 'CarelessComponent',
+      type: 'Warning',
+      message: `login with ${ACCURO_DEV_CREDENTIALS.apiPassword} failed; key ${sek}`,
+      source: { component: 'careless' },
+      firstTimestamp: new Date().toISOString(),
+      lastTimestamp: new Date().toISOString(),
+      count: 1,
     });
     const dir = mkdtempSync(join(tmpdir(), 'cc-plugin-bundle-'));
     const log = join(dir, 'operator.log');
@@ -190,8 +292,16 @@ describe('kubectl cloudconnect support-bundle', () => {
       log,
       [
         operator.output(),
-        JSON.stringify({ level: 'error', message: 'record dump', patient: { firstName: p0.firstName, lastName: p0.lastName, healthNumber: p0.healthNumber } }),
-        JSON.stringify({ level: 'error', message: 'record dump', records: [{ id: '2', firstName: p1.firstName, lastName: p1.lastName, email: p1.email, phone: p1.phone }] }),
+        JSON.stringify({
+          level: 'error',
+          message: 'record dump',
+          patient: { firstName: p0.firstName, lastName: p0.lastName, healthNumber: p0.healthNumber },
+        }),
+        JSON.stringify({
+          level: 'error',
+          message: 'record dump',
+          records: [{ id: '2', firstName: p1.firstName, lastName: p1.lastName, email: p1.email, phone: p1.phone }],
+        }),
         JSON.stringify({ level: 'debug', message: 'imported', sek }),
         `plain text: clientSecret=${ACCURO_DEV_CREDENTIALS.clientSecret} and the key ${sek}`,
         `{"level":"warn","message":"token request with password ${ACCURO_DEV_CREDENTIALS.apiPassword} refused"}`,
@@ -217,7 +327,19 @@ describe('kubectl cloudconnect support-bundle', () => {
     const contents = new Map(files.map((f) => [f.slice(out.length + 1).replace(/^[^/]+\//, ''), readFileSync(f, 'utf8')]));
 
     // Present: the resources, Secrets as names and keys, Events, the status tree, the logs.
-    for (const name of ['README.txt', 'manifest.json', 'status.txt', 'events.yaml', 'resources/oceansites.yaml', 'resources/emrintegrations.yaml', 'resources/syncschedules.yaml', 'resources/jobs.yaml', 'resources/pods.yaml', 'resources/secrets.yaml', 'logs/operator.log']) {
+    for (const name of [
+      'README.txt',
+      'manifest.json',
+      'status.txt',
+      'events.yaml',
+      'resources/oceansites.yaml',
+      'resources/emrintegrations.yaml',
+      'resources/syncschedules.yaml',
+      'resources/jobs.yaml',
+      'resources/pods.yaml',
+      'resources/secrets.yaml',
+      'logs/operator.log',
+    ]) {
       expect(contents.has(name), `${name} in ${[...contents.keys()].join(', ')}`).toBe(true);
     }
     expect(contents.get('resources/oceansites.yaml')).toContain('name: birch');
@@ -230,7 +352,11 @@ describe('kubectl cloudconnect support-bundle', () => {
     expect(contents.get('logs/operator.log')).toContain('record dump');
 
     // Absent, from every file: the SEK, every EMR credential value, every simulated patient's name.
-    const leaks = [sek, ...Object.values(ACCURO_DEV_CREDENTIALS).filter((v) => v.length >= 12), ...patients().flatMap((p) => [p.lastName, `${p.firstName} ${p.lastName}`, p.healthNumber, p.email])];
+    const leaks = [
+      sek,
+      ...Object.values(ACCURO_DEV_CREDENTIALS).filter((v) => v.length >= 12),
+      ...patients().flatMap((p) => [p.lastName, `${p.firstName} ${p.lastName}`, p.healthNumber, p.email]),
+    ];
     for (const [file, text] of contents) for (const leak of leaks) expect(text.includes(leak), `${leak} in ${file}`).toBe(false);
     // and the planted values really were there to leak: the Event and the log carried them.
     expect((await kubectlOk(['get', 'events', '-n', ns, '-o', 'json'])).includes(ACCURO_DEV_CREDENTIALS.apiPassword)).toBe(true);
@@ -242,16 +368,36 @@ describe('kubectl cloudconnect support-bundle without --operator-log', () => {
   it('finds the operator pods by label and records in manifest.json what it could not read', async () => {
     const label = `it-plugin-operator-${Date.now().toString(36)}`;
     await apply({
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'fake-operator', namespace: ns, labels: { 'app.kubernetes.io/name': label } },
-      spec: { containers: [{ name: 'manager', image: 'registry.example/cloudconnect-operator:test' }], nodeSelector: { type: 'kwok' }, tolerations: [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }] },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'fake-operator', namespace: ns, labels: { 'app.kubernetes.io/name': label } },
+      spec: {
+        containers: [{ name: 'manager', image: 'registry.example/cloudconnect-operator:test' }],
+        nodeSelector: { type: 'kwok' },
+        tolerations: [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }],
+      },
     });
     const dir = mkdtempSync(join(tmpdir(), 'cc-plugin-bundle2-'));
     const archive = join(dir, 'b.tar.gz');
-    const r = await plugin(['support-bundle', '-n', ns, '-o', archive, '--operator-selector', `app.kubernetes.io/name=${label}`, '--log-lines', '100']);
+    const r = await plugin([
+      'support-bundle',
+      '-n',
+      ns,
+      '-o',
+      archive,
+      '--operator-selector',
+      `app.kubernetes.io/name=${label}`,
+      '--log-lines',
+      '100',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     await extractTar({ file: archive, cwd: dir });
     const top = readdirSync(dir).find((e) => e.startsWith('cloudconnect-support-'))!;
-    const manifest = JSON.parse(readFileSync(join(dir, top, 'manifest.json'), 'utf8')) as { namespace: string; files: string[]; problems: string[] };
+    const manifest = JSON.parse(readFileSync(join(dir, top, 'manifest.json'), 'utf8')) as {
+      namespace: string;
+      files: string[];
+      problems: string[];
+    };
     expect(manifest.namespace).toBe(ns);
     // kwok plays the kubelet and serves no logs: either the log is there or the manifest says why not.
     const logged = manifest.files.includes(`logs/${ns}_fake-operator_manager.log`);
@@ -287,7 +433,8 @@ describe('kubectl cloudconnect validate', () => {
     for (const file of files) {
       const section = sections.find((s) => s.startsWith(join(repoRoot, 'test/invalid', file))) ?? '';
       expect(section, file).toContain('INVALID (server dry run)');
-      for (const m of readFileSync(join(repoRoot, 'test/invalid', file), 'utf8').matchAll(/^# expect: (.+)$/gm)) expect(section, file).toContain(m[1]!.trim());
+      for (const m of readFileSync(join(repoRoot, 'test/invalid', file), 'utf8').matchAll(/^# expect: (.+)$/gm))
+        expect(section, file).toContain(m[1]!.trim());
     }
     expect(r.stdout).toContain(`${files.length} documents: 0 valid, ${files.length} invalid`);
   });
@@ -295,8 +442,27 @@ describe('kubectl cloudconnect validate', () => {
   it('falls back to the offline schema check when the cluster cannot be reached, and says what it could not check', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cc-plugin-kc-'));
     const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, ['apiVersion: v1', 'kind: Config', 'clusters: [{name: gone, cluster: {server: "https://127.0.0.1:1"}}]', 'users: [{name: u, user: {token: x}}]', 'contexts: [{name: gone, context: {cluster: gone, user: u}}]', 'current-context: gone', ''].join('\n'));
-    const r = await plugin(['validate', '--kubeconfig', kubeconfig, '-f', join(repoRoot, 'test/invalid/site-number-with-letters.yaml'), '-f', join(repoRoot, 'test/invalid/emr-oscar-url-trailing-slash.yaml')]);
+    writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{name: gone, cluster: {server: "https://127.0.0.1:1"}}]',
+        'users: [{name: u, user: {token: x}}]',
+        'contexts: [{name: gone, context: {cluster: gone, user: u}}]',
+        'current-context: gone',
+        '',
+      ].join('\n'),
+    );
+    const r = await plugin([
+      'validate',
+      '--kubeconfig',
+      kubeconfig,
+      '-f',
+      join(repoRoot, 'test/invalid/site-number-with-letters.yaml'),
+      '-f',
+      join(repoRoot, 'test/invalid/emr-oscar-url-trailing-slash.yaml'),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('is not reachable');
     expect(r.stdout).toContain('spec.siteNumber: Invalid value: "MAPLE42"');

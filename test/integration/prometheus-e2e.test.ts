@@ -31,7 +31,8 @@ let promUrl = '';
  * at least one series.
  */
 const CANNOT_EXIST: Record<string, string> = {
-  'SEK accesses (24h)': 'needs Vault audit entries of a foreign identity reading a SEK (AUDIT_LISTEN_ADDRESS, covered by oceansite-key-access.test.ts)',
+  'SEK accesses (24h)':
+    'needs Vault audit entries of a foreign identity reading a SEK (AUDIT_LISTEN_ADDRESS, covered by oceansite-key-access.test.ts)',
   'Relay backlog': 'exported by the relay process (one per EmrIntegration), which this test does not run',
   'Oldest pending message age': 'exported by the relay process, not run here',
   'Deliveries by result': 'exported by the relay process, not run here',
@@ -72,27 +73,77 @@ beforeAll(async () => {
     extraCredentials: { oceanClientId: OCEAN_DEV_CREDENTIALS.clientId, oceanClientSecret: OCEAN_DEV_CREDENTIALS.clientSecret },
   });
   accuro = cedar.accuro;
-  await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'elm', namespace: ns }, spec: { siteNumber: '3233', clinicalAdminEmail: 'admin@elm.example.org', encryptionKey: { vault: { mount: 'no-such-mount', path: 'cloudconnect/elm/sek' } } } });
+  await apply({
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'OceanSite',
+    metadata: { name: 'elm', namespace: ns },
+    spec: {
+      siteNumber: '3233',
+      clinicalAdminEmail: 'admin@elm.example.org',
+      encryptionKey: { vault: { mount: 'no-such-mount', path: 'cloudconnect/elm/sek' } },
+    },
+  });
   const accuroSpec = (apiUrl: string) => accuroEmr(cedar, apiUrl);
   // kwok leaves pods that select this label running, so the test can write the run's result.
-  await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'EmrIntegration', metadata: { name: 'cedar-accuro', namespace: ns }, spec: { siteRef: { name: 'cedar' }, emr: accuroSpec(accuro.url), syncWorker: { nodeSelector: { 'cloudconnect.dev/kubelet-stand-in': 'test' } } } });
-  await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'EmrIntegration', metadata: { name: 'cedar-down', namespace: ns }, spec: { siteRef: { name: 'cedar' }, emr: accuroSpec('https://127.0.0.1:9') } });
-  await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'SyncSchedule', metadata: { name: 'cedar-full', namespace: ns }, spec: { integrationRef: { name: 'cedar-accuro' }, type: 'Full', schedule: '0 0 * * *' } });
-  operator = await startOperator({ LEADER_ELECT: 'true', LEASE_NAME: leaseName, LEASE_NAMESPACE: 'kube-system', WORKER_IMAGE: 'registry.example/cloudconnect:test', LOG_LEVEL: 'info' });
+  await apply({
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'EmrIntegration',
+    metadata: { name: 'cedar-accuro', namespace: ns },
+    spec: {
+      siteRef: { name: 'cedar' },
+      emr: accuroSpec(accuro.url),
+      syncWorker: { nodeSelector: { 'cloudconnect.dev/kubelet-stand-in': 'test' } },
+    },
+  });
+  await apply({
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'EmrIntegration',
+    metadata: { name: 'cedar-down', namespace: ns },
+    spec: { siteRef: { name: 'cedar' }, emr: accuroSpec('https://127.0.0.1:9') },
+  });
+  await apply({
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'SyncSchedule',
+    metadata: { name: 'cedar-full', namespace: ns },
+    spec: { integrationRef: { name: 'cedar-accuro' }, type: 'Full', schedule: '0 0 * * *' },
+  });
+  operator = await startOperator({
+    LEADER_ELECT: 'true',
+    LEASE_NAME: leaseName,
+    LEASE_NAMESPACE: 'kube-system',
+    WORKER_IMAGE: 'registry.example/cloudconnect:test',
+    LOG_LEVEL: 'info',
+  });
   await kubectlOk(['wait', '--for=condition=Ready', '--timeout=90s', '-n', ns, 'emrintegration/cedar-accuro']);
 
   // One finished run, reported as the worker reports it, so the sync series exist.
   await kubectlOk(['annotate', '--overwrite', '-n', ns, 'syncschedule/cedar-full', 'cloudconnect.dev/requestedAt=prom-e2e']);
   const job = await eventually(async () => {
-    const jobs = JSON.parse(await kubectlOk(['get', 'jobs', '-n', ns, '-l', 'cloudconnect.dev/schedule=cedar-full', '-o', 'json'])).items as { metadata: { name: string } }[];
+    const jobs = JSON.parse(await kubectlOk(['get', 'jobs', '-n', ns, '-l', 'cloudconnect.dev/schedule=cedar-full', '-o', 'json']))
+      .items as { metadata: { name: string } }[];
     return jobs[0]?.metadata.name;
   }, 'the run Job');
-  await finishAsKubelet(ns, job, JSON.stringify({ result: 'Succeeded', durationSeconds: 42, providers: 3, patients: 40, appointments: 50 }), 0);
-  await eventually(async () => {
-    const s = JSON.parse(await kubectlOk(['get', 'syncschedule', 'cedar-full', '-n', ns, '-o', 'json']));
-    return s.status?.lastRun?.name === job && s.status?.lastSuccessfulTime ? true : undefined;
-  }, 'the run reported in status', 90_000);
-  await eventually(async () => (/^cloudconnect_resource_condition\{kind="OceanSite",namespace="[^"]+",name="elm",condition="Stalled"/m.test(await operator.metrics()) ? true : undefined), 'the stalled site in the metrics');
+  await finishAsKubelet(
+    ns,
+    job,
+    JSON.stringify({ result: 'Succeeded', durationSeconds: 42, providers: 3, patients: 40, appointments: 50 }),
+    0,
+  );
+  await eventually(
+    async () => {
+      const s = JSON.parse(await kubectlOk(['get', 'syncschedule', 'cedar-full', '-n', ns, '-o', 'json']));
+      return s.status?.lastRun?.name === job && s.status?.lastSuccessfulTime ? true : undefined;
+    },
+    'the run reported in status',
+    90_000,
+  );
+  await eventually(
+    async () =>
+      /^cloudconnect_resource_condition\{kind="OceanSite",namespace="[^"]+",name="elm",condition="Stalled"/m.test(await operator.metrics())
+        ? true
+        : undefined,
+    'the stalled site in the metrics',
+  );
 
   // Prometheus: loopback, temporary storage, the operator scraped every second, the chart's rules.
   const dir = mkdtempSync(join(tmpdir(), 'cc-prom-'));
@@ -104,7 +155,11 @@ beforeAll(async () => {
     scrape_configs: [{ job_name: 'cloudconnect-operator', static_configs: [{ targets: [new URL(operator.metricsUrl).host] }] }],
   };
   writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config));
-  prometheus = spawn('/usr/bin/prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  prometheus = spawn(
+    '/usr/bin/prometheus',
+    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   prometheus.stdout?.on('data', (d: Buffer) => (prometheusOutput += d.toString()));
   prometheus.stderr?.on('data', (d: Buffer) => (prometheusOutput += d.toString()));
   await eventually(async () => {
@@ -128,7 +183,9 @@ afterAll(async () => {
   await accuro?.stop();
 });
 
-const alertRules = (parse(readFileSync(alertsFile, 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
+const alertRules = (parse(readFileSync(alertsFile, 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap(
+  (g) => g.rules,
+);
 
 describe('Prometheus scraping the operator', () => {
   it('scrapes it (up = 1) and sees Vault up', async () => {
@@ -138,7 +195,9 @@ describe('Prometheus scraping the operator', () => {
 
   it('loaded every alert rule from alerts.yaml, and each evaluates without error', async () => {
     const rules = await eventually(async () => {
-      const answer = await prom<{ groups: { rules: { name: string; type: string; health: string; lastError?: string }[] }[] }>('/api/v1/rules');
+      const answer = await prom<{ groups: { rules: { name: string; type: string; health: string; lastError?: string }[] }[] }>(
+        '/api/v1/rules',
+      );
       const all = answer.data.groups.flatMap((g) => g.rules);
       return all.length === alertRules.length && all.every((r) => r.health === 'ok') ? all : undefined;
     }, 'every rule evaluated with health ok');
@@ -171,7 +230,9 @@ describe('Prometheus scraping the operator', () => {
       const answer = await query(expr);
       expect(answer.status, `${q.panel} ${q.refId}: ${answer.error}`).toBe('success');
       const n = answer.data.result.length;
-      report.push(`${n > 0 ? `${n} series` : 'no series'}\t${q.panel} ${q.refId}${CANNOT_EXIST[q.panel] ? ` (cannot exist here: ${CANNOT_EXIST[q.panel]})` : ''}`);
+      report.push(
+        `${n > 0 ? `${n} series` : 'no series'}\t${q.panel} ${q.refId}${CANNOT_EXIST[q.panel] ? ` (cannot exist here: ${CANNOT_EXIST[q.panel]})` : ''}`,
+      );
       if (n === 0 && !CANNOT_EXIST[q.panel]) empty.push(`${q.panel} ${q.refId}: ${expr}`);
     }
     console.log(`${renderPanelList(dashboard)}\n\nResults against the test cluster (namespace ${ns}):\n${report.join('\n')}`);
@@ -179,7 +240,9 @@ describe('Prometheus scraping the operator', () => {
   });
 
   it('shows the fleet by condition with this test’s resources', async () => {
-    const fleet = await series(`count by (kind, condition, status, reason) (cloudconnect_resource_condition{namespace="${ns}", condition=~"Ready|Stalled"})`);
+    const fleet = await series(
+      `count by (kind, condition, status, reason) (cloudconnect_resource_condition{namespace="${ns}", condition=~"Ready|Stalled"})`,
+    );
     const rows = fleet.map((s) => `${s.metric.kind} ${s.metric.condition}=${s.metric.status} ${s.metric.reason}`);
     expect(rows).toContain('OceanSite Ready=True Succeeded');
     expect(rows).toContain('OceanSite Stalled=True UnknownVaultMount');

@@ -3,9 +3,21 @@
 // so, and replayDeadLetters (what the operator's replay annotation calls) delivers it once the
 // EMR accepts it again, under the message's own idempotency key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEAD_LETTER_STREAM, STATUS_BUCKET, deadLetterSubject, statusKey, type RelayStatusRecord } from '../../operator/internal/relayqueue/contract.ts';
+import {
+  DEAD_LETTER_STREAM,
+  STATUS_BUCKET,
+  deadLetterSubject,
+  statusKey,
+  type RelayStatusRecord,
+} from '../../operator/internal/relayqueue/contract.ts';
 import { idempotencyKeyOf } from '../../operator/cmd/relay/messages.ts';
-import { DEAD_AT_HEADER, DEAD_REASON_HEADER, RECEIVED_AT_HEADER, queueFigures, replayDeadLetters } from '../../operator/internal/relayqueue/queue.ts';
+import {
+  DEAD_AT_HEADER,
+  DEAD_REASON_HEADER,
+  RECEIVED_AT_HEADER,
+  queueFigures,
+  replayDeadLetters,
+} from '../../operator/internal/relayqueue/queue.ts';
 import { scaledClock } from '../../operator/runtime/scaled-clock.ts';
 import { Kvm } from '@nats-io/kv';
 import { referralAttachmentMessage } from '../simulators/ocean.ts';
@@ -41,9 +53,16 @@ describe('a permanently failing message', () => {
     const delivery = await h.ocean.deliverWebhook(h.webhookUrl, referralAttachmentMessage('oc-refused-1', h.patient(3)));
     expect(delivery.status).toBe(202);
 
-    const dead = await eventually(async () => (await queueFigures(h.js, h.namespace, h.integration)).deadLettered === 1 || undefined, 'the dead letter', 60_000);
+    const dead = await eventually(
+      async () => (await queueFigures(h.js, h.namespace, h.integration)).deadLettered === 1 || undefined,
+      'the dead letter',
+      60_000,
+    );
     expect(dead).toBe(true);
-    const stored = await h.jsm.direct.getMessage(DEAD_LETTER_STREAM, { next_by_subj: deadLetterSubject(h.namespace, h.integration), seq: 1 });
+    const stored = await h.jsm.direct.getMessage(DEAD_LETTER_STREAM, {
+      next_by_subj: deadLetterSubject(h.namespace, h.integration),
+      seq: 1,
+    });
     expect(stored).not.toBeNull();
     expect(stored?.header.get(DEAD_REASON_HEADER)).toBe('InvalidResponse');
     const waited = Date.parse(stored?.header.get(DEAD_AT_HEADER) ?? '') - Date.parse(stored?.header.get(RECEIVED_AT_HEADER) ?? '');
@@ -62,7 +81,9 @@ describe('a permanently failing message', () => {
       return s && s.deadLettered === 1 ? s : undefined;
     }, 'the status record to count the dead letter');
     expect(record.lastFailureReason).toBe('InvalidResponse');
-    expect(h.logs()).toMatch(/"level":"warn","message":"message dead-lettered","messageId":"oc-refused-1","namespace":"relay-dead-letter","reason":"InvalidResponse"/);
+    expect(h.logs()).toMatch(
+      /"level":"warn","message":"message dead-lettered","messageId":"oc-refused-1","namespace":"relay-dead-letter","reason":"InvalidResponse"/,
+    );
 
     // The cause is fixed; the replay delivers it (replayed on the relay's clock so its schedule starts afresh).
     h.accuro.clearFaults();

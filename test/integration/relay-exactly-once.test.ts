@@ -23,7 +23,11 @@ const simHoursSinceStart = () => (clock.now().getTime() - origin) / HOUR;
 beforeAll(async () => {
   h = await startRelayHarness({
     namespace: 'relay-exactly-once',
-    env: { CLOUDCONNECT_RELAY_TIME_SCALE: String(SCALE), CLOUDCONNECT_RELAY_TIME_ORIGIN: new Date(origin).toISOString(), RELAY_ACK_WAIT_SECONDS: '10' },
+    env: {
+      CLOUDCONNECT_RELAY_TIME_SCALE: String(SCALE),
+      CLOUDCONNECT_RELAY_TIME_ORIGIN: new Date(origin).toISOString(),
+      RELAY_ACK_WAIT_SECONDS: '10',
+    },
   });
 });
 
@@ -82,7 +86,9 @@ describe('10,000 messages through an EMR outage, relay crashes and a NATS restar
     await Promise.all([...Array.from({ length: POST_CONCURRENCY }, poster), disruptor]);
     // Posts that failed while the relay or NATS was down were answered 5xx (or not at all) and retried by Ocean.
     const refused = h.ocean.webhookDeliveries.filter((d) => d.status !== 202);
-    note(`all ${posted} posted; ${refused.length} deliveries failed and were retried (${refused.filter((d) => d.status === 503).length} answered 503)`);
+    note(
+      `all ${posted} posted; ${refused.length} deliveries failed and were retried (${refused.filter((d) => d.status === 503).length} answered 503)`,
+    );
     expect(failedPosts).toBe(0);
     expect(refused.filter((d) => d.status === 503).length).toBeGreaterThan(0);
     expect(h.accuro.documents).toHaveLength(0);
@@ -105,7 +111,11 @@ describe('10,000 messages through an EMR outage, relay crashes and a NATS restar
     await h.kill('SIGKILL');
     await h.startRelay();
 
-    await eventually(async () => (await queueFigures(h.js, h.namespace, h.integration)).pending === 0 || undefined, 'the queue to drain', 240_000);
+    await eventually(
+      async () => (await queueFigures(h.js, h.namespace, h.integration)).pending === 0 || undefined,
+      'the queue to drain',
+      240_000,
+    );
     note(`drained: ${h.accuro.documents.length} documents, ${h.accuro.duplicates.length} repeated keys answered idempotently`);
     process.stderr.write(`[relay-exactly-once] ${events.join('; ')}\n`);
 

@@ -48,7 +48,11 @@ export interface RelayHarness {
   dispose(): Promise<void>;
 }
 
-export async function startRelayHarness(options: { namespace: string; patients?: number; env?: Record<string, string> }): Promise<RelayHarness> {
+export async function startRelayHarness(options: {
+  namespace: string;
+  patients?: number;
+  env?: Record<string, string>;
+}): Promise<RelayHarness> {
   const cluster = inject('cluster');
   const nats = await startNatsServer();
   const accuro = await startAccuro({ volume: { providers: 2, patients: options.patients ?? 200, appointmentsPerDay: 4, days: 1 } });
@@ -65,7 +69,10 @@ export async function startRelayHarness(options: { namespace: string; patients?:
   const siteNumber = '4242';
   const port = await freePort();
   const env: Record<string, string> = {
-    CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify({ siteRef: { name: 'cedar' }, emr: { type: 'Accuro', accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'creds' } } } }),
+    CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify({
+      siteRef: { name: 'cedar' },
+      emr: { type: 'Accuro', accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'creds' } } },
+    }),
     CLOUDCONNECT_SITE_NUMBER: siteNumber,
     CLOUDCONNECT_CREDENTIALS_DIR: credentialsDir,
     VAULT_ADDR: cluster.vaultAddr,
@@ -101,11 +108,15 @@ export async function startRelayHarness(options: { namespace: string; patients?:
     logs: () => logText,
     current: () => running,
     startRelay: async (extraEnv = {}) => {
-      const child = spawn(join(repoRoot, 'node_modules/.bin/node'), ['operator/relay/main.ts', '--integration', `${options.namespace}/${integration}`], {
-        cwd: repoRoot,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, ...extraEnv },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        join(repoRoot, 'node_modules/.bin/node'),
+        ['operator/relay/main.ts', '--integration', `${options.namespace}/${integration}`],
+        {
+          cwd: repoRoot,
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, ...extraEnv },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       child.stdout?.on('data', (d: Buffer) => (logText += d.toString()));
       child.stderr?.on('data', (d: Buffer) => (logText += d.toString()));
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -132,7 +143,13 @@ export async function startRelayHarness(options: { namespace: string; patients?:
     },
     patient: (index) => {
       const p = accuro.data.patient(index);
-      return { emrId: String(index + 1), firstName: p.firstName, lastName: p.lastName, birthDate: p.birthDate, healthNumber: p.healthNumber };
+      return {
+        emrId: String(index + 1),
+        firstName: p.firstName,
+        lastName: p.lastName,
+        birthDate: p.birthDate,
+        healthNumber: p.healthNumber,
+      };
     },
     dispose: async () => {
       await harness.kill('SIGKILL');

@@ -34,9 +34,15 @@ describe('large referral attachments', () => {
 
   it('a PDF whose encrypted form exceeds the queue limit is refused with 413 naming the limit', async () => {
     const { message } = withPdfOf(6 * 1024 * 1024, 'oc-large-2');
-    const response = await fetch(h.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
+    const response = await fetch(h.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(message),
+    });
     expect(response.status).toBe(413);
     expect(((await response.json()) as { error: string }).error).toMatch(/exceeds the queue's max_payload \(8388608 bytes\)/);
-    expect(h.logs()).toMatch(/"level":"error","maxPayload":8388608,"message":"a message is larger than the NATS server accepts; raise its max_payload"/);
+    expect(h.logs()).toMatch(
+      /"level":"error","maxPayload":8388608,"message":"a message is larger than the NATS server accepts; raise its max_payload"/,
+    );
   });
 });

@@ -7,7 +7,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEAD_LETTER_STREAM, KEY_VERSION_HEADER, RELAY_STREAM, STATUS_BUCKET, statusKey } from '../../operator/internal/relayqueue/contract.ts';
+import {
+  DEAD_LETTER_STREAM,
+  KEY_VERSION_HEADER,
+  RELAY_STREAM,
+  STATUS_BUCKET,
+  statusKey,
+} from '../../operator/internal/relayqueue/contract.ts';
 import { queueFigures } from '../../operator/internal/relayqueue/queue.ts';
 import { decryptBatch } from '../../operator/internal/sek/crypto.ts';
 import { demographicUpdateMessage, eFormNoteMessage, referralAttachmentMessage, type OceanPatient } from '../simulators/ocean.ts';
@@ -87,7 +93,9 @@ describe('PHI at rest and in logs', () => {
     expect([...versions].sort()).toEqual(['1', '2']);
     for (const text of raw) for (const value of phi) expect(text.includes(value), `a stored message contains PHI`).toBe(false);
     // The server's own files on disk.
-    const store = (await Promise.all((await filesUnder(h.nats.storeDir)).map((f) => readFile(f)))).map((b) => b.toString('latin1')).join('\n');
+    const store = (await Promise.all((await filesUnder(h.nats.storeDir)).map((f) => readFile(f))))
+      .map((b) => b.toString('latin1'))
+      .join('\n');
     expect(store.length).toBeGreaterThan(10_000);
     for (const value of phi) expect(store.includes(value), 'the JetStream store files contain PHI').toBe(false);
     // The control: the same bytes decrypt with the SEK into the names.
@@ -110,7 +118,11 @@ describe('PHI at rest and in logs', () => {
     const logs = h.logs();
     expect(logs).toMatch(/"level":"debug","message":"message stored"/); // the debug log really was on
     expect(logs).toMatch(/"message":"message dead-lettered","messageId":"oc-phi-3","namespace":"relay-no-phi","reason":"Unsupported"/);
-    for (const [what, text] of [['logs', logs], ['status', status], ['metrics', metrics]] as const) {
+    for (const [what, text] of [
+      ['logs', logs],
+      ['status', status],
+      ['metrics', metrics],
+    ] as const) {
       for (const value of [...phi, h.sek]) expect(text.includes(value), `${what} contain PHI or the SEK`).toBe(false);
     }
   }, 120_000);

@@ -12,7 +12,15 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { KV } from '@nats-io/kv';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEAD_LETTER_STREAM, deadLetterSubject, KEY_VERSION_HEADER, RELAY_STREAM, relaySubject, statusKey, type RelayStatusRecord } from '../../operator/internal/relayqueue/contract.ts';
+import {
+  DEAD_LETTER_STREAM,
+  deadLetterSubject,
+  KEY_VERSION_HEADER,
+  RELAY_STREAM,
+  relaySubject,
+  statusKey,
+  type RelayStatusRecord,
+} from '../../operator/internal/relayqueue/contract.ts';
 import { ensureRelayStreams, RECEIVED_AT_HEADER } from '../../operator/internal/relayqueue/queue.ts';
 import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
@@ -37,7 +45,8 @@ let jsm: JetStreamManager;
 let kv: KV;
 
 const apply = (obj: object) => kubectlOk(['apply', '-f', '-'], JSON.stringify(obj));
-const getJson = async <T>(kind: string, name: string): Promise<T> => JSON.parse(await kubectlOk(['get', kind, name, '-n', ns, '-o', 'json'])) as T;
+const getJson = async <T>(kind: string, name: string): Promise<T> =>
+  JSON.parse(await kubectlOk(['get', kind, name, '-n', ns, '-o', 'json'])) as T;
 
 interface Deployment {
   metadata: { resourceVersion: string; ownerReferences?: { kind: string; name: string; controller?: boolean }[] };
@@ -46,12 +55,23 @@ interface Deployment {
 interface PodSpec {
   serviceAccountName: string;
   automountServiceAccountToken: boolean;
-  containers: { image: string; command: string[]; args: string[]; env: { name: string; value?: string }[]; volumeMounts: { name: string; readOnly?: boolean }[]; securityContext: Record<string, unknown> }[];
+  containers: {
+    image: string;
+    command: string[];
+    args: string[];
+    env: { name: string; value?: string }[];
+    volumeMounts: { name: string; readOnly?: boolean }[];
+    securityContext: Record<string, unknown>;
+  }[];
   volumes: { name: string; secret?: { secretName: string }; projected?: { sources: { serviceAccountToken?: { audience: string } }[] } }[];
 }
 interface Integration {
   metadata: { resourceVersion: string };
-  status?: { relay?: Record<string, unknown>; sync?: Record<string, unknown>; conditions?: { type: string; status: string; reason: string; message: string }[] };
+  status?: {
+    relay?: Record<string, unknown>;
+    sync?: Record<string, unknown>;
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+  };
 }
 
 const integration = () => getJson<Integration>('emrintegration', INTEGRATION);
@@ -62,12 +82,22 @@ const waitDelivering = (status: string, reason: string) =>
     return c?.status === status && c.reason === reason ? c : undefined;
   }, `Delivering=${status} (${reason})`);
 
-const record = (over: Partial<RelayStatusRecord> = {}): RelayStatusRecord => ({ pending: 0, deliveredTotal: 0, deadLettered: 0, updatedAt: new Date().toISOString(), ...over });
+const record = (over: Partial<RelayStatusRecord> = {}): RelayStatusRecord => ({
+  pending: 0,
+  deliveredTotal: 0,
+  deadLettered: 0,
+  updatedAt: new Date().toISOString(),
+  ...over,
+});
 const report = (over: Partial<RelayStatusRecord> = {}) => kv.put(statusKey(ns, INTEGRATION), JSON.stringify(record(over)));
 
 beforeAll(async () => {
   const tls = makeTestTls();
-  [accuro, nats, smtp] = await Promise.all([startAccuro({ tls: { cert: tls.cert, key: tls.key }, volume: { providers: 2, patients: 5, appointmentsPerDay: 2, days: 1 } }), startNatsServer({ name: 'relay-operator' }), startSmtpSink()]);
+  [accuro, nats, smtp] = await Promise.all([
+    startAccuro({ tls: { cert: tls.cert, key: tls.key }, volume: { providers: 2, patients: 5, appointmentsPerDay: 2, days: 1 } }),
+    startNatsServer({ name: 'relay-operator' }),
+    startSmtpSink(),
+  ]);
   nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   js = jetstream(nc);
   jsm = await jetstreamManager(nc);
@@ -75,12 +105,21 @@ beforeAll(async () => {
   await kubectl(['create', 'namespace', ns]);
   await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } });
   await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `${SITE}-sek`, namespace: ns }, stringData: { sek } });
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'accuro-creds', namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS } });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'accuro-creds', namespace: ns },
+    stringData: { ...ACCURO_DEV_CREDENTIALS },
+  });
   await apply({
     apiVersion: 'cloudconnect.dev/v1alpha1',
     kind: 'OceanSite',
     metadata: { name: SITE, namespace: ns },
-    spec: { siteNumber: '4321', clinicalAdminEmail: `admin@${SITE}.example.org`, encryptionKey: { importFrom: { secretRef: { name: `${SITE}-sek` } } } },
+    spec: {
+      siteNumber: '4321',
+      clinicalAdminEmail: `admin@${SITE}.example.org`,
+      encryptionKey: { importFrom: { secretRef: { name: `${SITE}-sek` } } },
+    },
   });
   operator = await startOperator({
     NATS_URL: nats.url,
@@ -97,7 +136,14 @@ beforeAll(async () => {
     apiVersion: 'cloudconnect.dev/v1alpha1',
     kind: 'EmrIntegration',
     metadata: { name: INTEGRATION, namespace: ns },
-    spec: { siteRef: { name: SITE }, emr: { type: 'Accuro', accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'accuro-creds' } }, caBundleSecretRef: { name: 'sim-ca' } } },
+    spec: {
+      siteRef: { name: SITE },
+      emr: {
+        type: 'Accuro',
+        accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'accuro-creds' } },
+        caBundleSecretRef: { name: 'sim-ca' },
+      },
+    },
   });
 }, 180_000);
 
@@ -127,14 +173,26 @@ describe('the relay of an EmrIntegration', () => {
     expect(c.command).toEqual(['/nodejs/bin/node', 'operator/relay/main.ts']);
     expect(c.args).toEqual(['--integration', `${ns}/${INTEGRATION}`]);
     const env = Object.fromEntries(c.env.map((e) => [e.name, e.value]));
-    expect(env).toMatchObject({ NATS_URL: nats.url, RELAY_PORT: '8080', VAULT_ROLE: `cloudconnect-${ns}-${SITE}`, SEK_PATH: `cloudconnect/${ns}/${SITE}/sek`, CLOUDCONNECT_SITE_NUMBER: '4321' });
+    expect(env).toMatchObject({
+      NATS_URL: nats.url,
+      RELAY_PORT: '8080',
+      VAULT_ROLE: `cloudconnect-${ns}-${SITE}`,
+      SEK_PATH: `cloudconnect/${ns}/${SITE}/sek`,
+      CLOUDCONNECT_SITE_NUMBER: '4321',
+    });
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true });
     expect(pod.volumes.find((v) => v.name === 'emr-credentials')?.secret?.secretName).toBe('accuro-creds');
     expect(c.volumeMounts.find((m) => m.name === 'emr-credentials')?.readOnly).toBe(true);
     expect(pod.volumes.find((v) => v.name === 'vault-token')?.projected?.sources[0]?.serviceAccountToken?.audience).toBe('vault');
     expect(d.spec.template.metadata.annotations['cloudconnect.dev/sek-version']).toBe('1');
 
-    const svc = await eventually(() => getJson<{ spec: { selector: Record<string, string>; ports: { port: number; targetPort: string }[] } }>('service', RELAY).catch(() => undefined), 'the relay Service');
+    const svc = await eventually(
+      () =>
+        getJson<{ spec: { selector: Record<string, string>; ports: { port: number; targetPort: string }[] } }>('service', RELAY).catch(
+          () => undefined,
+        ),
+      'the relay Service',
+    );
     expect(svc.spec.ports).toEqual([expect.objectContaining({ port: 80, targetPort: 'webhook' })]);
     expect(svc.spec.selector).toMatchObject({ 'app.kubernetes.io/name': 'cloudconnect-relay', 'app.kubernetes.io/instance': RELAY });
   });
@@ -154,7 +212,12 @@ describe('the relay of an EmrIntegration', () => {
     const since = new Date(Date.now() - 3.5 * 60_000).toISOString();
     await report({ pending: 4, oldestPendingSince: since, deliveredTotal: 12, lastFailureReason: 'EmrUnreachable' });
     await waitDelivering('False', 'EmrUnreachable');
-    expect((await integration()).status?.relay).toMatchObject({ pending: 4, oldestPendingTime: since, oldestPendingAge: '3m', lastFailureReason: 'EmrUnreachable' });
+    expect((await integration()).status?.relay).toMatchObject({
+      pending: 4,
+      oldestPendingTime: since,
+      oldestPendingAge: '3m',
+      lastFailureReason: 'EmrUnreachable',
+    });
     const metrics = await operator.metrics();
     expect(metrics).toMatch(new RegExp(`cloudconnect_relay_pending_messages\\{namespace="${ns}",integration="${INTEGRATION}"\\} 4`));
 
@@ -172,7 +235,15 @@ describe('the relay of an EmrIntegration', () => {
     await eventually(async () => (await integration()).status?.sync?.['nextSyncTime'], 'the default schedules in the Sync Status panel');
     // What this operator wrote (other test files' operators share the cluster and may write too, so
     // the count comes from this operator's own debug log, not from the object's resourceVersion).
-    const writes = () => operator.output().split('\n').filter((l) => l.includes(`"${ns}/${INTEGRATION}"`) && /status written/.test(l)).length + operator.output().split('\n').filter((l) => l.includes(`${ns}/${RELAY}`) && /(updated|created) the relay/.test(l)).length;
+    const writes = () =>
+      operator
+        .output()
+        .split('\n')
+        .filter((l) => l.includes(`"${ns}/${INTEGRATION}"`) && /status written/.test(l)).length +
+      operator
+        .output()
+        .split('\n')
+        .filter((l) => l.includes(`${ns}/${RELAY}`) && /(updated|created) the relay/.test(l)).length;
     // An idle window: the relay rewrites the same figures with a new updatedAt every second, as a
     // running relay does; the operator reads them at every poll (1 s) and writes nothing. A write
     // caused by another operator's write is not idleness broken, so up to three windows are tried.
@@ -188,7 +259,10 @@ describe('the relay of an EmrIntegration', () => {
       idle = writes() === before;
     }
     expect(counted.at(-1), `writes per window: ${counted.join(', ')}`).toBe(0);
-    const reads = operator.output().split('\n').filter((l) => /connected to NATS for relay status/.test(l)).length;
+    const reads = operator
+      .output()
+      .split('\n')
+      .filter((l) => /connected to NATS for relay status/.test(l)).length;
     expect(reads).toBe(1);
   });
 
@@ -196,7 +270,18 @@ describe('the relay of an EmrIntegration', () => {
     await report({ deliveredTotal: 90, deadLettered: 2, lastFailureReason: 'EmrUnreachable' });
     await waitDelivering('False', 'DeadLettered');
     const events = await eventually(async () => {
-      const list = JSON.parse(await kubectlOk(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${INTEGRATION},reason=MessagesDeadLettered`, '-o', 'json'])) as { items: { type: string; message: string }[] };
+      const list = JSON.parse(
+        await kubectlOk([
+          'get',
+          'events',
+          '-n',
+          ns,
+          '--field-selector',
+          `involvedObject.name=${INTEGRATION},reason=MessagesDeadLettered`,
+          '-o',
+          'json',
+        ]),
+      ) as { items: { type: string; message: string }[] };
       return list.items.length > 0 ? list.items : undefined;
     }, 'the MessagesDeadLettered Event');
     expect(events[0]).toMatchObject({ type: 'Warning' });
@@ -215,7 +300,11 @@ describe('the relay of an EmrIntegration', () => {
     const h = headers();
     h.set(KEY_VERSION_HEADER, '1');
     h.set(RECEIVED_AT_HEADER, new Date(Date.now() - 97 * 3600_000).toISOString());
-    for (const id of ['a', 'b']) await js.publish(deadLetterSubject(ns, INTEGRATION), new TextEncoder().encode(`ciphertext-${id}`), { headers: h, msgID: `dead:test-${id}` });
+    for (const id of ['a', 'b'])
+      await js.publish(deadLetterSubject(ns, INTEGRATION), new TextEncoder().encode(`ciphertext-${id}`), {
+        headers: h,
+        msgID: `dead:test-${id}`,
+      });
     const deadBefore = await jsm.streams.info(DEAD_LETTER_STREAM, { subjects_filter: deadLetterSubject(ns, INTEGRATION) });
     expect(deadBefore.state.subjects?.[deadLetterSubject(ns, INTEGRATION)]).toBe(2);
 
@@ -229,11 +318,30 @@ describe('the relay of an EmrIntegration', () => {
     expect(work.state.subjects?.[relaySubject(ns, INTEGRATION)]).toBe(2);
     const dead = await jsm.streams.info(DEAD_LETTER_STREAM, { subjects_filter: deadLetterSubject(ns, INTEGRATION) });
     expect(dead.state.subjects?.[deadLetterSubject(ns, INTEGRATION)] ?? 0).toBe(0);
-    const replayed = JSON.parse(await kubectlOk(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${INTEGRATION},reason=DeadLettersReplayed`, '-o', 'json'])) as { items: { message: string }[] };
+    const replayed = JSON.parse(
+      await kubectlOk([
+        'get',
+        'events',
+        '-n',
+        ns,
+        '--field-selector',
+        `involvedObject.name=${INTEGRATION},reason=DeadLettersReplayed`,
+        '-o',
+        'json',
+      ]),
+    ) as { items: { message: string }[] };
     expect(replayed.items[0]?.message).toContain('Moved 2');
 
     // The same token again does nothing more.
-    await kubectlOk(['annotate', '--overwrite', '-n', ns, `emrintegration/${INTEGRATION}`, 'cloudconnect.dev/replayRequestedAt=replay-1', 'touch=1']);
+    await kubectlOk([
+      'annotate',
+      '--overwrite',
+      '-n',
+      ns,
+      `emrintegration/${INTEGRATION}`,
+      'cloudconnect.dev/replayRequestedAt=replay-1',
+      'touch=1',
+    ]);
     await new Promise((r) => setTimeout(r, 2000));
     expect((await integration()).status?.relay?.lastReplayedCount).toBe(2);
   });
@@ -244,8 +352,12 @@ describe('the relay of an EmrIntegration', () => {
     h.set(RECEIVED_AT_HEADER, new Date(Date.now() - 97 * 3600_000).toISOString());
     await js.publish(deadLetterSubject(ns, INTEGRATION), new TextEncoder().encode('ciphertext-c'), { headers: h, msgID: 'dead:test-c' });
     const result = await new Promise<{ code: number; out: string; err: string }>((resolve) => {
-      execFile(join(repoRoot, 'node_modules/.bin/node'), ['operator/cmd/plugin/main.ts', 'relay', 'replay', INTEGRATION, '-n', ns, '--timeout', '90s'], { cwd: repoRoot, env: { ...process.env, KUBECONFIG: inject('cluster').kubeconfig } }, (error, out, err) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: String(out), err: String(err) }),
+      execFile(
+        join(repoRoot, 'node_modules/.bin/node'),
+        ['operator/cmd/plugin/main.ts', 'relay', 'replay', INTEGRATION, '-n', ns, '--timeout', '90s'],
+        { cwd: repoRoot, env: { ...process.env, KUBECONFIG: inject('cluster').kubeconfig } },
+        (error, out, err) =>
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: String(out), err: String(err) }),
       );
     });
     expect(result.code, result.err).toBe(0);
@@ -255,16 +367,31 @@ describe('the relay of an EmrIntegration', () => {
   });
 
   it('rolls the relay pod template when the SEK is rotated', async () => {
-    const rotated = await vaultRequest('POST', `secret/data/cloudconnect/${ns}/${SITE}/sek`, { data: { sek: randomBytes(32).toString('base64') } });
+    const rotated = await vaultRequest('POST', `secret/data/cloudconnect/${ns}/${SITE}/sek`, {
+      data: { sek: randomBytes(32).toString('base64') },
+    });
     expect(rotated.json?.data?.version).toBe(2);
     await kubectlOk(['annotate', '--overwrite', '-n', ns, `oceansite/${SITE}`, 'cloudconnect.dev/requestedAt=rotate-1']);
-    await eventually(async () => (await getJson<Deployment>('deployment', RELAY)).spec.template.metadata.annotations['cloudconnect.dev/sek-version'] === '2', 'sek-version 2 in the relay pod template');
+    await eventually(
+      async () =>
+        (await getJson<Deployment>('deployment', RELAY)).spec.template.metadata.annotations['cloudconnect.dev/sek-version'] === '2',
+      'sek-version 2 in the relay pod template',
+    );
   });
 
   it('rolls the relay pod template when the credentials change', async () => {
     const before = (await getJson<Deployment>('deployment', RELAY)).spec.template.metadata.annotations['cloudconnect.dev/credentials-hash'];
-    await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'accuro-creds', namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS, extra: 'x' } });
-    await eventually(async () => (await getJson<Deployment>('deployment', RELAY)).spec.template.metadata.annotations['cloudconnect.dev/credentials-hash'] !== before, 'a new credentials hash');
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'accuro-creds', namespace: ns },
+      stringData: { ...ACCURO_DEV_CREDENTIALS, extra: 'x' },
+    });
+    await eventually(
+      async () =>
+        (await getJson<Deployment>('deployment', RELAY)).spec.template.metadata.annotations['cloudconnect.dev/credentials-hash'] !== before,
+      'a new credentials hash',
+    );
   });
 
   it('scales the relay to zero while suspended, and back', async () => {
@@ -281,7 +408,14 @@ describe('the relay of an EmrIntegration', () => {
     await waitDelivering('True', 'Delivered');
     await nats.stop();
     const c = await waitDelivering('Unknown', 'QueueUnreachable').catch((error: Error) => {
-      throw new Error(`${error.message}\n${operator.output().split('\n').filter((l) => l.includes(ns) || /NATS|nats/.test(l)).slice(-30).join('\n')}`);
+      throw new Error(
+        `${error.message}\n${operator
+          .output()
+          .split('\n')
+          .filter((l) => l.includes(ns) || /NATS|nats/.test(l))
+          .slice(-30)
+          .join('\n')}`,
+      );
     });
     expect(c.message).toContain('cannot read the relay status from NATS');
     await nats.restart();
@@ -295,6 +429,7 @@ describe('the relay of an EmrIntegration', () => {
   it('puts no credential or SEK anywhere it writes', async () => {
     const written = await everythingWritten(operator, ns, kubectlOk);
     expect(written).not.toContain(sek);
-    for (const value of Object.values(ACCURO_DEV_CREDENTIALS).filter((v) => v.length >= 8)) expect(written.includes(value), "credential value leaked").toBe(false);
+    for (const value of Object.values(ACCURO_DEV_CREDENTIALS).filter((v) => v.length >= 8))
+      expect(written.includes(value), 'credential value leaked').toBe(false);
   });
 });

@@ -31,24 +31,35 @@ interface Container {
 async function requestRun(token: string): Promise<{ name: string; container: Container; serviceAccount: string }> {
   await kubectlOk(['annotate', '--overwrite', '-n', ns, 'syncschedule/cedar-full', `cloudconnect.dev/requestedAt=${token}`]);
   return eventually(async () => {
-    const jobs = JSON.parse(await kubectlOk(['get', 'jobs', '-n', ns, '-l', 'cloudconnect.dev/schedule=cedar-full', '-o', 'json'])).items as {
+    const jobs = JSON.parse(await kubectlOk(['get', 'jobs', '-n', ns, '-l', 'cloudconnect.dev/schedule=cedar-full', '-o', 'json']))
+      .items as {
       metadata: { name: string };
       spec: { template: { spec: { serviceAccountName: string; containers: Container[] } } };
     }[];
     const job = jobs.find((j) => !seen.has(j.metadata.name));
     if (!job) return undefined;
     seen.add(job.metadata.name);
-    return { name: job.metadata.name, container: job.spec.template.spec.containers[0]!, serviceAccount: job.spec.template.spec.serviceAccountName };
+    return {
+      name: job.metadata.name,
+      container: job.spec.template.spec.containers[0]!,
+      serviceAccount: job.spec.template.spec.serviceAccountName,
+    };
   }, 'a new run Job');
 }
 const seen = new Set<string>();
 
 /** Runs the worker the way the kubelet would run the container, with the pod's mounts as files. */
-async function runAsPod(run: { container: Container; serviceAccount: string }): Promise<{ code: number; result: Record<string, unknown>; output: string }> {
+async function runAsPod(run: {
+  container: Container;
+  serviceAccount: string;
+}): Promise<{ code: number; result: Record<string, unknown>; output: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'cc-pod-'));
   const creds = join(dir, 'emr');
   mkdirSync(creds);
-  const secret = JSON.parse(await kubectlOk(['get', 'secret', 'cedar-accuro-creds', '-n', ns, '-o', 'json'])).data as Record<string, string>;
+  const secret = JSON.parse(await kubectlOk(['get', 'secret', 'cedar-accuro-creds', '-n', ns, '-o', 'json'])).data as Record<
+    string,
+    string
+  >;
   for (const [k, v] of Object.entries(secret)) writeFileSync(join(creds, k), Buffer.from(v, 'base64'));
   const token = (await kubectlOk(['create', 'token', run.serviceAccount, '-n', ns, '--audience', 'vault', '--duration', '10m'])).trim();
   writeFileSync(join(dir, 'token'), token);
@@ -59,11 +70,20 @@ async function runAsPod(run: { container: Container; serviceAccount: string }): 
   env.VAULT_SA_TOKEN_FILE = join(dir, 'token');
   env.CLOUDCONNECT_CA_BUNDLE_FILE = join(dir, 'ca.crt');
   return new Promise((resolve) => {
-    execFile(join(repoRoot, 'node_modules/.bin/node'), ['operator/worker/main.ts', ...run.container.args], { cwd: repoRoot, env, maxBuffer: 1 << 26 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      const terminationFile = join(dir, 'termination-log');
-      resolve({ code, result: { ...(JSON.parse(readFileSync(terminationFile, 'utf8')) as Record<string, unknown>), terminationFile }, output: String(stdout) + String(stderr) });
-    });
+    execFile(
+      join(repoRoot, 'node_modules/.bin/node'),
+      ['operator/worker/main.ts', ...run.container.args],
+      { cwd: repoRoot, env, maxBuffer: 1 << 26 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        const terminationFile = join(dir, 'termination-log');
+        resolve({
+          code,
+          result: { ...(JSON.parse(readFileSync(terminationFile, 'utf8')) as Record<string, unknown>), terminationFile },
+          output: String(stdout) + String(stderr),
+        });
+      },
+    );
   });
 }
 
@@ -85,8 +105,17 @@ beforeAll(async () => {
     metadata: { name: 'cedar-accuro', namespace: ns },
     spec: { siteRef: { name: 'cedar' }, emr: accuroEmr(cedar), settings: { scheduleDaysToSync: 2 } },
   });
-  await apply({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'SyncSchedule', metadata: { name: 'cedar-full', namespace: ns }, spec: { integrationRef: { name: 'cedar-accuro' }, type: 'Full', schedule: '0 0 * * *' } });
-  operator = await startOperator({ OCEAN_API_URL: ocean.url, WORKER_VAULT_ADDR: inject('cluster').vaultAddr, WORKER_IMAGE: 'registry.example/cloudconnect:test' });
+  await apply({
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'SyncSchedule',
+    metadata: { name: 'cedar-full', namespace: ns },
+    spec: { integrationRef: { name: 'cedar-accuro' }, type: 'Full', schedule: '0 0 * * *' },
+  });
+  operator = await startOperator({
+    OCEAN_API_URL: ocean.url,
+    WORKER_VAULT_ADDR: inject('cluster').vaultAddr,
+    WORKER_IMAGE: 'registry.example/cloudconnect:test',
+  });
   await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'emrintegration/cedar-accuro']);
 });
 
@@ -116,7 +145,9 @@ describe('a Full sync run', () => {
     expect(count('appointment')).toBe(result.appointments);
     expect(count('provider')).toBe(result.providers);
     const patientIds = new Set(records.filter((r) => r.kind === 'patient').flatMap((r) => r.records.map((p) => (p as { id: string }).id)));
-    const appointmentPatients = new Set(records.filter((r) => r.kind === 'appointment').flatMap((r) => r.records.map((a) => (a as { patientId: string }).patientId)));
+    const appointmentPatients = new Set(
+      records.filter((r) => r.kind === 'appointment').flatMap((r) => r.records.map((a) => (a as { patientId: string }).patientId)),
+    );
     expect([...appointmentPatients].every((id) => patientIds.has(id))).toBe(true);
     expect(() => decryptBatch(batches[0]!.body.envelope, randomBytes(32).toString('base64'), '3131')).toThrow();
     expect(output.includes(sek)).toBe(false);
@@ -138,18 +169,41 @@ describe('a Full sync run', () => {
   it('reports the result the worker wrote as its termination message in status and metrics', async () => {
     // The test plays the kubelet for this run: kwok leaves pods selecting this node label running
     // (test/cluster/up.sh), and the test writes the worker's termination message into the pod status.
-    await kubectlOk(['patch', 'emrintegration', 'cedar-accuro', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { syncWorker: { nodeSelector: { 'cloudconnect.dev/kubelet-stand-in': 'test' } } } })]);
+    await kubectlOk([
+      'patch',
+      'emrintegration',
+      'cedar-accuro',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { syncWorker: { nodeSelector: { 'cloudconnect.dev/kubelet-stand-in': 'test' } } } }),
+    ]);
     const run = await requestRun('e2e-3');
     const { code, result, output } = await runAsPod(run);
     expect(code, output.slice(-2000)).toBe(0);
     await finishAsKubelet(ns, run.name, readFileSync(String(result.terminationFile), 'utf8'), code);
-    const schedule = await eventually(async () => {
-      const s = JSON.parse(await kubectlOk(['get', 'syncschedule', 'cedar-full', '-n', ns, '-o', 'json']));
-      return s.status?.lastRun?.name === run.name ? s : undefined;
-    }, 'the run reported in the schedule status', 90_000);
-    expect(schedule.status.lastRun).toMatchObject({ result: 'Succeeded', providers: result.providers, patients: result.patients, appointments: result.appointments });
+    const schedule = await eventually(
+      async () => {
+        const s = JSON.parse(await kubectlOk(['get', 'syncschedule', 'cedar-full', '-n', ns, '-o', 'json']));
+        return s.status?.lastRun?.name === run.name ? s : undefined;
+      },
+      'the run reported in the schedule status',
+      90_000,
+    );
+    expect(schedule.status.lastRun).toMatchObject({
+      result: 'Succeeded',
+      providers: result.providers,
+      patients: result.patients,
+      appointments: result.appointments,
+    });
     const metrics = await operator.metrics();
-    const records = (kind: string) => Number(new RegExp(`cloudconnect_sync_records_total\\{namespace="${ns}",integration="cedar-accuro",type="Full",kind="${kind}"\\} (\\d+)`).exec(metrics)?.[1]);
+    const records = (kind: string) =>
+      Number(
+        new RegExp(
+          `cloudconnect_sync_records_total\\{namespace="${ns}",integration="cedar-accuro",type="Full",kind="${kind}"\\} (\\d+)`,
+        ).exec(metrics)?.[1],
+      );
     expect(records('patients')).toBe(result.patients);
     expect(records('appointments')).toBe(result.appointments);
     // The Sync Status panel of the integration follows.
@@ -168,10 +222,14 @@ describe('a Full sync run', () => {
       expect(code).toBe(1);
       expect(result).toMatchObject({ result: 'Failed', errorReason: 'Deauthorized' });
       await finishAsKubelet(ns, run.name, readFileSync(String(result.terminationFile), 'utf8'), code);
-      const schedule = await eventually(async () => {
-        const s = JSON.parse(await kubectlOk(['get', 'syncschedule', 'cedar-full', '-n', ns, '-o', 'json']));
-        return s.status?.lastRun?.name === run.name ? s : undefined;
-      }, 'the failed run reported', 90_000);
+      const schedule = await eventually(
+        async () => {
+          const s = JSON.parse(await kubectlOk(['get', 'syncschedule', 'cedar-full', '-n', ns, '-o', 'json']));
+          return s.status?.lastRun?.name === run.name ? s : undefined;
+        },
+        'the failed run reported',
+        90_000,
+      );
       expect(schedule.status.lastRun).toMatchObject({ result: 'Failed', errorReason: 'Deauthorized' });
       const integration = await eventually(async () => {
         const i = JSON.parse(await kubectlOk(['get', 'emrintegration', 'cedar-accuro', '-n', ns, '-o', 'json']));

@@ -21,7 +21,9 @@ interface RunJob {
 }
 
 async function runJobs(): Promise<RunJob[]> {
-  const items = (await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=cedar-tick'])).items as { metadata: { name: string; annotations: Record<string, string> } }[];
+  const items = (await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=cedar-tick'])).items as {
+    metadata: { name: string; annotations: Record<string, string> };
+  }[];
   return items.map((j) => ({ name: j.metadata.name, scheduledTime: j.metadata.annotations['cloudconnect.dev/scheduled-time'] ?? '' }));
 }
 
@@ -32,7 +34,13 @@ beforeAll(async () => {
     apiVersion: 'cloudconnect.dev/v1alpha1',
     kind: 'SyncSchedule',
     metadata: { name: 'cedar-tick', namespace: ns },
-    spec: { integrationRef: { name: 'cedar-accuro' }, type: 'Appointments', schedule: '* * * * *', concurrencyPolicy: 'Allow', startingDeadlineSeconds: 300 },
+    spec: {
+      integrationRef: { name: 'cedar-accuro' },
+      type: 'Appointments',
+      schedule: '* * * * *',
+      concurrencyPolicy: 'Allow',
+      startingDeadlineSeconds: 300,
+    },
   });
   await apply({
     apiVersion: 'cloudconnect.dev/v1alpha1',
@@ -63,10 +71,14 @@ describe('an operator replaced at the tick', () => {
     await operators[0]!.stop('SIGKILL');
 
     const expected = [tick - 60_000, tick, tick + 60_000].map((t) => new Date(t).toISOString());
-    const jobs = await eventually(async () => {
-      const all = await runJobs();
-      return expected.every((t) => all.some((j) => j.scheduledTime === t)) ? all : undefined;
-    }, 'runs for the minute before, at and after the tick', 150_000);
+    const jobs = await eventually(
+      async () => {
+        const all = await runJobs();
+        return expected.every((t) => all.some((j) => j.scheduledTime === t)) ? all : undefined;
+      },
+      'runs for the minute before, at and after the tick',
+      150_000,
+    );
 
     const perMinute = new Map<string, string[]>();
     for (const j of jobs) perMinute.set(j.scheduledTime, [...(perMinute.get(j.scheduledTime) ?? []), j.name]);

@@ -34,10 +34,17 @@ describe('an integration without schedules', () => {
       spec: { siteRef: { name: 'pine' }, emr: accuroEmr(pine) },
     });
     await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'emrintegration/pine-accuro']);
-    const list = await eventually(async () => {
-      const l = (await getJson(['get', 'syncschedules'])).items as { metadata: { name: string; ownerReferences: { name: string }[] }; spec: Record<string, string> }[];
-      return l.length === 2 ? l : undefined;
-    }, 'two default schedules', 40_000);
+    const list = await eventually(
+      async () => {
+        const l = (await getJson(['get', 'syncschedules'])).items as {
+          metadata: { name: string; ownerReferences: { name: string }[] };
+          spec: Record<string, string>;
+        }[];
+        return l.length === 2 ? l : undefined;
+      },
+      'two default schedules',
+      40_000,
+    );
     const byType = Object.fromEntries(list.map((s) => [s.spec.type, s]));
     expect(byType.Full!.spec).toMatchObject({ schedule: '0 0 * * *', timeZone: 'America/Toronto' });
     expect(byType.Appointments!.spec).toMatchObject({ schedule: '*/30 * * * *', timeZone: 'America/Toronto' });
@@ -62,14 +69,20 @@ describe('a requested sync ("Sync Full Schedule")', () => {
     const pod = job.spec.template.spec;
     expect(pod.serviceAccountName).toBe('cloudconnect-sync-pine');
     expect(pod.containers[0].image).toBe('registry.example/cloudconnect-operator:test');
-    const schedule = await eventually(async () => {
-      const s = await getJson(['get', 'syncschedule', 'pine-accuro-full']);
-      return s.status?.lastRun?.result ? s : undefined;
-    }, 'the run finished and reported', 90_000);
+    const schedule = await eventually(
+      async () => {
+        const s = await getJson(['get', 'syncschedule', 'pine-accuro-full']);
+        return s.status?.lastRun?.result ? s : undefined;
+      },
+      'the run finished and reported',
+      90_000,
+    );
     expect(schedule.status.lastHandledRequestedAt).toBe('click-1');
     expect(schedule.status.lastRun).toMatchObject({ name: job.metadata.name, result: 'Succeeded' });
     expect(schedule.status.lastSuccessfulTime).toBeDefined();
-    expect(await operator.metrics()).toMatch(new RegExp(`cloudconnect_sync_runs_total\\{namespace="${ns}",integration="pine-accuro",type="Full",result="Succeeded"\\} 1`));
+    expect(await operator.metrics()).toMatch(
+      new RegExp(`cloudconnect_sync_runs_total\\{namespace="${ns}",integration="pine-accuro",type="Full",result="Succeeded"\\} 1`),
+    );
     // The same token never starts a second run.
     await new Promise((r) => setTimeout(r, 2000));
     expect((await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=pine-accuro-full'])).items).toHaveLength(1);
@@ -91,6 +104,9 @@ describe('a schedule whose integration is not authenticated', () => {
     accuro.clearFaults();
     await kubectlOk(['annotate', '--overwrite', '-n', ns, 'emrintegration/pine-accuro', 'cloudconnect.dev/requestedAt=recheck-2']);
     // The pending request starts once the integration is back.
-    await eventually(async () => (await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=pine-accuro-appointments'])).items[0], 'the blocked request runs once unblocked');
+    await eventually(
+      async () => (await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=pine-accuro-appointments'])).items[0],
+      'the blocked request runs once unblocked',
+    );
   });
 });

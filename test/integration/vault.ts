@@ -7,7 +7,12 @@ export interface VaultJson {
   errors?: string[];
 }
 
-export async function vaultRequest(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: VaultJson | undefined }> {
+export async function vaultRequest(
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; json: VaultJson | undefined }> {
   const cluster = inject('cluster');
   const res = await fetch(`${cluster.vaultAddr}/v1/${path}`, {
     method,

@@ -11,7 +11,8 @@ export const alertsFile = join(import.meta.dirname, '..', '..', 'charts/cloudcon
 /** promtool with `args` in `cwd`: its exit status and stdout+stderr; throws saying how to install it when it is missing. */
 export function promtool(args: string[], cwd?: string): { status: number | null; output: string } {
   const run = spawnSync('promtool', args, { cwd, encoding: 'utf8' });
-  if (run.error) throw new Error(`promtool not runnable (${run.error.message}); install Debian's prometheus package: test/install-system-deps.sh`);
+  if (run.error)
+    throw new Error(`promtool not runnable (${run.error.message}); install Debian's prometheus package: test/install-system-deps.sh`);
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
@@ -48,19 +49,21 @@ export function loadDashboard(file = dashboardFile): Dashboard {
 export function panelQueries(dashboard: Dashboard): PanelQuery[] {
   return dashboard.panels
     .filter((p) => p.type !== 'row')
-    .flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, type: p.type, refId: t.refId, expr: t.expr, legend: t.legendFormat ?? '' })));
+    .flatMap((p) =>
+      (p.targets ?? []).map((t) => ({ panel: p.title, type: p.type, refId: t.refId, expr: t.expr, legend: t.legendFormat ?? '' })),
+    );
 }
 
 /** Grafana's variables as a Prometheus query needs them: a namespace regex and a rate window. */
 export function substitute(expr: string, vars: { namespace?: string; rateInterval?: string } = {}): string {
-  return expr
-    .replaceAll('$__rate_interval', vars.rateInterval ?? '5m')
-    .replaceAll('$namespace', vars.namespace ?? '.*');
+  return expr.replaceAll('$__rate_interval', vars.rateInterval ?? '5m').replaceAll('$namespace', vars.namespace ?? '.*');
 }
 
 /** The rendered list of panels and queries (for notes and the e2e test output). */
 export function renderPanelList(dashboard: Dashboard): string {
-  const lines = [`Dashboard "${dashboard.title}" (uid ${dashboard.uid}); variables: ${dashboard.templating.list.map((v) => `$${v.name}`).join(', ')}`];
+  const lines = [
+    `Dashboard "${dashboard.title}" (uid ${dashboard.uid}); variables: ${dashboard.templating.list.map((v) => `$${v.name}`).join(', ')}`,
+  ];
   let section = '';
   for (const p of dashboard.panels) {
     if (p.type === 'row') {

@@ -92,7 +92,8 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
   const state = new SimState('accuro', options);
   const data = state.data;
 
-  const tokenError = (status: number, error: string, description: string) => new SimHttpError(status, { error, error_description: description });
+  const tokenError = (status: number, error: string, description: string) =>
+    new SimHttpError(status, { error, error_description: description });
 
   function issue(ctx: Ctx) {
     if (ctx.url.searchParams.get('tenant') !== tenantId) throw tokenError(400, 'invalid_request', 'unknown tenant');
@@ -170,7 +171,9 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
       path: '/v1/offices',
       handler: (ctx) => {
         authorize(ctx);
-        return { json: Array.from({ length: data.officeCount }, (_, i) => ({ officeId: Number(accuroOfficeId(i)), name: `Sim Office ${i + 1}` })) };
+        return {
+          json: Array.from({ length: data.officeCount }, (_, i) => ({ officeId: Number(accuroOfficeId(i)), name: `Sim Office ${i + 1}` })),
+        };
       },
     },
     {
@@ -231,7 +234,9 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
               healthCard: { phn: p.healthNumber, province: 'ON' },
               email: { address: p.email },
               phones: [{ number: p.phone, type: 'Home' }],
-              addresses: [{ street: p.address.street, city: p.address.city, province: p.address.province, postalCode: p.address.postalCode }],
+              addresses: [
+                { street: p.address.street, city: p.address.city, province: p.address.province, postalCode: p.address.postalCode },
+              ],
             },
             officeId: Number(accuroOfficeId(0)),
           },

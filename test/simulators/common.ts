@@ -57,7 +57,8 @@ const FAULT_TYPES: Record<keyof Faults, (v: unknown) => boolean> = {
 export type FaultPatch = { [K in keyof Faults]?: Faults[K] | null };
 
 export function validateFaultPatch(input: unknown): FaultPatch {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new SimHttpError(400, { error: 'faults must be a JSON object' });
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    throw new SimHttpError(400, { error: 'faults must be a JSON object' });
   for (const [key, value] of Object.entries(input)) {
     const check = FAULT_TYPES[key as keyof Faults];
     if (!check) throw new SimHttpError(400, { error: `unknown fault ${key}`, known: Object.keys(FAULT_TYPES) });
@@ -400,7 +401,10 @@ async function applyCommonFaults(state: SimState, method: string, path: string):
     return { status: 429, headers: { 'retry-after': String(seconds) }, json: { error: 'rate_limited', message: 'too many requests' } };
   }
   if (rejectDocuments && method === 'POST' && /document/i.test(path)) {
-    return { status: rejectDocuments, json: { error: 'document_rejected', message: `simulated ${rejectDocuments}: the EMR refuses the document` } };
+    return {
+      status: rejectDocuments,
+      json: { error: 'document_rejected', message: `simulated ${rejectDocuments}: the EMR refuses the document` },
+    };
   }
   return undefined;
 }
@@ -415,7 +419,15 @@ function controlRoutes(state: SimState, extra: Route[]): CompiledRoute[] {
     {
       method: 'GET',
       path: '/_sim/info',
-      handler: () => ({ json: { name: state.name, url: state.baseUrl, seed: state.data.seed, volume: state.data.volume, startedAt: state.startedAt.toISOString() } }),
+      handler: () => ({
+        json: {
+          name: state.name,
+          url: state.baseUrl,
+          seed: state.data.seed,
+          volume: state.data.volume,
+          startedAt: state.startedAt.toISOString(),
+        },
+      }),
     },
     { method: 'GET', path: '/_sim/requests', handler: () => ({ json: { requests: state.requests } }) },
     { method: 'GET', path: '/_sim/faults', handler: () => ({ json: state.faults }) },
@@ -531,7 +543,10 @@ export async function serve(def: ServeDefinition): Promise<Simulator & { server:
     } catch (error) {
       if (error instanceof SimHttpError) status = send(res, error.reply);
       else {
-        status = send(res, { status: 500, json: { error: 'simulator_error', message: error instanceof Error ? error.message : String(error) } });
+        status = send(res, {
+          status: 500,
+          json: { error: 'simulator_error', message: error instanceof Error ? error.message : String(error) },
+        });
       }
     } finally {
       if (!isControl) state.record({ method, path: url.pathname, status });

@@ -51,8 +51,54 @@ export interface FakeAppointment {
   status: FakeStatus;
 }
 
-const FIRST = ['Ada', 'Bram', 'Cleo', 'Dev', 'Esme', 'Finn', 'Gita', 'Hugo', 'Iris', 'Jonah', 'Kira', 'Liam', 'Mina', 'Noor', 'Otto', 'Pia', 'Quinn', 'Ravi', 'Sana', 'Theo', 'Uma', 'Vik', 'Wren', 'Xavi', 'Yara', 'Zeke'];
-const LAST = ['Maple', 'Birch', 'Cedar', 'Heron', 'Lynx', 'Otter', 'Aspen', 'Willow', 'Falcon', 'Spruce', 'Beaver', 'Loon', 'Tamarack', 'Moose', 'Juniper', 'Raven', 'Sumac', 'Trillium'];
+const FIRST = [
+  'Ada',
+  'Bram',
+  'Cleo',
+  'Dev',
+  'Esme',
+  'Finn',
+  'Gita',
+  'Hugo',
+  'Iris',
+  'Jonah',
+  'Kira',
+  'Liam',
+  'Mina',
+  'Noor',
+  'Otto',
+  'Pia',
+  'Quinn',
+  'Ravi',
+  'Sana',
+  'Theo',
+  'Uma',
+  'Vik',
+  'Wren',
+  'Xavi',
+  'Yara',
+  'Zeke',
+];
+const LAST = [
+  'Maple',
+  'Birch',
+  'Cedar',
+  'Heron',
+  'Lynx',
+  'Otter',
+  'Aspen',
+  'Willow',
+  'Falcon',
+  'Spruce',
+  'Beaver',
+  'Loon',
+  'Tamarack',
+  'Moose',
+  'Juniper',
+  'Raven',
+  'Sumac',
+  'Trillium',
+];
 const SPECIALTIES = ['Family Medicine', 'Pediatrics', 'Internal Medicine', 'Nurse Practitioner', 'Psychiatry'];
 const CITIES = ['Testville', 'Sampleton', 'Mockford', 'Fakeham'];
 const DAY_MS = 86_400_000;
@@ -85,7 +131,8 @@ export class FakeData {
     };
     for (const key of ['providers', 'patients', 'appointmentsPerDay', 'days'] as const) {
       const v = this.volume[key];
-      if (!Number.isInteger(v) || v < (key === 'providers' || key === 'patients' ? 1 : 0)) throw new Error(`volume.${key} must be a whole number`);
+      if (!Number.isInteger(v) || v < (key === 'providers' || key === 'patients' ? 1 : 0))
+        throw new Error(`volume.${key} must be a whole number`);
     }
     this.startMs = Date.parse(`${this.volume.startDate}T00:00:00Z`);
     if (Number.isNaN(this.startMs)) throw new Error('volume.startDate must be YYYY-MM-DD');

@@ -120,7 +120,13 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
       resourceType: 'Patient',
       id: fhirPatientId(index),
       meta: { versionId: '1' },
-      identifier: [{ system: HCN_SYSTEM, value: p.healthNumber, type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'JHN' }] } }],
+      identifier: [
+        {
+          system: HCN_SYSTEM,
+          value: p.healthNumber,
+          type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'JHN' }] },
+        },
+      ],
       active: true,
       name: [{ use: 'official', family: p.lastName, given: [p.firstName] }],
       telecom: [
@@ -129,12 +135,15 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
       ],
       gender: p.sex === 'F' ? 'female' : p.sex === 'M' ? 'male' : 'other',
       birthDate: p.birthDate,
-      address: [{ line: [p.address.street], city: p.address.city, state: p.address.province, postalCode: p.address.postalCode, country: 'CA' }],
+      address: [
+        { line: [p.address.street], city: p.address.city, state: p.address.province, postalCode: p.address.postalCode, country: 'CA' },
+      ],
       generalPractitioner: [{ reference: `Practitioner/${practitionerId(p.providerIndex)}` }],
     };
   }
 
-  const tokenError = (status: number, error: string, description: string) => new SimHttpError(status, { error, error_description: description });
+  const tokenError = (status: number, error: string, description: string) =>
+    new SimHttpError(status, { error, error_description: description });
 
   function token(ctx: Ctx): Reply {
     const form = ctx.form();
@@ -169,11 +178,18 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
   function authorize(ctx: Ctx): void {
     if (state.faults.deauthorized) throw bearerError('invalid_token', 'The access token was revoked');
     const check = state.checkToken(bearerToken(ctx));
-    if (!check.ok) throw bearerError('invalid_token', check.problem === 'expired' ? 'The access token expired' : 'The access token is invalid');
+    if (!check.ok)
+      throw bearerError('invalid_token', check.problem === 'expired' ? 'The access token expired' : 'The access token is invalid');
   }
 
   /** A searchset Bundle of one page with a `next` link carrying the cursor when there is more. */
-  function bundle(ctx: Ctx, resourceType: string, entries: Record<string, unknown>[], nextCursor: number | undefined, total?: number): Reply {
+  function bundle(
+    ctx: Ctx,
+    resourceType: string,
+    entries: Record<string, unknown>[],
+    nextCursor: number | undefined,
+    total?: number,
+  ): Reply {
     const self = new URL(`${state.baseUrl}/${resourceType}${ctx.url.search}`);
     const link = [{ relation: 'self', url: self.toString() }];
     if (nextCursor !== undefined) {
@@ -186,7 +202,11 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
       type: 'searchset',
       ...(total === undefined ? {} : { total }),
       link,
-      entry: entries.map((resource) => ({ fullUrl: `${state.baseUrl}/${resourceType}/${resource['id'] as string}`, resource, search: { mode: 'match' } })),
+      entry: entries.map((resource) => ({
+        fullUrl: `${state.baseUrl}/${resourceType}/${resource['id'] as string}`,
+        resource,
+        search: { mode: 'match' },
+      })),
     });
   }
 
@@ -235,7 +255,14 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
               },
               resource: [
                 { type: 'Practitioner', interaction: [{ code: 'read' }, { code: 'search-type' }] },
-                { type: 'Appointment', interaction: [{ code: 'read' }, { code: 'search-type' }], searchParam: [{ name: 'practitioner', type: 'reference' }, { name: 'date', type: 'date' }] },
+                {
+                  type: 'Appointment',
+                  interaction: [{ code: 'read' }, { code: 'search-type' }],
+                  searchParam: [
+                    { name: 'practitioner', type: 'reference' },
+                    { name: 'date', type: 'date' },
+                  ],
+                },
                 { type: 'Patient', interaction: [{ code: 'read' }, { code: 'search-type' }, { code: 'update' }] },
                 { type: 'DocumentReference', interaction: [{ code: 'create' }, { code: 'read' }], conditionalCreate: true },
               ],
@@ -253,7 +280,13 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
         const visible: number[] = [];
         for (let i = 0; i < data.providerCount; i++) if (!state.isHidden(practitionerId(i))) visible.push(i);
         const page = visible.slice(cursor, cursor + count);
-        return bundle(ctx, 'Practitioner', page.map(practitioner), cursor + count < visible.length ? cursor + count : undefined, visible.length);
+        return bundle(
+          ctx,
+          'Practitioner',
+          page.map(practitioner),
+          cursor + count < visible.length ? cursor + count : undefined,
+          visible.length,
+        );
       },
     },
     {
@@ -276,7 +309,10 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
         const entries: Record<string, unknown>[] = [];
         let nextCursor: number | undefined;
         // The cursor is the index of the next appointment to look at: each page is O(page size).
-        for (const i of visibleAppointments(state, from, to, practitionerId, { startIndex: cursor, ...(providerIndexes ? { providerIndexes } : {}) })) {
+        for (const i of visibleAppointments(state, from, to, practitionerId, {
+          startIndex: cursor,
+          ...(providerIndexes ? { providerIndexes } : {}),
+        })) {
           if (entries.length === count) {
             nextCursor = i;
             break;
@@ -322,8 +358,10 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
           return fhirJson(current, 200, { 'idempotent-replayed': 'true' });
         }
         const resource = ctx.json() as Record<string, unknown>;
-        if (resource?.['resourceType'] !== 'Patient' || resource['id'] !== fhirPatientId(index)) throw new SimHttpError(400, outcome('invalid', 'the body must be this Patient (resourceType and id)'));
-        if (resource['birthDate'] !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(resource['birthDate']))) throw new SimHttpError(400, outcome('invalid', 'birthDate must be YYYY-MM-DD'));
+        if (resource?.['resourceType'] !== 'Patient' || resource['id'] !== fhirPatientId(index))
+          throw new SimHttpError(400, outcome('invalid', 'the body must be this Patient (resourceType and id)'));
+        if (resource['birthDate'] !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(resource['birthDate'])))
+          throw new SimHttpError(400, outcome('invalid', 'birthDate must be YYYY-MM-DD'));
         const version = Number((current['meta'] as { versionId: string }).versionId);
         const ifMatch = ctx.header('if-match');
         if (ifMatch && ifMatch !== `W/"${version}"`) throw new SimHttpError(412, outcome('conflict', 'version conflict'));
@@ -340,13 +378,18 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
         authorize(ctx);
         const resource = ctx.json() as Record<string, unknown>;
         const problems = checkDocumentReference(resource);
-        if (problems.length > 0) throw new SimHttpError(400, { resourceType: 'OperationOutcome', issue: problems.map((d) => ({ severity: 'error', code: 'invalid', diagnostics: d })) });
+        if (problems.length > 0)
+          throw new SimHttpError(400, {
+            resourceType: 'OperationOutcome',
+            issue: problems.map((d) => ({ severity: 'error', code: 'invalid', diagnostics: d })),
+          });
         const subject = ((resource['subject'] as Record<string, unknown> | undefined)?.['reference'] as string | undefined) ?? '';
         const patientId = subject.replace(/^Patient\//, '');
-        if (indexOf(patientId, 'pat', data.patientCount) === undefined) throw new SimHttpError(422, outcome('not-found', 'subject Patient not found'));
+        if (indexOf(patientId, 'pat', data.patientCount) === undefined)
+          throw new SimHttpError(422, outcome('not-found', 'subject Patient not found'));
         // Conditional create (FHIR R4 §3.1.0.8): If-None-Exist: identifier=system|value.
         const ifNoneExist = ctx.header('if-none-exist');
-        const conditional = ifNoneExist ? new URLSearchParams(ifNoneExist).get('identifier') ?? undefined : undefined;
+        const conditional = ifNoneExist ? (new URLSearchParams(ifNoneExist).get('identifier') ?? undefined) : undefined;
         const identifiers = (Array.isArray(resource['identifier']) ? resource['identifier'] : []) as { system?: string; value?: string }[];
         const key = conditional?.split('|').pop() ?? identifiers[0]?.value;
         const attachment = ((resource['content'] as Record<string, unknown>[])[0]?.['attachment'] ?? {}) as Record<string, string>;

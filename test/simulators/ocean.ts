@@ -76,7 +76,10 @@ export interface OceanPatient {
   healthNumber?: string;
 }
 
-export type EmrBoundMessage = Record<string, unknown> & { messageId: string; type: 'eFormNote' | 'referralAttachment' | 'demographicUpdate' };
+export type EmrBoundMessage = Record<string, unknown> & {
+  messageId: string;
+  type: 'eFormNote' | 'referralAttachment' | 'demographicUpdate';
+};
 
 /** A one-page PDF with these text lines (enough for an EMR to file; content is cleartext, as in a real PDF). */
 export function minimalPdf(lines: readonly string[]): Buffer {
@@ -101,7 +104,8 @@ export function minimalPdf(lines: readonly string[]): Buffer {
   return Buffer.from(out, 'latin1');
 }
 
-const patientLine = (p: OceanPatient) => `${p.firstName} ${p.lastName}, born ${p.birthDate}${p.healthNumber ? `, HN ${p.healthNumber}` : ''}`;
+const patientLine = (p: OceanPatient) =>
+  `${p.firstName} ${p.lastName}, born ${p.birthDate}${p.healthNumber ? `, HN ${p.healthNumber}` : ''}`;
 
 /** A completed eForm (questionnaire), rendered to PDF as Ocean does for the EMR chart. */
 export function eFormNoteMessage(messageId: string, patient: OceanPatient, form = 'PHQ-9 questionnaire'): EmrBoundMessage {
@@ -122,7 +126,12 @@ export function referralAttachmentMessage(messageId: string, patient: OceanPatie
     type: 'referralAttachment',
     sentAt: new Date().toISOString(),
     patient,
-    attachment: { title, fileName: `${messageId}.pdf`, contentType: 'application/pdf', data: minimalPdf([title, patientLine(patient), 'Reason: assessment requested.']).toString('base64') },
+    attachment: {
+      title,
+      fileName: `${messageId}.pdf`,
+      contentType: 'application/pdf',
+      data: minimalPdf([title, patientLine(patient), 'Reason: assessment requested.']).toString('base64'),
+    },
   };
 }
 
@@ -146,13 +155,16 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
 
   function token(ctx: Ctx) {
     const grant = ctx.url.searchParams.get('grant_type') ?? ctx.form().get('grant_type');
-    if (grant !== 'client_credentials') throw new SimHttpError(400, { error: 'unsupported_grant_type', error_description: 'use client_credentials' });
+    if (grant !== 'client_credentials')
+      throw new SimHttpError(400, { error: 'unsupported_grant_type', error_description: 'use client_credentials' });
     const client = basicCredentials(ctx);
     if (state.faults.rejectCredentials || !client || client.user !== credentials.clientId || client.password !== credentials.clientSecret) {
       throw new SimHttpError(401, { error: 'invalid_client', error_description: 'client authentication failed' });
     }
-    if (state.faults.deauthorized) throw new SimHttpError(400, { error: 'unauthorized_client', error_description: 'the client has been disabled' });
-    if (state.credentialExpired()) throw new SimHttpError(401, { error: 'invalid_client', error_description: 'the client secret has expired' });
+    if (state.faults.deauthorized)
+      throw new SimHttpError(400, { error: 'unauthorized_client', error_description: 'the client has been disabled' });
+    if (state.credentialExpired())
+      throw new SimHttpError(401, { error: 'invalid_client', error_description: 'the client secret has expired' });
     const issued = state.issueToken(credentials.clientId);
     return {
       json: {
@@ -165,18 +177,25 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
 
   function upload(ctx: Ctx) {
     const check = state.checkToken(bearerToken(ctx));
-    if (!check.ok) throw bearerError('invalid_token', check.problem === 'expired' ? 'The access token expired' : 'The access token is invalid');
+    if (!check.ok)
+      throw bearerError('invalid_token', check.problem === 'expired' ? 'The access token expired' : 'The access token is invalid');
     if (state.faults.deauthorized) throw new SimHttpError(403, { error: 'forbidden', message: 'the client has been disabled' });
     const siteNumber = ctx.params['siteNumber'] ?? '';
     if (!/^\d+$/.test(siteNumber)) throw new SimHttpError(400, { error: 'invalid_request', message: 'siteNumber must be digits' });
-    if (options.siteNumbers && !options.siteNumbers.includes(siteNumber)) throw new SimHttpError(403, { error: 'forbidden', message: 'not a site of this client' });
+    if (options.siteNumbers && !options.siteNumbers.includes(siteNumber))
+      throw new SimHttpError(403, { error: 'forbidden', message: 'not a site of this client' });
     const body = ctx.json();
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new SimHttpError(400, { error: 'invalid_request', message: 'a JSON object is required' });
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw new SimHttpError(400, { error: 'invalid_request', message: 'a JSON object is required' });
     const key = idempotencyKey(ctx);
     const existing = key === undefined ? undefined : batches.find((b) => b.idempotencyKey === key && b.siteNumber === siteNumber);
     if (existing && key !== undefined) {
       batchDuplicates.push({ idempotencyKey: key, batchId: existing.batchId });
-      return { status: 200, json: { batchId: existing.batchId, receivedAt: existing.receivedAt }, headers: { 'idempotent-replayed': 'true' } };
+      return {
+        status: 200,
+        json: { batchId: existing.batchId, receivedAt: existing.receivedAt },
+        headers: { 'idempotent-replayed': 'true' },
+      };
     }
     const batch: SyncBatch = {
       batchId: `batch-${batches.length + 1}`,
@@ -206,7 +225,12 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
     },
   ];
 
-  async function deliverWebhook(url: string, payload: unknown, headers: Record<string, string> = {}, retry: WebhookRetry = {}): Promise<WebhookDelivery> {
+  async function deliverWebhook(
+    url: string,
+    payload: unknown,
+    headers: Record<string, string> = {},
+    retry: WebhookRetry = {},
+  ): Promise<WebhookDelivery> {
     const attempts = Math.max(1, retry.attempts ?? 1);
     let delivery = await deliverOnce(url, payload, headers);
     for (let i = 1; i < attempts && !(delivery.status !== undefined && delivery.status >= 200 && delivery.status < 300); i++) {

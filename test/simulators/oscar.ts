@@ -95,7 +95,14 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
   function authorize(ctx: Ctx): void {
     const oauth = parseAuthorizationHeader(ctx.header('authorization'));
     if (!oauth) throw problem('parameter_absent');
-    for (const required of ['oauth_consumer_key', 'oauth_token', 'oauth_signature_method', 'oauth_timestamp', 'oauth_nonce', 'oauth_signature']) {
+    for (const required of [
+      'oauth_consumer_key',
+      'oauth_token',
+      'oauth_signature_method',
+      'oauth_timestamp',
+      'oauth_nonce',
+      'oauth_signature',
+    ]) {
       if (!oauth[required]) throw problem('parameter_absent');
     }
     if (oauth['oauth_signature_method'] !== 'HMAC-SHA1') throw problem('signature_method_rejected');

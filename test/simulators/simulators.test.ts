@@ -138,7 +138,9 @@ describe('OSCAR simulator OAuth 1.0a verification', () => {
     const header = signed(url, { nonce: 'fixed-nonce-1' });
     expect((await fetch(url, { headers: { authorization: header } })).status).toBe(200);
     expect(await problem(await fetch(url, { headers: { authorization: header } }))).toBe('nonce_used');
-    expect(await problem(await fetch(url, { headers: { authorization: signed(url, { timestamp: 1_000_000_000 }) } }))).toBe('timestamp_refused');
+    expect(await problem(await fetch(url, { headers: { authorization: signed(url, { timestamp: 1_000_000_000 }) } }))).toBe(
+      'timestamp_refused',
+    );
   });
 
   it('refuses an unsigned request', async () => {
@@ -183,7 +185,10 @@ describe('Ocean simulator', () => {
   });
 
   it('refuses wrong client credentials, unknown tokens and other sites', async () => {
-    const bad = await fetch(`${sim.url}/svc/oauth2/token?grant_type=client_credentials`, { method: 'POST', headers: { authorization: basic('x', 'y') } });
+    const bad = await fetch(`${sim.url}/svc/oauth2/token?grant_type=client_credentials`, {
+      method: 'POST',
+      headers: { authorization: basic('x', 'y') },
+    });
     expect(bad.status).toBe(401);
     expect((await upload('nope', '1234', {})).status).toBe(401);
     expect((await upload(await token(), '9999', {})).status).toBe(403);

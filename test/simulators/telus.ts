@@ -58,7 +58,13 @@ export interface TelusSimulator extends Simulator {
   activationCodeExpiresAt(): Date;
 }
 
-const STATUS: Record<FakeStatus, string> = { booked: 'booked', arrived: 'arrived', fulfilled: 'completed', cancelled: 'cancelled', noshow: 'no-show' };
+const STATUS: Record<FakeStatus, string> = {
+  booked: 'booked',
+  arrived: 'arrived',
+  fulfilled: 'completed',
+  cancelled: 'cancelled',
+  noshow: 'no-show',
+};
 
 export const telusProviderId = (index: number) => `P${1001 + index}`;
 export const telusPatientId = (index: number) => String(index + 1);
@@ -92,7 +98,8 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
     if (instance.product === 'PSSuite') {
       if (body.activationCode === undefined) throw fail(401, 'activation_code_required', 'PS Suite requires the mobile activation code');
       if (body.activationCode !== instance.activationCode) throw fail(401, 'invalid_activation_code', 'the activation code is not valid');
-      if (activationCodeExpiresAt().getTime() <= state.now().getTime()) throw fail(401, 'activation_code_expired', 'the activation code has expired');
+      if (activationCodeExpiresAt().getTime() <= state.now().getTime())
+        throw fail(401, 'activation_code_expired', 'the activation code has expired');
       codeExpiry = activationCodeExpiresAt().toISOString();
     } else {
       if (state.credentialExpired()) throw fail(401, 'instance_secret_expired', 'the EMR secret has expired');
@@ -114,7 +121,9 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
     const instance = instanceOf(ctx);
     const check = state.checkToken(bearerToken(ctx));
     if (!check.ok) {
-      throw check.problem === 'expired' ? fail(401, 'session_expired', 'the session has expired') : fail(401, 'invalid_session', 'no valid session');
+      throw check.problem === 'expired'
+        ? fail(401, 'session_expired', 'the session has expired')
+        : fail(401, 'invalid_session', 'no valid session');
     }
     if (check.token.subject !== instance.instanceId) throw fail(401, 'invalid_session', 'the session belongs to another instance');
     if (state.faults.deauthorized) throw fail(403, 'instance_revoked', 'Cloud Connect access to this instance was revoked');
@@ -219,7 +228,8 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
         const body = ctx.json() as Record<string, unknown>;
         if (typeof body['title'] !== 'string' || body['title'] === '') throw fail(400, 'invalid_request', 'title is required');
         if (body['contentType'] !== 'application/pdf') throw fail(400, 'invalid_request', 'contentType must be application/pdf');
-        if (typeof body['data'] !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(body['data'])) throw fail(400, 'invalid_request', 'data must be base64');
+        if (typeof body['data'] !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(body['data']))
+          throw fail(400, 'invalid_request', 'data must be base64');
         const { document, duplicate } = state.recordDocument({
           idempotencyKey: idempotencyKey(ctx),
           patientId,

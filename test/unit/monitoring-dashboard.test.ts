@@ -19,14 +19,29 @@ const exported = readdirSync(join(root, 'operator'), { recursive: true, encoding
 
 /** Metric names in a PromQL expression that belong to the operator's families. */
 function metricNames(expr: string): string[] {
-  return [...expr.matchAll(/\b(cloudconnect_\w+|controller_runtime_\w+|workqueue_\w+|leader_election_\w+)/g)].map((m) => m[1]!.replace(/_(bucket|sum|count)$/, ''));
+  return [...expr.matchAll(/\b(cloudconnect_\w+|controller_runtime_\w+|workqueue_\w+|leader_election_\w+)/g)].map((m) =>
+    m[1]!.replace(/_(bucket|sum|count)$/, ''),
+  );
 }
 
 describe('the dashboard', () => {
   it('has panel queries that promtool parses once Grafana variables are filled in', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cc-dash-'));
     const file = join(dir, 'queries.yaml');
-    writeFileSync(file, stringify({ groups: [{ name: 'dashboard', rules: queries.map((q, i) => ({ record: `dashboard:query_${i}`, expr: substitute(q.expr, { namespace: 'clinic-.*', rateInterval: '1m' }) })) }] }));
+    writeFileSync(
+      file,
+      stringify({
+        groups: [
+          {
+            name: 'dashboard',
+            rules: queries.map((q, i) => ({
+              record: `dashboard:query_${i}`,
+              expr: substitute(q.expr, { namespace: 'clinic-.*', rateInterval: '1m' }),
+            })),
+          },
+        ],
+      }),
+    );
     const { output } = promtool(['check', 'rules', file]);
     expect(output).toContain(`SUCCESS: ${queries.length} rules found`);
   });
@@ -60,6 +75,7 @@ describe('the dashboard', () => {
   it('lays panels out on Grafana’s 24-column grid with unique ids', () => {
     const ids = dashboard.panels.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const p of dashboard.panels as unknown as { title: string; gridPos: { x: number; w: number } }[]) expect(p.gridPos.x + p.gridPos.w, p.title).toBeLessThanOrEqual(24);
+    for (const p of dashboard.panels as unknown as { title: string; gridPos: { x: number; w: number } }[])
+      expect(p.gridPos.x + p.gridPos.w, p.title).toBeLessThanOrEqual(24);
   });
 });

@@ -34,17 +34,33 @@ describe('alert rules', () => {
   });
 
   it('are each tested firing and not firing', () => {
-    const tests = (parse(readFileSync(testsFile, 'utf8')) as { tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[] }).tests.flatMap((t) => t.alert_rule_test);
+    const tests = (
+      parse(readFileSync(testsFile, 'utf8')) as { tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[] }
+    ).tests.flatMap((t) => t.alert_rule_test);
     for (const rule of rules) {
       const cases = tests.filter((t) => t.alertname === rule.alert);
-      expect(cases.some((t) => t.exp_alerts.length > 0), `${rule.alert} fires in a test`).toBe(true);
-      expect(cases.some((t) => t.exp_alerts.length === 0), `${rule.alert} stays silent in a test`).toBe(true);
+      expect(
+        cases.some((t) => t.exp_alerts.length > 0),
+        `${rule.alert} fires in a test`,
+      ).toBe(true);
+      expect(
+        cases.some((t) => t.exp_alerts.length === 0),
+        `${rule.alert} stays silent in a test`,
+      ).toBe(true);
     }
   });
 
   it.each([
-    'CloudConnectEmrAuthExpiringSoon', 'CloudConnectEmrAuthFailed', 'CloudConnectSyncFailing', 'CloudConnectSyncNotScheduled', 'CloudConnectVaultUnavailable',
-    'CloudConnectSekAccessed', 'CloudConnectOperatorDown', 'CloudConnectReconcileErrors', 'CloudConnectRelayBacklogged', 'CloudConnectRelayDeadLettered',
+    'CloudConnectEmrAuthExpiringSoon',
+    'CloudConnectEmrAuthFailed',
+    'CloudConnectSyncFailing',
+    'CloudConnectSyncNotScheduled',
+    'CloudConnectVaultUnavailable',
+    'CloudConnectSekAccessed',
+    'CloudConnectOperatorDown',
+    'CloudConnectReconcileErrors',
+    'CloudConnectRelayBacklogged',
+    'CloudConnectRelayDeadLettered',
   ])('include %s with a severity, a summary, a description and a runbook section that exists in the README', (name) => {
     const rule = rules.find((r) => r.alert === name);
     expect(rule, name).toBeDefined();
@@ -53,7 +69,9 @@ describe('alert rules', () => {
     expect(rule!.annotations?.description).toBeTruthy();
     const anchor = `runbook-${name.toLowerCase()}`;
     expect(rule!.annotations?.runbook).toBe(`https://github.com/cloudconnect/cloudconnect-operator/blob/main/README.md#${anchor}`);
-    const headings = readFileSync(join(root, 'README.md'), 'utf8').split('\n').filter((l) => l.startsWith('### Runbook: '));
+    const headings = readFileSync(join(root, 'README.md'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('### Runbook: '));
     expect(headings.map((h) => githubAnchor(h.replace(/^#+ /, '')))).toContain(anchor);
   });
 
@@ -61,7 +79,11 @@ describe('alert rules', () => {
     for (const rule of rules) {
       for (const text of Object.values(rule.annotations ?? {})) {
         const fields = [...text.matchAll(/\$labels\.(\w+)/g)].map((m) => m[1]);
-        for (const f of fields) expect(['namespace', 'name', 'site', 'integration', 'emr', 'type', 'reason', 'controller', 'accessor_type'], `${rule.alert} uses label ${f}`).toContain(f);
+        for (const f of fields)
+          expect(
+            ['namespace', 'name', 'site', 'integration', 'emr', 'type', 'reason', 'controller', 'accessor_type'],
+            `${rule.alert} uses label ${f}`,
+          ).toContain(f);
         expect(text, rule.alert).not.toMatch(/\bquery\b/);
       }
     }
@@ -70,7 +92,11 @@ describe('alert rules', () => {
 
 /** GitHub's heading anchors: lower case, punctuation other than - and _ dropped, spaces to -. */
 function githubAnchor(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
 }
 
 describe('githubAnchor', () => {

@@ -26,11 +26,15 @@ export const ConditionSchema = Type.Object(
 );
 
 export function conditionsField() {
-  return list(ConditionSchema, 'Current state of the resource as conditions. Ready summarises the others; Reconciling and Stalled appear only while True.', {
-    'x-kubernetes-list-type': 'map',
-    'x-kubernetes-list-map-keys': ['type'],
-    maxItems: 32,
-  });
+  return list(
+    ConditionSchema,
+    'Current state of the resource as conditions. Ready summarises the others; Reconciling and Stalled appear only while True.',
+    {
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+      maxItems: 32,
+    },
+  );
 }
 
 export function observedGenerationField() {

@@ -35,10 +35,7 @@ function httpsUrl(field: string, description: string, extra: CelRule[] = []) {
   return str(description, {
     minLength: 9,
     maxLength: 2048,
-    rules: [
-      { rule: "self.startsWith('https://') && isURL(self)", message: `${field} must be an https:// URL` },
-      ...extra,
-    ],
+    rules: [{ rule: "self.startsWith('https://') && isURL(self)", message: `${field} must be an https:// URL` }, ...extra],
   });
 }
 
@@ -64,7 +61,9 @@ const duration = (field: string, description: string, dflt?: string) =>
   str(description, {
     ...(dflt === undefined ? {} : { default: dflt }),
     maxLength: 32,
-    rules: [{ rule: `self.matches('${GO_DURATION.replaceAll('\\', '\\\\')}')`, message: `${field} must be a duration such as 30m, 1h or 720h` }],
+    rules: [
+      { rule: `self.matches('${GO_DURATION.replaceAll('\\', '\\\\')}')`, message: `${field} must be a duration such as 30m, 1h or 720h` },
+    ],
   });
 
 const documentsOrNotes = (description: string) =>
@@ -81,7 +80,12 @@ export const EmrSpec = obj(
           tenantId: str('The Accuro tenant ID provided by QHR, in CAPITALS.', {
             minLength: 1,
             maxLength: 64,
-            rules: [{ rule: 'self == self.upperAscii()', message: 'spec.emr.accuro.tenantId must be in upper case, as QHR issues it (e.g. CLINIC01)' }],
+            rules: [
+              {
+                rule: 'self == self.upperAscii()',
+                message: 'spec.emr.accuro.tenantId must be in upper case, as QHR issues it (e.g. CLINIC01)',
+              },
+            ],
           }),
           apiUrl: opt(httpsUrl('spec.emr.accuro.apiUrl', 'Base URL of the Accuro API. Defaults to the QHR endpoint.')),
           credentialsSecretRef: secretRef(
@@ -95,18 +99,21 @@ export const EmrSpec = obj(
     oscarPro: opt(
       obj(
         {
-          serverUrl: str("URL of the OSCAR Pro server including the EMR path, e.g. https://emr.example.org/oscar. It must use https and must not end in '/' (/oscar is right, /oscar/ is wrong).", {
-            minLength: 9,
-            maxLength: 2048,
-            rules: [
-              { rule: "self.startsWith('https://') && isURL(self)", message: 'spec.emr.oscarPro.serverUrl must be an https:// URL' },
-              {
-                rule: "!isURL(self) || (url(self).getEscapedPath() != '' && url(self).getEscapedPath() != '/')",
-                message: 'spec.emr.oscarPro.serverUrl must include the EMR path, e.g. https://emr.example.org/oscar',
-              },
-              { rule: "!self.endsWith('/')", message: "spec.emr.oscarPro.serverUrl must not end in '/': use .../oscar, not .../oscar/" },
-            ],
-          }),
+          serverUrl: str(
+            "URL of the OSCAR Pro server including the EMR path, e.g. https://emr.example.org/oscar. It must use https and must not end in '/' (/oscar is right, /oscar/ is wrong).",
+            {
+              minLength: 9,
+              maxLength: 2048,
+              rules: [
+                { rule: "self.startsWith('https://') && isURL(self)", message: 'spec.emr.oscarPro.serverUrl must be an https:// URL' },
+                {
+                  rule: "!isURL(self) || (url(self).getEscapedPath() != '' && url(self).getEscapedPath() != '/')",
+                  message: 'spec.emr.oscarPro.serverUrl must include the EMR path, e.g. https://emr.example.org/oscar',
+                },
+                { rule: "!self.endsWith('/')", message: "spec.emr.oscarPro.serverUrl must not end in '/': use .../oscar, not .../oscar/" },
+              ],
+            },
+          ),
           credentialsSecretRef: secretRef(
             'the OSCAR OAuth 1.0a credentials',
             '`clientKey`, `clientSecret`, and after the authorize step `accessToken`, `tokenSecret`',
@@ -154,12 +161,18 @@ export const EmrSpec = obj(
 
 export const EmrSettings = obj(
   {
-    scheduleDaysToSync: opt(int('Number of days of appointments synced into Ocean Day Sheet (Schedule Days to Sync).', { default: 1, minimum: 1, maximum: 31 })),
+    scheduleDaysToSync: opt(
+      int('Number of days of appointments synced into Ocean Day Sheet (Schedule Days to Sync).', { default: 1, minimum: 1, maximum: 31 }),
+    ),
     syncProviderIds: opt(
-      list(str('An EMR provider ID.', { minLength: 1, maxLength: 64 }), 'Sync appointments for these providers only. Empty means every provider the API user can see.', {
-        maxItems: 500,
-        'x-kubernetes-list-type': 'set',
-      }),
+      list(
+        str('An EMR provider ID.', { minLength: 1, maxLength: 64 }),
+        'Sync appointments for these providers only. Empty means every provider the API user can see.',
+        {
+          maxItems: 500,
+          'x-kubernetes-list-type': 'set',
+        },
+      ),
     ),
     syncOfficeIds: opt(
       list(str('An Accuro office ID.', { minLength: 1, maxLength: 64 }), 'Accuro only: sync appointments for these offices only.', {
@@ -168,11 +181,17 @@ export const EmrSettings = obj(
       }),
     ),
     markArrivedWithinHours: opt(
-      int('After a kiosk check-in, mark the patient appointments within this many hours as Arrived. 0 turns it off.', { default: 2, minimum: 0, maximum: 24 }),
+      int('After a kiosk check-in, mark the patient appointments within this many hours as Arrived. 0 turns it off.', {
+        default: 2,
+        minimum: 0,
+        maximum: 24,
+      }),
     ),
     combineProgressNotes: opt(bool('Combine the progress notes of several Ocean eForms of one visit into one note.', { default: false })),
     autoImportAttachments: opt(
-      bool('Import attachments into the EMR automatically. eReferral users must keep it on (a warning condition says so).', { default: true }),
+      bool('Import attachments into the EMR automatically. eReferral users must keep it on (a warning condition says so).', {
+        default: true,
+      }),
     ),
     eReferral: opt(bool('Whether the site receives eReferrals; turns off-attachments into a warning condition.', { default: false })),
     customFields: opt(bool('Map Ocean eForm answers to EMR custom fields (custom demographics, lab values).', { default: false })),
@@ -218,7 +237,12 @@ export const EmrSettings = obj(
         'Walk-in settings; clinics without walk-ins can ignore them.',
         {
           default: {},
-          rules: [{ rule: '!has(self.enabled) || !self.enabled || has(self.providerId)', message: 'spec.settings.walkIn.providerId is required when walk-ins are enabled' }],
+          rules: [
+            {
+              rule: '!has(self.enabled) || !self.enabled || has(self.providerId)',
+              message: 'spec.settings.walkIn.providerId is required when walk-ins are enabled',
+            },
+          ],
         },
       ),
     ),
@@ -266,7 +290,12 @@ export const EmrIntegrationSpec = obj(
         'Overrides for the sync pods of this integration.',
       ),
     ),
-    suspend: opt(bool('Stop scheduling syncs and relaying messages; running syncs finish. The relay Deployment is scaled to 0: Ocean keeps EMR-bound messages and retries their webhook.', { default: false })),
+    suspend: opt(
+      bool(
+        'Stop scheduling syncs and relaying messages; running syncs finish. The relay Deployment is scaled to 0: Ocean keeps EMR-bound messages and retries their webhook.',
+        { default: false },
+      ),
+    ),
   },
   'Desired state of the connection between an Ocean site and an EMR.',
   {
@@ -322,18 +351,35 @@ export const EmrIntegrationStatus = obj(
     relay: opt(
       obj(
         {
-          pending: opt(int('EMR-bound messages stored in the queue and not yet delivered, including those waiting for a retry.', { minimum: 0, format: 'int64' })),
-          oldestPendingTime: opt(timestamp('When the oldest pending message was received; absent when nothing is pending.')),
-          oldestPendingAge: opt(
-            str('How long the oldest pending message has waited, as a Go duration, coarse on purpose (whole minutes under an hour, 10-minute steps under a day, then hours) so that status is not rewritten at every poll; oldestPendingTime is exact.', {
-              maxLength: 32,
+          pending: opt(
+            int('EMR-bound messages stored in the queue and not yet delivered, including those waiting for a retry.', {
+              minimum: 0,
+              format: 'int64',
             }),
           ),
+          oldestPendingTime: opt(timestamp('When the oldest pending message was received; absent when nothing is pending.')),
+          oldestPendingAge: opt(
+            str(
+              'How long the oldest pending message has waited, as a Go duration, coarse on purpose (whole minutes under an hour, 10-minute steps under a day, then hours) so that status is not rewritten at every poll; oldestPendingTime is exact.',
+              {
+                maxLength: 32,
+              },
+            ),
+          ),
           deliveredTotal: opt(int('Messages delivered to the EMR since the relay was first deployed.', { minimum: 0, format: 'int64' })),
-          deadLettered: opt(int('Messages in the dead-letter subject: rejected for good or out of retries after 96 hours. Replay them with the cloudconnect.dev/replayRequestedAt annotation once the cause is fixed.', { minimum: 0, format: 'int64' })),
-          lastFailureReason: opt(str('Why the last delivery attempt failed (e.g. EmrUnreachable); absent after a success.', { maxLength: 64 })),
+          deadLettered: opt(
+            int(
+              'Messages in the dead-letter subject: rejected for good or out of retries after 96 hours. Replay them with the cloudconnect.dev/replayRequestedAt annotation once the cause is fixed.',
+              { minimum: 0, format: 'int64' },
+            ),
+          ),
+          lastFailureReason: opt(
+            str('Why the last delivery attempt failed (e.g. EmrUnreachable); absent after a success.', { maxLength: 64 }),
+          ),
           updatedAt: opt(timestamp('When the relay reported these figures (refreshed only when a figure changes).')),
-          lastHandledReplayAt: opt(str('The last value of the cloudconnect.dev/replayRequestedAt annotation that the operator acted on.', { maxLength: 256 })),
+          lastHandledReplayAt: opt(
+            str('The last value of the cloudconnect.dev/replayRequestedAt annotation that the operator acted on.', { maxLength: 256 }),
+          ),
           lastReplayedCount: opt(int('How many dead letters the last replay moved back to the queue.', { minimum: 0, format: 'int64' })),
         },
         'The EMR-bound message relay (Ocean webhook → durable NATS JetStream queue → EMR), as last reported by the relay; see the Delivering condition.',

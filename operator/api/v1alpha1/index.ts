@@ -6,7 +6,6 @@ import { OceanSiteSpec, OceanSiteStatus } from './ocean-site.ts';
 import { API_VERSION, CATEGORY, GROUP, VERSION } from './names.ts';
 import { SyncScheduleSpec, SyncScheduleStatus } from './sync-schedule.ts';
 
-
 export interface PrinterColumn {
   name: string;
   type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
@@ -27,8 +26,18 @@ export interface KindDefinition {
 }
 
 const ready: PrinterColumn[] = [
-  { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Whether the resource is ready.' },
-  { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason', description: 'Reason of the Ready condition.' },
+  {
+    name: 'Ready',
+    type: 'string',
+    jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+    description: 'Whether the resource is ready.',
+  },
+  {
+    name: 'Reason',
+    type: 'string',
+    jsonPath: '.status.conditions[?(@.type=="Ready")].reason',
+    description: 'Reason of the Ready condition.',
+  },
 ];
 const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since creation.' };
 
@@ -54,7 +63,8 @@ export const EMR_INTEGRATION: KindDefinition = {
   plural: 'emrintegrations',
   singular: 'emrintegration',
   shortNames: ['emr'],
-  description: 'The connection between an Ocean site and its EMR (PS Suite, Med Access, Accuro, OSCAR Pro, FHIR or none): credentials by Secret reference, Cloud Connect settings, authentication state, sync status, and the relay of EMR-bound messages (annotation cloudconnect.dev/replayRequestedAt replays dead letters).',
+  description:
+    'The connection between an Ocean site and its EMR (PS Suite, Med Access, Accuro, OSCAR Pro, FHIR or none): credentials by Secret reference, Cloud Connect settings, authentication state, sync status, and the relay of EMR-bound messages (annotation cloudconnect.dev/replayRequestedAt replays dead letters).',
   spec: EmrIntegrationSpec,
   status: EmrIntegrationStatus,
   printerColumns: [
@@ -63,9 +73,27 @@ export const EMR_INTEGRATION: KindDefinition = {
     ...ready,
     { name: 'Last Sync', type: 'date', jsonPath: '.status.sync.lastSyncTime', description: 'Last successful sync of any type.' },
     { name: 'Next Sync', type: 'string', jsonPath: '.status.sync.nextSyncTime', description: 'Next scheduled sync.' },
-    { name: 'Delivering', type: 'string', jsonPath: '.status.conditions[?(@.type=="Delivering")].reason', description: 'Reason of the Delivering condition (EMR-bound message relay).', priority: 1 },
-    { name: 'Pending', type: 'integer', jsonPath: '.status.relay.pending', description: 'EMR-bound messages waiting for delivery.', priority: 1 },
-    { name: 'Auth Expires', type: 'string', jsonPath: '.status.auth.notAfter', description: 'When the EMR credential expires.', priority: 1 },
+    {
+      name: 'Delivering',
+      type: 'string',
+      jsonPath: '.status.conditions[?(@.type=="Delivering")].reason',
+      description: 'Reason of the Delivering condition (EMR-bound message relay).',
+      priority: 1,
+    },
+    {
+      name: 'Pending',
+      type: 'integer',
+      jsonPath: '.status.relay.pending',
+      description: 'EMR-bound messages waiting for delivery.',
+      priority: 1,
+    },
+    {
+      name: 'Auth Expires',
+      type: 'string',
+      jsonPath: '.status.auth.notAfter',
+      description: 'When the EMR credential expires.',
+      priority: 1,
+    },
     age,
   ],
 };
@@ -75,7 +103,8 @@ export const SYNC_SCHEDULE: KindDefinition = {
   plural: 'syncschedules',
   singular: 'syncschedule',
   shortNames: ['syncsched'],
-  description: 'When the syncs of one EmrIntegration run: cron schedule, time zone, concurrency policy, history; on demand with the cloudconnect.dev/requestedAt annotation.',
+  description:
+    'When the syncs of one EmrIntegration run: cron schedule, time zone, concurrency policy, history; on demand with the cloudconnect.dev/requestedAt annotation.',
   spec: SyncScheduleSpec,
   status: SyncScheduleStatus,
   printerColumns: [

@@ -21,7 +21,9 @@ export function timeZoneField(field: string, what: string) {
 
 export const VaultKeyLocation = obj(
   {
-    mount: opt(str('KV version 2 mount holding the key.', { default: 'secret', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.-]+$' })),
+    mount: opt(
+      str('KV version 2 mount holding the key.', { default: 'secret', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.-]+$' }),
+    ),
     path: opt(
       str('Path of the key inside the mount. Defaults to cloudconnect/<namespace>/<site name>/sek.', {
         minLength: 1,
@@ -59,7 +61,11 @@ export const OceanSiteSpec = obj(
               {
                 secretRef: obj(
                   {
-                    name: str('Name of the Secret holding the key, in this namespace.', { minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN }),
+                    name: str('Name of the Secret holding the key, in this namespace.', {
+                      minLength: 1,
+                      maxLength: 253,
+                      pattern: DNS_SUBDOMAIN,
+                    }),
                     key: opt(str('Key of the Secret data holding the SEK.', { default: 'sek', minLength: 1, maxLength: 253 })),
                   },
                   'A one-time Secret: the operator copies its key into Vault and then deletes the Secret, so the SEK is in etcd only until the first reconcile.',
@@ -70,9 +76,13 @@ export const OceanSiteSpec = obj(
           ),
           vault: opt(VaultKeyLocation),
           deletionPolicy: opt(
-            stringEnum(['Retain', 'Delete'] as const, 'What happens to the key in Vault when the OceanSite is deleted: Retain (default) keeps it, Delete destroys every version.', {
-              default: 'Retain',
-            }),
+            stringEnum(
+              ['Retain', 'Delete'] as const,
+              'What happens to the key in Vault when the OceanSite is deleted: Retain (default) keeps it, Delete destroys every version.',
+              {
+                default: 'Retain',
+              },
+            ),
           ),
           recheckInterval: opt(
             str('How often the operator re-reads the key version from Vault to notice a rotation (a Go duration).', {
@@ -137,7 +147,9 @@ export const OceanSiteStatus = obj(
           mount: opt(str('KV version 2 mount holding the key.')),
           path: opt(str('Path of the key in Vault.')),
           version: opt(int('KV version of the key currently in use.', { minimum: 0 })),
-          fingerprint: opt(str('First 16 hex characters of the SHA-256 of the key: identifies it without revealing it.', { maxLength: 64 })),
+          fingerprint: opt(
+            str('First 16 hex characters of the SHA-256 of the key: identifies it without revealing it.', { maxLength: 64 }),
+          ),
           storedAt: opt(timestamp('When this version of the key was stored in Vault.')),
         },
         'What the operator knows of the SEK in Vault. Never the key itself.',

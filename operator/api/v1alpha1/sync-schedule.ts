@@ -32,10 +32,15 @@ export const SyncScheduleSpec = obj(
     }),
     timeZone: opt(timeZoneField('spec.timeZone', 'the schedule is read')),
     concurrencyPolicy: opt(
-      stringEnum(CONCURRENCY_POLICIES, 'What to do when a run is due while another is active: Allow, Forbid (skip) or Replace.', { default: 'Forbid' }),
+      stringEnum(CONCURRENCY_POLICIES, 'What to do when a run is due while another is active: Allow, Forbid (skip) or Replace.', {
+        default: 'Forbid',
+      }),
     ),
     startingDeadlineSeconds: opt(
-      int('A run that could not start within this many seconds of its time is skipped (MissSchedule event).', { minimum: 0, maximum: 86400 }),
+      int('A run that could not start within this many seconds of its time is skipped (MissSchedule event).', {
+        minimum: 0,
+        maximum: 86400,
+      }),
     ),
     successfulRunsHistoryLimit: opt(int('Finished successful runs to keep.', { default: 3, minimum: 0, maximum: 100 })),
     failedRunsHistoryLimit: opt(int('Failed runs to keep.', { default: 1, minimum: 0, maximum: 100 })),

@@ -13,10 +13,13 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (signals > 1) process.exit(1);
     logger.info('signal received', { signal });
     // In-flight reconciles get a bounded time to finish; a stuck shutdown must not outlive the pod's grace period.
-    const deadline = setTimeout(() => {
-      logger.error('graceful shutdown timed out; exiting');
-      process.exit(1);
-    }, Number(process.env.SHUTDOWN_TIMEOUT_SECONDS ?? '25') * 1000);
+    const deadline = setTimeout(
+      () => {
+        logger.error('graceful shutdown timed out; exiting');
+        process.exit(1);
+      },
+      Number(process.env.SHUTDOWN_TIMEOUT_SECONDS ?? '25') * 1000,
+    );
     deadline.unref();
     void manager.stop().then(() => process.exit(0));
   });

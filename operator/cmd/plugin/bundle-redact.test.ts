@@ -4,7 +4,11 @@ import { bundleRedactor, redactLog, sanitizeObject, secretSummary } from './bund
 const sek = 'EFVBBq7Z10Hqy1ea6lDl53tPRgBbD+v35NYwvA6DAXE=';
 const password = 'correct-horse-battery-staple';
 const secrets = [
-  { metadata: { name: 'maple-accuro-credentials' }, type: 'Opaque', data: { apiUsername: Buffer.from('maple-api').toString('base64'), apiPassword: Buffer.from(password).toString('base64') } },
+  {
+    metadata: { name: 'maple-accuro-credentials' },
+    type: 'Opaque',
+    data: { apiUsername: Buffer.from('maple-api').toString('base64'), apiPassword: Buffer.from(password).toString('base64') },
+  },
 ];
 const redactor = bundleRedactor(secrets);
 
@@ -18,7 +22,15 @@ describe('secretSummary', () => {
 
 describe('sanitizeObject', () => {
   it.each([
-    ['drops kubectl last-applied-configuration, which can quote a Secret', { metadata: { name: 'x', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': `{"stringData":{"apiPassword":"${password}"}}` } } }],
+    [
+      'drops kubectl last-applied-configuration, which can quote a Secret',
+      {
+        metadata: {
+          name: 'x',
+          annotations: { 'kubectl.kubernetes.io/last-applied-configuration': `{"stringData":{"apiPassword":"${password}"}}` },
+        },
+      },
+    ],
     ['drops managedFields', { metadata: { name: 'x', managedFields: [{ manager: password }] } }],
     ['scrubs a Secret value quoted in an Event message', { kind: 'Event', message: `login as maple-api with ${password} failed` }],
     ['scrubs an SEK-shaped key that no Secret holds any more', { kind: 'Event', message: `imported key ${sek}` }],
@@ -29,24 +41,50 @@ describe('sanitizeObject', () => {
   });
 
   it('scrubs a key pasted into an OceanSite encryptionKey section while keeping the section', () => {
-    const out = JSON.stringify(sanitizeObject({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'maple' }, spec: { encryptionKey: { vault: { mount: 'secret', path: sek } } } }, redactor));
+    const out = JSON.stringify(
+      sanitizeObject(
+        {
+          apiVersion: 'cloudconnect.dev/v1alpha1',
+          kind: 'OceanSite',
+          metadata: { name: 'maple' },
+          spec: { encryptionKey: { vault: { mount: 'secret', path: sek } } },
+        },
+        redactor,
+      ),
+    );
     expect(out).not.toContain(sek);
     expect(out).toContain('"vault":{"mount":"secret","path":"[REDACTED]"}');
   });
 
   it('keeps what a support engineer needs: names, references, reasons, fingerprints', () => {
     const out = sanitizeObject(
-      { apiVersion: 'cloudconnect.dev/v1alpha1', metadata: { name: 'maple-accuro' }, spec: { emr: { accuro: { credentialsSecretRef: { name: 'maple-accuro-credentials' } } } }, status: { conditions: [{ type: 'Ready', reason: 'EmrUnreachable' }], encryptionKey: { fingerprint: 'a1b2c3d4e5f60718' } } },
+      {
+        apiVersion: 'cloudconnect.dev/v1alpha1',
+        metadata: { name: 'maple-accuro' },
+        spec: { emr: { accuro: { credentialsSecretRef: { name: 'maple-accuro-credentials' } } } },
+        status: { conditions: [{ type: 'Ready', reason: 'EmrUnreachable' }], encryptionKey: { fingerprint: 'a1b2c3d4e5f60718' } },
+      },
       redactor,
     );
-    expect(out).toMatchObject({ spec: { emr: { accuro: { credentialsSecretRef: { name: 'maple-accuro-credentials' } } } }, status: { conditions: [{ reason: 'EmrUnreachable' }], encryptionKey: { fingerprint: 'a1b2c3d4e5f60718' } } });
+    expect(out).toMatchObject({
+      spec: { emr: { accuro: { credentialsSecretRef: { name: 'maple-accuro-credentials' } } } },
+      status: { conditions: [{ reason: 'EmrUnreachable' }], encryptionKey: { fingerprint: 'a1b2c3d4e5f60718' } },
+    });
   });
 });
 
 describe('redactLog', () => {
   it.each([
-    ['redacts patient fields of a JSON log line', `{"level":"info","message":"synced","patient":{"firstName":"Ada","lastName":"Lovelace-Sim"}}`, ['Lovelace-Sim', 'Ada']],
-    ['redacts a patient record dumped under another name, contact details included', `{"message":"bad record","record":{"firstName":"Ada","lastName":"Lovelace-Sim","healthNumber":"1234567890","email":"ada.lovelace@example.net","address":{"street":"1 Main St","postalCode":"K1A 0B1"}}}`, ['Lovelace-Sim', '1234567890', 'ada.lovelace@example.net', 'Main St', 'K1A 0B1']],
+    [
+      'redacts patient fields of a JSON log line',
+      `{"level":"info","message":"synced","patient":{"firstName":"Ada","lastName":"Lovelace-Sim"}}`,
+      ['Lovelace-Sim', 'Ada'],
+    ],
+    [
+      'redacts a patient record dumped under another name, contact details included',
+      `{"message":"bad record","record":{"firstName":"Ada","lastName":"Lovelace-Sim","healthNumber":"1234567890","email":"ada.lovelace@example.net","address":{"street":"1 Main St","postalCode":"K1A 0B1"}}}`,
+      ['Lovelace-Sim', '1234567890', 'ada.lovelace@example.net', 'Main St', 'K1A 0B1'],
+    ],
     ['redacts an sek field of a JSON log line', `{"level":"error","sek":"${sek}"}`, [sek]],
     ['scrubs a password in a plain text line', `2026-11-28 login failed password=${password}`, [password]],
     ['scrubs a registered Secret value anywhere in a line', `{"message":"auth with ${password} refused"}`, [password]],

@@ -15,7 +15,14 @@ const PATIENT_CONTACT_KEY = /^(e-?mail|emailaddress|postalcode|street|city|provi
 const KEY_256_HEX = /(?<![0-9A-Fa-f])[0-9a-f]{64}(?![0-9A-Fa-f])|(?<![0-9A-Fa-f])[0-9A-F]{64}(?![0-9A-Fa-f])/g;
 
 export interface SecretLike {
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; creationTimestamp?: unknown; ownerReferences?: unknown };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    creationTimestamp?: unknown;
+    ownerReferences?: unknown;
+  };
   type?: string;
   data?: Record<string, string>;
   stringData?: Record<string, string>;
@@ -36,7 +43,15 @@ export function secretSummary(secret: SecretLike): SecretSummary {
     type: secret.type ?? 'Opaque',
     keys: Object.keys({ ...(secret.data ?? {}), ...(secret.stringData ?? {}) }).sort(),
     labels: { ...(secret.metadata?.labels ?? {}) },
-    ...(secret.metadata?.creationTimestamp ? { createdAt: String(secret.metadata.creationTimestamp instanceof Date ? secret.metadata.creationTimestamp.toISOString() : secret.metadata.creationTimestamp) } : {}),
+    ...(secret.metadata?.creationTimestamp
+      ? {
+          createdAt: String(
+            secret.metadata.creationTimestamp instanceof Date
+              ? secret.metadata.creationTimestamp.toISOString()
+              : secret.metadata.creationTimestamp,
+          ),
+        }
+      : {}),
   };
 }
 
@@ -61,14 +76,18 @@ export function scrubText(text: string, redactor: Redactor): string {
 
 /** An API object ready for the bundle: no managedFields, no last-applied copy, redacted. */
 export function sanitizeObject(obj: unknown, redactor: Redactor): unknown {
-  const copy = JSON.parse(JSON.stringify(obj ?? null)) as { metadata?: { managedFields?: unknown; annotations?: Record<string, string> } } | null;
+  const copy = JSON.parse(JSON.stringify(obj ?? null)) as {
+    metadata?: { managedFields?: unknown; annotations?: Record<string, string> };
+  } | null;
   if (copy?.metadata) {
     delete copy.metadata.managedFields;
     if (copy.metadata.annotations?.[LAST_APPLIED] !== undefined) copy.metadata.annotations[LAST_APPLIED] = REDACTED;
   }
   // The API keeps the SEK out of OceanSite by construction (references, a path, a fingerprint), so
   // its encryptionKey sections are kept for support, scrubbed as text rather than dropped by name.
-  const site = (copy as { apiVersion?: string } | null)?.apiVersion?.startsWith('cloudconnect.dev/') ? (copy as { spec?: Record<string, unknown>; status?: Record<string, unknown> }) : undefined;
+  const site = (copy as { apiVersion?: string } | null)?.apiVersion?.startsWith('cloudconnect.dev/')
+    ? (copy as { spec?: Record<string, unknown>; status?: Record<string, unknown> })
+    : undefined;
   const kept = { spec: site?.spec?.encryptionKey, status: site?.status?.encryptionKey };
   const out = deepScrub(redactor.value(copy), redactor) as { spec?: Record<string, unknown>; status?: Record<string, unknown> };
   if (kept.spec !== undefined && out.spec) out.spec.encryptionKey = deepScrub(kept.spec, redactor);
@@ -79,7 +98,13 @@ export function sanitizeObject(obj: unknown, redactor: Redactor): unknown {
 function deepScrub(value: unknown, redactor: Redactor): unknown {
   if (typeof value === 'string') return scrubText(value, redactor);
   if (Array.isArray(value)) return value.map((v) => deepScrub(v, redactor));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, PATIENT_CONTACT_KEY.test(k) && v !== null && v !== undefined ? REDACTED : deepScrub(v, redactor)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        PATIENT_CONTACT_KEY.test(k) && v !== null && v !== undefined ? REDACTED : deepScrub(v, redactor),
+      ]),
+    );
   return value;
 }
 

@@ -33,7 +33,9 @@ export function loadClient(options: ClientOptions): PluginClient {
     namespace,
     custom,
     async list<T>(kind: KindDefinition, ns: string): Promise<T[]> {
-      const out = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: kind.plural })) as { items: T[] };
+      const out = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: kind.plural })) as {
+        items: T[];
+      };
       return out.items;
     },
   };
@@ -75,7 +77,9 @@ export function apiStatus(error: unknown): ApiStatus | undefined {
 
 /** One of our objects, or undefined when it does not exist. */
 export async function getNamespaced<T>(client: PluginClient, plural: string, namespace: string, name: string): Promise<T | undefined> {
-  return (await client.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }).catch(ignoreStatus(404))) as T | undefined;
+  return (await client.custom
+    .getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name })
+    .catch(ignoreStatus(404))) as T | undefined;
 }
 
 /** The EmrIntegration a command acts on, in the client's namespace; an error (exit 1) naming it when it does not exist. */

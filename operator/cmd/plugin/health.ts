@@ -13,7 +13,11 @@ export interface Health {
 export const BLOCKED_REASONS: ReadonlySet<string> = new Set(['IntegrationNotReady', 'SiteNotReady', 'SiteNotFound', 'IntegrationNotFound']);
 
 export function health(conditions: readonly Condition[] | undefined): Health {
-  const pick = (word: HealthWord, c: Condition): Health => ({ word, ...(c.reason ? { reason: c.reason } : {}), ...(c.message ? { message: c.message } : {}) });
+  const pick = (word: HealthWord, c: Condition): Health => ({
+    word,
+    ...(c.reason ? { reason: c.reason } : {}),
+    ...(c.message ? { message: c.message } : {}),
+  });
   const stalled = findCondition(conditions, 'Stalled');
   if (stalled?.status === 'True') return pick('Stalled', stalled);
   const ready = findCondition(conditions, 'Ready');

@@ -6,7 +6,13 @@ import { run } from './main.ts';
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io: CommandIo = { out: (t) => void (out += t), err: (t) => void (err += t), now: () => new Date('2026-11-28T12:00:00Z'), color: false, interactive: false };
+  const io: CommandIo = {
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    now: () => new Date('2026-11-28T12:00:00Z'),
+    color: false,
+    interactive: false,
+  };
   const code = await run(argv, io);
   return { code, out, err };
 }
@@ -46,7 +52,12 @@ describe('kubectl cloudconnect', () => {
   });
 
   it('exits 1 and names the field when an offline validation finds an invalid manifest', async () => {
-    const r = await cli('validate', '--offline', '-f', new URL('../../../test/invalid/site-number-with-letters.yaml', import.meta.url).pathname);
+    const r = await cli(
+      'validate',
+      '--offline',
+      '-f',
+      new URL('../../../test/invalid/site-number-with-letters.yaml', import.meta.url).pathname,
+    );
     expect(r.code).toBe(1);
     expect(r.out).toContain(`spec.siteNumber: Invalid value: "MAPLE42"`);
     expect(r.out).toContain('CEL rules (x-kubernetes-validations) cannot be evaluated offline');

@@ -51,5 +51,7 @@ export function parseManifests(source: string, text: string): ManifestDocument[]
 }
 
 export function readManifests(paths: string[], recursive: boolean, stdin: () => string): ManifestDocument[] {
-  return manifestFiles(paths, recursive).flatMap((file) => parseManifests(file === '-' ? '<stdin>' : file, file === '-' ? stdin() : readFileSync(file, 'utf8')));
+  return manifestFiles(paths, recursive).flatMap((file) =>
+    parseManifests(file === '-' ? '<stdin>' : file, file === '-' ? stdin() : readFileSync(file, 'utf8')),
+  );
 }

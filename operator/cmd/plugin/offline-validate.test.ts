@@ -12,24 +12,35 @@ const corpus = readdirSync(join(root, 'test/invalid'))
   .sort()
   .map((file) => {
     const text = readFileSync(join(root, 'test/invalid', file), 'utf8');
-    return { file, text, why: /^# why: (.+)$/m.exec(text)?.[1] ?? file, expected: [...text.matchAll(/^# expect: (.+)$/gm)].map((m) => m[1]!.trim()) };
+    return {
+      file,
+      text,
+      why: /^# why: (.+)$/m.exec(text)?.[1] ?? file,
+      expected: [...text.matchAll(/^# expect: (.+)$/gm)].map((m) => m[1]!.trim()),
+    };
   });
 
 describe('offline validation of the invalid corpus', () => {
-  it.each(corpus.map((c) => [c.why, c] as const))('reports, or names the CEL rule it cannot evaluate for, a manifest that %s', (_why, c) => {
-    const [doc] = parseManifests(c.file, c.text);
-    const result = validateOffline(doc!.value);
-    const errors = result.errors.map(formatFieldError);
-    for (const expected of c.expected) {
-      const rule = result.uncheckedRules.find((r) => expected.includes(r.message));
-      if (rule) {
-        // A CEL rule: offline cannot evaluate it, and must say which one it skipped.
-        expect(expected.startsWith(rule.field) || expected.startsWith(rule.message)).toBe(true);
-      } else {
-        expect(errors.some((e) => e.includes(expected)), `${c.file}: ${expected}\nnot in:\n${errors.join('\n')}`).toBe(true);
+  it.each(corpus.map((c) => [c.why, c] as const))(
+    'reports, or names the CEL rule it cannot evaluate for, a manifest that %s',
+    (_why, c) => {
+      const [doc] = parseManifests(c.file, c.text);
+      const result = validateOffline(doc!.value);
+      const errors = result.errors.map(formatFieldError);
+      for (const expected of c.expected) {
+        const rule = result.uncheckedRules.find((r) => expected.includes(r.message));
+        if (rule) {
+          // A CEL rule: offline cannot evaluate it, and must say which one it skipped.
+          expect(expected.startsWith(rule.field) || expected.startsWith(rule.message)).toBe(true);
+        } else {
+          expect(
+            errors.some((e) => e.includes(expected)),
+            `${c.file}: ${expected}\nnot in:\n${errors.join('\n')}`,
+          ).toBe(true);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('finds a structural error in at least half of the corpus without a cluster', () => {
     const caught = corpus.filter((c) => validateOffline(parseManifests(c.file, c.text)[0]!.value).errors.length > 0);
@@ -43,23 +54,55 @@ describe('offline validation of the examples', () => {
   it('finds every cloudconnect.dev document of the examples valid and leaves the other kinds to the server', () => {
     const results = docs.map((d) => ({ source: d.source, result: validateOffline(d.value) }));
     for (const { source, result } of results) expect(result.errors.map(formatFieldError), source).toEqual([]);
-    expect(results.filter((r) => !r.result.skipped).map((r) => r.result.ref.kind).sort()).toEqual([
-      'EmrIntegration', 'EmrIntegration', 'EmrIntegration', 'EmrIntegration', 'EmrIntegration', 'EmrIntegration', 'OceanSite',
-      'SyncSchedule', 'SyncSchedule', 'SyncSchedule', 'SyncSchedule',
+    expect(
+      results
+        .filter((r) => !r.result.skipped)
+        .map((r) => r.result.ref.kind)
+        .sort(),
+    ).toEqual([
+      'EmrIntegration',
+      'EmrIntegration',
+      'EmrIntegration',
+      'EmrIntegration',
+      'EmrIntegration',
+      'EmrIntegration',
+      'OceanSite',
+      'SyncSchedule',
+      'SyncSchedule',
+      'SyncSchedule',
+      'SyncSchedule',
     ]);
     expect(results.filter((r) => r.result.skipped).every((r) => r.result.ref.apiVersion === 'v1')).toBe(true);
   });
 });
 
 describe('validateOffline', () => {
-  const site = (extra: Record<string, unknown>) => ({ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'maple' }, spec: { siteNumber: '1', clinicalAdminEmail: 'a@b.org' }, ...extra });
+  const site = (extra: Record<string, unknown>) => ({
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'OceanSite',
+    metadata: { name: 'maple' },
+    spec: { siteNumber: '1', clinicalAdminEmail: 'a@b.org' },
+    ...extra,
+  });
   it.each([
-    ['rejects an unknown version of the group', { ...site({}), apiVersion: 'cloudconnect.dev/v1' }, 'apiVersion: Unsupported value: "cloudconnect.dev/v1": supported values: "cloudconnect.dev/v1alpha1"'],
+    [
+      'rejects an unknown version of the group',
+      { ...site({}), apiVersion: 'cloudconnect.dev/v1' },
+      'apiVersion: Unsupported value: "cloudconnect.dev/v1": supported values: "cloudconnect.dev/v1alpha1"',
+    ],
     ['rejects an unknown kind of the group', { ...site({}), kind: 'OceanSpot' }, 'kind: Unsupported value: "OceanSpot"'],
-    ['rejects a name that is not a DNS subdomain', { ...site({}), metadata: { name: 'Maple_1' } }, 'metadata.name: Invalid value: "Maple_1"'],
+    [
+      'rejects a name that is not a DNS subdomain',
+      { ...site({}), metadata: { name: 'Maple_1' } },
+      'metadata.name: Invalid value: "Maple_1"',
+    ],
     ['requires a name', { ...site({}), metadata: {} }, 'metadata.name: Required value'],
     ['requires a spec', { apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'x' } }, 'spec: Required value'],
-    ['names the wrong type of a field', site({ spec: { siteNumber: 4271, clinicalAdminEmail: 'a@b.org' } }), 'spec.siteNumber: Invalid value: "integer": spec.siteNumber in body must be of type string: "integer"'],
+    [
+      'names the wrong type of a field',
+      site({ spec: { siteNumber: 4271, clinicalAdminEmail: 'a@b.org' } }),
+      'spec.siteNumber: Invalid value: "integer": spec.siteNumber in body must be of type string: "integer"',
+    ],
     ['rejects a document that is not a mapping', 'just a string', '<document>: a manifest must be a YAML mapping'],
   ])('%s', (_name, doc, expected) => {
     expect(validateOffline(doc).errors.map(formatFieldError).join('\n')).toContain(expected);
@@ -73,7 +116,10 @@ describe('validateOffline', () => {
 describe('parseManifests', () => {
   it('keeps the line of each document and skips empty ones', () => {
     const docs = parseManifests('x.yaml', '# comment\n---\na: 1\n---\n\n---\nb: 2\n');
-    expect(docs.map((d) => [d.index, d.line])).toEqual([[1, 3], [2, 7]]);
+    expect(docs.map((d) => [d.index, d.line])).toEqual([
+      [1, 3],
+      [2, 7],
+    ]);
   });
 
   it('reports a YAML syntax error for its document only', () => {

@@ -35,7 +35,11 @@ function schemaOf(def: KindDefinition): JsonSchemaProps {
 }
 
 export function refOf(doc: unknown): DocumentRef {
-  const o = (doc && typeof doc === 'object' ? doc : {}) as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
+  const o = (doc && typeof doc === 'object' ? doc : {}) as {
+    apiVersion?: unknown;
+    kind?: unknown;
+    metadata?: { name?: unknown; namespace?: unknown };
+  };
   const s = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const ref: DocumentRef = {};
   const apiVersion = s(o.apiVersion);
@@ -65,7 +69,11 @@ export function validateOffline(doc: unknown): OfflineResult {
     return result;
   }
   if (ref.apiVersion !== API_VERSION || !def) {
-    if (ref.apiVersion === API_VERSION) result.errors.push({ field: 'kind', message: `Unsupported value: "${ref.kind}": supported values: ${KINDS.map((k) => `"${k.kind}"`).join(', ')}` });
+    if (ref.apiVersion === API_VERSION)
+      result.errors.push({
+        field: 'kind',
+        message: `Unsupported value: "${ref.kind}": supported values: ${KINDS.map((k) => `"${k.kind}"`).join(', ')}`,
+      });
     else result.skipped = `${ref.apiVersion} ${ref.kind} is not a cloudconnect.dev kind; only the API server can check it`;
     return result;
   }
@@ -80,10 +88,12 @@ export function validateOffline(doc: unknown): OfflineResult {
 }
 
 function checkMetadata(metadata: unknown): FieldError[] {
-  if (!metadata || typeof metadata !== 'object') return [{ field: 'metadata.name', message: 'Required value: name or generateName is required' }];
+  if (!metadata || typeof metadata !== 'object')
+    return [{ field: 'metadata.name', message: 'Required value: name or generateName is required' }];
   const m = metadata as { name?: unknown; generateName?: unknown; namespace?: unknown };
   const errors: FieldError[] = [];
-  if (m.name === undefined && m.generateName === undefined) errors.push({ field: 'metadata.name', message: 'Required value: name or generateName is required' });
+  if (m.name === undefined && m.generateName === undefined)
+    errors.push({ field: 'metadata.name', message: 'Required value: name or generateName is required' });
   if (m.name !== undefined && (typeof m.name !== 'string' || m.name.length > 253 || !DNS_SUBDOMAIN.test(m.name))) {
     errors.push({
       field: 'metadata.name',
@@ -91,7 +101,10 @@ function checkMetadata(metadata: unknown): FieldError[] {
     });
   }
   if (m.namespace !== undefined && (typeof m.namespace !== 'string' || m.namespace.length > 63 || !DNS_LABEL.test(m.namespace))) {
-    errors.push({ field: 'metadata.namespace', message: `Invalid value: ${JSON.stringify(m.namespace)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'` });
+    errors.push({
+      field: 'metadata.namespace',
+      message: `Invalid value: ${JSON.stringify(m.namespace)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'`,
+    });
   }
   return errors;
 }

@@ -29,7 +29,12 @@ ${GLOBAL_HELP}`;
 const POLL_MS = 1000;
 
 export async function relayCommand(args: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs('relay', args, { 'no-wait': { type: 'boolean' }, timeout: { type: 'string' } }, { min: 2, max: 2, names: 'replay INTEGRATION' });
+  const { values, positionals } = parseCommandArgs(
+    'relay',
+    args,
+    { 'no-wait': { type: 'boolean' }, timeout: { type: 'string' } },
+    { min: 2, max: 2, names: 'replay INTEGRATION' },
+  );
   if (values.help) {
     io.out(`${RELAY_HELP}\n`);
     return EXIT.ok;
@@ -42,7 +47,14 @@ export async function relayCommand(args: string[], io: CommandIo): Promise<numbe
   await getIntegration(client, name);
   const token = `kubectl-cloudconnect/${io.now().toISOString()}`;
   await client.custom.patchNamespacedCustomObject(
-    { group: GROUP, version: VERSION, namespace: ns, plural: EMR_INTEGRATION.plural, name, body: { metadata: { annotations: { [REPLAY_REQUESTED_AT_ANNOTATION]: token } } } },
+    {
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: EMR_INTEGRATION.plural,
+      name,
+      body: { metadata: { annotations: { [REPLAY_REQUESTED_AT_ANNOTATION]: token } } },
+    },
     MERGE_PATCH,
   );
   io.err(`Requested a replay of EmrIntegration ${ns}/${name}'s dead letters (${REPLAY_REQUESTED_AT_ANNOTATION}=${token})\n`);
@@ -59,7 +71,9 @@ export async function relayCommand(args: string[], io: CommandIo): Promise<numbe
     }
     if (io.now().getTime() > deadline) {
       const delivering = findCondition(current?.status?.conditions, 'Delivering');
-      io.err(`error: the operator has not handled the replay after ${Math.round(timeoutMs / 1000)} s${delivering ? ` (Delivering=${delivering.status} ${delivering.reason}: ${delivering.message})` : ''}\n`);
+      io.err(
+        `error: the operator has not handled the replay after ${Math.round(timeoutMs / 1000)} s${delivering ? ` (Delivering=${delivering.status} ${delivering.reason}: ${delivering.message})` : ''}\n`,
+      );
       return EXIT.failed;
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));

@@ -34,7 +34,7 @@ export function checkAgainstSchema(value: unknown, schema: JsonSchemaProps, root
 }
 
 function quote(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
 }
 
 function typeOf(value: unknown): string {
@@ -54,7 +54,8 @@ function visit(value: unknown, schema: JsonSchemaProps, path: string, out: Schem
   const intOrString = schema['x-kubernetes-int-or-string'] === true;
   const type = schema.type as string | undefined;
   if (value === null) {
-    if (schema.nullable !== true) err(`Invalid value: "null": ${path} in body must be of type ${intOrString ? 'integer-or-string' : (type ?? 'object')}: "null"`);
+    if (schema.nullable !== true)
+      err(`Invalid value: "null": ${path} in body must be of type ${intOrString ? 'integer-or-string' : (type ?? 'object')}: "null"`);
     return;
   }
   if (intOrString) {
@@ -81,21 +82,30 @@ function visit(value: unknown, schema: JsonSchemaProps, path: string, out: Schem
 }
 
 function checkString(value: string, schema: JsonSchemaProps, path: string, err: (m: string) => void): void {
-  if (typeof schema.maxLength === 'number' && [...value].length > schema.maxLength) err(`Too long: may not be more than ${schema.maxLength} bytes`);
-  if (typeof schema.minLength === 'number' && [...value].length < schema.minLength) err(`Invalid value: ${quote(value)}: ${path} in body should be at least ${schema.minLength} chars long`);
-  if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) err(`Invalid value: ${quote(value)}: ${path} in body should match '${schema.pattern}'`);
-  if (schema.format === 'email' && !EMAIL.test(value)) err(`Invalid value: ${quote(value)}: ${path} in body must be of type email: ${quote(value)}`);
-  if (schema.format === 'date-time' && (!DATE_TIME.test(value) || Number.isNaN(Date.parse(value)))) err(`Invalid value: ${quote(value)}: ${path} in body must be of type date-time: ${quote(value)}`);
+  if (typeof schema.maxLength === 'number' && [...value].length > schema.maxLength)
+    err(`Too long: may not be more than ${schema.maxLength} bytes`);
+  if (typeof schema.minLength === 'number' && [...value].length < schema.minLength)
+    err(`Invalid value: ${quote(value)}: ${path} in body should be at least ${schema.minLength} chars long`);
+  if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value))
+    err(`Invalid value: ${quote(value)}: ${path} in body should match '${schema.pattern}'`);
+  if (schema.format === 'email' && !EMAIL.test(value))
+    err(`Invalid value: ${quote(value)}: ${path} in body must be of type email: ${quote(value)}`);
+  if (schema.format === 'date-time' && (!DATE_TIME.test(value) || Number.isNaN(Date.parse(value))))
+    err(`Invalid value: ${quote(value)}: ${path} in body must be of type date-time: ${quote(value)}`);
 }
 
 function checkNumber(value: number, schema: JsonSchemaProps, path: string, err: (m: string) => void): void {
-  if (typeof schema.minimum === 'number' && value < schema.minimum) err(`Invalid value: ${value}: ${path} in body should be greater than or equal to ${schema.minimum}`);
-  if (typeof schema.maximum === 'number' && value > schema.maximum) err(`Invalid value: ${value}: ${path} in body should be less than or equal to ${schema.maximum}`);
+  if (typeof schema.minimum === 'number' && value < schema.minimum)
+    err(`Invalid value: ${value}: ${path} in body should be greater than or equal to ${schema.minimum}`);
+  if (typeof schema.maximum === 'number' && value > schema.maximum)
+    err(`Invalid value: ${value}: ${path} in body should be less than or equal to ${schema.maximum}`);
 }
 
 function checkArray(value: unknown[], schema: JsonSchemaProps, path: string, out: SchemaCheck, err: (m: string) => void): void {
-  if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) err(`Too many: ${value.length}: must have at most ${schema.maxItems} items`);
-  if (typeof schema.minItems === 'number' && value.length < schema.minItems) err(`Invalid value: ${value.length}: ${path} in body should have at least ${schema.minItems} items`);
+  if (typeof schema.maxItems === 'number' && value.length > schema.maxItems)
+    err(`Too many: ${value.length}: must have at most ${schema.maxItems} items`);
+  if (typeof schema.minItems === 'number' && value.length < schema.minItems)
+    err(`Invalid value: ${value.length}: ${path} in body should have at least ${schema.minItems} items`);
   const items = schema.items as JsonSchemaProps | undefined;
   if (items) value.forEach((v, i) => visit(v, items, `${path}[${i}]`, out));
   const listType = schema['x-kubernetes-list-type'];
@@ -126,7 +136,8 @@ function checkObject(value: Record<string, unknown>, schema: JsonSchemaProps, pa
     const child = join(path, name);
     if (properties?.[name]) visit(v, properties[name], child, out);
     else if (additional && typeof additional === 'object') visit(v, additional, child, out);
-    else if (properties && schema['x-kubernetes-preserve-unknown-fields'] !== true) out.errors.push({ field: child, message: `unknown field "${child}"` });
+    else if (properties && schema['x-kubernetes-preserve-unknown-fields'] !== true)
+      out.errors.push({ field: child, message: `unknown field "${child}"` });
   }
 }
 

@@ -13,7 +13,9 @@ export type DryRunOutcome = { ok: true } | { ok: false; status?: ApiStatus; mess
 
 export async function probeServer(kc: KubeConfig, timeoutMs = 5000): Promise<string | undefined> {
   const version = kc.makeApiClient(VersionApi);
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000}s`)), timeoutMs).unref());
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000}s`)), timeoutMs).unref(),
+  );
   try {
     await Promise.race([version.getCode(), timeout]);
     return undefined;
@@ -42,7 +44,12 @@ export class ServerValidator {
       const status = apiStatus(error);
       const details = (status?.details ?? {}) as { kind?: string; name?: string };
       if (statusCodeOf(error) === 404 && details.kind === 'namespaces') {
-        return { ok: false, ...(status ? { status } : {}), message: status?.message ?? 'namespace not found', missingNamespace: details.name ?? '' };
+        return {
+          ok: false,
+          ...(status ? { status } : {}),
+          message: status?.message ?? 'namespace not found',
+          missingNamespace: details.name ?? '',
+        };
       }
       if (status) return { ok: false, status, message: status.message ?? `HTTP ${statusCodeOf(error)}` };
       throw error; // not an answer of the API server: let the caller report it
@@ -54,12 +61,26 @@ export class ServerValidator {
     const namespace = doc.metadata?.namespace ?? this.defaultNamespace;
     if (kind) {
       const body = { ...doc, metadata: { ...doc.metadata, namespace } };
-      const base = { group: GROUP, version: VERSION, namespace, plural: kind.plural, dryRun: 'All', fieldManager: FIELD_MANAGER, fieldValidation: 'Strict' };
+      const base = {
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: kind.plural,
+        dryRun: 'All',
+        fieldManager: FIELD_MANAGER,
+        fieldValidation: 'Strict',
+      };
       try {
         await this.custom.createNamespacedCustomObject({ ...base, body });
       } catch (error) {
         if (statusCodeOf(error) !== 409 || !doc.metadata?.name) throw error;
-        const existing = (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: kind.plural, name: doc.metadata.name })) as KubernetesObject;
+        const existing = (await this.custom.getNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: kind.plural,
+          name: doc.metadata.name,
+        })) as KubernetesObject;
         const replaced = { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } };
         await this.custom.replaceNamespacedCustomObject({ ...base, name: doc.metadata.name, body: replaced });
       }
@@ -72,7 +93,12 @@ export class ServerValidator {
     } catch (error) {
       if (statusCodeOf(error) !== 409) throw error;
       const existing = await this.objects.read(spec as KubernetesObject & { metadata: { name: string } });
-      await this.objects.replace({ ...spec, metadata: { ...spec.metadata, resourceVersion: existing.metadata?.resourceVersion } }, undefined, 'All', FIELD_MANAGER);
+      await this.objects.replace(
+        { ...spec, metadata: { ...spec.metadata, resourceVersion: existing.metadata?.resourceVersion } },
+        undefined,
+        'All',
+        FIELD_MANAGER,
+      );
     }
   }
 }

@@ -5,7 +5,13 @@ import { renderStatus, type StatusInput } from './status-render.ts';
 
 const now = new Date('2026-11-28T12:00:00Z');
 const t = (minutes: number) => new Date(now.getTime() + minutes * 60_000).toISOString();
-const cond = (type: string, status: 'True' | 'False' | 'Unknown', reason: string, message = '') => ({ type, status, reason, message, lastTransitionTime: t(-60) });
+const cond = (type: string, status: 'True' | 'False' | 'Unknown', reason: string, message = '') => ({
+  type,
+  status,
+  reason,
+  message,
+  lastTransitionTime: t(-60),
+});
 
 function site(name: string, conditions = [cond('Ready', 'True', 'KeyStored')]): OceanSite {
   return {
@@ -27,27 +33,67 @@ function integration(name: string, siteName: string, status: Record<string, unkn
   } as EmrIntegration;
 }
 
-function schedule(name: string, integrationName: string, type: 'Full' | 'Appointments', status: Record<string, unknown> = {}, suspend = false): SyncSchedule {
+function schedule(
+  name: string,
+  integrationName: string,
+  type: 'Full' | 'Appointments',
+  status: Record<string, unknown> = {},
+  suspend = false,
+): SyncSchedule {
   return {
     apiVersion: 'cloudconnect.dev/v1alpha1',
     kind: 'SyncSchedule',
     metadata: { name, namespace: 'clinic' },
-    spec: { integrationRef: { name: integrationName }, type, schedule: type === 'Full' ? '0 0 * * *' : '*/30 * * * *', timeZone: 'America/Toronto', suspend },
+    spec: {
+      integrationRef: { name: integrationName },
+      type,
+      schedule: type === 'Full' ? '0 0 * * *' : '*/30 * * * *',
+      timeZone: 'America/Toronto',
+      suspend,
+    },
     status,
   } as SyncSchedule;
 }
 
-const input = (parts: Partial<StatusInput>): StatusInput => ({ namespace: 'clinic', sites: [], integrations: [], schedules: [], now, color: false, ...parts });
+const input = (parts: Partial<StatusInput>): StatusInput => ({
+  namespace: 'clinic',
+  sites: [],
+  integrations: [],
+  schedules: [],
+  now,
+  color: false,
+  ...parts,
+});
 
 describe('health', () => {
   it.each([
-    ['is Stalled when Stalled is True, whatever Ready says', [cond('Ready', 'False', 'InvalidSchedule'), cond('Stalled', 'True', 'InvalidSchedule')], 'Stalled', 'InvalidSchedule'],
+    [
+      'is Stalled when Stalled is True, whatever Ready says',
+      [cond('Ready', 'False', 'InvalidSchedule'), cond('Stalled', 'True', 'InvalidSchedule')],
+      'Stalled',
+      'InvalidSchedule',
+    ],
     ['is Ready when Ready is True', [cond('Ready', 'True', 'Scheduled')], 'Ready', 'Scheduled'],
     ['is Suspended when Ready is True for Suspended', [cond('Ready', 'True', 'Suspended')], 'Suspended', 'Suspended'],
-    ['is Blocked when a schedule waits for its integration', [cond('Ready', 'False', 'IntegrationNotReady')], 'Blocked', 'IntegrationNotReady'],
+    [
+      'is Blocked when a schedule waits for its integration',
+      [cond('Ready', 'False', 'IntegrationNotReady')],
+      'Blocked',
+      'IntegrationNotReady',
+    ],
     ['is Blocked when an integration waits for its site', [cond('Ready', 'False', 'SiteNotReady')], 'Blocked', 'SiteNotReady'],
-    ['is NotReady with the reason when Ready is False for anything else', [cond('Ready', 'False', 'EmrUnreachable')], 'NotReady', 'EmrUnreachable'],
-    ['is Reconciling while Reconciling is True and Ready is not', [cond('Ready', 'Unknown', 'Progressing'), cond('Reconciling', 'True', 'Progressing')], 'Reconciling', 'Progressing'],
+    [
+      'is NotReady with the reason when Ready is False for anything else',
+      [cond('Ready', 'False', 'EmrUnreachable')],
+      'NotReady',
+      'EmrUnreachable',
+    ],
+    [
+      'is Reconciling while Reconciling is True and Ready is not',
+      [cond('Ready', 'Unknown', 'Progressing'), cond('Reconciling', 'True', 'Progressing')],
+      'Reconciling',
+      'Progressing',
+    ],
     ['is Pending when the operator has written no condition yet', [], 'Pending', 'NotObservedYet'],
   ] as const)('%s', (_name, conditions, word, reason) => {
     expect(health([...conditions])).toMatchObject({ word, reason });
@@ -106,8 +152,19 @@ describe('renderStatus', () => {
       'shows a schedule as Blocked with the message while its integration is not authenticated',
       input({
         sites: [site('maple')],
-        integrations: [integration('maple-accuro', 'maple', { conditions: [cond('Ready', 'False', 'InvalidCredentials', 'the EMR refused the API user'), cond('Authenticated', 'False', 'InvalidCredentials')] })],
-        schedules: [schedule('maple-accuro-full', 'maple-accuro', 'Full', { conditions: [cond('Ready', 'False', 'IntegrationNotReady', 'Blocked: EmrIntegration maple-accuro is not Authenticated')] })],
+        integrations: [
+          integration('maple-accuro', 'maple', {
+            conditions: [
+              cond('Ready', 'False', 'InvalidCredentials', 'the EMR refused the API user'),
+              cond('Authenticated', 'False', 'InvalidCredentials'),
+            ],
+          }),
+        ],
+        schedules: [
+          schedule('maple-accuro-full', 'maple-accuro', 'Full', {
+            conditions: [cond('Ready', 'False', 'IntegrationNotReady', 'Blocked: EmrIntegration maple-accuro is not Authenticated')],
+          }),
+        ],
       }),
       [
         '└── EmrIntegration/maple-accuro  Accuro  NotReady (InvalidCredentials)',
@@ -120,12 +177,21 @@ describe('renderStatus', () => {
     ],
     [
       'shows a Stalled schedule with its reason',
-      input({ sites: [site('maple')], integrations: [integration('maple-none', 'maple', { conditions: [cond('Ready', 'True', 'NonIntegrated')] }, 'None')], schedules: [schedule('bad', 'maple-none', 'Full', { conditions: [cond('Stalled', 'True', 'InvalidSchedule', 'minute 61 is out of range')] })] }),
+      input({
+        sites: [site('maple')],
+        integrations: [integration('maple-none', 'maple', { conditions: [cond('Ready', 'True', 'NonIntegrated')] }, 'None')],
+        schedules: [
+          schedule('bad', 'maple-none', 'Full', { conditions: [cond('Stalled', 'True', 'InvalidSchedule', 'minute 61 is out of range')] }),
+        ],
+      }),
       ['    └── SyncSchedule/bad  Full "0 0 * * *" America/Toronto  Stalled (InvalidSchedule)', '        minute 61 is out of range'],
     ],
     [
       'shows a non-integrated site with no auth, sync or schedule lines',
-      input({ sites: [site('maple')], integrations: [integration('maple-none', 'maple', { conditions: [cond('Ready', 'True', 'NonIntegrated')] }, 'None')] }),
+      input({
+        sites: [site('maple')],
+        integrations: [integration('maple-none', 'maple', { conditions: [cond('Ready', 'True', 'NonIntegrated')] }, 'None')],
+      }),
       ['└── EmrIntegration/maple-none  None  Ready (NonIntegrated)'],
     ],
     [
@@ -139,13 +205,21 @@ describe('renderStatus', () => {
         sites: [site('maple')],
         integrations: [
           integration('maple-accuro', 'maple', {
-            conditions: [cond('Ready', 'True', 'Authenticated'), cond('Authenticated', 'True', 'Authenticated'), cond('AuthExpiringSoon', 'True', 'AuthExpiringSoon'), cond('CredentialConflict', 'True', 'SharedApiUser')],
+            conditions: [
+              cond('Ready', 'True', 'Authenticated'),
+              cond('Authenticated', 'True', 'Authenticated'),
+              cond('AuthExpiringSoon', 'True', 'AuthExpiringSoon'),
+              cond('CredentialConflict', 'True', 'SharedApiUser'),
+            ],
             auth: { notAfter: t(60 * 30) },
             providers: { missing: ['5013', '5020'] },
           }),
         ],
       }),
-      ['    auth: Authenticated · expires in 1d (AuthExpiringSoon)', '    warnings: CredentialConflict · providers not visible to the API user: 5013, 5020'],
+      [
+        '    auth: Authenticated · expires in 1d (AuthExpiringSoon)',
+        '    warnings: CredentialConflict · providers not visible to the API user: 5013, 5020',
+      ],
     ],
     [
       'shows the message relay: Delivering, the backlog and dead letters',
@@ -153,7 +227,11 @@ describe('renderStatus', () => {
         sites: [site('maple')],
         integrations: [
           integration('maple-accuro', 'maple', {
-            conditions: [cond('Ready', 'True', 'Authenticated'), cond('Authenticated', 'True', 'Authenticated'), cond('Delivering', 'False', 'EmrUnreachable')],
+            conditions: [
+              cond('Ready', 'True', 'Authenticated'),
+              cond('Authenticated', 'True', 'Authenticated'),
+              cond('Delivering', 'False', 'EmrUnreachable'),
+            ],
             relay: { pending: 12, oldestPendingAge: '40m', deadLettered: 2, lastFailureReason: 'EmrUnreachable' },
           }),
         ],
@@ -172,8 +250,19 @@ describe('renderStatus', () => {
     ],
     [
       'marks a site whose key is not stored yet',
-      input({ sites: [{ ...site('maple', [cond('Ready', 'False', 'ImportSecretNotFound', 'Secret maple-sek-import not found')]), status: { conditions: [cond('Ready', 'False', 'ImportSecretNotFound', 'Secret maple-sek-import not found')] } }] }),
-      ['OceanSite/maple (#4271 Maple FHT)  NotReady (ImportSecretNotFound)  SEK not stored', '│   Secret maple-sek-import not found', '└── (no EmrIntegration)'],
+      input({
+        sites: [
+          {
+            ...site('maple', [cond('Ready', 'False', 'ImportSecretNotFound', 'Secret maple-sek-import not found')]),
+            status: { conditions: [cond('Ready', 'False', 'ImportSecretNotFound', 'Secret maple-sek-import not found')] },
+          },
+        ],
+      }),
+      [
+        'OceanSite/maple (#4271 Maple FHT)  NotReady (ImportSecretNotFound)  SEK not stored',
+        '│   Secret maple-sek-import not found',
+        '└── (no EmrIntegration)',
+      ],
     ],
   ])('%s', (_name, given, expectedLines) => {
     const lines = renderStatus(given).split('\n');
@@ -181,12 +270,21 @@ describe('renderStatus', () => {
   });
 
   it('prints nothing under a non-integrated site: no auth, no sync, no schedule hint', () => {
-    const out = renderStatus(input({ sites: [site('maple')], integrations: [integration('maple-none', 'maple', { conditions: [cond('Ready', 'True', 'NonIntegrated')] }, 'None')] }));
+    const out = renderStatus(
+      input({
+        sites: [site('maple')],
+        integrations: [integration('maple-none', 'maple', { conditions: [cond('Ready', 'True', 'NonIntegrated')] }, 'None')],
+      }),
+    );
     expect(out.trimEnd().split('\n').pop()).toBe('└── EmrIntegration/maple-none  None  Ready (NonIntegrated)');
   });
 
   it('prints no escape codes without colour and colours the health words with it', () => {
-    const given = input({ sites: [site('maple')], integrations: [integration('maple-accuro', 'maple', authenticated)], schedules: healthySchedules });
+    const given = input({
+      sites: [site('maple')],
+      integrations: [integration('maple-accuro', 'maple', authenticated)],
+      schedules: healthySchedules,
+    });
     expect(renderStatus(given)).not.toMatch(/\u001b\[/);
     const coloured = renderStatus({ ...given, color: true });
     expect(coloured).toContain('\u001b[32mReady\u001b[39m');

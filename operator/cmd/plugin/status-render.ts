@@ -51,7 +51,9 @@ export function renderStatus(input: StatusInput): string {
       const last = i === sorted.length - 1;
       const h = health(s.status?.conditions);
       const tz = s.spec.timeZone && s.spec.timeZone !== 'UTC' ? ` ${s.spec.timeZone}` : '';
-      out.push(`${prefix}${last ? '└── ' : '├── '}${paint('bold', `SyncSchedule/${s.metadata.name}`)}  ${s.spec.type} "${s.spec.schedule}"${tz}  ${healthText(h)}${s.spec.suspend ? paint('yellow', '  suspended') : ''}`);
+      out.push(
+        `${prefix}${last ? '└── ' : '├── '}${paint('bold', `SyncSchedule/${s.metadata.name}`)}  ${s.spec.type} "${s.spec.schedule}"${tz}  ${healthText(h)}${s.spec.suspend ? paint('yellow', '  suspended') : ''}`,
+      );
       const child = `${prefix}${last ? '    ' : '│   '}`;
       const run = s.status?.lastRun;
       const lastText = run
@@ -72,7 +74,9 @@ export function renderStatus(input: StatusInput): string {
     sorted.forEach((integration, i) => {
       const last = i === sorted.length - 1 && !trailingOrphans;
       const h = health(integration.status?.conditions);
-      out.push(`${prefix}${last ? '└── ' : '├── '}${paint('bold', `EmrIntegration/${integration.metadata.name}`)}  ${integration.spec.emr.type}  ${healthText(h)}${integration.spec.suspend ? paint('yellow', '  suspended') : ''}`);
+      out.push(
+        `${prefix}${last ? '└── ' : '├── '}${paint('bold', `EmrIntegration/${integration.metadata.name}`)}  ${integration.spec.emr.type}  ${healthText(h)}${integration.spec.suspend ? paint('yellow', '  suspended') : ''}`,
+      );
       const child = `${prefix}${last ? '    ' : '│   '}`;
       const detail = integrationDetails(integration, now, paint);
       for (const d of detail) out.push(`${child}${d}`);
@@ -80,7 +84,8 @@ export function renderStatus(input: StatusInput): string {
       if (m) out.push(`${child}${paint('gray', m)}`);
       const schedules = input.schedules.filter((s) => s.spec.integrationRef.name === integration.metadata.name);
       // A non-integrated site (type None) has nothing to sync, so the operator makes no default schedules.
-      if (schedules.length === 0 && integration.spec.emr.type !== 'None') out.push(`${child}${paint('gray', '(no SyncSchedule yet: the operator creates the two defaults)')}`);
+      if (schedules.length === 0 && integration.spec.emr.type !== 'None')
+        out.push(`${child}${paint('gray', '(no SyncSchedule yet: the operator creates the two defaults)')}`);
       out.push(...scheduleLines(schedules, child));
     });
     return out;
@@ -102,12 +107,23 @@ export function renderStatus(input: StatusInput): string {
   const orphanIntegrations = input.integrations.filter((i) => !siteNames.has(i.spec.siteRef.name));
   for (const siteName of [...new Set(orphanIntegrations.map((i) => i.spec.siteRef.name))].sort()) {
     lines.push(`${paint('bold', `OceanSite/${siteName}`)}  ${paint('red', 'NotFound')}`);
-    lines.push(...integrationLines(orphanIntegrations.filter((i) => i.spec.siteRef.name === siteName), '', false));
+    lines.push(
+      ...integrationLines(
+        orphanIntegrations.filter((i) => i.spec.siteRef.name === siteName),
+        '',
+        false,
+      ),
+    );
   }
   const orphanSchedules = input.schedules.filter((s) => !integrationNames.has(s.spec.integrationRef.name));
   for (const integrationName of [...new Set(orphanSchedules.map((s) => s.spec.integrationRef.name))].sort()) {
     lines.push(`${paint('bold', `EmrIntegration/${integrationName}`)}  ${paint('red', 'NotFound')}`);
-    lines.push(...scheduleLines(orphanSchedules.filter((s) => s.spec.integrationRef.name === integrationName), ''));
+    lines.push(
+      ...scheduleLines(
+        orphanSchedules.filter((s) => s.spec.integrationRef.name === integrationName),
+        '',
+      ),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -140,7 +156,12 @@ function integrationDetails(integration: EmrIntegration, now: Date, paint: (styl
   const relay = status.relay;
   if (delivering || relay) {
     const parts: string[] = [];
-    if (delivering) parts.push(delivering.status === 'True' ? paint('green', delivering.reason ?? 'Delivering') : paint(delivering.status === 'False' ? 'red' : 'gray', `not delivering (${delivering.reason ?? 'Unknown'})`));
+    if (delivering)
+      parts.push(
+        delivering.status === 'True'
+          ? paint('green', delivering.reason ?? 'Delivering')
+          : paint(delivering.status === 'False' ? 'red' : 'gray', `not delivering (${delivering.reason ?? 'Unknown'})`),
+      );
     if (relay?.pending) parts.push(`${relay.pending} pending${relay.oldestPendingAge ? ` (oldest ${relay.oldestPendingAge})` : ''}`);
     if (relay?.deadLettered) parts.push(paint('red', `${relay.deadLettered} dead-lettered`));
     if (relay?.lastFailureReason) parts.push(`last failure ${relay.lastFailureReason}`);
@@ -149,7 +170,9 @@ function integrationDetails(integration: EmrIntegration, now: Date, paint: (styl
   const sync = status.sync ?? {};
   if (integration.spec.emr.type === 'None' && !sync.lastSyncTime && !sync.nextSyncTime) return out;
   const lastError = sync.lastError ? ` · ${paint('red', `last error ${sync.lastError}`)}` : '';
-  out.push(`sync: last ${relativeTime(sync.lastSyncTime, now, 'never')} · next ${relativeTime(sync.nextSyncTime, now, 'not scheduled')}${lastError}`);
+  out.push(
+    `sync: last ${relativeTime(sync.lastSyncTime, now, 'never')} · next ${relativeTime(sync.nextSyncTime, now, 'not scheduled')}${lastError}`,
+  );
   return out;
 }
 

@@ -1,5 +1,12 @@
 // `kubectl cloudconnect status`: reads the three kinds of one namespace and prints the tree.
-import { EMR_INTEGRATION, OCEAN_SITE, SYNC_SCHEDULE, type EmrIntegration, type OceanSite, type SyncSchedule } from '../../api/v1alpha1/index.ts';
+import {
+  EMR_INTEGRATION,
+  OCEAN_SITE,
+  SYNC_SCHEDULE,
+  type EmrIntegration,
+  type OceanSite,
+  type SyncSchedule,
+} from '../../api/v1alpha1/index.ts';
 import { loadClient } from './client.ts';
 import { renderStatus } from './status-render.ts';
 import { EXIT, GLOBAL_HELP, parseCommandArgs } from './usage.ts';

@@ -8,7 +8,15 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { create as createTar } from 'tar';
 import { stringify } from 'yaml';
-import { EMR_INTEGRATION, KINDS, OCEAN_SITE, SYNC_SCHEDULE, type EmrIntegration, type OceanSite, type SyncSchedule } from '../../api/v1alpha1/index.ts';
+import {
+  EMR_INTEGRATION,
+  KINDS,
+  OCEAN_SITE,
+  SYNC_SCHEDULE,
+  type EmrIntegration,
+  type OceanSite,
+  type SyncSchedule,
+} from '../../api/v1alpha1/index.ts';
 import { bundleRedactor, redactLog, sanitizeObject, secretSummary, type SecretLike } from './bundle-redact.ts';
 import { apiErrorMessage, loadClient } from './client.ts';
 import type { CommandIo } from './io.ts';
@@ -41,7 +49,12 @@ export async function supportBundleCommand(args: string[], io: CommandIo): Promi
   const { values } = parseCommandArgs(
     'support-bundle',
     args,
-    { output: { type: 'string', short: 'o' }, 'operator-log': { type: 'string', multiple: true }, 'operator-selector': { type: 'string' }, 'log-lines': { type: 'string' } },
+    {
+      output: { type: 'string', short: 'o' },
+      'operator-log': { type: 'string', multiple: true },
+      'operator-selector': { type: 'string' },
+      'log-lines': { type: 'string' },
+    },
     { min: 0, max: 0, names: '' },
   );
   if (values.help) {
@@ -54,7 +67,11 @@ export async function supportBundleCommand(args: string[], io: CommandIo): Promi
   }
   const client = loadClient(values);
   const ns = client.namespace;
-  const stamp = io.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = io
+    .now()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const top = `cloudconnect-support-${ns}-${stamp}`;
   const output = resolve(values.output ?? `${top}.tar.gz`);
   const core = client.kc.makeApiClient(CoreV1Api);
@@ -100,16 +117,21 @@ export async function supportBundleCommand(args: string[], io: CommandIo): Promi
     if (deployments) write('resources/deployments.yaml', yamlOf(deployments.items));
     const serviceAccounts = await attempt('list ServiceAccounts', () => core.listNamespacedServiceAccount({ namespace: ns }));
     if (serviceAccounts) write('resources/serviceaccounts.yaml', yamlOf(serviceAccounts.items));
-    write('resources/secrets.yaml', stringify(secrets.map((s) => sanitizeObject(secretSummary(s), redactor)), { lineWidth: 0 }));
+    write(
+      'resources/secrets.yaml',
+      stringify(
+        secrets.map((s) => sanitizeObject(secretSummary(s), redactor)),
+        { lineWidth: 0 },
+      ),
+    );
     const events = await attempt('list Events', () => core.listNamespacedEvent({ namespace: ns }));
     if (events) {
-      const sorted = [...events.items].sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')));
+      const sorted = [...events.items].sort((a, b) =>
+        String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')),
+      );
       write('events.yaml', yamlOf(sorted));
     }
-    write(
-      'status.txt',
-      scrubbedStatus(ns, custom, io.now(), redactor),
-    );
+    write('status.txt', scrubbedStatus(ns, custom, io.now(), redactor));
 
     const logFiles = values['operator-log'] ?? [];
     if (logFiles.length > 0) {
@@ -119,13 +141,18 @@ export async function supportBundleCommand(args: string[], io: CommandIo): Promi
       }
     } else {
       const selector = values['operator-selector'] ?? 'app.kubernetes.io/name=cloudconnect-operator';
-      const operatorPods = await attempt(`find the operator pods (${selector})`, () => core.listPodForAllNamespaces({ labelSelector: selector }));
-      if (operatorPods && operatorPods.items.length === 0) problems.push(`no operator pods match ${selector}: pass the operator's log with --operator-log FILE`);
+      const operatorPods = await attempt(`find the operator pods (${selector})`, () =>
+        core.listPodForAllNamespaces({ labelSelector: selector }),
+      );
+      if (operatorPods && operatorPods.items.length === 0)
+        problems.push(`no operator pods match ${selector}: pass the operator's log with --operator-log FILE`);
       for (const pod of operatorPods?.items ?? ([] as V1Pod[])) {
         const name = pod.metadata?.name ?? '';
         const podNs = pod.metadata?.namespace ?? '';
         for (const container of pod.spec?.containers ?? []) {
-          const log = await attempt(`logs of ${podNs}/${name}/${container.name}`, () => core.readNamespacedPodLog({ name, namespace: podNs, container: container.name, tailLines: logLines }));
+          const log = await attempt(`logs of ${podNs}/${name}/${container.name}`, () =>
+            core.readNamespacedPodLog({ name, namespace: podNs, container: container.name, tailLines: logLines }),
+          );
           if (log !== undefined) write(`logs/${podNs}_${name}_${container.name}.log`, redactLog(String(log), redactor));
         }
       }
@@ -151,7 +178,9 @@ export async function supportBundleCommand(args: string[], io: CommandIo): Promi
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  io.err(`${collected.length} files${problems.length > 0 ? `, ${problems.length} problem${problems.length > 1 ? 's' : ''} (listed in manifest.json):\n${problems.map((p) => `  - ${redactor.string(p)}`).join('\n')}` : ''}\n`);
+  io.err(
+    `${collected.length} files${problems.length > 0 ? `, ${problems.length} problem${problems.length > 1 ? 's' : ''} (listed in manifest.json):\n${problems.map((p) => `  - ${redactor.string(p)}`).join('\n')}` : ''}\n`,
+  );
   io.out(`${output}\n`);
   return EXIT.ok;
 }

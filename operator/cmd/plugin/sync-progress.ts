@@ -26,17 +26,20 @@ export interface ObserveInput {
 export function observeRun(input: ObserveInput): RunObservation {
   const { schedule, job, runName } = input;
   const status = schedule?.status ?? {};
-  if (status.lastRun?.name === runName) return { phase: 'Finished', detail: `run ${runName} ${status.lastRun.result}`, result: status.lastRun };
+  if (status.lastRun?.name === runName)
+    return { phase: 'Finished', detail: `run ${runName} ${status.lastRun.result}`, result: status.lastRun };
   if (status.lastHandledRequestedAt !== input.token) {
     const ready = findCondition(status.conditions, 'Ready');
     if (schedule?.spec.suspend) return { phase: 'Blocked', detail: `SyncSchedule ${schedule.metadata.name} is suspended: no run starts` };
-    if (ready?.status === 'False') return { phase: 'Blocked', detail: `waiting: ${ready.reason}${ready.message ? `: ${ready.message.replace(/^Blocked: /, '')}` : ''}` };
+    if (ready?.status === 'False')
+      return { phase: 'Blocked', detail: `waiting: ${ready.reason}${ready.message ? `: ${ready.message.replace(/^Blocked: /, '')}` : ''}` };
     return { phase: 'Requested', detail: 'waiting for the operator to pick up the request' };
   }
   if (!job) return { phase: 'Started', detail: `run ${runName} accepted; waiting for its Job` };
   const finished = jobFinished(job);
   if (finished) {
-    const reason = finished === 'Failed' ? job.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True')?.reason : undefined;
+    const reason =
+      finished === 'Failed' ? job.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True')?.reason : undefined;
     return {
       phase: 'Finishing',
       detail: `Job ${runName} ${finished}; waiting for the operator to record the result`,

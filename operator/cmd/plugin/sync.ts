@@ -39,7 +39,13 @@ export async function syncCommand(args: string[], io: CommandIo): Promise<number
   const { values, positionals } = parseCommandArgs(
     'sync',
     args,
-    { full: { type: 'boolean' }, schedule: { type: 'string' }, wait: { type: 'boolean' }, 'no-wait': { type: 'boolean' }, timeout: { type: 'string' } },
+    {
+      full: { type: 'boolean' },
+      schedule: { type: 'string' },
+      wait: { type: 'boolean' },
+      'no-wait': { type: 'boolean' },
+      timeout: { type: 'string' },
+    },
     { min: 1, max: 1, names: 'INTEGRATION (the EmrIntegration to sync)' },
   );
   if (values.help) {
@@ -58,9 +64,13 @@ export async function syncCommand(args: string[], io: CommandIo): Promise<number
     io.err(`error: EmrIntegration ${integrationName} is non-integrated (emr.type None): there is nothing to sync\n`);
     return EXIT.failed;
   }
-  const schedules = (await client.list<SyncSchedule>(SYNC_SCHEDULE, ns)).filter((s) => s.spec.integrationRef.name === integrationName && s.spec.type === type);
+  const schedules = (await client.list<SyncSchedule>(SYNC_SCHEDULE, ns)).filter(
+    (s) => s.spec.integrationRef.name === integrationName && s.spec.type === type,
+  );
   if (schedules.length === 0) {
-    io.err(`error: EmrIntegration ${integrationName} has no ${type} SyncSchedule yet (the operator creates the two defaults 10 s after the integration; kubectl get syncschedules -n ${ns} lists them)\n`);
+    io.err(
+      `error: EmrIntegration ${integrationName} has no ${type} SyncSchedule yet (the operator creates the two defaults 10 s after the integration; kubectl get syncschedules -n ${ns} lists them)\n`,
+    );
     return EXIT.failed;
   }
   const schedule = pickSchedule(schedules, values.schedule, type, integrationName);
@@ -71,11 +81,20 @@ export async function syncCommand(args: string[], io: CommandIo): Promise<number
 
   const token = `kubectl-cloudconnect/${io.now().toISOString()}`;
   await client.custom.patchNamespacedCustomObject(
-    { group: GROUP, version: VERSION, namespace: ns, plural: SYNC_SCHEDULE.plural, name: schedule.metadata.name, body: { metadata: { annotations: { [REQUESTED_AT_ANNOTATION]: token } } } },
+    {
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: SYNC_SCHEDULE.plural,
+      name: schedule.metadata.name,
+      body: { metadata: { annotations: { [REQUESTED_AT_ANNOTATION]: token } } },
+    },
     MERGE_PATCH,
   );
   const runName = manualRunName(schedule.metadata.name, token);
-  io.err(`Requested ${type === 'Appointments' ? 'an' : 'a'} ${type} sync of ${integrationName}: SyncSchedule ${schedule.metadata.name}, ${REQUESTED_AT_ANNOTATION}=${token}, run ${runName}\n`);
+  io.err(
+    `Requested ${type === 'Appointments' ? 'an' : 'a'} ${type} sync of ${integrationName}: SyncSchedule ${schedule.metadata.name}, ${REQUESTED_AT_ANNOTATION}=${token}, run ${runName}\n`,
+  );
   if (values['no-wait']) return EXIT.ok;
   return follow(client, io, { ns, token, runName, type, integrationName, scheduleName: schedule.metadata.name, timeoutMs });
 }
@@ -83,11 +102,19 @@ export async function syncCommand(args: string[], io: CommandIo): Promise<number
 function pickSchedule(schedules: SyncSchedule[], wanted: string | undefined, type: string, integration: string): SyncSchedule {
   if (wanted) {
     const s = schedules.find((x) => x.metadata.name === wanted);
-    if (!s) throw new UsageError(`SyncSchedule ${wanted} is not a ${type} schedule of ${integration}${schedules.length ? ` (those are: ${schedules.map((x) => x.metadata.name).join(', ')})` : ''}`, 'sync');
+    if (!s)
+      throw new UsageError(
+        `SyncSchedule ${wanted} is not a ${type} schedule of ${integration}${schedules.length ? ` (those are: ${schedules.map((x) => x.metadata.name).join(', ')})` : ''}`,
+        'sync',
+      );
     return s;
   }
   const live = schedules.filter((s) => !s.spec.suspend);
-  if (live.length > 1) throw new UsageError(`EmrIntegration ${integration} has several ${type} SyncSchedules (${live.map((s) => s.metadata.name).join(', ')}): pick one with --schedule`, 'sync');
+  if (live.length > 1)
+    throw new UsageError(
+      `EmrIntegration ${integration} has several ${type} SyncSchedules (${live.map((s) => s.metadata.name).join(', ')}): pick one with --schedule`,
+      'sync',
+    );
   return live[0] ?? schedules[0]!;
 }
 
@@ -121,11 +148,22 @@ async function follow(client: PluginClient, io: CommandIo, input: FollowInput): 
       return EXIT.failed;
     }
     const job = await batch.readNamespacedJob({ name: input.runName, namespace: input.ns }).catch(ignoreStatus(404));
-    const pods = job ? (await core.listNamespacedPod({ namespace: input.ns, labelSelector: `job-name=${input.runName},${RUN_LABELS.schedule}=${input.scheduleName}` })).items : [];
+    const pods = job
+      ? (
+          await core.listNamespacedPod({
+            namespace: input.ns,
+            labelSelector: `job-name=${input.runName},${RUN_LABELS.schedule}=${input.scheduleName}`,
+          })
+        ).items
+      : [];
     observation = observeRun({ token: input.token, runName: input.runName, schedule, job, pods });
     const now = io.now().getTime();
     // Print the phase (and detail) but not the elapsed time when not on a TTY, so that lines only repeat on change.
-    print(io.interactive ? progressLine(input.type, input.integrationName, observation, now - start) : progressLine(input.type, input.integrationName, observation, 0).replace(/^\[\s*0s\] /, ''));
+    print(
+      io.interactive
+        ? progressLine(input.type, input.integrationName, observation, now - start)
+        : progressLine(input.type, input.integrationName, observation, 0).replace(/^\[\s*0s\] /, ''),
+    );
     if (observation.phase === 'Finishing') finishingSince ??= now;
     const done = observation.phase === 'Finished' || (finishingSince !== undefined && now - finishingSince > RECORD_GRACE_MS);
     if (done && observation.result) {
@@ -135,11 +173,11 @@ async function follow(client: PluginClient, io: CommandIo, input: FollowInput): 
     }
     if (now - start > input.timeoutMs) {
       if (io.interactive) io.err('\n');
-      io.err(`error: timed out after ${Math.round(input.timeoutMs / 1000)}s (${observation.phase}: ${observation.detail}); the request stays in place: kubectl cloudconnect status -n ${input.ns}\n`);
+      io.err(
+        `error: timed out after ${Math.round(input.timeoutMs / 1000)}s (${observation.phase}: ${observation.detail}); the request stays in place: kubectl cloudconnect status -n ${input.ns}\n`,
+      );
       return EXIT.failed;
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
-
-

@@ -67,7 +67,10 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
   if (!(parsed.values as { help?: boolean }).help) {
     if (parsed.positionals.length < positionals.min) throw new UsageError(`missing argument: ${positionals.names}`, command);
     if (parsed.positionals.length > positionals.max) {
-      throw new UsageError(`unexpected argument${parsed.positionals.length - positionals.max > 1 ? 's' : ''}: ${parsed.positionals.slice(positionals.max).join(' ')}`, command);
+      throw new UsageError(
+        `unexpected argument${parsed.positionals.length - positionals.max > 1 ? 's' : ''}: ${parsed.positionals.slice(positionals.max).join(' ')}`,
+        command,
+      );
     }
   }
   return parsed;

@@ -41,17 +41,27 @@ export function renderReport(results: readonly DocumentResult[], options: Report
       lines.push(source);
     }
     const how = r.checkedBy === 'server' ? 'server dry run' : r.checkedBy === 'offline' ? 'offline' : 'not checked';
-    const unchecked = r.checkedBy === 'offline' && r.uncheckedRules.length > 0 ? `, ${r.uncheckedRules.length} CEL rule${r.uncheckedRules.length > 1 ? 's' : ''} not evaluated` : '';
-    const word = r.outcome === 'valid' ? (r.checkedBy === 'offline' ? 'schema OK' : 'valid') : r.outcome === 'invalid' ? 'INVALID' : 'skipped';
+    const unchecked =
+      r.checkedBy === 'offline' && r.uncheckedRules.length > 0
+        ? `, ${r.uncheckedRules.length} CEL rule${r.uncheckedRules.length > 1 ? 's' : ''} not evaluated`
+        : '';
+    const word =
+      r.outcome === 'valid' ? (r.checkedBy === 'offline' ? 'schema OK' : 'valid') : r.outcome === 'invalid' ? 'INVALID' : 'skipped';
     lines.push(`  #${r.index} (line ${r.line}) ${describeRef(r.ref)}: ${word} (${how}${unchecked})`);
     for (const e of r.errors) lines.push(`      ${e}`);
     for (const n of r.notes) lines.push(`      note: ${n}`);
-    if (options.verbose && r.checkedBy === 'offline') for (const u of r.uncheckedRules) lines.push(`      not evaluated offline: ${u.field}: ${u.message}`);
+    if (options.verbose && r.checkedBy === 'offline')
+      for (const u of r.uncheckedRules) lines.push(`      not evaluated offline: ${u.field}: ${u.message}`);
   }
   const count = (o: Outcome) => results.filter((r) => r.outcome === o).length;
   lines.push('');
-  lines.push(`${results.length} document${results.length === 1 ? '' : 's'}: ${count('valid')} valid, ${count('invalid')} invalid, ${count('skipped')} not checked.`);
-  if (options.mode === 'server') lines.push(`Checked by a server-side dry run (dryRun=All, fieldValidation=Strict)${options.server ? ` against ${options.server}` : ''}: schema and CEL rules, as kubectl apply --dry-run=server would.`);
+  lines.push(
+    `${results.length} document${results.length === 1 ? '' : 's'}: ${count('valid')} valid, ${count('invalid')} invalid, ${count('skipped')} not checked.`,
+  );
+  if (options.mode === 'server')
+    lines.push(
+      `Checked by a server-side dry run (dryRun=All, fieldValidation=Strict)${options.server ? ` against ${options.server}` : ''}: schema and CEL rules, as kubectl apply --dry-run=server would.`,
+    );
   const offlineDocs = results.filter((r) => r.checkedBy === 'offline');
   if (offlineDocs.length > 0) {
     const rules = offlineDocs.reduce((n, r) => n + r.uncheckedRules.length, 0);

@@ -49,7 +49,8 @@ export async function validateCommand(args: string[], io: CommandIo, stdin: () =
     io.out(`${VALIDATE_HELP}\n`);
     return EXIT.ok;
   }
-  if (!values.filename || values.filename.length === 0) throw new UsageError('-f FILE is required (a file, a directory, or - for stdin)', 'validate');
+  if (!values.filename || values.filename.length === 0)
+    throw new UsageError('-f FILE is required (a file, a directory, or - for stdin)', 'validate');
   let documents: ManifestDocument[];
   try {
     documents = readManifests(values.filename, values.recursive ?? false, stdin);
@@ -74,21 +75,46 @@ export async function validateCommand(args: string[], io: CommandIo, stdin: () =
     }
   }
   const validator = client ? new ServerValidator(client.kc, client.namespace) : undefined;
-  const declaredNamespaces = new Set(documents.map((d) => refOf(d.value)).filter((r) => r.kind === 'Namespace' && r.apiVersion === 'v1' && r.name).map((r) => r.name!));
+  const declaredNamespaces = new Set(
+    documents
+      .map((d) => refOf(d.value))
+      .filter((r) => r.kind === 'Namespace' && r.apiVersion === 'v1' && r.name)
+      .map((r) => r.name!),
+  );
 
   const results: DocumentResult[] = [];
   for (const doc of documents) results.push(await validateDocument(doc, validator, declaredNamespaces));
-  io.out(redactor.string(renderReport(results, { mode: validator ? 'server' : 'offline', ...(client ? { server: client.kc.getCurrentCluster()?.server ?? '' } : {}), ...(offlineBecause ? { offlineBecause } : {}), verbose: values.verbose ?? false })));
+  io.out(
+    redactor.string(
+      renderReport(results, {
+        mode: validator ? 'server' : 'offline',
+        ...(client ? { server: client.kc.getCurrentCluster()?.server ?? '' } : {}),
+        ...(offlineBecause ? { offlineBecause } : {}),
+        verbose: values.verbose ?? false,
+      }),
+    ),
+  );
   return results.some((r) => r.outcome === 'invalid') ? EXIT.failed : EXIT.ok;
 }
 
-async function validateDocument(doc: ManifestDocument, validator: ServerValidator | undefined, declaredNamespaces: Set<string>): Promise<DocumentResult> {
+async function validateDocument(
+  doc: ManifestDocument,
+  validator: ServerValidator | undefined,
+  declaredNamespaces: Set<string>,
+): Promise<DocumentResult> {
   const base = { source: doc.source, index: doc.index, line: doc.line, ref: refOf(doc.value), notes: [] as string[], uncheckedRules: [] };
   if (doc.parseError) return { ...base, outcome: 'invalid', checkedBy: 'none', errors: [`YAML: ${doc.parseError}`] };
   const offline = (notes: string[] = []): DocumentResult => {
     const r = validateOffline(doc.value);
     if (r.skipped) return { ...base, outcome: 'skipped', checkedBy: 'none', errors: [], notes: [...notes, r.skipped] };
-    return { ...base, outcome: r.errors.length > 0 ? 'invalid' : 'valid', checkedBy: 'offline', errors: r.errors.map(formatFieldError), notes, uncheckedRules: r.uncheckedRules };
+    return {
+      ...base,
+      outcome: r.errors.length > 0 ? 'invalid' : 'valid',
+      checkedBy: 'offline',
+      errors: r.errors.map(formatFieldError),
+      notes,
+      uncheckedRules: r.uncheckedRules,
+    };
   };
   if (!validator) return offline();
   // The API server needs at least apiVersion, kind and a name to route the request.

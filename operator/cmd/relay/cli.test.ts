@@ -16,10 +16,20 @@ describe('the relay command line', () => {
 
 describe('the relay settings', () => {
   it('only NATS_URL is required; the rest has defaults', () => {
-    expect(relaySettingsFromEnv({ NATS_URL: 'nats://nats:4222' })).toEqual({ natsUrl: 'nats://nats:4222', port: 8080, host: '0.0.0.0', concurrency: 8, statusIntervalMs: 5000, replicas: 1, ackWaitMs: 60_000 });
+    expect(relaySettingsFromEnv({ NATS_URL: 'nats://nats:4222' })).toEqual({
+      natsUrl: 'nats://nats:4222',
+      port: 8080,
+      host: '0.0.0.0',
+      concurrency: 8,
+      statusIntervalMs: 5000,
+      replicas: 1,
+      ackWaitMs: 60_000,
+    });
   });
   it('every bad value is named at once', () => {
-    expect(() => relaySettingsFromEnv({ RELAY_PORT: 'x', RELAY_CONCURRENCY: '0' })).toThrow(/NATS_URL is not set; RELAY_PORT must be an integer from 0 to 65535; RELAY_CONCURRENCY must be an integer from 1 to 256/);
+    expect(() => relaySettingsFromEnv({ RELAY_PORT: 'x', RELAY_CONCURRENCY: '0' })).toThrow(
+      /NATS_URL is not set; RELAY_PORT must be an integer from 0 to 65535; RELAY_CONCURRENCY must be an integer from 1 to 256/,
+    );
   });
   it('a cluster is a comma-separated list of nats URLs', () => {
     expect(relaySettingsFromEnv({ NATS_URL: 'nats://a:4222,nats://b:4222' }).natsUrl).toBe('nats://a:4222,nats://b:4222');
@@ -47,7 +57,9 @@ describe('the relay clock', () => {
   });
   it('a scale without an origin is refused', () => {
     expect(() => clockFromEnv({ CLOUDCONNECT_RELAY_TIME_SCALE: '60' })).toThrow(/CLOUDCONNECT_RELAY_TIME_ORIGIN/);
-    expect(() => clockFromEnv({ CLOUDCONNECT_RELAY_TIME_SCALE: '-1', CLOUDCONNECT_RELAY_TIME_ORIGIN: '2030-01-01T00:00:00Z' })).toThrow(/above 0/);
+    expect(() => clockFromEnv({ CLOUDCONNECT_RELAY_TIME_SCALE: '-1', CLOUDCONNECT_RELAY_TIME_ORIGIN: '2030-01-01T00:00:00Z' })).toThrow(
+      /above 0/,
+    );
   });
 });
 

@@ -8,7 +8,13 @@ import type { AdapterConfig, EmrAdapter } from '../../internal/emr/adapter.ts';
 import type { EmrAdapterType } from '../../internal/emr/index.ts';
 import { createLogger, type Logger } from '../../runtime/logger.ts';
 import { emrAdapterFromConfig } from '../../internal/sitepod/emr-adapter.ts';
-import { configFromEnv, parseIntegrationRef, readCredentialsDir, vaultVersionedSekSource, WorkerError } from '../../internal/sitepod/pod-env.ts';
+import {
+  configFromEnv,
+  parseIntegrationRef,
+  readCredentialsDir,
+  vaultVersionedSekSource,
+  WorkerError,
+} from '../../internal/sitepod/pod-env.ts';
 import { startRelay, type RunningRelay } from './relay.ts';
 import type { VersionedSekSource } from '../../internal/sek/key-rotation.ts';
 import { SekKeyring } from './sek-keyring.ts';
@@ -25,7 +31,8 @@ export function parseRelayArgs(argv: readonly string[]): { namespace: string; na
     throw new WorkerError('InvalidArguments', (error as Error).message);
   }
   const ref = parseIntegrationRef(values.integration ?? '');
-  if (!ref) throw new WorkerError('InvalidArguments', `--integration must be <namespace>/<name>, got ${JSON.stringify(values.integration ?? '')}`);
+  if (!ref)
+    throw new WorkerError('InvalidArguments', `--integration must be <namespace>/<name>, got ${JSON.stringify(values.integration ?? '')}`);
   return ref;
 }
 
@@ -52,7 +59,8 @@ export function relaySettingsFromEnv(env: NodeJS.ProcessEnv): RelaySettings {
   const problems: string[] = [];
   const natsUrl = env.NATS_URL ?? '';
   if (!natsUrl) problems.push('NATS_URL is not set');
-  else if (!/^(nats|tls):\/\/[^\s]+$/.test(natsUrl.split(',')[0] ?? '')) problems.push('NATS_URL must be nats://host:port (comma-separated for a cluster)');
+  else if (!/^(nats|tls):\/\/[^\s]+$/.test(natsUrl.split(',')[0] ?? ''))
+    problems.push('NATS_URL must be nats://host:port (comma-separated for a cluster)');
   const settings = {
     natsUrl,
     port: intEnv(env, 'RELAY_PORT', DEFAULT_PORT, 0, 65535, problems),
@@ -74,7 +82,11 @@ export interface RelayDeps {
 }
 
 /** Starts the relay; resolves once it is listening. Throws WorkerError for bad arguments or environment. */
-export async function runRelay(argv: readonly string[], env: NodeJS.ProcessEnv, deps: RelayDeps = {}): Promise<{ relay: RunningRelay; nc: NatsConnection; logger: Logger }> {
+export async function runRelay(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  deps: RelayDeps = {},
+): Promise<{ relay: RunningRelay; nc: NatsConnection; logger: Logger }> {
   const logger = deps.logger ?? createLogger();
   const { namespace, name } = parseRelayArgs(argv);
   const config = configFromEnv(env, { ocean: false });
@@ -86,10 +98,18 @@ export async function runRelay(argv: readonly string[], env: NodeJS.ProcessEnv, 
     throw new WorkerError('InvalidConfiguration', (error as Error).message);
   }
   const credentials = await readCredentialsDir(config.credentialsDir);
-  const adapter = await emrAdapterFromConfig(config, credentials, { ...(deps.adapterFactory ? { adapterFactory: deps.adapterFactory } : {}), now: () => new Date() });
+  const adapter = await emrAdapterFromConfig(config, credentials, {
+    ...(deps.adapterFactory ? { adapterFactory: deps.adapterFactory } : {}),
+    now: () => new Date(),
+  });
   const keyring = new SekKeyring(deps.versionedSekSource ?? vaultVersionedSekSource(config));
   // Reconnect for ever: while NATS is away the webhook answers 503 (Ocean retries) and deliveries wait.
-  const nc = await connect({ servers: settings.natsUrl.split(','), name: `cloudconnect-relay ${namespace}/${name}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  const nc = await connect({
+    servers: settings.natsUrl.split(','),
+    name: `cloudconnect-relay ${namespace}/${name}`,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+  });
   const relay = await startRelay({
     nc,
     namespace,

@@ -71,16 +71,34 @@ export async function handleMessage(o: DeliveryOptions, msg: JsMsg): Promise<voi
     const retryAfterMs = error instanceof EmrError ? error.retryAfterMs : undefined;
     const decision = decideRetry({ receivedAt, now, failure: failureKind(reason), ...(retryAfterMs ? { retryAfterMs } : {}) });
     o.onFailed?.(reason);
-    if (reason === 'InternalError') o.logger.error('delivery error', { ...context, messageId: oceanId, errorName: (error as Error).name, stack: (error as Error).stack?.split('\n').slice(1).join('\n') });
+    if (reason === 'InternalError')
+      o.logger.error('delivery error', {
+        ...context,
+        messageId: oceanId,
+        errorName: (error as Error).name,
+        stack: (error as Error).stack?.split('\n').slice(1).join('\n'),
+      });
     if (decision.action === 'retry') {
       o.metrics.attempt('retry');
-      o.logger.debug('delivery failed; retrying', { ...context, messageId: oceanId, reason, attemptAt: decision.attemptAt.toISOString(), detail: (error as Error).message });
+      o.logger.debug('delivery failed; retrying', {
+        ...context,
+        messageId: oceanId,
+        reason,
+        attemptAt: decision.attemptAt.toISOString(),
+        detail: (error as Error).message,
+      });
       msg.nak(o.clock.realMs(decision.delayMs));
       return;
     }
     await deadLetter(o.js, msg, o.namespace, o.integration, reason, now);
     o.metrics.attempt('dead_lettered');
-    o.logger.warn('message dead-lettered', { ...context, messageId: oceanId, reason, receivedAt: receivedAt.toISOString(), detail: (error as Error).message });
+    o.logger.warn('message dead-lettered', {
+      ...context,
+      messageId: oceanId,
+      reason,
+      receivedAt: receivedAt.toISOString(),
+      detail: (error as Error).message,
+    });
     o.onDeadLettered?.();
   }
 }
@@ -111,7 +129,11 @@ export async function runDelivery(o: DeliveryOptions, signal: AbortSignal): Prom
         void handleMessage(o, msg)
           .catch((error: unknown) => {
             // Could not even nak or dead-letter (NATS away): the ack wait hands the message out again.
-            o.logger.warn('delivery bookkeeping failed; the message will be redelivered', { namespace: o.namespace, integration: o.integration, error: (error as Error).message });
+            o.logger.warn('delivery bookkeeping failed; the message will be redelivered', {
+              namespace: o.namespace,
+              integration: o.integration,
+              error: (error as Error).message,
+            });
           })
           .finally(release);
         if (signal.aborted) break;
@@ -119,7 +141,11 @@ export async function runDelivery(o: DeliveryOptions, signal: AbortSignal): Prom
       signal.removeEventListener('abort', stop);
     } catch (error) {
       if (signal.aborted) break;
-      o.logger.warn('the consumer stopped; attaching again', { namespace: o.namespace, integration: o.integration, error: (error as Error).message });
+      o.logger.warn('the consumer stopped; attaching again', {
+        namespace: o.namespace,
+        integration: o.integration,
+        error: (error as Error).message,
+      });
     }
     if (!signal.aborted) await new Promise((r) => setTimeout(r, 500));
   }

@@ -120,8 +120,16 @@ export function createIntakeServer(o: IntakeOptions): Server {
     // Headers take a few hundred bytes of the server's limit.
     if (limit !== undefined && Buffer.byteLength(stored) + 1024 > limit) {
       o.metrics.webhook('invalid');
-      o.logger.error('a message is larger than the NATS server accepts; raise its max_payload', { ...context, messageId: message.messageId, bytes: Buffer.byteLength(stored), maxPayload: limit });
-      throw new HttpError(413, `the encrypted message (${Buffer.byteLength(stored)} bytes) exceeds the queue's max_payload (${limit} bytes)`);
+      o.logger.error('a message is larger than the NATS server accepts; raise its max_payload', {
+        ...context,
+        messageId: message.messageId,
+        bytes: Buffer.byteLength(stored),
+        maxPayload: limit,
+      });
+      throw new HttpError(
+        413,
+        `the encrypted message (${Buffer.byteLength(stored)} bytes) exceeds the queue's max_payload (${limit} bytes)`,
+      );
     }
     const h = natsHeaders();
     h.set(KEY_VERSION_HEADER, String(sek.version));
@@ -130,14 +138,28 @@ export function createIntakeServer(o: IntakeOptions): Server {
     h.set(MESSAGE_TYPE_HEADER, message.type);
     let ack;
     try {
-      ack = await o.js.publish(subject, stored, { msgID: `${o.namespace}/${o.integration}/${message.messageId}`, headers: h, timeout: o.publishTimeoutMs ?? 5000 });
+      ack = await o.js.publish(subject, stored, {
+        msgID: `${o.namespace}/${o.integration}/${message.messageId}`,
+        headers: h,
+        timeout: o.publishTimeoutMs ?? 5000,
+      });
     } catch (error) {
       o.metrics.webhook('unavailable');
-      o.logger.warn('cannot store a message; answering 503 so Ocean retries', { ...context, messageId: message.messageId, error: (error as Error).message });
+      o.logger.warn('cannot store a message; answering 503 so Ocean retries', {
+        ...context,
+        messageId: message.messageId,
+        error: (error as Error).message,
+      });
       throw new HttpError(503, 'the message could not be stored; retry later');
     }
     o.metrics.webhook(ack.duplicate ? 'duplicate' : 'stored');
-    o.logger.debug('message stored', { ...context, messageId: message.messageId, type: message.type, seq: ack.seq, duplicate: ack.duplicate });
+    o.logger.debug('message stored', {
+      ...context,
+      messageId: message.messageId,
+      type: message.type,
+      seq: ack.seq,
+      duplicate: ack.duplicate,
+    });
     o.onStored?.();
     send(res, 202, { messageId: message.messageId, stored: true, duplicate: ack.duplicate });
   }
@@ -146,14 +168,21 @@ export function createIntakeServer(o: IntakeOptions): Server {
     const path = (req.url ?? '/').split('?')[0];
     const handle = async () => {
       if (req.method === 'POST' && path === WEBHOOK_PATH) return webhook(req, res);
-      if (req.method === 'GET' && path === '/metrics') return send(res, 200, await o.metrics.registry.metrics(), o.metrics.registry.contentType);
+      if (req.method === 'GET' && path === '/metrics')
+        return send(res, 200, await o.metrics.registry.metrics(), o.metrics.registry.contentType);
       if (req.method === 'GET' && path === '/healthz') return send(res, 200, 'ok', 'text/plain');
-      if (req.method === 'GET' && path === '/readyz') return o.ready() ? send(res, 200, 'ok', 'text/plain') : send(res, 503, 'not ready', 'text/plain');
+      if (req.method === 'GET' && path === '/readyz')
+        return o.ready() ? send(res, 200, 'ok', 'text/plain') : send(res, 503, 'not ready', 'text/plain');
       throw new HttpError(404, `no route ${req.method} ${path}`);
     };
     handle().catch((error: unknown) => {
       const status = error instanceof HttpError ? error.status : 500;
-      if (!(error instanceof HttpError)) o.logger.error('webhook error', { ...context, errorName: (error as Error).name, stack: (error as Error).stack?.split('\n').slice(1).join('\n') });
+      if (!(error instanceof HttpError))
+        o.logger.error('webhook error', {
+          ...context,
+          errorName: (error as Error).name,
+          stack: (error as Error).stack?.split('\n').slice(1).join('\n'),
+        });
       if (!res.headersSent) send(res, status, { error: error instanceof HttpError ? error.message : 'internal error' });
       else res.destroy();
     });

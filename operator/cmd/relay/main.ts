@@ -24,6 +24,10 @@ try {
 } catch (error) {
   const reason = error instanceof WorkerError ? error.reason : 'InternalError';
   if (reason === 'InvalidArguments') process.stderr.write(`cloudconnect-relay: ${(error as Error).message}\n${USAGE}\n`);
-  logger.error('relay failed to start', { errorReason: reason, detail: (error as Error).message, ...(reason === 'InternalError' ? { stack: (error as Error).stack?.split('\n').slice(1).join('\n') } : {}) });
+  logger.error('relay failed to start', {
+    errorReason: reason,
+    detail: (error as Error).message,
+    ...(reason === 'InternalError' ? { stack: (error as Error).stack?.split('\n').slice(1).join('\n') } : {}),
+  });
   process.exit(reason === 'InvalidArguments' ? 2 : 1);
 }

@@ -14,7 +14,11 @@ describe('the webhook body', () => {
     expect(challengeOf({ challenge: 'abc', messageId: 'm' })).toBeUndefined();
   });
   it('each simulator message shape is accepted', () => {
-    for (const m of [eFormNoteMessage('m-1', patient), referralAttachmentMessage('m-2', patient), demographicUpdateMessage('m-3', patient, { phone: '555-0100' })]) {
+    for (const m of [
+      eFormNoteMessage('m-1', patient),
+      referralAttachmentMessage('m-2', patient),
+      demographicUpdateMessage('m-3', patient, { phone: '555-0100' }),
+    ]) {
       expect(parseOceanMessage(JSON.parse(JSON.stringify(m))).messageId).toBe(m.messageId);
     }
   });
@@ -24,10 +28,26 @@ describe('the webhook body', () => {
     ['an unknown type is refused', { ...eFormNoteMessage('m1', patient), type: 'labResult' }, /type must be one of/],
     ['a patient without an EMR id is refused', { ...eFormNoteMessage('m1', patient), patient: { firstName: 'Ada' } }, /patient.emrId/],
     ['an eForm note without its PDF is refused', { ...eFormNoteMessage('m1', patient), note: { title: 'x' } }, /note.pdf must be base64/],
-    ['an attachment that is not a PDF is refused', { ...referralAttachmentMessage('m1', patient), attachment: { title: 'x', data: Buffer.from('GIF89a').toString('base64') } }, /not a PDF/],
-    ['a demographic update without demographics is refused', { ...demographicUpdateMessage('m1', patient, {}), demographics: undefined }, /demographics is required/],
-    ['a demographic update of an unknown field is refused', demographicUpdateMessage('m1', patient, { religion: 'x' }), /demographics.religion is not a field we can update/],
-    ['a demographic birth date in another format is refused', demographicUpdateMessage('m1', patient, { birthDate: '03/02/1980' }), /YYYY-MM-DD/],
+    [
+      'an attachment that is not a PDF is refused',
+      { ...referralAttachmentMessage('m1', patient), attachment: { title: 'x', data: Buffer.from('GIF89a').toString('base64') } },
+      /not a PDF/,
+    ],
+    [
+      'a demographic update without demographics is refused',
+      { ...demographicUpdateMessage('m1', patient, {}), demographics: undefined },
+      /demographics is required/,
+    ],
+    [
+      'a demographic update of an unknown field is refused',
+      demographicUpdateMessage('m1', patient, { religion: 'x' }),
+      /demographics.religion is not a field we can update/,
+    ],
+    [
+      'a demographic birth date in another format is refused',
+      demographicUpdateMessage('m1', patient, { birthDate: '03/02/1980' }),
+      /YYYY-MM-DD/,
+    ],
   ];
   for (const [name, body, message] of bad) {
     it(name, () => {
@@ -59,7 +79,10 @@ describe('the idempotency key', () => {
 
 describe('delivery to the EMR', () => {
   const posted: DocumentToPost[] = [];
-  const adapter = { type: 'Accuro', postDocument: async (doc: DocumentToPost) => (posted.push(doc), { id: String(posted.length), duplicate: false }) } as unknown as EmrAdapter;
+  const adapter = {
+    type: 'Accuro',
+    postDocument: async (doc: DocumentToPost) => (posted.push(doc), { id: String(posted.length), duplicate: false }),
+  } as unknown as EmrAdapter;
   it('an eForm note is filed as its PDF under the idempotency key', async () => {
     await deliverToEmr(adapter, parseOceanMessage(eFormNoteMessage('m1', patient)), 'ocean-k1');
     expect(posted.at(-1)).toMatchObject({ patientId: '17', title: 'Ocean eForm: PHQ-9 questionnaire', idempotencyKey: 'ocean-k1' });
@@ -70,13 +93,18 @@ describe('delivery to the EMR', () => {
     expect(posted.at(-1)).toMatchObject({ patientId: '17', title: 'Consult letter', idempotencyKey: 'ocean-k2' });
   });
   it('a demographic update to an adapter without updateDemographics is Unsupported (dead-lettered, replayable later)', async () => {
-    const error = await deliverToEmr(adapter, parseOceanMessage(demographicUpdateMessage('m3', patient, { phone: '555-0100' })), 'k').catch((e: unknown) => e);
+    const error = await deliverToEmr(adapter, parseOceanMessage(demographicUpdateMessage('m3', patient, { phone: '555-0100' })), 'k').catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(RelayError);
     expect((error as RelayError).reason).toBe('Unsupported');
   });
   it('a demographic update goes to updateDemographics with only the changed fields', async () => {
     const updates: unknown[] = [];
-    const fhir = { type: 'FHIR', updateDemographics: async (u: unknown) => (updates.push(u), { duplicate: false }) } as unknown as EmrAdapter;
+    const fhir = {
+      type: 'FHIR',
+      updateDemographics: async (u: unknown) => (updates.push(u), { duplicate: false }),
+    } as unknown as EmrAdapter;
     await deliverToEmr(fhir, parseOceanMessage(demographicUpdateMessage('m4', patient, { phone: '555-0100' })), 'ocean-k4');
     expect(updates).toEqual([{ patientId: '17', changes: { phone: '555-0100' }, idempotencyKey: 'ocean-k4' }]);
   });

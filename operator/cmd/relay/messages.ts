@@ -41,11 +41,13 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 function pdfField(section: Record<string, unknown>, name: string, where: string): void {
   const v = section[name];
   if (typeof v !== 'string' || v.length === 0 || !BASE64.test(v)) throw new InvalidMessageError(`${where}.${name} must be base64`);
-  if (!Buffer.from(v.slice(0, 8), 'base64').subarray(0, 4).equals(Buffer.from('%PDF'))) throw new InvalidMessageError(`${where}.${name} is not a PDF`);
+  if (!Buffer.from(v.slice(0, 8), 'base64').subarray(0, 4).equals(Buffer.from('%PDF')))
+    throw new InvalidMessageError(`${where}.${name} is not a PDF`);
 }
 
 function title(section: Record<string, unknown>, where: string): void {
-  if (typeof section['title'] !== 'string' || section['title'].length === 0 || section['title'].length > 200) throw new InvalidMessageError(`${where}.title must be a string of 1 to 200 characters`);
+  if (typeof section['title'] !== 'string' || section['title'].length === 0 || section['title'].length > 200)
+    throw new InvalidMessageError(`${where}.title must be a string of 1 to 200 characters`);
 }
 
 /** Is this the `{challenge}` handshake Ocean sends before it delivers? Returns the value to echo. */
@@ -57,11 +59,14 @@ export function challengeOf(body: unknown): string | undefined {
 /** Checks a webhook body; throws InvalidMessageError naming the first field that is wrong. */
 export function parseOceanMessage(body: unknown): OceanMessage {
   if (!isObject(body)) throw new InvalidMessageError('the body must be a JSON object');
-  if (typeof body['messageId'] !== 'string' || !MESSAGE_ID.test(body['messageId'])) throw new InvalidMessageError('messageId must be 1 to 128 of A-Z a-z 0-9 . _ : -');
+  if (typeof body['messageId'] !== 'string' || !MESSAGE_ID.test(body['messageId']))
+    throw new InvalidMessageError('messageId must be 1 to 128 of A-Z a-z 0-9 . _ : -');
   const type = body['type'];
-  if (!(MESSAGE_TYPES as readonly unknown[]).includes(type)) throw new InvalidMessageError(`type must be one of ${MESSAGE_TYPES.join(', ')}`);
+  if (!(MESSAGE_TYPES as readonly unknown[]).includes(type))
+    throw new InvalidMessageError(`type must be one of ${MESSAGE_TYPES.join(', ')}`);
   const patient = body['patient'];
-  if (!isObject(patient) || typeof patient['emrId'] !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(patient['emrId'])) throw new InvalidMessageError('patient.emrId must be an EMR id');
+  if (!isObject(patient) || typeof patient['emrId'] !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(patient['emrId']))
+    throw new InvalidMessageError('patient.emrId must be an EMR id');
   if (type === 'eFormNote') {
     if (!isObject(body['note'])) throw new InvalidMessageError('note is required for an eFormNote');
     title(body['note'], 'note');
@@ -69,16 +74,21 @@ export function parseOceanMessage(body: unknown): OceanMessage {
   } else if (type === 'referralAttachment') {
     if (!isObject(body['attachment'])) throw new InvalidMessageError('attachment is required for a referralAttachment');
     title(body['attachment'], 'attachment');
-    if (body['attachment']['contentType'] !== undefined && body['attachment']['contentType'] !== 'application/pdf') throw new InvalidMessageError('attachment.contentType must be application/pdf');
+    if (body['attachment']['contentType'] !== undefined && body['attachment']['contentType'] !== 'application/pdf')
+      throw new InvalidMessageError('attachment.contentType must be application/pdf');
     pdfField(body['attachment'], 'data', 'attachment');
   } else {
     const d = body['demographics'];
-    if (!isObject(d) || Object.keys(d).length === 0) throw new InvalidMessageError('demographics is required for a demographicUpdate (at least one field)');
+    if (!isObject(d) || Object.keys(d).length === 0)
+      throw new InvalidMessageError('demographics is required for a demographicUpdate (at least one field)');
     for (const [key, value] of Object.entries(d)) {
-      if (!(DEMOGRAPHIC_FIELDS as readonly string[]).includes(key)) throw new InvalidMessageError(`demographics.${key} is not a field we can update (${DEMOGRAPHIC_FIELDS.join(', ')})`);
-      if (typeof value !== 'string' || value.length === 0 || value.length > 200) throw new InvalidMessageError(`demographics.${key} must be a string of 1 to 200 characters`);
+      if (!(DEMOGRAPHIC_FIELDS as readonly string[]).includes(key))
+        throw new InvalidMessageError(`demographics.${key} is not a field we can update (${DEMOGRAPHIC_FIELDS.join(', ')})`);
+      if (typeof value !== 'string' || value.length === 0 || value.length > 200)
+        throw new InvalidMessageError(`demographics.${key} must be a string of 1 to 200 characters`);
     }
-    if (typeof d['birthDate'] === 'string' && !/^\d{4}-\d{2}-\d{2}$/.test(d['birthDate'])) throw new InvalidMessageError('demographics.birthDate must be YYYY-MM-DD');
+    if (typeof d['birthDate'] === 'string' && !/^\d{4}-\d{2}-\d{2}$/.test(d['birthDate']))
+      throw new InvalidMessageError('demographics.birthDate must be YYYY-MM-DD');
   }
   return body as OceanMessage;
 }
@@ -100,7 +110,12 @@ export async function deliverToEmr(adapter: EmrAdapter, message: OceanMessage, i
   if (message.type === 'eFormNote' && message.note) {
     doc = { patientId: message.patient.emrId, title: message.note.title, pdf: Buffer.from(message.note.pdf, 'base64'), idempotencyKey };
   } else if (message.type === 'referralAttachment' && message.attachment) {
-    doc = { patientId: message.patient.emrId, title: message.attachment.title, pdf: Buffer.from(message.attachment.data, 'base64'), idempotencyKey };
+    doc = {
+      patientId: message.patient.emrId,
+      title: message.attachment.title,
+      pdf: Buffer.from(message.attachment.data, 'base64'),
+      idempotencyKey,
+    };
   } else if (message.type === 'demographicUpdate' && message.demographics) {
     // An adapter without the call: dead-lettered (replayable once it has one), never dropped.
     if (!adapter.updateDemographics) throw new RelayError('Unsupported', `the ${adapter.type} adapter cannot apply a demographic update`);

@@ -17,9 +17,24 @@ export class RelayMetrics {
     this.#labels = { namespace, integration };
     const registers = [this.registry];
     const labelNames = ['namespace', 'integration'] as const;
-    this.pending = new Gauge({ name: 'cloudconnect_relay_pending_messages', help: 'Messages stored and not yet delivered, including those waiting for a retry.', labelNames, registers });
-    this.oldestPendingAge = new Gauge({ name: 'cloudconnect_relay_oldest_pending_age_seconds', help: 'Age of the oldest undelivered message (0 when none).', labelNames, registers });
-    this.deliveries = new Counter({ name: 'cloudconnect_relay_deliveries_total', help: 'Delivery attempts to the EMR by result (delivered, retry, dead_lettered).', labelNames: [...labelNames, 'result'], registers });
+    this.pending = new Gauge({
+      name: 'cloudconnect_relay_pending_messages',
+      help: 'Messages stored and not yet delivered, including those waiting for a retry.',
+      labelNames,
+      registers,
+    });
+    this.oldestPendingAge = new Gauge({
+      name: 'cloudconnect_relay_oldest_pending_age_seconds',
+      help: 'Age of the oldest undelivered message (0 when none).',
+      labelNames,
+      registers,
+    });
+    this.deliveries = new Counter({
+      name: 'cloudconnect_relay_deliveries_total',
+      help: 'Delivery attempts to the EMR by result (delivered, retry, dead_lettered).',
+      labelNames: [...labelNames, 'result'],
+      registers,
+    });
     this.latency = new Histogram({
       name: 'cloudconnect_relay_delivery_latency_seconds',
       help: 'Time from the webhook accepting a message to its delivery to the EMR.',
@@ -27,7 +42,12 @@ export class RelayMetrics {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 96 * 3600],
       registers,
     });
-    this.received = new Counter({ name: 'cloudconnect_relay_webhook_requests_total', help: 'Webhook posts by result (stored, duplicate, challenge, invalid, unavailable).', labelNames: [...labelNames, 'result'], registers });
+    this.received = new Counter({
+      name: 'cloudconnect_relay_webhook_requests_total',
+      help: 'Webhook posts by result (stored, duplicate, challenge, invalid, unavailable).',
+      labelNames: [...labelNames, 'result'],
+      registers,
+    });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'cloudconnect_relay_' });
   }
 

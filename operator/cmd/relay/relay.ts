@@ -10,7 +10,8 @@ import { ensureRelayConsumer, ensureRelayStreams, type ConsumerOptions } from '.
 import { RelayMetrics } from './relay-metrics.ts';
 import { StatusReporter } from './reporter.ts';
 
-export interface RelayOptions extends Pick<DeliveryOptions, 'namespace' | 'integration' | 'siteNumber' | 'keyring' | 'adapter' | 'clock' | 'logger' | 'concurrency'> {
+export interface RelayOptions
+  extends Pick<DeliveryOptions, 'namespace' | 'integration' | 'siteNumber' | 'keyring' | 'adapter' | 'clock' | 'logger' | 'concurrency'> {
   nc: NatsConnection;
   port: number;
   host?: string;
@@ -37,10 +38,28 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   // Fail early (and visibly) when the SEK cannot be read, rather than on the first webhook.
   const sek = await o.keyring.current();
   const metrics = new RelayMetrics(o.namespace, o.integration, { defaultMetrics: o.defaultMetrics ?? true });
-  const reporter = new StatusReporter({ js, kv, namespace: o.namespace, integration: o.integration, clock: o.clock, metrics, logger: o.logger, intervalMs: o.statusIntervalMs ?? 5000 });
+  const reporter = new StatusReporter({
+    js,
+    kv,
+    namespace: o.namespace,
+    integration: o.integration,
+    clock: o.clock,
+    metrics,
+    logger: o.logger,
+    intervalMs: o.statusIntervalMs ?? 5000,
+  });
   await reporter.start();
   // What the delivery loop and the webhook server both take.
-  const shared = { js, namespace: o.namespace, integration: o.integration, siteNumber: o.siteNumber, keyring: o.keyring, clock: o.clock, metrics, logger: o.logger };
+  const shared = {
+    js,
+    namespace: o.namespace,
+    integration: o.integration,
+    siteNumber: o.siteNumber,
+    keyring: o.keyring,
+    clock: o.clock,
+    metrics,
+    logger: o.logger,
+  };
   const abort = new AbortController();
   const delivery = runDelivery(
     {

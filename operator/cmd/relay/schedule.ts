@@ -54,7 +54,13 @@ export function decideRetry(input: RetryInput): RetryDecision {
 }
 
 /** Reasons that are not the EMR's: the SEK could not be read, the message is unusable, the adapter lacks the call. */
-export type RelayFailureReason = EmrErrorReason | 'SekUnavailable' | 'UndecryptableMessage' | 'InvalidMessage' | 'Unsupported' | 'InternalError';
+export type RelayFailureReason =
+  | EmrErrorReason
+  | 'SekUnavailable'
+  | 'UndecryptableMessage'
+  | 'InvalidMessage'
+  | 'Unsupported'
+  | 'InternalError';
 
 const KIND_OF: Record<RelayFailureReason, FailureKind> = {
   EmrUnreachable: 'transient',

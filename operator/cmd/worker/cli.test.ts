@@ -84,7 +84,14 @@ function capture(): { deps: WorkerDeps; logs: () => string; stdout: () => string
   logStream.on('data', (c: Buffer) => (logText += c.toString()));
   out.on('data', (c: Buffer) => (outText += c.toString()));
   return {
-    deps: { logger: createLogger({ stream: logStream }), stdout: out, stderr: new PassThrough(), now: () => NOW, sleep: async () => undefined, sekSource: async () => SEK },
+    deps: {
+      logger: createLogger({ stream: logStream }),
+      stdout: out,
+      stderr: new PassThrough(),
+      now: () => NOW,
+      sleep: async () => undefined,
+      sekSource: async () => SEK,
+    },
     logs: () => logText,
     stdout: () => outText,
   };
@@ -95,7 +102,13 @@ const ARGS = ['--integration', 'clinic/accuro', '--type', 'Full', '--run', 'accu
 describe('cloudconnect-sync arguments', () => {
   const now = new Date('2030-05-06T00:00:00Z');
   it('reads --integration, --type and --run', () => {
-    expect(parseCliArgs(ARGS, now)).toEqual({ namespace: 'clinic', name: 'accuro', type: 'Full', run: 'accuro-full-29000000', help: false });
+    expect(parseCliArgs(ARGS, now)).toEqual({
+      namespace: 'clinic',
+      name: 'accuro',
+      type: 'Full',
+      run: 'accuro-full-29000000',
+      help: false,
+    });
   });
   it('names a local run after the time when --run is absent', () => {
     expect(parseCliArgs(['--integration', 'a/b', '--type', 'Appointments'], now).run).toBe('local-20300506t000000');
@@ -145,7 +158,9 @@ describe('cloudconnect-sync environment', () => {
   it('refuses a spec that is not JSON, and a None integration', async () => {
     const env = await podEnv(accuroSpec(), {});
     expect(() => configFromEnv({ ...env, CLOUDCONNECT_INTEGRATION_SPEC: '{' })).toThrow(/not JSON/);
-    expect(() => configFromEnv({ ...env, CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify({ siteRef: { name: 'x' }, emr: { type: 'None' } }) })).toThrow(/nothing to sync/);
+    expect(() =>
+      configFromEnv({ ...env, CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify({ siteRef: { name: 'x' }, emr: { type: 'None' } }) }),
+    ).toThrow(/nothing to sync/);
   });
 
   it('reads a mounted Secret key by key, skipping the kubelet links, and registers the values for redaction', async () => {
@@ -172,7 +187,9 @@ describe('reading the SEK from Vault', () => {
   });
 
   it('says VaultUnavailable when Vault does not answer', async () => {
-    const config = configFromEnv(await podEnv(accuroSpec(), {}, { VAULT_ADDR: await closedPortUrl(), VAULT_TOKEN: 'hvs.unreachable-vault-token-123456' }));
+    const config = configFromEnv(
+      await podEnv(accuroSpec(), {}, { VAULT_ADDR: await closedPortUrl(), VAULT_TOKEN: 'hvs.unreachable-vault-token-123456' }),
+    );
     await expect(vaultSekSource(config)()).rejects.toMatchObject({ name: 'WorkerError', reason: 'VaultUnavailable' });
   });
 });
@@ -183,17 +200,30 @@ describe('a worker run (in process, SEK injected)', () => {
     const { deps, logs, stdout } = capture();
     const { exitCode, result } = await runWorker(ARGS, env, deps);
     expect(exitCode).toBe(0);
-    expect(result).toMatchObject({ result: 'Succeeded', type: 'Full', providers: 3, appointments: 30, integration: 'clinic/accuro', run: 'accuro-full-29000000' });
+    expect(result).toMatchObject({
+      result: 'Succeeded',
+      type: 'Full',
+      providers: 3,
+      appointments: 30,
+      integration: 'clinic/accuro',
+      run: 'accuro-full-29000000',
+    });
     const termination = JSON.parse(await readFile(env.TERMINATION_MESSAGE_PATH as string, 'utf8')) as Record<string, unknown>;
     expect(termination).toEqual(result);
     expect(JSON.parse(stdout().trim())).toEqual(result);
     expect(JSON.stringify(termination).length).toBeLessThan(4096); // the kubelet's limit for a termination message
 
     const text = logs();
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => l['message'])).toEqual(expect.arrayContaining(['sync starting', 'SEK read', expect.stringMatching(/^records \d+\/\d+$/), 'sync succeeded']));
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l['message'])).toEqual(
+      expect.arrayContaining(['sync starting', 'SEK read', expect.stringMatching(/^records \d+\/\d+$/), 'sync succeeded']),
+    );
     expect(lines.find((l) => l['message'] === 'SEK read')).toMatchObject({ sekFingerprint: expect.stringMatching(/^[0-9a-f]{16}$/) });
-    for (const secret of [SEK, ...Object.values(accuro.credentials), ...Object.values(ocean.credentials)]) expect(text).not.toContain(secret);
+    for (const secret of [SEK, ...Object.values(accuro.credentials), ...Object.values(ocean.credentials)])
+      expect(text).not.toContain(secret);
     expect(text).not.toContain('-Sim');
     for (let i = 0; i < volume.patients; i++) expect(text).not.toContain(accuro.data.patient(i).healthNumber);
 
@@ -204,16 +234,42 @@ describe('a worker run (in process, SEK injected)', () => {
   });
 
   it('builds the adapter the spec names: a FHIR EMR', async () => {
-    const spec = { siteRef: { name: 'clinic' }, emr: { type: 'FHIR', fhir: { baseUrl: fhir.url, credentialsSecretRef: { name: 'fhir' } } } };
+    const spec = {
+      siteRef: { name: 'clinic' },
+      emr: { type: 'FHIR', fhir: { baseUrl: fhir.url, credentialsSecretRef: { name: 'fhir' } } },
+    };
     const env = await podEnv(spec, { ...fhir.credentials, ...oceanKeys() });
     const { deps } = capture();
-    const { exitCode, result } = await runWorker(['--integration', 'clinic/fhir', '--type', 'Appointments', '--run', 'fhir-appointments-1'], env, deps);
-    expect({ exitCode, result: result?.result, appointments: result?.appointments }).toEqual({ exitCode: 0, result: 'Succeeded', appointments: 30 });
+    const { exitCode, result } = await runWorker(
+      ['--integration', 'clinic/fhir', '--type', 'Appointments', '--run', 'fhir-appointments-1'],
+      env,
+      deps,
+    );
+    expect({ exitCode, result: result?.result, appointments: result?.appointments }).toEqual({
+      exitCode: 0,
+      result: 'Succeeded',
+      appointments: 30,
+    });
   });
 
-  const failures: { name: string; setup: () => void; spec?: () => unknown; credentials?: () => Record<string, string>; deps?: Partial<WorkerDeps>; reason: string }[] = [
-    { name: 'reports Expired when the EMR calls every token expired', setup: () => accuro.setFault({ tokenExpired: true }), reason: 'Expired' },
-    { name: 'reports EmrUnreachable when the EMR answers 503', setup: () => accuro.setFault({ serverError: 503 }), reason: 'EmrUnreachable' },
+  const failures: {
+    name: string;
+    setup: () => void;
+    spec?: () => unknown;
+    credentials?: () => Record<string, string>;
+    deps?: Partial<WorkerDeps>;
+    reason: string;
+  }[] = [
+    {
+      name: 'reports Expired when the EMR calls every token expired',
+      setup: () => accuro.setFault({ tokenExpired: true }),
+      reason: 'Expired',
+    },
+    {
+      name: 'reports EmrUnreachable when the EMR answers 503',
+      setup: () => accuro.setFault({ serverError: 503 }),
+      reason: 'EmrUnreachable',
+    },
     {
       name: 'reports InvalidCredentials when the Secret lacks an EMR key',
       setup: () => undefined,
@@ -226,11 +282,19 @@ describe('a worker run (in process, SEK injected)', () => {
       spec: () => ({ siteRef: { name: 'clinic' }, emr: { type: 'Accuro' } }),
       reason: 'InvalidConfiguration',
     },
-    { name: 'reports InvalidConfiguration when the Ocean client is missing', setup: () => undefined, credentials: () => ({ ...accuro.credentials }), reason: 'InvalidConfiguration' },
+    {
+      name: 'reports InvalidConfiguration when the Ocean client is missing',
+      setup: () => undefined,
+      credentials: () => ({ ...accuro.credentials }),
+      reason: 'InvalidConfiguration',
+    },
     {
       name: 'reports SekAccessDenied when Vault refuses the SEK',
       setup: () => undefined,
-      deps: { sekSource: () => Promise.reject(new WorkerError('SekAccessDenied', 'Vault denied reading the SEK at cloudconnect/sites/clinic/clinic/sek')) },
+      deps: {
+        sekSource: () =>
+          Promise.reject(new WorkerError('SekAccessDenied', 'Vault denied reading the SEK at cloudconnect/sites/clinic/clinic/sek')),
+      },
       reason: 'SekAccessDenied',
     },
   ];
@@ -259,9 +323,14 @@ async function closedPortUrl(): Promise<string> {
 
 function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'operator/worker/main.ts'), ...args], { env: { PATH: process.env.PATH, ...env }, cwd: root, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [join(root, 'operator/worker/main.ts'), ...args],
+      { env: { PATH: process.env.PATH, ...env }, cwd: root, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -276,14 +345,27 @@ describe('cloudconnect-sync as a child process', () => {
   });
 
   it('exits 1 with VaultUnavailable when Vault does not answer, logging JSON lines without secrets', async () => {
-    const env = await podEnv(accuroSpec(), { ...accuro.credentials, ...oceanKeys() }, { VAULT_ADDR: await closedPortUrl(), VAULT_TOKEN: 'hvs.child-process-token-abcdef123456' });
+    const env = await podEnv(
+      accuroSpec(),
+      { ...accuro.credentials, ...oceanKeys() },
+      { VAULT_ADDR: await closedPortUrl(), VAULT_TOKEN: 'hvs.child-process-token-abcdef123456' },
+    );
     const out = await runCli(ARGS, env);
     expect(out.code).toBe(1);
     const termination = JSON.parse(await readFile(env.TERMINATION_MESSAGE_PATH as string, 'utf8')) as Record<string, unknown>;
-    expect(termination).toMatchObject({ result: 'Failed', errorReason: 'VaultUnavailable', integration: 'clinic/accuro', run: 'accuro-full-29000000' });
+    expect(termination).toMatchObject({
+      result: 'Failed',
+      errorReason: 'VaultUnavailable',
+      integration: 'clinic/accuro',
+      run: 'accuro-full-29000000',
+    });
     expect(JSON.parse(out.stdout.trim())).toEqual(termination);
-    const lines = out.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = out.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.at(-1)).toMatchObject({ level: 'error', message: 'sync failed', errorReason: 'VaultUnavailable' });
-    for (const secret of [...Object.values(accuro.credentials), ...Object.values(ocean.credentials), 'child-process-token-abcdef123456']) expect(out.stderr).not.toContain(secret);
+    for (const secret of [...Object.values(accuro.credentials), ...Object.values(ocean.credentials), 'child-process-token-abcdef123456'])
+      expect(out.stderr).not.toContain(secret);
   });
 });

@@ -11,7 +11,16 @@ import { OceanClient, type OceanUploader } from '../../internal/ocean/client.ts'
 import { fingerprint } from '../../internal/sek/identity.ts';
 import { RotatingEncryptor, type VersionedSekSource } from '../../internal/sek/key-rotation.ts';
 import { emrAdapterFromConfig, type AdapterFactory } from '../../internal/sitepod/emr-adapter.ts';
-import { configFromEnv, DEFAULT_TERMINATION_MESSAGE_PATH, oceanCredentials, parseIntegrationRef, readCredentialsDir, vaultVersionedSekSource, WorkerError, type SekSource } from '../../internal/sitepod/pod-env.ts';
+import {
+  configFromEnv,
+  DEFAULT_TERMINATION_MESSAGE_PATH,
+  oceanCredentials,
+  parseIntegrationRef,
+  readCredentialsDir,
+  vaultVersionedSekSource,
+  WorkerError,
+  type SekSource,
+} from '../../internal/sitepod/pod-env.ts';
 import { createLogger, type Logger } from '../../runtime/logger.ts';
 import { redactor } from '../../runtime/redact.ts';
 import { failureOf, runSync, type RetryPolicy, type SyncResult, type SyncType } from './sync.ts';
@@ -34,7 +43,12 @@ export function parseCliArgs(argv: readonly string[], now: Date): CliArgs {
   try {
     parsed = parseArgs({
       args: [...argv],
-      options: { integration: { type: 'string' }, type: { type: 'string' }, run: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        integration: { type: 'string' },
+        type: { type: 'string' },
+        run: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     });
@@ -48,8 +62,10 @@ export function parseCliArgs(argv: readonly string[], now: Date): CliArgs {
   if (values.integration === undefined) problems.push('--integration is required');
   else if (!ref) problems.push(`--integration must be <namespace>/<name>, got ${JSON.stringify(values.integration)}`);
   if (values.type === undefined) problems.push('--type is required');
-  else if (values.type !== 'Full' && values.type !== 'Appointments') problems.push(`--type must be Full or Appointments, got ${JSON.stringify(values.type)}`);
-  if (values.run !== undefined && !RUN_NAME.test(values.run)) problems.push(`--run must be a Job name (letters, digits, '.', '_', '-'), got ${JSON.stringify(values.run)}`);
+  else if (values.type !== 'Full' && values.type !== 'Appointments')
+    problems.push(`--type must be Full or Appointments, got ${JSON.stringify(values.type)}`);
+  if (values.run !== undefined && !RUN_NAME.test(values.run))
+    problems.push(`--run must be a Job name (letters, digits, '.', '_', '-'), got ${JSON.stringify(values.run)}`);
   if (problems.length > 0) throw new WorkerError('InvalidArguments', problems.join('; '));
   return {
     ...(ref as { namespace: string; name: string }),
@@ -95,7 +111,11 @@ export async function writeTerminationMessage(path: string, result: WorkerResult
   }
 }
 
-export async function runWorker(argv: readonly string[], env: NodeJS.ProcessEnv, deps: WorkerDeps = {}): Promise<{ exitCode: number; result?: WorkerResult }> {
+export async function runWorker(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  deps: WorkerDeps = {},
+): Promise<{ exitCode: number; result?: WorkerResult }> {
   const now = deps.now ?? (() => new Date());
   const stdout = deps.stdout ?? process.stdout;
   const stderr = deps.stderr ?? process.stderr;
@@ -142,12 +162,24 @@ export async function runWorker(argv: readonly string[], env: NodeJS.ProcessEnv,
 
     const credentials = await readCredentialsDir(config.credentialsDir);
     const ocean = oceanCredentials(credentials, env);
-    const adapter = await emrAdapterFromConfig(config, credentials, { ...(deps.adapterFactory ? { adapterFactory: deps.adapterFactory } : {}), ...(deps.fetch ? { fetch: deps.fetch } : {}), now });
-    const oceanOptions = { apiUrl: config.oceanApiUrl, siteNumber: config.siteNumber, ...ocean, ...(deps.fetch ? { fetch: deps.fetch } : {}), now };
+    const adapter = await emrAdapterFromConfig(config, credentials, {
+      ...(deps.adapterFactory ? { adapterFactory: deps.adapterFactory } : {}),
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      now,
+    });
+    const oceanOptions = {
+      apiUrl: config.oceanApiUrl,
+      siteNumber: config.siteNumber,
+      ...ocean,
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      now,
+    };
     const uploader = (deps.oceanFactory ?? ((o) => new OceanClient(o)))(oceanOptions);
 
     const injected = deps.sekSource;
-    const sekSource: VersionedSekSource = injected ? async () => ({ value: await injected(), version: 0 }) : vaultVersionedSekSource(config);
+    const sekSource: VersionedSekSource = injected
+      ? async () => ({ value: await injected(), version: 0 })
+      : vaultVersionedSekSource(config);
     const sek = await sekSource();
     redactor.register(sek.value);
     // The fingerprint (as in OceanSite status) tells which key encrypted the run, never the key.
@@ -158,9 +190,19 @@ export async function runWorker(argv: readonly string[], env: NodeJS.ProcessEnv,
       ...(config.keyVersionFile ? { versionFile: config.keyVersionFile } : {}),
       source: sekSource,
       onKey: (value) => redactor.register(value),
-      onRotate: (from, to, kid) => logger.info('SEK rotated during the run: later batches use the new version', { ...context, fromVersion: from, sekVersion: to, sekFingerprint: kid }),
+      onRotate: (from, to, kid) =>
+        logger.info('SEK rotated during the run: later batches use the new version', {
+          ...context,
+          fromVersion: from,
+          sekVersion: to,
+          sekFingerprint: kid,
+        }),
       onRefreshFailed: (version, error) =>
-        logger.warn('SEK version announced but not readable; the current key stays in use', { ...context, sekVersion: version, detail: error instanceof Error ? error.message : 'error' }),
+        logger.warn('SEK version announced but not readable; the current key stays in use', {
+          ...context,
+          sekVersion: version,
+          detail: error instanceof Error ? error.message : 'error',
+        }),
     });
 
     const sync = await runSync({
@@ -183,9 +225,15 @@ export async function runWorker(argv: readonly string[], env: NodeJS.ProcessEnv,
     logger.log(level, `sync ${sync.result.toLowerCase()}`, { ...context, ...fields, ...(detail ? { detail } : {}) });
     return finish({ ...sync, integration, run: args.run }, sync.result === 'Succeeded' ? 0 : 1);
   } catch (error) {
-    const { errorReason, message } = error instanceof WorkerError ? { errorReason: error.reason, message: error.message } : failureOf(error);
+    const { errorReason, message } =
+      error instanceof WorkerError ? { errorReason: error.reason, message: error.message } : failureOf(error);
     // Our bug: the stack says where; the message is left out, it could quote data.
-    if (errorReason === 'InternalError') logger.error('sync worker error', { ...context, errorName: (error as Error).name, stack: (error as Error).stack?.split('\n').slice(1).join('\n') });
+    if (errorReason === 'InternalError')
+      logger.error('sync worker error', {
+        ...context,
+        errorName: (error as Error).name,
+        stack: (error as Error).stack?.split('\n').slice(1).join('\n'),
+      });
     logger.error('sync failed', { ...context, errorReason, detail: message });
     return finish({ ...failed(errorReason, message), type: args.type, integration, run: args.run }, 1);
   }

@@ -24,7 +24,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       startTime: startTime.toISOString(),
       completionTime: now.toISOString(),
     };
-    void writeTerminationMessage(path, result, Boolean(process.env.TERMINATION_MESSAGE_PATH)).finally(() => process.exit(signal === 'SIGTERM' ? 143 : 130));
+    void writeTerminationMessage(path, result, Boolean(process.env.TERMINATION_MESSAGE_PATH)).finally(() =>
+      process.exit(signal === 'SIGTERM' ? 143 : 130),
+    );
   });
 }
 

@@ -31,7 +31,13 @@ beforeEach(() => {
 });
 
 function accuro(fetchImpl?: typeof fetch): EmrAdapter {
-  return new AccuroAdapter({ baseUrl: emr.url, tenantId: emr.tenantId, credentials: { ...emr.credentials }, timeoutMs: 5000, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+  return new AccuroAdapter({
+    baseUrl: emr.url,
+    tenantId: emr.tenantId,
+    credentials: { ...emr.credentials },
+    timeoutMs: 5000,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+  });
 }
 
 function oceanClient(): OceanClient {
@@ -115,7 +121,10 @@ describe('a Full sync from Accuro to Ocean', () => {
     expect(new Set(batches.map((b) => b.batchId)).size).toBe(batches.length);
 
     expect(of(batches, 'provider').map((p) => p['id'])).toEqual(['2001', '2002', '2003', '2004']);
-    expect(of(batches, 'provider')[0]).toMatchObject({ firstName: emr.data.provider(0).firstName, lastName: emr.data.provider(0).lastName });
+    expect(of(batches, 'provider')[0]).toMatchObject({
+      firstName: emr.data.provider(0).firstName,
+      lastName: emr.data.provider(0).lastName,
+    });
 
     const patients = of(batches, 'patient');
     expect(patients.map((p) => p['id']).sort()).toEqual(patientIndexes.map((i) => emr.patientId(i)).sort());
@@ -134,7 +143,11 @@ describe('a Full sync from Accuro to Ocean', () => {
     const appointments = of(batches, 'appointment');
     expect(appointments.map((a) => a['id'])).toEqual(appointmentIndexes.map((i) => String(i + 1)));
     const first = emr.data.appointment(appointmentIndexes[0] as number);
-    expect(appointments[0]).toMatchObject({ providerId: emr.providerId(first.providerIndex), patientId: emr.patientId(first.patientIndex), start: first.start.toISOString() });
+    expect(appointments[0]).toMatchObject({
+      providerId: emr.providerId(first.providerIndex),
+      patientId: emr.patientId(first.patientIndex),
+      start: first.start.toISOString(),
+    });
 
     const [manifest] = of(batches, 'manifest');
     expect(manifest).toEqual({
@@ -171,7 +184,8 @@ describe('a Full sync from Accuro to Ocean', () => {
     const window = syncWindow(NOW, 1);
     const gone = emr.patientId(emr.data.appointment(sourceAppointments(window.from, window.to)[0] as number).patientIndex);
     const adapter: EmrAdapter = Object.assign(Object.create(base) as EmrAdapter, {
-      getPatient: (id: string) => (id === gone ? Promise.reject(new EmrError('NotFound', 'Accuro GET /v1/patients/x: HTTP 404, not found')) : base.getPatient(id)),
+      getPatient: (id: string) =>
+        id === gone ? Promise.reject(new EmrError('NotFound', 'Accuro GET /v1/patients/x: HTTP 404, not found')) : base.getPatient(id),
     });
     const warnings: Record<string, unknown>[] = [];
     const result = await runSync(input({ adapter, onWarning: (_m, fields) => warnings.push(fields) }));
@@ -240,7 +254,10 @@ describe('a failing sync', () => {
   it('fails with RateLimited when the EMR asks to wait longer than the retry policy allows', async () => {
     emr.setFault({ rateLimit: { retryAfterSeconds: 120 } });
     const sleeps: number[] = [];
-    expect(await runSync(input({ sleep: async (ms) => void sleeps.push(ms) }))).toMatchObject({ result: 'Failed', errorReason: 'RateLimited' });
+    expect(await runSync(input({ sleep: async (ms) => void sleeps.push(ms) }))).toMatchObject({
+      result: 'Failed',
+      errorReason: 'RateLimited',
+    });
     expect(sleeps).toEqual([]);
   });
 
@@ -262,7 +279,11 @@ describe('a failing sync', () => {
 
   it('fails with OceanInvalidCredentials when Ocean refuses the client', async () => {
     ocean.setFault({ rejectCredentials: true });
-    expect(await runSync(input({ type: 'Appointments' }))).toMatchObject({ result: 'Failed', errorReason: 'OceanInvalidCredentials', appointments: 0 });
+    expect(await runSync(input({ type: 'Appointments' }))).toMatchObject({
+      result: 'Failed',
+      errorReason: 'OceanInvalidCredentials',
+      appointments: 0,
+    });
   });
 
   it('fails with OceanUnreachable after retrying an Ocean outage, without duplicating batches', async () => {
@@ -295,7 +316,10 @@ describe('a failing sync', () => {
 
 describe('sync helpers', () => {
   it('starts the window at the UTC midnight of now and spans whole days', () => {
-    expect(syncWindow(new Date('2030-05-06T23:59:00Z'), 3)).toEqual({ from: new Date('2030-05-06T00:00:00Z'), to: new Date(Date.parse('2030-05-06T00:00:00Z') + 3 * DAY_MS) });
+    expect(syncWindow(new Date('2030-05-06T23:59:00Z'), 3)).toEqual({
+      from: new Date('2030-05-06T00:00:00Z'),
+      to: new Date(Date.parse('2030-05-06T00:00:00Z') + 3 * DAY_MS),
+    });
   });
 
   it('keeps at most `limit` calls in flight and stops at the first failure', async () => {

@@ -245,8 +245,23 @@ export async function runSync(input: SyncInput): Promise<SyncResult> {
         ...(skippedPatients > 0 ? { skippedPatients } : {}),
       },
     ]);
-    return { result: 'Succeeded', type, ...counts, batches, durationSeconds: seconds(), ...(skippedPatients > 0 ? { skippedPatients } : {}) };
+    return {
+      result: 'Succeeded',
+      type,
+      ...counts,
+      batches,
+      durationSeconds: seconds(),
+      ...(skippedPatients > 0 ? { skippedPatients } : {}),
+    };
   } catch (error) {
-    return { result: 'Failed', type, ...counts, batches, durationSeconds: seconds(), ...(skippedPatients > 0 ? { skippedPatients } : {}), ...failureOf(error) };
+    return {
+      result: 'Failed',
+      type,
+      ...counts,
+      batches,
+      durationSeconds: seconds(),
+      ...(skippedPatients > 0 ? { skippedPatients } : {}),
+      ...failureOf(error),
+    };
   }
 }

@@ -6,7 +6,14 @@ const t0 = new Date('2026-11-23T00:00:00Z');
 const at = (hours: number) => new Date(t0.getTime() + hours * h);
 
 function decide(check: AuthCheck, nowHours: number, previous = {}, renewBeforeMs?: number) {
-  return decideAuth({ check, previous, now: at(nowHours), checkIntervalMs: h, random: 0.5, ...(renewBeforeMs === undefined ? {} : { renewBeforeMs }) });
+  return decideAuth({
+    check,
+    previous,
+    now: at(nowHours),
+    checkIntervalMs: h,
+    random: 0.5,
+    ...(renewBeforeMs === undefined ? {} : { renewBeforeMs }),
+  });
 }
 
 describe('renewalTime', () => {
@@ -23,9 +30,24 @@ describe('decideAuth along a credential lifetime', () => {
   it.each([
     ['is Authenticated and not expiring early in the lifetime', ok, 1, { authenticated: 'True', expiring: 'False' }],
     ['warns AuthExpiringSoon from the renewal time', { ...ok, at: at(61) }, 61, { authenticated: 'True', expiring: 'True' }],
-    ['turns Authenticated False with Expired at notAfter', { ...ok, at: at(91) }, 91, { authenticated: 'False', reason: 'Expired', expiring: 'False' }],
-    ['clears the warning once a renewed credential is seen', { ok: true, at: at(70), notBefore: at(70), notAfter: at(160) } as AuthCheck, 70, { authenticated: 'True', expiring: 'False' }],
-    ['reports Deauthorized from a failed check', { ok: false, at: at(5), reason: 'Deauthorized', message: 'revoked' } as AuthCheck, 5, { authenticated: 'False', reason: 'Deauthorized' }],
+    [
+      'turns Authenticated False with Expired at notAfter',
+      { ...ok, at: at(91) },
+      91,
+      { authenticated: 'False', reason: 'Expired', expiring: 'False' },
+    ],
+    [
+      'clears the warning once a renewed credential is seen',
+      { ok: true, at: at(70), notBefore: at(70), notAfter: at(160) } as AuthCheck,
+      70,
+      { authenticated: 'True', expiring: 'False' },
+    ],
+    [
+      'reports Deauthorized from a failed check',
+      { ok: false, at: at(5), reason: 'Deauthorized', message: 'revoked' } as AuthCheck,
+      5,
+      { authenticated: 'False', reason: 'Deauthorized' },
+    ],
   ] as const)('%s', (_n, check, now, expected) => {
     const d = decide(check, now);
     expect(d.authenticated.status).toBe(expected.authenticated);

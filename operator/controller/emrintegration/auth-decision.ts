@@ -74,7 +74,12 @@ export function decideAuth(input: {
     }
     authenticated = { type: 'Authenticated', status: 'True', reason: 'Authenticated', message: 'The EMR accepted the credentials' };
     if (check.notAfter && check.notAfter.getTime() <= now.getTime()) {
-      authenticated = { type: 'Authenticated', status: 'False', reason: 'Expired', message: `The EMR credential expired at ${auth.notAfter}` };
+      authenticated = {
+        type: 'Authenticated',
+        status: 'False',
+        reason: 'Expired',
+        message: `The EMR credential expired at ${auth.notAfter}`,
+      };
     }
   } else {
     const failures = (previous.failedAttempts ?? 0) + 1;
@@ -92,7 +97,17 @@ export function decideAuth(input: {
   const renewal = auth.renewalTime ? new Date(auth.renewalTime) : undefined;
   const expiring = authenticated.status === 'True' && notAfter !== undefined && renewal !== undefined && now >= renewal && now < notAfter;
   const expiringSoon: ConditionInput = expiring
-    ? { type: 'AuthExpiringSoon', status: 'True', reason: 'RenewalTimeReached', message: `The EMR credential expires at ${auth.notAfter}; renew it before then (edit the credentials Secret)` }
-    : { type: 'AuthExpiringSoon', status: 'False', reason: notAfter ? 'NotYetDue' : 'NoExpiry', message: notAfter ? `Expires at ${auth.notAfter}` : 'The EMR did not report an expiry' };
+    ? {
+        type: 'AuthExpiringSoon',
+        status: 'True',
+        reason: 'RenewalTimeReached',
+        message: `The EMR credential expires at ${auth.notAfter}; renew it before then (edit the credentials Secret)`,
+      }
+    : {
+        type: 'AuthExpiringSoon',
+        status: 'False',
+        reason: notAfter ? 'NotYetDue' : 'NoExpiry',
+        message: notAfter ? `Expires at ${auth.notAfter}` : 'The EMR did not report an expiry',
+      };
   return { auth, authenticated, expiringSoon, nextCheckAt: next };
 }

@@ -24,7 +24,10 @@ export function findConflicts(identities: readonly EmrIdentity[]): Map<string, s
   const out = new Map<string, string[]>();
   for (const group of byKey.values()) {
     for (const id of group) {
-      const others = group.filter((o) => o.key !== id.key && o.site !== id.site).map((o) => o.key).sort();
+      const others = group
+        .filter((o) => o.key !== id.key && o.site !== id.site)
+        .map((o) => o.key)
+        .sort();
       if (others.length > 0) out.set(id.key, others);
     }
   }

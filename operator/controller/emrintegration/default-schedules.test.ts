@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { EmrIntegration, SyncSchedule } from '../../api/v1alpha1/index.ts';
 import { defaultSchedules, syncPanel } from './default-schedules.ts';
 
-const integration: EmrIntegration = { apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'EmrIntegration', metadata: { name: 'maple-accuro', namespace: 'clinic', uid: 'u1' }, spec: { siteRef: { name: 'maple' }, emr: { type: 'None' } } };
+const integration: EmrIntegration = {
+  apiVersion: 'cloudconnect.dev/v1alpha1',
+  kind: 'EmrIntegration',
+  metadata: { name: 'maple-accuro', namespace: 'clinic', uid: 'u1' },
+  spec: { siteRef: { name: 'maple' }, emr: { type: 'None' } },
+};
 const sched = (type: 'Full' | 'Appointments', status: SyncSchedule['status'], suspend = false): SyncSchedule => ({
   apiVersion: 'cloudconnect.dev/v1alpha1',
   kind: 'SyncSchedule',
@@ -14,7 +19,12 @@ const sched = (type: 'Full' | 'Appointments', status: SyncSchedule['status'], su
 describe('default schedules', () => {
   it('are a Full sync at midnight and an Appointments sync every 30 minutes, in the site time zone, owned by the integration', () => {
     const [full, appts] = defaultSchedules(integration, 'America/Toronto');
-    expect(full!.spec).toEqual({ integrationRef: { name: 'maple-accuro' }, type: 'Full', schedule: '0 0 * * *', timeZone: 'America/Toronto' });
+    expect(full!.spec).toEqual({
+      integrationRef: { name: 'maple-accuro' },
+      type: 'Full',
+      schedule: '0 0 * * *',
+      timeZone: 'America/Toronto',
+    });
     expect(appts!.spec).toMatchObject({ type: 'Appointments', schedule: '*/30 * * * *' });
     expect(full!.metadata.name).toBe('maple-accuro-full');
     expect(full!.metadata.ownerReferences?.[0]?.uid).toBe('u1');
@@ -23,9 +33,25 @@ describe('default schedules', () => {
 
 describe('the Sync Status panel', () => {
   it.each([
-    ['shows last and next full and appointment syncs', [sched('Full', { lastSuccessfulTime: '2026-11-23T05:00:00Z', nextScheduleTime: '2026-11-24T05:00:00Z' }), sched('Appointments', { lastSuccessfulTime: '2026-11-23T17:30:00Z', nextScheduleTime: '2026-11-23T18:00:00Z' })], { lastFullSyncTime: '2026-11-23T05:00:00Z', nextAppointmentSyncTime: '2026-11-23T18:00:00Z', lastSyncTime: '2026-11-23T17:30:00Z', nextSyncTime: '2026-11-23T18:00:00Z' }],
+    [
+      'shows last and next full and appointment syncs',
+      [
+        sched('Full', { lastSuccessfulTime: '2026-11-23T05:00:00Z', nextScheduleTime: '2026-11-24T05:00:00Z' }),
+        sched('Appointments', { lastSuccessfulTime: '2026-11-23T17:30:00Z', nextScheduleTime: '2026-11-23T18:00:00Z' }),
+      ],
+      {
+        lastFullSyncTime: '2026-11-23T05:00:00Z',
+        nextAppointmentSyncTime: '2026-11-23T18:00:00Z',
+        lastSyncTime: '2026-11-23T17:30:00Z',
+        nextSyncTime: '2026-11-23T18:00:00Z',
+      },
+    ],
     ['leaves a suspended schedule out of next sync', [sched('Appointments', { nextScheduleTime: '2026-11-23T18:00:00Z' }, true)], {}],
-    ['shows the reason of a failed last run', [sched('Full', { lastRun: { name: 'r', result: 'Failed', errorReason: 'EmrUnreachable', completionTime: '2026-11-23T05:01:00Z' } })], { lastError: 'EmrUnreachable' }],
+    [
+      'shows the reason of a failed last run',
+      [sched('Full', { lastRun: { name: 'r', result: 'Failed', errorReason: 'EmrUnreachable', completionTime: '2026-11-23T05:01:00Z' } })],
+      { lastError: 'EmrUnreachable' },
+    ],
   ] as const)('%s', (_n, schedules, expected) => {
     const panel = syncPanel([...schedules]);
     expect(panel).toMatchObject(expected);

@@ -7,7 +7,14 @@ import type { EmrIntegration, EmrIntegrationStatus, SyncSchedule } from '../../a
 export const DEFAULT_SCHEDULES_GRACE_MS = 10_000;
 
 export function defaultSchedules(integration: EmrIntegration, timeZone: string): SyncSchedule[] {
-  const owner = { apiVersion: integration.apiVersion, kind: 'EmrIntegration', name: integration.metadata.name, uid: integration.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+  const owner = {
+    apiVersion: integration.apiVersion,
+    kind: 'EmrIntegration',
+    name: integration.metadata.name,
+    uid: integration.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
   const make = (suffix: string, type: 'Full' | 'Appointments', schedule: string): SyncSchedule => ({
     apiVersion: integration.apiVersion,
     kind: 'SyncSchedule',
@@ -22,7 +29,11 @@ export function defaultSchedules(integration: EmrIntegration, timeZone: string):
   return [make('full', 'Full', '0 0 * * *'), make('appointments', 'Appointments', '*/30 * * * *')];
 }
 
-const latest = (values: (string | undefined)[]) => values.filter((v): v is string => !!v).sort().pop();
+const latest = (values: (string | undefined)[]) =>
+  values
+    .filter((v): v is string => !!v)
+    .sort()
+    .pop();
 const earliest = (values: (string | undefined)[]) => values.filter((v): v is string => !!v).sort()[0];
 
 export function syncPanel(schedules: readonly SyncSchedule[]): NonNullable<EmrIntegrationStatus['sync']> {

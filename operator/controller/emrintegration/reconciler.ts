@@ -4,7 +4,20 @@
 // sites → relay (Deployment + Service, replay, status record on a poll interval; relay.ts) →
 // conditions, metrics, one notification per transition → status if changed → requeue.
 import type { V1Secret } from '@kubernetes/client-node';
-import { API_VERSION, EMR_INTEGRATION, EMR_SECTION, EmrIntegrationSpec, GROUP, OceanSiteSpec, REQUESTED_AT_ANNOTATION, VERSION, type EmrIntegration, type EmrIntegrationStatus, type OceanSite, type SyncSchedule } from '../../api/v1alpha1/index.ts';
+import {
+  API_VERSION,
+  EMR_INTEGRATION,
+  EMR_SECTION,
+  EmrIntegrationSpec,
+  GROUP,
+  OceanSiteSpec,
+  REQUESTED_AT_ANNOTATION,
+  VERSION,
+  type EmrIntegration,
+  type EmrIntegrationStatus,
+  type OceanSite,
+  type SyncSchedule,
+} from '../../api/v1alpha1/index.ts';
 import { DEFAULT_SCHEDULES_GRACE_MS, defaultSchedules, syncPanel } from './default-schedules.ts';
 import { EmrError, type AdapterConfig, type EmrAdapter } from '../../internal/emr/adapter.ts';
 import { createAdapter, missingCredentialKeys, type EmrAdapterType } from '../../internal/emr/index.ts';
@@ -71,7 +84,14 @@ export class EmrIntegrationReconciler implements Reconciler {
 
   constructor(deps: EmrIntegrationDeps) {
     this.deps = deps;
-    this.relay = new RelayStep({ kube: deps.kube, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, mailer: deps.mailer, relay: deps.relay });
+    this.relay = new RelayStep({
+      kube: deps.kube,
+      clock: deps.clock,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      mailer: deps.mailer,
+      relay: deps.relay,
+    });
   }
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
@@ -95,14 +115,25 @@ export class EmrIntegrationReconciler implements Reconciler {
         message: `Attachments are not imported into the EMR automatically${spec.settings.eReferral ? '; this site receives eReferrals, whose attachments will be missed' : ''} (eReferral users must keep it on)`,
       });
     } else {
-      warnings.push({ type: 'AttachmentsImportDisabled', status: 'False', reason: 'AutoImportOn', message: 'Attachments are imported automatically' });
+      warnings.push({
+        type: 'AttachmentsImportDisabled',
+        status: 'False',
+        reason: 'AutoImportOn',
+        message: 'Attachments are imported automatically',
+      });
     }
 
     if (spec.emr.type === 'None') {
-      const ready = summarizeReady(site ? [] : [{ type: 'SiteReady', status: 'False', reason: 'SiteNotReady', message: `OceanSite ${spec.siteRef.name} does not exist` }], undefined, {
-        reason: 'NonIntegrated',
-        message: 'No EMR: the site keeps only its SEK in Cloud Connect',
-      });
+      const ready = summarizeReady(
+        site
+          ? []
+          : [{ type: 'SiteReady', status: 'False', reason: 'SiteNotReady', message: `OceanSite ${spec.siteRef.name} does not exist` }],
+        undefined,
+        {
+          reason: 'NonIntegrated',
+          message: 'No EMR: the site keeps only its SEK in Cloud Connect',
+        },
+      );
       await this.write(integration, previous, [ready], {}, requestedAt);
       return {};
     }
@@ -140,7 +171,12 @@ export class EmrIntegrationReconciler implements Reconciler {
         ...(providers ? { providers } : memory?.providers ? { providers: memory.providers } : {}),
       };
       this.memory.set(id, current);
-      this.deps.metrics.emrAuthChecks.inc({ namespace: key.namespace, name: key.name, emr: spec.emr.type, result: check.ok ? 'success' : check.reason });
+      this.deps.metrics.emrAuthChecks.inc({
+        namespace: key.namespace,
+        name: key.name,
+        emr: spec.emr.type,
+        result: check.ok ? 'success' : check.reason,
+      });
       if (apiUser) this.setIdentity(id, { key: id, site: `${key.namespace}/${spec.siteRef.name}`, endpoint: endpointOf(spec), apiUser });
     }
     // Between checks the same check is re-read against the clock: expiry needs no EMR call.
@@ -150,31 +186,63 @@ export class EmrIntegrationReconciler implements Reconciler {
     const conditions: ConditionInput[] = [decision.authenticated, decision.expiringSoon, ...warnings];
     const conflicts = findConflicts([...this.identities.values()]).get(id);
     const conflict: ConditionInput = conflicts
-      ? { type: 'CredentialConflict', status: 'True', reason: 'SharedApiUser', message: `The same EMR API user is connected for ${conflicts.join(', ')} of another site; one API username may be connected to only one Cloud Connect instance` }
+      ? {
+          type: 'CredentialConflict',
+          status: 'True',
+          reason: 'SharedApiUser',
+          message: `The same EMR API user is connected for ${conflicts.join(', ')} of another site; one API username may be connected to only one Cloud Connect instance`,
+        }
       : { type: 'CredentialConflict', status: 'False', reason: 'NoConflict', message: 'No other site uses this EMR API user' };
     conditions.push(conflict);
     const providers = current!.providers;
     let providersVisible: ConditionInput | undefined;
     if (decision.authenticated.status === 'True' && providers) {
-      providersVisible = providers.missing.length > 0
-        ? { type: 'ProvidersVisible', status: 'False', reason: 'ProvidersNotVisible', message: `The EMR API user cannot see configured provider(s) ${providers.missing.join(', ')}: their appointments will be missing (give the API user permission for them)` }
-        : { type: 'ProvidersVisible', status: 'True', reason: 'AllVisible', message: `${providers.discovered} provider(s) visible` };
+      providersVisible =
+        providers.missing.length > 0
+          ? {
+              type: 'ProvidersVisible',
+              status: 'False',
+              reason: 'ProvidersNotVisible',
+              message: `The EMR API user cannot see configured provider(s) ${providers.missing.join(', ')}: their appointments will be missing (give the API user permission for them)`,
+            }
+          : { type: 'ProvidersVisible', status: 'True', reason: 'AllVisible', message: `${providers.discovered} provider(s) visible` };
       conditions.push(providersVisible);
     }
     const parts: ConditionInput[] = [decision.authenticated];
     if (conflicts) parts.push({ type: 'CredentialConflict', status: 'False', reason: 'CredentialConflict', message: conflict.message });
     if (providersVisible) parts.push(providersVisible);
-    conditions.push(summarizeReady(parts, undefined, { reason: spec.suspend ? 'Suspended' : 'Succeeded', message: decision.expiringSoon.status === 'True' ? decision.expiringSoon.message : 'Authenticated with the EMR' }));
+    conditions.push(
+      summarizeReady(parts, undefined, {
+        reason: spec.suspend ? 'Suspended' : 'Succeeded',
+        message: decision.expiringSoon.status === 'True' ? decision.expiringSoon.message : 'Authenticated with the EMR',
+      }),
+    );
     // Delivering is reported beside Ready, not folded into it: a backlog is the EMR's outage, already in Authenticated.
     const relay = await this.relay.reconcile(integration, spec, site, secret, previous);
     conditions.push(relay.delivering);
 
-    await this.notifyTransitions(integration, spec, site, previous.conditions as Condition[] | undefined, decision.authenticated, decision.expiringSoon);
+    await this.notifyTransitions(
+      integration,
+      spec,
+      site,
+      previous.conditions as Condition[] | undefined,
+      decision.authenticated,
+      decision.expiringSoon,
+    );
     this.exportMetrics(key, spec, decision.auth, conditions);
     const schedulesWait = await this.ensureDefaultSchedules(integration, site, now);
     const mine = this.deps.schedules?.list(key.namespace).filter((s) => s.spec.integrationRef.name === key.name) ?? [];
-    await this.write(integration, previous, conditions, { auth: decision.auth, ...(providers ? { providers } : {}), sync: syncPanel(mine), ...(relay.relay ? { relay: relay.relay } : {}) }, requestedAt);
-    const wait = Math.max(1000, Math.min(current!.nextCheckAt.getTime() - now.getTime(), schedulesWait ?? Infinity, relay.requeueAfterMs ?? Infinity));
+    await this.write(
+      integration,
+      previous,
+      conditions,
+      { auth: decision.auth, ...(providers ? { providers } : {}), sync: syncPanel(mine), ...(relay.relay ? { relay: relay.relay } : {}) },
+      requestedAt,
+    );
+    const wait = Math.max(
+      1000,
+      Math.min(current!.nextCheckAt.getTime() - now.getTime(), schedulesWait ?? Infinity, relay.requeueAfterMs ?? Infinity),
+    );
     return { requeueAfterMs: wait };
   }
 
@@ -189,10 +257,21 @@ export class EmrIntegrationReconciler implements Reconciler {
     const timeZone = site ? (withDefaults<OceanSiteSpec>(OceanSiteSpec, site.spec).timeZone ?? 'UTC') : 'UTC';
     for (const schedule of defaultSchedules(integration, timeZone)) {
       await this.deps.kube.custom
-        .createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'syncschedules', body: { ...schedule, apiVersion: API_VERSION } })
+        .createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: 'syncschedules',
+          body: { ...schedule, apiVersion: API_VERSION },
+        })
         .catch(ignoreStatus(409));
     }
-    await this.deps.kube.event(integration, 'Normal', 'DefaultSchedulesCreated', `No SyncSchedule named this integration: created a Full sync at 0 0 * * * and an Appointments sync at */30 * * * * (${timeZone})`);
+    await this.deps.kube.event(
+      integration,
+      'Normal',
+      'DefaultSchedulesCreated',
+      `No SyncSchedule named this integration: created a Full sync at 0 0 * * * and an Appointments sync at */30 * * * * (${timeZone})`,
+    );
     return undefined;
   }
 
@@ -209,7 +288,9 @@ export class EmrIntegrationReconciler implements Reconciler {
     // Labelled so that the Secret informer (label-selected) sees its edits from now on.
     await this.deps.kube.core
       .patchNamespacedSecret({ name, namespace, body: { metadata: { labels: { [CREDENTIALS_LABEL]: 'true' } } } }, MERGE_PATCH)
-      .catch((error: unknown) => this.deps.logger.warn('could not label credentials Secret', { secret: `${namespace}/${name}`, error: safeMessage(error) }));
+      .catch((error: unknown) =>
+        this.deps.logger.warn('could not label credentials Secret', { secret: `${namespace}/${name}`, error: safeMessage(error) }),
+      );
     return secret;
   }
 
@@ -221,7 +302,14 @@ export class EmrIntegrationReconciler implements Reconciler {
     now: Date,
   ): Promise<{ check: AuthCheck; providers?: { discovered: number; missing: string[] }; apiUser?: string }> {
     if (!site || !isTrue(site.status?.conditions as Condition[] | undefined, 'Ready')) {
-      return { check: { ok: false, at: now, reason: 'SiteNotReady', message: site ? `OceanSite ${spec.siteRef.name} is not Ready` : `OceanSite ${spec.siteRef.name} does not exist` } };
+      return {
+        check: {
+          ok: false,
+          at: now,
+          reason: 'SiteNotReady',
+          message: site ? `OceanSite ${spec.siteRef.name} is not Ready` : `OceanSite ${spec.siteRef.name} does not exist`,
+        },
+      };
     }
     if (!secret) {
       return { check: { ok: false, at: now, reason: 'SecretNotFound', message: `Secret ${secretName} named by spec.emr does not exist` } };
@@ -234,7 +322,9 @@ export class EmrIntegrationReconciler implements Reconciler {
     const settings = adapterSettings(spec);
     const missing = missingCredentialKeys(settings.type, credentials);
     if (missing.length > 0) {
-      return { check: { ok: false, at: now, reason: 'InvalidCredentials', message: `Secret ${secretName} lacks the key(s) ${missing.join(', ')}` } };
+      return {
+        check: { ok: false, at: now, reason: 'InvalidCredentials', message: `Secret ${secretName} lacks the key(s) ${missing.join(', ')}` },
+      };
     }
     const caBundle = await this.caBundle(spec, secret.metadata?.namespace ?? '');
     const factory = this.deps.adapterFactory ?? createAdapter;
@@ -259,12 +349,18 @@ export class EmrIntegrationReconciler implements Reconciler {
         this.deps.logger.warn('could not list providers', { emr: spec.emr.type, error: safeMessage(error) });
       }
       return {
-        check: { ok: true, at: now, ...(auth.notAfter ? { notAfter: auth.notAfter } : {}), ...(auth.notBefore ? { notBefore: auth.notBefore } : {}) },
+        check: {
+          ok: true,
+          at: now,
+          ...(auth.notAfter ? { notAfter: auth.notAfter } : {}),
+          ...(auth.notBefore ? { notBefore: auth.notBefore } : {}),
+        },
         ...(providers ? { providers } : {}),
         apiUser: auth.apiUser ?? credentials.apiUsername ?? credentials.clientKey ?? credentials.clientId ?? settings.instanceId,
       };
     } catch (error) {
-      if (error instanceof EmrError) return { check: { ok: false, at: now, reason: mapEmrError(error.reason), message: safeMessage(error) } };
+      if (error instanceof EmrError)
+        return { check: { ok: false, at: now, reason: mapEmrError(error.reason), message: safeMessage(error) } };
       return { check: { ok: false, at: now, reason: 'EmrUnreachable', message: safeMessage(error) } };
     }
   }
@@ -288,7 +384,8 @@ export class EmrIntegrationReconciler implements Reconciler {
     // Whoever shares the old or new identity must re-evaluate its conflict condition.
     for (const other of this.identities.values()) {
       if (other.key === id) continue;
-      const same = (a: EmrIdentity | undefined) => a && a.endpoint.toLowerCase() === other.endpoint.toLowerCase() && a.apiUser.toLowerCase() === other.apiUser.toLowerCase();
+      const same = (a: EmrIdentity | undefined) =>
+        a && a.endpoint.toLowerCase() === other.endpoint.toLowerCase() && a.apiUser.toLowerCase() === other.apiUser.toLowerCase();
       if (same(before) || same(identity)) this.deps.enqueue(other.key);
     }
   }
@@ -300,20 +397,40 @@ export class EmrIntegrationReconciler implements Reconciler {
     this.relay.forget(id);
     if (identity) {
       for (const other of this.identities.values()) {
-        if (other.endpoint.toLowerCase() === identity.endpoint.toLowerCase() && other.apiUser.toLowerCase() === identity.apiUser.toLowerCase()) this.deps.enqueue(other.key);
+        if (
+          other.endpoint.toLowerCase() === identity.endpoint.toLowerCase() &&
+          other.apiUser.toLowerCase() === identity.apiUser.toLowerCase()
+        )
+          this.deps.enqueue(other.key);
       }
     }
     const [namespace, name] = id.split('/');
-    this.deps.metrics.forgetIntegration(namespace ?? '', name ?? '').catch((error: unknown) => this.deps.logger.warn('could not drop metric series', { error: safeMessage(error) }));
+    this.deps.metrics
+      .forgetIntegration(namespace ?? '', name ?? '')
+      .catch((error: unknown) => this.deps.logger.warn('could not drop metric series', { error: safeMessage(error) }));
   }
 
-  private async notifyTransitions(integration: EmrIntegration, spec: EmrIntegrationSpec, site: OceanSite | undefined, before: Condition[] | undefined, authenticated: ConditionInput, expiring: ConditionInput): Promise<void> {
+  private async notifyTransitions(
+    integration: EmrIntegration,
+    spec: EmrIntegrationSpec,
+    site: OceanSite | undefined,
+    before: Condition[] | undefined,
+    authenticated: ConditionInput,
+    expiring: ConditionInput,
+  ): Promise<void> {
     const wasAuth = findCondition(before, 'Authenticated');
     const wasExpiring = findCondition(before, 'AuthExpiringSoon');
     const notices: { reason: string; text: string }[] = [];
     // SiteNotReady is the site's problem, reported on the site; it is not an EMR authentication failure.
-    if (authenticated.status === 'False' && authenticated.reason !== 'SiteNotReady' && (wasAuth?.status !== 'False' || wasAuth.reason !== authenticated.reason)) {
-      notices.push({ reason: 'AuthenticationFailed', text: `${spec.emr.type} authentication failed (${authenticated.reason}): ${authenticated.message}` });
+    if (
+      authenticated.status === 'False' &&
+      authenticated.reason !== 'SiteNotReady' &&
+      (wasAuth?.status !== 'False' || wasAuth.reason !== authenticated.reason)
+    ) {
+      notices.push({
+        reason: 'AuthenticationFailed',
+        text: `${spec.emr.type} authentication failed (${authenticated.reason}): ${authenticated.message}`,
+      });
     }
     if (expiring.status === 'True' && wasExpiring?.status !== 'True') {
       notices.push({ reason: 'AuthExpiringSoon', text: expiring.message });
@@ -338,17 +455,31 @@ export class EmrIntegrationReconciler implements Reconciler {
     if (auth.renewalTime) this.deps.metrics.emrAuthRenewal.set(labels, new Date(auth.renewalTime).getTime() / 1000);
     for (const c of conditions) {
       for (const status of ['True', 'False', 'Unknown']) {
-        this.deps.metrics.integrationCondition.set({ namespace: key.namespace, name: key.name, condition: c.type, status }, c.status === status ? 1 : 0);
+        this.deps.metrics.integrationCondition.set(
+          { namespace: key.namespace, name: key.name, condition: c.type, status },
+          c.status === status ? 1 : 0,
+        );
       }
     }
   }
 
-  private async write(integration: EmrIntegration, previous: EmrIntegrationStatus, conditions: ConditionInput[], extra: Partial<EmrIntegrationStatus>, requestedAt: string | undefined): Promise<void> {
+  private async write(
+    integration: EmrIntegration,
+    previous: EmrIntegrationStatus,
+    conditions: ConditionInput[],
+    extra: Partial<EmrIntegrationStatus>,
+    requestedAt: string | undefined,
+  ): Promise<void> {
     const status: EmrIntegrationStatus = {
       ...previous,
       ...extra,
       observedGeneration: integration.metadata.generation,
-      conditions: setConditions(previous.conditions as Condition[] | undefined, conditions, integration.metadata.generation, this.deps.clock),
+      conditions: setConditions(
+        previous.conditions as Condition[] | undefined,
+        conditions,
+        integration.metadata.generation,
+        this.deps.clock,
+      ),
       ...(requestedAt ? { lastHandledRequestedAt: requestedAt } : {}),
     };
     if (await this.deps.kube.applyStatus(EMR_INTEGRATION, integration, status)) {
@@ -361,4 +492,3 @@ function endpointOf(spec: EmrIntegrationSpec): string {
   const s = adapterSettings(spec);
   return `${s.baseUrl}|${s.tenantId ?? s.instanceId ?? ''}`;
 }
-

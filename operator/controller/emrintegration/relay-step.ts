@@ -4,7 +4,14 @@
 // turn it into status.relay, the Delivering condition, gauges, and one Event + e-mail per increase
 // of the dead-letter count. Without a NATS URL in the operator's configuration no relay is deployed.
 import { AppsV1Api, PatchStrategy, setHeaderOptions, type V1Deployment, type V1Secret, type V1Service } from '@kubernetes/client-node';
-import { OceanSiteSpec, type EmrIntegration, type EmrIntegrationSpec, type EmrIntegrationStatus, type OceanSite, REPLAY_REQUESTED_AT_ANNOTATION } from '../../api/v1alpha1/index.ts';
+import {
+  OceanSiteSpec,
+  type EmrIntegration,
+  type EmrIntegrationSpec,
+  type EmrIntegrationStatus,
+  type OceanSite,
+  REPLAY_REQUESTED_AT_ANNOTATION,
+} from '../../api/v1alpha1/index.ts';
 import { siteRecipients, type Mailer } from '../../internal/notify/mailer.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
@@ -13,9 +20,21 @@ import type { SupervisedInformer } from '../../runtime/informer.ts';
 import { FIELD_MANAGER, type Kube } from '../../internal/kube/kube.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { OperatorMetrics } from '../../runtime/metrics.ts';
-import { buildRelayDeployment, buildRelayService, DESIRED_HASH_ANNOTATION, relayName, type RelayDeploymentSettings } from './relay/deployment.ts';
+import {
+  buildRelayDeployment,
+  buildRelayService,
+  DESIRED_HASH_ANNOTATION,
+  relayName,
+  type RelayDeploymentSettings,
+} from './relay/deployment.ts';
 import type { RelayQueue } from './relay/status-reader.ts';
-import { decideRelayStatus, type RelayDeployment, type RelayObservation, type RelayStatus, type RelayThresholds } from './relay/status-decision.ts';
+import {
+  decideRelayStatus,
+  type RelayDeployment,
+  type RelayObservation,
+  type RelayStatus,
+  type RelayThresholds,
+} from './relay/status-decision.ts';
 
 export const RELAY_SELECTOR = 'app.kubernetes.io/managed-by=cloudconnect-operator,app.kubernetes.io/name=cloudconnect-relay';
 const APPLY = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
@@ -47,7 +66,9 @@ export interface RelayStepResult {
 }
 
 /** The key the EmrIntegration controller reconciles for a relay object (its controller owner). */
-export function ownerKey(obj: { metadata?: { namespace?: string; ownerReferences?: { kind: string; name: string; controller?: boolean }[] } }): string[] {
+export function ownerKey(obj: {
+  metadata?: { namespace?: string; ownerReferences?: { kind: string; name: string; controller?: boolean }[] };
+}): string[] {
   const owner = obj.metadata?.ownerReferences?.find((o) => o.kind === 'EmrIntegration' && o.controller);
   return owner ? [`${obj.metadata?.namespace ?? ''}/${owner.name}`] : [];
 }
@@ -62,14 +83,25 @@ export class RelayStep {
     this.apps = deps.relay ? deps.kube.kubeConfig.makeApiClient(AppsV1Api) : undefined;
   }
 
-  async reconcile(integration: EmrIntegration, spec: EmrIntegrationSpec, site: OceanSite | undefined, credentials: V1Secret | undefined, previous: EmrIntegrationStatus): Promise<RelayStepResult> {
+  async reconcile(
+    integration: EmrIntegration,
+    spec: EmrIntegrationSpec,
+    site: OceanSite | undefined,
+    credentials: V1Secret | undefined,
+    previous: EmrIntegrationStatus,
+  ): Promise<RelayStepResult> {
     const namespace = integration.metadata.namespace ?? '';
     const name = integration.metadata.name;
     const id = `${namespace}/${name}`;
     const before = previous.relay;
     const now = this.deps.clock.now();
     const relay = this.deps.relay;
-    const base = { previous: before, thresholds: relay?.thresholds ?? { backlogMessages: 0, backlogAgeMs: 0, staleAfterMs: 0 }, now, siteName: spec.siteRef.name };
+    const base = {
+      previous: before,
+      thresholds: relay?.thresholds ?? { backlogMessages: 0, backlogAgeMs: 0, staleAfterMs: 0 },
+      now,
+      siteName: spec.siteRef.name,
+    };
     if (!relay) return decideRelayStatus({ ...base, deployment: 'notConfigured' });
     if (!site || site.status?.encryptionKey?.version === undefined) return decideRelayStatus({ ...base, deployment: 'siteNotReady' });
 
@@ -84,7 +116,12 @@ export class RelayStep {
       // A NATS failure throws: the reconcile is retried with backoff and the token stays unhandled.
       const count = await relay.queue.replay(namespace, name);
       this.deps.logger.info('replayed dead letters', { integration: id, count });
-      await this.deps.kube.event(integration, 'Normal', 'DeadLettersReplayed', `Moved ${count} dead-lettered message(s) back to the delivery queue (${REPLAY_REQUESTED_AT_ANNOTATION}=${token})`);
+      await this.deps.kube.event(
+        integration,
+        'Normal',
+        'DeadLettersReplayed',
+        `Moved ${count} dead-lettered message(s) back to the delivery queue (${REPLAY_REQUESTED_AT_ANNOTATION}=${token})`,
+      );
       status = { ...before, lastHandledReplayAt: token, lastReplayedCount: count };
       read = undefined; // the figures changed: read them now
     }
@@ -99,10 +136,17 @@ export class RelayStep {
       const r = read.observation.record;
       const labels = { namespace, integration: name };
       this.deps.metrics.relayPending.set(labels, r.pending);
-      this.deps.metrics.relayOldestPendingAge.set(labels, r.pending > 0 && r.oldestPendingSince ? Math.max(0, (now.getTime() - Date.parse(r.oldestPendingSince)) / 1000) : 0);
+      this.deps.metrics.relayOldestPendingAge.set(
+        labels,
+        r.pending > 0 && r.oldestPendingSince ? Math.max(0, (now.getTime() - Date.parse(r.oldestPendingSince)) / 1000) : 0,
+      );
     }
     if (decision.newlyDeadLettered > 0) await this.notifyDeadLettered(integration, spec, site, decision.newlyDeadLettered, decision.relay);
-    return { delivering: decision.delivering, relay: decision.relay, requeueAfterMs: Math.max(1000, relay.pollIntervalMs - (now.getTime() - read.at)) };
+    return {
+      delivering: decision.delivering,
+      relay: decision.relay,
+      requeueAfterMs: Math.max(1000, relay.pollIntervalMs - (now.getTime() - read.at)),
+    };
   }
 
   /** Drops what is remembered of a deleted integration (`namespace/name`). */
@@ -113,15 +157,30 @@ export class RelayStep {
   /** Server-side apply when the live object is missing, lacks the desired hash, or had its replicas changed by hand. */
   private async ensure(live: V1Deployment | V1Service | undefined, desired: V1Deployment | V1Service): Promise<void> {
     const want = desired.metadata?.annotations?.[DESIRED_HASH_ANNOTATION];
-    const replicasDrift = desired.kind === 'Deployment' && (live as V1Deployment | undefined)?.spec?.replicas !== (desired as V1Deployment).spec?.replicas;
+    const replicasDrift =
+      desired.kind === 'Deployment' && (live as V1Deployment | undefined)?.spec?.replicas !== (desired as V1Deployment).spec?.replicas;
     if (live && live.metadata?.annotations?.[DESIRED_HASH_ANNOTATION] === want && !replicasDrift) return;
-    const params = { name: desired.metadata?.name ?? '', namespace: desired.metadata?.namespace ?? '', fieldManager: FIELD_MANAGER, force: true };
+    const params = {
+      name: desired.metadata?.name ?? '',
+      namespace: desired.metadata?.namespace ?? '',
+      fieldManager: FIELD_MANAGER,
+      force: true,
+    };
     if (desired.kind === 'Deployment') await this.apps!.patchNamespacedDeployment({ ...params, body: desired }, APPLY);
     else await this.deps.kube.core.patchNamespacedService({ ...params, body: desired }, APPLY);
-    this.deps.logger.info(live ? 'updated the relay' : 'created the relay', { kind: desired.kind, object: `${params.namespace}/${params.name}` });
+    this.deps.logger.info(live ? 'updated the relay' : 'created the relay', {
+      kind: desired.kind,
+      object: `${params.namespace}/${params.name}`,
+    });
   }
 
-  private async notifyDeadLettered(integration: EmrIntegration, spec: EmrIntegrationSpec, site: OceanSite, count: number, relay: RelayStatus | undefined): Promise<void> {
+  private async notifyDeadLettered(
+    integration: EmrIntegration,
+    spec: EmrIntegrationSpec,
+    site: OceanSite,
+    count: number,
+    relay: RelayStatus | undefined,
+  ): Promise<void> {
     const total = relay?.deadLettered ?? count;
     const why = relay?.lastFailureReason ? ` The last delivery failure was ${relay.lastFailureReason}.` : '';
     const text = `${count} EMR-bound message(s) could not be delivered to the ${spec.emr.type} EMR and were moved to the dead-letter queue (${total} there now).${why}`;

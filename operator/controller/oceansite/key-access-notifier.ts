@@ -11,7 +11,14 @@ import { keyLocation, siteIdentity } from '../../internal/sek/identity.ts';
 import { classifyAuditEntry, mayTouchKey, type AuditEntry, type KeyAccess, type SiteKeyRef } from '../../internal/vault/key-access.ts';
 
 export class KeyAccessNotifier {
-  private readonly deps: { kube: Kube; sites: SupervisedInformer<OceanSite>; metrics: OperatorMetrics; mailer: Mailer; logger: Logger; operatorAccessor: string | undefined };
+  private readonly deps: {
+    kube: Kube;
+    sites: SupervisedInformer<OceanSite>;
+    metrics: OperatorMetrics;
+    mailer: Mailer;
+    logger: Logger;
+    operatorAccessor: string | undefined;
+  };
 
   constructor(deps: KeyAccessNotifier['deps']) {
     this.deps = deps;
@@ -21,7 +28,12 @@ export class KeyAccessNotifier {
     return this.deps.sites.list().map((site) => {
       const namespace = site.metadata.namespace ?? '';
       const spec = withDefaults<OceanSiteSpec>(OceanSiteSpec, site.spec);
-      return { namespace, name: site.metadata.name, location: keyLocation(spec, namespace, site.metadata.name), syncRole: siteIdentity(namespace, site.metadata.name).vaultRole };
+      return {
+        namespace,
+        name: site.metadata.name,
+        location: keyLocation(spec, namespace, site.metadata.name),
+        syncRole: siteIdentity(namespace, site.metadata.name).vaultRole,
+      };
     });
   }
 
@@ -34,7 +46,12 @@ export class KeyAccessNotifier {
     this.deps.metrics.sekAccessTotal.inc({ namespace: access.namespace, site: access.site, accessor_type: access.accessorType });
     const what = `${access.operation}${access.denied ? ' (denied)' : ''} of the Shared Encryption Key by ${access.accessor} at ${access.time}`;
     await this.deps.kube.event(site, 'Warning', 'KeyAccessed', what);
-    this.deps.logger.warn('SEK accessed', { site: `${access.namespace}/${access.site}`, accessor: access.accessor, operation: access.operation, time: access.time });
+    this.deps.logger.warn('SEK accessed', {
+      site: `${access.namespace}/${access.site}`,
+      accessor: access.accessor,
+      operation: access.operation,
+      time: access.time,
+    });
     const spec = withDefaults<OceanSiteSpec>(OceanSiteSpec, site.spec);
     const to = siteRecipients(spec, 'keyAccess');
     if (to.length > 0) {

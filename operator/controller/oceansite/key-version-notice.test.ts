@@ -5,7 +5,11 @@ import { SEK_VERSION_ANNOTATION } from '../../api/v1alpha1/index.ts';
 
 function pod(name: string, phase: string, told?: string, deleting = false): V1Pod {
   return {
-    metadata: { name, ...(told !== undefined ? { annotations: { [SEK_VERSION_ANNOTATION]: told } } : {}), ...(deleting ? { deletionTimestamp: new Date() } : {}) },
+    metadata: {
+      name,
+      ...(told !== undefined ? { annotations: { [SEK_VERSION_ANNOTATION]: told } } : {}),
+      ...(deleting ? { deletionTimestamp: new Date() } : {}),
+    },
     status: { phase },
   };
 }

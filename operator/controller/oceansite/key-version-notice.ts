@@ -9,7 +9,6 @@ import { MERGE_PATCH } from '../../internal/kube/kube.ts';
 import { ignoreStatus } from '../../runtime/errors.ts';
 import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../api/v1alpha1/index.ts';
 
-
 /** Pure: the pods to tell about `version`: still running, and not already told this version or a later one. */
 export function podsToTell(pods: readonly V1Pod[], version: number): V1Pod[] {
   return pods.filter((pod) => {
@@ -27,7 +26,10 @@ export async function tellRunningWorkers(core: CoreV1Api, namespace: string, sit
   for (const pod of targets) {
     // A pod that ended or went away meanwhile needs no notice.
     await core
-      .patchNamespacedPod({ namespace, name: pod.metadata?.name ?? '', body: { metadata: { annotations: { [SEK_VERSION_ANNOTATION]: String(version) } } } }, MERGE_PATCH)
+      .patchNamespacedPod(
+        { namespace, name: pod.metadata?.name ?? '', body: { metadata: { annotations: { [SEK_VERSION_ANNOTATION]: String(version) } } } },
+        MERGE_PATCH,
+      )
       .catch(ignoreStatus(404));
   }
   return targets.length;

@@ -2,7 +2,15 @@
 // Vault (import or verify, rotation) → per-site identity (ServiceAccount, Vault policy and role) →
 // support access → status, written only when it changed.
 import { RbacAuthorizationV1Api, type V1RoleBinding } from '@kubernetes/client-node';
-import { OCEAN_SITE, OceanSiteSpec, REQUESTED_AT_ANNOTATION, type EmrIntegration, type OceanSite, type OceanSiteStatus, SITE_FINALIZER } from '../../api/v1alpha1/index.ts';
+import {
+  OCEAN_SITE,
+  OceanSiteSpec,
+  REQUESTED_AT_ANNOTATION,
+  type EmrIntegration,
+  type OceanSite,
+  type OceanSiteStatus,
+  SITE_FINALIZER,
+} from '../../api/v1alpha1/index.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { setConditions, summarizeReady, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
 import type { ObjectKey, Reconciler, ReconcileResult } from '../../runtime/controller.ts';
@@ -15,7 +23,18 @@ import { redactor } from '../../runtime/redact.ts';
 import { isKnownTimeZone } from '../../runtime/time-zone.ts';
 import { parseDuration } from '../../runtime/duration.ts';
 import { VaultUnavailableError, type VaultClient } from '../../internal/vault/client.ts';
-import { SYNC_AUDIENCE, decideSupportAccess, fingerprint, keyLocation, sekReadPolicy, siteIdentity, supportBindingName, supportGroup, supportRoleName, type KeyLocation } from '../../internal/sek/identity.ts';
+import {
+  SYNC_AUDIENCE,
+  decideSupportAccess,
+  fingerprint,
+  keyLocation,
+  sekReadPolicy,
+  siteIdentity,
+  supportBindingName,
+  supportGroup,
+  supportRoleName,
+  type KeyLocation,
+} from '../../internal/sek/identity.ts';
 import { tellRunningWorkers } from './key-version-notice.ts';
 
 export interface OceanSiteDeps {
@@ -99,7 +118,8 @@ export class OceanSiteReconciler implements Reconciler {
       if (!fresh && knownVersion !== undefined && keyState.version !== knownVersion) {
         // Before the status records the new version, so a failure here is retried with the rotation.
         const told = await tellRunningWorkers(this.deps.kube.core, key.namespace, key.name, keyState.version);
-        if (told > 0) this.deps.logger.info('running workers told to use the rotated SEK', { site: memKey, version: keyState.version, pods: told });
+        if (told > 0)
+          this.deps.logger.info('running workers told to use the rotated SEK', { site: memKey, version: keyState.version, pods: told });
       }
       const identity = siteIdentity(key.namespace, key.name);
       const identityHash = `${location.mount}/${location.path}|${this.deps.vaultAuthMount}`;
@@ -110,10 +130,18 @@ export class OceanSiteReconciler implements Reconciler {
         await this.ensureIdentity(site, location);
       }
       encryptionKey = { ...keyState };
-      conditions.push({ type: 'KeyStored', status: 'True', reason: 'Stored', message: `SEK version ${keyState.version} is in Vault at ${location.mount}/${location.path}` });
+      conditions.push({
+        type: 'KeyStored',
+        status: 'True',
+        reason: 'Stored',
+        message: `SEK version ${keyState.version} is in Vault at ${location.mount}/${location.path}`,
+      });
       // Support access is applied when it changed or a grant expired, not on every reconcile.
       const supportHash = JSON.stringify(spec.supportSites ?? []);
-      const supportDue = !fresh || memory?.supportApplied !== supportHash || (memory.supportNextExpiry !== undefined && now.getTime() >= memory.supportNextExpiry);
+      const supportDue =
+        !fresh ||
+        memory?.supportApplied !== supportHash ||
+        (memory.supportNextExpiry !== undefined && now.getTime() >= memory.supportNextExpiry);
       const support = supportDue ? await this.ensureSupportAccess(site, spec, now) : decideSupportAccess(spec.supportSites, now);
       this.memory.set(memKey, {
         checkedAt: fresh ? memory!.checkedAt : now.getTime(),
@@ -136,14 +164,25 @@ export class OceanSiteReconciler implements Reconciler {
         ...(requestedAt ? { lastHandledRequestedAt: requestedAt } : {}),
       };
       if (status.supportAccess?.length === 0) delete status.supportAccess;
-      conditions.push(summarizeReady(conditions, undefined, { reason: 'Succeeded', message: 'SEK stored in Vault; site identity in place' }));
-      status.conditions = setConditions(previous.conditions as Condition[] | undefined, conditions, site.metadata.generation, this.deps.clock);
+      conditions.push(
+        summarizeReady(conditions, undefined, { reason: 'Succeeded', message: 'SEK stored in Vault; site identity in place' }),
+      );
+      status.conditions = setConditions(
+        previous.conditions as Condition[] | undefined,
+        conditions,
+        site.metadata.generation,
+        this.deps.clock,
+      );
       await this.deps.kube.applyStatus(OCEAN_SITE, site, status);
       return { requeueAfterMs };
     } catch (error) {
       if (error instanceof TerminalError) {
         const stalled: ConditionInput = { type: 'Stalled', status: 'True', reason: error.reason, message: error.message };
-        conditions.push(stalled, { type: 'KeyStored', status: 'False', reason: error.reason, message: error.message }, summarizeReady([], stalled, { reason: '', message: '' }));
+        conditions.push(
+          stalled,
+          { type: 'KeyStored', status: 'False', reason: error.reason, message: error.message },
+          summarizeReady([], stalled, { reason: '', message: '' }),
+        );
       } else if (error instanceof VaultUnavailableError) {
         conditions.push({ type: 'KeyStored', status: 'Unknown', reason: 'VaultUnavailable', message: error.message });
         conditions.push(summarizeReady(conditions, undefined, { reason: '', message: '' }));
@@ -183,7 +222,10 @@ export class OceanSiteReconciler implements Reconciler {
     const { vault, kube } = this.deps;
     const namespace = site.metadata.namespace ?? '';
     if (!(await vault.kvV2MountExists(location.mount))) {
-      throw new TerminalError('UnknownVaultMount', `spec.encryptionKey.vault.mount ${JSON.stringify(location.mount)} is not a KV version 2 mount in Vault`);
+      throw new TerminalError(
+        'UnknownVaultMount',
+        `spec.encryptionKey.vault.mount ${JSON.stringify(location.mount)} is not a KV version 2 mount in Vault`,
+      );
     }
     const importRef = spec.encryptionKey?.importFrom?.secretRef;
     if (importRef) {
@@ -197,21 +239,50 @@ export class OceanSiteReconciler implements Reconciler {
     }
     const known = previous.encryptionKey;
     if (known?.version === meta.currentVersion && known.fingerprint && known.path === location.path && known.mount === location.mount) {
-      return { mount: location.mount, path: location.path, version: meta.currentVersion, fingerprint: known.fingerprint, storedAt: known.storedAt ?? meta.createdTime[meta.currentVersion] ?? '' };
+      return {
+        mount: location.mount,
+        path: location.path,
+        version: meta.currentVersion,
+        fingerprint: known.fingerprint,
+        storedAt: known.storedAt ?? meta.createdTime[meta.currentVersion] ?? '',
+      };
     }
     // A version we have not fingerprinted yet: the first sight of the key, or a rotation.
     const current = await vault.kvRead(location.mount, location.path);
     const value = current?.data.sek;
-    if (!current || value === undefined) throw new TerminalError('KeyFieldMissing', `the Vault secret at ${location.mount}/${location.path} has no "sek" field`);
-    const state = { mount: location.mount, path: location.path, version: current.version, fingerprint: fingerprint(value), storedAt: current.createdTime };
+    if (!current || value === undefined)
+      throw new TerminalError('KeyFieldMissing', `the Vault secret at ${location.mount}/${location.path} has no "sek" field`);
+    const state = {
+      mount: location.mount,
+      path: location.path,
+      version: current.version,
+      fingerprint: fingerprint(value),
+      storedAt: current.createdTime,
+    };
     if (known?.version !== undefined && known.version !== current.version && known.path === location.path) {
-      await kube.event(site, 'Normal', 'KeyRotated', `SEK rotated: version ${known.version} → ${current.version} (fingerprint ${state.fingerprint})`);
-      this.deps.logger.info('SEK rotated', { site: `${namespace}/${site.metadata.name}`, from: known.version, to: current.version, fingerprint: state.fingerprint });
+      await kube.event(
+        site,
+        'Normal',
+        'KeyRotated',
+        `SEK rotated: version ${known.version} → ${current.version} (fingerprint ${state.fingerprint})`,
+      );
+      this.deps.logger.info('SEK rotated', {
+        site: `${namespace}/${site.metadata.name}`,
+        from: known.version,
+        to: current.version,
+        fingerprint: state.fingerprint,
+      });
     }
     return state;
   }
 
-  private async importFromSecret(site: OceanSite, namespace: string, secretName: string, field: string, location: KeyLocation): Promise<KeyState | undefined> {
+  private async importFromSecret(
+    site: OceanSite,
+    namespace: string,
+    secretName: string,
+    field: string,
+    location: KeyLocation,
+  ): Promise<KeyState | undefined> {
     const { vault, kube } = this.deps;
     let secret;
     try {
@@ -222,7 +293,10 @@ export class OceanSiteReconciler implements Reconciler {
     }
     const encoded = secret.data?.[field];
     if (encoded === undefined || encoded === '') {
-      throw new TerminalError('ImportSecretKeyMissing', `Secret ${secretName} has no data field ${JSON.stringify(field)} (spec.encryptionKey.importFrom.secretRef.key)`);
+      throw new TerminalError(
+        'ImportSecretKeyMissing',
+        `Secret ${secretName} has no data field ${JSON.stringify(field)} (spec.encryptionKey.importFrom.secretRef.key)`,
+      );
     }
     const sek = Buffer.from(encoded, 'base64').toString('utf8');
     redactor.register(sek);
@@ -241,11 +315,22 @@ export class OceanSiteReconciler implements Reconciler {
       const written = await vault.kvWrite(location.mount, location.path, { sek }, meta ? meta.currentVersion : 0);
       state = { mount: location.mount, path: location.path, version: written.version, fingerprint: fp, storedAt: written.createdTime };
       const rotated = meta && meta.currentVersion > 0;
-      await kube.event(site, 'Normal', rotated ? 'KeyRotated' : 'KeyImported', `SEK imported from Secret ${secretName} into Vault as version ${written.version} (fingerprint ${fp}); the Secret is deleted`);
+      await kube.event(
+        site,
+        'Normal',
+        rotated ? 'KeyRotated' : 'KeyImported',
+        `SEK imported from Secret ${secretName} into Vault as version ${written.version} (fingerprint ${fp}); the Secret is deleted`,
+      );
     }
     // Delete exactly the Secret we read (uid precondition), so a newer one is never lost.
-    await kube.core.deleteNamespacedSecret({ name: secretName, namespace, body: { preconditions: { uid: secret.metadata?.uid } } }).catch(ignoreStatus(404));
-    this.deps.logger.info('SEK imported into Vault', { site: `${namespace}/${site.metadata.name}`, version: state.version, fingerprint: fp });
+    await kube.core
+      .deleteNamespacedSecret({ name: secretName, namespace, body: { preconditions: { uid: secret.metadata?.uid } } })
+      .catch(ignoreStatus(404));
+    this.deps.logger.info('SEK imported into Vault', {
+      site: `${namespace}/${site.metadata.name}`,
+      version: state.version,
+      fingerprint: fp,
+    });
     return state;
   }
 
@@ -253,7 +338,8 @@ export class OceanSiteReconciler implements Reconciler {
   private async ensureIdentity(site: OceanSite, location: KeyLocation): Promise<void> {
     const namespace = site.metadata.namespace ?? '';
     const identity = siteIdentity(namespace, site.metadata.name);
-    await this.deps.kube.core.createNamespacedServiceAccount({
+    await this.deps.kube.core
+      .createNamespacedServiceAccount({
         namespace,
         body: {
           metadata: {
@@ -264,7 +350,8 @@ export class OceanSiteReconciler implements Reconciler {
           },
           automountServiceAccountToken: false,
         },
-      }).catch(ignoreStatus(409));
+      })
+      .catch(ignoreStatus(409));
     await this.deps.vault.putPolicy(identity.vaultPolicy, sekReadPolicy(location));
     await this.deps.vault.putKubernetesRole(this.deps.vaultAuthMount, identity.vaultRole, {
       serviceAccount: identity.serviceAccount,
@@ -286,16 +373,31 @@ export class OceanSiteReconciler implements Reconciler {
     const namespace = site.metadata.namespace ?? '';
     const decision = decideSupportAccess(spec.supportSites, now);
     const roleName = supportRoleName(site.metadata.name);
-    const existing = (await this.rbac.listNamespacedRoleBinding({ namespace, labelSelector: `cloudconnect.dev/support-of=${site.metadata.name}` })).items;
+    const existing = (
+      await this.rbac.listNamespacedRoleBinding({ namespace, labelSelector: `cloudconnect.dev/support-of=${site.metadata.name}` })
+    ).items;
     if (decision.active.length > 0) {
       await this.applyRbac('roles', namespace, {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'Role',
-        metadata: { name: roleName, namespace, labels: { 'app.kubernetes.io/managed-by': 'cloudconnect-operator' }, ownerReferences: [ownerRef(site)] },
+        metadata: {
+          name: roleName,
+          namespace,
+          labels: { 'app.kubernetes.io/managed-by': 'cloudconnect-operator' },
+          ownerReferences: [ownerRef(site)],
+        },
         // Edit rights on the cloudconnect kinds only: no Secrets, no Vault policy (seed 003).
         rules: [
-          { apiGroups: ['cloudconnect.dev'], resources: ['oceansites', 'emrintegrations', 'syncschedules'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
-          { apiGroups: ['cloudconnect.dev'], resources: ['oceansites/status', 'emrintegrations/status', 'syncschedules/status'], verbs: ['get'] },
+          {
+            apiGroups: ['cloudconnect.dev'],
+            resources: ['oceansites', 'emrintegrations', 'syncschedules'],
+            verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+          },
+          {
+            apiGroups: ['cloudconnect.dev'],
+            resources: ['oceansites/status', 'emrintegrations/status', 'syncschedules/status'],
+            verbs: ['get'],
+          },
         ],
       });
     }
@@ -317,7 +419,12 @@ export class OceanSiteReconciler implements Reconciler {
         subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: supportGroup(s.name) }],
       };
       await this.applyRbac('rolebindings', namespace, binding);
-      await this.deps.kube.event(site, 'Normal', 'SupportAccessGranted', `Support site ${s.name} may edit this namespace's cloudconnect resources${s.expiresAt ? ` until ${s.expiresAt}` : ''}`);
+      await this.deps.kube.event(
+        site,
+        'Normal',
+        'SupportAccessGranted',
+        `Support site ${s.name} may edit this namespace's cloudconnect resources${s.expiresAt ? ` until ${s.expiresAt}` : ''}`,
+      );
     }
     for (const b of existing) {
       const name = b.metadata?.name ?? '';
@@ -328,7 +435,9 @@ export class OceanSiteReconciler implements Reconciler {
         site,
         'Normal',
         expired ? 'SupportAccessExpired' : 'SupportAccessRemoved',
-        expired ? `Support access of ${expired.name} expired at ${expired.expiresAt} and was removed` : `Support access binding ${name} removed`,
+        expired
+          ? `Support access of ${expired.name} expired at ${expired.expiresAt} and was removed`
+          : `Support access binding ${name} removed`,
       );
     }
     if (decision.active.length === 0) {
@@ -359,7 +468,10 @@ export class OceanSiteReconciler implements Reconciler {
       await this.deps.vault.kvDestroyAll(location.mount, location.path);
       this.deps.logger.info('SEK destroyed in Vault (deletionPolicy Delete)', { site: `${namespace}/${site.metadata.name}` });
     }
-    await this.patchFinalizers(site, (site.metadata.finalizers ?? []).filter((f) => f !== SITE_FINALIZER));
+    await this.patchFinalizers(
+      site,
+      (site.metadata.finalizers ?? []).filter((f) => f !== SITE_FINALIZER),
+    );
   }
 
   private async patchFinalizers(site: OceanSite, finalizers: string[]): Promise<void> {
@@ -372,5 +484,12 @@ export class OceanSiteReconciler implements Reconciler {
 }
 
 function ownerRef(site: OceanSite) {
-  return { apiVersion: site.apiVersion, kind: 'OceanSite', name: site.metadata.name, uid: site.metadata.uid ?? '', controller: true, blockOwnerDeletion: false };
+  return {
+    apiVersion: site.apiVersion,
+    kind: 'OceanSite',
+    name: site.metadata.name,
+    uid: site.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: false,
+  };
 }

@@ -4,12 +4,21 @@ import { buildRunJob } from './job.ts';
 import { KEY_VERSION_DIR, CREDENTIALS_DIR } from '../../internal/sitepod/site-pod.ts';
 import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../api/v1alpha1/index.ts';
 
-const site: OceanSite = { apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'OceanSite', metadata: { name: 'maple', namespace: 'clinic', uid: 'u1' }, spec: { siteNumber: '1234', clinicalAdminEmail: 'a@b.org' } };
+const site: OceanSite = {
+  apiVersion: 'cloudconnect.dev/v1alpha1',
+  kind: 'OceanSite',
+  metadata: { name: 'maple', namespace: 'clinic', uid: 'u1' },
+  spec: { siteNumber: '1234', clinicalAdminEmail: 'a@b.org' },
+};
 const integration: EmrIntegration = {
   apiVersion: 'cloudconnect.dev/v1alpha1',
   kind: 'EmrIntegration',
   metadata: { name: 'maple-accuro', namespace: 'clinic', uid: 'u2' },
-  spec: { siteRef: { name: 'maple' }, emr: { type: 'Accuro', accuro: { tenantId: 'MAPLE', credentialsSecretRef: { name: 'accuro-creds' } } }, syncWorker: { nodeSelector: { pool: 'sync' } } },
+  spec: {
+    siteRef: { name: 'maple' },
+    emr: { type: 'Accuro', accuro: { tenantId: 'MAPLE', credentialsSecretRef: { name: 'accuro-creds' } } },
+    syncWorker: { nodeSelector: { pool: 'sync' } },
+  },
 };
 const schedule: SyncSchedule = {
   apiVersion: 'cloudconnect.dev/v1alpha1',
@@ -25,7 +34,13 @@ const job = buildRunJob({
   integration,
   integrationSpec: integration.spec,
   site,
-  settings: { image: 'ghcr.io/example/cloudconnect:0.1.0', vaultAddress: 'https://vault:8200', vaultAuthMount: 'kubernetes', oceanApiUrl: 'https://ocean.example', defaultActiveDeadlineSeconds: 3600 },
+  settings: {
+    image: 'ghcr.io/example/cloudconnect:0.1.0',
+    vaultAddress: 'https://vault:8200',
+    vaultAuthMount: 'kubernetes',
+    oceanApiUrl: 'https://ocean.example',
+    defaultActiveDeadlineSeconds: 3600,
+  },
 });
 const pod = job.spec!.template.spec!;
 const container = pod.containers[0]!;
@@ -37,26 +52,43 @@ describe('the sync run Job', () => {
   });
 
   it('is owned by its SyncSchedule and not retried in place', () => {
-    expect(job.metadata!.ownerReferences).toEqual([expect.objectContaining({ kind: 'SyncSchedule', name: 'maple-full', uid: 'u3', controller: true })]);
+    expect(job.metadata!.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'SyncSchedule', name: 'maple-full', uid: 'u3', controller: true }),
+    ]);
     expect(job.spec!.backoffLimit).toBe(0);
     expect(pod.restartPolicy).toBe('Never');
   });
 
   it('runs non-root, read-only, without privilege escalation or capabilities', () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
   });
 
   it('mounts the credentials Secret read-only and a vault-audience token', () => {
-    expect(pod.volumes).toEqual(expect.arrayContaining([{ name: 'emr-credentials', secret: { secretName: 'accuro-creds', defaultMode: 0o440 } }]));
-    expect(container.volumeMounts).toEqual(expect.arrayContaining([{ name: 'emr-credentials', mountPath: CREDENTIALS_DIR, readOnly: true }]));
+    expect(pod.volumes).toEqual(
+      expect.arrayContaining([{ name: 'emr-credentials', secret: { secretName: 'accuro-creds', defaultMode: 0o440 } }]),
+    );
+    expect(container.volumeMounts).toEqual(
+      expect.arrayContaining([{ name: 'emr-credentials', mountPath: CREDENTIALS_DIR, readOnly: true }]),
+    );
     const projected = pod.volumes!.find((v) => v.name === 'vault-token')!.projected!.sources![0]!.serviceAccountToken;
     expect(projected).toEqual({ audience: 'vault', expirationSeconds: 600, path: 'token' });
   });
 
   it('tells the worker where the SEK is and which Vault role to use, with no secret value in the spec', () => {
     const env = Object.fromEntries(container.env!.map((e) => [e.name, e.value]));
-    expect(env).toMatchObject({ VAULT_ROLE: 'cloudconnect-clinic-maple', SEK_MOUNT: 'secret', SEK_PATH: 'cloudconnect/clinic/maple/sek', CLOUDCONNECT_SITE_NUMBER: '1234' });
+    expect(env).toMatchObject({
+      VAULT_ROLE: 'cloudconnect-clinic-maple',
+      SEK_MOUNT: 'secret',
+      SEK_PATH: 'cloudconnect/clinic/maple/sek',
+      CLOUDCONNECT_SITE_NUMBER: '1234',
+    });
     expect(JSON.stringify(job)).not.toMatch(/password|apiPassword|clientSecret"\s*:/i);
   });
 
@@ -68,13 +100,26 @@ describe('the sync run Job', () => {
       schedule,
       integration,
       integrationSpec: integration.spec,
-      site: { ...site, status: { encryptionKey: { path: 'cloudconnect/clinic/maple/sek', version: 3, fingerprint: 'abcd', storedAt: '2026-11-01T00:00:00Z' } } },
-      settings: { image: 'img', vaultAddress: 'https://vault:8200', vaultAuthMount: 'kubernetes', oceanApiUrl: 'https://ocean.example', defaultActiveDeadlineSeconds: 3600 },
+      site: {
+        ...site,
+        status: {
+          encryptionKey: { path: 'cloudconnect/clinic/maple/sek', version: 3, fingerprint: 'abcd', storedAt: '2026-11-01T00:00:00Z' },
+        },
+      },
+      settings: {
+        image: 'img',
+        vaultAddress: 'https://vault:8200',
+        vaultAuthMount: 'kubernetes',
+        oceanApiUrl: 'https://ocean.example',
+        defaultActiveDeadlineSeconds: 3600,
+      },
     });
     const template = withKey.spec!.template;
     expect(template.metadata!.annotations).toEqual({ [SEK_VERSION_ANNOTATION]: '3' });
     const volume = template.spec!.volumes!.find((v) => v.name === 'sek-version')!;
-    expect(volume.downwardAPI!.items).toEqual([{ path: 'sek-version', fieldRef: { fieldPath: `metadata.annotations['${SEK_VERSION_ANNOTATION}']` } }]);
+    expect(volume.downwardAPI!.items).toEqual([
+      { path: 'sek-version', fieldRef: { fieldPath: `metadata.annotations['${SEK_VERSION_ANNOTATION}']` } },
+    ]);
     const c = template.spec!.containers[0]!;
     expect(c.volumeMounts).toEqual(expect.arrayContaining([{ name: 'sek-version', mountPath: KEY_VERSION_DIR, readOnly: true }]));
     expect(c.env).toEqual(expect.arrayContaining([{ name: 'CLOUDCONNECT_SEK_VERSION_FILE', value: `${KEY_VERSION_DIR}/sek-version` }]));

@@ -3,7 +3,13 @@
 // the Vault login, and a restrictive security context. Unit-tested; the operator creates it as is.
 import type { V1Job } from '@kubernetes/client-node';
 import type { EmrIntegration, EmrIntegrationSpec, OceanSite, SyncSchedule, SyncType } from '../../api/v1alpha1/index.ts';
-import { sitePodParts, SITE_CONTAINER_SECURITY_CONTEXT, SITE_POD_SECURITY_CONTEXT, KEY_VERSION_DIR, KEY_VERSION_FILE } from '../../internal/sitepod/site-pod.ts';
+import {
+  sitePodParts,
+  SITE_CONTAINER_SECURITY_CONTEXT,
+  SITE_POD_SECURITY_CONTEXT,
+  KEY_VERSION_DIR,
+  KEY_VERSION_FILE,
+} from '../../internal/sitepod/site-pod.ts';
 import { RUN_LABELS, SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../api/v1alpha1/index.ts';
 
 export interface WorkerSettings {
@@ -13,7 +19,6 @@ export interface WorkerSettings {
   oceanApiUrl: string;
   defaultActiveDeadlineSeconds: number;
 }
-
 
 export interface RunJobInput {
   name: string;
@@ -29,7 +34,13 @@ export interface RunJobInput {
 export function buildRunJob(input: RunJobInput): V1Job {
   const { schedule, integration, integrationSpec: spec, site, settings } = input;
   const namespace = schedule.metadata.namespace ?? '';
-  const pod = sitePodParts({ namespace, integrationSpec: spec, site, vaultAddress: settings.vaultAddress, vaultAuthMount: settings.vaultAuthMount });
+  const pod = sitePodParts({
+    namespace,
+    integrationSpec: spec,
+    site,
+    vaultAddress: settings.vaultAddress,
+    vaultAuthMount: settings.vaultAuthMount,
+  });
   const labels = {
     'app.kubernetes.io/name': 'cloudconnect-sync',
     'app.kubernetes.io/managed-by': 'cloudconnect-operator',
@@ -48,7 +59,14 @@ export function buildRunJob(input: RunJobInput): V1Job {
       labels,
       annotations: { [RUN_LABELS.scheduledTime]: input.scheduledTime.toISOString() },
       ownerReferences: [
-        { apiVersion: schedule.apiVersion, kind: 'SyncSchedule', name: schedule.metadata.name, uid: schedule.metadata.uid ?? '', controller: true, blockOwnerDeletion: true },
+        {
+          apiVersion: schedule.apiVersion,
+          kind: 'SyncSchedule',
+          name: schedule.metadata.name,
+          uid: schedule.metadata.uid ?? '',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ],
     },
     spec: {
@@ -78,13 +96,23 @@ export function buildRunJob(input: RunJobInput): V1Job {
                 { name: 'CLOUDCONNECT_SEK_VERSION_FILE', value: KEY_VERSION_FILE },
                 ...pod.caEnv,
               ],
-              ...(worker.resources ? { resources: worker.resources as never } : { resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } } }),
+              ...(worker.resources
+                ? { resources: worker.resources as never }
+                : { resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } } }),
               securityContext: SITE_CONTAINER_SECURITY_CONTEXT,
               terminationMessagePolicy: 'File',
               volumeMounts: pod.volumeMounts([{ name: 'sek-version', mountPath: KEY_VERSION_DIR, readOnly: true }]),
             },
           ],
-          volumes: pod.volumes([{ name: 'sek-version', downwardAPI: { items: [{ path: 'sek-version', fieldRef: { fieldPath: `metadata.annotations['${SEK_VERSION_ANNOTATION}']` } }], defaultMode: 0o444 } }]),
+          volumes: pod.volumes([
+            {
+              name: 'sek-version',
+              downwardAPI: {
+                items: [{ path: 'sek-version', fieldRef: { fieldPath: `metadata.annotations['${SEK_VERSION_ANNOTATION}']` } }],
+                defaultMode: 0o444,
+              },
+            },
+          ]),
         },
       },
     },

@@ -6,7 +6,11 @@ describe('jobFinished', () => {
   it.each([
     ['is undefined while the Job runs', { status: { active: 1 } }, undefined],
     ['is Succeeded once the Job is Complete', { status: { conditions: [{ type: 'Complete', status: 'True' }] } }, 'Succeeded'],
-    ['is Failed once the Job Failed', { status: { conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded' }] } }, 'Failed'],
+    [
+      'is Failed once the Job Failed',
+      { status: { conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded' }] } },
+      'Failed',
+    ],
     ['ignores conditions that are not True', { status: { conditions: [{ type: 'Complete', status: 'False' }] } }, undefined],
   ] as const)('%s', (_n, job, expected) => {
     expect(jobFinished(job as never)).toBe(expected);
@@ -15,7 +19,11 @@ describe('jobFinished', () => {
 
 describe('parseTerminationMessage', () => {
   it.each([
-    ['reads the counts and reason the worker wrote', '{"result":"Failed","providers":3,"patients":40,"appointments":50,"durationSeconds":12.4,"errorReason":"EmrUnreachable"}', { providers: 3, patients: 40, appointments: 50, durationSeconds: 12, errorReason: 'EmrUnreachable' }],
+    [
+      'reads the counts and reason the worker wrote',
+      '{"result":"Failed","providers":3,"patients":40,"appointments":50,"durationSeconds":12.4,"errorReason":"EmrUnreachable"}',
+      { providers: 3, patients: 40, appointments: 50, durationSeconds: 12, errorReason: 'EmrUnreachable' },
+    ],
     ['ignores what is not JSON', 'panic: out of memory', {}],
     ['refuses a reason that is not a PascalCase word, so no text reaches status', '{"errorReason":"failed for patient Jane Doe"}', {}],
     ['keeps counts non-negative', '{"patients":-5}', { patients: 0 }],

@@ -3,7 +3,20 @@
 // last run result from the finished Job's termination message → status if changed → requeue at the
 // next tick.
 import { BatchV1Api, type V1Job, type V1Pod } from '@kubernetes/client-node';
-import { EMR_INTEGRATION, SYNC_SCHEDULE, EmrIntegrationSpec, OceanSiteSpec, REQUESTED_AT_ANNOTATION, SyncScheduleSpec, type EmrIntegration, type OceanSite, type SyncRunResult, type SyncSchedule, type SyncScheduleStatus, RUN_LABELS } from '../../api/v1alpha1/index.ts';
+import {
+  EMR_INTEGRATION,
+  SYNC_SCHEDULE,
+  EmrIntegrationSpec,
+  OceanSiteSpec,
+  REQUESTED_AT_ANNOTATION,
+  SyncScheduleSpec,
+  type EmrIntegration,
+  type OceanSite,
+  type SyncRunResult,
+  type SyncSchedule,
+  type SyncScheduleStatus,
+  RUN_LABELS,
+} from '../../api/v1alpha1/index.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { isTrue, setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
 import type { ObjectKey, Reconciler, ReconcileResult } from '../../runtime/controller.ts';
@@ -32,14 +45,14 @@ export interface SyncScheduleDeps {
 
 const AUTH_REASONS = new Set(['Expired', 'Deauthorized', 'InvalidCredentials']);
 
-
 /** The worker's result, as it wrote it to its termination message (counts, reason; never PHI). */
 export function parseTerminationMessage(text: string | undefined): Partial<SyncRunResult> {
   if (!text) return {};
   try {
     const r = JSON.parse(text) as Record<string, unknown>;
     const out: Partial<SyncRunResult> = {};
-    for (const k of ['providers', 'patients', 'appointments', 'durationSeconds'] as const) if (typeof r[k] === 'number') out[k] = Math.max(0, Math.round(r[k] as number));
+    for (const k of ['providers', 'patients', 'appointments', 'durationSeconds'] as const)
+      if (typeof r[k] === 'number') out[k] = Math.max(0, Math.round(r[k] as number));
     if (typeof r.errorReason === 'string' && /^[A-Za-z]{1,64}$/.test(r.errorReason)) out.errorReason = r.errorReason;
     return out;
   } catch {
@@ -68,7 +81,16 @@ export class SyncScheduleReconciler implements Reconciler {
     const parsed = parseSchedule(spec.schedule, spec.timeZone ?? 'UTC');
     if (!parsed.ok) {
       const stalled: ConditionInput = { type: 'Stalled', status: 'True', reason: parsed.reason, message: parsed.message };
-      const status: SyncScheduleStatus = { ...previous, observedGeneration: generation, conditions: setConditions(previous.conditions as Condition[] | undefined, [stalled, { type: 'Ready', status: 'False', reason: parsed.reason, message: parsed.message }], generation, this.deps.clock) };
+      const status: SyncScheduleStatus = {
+        ...previous,
+        observedGeneration: generation,
+        conditions: setConditions(
+          previous.conditions as Condition[] | undefined,
+          [stalled, { type: 'Ready', status: 'False', reason: parsed.reason, message: parsed.message }],
+          generation,
+          this.deps.clock,
+        ),
+      };
       delete status.nextScheduleTime;
       await this.deps.kube.applyStatus(SYNC_SCHEDULE, schedule, status);
       return {};
@@ -80,7 +102,10 @@ export class SyncScheduleReconciler implements Reconciler {
     const runs = this.deps.jobs.list(key.namespace).filter((j) => j.metadata?.labels?.[RUN_LABELS.schedule] === key.name);
     const active = runs.filter((j) => !jobFinished(j));
     const integrationReady =
-      integration !== undefined && site !== undefined && isTrue(integration.status?.conditions as Condition[] | undefined, 'Authenticated') && !integrationSpec?.suspend;
+      integration !== undefined &&
+      site !== undefined &&
+      isTrue(integration.status?.conditions as Condition[] | undefined, 'Authenticated') &&
+      !integrationSpec?.suspend;
     const requestedAt = schedule.metadata.annotations?.[REQUESTED_AT_ANNOTATION];
     const decision = decideRun({
       scheduleName: key.name,
@@ -116,15 +141,24 @@ export class SyncScheduleReconciler implements Reconciler {
         await this.batch.createNamespacedJob({ namespace: key.namespace, body: job });
         startedName = decision.start.name;
         // Not awaited: at a busy tick the next schedule's Job matters more than this Event (event() never throws).
-        void this.deps.kube.event(schedule, 'Normal', 'RunStarted', `Started ${spec.type} sync ${decision.start.name}${decision.start.manual ? ' (requested)' : ` for ${decision.start.scheduledTime.toISOString()}`}`);
+        void this.deps.kube.event(
+          schedule,
+          'Normal',
+          'RunStarted',
+          `Started ${spec.type} sync ${decision.start.name}${decision.start.manual ? ' (requested)' : ` for ${decision.start.scheduledTime.toISOString()}`}`,
+        );
       } catch (error) {
         if (statusCodeOf(error) !== 409) throw error; // 409: started before a restart; the name is the lock
       }
     }
     if (decision.skipped && decision.skipped.reason !== 'IntegrationNotReady' && decision.skipped.reason !== 'Suspended') {
       const lastSkipped = previous.conditions?.find((c) => c.type === 'Ready')?.message ?? '';
-      const msg = decision.skipped.reason === 'MissSchedule' ? `Missed the run of ${decision.skipped.scheduledTime.toISOString()}: past startingDeadlineSeconds` : `Skipped the run of ${decision.skipped.scheduledTime.toISOString()}: a run is still active (concurrencyPolicy Forbid)`;
-      if (!lastSkipped.includes(decision.skipped.scheduledTime.toISOString())) await this.deps.kube.event(schedule, 'Warning', decision.skipped.reason, msg);
+      const msg =
+        decision.skipped.reason === 'MissSchedule'
+          ? `Missed the run of ${decision.skipped.scheduledTime.toISOString()}: past startingDeadlineSeconds`
+          : `Skipped the run of ${decision.skipped.scheduledTime.toISOString()}: a run is still active (concurrencyPolicy Forbid)`;
+      if (!lastSkipped.includes(decision.skipped.scheduledTime.toISOString()))
+        await this.deps.kube.event(schedule, 'Warning', decision.skipped.reason, msg);
     }
 
     await this.enforceHistory(key.namespace, runs, spec);
@@ -135,10 +169,25 @@ export class SyncScheduleReconciler implements Reconciler {
     const ready: ConditionInput = spec.suspend
       ? { type: 'Ready', status: 'True', reason: 'Suspended', message: 'Suspended: no new runs start' }
       : !integration
-        ? { type: 'Ready', status: 'False', reason: 'IntegrationNotFound', message: `EmrIntegration ${spec.integrationRef.name} does not exist` }
+        ? {
+            type: 'Ready',
+            status: 'False',
+            reason: 'IntegrationNotFound',
+            message: `EmrIntegration ${spec.integrationRef.name} does not exist`,
+          }
         : !integrationReady
-          ? { type: 'Ready', status: 'False', reason: 'IntegrationNotReady', message: `Blocked: EmrIntegration ${spec.integrationRef.name} is not Authenticated; runs resume by themselves when it is` }
-          : { type: 'Ready', status: 'True', reason: 'Scheduled', message: `Next ${spec.type} sync due at ${decision.nextScheduleTime.toISOString()}` };
+          ? {
+              type: 'Ready',
+              status: 'False',
+              reason: 'IntegrationNotReady',
+              message: `Blocked: EmrIntegration ${spec.integrationRef.name} is not Authenticated; runs resume by themselves when it is`,
+            }
+          : {
+              type: 'Ready',
+              status: 'True',
+              reason: 'Scheduled',
+              message: `Next ${spec.type} sync due at ${decision.nextScheduleTime.toISOString()}`,
+            };
     const status: SyncScheduleStatus = {
       ...previous,
       observedGeneration: generation,
@@ -147,8 +196,15 @@ export class SyncScheduleReconciler implements Reconciler {
       ...(decision.handledRequestedAt ? { lastHandledRequestedAt: decision.handledRequestedAt } : {}),
       active: [...activeNames].sort().map((name) => ({ name })),
       ...(lastRun ? { lastRun } : {}),
-      ...(lastRun?.result === 'Succeeded' && lastRun.completionTime ? { lastSuccessfulTime: maxTime(previous.lastSuccessfulTime, lastRun.completionTime) } : {}),
-      conditions: setConditions(previous.conditions as Condition[] | undefined, [ready, { type: 'Stalled', status: 'False', reason: 'Valid', message: '' }], generation, this.deps.clock),
+      ...(lastRun?.result === 'Succeeded' && lastRun.completionTime
+        ? { lastSuccessfulTime: maxTime(previous.lastSuccessfulTime, lastRun.completionTime) }
+        : {}),
+      conditions: setConditions(
+        previous.conditions as Condition[] | undefined,
+        [ready, { type: 'Stalled', status: 'False', reason: 'Valid', message: '' }],
+        generation,
+        this.deps.clock,
+      ),
     };
     if (status.active?.length === 0) delete status.active;
     if (spec.suspend) delete status.nextScheduleTime;
@@ -156,29 +212,45 @@ export class SyncScheduleReconciler implements Reconciler {
     return { requeueAfterMs: Math.max(500, decision.nextScheduleTime.getTime() - now.getTime()) };
   }
 
-  private async lastRun(namespace: string, runs: V1Job[], previous: SyncRunResult | undefined, spec: SyncScheduleSpec, integration: EmrIntegration | undefined): Promise<SyncRunResult | undefined> {
+  private async lastRun(
+    namespace: string,
+    runs: V1Job[],
+    previous: SyncRunResult | undefined,
+    spec: SyncScheduleSpec,
+    integration: EmrIntegration | undefined,
+  ): Promise<SyncRunResult | undefined> {
     const finished = runs
       .map((j) => ({ job: j, result: jobFinished(j) }))
       .filter((r): r is { job: V1Job; result: 'Succeeded' | 'Failed' } => r.result !== undefined)
-      .sort((a, b) => time(a.job.status?.completionTime ?? lastTransition(a.job)) - time(b.job.status?.completionTime ?? lastTransition(b.job)));
+      .sort(
+        (a, b) => time(a.job.status?.completionTime ?? lastTransition(a.job)) - time(b.job.status?.completionTime ?? lastTransition(b.job)),
+      );
     const latest = finished[finished.length - 1];
     if (!latest) return previous;
     const name = latest.job.metadata?.name ?? '';
     if (previous?.name === name) return previous;
-    const pods = await this.deps.kube.core.listNamespacedPod({ namespace, labelSelector: `job-name=${name}` }).catch(() => ({ items: [] as V1Pod[] }));
+    const pods = await this.deps.kube.core
+      .listNamespacedPod({ namespace, labelSelector: `job-name=${name}` })
+      .catch(() => ({ items: [] as V1Pod[] }));
     const message = pods.items[0]?.status?.containerStatuses?.[0]?.state?.terminated?.message;
     const reported = parseTerminationMessage(message);
     const start = latest.job.status?.startTime ? new Date(String(latest.job.status.startTime)) : undefined;
-    const end = latest.job.status?.completionTime ? new Date(String(latest.job.status.completionTime)) : new Date(lastTransition(latest.job));
+    const end = latest.job.status?.completionTime
+      ? new Date(String(latest.job.status.completionTime))
+      : new Date(lastTransition(latest.job));
     const run: SyncRunResult = {
       name,
       result: latest.result,
-      ...(latest.job.metadata?.annotations?.[RUN_LABELS.scheduledTime] ? { scheduledTime: latest.job.metadata.annotations[RUN_LABELS.scheduledTime] } : {}),
+      ...(latest.job.metadata?.annotations?.[RUN_LABELS.scheduledTime]
+        ? { scheduledTime: latest.job.metadata.annotations[RUN_LABELS.scheduledTime] }
+        : {}),
       ...(start ? { startTime: start.toISOString() } : {}),
       completionTime: end.toISOString(),
       durationSeconds: reported.durationSeconds ?? (start ? Math.max(0, Math.round((end.getTime() - start.getTime()) / 1000)) : 0),
       ...reported,
-      ...(latest.result === 'Failed' && !reported.errorReason ? { errorReason: latest.job.status?.conditions?.find((c) => c.type === 'Failed')?.reason ?? 'RunFailed' } : {}),
+      ...(latest.result === 'Failed' && !reported.errorReason
+        ? { errorReason: latest.job.status?.conditions?.find((c) => c.type === 'Failed')?.reason ?? 'RunFailed' }
+        : {}),
     };
     const labels = { namespace, integration: integration?.metadata.name ?? spec.integrationRef.name, type: spec.type };
     if (this.counted.has(`${namespace}/${name}`)) return run;
@@ -187,19 +259,26 @@ export class SyncScheduleReconciler implements Reconciler {
     this.deps.metrics.syncRuns.inc({ ...labels, result: run.result });
     this.deps.metrics.syncDuration.observe(labels, run.durationSeconds ?? 0);
     if (run.result === 'Succeeded') this.deps.metrics.syncLastSuccess.set(labels, end.getTime() / 1000);
-    for (const kind of ['providers', 'patients', 'appointments'] as const) if (run[kind] !== undefined) this.deps.metrics.syncRecords.inc({ ...labels, kind }, run[kind] ?? 0);
+    for (const kind of ['providers', 'patients', 'appointments'] as const)
+      if (run[kind] !== undefined) this.deps.metrics.syncRecords.inc({ ...labels, kind }, run[kind] ?? 0);
     if (integration && run.result === 'Failed' && AUTH_REASONS.has(run.errorReason ?? '')) {
       // The worker met an expired or revoked credential: have the integration check now, so that
       // Authenticated flips without waiting for its next scheduled check.
-      await this.deps.kube.annotate(EMR_INTEGRATION, integration, { [REQUESTED_AT_ANNOTATION]: `sync-run/${name}` }).catch((error: unknown) =>
-        this.deps.logger.warn('could not ask the integration to re-check', { integration: `${namespace}/${integration.metadata.name}`, error: safeMessage(error) }),
-      );
+      await this.deps.kube
+        .annotate(EMR_INTEGRATION, integration, { [REQUESTED_AT_ANNOTATION]: `sync-run/${name}` })
+        .catch((error: unknown) =>
+          this.deps.logger.warn('could not ask the integration to re-check', {
+            integration: `${namespace}/${integration.metadata.name}`,
+            error: safeMessage(error),
+          }),
+        );
     }
     return run;
   }
 
   private async enforceHistory(namespace: string, runs: V1Job[], spec: SyncScheduleSpec): Promise<void> {
-    const byTime = (a: V1Job, b: V1Job) => time(b.status?.completionTime ?? lastTransition(b)) - time(a.status?.completionTime ?? lastTransition(a));
+    const byTime = (a: V1Job, b: V1Job) =>
+      time(b.status?.completionTime ?? lastTransition(b)) - time(a.status?.completionTime ?? lastTransition(a));
     const succeeded = runs.filter((j) => jobFinished(j) === 'Succeeded').sort(byTime);
     const failed = runs.filter((j) => jobFinished(j) === 'Failed').sort(byTime);
     for (const j of [...succeeded.slice(spec.successfulRunsHistoryLimit ?? 3), ...failed.slice(spec.failedRunsHistoryLimit ?? 1)]) {
@@ -211,7 +290,8 @@ export class SyncScheduleReconciler implements Reconciler {
     try {
       await this.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background' });
     } catch (error) {
-      if (statusCodeOf(error) !== 404) this.deps.logger.warn('could not delete a run', { job: `${namespace}/${name}`, error: safeMessage(error) });
+      if (statusCodeOf(error) !== 404)
+        this.deps.logger.warn('could not delete a run', { job: `${namespace}/${name}`, error: safeMessage(error) });
     }
   }
 }
@@ -221,7 +301,10 @@ function time(value: unknown): number {
 }
 
 function lastTransition(job: V1Job): string {
-  const t = job.status?.conditions?.map((c) => String(c.lastTransitionTime ?? '')).sort().pop();
+  const t = job.status?.conditions
+    ?.map((c) => String(c.lastTransitionTime ?? ''))
+    .sort()
+    .pop();
   return t ?? new Date(0).toISOString();
 }
 

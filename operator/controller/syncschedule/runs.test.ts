@@ -6,7 +6,12 @@ import { manualRunName, runName } from '../../internal/sitepod/sync-run.ts';
 
 const every30 = parseSchedule('*/30 * * * *', 'UTC');
 if (!every30.ok) throw new Error('schedule');
-const spec: SyncScheduleSpec = { integrationRef: { name: 'i' }, type: 'Appointments', schedule: '*/30 * * * *', concurrencyPolicy: 'Forbid' };
+const spec: SyncScheduleSpec = {
+  integrationRef: { name: 'i' },
+  type: 'Appointments',
+  schedule: '*/30 * * * *',
+  concurrencyPolicy: 'Forbid',
+};
 
 function input(over: Partial<Omit<RunInput, 'now'>> & { now: string }): RunInput {
   const { now, ...rest } = over;
@@ -27,8 +32,16 @@ const at = (iso: string) => new Date(iso);
 
 describe('decideRun', () => {
   it.each([
-    ['starts nothing before the first scheduled time', input({ now: '2026-11-23T09:20:00Z' }), { start: undefined, next: '2026-11-23T09:30:00.000Z' }],
-    ['starts the run of the scheduled minute once it is due', input({ now: '2026-11-23T09:30:05Z' }), { start: runName('s', at('2026-11-23T09:30:00Z')), next: '2026-11-23T10:00:00.000Z' }],
+    [
+      'starts nothing before the first scheduled time',
+      input({ now: '2026-11-23T09:20:00Z' }),
+      { start: undefined, next: '2026-11-23T09:30:00.000Z' },
+    ],
+    [
+      'starts the run of the scheduled minute once it is due',
+      input({ now: '2026-11-23T09:30:05Z' }),
+      { start: runName('s', at('2026-11-23T09:30:00Z')), next: '2026-11-23T10:00:00.000Z' },
+    ],
     [
       'starts only the latest of several missed runs',
       input({ now: '2026-11-23T11:10:00Z', lastScheduleTime: at('2026-11-23T09:30:00Z') }),
@@ -44,15 +57,31 @@ describe('decideRun', () => {
       input({ now: '2026-11-23T09:40:00Z', spec: { ...spec, startingDeadlineSeconds: 120 } }),
       { start: undefined, skipped: 'MissSchedule', last: '2026-11-23T09:30:00.000Z' },
     ],
-    ['skips a due run while another is active under Forbid', input({ now: '2026-11-23T09:30:05Z', active: [{ name: 'old' }] }), { start: undefined, skipped: 'JobAlreadyActive' }],
+    [
+      'skips a due run while another is active under Forbid',
+      input({ now: '2026-11-23T09:30:05Z', active: [{ name: 'old' }] }),
+      { start: undefined, skipped: 'JobAlreadyActive' },
+    ],
     [
       'replaces the active run under Replace',
       input({ now: '2026-11-23T09:30:05Z', active: [{ name: 'old' }], spec: { ...spec, concurrencyPolicy: 'Replace' } }),
       { start: runName('s', at('2026-11-23T09:30:00Z')), replace: ['old'] },
     ],
-    ['runs beside the active run under Allow', input({ now: '2026-11-23T09:30:05Z', active: [{ name: 'old' }], spec: { ...spec, concurrencyPolicy: 'Allow' } }), { start: runName('s', at('2026-11-23T09:30:00Z')), replace: [] }],
-    ['starts nothing while the integration is not authenticated', input({ now: '2026-11-23T09:30:05Z', integrationReady: false }), { start: undefined, skipped: 'IntegrationNotReady', last: undefined }],
-    ['starts nothing while suspended', input({ now: '2026-11-23T09:30:05Z', spec: { ...spec, suspend: true } }), { start: undefined, skipped: 'Suspended' }],
+    [
+      'runs beside the active run under Allow',
+      input({ now: '2026-11-23T09:30:05Z', active: [{ name: 'old' }], spec: { ...spec, concurrencyPolicy: 'Allow' } }),
+      { start: runName('s', at('2026-11-23T09:30:00Z')), replace: [] },
+    ],
+    [
+      'starts nothing while the integration is not authenticated',
+      input({ now: '2026-11-23T09:30:05Z', integrationReady: false }),
+      { start: undefined, skipped: 'IntegrationNotReady', last: undefined },
+    ],
+    [
+      'starts nothing while suspended',
+      input({ now: '2026-11-23T09:30:05Z', spec: { ...spec, suspend: true } }),
+      { start: undefined, skipped: 'Suspended' },
+    ],
     [
       'starts a run now for a new requestedAt token and marks it handled',
       input({ now: '2026-11-23T09:20:00Z', requestedAt: 'click-1' }),
@@ -74,7 +103,9 @@ describe('decideRun', () => {
   });
 
   it('names runs after the scheduled minute, so names are stable across restarts', () => {
-    expect(runName('maple-appointments', at('2026-11-23T09:30:00Z'))).toBe(`maple-appointments-${Date.parse('2026-11-23T09:30:00Z') / 60_000}`);
+    expect(runName('maple-appointments', at('2026-11-23T09:30:00Z'))).toBe(
+      `maple-appointments-${Date.parse('2026-11-23T09:30:00Z') / 60_000}`,
+    );
     expect(runName('x', at('2026-11-23T09:30:00Z'))).toBe(runName('x', at('2026-11-23T09:30:59Z')));
   });
 });

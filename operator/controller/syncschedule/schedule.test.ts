@@ -4,8 +4,20 @@ import { parseSchedule } from './schedule.ts';
 describe('parseSchedule', () => {
   it.each([
     ['runs the appointment sync at the next half hour', '*/30 * * * *', 'UTC', '2026-11-23T17:10:00Z', '2026-11-23T17:30:00.000Z'],
-    ['runs the full sync at midnight in Toronto, which is 05:00 UTC in winter', '0 0 * * *', 'America/Toronto', '2026-11-23T17:10:00Z', '2026-11-24T05:00:00.000Z'],
-    ['runs the full sync at midnight in Toronto, which is 04:00 UTC in summer', '0 0 * * *', 'America/Toronto', '2026-07-01T12:00:00Z', '2026-07-02T04:00:00.000Z'],
+    [
+      'runs the full sync at midnight in Toronto, which is 05:00 UTC in winter',
+      '0 0 * * *',
+      'America/Toronto',
+      '2026-11-23T17:10:00Z',
+      '2026-11-24T05:00:00.000Z',
+    ],
+    [
+      'runs the full sync at midnight in Toronto, which is 04:00 UTC in summer',
+      '0 0 * * *',
+      'America/Toronto',
+      '2026-07-01T12:00:00Z',
+      '2026-07-02T04:00:00.000Z',
+    ],
     ['moves strictly past the current minute', '0 * * * *', 'UTC', '2026-11-23T17:00:00Z', '2026-11-23T18:00:00.000Z'],
   ])('%s', (_name, schedule, tz, now, expected) => {
     const parsed = parseSchedule(schedule, tz);

@@ -19,23 +19,41 @@ afterAll(async () => {
 describe('a demographic update through FHIR', () => {
   it('changes only the fields given and keeps everything else the EMR holds', async () => {
     const before = await adapter.getPatient('pat-2');
-    expect(await adapter.updateDemographics({ patientId: 'pat-2', changes: { phone: '555-0199', lastName: 'Renamed-Sim' }, idempotencyKey: 'ocean-u1' })).toEqual({ duplicate: false });
+    expect(
+      await adapter.updateDemographics({
+        patientId: 'pat-2',
+        changes: { phone: '555-0199', lastName: 'Renamed-Sim' },
+        idempotencyKey: 'ocean-u1',
+      }),
+    ).toEqual({ duplicate: false });
     const after = await adapter.getPatient('pat-2');
     expect(after).toEqual({ ...before, phone: '555-0199', lastName: 'Renamed-Sim' });
     expect(sim.patientUpdates).toHaveLength(1);
     expect(sim.patientUpdates[0]?.resource['address']).toBeDefined();
   });
   it('a repeated update (same idempotency key) is recognised and applied once', async () => {
-    expect(await adapter.updateDemographics({ patientId: 'pat-2', changes: { phone: '555-0199', lastName: 'Renamed-Sim' }, idempotencyKey: 'ocean-u1' })).toEqual({ duplicate: true });
+    expect(
+      await adapter.updateDemographics({
+        patientId: 'pat-2',
+        changes: { phone: '555-0199', lastName: 'Renamed-Sim' },
+        idempotencyKey: 'ocean-u1',
+      }),
+    ).toEqual({ duplicate: true });
     expect(sim.patientUpdates).toHaveLength(1);
     expect(sim.patientUpdateDuplicates).toEqual([{ patientId: 'pat-2', requestId: 'ocean-u1' }]);
   });
   it('an unknown patient is NotFound', async () => {
-    const error = await adapter.updateDemographics({ patientId: 'pat-99', changes: { phone: '555-0100' }, idempotencyKey: 'ocean-u2' }).catch((e: unknown) => e);
+    const error = await adapter
+      .updateDemographics({ patientId: 'pat-99', changes: { phone: '555-0100' }, idempotencyKey: 'ocean-u2' })
+      .catch((e: unknown) => e);
     expect((error as EmrError).reason).toBe('NotFound');
   });
   it('the health number and birth date go where FHIR keeps them', async () => {
-    await adapter.updateDemographics({ patientId: 'pat-3', changes: { healthNumber: '1234567890', birthDate: '1990-01-02', firstName: 'Newfirst' }, idempotencyKey: 'ocean-u3' });
+    await adapter.updateDemographics({
+      patientId: 'pat-3',
+      changes: { healthNumber: '1234567890', birthDate: '1990-01-02', firstName: 'Newfirst' },
+      idempotencyKey: 'ocean-u3',
+    });
     const after = await adapter.getPatient('pat-3');
     expect(after).toMatchObject({ healthNumber: '1234567890', birthDate: '1990-01-02', firstName: 'Newfirst' });
   });

@@ -22,7 +22,13 @@ describe('DocumentReference validation (FHIR R4 minimum rules)', () => {
   });
 
   it('accepts the bare minimum: status and one attachment with content type and data', () => {
-    expect(validateDocumentReference({ resourceType: 'DocumentReference', status: 'current', content: [{ attachment: { contentType: 'application/pdf', data: 'QUJD' } }] })).toEqual([]);
+    expect(
+      validateDocumentReference({
+        resourceType: 'DocumentReference',
+        status: 'current',
+        content: [{ attachment: { contentType: 'application/pdf', data: 'QUJD' } }],
+      }),
+    ).toEqual([]);
   });
 
   const cases: [string, (d: Doc) => void, string][] = [
@@ -33,13 +39,33 @@ describe('DocumentReference validation (FHIR R4 minimum rules)', () => {
     ['rejects a DocumentReference without content', (d) => delete (d as Partial<Doc>).content, 'content'],
     ['rejects empty content (ele-1)', (d) => (d.content = []), 'content'],
     ['rejects content without an attachment', (d) => (d.content = [{}] as Doc['content']), 'content[0]'],
-    ['rejects an attachment without contentType', (d) => delete (d.content[0]!.attachment as Partial<Doc['content'][0]['attachment']>).contentType, 'content[0].attachment.contentType'],
-    ['rejects a contentType that is not a MIME type', (d) => (d.content[0]!.attachment.contentType = 'pdf'), 'content[0].attachment.contentType'],
-    ['rejects an attachment without data', (d) => delete (d.content[0]!.attachment as Partial<Doc['content'][0]['attachment']>).data, 'content[0].attachment.data'],
+    [
+      'rejects an attachment without contentType',
+      (d) => delete (d.content[0]!.attachment as Partial<Doc['content'][0]['attachment']>).contentType,
+      'content[0].attachment.contentType',
+    ],
+    [
+      'rejects a contentType that is not a MIME type',
+      (d) => (d.content[0]!.attachment.contentType = 'pdf'),
+      'content[0].attachment.contentType',
+    ],
+    [
+      'rejects an attachment without data',
+      (d) => delete (d.content[0]!.attachment as Partial<Doc['content'][0]['attachment']>).data,
+      'content[0].attachment.data',
+    ],
     ['rejects data that is not base64', (d) => (d.content[0]!.attachment.data = 'not base64!'), 'content[0].attachment.data'],
-    ['rejects a coding with a system but no code', (d) => (d.type = { coding: [{ system: 'http://loinc.org' } as Doc['type']['coding'][0]] }), 'type.coding[0].code'],
+    [
+      'rejects a coding with a system but no code',
+      (d) => (d.type = { coding: [{ system: 'http://loinc.org' } as Doc['type']['coding'][0]] }),
+      'type.coding[0].code',
+    ],
     ['rejects a subject that is not a literal reference', (d) => (d.subject = { reference: 'patient 1' }), 'subject.reference'],
-    ['rejects an identifier without a value', (d) => (d.identifier = [{ system: 'urn:x:y' } as Doc['identifier'][0]]), 'identifier[0].value'],
+    [
+      'rejects an identifier without a value',
+      (d) => (d.identifier = [{ system: 'urn:x:y' } as Doc['identifier'][0]]),
+      'identifier[0].value',
+    ],
     ['rejects a date without a time zone', (d) => (d.date = '2030-01-02T03:04:05'), 'date'],
     ['rejects empty strings anywhere (ele-1)', (d) => (d.description = ' '), 'description'],
     ['rejects nulls anywhere', (d) => ((d as Record<string, unknown>)['description'] = null), 'description'],

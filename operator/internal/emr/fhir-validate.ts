@@ -28,7 +28,8 @@ const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d
 const DATE_TIME = /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?)?)?$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*(\s*;.*)?$/i;
-const REFERENCE = /^(?:[A-Za-z][A-Za-z0-9]*\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?|#[A-Za-z0-9\-.]+|urn:(uuid|oid):\S+|https?:\/\/\S+)$/;
+const REFERENCE =
+  /^(?:[A-Za-z][A-Za-z0-9]*\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?|#[A-Za-z0-9\-.]+|urn:(uuid|oid):\S+|https?:\/\/\S+)$/;
 
 type Obj = Record<string, unknown>;
 
@@ -68,7 +69,8 @@ function checkCodeableConcept(value: unknown, path: string, issues: FhirIssue[])
     if (c['code'] !== undefined && (typeof c['code'] !== 'string' || /^\s|\s$/.test(c['code']))) {
       issues.push({ path: `${p}.code`, message: 'must be a code (no leading or trailing whitespace)' });
     }
-    if (c['system'] !== undefined && c['code'] === undefined) issues.push({ path: `${p}.code`, message: 'is required when system is given' });
+    if (c['system'] !== undefined && c['code'] === undefined)
+      issues.push({ path: `${p}.code`, message: 'is required when system is given' });
   });
 }
 
@@ -95,7 +97,8 @@ function checkAttachment(value: unknown, path: string, issues: FhirIssue[]): voi
   if (!isObject(value)) return void issues.push({ path, message: 'is required (an Attachment object)' });
   const { contentType, data, url, size, hash, creation } = value;
   if (contentType === undefined) issues.push({ path: `${path}.contentType`, message: 'is required (att-1, and we always send it)' });
-  else if (typeof contentType !== 'string' || !MIME.test(contentType)) issues.push({ path: `${path}.contentType`, message: 'must be a MIME type' });
+  else if (typeof contentType !== 'string' || !MIME.test(contentType))
+    issues.push({ path: `${path}.contentType`, message: 'must be a MIME type' });
   if (data === undefined) {
     if (url === undefined) issues.push({ path: `${path}.data`, message: 'is required: a posted document carries its content inline' });
   } else if (typeof data !== 'string' || data.length % 4 !== 0 || !BASE64.test(data)) {
@@ -104,7 +107,8 @@ function checkAttachment(value: unknown, path: string, issues: FhirIssue[]): voi
   if (size !== undefined && (typeof size !== 'number' || !Number.isInteger(size) || size < 0)) {
     issues.push({ path: `${path}.size`, message: 'must be an unsignedInt' });
   }
-  if (hash !== undefined && (typeof hash !== 'string' || !BASE64.test(hash))) issues.push({ path: `${path}.hash`, message: 'must be base64' });
+  if (hash !== undefined && (typeof hash !== 'string' || !BASE64.test(hash)))
+    issues.push({ path: `${path}.hash`, message: 'must be base64' });
   if (creation !== undefined && (typeof creation !== 'string' || !DATE_TIME.test(creation))) {
     issues.push({ path: `${path}.creation`, message: 'must be a dateTime' });
   }
@@ -135,7 +139,8 @@ export function validateDocumentReference(resource: unknown): FhirIssue[] {
     content.forEach((c, i) => {
       if (!isObject(c)) return void issues.push({ path: `content[${i}]`, message: 'must be an object' });
       checkAttachment(c['attachment'], `content[${i}].attachment`, issues);
-      if (c['format'] !== undefined && !isObject(c['format'])) issues.push({ path: `content[${i}].format`, message: 'must be a Coding object' });
+      if (c['format'] !== undefined && !isObject(c['format']))
+        issues.push({ path: `content[${i}].format`, message: 'must be a Coding object' });
     });
   }
   if (resource['type'] !== undefined) checkCodeableConcept(resource['type'], 'type', issues);
@@ -151,7 +156,8 @@ export function validateDocumentReference(resource: unknown): FhirIssue[] {
     else identifier.forEach((id, i) => checkIdentifier(id, `identifier[${i}]`, issues));
   }
   const date = resource['date'];
-  if (date !== undefined && (typeof date !== 'string' || !INSTANT.test(date))) issues.push({ path: 'date', message: 'must be an instant with a time zone' });
+  if (date !== undefined && (typeof date !== 'string' || !INSTANT.test(date)))
+    issues.push({ path: 'date', message: 'must be an instant with a time zone' });
   return dedupe(issues);
 }
 

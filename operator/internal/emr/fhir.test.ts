@@ -112,12 +112,19 @@ describe('FHIR adapter against the FHIR simulator', () => {
   });
 
   it('builds DocumentReferences that pass the R4 validator', () => {
-    const resource = documentReference({ patientId: 'pat-1', title: 'Note', pdf: samplePdf(), idempotencyKey: 'k' }, new Date('2030-01-01T00:00:00Z'));
+    const resource = documentReference(
+      { patientId: 'pat-1', title: 'Note', pdf: samplePdf(), idempotencyKey: 'k' },
+      new Date('2030-01-01T00:00:00Z'),
+    );
     expect(validateDocumentReference(resource)).toEqual([]);
   });
 
   it('reports NotFound when the document is for a patient the EMR does not have', async () => {
-    await expectEmrError(adapter().postDocument({ patientId: 'pat-99999', title: 'x', pdf: samplePdf(), idempotencyKey: 'fhir-missing' }), 'NotFound', secrets);
+    await expectEmrError(
+      adapter().postDocument({ patientId: 'pat-99999', title: 'x', pdf: samplePdf(), idempotencyKey: 'fhir-missing' }),
+      'NotFound',
+      secrets,
+    );
   });
 
   it('leaves out a practitioner the client cannot see, and their appointments', async () => {

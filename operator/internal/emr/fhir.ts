@@ -78,7 +78,11 @@ export class FhirAdapter implements EmrAdapter {
     const cap = read.object(body, 'body');
     if (cap['resourceType'] !== 'CapabilityStatement') throw read.fail('resourceType', 'CapabilityStatement');
     const version = read.optionalString(cap['fhirVersion'], 'fhirVersion') ?? '';
-    if (!version.startsWith('4.0')) throw this.http.error('InvalidResponse', `GET /metadata: the server speaks FHIR ${version || 'of an unknown version'}, not R4 (4.0.x)`);
+    if (!version.startsWith('4.0'))
+      throw this.http.error(
+        'InvalidResponse',
+        `GET /metadata: the server speaks FHIR ${version || 'of an unknown version'}, not R4 (4.0.x)`,
+      );
     const missing = missingCapabilities(read, cap);
     if (missing.length > 0) throw this.http.error('InvalidResponse', `GET /metadata: the server does not support ${missing.join(', ')}`);
     // metadata is usually public: one cheap authorized search proves the token is accepted.
@@ -103,7 +107,9 @@ export class FhirAdapter implements EmrAdapter {
     if (to.getTime() <= from.getTime()) return [];
     const chunks: (string[] | undefined)[] = [];
     if (providerIds === undefined) chunks.push(undefined);
-    else for (let i = 0; i < providerIds.length; i += PRACTITIONERS_PER_SEARCH) chunks.push(providerIds.slice(i, i + PRACTITIONERS_PER_SEARCH));
+    else
+      for (let i = 0; i < providerIds.length; i += PRACTITIONERS_PER_SEARCH)
+        chunks.push(providerIds.slice(i, i + PRACTITIONERS_PER_SEARCH));
     const wanted = providerIds ? new Set(providerIds) : undefined;
     const out = new Map<string, Appointment>();
     for (const chunk of chunks) {
@@ -144,15 +150,19 @@ export class FhirAdapter implements EmrAdapter {
   async postDocument(doc: DocumentToPost): Promise<{ id: string; duplicate: boolean }> {
     const resource = documentReference(doc, this.now());
     assertValidDocumentReference(resource);
-    const response = await this.session.request(joinUrl(this.baseUrl, 'DocumentReference'), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/fhir+json',
-        'if-none-exist': `identifier=${encodeURIComponent(IDEMPOTENCY_SYSTEM)}|${encodeURIComponent(doc.idempotencyKey)}`,
-        prefer: 'return=representation',
+    const response = await this.session.request(
+      joinUrl(this.baseUrl, 'DocumentReference'),
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/fhir+json',
+          'if-none-exist': `identifier=${encodeURIComponent(IDEMPOTENCY_SYSTEM)}|${encodeURIComponent(doc.idempotencyKey)}`,
+          prefer: 'return=representation',
+        },
+        body: JSON.stringify(resource),
       },
-      body: JSON.stringify(resource),
-    }, (r) => this.outcomeError(r));
+      (r) => this.outcomeError(r),
+    );
     const read = new Reader('FHIR', response.what);
     let id: string | undefined;
     if (response.body.length > 0) {
@@ -182,7 +192,8 @@ export class FhirAdapter implements EmrAdapter {
       if (i < 0) i = names.length > 0 ? 0 : (names.push({ use: 'official' }), 0);
       const name = { ...(names[i] as Json) };
       if (c.lastName !== undefined) name['family'] = c.lastName;
-      if (c.firstName !== undefined) name['given'] = [c.firstName, ...(Array.isArray(name['given']) ? (name['given'] as unknown[]).slice(1) : [])];
+      if (c.firstName !== undefined)
+        name['given'] = [c.firstName, ...(Array.isArray(name['given']) ? (name['given'] as unknown[]).slice(1) : [])];
       names[i] = name;
       resource['name'] = names;
     }
@@ -201,7 +212,8 @@ export class FhirAdapter implements EmrAdapter {
       const ids = Array.isArray(resource['identifier']) ? [...(resource['identifier'] as Json[])] : [];
       const i = ids.findIndex(isJhnTyped);
       if (i >= 0) ids[i] = { ...(ids[i] as Json), value: c.healthNumber };
-      else ids.push({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'JHN' }] }, value: c.healthNumber });
+      else
+        ids.push({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'JHN' }] }, value: c.healthNumber });
       resource['identifier'] = ids;
     }
     const version = (resource['meta'] as Json | undefined)?.['versionId'];
@@ -209,10 +221,15 @@ export class FhirAdapter implements EmrAdapter {
       url,
       {
         method: 'PUT',
-        headers: { 'content-type': 'application/fhir+json', 'x-request-id': update.idempotencyKey, ...(typeof version === 'string' ? { 'if-match': `W/"${version}"` } : {}) },
+        headers: {
+          'content-type': 'application/fhir+json',
+          'x-request-id': update.idempotencyKey,
+          ...(typeof version === 'string' ? { 'if-match': `W/"${version}"` } : {}),
+        },
         body: JSON.stringify(resource),
       },
-      (r) => (r.status === 412 ? this.http.error('EmrUnreachable', `PUT Patient: HTTP 412, the patient changed meanwhile`) : this.outcomeError(r)),
+      (r) =>
+        r.status === 412 ? this.http.error('EmrUnreachable', `PUT Patient: HTTP 412, the patient changed meanwhile`) : this.outcomeError(r),
     );
     return { duplicate: response.headers.get('idempotent-replayed') === 'true' };
   }
@@ -249,7 +266,10 @@ export class FhirAdapter implements EmrAdapter {
       throw read.fail('link[next].url', 'a URL');
     }
     if (url.origin !== this.origin) {
-      throw this.http.error('InvalidResponse', `GET ${first.pathname}: the next page link points to another host; not following it with our token`);
+      throw this.http.error(
+        'InvalidResponse',
+        `GET ${first.pathname}: the next page link points to another host; not following it with our token`,
+      );
     }
     return url;
   }
@@ -273,8 +293,11 @@ export class FhirAdapter implements EmrAdapter {
     }
     if (!body || typeof body !== 'object' || (body as Json)['resourceType'] !== 'OperationOutcome') return undefined;
     const issues = Array.isArray((body as Json)['issue']) ? ((body as Json)['issue'] as Json[]) : [];
-    const codes = [...new Set(issues.map((i) => i?.['code']).filter((c): c is string => typeof c === 'string' && /^[a-z-]{1,32}$/.test(c)))];
-    if (codes.includes('not-found')) return this.http.error('NotFound', `${response.what}: HTTP ${response.status}, OperationOutcome not-found`);
+    const codes = [
+      ...new Set(issues.map((i) => i?.['code']).filter((c): c is string => typeof c === 'string' && /^[a-z-]{1,32}$/.test(c))),
+    ];
+    if (codes.includes('not-found'))
+      return this.http.error('NotFound', `${response.what}: HTTP ${response.status}, OperationOutcome not-found`);
     if (response.status === 401 || response.status === 403) return undefined;
     const detail = codes.length > 0 ? `, OperationOutcome ${codes.join(', ')}` : '';
     return this.http.error('InvalidResponse', `${response.what}: HTTP ${response.status}, the EMR refused the request${detail}`);

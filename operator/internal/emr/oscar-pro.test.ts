@@ -127,8 +127,16 @@ describe('OSCAR Pro adapter against the OSCAR simulator', () => {
   });
 
   const badCredentials: [string, Partial<Record<string, string>>, EmrErrorReason][] = [
-    ['reports InvalidCredentials when the consumer secret is wrong (bad signature)', { clientSecret: 'not-the-secret' }, 'InvalidCredentials'],
-    ['reports InvalidCredentials when the token secret is wrong (bad signature)', { tokenSecret: 'not-the-token-secret' }, 'InvalidCredentials'],
+    [
+      'reports InvalidCredentials when the consumer secret is wrong (bad signature)',
+      { clientSecret: 'not-the-secret' },
+      'InvalidCredentials',
+    ],
+    [
+      'reports InvalidCredentials when the token secret is wrong (bad signature)',
+      { tokenSecret: 'not-the-token-secret' },
+      'InvalidCredentials',
+    ],
     ['reports Deauthorized when the access token is not one OSCAR issued', { accessToken: 'unknown-token' }, 'Deauthorized'],
     ['reports InvalidCredentials when the consumer key is wrong', { clientKey: 'unknown-key' }, 'InvalidCredentials'],
   ];

@@ -77,7 +77,13 @@ function classify(response: HttpResponse): { reason: EmrErrorReason; detail?: st
   if (problem === undefined) return { reason: 'Deauthorized', detail: 'the access token is no longer accepted; authorize again' };
   const reason = PROBLEMS[problem] ?? 'Deauthorized';
   const hint =
-    problem === 'timestamp_refused' ? ' (check the clock)' : reason === 'Deauthorized' ? ' (authorize again)' : reason === 'Expired' ? ' (authorize again)' : '';
+    problem === 'timestamp_refused'
+      ? ' (check the clock)'
+      : reason === 'Deauthorized'
+        ? ' (authorize again)'
+        : reason === 'Expired'
+          ? ' (authorize again)'
+          : '';
   return { reason, detail: `oauth_problem=${problem}${hint}` };
 }
 
@@ -141,7 +147,10 @@ export class OscarProAdapter implements EmrAdapter {
     const wanted = new Set(ids);
     const out: Appointment[] = [];
     for (let i = 0; i < ids.length; i += PROVIDERS_PER_SCHEDULE_CALL) {
-      const chunk = ids.slice(i, i + PROVIDERS_PER_SCHEDULE_CALL).map(encodeURIComponent).join(',');
+      const chunk = ids
+        .slice(i, i + PROVIDERS_PER_SCHEDULE_CALL)
+        .map(encodeURIComponent)
+        .join(',');
       const response = await this.call('GET', `schedule/fetchDays/${first}/${last}/${chunk}`);
       const read = new Reader('OSCAR', response.what);
       const body = this.http.parseJson(response);
@@ -166,7 +175,12 @@ export class OscarProAdapter implements EmrAdapter {
         lastName: read.optionalString(d['lastName'], 'lastName') ?? '',
         birthDate: read.date(d['dateOfBirth'], 'dateOfBirth'),
       },
-      { sex: read.optionalString(d['sex'], 'sex'), healthNumber: read.optionalString(d['hin'], 'hin'), email: read.optionalString(d['email'], 'email'), phone: read.optionalString(d['phone'], 'phone') },
+      {
+        sex: read.optionalString(d['sex'], 'sex'),
+        healthNumber: read.optionalString(d['hin'], 'hin'),
+        email: read.optionalString(d['email'], 'email'),
+        phone: read.optionalString(d['phone'], 'phone'),
+      },
     );
   }
 
@@ -211,6 +225,10 @@ export class OscarProAdapter implements EmrAdapter {
     const url = joinUrl(this.baseUrl, `ws/services/${path}`);
     // The wall clock, not the injected one: the server compares oauth_timestamp with its own time.
     const authorization = authorizationHeader({ method, url, credentials: this.oauth });
-    return this.http.request(url, { ...request, method, headers: { accept: 'application/json', ...request.headers, authorization } }, classify);
+    return this.http.request(
+      url,
+      { ...request, method, headers: { accept: 'application/json', ...request.headers, authorization } },
+      classify,
+    );
   }
 }

@@ -5,7 +5,9 @@ import type { EmrAdapterType } from './index.ts';
 
 export function credentialsSecretName(spec: EmrIntegrationSpec): string | undefined {
   if (spec.emr.type === 'None') return undefined;
-  const section = (spec.emr as Record<string, unknown>)[EMR_SECTION[spec.emr.type]] as { credentialsSecretRef?: { name?: string } } | undefined;
+  const section = (spec.emr as Record<string, unknown>)[EMR_SECTION[spec.emr.type]] as
+    | { credentialsSecretRef?: { name?: string } }
+    | undefined;
   return section?.credentialsSecretRef?.name;
 }
 
@@ -18,7 +20,13 @@ const DEFAULT_URLS: Record<EmrAdapterType, string> = {
   FHIR: '',
 };
 
-export function adapterSettings(spec: EmrIntegrationSpec): { type: EmrAdapterType; baseUrl: string; tenantId?: string; instanceId?: string; tokenUrl?: string } {
+export function adapterSettings(spec: EmrIntegrationSpec): {
+  type: EmrAdapterType;
+  baseUrl: string;
+  tenantId?: string;
+  instanceId?: string;
+  tokenUrl?: string;
+} {
   const emr = spec.emr;
   switch (emr.type) {
     case 'Accuro':
@@ -35,4 +43,3 @@ export function adapterSettings(spec: EmrIntegrationSpec): { type: EmrAdapterTyp
       throw new Error('no adapter for EMR type None');
   }
 }
-

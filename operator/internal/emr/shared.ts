@@ -48,7 +48,11 @@ export function requireKeys(emr: string, credentials: Record<string, string>, ke
 
 /** A file name that carries the idempotency key, so a person can spot a duplicate in the chart. */
 export function documentFileName(title: string, idempotencyKey: string): string {
-  const safeTitle = title.replace(/[^A-Za-z0-9 ._-]+/g, '').trim().slice(0, 80) || 'document';
+  const safeTitle =
+    title
+      .replace(/[^A-Za-z0-9 ._-]+/g, '')
+      .trim()
+      .slice(0, 80) || 'document';
   const safeKey = idempotencyKey.replace(/[^A-Za-z0-9._-]+/g, '').slice(0, 64);
   return `${safeTitle} [${safeKey}].pdf`;
 }

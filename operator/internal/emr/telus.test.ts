@@ -44,7 +44,12 @@ describe.each(['PSSuite', 'MedAccess'] as const)('TELUS %s adapter against the T
     expect(new Set(appointments.map((a) => a.id)).size).toBe(500);
     expect(count(appointmentsPath()) - before).toBe(3); // 200 + 200 + 100
     const first = sim.data.appointment(0);
-    expect(appointments[0]).toMatchObject({ id: '1', providerId: 'P1001', patientId: String(first.patientIndex + 1), start: first.start.toISOString() });
+    expect(appointments[0]).toMatchObject({
+      id: '1',
+      providerId: 'P1001',
+      patientId: String(first.patientIndex + 1),
+      start: first.start.toISOString(),
+    });
     expect(appointments.some((a) => a.status === 'unknown')).toBe(false);
   });
 
@@ -56,7 +61,13 @@ describe.each(['PSSuite', 'MedAccess'] as const)('TELUS %s adapter against the T
 
   it('reads a patient by EMR id', async () => {
     const p = sim.data.patient(0);
-    expect(await adapter(product).getPatient('1')).toMatchObject({ id: '1', firstName: p.firstName, lastName: p.lastName, birthDate: p.birthDate, healthNumber: p.healthNumber });
+    expect(await adapter(product).getPatient('1')).toMatchObject({
+      id: '1',
+      firstName: p.firstName,
+      lastName: p.lastName,
+      birthDate: p.birthDate,
+      healthNumber: p.healthNumber,
+    });
     await expectEmrError(adapter(product).getPatient('99999'), 'NotFound', secrets);
   });
 
@@ -141,7 +152,10 @@ describe('TELUS credential expiry', () => {
   it('reports InvalidCredentials when the PS Suite activation code is wrong', async () => {
     const instance = sim.instance('PSSuite');
     const credentials = { instanceSecret: instance.instanceSecret, activationCode: 'WRONG-CODE-0000' };
-    await expectEmrError(adapter('PSSuite', { credentials }).authenticate(), 'InvalidCredentials', [...secrets, credentials.activationCode]);
+    await expectEmrError(adapter('PSSuite', { credentials }).authenticate(), 'InvalidCredentials', [
+      ...secrets,
+      credentials.activationCode,
+    ]);
   });
 
   it('requires the activation code for PS Suite but not for Med Access', () => {

@@ -45,7 +45,10 @@ const MAX_PAGES = 10_000;
 const ERRORS: Record<string, { reason: EmrErrorReason; detail: string }> = {
   invalid_instance_secret: { reason: 'InvalidCredentials', detail: 'the EMR secret was rejected' },
   invalid_activation_code: { reason: 'InvalidCredentials', detail: 'the activation code was rejected' },
-  activation_code_required: { reason: 'InvalidCredentials', detail: 'PS Suite needs the mobile activation code (Secret key activationCode)' },
+  activation_code_required: {
+    reason: 'InvalidCredentials',
+    detail: 'PS Suite needs the mobile activation code (Secret key activationCode)',
+  },
   instance_not_found: { reason: 'InvalidCredentials', detail: 'the EMR instance ID is not known' },
   activation_code_expired: { reason: 'Expired', detail: 'the mobile activation code has expired; enter a new one' },
   instance_secret_expired: { reason: 'Expired', detail: 'the EMR secret has expired' },
@@ -151,7 +154,8 @@ export class TelusAdapter implements EmrAdapter {
     const out: Appointment[] = [];
     for (const chunk of chunks) {
       for (let page = 1; ; page++) {
-        if (page > MAX_PAGES) throw this.http.error('InvalidResponse', `GET /api/v1/instances/${this.instanceId}/appointments: paging does not end`);
+        if (page > MAX_PAGES)
+          throw this.http.error('InvalidResponse', `GET /api/v1/instances/${this.instanceId}/appointments: paging does not end`);
         const { read, body } = await this.get('appointments', {
           from: from.toISOString(),
           to: to.toISOString(),
@@ -182,7 +186,12 @@ export class TelusAdapter implements EmrAdapter {
         lastName: read.optionalString(p['lastName'], 'lastName') ?? '',
         birthDate: read.date(p['birthDate'], 'birthDate'),
       },
-      { sex: read.optionalString(p['sex'], 'sex'), healthNumber: read.optionalString(p['healthNumber'], 'healthNumber'), email: read.optionalString(p['email'], 'email'), phone: read.optionalString(p['phone'], 'phone') },
+      {
+        sex: read.optionalString(p['sex'], 'sex'),
+        healthNumber: read.optionalString(p['healthNumber'], 'healthNumber'),
+        email: read.optionalString(p['email'], 'email'),
+        phone: read.optionalString(p['phone'], 'phone'),
+      },
     );
   }
 
@@ -237,7 +246,10 @@ export class TelusAdapter implements EmrAdapter {
     if (response.status === 401 || response.status === 403 || response.status === 404) {
       const known = classify(response);
       const fallback = response.status === 403 ? 'Deauthorized' : 'InvalidCredentials';
-      throw this.http.error(known?.reason ?? fallback, `${response.what}: HTTP ${response.status}, ${known?.detail ?? 'the session was refused'}`);
+      throw this.http.error(
+        known?.reason ?? fallback,
+        `${response.what}: HTTP ${response.status}, ${known?.detail ?? 'the session was refused'}`,
+      );
     }
     if (response.status < 200 || response.status >= 300) throw this.http.statusError(response);
     const read = new Reader(this.label, response.what);
@@ -248,7 +260,8 @@ export class TelusAdapter implements EmrAdapter {
       .filter((k) => body[k] !== undefined && body[k] !== null)
       .map((k) => read.instant(body[k], k));
     this.credentialExpiry = expiries.length > 0 ? new Date(Math.min(...expiries.map((d) => d.getTime()))) : undefined;
-    if (this.type === 'PSSuite' && !this.credentialExpiry) throw read.fail('activationCodeExpiresAt', 'a date-time (PS Suite codes expire)');
+    if (this.type === 'PSSuite' && !this.credentialExpiry)
+      throw read.fail('activationCodeExpiresAt', 'a date-time (PS Suite codes expire)');
     return { value, issuedAt, expiresAt };
   }
 }

@@ -59,7 +59,8 @@ export async function requestToken(http: HttpClient, request: TokenRequest): Pro
   const body = read.object(http.parseJson(response), 'token response');
   const value = read.string(body['access_token'], 'access_token');
   if (value === '') throw read.fail('access_token', 'a token');
-  const lifetime = body['expires_in'] === undefined ? (request.defaultLifetimeSeconds ?? 3600) : read.number(body['expires_in'], 'expires_in');
+  const lifetime =
+    body['expires_in'] === undefined ? (request.defaultLifetimeSeconds ?? 3600) : read.number(body['expires_in'], 'expires_in');
   const refresh = read.optionalString(body['refresh_token'], 'refresh_token');
   const token: BearerToken = { value, issuedAt: request.now, expiresAt: new Date(request.now.getTime() + lifetime * 1000) };
   if (refresh !== undefined) token.refreshToken = refresh;

@@ -81,11 +81,29 @@ describe('extra certificate authorities', () => {
   it.skipIf(!hasOpenssl())('trusts a server certificate from a private CA only when given the CA bundle', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'emr-ca-'));
     try {
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1',
-        '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-      ], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ],
+        { stdio: 'ignore' },
+      );
       const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
       const server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -118,7 +136,9 @@ describe('OAuth 2 error vocabulary', () => {
   });
 
   it('reads the bearer error from WWW-Authenticate when the body has none', () => {
-    expect(oauthErrorCode(response(401, '', { 'www-authenticate': 'Bearer realm="x", error="invalid_token", error_description="expired"' }))).toEqual({
+    expect(
+      oauthErrorCode(response(401, '', { 'www-authenticate': 'Bearer realm="x", error="invalid_token", error_description="expired"' })),
+    ).toEqual({
       error: 'invalid_token',
       description: 'expired',
     });
@@ -144,10 +164,13 @@ describe('token cache', () => {
   it('shares one renewal between concurrent callers and renews when due', async () => {
     let clock = 0;
     let calls = 0;
-    const cache = new TokenCache(async () => {
-      calls++;
-      return token(clock, 3600);
-    }, () => new Date(clock));
+    const cache = new TokenCache(
+      async () => {
+        calls++;
+        return token(clock, 3600);
+      },
+      () => new Date(clock),
+    );
     await Promise.all([cache.get(), cache.get(), cache.get()]);
     expect(calls).toBe(1);
     clock = 3000_000;
@@ -161,7 +184,9 @@ describe('token cache', () => {
 
 describe('helpers', () => {
   it('joins a base URL that has a path', () => {
-    expect(joinUrl('https://h.example/oscar/', '/ws/services/x', { a: 1, b: undefined }).toString()).toBe('https://h.example/oscar/ws/services/x?a=1');
+    expect(joinUrl('https://h.example/oscar/', '/ws/services/x', { a: 1, b: undefined }).toString()).toBe(
+      'https://h.example/oscar/ws/services/x?a=1',
+    );
   });
 
   it('puts the idempotency key in a safe file name', () => {

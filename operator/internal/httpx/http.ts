@@ -94,7 +94,11 @@ export class HttpClient {
     const { status, what } = response;
     if (status === 429) {
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.now());
-      return this.error('RateLimited', `${what}: HTTP 429, rate limited${retryAfterMs === undefined ? '' : `, retry after ${Math.ceil(retryAfterMs / 1000)}s`}`, retryAfterMs);
+      return this.error(
+        'RateLimited',
+        `${what}: HTTP 429, rate limited${retryAfterMs === undefined ? '' : `, retry after ${Math.ceil(retryAfterMs / 1000)}s`}`,
+        retryAfterMs,
+      );
     }
     if (status >= 500) return this.error('EmrUnreachable', `${what}: HTTP ${status}, the EMR is failing`);
     if (status === 401 || status === 403) {

@@ -50,7 +50,12 @@ describe('OAuth 1.0a signer', () => {
     const oauth = signRequest({
       method: 'GET',
       url: new URL('http://photos.example.net/photos?file=vacation.jpg&size=original'),
-      credentials: { consumerKey: 'dpf43f3p2l4k3l03', consumerSecret: 'kd94hf93k423kf44', token: 'nnch734d00sl2jdk', tokenSecret: 'pfkkdhi9sl3r4s00' },
+      credentials: {
+        consumerKey: 'dpf43f3p2l4k3l03',
+        consumerSecret: 'kd94hf93k423kf44',
+        token: 'nnch734d00sl2jdk',
+        tokenSecret: 'pfkkdhi9sl3r4s00',
+      },
       nonce: 'chapoH',
       timestamp: 137131202,
       includeVersion: false,
@@ -59,8 +64,16 @@ describe('OAuth 1.0a signer', () => {
   });
 
   it.each([
-    ['reproduces the signature of the Twitter guide example', 'https://api.twitter.com/1/statuses/update.json?include_entities=true', 'tnnArxj06cWHq44gCs1OSKk/jLY='],
-    ['reproduces the signature of the Twitter guide example for API 1.1', 'https://api.twitter.com/1.1/statuses/update.json?include_entities=true', 'hCtSmYh+iHYCEqBWrE7C7hYmtUk='],
+    [
+      'reproduces the signature of the Twitter guide example',
+      'https://api.twitter.com/1/statuses/update.json?include_entities=true',
+      'tnnArxj06cWHq44gCs1OSKk/jLY=',
+    ],
+    [
+      'reproduces the signature of the Twitter guide example for API 1.1',
+      'https://api.twitter.com/1.1/statuses/update.json?include_entities=true',
+      'hCtSmYh+iHYCEqBWrE7C7hYmtUk=',
+    ],
   ])('%s', (_name, url, expected) => {
     const oauth = signRequest({
       method: 'POST',
@@ -88,7 +101,12 @@ describe('OAuth 1.0a signer', () => {
     const options = {
       method: 'GET',
       url: new URL('http://photos.example.net/photos?file=vacation.jpg&size=original'),
-      credentials: { consumerKey: 'dpf43f3p2l4k3l03', consumerSecret: 'kd94hf93k423kf44', token: 'nnch734d00sl2jdk', tokenSecret: 'pfkkdhi9sl3r4s00' },
+      credentials: {
+        consumerKey: 'dpf43f3p2l4k3l03',
+        consumerSecret: 'kd94hf93k423kf44',
+        token: 'nnch734d00sl2jdk',
+        tokenSecret: 'pfkkdhi9sl3r4s00',
+      },
       nonce: 'chapoH',
       timestamp: 137131202,
       includeVersion: false,

@@ -1,14 +1,7 @@
 // Thin, typed access to the API server for the reconcilers: read our kinds, write status with
 // server-side apply under one field manager (only when it changed), and record Events.
 import { isDeepStrictEqual } from 'node:util';
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type CoreV1Event,
-} from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type CoreV1Event } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, VERSION, type KindDefinition, type Resource } from '../../api/v1alpha1/index.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { statusCodeOf } from '../../runtime/errors.ts';
@@ -41,7 +34,8 @@ export class Kube {
   }
 
   listAll<T>(kind: KindDefinition): () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }> {
-    return async () => (await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: kind.plural })) as { items: T[] };
+    return async () =>
+      (await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: kind.plural })) as { items: T[] };
   }
 
   async get<T>(kind: KindDefinition, namespace: string, name: string): Promise<T | undefined> {
@@ -66,7 +60,12 @@ export class Kube {
         plural: kind.plural,
         namespace: obj.metadata.namespace ?? '',
         name: obj.metadata.name,
-        body: { apiVersion: API_VERSION, kind: kind.kind, metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace }, status },
+        body: {
+          apiVersion: API_VERSION,
+          kind: kind.kind,
+          metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace },
+          status,
+        },
         fieldManager: FIELD_MANAGER,
         force: true,
       },
@@ -87,7 +86,14 @@ export class Kube {
 
   private async mergePatch(kind: KindDefinition, obj: Resource<unknown, unknown>, metadata: Record<string, unknown>): Promise<void> {
     await this.custom.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, plural: kind.plural, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name, body: { metadata } },
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: kind.plural,
+        namespace: obj.metadata.namespace ?? '',
+        name: obj.metadata.name,
+        body: { metadata },
+      },
       MERGE_PATCH,
     );
   }

@@ -70,7 +70,12 @@ export class Mailer {
       return false;
     }
     try {
-      await this.transport.sendMail({ from: this.from, to: mail.to, subject: redactor.string(mail.subject), text: redactor.string(mail.text) });
+      await this.transport.sendMail({
+        from: this.from,
+        to: mail.to,
+        subject: redactor.string(mail.subject),
+        text: redactor.string(mail.text),
+      });
       return true;
     } catch (error) {
       this.logger.error('e-mail not sent', { subject: mail.subject, error: error instanceof Error ? error.message : String(error) });

@@ -20,7 +20,13 @@ let n = 0;
 function batch(): SyncBatchUpload {
   n += 1;
   const batchId = `run-1:appointment:${n}`;
-  return { run: 'run-1', batchId, kind: 'appointment', count: 1, envelope: encryptor.encryptBatch({ batchId, kind: 'appointment' }, [{ id: String(n) }]) };
+  return {
+    run: 'run-1',
+    batchId,
+    kind: 'appointment',
+    count: 1,
+    envelope: encryptor.encryptBatch({ batchId, kind: 'appointment' }, [{ id: String(n) }]),
+  };
 }
 
 const client = (overrides: Partial<ConstructorParameters<typeof OceanClient>[0]> = {}) =>
@@ -71,14 +77,31 @@ describe('Ocean client against the Ocean simulator', () => {
     expect(tokenCalls() - before).toBe(1);
   });
 
-  const cases: { name: string; fault?: Parameters<OceanSimulator['setFault']>[0]; overrides?: Partial<ConstructorParameters<typeof OceanClient>[0]>; reason: OceanErrorReason }[] = [
-    { name: 'says OceanInvalidCredentials when the client is refused', fault: { rejectCredentials: true }, reason: 'OceanInvalidCredentials' },
+  const cases: {
+    name: string;
+    fault?: Parameters<OceanSimulator['setFault']>[0];
+    overrides?: Partial<ConstructorParameters<typeof OceanClient>[0]>;
+    reason: OceanErrorReason;
+  }[] = [
+    {
+      name: 'says OceanInvalidCredentials when the client is refused',
+      fault: { rejectCredentials: true },
+      reason: 'OceanInvalidCredentials',
+    },
     { name: 'says OceanDeauthorized when the client was disabled', fault: { deauthorized: true }, reason: 'OceanDeauthorized' },
-    { name: 'says OceanExpired when the client secret expired', fault: { credentialNotAfter: '2000-01-01T00:00:00Z' }, reason: 'OceanExpired' },
+    {
+      name: 'says OceanExpired when the client secret expired',
+      fault: { credentialNotAfter: '2000-01-01T00:00:00Z' },
+      reason: 'OceanExpired',
+    },
     { name: 'says OceanExpired when every token is refused as expired', fault: { tokenExpired: true }, reason: 'OceanExpired' },
     { name: 'says OceanUnreachable on a 5xx', fault: { serverError: 503 }, reason: 'OceanUnreachable' },
     { name: 'says OceanRateLimited on a 429', fault: { rateLimit: true }, reason: 'OceanRateLimited' },
-    { name: 'says OceanDeauthorized for a site the client may not upload to', overrides: { siteNumber: '9999' }, reason: 'OceanDeauthorized' },
+    {
+      name: 'says OceanDeauthorized for a site the client may not upload to',
+      overrides: { siteNumber: '9999' },
+      reason: 'OceanDeauthorized',
+    },
     { name: 'says OceanUnreachable when nothing listens', overrides: { apiUrl: 'http://127.0.0.1:1' }, reason: 'OceanUnreachable' },
   ];
   for (const c of cases) {

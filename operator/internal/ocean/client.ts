@@ -120,7 +120,10 @@ export class OceanClient implements OceanUploader {
       if (response.status < 200 || response.status >= 300) throw this.statusError(response);
       const read = new Reader('Ocean', response.what);
       const answer = read.object(this.http.parseJson(response), 'body');
-      return { batchId: read.id(answer['batchId'], 'batchId'), duplicate: response.headers.get('idempotent-replayed')?.toLowerCase() === 'true' };
+      return {
+        batchId: read.id(answer['batchId'], 'batchId'),
+        duplicate: response.headers.get('idempotent-replayed')?.toLowerCase() === 'true',
+      };
     } catch (error) {
       throw fromEmrError(error);
     }

@@ -2,10 +2,27 @@
 // status bucket exist (the relay at start; the operator may too), the per-integration durable
 // consumer, dead-lettering, and replaying dead letters (the operator's replay annotation calls
 // replayDeadLetters). Names come from contract.ts; the headers below extend it.
-import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
-import { DEAD_LETTER_STREAM, KEY_VERSION_HEADER, RELAY_STREAM, STATUS_BUCKET, deadLetterSubject, relaySubject, subjectToken } from './contract.ts';
+import {
+  DEAD_LETTER_STREAM,
+  KEY_VERSION_HEADER,
+  RELAY_STREAM,
+  STATUS_BUCKET,
+  deadLetterSubject,
+  relaySubject,
+  subjectToken,
+} from './contract.ts';
 
 /** When the relay accepted the message (ISO 8601, relay clock); the retry schedule counts from it. */
 export const RECEIVED_AT_HEADER = 'Cloudconnect-Received-At';
@@ -78,7 +95,12 @@ export interface ConsumerOptions {
 }
 
 /** The integration's durable pull consumer: explicit acks, no delivery limit (the schedule decides). */
-export async function ensureRelayConsumer(js: JetStreamClient, namespace: string, integration: string, options: ConsumerOptions = {}): Promise<string> {
+export async function ensureRelayConsumer(
+  js: JetStreamClient,
+  namespace: string,
+  integration: string,
+  options: ConsumerOptions = {},
+): Promise<string> {
   const jsm = await js.jetstreamManager();
   const name = consumerName(namespace, integration);
   const config = {
@@ -111,7 +133,14 @@ function copyHeaders(from: MsgHdrs | undefined, skip: string[] = []): MsgHdrs {
 }
 
 /** Moves a message to the dead-letter subject (still ciphertext, same headers plus the reason), then acks it. */
-export async function deadLetter(js: JetStreamClient, msg: JsMsg, namespace: string, integration: string, reason: string, now: Date): Promise<void> {
+export async function deadLetter(
+  js: JetStreamClient,
+  msg: JsMsg,
+  namespace: string,
+  integration: string,
+  reason: string,
+  now: Date,
+): Promise<void> {
   const h = copyHeaders(msg.headers, ['Nats-Msg-Id']);
   h.set(DEAD_REASON_HEADER, reason);
   h.set(DEAD_AT_HEADER, now.toISOString());
@@ -126,7 +155,12 @@ export async function deadLetter(js: JetStreamClient, msg: JsMsg, namespace: str
  * (a new 96-hour schedule) and its first receipt time kept; returns how many. The EMR idempotency key
  * stays the message's own, so a dead letter that did reach the EMR is not filed twice.
  */
-export async function replayDeadLetters(js: JetStreamClient, namespace: string, integration: string, options: { now?: () => Date } = {}): Promise<number> {
+export async function replayDeadLetters(
+  js: JetStreamClient,
+  namespace: string,
+  integration: string,
+  options: { now?: () => Date } = {},
+): Promise<number> {
   const jsm = await js.jetstreamManager();
   const now = options.now ?? (() => new Date());
   const subject = deadLetterSubject(namespace, integration);
@@ -135,12 +169,25 @@ export async function replayDeadLetters(js: JetStreamClient, namespace: string, 
   for (;;) {
     const stored = await jsm.direct.getMessage(DEAD_LETTER_STREAM, { next_by_subj: subject, seq });
     if (!stored) break;
-    const h = copyHeaders(stored.header, [DEAD_REASON_HEADER, DEAD_AT_HEADER, 'Nats-Msg-Id', 'Nats-Stream', 'Nats-Sequence', 'Nats-Time-Stamp', 'Nats-Subject', 'Nats-Last-Sequence', 'Nats-Num-Pending']);
+    const h = copyHeaders(stored.header, [
+      DEAD_REASON_HEADER,
+      DEAD_AT_HEADER,
+      'Nats-Msg-Id',
+      'Nats-Stream',
+      'Nats-Sequence',
+      'Nats-Time-Stamp',
+      'Nats-Subject',
+      'Nats-Last-Sequence',
+      'Nats-Num-Pending',
+    ]);
     if (!h.has(FIRST_RECEIVED_AT_HEADER)) h.set(FIRST_RECEIVED_AT_HEADER, stored.header.get(RECEIVED_AT_HEADER) || '');
     h.set(RECEIVED_AT_HEADER, now().toISOString());
     if (!h.has(KEY_VERSION_HEADER)) throw new Error(`dead letter ${stored.seq} has no ${KEY_VERSION_HEADER} header`);
     // The dead letter's sequence makes the replay its own message; a crash before the delete repeats the same id (deduplicated).
-    await js.publish(relaySubject(namespace, integration), stored.data, { msgID: `replay:${DEAD_LETTER_STREAM}:${stored.seq}`, headers: h });
+    await js.publish(relaySubject(namespace, integration), stored.data, {
+      msgID: `replay:${DEAD_LETTER_STREAM}:${stored.seq}`,
+      headers: h,
+    });
     await jsm.streams.deleteMessage(DEAD_LETTER_STREAM, stored.seq, false);
     count++;
     seq = stored.seq + 1;
@@ -149,7 +196,11 @@ export async function replayDeadLetters(js: JetStreamClient, namespace: string, 
 }
 
 /** Figures of one integration straight from the streams (what survives any relay restart). */
-export async function queueFigures(js: JetStreamClient, namespace: string, integration: string): Promise<{ pending: number; oldestPendingSince?: string; deadLettered: number }> {
+export async function queueFigures(
+  js: JetStreamClient,
+  namespace: string,
+  integration: string,
+): Promise<{ pending: number; oldestPendingSince?: string; deadLettered: number }> {
   // Called on every status write: skip the manager's account-info round trip (the calls below fail anyway without JetStream).
   const jsm = await js.jetstreamManager(false);
   const subject = relaySubject(namespace, integration);
@@ -161,5 +212,9 @@ export async function queueFigures(js: JetStreamClient, namespace: string, integ
   ]);
   const pending = work.state.subjects?.[subject] ?? 0;
   const oldestAt = oldest ? oldest.header.get(RECEIVED_AT_HEADER) || oldest.time.toISOString() : undefined;
-  return { pending, ...(pending > 0 && oldestAt ? { oldestPendingSince: oldestAt } : {}), deadLettered: deadInfo.state.subjects?.[dead] ?? 0 };
+  return {
+    pending,
+    ...(pending > 0 && oldestAt ? { oldestPendingSince: oldestAt } : {}),
+    deadLettered: deadInfo.state.subjects?.[dead] ?? 0,
+  };
 }

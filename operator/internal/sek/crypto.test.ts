@@ -53,7 +53,8 @@ describe('SEK batch encryption', () => {
     { name: 'fails when the salt is changed', run: () => decryptBatch(flip(envelope, 'salt'), SEK, SITE) },
     {
       name: 'fails when the AAD is rewritten to another batch id',
-      run: () => decryptBatch({ ...envelope, aad: batchAad(SITE, { batchId: 'run-1:patient:2', kind: 'patient' }).toString('base64') }, SEK, SITE),
+      run: () =>
+        decryptBatch({ ...envelope, aad: batchAad(SITE, { batchId: 'run-1:patient:2', kind: 'patient' }).toString('base64') }, SEK, SITE),
     },
     {
       name: 'fails when the AAD is rewritten to another record kind',
@@ -65,10 +66,18 @@ describe('SEK batch encryption', () => {
     },
     {
       name: 'fails when the AAD is re-encoded (same meaning, other bytes)',
-      run: () => decryptBatch({ ...envelope, aad: Buffer.from('{"site":"12345","v":1,"batch":"run-1:patient:1","kind":"patient"}').toString('base64') }, SEK, SITE),
+      run: () =>
+        decryptBatch(
+          { ...envelope, aad: Buffer.from('{"site":"12345","v":1,"batch":"run-1:patient:1","kind":"patient"}').toString('base64') },
+          SEK,
+          SITE,
+        ),
     },
     { name: 'fails with a wrong SEK', run: () => decryptBatch(envelope, `${SEK}x`, SITE) },
-    { name: 'fails with a SEK that differs only in padding (unlike the legacy zero-padded key)', run: () => decryptBatch(envelope, `${SEK}0`, SITE) },
+    {
+      name: 'fails with a SEK that differs only in padding (unlike the legacy zero-padded key)',
+      run: () => decryptBatch(envelope, `${SEK}0`, SITE),
+    },
     { name: 'fails for another site, even with the same SEK', run: () => decryptBatch(otherSite, SEK, SITE) },
     { name: 'fails when the expected batch id differs', run: () => decryptBatch(envelope, SEK, SITE, { batchId: 'run-2:patient:1' }) },
     { name: 'fails when the expected kind differs', run: () => decryptBatch(envelope, SEK, SITE, { kind: 'provider' }) },

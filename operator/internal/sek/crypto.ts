@@ -150,10 +150,16 @@ export interface DecryptedBatch {
  * expected batch id / kind when given), and decrypts. Any tampering, a wrong SEK or a wrong site
  * throws DecryptError; nothing of the plaintext is in the message.
  */
-export function decryptBatch(envelope: unknown, sek: string | Buffer, siteNumber: string, expected: Partial<BatchContext> = {}): DecryptedBatch {
+export function decryptBatch(
+  envelope: unknown,
+  sek: string | Buffer,
+  siteNumber: string,
+  expected: Partial<BatchContext> = {},
+): DecryptedBatch {
   if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope)) throw new DecryptError('the envelope is not an object');
   const e = envelope as Record<string, unknown>;
-  if (e['v'] !== ENVELOPE_VERSION || e['alg'] !== ENVELOPE_ALG) throw new DecryptError(`unsupported envelope (v ${String(e['v'])}, alg ${String(e['alg'])})`);
+  if (e['v'] !== ENVELOPE_VERSION || e['alg'] !== ENVELOPE_ALG)
+    throw new DecryptError(`unsupported envelope (v ${String(e['v'])}, alg ${String(e['alg'])})`);
   const salt = field(e, 'salt', SALT_BYTES);
   const iv = field(e, 'iv', IV_BYTES);
   const tag = field(e, 'tag', TAG_BYTES);
@@ -168,7 +174,8 @@ export function decryptBatch(envelope: unknown, sek: string | Buffer, siteNumber
   if (context.site !== siteNumber) throw new DecryptError('the batch is not for this site');
   if (expected.batchId !== undefined && context.batch !== expected.batchId) throw new DecryptError('the batch id does not match');
   if (expected.kind !== undefined && context.kind !== expected.kind) throw new DecryptError('the record kind does not match');
-  if (typeof context.batch !== 'string' || !(ENVELOPE_KINDS as readonly unknown[]).includes(context.kind)) throw new DecryptError('envelope.aad lacks batch or kind');
+  if (typeof context.batch !== 'string' || !(ENVELOPE_KINDS as readonly unknown[]).includes(context.kind))
+    throw new DecryptError('envelope.aad lacks batch or kind');
   // Rebuilding the AAD from its parsed parts refuses any non-canonical encoding of the same context.
   const canonical = batchAad(siteNumber, { batchId: context.batch, kind: context.kind as EnvelopeKind });
   if (!canonical.equals(aad)) throw new DecryptError('envelope.aad is not canonical');

@@ -4,7 +4,10 @@ import { decideSupportAccess, fingerprint, keyLocation, sekReadPolicy } from './
 
 describe('site identity', () => {
   it('puts the key at cloudconnect/<namespace>/<site>/sek in the secret mount by default', () => {
-    expect(keyLocation({ siteNumber: '1', clinicalAdminEmail: 'a@b.c' }, 'clinic', 'maple')).toEqual({ mount: 'secret', path: 'cloudconnect/clinic/maple/sek' });
+    expect(keyLocation({ siteNumber: '1', clinicalAdminEmail: 'a@b.c' }, 'clinic', 'maple')).toEqual({
+      mount: 'secret',
+      path: 'cloudconnect/clinic/maple/sek',
+    });
   });
 
   it('grants read on exactly one KV data path', () => {
@@ -26,9 +29,24 @@ describe('decideSupportAccess', () => {
   const now = new Date('2026-11-23T12:00:00Z');
   it.each([
     ['keeps access without an expiry', [{ name: 'a' }], ['a'], [], undefined],
-    ['keeps access until it expires and requeues at the expiry', [{ name: 'a', expiresAt: '2026-11-24T00:00:00Z' }], ['a'], [], '2026-11-24T00:00:00.000Z'],
+    [
+      'keeps access until it expires and requeues at the expiry',
+      [{ name: 'a', expiresAt: '2026-11-24T00:00:00Z' }],
+      ['a'],
+      [],
+      '2026-11-24T00:00:00.000Z',
+    ],
     ['removes access at its expiry', [{ name: 'a', expiresAt: '2026-11-23T12:00:00Z' }], [], ['a'], undefined],
-    ['requeues at the soonest of several expiries', [{ name: 'a', expiresAt: '2026-11-25T00:00:00Z' }, { name: 'b', expiresAt: '2026-11-24T00:00:00Z' }], ['a', 'b'], [], '2026-11-24T00:00:00.000Z'],
+    [
+      'requeues at the soonest of several expiries',
+      [
+        { name: 'a', expiresAt: '2026-11-25T00:00:00Z' },
+        { name: 'b', expiresAt: '2026-11-24T00:00:00Z' },
+      ],
+      ['a', 'b'],
+      [],
+      '2026-11-24T00:00:00.000Z',
+    ],
   ] as const)('%s', (_n, sites, active, expired, next) => {
     const d = decideSupportAccess([...sites], now);
     expect(d.active.map((s) => s.name)).toEqual(active);

@@ -6,7 +6,11 @@ import { fingerprint } from './identity.ts';
 import { decryptBatch, DecryptError } from './crypto.ts';
 import { announcedVersion, RotatingEncryptor, type VersionedSek } from './key-rotation.ts';
 
-const KEYS: Record<number, string> = { 1: 'first-sek-0123456789abcdef0123456789', 2: 'second-sek-0123456789abcdef012345678', 3: 'third-sek-0123456789abcdef0123456789' };
+const KEYS: Record<number, string> = {
+  1: 'first-sek-0123456789abcdef0123456789',
+  2: 'second-sek-0123456789abcdef012345678',
+  3: 'third-sek-0123456789abcdef0123456789',
+};
 
 async function versionFile(content?: string): Promise<string> {
   const file = join(await mkdtemp(join(tmpdir(), 'sek-version-')), 'sek-version');

@@ -24,7 +24,9 @@ export async function emrAdapterFromConfig(
   deps: { adapterFactory?: AdapterFactory; fetch?: typeof fetch; now: () => Date },
 ): Promise<EmrAdapter> {
   const settings = adapterSettings(config.spec);
-  const emrCredentials = Object.fromEntries(Object.entries(credentials).filter(([key]) => key !== OCEAN_CREDENTIAL_KEYS.clientId && key !== OCEAN_CREDENTIAL_KEYS.clientSecret));
+  const emrCredentials = Object.fromEntries(
+    Object.entries(credentials).filter(([key]) => key !== OCEAN_CREDENTIAL_KEYS.clientId && key !== OCEAN_CREDENTIAL_KEYS.clientSecret),
+  );
   const caBundle = config.caBundleFile ? await readFile(config.caBundleFile, 'utf8') : undefined;
   return buildAdapter(deps.adapterFactory ?? createAdapter, settings.type, {
     baseUrl: settings.baseUrl,

@@ -16,7 +16,13 @@ export const OCEAN_CREDENTIAL_KEYS = { clientId: 'oceanClientId', clientSecret: 
 /** The SEK's field in its KV v2 secret (as the OceanSite reconciler stores it). */
 export const SEK_FIELD = 'sek';
 
-export type WorkerErrorReason = 'InvalidArguments' | 'InvalidConfiguration' | 'VaultUnavailable' | 'VaultLoginFailed' | 'SekAccessDenied' | 'SekNotFound';
+export type WorkerErrorReason =
+  | 'InvalidArguments'
+  | 'InvalidConfiguration'
+  | 'VaultUnavailable'
+  | 'VaultLoginFailed'
+  | 'SekAccessDenied'
+  | 'SekNotFound';
 
 /** A failure of the worker's own setup (arguments, environment, Vault), with a reason for the run's status. */
 export class WorkerError extends Error {
@@ -125,7 +131,10 @@ export async function readCredentialsDir(dir: string | undefined): Promise<Recor
     names = await readdir(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new WorkerError('InvalidConfiguration', `cannot read the credentials directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new WorkerError(
+      'InvalidConfiguration',
+      `cannot read the credentials directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
   }
   const out: Record<string, string> = {};
   for (const name of names.sort()) {
@@ -179,22 +188,30 @@ export function vaultVersionedSekSource(config: WorkerConfig): VersionedSekSourc
       try {
         jwt = (await readFile(vault.serviceAccountTokenFile, 'utf8')).trim();
       } catch (error) {
-        throw new WorkerError('VaultLoginFailed', `cannot read the Vault login token ${vault.serviceAccountTokenFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+        throw new WorkerError(
+          'VaultLoginFailed',
+          `cannot read the Vault login token ${vault.serviceAccountTokenFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+        );
       }
       redactor.register(jwt);
       try {
         token = await new VaultClient({ address: vault.address }).kubernetesLogin(vault.authMount, vault.role ?? '', jwt);
       } catch (error) {
         if (error instanceof VaultUnavailableError) throw new WorkerError('VaultUnavailable', error.message);
-        throw new WorkerError('VaultLoginFailed', `Vault refused the login as role ${vault.role ?? ''} at auth/${vault.authMount}: ${error instanceof Error ? error.message : 'error'}`);
+        throw new WorkerError(
+          'VaultLoginFailed',
+          `Vault refused the login as role ${vault.role ?? ''} at auth/${vault.authMount}: ${error instanceof Error ? error.message : 'error'}`,
+        );
       }
     }
     let out: Awaited<ReturnType<VaultClient['kvRead']>>;
     try {
       out = await new VaultClient({ address: vault.address, token }).kvRead(sek.mount, sek.path, version);
     } catch (error) {
-      if (error instanceof VaultPermissionError) throw new WorkerError('SekAccessDenied', `Vault denied reading the SEK at ${sek.mount}/${sek.path}`);
-      if (error instanceof VaultUnavailableError || error instanceof TransientError) throw new WorkerError('VaultUnavailable', error.message);
+      if (error instanceof VaultPermissionError)
+        throw new WorkerError('SekAccessDenied', `Vault denied reading the SEK at ${sek.mount}/${sek.path}`);
+      if (error instanceof VaultUnavailableError || error instanceof TransientError)
+        throw new WorkerError('VaultUnavailable', error.message);
       throw error;
     }
     const value = out?.data[SEK_FIELD];
@@ -202,4 +219,3 @@ export function vaultVersionedSekSource(config: WorkerConfig): VersionedSekSourc
     return { value, version: out?.version ?? 0 };
   };
 }
-

@@ -15,7 +15,13 @@ export const CA_DIR = '/var/run/secrets/cloudconnect/ca';
 export const KEY_VERSION_DIR = '/var/run/secrets/cloudconnect/key';
 export const KEY_VERSION_FILE = `${KEY_VERSION_DIR}/sek-version`;
 
-export const SITE_POD_SECURITY_CONTEXT: V1PodSecurityContext = { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } };
+export const SITE_POD_SECURITY_CONTEXT: V1PodSecurityContext = {
+  runAsNonRoot: true,
+  runAsUser: 65532,
+  runAsGroup: 65532,
+  fsGroup: 65532,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
 
 export const SITE_CONTAINER_SECURITY_CONTEXT: V1SecurityContext = {
   allowPrivilegeEscalation: false,
@@ -65,10 +71,15 @@ export function sitePodParts(input: SitePodInput): SitePodParts {
     caEnv: ca ? [{ name: 'CLOUDCONNECT_CA_BUNDLE_FILE', value: `${CA_DIR}/ca.crt` }] : [],
     volumes: (extra = []) => [
       { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
-      { name: 'vault-token', projected: { sources: [{ serviceAccountToken: { audience: SYNC_AUDIENCE, expirationSeconds: 600, path: 'token' } }] } },
+      {
+        name: 'vault-token',
+        projected: { sources: [{ serviceAccountToken: { audience: SYNC_AUDIENCE, expirationSeconds: 600, path: 'token' } }] },
+      },
       ...extra,
       ...(secretName ? [{ name: 'emr-credentials', secret: { secretName, defaultMode: 0o440 } }] : []),
-      ...(ca ? [{ name: 'emr-ca', secret: { secretName: ca.name, items: [{ key: ca.key ?? 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } }] : []),
+      ...(ca
+        ? [{ name: 'emr-ca', secret: { secretName: ca.name, items: [{ key: ca.key ?? 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } }]
+        : []),
     ],
     volumeMounts: (extra = []) => [
       { name: 'tmp', mountPath: '/tmp' },

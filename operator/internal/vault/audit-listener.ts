@@ -7,7 +7,11 @@ import { createInterface } from 'node:readline';
 import type { AuditEntry } from './key-access.ts';
 import type { Logger } from '../../runtime/logger.ts';
 
-export async function startAuditListener(bind: string, onEntry: (entry: AuditEntry) => void, logger: Logger): Promise<{ server: Server; close: () => Promise<void>; port: number }> {
+export async function startAuditListener(
+  bind: string,
+  onEntry: (entry: AuditEntry) => void,
+  logger: Logger,
+): Promise<{ server: Server; close: () => Promise<void>; port: number }> {
   const i = bind.lastIndexOf(':');
   const host = bind.slice(0, i) || '0.0.0.0';
   const port = Number(bind.slice(i + 1));

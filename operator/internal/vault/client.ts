@@ -87,7 +87,10 @@ export class VaultClient {
 
   async health(): Promise<{ sealed: boolean; initialized: boolean }> {
     try {
-      const h = (await this.client.health({ standbyok: true, sealedcode: 200, uninitcode: 200 })) as { sealed: boolean; initialized: boolean };
+      const h = (await this.client.health({ standbyok: true, sealedcode: 200, uninitcode: 200 })) as {
+        sealed: boolean;
+        initialized: boolean;
+      };
       return { sealed: h.sealed, initialized: h.initialized };
     } catch (error) {
       throw new VaultUnavailableError(describe(error));
@@ -110,10 +113,9 @@ export class VaultClient {
   }
 
   async kvMetadata(mount: string, path: string): Promise<KvMetadata | undefined> {
-    const out = await this.request<{ data: { current_version: number; versions: Record<string, { created_time: string; destroyed: boolean; deletion_time: string }> } }>(
-      'GET',
-      `/${mount}/metadata/${path}`,
-    );
+    const out = await this.request<{
+      data: { current_version: number; versions: Record<string, { created_time: string; destroyed: boolean; deletion_time: string }> };
+    }>('GET', `/${mount}/metadata/${path}`);
     if (!out) return undefined;
     const createdTime: Record<number, string> = {};
     const destroyed: Record<number, boolean> = {};
@@ -125,7 +127,11 @@ export class VaultClient {
   }
 
   /** Reads one version (default: current) of a KV v2 secret. The values are registered for redaction. */
-  async kvRead(mount: string, path: string, version?: number): Promise<{ data: Record<string, string>; version: number; createdTime: string } | undefined> {
+  async kvRead(
+    mount: string,
+    path: string,
+    version?: number,
+  ): Promise<{ data: Record<string, string>; version: number; createdTime: string } | undefined> {
     const out = await this.request<{ data: { data: Record<string, string>; metadata: { version: number; created_time: string } } }>(
       'GET',
       `/${mount}/data/${path}${version ? `?version=${version}` : ''}`,
@@ -136,7 +142,12 @@ export class VaultClient {
   }
 
   /** Writes a new version; `cas` 0 means "only if absent". Returns the new version. */
-  async kvWrite(mount: string, path: string, data: Record<string, string>, cas?: number): Promise<{ version: number; createdTime: string }> {
+  async kvWrite(
+    mount: string,
+    path: string,
+    data: Record<string, string>,
+    cas?: number,
+  ): Promise<{ version: number; createdTime: string }> {
     const out = await this.request<{ data: { version: number; created_time: string } }>('POST', `/${mount}/data/${path}`, {
       data,
       ...(cas === undefined ? {} : { options: { cas } }),
@@ -185,7 +196,9 @@ export class VaultClient {
   /** Logs in with kubernetes auth (as a sync pod does); returns a client token. */
   async kubernetesLogin(mount: string, role: string, jwt: string): Promise<string> {
     try {
-      const out = (await this.client.request({ method: 'POST', path: `/auth/${mount}/login`, json: { role, jwt } })) as { auth: { client_token: string } };
+      const out = (await this.client.request({ method: 'POST', path: `/auth/${mount}/login`, json: { role, jwt } })) as {
+        auth: { client_token: string };
+      };
       redactor.register(out.auth.client_token);
       return out.auth.client_token;
     } catch (error) {
@@ -199,7 +212,11 @@ export class VaultClient {
     const jwt = (await readFile(this.config.serviceAccountTokenFile ?? '', 'utf8')).trim();
     redactor.register(jwt);
     try {
-      const out = (await this.client.request({ method: 'POST', path: `/auth/${this.config.authMount ?? 'kubernetes'}/login`, json: { role: this.config.role, jwt } })) as {
+      const out = (await this.client.request({
+        method: 'POST',
+        path: `/auth/${this.config.authMount ?? 'kubernetes'}/login`,
+        json: { role: this.config.role, jwt },
+      })) as {
         auth: { client_token: string; lease_duration: number };
       };
       redactor.register(out.auth.client_token);

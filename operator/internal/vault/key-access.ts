@@ -43,20 +43,33 @@ export function mayTouchKey(entry: AuditEntry): boolean {
   // Responses repeat the request; one notice per access is enough.
   if (entry.type !== 'request') return false;
   const path = entry.request?.path ?? '';
-  return ['read', 'update', 'create', 'delete'].includes(entry.request?.operation ?? '') && (path.includes('/data/') || path.includes('/destroy/'));
+  return (
+    ['read', 'update', 'create', 'delete'].includes(entry.request?.operation ?? '') &&
+    (path.includes('/data/') || path.includes('/destroy/'))
+  );
 }
 
-export function classifyAuditEntry(entry: AuditEntry, sites: readonly SiteKeyRef[], operatorAccessor: string | undefined): KeyAccess | undefined {
+export function classifyAuditEntry(
+  entry: AuditEntry,
+  sites: readonly SiteKeyRef[],
+  operatorAccessor: string | undefined,
+): KeyAccess | undefined {
   if (!mayTouchKey(entry)) return undefined;
   const path = entry.request?.path ?? '';
   const operation = entry.request?.operation ?? '';
-  const site = sites.find((s) => path === `${s.location.mount}/data/${s.location.path}` || path === `${s.location.mount}/destroy/${s.location.path}`);
+  const site = sites.find(
+    (s) => path === `${s.location.mount}/data/${s.location.path}` || path === `${s.location.mount}/destroy/${s.location.path}`,
+  );
   if (!site) return undefined;
   const auth = entry.auth ?? {};
   if (operatorAccessor !== undefined && auth.accessor === operatorAccessor) return undefined;
   const role = auth.metadata?.role;
   if (role === site.syncRole && operation === 'read') return undefined;
-  const accessorType = auth.metadata?.service_account_name ? 'kubernetes' : auth.display_name?.startsWith('token') || auth.display_name === 'root' ? 'token' : 'other';
+  const accessorType = auth.metadata?.service_account_name
+    ? 'kubernetes'
+    : auth.display_name?.startsWith('token') || auth.display_name === 'root'
+      ? 'token'
+      : 'other';
   const who = auth.metadata?.service_account_name
     ? `serviceaccount ${auth.metadata.service_account_namespace ?? '?'}/${auth.metadata.service_account_name}${role ? ` (role ${role})` : ''}`
     : `${auth.display_name ?? 'unknown identity'}${auth.entity_id ? ` (entity ${auth.entity_id})` : ''}`;

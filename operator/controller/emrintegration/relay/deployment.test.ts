@@ -1,7 +1,17 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { EmrIntegration, OceanSite } from '../../../api/v1alpha1/index.ts';
-import { buildRelayDeployment, buildRelayService, CREDENTIALS_HASH_ANNOTATION, credentialsHash, DESIRED_HASH_ANNOTATION, RELAY_COMMAND, RELAY_PORT, relayName, type RelayInput } from './deployment.ts';
+import {
+  buildRelayDeployment,
+  buildRelayService,
+  CREDENTIALS_HASH_ANNOTATION,
+  credentialsHash,
+  DESIRED_HASH_ANNOTATION,
+  RELAY_COMMAND,
+  RELAY_PORT,
+  relayName,
+  type RelayInput,
+} from './deployment.ts';
 import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../../api/v1alpha1/index.ts';
 import { CREDENTIALS_DIR } from '../../../internal/sitepod/site-pod.ts';
 
@@ -16,10 +26,26 @@ const integration: EmrIntegration = {
   apiVersion: 'cloudconnect.dev/v1alpha1',
   kind: 'EmrIntegration',
   metadata: { name: 'maple-accuro', namespace: 'clinic', uid: 'u2' },
-  spec: { siteRef: { name: 'maple' }, emr: { type: 'Accuro', accuro: { tenantId: 'MAPLE', credentialsSecretRef: { name: 'accuro-creds' } }, caBundleSecretRef: { name: 'emr-ca' } } },
+  spec: {
+    siteRef: { name: 'maple' },
+    emr: {
+      type: 'Accuro',
+      accuro: { tenantId: 'MAPLE', credentialsSecretRef: { name: 'accuro-creds' } },
+      caBundleSecretRef: { name: 'emr-ca' },
+    },
+  },
 };
-const secret: V1Secret = { metadata: { name: 'accuro-creds', uid: 's1', resourceVersion: '10' }, data: { apiUsername: Buffer.from('maple-api').toString('base64'), apiPassword: Buffer.from('hunter2').toString('base64') } };
-const settings = { image: 'ghcr.io/example/cloudconnect:0.1.0', natsUrl: 'nats://nats.nats.svc:4222', vaultAddress: 'https://vault:8200', vaultAuthMount: 'kubernetes', command: RELAY_COMMAND };
+const secret: V1Secret = {
+  metadata: { name: 'accuro-creds', uid: 's1', resourceVersion: '10' },
+  data: { apiUsername: Buffer.from('maple-api').toString('base64'), apiPassword: Buffer.from('hunter2').toString('base64') },
+};
+const settings = {
+  image: 'ghcr.io/example/cloudconnect:0.1.0',
+  natsUrl: 'nats://nats.nats.svc:4222',
+  vaultAddress: 'https://vault:8200',
+  vaultAuthMount: 'kubernetes',
+  command: RELAY_COMMAND,
+};
 const input: RelayInput = { integration, integrationSpec: integration.spec, site, credentials: secret, settings };
 
 const deployment = buildRelayDeployment(input);
@@ -43,17 +69,36 @@ describe('the relay Deployment', () => {
   });
 
   it('is owned by its EmrIntegration as controller', () => {
-    expect(deployment.metadata!.ownerReferences).toEqual([{ apiVersion: 'cloudconnect.dev/v1alpha1', kind: 'EmrIntegration', name: 'maple-accuro', uid: 'u2', controller: true, blockOwnerDeletion: true }]);
+    expect(deployment.metadata!.ownerReferences).toEqual([
+      {
+        apiVersion: 'cloudconnect.dev/v1alpha1',
+        kind: 'EmrIntegration',
+        name: 'maple-accuro',
+        uid: 'u2',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ]);
   });
 
   it('runs non-root, read-only, without privilege escalation or capabilities', () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
   });
 
   it('mounts the credentials Secret and the CA read-only and a vault-audience token', () => {
-    expect(pod.volumes).toEqual(expect.arrayContaining([{ name: 'emr-credentials', secret: { secretName: 'accuro-creds', defaultMode: 0o440 } }]));
-    expect(container.volumeMounts).toEqual(expect.arrayContaining([{ name: 'emr-credentials', mountPath: CREDENTIALS_DIR, readOnly: true }]));
+    expect(pod.volumes).toEqual(
+      expect.arrayContaining([{ name: 'emr-credentials', secret: { secretName: 'accuro-creds', defaultMode: 0o440 } }]),
+    );
+    expect(container.volumeMounts).toEqual(
+      expect.arrayContaining([{ name: 'emr-credentials', mountPath: CREDENTIALS_DIR, readOnly: true }]),
+    );
     expect(container.volumeMounts!.every((m) => m.readOnly || m.name === 'tmp')).toBe(true);
     const projected = pod.volumes!.find((v) => v.name === 'vault-token')!.projected!.sources![0]!.serviceAccountToken;
     expect(projected).toEqual({ audience: 'vault', expirationSeconds: 600, path: 'token' });
@@ -89,7 +134,10 @@ describe('the relay Deployment', () => {
 
   it('carries the site label so the SEK rotation notice reaches its pod', () => {
     expect(deployment.spec!.template.metadata!.labels![SITE_LABEL]).toBe('maple');
-    expect(deployment.spec!.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'cloudconnect-relay', 'app.kubernetes.io/instance': 'maple-accuro-relay' });
+    expect(deployment.spec!.selector.matchLabels).toEqual({
+      'app.kubernetes.io/name': 'cloudconnect-relay',
+      'app.kubernetes.io/instance': 'maple-accuro-relay',
+    });
     expect(deployment.spec!.template.metadata!.labels).toMatchObject(deployment.spec!.selector.matchLabels!);
   });
 });
@@ -102,11 +150,16 @@ describe('what rolls the relay', () => {
 
   it('a change of the credentials changes the pod template annotation', () => {
     const changed = { ...secret, data: { ...secret.data, apiPassword: Buffer.from('hunter3').toString('base64') } };
-    expect(podAnnotations({ ...input, credentials: changed })[CREDENTIALS_HASH_ANNOTATION]).not.toBe(podAnnotations(input)[CREDENTIALS_HASH_ANNOTATION]);
+    expect(podAnnotations({ ...input, credentials: changed })[CREDENTIALS_HASH_ANNOTATION]).not.toBe(
+      podAnnotations(input)[CREDENTIALS_HASH_ANNOTATION],
+    );
   });
 
   it('a label or annotation edit of the Secret does not', () => {
-    const relabelled = { ...secret, metadata: { ...secret.metadata, resourceVersion: '11', labels: { 'cloudconnect.dev/credentials': 'true' } } };
+    const relabelled = {
+      ...secret,
+      metadata: { ...secret.metadata, resourceVersion: '11', labels: { 'cloudconnect.dev/credentials': 'true' } },
+    };
     expect(podAnnotations({ ...input, credentials: relabelled })).toEqual(podAnnotations(input));
   });
 

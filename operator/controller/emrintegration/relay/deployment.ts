@@ -45,7 +45,11 @@ export function relayName(integration: string): string {
   const plain = `${integration}-relay`;
   if (DNS_1035_LABEL.test(plain)) return plain;
   const hash = createHash('sha256').update(integration).digest('hex').slice(0, 8);
-  const stem = integration.replace(/[^a-z0-9-]/g, '-').replace(/^[^a-z]+/, '').slice(0, 40).replace(/-+$/, '');
+  const stem = integration
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
   return `${stem ? `${stem}-` : 'relay-'}${hash}-relay`;
 }
 
@@ -55,8 +59,14 @@ export function relayName(integration: string): string {
  */
 export function credentialsHash(secret: V1Secret | undefined): string {
   if (!secret) return 'none';
-  const h = createHash('sha256').update(secret.metadata?.uid ?? '').update('\0');
-  for (const key of Object.keys(secret.data ?? {}).sort()) h.update(key).update('\0').update(secret.data?.[key] ?? '').update('\0');
+  const h = createHash('sha256')
+    .update(secret.metadata?.uid ?? '')
+    .update('\0');
+  for (const key of Object.keys(secret.data ?? {}).sort())
+    h.update(key)
+      .update('\0')
+      .update(secret.data?.[key] ?? '')
+      .update('\0');
   return h.digest('hex').slice(0, 16);
 }
 
@@ -96,13 +106,28 @@ function selectorOf(integration: EmrIntegration): Record<string, string> {
 }
 
 function ownerOf(integration: EmrIntegration) {
-  return [{ apiVersion: integration.apiVersion, kind: 'EmrIntegration', name: integration.metadata.name, uid: integration.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }];
+  return [
+    {
+      apiVersion: integration.apiVersion,
+      kind: 'EmrIntegration',
+      name: integration.metadata.name,
+      uid: integration.metadata.uid ?? '',
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+  ];
 }
 
 export function buildRelayDeployment(input: RelayInput): V1Deployment {
   const { integration, integrationSpec: spec, site, settings } = input;
   const namespace = integration.metadata.namespace ?? '';
-  const pod = sitePodParts({ namespace, integrationSpec: spec, site, vaultAddress: settings.vaultAddress, vaultAuthMount: settings.vaultAuthMount });
+  const pod = sitePodParts({
+    namespace,
+    integrationSpec: spec,
+    site,
+    vaultAddress: settings.vaultAddress,
+    vaultAuthMount: settings.vaultAuthMount,
+  });
   const labels = labelsOf(integration, site);
   const deployment: V1Deployment = {
     apiVersion: 'apps/v1',
@@ -143,7 +168,9 @@ export function buildRelayDeployment(input: RelayInput): V1Deployment {
                 ...pod.identityEnv,
                 { name: 'NATS_URL', value: settings.natsUrl },
                 { name: 'RELAY_PORT', value: String(RELAY_PORT) },
-                ...(settings.natsReplicas && settings.natsReplicas > 1 ? [{ name: 'NATS_REPLICAS', value: String(settings.natsReplicas) }] : []),
+                ...(settings.natsReplicas && settings.natsReplicas > 1
+                  ? [{ name: 'NATS_REPLICAS', value: String(settings.natsReplicas) }]
+                  : []),
                 ...pod.caEnv,
               ],
               resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } },
@@ -167,7 +194,12 @@ export function buildRelayService(input: Pick<RelayInput, 'integration' | 'site'
   return withDesiredHash<V1Service>({
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: relayName(integration.metadata.name), namespace: integration.metadata.namespace ?? '', labels: labelsOf(integration, site), ownerReferences: ownerOf(integration) },
+    metadata: {
+      name: relayName(integration.metadata.name),
+      namespace: integration.metadata.namespace ?? '',
+      labels: labelsOf(integration, site),
+      ownerReferences: ownerOf(integration),
+    },
     spec: {
       type: 'ClusterIP',
       selector: selectorOf(integration),

@@ -35,7 +35,10 @@ export const DEFAULT_RELAY_THRESHOLDS: RelayThresholds = { backlogMessages: 100,
 /** status.relay, as the typed API defines it (operator/api/v1alpha1/emr-integration.ts documents each field). */
 export type RelayStatus = NonNullable<EmrIntegrationStatus['relay']>;
 
-export type RelayObservation = { kind: 'record'; record: RelayStatusRecord } | { kind: 'missing' } | { kind: 'unreachable'; message: string };
+export type RelayObservation =
+  | { kind: 'record'; record: RelayStatusRecord }
+  | { kind: 'missing' }
+  | { kind: 'unreachable'; message: string };
 
 export type RelayDeployment = 'deployed' | 'suspended' | 'notConfigured' | 'siteNotReady';
 
@@ -78,7 +81,11 @@ export function parseRecord(value: unknown): RelayStatusRecord | undefined {
   const time = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
   if (!count(r.pending) || !count(r.deliveredTotal) || !count(r.deadLettered) || !time(r.updatedAt)) return undefined;
   if (r.oldestPendingSince !== undefined && !time(r.oldestPendingSince)) return undefined;
-  if (r.lastFailureReason !== undefined && (typeof r.lastFailureReason !== 'string' || !/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(r.lastFailureReason))) return undefined;
+  if (
+    r.lastFailureReason !== undefined &&
+    (typeof r.lastFailureReason !== 'string' || !/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(r.lastFailureReason))
+  )
+    return undefined;
   return {
     pending: r.pending as number,
     ...(r.oldestPendingSince ? { oldestPendingSince: r.oldestPendingSince as string } : {}),
@@ -105,10 +112,26 @@ export function decideRelayStatus(input: RelayDecisionInput): RelayDecision {
   const { previous, thresholds, now, observation } = input;
   const keep = previous && Object.keys(previous).length > 0 ? previous : undefined;
   if (input.deployment === 'notConfigured') {
-    return { delivering: condition('Unknown', 'RelayNotConfigured', 'The operator has no NATS URL (NATS_URL): no relay is deployed and EMR-bound messages from Ocean are not received'), relay: keep, newlyDeadLettered: 0 };
+    return {
+      delivering: condition(
+        'Unknown',
+        'RelayNotConfigured',
+        'The operator has no NATS URL (NATS_URL): no relay is deployed and EMR-bound messages from Ocean are not received',
+      ),
+      relay: keep,
+      newlyDeadLettered: 0,
+    };
   }
   if (input.deployment === 'siteNotReady') {
-    return { delivering: condition('Unknown', 'SiteNotReady', `OceanSite ${input.siteName ?? ''} does not exist or has no Shared Encryption Key yet: the relay is deployed once it has`), relay: keep, newlyDeadLettered: 0 };
+    return {
+      delivering: condition(
+        'Unknown',
+        'SiteNotReady',
+        `OceanSite ${input.siteName ?? ''} does not exist or has no Shared Encryption Key yet: the relay is deployed once it has`,
+      ),
+      relay: keep,
+      newlyDeadLettered: 0,
+    };
   }
 
   let relay: RelayStatus | undefined = keep;
@@ -117,7 +140,9 @@ export function decideRelayStatus(input: RelayDecisionInput): RelayDecision {
     const r = observation.record;
     const fresh: RelayStatus = {
       pending: r.pending,
-      ...(r.pending > 0 && r.oldestPendingSince ? { oldestPendingTime: r.oldestPendingSince, oldestPendingAge: coarseAge(now.getTime() - Date.parse(r.oldestPendingSince)) } : {}),
+      ...(r.pending > 0 && r.oldestPendingSince
+        ? { oldestPendingTime: r.oldestPendingSince, oldestPendingAge: coarseAge(now.getTime() - Date.parse(r.oldestPendingSince)) }
+        : {}),
       deliveredTotal: r.deliveredTotal,
       deadLettered: r.deadLettered,
       ...(r.lastFailureReason ? { lastFailureReason: r.lastFailureReason } : {}),
@@ -134,19 +159,35 @@ export function decideRelayStatus(input: RelayDecisionInput): RelayDecision {
   }
 
   if (input.deployment === 'suspended') {
-    return { delivering: condition('False', 'Suspended', 'spec.suspend is true: the relay is scaled to 0; Ocean keeps EMR-bound messages and retries them'), relay, newlyDeadLettered };
+    return {
+      delivering: condition(
+        'False',
+        'Suspended',
+        'spec.suspend is true: the relay is scaled to 0; Ocean keeps EMR-bound messages and retries them',
+      ),
+      relay,
+      newlyDeadLettered,
+    };
   }
   if (!observation || observation.kind === 'missing') {
     return { delivering: condition('Unknown', 'RelayNotReporting', 'The relay has not reported its status yet'), relay, newlyDeadLettered };
   }
   if (observation.kind === 'unreachable') {
-    return { delivering: condition('Unknown', 'QueueUnreachable', `The operator cannot read the relay status from NATS: ${observation.message}`), relay, newlyDeadLettered };
+    return {
+      delivering: condition('Unknown', 'QueueUnreachable', `The operator cannot read the relay status from NATS: ${observation.message}`),
+      relay,
+      newlyDeadLettered,
+    };
   }
   const r = observation.record;
   const age = now.getTime() - Date.parse(r.updatedAt);
   if (age > thresholds.staleAfterMs) {
     return {
-      delivering: condition('Unknown', 'RelayNotReporting', `The relay has not reported since ${r.updatedAt} (more than ${coarseAge(thresholds.staleAfterMs)}): it is not running or cannot reach NATS`),
+      delivering: condition(
+        'Unknown',
+        'RelayNotReporting',
+        `The relay has not reported since ${r.updatedAt} (more than ${coarseAge(thresholds.staleAfterMs)}): it is not running or cannot reach NATS`,
+      ),
       relay,
       newlyDeadLettered,
     };
@@ -167,17 +208,29 @@ export function decideRelayStatus(input: RelayDecisionInput): RelayDecision {
   if (r.pending > 0 && r.lastFailureReason) {
     const reason = r.lastFailureReason === 'EmrUnreachable' ? 'EmrUnreachable' : 'DeliveryFailing';
     return {
-      delivering: condition('False', reason, `Deliveries to the EMR fail (${r.lastFailureReason}): ${waiting}; they are retried on Ocean's schedule (within the first hour, then hourly up to 96 hours)`),
+      delivering: condition(
+        'False',
+        reason,
+        `Deliveries to the EMR fail (${r.lastFailureReason}): ${waiting}; they are retried on Ocean's schedule (within the first hour, then hourly up to 96 hours)`,
+      ),
       relay,
       newlyDeadLettered,
     };
   }
   if (r.pending >= thresholds.backlogMessages || waitingFor >= thresholds.backlogAgeMs) {
     return {
-      delivering: condition('False', 'Backlogged', `${waiting} (thresholds: ${thresholds.backlogMessages} messages or ${coarseAge(thresholds.backlogAgeMs)})`),
+      delivering: condition(
+        'False',
+        'Backlogged',
+        `${waiting} (thresholds: ${thresholds.backlogMessages} messages or ${coarseAge(thresholds.backlogAgeMs)})`,
+      ),
       relay,
       newlyDeadLettered,
     };
   }
-  return { delivering: condition('True', 'Delivered', `EMR-bound messages are delivered: ${r.deliveredTotal} in total, ${waiting}`), relay, newlyDeadLettered };
+  return {
+    delivering: condition('True', 'Delivered', `EMR-bound messages are delivered: ${r.deliveredTotal} in total, ${waiting}`),
+    relay,
+    newlyDeadLettered,
+  };
 }

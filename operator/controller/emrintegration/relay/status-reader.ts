@@ -37,7 +37,10 @@ export class NatsRelayQueue implements RelayQueue {
   #down = '';
 
   constructor(options: { natsUrl: string; logger: Logger; timeoutMs?: number; retryAfterMs?: number; now?: () => number }) {
-    this.#servers = options.natsUrl.split(',').map((s) => s.trim()).filter(Boolean);
+    this.#servers = options.natsUrl
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     this.#logger = options.logger;
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#retryAfterMs = options.retryAfterMs ?? 10_000;
@@ -71,7 +74,13 @@ export class NatsRelayQueue implements RelayQueue {
   }
 
   async #js(): Promise<JetStreamClient> {
-    this.#nc ??= connect({ servers: this.#servers, name: 'cloudconnect-operator', maxReconnectAttempts: -1, reconnectTimeWait: 1000, timeout: this.#timeoutMs }).then(
+    this.#nc ??= connect({
+      servers: this.#servers,
+      name: 'cloudconnect-operator',
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1000,
+      timeout: this.#timeoutMs,
+    }).then(
       (nc) => {
         this.#logger.info('connected to NATS for relay status', { server: nc.getServer() });
         void this.#watch(nc).catch(() => undefined);
@@ -104,7 +113,11 @@ export class NatsRelayQueue implements RelayQueue {
         value = undefined;
       }
       const record = parseRecord(value);
-      if (!record) return { kind: 'unreachable', message: `the status record of ${namespace}/${integration} in ${STATUS_BUCKET} is not a relay status record` };
+      if (!record)
+        return {
+          kind: 'unreachable',
+          message: `the status record of ${namespace}/${integration} in ${STATUS_BUCKET} is not a relay status record`,
+        };
       return { kind: 'record', record };
     } catch (error) {
       // No bucket yet: no relay has started on this NATS.
