@@ -1,8 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
-import { SchemaError, toCrd, toStructural, type JsonSchemaProps } from './crd-generator.ts';
+import { type JsonSchemaProps, SchemaError, toCrd, toStructural } from './crd-generator.ts';
 import { renderedCrds } from './generate.ts';
-import { readFileSync } from 'node:fs';
 import { EMR_INTEGRATION, KINDS, OCEAN_SITE, SYNC_SCHEDULE } from './v1alpha1/index.ts';
 
 function walk(schema: JsonSchemaProps, path: string, visit: (s: JsonSchemaProps, p: string) => void): void {

@@ -1,8 +1,8 @@
 // Turns the typed API (TypeBox schemas) into CustomResourceDefinitions. Pure: no I/O.
 // Only the JSON-Schema keywords that a structural CRD schema accepts are copied; anything else
 // (a TypeBox union, a const) is an error, so the API cannot drift into shapes Kubernetes rejects.
-import { type TSchema } from '@sinclair/typebox';
-import { CATEGORY, GROUP, VERSION, type KindDefinition } from './v1alpha1/index.ts';
+import type { TSchema } from '@sinclair/typebox';
+import { CATEGORY, GROUP, type KindDefinition, VERSION } from './v1alpha1/index.ts';
 
 export type JsonSchemaProps = { [key: string]: unknown };
 

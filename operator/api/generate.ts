@@ -1,6 +1,6 @@
 // `make generate` writes crds/*.yaml and the Helm chart's copy (charts/cloudconnect-operator/files/crds,
 // installed by its templates/crds.yaml) from the typed API; `make verify` (--check) fails on drift of either.
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { toCrd } from './crd-generator.ts';

@@ -1,40 +1,40 @@
 // Wires informers, controllers, leader election and the health/metrics server together, and
 // shuts them down gracefully on SIGTERM (in-flight reconciles finish, the Lease is released).
 import { hostname } from 'node:os';
+import { AppsV1Api, BatchV1Api, type V1Deployment, type V1Job, type V1Secret, type V1Service } from '@kubernetes/client-node';
 import {
   EMR_INTEGRATION,
-  OCEAN_SITE,
-  SYNC_SCHEDULE,
-  EmrIntegrationSpec,
   type EmrIntegration,
+  EmrIntegrationSpec,
   type KindDefinition,
+  OCEAN_SITE,
   type OceanSite,
-  type SyncSchedule,
   RUN_LABELS,
+  SYNC_SCHEDULE,
+  type SyncSchedule,
 } from '../api/v1alpha1/index.ts';
-import { CREDENTIALS_LABEL, EmrIntegrationReconciler, credentialsSecretName } from '../controller/emrintegration/reconciler.ts';
-import { withDefaults } from '../runtime/defaults.ts';
-import { AppsV1Api, BatchV1Api, type V1Deployment, type V1Job, type V1Secret, type V1Service } from '@kubernetes/client-node';
-import { RELAY_SELECTOR, ownerKey } from '../controller/emrintegration/relay-step.ts';
+import { CREDENTIALS_LABEL, credentialsSecretName, EmrIntegrationReconciler } from '../controller/emrintegration/reconciler.ts';
 import { RELAY_COMMAND, type RelayDeploymentSettings } from '../controller/emrintegration/relay/deployment.ts';
 import { DEFAULT_RELAY_THRESHOLDS, type RelayThresholds } from '../controller/emrintegration/relay/status-decision.ts';
 import { NatsRelayQueue } from '../controller/emrintegration/relay/status-reader.ts';
-import { parseDuration } from '../runtime/duration.ts';
-import { type WorkerSettings } from '../controller/syncschedule/job.ts';
+import { ownerKey, RELAY_SELECTOR } from '../controller/emrintegration/relay-step.ts';
+import { KeyAccessNotifier } from '../controller/oceansite/key-access-notifier.ts';
 import { OceanSiteReconciler } from '../controller/oceansite/reconciler.ts';
-import { systemClock, type Clock } from '../runtime/clock.ts';
-import { Controller, keyOf } from '../runtime/controller.ts';
-import { startHealthServer } from '../runtime/health-server.ts';
-import { SupervisedInformer, type CachedObject } from '../runtime/informer.ts';
+import type { WorkerSettings } from '../controller/syncschedule/job.ts';
+import { SyncScheduleReconciler } from '../controller/syncschedule/reconciler.ts';
 import { Kube, loadKubeConfig } from '../internal/kube/kube.ts';
-import { LeaderElector, DEFAULT_LEASE_TIMING } from '../runtime/leader-election.ts';
+import { Mailer, smtpConfigFromEnv } from '../internal/notify/mailer.ts';
+import { startAuditListener } from '../internal/vault/audit-listener.ts';
+import { VaultClient, vaultConfigFromEnv } from '../internal/vault/client.ts';
+import { type Clock, systemClock } from '../runtime/clock.ts';
+import { Controller, keyOf } from '../runtime/controller.ts';
+import { withDefaults } from '../runtime/defaults.ts';
+import { parseDuration } from '../runtime/duration.ts';
+import { startHealthServer } from '../runtime/health-server.ts';
+import { type CachedObject, SupervisedInformer } from '../runtime/informer.ts';
+import { DEFAULT_LEASE_TIMING, LeaderElector } from '../runtime/leader-election.ts';
 import { createLogger, type Logger } from '../runtime/logger.ts';
 import { OperatorMetrics } from '../runtime/metrics.ts';
-import { SyncScheduleReconciler } from '../controller/syncschedule/reconciler.ts';
-import { VaultClient, vaultConfigFromEnv } from '../internal/vault/client.ts';
-import { startAuditListener } from '../internal/vault/audit-listener.ts';
-import { KeyAccessNotifier } from '../controller/oceansite/key-access-notifier.ts';
-import { Mailer, smtpConfigFromEnv } from '../internal/notify/mailer.ts';
 import { clusterView } from './metrics-view.ts';
 
 export interface ManagerConfig {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EmrIntegration, OceanSite, SyncSchedule } from '../api/v1alpha1/index.ts';
-import { clusterView } from './metrics-view.ts';
 import { OperatorMetrics } from '../runtime/metrics.ts';
+import { clusterView } from './metrics-view.ts';
 
 const site = {
   apiVersion: 'cloudconnect.dev/v1alpha1',

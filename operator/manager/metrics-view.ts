@@ -2,9 +2,9 @@
 // the cached objects, exactly as their status says, and Vault's health with a short timeout, probed
 // at most once per vaultCacheMs however many scrapers ask (they share the answer).
 import type { EmrIntegration, OceanSite, SyncSchedule } from '../api/v1alpha1/index.ts';
-import type { ClusterView, ResourceSnapshot, ScheduleSnapshot } from '../runtime/metrics.ts';
 import { longestIntervalSeconds } from '../controller/syncschedule/interval.ts';
 import type { VaultClient } from '../internal/vault/client.ts';
+import type { ClusterView, ResourceSnapshot, ScheduleSnapshot } from '../runtime/metrics.ts';
 
 export interface ViewSources {
   // Informer caches (SupervisedInformer), read-only.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from './clock.ts';
-import { setConditions, summarizeReady, type Condition } from './conditions.ts';
+import { type Condition, setConditions, summarizeReady } from './conditions.ts';
 
 const t0 = '2026-11-23T10:00:00.000Z';
 const t1 = '2026-11-23T11:00:00.000Z';

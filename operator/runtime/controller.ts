@@ -1,6 +1,6 @@
 // One controller: events from informers become keys in a work queue; N workers reconcile keys one
 // at a time per key; errors back off per key; a TerminalError is recorded and not retried.
-import { TerminalError, safeMessage } from './errors.ts';
+import { safeMessage, TerminalError } from './errors.ts';
 import type { CachedObject, SupervisedInformer } from './informer.ts';
 import type { Logger } from './logger.ts';
 import type { OperatorMetrics } from './metrics.ts';

@@ -2,16 +2,17 @@
 // for good after a watch or list error (apiserver restarted, connection refused) and a watch can
 // also go quiet for ever on a half-open connection; both are noticed here and the watch restarted,
 // resuming from the last resourceVersion (or re-listing after a 410).
-import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { type KubeConfig, type KubernetesListObject, type KubernetesObject, makeInformer } from '@kubernetes/client-node';
 
 /** What the cache needs of an object; custom resources arrive as plain JSON (string timestamps). */
 export interface CachedObject {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string; generation?: number };
 }
+
 import { backoffDelay } from './backoff.ts';
+import { safeMessage } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { OperatorMetrics } from './metrics.ts';
-import { safeMessage } from './errors.ts';
 
 export type Handler<T> = (obj: T) => void;
 

@@ -1,7 +1,7 @@
 // Leader election on a coordination.k8s.io Lease, with client-go's semantics: acquire a free or
 // expired lease, renew every retry period, give up leadership (and let the process exit) when a
 // renewal has not succeeded within the renew deadline, release the lease on graceful shutdown.
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import type { Clock } from './clock.ts';
 import { safeMessage, statusCodeOf } from './errors.ts';
 import type { Logger } from './logger.ts';

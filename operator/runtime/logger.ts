@@ -1,7 +1,7 @@
 // Structured JSON logs (winston). Every entry goes through the redactor before it is formatted, so
 // neither a careless message nor a whole object dumped into a log can carry a secret or PHI.
 import winston from 'winston';
-import { redactor, type Redactor } from './redact.ts';
+import { type Redactor, redactor } from './redact.ts';
 
 const redactFormat = (r: Redactor) =>
   winston.format((info) => {

@@ -1,7 +1,7 @@
 // Prometheus metrics with controller-runtime's names for reconciles, work queues and leader
 // election, plus the operator's own `cloudconnect_` metrics. Labels never carry secrets or PHI:
 // only controller names, results, namespaces, object names and EMR types.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { QueueMetrics } from './workqueue.ts';
 
 export interface ResourceSnapshot {

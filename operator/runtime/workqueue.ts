@@ -1,7 +1,7 @@
 // A rate-limited work queue with client-go semantics: a key is queued at most once, a key being
 // processed is never handed to a second worker (it is re-queued when done if it changed meanwhile),
 // failures back off per key, exponentially and capped. Metrics use controller-runtime's names.
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
+import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 
 export interface QueueMetrics {
   depth(n: number): void;

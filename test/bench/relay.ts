@@ -14,15 +14,15 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { AccuroAdapter } from '../../operator/internal/emr/accuro.ts';
 import { idempotencyKeyOf } from '../../operator/cmd/relay/messages.ts';
 import { startRelay } from '../../operator/cmd/relay/relay.ts';
 import { SekKeyring } from '../../operator/cmd/relay/sek-keyring.ts';
-import { realClock } from '../../operator/runtime/scaled-clock.ts';
+import { AccuroAdapter } from '../../operator/internal/emr/accuro.ts';
 import { createLogger } from '../../operator/runtime/logger.ts';
+import { realClock } from '../../operator/runtime/scaled-clock.ts';
+import { startNatsServer } from '../integration/nats.ts';
 import { ACCURO_DEV_CREDENTIALS, start as startAccuro } from '../simulators/accuro.ts';
 import { eFormNoteMessage, referralAttachmentMessage } from '../simulators/ocean.ts';
-import { startNatsServer } from '../integration/nats.ts';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? '5000');
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? '32');

@@ -8,10 +8,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { kubectlFor, readClusterEnv } from '../cluster/state.ts';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
-import { ACCURO_DEV_CREDENTIALS, start as startAccuro } from '../simulators/accuro.ts';
+import { kubectlFor, readClusterEnv } from '../cluster/state.ts';
 import { makeTestTls } from '../integration/tls.ts';
+import { ACCURO_DEV_CREDENTIALS, start as startAccuro } from '../simulators/accuro.ts';
 
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;

@@ -9,19 +9,19 @@
 // default 0: then the simulators and the worker share this one thread, and the run is CPU bound).
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { start as startAccuro } from '../simulators/accuro.ts';
-import { start as startOcean } from '../simulators/ocean.ts';
+import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, runSync } from '../../operator/cmd/worker/sync.ts';
 import { AccuroAdapter } from '../../operator/internal/emr/accuro.ts';
+import { OceanClient } from '../../operator/internal/ocean/client.ts';
 import {
-  SekEncryptor,
-  decryptBatch,
-  encodeRecords,
   type BatchContext,
   type BatchEncryptor,
+  decryptBatch,
   type Envelope,
+  encodeRecords,
+  SekEncryptor,
 } from '../../operator/internal/sek/crypto.ts';
-import { OceanClient } from '../../operator/internal/ocean/client.ts';
-import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, runSync } from '../../operator/cmd/worker/sync.ts';
+import { start as startAccuro } from '../simulators/accuro.ts';
+import { start as startOcean } from '../simulators/ocean.ts';
 
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? '20000');
 const APPOINTMENTS = Number(process.env.BENCH_APPOINTMENTS ?? '5000');

@@ -4,7 +4,7 @@
 // A comment line `@schema <yaml map>` adds keywords instead of text, e.g. `@schema {enum: [a, b]}`
 // or `@schema {additionalProperties: true}` for a map users extend with keys of their own.
 import { readFile, writeFile } from 'node:fs/promises';
-import { isMap, isScalar, isSeq, parseDocument, parse, type Pair, type YAMLMap, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, type Node, type Pair, parse, parseDocument, type YAMLMap } from 'yaml';
 
 export type JsonSchema = { [key: string]: unknown };
 

@@ -5,19 +5,19 @@
 // ServiceMonitor and PrometheusRule), and the users' GitHub Actions workflow checked by actionlint.
 // helm and actionlint are the pinned builds (test/cluster/go/*); a missing one fails with how to build it.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
-import { chartDir, findOne, renderChart, repoRoot, run, toolPath, type K8sObject } from '../chart/tools.ts';
-import { prometheusOperatorCrdFiles } from '../chart/prometheus-operator-crds.ts';
-import { kubectl, kubectlOk } from './kubectl.ts';
-import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
-import { startNatsServer, type NatsServer } from './nats.ts';
-import { vaultRequest } from './vault.ts';
 import { relayName } from '../../operator/controller/emrintegration/relay/deployment.ts';
+import { prometheusOperatorCrdFiles } from '../chart/prometheus-operator-crds.ts';
+import { chartDir, findOne, type K8sObject, renderChart, repoRoot, run, toolPath } from '../chart/tools.ts';
+import { kubectl, kubectlOk } from './kubectl.ts';
+import { type NatsServer, startNatsServer } from './nats.ts';
+import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
+import { vaultRequest } from './vault.ts';
 
 const NAMESPACE = 'chart-dry-run';
 const WORKFLOW = join(repoRoot, 'charts/github-actions/e2e-kind.yaml');

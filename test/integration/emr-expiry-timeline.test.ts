@@ -1,22 +1,23 @@
 // The expiry timeline of an EMR credential with an injected clock, shared by the reconciler and the
 // TELUS simulator (PS Suite's mobile activation code expires): Authenticated → AuthExpiringSoon →
 // Expired → re-authenticated after the Secret is edited. One e-mail per transition, not per check.
+
+import { Writable } from 'node:stream';
 import { KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import { startSmtpSink } from './smtp.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EMR_INTEGRATION, OCEAN_SITE, type EmrIntegration, type OceanSite } from '../../operator/api/v1alpha1/index.ts';
+import { EMR_INTEGRATION, type EmrIntegration, OCEAN_SITE, type OceanSite } from '../../operator/api/v1alpha1/index.ts';
 import { CREDENTIALS_LABEL, EmrIntegrationReconciler } from '../../operator/controller/emrintegration/reconciler.ts';
+import { Kube } from '../../operator/internal/kube/kube.ts';
 import { Mailer } from '../../operator/internal/notify/mailer.ts';
 import { fixedClock } from '../../operator/runtime/clock.ts';
 import { SupervisedInformer } from '../../operator/runtime/informer.ts';
-import { Kube } from '../../operator/internal/kube/kube.ts';
 import { createLogger } from '../../operator/runtime/logger.ts';
 import { OperatorMetrics } from '../../operator/runtime/metrics.ts';
 import { start as startTelus, type TelusSimulator } from '../simulators/telus.ts';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
 import { eventually } from './operator-process.ts';
+import { startSmtpSink } from './smtp.ts';
 import { makeTestTls } from './tls.ts';
-import { Writable } from 'node:stream';
 
 const ns = `it-expiry-${Date.now().toString(36)}`;
 const day = 86_400_000;

@@ -3,10 +3,10 @@
 // conflicts on both sides, the hidden provider named, and no credential anywhere it should not be.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
-import { OSCAR_DEV_CREDENTIALS, start as startOscar, type OscarSimulator } from '../simulators/oscar.ts';
+import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
+import { OSCAR_DEV_CREDENTIALS, type OscarSimulator, start as startOscar } from '../simulators/oscar.ts';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
-import { eventually, everythingWritten, startOperator, type OperatorProcess } from './operator-process.ts';
+import { eventually, everythingWritten, type OperatorProcess, startOperator } from './operator-process.ts';
 import { makeTestTls } from './tls.ts';
 
 const ns = `it-emr-${Date.now().toString(36)}`;

@@ -3,7 +3,7 @@
 // and its credentials Secret `<site>-accuro-creds`; and the kubelet's part for run pods that kwok
 // leaves running (test/cluster/up.sh: pods selecting the kubelet-stand-in node label).
 import { randomBytes } from 'node:crypto';
-import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimOptions, type AccuroSimulator } from '../simulators/accuro.ts';
+import { ACCURO_DEV_CREDENTIALS, type AccuroSimOptions, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
 import { eventually } from './operator-process.ts';
 import { makeTestTls } from './tls.ts';

@@ -6,10 +6,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMR_INTEGRATION, KINDS, OCEAN_SITE, SYNC_SCHEDULE, type KindDefinition } from '../../operator/api/v1alpha1/index.ts';
-import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
+import { EMR_INTEGRATION, KINDS, type KindDefinition, OCEAN_SITE, SYNC_SCHEDULE } from '../../operator/api/v1alpha1/index.ts';
+import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
-import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
+import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
 import { makeTestTls } from './tls.ts';
 
 const ns = `it-wait-${Date.now().toString(36)}`;

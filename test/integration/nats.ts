@@ -2,7 +2,7 @@
 // under a temp dir, a free loopback port, stop/restart on the same store and port (the stream
 // survives, as on a real node restart). The binary is the pinned build from test/cluster/go/nats-server
 // (`test/cluster/build.sh nats-server`); NATS_SERVER_BIN overrides it. No `make up` cluster is needed.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';

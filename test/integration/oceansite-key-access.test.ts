@@ -2,10 +2,10 @@
 // operator, which records a KeyAccessed Event, counts it and e-mails the Clinical Administrator
 // through a real SMTP server. The site's own sync role and the operator's intake are not reported.
 import { randomBytes } from 'node:crypto';
-import { startSmtpSink } from './smtp.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
-import { eventually, freePort, startOperator, type OperatorProcess } from './operator-process.ts';
+import { eventually, freePort, type OperatorProcess, startOperator } from './operator-process.ts';
+import { startSmtpSink } from './smtp.ts';
 import { vaultRequest } from './vault.ts';
 
 const ns = `it-key-access-${Date.now().toString(36)}`;

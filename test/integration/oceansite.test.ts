@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
-import { eventually, everythingWritten, startOperator, type OperatorProcess } from './operator-process.ts';
+import { eventually, everythingWritten, type OperatorProcess, startOperator } from './operator-process.ts';
 import { vaultRequest } from './vault.ts';
 
 const ns = `it-oceansite-${Date.now().toString(36)}`;

@@ -1,6 +1,6 @@
 // Runs the operator as its own process (`node operator/main.ts`), as in production, against the
 // test control plane; captures everything it prints so tests can assert on (and grep) its logs.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { repoRoot } from './kubectl.ts';

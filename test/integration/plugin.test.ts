@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { x as extractTar } from 'tar';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
-import { kubectl, kubectlOk, repoRoot, type KubectlResult } from './kubectl.ts';
-import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
+import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
 import { finishAsKubelet } from './fixtures.ts';
+import { type KubectlResult, kubectl, kubectlOk, repoRoot } from './kubectl.ts';
+import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
 import { makeTestTls } from './tls.ts';
 
 const ns = `it-plugin-${Date.now().toString(36)}`;
@@ -134,11 +134,13 @@ describe('kubectl cloudconnect status', () => {
     process.stdout.write(`\n--- kubectl cloudconnect status -n ${ns}\n${r.stdout}---\n`);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe(`Namespace ${ns}`);
-    expect(r.stdout).toMatch(/^OceanSite\/birch \(#5151 Birch Clinic\)  Ready \(\w+\)  SEK v1 [0-9a-f]{16}$/m);
-    expect(r.stdout).toMatch(/^└── EmrIntegration\/birch-accuro  Accuro  Ready/m);
+    expect(r.stdout).toMatch(/^OceanSite\/birch \(#5151 Birch Clinic\) {2}Ready \(\w+\) {2}SEK v1 [0-9a-f]{16}$/m);
+    expect(r.stdout).toMatch(/^└── EmrIntegration\/birch-accuro {2}Accuro {2}Ready/m);
     expect(r.stdout).toMatch(/^ {4}auth: Authenticated/m);
-    expect(r.stdout).toMatch(/^ {4}├── SyncSchedule\/birch-accuro-full  Full "0 0 \* \* \*"  Ready \(Scheduled\)$/m);
-    expect(r.stdout).toMatch(/^ {4}└── SyncSchedule\/birch-accuro-appointments  Appointments "\*\/30 \* \* \* \*"  Ready \(Scheduled\)$/m);
+    expect(r.stdout).toMatch(/^ {4}├── SyncSchedule\/birch-accuro-full {2}Full "0 0 \* \* \*" {2}Ready \(Scheduled\)$/m);
+    expect(r.stdout).toMatch(
+      /^ {4}└── SyncSchedule\/birch-accuro-appointments {2}Appointments "\*\/30 \* \* \* \*" {2}Ready \(Scheduled\)$/m,
+    );
     expect(r.stdout).toMatch(/next in \d+[mh]/);
     expect(r.stdout).not.toMatch(/\u001b\[/);
   });

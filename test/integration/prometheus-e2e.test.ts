@@ -5,18 +5,18 @@
 // series exist: an authenticated Accuro integration (simulator) with a finished sync run (the test
 // plays the kubelet and writes the run's termination message), one whose EMR does not answer, and
 // an OceanSite naming a Vault mount that does not exist (stalled: reconcile errors).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { alertsFile, loadDashboard, panelQueries, renderPanelList, substitute } from '../monitoring/dashboard.ts';
 import type { AccuroSimulator } from '../simulators/accuro.ts';
 import { OCEAN_DEV_CREDENTIALS } from '../simulators/ocean.ts';
-import { alertsFile, loadDashboard, panelQueries, renderPanelList, substitute } from '../monitoring/dashboard.ts';
-import { kubectlOk } from './kubectl.ts';
-import { eventually, freePort, startOperator, type OperatorProcess } from './operator-process.ts';
 import { accuroEmr, apply, finishAsKubelet, setUpAccuroSite } from './fixtures.ts';
+import { kubectlOk } from './kubectl.ts';
+import { eventually, freePort, type OperatorProcess, startOperator } from './operator-process.ts';
 
 const ns = `it-prom-${Date.now().toString(36)}`;
 const leaseName = `cloudconnect-${ns}`;

@@ -2,27 +2,28 @@
 // schedule (the first hour's attempts, simulated 600× faster), the relay's status record and log say
 // so, and replayDeadLetters (what the operator's replay annotation calls) delivers it once the
 // EMR accepts it again, under the message's own idempotency key.
+
+import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { idempotencyKeyOf } from '../../operator/cmd/relay/messages.ts';
 import {
   DEAD_LETTER_STREAM,
-  STATUS_BUCKET,
   deadLetterSubject,
-  statusKey,
   type RelayStatusRecord,
+  STATUS_BUCKET,
+  statusKey,
 } from '../../operator/internal/relayqueue/contract.ts';
-import { idempotencyKeyOf } from '../../operator/cmd/relay/messages.ts';
 import {
   DEAD_AT_HEADER,
   DEAD_REASON_HEADER,
-  RECEIVED_AT_HEADER,
   queueFigures,
+  RECEIVED_AT_HEADER,
   replayDeadLetters,
 } from '../../operator/internal/relayqueue/queue.ts';
 import { scaledClock } from '../../operator/runtime/scaled-clock.ts';
-import { Kvm } from '@nats-io/kv';
 import { referralAttachmentMessage } from '../simulators/ocean.ts';
 import { eventually } from './operator-process.ts';
-import { startRelayHarness, type RelayHarness } from './relay-harness.ts';
+import { type RelayHarness, startRelayHarness } from './relay-harness.ts';
 
 const SCALE = 600; // one simulated hour = 6 real seconds
 let h: RelayHarness;

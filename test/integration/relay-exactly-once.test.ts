@@ -8,7 +8,7 @@ import { queueFigures } from '../../operator/internal/relayqueue/queue.ts';
 import { scaledClock } from '../../operator/runtime/scaled-clock.ts';
 import { eFormNoteMessage, referralAttachmentMessage } from '../simulators/ocean.ts';
 import { eventually } from './operator-process.ts';
-import { startRelayHarness, type RelayHarness } from './relay-harness.ts';
+import { type RelayHarness, startRelayHarness } from './relay-harness.ts';
 
 const MESSAGES = 10_000;
 const SCALE = 120; // one simulated hour = 30 real seconds

@@ -2,18 +2,18 @@
 // in the shared cluster's Vault (KV v2 at secret/), a credentials directory as the kubelet mounts it,
 // and the relay as a real child process (`node operator/relay/main.ts`) that can be SIGKILLed and
 // started again with the same environment.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { inject } from 'vitest';
-import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
-import { start as startOcean, type OceanPatient, type OceanSimulator } from '../simulators/ocean.ts';
+import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
+import { type OceanPatient, type OceanSimulator, start as startOcean } from '../simulators/ocean.ts';
 import { repoRoot } from './kubectl.ts';
-import { startNatsServer, type NatsServer } from './nats.ts';
+import { type NatsServer, startNatsServer } from './nats.ts';
 import { freePort } from './ports.ts';
 import { vaultRequest } from './vault.ts';
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minimalPdf, referralAttachmentMessage } from '../simulators/ocean.ts';
 import { eventually } from './operator-process.ts';
-import { startRelayHarness, type RelayHarness } from './relay-harness.ts';
+import { type RelayHarness, startRelayHarness } from './relay-harness.ts';
 
 let h: RelayHarness;
 

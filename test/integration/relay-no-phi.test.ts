@@ -16,9 +16,9 @@ import {
 } from '../../operator/internal/relayqueue/contract.ts';
 import { queueFigures } from '../../operator/internal/relayqueue/queue.ts';
 import { decryptBatch } from '../../operator/internal/sek/crypto.ts';
-import { demographicUpdateMessage, eFormNoteMessage, referralAttachmentMessage, type OceanPatient } from '../simulators/ocean.ts';
+import { demographicUpdateMessage, eFormNoteMessage, type OceanPatient, referralAttachmentMessage } from '../simulators/ocean.ts';
 import { eventually } from './operator-process.ts';
-import { startRelayHarness, type RelayHarness } from './relay-harness.ts';
+import { type RelayHarness, startRelayHarness } from './relay-harness.ts';
 import { vaultRequest } from './vault.ts';
 
 let h: RelayHarness;

@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -17,15 +17,15 @@ import {
   deadLetterSubject,
   KEY_VERSION_HEADER,
   RELAY_STREAM,
+  type RelayStatusRecord,
   relaySubject,
   statusKey,
-  type RelayStatusRecord,
 } from '../../operator/internal/relayqueue/contract.ts';
 import { ensureRelayStreams, RECEIVED_AT_HEADER } from '../../operator/internal/relayqueue/queue.ts';
-import { ACCURO_DEV_CREDENTIALS, start as startAccuro, type AccuroSimulator } from '../simulators/accuro.ts';
+import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
-import { startNatsServer, type NatsServer } from './nats.ts';
-import { eventually, everythingWritten, startOperator, type OperatorProcess } from './operator-process.ts';
+import { type NatsServer, startNatsServer } from './nats.ts';
+import { eventually, everythingWritten, type OperatorProcess, startOperator } from './operator-process.ts';
 import { startSmtpSink } from './smtp.ts';
 import { makeTestTls } from './tls.ts';
 import { vaultRequest } from './vault.ts';

@@ -3,10 +3,9 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
-import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
+import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
 
 const run = promisify(execFile);
 const ns = `it-runtime-${Date.now().toString(36)}`;

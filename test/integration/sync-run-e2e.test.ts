@@ -5,16 +5,16 @@
 // Ocean simulator, which must receive only ciphertext that decrypts with the SEK into the EMR's records.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decryptBatch } from '../../operator/internal/sek/crypto.ts';
 import type { AccuroSimulator } from '../simulators/accuro.ts';
-import { OCEAN_DEV_CREDENTIALS, start as startOcean, type OceanSimulator } from '../simulators/ocean.ts';
+import { OCEAN_DEV_CREDENTIALS, type OceanSimulator, start as startOcean } from '../simulators/ocean.ts';
 import { accuroEmr, apply, finishAsKubelet, setUpAccuroSite } from './fixtures.ts';
 import { kubectlOk, repoRoot } from './kubectl.ts';
-import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
+import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
 
 const ns = `it-e2e-${Date.now().toString(36)}`;
 const sek = randomBytes(32).toString('base64');

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccuroSimulator } from '../simulators/accuro.ts';
 import { accuroEmr, apply, setUpAccuroSite } from './fixtures.ts';
 import { kubectlOk } from './kubectl.ts';
-import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
+import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
 
 const ns = `it-tick-${Date.now().toString(36)}`;
 const IMAGE = 'registry.example/cloudconnect-operator:test';

@@ -3,9 +3,9 @@
 // Job controller and reported in status, and Blocked while the integration is not authenticated.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccuroSimulator } from '../simulators/accuro.ts';
-import { accuroEmr, apply, setUpAccuroSite, type AccuroSite } from './fixtures.ts';
+import { type AccuroSite, accuroEmr, apply, setUpAccuroSite } from './fixtures.ts';
 import { kubectlOk } from './kubectl.ts';
-import { eventually, startOperator, type OperatorProcess } from './operator-process.ts';
+import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
 
 const ns = `it-sync-${Date.now().toString(36)}`;
 let accuro: AccuroSimulator;

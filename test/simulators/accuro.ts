@@ -13,22 +13,22 @@
 // revoked access answers 403. Our additions: `Idempotency-Key` on document posts; `uuid` defaults to
 // the tenant ID.
 import {
-  SimHttpError,
-  SimState,
   basicCredentials,
   bearerError,
   bearerToken,
+  type Ctx,
   dateParam,
   hhmmss,
   idempotencyKey,
   intParam,
+  type Route,
+  SimHttpError,
+  SimState,
+  type Simulator,
+  type SimulatorOptions,
   serve,
   visibleAppointments,
   ymd,
-  type Ctx,
-  type Route,
-  type Simulator,
-  type SimulatorOptions,
 } from './common.ts';
 import type { FakeStatus } from './fake-data.ts';
 

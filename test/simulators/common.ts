@@ -8,10 +8,11 @@
 //   POST   /_sim/expire-tokens     (every issued token becomes expired once; new ones work)
 // A simulator is a test double of a remote SaaS; it never imports the code it is testing except
 // RFC-tested primitives (the OAuth 1.0a signer).
-import { createServer as createHttpsServer } from 'node:https';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FakeData, type Volume } from './fake-data.ts';
 

@@ -14,19 +14,19 @@
 // when the client was disabled), RFC 6750 invalid_token on data calls, OperationOutcome bodies.
 // Paging uses an opaque `_cursor` parameter in `next` links (servers choose their own).
 import {
-  SimHttpError,
-  SimState,
   basicCredentials,
   bearerError,
   bearerToken,
-  intParam,
-  serve,
-  visibleAppointments,
   type Ctx,
+  intParam,
   type Reply,
   type Route,
+  SimHttpError,
+  SimState,
   type Simulator,
   type SimulatorOptions,
+  serve,
+  visibleAppointments,
 } from './common.ts';
 
 export interface FhirCredentials {

@@ -14,9 +14,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import * as accuro from './accuro.ts';
 import type { Simulator } from './common.ts';
 import type { Volume } from './fake-data.ts';
-import * as accuro from './accuro.ts';
 import * as fhir from './fhir.ts';
 import * as ocean from './ocean.ts';
 import * as oscar from './oscar.ts';

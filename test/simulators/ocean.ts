@@ -14,17 +14,17 @@
 // patient's name in cleartext, as Ocean's do, so a test can prove the relay never stores it in clear.
 import { randomBytes } from 'node:crypto';
 import {
-  SimHttpError,
-  SimState,
   basicCredentials,
   bearerError,
   bearerToken,
-  idempotencyKey,
-  serve,
   type Ctx,
+  idempotencyKey,
   type Route,
+  SimHttpError,
+  SimState,
   type Simulator,
   type SimulatorOptions,
+  serve,
 } from './common.ts';
 
 export interface OceanCredentials {

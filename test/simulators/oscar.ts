@@ -11,25 +11,25 @@
 // Idempotency is also ours: OSCAR has none; the simulator honours `Idempotency-Key` on document posts.
 import {
   hmacSha1Signature,
+  type Param,
   parseAuthorizationHeader,
   queryParams,
   signatureBaseString,
   signaturesEqual,
-  type Param,
 } from '../../operator/internal/httpx/oauth1.ts';
 import {
-  SimHttpError,
-  SimState,
+  type Ctx,
   hhmmss,
   idempotencyKey,
+  type Reply,
+  type Route,
+  SimHttpError,
+  SimState,
+  type Simulator,
+  type SimulatorOptions,
   serve,
   visibleAppointments,
   ymd,
-  type Ctx,
-  type Reply,
-  type Route,
-  type Simulator,
-  type SimulatorOptions,
 } from './common.ts';
 import type { FakeStatus } from './fake-data.ts';
 

@@ -1,12 +1,13 @@
 // Tests of the simulators themselves (the adapters' tests against them live in operator/internal/emr/).
+
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationHeader } from '../../operator/internal/httpx/oauth1.ts';
 import { FakeData } from './fake-data.ts';
-import { start as startOcean, type OceanSimulator } from './ocean.ts';
-import { start as startOscar, type OscarSimulator } from './oscar.ts';
 import { startAll } from './main.ts';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type OceanSimulator, start as startOcean } from './ocean.ts';
+import { type OscarSimulator, start as startOscar } from './oscar.ts';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 

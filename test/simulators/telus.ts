@@ -14,18 +14,18 @@
 // instance_revoked (403), instance_not_found (404), invalid_session, session_expired (401).
 // One simulator serves any number of instances of either product.
 import {
-  SimHttpError,
-  SimState,
   bearerToken,
+  type Ctx,
   dateParam,
   idempotencyKey,
   intParam,
-  serve,
-  visibleAppointments,
-  type Ctx,
   type Route,
+  SimHttpError,
+  SimState,
   type Simulator,
   type SimulatorOptions,
+  serve,
+  visibleAppointments,
 } from './common.ts';
 import type { FakeStatus } from './fake-data.ts';
 

@@ -1,7 +1,7 @@
 // The values.schema.json generator (test/chart/values-schema.ts): descriptions from the comments,
 // types from the values, @schema keywords, and a clear error for an undocumented key.
 import { describe, expect, it } from 'vitest';
-import { valuesSchema, ValuesSchemaError } from '../chart/values-schema.ts';
+import { ValuesSchemaError, valuesSchema } from '../chart/values-schema.ts';
 
 describe('valuesSchema', () => {
   it.each([

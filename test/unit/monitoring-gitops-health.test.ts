@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decideAuth } from '../../operator/controller/emrintegration/auth-decision.ts';
 import { fixedClock } from '../../operator/runtime/clock.ts';
-import { setConditions, summarizeReady, type Condition, type ConditionInput } from '../../operator/runtime/conditions.ts';
+import { type Condition, type ConditionInput, setConditions, summarizeReady } from '../../operator/runtime/conditions.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const clock = fixedClock('2026-11-28T12:00:00Z');

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { alertsFile as rulesFile, promtool } from '../monitoring/dashboard.ts';
+import { promtool, alertsFile as rulesFile } from '../monitoring/dashboard.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const testsFile = join(root, 'test/monitoring/alerts.test.yaml');

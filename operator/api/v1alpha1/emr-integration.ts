@@ -1,9 +1,10 @@
 // EmrIntegration: one Ocean site bridged to one EMR, with the settings of the Cloud Connect wizard
 // (seeds 000, 002, 004). Credentials are only ever referenced by Secret name.
-import { type Static } from '@sinclair/typebox';
-import { conditionsField, observedGenerationField, lastHandledRequestedAtField } from './conditions.ts';
+import type { Static } from '@sinclair/typebox';
+import { conditionsField, lastHandledRequestedAtField, observedGenerationField } from './conditions.ts';
 import {
   bool,
+  type CelRule,
   GO_DURATION,
   int,
   list,
@@ -16,7 +17,6 @@ import {
   stringEnum,
   stringMap,
   timestamp,
-  type CelRule,
 } from './schema-helpers.ts';
 
 export const EMR_TYPES = ['PSSuite', 'MedAccess', 'Accuro', 'OSCARPro', 'FHIR', 'None'] as const;

@@ -1,9 +1,9 @@
 // The cloudconnect.dev/v1alpha1 API: one typed source from which the CRDs, the TypeScript types
 // and the defaulting used by the operator all come.
-import { type Static, type TObject } from '@sinclair/typebox';
+import type { Static, TObject } from '@sinclair/typebox';
 import { EmrIntegrationSpec, EmrIntegrationStatus } from './emr-integration.ts';
+import { type API_VERSION } from './names.ts';
 import { OceanSiteSpec, OceanSiteStatus } from './ocean-site.ts';
-import { API_VERSION, CATEGORY, GROUP, VERSION } from './names.ts';
 import { SyncScheduleSpec, SyncScheduleStatus } from './sync-schedule.ts';
 
 export interface PrinterColumn {

@@ -1,7 +1,7 @@
 // OceanSite: one Ocean site, where its Shared Encryption Key (SEK) lives, who administers it and
 // which support sites may help. Seeds 000, 003 and 004.
-import { type Static } from '@sinclair/typebox';
-import { conditionsField, observedGenerationField, lastHandledRequestedAtField } from './conditions.ts';
+import type { Static } from '@sinclair/typebox';
+import { conditionsField, lastHandledRequestedAtField, observedGenerationField } from './conditions.ts';
 import { bool, DNS_SUBDOMAIN, int, list, obj, opt, str, stringEnum, timestamp } from './schema-helpers.ts';
 
 export const IANA_TIME_ZONE = '^(UTC|[A-Za-z][A-Za-z_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*){1,2})$';

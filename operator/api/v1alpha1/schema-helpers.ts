@@ -1,6 +1,6 @@
 // Small wrappers over TypeBox so that every field of the API is declared with its description,
 // and so that the shapes the CRD generator cannot express (unions, consts) are never produced.
-import { Type, type TSchema, type TString, type TUnsafe, type SchemaOptions } from '@sinclair/typebox';
+import { type SchemaOptions, type TSchema, type TString, type TUnsafe, Type } from '@sinclair/typebox';
 
 /** Optional field: absent from `required`; the API server fills in its `default`, if any. */
 export const opt = Type.Optional;

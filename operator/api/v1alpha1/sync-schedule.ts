@@ -1,7 +1,7 @@
 // SyncSchedule: when the syncs of one integration run, with CronJob semantics (seeds 000, 004:
 // full sync daily at midnight, appointments every 30 minutes, "Sync Full Schedule" on demand).
-import { type Static } from '@sinclair/typebox';
-import { conditionsField, observedGenerationField, lastHandledRequestedAtField } from './conditions.ts';
+import type { Static } from '@sinclair/typebox';
+import { conditionsField, lastHandledRequestedAtField, observedGenerationField } from './conditions.ts';
 import { timeZoneField } from './ocean-site.ts';
 import { bool, int, list, localRef, obj, opt, str, stringEnum, timestamp } from './schema-helpers.ts';
 

@@ -2,7 +2,7 @@
 // ~/.kube/config (or in-cluster); --context, else the current context; --namespace, else the
 // context's namespace, else "default".
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { EMR_INTEGRATION, GROUP, VERSION, type EmrIntegration, type KindDefinition } from '../../api/v1alpha1/index.ts';
+import { EMR_INTEGRATION, type EmrIntegration, GROUP, type KindDefinition, VERSION } from '../../api/v1alpha1/index.ts';
 import { ignoreStatus } from '../../runtime/errors.ts';
 
 export interface ClientOptions {

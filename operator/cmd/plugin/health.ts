@@ -1,5 +1,5 @@
 // Pure: one health word per resource from its conditions, and relative times, for the status tree.
-import { findCondition, type Condition } from '../../runtime/conditions.ts';
+import { type Condition, findCondition } from '../../runtime/conditions.ts';
 
 export type HealthWord = 'Ready' | 'Suspended' | 'Blocked' | 'Reconciling' | 'NotReady' | 'Stalled' | 'Pending';
 

@@ -2,7 +2,7 @@
 // kubectl-cloudconnect: the kubectl plugin (`kubectl cloudconnect ...` once it is on PATH).
 // Thin: picks the command, runs it, and turns errors into exit codes (2 for bad arguments).
 import { apiErrorMessage } from './client.ts';
-import { processIo, type CommandIo } from './io.ts';
+import { type CommandIo, processIo } from './io.ts';
 import { relayCommand } from './relay.ts';
 import { statusCommand } from './status.ts';
 import { supportBundleCommand } from './support-bundle.ts';

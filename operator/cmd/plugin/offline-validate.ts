@@ -1,7 +1,7 @@
 // Pure: validates one parsed manifest document offline, against the CRD schema generated from the
 // typed API (the same toCrd() that writes crds/*.yaml, so there is nothing to drift). Only
 // cloudconnect.dev kinds are checked; other kinds are left to the API server.
-import { toCrd, type JsonSchemaProps } from '../../api/crd-generator.ts';
+import { type JsonSchemaProps, toCrd } from '../../api/crd-generator.ts';
 import { API_VERSION, GROUP, KINDS, type KindDefinition } from '../../api/v1alpha1/index.ts';
 import { checkAgainstSchema, type FieldError, type UncheckedRule } from './schema-check.ts';
 

@@ -2,9 +2,9 @@
 // dead-lettered EMR-bound messages back to its relay queue. Sets the annotation
 // cloudconnect.dev/replayRequestedAt to a new token; the operator moves the messages and records the
 // token in status.relay.lastHandledReplayAt with the count in status.relay.lastReplayedCount.
-import { EMR_INTEGRATION, GROUP, VERSION, type EmrIntegration, REPLAY_REQUESTED_AT_ANNOTATION } from '../../api/v1alpha1/index.ts';
-import { findCondition } from '../../runtime/conditions.ts';
+import { EMR_INTEGRATION, type EmrIntegration, GROUP, REPLAY_REQUESTED_AT_ANNOTATION, VERSION } from '../../api/v1alpha1/index.ts';
 import { MERGE_PATCH } from '../../internal/kube/kube.ts';
+import { findCondition } from '../../runtime/conditions.ts';
 import { getIntegration, getNamespaced, loadClient } from './client.ts';
 import type { CommandIo } from './io.ts';
 import { EXIT, GLOBAL_HELP, parseCommandArgs, parseTimeout, UsageError } from './usage.ts';

@@ -2,10 +2,10 @@
 // --validate=strict` does. Creates when the object is new, replaces (at its resourceVersion) when it
 // exists; nothing is persisted. cloudconnect.dev kinds go through the custom objects API with
 // fieldValidation=Strict, so unknown fields are errors as with kubectl's --validate=strict.
-import { CustomObjectsApi, KubernetesObjectApi, VersionApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { CustomObjectsApi, type KubeConfig, type KubernetesObject, KubernetesObjectApi, VersionApi } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KINDS, VERSION } from '../../api/v1alpha1/index.ts';
-import { apiStatus, type ApiStatus } from './client.ts';
 import { statusCodeOf } from '../../runtime/errors.ts';
+import { type ApiStatus, apiStatus } from './client.ts';
 
 const FIELD_MANAGER = 'kubectl-cloudconnect';
 

@@ -4,7 +4,7 @@
 import { styleText } from 'node:util';
 import type { EmrIntegration, OceanSite, SyncSchedule } from '../../api/v1alpha1/index.ts';
 import { findCondition, isTrue } from '../../runtime/conditions.ts';
-import { health, relativeTime, type Health, type HealthWord } from './health.ts';
+import { type Health, type HealthWord, health, relativeTime } from './health.ts';
 
 export interface StatusInput {
   namespace: string;

@@ -1,16 +1,16 @@
 // `kubectl cloudconnect status`: reads the three kinds of one namespace and prints the tree.
 import {
   EMR_INTEGRATION,
-  OCEAN_SITE,
-  SYNC_SCHEDULE,
   type EmrIntegration,
+  OCEAN_SITE,
   type OceanSite,
+  SYNC_SCHEDULE,
   type SyncSchedule,
 } from '../../api/v1alpha1/index.ts';
 import { loadClient } from './client.ts';
+import type { CommandIo } from './io.ts';
 import { renderStatus } from './status-render.ts';
 import { EXIT, GLOBAL_HELP, parseCommandArgs } from './usage.ts';
-import type { CommandIo } from './io.ts';
 
 export const STATUS_HELP = `Show an Ocean site's integrations and their sync schedules as a tree, with health and last/next sync.
 

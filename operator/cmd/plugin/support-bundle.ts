@@ -2,22 +2,23 @@
 // and Deployments the operator made for them, Secret names and key names (never values), Events,
 // the status tree and the operator's logs, redacted (bundle-redact.ts), in a .tar.gz to attach to
 // a support ticket.
-import { AppsV1Api, BatchV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { AppsV1Api, BatchV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { create as createTar } from 'tar';
 import { stringify } from 'yaml';
 import {
   EMR_INTEGRATION,
+  type EmrIntegration,
   KINDS,
   OCEAN_SITE,
-  SYNC_SCHEDULE,
-  type EmrIntegration,
   type OceanSite,
+  SYNC_SCHEDULE,
   type SyncSchedule,
 } from '../../api/v1alpha1/index.ts';
-import { bundleRedactor, redactLog, sanitizeObject, secretSummary, type SecretLike } from './bundle-redact.ts';
+import { bundleRedactor, redactLog, type SecretLike, sanitizeObject, secretSummary } from './bundle-redact.ts';
 import { apiErrorMessage, loadClient } from './client.ts';
 import type { CommandIo } from './io.ts';
 import { renderStatus } from './status-render.ts';

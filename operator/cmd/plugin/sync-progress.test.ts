@@ -1,7 +1,7 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { SyncSchedule } from '../../api/v1alpha1/index.ts';
-import { observeRun, progressLine, resultLine, type ObserveInput } from './sync-progress.ts';
+import { type ObserveInput, observeRun, progressLine, resultLine } from './sync-progress.ts';
 
 const token = 'kubectl-cloudconnect/2026-11-28T12:00:00.000Z';
 const runName = 'maple-accuro-full-manual-1a2b3c4d';

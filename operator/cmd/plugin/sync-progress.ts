@@ -2,9 +2,9 @@
 // line printed while following it, and the final result line.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { SyncRunResult, SyncSchedule } from '../../api/v1alpha1/index.ts';
+import { jobFinished } from '../../internal/sitepod/sync-run.ts';
 import { findCondition } from '../../runtime/conditions.ts';
 import { shortDuration } from './health.ts';
-import { jobFinished } from '../../internal/sitepod/sync-run.ts';
 
 export type Phase = 'Requested' | 'Blocked' | 'Started' | 'Running' | 'Finishing' | 'Finished';
 

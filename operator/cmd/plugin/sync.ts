@@ -3,14 +3,14 @@
 // follows the run the operator starts for it (status.lastHandledRequestedAt, the Job, its pod) to
 // its end and reports status.lastRun. Exit 1 when the run failed or the wait timed out.
 import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { GROUP, REQUESTED_AT_ANNOTATION, SYNC_SCHEDULE, VERSION, type SyncSchedule, RUN_LABELS } from '../../api/v1alpha1/index.ts';
-import { ignoreStatus } from '../../runtime/errors.ts';
+import { GROUP, REQUESTED_AT_ANNOTATION, RUN_LABELS, SYNC_SCHEDULE, type SyncSchedule, VERSION } from '../../api/v1alpha1/index.ts';
 import { MERGE_PATCH } from '../../internal/kube/kube.ts';
+import { manualRunName } from '../../internal/sitepod/sync-run.ts';
+import { ignoreStatus } from '../../runtime/errors.ts';
 import { getIntegration, getNamespaced, loadClient, type PluginClient } from './client.ts';
 import type { CommandIo } from './io.ts';
-import { observeRun, progressLine, resultLine, type RunObservation } from './sync-progress.ts';
+import { observeRun, progressLine, type RunObservation, resultLine } from './sync-progress.ts';
 import { EXIT, GLOBAL_HELP, parseCommandArgs, parseTimeout, UsageError } from './usage.ts';
-import { manualRunName } from '../../internal/sitepod/sync-run.ts';
 
 export const SYNC_HELP = `Start a sync of an EmrIntegration now and follow it to its end ("Sync Full Schedule").
 

@@ -1,6 +1,6 @@
 // Argument errors and help texts of `kubectl cloudconnect`. A UsageError exits with code 2 (like
 // kubectl and most CLIs), after printing its message and a pointer to --help.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { parseDuration } from '../../runtime/duration.ts';
 
 export class UsageError extends Error {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderReport, type DocumentResult } from './validate-report.ts';
+import { type DocumentResult, renderReport } from './validate-report.ts';
 
 const doc = (parts: Partial<DocumentResult>): DocumentResult => ({
   source: 'a.yaml',

@@ -1,16 +1,17 @@
 // `kubectl cloudconnect validate -f FILE`: every document checked by a server-side dry run when a
 // cluster is reachable, else (or with --offline) against the CRD schemas here, which cannot
 // evaluate CEL rules and says so.
-import type { KubernetesObject } from '@kubernetes/client-node';
+
 import { readFileSync } from 'node:fs';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { redactor } from '../../runtime/redact.ts';
 import { loadClient, type PluginClient } from './client.ts';
 import type { CommandIo } from './io.ts';
-import { readManifests, type ManifestDocument } from './manifests.ts';
+import { type ManifestDocument, readManifests } from './manifests.ts';
 import { formatFieldError, refOf, validateOffline } from './offline-validate.ts';
 import { probeServer, ServerValidator, statusErrors } from './server-validate.ts';
 import { EXIT, GLOBAL_HELP, parseCommandArgs, UsageError } from './usage.ts';
-import { renderReport, type DocumentResult } from './validate-report.ts';
+import { type DocumentResult, renderReport } from './validate-report.ts';
 
 export const VALIDATE_HELP = `Check Cloud Connect manifests before committing them.
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseRelayArgs, relaySettingsFromEnv } from './cli.ts';
 import { clockFromEnv, scaledClock } from '../../runtime/scaled-clock.ts';
+import { parseRelayArgs, relaySettingsFromEnv } from './cli.ts';
 import { SekKeyring } from './sek-keyring.ts';
 
 describe('the relay command line', () => {

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { AdapterConfig, EmrAdapter } from '../../internal/emr/adapter.ts';
 import type { EmrAdapterType } from '../../internal/emr/index.ts';
-import { createLogger, type Logger } from '../../runtime/logger.ts';
+import type { VersionedSekSource } from '../../internal/sek/key-rotation.ts';
 import { emrAdapterFromConfig } from '../../internal/sitepod/emr-adapter.ts';
 import {
   configFromEnv,
@@ -15,10 +15,10 @@ import {
   vaultVersionedSekSource,
   WorkerError,
 } from '../../internal/sitepod/pod-env.ts';
-import { startRelay, type RunningRelay } from './relay.ts';
-import type { VersionedSekSource } from '../../internal/sek/key-rotation.ts';
-import { SekKeyring } from './sek-keyring.ts';
+import { createLogger, type Logger } from '../../runtime/logger.ts';
 import { clockFromEnv } from '../../runtime/scaled-clock.ts';
+import { type RunningRelay, startRelay } from './relay.ts';
+import { SekKeyring } from './sek-keyring.ts';
 
 export const USAGE = 'usage: cloudconnect-relay --integration <namespace>/<name>';
 export const DEFAULT_PORT = 8080;

@@ -5,16 +5,16 @@
 // it to the dead-letter subject. Messages are handled `concurrency` at a time.
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { EmrAdapter } from '../../internal/emr/adapter.ts';
-import type { Logger } from '../../runtime/logger.ts';
-import { decryptBatch, RELAY_MESSAGE_KIND } from '../../internal/sek/crypto.ts';
+import { EmrError } from '../../internal/emr/adapter.ts';
 import { KEY_VERSION_HEADER, RELAY_STREAM } from '../../internal/relayqueue/contract.ts';
-import { deliverToEmr, idempotencyKeyOf, InvalidMessageError, parseOceanMessage, type OceanMessage } from './messages.ts';
 import { deadLetter, OCEAN_MESSAGE_ID_HEADER, RECEIVED_AT_HEADER } from '../../internal/relayqueue/queue.ts';
+import { decryptBatch, RELAY_MESSAGE_KIND } from '../../internal/sek/crypto.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import type { RelayClock } from '../../runtime/scaled-clock.ts';
+import { deliverToEmr, InvalidMessageError, idempotencyKeyOf, type OceanMessage, parseOceanMessage } from './messages.ts';
 import type { RelayMetrics } from './relay-metrics.ts';
 import { decideRetry, failureKind, failureReason, RelayError } from './schedule.ts';
 import type { SekKeyring } from './sek-keyring.ts';
-import type { RelayClock } from '../../runtime/scaled-clock.ts';
-import { EmrError } from '../../internal/emr/adapter.ts';
 
 export interface DeliveryOptions {
   js: JetStreamClient;

@@ -10,14 +10,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import type { Logger } from '../../runtime/logger.ts';
-import { RELAY_MESSAGE_KIND, SekEncryptor } from '../../internal/sek/crypto.ts';
 import { KEY_VERSION_HEADER, relaySubject } from '../../internal/relayqueue/contract.ts';
-import { challengeOf, InvalidMessageError, parseOceanMessage } from './messages.ts';
 import { MESSAGE_TYPE_HEADER, OCEAN_MESSAGE_ID_HEADER, RECEIVED_AT_HEADER } from '../../internal/relayqueue/queue.ts';
+import { RELAY_MESSAGE_KIND, SekEncryptor } from '../../internal/sek/crypto.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import type { RelayClock } from '../../runtime/scaled-clock.ts';
+import { challengeOf, InvalidMessageError, parseOceanMessage } from './messages.ts';
 import type { RelayMetrics } from './relay-metrics.ts';
 import type { SekKeyring } from './sek-keyring.ts';
-import type { RelayClock } from '../../runtime/scaled-clock.ts';
 
 export const WEBHOOK_PATH = '/ocean/webhook';
 /** Ocean's referral attachments are PDFs of a few MB at most; base64 and JSON add a third. */

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
+import { WorkerError } from '../../internal/sitepod/pod-env.ts';
 // `cloudconnect-relay --integration <namespace>/<name>`: the EMR-bound message relay of one
 // EmrIntegration (the operator's relay Deployment). Everything it does is in cli.ts and relay.ts;
 // see README.md in this folder. Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failed, 2 bad usage.
 import { createLogger } from '../../runtime/logger.ts';
-import { WorkerError } from '../../internal/sitepod/pod-env.ts';
 import { runRelay, USAGE } from './cli.ts';
 
 const logger = createLogger();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DocumentToPost, EmrAdapter } from '../../internal/emr/adapter.ts';
 import { demographicUpdateMessage, eFormNoteMessage, minimalPdf, referralAttachmentMessage } from '../../../test/simulators/ocean.ts';
-import { challengeOf, deliverToEmr, idempotencyKeyOf, InvalidMessageError, parseOceanMessage } from './messages.ts';
+import type { DocumentToPost, EmrAdapter } from '../../internal/emr/adapter.ts';
+import { challengeOf, deliverToEmr, InvalidMessageError, idempotencyKeyOf, parseOceanMessage } from './messages.ts';
 import { RelayError } from './schedule.ts';
 
 const patient = { emrId: '17', firstName: 'Ada', lastName: 'Lovelace-Sim', birthDate: '1980-02-03', healthNumber: '9876543210' };

@@ -1,6 +1,6 @@
 // The relay's Prometheus metrics, on its own registry (served at /metrics by the webhook server).
 // Labels are the integration's namespace and name and the delivery result: never PHI, never a key.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export type DeliveryResult = 'delivered' | 'retry' | 'dead_lettered';
 

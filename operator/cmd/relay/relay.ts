@@ -2,11 +2,11 @@
 // connection. Every dependency is injected (cli.ts builds them from the environment), so tests can
 // run a relay in-process as well as the real `cloudconnect-relay` child process.
 import type { Server } from 'node:http';
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { runDelivery, type DeliveryOptions } from './delivery.ts';
+import { type ConsumerOptions, ensureRelayConsumer, ensureRelayStreams } from '../../internal/relayqueue/queue.ts';
+import { type DeliveryOptions, runDelivery } from './delivery.ts';
 import { createIntakeServer, listen } from './intake.ts';
-import { ensureRelayConsumer, ensureRelayStreams, type ConsumerOptions } from '../../internal/relayqueue/queue.ts';
 import { RelayMetrics } from './relay-metrics.ts';
 import { StatusReporter } from './reporter.ts';
 

@@ -5,11 +5,11 @@
 // deliveries of the last interval from that count, never a message).
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import type { Logger } from '../../runtime/logger.ts';
-import { statusKey, type RelayStatusRecord } from '../../internal/relayqueue/contract.ts';
+import { type RelayStatusRecord, statusKey } from '../../internal/relayqueue/contract.ts';
 import { queueFigures } from '../../internal/relayqueue/queue.ts';
-import type { RelayMetrics } from './relay-metrics.ts';
+import type { Logger } from '../../runtime/logger.ts';
 import type { RelayClock } from '../../runtime/scaled-clock.ts';
+import type { RelayMetrics } from './relay-metrics.ts';
 
 export interface ReporterOptions {
   js: JetStreamClient;

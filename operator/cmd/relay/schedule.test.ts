@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EmrError } from '../../internal/emr/adapter.ts';
-import { decideRetry, failureKind, failureReason, RelayError, RETRY_OFFSETS_MS, type FailureKind } from './schedule.ts';
+import { decideRetry, type FailureKind, failureKind, failureReason, RETRY_OFFSETS_MS, RelayError } from './schedule.ts';
 
 const received = new Date('2030-05-06T10:00:00Z');
 const at = (minutes: number) => new Date(received.getTime() + minutes * 60_000);

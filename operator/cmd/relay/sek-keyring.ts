@@ -2,8 +2,9 @@
 // KEY_VERSION_HEADER); delivery decrypts with the version a message names, read from Vault on
 // demand (a message stored before a rotation still decrypts). Keys live in private fields and are
 // registered with the log redactor as they are read.
-import { redactor } from '../../runtime/redact.ts';
+
 import type { VersionedSek, VersionedSekSource } from '../../internal/sek/key-rotation.ts';
+import { redactor } from '../../runtime/redact.ts';
 
 export class SekKeyring {
   readonly #source: VersionedSekSource;

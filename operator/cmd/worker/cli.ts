@@ -10,20 +10,20 @@ import { adapterSettings } from '../../internal/emr/settings.ts';
 import { OceanClient, type OceanUploader } from '../../internal/ocean/client.ts';
 import { fingerprint } from '../../internal/sek/identity.ts';
 import { RotatingEncryptor, type VersionedSekSource } from '../../internal/sek/key-rotation.ts';
-import { emrAdapterFromConfig, type AdapterFactory } from '../../internal/sitepod/emr-adapter.ts';
+import { type AdapterFactory, emrAdapterFromConfig } from '../../internal/sitepod/emr-adapter.ts';
 import {
   configFromEnv,
   DEFAULT_TERMINATION_MESSAGE_PATH,
   oceanCredentials,
   parseIntegrationRef,
   readCredentialsDir,
+  type SekSource,
   vaultVersionedSekSource,
   WorkerError,
-  type SekSource,
 } from '../../internal/sitepod/pod-env.ts';
 import { createLogger, type Logger } from '../../runtime/logger.ts';
 import { redactor } from '../../runtime/redact.ts';
-import { failureOf, runSync, type RetryPolicy, type SyncResult, type SyncType } from './sync.ts';
+import { failureOf, type RetryPolicy, runSync, type SyncResult, type SyncType } from './sync.ts';
 
 export const USAGE = 'usage: cloudconnect-sync --integration <namespace>/<name> --type Full|Appointments [--run <name>]';
 

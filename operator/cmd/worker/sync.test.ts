@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { start as startAccuro, type AccuroSimulator } from '../../../test/simulators/accuro.ts';
-import { start as startOcean, type OceanSimulator } from '../../../test/simulators/ocean.ts';
-import { EmrError, type EmrAdapter } from '../../internal/emr/adapter.ts';
+import { type AccuroSimulator, start as startAccuro } from '../../../test/simulators/accuro.ts';
+import { type OceanSimulator, start as startOcean } from '../../../test/simulators/ocean.ts';
 import { AccuroAdapter } from '../../internal/emr/accuro.ts';
-import { SekEncryptor, decryptBatch, type RecordKind } from '../../internal/sek/crypto.ts';
+import { type EmrAdapter, EmrError } from '../../internal/emr/adapter.ts';
 import { OceanClient, OceanError } from '../../internal/ocean/client.ts';
-import { mapLimit, runSync, syncWindow, withRetry, type SyncInput, type SyncProgress } from './sync.ts';
+import { decryptBatch, type RecordKind, SekEncryptor } from '../../internal/sek/crypto.ts';
+import { mapLimit, runSync, type SyncInput, type SyncProgress, syncWindow, withRetry } from './sync.ts';
 
 const SEK = 'sek-for-tests-6b1d0c4e9f2a8b7c5d3e1f0a9b8c7d6e';
 const SITE = '4242';

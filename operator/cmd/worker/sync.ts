@@ -8,9 +8,9 @@
 // batches of `batchSize`; patients are fetched `concurrency` at a time, and uploads overlap the
 // fetches. Transient failures (EMR/Ocean unreachable, rate limited) are retried a few times with
 // backoff (Retry-After when given); anything else ends the run as Failed with the error's reason.
-import { EmrError, type Appointment, type EmrAdapter, type Patient, type Provider } from '../../internal/emr/adapter.ts';
-import type { BatchEncryptor, RecordKind } from '../../internal/sek/crypto.ts';
+import { type Appointment, type EmrAdapter, EmrError, type Patient, type Provider } from '../../internal/emr/adapter.ts';
 import { OceanError, type OceanUploader } from '../../internal/ocean/client.ts';
+import type { BatchEncryptor, RecordKind } from '../../internal/sek/crypto.ts';
 
 export type SyncType = 'Full' | 'Appointments';
 

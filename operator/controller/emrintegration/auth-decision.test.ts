@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideAuth, renewalTime, type AuthCheck } from './auth-decision.ts';
+import { type AuthCheck, decideAuth, renewalTime } from './auth-decision.ts';
 
 const h = 3600_000;
 const t0 = new Date('2026-11-23T00:00:00Z');

@@ -1,9 +1,10 @@
 // Pure: authentication state of an EmrIntegration from the last check and the clock, with
 // cert-manager's expiry conventions: renewalTime = notAfter − renewBefore (default a third of the
 // credential's lifetime), AuthExpiringSoon from renewalTime until renewed, Expired at notAfter.
-import type { ConditionInput } from '../../runtime/conditions.ts';
+
 import type { EmrErrorReason } from '../../internal/emr/adapter.ts';
 import { backoffDelay, jittered } from '../../runtime/backoff.ts';
+import type { ConditionInput } from '../../runtime/conditions.ts';
 
 export type AuthFailureReason = 'InvalidCredentials' | 'Expired' | 'Deauthorized' | 'EmrUnreachable' | 'SecretNotFound' | 'SiteNotReady';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findConflicts, type EmrIdentity } from './conflicts.ts';
+import { type EmrIdentity, findConflicts } from './conflicts.ts';
 
 const id = (key: string, site: string, apiUser: string, endpoint = 'https://accuro.example|MAPLE'): EmrIdentity => ({
   key,

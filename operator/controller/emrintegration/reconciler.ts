@@ -7,38 +7,38 @@ import type { V1Secret } from '@kubernetes/client-node';
 import {
   API_VERSION,
   EMR_INTEGRATION,
-  EMR_SECTION,
+  type EmrIntegration,
   EmrIntegrationSpec,
+  type EmrIntegrationStatus,
   GROUP,
+  type OceanSite,
   OceanSiteSpec,
   REQUESTED_AT_ANNOTATION,
-  VERSION,
-  type EmrIntegration,
-  type EmrIntegrationStatus,
-  type OceanSite,
   type SyncSchedule,
+  VERSION,
 } from '../../api/v1alpha1/index.ts';
-import { DEFAULT_SCHEDULES_GRACE_MS, defaultSchedules, syncPanel } from './default-schedules.ts';
-import { EmrError, type AdapterConfig, type EmrAdapter } from '../../internal/emr/adapter.ts';
-import { createAdapter, missingCredentialKeys, type EmrAdapterType } from '../../internal/emr/index.ts';
-import { siteRecipients, type Mailer } from '../../internal/notify/mailer.ts';
-import { parseDuration } from '../../runtime/duration.ts';
+import { type AdapterConfig, type EmrAdapter, EmrError } from '../../internal/emr/adapter.ts';
+import { createAdapter, type EmrAdapterType, missingCredentialKeys } from '../../internal/emr/index.ts';
+import { adapterSettings, credentialsSecretName } from '../../internal/emr/settings.ts';
+import { type Kube, MERGE_PATCH } from '../../internal/kube/kube.ts';
+import { type Mailer, siteRecipients } from '../../internal/notify/mailer.ts';
 import type { Clock } from '../../runtime/clock.ts';
-import { findCondition, isTrue, setConditions, summarizeReady, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
-import type { ObjectKey, Reconciler, ReconcileResult } from '../../runtime/controller.ts';
+import { type Condition, type ConditionInput, findCondition, isTrue, setConditions, summarizeReady } from '../../runtime/conditions.ts';
+import type { ObjectKey, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { withDefaults } from '../../runtime/defaults.ts';
+import { parseDuration } from '../../runtime/duration.ts';
 import { ignoreStatus, safeMessage, statusCodeOf } from '../../runtime/errors.ts';
 import type { SupervisedInformer } from '../../runtime/informer.ts';
-import { MERGE_PATCH, type Kube } from '../../internal/kube/kube.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { OperatorMetrics } from '../../runtime/metrics.ts';
 import { redactor } from '../../runtime/redact.ts';
-import { decideAuth, mapEmrError, type AuthCheck, type AuthStatus } from './auth-decision.ts';
-import { adapterSettings, credentialsSecretName } from '../../internal/emr/settings.ts';
+import { type AuthCheck, type AuthStatus, decideAuth, mapEmrError } from './auth-decision.ts';
+import { DEFAULT_SCHEDULES_GRACE_MS, defaultSchedules, syncPanel } from './default-schedules.ts';
 
 export { adapterSettings, credentialsSecretName };
-import { findConflicts, type EmrIdentity } from './conflicts.ts';
-import { RelayStep, type RelayConfig } from './relay-step.ts';
+
+import { type EmrIdentity, findConflicts } from './conflicts.ts';
+import { type RelayConfig, RelayStep } from './relay-step.ts';
 
 /** Label the operator puts on the credentials Secrets it uses, so that their edits are watched. */
 export const CREDENTIALS_LABEL = 'cloudconnect.dev/credentials';

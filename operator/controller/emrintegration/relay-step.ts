@@ -5,29 +5,28 @@
 // of the dead-letter count. Without a NATS URL in the operator's configuration no relay is deployed.
 import { AppsV1Api, PatchStrategy, setHeaderOptions, type V1Deployment, type V1Secret, type V1Service } from '@kubernetes/client-node';
 import {
-  OceanSiteSpec,
   type EmrIntegration,
   type EmrIntegrationSpec,
   type EmrIntegrationStatus,
   type OceanSite,
+  OceanSiteSpec,
   REPLAY_REQUESTED_AT_ANNOTATION,
 } from '../../api/v1alpha1/index.ts';
-import { siteRecipients, type Mailer } from '../../internal/notify/mailer.ts';
+import { FIELD_MANAGER, type Kube } from '../../internal/kube/kube.ts';
+import { type Mailer, siteRecipients } from '../../internal/notify/mailer.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import { withDefaults } from '../../runtime/defaults.ts';
 import type { SupervisedInformer } from '../../runtime/informer.ts';
-import { FIELD_MANAGER, type Kube } from '../../internal/kube/kube.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { OperatorMetrics } from '../../runtime/metrics.ts';
 import {
   buildRelayDeployment,
   buildRelayService,
   DESIRED_HASH_ANNOTATION,
-  relayName,
   type RelayDeploymentSettings,
+  relayName,
 } from './relay/deployment.ts';
-import type { RelayQueue } from './relay/status-reader.ts';
 import {
   decideRelayStatus,
   type RelayDeployment,
@@ -35,6 +34,7 @@ import {
   type RelayStatus,
   type RelayThresholds,
 } from './relay/status-decision.ts';
+import type { RelayQueue } from './relay/status-reader.ts';
 
 export const RELAY_SELECTOR = 'app.kubernetes.io/managed-by=cloudconnect-operator,app.kubernetes.io/name=cloudconnect-relay';
 const APPLY = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);

@@ -1,14 +1,14 @@
 // Turns audited accesses to an SEK into an Event on the OceanSite, a metric and an e-mail to the
 // Clinical Administrator. The key itself is never part of any of them.
-import { OceanSiteSpec, type OceanSite } from '../../api/v1alpha1/index.ts';
+import { type OceanSite, OceanSiteSpec } from '../../api/v1alpha1/index.ts';
+import type { Kube } from '../../internal/kube/kube.ts';
+import { type Mailer, siteRecipients } from '../../internal/notify/mailer.ts';
+import { keyLocation, siteIdentity } from '../../internal/sek/identity.ts';
+import { type AuditEntry, classifyAuditEntry, type KeyAccess, mayTouchKey, type SiteKeyRef } from '../../internal/vault/key-access.ts';
 import { withDefaults } from '../../runtime/defaults.ts';
 import type { SupervisedInformer } from '../../runtime/informer.ts';
-import type { Kube } from '../../internal/kube/kube.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { OperatorMetrics } from '../../runtime/metrics.ts';
-import { siteRecipients, type Mailer } from '../../internal/notify/mailer.ts';
-import { keyLocation, siteIdentity } from '../../internal/sek/identity.ts';
-import { classifyAuditEntry, mayTouchKey, type AuditEntry, type KeyAccess, type SiteKeyRef } from '../../internal/vault/key-access.ts';
 
 export class KeyAccessNotifier {
   private readonly deps: {

@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { podsToTell } from './key-version-notice.ts';
 import { SEK_VERSION_ANNOTATION } from '../../api/v1alpha1/index.ts';
+import { podsToTell } from './key-version-notice.ts';
 
 function pod(name: string, phase: string, told?: string, deleting = false): V1Pod {
   return {

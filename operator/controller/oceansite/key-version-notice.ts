@@ -5,9 +5,9 @@
 // batch and switches to the new key version (operator/internal/sek/key-rotation.ts). Pods created later
 // get the version from their Job template, and a worker always starts with the current key.
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../api/v1alpha1/index.ts';
 import { MERGE_PATCH } from '../../internal/kube/kube.ts';
 import { ignoreStatus } from '../../runtime/errors.ts';
-import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../api/v1alpha1/index.ts';
 
 /** Pure: the pods to tell about `version`: still running, and not already told this version or a later one. */
 export function podsToTell(pods: readonly V1Pod[], version: number): V1Pod[] {

@@ -3,38 +3,38 @@
 // support access → status, written only when it changed.
 import { RbacAuthorizationV1Api, type V1RoleBinding } from '@kubernetes/client-node';
 import {
-  OCEAN_SITE,
-  OceanSiteSpec,
-  REQUESTED_AT_ANNOTATION,
   type EmrIntegration,
+  OCEAN_SITE,
   type OceanSite,
+  OceanSiteSpec,
   type OceanSiteStatus,
+  REQUESTED_AT_ANNOTATION,
   SITE_FINALIZER,
 } from '../../api/v1alpha1/index.ts';
-import type { Clock } from '../../runtime/clock.ts';
-import { setConditions, summarizeReady, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
-import type { ObjectKey, Reconciler, ReconcileResult } from '../../runtime/controller.ts';
-import { withDefaults } from '../../runtime/defaults.ts';
-import { TerminalError, TransientError, ignoreStatus, safeMessage, statusCodeOf } from '../../runtime/errors.ts';
-import type { SupervisedInformer } from '../../runtime/informer.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
-import type { Logger } from '../../runtime/logger.ts';
-import { redactor } from '../../runtime/redact.ts';
-import { isKnownTimeZone } from '../../runtime/time-zone.ts';
-import { parseDuration } from '../../runtime/duration.ts';
-import { VaultUnavailableError, type VaultClient } from '../../internal/vault/client.ts';
 import {
-  SYNC_AUDIENCE,
   decideSupportAccess,
   fingerprint,
+  type KeyLocation,
   keyLocation,
+  SYNC_AUDIENCE,
   sekReadPolicy,
   siteIdentity,
   supportBindingName,
   supportGroup,
   supportRoleName,
-  type KeyLocation,
 } from '../../internal/sek/identity.ts';
+import { type VaultClient, VaultUnavailableError } from '../../internal/vault/client.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { type Condition, type ConditionInput, setConditions, summarizeReady } from '../../runtime/conditions.ts';
+import type { ObjectKey, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
+import { withDefaults } from '../../runtime/defaults.ts';
+import { parseDuration } from '../../runtime/duration.ts';
+import { ignoreStatus, safeMessage, statusCodeOf, TerminalError, TransientError } from '../../runtime/errors.ts';
+import type { SupervisedInformer } from '../../runtime/informer.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import { redactor } from '../../runtime/redact.ts';
+import { isKnownTimeZone } from '../../runtime/time-zone.ts';
 import { tellRunningWorkers } from './key-version-notice.ts';
 
 export interface OceanSiteDeps {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { EmrIntegration, OceanSite, SyncSchedule } from '../../api/v1alpha1/index.ts';
-import { buildRunJob } from './job.ts';
-import { KEY_VERSION_DIR, CREDENTIALS_DIR } from '../../internal/sitepod/site-pod.ts';
 import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../api/v1alpha1/index.ts';
+import { CREDENTIALS_DIR, KEY_VERSION_DIR } from '../../internal/sitepod/site-pod.ts';
+import { buildRunJob } from './job.ts';
 
 const site: OceanSite = {
   apiVersion: 'cloudconnect.dev/v1alpha1',

@@ -3,14 +3,14 @@
 // the Vault login, and a restrictive security context. Unit-tested; the operator creates it as is.
 import type { V1Job } from '@kubernetes/client-node';
 import type { EmrIntegration, EmrIntegrationSpec, OceanSite, SyncSchedule, SyncType } from '../../api/v1alpha1/index.ts';
+import { RUN_LABELS, SEK_VERSION_ANNOTATION } from '../../api/v1alpha1/index.ts';
 import {
-  sitePodParts,
-  SITE_CONTAINER_SECURITY_CONTEXT,
-  SITE_POD_SECURITY_CONTEXT,
   KEY_VERSION_DIR,
   KEY_VERSION_FILE,
+  SITE_CONTAINER_SECURITY_CONTEXT,
+  SITE_POD_SECURITY_CONTEXT,
+  sitePodParts,
 } from '../../internal/sitepod/site-pod.ts';
-import { RUN_LABELS, SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../api/v1alpha1/index.ts';
 
 export interface WorkerSettings {
   image: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseTerminationMessage } from './reconciler.ts';
 import { jobFinished } from '../../internal/sitepod/sync-run.ts';
+import { parseTerminationMessage } from './reconciler.ts';
 
 describe('jobFinished', () => {
   it.each([

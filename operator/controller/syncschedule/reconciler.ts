@@ -5,31 +5,31 @@
 import { BatchV1Api, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import {
   EMR_INTEGRATION,
-  SYNC_SCHEDULE,
+  type EmrIntegration,
   EmrIntegrationSpec,
+  type OceanSite,
   OceanSiteSpec,
   REQUESTED_AT_ANNOTATION,
-  SyncScheduleSpec,
-  type EmrIntegration,
-  type OceanSite,
+  RUN_LABELS,
+  SYNC_SCHEDULE,
   type SyncRunResult,
   type SyncSchedule,
+  SyncScheduleSpec,
   type SyncScheduleStatus,
-  RUN_LABELS,
 } from '../../api/v1alpha1/index.ts';
-import type { Clock } from '../../runtime/clock.ts';
-import { isTrue, setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
-import type { ObjectKey, Reconciler, ReconcileResult } from '../../runtime/controller.ts';
-import { withDefaults } from '../../runtime/defaults.ts';
-import { statusCodeOf, safeMessage } from '../../runtime/errors.ts';
-import type { SupervisedInformer } from '../../runtime/informer.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
+import { jobFinished } from '../../internal/sitepod/sync-run.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { type Condition, type ConditionInput, isTrue, setConditions } from '../../runtime/conditions.ts';
+import type { ObjectKey, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
+import { withDefaults } from '../../runtime/defaults.ts';
+import { safeMessage, statusCodeOf } from '../../runtime/errors.ts';
+import type { SupervisedInformer } from '../../runtime/informer.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { OperatorMetrics } from '../../runtime/metrics.ts';
 import { buildRunJob, type WorkerSettings } from './job.ts';
 import { decideRun } from './runs.ts';
 import { parseSchedule } from './schedule.ts';
-import { jobFinished } from '../../internal/sitepod/sync-run.ts';
 
 export interface SyncScheduleDeps {
   kube: Kube;

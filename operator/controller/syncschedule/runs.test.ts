@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncScheduleSpec } from '../../api/v1alpha1/index.ts';
+import { manualRunName, runName } from '../../internal/sitepod/sync-run.ts';
 import { decideRun, type RunInput } from './runs.ts';
 import { parseSchedule } from './schedule.ts';
-import { manualRunName, runName } from '../../internal/sitepod/sync-run.ts';
 
 const every30 = parseSchedule('*/30 * * * *', 'UTC');
 if (!every30.ok) throw new Error('schedule');

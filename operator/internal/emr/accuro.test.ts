@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { start, type AccuroSimulator } from '../../../test/simulators/accuro.ts';
+import { type AccuroSimulator, start } from '../../../test/simulators/accuro.ts';
 import type { Faults } from '../../../test/simulators/common.ts';
-import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
 import { AccuroAdapter } from './accuro.ts';
-import { PAST, expectEmrError, samplePdf } from './test-helpers.ts';
+import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
+import { expectEmrError, PAST, samplePdf } from './test-helpers.ts';
 
 const volume = { providers: 5, patients: 40, appointmentsPerDay: 60, days: 2, startDate: '2030-05-06' };
 const from = new Date('2030-05-06T00:00:00Z');

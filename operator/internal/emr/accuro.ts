@@ -10,22 +10,22 @@
 // page's `lastId`, until a page is empty.
 // Idempotency: Accuro publishes none; see oscar-pro.ts and README.md (same approach).
 import { randomBytes } from 'node:crypto';
-import {
-  type AdapterConfig,
-  type Appointment,
-  type AuthResult,
-  type DocumentToPost,
-  type EmrAdapter,
-  type EmrErrorReason,
-  type Office,
-  type Patient,
-  type Provider,
-} from './adapter.ts';
 import { BearerSession, requestToken } from '../httpx/bearer.ts';
-import { HttpClient, basicAuth, isReplayed, joinUrl, type HttpResponse } from '../httpx/http.ts';
-import { documentFileName, inInterval, isoDate, normalizeSex, requireKeys, secretValues, type AppointmentStatus } from './shared.ts';
-import { TokenCache, type BearerToken } from '../httpx/token-cache.ts';
-import { Reader, type Json } from '../httpx/json-reader.ts';
+import { basicAuth, HttpClient, type HttpResponse, isReplayed, joinUrl } from '../httpx/http.ts';
+import { type Json, Reader } from '../httpx/json-reader.ts';
+import { type BearerToken, TokenCache } from '../httpx/token-cache.ts';
+import type {
+  AdapterConfig,
+  Appointment,
+  AuthResult,
+  DocumentToPost,
+  EmrAdapter,
+  EmrErrorReason,
+  Office,
+  Patient,
+  Provider,
+} from './adapter.ts';
+import { type AppointmentStatus, documentFileName, inInterval, isoDate, normalizeSex, requireKeys, secretValues } from './shared.ts';
 
 export const ACCURO_CREDENTIAL_KEYS = ['apiUsername', 'apiPassword', 'clientId', 'clientSecret', 'subscriptionKey'] as const;
 

@@ -1,8 +1,8 @@
 // FhirAdapter.updateDemographics against the FHIR simulator: read-modify-write of the Patient,
 // only the changed fields touched, a repeat recognised, an unknown patient NotFound.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FHIR_DEV_CREDENTIALS, start, type FhirSimulator } from '../../../test/simulators/fhir.ts';
-import { EmrError } from './adapter.ts';
+import { FHIR_DEV_CREDENTIALS, type FhirSimulator, start } from '../../../test/simulators/fhir.ts';
+import type { EmrError } from './adapter.ts';
 import { FhirAdapter } from './fhir.ts';
 
 let sim: FhirSimulator;

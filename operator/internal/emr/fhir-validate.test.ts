@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FhirValidationError, assertValidDocumentReference, validateDocumentReference } from './fhir-validate.ts';
+import { assertValidDocumentReference, FhirValidationError, validateDocumentReference } from './fhir-validate.ts';
 
 const valid = () => ({
   resourceType: 'DocumentReference',

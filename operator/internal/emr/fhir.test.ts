@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { start, type FhirSimulator } from '../../../test/simulators/fhir.ts';
 import type { Faults } from '../../../test/simulators/common.ts';
+import { type FhirSimulator, start } from '../../../test/simulators/fhir.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
-import { FhirAdapter, IDEMPOTENCY_SYSTEM, documentReference } from './fhir.ts';
+import { documentReference, FhirAdapter, IDEMPOTENCY_SYSTEM } from './fhir.ts';
 import { validateDocumentReference } from './fhir-validate.ts';
-import { PAST, expectEmrError, samplePdf } from './test-helpers.ts';
+import { expectEmrError, PAST, samplePdf } from './test-helpers.ts';
 
 const volume = { providers: 4, patients: 30, appointmentsPerDay: 50, days: 2, startDate: '2030-07-01' };
 const from = new Date('2030-07-01T00:00:00Z');

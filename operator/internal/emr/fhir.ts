@@ -7,24 +7,24 @@
 // carrying the idempotency key as an identifier, posted as a conditional create
 // (`If-None-Exist: identifier=…`): 201 is a new document, 200 the one created earlier.
 import { createHash } from 'node:crypto';
+import { BearerSession, requestToken } from '../httpx/bearer.ts';
+import { basicAuth, HttpClient, type HttpResponse, joinUrl } from '../httpx/http.ts';
+import { type Json, Reader } from '../httpx/json-reader.ts';
+import { type BearerToken, TokenCache } from '../httpx/token-cache.ts';
 import {
-  EmrError,
   type AdapterConfig,
   type Appointment,
   type AuthResult,
   type DemographicsUpdate,
   type DocumentToPost,
   type EmrAdapter,
+  EmrError,
   type Office,
   type Patient,
   type Provider,
 } from './adapter.ts';
-import { BearerSession, requestToken } from '../httpx/bearer.ts';
 import { assertValidDocumentReference } from './fhir-validate.ts';
-import { HttpClient, basicAuth, joinUrl, type HttpResponse } from '../httpx/http.ts';
-import { APPOINTMENT_STATUSES, inInterval, normalizeSex, requireKeys, secretValues, type AppointmentStatus } from './shared.ts';
-import { TokenCache, type BearerToken } from '../httpx/token-cache.ts';
-import { Reader, type Json } from '../httpx/json-reader.ts';
+import { APPOINTMENT_STATUSES, type AppointmentStatus, inInterval, normalizeSex, requireKeys, secretValues } from './shared.ts';
 
 export const FHIR_CREDENTIAL_KEYS = ['clientId', 'clientSecret'] as const;
 
@@ -261,7 +261,7 @@ export class FhirAdapter implements EmrAdapter {
     const href = read.string(next['url'], 'link[next].url');
     let url: URL;
     try {
-      url = new URL(href, this.baseUrl + '/');
+      url = new URL(href, `${this.baseUrl}/`);
     } catch {
       throw read.fail('link[next].url', 'a URL');
     }

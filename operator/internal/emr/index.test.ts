@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EmrError } from './adapter.ts';
-import { EMR_ADAPTER_TYPES, createAdapter, missingCredentialKeys, type EmrAdapterType } from './index.ts';
+import { createAdapter, EMR_ADAPTER_TYPES, type EmrAdapterType, missingCredentialKeys } from './index.ts';
 
 const full: Record<string, string> = {
   clientKey: 'k-value',

@@ -1,7 +1,8 @@
 // The adapter factory: one EmrAdapter per EMR type, built from the spec section's non-secret
 // settings and the credentials Secret's values (see adapter.ts for AdapterConfig).
-import type { AdapterConfig, EmrAdapter } from './adapter.ts';
+
 import { ACCURO_CREDENTIAL_KEYS, AccuroAdapter } from './accuro.ts';
+import type { AdapterConfig, EmrAdapter } from './adapter.ts';
 import { FHIR_CREDENTIAL_KEYS, FhirAdapter } from './fhir.ts';
 import { OSCAR_CREDENTIAL_KEYS, OscarProAdapter } from './oscar-pro.ts';
 import { TELUS_CREDENTIAL_KEYS, TelusAdapter } from './telus.ts';
@@ -44,5 +45,5 @@ export function createAdapter(type: EmrAdapterType, config: AdapterConfig): EmrA
   }
 }
 
-export { EmrError } from './adapter.ts';
 export type { AdapterConfig, AuthResult, EmrAdapter, EmrErrorReason } from './adapter.ts';
+export { EmrError } from './adapter.ts';

@@ -9,22 +9,23 @@
 // Idempotency: OSCAR has no idempotency mechanism. We send `Idempotency-Key` (honoured by the
 // simulator) and put the key in the file name, so a duplicate is at least visible in the chart; the
 // relay's durable queue is what prevents redelivery against a real server.
+
+import { HttpClient, type HttpRequest, type HttpResponse, isReplayed, joinUrl } from '../httpx/http.ts';
+import { type Json, Reader } from '../httpx/json-reader.ts';
+import { authorizationHeader, type OAuth1Credentials } from '../httpx/oauth1.ts';
 import {
-  EmrError,
   type AdapterConfig,
   type Appointment,
   type AuthResult,
   type DocumentToPost,
   type EmrAdapter,
+  EmrError,
   type EmrErrorReason,
   type Office,
   type Patient,
   type Provider,
 } from './adapter.ts';
-import { HttpClient, isReplayed, joinUrl, type HttpRequest, type HttpResponse } from '../httpx/http.ts';
-import { authorizationHeader, type OAuth1Credentials } from '../httpx/oauth1.ts';
-import { dayRange, documentFileName, inInterval, patientRecord, requireKeys, secretValues, type AppointmentStatus } from './shared.ts';
-import { Reader, type Json } from '../httpx/json-reader.ts';
+import { type AppointmentStatus, dayRange, documentFileName, inInterval, patientRecord, requireKeys, secretValues } from './shared.ts';
 
 export const OSCAR_CREDENTIAL_KEYS = ['clientKey', 'clientSecret', 'accessToken', 'tokenSecret'] as const;
 

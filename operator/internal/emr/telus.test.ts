@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { start, type TelusProduct, type TelusSimulator } from '../../../test/simulators/telus.ts';
 import type { Faults } from '../../../test/simulators/common.ts';
+import { start, type TelusProduct, type TelusSimulator } from '../../../test/simulators/telus.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
 import { TelusAdapter } from './telus.ts';
-import { PAST, expectEmrError, samplePdf } from './test-helpers.ts';
+import { expectEmrError, PAST, samplePdf } from './test-helpers.ts';
 
 const volume = { providers: 4, patients: 30, appointmentsPerDay: 250, days: 2, startDate: '2030-09-09' };
 const from = new Date('2030-09-09T00:00:00Z');

@@ -14,22 +14,23 @@
 // notAfter = the activation code's expiry (PS Suite) or the instance secret's, when the API gives
 // one; the session token itself is renewed silently. Expired code → Expired; revoked instance →
 // Deauthorized; wrong secret or code → InvalidCredentials.
-import {
-  type AdapterConfig,
-  type Appointment,
-  type AuthResult,
-  type DocumentToPost,
-  type EmrAdapter,
-  type EmrErrorReason,
-  type Office,
-  type Patient,
-  type Provider,
-} from './adapter.ts';
+
 import { BearerSession } from '../httpx/bearer.ts';
-import { HttpClient, isReplayed, joinUrl, type HttpResponse } from '../httpx/http.ts';
-import { inInterval, patientRecord, requireKeys, secretValues, type AppointmentStatus } from './shared.ts';
-import { TokenCache, type BearerToken } from '../httpx/token-cache.ts';
-import { Reader, type Json } from '../httpx/json-reader.ts';
+import { HttpClient, type HttpResponse, isReplayed, joinUrl } from '../httpx/http.ts';
+import { type Json, Reader } from '../httpx/json-reader.ts';
+import { type BearerToken, TokenCache } from '../httpx/token-cache.ts';
+import type {
+  AdapterConfig,
+  Appointment,
+  AuthResult,
+  DocumentToPost,
+  EmrAdapter,
+  EmrErrorReason,
+  Office,
+  Patient,
+  Provider,
+} from './adapter.ts';
+import { type AppointmentStatus, inInterval, patientRecord, requireKeys, secretValues } from './shared.ts';
 
 export type TelusProduct = 'PSSuite' | 'MedAccess';
 

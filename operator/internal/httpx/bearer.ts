@@ -2,10 +2,11 @@
 // token request with the RFC 6749 §5.2 error vocabulary mapped to EmrError reasons, and a session
 // that sends requests with a cached token, renews it once when the EMR calls it stale, and only
 // then gives up.
-import type { EmrError, EmrErrorReason } from './remote-error.ts';
-import { type HttpClient, type HttpRequest, type HttpResponse, type AuthErrorClassifier, oauthErrorCode } from './http.ts';
-import type { BearerToken, TokenCache } from './token-cache.ts';
+
+import { type AuthErrorClassifier, type HttpClient, type HttpRequest, type HttpResponse, oauthErrorCode } from './http.ts';
 import { Reader } from './json-reader.ts';
+import type { EmrError, EmrErrorReason } from './remote-error.ts';
+import type { BearerToken, TokenCache } from './token-cache.ts';
 
 /**
  * RFC 6749 §5.2 codes → reasons. `invalid_client` / `invalid_grant` say the credentials are wrong,

@@ -5,10 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HttpClient, joinUrl, oauthErrorCode, parseRetryAfter, type HttpResponse } from './http.ts';
-import { needsRenewal, TokenCache, type BearerToken } from './token-cache.ts';
-import { classifyTokenError } from './bearer.ts';
 import { documentFileName, normalizeSex } from '../emr/shared.ts';
+import { classifyTokenError } from './bearer.ts';
+import { HttpClient, type HttpResponse, joinUrl, oauthErrorCode, parseRetryAfter } from './http.ts';
+import { type BearerToken, needsRenewal, TokenCache } from './token-cache.ts';
 
 const now = new Date('2030-01-01T00:00:00Z');
 

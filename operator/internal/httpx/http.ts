@@ -3,8 +3,8 @@
 // the EMR, the method and the URL path only (never the query, headers or body: those carry tokens,
 // credentials or patient data) and are scrubbed of the adapter's credential values as a last line.
 import { rootCertificates } from 'node:tls';
-import { EmrError, type EmrErrorReason } from './remote-error.ts';
 import { redactor } from '../../runtime/redact.ts';
+import { EmrError, type EmrErrorReason } from './remote-error.ts';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -202,7 +202,7 @@ export function basicAuth(user: string, password: string, formEncode = false): s
 
 /** Appends a path to a base URL that may itself have a path (`https://h/oscar` + `ws/x`). */
 export function joinUrl(base: string, path: string, query?: Record<string, string | number | undefined>): URL {
-  const url = new URL(base.replace(/\/+$/, '') + '/' + path.replace(/^\/+/, ''));
+  const url = new URL(`${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`);
   for (const [name, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
   return url;
 }

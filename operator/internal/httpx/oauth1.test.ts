@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   authorizationHeader,
   hmacSha1Signature,
+  type Param,
   parseAuthorizationHeader,
   percentEncode,
   queryParams,
-  signRequest,
   signatureBaseString,
-  type Param,
+  signRequest,
 } from './oauth1.ts';
 
 // Published vectors: RFC 5849 §1.2 (photos), RFC 5849 §3.4.1.1 (base string), Twitter's

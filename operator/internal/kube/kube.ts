@@ -1,8 +1,8 @@
 // Thin, typed access to the API server for the reconcilers: read our kinds, write status with
 // server-side apply under one field manager (only when it changed), and record Events.
 import { isDeepStrictEqual } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type CoreV1Event } from '@kubernetes/client-node';
-import { API_VERSION, GROUP, VERSION, type KindDefinition, type Resource } from '../../api/v1alpha1/index.ts';
+import { CoreV1Api, type CoreV1Event, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { API_VERSION, GROUP, type KindDefinition, type Resource, VERSION } from '../../api/v1alpha1/index.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { statusCodeOf } from '../../runtime/errors.ts';
 import { redactor } from '../../runtime/redact.ts';

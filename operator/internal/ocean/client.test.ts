@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { start, type OceanSimulator } from '../../../test/simulators/ocean.ts';
+import { type OceanSimulator, start } from '../../../test/simulators/ocean.ts';
 import { SekEncryptor } from '../sek/crypto.ts';
 import { OceanClient, OceanError, type OceanErrorReason, type SyncBatchUpload } from './client.ts';
 

@@ -6,11 +6,11 @@
 // Transport, timeouts and message scrubbing are the EMR adapters' HttpClient; failures are
 // OceanErrors with reasons of their own, so a run's errorReason says which side failed.
 import { classifyTokenError, isInvalidBearer } from '../httpx/bearer.ts';
-import { EmrError } from '../httpx/remote-error.ts';
-import { HttpClient, basicAuth, joinUrl, parseRetryAfter, type HttpResponse } from '../httpx/http.ts';
-import { TokenCache, type BearerToken } from '../httpx/token-cache.ts';
-import type { Envelope, RecordKind } from '../sek/crypto.ts';
+import { basicAuth, HttpClient, type HttpResponse, joinUrl, parseRetryAfter } from '../httpx/http.ts';
 import { Reader } from '../httpx/json-reader.ts';
+import { EmrError } from '../httpx/remote-error.ts';
+import { type BearerToken, TokenCache } from '../httpx/token-cache.ts';
+import type { Envelope, RecordKind } from '../sek/crypto.ts';
 
 export type OceanErrorReason =
   | 'OceanUnreachable' // connection failure, timeout, 5xx

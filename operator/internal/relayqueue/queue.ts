@@ -6,21 +6,21 @@ import {
   AckPolicy,
   DeliverPolicy,
   DiscardPolicy,
-  RetentionPolicy,
-  StorageType,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
+  RetentionPolicy,
+  StorageType,
 } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
-import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import { type KV, Kvm } from '@nats-io/kv';
+import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
 import {
   DEAD_LETTER_STREAM,
+  deadLetterSubject,
   KEY_VERSION_HEADER,
   RELAY_STREAM,
-  STATUS_BUCKET,
-  deadLetterSubject,
   relaySubject,
+  STATUS_BUCKET,
   subjectToken,
 } from './contract.ts';
 

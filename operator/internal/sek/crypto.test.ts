@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DecryptError, ENVELOPE_ALG, SekEncryptor, batchAad, decryptBatch, type Envelope } from './crypto.ts';
+import { batchAad, DecryptError, decryptBatch, ENVELOPE_ALG, type Envelope, SekEncryptor } from './crypto.ts';
 
 const SEK = 'test-sek-3f9c1a7e5b2d4c6e8a0b1c2d3e4f5a6b';
 const SITE = '12345';

@@ -2,8 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DecryptError, decryptBatch } from './crypto.ts';
 import { fingerprint } from './identity.ts';
-import { decryptBatch, DecryptError } from './crypto.ts';
 import { announcedVersion, RotatingEncryptor, type VersionedSek } from './key-rotation.ts';
 
 const KEYS: Record<number, string> = {

@@ -4,8 +4,8 @@
 // and, when it names a newer version than the key in use, reads that version from Vault. Envelopes
 // carry the key's fingerprint (`kid`) so the receiver knows which version encrypted each batch.
 import { readFile } from 'node:fs/promises';
+import { type BatchContext, type BatchEncryptor, type Envelope, SekEncryptor } from './crypto.ts';
 import { fingerprint } from './identity.ts';
-import { SekEncryptor, type BatchContext, type BatchEncryptor, type Envelope } from './crypto.ts';
 
 export interface VersionedSek {
   value: string;

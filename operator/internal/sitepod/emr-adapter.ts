@@ -1,10 +1,10 @@
 // The integration's EMR adapter as a site pod builds it: from the spec in its environment, the
 // mounted credentials (minus Ocean's keys) and the CA bundle file.
 import { readFile } from 'node:fs/promises';
-import { EmrError, type AdapterConfig, type EmrAdapter } from '../emr/adapter.ts';
+import { type AdapterConfig, type EmrAdapter, EmrError } from '../emr/adapter.ts';
 import { createAdapter, type EmrAdapterType } from '../emr/index.ts';
 import { adapterSettings } from '../emr/settings.ts';
-import { OCEAN_CREDENTIAL_KEYS, WorkerError, type WorkerConfig } from './pod-env.ts';
+import { OCEAN_CREDENTIAL_KEYS, type WorkerConfig, WorkerError } from './pod-env.ts';
 
 export type AdapterFactory = (type: EmrAdapterType, config: AdapterConfig) => EmrAdapter;
 /** createAdapter throws EmrError for missing keys, a plain Error for a spec without its section. */

@@ -5,8 +5,8 @@
 // Pure; one place, so the two pod kinds cannot drift apart.
 import type { V1EnvVar, V1PodSecurityContext, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { EmrIntegrationSpec, OceanSite } from '../../api/v1alpha1/index.ts';
-import { keyLocation, siteIdentity, SYNC_AUDIENCE } from '../sek/identity.ts';
 import { credentialsSecretName } from '../emr/settings.ts';
+import { keyLocation, SYNC_AUDIENCE, siteIdentity } from '../sek/identity.ts';
 
 export const CREDENTIALS_DIR = '/var/run/secrets/cloudconnect/emr';
 export const VAULT_TOKEN_DIR = '/var/run/secrets/cloudconnect/vault';

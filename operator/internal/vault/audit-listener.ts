@@ -4,8 +4,8 @@
 // Keep a file audit device beside it: Vault refuses requests only when every device fails.
 import { createServer, type Server } from 'node:net';
 import { createInterface } from 'node:readline';
-import type { AuditEntry } from './key-access.ts';
 import type { Logger } from '../../runtime/logger.ts';
+import type { AuditEntry } from './key-access.ts';
 
 export async function startAuditListener(
   bind: string,

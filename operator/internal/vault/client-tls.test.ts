@@ -1,5 +1,5 @@
 // VAULT_CACERT: the operator trusts a Vault served by a private CA only through that file.
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

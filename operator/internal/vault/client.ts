@@ -1,10 +1,11 @@
 // The operator's Vault access (node-vault), typed and narrowed to what it needs: KV v2 for the
 // SEK, policies and kubernetes-auth roles for per-site identities. Unreachable or sealed Vault is a
 // VaultUnavailable transient error; 404 is "absent"; nothing returned here is ever logged.
-import { readFile } from 'node:fs/promises';
+
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import nodeVault from 'node-vault';
-import { TransientError, statusCodeOf } from '../../runtime/errors.ts';
+import { statusCodeOf, TransientError } from '../../runtime/errors.ts';
 import { redactor } from '../../runtime/redact.ts';
 
 export class VaultUnavailableError extends TransientError {

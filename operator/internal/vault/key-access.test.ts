@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyAuditEntry, type AuditEntry, type SiteKeyRef } from './key-access.ts';
+import { type AuditEntry, classifyAuditEntry, type SiteKeyRef } from './key-access.ts';
 
 const sites: SiteKeyRef[] = [
   {

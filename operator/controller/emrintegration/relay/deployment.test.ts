@@ -1,6 +1,8 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { EmrIntegration, OceanSite } from '../../../api/v1alpha1/index.ts';
+import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../../api/v1alpha1/index.ts';
+import { CREDENTIALS_DIR } from '../../../internal/sitepod/site-pod.ts';
 import {
   buildRelayDeployment,
   buildRelayService,
@@ -9,11 +11,9 @@ import {
   DESIRED_HASH_ANNOTATION,
   RELAY_COMMAND,
   RELAY_PORT,
-  relayName,
   type RelayInput,
+  relayName,
 } from './deployment.ts';
-import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../../api/v1alpha1/index.ts';
-import { CREDENTIALS_DIR } from '../../../internal/sitepod/site-pod.ts';
 
 const site: OceanSite = {
   apiVersion: 'cloudconnect.dev/v1alpha1',

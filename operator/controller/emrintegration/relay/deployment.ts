@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import type { V1Deployment, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { EmrIntegration, EmrIntegrationSpec, OceanSite } from '../../../api/v1alpha1/index.ts';
-import { sitePodParts, SITE_CONTAINER_SECURITY_CONTEXT, SITE_POD_SECURITY_CONTEXT } from '../../../internal/sitepod/site-pod.ts';
-import { SEK_VERSION_ANNOTATION, SITE_LABEL, RUN_LABELS } from '../../../api/v1alpha1/index.ts';
+import { RUN_LABELS, SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../../api/v1alpha1/index.ts';
+import { SITE_CONTAINER_SECURITY_CONTEXT, SITE_POD_SECURITY_CONTEXT, sitePodParts } from '../../../internal/sitepod/site-pod.ts';
 
 /** What the operator's configuration says about every relay (operator/manager/manager.ts reads it). */
 export interface RelayDeploymentSettings {

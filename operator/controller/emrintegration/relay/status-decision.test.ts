@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { RelayStatusRecord } from '../../../internal/relayqueue/contract.ts';
 import {
   coarseAge,
-  decideRelayStatus,
   DEFAULT_RELAY_THRESHOLDS,
+  decideRelayStatus,
   parseRecord,
   type RelayDecisionInput,
   type RelayStatus,

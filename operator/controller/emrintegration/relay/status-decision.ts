@@ -14,9 +14,9 @@
 //   Unknown RelayNotConfigured the operator has no NATS URL: no relay is deployed
 //   Unknown SiteNotReady     the OceanSite is missing or has no SEK yet: the relay waits for it
 import type { EmrIntegrationStatus } from '../../../api/v1alpha1/index.ts';
-import type { ConditionInput } from '../../../runtime/conditions.ts';
-import type { RelayStatusRecord } from '../../../internal/relayqueue/contract.ts';
 import { REPLAY_REQUESTED_AT_ANNOTATION } from '../../../api/v1alpha1/index.ts';
+import type { RelayStatusRecord } from '../../../internal/relayqueue/contract.ts';
+import type { ConditionInput } from '../../../runtime/conditions.ts';
 
 export const DELIVERING = 'Delivering';
 /** Annotation: any new value asks the operator to move this integration's dead letters back to its queue. */

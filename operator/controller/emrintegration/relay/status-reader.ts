@@ -5,13 +5,13 @@
 // While NATS is away (disconnected, or a connect or request failed in the last few seconds) reads
 // answer `unreachable` at once instead of waiting for a timeout: the operator reconciles every
 // integration through the same few workers, and a NATS outage must not slow their other work.
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '../../../runtime/logger.ts';
-import { safeMessage } from '../../../runtime/errors.ts';
 import { STATUS_BUCKET, statusKey } from '../../../internal/relayqueue/contract.ts';
 import { replayDeadLetters } from '../../../internal/relayqueue/queue.ts';
+import { safeMessage } from '../../../runtime/errors.ts';
+import type { Logger } from '../../../runtime/logger.ts';
 import { parseRecord, type RelayObservation } from './status-decision.ts';
 
 export interface RelayQueue {
@@ -105,7 +105,7 @@ export class NatsRelayQueue implements RelayQueue {
     try {
       this.#kv ??= await new Kvm(await this.#js()).open(STATUS_BUCKET);
       const entry = await this.#kv.get(statusKey(namespace, integration));
-      if (!entry || entry.operation !== 'PUT') return { kind: 'missing' };
+      if (entry?.operation !== 'PUT') return { kind: 'missing' };
       let value: unknown;
       try {
         value = entry.json();
