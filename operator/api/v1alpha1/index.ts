@@ -2,7 +2,7 @@
 // and the defaulting used by the operator all come.
 import type { Static, TObject } from '@sinclair/typebox';
 import { EmrIntegrationSpec, EmrIntegrationStatus } from './emr-integration.ts';
-import { type API_VERSION } from './names.ts';
+import type { API_VERSION } from './names.ts';
 import { OceanSiteSpec, OceanSiteStatus } from './ocean-site.ts';
 import { SyncScheduleSpec, SyncScheduleStatus } from './sync-schedule.ts';
 

@@ -141,7 +141,7 @@ export class EmrIntegrationReconciler implements Reconciler {
     const memory = this.memory.get(id);
     const secretName = credentialsSecretName(spec) ?? '';
     const secret = await this.credentialsSecret(secretName, key.namespace);
-    const siteReady = site !== undefined && isTrue(site.status?.conditions as Condition[] | undefined, 'Ready');
+    const siteReady = site !== undefined && isTrue(site.status?.conditions, 'Ready');
     const due =
       !memory ||
       memory.siteReady !== siteReady ||
@@ -221,14 +221,7 @@ export class EmrIntegrationReconciler implements Reconciler {
     const relay = await this.relay.reconcile(integration, spec, site, secret, previous);
     conditions.push(relay.delivering);
 
-    await this.notifyTransitions(
-      integration,
-      spec,
-      site,
-      previous.conditions as Condition[] | undefined,
-      decision.authenticated,
-      decision.expiringSoon,
-    );
+    await this.notifyTransitions(integration, spec, site, previous.conditions, decision.authenticated, decision.expiringSoon);
     this.exportMetrics(key, spec, decision.auth, conditions);
     const schedulesWait = await this.ensureDefaultSchedules(integration, site, now);
     const mine = this.deps.schedules?.list(key.namespace).filter((s) => s.spec.integrationRef.name === key.name) ?? [];
@@ -301,7 +294,7 @@ export class EmrIntegrationReconciler implements Reconciler {
     secretName: string,
     now: Date,
   ): Promise<{ check: AuthCheck; providers?: { discovered: number; missing: string[] }; apiUser?: string }> {
-    if (!site || !isTrue(site.status?.conditions as Condition[] | undefined, 'Ready')) {
+    if (!site || !isTrue(site.status?.conditions, 'Ready')) {
       return {
         check: {
           ok: false,
@@ -474,12 +467,7 @@ export class EmrIntegrationReconciler implements Reconciler {
       ...previous,
       ...extra,
       observedGeneration: integration.metadata.generation,
-      conditions: setConditions(
-        previous.conditions as Condition[] | undefined,
-        conditions,
-        integration.metadata.generation,
-        this.deps.clock,
-      ),
+      conditions: setConditions(previous.conditions, conditions, integration.metadata.generation, this.deps.clock),
       ...(requestedAt ? { lastHandledRequestedAt: requestedAt } : {}),
     };
     if (await this.deps.kube.applyStatus(EMR_INTEGRATION, integration, status)) {

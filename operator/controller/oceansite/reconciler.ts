@@ -167,12 +167,7 @@ export class OceanSiteReconciler implements Reconciler {
       conditions.push(
         summarizeReady(conditions, undefined, { reason: 'Succeeded', message: 'SEK stored in Vault; site identity in place' }),
       );
-      status.conditions = setConditions(
-        previous.conditions as Condition[] | undefined,
-        conditions,
-        site.metadata.generation,
-        this.deps.clock,
-      );
+      status.conditions = setConditions(previous.conditions, conditions, site.metadata.generation, this.deps.clock);
       await this.deps.kube.applyStatus(OCEAN_SITE, site, status);
       return { requeueAfterMs };
     } catch (error) {
@@ -203,7 +198,7 @@ export class OceanSiteReconciler implements Reconciler {
         ...previous,
         observedGeneration: site.metadata.generation,
         integrations,
-        conditions: setConditions(previous.conditions as Condition[] | undefined, conditions, site.metadata.generation, this.deps.clock),
+        conditions: setConditions(previous.conditions, conditions, site.metadata.generation, this.deps.clock),
       };
       await this.deps.kube.applyStatus(OCEAN_SITE, site, status);
       if (retryError) throw retryError;

@@ -85,7 +85,7 @@ export class SyncScheduleReconciler implements Reconciler {
         ...previous,
         observedGeneration: generation,
         conditions: setConditions(
-          previous.conditions as Condition[] | undefined,
+          previous.conditions,
           [stalled, { type: 'Ready', status: 'False', reason: parsed.reason, message: parsed.message }],
           generation,
           this.deps.clock,
@@ -104,7 +104,7 @@ export class SyncScheduleReconciler implements Reconciler {
     const integrationReady =
       integration !== undefined &&
       site !== undefined &&
-      isTrue(integration.status?.conditions as Condition[] | undefined, 'Authenticated') &&
+      isTrue(integration.status?.conditions, 'Authenticated') &&
       !integrationSpec?.suspend;
     const requestedAt = schedule.metadata.annotations?.[REQUESTED_AT_ANNOTATION];
     const decision = decideRun({
@@ -200,7 +200,7 @@ export class SyncScheduleReconciler implements Reconciler {
         ? { lastSuccessfulTime: maxTime(previous.lastSuccessfulTime, lastRun.completionTime) }
         : {}),
       conditions: setConditions(
-        previous.conditions as Condition[] | undefined,
+        previous.conditions,
         [ready, { type: 'Stalled', status: 'False', reason: 'Valid', message: '' }],
         generation,
         this.deps.clock,
