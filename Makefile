@@ -4,20 +4,38 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 
 # The project pins its own Node (npm package `node`, Node 24 LTS); nothing uses the machine's node.
-export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+# Bootstrap: the pinned runtime is installed alone first, in the cache beside the cluster binaries
+# (kept across `make down` and shared by clones), so that npm itself runs on Node 24 when it installs
+# the project: no EBADENGINE warnings from the machine's older Node.
 LOCAL := $(CURDIR)/.local
+CACHE := $(or $(CLOUDCONNECT_CACHE),$(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/cloudconnect-operator)
+NODE_VERSION := $(shell sed -n 's/^ *"node": "\([0-9][0-9.]*\)".*/\1/p' package.json)
+RUNTIME := $(CACHE)/node-$(NODE_VERSION)
+export PATH := $(CURDIR)/node_modules/.bin:$(RUNTIME)/node_modules/.bin:$(PATH)
 NODE := $(CURDIR)/node_modules/.bin/node
 
 .PHONY: help
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-node_modules/.package-lock.json: package.json package-lock.json
+RUNTIME_STAMP := $(RUNTIME)/.complete
+$(RUNTIME_STAMP):
+	@echo "[deps] installing the pinned Node $(NODE_VERSION) (npm package node) for npm to run on"
+	@mkdir -p $(RUNTIME) && echo '{"private": true, "allowScripts": {"node": true}}' > $(RUNTIME)/package.json
+	npm install --prefix $(RUNTIME) --no-save --no-package-lock --no-audit --no-fund --loglevel=error node@$(NODE_VERSION)
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json | $(RUNTIME_STAMP)
+	@echo "[deps] npm ci on Node $$(node --version)"
 	npm ci --no-audit --no-fund --foreground-scripts=false
 	@touch $@
 
 .PHONY: deps
 deps: node_modules/.package-lock.json ## Install the pinned Node runtime and npm dependencies.
+
+.PHONY: system-deps
+system-deps: ## Install the system tools the tests use (promtool, lua5.4, shellcheck) when missing.
+	test/install-system-deps.sh
 
 .PHONY: generate
 generate: deps ## Write crds/ (and the chart's copy) from the typed API in operator/api, and the chart's values.schema.json.
@@ -25,17 +43,23 @@ generate: deps ## Write crds/ (and the chart's copy) from the typed API in opera
 	$(NODE) test/chart/values-schema.ts
 
 .PHONY: verify
-verify: deps ## Fail on drift of generated files, and typecheck.
+verify: deps ## Fail on drift of generated files, formatting, lint, import direction or types.
 	$(NODE) operator/api/generate.ts --check
 	$(NODE) test/chart/values-schema.ts --check
+	biome ci --reporter=summary .
+	depcruise operator --config .dependency-cruiser.cjs
 	tsc --noEmit -p tsconfig.json
+
+.PHONY: fmt
+fmt: deps ## Format the tree and apply Biome's safe fixes (import order, import type).
+	biome check --write .
 
 .PHONY: cluster-binaries
 cluster-binaries: ## Build (or reuse from cache) etcd, kube-*, kubectl, kwok, Vault, nats-server, helm and actionlint.
 	test/cluster/build.sh
 
 .PHONY: up
-up: deps ## Start cluster, Vault, CRDs, operator and examples locally (safe to re-run).
+up: deps system-deps cluster-binaries ## Start cluster, Vault, CRDs, operator and examples locally (safe to re-run).
 	test/local/up.sh
 
 .PHONY: down
@@ -43,7 +67,7 @@ down: ## Stop everything `make up` started and remove its state.
 	test/local/down.sh
 
 .PHONY: test
-test: deps ## Unit tests, then integration tests against a real control plane; ends with "N passed, N failed".
+test: deps system-deps cluster-binaries ## Unit tests, then integration tests against a real control plane; ends with "N passed, N failed".
 	@mkdir -p test-results && rm -f test-results/*.json
 	@status=0; \
 	vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json || status=1; \
@@ -56,7 +80,7 @@ test-unit: deps ## Unit tests only (no I/O).
 	vitest run --project unit
 
 .PHONY: test-integration
-test-integration: deps ## Integration tests only (starts and stops its own control plane).
+test-integration: deps system-deps cluster-binaries ## Integration tests only (starts and stops its own control plane).
 	vitest run --project integration
 
 .PHONY: bench-sites

@@ -12,7 +12,10 @@ command -v promtool >/dev/null || need+=(prometheus)
 command -v lua5.4 >/dev/null || need+=(lua5.4)
 command -v shellcheck >/dev/null || need+=(shellcheck)
 if ((${#need[@]} > 0)); then
-  echo "[deps] installing ${need[*]} from Debian"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+  echo "[deps] installing ${need[*]} from Debian (apt-get; a minute or two)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  echo "[deps] installed ${need[*]}"
+else
+  echo "[deps] system tools present (openssl, curl, promtool, lua5.4, shellcheck)"
 fi
 command -v go >/dev/null || { echo "[deps] Go is required to build the local control plane" >&2; exit 1; }
