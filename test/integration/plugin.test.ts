@@ -150,6 +150,15 @@ describe('kubectl cloudconnect status', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('No Cloud Connect resources');
   });
+
+  it('lists the resources of every namespace with -A, one table with a NAMESPACE column', async () => {
+    const r = await plugin(['status', '-A', '-n', 'default']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^NAMESPACE +KIND +NAME +HEALTH +LAST SYNC +NEXT SYNC +DETAIL$/);
+    expect(r.stdout).toMatch(new RegExp(`^${ns} +OceanSite +birch +Ready .*#5151 Birch Clinic · SEK v1 [0-9a-f]{16}$`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^${ns} +EmrIntegration +birch-accuro +Ready .*Accuro · site birch$`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^${ns} +SyncSchedule +birch-accuro-full +Ready \\(Scheduled\\) .*integration birch-accuro$`, 'm'));
+  });
 });
 
 describe('kubectl cloudconnect sync', () => {

@@ -16,6 +16,8 @@ export interface PluginClient {
   namespace: string;
   custom: CustomObjectsApi;
   list<T>(kind: KindDefinition, namespace: string): Promise<T[]>;
+  /** Every object of the kind in every namespace the user may list (kubectl's --all-namespaces). */
+  listAllNamespaces<T>(kind: KindDefinition): Promise<T[]>;
 }
 
 export function loadClient(options: ClientOptions): PluginClient {
@@ -36,6 +38,10 @@ export function loadClient(options: ClientOptions): PluginClient {
       const out = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: kind.plural })) as {
         items: T[];
       };
+      return out.items;
+    },
+    async listAllNamespaces<T>(kind: KindDefinition): Promise<T[]> {
+      const out = (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: kind.plural })) as { items: T[] };
       return out.items;
     },
   };

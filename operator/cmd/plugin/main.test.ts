@@ -21,6 +21,13 @@ describe('kubectl cloudconnect', () => {
   it.each([
     ['lists every command in --help', ['--help'], 0, /status[\s\S]*sync[\s\S]*support-bundle[\s\S]*validate/],
     ['shows the help of status', ['status', '--help'], 0, /kubectl cloudconnect status \[-n NAMESPACE\]/],
+    [
+      'shows -A in the help of status',
+      ['status', '--help'],
+      0,
+      /-A, --all-namespaces {2}list every OceanSite, EmrIntegration and SyncSchedule/,
+    ],
+    ['names status -A in the root help', ['--help'], 0, /status -A/],
     ['shows the help of sync', ['sync', '--help'], 0, /--full[\s\S]*--no-wait[\s\S]*--timeout/],
     ['shows the help of support-bundle', ['support-bundle', '--help'], 0, /--operator-log FILE/],
     ['shows the help of validate', ['validate', '--help'], 0, /--offline/],
@@ -38,6 +45,7 @@ describe('kubectl cloudconnect', () => {
     ['exits 2 when sync has no integration', ['sync'], /missing argument: INTEGRATION/],
     ['exits 2 when sync gets two integrations', ['sync', 'a', 'b'], /unexpected argument: b/],
     ['exits 2 on an unknown option', ['status', '--watch'], /Unknown option '--watch'/],
+    ['exits 2 when status -A gets a namespace as an argument', ['status', '-A', 'clinic'], /unexpected argument: clinic/],
     ['exits 2 on a malformed timeout', ['sync', 'a', '--timeout', 'soon'], /--timeout must be a duration/],
     ['exits 2 on --wait with --no-wait', ['sync', 'a', '--wait', '--no-wait'], /cannot be used together/],
     ['exits 2 when validate has no -f', ['validate'], /-f FILE is required/],

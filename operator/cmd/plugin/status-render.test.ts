@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EmrIntegration, OceanSite, SyncSchedule } from '../../api/v1alpha1/index.ts';
 import { health, relativeTime } from './health.ts';
-import { renderStatus, type StatusInput } from './status-render.ts';
+import { renderStatus, renderStatusAllNamespaces, type StatusInput } from './status-render.ts';
 
 const now = new Date('2026-11-28T12:00:00Z');
 const t = (minutes: number) => new Date(now.getTime() + minutes * 60_000).toISOString();
@@ -289,5 +289,84 @@ describe('renderStatus', () => {
     const coloured = renderStatus({ ...given, color: true });
     expect(coloured).toContain('\u001b[32mReady\u001b[39m');
     expect(coloured.replace(/\u001b\[[0-9;]*m/g, '')).toBe(renderStatus(given));
+  });
+});
+
+describe('renderStatusAllNamespaces', () => {
+  const inNamespace = <T extends { metadata: { namespace?: string } }>(namespace: string, o: T): T => ({
+    ...o,
+    metadata: { ...o.metadata, namespace },
+  });
+  const ready = (reason: string) => ({ conditions: [cond('Ready', 'True', reason)] });
+  const fleet = {
+    sites: [
+      inNamespace('clinic-maple', site('maple')),
+      inNamespace('clinic-birch', {
+        ...site('birch', [cond('Ready', 'False', 'ImportSecretNotFound')]),
+        spec: { siteNumber: '5151', displayName: 'Birch Clinic', clinicalAdminEmail: 'a@b.org' },
+        status: { conditions: [cond('Ready', 'False', 'ImportSecretNotFound')] },
+      } as OceanSite),
+    ],
+    integrations: [
+      inNamespace(
+        'clinic-maple',
+        integration('maple-accuro', 'maple', { ...ready('Authenticated'), sync: { lastSyncTime: t(-600), nextSyncTime: t(25) } }),
+      ),
+      inNamespace('clinic-birch', integration('birch-none', 'birch', ready('NonIntegrated'), 'None')),
+      // The same name in another namespace is another integration; its site is not in that namespace.
+      inNamespace('clinic-oak', integration('maple-accuro', 'maple', {})),
+    ],
+    schedules: [
+      inNamespace(
+        'clinic-maple',
+        schedule('maple-accuro-full', 'maple-accuro', 'Full', {
+          ...ready('Scheduled'),
+          lastRun: { name: 'r1', result: 'Succeeded', completionTime: t(-600) },
+          nextScheduleTime: t(720),
+        }),
+      ),
+      inNamespace(
+        'clinic-maple',
+        schedule('maple-accuro-appointments', 'maple-accuro', 'Appointments', {
+          conditions: [cond('Ready', 'False', 'EmrUnreachable')],
+          lastRun: { name: 'r2', result: 'Failed', errorReason: 'EmrUnreachable', completionTime: t(-5) },
+          nextScheduleTime: t(25),
+          active: [{ name: 'r3' }],
+        }),
+      ),
+      inNamespace('clinic-oak', schedule('oak-full', 'oak-accuro', 'Full', {}, true)),
+    ],
+  };
+
+  it('lists every resource of every namespace in one table with a NAMESPACE column, sorted by namespace, kind and name', () => {
+    expect(renderStatusAllNamespaces({ ...fleet, now, color: false })).toBe(
+      [
+        'NAMESPACE      KIND             NAME                        HEALTH                            LAST SYNC                        NEXT SYNC   DETAIL',
+        'clinic-birch   OceanSite        birch                       NotReady (ImportSecretNotFound)   -                                -           #5151 Birch Clinic · SEK not stored',
+        'clinic-birch   EmrIntegration   birch-none                  Ready (NonIntegrated)             -                                -           None · site birch',
+        'clinic-maple   OceanSite        maple                       Ready (KeyStored)                 -                                -           #4271 Maple FHT · SEK v3 a1b2c3d4e5f60718',
+        'clinic-maple   EmrIntegration   maple-accuro                Ready (Authenticated)             10h ago                          in 25m      Accuro · site maple',
+        'clinic-maple   SyncSchedule     maple-accuro-appointments   NotReady (EmrUnreachable)         Failed (EmrUnreachable) 5m ago   in 25m      Appointments "*/30 * * * *" America/Toronto · integration maple-accuro · running: r3',
+        'clinic-maple   SyncSchedule     maple-accuro-full           Ready (Scheduled)                 Succeeded 10h ago                in 12h      Full "0 0 * * *" America/Toronto · integration maple-accuro',
+        'clinic-oak     EmrIntegration   maple-accuro                Pending (NotObservedYet)          never                            -           Accuro · site maple (not found)',
+        'clinic-oak     SyncSchedule     oak-full                    Pending (NotObservedYet)          never                            suspended   Full "0 0 * * *" America/Toronto · integration oak-accuro (not found)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('says so when no namespace has Cloud Connect resources', () => {
+    expect(renderStatusAllNamespaces({ sites: [], integrations: [], schedules: [], now, color: false })).toBe(
+      'No Cloud Connect resources (OceanSite, EmrIntegration, SyncSchedule) in any namespace.\n',
+    );
+  });
+
+  it('colours only the health words and run results, and keeps the columns aligned as without colour', () => {
+    const plain = renderStatusAllNamespaces({ ...fleet, now, color: false });
+    const coloured = renderStatusAllNamespaces({ ...fleet, now, color: true });
+    expect(coloured).toContain('\u001b[31mNotReady\u001b[39m (ImportSecretNotFound)');
+    expect(coloured).toContain('\u001b[32mSucceeded\u001b[39m 10h ago');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the ANSI colour escapes the renderer writes
+    expect(coloured.replace(/\u001b\[[0-9;]*m/g, '')).toBe(plain);
   });
 });

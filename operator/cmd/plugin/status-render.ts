@@ -184,3 +184,132 @@ function truncate(text: string): string {
   const one = text.replace(/\s+/g, ' ').trim();
   return one.length > MESSAGE_LIMIT ? `${one.slice(0, MESSAGE_LIMIT - 1)}…` : one;
 }
+
+export type AllNamespacesInput = Omit<StatusInput, 'namespace'>;
+
+/** A table cell: `text` (coloured with `style` when colour is on) followed by a plain `suffix`. */
+interface Cell {
+  text: string;
+  style?: Style;
+  suffix?: string;
+}
+
+type Kind = 'OceanSite' | 'EmrIntegration' | 'SyncSchedule';
+const KIND_ORDER: readonly Kind[] = ['OceanSite', 'EmrIntegration', 'SyncSchedule'];
+const TABLE_HEADER = ['NAMESPACE', 'KIND', 'NAME', 'HEALTH', 'LAST SYNC', 'NEXT SYNC', 'DETAIL'];
+const COLUMN_GAP = 3;
+
+/**
+ * The fleet view (`status -A`): one row per OceanSite, EmrIntegration and SyncSchedule of every
+ * namespace, as a kubectl table (NAMESPACE first, columns padded to the widest cell and three spaces
+ * apart), sorted by namespace, then kind (site, integration, schedule), then name. Condition
+ * messages are left to the per-namespace tree.
+ */
+export function renderStatusAllNamespaces(input: AllNamespacesInput): string {
+  const { now } = input;
+  if (input.sites.length + input.integrations.length + input.schedules.length === 0) {
+    return 'No Cloud Connect resources (OceanSite, EmrIntegration, SyncSchedule) in any namespace.\n';
+  }
+  const key = (kind: Kind, namespace: string, name: string) => JSON.stringify([kind, namespace, name]);
+  const existing = new Set([
+    ...input.sites.map((s) => key('OceanSite', s.metadata.namespace ?? '', s.metadata.name)),
+    ...input.integrations.map((i) => key('EmrIntegration', i.metadata.namespace ?? '', i.metadata.name)),
+  ]);
+  const reference = (kind: Kind, namespace: string, name: string, label: string) =>
+    existing.has(key(kind, namespace, name)) ? `${label} ${name}` : `${label} ${name} (not found)`;
+
+  const rows: { namespace: string; kind: Kind; name: string; cells: Cell[] }[] = [];
+  for (const site of input.sites) {
+    const sek = site.status?.encryptionKey;
+    const title = [site.spec.siteNumber ? `#${site.spec.siteNumber}` : '', site.spec.displayName ?? ''].filter(Boolean).join(' ');
+    const sekText = sek?.fingerprint ? `SEK v${sek.version ?? '?'} ${sek.fingerprint}` : 'SEK not stored';
+    rows.push({
+      namespace: site.metadata.namespace ?? '',
+      kind: 'OceanSite',
+      name: site.metadata.name,
+      cells: [healthCell(site.status?.conditions), { text: '-' }, { text: '-' }, { text: [title, sekText].filter(Boolean).join(' · ') }],
+    });
+  }
+  for (const integration of input.integrations) {
+    const namespace = integration.metadata.namespace ?? '';
+    const sync = integration.status?.sync ?? {};
+    const nothingToSync = integration.spec.emr.type === 'None' && !sync.lastSyncTime;
+    rows.push({
+      namespace,
+      kind: 'EmrIntegration',
+      name: integration.metadata.name,
+      cells: [
+        healthCell(integration.status?.conditions),
+        { text: nothingToSync ? '-' : relativeTime(sync.lastSyncTime, now, 'never') },
+        { text: nothingToSync ? '-' : nextSyncText(integration.spec.suspend === true, sync.nextSyncTime, now) },
+        { text: `${integration.spec.emr.type} · ${reference('OceanSite', namespace, integration.spec.siteRef.name, 'site')}` },
+      ],
+    });
+  }
+  for (const schedule of input.schedules) {
+    const namespace = schedule.metadata.namespace ?? '';
+    const tz = schedule.spec.timeZone && schedule.spec.timeZone !== 'UTC' ? ` ${schedule.spec.timeZone}` : '';
+    const active = schedule.status?.active?.length ? ` · running: ${schedule.status.active.map((a) => a.name).join(', ')}` : '';
+    const integrationRef = reference('EmrIntegration', namespace, schedule.spec.integrationRef.name, 'integration');
+    rows.push({
+      namespace,
+      kind: 'SyncSchedule',
+      name: schedule.metadata.name,
+      cells: [
+        healthCell(schedule.status?.conditions),
+        lastRunCell(schedule.status?.lastRun, now),
+        { text: nextSyncText(schedule.spec.suspend === true, schedule.status?.nextScheduleTime, now) },
+        { text: `${schedule.spec.type} "${schedule.spec.schedule}"${tz} · ${integrationRef}${active}` },
+      ],
+    });
+  }
+  rows.sort(
+    (a, b) =>
+      a.namespace.localeCompare(b.namespace) || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.name.localeCompare(b.name),
+  );
+
+  const table: Cell[][] = [
+    TABLE_HEADER.map((text) => ({ text })),
+    ...rows.map((r) => [{ text: r.namespace }, { text: r.kind }, { text: r.name }, ...r.cells]),
+  ];
+  const widths = TABLE_HEADER.map((_, column) => Math.max(...table.map((row) => cellLength(row[column]))));
+  const paint = (cell: Cell) => {
+    const text = input.color && cell.style ? styleText(cell.style, cell.text, { validateStream: false }) : cell.text;
+    return `${text}${cell.suffix ?? ''}`;
+  };
+  const line = (row: Cell[]) =>
+    row
+      .map((cell, column) => {
+        if (column === row.length - 1) return paint(cell);
+        return paint(cell) + ' '.repeat((widths[column] ?? 0) - cellLength(cell) + COLUMN_GAP);
+      })
+      .join('')
+      .trimEnd();
+  return `${table.map(line).join('\n')}\n`;
+}
+
+function cellLength(cell: Cell | undefined): number {
+  return cell ? cell.text.length + (cell.suffix?.length ?? 0) : 0;
+}
+
+/** The health word (coloured) and, when it says more, the reason: "NotReady (EmrUnreachable)". */
+function healthCell(conditions: Parameters<typeof health>[0]): Cell {
+  const h = health(conditions);
+  return { text: h.word, style: WORD_STYLE[h.word], suffix: h.reason && h.reason !== h.word ? ` (${h.reason})` : '' };
+}
+
+function lastRunCell(run: NonNullable<SyncSchedule['status']>['lastRun'], now: Date): Cell {
+  if (!run) return { text: 'never' };
+  const reason = run.errorReason ? ` (${run.errorReason})` : '';
+  const when = relativeTime(run.completionTime, now, '');
+  return {
+    text: run.result,
+    style: run.result === 'Succeeded' ? 'green' : 'red',
+    suffix: `${reason}${when ? ` ${when}` : ''}`,
+  };
+}
+
+function nextSyncText(suspended: boolean, next: string | undefined, now: Date): string {
+  if (suspended) return 'suspended';
+  return relativeTime(next, now, '-');
+}

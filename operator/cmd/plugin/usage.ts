@@ -35,6 +35,7 @@ Usage:
 
 Commands:
   status           site -> integrations -> schedules as a tree, with health and last/next sync
+                   (status -A: every namespace, one table with a NAMESPACE column)
   sync             start a sync of an integration now and follow it to its end
   support-bundle   collect resources, Events and operator logs into a redacted .tar.gz
   validate         check manifests against the API (server-side dry run) or the CRD schemas offline
