@@ -1,0 +1,111 @@
+// Part of the key step: the one-time import of the SEK from a Secret into Vault. Only the Secret
+// that was read is deleted afterwards, and an import retried after a crash writes no second version.
+import type { V1Secret } from '@kubernetes/client-node';
+import type { OceanSite } from '../../api/v1alpha1/index.ts';
+import type { Kube } from '../../internal/kube/kube.ts';
+import { fingerprint, type KeyLocation } from '../../internal/sek/identity.ts';
+import type { KvMetadata, VaultClient } from '../../internal/vault/client.ts';
+import { ignoreStatus, statusCodeOf, TerminalError } from '../../runtime/errors.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import { redactor } from '../../runtime/redact.ts';
+import type { KeyState } from './key-state.ts';
+
+type KvVersion = Awaited<ReturnType<VaultClient['kvRead']>>;
+
+/** Pure: the base64 value of the import Secret's field, or a stall when the field is missing or empty. */
+export function importField(data: Record<string, string> | undefined, secretName: string, field: string): string | TerminalError {
+  const encoded = data?.[field];
+  if (encoded === undefined || encoded === '') {
+    return new TerminalError(
+      'ImportSecretKeyMissing',
+      `Secret ${secretName} has no data field ${JSON.stringify(field)} (spec.encryptionKey.importFrom.secretRef.key)`,
+    );
+  }
+  return encoded;
+}
+
+/** Pure: whether Vault has a current version that is not destroyed. */
+export function hasLiveVersion(meta: KvMetadata | undefined): meta is KvMetadata {
+  return meta !== undefined && meta.currentVersion > 0 && !meta.destroyed[meta.currentVersion];
+}
+
+/** Pure: the key in Vault when its current version already is the imported key (a previous import stopped before deleting the Secret). */
+export function alreadyImported(current: KvVersion, fp: string, location: KeyLocation): KeyState | undefined {
+  if (current?.data.sek === undefined || fingerprint(current.data.sek) !== fp) return undefined;
+  return { mount: location.mount, path: location.path, version: current.version, fingerprint: fp, storedAt: current.createdTime };
+}
+
+/** Pure: the Event of a written import: a rotation when Vault had a version before, else the first import. */
+export function importEvent(
+  meta: KvMetadata | undefined,
+  secretName: string,
+  version: number,
+  fp: string,
+): { reason: 'KeyRotated' | 'KeyImported'; message: string } {
+  const rotated = meta && meta.currentVersion > 0;
+  return {
+    reason: rotated ? 'KeyRotated' : 'KeyImported',
+    message: `SEK imported from Secret ${secretName} into Vault as version ${version} (fingerprint ${fp}); the Secret is deleted`,
+  };
+}
+
+export interface KeyImportDeps {
+  kube: Kube;
+  vault: VaultClient;
+  logger: Logger;
+}
+
+export class KeyImport {
+  private readonly deps: KeyImportDeps;
+
+  constructor(deps: KeyImportDeps) {
+    this.deps = deps;
+  }
+
+  /** Imports the key of Secret `secretName` into Vault and deletes the Secret; undefined when there is no such Secret. */
+  async run(site: OceanSite, namespace: string, secretName: string, field: string, location: KeyLocation): Promise<KeyState | undefined> {
+    const { kube } = this.deps;
+    const secret = await this.readSecret(secretName, namespace);
+    if (!secret) return undefined;
+    const encoded = importField(secret.data, secretName, field);
+    if (encoded instanceof TerminalError) throw encoded;
+    const sek = Buffer.from(encoded, 'base64').toString('utf8');
+    redactor.register(sek);
+    redactor.register(encoded);
+    const fp = fingerprint(sek);
+    const state = await this.store(site, secretName, sek, fp, location);
+    // Delete exactly the Secret we read (uid precondition), so a newer one is never lost.
+    await kube.core
+      .deleteNamespacedSecret({ name: secretName, namespace, body: { preconditions: { uid: secret.metadata?.uid } } })
+      .catch(ignoreStatus(404));
+    this.deps.logger.info('SEK imported into Vault', {
+      site: `${namespace}/${site.metadata.name}`,
+      version: state.version,
+      fingerprint: fp,
+    });
+    return state;
+  }
+
+  private async readSecret(name: string, namespace: string): Promise<V1Secret | undefined> {
+    try {
+      return await this.deps.kube.core.readNamespacedSecret({ name, namespace });
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Writes the key as a new version unless Vault's current version already is this key. */
+  private async store(site: OceanSite, secretName: string, sek: string, fp: string, location: KeyLocation): Promise<KeyState> {
+    const { vault, kube } = this.deps;
+    const meta = await vault.kvMetadata(location.mount, location.path);
+    if (hasLiveVersion(meta)) {
+      const existing = alreadyImported(await vault.kvRead(location.mount, location.path), fp, location);
+      if (existing) return existing;
+    }
+    const written = await vault.kvWrite(location.mount, location.path, { sek }, meta ? meta.currentVersion : 0);
+    const event = importEvent(meta, secretName, written.version, fp);
+    await kube.event(site, 'Normal', event.reason, event.message);
+    return { mount: location.mount, path: location.path, version: written.version, fingerprint: fp, storedAt: written.createdTime };
+  }
+}
