@@ -1,5 +1,6 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { batchAad, DecryptError, decryptBatch, ENVELOPE_ALG, type Envelope, SekEncryptor } from './crypto.ts';
+import { batchAad, DecryptError, decryptBatch, ENVELOPE_ALG, type Envelope, SekEncryptor, sealBatch } from './crypto.ts';
 
 const SEK = 'test-sek-3f9c1a7e5b2d4c6e8a0b1c2d3e4f5a6b';
 const SITE = '12345';
@@ -114,5 +115,80 @@ describe('SEK batch encryption', () => {
     expect(() => encryptor.encryptBatch({ batchId: 'a b', kind: 'patient' }, [])).toThrow(/batch id/);
     expect(() => new SekEncryptor(SEK, '12a')).toThrow(/site number/);
     expect(() => new SekEncryptor('', SITE)).toThrow(/empty/);
+  });
+});
+
+// The format Ocean decrypts, pinned: fixed SEK, salt and IV give these exact bytes. The expected
+// values were computed outside this code (Python `cryptography`: HKDF-SHA256 with info
+// "cloudconnect/v1/12345", then AES-256-GCM with the AAD), so a change to the key derivation, the
+// AAD, the record encoding or the field names fails here, not at Ocean.
+describe('SEK envelope test vector', () => {
+  const vectorRecords = [
+    { id: 'p-1', name: 'Ada Maple-Sim', note: 'line one\nline two' },
+    { id: 'p-2', name: 'Bram Birch-Sim' },
+  ];
+  const salt = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
+  const iv = Buffer.from('a0a1a2a3a4a5a6a7a8a9aaab', 'hex');
+  const plaintext = '{"id":"p-1","name":"Ada Maple-Sim","note":"line one\\nline two"}\n{"id":"p-2","name":"Bram Birch-Sim"}';
+  const VECTOR: Envelope = {
+    v: 1,
+    alg: 'A256GCM-HKDF-SHA256',
+    salt: 'AAECAwQFBgcICQoLDA0ODw==',
+    iv: 'oKGio6Slpqeoqaqr',
+    aad: 'eyJ2IjoxLCJzaXRlIjoiMTIzNDUiLCJiYXRjaCI6InJ1bi0xOnBhdGllbnQ6MSIsImtpbmQiOiJwYXRpZW50In0=',
+    ct: 'AI4kkNBLs3rpjiCgpPvA3Y04KC4K6jcAPY5heCjwQMh9pGSyw1mb2Tv+/rSwJwgTr4jSw91/xjwZNlIMntqtfEAGd2Oz+clRc7aBy3zlqyVXirI3NEZIPhDajVE4ODLTtxkmfQ==',
+    tag: 'jNo0PUzT1wlBD9oHvt2lew==',
+  };
+
+  it('encrypts a fixed batch with a fixed SEK, salt and IV to the exact envelope', () => {
+    const envelope = sealBatch({
+      sek: Buffer.from(SEK, 'utf8'),
+      siteNumber: SITE,
+      context,
+      plaintext: Buffer.from(plaintext, 'utf8'),
+      salt,
+      iv,
+    });
+    expect(envelope).toStrictEqual(VECTOR);
+    expect(JSON.stringify(envelope)).toBe(
+      `{"v":1,"alg":"A256GCM-HKDF-SHA256","salt":"${VECTOR.salt}","iv":"${VECTOR.iv}","aad":"${VECTOR.aad}","ct":"${VECTOR.ct}","tag":"${VECTOR.tag}"}`,
+    );
+  });
+
+  it('encodes the records as JSON lines and the AAD as canonical JSON, byte for byte', () => {
+    expect(Buffer.from(VECTOR.aad, 'base64').toString('utf8')).toBe('{"v":1,"site":"12345","batch":"run-1:patient:1","kind":"patient"}');
+    // GCM is a stream cipher: the ciphertext is as long as the JSON lines, the tag is apart.
+    expect(Buffer.from(VECTOR.ct, 'base64')).toHaveLength(Buffer.byteLength(plaintext));
+    expect(Buffer.from(VECTOR.tag, 'base64')).toHaveLength(16);
+  });
+
+  it('decrypts the fixed envelope literal to the records', () => {
+    expect(decryptBatch(structuredClone(VECTOR), SEK, SITE, context)).toEqual({ siteNumber: SITE, ...context, records: vectorRecords });
+  });
+
+  it('encrypts through SekEncryptor exactly as the vector does, given the same salt and IV', () => {
+    const envelope = new SekEncryptor(SEK, SITE).encryptBatch(context, vectorRecords);
+    const again = sealBatch({
+      sek: Buffer.from(SEK, 'utf8'),
+      siteNumber: SITE,
+      context,
+      plaintext: Buffer.from(plaintext, 'utf8'),
+      salt: Buffer.from(envelope.salt, 'base64'),
+      iv: Buffer.from(envelope.iv, 'base64'),
+    });
+    expect(again).toStrictEqual(envelope);
+  });
+
+  it('refuses a salt or IV of the wrong length', () => {
+    const base = { sek: Buffer.from(SEK, 'utf8'), siteNumber: SITE, context, plaintext: Buffer.from(plaintext) };
+    expect(() => sealBatch({ ...base, salt: salt.subarray(1), iv })).toThrow(/salt must be 16 bytes/);
+    expect(() => sealBatch({ ...base, salt, iv: Buffer.alloc(16) })).toThrow(/IV must be 12 bytes/);
+  });
+
+  it('shows nothing of the SEK when an encryptor is inspected, spread or serialised', () => {
+    const encryptor = new SekEncryptor(SEK, SITE);
+    expect(inspect(encryptor)).toBe("SekEncryptor { siteNumber: '12345' }");
+    expect(JSON.stringify({ ...encryptor })).not.toContain('test-sek');
+    expect(Object.keys(encryptor)).toEqual(['siteNumber']);
   });
 });

@@ -76,6 +76,46 @@ export function decodeRecords(plaintext: Buffer): unknown[] {
   return text === '' ? [] : text.split('\n').map((line) => JSON.parse(line) as unknown);
 }
 
+export interface SealInput {
+  sek: Buffer;
+  siteNumber: string;
+  context: BatchContext;
+  plaintext: Buffer;
+  /** SALT_BYTES bytes; fresh random bytes for every batch (SekEncryptor draws them). */
+  salt: Buffer;
+  /** IV_BYTES bytes; fresh random bytes for every batch, never reused with the same key. */
+  iv: Buffer;
+}
+
+/**
+ * The envelope format itself: HKDF key from the SEK and the given salt, AES-256-GCM with the given
+ * IV over the plaintext, the AAD of the context. Deterministic; SekEncryptor calls it with random
+ * salt and IV, the test vector with fixed ones.
+ */
+export function sealBatch(input: SealInput): Envelope {
+  const { sek, siteNumber, context, plaintext, salt, iv } = input;
+  checkContext(siteNumber, context);
+  if (sek.length === 0) throw new Error('the SEK is empty');
+  if (salt.length !== SALT_BYTES) throw new Error(`the salt must be ${SALT_BYTES} bytes`);
+  if (iv.length !== IV_BYTES) throw new Error(`the IV must be ${IV_BYTES} bytes`);
+  const aad = batchAad(siteNumber, context);
+  const key = deriveKey(sek, salt, siteNumber);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const tag = cipher.getAuthTag();
+  key.fill(0);
+  return {
+    v: ENVELOPE_VERSION,
+    alg: ENVELOPE_ALG,
+    salt: salt.toString('base64'),
+    iv: iv.toString('base64'),
+    aad: aad.toString('base64'),
+    ct: ct.toString('base64'),
+    tag: tag.toString('base64'),
+  };
+}
+
 export interface BatchEncryptor {
   readonly siteNumber: string;
   encryptBatch(context: BatchContext, records: readonly unknown[]): Envelope;
@@ -104,25 +144,14 @@ export class SekEncryptor implements BatchEncryptor {
 
   /** Encrypts already encoded JSON lines (the benchmark measures this part alone). */
   encryptPlaintext(context: BatchContext, plaintext: Buffer): Envelope {
-    checkContext(this.siteNumber, context);
-    const salt = randomBytes(SALT_BYTES);
-    const iv = randomBytes(IV_BYTES);
-    const aad = batchAad(this.siteNumber, context);
-    const key = deriveKey(this.#sek, salt, this.siteNumber);
-    const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
-    cipher.setAAD(aad);
-    const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    const tag = cipher.getAuthTag();
-    key.fill(0);
-    return {
-      v: ENVELOPE_VERSION,
-      alg: ENVELOPE_ALG,
-      salt: salt.toString('base64'),
-      iv: iv.toString('base64'),
-      aad: aad.toString('base64'),
-      ct: ct.toString('base64'),
-      tag: tag.toString('base64'),
-    };
+    return sealBatch({
+      sek: this.#sek,
+      siteNumber: this.siteNumber,
+      context,
+      plaintext,
+      salt: randomBytes(SALT_BYTES),
+      iv: randomBytes(IV_BYTES),
+    });
   }
 
   toJSON(): Record<string, string> {
