@@ -35,6 +35,7 @@ import {
   type RelayThresholds,
 } from './relay/status-decision.ts';
 import type { RelayQueue } from './relay/status-reader.ts';
+import { type EmrRun, found, type Step, type StepOutcome } from './step.ts';
 
 export const RELAY_SELECTOR = 'app.kubernetes.io/managed-by=cloudconnect-operator,app.kubernetes.io/name=cloudconnect-relay';
 const APPLY = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
@@ -73,14 +74,37 @@ export function ownerKey(obj: {
   return owner ? [`${obj.metadata?.namespace ?? ''}/${owner.name}`] : [];
 }
 
-export class RelayStep {
+/** Pure: the replay token to handle now: a value of the replay annotation not handled yet. */
+export function replayToken(annotations: Record<string, string> | undefined, before: RelayStatus | undefined): string | undefined {
+  const token = annotations?.[REPLAY_REQUESTED_AT_ANNOTATION];
+  return token && token !== before?.lastHandledReplayAt ? token : undefined;
+}
+
+interface Read {
+  observation: RelayObservation;
+  at: number;
+}
+
+export class RelayStep implements Step {
+  readonly name = 'relay';
   private readonly deps: RelayStepDeps;
-  private readonly apps: AppsV1Api | undefined;
-  private readonly reads = new Map<string, { observation: RelayObservation; at: number }>();
+  /** The relay configuration and the client that applies Deployments; undefined without a NATS URL. */
+  private readonly configured: { relay: RelayConfig; apps: AppsV1Api } | undefined;
+  private readonly reads = new Map<string, Read>();
 
   constructor(deps: RelayStepDeps) {
     this.deps = deps;
-    this.apps = deps.relay ? deps.kube.kubeConfig.makeApiClient(AppsV1Api) : undefined;
+    this.configured = deps.relay ? { relay: deps.relay, apps: deps.kube.kubeConfig.makeApiClient(AppsV1Api) } : undefined;
+  }
+
+  async run(run: EmrRun): Promise<StepOutcome> {
+    const { secret } = found(run.credentials, 'credentials');
+    const result = await this.reconcile(run.integration, run.spec, run.site, secret, run.previous);
+    // Delivering is reported beside Ready, not folded into it: a backlog is the EMR's outage, already in Authenticated.
+    run.conditions.push(result.delivering);
+    run.relay = result.relay;
+    if (result.requeueAfterMs !== undefined) run.requeueAfterMs.push(result.requeueAfterMs);
+    return 'continue';
   }
 
   async reconcile(
@@ -92,55 +116,29 @@ export class RelayStep {
   ): Promise<RelayStepResult> {
     const namespace = integration.metadata.namespace ?? '';
     const name = integration.metadata.name;
-    const id = `${namespace}/${name}`;
     const before = previous.relay;
     const now = this.deps.clock.now();
-    const relay = this.deps.relay;
+    const configured = this.configured;
     const base = {
       previous: before,
-      thresholds: relay?.thresholds ?? { backlogMessages: 0, backlogAgeMs: 0, staleAfterMs: 0 },
+      thresholds: configured?.relay.thresholds ?? { backlogMessages: 0, backlogAgeMs: 0, staleAfterMs: 0 },
       now,
       siteName: spec.siteRef.name,
     };
-    if (!relay) return decideRelayStatus({ ...base, deployment: 'notConfigured' });
+    if (!configured) return decideRelayStatus({ ...base, deployment: 'notConfigured' });
     if (!site || site.status?.encryptionKey?.version === undefined) return decideRelayStatus({ ...base, deployment: 'siteNotReady' });
 
+    const { relay, apps } = configured;
     const input = { integration, integrationSpec: spec, site, credentials, settings: relay.settings };
-    await this.ensure(relay.deployments.get(relayName(name), namespace), buildRelayDeployment(input));
-    await this.ensure(relay.services.get(relayName(name), namespace), buildRelayService(input));
+    await this.ensure(apps, relay.deployments.get(relayName(name), namespace), buildRelayDeployment(input));
+    await this.ensure(apps, relay.services.get(relayName(name), namespace), buildRelayService(input));
 
-    let status = before;
-    let read = this.reads.get(id);
-    const token = integration.metadata.annotations?.[REPLAY_REQUESTED_AT_ANNOTATION];
-    if (token && token !== before?.lastHandledReplayAt) {
-      // A NATS failure throws: the reconcile is retried with backoff and the token stays unhandled.
-      const count = await relay.queue.replay(namespace, name);
-      this.deps.logger.info('replayed dead letters', { integration: id, count });
-      await this.deps.kube.event(
-        integration,
-        'Normal',
-        'DeadLettersReplayed',
-        `Moved ${count} dead-lettered message(s) back to the delivery queue (${REPLAY_REQUESTED_AT_ANNOTATION}=${token})`,
-      );
-      status = { ...before, lastHandledReplayAt: token, lastReplayedCount: count };
-      read = undefined; // the figures changed: read them now
-    }
-    if (!read || now.getTime() - read.at >= relay.pollIntervalMs) {
-      read = { observation: await relay.queue.read(namespace, name), at: now.getTime() };
-      this.reads.set(id, read);
-      this.deps.logger.debug('read the relay status', { integration: id, result: read.observation.kind });
-    }
+    const replayed = await this.replay(relay.queue, integration, before);
+    // After a replay the figures changed: they are read now.
+    const read = await this.read(relay, namespace, name, replayed !== undefined, now);
     const deployment: RelayDeployment = spec.suspend ? 'suspended' : 'deployed';
-    const decision = decideRelayStatus({ ...base, previous: status, deployment, observation: read.observation });
-    if (read.observation.kind === 'record') {
-      const r = read.observation.record;
-      const labels = { namespace, integration: name };
-      this.deps.metrics.relayPending.set(labels, r.pending);
-      this.deps.metrics.relayOldestPendingAge.set(
-        labels,
-        r.pending > 0 && r.oldestPendingSince ? Math.max(0, (now.getTime() - Date.parse(r.oldestPendingSince)) / 1000) : 0,
-      );
-    }
+    const decision = decideRelayStatus({ ...base, previous: replayed ?? before, deployment, observation: read.observation });
+    this.exportGauges(read.observation, { namespace, integration: name }, now);
     if (decision.newlyDeadLettered > 0) await this.notifyDeadLettered(integration, spec, site, decision.newlyDeadLettered, decision.relay);
     return {
       delivering: decision.delivering,
@@ -154,8 +152,47 @@ export class RelayStep {
     this.reads.delete(id);
   }
 
+  /** Moves the dead letters back to the queue when a new replay token is set; returns the status recording it. */
+  private async replay(queue: RelayQueue, integration: EmrIntegration, before: RelayStatus | undefined): Promise<RelayStatus | undefined> {
+    const token = replayToken(integration.metadata.annotations, before);
+    if (!token) return undefined;
+    const namespace = integration.metadata.namespace ?? '';
+    const name = integration.metadata.name;
+    // A NATS failure throws: the reconcile is retried with backoff and the token stays unhandled.
+    const count = await queue.replay(namespace, name);
+    this.deps.logger.info('replayed dead letters', { integration: `${namespace}/${name}`, count });
+    await this.deps.kube.event(
+      integration,
+      'Normal',
+      'DeadLettersReplayed',
+      `Moved ${count} dead-lettered message(s) back to the delivery queue (${REPLAY_REQUESTED_AT_ANNOTATION}=${token})`,
+    );
+    return { ...before, lastHandledReplayAt: token, lastReplayedCount: count };
+  }
+
+  /** The relay's status record, read again once the poll interval has passed (or at once when `fresh`). */
+  private async read(relay: RelayConfig, namespace: string, name: string, fresh: boolean, now: Date): Promise<Read> {
+    const id = `${namespace}/${name}`;
+    const last = fresh ? undefined : this.reads.get(id);
+    if (last && now.getTime() - last.at < relay.pollIntervalMs) return last;
+    const read = { observation: await relay.queue.read(namespace, name), at: now.getTime() };
+    this.reads.set(id, read);
+    this.deps.logger.debug('read the relay status', { integration: id, result: read.observation.kind });
+    return read;
+  }
+
+  private exportGauges(observation: RelayObservation, labels: { namespace: string; integration: string }, now: Date): void {
+    if (observation.kind !== 'record') return;
+    const r = observation.record;
+    this.deps.metrics.relayPending.set(labels, r.pending);
+    this.deps.metrics.relayOldestPendingAge.set(
+      labels,
+      r.pending > 0 && r.oldestPendingSince ? Math.max(0, (now.getTime() - Date.parse(r.oldestPendingSince)) / 1000) : 0,
+    );
+  }
+
   /** Server-side apply when the live object is missing, lacks the desired hash, or had its replicas changed by hand. */
-  private async ensure(live: V1Deployment | V1Service | undefined, desired: V1Deployment | V1Service): Promise<void> {
+  private async ensure(apps: AppsV1Api, live: V1Deployment | V1Service | undefined, desired: V1Deployment | V1Service): Promise<void> {
     const want = desired.metadata?.annotations?.[DESIRED_HASH_ANNOTATION];
     const replicasDrift =
       desired.kind === 'Deployment' && (live as V1Deployment | undefined)?.spec?.replicas !== (desired as V1Deployment).spec?.replicas;
@@ -166,7 +203,7 @@ export class RelayStep {
       fieldManager: FIELD_MANAGER,
       force: true,
     };
-    if (desired.kind === 'Deployment') await this.apps!.patchNamespacedDeployment({ ...params, body: desired }, APPLY);
+    if (desired.kind === 'Deployment') await apps.patchNamespacedDeployment({ ...params, body: desired }, APPLY);
     else await this.deps.kube.core.patchNamespacedService({ ...params, body: desired }, APPLY);
     this.deps.logger.info(live ? 'updated the relay' : 'created the relay', {
       kind: desired.kind,
