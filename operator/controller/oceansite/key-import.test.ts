@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { fingerprint } from '../../internal/sek/identity.ts';
+import type { KvMetadata } from '../../internal/vault/client.ts';
+import { TerminalError } from '../../runtime/errors.ts';
+import { alreadyImported, hasLiveVersion, importEvent, importField } from './key-import.ts';
+
+const location = { mount: 'secret', path: 'cloudconnect/ns/maple/sek' };
+
+describe('the field of the import Secret', () => {
+  it.each([
+    ['is read when present', { sek: 'c2Vr' }, 'sek', 'c2Vr'],
+    ['stalls when the field is missing', { other: 'eA==' }, 'sek', 'ImportSecretKeyMissing'],
+    ['stalls when the field is empty', { sek: '' }, 'sek', 'ImportSecretKeyMissing'],
+    ['stalls when the Secret has no data', undefined, 'sek', 'ImportSecretKeyMissing'],
+    ['is read from the configured key', { custom: 'eA==' }, 'custom', 'eA=='],
+  ])('%s', (_name, data, field, expected) => {
+    const result = importField(data, 'maple-sek', field);
+    if (result instanceof TerminalError) {
+      expect(result.reason).toBe(expected);
+      expect(result.message).toContain('maple-sek');
+      expect(result.message).toContain(JSON.stringify(field));
+    } else {
+      expect(result).toBe(expected);
+    }
+  });
+});
+
+describe('whether Vault has a live version', () => {
+  const meta = (currentVersion: number, destroyed: Record<number, boolean> = {}): KvMetadata => ({
+    currentVersion,
+    createdTime: {},
+    destroyed,
+  });
+  it.each([
+    ['has none without metadata', undefined, false],
+    ['has none at version 0', meta(0), false],
+    ['has none when the current version is destroyed', meta(2, { 2: true }), false],
+    ['has one when the current version stands', meta(2, { 1: true }), true],
+  ])('%s', (_name, m, expected) => {
+    expect(hasLiveVersion(m)).toBe(expected);
+  });
+});
+
+describe('an import retried after a crash', () => {
+  const current = (data: Record<string, string>) => ({ data, version: 4, createdTime: 't4' });
+  it.each([
+    [
+      'writes no new version when Vault already holds this key',
+      current({ sek: 'k' }),
+      { ...location, version: 4, fingerprint: fingerprint('k'), storedAt: 't4' },
+    ],
+    ['writes when Vault holds another key', current({ sek: 'other' }), undefined],
+    ['writes when the Vault secret has no sek field', current({ other: 'k' }), undefined],
+    ['writes when nothing could be read', undefined, undefined],
+  ])('%s', (_name, c, expected) => {
+    expect(alreadyImported(c, fingerprint('k'), location)).toEqual(expected);
+  });
+});
+
+describe('the Event of an import', () => {
+  it.each([
+    ['is KeyImported into an empty path', undefined, 'KeyImported'],
+    ['is KeyImported when Vault has metadata but no version', { currentVersion: 0, createdTime: {}, destroyed: {} }, 'KeyImported'],
+    ['is KeyRotated over an existing version', { currentVersion: 1, createdTime: {}, destroyed: {} }, 'KeyRotated'],
+    ['is KeyRotated over a destroyed version', { currentVersion: 1, createdTime: {}, destroyed: { 1: true } }, 'KeyRotated'],
+  ])('%s', (_name, meta, reason) => {
+    expect(importEvent(meta, 'maple-sek', 2, 'abcd')).toEqual({
+      reason,
+      message: 'SEK imported from Secret maple-sek into Vault as version 2 (fingerprint abcd); the Secret is deleted',
+    });
+  });
+});
