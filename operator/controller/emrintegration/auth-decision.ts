@@ -48,7 +48,7 @@ export function renewalTime(notAfter: Date, notBefore: Date | undefined, renewBe
   return new Date(notAfter.getTime() - before);
 }
 
-export function decideAuth(input: {
+export interface AuthDecisionInput {
   check: AuthCheck;
   previous: AuthStatus | undefined;
   now: Date;
@@ -56,59 +56,73 @@ export function decideAuth(input: {
   renewBeforeMs?: number;
   /** In [0,1): spreads checks of many integrations. */
   random: number;
-}): AuthDecision {
+}
+
+export function decideAuth(input: AuthDecisionInput): AuthDecision {
   const { check, now } = input;
   const previous = input.previous ?? {};
-  const auth: AuthStatus = { lastCheckTime: check.at.toISOString() };
-  let authenticated: ConditionInput;
-  let next = new Date(now.getTime() + jittered(input.checkIntervalMs, 0.1, input.random));
+  const interval = new Date(now.getTime() + jittered(input.checkIntervalMs, 0.1, input.random));
+  const { auth, authenticated, nextCheckAt } = check.ok ? succeeded(check, previous, input, interval) : failed(check, previous, input);
+  return { auth, authenticated, expiringSoon: expiringSoon(auth, authenticated, now), nextCheckAt };
+}
 
-  if (check.ok) {
-    auth.failedAttempts = 0;
-    if (previous.lastFailureTime) auth.lastFailureTime = previous.lastFailureTime;
-    if (check.notAfter) {
-      auth.notAfter = check.notAfter.toISOString();
-      const renew = renewalTime(check.notAfter, check.notBefore, input.renewBeforeMs);
-      auth.renewalTime = renew.toISOString();
-      // Look again when the warning starts and at expiry, not only on the interval.
-      for (const t of [renew, check.notAfter]) if (t.getTime() > now.getTime() && t < next) next = t;
-    }
-    authenticated = { type: 'Authenticated', status: 'True', reason: 'Authenticated', message: 'The EMR accepted the credentials' };
-    if (check.notAfter && check.notAfter.getTime() <= now.getTime()) {
-      authenticated = {
-        type: 'Authenticated',
-        status: 'False',
-        reason: 'Expired',
-        message: `The EMR credential expired at ${auth.notAfter}`,
-      };
-    }
-  } else {
-    const failures = (previous.failedAttempts ?? 0) + 1;
-    auth.failedAttempts = failures;
-    auth.lastFailureTime = check.at.toISOString();
-    if (previous.notAfter) auth.notAfter = previous.notAfter;
-    if (previous.renewalTime) auth.renewalTime = previous.renewalTime;
-    authenticated = { type: 'Authenticated', status: 'False', reason: check.reason, message: check.message };
-    // A person must act for these; a dead EMR is not hammered either: 1 min doubling, capped.
-    const retry = backoffDelay(failures, FAILURE_BACKOFF);
-    next = new Date(now.getTime() + Math.min(retry, input.checkIntervalMs));
+type Outcome = Omit<AuthDecision, 'expiringSoon'>;
+
+function succeeded(check: Extract<AuthCheck, { ok: true }>, previous: AuthStatus, input: AuthDecisionInput, interval: Date): Outcome {
+  const { now } = input;
+  const auth: AuthStatus = { lastCheckTime: check.at.toISOString(), failedAttempts: 0 };
+  if (previous.lastFailureTime) auth.lastFailureTime = previous.lastFailureTime;
+  let next = interval;
+  if (check.notAfter) {
+    auth.notAfter = check.notAfter.toISOString();
+    const renew = renewalTime(check.notAfter, check.notBefore, input.renewBeforeMs);
+    auth.renewalTime = renew.toISOString();
+    // Look again when the warning starts and at expiry, not only on the interval.
+    for (const t of [renew, check.notAfter]) if (t.getTime() > now.getTime() && t < next) next = t;
   }
+  if (check.notAfter && check.notAfter.getTime() <= now.getTime()) {
+    const message = `The EMR credential expired at ${auth.notAfter}`;
+    return { auth, authenticated: { type: 'Authenticated', status: 'False', reason: 'Expired', message }, nextCheckAt: next };
+  }
+  const authenticated: ConditionInput = {
+    type: 'Authenticated',
+    status: 'True',
+    reason: 'Authenticated',
+    message: 'The EMR accepted the credentials',
+  };
+  return { auth, authenticated, nextCheckAt: next };
+}
 
+function failed(check: Extract<AuthCheck, { ok: false }>, previous: AuthStatus, input: AuthDecisionInput): Outcome {
+  const failures = (previous.failedAttempts ?? 0) + 1;
+  const auth: AuthStatus = { lastCheckTime: check.at.toISOString(), failedAttempts: failures, lastFailureTime: check.at.toISOString() };
+  if (previous.notAfter) auth.notAfter = previous.notAfter;
+  if (previous.renewalTime) auth.renewalTime = previous.renewalTime;
+  // A person must act for these; a dead EMR is not hammered either: 1 min doubling, capped.
+  const retry = backoffDelay(failures, FAILURE_BACKOFF);
+  return {
+    auth,
+    authenticated: { type: 'Authenticated', status: 'False', reason: check.reason, message: check.message },
+    nextCheckAt: new Date(input.now.getTime() + Math.min(retry, input.checkIntervalMs)),
+  };
+}
+
+function expiringSoon(auth: AuthStatus, authenticated: ConditionInput, now: Date): ConditionInput {
   const notAfter = auth.notAfter ? new Date(auth.notAfter) : undefined;
   const renewal = auth.renewalTime ? new Date(auth.renewalTime) : undefined;
   const expiring = authenticated.status === 'True' && notAfter !== undefined && renewal !== undefined && now >= renewal && now < notAfter;
-  const expiringSoon: ConditionInput = expiring
-    ? {
-        type: 'AuthExpiringSoon',
-        status: 'True',
-        reason: 'RenewalTimeReached',
-        message: `The EMR credential expires at ${auth.notAfter}; renew it before then (edit the credentials Secret)`,
-      }
-    : {
-        type: 'AuthExpiringSoon',
-        status: 'False',
-        reason: notAfter ? 'NotYetDue' : 'NoExpiry',
-        message: notAfter ? `Expires at ${auth.notAfter}` : 'The EMR did not report an expiry',
-      };
-  return { auth, authenticated, expiringSoon, nextCheckAt: next };
+  if (expiring) {
+    return {
+      type: 'AuthExpiringSoon',
+      status: 'True',
+      reason: 'RenewalTimeReached',
+      message: `The EMR credential expires at ${auth.notAfter}; renew it before then (edit the credentials Secret)`,
+    };
+  }
+  return {
+    type: 'AuthExpiringSoon',
+    status: 'False',
+    reason: notAfter ? 'NotYetDue' : 'NoExpiry',
+    message: notAfter ? `Expires at ${auth.notAfter}` : 'The EMR did not report an expiry',
+  };
 }

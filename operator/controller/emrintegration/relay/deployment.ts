@@ -5,7 +5,7 @@
 // template carries the SEK version and a salted hash of the credentials, so a SEK rotation or a
 // credential change rolls the relay. Unit-tested; the operator applies these objects as they are.
 import { createHash } from 'node:crypto';
-import type { V1Deployment, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { EmrIntegration, EmrIntegrationSpec, OceanSite } from '../../../api/v1alpha1/index.ts';
 import { RUN_LABELS, SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../../api/v1alpha1/index.ts';
 import { SITE_CONTAINER_SECURITY_CONTEXT, SITE_POD_SECURITY_CONTEXT, sitePodParts } from '../../../internal/sitepod/site-pod.ts';
@@ -118,6 +118,33 @@ function ownerOf(integration: EmrIntegration) {
   ];
 }
 
+/** The relay container: the site pod's identity and CA, the webhook port, the integration's spec (without suspend). */
+function relayContainer(input: RelayInput, pod: ReturnType<typeof sitePodParts>): V1Container {
+  const { integration, integrationSpec: spec, settings } = input;
+  const namespace = integration.metadata.namespace ?? '';
+  return {
+    name: 'relay',
+    image: settings.image,
+    command: settings.command,
+    args: ['--integration', `${namespace}/${integration.metadata.name}`],
+    ports: [{ name: 'webhook', containerPort: RELAY_PORT, protocol: 'TCP' }],
+    env: [
+      // suspend is left out: it scales the Deployment, it need not also change the pod template.
+      { name: 'CLOUDCONNECT_INTEGRATION_SPEC', value: JSON.stringify({ ...spec, suspend: undefined }) },
+      ...pod.identityEnv,
+      { name: 'NATS_URL', value: settings.natsUrl },
+      { name: 'RELAY_PORT', value: String(RELAY_PORT) },
+      ...(settings.natsReplicas && settings.natsReplicas > 1 ? [{ name: 'NATS_REPLICAS', value: String(settings.natsReplicas) }] : []),
+      ...pod.caEnv,
+    ],
+    resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } },
+    readinessProbe: { httpGet: { path: '/readyz', port: 'webhook' }, periodSeconds: 5, failureThreshold: 3 },
+    livenessProbe: { httpGet: { path: '/healthz', port: 'webhook' }, periodSeconds: 20, failureThreshold: 3 },
+    securityContext: SITE_CONTAINER_SECURITY_CONTEXT,
+    volumeMounts: pod.volumeMounts(),
+  };
+}
+
 export function buildRelayDeployment(input: RelayInput): V1Deployment {
   const { integration, integrationSpec: spec, site, settings } = input;
   const namespace = integration.metadata.namespace ?? '';
@@ -155,31 +182,7 @@ export function buildRelayDeployment(input: RelayInput): V1Deployment {
           enableServiceLinks: false,
           securityContext: SITE_POD_SECURITY_CONTEXT,
           terminationGracePeriodSeconds: 30,
-          containers: [
-            {
-              name: 'relay',
-              image: settings.image,
-              command: settings.command,
-              args: ['--integration', `${namespace}/${integration.metadata.name}`],
-              ports: [{ name: 'webhook', containerPort: RELAY_PORT, protocol: 'TCP' }],
-              env: [
-                // suspend is left out: it scales the Deployment, it need not also change the pod template.
-                { name: 'CLOUDCONNECT_INTEGRATION_SPEC', value: JSON.stringify({ ...spec, suspend: undefined }) },
-                ...pod.identityEnv,
-                { name: 'NATS_URL', value: settings.natsUrl },
-                { name: 'RELAY_PORT', value: String(RELAY_PORT) },
-                ...(settings.natsReplicas && settings.natsReplicas > 1
-                  ? [{ name: 'NATS_REPLICAS', value: String(settings.natsReplicas) }]
-                  : []),
-                ...pod.caEnv,
-              ],
-              resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } },
-              readinessProbe: { httpGet: { path: '/readyz', port: 'webhook' }, periodSeconds: 5, failureThreshold: 3 },
-              livenessProbe: { httpGet: { path: '/healthz', port: 'webhook' }, periodSeconds: 20, failureThreshold: 3 },
-              securityContext: SITE_CONTAINER_SECURITY_CONTEXT,
-              volumeMounts: pod.volumeMounts(),
-            },
-          ],
+          containers: [relayContainer(input, pod)],
           volumes: pod.volumes(),
         },
       },

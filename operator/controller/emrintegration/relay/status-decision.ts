@@ -109,128 +109,115 @@ function condition(status: ConditionInput['status'], reason: string, message: st
 }
 
 export function decideRelayStatus(input: RelayDecisionInput): RelayDecision {
-  const { previous, thresholds, now, observation } = input;
+  const { previous, observation } = input;
   const keep = previous && Object.keys(previous).length > 0 ? previous : undefined;
-  if (input.deployment === 'notConfigured') {
-    return {
-      delivering: condition(
-        'Unknown',
-        'RelayNotConfigured',
-        'The operator has no NATS URL (NATS_URL): no relay is deployed and EMR-bound messages from Ocean are not received',
-      ),
-      relay: keep,
-      newlyDeadLettered: 0,
-    };
+  if (input.deployment === 'notConfigured' || input.deployment === 'siteNotReady') {
+    return { delivering: notDeployed(input.deployment, input.siteName), relay: keep, newlyDeadLettered: 0 };
   }
-  if (input.deployment === 'siteNotReady') {
-    return {
-      delivering: condition(
-        'Unknown',
-        'SiteNotReady',
-        `OceanSite ${input.siteName ?? ''} does not exist or has no Shared Encryption Key yet: the relay is deployed once it has`,
-      ),
-      relay: keep,
-      newlyDeadLettered: 0,
-    };
-  }
+  const figures = observation?.kind === 'record' ? relayFigures(observation.record, previous, input.now) : undefined;
+  return {
+    delivering: delivering(input.deployment, observation, input.thresholds, input.now),
+    relay: figures ? figures.relay : keep,
+    newlyDeadLettered: figures ? figures.newlyDeadLettered : 0,
+  };
+}
 
-  let relay: RelayStatus | undefined = keep;
-  let newlyDeadLettered = 0;
-  if (observation?.kind === 'record') {
-    const r = observation.record;
-    const fresh: RelayStatus = {
-      pending: r.pending,
-      ...(r.pending > 0 && r.oldestPendingSince
-        ? { oldestPendingTime: r.oldestPendingSince, oldestPendingAge: coarseAge(now.getTime() - Date.parse(r.oldestPendingSince)) }
-        : {}),
-      deliveredTotal: r.deliveredTotal,
-      deadLettered: r.deadLettered,
-      ...(r.lastFailureReason ? { lastFailureReason: r.lastFailureReason } : {}),
-    };
-    // updatedAt follows the record only when something worth reading changed, so an idle relay costs no write.
-    const updatedAt = meaningful(fresh) === meaningful(previous) && previous?.updatedAt ? previous.updatedAt : r.updatedAt;
-    relay = {
-      ...fresh,
-      updatedAt,
-      ...(previous?.lastHandledReplayAt ? { lastHandledReplayAt: previous.lastHandledReplayAt } : {}),
-      ...(previous?.lastReplayedCount !== undefined ? { lastReplayedCount: previous.lastReplayedCount } : {}),
-    };
-    newlyDeadLettered = Math.max(0, r.deadLettered - (previous?.deadLettered ?? 0));
+function notDeployed(deployment: 'notConfigured' | 'siteNotReady', siteName: string | undefined): ConditionInput {
+  if (deployment === 'notConfigured') {
+    return condition(
+      'Unknown',
+      'RelayNotConfigured',
+      'The operator has no NATS URL (NATS_URL): no relay is deployed and EMR-bound messages from Ocean are not received',
+    );
   }
+  return condition(
+    'Unknown',
+    'SiteNotReady',
+    `OceanSite ${siteName ?? ''} does not exist or has no Shared Encryption Key yet: the relay is deployed once it has`,
+  );
+}
 
-  if (input.deployment === 'suspended') {
-    return {
-      delivering: condition(
-        'False',
-        'Suspended',
-        'spec.suspend is true: the relay is scaled to 0; Ocean keeps EMR-bound messages and retries them',
-      ),
-      relay,
-      newlyDeadLettered,
-    };
+/** status.relay from a record, and how many messages were dead-lettered since `previous`. */
+function relayFigures(
+  r: RelayStatusRecord,
+  previous: RelayStatus | undefined,
+  now: Date,
+): { relay: RelayStatus; newlyDeadLettered: number } {
+  const fresh: RelayStatus = {
+    pending: r.pending,
+    ...(r.pending > 0 && r.oldestPendingSince
+      ? { oldestPendingTime: r.oldestPendingSince, oldestPendingAge: coarseAge(now.getTime() - Date.parse(r.oldestPendingSince)) }
+      : {}),
+    deliveredTotal: r.deliveredTotal,
+    deadLettered: r.deadLettered,
+    ...(r.lastFailureReason ? { lastFailureReason: r.lastFailureReason } : {}),
+  };
+  // updatedAt follows the record only when something worth reading changed, so an idle relay costs no write.
+  const updatedAt = meaningful(fresh) === meaningful(previous) && previous?.updatedAt ? previous.updatedAt : r.updatedAt;
+  const relay: RelayStatus = {
+    ...fresh,
+    updatedAt,
+    ...(previous?.lastHandledReplayAt ? { lastHandledReplayAt: previous.lastHandledReplayAt } : {}),
+    ...(previous?.lastReplayedCount !== undefined ? { lastReplayedCount: previous.lastReplayedCount } : {}),
+  };
+  return { relay, newlyDeadLettered: Math.max(0, r.deadLettered - (previous?.deadLettered ?? 0)) };
+}
+
+function delivering(
+  deployment: 'deployed' | 'suspended',
+  observation: RelayObservation | undefined,
+  thresholds: RelayThresholds,
+  now: Date,
+): ConditionInput {
+  if (deployment === 'suspended') {
+    return condition(
+      'False',
+      'Suspended',
+      'spec.suspend is true: the relay is scaled to 0; Ocean keeps EMR-bound messages and retries them',
+    );
   }
   if (!observation || observation.kind === 'missing') {
-    return { delivering: condition('Unknown', 'RelayNotReporting', 'The relay has not reported its status yet'), relay, newlyDeadLettered };
+    return condition('Unknown', 'RelayNotReporting', 'The relay has not reported its status yet');
   }
   if (observation.kind === 'unreachable') {
-    return {
-      delivering: condition('Unknown', 'QueueUnreachable', `The operator cannot read the relay status from NATS: ${observation.message}`),
-      relay,
-      newlyDeadLettered,
-    };
+    return condition('Unknown', 'QueueUnreachable', `The operator cannot read the relay status from NATS: ${observation.message}`);
   }
-  const r = observation.record;
+  return fromRecord(observation.record, thresholds, now);
+}
+
+/** Delivering from a record the relay wrote. */
+function fromRecord(r: RelayStatusRecord, thresholds: RelayThresholds, now: Date): ConditionInput {
   const age = now.getTime() - Date.parse(r.updatedAt);
   if (age > thresholds.staleAfterMs) {
-    return {
-      delivering: condition(
-        'Unknown',
-        'RelayNotReporting',
-        `The relay has not reported since ${r.updatedAt} (more than ${coarseAge(thresholds.staleAfterMs)}): it is not running or cannot reach NATS`,
-      ),
-      relay,
-      newlyDeadLettered,
-    };
+    return condition(
+      'Unknown',
+      'RelayNotReporting',
+      `The relay has not reported since ${r.updatedAt} (more than ${coarseAge(thresholds.staleAfterMs)}): it is not running or cannot reach NATS`,
+    );
   }
   const waitingFor = r.pending > 0 && r.oldestPendingSince ? now.getTime() - Date.parse(r.oldestPendingSince) : 0;
   const waiting = `${plural(r.pending, 'message')} pending${waitingFor > 0 ? `, the oldest for ${coarseAge(waitingFor)}` : ''}`;
   if (r.deadLettered > 0) {
-    return {
-      delivering: condition(
-        'False',
-        'DeadLettered',
-        `${plural(r.deadLettered, 'message')} could not be delivered and wait in the dead-letter subject${r.lastFailureReason ? ` (last failure: ${r.lastFailureReason})` : ''}; ${waiting}. Fix the cause, then set the annotation ${REPLAY_REQUESTED_AT_ANNOTATION} to a new value to replay them`,
-      ),
-      relay,
-      newlyDeadLettered,
-    };
+    return condition(
+      'False',
+      'DeadLettered',
+      `${plural(r.deadLettered, 'message')} could not be delivered and wait in the dead-letter subject${r.lastFailureReason ? ` (last failure: ${r.lastFailureReason})` : ''}; ${waiting}. Fix the cause, then set the annotation ${REPLAY_REQUESTED_AT_ANNOTATION} to a new value to replay them`,
+    );
   }
   if (r.pending > 0 && r.lastFailureReason) {
     const reason = r.lastFailureReason === 'EmrUnreachable' ? 'EmrUnreachable' : 'DeliveryFailing';
-    return {
-      delivering: condition(
-        'False',
-        reason,
-        `Deliveries to the EMR fail (${r.lastFailureReason}): ${waiting}; they are retried on Ocean's schedule (within the first hour, then hourly up to 96 hours)`,
-      ),
-      relay,
-      newlyDeadLettered,
-    };
+    return condition(
+      'False',
+      reason,
+      `Deliveries to the EMR fail (${r.lastFailureReason}): ${waiting}; they are retried on Ocean's schedule (within the first hour, then hourly up to 96 hours)`,
+    );
   }
   if (r.pending >= thresholds.backlogMessages || waitingFor >= thresholds.backlogAgeMs) {
-    return {
-      delivering: condition(
-        'False',
-        'Backlogged',
-        `${waiting} (thresholds: ${thresholds.backlogMessages} messages or ${coarseAge(thresholds.backlogAgeMs)})`,
-      ),
-      relay,
-      newlyDeadLettered,
-    };
+    return condition(
+      'False',
+      'Backlogged',
+      `${waiting} (thresholds: ${thresholds.backlogMessages} messages or ${coarseAge(thresholds.backlogAgeMs)})`,
+    );
   }
-  return {
-    delivering: condition('True', 'Delivered', `EMR-bound messages are delivered: ${r.deliveredTotal} in total, ${waiting}`),
-    relay,
-    newlyDeadLettered,
-  };
+  return condition('True', 'Delivered', `EMR-bound messages are delivered: ${r.deliveredTotal} in total, ${waiting}`);
 }

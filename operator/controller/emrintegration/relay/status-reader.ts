@@ -24,87 +24,87 @@ export interface RelayQueue {
 const NOT_FOUND = /stream not found|bucket not found|no stream matches/i;
 
 export class NatsRelayQueue implements RelayQueue {
-  readonly #servers: string[];
-  readonly #logger: Logger;
-  readonly #timeoutMs: number;
-  readonly #retryAfterMs: number;
-  readonly #now: () => number;
-  #nc: Promise<NatsConnection> | undefined;
-  #kv: KV | undefined;
-  #disconnected = false;
-  /** Until then, NATS is taken as unreachable for the reason in #down. */
-  #downUntil = 0;
-  #down = '';
+  private readonly servers: string[];
+  private readonly logger: Logger;
+  private readonly timeoutMs: number;
+  private readonly retryAfterMs: number;
+  private readonly now: () => number;
+  private nc: Promise<NatsConnection> | undefined;
+  private kv: KV | undefined;
+  private disconnected = false;
+  /** Until then, NATS is taken as unreachable for the reason in `down`. */
+  private downUntil = 0;
+  private down = '';
 
   constructor(options: { natsUrl: string; logger: Logger; timeoutMs?: number; retryAfterMs?: number; now?: () => number }) {
-    this.#servers = options.natsUrl
+    this.servers = options.natsUrl
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    this.#logger = options.logger;
-    this.#timeoutMs = options.timeoutMs ?? 5000;
-    this.#retryAfterMs = options.retryAfterMs ?? 10_000;
-    this.#now = options.now ?? Date.now;
+    this.logger = options.logger;
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.retryAfterMs = options.retryAfterMs ?? 10_000;
+    this.now = options.now ?? Date.now;
   }
 
   /** Why NATS is taken as unreachable right now, if it is. */
-  #unavailable(): string | undefined {
-    if (this.#disconnected) return 'disconnected from NATS; reconnecting';
-    return this.#now() < this.#downUntil ? this.#down : undefined;
+  private unavailable(): string | undefined {
+    if (this.disconnected) return 'disconnected from NATS; reconnecting';
+    return this.now() < this.downUntil ? this.down : undefined;
   }
 
-  #failed(error: unknown): string {
+  private failed(error: unknown): string {
     const message = safeMessage(error);
-    this.#down = message;
-    this.#downUntil = this.#now() + this.#retryAfterMs;
+    this.down = message;
+    this.downUntil = this.now() + this.retryAfterMs;
     return message;
   }
 
-  async #watch(nc: NatsConnection): Promise<void> {
+  private async watch(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect') {
-        this.#disconnected = true;
-        this.#logger.warn('disconnected from NATS; relay status is unknown until it is back');
+        this.disconnected = true;
+        this.logger.warn('disconnected from NATS; relay status is unknown until it is back');
       } else if (s.type === 'reconnect') {
-        this.#disconnected = false;
-        this.#downUntil = 0;
-        this.#logger.info('reconnected to NATS for relay status');
+        this.disconnected = false;
+        this.downUntil = 0;
+        this.logger.info('reconnected to NATS for relay status');
       }
     }
   }
 
-  async #js(): Promise<JetStreamClient> {
-    this.#nc ??= connect({
-      servers: this.#servers,
+  private async js(): Promise<JetStreamClient> {
+    this.nc ??= connect({
+      servers: this.servers,
       name: 'cloudconnect-operator',
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1000,
-      timeout: this.#timeoutMs,
+      timeout: this.timeoutMs,
     }).then(
       (nc) => {
-        this.#logger.info('connected to NATS for relay status', { server: nc.getServer() });
-        void this.#watch(nc).catch(() => undefined);
+        this.logger.info('connected to NATS for relay status', { server: nc.getServer() });
+        void this.watch(nc).catch(() => undefined);
         void nc.closed().then(() => {
-          this.#nc = undefined;
-          this.#kv = undefined;
+          this.nc = undefined;
+          this.kv = undefined;
         });
         return nc;
       },
       (error: unknown) => {
         // The next read tries again.
-        this.#nc = undefined;
+        this.nc = undefined;
         throw error;
       },
     );
-    return jetstream(await this.#nc, { timeout: this.#timeoutMs });
+    return jetstream(await this.nc, { timeout: this.timeoutMs });
   }
 
   async read(namespace: string, integration: string): Promise<RelayObservation> {
-    const unavailable = this.#unavailable();
+    const unavailable = this.unavailable();
     if (unavailable) return { kind: 'unreachable', message: unavailable };
     try {
-      this.#kv ??= await new Kvm(await this.#js()).open(STATUS_BUCKET);
-      const entry = await this.#kv.get(statusKey(namespace, integration));
+      this.kv ??= await new Kvm(await this.js()).open(STATUS_BUCKET);
+      const entry = await this.kv.get(statusKey(namespace, integration));
       if (entry?.operation !== 'PUT') return { kind: 'missing' };
       let value: unknown;
       try {
@@ -122,29 +122,29 @@ export class NatsRelayQueue implements RelayQueue {
     } catch (error) {
       // No bucket yet: no relay has started on this NATS.
       if (NOT_FOUND.test(safeMessage(error))) {
-        this.#kv = undefined;
+        this.kv = undefined;
         return { kind: 'missing' };
       }
-      return { kind: 'unreachable', message: this.#failed(error) };
+      return { kind: 'unreachable', message: this.failed(error) };
     }
   }
 
   async replay(namespace: string, integration: string): Promise<number> {
-    const unavailable = this.#unavailable();
+    const unavailable = this.unavailable();
     if (unavailable) throw new Error(`cannot replay dead letters: ${unavailable}`);
     try {
-      return await replayDeadLetters(await this.#js(), namespace, integration);
+      return await replayDeadLetters(await this.js(), namespace, integration);
     } catch (error) {
       // No dead-letter stream yet: nothing was ever dead-lettered.
       if (NOT_FOUND.test(safeMessage(error))) return 0;
-      throw new Error(`cannot replay dead letters: ${this.#failed(error)}`);
+      throw new Error(`cannot replay dead letters: ${this.failed(error)}`);
     }
   }
 
   async close(): Promise<void> {
-    const pending = this.#nc;
-    this.#nc = undefined;
-    this.#kv = undefined;
+    const pending = this.nc;
+    this.nc = undefined;
+    this.kv = undefined;
     if (pending) await pending.then((nc) => nc.close()).catch(() => undefined);
   }
 }
