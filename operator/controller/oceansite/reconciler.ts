@@ -167,7 +167,7 @@ export class OceanSiteReconciler implements Reconciler {
     return { requeueAfterMs: requeueAfter(support.decision.nextExpiry, run.recheckMs, now) };
   }
 
-  /** Records the failure on the status (unless it is of no known kind) and returns the error to retry with. */
+  /** Records the failure on the status (unless it is of no known kind), then throws the error to retry with. */
   private async recordFailure(run: SiteRun, conditions: ConditionInput[], error: unknown): Promise<never> {
     const failure = decideFailure(conditions, error);
     if (!failure) throw error;
