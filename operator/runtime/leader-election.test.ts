@@ -133,15 +133,20 @@ class FakeLeaseApi implements LeaseApi {
   }
 }
 
-const quietLogger = () =>
-  createLogger({
-    level: 'error',
+/** A debug logger whose JSON lines are kept in `lines`. */
+const capturingLogger = () => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    level: 'debug',
     stream: new Writable({
-      write(_chunk, _encoding, callback) {
+      write(chunk, _encoding, callback) {
+        lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
         callback();
       },
     }),
   });
+  return { logger, lines };
+};
 
 /** Replicas sharing one API server and one true time; each reads that time through its own skewed clock. */
 function cluster() {
@@ -158,18 +163,19 @@ function cluster() {
     replica(identity: string, skewMs: number, sleep?: (ms: number) => Promise<void>) {
       const clock: Clock = { now: () => new Date(T0 + realMs + skewMs) };
       const metrics = new OperatorMetrics({ defaultMetrics: false });
+      const { logger, lines } = capturingLogger();
       const elector = new LeaderElector(undefined, {
         name: 'cloudconnect-operator',
         namespace: 'ops',
         identity,
         timing: DEFAULT_LEASE_TIMING,
         clock,
-        logger: quietLogger(),
+        logger,
         metrics,
         api,
         sleep,
       });
-      return { elector, clock, metrics };
+      return { elector, clock, metrics, logs: lines };
     },
   };
 }
@@ -305,5 +311,21 @@ describe('LeaderElector with an injected clock', () => {
     expect(lostAtMs).toBe(12 * S);
     expect(a.elector.isLeader).toBe(false);
     expect(await leaderGauge(a.metrics)).toBe(0);
+  });
+
+  it('a standby logs at debug, on every attempt, which replica holds the lease and for how long it saw no change', async () => {
+    const c = cluster();
+    const a = c.replica('a', 0);
+    const b = c.replica('b', 13 * S);
+    expect(await a.elector.tryAcquireOrRenew()).toBe(true);
+    c.at(1 * S);
+    expect(await b.elector.tryAcquireOrRenew()).toBe(false);
+    c.at(4 * S);
+    expect(await b.elector.tryAcquireOrRenew()).toBe(false);
+    const held = b.logs.filter((l) => l['message'] === 'the leader lease is held by another replica');
+    expect(held).toMatchObject([
+      { level: 'debug', lease: 'ops/cloudconnect-operator', holder: 'a', unchangedForMs: 0 },
+      { level: 'debug', lease: 'ops/cloudconnect-operator', holder: 'a', unchangedForMs: 3 * S },
+    ]);
   });
 });

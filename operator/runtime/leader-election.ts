@@ -199,7 +199,14 @@ export class LeaderElector {
     }
     if (lease) this.observed = observeLease(this.observed, lease, now);
     const decision = decideLease(lease, identity, this.observed, now, timing.leaseDurationSeconds);
-    if (decision === 'wait') return false;
+    if (decision === 'wait') {
+      this.options.logger.debug('the leader lease is held by another replica', {
+        lease: `${namespace}/${name}`,
+        holder: lease?.spec?.holderIdentity ?? '',
+        unchangedForMs: now.getTime() - (this.observed?.observedAtMs ?? now.getTime()),
+      });
+      return false;
+    }
     const microNow = new V1MicroTime(now.getTime());
     try {
       let written: V1Lease;

@@ -10,6 +10,8 @@ import { vaultRequest } from './vault.ts';
 
 const ns = `it-key-access-${Date.now().toString(36)}`;
 const sek = randomBytes(32).toString('base64');
+/** The key of a second site, aspen, whose reads serve as a fence in the audit stream. */
+const fenceSek = randomBytes(32).toString('base64');
 let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
 const mails = () => smtp.mails;
 let operator: OperatorProcess;
@@ -75,7 +77,35 @@ describe('an access to the SEK', () => {
     const login = await vaultRequest('POST', 'auth/kubernetes/login', { role: `cloudconnect-${ns}-willow`, jwt });
     const own = await vaultRequest('GET', `secret/data/cloudconnect/${ns}/willow/sek`, undefined, login.json!.auth!.client_token);
     expect(own.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 2000));
+    // A fence: someone else reads another site's key, after the reads above. Vault writes its audit
+    // entries in request order to the one socket, and the operator judges and counts each entry as
+    // it arrives (before it awaits anything), so once this read is counted, the import and the sync
+    // role's read of willow's key have been judged too.
+    await kubectlOk(
+      ['apply', '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'aspen-sek', namespace: ns }, stringData: { sek: fenceSek } }),
+    );
+    await kubectlOk(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'cloudconnect.dev/v1alpha1',
+        kind: 'OceanSite',
+        metadata: { name: 'aspen', namespace: ns },
+        spec: {
+          siteNumber: '5152',
+          clinicalAdminEmail: 'admin@aspen.example.org',
+          encryptionKey: { importFrom: { secretRef: { name: 'aspen-sek' } } },
+        },
+      }),
+    );
+    await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'oceansite/aspen']);
+    const fence = await vaultRequest('POST', 'auth/token/create', { policies: ['root'], display_name: 'admin-fence', ttl: '10m' });
+    await vaultRequest('GET', `secret/data/cloudconnect/${ns}/aspen/sek`, undefined, fence.json!.auth!.client_token);
+    const counted = await eventually(async () => {
+      const text = await operator.metrics();
+      return text.includes(`cloudconnect_sek_access_total{namespace="${ns}",site="aspen",accessor_type="token"} 1`) ? text : undefined;
+    }, 'the fence read of aspen counted');
+    expect(counted).not.toContain(`cloudconnect_sek_access_total{namespace="${ns}",site="willow"`);
     expect(await keyAccessedEvents()).toEqual([]);
     // Other test files' leftovers may mail their own sites; none may be about willow.
     expect(willowMails()).toEqual([]);

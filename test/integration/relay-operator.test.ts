@@ -247,6 +247,13 @@ describe('the relay of an EmrIntegration', () => {
     // An idle window: the relay rewrites the same figures with a new updatedAt every second, as a
     // running relay does; the operator reads them at every poll (1 s) and writes nothing. A write
     // caused by another operator's write is not idleness broken, so up to three windows are tried.
+    // Each window ends only once the operator has read the window's last record (a read logged
+    // after it, and the one after that, which certainly started after it was written).
+    const statusReads = () =>
+      operator
+        .output()
+        .split('\n')
+        .filter((l) => l.includes(`"${ns}/${INTEGRATION}"`) && l.includes('read the relay status')).length;
     let idle = false;
     const counted: number[] = [];
     for (let attempt = 0; attempt < 3 && !idle; attempt++) {
@@ -255,6 +262,8 @@ describe('the relay of an EmrIntegration', () => {
         await report({ deliveredTotal: 90 });
         await new Promise((r) => setTimeout(r, 1000));
       }
+      const readsAtLastRecord = statusReads();
+      await eventually(async () => statusReads() >= readsAtLastRecord + 2, "the window's last record read");
       counted.push(writes() - before);
       idle = writes() === before;
     }
@@ -332,7 +341,8 @@ describe('the relay of an EmrIntegration', () => {
     ) as { items: { message: string }[] };
     expect(replayed.items[0]?.message).toContain('Moved 2');
 
-    // The same token again does nothing more.
+    // The same token again does nothing more: once the operator has read a record written after the
+    // annotation (the relay step reads it after handling the token), the count is still the first one.
     await kubectlOk([
       'annotate',
       '--overwrite',
@@ -342,8 +352,22 @@ describe('the relay of an EmrIntegration', () => {
       'cloudconnect.dev/replayRequestedAt=replay-1',
       'touch=1',
     ]);
-    await new Promise((r) => setTimeout(r, 2000));
+    await report({ deliveredTotal: 92, deadLettered: 2, lastFailureReason: 'EmrUnreachable' });
+    await eventually(async () => (await integration()).status?.relay?.deliveredTotal === 92, 'a record written after the annotation read');
     expect((await integration()).status?.relay?.lastReplayedCount).toBe(2);
+    const replayedAgain = JSON.parse(
+      await kubectlOk([
+        'get',
+        'events',
+        '-n',
+        ns,
+        '--field-selector',
+        `involvedObject.name=${INTEGRATION},reason=DeadLettersReplayed`,
+        '-o',
+        'json',
+      ]),
+    ) as { items: { message: string; count?: number }[] };
+    expect(replayedAgain.items.map((e) => e.count ?? 1).reduce((a, b) => a + b, 0)).toBe(1);
   });
 
   it('replays dead letters through kubectl cloudconnect relay replay, and reports how many', async () => {

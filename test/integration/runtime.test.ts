@@ -31,6 +31,21 @@ async function nextScheduleTime(name: string): Promise<string | undefined> {
   return out.code === 0 && out.stdout !== '' ? out.stdout : undefined;
 }
 
+/** When a standby found the lease held by `holder`: its debug line "the leader lease is held by another replica", one per attempt. */
+function leaseHeldBy(output: string, holder: string): number[] {
+  const times: number[] = [];
+  for (const line of output.split('\n')) {
+    if (!line.includes('the leader lease is held by another replica')) continue;
+    try {
+      const entry = JSON.parse(line) as { holder?: string; timestamp?: string };
+      if (entry.holder === holder && entry.timestamp) times.push(Date.parse(entry.timestamp));
+    } catch {
+      // not a JSON log line
+    }
+  }
+  return times;
+}
+
 async function leaseHolder(name: string): Promise<string> {
   const out = await kubectl(['get', 'lease', name, '-n', 'kube-system', '-o', 'jsonpath={.spec.holderIdentity}']);
   return out.stdout;
@@ -93,7 +108,18 @@ describe('leader election', () => {
     await eventually(async () => (await leaseHolder(lease)) === 'operator-a', 'operator-a leads');
     const b = await start({ ...env, POD_NAME: 'operator-b' }, { waitReady: false });
     await b.waitForLog(/waiting for the leader lease/);
-    await new Promise((r) => setTimeout(r, 3000));
+    // The standby tries the lease every retry period (2 s) and logs whom it found holding it. Once it
+    // has found operator-a holding it over more than a lease duration (15 s), it has had every chance
+    // to take a lease it wrongly judged expired; only then is "it did not take over" worth asserting.
+    await eventually(
+      async () => {
+        const seen = leaseHeldBy(b.output(), 'operator-a');
+        return seen.length >= 2 && (seen.at(-1) ?? 0) - (seen[0] ?? 0) > 15_000;
+      },
+      'operator-b found operator-a holding the lease for more than a lease duration',
+      60_000,
+    );
+    expect(await leaseHolder(lease)).toBe('operator-a');
     // The standby has warm caches and is ready (a Deployment's rollout waits on that), but reconciles nothing.
     expect((await fetch(`${b.metricsUrl}/readyz`)).status).toBe(200);
     expect(b.output()).not.toContain('starting controllers');

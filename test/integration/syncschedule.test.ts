@@ -13,6 +13,23 @@ let pine: AccuroSite;
 let operator: OperatorProcess;
 const getJson = async (args: string[]) => JSON.parse(await kubectlOk([...args, '-n', ns, '-o', 'json']));
 
+/**
+ * Merge-patches a SyncSchedule (the patch must change its spec, so that its generation moves) and
+ * waits until the operator has reconciled that version: the reconcile writes status.observedGeneration
+ * after it has created any Job it decided on, so once the status shows the new generation, whatever
+ * that reconcile did about the patch (started a run or not) is visible.
+ */
+async function patchAndWaitReconciled(name: string, patch: object): Promise<void> {
+  const patched = JSON.parse(
+    await kubectlOk(['patch', 'syncschedule', name, '-n', ns, '--type=merge', '-o', 'json', '-p', JSON.stringify(patch)]),
+  ) as { metadata: { generation: number } };
+  const generation = patched.metadata.generation;
+  await eventually(async () => {
+    const s = await getJson(['get', 'syncschedule', name]);
+    return (s.status?.observedGeneration ?? 0) >= generation ? s : undefined;
+  }, `${name} reconciled at generation ${generation}`);
+}
+
 beforeAll(async () => {
   pine = await setUpAccuroSite({ namespace: ns, site: 'pine', siteNumber: '4242', timeZone: 'America/Toronto' });
   accuro = pine.accuro;
@@ -83,8 +100,8 @@ describe('a requested sync ("Sync Full Schedule")', () => {
     expect(await operator.metrics()).toMatch(
       new RegExp(`cloudconnect_sync_runs_total\\{namespace="${ns}",integration="pine-accuro",type="Full",result="Succeeded"\\} 1`),
     );
-    // The same token never starts a second run.
-    await new Promise((r) => setTimeout(r, 2000));
+    // The same token never starts a second run: a later reconcile, which still sees requestedAt=click-1, starts none.
+    await patchAndWaitReconciled('pine-accuro-full', { spec: { successfulRunsHistoryLimit: 4 } });
     expect((await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=pine-accuro-full'])).items).toHaveLength(1);
   });
 });
@@ -98,8 +115,11 @@ describe('a schedule whose integration is not authenticated', () => {
       const ready = s.status?.conditions?.find((c: { type: string }) => c.type === 'Ready');
       return ready?.reason === 'IntegrationNotReady' ? ready : undefined;
     }, 'Blocked');
-    await kubectlOk(['annotate', '--overwrite', '-n', ns, 'syncschedule/pine-accuro-appointments', 'cloudconnect.dev/requestedAt=click-2']);
-    await new Promise((r) => setTimeout(r, 3000));
+    // The request, and a spec change in the same write, so that the reconcile that saw the request shows.
+    await patchAndWaitReconciled('pine-accuro-appointments', {
+      metadata: { annotations: { 'cloudconnect.dev/requestedAt': 'click-2' } },
+      spec: { successfulRunsHistoryLimit: 4 },
+    });
     expect((await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=pine-accuro-appointments'])).items).toHaveLength(0);
     accuro.clearFaults();
     await kubectlOk(['annotate', '--overwrite', '-n', ns, 'emrintegration/pine-accuro', 'cloudconnect.dev/requestedAt=recheck-2']);
