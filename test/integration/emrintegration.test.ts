@@ -137,7 +137,7 @@ describe('an Accuro integration', () => {
     await waitFor('maple-accuro', 'Authenticated', 'True');
   });
 
-  it('names the configured provider that the API user cannot see (seed 002)', async () => {
+  it('names the configured provider that the API user cannot see, whose bookings would silently be missing', async () => {
     accuro.setFault({ hiddenProviderIds: [accuro.providerId(1)] });
     await recheck('maple-accuro');
     const c = await waitFor('maple-accuro', 'ProvidersVisible', 'False', 'ProvidersNotVisible');
@@ -182,7 +182,7 @@ describe('an Accuro integration', () => {
   });
 });
 
-describe('a credential conflict (seed 000: one API username, one Cloud Connect instance)', () => {
+describe('a credential conflict (one API username may serve only one Cloud Connect instance)', () => {
   it('is reported by both integrations, naming the other, and clears when one is deleted', async () => {
     await apply(accuroSecret('oak-accuro-creds'));
     await apply(accuroIntegration('oak-accuro', 'oak', 'oak-accuro-creds'));

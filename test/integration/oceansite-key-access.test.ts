@@ -1,4 +1,4 @@
-// Every access to an SEK is noticed (seed 004): Vault's socket audit device streams to the
+// Every access to an SEK is noticed and told to the site's Clinical Administrator: Vault's socket audit device streams to the
 // operator, which records a KeyAccessed Event, counts it and e-mails the Clinical Administrator
 // through a real SMTP server. The site's own sync role and the operator's intake are not reported.
 import { randomBytes } from 'node:crypto';

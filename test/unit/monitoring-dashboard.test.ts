@@ -1,6 +1,7 @@
 // The Grafana dashboard of the chart: every panel query is valid PromQL (promtool parses it as a
-// recording rule), names only metrics the operator or the relay export, and the panels the issue
-// asks for are there. The e2e test (test/integration/prometheus-e2e.test.ts) runs them for real.
+// recording rule), names only metrics the operator or the relay export, and the operations panels
+// are there (fleet by condition, credential expiry, sync success rate and duration, runs per hour,
+// reconcile errors, queue depth, relay backlog). The e2e test (test/integration/prometheus-e2e.test.ts) runs them for real.
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
-// EmrIntegration: one Ocean site bridged to one EMR, with the settings of the Cloud Connect wizard
-// (seeds 000, 002, 004). Credentials are only ever referenced by Secret name.
+// EmrIntegration: one Ocean site bridged to one EMR, with the settings of the Cloud Connect wizard.
+// Credentials are only ever referenced by Secret name.
 import type { Static } from '@sinclair/typebox';
 import { conditionsField, lastHandledRequestedAtField, observedGenerationField } from './conditions.ts';
 import {
@@ -71,7 +71,7 @@ const documentsOrNotes = (description: string) =>
 
 export const EmrSpec = obj(
   {
-    type: stringEnum(EMR_TYPES, 'Which EMR this integration talks to. None keeps only the SEK (non-integrated sites, seed 000).'),
+    type: stringEnum(EMR_TYPES, 'Which EMR this integration talks to. None keeps only the SEK (a site not integrated with an EMR).'),
     psSuite: opt(telusSection('TELUS PS Suite', 'spec.emr.psSuite')),
     medAccess: opt(telusSection('TELUS Med Access', 'spec.emr.medAccess')),
     accuro: opt(
@@ -90,7 +90,7 @@ export const EmrSpec = obj(
           apiUrl: opt(httpsUrl('spec.emr.accuro.apiUrl', 'Base URL of the Accuro API. Defaults to the QHR endpoint.')),
           credentialsSecretRef: secretRef(
             'the Accuro API user',
-            '`apiUsername`, `apiPassword` (one API username per Cloud Connect instance, seed 000), `clientId`, `clientSecret`, `subscriptionKey`',
+            '`apiUsername`, `apiPassword` (one API username per Cloud Connect instance), `clientId`, `clientSecret`, `subscriptionKey`',
           ),
         },
         'QHR Accuro connection (OAuth2 client credentials, X-QHR-Subscription-Key).',
@@ -247,7 +247,7 @@ export const EmrSettings = obj(
       ),
     ),
   },
-  'Cloud Connect settings of the integration; the defaults suit most clinics (seed 004).',
+  'Cloud Connect settings of the integration; the defaults suit most clinics.',
   { default: {} },
 );
 
@@ -329,7 +329,7 @@ export const EmrIntegrationStatus = obj(
       obj(
         {
           discovered: opt(int('Providers the API user can see.', { minimum: 0 })),
-          missing: opt(list(str('A provider ID.'), 'Configured provider IDs that the API user cannot see (seed 002).', { maxItems: 500 })),
+          missing: opt(list(str('A provider ID.'), 'Configured provider IDs that the API user cannot see: their appointments are missing from syncs.', { maxItems: 500 })),
         },
         'Providers seen in the EMR.',
       ),
@@ -345,7 +345,7 @@ export const EmrIntegrationStatus = obj(
           nextSyncTime: opt(timestamp('The next scheduled sync of any type.')),
           lastError: opt(str('Reason of the last failed sync, if the last run failed.', { maxLength: 1024 })),
         },
-        'The Sync Status panel: last and next syncs (seeds 000, 004).',
+        'The Sync Status panel: last and next syncs.',
       ),
     ),
     relay: opt(

@@ -49,7 +49,7 @@ export const OceanSiteSpec = obj(
     }),
     displayName: opt(str('Human-readable name of the site, e.g. the clinic name.', { maxLength: 200 })),
     clinicalAdminEmail: str(
-      'E-mail of the Clinical Administrator: told of every access to the SEK and of every detected error (seed 004).',
+      'E-mail of the Clinical Administrator: told of every access to the SEK and of every detected error.',
       { format: 'email', minLength: 3, maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' },
     ),
     timeZone: opt(timeZoneField('spec.timeZone', 'the clinic works; default schedules of its integrations use it')),
@@ -111,17 +111,17 @@ export const OceanSiteSpec = obj(
             }),
             expiresAt: opt(timestamp('When the support access is removed. Omit for access until the entry is removed.')),
           },
-          'A support site given edit rights on this namespace cloudconnect resources, without access to Secrets or the SEK (seed 003).',
+          'A support site given edit rights on this namespace cloudconnect resources, without access to Secrets or the SEK.',
         ),
-        'Support sites allowed to administer this site (seed 003). They never get the SEK nor EMR credentials.',
+        'Support sites allowed to administer this site. They never get the SEK nor EMR credentials.',
         { maxItems: 20, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
       ),
     ),
     notifications: opt(
       obj(
         {
-          emailOnKeyAccess: opt(bool('E-mail the Clinical Administrator on every access to the SEK (seed 004).', { default: true })),
-          emailOnError: opt(bool('E-mail the Clinical Administrator when an error is detected (seed 004).', { default: true })),
+          emailOnKeyAccess: opt(bool('E-mail the Clinical Administrator on every access to the SEK.', { default: true })),
+          emailOnError: opt(bool('E-mail the Clinical Administrator when an error is detected.', { default: true })),
           additionalRecipients: opt(
             list(str('An e-mail address.', { format: 'email', maxLength: 254 }), 'Other addresses that receive the same e-mails.', {
               maxItems: 10,

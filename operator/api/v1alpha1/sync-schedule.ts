@@ -1,5 +1,5 @@
-// SyncSchedule: when the syncs of one integration run, with CronJob semantics (seeds 000, 004:
-// full sync daily at midnight, appointments every 30 minutes, "Sync Full Schedule" on demand).
+// SyncSchedule: when the syncs of one integration run, with CronJob semantics (by default a full
+// sync daily at midnight and appointments every 30 minutes; "Sync Full Schedule" runs one on demand).
 import type { Static } from '@sinclair/typebox';
 import { conditionsField, lastHandledRequestedAtField, observedGenerationField } from './conditions.ts';
 import { timeZoneField } from './ocean-site.ts';

@@ -1,5 +1,5 @@
-// Pure: what goes into a support bundle, redacted (seed 003: never passwords, the SEK, EMR
-// credentials or patient data in a support ticket). Secrets become name + type + key names; every
+// Pure: what goes into a support bundle, redacted (a bundle goes to support, so it never carries
+// passwords, the SEK, EMR credentials or patient data). Secrets become name + type + key names; every
 // other object loses managedFields and kubectl's last-applied-configuration (which would carry a
 // Secret's stringData), then goes through the operator's Redactor (secret- and PHI-named fields,
 // every value read from the namespace's Secrets, token shapes), plus one more shape a bundle must

@@ -34,7 +34,7 @@ operator in that namespace; Secret names and key names (never their values); Eve
 tree; and the operator's logs (from --operator-log files, else from the operator's pods, found by
 --operator-selector in every namespace you may list). Everything is redacted before it is written:
 Secret values of the namespace, passwords, tokens, keys shaped like the SEK and patient fields
-(seed 003: never send passwords, the SEK, EMR credentials or patient information to support).
+(support never gets passwords, the SEK, EMR credentials or patient information).
 
 Options:
   -o, --output FILE            archive to write (default: cloudconnect-support-NAMESPACE-TIME.tar.gz)
@@ -209,6 +209,6 @@ logs/             the operator's logs
 manifest.json     what was collected, what could not be, and how everything was redacted
 
 Secret values, passwords, tokens, the SEK and patient data were redacted before anything was
-written (seed 003). Patients are referred to by EMR id or Ocean reference only.
+written. Patients are referred to by EMR id or Ocean reference only.
 `;
 }

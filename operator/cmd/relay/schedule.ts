@@ -1,5 +1,5 @@
-// When a failed EMR delivery is tried again, after Ocean's own published webhook schedule (several
-// attempts in the first hour, then hourly up to 96 hours after receipt; shared/notes/emr-apis.md).
+// When a failed EMR delivery is tried again, after Ocean's own published webhook retry schedule:
+// several attempts in the first hour, then hourly, up to 96 hours after receipt.
 // Pure: every decision is a function of when the message was received, the (injected) time now and
 // what kind of failure it was, never of how many attempts a process happens to remember, so a
 // relay that was killed and restarted keeps the same schedule.

@@ -112,7 +112,7 @@ describe('Accuro adapter against the Accuro simulator', () => {
     expect(sim.duplicates.filter((d) => d.idempotencyKey === 'accuro-msg-1')).toHaveLength(1);
   });
 
-  it('leaves out a provider the API user has no permission for, and their bookings (seed 002)', async () => {
+  it('leaves out a provider the API user has no permission for, and their bookings, which the EMR hides from that user', async () => {
     sim.setFault({ hiddenProviderIds: ['2003'] });
     expect((await adapter().listProviders()).map((p) => p.id)).not.toContain('2003');
     const appointments = await adapter().listAppointments(from, to);

@@ -2,7 +2,8 @@
 // client (clientId:clientSecret) in HTTP Basic and the site's API user in the form body as an
 // OAuth 2 password grant (RFC 6749 §4.3). Ocean's setup gives each site a per-site API user name
 // and password next to the client credentials, and a password grant is how such a user
-// authenticates; the user name is also what must not be shared between sites (seed 000), so it is
+// authenticates; the user name is also what must not be shared between sites (one API user name per
+// Cloud Connect instance), so it is
 // reported as `apiUser`. Every call carries the bearer token, `X-QHR-Subscription-Key` and the
 // `uuid` query parameter (the Accuro instance: the Secret's optional `uuid` key, else the tenant ID).
 // The token is cached and renewed at 2/3 of its lifetime; a stale token is renewed once.

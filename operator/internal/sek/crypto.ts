@@ -1,10 +1,11 @@
 // PHI encryption with the site's Shared Encryption Key (SEK), before anything leaves the sync pod.
-// Scheme (README.md, "Encryption"): per batch, a fresh random 16-byte salt; key = HKDF-SHA256(SEK
-// UTF-8 bytes, salt, info "cloudconnect/v1/<siteNumber>", 32 bytes); AES-256-GCM with a random
-// 12-byte IV; the additional authenticated data binds the site number, batch id and record kind, so
-// a batch cannot be moved to another site, renamed or relabelled without the tag failing. A whole
-// batch of records (JSON lines) is one message: the per-call cipher setup, not the cipher, is what
-// costs (notes/performance-facts.md), so one setup per 500 records instead of one per record.
+// Scheme (operator/cmd/worker/README.md, "Encryption"): per batch, a fresh random 16-byte salt;
+// key = HKDF-SHA256(SEK UTF-8 bytes, salt, info "cloudconnect/v1/<siteNumber>", 32 bytes);
+// AES-256-GCM with a random 12-byte IV; the additional authenticated data binds the site number,
+// batch id and record kind, so a batch cannot be moved to another site, renamed or relabelled
+// without the tag failing. A whole batch of records (JSON lines) is one message: in Node the
+// per-call cipher setup, not the cipher, is what costs (`make bench-sync` measures both), so one
+// setup per 500 records instead of one per record.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 export const ENVELOPE_VERSION = 1;

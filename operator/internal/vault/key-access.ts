@@ -1,5 +1,5 @@
 // Pure: decides whether a Vault audit entry is an access to some site's SEK that the Clinical
-// Administrator must hear about (seed 004: every access to the SEK is audited and told). Reads by
+// Administrator must hear about (every access to a site's SEK is audited and reported to them). Reads by
 // the site's own sync role and by the operator's own intake are expected and not reported.
 import type { KeyLocation } from '../sek/identity.ts';
 
