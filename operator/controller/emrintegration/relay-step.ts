@@ -1,5 +1,5 @@
-// The EmrIntegration reconciler's relay step: apply the relay's Deployment and Service (server-side
-// apply, only when the live object lacks the desired hash or was scaled by hand), handle the replay
+// Step 5, relay: apply the EMR-bound message relay's Deployment and Service (server-side apply,
+// only when the live object lacks the desired hash or was scaled by hand), handle the replay
 // annotation, read the relay's status record from NATS on a poll interval (not on every event), and
 // turn it into status.relay, the Delivering condition, gauges, and one Event + e-mail per increase
 // of the dead-letter count. Without a NATS URL in the operator's configuration no relay is deployed.
