@@ -1,4 +1,4 @@
-// Step 3, conflicts (seed 000): one API username may be connected to only one Cloud Connect
+// Step 3, conflicts: one API username may be connected to only one Cloud Connect
 // instance. The step remembers who each integration authenticates as (the API user on an EMR
 // endpoint, from its last check that named one), reports CredentialConflict when an integration of
 // another site uses the same, and asks every integration that shares the old or the new identity

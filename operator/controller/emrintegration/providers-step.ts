@@ -1,5 +1,5 @@
 // Step 4, providers: what the sync settings meet in the EMR. ProvidersVisible names the configured
-// providers (spec.settings.syncProviderIds) the API user cannot see, once authenticated (seed 002);
+// providers (spec.settings.syncProviderIds) the API user cannot see, once authenticated;
 // AttachmentsImportDisabled warns when attachments are not imported automatically. No I/O: the
 // providers were listed by the auth step's last check.
 import type { EmrIntegrationSpec } from '../../api/v1alpha1/index.ts';

@@ -1,4 +1,4 @@
-// Step 7, schedules (seeds 000, 004): an integration that no SyncSchedule names gets the two default
+// Step 7, schedules: an integration that no SyncSchedule names gets the two default
 // schedules (default-schedules.ts) once a grace period after its creation has passed, so that
 // schedules applied together with it are not doubled; then the Sync Status panel (status.sync) is
 // aggregated from the schedules that name it.
