@@ -1,7 +1,8 @@
 // The relay's command line: `cloudconnect-relay --integration <namespace>/<name>`. Reads the same
 // environment as the sync worker (operator/cmd/worker/README.md: the integration spec, site number,
 // credentials directory, Vault login and SEK location; OCEAN_API_URL is not needed) through the
-// worker's own functions, plus NATS_URL and the listen port; see README.md in this folder.
+// worker's own functions, plus NATS_URL, the listener and the test clock, all in relayConfigFromEnv;
+// see README.md in this folder.
 import { parseArgs } from 'node:util';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { AdapterConfig, EmrAdapter } from '../../internal/emr/adapter.ts';
@@ -9,27 +10,34 @@ import type { EmrAdapterType } from '../../internal/emr/index.ts';
 import type { VersionedSekSource } from '../../internal/sek/key-rotation.ts';
 import { emrAdapterFromConfig } from '../../internal/sitepod/emr-adapter.ts';
 import {
-  configFromEnv,
+  invalidConfiguration,
+  NATS_URL,
   parseIntegrationRef,
   readCredentialsDir,
+  readPodConfig,
   vaultVersionedSekSource,
+  type WorkerConfig,
   WorkerError,
 } from '../../internal/sitepod/pod-env.ts';
+import { type Env, EnvReader } from '../../runtime/env.ts';
 import { createLogger, type Logger } from '../../runtime/logger.ts';
-import { clockFromEnv } from '../../runtime/scaled-clock.ts';
+import { type RelayClock, realClock, scaledClock } from '../../runtime/scaled-clock.ts';
 import { type RunningRelay, startRelay } from './relay.ts';
 import { SekKeyring } from './sek-keyring.ts';
 
 export const USAGE = 'usage: cloudconnect-relay --integration <namespace>/<name>';
 export const DEFAULT_PORT = 8080;
 
-export function parseRelayArgs(argv: readonly string[]): { namespace: string; name: string } {
-  let values;
+function parseOptions(argv: readonly string[]) {
   try {
-    ({ values } = parseArgs({ args: [...argv], options: { integration: { type: 'string' } }, strict: true, allowPositionals: false }));
+    return parseArgs({ args: [...argv], options: { integration: { type: 'string' } }, strict: true, allowPositionals: false });
   } catch (error) {
     throw new WorkerError('InvalidArguments', (error as Error).message);
   }
+}
+
+export function parseRelayArgs(argv: readonly string[]): { namespace: string; name: string } {
+  const { values } = parseOptions(argv);
   const ref = parseIntegrationRef(values.integration ?? '');
   if (!ref)
     throw new WorkerError('InvalidArguments', `--integration must be <namespace>/<name>, got ${JSON.stringify(values.integration ?? '')}`);
@@ -46,33 +54,51 @@ export interface RelaySettings {
   ackWaitMs: number;
 }
 
-function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, problems: string[]): number {
-  const text = env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be an integer from ${min} to ${max}`);
-  return value;
+/** Everything the relay reads from its environment. */
+export interface RelayConfig {
+  /** The variables it shares with the sync worker (operator/internal/sitepod/pod-env.ts). */
+  pod: WorkerConfig;
+  settings: RelaySettings;
+  clock: RelayClock;
+}
+
+/** The relay's whole environment, every problem named in one WorkerError('InvalidConfiguration'). */
+export function relayConfigFromEnv(env: Env): RelayConfig {
+  const r = new EnvReader(env);
+  const pod = readPodConfig(r, { ocean: false });
+  const settings = readRelaySettings(r);
+  const clock = readRelayClock(r);
+  return { pod: r.done(pod, { wrap: invalidConfiguration }), settings, clock };
 }
 
 /** NATS_URL (required), RELAY_PORT, RELAY_HOST, RELAY_CONCURRENCY, RELAY_STATUS_INTERVAL_SECONDS, RELAY_ACK_WAIT_SECONDS, NATS_REPLICAS. */
-export function relaySettingsFromEnv(env: NodeJS.ProcessEnv): RelaySettings {
-  const problems: string[] = [];
-  const natsUrl = env.NATS_URL ?? '';
-  if (!natsUrl) problems.push('NATS_URL is not set');
-  else if (!/^(nats|tls):\/\/[^\s]+$/.test(natsUrl.split(',')[0] ?? ''))
-    problems.push('NATS_URL must be nats://host:port (comma-separated for a cluster)');
-  const settings = {
-    natsUrl,
-    port: intEnv(env, 'RELAY_PORT', DEFAULT_PORT, 0, 65535, problems),
-    host: env.RELAY_HOST || '0.0.0.0',
-    concurrency: intEnv(env, 'RELAY_CONCURRENCY', 8, 1, 256, problems),
-    statusIntervalMs: intEnv(env, 'RELAY_STATUS_INTERVAL_SECONDS', 5, 1, 3600, problems) * 1000,
-    replicas: intEnv(env, 'NATS_REPLICAS', 1, 1, 5, problems),
+export function relaySettingsFromEnv(env: Env): RelaySettings {
+  const r = new EnvReader(env);
+  return r.done(readRelaySettings(r), { wrap: invalidConfiguration });
+}
+
+function readRelaySettings(r: EnvReader): RelaySettings {
+  return {
+    natsUrl: r.required('NATS_URL', { valid: NATS_URL }),
+    port: r.int('RELAY_PORT', { default: DEFAULT_PORT, min: 0, max: 65535 }),
+    host: r.string('RELAY_HOST', '0.0.0.0'),
+    concurrency: r.int('RELAY_CONCURRENCY', { default: 8, min: 1, max: 256 }),
+    statusIntervalMs: r.int('RELAY_STATUS_INTERVAL_SECONDS', { default: 5, min: 1, max: 3600 }) * 1000,
+    replicas: r.int('NATS_REPLICAS', { default: 1, min: 1, max: 5 }),
     // Longer than one EMR call may take (adapter timeouts are 30 s); a crashed relay's in-flight messages come back after it.
-    ackWaitMs: intEnv(env, 'RELAY_ACK_WAIT_SECONDS', 60, 5, 3600, problems) * 1000,
+    ackWaitMs: r.int('RELAY_ACK_WAIT_SECONDS', { default: 60, min: 5, max: 3600 }) * 1000,
   };
-  if (problems.length > 0) throw new WorkerError('InvalidConfiguration', problems.join('; '));
-  return settings;
+}
+
+/** Tests only: CLOUDCONNECT_RELAY_TIME_SCALE (> 0) and CLOUDCONNECT_RELAY_TIME_ORIGIN (ISO 8601), both or neither. */
+function readRelayClock(r: EnvReader): RelayClock {
+  const scale = r.number('CLOUDCONNECT_RELAY_TIME_SCALE', { above: 0, max: 1_000_000, meaning: 'simulated ms per real ms' });
+  const origin = r.time('CLOUDCONNECT_RELAY_TIME_ORIGIN');
+  const scaleSet = r.text('CLOUDCONNECT_RELAY_TIME_SCALE') !== undefined;
+  const originSet = r.text('CLOUDCONNECT_RELAY_TIME_ORIGIN') !== undefined;
+  if (scaleSet !== originSet)
+    r.problem('CLOUDCONNECT_RELAY_TIME_SCALE and CLOUDCONNECT_RELAY_TIME_ORIGIN must be set together (or neither, for the real clock)');
+  return scale !== undefined && origin !== undefined ? scaledClock(origin, scale) : realClock;
 }
 
 export interface RelayDeps {
@@ -84,19 +110,12 @@ export interface RelayDeps {
 /** Starts the relay; resolves once it is listening. Throws WorkerError for bad arguments or environment. */
 export async function runRelay(
   argv: readonly string[],
-  env: NodeJS.ProcessEnv,
+  env: Env,
   deps: RelayDeps = {},
 ): Promise<{ relay: RunningRelay; nc: NatsConnection; logger: Logger }> {
   const logger = deps.logger ?? createLogger();
   const { namespace, name } = parseRelayArgs(argv);
-  const config = configFromEnv(env, { ocean: false });
-  const settings = relaySettingsFromEnv(env);
-  let clock;
-  try {
-    clock = clockFromEnv(env);
-  } catch (error) {
-    throw new WorkerError('InvalidConfiguration', (error as Error).message);
-  }
+  const { pod: config, settings, clock } = relayConfigFromEnv(env);
   const credentials = await readCredentialsDir(config.credentialsDir);
   const adapter = await emrAdapterFromConfig(config, credentials, {
     ...(deps.adapterFactory ? { adapterFactory: deps.adapterFactory } : {}),

@@ -92,7 +92,7 @@ export function createIntakeServer(o: IntakeOptions): Server {
       send(res, 200, { challenge });
       return;
     }
-    let message;
+    let message: ReturnType<typeof parseOceanMessage>;
     try {
       message = parseOceanMessage(body);
     } catch (error) {
@@ -102,7 +102,7 @@ export function createIntakeServer(o: IntakeOptions): Server {
       }
       throw error;
     }
-    let sek;
+    let sek: Awaited<ReturnType<SekKeyring['current']>>;
     try {
       sek = await o.keyring.current();
     } catch (error) {
@@ -136,7 +136,7 @@ export function createIntakeServer(o: IntakeOptions): Server {
     h.set(RECEIVED_AT_HEADER, o.clock.now().toISOString());
     h.set(OCEAN_MESSAGE_ID_HEADER, message.messageId);
     h.set(MESSAGE_TYPE_HEADER, message.type);
-    let ack;
+    let ack: Awaited<ReturnType<JetStreamClient['publish']>>;
     try {
       ack = await o.js.publish(subject, stored, {
         msgID: `${o.namespace}/${o.integration}/${message.messageId}`,

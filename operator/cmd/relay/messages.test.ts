@@ -81,7 +81,10 @@ describe('delivery to the EMR', () => {
   const posted: DocumentToPost[] = [];
   const adapter = {
     type: 'Accuro',
-    postDocument: async (doc: DocumentToPost) => (posted.push(doc), { id: String(posted.length), duplicate: false }),
+    postDocument: async (doc: DocumentToPost) => {
+      posted.push(doc);
+      return { id: String(posted.length), duplicate: false };
+    },
   } as unknown as EmrAdapter;
   it('an eForm note is filed as its PDF under the idempotency key', async () => {
     await deliverToEmr(adapter, parseOceanMessage(eFormNoteMessage('m1', patient)), 'ocean-k1');
@@ -103,7 +106,10 @@ describe('delivery to the EMR', () => {
     const updates: unknown[] = [];
     const fhir = {
       type: 'FHIR',
-      updateDemographics: async (u: unknown) => (updates.push(u), { duplicate: false }),
+      updateDemographics: async (u: unknown) => {
+        updates.push(u);
+        return { duplicate: false };
+      },
     } as unknown as EmrAdapter;
     await deliverToEmr(fhir, parseOceanMessage(demographicUpdateMessage('m4', patient, { phone: '555-0100' })), 'ocean-k4');
     expect(updates).toEqual([{ patientId: '17', changes: { phone: '555-0100' }, idempotencyKey: 'ocean-k4' }]);

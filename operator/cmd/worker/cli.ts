@@ -13,11 +13,11 @@ import { RotatingEncryptor, type VersionedSekSource } from '../../internal/sek/k
 import { type AdapterFactory, emrAdapterFromConfig } from '../../internal/sitepod/emr-adapter.ts';
 import {
   configFromEnv,
-  DEFAULT_TERMINATION_MESSAGE_PATH,
   oceanCredentials,
   parseIntegrationRef,
   readCredentialsDir,
   type SekSource,
+  terminationMessageTarget,
   vaultVersionedSekSource,
   WorkerError,
 } from '../../internal/sitepod/pod-env.ts';
@@ -37,11 +37,9 @@ export interface CliArgs {
 
 const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,126}$/;
 
-/** Parses argv (without node and the script); throws WorkerError('InvalidArguments') with what is wrong. */
-export function parseCliArgs(argv: readonly string[], now: Date): CliArgs {
-  let parsed;
+function parseOptions(argv: readonly string[]) {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       args: [...argv],
       options: {
         integration: { type: 'string' },
@@ -55,7 +53,11 @@ export function parseCliArgs(argv: readonly string[], now: Date): CliArgs {
   } catch (error) {
     throw new WorkerError('InvalidArguments', error instanceof Error ? error.message : String(error));
   }
-  const { values } = parsed;
+}
+
+/** Parses argv (without node and the script); throws WorkerError('InvalidArguments') with what is wrong. */
+export function parseCliArgs(argv: readonly string[], now: Date): CliArgs {
+  const { values } = parseOptions(argv);
   if (values.help) return { namespace: '', name: '', type: 'Full', run: '', help: true };
   const problems: string[] = [];
   const ref = values.integration === undefined ? undefined : parseIntegrationRef(values.integration);
@@ -121,12 +123,12 @@ export async function runWorker(
   const stderr = deps.stderr ?? process.stderr;
   const logger = deps.logger ?? createLogger();
   const startTime = now();
-  const terminationPath = env.TERMINATION_MESSAGE_PATH || DEFAULT_TERMINATION_MESSAGE_PATH;
-  const explicitPath = Boolean(env.TERMINATION_MESSAGE_PATH);
+  // Read apart from the rest of the configuration: a bad environment is itself reported there.
+  const termination = terminationMessageTarget(env);
   const finish = async (partial: Omit<WorkerResult, 'startTime' | 'completionTime'>, exitCode: number) => {
     const end = now();
     const result: WorkerResult = { ...partial, startTime: startTime.toISOString(), completionTime: end.toISOString() };
-    await writeTerminationMessage(terminationPath, result, explicitPath, logger);
+    await writeTerminationMessage(termination.path, result, termination.explicit, logger);
     stdout.write(`${JSON.stringify(result)}\n`);
     return { exitCode, result };
   };

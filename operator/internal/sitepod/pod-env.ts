@@ -5,6 +5,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmrIntegrationSpec } from '../../api/v1alpha1/index.ts';
 import { withDefaults } from '../../runtime/defaults.ts';
+import { type Env, type EnvError, EnvReader, HTTP_URL, LOG_LEVELS, type LogLevel } from '../../runtime/env.ts';
 import { TransientError } from '../../runtime/errors.ts';
 import { redactor } from '../../runtime/redact.ts';
 import type { VersionedSekSource } from '../sek/key-rotation.ts';
@@ -57,66 +58,89 @@ export interface WorkerConfig {
   caBundleFile: string | undefined;
   /** Downward-API file with the SEK version the operator announced (key rotation); absent outside a pod. */
   keyVersionFile: string | undefined;
+  logLevel: LogLevel;
 }
+
+/** NATS server(s) as the operator passes them to the relay: `nats://host:port`, comma-separated for a cluster. */
+export const NATS_URL = {
+  test: (text: string) => text.split(',').every((u) => /^(nats|tls):\/\/\S+$/.test(u.trim())),
+  expected: 'nats://host:port (comma-separated for a cluster)',
+};
+
+const SITE_NUMBER = { test: (text: string) => /^\d{1,20}$/.test(text), expected: 'digits' };
+
+/** The termination message file: TERMINATION_MESSAGE_PATH, and whether it was set (outside a pod it need not exist). */
+export function terminationMessageTarget(env: Env): { path: string; explicit: boolean } {
+  const path = new EnvReader(env).string('TERMINATION_MESSAGE_PATH');
+  return { path: path ?? DEFAULT_TERMINATION_MESSAGE_PATH, explicit: path !== undefined };
+}
+
+/** The error the worker and the relay report for a bad environment. */
+export const invalidConfiguration = (error: EnvError): WorkerError => new WorkerError('InvalidConfiguration', error.message);
 
 /**
  * The worker's configuration from the environment; every problem is named at once. The relay
- * (operator/relay) reads the same variables but talks to no Ocean API: `{ ocean: false }`.
+ * (operator/cmd/relay) reads the same variables but talks to no Ocean API: `{ ocean: false }`.
  */
-export function configFromEnv(env: NodeJS.ProcessEnv, options: { ocean?: boolean } = {}): WorkerConfig {
-  const problems: string[] = [];
-  const need = (name: string): string => {
-    const value = env[name];
-    if (value === undefined || value === '') problems.push(`${name} is not set`);
-    return value ?? '';
-  };
-  const specText = need('CLOUDCONNECT_INTEGRATION_SPEC');
-  const siteNumber = need('CLOUDCONNECT_SITE_NUMBER');
-  const oceanApiUrl = options.ocean === false ? '' : need('OCEAN_API_URL');
-  const vaultAddress = need('VAULT_ADDR');
-  const mount = need('SEK_MOUNT');
-  const path = need('SEK_PATH');
-  const token = env.VAULT_TOKEN || undefined;
-  const role = env.VAULT_ROLE || undefined;
-  if (!token && !role) problems.push('VAULT_ROLE is not set (or VAULT_TOKEN, outside a pod)');
-  if (siteNumber && !/^\d{1,20}$/.test(siteNumber)) problems.push('CLOUDCONNECT_SITE_NUMBER must be digits');
-  if (oceanApiUrl && !/^https?:\/\//.test(oceanApiUrl)) problems.push('OCEAN_API_URL must be an http(s) URL');
-  let spec: EmrIntegrationSpec | undefined;
-  if (specText) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(specText);
-    } catch {
-      problems.push('CLOUDCONNECT_INTEGRATION_SPEC is not JSON');
-    }
-    const emrType = (raw as { emr?: { type?: unknown } } | undefined)?.emr?.type;
-    if (raw !== undefined && (raw === null || typeof raw !== 'object' || typeof emrType !== 'string')) {
-      problems.push('CLOUDCONNECT_INTEGRATION_SPEC is not an EmrIntegration spec (no emr.type)');
-    } else if (raw !== undefined) {
-      spec = withDefaults<EmrIntegrationSpec>(EmrIntegrationSpec, raw);
-      if (spec.emr.type === 'None') problems.push('emr.type is None: a non-integrated site has nothing to sync');
-    }
-  }
-  if (problems.length > 0 || !spec) throw new WorkerError('InvalidConfiguration', problems.join('; '));
+export function configFromEnv(env: Env, options: { ocean?: boolean } = {}): WorkerConfig {
+  const r = new EnvReader(env);
+  return r.done(readPodConfig(r, options), { wrap: invalidConfiguration });
+}
+
+/** The pod's variables, read into `r` (the relay adds its own before checking); undefined only with a problem recorded. */
+export function readPodConfig(r: EnvReader, options: { ocean?: boolean } = {}): WorkerConfig | undefined {
+  const specText = r.required('CLOUDCONNECT_INTEGRATION_SPEC');
+  const siteNumber = r.required('CLOUDCONNECT_SITE_NUMBER', { valid: SITE_NUMBER });
+  const oceanApiUrl = options.ocean === false ? '' : r.required('OCEAN_API_URL', { valid: HTTP_URL });
+  const vaultAddress = r.required('VAULT_ADDR', { valid: HTTP_URL });
+  const mount = r.required('SEK_MOUNT');
+  const path = r.required('SEK_PATH');
+  const token = r.string('VAULT_TOKEN');
+  const role = r.string('VAULT_ROLE');
+  if (!token && !role) r.problem('VAULT_ROLE is not set (or VAULT_TOKEN, outside a pod)');
+  const spec = specText ? parseSpec(r, specText) : undefined;
+  const logLevel = r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' });
+  const terminationMessagePath = r.string('TERMINATION_MESSAGE_PATH');
   if (token) redactor.register(token);
+  if (!spec) return undefined;
   return {
     spec,
     siteNumber,
-    credentialsDir: env.CLOUDCONNECT_CREDENTIALS_DIR || undefined,
+    credentialsDir: r.string('CLOUDCONNECT_CREDENTIALS_DIR'),
     oceanApiUrl,
     vault: {
       address: vaultAddress,
       ...(token ? { token } : {}),
       ...(role ? { role } : {}),
-      authMount: env.VAULT_AUTH_MOUNT || 'kubernetes',
-      serviceAccountTokenFile: env.VAULT_SA_TOKEN_FILE || '/var/run/secrets/cloudconnect/vault/token',
+      authMount: r.string('VAULT_AUTH_MOUNT', 'kubernetes'),
+      serviceAccountTokenFile: r.string('VAULT_SA_TOKEN_FILE', '/var/run/secrets/cloudconnect/vault/token'),
     },
     sek: { mount, path },
-    terminationMessagePath: env.TERMINATION_MESSAGE_PATH || DEFAULT_TERMINATION_MESSAGE_PATH,
-    terminationMessagePathExplicit: Boolean(env.TERMINATION_MESSAGE_PATH),
-    caBundleFile: env.CLOUDCONNECT_CA_BUNDLE_FILE || undefined,
-    keyVersionFile: env.CLOUDCONNECT_SEK_VERSION_FILE || undefined,
+    terminationMessagePath: terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH,
+    terminationMessagePathExplicit: terminationMessagePath !== undefined,
+    caBundleFile: r.string('CLOUDCONNECT_CA_BUNDLE_FILE'),
+    keyVersionFile: r.string('CLOUDCONNECT_SEK_VERSION_FILE'),
+    logLevel,
   };
+}
+
+/** CLOUDCONNECT_INTEGRATION_SPEC: JSON of an EmrIntegration spec with an EMR, API defaults filled in. */
+function parseSpec(r: EnvReader, text: string): EmrIntegrationSpec | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    r.problem('CLOUDCONNECT_INTEGRATION_SPEC is not JSON');
+    return undefined;
+  }
+  const emrType = (raw as { emr?: { type?: unknown } } | undefined)?.emr?.type;
+  if (raw === null || typeof raw !== 'object' || typeof emrType !== 'string') {
+    r.problem('CLOUDCONNECT_INTEGRATION_SPEC is not an EmrIntegration spec (no emr.type)');
+    return undefined;
+  }
+  const spec = withDefaults<EmrIntegrationSpec>(EmrIntegrationSpec, raw);
+  if (spec.emr.type === 'None') r.problem('emr.type is None: a non-integrated site has nothing to sync');
+  return spec;
 }
 
 /**
@@ -150,9 +174,10 @@ export async function readCredentialsDir(dir: string | undefined): Promise<Recor
 }
 
 /** Ocean's client from the credentials directory, else (local runs) OCEAN_CLIENT_ID / OCEAN_CLIENT_SECRET. */
-export function oceanCredentials(credentials: Record<string, string>, env: NodeJS.ProcessEnv): { clientId: string; clientSecret: string } {
-  const clientId = credentials[OCEAN_CREDENTIAL_KEYS.clientId] || env.OCEAN_CLIENT_ID || '';
-  const clientSecret = credentials[OCEAN_CREDENTIAL_KEYS.clientSecret] || env.OCEAN_CLIENT_SECRET || '';
+export function oceanCredentials(credentials: Record<string, string>, env: Env): { clientId: string; clientSecret: string } {
+  const r = new EnvReader(env);
+  const clientId = credentials[OCEAN_CREDENTIAL_KEYS.clientId] || r.string('OCEAN_CLIENT_ID', '');
+  const clientSecret = credentials[OCEAN_CREDENTIAL_KEYS.clientSecret] || r.string('OCEAN_CLIENT_SECRET', '');
   if (!clientId || !clientSecret) {
     throw new WorkerError(
       'InvalidConfiguration',

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { relayConfigFromEnv } from './cli.ts';
+
+/** What the operator's relay Deployment gives the relay (controller/emrintegration/relay/deployment.ts). */
+const RELAY_ENV = {
+  CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify({ siteRef: { name: 'maple' }, emr: { type: 'Accuro', accuro: { tenantId: 'MAPLE' } } }),
+  CLOUDCONNECT_SITE_NUMBER: '1234',
+  CLOUDCONNECT_CREDENTIALS_DIR: '/var/run/secrets/cloudconnect/emr',
+  VAULT_ADDR: 'https://vault:8200',
+  VAULT_AUTH_MOUNT: 'kubernetes',
+  VAULT_ROLE: 'cloudconnect-clinic-maple',
+  VAULT_SA_TOKEN_FILE: '/var/run/secrets/cloudconnect/vault/token',
+  SEK_MOUNT: 'secret',
+  SEK_PATH: 'cloudconnect/clinic/maple/sek',
+  NATS_URL: 'nats://nats.nats.svc:4222',
+  RELAY_PORT: '8080',
+};
+
+describe("the relay's configuration", () => {
+  it('reads what its Deployment gives it, on the real clock', () => {
+    const { pod, settings, clock } = relayConfigFromEnv(RELAY_ENV);
+    expect(pod).toMatchObject({ siteNumber: '1234', oceanApiUrl: '', sek: { mount: 'secret' } });
+    expect(settings).toEqual({
+      natsUrl: 'nats://nats.nats.svc:4222',
+      port: 8080,
+      host: '0.0.0.0',
+      concurrency: 8,
+      statusIntervalMs: 5000,
+      replicas: 1,
+      ackWaitMs: 60_000,
+    });
+    expect(clock.scale).toBe(1);
+  });
+
+  it('runs a scaled clock from the origin given (tests)', () => {
+    const { clock } = relayConfigFromEnv({
+      ...RELAY_ENV,
+      CLOUDCONNECT_RELAY_TIME_SCALE: '60',
+      CLOUDCONNECT_RELAY_TIME_ORIGIN: new Date(Date.now() - 1000).toISOString(),
+    });
+    expect(clock.scale).toBe(60);
+    expect(clock.realMs(60_000)).toBe(1000);
+  });
+
+  it.each([
+    [
+      'refuses a time scale without an origin',
+      { CLOUDCONNECT_RELAY_TIME_SCALE: '60' },
+      /CLOUDCONNECT_RELAY_TIME_SCALE and CLOUDCONNECT_RELAY_TIME_ORIGIN must be set together/,
+    ],
+    ['refuses an origin without a time scale', { CLOUDCONNECT_RELAY_TIME_ORIGIN: '2030-01-01T00:00:00Z' }, /must be set together/],
+    [
+      'refuses CLOUDCONNECT_RELAY_TIME_SCALE=-1',
+      { CLOUDCONNECT_RELAY_TIME_SCALE: '-1', CLOUDCONNECT_RELAY_TIME_ORIGIN: '2030-01-01T00:00:00Z' },
+      /CLOUDCONNECT_RELAY_TIME_SCALE must be a number above 0/,
+    ],
+    [
+      'refuses CLOUDCONNECT_RELAY_TIME_ORIGIN=soon',
+      { CLOUDCONNECT_RELAY_TIME_SCALE: '60', CLOUDCONNECT_RELAY_TIME_ORIGIN: 'soon' },
+      /CLOUDCONNECT_RELAY_TIME_ORIGIN must be an ISO 8601 time/,
+    ],
+    [
+      'refuses RELAY_ACK_WAIT_SECONDS=1 (under 5)',
+      { RELAY_ACK_WAIT_SECONDS: '1' },
+      /RELAY_ACK_WAIT_SECONDS must be an integer from 5 to 3600 \(got RELAY_ACK_WAIT_SECONDS="1"\)/,
+    ],
+    [
+      'refuses RELAY_STATUS_INTERVAL_SECONDS=0',
+      { RELAY_STATUS_INTERVAL_SECONDS: '0' },
+      /RELAY_STATUS_INTERVAL_SECONDS must be an integer from 1 to 3600/,
+    ],
+    [
+      'refuses a NATS_URL whose second server is not nats://',
+      { NATS_URL: 'nats://a:4222,http://b:4222' },
+      /NATS_URL must be nats:\/\/host:port/,
+    ],
+    [
+      'names the pod and relay problems in one error',
+      { CLOUDCONNECT_SITE_NUMBER: 'x', RELAY_PORT: 'http' },
+      /CLOUDCONNECT_SITE_NUMBER must be digits; RELAY_PORT must be an integer from 0 to 65535/,
+    ],
+  ] as const)('%s', (_name, extra, message) => {
+    expect(() => relayConfigFromEnv({ ...RELAY_ENV, ...extra })).toThrow(message);
+    expect(() => relayConfigFromEnv({ ...RELAY_ENV, ...extra })).toThrow(expect.objectContaining({ reason: 'InvalidConfiguration' }));
+  });
+});
