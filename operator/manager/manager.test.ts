@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { relaySettingsFromEnv } from './manager.ts';
+import { relaySettingsFromEnv } from './config.ts';
 
 describe('the relay settings', () => {
   it('deploy no relay without a NATS URL', () => {

@@ -115,7 +115,12 @@ describe('the Vault probe behind cloudconnect_vault_up', () => {
       sites: { list: () => [] },
       integrations: { list: () => [] },
       schedules: { list: () => [] },
-      vault: { health: async () => (probes++, { sealed: false, initialized: true }) },
+      vault: {
+        health: async () => {
+          probes++;
+          return { sealed: false, initialized: true };
+        },
+      },
       now: () => new Date(clock),
       vaultCacheMs: 10_000,
     });

@@ -1,0 +1,213 @@
+import { hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { EnvError } from '../runtime/env.ts';
+import { configFromEnv, workerSettingsFromEnv } from './config.ts';
+
+/** What the chart's deployment.yaml sets with its default values (NATS and SMTP on). */
+const CHART_ENV = {
+  POD_NAME: 'cc-cloudconnect-operator-7d9f8-abcde',
+  POD_NAMESPACE: 'cloudconnect-system',
+  METRICS_BIND_ADDRESS: '0.0.0.0:8080',
+  LEADER_ELECT: 'true',
+  LEASE_NAMESPACE: 'cloudconnect-system',
+  LEASE_NAME: 'cloudconnect-operator',
+  WORKERS: '2',
+  LOG_LEVEL: 'info',
+  SHUTDOWN_TIMEOUT_SECONDS: '25',
+  VAULT_ADDR: 'https://vault.vault.svc:8200',
+  VAULT_AUTH_MOUNT: 'kubernetes',
+  VAULT_SYNC_AUTH_MOUNT: 'kubernetes',
+  VAULT_ROLE: 'cloudconnect-operator',
+  VAULT_SA_TOKEN_FILE: '/var/run/secrets/cloudconnect/vault/token',
+  VAULT_CACERT: '/etc/cloudconnect/vault-ca/ca.crt',
+  NODE_EXTRA_CA_CERTS: '/etc/cloudconnect/vault-ca/ca.crt',
+  AUDIT_LISTEN_ADDRESS: '0.0.0.0:9090',
+  SMTP_HOST: 'smtp.example.org',
+  SMTP_PORT: '587',
+  SMTP_TLS: 'false',
+  SMTP_FROM: 'cloudconnect-operator@example.org',
+  SMTP_USER: 'mailer',
+  SMTP_PASSWORD: 'smtp-password-123456',
+  WORKER_IMAGE: 'ghcr.io/cloudconnect/cloudconnect-operator:0.1.0',
+  WORKER_VAULT_ADDR: 'https://vault.vault.svc:8200',
+  OCEAN_API_URL: 'https://ocean.cognisantmd.com',
+  WORKER_ACTIVE_DEADLINE_SECONDS: '3600',
+  RELAY_IMAGE: 'ghcr.io/cloudconnect/cloudconnect-operator:0.1.0',
+  NATS_URL: 'nats://cc-cloudconnect-operator-nats.cloudconnect-system.svc:4222',
+  NATS_REPLICAS: '1',
+  RELAY_STATUS_POLL_INTERVAL: '30s',
+  RELAY_BACKLOG_MESSAGES: '100',
+  RELAY_BACKLOG_AGE: '15m',
+  RELAY_STALE_AFTER: '2m',
+};
+
+describe('the operator configuration', () => {
+  it('keeps every default when nothing is set', () => {
+    expect(configFromEnv({})).toEqual({
+      metricsBind: '0.0.0.0:8080',
+      leaderElect: true,
+      leaseNamespace: 'cloudconnect-system',
+      leaseName: 'cloudconnect-operator',
+      identity: `${hostname()}-${process.pid}`,
+      workers: 2,
+      scheduleWorkers: 16,
+      vaultSyncAuthMount: 'kubernetes',
+      auditListenAddress: '',
+      logLevel: 'info',
+      shutdownTimeoutMs: 25_000,
+      vault: {
+        address: 'http://127.0.0.1:8200',
+        authMount: 'kubernetes',
+        serviceAccountTokenFile: '/var/run/secrets/cloudconnect/vault/token',
+      },
+      smtp: undefined,
+      worker: {
+        image: 'ghcr.io/cloudconnect/cloudconnect-operator:0.1.0',
+        vaultAddress: 'http://127.0.0.1:8200',
+        vaultAuthMount: 'kubernetes',
+        oceanApiUrl: 'https://ocean.cognisantmd.com',
+        defaultActiveDeadlineSeconds: 3600,
+      },
+      relay: undefined,
+    });
+  });
+
+  it('reads what the chart sets', () => {
+    const config = configFromEnv(CHART_ENV);
+    expect(config).toMatchObject({
+      identity: 'cc-cloudconnect-operator-7d9f8-abcde',
+      leaderElect: true,
+      auditListenAddress: '0.0.0.0:9090',
+      shutdownTimeoutMs: 25_000,
+      vault: { address: 'https://vault.vault.svc:8200', role: 'cloudconnect-operator', caCert: '/etc/cloudconnect/vault-ca/ca.crt' },
+      smtp: {
+        host: 'smtp.example.org',
+        port: 587,
+        secure: false,
+        from: 'cloudconnect-operator@example.org',
+        user: 'mailer',
+        password: 'smtp-password-123456',
+      },
+      worker: { vaultAddress: 'https://vault.vault.svc:8200', defaultActiveDeadlineSeconds: 3600 },
+      relay: { pollIntervalMs: 30_000, deployment: { natsReplicas: 1 } },
+    });
+    expect(config.vault.token).toBeUndefined();
+  });
+
+  it('reads what the integration tests set (operator-process.ts and its callers)', () => {
+    const config = configFromEnv({
+      KUBECONFIG: '/tmp/kubeconfig',
+      VAULT_ADDR: 'http://127.0.0.1:41234',
+      VAULT_TOKEN: '',
+      VAULT_ROLE: 'cc-rbac-1a2b',
+      METRICS_BIND_ADDRESS: '127.0.0.1:40123',
+      LEADER_ELECT: 'false',
+      LEASE_NAMESPACE: 'kube-system',
+      LOG_LEVEL: 'debug',
+      AUDIT_LISTEN_ADDRESS: '127.0.0.1:40124',
+      SMTP_HOST: '127.0.0.1',
+      SMTP_PORT: '40125',
+      RELAY_STATUS_POLL_INTERVAL: '1s',
+      NATS_URL: 'nats://127.0.0.1:40126',
+    });
+    expect(config).toMatchObject({ leaderElect: false, leaseNamespace: 'kube-system', logLevel: 'debug', smtp: { port: 40125 } });
+    expect(config.vault).toEqual({
+      address: 'http://127.0.0.1:41234',
+      role: 'cc-rbac-1a2b',
+      authMount: 'kubernetes',
+      serviceAccountTokenFile: '/var/run/secrets/cloudconnect/vault/token',
+    });
+  });
+
+  it.each([
+    ['takes the Lease namespace from POD_NAMESPACE without LEASE_NAMESPACE', { POD_NAMESPACE: 'ops' }, { leaseNamespace: 'ops' }],
+    ['prefers LEASE_NAMESPACE to POD_NAMESPACE', { POD_NAMESPACE: 'ops', LEASE_NAMESPACE: 'leases' }, { leaseNamespace: 'leases' }],
+    ['turns leader election off with LEADER_ELECT=false', { LEADER_ELECT: 'false' }, { leaderElect: false }],
+    ['takes WORKERS and SYNCSCHEDULE_WORKERS', { WORKERS: '4', SYNCSCHEDULE_WORKERS: '64' }, { workers: 4, scheduleWorkers: 64 }],
+    ['takes a metrics port alone, as before', { METRICS_BIND_ADDRESS: '9090' }, { metricsBind: '9090' }],
+    ['reads SHUTDOWN_TIMEOUT_SECONDS in seconds', { SHUTDOWN_TIMEOUT_SECONDS: '60' }, { shutdownTimeoutMs: 60_000 }],
+    [
+      'tells the sync Jobs WORKER_VAULT_ADDR before VAULT_ADDR',
+      { VAULT_ADDR: 'https://a:8200', WORKER_VAULT_ADDR: 'https://b:8200' },
+      { worker: { vaultAddress: 'https://b:8200' } },
+    ],
+    [
+      'tells the sync Jobs VAULT_ADDR without WORKER_VAULT_ADDR',
+      { VAULT_ADDR: 'https://a:8200' },
+      { worker: { vaultAddress: 'https://a:8200' } },
+    ],
+    [
+      'turns implicit TLS on with SMTP_TLS=true',
+      { SMTP_HOST: 'mail', SMTP_TLS: 'true' },
+      { smtp: { host: 'mail', port: 587, secure: true } },
+    ],
+    ['keeps SMTP off without SMTP_HOST', { SMTP_PORT: '25' }, { smtp: undefined }],
+    [
+      'reads a count Helm rendered in exponent form',
+      { SMTP_HOST: 'mail', RELAY_BACKLOG_MESSAGES: '1e+06', NATS_URL: 'nats://n:4222' },
+      { relay: { thresholds: { backlogMessages: 1_000_000 } } },
+    ],
+    ['takes an empty value as unset', { WORKERS: '', LEASE_NAME: '', VAULT_TOKEN: '' }, { workers: 2, leaseName: 'cloudconnect-operator' }],
+  ] as const)('%s', (_name, env, expected) => {
+    expect(configFromEnv(env)).toMatchObject(expected);
+  });
+
+  it.each([
+    ['refuses WORKERS=abc naming the variable', { WORKERS: 'abc' }, 'WORKERS must be an integer from 1 to 1000 (got WORKERS="abc")'],
+    ['refuses WORKERS=0 (no controller would reconcile)', { WORKERS: '0' }, 'WORKERS must be an integer from 1 to 1000 (got WORKERS="0")'],
+    ['refuses SYNCSCHEDULE_WORKERS=-1', { SYNCSCHEDULE_WORKERS: '-1' }, 'SYNCSCHEDULE_WORKERS must be an integer from 1 to 1000'],
+    [
+      'refuses LEADER_ELECT=no instead of reading it as true',
+      { LEADER_ELECT: 'no' },
+      'LEADER_ELECT must be true or false (got LEADER_ELECT="no")',
+    ],
+    ['refuses LEADER_ELECT=False instead of reading it as true', { LEADER_ELECT: 'False' }, 'LEADER_ELECT must be true or false'],
+    [
+      'refuses SHUTDOWN_TIMEOUT_SECONDS=25s',
+      { SHUTDOWN_TIMEOUT_SECONDS: '25s' },
+      'SHUTDOWN_TIMEOUT_SECONDS must be an integer of at least 1',
+    ],
+    ['refuses LOG_LEVEL=trace', { LOG_LEVEL: 'trace' }, 'LOG_LEVEL must be one of error, warn, info, http, verbose, debug, silly'],
+    ['refuses METRICS_BIND_ADDRESS=localhost', { METRICS_BIND_ADDRESS: 'localhost' }, 'METRICS_BIND_ADDRESS must be host:port or a port'],
+    ['refuses AUDIT_LISTEN_ADDRESS=9090 without a colon', { AUDIT_LISTEN_ADDRESS: '9090' }, 'AUDIT_LISTEN_ADDRESS must be host:port'],
+    ['refuses LEASE_NAMESPACE=Ops', { LEASE_NAMESPACE: 'Ops' }, 'LEASE_NAMESPACE must be a namespace name (DNS label)'],
+    ['refuses LEASE_NAME=my_lease', { LEASE_NAME: 'my_lease' }, 'LEASE_NAME must be a Lease name (DNS subdomain)'],
+    ['refuses VAULT_ADDR=vault:8200 without a scheme', { VAULT_ADDR: 'vault:8200' }, 'VAULT_ADDR must be an http(s) URL'],
+    ['refuses WORKER_VAULT_ADDR=vault', { WORKER_VAULT_ADDR: 'vault' }, 'WORKER_VAULT_ADDR must be an http(s) URL'],
+    ['refuses OCEAN_API_URL=ocean.example', { OCEAN_API_URL: 'ocean.example' }, 'OCEAN_API_URL must be an http(s) URL'],
+    [
+      'refuses WORKER_ACTIVE_DEADLINE_SECONDS=1h',
+      { WORKER_ACTIVE_DEADLINE_SECONDS: '1h' },
+      'WORKER_ACTIVE_DEADLINE_SECONDS must be an integer of at least 1',
+    ],
+    [
+      'refuses SMTP_PORT=smtp',
+      { SMTP_HOST: 'mail', SMTP_PORT: 'smtp' },
+      'SMTP_PORT must be an integer from 1 to 65535 (got SMTP_PORT="smtp")',
+    ],
+    ['refuses SMTP_TLS=yes instead of reading it as false', { SMTP_HOST: 'mail', SMTP_TLS: 'yes' }, 'SMTP_TLS must be true or false'],
+    [
+      'refuses NATS_URL=http://nats:4222',
+      { NATS_URL: 'http://nats:4222' },
+      'NATS_URL must be nats://host:port (comma-separated for a cluster)',
+    ],
+    ['refuses NATS_REPLICAS=7 even without NATS_URL', { NATS_REPLICAS: '7' }, 'NATS_REPLICAS must be an integer from 1 to 5'],
+  ] as const)('%s', (_name, env, message) => {
+    expect(() => configFromEnv(env)).toThrow(EnvError);
+    expect(() => configFromEnv(env)).toThrow(`invalid operator configuration: ${message}`);
+  });
+
+  it('names every bad variable in one error', () => {
+    expect(() => configFromEnv({ WORKERS: 'abc', LEADER_ELECT: 'yes', SMTP_PORT: 'x', RELAY_BACKLOG_AGE: 'soon' })).toThrow(
+      'invalid operator configuration: LEADER_ELECT must be true or false; WORKERS must be an integer from 1 to 1000; SMTP_PORT must be an integer from 1 to 65535; RELAY_BACKLOG_AGE must be a duration such as 30s or 15m (got LEADER_ELECT="yes", WORKERS="abc", SMTP_PORT="x", RELAY_BACKLOG_AGE="soon")',
+    );
+  });
+
+  it('gives the sync Jobs their settings alone', () => {
+    expect(workerSettingsFromEnv({ WORKER_IMAGE: 'example/cc:2', WORKER_ACTIVE_DEADLINE_SECONDS: '600' })).toMatchObject({
+      image: 'example/cc:2',
+      defaultActiveDeadlineSeconds: 600,
+    });
+    expect(() => workerSettingsFromEnv({ WORKER_ACTIVE_DEADLINE_SECONDS: 'abc' })).toThrow(/WORKER_ACTIVE_DEADLINE_SECONDS/);
+  });
+});

@@ -1,0 +1,170 @@
+// The operator's configuration: every environment variable it reads, parsed in one place with the
+// typed helpers of runtime/env.ts (README, "Configuration (environment variables)"). A bad value
+// is refused at start-up by one error naming each bad variable; nothing here falls back silently.
+import { hostname } from 'node:os';
+import { RELAY_COMMAND, type RelayDeploymentSettings } from '../controller/emrintegration/relay/deployment.ts';
+import { DEFAULT_RELAY_THRESHOLDS, type RelayThresholds } from '../controller/emrintegration/relay/status-decision.ts';
+import type { WorkerSettings } from '../controller/syncschedule/job.ts';
+import type { SmtpConfig } from '../internal/notify/mailer.ts';
+import { NATS_URL } from '../internal/sitepod/pod-env.ts';
+import type { VaultConfig } from '../internal/vault/client.ts';
+import { type Env, EnvReader, LOG_LEVELS, type LogLevel } from '../runtime/env.ts';
+
+export interface ManagerConfig {
+  metricsBind: string;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  leaseName: string;
+  identity: string;
+  workers: number;
+  /** Concurrent reconciles of the SyncSchedule controller: many schedules fire on the same minute. */
+  scheduleWorkers: number;
+  /** Kubernetes auth mount in Vault where sync-pod roles are created. */
+  vaultSyncAuthMount: string;
+  /** host:port where Vault's socket audit device delivers entries; empty disables it. */
+  auditListenAddress: string;
+}
+
+export interface RelayOperatorSettings {
+  deployment: RelayDeploymentSettings;
+  thresholds: RelayThresholds;
+  pollIntervalMs: number;
+}
+
+/** Everything the operator process reads from its environment. */
+export interface OperatorConfig extends ManagerConfig {
+  logLevel: LogLevel;
+  /** Longest graceful shutdown on SIGTERM. */
+  shutdownTimeoutMs: number;
+  /** The operator's own Vault client. */
+  vault: VaultConfig;
+  /** Undefined without SMTP_HOST: mails are then logged as not sent. */
+  smtp: SmtpConfig | undefined;
+  /** What sync Jobs are told. */
+  worker: WorkerSettings;
+  /** Undefined without NATS_URL: no relay is deployed. */
+  relay: RelayOperatorSettings | undefined;
+}
+
+export const INVALID_CONFIGURATION = 'invalid operator configuration';
+
+const DNS_LABEL = { test: (t: string) => /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(t), expected: 'a namespace name (DNS label)' };
+const DNS_SUBDOMAIN = {
+  test: (t: string) => /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(t),
+  expected: 'a Lease name (DNS subdomain)',
+};
+
+/** The whole configuration; throws one EnvError ("invalid operator configuration: …") naming every bad variable. */
+export function configFromEnv(env: Env = process.env): OperatorConfig {
+  const r = new EnvReader(env);
+  const manager = readManager(r);
+  const vault = readVault(r);
+  const worker = readWorkerSettings(r);
+  const config: OperatorConfig = {
+    ...manager,
+    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
+    shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_SECONDS', { default: 25, min: 1 }) * 1000,
+    vault,
+    smtp: readSmtp(r),
+    worker,
+    relay: readRelaySettings(r, worker),
+  };
+  r.check({ context: INVALID_CONFIGURATION });
+  return config;
+}
+
+export function readManager(r: EnvReader): ManagerConfig {
+  return {
+    metricsBind: r.listenAddress('METRICS_BIND_ADDRESS', '0.0.0.0:8080', { portAlone: true }),
+    leaderElect: r.bool('LEADER_ELECT', { default: true }),
+    leaseNamespace: r.string('LEASE_NAMESPACE', r.string('POD_NAMESPACE', 'cloudconnect-system', { valid: DNS_LABEL }), {
+      valid: DNS_LABEL,
+    }),
+    leaseName: r.string('LEASE_NAME', 'cloudconnect-operator', { valid: DNS_SUBDOMAIN }),
+    identity: r.string('POD_NAME', `${hostname()}-${process.pid}`),
+    workers: r.int('WORKERS', { default: 2, min: 1, max: 1000 }),
+    scheduleWorkers: r.int('SYNCSCHEDULE_WORKERS', { default: 16, min: 1, max: 1000 }),
+    vaultSyncAuthMount: r.string('VAULT_SYNC_AUTH_MOUNT', 'kubernetes'),
+    auditListenAddress: r.listenAddress('AUDIT_LISTEN_ADDRESS', ''),
+  };
+}
+
+/** The operator's Vault client: a token (local development) or a kubernetes-auth login. */
+export function readVault(r: EnvReader): VaultConfig {
+  const token = r.string('VAULT_TOKEN');
+  const role = r.string('VAULT_ROLE');
+  const caCert = r.string('VAULT_CACERT');
+  return {
+    address: r.url('VAULT_ADDR', 'http://127.0.0.1:8200'),
+    ...(token ? { token } : {}),
+    ...(role ? { role } : {}),
+    authMount: r.string('VAULT_AUTH_MOUNT', 'kubernetes'),
+    serviceAccountTokenFile: r.string('VAULT_SA_TOKEN_FILE', '/var/run/secrets/cloudconnect/vault/token'),
+    ...(caCert ? { caCert } : {}),
+  };
+}
+
+/** Mail to Clinical Administrators; undefined without SMTP_HOST (the other SMTP_* are still checked). */
+export function readSmtp(r: EnvReader): SmtpConfig | undefined {
+  const host = r.string('SMTP_HOST');
+  const port = r.int('SMTP_PORT', { default: 587, min: 1, max: 65535 });
+  const secure = r.bool('SMTP_TLS', { default: false });
+  const from = r.string('SMTP_FROM', 'cloudconnect-operator@localhost');
+  const user = r.string('SMTP_USER');
+  const password = r.string('SMTP_PASSWORD');
+  if (!host) return undefined;
+  return { host, port, secure, from, ...(user ? { user } : {}), ...(password ? { password } : {}) };
+}
+
+export function readWorkerSettings(r: EnvReader): WorkerSettings {
+  return {
+    image: r.string('WORKER_IMAGE', 'ghcr.io/cloudconnect/cloudconnect-operator:0.1.0'),
+    vaultAddress: r.url('WORKER_VAULT_ADDR', r.url('VAULT_ADDR', 'http://127.0.0.1:8200')),
+    vaultAuthMount: r.string('VAULT_SYNC_AUTH_MOUNT', 'kubernetes'),
+    oceanApiUrl: r.url('OCEAN_API_URL', 'https://ocean.cognisantmd.com'),
+    defaultActiveDeadlineSeconds: r.int('WORKER_ACTIVE_DEADLINE_SECONDS', { default: 3600, min: 1 }),
+  };
+}
+
+/**
+ * The relay settings; undefined without NATS_URL, in which case no relay is deployed and each
+ * integration's Delivering condition says so (the other relay variables are still checked).
+ */
+export function readRelaySettings(r: EnvReader, worker: WorkerSettings): RelayOperatorSettings | undefined {
+  const natsUrl = r.string('NATS_URL', undefined, { trim: true, valid: NATS_URL });
+  const image = r.string('RELAY_IMAGE', worker.image);
+  const command = r.string('RELAY_COMMAND', undefined, { trim: true });
+  const settings: RelayOperatorSettings = {
+    deployment: {
+      image,
+      natsUrl: natsUrl ?? '',
+      vaultAddress: worker.vaultAddress,
+      vaultAuthMount: worker.vaultAuthMount,
+      command: command ? command.split(/\s+/).filter(Boolean) : RELAY_COMMAND,
+      natsReplicas: r.int('NATS_REPLICAS', { default: 1, min: 1, max: 5 }),
+    },
+    thresholds: {
+      backlogMessages: r.int('RELAY_BACKLOG_MESSAGES', { default: DEFAULT_RELAY_THRESHOLDS.backlogMessages, min: 1, max: 100_000_000 }),
+      backlogAgeMs: r.duration('RELAY_BACKLOG_AGE', { default: DEFAULT_RELAY_THRESHOLDS.backlogAgeMs }),
+      staleAfterMs: r.duration('RELAY_STALE_AFTER', { default: DEFAULT_RELAY_THRESHOLDS.staleAfterMs }),
+    },
+    pollIntervalMs: r.duration('RELAY_STATUS_POLL_INTERVAL', { default: 30_000, min: 1000 }),
+  };
+  return natsUrl === undefined ? undefined : settings;
+}
+
+/** The sync Jobs' settings alone (tests); throws like configFromEnv. */
+export function workerSettingsFromEnv(env: Env = process.env): WorkerSettings {
+  const r = new EnvReader(env);
+  const settings = readWorkerSettings(r);
+  r.check({ context: INVALID_CONFIGURATION });
+  return settings;
+}
+
+/** The relay settings alone (tests); throws like configFromEnv. */
+export function relaySettingsFromEnv(env: Env = process.env): RelayOperatorSettings | undefined {
+  const r = new EnvReader(env);
+  const settings = readRelaySettings(r, readWorkerSettings(r));
+  r.check({ context: INVALID_CONFIGURATION });
+  return settings;
+}

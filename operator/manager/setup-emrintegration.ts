@@ -1,0 +1,96 @@
+// The EmrIntegration controller as the manager runs it (controller-runtime's SetupWithManager): the
+// caches of labelled credentials Secrets and (with NATS_URL) of relay Deployments and Services, the
+// relay queue reader, its reconciler, and what makes an integration reconcile again.
+import { AppsV1Api, type V1Deployment, type V1Secret, type V1Service } from '@kubernetes/client-node';
+import { EmrIntegrationSpec } from '../api/v1alpha1/index.ts';
+import { CREDENTIALS_LABEL, type EmrIntegrationDeps, EmrIntegrationReconciler } from '../controller/emrintegration/reconciler.ts';
+import { NatsRelayQueue } from '../controller/emrintegration/relay/status-reader.ts';
+import { ownerKey, RELAY_SELECTOR } from '../controller/emrintegration/relay-step.ts';
+import { credentialsSecretName } from '../internal/emr/settings.ts';
+import { Controller, keyOf } from '../runtime/controller.ts';
+import { withDefaults } from '../runtime/defaults.ts';
+import type { SupervisedInformer } from '../runtime/informer.ts';
+import type { ControllerSetup, Wiring } from './wiring.ts';
+
+type Relay = NonNullable<EmrIntegrationDeps['relay']>;
+
+export function setupEmrIntegration(w: Wiring): ControllerSetup {
+  const { kube, clock, logger, metrics, mailer, integrations, sites, schedules, config } = w;
+  const selector = `${CREDENTIALS_LABEL}=true`;
+  const secrets = w.informer<V1Secret>({
+    path: '/api/v1/secrets',
+    labelSelector: selector,
+    list: () => kube.core.listSecretForAllNamespaces({ labelSelector: selector }),
+    resource: 'secrets',
+  });
+  const relay = setupRelay(w);
+  if (!relay) logger.info('no NATS_URL: the EMR-bound message relay is not deployed');
+  const controller: Controller = new Controller({
+    name: 'emrintegration',
+    logger,
+    metrics,
+    workers: config.workers,
+    reconciler: new EmrIntegrationReconciler({
+      kube,
+      clock,
+      logger,
+      metrics,
+      mailer,
+      integrations,
+      sites,
+      secrets,
+      schedules,
+      enqueue: (key) => controller.enqueue(key),
+      ...(relay ? { relay } : {}),
+    }),
+  });
+  watch(w, controller, secrets, relay);
+  return { controller, close: async () => relay?.queue.close() };
+}
+
+/** The relay's caches and queue reader; undefined without NATS_URL. */
+function setupRelay(w: Wiring): Relay | undefined {
+  const settings = w.config.relay;
+  if (!settings) return undefined;
+  return {
+    settings: settings.deployment,
+    thresholds: settings.thresholds,
+    pollIntervalMs: settings.pollIntervalMs,
+    queue: new NatsRelayQueue({ natsUrl: settings.deployment.natsUrl, logger: w.logger }),
+    deployments: w.informer<V1Deployment>({
+      path: '/apis/apps/v1/deployments',
+      labelSelector: RELAY_SELECTOR,
+      list: () => w.kubeConfig.makeApiClient(AppsV1Api).listDeploymentForAllNamespaces({ labelSelector: RELAY_SELECTOR }),
+      resource: 'deployments',
+    }),
+    services: w.informer<V1Service>({
+      path: '/api/v1/services',
+      labelSelector: RELAY_SELECTOR,
+      list: () => w.kube.core.listServiceForAllNamespaces({ labelSelector: RELAY_SELECTOR }),
+      resource: 'services',
+    }),
+  };
+}
+
+/** An integration reconciles again when it changes, or its credentials, relay objects, site or schedules do. */
+function watch(w: Wiring, controller: Controller, secrets: SupervisedInformer<V1Secret>, relay: Relay | undefined): void {
+  const { integrations, sites, schedules } = w;
+  controller.watchPrimary(integrations);
+  controller.watchRelated(secrets, (secret) =>
+    integrations
+      .list(secret.metadata?.namespace)
+      .filter((i) => credentialsSecretName(withDefaults<EmrIntegrationSpec>(EmrIntegrationSpec, i.spec)) === secret.metadata?.name)
+      .map(keyOf),
+  );
+  if (relay) {
+    controller.watchRelated(relay.deployments, ownerKey);
+    controller.watchRelated(relay.services, ownerKey);
+  }
+  controller.watchRelated(sites, (s) =>
+    integrations
+      .list(s.metadata.namespace)
+      .filter((i) => i.spec.siteRef.name === s.metadata.name)
+      .map(keyOf),
+  );
+  controller.watchRelated(schedules, (s) => [`${s.metadata.namespace}/${s.spec.integrationRef.name}`]);
+}

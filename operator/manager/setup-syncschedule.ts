@@ -1,0 +1,39 @@
+// The SyncSchedule controller as the manager runs it (controller-runtime's SetupWithManager): the
+// cache of run Jobs, its reconciler, and what makes a schedule reconcile again (its Jobs, its
+// integration).
+import { BatchV1Api, type V1Job } from '@kubernetes/client-node';
+import { RUN_LABELS } from '../api/v1alpha1/index.ts';
+import { SyncScheduleReconciler } from '../controller/syncschedule/reconciler.ts';
+import { Controller, keyOf } from '../runtime/controller.ts';
+import type { ControllerSetup, Wiring } from './wiring.ts';
+
+export const SYNC_JOB_SELECTOR = 'app.kubernetes.io/managed-by=cloudconnect-operator,app.kubernetes.io/name=cloudconnect-sync';
+
+export function setupSyncSchedule(w: Wiring): ControllerSetup {
+  const { kube, clock, logger, metrics, schedules, integrations, sites, config } = w;
+  const jobs = w.informer<V1Job>({
+    path: '/apis/batch/v1/jobs',
+    labelSelector: SYNC_JOB_SELECTOR,
+    list: () => w.kubeConfig.makeApiClient(BatchV1Api).listJobForAllNamespaces({ labelSelector: SYNC_JOB_SELECTOR }),
+    resource: 'jobs',
+  });
+  const controller = new Controller({
+    name: 'syncschedule',
+    logger,
+    metrics,
+    workers: config.scheduleWorkers,
+    reconciler: new SyncScheduleReconciler({ kube, clock, logger, metrics, schedules, integrations, sites, jobs, worker: config.worker }),
+  });
+  controller.watchPrimary(schedules);
+  controller.watchRelated(jobs, (job) => {
+    const schedule = job.metadata?.labels?.[RUN_LABELS.schedule];
+    return schedule ? [`${job.metadata?.namespace}/${schedule}`] : [];
+  });
+  controller.watchRelated(integrations, (i) =>
+    schedules
+      .list(i.metadata.namespace)
+      .filter((s) => s.spec.integrationRef.name === i.metadata.name)
+      .map(keyOf),
+  );
+  return { controller };
+}
