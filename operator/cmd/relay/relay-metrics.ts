@@ -11,10 +11,10 @@ export class RelayMetrics {
   readonly deliveries: Counter<'namespace' | 'integration' | 'result'>;
   readonly latency: Histogram<'namespace' | 'integration'>;
   readonly received: Counter<'namespace' | 'integration' | 'result'>;
-  readonly #labels: { namespace: string; integration: string };
+  private readonly labels: { namespace: string; integration: string };
 
   constructor(namespace: string, integration: string, options: { defaultMetrics?: boolean } = {}) {
-    this.#labels = { namespace, integration };
+    this.labels = { namespace, integration };
     const registers = [this.registry];
     const labelNames = ['namespace', 'integration'] as const;
     this.pending = new Gauge({
@@ -52,20 +52,20 @@ export class RelayMetrics {
   }
 
   delivered(latencySeconds: number): void {
-    this.deliveries.inc({ ...this.#labels, result: 'delivered' });
-    this.latency.observe(this.#labels, Math.max(0, latencySeconds));
+    this.deliveries.inc({ ...this.labels, result: 'delivered' });
+    this.latency.observe(this.labels, Math.max(0, latencySeconds));
   }
 
   attempt(result: Exclude<DeliveryResult, 'delivered'>): void {
-    this.deliveries.inc({ ...this.#labels, result });
+    this.deliveries.inc({ ...this.labels, result });
   }
 
   webhook(result: 'stored' | 'duplicate' | 'challenge' | 'invalid' | 'unavailable'): void {
-    this.received.inc({ ...this.#labels, result });
+    this.received.inc({ ...this.labels, result });
   }
 
   queue(pending: number, oldestAgeSeconds: number): void {
-    this.pending.set(this.#labels, pending);
-    this.oldestPendingAge.set(this.#labels, Math.max(0, oldestAgeSeconds));
+    this.pending.set(this.labels, pending);
+    this.oldestPendingAge.set(this.labels, Math.max(0, oldestAgeSeconds));
   }
 }

@@ -25,69 +25,71 @@ export interface ReporterOptions {
 }
 
 export class StatusReporter {
-  #delivered = 0;
-  #lastFailureReason: string | undefined;
-  #lastDeadLettered = -1;
-  #timer: NodeJS.Timeout | undefined;
-  #soon: NodeJS.Timeout | undefined;
-  #writing: Promise<void> | undefined;
-  #last: RelayStatusRecord | undefined;
-  readonly #o: ReporterOptions;
+  private deliveredTotal = 0;
+  private lastFailureReason: string | undefined;
+  private lastDeadLettered = -1;
+  private timer: NodeJS.Timeout | undefined;
+  private soon: NodeJS.Timeout | undefined;
+  private writing: Promise<void> | undefined;
+  private lastRecord: RelayStatusRecord | undefined;
+  private readonly options: ReporterOptions;
 
   constructor(options: ReporterOptions) {
-    this.#o = options;
+    this.options = options;
   }
 
   get last(): RelayStatusRecord | undefined {
-    return this.#last;
+    return this.lastRecord;
   }
 
   async start(): Promise<void> {
-    const key = statusKey(this.#o.namespace, this.#o.integration);
-    const previous = await this.#o.kv.get(key).catch(() => null);
+    const key = statusKey(this.options.namespace, this.options.integration);
+    const previous = await this.options.kv.get(key).catch(() => null);
     if (previous && previous.operation === 'PUT') {
       try {
         const record = previous.json<RelayStatusRecord>();
-        this.#delivered = Number.isFinite(record.deliveredTotal) ? record.deliveredTotal : 0;
-        this.#lastFailureReason = record.lastFailureReason;
+        this.deliveredTotal = Number.isFinite(record.deliveredTotal) ? record.deliveredTotal : 0;
+        this.lastFailureReason = record.lastFailureReason;
       } catch {
         // a record we cannot read starts from zero
       }
     }
-    await this.write().catch((error: unknown) => this.#o.logger.warn('cannot write the relay status', { error: (error as Error).message }));
-    this.#timer = setInterval(() => void this.write().catch(() => undefined), this.#o.intervalMs ?? 5000);
-    this.#timer.unref();
+    await this.write().catch((error: unknown) =>
+      this.options.logger.warn('cannot write the relay status', { error: (error as Error).message }),
+    );
+    this.timer = setInterval(() => void this.write().catch(() => undefined), this.options.intervalMs ?? 5000);
+    this.timer.unref();
   }
 
   delivered(): void {
-    this.#delivered++;
-    if (this.#lastFailureReason !== undefined) {
-      this.#lastFailureReason = undefined;
+    this.deliveredTotal++;
+    if (this.lastFailureReason !== undefined) {
+      this.lastFailureReason = undefined;
       this.changed();
     }
   }
 
   failed(reason: string): void {
-    if (this.#lastFailureReason !== reason) {
-      this.#lastFailureReason = reason;
+    if (this.lastFailureReason !== reason) {
+      this.lastFailureReason = reason;
       this.changed();
     }
   }
 
   /** Something the operator acts on changed: write soon rather than at the next interval. */
   changed(): void {
-    if (this.#soon) return;
-    this.#soon = setTimeout(() => {
-      this.#soon = undefined;
+    if (this.soon) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
       void this.write().catch(() => undefined);
-    }, this.#o.debounceMs ?? 250);
-    this.#soon.unref();
+    }, this.options.debounceMs ?? 250);
+    this.soon.unref();
   }
 
   async write(): Promise<void> {
-    if (this.#writing) return this.#writing;
-    this.#writing = (async () => {
-      const { js, kv, namespace, integration, clock, metrics } = this.#o;
+    if (this.writing) return this.writing;
+    this.writing = (async () => {
+      const { js, kv, namespace, integration, clock, metrics } = this.options;
       const figures = await queueFigures(js, namespace, integration);
       const now = clock.now();
       const age = figures.oldestPendingSince ? (now.getTime() - Date.parse(figures.oldestPendingSince)) / 1000 : 0;
@@ -95,24 +97,24 @@ export class StatusReporter {
       const record: RelayStatusRecord = {
         pending: figures.pending,
         ...(figures.oldestPendingSince ? { oldestPendingSince: figures.oldestPendingSince } : {}),
-        deliveredTotal: this.#delivered,
+        deliveredTotal: this.deliveredTotal,
         deadLettered: figures.deadLettered,
-        ...(this.#lastFailureReason ? { lastFailureReason: this.#lastFailureReason } : {}),
+        ...(this.lastFailureReason ? { lastFailureReason: this.lastFailureReason } : {}),
         updatedAt: new Date().toISOString(),
       };
-      if (figures.deadLettered > this.#lastDeadLettered && this.#lastDeadLettered >= 0) {
-        this.#o.logger.warn('messages are dead-lettered', { namespace, integration, deadLettered: figures.deadLettered });
+      if (figures.deadLettered > this.lastDeadLettered && this.lastDeadLettered >= 0) {
+        this.options.logger.warn('messages are dead-lettered', { namespace, integration, deadLettered: figures.deadLettered });
       }
-      this.#lastDeadLettered = figures.deadLettered;
+      this.lastDeadLettered = figures.deadLettered;
       await kv.put(statusKey(namespace, integration), JSON.stringify(record));
-      this.#last = record;
-    })().finally(() => (this.#writing = undefined));
-    return this.#writing;
+      this.lastRecord = record;
+    })().finally(() => (this.writing = undefined));
+    return this.writing;
   }
 
   async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    if (this.#soon) clearTimeout(this.#soon);
+    if (this.timer) clearInterval(this.timer);
+    if (this.soon) clearTimeout(this.soon);
     await this.write().catch(() => undefined);
   }
 }

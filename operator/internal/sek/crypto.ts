@@ -125,16 +125,17 @@ export interface BatchEncryptor {
 }
 
 /**
- * Encrypts batches for one site. The SEK is held in a private field (never enumerable, so a logged
- * or serialised encryptor shows nothing of it).
+ * Encrypts batches for one site. The SEK is held in a private, non-enumerable field, so a logged,
+ * inspected, spread or serialised encryptor shows nothing of it.
  */
 export class SekEncryptor implements BatchEncryptor {
   readonly siteNumber: string;
-  readonly #sek: Buffer;
+  private readonly sek: Buffer;
 
   constructor(sek: string | Buffer, siteNumber: string) {
-    this.#sek = Buffer.isBuffer(sek) ? Buffer.from(sek) : Buffer.from(sek, 'utf8');
-    if (this.#sek.length === 0) throw new Error('the SEK is empty');
+    this.sek = Buffer.isBuffer(sek) ? Buffer.from(sek) : Buffer.from(sek, 'utf8');
+    Object.defineProperty(this, 'sek', { enumerable: false });
+    if (this.sek.length === 0) throw new Error('the SEK is empty');
     if (!SITE_NUMBER.test(siteNumber)) throw new Error('the site number must be digits');
     this.siteNumber = siteNumber;
   }
@@ -146,7 +147,7 @@ export class SekEncryptor implements BatchEncryptor {
   /** Encrypts already encoded JSON lines (the benchmark measures this part alone). */
   encryptPlaintext(context: BatchContext, plaintext: Buffer): Envelope {
     return sealBatch({
-      sek: this.#sek,
+      sek: this.sek,
       siteNumber: this.siteNumber,
       context,
       plaintext,

@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DecryptError, decryptBatch } from './crypto.ts';
 import { fingerprint } from './identity.ts';
@@ -94,5 +95,15 @@ describe('a worker whose SEK is rotated during the run', () => {
   it('never shows the key when serialised', () => {
     const enc = encryptor(undefined, []);
     expect(JSON.stringify(enc)).not.toContain(KEYS[1]!);
+  });
+
+  it('never shows the key when inspected or spread', async () => {
+    const file = await versionFile('2');
+    const enc = encryptor(file, []);
+    await enc.refresh();
+    for (const text of [inspect(enc, { depth: 10 }), JSON.stringify({ ...enc })]) {
+      expect(text).not.toContain('first-sek');
+      expect(text).not.toContain('second-sek');
+    }
   });
 });

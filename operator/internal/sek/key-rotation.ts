@@ -36,48 +36,50 @@ export function announcedVersion(text: string | undefined): number | undefined {
 
 export class RotatingEncryptor implements BatchEncryptor {
   readonly siteNumber: string;
-  #current: SekEncryptor;
-  #kid: string;
-  #version: number;
-  readonly #options: RotatingEncryptorOptions;
+  private encryptor: SekEncryptor;
+  private kid: string;
+  private keyVersion: number;
+  private readonly options: RotatingEncryptorOptions;
 
   constructor(options: RotatingEncryptorOptions) {
-    this.#options = options;
+    this.options = options;
+    // The options hold the first SEK: not enumerable, so an inspected or spread encryptor shows nothing of it.
+    Object.defineProperty(this, 'options', { enumerable: false });
     this.siteNumber = options.siteNumber;
-    this.#current = new SekEncryptor(options.initial.value, options.siteNumber);
-    this.#kid = fingerprint(options.initial.value);
-    this.#version = options.initial.version;
+    this.encryptor = new SekEncryptor(options.initial.value, options.siteNumber);
+    this.kid = fingerprint(options.initial.value);
+    this.keyVersion = options.initial.version;
   }
 
   /** The KV version of the key in use. */
   get version(): number {
-    return this.#version;
+    return this.keyVersion;
   }
 
   /** Switches to a newer announced version, if any. Never throws: a failed read keeps the current key. */
   async refresh(): Promise<void> {
-    const { versionFile } = this.#options;
+    const { versionFile } = this.options;
     if (!versionFile) return;
     const announced = announcedVersion(await readFile(versionFile, 'utf8').catch(() => undefined));
-    if (announced === undefined || announced <= this.#version) return;
+    if (announced === undefined || announced <= this.keyVersion) return;
     try {
-      const next = await this.#options.source(announced);
-      this.#options.onKey?.(next.value);
-      const previous = this.#version;
-      this.#current = new SekEncryptor(next.value, this.siteNumber);
-      this.#kid = fingerprint(next.value);
-      this.#version = next.version;
-      this.#options.onRotate?.(previous, next.version, this.#kid);
+      const next = await this.options.source(announced);
+      this.options.onKey?.(next.value);
+      const previous = this.keyVersion;
+      this.encryptor = new SekEncryptor(next.value, this.siteNumber);
+      this.kid = fingerprint(next.value);
+      this.keyVersion = next.version;
+      this.options.onRotate?.(previous, next.version, this.kid);
     } catch (error) {
-      this.#options.onRefreshFailed?.(announced, error);
+      this.options.onRefreshFailed?.(announced, error);
     }
   }
 
   encryptBatch(context: BatchContext, records: readonly unknown[]): Envelope {
-    return { ...this.#current.encryptBatch(context, records), kid: this.#kid };
+    return { ...this.encryptor.encryptBatch(context, records), kid: this.kid };
   }
 
   toJSON(): Record<string, string | number> {
-    return { siteNumber: this.siteNumber, version: this.#version };
+    return { siteNumber: this.siteNumber, version: this.keyVersion };
   }
 }
