@@ -87,8 +87,11 @@ export function toStructural(schema: TSchema, path: string): JsonSchemaProps {
   return out;
 }
 
+/** `type` first, then `description`, then the rest. */
 function rank(key: string): number {
-  return key === 'type' ? 0 : key === 'description' ? 1 : 2;
+  if (key === 'type') return 0;
+  if (key === 'description') return 1;
+  return 2;
 }
 
 function withDescription(schema: TSchema, description: string): TSchema {

@@ -54,8 +54,12 @@ export function setConditions(
   return result.sort((a, b) => order(a.type) - order(b.type) || a.type.localeCompare(b.type));
 }
 
+/** Ready first, then Stalled, then Reconciling, then the rest (by name, in the caller). */
 function order(type: string): number {
-  return type === 'Ready' ? 0 : type === 'Stalled' ? 1 : type === 'Reconciling' ? 2 : 3;
+  if (type === 'Ready') return 0;
+  if (type === 'Stalled') return 1;
+  if (type === 'Reconciling') return 2;
+  return 3;
 }
 
 export function findCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {

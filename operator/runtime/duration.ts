@@ -6,7 +6,9 @@ export function parseDuration(text: string): number {
   const re = /([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/g;
   let consumed = 0;
   for (const m of text.matchAll(re)) {
-    total += Number(m[1]) * units[m[2]!]!;
+    const unit = units[m[2] ?? ''];
+    if (unit === undefined) throw new Error(`not a duration: ${JSON.stringify(text)}`);
+    total += Number(m[1]) * unit;
     consumed += m[0].length;
   }
   if (consumed !== text.length || consumed === 0) throw new Error(`not a duration: ${JSON.stringify(text)}`);

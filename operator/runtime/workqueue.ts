@@ -48,7 +48,10 @@ export class WorkQueue {
   /** Adds the key after `ms`; an earlier pending delayed add wins (the sooner one is kept). */
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
-    if (ms <= 0) return this.add(key);
+    if (ms <= 0) {
+      this.add(key);
+      return;
+    }
     const existing = this.timers.get(key) as (NodeJS.Timeout & { dueAt?: number }) | undefined;
     const dueAt = Date.now() + ms;
     if (existing && existing.dueAt !== undefined && existing.dueAt <= dueAt) return;

@@ -1,7 +1,7 @@
 // The pinned helm and actionlint builds (test/cluster/go/{helm,actionlint}) for the chart tests, and
 // `helm template` parsed into objects. A missing binary is an error that says how to build it: the
 // tests never skip.
-import { execFile, execFileSync } from 'node:child_process';
+import { type ExecFileException, execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 
@@ -25,6 +25,12 @@ export interface RunResult {
   stderr: string;
 }
 
+/** A finished child's exit code: 0 without an error, its own code, or 1 when it has none (a signal). */
+function exitCodeOf(error: ExecFileException | null): number {
+  if (!error) return 0;
+  return typeof error.code === 'number' ? error.code : 1;
+}
+
 export function run(bin: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(
@@ -32,7 +38,7 @@ export function run(bin: string, args: string[], options: { cwd?: string; env?: 
       args,
       { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+        resolve({ code: exitCodeOf(error), stdout: String(stdout), stderr: String(stderr) });
       },
     );
   });

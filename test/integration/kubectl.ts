@@ -1,5 +1,5 @@
 // Runs the kubectl built for the local control plane against it, the way a user would.
-import { execFile } from 'node:child_process';
+import { type ExecFileException, execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 
@@ -7,6 +7,12 @@ export interface KubectlResult {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/** A finished child's exit code: 0 without an error, its own code, or 1 when it has none (a signal). */
+export function exitCodeOf(error: ExecFileException | null): number {
+  if (!error) return 0;
+  return typeof error.code === 'number' ? error.code : 1;
 }
 
 export function kubectl(args: string[], stdin?: string): Promise<KubectlResult> {
@@ -17,8 +23,7 @@ export function kubectl(args: string[], stdin?: string): Promise<KubectlResult> 
       args,
       { env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, maxBuffer: 32 * 1024 * 1024 },
       (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+        resolve({ code: exitCodeOf(error), stdout: String(stdout), stderr: String(stderr) });
       },
     );
     if (stdin !== undefined) child.stdin?.end(stdin);

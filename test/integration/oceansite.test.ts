@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { OceanSite } from '../../operator/api/v1alpha1/index.ts';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
 import { eventually, everythingWritten, type OperatorProcess, startOperator } from './operator-process.ts';
 import { vaultRequest } from './vault.ts';
@@ -35,7 +36,7 @@ function importSecret(name: string, sek: string, key = 'sek') {
   return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, stringData: { [key]: sek } };
 }
 
-async function getSite(name: string): Promise<{ status?: Record<string, any>; metadata: Record<string, any> }> {
+async function getSite(name: string): Promise<OceanSite> {
   return JSON.parse(await kubectlOk(['get', 'oceansite', name, '-n', ns, '-o', 'json']));
 }
 
@@ -69,7 +70,7 @@ describe('an OceanSite', () => {
     expect(gone.stderr).toContain('NotFound');
     const s = await getSite('maple');
     expect(s.status?.encryptionKey).toMatchObject({ mount: 'secret', path: `cloudconnect/${ns}/maple/sek`, version: 1 });
-    expect(s.status?.encryptionKey.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(s.status?.encryptionKey?.fingerprint).toMatch(/^[0-9a-f]{16}$/);
     expect(s.metadata.finalizers).toContain('cloudconnect.dev/oceansite');
     expect(await condition('maple', 'KeyStored')).toMatchObject({ status: 'True', reason: 'Stored' });
   });

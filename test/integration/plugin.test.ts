@@ -12,7 +12,7 @@ import { x as extractTar } from 'tar';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
 import { finishAsKubelet } from './fixtures.ts';
-import { type KubectlResult, kubectl, kubectlOk, repoRoot } from './kubectl.ts';
+import { exitCodeOf, type KubectlResult, kubectl, kubectlOk, repoRoot } from './kubectl.ts';
 import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
 import { makeTestTls } from './tls.ts';
 
@@ -30,8 +30,7 @@ function exec(file: string, args: string[], env: Record<string, string>): Promis
       file,
       args,
       { cwd: repoRoot, env: { ...process.env, KUBECONFIG: inject('cluster').kubeconfig, ...env }, maxBuffer: 1 << 26 },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
+      (error, stdout, stderr) => resolve({ code: exitCodeOf(error), stdout: String(stdout), stderr: String(stderr) }),
     );
   });
 }
@@ -142,6 +141,7 @@ describe('kubectl cloudconnect status', () => {
       /^ {4}└── SyncSchedule\/birch-accuro-appointments {2}Appointments "\*\/30 \* \* \* \*" {2}Ready \(Scheduled\)$/m,
     );
     expect(r.stdout).toMatch(/next in \d+[mh]/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: NO_COLOR is set, so no ANSI escape (ESC [) may appear
     expect(r.stdout).not.toMatch(/\u001b\[/);
   });
 

@@ -23,7 +23,7 @@ import {
 } from '../../operator/internal/relayqueue/contract.ts';
 import { ensureRelayStreams, RECEIVED_AT_HEADER } from '../../operator/internal/relayqueue/queue.ts';
 import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
-import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
+import { exitCodeOf, kubectl, kubectlOk, repoRoot } from './kubectl.ts';
 import { type NatsServer, startNatsServer } from './nats.ts';
 import { eventually, everythingWritten, type OperatorProcess, startOperator } from './operator-process.ts';
 import { startSmtpSink } from './smtp.ts';
@@ -380,8 +380,7 @@ describe('the relay of an EmrIntegration', () => {
         join(repoRoot, 'node_modules/.bin/node'),
         ['operator/cmd/plugin/main.ts', 'relay', 'replay', INTEGRATION, '-n', ns, '--timeout', '90s'],
         { cwd: repoRoot, env: { ...process.env, KUBECONFIG: inject('cluster').kubeconfig } },
-        (error, out, err) =>
-          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: String(out), err: String(err) }),
+        (error, out, err) => resolve({ code: exitCodeOf(error), out: String(out), err: String(err) }),
       );
     });
     expect(result.code, result.err).toBe(0);

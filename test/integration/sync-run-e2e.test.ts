@@ -13,7 +13,7 @@ import { decryptBatch } from '../../operator/internal/sek/crypto.ts';
 import type { AccuroSimulator } from '../simulators/accuro.ts';
 import { OCEAN_DEV_CREDENTIALS, type OceanSimulator, start as startOcean } from '../simulators/ocean.ts';
 import { accuroEmr, apply, finishAsKubelet, setUpAccuroSite } from './fixtures.ts';
-import { kubectlOk, repoRoot } from './kubectl.ts';
+import { exitCodeOf, kubectlOk, repoRoot } from './kubectl.ts';
 import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
 
 const ns = `it-e2e-${Date.now().toString(36)}`;
@@ -75,7 +75,7 @@ async function runAsPod(run: {
       ['operator/worker/main.ts', ...run.container.args],
       { cwd: repoRoot, env, maxBuffer: 1 << 26 },
       (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        const code = exitCodeOf(error);
         const terminationFile = join(dir, 'termination-log');
         resolve({
           code,

@@ -30,7 +30,7 @@ import {
   visibleAppointments,
   ymd,
 } from './common.ts';
-import type { FakeStatus } from './fake-data.ts';
+import type { FakePatient, FakeStatus } from './fake-data.ts';
 
 export interface AccuroCredentials {
   apiUsername: string;
@@ -66,6 +66,13 @@ export interface AccuroSimulator extends Simulator {
   patientId(index: number): string;
   officeId(index: number): string;
 }
+
+/** Accuro's gender of a patient: its id and name. */
+const ACCURO_GENDER: Record<FakePatient['sex'], { id: number; name: string }> = {
+  F: { id: 2, name: 'Female' },
+  M: { id: 1, name: 'Male' },
+  X: { id: 3, name: 'Other' },
+};
 
 const STATUS_NAMES: Record<FakeStatus, string> = {
   booked: 'Booked',
@@ -229,8 +236,8 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
               firstName: p.firstName,
               lastName: p.lastName,
               birthday: `${p.birthDate}T00:00:00`,
-              genderId: p.sex === 'F' ? 2 : p.sex === 'M' ? 1 : 3,
-              gender: p.sex === 'F' ? 'Female' : p.sex === 'M' ? 'Male' : 'Other',
+              genderId: ACCURO_GENDER[p.sex].id,
+              gender: ACCURO_GENDER[p.sex].name,
               healthCard: { phn: p.healthNumber, province: 'ON' },
               email: { address: p.email },
               phones: [{ number: p.phone, type: 'Home' }],
@@ -258,7 +265,9 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
         }
         const detailsPart = form.get('details');
         const documentPart = form.get('document');
-        const detailsText = typeof detailsPart === 'string' ? detailsPart : detailsPart ? await detailsPart.text() : undefined;
+        let detailsText: string | undefined;
+        if (typeof detailsPart === 'string') detailsText = detailsPart;
+        else if (detailsPart) detailsText = await detailsPart.text();
         if (detailsText === undefined || !documentPart || typeof documentPart === 'string') {
           throw new SimHttpError(400, { error: 'invalid_request', message: 'details and document parts are required' });
         }

@@ -105,6 +105,22 @@ const DAY_MS = 86_400_000;
 const FIRST_SLOT_MINUTES = 7 * 60;
 const DAY_WINDOW_MINUTES = 10 * 60;
 
+/** 49 % F, 49 % M, 2 % X. */
+function sexOfRoll(roll: number): FakePatient['sex'] {
+  if (roll < 0.49) return 'F';
+  if (roll < 0.98) return 'M';
+  return 'X';
+}
+
+/** 6 % cancelled, 3 % no-show, 16 % arrived, 15 % fulfilled, the rest booked. */
+function appointmentStatusOfRoll(roll: number): FakeStatus {
+  if (roll < 0.06) return 'cancelled';
+  if (roll < 0.09) return 'noshow';
+  if (roll < 0.25) return 'arrived';
+  if (roll < 0.4) return 'fulfilled';
+  return 'booked';
+}
+
 /** A 32-bit integer mixer (lowbias32); good enough to make independent-looking streams. */
 function mix(x: number): number {
   let a = x >>> 0;
@@ -186,7 +202,7 @@ export class FakeData {
       firstName: this.pick(FIRST, 13, index),
       lastName: `${this.pick(LAST, 14, index)}-Sim`,
       birthDate: birth.toISOString().slice(0, 10),
-      sex: sexRoll < 0.49 ? 'F' : sexRoll < 0.98 ? 'M' : 'X',
+      sex: sexOfRoll(sexRoll),
       healthNumber: `9${String(Math.floor(this.random(15, index) * 1e9)).padStart(9, '0')}`,
       email: `patient${index + 1}@example.invalid`,
       phone: `613-555-01${String(Math.floor(this.random(16, index) * 100)).padStart(2, '0')}`,
@@ -225,7 +241,7 @@ export class FakeData {
       start: new Date(start),
       end: new Date(start + this.slotMinutes * 60_000),
       durationMinutes: this.slotMinutes,
-      status: roll < 0.06 ? 'cancelled' : roll < 0.09 ? 'noshow' : roll < 0.25 ? 'arrived' : roll < 0.4 ? 'fulfilled' : 'booked',
+      status: appointmentStatusOfRoll(roll),
     };
   }
 

@@ -28,6 +28,7 @@ import {
   serve,
   visibleAppointments,
 } from './common.ts';
+import type { FakePatient } from './fake-data.ts';
 
 export interface FhirCredentials {
   clientId: string;
@@ -41,6 +42,7 @@ export const FHIR_DEV_CREDENTIALS: FhirCredentials = {
 
 export const HCN_SYSTEM = 'https://fhir.infoway-inforoute.ca/NamingSystem/ca-on-patient-hcn';
 const LICENSE_SYSTEM = 'https://fhir.infoway-inforoute.ca/NamingSystem/ca-on-license-physician';
+const FHIR_GENDER: Record<FakePatient['sex'], string> = { F: 'female', M: 'male', X: 'other' };
 
 export interface FhirSimOptions extends SimulatorOptions {
   credentials?: FhirCredentials;
@@ -133,7 +135,7 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
         { system: 'phone', value: p.phone, use: 'home' },
         { system: 'email', value: p.email },
       ],
-      gender: p.sex === 'F' ? 'female' : p.sex === 'M' ? 'male' : 'other',
+      gender: FHIR_GENDER[p.sex],
       birthDate: p.birthDate,
       address: [
         { line: [p.address.street], city: p.address.city, state: p.address.province, postalCode: p.address.postalCode, country: 'CA' },

@@ -179,11 +179,18 @@ function kstatus(obj: Obj): Kstatus {
   return 'Current';
 }
 
+/** One character inside a Lua string literal: quote and backslash escaped, non-printable ASCII as \\u{hex}. */
+function luaChar(ch: string): string {
+  if (ch === '"' || ch === '\\') return `\\${ch}`;
+  const code = ch.codePointAt(0) ?? 0;
+  if (ch.charCodeAt(0) < 32 || ch.charCodeAt(0) > 126) return `\\u{${code.toString(16)}}`;
+  return ch;
+}
+
 /** A JSON value as a Lua table constructor. */
 function lua(value: unknown): string {
   if (value === null || value === undefined) return 'nil';
-  if (typeof value === 'string')
-    return `"${[...value].map((ch) => (ch === '"' || ch === '\\' ? `\\${ch}` : ch.charCodeAt(0) < 32 || ch.charCodeAt(0) > 126 ? `\\u{${ch.codePointAt(0)!.toString(16)}}` : ch)).join('')}"`;
+  if (typeof value === 'string') return `"${[...value].map(luaChar).join('')}"`;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return `{ ${value.map(lua).join(', ')} }`;
   return `{ ${Object.entries(value as Record<string, unknown>)

@@ -7,8 +7,12 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   let out = '';
   let err = '';
   const io: CommandIo = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
     now: () => new Date('2026-11-28T12:00:00Z'),
     color: false,
     interactive: false,

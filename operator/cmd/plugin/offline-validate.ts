@@ -28,7 +28,9 @@ function schemaOf(def: KindDefinition): JsonSchemaProps {
   let schema = schemas.get(def.kind);
   if (!schema) {
     const versions = toCrd(def).spec.versions as { schema: { openAPIV3Schema: JsonSchemaProps } }[];
-    schema = versions[0]!.schema.openAPIV3Schema;
+    const first = versions[0];
+    if (!first) throw new Error(`the generated CRD of ${def.kind} has no version`);
+    schema = first.schema.openAPIV3Schema;
     schemas.set(def.kind, schema);
   }
   return schema;

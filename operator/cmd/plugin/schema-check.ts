@@ -107,7 +107,7 @@ function checkArray(value: unknown[], schema: JsonSchemaProps, path: string, out
   if (typeof schema.minItems === 'number' && value.length < schema.minItems)
     err(`Invalid value: ${value.length}: ${path} in body should have at least ${schema.minItems} items`);
   const items = schema.items as JsonSchemaProps | undefined;
-  if (items) value.forEach((v, i) => visit(v, items, `${path}[${i}]`, out));
+  if (items) for (const [i, v] of value.entries()) visit(v, items, `${path}[${i}]`, out);
   const listType = schema['x-kubernetes-list-type'];
   const seen = new Set<string>();
   value.forEach((v, i) => {

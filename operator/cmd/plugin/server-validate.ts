@@ -113,10 +113,10 @@ class ObjectApi extends KubernetesObjectApi {
 
 /** The API server's complaint as `field: message` lines (its causes), or its message. */
 export function statusErrors(status: ApiStatus | undefined, message: string): string[] {
-  const causes = (status?.details?.causes ?? []).filter((c) => c.message);
+  const causes = (status?.details?.causes ?? []).flatMap((c) => (c.message ? [{ ...c, message: c.message }] : []));
   if (causes.length === 0) return [message];
   return causes.map((c) => {
-    const text = c.message!;
+    const text = c.message;
     // The API server's own cause without a field: "some validation rules were not checked ...".
     if (!c.field || c.field === '<nil>') return text.replace(/^Invalid value: null: /, '');
     return text.startsWith(c.field) || text.startsWith('unknown field') ? text : `${c.field}: ${text}`;

@@ -285,9 +285,11 @@ describe('renderStatus', () => {
       integrations: [integration('maple-accuro', 'maple', authenticated)],
       schedules: healthySchedules,
     });
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looks for the ANSI escape (ESC) that starts a colour code
     expect(renderStatus(given)).not.toMatch(/\u001b\[/);
     const coloured = renderStatus({ ...given, color: true });
     expect(coloured).toContain('\u001b[32mReady\u001b[39m');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the ANSI colour codes (ESC [ … m) the renderer writes
     expect(coloured.replace(/\u001b\[[0-9;]*m/g, '')).toBe(renderStatus(given));
   });
 });

@@ -54,7 +54,8 @@ export async function syncCommand(args: string[], io: CommandIo): Promise<number
   }
   if (values.wait && values['no-wait']) throw new UsageError('--wait and --no-wait cannot be used together', 'sync');
   const timeoutMs = parseTimeout(values.timeout ?? '10m', 'sync');
-  const integrationName = positionals[0]!;
+  const integrationName = positionals[0];
+  if (integrationName === undefined) throw new UsageError('missing argument: INTEGRATION (the EmrIntegration to sync)', 'sync');
   const type = values.full ? 'Full' : 'Appointments';
   const client = loadClient(values);
   const ns = client.namespace;
@@ -115,7 +116,9 @@ function pickSchedule(schedules: SyncSchedule[], wanted: string | undefined, typ
       `EmrIntegration ${integration} has several ${type} SyncSchedules (${live.map((s) => s.metadata.name).join(', ')}): pick one with --schedule`,
       'sync',
     );
-  return live[0] ?? schedules[0]!;
+  const picked = live[0] ?? schedules[0];
+  if (!picked) throw new Error(`EmrIntegration ${integration} has no ${type} SyncSchedule`);
+  return picked;
 }
 
 interface FollowInput {

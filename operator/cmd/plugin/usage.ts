@@ -57,14 +57,15 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
   options: O,
   positionals: { min: number; max: number; names: string },
 ) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    // Node's text goes on about "--" positionals; the first sentence is the useful part.
-    throw new UsageError(message.replace(/\. To specify a positional argument.*$/s, ''), command);
-  }
+  const parsed = (() => {
+    try {
+      return parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      // Node's text goes on about "--" positionals; the first sentence is the useful part.
+      throw new UsageError(message.replace(/\. To specify a positional argument.*$/s, ''), command);
+    }
+  })();
   if (!(parsed.values as { help?: boolean }).help) {
     if (parsed.positionals.length < positionals.min) throw new UsageError(`missing argument: ${positionals.names}`, command);
     if (parsed.positionals.length > positionals.max) {

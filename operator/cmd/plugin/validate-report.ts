@@ -31,6 +31,19 @@ export function describeRef(ref: DocumentRef): string {
   return `${kind} ${ref.namespace ? `${ref.namespace}/` : ''}${name}`;
 }
 
+const CHECKED_BY_TEXT: Record<DocumentResult['checkedBy'], string> = {
+  server: 'server dry run',
+  offline: 'offline',
+  none: 'not checked',
+};
+
+/** The verdict word: "schema OK" for a valid document checked only offline (no CEL rule ran). */
+function outcomeWord(r: Pick<DocumentResult, 'outcome' | 'checkedBy'>): string {
+  if (r.outcome === 'valid') return r.checkedBy === 'offline' ? 'schema OK' : 'valid';
+  if (r.outcome === 'invalid') return 'INVALID';
+  return 'skipped';
+}
+
 export function renderReport(results: readonly DocumentResult[], options: ReportOptions): string {
   const lines: string[] = [];
   if (options.offlineBecause) lines.push(`note: ${options.offlineBecause}: validating offline against the CRD schemas.`);
@@ -40,13 +53,12 @@ export function renderReport(results: readonly DocumentResult[], options: Report
       source = r.source;
       lines.push(source);
     }
-    const how = r.checkedBy === 'server' ? 'server dry run' : r.checkedBy === 'offline' ? 'offline' : 'not checked';
+    const how = CHECKED_BY_TEXT[r.checkedBy];
     const unchecked =
       r.checkedBy === 'offline' && r.uncheckedRules.length > 0
         ? `, ${r.uncheckedRules.length} CEL rule${r.uncheckedRules.length > 1 ? 's' : ''} not evaluated`
         : '';
-    const word =
-      r.outcome === 'valid' ? (r.checkedBy === 'offline' ? 'schema OK' : 'valid') : r.outcome === 'invalid' ? 'INVALID' : 'skipped';
+    const word = outcomeWord(r);
     lines.push(`  #${r.index} (line ${r.line}) ${describeRef(r.ref)}: ${word} (${how}${unchecked})`);
     for (const e of r.errors) lines.push(`      ${e}`);
     for (const n of r.notes) lines.push(`      note: ${n}`);

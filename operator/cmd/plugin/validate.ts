@@ -77,10 +77,7 @@ export async function validateCommand(args: string[], io: CommandIo, stdin: () =
   }
   const validator = client ? new ServerValidator(client.kc, client.namespace) : undefined;
   const declaredNamespaces = new Set(
-    documents
-      .map((d) => refOf(d.value))
-      .filter((r) => r.kind === 'Namespace' && r.apiVersion === 'v1' && r.name)
-      .map((r) => r.name!),
+    documents.map((d) => refOf(d.value)).flatMap((r) => (r.kind === 'Namespace' && r.apiVersion === 'v1' && r.name ? [r.name] : [])),
   );
 
   const results: DocumentResult[] = [];

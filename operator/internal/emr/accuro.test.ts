@@ -3,7 +3,7 @@ import { type AccuroSimulator, start } from '../../../test/simulators/accuro.ts'
 import type { Faults } from '../../../test/simulators/common.ts';
 import { AccuroAdapter } from './accuro.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
-import { expectEmrError, PAST, samplePdf } from './test-helpers.ts';
+import { expectEmrError, genderOfSimulated, PAST, samplePdf } from './test-helpers.ts';
 
 const volume = { providers: 5, patients: 40, appointmentsPerDay: 60, days: 2, startDate: '2030-05-06' };
 const from = new Date('2030-05-06T00:00:00Z');
@@ -88,7 +88,7 @@ describe('Accuro adapter against the Accuro simulator', () => {
       firstName: p.firstName,
       lastName: p.lastName,
       birthDate: p.birthDate,
-      sex: p.sex === 'F' ? 'female' : p.sex === 'M' ? 'male' : 'other',
+      sex: genderOfSimulated(p.sex),
       healthNumber: p.healthNumber,
       email: p.email,
       phone: p.phone,

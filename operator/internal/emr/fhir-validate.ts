@@ -42,7 +42,7 @@ function checkNoEmpty(value: unknown, path: string, issues: FhirIssue[]): void {
     if (value.trim() === '') issues.push({ path, message: 'must not be empty or only whitespace' });
   } else if (Array.isArray(value)) {
     if (value.length === 0) issues.push({ path, message: 'an empty array is not allowed' });
-    value.forEach((v, i) => checkNoEmpty(v, `${path}[${i}]`, issues));
+    for (const [i, v] of value.entries()) checkNoEmpty(v, `${path}[${i}]`, issues);
   } else if (isObject(value)) {
     if (Object.keys(value).length === 0) issues.push({ path, message: 'an empty object is not allowed' });
     for (const [k, v] of Object.entries(value)) checkNoEmpty(v, path ? `${path}.${k}` : k, issues);
@@ -60,9 +60,12 @@ function checkCodeableConcept(value: unknown, path: string, issues: FhirIssue[])
     issues.push({ path: `${path}.coding`, message: 'must be an array' });
     return;
   }
-  coding.forEach((c, i) => {
+  for (const [i, c] of coding.entries()) {
     const p = `${path}.coding[${i}]`;
-    if (!isObject(c)) return void issues.push({ path: p, message: 'must be a Coding object' });
+    if (!isObject(c)) {
+      issues.push({ path: p, message: 'must be a Coding object' });
+      continue;
+    }
     if (c['system'] !== undefined && (typeof c['system'] !== 'string' || !/^\S+:\S+$/.test(c['system']))) {
       issues.push({ path: `${p}.system`, message: 'must be an absolute URI' });
     }
@@ -71,7 +74,7 @@ function checkCodeableConcept(value: unknown, path: string, issues: FhirIssue[])
     }
     if (c['system'] !== undefined && c['code'] === undefined)
       issues.push({ path: `${p}.code`, message: 'is required when system is given' });
-  });
+  }
 }
 
 function checkReference(value: unknown, path: string, issues: FhirIssue[]): void {
@@ -136,24 +139,27 @@ export function validateDocumentReference(resource: unknown): FhirIssue[] {
   if (content === undefined) issues.push({ path: 'content', message: 'is required (1..*)' });
   else if (!Array.isArray(content)) issues.push({ path: 'content', message: 'must be an array' });
   else {
-    content.forEach((c, i) => {
-      if (!isObject(c)) return void issues.push({ path: `content[${i}]`, message: 'must be an object' });
+    for (const [i, c] of content.entries()) {
+      if (!isObject(c)) {
+        issues.push({ path: `content[${i}]`, message: 'must be an object' });
+        continue;
+      }
       checkAttachment(c['attachment'], `content[${i}].attachment`, issues);
       if (c['format'] !== undefined && !isObject(c['format']))
         issues.push({ path: `content[${i}].format`, message: 'must be a Coding object' });
-    });
+    }
   }
   if (resource['type'] !== undefined) checkCodeableConcept(resource['type'], 'type', issues);
   const category = resource['category'];
   if (category !== undefined) {
     if (!Array.isArray(category)) issues.push({ path: 'category', message: 'must be an array' });
-    else category.forEach((c, i) => checkCodeableConcept(c, `category[${i}]`, issues));
+    else for (const [i, c] of category.entries()) checkCodeableConcept(c, `category[${i}]`, issues);
   }
   if (resource['subject'] !== undefined) checkReference(resource['subject'], 'subject', issues);
   const identifier = resource['identifier'];
   if (identifier !== undefined) {
     if (!Array.isArray(identifier)) issues.push({ path: 'identifier', message: 'must be an array' });
-    else identifier.forEach((id, i) => checkIdentifier(id, `identifier[${i}]`, issues));
+    else for (const [i, id] of identifier.entries()) checkIdentifier(id, `identifier[${i}]`, issues);
   }
   const date = resource['date'];
   if (date !== undefined && (typeof date !== 'string' || !INSTANT.test(date)))

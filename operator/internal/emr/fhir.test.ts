@@ -4,7 +4,7 @@ import { type FhirSimulator, start } from '../../../test/simulators/fhir.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
 import { documentReference, FhirAdapter, IDEMPOTENCY_SYSTEM } from './fhir.ts';
 import { validateDocumentReference } from './fhir-validate.ts';
-import { expectEmrError, PAST, samplePdf } from './test-helpers.ts';
+import { expectEmrError, genderOfSimulated, PAST, samplePdf } from './test-helpers.ts';
 
 const volume = { providers: 4, patients: 30, appointmentsPerDay: 50, days: 2, startDate: '2030-07-01' };
 const from = new Date('2030-07-01T00:00:00Z');
@@ -85,7 +85,7 @@ describe('FHIR adapter against the FHIR simulator', () => {
       firstName: p.firstName,
       lastName: p.lastName,
       birthDate: p.birthDate,
-      sex: p.sex === 'F' ? 'female' : p.sex === 'M' ? 'male' : 'other',
+      sex: genderOfSimulated(p.sex),
       healthNumber: p.healthNumber,
       email: p.email,
       phone: p.phone,

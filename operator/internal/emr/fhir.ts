@@ -189,7 +189,10 @@ export class FhirAdapter implements EmrAdapter {
     if (c.firstName !== undefined || c.lastName !== undefined) {
       const names = Array.isArray(resource['name']) ? [...(resource['name'] as Json[])] : [];
       let i = names.findIndex((n) => n?.['use'] === 'official');
-      if (i < 0) i = names.length > 0 ? 0 : (names.push({ use: 'official' }), 0);
+      if (i < 0) {
+        if (names.length === 0) names.push({ use: 'official' });
+        i = 0;
+      }
       const name = { ...(names[i] as Json) };
       if (c.lastName !== undefined) name['family'] = c.lastName;
       if (c.firstName !== undefined)
@@ -198,7 +201,7 @@ export class FhirAdapter implements EmrAdapter {
       resource['name'] = names;
     }
     if (c.birthDate !== undefined) resource['birthDate'] = c.birthDate;
-    if (c.sex !== undefined) resource['gender'] = c.sex === 'F' ? 'female' : c.sex === 'M' ? 'male' : 'other';
+    if (c.sex !== undefined) resource['gender'] = fhirGender(c.sex);
     for (const system of ['phone', 'email'] as const) {
       const value = c[system];
       if (value === undefined) continue;
@@ -419,4 +422,11 @@ export function documentReference(doc: DocumentToPost, now: Date): Json {
   if (doc.title.trim()) resource['description'] = doc.title;
   if (doc.folder?.trim()) resource['category'] = [{ text: doc.folder }];
   return resource;
+}
+
+/** Ocean's sex code of a demographic update as a FHIR AdministrativeGender: F, M, anything else other. */
+function fhirGender(sex: string): 'female' | 'male' | 'other' {
+  if (sex === 'F') return 'female';
+  if (sex === 'M') return 'male';
+  return 'other';
 }

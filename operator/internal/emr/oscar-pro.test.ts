@@ -3,7 +3,7 @@ import type { Faults } from '../../../test/simulators/common.ts';
 import { type OscarSimulator, start } from '../../../test/simulators/oscar.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
 import { OscarProAdapter } from './oscar-pro.ts';
-import { expectEmrError, PAST, samplePdf } from './test-helpers.ts';
+import { expectEmrError, genderOfSimulated, PAST, samplePdf } from './test-helpers.ts';
 
 const volume = { providers: 6, patients: 50, appointmentsPerDay: 60, days: 2, startDate: '2030-03-04' };
 const day1 = new Date('2030-03-04T00:00:00Z');
@@ -76,7 +76,7 @@ describe('OSCAR Pro adapter against the OSCAR simulator', () => {
       firstName: p.firstName,
       lastName: p.lastName,
       birthDate: p.birthDate,
-      sex: p.sex === 'F' ? 'female' : p.sex === 'M' ? 'male' : 'other',
+      sex: genderOfSimulated(p.sex),
       healthNumber: p.healthNumber,
       email: p.email,
       phone: p.phone,

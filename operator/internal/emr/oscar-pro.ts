@@ -77,15 +77,14 @@ function classify(response: HttpResponse): { reason: EmrErrorReason; detail?: st
   if (response.status === 403) return { reason: 'Deauthorized', detail: problem ?? 'access denied' };
   if (problem === undefined) return { reason: 'Deauthorized', detail: 'the access token is no longer accepted; authorize again' };
   const reason = PROBLEMS[problem] ?? 'Deauthorized';
-  const hint =
-    problem === 'timestamp_refused'
-      ? ' (check the clock)'
-      : reason === 'Deauthorized'
-        ? ' (authorize again)'
-        : reason === 'Expired'
-          ? ' (authorize again)'
-          : '';
-  return { reason, detail: `oauth_problem=${problem}${hint}` };
+  return { reason, detail: `oauth_problem=${problem}${problemHint(problem, reason)}` };
+}
+
+/** What the person should do about an OAuth problem: check the clock, or authorize again. */
+function problemHint(problem: string, reason: EmrErrorReason): string {
+  if (problem === 'timestamp_refused') return ' (check the clock)';
+  if (reason === 'Deauthorized' || reason === 'Expired') return ' (authorize again)';
+  return '';
 }
 
 export class OscarProAdapter implements EmrAdapter {

@@ -32,3 +32,10 @@ export const PAST = '2000-01-01T00:00:00Z';
 export function samplePdf(text = 'synthetic'): Buffer {
   return Buffer.from(`%PDF-1.4\n% ${text}\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n`);
 }
+
+/** The FHIR gender an adapter reports for a simulated patient's sex code (F, M, anything else other). */
+export function genderOfSimulated(sex: string): 'female' | 'male' | 'other' {
+  if (sex === 'F') return 'female';
+  if (sex === 'M') return 'male';
+  return 'other';
+}

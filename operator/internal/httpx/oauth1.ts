@@ -27,12 +27,19 @@ export function baseStringUri(url: URL): string {
   return `${scheme}://${host}${defaultPort ? '' : `:${url.port}`}${url.pathname}`;
 }
 
+/** Byte order of two percent-encoded (ASCII) strings, as RFC 5849 sorts them. */
+function compareCodeUnits(a: string, b: string): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
+}
+
 /** RFC 5849 §3.4.1.3.2: encode names and values, sort by name then value, join with '=' and '&'. */
 export function normalizeParameters(params: readonly Param[]): string {
   return params
     .filter(([name]) => name !== 'oauth_signature' && name !== 'realm')
     .map(([name, value]) => [percentEncode(name), percentEncode(value)] as const)
-    .sort(([an, av], [bn, bv]) => (an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
+    .sort(([an, av], [bn, bv]) => compareCodeUnits(an, bn) || compareCodeUnits(av, bv))
     .map(([name, value]) => `${name}=${value}`)
     .join('&');
 }

@@ -65,11 +65,7 @@ export function classifyAuditEntry(
   if (operatorAccessor !== undefined && auth.accessor === operatorAccessor) return undefined;
   const role = auth.metadata?.role;
   if (role === site.syncRole && operation === 'read') return undefined;
-  const accessorType = auth.metadata?.service_account_name
-    ? 'kubernetes'
-    : auth.display_name?.startsWith('token') || auth.display_name === 'root'
-      ? 'token'
-      : 'other';
+  const accessorType = accessorTypeOf(auth);
   const who = auth.metadata?.service_account_name
     ? `serviceaccount ${auth.metadata.service_account_namespace ?? '?'}/${auth.metadata.service_account_name}${role ? ` (role ${role})` : ''}`
     : `${auth.display_name ?? 'unknown identity'}${auth.entity_id ? ` (entity ${auth.entity_id})` : ''}`;
@@ -82,4 +78,11 @@ export function classifyAuditEntry(
     time: entry.time ?? new Date(0).toISOString(),
     denied: entry.error !== undefined && entry.error !== '',
   };
+}
+
+/** A Kubernetes service account, a Vault token (or root), or another auth method. */
+function accessorTypeOf(auth: NonNullable<AuditEntry['auth']>): KeyAccess['accessorType'] {
+  if (auth.metadata?.service_account_name) return 'kubernetes';
+  if (auth.display_name?.startsWith('token') || auth.display_name === 'root') return 'token';
+  return 'other';
 }
