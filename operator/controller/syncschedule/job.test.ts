@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EmrIntegration, OceanSite, SyncSchedule } from '../../api/v1alpha1/index.ts';
 import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../api/v1alpha1/index.ts';
+import { configFromEnv } from '../../internal/sitepod/pod-env.ts';
 import { CREDENTIALS_DIR, KEY_VERSION_DIR } from '../../internal/sitepod/site-pod.ts';
 import { buildRunJob } from './job.ts';
 
@@ -129,5 +130,20 @@ describe('the sync run Job', () => {
   it('applies the integration pod overrides', () => {
     expect(pod.nodeSelector).toEqual({ pool: 'sync' });
     expect(container.args).toEqual(['--integration', 'clinic/maple-accuro', '--type', 'Full', '--run', 'maple-full-29000000']);
+  });
+});
+
+describe('the sync run Job and the worker', () => {
+  it("sets an environment the worker's configuration accepts, with the operator's settings", () => {
+    const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
+    const config = configFromEnv(env);
+    expect(config).toMatchObject({
+      siteNumber: '1234',
+      oceanApiUrl: 'https://ocean.example',
+      credentialsDir: CREDENTIALS_DIR,
+      vault: { address: 'https://vault:8200', authMount: 'kubernetes', role: 'cloudconnect-clinic-maple' },
+      keyVersionFile: `${KEY_VERSION_DIR}/sek-version`,
+    });
+    expect(config.spec.emr).toMatchObject({ type: 'Accuro', accuro: { tenantId: 'MAPLE' } });
   });
 });

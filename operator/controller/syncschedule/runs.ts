@@ -62,7 +62,8 @@ export function decideRun(input: RunInput): RunDecision {
   const decision: RunDecision = { replace: [], nextScheduleTime };
 
   // On demand ("Sync Full Schedule"): a new token starts a run now, once.
-  const manualRequested = input.requestedAt !== undefined && input.requestedAt !== input.lastHandledRequestedAt;
+  const manual = input.requestedAt !== input.lastHandledRequestedAt ? input.requestedAt : undefined;
+  const manualRequested = manual !== undefined;
 
   const from = input.lastScheduleTime ?? input.createdAt;
   const due = mostRecentMissed(input.next, from, now);
@@ -79,8 +80,8 @@ export function decideRun(input: RunInput): RunDecision {
     return decision;
   }
 
-  if (manualRequested) {
-    const name = manualRunName(input.scheduleName, input.requestedAt!);
+  if (manual !== undefined) {
+    const name = manualRunName(input.scheduleName, manual);
     decision.handledRequestedAt = input.requestedAt;
     if (!input.existing.has(name)) {
       const activeOthers = input.active.filter((a) => a.name !== name);

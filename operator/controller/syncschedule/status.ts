@@ -1,0 +1,67 @@
+// Status: Ready (Suspended, IntegrationNotFound, IntegrationNotReady or Scheduled with the next
+// time), the active runs after this reconcile's replacements and start, the last run, and the
+// schedule times the decision recorded.
+import type { SyncRunResult, SyncScheduleStatus } from '../../api/v1alpha1/index.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { type ConditionInput, setConditions } from '../../runtime/conditions.ts';
+import type { RunDecision } from './runs.ts';
+import type { Observed, ScheduleRun } from './step.ts';
+import { maxTime } from './times.ts';
+
+export interface StatusInput {
+  run: ScheduleRun;
+  observed: Observed;
+  decision: RunDecision;
+  /** The run this reconcile started, if any. */
+  started: string | undefined;
+  lastRun: SyncRunResult | undefined;
+}
+
+export function readyCondition(run: ScheduleRun, observed: Observed, decision: RunDecision): ConditionInput {
+  const { spec } = run;
+  const integrationName = spec.integrationRef.name;
+  if (spec.suspend) return { type: 'Ready', status: 'True', reason: 'Suspended', message: 'Suspended: no new runs start' };
+  if (!observed.integration)
+    return { type: 'Ready', status: 'False', reason: 'IntegrationNotFound', message: `EmrIntegration ${integrationName} does not exist` };
+  if (!observed.integrationReady)
+    return {
+      type: 'Ready',
+      status: 'False',
+      reason: 'IntegrationNotReady',
+      message: `Blocked: EmrIntegration ${integrationName} is not Authenticated; runs resume by themselves when it is`,
+    };
+  return {
+    type: 'Ready',
+    status: 'True',
+    reason: 'Scheduled',
+    message: `Next ${spec.type} sync due at ${decision.nextScheduleTime.toISOString()}`,
+  };
+}
+
+export function scheduleStatus(input: StatusInput, clock: Clock): SyncScheduleStatus {
+  const { run, observed, decision, started, lastRun } = input;
+  const { previous, generation, spec } = run;
+  const activeNames = new Set(observed.active.map((j) => j.metadata?.name ?? '').filter((n) => !decision.replace.includes(n)));
+  if (started) activeNames.add(started);
+  const status: SyncScheduleStatus = {
+    ...previous,
+    observedGeneration: generation,
+    nextScheduleTime: decision.nextScheduleTime.toISOString(),
+    ...(decision.lastScheduleTime ? { lastScheduleTime: decision.lastScheduleTime.toISOString() } : {}),
+    ...(decision.handledRequestedAt ? { lastHandledRequestedAt: decision.handledRequestedAt } : {}),
+    active: [...activeNames].sort().map((name) => ({ name })),
+    ...(lastRun ? { lastRun } : {}),
+    ...(lastRun?.result === 'Succeeded' && lastRun.completionTime
+      ? { lastSuccessfulTime: maxTime(previous.lastSuccessfulTime, lastRun.completionTime) }
+      : {}),
+    conditions: setConditions(
+      previous.conditions,
+      [readyCondition(run, observed, decision), { type: 'Stalled', status: 'False', reason: 'Valid', message: '' }],
+      generation,
+      clock,
+    ),
+  };
+  if (status.active?.length === 0) delete status.active;
+  if (spec.suspend) delete status.nextScheduleTime;
+  return status;
+}
