@@ -9,7 +9,7 @@ const NOW = new Date('2026-11-24T05:00:30Z');
 const KEY = { namespace: 'ns', name: 's1' };
 
 type Call = [string, ...unknown[]];
-type Obj = { metadata: { name: string; namespace: string } } & Record<string, unknown>;
+type Obj = { metadata: { name: string; namespace: string } & Record<string, unknown> } & Record<string, unknown>;
 
 function fixture(options: { schedule: Obj; integrations?: Obj[]; sites?: Obj[]; jobs?: Obj[]; message?: string; conflict?: boolean }) {
   const calls: Call[] = [];
