@@ -1,4 +1,4 @@
-// Pure: seed 000 — one API username may be connected to only one Cloud Connect instance. Two
+// Pure: one API username may be connected to only one Cloud Connect instance. Two
 // integrations of different sites that use the same API user on the same EMR endpoint/tenant
 // conflict; both report it and name the other.
 

@@ -1,4 +1,4 @@
-// Pure: the two SyncSchedules an integration gets when it has none (seeds 000, 004: full sync daily
+// Pure: the two SyncSchedules an integration gets when it has none (a full sync daily
 // at midnight, appointments every 30 minutes, in the site's time zone), and the Sync Status panel
 // (last/next full and appointment sync) aggregated from the integration's schedules.
 import type { EmrIntegration, EmrIntegrationStatus, SyncSchedule } from '../../api/v1alpha1/index.ts';

@@ -1,4 +1,4 @@
-// The support-access step (seed 003): each active support site gets a RoleBinding to the site's
+// The support-access step: each active support site gets a RoleBinding to the site's
 // support Role; bindings of removed or expired grants are deleted, each with an Event, and the
 // Role goes with the last grant. Applied on a key recheck, when the list changed or once a grant
 // expired, not on every reconcile.

@@ -1,4 +1,4 @@
-// Pure: the Role and RoleBindings of support access (seed 003). A support site edits the
+// Pure: the Role and RoleBindings of support access. A support site edits the
 // cloudconnect kinds of this namespace; it gets no Secrets and nothing in Vault.
 import type { V1Role, V1RoleBinding } from '@kubernetes/client-node';
 import type { OceanSite } from '../../api/v1alpha1/index.ts';
@@ -15,7 +15,7 @@ export function supportRole(site: OceanSite, namespace: string, roleName: string
       labels: { 'app.kubernetes.io/managed-by': 'cloudconnect-operator' },
       ownerReferences: [ownerRef(site)],
     },
-    // Edit rights on the cloudconnect kinds only: no Secrets, no Vault policy (seed 003).
+    // Edit rights on the cloudconnect kinds only: no Secrets, no Vault policy (support staff never get the SEK or EMR credentials).
     rules: [
       {
         apiGroups: ['cloudconnect.dev'],
