@@ -1,7 +1,7 @@
 // Pure: the Job of one sync run. The worker runs under the site's ServiceAccount with no API token
 // mounted, the credentials Secret mounted read-only, a projected token with the `vault` audience for
 // the Vault login, and a restrictive security context. Unit-tested; the operator creates it as is.
-import type { V1Job } from '@kubernetes/client-node';
+import type { V1Container, V1Job, V1OwnerReference, V1Volume } from '@kubernetes/client-node';
 import type { EmrIntegration, EmrIntegrationSpec, OceanSite, SyncSchedule, SyncType } from '../../api/v1alpha1/index.ts';
 import { RUN_LABELS, SEK_VERSION_ANNOTATION } from '../../api/v1alpha1/index.ts';
 import {
@@ -9,6 +9,7 @@ import {
   KEY_VERSION_FILE,
   SITE_CONTAINER_SECURITY_CONTEXT,
   SITE_POD_SECURITY_CONTEXT,
+  type SitePodParts,
   sitePodParts,
 } from '../../internal/sitepod/site-pod.ts';
 
@@ -30,6 +31,15 @@ export interface RunJobInput {
   site: OceanSite;
   settings: WorkerSettings;
 }
+
+/** The SEK version annotation as a file (KEY_VERSION_FILE), so a rotation reaches a running worker. */
+const SEK_VERSION_VOLUME: V1Volume = {
+  name: 'sek-version',
+  downwardAPI: {
+    items: [{ path: 'sek-version', fieldRef: { fieldPath: `metadata.annotations['${SEK_VERSION_ANNOTATION}']` } }],
+    defaultMode: 0o444,
+  },
+};
 
 export function buildRunJob(input: RunJobInput): V1Job {
   const { schedule, integration, integrationSpec: spec, site, settings } = input;
@@ -58,16 +68,7 @@ export function buildRunJob(input: RunJobInput): V1Job {
       namespace,
       labels,
       annotations: { [RUN_LABELS.scheduledTime]: input.scheduledTime.toISOString() },
-      ownerReferences: [
-        {
-          apiVersion: schedule.apiVersion,
-          kind: 'SyncSchedule',
-          name: schedule.metadata.name,
-          uid: schedule.metadata.uid ?? '',
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [ownerReference(schedule)],
     },
     spec: {
       // A failed run is not retried in place: the next scheduled run is the retry.
@@ -84,37 +85,46 @@ export function buildRunJob(input: RunJobInput): V1Job {
           ...(worker.nodeSelector ? { nodeSelector: worker.nodeSelector } : {}),
           ...(worker.priorityClassName ? { priorityClassName: worker.priorityClassName } : {}),
           securityContext: SITE_POD_SECURITY_CONTEXT,
-          containers: [
-            {
-              name: 'sync',
-              image: settings.image,
-              args: ['--integration', `${namespace}/${integration.metadata.name}`, '--type', input.type, '--run', input.name],
-              env: [
-                { name: 'CLOUDCONNECT_INTEGRATION_SPEC', value: JSON.stringify(spec) },
-                ...pod.identityEnv,
-                { name: 'OCEAN_API_URL', value: settings.oceanApiUrl },
-                { name: 'CLOUDCONNECT_SEK_VERSION_FILE', value: KEY_VERSION_FILE },
-                ...pod.caEnv,
-              ],
-              ...(worker.resources
-                ? { resources: worker.resources as never }
-                : { resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } } }),
-              securityContext: SITE_CONTAINER_SECURITY_CONTEXT,
-              terminationMessagePolicy: 'File',
-              volumeMounts: pod.volumeMounts([{ name: 'sek-version', mountPath: KEY_VERSION_DIR, readOnly: true }]),
-            },
-          ],
-          volumes: pod.volumes([
-            {
-              name: 'sek-version',
-              downwardAPI: {
-                items: [{ path: 'sek-version', fieldRef: { fieldPath: `metadata.annotations['${SEK_VERSION_ANNOTATION}']` } }],
-                defaultMode: 0o444,
-              },
-            },
-          ]),
+          containers: [runContainer(input, pod)],
+          volumes: pod.volumes([SEK_VERSION_VOLUME]),
         },
       },
     },
+  };
+}
+
+/** The worker's container: its arguments, the pod contract's environment (pod-env.ts reads it), resources and mounts. */
+function runContainer(input: RunJobInput, pod: SitePodParts): V1Container {
+  const { integration, integrationSpec: spec, settings } = input;
+  const namespace = input.schedule.metadata.namespace ?? '';
+  const worker = spec.syncWorker ?? {};
+  return {
+    name: 'sync',
+    image: settings.image,
+    args: ['--integration', `${namespace}/${integration.metadata.name}`, '--type', input.type, '--run', input.name],
+    env: [
+      { name: 'CLOUDCONNECT_INTEGRATION_SPEC', value: JSON.stringify(spec) },
+      ...pod.identityEnv,
+      { name: 'OCEAN_API_URL', value: settings.oceanApiUrl },
+      { name: 'CLOUDCONNECT_SEK_VERSION_FILE', value: KEY_VERSION_FILE },
+      ...pod.caEnv,
+    ],
+    ...(worker.resources
+      ? { resources: worker.resources as never }
+      : { resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } } }),
+    securityContext: SITE_CONTAINER_SECURITY_CONTEXT,
+    terminationMessagePolicy: 'File',
+    volumeMounts: pod.volumeMounts([{ name: 'sek-version', mountPath: KEY_VERSION_DIR, readOnly: true }]),
+  };
+}
+
+function ownerReference(schedule: SyncSchedule): V1OwnerReference {
+  return {
+    apiVersion: schedule.apiVersion,
+    kind: 'SyncSchedule',
+    name: schedule.metadata.name,
+    uid: schedule.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
   };
 }
