@@ -73,7 +73,7 @@ export function configFromEnv(env: Env = process.env): OperatorConfig {
   return config;
 }
 
-export function readManager(r: EnvReader): ManagerConfig {
+function readManager(r: EnvReader): ManagerConfig {
   return {
     metricsBind: r.listenAddress('METRICS_BIND_ADDRESS', '0.0.0.0:8080', { portAlone: true }),
     leaderElect: r.bool('LEADER_ELECT', { default: true }),
@@ -90,7 +90,7 @@ export function readManager(r: EnvReader): ManagerConfig {
 }
 
 /** The operator's Vault client: a token (local development) or a kubernetes-auth login. */
-export function readVault(r: EnvReader): VaultConfig {
+function readVault(r: EnvReader): VaultConfig {
   const token = r.string('VAULT_TOKEN');
   const role = r.string('VAULT_ROLE');
   const caCert = r.string('VAULT_CACERT');
@@ -105,7 +105,7 @@ export function readVault(r: EnvReader): VaultConfig {
 }
 
 /** Mail to Clinical Administrators; undefined without SMTP_HOST (the other SMTP_* are still checked). */
-export function readSmtp(r: EnvReader): SmtpConfig | undefined {
+function readSmtp(r: EnvReader): SmtpConfig | undefined {
   const host = r.string('SMTP_HOST');
   const port = r.int('SMTP_PORT', { default: 587, min: 1, max: 65535 });
   const secure = r.bool('SMTP_TLS', { default: false });
@@ -116,7 +116,7 @@ export function readSmtp(r: EnvReader): SmtpConfig | undefined {
   return { host, port, secure, from, ...(user ? { user } : {}), ...(password ? { password } : {}) };
 }
 
-export function readWorkerSettings(r: EnvReader): WorkerSettings {
+function readWorkerSettings(r: EnvReader): WorkerSettings {
   return {
     image: r.string('WORKER_IMAGE', 'ghcr.io/cloudconnect/cloudconnect-operator:0.1.0'),
     vaultAddress: r.url('WORKER_VAULT_ADDR', r.url('VAULT_ADDR', 'http://127.0.0.1:8200')),
@@ -130,7 +130,7 @@ export function readWorkerSettings(r: EnvReader): WorkerSettings {
  * The relay settings; undefined without NATS_URL, in which case no relay is deployed and each
  * integration's Delivering condition says so (the other relay variables are still checked).
  */
-export function readRelaySettings(r: EnvReader, worker: WorkerSettings): RelayOperatorSettings | undefined {
+function readRelaySettings(r: EnvReader, worker: WorkerSettings): RelayOperatorSettings | undefined {
   const natsUrl = r.string('NATS_URL', undefined, { trim: true, valid: NATS_URL });
   const image = r.string('RELAY_IMAGE', worker.image);
   const command = r.string('RELAY_COMMAND', undefined, { trim: true });

@@ -8,7 +8,11 @@ import { parseDuration } from './duration.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** Every problem with the environment; the message joins them and quotes the values refused. */
+/**
+ * Every problem with the environment; the message joins them and then quotes the values refused.
+ * The values come after the list, not inside each problem, so that each problem keeps the wording the
+ * programs used before this kit ("RELAY_PORT must be an integer from 0 to 65535; RELAY_CONCURRENCY …").
+ */
 export class EnvError extends Error {
   readonly problems: readonly string[];
   /** `context` starts the message: "invalid operator configuration: WORKERS must be …". */
@@ -166,11 +170,6 @@ export class EnvReader {
     return undefined;
   }
 
-  /** Whether any problem was recorded so far. */
-  get failed(): boolean {
-    return this.problems.length > 0;
-  }
-
   /**
    * Throws an EnvError naming every problem, its message started by `context`, or the error `wrap`
    * makes of it (a program's own error type); returns when there was none.
@@ -193,10 +192,6 @@ export class EnvReader {
     this.problem(`${name} must be ${options.valid.expected}`, name, text);
     return undefined;
   }
-}
-
-export function envReader(env: Env = process.env): EnvReader {
-  return new EnvReader(env);
 }
 
 export const HTTP_URL = {
