@@ -329,7 +329,13 @@ export const EmrIntegrationStatus = obj(
       obj(
         {
           discovered: opt(int('Providers the API user can see.', { minimum: 0 })),
-          missing: opt(list(str('A provider ID.'), 'Configured provider IDs that the API user cannot see: their appointments are missing from syncs.', { maxItems: 500 })),
+          missing: opt(
+            list(
+              str('A provider ID.'),
+              'Configured provider IDs that the API user cannot see: their appointments are missing from syncs.',
+              { maxItems: 500 },
+            ),
+          ),
         },
         'Providers seen in the EMR.',
       ),

@@ -48,10 +48,12 @@ export const OceanSiteSpec = obj(
       pattern: '^[0-9]+$',
     }),
     displayName: opt(str('Human-readable name of the site, e.g. the clinic name.', { maxLength: 200 })),
-    clinicalAdminEmail: str(
-      'E-mail of the Clinical Administrator: told of every access to the SEK and of every detected error.',
-      { format: 'email', minLength: 3, maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' },
-    ),
+    clinicalAdminEmail: str('E-mail of the Clinical Administrator: told of every access to the SEK and of every detected error.', {
+      format: 'email',
+      minLength: 3,
+      maxLength: 254,
+      pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$',
+    }),
     timeZone: opt(timeZoneField('spec.timeZone', 'the clinic works; default schedules of its integrations use it')),
     encryptionKey: opt(
       obj(
