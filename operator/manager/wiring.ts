@@ -55,7 +55,7 @@ export interface ControllerSetup {
 
 export function wire(config: OperatorConfig, clock: Clock, logger: Logger): Wiring {
   const kubeConfig = loadKubeConfig();
-  const kube = new Kube(kubeConfig, clock);
+  const kube = new Kube(kubeConfig, clock, config.identity);
   const metrics = new OperatorMetrics();
   const vault = new VaultClient(config.vault);
   const informers: Cache[] = [];

@@ -17,12 +17,15 @@ export function loadKubeConfig(): KubeConfig {
 }
 
 export class Kube {
+  private readonly reportingInstance: string;
   readonly kubeConfig: KubeConfig;
   readonly custom: CustomObjectsApi;
   readonly core: CoreV1Api;
   private readonly clock: Clock;
 
-  constructor(kubeConfig: KubeConfig, clock: Clock) {
+  /** `reportingInstance` names this replica in the Events it records (the operator passes its pod name). */
+  constructor(kubeConfig: KubeConfig, clock: Clock, reportingInstance = 'local') {
+    this.reportingInstance = reportingInstance;
     this.kubeConfig = kubeConfig;
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
@@ -117,7 +120,7 @@ export class Kube {
       message: redactor.string(message).slice(0, 1024),
       source: { component: FIELD_MANAGER },
       reportingComponent: FIELD_MANAGER,
-      reportingInstance: process.env.POD_NAME ?? 'local',
+      reportingInstance: this.reportingInstance,
       firstTimestamp: now,
       lastTimestamp: now,
       count: 1,

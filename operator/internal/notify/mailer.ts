@@ -14,18 +14,6 @@ export interface SmtpConfig {
   password?: string;
 }
 
-export function smtpConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SmtpConfig | undefined {
-  if (!env.SMTP_HOST) return undefined;
-  return {
-    host: env.SMTP_HOST,
-    port: Number(env.SMTP_PORT ?? '587'),
-    secure: env.SMTP_TLS === 'true',
-    from: env.SMTP_FROM ?? 'cloudconnect-operator@localhost',
-    ...(env.SMTP_USER ? { user: env.SMTP_USER } : {}),
-    ...(env.SMTP_PASSWORD ? { password: env.SMTP_PASSWORD } : {}),
-  };
-}
-
 /** Whom a site's notice goes to: the Clinical Administrator and the site's additional recipients, or nobody when the site turned that notice off. */
 export function siteRecipients(site: Pick<OceanSiteSpec, 'clinicalAdminEmail' | 'notifications'>, notice: 'error' | 'keyAccess'): string[] {
   const enabled = notice === 'error' ? site.notifications?.emailOnError : site.notifications?.emailOnKeyAccess;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestTls } from '../../../test/integration/tls.ts';
-import { VaultClient, VaultUnavailableError, vaultConfigFromEnv } from './client.ts';
+import { VaultClient, VaultUnavailableError } from './client.ts';
 
 let server: Server;
 let address = '';
@@ -27,13 +27,13 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 describe('a Vault behind a private CA', () => {
-  it('is reached when VAULT_CACERT names the CA file', async () => {
-    const client = new VaultClient(vaultConfigFromEnv({ VAULT_ADDR: address, VAULT_TOKEN: 'test-token', VAULT_CACERT: caFile }));
+  it('is reached when the configuration names the CA file (VAULT_CACERT)', async () => {
+    const client = new VaultClient({ address, token: 'test-token', caCert: caFile });
     expect(await client.health()).toEqual({ sealed: false, initialized: true });
   });
 
   it('is refused as unavailable without it (the certificate is not trusted)', async () => {
-    const client = new VaultClient(vaultConfigFromEnv({ VAULT_ADDR: address, VAULT_TOKEN: 'test-token' }));
+    const client = new VaultClient({ address, token: 'test-token' });
     await expect(client.health()).rejects.toBeInstanceOf(VaultUnavailableError);
   });
 });

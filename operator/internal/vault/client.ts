@@ -46,17 +46,6 @@ export interface VaultConfig {
   caCert?: string;
 }
 
-export function vaultConfigFromEnv(env: NodeJS.ProcessEnv = process.env): VaultConfig {
-  return {
-    address: env.VAULT_ADDR ?? 'http://127.0.0.1:8200',
-    ...(env.VAULT_TOKEN ? { token: env.VAULT_TOKEN } : {}),
-    ...(env.VAULT_ROLE ? { role: env.VAULT_ROLE } : {}),
-    authMount: env.VAULT_AUTH_MOUNT ?? 'kubernetes',
-    serviceAccountTokenFile: env.VAULT_SA_TOKEN_FILE ?? '/var/run/secrets/cloudconnect/vault/token',
-    ...(env.VAULT_CACERT ? { caCert: env.VAULT_CACERT } : {}),
-  };
-}
-
 type RawClient = ReturnType<typeof nodeVault>;
 
 export class VaultClient {

@@ -10,7 +10,7 @@ import type { EmrIntegration, EmrIntegrationSpec, OceanSite } from '../../../api
 import { RUN_LABELS, SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../../api/v1alpha1/index.ts';
 import { SITE_CONTAINER_SECURITY_CONTEXT, SITE_POD_SECURITY_CONTEXT, sitePodParts } from '../../../internal/sitepod/site-pod.ts';
 
-/** What the operator's configuration says about every relay (operator/manager/manager.ts reads it). */
+/** What the operator's configuration says about every relay (operator/manager/config.ts reads it). */
 export interface RelayDeploymentSettings {
   image: string;
   /** NATS server(s) with JetStream, `nats://host:port[,nats://…]`. */
