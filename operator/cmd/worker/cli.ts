@@ -6,10 +6,11 @@
 // Exit codes: 0 Succeeded, 1 Failed, 2 bad usage.
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import type { EmrAdapterType } from '../../internal/emr/index.ts';
 import { adapterSettings } from '../../internal/emr/settings.ts';
 import { OceanClient, type OceanUploader } from '../../internal/ocean/client.ts';
 import { fingerprint } from '../../internal/sek/identity.ts';
-import { RotatingEncryptor, type VersionedSekSource } from '../../internal/sek/key-rotation.ts';
+import { RotatingEncryptor, type RotatingEncryptorOptions, type VersionedSekSource } from '../../internal/sek/key-rotation.ts';
 import { type AdapterFactory, emrAdapterFromConfig } from '../../internal/sitepod/emr-adapter.ts';
 import {
   configFromEnv,
@@ -19,11 +20,12 @@ import {
   type SekSource,
   terminationMessageTarget,
   vaultVersionedSekSource,
+  type WorkerConfig,
   WorkerError,
 } from '../../internal/sitepod/pod-env.ts';
 import { createLogger, type Logger } from '../../runtime/logger.ts';
 import { redactor } from '../../runtime/redact.ts';
-import { failureOf, type RetryPolicy, runSync, type SyncResult, type SyncType } from './sync.ts';
+import { failureOf, type RetryPolicy, runSync, type SyncInput, type SyncResult, type SyncType } from './sync.ts';
 
 export const USAGE = 'usage: cloudconnect-sync --integration <namespace>/<name> --type Full|Appointments [--run <name>]';
 
@@ -113,130 +115,211 @@ export async function writeTerminationMessage(path: string, result: WorkerResult
   }
 }
 
+/** The run's clock, streams and logger, its start, and where its result goes. */
+interface RunIo {
+  now: () => Date;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  logger: Logger;
+  startTime: Date;
+  termination: { path: string; explicit: boolean };
+}
+
+/** What the worker reports before its start and end are added. */
+type Report = Omit<WorkerResult, 'startTime' | 'completionTime'>;
+
+/** The integration, type and run every log line of the run carries. */
+interface RunContext {
+  integration: string;
+  type: SyncType;
+  run: string;
+}
+
+function runIo(env: NodeJS.ProcessEnv, deps: WorkerDeps): RunIo {
+  const now = deps.now ?? (() => new Date());
+  return {
+    now,
+    stdout: deps.stdout ?? process.stdout,
+    stderr: deps.stderr ?? process.stderr,
+    logger: deps.logger ?? createLogger(),
+    startTime: now(),
+    // Read apart from the rest of the configuration: a bad environment is itself reported there.
+    termination: terminationMessageTarget(env),
+  };
+}
+
+/** Writes the result to the termination message and stdout; returns it with the exit code. */
+async function finish(io: RunIo, partial: Report, exitCode: number): Promise<{ exitCode: number; result: WorkerResult }> {
+  const end = io.now();
+  const result: WorkerResult = { ...partial, startTime: io.startTime.toISOString(), completionTime: end.toISOString() };
+  await writeTerminationMessage(io.termination.path, result, io.termination.explicit, io.logger);
+  io.stdout.write(`${JSON.stringify(result)}\n`);
+  return { exitCode, result };
+}
+
+/** A Failed report: no records, the reason and the redacted message. */
+function failed(io: RunIo, errorReason: string, message: string) {
+  return {
+    result: 'Failed' as const,
+    providers: 0,
+    patients: 0,
+    appointments: 0,
+    durationSeconds: Math.max(0, Math.round((io.now().getTime() - io.startTime.getTime()) / 1000)),
+    errorReason,
+    message: redactor.string(message).slice(0, 512),
+  };
+}
+
+/** Bad arguments: says what is wrong with the usage on stderr and reports InvalidArguments (exit 2). */
+function badUsage(io: RunIo, error: unknown) {
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr.write(`cloudconnect-sync: ${message}\n${USAGE}\n`);
+  return finish(io, failed(io, 'InvalidArguments', message), 2);
+}
+
+/** Logs why the run failed (with the stack for our own bugs) and returns its Failed report. */
+function failureReport(io: RunIo, context: RunContext, error: unknown): Report {
+  const { errorReason, message } = error instanceof WorkerError ? { errorReason: error.reason, message: error.message } : failureOf(error);
+  // Our bug: the stack says where; the message is left out, it could quote data.
+  if (errorReason === 'InternalError')
+    io.logger.error('sync worker error', {
+      ...context,
+      errorName: (error as Error).name,
+      stack: (error as Error).stack?.split('\n').slice(1).join('\n'),
+    });
+  io.logger.error('sync failed', { ...context, errorReason, detail: message });
+  return { ...failed(io, errorReason, message), type: context.type, integration: context.integration, run: context.run };
+}
+
+/** Ocean's client for the site, with the credentials from the Secret (or the environment). */
+function oceanUploader(config: WorkerConfig, ocean: { clientId: string; clientSecret: string }, deps: WorkerDeps, now: () => Date) {
+  const oceanOptions = {
+    apiUrl: config.oceanApiUrl,
+    siteNumber: config.siteNumber,
+    ...ocean,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    now,
+  };
+  return (deps.oceanFactory ?? ((o) => new OceanClient(o)))(oceanOptions);
+}
+
+/** Vault's versioned SEK, or the injected key as version 0 (tests). */
+function versionedSekSource(config: WorkerConfig, injected: SekSource | undefined): VersionedSekSource {
+  return injected ? async () => ({ value: await injected(), version: 0 }) : vaultVersionedSekSource(config);
+}
+
+/** The encryptor's callbacks: new keys go to the redactor, rotations and failed refreshes to the log. */
+function rotationHooks(logger: Logger, context: RunContext): Pick<RotatingEncryptorOptions, 'onKey' | 'onRotate' | 'onRefreshFailed'> {
+  return {
+    onKey: (value) => redactor.register(value),
+    onRotate: (from, to, kid) =>
+      logger.info('SEK rotated during the run: later batches use the new version', {
+        ...context,
+        fromVersion: from,
+        sekVersion: to,
+        sekFingerprint: kid,
+      }),
+    onRefreshFailed: (version, error) =>
+      logger.warn('SEK version announced but not readable; the current key stays in use', {
+        ...context,
+        sekVersion: version,
+        detail: error instanceof Error ? error.message : 'error',
+      }),
+  };
+}
+
+/** Reads the SEK (registered with the redactor, logged by fingerprint) and returns the run's encryptor. */
+async function openEncryptor(config: WorkerConfig, source: VersionedSekSource, logger: Logger, context: RunContext) {
+  const sek = await source();
+  redactor.register(sek.value);
+  // The fingerprint (as in OceanSite status) tells which key encrypted the run, never the key.
+  logger.info('SEK read', { ...context, sekFingerprint: fingerprint(sek.value), sekVersion: sek.version });
+  return new RotatingEncryptor({
+    initial: sek,
+    siteNumber: config.siteNumber,
+    ...(config.keyVersionFile ? { versionFile: config.keyVersionFile } : {}),
+    source,
+    ...rotationHooks(logger, context),
+  });
+}
+
+/** What the integration's spec asks of the run: the window and the provider and office filters. */
+function syncScope(config: WorkerConfig, emr: EmrAdapterType): Pick<SyncInput, 'scheduleDaysToSync' | 'syncProviderIds' | 'syncOfficeIds'> {
+  return {
+    scheduleDaysToSync: config.spec.settings?.scheduleDaysToSync ?? 1,
+    syncProviderIds: config.spec.settings?.syncProviderIds,
+    syncOfficeIds: emr === 'Accuro' ? config.spec.settings?.syncOfficeIds : undefined,
+  };
+}
+
+/** Progress and warnings of the run as log lines. */
+function syncLog(logger: Logger, context: RunContext): Pick<SyncInput, 'onProgress' | 'onWarning'> {
+  return {
+    onProgress: (p) => logger.info(`records ${p.done}/${p.total}`, { ...context, kind: p.kind, done: p.done, total: p.total }),
+    onWarning: (message, fields) => logger.warn(message, { ...context, ...fields }),
+  };
+}
+
+/** Configuration, credentials, adapters and SEK, then the sync itself. Throws what stops the run before it starts. */
+async function configureAndSync(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: RunIo, context: RunContext): Promise<SyncResult> {
+  const config = configFromEnv(env);
+  const settings = adapterSettings(config.spec);
+  io.logger.info('sync starting', { ...context, emr: settings.type, siteNumber: config.siteNumber });
+
+  const credentials = await readCredentialsDir(config.credentialsDir);
+  const ocean = oceanCredentials(credentials, env);
+  const adapter = await emrAdapterFromConfig(config, credentials, {
+    ...(deps.adapterFactory ? { adapterFactory: deps.adapterFactory } : {}),
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    now: io.now,
+  });
+  const uploader = oceanUploader(config, ocean, deps, io.now);
+  const encryptor = await openEncryptor(config, versionedSekSource(config, deps.sekSource), io.logger, context);
+
+  return runSync({
+    adapter,
+    type: context.type,
+    ...syncScope(config, settings.type),
+    now: io.now,
+    ocean: uploader,
+    encryptor,
+    run: context.run,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    ...(deps.retry ? { retry: deps.retry } : {}),
+    ...syncLog(io.logger, context),
+  });
+}
+
+/** Logs how the sync ended (an error line when it failed). */
+function logOutcome(logger: Logger, context: RunContext, sync: SyncResult): void {
+  const level = sync.result === 'Succeeded' ? 'info' : 'error';
+  const { message: detail, ...fields } = sync;
+  logger.log(level, `sync ${sync.result.toLowerCase()}`, { ...context, ...fields, ...(detail ? { detail } : {}) });
+}
+
 export async function runWorker(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   deps: WorkerDeps = {},
 ): Promise<{ exitCode: number; result?: WorkerResult }> {
-  const now = deps.now ?? (() => new Date());
-  const stdout = deps.stdout ?? process.stdout;
-  const stderr = deps.stderr ?? process.stderr;
-  const logger = deps.logger ?? createLogger();
-  const startTime = now();
-  // Read apart from the rest of the configuration: a bad environment is itself reported there.
-  const termination = terminationMessageTarget(env);
-  const finish = async (partial: Omit<WorkerResult, 'startTime' | 'completionTime'>, exitCode: number) => {
-    const end = now();
-    const result: WorkerResult = { ...partial, startTime: startTime.toISOString(), completionTime: end.toISOString() };
-    await writeTerminationMessage(termination.path, result, termination.explicit, logger);
-    stdout.write(`${JSON.stringify(result)}\n`);
-    return { exitCode, result };
-  };
-  const failed = (errorReason: string, message: string) => ({
-    result: 'Failed' as const,
-    providers: 0,
-    patients: 0,
-    appointments: 0,
-    durationSeconds: Math.max(0, Math.round((now().getTime() - startTime.getTime()) / 1000)),
-    errorReason,
-    message: redactor.string(message).slice(0, 512),
-  });
-
+  const io = runIo(env, deps);
   let args: CliArgs;
   try {
-    args = parseCliArgs(argv, startTime);
+    args = parseCliArgs(argv, io.startTime);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    stderr.write(`cloudconnect-sync: ${message}\n${USAGE}\n`);
-    return finish(failed('InvalidArguments', message), 2);
+    return badUsage(io, error);
   }
   if (args.help) {
-    stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${USAGE}\n`);
     return { exitCode: 0 };
   }
-  const integration = `${args.namespace}/${args.name}`;
-  const context = { integration, type: args.type, run: args.run };
+  const context: RunContext = { integration: `${args.namespace}/${args.name}`, type: args.type, run: args.run };
 
   try {
-    const config = configFromEnv(env);
-    const settings = adapterSettings(config.spec);
-    logger.info('sync starting', { ...context, emr: settings.type, siteNumber: config.siteNumber });
-
-    const credentials = await readCredentialsDir(config.credentialsDir);
-    const ocean = oceanCredentials(credentials, env);
-    const adapter = await emrAdapterFromConfig(config, credentials, {
-      ...(deps.adapterFactory ? { adapterFactory: deps.adapterFactory } : {}),
-      ...(deps.fetch ? { fetch: deps.fetch } : {}),
-      now,
-    });
-    const oceanOptions = {
-      apiUrl: config.oceanApiUrl,
-      siteNumber: config.siteNumber,
-      ...ocean,
-      ...(deps.fetch ? { fetch: deps.fetch } : {}),
-      now,
-    };
-    const uploader = (deps.oceanFactory ?? ((o) => new OceanClient(o)))(oceanOptions);
-
-    const injected = deps.sekSource;
-    const sekSource: VersionedSekSource = injected
-      ? async () => ({ value: await injected(), version: 0 })
-      : vaultVersionedSekSource(config);
-    const sek = await sekSource();
-    redactor.register(sek.value);
-    // The fingerprint (as in OceanSite status) tells which key encrypted the run, never the key.
-    logger.info('SEK read', { ...context, sekFingerprint: fingerprint(sek.value), sekVersion: sek.version });
-    const encryptor = new RotatingEncryptor({
-      initial: sek,
-      siteNumber: config.siteNumber,
-      ...(config.keyVersionFile ? { versionFile: config.keyVersionFile } : {}),
-      source: sekSource,
-      onKey: (value) => redactor.register(value),
-      onRotate: (from, to, kid) =>
-        logger.info('SEK rotated during the run: later batches use the new version', {
-          ...context,
-          fromVersion: from,
-          sekVersion: to,
-          sekFingerprint: kid,
-        }),
-      onRefreshFailed: (version, error) =>
-        logger.warn('SEK version announced but not readable; the current key stays in use', {
-          ...context,
-          sekVersion: version,
-          detail: error instanceof Error ? error.message : 'error',
-        }),
-    });
-
-    const sync = await runSync({
-      adapter,
-      type: args.type,
-      scheduleDaysToSync: config.spec.settings?.scheduleDaysToSync ?? 1,
-      syncProviderIds: config.spec.settings?.syncProviderIds,
-      syncOfficeIds: settings.type === 'Accuro' ? config.spec.settings?.syncOfficeIds : undefined,
-      now,
-      ocean: uploader,
-      encryptor,
-      run: args.run,
-      ...(deps.sleep ? { sleep: deps.sleep } : {}),
-      ...(deps.retry ? { retry: deps.retry } : {}),
-      onProgress: (p) => logger.info(`records ${p.done}/${p.total}`, { ...context, kind: p.kind, done: p.done, total: p.total }),
-      onWarning: (message, fields) => logger.warn(message, { ...context, ...fields }),
-    });
-    const level = sync.result === 'Succeeded' ? 'info' : 'error';
-    const { message: detail, ...fields } = sync;
-    logger.log(level, `sync ${sync.result.toLowerCase()}`, { ...context, ...fields, ...(detail ? { detail } : {}) });
-    return finish({ ...sync, integration, run: args.run }, sync.result === 'Succeeded' ? 0 : 1);
+    const sync = await configureAndSync(env, deps, io, context);
+    logOutcome(io.logger, context, sync);
+    return finish(io, { ...sync, integration: context.integration, run: context.run }, sync.result === 'Succeeded' ? 0 : 1);
   } catch (error) {
-    const { errorReason, message } =
-      error instanceof WorkerError ? { errorReason: error.reason, message: error.message } : failureOf(error);
-    // Our bug: the stack says where; the message is left out, it could quote data.
-    if (errorReason === 'InternalError')
-      logger.error('sync worker error', {
-        ...context,
-        errorName: (error as Error).name,
-        stack: (error as Error).stack?.split('\n').slice(1).join('\n'),
-      });
-    logger.error('sync failed', { ...context, errorReason, detail: message });
-    return finish({ ...failed(errorReason, message), type: args.type, integration, run: args.run }, 1);
+    return finish(io, failureReport(io, context, error), 1);
   }
 }

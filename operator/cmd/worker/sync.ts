@@ -137,131 +137,194 @@ const COUNT_OF: Record<Exclude<RecordKind, 'manifest'>, 'providers' | 'patients'
   appointment: 'appointments',
 };
 
-export async function runSync(input: SyncInput): Promise<SyncResult> {
-  const { adapter, type, ocean, encryptor, now } = input;
-  const run = input.run ?? 'run';
-  const batchSize = Math.max(1, input.batchSize ?? DEFAULT_BATCH_SIZE);
-  const concurrency = Math.max(1, input.concurrency ?? DEFAULT_CONCURRENCY);
+type RecordCounts = Record<'providers' | 'patients' | 'appointments', number>;
+
+/** One run in progress: its settled options and what it has uploaded so far. */
+interface SyncRun {
+  readonly input: SyncInput;
+  readonly run: string;
+  readonly batchSize: number;
+  readonly concurrency: number;
+  readonly retry: <T>(fn: () => Promise<T>) => Promise<T>;
+  readonly started: Date;
+  readonly window: SyncWindow;
+  readonly counts: RecordCounts;
+  /** Batches uploaded so far per kind (a batch id's last part). */
+  readonly sequence: Record<RecordKind, number>;
+  batches: number;
+  skippedPatients: number;
+  done: number;
+  total: number;
+}
+
+const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function startRun(input: SyncInput): SyncRun {
   const retryPolicy = input.retry ?? DEFAULT_RETRY;
-  const sleep = input.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const retry = <T>(fn: () => Promise<T>) => withRetry(fn, retryPolicy, sleep);
+  const sleep = input.sleep ?? wait;
+  const { now } = input;
   const started = now();
-  const window = syncWindow(started, input.scheduleDaysToSync);
-  const counts = { providers: 0, patients: 0, appointments: 0 };
-  const sequence: Record<RecordKind, number> = { provider: 0, patient: 0, appointment: 0, manifest: 0 };
-  let batches = 0;
-  let skippedPatients = 0;
-  let done = 0;
-  let total = 0;
+  return {
+    input,
+    run: input.run ?? 'run',
+    batchSize: Math.max(1, input.batchSize ?? DEFAULT_BATCH_SIZE),
+    concurrency: Math.max(1, input.concurrency ?? DEFAULT_CONCURRENCY),
+    retry: (fn) => withRetry(fn, retryPolicy, sleep),
+    started,
+    window: syncWindow(started, input.scheduleDaysToSync),
+    counts: { providers: 0, patients: 0, appointments: 0 },
+    sequence: { provider: 0, patient: 0, appointment: 0, manifest: 0 },
+    batches: 0,
+    skippedPatients: 0,
+    done: 0,
+    total: 0,
+  };
+}
 
-  const seconds = () => Math.max(0, Math.round((now().getTime() - started.getTime()) / 1000));
-  const progress = (kind: RecordKind) => input.onProgress?.({ kind, done, total });
+function progress(r: SyncRun, kind: RecordKind): void {
+  r.input.onProgress?.({ kind, done: r.done, total: r.total });
+}
 
-  async function upload(kind: RecordKind, records: readonly unknown[]): Promise<void> {
-    if (records.length === 0) return;
-    sequence[kind] += 1;
-    const batchId = `${run}:${kind}:${sequence[kind]}`;
-    await encryptor.refresh?.();
-    const envelope = encryptor.encryptBatch({ batchId, kind }, records);
-    await retry(() => ocean.upload({ run, batchId, kind, count: records.length, envelope }));
-    if (kind !== 'manifest') {
-      counts[COUNT_OF[kind]] += records.length;
-      batches += 1;
-    }
+/** Encrypts and uploads one batch (none when empty); data batches count toward the result. */
+async function upload(r: SyncRun, kind: RecordKind, records: readonly unknown[]): Promise<void> {
+  if (records.length === 0) return;
+  const { encryptor, ocean } = r.input;
+  r.sequence[kind] += 1;
+  const batchId = `${r.run}:${kind}:${r.sequence[kind]}`;
+  await encryptor.refresh?.();
+  const envelope = encryptor.encryptBatch({ batchId, kind }, records);
+  await r.retry(() => ocean.upload({ run: r.run, batchId, kind, count: records.length, envelope }));
+  if (kind !== 'manifest') {
+    r.counts[COUNT_OF[kind]] += records.length;
+    r.batches += 1;
   }
+}
 
-  async function uploadAll(kind: Exclude<RecordKind, 'manifest'>, records: readonly unknown[]): Promise<void> {
-    for (let i = 0; i < records.length; i += batchSize) {
-      const chunk = records.slice(i, i + batchSize);
-      await upload(kind, chunk);
-      done += chunk.length;
-      progress(kind);
-    }
+/** Uploads records in batches of `batchSize`, reporting progress after each. */
+async function uploadAll(r: SyncRun, kind: Exclude<RecordKind, 'manifest'>, records: readonly unknown[]): Promise<void> {
+  for (let i = 0; i < records.length; i += r.batchSize) {
+    const chunk = records.slice(i, i + r.batchSize);
+    await upload(r, kind, chunk);
+    r.done += chunk.length;
+    progress(r, kind);
   }
+}
 
-  async function fetchPatient(id: string): Promise<Patient | undefined> {
-    try {
-      return await retry(() => adapter.getPatient(id));
-    } catch (error) {
-      // An appointment may outlive a merged or deleted chart; that is no reason to fail the run.
-      if (error instanceof EmrError && error.reason === 'NotFound') return undefined;
-      throw error;
-    }
-  }
-
-  /**
-   * A sliding window of `concurrency` fetches over all patient ids (no barrier between batches);
-   * whichever fetch fills a batch uploads it while the other fetches go on.
-   */
-  async function syncPatients(ids: readonly string[]): Promise<void> {
-    let buffer: Patient[] = [];
-    let consumed = 0;
-    const flush = async () => {
-      const patients = buffer;
-      const count = consumed;
-      buffer = [];
-      consumed = 0;
-      await upload('patient', patients);
-      done += count;
-      progress('patient');
-    };
-    await mapLimit(ids, concurrency, async (id) => {
-      const patient = await fetchPatient(id);
-      if (patient) buffer.push(patient);
-      else skippedPatients += 1;
-      consumed += 1;
-      if (buffer.length >= batchSize) await flush();
-    });
-    if (consumed > 0) await flush();
-  }
-
+async function fetchPatient(r: SyncRun, id: string): Promise<Patient | undefined> {
   try {
-    let providers: Provider[] = [];
-    if (type === 'Full') providers = await retry(() => adapter.listProviders());
-    const providerIds = input.syncProviderIds && input.syncProviderIds.length > 0 ? [...input.syncProviderIds] : undefined;
-    let appointments: Appointment[] = await retry(() => adapter.listAppointments(window.from, window.to, providerIds));
-    if (input.syncOfficeIds && input.syncOfficeIds.length > 0) {
-      const offices = new Set(input.syncOfficeIds);
-      appointments = appointments.filter((a) => a.officeId !== undefined && offices.has(a.officeId));
-    }
-    const patientIds = type === 'Full' ? [...new Set(appointments.map((a) => a.patientId))] : [];
-    total = providers.length + patientIds.length + appointments.length;
-    progress(type === 'Full' ? 'provider' : 'appointment');
-
-    await uploadAll('provider', providers);
-    await syncPatients(patientIds);
-    await uploadAll('appointment', appointments);
-    if (skippedPatients > 0) input.onWarning?.('patients referenced by appointments were not found in the EMR', { skippedPatients });
-
-    // The manifest tells Ocean the run is complete and what it contained: a run without one is
-    // partial, and its records must not replace the previous complete set.
-    await upload('manifest', [
-      {
-        run,
-        type,
-        window: { from: window.from.toISOString(), to: window.to.toISOString() },
-        counts: { ...counts },
-        batches,
-        ...(skippedPatients > 0 ? { skippedPatients } : {}),
-      },
-    ]);
-    return {
-      result: 'Succeeded',
-      type,
-      ...counts,
-      batches,
-      durationSeconds: seconds(),
-      ...(skippedPatients > 0 ? { skippedPatients } : {}),
-    };
+    return await r.retry(() => r.input.adapter.getPatient(id));
   } catch (error) {
-    return {
-      result: 'Failed',
-      type,
-      ...counts,
-      batches,
-      durationSeconds: seconds(),
-      ...(skippedPatients > 0 ? { skippedPatients } : {}),
-      ...failureOf(error),
-    };
+    // An appointment may outlive a merged or deleted chart; that is no reason to fail the run.
+    if (error instanceof EmrError && error.reason === 'NotFound') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * A sliding window of `concurrency` fetches over all patient ids (no barrier between batches);
+ * whichever fetch fills a batch uploads it while the other fetches go on.
+ */
+async function syncPatients(r: SyncRun, ids: readonly string[]): Promise<void> {
+  let buffer: Patient[] = [];
+  let consumed = 0;
+  const flush = async () => {
+    const patients = buffer;
+    const count = consumed;
+    buffer = [];
+    consumed = 0;
+    await upload(r, 'patient', patients);
+    r.done += count;
+    progress(r, 'patient');
+  };
+  await mapLimit(ids, r.concurrency, async (id) => {
+    const patient = await fetchPatient(r, id);
+    if (patient) buffer.push(patient);
+    else r.skippedPatients += 1;
+    consumed += 1;
+    if (buffer.length >= r.batchSize) await flush();
+  });
+  if (consumed > 0) await flush();
+}
+
+/** Every provider the API user sees (Full runs only). */
+async function fetchProviders(r: SyncRun): Promise<Provider[]> {
+  return r.input.type === 'Full' ? await r.retry(() => r.input.adapter.listProviders()) : [];
+}
+
+/** Pure: the appointments in the given offices; all of them when none are given. */
+function inOffices(appointments: Appointment[], officeIds: readonly string[] | undefined): Appointment[] {
+  if (!officeIds || officeIds.length === 0) return appointments;
+  const offices = new Set(officeIds);
+  return appointments.filter((a) => a.officeId !== undefined && offices.has(a.officeId));
+}
+
+/** The window's appointments, of the chosen providers and offices. */
+async function fetchAppointments(r: SyncRun): Promise<Appointment[]> {
+  const { adapter, syncProviderIds, syncOfficeIds } = r.input;
+  const providerIds = syncProviderIds && syncProviderIds.length > 0 ? [...syncProviderIds] : undefined;
+  const appointments = await r.retry(() => adapter.listAppointments(r.window.from, r.window.to, providerIds));
+  return inOffices(appointments, syncOfficeIds);
+}
+
+/** Pure: the distinct patients the appointments reference (Full runs only). */
+function patientIdsOf(type: SyncType, appointments: readonly Appointment[]): string[] {
+  return type === 'Full' ? [...new Set(appointments.map((a) => a.patientId))] : [];
+}
+
+/** The part of the result (and the manifest) that says what was skipped, when anything was. */
+function skipped(r: SyncRun): { skippedPatients?: number } {
+  return r.skippedPatients > 0 ? { skippedPatients: r.skippedPatients } : {};
+}
+
+/**
+ * The manifest tells Ocean the run is complete and what it contained: a run without one is
+ * partial, and its records must not replace the previous complete set.
+ */
+function manifestOf(r: SyncRun) {
+  return {
+    run: r.run,
+    type: r.input.type,
+    window: { from: r.window.from.toISOString(), to: r.window.to.toISOString() },
+    counts: { ...r.counts },
+    batches: r.batches,
+    ...skipped(r),
+  };
+}
+
+/** Fetches and uploads in referential order (providers, patients, appointments), then the manifest. */
+async function transfer(r: SyncRun): Promise<void> {
+  const { type } = r.input;
+  const providers = await fetchProviders(r);
+  const appointments = await fetchAppointments(r);
+  const patientIds = patientIdsOf(type, appointments);
+  r.total = providers.length + patientIds.length + appointments.length;
+  progress(r, type === 'Full' ? 'provider' : 'appointment');
+
+  await uploadAll(r, 'provider', providers);
+  await syncPatients(r, patientIds);
+  await uploadAll(r, 'appointment', appointments);
+  if (r.skippedPatients > 0) r.input.onWarning?.('patients referenced by appointments were not found in the EMR', skipped(r));
+  await upload(r, 'manifest', [manifestOf(r)]);
+}
+
+/** What the run did so far, as the result reports it. */
+function summary(r: SyncRun) {
+  const { now } = r.input;
+  return {
+    type: r.input.type,
+    ...r.counts,
+    batches: r.batches,
+    durationSeconds: Math.max(0, Math.round((now().getTime() - r.started.getTime()) / 1000)),
+    ...skipped(r),
+  };
+}
+
+export async function runSync(input: SyncInput): Promise<SyncResult> {
+  const r = startRun(input);
+  try {
+    await transfer(r);
+    return { result: 'Succeeded', ...summary(r) };
+  } catch (error) {
+    return { result: 'Failed', ...summary(r), ...failureOf(error) };
   }
 }
