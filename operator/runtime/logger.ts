@@ -20,7 +20,7 @@ export function createLogger(options: { level?: string; stream?: NodeJS.Writable
     ? new winston.transports.Stream({ stream: options.stream })
     : new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] });
   return winston.createLogger({
-    level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+    level: options.level ?? 'info',
     format: winston.format.combine(winston.format.timestamp(), redactFormat(options.redactor ?? redactor), winston.format.json()),
     transports: [transport],
   });

@@ -116,6 +116,8 @@ export async function runRelay(
   const logger = deps.logger ?? createLogger();
   const { namespace, name } = parseRelayArgs(argv);
   const { pod: config, settings, clock } = relayConfigFromEnv(env);
+  // LOG_LEVEL is parsed with the rest of the configuration; an injected logger keeps its own level.
+  if (!deps.logger) logger.level = config.logLevel;
   const credentials = await readCredentialsDir(config.credentialsDir);
   const adapter = await emrAdapterFromConfig(config, credentials, {
     ...(deps.adapterFactory ? { adapterFactory: deps.adapterFactory } : {}),

@@ -263,6 +263,8 @@ function syncLog(logger: Logger, context: RunContext): Pick<SyncInput, 'onProgre
 /** Configuration, credentials, adapters and SEK, then the sync itself. Throws what stops the run before it starts. */
 async function configureAndSync(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: RunIo, context: RunContext): Promise<SyncResult> {
   const config = configFromEnv(env);
+  // LOG_LEVEL is parsed with the rest of the configuration; an injected logger keeps its own level.
+  if (!deps.logger) io.logger.level = config.logLevel;
   const settings = adapterSettings(config.spec);
   io.logger.info('sync starting', { ...context, emr: settings.type, siteNumber: config.siteNumber });
 

@@ -1,8 +1,7 @@
-import type { Patient } from './adapter.ts';
-// Small helpers the adapters share: reading untrusted JSON into typed values (anything off-shape is
-// an InvalidResponse, named by field, never quoting the value, which may be patient data), dates,
-// and the appointment status vocabulary every adapter maps its EMR's codes onto.
-import { EmrError } from './adapter.ts';
+// Small helpers the adapters share: dates, secret values, document names, patient records, and the
+// appointment status vocabulary every adapter maps its EMR's codes onto. Reading untrusted JSON is
+// internal/httpx/json-reader.ts.
+import { EmrError, type Patient } from './adapter.ts';
 
 /** FHIR Appointment.status values that matter to Cloud Connect; every adapter maps onto these. */
 export const APPOINTMENT_STATUSES = ['booked', 'arrived', 'fulfilled', 'cancelled', 'noshow', 'unknown'] as const;
