@@ -3,7 +3,7 @@
 // (main asks when stdout is a TTY and NO_COLOR is unset).
 import { styleText } from 'node:util';
 import type { EmrIntegration, OceanSite, SyncSchedule } from '../../api/v1alpha1/index.ts';
-import { findCondition, isTrue } from '../../runtime/conditions.ts';
+import { type Condition, findCondition, isTrue } from '../../runtime/conditions.ts';
 import { type Health, type HealthWord, health, relativeTime } from './health.ts';
 
 export interface StatusInput {
@@ -16,6 +16,7 @@ export interface StatusInput {
 }
 
 type Style = Parameters<typeof styleText>[0];
+type LastRun = NonNullable<NonNullable<SyncSchedule['status']>['lastRun']>;
 
 const WORD_STYLE: Record<HealthWord, Style> = {
   Ready: 'green',
@@ -29,151 +30,243 @@ const WORD_STYLE: Record<HealthWord, Style> = {
 
 const MESSAGE_LIMIT = 160;
 
+type Paint = (style: Style, text: string) => string;
+
+/** What every line of the tree needs: colour (or not), the clock, and the schedules to hang under their integrations. */
+interface TreeContext {
+  paint: Paint;
+  now: Date;
+  schedules: readonly SyncSchedule[];
+}
+
 export function renderStatus(input: StatusInput): string {
-  const paint = (style: Style, text: string) => (input.color ? styleText(style, text, { validateStream: false }) : text);
-  const { now } = input;
-  const lines: string[] = [`${paint('bold', 'Namespace')} ${input.namespace}`];
-  if (input.sites.length + input.integrations.length + input.schedules.length === 0) {
-    lines.push(`  No Cloud Connect resources (OceanSite, EmrIntegration, SyncSchedule) in namespace ${input.namespace}.`);
-    return `${lines.join('\n')}\n`;
+  const paint: Paint = (style, text) => (input.color ? styleText(style, text, { validateStream: false }) : text);
+  const header = `${paint('bold', 'Namespace')} ${input.namespace}`;
+  if (hasNoResources(input)) {
+    return `${header}\n  No Cloud Connect resources (OceanSite, EmrIntegration, SyncSchedule) in namespace ${input.namespace}.\n`;
   }
-
-  const byName = <T extends { metadata: { name: string } }>(a: T, b: T) => a.metadata.name.localeCompare(b.metadata.name);
-  const siteNames = new Set(input.sites.map((s) => s.metadata.name));
-  const integrationNames = new Set(input.integrations.map((i) => i.metadata.name));
-  const healthText = (h: Health) => `${paint(WORD_STYLE[h.word], h.word)}${h.reason && h.reason !== h.word ? ` (${h.reason})` : ''}`;
-  const message = (h: Health) => (h.word === 'Ready' || !h.message ? undefined : truncate(h.message));
-
-  const scheduleLines = (schedules: readonly SyncSchedule[], prefix: string): string[] => {
-    const out: string[] = [];
-    const sorted = [...schedules].sort((a, b) => typeOrder(a) - typeOrder(b) || byName(a, b));
-    sorted.forEach((s, i) => {
-      const last = i === sorted.length - 1;
-      const h = health(s.status?.conditions);
-      const tz = s.spec.timeZone && s.spec.timeZone !== 'UTC' ? ` ${s.spec.timeZone}` : '';
-      out.push(
-        `${prefix}${last ? '└── ' : '├── '}${paint('bold', `SyncSchedule/${s.metadata.name}`)}  ${s.spec.type} "${s.spec.schedule}"${tz}  ${healthText(h)}${s.spec.suspend ? paint('yellow', '  suspended') : ''}`,
-      );
-      const child = `${prefix}${last ? '    ' : '│   '}`;
-      const run = s.status?.lastRun;
-      const lastText = run
-        ? `last run ${run.result === 'Succeeded' ? paint('green', 'Succeeded') : paint('red', 'Failed')}${run.errorReason ? ` (${run.errorReason})` : ''} ${relativeTime(run.completionTime, now, '')}`.trimEnd()
-        : 'no run yet';
-      const active = s.status?.active?.length ? `  ${paint('cyan', `running: ${s.status.active.map((a) => a.name).join(', ')}`)}` : '';
-      const next = s.spec.suspend ? 'next: suspended' : `next ${relativeTime(s.status?.nextScheduleTime, now, 'not scheduled')}`;
-      out.push(`${child}${lastText} · last success ${relativeTime(s.status?.lastSuccessfulTime, now, 'never')} · ${next}${active}`);
-      const m = message(h);
-      if (m) out.push(`${child}${paint('gray', m)}`);
-    });
-    return out;
-  };
-
-  const integrationLines = (integrations: readonly EmrIntegration[], prefix: string, trailingOrphans: boolean): string[] => {
-    const out: string[] = [];
-    const sorted = [...integrations].sort(byName);
-    sorted.forEach((integration, i) => {
-      const last = i === sorted.length - 1 && !trailingOrphans;
-      const h = health(integration.status?.conditions);
-      out.push(
-        `${prefix}${last ? '└── ' : '├── '}${paint('bold', `EmrIntegration/${integration.metadata.name}`)}  ${integration.spec.emr.type}  ${healthText(h)}${integration.spec.suspend ? paint('yellow', '  suspended') : ''}`,
-      );
-      const child = `${prefix}${last ? '    ' : '│   '}`;
-      const detail = integrationDetails(integration, now, paint);
-      for (const d of detail) out.push(`${child}${d}`);
-      const m = message(h);
-      if (m) out.push(`${child}${paint('gray', m)}`);
-      const schedules = input.schedules.filter((s) => s.spec.integrationRef.name === integration.metadata.name);
-      // A non-integrated site (type None) has nothing to sync, so the operator makes no default schedules.
-      if (schedules.length === 0 && integration.spec.emr.type !== 'None')
-        out.push(`${child}${paint('gray', '(no SyncSchedule yet: the operator creates the two defaults)')}`);
-      out.push(...scheduleLines(schedules, child));
-    });
-    return out;
-  };
-
-  for (const site of [...input.sites].sort(byName)) {
-    const h = health(site.status?.conditions);
-    const key = site.status?.encryptionKey;
-    const keyText = key?.fingerprint ? `  SEK v${key.version ?? '?'} ${key.fingerprint}` : paint('yellow', '  SEK not stored');
-    const title = [site.spec.siteNumber ? `#${site.spec.siteNumber}` : '', site.spec.displayName ?? ''].filter(Boolean).join(' ');
-    lines.push(`${paint('bold', `OceanSite/${site.metadata.name}`)}${title ? ` (${title})` : ''}  ${healthText(h)}${keyText}`);
-    const m = message(h);
-    if (m) lines.push(`│   ${paint('gray', m)}`);
-    const integrations = input.integrations.filter((i) => i.spec.siteRef.name === site.metadata.name);
-    if (integrations.length === 0) lines.push(`└── ${paint('gray', '(no EmrIntegration)')}`);
-    lines.push(...integrationLines(integrations, '', false));
-  }
-
-  const orphanIntegrations = input.integrations.filter((i) => !siteNames.has(i.spec.siteRef.name));
-  for (const siteName of [...new Set(orphanIntegrations.map((i) => i.spec.siteRef.name))].sort()) {
-    lines.push(`${paint('bold', `OceanSite/${siteName}`)}  ${paint('red', 'NotFound')}`);
-    lines.push(
-      ...integrationLines(
-        orphanIntegrations.filter((i) => i.spec.siteRef.name === siteName),
-        '',
-        false,
-      ),
-    );
-  }
-  const orphanSchedules = input.schedules.filter((s) => !integrationNames.has(s.spec.integrationRef.name));
-  for (const integrationName of [...new Set(orphanSchedules.map((s) => s.spec.integrationRef.name))].sort()) {
-    lines.push(`${paint('bold', `EmrIntegration/${integrationName}`)}  ${paint('red', 'NotFound')}`);
-    lines.push(
-      ...scheduleLines(
-        orphanSchedules.filter((s) => s.spec.integrationRef.name === integrationName),
-        '',
-      ),
-    );
-  }
+  const ctx: TreeContext = { paint, now: input.now, schedules: input.schedules };
+  const lines = [
+    header,
+    ...[...input.sites].sort(byName).flatMap((site) => siteLines(site, input.integrations, ctx)),
+    ...missingSiteLines(input, ctx),
+    ...missingIntegrationLines(input, ctx),
+  ];
   return `${lines.join('\n')}\n`;
 }
 
-function integrationDetails(integration: EmrIntegration, now: Date, paint: (style: Style, text: string) => string): string[] {
+function hasNoResources(input: AllNamespacesInput): boolean {
+  return input.sites.length + input.integrations.length + input.schedules.length === 0;
+}
+
+function byName<T extends { metadata: { name: string } }>(a: T, b: T): number {
+  return a.metadata.name.localeCompare(b.metadata.name);
+}
+
+const siteOf = (integration: EmrIntegration): string => integration.spec.siteRef.name;
+const integrationOf = (schedule: SyncSchedule): string => schedule.spec.integrationRef.name;
+
+/**
+ * Each item's lines under `prefix`: `render` gets the item's branch ("├── ", or "└── " for the
+ * last) and the prefix of its children ("│   ", or blank under the last).
+ */
+function branches<T>(items: readonly T[], prefix: string, render: (item: T, branch: string, child: string) => string[]): string[] {
+  return items.flatMap((item, i) => {
+    const last = i === items.length - 1;
+    return render(item, `${prefix}${last ? '└── ' : '├── '}`, `${prefix}${last ? '    ' : '│   '}`);
+  });
+}
+
+/** The health word (coloured) and, when it says more, the reason: "NotReady (EmrUnreachable)". */
+function healthText(h: Health, paint: Paint): string {
+  return `${paint(WORD_STYLE[h.word], h.word)}${h.reason && h.reason !== h.word ? ` (${h.reason})` : ''}`;
+}
+
+/** The condition message, on its own line under the resource, unless it is Ready or says nothing. */
+function messageLines(h: Health, prefix: string, paint: Paint): string[] {
+  return h.word === 'Ready' || !h.message ? [] : [`${prefix}${paint('gray', truncate(h.message))}`];
+}
+
+function suspendedMark(suspend: boolean | undefined, paint: Paint): string {
+  return suspend ? paint('yellow', '  suspended') : '';
+}
+
+/** "#4271 Maple FHT", either part when set. */
+function siteTitle(site: OceanSite): string {
+  return [site.spec.siteNumber ? `#${site.spec.siteNumber}` : '', site.spec.displayName ?? ''].filter(Boolean).join(' ');
+}
+
+/** "SEK v3 a1b2…", or undefined when no key is stored. */
+function sekText(site: OceanSite): string | undefined {
+  const key = site.status?.encryptionKey;
+  return key?.fingerprint ? `SEK v${key.version ?? '?'} ${key.fingerprint}` : undefined;
+}
+
+/** " America/Toronto" for a schedule not in UTC, else nothing. */
+function timeZoneSuffix(schedule: SyncSchedule): string {
+  return schedule.spec.timeZone && schedule.spec.timeZone !== 'UTC' ? ` ${schedule.spec.timeZone}` : '';
+}
+
+/** The Jobs a schedule is running now, comma-separated; undefined when none. */
+function runningJobs(schedule: SyncSchedule): string | undefined {
+  return schedule.status?.active?.length ? schedule.status.active.map((a) => a.name).join(', ') : undefined;
+}
+
+function siteLines(site: OceanSite, integrations: readonly EmrIntegration[], ctx: TreeContext): string[] {
+  const { paint } = ctx;
+  const h = health(site.status?.conditions);
+  const title = siteTitle(site);
+  const sek = sekText(site);
+  const lines = [
+    `${paint('bold', `OceanSite/${site.metadata.name}`)}${title ? ` (${title})` : ''}  ${healthText(h, paint)}${sek ? `  ${sek}` : paint('yellow', '  SEK not stored')}`,
+    ...messageLines(h, '│   ', paint),
+  ];
+  const own = integrations.filter((i) => siteOf(i) === site.metadata.name);
+  if (own.length === 0) lines.push(`└── ${paint('gray', '(no EmrIntegration)')}`);
+  lines.push(...integrationLines(own, '', ctx));
+  return lines;
+}
+
+function integrationLines(integrations: readonly EmrIntegration[], prefix: string, ctx: TreeContext): string[] {
+  return branches([...integrations].sort(byName), prefix, (integration, branch, child) =>
+    integrationBranch(integration, branch, child, ctx),
+  );
+}
+
+function integrationBranch(integration: EmrIntegration, branch: string, child: string, ctx: TreeContext): string[] {
+  const { paint } = ctx;
+  const h = health(integration.status?.conditions);
+  const type = integration.spec.emr.type;
+  const lines = [
+    `${branch}${paint('bold', `EmrIntegration/${integration.metadata.name}`)}  ${type}  ${healthText(h, paint)}${suspendedMark(integration.spec.suspend, paint)}`,
+    ...integrationDetails(integration, ctx.now, paint).map((d) => `${child}${d}`),
+    ...messageLines(h, child, paint),
+  ];
+  const schedules = ctx.schedules.filter((s) => integrationOf(s) === integration.metadata.name);
+  // A non-integrated site (type None) has nothing to sync, so the operator makes no default schedules.
+  if (schedules.length === 0 && type !== 'None')
+    lines.push(`${child}${paint('gray', '(no SyncSchedule yet: the operator creates the two defaults)')}`);
+  lines.push(...scheduleLines(schedules, child, ctx));
+  return lines;
+}
+
+function scheduleLines(schedules: readonly SyncSchedule[], prefix: string, ctx: TreeContext): string[] {
+  const sorted = [...schedules].sort((a, b) => typeOrder(a) - typeOrder(b) || byName(a, b));
+  return branches(sorted, prefix, (schedule, branch, child) => scheduleBranch(schedule, branch, child, ctx));
+}
+
+function scheduleBranch(s: SyncSchedule, branch: string, child: string, ctx: TreeContext): string[] {
+  const { paint, now } = ctx;
+  const h = health(s.status?.conditions);
+  const running = runningJobs(s);
+  const active = running === undefined ? '' : `  ${paint('cyan', `running: ${running}`)}`;
+  const next = s.spec.suspend ? 'next: suspended' : `next ${relativeTime(s.status?.nextScheduleTime, now, 'not scheduled')}`;
+  return [
+    `${branch}${paint('bold', `SyncSchedule/${s.metadata.name}`)}  ${s.spec.type} "${s.spec.schedule}"${timeZoneSuffix(s)}  ${healthText(h, paint)}${suspendedMark(s.spec.suspend, paint)}`,
+    `${child}${lastRunText(s.status?.lastRun, now, paint)} · last success ${relativeTime(s.status?.lastSuccessfulTime, now, 'never')} · ${next}${active}`,
+    ...messageLines(h, child, paint),
+  ];
+}
+
+function lastRunText(run: LastRun | undefined, now: Date, paint: Paint): string {
+  if (!run) return 'no run yet';
+  const result = run.result === 'Succeeded' ? paint('green', 'Succeeded') : paint('red', 'Failed');
+  return `last run ${result}${run.errorReason ? ` (${run.errorReason})` : ''} ${relativeTime(run.completionTime, now, '')}`.trimEnd();
+}
+
+/**
+ * Children whose parent does not exist, under one "Kind/name  NotFound" line per missing parent
+ * (parents in code-unit order).
+ */
+function missingParentLines<T>(
+  kind: string,
+  orphans: readonly T[],
+  parentOf: (item: T) => string,
+  render: (children: T[]) => string[],
+  paint: Paint,
+): string[] {
+  return [...new Set(orphans.map(parentOf))]
+    .sort()
+    .flatMap((parent) => [
+      `${paint('bold', `${kind}/${parent}`)}  ${paint('red', 'NotFound')}`,
+      ...render(orphans.filter((o) => parentOf(o) === parent)),
+    ]);
+}
+
+function missingSiteLines(input: StatusInput, ctx: TreeContext): string[] {
+  const siteNames = new Set(input.sites.map((s) => s.metadata.name));
+  const orphans = input.integrations.filter((i) => !siteNames.has(siteOf(i)));
+  return missingParentLines('OceanSite', orphans, siteOf, (children) => integrationLines(children, '', ctx), ctx.paint);
+}
+
+function missingIntegrationLines(input: StatusInput, ctx: TreeContext): string[] {
+  const integrationNames = new Set(input.integrations.map((i) => i.metadata.name));
+  const orphans = input.schedules.filter((s) => !integrationNames.has(integrationOf(s)));
+  return missingParentLines('EmrIntegration', orphans, integrationOf, (children) => scheduleLines(children, '', ctx), ctx.paint);
+}
+
+/** The lines under an integration: auth, warnings, relay and sync, each when it has something to say. */
+function integrationDetails(integration: EmrIntegration, now: Date, paint: Paint): string[] {
+  return [
+    authLine(integration, now, paint),
+    warningsLine(integration, paint),
+    relayLine(integration, paint),
+    syncLine(integration, now, paint),
+  ].filter((line): line is string => line !== undefined);
+}
+
+function authLine(integration: EmrIntegration, now: Date, paint: Paint): string | undefined {
+  if (integration.spec.emr.type === 'None') return undefined;
   const status = integration.status ?? {};
   const conditions = status.conditions;
-  const out: string[] = [];
-  if (integration.spec.emr.type !== 'None') {
-    const auth = findCondition(conditions, 'Authenticated');
-    const parts: string[] = [];
-    if (!auth) parts.push(paint('gray', 'auth not checked yet'));
-    else if (auth.status === 'True') parts.push(paint('green', 'Authenticated'));
-    else parts.push(`${paint('red', 'not Authenticated')}${auth.reason ? ` (${auth.reason})` : ''}`);
-    if (status.auth?.notAfter) {
-      const expiring = isTrue(conditions, 'AuthExpiringSoon');
-      const text = `expires ${relativeTime(status.auth.notAfter, now, '')}`;
-      parts.push(expiring ? paint('yellow', `${text} (AuthExpiringSoon)`) : text);
-    }
-    if (status.auth?.lastCheckTime) parts.push(`checked ${relativeTime(status.auth.lastCheckTime, now, '')}`);
-    out.push(`auth: ${parts.join(' · ')}`);
+  const parts = [authenticatedText(findCondition(conditions, 'Authenticated'), paint)];
+  if (status.auth?.notAfter) {
+    const text = `expires ${relativeTime(status.auth.notAfter, now, '')}`;
+    parts.push(isTrue(conditions, 'AuthExpiringSoon') ? paint('yellow', `${text} (AuthExpiringSoon)`) : text);
   }
-  const warnings: string[] = [];
-  if (isTrue(conditions, 'CredentialConflict')) warnings.push('CredentialConflict');
-  if (isTrue(conditions, 'AttachmentsImportDisabled')) warnings.push('AttachmentsImportDisabled');
+  if (status.auth?.lastCheckTime) parts.push(`checked ${relativeTime(status.auth.lastCheckTime, now, '')}`);
+  return `auth: ${parts.join(' · ')}`;
+}
+
+function authenticatedText(auth: Condition | undefined, paint: Paint): string {
+  if (!auth) return paint('gray', 'auth not checked yet');
+  if (auth.status === 'True') return paint('green', 'Authenticated');
+  return `${paint('red', 'not Authenticated')}${auth.reason ? ` (${auth.reason})` : ''}`;
+}
+
+/** Conditions that are warnings when True, in the order they are listed. */
+const WARNING_CONDITIONS = ['CredentialConflict', 'AttachmentsImportDisabled'] as const;
+
+function warningsLine(integration: EmrIntegration, paint: Paint): string | undefined {
+  const status = integration.status ?? {};
+  const warnings: string[] = WARNING_CONDITIONS.filter((type) => isTrue(status.conditions, type));
   const missing = status.providers?.missing ?? [];
   if (missing.length > 0) warnings.push(`providers not visible to the API user: ${missing.join(', ')}`);
-  if (warnings.length > 0) out.push(paint('yellow', `warnings: ${warnings.join(' · ')}`));
-  const delivering = findCondition(conditions, 'Delivering');
-  const relay = status.relay;
-  if (delivering || relay) {
-    const parts: string[] = [];
-    if (delivering)
-      parts.push(
-        delivering.status === 'True'
-          ? paint('green', delivering.reason ?? 'Delivering')
-          : paint(delivering.status === 'False' ? 'red' : 'gray', `not delivering (${delivering.reason ?? 'Unknown'})`),
-      );
-    if (relay?.pending) parts.push(`${relay.pending} pending${relay.oldestPendingAge ? ` (oldest ${relay.oldestPendingAge})` : ''}`);
-    if (relay?.deadLettered) parts.push(paint('red', `${relay.deadLettered} dead-lettered`));
-    if (relay?.lastFailureReason) parts.push(`last failure ${relay.lastFailureReason}`);
-    out.push(`relay: ${parts.join(' · ')}`);
-  }
-  const sync = status.sync ?? {};
-  if (integration.spec.emr.type === 'None' && !sync.lastSyncTime && !sync.nextSyncTime) return out;
+  return warnings.length > 0 ? paint('yellow', `warnings: ${warnings.join(' · ')}`) : undefined;
+}
+
+function relayLine(integration: EmrIntegration, paint: Paint): string | undefined {
+  const delivering = findCondition(integration.status?.conditions, 'Delivering');
+  const relay = integration.status?.relay;
+  if (!delivering && !relay) return undefined;
+  const parts: string[] = [];
+  if (delivering) parts.push(deliveringText(delivering, paint));
+  if (relay?.pending) parts.push(`${relay.pending} pending${relay.oldestPendingAge ? ` (oldest ${relay.oldestPendingAge})` : ''}`);
+  if (relay?.deadLettered) parts.push(paint('red', `${relay.deadLettered} dead-lettered`));
+  if (relay?.lastFailureReason) parts.push(`last failure ${relay.lastFailureReason}`);
+  return `relay: ${parts.join(' · ')}`;
+}
+
+function deliveringText(delivering: Condition, paint: Paint): string {
+  if (delivering.status === 'True') return paint('green', delivering.reason ?? 'Delivering');
+  return paint(delivering.status === 'False' ? 'red' : 'gray', `not delivering (${delivering.reason ?? 'Unknown'})`);
+}
+
+function syncLine(integration: EmrIntegration, now: Date, paint: Paint): string | undefined {
+  const sync = integration.status?.sync ?? {};
+  if (integration.spec.emr.type === 'None' && !sync.lastSyncTime && !sync.nextSyncTime) return undefined;
   const lastError = sync.lastError ? ` · ${paint('red', `last error ${sync.lastError}`)}` : '';
-  out.push(
-    `sync: last ${relativeTime(sync.lastSyncTime, now, 'never')} · next ${relativeTime(sync.nextSyncTime, now, 'not scheduled')}${lastError}`,
-  );
-  return out;
+  return `sync: last ${relativeTime(sync.lastSyncTime, now, 'never')} · next ${relativeTime(sync.nextSyncTime, now, 'not scheduled')}${lastError}`;
 }
 
 function typeOrder(s: SyncSchedule): number {
@@ -206,83 +299,106 @@ const COLUMN_GAP = 3;
  * messages are left to the per-namespace tree.
  */
 export function renderStatusAllNamespaces(input: AllNamespacesInput): string {
-  const { now } = input;
-  if (input.sites.length + input.integrations.length + input.schedules.length === 0) {
+  if (hasNoResources(input)) {
     return 'No Cloud Connect resources (OceanSite, EmrIntegration, SyncSchedule) in any namespace.\n';
   }
+  const exists = existence(input);
+  const rows = [
+    ...input.sites.map(siteRow),
+    ...input.integrations.map((integration) => integrationRow(integration, input.now, exists)),
+    ...input.schedules.map((schedule) => scheduleRow(schedule, input.now, exists)),
+  ].sort(byNamespaceKindName);
+  return renderTable(
+    [TABLE_HEADER.map((text) => ({ text })), ...rows.map((r) => [{ text: r.namespace }, { text: r.kind }, { text: r.name }, ...r.cells])],
+    input.color,
+  );
+}
+
+/** One row of the fleet table: the resource and its cells after NAMESPACE, KIND and NAME. */
+interface Row {
+  namespace: string;
+  kind: Kind;
+  name: string;
+  cells: Cell[];
+}
+
+/** Whether an OceanSite or EmrIntegration of that name exists in that namespace. */
+type Exists = (kind: Kind, namespace: string, name: string) => boolean;
+
+function existence(input: AllNamespacesInput): Exists {
   const key = (kind: Kind, namespace: string, name: string) => JSON.stringify([kind, namespace, name]);
   const existing = new Set([
     ...input.sites.map((s) => key('OceanSite', s.metadata.namespace ?? '', s.metadata.name)),
     ...input.integrations.map((i) => key('EmrIntegration', i.metadata.namespace ?? '', i.metadata.name)),
   ]);
-  const reference = (kind: Kind, namespace: string, name: string, label: string) =>
-    existing.has(key(kind, namespace, name)) ? `${label} ${name}` : `${label} ${name} (not found)`;
+  return (kind, namespace, name) => existing.has(key(kind, namespace, name));
+}
 
-  const rows: { namespace: string; kind: Kind; name: string; cells: Cell[] }[] = [];
-  for (const site of input.sites) {
-    const sek = site.status?.encryptionKey;
-    const title = [site.spec.siteNumber ? `#${site.spec.siteNumber}` : '', site.spec.displayName ?? ''].filter(Boolean).join(' ');
-    const sekText = sek?.fingerprint ? `SEK v${sek.version ?? '?'} ${sek.fingerprint}` : 'SEK not stored';
-    rows.push({
-      namespace: site.metadata.namespace ?? '',
-      kind: 'OceanSite',
-      name: site.metadata.name,
-      cells: [healthCell(site.status?.conditions), { text: '-' }, { text: '-' }, { text: [title, sekText].filter(Boolean).join(' · ') }],
-    });
-  }
-  for (const integration of input.integrations) {
-    const namespace = integration.metadata.namespace ?? '';
-    const sync = integration.status?.sync ?? {};
-    const nothingToSync = integration.spec.emr.type === 'None' && !sync.lastSyncTime;
-    rows.push({
-      namespace,
-      kind: 'EmrIntegration',
-      name: integration.metadata.name,
-      cells: [
-        healthCell(integration.status?.conditions),
-        { text: nothingToSync ? '-' : relativeTime(sync.lastSyncTime, now, 'never') },
-        { text: nothingToSync ? '-' : nextSyncText(integration.spec.suspend === true, sync.nextSyncTime, now) },
-        { text: `${integration.spec.emr.type} · ${reference('OceanSite', namespace, integration.spec.siteRef.name, 'site')}` },
-      ],
-    });
-  }
-  for (const schedule of input.schedules) {
-    const namespace = schedule.metadata.namespace ?? '';
-    const tz = schedule.spec.timeZone && schedule.spec.timeZone !== 'UTC' ? ` ${schedule.spec.timeZone}` : '';
-    const active = schedule.status?.active?.length ? ` · running: ${schedule.status.active.map((a) => a.name).join(', ')}` : '';
-    const integrationRef = reference('EmrIntegration', namespace, schedule.spec.integrationRef.name, 'integration');
-    rows.push({
-      namespace,
-      kind: 'SyncSchedule',
-      name: schedule.metadata.name,
-      cells: [
-        healthCell(schedule.status?.conditions),
-        lastRunCell(schedule.status?.lastRun, now),
-        { text: nextSyncText(schedule.spec.suspend === true, schedule.status?.nextScheduleTime, now) },
-        { text: `${schedule.spec.type} "${schedule.spec.schedule}"${tz} · ${integrationRef}${active}` },
-      ],
-    });
-  }
-  rows.sort(
-    (a, b) =>
-      a.namespace.localeCompare(b.namespace) || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.name.localeCompare(b.name),
-  );
+/** "site maple", or "site maple (not found)" when it does not exist. */
+function reference(label: string, name: string, found: boolean): string {
+  return found ? `${label} ${name}` : `${label} ${name} (not found)`;
+}
 
-  const table: Cell[][] = [
-    TABLE_HEADER.map((text) => ({ text })),
-    ...rows.map((r) => [{ text: r.namespace }, { text: r.kind }, { text: r.name }, ...r.cells]),
-  ];
-  const widths = TABLE_HEADER.map((_, column) => Math.max(...table.map((row) => cellLength(row[column]))));
-  const paint = (cell: Cell) => {
-    const text = input.color && cell.style ? styleText(cell.style, cell.text, { validateStream: false }) : cell.text;
-    return `${text}${cell.suffix ?? ''}`;
+function byNamespaceKindName(a: Row, b: Row): number {
+  return a.namespace.localeCompare(b.namespace) || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.name.localeCompare(b.name);
+}
+
+function siteRow(site: OceanSite): Row {
+  const detail = [siteTitle(site), sekText(site) ?? 'SEK not stored'].filter(Boolean).join(' · ');
+  return {
+    namespace: site.metadata.namespace ?? '',
+    kind: 'OceanSite',
+    name: site.metadata.name,
+    cells: [healthCell(site.status?.conditions), { text: '-' }, { text: '-' }, { text: detail }],
   };
+}
+
+function integrationRow(integration: EmrIntegration, now: Date, exists: Exists): Row {
+  const namespace = integration.metadata.namespace ?? '';
+  const sync = integration.status?.sync ?? {};
+  const nothingToSync = integration.spec.emr.type === 'None' && !sync.lastSyncTime;
+  const site = siteOf(integration);
+  return {
+    namespace,
+    kind: 'EmrIntegration',
+    name: integration.metadata.name,
+    cells: [
+      healthCell(integration.status?.conditions),
+      { text: nothingToSync ? '-' : relativeTime(sync.lastSyncTime, now, 'never') },
+      { text: nothingToSync ? '-' : nextSyncText(integration.spec.suspend === true, sync.nextSyncTime, now) },
+      { text: `${integration.spec.emr.type} · ${reference('site', site, exists('OceanSite', namespace, site))}` },
+    ],
+  };
+}
+
+function scheduleRow(schedule: SyncSchedule, now: Date, exists: Exists): Row {
+  const namespace = schedule.metadata.namespace ?? '';
+  const running = runningJobs(schedule);
+  const active = running === undefined ? '' : ` · running: ${running}`;
+  const integration = integrationOf(schedule);
+  const integrationRef = reference('integration', integration, exists('EmrIntegration', namespace, integration));
+  return {
+    namespace,
+    kind: 'SyncSchedule',
+    name: schedule.metadata.name,
+    cells: [
+      healthCell(schedule.status?.conditions),
+      lastRunCell(schedule.status?.lastRun, now),
+      { text: nextSyncText(schedule.spec.suspend === true, schedule.status?.nextScheduleTime, now) },
+      { text: `${schedule.spec.type} "${schedule.spec.schedule}"${timeZoneSuffix(schedule)} · ${integrationRef}${active}` },
+    ],
+  };
+}
+
+/** kubectl's table layout: every column but the last padded to its widest cell plus COLUMN_GAP, trailing spaces dropped. */
+function renderTable(table: Cell[][], color: boolean): string {
+  const widths = (table[0] ?? []).map((_, column) => Math.max(...table.map((row) => cellLength(row[column]))));
+  const paint = (cell: Cell) =>
+    `${color && cell.style ? styleText(cell.style, cell.text, { validateStream: false }) : cell.text}${cell.suffix ?? ''}`;
+  const pad = (cell: Cell, column: number) => ' '.repeat((widths[column] ?? 0) - cellLength(cell) + COLUMN_GAP);
   const line = (row: Cell[]) =>
     row
-      .map((cell, column) => {
-        if (column === row.length - 1) return paint(cell);
-        return paint(cell) + ' '.repeat((widths[column] ?? 0) - cellLength(cell) + COLUMN_GAP);
-      })
+      .map((cell, column) => (column === row.length - 1 ? paint(cell) : paint(cell) + pad(cell, column)))
       .join('')
       .trimEnd();
   return `${table.map(line).join('\n')}\n`;
@@ -298,7 +414,7 @@ function healthCell(conditions: Parameters<typeof health>[0]): Cell {
   return { text: h.word, style: WORD_STYLE[h.word], suffix: h.reason && h.reason !== h.word ? ` (${h.reason})` : '' };
 }
 
-function lastRunCell(run: NonNullable<SyncSchedule['status']>['lastRun'], now: Date): Cell {
+function lastRunCell(run: LastRun | undefined, now: Date): Cell {
   if (!run) return { text: 'never' };
   const reason = run.errorReason ? ` (${run.errorReason})` : '';
   const when = relativeTime(run.completionTime, now, '');
