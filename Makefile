@@ -43,11 +43,12 @@ generate: deps ## Write crds/ (and the chart's copy) from the typed API in opera
 	$(NODE) test/chart/values-schema.ts
 
 .PHONY: verify
-verify: deps ## Fail on drift of generated files, formatting, lint, import direction or types.
+verify: deps ## Fail on drift of generated files, formatting, lint, import direction, dead code or types.
 	$(NODE) operator/api/generate.ts --check
 	$(NODE) test/chart/values-schema.ts --check
 	biome ci --reporter=summary .
 	depcruise operator --config .dependency-cruiser.cjs
+	knip --no-progress
 	tsc --noEmit -p tsconfig.json
 
 .PHONY: fmt

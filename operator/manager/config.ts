@@ -46,7 +46,7 @@ export interface OperatorConfig extends ManagerConfig {
   relay: RelayOperatorSettings | undefined;
 }
 
-export const INVALID_CONFIGURATION = 'invalid operator configuration';
+const INVALID_CONFIGURATION = 'invalid operator configuration';
 
 const DNS_LABEL = { test: (t: string) => /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(t), expected: 'a namespace name (DNS label)' };
 const DNS_SUBDOMAIN = {

@@ -7,7 +7,7 @@ import { SyncScheduleReconciler } from '../controller/syncschedule/reconciler.ts
 import { Controller, keyOf } from '../runtime/controller.ts';
 import type { ControllerSetup, Wiring } from './wiring.ts';
 
-export const SYNC_JOB_SELECTOR = 'app.kubernetes.io/managed-by=cloudconnect-operator,app.kubernetes.io/name=cloudconnect-sync';
+const SYNC_JOB_SELECTOR = 'app.kubernetes.io/managed-by=cloudconnect-operator,app.kubernetes.io/name=cloudconnect-sync';
 
 export function setupSyncSchedule(w: Wiring): ControllerSetup {
   const { kube, clock, logger, metrics, schedules, integrations, sites, config } = w;

@@ -24,7 +24,7 @@ export function keyOf(obj: CachedObject): string {
   return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
 }
 
-export function parseKey(key: string): ObjectKey {
+function parseKey(key: string): ObjectKey {
   const i = key.indexOf('/');
   return { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
@@ -38,7 +38,7 @@ interface WatchedMeta {
   metadata?: CachedObject['metadata'] & { deletionTimestamp?: unknown; labels?: object; annotations?: object; finalizers?: string[] };
 }
 
-export function meaningfulUpdate(before: WatchedMeta | undefined, after: WatchedMeta): boolean {
+function meaningfulUpdate(before: WatchedMeta | undefined, after: WatchedMeta): boolean {
   if (!before) return true;
   const a = before.metadata ?? {};
   const b = after.metadata ?? {};

@@ -205,7 +205,7 @@ export const HTTP_URL = {
 
 const isPort = (text: string) => /^\d{1,5}$/.test(text) && Number(text) <= 65535;
 
-export const LISTEN_ADDRESS = {
+const LISTEN_ADDRESS = {
   test: (text: string) => text.includes(':') && isPort(text.slice(text.lastIndexOf(':') + 1)),
   expected: 'host:port (port 0 to 65535)',
 };

@@ -37,7 +37,7 @@ export async function startHealthServer(
   return { server, url: `http://${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${address.port}` };
 }
 
-export function splitHostPort(bind: string): [string, string] {
+function splitHostPort(bind: string): [string, string] {
   const i = bind.lastIndexOf(':');
   return i < 0 ? ['0.0.0.0', bind] : [bind.slice(0, i) || '0.0.0.0', bind.slice(i + 1)];
 }

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export const PROMETHEUS_OPERATOR_MODULE = 'github.com/prometheus-operator/prometheus-operator@v0.85.0';
+const PROMETHEUS_OPERATOR_MODULE = 'github.com/prometheus-operator/prometheus-operator@v0.85.0';
 
 /** Paths of the monitoring.coreos.com CRD files the chart uses (ServiceMonitor, PrometheusRule). */
 export async function prometheusOperatorCrdFiles(): Promise<string[]> {

@@ -13,7 +13,7 @@ import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
 /** The test server's largest message (8 MiB; the default is 1 MiB). */
-export const MAX_PAYLOAD = 8 * 1024 * 1024;
+const MAX_PAYLOAD = 8 * 1024 * 1024;
 const root = new URL('../..', import.meta.url).pathname;
 
 export interface NatsServer {
@@ -31,7 +31,7 @@ export interface NatsServer {
 }
 
 /** The pinned nats-server binary (built once and cached by test/cluster/build.sh). */
-export async function natsServerBinary(): Promise<string> {
+async function natsServerBinary(): Promise<string> {
   if (process.env.NATS_SERVER_BIN) return process.env.NATS_SERVER_BIN;
   await run(join(root, 'test/cluster/build.sh'), ['nats-server'], { maxBuffer: 16 * 1024 * 1024 });
   const { stdout } = await run(join(root, 'test/cluster/bin-path.sh'), ['nats-server']);

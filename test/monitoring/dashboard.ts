@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const dashboardFile = join(import.meta.dirname, '..', '..', 'charts/cloudconnect-operator/files/dashboard.json');
+const dashboardFile = join(import.meta.dirname, '..', '..', 'charts/cloudconnect-operator/files/dashboard.json');
 export const alertsFile = join(import.meta.dirname, '..', '..', 'charts/cloudconnect-operator/files/alerts.yaml');
 
 /** promtool with `args` in `cwd`: its exit status and stdout+stderr; throws saying how to install it when it is missing. */

@@ -40,7 +40,7 @@ export interface AccuroCredentials {
   subscriptionKey: string;
 }
 
-export const ACCURO_DEV_TENANT = 'SIMCLINIC';
+const ACCURO_DEV_TENANT = 'SIMCLINIC';
 
 /** Fixed development credentials (fake). The API user follows QHR's OceanAPI<TENANT> naming. */
 export const ACCURO_DEV_CREDENTIALS: AccuroCredentials = {
@@ -82,15 +82,15 @@ const STATUS_NAMES: Record<FakeStatus, string> = {
   noshow: 'No Show',
 };
 
-export const FOLDERS = [
+const FOLDERS = [
   { folderId: 1, name: 'Ocean' },
   { folderId: 2, name: 'Referrals' },
   { folderId: 3, name: 'eForms' },
 ];
 
-export const accuroProviderId = (index: number) => String(2001 + index);
-export const accuroPatientId = (index: number) => String(index + 1);
-export const accuroOfficeId = (index: number) => String(index + 1);
+const accuroProviderId = (index: number) => String(2001 + index);
+const accuroPatientId = (index: number) => String(index + 1);
+const accuroOfficeId = (index: number) => String(index + 1);
 
 export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimulator> {
   const credentials = options.credentials ?? ACCURO_DEV_CREDENTIALS;

@@ -57,7 +57,7 @@ const FAULT_TYPES: Record<keyof Faults, (v: unknown) => boolean> = {
 /** A fault patch: a value sets the fault, null (or undefined) clears it. */
 export type FaultPatch = { [K in keyof Faults]?: Faults[K] | null };
 
-export function validateFaultPatch(input: unknown): FaultPatch {
+function validateFaultPatch(input: unknown): FaultPatch {
   if (input === null || typeof input !== 'object' || Array.isArray(input))
     throw new SimHttpError(400, { error: 'faults must be a JSON object' });
   for (const [key, value] of Object.entries(input)) {
@@ -276,7 +276,7 @@ export class SimState {
   }
 }
 
-export function randomToken(prefix: string): string {
+function randomToken(prefix: string): string {
   return `${prefix}_${randomBytes(24).toString('base64url')}`;
 }
 

@@ -13,7 +13,7 @@ export interface Volume {
   startDate: string;
 }
 
-export const DEFAULT_VOLUME: Omit<Volume, 'startDate'> = { providers: 5, patients: 200, appointmentsPerDay: 40, days: 3 };
+const DEFAULT_VOLUME: Omit<Volume, 'startDate'> = { providers: 5, patients: 200, appointmentsPerDay: 40, days: 3 };
 
 export type FakeStatus = 'booked' | 'arrived' | 'fulfilled' | 'cancelled' | 'noshow';
 

@@ -40,7 +40,7 @@ export const FHIR_DEV_CREDENTIALS: FhirCredentials = {
   clientSecret: 'sim-fhir-client-secret-0c9b',
 };
 
-export const HCN_SYSTEM = 'https://fhir.infoway-inforoute.ca/NamingSystem/ca-on-patient-hcn';
+const HCN_SYSTEM = 'https://fhir.infoway-inforoute.ca/NamingSystem/ca-on-patient-hcn';
 const LICENSE_SYSTEM = 'https://fhir.infoway-inforoute.ca/NamingSystem/ca-on-license-physician';
 const FHIR_GENDER: Record<FakePatient['sex'], string> = { F: 'female', M: 'male', X: 'other' };
 
@@ -65,8 +65,8 @@ export interface FhirSimulator extends Simulator {
   readonly patientUpdateDuplicates: { patientId: string; requestId: string }[];
 }
 
-export const practitionerId = (index: number) => `prac-${index + 1}`;
-export const fhirPatientId = (index: number) => `pat-${index + 1}`;
+const practitionerId = (index: number) => `prac-${index + 1}`;
+const fhirPatientId = (index: number) => `pat-${index + 1}`;
 
 const outcome = (code: string, diagnostics: string, severity = 'error') => ({
   resourceType: 'OperationOutcome',

@@ -66,8 +66,8 @@ export interface OscarSimulator extends Simulator {
 const STATUS_CODES: Record<FakeStatus, string> = { booked: 't', arrived: 'H', fulfilled: 'B', cancelled: 'C', noshow: 'N' };
 const ONE_YEAR_SECONDS = 365 * 86_400;
 
-export const providerNo = (index: number) => String(1001 + index);
-export const demographicNo = (index: number) => String(index + 1);
+const providerNo = (index: number) => String(1001 + index);
+const demographicNo = (index: number) => String(index + 1);
 
 export async function start(options: OscarSimOptions = {}): Promise<OscarSimulator> {
   const credentials = options.credentials ?? OSCAR_DEV_CREDENTIALS;

@@ -39,7 +39,7 @@ export interface TelusInstance {
   activationCode?: string;
 }
 
-export const TELUS_DEV_INSTANCES: TelusInstance[] = [
+const TELUS_DEV_INSTANCES: TelusInstance[] = [
   { instanceId: 'SIM-PSS-0001', instanceSecret: 'sim-pss-instance-secret-1a2b', product: 'PSSuite', activationCode: 'SIMACT-7788-4411' },
   { instanceId: 'SIM-MA-0001', instanceSecret: 'sim-ma-instance-secret-3c4d', product: 'MedAccess' },
 ];
@@ -66,8 +66,8 @@ const STATUS: Record<FakeStatus, string> = {
   noshow: 'no-show',
 };
 
-export const telusProviderId = (index: number) => `P${1001 + index}`;
-export const telusPatientId = (index: number) => String(index + 1);
+const telusProviderId = (index: number) => `P${1001 + index}`;
+const telusPatientId = (index: number) => String(index + 1);
 
 export async function start(options: TelusSimOptions = {}): Promise<TelusSimulator> {
   const instances = options.instances ?? TELUS_DEV_INSTANCES;

@@ -1,8 +1,8 @@
 // The status.conditions shape of metav1.Condition, shared by every kind.
 import { Type } from '@sinclair/typebox';
-import { int, list, obj, str, stringEnum, timestamp } from './schema-helpers.ts';
+import { int, list, str, stringEnum, timestamp } from './schema-helpers.ts';
 
-export const ConditionSchema = Type.Object(
+const ConditionSchema = Type.Object(
   {
     type: str('Type of condition in PascalCase, e.g. Ready, Authenticated, KeyStored.', {
       maxLength: 316,
@@ -47,5 +47,3 @@ export function observedGenerationField() {
 export function lastHandledRequestedAtField() {
   return str('The last value of the cloudconnect.dev/requestedAt annotation that the operator acted on.', { maxLength: 256 });
 }
-
-export { obj };

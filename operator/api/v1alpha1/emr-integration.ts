@@ -19,7 +19,7 @@ import {
   timestamp,
 } from './schema-helpers.ts';
 
-export const EMR_TYPES = ['PSSuite', 'MedAccess', 'Accuro', 'OSCARPro', 'FHIR', 'None'] as const;
+const EMR_TYPES = ['PSSuite', 'MedAccess', 'Accuro', 'OSCARPro', 'FHIR', 'None'] as const;
 export type EmrType = (typeof EMR_TYPES)[number];
 
 /** The spec.emr field that carries each type's section (None has no section). */
@@ -69,7 +69,7 @@ const duration = (field: string, description: string, dflt?: string) =>
 const documentsOrNotes = (description: string) =>
   stringEnum(['Documents', 'EncounterNotes'] as const, description, { default: 'Documents' });
 
-export const EmrSpec = obj(
+const EmrSpec = obj(
   {
     type: stringEnum(EMR_TYPES, 'Which EMR this integration talks to. None keeps only the SEK (a site not integrated with an EMR).'),
     psSuite: opt(telusSection('TELUS PS Suite', 'spec.emr.psSuite')),
@@ -159,7 +159,7 @@ export const EmrSpec = obj(
   },
 );
 
-export const EmrSettings = obj(
+const EmrSettings = obj(
   {
     scheduleDaysToSync: opt(
       int('Number of days of appointments synced into Ocean Day Sheet (Schedule Days to Sync).', { default: 1, minimum: 1, maximum: 31 }),

@@ -4,7 +4,7 @@ import type { Static } from '@sinclair/typebox';
 import { conditionsField, lastHandledRequestedAtField, observedGenerationField } from './conditions.ts';
 import { bool, DNS_SUBDOMAIN, int, list, obj, opt, str, stringEnum, timestamp } from './schema-helpers.ts';
 
-export const IANA_TIME_ZONE = '^(UTC|[A-Za-z][A-Za-z_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*){1,2})$';
+const IANA_TIME_ZONE = '^(UTC|[A-Za-z][A-Za-z_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*){1,2})$';
 
 export function timeZoneField(field: string, what: string) {
   return str(`IANA time zone name (e.g. America/Toronto) in which ${what}. Defaults to UTC.`, {
@@ -19,7 +19,7 @@ export function timeZoneField(field: string, what: string) {
   });
 }
 
-export const VaultKeyLocation = obj(
+const VaultKeyLocation = obj(
   {
     mount: opt(
       str('KV version 2 mount holding the key.', { default: 'secret', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.-]+$' }),

@@ -75,7 +75,6 @@ export function quantityMap(description: string) {
   );
 }
 
-export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 /** Go duration strings as Kubernetes and Flux accept them (`30m`, `1h`, `1h30m`). */
 export const GO_DURATION = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
@@ -102,5 +101,3 @@ export function secretRef(purpose: string, keys: string) {
     `Secret holding ${purpose}. Keys read: ${keys}. Values never appear in status, events, logs or metrics.`,
   );
 }
-
-export { Type };

@@ -5,16 +5,16 @@ import { conditionsField, lastHandledRequestedAtField, observedGenerationField }
 import { timeZoneField } from './ocean-site.ts';
 import { bool, int, list, localRef, obj, opt, str, stringEnum, timestamp } from './schema-helpers.ts';
 
-export const SYNC_TYPES = ['Full', 'Appointments'] as const;
+const SYNC_TYPES = ['Full', 'Appointments'] as const;
 export type SyncType = (typeof SYNC_TYPES)[number];
-export const CONCURRENCY_POLICIES = ['Allow', 'Forbid', 'Replace'] as const;
-export const RUN_RESULTS = ['Succeeded', 'Failed'] as const;
+const CONCURRENCY_POLICIES = ['Allow', 'Forbid', 'Replace'] as const;
+const RUN_RESULTS = ['Succeeded', 'Failed'] as const;
 
 /** One cron field: `*`, `?`, numbers or 3-letter names, with ranges, steps and lists. */
 const CRON_ITEM = '(\\*|\\?|[0-9]{1,2}|[A-Za-z]{3})(-([0-9]{1,2}|[A-Za-z]{3}))?(/[0-9]{1,2})?';
 const CRON_FIELD = `${CRON_ITEM}(,${CRON_ITEM})*`;
 /** Five whitespace-separated cron fields (no seconds, no @-macros); ranges are checked by the operator. */
-export const FIVE_FIELD_CRON = `^\\s*${CRON_FIELD}(\\s+${CRON_FIELD}){4}\\s*$`;
+const FIVE_FIELD_CRON = `^\\s*${CRON_FIELD}(\\s+${CRON_FIELD}){4}\\s*$`;
 
 export const SyncScheduleSpec = obj(
   {

@@ -70,7 +70,7 @@ export function bundleRedactor(secrets: readonly SecretLike[]): Redactor {
   return r;
 }
 
-export function scrubText(text: string, redactor: Redactor): string {
+function scrubText(text: string, redactor: Redactor): string {
   return redactor.string(text).replace(KEY_256_BASE64, REDACTED).replace(KEY_256_HEX, REDACTED);
 }
 

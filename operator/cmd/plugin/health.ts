@@ -10,7 +10,7 @@ export interface Health {
 }
 
 /** Ready=False reasons that mean "waiting on another resource", not "broken": shown as Blocked. */
-export const BLOCKED_REASONS: ReadonlySet<string> = new Set(['IntegrationNotReady', 'SiteNotReady', 'SiteNotFound', 'IntegrationNotFound']);
+const BLOCKED_REASONS: ReadonlySet<string> = new Set(['IntegrationNotReady', 'SiteNotReady', 'SiteNotFound', 'IntegrationNotFound']);
 
 export function health(conditions: readonly Condition[] | undefined): Health {
   const pick = (word: HealthWord, c: Condition): Health => ({

@@ -14,7 +14,7 @@ export interface ManifestDocument {
   parseError?: string;
 }
 
-export function manifestFiles(paths: string[], recursive: boolean): string[] {
+function manifestFiles(paths: string[], recursive: boolean): string[] {
   const files: string[] = [];
   const walk = (dir: string, depth: number) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {

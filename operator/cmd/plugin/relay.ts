@@ -9,7 +9,7 @@ import { getIntegration, getNamespaced, loadClient } from './client.ts';
 import type { CommandIo } from './io.ts';
 import { EXIT, GLOBAL_HELP, parseCommandArgs, parseTimeout, UsageError } from './usage.ts';
 
-export const RELAY_HELP = `Act on the relay of EMR-bound messages of an EmrIntegration.
+const RELAY_HELP = `Act on the relay of EMR-bound messages of an EmrIntegration.
 
 Usage:
   kubectl cloudconnect relay replay INTEGRATION [--no-wait] [--timeout 2m]

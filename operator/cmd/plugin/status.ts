@@ -13,7 +13,7 @@ import type { CommandIo } from './io.ts';
 import { renderStatus, renderStatusAllNamespaces } from './status-render.ts';
 import { EXIT, GLOBAL_HELP, parseCommandArgs } from './usage.ts';
 
-export const STATUS_HELP = `Show an Ocean site's integrations and their sync schedules as a tree, with health and last/next sync.
+const STATUS_HELP = `Show an Ocean site's integrations and their sync schedules as a tree, with health and last/next sync.
 
 Usage:
   kubectl cloudconnect status [-n NAMESPACE]

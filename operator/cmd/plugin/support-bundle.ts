@@ -25,7 +25,7 @@ import type { CommandIo } from './io.ts';
 import { renderStatus } from './status-render.ts';
 import { EXIT, GLOBAL_HELP, parseCommandArgs, UsageError } from './usage.ts';
 
-export const SUPPORT_BUNDLE_HELP = `Collect what support needs about one namespace into a redacted .tar.gz.
+const SUPPORT_BUNDLE_HELP = `Collect what support needs about one namespace into a redacted .tar.gz.
 
 Usage:
   kubectl cloudconnect support-bundle [-n NAMESPACE] [-o FILE.tar.gz] [--operator-log FILE ...]

@@ -12,7 +12,7 @@ import type { CommandIo } from './io.ts';
 import { observeRun, progressLine, type RunObservation, resultLine } from './sync-progress.ts';
 import { EXIT, GLOBAL_HELP, parseCommandArgs, parseTimeout, UsageError } from './usage.ts';
 
-export const SYNC_HELP = `Start a sync of an EmrIntegration now and follow it to its end ("Sync Full Schedule").
+const SYNC_HELP = `Start a sync of an EmrIntegration now and follow it to its end ("Sync Full Schedule").
 
 Usage:
   kubectl cloudconnect sync INTEGRATION [--full] [--schedule NAME] [--no-wait] [--timeout 10m]

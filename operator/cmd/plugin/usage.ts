@@ -15,7 +15,7 @@ export class UsageError extends Error {
 /** Exit codes: 0 ok, 1 the thing failed (invalid manifest, failed run), 2 bad arguments. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-export const GLOBAL_OPTIONS = {
+const GLOBAL_OPTIONS = {
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
   namespace: { type: 'string', short: 'n' },

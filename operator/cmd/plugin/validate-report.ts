@@ -25,7 +25,7 @@ export interface ReportOptions {
   verbose: boolean;
 }
 
-export function describeRef(ref: DocumentRef): string {
+function describeRef(ref: DocumentRef): string {
   const kind = ref.kind ?? '<no kind>';
   const name = ref.name ?? '<no name>';
   return `${kind} ${ref.namespace ? `${ref.namespace}/` : ''}${name}`;

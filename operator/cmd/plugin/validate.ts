@@ -13,7 +13,7 @@ import { probeServer, ServerValidator, statusErrors } from './server-validate.ts
 import { EXIT, GLOBAL_HELP, parseCommandArgs, UsageError } from './usage.ts';
 import { type DocumentResult, renderReport } from './validate-report.ts';
 
-export const VALIDATE_HELP = `Check Cloud Connect manifests before committing them.
+const VALIDATE_HELP = `Check Cloud Connect manifests before committing them.
 
 Usage:
   kubectl cloudconnect validate -f FILE|DIR|- [-f ...] [-R] [--offline] [-v]

@@ -26,7 +26,7 @@ import { type RunningRelay, startRelay } from './relay.ts';
 import { SekKeyring } from './sek-keyring.ts';
 
 export const USAGE = 'usage: cloudconnect-relay --integration <namespace>/<name>';
-export const DEFAULT_PORT = 8080;
+const DEFAULT_PORT = 8080;
 
 function parseOptions(argv: readonly string[]) {
   try {

@@ -52,7 +52,7 @@ async function decrypt(o: DeliveryOptions, msg: JsMsg, oceanId: string): Promise
   }
 }
 
-export async function handleMessage(o: DeliveryOptions, msg: JsMsg): Promise<void> {
+async function handleMessage(o: DeliveryOptions, msg: JsMsg): Promise<void> {
   const context = { namespace: o.namespace, integration: o.integration };
   const oceanId = msg.headers?.get(OCEAN_MESSAGE_ID_HEADER) ?? '';
   const receivedText = msg.headers?.get(RECEIVED_AT_HEADER);

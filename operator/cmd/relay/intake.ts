@@ -19,9 +19,9 @@ import { challengeOf, InvalidMessageError, parseOceanMessage } from './messages.
 import type { RelayMetrics } from './relay-metrics.ts';
 import type { SekKeyring } from './sek-keyring.ts';
 
-export const WEBHOOK_PATH = '/ocean/webhook';
+const WEBHOOK_PATH = '/ocean/webhook';
 /** Ocean's referral attachments are PDFs of a few MB at most; base64 and JSON add a third. */
-export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface IntakeOptions {
   js: JetStreamClient;

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { DemographicChanges, DocumentToPost, EmrAdapter } from '../../internal/emr/adapter.ts';
 import { RelayError } from './schedule.ts';
 
-export const MESSAGE_TYPES = ['eFormNote', 'referralAttachment', 'demographicUpdate'] as const;
+const MESSAGE_TYPES = ['eFormNote', 'referralAttachment', 'demographicUpdate'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 export interface OceanMessage {
@@ -24,7 +24,7 @@ export interface OceanMessage {
   [field: string]: unknown;
 }
 
-export const DEMOGRAPHIC_FIELDS = ['firstName', 'lastName', 'birthDate', 'sex', 'healthNumber', 'email', 'phone'] as const;
+const DEMOGRAPHIC_FIELDS = ['firstName', 'lastName', 'birthDate', 'sex', 'healthNumber', 'email', 'phone'] as const;
 
 const MESSAGE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

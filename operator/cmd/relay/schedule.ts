@@ -9,9 +9,9 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 /** Attempts in the first hour, in minutes after receipt (the first attempt is at receipt). */
-export const FIRST_HOUR_MINUTES = [1, 5, 10, 20, 30, 45, 60] as const;
+const FIRST_HOUR_MINUTES = [1, 5, 10, 20, 30, 45, 60] as const;
 /** Then one attempt an hour up to this many hours after receipt; past it the message is dead-lettered. */
-export const LAST_ATTEMPT_HOURS = 96;
+const LAST_ATTEMPT_HOURS = 96;
 
 /** Retry offsets after receipt, in ms: 1, 5, 10, 20, 30, 45, 60 min, then 2 h, 3 h … 96 h. */
 export const RETRY_OFFSETS_MS: readonly number[] = [
@@ -31,7 +31,7 @@ export const RETRY_OFFSETS_MS: readonly number[] = [
 export type FailureKind = 'transient' | 'permanent' | 'fatal';
 
 /** Only the first hour's attempts for a permanent failure. */
-export const PERMANENT_LAST_OFFSET_MS = 60 * MINUTE;
+const PERMANENT_LAST_OFFSET_MS = 60 * MINUTE;
 
 export type RetryDecision = { action: 'retry'; delayMs: number; attemptAt: Date } | { action: 'deadLetter' };
 

@@ -27,7 +27,7 @@ import { createLogger, type Logger } from '../../runtime/logger.ts';
 import { redactor } from '../../runtime/redact.ts';
 import { failureOf, type RetryPolicy, runSync, type SyncInput, type SyncResult, type SyncType } from './sync.ts';
 
-export const USAGE = 'usage: cloudconnect-sync --integration <namespace>/<name> --type Full|Appointments [--run <name>]';
+const USAGE = 'usage: cloudconnect-sync --integration <namespace>/<name> --type Full|Appointments [--run <name>]';
 
 export interface CliArgs {
   namespace: string;

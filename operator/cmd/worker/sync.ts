@@ -32,7 +32,7 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 1000, maxDelayMs: 30_000 };
+const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 1000, maxDelayMs: 30_000 };
 
 export interface SyncInput {
   adapter: EmrAdapter;
@@ -91,7 +91,7 @@ export function failureOf(error: unknown): { errorReason: string; message: strin
   return { errorReason: 'InternalError', message: `unexpected ${name} in the sync worker (see its log)` };
 }
 
-export function isRetryable(error: unknown): boolean {
+function isRetryable(error: unknown): boolean {
   if (error instanceof EmrError) return error.reason === 'EmrUnreachable' || error.reason === 'RateLimited';
   if (error instanceof OceanError) return error.reason === 'OceanUnreachable' || error.reason === 'OceanRateLimited';
   return false;

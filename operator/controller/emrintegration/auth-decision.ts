@@ -29,7 +29,7 @@ export interface AuthDecision {
 }
 
 /** When the lifetime is unknown (no notBefore), warn this long before expiry. */
-export const DEFAULT_RENEW_BEFORE_MS = 72 * 3600_000;
+const DEFAULT_RENEW_BEFORE_MS = 72 * 3600_000;
 const FAILURE_BACKOFF = { baseMs: 60_000, capMs: 3600_000 };
 
 export function mapEmrError(reason: EmrErrorReason): AuthFailureReason {

@@ -10,7 +10,7 @@ export interface EmrIdentity {
   apiUser: string;
 }
 
-export function identityKey(identity: Pick<EmrIdentity, 'endpoint' | 'apiUser'>): string {
+function identityKey(identity: Pick<EmrIdentity, 'endpoint' | 'apiUser'>): string {
   return `${identity.endpoint.toLowerCase()}|${identity.apiUser.toLowerCase()}`;
 }
 

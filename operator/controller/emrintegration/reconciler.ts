@@ -17,7 +17,6 @@ import {
 } from '../../api/v1alpha1/index.ts';
 import type { AdapterConfig, EmrAdapter } from '../../internal/emr/adapter.ts';
 import type { EmrAdapterType } from '../../internal/emr/index.ts';
-import { adapterSettings, credentialsSecretName } from '../../internal/emr/settings.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
 import type { Mailer } from '../../internal/notify/mailer.ts';
 import type { Clock } from '../../runtime/clock.ts';
@@ -36,8 +35,6 @@ import { type RelayConfig, RelayStep } from './relay-step.ts';
 import { SchedulesStep } from './schedules-step.ts';
 import { patchStatus, requeueOf } from './status.ts';
 import { type EmrRun, newRun, type Step } from './step.ts';
-
-export { adapterSettings, credentialsSecretName };
 
 /** Label the operator puts on the credentials Secrets it uses, so that their edits are watched. */
 export const CREDENTIALS_LABEL = 'cloudconnect.dev/credentials';

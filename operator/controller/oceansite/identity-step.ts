@@ -25,7 +25,7 @@ export function decideIdentity(input: { applied: string | undefined; wanted: str
 }
 
 /** Pure: the site's ServiceAccount; sync pods mount no API token. */
-export function serviceAccountFor(site: OceanSite, namespace: string, identity: SiteIdentity): V1ServiceAccount {
+function serviceAccountFor(site: OceanSite, namespace: string, identity: SiteIdentity): V1ServiceAccount {
   return {
     metadata: {
       name: identity.serviceAccount,
@@ -38,7 +38,7 @@ export function serviceAccountFor(site: OceanSite, namespace: string, identity: 
 }
 
 /** Pure: the Vault kubernetes-auth role: that ServiceAccount, with the Vault audience, gets the site's policy. */
-export function vaultRoleFor(namespace: string, identity: SiteIdentity): KubernetesRole {
+function vaultRoleFor(namespace: string, identity: SiteIdentity): KubernetesRole {
   return {
     serviceAccount: identity.serviceAccount,
     namespace,

@@ -42,7 +42,7 @@ export type RunDecision = {
 const MAX_MISSED_SCAN = 10_000;
 
 /** The most recent fire time in (from, now], or undefined. Bounded scan, like the CronJob controller. */
-export function mostRecentMissed(next: (after: Date) => Date, from: Date, now: Date): Date | undefined {
+function mostRecentMissed(next: (after: Date) => Date, from: Date, now: Date): Date | undefined {
   let t = next(from);
   let latest: Date | undefined;
   for (let i = 0; i < MAX_MISSED_SCAN && t.getTime() <= now.getTime(); i++) {

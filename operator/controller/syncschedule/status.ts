@@ -17,7 +17,7 @@ export interface StatusInput {
   lastRun: SyncRunResult | undefined;
 }
 
-export function readyCondition(run: ScheduleRun, observed: Observed, decision: RunDecision): ConditionInput {
+function readyCondition(run: ScheduleRun, observed: Observed, decision: RunDecision): ConditionInput {
   const { spec } = run;
   const integrationName = spec.integrationRef.name;
   if (spec.suspend) return { type: 'Ready', status: 'True', reason: 'Suspended', message: 'Suspended: no new runs start' };

@@ -1,6 +1,6 @@
 // Times of run Jobs as the steps compare them (API timestamps arrive as strings or Dates).
 
-export function time(value: unknown): number {
+function time(value: unknown): number {
   return value ? new Date(String(value)).getTime() : 0;
 }
 

@@ -30,7 +30,7 @@ import { type AppointmentStatus, documentFileName, inInterval, isoDate, normaliz
 
 export const ACCURO_CREDENTIAL_KEYS = ['apiUsername', 'apiPassword', 'clientId', 'clientSecret', 'subscriptionKey'] as const;
 
-export const ACCURO_PAGE_SIZE = 50;
+const ACCURO_PAGE_SIZE = 50;
 const MAX_PAGES = 10_000;
 
 const STATUS: Record<string, AppointmentStatus> = {

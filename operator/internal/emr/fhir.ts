@@ -30,7 +30,7 @@ export const FHIR_CREDENTIAL_KEYS = ['clientId', 'clientSecret'] as const;
 
 /** The identifier system under which we record the idempotency key of a posted document. */
 export const IDEMPOTENCY_SYSTEM = 'urn:cloudconnect.dev:idempotency-key';
-export const LOINC_PATIENT_NOTE = { system: 'http://loinc.org', code: '51855-5', display: 'Patient Note' } as const;
+const LOINC_PATIENT_NOTE = { system: 'http://loinc.org', code: '51855-5', display: 'Patient Note' } as const;
 
 const PAGE_SIZE = 100;
 const PRACTITIONERS_PER_SEARCH = 50;

@@ -12,7 +12,7 @@ export type EmrAdapterType = EmrAdapter['type'];
 export const EMR_ADAPTER_TYPES: readonly EmrAdapterType[] = ['PSSuite', 'MedAccess', 'Accuro', 'OSCARPro', 'FHIR'];
 
 /** Keys each type needs in its credentials Secret (optional extras: Accuro `uuid`). */
-export const REQUIRED_CREDENTIAL_KEYS: Record<EmrAdapterType, readonly string[]> = {
+const REQUIRED_CREDENTIAL_KEYS: Record<EmrAdapterType, readonly string[]> = {
   PSSuite: TELUS_CREDENTIAL_KEYS.PSSuite,
   MedAccess: TELUS_CREDENTIAL_KEYS.MedAccess,
   Accuro: ACCURO_CREDENTIAL_KEYS,
@@ -46,4 +46,3 @@ export function createAdapter(type: EmrAdapterType, config: AdapterConfig): EmrA
 }
 
 export type { AdapterConfig, AuthResult, EmrAdapter, EmrErrorReason } from './adapter.ts';
-export { EmrError } from './adapter.ts';

@@ -30,7 +30,7 @@ import { type AppointmentStatus, dayRange, documentFileName, inInterval, patient
 export const OSCAR_CREDENTIAL_KEYS = ['clientKey', 'clientSecret', 'accessToken', 'tokenSecret'] as const;
 
 /** The header carrying the access token's expiry (our simulator's design; see README.md). */
-export const TOKEN_EXPIRES_HEADER = 'x-oauth-token-expires';
+const TOKEN_EXPIRES_HEADER = 'x-oauth-token-expires';
 
 const PROVIDERS_PER_SCHEDULE_CALL = 50;
 
@@ -65,7 +65,7 @@ const PROBLEMS: Record<string, EmrErrorReason> = {
   nonce_used: 'InvalidCredentials',
 };
 
-export function oauthProblem(response: HttpResponse): string | undefined {
+function oauthProblem(response: HttpResponse): string | undefined {
   const header = response.headers.get('www-authenticate') ?? '';
   const fromHeader = /oauth_problem="?([a-z_]{1,64})"?/.exec(header)?.[1];
   if (fromHeader) return fromHeader;

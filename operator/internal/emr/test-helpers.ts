@@ -18,7 +18,7 @@ export async function expectEmrError(promise: Promise<unknown>, reason: EmrError
 }
 
 /** No credential value appears in the message, the stack or any own property of the error. */
-export function expectNoSecrets(error: unknown, secrets: readonly string[]): void {
+function expectNoSecrets(error: unknown, secrets: readonly string[]): void {
   const e = error as Error;
   const text = [e.message, e.stack ?? '', JSON.stringify(e), String(e)].join('\n');
   for (const secret of secrets) {

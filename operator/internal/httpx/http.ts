@@ -6,7 +6,7 @@ import { rootCertificates } from 'node:tls';
 import { redactor } from '../../runtime/redact.ts';
 import { EmrError, type EmrErrorReason } from './remote-error.ts';
 
-export const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 export interface HttpClientOptions {
   /** Label used in messages: 'OSCAR', 'Accuro', … */

@@ -20,7 +20,7 @@ export function percentEncode(value: string): string {
 }
 
 /** RFC 5849 §3.4.1.2: scheme and host lower case, default port dropped, no query nor fragment. */
-export function baseStringUri(url: URL): string {
+function baseStringUri(url: URL): string {
   const scheme = url.protocol.replace(/:$/, '').toLowerCase();
   const host = url.hostname.toLowerCase();
   const defaultPort = (scheme === 'http' && url.port === '80') || (scheme === 'https' && url.port === '443') || url.port === '';
@@ -35,7 +35,7 @@ function compareCodeUnits(a: string, b: string): number {
 }
 
 /** RFC 5849 §3.4.1.3.2: encode names and values, sort by name then value, join with '=' and '&'. */
-export function normalizeParameters(params: readonly Param[]): string {
+function normalizeParameters(params: readonly Param[]): string {
   return params
     .filter(([name]) => name !== 'oauth_signature' && name !== 'realm')
     .map(([name, value]) => [percentEncode(name), percentEncode(value)] as const)

@@ -133,6 +133,6 @@ export class Kube {
   }
 }
 
-export function stripUndefined<T>(value: T): T {
+function stripUndefined<T>(value: T): T {
   return JSON.parse(JSON.stringify(value ?? null)) as T;
 }

@@ -12,7 +12,6 @@ export const RELAY_STREAM = 'CLOUDCONNECT_RELAY';
 export const DEAD_LETTER_STREAM = 'CLOUDCONNECT_RELAY_DEAD';
 export const STATUS_BUCKET = 'cloudconnect-relay-status';
 export const KEY_VERSION_HEADER = 'Cloudconnect-Sek-Version';
-export const MESSAGE_ID_HEADER = 'Nats-Msg-Id';
 
 /** Kubernetes names may hold '.', a NATS subject separator; '_' never appears in them, so this is reversible. */
 export function subjectToken(kubernetesName: string): string {

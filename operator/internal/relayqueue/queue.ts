@@ -34,11 +34,11 @@ export const MESSAGE_TYPE_HEADER = 'Cloudconnect-Message-Type';
 export const DEAD_REASON_HEADER = 'Cloudconnect-Dead-Reason';
 export const DEAD_AT_HEADER = 'Cloudconnect-Dead-At';
 /** On a replayed message: when it was first received. */
-export const FIRST_RECEIVED_AT_HEADER = 'Cloudconnect-First-Received-At';
+const FIRST_RECEIVED_AT_HEADER = 'Cloudconnect-First-Received-At';
 
 const NS = 1_000_000;
 /** Publishes with the same Nats-Msg-Id within this window are stored once (Ocean retries a webhook it saw fail). */
-export const DUPLICATE_WINDOW_MS = 2 * 60 * 60_000;
+const DUPLICATE_WINDOW_MS = 2 * 60 * 60_000;
 
 export interface RelayStreamOptions {
   /** 1 on a single node; 3 on a clustered JetStream (R3). */
@@ -83,7 +83,7 @@ export async function ensureRelayStreams(js: JetStreamClient, options: RelayStre
   return new Kvm(js).create(STATUS_BUCKET, { history: 1, replicas: num_replicas, storage: StorageType.File });
 }
 
-export function consumerName(namespace: string, integration: string): string {
+function consumerName(namespace: string, integration: string): string {
   return `relay-${subjectToken(namespace)}-${subjectToken(integration)}`.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 

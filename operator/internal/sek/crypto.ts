@@ -8,18 +8,18 @@
 // setup per 500 records instead of one per record.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
-export const ENVELOPE_VERSION = 1;
+const ENVELOPE_VERSION = 1;
 export const ENVELOPE_ALG = 'A256GCM-HKDF-SHA256';
-export const SALT_BYTES = 16;
-export const IV_BYTES = 12;
-export const TAG_BYTES = 16;
+const SALT_BYTES = 16;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
 const KEY_BYTES = 32;
 
-export const RECORD_KINDS = ['provider', 'patient', 'appointment', 'manifest'] as const;
+const RECORD_KINDS = ['provider', 'patient', 'appointment', 'manifest'] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 /** The relay (operator/relay) stores each EMR-bound message from Ocean as one envelope of this kind. */
 export const RELAY_MESSAGE_KIND = 'emr-message';
-export const ENVELOPE_KINDS = [...RECORD_KINDS, RELAY_MESSAGE_KIND] as const;
+const ENVELOPE_KINDS = [...RECORD_KINDS, RELAY_MESSAGE_KIND] as const;
 export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
 
 /** Batch ids travel in the AAD and in an HTTP header (Idempotency-Key): a conservative alphabet. */
@@ -72,7 +72,7 @@ export function encodeRecords(records: readonly unknown[]): Buffer {
   return Buffer.from(records.map((r) => JSON.stringify(r)).join('\n'), 'utf8');
 }
 
-export function decodeRecords(plaintext: Buffer): unknown[] {
+function decodeRecords(plaintext: Buffer): unknown[] {
   const text = plaintext.toString('utf8');
   return text === '' ? [] : text.split('\n').map((line) => JSON.parse(line) as unknown);
 }

@@ -15,7 +15,7 @@ export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 /** Keys of the credentials directory (or env, outside a pod) that belong to Ocean, not the EMR. */
 export const OCEAN_CREDENTIAL_KEYS = { clientId: 'oceanClientId', clientSecret: 'oceanClientSecret' } as const;
 /** The SEK's field in its KV v2 secret (as the OceanSite reconciler stores it). */
-export const SEK_FIELD = 'sek';
+const SEK_FIELD = 'sek';
 
 export type WorkerErrorReason =
   | 'InvalidArguments'

@@ -9,8 +9,8 @@ import { credentialsSecretName } from '../emr/settings.ts';
 import { keyLocation, SYNC_AUDIENCE, siteIdentity } from '../sek/identity.ts';
 
 export const CREDENTIALS_DIR = '/var/run/secrets/cloudconnect/emr';
-export const VAULT_TOKEN_DIR = '/var/run/secrets/cloudconnect/vault';
-export const CA_DIR = '/var/run/secrets/cloudconnect/ca';
+const VAULT_TOKEN_DIR = '/var/run/secrets/cloudconnect/vault';
+const CA_DIR = '/var/run/secrets/cloudconnect/ca';
 /** Where the worker container sees SEK_VERSION_ANNOTATION (downward API). */
 export const KEY_VERSION_DIR = '/var/run/secrets/cloudconnect/key';
 export const KEY_VERSION_FILE = `${KEY_VERSION_DIR}/sek-version`;

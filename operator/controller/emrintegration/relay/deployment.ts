@@ -23,16 +23,16 @@ export interface RelayDeploymentSettings {
   natsReplicas?: number;
 }
 
-export const RELAY_APP = 'cloudconnect-relay';
+const RELAY_APP = 'cloudconnect-relay';
 /** The webhook port inside the pod (the relay's RELAY_PORT); the Service exposes it on port 80. */
 export const RELAY_PORT = 8080;
-export const RELAY_SERVICE_PORT = 80;
+const RELAY_SERVICE_PORT = 80;
 export const RELAY_COMMAND = ['/nodejs/bin/node', 'operator/relay/main.ts'];
 /** Salted hash of the credentials Secret's data: a change rolls the relay. */
 export const CREDENTIALS_HASH_ANNOTATION = 'cloudconnect.dev/credentials-hash';
 /** Hash of the whole desired object: the operator skips the apply when the live object carries it. */
 export const DESIRED_HASH_ANNOTATION = 'cloudconnect.dev/desired-hash';
-export const RELAY_INSTANCE_LABEL = 'app.kubernetes.io/instance';
+const RELAY_INSTANCE_LABEL = 'app.kubernetes.io/instance';
 
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -71,7 +71,7 @@ export function credentialsHash(secret: V1Secret | undefined): string {
 }
 
 /** The hash the operator compares to decide whether an apply is needed (computed without the annotation). */
-export function desiredHash(obj: object): string {
+function desiredHash(obj: object): string {
   return createHash('sha256').update(JSON.stringify(obj)).digest('hex').slice(0, 16);
 }
 

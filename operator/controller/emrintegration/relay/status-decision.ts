@@ -18,7 +18,7 @@ import { REPLAY_REQUESTED_AT_ANNOTATION } from '../../../api/v1alpha1/index.ts';
 import type { RelayStatusRecord } from '../../../internal/relayqueue/contract.ts';
 import type { ConditionInput } from '../../../runtime/conditions.ts';
 
-export const DELIVERING = 'Delivering';
+const DELIVERING = 'Delivering';
 /** Annotation: any new value asks the operator to move this integration's dead letters back to its queue. */
 
 export interface RelayThresholds {
