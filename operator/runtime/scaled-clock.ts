@@ -21,17 +21,3 @@ export function scaledClock(originMs: number, scale: number, realNow: () => numb
 }
 
 export const realClock: RelayClock = scaledClock(0, 1);
-
-/** CLOUDCONNECT_RELAY_TIME_SCALE (> 0) and CLOUDCONNECT_RELAY_TIME_ORIGIN (ISO 8601); both or neither. */
-export function clockFromEnv(env: NodeJS.ProcessEnv): RelayClock {
-  const scaleText = env.CLOUDCONNECT_RELAY_TIME_SCALE;
-  const originText = env.CLOUDCONNECT_RELAY_TIME_ORIGIN;
-  if (!scaleText && !originText) return realClock;
-  const scale = Number(scaleText);
-  const origin = Date.parse(originText ?? '');
-  if (!Number.isFinite(scale) || scale <= 0 || scale > 1_000_000)
-    throw new Error('CLOUDCONNECT_RELAY_TIME_SCALE must be a number above 0 (simulated ms per real ms)');
-  if (Number.isNaN(origin))
-    throw new Error('CLOUDCONNECT_RELAY_TIME_ORIGIN must be an ISO 8601 time when CLOUDCONNECT_RELAY_TIME_SCALE is set');
-  return scaledClock(origin, scale);
-}
