@@ -19,7 +19,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY operator/ ./operator/
 # Tests and their helpers are not part of the image.
-RUN find operator -name '*.test.ts' -delete && rm -f operator/internal/emr/test-helpers.ts
+RUN find operator \( -name '*.test.ts' -o -name 'test-helpers.ts' \) -delete
 
 FROM ${RUNTIME_IMAGE}
 LABEL org.opencontainers.image.title="cloudconnect-operator" \

@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { SITE_POD_ENV } from '../../internal/sitepod/test-helpers.ts';
 import { relayConfigFromEnv } from './cli.ts';
 
 /** What the operator's relay Deployment gives the relay (controller/emrintegration/relay/deployment.ts). */
 const RELAY_ENV = {
-  CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify({ siteRef: { name: 'maple' }, emr: { type: 'Accuro', accuro: { tenantId: 'MAPLE' } } }),
-  CLOUDCONNECT_SITE_NUMBER: '1234',
-  CLOUDCONNECT_CREDENTIALS_DIR: '/var/run/secrets/cloudconnect/emr',
-  VAULT_ADDR: 'https://vault:8200',
-  VAULT_AUTH_MOUNT: 'kubernetes',
-  VAULT_ROLE: 'cloudconnect-clinic-maple',
-  VAULT_SA_TOKEN_FILE: '/var/run/secrets/cloudconnect/vault/token',
-  SEK_MOUNT: 'secret',
-  SEK_PATH: 'cloudconnect/clinic/maple/sek',
+  ...SITE_POD_ENV,
   NATS_URL: 'nats://nats.nats.svc:4222',
   RELAY_PORT: '8080',
 };

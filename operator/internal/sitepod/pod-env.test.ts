@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { configFromEnv, DEFAULT_TERMINATION_MESSAGE_PATH, terminationMessageTarget, WorkerError } from './pod-env.ts';
+import { SITE_POD_ENV } from './test-helpers.ts';
 
 /** What a sync Job's pod is given (job.ts and site-pod.ts). */
 const JOB_ENV = {
-  CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify({ siteRef: { name: 'maple' }, emr: { type: 'Accuro', accuro: { tenantId: 'MAPLE' } } }),
-  CLOUDCONNECT_SITE_NUMBER: '1234',
-  CLOUDCONNECT_CREDENTIALS_DIR: '/var/run/secrets/cloudconnect/emr',
-  VAULT_ADDR: 'https://vault:8200',
-  VAULT_AUTH_MOUNT: 'kubernetes',
-  VAULT_ROLE: 'cloudconnect-clinic-maple',
-  VAULT_SA_TOKEN_FILE: '/var/run/secrets/cloudconnect/vault/token',
-  SEK_MOUNT: 'secret',
-  SEK_PATH: 'cloudconnect/clinic/maple/sek',
+  ...SITE_POD_ENV,
   OCEAN_API_URL: 'https://ocean.example',
   CLOUDCONNECT_SEK_VERSION_FILE: '/var/run/secrets/cloudconnect/key/sek-version',
 };
