@@ -35,7 +35,7 @@ describe('the support access plan', () => {
         expiresAt: soon,
         event: {
           reason: 'SupportAccessGranted',
-          message: `Support site vendor may edit this namespace's cloudconnect resources until ${soon}`,
+          message: `Support site vendor may read this namespace's cloudconnect resources and request work until ${soon}`,
         },
       },
     ]);
@@ -67,7 +67,10 @@ describe('the support access plan', () => {
       {
         name: binding('helpdesk'),
         support: 'helpdesk',
-        event: { reason: 'SupportAccessGranted', message: "Support site helpdesk may edit this namespace's cloudconnect resources" },
+        event: {
+          reason: 'SupportAccessGranted',
+          message: "Support site helpdesk may read this namespace's cloudconnect resources and request work",
+        },
       },
     ]);
   });

@@ -53,7 +53,7 @@ export function planSupportAccess(
       ...(s.expiresAt ? { expiresAt: s.expiresAt } : {}),
       event: {
         reason: 'SupportAccessGranted' as const,
-        message: `Support site ${s.name} may edit this namespace's cloudconnect resources${s.expiresAt ? ` until ${s.expiresAt}` : ''}`,
+        message: `Support site ${s.name} may read this namespace's cloudconnect resources and request work${s.expiresAt ? ` until ${s.expiresAt}` : ''}`,
       },
     }));
   const revoke = input.existing

@@ -1,9 +1,35 @@
-// Pure: the Role and RoleBindings of support access. A support site edits the
-// cloudconnect kinds of this namespace; it gets no Secrets and nothing in Vault.
-import type { V1Role, V1RoleBinding } from '@kubernetes/client-node';
-import type { OceanSite } from '../../api/v1alpha1/index.ts';
+// Pure: the Role and RoleBindings of support access. A support site sees this namespace's
+// cloudconnect resources, their Events and what the redacted support bundle lists; it may ask for
+// work with the requestedAt annotation and change nothing else. It gets no Secret and nothing in
+// Vault (support never gets the SEK or EMR credentials, and cannot change Cloud Connect).
+import type { V1PolicyRule, V1Role, V1RoleBinding } from '@kubernetes/client-node';
+import { GROUP, type OceanSite } from '../../api/v1alpha1/index.ts';
 import { supportGroup } from '../../internal/sek/identity.ts';
 import { ownerRef } from './owner-ref.ts';
+
+/**
+ * The support Role's rules. Writes are there for the requestedAt annotation only: a sync now
+ * (SyncSchedule, `kubectl cloudconnect sync`) and an EMR authentication check now (EmrIntegration).
+ * RBAC cannot look inside a request, so the chart's ValidatingAdmissionPolicy
+ * (templates/support-admission-policy.yaml) refuses any other change by a `cloudconnect:support:`
+ * group, and its creates and deletes. The operator's ClusterRole holds every rule here (RBAC lets it
+ * grant only what it holds).
+ */
+function supportRules(): V1PolicyRule[] {
+  return [
+    // Admin visibility of the cloudconnect kinds.
+    { apiGroups: [GROUP], resources: ['oceansites', 'emrintegrations', 'syncschedules'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: [GROUP], resources: ['oceansites/status', 'emrintegrations/status', 'syncschedules/status'], verbs: ['get'] },
+    // Work on request: the requestedAt annotation, nothing else (enforced at admission).
+    { apiGroups: [GROUP], resources: ['syncschedules'], verbs: ['patch', 'update'] },
+    { apiGroups: [GROUP], resources: ['emrintegrations'], verbs: ['patch'] },
+    // The namespace's Events, and what the support bundle lists (operator/cmd/plugin/support-bundle.ts).
+    { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: [''], resources: ['pods', 'serviceaccounts'], verbs: ['list'] },
+    { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list'] },
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list'] },
+  ];
+}
 
 export function supportRole(site: OceanSite, namespace: string, roleName: string): V1Role {
   return {
@@ -15,19 +41,7 @@ export function supportRole(site: OceanSite, namespace: string, roleName: string
       labels: { 'app.kubernetes.io/managed-by': 'cloudconnect-operator' },
       ownerReferences: [ownerRef(site)],
     },
-    // Edit rights on the cloudconnect kinds only: no Secrets, no Vault policy (support staff never get the SEK or EMR credentials).
-    rules: [
-      {
-        apiGroups: ['cloudconnect.dev'],
-        resources: ['oceansites', 'emrintegrations', 'syncschedules'],
-        verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
-      },
-      {
-        apiGroups: ['cloudconnect.dev'],
-        resources: ['oceansites/status', 'emrintegrations/status', 'syncschedules/status'],
-        verbs: ['get'],
-      },
-    ],
+    rules: supportRules(),
   };
 }
 
