@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { relayName } from '../../operator/controller/emrintegration/relay/deployment.ts';
+import { supportRole } from '../../operator/controller/oceansite/support-rbac.ts';
 import { prometheusOperatorCrdFiles } from '../chart/prometheus-operator-crds.ts';
 import { chartDir, findOne, type K8sObject, renderChart, repoRoot, run, toolPath } from '../chart/tools.ts';
 import { kubectl, kubectlOk } from './kubectl.ts';
@@ -92,8 +93,8 @@ const EXPECTED_CLUSTER_RULES: Rule[] = [
   },
   { apiGroups: ['cloudconnect.dev'], resources: ['emrintegrations/finalizers', 'syncschedules/finalizers'], verbs: ['update'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'patch', 'delete'] },
-  { apiGroups: [''], resources: ['events'], verbs: ['create'] },
-  { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['create', 'delete'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch', 'create'] },
+  { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['list', 'create', 'delete'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['list', 'patch'] },
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'delete'] },
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles'], verbs: ['create', 'update', 'delete'] },
@@ -248,6 +249,8 @@ describe('the Deployment with the defaults', () => {
       'RoleBinding',
       'Service',
       'ServiceAccount',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
     ]);
   });
 });
@@ -283,6 +286,17 @@ describe('RBAC', () => {
       const binding = findOne<K8sObject & { subjects: unknown[] }>(defaults, kind);
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: 'cloudconnect-system' }]);
     }
+  });
+
+  it('holds every rule of the support-site Role the operator writes (RBAC lets it grant only what it holds)', () => {
+    const cluster = findOne<K8sObject & { rules: Rule[] }>(defaults, 'ClusterRole').rules;
+    const site = { metadata: { name: 'maple', namespace: 'clinic-maple', uid: 'u' } } as Parameters<typeof supportRole>[0];
+    const missing = (supportRole(site, 'clinic-maple', 'cloudconnect-support-maple').rules ?? []).flatMap((r) =>
+      (r.apiGroups ?? []).flatMap((g) =>
+        (r.resources ?? []).flatMap((res) => r.verbs.filter((v) => !grants(cluster, g, res, v)).map((v) => `${v} ${g}/${res}`)),
+      ),
+    );
+    expect(missing).toEqual([]);
   });
 
   it('creates no RBAC when rbac.create is false', async () => {
@@ -384,6 +398,40 @@ describe('RBAC against the code', () => {
         if (!grants(cluster, need.group, resource, 'watch')) missing.push(`informer ${path}: watch ${resource}`);
     }
     expect(missing).toEqual([]);
+  });
+});
+
+type AdmissionPolicy = K8sObject & {
+  spec: {
+    failurePolicy: string;
+    matchConstraints: { resourceRules: { apiGroups: string[]; operations: string[]; resources: string[] }[] };
+    matchConditions: { expression: string }[];
+    validations: { expression: string; reason: string }[];
+  };
+};
+
+describe('the support-site admission policy', () => {
+  it('refuses, for cloudconnect:support:* groups only, every create, delete and change of any cloudconnect.dev kind but requestedAt', () => {
+    const policy = findOne<AdmissionPolicy>(defaults, 'ValidatingAdmissionPolicy');
+    expect(policy.apiVersion).toBe('admissionregistration.k8s.io/v1');
+    expect(policy.spec.failurePolicy).toBe('Fail');
+    expect(policy.spec.matchConstraints.resourceRules).toEqual([
+      { apiGroups: ['cloudconnect.dev'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['*', '*/*'] },
+    ]);
+    expect(policy.spec.matchConditions.map((c) => c.expression).join(' ')).toContain("g.startsWith('cloudconnect:support:')");
+    expect(policy.spec.validations.map((v) => v.reason)).toEqual(policy.spec.validations.map(() => 'Forbidden'));
+    expect(JSON.stringify(policy.spec)).toContain("'cloudconnect.dev/requestedAt'");
+  });
+
+  it('is bound everywhere, denying', () => {
+    const policy = findOne<AdmissionPolicy>(defaults, 'ValidatingAdmissionPolicy');
+    const binding = findOne<K8sObject & { spec: Record<string, unknown> }>(defaults, 'ValidatingAdmissionPolicyBinding');
+    expect(binding.spec).toEqual({ policyName: policy.metadata.name, validationActions: ['Deny'] });
+  });
+
+  it('is left out when supportAccess.admissionPolicy is false', async () => {
+    const { objects } = await renderChart(['--set', 'supportAccess.admissionPolicy=false']);
+    expect(objects.filter((o) => o.apiVersion.startsWith('admissionregistration.k8s.io'))).toEqual([]);
   });
 });
 
@@ -622,6 +670,8 @@ describe('a real release on the test cluster (pods on the kwok node)', () => {
     expect((await helm(['uninstall', release, '--wait'])).code).toBe(0);
     expect((await kubectl(['get', 'clusterrole', name])).stderr).toContain('NotFound');
     expect((await kubectl(['get', 'clusterrolebinding', name])).stderr).toContain('NotFound');
+    expect((await kubectl(['get', 'validatingadmissionpolicy', `${name}-support-requests-only`])).stderr).toContain('NotFound');
+    expect((await kubectl(['get', 'validatingadmissionpolicybinding', `${name}-support-requests-only`])).stderr).toContain('NotFound');
   });
 });
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make up`: the whole thing, locally. Builds or reuses the control plane binaries, starts etcd,
 # kube-apiserver, controller-manager, scheduler, kwok and Vault (test/cluster/up.sh), installs the
-# CRDs and the Helm chart's ServiceAccount and RBAC, (re)starts the operator authenticated as that
+# CRDs, the Helm chart's ServiceAccount and RBAC and its support-site admission policy (support
+# members may only set cloudconnect.dev/requestedAt), (re)starts the operator authenticated as that
 # ServiceAccount (not as cluster admin), applies examples/ and prints `kubectl get cloudconnect -A`.
 # Safe to re-run: a running control plane is reused, the operator is restarted with current code.
 #
@@ -42,13 +43,14 @@ k create namespace cloudconnect-system --dry-run=client -o yaml | k apply -f - >
 
 # The operator runs as the Helm chart's ServiceAccount with exactly the chart's RBAC, not as cluster
 # admin: a verb missing from charts/cloudconnect-operator fails here as it would in a cluster.
-log "applying the chart's ServiceAccount and RBAC; the operator gets a token for that account"
+log "applying the chart's ServiceAccount, RBAC and support-site admission policy; the operator gets a token for that account"
 "$root/test/cluster/build.sh" helm >/dev/null  # cached after the first build
 helm_bin="$("$root/test/cluster/bin-path.sh" helm)"
 ln -sfn "$helm_bin" "$local_dir/bin/helm"
 operator_sa=cloudconnect-operator
 "$helm_bin" template "$operator_sa" "$root/charts/cloudconnect-operator" --namespace cloudconnect-system \
-  --show-only templates/serviceaccount.yaml --show-only templates/clusterrole.yaml --show-only templates/role-leader-election.yaml |
+  --show-only templates/serviceaccount.yaml --show-only templates/clusterrole.yaml --show-only templates/role-leader-election.yaml \
+  --show-only templates/support-admission-policy.yaml |
   k apply --server-side --force-conflicts --field-manager=cloudconnect-make-up -f - >/dev/null
 # A TokenRequest (kubectl create token): bound to the ServiceAccount, valid for a week; make up renews it.
 operator_token="$(k create token "$operator_sa" --namespace cloudconnect-system --duration=168h)"

@@ -35,7 +35,8 @@ operator in that namespace; Secret names and key names (never their values); Eve
 tree; and the operator's logs (from --operator-log files, else from the operator's pods, found by
 --operator-selector in every namespace you may list). Everything is redacted before it is written:
 Secret values of the namespace, passwords, tokens, keys shaped like the SEK and patient fields
-(support never gets passwords, the SEK, EMR credentials or patient information).
+(support never gets passwords, the SEK, EMR credentials or patient information). What you may not
+read (a support site's members read no Secret) is listed in manifest.json instead.
 
 Options:
   -o, --output FILE            archive to write (default: cloudconnect-support-NAMESPACE-TIME.tar.gz)
@@ -54,6 +55,10 @@ const REDACTION_NOTES = [
   'fields named like secrets (password, token, secret, key, credential, ...) and patient data (patient, firstName, lastName, birthDate, phone, address, hcn, ...) replaced with [REDACTED]',
   'strings shaped like bearer tokens, JWTs, Vault tokens, PEM blocks, OAuth parameters and 256-bit keys (base64 or hex) replaced with [REDACTED]',
 ];
+
+/** When Secrets could not be listed (a support member may read none): no secrets.yaml, and no value to scrub by. */
+const SECRETS_UNREADABLE_NOTE =
+  'Secrets could not be listed (see problems): resources/secrets.yaml is missing, and other files were scrubbed by the patterns above only, not by Secret values';
 
 interface Apis {
   core: CoreV1Api;
@@ -130,9 +135,11 @@ export async function supportBundleCommand(args: string[], io: CommandIo): Promi
   const problems: string[] = [];
   const attempt = attempter(problems);
   // Secrets first: their values are only ever held in memory, to scrub them from everything else.
+  // A support member may read none (403): the bundle then scrubs by pattern only and says so.
   const secrets = await listSecrets(apis, client.namespace, attempt);
   const dir = mkdtempSync(join(tmpdir(), 'cc-bundle-'));
-  const bundle = openBundle(join(dir, top), { ns: client.namespace, apis, redactor: bundleRedactor(secrets), problems, attempt });
+  const redactor = bundleRedactor(secrets ?? []);
+  const bundle = openBundle(join(dir, top), { ns: client.namespace, apis, redactor, problems, attempt });
   try {
     await collect(bundle, client, secrets, logs, io);
     mkdirSync(dirname(output), { recursive: true });
@@ -195,8 +202,9 @@ function apiClients(client: PluginClient): Apis {
   };
 }
 
-async function listSecrets(apis: Apis, namespace: string, attempt: Bundle['attempt']): Promise<SecretLike[]> {
-  return ((await attempt('list Secrets', () => apis.core.listNamespacedSecret({ namespace })))?.items ?? []) as SecretLike[];
+/** The namespace's Secrets, or undefined when they could not be listed (recorded as a problem). */
+async function listSecrets(apis: Apis, namespace: string, attempt: Bundle['attempt']): Promise<SecretLike[] | undefined> {
+  return (await attempt('list Secrets', () => apis.core.listNamespacedSecret({ namespace })))?.items as SecretLike[] | undefined;
 }
 
 /** A bundle writing under `root`, files readable by the owner only. */
@@ -215,22 +223,30 @@ function openBundle(root: string, parts: Omit<Bundle, 'collected' | 'write' | 'y
   };
 }
 
-/** Every file of the bundle, in order: resources, Secrets, Events, status, logs, manifest, README. */
-async function collect(bundle: Bundle, client: PluginClient, secrets: SecretLike[], logs: LogOptions, io: CommandIo): Promise<void> {
+/**
+ * Every file of the bundle, in order: resources, Secrets, Events, status, logs, manifest, README.
+ * Secrets that could not be listed (undefined) write no secrets.yaml; the manifest says so.
+ */
+async function collect(
+  bundle: Bundle,
+  client: PluginClient,
+  secrets: SecretLike[] | undefined,
+  logs: LogOptions,
+  io: CommandIo,
+): Promise<void> {
   const custom = await collectCustomResources(bundle, client);
   await collectNamespacedLists(bundle);
-  bundle.write(
-    'resources/secrets.yaml',
-    stringify(
-      secrets.map((s) => sanitizeObject(secretSummary(s), bundle.redactor)),
-      { lineWidth: 0 },
-    ),
-  );
+  if (secrets) {
+    const summaries = secrets.map((s) => sanitizeObject(secretSummary(s), bundle.redactor));
+    bundle.write('resources/secrets.yaml', stringify(summaries, { lineWidth: 0 }));
+  }
   await collectEvents(bundle);
   bundle.write('status.txt', scrubbedStatus(bundle.ns, custom, io.now(), bundle.redactor));
   if (logs.files.length > 0) await collectLogFiles(bundle, logs.files);
   else await collectPodLogs(bundle, logs.selector, logs.lines);
-  bundle.write('manifest.json', `${JSON.stringify(manifest(bundle, io.now(), client.kc.getCurrentCluster()?.server ?? ''), null, 2)}\n`);
+  const redaction = secrets ? REDACTION_NOTES : [...REDACTION_NOTES, SECRETS_UNREADABLE_NOTE];
+  const server = client.kc.getCurrentCluster()?.server ?? '';
+  bundle.write('manifest.json', `${JSON.stringify(manifest(bundle, io.now(), server, redaction), null, 2)}\n`);
   bundle.write('README.txt', readme(bundle.ns));
 }
 
@@ -291,14 +307,14 @@ async function collectPodLogs(bundle: Bundle, selector: string, logLines: number
 }
 
 /** manifest.json: what was collected, what could not be (redacted), and how everything was redacted. */
-function manifest(bundle: Bundle, createdAt: Date, server: string) {
+function manifest(bundle: Bundle, createdAt: Date, server: string, redaction: readonly string[]) {
   return {
     namespace: bundle.ns,
     createdAt: createdAt.toISOString(),
     server,
     files: [...bundle.collected].sort(),
     problems: bundle.problems.map((p) => bundle.redactor.string(p)),
-    redaction: REDACTION_NOTES,
+    redaction,
   };
 }
 
