@@ -195,7 +195,7 @@ describe('support access', () => {
     return JSON.parse(sar).status.allowed === true;
   }
 
-  it('lets a support site edit EmrIntegrations but never read Secrets, and removes it at expiry', async () => {
+  it('lets a support site read and request syncs but never write EmrIntegrations or read Secrets, and removes it at expiry', async () => {
     const expiresAt = new Date(Date.now() + 8000).toISOString().replace(/\.\d+Z$/, 'Z');
     await applyJson(
       site('maple', {
@@ -203,16 +203,18 @@ describe('support access', () => {
         supportSites: [{ name: 'helpdesk' }, { name: 'vendor', expiresAt }],
       }),
     );
-    await eventually(async () => await can('cloudconnect:support:helpdesk', 'update', 'emrintegrations'), 'helpdesk may update');
+    await eventually(async () => await can('cloudconnect:support:helpdesk', 'patch', 'syncschedules'), 'helpdesk may request a sync');
     expect(await can('cloudconnect:support:helpdesk', 'get', 'secrets')).toBe(false);
-    expect(await can('cloudconnect:support:vendor', 'patch', 'emrintegrations')).toBe(true);
-    expect(await can('cloudconnect:support:nobody', 'update', 'emrintegrations')).toBe(false);
+    expect(await can('cloudconnect:support:helpdesk', 'update', 'emrintegrations')).toBe(false);
+    expect(await can('cloudconnect:support:helpdesk', 'delete', 'oceansites')).toBe(false);
+    expect(await can('cloudconnect:support:vendor', 'patch', 'syncschedules')).toBe(true);
+    expect(await can('cloudconnect:support:nobody', 'patch', 'syncschedules')).toBe(false);
     await eventually(
-      async () => !(await can('cloudconnect:support:vendor', 'patch', 'emrintegrations')),
+      async () => !(await can('cloudconnect:support:vendor', 'patch', 'syncschedules')),
       'vendor access removed at expiry',
       30_000,
     );
-    expect(await can('cloudconnect:support:helpdesk', 'update', 'emrintegrations')).toBe(true);
+    expect(await can('cloudconnect:support:helpdesk', 'patch', 'syncschedules')).toBe(true);
     const events = await kubectlOk([
       'get',
       'events',
