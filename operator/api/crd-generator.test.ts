@@ -91,7 +91,6 @@ describe('the v1alpha1 API', () => {
     ],
     ['keeps three successful and one failed run', SYNC_SCHEDULE, 'spec.successfulRunsHistoryLimit', { default: 3 }],
     ['defaults the time zone to UTC', SYNC_SCHEDULE, 'spec.timeZone', { default: 'UTC' }],
-    ['defaults the SEK mount to secret', OCEAN_SITE, 'spec.encryptionKey.vault.mount', { default: 'secret' }],
     [
       'lists EMR types as an enum',
       EMR_INTEGRATION,
@@ -100,6 +99,18 @@ describe('the v1alpha1 API', () => {
     ],
   ] as const)('%s', (_name, kind, path, expected) => {
     expect(field(kind, path)).toMatchObject(expected);
+  });
+
+  it("defaults no SEK mount (the operator's SEK_KV_MOUNT is the only one)", () => {
+    expect(field(OCEAN_SITE, 'spec.encryptionKey.vault.mount').default).toBeUndefined();
+  });
+
+  it("checks on the OceanSite's root, where the name is visible, that a vault.path names the site's own key", () => {
+    const rules = openApi(OCEAN_SITE)['x-kubernetes-validations'] as { rule: string; fieldPath: string; optionalOldSelf: boolean }[];
+    expect(rules).toHaveLength(1);
+    expect(rules[0]).toMatchObject({ fieldPath: '.spec.encryptionKey.vault.path', optionalOldSelf: true });
+    expect(rules[0]?.rule).toContain("endsWith('/' + self.metadata.name + '/sek')");
+    expect(openApi(EMR_INTEGRATION)['x-kubernetes-validations']).toBeUndefined();
   });
 
   it('has no field named like an inline secret anywhere in a spec', () => {

@@ -118,6 +118,7 @@ export function toCrd(def: KindDefinition): CustomResourceDefinition {
       spec: toStructural(def.spec, 'spec'),
       status: toStructural(def.status, 'status'),
     },
+    ...(def.rules && def.rules.length > 0 ? { 'x-kubernetes-validations': def.rules } : {}),
   };
   return {
     apiVersion: 'apiextensions.k8s.io/v1',

@@ -17,6 +17,7 @@ const CHART_ENV = {
   VAULT_ADDR: 'https://vault.vault.svc:8200',
   VAULT_AUTH_MOUNT: 'kubernetes',
   VAULT_SYNC_AUTH_MOUNT: 'kubernetes',
+  SEK_KV_MOUNT: 'secret',
   VAULT_ROLE: 'cloudconnect-operator',
   VAULT_SA_TOKEN_FILE: '/var/run/secrets/cloudconnect/vault/token',
   VAULT_CACERT: '/etc/cloudconnect/vault-ca/ca.crt',
@@ -52,6 +53,7 @@ describe('the operator configuration', () => {
       workers: 2,
       scheduleWorkers: 16,
       vaultSyncAuthMount: 'kubernetes',
+      sekKvMount: 'secret',
       auditListenAddress: '',
       logLevel: 'info',
       shutdownTimeoutMs: 25_000,
@@ -65,6 +67,7 @@ describe('the operator configuration', () => {
         image: 'ghcr.io/cloudconnect/cloudconnect-operator:0.1.0',
         vaultAddress: 'http://127.0.0.1:8200',
         vaultAuthMount: 'kubernetes',
+        sekMount: 'secret',
         oceanApiUrl: 'https://ocean.cognisantmd.com',
         defaultActiveDeadlineSeconds: 3600,
       },
@@ -147,6 +150,11 @@ describe('the operator configuration', () => {
       { SMTP_HOST: 'mail', RELAY_BACKLOG_MESSAGES: '1e+06', NATS_URL: 'nats://n:4222' },
       { relay: { thresholds: { backlogMessages: 1_000_000 } } },
     ],
+    [
+      'puts every site key in SEK_KV_MOUNT and tells the sync Jobs and relays the same mount',
+      { SEK_KV_MOUNT: 'kv/clinics', NATS_URL: 'nats://n:4222' },
+      { sekKvMount: 'kv/clinics', worker: { sekMount: 'kv/clinics' }, relay: { deployment: { sekMount: 'kv/clinics' } } },
+    ],
     ['takes an empty value as unset', { WORKERS: '', LEASE_NAME: '', VAULT_TOKEN: '' }, { workers: 2, leaseName: 'cloudconnect-operator' }],
   ] as const)('%s', (_name, env, expected) => {
     expect(configFromEnv(env)).toMatchObject(expected);
@@ -191,6 +199,9 @@ describe('the operator configuration', () => {
       { NATS_URL: 'http://nats:4222' },
       'NATS_URL must be nats://host:port (comma-separated for a cluster)',
     ],
+    ...(['kv/*', 'kv/+', '/secret', 'secret/', 'a b'] as const).map(
+      (mount) => [`refuses SEK_KV_MOUNT=${mount}`, { SEK_KV_MOUNT: mount }, 'SEK_KV_MOUNT must be a Vault mount path'] as const,
+    ),
     ['refuses NATS_REPLICAS=7 even without NATS_URL', { NATS_REPLICAS: '7' }, 'NATS_REPLICAS must be an integer from 1 to 5'],
   ] as const)('%s', (_name, env, message) => {
     expect(() => configFromEnv(env)).toThrow(EnvError);
@@ -209,5 +220,6 @@ describe('the operator configuration', () => {
       defaultActiveDeadlineSeconds: 600,
     });
     expect(() => workerSettingsFromEnv({ WORKER_ACTIVE_DEADLINE_SECONDS: 'abc' })).toThrow(/WORKER_ACTIVE_DEADLINE_SECONDS/);
+    expect(workerSettingsFromEnv({ SEK_KV_MOUNT: 'kv' }).sekMount).toBe('kv');
   });
 });

@@ -6,6 +6,7 @@ import { RELAY_COMMAND, type RelayDeploymentSettings } from '../controller/emrin
 import { DEFAULT_RELAY_THRESHOLDS, type RelayThresholds } from '../controller/emrintegration/relay/status-decision.ts';
 import type { WorkerSettings } from '../controller/syncschedule/job.ts';
 import type { SmtpConfig } from '../internal/notify/mailer.ts';
+import { DEFAULT_SEK_KV_MOUNT } from '../internal/sek/identity.ts';
 import { NATS_URL } from '../internal/sitepod/pod-env.ts';
 import type { VaultConfig } from '../internal/vault/client.ts';
 import { type Env, EnvReader, LOG_LEVELS, type LogLevel } from '../runtime/env.ts';
@@ -21,6 +22,8 @@ export interface ManagerConfig {
   scheduleWorkers: number;
   /** Kubernetes auth mount in Vault where sync-pod roles are created. */
   vaultSyncAuthMount: string;
+  /** KV version 2 mount of every site's SEK (at cloudconnect/<namespace>/<site>/sek); no OceanSite chooses it. */
+  sekKvMount: string;
   /** host:port where Vault's socket audit device delivers entries; empty disables it. */
   auditListenAddress: string;
 }
@@ -49,6 +52,10 @@ export interface OperatorConfig extends ManagerConfig {
 const INVALID_CONFIGURATION = 'invalid operator configuration';
 
 const DNS_LABEL = { test: (t: string) => /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(t), expected: 'a namespace name (DNS label)' };
+const KV_MOUNT = {
+  test: (t: string) => /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(t),
+  expected: 'a Vault mount path (letters, digits, _ . - and inner /)',
+};
 const DNS_SUBDOMAIN = {
   test: (t: string) => /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(t),
   expected: 'a Lease name (DNS subdomain)',
@@ -59,7 +66,7 @@ export function configFromEnv(env: Env = process.env): OperatorConfig {
   const r = new EnvReader(env);
   const manager = readManager(r);
   const vault = readVault(r);
-  const worker = readWorkerSettings(r);
+  const worker = readWorkerSettings(r, manager.sekKvMount);
   const config: OperatorConfig = {
     ...manager,
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
@@ -85,6 +92,7 @@ function readManager(r: EnvReader): ManagerConfig {
     workers: r.int('WORKERS', { default: 2, min: 1, max: 1000 }),
     scheduleWorkers: r.int('SYNCSCHEDULE_WORKERS', { default: 16, min: 1, max: 1000 }),
     vaultSyncAuthMount: r.string('VAULT_SYNC_AUTH_MOUNT', 'kubernetes'),
+    sekKvMount: readSekKvMount(r),
     auditListenAddress: r.listenAddress('AUDIT_LISTEN_ADDRESS', ''),
   };
 }
@@ -116,11 +124,18 @@ function readSmtp(r: EnvReader): SmtpConfig | undefined {
   return { host, port, secure, from, ...(user ? { user } : {}), ...(password ? { password } : {}) };
 }
 
-function readWorkerSettings(r: EnvReader): WorkerSettings {
+/** SEK_KV_MOUNT: where every site's key lives; the sites cannot choose another mount. */
+function readSekKvMount(r: EnvReader): string {
+  return r.string('SEK_KV_MOUNT', DEFAULT_SEK_KV_MOUNT, { valid: KV_MOUNT });
+}
+
+/** `sekMount` is the SEK_KV_MOUNT already read with the manager's settings, else read here. */
+function readWorkerSettings(r: EnvReader, sekMount = readSekKvMount(r)): WorkerSettings {
   return {
     image: r.string('WORKER_IMAGE', 'ghcr.io/cloudconnect/cloudconnect-operator:0.1.0'),
     vaultAddress: r.url('WORKER_VAULT_ADDR', r.url('VAULT_ADDR', 'http://127.0.0.1:8200')),
     vaultAuthMount: r.string('VAULT_SYNC_AUTH_MOUNT', 'kubernetes'),
+    sekMount,
     oceanApiUrl: r.url('OCEAN_API_URL', 'https://ocean.cognisantmd.com'),
     defaultActiveDeadlineSeconds: r.int('WORKER_ACTIVE_DEADLINE_SECONDS', { default: 3600, min: 1 }),
   };
@@ -140,6 +155,7 @@ function readRelaySettings(r: EnvReader, worker: WorkerSettings): RelayOperatorS
       natsUrl: natsUrl ?? '',
       vaultAddress: worker.vaultAddress,
       vaultAuthMount: worker.vaultAuthMount,
+      sekMount: worker.sekMount,
       command: command ? command.split(/\s+/).filter(Boolean) : RELAY_COMMAND,
       natsReplicas: r.int('NATS_REPLICAS', { default: 1, min: 1, max: 5 }),
     },

@@ -14,6 +14,7 @@ describe('the relay settings', () => {
         natsUrl: 'nats://nats:4222',
         vaultAddress: 'https://vault:8200',
         vaultAuthMount: 'kubernetes',
+        sekMount: 'secret',
         command: ['/nodejs/bin/node', 'operator/relay/main.ts'],
         natsReplicas: 1,
       },

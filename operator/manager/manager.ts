@@ -99,7 +99,15 @@ async function run(running: Running): Promise<void> {
 async function startAuditNotifier(w: Wiring): Promise<() => Promise<void>> {
   const { kube, sites, metrics, mailer, logger, vault } = w;
   const self = await vault.request<{ data?: { accessor?: string } }>('GET', '/auth/token/lookup-self').catch(() => undefined);
-  const notifier = new KeyAccessNotifier({ kube, sites, metrics, mailer, logger, operatorAccessor: self?.data?.accessor });
+  const notifier = new KeyAccessNotifier({
+    kube,
+    sites,
+    metrics,
+    mailer,
+    logger,
+    operatorAccessor: self?.data?.accessor,
+    sekKvMount: w.config.sekKvMount,
+  });
   const audit = await startAuditListener(
     w.config.auditListenAddress,
     (entry) => void notifier.handle(entry).catch(() => undefined),

@@ -11,7 +11,16 @@ export function setupOceanSite(w: Wiring): ControllerSetup {
     logger,
     metrics,
     workers: config.workers,
-    reconciler: new OceanSiteReconciler({ kube, vault, clock, logger, sites, integrations, vaultAuthMount: config.vaultSyncAuthMount }),
+    reconciler: new OceanSiteReconciler({
+      kube,
+      vault,
+      clock,
+      logger,
+      sites,
+      integrations,
+      vaultAuthMount: config.vaultSyncAuthMount,
+      sekKvMount: config.sekKvMount,
+    }),
   });
   controller.watchPrimary(sites);
   controller.watchRelated(integrations, (i) => [`${i.metadata?.namespace}/${i.spec.siteRef.name}`]);

@@ -3,7 +3,8 @@
 import type { Static, TObject } from '@sinclair/typebox';
 import { EmrIntegrationSpec, EmrIntegrationStatus } from './emr-integration.ts';
 import type { API_VERSION } from './names.ts';
-import { OceanSiteSpec, OceanSiteStatus } from './ocean-site.ts';
+import { OceanSiteSpec, OceanSiteStatus, SITE_KEY_PATH_RULE } from './ocean-site.ts';
+import type { CelRule } from './schema-helpers.ts';
 import { SyncScheduleSpec, SyncScheduleStatus } from './sync-schedule.ts';
 
 export interface PrinterColumn {
@@ -23,6 +24,8 @@ export interface KindDefinition {
   spec: TObject;
   status: TObject;
   printerColumns: PrinterColumn[];
+  /** CEL rules on the whole object (they can see metadata.name). */
+  rules?: CelRule[];
 }
 
 const ready: PrinterColumn[] = [
@@ -49,6 +52,7 @@ export const OCEAN_SITE: KindDefinition = {
   description: 'An Ocean site: its number, Clinical Administrator, where its Shared Encryption Key lives in Vault, and its support sites.',
   spec: OceanSiteSpec,
   status: OceanSiteStatus,
+  rules: [SITE_KEY_PATH_RULE],
   printerColumns: [
     { name: 'Site', type: 'string', jsonPath: '.spec.siteNumber', description: 'Ocean site number.' },
     ...ready,

@@ -13,6 +13,13 @@ export const REPLAY_REQUESTED_AT_ANNOTATION = `${GROUP}/replayRequestedAt`;
 /** On a site's running pods: the SEK's KV version they must use (the worker reads it through the downward API). */
 export const SEK_VERSION_ANNOTATION = `${GROUP}/sek-version`;
 
+/**
+ * The type an import Secret must have (spec.encryptionKey.importFrom): the operator copies and deletes
+ * only a Secret created for that purpose, never another Secret of the namespace (a Secret's type
+ * cannot be changed after creation, so an existing Secret cannot be turned into one).
+ */
+export const SEK_IMPORT_SECRET_TYPE = `${GROUP}/sek-import`;
+
 /** Label every pod of a site carries (sync Jobs, the relay). */
 export const SITE_LABEL = `${GROUP}/site`;
 /** Labels of a sync run's Job and Pod. */

@@ -2,7 +2,7 @@
 // which support sites may help. Seeds 000, 003 and 004.
 import type { Static } from '@sinclair/typebox';
 import { conditionsField, lastHandledRequestedAtField, observedGenerationField } from './conditions.ts';
-import { bool, DNS_SUBDOMAIN, int, list, obj, opt, str, stringEnum, timestamp } from './schema-helpers.ts';
+import { bool, type CelRule, DNS_SUBDOMAIN, int, list, obj, opt, str, stringEnum, timestamp } from './schema-helpers.ts';
 
 const IANA_TIME_ZONE = '^(UTC|[A-Za-z][A-Za-z_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*){1,2})$';
 
@@ -22,23 +22,46 @@ export function timeZoneField(field: string, what: string) {
 const VaultKeyLocation = obj(
   {
     mount: opt(
-      str('KV version 2 mount holding the key.', { default: 'secret', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.-]+$' }),
+      str(
+        "KV version 2 mount holding the key. Kept for compatibility: the mount is the operator's (its SEK_KV_MOUNT, default secret), and any other value stalls the site (KeyLocationNotAllowed); omit it.",
+        { minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.-]+$' },
+      ),
     ),
     path: opt(
-      str('Path of the key inside the mount. Defaults to cloudconnect/<namespace>/<site name>/sek.', {
-        minLength: 1,
-        maxLength: 512,
-        rules: [
-          {
-            rule: "!self.startsWith('/') && !self.endsWith('/') && !self.contains('//') && !self.contains('..')",
-            message: 'spec.encryptionKey.vault.path must be a relative KV path without leading or trailing /, // or ..',
-          },
-        ],
-      }),
+      str(
+        'Path of the key inside the mount. Kept for compatibility: the only accepted value is cloudconnect/<namespace>/<site name>/sek, where every site key lives; any other value is refused (another namespace stalls the site with KeyLocationNotAllowed); omit it.',
+        {
+          minLength: 1,
+          maxLength: 512,
+          rules: [
+            {
+              rule: "!self.startsWith('/') && !self.endsWith('/') && !self.contains('//') && !self.contains('..')",
+              message: 'spec.encryptionKey.vault.path must be a relative KV path without leading or trailing /, // or ..',
+            },
+            {
+              rule: "!self.contains('*') && !self.contains('+')",
+              message: 'spec.encryptionKey.vault.path must not contain * or + (Vault policy wildcards)',
+            },
+          ],
+        },
+      ),
     ),
   },
-  'Where the SEK is kept in Vault (KV version 2). The key itself is never stored in Kubernetes.',
+  "Where the SEK is kept in Vault (KV version 2): always <operator's mount>/cloudconnect/<namespace>/<site name>/sek. The key itself is never stored in Kubernetes.",
 );
+
+/** The root-level rule (it can see metadata.name): a vault.path names this site's own key, in the form cloudconnect/<namespace>/<name>/sek. */
+export const SITE_KEY_PATH_RULE: CelRule = {
+  rule:
+    '(oldSelf.hasValue() && oldSelf.value().spec.?encryptionKey.?vault.?path == self.spec.?encryptionKey.?vault.?path) || ' +
+    '!has(self.spec.encryptionKey) || !has(self.spec.encryptionKey.vault) || !has(self.spec.encryptionKey.vault.path) || ' +
+    "(self.spec.encryptionKey.vault.path.matches('^cloudconnect/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/[^/]+/sek$') && " +
+    "self.spec.encryptionKey.vault.path.endsWith('/' + self.metadata.name + '/sek'))",
+  message: 'spec.encryptionKey.vault.path must be cloudconnect/<this namespace>/<this OceanSite name>/sek (or be omitted)',
+  fieldPath: '.spec.encryptionKey.vault.path',
+  reason: 'FieldValueForbidden',
+  optionalOldSelf: true,
+};
 
 export const OceanSiteSpec = obj(
   {
@@ -70,10 +93,10 @@ export const OceanSiteSpec = obj(
                     }),
                     key: opt(str('Key of the Secret data holding the SEK.', { default: 'sek', minLength: 1, maxLength: 253 })),
                   },
-                  'A one-time Secret: the operator copies its key into Vault and then deletes the Secret, so the SEK is in etcd only until the first reconcile.',
+                  'A one-time Secret of type cloudconnect.dev/sek-import (e.g. kubectl create secret generic <name> --type=cloudconnect.dev/sek-import --from-file=sek=<file>): the operator copies its key into Vault and then deletes the Secret, so the SEK is in etcd only until the first reconcile. A Secret of any other type is refused (ImportSecretNotMarked) and neither read nor deleted.',
                 ),
               },
-              'Import the SEK once from a Secret. After import the Secret is deleted.',
+              'Import the SEK once from a Secret of type cloudconnect.dev/sek-import. After import the Secret is deleted.',
             ),
           ),
           vault: opt(VaultKeyLocation),

@@ -11,6 +11,8 @@ export interface CelRule {
   message: string;
   reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
   fieldPath?: string;
+  /** oldSelf is optional and the rule also runs on create (a rule that lets an unchanged old value stand). */
+  optionalOldSelf?: boolean;
 }
 
 export interface FieldOptions extends SchemaOptions {

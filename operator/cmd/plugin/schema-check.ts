@@ -68,8 +68,10 @@ function visit(value: unknown, schema: JsonSchemaProps, path: string, out: Schem
     return;
   }
 
-  for (const r of (schema['x-kubernetes-validations'] as { rule: string; message?: string }[] | undefined) ?? []) {
-    out.uncheckedRules.push({ field: path, rule: r.rule, message: r.message ?? `failed rule: ${r.rule}` });
+  for (const r of (schema['x-kubernetes-validations'] as { rule: string; message?: string; fieldPath?: string }[] | undefined) ?? []) {
+    // A rule with a fieldPath reports at that field, as the API server does (a root rule about spec.x says spec.x).
+    const field = r.fieldPath ? `${path}${r.fieldPath}`.replace(/^\./, '') : path;
+    out.uncheckedRules.push({ field, rule: r.rule, message: r.message ?? `failed rule: ${r.rule}` });
   }
 
   if (Array.isArray(schema.enum) && !schema.enum.includes(value)) {

@@ -1,11 +1,21 @@
 // The identity step: the site's sync pods run as a ServiceAccount of their own, which a Vault
 // kubernetes-auth role maps to a policy that reads only this site's SEK. Applied when the key's
 // place or the auth mount changed, read back on every key recheck (and put back when someone
-// changed it in Vault); removed on deletion.
+// changed it in Vault); removed on deletion. The role and policy of the legacy name
+// (`cloudconnect-<namespace>-<site>`, which two sites could share) go when the new ones are written,
+// but only when that role binds this site's own ServiceAccount.
 import type { V1ServiceAccount } from '@kubernetes/client-node';
 import type { OceanSite } from '../../api/v1alpha1/index.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
-import { type KeyLocation, type SiteIdentity, SYNC_AUDIENCE, sekReadPolicy, siteIdentity } from '../../internal/sek/identity.ts';
+import {
+  type KeyLocation,
+  legacyVaultName,
+  roleBindsSite,
+  type SiteIdentity,
+  SYNC_AUDIENCE,
+  sekReadPolicy,
+  siteIdentity,
+} from '../../internal/sek/identity.ts';
 import type { KubernetesRole, VaultClient } from '../../internal/vault/client.ts';
 import { ignoreStatus } from '../../runtime/errors.ts';
 import { ownerRef } from './owner-ref.ts';
@@ -74,13 +84,28 @@ export class IdentityStep {
     return wanted;
   }
 
-  /** Deletion: the Vault role and policy, then the ServiceAccount. */
+  /** Deletion: the Vault role and policy (and this site's legacy ones), then the ServiceAccount. */
   async finalize(site: OceanSite): Promise<void> {
     const namespace = site.metadata.namespace ?? '';
     const identity = siteIdentity(namespace, site.metadata.name);
     await this.deps.vault.deleteKubernetesRole(this.deps.vaultAuthMount, identity.vaultRole);
     await this.deps.vault.deletePolicy(identity.vaultPolicy);
+    await this.removeLegacy(site);
     await this.deps.kube.core.deleteNamespacedServiceAccount({ name: identity.serviceAccount, namespace }).catch(ignoreStatus(404));
+  }
+
+  /**
+   * The role and policy of the legacy name, when that role binds this site's ServiceAccount in its
+   * namespace (this site wrote it; a site sharing the name keeps its own). The policy goes first, so
+   * a crash in between leaves the role that proves whose they were.
+   */
+  async removeLegacy(site: OceanSite): Promise<void> {
+    const namespace = site.metadata.namespace ?? '';
+    const legacy = legacyVaultName(namespace, site.metadata.name);
+    const role = await this.deps.vault.getKubernetesRole(this.deps.vaultAuthMount, legacy);
+    if (!roleBindsSite(role, namespace, siteIdentity(namespace, site.metadata.name).serviceAccount)) return;
+    await this.deps.vault.deletePolicy(legacy);
+    await this.deps.vault.deleteKubernetesRole(this.deps.vaultAuthMount, legacy);
   }
 
   /** ServiceAccount for the site's sync pods, a Vault policy reading only this SEK, and a kubernetes-auth role binding them. */
@@ -92,6 +117,7 @@ export class IdentityStep {
       .catch(ignoreStatus(409));
     await this.deps.vault.putPolicy(identity.vaultPolicy, sekReadPolicy(location));
     await this.deps.vault.putKubernetesRole(this.deps.vaultAuthMount, identity.vaultRole, vaultRoleFor(namespace, identity));
+    await this.removeLegacy(site);
   }
 
   private async intact(site: OceanSite, location: KeyLocation): Promise<boolean> {

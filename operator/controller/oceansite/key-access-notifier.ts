@@ -18,20 +18,22 @@ export class KeyAccessNotifier {
     mailer: Mailer;
     logger: Logger;
     operatorAccessor: string | undefined;
+    /** The KV version 2 mount of every site's SEK (SEK_KV_MOUNT). */
+    sekKvMount: string;
   };
 
   constructor(deps: KeyAccessNotifier['deps']) {
     this.deps = deps;
   }
 
+  /** Each site's own key (never a spec field's place: a site cannot claim another clinic's key accesses). */
   siteRefs(): SiteKeyRef[] {
     return this.deps.sites.list().map((site) => {
       const namespace = site.metadata.namespace ?? '';
-      const spec = withDefaults<OceanSiteSpec>(OceanSiteSpec, site.spec);
       return {
         namespace,
         name: site.metadata.name,
-        location: keyLocation(spec, namespace, site.metadata.name),
+        location: keyLocation(namespace, site.metadata.name, this.deps.sekKvMount),
         syncRole: siteIdentity(namespace, site.metadata.name).vaultRole,
       };
     });

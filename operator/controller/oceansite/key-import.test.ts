@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { fingerprint } from '../../internal/sek/identity.ts';
 import type { KvMetadata } from '../../internal/vault/client.ts';
 import { TerminalError } from '../../runtime/errors.ts';
-import { alreadyImported, hasLiveVersion, importEvent, importField } from './key-import.ts';
+import {
+  alreadyImported,
+  hasLiveVersion,
+  IMPORT_SECRET_NOT_MARKED,
+  importEvent,
+  importField,
+  isMarkedImport,
+  markedImportSelector,
+  notMarkedError,
+} from './key-import.ts';
 
 const location = { mount: 'secret', path: 'cloudconnect/ns/maple/sek' };
 
@@ -68,5 +77,28 @@ describe('the Event of an import', () => {
       reason,
       message: 'SEK imported from Secret maple-sek into Vault as version 2 (fingerprint abcd); the Secret is deleted',
     });
+  });
+});
+
+describe('the import Secret', () => {
+  it.each([
+    ['is imported when it is of type cloudconnect.dev/sek-import', 'cloudconnect.dev/sek-import', true],
+    ['is refused when it is Opaque (e.g. the EMR credentials)', 'Opaque', false],
+    ['is refused when it is a ServiceAccount token', 'kubernetes.io/service-account-token', false],
+    ['is refused when it is of a look-alike type', 'cloudconnect.dev/sek-import-x', false],
+    ['is refused when it has no type', undefined, false],
+  ])('%s', (_name, type, marked) => {
+    expect(isMarkedImport(type)).toBe(marked);
+  });
+
+  it('is asked for by name and type, so an unmarked Secret never comes back with its data', () => {
+    expect(markedImportSelector('maple-sek')).toBe('metadata.name=maple-sek,type=cloudconnect.dev/sek-import');
+  });
+
+  it('when unmarked stalls the site with ImportSecretNotMarked, naming the Secret and the type', () => {
+    const error = notMarkedError('emr-creds');
+    expect(error.reason).toBe(IMPORT_SECRET_NOT_MARKED);
+    expect(error.message).toContain('Secret emr-creds');
+    expect(error.message).toContain('cloudconnect.dev/sek-import');
   });
 });

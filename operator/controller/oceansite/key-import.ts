@@ -1,7 +1,10 @@
-// Part of the key step: the one-time import of the SEK from a Secret into Vault. Only the Secret
+// Part of the key step: the one-time import of the SEK from a Secret into Vault. Only a Secret of
+// type cloudconnect.dev/sek-import is imported: the operator asks the API server for the Secret of
+// that name and type, so the data of any other Secret never reaches it, and such a Secret is
+// refused (Stalled, ImportSecretNotMarked) without being read, copied or deleted. Only the Secret
 // that was read is deleted afterwards, and an import retried after a crash writes no second version.
-import type { V1Secret } from '@kubernetes/client-node';
-import type { OceanSite } from '../../api/v1alpha1/index.ts';
+import { setHeaderOptions, type V1Secret } from '@kubernetes/client-node';
+import { type OceanSite, SEK_IMPORT_SECRET_TYPE } from '../../api/v1alpha1/index.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
 import { fingerprint, type KeyLocation } from '../../internal/sek/identity.ts';
 import type { KvMetadata, VaultClient } from '../../internal/vault/client.ts';
@@ -11,6 +14,31 @@ import { redactor } from '../../runtime/redact.ts';
 import type { KeyState } from './key-state.ts';
 
 type KvVersion = Awaited<ReturnType<VaultClient['kvRead']>>;
+
+/** The Stalled reason of an import Secret that is not of type cloudconnect.dev/sek-import. */
+export const IMPORT_SECRET_NOT_MARKED = 'ImportSecretNotMarked';
+
+/** Metadata only (no data, no type): how the operator learns that an unmarked Secret exists without reading it. */
+const METADATA_ONLY = setHeaderOptions('Accept', 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1');
+
+/** Pure: the field selector that finds the import Secret only when it is marked as one. */
+export function markedImportSelector(secretName: string): string {
+  return `metadata.name=${secretName},type=${SEK_IMPORT_SECRET_TYPE}`;
+}
+
+/** Pure: whether a Secret of this type may be imported (and then deleted). */
+export function isMarkedImport(type: string | undefined): boolean {
+  return type === SEK_IMPORT_SECRET_TYPE;
+}
+
+/** Pure: the stall of an import Secret that exists but is not marked as one. */
+export function notMarkedError(secretName: string): TerminalError {
+  return new TerminalError(
+    IMPORT_SECRET_NOT_MARKED,
+    `Secret ${secretName} (spec.encryptionKey.importFrom.secretRef.name) is not of type ${SEK_IMPORT_SECRET_TYPE}: ` +
+      'only a Secret created for the import is read, copied into Vault and deleted; it was left untouched',
+  );
+}
 
 /** Pure: the base64 value of the import Secret's field, or a stall when the field is missing or empty. */
 export function importField(data: Record<string, string> | undefined, secretName: string, field: string): string | TerminalError {
@@ -86,13 +114,19 @@ export class KeyImport {
     return state;
   }
 
+  /** The marked import Secret; undefined when there is no Secret of that name; a stall when it exists unmarked. */
   private async readSecret(name: string, namespace: string): Promise<V1Secret | undefined> {
+    const { core } = this.deps.kube;
+    const marked = await core.listNamespacedSecret({ namespace, fieldSelector: markedImportSelector(name) });
+    const secret = marked.items.find((s) => s.metadata?.name === name && isMarkedImport(s.type));
+    if (secret) return secret;
     try {
-      return await this.deps.kube.core.readNamespacedSecret({ name, namespace });
+      await core.readNamespacedSecret({ name, namespace }, METADATA_ONLY);
     } catch (error) {
       if (statusCodeOf(error) === 404) return undefined;
       throw error;
     }
+    throw notMarkedError(name);
   }
 
   /** Writes the key as a new version unless Vault's current version already is this key. */

@@ -127,7 +127,7 @@ export class KeyStep {
     if (!(await this.deps.vault.kvV2MountExists(location.mount))) {
       throw new TerminalError(
         'UnknownVaultMount',
-        `spec.encryptionKey.vault.mount ${JSON.stringify(location.mount)} is not a KV version 2 mount in Vault`,
+        `the operator's SEK_KV_MOUNT ${JSON.stringify(location.mount)} is not a KV version 2 mount in Vault`,
       );
     }
     const importRef = spec.encryptionKey?.importFrom?.secretRef;

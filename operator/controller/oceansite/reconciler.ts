@@ -1,6 +1,8 @@
 // OceanSite reconciler, in a fixed order (as Flux's source-controller): load → deletion (the
 // finalizer: identity, then the key with deletionPolicy Delete, then the finalizer itself) → add
-// the finalizer → the steps, in order: validate (validate.ts) → key, the SEK in Vault, imported or
+// the finalizer → the steps, in order: validate (validate.ts; the key's place comes from the
+// site's namespace and name and the operator's SEK_KV_MOUNT, and a spec naming another stalls the
+// site before anything is read) → key, the SEK in Vault, imported or
 // verified, rotation (key-step.ts) → identity, the ServiceAccount and the Vault policy and role
 // (identity-step.ts) → support access (support-access-step.ts) → status, written only when it
 // changed (status.ts). A failed step is recorded on the status before its error is returned.
@@ -27,7 +29,7 @@ import type { KeyState } from './key-state.ts';
 import { decideKeyCheck, KeyStep } from './key-step.ts';
 import { decideFailure, failedStatus, keyStoredCondition, readyCondition, readyStatus, requeueAfter, StatusWriter } from './status.ts';
 import { SupportAccessStep } from './support-access-step.ts';
-import { specError } from './validate.ts';
+import { KEY_LOCATION_NOT_ALLOWED, keyLocationError, specError } from './validate.ts';
 
 export interface OceanSiteDeps {
   kube: Kube;
@@ -37,6 +39,8 @@ export interface OceanSiteDeps {
   sites: SupervisedInformer<OceanSite>;
   integrations: SupervisedInformer<EmrIntegration>;
   vaultAuthMount: string;
+  /** The KV version 2 mount of every site's SEK (SEK_KV_MOUNT). */
+  sekKvMount: string;
 }
 
 /** What the operator remembers between reconciles so that an idle site costs no API or Vault call. */
@@ -91,7 +95,7 @@ export class OceanSiteReconciler implements Reconciler {
       return {};
     }
     const spec = withDefaults<OceanSiteSpec>(OceanSiteSpec, site.spec);
-    const location = keyLocation(spec, key.namespace, key.name);
+    const location = keyLocation(key.namespace, key.name, this.deps.sekKvMount);
     if (site.metadata.deletionTimestamp) {
       await this.finalize(site, spec, location);
       this.memory.delete(id);
@@ -118,19 +122,31 @@ export class OceanSiteReconciler implements Reconciler {
     }
   }
 
-  /** Deletion: what the steps made goes first, the finalizer last. */
+  /** Deletion: what the steps made goes first, the finalizer last. A site naming another key than its own destroys none. */
   private async finalize(site: OceanSite, spec: OceanSiteSpec, location: KeyLocation): Promise<void> {
     if (!hasFinalizer(site)) return;
     await this.identityStep.finalize(site);
-    await this.keyStep.finalize(site, spec, location);
+    const misplaced = keyLocationError(spec, location);
+    if (misplaced) {
+      this.deps.logger.warn('SEK not touched on deletion: the site names another key location', {
+        site: `${site.metadata.namespace ?? ''}/${site.metadata.name}`,
+        reason: misplaced.message,
+      });
+    } else {
+      await this.keyStep.finalize(site, spec, location);
+    }
     await this.finalizer.remove(site);
   }
 
   /** The steps in order; each adds to `conditions`, which the failure path keeps. */
   private async runSteps(run: SiteRun, conditions: ConditionInput[]): Promise<ReconcileResult> {
     const { site, memory, now } = run;
-    const invalid = specError(run.spec);
-    if (invalid) throw invalid;
+    const invalid = specError(run.spec, run.location);
+    if (invalid) {
+      // Naming another key: whatever the site was granted before (its legacy role) goes too.
+      if (invalid.reason === KEY_LOCATION_NOT_ALLOWED) await this.identityStep.removeLegacy(site);
+      throw invalid;
+    }
     const requestedAt = site.metadata.annotations?.[REQUESTED_AT_ANNOTATION];
     const generation = site.metadata.generation;
     const check = decideKeyCheck({ memory, generation, requestedAt, recheckMs: run.recheckMs }, now);
@@ -172,7 +188,7 @@ export class OceanSiteReconciler implements Reconciler {
     const failure = decideFailure(conditions, error);
     if (!failure) throw error;
     conditions.push(...failure.conditions);
-    const status = failedStatus(run.previous, run.site.metadata.generation, run.integrations);
+    const status = failedStatus(run.previous, run.site.metadata.generation, run.integrations, run.location);
     await this.status.write(run.site, run.previous, status, conditions);
     throw failure.retry ?? error;
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { VaultUnavailableError } from '../../internal/vault/client.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import { TerminalError, TransientError } from '../../runtime/errors.ts';
-import { decideFailure, readyCondition, readyStatus, requeueAfter } from './status.ts';
+import { decideFailure, failedStatus, readyCondition, readyStatus, requeueAfter } from './status.ts';
 
 const keyStored: ConditionInput = { type: 'KeyStored', status: 'True', reason: 'Stored', message: 'stored' };
 const forbidden = Object.assign(new Error('HTTP 403'), { code: 403 });
@@ -113,5 +113,20 @@ describe('the status of a site whose steps succeeded', () => {
       reason: 'Succeeded',
       message: 'SEK stored in Vault; site identity in place',
     });
+  });
+});
+
+describe('the status after a failed step', () => {
+  const own = { mount: 'secret', path: 'cloudconnect/attacker/evil/sek' };
+  const key = (path: string) => ({ mount: 'secret', path, version: 3, fingerprint: 'abcd', storedAt: 't' });
+  it.each([
+    ['keeps the key known at the site own place', key(own.path), key(own.path)],
+    ["drops a key recorded at another place (another clinic's fingerprint)", key('cloudconnect/victim/oak/sek'), undefined],
+    ['drops a key recorded in another mount', { ...key(own.path), mount: 'kv' }, undefined],
+    ['has no key when none was known', undefined, undefined],
+  ])('%s', (_name, known, expected) => {
+    const status = failedStatus({ serviceAccountName: 'sa', ...(known ? { encryptionKey: known } : {}) }, 2, 1, own);
+    expect(status.encryptionKey).toEqual(expected);
+    expect(status).toMatchObject({ serviceAccountName: 'sa', observedGeneration: 2, integrations: 1 });
   });
 });

@@ -51,9 +51,20 @@ export function readyStatus(input: ReadyStatusInput): OceanSiteStatus {
   return status;
 }
 
-/** Pure: the status after a failed step, without its conditions: what was known before stays. */
-export function failedStatus(previous: OceanSiteStatus, generation: number | undefined, integrations: number): OceanSiteStatus {
-  return { ...previous, observedGeneration: generation, integrations };
+/**
+ * Pure: the status after a failed step, without its conditions: what was known before stays, but
+ * not a key recorded at another place than the site's own (it may be another clinic's).
+ */
+export function failedStatus(
+  previous: OceanSiteStatus,
+  generation: number | undefined,
+  integrations: number,
+  location: KeyLocation,
+): OceanSiteStatus {
+  const status: OceanSiteStatus = { ...previous, observedGeneration: generation, integrations };
+  const known = previous.encryptionKey;
+  if (known && (known.mount !== location.mount || known.path !== location.path)) delete status.encryptionKey;
+  return status;
 }
 
 /** Pure: when to reconcile again: at the next support expiry (at least 1 s away), at the latest at the key recheck. */

@@ -39,10 +39,12 @@ const job = buildRunJob({
     image: 'ghcr.io/example/cloudconnect:0.1.0',
     vaultAddress: 'https://vault:8200',
     vaultAuthMount: 'kubernetes',
+    sekMount: 'secret',
     oceanApiUrl: 'https://ocean.example',
     defaultActiveDeadlineSeconds: 3600,
   },
 });
+const settings = { image: 'img', vaultAddress: 'https://vault:8200', vaultAuthMount: 'kubernetes', oceanApiUrl: 'https://o.example' };
 const pod = job.spec!.template.spec!;
 const container = pod.containers[0]!;
 
@@ -85,12 +87,27 @@ describe('the sync run Job', () => {
   it('tells the worker where the SEK is and which Vault role to use, with no secret value in the spec', () => {
     const env = Object.fromEntries(container.env!.map((e) => [e.name, e.value]));
     expect(env).toMatchObject({
-      VAULT_ROLE: 'cloudconnect-clinic-maple',
+      VAULT_ROLE: 'cloudconnect-site.clinic.maple',
       SEK_MOUNT: 'secret',
       SEK_PATH: 'cloudconnect/clinic/maple/sek',
       CLOUDCONNECT_SITE_NUMBER: '1234',
     });
     expect(JSON.stringify(job)).not.toMatch(/password|apiPassword|clientSecret"\s*:/i);
+  });
+
+  it("reads the site's own key in the operator's mount, whatever the site's spec names", () => {
+    const elsewhere = buildRunJob({
+      name: 'maple-full-29000000',
+      scheduledTime: new Date('2026-11-24T05:00:00Z'),
+      type: 'Full',
+      schedule,
+      integration,
+      integrationSpec: integration.spec,
+      site: { ...site, spec: { ...site.spec, encryptionKey: { vault: { mount: 'other', path: 'cloudconnect/victim/oak/sek' } } } },
+      settings: { ...settings, sekMount: 'kv', defaultActiveDeadlineSeconds: 60 },
+    });
+    const env = Object.fromEntries(elsewhere.spec!.template.spec!.containers[0]!.env!.map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({ SEK_MOUNT: 'kv', SEK_PATH: 'cloudconnect/clinic/maple/sek' });
   });
 
   it('announces the SEK version the pod starts with and shows it to the worker as a file', () => {
@@ -111,6 +128,7 @@ describe('the sync run Job', () => {
         image: 'img',
         vaultAddress: 'https://vault:8200',
         vaultAuthMount: 'kubernetes',
+        sekMount: 'secret',
         oceanApiUrl: 'https://ocean.example',
         defaultActiveDeadlineSeconds: 3600,
       },
@@ -141,7 +159,7 @@ describe('the sync run Job and the worker', () => {
       siteNumber: '1234',
       oceanApiUrl: 'https://ocean.example',
       credentialsDir: CREDENTIALS_DIR,
-      vault: { address: 'https://vault:8200', authMount: 'kubernetes', role: 'cloudconnect-clinic-maple' },
+      vault: { address: 'https://vault:8200', authMount: 'kubernetes', role: 'cloudconnect-site.clinic.maple' },
       keyVersionFile: `${KEY_VERSION_DIR}/sek-version`,
     });
     expect(config.spec.emr).toMatchObject({ type: 'Accuro', accuro: { tenantId: 'MAPLE' } });

@@ -17,6 +17,8 @@ export interface WorkerSettings {
   image: string;
   vaultAddress: string;
   vaultAuthMount: string;
+  /** The KV version 2 mount of every site's SEK (the operator's SEK_KV_MOUNT). */
+  sekMount: string;
   oceanApiUrl: string;
   defaultActiveDeadlineSeconds: number;
 }
@@ -50,6 +52,7 @@ export function buildRunJob(input: RunJobInput): V1Job {
     site,
     vaultAddress: settings.vaultAddress,
     vaultAuthMount: settings.vaultAuthMount,
+    sekMount: settings.sekMount,
   });
   const labels = {
     'app.kubernetes.io/name': 'cloudconnect-sync',

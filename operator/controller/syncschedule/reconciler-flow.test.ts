@@ -58,6 +58,7 @@ function fixture(options: { schedule: Obj; integrations?: Obj[]; sites?: Obj[]; 
       image: 'example/cc:1',
       vaultAddress: 'https://vault:8200',
       vaultAuthMount: 'kubernetes',
+      sekMount: 'secret',
       oceanApiUrl: 'https://ocean.example',
       defaultActiveDeadlineSeconds: 3600,
     },

@@ -1,15 +1,125 @@
 import { describe, expect, it } from 'vitest';
+import type { OceanSiteSpec } from '../../api/v1alpha1/index.ts';
 import { parseDuration } from '../../runtime/duration.ts';
-import { decideSupportAccess, fingerprint, keyLocation, sekReadPolicy } from './identity.ts';
+import {
+  decideSupportAccess,
+  fingerprint,
+  keyLocation,
+  legacyVaultName,
+  refusedKeyLocation,
+  roleBindsSite,
+  sekReadPolicy,
+  siteIdentity,
+} from './identity.ts';
 
-describe('site identity', () => {
-  it('puts the key at cloudconnect/<namespace>/<site>/sek in the secret mount by default', () => {
-    expect(keyLocation({ siteNumber: '1', clinicalAdminEmail: 'a@b.c' }, 'clinic', 'maple')).toEqual({
-      mount: 'secret',
-      path: 'cloudconnect/clinic/maple/sek',
-    });
+const vaultSpec = (vault?: { mount?: string; path?: string }): OceanSiteSpec => ({
+  siteNumber: '1',
+  clinicalAdminEmail: 'a@b.c',
+  ...(vault ? { encryptionKey: { vault } } : {}),
+});
+
+describe('the place of a site key', () => {
+  it.each([
+    ['is cloudconnect/<namespace>/<site>/sek in the default mount', 'clinic', 'maple', 'secret', 'secret', 'cloudconnect/clinic/maple/sek'],
+    ["is in the operator's mount when it has another", 'clinic', 'maple', 'kv-sek', 'kv-sek', 'cloudconnect/clinic/maple/sek'],
+    ['keeps a dotted site name whole', 'a', 'b.c', 'secret', 'secret', 'cloudconnect/a/b.c/sek'],
+  ])('%s', (_name, namespace, site, mount, wantedMount, wantedPath) => {
+    expect(keyLocation(namespace, site, mount)).toEqual({ mount: wantedMount, path: wantedPath });
+  });
+});
+
+describe('the spec.encryptionKey.vault fields', () => {
+  const own = keyLocation('attacker', 'evil', 'secret');
+  it.each([
+    ['are accepted when absent', vaultSpec(), undefined],
+    [
+      'are accepted when they repeat the canonical place',
+      vaultSpec({ mount: 'secret', path: 'cloudconnect/attacker/evil/sek' }),
+      undefined,
+    ],
+    ['are accepted with only the canonical path', vaultSpec({ path: 'cloudconnect/attacker/evil/sek' }), undefined],
+    [
+      "refuse another namespace's key",
+      vaultSpec({ path: 'cloudconnect/victim/oak/sek' }),
+      ['spec.encryptionKey.vault.path', 'cloudconnect/victim/oak/sek'],
+    ],
+    [
+      'refuse another site of the same namespace',
+      vaultSpec({ path: 'cloudconnect/attacker/other/sek' }),
+      ['spec.encryptionKey.vault.path', 'cloudconnect/attacker/other/sek'],
+    ],
+    ['refuse a * wildcard', vaultSpec({ path: 'cloudconnect/*/evil/sek' }), ['spec.encryptionKey.vault.path', 'cloudconnect/*/evil/sek']],
+    ['refuse a + wildcard', vaultSpec({ path: 'cloudconnect/+/evil/sek' }), ['spec.encryptionKey.vault.path', 'cloudconnect/+/evil/sek']],
+    ['refuse a path outside cloudconnect/', vaultSpec({ path: 'prestored/evil' }), ['spec.encryptionKey.vault.path', 'prestored/evil']],
+    ['refuse another mount', vaultSpec({ mount: 'kv' }), ['spec.encryptionKey.vault.mount', 'kv']],
+    [
+      'refuse another mount even with the canonical path',
+      vaultSpec({ mount: 'other', path: 'cloudconnect/attacker/evil/sek' }),
+      ['spec.encryptionKey.vault.mount', 'other'],
+    ],
+  ] as const)('%s', (_name, spec, refused) => {
+    const refusal = refusedKeyLocation(spec, own);
+    if (refused === undefined) {
+      expect(refusal).toBeUndefined();
+    } else {
+      const accepted = refused[0] === 'spec.encryptionKey.vault.mount' ? 'secret' : 'cloudconnect/attacker/evil/sek';
+      expect(refusal).toEqual({ field: refused[0], given: refused[1], accepted });
+    }
+  });
+});
+
+describe('the Vault names of a site', () => {
+  it.each([
+    ['are cloudconnect-site.<namespace>.<site>', 'clinic', 'maple', 'cloudconnect-site.clinic.maple'],
+    ['keep a dotted site name after the namespace', 'a', 'b.c', 'cloudconnect-site.a.b.c'],
+  ])('%s', (_name, namespace, site, expected) => {
+    expect(siteIdentity(namespace, site)).toMatchObject({ vaultPolicy: expected, vaultRole: expected });
   });
 
+  it.each([
+    ['namespace a, site b-c and namespace a-b, site c', ['a', 'b-c'], ['a-b', 'c']],
+    ['namespace a, site b.c and namespace a-b, site c', ['a', 'b.c'], ['a-b', 'c']],
+    ['namespace x, site y-z and namespace x-y, site z', ['x', 'y-z'], ['x-y', 'z']],
+  ] as const)('differ for %s, whose legacy names collide or not', (_name, [ns1, site1], [ns2, site2]) => {
+    expect(siteIdentity(ns1, site1).vaultRole).not.toBe(siteIdentity(ns2, site2).vaultRole);
+    expect(siteIdentity(ns1, site1).vaultPolicy).not.toBe(siteIdentity(ns2, site2).vaultPolicy);
+  });
+
+  it('had colliding legacy names for the a/b-c and a-b/c pair (what the migration must not confuse)', () => {
+    expect(legacyVaultName('a', 'b-c')).toBe(legacyVaultName('a-b', 'c'));
+  });
+
+  const pairs = [
+    ['a', 'b-c'],
+    ['a-b', 'c'],
+    ['a', 'b.c'],
+    ['site', 'x'],
+    ['x', 'site.y'],
+    ['site-x', 'y'],
+  ] as const;
+  it.each(pairs)('of namespace %s, site %s never equal any legacy name (so a migration never removes them)', (namespace, site) => {
+    for (const [ns, s] of pairs) expect(siteIdentity(namespace, site).vaultRole).not.toBe(legacyVaultName(ns, s));
+  });
+});
+
+describe('a legacy role', () => {
+  const role = (namespaces: unknown, names: unknown) => ({
+    bound_service_account_namespaces: namespaces,
+    bound_service_account_names: names,
+  });
+  it.each([
+    ["is this site's when it binds its ServiceAccount in its namespace", role(['a'], ['cloudconnect-sync-b-c']), true],
+    ['is not when it binds the colliding site (namespace a-b, site c)', role(['a-b'], ['cloudconnect-sync-c']), false],
+    ['is not when it binds the same ServiceAccount name in another namespace', role(['x'], ['cloudconnect-sync-b-c']), false],
+    ['is not when it binds more than this site', role(['a', 'a-b'], ['cloudconnect-sync-b-c']), false],
+    ['is not when it binds a wildcard', role(['*'], ['*']), false],
+    ['is not when there is no role', undefined, false],
+  ])('%s', (_name, r, expected) => {
+    expect(roleBindsSite(r, 'a', 'cloudconnect-sync-b-c')).toBe(expected);
+  });
+});
+
+describe('site identity', () => {
   it('grants read on exactly one KV data path', () => {
     const hcl = sekReadPolicy({ mount: 'secret', path: 'cloudconnect/clinic/maple/sek' });
     expect(hcl).toContain('path "secret/data/cloudconnect/clinic/maple/sek"');

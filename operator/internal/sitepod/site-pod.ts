@@ -37,6 +37,8 @@ export interface SitePodInput {
   site: OceanSite;
   vaultAddress: string;
   vaultAuthMount: string;
+  /** The KV version 2 mount of every site's SEK (the operator's SEK_KV_MOUNT). */
+  sekMount: string;
 }
 
 export interface SitePodParts {
@@ -53,7 +55,8 @@ export interface SitePodParts {
 export function sitePodParts(input: SitePodInput): SitePodParts {
   const { namespace, integrationSpec: spec, site } = input;
   const identity = siteIdentity(namespace, site.metadata.name);
-  const location = keyLocation(site.spec, namespace, site.metadata.name);
+  // The site's own key and role, from its namespace and name: never from a spec field.
+  const location = keyLocation(namespace, site.metadata.name, input.sekMount);
   const secretName = credentialsSecretName(spec);
   const ca = spec.emr.caBundleSecretRef;
   return {

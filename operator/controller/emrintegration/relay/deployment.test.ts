@@ -44,6 +44,7 @@ const settings = {
   natsUrl: 'nats://nats.nats.svc:4222',
   vaultAddress: 'https://vault:8200',
   vaultAuthMount: 'kubernetes',
+  sekMount: 'secret',
   command: RELAY_COMMAND,
 };
 const input: RelayInput = { integration, integrationSpec: integration.spec, site, credentials: secret, settings };
@@ -117,7 +118,7 @@ describe('the relay Deployment', () => {
     expect(env).toMatchObject({
       VAULT_ADDR: 'https://vault:8200',
       VAULT_AUTH_MOUNT: 'kubernetes',
-      VAULT_ROLE: 'cloudconnect-clinic-maple',
+      VAULT_ROLE: 'cloudconnect-site.clinic.maple',
       VAULT_SA_TOKEN_FILE: '/var/run/secrets/cloudconnect/vault/token',
       SEK_MOUNT: 'secret',
       SEK_PATH: 'cloudconnect/clinic/maple/sek',

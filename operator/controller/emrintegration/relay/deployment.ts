@@ -17,6 +17,8 @@ export interface RelayDeploymentSettings {
   natsUrl: string;
   vaultAddress: string;
   vaultAuthMount: string;
+  /** The KV version 2 mount of every site's SEK (the operator's SEK_KV_MOUNT). */
+  sekMount: string;
   /** The relay image's command (the project image's entrypoint runs the sync worker). */
   command: string[];
   /** JetStream replicas of the relay's streams (3 on a clustered JetStream). */
@@ -154,6 +156,7 @@ export function buildRelayDeployment(input: RelayInput): V1Deployment {
     site,
     vaultAddress: settings.vaultAddress,
     vaultAuthMount: settings.vaultAuthMount,
+    sekMount: settings.sekMount,
   });
   const labels = labelsOf(integration, site);
   const deployment: V1Deployment = {
