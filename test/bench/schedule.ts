@@ -50,6 +50,7 @@ async function main(): Promise<void> {
         apiVersion: 'v1',
         kind: 'Secret',
         metadata: { name: 'sek', namespace: ns },
+        type: 'cloudconnect.dev/sek-import',
         stringData: { sek: randomBytes(32).toString('base64') },
       },
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS } },

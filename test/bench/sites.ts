@@ -71,6 +71,7 @@ async function main(): Promise<void> {
           apiVersion: 'v1',
           kind: 'Secret',
           metadata: { name: `site-${j}-sek`, namespace: ns },
+          type: 'cloudconnect.dev/sek-import',
           stringData: { sek: randomBytes(32).toString('base64') },
         });
         items.push({

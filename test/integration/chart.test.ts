@@ -211,6 +211,7 @@ describe('the Deployment with the defaults', () => {
 
   it('logs in to Vault with kubernetes auth and a projected token whose audience is Vault', () => {
     expect(env(container(), 'VAULT_ROLE')?.value).toBe('cloudconnect-operator');
+    expect(env(container(), 'SEK_KV_MOUNT')?.value).toBe('secret');
     expect(env(container(), 'VAULT_TOKEN')).toBeUndefined();
     const volume = deployment().spec.template.spec.volumes.find((v) => v.name === 'vault-token');
     expect(volume).toEqual({
@@ -802,6 +803,7 @@ describe("the operator running as the chart's ServiceAccount (only the chart's R
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 'sek-import', namespace: siteNs },
+      type: 'cloudconnect.dev/sek-import',
       stringData: { sek: randomBytes(32).toString('base64') },
     });
     const site = {

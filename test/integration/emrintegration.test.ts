@@ -22,6 +22,7 @@ function site(name: string) {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: `${name}-sek`, namespace: ns },
+      type: 'cloudconnect.dev/sek-import',
       stringData: { sek: randomBytes(32).toString('base64') },
     },
     {

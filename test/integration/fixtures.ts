@@ -39,7 +39,13 @@ export async function setUpAccuroSite(o: AccuroSiteOptions): Promise<AccuroSite>
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
   await kubectl(['create', 'namespace', ns]);
   await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } });
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `${o.site}-sek`, namespace: ns }, stringData: { sek } });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: `${o.site}-sek`, namespace: ns },
+    type: 'cloudconnect.dev/sek-import',
+    stringData: { sek },
+  });
   await apply({
     apiVersion: 'cloudconnect.dev/v1alpha1',
     kind: 'OceanSite',

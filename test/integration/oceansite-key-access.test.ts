@@ -56,7 +56,13 @@ describe('an access to the SEK', () => {
   it('is not reported when the operator imports the key or the site sync role reads it', async () => {
     await kubectlOk(
       ['apply', '-f', '-'],
-      JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'willow-sek', namespace: ns }, stringData: { sek } }),
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'willow-sek', namespace: ns },
+        type: 'cloudconnect.dev/sek-import',
+        stringData: { sek },
+      }),
     );
     await kubectlOk(
       ['apply', '-f', '-'],
@@ -74,7 +80,7 @@ describe('an access to the SEK', () => {
     );
     await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'oceansite/willow']);
     const jwt = (await kubectlOk(['create', 'token', 'cloudconnect-sync-willow', '-n', ns, '--audience', 'vault'])).trim();
-    const login = await vaultRequest('POST', 'auth/kubernetes/login', { role: `cloudconnect-${ns}-willow`, jwt });
+    const login = await vaultRequest('POST', 'auth/kubernetes/login', { role: `cloudconnect-site.${ns}.willow`, jwt });
     const own = await vaultRequest('GET', `secret/data/cloudconnect/${ns}/willow/sek`, undefined, login.json!.auth!.client_token);
     expect(own.status).toBe(200);
     // A fence: someone else reads another site's key, after the reads above. Vault writes its audit
@@ -83,7 +89,13 @@ describe('an access to the SEK', () => {
     // role's read of willow's key have been judged too.
     await kubectlOk(
       ['apply', '-f', '-'],
-      JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'aspen-sek', namespace: ns }, stringData: { sek: fenceSek } }),
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'aspen-sek', namespace: ns },
+        type: 'cloudconnect.dev/sek-import',
+        stringData: { sek: fenceSek },
+      }),
     );
     await kubectlOk(
       ['apply', '-f', '-'],

@@ -33,7 +33,13 @@ function site(name: string, spec: Record<string, unknown>) {
 }
 
 function importSecret(name: string, sek: string, key = 'sek') {
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, stringData: { [key]: sek } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: ns },
+    type: 'cloudconnect.dev/sek-import',
+    stringData: { [key]: sek },
+  };
 }
 
 async function getSite(name: string): Promise<OceanSite> {
@@ -77,20 +83,21 @@ describe('an OceanSite', () => {
 
   it('verifies a key that is already in Vault without importing anything', async () => {
     const sek = newSek('birch');
-    await vaultRequest('POST', `secret/data/prestored/${ns}/birch`, { data: { sek } });
-    await applyJson(site('birch', { encryptionKey: { vault: { path: `prestored/${ns}/birch` } } }));
+    await vaultRequest('POST', `secret/data/cloudconnect/${ns}/birch/sek`, { data: { sek } });
+    // Spelling out the site's own location is accepted (the fields stay for compatibility).
+    await applyJson(site('birch', { encryptionKey: { vault: { mount: 'secret', path: `cloudconnect/${ns}/birch/sek` } } }));
     await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'oceansite/birch']);
-    expect((await getSite('birch')).status?.encryptionKey).toMatchObject({ path: `prestored/${ns}/birch`, version: 1 });
+    expect((await getSite('birch')).status?.encryptionKey).toMatchObject({ path: `cloudconnect/${ns}/birch/sek`, version: 1 });
   });
 
   it('says KeyNotFound while the key is neither in Vault nor importable', async () => {
-    await applyJson(site('cedar', { encryptionKey: { vault: { path: 'nowhere/cedar' } } }));
+    await applyJson(site('cedar', {}));
     const c = await eventually(async () => {
       const k = await condition('cedar', 'KeyStored');
       return k?.reason === 'KeyNotFound' ? k : undefined;
     }, 'KeyStored=False KeyNotFound');
     expect(c.status).toBe('False');
-    expect(c.message).toContain('nowhere/cedar');
+    expect(c.message).toContain(`cloudconnect/${ns}/cedar/sek`);
   });
 
   it("notices a rotation on request, records KeyRotated and tells the site's running workers the new version", async () => {
@@ -111,7 +118,7 @@ describe('an OceanSite', () => {
     const phase = async (name: string) => JSON.parse(await kubectlOk(['get', 'pod', name, '-n', ns, '-o', 'json'])).status?.phase;
     await eventually(async () => (await phase('birch-sync-1')) === 'Running', 'the birch worker pod running');
     const sek = newSek('birch-v2');
-    await vaultRequest('POST', `secret/data/prestored/${ns}/birch`, { data: { sek } });
+    await vaultRequest('POST', `secret/data/cloudconnect/${ns}/birch/sek`, { data: { sek } });
     await kubectlOk(['annotate', '--overwrite', '-n', ns, 'oceansite/birch', 'cloudconnect.dev/requestedAt=rotate-1']);
     await eventually(async () => (await getSite('birch')).status?.encryptionKey?.version === 2, 'version 2 in status');
     const s = await getSite('birch');
@@ -142,11 +149,11 @@ describe('an OceanSite', () => {
       'elm-sek',
     ],
     [
-      'stalls when the Vault mount does not exist',
+      "stalls when the Vault mount is not the operator's",
       'fir',
       { encryptionKey: { vault: { mount: 'no-such-mount' } } },
-      'UnknownVaultMount',
-      'no-such-mount',
+      'KeyLocationNotAllowed',
+      'spec.encryptionKey.vault.mount "no-such-mount" is not allowed: the only accepted value is "secret"',
     ],
   ])('%s', async (_n, name, spec, reason, mentioned) => {
     await applyJson(importSecret(`${name}-sek`, newSek(name)));
@@ -165,7 +172,7 @@ describe('the per-site identity', () => {
     await applyJson(site('oak', { encryptionKey: { importFrom: { secretRef: { name: 'oak-sek' } } } }));
     await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'oceansite/oak']);
     const jwt = (await kubectlOk(['create', 'token', 'cloudconnect-sync-oak', '-n', ns, '--audience', 'vault'])).trim();
-    const login = await vaultRequest('POST', 'auth/kubernetes/login', { role: `cloudconnect-${ns}-oak`, jwt });
+    const login = await vaultRequest('POST', 'auth/kubernetes/login', { role: `cloudconnect-site.${ns}.oak`, jwt });
     expect(login.status).toBe(200);
     const token = login.json!.auth!.client_token;
     const own = await vaultRequest('GET', `secret/data/cloudconnect/${ns}/oak/sek`, undefined, token);
@@ -173,7 +180,7 @@ describe('the per-site identity', () => {
     expect(own.json?.data?.data?.sek).toBe(sek);
     const other = await vaultRequest('GET', `secret/data/cloudconnect/${ns}/maple/sek`, undefined, token);
     expect(other.status).toBe(403);
-    const wrongRole = await vaultRequest('POST', 'auth/kubernetes/login', { role: `cloudconnect-${ns}-maple`, jwt });
+    const wrongRole = await vaultRequest('POST', 'auth/kubernetes/login', { role: `cloudconnect-site.${ns}.maple`, jwt });
     expect(wrongRole.status).toBe(403);
   });
 });
@@ -254,20 +261,20 @@ describe('a sealed Vault', () => {
 describe('deleting an OceanSite', () => {
   it('removes the Vault policy, role and ServiceAccount and keeps the key by default', async () => {
     await kubectlOk(['delete', 'oceansite', 'oak', '-n', ns, '--timeout=60s']);
-    expect((await vaultRequest('GET', `sys/policies/acl/cloudconnect-${ns}-oak`)).status).toBe(404);
-    expect((await vaultRequest('GET', `auth/kubernetes/role/cloudconnect-${ns}-oak`)).status).toBe(404);
+    expect((await vaultRequest('GET', `sys/policies/acl/cloudconnect-site.${ns}.oak`)).status).toBe(404);
+    expect((await vaultRequest('GET', `auth/kubernetes/role/cloudconnect-site.${ns}.oak`)).status).toBe(404);
     expect((await kubectl(['get', 'sa', 'cloudconnect-sync-oak', '-n', ns])).code).not.toBe(0);
     expect((await vaultRequest('GET', `secret/data/cloudconnect/${ns}/oak/sek`)).status).toBe(200);
   });
 
   it('destroys the key with deletionPolicy Delete', async () => {
-    await applyJson(site('birch', { encryptionKey: { vault: { path: `prestored/${ns}/birch` }, deletionPolicy: 'Delete' } }));
+    await applyJson(site('birch', { encryptionKey: { vault: { path: `cloudconnect/${ns}/birch/sek` }, deletionPolicy: 'Delete' } }));
     await eventually(
       async () => (await getSite('birch')).metadata.generation === (await getSite('birch')).status?.observedGeneration,
       'birch observed',
     );
     await kubectlOk(['delete', 'oceansite', 'birch', '-n', ns, '--timeout=60s']);
-    expect((await vaultRequest('GET', `secret/metadata/prestored/${ns}/birch`)).status).toBe(404);
+    expect((await vaultRequest('GET', `secret/metadata/cloudconnect/${ns}/birch/sek`)).status).toBe(404);
   });
 });
 

@@ -80,7 +80,7 @@ beforeAll(async () => {
     spec: {
       siteNumber: '3233',
       clinicalAdminEmail: 'admin@elm.example.org',
-      encryptionKey: { vault: { mount: 'no-such-mount', path: 'cloudconnect/elm/sek' } },
+      encryptionKey: { vault: { mount: 'no-such-mount' } },
     },
   });
   const accuroSpec = (apiUrl: string) => accuroEmr(cedar, apiUrl);
@@ -245,7 +245,7 @@ describe('Prometheus scraping the operator', () => {
     );
     const rows = fleet.map((s) => `${s.metric.kind} ${s.metric.condition}=${s.metric.status} ${s.metric.reason}`);
     expect(rows).toContain('OceanSite Ready=True Succeeded');
-    expect(rows).toContain('OceanSite Stalled=True UnknownVaultMount');
+    expect(rows).toContain('OceanSite Stalled=True KeyLocationNotAllowed');
     expect(rows).toContain('EmrIntegration Ready=True Succeeded');
     expect(rows).toContain('SyncSchedule Ready=True Scheduled');
   });

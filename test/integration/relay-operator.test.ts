@@ -104,7 +104,13 @@ beforeAll(async () => {
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
   await kubectl(['create', 'namespace', ns]);
   await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } });
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `${SITE}-sek`, namespace: ns }, stringData: { sek } });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: `${SITE}-sek`, namespace: ns },
+    type: 'cloudconnect.dev/sek-import',
+    stringData: { sek },
+  });
   await apply({
     apiVersion: 'v1',
     kind: 'Secret',
@@ -176,7 +182,7 @@ describe('the relay of an EmrIntegration', () => {
     expect(env).toMatchObject({
       NATS_URL: nats.url,
       RELAY_PORT: '8080',
-      VAULT_ROLE: `cloudconnect-${ns}-${SITE}`,
+      VAULT_ROLE: `cloudconnect-site.${ns}.${SITE}`,
       SEK_PATH: `cloudconnect/${ns}/${SITE}/sek`,
       CLOUDCONNECT_SITE_NUMBER: '4321',
     });

@@ -14,6 +14,7 @@ local terminal = {
   InvalidCredentials = true, Deauthorized = true, Expired = true, SecretNotFound = true,
   CredentialConflict = true, InvalidSchedule = true, InvalidTimeZone = true,
   ImportSecretKeyMissing = true, KeyFieldMissing = true, UnknownVaultMount = true,
+  KeyLocationNotAllowed = true, ImportSecretNotMarked = true,
 }
 
 local function condition(conditions, type)
