@@ -1,0 +1,291 @@
+// Tenant isolation of the Shared Encryption Key against the real apiserver, Vault and operator. Each
+// namespace is a clinic. A hostile tenant tries to reach the victim clinic's key through its own
+// OceanSite: name the victim's key path (to get its fingerprint and a Vault policy reading it), the
+// same with importFrom (to overwrite it) and with deletionPolicy Delete (to destroy it), a wildcard
+// path; two sites whose legacy Vault names collide (namespace p + site b-c, namespace p-b + site c)
+// must get distinct roles, and deleting one must leave the other's; an importFrom naming a Secret
+// that is not an import Secret (the EMR credentials) must leave it unread and in place. After each
+// attack the victim's key is read with the root token: same KV version, same value.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OceanSite } from '../../operator/api/v1alpha1/index.ts';
+import { apply } from '../integration/fixtures.ts';
+import { kubectl, kubectlOk, repoRoot } from '../integration/kubectl.ts';
+import { eventually, type OperatorProcess, startOperator } from '../integration/operator-process.ts';
+import { vaultRequest } from '../integration/vault.ts';
+import { ACCURO_DEV_CREDENTIALS } from '../simulators/accuro.ts';
+
+const id = Date.now().toString(36);
+const VICTIM = `victim-${id}`;
+const ATTACKER = `attacker-${id}`;
+const ATTACKER_IMPORT = `attacker-import-${id}`;
+const ATTACKER_DELETE = `attacker-delete-${id}`;
+const UNMARKED = `clinic-unmarked-${id}`;
+/** Namespaces p and p-b: site b-c in the first and site c in the second had the same legacy Vault name. */
+const P = `coll-${id}`;
+const PB = `${P}-b`;
+const SITE = 'oak';
+const VICTIM_PATH = `cloudconnect/${VICTIM}/${SITE}/sek`;
+const victimSek = randomBytes(32).toString('base64');
+
+let operator: OperatorProcess;
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+
+function oceanSite(namespace: string, name: string, encryptionKey: Record<string, unknown> = {}) {
+  return {
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'OceanSite',
+    metadata: { name, namespace },
+    spec: { siteNumber: '4242', clinicalAdminEmail: `admin@${name}.example.org`, encryptionKey },
+  };
+}
+
+function importSecret(namespace: string, name: string, sek: string) {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'cloudconnect.dev/sek-import', stringData: { sek } };
+}
+
+async function getSite(namespace: string, name: string): Promise<OceanSite> {
+  return JSON.parse(await kubectlOk(['get', 'oceansite', name, '-n', namespace, '-o', 'json']));
+}
+
+async function condition(namespace: string, name: string, type: string): Promise<Condition | undefined> {
+  const conditions = (await getSite(namespace, name)).status?.conditions as Condition[] | undefined;
+  return conditions?.find((c) => c.type === type);
+}
+
+/** Waits for the site to stall and returns its Stalled condition. */
+async function stalled(namespace: string, name: string): Promise<Condition> {
+  return eventually(async () => {
+    const c = await condition(namespace, name, 'Stalled');
+    return c?.status === 'True' ? c : undefined;
+  }, `${namespace}/${name} Stalled`);
+}
+
+/** The victim's key as Vault's root token reads it: current version and value. */
+async function victimKey(): Promise<{ version: number | undefined; sek: string | undefined }> {
+  const meta = await vaultRequest('GET', `secret/metadata/${VICTIM_PATH}`);
+  const data = await vaultRequest('GET', `secret/data/${VICTIM_PATH}`);
+  return { version: meta.json?.data?.current_version, sek: data.json?.data?.data?.sek };
+}
+
+async function expectVictimKeyUntouched(): Promise<void> {
+  expect(await victimKey()).toEqual({ version: 1, sek: victimSek });
+}
+
+/** Every operator-made policy (cloudconnect-*) that mentions the path, by name. */
+async function policiesGranting(path: string): Promise<string[]> {
+  const list = await vaultRequest('GET', 'sys/policies/acl?list=true');
+  const names = ((list.json?.data?.keys as string[] | undefined) ?? []).filter((n) => n.startsWith('cloudconnect'));
+  const granting: string[] = [];
+  for (const name of names) {
+    const policy = await vaultRequest('GET', `sys/policies/acl/${name}`);
+    if (String(policy.json?.data?.policy ?? '').includes(path)) granting.push(name);
+  }
+  return granting.sort();
+}
+
+/** Every kubernetes-auth role bound to a ServiceAccount of the namespace, by name. */
+async function rolesBoundTo(namespace: string): Promise<string[]> {
+  const list = await vaultRequest('GET', 'auth/kubernetes/role?list=true');
+  const bound: string[] = [];
+  for (const name of (list.json?.data?.keys as string[] | undefined) ?? []) {
+    const role = await vaultRequest('GET', `auth/kubernetes/role/${name}`);
+    if (((role.json?.data?.bound_service_account_namespaces as string[] | undefined) ?? []).includes(namespace)) bound.push(name);
+  }
+  return bound.sort();
+}
+
+/** A Vault login as a ServiceAccount of `namespace` (created if missing, as a tenant may) with `role`. */
+async function loginAs(namespace: string, serviceAccount: string, role: string) {
+  await kubectl(['create', 'serviceaccount', serviceAccount, '-n', namespace]);
+  const jwt = (await kubectlOk(['create', 'token', serviceAccount, '-n', namespace, '--audience', 'vault'])).trim();
+  return vaultRequest('POST', 'auth/kubernetes/login', { role, jwt });
+}
+
+/** A pre-upgrade identity: the legacy-named role (bound to namespace/ServiceAccount) and its policy reading `path`. */
+async function legacyIdentity(name: string, namespace: string, serviceAccount: string, path: string): Promise<void> {
+  const policy = `path "secret/data/${path}" {\n  capabilities = ["read"]\n}\n`;
+  expect((await vaultRequest('PUT', `sys/policies/acl/${name}`, { policy })).status).toBe(204);
+  const role = {
+    bound_service_account_names: [serviceAccount],
+    bound_service_account_namespaces: [namespace],
+    audience: 'vault',
+    token_policies: [name],
+    token_ttl: '15m',
+  };
+  expect((await vaultRequest('POST', `auth/kubernetes/role/${name}`, role)).status).toBe(204);
+}
+
+beforeAll(async () => {
+  await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
+  await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', '-f', `${repoRoot}/crds`]);
+  for (const ns of [VICTIM, ATTACKER, ATTACKER_IMPORT, ATTACKER_DELETE, UNMARKED, P, PB]) await kubectlOk(['create', 'namespace', ns]);
+  operator = await startOperator();
+  await apply(importSecret(VICTIM, 'oak-sek', victimSek));
+  await apply(oceanSite(VICTIM, SITE, { importFrom: { secretRef: { name: 'oak-sek' } } }));
+  await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', VICTIM, `oceansite/${SITE}`]);
+  await expectVictimKeyUntouched();
+});
+
+afterAll(async () => {
+  await operator?.stop();
+});
+
+describe('a site naming another clinic’s key', () => {
+  it.each([
+    ["another site's key", `cloudconnect/${VICTIM}/${SITE}/sek`, 'evil'],
+    ['a * wildcard', 'cloudconnect/*/evil/sek', 'evil'],
+    ['a + wildcard', 'cloudconnect/+/evil/sek', 'evil'],
+    ['a path outside cloudconnect/', `secret-copies/${VICTIM}/evil/sek`, 'evil'],
+  ])('is refused at admission when its path names %s', async (_what, path, name) => {
+    const r = await kubectl(['apply', '-f', '-'], JSON.stringify(oceanSite(ATTACKER, name, { vault: { path } })));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(
+      'spec.encryptionKey.vault.path: Forbidden: spec.encryptionKey.vault.path must be cloudconnect/<this namespace>/<this OceanSite name>/sek (or be omitted)',
+    );
+    expect((await kubectl(['get', 'oceansite', name, '-n', ATTACKER])).stderr).toContain('NotFound');
+  });
+
+  it('is Stalled when a same-named site passes admission, and gets no fingerprint, policy, role or login', async () => {
+    // Before the upgrade the attacker had been granted the victim's key under the legacy name: it must go too.
+    await legacyIdentity(`cloudconnect-${ATTACKER}-${SITE}`, ATTACKER, `cloudconnect-sync-${SITE}`, VICTIM_PATH);
+    await apply(oceanSite(ATTACKER, SITE, { vault: { path: VICTIM_PATH } }));
+    const c = await stalled(ATTACKER, SITE);
+    expect(c.reason).toBe('KeyLocationNotAllowed');
+    expect(c.message).toContain(
+      `spec.encryptionKey.vault.path "${VICTIM_PATH}" is not allowed: the only accepted value is "cloudconnect/${ATTACKER}/${SITE}/sek"`,
+    );
+    expect(await condition(ATTACKER, SITE, 'Ready')).toMatchObject({ status: 'False', reason: 'KeyLocationNotAllowed' });
+    const site = await getSite(ATTACKER, SITE);
+    expect(site.status?.encryptionKey).toBeUndefined();
+    expect(JSON.stringify(site.status)).not.toMatch(/fingerprint/);
+    // Vault: only the victim's own policy grants its key, and no role is bound to the attacker's namespace.
+    await eventually(async () => (await rolesBoundTo(ATTACKER)).length === 0, 'the legacy role of the attacker removed');
+    expect(await policiesGranting(VICTIM_PATH)).toEqual([`cloudconnect-site.${VICTIM}.${SITE}`]);
+    expect((await vaultRequest('GET', `sys/policies/acl/cloudconnect-site.${ATTACKER}.${SITE}`)).status).toBe(404);
+    expect((await vaultRequest('GET', `auth/kubernetes/role/cloudconnect-site.${ATTACKER}.${SITE}`)).status).toBe(404);
+    // The attacker's ServiceAccount of the same name cannot log in with the victim's role (403), nor with one of its own.
+    const asVictim = await loginAs(ATTACKER, `cloudconnect-sync-${SITE}`, `cloudconnect-site.${VICTIM}.${SITE}`);
+    expect(asVictim.status).toBe(403);
+    const own = await loginAs(ATTACKER, `cloudconnect-sync-${SITE}`, `cloudconnect-site.${ATTACKER}.${SITE}`);
+    expect(own.status).not.toBe(200);
+    await expectVictimKeyUntouched();
+    expect(operator.output()).not.toContain(victimSek);
+  });
+
+  it('with importFrom does not overwrite the victim’s key, and its Secret is neither imported nor deleted', async () => {
+    await apply(importSecret(ATTACKER_IMPORT, 'evil-sek', randomBytes(32).toString('base64')));
+    await apply(oceanSite(ATTACKER_IMPORT, SITE, { vault: { path: VICTIM_PATH }, importFrom: { secretRef: { name: 'evil-sek' } } }));
+    expect((await stalled(ATTACKER_IMPORT, SITE)).reason).toBe('KeyLocationNotAllowed');
+    // A later reconcile (asked for) changes nothing either.
+    await kubectlOk(['annotate', '--overwrite', '-n', ATTACKER_IMPORT, `oceansite/${SITE}`, 'cloudconnect.dev/requestedAt=again']);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await condition(ATTACKER_IMPORT, SITE, 'Stalled'))?.reason).toBe('KeyLocationNotAllowed');
+    await expectVictimKeyUntouched();
+    expect((await kubectl(['get', 'secret', 'evil-sek', '-n', ATTACKER_IMPORT])).code).toBe(0);
+    expect((await vaultRequest('GET', `secret/metadata/cloudconnect/${ATTACKER_IMPORT}/${SITE}/sek`)).status).toBe(404);
+    expect(await policiesGranting(VICTIM_PATH)).toEqual([`cloudconnect-site.${VICTIM}.${SITE}`]);
+  });
+
+  it('with deletionPolicy Delete, once deleted, leaves the victim’s key in Vault', async () => {
+    await apply(oceanSite(ATTACKER_DELETE, SITE, { vault: { path: VICTIM_PATH }, deletionPolicy: 'Delete' }));
+    expect((await stalled(ATTACKER_DELETE, SITE)).reason).toBe('KeyLocationNotAllowed');
+    expect((await getSite(ATTACKER_DELETE, SITE)).metadata.finalizers).toContain('cloudconnect.dev/oceansite');
+    await kubectlOk(['delete', 'oceansite', SITE, '-n', ATTACKER_DELETE, '--timeout=60s']);
+    expect((await kubectl(['get', 'oceansite', SITE, '-n', ATTACKER_DELETE])).stderr).toContain('NotFound');
+    expect((await vaultRequest('GET', `secret/metadata/${VICTIM_PATH}`)).status).toBe(200);
+    await expectVictimKeyUntouched();
+    // The victim's own identity still works: its ServiceAccount reads its key.
+    const login = await loginAs(VICTIM, `cloudconnect-sync-${SITE}`, `cloudconnect-site.${VICTIM}.${SITE}`);
+    expect(login.status).toBe(200);
+    const read = await vaultRequest('GET', `secret/data/${VICTIM_PATH}`, undefined, login.json?.auth?.client_token);
+    expect(read.json?.data?.data?.sek).toBe(victimSek);
+  });
+});
+
+describe('two sites whose legacy Vault names collided (namespace p + site b-c, namespace p-b + site c)', () => {
+  const LEGACY = `cloudconnect-${P}-b-c`;
+  const roleOf = (ns: string, site: string) => `cloudconnect-site.${ns}.${site}`;
+
+  it('get two distinct roles and policies, and an upgrade removes only the legacy role the site itself wrote', async () => {
+    expect(LEGACY).toBe(`cloudconnect-${PB}-c`);
+    // Before the upgrade the shared legacy name held the role of p-b/c (it was written last).
+    await legacyIdentity(LEGACY, PB, 'cloudconnect-sync-c', `cloudconnect/${PB}/c/sek`);
+    await apply(importSecret(P, 'b-c-sek', randomBytes(32).toString('base64')));
+    await apply(oceanSite(P, 'b-c', { importFrom: { secretRef: { name: 'b-c-sek' } } }));
+    await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', P, 'oceansite/b-c']);
+    // p/b-c made its own names and left p-b/c's legacy role alone.
+    expect((await vaultRequest('GET', `auth/kubernetes/role/${LEGACY}`)).status).toBe(200);
+    expect((await vaultRequest('GET', `sys/policies/acl/${LEGACY}`)).status).toBe(200);
+    await apply(importSecret(PB, 'c-sek', randomBytes(32).toString('base64')));
+    await apply(oceanSite(PB, 'c', { importFrom: { secretRef: { name: 'c-sek' } } }));
+    await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', PB, 'oceansite/c']);
+    // p-b/c's new names exist, so its legacy role and policy are gone.
+    await eventually(async () => (await vaultRequest('GET', `auth/kubernetes/role/${LEGACY}`)).status === 404, 'legacy role removed');
+    expect((await vaultRequest('GET', `sys/policies/acl/${LEGACY}`)).status).toBe(404);
+    expect(roleOf(P, 'b-c')).not.toBe(roleOf(PB, 'c'));
+    expect(await rolesBoundTo(P)).toEqual([roleOf(P, 'b-c')]);
+    expect(await rolesBoundTo(PB)).toEqual([roleOf(PB, 'c')]);
+    expect(await policiesGranting(`cloudconnect/${P}/b-c/sek`)).toEqual([roleOf(P, 'b-c')]);
+    expect(await policiesGranting(`cloudconnect/${PB}/c/sek`)).toEqual([roleOf(PB, 'c')]);
+    // Neither ServiceAccount logs in with the other's role.
+    expect((await loginAs(P, 'cloudconnect-sync-b-c', roleOf(PB, 'c'))).status).toBe(403);
+    expect((await loginAs(PB, 'cloudconnect-sync-c', roleOf(P, 'b-c'))).status).toBe(403);
+  });
+
+  it("deleting one leaves the other's role and policy, and the other still reads its key", async () => {
+    await kubectlOk(['delete', 'oceansite', 'b-c', '-n', P, '--timeout=60s']);
+    expect((await vaultRequest('GET', `auth/kubernetes/role/${roleOf(P, 'b-c')}`)).status).toBe(404);
+    expect((await vaultRequest('GET', `sys/policies/acl/${roleOf(P, 'b-c')}`)).status).toBe(404);
+    expect((await vaultRequest('GET', `auth/kubernetes/role/${roleOf(PB, 'c')}`)).status).toBe(200);
+    expect((await vaultRequest('GET', `sys/policies/acl/${roleOf(PB, 'c')}`)).status).toBe(200);
+    const login = await loginAs(PB, 'cloudconnect-sync-c', roleOf(PB, 'c'));
+    expect(login.status).toBe(200);
+    const read = await vaultRequest('GET', `secret/data/cloudconnect/${PB}/c/sek`, undefined, login.json?.auth?.client_token);
+    expect(read.status).toBe(200);
+  });
+});
+
+describe('an importFrom naming a Secret that is not an import Secret', () => {
+  it('is refused, and the Secret (the EMR credentials) is neither read, copied nor deleted', async () => {
+    const emrPassword = `unmarked-${randomBytes(8).toString('hex')}`;
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'accuro-creds', namespace: UNMARKED },
+      type: 'Opaque',
+      stringData: { ...ACCURO_DEV_CREDENTIALS, apiPassword: emrPassword },
+    });
+    const before = JSON.parse(await kubectlOk(['get', 'secret', 'accuro-creds', '-n', UNMARKED, '-o', 'json']));
+    await apply(oceanSite(UNMARKED, 'pine', { importFrom: { secretRef: { name: 'accuro-creds', key: 'apiPassword' } } }));
+    const c = await stalled(UNMARKED, 'pine');
+    expect(c.reason).toBe('ImportSecretNotMarked');
+    expect(c.message).toContain(
+      'Secret accuro-creds (spec.encryptionKey.importFrom.secretRef.name) is not of type cloudconnect.dev/sek-import',
+    );
+    expect(await condition(UNMARKED, 'pine', 'Ready')).toMatchObject({ status: 'False', reason: 'ImportSecretNotMarked' });
+    const after = JSON.parse(await kubectlOk(['get', 'secret', 'accuro-creds', '-n', UNMARKED, '-o', 'json']));
+    expect(after.metadata.uid).toBe(before.metadata.uid);
+    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect((await vaultRequest('GET', `secret/metadata/cloudconnect/${UNMARKED}/pine/sek`)).status).toBe(404);
+    expect((await getSite(UNMARKED, 'pine')).status?.encryptionKey).toBeUndefined();
+    // Nothing the operator wrote holds the value (the operator asks only for Secrets of the import type).
+    expect(operator.output()).not.toContain(emrPassword);
+  });
+
+  it('is imported once the site names a Secret of type cloudconnect.dev/sek-import', async () => {
+    const sek = randomBytes(32).toString('base64');
+    await apply(importSecret(UNMARKED, 'pine-sek', sek));
+    await apply(oceanSite(UNMARKED, 'pine', { importFrom: { secretRef: { name: 'pine-sek' } } }));
+    await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', UNMARKED, 'oceansite/pine']);
+    expect((await vaultRequest('GET', `secret/data/cloudconnect/${UNMARKED}/pine/sek`)).json?.data?.data?.sek).toBe(sek);
+    expect((await kubectl(['get', 'secret', 'pine-sek', '-n', UNMARKED])).stderr).toContain('NotFound');
+    expect((await kubectl(['get', 'secret', 'accuro-creds', '-n', UNMARKED])).code).toBe(0);
+  });
+});
