@@ -417,7 +417,7 @@ describe('the support-site admission policy', () => {
     expect(policy.apiVersion).toBe('admissionregistration.k8s.io/v1');
     expect(policy.spec.failurePolicy).toBe('Fail');
     expect(policy.spec.matchConstraints.resourceRules).toEqual([
-      { apiGroups: ['cloudconnect.dev'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['*', '*/*'] },
+      { apiGroups: ['cloudconnect.dev'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['*/*'] },
     ]);
     expect(policy.spec.matchConditions.map((c) => c.expression).join(' ')).toContain("g.startsWith('cloudconnect:support:')");
     expect(policy.spec.validations.map((v) => v.reason)).toEqual(policy.spec.validations.map(() => 'Forbidden'));
