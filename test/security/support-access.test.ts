@@ -316,7 +316,7 @@ const ATTACKS: Attack[] = [
 ];
 
 describe('the support member cannot', () => {
-  it.each(ATTACKS)('$sentence', async ({ args, stdin, victim, refusal }) => {
+  it.each(ATTACKS.map((a) => [a.sentence, a] as const))('%s', async (_sentence, { args, stdin, victim, refusal }) => {
     const before = await snapshot(...victim);
     const result = await asSupport(args, stdin ? JSON.stringify(stdin) : undefined);
     expect(result.code, result.stdout).not.toBe(0);
