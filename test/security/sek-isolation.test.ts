@@ -7,7 +7,9 @@
 // that is not an import Secret (the EMR credentials) must leave it unread and in place. After each
 // attack the victim's key is read with the root token: same KV version, same value.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import type { OceanSite } from '../../operator/api/v1alpha1/index.ts';
 import { apply } from '../integration/fixtures.ts';
 import { kubectl, kubectlOk, repoRoot } from '../integration/kubectl.ts';
@@ -21,6 +23,7 @@ const ATTACKER = `attacker-${id}`;
 const ATTACKER_IMPORT = `attacker-import-${id}`;
 const ATTACKER_DELETE = `attacker-delete-${id}`;
 const UNMARKED = `clinic-unmarked-${id}`;
+const LEGACY_ATTACKER = `attacker-legacy-${id}`;
 /** Namespaces p and p-b: site b-c in the first and site c in the second had the same legacy Vault name. */
 const P = `coll-${id}`;
 const PB = `${P}-b`;
@@ -125,7 +128,9 @@ async function legacyIdentity(name: string, namespace: string, serviceAccount: s
 beforeAll(async () => {
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
   await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', '-f', `${repoRoot}/crds`]);
-  for (const ns of [VICTIM, ATTACKER, ATTACKER_IMPORT, ATTACKER_DELETE, UNMARKED, P, PB]) await kubectlOk(['create', 'namespace', ns]);
+  for (const ns of [VICTIM, ATTACKER, ATTACKER_IMPORT, ATTACKER_DELETE, UNMARKED, LEGACY_ATTACKER, P, PB]) {
+    await kubectlOk(['create', 'namespace', ns]);
+  }
   operator = await startOperator();
   await apply(importSecret(VICTIM, 'oak-sek', victimSek));
   await apply(oceanSite(VICTIM, SITE, { importFrom: { secretRef: { name: 'oak-sek' } } }));
@@ -287,5 +292,61 @@ describe('an importFrom naming a Secret that is not an import Secret', () => {
     expect((await vaultRequest('GET', `secret/data/cloudconnect/${UNMARKED}/pine/sek`)).json?.data?.data?.sek).toBe(sek);
     expect((await kubectl(['get', 'secret', 'pine-sek', '-n', UNMARKED])).stderr).toContain('NotFound');
     expect((await kubectl(['get', 'secret', 'accuro-creds', '-n', UNMARKED])).code).toBe(0);
+  });
+});
+
+describe('an OceanSite stored before the upgrade, naming another clinic’s key', () => {
+  const CRD_FILE = `${repoRoot}/crds/cloudconnect.dev_oceansites.yaml`;
+
+  it('is Stalled, loses the fingerprint and the grant the old operator gave it, and can still be updated and deleted', async () => {
+    // The cluster before the upgrade: no root rule, an attacker site naming the victim's key, with the
+    // victim's fingerprint in its status, the finalizer, and a legacy role and policy reading the key.
+    await operator.stop();
+    const legacyCrd = parse(readFileSync(CRD_FILE, 'utf8')) as {
+      spec: { versions: { schema: { openAPIV3Schema: Record<string, unknown> } }[] };
+    };
+    delete legacyCrd.spec.versions[0]?.schema.openAPIV3Schema['x-kubernetes-validations'];
+    await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', '-'], stringify(legacyCrd));
+    await legacyIdentity(`cloudconnect-${LEGACY_ATTACKER}-evil`, LEGACY_ATTACKER, 'cloudconnect-sync-evil', VICTIM_PATH);
+    const site = oceanSite(LEGACY_ATTACKER, 'evil', { vault: { path: VICTIM_PATH } });
+    await eventually(
+      async () =>
+        (
+          await kubectl(
+            ['apply', '-f', '-'],
+            JSON.stringify({ ...site, metadata: { ...site.metadata, finalizers: ['cloudconnect.dev/oceansite'] } }),
+          )
+        ).code === 0,
+      'the legacy site stored',
+    );
+    const victimStatus = (await getSite(VICTIM, SITE)).status?.encryptionKey;
+    expect(victimStatus?.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    // Written as the old operator wrote status: server-side apply under its field manager.
+    await kubectlOk(
+      ['apply', '--server-side', '--force-conflicts', '--field-manager=cloudconnect-operator', '--subresource=status', '-f', '-'],
+      JSON.stringify({ ...site, status: { encryptionKey: victimStatus } }),
+    );
+    // The upgrade: the new CRD, the new operator.
+    await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', CRD_FILE]);
+    operator = await startOperator();
+    const c = await stalled(LEGACY_ATTACKER, 'evil');
+    expect(c.reason).toBe('KeyLocationNotAllowed');
+    await eventually(
+      async () => (await getSite(LEGACY_ATTACKER, 'evil')).status?.encryptionKey === undefined,
+      "the victim's fingerprint gone",
+    );
+    expect((await vaultRequest('GET', `auth/kubernetes/role/cloudconnect-${LEGACY_ATTACKER}-evil`)).status).toBe(404);
+    expect((await vaultRequest('GET', `sys/policies/acl/cloudconnect-${LEGACY_ATTACKER}-evil`)).status).toBe(404);
+    expect(await policiesGranting(VICTIM_PATH)).toEqual([`cloudconnect-site.${VICTIM}.${SITE}`]);
+    // The path it kept stands (ratcheting); changing it to another foreign path does not.
+    await kubectlOk(['annotate', '-n', LEGACY_ATTACKER, 'oceansite/evil', 'example.org/touched=yes']);
+    const moved = await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify(oceanSite(LEGACY_ATTACKER, 'evil', { vault: { path: `cloudconnect/${VICTIM}/other/sek` } })),
+    );
+    expect(moved.code).not.toBe(0);
+    expect(moved.stderr).toContain('spec.encryptionKey.vault.path: Forbidden');
+    await kubectlOk(['delete', 'oceansite', 'evil', '-n', LEGACY_ATTACKER, '--timeout=60s']);
+    await expectVictimKeyUntouched();
   });
 });

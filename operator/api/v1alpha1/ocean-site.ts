@@ -50,11 +50,20 @@ const VaultKeyLocation = obj(
   "Where the SEK is kept in Vault (KV version 2): always <operator's mount>/cloudconnect/<namespace>/<site name>/sek. The key itself is never stored in Kubernetes.",
 );
 
-/** The root-level rule (it can see metadata.name): a vault.path names this site's own key, in the form cloudconnect/<namespace>/<name>/sek. */
+const HAS_PATH = (o: string) =>
+  `has(${o}.spec.encryptionKey) && has(${o}.spec.encryptionKey.vault) && has(${o}.spec.encryptionKey.vault.path)`;
+
+/**
+ * The root-level rule (the only place that sees metadata.name): a vault.path names this site's own
+ * key, cloudconnect/<a namespace>/<this name>/sek (the operator checks the namespace). A path an
+ * update leaves as it was stands (optionalOldSelf), so an object stored before the rule can still
+ * get its status and lose its finalizer. Written with has() rather than optionals: the cost
+ * estimate of an optional chain over the whole object exceeds the API server's budget.
+ */
 export const SITE_KEY_PATH_RULE: CelRule = {
   rule:
-    '(oldSelf.hasValue() && oldSelf.value().spec.?encryptionKey.?vault.?path == self.spec.?encryptionKey.?vault.?path) || ' +
-    '!has(self.spec.encryptionKey) || !has(self.spec.encryptionKey.vault) || !has(self.spec.encryptionKey.vault.path) || ' +
+    `!(${HAS_PATH('self')}) || ` +
+    `(oldSelf.hasValue() && ${HAS_PATH('oldSelf.value()')} && oldSelf.value().spec.encryptionKey.vault.path == self.spec.encryptionKey.vault.path) || ` +
     "(self.spec.encryptionKey.vault.path.matches('^cloudconnect/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/[^/]+/sek$') && " +
     "self.spec.encryptionKey.vault.path.endsWith('/' + self.metadata.name + '/sek'))",
   message: 'spec.encryptionKey.vault.path must be cloudconnect/<this namespace>/<this OceanSite name>/sek (or be omitted)',
