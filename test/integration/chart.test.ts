@@ -315,6 +315,7 @@ const CALLS: Record<string, { group: string; resources: string[]; verbs: string[
   patchNamespacedCustomObject: { group: 'cloudconnect.dev', resources: KINDS, verbs: ['patch'] },
   patchNamespacedCustomObjectStatus: { group: 'cloudconnect.dev', resources: KINDS.map((k) => `${k}/status`), verbs: ['patch'] },
   listSecretForAllNamespaces: { group: '', resources: ['secrets'], verbs: ['list'] },
+  listNamespacedSecret: { group: '', resources: ['secrets'], verbs: ['list'] },
   readNamespacedSecret: { group: '', resources: ['secrets'], verbs: ['get'] },
   patchNamespacedSecret: { group: '', resources: ['secrets'], verbs: ['patch'] },
   deleteNamespacedSecret: { group: '', resources: ['secrets'], verbs: ['delete'] },
