@@ -105,7 +105,7 @@ async function startAuditNotifier(w: Wiring): Promise<() => Promise<void>> {
     metrics,
     mailer,
     logger,
-    operatorAccessor: self?.data?.accessor,
+    operator: { accessor: self?.data?.accessor, role: w.config.vault.role, authMount: w.config.vault.authMount },
     sekKvMount: w.config.sekKvMount,
   });
   const audit = await startAuditListener(

@@ -111,6 +111,32 @@ start_helper nats-server "$local_dir/bin/nats-server" -c "$local_dir/nats/nats.c
 for _ in $(seq 1 100); do grep -q 'Server is ready' "$local_dir/logs/nats-server.log" 2>/dev/null && break; sleep 0.2; done
 grep -q 'Server is ready' "$local_dir/logs/nats-server.log" || { echo "nats-server did not start; see .local/logs/nats-server.log" >&2; exit 1; }
 
+# Vault: in the local cluster the operator logs in with kubernetes auth as role cloudconnect-operator,
+# holding exactly the policy the chart's NOTES.txt tells an administrator to write (rendered from the
+# chart, not copied), never the root token. So a person reading a key with the token in .local/env is
+# someone else to the operator: the Clinical Administrator is told. On a current cluster
+# (CLOUDCONNECT_USE_CURRENT_CLUSTER=1) the operator uses the VAULT_TOKEN it was given.
+operator_vault_env=(VAULT_TOKEN="$vault_token")
+if [[ "${CLOUDCONNECT_USE_CURRENT_CLUSTER:-}" != "1" ]]; then
+  log "giving the operator the chart's Vault policy and a kubernetes-auth role (not the root token)"
+  # The policy block of NOTES.txt, with the chart's default mounts (secret/, kubernetes/) that this
+  # cluster's Vault uses.
+  policy="$(sed -n "/<<'HCL'/,/^ *HCL\$/p" "$root/charts/cloudconnect-operator/templates/NOTES.txt" | sed '1d;$d;s/^ *//' |
+    sed 's/{{ *\.Values\.vault\.kvMount *}}/secret/g; s/{{ *\.Values\.vault\.syncAuthMount *}}/kubernetes/g')"
+  [[ "$policy" != *'{{'* ]] || { echo "the operator's Vault policy in NOTES.txt uses a value make up does not fill in" >&2; exit 1; }
+  [[ "$policy" == *'/data/cloudconnect/*'* ]] || { echo "could not read the operator's Vault policy from the chart's NOTES.txt" >&2; exit 1; }
+  vault_put() { # PATH JSON
+    curl -fsS -X PUT -H "X-Vault-Token: $vault_token" "$vault_addr/v1/$1" -d "$2" >/dev/null
+  }
+  vault_put sys/policies/acl/cloudconnect-operator \
+    "$("$root/node_modules/.bin/node" -e 'process.stdout.write(JSON.stringify({ policy: require("node:fs").readFileSync(0, "utf8") }))' <<<"$policy")"
+  vault_put auth/kubernetes/role/cloudconnect-operator \
+    "{\"bound_service_account_names\":[\"$operator_sa\"],\"bound_service_account_namespaces\":[\"cloudconnect-system\"],\"audience\":\"vault\",\"policies\":[\"cloudconnect-operator\"],\"ttl\":\"15m\"}"
+  # The projected token a pod would get, as a file the operator re-reads at each login (renewed by make up).
+  (umask 077; k create token "$operator_sa" --namespace cloudconnect-system --audience vault --duration=168h >"$local_dir/operator-vault-token")
+  operator_vault_env=(VAULT_ROLE=cloudconnect-operator VAULT_AUTH_MOUNT=kubernetes VAULT_SA_TOKEN_FILE="$local_dir/operator-vault-token")
+fi
+
 metrics_port="${OPERATOR_METRICS_PORT:-18080}"
 audit_port="${OPERATOR_AUDIT_PORT:-18090}"
 pidfile="$local_dir/pids/operator.pid"
@@ -122,7 +148,7 @@ fi
 log "starting the operator (logs: .local/logs/operator.log)"
 (
   cd "$root"
-  KUBECONFIG="$operator_kubeconfig" VAULT_ADDR="$vault_addr" VAULT_TOKEN="$vault_token" \
+  env KUBECONFIG="$operator_kubeconfig" VAULT_ADDR="$vault_addr" "${operator_vault_env[@]}" \
     METRICS_BIND_ADDRESS="127.0.0.1:$metrics_port" LEADER_ELECT=true LEASE_NAMESPACE=cloudconnect-system \
     AUDIT_LISTEN_ADDRESS="127.0.0.1:$audit_port" SMTP_HOST=127.0.0.1 SMTP_PORT=12525 SMTP_FROM=cloudconnect@localhost \
     POD_NAME="local-$(hostname)" NATS_URL="nats://127.0.0.1:$nats_port" \

@@ -4,7 +4,14 @@ import { type OceanSite, OceanSiteSpec } from '../../api/v1alpha1/index.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
 import { type Mailer, siteRecipients } from '../../internal/notify/mailer.ts';
 import { keyLocation, siteIdentity } from '../../internal/sek/identity.ts';
-import { type AuditEntry, classifyAuditEntry, type KeyAccess, mayTouchKey, type SiteKeyRef } from '../../internal/vault/key-access.ts';
+import {
+  type AuditEntry,
+  classifyAuditEntry,
+  type KeyAccess,
+  mayTouchKey,
+  type OperatorIdentity,
+  type SiteKeyRef,
+} from '../../internal/vault/key-access.ts';
 import { withDefaults } from '../../runtime/defaults.ts';
 import type { SupervisedInformer } from '../../runtime/informer.ts';
 import type { Logger } from '../../runtime/logger.ts';
@@ -17,7 +24,8 @@ export class KeyAccessNotifier {
     metrics: OperatorMetrics;
     mailer: Mailer;
     logger: Logger;
-    operatorAccessor: string | undefined;
+    /** The operator's own Vault identity: its reads of a key are not reported. */
+    operator: OperatorIdentity;
     /** The KV version 2 mount of every site's SEK (SEK_KV_MOUNT). */
     sekKvMount: string;
   };
@@ -41,7 +49,7 @@ export class KeyAccessNotifier {
 
   async handle(entry: AuditEntry): Promise<KeyAccess | undefined> {
     if (!mayTouchKey(entry)) return undefined;
-    const access = classifyAuditEntry(entry, this.siteRefs(), this.deps.operatorAccessor);
+    const access = classifyAuditEntry(entry, this.siteRefs(), this.deps.operator);
     if (!access) return undefined;
     const site = this.deps.sites.get(access.site, access.namespace);
     if (!site) return undefined;

@@ -38,6 +38,37 @@ describe('classifyAuditEntry', () => {
       undefined,
     ],
     ['ignores the operator own intake', read({ accessor: 'operator-accessor', display_name: 'token' }), undefined],
+    [
+      'ignores the operator after a kubernetes-auth re-login gave it a new accessor',
+      read({
+        accessor: 'a4',
+        display_name: 'kubernetes-cloudconnect-system-cloudconnect-operator',
+        metadata: {
+          role: 'cloudconnect-operator',
+          service_account_name: 'cloudconnect-operator',
+          service_account_namespace: 'cloudconnect-system',
+        },
+      }),
+      undefined,
+    ],
+    [
+      'reports a token whose metadata claims the operator role without a service account',
+      read({ accessor: 'a5', display_name: 'token-x', metadata: { role: 'cloudconnect-operator' } }),
+      { site: 'maple', accessorType: 'token' },
+    ],
+    [
+      'reports a token created with the operator role and service account as metadata',
+      read({
+        accessor: 'a6',
+        display_name: 'token-forged',
+        metadata: {
+          role: 'cloudconnect-operator',
+          service_account_name: 'cloudconnect-operator',
+          service_account_namespace: 'cloudconnect-system',
+        },
+      }),
+      { site: 'maple' },
+    ],
     ['ignores the response half of an access', read({ display_name: 'root', accessor: 'a1' }, undefined, 'response'), undefined],
     ['ignores other paths', read({ display_name: 'root', accessor: 'a1' }, 'secret/data/other'), undefined],
     [
@@ -46,7 +77,7 @@ describe('classifyAuditEntry', () => {
       undefined,
     ],
   ] as const)('%s', (_n, entry, expected) => {
-    const out = classifyAuditEntry(entry, sites, 'operator-accessor');
+    const out = classifyAuditEntry(entry, sites, { accessor: 'operator-accessor', role: 'cloudconnect-operator', authMount: 'kubernetes' });
     if (expected === undefined) expect(out).toBeUndefined();
     else expect(out).toMatchObject(expected);
   });

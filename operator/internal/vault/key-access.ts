@@ -25,6 +25,17 @@ export interface SiteKeyRef {
   syncRole: string;
 }
 
+/**
+ * How the operator's own requests are recognised: the accessor of its token (a VAULT_TOKEN), and the
+ * kubernetes-auth role it logs in as (VAULT_ROLE), whose accessor changes at every login.
+ */
+export interface OperatorIdentity {
+  accessor?: string | undefined;
+  role?: string | undefined;
+  /** The kubernetes auth mount the operator logs in at (VAULT_AUTH_MOUNT). */
+  authMount?: string | undefined;
+}
+
 export interface KeyAccess {
   namespace: string;
   site: string;
@@ -49,11 +60,7 @@ export function mayTouchKey(entry: AuditEntry): boolean {
   );
 }
 
-export function classifyAuditEntry(
-  entry: AuditEntry,
-  sites: readonly SiteKeyRef[],
-  operatorAccessor: string | undefined,
-): KeyAccess | undefined {
+export function classifyAuditEntry(entry: AuditEntry, sites: readonly SiteKeyRef[], operator: OperatorIdentity): KeyAccess | undefined {
   if (!mayTouchKey(entry)) return undefined;
   const path = entry.request?.path ?? '';
   const operation = entry.request?.operation ?? '';
@@ -62,8 +69,8 @@ export function classifyAuditEntry(
   );
   if (!site) return undefined;
   const auth = entry.auth ?? {};
-  if (operatorAccessor !== undefined && auth.accessor === operatorAccessor) return undefined;
   const role = auth.metadata?.role;
+  if (isOperator(auth, role, operator)) return undefined;
   if (role === site.syncRole && operation === 'read') return undefined;
   const accessorType = accessorTypeOf(auth);
   const who = auth.metadata?.service_account_name
@@ -78,6 +85,17 @@ export function classifyAuditEntry(
     time: entry.time ?? new Date(0).toISOString(),
     denied: entry.error !== undefined && entry.error !== '',
   };
+}
+
+function isOperator(auth: NonNullable<AuditEntry['auth']>, role: string | undefined, operator: OperatorIdentity): boolean {
+  if (operator.accessor !== undefined && auth.accessor === operator.accessor) return true;
+  // Only the operator's ServiceAccount can log in as its role, so the role names it across re-logins.
+  // Token metadata can be chosen by whoever creates a token, but such a token's display name always
+  // starts with "token-": a kubernetes login's is "<mount>-<namespace>-<service account>".
+  const sa = auth.metadata?.service_account_name;
+  if (operator.role === undefined || role !== operator.role || sa === undefined) return false;
+  const mount = (operator.authMount ?? 'kubernetes').replaceAll('/', '-');
+  return auth.display_name === `${mount}-${auth.metadata?.service_account_namespace ?? ''}-${sa}`;
 }
 
 /** A Kubernetes service account, a Vault token (or root), or another auth method. */
