@@ -105,7 +105,12 @@ async function startAuditNotifier(w: Wiring): Promise<() => Promise<void>> {
     metrics,
     mailer,
     logger,
-    operator: { accessor: self?.data?.accessor, role: w.config.vault.role, authMount: w.config.vault.authMount },
+    operator: {
+      accessor: self?.data?.accessor,
+      role: w.config.vault.role,
+      authMount: w.config.vault.authMount,
+      syncAuthMount: w.config.vaultSyncAuthMount,
+    },
     sekKvMount: w.config.sekKvMount,
   });
   const audit = await startAuditListener(

@@ -34,8 +34,29 @@ describe('classifyAuditEntry', () => {
     ],
     [
       'ignores the site sync role reading its own key',
-      read({ accessor: 'a3', metadata: { role: 'cloudconnect-clinic-maple', service_account_name: 'cloudconnect-sync-maple' } }),
+      read({
+        accessor: 'a3',
+        display_name: 'kubernetes-clinic-cloudconnect-sync-maple',
+        metadata: {
+          role: 'cloudconnect-clinic-maple',
+          service_account_name: 'cloudconnect-sync-maple',
+          service_account_namespace: 'clinic',
+        },
+      }),
       undefined,
+    ],
+    [
+      'reports a token created with the site sync role as metadata',
+      read({
+        accessor: 'a7',
+        display_name: 'token-forged',
+        metadata: {
+          role: 'cloudconnect-clinic-maple',
+          service_account_name: 'cloudconnect-sync-maple',
+          service_account_namespace: 'clinic',
+        },
+      }),
+      { site: 'maple', accessorType: 'kubernetes' },
     ],
     ['ignores the operator own intake', read({ accessor: 'operator-accessor', display_name: 'token' }), undefined],
     [
@@ -77,7 +98,12 @@ describe('classifyAuditEntry', () => {
       undefined,
     ],
   ] as const)('%s', (_n, entry, expected) => {
-    const out = classifyAuditEntry(entry, sites, { accessor: 'operator-accessor', role: 'cloudconnect-operator', authMount: 'kubernetes' });
+    const out = classifyAuditEntry(entry, sites, {
+      accessor: 'operator-accessor',
+      role: 'cloudconnect-operator',
+      authMount: 'kubernetes',
+      syncAuthMount: 'kubernetes',
+    });
     if (expected === undefined) expect(out).toBeUndefined();
     else expect(out).toMatchObject(expected);
   });

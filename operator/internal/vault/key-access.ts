@@ -34,6 +34,8 @@ export interface OperatorIdentity {
   role?: string | undefined;
   /** The kubernetes auth mount the operator logs in at (VAULT_AUTH_MOUNT). */
   authMount?: string | undefined;
+  /** The kubernetes auth mount of the sites' sync roles (VAULT_SYNC_AUTH_MOUNT). */
+  syncAuthMount?: string | undefined;
 }
 
 export interface KeyAccess {
@@ -71,7 +73,7 @@ export function classifyAuditEntry(entry: AuditEntry, sites: readonly SiteKeyRef
   const auth = entry.auth ?? {};
   const role = auth.metadata?.role;
   if (isOperator(auth, role, operator)) return undefined;
-  if (role === site.syncRole && operation === 'read') return undefined;
+  if (role === site.syncRole && operation === 'read' && isKubernetesLogin(auth, operator.syncAuthMount)) return undefined;
   const accessorType = accessorTypeOf(auth);
   const who = auth.metadata?.service_account_name
     ? `serviceaccount ${auth.metadata.service_account_namespace ?? '?'}/${auth.metadata.service_account_name}${role ? ` (role ${role})` : ''}`
@@ -90,12 +92,18 @@ export function classifyAuditEntry(entry: AuditEntry, sites: readonly SiteKeyRef
 function isOperator(auth: NonNullable<AuditEntry['auth']>, role: string | undefined, operator: OperatorIdentity): boolean {
   if (operator.accessor !== undefined && auth.accessor === operator.accessor) return true;
   // Only the operator's ServiceAccount can log in as its role, so the role names it across re-logins.
-  // Token metadata can be chosen by whoever creates a token, but such a token's display name always
-  // starts with "token-": a kubernetes login's is "<mount>-<namespace>-<service account>".
+  return operator.role !== undefined && role === operator.role && isKubernetesLogin(auth, operator.authMount);
+}
+
+/**
+ * Whether the token came from a kubernetes login at `mount`. Token metadata (role, service account)
+ * can be chosen by whoever creates a token, but such a token's display name always starts with
+ * "token": a kubernetes login's is "<mount>-<namespace>-<service account>".
+ */
+function isKubernetesLogin(auth: NonNullable<AuditEntry['auth']>, mount = 'kubernetes'): boolean {
   const sa = auth.metadata?.service_account_name;
-  if (operator.role === undefined || role !== operator.role || sa === undefined) return false;
-  const mount = (operator.authMount ?? 'kubernetes').replaceAll('/', '-');
-  return auth.display_name === `${mount}-${auth.metadata?.service_account_namespace ?? ''}-${sa}`;
+  if (sa === undefined) return false;
+  return auth.display_name === `${mount.replaceAll('/', '-')}-${auth.metadata?.service_account_namespace ?? ''}-${sa}`;
 }
 
 /** A Kubernetes service account, a Vault token (or root), or another auth method. */
