@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { EnvError } from '../runtime/env.ts';
-import { configFromEnv, workerSettingsFromEnv } from './config.ts';
+import { type Env, EnvError } from '../runtime/env.ts';
+import { configFromEnv } from './config.ts';
+
+const workerSettingsFromEnv = (env: Env) => configFromEnv(env).worker;
 
 /** What the chart's deployment.yaml sets with its default values (NATS and SMTP on). */
 const CHART_ENV = {

@@ -92,7 +92,7 @@ function readManager(r: EnvReader): ManagerConfig {
     workers: r.int('WORKERS', { default: 2, min: 1, max: 1000 }),
     scheduleWorkers: r.int('SYNCSCHEDULE_WORKERS', { default: 16, min: 1, max: 1000 }),
     vaultSyncAuthMount: r.string('VAULT_SYNC_AUTH_MOUNT', 'kubernetes'),
-    sekKvMount: readSekKvMount(r),
+    sekKvMount: r.string('SEK_KV_MOUNT', DEFAULT_SEK_KV_MOUNT, { valid: KV_MOUNT }),
     auditListenAddress: r.listenAddress('AUDIT_LISTEN_ADDRESS', ''),
   };
 }
@@ -124,13 +124,8 @@ function readSmtp(r: EnvReader): SmtpConfig | undefined {
   return { host, port, secure, from, ...(user ? { user } : {}), ...(password ? { password } : {}) };
 }
 
-/** SEK_KV_MOUNT: where every site's key lives; the sites cannot choose another mount. */
-function readSekKvMount(r: EnvReader): string {
-  return r.string('SEK_KV_MOUNT', DEFAULT_SEK_KV_MOUNT, { valid: KV_MOUNT });
-}
-
-/** `sekMount` is the SEK_KV_MOUNT already read with the manager's settings, else read here. */
-function readWorkerSettings(r: EnvReader, sekMount = readSekKvMount(r)): WorkerSettings {
+/** `sekMount` is the SEK_KV_MOUNT already read with the manager's settings. */
+function readWorkerSettings(r: EnvReader, sekMount: string): WorkerSettings {
   return {
     image: r.string('WORKER_IMAGE', 'ghcr.io/cloudconnect/cloudconnect-operator:0.1.0'),
     vaultAddress: r.url('WORKER_VAULT_ADDR', r.url('VAULT_ADDR', 'http://127.0.0.1:8200')),
@@ -167,20 +162,4 @@ function readRelaySettings(r: EnvReader, worker: WorkerSettings): RelayOperatorS
     pollIntervalMs: r.duration('RELAY_STATUS_POLL_INTERVAL', { default: 30_000, min: 1000 }),
   };
   return natsUrl === undefined ? undefined : settings;
-}
-
-/** The sync Jobs' settings alone (tests); throws like configFromEnv. */
-export function workerSettingsFromEnv(env: Env = process.env): WorkerSettings {
-  const r = new EnvReader(env);
-  const settings = readWorkerSettings(r);
-  r.check({ context: INVALID_CONFIGURATION });
-  return settings;
-}
-
-/** The relay settings alone (tests); throws like configFromEnv. */
-export function relaySettingsFromEnv(env: Env = process.env): RelayOperatorSettings | undefined {
-  const r = new EnvReader(env);
-  const settings = readRelaySettings(r, readWorkerSettings(r));
-  r.check({ context: INVALID_CONFIGURATION });
-  return settings;
 }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { relaySettingsFromEnv } from './config.ts';
+import type { Env } from '../runtime/env.ts';
+import { configFromEnv } from './config.ts';
+
+const relaySettingsFromEnv = (env: Env) => configFromEnv(env).relay;
 
 describe('the relay settings', () => {
   it('deploy no relay without a NATS URL', () => {
