@@ -11,6 +11,8 @@ LOCAL := $(CURDIR)/.local
 CACHE := $(or $(CLOUDCONNECT_CACHE),$(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/cloudconnect-operator)
 NODE_VERSION := $(shell sed -n 's/^ *"node": "\([0-9][0-9.]*\)".*/\1/p' package.json)
 RUNTIME := $(CACHE)/node-$(NODE_VERSION)
+# test/cluster/build.sh and bin-path.sh read the same cache from this variable.
+export CLOUDCONNECT_CACHE := $(CACHE)
 export PATH := $(CURDIR)/node_modules/.bin:$(RUNTIME)/node_modules/.bin:$(PATH)
 NODE := $(CURDIR)/node_modules/.bin/node
 

@@ -112,10 +112,13 @@ for _ in $(seq 1 100); do grep -q 'Server is ready' "$local_dir/logs/nats-server
 grep -q 'Server is ready' "$local_dir/logs/nats-server.log" || { echo "nats-server did not start; see .local/logs/nats-server.log" >&2; exit 1; }
 
 # Vault: in the local cluster the operator logs in with kubernetes auth as role cloudconnect-operator,
-# holding exactly the policy the chart's NOTES.txt tells an administrator to write (rendered from the
-# chart, not copied), never the root token. So a person reading a key with the token in .local/env is
+# holding exactly the policy the chart's NOTES.txt tells an administrator to write (read from that
+# file, not copied here), never the root token. So a person reading a key with the token in .local/env is
 # someone else to the operator: the Clinical Administrator is told. On a current cluster
 # (CLOUDCONNECT_USE_CURRENT_CLUSTER=1) the operator uses the VAULT_TOKEN it was given.
+vault_put() { # PATH JSON: an administrator's write, with the token make up holds
+  curl -fsS -X PUT -H "X-Vault-Token: $vault_token" "$vault_addr/v1/$1" -d "$2" >/dev/null
+}
 operator_vault_env=(VAULT_TOKEN="$vault_token")
 if [[ "${CLOUDCONNECT_USE_CURRENT_CLUSTER:-}" != "1" ]]; then
   log "giving the operator the chart's Vault policy and a kubernetes-auth role (not the root token)"
@@ -125,9 +128,6 @@ if [[ "${CLOUDCONNECT_USE_CURRENT_CLUSTER:-}" != "1" ]]; then
     sed 's/{{ *\.Values\.vault\.kvMount *}}/secret/g; s/{{ *\.Values\.vault\.syncAuthMount *}}/kubernetes/g')"
   [[ "$policy" != *'{{'* ]] || { echo "the operator's Vault policy in NOTES.txt uses a value make up does not fill in" >&2; exit 1; }
   [[ "$policy" == *'/data/cloudconnect/*'* ]] || { echo "could not read the operator's Vault policy from the chart's NOTES.txt" >&2; exit 1; }
-  vault_put() { # PATH JSON
-    curl -fsS -X PUT -H "X-Vault-Token: $vault_token" "$vault_addr/v1/$1" -d "$2" >/dev/null
-  }
   vault_put sys/policies/acl/cloudconnect-operator \
     "$("$root/node_modules/.bin/node" -e 'process.stdout.write(JSON.stringify({ policy: require("node:fs").readFileSync(0, "utf8") }))' <<<"$policy")"
   vault_put auth/kubernetes/role/cloudconnect-operator \
@@ -169,8 +169,8 @@ log "operator ready: http://127.0.0.1:$metrics_port/metrics"
 # Every access to an SEK reaches the operator through Vault's socket audit device (the file device
 # stays as well: Vault refuses requests only when every audit device fails).
 if ! curl -fsS -H "X-Vault-Token: $vault_token" "$vault_addr/v1/sys/audit" | grep -q '"cloudconnect-operator/"'; then
-  curl -fsS -X PUT -H "X-Vault-Token: $vault_token" "$vault_addr/v1/sys/audit/cloudconnect-operator" \
-    -d "{\"type\":\"socket\",\"options\":{\"address\":\"127.0.0.1:$audit_port\",\"socket_type\":\"tcp\",\"hmac_accessor\":\"false\"}}" >/dev/null \
+  vault_put sys/audit/cloudconnect-operator \
+    "{\"type\":\"socket\",\"options\":{\"address\":\"127.0.0.1:$audit_port\",\"socket_type\":\"tcp\",\"hmac_accessor\":\"false\"}}" \
     || echo "warning: could not enable the Vault audit socket device" >&2
 fi
 
