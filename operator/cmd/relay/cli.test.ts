@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { SITE_POD_ENV } from '../../internal/sitepod/test-helpers.ts';
+import type { Env } from '../../runtime/env.ts';
 import { realClock, scaledClock } from '../../runtime/scaled-clock.ts';
-import { parseRelayArgs, relaySettingsFromEnv } from './cli.ts';
+import { parseRelayArgs, relayConfigFromEnv } from './cli.ts';
 import { SekKeyring } from './sek-keyring.ts';
+
+/** The relay's own settings, beside a valid pod environment. */
+const relaySettingsFromEnv = (env: Env) => relayConfigFromEnv({ ...SITE_POD_ENV, ...env }).settings;
 
 describe('the relay command line', () => {
   it('an integration is namespace/name', () => {

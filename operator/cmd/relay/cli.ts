@@ -72,11 +72,6 @@ export function relayConfigFromEnv(env: Env): RelayConfig {
 }
 
 /** NATS_URL (required), RELAY_PORT, RELAY_HOST, RELAY_CONCURRENCY, RELAY_STATUS_INTERVAL_SECONDS, RELAY_ACK_WAIT_SECONDS, NATS_REPLICAS. */
-export function relaySettingsFromEnv(env: Env): RelaySettings {
-  const r = new EnvReader(env);
-  return r.done(readRelaySettings(r), { wrap: invalidConfiguration });
-}
-
 function readRelaySettings(r: EnvReader): RelaySettings {
   return {
     natsUrl: r.required('NATS_URL', { valid: NATS_URL }),
