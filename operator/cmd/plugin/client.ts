@@ -3,6 +3,7 @@
 // context's namespace, else "default".
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { EMR_INTEGRATION, type EmrIntegration, GROUP, type KindDefinition, VERSION } from '../../api/v1alpha1/index.ts';
+import { MERGE_PATCH } from '../../internal/kube/kube.ts';
 import { ignoreStatus } from '../../runtime/errors.ts';
 
 export interface ClientOptions {
@@ -93,4 +94,30 @@ export async function getIntegration(client: PluginClient, name: string): Promis
   const integration = await getNamespaced<EmrIntegration>(client, EMR_INTEGRATION.plural, client.namespace, name);
   if (!integration) throw new Error(`EmrIntegration ${name} not found in namespace ${client.namespace}`);
   return integration;
+}
+
+/**
+ * Asks the operator for something by setting `annotation` on one of our objects (in the client's
+ * namespace) to a new token, `kubectl-cloudconnect/<now>`; returns the token the operator echoes once handled.
+ */
+export async function requestByAnnotation(
+  client: PluginClient,
+  kind: KindDefinition,
+  name: string,
+  annotation: string,
+  now: Date,
+): Promise<string> {
+  const token = `kubectl-cloudconnect/${now.toISOString()}`;
+  await client.custom.patchNamespacedCustomObject(
+    {
+      group: GROUP,
+      version: VERSION,
+      namespace: client.namespace,
+      plural: kind.plural,
+      name,
+      body: { metadata: { annotations: { [annotation]: token } } },
+    },
+    MERGE_PATCH,
+  );
+  return token;
 }

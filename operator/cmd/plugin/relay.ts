@@ -2,10 +2,9 @@
 // dead-lettered EMR-bound messages back to its relay queue. Sets the annotation
 // cloudconnect.dev/replayRequestedAt to a new token; the operator moves the messages and records the
 // token in status.relay.lastHandledReplayAt with the count in status.relay.lastReplayedCount.
-import { EMR_INTEGRATION, type EmrIntegration, GROUP, REPLAY_REQUESTED_AT_ANNOTATION, VERSION } from '../../api/v1alpha1/index.ts';
-import { MERGE_PATCH } from '../../internal/kube/kube.ts';
+import { EMR_INTEGRATION, type EmrIntegration, REPLAY_REQUESTED_AT_ANNOTATION } from '../../api/v1alpha1/index.ts';
 import { findCondition } from '../../runtime/conditions.ts';
-import { getIntegration, getNamespaced, loadClient } from './client.ts';
+import { getIntegration, getNamespaced, loadClient, requestByAnnotation } from './client.ts';
 import type { CommandIo } from './io.ts';
 import { EXIT, GLOBAL_HELP, parseCommandArgs, parseTimeout, UsageError } from './usage.ts';
 
@@ -45,18 +44,7 @@ export async function relayCommand(args: string[], io: CommandIo): Promise<numbe
   const client = loadClient(values);
   const ns = client.namespace;
   await getIntegration(client, name);
-  const token = `kubectl-cloudconnect/${io.now().toISOString()}`;
-  await client.custom.patchNamespacedCustomObject(
-    {
-      group: GROUP,
-      version: VERSION,
-      namespace: ns,
-      plural: EMR_INTEGRATION.plural,
-      name,
-      body: { metadata: { annotations: { [REPLAY_REQUESTED_AT_ANNOTATION]: token } } },
-    },
-    MERGE_PATCH,
-  );
+  const token = await requestByAnnotation(client, EMR_INTEGRATION, name, REPLAY_REQUESTED_AT_ANNOTATION, io.now());
   io.err(`Requested a replay of EmrIntegration ${ns}/${name}'s dead letters (${REPLAY_REQUESTED_AT_ANNOTATION}=${token})\n`);
   if (values['no-wait']) return EXIT.ok;
 

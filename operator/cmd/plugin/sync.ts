@@ -3,11 +3,10 @@
 // follows the run the operator starts for it (status.lastHandledRequestedAt, the Job, its pod) to
 // its end and reports status.lastRun. Exit 1 when the run failed or the wait timed out.
 import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { GROUP, REQUESTED_AT_ANNOTATION, RUN_LABELS, SYNC_SCHEDULE, type SyncSchedule, VERSION } from '../../api/v1alpha1/index.ts';
-import { MERGE_PATCH } from '../../internal/kube/kube.ts';
+import { REQUESTED_AT_ANNOTATION, RUN_LABELS, SYNC_SCHEDULE, type SyncSchedule } from '../../api/v1alpha1/index.ts';
 import { manualRunName } from '../../internal/sitepod/sync-run.ts';
 import { ignoreStatus } from '../../runtime/errors.ts';
-import { getIntegration, getNamespaced, loadClient, type PluginClient } from './client.ts';
+import { getIntegration, getNamespaced, loadClient, type PluginClient, requestByAnnotation } from './client.ts';
 import type { CommandIo } from './io.ts';
 import { observeRun, progressLine, type RunObservation, resultLine } from './sync-progress.ts';
 import { EXIT, GLOBAL_HELP, parseCommandArgs, parseTimeout, UsageError } from './usage.ts';
@@ -80,18 +79,7 @@ export async function syncCommand(args: string[], io: CommandIo): Promise<number
     return EXIT.failed;
   }
 
-  const token = `kubectl-cloudconnect/${io.now().toISOString()}`;
-  await client.custom.patchNamespacedCustomObject(
-    {
-      group: GROUP,
-      version: VERSION,
-      namespace: ns,
-      plural: SYNC_SCHEDULE.plural,
-      name: schedule.metadata.name,
-      body: { metadata: { annotations: { [REQUESTED_AT_ANNOTATION]: token } } },
-    },
-    MERGE_PATCH,
-  );
+  const token = await requestByAnnotation(client, SYNC_SCHEDULE, schedule.metadata.name, REQUESTED_AT_ANNOTATION, io.now());
   const runName = manualRunName(schedule.metadata.name, token);
   io.err(
     `Requested ${type === 'Appointments' ? 'an' : 'a'} ${type} sync of ${integrationName}: SyncSchedule ${schedule.metadata.name}, ${REQUESTED_AT_ANNOTATION}=${token}, run ${runName}\n`,
