@@ -9,6 +9,7 @@
 // fetches. Transient failures (EMR/Ocean unreachable, rate limited) are retried a few times with
 // backoff (Retry-After when given); anything else ends the run as Failed with the error's reason.
 import { type Appointment, type EmrAdapter, EmrError, type Patient, type Provider } from '../../internal/emr/adapter.ts';
+import { RemoteError } from '../../internal/httpx/remote-error.ts';
 import { OceanError, type OceanUploader } from '../../internal/ocean/client.ts';
 import type { BatchEncryptor, RecordKind } from '../../internal/sek/crypto.ts';
 
@@ -85,7 +86,7 @@ export function syncWindow(now: Date, days: number): SyncWindow {
 
 /** A PascalCase reason for any error a run can end with. */
 export function failureOf(error: unknown): { errorReason: string; message: string } {
-  if (error instanceof EmrError || error instanceof OceanError) return { errorReason: error.reason, message: error.message.slice(0, 512) };
+  if (error instanceof RemoteError) return { errorReason: error.reason, message: error.message.slice(0, 512) };
   // Anything else is our bug; its message could quote data, so only its type is reported.
   const name = error instanceof Error ? error.name : typeof error;
   return { errorReason: 'InternalError', message: `unexpected ${name} in the sync worker (see its log)` };
@@ -103,7 +104,7 @@ export async function withRetry<T>(fn: () => Promise<T>, policy: RetryPolicy, sl
       return await fn();
     } catch (error) {
       if (attempt >= policy.attempts || !isRetryable(error)) throw error;
-      const hinted = (error as EmrError | OceanError).retryAfterMs;
+      const hinted = (error as RemoteError).retryAfterMs;
       const delay = hinted ?? Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
       if (delay > policy.maxDelayMs) throw error;
       await sleep(delay);

@@ -1,6 +1,7 @@
 // The typed failure of a call to a remote service (an EMR, or Ocean through the same HTTP
-// plumbing). Callers map its reason to a condition reason without parsing messages. The class keeps
-// its historical name because the reason vocabulary started with the EMR adapters.
+// plumbing). Callers map its reason to a condition reason without parsing messages. Each service
+// has its subclass and reason vocabulary (EmrError here, OceanError in internal/ocean), so a run's
+// errorReason says which side failed.
 export type EmrErrorReason =
   | 'InvalidCredentials' // the EMR rejected the credentials
   | 'Expired' // the credential (token, activation code) is past its expiry
@@ -10,13 +11,16 @@ export type EmrErrorReason =
   | 'NotFound' // the record does not exist
   | 'InvalidResponse'; // the EMR answered something that does not follow its API
 
-export class EmrError extends Error {
-  readonly reason: EmrErrorReason;
+/** A remote service's failure: its reason, and how long the service asked us to wait (Retry-After). */
+export class RemoteError<Reason extends string = string> extends Error {
+  readonly reason: Reason;
   readonly retryAfterMs: number | undefined;
-  constructor(reason: EmrErrorReason, message: string, retryAfterMs?: number) {
+  constructor(reason: Reason, message: string, retryAfterMs?: number) {
     super(message);
-    this.name = 'EmrError';
+    this.name = new.target.name;
     this.reason = reason;
     this.retryAfterMs = retryAfterMs;
   }
 }
+
+export class EmrError extends RemoteError<EmrErrorReason> {}

@@ -8,7 +8,7 @@
 import { classifyTokenError, isInvalidBearer } from '../httpx/bearer.ts';
 import { basicAuth, HttpClient, type HttpResponse, joinUrl, parseRetryAfter } from '../httpx/http.ts';
 import { Reader } from '../httpx/json-reader.ts';
-import { EmrError } from '../httpx/remote-error.ts';
+import { EmrError, RemoteError } from '../httpx/remote-error.ts';
 import { type BearerToken, TokenCache } from '../httpx/token-cache.ts';
 import type { Envelope, RecordKind } from '../sek/crypto.ts';
 
@@ -20,16 +20,7 @@ export type OceanErrorReason =
   | 'OceanRateLimited' // 429
   | 'OceanRejected'; // Ocean refused the batch (other 4xx) or answered off-shape
 
-export class OceanError extends Error {
-  readonly reason: OceanErrorReason;
-  readonly retryAfterMs: number | undefined;
-  constructor(reason: OceanErrorReason, message: string, retryAfterMs?: number) {
-    super(message);
-    this.name = 'OceanError';
-    this.reason = reason;
-    this.retryAfterMs = retryAfterMs;
-  }
-}
+export class OceanError extends RemoteError<OceanErrorReason> {}
 
 /** The body of one upload: routing metadata in the clear (no PHI), the records only in `envelope`. */
 export interface SyncBatchUpload {
