@@ -8,17 +8,13 @@ import {
   KEY_VERSION_DIR,
   KEY_VERSION_FILE,
   SITE_CONTAINER_SECURITY_CONTEXT,
-  SITE_POD_SECURITY_CONTEXT,
   type SitePodParts,
+  type SitePodSettings,
   sitePodParts,
 } from '../../internal/sitepod/site-pod.ts';
 
-export interface WorkerSettings {
+export interface WorkerSettings extends SitePodSettings {
   image: string;
-  vaultAddress: string;
-  vaultAuthMount: string;
-  /** The KV version 2 mount of every site's SEK (the operator's SEK_KV_MOUNT). */
-  sekMount: string;
   oceanApiUrl: string;
   defaultActiveDeadlineSeconds: number;
 }
@@ -46,14 +42,7 @@ const SEK_VERSION_VOLUME: V1Volume = {
 export function buildRunJob(input: RunJobInput): V1Job {
   const { schedule, integration, integrationSpec: spec, site, settings } = input;
   const namespace = schedule.metadata.namespace ?? '';
-  const pod = sitePodParts({
-    namespace,
-    integrationSpec: spec,
-    site,
-    vaultAddress: settings.vaultAddress,
-    vaultAuthMount: settings.vaultAuthMount,
-    sekMount: settings.sekMount,
-  });
+  const pod = sitePodParts({ namespace, integrationSpec: spec, site, settings });
   const labels = {
     'app.kubernetes.io/name': 'cloudconnect-sync',
     'app.kubernetes.io/managed-by': 'cloudconnect-operator',
@@ -82,12 +71,9 @@ export function buildRunJob(input: RunJobInput): V1Job {
         metadata: { labels, annotations: { [SEK_VERSION_ANNOTATION]: String(site.status?.encryptionKey?.version ?? 0) } },
         spec: {
           restartPolicy: 'Never',
-          serviceAccountName: pod.serviceAccountName,
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
+          ...pod.podSpec,
           ...(worker.nodeSelector ? { nodeSelector: worker.nodeSelector } : {}),
           ...(worker.priorityClassName ? { priorityClassName: worker.priorityClassName } : {}),
-          securityContext: SITE_POD_SECURITY_CONTEXT,
           containers: [runContainer(input, pod)],
           volumes: pod.volumes([SEK_VERSION_VOLUME]),
         },

@@ -3,7 +3,7 @@
 // API token, a projected `vault`-audience token for the Vault login, the credentials Secret and the
 // EMR's CA mounted read-only, the environment naming them, and a restrictive security context.
 // Pure; one place, so the two pod kinds cannot drift apart.
-import type { V1EnvVar, V1PodSecurityContext, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1EnvVar, V1PodSecurityContext, V1PodSpec, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { EmrIntegrationSpec, OceanSite } from '../../api/v1alpha1/index.ts';
 import { credentialsSecretName } from '../emr/settings.ts';
 import { keyLocation, SYNC_AUDIENCE, siteIdentity } from '../sek/identity.ts';
@@ -15,7 +15,7 @@ const CA_DIR = '/var/run/secrets/cloudconnect/ca';
 export const KEY_VERSION_DIR = '/var/run/secrets/cloudconnect/key';
 export const KEY_VERSION_FILE = `${KEY_VERSION_DIR}/sek-version`;
 
-export const SITE_POD_SECURITY_CONTEXT: V1PodSecurityContext = {
+const SITE_POD_SECURITY_CONTEXT: V1PodSecurityContext = {
   runAsNonRoot: true,
   runAsUser: 65532,
   runAsGroup: 65532,
@@ -31,18 +31,24 @@ export const SITE_CONTAINER_SECURITY_CONTEXT: V1SecurityContext = {
   seccompProfile: { type: 'RuntimeDefault' },
 };
 
-export interface SitePodInput {
-  namespace: string;
-  integrationSpec: EmrIntegrationSpec;
-  site: OceanSite;
+/** The operator's settings every site pod is built from (the Job's and the relay's settings extend them). */
+export interface SitePodSettings {
   vaultAddress: string;
   vaultAuthMount: string;
   /** The KV version 2 mount of every site's SEK (the operator's SEK_KV_MOUNT). */
   sekMount: string;
 }
 
+export interface SitePodInput {
+  namespace: string;
+  integrationSpec: EmrIntegrationSpec;
+  site: OceanSite;
+  settings: SitePodSettings;
+}
+
 export interface SitePodParts {
-  serviceAccountName: string;
+  /** The pod spec's identity: the site's ServiceAccount without an API token, no service links, the security context. */
+  podSpec: Pick<V1PodSpec, 'serviceAccountName' | 'automountServiceAccountToken' | 'enableServiceLinks' | 'securityContext'>;
   /** Site number, credentials directory, Vault login and SEK location. */
   identityEnv: V1EnvVar[];
   /** The CA bundle file, when the integration names one. */
@@ -53,19 +59,24 @@ export interface SitePodParts {
 }
 
 export function sitePodParts(input: SitePodInput): SitePodParts {
-  const { namespace, integrationSpec: spec, site } = input;
+  const { namespace, integrationSpec: spec, site, settings } = input;
   const identity = siteIdentity(namespace, site.metadata.name);
   // The site's own key and role, from its namespace and name: never from a spec field.
-  const location = keyLocation(namespace, site.metadata.name, input.sekMount);
+  const location = keyLocation(namespace, site.metadata.name, settings.sekMount);
   const secretName = credentialsSecretName(spec);
   const ca = spec.emr.caBundleSecretRef;
   return {
-    serviceAccountName: identity.serviceAccount,
+    podSpec: {
+      serviceAccountName: identity.serviceAccount,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      securityContext: SITE_POD_SECURITY_CONTEXT,
+    },
     identityEnv: [
       { name: 'CLOUDCONNECT_SITE_NUMBER', value: site.spec.siteNumber },
       { name: 'CLOUDCONNECT_CREDENTIALS_DIR', value: CREDENTIALS_DIR },
-      { name: 'VAULT_ADDR', value: input.vaultAddress },
-      { name: 'VAULT_AUTH_MOUNT', value: input.vaultAuthMount },
+      { name: 'VAULT_ADDR', value: settings.vaultAddress },
+      { name: 'VAULT_AUTH_MOUNT', value: settings.vaultAuthMount },
       { name: 'VAULT_ROLE', value: identity.vaultRole },
       { name: 'VAULT_SA_TOKEN_FILE', value: `${VAULT_TOKEN_DIR}/token` },
       { name: 'SEK_MOUNT', value: location.mount },

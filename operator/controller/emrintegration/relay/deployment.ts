@@ -8,17 +8,18 @@ import { createHash } from 'node:crypto';
 import type { V1Container, V1Deployment, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { EmrIntegration, EmrIntegrationSpec, OceanSite } from '../../../api/v1alpha1/index.ts';
 import { RUN_LABELS, SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../../api/v1alpha1/index.ts';
-import { SITE_CONTAINER_SECURITY_CONTEXT, SITE_POD_SECURITY_CONTEXT, sitePodParts } from '../../../internal/sitepod/site-pod.ts';
+import {
+  SITE_CONTAINER_SECURITY_CONTEXT,
+  type SitePodParts,
+  type SitePodSettings,
+  sitePodParts,
+} from '../../../internal/sitepod/site-pod.ts';
 
 /** What the operator's configuration says about every relay (operator/manager/config.ts reads it). */
-export interface RelayDeploymentSettings {
+export interface RelayDeploymentSettings extends SitePodSettings {
   image: string;
   /** NATS server(s) with JetStream, `nats://host:port[,nats://…]`. */
   natsUrl: string;
-  vaultAddress: string;
-  vaultAuthMount: string;
-  /** The KV version 2 mount of every site's SEK (the operator's SEK_KV_MOUNT). */
-  sekMount: string;
   /** The relay image's command (the project image's entrypoint runs the sync worker). */
   command: string[];
   /** JetStream replicas of the relay's streams (3 on a clustered JetStream). */
@@ -121,7 +122,7 @@ function ownerOf(integration: EmrIntegration) {
 }
 
 /** The relay container: the site pod's identity and CA, the webhook port, the integration's spec (without suspend). */
-function relayContainer(input: RelayInput, pod: ReturnType<typeof sitePodParts>): V1Container {
+function relayContainer(input: RelayInput, pod: SitePodParts): V1Container {
   const { integration, integrationSpec: spec, settings } = input;
   const namespace = integration.metadata.namespace ?? '';
   return {
@@ -150,14 +151,7 @@ function relayContainer(input: RelayInput, pod: ReturnType<typeof sitePodParts>)
 export function buildRelayDeployment(input: RelayInput): V1Deployment {
   const { integration, integrationSpec: spec, site, settings } = input;
   const namespace = integration.metadata.namespace ?? '';
-  const pod = sitePodParts({
-    namespace,
-    integrationSpec: spec,
-    site,
-    vaultAddress: settings.vaultAddress,
-    vaultAuthMount: settings.vaultAuthMount,
-    sekMount: settings.sekMount,
-  });
+  const pod = sitePodParts({ namespace, integrationSpec: spec, site, settings });
   const labels = labelsOf(integration, site);
   const deployment: V1Deployment = {
     apiVersion: 'apps/v1',
@@ -180,10 +174,7 @@ export function buildRelayDeployment(input: RelayInput): V1Deployment {
           },
         },
         spec: {
-          serviceAccountName: pod.serviceAccountName,
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: SITE_POD_SECURITY_CONTEXT,
+          ...pod.podSpec,
           terminationGracePeriodSeconds: 30,
           containers: [relayContainer(input, pod)],
           volumes: pod.volumes(),
