@@ -8,7 +8,7 @@ import type { KvMetadata, VaultClient } from '../../internal/vault/client.ts';
 import type { ObjectKey } from '../../runtime/controller.ts';
 import { TerminalError, TransientError } from '../../runtime/errors.ts';
 import type { Logger } from '../../runtime/logger.ts';
-import { KeyImport } from './key-import.ts';
+import { hasLiveVersion, KeyImport } from './key-import.ts';
 import type { KeyState } from './key-state.ts';
 import { tellRunningWorkers } from './key-version-notice.ts';
 
@@ -142,7 +142,7 @@ export class KeyStep {
   /** The key already in Vault: known from status when the version did not move, else read and fingerprinted. */
   private async verify(site: OceanSite, location: KeyLocation, known: KnownKey, importRef: ImportRef | undefined): Promise<KeyState> {
     const meta = await this.deps.vault.kvMetadata(location.mount, location.path);
-    if (!meta || meta.currentVersion === 0 || meta.destroyed[meta.currentVersion]) {
+    if (!hasLiveVersion(meta)) {
       const why = importRef ? `the import Secret ${importRef.name} does not exist and ` : '';
       throw new TransientError('KeyNotFound', `${why}no SEK is stored in Vault at ${location.mount}/${location.path}`);
     }
