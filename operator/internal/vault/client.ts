@@ -185,15 +185,7 @@ export class VaultClient {
 
   /** Logs in with kubernetes auth (as a sync pod does); returns a client token. */
   async kubernetesLogin(mount: string, role: string, jwt: string): Promise<string> {
-    try {
-      const out = (await this.client.request({ method: 'POST', path: `/auth/${mount}/login`, json: { role, jwt } })) as {
-        auth: { client_token: string };
-      };
-      redactor.register(out.auth.client_token);
-      return out.auth.client_token;
-    } catch (error) {
-      return this.mapError(error, `auth/${mount}/login`) as never;
-    }
+    return (await this.login(mount, role, jwt))?.client_token as string;
   }
 
   private async ensureLogin(): Promise<void> {
@@ -201,19 +193,22 @@ export class VaultClient {
     if (!this.config.role) throw new VaultUnavailableError('neither VAULT_TOKEN nor VAULT_ROLE is set');
     const jwt = (await readFile(this.config.serviceAccountTokenFile ?? '', 'utf8')).trim();
     redactor.register(jwt);
+    const auth = await this.login(this.config.authMount ?? 'kubernetes', this.config.role, jwt);
+    if (!auth) return;
+    this.client.token = auth.client_token;
+    this.loggedInUntil = Date.now() + auth.lease_duration * 800;
+  }
+
+  /** POST auth/<mount>/login; the token is registered for redaction; undefined when Vault answers 404. */
+  private async login(mount: string, role: string, jwt: string): Promise<{ client_token: string; lease_duration: number } | undefined> {
     try {
-      const out = (await this.client.request({
-        method: 'POST',
-        path: `/auth/${this.config.authMount ?? 'kubernetes'}/login`,
-        json: { role: this.config.role, jwt },
-      })) as {
+      const out = (await this.client.request({ method: 'POST', path: `/auth/${mount}/login`, json: { role, jwt } })) as {
         auth: { client_token: string; lease_duration: number };
       };
       redactor.register(out.auth.client_token);
-      this.client.token = out.auth.client_token;
-      this.loggedInUntil = Date.now() + out.auth.lease_duration * 800;
+      return out.auth;
     } catch (error) {
-      this.mapError(error, `auth/${this.config.authMount}/login`);
+      return this.mapError(error, `auth/${mount}/login`);
     }
   }
 
