@@ -11,7 +11,7 @@ import type { KvMetadata, VaultClient } from '../../internal/vault/client.ts';
 import { ignoreStatus, statusCodeOf, TerminalError } from '../../runtime/errors.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { redactor } from '../../runtime/redact.ts';
-import type { KeyState } from './key-state.ts';
+import { type KeyState, keyStateAt } from './key-state.ts';
 
 type KvVersion = Awaited<ReturnType<VaultClient['kvRead']>>;
 
@@ -60,7 +60,7 @@ export function hasLiveVersion(meta: KvMetadata | undefined): meta is KvMetadata
 /** Pure: the key in Vault when its current version already is the imported key (a previous import stopped before deleting the Secret). */
 export function alreadyImported(current: KvVersion, fp: string, location: KeyLocation): KeyState | undefined {
   if (current?.data.sek === undefined || fingerprint(current.data.sek) !== fp) return undefined;
-  return { mount: location.mount, path: location.path, version: current.version, fingerprint: fp, storedAt: current.createdTime };
+  return keyStateAt(location, current.version, fp, current.createdTime);
 }
 
 /** Pure: the Event of a written import: a rotation when Vault had a version before, else the first import. */
@@ -140,6 +140,6 @@ export class KeyImport {
     const written = await vault.kvWrite(location.mount, location.path, { sek }, meta ? meta.currentVersion : 0);
     const event = importEvent(meta, secretName, written.version, fp);
     await kube.event(site, 'Normal', event.reason, event.message);
-    return { mount: location.mount, path: location.path, version: written.version, fingerprint: fp, storedAt: written.createdTime };
+    return keyStateAt(location, written.version, fp, written.createdTime);
   }
 }

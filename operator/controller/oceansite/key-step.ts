@@ -9,7 +9,7 @@ import type { ObjectKey } from '../../runtime/controller.ts';
 import { TerminalError, TransientError } from '../../runtime/errors.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { hasLiveVersion, KeyImport } from './key-import.ts';
-import type { KeyState } from './key-state.ts';
+import { type KeyState, keyStateAt } from './key-state.ts';
 import { tellRunningWorkers } from './key-version-notice.ts';
 
 type KnownKey = OceanSiteStatus['encryptionKey'];
@@ -52,13 +52,7 @@ export function knownKey(known: KnownKey, meta: KvMetadata, location: KeyLocatio
   if (known?.version !== meta.currentVersion || !known.fingerprint || known.path !== location.path || known.mount !== location.mount) {
     return undefined;
   }
-  return {
-    mount: location.mount,
-    path: location.path,
-    version: meta.currentVersion,
-    fingerprint: known.fingerprint,
-    storedAt: known.storedAt ?? meta.createdTime[meta.currentVersion] ?? '',
-  };
+  return keyStateAt(location, meta.currentVersion, known.fingerprint, known.storedAt ?? meta.createdTime[meta.currentVersion] ?? '');
 }
 
 /** Pure: the rotation to record when the key read replaces the version status knew at the same path. */
@@ -155,13 +149,7 @@ export class KeyStep {
     const value = current?.data.sek;
     if (!current || value === undefined)
       throw new TerminalError('KeyFieldMissing', `the Vault secret at ${location.mount}/${location.path} has no "sek" field`);
-    const state = {
-      mount: location.mount,
-      path: location.path,
-      version: current.version,
-      fingerprint: fingerprint(value),
-      storedAt: current.createdTime,
-    };
+    const state = keyStateAt(location, current.version, fingerprint(value), current.createdTime);
     const rotation = rotationOf(known, state);
     if (rotation) {
       const { from, to } = rotation;
