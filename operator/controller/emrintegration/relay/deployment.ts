@@ -14,6 +14,7 @@ import {
   type SitePodSettings,
   sitePodParts,
 } from '../../../internal/sitepod/site-pod.ts';
+import { integrationOwner } from '../owner.ts';
 
 /** What the operator's configuration says about every relay (operator/manager/config.ts reads it). */
 export interface RelayDeploymentSettings extends SitePodSettings {
@@ -108,19 +109,6 @@ function selectorOf(integration: EmrIntegration): Record<string, string> {
   return { 'app.kubernetes.io/name': RELAY_APP, [RELAY_INSTANCE_LABEL]: relayName(integration.metadata.name) };
 }
 
-function ownerOf(integration: EmrIntegration) {
-  return [
-    {
-      apiVersion: integration.apiVersion,
-      kind: 'EmrIntegration',
-      name: integration.metadata.name,
-      uid: integration.metadata.uid ?? '',
-      controller: true,
-      blockOwnerDeletion: true,
-    },
-  ];
-}
-
 /** The relay container: the site pod's identity and CA, the webhook port, the integration's spec (without suspend). */
 function relayContainer(input: RelayInput, pod: SitePodParts): V1Container {
   const { integration, integrationSpec: spec, settings } = input;
@@ -156,7 +144,7 @@ export function buildRelayDeployment(input: RelayInput): V1Deployment {
   const deployment: V1Deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: relayName(integration.metadata.name), namespace, labels, ownerReferences: ownerOf(integration) },
+    metadata: { name: relayName(integration.metadata.name), namespace, labels, ownerReferences: [integrationOwner(integration)] },
     spec: {
       // Suspended: no pod, so Ocean's webhook posts fail and Ocean keeps the messages and retries.
       replicas: spec.suspend ? 0 : 1,
@@ -195,7 +183,7 @@ export function buildRelayService(input: Pick<RelayInput, 'integration' | 'site'
       name: relayName(integration.metadata.name),
       namespace: integration.metadata.namespace ?? '',
       labels: labelsOf(integration, site),
-      ownerReferences: ownerOf(integration),
+      ownerReferences: [integrationOwner(integration)],
     },
     spec: {
       type: 'ClusterIP',
