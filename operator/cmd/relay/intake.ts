@@ -81,8 +81,8 @@ interface Intake {
   o: IntakeOptions;
   subject: string;
   context: { namespace: string; integration: string };
-  /** Encryptors per SEK version (one after start; a new one only if the keyring's current changes). */
-  encryptors: Map<number, SekEncryptor>;
+  /** The encryptor of the keyring's current SEK, built on the first message (the relay restarts on a rotation). */
+  sealer?: { version: number; encryptor: SekEncryptor };
 }
 
 /** Pure: the body as JSON, or a 400. */
@@ -118,12 +118,10 @@ async function currentSek(intake: Intake): Promise<VersionedSek> {
 }
 
 function encryptorFor(intake: Intake, sek: VersionedSek): SekEncryptor {
-  let encryptor = intake.encryptors.get(sek.version);
-  if (!encryptor) {
-    encryptor = new SekEncryptor(sek.value, intake.o.siteNumber);
-    intake.encryptors.set(sek.version, encryptor);
+  if (intake.sealer?.version !== sek.version) {
+    intake.sealer = { version: sek.version, encryptor: new SekEncryptor(sek.value, intake.o.siteNumber) };
   }
-  return encryptor;
+  return intake.sealer.encryptor;
 }
 
 /** The message as it is stored: its encrypted envelope as JSON. */
@@ -235,7 +233,6 @@ export function createIntakeServer(o: IntakeOptions): Server {
     o,
     subject: relaySubject(o.namespace, o.integration),
     context: { namespace: o.namespace, integration: o.integration },
-    encryptors: new Map(),
   };
   return createServer((req, res) => {
     route(intake, req, res).catch((error: unknown) => answerError(intake, res, error));
