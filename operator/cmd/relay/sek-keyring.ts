@@ -19,13 +19,18 @@ export class SekKeyring {
 
   /** The current SEK (read once; the operator restarts the relay when the SEK rotates). */
   current(): Promise<VersionedSek> {
-    this.currentSek ??= this.source().then((sek) => {
-      redactor.register(sek.value);
-      this.byVersion.set(sek.version, Promise.resolve(sek.value));
-      return sek;
-    });
-    // A failed read is not cached: the next message tries again.
-    this.currentSek.catch(() => (this.currentSek = undefined));
+    if (!this.currentSek) {
+      const read = this.source().then((sek) => {
+        redactor.register(sek.value);
+        this.byVersion.set(sek.version, Promise.resolve(sek.value));
+        return sek;
+      });
+      // A failed read is not cached: the next message tries again.
+      read.catch(() => {
+        if (this.currentSek === read) this.currentSek = undefined;
+      });
+      this.currentSek = read;
+    }
     return this.currentSek;
   }
 
