@@ -79,7 +79,12 @@ function branches<T>(items: readonly T[], prefix: string, render: (item: T, bran
 
 /** The health word (coloured) and, when it says more, the reason: "NotReady (EmrUnreachable)". */
 function healthText(h: Health, paint: Paint): string {
-  return `${paint(WORD_STYLE[h.word], h.word)}${h.reason && h.reason !== h.word ? ` (${h.reason})` : ''}`;
+  return `${paint(WORD_STYLE[h.word], h.word)}${reasonSuffix(h)}`;
+}
+
+/** " (EmrUnreachable)" after the health word, when the reason says more than the word. */
+function reasonSuffix(h: Health): string {
+  return h.reason && h.reason !== h.word ? ` (${h.reason})` : '';
 }
 
 /** The condition message, on its own line under the resource, unless it is Ready or says nothing. */
@@ -343,14 +348,21 @@ function byNamespaceKindName(a: Row, b: Row): number {
   return a.namespace.localeCompare(b.namespace) || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.name.localeCompare(b.name);
 }
 
+/** What a row needs of a resource: where it is, and its conditions for the HEALTH cell. */
+interface Resource {
+  metadata: { namespace?: string | undefined; name: string };
+  status?: { conditions?: Parameters<typeof health>[0] } | undefined;
+}
+
+/** The resource's row: NAMESPACE, KIND, NAME, HEALTH, then `cells` (LAST SYNC, NEXT SYNC, DETAIL). */
+function row(kind: Kind, resource: Resource, cells: Cell[]): Row {
+  const { metadata, status } = resource;
+  return { namespace: metadata.namespace ?? '', kind, name: metadata.name, cells: [healthCell(status?.conditions), ...cells] };
+}
+
 function siteRow(site: OceanSite): Row {
   const detail = [siteTitle(site), sekText(site) ?? 'SEK not stored'].filter(Boolean).join(' · ');
-  return {
-    namespace: site.metadata.namespace ?? '',
-    kind: 'OceanSite',
-    name: site.metadata.name,
-    cells: [healthCell(site.status?.conditions), { text: '-' }, { text: '-' }, { text: detail }],
-  };
+  return row('OceanSite', site, [{ text: '-' }, { text: '-' }, { text: detail }]);
 }
 
 function integrationRow(integration: EmrIntegration, now: Date, exists: Exists): Row {
@@ -358,17 +370,11 @@ function integrationRow(integration: EmrIntegration, now: Date, exists: Exists):
   const sync = integration.status?.sync ?? {};
   const nothingToSync = integration.spec.emr.type === 'None' && !sync.lastSyncTime;
   const site = siteOf(integration);
-  return {
-    namespace,
-    kind: 'EmrIntegration',
-    name: integration.metadata.name,
-    cells: [
-      healthCell(integration.status?.conditions),
-      { text: nothingToSync ? '-' : relativeTime(sync.lastSyncTime, now, 'never') },
-      { text: nothingToSync ? '-' : nextSyncText(integration.spec.suspend === true, sync.nextSyncTime, now) },
-      { text: `${integration.spec.emr.type} · ${reference('site', site, exists('OceanSite', namespace, site))}` },
-    ],
-  };
+  return row('EmrIntegration', integration, [
+    { text: nothingToSync ? '-' : relativeTime(sync.lastSyncTime, now, 'never') },
+    { text: nothingToSync ? '-' : nextSyncText(integration.spec.suspend === true, sync.nextSyncTime, now) },
+    { text: `${integration.spec.emr.type} · ${reference('site', site, exists('OceanSite', namespace, site))}` },
+  ]);
 }
 
 function scheduleRow(schedule: SyncSchedule, now: Date, exists: Exists): Row {
@@ -377,17 +383,11 @@ function scheduleRow(schedule: SyncSchedule, now: Date, exists: Exists): Row {
   const active = running === undefined ? '' : ` · running: ${running}`;
   const integration = integrationOf(schedule);
   const integrationRef = reference('integration', integration, exists('EmrIntegration', namespace, integration));
-  return {
-    namespace,
-    kind: 'SyncSchedule',
-    name: schedule.metadata.name,
-    cells: [
-      healthCell(schedule.status?.conditions),
-      lastRunCell(schedule.status?.lastRun, now),
-      { text: nextSyncText(schedule.spec.suspend === true, schedule.status?.nextScheduleTime, now) },
-      { text: `${schedule.spec.type} "${schedule.spec.schedule}"${timeZoneSuffix(schedule)} · ${integrationRef}${active}` },
-    ],
-  };
+  return row('SyncSchedule', schedule, [
+    lastRunCell(schedule.status?.lastRun, now),
+    { text: nextSyncText(schedule.spec.suspend === true, schedule.status?.nextScheduleTime, now) },
+    { text: `${schedule.spec.type} "${schedule.spec.schedule}"${timeZoneSuffix(schedule)} · ${integrationRef}${active}` },
+  ]);
 }
 
 /** kubectl's table layout: every column but the last padded to its widest cell plus COLUMN_GAP, trailing spaces dropped. */
@@ -411,7 +411,7 @@ function cellLength(cell: Cell | undefined): number {
 /** The health word (coloured) and, when it says more, the reason: "NotReady (EmrUnreachable)". */
 function healthCell(conditions: Parameters<typeof health>[0]): Cell {
   const h = health(conditions);
-  return { text: h.word, style: WORD_STYLE[h.word], suffix: h.reason && h.reason !== h.word ? ` (${h.reason})` : '' };
+  return { text: h.word, style: WORD_STYLE[h.word], suffix: reasonSuffix(h) };
 }
 
 function lastRunCell(run: LastRun | undefined, now: Date): Cell {
