@@ -5,7 +5,7 @@
 
 import { type AuthErrorClassifier, type HttpClient, type HttpRequest, type HttpResponse, oauthErrorCode } from './http.ts';
 import { Reader } from './json-reader.ts';
-import type { EmrError, EmrErrorReason } from './remote-error.ts';
+import type { EmrErrorReason, RemoteError } from './remote-error.ts';
 import type { BearerToken, TokenCache } from './token-cache.ts';
 
 /**
@@ -69,7 +69,7 @@ export async function requestToken(http: HttpClient, request: TokenRequest): Pro
 }
 
 /** RFC 6750 §3.1: the token is expired, revoked or unknown; a new one may work. */
-export function isInvalidBearer(response: HttpResponse): boolean {
+function isInvalidBearer(response: HttpResponse): boolean {
   return response.status === 401 && oauthErrorCode(response).error === 'invalid_token';
 }
 
@@ -93,7 +93,7 @@ export class BearerSession {
   }
 
   /** Sends with the cached token; on a stale-token answer renews once and retries; requires a 2xx. */
-  async request(url: URL, request: HttpRequest = {}, refine?: (response: HttpResponse) => EmrError | undefined): Promise<HttpResponse> {
+  async request(url: URL, request: HttpRequest = {}, refine?: (response: HttpResponse) => RemoteError | undefined): Promise<HttpResponse> {
     const { http, tokens } = this.options;
     const isStale = this.options.isStale ?? isInvalidBearer;
     let response = await http.send(url, this.withToken(request, await tokens.get()));

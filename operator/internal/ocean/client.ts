@@ -3,9 +3,10 @@
 // `POST /svc/v1/sites/{siteNumber}/sync-batches` per encrypted batch, with the batch's deterministic
 // id as `Idempotency-Key` so that a retried upload never stores a batch twice. The upload endpoint
 // is our design (Ocean's sync protocol is not public; see test/simulators/ocean.ts).
-// Transport, timeouts and message scrubbing are the EMR adapters' HttpClient; failures are
+// Transport, timeouts, message scrubbing and the renew-once-on-a-stale-token session are the EMR
+// adapters' HttpClient and BearerSession; failures are
 // OceanErrors with reasons of their own, so a run's errorReason says which side failed.
-import { classifyTokenError, isInvalidBearer } from '../httpx/bearer.ts';
+import { BearerSession, classifyTokenError } from '../httpx/bearer.ts';
 import { basicAuth, HttpClient, type HttpResponse, joinUrl, parseRetryAfter } from '../httpx/http.ts';
 import { Reader } from '../httpx/json-reader.ts';
 import { EmrError, RemoteError } from '../httpx/remote-error.ts';
@@ -65,7 +66,7 @@ function fromEmrError(error: unknown): unknown {
 export class OceanClient implements OceanUploader {
   private readonly options: OceanClientOptions;
   private readonly http: HttpClient;
-  private readonly tokens: TokenCache;
+  private readonly session: BearerSession;
   private readonly now: () => Date;
 
   constructor(options: OceanClientOptions) {
@@ -79,36 +80,23 @@ export class OceanClient implements OceanUploader {
       secrets: [options.clientId, options.clientSecret],
       now: this.now,
     });
-    this.tokens = new TokenCache(() => this.fetchToken(), this.now);
+    // A stale token is renewed once; a fresh one refused too means the client secret expired.
+    this.session = new BearerSession({
+      http: this.http,
+      tokens: new TokenCache(() => this.fetchToken(), this.now),
+      staleAgain: () => 'Expired',
+    });
   }
 
   async upload(batch: SyncBatchUpload): Promise<{ batchId: string; duplicate: boolean }> {
     const url = joinUrl(this.options.apiUrl, `svc/v1/sites/${encodeURIComponent(this.options.siteNumber)}/sync-batches`);
     const body = JSON.stringify(batch);
-    const send = async () => {
-      const token = await this.tokens.get();
-      return this.http.send(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json',
-          authorization: `Bearer ${token.value}`,
-          'idempotency-key': batch.batchId,
-        },
-        body,
-      });
-    };
     try {
-      let response = await send();
-      if (isInvalidBearer(response)) {
-        this.tokens.invalidate();
-        response = await send();
-        if (isInvalidBearer(response)) {
-          this.tokens.clear();
-          throw new OceanError('OceanExpired', `Ocean ${response.what}: HTTP 401, a freshly issued token was rejected too`);
-        }
-      }
-      if (response.status < 200 || response.status >= 300) throw this.statusError(response);
+      const response = await this.session.request(
+        url,
+        { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': batch.batchId }, body },
+        (refused) => this.statusError(refused),
+      );
       const read = new Reader('Ocean', response.what);
       const answer = read.object(this.http.parseJson(response), 'body');
       return {
