@@ -8,7 +8,7 @@ import type { WorkerSettings } from '../controller/syncschedule/job.ts';
 import type { SmtpConfig } from '../internal/notify/mailer.ts';
 import { DEFAULT_SEK_KV_MOUNT } from '../internal/sek/identity.ts';
 import { NATS_URL } from '../internal/sitepod/pod-env.ts';
-import type { VaultConfig } from '../internal/vault/client.ts';
+import { readVaultLogin, type VaultConfig } from '../internal/vault/client.ts';
 import { type Env, EnvReader, LOG_LEVELS, type LogLevel } from '../runtime/env.ts';
 
 export interface ManagerConfig {
@@ -99,17 +99,9 @@ function readManager(r: EnvReader): ManagerConfig {
 
 /** The operator's Vault client: a token (local development) or a kubernetes-auth login. */
 function readVault(r: EnvReader): VaultConfig {
-  const token = r.string('VAULT_TOKEN');
-  const role = r.string('VAULT_ROLE');
+  const login = readVaultLogin(r);
   const caCert = r.string('VAULT_CACERT');
-  return {
-    address: r.url('VAULT_ADDR', 'http://127.0.0.1:8200'),
-    ...(token ? { token } : {}),
-    ...(role ? { role } : {}),
-    authMount: r.string('VAULT_AUTH_MOUNT', 'kubernetes'),
-    serviceAccountTokenFile: r.string('VAULT_SA_TOKEN_FILE', '/var/run/secrets/cloudconnect/vault/token'),
-    ...(caCert ? { caCert } : {}),
-  };
+  return { address: r.url('VAULT_ADDR', 'http://127.0.0.1:8200'), ...login, ...(caCert ? { caCert } : {}) };
 }
 
 /** Mail to Clinical Administrators; undefined without SMTP_HOST (the other SMTP_* are still checked). */

@@ -9,7 +9,7 @@ import { type Env, type EnvError, EnvReader, HTTP_URL, LOG_LEVELS, type LogLevel
 import { TransientError } from '../../runtime/errors.ts';
 import { redactor } from '../../runtime/redact.ts';
 import type { VersionedSekSource } from '../sek/key-rotation.ts';
-import { VaultClient, VaultPermissionError, VaultUnavailableError } from '../vault/client.ts';
+import { readVaultLogin, VaultClient, type VaultLogin, VaultPermissionError, VaultUnavailableError } from '../vault/client.ts';
 
 export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 /** Keys of the credentials directory (or env, outside a pod) that belong to Ocean, not the EMR. */
@@ -50,7 +50,7 @@ export interface WorkerConfig {
   siteNumber: string;
   credentialsDir: string | undefined;
   oceanApiUrl: string;
-  vault: { address: string; token?: string; authMount: string; role?: string; serviceAccountTokenFile: string };
+  vault: VaultLogin & { address: string };
   sek: { mount: string; path: string };
   terminationMessagePath: string;
   /** Whether TERMINATION_MESSAGE_PATH was set (a failed write is then worth a warning). */
@@ -95,26 +95,19 @@ export function readPodConfig(r: EnvReader, options: { ocean?: boolean } = {}): 
   const vaultAddress = r.required('VAULT_ADDR', { valid: HTTP_URL });
   const mount = r.required('SEK_MOUNT');
   const path = r.required('SEK_PATH');
-  const token = r.string('VAULT_TOKEN');
-  const role = r.string('VAULT_ROLE');
-  if (!token && !role) r.problem('VAULT_ROLE is not set (or VAULT_TOKEN, outside a pod)');
+  const login = readVaultLogin(r);
+  if (!login.token && !login.role) r.problem('VAULT_ROLE is not set (or VAULT_TOKEN, outside a pod)');
   const spec = specText ? parseSpec(r, specText) : undefined;
   const logLevel = r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' });
   const terminationMessagePath = r.string('TERMINATION_MESSAGE_PATH');
-  if (token) redactor.register(token);
+  if (login.token) redactor.register(login.token);
   if (!spec) return undefined;
   return {
     spec,
     siteNumber,
     credentialsDir: r.string('CLOUDCONNECT_CREDENTIALS_DIR'),
     oceanApiUrl,
-    vault: {
-      address: vaultAddress,
-      ...(token ? { token } : {}),
-      ...(role ? { role } : {}),
-      authMount: r.string('VAULT_AUTH_MOUNT', 'kubernetes'),
-      serviceAccountTokenFile: r.string('VAULT_SA_TOKEN_FILE', '/var/run/secrets/cloudconnect/vault/token'),
-    },
+    vault: { address: vaultAddress, ...login },
     sek: { mount, path },
     terminationMessagePath: terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH,
     terminationMessagePathExplicit: terminationMessagePath !== undefined,

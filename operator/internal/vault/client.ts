@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import nodeVault from 'node-vault';
+import type { EnvReader } from '../../runtime/env.ts';
 import { statusCodeOf, TransientError } from '../../runtime/errors.ts';
 import { redactor } from '../../runtime/redact.ts';
 
@@ -44,6 +45,21 @@ export interface VaultConfig {
   authMount?: string;
   serviceAccountTokenFile?: string;
   caCert?: string;
+}
+
+/** How a program logs in to Vault, read the same way by the operator and by the pods it starts. */
+export type VaultLogin = Required<Pick<VaultConfig, 'authMount' | 'serviceAccountTokenFile'>> & Pick<VaultConfig, 'token' | 'role'>;
+
+/** VAULT_TOKEN (outside a pod), else VAULT_ROLE at VAULT_AUTH_MOUNT with the token in VAULT_SA_TOKEN_FILE. */
+export function readVaultLogin(r: EnvReader): VaultLogin {
+  const token = r.string('VAULT_TOKEN');
+  const role = r.string('VAULT_ROLE');
+  return {
+    ...(token ? { token } : {}),
+    ...(role ? { role } : {}),
+    authMount: r.string('VAULT_AUTH_MOUNT', 'kubernetes'),
+    serviceAccountTokenFile: r.string('VAULT_SA_TOKEN_FILE', '/var/run/secrets/cloudconnect/vault/token'),
+  };
 }
 
 type RawClient = ReturnType<typeof nodeVault>;
