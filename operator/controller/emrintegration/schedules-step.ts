@@ -44,20 +44,18 @@ export class SchedulesStep implements Step {
   }
 
   async run(run: EmrRun): Promise<StepOutcome> {
-    const wait = await this.ensureDefaults(run);
-    if (wait !== undefined) run.requeueAfterMs.push(wait);
     const mine = this.schedules?.list(run.key.namespace).filter((s) => s.spec.integrationRef.name === run.key.name) ?? [];
+    const wait = await this.ensureDefaults(run, mine.length > 0);
+    if (wait !== undefined) run.requeueAfterMs.push(wait);
     run.sync = syncPanel(mine);
     return 'continue';
   }
 
   /** Returns how long to wait while in the grace period. */
-  private async ensureDefaults(run: EmrRun): Promise<number | undefined> {
-    const cache = this.schedules;
-    if (!cache) return undefined;
+  private async ensureDefaults(run: EmrRun, hasSchedules: boolean): Promise<number | undefined> {
+    if (!this.schedules) return undefined;
     const integration = run.integration;
     const namespace = integration.metadata.namespace ?? '';
-    const hasSchedules = cache.list(namespace).some((s) => s.spec.integrationRef.name === integration.metadata.name);
     const plan = planDefaultSchedules({ hasSchedules, createdAt: integration.metadata.creationTimestamp, site: run.site }, run.now);
     if (plan.kind === 'wait') return plan.ms;
     if (plan.kind === 'create') await this.create(integration, namespace, plan.timeZone);
