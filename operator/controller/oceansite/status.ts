@@ -96,12 +96,10 @@ export function decideFailure(before: readonly ConditionInput[], error: unknown)
       retry: undefined,
     };
   }
-  if (error instanceof VaultUnavailableError) {
-    const keyStored: ConditionInput = { type: 'KeyStored', status: 'Unknown', reason: 'VaultUnavailable', message: error.message };
-    return { conditions: [keyStored, summarizeReady([...before, keyStored], undefined, { reason: '', message: '' })], retry: error };
-  }
   if (error instanceof TransientError) {
-    const keyStored: ConditionInput = { type: 'KeyStored', status: 'False', reason: error.reason, message: error.message };
+    // Vault unavailable (reason VaultUnavailable): whether the key is stored is unknown; any other transient failure: it is not.
+    const status = error instanceof VaultUnavailableError ? 'Unknown' : 'False';
+    const keyStored: ConditionInput = { type: 'KeyStored', status, reason: error.reason, message: error.message };
     return { conditions: [keyStored, summarizeReady([...before, keyStored], undefined, { reason: '', message: '' })], retry: error };
   }
   if (statusCodeOf(error) === 403) {
