@@ -9,7 +9,7 @@ import type { SmtpConfig } from '../internal/notify/mailer.ts';
 import { DEFAULT_SEK_KV_MOUNT } from '../internal/sek/identity.ts';
 import { NATS_URL } from '../internal/sitepod/pod-env.ts';
 import { readVaultLogin, type VaultConfig } from '../internal/vault/client.ts';
-import { type Env, EnvReader, LOG_LEVELS, type LogLevel } from '../runtime/env.ts';
+import { DNS_LABEL, DNS_SUBDOMAIN, type Env, EnvReader, LOG_LEVELS, type LogLevel } from '../runtime/env.ts';
 
 export interface ManagerConfig {
   metricsBind: string;
@@ -51,15 +51,12 @@ export interface OperatorConfig extends ManagerConfig {
 
 const INVALID_CONFIGURATION = 'invalid operator configuration';
 
-const DNS_LABEL = { test: (t: string) => /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(t), expected: 'a namespace name (DNS label)' };
+const NAMESPACE = { test: (t: string) => DNS_LABEL.test(t), expected: 'a namespace name (DNS label)' };
 const KV_MOUNT = {
   test: (t: string) => /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(t),
   expected: 'a Vault mount path (letters, digits, _ . - and inner /)',
 };
-const DNS_SUBDOMAIN = {
-  test: (t: string) => /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(t),
-  expected: 'a Lease name (DNS subdomain)',
-};
+const LEASE_NAME = { test: (t: string) => DNS_SUBDOMAIN.test(t), expected: 'a Lease name (DNS subdomain)' };
 
 /** The whole configuration; throws one EnvError ("invalid operator configuration: …") naming every bad variable. */
 export function configFromEnv(env: Env = process.env): OperatorConfig {
@@ -84,10 +81,10 @@ function readManager(r: EnvReader): ManagerConfig {
   return {
     metricsBind: r.listenAddress('METRICS_BIND_ADDRESS', '0.0.0.0:8080', { portAlone: true }),
     leaderElect: r.bool('LEADER_ELECT', { default: true }),
-    leaseNamespace: r.string('LEASE_NAMESPACE', r.string('POD_NAMESPACE', 'cloudconnect-system', { valid: DNS_LABEL }), {
-      valid: DNS_LABEL,
+    leaseNamespace: r.string('LEASE_NAMESPACE', r.string('POD_NAMESPACE', 'cloudconnect-system', { valid: NAMESPACE }), {
+      valid: NAMESPACE,
     }),
-    leaseName: r.string('LEASE_NAME', 'cloudconnect-operator', { valid: DNS_SUBDOMAIN }),
+    leaseName: r.string('LEASE_NAME', 'cloudconnect-operator', { valid: LEASE_NAME }),
     identity: r.string('POD_NAME', `${hostname()}-${process.pid}`),
     workers: r.int('WORKERS', { default: 2, min: 1, max: 1000 }),
     scheduleWorkers: r.int('SYNCSCHEDULE_WORKERS', { default: 16, min: 1, max: 1000 }),

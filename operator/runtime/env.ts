@@ -203,6 +203,10 @@ export const HTTP_URL = {
   expected: 'an http(s) URL',
 };
 
+/** A Kubernetes DNS label (a namespace name) and DNS subdomain (most object names). */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
 const isPort = (text: string) => /^\d{1,5}$/.test(text) && Number(text) <= 65535;
 
 const LISTEN_ADDRESS = {

@@ -5,7 +5,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmrIntegrationSpec } from '../../api/v1alpha1/index.ts';
 import { withDefaults } from '../../runtime/defaults.ts';
-import { type Env, type EnvError, EnvReader, HTTP_URL, LOG_LEVELS, type LogLevel } from '../../runtime/env.ts';
+import { DNS_LABEL, DNS_SUBDOMAIN, type Env, type EnvError, EnvReader, HTTP_URL, LOG_LEVELS, type LogLevel } from '../../runtime/env.ts';
 import { TransientError } from '../../runtime/errors.ts';
 import { redactor } from '../../runtime/redact.ts';
 import type { VersionedSekSource } from '../sek/key-rotation.ts';
@@ -34,9 +34,6 @@ export class WorkerError extends Error {
     this.reason = reason;
   }
 }
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 /** `--integration <namespace>/<name>` as the worker and the relay take it; undefined when malformed. */
 export function parseIntegrationRef(text: string): { namespace: string; name: string } | undefined {
