@@ -14,6 +14,5 @@ export function loadSchedule(deps: Pick<SyncScheduleDeps, 'schedules' | 'clock'>
     spec: withDefaults<SyncScheduleSpec>(SyncScheduleSpec, schedule.spec),
     previous: schedule.status ?? {},
     now: deps.clock.now(),
-    generation: schedule.metadata.generation,
   };
 }

@@ -40,7 +40,8 @@ function readyCondition(run: ScheduleRun, observed: Observed, decision: RunDecis
 
 export function scheduleStatus(input: StatusInput, clock: Clock): SyncScheduleStatus {
   const { run, observed, decision, started, lastRun } = input;
-  const { previous, generation, spec } = run;
+  const { previous, spec } = run;
+  const generation = run.schedule.metadata.generation;
   const activeNames = new Set(observed.active.map((j) => j.metadata?.name ?? '').filter((n) => !decision.replace.includes(n)));
   if (started) activeNames.add(started);
   const status: SyncScheduleStatus = {

@@ -36,7 +36,6 @@ export interface ScheduleRun {
   spec: SyncScheduleSpec;
   previous: SyncScheduleStatus;
   now: Date;
-  generation: number | undefined;
 }
 
 /** The schedule's integration and site (when they exist) and its run Jobs, from the caches. */

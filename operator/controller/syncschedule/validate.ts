@@ -7,7 +7,8 @@ import type { ParsedSchedule } from './schedule.ts';
 import type { ScheduleRun } from './step.ts';
 
 export function stalledStatus(run: ScheduleRun, parsed: Extract<ParsedSchedule, { ok: false }>, clock: Clock): SyncScheduleStatus {
-  const { previous, generation } = run;
+  const { previous } = run;
+  const generation = run.schedule.metadata.generation;
   const status: SyncScheduleStatus = {
     ...previous,
     observedGeneration: generation,
