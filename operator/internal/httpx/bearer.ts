@@ -42,6 +42,8 @@ export interface TokenRequest {
   form: URLSearchParams;
   now: Date;
   defaultLifetimeSeconds?: number;
+  /** The error of another non-2xx answer (default: HttpClient.statusError). */
+  refused?: (response: HttpResponse) => RemoteError;
 }
 
 /** POSTs a form to a token endpoint and reads an RFC 6749 §5.1 answer. */
@@ -55,7 +57,7 @@ export async function requestToken(http: HttpClient, request: TokenRequest): Pro
     const { reason, detail } = classifyTokenError(response);
     throw http.error(reason, `${response.what}: HTTP ${response.status}, ${detail}`);
   }
-  if (response.status < 200 || response.status >= 300) throw http.statusError(response);
+  if (response.status < 200 || response.status >= 300) throw request.refused?.(response) ?? http.statusError(response);
   const read = new Reader(http.emr, response.what);
   const body = read.object(http.parseJson(response), 'token response');
   const value = read.string(body['access_token'], 'access_token');

@@ -6,7 +6,7 @@
 // Transport, timeouts, message scrubbing and the renew-once-on-a-stale-token session are the EMR
 // adapters' HttpClient and BearerSession; failures are
 // OceanErrors with reasons of their own, so a run's errorReason says which side failed.
-import { BearerSession, classifyTokenError } from '../httpx/bearer.ts';
+import { BearerSession, requestToken } from '../httpx/bearer.ts';
 import { basicAuth, HttpClient, type HttpResponse, joinUrl, parseRetryAfter } from '../httpx/http.ts';
 import { Reader } from '../httpx/json-reader.ts';
 import { EmrError, RemoteError } from '../httpx/remote-error.ts';
@@ -121,28 +121,14 @@ export class OceanClient implements OceanUploader {
     return new OceanError('OceanRejected', message('Ocean refused the batch'));
   }
 
-  private async fetchToken(): Promise<BearerToken> {
-    const now = this.now();
-    const url = joinUrl(this.options.apiUrl, 'svc/oauth2/token', { grant_type: 'client_credentials' });
-    const response = await this.http.send(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-        authorization: basicAuth(this.options.clientId, this.options.clientSecret, true),
-      },
-      body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
+  /** A client-credentials token (client in HTTP Basic); Ocean's own errors for answers other than 400/401/403. */
+  private fetchToken(): Promise<BearerToken> {
+    return requestToken(this.http, {
+      url: joinUrl(this.options.apiUrl, 'svc/oauth2/token', { grant_type: 'client_credentials' }),
+      headers: { authorization: basicAuth(this.options.clientId, this.options.clientSecret, true) },
+      form: new URLSearchParams({ grant_type: 'client_credentials' }),
+      now: this.now(),
+      refused: (response) => this.statusError(response),
     });
-    if (response.status === 400 || response.status === 401 || response.status === 403) {
-      const { reason, detail } = classifyTokenError(response);
-      throw new OceanError(REASONS[reason], this.http.scrub(`Ocean ${response.what}: HTTP ${response.status}, ${detail}`));
-    }
-    if (response.status < 200 || response.status >= 300) throw this.statusError(response);
-    const read = new Reader('Ocean', response.what);
-    const body = read.object(this.http.parseJson(response), 'token response');
-    const value = read.string(body['access_token'], 'access_token');
-    if (value === '') throw read.fail('access_token', 'a token');
-    const lifetime = body['expires_in'] === undefined ? 3600 : read.number(body['expires_in'], 'expires_in');
-    return { value, issuedAt: now, expiresAt: new Date(now.getTime() + lifetime * 1000) };
   }
 }
