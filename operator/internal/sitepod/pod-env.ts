@@ -68,7 +68,11 @@ const SITE_NUMBER = { test: (text: string) => /^\d{1,20}$/.test(text), expected:
 
 /** The termination message file: TERMINATION_MESSAGE_PATH, and whether it was set (outside a pod it need not exist). */
 export function terminationMessageTarget(env: Env): { path: string; explicit: boolean } {
-  const path = new EnvReader(env).string('TERMINATION_MESSAGE_PATH');
+  return readTerminationTarget(new EnvReader(env));
+}
+
+function readTerminationTarget(r: EnvReader): { path: string; explicit: boolean } {
+  const path = r.string('TERMINATION_MESSAGE_PATH');
   return { path: path ?? DEFAULT_TERMINATION_MESSAGE_PATH, explicit: path !== undefined };
 }
 
@@ -96,7 +100,7 @@ export function readPodConfig(r: EnvReader, options: { ocean?: boolean } = {}): 
   if (!login.token && !login.role) r.problem('VAULT_ROLE is not set (or VAULT_TOKEN, outside a pod)');
   const spec = specText ? parseSpec(r, specText) : undefined;
   const logLevel = r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' });
-  const terminationMessagePath = r.string('TERMINATION_MESSAGE_PATH');
+  const termination = readTerminationTarget(r);
   if (login.token) redactor.register(login.token);
   if (!spec) return undefined;
   return {
@@ -106,8 +110,8 @@ export function readPodConfig(r: EnvReader, options: { ocean?: boolean } = {}): 
     oceanApiUrl,
     vault: { address: vaultAddress, ...login },
     sek: { mount, path },
-    terminationMessagePath: terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH,
-    terminationMessagePathExplicit: terminationMessagePath !== undefined,
+    terminationMessagePath: termination.path,
+    terminationMessagePathExplicit: termination.explicit,
     caBundleFile: r.string('CLOUDCONNECT_CA_BUNDLE_FILE'),
     keyVersionFile: r.string('CLOUDCONNECT_SEK_VERSION_FILE'),
     logLevel,
