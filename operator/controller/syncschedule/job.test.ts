@@ -3,7 +3,7 @@ import type { EmrIntegration, OceanSite, SyncSchedule } from '../../api/v1alpha1
 import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../api/v1alpha1/index.ts';
 import { configFromEnv } from '../../internal/sitepod/pod-env.ts';
 import { CREDENTIALS_DIR, KEY_VERSION_DIR } from '../../internal/sitepod/site-pod.ts';
-import { buildRunJob } from './job.ts';
+import { buildRunJob, type RunJobInput, type WorkerSettings } from './job.ts';
 
 const site: OceanSite = {
   apiVersion: 'cloudconnect.dev/v1alpha1',
@@ -27,24 +27,28 @@ const schedule: SyncSchedule = {
   metadata: { name: 'maple-full', namespace: 'clinic', uid: 'u3' },
   spec: { integrationRef: { name: 'maple-accuro' }, type: 'Full', schedule: '0 0 * * *' },
 };
-const job = buildRunJob({
-  name: 'maple-full-29000000',
-  scheduledTime: new Date('2026-11-24T05:00:00Z'),
-  type: 'Full',
-  schedule,
-  integration,
-  integrationSpec: integration.spec,
-  site,
-  settings: {
-    image: 'ghcr.io/example/cloudconnect:0.1.0',
-    vaultAddress: 'https://vault:8200',
-    vaultAuthMount: 'kubernetes',
-    sekMount: 'secret',
-    oceanApiUrl: 'https://ocean.example',
-    defaultActiveDeadlineSeconds: 3600,
-  },
-});
-const settings = { image: 'img', vaultAddress: 'https://vault:8200', vaultAuthMount: 'kubernetes', oceanApiUrl: 'https://o.example' };
+const settings: WorkerSettings = {
+  image: 'ghcr.io/example/cloudconnect:0.1.0',
+  vaultAddress: 'https://vault:8200',
+  vaultAuthMount: 'kubernetes',
+  sekMount: 'secret',
+  oceanApiUrl: 'https://ocean.example',
+  defaultActiveDeadlineSeconds: 3600,
+};
+/** The Job of the fixture's scheduled Full run, with `overrides` of its input. */
+const runJob = (overrides: Partial<RunJobInput> = {}) =>
+  buildRunJob({
+    name: 'maple-full-29000000',
+    scheduledTime: new Date('2026-11-24T05:00:00Z'),
+    type: 'Full',
+    schedule,
+    integration,
+    integrationSpec: integration.spec,
+    site,
+    settings,
+    ...overrides,
+  });
+const job = runJob();
 const pod = job.spec!.template.spec!;
 const container = pod.containers[0]!;
 
@@ -96,42 +100,24 @@ describe('the sync run Job', () => {
   });
 
   it("reads the site's own key in the operator's mount, whatever the site's spec names", () => {
-    const elsewhere = buildRunJob({
-      name: 'maple-full-29000000',
-      scheduledTime: new Date('2026-11-24T05:00:00Z'),
-      type: 'Full',
-      schedule,
-      integration,
-      integrationSpec: integration.spec,
+    const elsewhere = runJob({
       site: { ...site, spec: { ...site.spec, encryptionKey: { vault: { mount: 'other', path: 'cloudconnect/victim/oak/sek' } } } },
-      settings: { ...settings, sekMount: 'kv', defaultActiveDeadlineSeconds: 60 },
+      settings: { ...settings, image: 'img', oceanApiUrl: 'https://o.example', sekMount: 'kv', defaultActiveDeadlineSeconds: 60 },
     });
     const env = Object.fromEntries(elsewhere.spec!.template.spec!.containers[0]!.env!.map((e) => [e.name, e.value]));
     expect(env).toMatchObject({ SEK_MOUNT: 'kv', SEK_PATH: 'cloudconnect/clinic/maple/sek' });
   });
 
   it('announces the SEK version the pod starts with and shows it to the worker as a file', () => {
-    const withKey = buildRunJob({
+    const withKey = runJob({
       name: 'maple-full-29000001',
-      scheduledTime: new Date('2026-11-24T05:00:00Z'),
-      type: 'Full',
-      schedule,
-      integration,
-      integrationSpec: integration.spec,
       site: {
         ...site,
         status: {
           encryptionKey: { path: 'cloudconnect/clinic/maple/sek', version: 3, fingerprint: 'abcd', storedAt: '2026-11-01T00:00:00Z' },
         },
       },
-      settings: {
-        image: 'img',
-        vaultAddress: 'https://vault:8200',
-        vaultAuthMount: 'kubernetes',
-        sekMount: 'secret',
-        oceanApiUrl: 'https://ocean.example',
-        defaultActiveDeadlineSeconds: 3600,
-      },
+      settings: { ...settings, image: 'img' },
     });
     const template = withKey.spec!.template;
     expect(template.metadata!.annotations).toEqual({ [SEK_VERSION_ANNOTATION]: '3' });
