@@ -53,8 +53,10 @@ export function observeRun(input: ObserveInput): RunObservation {
   return { phase: 'Running', detail: `pod ${pod.metadata?.name ?? ''} ${podPhase ?? 'Pending'}${waiting ? ` (${waiting})` : ''}` };
 }
 
-export function progressLine(type: string, integration: string, observation: RunObservation, elapsedMs: number): string {
-  return `[${shortDuration(elapsedMs).padStart(4)}] ${type} sync of ${integration}: ${observation.phase} - ${observation.detail}`;
+/** The line printed while following a run, after "[ 12s] " when given the time elapsed. */
+export function progressLine(type: string, integration: string, observation: RunObservation, elapsedMs?: number): string {
+  const elapsed = elapsedMs === undefined ? '' : `[${shortDuration(elapsedMs).padStart(4)}] `;
+  return `${elapsed}${type} sync of ${integration}: ${observation.phase} - ${observation.detail}`;
 }
 
 export function resultLine(type: string, integration: string, run: Pick<SyncRunResult, 'result'> & Partial<SyncRunResult>): string {

@@ -150,11 +150,7 @@ async function follow(client: PluginClient, io: CommandIo, input: FollowInput): 
     observation = observeRun({ token: input.token, runName: input.runName, schedule, job, pods });
     const now = io.now().getTime();
     // Print the phase (and detail) but not the elapsed time when not on a TTY, so that lines only repeat on change.
-    print(
-      io.interactive
-        ? progressLine(input.type, input.integrationName, observation, now - start)
-        : progressLine(input.type, input.integrationName, observation, 0).replace(/^\[\s*0s\] /, ''),
-    );
+    print(progressLine(input.type, input.integrationName, observation, io.interactive ? now - start : undefined));
     if (observation.phase === 'Finishing') finishingSince ??= now;
     const done = observation.phase === 'Finished' || (finishingSince !== undefined && now - finishingSince > RECORD_GRACE_MS);
     if (done && observation.result) {
