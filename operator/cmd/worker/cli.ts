@@ -157,17 +157,21 @@ async function finish(io: RunIo, partial: Report, exitCode: number): Promise<{ e
   return { exitCode, result };
 }
 
-/** A Failed report: no records, the reason and the redacted message. */
-function failed(io: RunIo, errorReason: string, message: string) {
+/** A Failed report of a run that started at `startTime`: no records, the reason and the redacted message. */
+export function failedReport(startTime: Date, now: Date, errorReason: string, message: string) {
   return {
     result: 'Failed' as const,
     providers: 0,
     patients: 0,
     appointments: 0,
-    durationSeconds: Math.max(0, Math.round((io.now().getTime() - io.startTime.getTime()) / 1000)),
+    durationSeconds: Math.max(0, Math.round((now.getTime() - startTime.getTime()) / 1000)),
     errorReason,
     message: redactor.string(message).slice(0, 512),
   };
+}
+
+function failed(io: RunIo, errorReason: string, message: string) {
+  return failedReport(io.startTime, io.now(), errorReason, message);
 }
 
 /** Bad arguments: says what is wrong with the usage on stderr and reports InvalidArguments (exit 2). */

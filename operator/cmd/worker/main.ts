@@ -3,7 +3,7 @@
 // the sync worker's entry point (the image's default command; the operator's Jobs pass only the
 // arguments). Everything it does is in cli.ts; see README.md in this folder.
 import { DEFAULT_TERMINATION_MESSAGE_PATH } from '../../internal/sitepod/pod-env.ts';
-import { runWorker, writeTerminationMessage } from './cli.ts';
+import { failedReport, runWorker, writeTerminationMessage } from './cli.ts';
 
 const startTime = new Date();
 
@@ -14,13 +14,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const path = process.env.TERMINATION_MESSAGE_PATH || DEFAULT_TERMINATION_MESSAGE_PATH;
     const now = new Date();
     const result = {
-      result: 'Failed' as const,
-      providers: 0,
-      patients: 0,
-      appointments: 0,
-      durationSeconds: Math.round((now.getTime() - startTime.getTime()) / 1000),
-      errorReason: 'Terminated',
-      message: `the worker was stopped by ${signal} before the run finished`,
+      ...failedReport(startTime, now, 'Terminated', `the worker was stopped by ${signal} before the run finished`),
       startTime: startTime.toISOString(),
       completionTime: now.toISOString(),
     };
