@@ -2,13 +2,13 @@
 // at midnight, appointments every 30 minutes, in the site's time zone), and the Sync Status panel
 // (last/next full and appointment sync) aggregated from the integration's schedules.
 import type { EmrIntegration, EmrIntegrationStatus, SyncSchedule } from '../../api/v1alpha1/index.ts';
-import { integrationOwner } from './owner.ts';
+import { controllerReference } from '../../internal/kube/owner.ts';
 
 /** How long a new integration waits for schedules applied with it before it creates the defaults. */
 export const DEFAULT_SCHEDULES_GRACE_MS = 10_000;
 
 export function defaultSchedules(integration: EmrIntegration, timeZone: string): SyncSchedule[] {
-  const owner = integrationOwner(integration);
+  const owner = controllerReference(integration, 'EmrIntegration', true);
   const make = (suffix: string, type: 'Full' | 'Appointments', schedule: string): SyncSchedule => ({
     apiVersion: integration.apiVersion,
     kind: 'SyncSchedule',

@@ -7,6 +7,7 @@
 import type { V1ServiceAccount } from '@kubernetes/client-node';
 import type { OceanSite } from '../../api/v1alpha1/index.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
+import { controllerReference } from '../../internal/kube/owner.ts';
 import {
   type KeyLocation,
   legacyVaultName,
@@ -18,7 +19,6 @@ import {
 } from '../../internal/sek/identity.ts';
 import type { KubernetesRole, VaultClient } from '../../internal/vault/client.ts';
 import { ignoreStatus } from '../../runtime/errors.ts';
-import { ownerRef } from './owner-ref.ts';
 
 /** apply: write it all; verify: read the policy and role back, write only when changed; keep: no call. */
 export type IdentityAction = 'apply' | 'verify' | 'keep';
@@ -41,7 +41,7 @@ function serviceAccountFor(site: OceanSite, namespace: string, identity: SiteIde
       name: identity.serviceAccount,
       namespace,
       labels: { 'app.kubernetes.io/managed-by': 'cloudconnect-operator', 'cloudconnect.dev/site': site.metadata.name },
-      ownerReferences: [ownerRef(site)],
+      ownerReferences: [controllerReference(site, 'OceanSite', false)],
     },
     automountServiceAccountToken: false,
   };

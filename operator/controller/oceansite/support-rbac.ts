@@ -4,8 +4,8 @@
 // Vault (support never gets the SEK or EMR credentials, and cannot change Cloud Connect).
 import type { V1PolicyRule, V1Role, V1RoleBinding } from '@kubernetes/client-node';
 import { GROUP, type OceanSite } from '../../api/v1alpha1/index.ts';
+import { controllerReference } from '../../internal/kube/owner.ts';
 import { supportGroup } from '../../internal/sek/identity.ts';
-import { ownerRef } from './owner-ref.ts';
 
 /**
  * The support Role's rules. Writes are there for the requestedAt annotation only: a sync now
@@ -39,7 +39,7 @@ export function supportRole(site: OceanSite, namespace: string, roleName: string
       name: roleName,
       namespace,
       labels: { 'app.kubernetes.io/managed-by': 'cloudconnect-operator' },
-      ownerReferences: [ownerRef(site)],
+      ownerReferences: [controllerReference(site, 'OceanSite', false)],
     },
     rules: supportRules(),
   };
@@ -59,7 +59,7 @@ export function supportBinding(
       namespace,
       labels: { 'app.kubernetes.io/managed-by': 'cloudconnect-operator', 'cloudconnect.dev/support-of': site.metadata.name },
       annotations: binding.expiresAt ? { 'cloudconnect.dev/expires-at': binding.expiresAt } : {},
-      ownerReferences: [ownerRef(site)],
+      ownerReferences: [controllerReference(site, 'OceanSite', false)],
     },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: roleName },
     subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: supportGroup(binding.support) }],

@@ -1,9 +1,10 @@
 // Pure: the Job of one sync run. The worker runs under the site's ServiceAccount with no API token
 // mounted, the credentials Secret mounted read-only, a projected token with the `vault` audience for
 // the Vault login, and a restrictive security context. Unit-tested; the operator creates it as is.
-import type { V1Container, V1Job, V1OwnerReference, V1Volume } from '@kubernetes/client-node';
+import type { V1Container, V1Job, V1Volume } from '@kubernetes/client-node';
 import type { EmrIntegration, EmrIntegrationSpec, OceanSite, SyncSchedule, SyncType } from '../../api/v1alpha1/index.ts';
 import { RUN_LABELS, SEK_VERSION_ANNOTATION } from '../../api/v1alpha1/index.ts';
+import { controllerReference } from '../../internal/kube/owner.ts';
 import {
   KEY_VERSION_DIR,
   KEY_VERSION_FILE,
@@ -60,7 +61,7 @@ export function buildRunJob(input: RunJobInput): V1Job {
       namespace,
       labels,
       annotations: { [RUN_LABELS.scheduledTime]: input.scheduledTime.toISOString() },
-      ownerReferences: [ownerReference(schedule)],
+      ownerReferences: [controllerReference(schedule, 'SyncSchedule', true)],
     },
     spec: {
       // A failed run is not retried in place: the next scheduled run is the retry.
@@ -104,16 +105,5 @@ function runContainer(input: RunJobInput, pod: SitePodParts): V1Container {
     securityContext: SITE_CONTAINER_SECURITY_CONTEXT,
     terminationMessagePolicy: 'File',
     volumeMounts: pod.volumeMounts([{ name: 'sek-version', mountPath: KEY_VERSION_DIR, readOnly: true }]),
-  };
-}
-
-function ownerReference(schedule: SyncSchedule): V1OwnerReference {
-  return {
-    apiVersion: schedule.apiVersion,
-    kind: 'SyncSchedule',
-    name: schedule.metadata.name,
-    uid: schedule.metadata.uid ?? '',
-    controller: true,
-    blockOwnerDeletion: true,
   };
 }

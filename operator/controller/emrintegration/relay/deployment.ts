@@ -8,13 +8,13 @@ import { createHash } from 'node:crypto';
 import type { V1Container, V1Deployment, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { EmrIntegration, EmrIntegrationSpec, OceanSite } from '../../../api/v1alpha1/index.ts';
 import { RUN_LABELS, SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../../api/v1alpha1/index.ts';
+import { controllerReference } from '../../../internal/kube/owner.ts';
 import {
   SITE_CONTAINER_SECURITY_CONTEXT,
   type SitePodParts,
   type SitePodSettings,
   sitePodParts,
 } from '../../../internal/sitepod/site-pod.ts';
-import { integrationOwner } from '../owner.ts';
 
 /** What the operator's configuration says about every relay (operator/manager/config.ts reads it). */
 export interface RelayDeploymentSettings extends SitePodSettings {
@@ -144,7 +144,12 @@ export function buildRelayDeployment(input: RelayInput): V1Deployment {
   const deployment: V1Deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: relayName(integration.metadata.name), namespace, labels, ownerReferences: [integrationOwner(integration)] },
+    metadata: {
+      name: relayName(integration.metadata.name),
+      namespace,
+      labels,
+      ownerReferences: [controllerReference(integration, 'EmrIntegration', true)],
+    },
     spec: {
       // Suspended: no pod, so Ocean's webhook posts fail and Ocean keeps the messages and retries.
       replicas: spec.suspend ? 0 : 1,
@@ -183,7 +188,7 @@ export function buildRelayService(input: Pick<RelayInput, 'integration' | 'site'
       name: relayName(integration.metadata.name),
       namespace: integration.metadata.namespace ?? '',
       labels: labelsOf(integration, site),
-      ownerReferences: [integrationOwner(integration)],
+      ownerReferences: [controllerReference(integration, 'EmrIntegration', true)],
     },
     spec: {
       type: 'ClusterIP',
