@@ -713,6 +713,12 @@ describe("the operator running as the chart's ServiceAccount (only the chart's R
       .join('\n');
     const roleArgs = /vault write auth\/kubernetes\/role\/(\S+) \\\n([\s\S]*?ttl=\S+)/.exec(notes.stdout);
     if (!policy || !roleArgs) throw new Error(`NOTES.txt has no Vault policy or role:\n${notes.stdout}${notes.stderr}`);
+    // No more than the keys: no policy or role writes, no other mount (what makes a compromised operator Vault root).
+    expect([...policy.matchAll(/path "([^"]+)"/g)].map((m) => m[1])).toEqual([
+      'secret/data/cloudconnect/*',
+      'secret/metadata/cloudconnect/*',
+      'sys/mounts/secret',
+    ]);
     expect(roleArgs[1]).toBe(release);
     const role = Object.fromEntries(
       roleArgs[2]!
@@ -868,7 +874,7 @@ describe("the operator running as the chart's ServiceAccount (only the chart's R
       'the support Role to go',
     );
     await kubectlOk(['delete', 'oceansite', 'rbac', '-n', siteNs, '--timeout=60s']);
-    expect((await kubectl(['get', 'serviceaccount', 'cloudconnect-sync-rbac', '-n', siteNs])).stderr).toContain('NotFound');
+    expect((await kubectl(['get', 'serviceaccount', 'rbac', '-n', siteNs])).stderr).toContain('NotFound');
     // RBAC's refusal reads `User "system:serviceaccount:…" cannot <verb> resource "<resource>"`.
     expect(operator!.output()).not.toMatch(/cannot \w+ resource/);
   });
