@@ -15,6 +15,7 @@ import { relayName } from '../../operator/controller/emrintegration/relay/deploy
 import { supportRole } from '../../operator/controller/oceansite/support-rbac.ts';
 import { prometheusOperatorCrdFiles } from '../chart/prometheus-operator-crds.ts';
 import { chartDir, findOne, type K8sObject, renderChart, repoRoot, run, toolPath } from '../chart/tools.ts';
+import { importSecretState } from './fixtures.ts';
 import { kubectl, kubectlOk } from './kubectl.ts';
 import { type NatsServer, startNatsServer } from './nats.ts';
 import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
@@ -863,7 +864,7 @@ describe("the operator running as the chart's ServiceAccount (only the chart's R
       ]),
     ).toBe('true');
     expect(await kubectlOk(['get', 'lease', release, '-n', releaseNs, '-o', 'jsonpath={.spec.holderIdentity}'])).not.toBe('');
-    expect((await kubectl(['get', 'secret', 'sek-import', '-n', siteNs])).stderr).toContain('NotFound');
+    expect(await importSecretState(siteNs, 'sek-import')).toBe('emptied');
     await waitFor(
       async () => (await kubectl(['get', 'rolebinding', 'cloudconnect-support-rbac-support-a', '-n', siteNs])).code === 0,
       'the support RoleBinding',

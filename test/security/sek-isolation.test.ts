@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { OceanSite } from '../../operator/api/v1alpha1/index.ts';
-import { apply } from '../integration/fixtures.ts';
+import { apply, importSecretState } from '../integration/fixtures.ts';
 import { kubectl, kubectlOk, repoRoot } from '../integration/kubectl.ts';
 import { eventually, type OperatorProcess, startOperator } from '../integration/operator-process.ts';
 import { vaultRequest } from '../integration/vault.ts';
@@ -266,7 +266,7 @@ describe('an importFrom naming a Secret that is not an import Secret', () => {
     await apply(oceanSite(UNMARKED, 'pine', { importFrom: { secretRef: { name: 'pine-sek' } } }));
     await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', UNMARKED, 'oceansite/pine']);
     expect((await vaultRequest('GET', `secret/data/cloudconnect/${UNMARKED}/pine/sek`)).json?.data?.data?.sek).toBe(sek);
-    expect((await kubectl(['get', 'secret', 'pine-sek', '-n', UNMARKED])).stderr).toContain('NotFound');
+    expect(await importSecretState(UNMARKED, 'pine-sek')).toBe('emptied');
     expect((await kubectl(['get', 'secret', 'accuro-creds', '-n', UNMARKED])).code).toBe(0);
   });
 });
