@@ -4,7 +4,7 @@
 // same with importFrom (to overwrite it) and with deletionPolicy Delete (to destroy it), a wildcard
 // path; its pods log in to Vault as the one sync role and try the victim's key; two sites whose old
 // Vault names collided (namespace p + site b-c, namespace p-b + site c) each read only their own key;
-// a site named after a ServiceAccount the operator did not make (`default`) is refused; an
+// a site named after a ServiceAccount the operator did not make (`default`, a tenant's) is refused; an
 // importFrom naming a Secret that is not an import Secret (the EMR credentials) must leave it unread
 // and in place. The operator writes no Vault policy or role at all. After each attack the victim's
 // key is read with the root token: same KV version, same value.
@@ -213,23 +213,30 @@ describe('two sites whose Vault names collided in 0.1 (namespace p + site b-c, n
 });
 
 describe('a site named after a ServiceAccount the operator did not make', () => {
-  it.each([
-    ['default', 'default'],
-    ["a tenant's own account", 'billing'],
-  ])('(%s) is Stalled, and that ServiceAccount is left as it was', async (_what, name) => {
-    if (name !== 'default') await kubectlOk(['create', 'serviceaccount', name, '-n', TAKEN]);
-    const before = JSON.parse(
-      await eventually(async () => kubectlOk(['get', 'serviceaccount', name, '-n', TAKEN, '-o', 'json']), `ServiceAccount ${name}`),
-    );
-    await apply(oceanSite(TAKEN, name));
-    const c = await stalled(TAKEN, name);
+  it('is refused at admission when named default (every pod of the namespace may run as default)', async () => {
+    const r = await kubectl(['apply', '-f', '-'], JSON.stringify(oceanSite(TAKEN, 'default')));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('metadata.name: an OceanSite cannot be named default');
+  });
+
+  it("is Stalled before any key is written, and the tenant's ServiceAccount is left as it was", async () => {
+    await kubectlOk(['create', 'serviceaccount', 'billing', '-n', TAKEN]);
+    const before = JSON.parse(await kubectlOk(['get', 'serviceaccount', 'billing', '-n', TAKEN, '-o', 'json']));
+    await apply(importSecret(TAKEN, 'billing-sek', randomBytes(32).toString('base64')));
+    await apply(oceanSite(TAKEN, 'billing', { importFrom: { secretRef: { name: 'billing-sek' } } }));
+    const c = await stalled(TAKEN, 'billing');
     expect(c.reason).toBe('ServiceAccountInUse');
-    expect(c.message).toContain(`ServiceAccount ${TAKEN}/${name} exists and was not made by the operator for this site`);
-    const after = JSON.parse(await kubectlOk(['get', 'serviceaccount', name, '-n', TAKEN, '-o', 'json']));
+    expect(c.message).toContain(`ServiceAccount ${TAKEN}/billing exists and was not made by the operator for this site`);
+    // No key for that account to read, and the import Secret still holds its key.
+    expect((await vaultRequest('GET', `secret/metadata/cloudconnect/${TAKEN}/billing/sek`)).status).toBe(404);
+    expect(await importSecretState(TAKEN, 'billing-sek')).toBe('holding data');
+    const after = JSON.parse(await kubectlOk(['get', 'serviceaccount', 'billing', '-n', TAKEN, '-o', 'json']));
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
     // Deleting the site leaves the account too.
-    await kubectlOk(['delete', 'oceansite', name, '-n', TAKEN, '--timeout=60s']);
-    expect(JSON.parse(await kubectlOk(['get', 'serviceaccount', name, '-n', TAKEN, '-o', 'json'])).metadata.uid).toBe(before.metadata.uid);
+    await kubectlOk(['delete', 'oceansite', 'billing', '-n', TAKEN, '--timeout=60s']);
+    expect(JSON.parse(await kubectlOk(['get', 'serviceaccount', 'billing', '-n', TAKEN, '-o', 'json'])).metadata.uid).toBe(
+      before.metadata.uid,
+    );
   });
 });
 

@@ -72,6 +72,19 @@ export const SITE_KEY_PATH_RULE: CelRule = {
   optionalOldSelf: true,
 };
 
+/**
+ * A site's sync and relay pods run as the ServiceAccount of the site's name, which Vault's templated
+ * sync policy maps to the site's key; every pod of a namespace that names no ServiceAccount runs as
+ * `default`. So no OceanSite is called `default` (one stored before the rule stays updatable).
+ */
+export const SITE_NAME_RULE: CelRule = {
+  rule: "oldSelf.hasValue() || self.metadata.name != 'default'",
+  message:
+    "metadata.name: an OceanSite cannot be named default: its pods run as the ServiceAccount of the site's name, and every pod of the namespace may run as default",
+  reason: 'FieldValueInvalid',
+  optionalOldSelf: true,
+};
+
 export const OceanSiteSpec = obj(
   {
     siteNumber: str('The Ocean site number (digits), as shown in the Ocean Portal under Admin > Site.', {

@@ -2,9 +2,9 @@
 // finalizer: identity, then the key with deletionPolicy Delete, then the finalizer itself) → add
 // the finalizer → the steps, in order: validate (validate.ts; the key's place comes from the
 // site's namespace and name and the operator's SEK_KV_MOUNT, and a spec naming another stalls the
-// site before anything is read) → key, the SEK in Vault, imported or
-// verified, rotation (key-step.ts) → identity, the site's ServiceAccount that Vault's templated sync
-// policy maps to the site's key (identity-step.ts) → support access (support-access-step.ts) → status, written only when it
+// site before anything is read) → identity, the site's ServiceAccount that Vault's templated sync
+// policy maps to the site's key (identity-step.ts) → key, the SEK in Vault, imported or verified,
+// rotation (key-step.ts) → support access (support-access-step.ts) → status, written only when it
 // changed (status.ts). A failed step is recorded on the status before its error is returned.
 import {
   type EmrIntegration,
@@ -146,8 +146,9 @@ export class OceanSiteReconciler implements Reconciler {
     const requestedAt = site.metadata.annotations?.[REQUESTED_AT_ANNOTATION];
     const generation = site.metadata.generation;
     const check = decideKeyCheck({ memory, generation, requestedAt, recheckMs: run.recheckMs }, now);
-    const key = await this.keyStep.reconcile(run, check);
+    // The ServiceAccount first: a site whose name is taken by another account never gets a key written.
     const identityApplied = await this.identityStep.reconcile(site, memory?.identityApplied ?? false, check.fresh);
+    const key = await this.keyStep.reconcile(run, check);
     conditions.push(keyStoredCondition(key, run.location));
     const support = await this.supportStep.reconcile(
       site,
