@@ -58,6 +58,7 @@ describe('the operator configuration', () => {
       vaultSyncRole: 'cloudconnect-sync',
       sekKvMount: 'secret',
       auditListenAddress: '',
+      watchNamespaces: [],
       logLevel: 'info',
       shutdownTimeoutMs: 25_000,
       vault: {
@@ -160,6 +161,13 @@ describe('the operator configuration', () => {
       { sekKvMount: 'kv/clinics', worker: { sekMount: 'kv/clinics' }, relay: { deployment: { sekMount: 'kv/clinics' } } },
     ],
     ['takes an empty value as unset', { WORKERS: '', LEASE_NAME: '', VAULT_TOKEN: '' }, { workers: 2, leaseName: 'cloudconnect-operator' }],
+    ['watches every namespace with an empty WATCH_NAMESPACES', { WATCH_NAMESPACES: '' }, { watchNamespaces: [] }],
+    ['watches the one namespace WATCH_NAMESPACES names', { WATCH_NAMESPACES: 'clinic-maple' }, { watchNamespaces: ['clinic-maple'] }],
+    [
+      'watches each of the comma-separated WATCH_NAMESPACES once, spaces around a name ignored',
+      { WATCH_NAMESPACES: ' clinic-maple, clinic-oak ,clinic-maple' },
+      { watchNamespaces: ['clinic-maple', 'clinic-oak'] },
+    ],
   ] as const)('%s', (_name, env, expected) => {
     expect(configFromEnv(env)).toMatchObject(expected);
   });
@@ -205,6 +213,14 @@ describe('the operator configuration', () => {
     ],
     ...(['kv/*', 'kv/+', '/secret', 'secret/', 'a b'] as const).map(
       (mount) => [`refuses SEK_KV_MOUNT=${mount}`, { SEK_KV_MOUNT: mount }, 'SEK_KV_MOUNT must be a Vault mount path'] as const,
+    ),
+    ...(['Clinic-Maple', 'clinic_maple', 'clinic-maple,,clinic-oak', 'clinic-maple,', '*', 'clinic-maple clinic-oak'] as const).map(
+      (list) =>
+        [
+          `refuses WATCH_NAMESPACES=${list}`,
+          { WATCH_NAMESPACES: list },
+          `WATCH_NAMESPACES must be comma-separated namespace names (DNS labels) (got WATCH_NAMESPACES="${list}")`,
+        ] as const,
     ),
     ['refuses NATS_REPLICAS=7 even without NATS_URL', { NATS_REPLICAS: '7' }, 'NATS_REPLICAS must be an integer from 1 to 5'],
   ] as const)('%s', (_name, env, message) => {

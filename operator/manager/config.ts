@@ -29,6 +29,8 @@ export interface ManagerConfig {
   sekKvMount: string;
   /** host:port where Vault's socket audit device delivers entries; empty disables it. */
   auditListenAddress: string;
+  /** The only namespaces the operator lists, watches and touches (WATCH_NAMESPACES); empty: every namespace. */
+  watchNamespaces: string[];
 }
 
 export interface RelayOperatorSettings {
@@ -62,6 +64,10 @@ const KV_MOUNT = {
 const VAULT_NAME = {
   test: (t: string) => /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(t),
   expected: 'a Vault role name (letters, digits, _ . -)',
+};
+const NAMESPACE_LIST = {
+  test: (t: string) => t.split(',').every((name) => DNS_LABEL.test(name.trim())),
+  expected: 'comma-separated namespace names (DNS labels)',
 };
 const LEASE_NAME = { test: (t: string) => DNS_SUBDOMAIN.test(t), expected: 'a Lease name (DNS subdomain)' };
 
@@ -99,7 +105,14 @@ function readManager(r: EnvReader): ManagerConfig {
     vaultSyncRole: r.string('VAULT_SYNC_ROLE', DEFAULT_SYNC_ROLE, { valid: VAULT_NAME }),
     sekKvMount: r.string('SEK_KV_MOUNT', DEFAULT_SEK_KV_MOUNT, { valid: KV_MOUNT }),
     auditListenAddress: r.listenAddress('AUDIT_LISTEN_ADDRESS', ''),
+    watchNamespaces: readWatchNamespaces(r),
   };
+}
+
+/** WATCH_NAMESPACES as a list without repeats; empty when unset (every namespace). */
+function readWatchNamespaces(r: EnvReader): string[] {
+  const text = r.string('WATCH_NAMESPACES', undefined, { trim: true, valid: NAMESPACE_LIST });
+  return text === undefined ? [] : [...new Set(text.split(',').map((name) => name.trim()))];
 }
 
 /** The operator's Vault client: a token (local development) or a kubernetes-auth login. */

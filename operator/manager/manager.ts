@@ -38,6 +38,7 @@ export async function startManager(
   logger: Logger = createLogger({ level: config.logLevel }),
 ): Promise<Manager> {
   const w = wire(config, clock, logger);
+  logger.info('watching namespaces', { namespaces: config.watchNamespaces.length > 0 ? config.watchNamespaces : 'all' });
   const setups = [setupOceanSite(w), setupEmrIntegration(w), setupSyncSchedule(w)];
   const state = { ready: false };
   const health = await startHealthServer(config.metricsBind, w.metrics, { ready: () => state.ready });

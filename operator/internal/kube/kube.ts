@@ -36,9 +36,13 @@ export class Kube {
     return `/apis/${GROUP}/${VERSION}/${kind.plural}`;
   }
 
-  listAll<T>(kind: KindDefinition): () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }> {
-    return async () =>
-      (await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: kind.plural })) as { items: T[] };
+  /** Lists `kind` in one namespace, or in every namespace when `namespace` is undefined (an informer's list). */
+  listAll<T>(kind: KindDefinition): (namespace?: string) => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }> {
+    const params = { group: GROUP, version: VERSION, plural: kind.plural };
+    return async (namespace) =>
+      (await (namespace === undefined
+        ? this.custom.listClusterCustomObject(params)
+        : this.custom.listNamespacedCustomObject({ ...params, namespace }))) as { items: T[] };
   }
 
   async get<T>(kind: KindDefinition, namespace: string, name: string): Promise<T | undefined> {
