@@ -159,8 +159,10 @@ class ListWatch<T extends CachedObject> {
     this.watchdog.unref();
     while (!this.stopped) {
       let failed = false;
-      const onError = () => {
+      let failure: unknown;
+      const onError = (err: unknown) => {
         failed = true;
+        failure = err;
       };
       this.informer.on('error', onError);
       await this.informer.start();
@@ -171,6 +173,9 @@ class ListWatch<T extends CachedObject> {
         this.lastActivity = Date.now();
         return;
       }
+      // Not ready until it succeeds; say why (an RBAC refusal names the verb, resource and namespace).
+      const { resource, path } = this.options;
+      this.options.logger.warn('first list failed; retrying', { resource, path, error: safeMessage(failure) });
       await new Promise((r) => setTimeout(r, backoffDelay(Math.max(1, this.failures), { baseMs: 500, capMs: 10_000 })));
     }
   }
