@@ -35,7 +35,8 @@ export const REDACTED = '[REDACTED]';
 const SHAPES: readonly [RegExp, string][] = [
   [/-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----/g, REDACTED],
   [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g, REDACTED],
-  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, `$1 ${REDACTED}`],
+  // A credential part of which a registered value already replaced is still removed whole.
+  [/\b(Bearer|Basic)\s+(?:\[REDACTED\]|[A-Za-z0-9._~+/=-]){8,}/g, `$1 ${REDACTED}`],
   [/\b(hvs|hvb|hvr|s|b)\.[A-Za-z0-9_-]{20,}\b/g, REDACTED],
   [/(oauth_(?:signature|token|consumer_key)|client_secret|access_token|refresh_token|password)=([^&\s"]+)/gi, `$1=${REDACTED}`],
   // 32 bytes in base64 (43 characters and one '='), standing alone: the shape of an SEK.

@@ -57,9 +57,15 @@ function base64Forms(bytes: Buffer): string[] {
   return out;
 }
 
-/** Every form of a text value: as is, URL-encoded, JSON-escaped, base64 (standard and url-safe). */
+/**
+ * Every form of a text value: as is, URL-encoded, JSON-escaped, base64 (standard and url-safe),
+ * and the base64 of its URL-encoded forms (OAuth 2 client authentication form-encodes the client
+ * secret before it base64-encodes `id:secret`, RFC 6749 §2.3.1).
+ */
 export function textForms(value: string): string[] {
-  return [value, ...urlForms(value), ...jsonForms(value), ...base64Forms(Buffer.from(value, 'utf8'))];
+  const url = urlForms(value);
+  const encodedThenBase64 = url.filter((form) => form !== value).flatMap((form) => base64Forms(Buffer.from(form, 'utf8')));
+  return [value, ...url, ...jsonForms(value), ...base64Forms(Buffer.from(value, 'utf8')), ...encodedThenBase64];
 }
 
 /** Every form of a binary value (a raw key): base64 in both alphabets, hex, and its text when it is UTF-8. */
