@@ -84,6 +84,7 @@ describe('a registered secret', () => {
     ['is removed in url-safe base64', '??>>??', `token ${b64url('??>>??')} end`],
     ['is removed inside a base64 Basic credential at any offset', 'hunter22', `Authorization ${b64('x:hunter22')}`],
     ['is removed inside a longer base64 stream after one byte', 'hunter22', `blob ${b64('xy:hunter22:tail')}`],
+    ['is removed form-encoded inside base64, as OAuth 2 client authentication sends it', 'c/9+', `credential ${b64('client-id:c%2F9%2B')}`],
     ['of 4 characters is removed inside a word', 'k9Zq', 'userk9Zqx'],
     ['of 4 characters is removed in its base64', 'k9Zq', `basic ${b64('k9Zq')}`],
     ['of 3 characters is removed as a whole token', 'x7Q', 'pin=x7Q&next'],
@@ -116,6 +117,12 @@ describe('a registered secret', () => {
       `${key.toString('base64')} ${key.toString('base64url')} ${key.toString('hex')} ${key.toString('hex').toUpperCase()}`,
     );
     expect(out).toBe([REDACTED, REDACTED, REDACTED, REDACTED].join(' '));
+  });
+
+  it('leaves nothing of a Basic credential of which it is only a part', () => {
+    expect(redacted(['sim-accuro-client-id'], `Authorization: Basic ${b64('sim-accuro-client-id:other-part')}; next`)).toBe(
+      `Authorization: Basic ${REDACTED}; next`,
+    );
   });
 
   it('wins over a registered value it contains, so nothing of the longer one is left', () => {
