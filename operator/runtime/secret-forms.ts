@@ -62,14 +62,14 @@ function base64Forms(bytes: Buffer): string[] {
  * and the base64 of its URL-encoded forms (OAuth 2 client authentication form-encodes the client
  * secret before it base64-encodes `id:secret`, RFC 6749 §2.3.1).
  */
-export function textForms(value: string): string[] {
+function textForms(value: string): string[] {
   const url = urlForms(value);
   const encodedThenBase64 = url.filter((form) => form !== value).flatMap((form) => base64Forms(Buffer.from(form, 'utf8')));
   return [value, ...url, ...jsonForms(value), ...base64Forms(Buffer.from(value, 'utf8')), ...encodedThenBase64];
 }
 
 /** Every form of a binary value (a raw key): base64 in both alphabets, hex, and its text when it is UTF-8. */
-export function byteForms(value: Buffer): string[] {
+function byteForms(value: Buffer): string[] {
   const text = value.toString('utf8');
   const isText = Buffer.from(text, 'utf8').equals(value);
   return [...base64Forms(value), value.toString('hex'), value.toString('hex').toUpperCase(), ...(isText ? textForms(text) : [])];

@@ -2,7 +2,7 @@
 // redactor (operator/runtime/secret-forms.ts) so that a form the redactor forgets fails a test.
 
 /** The secret as is, URL-encoded (both encodings), JSON-escaped, and base64 (standard and url-safe, padded or not). */
-export function leakForms(secret: string): string[] {
+function leakForms(secret: string): string[] {
   const bytes = Buffer.from(secret, 'utf8');
   return [
     ...new Set([
