@@ -180,15 +180,21 @@ describe('the one field list', () => {
   });
 });
 
+/** A stream that keeps every line written to it. */
+function capture(): { lines: string[]; stream: Writable } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  return { lines, stream };
+}
+
 describe('the logger', () => {
   it('cannot write a registered secret even when a caller logs it by mistake', () => {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk, _enc, cb) {
-        lines.push(String(chunk));
-        cb();
-      },
-    });
+    const { lines, stream } = capture();
     const r = new Redactor();
     r.register(SEK);
     const logger = createLogger({ stream, redactor: r });
@@ -202,13 +208,7 @@ describe('the logger', () => {
   });
 
   it('keeps its own level and timestamp when a short registered value matches them', () => {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk, _enc, cb) {
-        lines.push(String(chunk));
-        cb();
-      },
-    });
+    const { lines, stream } = capture();
     const r = new Redactor();
     r.register('info');
     r.register(String(new Date().getUTCFullYear()));
