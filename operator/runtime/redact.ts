@@ -9,7 +9,9 @@
 //    credentials, Vault tokens) is registered in the process's one registry (`redactor`) and
 //    removed from every string written afterwards, whatever its length, in each of its forms:
 //    as is, URL-encoded (encodeURIComponent and form encoding, upper- or lower-case hex),
-//    JSON-escaped, and base64 in the standard and the url-safe alphabet (secret-forms.ts).
+//    JSON-escaped, and base64 in the standard and the url-safe alphabet, also inside a longer
+//    base64 stream and of the form-encoded value, as in an OAuth 2 Basic header (secret-forms.ts).
+//    A caller may add values only it knows (`string(text, also)`: an HTTP client's credentials).
 // 3. Shapes: bearer and basic credentials, JWTs, Vault tokens, PEM blocks, OAuth parameters and
 //    256-bit keys (base64 or hex) are removed even when nobody registered them.
 //
