@@ -42,8 +42,14 @@ const REPORTED_KEPT = 2048;
  * anything else came from whoever wrote the entry and is neither trusted nor shown as written.
  */
 export function shownIdentity(text: string): string {
-  const safe = text.replace(/[^A-Za-z0-9 ._:@/()-]/g, '?');
+  // No colon: a scheme ("https:") would make a link of the rest in most mail readers.
+  const safe = text.replace(/[^A-Za-z0-9 ._@/()-]/g, '?');
   return safe.length > 160 ? `${safe.slice(0, 160)}…` : safe;
+}
+
+/** The time of the entry when it is one (RFC 3339 in UTC, as Vault writes it). */
+function shownTime(text: string): string {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(text) ? text : 'an unknown time';
 }
 
 /** The Event name of one audited request: the same for every replica and every time it is seen. */
@@ -102,7 +108,7 @@ export class KeyAccessNotifier {
     const requestId = entry.request?.id;
     if (requestId !== undefined && this.reported.has(requestId)) return undefined;
     if (requestId !== undefined) this.remember(requestId);
-    const what = `${OPERATION_WORDS[access.operation]}${access.denied ? ' (denied)' : ''} of the Shared Encryption Key by ${shownIdentity(access.accessor)} at ${shownIdentity(access.time)}`;
+    const what = `${OPERATION_WORDS[access.operation]}${access.denied ? ' (denied)' : ''} of the Shared Encryption Key by ${shownIdentity(access.accessor)} at ${shownTime(access.time)}`;
     const recorded = await this.deps.kube.event(site, 'Warning', 'KeyAccessed', what, {
       ...(requestId === undefined ? {} : { name: keyAccessEventName(site.metadata.name, requestId) }),
     });
