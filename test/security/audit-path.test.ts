@@ -7,7 +7,7 @@
 // restarts, and every KV v2 operation that changes or destroys a key by a foreign token is reported.
 // Last, the mode a single host should use: Vault delivers through a unix socket only its user can open.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +51,7 @@ function startAuditedOperator(env: Record<string, string> = {}): Promise<Operato
   });
 }
 
-async function keyAccessed(site: Site): Promise<{ message: string }[]> {
+async function keyAccessed(site: Site): Promise<{ message: string; metadata: { name: string } }[]> {
   const json = await kubectlOk([
     'get',
     'events',
@@ -272,6 +272,72 @@ describe('a foreign token that changes or destroys a key', () => {
     }
     expect(messages).toHaveLength(expected.length);
     expect(mailsTo('cedar')).toHaveLength(expected.length);
+  });
+});
+
+/** The accessors of the operator role's logins, in the order Vault wrote them to the file log. */
+function loginAccessors(role: string): string[] {
+  const accessors: string[] = [];
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes('auth/kubernetes/login') || !line.includes(role)) continue;
+    const entry = JSON.parse(line) as { type: string; auth?: { accessor?: string; metadata?: { role?: string } } };
+    const accessor = entry.auth?.accessor;
+    if (entry.type === 'response' && entry.auth?.metadata?.role === role && accessor) accessors.push(accessor);
+  }
+  return accessors;
+}
+
+describe("the operator's own requests", () => {
+  it('are not reported after its Vault login renewed (a new accessor each login), while a foreign write is', async () => {
+    const sa = 'cc-audit-operator';
+    const role = `cc-sec-audit-op-${id}`;
+    await kubectlOk(['create', 'serviceaccount', sa, '-n', ns]);
+    const policy = 'path "*" { capabilities = ["create", "read", "update", "patch", "delete", "list", "sudo"] }';
+    expect((await vaultRequest('PUT', `sys/policies/acl/${role}`, { policy })).status).toBe(204);
+    const login = { bound_service_account_names: sa, bound_service_account_namespaces: ns, audience: 'vault', policies: [role], ttl: '5s' };
+    expect((await vaultRequest('POST', `auth/kubernetes/role/${role}`, login)).status).toBe(204);
+    const tokenFile = join(dir, 'operator-vault-token');
+    writeFileSync(tokenFile, await kubectlOk(['create', 'token', sa, '-n', ns, '--audience=vault', '--duration=1h']), { mode: 0o600 });
+    await operator?.stop();
+    operator = await startAuditedOperator({
+      VAULT_TOKEN: '',
+      VAULT_ROLE: role,
+      VAULT_AUTH_MOUNT: 'kubernetes',
+      VAULT_SA_TOKEN_FILE: tokenFile,
+    });
+    await operator.waitForLog(/caught up with the Vault audit log/);
+    const before = new Set((await keyAccessed('birch')).map((e) => e.metadata.name));
+    // Each check of the key logs in again once the 5 s token is 80 % through its life.
+    let asked = 0;
+    await eventually(async () => {
+      await kubectlOk(['annotate', '--overwrite', '-n', ns, 'oceansite/birch', `cloudconnect.dev/requestedAt=relogin-${(asked += 1)}`]);
+      return loginAccessors(role).length >= 2;
+    }, 'a second login of the operator');
+    const first = loginAccessors(role)[0];
+    // Someone rotates the key by hand; the operator then reads the new version under a later login.
+    const written = await vaultRequest(
+      'POST',
+      `secret/data/${keyPath('birch')}`,
+      { data: { sek: randomBytes(32).toString('base64') } },
+      await foreignToken('rotator'),
+    );
+    expect(written.status).toBe(200);
+    const version = written.json?.data?.version;
+    await eventually(async () => {
+      await kubectlOk(['annotate', '--overwrite', '-n', ns, 'oceansite/birch', `cloudconnect.dev/requestedAt=relogin-${(asked += 1)}`]);
+      const site = JSON.parse(await kubectlOk(['get', 'oceansite', 'birch', '-n', ns, '-o', 'json']));
+      return site.status?.encryptionKey?.version === version;
+    }, 'the operator read the new version');
+    await fence();
+    const ownReads = readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(`"path":"secret/data/${keyPath('birch')}"`) && l.includes('"operation":"read"') && l.includes(role))
+      .map((l) => (JSON.parse(l) as { auth: { accessor: string } }).auth.accessor);
+    expect(ownReads.some((a) => a !== first)).toBe(true);
+    // Events are listed by name, not by time: the new ones are those not seen before.
+    const added = (await keyAccessed('birch')).filter((e) => !before.has(e.metadata.name)).map((e) => e.message);
+    expect(added).toHaveLength(1);
+    expect(added[0]).toMatch(/^write of a new version of the Shared Encryption Key by token-rotator/);
   });
 });
 
