@@ -13,6 +13,8 @@ export interface AuditIntake {
   /** Judges `entry` after every entry queued before it; resolves once it is handled. */
   enqueue(entry: AuditEntry): Promise<void>;
   dropped(source: 'socket' | 'file', reason: AuditDropReason): void;
+  /** Resolves once every entry queued so far is handled. */
+  idle(): Promise<void>;
 }
 
 export function auditEnabled(w: Wiring): boolean {
@@ -55,10 +57,11 @@ export async function auditIntake(w: Wiring): Promise<AuditIntake> {
       return tail;
     },
     dropped: (source, reason) => metrics.auditDropped.inc({ source, reason }),
+    idle: () => tail,
   };
 }
 
-/** The socket listener; returns its close. */
+/** The socket listener; returns its close, which waits for the entries it queued. */
 export async function startAuditSocket(w: Wiring, intake: AuditIntake): Promise<() => Promise<void>> {
   const { audit } = w.config;
   const listener = await startAuditListener(
@@ -75,7 +78,10 @@ export async function startAuditSocket(w: Wiring, intake: AuditIntake): Promise<
     at: listener.where,
     ...(audit.listenAddress.startsWith('unix:') ? {} : { allowedPeers: audit.allowedPeers.entries.join(',') }),
   });
-  return listener.close;
+  return async () => {
+    await listener.close();
+    await intake.idle();
+  };
 }
 
 /** The catch-up from Vault's file audit log (logs once the backlog is handled); returns its stop. */

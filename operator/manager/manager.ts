@@ -27,7 +27,7 @@ interface Running {
   health: { server: Server; url: string };
   /** /readyz: every cache synced. */
   state: { ready: boolean };
-  /** Closed at shutdown after the informers (the audit listener). */
+  /** Closed at shutdown before the informers (the audit listener and the audit log catch-up). */
   closers: (() => Promise<void>)[];
 }
 
@@ -101,9 +101,11 @@ async function shutdown(running: Running): Promise<void> {
   const { w, setups, elector, health, closers } = running;
   w.logger.info('shutting down: finishing in-flight reconciles');
   await Promise.all(setups.map((s) => s.controller.shutdown()));
+  // The audit intake before the Lease goes (the next leader takes over the catch-up) and before the
+  // informers stop (it judges entries against their caches).
+  await Promise.all(closers.map((c) => c()));
   await elector?.release();
   await Promise.all(w.informers.map((i) => i.stop()));
-  await Promise.all(closers.map((c) => c()));
   for (const s of setups) await s.close?.();
   await new Promise<void>((r) => {
     health.server.close(() => r());

@@ -62,7 +62,7 @@ export async function startAuditLogTail(options: AuditLogTailOptions, hooks: Aud
   const loop = (async () => {
     for (let first = true; !controller.signal.aborted; first = false) {
       try {
-        state = await catchUp(options, state, hooks, logger);
+        state = await catchUp(options, state, hooks, logger, controller.signal);
       } catch (error) {
         logger.warn('cannot read the Vault audit log', { file: options.file, error: (error as Error).message });
       }
@@ -106,14 +106,15 @@ async function catchUp(
   state: AuditTailState | undefined,
   hooks: AuditLogTailHooks,
   logger: Logger,
+  signal: AbortSignal,
 ): Promise<AuditTailState | undefined> {
   const now = await stat(options.file).catch(() => undefined);
   if (!now) return state;
   let current = resumeFrom(state, now, options.file, logger);
   // A step holds a whole line at least, so that every step but one ending in an unfinished line advances.
   const stepBytes = Math.max(options.stepBytes ?? 1 << 20, 2 * options.maxLineBytes);
-  while (current.offset < now.size) {
-    const next = await step(options, current, Math.min(now.size, current.offset + stepBytes), hooks);
+  while (current.offset < now.size && !signal.aborted) {
+    const next = await step(options, current, Math.min(now.size, current.offset + stepBytes), hooks, signal);
     const advanced = next.offset !== current.offset || next.dropping !== current.dropping;
     current = next;
     if (!advanced) break;
@@ -132,8 +133,18 @@ function resumeFrom(state: AuditTailState | undefined, now: { dev: number; ino: 
   return { dev: now.dev, ino: now.ino, offset: 0, dropping: false, reported: state?.reported ?? [] };
 }
 
-/** Handles the complete lines in [offset, end); the offset stops before an unfinished last line. */
-async function step(options: AuditLogTailOptions, state: AuditTailState, end: number, hooks: AuditLogTailHooks): Promise<AuditTailState> {
+/**
+ * Handles the complete lines in [offset, end); the offset stops before an unfinished last line. Stopped
+ * half-way (shutdown), it keeps the old offset: the next start handles the step again, and what was
+ * reported already is known by its request id (the Event's name).
+ */
+async function step(
+  options: AuditLogTailOptions,
+  state: AuditTailState,
+  end: number,
+  hooks: AuditLogTailHooks,
+  signal: AbortSignal,
+): Promise<AuditTailState> {
   const splitter = new BoundedLineSplitter(options.maxLineBytes, { skipping: state.dropping });
   const handle = await open(options.file, 'r');
   const entries: AuditEntry[] = [];
@@ -154,7 +165,10 @@ async function step(options: AuditLogTailOptions, state: AuditTailState, end: nu
   } finally {
     await handle.close();
   }
-  for (const entry of entries) await hooks.entry(entry).catch(() => undefined);
+  for (const entry of entries) {
+    if (signal.aborted) return state;
+    await hooks.entry(entry).catch(() => undefined);
+  }
   // An unfinished line is read again next time, whole.
   return { ...state, offset: end - splitter.held, dropping: splitter.droppingLine };
 }
