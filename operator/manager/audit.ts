@@ -37,6 +37,7 @@ export async function auditIntake(w: Wiring): Promise<AuditIntake> {
       role: config.vault.role,
       authMount: config.vault.authMount,
       syncAuthMount: config.vaultSyncAuthMount,
+      syncRole: config.vaultSyncRole,
     },
     sekKvMount: config.sekKvMount,
   });

@@ -57,6 +57,7 @@ describe('the operator configuration', () => {
       workers: 2,
       scheduleWorkers: 16,
       vaultSyncAuthMount: 'kubernetes',
+      vaultSyncRole: 'cloudconnect-sync',
       sekKvMount: 'secret',
       audit: {
         listenAddress: '',
@@ -78,6 +79,7 @@ describe('the operator configuration', () => {
         image: 'ghcr.io/cloudconnect/cloudconnect-operator:0.1.0',
         vaultAddress: 'http://127.0.0.1:8200',
         vaultAuthMount: 'kubernetes',
+        vaultRole: 'cloudconnect-sync',
         sekMount: 'secret',
         oceanApiUrl: 'https://ocean.cognisantmd.com',
         defaultActiveDeadlineSeconds: 3600,

@@ -120,3 +120,21 @@ export async function finishAsKubelet(namespace: string, jobName: string, termin
     }),
   ]);
 }
+
+/**
+ * What a consumed import Secret looks like: no data left, annotated with the import time and owned
+ * by the site (garbage-collected with it); the operator has no right to delete Secrets.
+ */
+export async function importSecretState(namespace: string, name: string): Promise<string> {
+  const r = await kubectl(['get', 'secret', name, '-n', namespace, '-o', 'json']);
+  if (r.code !== 0) return r.stderr.includes('NotFound') ? 'absent' : r.stderr;
+  const secret = JSON.parse(r.stdout) as {
+    data?: Record<string, string>;
+    metadata: { annotations?: Record<string, string>; ownerReferences?: { kind: string }[] };
+  };
+  const emptied =
+    Object.keys(secret.data ?? {}).length === 0 &&
+    secret.metadata.annotations?.['cloudconnect.dev/imported-into-vault'] !== undefined &&
+    secret.metadata.ownerReferences?.[0]?.kind === 'OceanSite';
+  return emptied ? 'emptied' : 'holding data';
+}
