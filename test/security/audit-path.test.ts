@@ -317,8 +317,12 @@ describe("the operator's own requests", () => {
     const before = new Set((await keyAccessed('birch')).map((e) => e.metadata.name));
     // Each check of the key logs in again once the 5 s token is 80 % through its life.
     let asked = 0;
+    const askAgain = () => {
+      asked += 1;
+      return kubectlOk(['annotate', '--overwrite', '-n', ns, 'oceansite/birch', `cloudconnect.dev/requestedAt=relogin-${asked}`]);
+    };
     await eventually(async () => {
-      await kubectlOk(['annotate', '--overwrite', '-n', ns, 'oceansite/birch', `cloudconnect.dev/requestedAt=relogin-${(asked += 1)}`]);
+      await askAgain();
       return loginAccessors(role).length >= 2;
     }, 'a second login of the operator');
     const first = loginAccessors(role)[0];
@@ -332,7 +336,7 @@ describe("the operator's own requests", () => {
     expect(written.status).toBe(200);
     const version = written.json?.data?.version;
     await eventually(async () => {
-      await kubectlOk(['annotate', '--overwrite', '-n', ns, 'oceansite/birch', `cloudconnect.dev/requestedAt=relogin-${(asked += 1)}`]);
+      await askAgain();
       const site = JSON.parse(await kubectlOk(['get', 'oceansite', 'birch', '-n', ns, '-o', 'json']));
       return site.status?.encryptionKey?.version === version;
     }, 'the operator read the new version');
