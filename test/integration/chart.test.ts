@@ -49,6 +49,12 @@ const ALL_ON = [
   'vault.caSecret.name=vault-ca',
   '--set',
   'vault.audit.enabled=true',
+  '--set-json',
+  'vault.audit.allowedPeers=["10.42.7.0/24","10.42.8.15"]',
+  '--set',
+  'vault.audit.logFile.enabled=true',
+  '--set',
+  'vault.audit.logFile.claimName=vault-audit',
   '--set',
   'smtp.host=smtp.example.org',
   '--set',
@@ -156,6 +162,12 @@ describe('helm lint', () => {
     const out = await run(toolPath('helm'), ['template', 'cc', chartDir, '--set', 'replicas=3']);
     expect(out.code).not.toBe(0);
     expect(out.stderr).toMatch(/additional properties 'replicas' not allowed/);
+  });
+
+  it("refuses Vault's audit listener without the peers it may read from, saying why", async () => {
+    const out = await run(toolPath('helm'), ['template', 'cc', chartDir, '--set', 'vault.audit.enabled=true']);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toContain("vault.audit.allowedPeers must list Vault's pod or host addresses");
   });
 
   it('refuses two replicas without leader election, saying why', async () => {
@@ -590,7 +602,18 @@ describe('every option on', () => {
     expect(env(container(), 'VAULT_CACERT')?.value).toBe('/etc/cloudconnect/vault-ca/ca.crt');
     expect(env(container(), 'NODE_EXTRA_CA_CERTS')?.value).toBe('/etc/cloudconnect/vault-ca/ca.crt');
     expect(env(container(), 'AUDIT_LISTEN_ADDRESS')?.value).toBe('0.0.0.0:9090');
+    expect(env(container(), 'AUDIT_ALLOWED_PEERS')?.value).toBe('10.42.7.0/24,10.42.8.15');
     findOne(allOn.objects, 'Service', 'cc-cloudconnect-operator-vault-audit');
+  });
+
+  it("catches up from Vault's file audit log, mounted read-only, keeping its position in a volume of its own", () => {
+    expect(env(container(), 'AUDIT_LOG_FILE')?.value).toBe('/var/log/vault-audit/audit.log');
+    expect(env(container(), 'AUDIT_STATE_FILE')?.value).toBe('/var/lib/cloudconnect/audit-state.json');
+    expect(container().volumeMounts).toContainEqual({ name: 'vault-audit-log', mountPath: '/var/log/vault-audit', readOnly: true });
+    expect(container().volumeMounts).toContainEqual({ name: 'audit-state', mountPath: '/var/lib/cloudconnect' });
+    const volumes = deployment().spec.template.spec.volumes;
+    expect(volumes).toContainEqual({ name: 'vault-audit-log', persistentVolumeClaim: { claimName: 'vault-audit', readOnly: true } });
+    expect(volumes).toContainEqual({ name: 'audit-state', emptyDir: { sizeLimit: '1Mi' } });
   });
 
   it('uses the worker and relay images given, a digest winning over a tag', () => {

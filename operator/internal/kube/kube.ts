@@ -105,12 +105,22 @@ export class Kube {
     );
   }
 
-  /** Records a Kubernetes Event on `obj`. The message is redacted; failures to record are ignored. */
-  async event(obj: Resource<unknown, unknown>, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+  /**
+   * Records a Kubernetes Event on `obj`. The message is redacted; failures to record are ignored.
+   * With `name`, the Event is created only if none has that name yet ("exists" otherwise): one
+   * occurrence, however often and by however many replicas it is seen, is recorded once.
+   */
+  async event(
+    obj: Resource<unknown, unknown>,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    options: { name?: string } = {},
+  ): Promise<'recorded' | 'exists' | 'failed'> {
     const now = this.clock.now();
     const namespace = obj.metadata.namespace ?? 'default';
     const body: CoreV1Event = {
-      metadata: { generateName: `${obj.metadata.name}.`, namespace },
+      metadata: { ...(options.name ? { name: options.name } : { generateName: `${obj.metadata.name}.` }), namespace },
       involvedObject: {
         apiVersion: obj.apiVersion,
         kind: obj.kind,
@@ -131,8 +141,10 @@ export class Kube {
     };
     try {
       await this.core.createNamespacedEvent({ namespace, body });
-    } catch {
+      return 'recorded';
+    } catch (error) {
       // Events are best effort, like client-go's recorder.
+      return statusCodeOf(error) === 409 ? 'exists' : 'failed';
     }
   }
 }
