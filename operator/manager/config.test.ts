@@ -59,10 +59,6 @@ describe('the operator configuration', () => {
       vaultSyncAuthMount: 'kubernetes',
       vaultSyncRole: 'cloudconnect-sync',
       sekKvMount: 'secret',
-<<<<<<< HEAD
-      auditListenAddress: '',
-      watchNamespaces: [],
-=======
       audit: {
         listenAddress: '',
         allowedPeers: expect.objectContaining({ entries: ['127.0.0.0/8', '::1'] }),
@@ -71,7 +67,7 @@ describe('the operator configuration', () => {
         logFile: undefined,
         stateFile: undefined,
       },
->>>>>>> main
+      watchNamespaces: [],
       logLevel: 'info',
       shutdownTimeoutMs: 25_000,
       vault: {

@@ -28,14 +28,10 @@ export interface ManagerConfig {
   vaultSyncRole: string;
   /** KV version 2 mount of every site's SEK (at cloudconnect/<namespace>/<site>/sek); no OceanSite chooses it. */
   sekKvMount: string;
-<<<<<<< HEAD
-  /** host:port where Vault's socket audit device delivers entries; empty disables it. */
-  auditListenAddress: string;
-  /** The only namespaces the operator lists, watches and touches (WATCH_NAMESPACES); empty: every namespace. */
-  watchNamespaces: string[];
-=======
   /** Where Vault's audit entries come from, so that every access to an SEK is noticed. */
   audit: AuditConfig;
+  /** The only namespaces the operator lists, watches and touches (WATCH_NAMESPACES); empty: every namespace. */
+  watchNamespaces: string[];
 }
 
 export interface AuditConfig {
@@ -51,7 +47,6 @@ export interface AuditConfig {
   logFile: string | undefined;
   /** Where the position in `logFile` (and the request ids reported) is kept across restarts. */
   stateFile: string | undefined;
->>>>>>> main
 }
 
 export interface RelayOperatorSettings {
@@ -125,11 +120,8 @@ function readManager(r: EnvReader): ManagerConfig {
     vaultSyncAuthMount: r.string('VAULT_SYNC_AUTH_MOUNT', 'kubernetes'),
     vaultSyncRole: r.string('VAULT_SYNC_ROLE', DEFAULT_SYNC_ROLE, { valid: VAULT_NAME }),
     sekKvMount: r.string('SEK_KV_MOUNT', DEFAULT_SEK_KV_MOUNT, { valid: KV_MOUNT }),
-<<<<<<< HEAD
-    auditListenAddress: r.listenAddress('AUDIT_LISTEN_ADDRESS', ''),
-    watchNamespaces: readWatchNamespaces(r),
-=======
     audit: readAudit(r),
+    watchNamespaces: readWatchNamespaces(r),
   };
 }
 
@@ -162,7 +154,6 @@ function readAudit(r: EnvReader): AuditConfig {
     maxLineBytes: r.int('AUDIT_MAX_LINE_BYTES', { default: 256 * 1024, min: 4096, max: 16 * 1024 * 1024 }),
     logFile,
     stateFile,
->>>>>>> main
   };
 }
 
