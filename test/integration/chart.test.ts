@@ -19,7 +19,7 @@ import { importSecretState } from './fixtures.ts';
 import { kubectl, kubectlOk } from './kubectl.ts';
 import { type NatsServer, startNatsServer } from './nats.ts';
 import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
-import { serviceAccountKubeconfig } from './service-account.ts';
+import { applyOperatorRbac, serviceAccountKubeconfig } from './service-account.ts';
 import { vaultRequest } from './vault.ts';
 
 const NAMESPACE = 'chart-dry-run';
@@ -841,20 +841,8 @@ describe("the operator running as the chart's ServiceAccount (only the chart's R
     });
     expect((await vaultRequest('PUT', `sys/policies/acl/${release}`, { policy })).status).toBe(204);
     expect((await vaultRequest('POST', `auth/kubernetes/role/${release}`, role)).status).toBe(204);
-    const rbac = await renderChart(
-      [
-        '--show-only',
-        'templates/serviceaccount.yaml',
-        '--show-only',
-        'templates/clusterrole.yaml',
-        '--show-only',
-        'templates/role-leader-election.yaml',
-      ],
-      release,
-      releaseNs,
-    );
-    await kubectlOk(['apply', '--server-side', '--field-manager=cloudconnect-chart-test', '-f', '-'], rbac.yaml);
-    const sa = findOne(rbac.objects, 'ServiceAccount').metadata.name;
+    const rbac = await applyOperatorRbac(release, releaseNs, 'cloudconnect-chart-test');
+    const sa = rbac.serviceAccount;
     const kubeconfig = await serviceAccountKubeconfig(sa, releaseNs);
 
     const vaultToken = join(dirname(kubeconfig), 'vault-token');

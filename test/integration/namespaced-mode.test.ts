@@ -11,12 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { relayName } from '../../operator/controller/emrintegration/relay/deployment.ts';
-import { findOne, renderChart } from '../chart/tools.ts';
 import { apply, importSecretState } from './fixtures.ts';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
 import { type NatsServer, startNatsServer } from './nats.ts';
 import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
-import { serviceAccountKubeconfig } from './service-account.ts';
+import { applyOperatorRbac, serviceAccountKubeconfig } from './service-account.ts';
 
 const suffix = Date.now().toString(36);
 const release = `nsmode-${suffix}`;
@@ -83,20 +82,7 @@ beforeAll(async () => {
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '--field-manager=cloudconnect-chart-test', '-f', join(repoRoot, 'crds')]);
   await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', '-f', join(repoRoot, 'crds')]);
   for (const ns of [releaseNs, watchedA, watchedB, unwatched]) await kubectlOk(['create', 'namespace', ns]);
-  const rbac = await renderChart(
-    [
-      '--set-json',
-      `watchNamespaces=${JSON.stringify([watchedA, watchedB])}`,
-      '--show-only',
-      'templates/serviceaccount.yaml',
-      '--show-only',
-      'templates/clusterrole.yaml',
-      '--show-only',
-      'templates/role-leader-election.yaml',
-    ],
-    release,
-    releaseNs,
-  );
+  const rbac = await applyOperatorRbac(release, releaseNs, 'cloudconnect-chart-test', [watchedA, watchedB]);
   expect(rbac.objects.map((o) => `${o.kind} ${o.metadata.namespace}`).sort()).toEqual(
     [
       `Role ${releaseNs}`,
@@ -108,8 +94,7 @@ beforeAll(async () => {
       `ServiceAccount ${releaseNs}`,
     ].sort(),
   );
-  await kubectlOk(['apply', '--server-side', '--field-manager=cloudconnect-chart-test', '-f', '-'], rbac.yaml);
-  const kubeconfig = await serviceAccountKubeconfig(findOne(rbac.objects, 'ServiceAccount').metadata.name, releaseNs);
+  const kubeconfig = await serviceAccountKubeconfig(rbac.serviceAccount, releaseNs);
 
   // The unwatched namespace's site and integration exist before the operator starts: a cluster-wide
   // first list would find them.

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { parse } from 'yaml';
+import { findOne, type K8sObject, renderChart } from '../chart/tools.ts';
 import { kubectlOk } from './kubectl.ts';
 
 /** Writes the kubeconfig (mode 0600, in a fresh temporary directory) and returns its path; checks who it authenticates as. */
@@ -30,4 +31,27 @@ export async function serviceAccountKubeconfig(serviceAccount: string, namespace
   const whoami = await kubectlOk(['--kubeconfig', kubeconfig, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
   if (whoami !== `system:serviceaccount:${namespace}:${serviceAccount}`) throw new Error(`the kubeconfig authenticates as ${whoami}`);
   return kubeconfig;
+}
+
+/**
+ * Applies the chart's operator ServiceAccount, its RBAC (the ClusterRole, or one Role per namespace
+ * with `watchNamespaces`) and its Lease Role, as `helm install` would; returns what was rendered and
+ * the ServiceAccount's name.
+ */
+export async function applyOperatorRbac(
+  release: string,
+  releaseNs: string,
+  fieldManager: string,
+  watchNamespaces?: string[],
+): Promise<{ objects: K8sObject[]; serviceAccount: string }> {
+  const rbac = await renderChart(
+    [
+      ...(watchNamespaces ? ['--set-json', `watchNamespaces=${JSON.stringify(watchNamespaces)}`] : []),
+      ...['serviceaccount', 'clusterrole', 'role-leader-election'].flatMap((t) => ['--show-only', `templates/${t}.yaml`]),
+    ],
+    release,
+    releaseNs,
+  );
+  await kubectlOk(['apply', '--server-side', `--field-manager=${fieldManager}`, '-f', '-'], rbac.yaml);
+  return { objects: rbac.objects, serviceAccount: findOne(rbac.objects, 'ServiceAccount').metadata.name };
 }

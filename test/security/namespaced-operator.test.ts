@@ -11,10 +11,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findOne, renderChart } from '../chart/tools.ts';
 import { apply } from '../integration/fixtures.ts';
 import { kubectl, kubectlOk } from '../integration/kubectl.ts';
-import { serviceAccountKubeconfig } from '../integration/service-account.ts';
+import { applyOperatorRbac, serviceAccountKubeconfig } from '../integration/service-account.ts';
 
 const suffix = Date.now().toString(36);
 const release = `sec-nsmode-${suffix}`;
@@ -52,22 +51,8 @@ let before: unknown;
 
 beforeAll(async () => {
   for (const ns of [releaseNs, watched, victim]) await kubectlOk(['create', 'namespace', ns]);
-  const rbac = await renderChart(
-    [
-      '--set-json',
-      `watchNamespaces=${JSON.stringify([watched])}`,
-      '--show-only',
-      'templates/serviceaccount.yaml',
-      '--show-only',
-      'templates/clusterrole.yaml',
-      '--show-only',
-      'templates/role-leader-election.yaml',
-    ],
-    release,
-    releaseNs,
-  );
-  await kubectlOk(['apply', '--server-side', '--field-manager=cloudconnect-security-test', '-f', '-'], rbac.yaml);
-  expect(findOne(rbac.objects, 'ServiceAccount').metadata.name).toBe(operatorSa);
+  const rbac = await applyOperatorRbac(release, releaseNs, 'cloudconnect-security-test', [watched]);
+  expect(rbac.serviceAccount).toBe(operatorSa);
   operatorKubeconfig = await serviceAccountKubeconfig(operatorSa, releaseNs);
 
   for (const ns of [watched, victim]) {
