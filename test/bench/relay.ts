@@ -18,12 +18,7 @@ import { contentHashOf } from '../../operator/cmd/relay/message-id.ts';
 import { idempotencyKeyOf, type OceanMessage } from '../../operator/cmd/relay/messages.ts';
 import { startRelay } from '../../operator/cmd/relay/relay.ts';
 import { SekKeyring } from '../../operator/cmd/relay/sek-keyring.ts';
-import {
-  fixedWebhookKeys,
-  newWebhookKeyRecord,
-  TEST_SERVER_LIMITS,
-  TEST_WEBHOOK_LIMITS,
-} from '../../operator/cmd/relay/test-helpers.ts';
+import { fixedWebhookKeys, newWebhookKeyRecord, TEST_SERVER_LIMITS, TEST_WEBHOOK_LIMITS } from '../../operator/cmd/relay/test-helpers.ts';
 import { AccuroAdapter } from '../../operator/internal/emr/accuro.ts';
 import { createLogger } from '../../operator/runtime/logger.ts';
 import { realClock } from '../../operator/runtime/scaled-clock.ts';

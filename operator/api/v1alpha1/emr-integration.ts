@@ -393,7 +393,9 @@ export const EmrIntegrationStatus = obj(
             }),
           ),
           keyRotatedAt: opt(timestamp('When the current API key was generated.')),
-          previousKeyValidUntil: opt(timestamp('Until when the key before the last rotation is still accepted; absent when it no longer is.')),
+          previousKeyValidUntil: opt(
+            timestamp('Until when the key before the last rotation is still accepted; absent when it no longer is.'),
+          ),
           lastHandledRotateKeyAt: opt(
             str('The last value of the cloudconnect.dev/rotateWebhookKeyAt annotation that the operator acted on.', { maxLength: 256 }),
           ),

@@ -36,10 +36,14 @@ export class WebhookKeyRecordError extends Error {
 export function parseWebhookKeyRecord(data: Record<string, string> | undefined): WebhookKeys {
   const current = data?.[WEBHOOK_KEY_FIELDS.current];
   if (!current || current.length < MIN_KEY_LENGTH)
-    throw new WebhookKeyRecordError(`the webhook key record has no field ${WEBHOOK_KEY_FIELDS.current} of at least ${MIN_KEY_LENGTH} characters`);
+    throw new WebhookKeyRecordError(
+      `the webhook key record has no field ${WEBHOOK_KEY_FIELDS.current} of at least ${MIN_KEY_LENGTH} characters`,
+    );
   const idSalt = data?.[WEBHOOK_KEY_FIELDS.idSalt];
   if (!idSalt || idSalt.length < MIN_KEY_LENGTH)
-    throw new WebhookKeyRecordError(`the webhook key record has no field ${WEBHOOK_KEY_FIELDS.idSalt} of at least ${MIN_KEY_LENGTH} characters`);
+    throw new WebhookKeyRecordError(
+      `the webhook key record has no field ${WEBHOOK_KEY_FIELDS.idSalt} of at least ${MIN_KEY_LENGTH} characters`,
+    );
   const previous = data?.[WEBHOOK_KEY_FIELDS.previous];
   const until = Date.parse(data?.[WEBHOOK_KEY_FIELDS.previousValidUntil] ?? '');
   // A previous key without a valid end of grace is never accepted: fail closed.

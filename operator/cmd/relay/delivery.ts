@@ -11,8 +11,8 @@ import { CONTENT_HASH_HEADER, deadLetter, OCEAN_MESSAGE_ID_HEADER, RECEIVED_AT_H
 import { decryptBatch, RELAY_MESSAGE_KIND } from '../../internal/sek/crypto.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { RelayClock } from '../../runtime/scaled-clock.ts';
-import { deliverToEmr, InvalidMessageError, idempotencyKeyOf, type OceanMessage, parseOceanMessage } from './messages.ts';
 import { contentHashOf } from './message-id.ts';
+import { deliverToEmr, InvalidMessageError, idempotencyKeyOf, type OceanMessage, parseOceanMessage } from './messages.ts';
 import type { RelayMetrics } from './relay-metrics.ts';
 import { decideRetry, failureKind, failureReason, RelayError } from './schedule.ts';
 import type { SekKeyring } from './sek-keyring.ts';

@@ -6,10 +6,10 @@ import type { Server as HttpsServer } from 'node:https';
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type ConsumerOptions, ensureRelayConsumer, ensureRelayStreams } from '../../internal/relayqueue/queue.ts';
-import { type DeliveryOptions, runDelivery } from './delivery.ts';
 import { createAdminServer } from './admin-server.ts';
 import type { WebhookKeyStore } from './api-key-store.ts';
-import { createIntakeServer, listen, type WebhookServerLimits } from './intake.ts';
+import { type DeliveryOptions, runDelivery } from './delivery.ts';
+import { createIntakeServer, type IntakeOptions, listen, type WebhookServerLimits } from './intake.ts';
 import { RelayMetrics } from './relay-metrics.ts';
 import { StatusReporter } from './reporter.ts';
 import type { WebhookLimits } from './webhook-guard.ts';
@@ -44,6 +44,39 @@ export interface RunningRelay {
   stop(): Promise<void>;
 }
 
+type SharedOptions = Pick<
+  IntakeOptions,
+  'js' | 'namespace' | 'integration' | 'siteNumber' | 'keyring' | 'clock' | 'metrics' | 'logger' | 'onStored'
+>;
+
+/** The webhook server (TLS when configured, reloaded when the files change) and the metrics/probes server, listening. */
+async function startServers(o: RelayOptions, shared: SharedOptions) {
+  const tls = o.tls ? await readTls(o.tls) : undefined;
+  const server: Server = createIntakeServer({
+    ...shared,
+    maxPayload: () => o.nc.info?.max_payload,
+    keys: () => o.webhookKeys.keys(),
+    limits: o.limits,
+    server: o.server,
+    ...(tls ? { tls } : {}),
+  });
+  const admin = createAdminServer({ metrics: shared.metrics, ready: () => !o.nc.isClosed() });
+  const host = o.host ?? '0.0.0.0';
+  const port = await listen(server, o.port, host);
+  const metricsPort = await listen(admin, o.metricsPort, host);
+  const stopTls = o.tls && tls ? watchTls(server as HttpsServer, o.tls, tls, 60_000, o.logger) : () => undefined;
+  return {
+    port,
+    metricsPort,
+    stop: async () => {
+      stopTls();
+      await Promise.all([server, admin].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      server.closeAllConnections();
+      admin.closeAllConnections();
+    },
+  };
+}
+
 export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   const context = { namespace: o.namespace, integration: o.integration };
   const js = jetstream(o.nc);
@@ -52,13 +85,11 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   // Fail early (and visibly) when the SEK or the webhook key cannot be read, rather than on the first webhook.
   const sek = await o.keyring.current();
   await o.webhookKeys.start();
-  const tls = o.tls ? await readTls(o.tls) : undefined;
   const metrics = new RelayMetrics(o.namespace, o.integration, { defaultMetrics: o.defaultMetrics ?? true });
   const reporter = new StatusReporter({
     js,
     kv,
-    namespace: o.namespace,
-    integration: o.integration,
+    ...context,
     clock: o.clock,
     metrics,
     logger: o.logger,
@@ -90,30 +121,10 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     },
     abort.signal,
   );
-  const server: Server = createIntakeServer({
-    ...shared,
-    maxPayload: () => o.nc.info?.max_payload,
-    onStored: () => reporter.changed(),
-    keys: () => o.webhookKeys.keys(),
-    limits: o.limits,
-    server: o.server,
-    ...(tls ? { tls } : {}),
-  });
-  const admin = createAdminServer({ metrics, ready: () => !o.nc.isClosed() });
-  const host = o.host ?? '0.0.0.0';
-  const port = await listen(server, o.port, host);
-  const metricsPort = await listen(admin, o.metricsPort, host);
-  const stopTls = o.tls && tls ? watchTls(server as HttpsServer, o.tls, tls, 60_000, o.logger) : () => undefined;
-  o.logger.info('relay ready', {
-    ...context,
-    port,
-    metricsPort,
-    tls: tls !== undefined,
-    apiKeyHeader: o.limits.apiKeyHeader,
-    sekVersion: sek.version,
-    timeScale: o.clock.scale,
-    consumer,
-  });
+  const servers = await startServers(o, { ...shared, onStored: () => reporter.changed() });
+  const { port, metricsPort } = servers;
+  const listening = { port, metricsPort, tls: o.tls !== undefined, apiKeyHeader: o.limits.apiKeyHeader };
+  o.logger.info('relay ready', { ...context, ...listening, sekVersion: sek.version, timeScale: o.clock.scale, consumer });
   return {
     port,
     metricsPort,
@@ -121,11 +132,8 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     metrics,
     reporter,
     stop: async () => {
-      stopTls();
       o.webhookKeys.stop();
-      await Promise.all([server, admin].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-      server.closeAllConnections();
-      admin.closeAllConnections();
+      await servers.stop();
       abort.abort();
       await delivery;
       await reporter.stop();

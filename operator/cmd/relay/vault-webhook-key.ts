@@ -1,7 +1,7 @@
 // Reads the webhook key record from Vault with the relay's own login (the site's role, or
 // VAULT_TOKEN outside a pod), the login the SEK is read with. One VaultClient, so the login is
 // reused until its lease is mostly spent instead of repeated at every refresh.
-import { WorkerError, type WorkerConfig } from '../../internal/sitepod/pod-env.ts';
+import { type WorkerConfig, WorkerError } from '../../internal/sitepod/pod-env.ts';
 import { VaultClient, VaultPermissionError } from '../../internal/vault/client.ts';
 import type { WebhookKeySource } from './api-key-store.ts';
 

@@ -27,7 +27,9 @@ export function watchTls(server: HttpsServer, files: TlsFiles, first: { cert: st
         cert = pair.cert;
         logger.info('webhook TLS certificate reloaded', { certFile: files.certFile });
       })
-      .catch((error: unknown) => logger.warn('cannot reload the webhook TLS certificate; keeping the one loaded', { error: (error as Error).message }));
+      .catch((error: unknown) =>
+        logger.warn('cannot reload the webhook TLS certificate; keeping the one loaded', { error: (error as Error).message }),
+      );
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -21,9 +21,9 @@ import { FIELD_MANAGER, type Kube } from '../../internal/kube/kube.ts';
 import { type Mailer, siteRecipients } from '../../internal/notify/mailer.ts';
 import type { VaultClient } from '../../internal/vault/client.ts';
 import type { Clock } from '../../runtime/clock.ts';
-import { parseDuration } from '../../runtime/duration.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import { withDefaults } from '../../runtime/defaults.ts';
+import { parseDuration } from '../../runtime/duration.ts';
 import type { SupervisedInformer } from '../../runtime/informer.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { OperatorMetrics } from '../../runtime/metrics.ts';
@@ -186,7 +186,11 @@ export class RelayStep implements Step {
     const { data, cas, why } = decision.write;
     const written = await relay.vault.kvWrite(mount, path, data, cas);
     const status = webhookKeyStatus({ data, version: written.version }, decision.handled, now);
-    this.deps.logger.info('wrote the webhook key', { integration: `${integration.metadata.namespace}/${integration.metadata.name}`, why, version: written.version });
+    this.deps.logger.info('wrote the webhook key', {
+      integration: `${integration.metadata.namespace}/${integration.metadata.name}`,
+      why,
+      version: written.version,
+    });
     const grace = status.previousKeyValidUntil ? `; the previous key is accepted until ${status.previousKeyValidUntil}` : '';
     await this.deps.kube.event(
       integration,
