@@ -173,6 +173,15 @@ function seal(encryptor: SekEncryptor, message: OceanMessage): string {
   return JSON.stringify(encryptor.encryptBatch({ batchId: message.messageId, kind: RELAY_MESSAGE_KIND }, [message]));
 }
 
+/** An authenticated message that the NATS server can never store: the installer must raise its max_payload. */
+function logQueueTooSmall(intake: Intake, bytes: number | undefined, maxPayload: number): void {
+  intake.o.logger.error('a message is larger than the NATS server accepts; raise its max_payload', {
+    ...intake.context,
+    ...(bytes === undefined ? {} : { bytes }),
+    maxPayload,
+  });
+}
+
 /** A 413 (counted as invalid, logged) when the stored message exceeds the NATS server's max_payload. */
 function checkPayloadSize(intake: Intake, message: OceanMessage, stored: string): void {
   const limit = intake.o.maxPayload?.();
@@ -244,10 +253,17 @@ async function webhook(intake: Intake, req: IncomingMessage, res: ServerResponse
   const maxPayload = o.maxPayload?.();
   const now = (o.wallClock ?? (() => new Date()))();
   const refusal = checkRequestHead(head, { keys: o.keys(), now, inFlight: intake.inFlight, maxPayload }, o.limits);
+  const limit = bodyLimit(o.limits, maxPayload);
+  if (refusal?.result === 'too_large' && limit.queue) logQueueTooSmall(intake, Number(head.headers['content-length']), limit.bytes);
   if (refusal) return refuse(intake, res, refusal);
   intake.inFlight++;
   res.once('close', () => intake.inFlight--);
-  const body = parseJson(await readBody(req, bodyLimit(o.limits, maxPayload)));
+  const body = parseJson(
+    await readBody(req, limit).catch((error: unknown) => {
+      if (limit.queue && error instanceof HttpError && error.status === 413) logQueueTooSmall(intake, undefined, limit.bytes);
+      throw error;
+    }),
+  );
   const challenge = challengeOf(body);
   if (challenge !== undefined) {
     o.metrics.webhook('challenge');

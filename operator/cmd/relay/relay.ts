@@ -123,7 +123,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   );
   const servers = await startServers(o, { ...shared, onStored: () => reporter.changed() });
   const { port, metricsPort } = servers;
-  const listening = { port, metricsPort, tls: o.tls !== undefined, apiKeyHeader: o.limits.apiKeyHeader };
+  const listening = { port, metricsPort, tls: o.tls !== undefined, apiKeyHeaderName: o.limits.apiKeyHeader };
   o.logger.info('relay ready', { ...context, ...listening, sekVersion: sek.version, timeScale: o.clock.scale, consumer });
   return {
     port,
