@@ -84,8 +84,14 @@ function readBody(req: IncomingMessage, limit: { bytes: number; queue: boolean }
       size += chunk.length;
       if (size > limit.bytes) {
         req.off('data', onData);
-        req.pause();
         chunks.length = 0;
+        // Read on and drop (at most as much again) while the 413 goes out: closing a socket with unread
+        // data resets it, and the client would lose the answer. Past that, the connection is cut.
+        let dropped = 0;
+        req.on('data', (more: Buffer) => {
+          dropped += more.length;
+          if (dropped > limit.bytes) req.socket.destroy();
+        });
         reject(new HttpError(413, tooLarge(undefined, limit).message, true));
         return;
       }
