@@ -3,6 +3,7 @@
 // reused until its lease is mostly spent instead of repeated at every refresh.
 import { type WorkerConfig, WorkerError } from '../../internal/sitepod/pod-env.ts';
 import { VaultClient, VaultPermissionError } from '../../internal/vault/client.ts';
+import { WEBHOOK_KEY_FIELDS } from './api-key.ts';
 import type { WebhookKeySource } from './api-key-store.ts';
 
 export function vaultWebhookKeySource(config: WorkerConfig, path: string): WebhookKeySource {
@@ -16,7 +17,10 @@ export function vaultWebhookKeySource(config: WorkerConfig, path: string): Webho
   });
   return async () => {
     try {
-      const out = await client.kvRead(sek.mount, path);
+      // Only the keys and the salt are secrets; the times stay readable in logs.
+      const out = await client.kvRead(sek.mount, path, undefined, {
+        secretFields: [WEBHOOK_KEY_FIELDS.current, WEBHOOK_KEY_FIELDS.previous, WEBHOOK_KEY_FIELDS.idSalt],
+      });
       if (!out) throw new WorkerError('WebhookKeyUnavailable', `no webhook key at ${sek.mount}/${path}`);
       return out.data;
     } catch (error) {

@@ -27,6 +27,7 @@ import { parseDuration } from '../../runtime/duration.ts';
 import type { SupervisedInformer } from '../../runtime/informer.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { OperatorMetrics } from '../../runtime/metrics.ts';
+import { redactor } from '../../runtime/redact.ts';
 import {
   buildRelayDeployment,
   buildRelayService,
@@ -42,7 +43,13 @@ import {
   type RelayThresholds,
 } from './relay/status-decision.ts';
 import type { RelayQueue } from './relay/status-reader.ts';
-import { decideWebhookKey, type WebhookKeyStatus, webhookKeyPath, webhookKeyStatus } from './relay/webhook-key.ts';
+import {
+  decideWebhookKey,
+  WEBHOOK_KEY_SECRET_FIELDS,
+  type WebhookKeyStatus,
+  webhookKeyPath,
+  webhookKeyStatus,
+} from './relay/webhook-key.ts';
 import { type EmrRun, found, type Step, type StepOutcome } from './step.ts';
 
 export const RELAY_SELECTOR = 'app.kubernetes.io/managed-by=cloudconnect-operator,app.kubernetes.io/name=cloudconnect-relay';
@@ -141,7 +148,7 @@ export class RelayStep implements Step {
     if (!site || site.status?.encryptionKey?.version === undefined) return decideRelayStatus({ ...base, deployment: 'siteNotReady' });
 
     const { relay, apps } = configured;
-    const webhook = await this.webhookKey(relay, integration, spec, previous.webhook, now);
+    const webhook = await this.webhookKey(relay, integration, spec, now);
     const input = { integration, integrationSpec: spec, site, credentials, settings: relay.settings };
     await this.ensure(apps, relay.deployments.get(relayName(name), namespace), buildRelayDeployment(input));
     await this.ensure(apps, relay.services.get(relayName(name), namespace), buildRelayService(input));
@@ -168,24 +175,23 @@ export class RelayStep implements Step {
     relay: RelayConfig,
     integration: EmrIntegration,
     spec: EmrIntegrationSpec,
-    before: WebhookKeyStatus | undefined,
     now: Date,
   ): Promise<WebhookKeyStatus> {
     const mount = relay.settings.sekMount;
     const path = webhookKeyPath(integration.metadata.namespace ?? '', spec.siteRef.name, integration.metadata.name);
-    const stored = await relay.vault.kvRead(mount, path);
+    const stored = await relay.vault.kvRead(mount, path, undefined, { secretFields: WEBHOOK_KEY_SECRET_FIELDS });
     const decision = decideWebhookKey({
       stored,
       rotateToken: integration.metadata.annotations?.[ROTATE_WEBHOOK_KEY_AT_ANNOTATION],
-      lastHandled: before?.lastHandledRotateKeyAt,
       now,
       graceMs: parseDuration(spec.webhook?.previousKeyGracePeriod ?? '24h'),
       newSecret: () => randomBytes(32).toString('base64url'),
     });
-    if (!decision.write) return webhookKeyStatus(stored ?? { data: {}, version: 0 }, decision.handled, now);
+    if (!decision.write) return webhookKeyStatus(stored ?? { data: {}, version: 0 }, now);
     const { data, cas, why } = decision.write;
+    for (const field of WEBHOOK_KEY_SECRET_FIELDS) if (data[field]) redactor.register(data[field]);
     const written = await relay.vault.kvWrite(mount, path, data, cas);
-    const status = webhookKeyStatus({ data, version: written.version }, decision.handled, now);
+    const status = webhookKeyStatus({ data, version: written.version }, now);
     this.deps.logger.info('wrote the webhook key', {
       integration: `${integration.metadata.namespace}/${integration.metadata.name}`,
       why,

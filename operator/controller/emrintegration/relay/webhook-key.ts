@@ -5,7 +5,10 @@
 // status shows the record's KV version and times only. A new value of the annotation
 // cloudconnect.dev/rotateWebhookKeyAt rotates it: the old key becomes `previous`, accepted until
 // `previousValidUntil` (now + spec.webhook.previousKeyGracePeriod). `idSalt` (the key of the relay's
-// message content hash) is written once and kept. Field names: operator/cmd/relay/api-key.ts.
+// message content hash) is written once and kept. The rotation token handled is kept in the record
+// too (`rotateToken`, not a secret): a reconcile that runs on a cache older than its own status write
+// must not rotate twice (the second rotation would retire the key Ocean still sends). Field names:
+// operator/cmd/relay/api-key.ts.
 import type { EmrIntegrationStatus } from '../../../api/v1alpha1/index.ts';
 
 /** Shortest value the operator keeps (the relay refuses shorter ones too); shorter is regenerated. */
@@ -24,9 +27,8 @@ export type WebhookKeyStatus = NonNullable<EmrIntegrationStatus['webhook']>;
 
 export interface WebhookKeyInput {
   stored: StoredWebhookKey | undefined;
-  /** The rotation annotation's value, and the last one handled (status). */
+  /** The rotation annotation's value (the last one handled is the record's `rotateToken`). */
   rotateToken: string | undefined;
-  lastHandled: string | undefined;
   now: Date;
   graceMs: number;
   /** A new random key (base64url of 32 random bytes). */
@@ -40,15 +42,25 @@ export interface WebhookKeyDecision {
   handled: string | undefined;
 }
 
+/** The fields that are secrets (the rest are times and the rotation token, shown in status). */
+export const WEBHOOK_KEY_SECRET_FIELDS = ['current', 'previous', 'idSalt'] as const;
+
 const usable = (v: string | undefined): v is string => v !== undefined && v.length >= MIN_LENGTH;
 
 export function decideWebhookKey(input: WebhookKeyInput): WebhookKeyDecision {
   const { stored, now } = input;
   const data = stored?.data ?? {};
-  const pendingRotation = input.rotateToken !== undefined && input.rotateToken !== input.lastHandled;
-  const handled = pendingRotation ? input.rotateToken : input.lastHandled;
+  const lastHandled = data['rotateToken'];
+  const pendingRotation = input.rotateToken !== undefined && input.rotateToken !== '' && input.rotateToken !== lastHandled;
+  // A new record counts the annotation already there as handled: a fresh key needs no rotation.
+  const handled = pendingRotation || !stored ? input.rotateToken : lastHandled;
   const idSalt = usable(data['idSalt']) ? data['idSalt'] : input.newSecret();
-  const fresh = { current: input.newSecret(), idSalt, rotatedAt: now.toISOString() };
+  const fresh = {
+    current: input.newSecret(),
+    idSalt,
+    rotatedAt: now.toISOString(),
+    ...(handled ? { rotateToken: handled } : {}),
+  };
   if (!stored) return { write: { data: fresh, cas: 0, why: 'created' }, handled };
   // A record someone emptied or truncated: a new key, and no previous one (the old value cannot be trusted).
   if (!usable(data['current']) || !usable(data['idSalt'])) return { write: { data: fresh, cas: stored.version, why: 'repaired' }, handled };
@@ -68,13 +80,14 @@ export function decideWebhookKey(input: WebhookKeyInput): WebhookKeyDecision {
 }
 
 /** What status shows: the version and times, never a key; the previous key's end only while it is accepted. */
-export function webhookKeyStatus(stored: StoredWebhookKey, handled: string | undefined, now: Date): WebhookKeyStatus {
+export function webhookKeyStatus(stored: StoredWebhookKey, now: Date): WebhookKeyStatus {
   const until = stored.data['previousValidUntil'];
   const rotatedAt = stored.data['rotatedAt'];
+  const handled = stored.data['rotateToken'];
   return {
     keyVersion: stored.version,
     ...(rotatedAt && !Number.isNaN(Date.parse(rotatedAt)) ? { keyRotatedAt: rotatedAt } : {}),
     ...(until && stored.data['previous'] && Date.parse(until) > now.getTime() ? { previousKeyValidUntil: until } : {}),
-    ...(handled !== undefined ? { lastHandledRotateKeyAt: handled } : {}),
+    ...(handled ? { lastHandledRotateKeyAt: handled } : {}),
   };
 }
