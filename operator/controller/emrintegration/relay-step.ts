@@ -109,6 +109,8 @@ export class RelayStep implements Step {
   /** The relay configuration and the client that applies Deployments; undefined without a NATS URL. */
   private readonly configured: { relay: RelayConfig; apps: AppsV1Api } | undefined;
   private readonly reads = new Map<string, Read>();
+  /** The last replay each integration handled, for reconciles that run on a status older than it. */
+  private readonly replays = new Map<string, Pick<RelayStatus, 'lastHandledReplayAt' | 'lastReplayedCount'>>();
 
   constructor(deps: RelayStepDeps) {
     this.deps = deps;
@@ -155,9 +157,9 @@ export class RelayStep implements Step {
 
     const replayed = await this.replay(relay.queue, integration, before);
     // After a replay the figures changed: they are read now.
-    const read = await this.read(relay, namespace, name, replayed !== undefined, now);
+    const read = await this.read(relay, namespace, name, replayed?.now === true, now);
     const deployment: RelayDeployment = spec.suspend ? 'suspended' : 'deployed';
-    const decision = decideRelayStatus({ ...base, previous: replayed ?? before, deployment, observation: read.observation });
+    const decision = decideRelayStatus({ ...base, previous: replayed?.status ?? before, deployment, observation: read.observation });
     this.exportGauges(read.observation, { namespace, integration: name }, now);
     if (decision.newlyDeadLettered > 0) await this.notifyDeadLettered(integration, spec, site, decision.newlyDeadLettered, decision.relay);
     // While a previous key is accepted, come back when it stops being, so that status says so.
@@ -210,16 +212,26 @@ export class RelayStep implements Step {
   /** Drops what is remembered of a deleted integration (`namespace/name`). */
   forget(id: string): void {
     this.reads.delete(id);
+    this.replays.delete(id);
   }
 
   /** Moves the dead letters back to the queue when a new replay token is set; returns the status recording it. */
-  private async replay(queue: RelayQueue, integration: EmrIntegration, before: RelayStatus | undefined): Promise<RelayStatus | undefined> {
+  private async replay(
+    queue: RelayQueue,
+    integration: EmrIntegration,
+    before: RelayStatus | undefined,
+  ): Promise<{ status: RelayStatus; now: boolean } | undefined> {
     const token = replayToken(integration.metadata.annotations, before);
     if (!token) return undefined;
     const namespace = integration.metadata.namespace ?? '';
     const name = integration.metadata.name;
+    // A reconcile right after the one that replayed may still read the status from before it (the
+    // cache lags the status write): the same token is not replayed twice.
+    const handled = this.replays.get(`${namespace}/${name}`);
+    if (handled?.lastHandledReplayAt === token) return { status: { ...before, ...handled }, now: false };
     // A NATS failure throws: the reconcile is retried with backoff and the token stays unhandled.
     const count = await queue.replay(namespace, name);
+    this.replays.set(`${namespace}/${name}`, { lastHandledReplayAt: token, lastReplayedCount: count });
     this.deps.logger.info('replayed dead letters', { integration: `${namespace}/${name}`, count });
     await this.deps.kube.event(
       integration,
@@ -227,7 +239,7 @@ export class RelayStep implements Step {
       'DeadLettersReplayed',
       `Moved ${count} dead-lettered message(s) back to the delivery queue (${REPLAY_REQUESTED_AT_ANNOTATION}=${token})`,
     );
-    return { ...before, lastHandledReplayAt: token, lastReplayedCount: count };
+    return { status: { ...before, lastHandledReplayAt: token, lastReplayedCount: count }, now: true };
   }
 
   /** The relay's status record, read again once the poll interval has passed (or at once when `fresh`). */
