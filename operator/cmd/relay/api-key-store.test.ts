@@ -22,6 +22,7 @@ function store(reads: (() => Record<string, string> | undefined)[]) {
 describe('the webhook key store', () => {
   it('does not start without a usable record', async () => {
     await expect(store([() => undefined]).start()).rejects.toThrow(/no field current/);
+    await expect(store([() => ({ current: 'short' })]).start()).rejects.toMatchObject({ reason: 'WebhookKeyUnavailable' });
   });
 
   it('picks up a rotation at the next refresh', async () => {

@@ -2,9 +2,10 @@
 // not start: it would have to accept everyone or no one) and again every `refreshMs`, so that a
 // rotation reaches a running relay without a restart. A failed refresh keeps the keys last read
 // (logged as a warning); the grace period of a previous key is checked at every request.
+import { WorkerError } from '../../internal/sitepod/pod-env.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { redactor } from '../../runtime/redact.ts';
-import { parseWebhookKeyRecord, type WebhookKeys } from './api-key.ts';
+import { parseWebhookKeyRecord, WebhookKeyRecordError, type WebhookKeys } from './api-key.ts';
 
 /** Reads the key's KV v2 data (undefined when absent). */
 export type WebhookKeySource = () => Promise<Record<string, string> | undefined>;
@@ -29,7 +30,11 @@ export class WebhookKeyStore {
 
   /** Reads the keys once (throws when they cannot be read or used), then refreshes them on a timer. */
   async start(): Promise<void> {
-    await this.refresh();
+    await this.refresh().catch((error: unknown) => {
+      // A record the relay cannot use stops it like an unreadable one (exit 1, named reason).
+      if (error instanceof WebhookKeyRecordError) throw new WorkerError('WebhookKeyUnavailable', error.message);
+      throw error;
+    });
     this.timer = setInterval(() => {
       this.refresh().catch((error: unknown) =>
         this.o.logger.warn('cannot refresh the webhook key; keeping the keys last read', {

@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { matchWebhookKey, type WebhookKeys } from './api-key.ts';
 
-export const WEBHOOK_PATH = '/ocean/webhook';
+const WEBHOOK_PATH = '/ocean/webhook';
 /** The header Ocean's integration registration names by default (seed 001). */
 export const DEFAULT_API_KEY_HEADER = 'Referral-Integration-API-Key';
 /** Media types of an EMR-bound message: our JSON, or Ocean's FHIR JSON. */
