@@ -66,16 +66,33 @@ export interface IntakeOptions {
 
 class HttpError extends Error {
   readonly status: number;
-  /** The body was not read to its end: the connection is closed after the answer. */
-  readonly close: boolean;
-  constructor(status: number, message: string, close = false) {
+  /** Found while the body streamed (the rest of it is dropped). */
+  readonly streaming: boolean;
+  constructor(status: number, message: string, streaming = false) {
     super(message);
     this.status = status;
-    this.close = close;
+    this.streaming = streaming;
   }
 }
 
-/** The body, refused with 413 as soon as it grows past the limit (what was read is dropped, the rest is never read). */
+/** What an unauthenticated request may still send after its 401 before its connection is cut. */
+const UNAUTHENTICATED_DROP_BYTES = 64 * 1024;
+
+/**
+ * Reads on and drops what the client still sends after it was refused, up to `cap` bytes, then cuts
+ * the connection. Closing a socket with unread data resets it, and the client would lose the answer
+ * (a 401 or 413 it should see); nothing dropped is kept, so this costs bandwidth, never memory, and
+ * the request timeout bounds it too.
+ */
+function dropRest(req: IncomingMessage, cap: number): void {
+  let dropped = 0;
+  req.on('data', (more: Buffer) => {
+    dropped += more.length;
+    if (dropped > cap) req.socket.destroy();
+  });
+}
+
+/** The body, refused with 413 as soon as it grows past the limit (what was read is dropped, the rest is never kept). */
 function readBody(req: IncomingMessage, limit: { bytes: number; queue: boolean }): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -85,13 +102,7 @@ function readBody(req: IncomingMessage, limit: { bytes: number; queue: boolean }
       if (size > limit.bytes) {
         req.off('data', onData);
         chunks.length = 0;
-        // Read on and drop (at most as much again) while the 413 goes out: closing a socket with unread
-        // data resets it, and the client would lose the answer. Past that, the connection is cut.
-        let dropped = 0;
-        req.on('data', (more: Buffer) => {
-          dropped += more.length;
-          if (dropped > limit.bytes) req.socket.destroy();
-        });
+        dropRest(req, limit.bytes);
         reject(new HttpError(413, tooLarge(undefined, limit).message, true));
         return;
       }
@@ -107,14 +118,13 @@ export function send(
   res: ServerResponse,
   status: number,
   body: unknown,
-  options: { contentType?: string; headers?: Record<string, string>; close?: boolean } = {},
+  options: { contentType?: string; headers?: Record<string, string> } = {},
 ): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, {
     ...options.headers,
     'content-type': options.contentType ?? 'application/json',
     'content-length': Buffer.byteLength(text),
-    ...(options.close ? { connection: 'close' } : {}),
   });
   res.end(text);
 }
@@ -246,11 +256,16 @@ function acknowledge(intake: Intake, res: ServerResponse, message: OceanMessage,
   send(res, 202, { messageId: message.messageId, stored: true, duplicate: ack.duplicate });
 }
 
-/** Answers a request refused on its head alone; its body is never read, so the connection is closed. */
-function refuse(intake: Intake, res: ServerResponse, refusal: Refusal): void {
+/**
+ * Answers a request refused on its head alone, at once; its body is never kept (dropRest): up to
+ * 64 KiB more from a caller without the key, up to twice the body limit from one with it.
+ */
+function refuse(intake: Intake, req: IncomingMessage, res: ServerResponse, refusal: Refusal): void {
   if (refusal.result !== 'not_found') intake.o.metrics.webhook(refusal.result);
   intake.o.logger.debug('webhook request refused', { ...intake.context, status: refusal.status, result: refusal.result });
-  send(res, refusal.status, { error: refusal.message }, { ...(refusal.headers ? { headers: refusal.headers } : {}), close: true });
+  const authenticated = refusal.result !== 'unauthorized' && refusal.result !== 'not_found';
+  dropRest(req, authenticated ? 2 * intake.o.limits.maxBodyBytes : UNAUTHENTICATED_DROP_BYTES);
+  send(res, refusal.status, { error: refusal.message }, refusal.headers ? { headers: refusal.headers } : {});
 }
 
 async function webhook(intake: Intake, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -261,7 +276,7 @@ async function webhook(intake: Intake, req: IncomingMessage, res: ServerResponse
   const refusal = checkRequestHead(head, { keys: o.keys(), now, inFlight: intake.inFlight, maxPayload }, o.limits);
   const limit = bodyLimit(o.limits, maxPayload);
   if (refusal?.result === 'too_large' && limit.queue) logQueueTooSmall(intake, Number(head.headers['content-length']), limit.bytes);
-  if (refusal) return refuse(intake, res, refusal);
+  if (refusal) return refuse(intake, req, res, refusal);
   intake.inFlight++;
   res.once('close', () => intake.inFlight--);
   const body = parseJson(
@@ -288,15 +303,14 @@ async function webhook(intake: Intake, req: IncomingMessage, res: ServerResponse
 function answerError(intake: Intake, res: ServerResponse, error: unknown): void {
   const status = error instanceof HttpError ? error.status : 500;
   // A 413 found while streaming (the queue-limit 413 after encryption is counted as invalid where it is raised).
-  if (error instanceof HttpError && error.close && status === 413) intake.o.metrics.webhook('too_large');
+  if (error instanceof HttpError && error.streaming && status === 413) intake.o.metrics.webhook('too_large');
   if (!(error instanceof HttpError))
     intake.o.logger.error('webhook error', {
       ...intake.context,
       errorName: (error as Error).name,
       stack: (error as Error).stack?.split('\n').slice(1).join('\n'),
     });
-  const close = error instanceof HttpError && error.close;
-  if (!res.headersSent) send(res, status, { error: error instanceof HttpError ? error.message : 'internal error' }, { close });
+  if (!res.headersSent) send(res, status, { error: error instanceof HttpError ? error.message : 'internal error' });
   else res.destroy();
 }
 
