@@ -195,7 +195,7 @@ export async function runRelay(
     host: settings.host,
     webhookKeys,
     limits: {
-      apiKeyHeader: config.spec.webhook?.apiKeyHeader ?? DEFAULT_API_KEY_HEADER,
+      apiKeyHeader: config.spec.webhook?.keyHeader ?? DEFAULT_API_KEY_HEADER,
       maxBodyBytes: settings.maxBodyBytes,
       maxInFlight: settings.maxInFlight,
       retryAfterSeconds: 5,
