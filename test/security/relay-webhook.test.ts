@@ -333,3 +333,13 @@ describe('TLS', () => {
     await rm(dir, { recursive: true, force: true });
   });
 });
+
+describe('a header name chosen in spec.webhook.keyHeader', () => {
+  it('is the only header the key is accepted in', async () => {
+    const spec = JSON.parse(h.env['CLOUDCONNECT_INTEGRATION_SPEC'] ?? '{}') as Record<string, unknown>;
+    await h.kill('SIGTERM');
+    await h.startRelay({ CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify({ ...spec, webhook: { keyHeader: 'X-Clinic-Ocean-Key' } }) });
+    expect((await post(withKey(), { challenge: 'default-header' })).status).toBe(401);
+    expect((await post({ 'content-type': 'application/json', 'x-clinic-ocean-key': key }, { challenge: 'custom' })).status).toBe(200);
+  });
+});
