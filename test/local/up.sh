@@ -112,33 +112,31 @@ for _ in $(seq 1 100); do grep -q 'Server is ready' "$local_dir/logs/nats-server
 grep -q 'Server is ready' "$local_dir/logs/nats-server.log" || { echo "nats-server did not start; see .local/logs/nats-server.log" >&2; exit 1; }
 
 # Vault: in the local cluster the operator logs in with kubernetes auth as role cloudconnect-operator,
-# holding exactly the policy the chart's NOTES.txt tells an administrator to write (read from that
-# file, not copied here), never the root token. So a person reading a key with the token in .local/env is
-# someone else to the operator: the Clinical Administrator is told. On a current cluster
+# holding exactly the policy the chart's NOTES.txt tells an administrator to write (both come from
+# operator/internal/vault/policies.ts), never the root token; sync and relay pods log in as the one
+# templated role cloudconnect-sync. So a person reading a key with the token in .local/env is someone
+# else to the operator: the Clinical Administrator is told. On a current cluster
 # (CLOUDCONNECT_USE_CURRENT_CLUSTER=1) the operator uses the VAULT_TOKEN it was given.
 vault_put() { # PATH JSON: an administrator's write, with the token make up holds
   curl -fsS -X PUT -H "X-Vault-Token: $vault_token" "$vault_addr/v1/$1" -d "$2" >/dev/null
 }
 operator_vault_env=(VAULT_TOKEN="$vault_token")
 if [[ "${CLOUDCONNECT_USE_CURRENT_CLUSTER:-}" != "1" ]]; then
-  log "giving the operator the chart's Vault policy and a kubernetes-auth role (not the root token)"
-  # The policy block of NOTES.txt, with the chart's default mounts (secret/, kubernetes/) that this
-  # cluster's Vault uses.
-  policy="$(sed -n "/<<'HCL'/,/^ *HCL\$/p" "$root/charts/cloudconnect-operator/templates/NOTES.txt" | sed '1d;$d;s/^ *//' |
-    sed 's/{{ *\.Values\.vault\.kvMount *}}/secret/g; s/{{ *\.Values\.vault\.syncAuthMount *}}/kubernetes/g')"
-  [[ "$policy" != *'{{'* ]] || { echo "the operator's Vault policy in NOTES.txt uses a value make up does not fill in" >&2; exit 1; }
-  [[ "$policy" == *'/data/cloudconnect/*'* ]] || { echo "could not read the operator's Vault policy from the chart's NOTES.txt" >&2; exit 1; }
-  vault_put sys/policies/acl/cloudconnect-operator \
-    "$("$root/node_modules/.bin/node" -e 'process.stdout.write(JSON.stringify({ policy: require("node:fs").readFileSync(0, "utf8") }))' <<<"$policy")"
-  vault_put auth/kubernetes/role/cloudconnect-operator \
-    "{\"bound_service_account_names\":[\"$operator_sa\"],\"bound_service_account_namespaces\":[\"cloudconnect-system\"],\"audience\":\"vault\",\"policies\":[\"cloudconnect-operator\"],\"ttl\":\"15m\"}"
-  # The projected token a pod would get, as a file the operator re-reads at each login (renewed by make up).
-  (umask 077; k create token "$operator_sa" --namespace cloudconnect-system --audience vault --duration=168h >"$local_dir/operator-vault-token")
-  operator_vault_env=(VAULT_ROLE=cloudconnect-operator VAULT_AUTH_MOUNT=kubernetes VAULT_SA_TOKEN_FILE="$local_dir/operator-vault-token")
+  log "writing the chart's Vault policies and roles (the operator's, and the sites' templated sync role)"
+  "$root/node_modules/.bin/node" "$root/test/cluster/vault-setup.ts" "$state" "$local_dir/operator-vault-token" >/dev/null
+  operator_vault_env=(VAULT_ROLE=cloudconnect-operator VAULT_AUTH_MOUNT=kubernetes VAULT_SYNC_ROLE=cloudconnect-sync
+    VAULT_SA_TOKEN_FILE="$local_dir/operator-vault-token")
 fi
 
 metrics_port="${OPERATOR_METRICS_PORT:-18080}"
-audit_port="${OPERATOR_AUDIT_PORT:-18090}"
+# Vault (on this host) reaches the operator through a unix socket only this user can open (a TCP port
+# on loopback would take lines from any local process); after a restart the operator catches up from
+# Vault's file audit log, keeping its position in .local/audit/.
+audit_dir="$local_dir/audit"
+mkdir -p "$audit_dir" && chmod 700 "$audit_dir"
+audit_socket="$audit_dir/vault.sock"
+audit_env=(AUDIT_LISTEN_ADDRESS="unix:$audit_socket" AUDIT_STATE_FILE="$audit_dir/state.json")
+if [[ -f "$state/vault-audit.log" ]]; then audit_env+=(AUDIT_LOG_FILE="$state/vault-audit.log"); fi
 pidfile="$local_dir/pids/operator.pid"
 if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   log "restarting the operator (pid $(cat "$pidfile")) with the current code"
@@ -150,7 +148,7 @@ log "starting the operator (logs: .local/logs/operator.log)"
   cd "$root"
   env KUBECONFIG="$operator_kubeconfig" VAULT_ADDR="$vault_addr" "${operator_vault_env[@]}" \
     METRICS_BIND_ADDRESS="127.0.0.1:$metrics_port" LEADER_ELECT=true LEASE_NAMESPACE=cloudconnect-system \
-    AUDIT_LISTEN_ADDRESS="127.0.0.1:$audit_port" SMTP_HOST=127.0.0.1 SMTP_PORT=12525 SMTP_FROM=cloudconnect@localhost \
+    "${audit_env[@]}" SMTP_HOST=127.0.0.1 SMTP_PORT=12525 SMTP_FROM=cloudconnect@localhost \
     POD_NAME="local-$(hostname)" NATS_URL="nats://127.0.0.1:$nats_port" \
     nohup "$root/node_modules/.bin/node" operator/main.ts >>"$local_dir/logs/operator.log" 2>&1 &
   echo $! >"$pidfile"
@@ -168,9 +166,10 @@ done
 log "operator ready: http://127.0.0.1:$metrics_port/metrics"
 # Every access to an SEK reaches the operator through Vault's socket audit device (the file device
 # stays as well: Vault refuses requests only when every audit device fails).
-if ! curl -fsS -H "X-Vault-Token: $vault_token" "$vault_addr/v1/sys/audit" | grep -q '"cloudconnect-operator/"'; then
+if ! curl -fsS -H "X-Vault-Token: $vault_token" "$vault_addr/v1/sys/audit" | grep -qF "\"address\":\"$audit_socket\""; then
+  curl -fsS -X DELETE -H "X-Vault-Token: $vault_token" "$vault_addr/v1/sys/audit/cloudconnect-operator" >/dev/null 2>&1 || true
   vault_put sys/audit/cloudconnect-operator \
-    "{\"type\":\"socket\",\"options\":{\"address\":\"127.0.0.1:$audit_port\",\"socket_type\":\"tcp\",\"hmac_accessor\":\"false\"}}" \
+    "{\"type\":\"socket\",\"options\":{\"address\":\"$audit_socket\",\"socket_type\":\"unix\",\"hmac_accessor\":\"false\"}}" \
     || echo "warning: could not enable the Vault audit socket device" >&2
 fi
 

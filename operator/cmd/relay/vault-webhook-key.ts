@@ -1,4 +1,4 @@
-// Reads the webhook key record from Vault with the relay's own login (the site's role, or
+// Reads the webhook key record from Vault with the relay's own login (the sync role, or
 // VAULT_TOKEN outside a pod), the login the SEK is read with. One VaultClient, so the login is
 // reused until its lease is mostly spent instead of repeated at every refresh.
 import { type WorkerConfig, WorkerError } from '../../internal/sitepod/pod-env.ts';
