@@ -61,6 +61,7 @@ function setupRelay(w: Wiring): Relay | undefined {
     settings: settings.deployment,
     thresholds: settings.thresholds,
     pollIntervalMs: settings.pollIntervalMs,
+    vault: w.vault,
     queue: new NatsRelayQueue({ natsUrl: settings.deployment.natsUrl, logger: w.logger }),
     deployments: w.informer<V1Deployment>({
       path: '/apis/apps/v1/deployments',

@@ -14,9 +14,11 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { idempotencyKeyOf } from '../../operator/cmd/relay/messages.ts';
+import { contentHashOf } from '../../operator/cmd/relay/message-id.ts';
+import { idempotencyKeyOf, type OceanMessage } from '../../operator/cmd/relay/messages.ts';
 import { startRelay } from '../../operator/cmd/relay/relay.ts';
 import { SekKeyring } from '../../operator/cmd/relay/sek-keyring.ts';
+import { fixedWebhookKeys, newWebhookKeyRecord, TEST_SERVER_LIMITS, TEST_WEBHOOK_LIMITS } from '../../operator/cmd/relay/test-helpers.ts';
 import { AccuroAdapter } from '../../operator/internal/emr/accuro.ts';
 import { createLogger } from '../../operator/runtime/logger.ts';
 import { realClock } from '../../operator/runtime/scaled-clock.ts';
@@ -48,6 +50,10 @@ try {
     `nats-server ${nats.url} (JetStream file store ${nats.storeDir}); ${MESSAGES} messages, ${CONCURRENCY} posts in flight, relay concurrency ${RELAY_CONCURRENCY}`,
   );
   const sek = randomBytes(32).toString('base64url');
+  const webhookKey = newWebhookKeyRecord();
+  const keyOf = (message: OceanMessage) =>
+    idempotencyKeyOf('bench', 'accuro', message.messageId, contentHashOf(message, webhookKey.idSalt));
+  const postHeaders = { 'content-type': 'application/json', [TEST_WEBHOOK_LIMITS.apiKeyHeader]: webhookKey.current };
   const relay = await startRelay({
     nc,
     namespace: 'bench',
@@ -58,6 +64,10 @@ try {
     clock: realClock,
     logger: createLogger({ level: 'warn' }),
     port: 0,
+    metricsPort: 0,
+    webhookKeys: fixedWebhookKeys(webhookKey),
+    limits: { ...TEST_WEBHOOK_LIMITS, maxInFlight: CONCURRENCY * 2 },
+    server: TEST_SERVER_LIMITS,
     host: '127.0.0.1',
     concurrency: RELAY_CONCURRENCY,
     statusIntervalMs: 5000,
@@ -68,11 +78,8 @@ try {
     const p = accuro.data.patient(i % 500);
     const patient = { emrId: String((i % 500) + 1), firstName: p.firstName, lastName: p.lastName, birthDate: p.birthDate };
     const id = `bench-${i}`;
-    return {
-      id,
-      key: idempotencyKeyOf('bench', 'accuro', id),
-      body: JSON.stringify(i % 2 ? referralAttachmentMessage(id, patient) : eFormNoteMessage(id, patient)),
-    };
+    const message = (i % 2 ? referralAttachmentMessage(id, patient) : eFormNoteMessage(id, patient)) as OceanMessage;
+    return { id, key: keyOf(message), body: JSON.stringify(message) };
   });
   const payloadBytes = bodies.reduce((n, b) => n + b.body.length, 0) / bodies.length;
   const sentAt = new Map<string, number>();
@@ -81,7 +88,7 @@ try {
   await inParallel(50, 8, async (i) => {
     const r = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: postHeaders,
       body: JSON.stringify(eFormNoteMessage(`warm-${i}`, { emrId: '1', firstName: 'W', lastName: 'W', birthDate: '2000-01-01' })),
     });
     await r.arrayBuffer();
@@ -95,7 +102,7 @@ try {
   await inParallel(MESSAGES, CONCURRENCY, async (i) => {
     const b = bodies[i] as (typeof bodies)[number];
     sentAt.set(b.key, Date.now());
-    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b.body });
+    const r = await fetch(url, { method: 'POST', headers: postHeaders, body: b.body });
     await r.arrayBuffer();
     if (r.status === 202) accepted++;
   });
@@ -123,10 +130,10 @@ try {
     const due = p0 + (i * 1000) / pacedRate;
     if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
     const b = bodies[i] as (typeof bodies)[number];
-    const paced = { ...JSON.parse(b.body), messageId: `paced-${i}` } as { messageId: string };
-    const key = idempotencyKeyOf('bench', 'accuro', paced.messageId);
+    const paced = { ...JSON.parse(b.body), messageId: `paced-${i}` } as OceanMessage;
+    const key = keyOf(paced);
     sentAt.set(key, Date.now());
-    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(paced) });
+    const r = await fetch(url, { method: 'POST', headers: postHeaders, body: JSON.stringify(paced) });
     await r.arrayBuffer();
   });
   while (accuro.documents.length < paced) await new Promise((r) => setTimeout(r, 10));

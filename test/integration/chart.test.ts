@@ -2,7 +2,7 @@
 // every option on, assertions on the rendered objects (security context, RBAC exactly as expected,
 // replicas, PDB, CRDs from the generator, optional objects), the rendered output applied to the
 // real apiserver with a server-side dry run (prometheus-operator's CRDs installed for the
-// ServiceMonitor and PrometheusRule), and the users' GitHub Actions workflow checked by actionlint.
+// ServiceMonitor, PodMonitor and PrometheusRule), and the users' GitHub Actions workflow checked by actionlint.
 // helm and actionlint are the pinned builds (test/cluster/go/*); a missing one fails with how to build it.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -33,6 +33,8 @@ const ALL_ON = [
   'metrics.serviceMonitor.enabled=true',
   '--set',
   'metrics.serviceMonitor.labels.release=prometheus',
+  '--set',
+  'metrics.relayPodMonitor.enabled=true',
   '--set',
   'metrics.prometheusRule.enabled=true',
   '--set',
@@ -578,6 +580,24 @@ describe('every option on', () => {
     expect(svc.spec.ports.map((p) => p.name)).toContain(sm.spec.endpoints[0]!.port);
   });
 
+  it("scrapes every relay's metrics port (never its webhook port) through a PodMonitor", () => {
+    const pm = findOne<
+      K8sObject & {
+        spec: {
+          selector: { matchLabels: Record<string, string> };
+          namespaceSelector: { any?: boolean };
+          podMetricsEndpoints: { port: string }[];
+        };
+      }
+    >(allOn.objects, 'PodMonitor');
+    expect(pm.spec.selector.matchLabels).toEqual({
+      'app.kubernetes.io/name': 'cloudconnect-relay',
+      'app.kubernetes.io/managed-by': 'cloudconnect-operator',
+    });
+    expect(pm.spec.namespaceSelector.any).toBe(true);
+    expect(pm.spec.podMetricsEndpoints.map((e) => e.port)).toEqual(['metrics']);
+  });
+
   it('ships files/alerts.yaml as the PrometheusRule groups', () => {
     const rule = findOne<K8sObject & { spec: { groups: unknown } }>(allOn.objects, 'PrometheusRule');
     const file = parse(readFileSync(join(chartDir, 'files/alerts.yaml'), 'utf8')) as { groups: unknown };
@@ -715,11 +735,12 @@ describe('the rendered chart on the real apiserver (server-side dry run)', () =>
     expect(out.stdout.split('\n').filter((l) => l.includes('(server dry run)'))).toHaveLength(objects.length);
   });
 
-  it('accepts every option on, ServiceMonitor and PrometheusRule included', async () => {
+  it('accepts every option on, ServiceMonitor, PodMonitor and PrometheusRule included', async () => {
     const out = await dryRun(allOn.yaml);
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/servicemonitor\.monitoring\.coreos\.com\/\S+ serverside-applied \(server dry run\)/);
+    expect(out.stdout).toMatch(/podmonitor\.monitoring\.coreos\.com\/\S+ serverside-applied \(server dry run\)/);
     expect(out.stdout).toMatch(/prometheusrule\.monitoring\.coreos\.com\/\S+ serverside-applied \(server dry run\)/);
     expect(out.stdout).toMatch(/networkpolicy\.networking\.k8s\.io\/\S+ serverside-applied \(server dry run\)/);
     expect(out.stdout.split('\n').filter((l) => l.includes('(server dry run)'))).toHaveLength(allOn.objects.length);

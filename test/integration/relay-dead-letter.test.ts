@@ -5,7 +5,6 @@
 
 import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyKeyOf } from '../../operator/cmd/relay/messages.ts';
 import {
   DEAD_LETTER_STREAM,
   deadLetterSubject,
@@ -51,7 +50,8 @@ async function status(): Promise<RelayStatusRecord | undefined> {
 describe('a permanently failing message', () => {
   it('is dead-lettered after the first hour of attempts and delivered by a replay once the fault is cleared', async () => {
     h.accuro.setFault({ rejectDocuments: 422 });
-    const delivery = await h.ocean.deliverWebhook(h.webhookUrl, referralAttachmentMessage('oc-refused-1', h.patient(3)));
+    const message = referralAttachmentMessage('oc-refused-1', h.patient(3));
+    const delivery = await h.ocean.deliverWebhook(h.webhookUrl, message);
     expect(delivery.status).toBe(202);
 
     const dead = await eventually(
@@ -90,7 +90,7 @@ describe('a permanently failing message', () => {
     h.accuro.clearFaults();
     expect(await replayDeadLetters(h.js, h.namespace, h.integration, { now: clock.now })).toBe(1);
     await eventually(async () => h.accuro.documents.length === 1 || undefined, 'the replayed message in the EMR', 30_000);
-    expect(h.accuro.documents[0]?.idempotencyKey).toBe(idempotencyKeyOf(h.namespace, h.integration, 'oc-refused-1'));
+    expect(h.accuro.documents[0]?.idempotencyKey).toBe(h.idempotencyKey(message));
     expect(h.accuro.documents[0]?.title).toBe('Referral letter');
     const after = await eventually(async () => {
       const s = await status();

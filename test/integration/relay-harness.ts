@@ -1,7 +1,9 @@
 // What the relay tests share: a real nats-server (nats.ts), the Accuro and Ocean simulators, the SEK
-// in the shared cluster's Vault (KV v2 at secret/), a credentials directory as the kubelet mounts it,
-// and the relay as a real child process (`node operator/relay/main.ts`) that can be SIGKILLed and
-// started again with the same environment.
+// and the webhook key record in the shared cluster's Vault (KV v2 at secret/, as the operator writes
+// them), a credentials directory as the kubelet mounts it, and the relay as a real child process
+// (`node operator/relay/main.ts`) that can be SIGKILLed and started again with the same environment.
+// The Ocean simulator is registered with the relay's webhook URL, header and key (seed 001), so its
+// deliveries are authenticated as Ocean's are.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +12,10 @@ import { join } from 'node:path';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { inject } from 'vitest';
+import { contentHashOf } from '../../operator/cmd/relay/message-id.ts';
+import { idempotencyKeyOf, type OceanMessage } from '../../operator/cmd/relay/messages.ts';
+import { newWebhookKeyRecord } from '../../operator/cmd/relay/test-helpers.ts';
+import { DEFAULT_API_KEY_HEADER } from '../../operator/cmd/relay/webhook-guard.ts';
 import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
 import { type OceanPatient, type OceanSimulator, start as startOcean } from '../simulators/ocean.ts';
 import { repoRoot } from './kubectl.ts';
@@ -36,6 +42,16 @@ export interface RelayHarness {
   sekPath: string;
   port: number;
   webhookUrl: string;
+  /** The /metrics, /healthz, /readyz port. */
+  metricsPort: number;
+  /** The webhook key record as the relay reads it (current key, id salt). */
+  webhookKey: { current: string; idSalt: string };
+  /** Content type and the API key header, as Ocean sends them. */
+  authHeaders: Record<string, string>;
+  /** Replaces the webhook key record in Vault (as a rotation by the operator does). */
+  writeWebhookKey(data: Record<string, string>): Promise<void>;
+  /** The EMR idempotency key the relay derives for a message. */
+  idempotencyKey(message: Record<string, unknown>): string;
   env: Record<string, string>;
   /** Every line every relay process printed, in order. */
   logs(): string;
@@ -67,7 +83,15 @@ export async function startRelayHarness(options: {
   if (put.status >= 300) throw new Error(`cannot write the test SEK to Vault: HTTP ${put.status}`);
   const integration = 'cedar-accuro';
   const siteNumber = '4242';
+  const webhookKey = newWebhookKeyRecord();
+  const keyPath = `${sekPath.replace(/\/sek$/, '')}/relay/${integration}`;
+  const writeWebhookKey = async (data: Record<string, string>) => {
+    const r = await vaultRequest('POST', `secret/data/${keyPath}`, { data });
+    if (r.status >= 300) throw new Error(`cannot write the test webhook key to Vault: HTTP ${r.status}`);
+  };
+  await writeWebhookKey({ ...webhookKey, rotatedAt: new Date().toISOString() });
   const port = await freePort();
+  const metricsPort = await freePort();
   const env: Record<string, string> = {
     CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify({
       siteRef: { name: 'cedar' },
@@ -81,6 +105,9 @@ export async function startRelayHarness(options: {
     SEK_PATH: sekPath,
     NATS_URL: nats.url,
     RELAY_PORT: String(port),
+    RELAY_METRICS_PORT: String(metricsPort),
+    RELAY_API_KEY_PATH: keyPath,
+    RELAY_API_KEY_REFRESH_SECONDS: '1',
     RELAY_HOST: '127.0.0.1',
     RELAY_STATUS_INTERVAL_SECONDS: '1',
     LOG_LEVEL: 'info',
@@ -104,6 +131,17 @@ export async function startRelayHarness(options: {
     sekPath,
     port,
     webhookUrl: `http://127.0.0.1:${port}/ocean/webhook`,
+    metricsPort,
+    webhookKey,
+    authHeaders: { 'content-type': 'application/json', [DEFAULT_API_KEY_HEADER]: webhookKey.current },
+    writeWebhookKey,
+    idempotencyKey: (message) =>
+      idempotencyKeyOf(
+        options.namespace,
+        integration,
+        String(message['messageId']),
+        contentHashOf(message as OceanMessage, webhookKey.idSalt),
+      ),
     env,
     logs: () => logText,
     current: () => running,
@@ -124,7 +162,7 @@ export async function startRelayHarness(options: {
       const deadline = Date.now() + 60_000;
       for (;;) {
         try {
-          if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break;
+          if ((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).ok) break;
         } catch {
           // not listening yet
         }
@@ -158,8 +196,10 @@ export async function startRelayHarness(options: {
       await accuro.stop();
       await ocean.stop();
       await vaultRequest('DELETE', `secret/metadata/${sekPath}`).catch(() => undefined);
+      await vaultRequest('DELETE', `secret/metadata/${keyPath}`).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     },
   };
+  ocean.registerWebhook(harness.webhookUrl, { headerName: DEFAULT_API_KEY_HEADER, key: webhookKey.current });
   return harness;
 }

@@ -36,7 +36,7 @@ describe('large referral attachments', () => {
     const { message } = withPdfOf(6 * 1024 * 1024, 'oc-large-2');
     const response = await fetch(h.webhookUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: h.authHeaders,
       body: JSON.stringify(message),
     });
     expect(response.status).toBe(413);

@@ -114,7 +114,7 @@ describe('PHI at rest and in logs', () => {
 
     const kv = await new Kvm(h.js).open(STATUS_BUCKET);
     const status = (await kv.get(statusKey(h.namespace, h.integration)))?.string() ?? '';
-    const metrics = await (await fetch(`http://127.0.0.1:${h.port}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${h.metricsPort}/metrics`)).text();
     const logs = h.logs();
     expect(logs).toMatch(/"level":"debug","message":"message stored"/); // the debug log really was on
     expect(logs).toMatch(/"message":"message dead-lettered","messageId":"oc-phi-3","namespace":"relay-no-phi","reason":"Unsupported"/);

@@ -9,7 +9,9 @@
 // Webhooks: `deliverWebhook(url, payload)` plays Ocean's side: it first POSTs {challenge} and
 // requires the same value echoed back, then POSTs the payload (any non-2xx is a failed delivery);
 // `{ attempts, retryDelayMs }` retries a failed delivery as Ocean does (its real schedule is hours
-// long; tests compress it). EMR-bound payloads (our design, see operator/cmd/relay/messages.ts):
+// long; tests compress it). `registerWebhook(url, { headerName, key })` is Ocean's "Register an
+// Integration" with API Key Authentication (seed 001): every later delivery to that URL carries the
+// key in that header, as Ocean's do. EMR-bound payloads (our design, see operator/cmd/relay/messages.ts):
 // `eFormNoteMessage`, `referralAttachmentMessage`, `demographicUpdateMessage`; their PDFs carry the
 // patient's name in cleartext, as Ocean's do, so a test can prove the relay never stores it in clear.
 import { randomBytes } from 'node:crypto';
@@ -64,6 +66,8 @@ export interface OceanSimulator extends Simulator {
   readonly batches: SyncBatch[];
   readonly batchDuplicates: { idempotencyKey: string; batchId: string }[];
   readonly webhookDeliveries: WebhookDelivery[];
+  /** Ocean's integration registration: the header and key sent with every delivery to `url` (replaced by a new registration). */
+  registerWebhook(url: string, auth: { headerName: string; key: string }): void;
   /** Ocean's webhook delivery: challenge handshake, then the payload. */
   deliverWebhook(url: string, payload: unknown, headers?: Record<string, string>, retry?: WebhookRetry): Promise<WebhookDelivery>;
 }
@@ -238,11 +242,18 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
     return delivery;
   }
 
+  const registrations = new Map<string, { headerName: string; key: string }>();
+  const registerWebhook = (url: string, auth: { headerName: string; key: string }) => {
+    registrations.set(url, auth);
+  };
+
   async function deliverOnce(url: string, payload: unknown, headers: Record<string, string>): Promise<WebhookDelivery> {
+    const registered = registrations.get(url);
+    const auth: Record<string, string> = registered ? { [registered.headerName]: registered.key } : {};
     const post = (body: unknown) =>
       fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
+        headers: { 'content-type': 'application/json', ...auth, ...headers },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(10_000),
       });
@@ -275,5 +286,5 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
   }
 
   const sim = await serve({ state, routes, control, host: options.host, port: options.port, tls: options.tls });
-  return Object.assign(sim, { credentials, batches, batchDuplicates, webhookDeliveries, deliverWebhook });
+  return Object.assign(sim, { credentials, batches, batchDuplicates, webhookDeliveries, registerWebhook, deliverWebhook });
 }

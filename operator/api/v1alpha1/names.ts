@@ -10,6 +10,11 @@ export const CATEGORY = 'cloudconnect';
 export const REQUESTED_AT_ANNOTATION = `${GROUP}/requestedAt`;
 /** On an EmrIntegration: any new value asks the operator to replay the relay's dead letters. */
 export const REPLAY_REQUESTED_AT_ANNOTATION = `${GROUP}/replayRequestedAt`;
+/**
+ * On an EmrIntegration: any new value makes the operator generate a new webhook API key; the
+ * previous one stays valid for spec.webhook.previousKeyGracePeriod.
+ */
+export const ROTATE_WEBHOOK_KEY_AT_ANNOTATION = `${GROUP}/rotateWebhookKeyAt`;
 /** On a site's running pods: the SEK's KV version they must use (the worker reads it through the downward API). */
 export const SEK_VERSION_ANNOTATION = `${GROUP}/sek-version`;
 

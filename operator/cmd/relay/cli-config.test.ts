@@ -7,15 +7,19 @@ const RELAY_ENV = {
   ...SITE_POD_ENV,
   NATS_URL: 'nats://nats.nats.svc:4222',
   RELAY_PORT: '8080',
+  RELAY_METRICS_PORT: '9090',
+  RELAY_API_KEY_PATH: 'cloudconnect/clinic/maple/relay/maple-accuro',
 };
 
 describe("the relay's configuration", () => {
   it('reads what its Deployment gives it, on the real clock', () => {
     const { pod, settings, clock } = relayConfigFromEnv(RELAY_ENV);
     expect(pod).toMatchObject({ siteNumber: '1234', oceanApiUrl: '', sek: { mount: 'secret' } });
-    expect(settings).toEqual({
+    expect(settings).toMatchObject({
       natsUrl: 'nats://nats.nats.svc:4222',
       port: 8080,
+      metricsPort: 9090,
+      apiKeyPath: 'cloudconnect/clinic/maple/relay/maple-accuro',
       host: '0.0.0.0',
       concurrency: 8,
       statusIntervalMs: 5000,

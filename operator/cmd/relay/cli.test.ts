@@ -20,11 +20,19 @@ describe('the relay command line', () => {
 });
 
 describe('the relay settings', () => {
-  it('only NATS_URL is required; the rest has defaults', () => {
-    expect(relaySettingsFromEnv({ NATS_URL: 'nats://nats:4222' })).toEqual({
+  const required = { NATS_URL: 'nats://nats:4222', RELAY_API_KEY_PATH: 'cloudconnect/ns/site/relay/i' };
+  it('only NATS_URL and RELAY_API_KEY_PATH are required; the rest has defaults', () => {
+    expect(relaySettingsFromEnv(required)).toEqual({
       natsUrl: 'nats://nats:4222',
       port: 8080,
+      metricsPort: 9090,
       host: '0.0.0.0',
+      apiKeyPath: 'cloudconnect/ns/site/relay/i',
+      apiKeyRefreshMs: 30_000,
+      maxBodyBytes: 16 * 1024 * 1024,
+      maxInFlight: 4,
+      server: { headersTimeoutMs: 10_000, requestTimeoutMs: 120_000, keepAliveTimeoutMs: 5000, maxConnections: 64 },
+      tls: undefined,
       concurrency: 8,
       statusIntervalMs: 5000,
       replicas: 1,
@@ -33,12 +41,42 @@ describe('the relay settings', () => {
   });
   it('every bad value is named at once', () => {
     expect(() => relaySettingsFromEnv({ RELAY_PORT: 'x', RELAY_CONCURRENCY: '0' })).toThrow(
-      /NATS_URL is not set; RELAY_PORT must be an integer from 0 to 65535; RELAY_CONCURRENCY must be an integer from 1 to 256/,
+      /NATS_URL is not set; RELAY_PORT must be an integer from 0 to 65535; RELAY_API_KEY_PATH is not set; RELAY_CONCURRENCY must be an integer from 1 to 256/,
     );
   });
   it('a cluster is a comma-separated list of nats URLs', () => {
-    expect(relaySettingsFromEnv({ NATS_URL: 'nats://a:4222,nats://b:4222' }).natsUrl).toBe('nats://a:4222,nats://b:4222');
-    expect(() => relaySettingsFromEnv({ NATS_URL: 'http://a' })).toThrow(/NATS_URL must be nats:\/\//);
+    expect(relaySettingsFromEnv({ ...required, NATS_URL: 'nats://a:4222,nats://b:4222' }).natsUrl).toBe('nats://a:4222,nats://b:4222');
+    expect(() => relaySettingsFromEnv({ ...required, NATS_URL: 'http://a' })).toThrow(/NATS_URL must be nats:\/\//);
+  });
+  it.each([
+    [
+      'refuses a TLS certificate without its key',
+      { RELAY_TLS_CERT_FILE: '/tls/tls.crt' },
+      /RELAY_TLS_CERT_FILE and RELAY_TLS_KEY_FILE must be set together/,
+    ],
+    [
+      'refuses a request timeout shorter than the headers timeout',
+      { RELAY_HEADERS_TIMEOUT_SECONDS: '30', RELAY_REQUEST_TIMEOUT_SECONDS: '10' },
+      /RELAY_REQUEST_TIMEOUT_SECONDS must be at least RELAY_HEADERS_TIMEOUT_SECONDS/,
+    ],
+    ['refuses RELAY_MAX_IN_FLIGHT=0', { RELAY_MAX_IN_FLIGHT: '0' }, /RELAY_MAX_IN_FLIGHT must be an integer from 1 to 256/],
+    ['refuses a body limit under 1 KiB', { RELAY_MAX_BODY_BYTES: '10' }, /RELAY_MAX_BODY_BYTES must be an integer from 1024/],
+  ] as const)('%s', (_name, extra, message) => {
+    expect(() => relaySettingsFromEnv({ ...required, ...extra })).toThrow(message);
+  });
+  it('reads the TLS pair and the limits it is given', () => {
+    const settings = relaySettingsFromEnv({
+      ...required,
+      RELAY_TLS_CERT_FILE: '/tls/tls.crt',
+      RELAY_TLS_KEY_FILE: '/tls/tls.key',
+      RELAY_MAX_IN_FLIGHT: '2',
+      RELAY_HEADERS_TIMEOUT_SECONDS: '2',
+      RELAY_REQUEST_TIMEOUT_SECONDS: '3',
+      RELAY_MAX_CONNECTIONS: '10',
+    });
+    expect(settings.tls).toEqual({ certFile: '/tls/tls.crt', keyFile: '/tls/tls.key' });
+    expect(settings.maxInFlight).toBe(2);
+    expect(settings.server).toEqual({ headersTimeoutMs: 2000, requestTimeoutMs: 3000, keepAliveTimeoutMs: 5000, maxConnections: 10 });
   });
 });
 

@@ -22,11 +22,18 @@ import {
 import { type Env, EnvReader } from '../../runtime/env.ts';
 import { createLogger, type Logger } from '../../runtime/logger.ts';
 import { type RelayClock, realClock, scaledClock } from '../../runtime/scaled-clock.ts';
+import { type WebhookKeySource, WebhookKeyStore } from './api-key-store.ts';
+import type { WebhookServerLimits } from './intake.ts';
 import { type RunningRelay, startRelay } from './relay.ts';
 import { SekKeyring } from './sek-keyring.ts';
+import { vaultWebhookKeySource } from './vault-webhook-key.ts';
+import { DEFAULT_API_KEY_HEADER } from './webhook-guard.ts';
+import type { TlsFiles } from './webhook-tls.ts';
 
 export const USAGE = 'usage: cloudconnect-relay --integration <namespace>/<name>';
 const DEFAULT_PORT = 8080;
+const DEFAULT_METRICS_PORT = 9090;
+const MIB = 1024 * 1024;
 
 function parseOptions(argv: readonly string[]) {
   try {
@@ -47,7 +54,15 @@ export function parseRelayArgs(argv: readonly string[]): { namespace: string; na
 export interface RelaySettings {
   natsUrl: string;
   port: number;
+  metricsPort: number;
   host: string;
+  /** KV v2 path (in SEK_MOUNT) of the webhook key record. */
+  apiKeyPath: string;
+  apiKeyRefreshMs: number;
+  maxBodyBytes: number;
+  maxInFlight: number;
+  server: WebhookServerLimits;
+  tls: TlsFiles | undefined;
   concurrency: number;
   statusIntervalMs: number;
   replicas: number;
@@ -71,12 +86,44 @@ export function relayConfigFromEnv(env: Env): RelayConfig {
   return { pod: r.done(pod, { wrap: invalidConfiguration }), settings, clock };
 }
 
-/** NATS_URL (required), RELAY_PORT, RELAY_HOST, RELAY_CONCURRENCY, RELAY_STATUS_INTERVAL_SECONDS, RELAY_ACK_WAIT_SECONDS, NATS_REPLICAS. */
+/** The webhook's limits: body, in flight, connections, timeouts (README: "Configuration"). */
+function readWebhookLimits(r: EnvReader): Pick<RelaySettings, 'maxBodyBytes' | 'maxInFlight' | 'server'> {
+  const headersTimeoutMs = r.int('RELAY_HEADERS_TIMEOUT_SECONDS', { default: 10, min: 1, max: 300 }) * 1000;
+  const requestTimeoutMs = r.int('RELAY_REQUEST_TIMEOUT_SECONDS', { default: 120, min: 1, max: 3600 }) * 1000;
+  // Node refuses a request timeout shorter than the headers timeout.
+  if (requestTimeoutMs < headersTimeoutMs) r.problem('RELAY_REQUEST_TIMEOUT_SECONDS must be at least RELAY_HEADERS_TIMEOUT_SECONDS');
+  return {
+    maxBodyBytes: r.int('RELAY_MAX_BODY_BYTES', { default: 16 * MIB, min: 1024, max: 64 * MIB }),
+    maxInFlight: r.int('RELAY_MAX_IN_FLIGHT', { default: 4, min: 1, max: 256 }),
+    server: {
+      headersTimeoutMs,
+      requestTimeoutMs,
+      keepAliveTimeoutMs: 5000,
+      maxConnections: r.int('RELAY_MAX_CONNECTIONS', { default: 64, min: 1, max: 10_000 }),
+    },
+  };
+}
+
+/** RELAY_TLS_CERT_FILE and RELAY_TLS_KEY_FILE, both or neither. */
+function readTlsFiles(r: EnvReader): TlsFiles | undefined {
+  const certFile = r.string('RELAY_TLS_CERT_FILE');
+  const keyFile = r.string('RELAY_TLS_KEY_FILE');
+  if ((certFile === undefined) !== (keyFile === undefined))
+    r.problem('RELAY_TLS_CERT_FILE and RELAY_TLS_KEY_FILE must be set together (or neither, for plain HTTP)');
+  return certFile && keyFile ? { certFile, keyFile } : undefined;
+}
+
+/** NATS_URL (required), the listeners, the webhook key and limits, RELAY_CONCURRENCY, RELAY_STATUS_INTERVAL_SECONDS, RELAY_ACK_WAIT_SECONDS, NATS_REPLICAS. */
 function readRelaySettings(r: EnvReader): RelaySettings {
   return {
     natsUrl: r.required('NATS_URL', { valid: NATS_URL }),
     port: r.int('RELAY_PORT', { default: DEFAULT_PORT, min: 0, max: 65535 }),
+    metricsPort: r.int('RELAY_METRICS_PORT', { default: DEFAULT_METRICS_PORT, min: 0, max: 65535 }),
     host: r.string('RELAY_HOST', '0.0.0.0'),
+    apiKeyPath: r.required('RELAY_API_KEY_PATH'),
+    apiKeyRefreshMs: r.int('RELAY_API_KEY_REFRESH_SECONDS', { default: 30, min: 1, max: 3600 }) * 1000,
+    ...readWebhookLimits(r),
+    tls: readTlsFiles(r),
     concurrency: r.int('RELAY_CONCURRENCY', { default: 8, min: 1, max: 256 }),
     statusIntervalMs: r.int('RELAY_STATUS_INTERVAL_SECONDS', { default: 5, min: 1, max: 3600 }) * 1000,
     replicas: r.int('NATS_REPLICAS', { default: 1, min: 1, max: 5 }),
@@ -98,6 +145,7 @@ function readRelayClock(r: EnvReader): RelayClock {
 
 export interface RelayDeps {
   versionedSekSource?: VersionedSekSource;
+  webhookKeySource?: WebhookKeySource;
   adapterFactory?: (type: EmrAdapterType, config: AdapterConfig) => EmrAdapter;
   logger?: Logger;
 }
@@ -126,6 +174,13 @@ export async function runRelay(
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
   });
+  const context = { namespace, integration: name };
+  const webhookKeys = new WebhookKeyStore({
+    source: deps.webhookKeySource ?? vaultWebhookKeySource(config, settings.apiKeyPath),
+    refreshMs: settings.apiKeyRefreshMs,
+    logger,
+    context,
+  });
   const relay = await startRelay({
     nc,
     namespace,
@@ -136,7 +191,17 @@ export async function runRelay(
     clock,
     logger,
     port: settings.port,
+    metricsPort: settings.metricsPort,
     host: settings.host,
+    webhookKeys,
+    limits: {
+      apiKeyHeader: config.spec.webhook?.keyHeader ?? DEFAULT_API_KEY_HEADER,
+      maxBodyBytes: settings.maxBodyBytes,
+      maxInFlight: settings.maxInFlight,
+      retryAfterSeconds: 5,
+    },
+    server: settings.server,
+    ...(settings.tls ? { tls: settings.tls } : {}),
     concurrency: settings.concurrency,
     statusIntervalMs: settings.statusIntervalMs,
     replicas: settings.replicas,

@@ -7,10 +7,11 @@ import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { EmrAdapter } from '../../internal/emr/adapter.ts';
 import { EmrError } from '../../internal/emr/adapter.ts';
 import { KEY_VERSION_HEADER, RELAY_STREAM } from '../../internal/relayqueue/contract.ts';
-import { deadLetter, OCEAN_MESSAGE_ID_HEADER, RECEIVED_AT_HEADER } from '../../internal/relayqueue/queue.ts';
+import { CONTENT_HASH_HEADER, deadLetter, OCEAN_MESSAGE_ID_HEADER, RECEIVED_AT_HEADER } from '../../internal/relayqueue/queue.ts';
 import { decryptBatch, RELAY_MESSAGE_KIND } from '../../internal/sek/crypto.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { RelayClock } from '../../runtime/scaled-clock.ts';
+import { contentHashOf } from './message-id.ts';
 import { deliverToEmr, InvalidMessageError, idempotencyKeyOf, type OceanMessage, parseOceanMessage } from './messages.ts';
 import type { RelayMetrics } from './relay-metrics.ts';
 import { decideRetry, failureKind, failureReason, RelayError } from './schedule.ts';
@@ -28,6 +29,8 @@ export interface DeliveryOptions {
   metrics: RelayMetrics;
   logger: Logger;
   concurrency?: number;
+  /** The integration's id salt (api-key.ts): the key of the content hash in the EMR idempotency key. */
+  idSalt: () => string;
   onDelivered?: () => void;
   onFailed?: (reason: string) => void;
   onDeadLettered?: () => void;
@@ -60,7 +63,9 @@ async function handleMessage(o: DeliveryOptions, msg: JsMsg): Promise<void> {
   try {
     if (!oceanId) throw new RelayError('InvalidMessage', `no ${OCEAN_MESSAGE_ID_HEADER} header`);
     const message = await decrypt(o, msg, oceanId);
-    await deliverToEmr(o.adapter, message, idempotencyKeyOf(o.namespace, o.integration, oceanId));
+    // Messages stored before content-scoped ids carry no hash header: their key stays the one they were first tried with.
+    const contentHash = msg.headers?.get(CONTENT_HASH_HEADER) ? contentHashOf(message, o.idSalt()) : undefined;
+    await deliverToEmr(o.adapter, message, idempotencyKeyOf(o.namespace, o.integration, oceanId, contentHash));
     msg.ack();
     const now = o.clock.now();
     o.metrics.delivered((now.getTime() - receivedAt.getTime()) / 1000);

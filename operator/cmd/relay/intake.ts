@@ -1,27 +1,44 @@
-// The relay's HTTP side (node:http): Ocean's webhook, and /metrics, /healthz, /readyz.
-// POST /ocean/webhook:
+// The relay's webhook server (node:http, or node:https with RELAY_TLS_*): Ocean's POST /ocean/webhook
+// and nothing else (/metrics and the probes are on their own port: admin-server.ts).
+// Before the body is read (webhook-guard.ts): the API key in constant time (401), the content type
+// (415), Content-Length (413) and the in-flight cap (503 + Retry-After); the body's size is checked
+// again while it streams (413). Slow clients are cut off by the server's header and request
+// timeouts, and the connections are capped. Then:
 //   {challenge}          → 200 {challenge} (Ocean's handshake before it delivers)
-//   an EMR-bound message → encrypted with the current SEK, published to JetStream with a message
-//                          id (Ocean's retries of the same message are stored once), and answered
-//                          202 only after JetStream acknowledged the stored message
+//   an EMR-bound message → encrypted with the current SEK, published to JetStream with an id scoped
+//                          to the integration and the message's content (message-id.ts: Ocean's
+//                          retries are stored once, a forged reuse of an id shadows nothing), and
+//                          answered 202 only after JetStream acknowledged the stored message
 //   a malformed message  → 400 naming the field (never a value)
 //   any failure to store → 503, so Ocean retries later
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { KEY_VERSION_HEADER, relaySubject } from '../../internal/relayqueue/contract.ts';
-import { MESSAGE_TYPE_HEADER, OCEAN_MESSAGE_ID_HEADER, RECEIVED_AT_HEADER } from '../../internal/relayqueue/queue.ts';
+import { CONTENT_HASH_HEADER, MESSAGE_TYPE_HEADER, OCEAN_MESSAGE_ID_HEADER, RECEIVED_AT_HEADER } from '../../internal/relayqueue/queue.ts';
 import { RELAY_MESSAGE_KIND, SekEncryptor } from '../../internal/sek/crypto.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { RelayClock } from '../../runtime/scaled-clock.ts';
+import type { WebhookKeys } from './api-key.ts';
+import { contentHashOf, dedupIdOf } from './message-id.ts';
 import { challengeOf, InvalidMessageError, parseOceanMessage } from './messages.ts';
 import type { RelayMetrics } from './relay-metrics.ts';
 import type { SekKeyring } from './sek-keyring.ts';
+import { bodyLimit, checkRequestHead, type Refusal, tooLarge, type WebhookLimits } from './webhook-guard.ts';
 
-const WEBHOOK_PATH = '/ocean/webhook';
-/** Ocean's referral attachments are PDFs of a few MB at most; base64 and JSON add a third. */
-const MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** How long a client may take, and how many connections it may hold. */
+export interface WebhookServerLimits {
+  /** Until the request's headers are in (slow-loris); 408 and closed after. */
+  headersTimeoutMs: number;
+  /** Until the whole request (headers and body) is in; 408 and closed after. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Open connections; one more is closed at once. */
+  maxConnections: number;
+}
 
 export interface IntakeOptions {
   js: JetStreamClient;
@@ -32,43 +49,83 @@ export interface IntakeOptions {
   clock: RelayClock;
   metrics: RelayMetrics;
   logger: Logger;
-  ready: () => boolean;
   /** The NATS server's largest message (its `max_payload`), when connected. */
   maxPayload?: () => number | undefined;
   /** Called after a message is stored (the status reporter writes soon). */
   onStored?: () => void;
   publishTimeoutMs?: number;
+  /** The webhook keys last read from Vault (api-key-store.ts). */
+  keys: () => WebhookKeys;
+  limits: WebhookLimits;
+  server: WebhookServerLimits;
+  /** PEM certificate and key: the webhook is served over TLS. */
+  tls?: { cert: string; key: string };
+  /** The wall clock of the keys' grace period (the relay clock may be scaled in tests). */
+  wallClock?: () => Date;
 }
 
 class HttpError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  /** Found while the body streamed (the rest of it is dropped). */
+  readonly streaming: boolean;
+  constructor(status: number, message: string, streaming = false) {
     super(message);
     this.status = status;
+    this.streaming = streaming;
   }
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/** What an unauthenticated request may still send after its 401 before its connection is cut. */
+const UNAUTHENTICATED_DROP_BYTES = 64 * 1024;
+
+/**
+ * Reads on and drops what the client still sends after it was refused, up to `cap` bytes, then cuts
+ * the connection. Closing a socket with unread data resets it, and the client would lose the answer
+ * (a 401 or 413 it should see); nothing dropped is kept, so this costs bandwidth, never memory, and
+ * the request timeout bounds it too.
+ */
+function dropRest(req: IncomingMessage, cap: number): void {
+  let dropped = 0;
+  req.on('data', (more: Buffer) => {
+    dropped += more.length;
+    if (dropped > cap) req.socket.destroy();
+  });
+}
+
+/** The body, refused with 413 as soon as it grows past the limit (what was read is dropped, the rest is never kept). */
+function readBody(req: IncomingMessage, limit: { bytes: number; queue: boolean }): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, `the body is larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
+      if (size > limit.bytes) {
+        req.off('data', onData);
+        chunks.length = 0;
+        dropRest(req, limit.bytes);
+        reject(new HttpError(413, tooLarge(undefined, limit).message, true));
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
 
-function send(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  options: { contentType?: string; headers?: Record<string, string> } = {},
+): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    ...options.headers,
+    'content-type': options.contentType ?? 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -79,6 +136,8 @@ type PublishAck = Awaited<ReturnType<JetStreamClient['publish']>>;
 /** The intake of one integration: its options, subject, log fields and encryptors. */
 interface Intake {
   o: IntakeOptions;
+  /** Webhook requests admitted and not yet answered. */
+  inFlight: number;
   subject: string;
   context: { namespace: string; integration: string };
   /** The encryptor of the keyring's current SEK, built on the first message (the relay restarts on a rotation). */
@@ -130,6 +189,15 @@ function seal(encryptor: SekEncryptor, message: OceanMessage): string {
   return JSON.stringify(encryptor.encryptBatch({ batchId: message.messageId, kind: RELAY_MESSAGE_KIND }, [message]));
 }
 
+/** An authenticated message that the NATS server can never store: the installer must raise its max_payload. */
+function logQueueTooSmall(intake: Intake, bytes: number | undefined, maxPayload: number): void {
+  intake.o.logger.error('a message is larger than the NATS server accepts; raise its max_payload', {
+    ...intake.context,
+    ...(bytes === undefined ? {} : { bytes }),
+    maxPayload,
+  });
+}
+
 /** A 413 (counted as invalid, logged) when the stored message exceeds the NATS server's max_payload. */
 function checkPayloadSize(intake: Intake, message: OceanMessage, stored: string): void {
   const limit = intake.o.maxPayload?.();
@@ -149,14 +217,16 @@ function checkPayloadSize(intake: Intake, message: OceanMessage, stored: string)
 /** Publishes the stored message with its id and headers; a 503 (logged) when JetStream does not acknowledge it. */
 async function publish(intake: Intake, message: OceanMessage, stored: string, keyVersion: number): Promise<PublishAck> {
   const { o } = intake;
+  const contentHash = contentHashOf(message, o.keys().idSalt);
   const h = natsHeaders();
   h.set(KEY_VERSION_HEADER, String(keyVersion));
+  h.set(CONTENT_HASH_HEADER, contentHash);
   h.set(RECEIVED_AT_HEADER, o.clock.now().toISOString());
   h.set(OCEAN_MESSAGE_ID_HEADER, message.messageId);
   h.set(MESSAGE_TYPE_HEADER, message.type);
   try {
     return await o.js.publish(intake.subject, stored, {
-      msgID: `${o.namespace}/${o.integration}/${message.messageId}`,
+      msgID: dedupIdOf(o.namespace, o.integration, message.messageId, contentHash),
       headers: h,
       timeout: o.publishTimeoutMs ?? 5000,
     });
@@ -186,11 +256,38 @@ function acknowledge(intake: Intake, res: ServerResponse, message: OceanMessage,
   send(res, 202, { messageId: message.messageId, stored: true, duplicate: ack.duplicate });
 }
 
+/**
+ * Answers a request refused on its head alone, at once; its body is never kept (dropRest): up to
+ * 64 KiB more from a caller without the key, up to twice the body limit from one with it.
+ */
+function refuse(intake: Intake, req: IncomingMessage, res: ServerResponse, refusal: Refusal): void {
+  if (refusal.result !== 'not_found') intake.o.metrics.webhook(refusal.result);
+  intake.o.logger.debug('webhook request refused', { ...intake.context, status: refusal.status, result: refusal.result });
+  const authenticated = refusal.result !== 'unauthorized' && refusal.result !== 'not_found';
+  dropRest(req, authenticated ? 2 * intake.o.limits.maxBodyBytes : UNAUTHENTICATED_DROP_BYTES);
+  send(res, refusal.status, { error: refusal.message }, refusal.headers ? { headers: refusal.headers } : {});
+}
+
 async function webhook(intake: Intake, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body = parseJson(await readBody(req));
+  const { o } = intake;
+  const head = { method: req.method, path: (req.url ?? '/').split('?')[0] ?? '/', headers: req.headers };
+  const maxPayload = o.maxPayload?.();
+  const now = (o.wallClock ?? (() => new Date()))();
+  const refusal = checkRequestHead(head, { keys: o.keys(), now, inFlight: intake.inFlight, maxPayload }, o.limits);
+  const limit = bodyLimit(o.limits, maxPayload);
+  if (refusal?.result === 'too_large' && limit.queue) logQueueTooSmall(intake, Number(head.headers['content-length']), limit.bytes);
+  if (refusal) return refuse(intake, req, res, refusal);
+  intake.inFlight++;
+  res.once('close', () => intake.inFlight--);
+  const body = parseJson(
+    await readBody(req, limit).catch((error: unknown) => {
+      if (limit.queue && error instanceof HttpError && error.status === 413) logQueueTooSmall(intake, undefined, limit.bytes);
+      throw error;
+    }),
+  );
   const challenge = challengeOf(body);
   if (challenge !== undefined) {
-    intake.o.metrics.webhook('challenge');
+    o.metrics.webhook('challenge');
     send(res, 200, { challenge });
     return;
   }
@@ -202,22 +299,11 @@ async function webhook(intake: Intake, req: IncomingMessage, res: ServerResponse
   acknowledge(intake, res, message, ack);
 }
 
-/** Routes a request: the webhook, /metrics, /healthz, /readyz; a 404 for anything else. */
-async function route(intake: Intake, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { o } = intake;
-  const path = (req.url ?? '/').split('?')[0];
-  if (req.method === 'POST' && path === WEBHOOK_PATH) return webhook(intake, req, res);
-  if (req.method === 'GET' && path === '/metrics')
-    return send(res, 200, await o.metrics.registry.metrics(), o.metrics.registry.contentType);
-  if (req.method === 'GET' && path === '/healthz') return send(res, 200, 'ok', 'text/plain');
-  if (req.method === 'GET' && path === '/readyz')
-    return o.ready() ? send(res, 200, 'ok', 'text/plain') : send(res, 503, 'not ready', 'text/plain');
-  throw new HttpError(404, `no route ${req.method} ${path}`);
-}
-
 /** Answers a failed request with its status (500, logged with the stack, for our own bugs). */
 function answerError(intake: Intake, res: ServerResponse, error: unknown): void {
   const status = error instanceof HttpError ? error.status : 500;
+  // A 413 found while streaming (the queue-limit 413 after encryption is counted as invalid where it is raised).
+  if (error instanceof HttpError && error.streaming && status === 413) intake.o.metrics.webhook('too_large');
   if (!(error instanceof HttpError))
     intake.o.logger.error('webhook error', {
       ...intake.context,
@@ -228,15 +314,27 @@ function answerError(intake: Intake, res: ServerResponse, error: unknown): void 
   else res.destroy();
 }
 
+/** The webhook server: TLS when configured, its timeouts and connection cap set. */
 export function createIntakeServer(o: IntakeOptions): Server {
   const intake: Intake = {
     o,
+    inFlight: 0,
     subject: relaySubject(o.namespace, o.integration),
     context: { namespace: o.namespace, integration: o.integration },
   };
-  return createServer((req, res) => {
-    route(intake, req, res).catch((error: unknown) => answerError(intake, res, error));
-  });
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    webhook(intake, req, res).catch((error: unknown) => answerError(intake, res, error));
+  };
+  const timeouts = {
+    headersTimeout: o.server.headersTimeoutMs,
+    requestTimeout: o.server.requestTimeoutMs,
+    keepAliveTimeout: o.server.keepAliveTimeoutMs,
+    // Node checks the two timeouts above only this often (30 s by default).
+    connectionsCheckingInterval: Math.min(1000, o.server.headersTimeoutMs),
+  };
+  const server: Server = o.tls ? createHttpsServer({ ...timeouts, ...o.tls }, handler) : createHttpServer(timeouts, handler);
+  server.maxConnections = o.server.maxConnections;
+  return server;
 }
 
 export function listen(server: Server, port: number, host: string): Promise<number> {

@@ -95,10 +95,13 @@ export function parseOceanMessage(body: unknown): OceanMessage {
 
 /**
  * The EMR idempotency key of a message: the same for every redelivery and every replay, different
- * for every integration (a hash, so the key reveals nothing and fits every EMR's header).
+ * for every integration (a hash, so the key reveals nothing and fits every EMR's header). With the
+ * content hash (message-id.ts; every message stored since it was introduced carries one), a forged
+ * message under a reused id cannot make the EMR answer the real one with the forged document.
  */
-export function idempotencyKeyOf(namespace: string, integration: string, messageId: string): string {
-  return `ocean-${createHash('sha256').update(`${namespace}/${integration}/${messageId}`).digest('hex').slice(0, 40)}`;
+export function idempotencyKeyOf(namespace: string, integration: string, messageId: string, contentHash?: string): string {
+  const scoped = `${namespace}/${integration}/${messageId}${contentHash ? `/${contentHash}` : ''}`;
+  return `ocean-${createHash('sha256').update(scoped).digest('hex').slice(0, 40)}`;
 }
 
 /**

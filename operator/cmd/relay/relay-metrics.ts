@@ -1,8 +1,18 @@
-// The relay's Prometheus metrics, on its own registry (served at /metrics by the webhook server).
+// The relay's Prometheus metrics, on its own registry (served at /metrics by admin-server.ts, on its own port).
 // Labels are the integration's namespace and name and the delivery result: never PHI, never a key.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export type DeliveryResult = 'delivered' | 'retry' | 'dead_lettered';
+export type WebhookResult =
+  | 'stored'
+  | 'duplicate'
+  | 'challenge'
+  | 'invalid'
+  | 'unavailable'
+  | 'unauthorized'
+  | 'unsupported_media_type'
+  | 'too_large'
+  | 'overloaded';
 
 export class RelayMetrics {
   readonly registry = new Registry();
@@ -44,7 +54,7 @@ export class RelayMetrics {
     });
     this.received = new Counter({
       name: 'cloudconnect_relay_webhook_requests_total',
-      help: 'Webhook posts by result (stored, duplicate, challenge, invalid, unavailable).',
+      help: 'Webhook posts by result (stored, duplicate, challenge, invalid, unavailable, unauthorized, unsupported_media_type, too_large, overloaded).',
       labelNames: [...labelNames, 'result'],
       registers,
     });
@@ -60,7 +70,7 @@ export class RelayMetrics {
     this.deliveries.inc({ ...this.labels, result });
   }
 
-  webhook(result: 'stored' | 'duplicate' | 'challenge' | 'invalid' | 'unavailable'): void {
+  webhook(result: WebhookResult): void {
     this.received.inc({ ...this.labels, result });
   }
 

@@ -1,20 +1,33 @@
-// One relay: the webhook server, the delivery loop and the status reporter over one NATS
-// connection. Every dependency is injected (cli.ts builds them from the environment), so tests can
+// One relay: the webhook server (authenticated with the integration's key), the metrics/probes
+// server on its own port, the delivery loop and the status reporter over one NATS connection. Every dependency is injected (cli.ts builds them from the environment), so tests can
 // run a relay in-process as well as the real `cloudconnect-relay` child process.
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type ConsumerOptions, ensureRelayConsumer, ensureRelayStreams } from '../../internal/relayqueue/queue.ts';
+import { createAdminServer } from './admin-server.ts';
+import type { WebhookKeyStore } from './api-key-store.ts';
 import { type DeliveryOptions, runDelivery } from './delivery.ts';
-import { createIntakeServer, listen } from './intake.ts';
+import { createIntakeServer, type IntakeOptions, listen, type WebhookServerLimits } from './intake.ts';
 import { RelayMetrics } from './relay-metrics.ts';
 import { StatusReporter } from './reporter.ts';
+import type { WebhookLimits } from './webhook-guard.ts';
+import { readTls, type TlsFiles, watchTls } from './webhook-tls.ts';
 
 export interface RelayOptions
   extends Pick<DeliveryOptions, 'namespace' | 'integration' | 'siteNumber' | 'keyring' | 'adapter' | 'clock' | 'logger' | 'concurrency'> {
   nc: NatsConnection;
   port: number;
   host?: string;
+  /** The /metrics, /healthz, /readyz port (0: any free port). */
+  metricsPort: number;
+  /** The webhook keys (read at start: a relay without them does not start). */
+  webhookKeys: WebhookKeyStore;
+  limits: WebhookLimits;
+  server: WebhookServerLimits;
+  /** Serve the webhook over TLS with this certificate and key (reloaded when the files change). */
+  tls?: TlsFiles;
   statusIntervalMs?: number;
   replicas?: number;
   consumer?: ConsumerOptions;
@@ -24,10 +37,44 @@ export interface RelayOptions
 
 export interface RunningRelay {
   port: number;
+  metricsPort: number;
   js: JetStreamClient;
   metrics: RelayMetrics;
   reporter: StatusReporter;
   stop(): Promise<void>;
+}
+
+type SharedOptions = Pick<
+  IntakeOptions,
+  'js' | 'namespace' | 'integration' | 'siteNumber' | 'keyring' | 'clock' | 'metrics' | 'logger' | 'onStored'
+>;
+
+/** The webhook server (TLS when configured, reloaded when the files change) and the metrics/probes server, listening. */
+async function startServers(o: RelayOptions, shared: SharedOptions) {
+  const tls = o.tls ? await readTls(o.tls) : undefined;
+  const server: Server = createIntakeServer({
+    ...shared,
+    maxPayload: () => o.nc.info?.max_payload,
+    keys: () => o.webhookKeys.keys(),
+    limits: o.limits,
+    server: o.server,
+    ...(tls ? { tls } : {}),
+  });
+  const admin = createAdminServer({ metrics: shared.metrics, ready: () => !o.nc.isClosed() });
+  const host = o.host ?? '0.0.0.0';
+  const port = await listen(server, o.port, host);
+  const metricsPort = await listen(admin, o.metricsPort, host);
+  const stopTls = o.tls && tls ? watchTls(server as HttpsServer, o.tls, tls, 60_000, o.logger) : () => undefined;
+  return {
+    port,
+    metricsPort,
+    stop: async () => {
+      stopTls();
+      await Promise.all([server, admin].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      server.closeAllConnections();
+      admin.closeAllConnections();
+    },
+  };
 }
 
 export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
@@ -35,14 +82,14 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   const js = jetstream(o.nc);
   const kv = await ensureRelayStreams(js, { replicas: o.replicas ?? 1 });
   const consumer = await ensureRelayConsumer(js, o.namespace, o.integration, o.consumer);
-  // Fail early (and visibly) when the SEK cannot be read, rather than on the first webhook.
+  // Fail early (and visibly) when the SEK or the webhook key cannot be read, rather than on the first webhook.
   const sek = await o.keyring.current();
+  await o.webhookKeys.start();
   const metrics = new RelayMetrics(o.namespace, o.integration, { defaultMetrics: o.defaultMetrics ?? true });
   const reporter = new StatusReporter({
     js,
     kv,
-    namespace: o.namespace,
-    integration: o.integration,
+    ...context,
     clock: o.clock,
     metrics,
     logger: o.logger,
@@ -67,28 +114,26 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
       consumer,
       adapter: o.adapter,
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+      idSalt: () => o.webhookKeys.keys().idSalt,
       onDelivered: () => reporter.delivered(),
       onFailed: (reason) => reporter.failed(reason),
       onDeadLettered: () => reporter.changed(),
     },
     abort.signal,
   );
-  const server: Server = createIntakeServer({
-    ...shared,
-    ready: () => !o.nc.isClosed(),
-    maxPayload: () => o.nc.info?.max_payload,
-    onStored: () => reporter.changed(),
-  });
-  const port = await listen(server, o.port, o.host ?? '0.0.0.0');
-  o.logger.info('relay ready', { ...context, port, sekVersion: sek.version, timeScale: o.clock.scale, consumer });
+  const servers = await startServers(o, { ...shared, onStored: () => reporter.changed() });
+  const { port, metricsPort } = servers;
+  const listening = { port, metricsPort, tls: o.tls !== undefined, apiKeyHeaderName: o.limits.apiKeyHeader };
+  o.logger.info('relay ready', { ...context, ...listening, sekVersion: sek.version, timeScale: o.clock.scale, consumer });
   return {
     port,
+    metricsPort,
     js,
     metrics,
     reporter,
     stop: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      o.webhookKeys.stop();
+      await servers.stop();
       abort.abort();
       await delivery;
       await reporter.stop();

@@ -2,7 +2,11 @@
 // only when the live object lacks the desired hash or was scaled by hand), handle the replay
 // annotation, read the relay's status record from NATS on a poll interval (not on every event), and
 // turn it into status.relay, the Delivering condition, gauges, and one Event + e-mail per increase
-// of the dead-letter count. Without a NATS URL in the operator's configuration no relay is deployed.
+// of the dead-letter count. Before the Deployment, the webhook's API key: created in Vault when
+// absent, rotated on a new cloudconnect.dev/rotateWebhookKeyAt (relay/webhook-key.ts decides; only
+// its version and times reach status.webhook). Without a NATS URL in the operator's configuration no
+// relay is deployed and no key is made.
+import { randomBytes } from 'node:crypto';
 import { AppsV1Api, PatchStrategy, setHeaderOptions, type V1Deployment, type V1Secret, type V1Service } from '@kubernetes/client-node';
 import {
   type EmrIntegration,
@@ -11,15 +15,19 @@ import {
   type OceanSite,
   OceanSiteSpec,
   REPLAY_REQUESTED_AT_ANNOTATION,
+  ROTATE_WEBHOOK_KEY_AT_ANNOTATION,
 } from '../../api/v1alpha1/index.ts';
 import { FIELD_MANAGER, type Kube } from '../../internal/kube/kube.ts';
 import { type Mailer, siteRecipients } from '../../internal/notify/mailer.ts';
+import type { VaultClient } from '../../internal/vault/client.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import { withDefaults } from '../../runtime/defaults.ts';
+import { parseDuration } from '../../runtime/duration.ts';
 import type { SupervisedInformer } from '../../runtime/informer.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { OperatorMetrics } from '../../runtime/metrics.ts';
+import { redactor } from '../../runtime/redact.ts';
 import {
   buildRelayDeployment,
   buildRelayService,
@@ -35,6 +43,13 @@ import {
   type RelayThresholds,
 } from './relay/status-decision.ts';
 import type { RelayQueue } from './relay/status-reader.ts';
+import {
+  decideWebhookKey,
+  WEBHOOK_KEY_SECRET_FIELDS,
+  type WebhookKeyStatus,
+  webhookKeyPath,
+  webhookKeyStatus,
+} from './relay/webhook-key.ts';
 import { type EmrRun, found, type Step, type StepOutcome } from './step.ts';
 
 export const RELAY_SELECTOR = 'app.kubernetes.io/managed-by=cloudconnect-operator,app.kubernetes.io/name=cloudconnect-relay';
@@ -48,6 +63,8 @@ export interface RelayConfig {
   pollIntervalMs: number;
   deployments: SupervisedInformer<V1Deployment>;
   services: SupervisedInformer<V1Service>;
+  /** Where the webhook keys are kept (the operator's own Vault login; mount: settings.sekMount). */
+  vault: Pick<VaultClient, 'kvRead' | 'kvWrite'>;
 }
 
 export interface RelayStepDeps {
@@ -63,6 +80,7 @@ export interface RelayStepDeps {
 export interface RelayStepResult {
   delivering: ConditionInput;
   relay: RelayStatus | undefined;
+  webhook?: WebhookKeyStatus;
   requeueAfterMs?: number;
 }
 
@@ -91,6 +109,8 @@ export class RelayStep implements Step {
   /** The relay configuration and the client that applies Deployments; undefined without a NATS URL. */
   private readonly configured: { relay: RelayConfig; apps: AppsV1Api } | undefined;
   private readonly reads = new Map<string, Read>();
+  /** The last replay each integration handled, for reconciles that run on a status older than it. */
+  private readonly replays = new Map<string, Pick<RelayStatus, 'lastHandledReplayAt' | 'lastReplayedCount'>>();
 
   constructor(deps: RelayStepDeps) {
     this.deps = deps;
@@ -103,6 +123,7 @@ export class RelayStep implements Step {
     // Delivering is reported beside Ready, not folded into it: a backlog is the EMR's outage, already in Authenticated.
     run.conditions.push(result.delivering);
     run.relay = result.relay;
+    if (result.webhook) run.webhook = result.webhook;
     if (result.requeueAfterMs !== undefined) run.requeueAfterMs.push(result.requeueAfterMs);
     return 'continue';
   }
@@ -129,37 +150,88 @@ export class RelayStep implements Step {
     if (!site || site.status?.encryptionKey?.version === undefined) return decideRelayStatus({ ...base, deployment: 'siteNotReady' });
 
     const { relay, apps } = configured;
+    const webhook = await this.webhookKey(relay, integration, spec, now);
     const input = { integration, integrationSpec: spec, site, credentials, settings: relay.settings };
     await this.ensure(apps, relay.deployments.get(relayName(name), namespace), buildRelayDeployment(input));
     await this.ensure(apps, relay.services.get(relayName(name), namespace), buildRelayService(input));
 
     const replayed = await this.replay(relay.queue, integration, before);
     // After a replay the figures changed: they are read now.
-    const read = await this.read(relay, namespace, name, replayed !== undefined, now);
+    const read = await this.read(relay, namespace, name, replayed?.now === true, now);
     const deployment: RelayDeployment = spec.suspend ? 'suspended' : 'deployed';
-    const decision = decideRelayStatus({ ...base, previous: replayed ?? before, deployment, observation: read.observation });
+    const decision = decideRelayStatus({ ...base, previous: replayed?.status ?? before, deployment, observation: read.observation });
     this.exportGauges(read.observation, { namespace, integration: name }, now);
     if (decision.newlyDeadLettered > 0) await this.notifyDeadLettered(integration, spec, site, decision.newlyDeadLettered, decision.relay);
+    // While a previous key is accepted, come back when it stops being, so that status says so.
+    const graceLeft = webhook.previousKeyValidUntil ? Date.parse(webhook.previousKeyValidUntil) - now.getTime() : Number.POSITIVE_INFINITY;
     return {
       delivering: decision.delivering,
       relay: decision.relay,
-      requeueAfterMs: Math.max(1000, relay.pollIntervalMs - (now.getTime() - read.at)),
+      webhook,
+      requeueAfterMs: Math.max(1000, Math.min(graceLeft, relay.pollIntervalMs - (now.getTime() - read.at))),
     };
+  }
+
+  /** Creates, repairs or rotates the integration's webhook key in Vault; returns what status may show of it. */
+  private async webhookKey(
+    relay: RelayConfig,
+    integration: EmrIntegration,
+    spec: EmrIntegrationSpec,
+    now: Date,
+  ): Promise<WebhookKeyStatus> {
+    const mount = relay.settings.sekMount;
+    const path = webhookKeyPath(integration.metadata.namespace ?? '', spec.siteRef.name, integration.metadata.name);
+    const stored = await relay.vault.kvRead(mount, path, undefined, { secretFields: WEBHOOK_KEY_SECRET_FIELDS });
+    const decision = decideWebhookKey({
+      stored,
+      rotateToken: integration.metadata.annotations?.[ROTATE_WEBHOOK_KEY_AT_ANNOTATION],
+      now,
+      graceMs: parseDuration(spec.webhook?.previousKeyGracePeriod ?? '24h'),
+      newSecret: () => randomBytes(32).toString('base64url'),
+    });
+    if (!decision.write) return webhookKeyStatus(stored ?? { data: {}, version: 0 }, now);
+    const { data, cas, why } = decision.write;
+    for (const field of WEBHOOK_KEY_SECRET_FIELDS) if (data[field]) redactor.register(data[field]);
+    const written = await relay.vault.kvWrite(mount, path, data, cas);
+    const status = webhookKeyStatus({ data, version: written.version }, now);
+    this.deps.logger.info('wrote the webhook key', {
+      integration: `${integration.metadata.namespace}/${integration.metadata.name}`,
+      why,
+      version: written.version,
+    });
+    const grace = status.previousKeyValidUntil ? `; the previous key is accepted until ${status.previousKeyValidUntil}` : '';
+    await this.deps.kube.event(
+      integration,
+      'Normal',
+      why === 'rotated' ? 'WebhookKeyRotated' : 'WebhookKeyCreated',
+      `Generated the webhook API key (version ${written.version}, Vault ${mount}/${path}, field current)${grace}. Enter it in Ocean's integration registration.`,
+    );
+    return status;
   }
 
   /** Drops what is remembered of a deleted integration (`namespace/name`). */
   forget(id: string): void {
     this.reads.delete(id);
+    this.replays.delete(id);
   }
 
   /** Moves the dead letters back to the queue when a new replay token is set; returns the status recording it. */
-  private async replay(queue: RelayQueue, integration: EmrIntegration, before: RelayStatus | undefined): Promise<RelayStatus | undefined> {
+  private async replay(
+    queue: RelayQueue,
+    integration: EmrIntegration,
+    before: RelayStatus | undefined,
+  ): Promise<{ status: RelayStatus; now: boolean } | undefined> {
     const token = replayToken(integration.metadata.annotations, before);
     if (!token) return undefined;
     const namespace = integration.metadata.namespace ?? '';
     const name = integration.metadata.name;
+    // A reconcile right after the one that replayed may still read the status from before it (the
+    // cache lags the status write): the same token is not replayed twice.
+    const handled = this.replays.get(`${namespace}/${name}`);
+    if (handled?.lastHandledReplayAt === token) return { status: { ...before, ...handled }, now: false };
     // A NATS failure throws: the reconcile is retried with backoff and the token stays unhandled.
     const count = await queue.replay(namespace, name);
+    this.replays.set(`${namespace}/${name}`, { lastHandledReplayAt: token, lastReplayedCount: count });
     this.deps.logger.info('replayed dead letters', { integration: `${namespace}/${name}`, count });
     await this.deps.kube.event(
       integration,
@@ -167,7 +239,7 @@ export class RelayStep implements Step {
       'DeadLettersReplayed',
       `Moved ${count} dead-lettered message(s) back to the delivery queue (${REPLAY_REQUESTED_AT_ANNOTATION}=${token})`,
     );
-    return { ...before, lastHandledReplayAt: token, lastReplayedCount: count };
+    return { status: { ...before, lastHandledReplayAt: token, lastReplayedCount: count }, now: true };
   }
 
   /** The relay's status record, read again once the poll interval has passed (or at once when `fresh`). */

@@ -15,12 +15,13 @@ export function conditionsOf(run: Pick<EmrRun, 'conditions' | 'readyParts' | 're
 }
 
 /** Pure: the status fields the steps found, conditions aside (none when the reconcile stopped before authenticating). */
-export function statusFields(run: Pick<EmrRun, 'auth' | 'providers' | 'sync' | 'relay'>): Partial<EmrIntegrationStatus> {
+export function statusFields(run: Pick<EmrRun, 'auth' | 'providers' | 'sync' | 'relay' | 'webhook'>): Partial<EmrIntegrationStatus> {
   return {
     ...(run.auth ? { auth: run.auth.auth } : {}),
     ...(run.providers ? { providers: run.providers } : {}),
     ...(run.sync ? { sync: run.sync } : {}),
     ...(run.relay ? { relay: run.relay } : {}),
+    ...(run.webhook ? { webhook: run.webhook } : {}),
   };
 }
 

@@ -58,6 +58,8 @@ export interface EmrRun {
   providers?: Providers;
   /** relay step. */
   relay?: RelayStatus;
+  /** relay step: the webhook key's version and times. */
+  webhook?: NonNullable<EmrIntegrationStatus['webhook']>;
   /** schedules step. */
   sync?: NonNullable<EmrIntegrationStatus['sync']>;
 }

@@ -28,6 +28,8 @@ import {
 export const RECEIVED_AT_HEADER = 'Cloudconnect-Received-At';
 /** Ocean's message id (not PHI); the EMR idempotency key is derived from it. */
 export const OCEAN_MESSAGE_ID_HEADER = 'Cloudconnect-Ocean-Message-Id';
+/** 128-bit hash of the message's content (operator/cmd/relay/message-id.ts; not PHI): scopes the de-duplication id and the EMR idempotency key. */
+export const CONTENT_HASH_HEADER = 'Cloudconnect-Content-Hash';
 /** eFormNote | referralAttachment | demographicUpdate (not PHI). */
 export const MESSAGE_TYPE_HEADER = 'Cloudconnect-Message-Type';
 /** On a dead letter: the failure reason (an EmrErrorReason or a relay reason) and when. */

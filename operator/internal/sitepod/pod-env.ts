@@ -23,7 +23,8 @@ export type WorkerErrorReason =
   | 'VaultUnavailable'
   | 'VaultLoginFailed'
   | 'SekAccessDenied'
-  | 'SekNotFound';
+  | 'SekNotFound'
+  | 'WebhookKeyUnavailable';
 
 /** A failure of the worker's own setup (arguments, environment, Vault), with a reason for the run's status. */
 export class WorkerError extends Error {

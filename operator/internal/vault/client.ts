@@ -128,18 +128,24 @@ export class VaultClient {
     return { currentVersion: out.data.current_version, createdTime, destroyed };
   }
 
-  /** Reads one version (default: current) of a KV v2 secret. The values are registered for redaction. */
+  /**
+   * Reads one version (default: current) of a KV v2 secret. The values are registered for redaction:
+   * all of them, or only `secretFields` when a record also holds plain facts (times, tokens) that
+   * must stay readable in status and logs.
+   */
   async kvRead(
     mount: string,
     path: string,
     version?: number,
+    options: { secretFields?: readonly string[] } = {},
   ): Promise<{ data: Record<string, string>; version: number; createdTime: string } | undefined> {
     const out = await this.request<{ data: { data: Record<string, string>; metadata: { version: number; created_time: string } } }>(
       'GET',
       `/${mount}/data/${path}${version ? `?version=${version}` : ''}`,
     );
     if (!out?.data?.data) return undefined;
-    for (const value of Object.values(out.data.data)) redactor.register(value);
+    for (const [field, value] of Object.entries(out.data.data))
+      if (!options.secretFields || options.secretFields.includes(field)) redactor.register(value);
     return { data: out.data.data, version: out.data.metadata.version, createdTime: out.data.metadata.created_time };
   }
 

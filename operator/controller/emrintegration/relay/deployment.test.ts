@@ -10,6 +10,7 @@ import {
   credentialsHash,
   DESIRED_HASH_ANNOTATION,
   RELAY_COMMAND,
+  RELAY_METRICS_PORT,
   RELAY_PORT,
   type RelayInput,
   relayName,
@@ -111,8 +112,56 @@ describe('the relay Deployment', () => {
     expect(container.image).toBe('ghcr.io/example/cloudconnect:0.1.0');
     expect(container.command).toEqual(['/nodejs/bin/node', 'operator/relay/main.ts']);
     expect(container.args).toEqual(['--integration', 'clinic/maple-accuro']);
-    expect(container.ports).toEqual([{ name: 'webhook', containerPort: RELAY_PORT, protocol: 'TCP' }]);
-    expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'webhook' });
+    expect(container.ports).toEqual([
+      { name: 'webhook', containerPort: RELAY_PORT, protocol: 'TCP' },
+      { name: 'metrics', containerPort: RELAY_METRICS_PORT, protocol: 'TCP' },
+    ]);
+  });
+
+  it('probes the relay on its metrics port, never on the webhook (which needs the API key)', () => {
+    expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(env.RELAY_METRICS_PORT).toBe(String(RELAY_METRICS_PORT));
+  });
+
+  it("tells the relay where its site's webhook key is, never the key", () => {
+    expect(env.RELAY_API_KEY_PATH).toBe('cloudconnect/clinic/maple/relay/maple-accuro');
+    expect(env.RELAY_TLS_CERT_FILE).toBeUndefined();
+    expect(pod.volumes!.some((v) => v.name === 'webhook-tls')).toBe(false);
+  });
+
+  it('serves the webhook over TLS from the Secret spec.webhook.tls names, mounted read-only', () => {
+    const tls = buildRelayDeployment({
+      ...input,
+      integrationSpec: { ...integration.spec, webhook: { tls: { secretRef: { name: 'relay-cert' } } } },
+    });
+    const tlsPod = tls.spec!.template.spec!;
+    const tlsEnv = Object.fromEntries(tlsPod.containers[0]!.env!.map((e) => [e.name, e.value]));
+    expect(tlsEnv).toMatchObject({
+      RELAY_TLS_CERT_FILE: '/var/run/secrets/cloudconnect/webhook-tls/tls.crt',
+      RELAY_TLS_KEY_FILE: '/var/run/secrets/cloudconnect/webhook-tls/tls.key',
+    });
+    expect(tlsPod.volumes).toContainEqual({
+      name: 'webhook-tls',
+      secret: {
+        secretName: 'relay-cert',
+        items: [
+          { key: 'tls.crt', path: 'tls.crt' },
+          { key: 'tls.key', path: 'tls.key' },
+        ],
+        defaultMode: 0o440,
+      },
+    });
+    expect(tlsPod.containers[0]!.volumeMounts).toContainEqual({
+      name: 'webhook-tls',
+      mountPath: '/var/run/secrets/cloudconnect/webhook-tls',
+      readOnly: true,
+    });
+    const service = buildRelayService({
+      ...input,
+      integrationSpec: { ...integration.spec, webhook: { tls: { secretRef: { name: 'relay-cert' } } } },
+    });
+    expect(service.spec!.ports![0]).toEqual({ name: 'webhook', port: 443, targetPort: 'webhook', protocol: 'TCP' });
   });
 
   it('tells the relay the worker settings with the same names, plus NATS and the port, with no secret value', () => {
@@ -181,10 +230,13 @@ describe('what rolls the relay', () => {
 describe('the relay Service', () => {
   const service = buildRelayService(input);
 
-  it('exposes the webhook port of exactly this relay', () => {
+  it('exposes the webhook port and, apart, the metrics port of exactly this relay', () => {
     expect(service.metadata).toMatchObject({ name: 'maple-accuro-relay', namespace: 'clinic' });
     expect(service.spec!.selector).toEqual(deployment.spec!.selector.matchLabels);
-    expect(service.spec!.ports).toEqual([{ name: 'webhook', port: 80, targetPort: 'webhook', protocol: 'TCP' }]);
+    expect(service.spec!.ports).toEqual([
+      { name: 'webhook', port: 80, targetPort: 'webhook', protocol: 'TCP' },
+      { name: 'metrics', port: 9090, targetPort: 'metrics', protocol: 'TCP' },
+    ]);
     expect(service.metadata!.ownerReferences![0]).toMatchObject({ kind: 'EmrIntegration', uid: 'u2', controller: true });
   });
 });

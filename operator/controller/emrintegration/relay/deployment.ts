@@ -3,7 +3,9 @@
 // token mounted, a projected token with the `vault` audience for the Vault login, the credentials
 // Secret mounted read-only, a restrictive security context, and the same environment names. Its pod
 // template carries the SEK version and a salted hash of the credentials, so a SEK rotation or a
-// credential change rolls the relay. Unit-tested; the operator applies these objects as they are.
+// credential change rolls the relay. The webhook listens on its own port (`webhook`, authenticated
+// with the key at RELAY_API_KEY_PATH, TLS when spec.webhook.tls names a Secret, mounted here) and
+// /metrics and the probes on another (`metrics`). Unit-tested; the operator applies these objects as they are.
 import { createHash } from 'node:crypto';
 import type { V1Container, V1Deployment, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { EmrIntegration, EmrIntegrationSpec, OceanSite } from '../../../api/v1alpha1/index.ts';
@@ -15,6 +17,7 @@ import {
   type SitePodSettings,
   sitePodParts,
 } from '../../../internal/sitepod/site-pod.ts';
+import { webhookKeyPath } from './webhook-key.ts';
 
 /** What the operator's configuration says about every relay (operator/manager/config.ts reads it). */
 export interface RelayDeploymentSettings extends SitePodSettings {
@@ -30,7 +33,9 @@ export interface RelayDeploymentSettings extends SitePodSettings {
 const RELAY_APP = 'cloudconnect-relay';
 /** The webhook port inside the pod (the relay's RELAY_PORT); the Service exposes it on port 80. */
 export const RELAY_PORT = 8080;
-const RELAY_SERVICE_PORT = 80;
+/** /metrics, /healthz and /readyz inside the pod (RELAY_METRICS_PORT), port `metrics` of the Service too. */
+export const RELAY_METRICS_PORT = 9090;
+const TLS_DIR = '/var/run/secrets/cloudconnect/webhook-tls';
 export const RELAY_COMMAND = ['/nodejs/bin/node', 'operator/relay/main.ts'];
 /** Salted hash of the credentials Secret's data: a change rolls the relay. */
 export const CREDENTIALS_HASH_ANNOTATION = 'cloudconnect.dev/credentials-hash';
@@ -113,26 +118,38 @@ function selectorOf(integration: EmrIntegration): Record<string, string> {
 function relayContainer(input: RelayInput, pod: SitePodParts): V1Container {
   const { integration, integrationSpec: spec, settings } = input;
   const namespace = integration.metadata.namespace ?? '';
+  const tls = spec.webhook?.tls !== undefined;
   return {
     name: 'relay',
     image: settings.image,
     command: settings.command,
     args: ['--integration', `${namespace}/${integration.metadata.name}`],
-    ports: [{ name: 'webhook', containerPort: RELAY_PORT, protocol: 'TCP' }],
+    ports: [
+      { name: 'webhook', containerPort: RELAY_PORT, protocol: 'TCP' },
+      { name: 'metrics', containerPort: RELAY_METRICS_PORT, protocol: 'TCP' },
+    ],
     env: [
       // suspend is left out: it scales the Deployment, it need not also change the pod template.
       { name: 'CLOUDCONNECT_INTEGRATION_SPEC', value: JSON.stringify({ ...spec, suspend: undefined }) },
       ...pod.identityEnv,
       { name: 'NATS_URL', value: settings.natsUrl },
       { name: 'RELAY_PORT', value: String(RELAY_PORT) },
+      { name: 'RELAY_METRICS_PORT', value: String(RELAY_METRICS_PORT) },
+      { name: 'RELAY_API_KEY_PATH', value: webhookKeyPath(namespace, input.site.metadata.name, integration.metadata.name) },
+      ...(tls
+        ? [
+            { name: 'RELAY_TLS_CERT_FILE', value: `${TLS_DIR}/tls.crt` },
+            { name: 'RELAY_TLS_KEY_FILE', value: `${TLS_DIR}/tls.key` },
+          ]
+        : []),
       ...(settings.natsReplicas && settings.natsReplicas > 1 ? [{ name: 'NATS_REPLICAS', value: String(settings.natsReplicas) }] : []),
       ...pod.caEnv,
     ],
     resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } },
-    readinessProbe: { httpGet: { path: '/readyz', port: 'webhook' }, periodSeconds: 5, failureThreshold: 3 },
-    livenessProbe: { httpGet: { path: '/healthz', port: 'webhook' }, periodSeconds: 20, failureThreshold: 3 },
+    readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, periodSeconds: 5, failureThreshold: 3 },
+    livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, periodSeconds: 20, failureThreshold: 3 },
     securityContext: SITE_CONTAINER_SECURITY_CONTEXT,
-    volumeMounts: pod.volumeMounts(),
+    volumeMounts: pod.volumeMounts(tls ? [{ name: 'webhook-tls', mountPath: TLS_DIR, readOnly: true }] : []),
   };
 }
 
@@ -170,7 +187,23 @@ export function buildRelayDeployment(input: RelayInput): V1Deployment {
           ...pod.podSpec,
           terminationGracePeriodSeconds: 30,
           containers: [relayContainer(input, pod)],
-          volumes: pod.volumes(),
+          volumes: pod.volumes(
+            spec.webhook?.tls
+              ? [
+                  {
+                    name: 'webhook-tls',
+                    secret: {
+                      secretName: spec.webhook.tls.secretRef.name,
+                      items: [
+                        { key: 'tls.crt', path: 'tls.crt' },
+                        { key: 'tls.key', path: 'tls.key' },
+                      ],
+                      defaultMode: 0o440,
+                    },
+                  },
+                ]
+              : [],
+          ),
         },
       },
     },
@@ -178,9 +211,13 @@ export function buildRelayDeployment(input: RelayInput): V1Deployment {
   return withDesiredHash(deployment);
 }
 
-/** Ocean's webhook target: `http://<relay>.<namespace>.svc/` + the relay's webhook path. */
-export function buildRelayService(input: Pick<RelayInput, 'integration' | 'site'>): V1Service {
+/**
+ * Ocean's webhook target: `http://<relay>.<namespace>.svc/ocean/webhook` (port 80), or `https://…`
+ * (port 443) with spec.webhook.tls; port `metrics` (9090) is Prometheus's, never Ocean's.
+ */
+export function buildRelayService(input: Pick<RelayInput, 'integration' | 'site' | 'integrationSpec'>): V1Service {
   const { integration, site } = input;
+  const servicePort = input.integrationSpec.webhook?.tls ? 443 : 80;
   return withDesiredHash<V1Service>({
     apiVersion: 'v1',
     kind: 'Service',
@@ -193,7 +230,10 @@ export function buildRelayService(input: Pick<RelayInput, 'integration' | 'site'
     spec: {
       type: 'ClusterIP',
       selector: selectorOf(integration),
-      ports: [{ name: 'webhook', port: RELAY_SERVICE_PORT, targetPort: 'webhook', protocol: 'TCP' }],
+      ports: [
+        { name: 'webhook', port: servicePort, targetPort: 'webhook', protocol: 'TCP' },
+        { name: 'metrics', port: RELAY_METRICS_PORT, targetPort: 'metrics', protocol: 'TCP' },
+      ],
     },
   });
 }
