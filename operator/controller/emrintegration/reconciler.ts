@@ -7,6 +7,7 @@
 //   steps     in order, stopping at the first that says stop (Flux's sub-reconcilers):
 //             credentials (None: stop) → auth → conflicts → providers → relay → notify → schedules.
 //   status    Ready summarised, status written only if it changed, requeue after the shortest hint.
+import type { EgressPolicy } from '../../internal/httpx/egress-config.ts';
 import type { V1Secret } from '@kubernetes/client-node';
 import {
   type EmrIntegration,
@@ -54,6 +55,8 @@ export interface EmrIntegrationDeps {
   random?: () => number;
   adapterFactory?: (type: EmrAdapterType, config: AdapterConfig) => EmrAdapter;
   timeoutMs?: number;
+  /** What the EMR's URLs may reach and answer in the operator's checks; default DEFAULT_EGRESS. */
+  egress?: EgressPolicy;
   /** The EMR-bound message relay; undefined when the operator has no NATS URL (no relay is deployed). */
   relay?: RelayConfig;
 }
