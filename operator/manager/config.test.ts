@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { type Env, EnvError } from '../runtime/env.ts';
 import { configFromEnv } from './config.ts';
+import { DEFAULT_EGRESS } from '../internal/httpx/egress-config.ts';
 
 const workerSettingsFromEnv = (env: Env) => configFromEnv(env).worker;
 
@@ -72,8 +73,10 @@ describe('the operator configuration', () => {
         sekMount: 'secret',
         oceanApiUrl: 'https://ocean.cognisantmd.com',
         defaultActiveDeadlineSeconds: 3600,
+        egress: DEFAULT_EGRESS,
       },
       relay: undefined,
+      egress: DEFAULT_EGRESS,
     });
   });
 

@@ -13,6 +13,7 @@ import { configFromEnv, oceanCredentials, readCredentialsDir, vaultSekSource, Wo
 import { createLogger } from '../../runtime/logger.ts';
 import { REDACTED, redactor } from '../../runtime/redact.ts';
 import { parseCliArgs, runWorker, type WorkerDeps } from './cli.ts';
+import { LOOPBACK_ALLOW_CIDRS } from '../../../test/simulators/egress.ts';
 
 const SEK = 'cli-test-sek-0e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b';
 const SITE = '777';
@@ -70,6 +71,8 @@ async function podEnv(spec: unknown, credentials: Record<string, string>, extra:
     SEK_PATH: 'sites/clinic/clinic/sek',
     OCEAN_API_URL: ocean.url,
     TERMINATION_MESSAGE_PATH: join(dir, `${name}.termination-log`),
+    // The simulators listen on loopback, which the egress sandbox refuses unless allowed.
+    EGRESS_ALLOW_CIDRS: LOOPBACK_ALLOW_CIDRS,
     ...extra,
   };
 }

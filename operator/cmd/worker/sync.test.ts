@@ -6,6 +6,7 @@ import { type EmrAdapter, EmrError } from '../../internal/emr/adapter.ts';
 import { OceanClient, OceanError } from '../../internal/ocean/client.ts';
 import { decryptBatch, type RecordKind, SekEncryptor } from '../../internal/sek/crypto.ts';
 import { mapLimit, runSync, type SyncInput, type SyncProgress, syncWindow, withRetry } from './sync.ts';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 
 const SEK = 'sek-for-tests-6b1d0c4e9f2a8b7c5d3e1f0a9b8c7d6e';
 const SITE = '4242';
@@ -36,12 +37,13 @@ function accuro(fetchImpl?: typeof fetch): EmrAdapter {
     tenantId: emr.tenantId,
     credentials: { ...emr.credentials },
     timeoutMs: 5000,
+    egress: SIMULATOR_EGRESS,
     ...(fetchImpl ? { fetch: fetchImpl } : {}),
   });
 }
 
 function oceanClient(): OceanClient {
-  return new OceanClient({ apiUrl: ocean.url, siteNumber: SITE, ...ocean.credentials, timeoutMs: 5000 });
+  return new OceanClient({ apiUrl: ocean.url, siteNumber: SITE, ...ocean.credentials, timeoutMs: 5000, egress: SIMULATOR_EGRESS });
 }
 
 function input(overrides: Partial<SyncInput> = {}): SyncInput {

@@ -4,6 +4,7 @@ import type { Faults } from '../../../test/simulators/common.ts';
 import { AccuroAdapter } from './accuro.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
 import { expectEmrError, genderOfSimulated, PAST, samplePdf } from './test-helpers.ts';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 
 const volume = { providers: 5, patients: 40, appointmentsPerDay: 60, days: 2, startDate: '2030-05-06' };
 const from = new Date('2030-05-06T00:00:00Z');
@@ -20,7 +21,7 @@ afterAll(() => sim.stop());
 beforeEach(() => sim.clearFaults());
 
 const adapter = (overrides: Partial<AdapterConfig> = {}) =>
-  new AccuroAdapter({ baseUrl: sim.url, tenantId: sim.tenantId, credentials: { ...sim.credentials }, timeoutMs: 2000, ...overrides });
+  new AccuroAdapter({ baseUrl: sim.url, tenantId: sim.tenantId, credentials: { ...sim.credentials }, timeoutMs: 2000, egress: SIMULATOR_EGRESS, ...overrides });
 
 const count = (path: string) => sim.requests.filter((r) => r.path === path).length;
 

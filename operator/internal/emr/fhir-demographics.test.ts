@@ -4,13 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FHIR_DEV_CREDENTIALS, type FhirSimulator, start } from '../../../test/simulators/fhir.ts';
 import type { EmrError } from './adapter.ts';
 import { FhirAdapter } from './fhir.ts';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 
 let sim: FhirSimulator;
 let adapter: FhirAdapter;
 
 beforeAll(async () => {
   sim = await start({ volume: { providers: 1, patients: 5, appointmentsPerDay: 1, days: 1 } });
-  adapter = new FhirAdapter({ baseUrl: sim.url, tokenUrl: sim.tokenUrl, credentials: { ...FHIR_DEV_CREDENTIALS } });
+  adapter = new FhirAdapter({ baseUrl: sim.url, tokenUrl: sim.tokenUrl, credentials: { ...FHIR_DEV_CREDENTIALS }, egress: SIMULATOR_EGRESS });
 });
 afterAll(async () => {
   await sim?.stop();

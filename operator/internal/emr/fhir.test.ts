@@ -5,6 +5,7 @@ import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
 import { documentReference, FhirAdapter, IDEMPOTENCY_SYSTEM } from './fhir.ts';
 import { validateDocumentReference } from './fhir-validate.ts';
 import { expectEmrError, genderOfSimulated, PAST, samplePdf } from './test-helpers.ts';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 
 const volume = { providers: 4, patients: 30, appointmentsPerDay: 50, days: 2, startDate: '2030-07-01' };
 const from = new Date('2030-07-01T00:00:00Z');
@@ -22,7 +23,7 @@ afterAll(() => sim.stop());
 beforeEach(() => sim.clearFaults());
 
 const adapter = (overrides: Partial<AdapterConfig> = {}) =>
-  new FhirAdapter({ baseUrl: sim.url, credentials: { ...sim.credentials }, timeoutMs: 2000, ...overrides });
+  new FhirAdapter({ baseUrl: sim.url, credentials: { ...sim.credentials }, timeoutMs: 2000, egress: SIMULATOR_EGRESS, ...overrides });
 
 const count = (path: string) => sim.requests.filter((r) => r.path === path).length;
 
@@ -168,6 +169,7 @@ describe('FHIR adapter against the FHIR simulator', () => {
 
   it('refuses to follow a next link to another host', async () => {
     const a = new FhirAdapter({
+      egress: SIMULATOR_EGRESS,
       baseUrl: sim.url,
       credentials: { ...sim.credentials },
       fetch: async (input, init) => {

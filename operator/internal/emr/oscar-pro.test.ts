@@ -4,6 +4,7 @@ import { type OscarSimulator, start } from '../../../test/simulators/oscar.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
 import { OscarProAdapter } from './oscar-pro.ts';
 import { expectEmrError, genderOfSimulated, PAST, samplePdf } from './test-helpers.ts';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 
 const volume = { providers: 6, patients: 50, appointmentsPerDay: 60, days: 2, startDate: '2030-03-04' };
 const day1 = new Date('2030-03-04T00:00:00Z');
@@ -20,7 +21,7 @@ afterAll(() => sim.stop());
 beforeEach(() => sim.clearFaults());
 
 const adapter = (overrides: Partial<AdapterConfig> = {}) =>
-  new OscarProAdapter({ baseUrl: sim.url, credentials: { ...sim.credentials }, timeoutMs: 2000, ...overrides });
+  new OscarProAdapter({ baseUrl: sim.url, credentials: { ...sim.credentials }, timeoutMs: 2000, egress: SIMULATOR_EGRESS, ...overrides });
 
 describe('OSCAR Pro adapter against the OSCAR simulator', () => {
   it('authenticates with a signed call and reports when the access token expires', async () => {
