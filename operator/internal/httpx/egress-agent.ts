@@ -56,7 +56,7 @@ function createAgent(policy: EgressPolicy, caBundle: string | undefined): Agent 
   return new Agent({
     headersTimeout: policy.timeoutMs,
     bodyTimeout: policy.timeoutMs,
-    // undici's own cap, one byte over ours: capped-body.ts gives the clear error, this one backs it up.
+    // undici's own cap, one byte over ours, counted as bytes arrive (capped-body.ts counts as they are read).
     maxResponseSize: policy.maxResponseBytes + 1,
     connect: (options, callback) => {
       const host = bareAddress(options.hostname);

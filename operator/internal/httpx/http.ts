@@ -71,7 +71,7 @@ export class HttpClient {
       const body = await readCapped(response.body, egress.maxResponseBytes, response.headers.get('content-length'));
       return { status: response.status, headers: response.headers, body, what };
     } catch (error) {
-      const failure = transportFailure(error, timeoutMs);
+      const failure = transportFailure(error, { timeoutMs, maxResponseBytes: egress.maxResponseBytes });
       throw this.error(failure.reason, `${what}: ${failure.text}`, undefined, failure.egress);
     }
   }
@@ -164,11 +164,12 @@ interface TransportFailure {
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** Pure: what a failed fetch or body read means, from the error and its causes. */
-export function transportFailure(error: unknown, timeoutMs: number): TransportFailure {
+export function transportFailure(error: unknown, limits: { timeoutMs: number; maxResponseBytes: number }): TransportFailure {
+  const { timeoutMs, maxResponseBytes } = limits;
+  // Ours (capped-body.ts), or undici's backstop at the same cap, which can see the bytes first.
   if (causeOf(error, ResponseTooLargeError) || errorCode(error) === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
-    const max = causeOf(error, ResponseTooLargeError)?.maxBytes;
-    const text = max === undefined ? 'the response is larger than the cap' : `the response is larger than ${max} bytes`;
-    return { reason: 'InvalidResponse', text: `${text} (EGRESS_MAX_RESPONSE_BYTES)`, egress: 'ResponseTooLarge' };
+    const text = `the response is larger than ${maxResponseBytes} bytes (EGRESS_MAX_RESPONSE_BYTES)`;
+    return { reason: 'InvalidResponse', text, egress: 'ResponseTooLarge' };
   }
   const refused = causeOf(error, EndpointNotAllowedError);
   if (refused) return { reason: 'EmrUnreachable', text: refused.message, egress: 'EndpointNotAllowed' };
