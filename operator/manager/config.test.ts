@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_EGRESS } from '../internal/httpx/egress-config.ts';
 import { type Env, EnvError } from '../runtime/env.ts';
 import { configFromEnv } from './config.ts';
-import { DEFAULT_EGRESS } from '../internal/httpx/egress-config.ts';
 
 const workerSettingsFromEnv = (env: Env) => configFromEnv(env).worker;
 

@@ -11,6 +11,7 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { inject } from 'vitest';
 import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
+import { LOOPBACK_ALLOW_CIDRS } from '../simulators/egress.ts';
 import { type OceanPatient, type OceanSimulator, start as startOcean } from '../simulators/ocean.ts';
 import { repoRoot } from './kubectl.ts';
 import { type NatsServer, startNatsServer } from './nats.ts';
@@ -84,6 +85,8 @@ export async function startRelayHarness(options: {
     RELAY_HOST: '127.0.0.1',
     RELAY_STATUS_INTERVAL_SECONDS: '1',
     LOG_LEVEL: 'info',
+    // The EMR simulator listens on loopback, which the egress sandbox refuses unless allowed.
+    EGRESS_ALLOW_CIDRS: LOOPBACK_ALLOW_CIDRS,
     ...options.env,
   };
   const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });

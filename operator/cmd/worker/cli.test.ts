@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AccuroSimulator, start as startAccuro } from '../../../test/simulators/accuro.ts';
+import { LOOPBACK_ALLOW_CIDRS } from '../../../test/simulators/egress.ts';
 import { type FhirSimulator, start as startFhir } from '../../../test/simulators/fhir.ts';
 import { type OceanSimulator, start as startOcean } from '../../../test/simulators/ocean.ts';
 import { decryptBatch } from '../../internal/sek/crypto.ts';
@@ -13,7 +14,6 @@ import { configFromEnv, oceanCredentials, readCredentialsDir, vaultSekSource, Wo
 import { createLogger } from '../../runtime/logger.ts';
 import { REDACTED, redactor } from '../../runtime/redact.ts';
 import { parseCliArgs, runWorker, type WorkerDeps } from './cli.ts';
-import { LOOPBACK_ALLOW_CIDRS } from '../../../test/simulators/egress.ts';
 
 const SEK = 'cli-test-sek-0e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b';
 const SITE = '777';

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AccuroSimulator, start as startAccuro } from '../../../test/simulators/accuro.ts';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { type OceanSimulator, start as startOcean } from '../../../test/simulators/ocean.ts';
 import { AccuroAdapter } from '../../internal/emr/accuro.ts';
 import { type EmrAdapter, EmrError } from '../../internal/emr/adapter.ts';
 import { OceanClient, OceanError } from '../../internal/ocean/client.ts';
 import { decryptBatch, type RecordKind, SekEncryptor } from '../../internal/sek/crypto.ts';
 import { mapLimit, runSync, type SyncInput, type SyncProgress, syncWindow, withRetry } from './sync.ts';
-import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 
 const SEK = 'sek-for-tests-6b1d0c4e9f2a8b7c5d3e1f0a9b8c7d6e';
 const SITE = '4242';

@@ -7,7 +7,7 @@
 //   steps     in order, stopping at the first that says stop (Flux's sub-reconcilers):
 //             credentials (None: stop) → auth → conflicts → providers → relay → notify → schedules.
 //   status    Ready summarised, status written only if it changed, requeue after the shortest hint.
-import type { EgressPolicy } from '../../internal/httpx/egress-config.ts';
+
 import type { V1Secret } from '@kubernetes/client-node';
 import {
   type EmrIntegration,
@@ -18,6 +18,7 @@ import {
 } from '../../api/v1alpha1/index.ts';
 import type { AdapterConfig, EmrAdapter } from '../../internal/emr/adapter.ts';
 import type { EmrAdapterType } from '../../internal/emr/index.ts';
+import type { EgressPolicy } from '../../internal/httpx/egress-config.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
 import type { Mailer } from '../../internal/notify/mailer.ts';
 import type { Clock } from '../../runtime/clock.ts';

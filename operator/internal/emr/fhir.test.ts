@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Faults } from '../../../test/simulators/common.ts';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { type FhirSimulator, start } from '../../../test/simulators/fhir.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
 import { documentReference, FhirAdapter, IDEMPOTENCY_SYSTEM } from './fhir.ts';
 import { validateDocumentReference } from './fhir-validate.ts';
 import { expectEmrError, genderOfSimulated, PAST, samplePdf } from './test-helpers.ts';
-import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 
 const volume = { providers: 4, patients: 30, appointmentsPerDay: 50, days: 2, startDate: '2030-07-01' };
 const from = new Date('2030-07-01T00:00:00Z');

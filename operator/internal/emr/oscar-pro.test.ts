@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Faults } from '../../../test/simulators/common.ts';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { type OscarSimulator, start } from '../../../test/simulators/oscar.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
 import { OscarProAdapter } from './oscar-pro.ts';
 import { expectEmrError, genderOfSimulated, PAST, samplePdf } from './test-helpers.ts';
-import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 
 const volume = { providers: 6, patients: 50, appointmentsPerDay: 60, days: 2, startDate: '2030-03-04' };
 const day1 = new Date('2030-03-04T00:00:00Z');

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Faults } from '../../../test/simulators/common.ts';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { start, type TelusProduct, type TelusSimulator } from '../../../test/simulators/telus.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
 import { TelusAdapter } from './telus.ts';
 import { expectEmrError, PAST, samplePdf } from './test-helpers.ts';
-import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 
 const volume = { providers: 4, patients: 30, appointmentsPerDay: 250, days: 2, startDate: '2030-09-09' };
 const from = new Date('2030-09-09T00:00:00Z');
@@ -24,7 +24,14 @@ function adapter(product: TelusProduct, overrides: Partial<AdapterConfig> = {}) 
   const instance = sim.instance(product);
   const credentials: Record<string, string> = { instanceSecret: instance.instanceSecret };
   if (instance.activationCode) credentials['activationCode'] = instance.activationCode;
-  return new TelusAdapter(product, { baseUrl: sim.url, instanceId: instance.instanceId, credentials, timeoutMs: 2000, egress: SIMULATOR_EGRESS, ...overrides });
+  return new TelusAdapter(product, {
+    baseUrl: sim.url,
+    instanceId: instance.instanceId,
+    credentials,
+    timeoutMs: 2000,
+    egress: SIMULATOR_EGRESS,
+    ...overrides,
+  });
 }
 
 const count = (path: string) => sim.requests.filter((r) => r.path === path).length;

@@ -122,8 +122,16 @@ describe('transport failures', () => {
   it.each([
     ['names a refused address EndpointNotAllowed', withCause(new EndpointNotAllowedError('10.0.0.1', 'private')), 'EndpointNotAllowed'],
     ['names the whole-request deadline EndpointTimeout', new DOMException('timed out', 'TimeoutError'), 'EndpointTimeout'],
-    ['names the connect deadline EndpointTimeout', withCause(Object.assign(new Error('x'), { code: 'UND_ERR_CONNECT_TIMEOUT' })), 'EndpointTimeout'],
-    ['names undici own size cap ResponseTooLarge', withCause(Object.assign(new Error('x'), { code: 'UND_ERR_RES_EXCEEDED_MAX_SIZE' })), 'ResponseTooLarge'],
+    [
+      'names the connect deadline EndpointTimeout',
+      withCause(Object.assign(new Error('x'), { code: 'UND_ERR_CONNECT_TIMEOUT' })),
+      'EndpointTimeout',
+    ],
+    [
+      'names undici own size cap ResponseTooLarge',
+      withCause(Object.assign(new Error('x'), { code: 'UND_ERR_RES_EXCEEDED_MAX_SIZE' })),
+      'ResponseTooLarge',
+    ],
     ['leaves a refused connection to EmrUnreachable alone', withCause(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })), undefined],
   ] as const)('%s', (_name, error, egress) => {
     expect(transportFailure(error, { timeoutMs: 1000, maxResponseBytes: 1024 }).egress).toBe(egress);
@@ -142,7 +150,9 @@ describe('the egress configuration', () => {
         [EGRESS_ENV.maxResponseBytes]: '12',
         [EGRESS_ENV.timeout]: 'forever',
       }),
-    ).toThrow(/EGRESS_ALLOW_CIDRS must be comma-separated CIDRs.*EGRESS_MAX_RESPONSE_BYTES must be an integer.*EGRESS_TIMEOUT must be a duration/);
+    ).toThrow(
+      /EGRESS_ALLOW_CIDRS must be comma-separated CIDRs.*EGRESS_MAX_RESPONSE_BYTES must be an integer.*EGRESS_TIMEOUT must be a duration/,
+    );
   });
 
   it('passes to the pods only what differs from the default, in a form they read back the same', () => {

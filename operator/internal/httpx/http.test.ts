@@ -5,11 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { documentFileName, normalizeSex } from '../emr/shared.ts';
 import { classifyTokenError } from './bearer.ts';
 import { HttpClient, type HttpResponse, joinUrl, oauthErrorCode, parseRetryAfter } from './http.ts';
 import { type BearerToken, needsRenewal, TokenCache } from './token-cache.ts';
-import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 
 const now = new Date('2030-01-01T00:00:00Z');
 
@@ -114,7 +114,9 @@ describe('extra certificate authorities', () => {
       const url = new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}/metadata`);
       try {
         const egress = SIMULATOR_EGRESS;
-        await expect(new HttpClient({ emr: 'Test', timeoutMs: 2000, egress }).send(url)).rejects.toMatchObject({ reason: 'EmrUnreachable' });
+        await expect(new HttpClient({ emr: 'Test', timeoutMs: 2000, egress }).send(url)).rejects.toMatchObject({
+          reason: 'EmrUnreachable',
+        });
         await expect(new HttpClient({ emr: 'Test', timeoutMs: 2000, egress, caBundle: cert }).json(url)).resolves.toEqual({ ok: true });
       } finally {
         server.close();

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { type OceanSimulator, start } from '../../../test/simulators/ocean.ts';
 import { SekEncryptor } from '../sek/crypto.ts';
 import { OceanClient, OceanError, type OceanErrorReason, type SyncBatchUpload } from './client.ts';
-import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 
 const SITE = '1001';
 let sim: OceanSimulator;

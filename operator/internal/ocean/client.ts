@@ -7,8 +7,8 @@
 // adapters' HttpClient and BearerSession; failures are
 // OceanErrors with reasons of their own, so a run's errorReason says which side failed.
 import { BearerSession, requestToken } from '../httpx/bearer.ts';
-import { basicAuth, HttpClient, type HttpResponse, joinUrl, parseRetryAfter } from '../httpx/http.ts';
 import type { EgressPolicy } from '../httpx/egress-config.ts';
+import { basicAuth, HttpClient, type HttpResponse, joinUrl, parseRetryAfter } from '../httpx/http.ts';
 import { Reader } from '../httpx/json-reader.ts';
 import { EmrError, RemoteError } from '../httpx/remote-error.ts';
 import { type BearerToken, TokenCache } from '../httpx/token-cache.ts';
