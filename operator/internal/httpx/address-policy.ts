@@ -8,7 +8,7 @@
 import { BlockList, isIP } from 'node:net';
 
 /** The ranges refused by default, each with the name an error gives it. */
-export const NON_PUBLIC_RANGES: readonly { cidr: string; name: string }[] = [
+const NON_PUBLIC_RANGES: readonly { cidr: string; name: string }[] = [
   { cidr: '0.0.0.0/8', name: 'unspecified' },
   { cidr: '127.0.0.0/8', name: 'loopback' },
   { cidr: '10.0.0.0/8', name: 'private' },

@@ -21,7 +21,7 @@ export class EndpointNotAllowedError extends Error {
 }
 
 /** Pure: the first refused address among `addresses`, with its range; undefined when all may be reached. */
-export function firstRefused(addresses: readonly string[], check: AddressCheck): { address: string; range: string } | undefined {
+function firstRefused(addresses: readonly string[], check: AddressCheck): { address: string; range: string } | undefined {
   for (const address of addresses) {
     const range = check(address);
     if (range !== undefined) return { address, range };
