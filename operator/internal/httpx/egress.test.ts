@@ -85,6 +85,16 @@ describe('the egress sandbox', () => {
     expect(server.hits()).toBe(1);
   });
 
+  it('gives up on a body that trickles without end, at the whole-request deadline (EndpointTimeout)', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('[');
+      const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write(' ')), 20);
+    });
+    const error = await failureOf(new HttpClient({ emr: 'Test', egress: SIMULATOR_EGRESS, timeoutMs: 300 }).send(new URL(server.url)));
+    expect(error).toMatchObject({ reason: 'EmrUnreachable', egress: 'EndpointTimeout' });
+  });
+
   it('follows no redirect to another host: the answer is an error and the other host sees nothing', async () => {
     const other = await serve((_req, res) => res.end('{}'));
     const server = await serve((_req, res) => {
