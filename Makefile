@@ -40,14 +40,16 @@ system-deps: ## Install the system tools the tests use (promtool, lua5.4, shellc
 	test/install-system-deps.sh
 
 .PHONY: generate
-generate: deps ## Write crds/ (and the chart's copy) from the typed API in operator/api, and the chart's values.schema.json.
+generate: deps ## Write crds/ (and the chart's copy) from the typed API in operator/api, the chart's Vault policies, and its values.schema.json.
 	$(NODE) operator/api/generate.ts
 	$(NODE) test/chart/values-schema.ts
+	$(NODE) test/chart/vault-policies.ts
 
 .PHONY: verify
 verify: deps ## Fail on drift of generated files, formatting, lint, import direction, dead code or types.
 	$(NODE) operator/api/generate.ts --check
 	$(NODE) test/chart/values-schema.ts --check
+	$(NODE) test/chart/vault-policies.ts --check
 	biome ci --reporter=summary .
 	depcruise operator --config .dependency-cruiser.cjs
 	knip --no-progress

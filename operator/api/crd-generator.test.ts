@@ -107,7 +107,7 @@ describe('the v1alpha1 API', () => {
 
   it("checks on the OceanSite's root, where the name is visible, that a vault.path names the site's own key", () => {
     const rules = openApi(OCEAN_SITE)['x-kubernetes-validations'] as { rule: string; fieldPath: string; optionalOldSelf: boolean }[];
-    expect(rules).toHaveLength(1);
+    expect(rules).toHaveLength(2);
     expect(rules[0]).toMatchObject({ fieldPath: '.spec.encryptionKey.vault.path', optionalOldSelf: true });
     expect(rules[0]?.rule).toContain("endsWith('/' + self.metadata.name + '/sek')");
     expect(openApi(EMR_INTEGRATION)['x-kubernetes-validations']).toBeUndefined();
@@ -130,7 +130,7 @@ describe('the v1alpha1 API', () => {
     for (const kind of KINDS) {
       walk(openApi(kind), kind.kind, (s, p) => {
         for (const rule of (s['x-kubernetes-validations'] as { message: string }[] | undefined) ?? []) {
-          if (!/spec\.[a-zA-Z.]+/.test(rule.message)) bad.push(`${p}: ${rule.message}`);
+          if (!/(spec|metadata)\.[a-zA-Z.]+/.test(rule.message)) bad.push(`${p}: ${rule.message}`);
         }
       });
     }

@@ -10,6 +10,7 @@ import type { SmtpConfig } from '../internal/notify/mailer.ts';
 import { DEFAULT_SEK_KV_MOUNT } from '../internal/sek/identity.ts';
 import { NATS_URL } from '../internal/sitepod/pod-env.ts';
 import { readVaultLogin, type VaultConfig } from '../internal/vault/client.ts';
+import { DEFAULT_SYNC_ROLE } from '../internal/vault/policies.ts';
 import { DNS_LABEL, DNS_SUBDOMAIN, type Env, EnvReader, LOG_LEVELS, type LogLevel } from '../runtime/env.ts';
 
 export interface ManagerConfig {
@@ -21,8 +22,10 @@ export interface ManagerConfig {
   workers: number;
   /** Concurrent reconciles of the SyncSchedule controller: many schedules fire on the same minute. */
   scheduleWorkers: number;
-  /** Kubernetes auth mount in Vault where sync-pod roles are created. */
+  /** Kubernetes auth mount in Vault of the sync role (VAULT_SYNC_AUTH_MOUNT). */
   vaultSyncAuthMount: string;
+  /** The kubernetes-auth role every site's sync and relay pods log in as (VAULT_SYNC_ROLE). */
+  vaultSyncRole: string;
   /** KV version 2 mount of every site's SEK (at cloudconnect/<namespace>/<site>/sek); no OceanSite chooses it. */
   sekKvMount: string;
   /** host:port where Vault's socket audit device delivers entries; empty disables it. */
@@ -59,6 +62,10 @@ const KV_MOUNT = {
   test: (t: string) => /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(t),
   expected: 'a Vault mount path (letters, digits, _ . - and inner /)',
 };
+const VAULT_NAME = {
+  test: (t: string) => /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(t),
+  expected: 'a Vault role name (letters, digits, _ . -)',
+};
 const LEASE_NAME = { test: (t: string) => DNS_SUBDOMAIN.test(t), expected: 'a Lease name (DNS subdomain)' };
 
 /** The whole configuration; throws one EnvError ("invalid operator configuration: …") naming every bad variable. */
@@ -94,6 +101,7 @@ function readManager(r: EnvReader): ManagerConfig {
     workers: r.int('WORKERS', { default: 2, min: 1, max: 1000 }),
     scheduleWorkers: r.int('SYNCSCHEDULE_WORKERS', { default: 16, min: 1, max: 1000 }),
     vaultSyncAuthMount: r.string('VAULT_SYNC_AUTH_MOUNT', 'kubernetes'),
+    vaultSyncRole: r.string('VAULT_SYNC_ROLE', DEFAULT_SYNC_ROLE, { valid: VAULT_NAME }),
     sekKvMount: r.string('SEK_KV_MOUNT', DEFAULT_SEK_KV_MOUNT, { valid: KV_MOUNT }),
     auditListenAddress: r.listenAddress('AUDIT_LISTEN_ADDRESS', ''),
   };
@@ -125,6 +133,7 @@ function readWorkerSettings(r: EnvReader, sekMount: string, egress: EgressPolicy
     image: r.string('WORKER_IMAGE', 'ghcr.io/cloudconnect/cloudconnect-operator:0.1.0'),
     vaultAddress: r.url('WORKER_VAULT_ADDR', r.url('VAULT_ADDR', 'http://127.0.0.1:8200')),
     vaultAuthMount: r.string('VAULT_SYNC_AUTH_MOUNT', 'kubernetes'),
+    vaultRole: r.string('VAULT_SYNC_ROLE', DEFAULT_SYNC_ROLE, { valid: VAULT_NAME }),
     sekMount,
     oceanApiUrl: r.url('OCEAN_API_URL', 'https://ocean.cognisantmd.com'),
     defaultActiveDeadlineSeconds: r.int('WORKER_ACTIVE_DEADLINE_SECONDS', { default: 3600, min: 1 }),
@@ -145,6 +154,7 @@ function readRelaySettings(r: EnvReader, worker: WorkerSettings): RelayOperatorS
       natsUrl: natsUrl ?? '',
       vaultAddress: worker.vaultAddress,
       vaultAuthMount: worker.vaultAuthMount,
+      vaultRole: worker.vaultRole,
       sekMount: worker.sekMount,
       ...(worker.egress ? { egress: worker.egress } : {}),
       command: command ? command.split(/\s+/).filter(Boolean) : RELAY_COMMAND,

@@ -18,6 +18,7 @@ describe('the relay settings', () => {
         natsUrl: 'nats://nats:4222',
         vaultAddress: 'https://vault:8200',
         vaultAuthMount: 'kubernetes',
+        vaultRole: 'cloudconnect-sync',
         sekMount: 'secret',
         egress: DEFAULT_EGRESS,
         command: ['/nodejs/bin/node', 'operator/relay/main.ts'],

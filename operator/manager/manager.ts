@@ -110,6 +110,7 @@ async function startAuditNotifier(w: Wiring): Promise<() => Promise<void>> {
       role: w.config.vault.role,
       authMount: w.config.vault.authMount,
       syncAuthMount: w.config.vaultSyncAuthMount,
+      syncRole: w.config.vaultSyncRole,
     },
     sekKvMount: w.config.sekKvMount,
   });

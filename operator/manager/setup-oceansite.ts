@@ -18,7 +18,6 @@ export function setupOceanSite(w: Wiring): ControllerSetup {
       logger,
       sites,
       integrations,
-      vaultAuthMount: config.vaultSyncAuthMount,
       sekKvMount: config.sekKvMount,
     }),
   });

@@ -15,6 +15,7 @@ import { relayName } from '../../operator/controller/emrintegration/relay/deploy
 import { supportRole } from '../../operator/controller/oceansite/support-rbac.ts';
 import { prometheusOperatorCrdFiles } from '../chart/prometheus-operator-crds.ts';
 import { chartDir, findOne, type K8sObject, renderChart, repoRoot, run, toolPath } from '../chart/tools.ts';
+import { importSecretState } from './fixtures.ts';
 import { kubectl, kubectlOk } from './kubectl.ts';
 import { type NatsServer, startNatsServer } from './nats.ts';
 import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
@@ -92,9 +93,9 @@ const EXPECTED_CLUSTER_RULES: Rule[] = [
     verbs: ['get', 'patch'],
   },
   { apiGroups: ['cloudconnect.dev'], resources: ['emrintegrations/finalizers', 'syncschedules/finalizers'], verbs: ['update'] },
-  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'patch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch', 'create'] },
-  { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['list', 'create', 'delete'] },
+  { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'list', 'create', 'delete'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['list', 'patch'] },
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'delete'] },
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles'], verbs: ['create', 'update', 'delete'] },
@@ -318,8 +319,8 @@ const CALLS: Record<string, { group: string; resources: string[]; verbs: string[
   listNamespacedSecret: { group: '', resources: ['secrets'], verbs: ['list'] },
   readNamespacedSecret: { group: '', resources: ['secrets'], verbs: ['get'] },
   patchNamespacedSecret: { group: '', resources: ['secrets'], verbs: ['patch'] },
-  deleteNamespacedSecret: { group: '', resources: ['secrets'], verbs: ['delete'] },
   createNamespacedEvent: { group: '', resources: ['events'], verbs: ['create'] },
+  readNamespacedServiceAccount: { group: '', resources: ['serviceaccounts'], verbs: ['get'] },
   createNamespacedServiceAccount: { group: '', resources: ['serviceaccounts'], verbs: ['create'] },
   deleteNamespacedServiceAccount: { group: '', resources: ['serviceaccounts'], verbs: ['delete'] },
   listNamespacedPod: { group: '', resources: ['pods'], verbs: ['list'] },
@@ -713,6 +714,12 @@ describe("the operator running as the chart's ServiceAccount (only the chart's R
       .join('\n');
     const roleArgs = /vault write auth\/kubernetes\/role\/(\S+) \\\n([\s\S]*?ttl=\S+)/.exec(notes.stdout);
     if (!policy || !roleArgs) throw new Error(`NOTES.txt has no Vault policy or role:\n${notes.stdout}${notes.stderr}`);
+    // No more than the keys: no policy or role writes, no other mount (what makes a compromised operator Vault root).
+    expect([...policy.matchAll(/path "([^"]+)"/g)].map((m) => m[1])).toEqual([
+      'secret/data/cloudconnect/*',
+      'secret/metadata/cloudconnect/*',
+      'sys/mounts/secret',
+    ]);
     expect(roleArgs[1]).toBe(release);
     const role = Object.fromEntries(
       roleArgs[2]!
@@ -857,7 +864,7 @@ describe("the operator running as the chart's ServiceAccount (only the chart's R
       ]),
     ).toBe('true');
     expect(await kubectlOk(['get', 'lease', release, '-n', releaseNs, '-o', 'jsonpath={.spec.holderIdentity}'])).not.toBe('');
-    expect((await kubectl(['get', 'secret', 'sek-import', '-n', siteNs])).stderr).toContain('NotFound');
+    expect(await importSecretState(siteNs, 'sek-import')).toBe('emptied');
     await waitFor(
       async () => (await kubectl(['get', 'rolebinding', 'cloudconnect-support-rbac-support-a', '-n', siteNs])).code === 0,
       'the support RoleBinding',
@@ -868,7 +875,7 @@ describe("the operator running as the chart's ServiceAccount (only the chart's R
       'the support Role to go',
     );
     await kubectlOk(['delete', 'oceansite', 'rbac', '-n', siteNs, '--timeout=60s']);
-    expect((await kubectl(['get', 'serviceaccount', 'cloudconnect-sync-rbac', '-n', siteNs])).stderr).toContain('NotFound');
+    expect((await kubectl(['get', 'serviceaccount', 'rbac', '-n', siteNs])).stderr).toContain('NotFound');
     // RBAC's refusal reads `User "system:serviceaccount:…" cannot <verb> resource "<resource>"`.
     expect(operator!.output()).not.toMatch(/cannot \w+ resource/);
   });

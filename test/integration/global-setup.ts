@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import { readClusterEnv } from '../cluster/state.ts';
+import { setUpVault } from '../cluster/vault-setup.ts';
 
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
@@ -22,7 +23,10 @@ export interface ClusterEnv {
   stateDir: string;
   kubeconfig: string;
   vaultAddr: string;
+  /** Vault's root token: for the tests themselves (an administrator's reads), never for the operator. */
   vaultToken: string;
+  /** The operator's kubernetes-auth token (role cloudconnect-operator, the chart's Vault policy). */
+  operatorVaultTokenFile: string;
   binDir: string;
 }
 
@@ -42,11 +46,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
     });
   }
   const env = await readClusterEnv(stateDir);
+  // Vault as an administrator sets it up for Cloud Connect (NOTES.txt): the operator runs with its policy.
+  const operatorVaultTokenFile = join(stateDir, 'operator-vault-token');
+  await setUpVault({ stateDir, tokenFile: operatorVaultTokenFile });
   const cluster: ClusterEnv = {
     stateDir,
     kubeconfig: join(stateDir, 'kubeconfig'),
     vaultAddr: env.VAULT_ADDR ?? '',
     vaultToken: env.VAULT_TOKEN ?? '',
+    operatorVaultTokenFile,
     binDir: join(stateDir, 'bin'),
   };
   project.provide('cluster', cluster);

@@ -79,8 +79,8 @@ describe('an access to the SEK', () => {
       }),
     );
     await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'oceansite/willow']);
-    const jwt = (await kubectlOk(['create', 'token', 'cloudconnect-sync-willow', '-n', ns, '--audience', 'vault'])).trim();
-    const login = await vaultRequest('POST', 'auth/kubernetes/login', { role: `cloudconnect-site.${ns}.willow`, jwt });
+    const jwt = (await kubectlOk(['create', 'token', 'willow', '-n', ns, '--audience', 'vault'])).trim();
+    const login = await vaultRequest('POST', 'auth/kubernetes/login', { role: 'cloudconnect-sync', jwt });
     const own = await vaultRequest('GET', `secret/data/cloudconnect/${ns}/willow/sek`, undefined, login.json!.auth!.client_token);
     expect(own.status).toBe(200);
     // A fence: someone else reads another site's key, after the reads above. Vault writes its audit

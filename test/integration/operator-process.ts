@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { operatorVaultEnv } from '../cluster/vault-setup.ts';
 import { LOOPBACK_ALLOW_CIDRS } from '../simulators/egress.ts';
 import { repoRoot } from './kubectl.ts';
 import { freePort } from './ports.ts';
@@ -29,7 +30,9 @@ export async function startOperator(env: Record<string, string> = {}, options: {
       ...process.env,
       KUBECONFIG: cluster.kubeconfig,
       VAULT_ADDR: cluster.vaultAddr,
-      VAULT_TOKEN: cluster.vaultToken,
+      // As in a cluster: a kubernetes-auth login with the chart's Vault policy, never the root token.
+      VAULT_TOKEN: '',
+      ...operatorVaultEnv(cluster.operatorVaultTokenFile),
       METRICS_BIND_ADDRESS: `127.0.0.1:${port}`,
       LEADER_ELECT: 'false',
       LEASE_NAMESPACE: 'kube-system',

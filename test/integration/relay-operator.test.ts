@@ -172,7 +172,7 @@ describe('the relay of an EmrIntegration', () => {
     expect(d.spec.replicas).toBe(1);
     expect(d.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'EmrIntegration', name: INTEGRATION, controller: true })]);
     const pod = d.spec.template.spec;
-    expect(pod.serviceAccountName).toBe(`cloudconnect-sync-${SITE}`);
+    expect(pod.serviceAccountName).toBe(SITE);
     expect(pod.automountServiceAccountToken).toBe(false);
     const c = pod.containers[0]!;
     expect(c.image).toBe('registry.example.org/cloudconnect:relay-test');
@@ -182,7 +182,7 @@ describe('the relay of an EmrIntegration', () => {
     expect(env).toMatchObject({
       NATS_URL: nats.url,
       RELAY_PORT: '8080',
-      VAULT_ROLE: `cloudconnect-site.${ns}.${SITE}`,
+      VAULT_ROLE: 'cloudconnect-sync',
       SEK_PATH: `cloudconnect/${ns}/${SITE}/sek`,
       CLOUDCONNECT_SITE_NUMBER: '4321',
     });

@@ -84,7 +84,7 @@ describe('a requested sync ("Sync Full Schedule")', () => {
     }, 'a Job for the run');
     expect(job.metadata.name).toMatch(/^pine-accuro-full-manual-[0-9a-f]{8}$/);
     const pod = job.spec.template.spec;
-    expect(pod.serviceAccountName).toBe('cloudconnect-sync-pine');
+    expect(pod.serviceAccountName).toBe('pine');
     expect(pod.containers[0].image).toBe('registry.example/cloudconnect-operator:test');
     const schedule = await eventually(
       async () => {

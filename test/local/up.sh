@@ -112,29 +112,20 @@ for _ in $(seq 1 100); do grep -q 'Server is ready' "$local_dir/logs/nats-server
 grep -q 'Server is ready' "$local_dir/logs/nats-server.log" || { echo "nats-server did not start; see .local/logs/nats-server.log" >&2; exit 1; }
 
 # Vault: in the local cluster the operator logs in with kubernetes auth as role cloudconnect-operator,
-# holding exactly the policy the chart's NOTES.txt tells an administrator to write (read from that
-# file, not copied here), never the root token. So a person reading a key with the token in .local/env is
-# someone else to the operator: the Clinical Administrator is told. On a current cluster
+# holding exactly the policy the chart's NOTES.txt tells an administrator to write (both come from
+# operator/internal/vault/policies.ts), never the root token; sync and relay pods log in as the one
+# templated role cloudconnect-sync. So a person reading a key with the token in .local/env is someone
+# else to the operator: the Clinical Administrator is told. On a current cluster
 # (CLOUDCONNECT_USE_CURRENT_CLUSTER=1) the operator uses the VAULT_TOKEN it was given.
 vault_put() { # PATH JSON: an administrator's write, with the token make up holds
   curl -fsS -X PUT -H "X-Vault-Token: $vault_token" "$vault_addr/v1/$1" -d "$2" >/dev/null
 }
 operator_vault_env=(VAULT_TOKEN="$vault_token")
 if [[ "${CLOUDCONNECT_USE_CURRENT_CLUSTER:-}" != "1" ]]; then
-  log "giving the operator the chart's Vault policy and a kubernetes-auth role (not the root token)"
-  # The policy block of NOTES.txt, with the chart's default mounts (secret/, kubernetes/) that this
-  # cluster's Vault uses.
-  policy="$(sed -n "/<<'HCL'/,/^ *HCL\$/p" "$root/charts/cloudconnect-operator/templates/NOTES.txt" | sed '1d;$d;s/^ *//' |
-    sed 's/{{ *\.Values\.vault\.kvMount *}}/secret/g; s/{{ *\.Values\.vault\.syncAuthMount *}}/kubernetes/g')"
-  [[ "$policy" != *'{{'* ]] || { echo "the operator's Vault policy in NOTES.txt uses a value make up does not fill in" >&2; exit 1; }
-  [[ "$policy" == *'/data/cloudconnect/*'* ]] || { echo "could not read the operator's Vault policy from the chart's NOTES.txt" >&2; exit 1; }
-  vault_put sys/policies/acl/cloudconnect-operator \
-    "$("$root/node_modules/.bin/node" -e 'process.stdout.write(JSON.stringify({ policy: require("node:fs").readFileSync(0, "utf8") }))' <<<"$policy")"
-  vault_put auth/kubernetes/role/cloudconnect-operator \
-    "{\"bound_service_account_names\":[\"$operator_sa\"],\"bound_service_account_namespaces\":[\"cloudconnect-system\"],\"audience\":\"vault\",\"policies\":[\"cloudconnect-operator\"],\"ttl\":\"15m\"}"
-  # The projected token a pod would get, as a file the operator re-reads at each login (renewed by make up).
-  (umask 077; k create token "$operator_sa" --namespace cloudconnect-system --audience vault --duration=168h >"$local_dir/operator-vault-token")
-  operator_vault_env=(VAULT_ROLE=cloudconnect-operator VAULT_AUTH_MOUNT=kubernetes VAULT_SA_TOKEN_FILE="$local_dir/operator-vault-token")
+  log "writing the chart's Vault policies and roles (the operator's, and the sites' templated sync role)"
+  "$root/node_modules/.bin/node" "$root/test/cluster/vault-setup.ts" "$state" "$local_dir/operator-vault-token" >/dev/null
+  operator_vault_env=(VAULT_ROLE=cloudconnect-operator VAULT_AUTH_MOUNT=kubernetes VAULT_SYNC_ROLE=cloudconnect-sync
+    VAULT_SA_TOKEN_FILE="$local_dir/operator-vault-token")
 fi
 
 metrics_port="${OPERATOR_METRICS_PORT:-18080}"

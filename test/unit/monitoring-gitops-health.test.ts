@@ -46,8 +46,7 @@ function integration(check: Parameters<typeof decideAuth>[0]['check'], suspend =
     summarizeReady([d.authenticated], undefined, { reason: suspend ? 'Suspended' : 'Succeeded', message: 'Authenticated with the EMR' }),
   ];
 }
-const failing = (reason: AuthFailureReason) =>
-  integration({ ok: false, at: now, reason, message: `${reason} detail` });
+const failing = (reason: AuthFailureReason) => integration({ ok: false, at: now, reason, message: `${reason} detail` });
 
 type Argo = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended';
 type Kstatus = 'Current' | 'InProgress' | 'Failed' | 'Terminating';

@@ -3,7 +3,7 @@
 import type { Static, TObject } from '@sinclair/typebox';
 import { EmrIntegrationSpec, EmrIntegrationStatus } from './emr-integration.ts';
 import type { API_VERSION } from './names.ts';
-import { OceanSiteSpec, OceanSiteStatus, SITE_KEY_PATH_RULE } from './ocean-site.ts';
+import { OceanSiteSpec, OceanSiteStatus, SITE_KEY_PATH_RULE, SITE_NAME_RULE } from './ocean-site.ts';
 import type { CelRule } from './schema-helpers.ts';
 import { SyncScheduleSpec, SyncScheduleStatus } from './sync-schedule.ts';
 
@@ -52,7 +52,7 @@ export const OCEAN_SITE: KindDefinition = {
   description: 'An Ocean site: its number, Clinical Administrator, where its Shared Encryption Key lives in Vault, and its support sites.',
   spec: OceanSiteSpec,
   status: OceanSiteStatus,
-  rules: [SITE_KEY_PATH_RULE],
+  rules: [SITE_KEY_PATH_RULE, SITE_NAME_RULE],
   printerColumns: [
     { name: 'Site', type: 'string', jsonPath: '.spec.siteNumber', description: 'Ocean site number.' },
     ...ready,

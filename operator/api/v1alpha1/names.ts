@@ -20,6 +20,13 @@ export const SEK_VERSION_ANNOTATION = `${GROUP}/sek-version`;
  */
 export const SEK_IMPORT_SECRET_TYPE = `${GROUP}/sek-import`;
 
+/**
+ * On an import Secret the operator has consumed: when (RFC 3339) its key went into Vault. The
+ * operator then removes the Secret's data (it holds no right to delete Secrets) and makes the site its
+ * owner, so the empty Secret goes with the site; new data in it is imported again.
+ */
+export const SEK_IMPORTED_ANNOTATION = `${GROUP}/imported-into-vault`;
+
 /** Label every pod of a site carries (sync Jobs, the relay). */
 export const SITE_LABEL = `${GROUP}/site`;
 /** Labels of a sync run's Job and Pod. */

@@ -72,6 +72,19 @@ export const SITE_KEY_PATH_RULE: CelRule = {
   optionalOldSelf: true,
 };
 
+/**
+ * A site's sync and relay pods run as the ServiceAccount of the site's name, which Vault's templated
+ * sync policy maps to the site's key; every pod of a namespace that names no ServiceAccount runs as
+ * `default`. So no OceanSite is called `default` (one stored before the rule stays updatable).
+ */
+export const SITE_NAME_RULE: CelRule = {
+  rule: "oldSelf.hasValue() || self.metadata.name != 'default'",
+  message:
+    "metadata.name: an OceanSite cannot be named default: its pods run as the ServiceAccount of the site's name, and every pod of the namespace may run as default",
+  reason: 'FieldValueInvalid',
+  optionalOldSelf: true,
+};
+
 export const OceanSiteSpec = obj(
   {
     siteNumber: str('The Ocean site number (digits), as shown in the Ocean Portal under Admin > Site.', {
@@ -102,10 +115,10 @@ export const OceanSiteSpec = obj(
                     }),
                     key: opt(str('Key of the Secret data holding the SEK.', { default: 'sek', minLength: 1, maxLength: 253 })),
                   },
-                  'A one-time Secret of type cloudconnect.dev/sek-import (e.g. kubectl create secret generic <name> --type=cloudconnect.dev/sek-import --from-file=sek=<file>): the operator copies its key into Vault and then deletes the Secret, so the SEK is in etcd only until the first reconcile. A Secret of any other type is refused (ImportSecretNotMarked) and neither read nor deleted.',
+                  'A one-time Secret of type cloudconnect.dev/sek-import (e.g. kubectl create secret generic <name> --type=cloudconnect.dev/sek-import --from-file=sek=<file>): the operator copies its key into Vault and then removes the data from the Secret (annotated cloudconnect.dev/imported-into-vault, owned by the site), so the SEK is in etcd only until the first reconcile. A Secret of any other type is refused (ImportSecretNotMarked) and neither read nor changed.',
                 ),
               },
-              'Import the SEK once from a Secret of type cloudconnect.dev/sek-import. After import the Secret is deleted.',
+              'Import the SEK once from a Secret of type cloudconnect.dev/sek-import. After import the Secret is emptied.',
             ),
           ),
           vault: opt(VaultKeyLocation),

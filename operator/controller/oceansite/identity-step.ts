@@ -1,129 +1,86 @@
-// The identity step: the site's sync pods run as a ServiceAccount of their own, which a Vault
-// kubernetes-auth role maps to a policy that reads only this site's SEK. Applied when the key's
-// place or the auth mount changed, read back on every key recheck (and put back when someone
-// changed it in Vault); removed on deletion. The role and policy of the legacy name
-// (`cloudconnect-<namespace>-<site>`, which two sites could share) go when the new ones are written,
-// but only when that role binds this site's own ServiceAccount.
+// The identity step: the site's sync and relay pods run as a ServiceAccount named after the site, in
+// its namespace. Vault's one sync role and its templated policy (operator/internal/vault/policies.ts)
+// turn that name into read access on the site's own subtree, so the operator writes nothing in Vault
+// here: it only makes sure the ServiceAccount exists and is its own. A ServiceAccount of that name
+// that the operator did not make (a tenant's, or `default`) would be handed the site's key: the site
+// is Stalled instead. The ServiceAccount of earlier versions (`cloudconnect-sync-<site>`) is removed.
 import type { V1ServiceAccount } from '@kubernetes/client-node';
 import type { OceanSite } from '../../api/v1alpha1/index.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
 import { controllerReference } from '../../internal/kube/owner.ts';
 import {
-  type KeyLocation,
-  legacyVaultName,
-  roleBindsSite,
-  type SiteIdentity,
-  SYNC_AUDIENCE,
-  sekReadPolicy,
-  siteIdentity,
+  isSiteServiceAccount,
+  legacySiteServiceAccount,
+  siteServiceAccount,
+  siteServiceAccountLabels,
 } from '../../internal/sek/identity.ts';
-import type { KubernetesRole, VaultClient } from '../../internal/vault/client.ts';
-import { ignoreStatus } from '../../runtime/errors.ts';
+import { ignoreStatus, statusCodeOf, TerminalError } from '../../runtime/errors.ts';
 
-/** apply: write it all; verify: read the policy and role back, write only when changed; keep: no call. */
-export type IdentityAction = 'apply' | 'verify' | 'keep';
-
-/** What the identity is applied for: the key's place and the Vault auth mount. */
-export function identityHash(location: KeyLocation, vaultAuthMount: string): string {
-  return `${location.mount}/${location.path}|${vaultAuthMount}`;
-}
-
-/** Pure: apply what was not applied yet (or for another key place); read it back on a key recheck; else leave it. */
-export function decideIdentity(input: { applied: string | undefined; wanted: string; fresh: boolean }): IdentityAction {
-  if (input.applied !== input.wanted) return 'apply';
-  return input.fresh ? 'keep' : 'verify';
-}
+export const SERVICE_ACCOUNT_IN_USE = 'ServiceAccountInUse';
 
 /** Pure: the site's ServiceAccount; sync pods mount no API token. */
-function serviceAccountFor(site: OceanSite, namespace: string, identity: SiteIdentity): V1ServiceAccount {
+export function serviceAccountFor(site: OceanSite): V1ServiceAccount {
   return {
     metadata: {
-      name: identity.serviceAccount,
-      namespace,
-      labels: { 'app.kubernetes.io/managed-by': 'cloudconnect-operator', 'cloudconnect.dev/site': site.metadata.name },
+      name: siteServiceAccount(site.metadata.name),
+      namespace: site.metadata.namespace ?? '',
+      labels: siteServiceAccountLabels(site.metadata.name),
       ownerReferences: [controllerReference(site, 'OceanSite', false)],
     },
     automountServiceAccountToken: false,
   };
 }
 
-/** Pure: the Vault kubernetes-auth role: that ServiceAccount, with the Vault audience, gets the site's policy. */
-function vaultRoleFor(namespace: string, identity: SiteIdentity): KubernetesRole {
-  return {
-    serviceAccount: identity.serviceAccount,
-    namespace,
-    audience: SYNC_AUDIENCE,
-    policies: [identity.vaultPolicy],
-    ttl: '15m',
-  };
-}
-
-export interface IdentityStepDeps {
-  kube: Kube;
-  vault: VaultClient;
-  vaultAuthMount: string;
+/** Pure: the refusal when the name is taken by a ServiceAccount the operator did not make. */
+export function serviceAccountInUse(namespace: string, name: string): TerminalError {
+  return new TerminalError(
+    SERVICE_ACCOUNT_IN_USE,
+    `ServiceAccount ${namespace}/${name} exists and was not made by the operator for this site; its pods would read ` +
+      `the site's Shared Encryption Key. Rename or delete that ServiceAccount, or give the OceanSite another name`,
+  );
 }
 
 export class IdentityStep {
-  private readonly deps: IdentityStepDeps;
+  private readonly kube: Kube;
 
-  constructor(deps: IdentityStepDeps) {
-    this.deps = deps;
+  constructor(kube: Kube) {
+    this.kube = kube;
   }
 
-  /** Ensures the identity; returns what it is now applied for (to remember). */
-  async reconcile(site: OceanSite, location: KeyLocation, applied: string | undefined, fresh: boolean): Promise<string> {
-    const wanted = identityHash(location, this.deps.vaultAuthMount);
-    const action = decideIdentity({ applied, wanted, fresh });
-    if (action === 'apply') {
-      await this.apply(site, location);
-    } else if (action === 'verify' && !(await this.intact(site, location))) {
-      // Someone removed or changed the policy or role in Vault: put it back (reads only when intact).
-      await this.apply(site, location);
+  /** Ensures the ServiceAccount (when not known to be in place); returns whether it is. */
+  async reconcile(site: OceanSite, applied: boolean, fresh: boolean): Promise<boolean> {
+    if (applied && fresh) return true;
+    const body = serviceAccountFor(site);
+    const namespace = body.metadata?.namespace ?? '';
+    const name = body.metadata?.name ?? '';
+    try {
+      await this.kube.core.createNamespacedServiceAccount({ namespace, body });
+    } catch (error) {
+      if (statusCodeOf(error) !== 409) throw error;
+      const existing = await this.kube.core.readNamespacedServiceAccount({ name, namespace });
+      if (!isSiteServiceAccount(existing.metadata?.labels, site.metadata.name)) throw serviceAccountInUse(namespace, name);
     }
-    return wanted;
+    await this.removeLegacy(site);
+    return true;
   }
 
-  /** Deletion: the Vault role and policy (and this site's legacy ones), then the ServiceAccount. */
+  /** Deletion: the site's ServiceAccount (only when it is the operator's) and the legacy one. */
   async finalize(site: OceanSite): Promise<void> {
     const namespace = site.metadata.namespace ?? '';
-    const identity = siteIdentity(namespace, site.metadata.name);
-    await this.deps.vault.deleteKubernetesRole(this.deps.vaultAuthMount, identity.vaultRole);
-    await this.deps.vault.deletePolicy(identity.vaultPolicy);
-    await this.removeLegacy(site);
-    await this.deps.kube.core.deleteNamespacedServiceAccount({ name: identity.serviceAccount, namespace }).catch(ignoreStatus(404));
-  }
-
-  /**
-   * The role and policy of the legacy name, when that role binds this site's ServiceAccount in its
-   * namespace (this site wrote it; a site sharing the name keeps its own). The policy goes first, so
-   * a crash in between leaves the role that proves whose they were.
-   */
-  async removeLegacy(site: OceanSite): Promise<void> {
-    const namespace = site.metadata.namespace ?? '';
-    const legacy = legacyVaultName(namespace, site.metadata.name);
-    const role = await this.deps.vault.getKubernetesRole(this.deps.vaultAuthMount, legacy);
-    if (!roleBindsSite(role, namespace, siteIdentity(namespace, site.metadata.name).serviceAccount)) return;
-    await this.deps.vault.deletePolicy(legacy);
-    await this.deps.vault.deleteKubernetesRole(this.deps.vaultAuthMount, legacy);
-  }
-
-  /** ServiceAccount for the site's sync pods, a Vault policy reading only this SEK, and a kubernetes-auth role binding them. */
-  private async apply(site: OceanSite, location: KeyLocation): Promise<void> {
-    const namespace = site.metadata.namespace ?? '';
-    const identity = siteIdentity(namespace, site.metadata.name);
-    await this.deps.kube.core
-      .createNamespacedServiceAccount({ namespace, body: serviceAccountFor(site, namespace, identity) })
-      .catch(ignoreStatus(409));
-    await this.deps.vault.putPolicy(identity.vaultPolicy, sekReadPolicy(location));
-    await this.deps.vault.putKubernetesRole(this.deps.vaultAuthMount, identity.vaultRole, vaultRoleFor(namespace, identity));
+    const name = siteServiceAccount(site.metadata.name);
+    const existing = await this.kube.core.readNamespacedServiceAccount({ name, namespace }).catch(ignoreStatus(404));
+    if (existing && isSiteServiceAccount(existing.metadata?.labels, site.metadata.name)) {
+      await this.kube.core.deleteNamespacedServiceAccount({ name, namespace }).catch(ignoreStatus(404));
+    }
     await this.removeLegacy(site);
   }
 
-  private async intact(site: OceanSite, location: KeyLocation): Promise<boolean> {
-    const identity = siteIdentity(site.metadata.namespace ?? '', site.metadata.name);
-    const policy = await this.deps.vault.getPolicy(identity.vaultPolicy);
-    const role = await this.deps.vault.getKubernetesRole(this.deps.vaultAuthMount, identity.vaultRole);
-    return policy === sekReadPolicy(location) && role !== undefined;
+  /** The `cloudconnect-sync-<site>` ServiceAccount of earlier versions, when it carries this site's labels. */
+  private async removeLegacy(site: OceanSite): Promise<void> {
+    const namespace = site.metadata.namespace ?? '';
+    const name = legacySiteServiceAccount(site.metadata.name);
+    const legacy = await this.kube.core.readNamespacedServiceAccount({ name, namespace }).catch(ignoreStatus(404));
+    if (!legacy || !isSiteServiceAccount(legacy.metadata?.labels, site.metadata.name)) return;
+    await this.kube.core.deleteNamespacedServiceAccount({ name, namespace }).catch(ignoreStatus(404));
   }
 }

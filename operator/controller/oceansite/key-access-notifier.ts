@@ -3,7 +3,7 @@
 import { type OceanSite, OceanSiteSpec } from '../../api/v1alpha1/index.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
 import { type Mailer, siteRecipients } from '../../internal/notify/mailer.ts';
-import { keyLocation, siteIdentity } from '../../internal/sek/identity.ts';
+import { keyLocation, siteServiceAccount } from '../../internal/sek/identity.ts';
 import {
   type AuditEntry,
   classifyAuditEntry,
@@ -42,7 +42,7 @@ export class KeyAccessNotifier {
         namespace,
         name: site.metadata.name,
         location: keyLocation(namespace, site.metadata.name, this.deps.sekKvMount),
-        syncRole: siteIdentity(namespace, site.metadata.name).vaultRole,
+        serviceAccount: siteServiceAccount(site.metadata.name),
       };
     });
   }

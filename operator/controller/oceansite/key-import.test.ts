@@ -1,9 +1,13 @@
+import type { V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import type { OceanSite } from '../../api/v1alpha1/index.ts';
 import { fingerprint } from '../../internal/sek/identity.ts';
 import type { KvMetadata } from '../../internal/vault/client.ts';
 import { TerminalError } from '../../runtime/errors.ts';
 import {
   alreadyImported,
+  consumed,
+  emptyingPatch,
   hasLiveVersion,
   IMPORT_SECRET_NOT_MARKED,
   importEvent,
@@ -75,7 +79,7 @@ describe('the Event of an import', () => {
   ])('%s', (_name, meta, reason) => {
     expect(importEvent(meta, 'maple-sek', 2, 'abcd')).toEqual({
       reason,
-      message: 'SEK imported from Secret maple-sek into Vault as version 2 (fingerprint abcd); the Secret is deleted',
+      message: "SEK imported from Secret maple-sek into Vault as version 2 (fingerprint abcd); the Secret's data is removed",
     });
   });
 });
@@ -100,5 +104,30 @@ describe('the import Secret', () => {
     expect(error.reason).toBe(IMPORT_SECRET_NOT_MARKED);
     expect(error.message).toContain('Secret emr-creds');
     expect(error.message).toContain('cloudconnect.dev/sek-import');
+  });
+});
+
+describe('a consumed import Secret', () => {
+  const site = { apiVersion: 'cloudconnect.dev/v1alpha1', metadata: { name: 'maple', namespace: 'clinic', uid: 'site-uid' } } as OceanSite;
+  const read: V1Secret = { metadata: { name: 'maple-sek', uid: 's-uid', resourceVersion: '42' }, data: { sek: 'a2V5' } };
+
+  it('is emptied only if still the Secret that was read (uid and resourceVersion), annotated and owned by the site', () => {
+    expect(emptyingPatch(read, site, new Date('2026-12-01T10:00:00Z'))).toEqual({
+      metadata: {
+        uid: 's-uid',
+        resourceVersion: '42',
+        annotations: { 'cloudconnect.dev/imported-into-vault': '2026-12-01T10:00:00.000Z' },
+        ownerReferences: [expect.objectContaining({ kind: 'OceanSite', name: 'maple', uid: 'site-uid', blockOwnerDeletion: false })],
+      },
+      data: null,
+    });
+  });
+
+  it.each([
+    ['counts as absent once annotated and empty', { 'cloudconnect.dev/imported-into-vault': 't' }, undefined, true],
+    ['is imported again when someone puts a key back in it', { 'cloudconnect.dev/imported-into-vault': 't' }, { sek: 'a2V5' }, false],
+    ['is not consumed without the annotation, even when empty', undefined, undefined, false],
+  ])('%s', (_name, annotations, data, expected) => {
+    expect(consumed({ metadata: { ...(annotations ? { annotations } : {}) }, ...(data ? { data } : {}) })).toBe(expected);
   });
 });

@@ -1,11 +1,14 @@
 // Part of the key step: the one-time import of the SEK from a Secret into Vault. Only a Secret of
 // type cloudconnect.dev/sek-import is imported: the operator asks the API server for the Secret of
 // that name and type, so the data of any other Secret never reaches it, and such a Secret is
-// refused (Stalled, ImportSecretNotMarked) without being read, copied or deleted. Only the Secret
-// that was read is deleted afterwards, and an import retried after a crash writes no second version.
+// refused (Stalled, ImportSecretNotMarked) without being read, copied or changed. Only the Secret
+// that was read is emptied afterwards (its data removed, annotated, owned by the site: the operator
+// holds no right to delete Secrets), and an import retried after a crash writes no second version.
+// An emptied import Secret counts as absent until someone puts a key in it again.
 import { setHeaderOptions, type V1Secret } from '@kubernetes/client-node';
-import { type OceanSite, SEK_IMPORT_SECRET_TYPE } from '../../api/v1alpha1/index.ts';
-import type { Kube } from '../../internal/kube/kube.ts';
+import { type OceanSite, SEK_IMPORT_SECRET_TYPE, SEK_IMPORTED_ANNOTATION } from '../../api/v1alpha1/index.ts';
+import { type Kube, MERGE_PATCH } from '../../internal/kube/kube.ts';
+import { controllerReference } from '../../internal/kube/owner.ts';
 import { fingerprint, type KeyLocation } from '../../internal/sek/identity.ts';
 import type { KvMetadata, VaultClient } from '../../internal/vault/client.ts';
 import { ignoreStatus, statusCodeOf, TerminalError } from '../../runtime/errors.ts';
@@ -26,7 +29,7 @@ export function markedImportSelector(secretName: string): string {
   return `metadata.name=${secretName},type=${SEK_IMPORT_SECRET_TYPE}`;
 }
 
-/** Pure: whether a Secret of this type may be imported (and then deleted). */
+/** Pure: whether a Secret of this type may be imported (and then emptied). */
 export function isMarkedImport(type: string | undefined): boolean {
   return type === SEK_IMPORT_SECRET_TYPE;
 }
@@ -36,7 +39,7 @@ export function notMarkedError(secretName: string): TerminalError {
   return new TerminalError(
     IMPORT_SECRET_NOT_MARKED,
     `Secret ${secretName} (spec.encryptionKey.importFrom.secretRef.name) is not of type ${SEK_IMPORT_SECRET_TYPE}: ` +
-      'only a Secret created for the import is read, copied into Vault and deleted; it was left untouched',
+      'only a Secret created for the import is read, copied into Vault and emptied; it was left untouched',
   );
 }
 
@@ -50,6 +53,28 @@ export function importField(data: Record<string, string> | undefined, secretName
     );
   }
   return encoded;
+}
+
+/** Pure: whether an import Secret was consumed already (annotated and emptied by the operator). */
+export function consumed(secret: V1Secret): boolean {
+  return secret.metadata?.annotations?.[SEK_IMPORTED_ANNOTATION] !== undefined && Object.keys(secret.data ?? {}).length === 0;
+}
+
+/**
+ * Pure: the merge patch that empties exactly the Secret that was read (its uid and resourceVersion
+ * are preconditions: a Secret replaced or changed since is left alone), records the import and makes
+ * the site its owner, so the empty Secret is garbage-collected with the site.
+ */
+export function emptyingPatch(secret: V1Secret, site: OceanSite, at: Date): object {
+  return {
+    metadata: {
+      uid: secret.metadata?.uid,
+      resourceVersion: secret.metadata?.resourceVersion,
+      annotations: { [SEK_IMPORTED_ANNOTATION]: at.toISOString() },
+      ownerReferences: [controllerReference(site, 'OceanSite', false)],
+    },
+    data: null,
+  };
 }
 
 /** Pure: whether Vault has a current version that is not destroyed. */
@@ -73,7 +98,7 @@ export function importEvent(
   const rotated = meta && meta.currentVersion > 0;
   return {
     reason: rotated ? 'KeyRotated' : 'KeyImported',
-    message: `SEK imported from Secret ${secretName} into Vault as version ${version} (fingerprint ${fp}); the Secret is deleted`,
+    message: `SEK imported from Secret ${secretName} into Vault as version ${version} (fingerprint ${fp}); the Secret's data is removed`,
   };
 }
 
@@ -90,7 +115,7 @@ export class KeyImport {
     this.deps = deps;
   }
 
-  /** Imports the key of Secret `secretName` into Vault and deletes the Secret; undefined when there is no such Secret. */
+  /** Imports the key of Secret `secretName` into Vault and empties the Secret; undefined when there is no such Secret (or it is consumed). */
   async run(site: OceanSite, namespace: string, secretName: string, field: string, location: KeyLocation): Promise<KeyState | undefined> {
     const { kube } = this.deps;
     const secret = await this.readSecret(secretName, namespace);
@@ -102,10 +127,10 @@ export class KeyImport {
     redactor.register(encoded);
     const fp = fingerprint(sek);
     const state = await this.store(site, secretName, sek, fp, location);
-    // Delete exactly the Secret we read (uid precondition), so a newer one is never lost.
+    // Empty exactly the Secret we read (uid and resourceVersion preconditions), so a newer key is never lost.
     await kube.core
-      .deleteNamespacedSecret({ name: secretName, namespace, body: { preconditions: { uid: secret.metadata?.uid } } })
-      .catch(ignoreStatus(404));
+      .patchNamespacedSecret({ name: secretName, namespace, body: emptyingPatch(secret, site, kube.clock.now()) }, MERGE_PATCH)
+      .catch(ignoreStatus(404, 409));
     this.deps.logger.info('SEK imported into Vault', {
       site: `${namespace}/${site.metadata.name}`,
       version: state.version,
@@ -119,7 +144,7 @@ export class KeyImport {
     const { core } = this.deps.kube;
     const marked = await core.listNamespacedSecret({ namespace, fieldSelector: markedImportSelector(name) });
     const secret = marked.items.find((s) => s.metadata?.name === name && isMarkedImport(s.type));
-    if (secret) return secret;
+    if (secret) return consumed(secret) ? undefined : secret;
     try {
       await core.readNamespacedSecret({ name, namespace }, METADATA_ONLY);
     } catch (error) {

@@ -2,9 +2,9 @@
 // finalizer: identity, then the key with deletionPolicy Delete, then the finalizer itself) → add
 // the finalizer → the steps, in order: validate (validate.ts; the key's place comes from the
 // site's namespace and name and the operator's SEK_KV_MOUNT, and a spec naming another stalls the
-// site before anything is read) → key, the SEK in Vault, imported or
-// verified, rotation (key-step.ts) → identity, the ServiceAccount and the Vault policy and role
-// (identity-step.ts) → support access (support-access-step.ts) → status, written only when it
+// site before anything is read) → identity, the site's ServiceAccount that Vault's templated sync
+// policy maps to the site's key (identity-step.ts) → key, the SEK in Vault, imported or verified,
+// rotation (key-step.ts) → support access (support-access-step.ts) → status, written only when it
 // changed (status.ts). A failed step is recorded on the status before its error is returned.
 import {
   type EmrIntegration,
@@ -14,7 +14,7 @@ import {
   REQUESTED_AT_ANNOTATION,
 } from '../../api/v1alpha1/index.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
-import { type KeyLocation, keyLocation, siteIdentity } from '../../internal/sek/identity.ts';
+import { type KeyLocation, keyLocation, siteServiceAccount } from '../../internal/sek/identity.ts';
 import type { VaultClient } from '../../internal/vault/client.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
@@ -29,7 +29,7 @@ import type { KeyState } from './key-state.ts';
 import { decideKeyCheck, KeyStep } from './key-step.ts';
 import { decideFailure, failedStatus, keyStoredCondition, readyCondition, readyStatus, requeueAfter, StatusWriter } from './status.ts';
 import { SupportAccessStep } from './support-access-step.ts';
-import { KEY_LOCATION_NOT_ALLOWED, keyLocationError, specError } from './validate.ts';
+import { keyLocationError, specError } from './validate.ts';
 
 export interface OceanSiteDeps {
   kube: Kube;
@@ -38,7 +38,6 @@ export interface OceanSiteDeps {
   logger: Logger;
   sites: SupervisedInformer<OceanSite>;
   integrations: SupervisedInformer<EmrIntegration>;
-  vaultAuthMount: string;
   /** The KV version 2 mount of every site's SEK (SEK_KV_MOUNT). */
   sekKvMount: string;
 }
@@ -49,7 +48,8 @@ interface SiteMemory {
   generation: number | undefined;
   requestedAt: string | undefined;
   key: KeyState | undefined;
-  identityApplied: string | undefined;
+  /** The site's ServiceAccount was in place (and the operator's) at the last check. */
+  identityApplied: boolean;
   /** Support access as last applied, and when the next grant expires. */
   supportApplied: string | undefined;
   supportNextExpiry: number | undefined;
@@ -82,7 +82,7 @@ export class OceanSiteReconciler implements Reconciler {
     this.deps = deps;
     this.finalizer = new Finalizer(deps.kube);
     this.keyStep = new KeyStep({ kube: deps.kube, vault: deps.vault, logger: deps.logger });
-    this.identityStep = new IdentityStep({ kube: deps.kube, vault: deps.vault, vaultAuthMount: deps.vaultAuthMount });
+    this.identityStep = new IdentityStep(deps.kube);
     this.supportStep = new SupportAccessStep(deps.kube);
     this.status = new StatusWriter(deps.kube, deps.clock);
   }
@@ -142,16 +142,13 @@ export class OceanSiteReconciler implements Reconciler {
   private async runSteps(run: SiteRun, conditions: ConditionInput[]): Promise<ReconcileResult> {
     const { site, memory, now } = run;
     const invalid = specError(run.spec, run.location);
-    if (invalid) {
-      // Naming another key: whatever the site was granted before (its legacy role) goes too.
-      if (invalid.reason === KEY_LOCATION_NOT_ALLOWED) await this.identityStep.removeLegacy(site);
-      throw invalid;
-    }
+    if (invalid) throw invalid;
     const requestedAt = site.metadata.annotations?.[REQUESTED_AT_ANNOTATION];
     const generation = site.metadata.generation;
     const check = decideKeyCheck({ memory, generation, requestedAt, recheckMs: run.recheckMs }, now);
+    // The ServiceAccount first: a site whose name is taken by another account never gets a key written.
+    const identityApplied = await this.identityStep.reconcile(site, memory?.identityApplied ?? false, check.fresh);
     const key = await this.keyStep.reconcile(run, check);
-    const identityApplied = await this.identityStep.reconcile(site, run.location, memory?.identityApplied, check.fresh);
     conditions.push(keyStoredCondition(key, run.location));
     const support = await this.supportStep.reconcile(
       site,
@@ -168,7 +165,7 @@ export class OceanSiteReconciler implements Reconciler {
       supportApplied: support.applied,
       supportNextExpiry: support.decision.nextExpiry?.getTime(),
     });
-    const serviceAccount = siteIdentity(run.key.namespace, run.key.name).serviceAccount;
+    const serviceAccount = siteServiceAccount(run.key.name);
     const status = readyStatus({
       previous: run.previous,
       generation,

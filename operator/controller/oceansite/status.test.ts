@@ -77,7 +77,7 @@ describe('the status of a site whose steps succeeded', () => {
     previous: { lastHandledRequestedAt: 'r0', supportAccess: [{ name: 'old', active: true }] },
     generation: 4,
     key,
-    serviceAccount: 'cloudconnect-sync-maple',
+    serviceAccount: 'maple',
     integrations: 2,
     support: { active: [], expired: [] },
     requestedAt: undefined,
@@ -88,7 +88,7 @@ describe('the status of a site whose steps succeeded', () => {
       lastHandledRequestedAt: 'r0',
       observedGeneration: 4,
       encryptionKey: key,
-      serviceAccountName: 'cloudconnect-sync-maple',
+      serviceAccountName: 'maple',
       integrations: 2,
     });
   });

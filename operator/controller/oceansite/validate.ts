@@ -5,7 +5,7 @@ import { TerminalError } from '../../runtime/errors.ts';
 import { isKnownTimeZone } from '../../runtime/time-zone.ts';
 
 /** The Stalled reason of a spec.encryptionKey.vault field that names another key than the site's own. */
-export const KEY_LOCATION_NOT_ALLOWED = 'KeyLocationNotAllowed';
+const KEY_LOCATION_NOT_ALLOWED = 'KeyLocationNotAllowed';
 
 /**
  * Pure: the stall of a spec.encryptionKey.vault field that is not the site's canonical location

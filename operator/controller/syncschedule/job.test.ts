@@ -32,6 +32,7 @@ const settings: WorkerSettings = {
   image: 'ghcr.io/example/cloudconnect:0.1.0',
   vaultAddress: 'https://vault:8200',
   vaultAuthMount: 'kubernetes',
+  vaultRole: 'cloudconnect-sync',
   sekMount: 'secret',
   oceanApiUrl: 'https://ocean.example',
   defaultActiveDeadlineSeconds: 3600,
@@ -55,7 +56,7 @@ const container = pod.containers[0]!;
 
 describe('the sync run Job', () => {
   it('runs under the site ServiceAccount without an API token', () => {
-    expect(pod.serviceAccountName).toBe('cloudconnect-sync-maple');
+    expect(pod.serviceAccountName).toBe('maple');
     expect(pod.automountServiceAccountToken).toBe(false);
   });
 
@@ -92,7 +93,7 @@ describe('the sync run Job', () => {
   it('tells the worker where the SEK is and which Vault role to use, with no secret value in the spec', () => {
     const env = Object.fromEntries(container.env!.map((e) => [e.name, e.value]));
     expect(env).toMatchObject({
-      VAULT_ROLE: 'cloudconnect-site.clinic.maple',
+      VAULT_ROLE: 'cloudconnect-sync',
       SEK_MOUNT: 'secret',
       SEK_PATH: 'cloudconnect/clinic/maple/sek',
       CLOUDCONNECT_SITE_NUMBER: '1234',
@@ -146,7 +147,7 @@ describe('the sync run Job and the worker', () => {
       siteNumber: '1234',
       oceanApiUrl: 'https://ocean.example',
       credentialsDir: CREDENTIALS_DIR,
-      vault: { address: 'https://vault:8200', authMount: 'kubernetes', role: 'cloudconnect-site.clinic.maple' },
+      vault: { address: 'https://vault:8200', authMount: 'kubernetes', role: 'cloudconnect-sync' },
       keyVersionFile: `${KEY_VERSION_DIR}/sek-version`,
     });
     expect(config.spec.emr).toMatchObject({ type: 'Accuro', accuro: { tenantId: 'MAPLE' } });

@@ -21,7 +21,7 @@ export class Kube {
   readonly kubeConfig: KubeConfig;
   readonly custom: CustomObjectsApi;
   readonly core: CoreV1Api;
-  private readonly clock: Clock;
+  readonly clock: Clock;
 
   /** `reportingInstance` names this replica in the Events it records (the operator passes its pod name). */
   constructor(kubeConfig: KubeConfig, clock: Clock, reportingInstance = 'local') {

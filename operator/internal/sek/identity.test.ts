@@ -4,12 +4,12 @@ import { parseDuration } from '../../runtime/duration.ts';
 import {
   decideSupportAccess,
   fingerprint,
+  isSiteServiceAccount,
   keyLocation,
-  legacyVaultName,
+  legacySiteServiceAccount,
   refusedKeyLocation,
-  roleBindsSite,
-  sekReadPolicy,
-  siteIdentity,
+  siteServiceAccount,
+  siteServiceAccountLabels,
 } from './identity.ts';
 
 const vaultSpec = (vault?: { mount?: string; path?: string }): OceanSiteSpec => ({
@@ -68,65 +68,23 @@ describe('the spec.encryptionKey.vault fields', () => {
   });
 });
 
-describe('the Vault names of a site', () => {
-  it.each([
-    ['are cloudconnect-site.<namespace>.<site>', 'clinic', 'maple', 'cloudconnect-site.clinic.maple'],
-    ['keep a dotted site name after the namespace', 'a', 'b.c', 'cloudconnect-site.a.b.c'],
-  ])('%s', (_name, namespace, site, expected) => {
-    expect(siteIdentity(namespace, site)).toMatchObject({ vaultPolicy: expected, vaultRole: expected });
+describe("a site's ServiceAccount", () => {
+  it('is named after the site, which the sync policy turns into its key path', () => {
+    expect(siteServiceAccount('maple')).toBe('maple');
+    expect(legacySiteServiceAccount('maple')).toBe('cloudconnect-sync-maple');
   });
 
   it.each([
-    ['namespace a, site b-c and namespace a-b, site c', ['a', 'b-c'], ['a-b', 'c']],
-    ['namespace a, site b.c and namespace a-b, site c', ['a', 'b.c'], ['a-b', 'c']],
-    ['namespace x, site y-z and namespace x-y, site z', ['x', 'y-z'], ['x-y', 'z']],
-  ] as const)('differ for %s, whose legacy names collide or not', (_name, [ns1, site1], [ns2, site2]) => {
-    expect(siteIdentity(ns1, site1).vaultRole).not.toBe(siteIdentity(ns2, site2).vaultRole);
-    expect(siteIdentity(ns1, site1).vaultPolicy).not.toBe(siteIdentity(ns2, site2).vaultPolicy);
-  });
-
-  it('had colliding legacy names for the a/b-c and a-b/c pair (what the migration must not confuse)', () => {
-    expect(legacyVaultName('a', 'b-c')).toBe(legacyVaultName('a-b', 'c'));
-  });
-
-  const pairs = [
-    ['a', 'b-c'],
-    ['a-b', 'c'],
-    ['a', 'b.c'],
-    ['site', 'x'],
-    ['x', 'site.y'],
-    ['site-x', 'y'],
-  ] as const;
-  it.each(pairs)('of namespace %s, site %s never equal any legacy name (so a migration never removes them)', (namespace, site) => {
-    for (const [ns, s] of pairs) expect(siteIdentity(namespace, site).vaultRole).not.toBe(legacyVaultName(ns, s));
-  });
-});
-
-describe('a legacy role', () => {
-  const role = (namespaces: unknown, names: unknown) => ({
-    bound_service_account_namespaces: namespaces,
-    bound_service_account_names: names,
-  });
-  it.each([
-    ["is this site's when it binds its ServiceAccount in its namespace", role(['a'], ['cloudconnect-sync-b-c']), true],
-    ['is not when it binds the colliding site (namespace a-b, site c)', role(['a-b'], ['cloudconnect-sync-c']), false],
-    ['is not when it binds the same ServiceAccount name in another namespace', role(['x'], ['cloudconnect-sync-b-c']), false],
-    ['is not when it binds more than this site', role(['a', 'a-b'], ['cloudconnect-sync-b-c']), false],
-    ['is not when it binds a wildcard', role(['*'], ['*']), false],
-    ['is not when there is no role', undefined, false],
-  ])('%s', (_name, r, expected) => {
-    expect(roleBindsSite(r, 'a', 'cloudconnect-sync-b-c')).toBe(expected);
+    ["is the operator's when it carries this site's labels", siteServiceAccountLabels('maple'), true],
+    ["is not when it carries another site's labels", siteServiceAccountLabels('birch'), false],
+    ['is not when only the site label is there (a tenant copied it)', { 'cloudconnect.dev/site': 'maple' }, false],
+    ['is not when it has no labels (a tenant ServiceAccount, or default)', undefined, false],
+  ])('%s', (_name, labels, expected) => {
+    expect(isSiteServiceAccount(labels, 'maple')).toBe(expected);
   });
 });
 
 describe('site identity', () => {
-  it('grants read on exactly one KV data path', () => {
-    const hcl = sekReadPolicy({ mount: 'secret', path: 'cloudconnect/clinic/maple/sek' });
-    expect(hcl).toContain('path "secret/data/cloudconnect/clinic/maple/sek"');
-    expect(hcl).toContain('capabilities = ["read"]');
-    expect(hcl).not.toContain('*');
-  });
-
   it('fingerprints without revealing the key', () => {
     const fp = fingerprint('the-key');
     expect(fp).toMatch(/^[0-9a-f]{16}$/);

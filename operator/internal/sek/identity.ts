@@ -44,58 +44,29 @@ export function refusedKeyLocation(spec: OceanSiteSpec, canonical: KeyLocation):
   return undefined;
 }
 
-export interface SiteIdentity {
-  serviceAccount: string;
-  vaultPolicy: string;
-  vaultRole: string;
-}
-
 /**
- * The site's ServiceAccount and its Vault policy and kubernetes-auth role. The Vault names are
- * `cloudconnect-site.<namespace>.<site>`: a namespace is a DNS label and has no dot, so the first
- * dot after the prefix ends it and no two (namespace, site) pairs share a name (Vault accepts
- * letters, digits, `_`, `-` and `.` in role names). They keep the `cloudconnect-` prefix that the
- * operator's own Vault policy grants, and never equal a legacy name (see legacyVaultName).
+ * The ServiceAccount a site's sync and relay pods run as: the site's own name, in its namespace. Vault's
+ * one sync role (VAULT_SYNC_ROLE) lets any ServiceAccount log in, and its templated policy
+ * (operator/internal/vault/policies.ts) grants read on `cloudconnect/<namespace>/<ServiceAccount>/*`:
+ * so this name is what ties a pod to its site's key, and Kubernetes, not the pod, vouches for it.
  */
-export function siteIdentity(namespace: string, name: string): SiteIdentity {
-  const vaultName = `cloudconnect-site.${namespace}.${name}`;
-  return {
-    serviceAccount: `cloudconnect-sync-${name}`.slice(0, 253),
-    vaultPolicy: vaultName,
-    vaultRole: vaultName,
-  };
+export function siteServiceAccount(site: string): string {
+  return site;
 }
 
-/**
- * The name the policy and role of a site had before: `cloudconnect-<namespace>-<site>`, which two
- * sites could share (namespace `a` with site `b-c`, namespace `a-b` with site `c`). Only removed,
- * never written. Its namespace part would have to start with `site.`, which no namespace can, so it
- * never equals a name of siteIdentity.
- */
-export function legacyVaultName(namespace: string, name: string): string {
-  return `cloudconnect-${namespace}-${name}`;
+/** The ServiceAccount of earlier operator versions (`cloudconnect-sync-<site>`): only removed, never written. */
+export function legacySiteServiceAccount(site: string): string {
+  return `cloudconnect-sync-${site}`.slice(0, 253);
 }
 
-/**
- * Pure: whether a kubernetes-auth role (as Vault reads it back) binds exactly this site's
- * ServiceAccount in this site's namespace, i.e. whether this site wrote it. A legacy name shared by
- * two sites holds the role of whichever wrote it last; only that site may remove it.
- */
-export function roleBindsSite(role: Record<string, unknown> | undefined, namespace: string, serviceAccount: string): boolean {
-  if (!role) return false;
-  const only = (value: unknown, wanted: string) => Array.isArray(value) && value.length === 1 && value[0] === wanted;
-  return only(role.bound_service_account_namespaces, namespace) && only(role.bound_service_account_names, serviceAccount);
+/** The labels that mark a ServiceAccount as the one the operator made for this site. */
+export function siteServiceAccountLabels(site: string): Record<string, string> {
+  return { 'app.kubernetes.io/managed-by': 'cloudconnect-operator', 'cloudconnect.dev/site': site };
 }
 
-/** The site's sync pods may read that site's SEK and nothing else. */
-export function sekReadPolicy(location: KeyLocation): string {
-  return [
-    `# Managed by cloudconnect-operator: read-only access to one site's Shared Encryption Key.`,
-    `path "${location.mount}/data/${location.path}" {`,
-    `  capabilities = ["read"]`,
-    `}`,
-    '',
-  ].join('\n');
+/** Pure: whether a ServiceAccount (by its labels) is the one the operator made for this site. */
+export function isSiteServiceAccount(labels: Record<string, string> | undefined, site: string): boolean {
+  return Object.entries(siteServiceAccountLabels(site)).every(([k, v]) => labels?.[k] === v);
 }
 
 /** First 16 hex characters of SHA-256: identifies a key without revealing it. */

@@ -7,7 +7,7 @@ import type { V1EnvVar, V1PodSecurityContext, V1PodSpec, V1SecurityContext, V1Vo
 import type { EmrIntegrationSpec, OceanSite } from '../../api/v1alpha1/index.ts';
 import { credentialsSecretName } from '../emr/settings.ts';
 import { type EgressPolicy, egressEnv } from '../httpx/egress-config.ts';
-import { keyLocation, SYNC_AUDIENCE, siteIdentity } from '../sek/identity.ts';
+import { keyLocation, SYNC_AUDIENCE, siteServiceAccount } from '../sek/identity.ts';
 
 export const CREDENTIALS_DIR = '/var/run/secrets/cloudconnect/emr';
 const VAULT_TOKEN_DIR = '/var/run/secrets/cloudconnect/vault';
@@ -36,6 +36,8 @@ export const SITE_CONTAINER_SECURITY_CONTEXT: V1SecurityContext = {
 export interface SitePodSettings {
   vaultAddress: string;
   vaultAuthMount: string;
+  /** The one kubernetes-auth role of every site's pods (VAULT_SYNC_ROLE). */
+  vaultRole: string;
   /** The KV version 2 mount of every site's SEK (the operator's SEK_KV_MOUNT). */
   sekMount: string;
   /** The operator's egress sandbox, passed on so the pods refuse and cap what the operator does. */
@@ -63,14 +65,13 @@ export interface SitePodParts {
 
 export function sitePodParts(input: SitePodInput): SitePodParts {
   const { namespace, integrationSpec: spec, site, settings } = input;
-  const identity = siteIdentity(namespace, site.metadata.name);
-  // The site's own key and role, from its namespace and name: never from a spec field.
+  // The site's own key and ServiceAccount, from its namespace and name: never from a spec field.
   const location = keyLocation(namespace, site.metadata.name, settings.sekMount);
   const secretName = credentialsSecretName(spec);
   const ca = spec.emr.caBundleSecretRef;
   return {
     podSpec: {
-      serviceAccountName: identity.serviceAccount,
+      serviceAccountName: siteServiceAccount(site.metadata.name),
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       securityContext: SITE_POD_SECURITY_CONTEXT,
@@ -80,7 +81,7 @@ export function sitePodParts(input: SitePodInput): SitePodParts {
       { name: 'CLOUDCONNECT_CREDENTIALS_DIR', value: CREDENTIALS_DIR },
       { name: 'VAULT_ADDR', value: settings.vaultAddress },
       { name: 'VAULT_AUTH_MOUNT', value: settings.vaultAuthMount },
-      { name: 'VAULT_ROLE', value: identity.vaultRole },
+      { name: 'VAULT_ROLE', value: settings.vaultRole },
       { name: 'VAULT_SA_TOKEN_FILE', value: `${VAULT_TOKEN_DIR}/token` },
       { name: 'SEK_MOUNT', value: location.mount },
       { name: 'SEK_PATH', value: location.path },

@@ -29,14 +29,6 @@ export interface KvMetadata {
   destroyed: Record<number, boolean>;
 }
 
-export interface KubernetesRole {
-  serviceAccount: string;
-  namespace: string;
-  audience: string;
-  policies: string[];
-  ttl: string;
-}
-
 export interface VaultConfig {
   address: string;
   /** A token (local development); otherwise the operator logs in with kubernetes auth. */
@@ -165,38 +157,6 @@ export class VaultClient {
   /** Destroys every version and the metadata of a KV v2 secret. */
   async kvDestroyAll(mount: string, path: string): Promise<void> {
     await this.request('DELETE', `/${mount}/metadata/${path}`);
-  }
-
-  async putPolicy(name: string, hcl: string): Promise<void> {
-    await this.request('PUT', `/sys/policies/acl/${name}`, { policy: hcl });
-  }
-
-  async getPolicy(name: string): Promise<string | undefined> {
-    const out = await this.request<{ data?: { policy?: string } }>('GET', `/sys/policies/acl/${name}`);
-    return out?.data?.policy;
-  }
-
-  async deletePolicy(name: string): Promise<void> {
-    await this.request('DELETE', `/sys/policies/acl/${name}`);
-  }
-
-  async putKubernetesRole(mount: string, name: string, role: KubernetesRole): Promise<void> {
-    await this.request('POST', `/auth/${mount}/role/${name}`, {
-      bound_service_account_names: [role.serviceAccount],
-      bound_service_account_namespaces: [role.namespace],
-      audience: role.audience,
-      token_policies: role.policies,
-      token_ttl: role.ttl,
-    });
-  }
-
-  async getKubernetesRole(mount: string, name: string): Promise<Record<string, unknown> | undefined> {
-    const out = await this.request<{ data?: Record<string, unknown> }>('GET', `/auth/${mount}/role/${name}`);
-    return out?.data;
-  }
-
-  async deleteKubernetesRole(mount: string, name: string): Promise<void> {
-    await this.request('DELETE', `/auth/${mount}/role/${name}`);
   }
 
   /** Logs in with kubernetes auth (as a sync pod does); returns a client token. */

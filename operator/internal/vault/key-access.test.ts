@@ -6,7 +6,7 @@ const sites: SiteKeyRef[] = [
     namespace: 'clinic',
     name: 'maple',
     location: { mount: 'secret', path: 'cloudconnect/clinic/maple/sek' },
-    syncRole: 'cloudconnect-clinic-maple',
+    serviceAccount: 'maple',
   },
 ];
 const read = (auth: AuditEntry['auth'], path = 'secret/data/cloudconnect/clinic/maple/sek', type = 'request'): AuditEntry => ({
@@ -33,28 +33,47 @@ describe('classifyAuditEntry', () => {
       { site: 'maple', accessorType: 'kubernetes', accessor: 'serviceaccount x/intruder (role other-role)' },
     ],
     [
-      'ignores the site sync role reading its own key',
+      "ignores the sync role logged in as the site's own ServiceAccount reading its key",
       read({
         accessor: 'a3',
-        display_name: 'kubernetes-clinic-cloudconnect-sync-maple',
-        metadata: {
-          role: 'cloudconnect-clinic-maple',
-          service_account_name: 'cloudconnect-sync-maple',
-          service_account_namespace: 'clinic',
-        },
+        display_name: 'kubernetes-clinic-maple',
+        metadata: { role: 'cloudconnect-sync', service_account_name: 'maple', service_account_namespace: 'clinic' },
       }),
       undefined,
+    ],
+    [
+      "reports the sync role logged in as another site's ServiceAccount of the same namespace",
+      read({
+        accessor: 'a8',
+        display_name: 'kubernetes-clinic-birch',
+        metadata: { role: 'cloudconnect-sync', service_account_name: 'birch', service_account_namespace: 'clinic' },
+      }),
+      { site: 'maple', accessorType: 'kubernetes', accessor: 'serviceaccount clinic/birch (role cloudconnect-sync)' },
+    ],
+    [
+      'reports the sync role logged in as a ServiceAccount of the same name in another namespace',
+      read({
+        accessor: 'a9',
+        display_name: 'kubernetes-other-maple',
+        metadata: { role: 'cloudconnect-sync', service_account_name: 'maple', service_account_namespace: 'other' },
+      }),
+      { site: 'maple', accessorType: 'kubernetes' },
+    ],
+    [
+      "reports the site's ServiceAccount logged in at another auth mount",
+      read({
+        accessor: 'a10',
+        display_name: 'kubernetes2-clinic-maple',
+        metadata: { role: 'cloudconnect-sync', service_account_name: 'maple', service_account_namespace: 'clinic' },
+      }),
+      { site: 'maple', accessorType: 'kubernetes' },
     ],
     [
       'reports a token created with the site sync role as metadata',
       read({
         accessor: 'a7',
         display_name: 'token-forged',
-        metadata: {
-          role: 'cloudconnect-clinic-maple',
-          service_account_name: 'cloudconnect-sync-maple',
-          service_account_namespace: 'clinic',
-        },
+        metadata: { role: 'cloudconnect-sync', service_account_name: 'maple', service_account_namespace: 'clinic' },
       }),
       { site: 'maple', accessorType: 'kubernetes' },
     ],
@@ -103,6 +122,7 @@ describe('classifyAuditEntry', () => {
       role: 'cloudconnect-operator',
       authMount: 'kubernetes',
       syncAuthMount: 'kubernetes',
+      syncRole: 'cloudconnect-sync',
     });
     if (expected === undefined) expect(out).toBeUndefined();
     else expect(out).toMatchObject(expected);

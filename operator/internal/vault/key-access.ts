@@ -1,6 +1,7 @@
 // Pure: decides whether a Vault audit entry is an access to some site's SEK that the Clinical
 // Administrator must hear about (every access to a site's SEK is audited and reported to them). Reads by
-// the site's own sync role and by the operator's own intake are expected and not reported.
+// the site's own pods (the sync role, logged in as the site's ServiceAccount) and by the operator are
+// expected and not reported.
 import type { KeyLocation } from '../sek/identity.ts';
 
 /** The fields of a Vault/OpenBao audit entry that matter here (the device writes JSON lines). */
@@ -22,7 +23,8 @@ export interface SiteKeyRef {
   namespace: string;
   name: string;
   location: KeyLocation;
-  syncRole: string;
+  /** The ServiceAccount (in the site's namespace) the site's sync and relay pods run as. */
+  serviceAccount: string;
 }
 
 /**
@@ -34,8 +36,10 @@ export interface OperatorIdentity {
   role?: string | undefined;
   /** The kubernetes auth mount the operator logs in at (VAULT_AUTH_MOUNT). */
   authMount?: string | undefined;
-  /** The kubernetes auth mount of the sites' sync roles (VAULT_SYNC_AUTH_MOUNT). */
+  /** The kubernetes auth mount of the sites' sync role (VAULT_SYNC_AUTH_MOUNT). */
   syncAuthMount?: string | undefined;
+  /** The one role of every site's pods (VAULT_SYNC_ROLE). */
+  syncRole?: string | undefined;
 }
 
 export interface KeyAccess {
@@ -73,7 +77,7 @@ export function classifyAuditEntry(entry: AuditEntry, sites: readonly SiteKeyRef
   const auth = entry.auth ?? {};
   const role = auth.metadata?.role;
   if (isOperator(auth, role, operator)) return undefined;
-  if (role === site.syncRole && operation === 'read' && isKubernetesLogin(auth, operator.syncAuthMount)) return undefined;
+  if (operation === 'read' && isSitePod(auth, role, site, operator)) return undefined;
   const accessorType = accessorTypeOf(auth);
   const who = auth.metadata?.service_account_name
     ? `serviceaccount ${auth.metadata.service_account_namespace ?? '?'}/${auth.metadata.service_account_name}${role ? ` (role ${role})` : ''}`
@@ -93,6 +97,20 @@ function isOperator(auth: NonNullable<AuditEntry['auth']>, role: string | undefi
   if (operator.accessor !== undefined && auth.accessor === operator.accessor) return true;
   // Only the operator's ServiceAccount can log in as its role, so the role names it across re-logins.
   return operator.role !== undefined && role === operator.role && isKubernetesLogin(auth, operator.authMount);
+}
+
+/**
+ * A read by the site's own pods: a kubernetes login as the sync role, by the site's ServiceAccount in
+ * the site's namespace (which Kubernetes vouched for; the templated policy gives no other key).
+ */
+function isSitePod(auth: NonNullable<AuditEntry['auth']>, role: string | undefined, site: SiteKeyRef, operator: OperatorIdentity): boolean {
+  return (
+    operator.syncRole !== undefined &&
+    role === operator.syncRole &&
+    auth.metadata?.service_account_namespace === site.namespace &&
+    auth.metadata?.service_account_name === site.serviceAccount &&
+    isKubernetesLogin(auth, operator.syncAuthMount)
+  );
 }
 
 /**

@@ -44,6 +44,7 @@ const settings = {
   natsUrl: 'nats://nats.nats.svc:4222',
   vaultAddress: 'https://vault:8200',
   vaultAuthMount: 'kubernetes',
+  vaultRole: 'cloudconnect-sync',
   sekMount: 'secret',
   command: RELAY_COMMAND,
 };
@@ -59,7 +60,7 @@ describe('the relay Deployment', () => {
   it('runs one replica under the site ServiceAccount without an API token', () => {
     expect(deployment.metadata).toMatchObject({ name: 'maple-accuro-relay', namespace: 'clinic' });
     expect(deployment.spec!.replicas).toBe(1);
-    expect(pod.serviceAccountName).toBe('cloudconnect-sync-maple');
+    expect(pod.serviceAccountName).toBe('maple');
     expect(pod.automountServiceAccountToken).toBe(false);
   });
 
@@ -118,7 +119,7 @@ describe('the relay Deployment', () => {
     expect(env).toMatchObject({
       VAULT_ADDR: 'https://vault:8200',
       VAULT_AUTH_MOUNT: 'kubernetes',
-      VAULT_ROLE: 'cloudconnect-site.clinic.maple',
+      VAULT_ROLE: 'cloudconnect-sync',
       VAULT_SA_TOKEN_FILE: '/var/run/secrets/cloudconnect/vault/token',
       SEK_MOUNT: 'secret',
       SEK_PATH: 'cloudconnect/clinic/maple/sek',
