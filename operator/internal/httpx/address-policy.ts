@@ -65,6 +65,15 @@ export interface AddressPolicy {
   deny: readonly Cidr[];
 }
 
+/** The connection was refused by the sandbox: the host is, or resolves to, a refused address. */
+export class EndpointNotAllowedError extends Error {
+  readonly code = 'EGRESS_REFUSED';
+  constructor(address: string, range: string) {
+    super(`the endpoint resolves to ${address}, a ${range} address the operator does not allow (EGRESS_ALLOW_CIDRS)`);
+    this.name = 'EndpointNotAllowedError';
+  }
+}
+
 /** Decides for one address: undefined when it may be connected to, else the name of the refused range. */
 export type AddressCheck = (address: string) => string | undefined;
 

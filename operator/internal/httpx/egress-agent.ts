@@ -4,21 +4,13 @@
 // to the address that lookup returned, so a name that resolves to a public address for a check and
 // to 127.0.0.1 for the connection (DNS rebinding) gains nothing; an IP literal is checked as is.
 // Deadlines: the connect timeout, and headers and body timeouts at the whole-request deadline.
+// http.ts imports this module on its first call, so that undici is not loaded at start-up.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import { Agent, buildConnector } from 'undici';
-import { type AddressCheck, addressCheck, bareAddress } from './address-policy.ts';
+import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
+import { type AddressCheck, addressCheck, bareAddress, EndpointNotAllowedError } from './address-policy.ts';
 import type { EgressPolicy } from './egress-config.ts';
-
-/** The connection was refused by the sandbox: the host is, or resolves to, a refused address. */
-export class EndpointNotAllowedError extends Error {
-  readonly code = 'EGRESS_REFUSED';
-  constructor(address: string, range: string) {
-    super(`the endpoint resolves to ${address}, a ${range} address the operator does not allow (EGRESS_ALLOW_CIDRS)`);
-    this.name = 'EndpointNotAllowedError';
-  }
-}
 
 /** Pure: the first refused address among `addresses`, with its range; undefined when all may be reached. */
 function firstRefused(addresses: readonly string[], check: AddressCheck): { address: string; range: string } | undefined {
@@ -72,7 +64,7 @@ const agents = new Map<string, Agent>();
 const MAX_AGENTS = 64;
 
 /** One Agent (and connection pool) per distinct policy and CA bundle, shared by every client using them. */
-export function egressAgent(policy: EgressPolicy, caBundle: string | undefined): Agent {
+function egressAgent(policy: EgressPolicy, caBundle: string | undefined): Agent {
   const key = JSON.stringify([policy, caBundle ?? '']);
   let agent = agents.get(key);
   if (!agent) {
@@ -85,4 +77,12 @@ export function egressAgent(policy: EgressPolicy, caBundle: string | undefined):
     }
   }
   return agent;
+}
+
+/** undici's fetch through the sandboxed Agent (Node's global fetch takes no dispatcher of this undici). */
+export function egressFetch(policy: EgressPolicy, caBundle: string | undefined): typeof fetch {
+  const agent = egressAgent(policy, caBundle);
+  const withAgent = (input: URL | string, init?: RequestInit) =>
+    undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent });
+  return withAgent as unknown as typeof fetch;
 }

@@ -4,10 +4,9 @@
 // EmrError reasons. Error messages name the EMR, the method and the URL path only (never the query,
 // headers or body: those carry tokens, credentials or patient data) and are scrubbed of the
 // adapter's credential values as a last line.
-import { fetch as undiciFetch } from 'undici';
 import { redactor, remoteText } from '../../runtime/redact.ts';
+import { EndpointNotAllowedError } from './address-policy.ts';
 import { ResponseTooLargeError, readCapped } from './capped-body.ts';
-import { EndpointNotAllowedError, egressAgent } from './egress-agent.ts';
 import { DEFAULT_EGRESS, type EgressPolicy } from './egress-config.ts';
 import { type EgressReason, EmrError, type EmrErrorReason } from './remote-error.ts';
 
@@ -45,6 +44,7 @@ export type AuthErrorClassifier = (response: HttpResponse) => { reason: EmrError
 
 export class HttpClient {
   private readonly options: HttpClientOptions;
+  private fetchPromise: Promise<typeof fetch> | undefined;
 
   constructor(options: HttpClientOptions) {
     this.options = options;
@@ -61,7 +61,7 @@ export class HttpClient {
     const egress = this.options.egress ?? DEFAULT_EGRESS;
     const timeoutMs = this.options.timeoutMs ?? egress.timeoutMs;
     try {
-      const response = await this.fetchImpl()(url, {
+      const response = await (await this.fetchImpl())(url, {
         method,
         headers: request.headers,
         body: request.body,
@@ -131,13 +131,13 @@ export class HttpClient {
     return this.options.now?.() ?? new Date();
   }
 
-  /** The injected fetch, or undici's with the sandboxed Agent (Node's global fetch takes no dispatcher of this undici). */
-  private fetchImpl(): typeof fetch {
-    if (this.options.fetch) return this.options.fetch;
-    const agent = egressAgent(this.options.egress ?? DEFAULT_EGRESS, this.options.caBundle);
-    const withAgent = (input: URL | string, init?: RequestInit) =>
-      undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent });
-    return withAgent as unknown as typeof fetch;
+  /** The injected fetch, or undici's through the sandboxed Agent (egress-agent.ts, loaded on the first call). */
+  private fetchImpl(): Promise<typeof fetch> {
+    if (this.options.fetch) return Promise.resolve(this.options.fetch);
+    this.fetchPromise ??= import('./egress-agent.ts').then((m) =>
+      m.egressFetch(this.options.egress ?? DEFAULT_EGRESS, this.options.caBundle),
+    );
+    return this.fetchPromise;
   }
 }
 
