@@ -316,6 +316,19 @@ describe('a worker run (in process, SEK injected)', () => {
     });
   }
 
+  it('refuses an EMR on an address the operator does not allow (EndpointNotAllowed), and does not retry it', async () => {
+    // The operator allows only a private range here, not the simulator's loopback.
+    const env = await podEnv(accuroSpec(), { ...accuro.credentials, ...oceanKeys() }, { EGRESS_ALLOW_CIDRS: '10.0.0.0/8' });
+    const sleeps: number[] = [];
+    const { deps } = capture();
+    const { exitCode } = await runWorker(ARGS, env, { ...deps, sleep: async (ms) => void sleeps.push(ms) });
+    expect(exitCode).toBe(1);
+    const written = JSON.parse(await readFile(env.TERMINATION_MESSAGE_PATH as string, 'utf8')) as Record<string, unknown>;
+    expect(written).toMatchObject({ result: 'Failed', errorReason: 'EndpointNotAllowed', message: expect.stringContaining('loopback') });
+    expect(sleeps).toEqual([]);
+    expect(ocean.batches).toHaveLength(0);
+  });
+
   it('reports InvalidCredentials quoting a token endpoint that echoes a 4-character password, with the password in no form', async () => {
     accuro.setFault({ echoCredentials: true });
     const password = 'w"1%';
