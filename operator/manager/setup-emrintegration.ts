@@ -20,7 +20,10 @@ export function setupEmrIntegration(w: Wiring): ControllerSetup {
   const secrets = w.informer<V1Secret>({
     path: '/api/v1/secrets',
     labelSelector: selector,
-    list: () => kube.core.listSecretForAllNamespaces({ labelSelector: selector }),
+    list: (namespace) =>
+      namespace === undefined
+        ? kube.core.listSecretForAllNamespaces({ labelSelector: selector })
+        : kube.core.listNamespacedSecret({ namespace, labelSelector: selector }),
     resource: 'secrets',
   });
   const relay = setupRelay(w);
@@ -53,6 +56,8 @@ export function setupEmrIntegration(w: Wiring): ControllerSetup {
 function setupRelay(w: Wiring): Relay | undefined {
   const settings = w.config.relay;
   if (!settings) return undefined;
+  const apps = w.kubeConfig.makeApiClient(AppsV1Api);
+  const labelSelector = RELAY_SELECTOR;
   return {
     settings: settings.deployment,
     thresholds: settings.thresholds,
@@ -61,13 +66,19 @@ function setupRelay(w: Wiring): Relay | undefined {
     deployments: w.informer<V1Deployment>({
       path: '/apis/apps/v1/deployments',
       labelSelector: RELAY_SELECTOR,
-      list: () => w.kubeConfig.makeApiClient(AppsV1Api).listDeploymentForAllNamespaces({ labelSelector: RELAY_SELECTOR }),
+      list: (namespace) =>
+        namespace === undefined
+          ? apps.listDeploymentForAllNamespaces({ labelSelector })
+          : apps.listNamespacedDeployment({ namespace, labelSelector }),
       resource: 'deployments',
     }),
     services: w.informer<V1Service>({
       path: '/api/v1/services',
       labelSelector: RELAY_SELECTOR,
-      list: () => w.kube.core.listServiceForAllNamespaces({ labelSelector: RELAY_SELECTOR }),
+      list: (namespace) =>
+        namespace === undefined
+          ? w.kube.core.listServiceForAllNamespaces({ labelSelector })
+          : w.kube.core.listNamespacedService({ namespace, labelSelector }),
       resource: 'services',
     }),
   };
