@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_EGRESS } from '../internal/httpx/egress-config.ts';
 import { type Env, EnvError } from '../runtime/env.ts';
 import { configFromEnv } from './config.ts';
 
@@ -84,8 +85,10 @@ describe('the operator configuration', () => {
         sekMount: 'secret',
         oceanApiUrl: 'https://ocean.cognisantmd.com',
         defaultActiveDeadlineSeconds: 3600,
+        egress: DEFAULT_EGRESS,
       },
       relay: undefined,
+      egress: DEFAULT_EGRESS,
     });
   });
 

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { RELAY_COMMAND, type RelayDeploymentSettings } from '../controller/emrintegration/relay/deployment.ts';
 import { DEFAULT_RELAY_THRESHOLDS, type RelayThresholds } from '../controller/emrintegration/relay/status-decision.ts';
 import type { WorkerSettings } from '../controller/syncschedule/job.ts';
+import { type EgressPolicy, readEgress } from '../internal/httpx/egress-config.ts';
 import type { SmtpConfig } from '../internal/notify/mailer.ts';
 import { DEFAULT_SEK_KV_MOUNT } from '../internal/sek/identity.ts';
 import { NATS_URL } from '../internal/sitepod/pod-env.ts';
@@ -68,6 +69,8 @@ export interface OperatorConfig extends ManagerConfig {
   worker: WorkerSettings;
   /** Undefined without NATS_URL: no relay is deployed. */
   relay: RelayOperatorSettings | undefined;
+  /** What tenant-controlled endpoints may reach and answer (EGRESS_*), here and in the pods. */
+  egress: EgressPolicy;
 }
 
 const INVALID_CONFIGURATION = 'invalid operator configuration';
@@ -92,7 +95,8 @@ export function configFromEnv(env: Env = process.env): OperatorConfig {
   const r = new EnvReader(env);
   const manager = readManager(r);
   const vault = readVault(r);
-  const worker = readWorkerSettings(r, manager.sekKvMount);
+  const egress = readEgress(r);
+  const worker = readWorkerSettings(r, manager.sekKvMount, egress);
   const config: OperatorConfig = {
     ...manager,
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
@@ -101,6 +105,7 @@ export function configFromEnv(env: Env = process.env): OperatorConfig {
     smtp: readSmtp(r),
     worker,
     relay: readRelaySettings(r, worker),
+    egress,
   };
   r.check({ context: INVALID_CONFIGURATION });
   return config;
@@ -182,9 +187,10 @@ function readSmtp(r: EnvReader): SmtpConfig | undefined {
   return { host, port, secure, from, ...(user ? { user } : {}), ...(password ? { password } : {}) };
 }
 
-/** `sekMount` is the SEK_KV_MOUNT already read with the manager's settings. */
-function readWorkerSettings(r: EnvReader, sekMount: string): WorkerSettings {
+/** `sekMount` and `egress` are already read with the manager's settings. */
+function readWorkerSettings(r: EnvReader, sekMount: string, egress: EgressPolicy): WorkerSettings {
   return {
+    egress,
     image: r.string('WORKER_IMAGE', 'ghcr.io/cloudconnect/cloudconnect-operator:0.1.0'),
     vaultAddress: r.url('WORKER_VAULT_ADDR', r.url('VAULT_ADDR', 'http://127.0.0.1:8200')),
     vaultAuthMount: r.string('VAULT_SYNC_AUTH_MOUNT', 'kubernetes'),
@@ -211,6 +217,7 @@ function readRelaySettings(r: EnvReader, worker: WorkerSettings): RelayOperatorS
       vaultAuthMount: worker.vaultAuthMount,
       vaultRole: worker.vaultRole,
       sekMount: worker.sekMount,
+      ...(worker.egress ? { egress: worker.egress } : {}),
       command: command ? command.split(/\s+/).filter(Boolean) : RELAY_COMMAND,
       natsReplicas: r.int('NATS_REPLICAS', { default: 1, min: 1, max: 5 }),
     },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_EGRESS } from '../internal/httpx/egress-config.ts';
 import type { Env } from '../runtime/env.ts';
 import { configFromEnv } from './config.ts';
 
@@ -19,6 +20,7 @@ describe('the relay settings', () => {
         vaultAuthMount: 'kubernetes',
         vaultRole: 'cloudconnect-sync',
         sekMount: 'secret',
+        egress: DEFAULT_EGRESS,
         command: ['/nodejs/bin/node', 'operator/relay/main.ts'],
         natsReplicas: 1,
       },

@@ -44,6 +44,7 @@ export function setupEmrIntegration(w: Wiring): ControllerSetup {
       secrets,
       schedules,
       enqueue: (key) => controller.enqueue(key),
+      egress: config.egress,
       ...(relay ? { relay } : {}),
     }),
   });

@@ -24,6 +24,7 @@ import { createLogger } from '../../operator/runtime/logger.ts';
 import { realClock } from '../../operator/runtime/scaled-clock.ts';
 import { startNatsServer } from '../integration/nats.ts';
 import { ACCURO_DEV_CREDENTIALS, start as startAccuro } from '../simulators/accuro.ts';
+import { SIMULATOR_EGRESS } from '../simulators/egress.ts';
 import { eFormNoteMessage, referralAttachmentMessage } from '../simulators/ocean.ts';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? '5000');
@@ -60,7 +61,12 @@ try {
     integration: 'accuro',
     siteNumber: '4242',
     keyring: new SekKeyring(async (version) => ({ value: sek, version: version ?? 1 })),
-    adapter: new AccuroAdapter({ baseUrl: accuro.url, credentials: { ...ACCURO_DEV_CREDENTIALS }, tenantId: accuro.tenantId }),
+    adapter: new AccuroAdapter({
+      baseUrl: accuro.url,
+      credentials: { ...ACCURO_DEV_CREDENTIALS },
+      tenantId: accuro.tenantId,
+      egress: SIMULATOR_EGRESS,
+    }),
     clock: realClock,
     logger: createLogger({ level: 'warn' }),
     port: 0,

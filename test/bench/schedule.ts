@@ -12,6 +12,7 @@ import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { kubectlFor, readClusterEnv } from '../cluster/state.ts';
 import { makeTestTls } from '../integration/tls.ts';
 import { ACCURO_DEV_CREDENTIALS, start as startAccuro } from '../simulators/accuro.ts';
+import { LOOPBACK_ALLOW_CIDRS } from '../simulators/egress.ts';
 
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
         LEADER_ELECT: 'false',
         LOG_LEVEL: 'error',
         SYNCSCHEDULE_WORKERS: process.env.SYNCSCHEDULE_WORKERS ?? '5',
+        EGRESS_ALLOW_CIDRS: LOOPBACK_ALLOW_CIDRS,
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });

@@ -21,6 +21,7 @@ import {
   SekEncryptor,
 } from '../../operator/internal/sek/crypto.ts';
 import { start as startAccuro } from '../simulators/accuro.ts';
+import { SIMULATOR_EGRESS } from '../simulators/egress.ts';
 import { start as startOcean } from '../simulators/ocean.ts';
 
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? '20000');
@@ -75,11 +76,16 @@ async function main(): Promise<void> {
     };
     const t0 = performance.now();
     const result = await runSync({
-      adapter: new AccuroAdapter({ baseUrl: emr.url, tenantId: emr.tenantId, credentials: { ...emr.credentials } }),
+      adapter: new AccuroAdapter({
+        baseUrl: emr.url,
+        tenantId: emr.tenantId,
+        credentials: { ...emr.credentials },
+        egress: SIMULATOR_EGRESS,
+      }),
       type: 'Full',
       scheduleDaysToSync: 1,
       now: () => new Date(),
-      ocean: new OceanClient({ apiUrl: ocean.url, siteNumber: SITE, ...ocean.credentials }),
+      ocean: new OceanClient({ apiUrl: ocean.url, siteNumber: SITE, ...ocean.credentials, egress: SIMULATOR_EGRESS }),
       encryptor: timed,
       run: 'bench-full',
       batchSize: BATCH_SIZE,

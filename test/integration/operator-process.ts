@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { operatorVaultEnv } from '../cluster/vault-setup.ts';
+import { LOOPBACK_ALLOW_CIDRS } from '../simulators/egress.ts';
 import { repoRoot } from './kubectl.ts';
 import { freePort } from './ports.ts';
 
@@ -36,6 +37,8 @@ export async function startOperator(env: Record<string, string> = {}, options: {
       LEADER_ELECT: 'false',
       LEASE_NAMESPACE: 'kube-system',
       LOG_LEVEL: 'debug',
+      // The simulators listen on loopback, which the egress sandbox refuses unless allowed (and passes on to the pods).
+      EGRESS_ALLOW_CIDRS: LOOPBACK_ALLOW_CIDRS,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,6 +17,7 @@ import { idempotencyKeyOf, type OceanMessage } from '../../operator/cmd/relay/me
 import { newWebhookKeyRecord } from '../../operator/cmd/relay/test-helpers.ts';
 import { DEFAULT_API_KEY_HEADER } from '../../operator/cmd/relay/webhook-guard.ts';
 import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
+import { LOOPBACK_ALLOW_CIDRS } from '../simulators/egress.ts';
 import { type OceanPatient, type OceanSimulator, start as startOcean } from '../simulators/ocean.ts';
 import { repoRoot } from './kubectl.ts';
 import { type NatsServer, startNatsServer } from './nats.ts';
@@ -111,6 +112,8 @@ export async function startRelayHarness(options: {
     RELAY_HOST: '127.0.0.1',
     RELAY_STATUS_INTERVAL_SECONDS: '1',
     LOG_LEVEL: 'info',
+    // The EMR simulator listens on loopback, which the egress sandbox refuses unless allowed.
+    EGRESS_ALLOW_CIDRS: LOOPBACK_ALLOW_CIDRS,
     ...options.env,
   };
   const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });

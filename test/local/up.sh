@@ -150,6 +150,7 @@ log "starting the operator (logs: .local/logs/operator.log)"
     METRICS_BIND_ADDRESS="127.0.0.1:$metrics_port" LEADER_ELECT=true LEASE_NAMESPACE=cloudconnect-system \
     "${audit_env[@]}" SMTP_HOST=127.0.0.1 SMTP_PORT=12525 SMTP_FROM=cloudconnect@localhost \
     POD_NAME="local-$(hostname)" NATS_URL="nats://127.0.0.1:$nats_port" \
+    EGRESS_ALLOW_CIDRS="127.0.0.0/8" \
     nohup "$root/node_modules/.bin/node" operator/main.ts >>"$local_dir/logs/operator.log" 2>&1 &
   echo $! >"$pidfile"
 )

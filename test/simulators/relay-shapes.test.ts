@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AccuroAdapter } from '../../operator/internal/emr/accuro.ts';
 import { EmrError } from '../../operator/internal/emr/adapter.ts';
 import { ACCURO_DEV_CREDENTIALS, start as startAccuro } from './accuro.ts';
+import { SIMULATOR_EGRESS } from './egress.ts';
 import { eFormNoteMessage, minimalPdf, start as startOcean } from './ocean.ts';
 
 const stops: (() => Promise<void>)[] = [];
@@ -16,7 +17,12 @@ describe('the rejectDocuments fault', () => {
   it('a document post answers the given 4xx while other calls work, and works again once cleared', async () => {
     const sim = await startAccuro({ volume: { providers: 1, patients: 3, appointmentsPerDay: 1, days: 1 } });
     stops.push(() => sim.stop());
-    const adapter = new AccuroAdapter({ baseUrl: sim.url, credentials: { ...ACCURO_DEV_CREDENTIALS }, tenantId: sim.tenantId });
+    const adapter = new AccuroAdapter({
+      baseUrl: sim.url,
+      credentials: { ...ACCURO_DEV_CREDENTIALS },
+      tenantId: sim.tenantId,
+      egress: SIMULATOR_EGRESS,
+    });
     sim.setFault({ rejectDocuments: 422 });
     expect((await adapter.listProviders()).length).toBe(1);
     const doc = { patientId: '1', title: 'Letter', pdf: minimalPdf(['x']), idempotencyKey: 'k-1' };

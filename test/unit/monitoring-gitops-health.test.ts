@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decideAuth } from '../../operator/controller/emrintegration/auth-decision.ts';
+import { type AuthFailureReason, decideAuth } from '../../operator/controller/emrintegration/auth-decision.ts';
 import { fixedClock } from '../../operator/runtime/clock.ts';
 import { type Condition, type ConditionInput, setConditions, summarizeReady } from '../../operator/runtime/conditions.ts';
 
@@ -46,8 +46,7 @@ function integration(check: Parameters<typeof decideAuth>[0]['check'], suspend =
     summarizeReady([d.authenticated], undefined, { reason: suspend ? 'Suspended' : 'Succeeded', message: 'Authenticated with the EMR' }),
   ];
 }
-const failing = (reason: 'InvalidCredentials' | 'Deauthorized' | 'EmrUnreachable' | 'SecretNotFound' | 'SiteNotReady') =>
-  integration({ ok: false, at: now, reason, message: `${reason} detail` });
+const failing = (reason: AuthFailureReason) => integration({ ok: false, at: now, reason, message: `${reason} detail` });
 
 type Argo = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended';
 type Kstatus = 'Current' | 'InProgress' | 'Failed' | 'Terminating';
@@ -114,6 +113,24 @@ const cases: { name: string; obj: Obj; argo: Argo; kstatus: Kstatus }[] = [
   {
     name: 'an EmrIntegration whose EMR does not answer is Progressing (it retries by itself)',
     obj: resource('EmrIntegration', failing('EmrUnreachable')),
+    argo: 'Progressing',
+    kstatus: 'Current',
+  },
+  {
+    name: 'an EmrIntegration whose EMR URL the operator does not allow is Degraded',
+    obj: resource('EmrIntegration', failing('EndpointNotAllowed')),
+    argo: 'Degraded',
+    kstatus: 'Current',
+  },
+  {
+    name: 'an EmrIntegration whose EMR answers more than the size cap is Degraded',
+    obj: resource('EmrIntegration', failing('ResponseTooLarge')),
+    argo: 'Degraded',
+    kstatus: 'Current',
+  },
+  {
+    name: 'an EmrIntegration whose EMR answers too slowly is Progressing (it retries by itself)',
+    obj: resource('EmrIntegration', failing('EndpointTimeout')),
     argo: 'Progressing',
     kstatus: 'Current',
   },

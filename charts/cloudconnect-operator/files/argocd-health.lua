@@ -15,6 +15,7 @@ local terminal = {
   CredentialConflict = true, InvalidSchedule = true, InvalidTimeZone = true,
   ImportSecretKeyMissing = true, KeyFieldMissing = true, UnknownVaultMount = true,
   KeyLocationNotAllowed = true, ImportSecretNotMarked = true,
+  EndpointNotAllowed = true, ResponseTooLarge = true,
 }
 
 local function condition(conditions, type)

@@ -7,6 +7,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { leakedForms } from '../../../test/security/leak-forms.ts';
 import { type AccuroSimulator, start as startAccuro } from '../../../test/simulators/accuro.ts';
+import { LOOPBACK_ALLOW_CIDRS } from '../../../test/simulators/egress.ts';
 import { type FhirSimulator, start as startFhir } from '../../../test/simulators/fhir.ts';
 import { type OceanSimulator, start as startOcean } from '../../../test/simulators/ocean.ts';
 import { decryptBatch } from '../../internal/sek/crypto.ts';
@@ -71,6 +72,8 @@ async function podEnv(spec: unknown, credentials: Record<string, string>, extra:
     SEK_PATH: 'sites/clinic/clinic/sek',
     OCEAN_API_URL: ocean.url,
     TERMINATION_MESSAGE_PATH: join(dir, `${name}.termination-log`),
+    // The simulators listen on loopback, which the egress sandbox refuses unless allowed.
+    EGRESS_ALLOW_CIDRS: LOOPBACK_ALLOW_CIDRS,
     ...extra,
   };
 }
@@ -312,6 +315,19 @@ describe('a worker run (in process, SEK injected)', () => {
       for (const secret of Object.values(accuro.credentials)) expect(logs() + JSON.stringify(termination)).not.toContain(secret);
     });
   }
+
+  it('refuses an EMR on an address the operator does not allow (EndpointNotAllowed), and does not retry it', async () => {
+    // The operator allows only a private range here, not the simulator's loopback.
+    const env = await podEnv(accuroSpec(), { ...accuro.credentials, ...oceanKeys() }, { EGRESS_ALLOW_CIDRS: '10.0.0.0/8' });
+    const sleeps: number[] = [];
+    const { deps } = capture();
+    const { exitCode } = await runWorker(ARGS, env, { ...deps, sleep: async (ms) => void sleeps.push(ms) });
+    expect(exitCode).toBe(1);
+    const written = JSON.parse(await readFile(env.TERMINATION_MESSAGE_PATH as string, 'utf8')) as Record<string, unknown>;
+    expect(written).toMatchObject({ result: 'Failed', errorReason: 'EndpointNotAllowed', message: expect.stringContaining('loopback') });
+    expect(sleeps).toEqual([]);
+    expect(ocean.batches).toHaveLength(0);
+  });
 
   it('reports InvalidCredentials quoting a token endpoint that echoes a 4-character password, with the password in no form', async () => {
     accuro.setFault({ echoCredentials: true });

@@ -202,6 +202,7 @@ function oceanUploader(config: WorkerConfig, ocean: { clientId: string; clientSe
     siteNumber: config.siteNumber,
     ...ocean,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    egress: config.egress,
     now,
   };
   return (deps.oceanFactory ?? ((o) => new OceanClient(o)))(oceanOptions);

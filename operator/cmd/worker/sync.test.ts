@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AccuroSimulator, start as startAccuro } from '../../../test/simulators/accuro.ts';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { type OceanSimulator, start as startOcean } from '../../../test/simulators/ocean.ts';
 import { AccuroAdapter } from '../../internal/emr/accuro.ts';
 import { type EmrAdapter, EmrError } from '../../internal/emr/adapter.ts';
@@ -36,12 +37,13 @@ function accuro(fetchImpl?: typeof fetch): EmrAdapter {
     tenantId: emr.tenantId,
     credentials: { ...emr.credentials },
     timeoutMs: 5000,
+    egress: SIMULATOR_EGRESS,
     ...(fetchImpl ? { fetch: fetchImpl } : {}),
   });
 }
 
 function oceanClient(): OceanClient {
-  return new OceanClient({ apiUrl: ocean.url, siteNumber: SITE, ...ocean.credentials, timeoutMs: 5000 });
+  return new OceanClient({ apiUrl: ocean.url, siteNumber: SITE, ...ocean.credentials, timeoutMs: 5000, egress: SIMULATOR_EGRESS });
 }
 
 function input(overrides: Partial<SyncInput> = {}): SyncInput {

@@ -86,13 +86,15 @@ export function syncWindow(now: Date, days: number): SyncWindow {
 
 /** A PascalCase reason for any error a run can end with. */
 export function failureOf(error: unknown): { errorReason: string; message: string } {
-  if (error instanceof RemoteError) return { errorReason: error.reason, message: error.message.slice(0, 512) };
+  if (error instanceof RemoteError) return { errorReason: error.egress ?? error.reason, message: error.message.slice(0, 512) };
   // Anything else is our bug; its message could quote data, so only its type is reported.
   const name = error instanceof Error ? error.name : typeof error;
   return { errorReason: 'InternalError', message: `unexpected ${name} in the sync worker (see its log)` };
 }
 
 function isRetryable(error: unknown): boolean {
+  // A refused address or an oversized answer will be the same on the next attempt; a timeout may not.
+  if (error instanceof RemoteError && error.egress !== undefined && error.egress !== 'EndpointTimeout') return false;
   if (error instanceof EmrError) return error.reason === 'EmrUnreachable' || error.reason === 'RateLimited';
   if (error instanceof OceanError) return error.reason === 'OceanUnreachable' || error.reason === 'OceanRateLimited';
   return false;

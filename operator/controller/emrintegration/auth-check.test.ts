@@ -56,6 +56,21 @@ describe('a failed check', () => {
     ['keeps Expired from the EMR', new EmrError('Expired', 'expired'), 'Expired'],
     ['reports a rate-limited EMR as EmrUnreachable', new EmrError('RateLimited', 'slow down'), 'EmrUnreachable'],
     ['reports an error that is not the EMR’s as EmrUnreachable', new Error('socket hang up'), 'EmrUnreachable'],
+    [
+      'names a refused endpoint EndpointNotAllowed rather than EmrUnreachable',
+      new EmrError('EmrUnreachable', 'resolves to 10.0.0.1', undefined, 'EndpointNotAllowed'),
+      'EndpointNotAllowed',
+    ],
+    [
+      'names an oversized answer ResponseTooLarge',
+      new EmrError('InvalidResponse', 'too large', undefined, 'ResponseTooLarge'),
+      'ResponseTooLarge',
+    ],
+    [
+      'names a silent endpoint EndpointTimeout',
+      new EmrError('EmrUnreachable', 'no answer', undefined, 'EndpointTimeout'),
+      'EndpointTimeout',
+    ],
   ] as const)('%s', (_n, error, reason) => {
     expect(failedCheck(error, now)).toEqual({ ok: false, at: now, reason, message: error.message });
   });

@@ -7,6 +7,7 @@ import type { EmrIntegrationSpec, OceanSite } from '../../api/v1alpha1/index.ts'
 import { type AdapterConfig, type AuthResult, type EmrAdapter, EmrError } from '../../internal/emr/adapter.ts';
 import { createAdapter, type EmrAdapterType, missingCredentialKeys } from '../../internal/emr/index.ts';
 import { adapterSettings } from '../../internal/emr/settings.ts';
+import { DEFAULT_EGRESS, type EgressPolicy } from '../../internal/httpx/egress-config.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { isTrue } from '../../runtime/conditions.ts';
@@ -21,7 +22,10 @@ export interface AuthCheckDeps {
   clock: Clock;
   logger: Logger;
   adapterFactory?: (type: EmrAdapterType, config: AdapterConfig) => EmrAdapter;
+  /** The whole-request deadline of each call; default the egress policy's. */
   timeoutMs?: number;
+  /** What the EMR's URLs may reach and answer; default DEFAULT_EGRESS (nothing non-public reachable). */
+  egress?: EgressPolicy;
 }
 
 export interface CheckInput {
@@ -64,7 +68,8 @@ export function lacksKeys(secretName: string, missing: readonly string[], now: D
 
 /** Pure: the failed check for what the adapter threw (the EMR's typed errors keep their reason). */
 export function failedCheck(error: unknown, now: Date): AuthCheck {
-  if (error instanceof EmrError) return { ok: false, at: now, reason: mapEmrError(error.reason), message: safeMessage(error) };
+  if (error instanceof EmrError)
+    return { ok: false, at: now, reason: error.egress ?? mapEmrError(error.reason), message: safeMessage(error) };
   return { ok: false, at: now, reason: 'EmrUnreachable', message: safeMessage(error) };
 }
 
@@ -133,7 +138,8 @@ async function authenticate(
     ...(settings.tokenUrl ? { tokenUrl: settings.tokenUrl } : {}),
     ...(caBundle ? { caBundle } : {}),
     now: () => deps.clock.now(),
-    timeoutMs: deps.timeoutMs ?? 15_000,
+    egress: deps.egress ?? DEFAULT_EGRESS,
+    timeoutMs: deps.timeoutMs ?? (deps.egress ?? DEFAULT_EGRESS).timeoutMs,
   });
   const auth = await adapter.authenticate();
   const providers = await listProviders(deps.logger, adapter, spec);

@@ -3,10 +3,19 @@
 // credential's lifetime), AuthExpiringSoon from renewalTime until renewed, Expired at notAfter.
 
 import type { EmrErrorReason } from '../../internal/emr/adapter.ts';
+import type { EgressReason } from '../../internal/httpx/remote-error.ts';
 import { backoffDelay, jittered } from '../../runtime/backoff.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 
-export type AuthFailureReason = 'InvalidCredentials' | 'Expired' | 'Deauthorized' | 'EmrUnreachable' | 'SecretNotFound' | 'SiteNotReady';
+export type AuthFailureReason =
+  | 'InvalidCredentials'
+  | 'Expired'
+  | 'Deauthorized'
+  | 'EmrUnreachable'
+  | 'SecretNotFound'
+  | 'SiteNotReady'
+  // The egress sandbox stopped the call (internal/httpx/remote-error.ts, EgressReason).
+  | EgressReason;
 
 export type AuthCheck =
   | { ok: true; at: Date; notAfter?: Date; notBefore?: Date }

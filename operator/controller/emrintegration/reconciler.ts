@@ -7,6 +7,7 @@
 //   steps     in order, stopping at the first that says stop (Flux's sub-reconcilers):
 //             credentials (None: stop) → auth → conflicts → providers → relay → notify → schedules.
 //   status    Ready summarised, status written only if it changed, requeue after the shortest hint.
+
 import type { V1Secret } from '@kubernetes/client-node';
 import {
   type EmrIntegration,
@@ -17,6 +18,7 @@ import {
 } from '../../api/v1alpha1/index.ts';
 import type { AdapterConfig, EmrAdapter } from '../../internal/emr/adapter.ts';
 import type { EmrAdapterType } from '../../internal/emr/index.ts';
+import type { EgressPolicy } from '../../internal/httpx/egress-config.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
 import type { Mailer } from '../../internal/notify/mailer.ts';
 import type { Clock } from '../../runtime/clock.ts';
@@ -54,6 +56,8 @@ export interface EmrIntegrationDeps {
   random?: () => number;
   adapterFactory?: (type: EmrAdapterType, config: AdapterConfig) => EmrAdapter;
   timeoutMs?: number;
+  /** What the EMR's URLs may reach and answer in the operator's checks; default DEFAULT_EGRESS. */
+  egress?: EgressPolicy;
   /** The EMR-bound message relay; undefined when the operator has no NATS URL (no relay is deployed). */
   relay?: RelayConfig;
 }

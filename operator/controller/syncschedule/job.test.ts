@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EmrIntegration, OceanSite, SyncSchedule } from '../../api/v1alpha1/index.ts';
 import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../api/v1alpha1/index.ts';
+import { DEFAULT_EGRESS, egressFromEnv } from '../../internal/httpx/egress-config.ts';
 import { configFromEnv } from '../../internal/sitepod/pod-env.ts';
 import { CREDENTIALS_DIR, KEY_VERSION_DIR } from '../../internal/sitepod/site-pod.ts';
 import { buildRunJob, type RunJobInput, type WorkerSettings } from './job.ts';
@@ -150,5 +151,14 @@ describe('the sync run Job and the worker', () => {
       keyVersionFile: `${KEY_VERSION_DIR}/sek-version`,
     });
     expect(config.spec.emr).toMatchObject({ type: 'Accuro', accuro: { tenantId: 'MAPLE' } });
+    expect(config.egress).toEqual(DEFAULT_EGRESS);
+  });
+
+  it("passes the operator's egress sandbox on, so the worker refuses and caps what the operator does", () => {
+    const egress = egressFromEnv({ EGRESS_ALLOW_CIDRS: '127.0.0.0/8', EGRESS_MAX_RESPONSE_BYTES: '4096', EGRESS_TIMEOUT: '5s' });
+    const c = runJob({ settings: { ...settings, egress } }).spec?.template.spec?.containers[0];
+    const env = Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({ EGRESS_ALLOW_CIDRS: '127.0.0.0/8', EGRESS_MAX_RESPONSE_BYTES: '4096', EGRESS_TIMEOUT: '5s' });
+    expect(configFromEnv(env).egress).toEqual(egress);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AccuroSimulator, start } from '../../../test/simulators/accuro.ts';
 import type { Faults } from '../../../test/simulators/common.ts';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { AccuroAdapter } from './accuro.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
 import { expectEmrError, genderOfSimulated, PAST, samplePdf } from './test-helpers.ts';
@@ -20,7 +21,14 @@ afterAll(() => sim.stop());
 beforeEach(() => sim.clearFaults());
 
 const adapter = (overrides: Partial<AdapterConfig> = {}) =>
-  new AccuroAdapter({ baseUrl: sim.url, tenantId: sim.tenantId, credentials: { ...sim.credentials }, timeoutMs: 2000, ...overrides });
+  new AccuroAdapter({
+    baseUrl: sim.url,
+    tenantId: sim.tenantId,
+    credentials: { ...sim.credentials },
+    timeoutMs: 2000,
+    egress: SIMULATOR_EGRESS,
+    ...overrides,
+  });
 
 const count = (path: string) => sim.requests.filter((r) => r.path === path).length;
 

@@ -79,6 +79,7 @@ export class AccuroAdapter implements EmrAdapter {
       fetch: config.fetch,
       timeoutMs: config.timeoutMs,
       caBundle: config.caBundle,
+      egress: config.egress,
       secrets: secretValues(config.credentials),
       now: this.now,
     });

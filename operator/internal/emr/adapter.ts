@@ -3,6 +3,7 @@
 // Errors are typed so that callers map them to condition reasons without parsing messages.
 
 // The error type is shared with the Ocean client through internal/httpx.
+import type { EgressPolicy } from '../httpx/egress-config.ts';
 import { EmrError, type EmrErrorReason } from '../httpx/remote-error.ts';
 
 export { EmrError, type EmrErrorReason };
@@ -101,7 +102,9 @@ export interface AdapterConfig {
   tokenUrl?: string;
   /** Extra CA certificates (PEM) to trust. */
   caBundle?: string;
-  /** Injected for tests; defaults to global fetch. */
+  /** What the EMR's URLs may reach and answer (size cap, deadlines); default DEFAULT_EGRESS. */
+  egress?: EgressPolicy;
+  /** Injected for tests; defaults to the sandboxed undici fetch. */
   fetch?: typeof fetch;
   /** Injected clock for expiry computations. */
   now?: () => Date;

@@ -1,6 +1,7 @@
 // FhirAdapter.updateDemographics against the FHIR simulator: read-modify-write of the Patient,
 // only the changed fields touched, a repeat recognised, an unknown patient NotFound.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { FHIR_DEV_CREDENTIALS, type FhirSimulator, start } from '../../../test/simulators/fhir.ts';
 import type { EmrError } from './adapter.ts';
 import { FhirAdapter } from './fhir.ts';
@@ -10,7 +11,12 @@ let adapter: FhirAdapter;
 
 beforeAll(async () => {
   sim = await start({ volume: { providers: 1, patients: 5, appointmentsPerDay: 1, days: 1 } });
-  adapter = new FhirAdapter({ baseUrl: sim.url, tokenUrl: sim.tokenUrl, credentials: { ...FHIR_DEV_CREDENTIALS } });
+  adapter = new FhirAdapter({
+    baseUrl: sim.url,
+    tokenUrl: sim.tokenUrl,
+    credentials: { ...FHIR_DEV_CREDENTIALS },
+    egress: SIMULATOR_EGRESS,
+  });
 });
 afterAll(async () => {
   await sim?.stop();

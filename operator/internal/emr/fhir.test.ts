@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Faults } from '../../../test/simulators/common.ts';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { type FhirSimulator, start } from '../../../test/simulators/fhir.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
 import { documentReference, FhirAdapter, IDEMPOTENCY_SYSTEM } from './fhir.ts';
@@ -22,7 +23,7 @@ afterAll(() => sim.stop());
 beforeEach(() => sim.clearFaults());
 
 const adapter = (overrides: Partial<AdapterConfig> = {}) =>
-  new FhirAdapter({ baseUrl: sim.url, credentials: { ...sim.credentials }, timeoutMs: 2000, ...overrides });
+  new FhirAdapter({ baseUrl: sim.url, credentials: { ...sim.credentials }, timeoutMs: 2000, egress: SIMULATOR_EGRESS, ...overrides });
 
 const count = (path: string) => sim.requests.filter((r) => r.path === path).length;
 
@@ -168,6 +169,7 @@ describe('FHIR adapter against the FHIR simulator', () => {
 
   it('refuses to follow a next link to another host', async () => {
     const a = new FhirAdapter({
+      egress: SIMULATOR_EGRESS,
       baseUrl: sim.url,
       credentials: { ...sim.credentials },
       fetch: async (input, init) => {

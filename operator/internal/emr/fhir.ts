@@ -65,6 +65,7 @@ export class FhirAdapter implements EmrAdapter {
       fetch: config.fetch,
       timeoutMs: config.timeoutMs,
       caBundle: config.caBundle,
+      egress: config.egress,
       secrets: secretValues(config.credentials),
       now: this.now,
     });

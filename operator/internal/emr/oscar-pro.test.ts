@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Faults } from '../../../test/simulators/common.ts';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { type OscarSimulator, start } from '../../../test/simulators/oscar.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
 import { OscarProAdapter } from './oscar-pro.ts';
@@ -20,7 +21,7 @@ afterAll(() => sim.stop());
 beforeEach(() => sim.clearFaults());
 
 const adapter = (overrides: Partial<AdapterConfig> = {}) =>
-  new OscarProAdapter({ baseUrl: sim.url, credentials: { ...sim.credentials }, timeoutMs: 2000, ...overrides });
+  new OscarProAdapter({ baseUrl: sim.url, credentials: { ...sim.credentials }, timeoutMs: 2000, egress: SIMULATOR_EGRESS, ...overrides });
 
 describe('OSCAR Pro adapter against the OSCAR simulator', () => {
   it('authenticates with a signed call and reports when the access token expires', async () => {

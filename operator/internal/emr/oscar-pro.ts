@@ -105,6 +105,7 @@ export class OscarProAdapter implements EmrAdapter {
       fetch: config.fetch,
       timeoutMs: config.timeoutMs,
       caBundle: config.caBundle,
+      egress: config.egress,
       secrets: secretValues(config.credentials),
       now: this.now,
     });

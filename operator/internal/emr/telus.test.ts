@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Faults } from '../../../test/simulators/common.ts';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { start, type TelusProduct, type TelusSimulator } from '../../../test/simulators/telus.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
 import { TelusAdapter } from './telus.ts';
@@ -23,7 +24,14 @@ function adapter(product: TelusProduct, overrides: Partial<AdapterConfig> = {}) 
   const instance = sim.instance(product);
   const credentials: Record<string, string> = { instanceSecret: instance.instanceSecret };
   if (instance.activationCode) credentials['activationCode'] = instance.activationCode;
-  return new TelusAdapter(product, { baseUrl: sim.url, instanceId: instance.instanceId, credentials, timeoutMs: 2000, ...overrides });
+  return new TelusAdapter(product, {
+    baseUrl: sim.url,
+    instanceId: instance.instanceId,
+    credentials,
+    timeoutMs: 2000,
+    egress: SIMULATOR_EGRESS,
+    ...overrides,
+  });
 }
 
 const count = (path: string) => sim.requests.filter((r) => r.path === path).length;

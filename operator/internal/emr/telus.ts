@@ -107,6 +107,7 @@ export class TelusAdapter implements EmrAdapter {
       fetch: config.fetch,
       timeoutMs: config.timeoutMs,
       caBundle: config.caBundle,
+      egress: config.egress,
       secrets: secretValues(config.credentials),
       now: this.now,
     });

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leakedForms } from '../../../test/security/leak-forms.ts';
 import { start as startAccuro } from '../../../test/simulators/accuro.ts';
+import { SIMULATOR_EGRESS as egress } from '../../../test/simulators/egress.ts';
 import { start as startFhir } from '../../../test/simulators/fhir.ts';
 import { start as startOcean } from '../../../test/simulators/ocean.ts';
 import { OceanClient, type SyncBatchUpload } from '../ocean/client.ts';
@@ -65,19 +66,27 @@ describe('a token endpoint that echoes the credentials it was sent', () => {
     [
       'is quoted, without the Accuro password, client secret or any of their forms, when the password is wrong',
       () =>
-        new AccuroAdapter({ baseUrl: accuroUrl, tenantId: accuroTenant, credentials: { ...ACCURO, apiPassword: 'w"1%' } }).authenticate(),
+        new AccuroAdapter({
+          baseUrl: accuroUrl,
+          tenantId: accuroTenant,
+          credentials: { ...ACCURO, apiPassword: 'w"1%' },
+          egress,
+        }).authenticate(),
       [ACCURO.clientSecret, 'w"1%'],
       'InvalidCredentials',
     ],
     [
       'is quoted, without the FHIR client secret or any of its forms, when the secret is wrong',
-      () => new FhirAdapter({ baseUrl: fhirUrl, credentials: { ...FHIR, clientSecret: 'r/9"' } }).authenticate(),
+      () => new FhirAdapter({ baseUrl: fhirUrl, credentials: { ...FHIR, clientSecret: 'r/9"' }, egress }).authenticate(),
       ['r/9"'],
       'InvalidCredentials',
     ],
     [
       'is quoted, without the Ocean client secret or any of its forms, when the secret is wrong',
-      () => new OceanClient({ apiUrl: oceanUrl, siteNumber: '1234', clientId: OCEAN.clientId, clientSecret: 'q-7' }).upload(EMPTY_BATCH),
+      () =>
+        new OceanClient({ apiUrl: oceanUrl, siteNumber: '1234', clientId: OCEAN.clientId, clientSecret: 'q-7', egress }).upload(
+          EMPTY_BATCH,
+        ),
       ['q-7'],
       'OceanInvalidCredentials',
     ],

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { documentFileName, normalizeSex } from '../emr/shared.ts';
 import { classifyTokenError } from './bearer.ts';
 import { HttpClient, type HttpResponse, joinUrl, oauthErrorCode, parseRetryAfter } from './http.ts';
@@ -112,8 +113,11 @@ describe('extra certificate authorities', () => {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const url = new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}/metadata`);
       try {
-        await expect(new HttpClient({ emr: 'Test', timeoutMs: 2000 }).send(url)).rejects.toMatchObject({ reason: 'EmrUnreachable' });
-        await expect(new HttpClient({ emr: 'Test', timeoutMs: 2000, caBundle: cert }).json(url)).resolves.toEqual({ ok: true });
+        const egress = SIMULATOR_EGRESS;
+        await expect(new HttpClient({ emr: 'Test', timeoutMs: 2000, egress }).send(url)).rejects.toMatchObject({
+          reason: 'EmrUnreachable',
+        });
+        await expect(new HttpClient({ emr: 'Test', timeoutMs: 2000, egress, caBundle: cert }).json(url)).resolves.toEqual({ ok: true });
       } finally {
         server.close();
       }

@@ -1,19 +1,25 @@
-// The one HTTP path every adapter uses: per-request timeout, optional extra CA bundle, and the
-// shared mapping of transport failures and HTTP statuses to EmrError reasons. Error messages name
-// the EMR, the method and the URL path only (never the query, headers or body: those carry tokens,
-// credentials or patient data) and are scrubbed of the adapter's credential values as a last line.
-import { rootCertificates } from 'node:tls';
+// The one HTTP path every adapter uses: the egress sandbox (egress-agent.ts: refused addresses,
+// connect deadline; capped-body.ts: response size cap), a whole-request deadline, optional extra CA
+// bundle, no redirect followed, and the shared mapping of transport failures and HTTP statuses to
+// EmrError reasons. Error messages name the EMR, the method and the URL path only (never the query,
+// headers or body: those carry tokens, credentials or patient data) and are scrubbed of the
+// adapter's credential values as a last line.
 import { redactor, remoteText } from '../../runtime/redact.ts';
-import { EmrError, type EmrErrorReason } from './remote-error.ts';
-
-const DEFAULT_TIMEOUT_MS = 30_000;
+import { EndpointNotAllowedError } from './address-policy.ts';
+import { ResponseTooLargeError, readCapped } from './capped-body.ts';
+import { DEFAULT_EGRESS, type EgressPolicy } from './egress-config.ts';
+import { type EgressReason, EmrError, type EmrErrorReason } from './remote-error.ts';
 
 export interface HttpClientOptions {
   /** Label used in messages: 'OSCAR', 'Accuro', … */
   emr: string;
+  /** Injected for tests: replaces the sandboxed dispatcher (the size cap and the deadline still apply). */
   fetch?: typeof fetch;
+  /** The whole-request deadline; default the policy's. */
   timeoutMs?: number;
   caBundle?: string;
+  /** What the endpoint may be and answer; default DEFAULT_EGRESS (nothing non-public reachable). */
+  egress?: EgressPolicy;
   /** Credential values; scrubbed from every message this client produces. */
   secrets?: readonly string[];
   now?: () => Date;
@@ -48,24 +54,25 @@ export class HttpClient {
     return this.options.emr;
   }
 
-  /** Sends a request; throws only for transport failures (EmrUnreachable). Any HTTP status returns. */
+  /** Sends a request; throws only for transport failures and the sandbox's refusals. Any HTTP status returns. */
   async send(url: URL, request: HttpRequest = {}): Promise<HttpResponse> {
     const method = request.method ?? 'GET';
     const what = `${method} ${url.pathname}`;
-    const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const doFetch = await this.fetchImpl();
+    const egress = this.options.egress ?? DEFAULT_EGRESS;
+    const timeoutMs = this.options.timeoutMs ?? egress.timeoutMs;
     try {
-      const response = await doFetch(url, {
+      const response = await (await this.fetchImpl())(url, {
         method,
         headers: request.headers,
         body: request.body,
         redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),
       });
-      const body = Buffer.from(await response.arrayBuffer());
+      const body = await readCapped(response.body, egress.maxResponseBytes, response.headers.get('content-length'));
       return { status: response.status, headers: response.headers, body, what };
     } catch (error) {
-      throw this.error('EmrUnreachable', `${what}: ${transportFailure(error, timeoutMs)}`);
+      const failure = transportFailure(error, { timeoutMs, maxResponseBytes: egress.maxResponseBytes });
+      throw this.error(failure.reason, `${what}: ${failure.text}`, undefined, failure.egress);
     }
   }
 
@@ -112,8 +119,8 @@ export class HttpClient {
   }
 
   /** An EmrError whose message names the EMR and is scrubbed of every credential value. */
-  error(reason: EmrErrorReason, message: string, retryAfterMs?: number): EmrError {
-    return new EmrError(reason, this.scrub(`${this.options.emr} ${message}`), retryAfterMs);
+  error(reason: EmrErrorReason, message: string, retryAfterMs?: number, egress?: EgressReason): EmrError {
+    return new EmrError(reason, this.scrub(`${this.options.emr} ${message}`), retryAfterMs, egress);
   }
 
   scrub(text: string): string {
@@ -124,17 +131,12 @@ export class HttpClient {
     return this.options.now?.() ?? new Date();
   }
 
+  /** The injected fetch, or undici's through the sandboxed Agent (egress-agent.ts, loaded on the first call). */
   private fetchImpl(): Promise<typeof fetch> {
     if (this.options.fetch) return Promise.resolve(this.options.fetch);
-    if (!this.options.caBundle) return Promise.resolve(fetch);
-    // Node's global fetch cannot take extra CAs; undici (a dependency of @kubernetes/client-node)
-    // can, through an Agent. Its own fetch is used with its own Agent so that versions match.
-    this.fetchPromise ??= import('undici').then((undici) => {
-      const agent = new undici.Agent({ connect: { ca: [...rootCertificates, this.options.caBundle as string] } });
-      const withAgent = (input: URL | string, init?: RequestInit) =>
-        undici.fetch(input, { ...(init as Parameters<typeof undici.fetch>[1]), dispatcher: agent });
-      return withAgent as unknown as typeof fetch;
-    });
+    this.fetchPromise ??= import('./egress-agent.ts').then((m) =>
+      m.egressFetch(this.options.egress ?? DEFAULT_EGRESS, this.options.caBundle),
+    );
     return this.fetchPromise;
   }
 }
@@ -149,11 +151,40 @@ export function parseRetryAfter(value: string | null, now: Date): number | undef
   return Math.max(0, at - now.getTime());
 }
 
-function transportFailure(error: unknown, timeoutMs: number): string {
+interface TransportFailure {
+  reason: EmrErrorReason;
+  text: string;
+  egress?: EgressReason;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** Pure: what a failed fetch or body read means, from the error and its causes. */
+export function transportFailure(error: unknown, limits: { timeoutMs: number; maxResponseBytes: number }): TransportFailure {
+  const { timeoutMs, maxResponseBytes } = limits;
+  // Ours (capped-body.ts), or undici's backstop at the same cap, which can see the bytes first.
+  if (causeOf(error, ResponseTooLargeError) || errorCode(error) === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+    const text = `the response is larger than ${maxResponseBytes} bytes (EGRESS_MAX_RESPONSE_BYTES)`;
+    return { reason: 'InvalidResponse', text, egress: 'ResponseTooLarge' };
+  }
+  const refused = causeOf(error, EndpointNotAllowedError);
+  if (refused) return { reason: 'EmrUnreachable', text: refused.message, egress: 'EndpointNotAllowed' };
   const name = error instanceof Error ? error.name : '';
-  if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${timeoutMs} ms`;
   const code = errorCode(error);
-  return code ? `connection failed (${code})` : 'connection failed';
+  if (name === 'TimeoutError' || name === 'AbortError' || (code !== undefined && TIMEOUT_CODES.has(code)))
+    return { reason: 'EmrUnreachable', text: `no answer within ${timeoutMs} ms (EGRESS_TIMEOUT)`, egress: 'EndpointTimeout' };
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT')
+    return { reason: 'EmrUnreachable', text: 'no connection within the deadline (EGRESS_CONNECT_TIMEOUT)', egress: 'EndpointTimeout' };
+  return { reason: 'EmrUnreachable', text: code ? `connection failed (${code})` : 'connection failed' };
+}
+
+/** The first error of class `type` in the cause chain. */
+function causeOf<T extends Error>(error: unknown, type: new (...args: never[]) => T): T | undefined {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    if (e instanceof type) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 function errorCode(error: unknown): string | undefined {

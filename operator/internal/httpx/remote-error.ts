@@ -11,15 +11,27 @@ export type EmrErrorReason =
   | 'NotFound' // the record does not exist
   | 'InvalidResponse'; // the EMR answered something that does not follow its API
 
+/**
+ * Why the egress sandbox (egress-agent.ts, capped-body.ts) stopped a call, on top of the service's
+ * reason: a condition reason of its own, so that a hostile or misconfigured endpoint says so.
+ */
+export type EgressReason =
+  | 'ResponseTooLarge' // the body passed the response size cap (EGRESS_MAX_RESPONSE_BYTES)
+  | 'EndpointNotAllowed' // the host is, or resolves to, an address the operator does not allow (EGRESS_ALLOW_CIDRS)
+  | 'EndpointTimeout'; // no connection or no complete answer within the deadlines
+
 /** A remote service's failure: its reason, and how long the service asked us to wait (Retry-After). */
 export class RemoteError<Reason extends string = string> extends Error {
   readonly reason: Reason;
   readonly retryAfterMs: number | undefined;
-  constructor(reason: Reason, message: string, retryAfterMs?: number) {
+  /** Set when the egress sandbox stopped the call; the reason to show instead of `reason`. */
+  readonly egress: EgressReason | undefined;
+  constructor(reason: Reason, message: string, retryAfterMs?: number, egress?: EgressReason) {
     super(message);
     this.name = new.target.name;
     this.reason = reason;
     this.retryAfterMs = retryAfterMs;
+    this.egress = egress;
   }
 }
 

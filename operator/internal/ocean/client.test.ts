@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { type OceanSimulator, start } from '../../../test/simulators/ocean.ts';
 import { SekEncryptor } from '../sek/crypto.ts';
 import { OceanClient, OceanError, type OceanErrorReason, type SyncBatchUpload } from './client.ts';
@@ -30,7 +31,7 @@ function batch(): SyncBatchUpload {
 }
 
 const client = (overrides: Partial<ConstructorParameters<typeof OceanClient>[0]> = {}) =>
-  new OceanClient({ apiUrl: sim.url, siteNumber: SITE, ...sim.credentials, timeoutMs: 2000, ...overrides });
+  new OceanClient({ apiUrl: sim.url, siteNumber: SITE, ...sim.credentials, timeoutMs: 2000, egress: SIMULATOR_EGRESS, ...overrides });
 const tokenCalls = () => sim.requests.filter((r) => r.path === '/svc/oauth2/token').length;
 
 async function expectOceanError(promise: Promise<unknown>, reason: OceanErrorReason): Promise<void> {

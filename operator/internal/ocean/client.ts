@@ -7,6 +7,7 @@
 // adapters' HttpClient and BearerSession; failures are
 // OceanErrors with reasons of their own, so a run's errorReason says which side failed.
 import { BearerSession, requestToken } from '../httpx/bearer.ts';
+import type { EgressPolicy } from '../httpx/egress-config.ts';
 import { basicAuth, HttpClient, type HttpResponse, joinUrl, parseRetryAfter } from '../httpx/http.ts';
 import { Reader } from '../httpx/json-reader.ts';
 import { EmrError, RemoteError } from '../httpx/remote-error.ts';
@@ -46,6 +47,8 @@ export interface OceanClientOptions {
   clientSecret: string;
   fetch?: typeof fetch;
   timeoutMs?: number;
+  /** What Ocean's URL may reach and answer; default DEFAULT_EGRESS. */
+  egress?: EgressPolicy;
   now?: () => Date;
 }
 
@@ -60,7 +63,7 @@ const REASONS: Record<EmrError['reason'], OceanErrorReason> = {
 };
 
 function fromEmrError(error: unknown): unknown {
-  return error instanceof EmrError ? new OceanError(REASONS[error.reason], error.message, error.retryAfterMs) : error;
+  return error instanceof EmrError ? new OceanError(REASONS[error.reason], error.message, error.retryAfterMs, error.egress) : error;
 }
 
 export class OceanClient implements OceanUploader {
@@ -77,6 +80,7 @@ export class OceanClient implements OceanUploader {
       emr: 'Ocean',
       fetch: options.fetch,
       timeoutMs: options.timeoutMs,
+      ...(options.egress ? { egress: options.egress } : {}),
       secrets: [options.clientId, options.clientSecret],
       now: this.now,
     });

@@ -36,6 +36,7 @@ export async function emrAdapterFromConfig(
     ...(settings.tokenUrl ? { tokenUrl: settings.tokenUrl } : {}),
     ...(caBundle ? { caBundle } : {}),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    egress: config.egress,
     now: deps.now,
   });
 }

@@ -8,6 +8,7 @@ import { withDefaults } from '../../runtime/defaults.ts';
 import { DNS_LABEL, DNS_SUBDOMAIN, type Env, type EnvError, EnvReader, HTTP_URL, LOG_LEVELS, type LogLevel } from '../../runtime/env.ts';
 import { TransientError } from '../../runtime/errors.ts';
 import { redactor } from '../../runtime/redact.ts';
+import { type EgressPolicy, readEgress } from '../httpx/egress-config.ts';
 import type { VersionedSekSource } from '../sek/key-rotation.ts';
 import { readVaultLogin, VaultClient, type VaultLogin, VaultPermissionError, VaultUnavailableError } from '../vault/client.ts';
 
@@ -57,6 +58,8 @@ export interface WorkerConfig {
   /** Downward-API file with the SEK version the operator announced (key rotation); absent outside a pod. */
   keyVersionFile: string | undefined;
   logLevel: LogLevel;
+  /** What the EMR's and Ocean's URLs may reach and answer (EGRESS_*, as the operator passes them). */
+  egress: EgressPolicy;
 }
 
 /** NATS server(s) as the operator passes them to the relay: `nats://host:port`, comma-separated for a cluster. */
@@ -102,6 +105,7 @@ export function readPodConfig(r: EnvReader, options: { ocean?: boolean } = {}): 
   const spec = specText ? parseSpec(r, specText) : undefined;
   const logLevel = r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' });
   const termination = readTerminationTarget(r);
+  const egress = readEgress(r);
   if (login.token) redactor.register(login.token);
   if (!spec) return undefined;
   return {
@@ -116,6 +120,7 @@ export function readPodConfig(r: EnvReader, options: { ocean?: boolean } = {}): 
     caBundleFile: r.string('CLOUDCONNECT_CA_BUNDLE_FILE'),
     keyVersionFile: r.string('CLOUDCONNECT_SEK_VERSION_FILE'),
     logLevel,
+    egress,
   };
 }
 

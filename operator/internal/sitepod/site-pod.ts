@@ -6,6 +6,7 @@
 import type { V1EnvVar, V1PodSecurityContext, V1PodSpec, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { EmrIntegrationSpec, OceanSite } from '../../api/v1alpha1/index.ts';
 import { credentialsSecretName } from '../emr/settings.ts';
+import { type EgressPolicy, egressEnv } from '../httpx/egress-config.ts';
 import { keyLocation, SYNC_AUDIENCE, siteServiceAccount } from '../sek/identity.ts';
 
 export const CREDENTIALS_DIR = '/var/run/secrets/cloudconnect/emr';
@@ -39,6 +40,8 @@ export interface SitePodSettings {
   vaultRole: string;
   /** The KV version 2 mount of every site's SEK (the operator's SEK_KV_MOUNT). */
   sekMount: string;
+  /** The operator's egress sandbox, passed on so the pods refuse and cap what the operator does. */
+  egress?: EgressPolicy;
 }
 
 export interface SitePodInput {
@@ -51,7 +54,7 @@ export interface SitePodInput {
 export interface SitePodParts {
   /** The pod spec's identity: the site's ServiceAccount without an API token, no service links, the security context. */
   podSpec: Pick<V1PodSpec, 'serviceAccountName' | 'automountServiceAccountToken' | 'enableServiceLinks' | 'securityContext'>;
-  /** Site number, credentials directory, Vault login and SEK location. */
+  /** Site number, credentials directory, Vault login, SEK location and the egress settings that are not the default. */
   identityEnv: V1EnvVar[];
   /** The CA bundle file, when the integration names one. */
   caEnv: V1EnvVar[];
@@ -82,6 +85,7 @@ export function sitePodParts(input: SitePodInput): SitePodParts {
       { name: 'VAULT_SA_TOKEN_FILE', value: `${VAULT_TOKEN_DIR}/token` },
       { name: 'SEK_MOUNT', value: location.mount },
       { name: 'SEK_PATH', value: location.path },
+      ...(settings.egress ? egressEnv(settings.egress) : []),
     ],
     caEnv: ca ? [{ name: 'CLOUDCONNECT_CA_BUNDLE_FILE', value: `${CA_DIR}/ca.crt` }] : [],
     volumes: (extra = []) => [
