@@ -106,4 +106,13 @@ describe('failure kinds', () => {
     expect(failureReason(new RelayError('SekUnavailable', 'x'))).toBe('SekUnavailable');
     expect(failureReason(new TypeError('x'))).toBe('InternalError');
   });
+  it('an EMR call the egress sandbox stopped is reported with the sandbox reason, not the EMR one', () => {
+    expect(failureReason(new EmrError('EmrUnreachable', 'x', undefined, 'EndpointNotAllowed'))).toBe('EndpointNotAllowed');
+    expect(failureReason(new EmrError('InvalidResponse', 'x', undefined, 'ResponseTooLarge'))).toBe('ResponseTooLarge');
+  });
+  it('a refused address or a slow endpoint waits for a fix of the configuration; an oversized answer is permanent', () => {
+    expect(failureKind('EndpointNotAllowed')).toBe('transient');
+    expect(failureKind('EndpointTimeout')).toBe('transient');
+    expect(failureKind('ResponseTooLarge')).toBe('permanent');
+  });
 });

@@ -4,6 +4,7 @@
 // what kind of failure it was, never of how many attempts a process happens to remember, so a
 // relay that was killed and restarted keeps the same schedule.
 import { EmrError, type EmrErrorReason } from '../../internal/emr/adapter.ts';
+import type { EgressReason } from '../../internal/httpx/remote-error.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -56,6 +57,7 @@ export function decideRetry(input: RetryInput): RetryDecision {
 /** Reasons that are not the EMR's: the SEK could not be read, the message is unusable, the adapter lacks the call. */
 export type RelayFailureReason =
   | EmrErrorReason
+  | EgressReason
   | 'SekUnavailable'
   | 'UndecryptableMessage'
   | 'InvalidMessage'
@@ -72,6 +74,11 @@ const KIND_OF: Record<RelayFailureReason, FailureKind> = {
   InternalError: 'transient',
   NotFound: 'permanent',
   InvalidResponse: 'permanent',
+  // The egress sandbox: a refused address or a slow endpoint may be fixed by configuration, so the
+  // message waits; an answer past the size cap would be again.
+  EndpointNotAllowed: 'transient',
+  EndpointTimeout: 'transient',
+  ResponseTooLarge: 'permanent',
   UndecryptableMessage: 'fatal',
   InvalidMessage: 'fatal',
   Unsupported: 'fatal',
@@ -92,6 +99,7 @@ export class RelayError extends Error {
 }
 
 export function failureReason(error: unknown): RelayFailureReason {
-  if (error instanceof RelayError || error instanceof EmrError) return error.reason;
+  if (error instanceof EmrError) return error.egress ?? error.reason;
+  if (error instanceof RelayError) return error.reason;
   return 'InternalError';
 }
