@@ -1,15 +1,19 @@
 // The EmrIntegration controller as the manager runs it (controller-runtime's SetupWithManager): the
 // caches of labelled credentials Secrets and (with NATS_URL) of relay Deployments and Services, the
 // relay queue reader, its reconciler, and what makes an integration reconcile again.
+import { readFileSync } from 'node:fs';
 import { AppsV1Api, type V1Deployment, type V1Secret, type V1Service } from '@kubernetes/client-node';
 import { EmrIntegrationSpec } from '../api/v1alpha1/index.ts';
 import { CREDENTIALS_LABEL, type EmrIntegrationDeps, EmrIntegrationReconciler } from '../controller/emrintegration/reconciler.ts';
+import { VaultRelayCredentials } from '../controller/emrintegration/relay/nats-credentials.ts';
 import { NatsRelayQueue } from '../controller/emrintegration/relay/status-reader.ts';
 import { ownerKey, RELAY_SELECTOR } from '../controller/emrintegration/relay-step.ts';
 import { credentialsSecretName } from '../internal/emr/settings.ts';
+import type { AccountSigner } from '../internal/relayqueue/nats-auth.ts';
 import { Controller, keyOf } from '../runtime/controller.ts';
 import { withDefaults } from '../runtime/defaults.ts';
 import type { SupervisedInformer } from '../runtime/informer.ts';
+import { redactor } from '../runtime/redact.ts';
 import type { ControllerSetup, Wiring } from './wiring.ts';
 
 type Relay = NonNullable<EmrIntegrationDeps['relay']>;
@@ -52,11 +56,19 @@ export function setupEmrIntegration(w: Wiring): ControllerSetup {
 function setupRelay(w: Wiring): Relay | undefined {
   const settings = w.config.relay;
   if (!settings) return undefined;
+  const signer = accountSigner(settings.nats);
   return {
     settings: settings.deployment,
     thresholds: settings.thresholds,
     pollIntervalMs: settings.pollIntervalMs,
-    queue: new NatsRelayQueue({ natsUrl: settings.deployment.natsUrl, logger: w.logger }),
+    queue: new NatsRelayQueue({
+      natsUrl: settings.deployment.natsUrl,
+      logger: w.logger,
+      signer,
+      limits: settings.limits,
+      ...(settings.nats.caFile ? { caFile: settings.nats.caFile } : {}),
+    }),
+    credentials: new VaultRelayCredentials({ vault: w.vault, mount: settings.deployment.sekMount, signer }),
     deployments: w.informer<V1Deployment>({
       path: '/apis/apps/v1/deployments',
       labelSelector: RELAY_SELECTOR,
@@ -70,6 +82,22 @@ function setupRelay(w: Wiring): Relay | undefined {
       resource: 'services',
     }),
   };
+}
+
+/** The account signing key, read once at start (the chart mounts it from a Secret); a bad file stops the operator. */
+function accountSigner(nats: { account: string; signingKeyFile: string }): AccountSigner {
+  let seed: string;
+  try {
+    seed = readFileSync(nats.signingKeyFile, 'utf8').trim();
+  } catch (error) {
+    throw new Error(
+      `cannot read NATS_ACCOUNT_SIGNING_KEY_FILE ${nats.signingKeyFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+  if (!/^SA[A-Z2-7]{56}$/.test(seed))
+    throw new Error(`NATS_ACCOUNT_SIGNING_KEY_FILE ${nats.signingKeyFile} does not hold an account seed (SA…)`);
+  redactor.register(seed);
+  return { account: nats.account, signingKeySeed: seed };
 }
 
 /** An integration reconciles again when it changes, or its credentials, relay objects, site or schedules do. */

@@ -1,4 +1,6 @@
-// What the relay tests share: a real nats-server (nats.ts), the Accuro and Ocean simulators, the SEK
+// What the relay tests share: a real nats-server with authentication on (nats.ts), the integration's
+// streams provisioned as the operator does (with `limits`), the relay's own NATS user written to
+// Vault beside the SEK as the operator writes it, the Accuro and Ocean simulators, the SEK
 // in the shared cluster's Vault (KV v2 at secret/), a credentials directory as the kubelet mounts it,
 // and the relay as a real child process (`node operator/relay/main.ts`) that can be SIGKILLed and
 // started again with the same environment.
@@ -8,8 +10,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { inject } from 'vitest';
+import { ensureIntegrationStreams, ensureStatusBucket, type RelayQueueLimits } from '../../operator/internal/relayqueue/queue.ts';
 import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
 import { type OceanPatient, type OceanSimulator, start as startOcean } from '../simulators/ocean.ts';
 import { repoRoot } from './kubectl.ts';
@@ -52,6 +55,8 @@ export async function startRelayHarness(options: {
   namespace: string;
   patients?: number;
   env?: Record<string, string>;
+  /** The integration's stream limits (default: the operator's defaults). */
+  limits?: RelayQueueLimits;
 }): Promise<RelayHarness> {
   const cluster = inject('cluster');
   const nats = await startNatsServer();
@@ -68,6 +73,16 @@ export async function startRelayHarness(options: {
   const integration = 'cedar-accuro';
   const siteNumber = '4242';
   const port = await freePort();
+  // As the operator does: the streams and the status bucket first, then the relay's user in Vault.
+  const nc = await nats.connectAs(await nats.operatorCreds());
+  const js = jetstream(nc);
+  await ensureStatusBucket(js);
+  await ensureIntegrationStreams(js, options.namespace, integration, options.limits);
+  const natsCredsPath = sekPath.replace(/\/sek$/, '/nats');
+  const creds = await vaultRequest('POST', `secret/data/${natsCredsPath}`, {
+    data: { creds: await nats.relayCreds(options.namespace, integration) },
+  });
+  if (creds.status >= 300) throw new Error(`cannot write the relay's NATS user to Vault: HTTP ${creds.status}`);
   const env: Record<string, string> = {
     CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify({
       siteRef: { name: 'cedar' },
@@ -80,13 +95,13 @@ export async function startRelayHarness(options: {
     SEK_MOUNT: 'secret',
     SEK_PATH: sekPath,
     NATS_URL: nats.url,
+    NATS_CREDS_PATH: natsCredsPath,
     RELAY_PORT: String(port),
     RELAY_HOST: '127.0.0.1',
     RELAY_STATUS_INTERVAL_SECONDS: '1',
     LOG_LEVEL: 'info',
     ...options.env,
   };
-  const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   let logText = '';
   let running: RelayChild | undefined;
 
@@ -95,7 +110,7 @@ export async function startRelayHarness(options: {
     accuro,
     ocean,
     nc,
-    js: jetstream(nc),
+    js,
     jsm: await jetstreamManager(nc),
     namespace: options.namespace,
     integration,
@@ -158,6 +173,7 @@ export async function startRelayHarness(options: {
       await accuro.stop();
       await ocean.stop();
       await vaultRequest('DELETE', `secret/metadata/${sekPath}`).catch(() => undefined);
+      await vaultRequest('DELETE', `secret/metadata/${natsCredsPath}`).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     },
   };

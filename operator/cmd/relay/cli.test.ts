@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SITE_POD_ENV } from '../../internal/sitepod/test-helpers.ts';
 import type { Env } from '../../runtime/env.ts';
 import { realClock, scaledClock } from '../../runtime/scaled-clock.ts';
-import { parseRelayArgs, relayConfigFromEnv } from './cli.ts';
+import { parseRelayArgs, relayConfigFromEnv, relayConnectOptions } from './cli.ts';
 import { SekKeyring } from './sek-keyring.ts';
 
 /** The relay's own settings, beside a valid pod environment. */
@@ -20,25 +20,36 @@ describe('the relay command line', () => {
 });
 
 describe('the relay settings', () => {
-  it('only NATS_URL is required; the rest has defaults', () => {
-    expect(relaySettingsFromEnv({ NATS_URL: 'nats://nats:4222' })).toEqual({
+  const NATS = { NATS_URL: 'nats://nats:4222', NATS_CREDS_PATH: 'cloudconnect/clinic/maple/relay/maple-accuro/nats' };
+  it('only NATS_URL and NATS_CREDS_PATH are required; the rest has defaults', () => {
+    expect(relaySettingsFromEnv(NATS)).toEqual({
       natsUrl: 'nats://nats:4222',
+      natsCredsPath: 'cloudconnect/clinic/maple/relay/maple-accuro/nats',
+      natsCaFile: undefined,
       port: 8080,
       host: '0.0.0.0',
       concurrency: 8,
       statusIntervalMs: 5000,
-      replicas: 1,
       ackWaitMs: 60_000,
     });
   });
   it('every bad value is named at once', () => {
     expect(() => relaySettingsFromEnv({ RELAY_PORT: 'x', RELAY_CONCURRENCY: '0' })).toThrow(
-      /NATS_URL is not set; RELAY_PORT must be an integer from 0 to 65535; RELAY_CONCURRENCY must be an integer from 1 to 256/,
+      /NATS_URL is not set; NATS_CREDS_PATH is not set; RELAY_PORT must be an integer from 0 to 65535; RELAY_CONCURRENCY must be an integer from 1 to 256/,
     );
   });
   it('a cluster is a comma-separated list of nats URLs', () => {
-    expect(relaySettingsFromEnv({ NATS_URL: 'nats://a:4222,nats://b:4222' }).natsUrl).toBe('nats://a:4222,nats://b:4222');
-    expect(() => relaySettingsFromEnv({ NATS_URL: 'http://a' })).toThrow(/NATS_URL must be nats:\/\//);
+    expect(relaySettingsFromEnv({ ...NATS, NATS_URL: 'nats://a:4222,nats://b:4222' }).natsUrl).toBe('nats://a:4222,nats://b:4222');
+    expect(() => relaySettingsFromEnv({ ...NATS, NATS_URL: 'http://a' })).toThrow(/NATS_URL must be nats:\/\//);
+  });
+  it('connects as its own user, with replies on its own inbox prefix, over TLS with a CA when given', () => {
+    const settings = relaySettingsFromEnv({ ...NATS, NATS_URL: 'tls://a:4222,tls://b:4222', NATS_CA_FILE: '/etc/nats-ca/ca.crt' });
+    const options = relayConnectOptions('clinic', 'maple.accuro', settings, 'creds');
+    expect(options.servers).toEqual(['tls://a:4222', 'tls://b:4222']);
+    expect(options.inboxPrefix).toBe('_INBOX_clinic_maple_accuro');
+    expect(options.tls).toEqual({ caFile: '/etc/nats-ca/ca.crt' });
+    expect(typeof options.authenticator).toBe('function');
+    expect(relayConnectOptions('clinic', 'maple', relaySettingsFromEnv(NATS), 'creds').tls).toBeUndefined();
   });
 });
 

@@ -4,7 +4,7 @@
 import type { Server } from 'node:http';
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type ConsumerOptions, ensureRelayConsumer, ensureRelayStreams } from '../../internal/relayqueue/queue.ts';
+import { type ConsumerOptions, ensureRelayConsumer, openStatusBucket } from '../../internal/relayqueue/queue.ts';
 import { type DeliveryOptions, runDelivery } from './delivery.ts';
 import { createIntakeServer, listen } from './intake.ts';
 import { RelayMetrics } from './relay-metrics.ts';
@@ -16,7 +16,6 @@ export interface RelayOptions
   port: number;
   host?: string;
   statusIntervalMs?: number;
-  replicas?: number;
   consumer?: ConsumerOptions;
   /** Registry without the process metrics (several relays in one test process). */
   defaultMetrics?: boolean;
@@ -33,7 +32,8 @@ export interface RunningRelay {
 export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   const context = { namespace: o.namespace, integration: o.integration };
   const js = jetstream(o.nc);
-  const kv = await ensureRelayStreams(js, { replicas: o.replicas ?? 1 });
+  // The operator provisioned the streams and the status bucket; the relay's NATS user may create neither.
+  const kv = await openStatusBucket(js);
   const consumer = await ensureRelayConsumer(js, o.namespace, o.integration, o.consumer);
   // Fail early (and visibly) when the SEK cannot be read, rather than on the first webhook.
   const sek = await o.keyring.current();

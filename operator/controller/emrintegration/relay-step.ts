@@ -1,5 +1,6 @@
-// Step 5, relay: apply the EMR-bound message relay's Deployment and Service (server-side apply,
-// only when the live object lacks the desired hash or was scaled by hand), handle the replay
+// Step 5, relay: provision the integration's NATS streams (with the configured limits) and its NATS
+// user in Vault (relay/nats-credentials.ts), apply the EMR-bound message relay's Deployment and
+// Service (server-side apply, only when the live object lacks the desired hash or was scaled by hand), handle the replay
 // annotation, read the relay's status record from NATS on a poll interval (not on every event), and
 // turn it into status.relay, the Delivering condition, gauges, and one Event + e-mail per increase
 // of the dead-letter count. Without a NATS URL in the operator's configuration no relay is deployed.
@@ -17,6 +18,7 @@ import { type Mailer, siteRecipients } from '../../internal/notify/mailer.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import { withDefaults } from '../../runtime/defaults.ts';
+import { safeMessage } from '../../runtime/errors.ts';
 import type { SupervisedInformer } from '../../runtime/informer.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { OperatorMetrics } from '../../runtime/metrics.ts';
@@ -27,6 +29,7 @@ import {
   type RelayDeploymentSettings,
   relayName,
 } from './relay/deployment.ts';
+import type { RelayCredentialStore } from './relay/nats-credentials.ts';
 import {
   decideRelayStatus,
   type RelayDeployment,
@@ -43,6 +46,8 @@ const APPLY = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 export interface RelayConfig {
   settings: RelayDeploymentSettings;
   queue: RelayQueue;
+  /** Each relay's NATS user, minted by the operator and kept in Vault. */
+  credentials: RelayCredentialStore;
   thresholds: RelayThresholds;
   /** How often each relay's status record is read. */
   pollIntervalMs: number;
@@ -129,14 +134,25 @@ export class RelayStep implements Step {
     if (!site || site.status?.encryptionKey?.version === undefined) return decideRelayStatus({ ...base, deployment: 'siteNotReady' });
 
     const { relay, apps } = configured;
-    const input = { integration, integrationSpec: spec, site, credentials, settings: relay.settings };
+    const deployment: RelayDeployment = spec.suspend ? 'suspended' : 'deployed';
+    let natsCreds: Awaited<ReturnType<RelayCredentialStore['ensure']>>;
+    try {
+      // The streams before the user: a relay that starts finds everything it may use.
+      await relay.queue.provision(namespace, name);
+      natsCreds = await relay.credentials.ensure(namespace, site.metadata.name, name);
+    } catch (error) {
+      // Not a reconcile error: the condition says why (NATS away, the account's store full, Vault refusing) and the poll retries.
+      const observation: RelayObservation = { kind: 'unreachable', message: safeMessage(error) };
+      this.deps.logger.warn('cannot provision the relay queue', { integration: `${namespace}/${name}`, error: safeMessage(error) });
+      return { ...decideRelayStatus({ ...base, deployment, observation }), requeueAfterMs: relay.pollIntervalMs };
+    }
+    const input = { integration, integrationSpec: spec, site, credentials, settings: relay.settings, natsCreds };
     await this.ensure(apps, relay.deployments.get(relayName(name), namespace), buildRelayDeployment(input));
     await this.ensure(apps, relay.services.get(relayName(name), namespace), buildRelayService(input));
 
     const replayed = await this.replay(relay.queue, integration, before);
     // After a replay the figures changed: they are read now.
     const read = await this.read(relay, namespace, name, replayed !== undefined, now);
-    const deployment: RelayDeployment = spec.suspend ? 'suspended' : 'deployed';
     const decision = decideRelayStatus({ ...base, previous: replayed ?? before, deployment, observation: read.observation });
     this.exportGauges(read.observation, { namespace, integration: name }, now);
     if (decision.newlyDeadLettered > 0) await this.notifyDeadLettered(integration, spec, site, decision.newlyDeadLettered, decision.relay);
@@ -150,6 +166,9 @@ export class RelayStep implements Step {
   /** Drops what is remembered of a deleted integration (`namespace/name`). */
   forget(id: string): void {
     this.reads.delete(id);
+    const [namespace = '', name = ''] = id.split('/');
+    this.configured?.relay.queue.forget(namespace, name);
+    this.configured?.relay.credentials.forget(namespace, name);
   }
 
   /** Moves the dead letters back to the queue when a new replay token is set; returns the status recording it. */
