@@ -778,7 +778,7 @@ describe("the operator running as the chart's ServiceAccount (only the chart's R
       LEADER_ELECT: 'true',
       LEASE_NAMESPACE: releaseNs,
       LEASE_NAME: release,
-      NATS_URL: nats.url,
+      ...(await nats.operatorEnv()),
       VAULT_TOKEN: '',
       VAULT_ROLE: release,
       VAULT_AUTH_MOUNT: 'kubernetes',
