@@ -57,10 +57,12 @@ function setupRelay(w: Wiring): Relay | undefined {
   const settings = w.config.relay;
   if (!settings) return undefined;
   const signer = accountSigner(settings.nats);
+  const natsCa = settings.nats.caFile ? readNatsCa(settings.nats.caFile) : undefined;
   return {
-    settings: settings.deployment,
+    settings: { ...settings.deployment, ...(natsCa ? { natsCa } : {}) },
     thresholds: settings.thresholds,
     pollIntervalMs: settings.pollIntervalMs,
+    deadLetterMaxAgeMs: settings.limits.deadMaxAgeMs,
     queue: new NatsRelayQueue({
       natsUrl: settings.deployment.natsUrl,
       logger: w.logger,
@@ -82,6 +84,15 @@ function setupRelay(w: Wiring): Relay | undefined {
       resource: 'services',
     }),
   };
+}
+
+/** The NATS server's CA (public), read once at start: the operator trusts it and tells every relay (NATS_CA). */
+function readNatsCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read NATS_CA_FILE ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
 }
 
 /** The account signing key, read once at start (the chart mounts it from a Secret); a bad file stops the operator. */

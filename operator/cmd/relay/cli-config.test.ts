@@ -17,7 +17,7 @@ describe("the relay's configuration", () => {
     expect(settings).toEqual({
       natsUrl: 'nats://nats.nats.svc:4222',
       natsCredsPath: 'cloudconnect/clinic/maple/relay/maple-accuro/nats',
-      natsCaFile: undefined,
+      natsCa: undefined,
       port: 8080,
       host: '0.0.0.0',
       concurrency: 8,

@@ -25,7 +25,7 @@ describe('the relay settings', () => {
     expect(relaySettingsFromEnv(NATS)).toEqual({
       natsUrl: 'nats://nats:4222',
       natsCredsPath: 'cloudconnect/clinic/maple/relay/maple-accuro/nats',
-      natsCaFile: undefined,
+      natsCa: undefined,
       port: 8080,
       host: '0.0.0.0',
       concurrency: 8,
@@ -43,11 +43,13 @@ describe('the relay settings', () => {
     expect(() => relaySettingsFromEnv({ ...NATS, NATS_URL: 'http://a' })).toThrow(/NATS_URL must be nats:\/\//);
   });
   it('connects as its own user, with replies on its own inbox prefix, over TLS with a CA when given', () => {
-    const settings = relaySettingsFromEnv({ ...NATS, NATS_URL: 'tls://a:4222,tls://b:4222', NATS_CA_FILE: '/etc/nats-ca/ca.crt' });
+    const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const settings = relaySettingsFromEnv({ ...NATS, NATS_URL: 'tls://a:4222,tls://b:4222', NATS_CA: ca });
     const options = relayConnectOptions('clinic', 'maple.accuro', settings, 'creds');
     expect(options.servers).toEqual(['tls://a:4222', 'tls://b:4222']);
     expect(options.inboxPrefix).toBe('_INBOX_clinic_maple_accuro');
-    expect(options.tls).toEqual({ caFile: '/etc/nats-ca/ca.crt' });
+    expect(options.tls).toEqual({ ca });
+    expect(() => relaySettingsFromEnv({ ...NATS, NATS_CA: '/etc/ca.crt' })).toThrow(/NATS_CA must be PEM certificates/);
     expect(typeof options.authenticator).toBe('function');
     expect(relayConnectOptions('clinic', 'maple', relaySettingsFromEnv(NATS), 'creds').tls).toBeUndefined();
   });

@@ -29,6 +29,7 @@ import { SekKeyring } from './sek-keyring.ts';
 
 export const USAGE = 'usage: cloudconnect-relay --integration <namespace>/<name>';
 const DEFAULT_PORT = 8080;
+const PEM = { test: (t: string) => t.includes('-----BEGIN CERTIFICATE-----'), expected: 'PEM certificates' };
 
 function parseOptions(argv: readonly string[]) {
   try {
@@ -50,8 +51,8 @@ export interface RelaySettings {
   natsUrl: string;
   /** KV v2 path (under SEK_MOUNT) of this relay's NATS user, field `creds`; the operator writes it. */
   natsCredsPath: string;
-  /** CA bundle of a NATS server behind a private CA (tls:// URLs). */
-  natsCaFile: string | undefined;
+  /** PEM of the CA of a NATS server behind a private CA (tls:// URLs); the operator passes its own NATS_CA_FILE's content. */
+  natsCa: string | undefined;
   port: number;
   host: string;
   concurrency: number;
@@ -76,12 +77,12 @@ export function relayConfigFromEnv(env: Env): RelayConfig {
   return { pod: r.done(pod, { wrap: invalidConfiguration }), settings, clock };
 }
 
-/** NATS_URL, NATS_CREDS_PATH (required), NATS_CA_FILE, RELAY_PORT, RELAY_HOST, RELAY_CONCURRENCY, RELAY_STATUS_INTERVAL_SECONDS, RELAY_ACK_WAIT_SECONDS. */
+/** NATS_URL, NATS_CREDS_PATH (required), NATS_CA, RELAY_PORT, RELAY_HOST, RELAY_CONCURRENCY, RELAY_STATUS_INTERVAL_SECONDS, RELAY_ACK_WAIT_SECONDS. */
 function readRelaySettings(r: EnvReader): RelaySettings {
   return {
     natsUrl: r.required('NATS_URL', { valid: NATS_URL }),
     natsCredsPath: r.required('NATS_CREDS_PATH'),
-    natsCaFile: r.string('NATS_CA_FILE'),
+    natsCa: r.string('NATS_CA', undefined, { valid: PEM }),
     port: r.int('RELAY_PORT', { default: DEFAULT_PORT, min: 0, max: 65535 }),
     host: r.string('RELAY_HOST', '0.0.0.0'),
     concurrency: r.int('RELAY_CONCURRENCY', { default: 8, min: 1, max: 256 }),
@@ -150,7 +151,7 @@ export async function runRelay(
 
 /**
  * How the relay connects: as its own NATS user (the creds), with replies on its own inbox prefix (the
- * only subjects its user may subscribe to), over TLS with NATS_CA_FILE when set.
+ * only subjects its user may subscribe to), trusting NATS_CA's certificates when set (TLS to a private CA).
  */
 export function relayConnectOptions(namespace: string, name: string, settings: RelaySettings, creds: string): ConnectionOptions {
   return {
@@ -160,6 +161,6 @@ export function relayConnectOptions(namespace: string, name: string, settings: R
     inboxPrefix: relayQueueNames(namespace, name).inboxPrefix,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
-    ...(settings.natsCaFile ? { tls: { caFile: settings.natsCaFile } } : {}),
+    ...(settings.natsCa ? { tls: { ca: settings.natsCa } } : {}),
   };
 }

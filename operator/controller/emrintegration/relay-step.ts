@@ -51,6 +51,8 @@ export interface RelayConfig {
   thresholds: RelayThresholds;
   /** How often each relay's status record is read. */
   pollIntervalMs: number;
+  /** How long a dead letter is kept (RELAY_DEAD_LETTER_MAX_AGE): the expiry gauge counts down to it. */
+  deadLetterMaxAgeMs: number;
   deployments: SupervisedInformer<V1Deployment>;
   services: SupervisedInformer<V1Service>;
 }
@@ -83,6 +85,16 @@ export function ownerKey(obj: {
 export function replayToken(annotations: Record<string, string> | undefined, before: RelayStatus | undefined): string | undefined {
   const token = annotations?.[REPLAY_REQUESTED_AT_ANNOTATION];
   return token && token !== before?.lastHandledReplayAt ? token : undefined;
+}
+
+/** Pure: seconds until the oldest dead letter expires (0 once past), undefined when there is none. */
+export function deadLetterExpiresInSeconds(
+  record: { deadLettered: number; oldestDeadLetterAt?: string },
+  now: Date,
+  maxAgeMs: number,
+): number | undefined {
+  if (record.deadLettered === 0 || !record.oldestDeadLetterAt) return undefined;
+  return Math.max(0, (Date.parse(record.oldestDeadLetterAt) + maxAgeMs - now.getTime()) / 1000);
 }
 
 interface Read {
@@ -154,7 +166,7 @@ export class RelayStep implements Step {
     // After a replay the figures changed: they are read now.
     const read = await this.read(relay, namespace, name, replayed !== undefined, now);
     const decision = decideRelayStatus({ ...base, previous: replayed ?? before, deployment, observation: read.observation });
-    this.exportGauges(read.observation, { namespace, integration: name }, now);
+    this.exportGauges(read.observation, { namespace, integration: name }, now, relay.deadLetterMaxAgeMs);
     if (decision.newlyDeadLettered > 0) await this.notifyDeadLettered(integration, spec, site, decision.newlyDeadLettered, decision.relay);
     return {
       delivering: decision.delivering,
@@ -200,9 +212,19 @@ export class RelayStep implements Step {
     return read;
   }
 
-  private exportGauges(observation: RelayObservation, labels: { namespace: string; integration: string }, now: Date): void {
+  private exportGauges(
+    observation: RelayObservation,
+    labels: { namespace: string; integration: string },
+    now: Date,
+    deadLetterMaxAgeMs: number,
+  ): void {
     if (observation.kind !== 'record') return;
     const r = observation.record;
+    const { metrics } = this.deps;
+    metrics.relayDeadLetters.set(labels, r.deadLettered);
+    const expiresIn = deadLetterExpiresInSeconds(r, now, deadLetterMaxAgeMs);
+    if (expiresIn === undefined) metrics.relayDeadLetterExpiresIn.remove(labels);
+    else metrics.relayDeadLetterExpiresIn.set(labels, expiresIn);
     this.deps.metrics.relayPending.set(labels, r.pending);
     this.deps.metrics.relayOldestPendingAge.set(
       labels,

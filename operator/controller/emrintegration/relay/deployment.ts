@@ -25,6 +25,8 @@ export interface RelayDeploymentSettings extends SitePodSettings {
   natsUrl: string;
   /** The relay image's command (the project image's entrypoint runs the sync worker). */
   command: string[];
+  /** PEM of the NATS server's CA (the operator's NATS_CA_FILE), passed to every relay as NATS_CA. */
+  natsCa?: string;
 }
 
 const RELAY_APP = 'cloudconnect-relay';
@@ -129,6 +131,7 @@ function relayContainer(input: RelayInput, pod: SitePodParts): V1Container {
       ...pod.identityEnv,
       { name: 'NATS_URL', value: settings.natsUrl },
       { name: 'NATS_CREDS_PATH', value: input.natsCreds.path },
+      ...(settings.natsCa ? [{ name: 'NATS_CA', value: settings.natsCa }] : []),
       { name: 'RELAY_PORT', value: String(RELAY_PORT) },
       ...pod.caEnv,
     ],
