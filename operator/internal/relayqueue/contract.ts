@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 export const STATUS_BUCKET = 'cloudconnect-relay-status';
 export const KEY_VERSION_HEADER = 'Cloudconnect-Sek-Version';
 /** The durable pull consumer of every work stream (one per stream, so the name need not be unique). */
-export const RELAY_CONSUMER = 'relay';
+const RELAY_CONSUMER = 'relay';
 
 /** Kubernetes names may hold '.', a NATS subject separator; '_' never appears in them, so this is reversible. */
 export function subjectToken(kubernetesName: string): string {

@@ -11,7 +11,7 @@ import { encodeAccount, encodeOperator } from '@nats-io/jwt';
 import { createAccount, createOperator, type KeyPair } from '@nats-io/nkeys';
 import type { AccountSigner } from './nats-auth.ts';
 
-export const ACCOUNT_NAME = 'CLOUDCONNECT';
+const ACCOUNT_NAME = 'CLOUDCONNECT';
 
 export interface NatsTrust {
   operatorJwt: string;
