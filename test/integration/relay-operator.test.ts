@@ -303,8 +303,18 @@ describe('the relay of an EmrIntegration', () => {
   });
 
   it('raises a Warning Event and mails the Clinical Administrator when messages are dead-lettered', async () => {
-    await report({ deliveredTotal: 90, deadLettered: 2, lastFailureReason: 'EmrUnreachable' });
+    const oldestDeadLetterAt = new Date(Date.now() - 86_400_000).toISOString();
+    await report({ deliveredTotal: 90, deadLettered: 2, oldestDeadLetterAt, lastFailureReason: 'EmrUnreachable' });
     await waitDelivering('False', 'DeadLettered');
+    // The dead letters and when the oldest expires (14 days by default, one has passed), for the alert.
+    const labels = `namespace="${ns}",integration="${INTEGRATION}"`;
+    const metrics = await eventually(async () => {
+      const text = await operator.metrics();
+      return new RegExp(`cloudconnect_relay_dead_letters\\{${labels}\\} 2`).test(text) ? text : undefined;
+    }, 'the dead-letter gauge');
+    const expiresIn = Number(new RegExp(`cloudconnect_relay_dead_letter_expires_in_seconds\\{${labels}\\} (\\S+)`).exec(metrics)?.[1]);
+    expect(expiresIn).toBeGreaterThan(12.9 * 86_400);
+    expect(expiresIn).toBeLessThanOrEqual(13 * 86_400);
     const events = await eventually(async () => {
       const list = JSON.parse(
         await kubectlOk([
