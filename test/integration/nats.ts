@@ -66,7 +66,9 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-export async function startNatsServer(options: { name?: string; storage?: number } = {}): Promise<NatsServer> {
+export async function startNatsServer(
+  options: { name?: string; storage?: number; tls?: { cert: string; key: string } } = {},
+): Promise<NatsServer> {
   const bin = await natsServerBinary();
   const base = await mkdtemp(join(tmpdir(), 'cloudconnect-nats-'));
   const storeDir = join(base, 'jetstream');
@@ -79,7 +81,14 @@ export async function startNatsServer(options: { name?: string; storage?: number
   // (the chart sets the same; NATS advises at most 8 MB).
   const config = join(base, 'nats.conf');
   const trust = await createNatsTrust({ storage: options.storage ?? 8 * 1024 * 1024 * 1024 });
-  await writeFile(config, `max_payload: ${MAX_PAYLOAD}\n${serverAuthConfig(trust)}`);
+  // TLS as the chart's nats.tls turns it on: the client port then takes only TLS.
+  let tls = '';
+  if (options.tls) {
+    await writeFile(join(base, 'tls.crt'), options.tls.cert);
+    await writeFile(join(base, 'tls.key'), options.tls.key, { mode: 0o600 });
+    tls = `tls {\n  cert_file: "${join(base, 'tls.crt')}"\n  key_file: "${join(base, 'tls.key')}"\n}\n`;
+  }
+  await writeFile(config, `max_payload: ${MAX_PAYLOAD}\n${serverAuthConfig(trust)}${tls}`);
   const launch = async () => {
     const proc = spawn(
       bin,
@@ -109,7 +118,7 @@ export async function startNatsServer(options: { name?: string; storage?: number
   };
 
   await launch();
-  const url = `nats://127.0.0.1:${port}`;
+  const url = `${options.tls ? 'tls' : 'nats'}://127.0.0.1:${port}`;
   return {
     url,
     port,
