@@ -25,6 +25,8 @@ const CHART_ENV = {
   VAULT_CACERT: '/etc/cloudconnect/vault-ca/ca.crt',
   NODE_EXTRA_CA_CERTS: '/etc/cloudconnect/vault-ca/ca.crt',
   AUDIT_LISTEN_ADDRESS: '0.0.0.0:9090',
+  AUDIT_ALLOWED_PEERS: '10.42.7.0/24',
+  AUDIT_MAX_LINE_BYTES: '262144',
   SMTP_HOST: 'smtp.example.org',
   SMTP_PORT: '587',
   SMTP_TLS: 'false',
@@ -65,7 +67,15 @@ describe('the operator configuration', () => {
       vaultSyncAuthMount: 'kubernetes',
       vaultSyncRole: 'cloudconnect-sync',
       sekKvMount: 'secret',
-      auditListenAddress: '',
+      audit: {
+        listenAddress: '',
+        allowedPeers: expect.objectContaining({ entries: ['127.0.0.0/8', '::1'] }),
+        socketMode: 0o600,
+        maxLineBytes: 262_144,
+        logFile: undefined,
+        stateFile: undefined,
+      },
+      watchNamespaces: [],
       logLevel: 'info',
       shutdownTimeoutMs: 25_000,
       vault: {
@@ -92,7 +102,7 @@ describe('the operator configuration', () => {
     expect(config).toMatchObject({
       identity: 'cc-cloudconnect-operator-7d9f8-abcde',
       leaderElect: true,
-      auditListenAddress: '0.0.0.0:9090',
+      audit: { listenAddress: '0.0.0.0:9090', allowedPeers: { entries: ['10.42.7.0/24'] }, maxLineBytes: 262_144 },
       shutdownTimeoutMs: 25_000,
       vault: { address: 'https://vault.vault.svc:8200', role: 'cloudconnect-operator', caCert: '/etc/cloudconnect/vault-ca/ca.crt' },
       smtp: {
@@ -182,7 +192,29 @@ describe('the operator configuration', () => {
       { SEK_KV_MOUNT: 'kv/clinics', NATS_URL: 'nats://n:4222', ...NATS_AUTH },
       { sekKvMount: 'kv/clinics', worker: { sekMount: 'kv/clinics' }, relay: { deployment: { sekMount: 'kv/clinics' } } },
     ],
+    [
+      'listens on a unix socket that Vault reaches as a user of the operator group',
+      { AUDIT_LISTEN_ADDRESS: 'unix:/run/cloudconnect/audit.sock', AUDIT_SOCKET_MODE: '0660' },
+      { audit: { listenAddress: 'unix:/run/cloudconnect/audit.sock', socketMode: 0o660 } },
+    ],
+    [
+      'listens on TCP on loopback without an allow list (loopback peers only)',
+      { AUDIT_LISTEN_ADDRESS: '127.0.0.1:18090' },
+      { audit: { listenAddress: '127.0.0.1:18090', allowedPeers: { entries: ['127.0.0.0/8', '::1'] } } },
+    ],
+    [
+      'catches up from the file audit log, keeping its position in the state file',
+      { AUDIT_LOG_FILE: '/vault/audit/audit.log', AUDIT_STATE_FILE: '/var/lib/cloudconnect/audit-state.json' },
+      { audit: { listenAddress: '', logFile: '/vault/audit/audit.log', stateFile: '/var/lib/cloudconnect/audit-state.json' } },
+    ],
     ['takes an empty value as unset', { WORKERS: '', LEASE_NAME: '', VAULT_TOKEN: '' }, { workers: 2, leaseName: 'cloudconnect-operator' }],
+    ['watches every namespace with an empty WATCH_NAMESPACES', { WATCH_NAMESPACES: '' }, { watchNamespaces: [] }],
+    ['watches the one namespace WATCH_NAMESPACES names', { WATCH_NAMESPACES: 'clinic-maple' }, { watchNamespaces: ['clinic-maple'] }],
+    [
+      'watches each of the comma-separated WATCH_NAMESPACES once, spaces around a name ignored',
+      { WATCH_NAMESPACES: ' clinic-maple, clinic-oak ,clinic-maple' },
+      { watchNamespaces: ['clinic-maple', 'clinic-oak'] },
+    ],
   ] as const)('%s', (_name, env, expected) => {
     expect(configFromEnv(env)).toMatchObject(expected);
   });
@@ -205,6 +237,28 @@ describe('the operator configuration', () => {
     ['refuses LOG_LEVEL=trace', { LOG_LEVEL: 'trace' }, 'LOG_LEVEL must be one of error, warn, info, http, verbose, debug, silly'],
     ['refuses METRICS_BIND_ADDRESS=localhost', { METRICS_BIND_ADDRESS: 'localhost' }, 'METRICS_BIND_ADDRESS must be host:port or a port'],
     ['refuses AUDIT_LISTEN_ADDRESS=9090 without a colon', { AUDIT_LISTEN_ADDRESS: '9090' }, 'AUDIT_LISTEN_ADDRESS must be host:port'],
+    [
+      'refuses a relative unix socket path',
+      { AUDIT_LISTEN_ADDRESS: 'unix:audit.sock' },
+      'AUDIT_LISTEN_ADDRESS must be host:port, :port or unix:/absolute/path',
+    ],
+    [
+      'refuses TCP on every interface without an allow list (anyone could forge audit entries)',
+      { AUDIT_LISTEN_ADDRESS: '0.0.0.0:9090' },
+      "AUDIT_ALLOWED_PEERS must list Vault's addresses when AUDIT_LISTEN_ADDRESS is TCP on a non-loopback address",
+    ],
+    [
+      'refuses an allow list naming a host instead of an address',
+      { AUDIT_LISTEN_ADDRESS: ':9090', AUDIT_ALLOWED_PEERS: '10.0.0.5, vault.vault.svc' },
+      'AUDIT_ALLOWED_PEERS must be IP addresses or CIDR ranges separated by commas',
+    ],
+    ['refuses a world-accessible audit socket', { AUDIT_SOCKET_MODE: '0666' }, 'AUDIT_SOCKET_MODE must be one of 0600, 0660'],
+    ['refuses AUDIT_MAX_LINE_BYTES=100', { AUDIT_MAX_LINE_BYTES: '100' }, 'AUDIT_MAX_LINE_BYTES must be an integer from 4096 to 16777216'],
+    [
+      'refuses AUDIT_LOG_FILE without AUDIT_STATE_FILE',
+      { AUDIT_LOG_FILE: '/vault/audit/audit.log' },
+      'AUDIT_STATE_FILE is not set (AUDIT_LOG_FILE needs a place to keep its position)',
+    ],
     ['refuses LEASE_NAMESPACE=Ops', { LEASE_NAMESPACE: 'Ops' }, 'LEASE_NAMESPACE must be a namespace name (DNS label)'],
     ['refuses LEASE_NAME=my_lease', { LEASE_NAME: 'my_lease' }, 'LEASE_NAME must be a Lease name (DNS subdomain)'],
     ['refuses VAULT_ADDR=vault:8200 without a scheme', { VAULT_ADDR: 'vault:8200' }, 'VAULT_ADDR must be an http(s) URL'],
@@ -228,6 +282,14 @@ describe('the operator configuration', () => {
     ],
     ...(['kv/*', 'kv/+', '/secret', 'secret/', 'a b'] as const).map(
       (mount) => [`refuses SEK_KV_MOUNT=${mount}`, { SEK_KV_MOUNT: mount }, 'SEK_KV_MOUNT must be a Vault mount path'] as const,
+    ),
+    ...(['Clinic-Maple', 'clinic_maple', 'clinic-maple,,clinic-oak', 'clinic-maple,', '*', 'clinic-maple clinic-oak'] as const).map(
+      (list) =>
+        [
+          `refuses WATCH_NAMESPACES=${list}`,
+          { WATCH_NAMESPACES: list },
+          `WATCH_NAMESPACES must be comma-separated namespace names (DNS labels) (got WATCH_NAMESPACES="${list}")`,
+        ] as const,
     ),
     ['refuses NATS_REPLICAS=7 even without NATS_URL', { NATS_REPLICAS: '7' }, 'NATS_REPLICAS must be an integer from 1 to 5'],
   ] as const)('%s', (_name, env, message) => {

@@ -9,6 +9,7 @@ import type { SmtpConfig } from '../internal/notify/mailer.ts';
 import { DEFAULT_RELAY_QUEUE_LIMITS, type RelayQueueLimits } from '../internal/relayqueue/queue.ts';
 import { DEFAULT_SEK_KV_MOUNT } from '../internal/sek/identity.ts';
 import { NATS_URL } from '../internal/sitepod/pod-env.ts';
+import { type PeerList, parsePeerList } from '../internal/vault/audit-peers.ts';
 import { readVaultLogin, type VaultConfig } from '../internal/vault/client.ts';
 import { DEFAULT_SYNC_ROLE } from '../internal/vault/policies.ts';
 import { DNS_LABEL, DNS_SUBDOMAIN, type Env, EnvReader, LOG_LEVELS, type LogLevel } from '../runtime/env.ts';
@@ -28,8 +29,25 @@ export interface ManagerConfig {
   vaultSyncRole: string;
   /** KV version 2 mount of every site's SEK (at cloudconnect/<namespace>/<site>/sek); no OceanSite chooses it. */
   sekKvMount: string;
-  /** host:port where Vault's socket audit device delivers entries; empty disables it. */
-  auditListenAddress: string;
+  /** Where Vault's audit entries come from, so that every access to an SEK is noticed. */
+  audit: AuditConfig;
+  /** The only namespaces the operator lists, watches and touches (WATCH_NAMESPACES); empty: every namespace. */
+  watchNamespaces: string[];
+}
+
+export interface AuditConfig {
+  /** `unix:/path` or `host:port` where Vault's socket audit device delivers entries; empty: no listener. */
+  listenAddress: string;
+  /** TCP: the peers that may deliver (loopback alone for a loopback address). */
+  allowedPeers: PeerList;
+  /** Unix socket mode: 0o600 or 0o660. */
+  socketMode: number;
+  /** Longest audit line kept; a longer one is dropped and counted. */
+  maxLineBytes: number;
+  /** Vault's file audit device log, caught up from after a restart; undefined: no catch-up. */
+  logFile: string | undefined;
+  /** Where the position in `logFile` (and the request ids reported) is kept across restarts. */
+  stateFile: string | undefined;
 }
 
 export interface RelayOperatorSettings {
@@ -73,6 +91,10 @@ const VAULT_NAME = {
   test: (t: string) => /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(t),
   expected: 'a Vault role name (letters, digits, _ . -)',
 };
+const NAMESPACE_LIST = {
+  test: (t: string) => t.split(',').every((name) => DNS_LABEL.test(name.trim())),
+  expected: 'comma-separated namespace names (DNS labels)',
+};
 const LEASE_NAME = { test: (t: string) => DNS_SUBDOMAIN.test(t), expected: 'a Lease name (DNS subdomain)' };
 
 /** The whole configuration; throws one EnvError ("invalid operator configuration: …") naming every bad variable. */
@@ -108,8 +130,47 @@ function readManager(r: EnvReader): ManagerConfig {
     vaultSyncAuthMount: r.string('VAULT_SYNC_AUTH_MOUNT', 'kubernetes'),
     vaultSyncRole: r.string('VAULT_SYNC_ROLE', DEFAULT_SYNC_ROLE, { valid: VAULT_NAME }),
     sekKvMount: r.string('SEK_KV_MOUNT', DEFAULT_SEK_KV_MOUNT, { valid: KV_MOUNT }),
-    auditListenAddress: r.listenAddress('AUDIT_LISTEN_ADDRESS', ''),
+    audit: readAudit(r),
+    watchNamespaces: readWatchNamespaces(r),
   };
+}
+
+const AUDIT_ADDRESS = {
+  test: (t: string) => {
+    const port = t.slice(t.lastIndexOf(':') + 1);
+    return /^unix:\/.*[^/]$/.test(t) || (t.includes(':') && /^\d{1,5}$/.test(port) && Number(port) <= 65535);
+  },
+  expected: 'host:port, :port or unix:/absolute/path',
+};
+const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)$/;
+
+/** The audit intake: a unix socket or TCP with an allow list (required off loopback), and the file log to catch up from. */
+function readAudit(r: EnvReader): AuditConfig {
+  const listenAddress = r.string('AUDIT_LISTEN_ADDRESS', '', { valid: AUDIT_ADDRESS });
+  const tcpHost = listenAddress.startsWith('unix:') ? undefined : listenAddress.slice(0, listenAddress.lastIndexOf(':'));
+  const peersText = r.string('AUDIT_ALLOWED_PEERS', '', { trim: true });
+  const { peers, invalid } = parsePeerList(peersText || '127.0.0.0/8, ::1');
+  if (invalid.length > 0)
+    r.problem('AUDIT_ALLOWED_PEERS must be IP addresses or CIDR ranges separated by commas', 'AUDIT_ALLOWED_PEERS', peersText);
+  if (listenAddress && tcpHost !== undefined && !LOOPBACK_HOST.test(tcpHost) && !peersText)
+    r.problem("AUDIT_ALLOWED_PEERS must list Vault's addresses when AUDIT_LISTEN_ADDRESS is TCP on a non-loopback address");
+  const logFile = r.string('AUDIT_LOG_FILE');
+  const stateFile = r.string('AUDIT_STATE_FILE');
+  if (logFile && !stateFile) r.problem('AUDIT_STATE_FILE is not set (AUDIT_LOG_FILE needs a place to keep its position)');
+  return {
+    listenAddress,
+    allowedPeers: peers,
+    socketMode: r.oneOf('AUDIT_SOCKET_MODE', ['0600', '0660'], { default: '0600' }) === '0660' ? 0o660 : 0o600,
+    maxLineBytes: r.int('AUDIT_MAX_LINE_BYTES', { default: 256 * 1024, min: 4096, max: 16 * 1024 * 1024 }),
+    logFile,
+    stateFile,
+  };
+}
+
+/** WATCH_NAMESPACES as a list without repeats; empty when unset (every namespace). */
+function readWatchNamespaces(r: EnvReader): string[] {
+  const text = r.string('WATCH_NAMESPACES', undefined, { trim: true, valid: NAMESPACE_LIST });
+  return text === undefined ? [] : [...new Set(text.split(',').map((name) => name.trim()))];
 }
 
 /** The operator's Vault client: a token (local development) or a kubernetes-auth login. */

@@ -3,12 +3,11 @@
 // Configuration: config.ts; what each controller watches and how its reconciler is built:
 // setup-*.ts; what they share: wiring.ts.
 import type { Server } from 'node:http';
-import { KeyAccessNotifier } from '../controller/oceansite/key-access-notifier.ts';
-import { startAuditListener } from '../internal/vault/audit-listener.ts';
 import { type Clock, systemClock } from '../runtime/clock.ts';
 import { startHealthServer } from '../runtime/health-server.ts';
 import { DEFAULT_LEASE_TIMING, LeaderElector } from '../runtime/leader-election.ts';
 import { createLogger, type Logger } from '../runtime/logger.ts';
+import { auditEnabled, auditIntake, startAuditCatchUp, startAuditSocket } from './audit.ts';
 import type { OperatorConfig } from './config.ts';
 import { setupEmrIntegration } from './setup-emrintegration.ts';
 import { setupOceanSite } from './setup-oceansite.ts';
@@ -28,7 +27,7 @@ interface Running {
   health: { server: Server; url: string };
   /** /readyz: every cache synced. */
   state: { ready: boolean };
-  /** Closed at shutdown after the informers (the audit listener). */
+  /** Closed at shutdown before the informers (the audit listener and the audit log catch-up). */
   closers: (() => Promise<void>)[];
 }
 
@@ -38,6 +37,7 @@ export async function startManager(
   logger: Logger = createLogger({ level: config.logLevel }),
 ): Promise<Manager> {
   const w = wire(config, clock, logger);
+  logger.info('watching namespaces', { namespaces: config.watchNamespaces.length > 0 ? config.watchNamespaces : 'all' });
   const setups = [setupOceanSite(w), setupEmrIntegration(w), setupSyncSchedule(w)];
   const state = { ready: false };
   const health = await startHealthServer(config.metricsBind, w.metrics, { ready: () => state.ready });
@@ -72,12 +72,14 @@ function leaderElector(w: Wiring): LeaderElector | undefined {
 
 // As in controller-runtime: every replica fills its caches (and is then ready), only the leader
 // runs the controllers. The Vault audit listener runs on every replica too: Vault's socket device
-// reaches whichever replica the Service picks, and each entry arrives once, on one connection.
+// reaches whichever replica the Service picks, and each entry arrives once, on one connection. The
+// catch-up from Vault's file audit log runs on the leader only (one position, one reader).
 async function run(running: Running): Promise<void> {
   const { w, elector, setups } = running;
   const { config, logger } = w;
   await Promise.all(w.informers.map((i) => i.start()));
-  if (config.auditListenAddress) running.closers.push(await startAuditNotifier(w));
+  const audit = auditEnabled(w) ? await auditIntake(w) : undefined;
+  if (audit && config.audit.listenAddress) running.closers.push(await startAuditSocket(w, audit));
   running.state.ready = true;
   if (elector) {
     logger.info('caches synced; waiting for the leader lease', {
@@ -90,46 +92,21 @@ async function run(running: Running): Promise<void> {
     });
     if (!acquired) return;
   }
+  if (audit) running.closers.push(await startAuditCatchUp(w, audit));
   const controllers = setups.map((s) => s.controller);
   logger.info('starting controllers', { controllers: controllers.map((c) => c.name) });
   for (const c of controllers) c.start();
-}
-
-/** Listens for Vault's audit entries and notifies of SEK reads; returns the listener's close. */
-async function startAuditNotifier(w: Wiring): Promise<() => Promise<void>> {
-  const { kube, sites, metrics, mailer, logger, vault } = w;
-  const self = await vault.request<{ data?: { accessor?: string } }>('GET', '/auth/token/lookup-self').catch(() => undefined);
-  const notifier = new KeyAccessNotifier({
-    kube,
-    sites,
-    metrics,
-    mailer,
-    logger,
-    operator: {
-      accessor: self?.data?.accessor,
-      role: w.config.vault.role,
-      authMount: w.config.vault.authMount,
-      syncAuthMount: w.config.vaultSyncAuthMount,
-      syncRole: w.config.vaultSyncRole,
-    },
-    sekKvMount: w.config.sekKvMount,
-  });
-  const audit = await startAuditListener(
-    w.config.auditListenAddress,
-    (entry) => void notifier.handle(entry).catch(() => undefined),
-    logger,
-  );
-  logger.info('receiving Vault audit entries', { port: audit.port });
-  return audit.close;
 }
 
 async function shutdown(running: Running): Promise<void> {
   const { w, setups, elector, health, closers } = running;
   w.logger.info('shutting down: finishing in-flight reconciles');
   await Promise.all(setups.map((s) => s.controller.shutdown()));
+  // The audit intake before the Lease goes (the next leader takes over the catch-up) and before the
+  // informers stop (it judges entries against their caches).
+  await Promise.all(closers.map((c) => c()));
   await elector?.release();
   await Promise.all(w.informers.map((i) => i.stop()));
-  await Promise.all(closers.map((c) => c()));
   for (const s of setups) await s.close?.();
   await new Promise<void>((r) => {
     health.server.close(() => r());

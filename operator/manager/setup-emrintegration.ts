@@ -24,7 +24,10 @@ export function setupEmrIntegration(w: Wiring): ControllerSetup {
   const secrets = w.informer<V1Secret>({
     path: '/api/v1/secrets',
     labelSelector: selector,
-    list: () => kube.core.listSecretForAllNamespaces({ labelSelector: selector }),
+    list: (namespace) =>
+      namespace === undefined
+        ? kube.core.listSecretForAllNamespaces({ labelSelector: selector })
+        : kube.core.listNamespacedSecret({ namespace, labelSelector: selector }),
     resource: 'secrets',
   });
   const relay = setupRelay(w);
@@ -58,6 +61,8 @@ function setupRelay(w: Wiring): Relay | undefined {
   if (!settings) return undefined;
   const signer = accountSigner(settings.nats);
   const natsCa = settings.nats.caFile ? readNatsCa(settings.nats.caFile) : undefined;
+  const apps = w.kubeConfig.makeApiClient(AppsV1Api);
+  const labelSelector = RELAY_SELECTOR;
   return {
     settings: { ...settings.deployment, ...(natsCa ? { natsCa } : {}) },
     thresholds: settings.thresholds,
@@ -74,13 +79,19 @@ function setupRelay(w: Wiring): Relay | undefined {
     deployments: w.informer<V1Deployment>({
       path: '/apis/apps/v1/deployments',
       labelSelector: RELAY_SELECTOR,
-      list: () => w.kubeConfig.makeApiClient(AppsV1Api).listDeploymentForAllNamespaces({ labelSelector: RELAY_SELECTOR }),
+      list: (namespace) =>
+        namespace === undefined
+          ? apps.listDeploymentForAllNamespaces({ labelSelector })
+          : apps.listNamespacedDeployment({ namespace, labelSelector }),
       resource: 'deployments',
     }),
     services: w.informer<V1Service>({
       path: '/api/v1/services',
       labelSelector: RELAY_SELECTOR,
-      list: () => w.kube.core.listServiceForAllNamespaces({ labelSelector: RELAY_SELECTOR }),
+      list: (namespace) =>
+        namespace === undefined
+          ? w.kube.core.listServiceForAllNamespaces({ labelSelector })
+          : w.kube.core.listNamespacedService({ namespace, labelSelector }),
       resource: 'services',
     }),
   };

@@ -11,10 +11,13 @@ const SYNC_JOB_SELECTOR = 'app.kubernetes.io/managed-by=cloudconnect-operator,ap
 
 export function setupSyncSchedule(w: Wiring): ControllerSetup {
   const { kube, clock, logger, metrics, schedules, integrations, sites, config } = w;
+  const batch = w.kubeConfig.makeApiClient(BatchV1Api);
+  const labelSelector = SYNC_JOB_SELECTOR;
   const jobs = w.informer<V1Job>({
     path: '/apis/batch/v1/jobs',
     labelSelector: SYNC_JOB_SELECTOR,
-    list: () => w.kubeConfig.makeApiClient(BatchV1Api).listJobForAllNamespaces({ labelSelector: SYNC_JOB_SELECTOR }),
+    list: (namespace) =>
+      namespace === undefined ? batch.listJobForAllNamespaces({ labelSelector }) : batch.listNamespacedJob({ namespace, labelSelector }),
     resource: 'jobs',
   });
   const controller = new Controller({

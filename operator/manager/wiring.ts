@@ -1,7 +1,8 @@
 // What every controller setup (setup-*.ts) shares: the API clients, clock, logger and metrics, the
 // operator's Vault client and mailer, and the caches of the three Cloud Connect kinds that more than
 // one controller reads. A setup makes its own informers through `informer()`, so the manager starts
-// and stops every cache, whoever declared it.
+// and stops every cache, whoever declared it, and every cache watches WATCH_NAMESPACES only when set
+// (a spec's `list` takes the namespace: undefined means every namespace).
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
   EMR_INTEGRATION,
@@ -60,7 +61,7 @@ export function wire(config: OperatorConfig, clock: Clock, logger: Logger): Wiri
   const vault = new VaultClient(config.vault);
   const informers: Cache[] = [];
   const informer = <T extends CachedObject>(spec: InformerSpec<T>): SupervisedInformer<T> => {
-    const made = new SupervisedInformer<T>({ kubeConfig, logger, metrics, ...spec });
+    const made = new SupervisedInformer<T>({ kubeConfig, logger, metrics, namespaces: config.watchNamespaces, ...spec });
     informers.push(made);
     return made;
   };

@@ -2,6 +2,8 @@
 // for good after a watch or list error (apiserver restarted, connection refused) and a watch can
 // also go quiet for ever on a half-open connection; both are noticed here and the watch restarted,
 // resuming from the last resourceVersion (or re-listing after a 410).
+// With `namespaces` (WATCH_NAMESPACES), one such cache per namespace behind the same get/list/on:
+// every list and watch is then namespaced, so the operator needs only a Role in each namespace.
 import { type KubeConfig, type KubernetesListObject, type KubernetesObject, makeInformer } from '@kubernetes/client-node';
 
 /** What the cache needs of an object; custom resources arrive as plain JSON (string timestamps). */
@@ -16,11 +18,16 @@ import type { OperatorMetrics } from './metrics.ts';
 
 export type Handler<T> = (obj: T) => void;
 
+export type ListResult<T> = { items: T[]; metadata?: { resourceVersion?: string } };
+
 export interface InformerOptions<T extends CachedObject> {
   kubeConfig: KubeConfig;
-  /** API path of the collection, e.g. /apis/cloudconnect.dev/v1alpha1/oceansites. */
+  /** API path of the collection in every namespace, e.g. /apis/cloudconnect.dev/v1alpha1/oceansites. */
   path: string;
-  list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
+  /** Lists the collection in `namespace`, or in every namespace when it is undefined. */
+  list: (namespace?: string) => Promise<ListResult<T>>;
+  /** Only these namespaces, one list-watch each; empty or absent: every namespace (one cluster-wide list-watch). */
+  namespaces?: readonly string[];
   resource: string;
   logger: Logger;
   metrics: OperatorMetrics;
@@ -29,9 +36,76 @@ export interface InformerOptions<T extends CachedObject> {
   staleAfterMs?: number;
 }
 
+/** The collection path of one namespace: /apis/batch/v1/jobs → /apis/batch/v1/namespaces/<ns>/jobs. */
+export function namespacedPath(path: string, namespace: string): string {
+  const i = path.lastIndexOf('/');
+  return `${path.slice(0, i)}/namespaces/${namespace}${path.slice(i)}`;
+}
+
+/**
+ * The cache of the three Cloud Connect kinds, Secrets, Jobs, ...: one cluster-wide list-watch, or
+ * one per namespace of `namespaces`. An object of another namespace is never listed, so it is
+ * never in the cache, never an event, never reconciled.
+ */
 export class SupervisedInformer<T extends CachedObject> {
+  /** One list-watch per namespace; the key is undefined for the cluster-wide one. */
+  private readonly watches: Map<string | undefined, ListWatch<T>>;
+
+  constructor(options: InformerOptions<T>) {
+    const namespaces = options.namespaces ?? [];
+    this.watches = new Map(
+      namespaces.length === 0
+        ? [[undefined, new ListWatch<T>({ ...options, list: () => options.list() })]]
+        : namespaces.map((ns) => [
+            ns,
+            new ListWatch<T>({ ...options, path: namespacedPath(options.path, ns), list: () => options.list(ns) }),
+          ]),
+    );
+  }
+
+  get synced(): boolean {
+    return [...this.watches.values()].every((w) => w.synced);
+  }
+
+  on(event: 'add' | 'update' | 'delete', handler: Handler<T>): void {
+    for (const w of this.watches.values()) w.on(event, handler);
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    for (const w of this.watchesOf(namespace)) {
+      const found = w.get(name, namespace);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  list(namespace?: string): T[] {
+    return this.watchesOf(namespace).flatMap((w) => w.list(namespace));
+  }
+
+  /** Starts every watch; resolves once each first list has filled its cache. */
+  async start(): Promise<void> {
+    await Promise.all([...this.watches.values()].map((w) => w.start()));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.watches.values()].map((w) => w.stop()));
+  }
+
+  /** The watches that may hold objects of `namespace` (every one when undefined; none for an unwatched namespace). */
+  private watchesOf(namespace: string | undefined): ListWatch<T>[] {
+    if (namespace === undefined || this.watches.has(undefined)) return [...this.watches.values()];
+    const watch = this.watches.get(namespace);
+    return watch ? [watch] : [];
+  }
+}
+
+type ListWatchOptions<T extends CachedObject> = Omit<InformerOptions<T>, 'list' | 'namespaces'> & { list: () => Promise<ListResult<T>> };
+
+/** One collection path's list-watch under supervision (see the top of this file). */
+class ListWatch<T extends CachedObject> {
   private readonly informer: ReturnType<typeof makeInformer<KubernetesObject>>;
-  private readonly options: InformerOptions<T>;
+  private readonly options: ListWatchOptions<T>;
   private lastActivity = Date.now();
   private failures = 0;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -40,7 +114,7 @@ export class SupervisedInformer<T extends CachedObject> {
   private syncedFlag = false;
   private restarting = false;
 
-  constructor(options: InformerOptions<T>) {
+  constructor(options: ListWatchOptions<T>) {
     this.options = options;
     // client-node types objects as its own models; ours are the plain JSON the API server sends.
     this.informer = makeInformer<KubernetesObject>(
@@ -85,8 +159,10 @@ export class SupervisedInformer<T extends CachedObject> {
     this.watchdog.unref();
     while (!this.stopped) {
       let failed = false;
-      const onError = () => {
+      let failure: unknown;
+      const onError = (err: unknown) => {
         failed = true;
+        failure = err;
       };
       this.informer.on('error', onError);
       await this.informer.start();
@@ -97,6 +173,9 @@ export class SupervisedInformer<T extends CachedObject> {
         this.lastActivity = Date.now();
         return;
       }
+      // Not ready until it succeeds; say why (an RBAC refusal names the verb, resource and namespace).
+      const { resource, path } = this.options;
+      this.options.logger.warn('first list failed; retrying', { resource, path, error: safeMessage(failure) });
       await new Promise((r) => setTimeout(r, backoffDelay(Math.max(1, this.failures), { baseMs: 500, capMs: 10_000 })));
     }
   }

@@ -6,6 +6,8 @@ import { type Redactor, redactor } from './redact.ts';
 const redactFormat = (r: Redactor) =>
   winston.format((info) => {
     const clean = r.value({ ...info }) as Record<string, unknown>;
+    // level and timestamp are the logger's own: a short registered value must not blank them out.
+    for (const own of ['level', 'timestamp'] as const) if (info[own] !== undefined) clean[own] = info[own];
     for (const key of Object.keys(info)) delete (info as Record<string, unknown>)[key];
     Object.assign(info, clean);
     // winston keeps level and message under symbols too; the message must be the redacted one.

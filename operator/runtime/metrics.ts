@@ -118,6 +118,13 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
+  readonly auditDropped = new Counter({
+    name: 'cloudconnect_vault_audit_dropped_total',
+    help: 'Vault audit input refused or dropped: connections from a peer not allowed or over the limit, lines over the length limit or not JSON',
+    labelNames: ['source', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly emrAuthExpiration = new Gauge({
     name: 'cloudconnect_emr_auth_expiration_timestamp_seconds',
     help: 'When the EMR credential of an integration expires (Unix seconds)',

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from './logger.ts';
-import { REDACTED, Redactor } from './redact.ts';
+import { isPhiField, isSecretField, REDACTED, Redactor } from './redact.ts';
 
 const SEK = 'c2VrLXNlY3JldC1mb3ItdGVzdHMtMzItYnl0ZXMhIQ==';
 
@@ -55,15 +55,146 @@ describe('the redactor', () => {
   });
 });
 
+/** A redactor that knows `values`, applied to `text`. */
+function redacted(values: readonly (string | Buffer)[], text: string): string {
+  const r = new Redactor();
+  for (const v of values) r.register(v);
+  return r.string(text);
+}
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+const b64url = (text: string) => Buffer.from(text).toString('base64url');
+
+describe('a registered secret', () => {
+  const PASSWORD = 'p@ss w/"rd+é';
+  it.each([
+    ['is removed as is', PASSWORD, `login ${PASSWORD} refused`],
+    ['is removed URL-encoded (encodeURIComponent)', PASSWORD, `GET /x?pw=${encodeURIComponent(PASSWORD)}&a=1`],
+    ['is removed form-encoded, as URLSearchParams sends it', PASSWORD, `body: ${new URLSearchParams({ password: PASSWORD, user: 'u' })}`],
+    ['is removed URL-encoded with lower-case hex', PASSWORD, `pw=${encodeURIComponent(PASSWORD).toLowerCase()}`],
+    ['is removed JSON-escaped', PASSWORD, `{"error_description":${JSON.stringify(`bad password ${PASSWORD}`)}}`],
+    ['is removed JSON-escaped with escaped slashes', PASSWORD, `{"d":"${JSON.stringify(PASSWORD).slice(1, -1).replace(/\//g, '\\/')}"}`],
+    [
+      'is removed JSON-escaped with non-ASCII as \\u escapes',
+      PASSWORD,
+      `{"d":"${JSON.stringify(PASSWORD).slice(1, -1).replace('é', '\\u00e9')}"}`,
+    ],
+    ['is removed in standard base64, padded', 'abcd', `header ${b64('abcd')} end`],
+    ['is removed in standard base64, unpadded', 'abcd', `header ${b64('abcd').replace(/=+$/, '')} end`],
+    ['is removed in url-safe base64', '??>>??', `token ${b64url('??>>??')} end`],
+    ['is removed inside a base64 Basic credential at any offset', 'hunter22', `Authorization ${b64('x:hunter22')}`],
+    ['is removed inside a longer base64 stream after one byte', 'hunter22', `blob ${b64('xy:hunter22:tail')}`],
+    ['is removed form-encoded inside base64, as OAuth 2 client authentication sends it', 'c/9+', `credential ${b64('client-id:c%2F9%2B')}`],
+    ['of 4 characters is removed inside a word', 'k9Zq', 'userk9Zqx'],
+    ['of 4 characters is removed in its base64', 'k9Zq', `basic ${b64('k9Zq')}`],
+    ['of 3 characters is removed as a whole token', 'x7Q', 'pin=x7Q&next'],
+    ['of 2 characters is removed when quoted', '42', '{"pin":"42"}'],
+    ['of 1 character is removed after a colon', 'Z', 'user:Z'],
+    ['of 3 characters is removed URL-encoded as a whole token', 'a b', 'q=a+b&r=1'],
+    ['of 2 characters is removed in its base64', '42', `code ${b64('42')}`],
+    ['read from a file with a trailing newline is removed without it', 'line-secret\n', 'value line-secret here'],
+  ])('%s', (_name, secret, text) => {
+    const out = redacted([secret], text);
+    expect(out).toContain(REDACTED);
+    const trimmed = secret.trim();
+    for (const form of [trimmed, encodeURIComponent(trimmed), JSON.stringify(trimmed).slice(1, -1), b64(trimmed), b64url(trimmed)])
+      if (form.length > 3) expect(out).not.toContain(form);
+  });
+
+  it.each([
+    ['of 3 characters is kept inside a longer word', 'x7Q', 'abx7Qcd'],
+    ['of 2 characters is kept inside a date', '42', '2042-01-01T00:00:00Z'],
+    ['of 2 characters is kept inside a resource name', '42', 'clinic-42a'],
+    ['of 1 character is kept inside ordinary words', 'a', 'reconciled the integration'],
+  ])('%s (whole tokens only below 4 characters)', (_name, secret, text) => {
+    expect(redacted([secret], text)).toBe(text);
+  });
+
+  it('is removed as raw bytes in base64, url-safe base64 and hex', () => {
+    const key = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddee01', 'hex');
+    const out = redacted(
+      [key],
+      `${key.toString('base64')} ${key.toString('base64url')} ${key.toString('hex')} ${key.toString('hex').toUpperCase()}`,
+    );
+    expect(out).toBe([REDACTED, REDACTED, REDACTED, REDACTED].join(' '));
+  });
+
+  it('leaves nothing of a Basic credential of which it is only a part', () => {
+    expect(redacted(['sim-accuro-client-id'], `Authorization: Basic ${b64('sim-accuro-client-id:other-part')}; next`)).toBe(
+      `Authorization: Basic ${REDACTED}; next`,
+    );
+  });
+
+  it('wins over a registered value it contains, so nothing of the longer one is left', () => {
+    expect(redacted(['abcd', 'abcdefgh'], 'x abcdefgh y')).toBe(`x ${REDACTED} y`);
+  });
+
+  it('is removed when only the caller knows it (an HTTP client’s credentials)', () => {
+    expect(new Redactor().string('refused pin 12', ['12'])).toBe(`refused pin ${REDACTED}`);
+  });
+
+  it('never makes a redaction marker itself be redacted again', () => {
+    expect(redacted(['REDACTED', 'ACT'], 'a REDACTED b')).toBe(`a ${REDACTED} b`);
+  });
+});
+
+describe('remote text', () => {
+  it.each([
+    ['is redacted before it is used', 'bad password k9Zq', 'bad password [REDACTED]'],
+    ['loses its control characters', 'line one\r\n\u001b[31mline two', 'line one [31mline two'],
+    ['is cut to the given length', 'x'.repeat(300), `${'x'.repeat(199)}…`],
+  ])('%s', (_name, text, expected) => {
+    const r = new Redactor();
+    r.register('k9Zq');
+    expect(r.remoteText(text)).toBe(expected);
+  });
+
+  it('is redacted before it is cut, so a secret at the cut leaves no prefix', () => {
+    const r = new Redactor();
+    r.register('secret-value-long');
+    expect(r.remoteText(`${'x'.repeat(190)}secret-value-long`, 200)).not.toContain('secret-v');
+  });
+});
+
+describe('the one field list', () => {
+  it.each([
+    ...['id', 'firstName', 'lastName', 'birthDate', 'sex', 'healthNumber', 'email', 'phone'].map(
+      (f) => [`says an EMR Patient's ${f} is patient data unless it is the id`, f] as const,
+    ),
+    ...['address', 'street', 'city', 'province', 'postalCode', 'middleName', 'demographics', 'hcn', 'notes'].map(
+      (f) => [`says ${f} is patient data`, f] as const,
+    ),
+  ])('%s', (_name, field) => {
+    expect(isPhiField(field)).toBe(field !== 'id');
+  });
+
+  it.each([
+    ['says a password is secret', 'apiPassword', true],
+    ['says a client secret is secret', 'clientSecret', true],
+    ['says a PIN is secret', 'pin', true],
+    ['says a reference to a Secret is not', 'credentialsSecretRef', false],
+    ['says a fingerprint is not', 'fingerprint', false],
+    ['says a Clinical Administrator e-mail is not patient data', 'clinicalAdminEmail', false],
+  ])('%s', (_name, field, secret) => {
+    expect(isSecretField(field) || isPhiField(field)).toBe(secret);
+  });
+});
+
+/** A stream that keeps every line written to it. */
+function capture(): { lines: string[]; stream: Writable } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  return { lines, stream };
+}
+
 describe('the logger', () => {
   it('cannot write a registered secret even when a caller logs it by mistake', () => {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk, _enc, cb) {
-        lines.push(String(chunk));
-        cb();
-      },
-    });
+    const { lines, stream } = capture();
     const r = new Redactor();
     r.register(SEK);
     const logger = createLogger({ stream, redactor: r });
@@ -74,5 +205,16 @@ describe('the logger', () => {
     expect(text).not.toContain('Jane Doe');
     expect(text).not.toContain('1234567890');
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'info', message: `imported ${REDACTED}` });
+  });
+
+  it('keeps its own level and timestamp when a short registered value matches them', () => {
+    const { lines, stream } = capture();
+    const r = new Redactor();
+    r.register('info');
+    r.register(String(new Date().getUTCFullYear()));
+    createLogger({ stream, redactor: r }).info('the value info leaked');
+    const entry = JSON.parse(lines[0] ?? '{}');
+    expect(entry).toMatchObject({ level: 'info', message: `the value ${REDACTED} leaked` });
+    expect(Date.parse(entry.timestamp)).not.toBeNaN();
   });
 });

@@ -19,6 +19,7 @@ import { importSecretState } from './fixtures.ts';
 import { kubectl, kubectlOk } from './kubectl.ts';
 import { type NatsServer, startNatsServer } from './nats.ts';
 import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
+import { serviceAccountKubeconfig } from './service-account.ts';
 import { vaultRequest } from './vault.ts';
 
 const NAMESPACE = 'chart-dry-run';
@@ -48,6 +49,12 @@ const ALL_ON = [
   'vault.caSecret.name=vault-ca',
   '--set',
   'vault.audit.enabled=true',
+  '--set-json',
+  'vault.audit.allowedPeers=["10.42.7.0/24","10.42.8.15"]',
+  '--set',
+  'vault.audit.logFile.enabled=true',
+  '--set',
+  'vault.audit.logFile.claimName=vault-audit',
   '--set',
   'smtp.host=smtp.example.org',
   '--set',
@@ -142,9 +149,9 @@ beforeAll(async () => {
 });
 
 describe('helm lint', () => {
-  it('passes with the defaults and with every option on', async () => {
+  it('passes with the defaults, with every option on and in namespaced mode', async () => {
     const helm = toolPath('helm');
-    for (const args of [[], ALL_ON]) {
+    for (const args of [[], ALL_ON, ['--set-json', 'watchNamespaces=["clinic-maple","clinic-oak"]']]) {
       const out = await run(helm, ['lint', '--strict', chartDir, ...args]);
       expect(out.stdout + out.stderr).toContain('1 chart(s) linted, 0 chart(s) failed');
       expect(out.code).toBe(0);
@@ -155,6 +162,12 @@ describe('helm lint', () => {
     const out = await run(toolPath('helm'), ['template', 'cc', chartDir, '--set', 'replicas=3']);
     expect(out.code).not.toBe(0);
     expect(out.stderr).toMatch(/additional properties 'replicas' not allowed/);
+  });
+
+  it("refuses Vault's audit listener without the peers it may read from, saying why", async () => {
+    const out = await run(toolPath('helm'), ['template', 'cc', chartDir, '--set', 'vault.audit.enabled=true']);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toContain("vault.audit.allowedPeers must list Vault's pod or host addresses");
   });
 
   it('refuses two replicas without leader election, saying why', async () => {
@@ -307,10 +320,90 @@ describe('RBAC', () => {
   });
 });
 
+type RbacObject = K8sObject & {
+  rules?: Rule[];
+  roleRef?: { kind: string; name: string };
+  subjects?: { kind: string; name: string; namespace: string }[];
+};
+const WATCHED = ['clinic-maple', 'clinic-oak'];
+
+describe('RBAC in namespaced mode (watchNamespaces)', () => {
+  let namespaced: RbacObject[];
+  const operatorRbac = (kind: string) => namespaced.filter((o) => o.kind === kind && o.metadata.name === 'cc-cloudconnect-operator');
+
+  beforeAll(async () => {
+    namespaced = (await renderChart(['--set-json', `watchNamespaces=${JSON.stringify(WATCHED)}`])).objects;
+  });
+
+  it("grants a Role in each watched namespace with exactly the cluster mode's rules", () => {
+    const roles = operatorRbac('Role');
+    expect(roles.map((r) => r.metadata.namespace)).toEqual(WATCHED);
+    const cluster = findOne<RbacObject>(defaults, 'ClusterRole').rules;
+    for (const role of roles) {
+      expect(role.rules).toEqual(EXPECTED_CLUSTER_RULES);
+      expect(role.rules).toEqual(cluster);
+    }
+  });
+
+  it('binds each Role to the chart ServiceAccount in the release namespace', () => {
+    const bindings = operatorRbac('RoleBinding');
+    expect(bindings.map((b) => b.metadata.namespace)).toEqual(WATCHED);
+    const sa = findOne(namespaced, 'ServiceAccount').metadata.name;
+    for (const binding of bindings) {
+      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cc-cloudconnect-operator' });
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: sa, namespace: 'cloudconnect-system' }]);
+    }
+  });
+
+  it('creates no ClusterRole or ClusterRoleBinding, and keeps the Lease Role in the release namespace', () => {
+    expect(namespaced.filter((o) => o.kind.startsWith('Cluster')).map((o) => o.kind)).toEqual([]);
+    const lease = findOne<RbacObject>(namespaced, 'Role', 'cc-cloudconnect-operator-leader-election');
+    expect(lease.metadata.namespace).toBe('cloudconnect-system');
+    expect(lease.rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);
+  });
+
+  it('keeps the cluster-scoped install objects: the CRDs and the support-site admission policy', () => {
+    const installed = (o: K8sObject) => !o.apiVersion.startsWith('rbac.authorization.k8s.io');
+    expect(namespaced.filter(installed).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(
+      defaults.filter(installed).map((o) => `${o.kind}/${o.metadata.name}`),
+    );
+  });
+
+  it('tells the operator WATCH_NAMESPACES; cluster mode sets none', () => {
+    const container = (objects: K8sObject[]) => findOne<Deployment>(objects, 'Deployment').spec.template.spec.containers[0]!;
+    expect(env(container(namespaced), 'WATCH_NAMESPACES')).toEqual({ name: 'WATCH_NAMESPACES', value: 'clinic-maple,clinic-oak' });
+    expect(env(container(defaults), 'WATCH_NAMESPACES')).toBeUndefined();
+  });
+
+  it('grants no Secret delete (nor any delete of Secrets by wildcard) in either mode', () => {
+    for (const objects of [defaults, namespaced, allOn.objects]) {
+      const rules = (objects as RbacObject[]).flatMap((o) => (o.kind.endsWith('Role') ? (o.rules ?? []) : []));
+      expect(rules.length).toBeGreaterThan(0);
+      const secretDelete = rules.filter(
+        (r) =>
+          (r.apiGroups.includes('') || r.apiGroups.includes('*')) &&
+          (r.resources.includes('secrets') || r.resources.includes('*')) &&
+          (r.verbs.includes('delete') || r.verbs.includes('deletecollection') || r.verbs.includes('*')),
+      );
+      expect(secretDelete).toEqual([]);
+    }
+  });
+
+  it.each([
+    ['a name that is not a namespace name', '["Clinic_Maple"]', /at '\/watchNamespaces\/0': 'Clinic_Maple' does not match pattern/],
+    ['a namespace listed twice', '["clinic-maple","clinic-maple"]', /at '\/watchNamespaces': items at 0 and 1 are equal/],
+  ])('refuses %s, naming watchNamespaces', async (_what, value, message) => {
+    const out = await run(toolPath('helm'), ['template', 'cc', chartDir, '--set-json', `watchNamespaces=${value}`]);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toMatch(message);
+  });
+});
+
 /** Kubernetes client calls the operator makes → the permission each needs. A call missing here fails the scan below. */
 const KINDS = ['oceansites', 'emrintegrations', 'syncschedules'];
 const CALLS: Record<string, { group: string; resources: string[]; verbs: string[]; namespacedRole?: boolean }> = {
   listClusterCustomObject: { group: 'cloudconnect.dev', resources: KINDS, verbs: ['list'] },
+  listNamespacedCustomObject: { group: 'cloudconnect.dev', resources: KINDS, verbs: ['list'] },
   getNamespacedCustomObject: { group: 'cloudconnect.dev', resources: KINDS, verbs: ['get'] },
   createNamespacedCustomObject: { group: 'cloudconnect.dev', resources: ['syncschedules'], verbs: ['create'] },
   patchNamespacedCustomObject: { group: 'cloudconnect.dev', resources: KINDS, verbs: ['patch'] },
@@ -326,6 +419,7 @@ const CALLS: Record<string, { group: string; resources: string[]; verbs: string[
   listNamespacedPod: { group: '', resources: ['pods'], verbs: ['list'] },
   patchNamespacedPod: { group: '', resources: ['pods'], verbs: ['patch'] },
   listJobForAllNamespaces: { group: 'batch', resources: ['jobs'], verbs: ['list'] },
+  listNamespacedJob: { group: 'batch', resources: ['jobs'], verbs: ['list'] },
   createNamespacedJob: { group: 'batch', resources: ['jobs'], verbs: ['create'] },
   deleteNamespacedJob: { group: 'batch', resources: ['jobs'], verbs: ['delete'] },
   createNamespacedRole: { group: 'rbac.authorization.k8s.io', resources: ['roles'], verbs: ['create'] },
@@ -339,8 +433,10 @@ const CALLS: Record<string, { group: string; resources: string[]; verbs: string[
   replaceNamespacedLease: { group: 'coordination.k8s.io', resources: ['leases'], verbs: ['update'], namespacedRole: true },
   // The relay's Deployment and Service by server-side apply: a patch that creates the object the first time (needs create too).
   listDeploymentForAllNamespaces: { group: 'apps', resources: ['deployments'], verbs: ['list'] },
+  listNamespacedDeployment: { group: 'apps', resources: ['deployments'], verbs: ['list'] },
   patchNamespacedDeployment: { group: 'apps', resources: ['deployments'], verbs: ['patch', 'create'] },
   listServiceForAllNamespaces: { group: '', resources: ['services'], verbs: ['list'] },
+  listNamespacedService: { group: '', resources: ['services'], verbs: ['list'] },
   patchNamespacedService: { group: '', resources: ['services'], verbs: ['patch', 'create'] },
 };
 /** Informer watch paths → the watch permission. */
@@ -506,7 +602,18 @@ describe('every option on', () => {
     expect(env(container(), 'VAULT_CACERT')?.value).toBe('/etc/cloudconnect/vault-ca/ca.crt');
     expect(env(container(), 'NODE_EXTRA_CA_CERTS')?.value).toBe('/etc/cloudconnect/vault-ca/ca.crt');
     expect(env(container(), 'AUDIT_LISTEN_ADDRESS')?.value).toBe('0.0.0.0:9090');
+    expect(env(container(), 'AUDIT_ALLOWED_PEERS')?.value).toBe('10.42.7.0/24,10.42.8.15');
     findOne(allOn.objects, 'Service', 'cc-cloudconnect-operator-vault-audit');
+  });
+
+  it("catches up from Vault's file audit log, mounted read-only, keeping its position in a volume of its own", () => {
+    expect(env(container(), 'AUDIT_LOG_FILE')?.value).toBe('/var/log/vault-audit/audit.log');
+    expect(env(container(), 'AUDIT_STATE_FILE')?.value).toBe('/var/lib/cloudconnect/audit-state.json');
+    expect(container().volumeMounts).toContainEqual({ name: 'vault-audit-log', mountPath: '/var/log/vault-audit', readOnly: true });
+    expect(container().volumeMounts).toContainEqual({ name: 'audit-state', mountPath: '/var/lib/cloudconnect' });
+    const volumes = deployment().spec.template.spec.volumes;
+    expect(volumes).toContainEqual({ name: 'vault-audit-log', persistentVolumeClaim: { claimName: 'vault-audit', readOnly: true } });
+    expect(volumes).toContainEqual({ name: 'audit-state', emptyDir: { sizeLimit: '1Mi' } });
   });
 
   it('uses the worker and relay images given, a digest winning over a tag', () => {
@@ -798,24 +905,7 @@ describe("the operator running as the chart's ServiceAccount (only the chart's R
     );
     await kubectlOk(['apply', '--server-side', '--field-manager=cloudconnect-chart-test', '-f', '-'], rbac.yaml);
     const sa = findOne(rbac.objects, 'ServiceAccount').metadata.name;
-    const token = (await kubectlOk(['create', 'token', sa, '-n', releaseNs, '--duration=1h'])).trim();
-    const admin = parse(readFileSync(cluster.kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, string> }[] };
-    const kubeconfig = join(await mkdtemp(join(tmpdir(), 'chart-rbac-')), 'kubeconfig');
-    await writeFile(
-      kubeconfig,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'c', cluster: admin.clusters[0]!.cluster }],
-        users: [{ name: sa, user: { token } }],
-        contexts: [{ name: sa, context: { cluster: 'c', user: sa } }],
-        'current-context': sa,
-      }),
-      { mode: 0o600 },
-    );
-    expect(await kubectlOk(['--kubeconfig', kubeconfig, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).toBe(
-      `system:serviceaccount:${releaseNs}:${sa}`,
-    );
+    const kubeconfig = await serviceAccountKubeconfig(sa, releaseNs);
 
     const vaultToken = join(dirname(kubeconfig), 'vault-token');
     await writeFile(vaultToken, await kubectlOk(['create', 'token', sa, '-n', releaseNs, '--audience=vault', '--duration=1h']), {

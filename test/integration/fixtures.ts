@@ -3,7 +3,13 @@
 // and its credentials Secret `<site>-accuro-creds`; and the kubelet's part for run pods that kwok
 // leaves running (test/cluster/up.sh: pods selecting the kubelet-stand-in node label).
 import { randomBytes } from 'node:crypto';
-import { ACCURO_DEV_CREDENTIALS, type AccuroSimOptions, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
+import {
+  ACCURO_DEV_CREDENTIALS,
+  type AccuroCredentials,
+  type AccuroSimOptions,
+  type AccuroSimulator,
+  start as startAccuro,
+} from '../simulators/accuro.ts';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
 import { eventually } from './operator-process.ts';
 import { makeTestTls } from './tls.ts';
@@ -20,6 +26,10 @@ export interface AccuroSiteOptions {
   /** Extra keys of the credentials Secret (e.g. the Ocean client). */
   extraCredentials?: Record<string, string>;
   volume?: AccuroSimOptions['volume'];
+  /** The EMR credentials, in the simulator and the Secret (default: the simulator's development ones). */
+  credentials?: AccuroCredentials;
+  /** Simulator faults from the start. */
+  faults?: AccuroSimOptions['faults'];
 }
 
 export interface AccuroSite {
@@ -33,7 +43,13 @@ export interface AccuroSite {
 /** CRDs, namespace, `sim-ca`, the SEK import Secret, the OceanSite and the Accuro credentials; starts the simulator. */
 export async function setUpAccuroSite(o: AccuroSiteOptions): Promise<AccuroSite> {
   const tls = makeTestTls();
-  const accuro = await startAccuro({ tls: { cert: tls.cert, key: tls.key }, ...(o.volume ? { volume: o.volume } : {}) });
+  const credentials = o.credentials ?? ACCURO_DEV_CREDENTIALS;
+  const accuro = await startAccuro({
+    tls: { cert: tls.cert, key: tls.key },
+    credentials,
+    ...(o.volume ? { volume: o.volume } : {}),
+    ...(o.faults ? { faults: o.faults } : {}),
+  });
   const sek = o.sek ?? randomBytes(32).toString('base64');
   const ns = o.namespace;
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
@@ -62,7 +78,7 @@ export async function setUpAccuroSite(o: AccuroSiteOptions): Promise<AccuroSite>
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name: credentialsSecret, namespace: ns },
-    stringData: { ...ACCURO_DEV_CREDENTIALS, ...o.extraCredentials },
+    stringData: { ...credentials, ...o.extraCredentials },
   });
   return { accuro, ca: tls.ca, sek, credentialsSecret };
 }

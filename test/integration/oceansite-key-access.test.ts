@@ -84,8 +84,8 @@ describe('an access to the SEK', () => {
     const own = await vaultRequest('GET', `secret/data/cloudconnect/${ns}/willow/sek`, undefined, login.json!.auth!.client_token);
     expect(own.status).toBe(200);
     // A fence: someone else reads another site's key, after the reads above. Vault writes its audit
-    // entries in request order to the one socket, and the operator judges and counts each entry as
-    // it arrives (before it awaits anything), so once this read is counted, the import and the sync
+    // entries in request order to the one socket, and the operator judges them one after another in
+    // that order (one queue, manager/audit.ts), so once this read is counted, the import and the sync
     // role's read of willow's key have been judged too.
     await kubectlOk(
       ['apply', '-f', '-'],

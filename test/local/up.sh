@@ -136,7 +136,14 @@ if [[ "${CLOUDCONNECT_USE_CURRENT_CLUSTER:-}" != "1" ]]; then
 fi
 
 metrics_port="${OPERATOR_METRICS_PORT:-18080}"
-audit_port="${OPERATOR_AUDIT_PORT:-18090}"
+# Vault (on this host) reaches the operator through a unix socket only this user can open (a TCP port
+# on loopback would take lines from any local process); after a restart the operator catches up from
+# Vault's file audit log, keeping its position in .local/audit/.
+audit_dir="$local_dir/audit"
+mkdir -p "$audit_dir" && chmod 700 "$audit_dir"
+audit_socket="$audit_dir/vault.sock"
+audit_env=(AUDIT_LISTEN_ADDRESS="unix:$audit_socket" AUDIT_STATE_FILE="$audit_dir/state.json")
+if [[ -f "$state/vault-audit.log" ]]; then audit_env+=(AUDIT_LOG_FILE="$state/vault-audit.log"); fi
 pidfile="$local_dir/pids/operator.pid"
 if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   log "restarting the operator (pid $(cat "$pidfile")) with the current code"
@@ -148,7 +155,7 @@ log "starting the operator (logs: .local/logs/operator.log)"
   cd "$root"
   env KUBECONFIG="$operator_kubeconfig" VAULT_ADDR="$vault_addr" "${operator_vault_env[@]}" \
     METRICS_BIND_ADDRESS="127.0.0.1:$metrics_port" LEADER_ELECT=true LEASE_NAMESPACE=cloudconnect-system \
-    AUDIT_LISTEN_ADDRESS="127.0.0.1:$audit_port" SMTP_HOST=127.0.0.1 SMTP_PORT=12525 SMTP_FROM=cloudconnect@localhost \
+    "${audit_env[@]}" SMTP_HOST=127.0.0.1 SMTP_PORT=12525 SMTP_FROM=cloudconnect@localhost \
     POD_NAME="local-$(hostname)" NATS_URL="nats://127.0.0.1:$nats_port" \
     NATS_ACCOUNT="$nats_account" NATS_ACCOUNT_SIGNING_KEY_FILE="$local_dir/nats/auth/signing-key" \
     nohup "$root/node_modules/.bin/node" operator/main.ts >>"$local_dir/logs/operator.log" 2>&1 &
@@ -167,9 +174,10 @@ done
 log "operator ready: http://127.0.0.1:$metrics_port/metrics"
 # Every access to an SEK reaches the operator through Vault's socket audit device (the file device
 # stays as well: Vault refuses requests only when every audit device fails).
-if ! curl -fsS -H "X-Vault-Token: $vault_token" "$vault_addr/v1/sys/audit" | grep -q '"cloudconnect-operator/"'; then
+if ! curl -fsS -H "X-Vault-Token: $vault_token" "$vault_addr/v1/sys/audit" | grep -qF "\"address\":\"$audit_socket\""; then
+  curl -fsS -X DELETE -H "X-Vault-Token: $vault_token" "$vault_addr/v1/sys/audit/cloudconnect-operator" >/dev/null 2>&1 || true
   vault_put sys/audit/cloudconnect-operator \
-    "{\"type\":\"socket\",\"options\":{\"address\":\"127.0.0.1:$audit_port\",\"socket_type\":\"tcp\",\"hmac_accessor\":\"false\"}}" \
+    "{\"type\":\"socket\",\"options\":{\"address\":\"$audit_socket\",\"socket_type\":\"unix\",\"hmac_accessor\":\"false\"}}" \
     || echo "warning: could not enable the Vault audit socket device" >&2
 fi
 

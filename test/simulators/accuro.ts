@@ -27,6 +27,7 @@ import {
   type Simulator,
   type SimulatorOptions,
   serve,
+  tokenError,
   visibleAppointments,
   ymd,
 } from './common.ts';
@@ -99,22 +100,19 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
   const state = new SimState('accuro', options);
   const data = state.data;
 
-  const tokenError = (status: number, error: string, description: string) =>
-    new SimHttpError(status, { error, error_description: description });
-
   function issue(ctx: Ctx) {
-    if (ctx.url.searchParams.get('tenant') !== tenantId) throw tokenError(400, 'invalid_request', 'unknown tenant');
+    if (ctx.url.searchParams.get('tenant') !== tenantId) throw tokenError(ctx, 400, 'invalid_request', 'unknown tenant');
     const form = ctx.form();
-    if (form.get('grant_type') !== 'password') throw tokenError(400, 'unsupported_grant_type', 'grant_type must be password');
+    if (form.get('grant_type') !== 'password') throw tokenError(ctx, 400, 'unsupported_grant_type', 'grant_type must be password');
     const client = basicCredentials(ctx);
     if (state.faults.rejectCredentials || !client || client.user !== credentials.clientId || client.password !== credentials.clientSecret) {
-      throw tokenError(401, 'invalid_client', 'client authentication failed');
+      throw tokenError(ctx, 401, 'invalid_client', 'client authentication failed');
     }
     if (form.get('username') !== credentials.apiUsername || form.get('password') !== credentials.apiPassword) {
-      throw tokenError(400, 'invalid_grant', 'the API user name or password is wrong');
+      throw tokenError(ctx, 400, 'invalid_grant', 'the API user name or password is wrong');
     }
-    if (state.faults.deauthorized) throw tokenError(400, 'unauthorized_client', 'the API user has been disabled');
-    if (state.credentialExpired()) throw tokenError(400, 'invalid_grant', 'the API user password has expired');
+    if (state.faults.deauthorized) throw tokenError(ctx, 400, 'unauthorized_client', 'the API user has been disabled');
+    if (state.credentialExpired()) throw tokenError(ctx, 400, 'invalid_grant', 'the API user password has expired');
     const token = state.issueToken(credentials.apiUsername);
     return {
       json: {

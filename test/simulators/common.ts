@@ -37,6 +37,12 @@ export interface Faults {
   credentialNotAfter?: string;
   /** Every document post (a POST whose path names a document) answers this 4xx: the EMR refuses the document. */
   rejectDocuments?: number;
+  /**
+   * Refusals of the OAuth 2 token endpoint quote the request as received in error_description (the
+   * form body, the Authorization header, the submitted password and client secret), as careless
+   * token endpoints do.
+   */
+  echoCredentials?: boolean;
 }
 
 const FAULT_TYPES: Record<keyof Faults, (v: unknown) => boolean> = {
@@ -52,6 +58,7 @@ const FAULT_TYPES: Record<keyof Faults, (v: unknown) => boolean> = {
   tokenLifetimeSeconds: (v) => typeof v === 'number' && v > 0,
   credentialNotAfter: (v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)),
   rejectDocuments: (v) => typeof v === 'number' && v >= 400 && v <= 499 && v !== 429,
+  echoCredentials: (v) => typeof v === 'boolean',
 };
 
 /** A fault patch: a value sets the fault, null (or undefined) clears it. */
@@ -611,6 +618,23 @@ export function bearerError(code: 'invalid_token' | 'invalid_request', descripti
     { error: code, error_description: description },
     { 'www-authenticate': `Bearer realm="simulator", error="${code}", error_description="${description}"` },
   );
+}
+
+/**
+ * An RFC 6749 §5.2 token error. With the echoCredentials fault, error_description goes on to quote
+ * what the request carried: its form body, its Authorization header and the secrets in both, raw.
+ */
+export function tokenError(ctx: Ctx, status: number, error: string, description: string): SimHttpError {
+  if (!ctx.state.faults.echoCredentials) return new SimHttpError(status, { error, error_description: description });
+  const form = ctx.form();
+  const submitted = [form.get('password'), form.get('client_secret'), basicCredentials(ctx)?.password].filter((v) => v);
+  const echo = [
+    description,
+    `request body: ${ctx.body.toString('utf8')}`,
+    `Authorization: ${ctx.header('authorization') ?? '(none)'}`,
+    `submitted secrets: ${submitted.join(', ')}`,
+  ];
+  return new SimHttpError(status, { error, error_description: echo.join('; ') });
 }
 
 /** Client credentials from `Authorization: Basic` (RFC 6749 §2.3.1: form-encoded parts). */

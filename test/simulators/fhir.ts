@@ -26,6 +26,7 @@ import {
   type Simulator,
   type SimulatorOptions,
   serve,
+  tokenError,
   visibleAppointments,
 } from './common.ts';
 import type { FakePatient } from './fake-data.ts';
@@ -144,25 +145,22 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
     };
   }
 
-  const tokenError = (status: number, error: string, description: string) =>
-    new SimHttpError(status, { error, error_description: description });
-
   function token(ctx: Ctx): Reply {
     const form = ctx.form();
     const basic = basicCredentials(ctx);
     const clientId = basic?.user ?? form.get('client_id');
     const clientSecret = basic?.password ?? form.get('client_secret');
     if (state.faults.rejectCredentials || clientId !== credentials.clientId || clientSecret !== credentials.clientSecret) {
-      throw tokenError(401, 'invalid_client', 'client authentication failed');
+      throw tokenError(ctx, 401, 'invalid_client', 'client authentication failed');
     }
-    if (state.faults.deauthorized) throw tokenError(400, 'unauthorized_client', 'the client has been disabled');
-    if (state.credentialExpired()) throw tokenError(401, 'invalid_client', 'the client secret has expired');
+    if (state.faults.deauthorized) throw tokenError(ctx, 400, 'unauthorized_client', 'the client has been disabled');
+    if (state.credentialExpired()) throw tokenError(ctx, 401, 'invalid_client', 'the client secret has expired');
     const grant = form.get('grant_type');
     if (grant === 'refresh_token') {
       const subject = state.useRefreshToken(form.get('refresh_token') ?? '');
-      if (subject !== clientId) throw tokenError(400, 'invalid_grant', 'unknown or used refresh token');
+      if (subject !== clientId) throw tokenError(ctx, 400, 'invalid_grant', 'unknown or used refresh token');
     } else if (grant !== 'client_credentials') {
-      throw tokenError(400, 'unsupported_grant_type', 'use client_credentials or refresh_token');
+      throw tokenError(ctx, 400, 'unsupported_grant_type', 'use client_credentials or refresh_token');
     }
     const issued = state.issueToken(clientId, true);
     return {

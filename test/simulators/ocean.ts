@@ -25,6 +25,7 @@ import {
   type Simulator,
   type SimulatorOptions,
   serve,
+  tokenError,
 } from './common.ts';
 
 export interface OceanCredentials {
@@ -155,16 +156,13 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
 
   function token(ctx: Ctx) {
     const grant = ctx.url.searchParams.get('grant_type') ?? ctx.form().get('grant_type');
-    if (grant !== 'client_credentials')
-      throw new SimHttpError(400, { error: 'unsupported_grant_type', error_description: 'use client_credentials' });
+    if (grant !== 'client_credentials') throw tokenError(ctx, 400, 'unsupported_grant_type', 'use client_credentials');
     const client = basicCredentials(ctx);
     if (state.faults.rejectCredentials || !client || client.user !== credentials.clientId || client.password !== credentials.clientSecret) {
-      throw new SimHttpError(401, { error: 'invalid_client', error_description: 'client authentication failed' });
+      throw tokenError(ctx, 401, 'invalid_client', 'client authentication failed');
     }
-    if (state.faults.deauthorized)
-      throw new SimHttpError(400, { error: 'unauthorized_client', error_description: 'the client has been disabled' });
-    if (state.credentialExpired())
-      throw new SimHttpError(401, { error: 'invalid_client', error_description: 'the client secret has expired' });
+    if (state.faults.deauthorized) throw tokenError(ctx, 400, 'unauthorized_client', 'the client has been disabled');
+    if (state.credentialExpired()) throw tokenError(ctx, 401, 'invalid_client', 'the client secret has expired');
     const issued = state.issueToken(credentials.clientId);
     return {
       json: {

@@ -87,3 +87,70 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: cloudconnect
 {{- end -}}
+
+{{/*
+The operator's rights: exactly the API calls it makes, found by reading operator/ (charts/README.md
+lists each caller). One source for both install modes (templates/clusterrole.yaml): the ClusterRole
+of cluster mode and the Role in each of watchNamespaces, so the two never drift. `make up` runs the
+operator with these rights only, so a missing verb fails locally.
+*/}}
+{{- define "cloudconnect.operatorRules" -}}
+# Informers list+watch the three kinds; finalizers and the requestedAt annotation are merge patches;
+# EmrIntegrations create their default SyncSchedules. The support-site Role the operator writes
+# (operator/controller/oceansite/support-rbac.ts) grants get/list/watch on these kinds and
+# patch/update for the requestedAt annotation, and RBAC lets an account grant only what it holds
+# (the alternative, `escalate`, would let it grant anything).
+- apiGroups: ["cloudconnect.dev"]
+  resources: ["oceansites", "emrintegrations", "syncschedules"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+# Status is written with server-side apply (patch); `get` is granted to support sites.
+- apiGroups: ["cloudconnect.dev"]
+  resources: ["oceansites/status", "emrintegrations/status", "syncschedules/status"]
+  verbs: ["get", "patch"]
+# Default SyncSchedules and sync Jobs carry blockOwnerDeletion owner references, which the
+# OwnerReferencesPermissionEnforcement admission plugin allows only with update on finalizers.
+- apiGroups: ["cloudconnect.dev"]
+  resources: ["emrintegrations/finalizers", "syncschedules/finalizers"]
+  verbs: ["update"]
+# Credentials Secrets: informer on the labelled ones, read, label (patch); one-time SEK import
+# Secrets are read, then emptied (patch: data removed, owned by the site). No delete: the operator
+# never deletes a Secret.
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "list", "watch", "patch"]
+# Events on the custom resources (core/v1 Events, like client-go's recorder); get/list/watch only
+# because the support-site Role grants them (the operator never reads Events).
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["get", "list", "watch", "create"]
+# Per-site ServiceAccount of the sync and relay pods (named after the site): created, read when
+# the name is taken (a ServiceAccount the operator did not make stalls the site), deleted when the
+# site goes; list only because the support-site Role grants it (the support bundle lists them).
+- apiGroups: [""]
+  resources: ["serviceaccounts"]
+  verbs: ["get", "list", "create", "delete"]
+# Sync pods: read for a run's result; annotated with the new SEK version on rotation.
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list", "patch"]
+# Sync runs: informer, create, delete (history limits, concurrencyPolicy Replace).
+- apiGroups: ["batch"]
+  resources: ["jobs"]
+  verbs: ["list", "watch", "create", "delete"]
+# Support-site access: a Role per site (created, replaced, deleted) and a RoleBinding per support site.
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["roles"]
+  verbs: ["create", "update", "delete"]
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["rolebindings"]
+  verbs: ["list", "create", "delete"]
+# The relay (operator/controller/emrintegration/relay-step.ts): one Deployment and one Service per EmrIntegration,
+# watched by informers and written by server-side apply, a patch that needs create for a new object.
+# They are garbage-collected through their owner reference, never deleted by the operator.
+- apiGroups: ["apps"]
+  resources: ["deployments"]
+  verbs: ["list", "watch", "create", "patch"]
+- apiGroups: [""]
+  resources: ["services"]
+  verbs: ["list", "watch", "create", "patch"]
+{{- end -}}

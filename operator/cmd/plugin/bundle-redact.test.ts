@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Redactor } from '../../runtime/redact.ts';
 import { bundleRedactor, redactLog, sanitizeObject, secretSummary } from './bundle-redact.ts';
 
 const sek = 'EFVBBq7Z10Hqy1ea6lDl53tPRgBbD+v35NYwvA6DAXE=';
@@ -70,6 +71,34 @@ describe('sanitizeObject', () => {
       spec: { emr: { accuro: { credentialsSecretRef: { name: 'maple-accuro-credentials' } } } },
       status: { conditions: [{ reason: 'EmrUnreachable' }], encryptionKey: { fingerprint: 'a1b2c3d4e5f60718' } },
     });
+  });
+});
+
+describe('a bundle of a namespace whose Secrets hold short values', () => {
+  const pin = '7Q!';
+  const short = 'k"9%';
+  const shortRedactor = bundleRedactor(
+    [{ metadata: { name: 'pins' }, data: { pin: Buffer.from(pin).toString('base64'), password: Buffer.from(short).toString('base64') } }],
+    new Redactor(),
+  );
+  it.each([
+    ['loses a 4-character password quoted in an Event', `login with ${short} refused`, short],
+    [
+      'loses it URL-encoded in a logged form body',
+      `body grant_type=password&password=${encodeURIComponent(short)}&x=1`,
+      encodeURIComponent(short),
+    ],
+    ['loses it JSON-escaped in an echoed error body', `{"error_description":${JSON.stringify(`bad ${short}`)}}`, 'k\\"9%'],
+    ['loses it in base64', `header ${Buffer.from(short).toString('base64')}`, Buffer.from(short).toString('base64')],
+    ['loses a 3-character PIN standing alone', `pin=${pin} rejected`, pin],
+  ])('%s', (_name, text, leak) => {
+    const out = redactLog(text, shortRedactor);
+    expect(out).not.toContain(leak);
+    expect(out).toContain('[REDACTED]');
+  });
+
+  it('keeps a 3-character PIN’s characters inside a longer word', () => {
+    expect(redactLog('object x7Q!y', shortRedactor)).toBe('object x7Q!y');
   });
 });
 

@@ -50,9 +50,9 @@ const MANAGED = 'app.kubernetes.io/managed-by=cloudconnect-operator';
 const DEFAULT_OPERATOR_SELECTOR = 'app.kubernetes.io/name=cloudconnect-operator';
 
 const REDACTION_NOTES = [
-  'Secrets: names, types and key names only; their values were used in memory to scrub every other file and were never written',
+  'Secrets: names, types and key names only; their values were used in memory to scrub every other file and were never written, whatever their length (values of 1 to 3 characters as whole tokens), as is, URL-encoded, JSON-escaped and base64-encoded',
   'kubectl.kubernetes.io/last-applied-configuration annotations and managedFields removed',
-  'fields named like secrets (password, token, secret, key, credential, ...) and patient data (patient, firstName, lastName, birthDate, phone, address, hcn, ...) replaced with [REDACTED]',
+  'fields named like secrets (password, token, secret, key, credential, ...) and patient data (patient, firstName, lastName, birthDate, healthNumber, phone, email, address, postalCode, ...: the list the operator uses) replaced with [REDACTED]',
   'strings shaped like bearer tokens, JWTs, Vault tokens, PEM blocks, OAuth parameters and 256-bit keys (base64 or hex) replaced with [REDACTED]',
 ];
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { leakedForms } from '../../../test/security/leak-forms.ts';
 import { type AccuroSimulator, start as startAccuro } from '../../../test/simulators/accuro.ts';
 import { type FhirSimulator, start as startFhir } from '../../../test/simulators/fhir.ts';
 import { type OceanSimulator, start as startOcean } from '../../../test/simulators/ocean.ts';
@@ -311,6 +312,21 @@ describe('a worker run (in process, SEK injected)', () => {
       for (const secret of Object.values(accuro.credentials)) expect(logs() + JSON.stringify(termination)).not.toContain(secret);
     });
   }
+
+  it('reports InvalidCredentials quoting a token endpoint that echoes a 4-character password, with the password in no form', async () => {
+    accuro.setFault({ echoCredentials: true });
+    const password = 'w"1%';
+    const env = await podEnv(accuroSpec(), { ...accuro.credentials, apiPassword: password, ...oceanKeys() });
+    const { deps, logs } = capture();
+    const { exitCode } = await runWorker(ARGS, env, { ...deps, retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 } });
+    expect(exitCode).toBe(1);
+    const written = await readFile(env.TERMINATION_MESSAGE_PATH as string, 'utf8');
+    expect(JSON.parse(written)).toMatchObject({
+      errorReason: 'InvalidCredentials',
+      message: expect.stringContaining('the endpoint says:'),
+    });
+    for (const secret of [password, accuro.credentials.clientSecret]) expect(leakedForms(`${logs()}\n${written}`, secret)).toEqual([]);
+  });
 });
 
 async function closedPortUrl(): Promise<string> {

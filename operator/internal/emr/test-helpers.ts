@@ -1,5 +1,6 @@
 // Assertions shared by the adapter-vs-simulator tests (not a test file itself).
 import { expect } from 'vitest';
+import { leakedForms } from '../../../test/security/leak-forms.ts';
 import { EmrError, type EmrErrorReason } from './adapter.ts';
 
 /** Awaits a rejection, checks it is an EmrError with `reason`, and that no secret leaks into it. */
@@ -17,13 +18,11 @@ export async function expectEmrError(promise: Promise<unknown>, reason: EmrError
   return error;
 }
 
-/** No credential value appears in the message, the stack or any own property of the error. */
+/** No credential value, in any form (as is, URL-encoded, JSON-escaped, base64), appears in the message, the stack or any own property of the error. */
 function expectNoSecrets(error: unknown, secrets: readonly string[]): void {
   const e = error as Error;
   const text = [e.message, e.stack ?? '', JSON.stringify(e), String(e)].join('\n');
-  for (const secret of secrets) {
-    if (secret.length >= 4) expect(text.includes(secret), `a credential value leaked into: ${e.message}`).toBe(false);
-  }
+  for (const secret of secrets) expect(leakedForms(text, secret), `a credential value leaked into: ${e.message}`).toEqual([]);
 }
 
 export const PAST = '2000-01-01T00:00:00Z';

@@ -10,12 +10,18 @@ import type { BearerToken, TokenCache } from './token-cache.ts';
 
 /**
  * RFC 6749 §5.2 codes → reasons. `invalid_client` / `invalid_grant` say the credentials are wrong,
- * unless the server says they expired (the only place we read error_description, and only for the
- * word "expired"); `unauthorized_client` / `access_denied` say the client or user was disabled.
+ * unless the server says they expired; `unauthorized_client` / `access_denied` say the client or
+ * user was disabled. The endpoint's error_description is quoted after the reason, as the endpoint
+ * wrote it but redacted (oauthErrorCode reads it as remote text: careless endpoints echo the
+ * password or client secret they were sent).
  */
 export function classifyTokenError(response: HttpResponse): { reason: EmrErrorReason; detail: string } {
   const { error, description } = oauthErrorCode(response);
-  const expired = description !== undefined && /expired/i.test(description);
+  const decided = tokenErrorReason(response.status, error, description !== undefined && /expired/i.test(description));
+  return { reason: decided.reason, detail: description ? `${decided.detail} (the endpoint says: ${description})` : decided.detail };
+}
+
+function tokenErrorReason(status: number, error: string | undefined, expired: boolean): { reason: EmrErrorReason; detail: string } {
   switch (error) {
     case 'invalid_client':
     case 'invalid_grant':
@@ -30,7 +36,7 @@ export function classifyTokenError(response: HttpResponse): { reason: EmrErrorRe
     case 'invalid_scope':
       return { reason: 'InvalidCredentials', detail: `${error}: the token request was refused (check the tenant and client settings)` };
     default:
-      return response.status === 403
+      return status === 403
         ? { reason: 'Deauthorized', detail: 'the token endpoint refused access' }
         : { reason: 'InvalidCredentials', detail: error ? `${error}: the credentials were rejected` : 'the credentials were rejected' };
   }

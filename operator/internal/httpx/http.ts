@@ -3,7 +3,7 @@
 // the EMR, the method and the URL path only (never the query, headers or body: those carry tokens,
 // credentials or patient data) and are scrubbed of the adapter's credential values as a last line.
 import { rootCertificates } from 'node:tls';
-import { redactor } from '../../runtime/redact.ts';
+import { redactor, remoteText } from '../../runtime/redact.ts';
 import { EmrError, type EmrErrorReason } from './remote-error.ts';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -117,11 +117,7 @@ export class HttpClient {
   }
 
   scrub(text: string): string {
-    let out = text;
-    for (const secret of this.options.secrets ?? []) {
-      if (secret.length >= 4 && out.includes(secret)) out = out.split(secret).join('[REDACTED]');
-    }
-    return redactor.string(out);
+    return redactor.string(text, this.options.secrets);
   }
 
   private now(): Date {
@@ -169,7 +165,10 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Fields of an OAuth 2 error body (RFC 6749 §5.2), reduced to a safe token, when it is one. */
+/**
+ * Fields of an OAuth 2 error body (RFC 6749 §5.2): the code when it is a safe token, and the
+ * description as remote text (redacted, one line, bounded), since endpoints echo what they were sent.
+ */
 export function oauthErrorCode(response: HttpResponse): { error?: string; description?: string } {
   let parsed: unknown;
   try {
@@ -181,7 +180,7 @@ export function oauthErrorCode(response: HttpResponse): { error?: string; descri
   if (parsed && typeof parsed === 'object') {
     const { error, error_description: description } = parsed as { error?: unknown; error_description?: unknown };
     if (typeof error === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(error)) out.error = error;
-    if (typeof description === 'string') out.description = description;
+    if (typeof description === 'string') out.description = remoteText(description);
   }
   // RFC 6750 §3: the bearer error may come in WWW-Authenticate instead of the body.
   const header = response.headers.get('www-authenticate');
@@ -189,7 +188,7 @@ export function oauthErrorCode(response: HttpResponse): { error?: string; descri
     const match = /error="([A-Za-z0-9_.-]{1,64})"/.exec(header);
     if (match?.[1]) out.error = match[1];
     const desc = /error_description="([^"]*)"/.exec(header);
-    if (desc?.[1] && out.description === undefined) out.description = desc[1];
+    if (desc?.[1] && out.description === undefined) out.description = remoteText(desc[1]);
   }
   return out;
 }

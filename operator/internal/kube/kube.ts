@@ -36,9 +36,13 @@ export class Kube {
     return `/apis/${GROUP}/${VERSION}/${kind.plural}`;
   }
 
-  listAll<T>(kind: KindDefinition): () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }> {
-    return async () =>
-      (await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: kind.plural })) as { items: T[] };
+  /** Lists `kind` in one namespace, or in every namespace when `namespace` is undefined (an informer's list). */
+  listAll<T>(kind: KindDefinition): (namespace?: string) => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }> {
+    const params = { group: GROUP, version: VERSION, plural: kind.plural };
+    return async (namespace) =>
+      (await (namespace === undefined
+        ? this.custom.listClusterCustomObject(params)
+        : this.custom.listNamespacedCustomObject({ ...params, namespace }))) as { items: T[] };
   }
 
   async get<T>(kind: KindDefinition, namespace: string, name: string): Promise<T | undefined> {
@@ -101,12 +105,22 @@ export class Kube {
     );
   }
 
-  /** Records a Kubernetes Event on `obj`. The message is redacted; failures to record are ignored. */
-  async event(obj: Resource<unknown, unknown>, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+  /**
+   * Records a Kubernetes Event on `obj`. The message is redacted; failures to record are ignored.
+   * With `name`, the Event is created only if none has that name yet ("exists" otherwise): one
+   * occurrence, however often and by however many replicas it is seen, is recorded once.
+   */
+  async event(
+    obj: Resource<unknown, unknown>,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    options: { name?: string } = {},
+  ): Promise<'recorded' | 'exists' | 'failed'> {
     const now = this.clock.now();
     const namespace = obj.metadata.namespace ?? 'default';
     const body: CoreV1Event = {
-      metadata: { generateName: `${obj.metadata.name}.`, namespace },
+      metadata: { ...(options.name ? { name: options.name } : { generateName: `${obj.metadata.name}.` }), namespace },
       involvedObject: {
         apiVersion: obj.apiVersion,
         kind: obj.kind,
@@ -127,8 +141,10 @@ export class Kube {
     };
     try {
       await this.core.createNamespacedEvent({ namespace, body });
-    } catch {
+      return 'recorded';
+    } catch (error) {
       // Events are best effort, like client-go's recorder.
+      return statusCodeOf(error) === 409 ? 'exists' : 'failed';
     }
   }
 }

@@ -56,10 +56,14 @@ export function readVaultLogin(r: EnvReader): VaultLogin {
 
 type RawClient = ReturnType<typeof nodeVault>;
 
+/** How many of its own logins' accessors the client remembers (one login per token TTL). */
+const OWN_ACCESSORS_KEPT = 64;
+
 export class VaultClient {
   private readonly config: VaultConfig;
   private client: RawClient;
   private loggedInUntil = 0;
+  private readonly accessors = new Set<string>();
 
   constructor(config: VaultConfig) {
     this.config = config;
@@ -159,6 +163,24 @@ export class VaultClient {
     await this.request('DELETE', `/${mount}/metadata/${path}`);
   }
 
+  /**
+   * The accessors of this client's own logins, newest last: each re-login has a new one, and Vault's
+   * audit entries name the accessor, so the operator knows its own requests across logins.
+   */
+  get ownAccessors(): ReadonlySet<string> {
+    return this.accessors;
+  }
+
+  /** Adds an accessor of this client's own token (the operator adds its VAULT_TOKEN's, looked up once). */
+  rememberOwnAccessor(accessor: string): void {
+    this.accessors.delete(accessor);
+    this.accessors.add(accessor);
+    for (const oldest of this.accessors) {
+      if (this.accessors.size <= OWN_ACCESSORS_KEPT) break;
+      this.accessors.delete(oldest);
+    }
+  }
+
   /** Logs in with kubernetes auth (as a sync pod does); returns a client token. */
   async kubernetesLogin(mount: string, role: string, jwt: string): Promise<string> {
     return (await this.login(mount, role, jwt))?.client_token as string;
@@ -171,15 +193,20 @@ export class VaultClient {
     redactor.register(jwt);
     const auth = await this.login(this.config.authMount ?? 'kubernetes', this.config.role, jwt);
     if (!auth) return;
+    if (auth.accessor) this.rememberOwnAccessor(auth.accessor);
     this.client.token = auth.client_token;
     this.loggedInUntil = Date.now() + auth.lease_duration * 800;
   }
 
   /** POST auth/<mount>/login; the token is registered for redaction; undefined when Vault answers 404. */
-  private async login(mount: string, role: string, jwt: string): Promise<{ client_token: string; lease_duration: number } | undefined> {
+  private async login(
+    mount: string,
+    role: string,
+    jwt: string,
+  ): Promise<{ client_token: string; accessor?: string; lease_duration: number } | undefined> {
     try {
       const out = (await this.client.request({ method: 'POST', path: `/auth/${mount}/login`, json: { role, jwt } })) as {
-        auth: { client_token: string; lease_duration: number };
+        auth: { client_token: string; accessor?: string; lease_duration: number };
       };
       redactor.register(out.auth.client_token);
       return out.auth;

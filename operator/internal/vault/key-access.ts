@@ -15,7 +15,7 @@ export interface AuditEntry {
     metadata?: Record<string, string> | null;
     policies?: string[];
   };
-  request?: { path?: string; operation?: string; remote_address?: string; mount_point?: string };
+  request?: { id?: string; path?: string; operation?: string; remote_address?: string; mount_point?: string };
   error?: string;
 }
 
@@ -28,11 +28,14 @@ export interface SiteKeyRef {
 }
 
 /**
- * How the operator's own requests are recognised: the accessor of its token (a VAULT_TOKEN), and the
- * kubernetes-auth role it logs in as (VAULT_ROLE), whose accessor changes at every login.
+ * How the operator's own requests are recognised: the accessor of its token (a VAULT_TOKEN), the
+ * accessors of its own logins, and the kubernetes-auth role it logs in as (VAULT_ROLE), whose accessor
+ * changes at every login (an entry from before a restart names an accessor this process never had).
  */
 export interface OperatorIdentity {
   accessor?: string | undefined;
+  /** Every accessor the operator's own logins got (each login has a new one), as the Vault client records them. */
+  ownAccessors?: { has(accessor: string): boolean } | undefined;
   role?: string | undefined;
   /** The kubernetes auth mount the operator logs in at (VAULT_AUTH_MOUNT). */
   authMount?: string | undefined;
@@ -47,33 +50,57 @@ export interface KeyAccess {
   site: string;
   accessor: string;
   accessorType: 'token' | 'kubernetes' | 'other';
-  operation: string;
+  operation: KeyOperation;
   time: string;
   denied: boolean;
 }
 
+/** What an audited request does to a key: reveals it, changes it or destroys it. */
+export type KeyOperation = 'read' | 'write' | 'patch' | 'delete' | 'undelete' | 'destroy' | 'metadata update' | 'metadata delete';
+
 /**
- * Cheap test on the entry alone: could it be an access to a key value? Vault audits every request
+ * Every KV version 2 endpoint of one secret that reveals, changes or destroys it, by Vault's operation
+ * name (HTTP PUT/POST are "create" or "update", PATCH "patch"). Left out because they reveal nothing
+ * and change nothing: metadata reads and lists, and `subkeys` (the key names without the values).
+ * Metadata writes are in: `delete_version_after` or `max_versions` can make Vault drop the key.
+ */
+const KV_OPERATIONS: Readonly<Record<string, Readonly<Record<string, KeyOperation>>>> = {
+  data: { read: 'read', create: 'write', update: 'write', patch: 'patch', delete: 'delete' },
+  delete: { create: 'delete', update: 'delete' },
+  undelete: { create: 'undelete', update: 'undelete' },
+  destroy: { create: 'destroy', update: 'destroy' },
+  metadata: { create: 'metadata update', update: 'metadata update', patch: 'metadata update', delete: 'metadata delete' },
+};
+
+/** The operation an audited request performs on the key at `location`, or undefined when it is another path or a harmless one. */
+export function keyOperation(entry: AuditEntry, location: KeyLocation): KeyOperation | undefined {
+  const path = entry.request?.path ?? '';
+  const prefix = `${location.mount}/`;
+  const suffix = `/${location.path}`;
+  if (!path.startsWith(prefix) || !path.endsWith(suffix)) return undefined;
+  const endpoint = path.slice(prefix.length, path.length - suffix.length);
+  return Object.hasOwn(KV_OPERATIONS, endpoint) ? KV_OPERATIONS[endpoint]?.[entry.request?.operation ?? ''] : undefined;
+}
+
+/**
+ * Cheap test on the entry alone: could it read, change or destroy a key? Vault audits every request
  * (the operator's own included), so this runs before any site is looked at.
  */
 export function mayTouchKey(entry: AuditEntry): boolean {
   // Responses repeat the request; one notice per access is enough.
   if (entry.type !== 'request') return false;
   const path = entry.request?.path ?? '';
-  return (
-    ['read', 'update', 'create', 'delete'].includes(entry.request?.operation ?? '') &&
-    (path.includes('/data/') || path.includes('/destroy/'))
+  const operation = entry.request?.operation ?? '';
+  return Object.entries(KV_OPERATIONS).some(
+    ([endpoint, operations]) => path.includes(`/${endpoint}/`) && Object.hasOwn(operations, operation),
   );
 }
 
 export function classifyAuditEntry(entry: AuditEntry, sites: readonly SiteKeyRef[], operator: OperatorIdentity): KeyAccess | undefined {
   if (!mayTouchKey(entry)) return undefined;
-  const path = entry.request?.path ?? '';
-  const operation = entry.request?.operation ?? '';
-  const site = sites.find(
-    (s) => path === `${s.location.mount}/data/${s.location.path}` || path === `${s.location.mount}/destroy/${s.location.path}`,
-  );
-  if (!site) return undefined;
+  const site = sites.find((s) => keyOperation(entry, s.location) !== undefined);
+  const operation = site && keyOperation(entry, site.location);
+  if (!site || !operation) return undefined;
   const auth = entry.auth ?? {};
   const role = auth.metadata?.role;
   if (isOperator(auth, role, operator)) return undefined;
@@ -95,6 +122,7 @@ export function classifyAuditEntry(entry: AuditEntry, sites: readonly SiteKeyRef
 
 function isOperator(auth: NonNullable<AuditEntry['auth']>, role: string | undefined, operator: OperatorIdentity): boolean {
   if (operator.accessor !== undefined && auth.accessor === operator.accessor) return true;
+  if (auth.accessor !== undefined && operator.ownAccessors?.has(auth.accessor)) return true;
   // Only the operator's ServiceAccount can log in as its role, so the role names it across re-logins.
   return operator.role !== undefined && role === operator.role && isKubernetesLogin(auth, operator.authMount);
 }
