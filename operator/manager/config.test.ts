@@ -40,12 +40,20 @@ const CHART_ENV = {
   WORKER_ACTIVE_DEADLINE_SECONDS: '3600',
   RELAY_IMAGE: 'ghcr.io/cloudconnect/cloudconnect-operator:0.1.0',
   NATS_URL: 'nats://cc-cloudconnect-operator-nats.cloudconnect-system.svc:4222',
+  NATS_ACCOUNT: 'ABBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB',
+  NATS_ACCOUNT_SIGNING_KEY_FILE: '/var/run/secrets/cloudconnect/nats/signing-key',
   NATS_REPLICAS: '1',
+  RELAY_QUEUE_MAX_BYTES: '268435456',
+  RELAY_QUEUE_MAX_MESSAGES: '100000',
+  RELAY_DEAD_LETTER_MAX_BYTES: '67108864',
+  RELAY_DEAD_LETTER_MAX_AGE: '336h',
   RELAY_STATUS_POLL_INTERVAL: '30s',
   RELAY_BACKLOG_MESSAGES: '100',
   RELAY_BACKLOG_AGE: '15m',
   RELAY_STALE_AFTER: '2m',
 };
+
+const NATS_AUTH = { NATS_ACCOUNT: 'ABBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB', NATS_ACCOUNT_SIGNING_KEY_FILE: '/k' };
 
 describe('the operator configuration', () => {
   it('keeps every default when nothing is set', () => {
@@ -109,7 +117,20 @@ describe('the operator configuration', () => {
         password: 'smtp-password-123456',
       },
       worker: { vaultAddress: 'https://vault.vault.svc:8200', defaultActiveDeadlineSeconds: 3600 },
-      relay: { pollIntervalMs: 30_000, deployment: { natsReplicas: 1 } },
+      relay: {
+        pollIntervalMs: 30_000,
+        nats: {
+          account: 'ABBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB',
+          signingKeyFile: '/var/run/secrets/cloudconnect/nats/signing-key',
+        },
+        limits: {
+          workMaxBytes: 256 * 1024 * 1024,
+          workMaxMessages: 100_000,
+          deadMaxBytes: 64 * 1024 * 1024,
+          deadMaxAgeMs: 14 * 86_400_000,
+          replicas: 1,
+        },
+      },
     });
     expect(config.vault.token).toBeUndefined();
   });
@@ -129,6 +150,8 @@ describe('the operator configuration', () => {
       SMTP_PORT: '40125',
       RELAY_STATUS_POLL_INTERVAL: '1s',
       NATS_URL: 'nats://127.0.0.1:40126',
+      NATS_ACCOUNT: 'ABBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB',
+      NATS_ACCOUNT_SIGNING_KEY_FILE: '/tmp/cloudconnect-nats-x/signing-key',
     });
     expect(config).toMatchObject({ leaderElect: false, leaseNamespace: 'kube-system', logLevel: 'debug', smtp: { port: 40125 } });
     expect(config.vault).toEqual({
@@ -164,12 +187,12 @@ describe('the operator configuration', () => {
     ['keeps SMTP off without SMTP_HOST', { SMTP_PORT: '25' }, { smtp: undefined }],
     [
       'reads a count Helm rendered in exponent form',
-      { SMTP_HOST: 'mail', RELAY_BACKLOG_MESSAGES: '1e+06', NATS_URL: 'nats://n:4222' },
+      { SMTP_HOST: 'mail', RELAY_BACKLOG_MESSAGES: '1e+06', NATS_URL: 'nats://n:4222', ...NATS_AUTH },
       { relay: { thresholds: { backlogMessages: 1_000_000 } } },
     ],
     [
       'puts every site key in SEK_KV_MOUNT and tells the sync Jobs and relays the same mount',
-      { SEK_KV_MOUNT: 'kv/clinics', NATS_URL: 'nats://n:4222' },
+      { SEK_KV_MOUNT: 'kv/clinics', NATS_URL: 'nats://n:4222', ...NATS_AUTH },
       { sekKvMount: 'kv/clinics', worker: { sekMount: 'kv/clinics' }, relay: { deployment: { sekMount: 'kv/clinics' } } },
     ],
     [

@@ -7,6 +7,7 @@ import { DEFAULT_RELAY_THRESHOLDS, type RelayThresholds } from '../controller/em
 import type { WorkerSettings } from '../controller/syncschedule/job.ts';
 import { type EgressPolicy, readEgress } from '../internal/httpx/egress-config.ts';
 import type { SmtpConfig } from '../internal/notify/mailer.ts';
+import { DEFAULT_RELAY_QUEUE_LIMITS, type RelayQueueLimits } from '../internal/relayqueue/queue.ts';
 import { DEFAULT_SEK_KV_MOUNT } from '../internal/sek/identity.ts';
 import { NATS_URL } from '../internal/sitepod/pod-env.ts';
 import { type PeerList, parsePeerList } from '../internal/vault/audit-peers.ts';
@@ -54,7 +55,16 @@ export interface RelayOperatorSettings {
   deployment: RelayDeploymentSettings;
   thresholds: RelayThresholds;
   pollIntervalMs: number;
+  /** The NATS account the relays' users belong to, and the file holding the seed of its signing key. */
+  nats: { account: string; signingKeyFile: string; caFile: string | undefined };
+  /** Per-integration stream limits (and the replicas of every relay stream). */
+  limits: RelayQueueLimits;
 }
+
+const NATS_ACCOUNT = {
+  test: (t: string) => /^A[A-Z2-7]{55}$/.test(t),
+  expected: 'a NATS account public key (A followed by 55 base32 characters)',
+};
 
 /** Everything the operator process reads from its environment. */
 export interface OperatorConfig extends ManagerConfig {
@@ -209,6 +219,13 @@ function readRelaySettings(r: EnvReader, worker: WorkerSettings): RelayOperatorS
   const natsUrl = r.string('NATS_URL', undefined, { trim: true, valid: NATS_URL });
   const image = r.string('RELAY_IMAGE', worker.image);
   const command = r.string('RELAY_COMMAND', undefined, { trim: true });
+  const account = r.string('NATS_ACCOUNT', undefined, { trim: true, valid: NATS_ACCOUNT });
+  const signingKeyFile = r.string('NATS_ACCOUNT_SIGNING_KEY_FILE', undefined, { trim: true });
+  // Authentication is not optional: without the account and its signing key no relay could connect.
+  if (natsUrl !== undefined && account === undefined)
+    r.problem("NATS_ACCOUNT is required with NATS_URL (the account of the relays' NATS users)");
+  if (natsUrl !== undefined && signingKeyFile === undefined)
+    r.problem('NATS_ACCOUNT_SIGNING_KEY_FILE is required with NATS_URL (the seed of the account signing key)');
   const settings: RelayOperatorSettings = {
     deployment: {
       image,
@@ -219,7 +236,6 @@ function readRelaySettings(r: EnvReader, worker: WorkerSettings): RelayOperatorS
       sekMount: worker.sekMount,
       ...(worker.egress ? { egress: worker.egress } : {}),
       command: command ? command.split(/\s+/).filter(Boolean) : RELAY_COMMAND,
-      natsReplicas: r.int('NATS_REPLICAS', { default: 1, min: 1, max: 5 }),
     },
     thresholds: {
       backlogMessages: r.int('RELAY_BACKLOG_MESSAGES', { default: DEFAULT_RELAY_THRESHOLDS.backlogMessages, min: 1, max: 100_000_000 }),
@@ -227,6 +243,20 @@ function readRelaySettings(r: EnvReader, worker: WorkerSettings): RelayOperatorS
       staleAfterMs: r.duration('RELAY_STALE_AFTER', { default: DEFAULT_RELAY_THRESHOLDS.staleAfterMs }),
     },
     pollIntervalMs: r.duration('RELAY_STATUS_POLL_INTERVAL', { default: 30_000, min: 1000 }),
+    nats: { account: account ?? '', signingKeyFile: signingKeyFile ?? '', caFile: r.string('NATS_CA_FILE', undefined, { trim: true }) },
+    limits: readQueueLimits(r),
   };
   return natsUrl === undefined ? undefined : settings;
+}
+
+/** RELAY_QUEUE_MAX_BYTES, RELAY_QUEUE_MAX_MESSAGES, RELAY_DEAD_LETTER_MAX_BYTES, RELAY_DEAD_LETTER_MAX_AGE, NATS_REPLICAS. */
+function readQueueLimits(r: EnvReader): RelayQueueLimits {
+  const d = DEFAULT_RELAY_QUEUE_LIMITS;
+  return {
+    workMaxBytes: r.int('RELAY_QUEUE_MAX_BYTES', { default: d.workMaxBytes, min: 1024 * 1024 }),
+    workMaxMessages: r.int('RELAY_QUEUE_MAX_MESSAGES', { default: d.workMaxMessages, min: 1 }),
+    deadMaxBytes: r.int('RELAY_DEAD_LETTER_MAX_BYTES', { default: d.deadMaxBytes, min: 1024 * 1024 }),
+    deadMaxAgeMs: r.duration('RELAY_DEAD_LETTER_MAX_AGE', { default: d.deadMaxAgeMs, min: 60_000 }),
+    replicas: r.int('NATS_REPLICAS', { default: 1, min: 1, max: 5 }),
+  };
 }

@@ -1,15 +1,19 @@
 // The EmrIntegration controller as the manager runs it (controller-runtime's SetupWithManager): the
 // caches of labelled credentials Secrets and (with NATS_URL) of relay Deployments and Services, the
 // relay queue reader, its reconciler, and what makes an integration reconcile again.
+import { readFileSync } from 'node:fs';
 import { AppsV1Api, type V1Deployment, type V1Secret, type V1Service } from '@kubernetes/client-node';
 import { EmrIntegrationSpec } from '../api/v1alpha1/index.ts';
 import { CREDENTIALS_LABEL, type EmrIntegrationDeps, EmrIntegrationReconciler } from '../controller/emrintegration/reconciler.ts';
+import { VaultRelayCredentials } from '../controller/emrintegration/relay/nats-credentials.ts';
 import { NatsRelayQueue } from '../controller/emrintegration/relay/status-reader.ts';
 import { ownerKey, RELAY_SELECTOR } from '../controller/emrintegration/relay-step.ts';
 import { credentialsSecretName } from '../internal/emr/settings.ts';
+import type { AccountSigner } from '../internal/relayqueue/nats-auth.ts';
 import { Controller, keyOf } from '../runtime/controller.ts';
 import { withDefaults } from '../runtime/defaults.ts';
 import type { SupervisedInformer } from '../runtime/informer.ts';
+import { redactor } from '../runtime/redact.ts';
 import type { ControllerSetup, Wiring } from './wiring.ts';
 
 type Relay = NonNullable<EmrIntegrationDeps['relay']>;
@@ -56,14 +60,24 @@ export function setupEmrIntegration(w: Wiring): ControllerSetup {
 function setupRelay(w: Wiring): Relay | undefined {
   const settings = w.config.relay;
   if (!settings) return undefined;
+  const signer = accountSigner(settings.nats);
+  const natsCa = settings.nats.caFile ? readNatsCa(settings.nats.caFile) : undefined;
   const apps = w.kubeConfig.makeApiClient(AppsV1Api);
   const labelSelector = RELAY_SELECTOR;
   return {
-    settings: settings.deployment,
+    settings: { ...settings.deployment, ...(natsCa ? { natsCa } : {}) },
     thresholds: settings.thresholds,
     pollIntervalMs: settings.pollIntervalMs,
     vault: w.vault,
-    queue: new NatsRelayQueue({ natsUrl: settings.deployment.natsUrl, logger: w.logger }),
+    deadLetterMaxAgeMs: settings.limits.deadMaxAgeMs,
+    queue: new NatsRelayQueue({
+      natsUrl: settings.deployment.natsUrl,
+      logger: w.logger,
+      signer,
+      limits: settings.limits,
+      ...(settings.nats.caFile ? { caFile: settings.nats.caFile } : {}),
+    }),
+    credentials: new VaultRelayCredentials({ vault: w.vault, mount: settings.deployment.sekMount, signer }),
     deployments: w.informer<V1Deployment>({
       path: '/apis/apps/v1/deployments',
       labelSelector: RELAY_SELECTOR,
@@ -83,6 +97,31 @@ function setupRelay(w: Wiring): Relay | undefined {
       resource: 'services',
     }),
   };
+}
+
+/** The NATS server's CA (public), read once at start: the operator trusts it and tells every relay (NATS_CA). */
+function readNatsCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read NATS_CA_FILE ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+/** The account signing key, read once at start (the chart mounts it from a Secret); a bad file stops the operator. */
+function accountSigner(nats: { account: string; signingKeyFile: string }): AccountSigner {
+  let seed: string;
+  try {
+    seed = readFileSync(nats.signingKeyFile, 'utf8').trim();
+  } catch (error) {
+    throw new Error(
+      `cannot read NATS_ACCOUNT_SIGNING_KEY_FILE ${nats.signingKeyFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+  if (!/^SA[A-Z2-7]{56}$/.test(seed))
+    throw new Error(`NATS_ACCOUNT_SIGNING_KEY_FILE ${nats.signingKeyFile} does not hold an account seed (SA…)`);
+  redactor.register(seed);
+  return { account: nats.account, signingKeySeed: seed };
 }
 
 /** An integration reconciles again when it changes, or its credentials, relay objects, site or schedules do. */

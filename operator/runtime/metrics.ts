@@ -190,6 +190,18 @@ export class OperatorMetrics {
     labelNames: ['namespace', 'integration'] as const,
     registers: [this.registry],
   });
+  readonly relayDeadLetters = new Gauge({
+    name: 'cloudconnect_relay_dead_letters',
+    help: "Messages in the integration's dead-letter stream (as its relay last reported).",
+    labelNames: ['namespace', 'integration'] as const,
+    registers: [this.registry],
+  });
+  readonly relayDeadLetterExpiresIn = new Gauge({
+    name: 'cloudconnect_relay_dead_letter_expires_in_seconds',
+    help: 'Time until the oldest dead letter expires (RELAY_DEAD_LETTER_MAX_AGE after it was dead-lettered); absent when there are none.',
+    labelNames: ['namespace', 'integration'] as const,
+    registers: [this.registry],
+  });
 
   /**
    * Read from the informer caches and Vault at scrape time (kube-state-metrics style), so these
@@ -260,6 +272,8 @@ export class OperatorMetrics {
       this.syncRecords,
       this.relayPending,
       this.relayOldestPendingAge,
+      this.relayDeadLetters,
+      this.relayDeadLetterExpiresIn,
     ];
     for (const metric of metrics) {
       const remove = metric.remove.bind(metric) as (labels: Record<string, string | number>) => void;

@@ -20,6 +20,8 @@ import { startRelay } from '../../operator/cmd/relay/relay.ts';
 import { SekKeyring } from '../../operator/cmd/relay/sek-keyring.ts';
 import { fixedWebhookKeys, newWebhookKeyRecord, TEST_SERVER_LIMITS, TEST_WEBHOOK_LIMITS } from '../../operator/cmd/relay/test-helpers.ts';
 import { AccuroAdapter } from '../../operator/internal/emr/accuro.ts';
+import { mintUserCreds } from '../../operator/internal/relayqueue/nats-auth.ts';
+import { DEFAULT_RELAY_QUEUE_LIMITS, ensureIntegrationStreams, ensureStatusBucket } from '../../operator/internal/relayqueue/queue.ts';
 import { createLogger } from '../../operator/runtime/logger.ts';
 import { realClock } from '../../operator/runtime/scaled-clock.ts';
 import { startNatsServer } from '../integration/nats.ts';
@@ -45,7 +47,15 @@ async function inParallel(count: number, concurrency: number, fn: (i: number) =>
 
 const nats = await startNatsServer({ name: 'bench-relay' });
 const accuro = await startAccuro({ volume: { providers: 2, patients: 500, appointmentsPerDay: 4, days: 1 } });
-const nc = await connect({ servers: nats.url });
+// As in production: the operator provisions the streams (a burst-sized queue here), the relay connects as its own user.
+const admin = await nats.connectAs(await nats.operatorCreds());
+await ensureStatusBucket(jetstream(admin));
+await ensureIntegrationStreams(jetstream(admin), 'bench', 'accuro', { ...DEFAULT_RELAY_QUEUE_LIMITS, workMaxBytes: 2 * 1024 ** 3 });
+const nc = await nats.connectAs(await nats.relayCreds('bench', 'accuro'), { namespace: 'bench', integration: 'accuro' });
+// The raw loop's own user, with every subject (a ceiling, not a tenant).
+const rawNc = await nats.connectAs(
+  (await mintUserCreds(nats.trust.signer, 'bench raw', { pub: { allow: ['>'] }, sub: { allow: ['>'] } })).creds,
+);
 try {
   log(
     `nats-server ${nats.url} (JetStream file store ${nats.storeDir}); ${MESSAGES} messages, ${CONCURRENCY} posts in flight, relay concurrency ${RELAY_CONCURRENCY}`,
@@ -152,9 +162,15 @@ try {
   await relay.stop();
 
   // The ceiling: raw JetStream on the same server, same payload size, same concurrency.
-  const js = jetstream(nc);
-  const jsm = await jetstreamManager(nc);
-  await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['bench.raw'], retention: RetentionPolicy.Workqueue, storage: StorageType.File });
+  const js = jetstream(rawNc);
+  const jsm = await jetstreamManager(rawNc);
+  await jsm.streams.add({
+    name: 'BENCH_RAW',
+    subjects: ['bench.raw'],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    max_bytes: 2 * 1024 ** 3,
+  });
   await jsm.consumers.add('BENCH_RAW', { durable_name: 'raw', ack_policy: AckPolicy.Explicit, max_ack_pending: 20_000 });
   const payload = new Uint8Array(Math.round(payloadBytes * 1.4)); // the envelope: base64 of the encrypted payload plus fields
   const rawLatencies: number[] = [];
@@ -187,6 +203,8 @@ try {
   );
 } finally {
   await nc.close();
+  await rawNc.close();
+  await admin.close();
   await nats.dispose();
   await accuro.stop();
 }

@@ -645,6 +645,33 @@ describe('every option on', () => {
     expect(env(container(), 'NATS_URL')?.value).toBe('nats://nats.nats.svc:4222');
     expect(env(container(), 'NATS_REPLICAS')?.value).toBe('3');
     expect(env(container(), 'RELAY_STATUS_POLL_INTERVAL')?.value).toBe('30s');
+    expect(env(container(), 'RELAY_QUEUE_MAX_BYTES')?.value).toBe('268435456');
+    expect(env(container(), 'RELAY_QUEUE_MAX_MESSAGES')?.value).toBe('100000');
+    expect(env(container(), 'RELAY_DEAD_LETTER_MAX_BYTES')?.value).toBe('67108864');
+    expect(env(container(), 'RELAY_DEAD_LETTER_MAX_AGE')?.value).toBe('336h');
+  });
+
+  it('gives the operator the NATS account and only the signing key of the nats-auth Secret', () => {
+    expect(env(container(), 'NATS_ACCOUNT')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'cc-cloudconnect-operator-nats-auth',
+      key: 'account',
+    });
+    expect(env(container(), 'NATS_ACCOUNT_SIGNING_KEY_FILE')?.value).toBe('/var/run/secrets/cloudconnect/nats/signing-key');
+    expect(container().volumeMounts).toContainEqual(
+      expect.objectContaining({ name: 'nats-signing-key', mountPath: '/var/run/secrets/cloudconnect/nats' }),
+    );
+    const volume = (deployment().spec.template.spec as unknown as { volumes: { name: string; secret?: unknown }[] }).volumes.find(
+      (v) => v.name === 'nats-signing-key',
+    );
+    expect(volume?.secret).toEqual({
+      secretName: 'cc-cloudconnect-operator-nats-auth',
+      defaultMode: 0o440,
+      items: [{ key: 'signing-key', path: 'signing-key' }],
+    });
+    // Without a NATS URL, nothing of NATS is mounted.
+    const plain = findOne<Deployment>(defaults, 'Deployment').spec.template.spec.containers[0]!;
+    expect(plain.volumeMounts.map((m) => m.name)).not.toContain('nats-signing-key');
+    expect(env(plain, 'NATS_ACCOUNT')).toBeUndefined();
   });
 
   it('deploys a three-node JetStream cluster for the relay, locked down, with room for referral PDFs', () => {
@@ -672,6 +699,16 @@ describe('every option on', () => {
       'nats.conf'
     ]!;
     expect(config).toContain('max_payload: 8MB');
+    // Authentication is on: auth.conf beside nats.conf, and only that key of the nats-auth Secret (not the signing key).
+    expect(config).toContain('include ./auth.conf');
+    expect(config).not.toMatch(/^\s*tls \{/m);
+    const volumes = (
+      sts.spec.template.spec as unknown as { volumes: { name: string; projected?: { sources: Record<string, unknown>[] } }[] }
+    ).volumes;
+    expect(volumes.find((v) => v.name === 'config')?.projected?.sources).toEqual([
+      { configMap: { name: 'cc-cloudconnect-operator-nats' } },
+      { secret: { name: 'cc-cloudconnect-operator-nats-auth', items: [{ key: 'auth.conf', path: 'auth.conf' }] } },
+    ]);
     expect(config.match(/nats:\/\/cc-cloudconnect-operator-nats-\d\.cc-cloudconnect-operator-nats-headless/g)).toHaveLength(3);
     // The operator's selector must not pick up the NATS pods (and the reverse).
     expect(deployment().spec.selector.matchLabels['app.kubernetes.io/component']).toBe('operator');
@@ -681,6 +718,19 @@ describe('every option on', () => {
     const { objects } = await renderChart(['--set', 'nats.deploy=true'], 'cc', NAMESPACE);
     const operator = findOne<Deployment>(objects, 'Deployment').spec.template.spec.containers[0]!;
     expect(env(operator, 'NATS_URL')?.value).toBe(`nats://cc-cloudconnect-operator-nats.${NAMESPACE}.svc:4222`);
+    // With a TLS Secret: the server serves TLS, the operator connects with tls:// and trusts the CA given.
+    const tls = await renderChart(
+      ['--set', 'nats.deploy=true', '--set', 'nats.tls.secretName=nats-tls', '--set', 'relay.natsCaSecret.name=nats-ca'],
+      'cc',
+      NAMESPACE,
+    );
+    const tlsOperator = findOne<Deployment>(tls.objects, 'Deployment').spec.template.spec.containers[0]!;
+    expect(env(tlsOperator, 'NATS_URL')?.value).toBe(`tls://cc-cloudconnect-operator-nats.${NAMESPACE}.svc:4222`);
+    expect(env(tlsOperator, 'NATS_CA_FILE')?.value).toBe('/etc/cloudconnect/nats-ca/ca.crt');
+    const tlsConfig = findOne<K8sObject & { data: Record<string, string> }>(tls.objects, 'ConfigMap', 'cc-cloudconnect-operator-nats').data[
+      'nats.conf'
+    ];
+    expect(tlsConfig).toContain('cert_file: /etc/nats-tls/tls.crt');
     await expect(renderChart(['--set', 'nats.deploy=true', '--set', 'nats.replicas=2'])).rejects.toThrow(/nats.replicas|enum|schema/);
   });
 
@@ -877,7 +927,7 @@ describe("the operator running as the chart's ServiceAccount (only the chart's R
       LEADER_ELECT: 'true',
       LEASE_NAMESPACE: releaseNs,
       LEASE_NAME: release,
-      NATS_URL: nats.url,
+      ...(await nats.operatorEnv()),
       VAULT_TOKEN: '',
       VAULT_ROLE: release,
       VAULT_AUTH_MOUNT: 'kubernetes',

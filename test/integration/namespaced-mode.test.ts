@@ -109,7 +109,7 @@ beforeAll(async () => {
     LEADER_ELECT: 'true',
     LEASE_NAMESPACE: releaseNs,
     LEASE_NAME: release,
-    NATS_URL: nats.url,
+    ...(await nats.operatorEnv()),
   });
 });
 

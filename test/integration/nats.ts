@@ -1,6 +1,8 @@
 // A real nats-server with JetStream for the relay tests and the relay benchmark: its own store dir
 // under a temp dir, a free loopback port, stop/restart on the same store and port (the stream
-// survives, as on a real node restart). The binary is the pinned build from test/cluster/go/nats-server
+// survives, as on a real node restart). Authentication is on, as in the chart and `make up`: the
+// server trusts a fresh operator/account chain (operator/internal/relayqueue/nats-trust.ts), no
+// anonymous user exists, and tests connect as the operator's user or as a relay's (`connectAs`). The binary is the pinned build from test/cluster/go/nats-server
 // (`test/cluster/build.sh nats-server`); NATS_SERVER_BIN overrides it. No `make up` cluster is needed.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,6 +11,10 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { relayQueueNames } from '../../operator/internal/relayqueue/contract.ts';
+import { mintRelayCreds, mintUserCreds, operatorPermissions } from '../../operator/internal/relayqueue/nats-auth.ts';
+import { createNatsTrust, type NatsTrust, serverAuthConfig } from '../../operator/internal/relayqueue/nats-trust.ts';
 import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
@@ -20,6 +26,16 @@ export interface NatsServer {
   url: string;
   port: number;
   storeDir: string;
+  /** The trust chain the server was configured with (the operator's signer is `trust.signer`). */
+  trust: NatsTrust;
+  /** Creds text of a new user with the operator's permissions. */
+  operatorCreds(): Promise<string>;
+  /** Creds text of a new relay user of one integration. */
+  relayCreds(namespace: string, integration: string): Promise<string>;
+  /** Connects with a creds text (as a relay when `relayOf` names its integration: its own inbox prefix). */
+  connectAs(creds: string, relayOf?: { namespace: string; integration: string }): Promise<NatsConnection>;
+  /** The operator's NATS variables, with the signing key written to a file under the server's temp dir. */
+  operatorEnv(): Promise<Record<string, string>>;
   /** Everything the server printed (its own log, no message contents). */
   output(): string;
   /** Stops the server: SIGTERM (a clean shutdown) or SIGKILL (a crash). */
@@ -50,7 +66,9 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-export async function startNatsServer(options: { name?: string } = {}): Promise<NatsServer> {
+export async function startNatsServer(
+  options: { name?: string; storage?: number; tls?: { cert: string; key: string } } = {},
+): Promise<NatsServer> {
   const bin = await natsServerBinary();
   const base = await mkdtemp(join(tmpdir(), 'cloudconnect-nats-'));
   const storeDir = join(base, 'jetstream');
@@ -62,7 +80,15 @@ export async function startNatsServer(options: { name?: string } = {}): Promise<
   // Referral attachments are PDFs of a few MB: the relay needs a max_payload above the 1 MB default
   // (the chart sets the same; NATS advises at most 8 MB).
   const config = join(base, 'nats.conf');
-  await writeFile(config, `max_payload: ${MAX_PAYLOAD}\n`);
+  const trust = await createNatsTrust({ storage: options.storage ?? 8 * 1024 * 1024 * 1024 });
+  // TLS as the chart's nats.tls turns it on: the client port then takes only TLS.
+  let tls = '';
+  if (options.tls) {
+    await writeFile(join(base, 'tls.crt'), options.tls.cert);
+    await writeFile(join(base, 'tls.key'), options.tls.key, { mode: 0o600 });
+    tls = `tls {\n  cert_file: "${join(base, 'tls.crt')}"\n  key_file: "${join(base, 'tls.key')}"\n}\n`;
+  }
+  await writeFile(config, `max_payload: ${MAX_PAYLOAD}\n${serverAuthConfig(trust)}${tls}`);
   const launch = async () => {
     const proc = spawn(
       bin,
@@ -92,10 +118,27 @@ export async function startNatsServer(options: { name?: string } = {}): Promise<
   };
 
   await launch();
+  const url = `${options.tls ? 'tls' : 'nats'}://127.0.0.1:${port}`;
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url,
     port,
     storeDir,
+    trust,
+    operatorCreds: async () => (await mintUserCreds(trust.signer, 'test operator', operatorPermissions())).creds,
+    relayCreds: async (namespace, integration) => (await mintRelayCreds(trust.signer, namespace, integration)).creds,
+    connectAs: (creds, relayOf) =>
+      connect({
+        servers: url,
+        authenticator: credsAuthenticator(new TextEncoder().encode(creds)),
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        ...(relayOf ? { inboxPrefix: relayQueueNames(relayOf.namespace, relayOf.integration).inboxPrefix } : {}),
+      }),
+    operatorEnv: async () => {
+      const file = join(base, 'signing-key');
+      await writeFile(file, trust.signer.signingKeySeed, { mode: 0o600 });
+      return { NATS_URL: url, NATS_ACCOUNT: trust.account, NATS_ACCOUNT_SIGNING_KEY_FILE: file };
+    },
     output: () => out,
     stop,
     restart: launch,

@@ -6,9 +6,9 @@
 import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  DEAD_LETTER_STREAM,
   deadLetterSubject,
   type RelayStatusRecord,
+  relayQueueNames,
   STATUS_BUCKET,
   statusKey,
 } from '../../operator/internal/relayqueue/contract.ts';
@@ -60,7 +60,7 @@ describe('a permanently failing message', () => {
       60_000,
     );
     expect(dead).toBe(true);
-    const stored = await h.jsm.direct.getMessage(DEAD_LETTER_STREAM, {
+    const stored = await h.jsm.direct.getMessage(relayQueueNames(h.namespace, h.integration).deadStream, {
       next_by_subj: deadLetterSubject(h.namespace, h.integration),
       seq: 1,
     });
@@ -74,7 +74,11 @@ describe('a permanently failing message', () => {
     expect(attempts).toBeGreaterThanOrEqual(4); // at receipt, then 1, 5, 10, 20, 30, 45, 60 min (a late one may skip a point)
     expect(attempts).toBeLessThanOrEqual(8);
     expect(h.accuro.documents).toHaveLength(0);
-    expect(await queueFigures(h.js, h.namespace, h.integration)).toEqual({ pending: 0, deadLettered: 1 });
+    expect(await queueFigures(h.js, h.namespace, h.integration)).toEqual({
+      pending: 0,
+      deadLettered: 1,
+      oldestDeadLetterAt: expect.stringMatching(/^\d{4}-/),
+    });
 
     // What the operator reads (Event, e-mail, the Delivering condition) and the Warning log line.
     const record = await eventually(async () => {

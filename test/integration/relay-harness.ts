@@ -1,6 +1,8 @@
-// What the relay tests share: a real nats-server (nats.ts), the Accuro and Ocean simulators, the SEK
-// and the webhook key record in the shared cluster's Vault (KV v2 at secret/, as the operator writes
-// them), a credentials directory as the kubelet mounts it, and the relay as a real child process
+// What the relay tests share: a real nats-server with authentication on (nats.ts), the integration's
+// streams provisioned as the operator does (with `limits`), the relay's own NATS user written to
+// Vault beside the SEK as the operator writes it, the Accuro and Ocean simulators, the SEK and the
+// webhook key record in the shared cluster's Vault (KV v2 at secret/, as the operator writes them), a
+// credentials directory as the kubelet mounts it, and the relay as a real child process
 // (`node operator/relay/main.ts`) that can be SIGKILLed and started again with the same environment.
 // The Ocean simulator is registered with the relay's webhook URL, header and key (seed 001), so its
 // deliveries are authenticated as Ocean's are.
@@ -10,12 +12,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { inject } from 'vitest';
 import { contentHashOf } from '../../operator/cmd/relay/message-id.ts';
 import { idempotencyKeyOf, type OceanMessage } from '../../operator/cmd/relay/messages.ts';
 import { newWebhookKeyRecord } from '../../operator/cmd/relay/test-helpers.ts';
 import { DEFAULT_API_KEY_HEADER } from '../../operator/cmd/relay/webhook-guard.ts';
+import { ensureIntegrationStreams, ensureStatusBucket, type RelayQueueLimits } from '../../operator/internal/relayqueue/queue.ts';
 import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
 import { LOOPBACK_ALLOW_CIDRS } from '../simulators/egress.ts';
 import { type OceanPatient, type OceanSimulator, start as startOcean } from '../simulators/ocean.ts';
@@ -69,6 +72,8 @@ export async function startRelayHarness(options: {
   namespace: string;
   patients?: number;
   env?: Record<string, string>;
+  /** The integration's stream limits (default: the operator's defaults). */
+  limits?: RelayQueueLimits;
 }): Promise<RelayHarness> {
   const cluster = inject('cluster');
   const nats = await startNatsServer();
@@ -93,6 +98,16 @@ export async function startRelayHarness(options: {
   await writeWebhookKey({ ...webhookKey, rotatedAt: new Date().toISOString() });
   const port = await freePort();
   const metricsPort = await freePort();
+  // As the operator does: the streams and the status bucket first, then the relay's user in Vault.
+  const nc = await nats.connectAs(await nats.operatorCreds());
+  const js = jetstream(nc);
+  await ensureStatusBucket(js);
+  await ensureIntegrationStreams(js, options.namespace, integration, options.limits);
+  const natsCredsPath = sekPath.replace(/\/sek$/, '/nats');
+  const creds = await vaultRequest('POST', `secret/data/${natsCredsPath}`, {
+    data: { creds: await nats.relayCreds(options.namespace, integration) },
+  });
+  if (creds.status >= 300) throw new Error(`cannot write the relay's NATS user to Vault: HTTP ${creds.status}`);
   const env: Record<string, string> = {
     CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify({
       siteRef: { name: 'cedar' },
@@ -105,6 +120,7 @@ export async function startRelayHarness(options: {
     SEK_MOUNT: 'secret',
     SEK_PATH: sekPath,
     NATS_URL: nats.url,
+    NATS_CREDS_PATH: natsCredsPath,
     RELAY_PORT: String(port),
     RELAY_METRICS_PORT: String(metricsPort),
     RELAY_API_KEY_PATH: keyPath,
@@ -116,7 +132,6 @@ export async function startRelayHarness(options: {
     EGRESS_ALLOW_CIDRS: LOOPBACK_ALLOW_CIDRS,
     ...options.env,
   };
-  const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   let logText = '';
   let running: RelayChild | undefined;
 
@@ -125,7 +140,7 @@ export async function startRelayHarness(options: {
     accuro,
     ocean,
     nc,
-    js: jetstream(nc),
+    js,
     jsm: await jetstreamManager(nc),
     namespace: options.namespace,
     integration,
@@ -200,6 +215,7 @@ export async function startRelayHarness(options: {
       await ocean.stop();
       await vaultRequest('DELETE', `secret/metadata/${sekPath}`).catch(() => undefined);
       await vaultRequest('DELETE', `secret/metadata/${keyPath}`).catch(() => undefined);
+      await vaultRequest('DELETE', `secret/metadata/${natsCredsPath}`).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     },
   };

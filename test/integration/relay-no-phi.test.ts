@@ -7,13 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEAD_LETTER_STREAM,
-  KEY_VERSION_HEADER,
-  RELAY_STREAM,
-  STATUS_BUCKET,
-  statusKey,
-} from '../../operator/internal/relayqueue/contract.ts';
+import { KEY_VERSION_HEADER, relayQueueNames, STATUS_BUCKET, statusKey } from '../../operator/internal/relayqueue/contract.ts';
 import { queueFigures } from '../../operator/internal/relayqueue/queue.ts';
 import { decryptBatch } from '../../operator/internal/sek/crypto.ts';
 import { demographicUpdateMessage, eFormNoteMessage, type OceanPatient, referralAttachmentMessage } from '../simulators/ocean.ts';
@@ -74,19 +68,19 @@ describe('PHI at rest and in logs', () => {
     for (const p of patients.slice(2)) await post(p);
 
     // Raw stream: every stored message, headers and body, through the JetStream API.
-    const info = await h.jsm.streams.info(RELAY_STREAM);
+    const info = await h.jsm.streams.info(relayQueueNames(h.namespace, h.integration).workStream);
     const raw: string[] = [];
     const versions = new Set<string>();
     for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-      const m = await h.jsm.streams.getMessage(RELAY_STREAM, { seq }).catch(() => null);
+      const m = await h.jsm.streams.getMessage(relayQueueNames(h.namespace, h.integration).workStream, { seq }).catch(() => null);
       if (!m) continue;
       versions.add(m.header.get(KEY_VERSION_HEADER));
       raw.push(`${[...m.header].map(([k, v]) => `${k}: ${v.join(',')}`).join('\n')}\n${Buffer.from(m.data).toString('utf8')}`);
     }
     // Demographic updates are dead-lettered at once (no adapter writes demographics yet): look there too.
-    const deadInfo = await h.jsm.streams.info(DEAD_LETTER_STREAM);
+    const deadInfo = await h.jsm.streams.info(relayQueueNames(h.namespace, h.integration).deadStream);
     for (let seq = deadInfo.state.first_seq; seq <= deadInfo.state.last_seq && deadInfo.state.messages > 0; seq++) {
-      const m = await h.jsm.streams.getMessage(DEAD_LETTER_STREAM, { seq }).catch(() => null);
+      const m = await h.jsm.streams.getMessage(relayQueueNames(h.namespace, h.integration).deadStream, { seq }).catch(() => null);
       if (m) raw.push(Buffer.from(m.data).toString('utf8'));
     }
     expect(raw.length).toBeGreaterThanOrEqual(8);
@@ -99,7 +93,7 @@ describe('PHI at rest and in logs', () => {
     expect(store.length).toBeGreaterThan(10_000);
     for (const value of phi) expect(store.includes(value), 'the JetStream store files contain PHI').toBe(false);
     // The control: the same bytes decrypt with the SEK into the names.
-    const first = await h.jsm.streams.getMessage(RELAY_STREAM, { seq: info.state.first_seq });
+    const first = await h.jsm.streams.getMessage(relayQueueNames(h.namespace, h.integration).workStream, { seq: info.state.first_seq });
     const plain = JSON.stringify(decryptBatch(JSON.parse(Buffer.from(first?.data ?? []).toString('utf8')), h.sek, h.siteNumber).records);
     expect(plain).toContain(patients[0]?.lastName);
 

@@ -6,24 +6,23 @@
 // the webhook's API key generated into Vault, rotated on request with the old key kept for the grace
 // period, and only its version and times in status.
 // The relay process itself is not run here (its own tests do): this test writes the status records
-// a relay would, so every condition can be reached on purpose.
+// a relay would, as the relay's own NATS user that the operator minted into Vault (so the operator's
+// provisioning of streams and credentials is exercised too), so every condition can be reached on purpose.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
-  DEAD_LETTER_STREAM,
   deadLetterSubject,
   KEY_VERSION_HEADER,
-  RELAY_STREAM,
   type RelayStatusRecord,
-  relaySubject,
+  relayQueueNames,
   statusKey,
 } from '../../operator/internal/relayqueue/contract.ts';
-import { ensureRelayStreams, RECEIVED_AT_HEADER } from '../../operator/internal/relayqueue/queue.ts';
+import { openStatusBucket, RECEIVED_AT_HEADER } from '../../operator/internal/relayqueue/queue.ts';
 import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
 import { exitCodeOf, kubectl, kubectlOk, repoRoot } from './kubectl.ts';
 import { type NatsServer, startNatsServer } from './nats.ts';
@@ -45,9 +44,23 @@ let nats: NatsServer;
 let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
 let operator: OperatorProcess;
 let nc: NatsConnection;
-let js: JetStreamClient;
 let jsm: JetStreamManager;
-let kv: KV;
+let kv: KV | undefined;
+let relayNc: NatsConnection | undefined;
+const names = relayQueueNames(ns, INTEGRATION);
+const credsPath = `secret/data/cloudconnect/${ns}/${SITE}/relay/${INTEGRATION}/nats`;
+
+/** The status bucket as the relay opens it: with the NATS user the operator wrote to Vault for this integration. */
+async function relayBucket(): Promise<KV> {
+  if (kv) return kv;
+  const creds = await eventually(async () => {
+    const r = await vaultRequest('GET', credsPath);
+    return r.status === 200 ? (r.json?.data?.data?.creds as string | undefined) : undefined;
+  }, 'the relay NATS user in Vault');
+  relayNc = await nats.connectAs(creds, { namespace: ns, integration: INTEGRATION });
+  kv = await openStatusBucket(jetstream(relayNc));
+  return kv;
+}
 
 const apply = (obj: object) => kubectlOk(['apply', '-f', '-'], JSON.stringify(obj));
 const getJson = async <T>(kind: string, name: string): Promise<T> =>
@@ -95,7 +108,14 @@ const record = (over: Partial<RelayStatusRecord> = {}): RelayStatusRecord => ({
   updatedAt: new Date().toISOString(),
   ...over,
 });
-const report = (over: Partial<RelayStatusRecord> = {}) => kv.put(statusKey(ns, INTEGRATION), JSON.stringify(record(over)));
+/** What a relay dead-letters with (its own user may publish to its dead-letter subject; the operator's may not). */
+const relayJs = async (): Promise<JetStreamClient> => {
+  await relayBucket();
+  if (!relayNc) throw new Error('no relay connection');
+  return jetstream(relayNc);
+};
+const report = async (over: Partial<RelayStatusRecord> = {}) =>
+  (await relayBucket()).put(statusKey(ns, INTEGRATION), JSON.stringify(record(over)));
 
 beforeAll(async () => {
   const tls = makeTestTls();
@@ -104,8 +124,8 @@ beforeAll(async () => {
     startNatsServer({ name: 'relay-operator' }),
     startSmtpSink(),
   ]);
-  nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-  js = jetstream(nc);
+  nc = await nats.connectAs(await nats.operatorCreds());
+
   jsm = await jetstreamManager(nc);
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
   await kubectl(['create', 'namespace', ns]);
@@ -134,7 +154,7 @@ beforeAll(async () => {
     },
   });
   operator = await startOperator({
-    NATS_URL: nats.url,
+    ...(await nats.operatorEnv()),
     RELAY_IMAGE: 'registry.example.org/cloudconnect:relay-test',
     RELAY_STATUS_POLL_INTERVAL: '1s',
     RELAY_BACKLOG_MESSAGES: '50',
@@ -162,6 +182,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await operator?.stop();
+  await relayNc?.close();
   await nc?.close();
   await nats?.dispose();
   await smtp?.stop();
@@ -188,6 +209,7 @@ describe('the relay of an EmrIntegration', () => {
     const env = Object.fromEntries(c.env.map((e) => [e.name, e.value]));
     expect(env).toMatchObject({
       NATS_URL: nats.url,
+      NATS_CREDS_PATH: `cloudconnect/${ns}/${SITE}/relay/${INTEGRATION}/nats`,
       RELAY_PORT: '8080',
       RELAY_METRICS_PORT: '9090',
       RELAY_API_KEY_PATH: `cloudconnect/${ns}/${SITE}/relay/${INTEGRATION}`,
@@ -292,7 +314,6 @@ describe('the relay of an EmrIntegration', () => {
   });
 
   it('shows a status record of the relay in status.relay and Delivering', async () => {
-    await ensureRelayStreams(js).then((bucket) => (kv = bucket));
     await report({ deliveredTotal: 12 });
     const c = await waitDelivering('True', 'Delivered');
     expect(c.message).toContain('12 in total');
@@ -365,8 +386,18 @@ describe('the relay of an EmrIntegration', () => {
   });
 
   it('raises a Warning Event and mails the Clinical Administrator when messages are dead-lettered', async () => {
-    await report({ deliveredTotal: 90, deadLettered: 2, lastFailureReason: 'EmrUnreachable' });
+    const oldestDeadLetterAt = new Date(Date.now() - 86_400_000).toISOString();
+    await report({ deliveredTotal: 90, deadLettered: 2, oldestDeadLetterAt, lastFailureReason: 'EmrUnreachable' });
     await waitDelivering('False', 'DeadLettered');
+    // The dead letters and when the oldest expires (14 days by default, one has passed), for the alert.
+    const labels = `namespace="${ns}",integration="${INTEGRATION}"`;
+    const metrics = await eventually(async () => {
+      const text = await operator.metrics();
+      return new RegExp(`cloudconnect_relay_dead_letters\\{${labels}\\} 2`).test(text) ? text : undefined;
+    }, 'the dead-letter gauge');
+    const expiresIn = Number(new RegExp(`cloudconnect_relay_dead_letter_expires_in_seconds\\{${labels}\\} (\\S+)`).exec(metrics)?.[1]);
+    expect(expiresIn).toBeGreaterThan(12.9 * 86_400);
+    expect(expiresIn).toBeLessThanOrEqual(13 * 86_400);
     const events = await eventually(async () => {
       const list = JSON.parse(
         await kubectlOk([
@@ -399,12 +430,12 @@ describe('the relay of an EmrIntegration', () => {
     h.set(KEY_VERSION_HEADER, '1');
     h.set(RECEIVED_AT_HEADER, new Date(Date.now() - 97 * 3600_000).toISOString());
     for (const id of ['a', 'b'])
-      await js.publish(deadLetterSubject(ns, INTEGRATION), new TextEncoder().encode(`ciphertext-${id}`), {
+      await (await relayJs()).publish(deadLetterSubject(ns, INTEGRATION), new TextEncoder().encode(`ciphertext-${id}`), {
         headers: h,
         msgID: `dead:test-${id}`,
       });
-    const deadBefore = await jsm.streams.info(DEAD_LETTER_STREAM, { subjects_filter: deadLetterSubject(ns, INTEGRATION) });
-    expect(deadBefore.state.subjects?.[deadLetterSubject(ns, INTEGRATION)]).toBe(2);
+    const deadBefore = await jsm.streams.info(names.deadStream);
+    expect(deadBefore.state.messages).toBe(2);
 
     await kubectlOk(['annotate', '--overwrite', '-n', ns, `emrintegration/${INTEGRATION}`, 'cloudconnect.dev/replayRequestedAt=replay-1']);
     const relay = await eventually(async () => {
@@ -412,10 +443,10 @@ describe('the relay of an EmrIntegration', () => {
       return r?.lastHandledReplayAt === 'replay-1' ? r : undefined;
     }, 'lastHandledReplayAt=replay-1');
     expect(relay.lastReplayedCount).toBe(2);
-    const work = await jsm.streams.info(RELAY_STREAM, { subjects_filter: relaySubject(ns, INTEGRATION) });
-    expect(work.state.subjects?.[relaySubject(ns, INTEGRATION)]).toBe(2);
-    const dead = await jsm.streams.info(DEAD_LETTER_STREAM, { subjects_filter: deadLetterSubject(ns, INTEGRATION) });
-    expect(dead.state.subjects?.[deadLetterSubject(ns, INTEGRATION)] ?? 0).toBe(0);
+    const work = await jsm.streams.info(names.workStream);
+    expect(work.state.messages).toBe(2);
+    const dead = await jsm.streams.info(names.deadStream);
+    expect(dead.state.messages).toBe(0);
     const replayed = JSON.parse(
       await kubectlOk([
         'get',
@@ -463,7 +494,10 @@ describe('the relay of an EmrIntegration', () => {
     const h = headers();
     h.set(KEY_VERSION_HEADER, '1');
     h.set(RECEIVED_AT_HEADER, new Date(Date.now() - 97 * 3600_000).toISOString());
-    await js.publish(deadLetterSubject(ns, INTEGRATION), new TextEncoder().encode('ciphertext-c'), { headers: h, msgID: 'dead:test-c' });
+    await (await relayJs()).publish(deadLetterSubject(ns, INTEGRATION), new TextEncoder().encode('ciphertext-c'), {
+      headers: h,
+      msgID: 'dead:test-c',
+    });
     const result = await new Promise<{ code: number; out: string; err: string }>((resolve) => {
       execFile(
         join(repoRoot, 'node_modules/.bin/node'),
@@ -474,8 +508,8 @@ describe('the relay of an EmrIntegration', () => {
     });
     expect(result.code, result.err).toBe(0);
     expect(result.out).toMatch(new RegExp(`Replayed 1 dead-lettered message of ${ns}/${INTEGRATION}`));
-    const dead = await jsm.streams.info(DEAD_LETTER_STREAM, { subjects_filter: deadLetterSubject(ns, INTEGRATION) });
-    expect(dead.state.subjects?.[deadLetterSubject(ns, INTEGRATION)] ?? 0).toBe(0);
+    const dead = await jsm.streams.info(names.deadStream);
+    expect(dead.state.messages).toBe(0);
   });
 
   it('rolls the relay pod template when the SEK is rotated', async () => {
@@ -515,7 +549,6 @@ describe('the relay of an EmrIntegration', () => {
   });
 
   it('says so when NATS cannot be read, and recovers when it is back', async () => {
-    kv ??= await ensureRelayStreams(js);
     await report({ deliveredTotal: 95 });
     await waitDelivering('True', 'Delivered');
     await nats.stop();
@@ -545,5 +578,11 @@ describe('the relay of an EmrIntegration', () => {
       expect(written.includes(value), 'credential value leaked').toBe(false);
     expect(webhookSecrets.size).toBeGreaterThanOrEqual(3);
     for (const value of webhookSecrets) expect(written.includes(value), 'webhook key leaked').toBe(false);
+    // The relay's NATS user: its nkey seed (SU…) is in Vault only.
+    const creds = (await vaultRequest('GET', credsPath)).json?.data?.data?.creds as string;
+    const seed = /-----BEGIN USER NKEY SEED-----\n(SU[A-Z2-7]+)\n/.exec(creds)?.[1];
+    expect(seed).toMatch(/^SU/);
+    expect(written.includes(seed ?? 'no seed'), 'NATS seed leaked').toBe(false);
+    expect(written).not.toMatch(/SU[A-Z2-7]{56}/);
   });
 });

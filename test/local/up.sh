@@ -95,17 +95,24 @@ start_helper mail-sink "$root/node_modules/.bin/node" test/local/mail-sink.ts "$
 for _ in $(seq 1 100); do grep -q '^READY' "$local_dir/logs/simulators.log" 2>/dev/null && break; sleep 0.2; done
 grep -q '^READY' "$local_dir/logs/simulators.log" || { echo "the simulators did not start; see .local/logs/simulators.log" >&2; exit 1; }
 
-# The relay's durable queue: a real nats-server with JetStream (pinned build, test/cluster/go/nats-server).
+# The relay's durable queue: a real nats-server with JetStream (pinned build, test/cluster/go/nats-server),
+# with authentication on as in the chart: a trust chain made once by operator/cmd/nats-setup (kept in
+# .local/nats/auth across runs, so the stored streams and the relays' users stay valid); the operator
+# gets the account and its signing key. Loopback only, so no TLS here (the chart documents TLS).
 nats_port="${NATS_PORT:-14222}"
-log "starting nats-server with JetStream on 127.0.0.1:$nats_port (the relay queue)"
+log "starting nats-server with JetStream and JWT authentication on 127.0.0.1:$nats_port (the relay queue)"
 "$root/test/cluster/build.sh" nats-server >/dev/null  # cached after the first build
 ln -sfn "$("$root/test/cluster/bin-path.sh" nats-server)" "$local_dir/bin/nats-server"
 mkdir -p "$local_dir/nats/store"
+[ -f "$local_dir/nats/auth/auth.conf" ] ||
+  (cd "$root" && "$root/node_modules/.bin/node" operator/cmd/nats-setup/main.ts --out "$local_dir/nats/auth" --storage 4Gi >/dev/null)
+nats_account="$(cat "$local_dir/nats/auth/account")"
 # Referral PDFs need more than nats-server's default 1 MiB message limit.
 cat >"$local_dir/nats/nats.conf" <<NATS
 listen: 127.0.0.1:$nats_port
 max_payload: 8MB
 jetstream { store_dir: "$local_dir/nats/store" }
+include ./auth/auth.conf
 NATS
 start_helper nats-server "$local_dir/bin/nats-server" -c "$local_dir/nats/nats.conf"
 for _ in $(seq 1 100); do grep -q 'Server is ready' "$local_dir/logs/nats-server.log" 2>/dev/null && break; sleep 0.2; done
@@ -151,6 +158,7 @@ log "starting the operator (logs: .local/logs/operator.log)"
     "${audit_env[@]}" SMTP_HOST=127.0.0.1 SMTP_PORT=12525 SMTP_FROM=cloudconnect@localhost \
     POD_NAME="local-$(hostname)" NATS_URL="nats://127.0.0.1:$nats_port" \
     EGRESS_ALLOW_CIDRS="127.0.0.0/8" \
+    NATS_ACCOUNT="$nats_account" NATS_ACCOUNT_SIGNING_KEY_FILE="$local_dir/nats/auth/signing-key" \
     nohup "$root/node_modules/.bin/node" operator/main.ts >>"$local_dir/logs/operator.log" 2>&1 &
   echo $! >"$pidfile"
 )

@@ -60,6 +60,20 @@ app.kubernetes.io/component: operator
 {{- printf "%s-nats" (include "cloudconnect.fullname" . | trunc 45 | trimSuffix "-") -}}
 {{- end -}}
 
+{{/* The NATS URL the operator uses: relay.natsUrl, else the chart's own NATS (tls:// with nats.tls), else empty (no relay). */}}
+{{- define "cloudconnect.natsUrl" -}}
+{{- if .Values.relay.natsUrl -}}
+{{- .Values.relay.natsUrl -}}
+{{- else if .Values.nats.deploy -}}
+{{- printf "%s://%s.%s.svc:4222" (ternary "tls" "nats" (ne .Values.nats.tls.secretName "")) (include "cloudconnect.natsName" .) .Release.Namespace -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret made from nats-setup's files (account, signing-key, auth.conf). */}}
+{{- define "cloudconnect.natsAuthSecret" -}}
+{{- default (printf "%s-nats-auth" (include "cloudconnect.fullname" . | trunc 53 | trimSuffix "-")) .Values.relay.natsAuth.secretName -}}
+{{- end -}}
+
 {{- define "cloudconnect.natsSelectorLabels" -}}
 app.kubernetes.io/name: {{ include "cloudconnect.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}

@@ -6,6 +6,7 @@ import { relayConfigFromEnv } from './cli.ts';
 const RELAY_ENV = {
   ...SITE_POD_ENV,
   NATS_URL: 'nats://nats.nats.svc:4222',
+  NATS_CREDS_PATH: 'cloudconnect/clinic/maple/relay/maple-accuro/nats',
   RELAY_PORT: '8080',
   RELAY_METRICS_PORT: '9090',
   RELAY_API_KEY_PATH: 'cloudconnect/clinic/maple/relay/maple-accuro',
@@ -17,13 +18,14 @@ describe("the relay's configuration", () => {
     expect(pod).toMatchObject({ siteNumber: '1234', oceanApiUrl: '', sek: { mount: 'secret' } });
     expect(settings).toMatchObject({
       natsUrl: 'nats://nats.nats.svc:4222',
+      natsCredsPath: 'cloudconnect/clinic/maple/relay/maple-accuro/nats',
+      natsCa: undefined,
       port: 8080,
       metricsPort: 9090,
       apiKeyPath: 'cloudconnect/clinic/maple/relay/maple-accuro',
       host: '0.0.0.0',
       concurrency: 8,
       statusIntervalMs: 5000,
-      replicas: 1,
       ackWaitMs: 60_000,
     });
     expect(clock.scale).toBe(1);

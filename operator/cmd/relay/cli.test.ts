@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SITE_POD_ENV } from '../../internal/sitepod/test-helpers.ts';
 import type { Env } from '../../runtime/env.ts';
 import { realClock, scaledClock } from '../../runtime/scaled-clock.ts';
-import { parseRelayArgs, relayConfigFromEnv } from './cli.ts';
+import { parseRelayArgs, relayConfigFromEnv, relayConnectOptions } from './cli.ts';
 import { SekKeyring } from './sek-keyring.ts';
 
 /** The relay's own settings, beside a valid pod environment. */
@@ -20,10 +20,17 @@ describe('the relay command line', () => {
 });
 
 describe('the relay settings', () => {
-  const required = { NATS_URL: 'nats://nats:4222', RELAY_API_KEY_PATH: 'cloudconnect/ns/site/relay/i' };
-  it('only NATS_URL and RELAY_API_KEY_PATH are required; the rest has defaults', () => {
+  const required = {
+    NATS_URL: 'nats://nats:4222',
+    NATS_CREDS_PATH: 'cloudconnect/clinic/maple/relay/maple-accuro/nats',
+    RELAY_API_KEY_PATH: 'cloudconnect/ns/site/relay/i',
+  };
+
+  it('only NATS_URL, NATS_CREDS_PATH and RELAY_API_KEY_PATH are required; the rest has defaults', () => {
     expect(relaySettingsFromEnv(required)).toEqual({
       natsUrl: 'nats://nats:4222',
+      natsCredsPath: 'cloudconnect/clinic/maple/relay/maple-accuro/nats',
+      natsCa: undefined,
       port: 8080,
       metricsPort: 9090,
       host: '0.0.0.0',
@@ -35,13 +42,12 @@ describe('the relay settings', () => {
       tls: undefined,
       concurrency: 8,
       statusIntervalMs: 5000,
-      replicas: 1,
       ackWaitMs: 60_000,
     });
   });
   it('every bad value is named at once', () => {
     expect(() => relaySettingsFromEnv({ RELAY_PORT: 'x', RELAY_CONCURRENCY: '0' })).toThrow(
-      /NATS_URL is not set; RELAY_PORT must be an integer from 0 to 65535; RELAY_API_KEY_PATH is not set; RELAY_CONCURRENCY must be an integer from 1 to 256/,
+      /NATS_URL is not set; NATS_CREDS_PATH is not set; RELAY_PORT must be an integer from 0 to 65535; RELAY_API_KEY_PATH is not set; RELAY_CONCURRENCY must be an integer from 1 to 256/,
     );
   });
   it('a cluster is a comma-separated list of nats URLs', () => {
@@ -77,6 +83,17 @@ describe('the relay settings', () => {
     expect(settings.tls).toEqual({ certFile: '/tls/tls.crt', keyFile: '/tls/tls.key' });
     expect(settings.maxInFlight).toBe(2);
     expect(settings.server).toEqual({ headersTimeoutMs: 2000, requestTimeoutMs: 3000, keepAliveTimeoutMs: 5000, maxConnections: 10 });
+  });
+  it('connects as its own user, with replies on its own inbox prefix, over TLS with a CA when given', () => {
+    const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const settings = relaySettingsFromEnv({ ...required, NATS_URL: 'tls://a:4222,tls://b:4222', NATS_CA: ca });
+    const options = relayConnectOptions('clinic', 'maple.accuro', settings, 'creds');
+    expect(options.servers).toEqual(['tls://a:4222', 'tls://b:4222']);
+    expect(options.inboxPrefix).toBe('_INBOX_clinic_maple_accuro');
+    expect(options.tls).toEqual({ ca });
+    expect(() => relaySettingsFromEnv({ ...required, NATS_CA: '/etc/ca.crt' })).toThrow(/NATS_CA must be PEM certificates/);
+    expect(typeof options.authenticator).toBe('function');
+    expect(relayConnectOptions('clinic', 'maple', relaySettingsFromEnv(required), 'creds').tls).toBeUndefined();
   });
 });
 

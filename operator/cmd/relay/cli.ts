@@ -1,12 +1,13 @@
 // The relay's command line: `cloudconnect-relay --integration <namespace>/<name>`. Reads the same
 // environment as the sync worker (operator/cmd/worker/README.md: the integration spec, site number,
 // credentials directory, Vault login and SEK location; OCEAN_API_URL is not needed) through the
-// worker's own functions, plus NATS_URL, the listener and the test clock, all in relayConfigFromEnv;
-// see README.md in this folder.
+// worker's own functions, plus NATS_URL, the Vault path of its NATS credentials (NATS_CREDS_PATH),
+// the listener and the test clock, all in relayConfigFromEnv; see README.md in this folder.
 import { parseArgs } from 'node:util';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type ConnectionOptions, connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import type { AdapterConfig, EmrAdapter } from '../../internal/emr/adapter.ts';
 import type { EmrAdapterType } from '../../internal/emr/index.ts';
+import { relayQueueNames } from '../../internal/relayqueue/contract.ts';
 import type { VersionedSekSource } from '../../internal/sek/key-rotation.ts';
 import { emrAdapterFromConfig } from '../../internal/sitepod/emr-adapter.ts';
 import {
@@ -15,6 +16,7 @@ import {
   parseIntegrationRef,
   readCredentialsDir,
   readPodConfig,
+  vaultNatsCreds,
   vaultVersionedSekSource,
   type WorkerConfig,
   WorkerError,
@@ -34,6 +36,7 @@ export const USAGE = 'usage: cloudconnect-relay --integration <namespace>/<name>
 const DEFAULT_PORT = 8080;
 const DEFAULT_METRICS_PORT = 9090;
 const MIB = 1024 * 1024;
+const PEM = { test: (t: string) => t.includes('-----BEGIN CERTIFICATE-----'), expected: 'PEM certificates' };
 
 function parseOptions(argv: readonly string[]) {
   try {
@@ -53,6 +56,10 @@ export function parseRelayArgs(argv: readonly string[]): { namespace: string; na
 
 export interface RelaySettings {
   natsUrl: string;
+  /** KV v2 path (under SEK_MOUNT) of this relay's NATS user, field `creds`; the operator writes it. */
+  natsCredsPath: string;
+  /** PEM of the CA of a NATS server behind a private CA (tls:// URLs); the operator passes its own NATS_CA_FILE's content. */
+  natsCa: string | undefined;
   port: number;
   metricsPort: number;
   host: string;
@@ -65,7 +72,6 @@ export interface RelaySettings {
   tls: TlsFiles | undefined;
   concurrency: number;
   statusIntervalMs: number;
-  replicas: number;
   ackWaitMs: number;
 }
 
@@ -113,10 +119,12 @@ function readTlsFiles(r: EnvReader): TlsFiles | undefined {
   return certFile && keyFile ? { certFile, keyFile } : undefined;
 }
 
-/** NATS_URL (required), the listeners, the webhook key and limits, RELAY_CONCURRENCY, RELAY_STATUS_INTERVAL_SECONDS, RELAY_ACK_WAIT_SECONDS, NATS_REPLICAS. */
+/** NATS_URL, NATS_CREDS_PATH (required), NATS_CA, the listeners, the webhook key and limits, RELAY_CONCURRENCY, RELAY_STATUS_INTERVAL_SECONDS, RELAY_ACK_WAIT_SECONDS. */
 function readRelaySettings(r: EnvReader): RelaySettings {
   return {
     natsUrl: r.required('NATS_URL', { valid: NATS_URL }),
+    natsCredsPath: r.required('NATS_CREDS_PATH'),
+    natsCa: r.string('NATS_CA', undefined, { valid: PEM }),
     port: r.int('RELAY_PORT', { default: DEFAULT_PORT, min: 0, max: 65535 }),
     metricsPort: r.int('RELAY_METRICS_PORT', { default: DEFAULT_METRICS_PORT, min: 0, max: 65535 }),
     host: r.string('RELAY_HOST', '0.0.0.0'),
@@ -126,7 +134,6 @@ function readRelaySettings(r: EnvReader): RelaySettings {
     tls: readTlsFiles(r),
     concurrency: r.int('RELAY_CONCURRENCY', { default: 8, min: 1, max: 256 }),
     statusIntervalMs: r.int('RELAY_STATUS_INTERVAL_SECONDS', { default: 5, min: 1, max: 3600 }) * 1000,
-    replicas: r.int('NATS_REPLICAS', { default: 1, min: 1, max: 5 }),
     // Longer than one EMR call may take (adapter timeouts are 30 s); a crashed relay's in-flight messages come back after it.
     ackWaitMs: r.int('RELAY_ACK_WAIT_SECONDS', { default: 60, min: 5, max: 3600 }) * 1000,
   };
@@ -146,6 +153,8 @@ function readRelayClock(r: EnvReader): RelayClock {
 export interface RelayDeps {
   versionedSekSource?: VersionedSekSource;
   webhookKeySource?: WebhookKeySource;
+  /** The creds text of the relay's NATS user (default: read from Vault at NATS_CREDS_PATH). */
+  natsCreds?: () => Promise<string>;
   adapterFactory?: (type: EmrAdapterType, config: AdapterConfig) => EmrAdapter;
   logger?: Logger;
 }
@@ -167,13 +176,9 @@ export async function runRelay(
     now: () => new Date(),
   });
   const keyring = new SekKeyring(deps.versionedSekSource ?? vaultVersionedSekSource(config));
+  const creds = await (deps.natsCreds ?? (() => vaultNatsCreds(config, settings.natsCredsPath)))();
   // Reconnect for ever: while NATS is away the webhook answers 503 (Ocean retries) and deliveries wait.
-  const nc = await connect({
-    servers: settings.natsUrl.split(','),
-    name: `cloudconnect-relay ${namespace}/${name}`,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-  });
+  const nc = await connect(relayConnectOptions(namespace, name, settings, creds));
   const context = { namespace, integration: name };
   const webhookKeys = new WebhookKeyStore({
     source: deps.webhookKeySource ?? vaultWebhookKeySource(config, settings.apiKeyPath),
@@ -204,8 +209,23 @@ export async function runRelay(
     ...(settings.tls ? { tls: settings.tls } : {}),
     concurrency: settings.concurrency,
     statusIntervalMs: settings.statusIntervalMs,
-    replicas: settings.replicas,
     consumer: { ackWaitMs: settings.ackWaitMs },
   });
   return { relay, nc, logger };
+}
+
+/**
+ * How the relay connects: as its own NATS user (the creds), with replies on its own inbox prefix (the
+ * only subjects its user may subscribe to), trusting NATS_CA's certificates when set (TLS to a private CA).
+ */
+export function relayConnectOptions(namespace: string, name: string, settings: RelaySettings, creds: string): ConnectionOptions {
+  return {
+    servers: settings.natsUrl.split(','),
+    name: `cloudconnect-relay ${namespace}/${name}`,
+    authenticator: credsAuthenticator(new TextEncoder().encode(creds)),
+    inboxPrefix: relayQueueNames(namespace, name).inboxPrefix,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    ...(settings.natsCa ? { tls: { ca: settings.natsCa } } : {}),
+  };
 }

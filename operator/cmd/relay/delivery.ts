@@ -6,7 +6,7 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { EmrAdapter } from '../../internal/emr/adapter.ts';
 import { EmrError } from '../../internal/emr/adapter.ts';
-import { KEY_VERSION_HEADER, RELAY_STREAM } from '../../internal/relayqueue/contract.ts';
+import { KEY_VERSION_HEADER, relayQueueNames } from '../../internal/relayqueue/contract.ts';
 import { CONTENT_HASH_HEADER, deadLetter, OCEAN_MESSAGE_ID_HEADER, RECEIVED_AT_HEADER } from '../../internal/relayqueue/queue.ts';
 import { decryptBatch, RELAY_MESSAGE_KIND } from '../../internal/sek/crypto.ts';
 import type { Logger } from '../../runtime/logger.ts';
@@ -125,7 +125,7 @@ export async function runDelivery(o: DeliveryOptions, signal: AbortSignal): Prom
   };
   while (!signal.aborted) {
     try {
-      const consumer = await o.js.consumers.get(RELAY_STREAM, o.consumer);
+      const consumer = await o.js.consumers.get(relayQueueNames(o.namespace, o.integration).workStream, o.consumer);
       const messages = await consumer.consume({ max_messages: concurrency * 4 });
       const stop = () => void messages.stop();
       signal.addEventListener('abort', stop, { once: true });

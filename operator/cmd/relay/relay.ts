@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type ConsumerOptions, ensureRelayConsumer, ensureRelayStreams } from '../../internal/relayqueue/queue.ts';
+import { type ConsumerOptions, ensureRelayConsumer, openStatusBucket } from '../../internal/relayqueue/queue.ts';
 import { createAdminServer } from './admin-server.ts';
 import type { WebhookKeyStore } from './api-key-store.ts';
 import { type DeliveryOptions, runDelivery } from './delivery.ts';
@@ -29,7 +29,6 @@ export interface RelayOptions
   /** Serve the webhook over TLS with this certificate and key (reloaded when the files change). */
   tls?: TlsFiles;
   statusIntervalMs?: number;
-  replicas?: number;
   consumer?: ConsumerOptions;
   /** Registry without the process metrics (several relays in one test process). */
   defaultMetrics?: boolean;
@@ -80,7 +79,8 @@ async function startServers(o: RelayOptions, shared: SharedOptions) {
 export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   const context = { namespace: o.namespace, integration: o.integration };
   const js = jetstream(o.nc);
-  const kv = await ensureRelayStreams(js, { replicas: o.replicas ?? 1 });
+  // The operator provisioned the streams and the status bucket; the relay's NATS user may create neither.
+  const kv = await openStatusBucket(js);
   const consumer = await ensureRelayConsumer(js, o.namespace, o.integration, o.consumer);
   // Fail early (and visibly) when the SEK or the webhook key cannot be read, rather than on the first webhook.
   const sek = await o.keyring.current();

@@ -99,6 +99,7 @@ export class StatusReporter {
         ...(figures.oldestPendingSince ? { oldestPendingSince: figures.oldestPendingSince } : {}),
         deliveredTotal: this.deliveredTotal,
         deadLettered: figures.deadLettered,
+        ...(figures.oldestDeadLetterAt ? { oldestDeadLetterAt: figures.oldestDeadLetterAt } : {}),
         ...(this.lastFailureReason ? { lastFailureReason: this.lastFailureReason } : {}),
         updatedAt: new Date().toISOString(),
       };

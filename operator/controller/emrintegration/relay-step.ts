@@ -1,5 +1,6 @@
-// Step 5, relay: apply the EMR-bound message relay's Deployment and Service (server-side apply,
-// only when the live object lacks the desired hash or was scaled by hand), handle the replay
+// Step 5, relay: provision the integration's NATS streams (with the configured limits) and its NATS
+// user in Vault (relay/nats-credentials.ts), apply the EMR-bound message relay's Deployment and
+// Service (server-side apply, only when the live object lacks the desired hash or was scaled by hand), handle the replay
 // annotation, read the relay's status record from NATS on a poll interval (not on every event), and
 // turn it into status.relay, the Delivering condition, gauges, and one Event + e-mail per increase
 // of the dead-letter count. Before the Deployment, the webhook's API key: created in Vault when
@@ -24,6 +25,7 @@ import type { Clock } from '../../runtime/clock.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import { withDefaults } from '../../runtime/defaults.ts';
 import { parseDuration } from '../../runtime/duration.ts';
+import { safeMessage } from '../../runtime/errors.ts';
 import type { SupervisedInformer } from '../../runtime/informer.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { OperatorMetrics } from '../../runtime/metrics.ts';
@@ -35,6 +37,7 @@ import {
   type RelayDeploymentSettings,
   relayName,
 } from './relay/deployment.ts';
+import type { RelayCredentialStore } from './relay/nats-credentials.ts';
 import {
   decideRelayStatus,
   type RelayDeployment,
@@ -58,9 +61,13 @@ const APPLY = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 export interface RelayConfig {
   settings: RelayDeploymentSettings;
   queue: RelayQueue;
+  /** Each relay's NATS user, minted by the operator and kept in Vault. */
+  credentials: RelayCredentialStore;
   thresholds: RelayThresholds;
   /** How often each relay's status record is read. */
   pollIntervalMs: number;
+  /** How long a dead letter is kept (RELAY_DEAD_LETTER_MAX_AGE): the expiry gauge counts down to it. */
+  deadLetterMaxAgeMs: number;
   deployments: SupervisedInformer<V1Deployment>;
   services: SupervisedInformer<V1Service>;
   /** Where the webhook keys are kept (the operator's own Vault login; mount: settings.sekMount). */
@@ -96,6 +103,16 @@ export function ownerKey(obj: {
 export function replayToken(annotations: Record<string, string> | undefined, before: RelayStatus | undefined): string | undefined {
   const token = annotations?.[REPLAY_REQUESTED_AT_ANNOTATION];
   return token && token !== before?.lastHandledReplayAt ? token : undefined;
+}
+
+/** Pure: seconds until the oldest dead letter expires (0 once past), undefined when there is none. */
+export function deadLetterExpiresInSeconds(
+  record: { deadLettered: number; oldestDeadLetterAt?: string },
+  now: Date,
+  maxAgeMs: number,
+): number | undefined {
+  if (record.deadLettered === 0 || !record.oldestDeadLetterAt) return undefined;
+  return Math.max(0, (Date.parse(record.oldestDeadLetterAt) + maxAgeMs - now.getTime()) / 1000);
 }
 
 interface Read {
@@ -151,16 +168,27 @@ export class RelayStep implements Step {
 
     const { relay, apps } = configured;
     const webhook = await this.webhookKey(relay, integration, spec, now);
-    const input = { integration, integrationSpec: spec, site, credentials, settings: relay.settings };
+    const deployment: RelayDeployment = spec.suspend ? 'suspended' : 'deployed';
+    let natsCreds: Awaited<ReturnType<RelayCredentialStore['ensure']>>;
+    try {
+      // The streams before the user: a relay that starts finds everything it may use.
+      await relay.queue.provision(namespace, name);
+      natsCreds = await relay.credentials.ensure(namespace, site.metadata.name, name);
+    } catch (error) {
+      // Not a reconcile error: the condition says why (NATS away, the account's store full, Vault refusing) and the poll retries.
+      const observation: RelayObservation = { kind: 'unreachable', message: safeMessage(error) };
+      this.deps.logger.warn('cannot provision the relay queue', { integration: `${namespace}/${name}`, error: safeMessage(error) });
+      return { ...decideRelayStatus({ ...base, deployment, observation }), requeueAfterMs: relay.pollIntervalMs };
+    }
+    const input = { integration, integrationSpec: spec, site, credentials, settings: relay.settings, natsCreds };
     await this.ensure(apps, relay.deployments.get(relayName(name), namespace), buildRelayDeployment(input));
     await this.ensure(apps, relay.services.get(relayName(name), namespace), buildRelayService(input));
 
     const replayed = await this.replay(relay.queue, integration, before);
     // After a replay the figures changed: they are read now.
     const read = await this.read(relay, namespace, name, replayed?.now === true, now);
-    const deployment: RelayDeployment = spec.suspend ? 'suspended' : 'deployed';
     const decision = decideRelayStatus({ ...base, previous: replayed?.status ?? before, deployment, observation: read.observation });
-    this.exportGauges(read.observation, { namespace, integration: name }, now);
+    this.exportGauges(read.observation, { namespace, integration: name }, now, relay.deadLetterMaxAgeMs);
     if (decision.newlyDeadLettered > 0) await this.notifyDeadLettered(integration, spec, site, decision.newlyDeadLettered, decision.relay);
     // While a previous key is accepted, come back when it stops being, so that status says so.
     const graceLeft = webhook.previousKeyValidUntil ? Date.parse(webhook.previousKeyValidUntil) - now.getTime() : Number.POSITIVE_INFINITY;
@@ -213,6 +241,9 @@ export class RelayStep implements Step {
   forget(id: string): void {
     this.reads.delete(id);
     this.replays.delete(id);
+    const [namespace = '', name = ''] = id.split('/');
+    this.configured?.relay.queue.forget(namespace, name);
+    this.configured?.relay.credentials.forget(namespace, name);
   }
 
   /** Moves the dead letters back to the queue when a new replay token is set; returns the status recording it. */
@@ -253,9 +284,19 @@ export class RelayStep implements Step {
     return read;
   }
 
-  private exportGauges(observation: RelayObservation, labels: { namespace: string; integration: string }, now: Date): void {
+  private exportGauges(
+    observation: RelayObservation,
+    labels: { namespace: string; integration: string },
+    now: Date,
+    deadLetterMaxAgeMs: number,
+  ): void {
     if (observation.kind !== 'record') return;
     const r = observation.record;
+    const { metrics } = this.deps;
+    metrics.relayDeadLetters.set(labels, r.deadLettered);
+    const expiresIn = deadLetterExpiresInSeconds(r, now, deadLetterMaxAgeMs);
+    if (expiresIn === undefined) metrics.relayDeadLetterExpiresIn.remove(labels);
+    else metrics.relayDeadLetterExpiresIn.set(labels, expiresIn);
     this.deps.metrics.relayPending.set(labels, r.pending);
     this.deps.metrics.relayOldestPendingAge.set(
       labels,

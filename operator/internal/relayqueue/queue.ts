@@ -1,7 +1,9 @@
-// The relay's JetStream objects and the operations both sides need: ensure the streams and the
-// status bucket exist (the relay at start; the operator may too), the per-integration durable
-// consumer, dead-lettering, and replaying dead letters (the operator's replay annotation calls
-// replayDeadLetters). Names come from contract.ts; the headers below extend it.
+// The relay's JetStream objects and the operations both sides need. The operator provisions them
+// (ensureStatusBucket once, ensureIntegrationStreams per EmrIntegration, with the limits of its
+// configuration); a relay only binds to them (its NATS user may create nothing but its own durable
+// consumer, ensureRelayConsumer). Dead-lettering, replaying dead letters (the operator's replay
+// annotation) and the figures of one integration are here too. Names come from contract.ts; the
+// headers below extend it.
 import {
   AckPolicy,
   DeliverPolicy,
@@ -14,15 +16,7 @@ import {
 } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
-import {
-  DEAD_LETTER_STREAM,
-  deadLetterSubject,
-  KEY_VERSION_HEADER,
-  RELAY_STREAM,
-  relaySubject,
-  STATUS_BUCKET,
-  subjectToken,
-} from './contract.ts';
+import { KEY_VERSION_HEADER, relayQueueNames, STATUS_BUCKET } from './contract.ts';
 
 /** When the relay accepted the message (ISO 8601, relay clock); the retry schedule counts from it. */
 export const RECEIVED_AT_HEADER = 'Cloudconnect-Received-At';
@@ -41,11 +35,30 @@ const FIRST_RECEIVED_AT_HEADER = 'Cloudconnect-First-Received-At';
 const NS = 1_000_000;
 /** Publishes with the same Nats-Msg-Id within this window are stored once (Ocean retries a webhook it saw fail). */
 const DUPLICATE_WINDOW_MS = 2 * 60 * 60_000;
+/** The status bucket: one small record per integration. */
+const STATUS_BUCKET_MAX_BYTES = 64 * 1024 * 1024;
+const STATUS_VALUE_MAX_BYTES = 4096;
 
-export interface RelayStreamOptions {
+/** Per-integration limits (the operator's RELAY_QUEUE_* and RELAY_DEAD_LETTER_* variables). */
+export interface RelayQueueLimits {
+  /** Bytes of the work stream; at the limit intake answers 503 for this integration only. */
+  workMaxBytes: number;
+  /** Messages of the work stream; likewise. */
+  workMaxMessages: number;
+  /** Bytes of the dead-letter stream; past it the oldest dead letters are dropped. */
+  deadMaxBytes: number;
+  /** A dead letter is dropped this long after it was dead-lettered. */
+  deadMaxAgeMs: number;
   /** 1 on a single node; 3 on a clustered JetStream (R3). */
   replicas?: number;
 }
+
+export const DEFAULT_RELAY_QUEUE_LIMITS: RelayQueueLimits = {
+  workMaxBytes: 256 * 1024 * 1024,
+  workMaxMessages: 100_000,
+  deadMaxBytes: 64 * 1024 * 1024,
+  deadMaxAgeMs: 14 * 24 * 60 * 60_000,
+};
 
 async function ensureStream(jsm: JetStreamManager, config: Parameters<JetStreamManager['streams']['add']>[0]): Promise<void> {
   try {
@@ -57,36 +70,58 @@ async function ensureStream(jsm: JetStreamManager, config: Parameters<JetStreamM
   }
 }
 
-/** Creates (or updates) the work stream, the dead-letter stream and the status bucket. Idempotent. */
-export async function ensureRelayStreams(js: JetStreamClient, options: RelayStreamOptions = {}): Promise<KV> {
+/** The operator: creates (or opens) the shared status bucket. Idempotent. */
+export async function ensureStatusBucket(js: JetStreamClient, options: { replicas?: number } = {}): Promise<KV> {
+  return new Kvm(js).create(STATUS_BUCKET, {
+    history: 1,
+    replicas: options.replicas ?? 1,
+    storage: StorageType.File,
+    max_bytes: STATUS_BUCKET_MAX_BYTES,
+    maxValueSize: STATUS_VALUE_MAX_BYTES,
+  });
+}
+
+/** A relay: the status bucket, bound without any stream call (its user may only get and put its own key). */
+export function openStatusBucket(js: JetStreamClient): Promise<KV> {
+  return new Kvm(js).open(STATUS_BUCKET, { allow_direct: true });
+}
+
+/** The operator: creates or updates one integration's work and dead-letter streams with `limits`. Idempotent. */
+export async function ensureIntegrationStreams(
+  js: JetStreamClient,
+  namespace: string,
+  integration: string,
+  limits: RelayQueueLimits = DEFAULT_RELAY_QUEUE_LIMITS,
+): Promise<void> {
   const jsm = await js.jetstreamManager();
-  const num_replicas = options.replicas ?? 1;
-  // Work queue: a message is gone once acked (delivered or dead-lettered), so the subject's count is the backlog.
+  const n = relayQueueNames(namespace, integration);
+  const num_replicas = limits.replicas ?? 1;
+  // Work queue: a message is gone once acked (delivered or dead-lettered), so the stream's count is the backlog.
   await ensureStream(jsm, {
-    name: RELAY_STREAM,
-    subjects: ['cloudconnect.relay.>'],
+    name: n.workStream,
+    subjects: [n.subject],
     retention: RetentionPolicy.Workqueue,
     storage: StorageType.File,
     discard: DiscardPolicy.New,
+    max_bytes: limits.workMaxBytes,
+    max_msgs: limits.workMaxMessages,
     num_replicas,
     duplicate_window: DUPLICATE_WINDOW_MS * NS,
     allow_direct: true,
   });
+  // Bounded by age and size: past either, the oldest dead letter goes (the alert and the status say so first).
   await ensureStream(jsm, {
-    name: DEAD_LETTER_STREAM,
-    subjects: ['cloudconnect.relay-dead.>'],
+    name: n.deadStream,
+    subjects: [n.deadSubject],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
-    discard: DiscardPolicy.New,
+    discard: DiscardPolicy.Old,
+    max_bytes: limits.deadMaxBytes,
+    max_age: limits.deadMaxAgeMs * NS,
     num_replicas,
-    duplicate_window: DUPLICATE_WINDOW_MS * NS,
+    duplicate_window: Math.min(DUPLICATE_WINDOW_MS, limits.deadMaxAgeMs) * NS,
     allow_direct: true,
   });
-  return new Kvm(js).create(STATUS_BUCKET, { history: 1, replicas: num_replicas, storage: StorageType.File });
-}
-
-function consumerName(namespace: string, integration: string): string {
-  return `relay-${subjectToken(namespace)}-${subjectToken(integration)}`.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
 export interface ConsumerOptions {
@@ -96,18 +131,19 @@ export interface ConsumerOptions {
   maxAckPending?: number;
 }
 
-/** The integration's durable pull consumer: explicit acks, no delivery limit (the schedule decides). */
+/** The integration's durable pull consumer on its own work stream: explicit acks, no delivery limit (the schedule decides). */
 export async function ensureRelayConsumer(
   js: JetStreamClient,
   namespace: string,
   integration: string,
   options: ConsumerOptions = {},
 ): Promise<string> {
-  const jsm = await js.jetstreamManager();
-  const name = consumerName(namespace, integration);
+  // No account-info round trip: a relay's user may not ask about the account.
+  const jsm = await js.jetstreamManager(false);
+  const n = relayQueueNames(namespace, integration);
   const config = {
-    durable_name: name,
-    filter_subject: relaySubject(namespace, integration),
+    durable_name: n.consumer,
+    filter_subject: n.subject,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: (options.ackWaitMs ?? 60_000) * NS,
@@ -115,13 +151,13 @@ export async function ensureRelayConsumer(
     max_ack_pending: options.maxAckPending ?? 20_000,
   };
   try {
-    await jsm.consumers.info(RELAY_STREAM, name);
-    await jsm.consumers.update(RELAY_STREAM, name, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
+    await jsm.consumers.info(n.workStream, n.consumer);
+    await jsm.consumers.update(n.workStream, n.consumer, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
   } catch (error) {
     if (!/consumer not found/i.test((error as Error).message) && (error as { code?: number }).code !== 404) throw error;
-    await jsm.consumers.add(RELAY_STREAM, config);
+    await jsm.consumers.add(n.workStream, config);
   }
-  return name;
+  return n.consumer;
 }
 
 function copyHeaders(from: MsgHdrs | undefined, skip: string[] = []): MsgHdrs {
@@ -148,7 +184,7 @@ export async function deadLetter(
   h.set(DEAD_AT_HEADER, now.toISOString());
   const id = msg.headers?.get('Nats-Msg-Id') || `seq-${msg.seq}`;
   // The same id on a retry after a crash between publish and ack: stored once.
-  await js.publish(deadLetterSubject(namespace, integration), msg.data, { msgID: `dead:${id}`, headers: h });
+  await js.publish(relayQueueNames(namespace, integration).deadSubject, msg.data, { msgID: `dead:${id}`, headers: h });
   await msg.ackAck();
 }
 
@@ -165,11 +201,11 @@ export async function replayDeadLetters(
 ): Promise<number> {
   const jsm = await js.jetstreamManager();
   const now = options.now ?? (() => new Date());
-  const subject = deadLetterSubject(namespace, integration);
+  const n = relayQueueNames(namespace, integration);
   let count = 0;
   let seq = 1;
   for (;;) {
-    const stored = await jsm.direct.getMessage(DEAD_LETTER_STREAM, { next_by_subj: subject, seq });
+    const stored = await jsm.direct.getMessage(n.deadStream, { next_by_subj: n.deadSubject, seq });
     if (!stored) break;
     const h = copyHeaders(stored.header, [
       DEAD_REASON_HEADER,
@@ -186,37 +222,41 @@ export async function replayDeadLetters(
     h.set(RECEIVED_AT_HEADER, now().toISOString());
     if (!h.has(KEY_VERSION_HEADER)) throw new Error(`dead letter ${stored.seq} has no ${KEY_VERSION_HEADER} header`);
     // The dead letter's sequence makes the replay its own message; a crash before the delete repeats the same id (deduplicated).
-    await js.publish(relaySubject(namespace, integration), stored.data, {
-      msgID: `replay:${DEAD_LETTER_STREAM}:${stored.seq}`,
+    await js.publish(n.subject, stored.data, {
+      msgID: `replay:${n.deadStream}:${stored.seq}`,
       headers: h,
     });
-    await jsm.streams.deleteMessage(DEAD_LETTER_STREAM, stored.seq, false);
+    await jsm.streams.deleteMessage(n.deadStream, stored.seq, false);
     count++;
     seq = stored.seq + 1;
   }
   return count;
 }
 
-/** Figures of one integration straight from the streams (what survives any relay restart). */
-export async function queueFigures(
-  js: JetStreamClient,
-  namespace: string,
-  integration: string,
-): Promise<{ pending: number; oldestPendingSince?: string; deadLettered: number }> {
-  // Called on every status write: skip the manager's account-info round trip (the calls below fail anyway without JetStream).
+export interface QueueFigures {
+  pending: number;
+  oldestPendingSince?: string;
+  deadLettered: number;
+  oldestDeadLetterAt?: string;
+}
+
+/** Figures of one integration straight from its two streams (what survives any relay restart). */
+export async function queueFigures(js: JetStreamClient, namespace: string, integration: string): Promise<QueueFigures> {
+  // Called on every status write: skip the manager's account-info round trip (a relay's user may not make it).
   const jsm = await js.jetstreamManager(false);
-  const subject = relaySubject(namespace, integration);
-  const dead = deadLetterSubject(namespace, integration);
-  const [work, deadInfo, oldest] = await Promise.all([
-    jsm.streams.info(RELAY_STREAM, { subjects_filter: subject }),
-    jsm.streams.info(DEAD_LETTER_STREAM, { subjects_filter: dead }),
-    jsm.direct.getMessage(RELAY_STREAM, { next_by_subj: subject, seq: 1 }),
+  const n = relayQueueNames(namespace, integration);
+  const [work, dead, oldest] = await Promise.all([
+    jsm.streams.info(n.workStream),
+    jsm.streams.info(n.deadStream),
+    jsm.direct.getMessage(n.workStream, { next_by_subj: n.subject, seq: 1 }),
   ]);
-  const pending = work.state.subjects?.[subject] ?? 0;
+  const pending = work.state.messages;
   const oldestAt = oldest ? oldest.header.get(RECEIVED_AT_HEADER) || oldest.time.toISOString() : undefined;
+  const deadLettered = dead.state.messages;
   return {
     pending,
     ...(pending > 0 && oldestAt ? { oldestPendingSince: oldestAt } : {}),
-    deadLettered: deadInfo.state.subjects?.[dead] ?? 0,
+    deadLettered,
+    ...(deadLettered > 0 && dead.state.first_ts ? { oldestDeadLetterAt: new Date(dead.state.first_ts).toISOString() } : {}),
   };
 }

@@ -25,7 +25,8 @@ export type WorkerErrorReason =
   | 'VaultLoginFailed'
   | 'SekAccessDenied'
   | 'SekNotFound'
-  | 'WebhookKeyUnavailable';
+  | 'WebhookKeyUnavailable'
+  | 'NatsCredentialsUnavailable';
 
 /** A failure of the worker's own setup (arguments, environment, Vault), with a reason for the run's status. */
 export class WorkerError extends Error {
@@ -203,32 +204,56 @@ export function vaultSekSource(config: WorkerConfig): SekSource {
   return async () => (await versioned()).value;
 }
 
+/** The pod's Vault token: VAULT_TOKEN when set (outside a pod), else a kubernetes-auth login with the projected token. */
+async function podVaultToken(vault: WorkerConfig['vault']): Promise<string> {
+  if (vault.token) return vault.token;
+  let jwt: string;
+  try {
+    jwt = (await readFile(vault.serviceAccountTokenFile, 'utf8')).trim();
+  } catch (error) {
+    throw new WorkerError(
+      'VaultLoginFailed',
+      `cannot read the Vault login token ${vault.serviceAccountTokenFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+  redactor.register(jwt);
+  try {
+    return await new VaultClient({ address: vault.address }).kubernetesLogin(vault.authMount, vault.role ?? '', jwt);
+  } catch (error) {
+    if (error instanceof VaultUnavailableError) throw new WorkerError('VaultUnavailable', error.message);
+    throw new WorkerError(
+      'VaultLoginFailed',
+      `Vault refused the login as role ${vault.role ?? ''} at auth/${vault.authMount}: ${error instanceof Error ? error.message : 'error'}`,
+    );
+  }
+}
+
+/**
+ * The relay's NATS credentials (a creds file's text, field `creds`) from KV v2 at SEK_MOUNT/`path`,
+ * with the same login as the SEK; the value is registered for redaction by the Vault client.
+ */
+export async function vaultNatsCreds(config: WorkerConfig, path: string): Promise<string> {
+  const { vault, sek } = config;
+  const token = await podVaultToken(vault);
+  let out: Awaited<ReturnType<VaultClient['kvRead']>>;
+  try {
+    out = await new VaultClient({ address: vault.address, token }).kvRead(sek.mount, path);
+  } catch (error) {
+    if (error instanceof VaultPermissionError)
+      throw new WorkerError('NatsCredentialsUnavailable', `Vault denied reading the NATS credentials at ${sek.mount}/${path}`);
+    if (error instanceof VaultUnavailableError || error instanceof TransientError) throw new WorkerError('VaultUnavailable', error.message);
+    throw error;
+  }
+  const creds = out?.data['creds'];
+  if (!creds) throw new WorkerError('NatsCredentialsUnavailable', `no NATS credentials at ${sek.mount}/${path} (field creds)`);
+  return creds;
+}
+
 /** As vaultSekSource, with the KV version: the current one, or the one asked for (key rotation). */
 export function vaultVersionedSekSource(config: WorkerConfig): VersionedSekSource {
   return async (version?: number) => {
     const { vault, sek } = config;
-    let token = vault.token;
-    if (!token) {
-      let jwt: string;
-      try {
-        jwt = (await readFile(vault.serviceAccountTokenFile, 'utf8')).trim();
-      } catch (error) {
-        throw new WorkerError(
-          'VaultLoginFailed',
-          `cannot read the Vault login token ${vault.serviceAccountTokenFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-        );
-      }
-      redactor.register(jwt);
-      try {
-        token = await new VaultClient({ address: vault.address }).kubernetesLogin(vault.authMount, vault.role ?? '', jwt);
-      } catch (error) {
-        if (error instanceof VaultUnavailableError) throw new WorkerError('VaultUnavailable', error.message);
-        throw new WorkerError(
-          'VaultLoginFailed',
-          `Vault refused the login as role ${vault.role ?? ''} at auth/${vault.authMount}: ${error instanceof Error ? error.message : 'error'}`,
-        );
-      }
-    }
+    const token = await podVaultToken(vault);
     let out: Awaited<ReturnType<VaultClient['kvRead']>>;
     try {
       out = await new VaultClient({ address: vault.address, token }).kvRead(sek.mount, sek.path, version);

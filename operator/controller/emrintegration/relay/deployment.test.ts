@@ -9,6 +9,7 @@ import {
   CREDENTIALS_HASH_ANNOTATION,
   credentialsHash,
   DESIRED_HASH_ANNOTATION,
+  NATS_CREDS_VERSION_ANNOTATION,
   RELAY_COMMAND,
   RELAY_METRICS_PORT,
   RELAY_PORT,
@@ -49,7 +50,8 @@ const settings = {
   sekMount: 'secret',
   command: RELAY_COMMAND,
 };
-const input: RelayInput = { integration, integrationSpec: integration.spec, site, credentials: secret, settings };
+const natsCreds = { path: 'cloudconnect/clinic/maple/relay/maple-accuro/nats', version: 3 };
+const input: RelayInput = { integration, integrationSpec: integration.spec, site, credentials: secret, settings, natsCreds };
 
 const deployment = buildRelayDeployment(input);
 const pod = deployment.spec!.template.spec!;
@@ -175,6 +177,7 @@ describe('the relay Deployment', () => {
       CLOUDCONNECT_SITE_NUMBER: '1234',
       CLOUDCONNECT_CREDENTIALS_DIR: CREDENTIALS_DIR,
       NATS_URL: 'nats://nats.nats.svc:4222',
+      NATS_CREDS_PATH: 'cloudconnect/clinic/maple/relay/maple-accuro/nats',
       RELAY_PORT: '8080',
     });
     expect(JSON.parse(env.CLOUDCONNECT_INTEGRATION_SPEC!)).toMatchObject({ emr: { type: 'Accuro' } });
@@ -212,6 +215,11 @@ describe('what rolls the relay', () => {
       metadata: { ...secret.metadata, resourceVersion: '11', labels: { 'cloudconnect.dev/credentials': 'true' } },
     };
     expect(podAnnotations({ ...input, credentials: relabelled })).toEqual(podAnnotations(input));
+  });
+
+  it('a new NATS user (a new KV version in Vault) rolls it', () => {
+    expect(podAnnotations(input)[NATS_CREDS_VERSION_ANNOTATION]).toBe('3');
+    expect(podAnnotations({ ...input, natsCreds: { ...natsCreds, version: 4 } })[NATS_CREDS_VERSION_ANNOTATION]).toBe('4');
   });
 
   it('the same credentials in another Secret hash differently (salted with its uid)', () => {

@@ -1,11 +1,13 @@
 // Pure: the relay's Deployment and Service for one EmrIntegration. The relay runs with the same
 // identity as the sync Jobs (operator/controller/syncschedule/job.ts): the site's ServiceAccount with no API
 // token mounted, a projected token with the `vault` audience for the Vault login, the credentials
-// Secret mounted read-only, a restrictive security context, and the same environment names. Its pod
-// template carries the SEK version and a salted hash of the credentials, so a SEK rotation or a
-// credential change rolls the relay. The webhook listens on its own port (`webhook`, authenticated
-// with the key at RELAY_API_KEY_PATH, TLS when spec.webhook.tls names a Secret, mounted here) and
-// /metrics and the probes on another (`metrics`). Unit-tested; the operator applies these objects as they are.
+// Secret mounted read-only, a restrictive security context, and the same environment names, plus the
+// Vault path of its own NATS user (NATS_CREDS_PATH). Its pod template carries the SEK version, a
+// salted hash of the credentials and the NATS user's KV version, so a SEK rotation, a credential
+// change or a new NATS user rolls the relay. The webhook listens on its own port (`webhook`,
+// authenticated with the key at RELAY_API_KEY_PATH, TLS when spec.webhook.tls names a Secret, mounted
+// here) and /metrics and the probes on another (`metrics`). Unit-tested; the operator applies these
+// objects as they are.
 import { createHash } from 'node:crypto';
 import type { V1Container, V1Deployment, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { EmrIntegration, EmrIntegrationSpec, OceanSite } from '../../../api/v1alpha1/index.ts';
@@ -18,6 +20,7 @@ import {
   sitePodParts,
 } from '../../../internal/sitepod/site-pod.ts';
 import { webhookKeyPath } from './webhook-key.ts';
+import type { RelayNatsCredentials } from './nats-credentials.ts';
 
 /** What the operator's configuration says about every relay (operator/manager/config.ts reads it). */
 export interface RelayDeploymentSettings extends SitePodSettings {
@@ -26,8 +29,8 @@ export interface RelayDeploymentSettings extends SitePodSettings {
   natsUrl: string;
   /** The relay image's command (the project image's entrypoint runs the sync worker). */
   command: string[];
-  /** JetStream replicas of the relay's streams (3 on a clustered JetStream). */
-  natsReplicas?: number;
+  /** PEM of the NATS server's CA (the operator's NATS_CA_FILE), passed to every relay as NATS_CA. */
+  natsCa?: string;
 }
 
 const RELAY_APP = 'cloudconnect-relay';
@@ -39,6 +42,8 @@ const TLS_DIR = '/var/run/secrets/cloudconnect/webhook-tls';
 export const RELAY_COMMAND = ['/nodejs/bin/node', 'operator/relay/main.ts'];
 /** Salted hash of the credentials Secret's data: a change rolls the relay. */
 export const CREDENTIALS_HASH_ANNOTATION = 'cloudconnect.dev/credentials-hash';
+/** KV version of the relay's NATS user in Vault: a new user rolls the relay. */
+export const NATS_CREDS_VERSION_ANNOTATION = 'cloudconnect.dev/nats-creds-version';
 /** Hash of the whole desired object: the operator skips the apply when the live object carries it. */
 export const DESIRED_HASH_ANNOTATION = 'cloudconnect.dev/desired-hash';
 const RELAY_INSTANCE_LABEL = 'app.kubernetes.io/instance';
@@ -96,6 +101,8 @@ export interface RelayInput {
   /** The credentials Secret as read (its data is hashed, never copied). */
   credentials: V1Secret | undefined;
   settings: RelayDeploymentSettings;
+  /** Where the relay's NATS user is in Vault (under the SEK mount), and its version. */
+  natsCreds: RelayNatsCredentials;
 }
 
 function labelsOf(integration: EmrIntegration, site: OceanSite): Record<string, string> {
@@ -133,6 +140,8 @@ function relayContainer(input: RelayInput, pod: SitePodParts): V1Container {
       { name: 'CLOUDCONNECT_INTEGRATION_SPEC', value: JSON.stringify({ ...spec, suspend: undefined }) },
       ...pod.identityEnv,
       { name: 'NATS_URL', value: settings.natsUrl },
+      { name: 'NATS_CREDS_PATH', value: input.natsCreds.path },
+      ...(settings.natsCa ? [{ name: 'NATS_CA', value: settings.natsCa }] : []),
       { name: 'RELAY_PORT', value: String(RELAY_PORT) },
       { name: 'RELAY_METRICS_PORT', value: String(RELAY_METRICS_PORT) },
       { name: 'RELAY_API_KEY_PATH', value: webhookKeyPath(namespace, input.site.metadata.name, integration.metadata.name) },
@@ -142,7 +151,6 @@ function relayContainer(input: RelayInput, pod: SitePodParts): V1Container {
             { name: 'RELAY_TLS_KEY_FILE', value: `${TLS_DIR}/tls.key` },
           ]
         : []),
-      ...(settings.natsReplicas && settings.natsReplicas > 1 ? [{ name: 'NATS_REPLICAS', value: String(settings.natsReplicas) }] : []),
       ...pod.caEnv,
     ],
     resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } },
@@ -181,6 +189,7 @@ export function buildRelayDeployment(input: RelayInput): V1Deployment {
           annotations: {
             [SEK_VERSION_ANNOTATION]: String(site.status?.encryptionKey?.version ?? 0),
             [CREDENTIALS_HASH_ANNOTATION]: credentialsHash(input.credentials),
+            [NATS_CREDS_VERSION_ANNOTATION]: String(input.natsCreds.version),
           },
         },
         spec: {

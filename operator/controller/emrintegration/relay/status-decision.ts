@@ -81,6 +81,7 @@ export function parseRecord(value: unknown): RelayStatusRecord | undefined {
   const time = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
   if (!count(r.pending) || !count(r.deliveredTotal) || !count(r.deadLettered) || !time(r.updatedAt)) return undefined;
   if (r.oldestPendingSince !== undefined && !time(r.oldestPendingSince)) return undefined;
+  if (r.oldestDeadLetterAt !== undefined && !time(r.oldestDeadLetterAt)) return undefined;
   if (
     r.lastFailureReason !== undefined &&
     (typeof r.lastFailureReason !== 'string' || !/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(r.lastFailureReason))
@@ -91,6 +92,7 @@ export function parseRecord(value: unknown): RelayStatusRecord | undefined {
     ...(r.oldestPendingSince ? { oldestPendingSince: r.oldestPendingSince as string } : {}),
     deliveredTotal: r.deliveredTotal as number,
     deadLettered: r.deadLettered as number,
+    ...(r.oldestDeadLetterAt ? { oldestDeadLetterAt: r.oldestDeadLetterAt as string } : {}),
     ...(r.lastFailureReason ? { lastFailureReason: r.lastFailureReason as string } : {}),
     updatedAt: r.updatedAt as string,
   };

@@ -1,5 +1,7 @@
-// The operator's side of NATS: reads each relay's RelayStatusRecord from the STATUS_BUCKET and asks
-// for dead-letter replays (queue.ts's replayDeadLetters). One connection for the whole operator,
+// The operator's side of NATS: provisions each integration's streams (with the configured limits) and
+// the status bucket, reads each relay's RelayStatusRecord from the STATUS_BUCKET and asks for
+// dead-letter replays (queue.ts's replayDeadLetters). The operator connects as its own NATS user,
+// minted with the account signing key (nats-auth.ts operatorPermissions). One connection for the whole operator,
 // opened on first use and kept (reconnecting for ever); the EmrIntegration reconciler calls it on a
 // poll interval, not on every event. Never reads a message body: only the status record.
 // While NATS is away (disconnected, or a connect or request failed in the last few seconds) reads
@@ -7,9 +9,15 @@
 // integration through the same few workers, and a NATS outage must not slow their other work.
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { STATUS_BUCKET, statusKey } from '../../../internal/relayqueue/contract.ts';
-import { replayDeadLetters } from '../../../internal/relayqueue/queue.ts';
+import { type AccountSigner, mintUserCreds, operatorPermissions } from '../../../internal/relayqueue/nats-auth.ts';
+import {
+  ensureIntegrationStreams,
+  ensureStatusBucket,
+  type RelayQueueLimits,
+  replayDeadLetters,
+} from '../../../internal/relayqueue/queue.ts';
 import { safeMessage } from '../../../runtime/errors.ts';
 import type { Logger } from '../../../runtime/logger.ts';
 import { parseRecord, type RelayObservation } from './status-decision.ts';
@@ -18,6 +26,10 @@ export interface RelayQueue {
   read(namespace: string, integration: string): Promise<RelayObservation>;
   /** Moves the integration's dead letters back to its queue; returns how many. Throws when NATS cannot be reached. */
   replay(namespace: string, integration: string): Promise<number>;
+  /** Creates or updates the integration's streams (and once, the status bucket). Throws when NATS refuses or cannot be reached. */
+  provision(namespace: string, integration: string): Promise<void>;
+  /** Forgets what was provisioned for a deleted integration. */
+  forget(namespace: string, integration: string): void;
   close(): Promise<void>;
 }
 
@@ -29,6 +41,12 @@ export class NatsRelayQueue implements RelayQueue {
   private readonly timeoutMs: number;
   private readonly retryAfterMs: number;
   private readonly now: () => number;
+  private readonly signer: AccountSigner;
+  private readonly limits: RelayQueueLimits;
+  private readonly caFile: string | undefined;
+  /** Integrations whose streams have this process's limits (the limits only change with a restart). */
+  private readonly provisioned = new Set<string>();
+  private bucket: Promise<unknown> | undefined;
   private nc: Promise<NatsConnection> | undefined;
   private kv: KV | undefined;
   private disconnected = false;
@@ -36,7 +54,16 @@ export class NatsRelayQueue implements RelayQueue {
   private downUntil = 0;
   private down = '';
 
-  constructor(options: { natsUrl: string; logger: Logger; timeoutMs?: number; retryAfterMs?: number; now?: () => number }) {
+  constructor(options: {
+    natsUrl: string;
+    logger: Logger;
+    signer: AccountSigner;
+    limits: RelayQueueLimits;
+    caFile?: string;
+    timeoutMs?: number;
+    retryAfterMs?: number;
+    now?: () => number;
+  }) {
     this.servers = options.natsUrl
       .split(',')
       .map((s) => s.trim())
@@ -45,6 +72,9 @@ export class NatsRelayQueue implements RelayQueue {
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.retryAfterMs = options.retryAfterMs ?? 10_000;
     this.now = options.now ?? Date.now;
+    this.signer = options.signer;
+    this.limits = options.limits;
+    this.caFile = options.caFile;
   }
 
   /** Why NATS is taken as unreachable right now, if it is. */
@@ -74,19 +104,14 @@ export class NatsRelayQueue implements RelayQueue {
   }
 
   private async js(): Promise<JetStreamClient> {
-    this.nc ??= connect({
-      servers: this.servers,
-      name: 'cloudconnect-operator',
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 1000,
-      timeout: this.timeoutMs,
-    }).then(
+    this.nc ??= this.connect().then(
       (nc) => {
         this.logger.info('connected to NATS for relay status', { server: nc.getServer() });
         void this.watch(nc).catch(() => undefined);
         void nc.closed().then(() => {
           this.nc = undefined;
           this.kv = undefined;
+          this.bucket = undefined;
         });
         return nc;
       },
@@ -97,6 +122,44 @@ export class NatsRelayQueue implements RelayQueue {
       },
     );
     return jetstream(await this.nc, { timeout: this.timeoutMs });
+  }
+
+  /** Connects as the operator's own NATS user, minted now with the account signing key. */
+  private async connect(): Promise<NatsConnection> {
+    const { creds } = await mintUserCreds(this.signer, 'cloudconnect-operator', operatorPermissions());
+    return connect({
+      servers: this.servers,
+      name: 'cloudconnect-operator',
+      authenticator: credsAuthenticator(new TextEncoder().encode(creds)),
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1000,
+      timeout: this.timeoutMs,
+      ...(this.caFile ? { tls: { caFile: this.caFile } } : {}),
+    });
+  }
+
+  async provision(namespace: string, integration: string): Promise<void> {
+    const id = `${namespace}/${integration}`;
+    if (this.provisioned.has(id)) return;
+    const unavailable = this.unavailable();
+    if (unavailable) throw new Error(`cannot provision the relay queue: ${unavailable}`);
+    try {
+      const js = await this.js();
+      this.bucket ??= ensureStatusBucket(js, { replicas: this.limits.replicas ?? 1 }).catch((error: unknown) => {
+        this.bucket = undefined;
+        throw error;
+      });
+      await this.bucket;
+      await ensureIntegrationStreams(js, namespace, integration, this.limits);
+      this.provisioned.add(id);
+    } catch (error) {
+      throw new Error(`cannot provision the relay queue: ${safeMessage(error)}`);
+    }
+  }
+
+  /** Forgets what was provisioned for an integration (deleted): a new one of the same name is provisioned again. */
+  forget(namespace: string, integration: string): void {
+    this.provisioned.delete(`${namespace}/${integration}`);
   }
 
   async read(namespace: string, integration: string): Promise<RelayObservation> {
