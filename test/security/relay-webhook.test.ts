@@ -13,7 +13,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RELAY_STREAM } from '../../operator/internal/relayqueue/contract.ts';
+import { relayQueueNames } from '../../operator/internal/relayqueue/contract.ts';
 import { eventually } from '../integration/operator-process.ts';
 import { type RelayHarness, startRelayHarness } from '../integration/relay-harness.ts';
 import { makeTestTls } from '../integration/tls.ts';
@@ -50,7 +50,7 @@ afterAll(async () => {
   await h?.dispose();
 });
 
-const lastSeq = async () => (await h.jsm.streams.info(RELAY_STREAM)).state.last_seq;
+const lastSeq = async () => (await h.jsm.streams.info(relayQueueNames(h.namespace, h.integration).workStream)).state.last_seq;
 
 function post(headers: Record<string, string>, body: unknown): Promise<Response> {
   return fetch(h.webhookUrl, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });

@@ -19,8 +19,8 @@ import {
   type SitePodSettings,
   sitePodParts,
 } from '../../../internal/sitepod/site-pod.ts';
-import { webhookKeyPath } from './webhook-key.ts';
 import type { RelayNatsCredentials } from './nats-credentials.ts';
+import { webhookKeyPath } from './webhook-key.ts';
 
 /** What the operator's configuration says about every relay (operator/manager/config.ts reads it). */
 export interface RelayDeploymentSettings extends SitePodSettings {
