@@ -13,7 +13,6 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { contentHashOf } from '../../operator/cmd/relay/message-id.ts';
 import { idempotencyKeyOf, type OceanMessage } from '../../operator/cmd/relay/messages.ts';
 import { startRelay } from '../../operator/cmd/relay/relay.ts';
