@@ -1,11 +1,11 @@
 // EmrIntegration against the real API server, Vault and the EMR simulators (served over https with
 // a test CA): every condition reached from a simulator fault and cleared when the fault goes,
 // conflicts on both sides, the hidden provider named, and no credential anywhere it should not be.
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leakedForms } from '../security/leak-forms.ts';
 import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
 import { OSCAR_DEV_CREDENTIALS, type OscarSimulator, start as startOscar } from '../simulators/oscar.ts';
+import { importedSite } from './fixtures.ts';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
 import { eventually, everythingWritten, type OperatorProcess, startOperator } from './operator-process.ts';
 import { makeTestTls } from './tls.ts';
@@ -18,25 +18,7 @@ let operator: OperatorProcess;
 const apply = (obj: object) => kubectlOk(['apply', '-f', '-'], JSON.stringify(obj));
 
 function site(name: string) {
-  return [
-    {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: `${name}-sek`, namespace: ns },
-      type: 'cloudconnect.dev/sek-import',
-      stringData: { sek: randomBytes(32).toString('base64') },
-    },
-    {
-      apiVersion: 'cloudconnect.dev/v1alpha1',
-      kind: 'OceanSite',
-      metadata: { name, namespace: ns },
-      spec: {
-        siteNumber: String(1000 + name.length),
-        clinicalAdminEmail: `admin@${name}.example.org`,
-        encryptionKey: { importFrom: { secretRef: { name: `${name}-sek` } } },
-      },
-    },
-  ];
+  return importedSite({ namespace: ns, name, siteNumber: String(1000 + name.length) });
 }
 
 function accuroIntegration(name: string, siteName: string, secretName: string, settings: Record<string, unknown> = {}) {

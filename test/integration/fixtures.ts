@@ -40,6 +40,30 @@ export interface AccuroSite {
   credentialsSecret: string;
 }
 
+/** An OceanSite whose SEK is imported from a one-time Secret `<name>-sek`: the Secret, then the site. */
+export function importedSite(o: { namespace: string; name: string; siteNumber: string; sek?: string; timeZone?: string }): object[] {
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: `${o.name}-sek`, namespace: o.namespace },
+      type: 'cloudconnect.dev/sek-import',
+      stringData: { sek: o.sek ?? randomBytes(32).toString('base64') },
+    },
+    {
+      apiVersion: 'cloudconnect.dev/v1alpha1',
+      kind: 'OceanSite',
+      metadata: { name: o.name, namespace: o.namespace },
+      spec: {
+        siteNumber: o.siteNumber,
+        clinicalAdminEmail: `admin@${o.name}.example.org`,
+        ...(o.timeZone ? { timeZone: o.timeZone } : {}),
+        encryptionKey: { importFrom: { secretRef: { name: `${o.name}-sek` } } },
+      },
+    },
+  ];
+}
+
 /** CRDs, namespace, `sim-ca`, the SEK import Secret, the OceanSite and the Accuro credentials; starts the simulator. */
 export async function setUpAccuroSite(o: AccuroSiteOptions): Promise<AccuroSite> {
   const tls = makeTestTls();
@@ -55,24 +79,8 @@ export async function setUpAccuroSite(o: AccuroSiteOptions): Promise<AccuroSite>
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
   await kubectl(['create', 'namespace', ns]);
   await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } });
-  await apply({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: `${o.site}-sek`, namespace: ns },
-    type: 'cloudconnect.dev/sek-import',
-    stringData: { sek },
-  });
-  await apply({
-    apiVersion: 'cloudconnect.dev/v1alpha1',
-    kind: 'OceanSite',
-    metadata: { name: o.site, namespace: ns },
-    spec: {
-      siteNumber: o.siteNumber,
-      clinicalAdminEmail: `admin@${o.site}.example.org`,
-      ...(o.timeZone ? { timeZone: o.timeZone } : {}),
-      encryptionKey: { importFrom: { secretRef: { name: `${o.site}-sek` } } },
-    },
-  });
+  const timeZone = o.timeZone ? { timeZone: o.timeZone } : {};
+  for (const obj of importedSite({ namespace: ns, name: o.site, siteNumber: o.siteNumber, sek, ...timeZone })) await apply(obj);
   const credentialsSecret = `${o.site}-accuro-creds`;
   await apply({
     apiVersion: 'v1',

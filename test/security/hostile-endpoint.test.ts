@@ -8,11 +8,11 @@
 // refused server must never see a request; and a healthy integration next to them must stay Ready
 // and keep being checked.
 
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importedSite } from '../integration/fixtures.ts';
 import { kubectl, kubectlOk, repoRoot } from '../integration/kubectl.ts';
 import { eventually, type OperatorProcess, startOperator } from '../integration/operator-process.ts';
 import { makeTestTls } from '../integration/tls.ts';
@@ -70,23 +70,7 @@ async function hostileServer(tls: { cert: string; key: string }, host: string, h
 
 function siteObjects(name: string, siteNumber: string) {
   return [
-    {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: `${name}-sek`, namespace: ns },
-      type: 'cloudconnect.dev/sek-import',
-      stringData: { sek: randomBytes(32).toString('base64') },
-    },
-    {
-      apiVersion: 'cloudconnect.dev/v1alpha1',
-      kind: 'OceanSite',
-      metadata: { name, namespace: ns },
-      spec: {
-        siteNumber,
-        clinicalAdminEmail: `admin@${name}.example.org`,
-        encryptionKey: { importFrom: { secretRef: { name: `${name}-sek` } } },
-      },
-    },
+    ...importedSite({ namespace: ns, name, siteNumber }),
     {
       apiVersion: 'v1',
       kind: 'Secret',
