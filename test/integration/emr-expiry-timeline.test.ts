@@ -13,6 +13,7 @@ import { fixedClock } from '../../operator/runtime/clock.ts';
 import { SupervisedInformer } from '../../operator/runtime/informer.ts';
 import { createLogger } from '../../operator/runtime/logger.ts';
 import { OperatorMetrics } from '../../operator/runtime/metrics.ts';
+import { SIMULATOR_EGRESS } from '../simulators/egress.ts';
 import { start as startTelus, type TelusSimulator } from '../simulators/telus.ts';
 import { kubectl, kubectlOk, repoRoot } from './kubectl.ts';
 import { eventually } from './operator-process.ts';
@@ -147,6 +148,8 @@ beforeAll(async () => {
     secrets,
     enqueue: () => undefined,
     random: () => 0.5,
+    // The simulator listens on loopback, which the egress sandbox refuses unless allowed (as the demo does).
+    egress: SIMULATOR_EGRESS,
   });
 });
 
