@@ -50,6 +50,7 @@ describe('NATS over TLS', () => {
       ...SITE_POD_ENV,
       NATS_URL: nats.url,
       NATS_CREDS_PATH: 'cloudconnect/clinic-tls/site/relay/tls-accuro/nats',
+      RELAY_API_KEY_PATH: 'cloudconnect/clinic-tls/site/relay/tls-accuro',
       NATS_CA: tls.ca,
     });
     const nc = await connect(relayConnectOptions(I.namespace, I.integration, settings, await nats.relayCreds(I.namespace, I.integration)));
