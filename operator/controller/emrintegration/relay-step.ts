@@ -48,6 +48,8 @@ import {
 import type { RelayQueue } from './relay/status-reader.ts';
 import {
   decideWebhookKey,
+  knownRecordSuffices,
+  type StoredWebhookKey,
   WEBHOOK_KEY_SECRET_FIELDS,
   type WebhookKeyStatus,
   webhookKeyPath,
@@ -128,6 +130,8 @@ export class RelayStep implements Step {
   private readonly reads = new Map<string, Read>();
   /** The last replay each integration handled, for reconciles that run on a status older than it. */
   private readonly replays = new Map<string, Pick<RelayStatus, 'lastHandledReplayAt' | 'lastReplayedCount'>>();
+  /** Each integration's webhook key record as last read or written, so a poll does not read Vault. */
+  private readonly webhookKeys = new Map<string, { path: string; stored: StoredWebhookKey; readAt: number }>();
 
   constructor(deps: RelayStepDeps) {
     this.deps = deps;
@@ -208,11 +212,16 @@ export class RelayStep implements Step {
     now: Date,
   ): Promise<WebhookKeyStatus> {
     const mount = relay.settings.sekMount;
+    const id = `${integration.metadata.namespace}/${integration.metadata.name}`;
     const path = webhookKeyPath(integration.metadata.namespace ?? '', spec.siteRef.name, integration.metadata.name);
+    const rotateToken = integration.metadata.annotations?.[ROTATE_WEBHOOK_KEY_AT_ANNOTATION];
+    const known = this.webhookKeys.get(id);
+    if (known && knownRecordSuffices(known, { path, rotateToken, now })) return webhookKeyStatus(known.stored, now);
     const stored = await relay.vault.kvRead(mount, path, undefined, { secretFields: WEBHOOK_KEY_SECRET_FIELDS });
+    if (stored) this.webhookKeys.set(id, { path, stored, readAt: now.getTime() });
     const decision = decideWebhookKey({
       stored,
-      rotateToken: integration.metadata.annotations?.[ROTATE_WEBHOOK_KEY_AT_ANNOTATION],
+      rotateToken,
       now,
       graceMs: parseDuration(spec.webhook?.previousKeyGracePeriod ?? '24h'),
       newSecret: () => randomBytes(32).toString('base64url'),
@@ -221,6 +230,7 @@ export class RelayStep implements Step {
     const { data, cas, why } = decision.write;
     for (const field of WEBHOOK_KEY_SECRET_FIELDS) if (data[field]) redactor.register(data[field]);
     const written = await relay.vault.kvWrite(mount, path, data, cas);
+    this.webhookKeys.set(id, { path, stored: { data, version: written.version }, readAt: now.getTime() });
     const status = webhookKeyStatus({ data, version: written.version }, now);
     this.deps.logger.info('wrote the webhook key', {
       integration: `${integration.metadata.namespace}/${integration.metadata.name}`,
@@ -241,6 +251,7 @@ export class RelayStep implements Step {
   forget(id: string): void {
     this.reads.delete(id);
     this.replays.delete(id);
+    this.webhookKeys.delete(id);
     const [namespace = '', name = ''] = id.split('/');
     this.configured?.relay.queue.forget(namespace, name);
     this.configured?.relay.credentials.forget(namespace, name);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideWebhookKey, webhookKeyPath, webhookKeyStatus } from './webhook-key.ts';
+import { decideWebhookKey, knownRecordSuffices, WEBHOOK_KEY_RECHECK_MS, webhookKeyPath, webhookKeyStatus } from './webhook-key.ts';
 
 const NOW = new Date('2030-01-01T12:00:00Z');
 const OLD = 'o'.repeat(43);
@@ -96,5 +96,28 @@ describe('what status shows of the webhook key', () => {
 
   it("lives beside the site's SEK, per integration", () => {
     expect(webhookKeyPath('clinic', 'maple', 'maple-accuro')).toBe('cloudconnect/clinic/maple/relay/maple-accuro');
+  });
+});
+
+describe('the webhook key record the relay step knows', () => {
+  const known = { path: 'cloudconnect/ns/site/relay/i', stored: { data: { rotateToken: 't1' }, version: 3 }, readAt: NOW.getTime() };
+  const later = (ms: number) => new Date(NOW.getTime() + ms);
+  it.each([
+    ['decides a poll without a Vault read', undefined, 'cloudconnect/ns/site/relay/i', 60_000, true],
+    ['still does when the annotation is the rotation it records', 't1', 'cloudconnect/ns/site/relay/i', 60_000, true],
+    ['does not when a new rotation is asked for', 't2', 'cloudconnect/ns/site/relay/i', 60_000, false],
+    ['does not for another place (the integration moved to another site)', undefined, 'cloudconnect/ns/other/relay/i', 60_000, false],
+    [
+      'does not once the recheck interval has passed (an emptied record is repaired)',
+      undefined,
+      'cloudconnect/ns/site/relay/i',
+      WEBHOOK_KEY_RECHECK_MS,
+      false,
+    ],
+  ] as const)('%s', (_name, rotateToken, path, after, expected) => {
+    expect(knownRecordSuffices(known, { path, rotateToken, now: later(after) })).toBe(expected);
+  });
+  it('does not when nothing was read yet', () => {
+    expect(knownRecordSuffices(undefined, { path: 'p', rotateToken: undefined, now: NOW })).toBe(false);
   });
 });

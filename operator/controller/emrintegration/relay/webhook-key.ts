@@ -80,6 +80,22 @@ export function decideWebhookKey(input: WebhookKeyInput): WebhookKeyDecision {
 }
 
 /** What status shows: the version and times, never a key; the previous key's end only while it is accepted. */
+/** How long a record read from Vault is trusted before it is read again (to notice one emptied or changed there). */
+export const WEBHOOK_KEY_RECHECK_MS = 10 * 60_000;
+
+/**
+ * Pure: whether the record last read (at `readAt`, for `path`) still decides this reconcile without a
+ * Vault read: same place, read recently, and no rotation asked for since the one it records. A relay
+ * reconciles every poll interval; the key changes only on creation, rotation or repair.
+ */
+export function knownRecordSuffices(
+  known: { path: string; stored: StoredWebhookKey; readAt: number } | undefined,
+  input: { path: string; rotateToken: string | undefined; now: Date },
+): boolean {
+  if (!known || known.path !== input.path || input.now.getTime() - known.readAt >= WEBHOOK_KEY_RECHECK_MS) return false;
+  return input.rotateToken === undefined || input.rotateToken === '' || input.rotateToken === known.stored.data['rotateToken'];
+}
+
 export function webhookKeyStatus(stored: StoredWebhookKey, now: Date): WebhookKeyStatus {
   const until = stored.data['previousValidUntil'];
   const rotatedAt = stored.data['rotatedAt'];
