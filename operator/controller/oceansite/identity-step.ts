@@ -47,20 +47,28 @@ export class IdentityStep {
     this.kube = kube;
   }
 
-  /** Ensures the ServiceAccount (when not known to be in place); returns whether it is. */
+  /**
+   * Ensures the ServiceAccount (when not known to be in place); returns whether it is. A known one is
+   * only read back on a key recheck; the legacy account is looked for once per process and site.
+   */
   async reconcile(site: OceanSite, applied: boolean, fresh: boolean): Promise<boolean> {
     if (applied && fresh) return true;
     const body = serviceAccountFor(site);
     const namespace = body.metadata?.namespace ?? '';
     const name = body.metadata?.name ?? '';
+    const existing = applied ? await this.kube.core.readNamespacedServiceAccount({ name, namespace }).catch(ignoreStatus(404)) : undefined;
+    if (existing) {
+      if (!isSiteServiceAccount(existing.metadata?.labels, site.metadata.name)) throw serviceAccountInUse(namespace, name);
+      return true;
+    }
     try {
       await this.kube.core.createNamespacedServiceAccount({ namespace, body });
     } catch (error) {
       if (statusCodeOf(error) !== 409) throw error;
-      const existing = await this.kube.core.readNamespacedServiceAccount({ name, namespace });
-      if (!isSiteServiceAccount(existing.metadata?.labels, site.metadata.name)) throw serviceAccountInUse(namespace, name);
+      const taken = await this.kube.core.readNamespacedServiceAccount({ name, namespace });
+      if (!isSiteServiceAccount(taken.metadata?.labels, site.metadata.name)) throw serviceAccountInUse(namespace, name);
     }
-    await this.removeLegacy(site);
+    if (!applied) await this.removeLegacy(site);
     return true;
   }
 
