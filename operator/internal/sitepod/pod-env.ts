@@ -233,37 +233,39 @@ async function podVaultToken(vault: WorkerConfig['vault']): Promise<string> {
  * with the same login as the SEK; the value is registered for redaction by the Vault client.
  */
 export async function vaultNatsCreds(config: WorkerConfig, path: string): Promise<string> {
+  const out = await podKvRead(config, path, undefined, { denied: 'NatsCredentialsUnavailable', what: 'the NATS credentials' });
+  const creds = out?.data['creds'];
+  if (!creds) throw new WorkerError('NatsCredentialsUnavailable', `no NATS credentials at ${config.sek.mount}/${path} (field creds)`);
+  return creds;
+}
+
+/**
+ * A read of the site's subtree with the pod's own Vault login: a refusal is `denied` (naming `what`),
+ * Vault away or failing is VaultUnavailable.
+ */
+async function podKvRead(
+  config: WorkerConfig,
+  path: string,
+  version: number | undefined,
+  refusal: { denied: WorkerErrorReason; what: string },
+): Promise<Awaited<ReturnType<VaultClient['kvRead']>>> {
   const { vault, sek } = config;
   const token = await podVaultToken(vault);
-  let out: Awaited<ReturnType<VaultClient['kvRead']>>;
   try {
-    out = await new VaultClient({ address: vault.address, token }).kvRead(sek.mount, path);
+    return await new VaultClient({ address: vault.address, token }).kvRead(sek.mount, path, version);
   } catch (error) {
     if (error instanceof VaultPermissionError)
-      throw new WorkerError('NatsCredentialsUnavailable', `Vault denied reading the NATS credentials at ${sek.mount}/${path}`);
+      throw new WorkerError(refusal.denied, `Vault denied reading ${refusal.what} at ${sek.mount}/${path}`);
     if (error instanceof VaultUnavailableError || error instanceof TransientError) throw new WorkerError('VaultUnavailable', error.message);
     throw error;
   }
-  const creds = out?.data['creds'];
-  if (!creds) throw new WorkerError('NatsCredentialsUnavailable', `no NATS credentials at ${sek.mount}/${path} (field creds)`);
-  return creds;
 }
 
 /** As vaultSekSource, with the KV version: the current one, or the one asked for (key rotation). */
 export function vaultVersionedSekSource(config: WorkerConfig): VersionedSekSource {
   return async (version?: number) => {
-    const { vault, sek } = config;
-    const token = await podVaultToken(vault);
-    let out: Awaited<ReturnType<VaultClient['kvRead']>>;
-    try {
-      out = await new VaultClient({ address: vault.address, token }).kvRead(sek.mount, sek.path, version);
-    } catch (error) {
-      if (error instanceof VaultPermissionError)
-        throw new WorkerError('SekAccessDenied', `Vault denied reading the SEK at ${sek.mount}/${sek.path}`);
-      if (error instanceof VaultUnavailableError || error instanceof TransientError)
-        throw new WorkerError('VaultUnavailable', error.message);
-      throw error;
-    }
+    const { sek } = config;
+    const out = await podKvRead(config, sek.path, version, { denied: 'SekAccessDenied', what: 'the SEK' });
     const value = out?.data[SEK_FIELD];
     if (!value) throw new WorkerError('SekNotFound', `no SEK at ${sek.mount}/${sek.path} (field ${SEK_FIELD})`);
     return { value, version: out?.version ?? 0 };
