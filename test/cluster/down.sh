@@ -34,6 +34,9 @@ if [[ ! -f "$STATE/.cloudconnect-test-cluster" ]]; then
   exit 1
 fi
 
+# The real node first: its pods, mounts, network and the host state it changed.
+if [[ -d "$STATE/node" ]]; then "$here/node-down.sh" "$STATE"; fi
+
 for ((i = ${#cluster_procs[@]} - 1; i >= 0; i--)); do
   name="${cluster_procs[i]}"
   pidfile="$(cluster_pidfile "$name")"
@@ -48,6 +51,11 @@ for ((i = ${#cluster_procs[@]} - 1; i >= 0; i--)); do
   fi
 done
 
+# Never remove a tree that still has something mounted in it (rm -rf would reach into the mount).
+if awk -v p="$STATE/" 'index($5, p) == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo; then
+  echo "[down] something is still mounted under $STATE (see /proc/self/mountinfo): not removing it" >&2
+  exit 1
+fi
 if ((keep_logs)); then
   if [[ -f "$STATE/vault-audit.log" && -d "$STATE/logs" ]]; then mv "$STATE/vault-audit.log" "$STATE/logs/"; fi
   find "$STATE" -mindepth 1 -maxdepth 1 ! -name logs ! -name .cloudconnect-test-cluster -exec rm -rf {} +

@@ -99,8 +99,17 @@ cluster_stop_proc() {
   rm -f "$pidfile"
 }
 
-# Every process, in start order; stop in reverse.
-cluster_procs=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok vault)
+# Every process up.sh may start, in start order; stop in reverse. kwok runs the fake node of a
+# default cluster; containerd, kubelet and kube-proxy the real node of a CLUSTER_NODE=real one.
+cluster_procs=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok containerd kubelet kube-proxy vault)
+
+# The processes this cluster started (those with a recorded command line), in start order.
+cluster_started_procs() {
+  local p
+  for p in "${cluster_procs[@]}"; do
+    if [[ -f "$(cluster_cmdfile "$p")" ]]; then echo "$p"; fi
+  done
+}
 
 cluster_stop_all() {
   local i

@@ -3,6 +3,8 @@
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok (one fake node that runs
 # pods) and a Vault dev server with KV v2, transit, a file audit device and Kubernetes auth that is
 # proven to log in through a real TokenReview. Usage: up.sh STATE_DIR (absolute path).
+# CLUSTER_NODE=real runs a real node instead of kwok (node-up.sh: kubelet, containerd, runc, CNI
+# bridge, kube-proxy; needs root; one per machine), and Vault also listens on the node's address.
 # Ports: CLUSTER_PORT_BASE (default 16000) + 379 etcd client, +380 etcd peer, +443 apiserver,
 # +200 Vault. Then `source STATE_DIR/env`. Stop with down.sh STATE_DIR.
 # CLUSTER_KEEP_ON_FAILURE=1 leaves the processes running when a step fails (for debugging).
@@ -10,6 +12,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$here/lib.sh"
+# shellcheck source=node-lib.sh source-path=SCRIPTDIR
+source "$here/node-lib.sh"
 
 if [[ $# -ne 1 || "$1" != /* ]]; then
   echo "usage: $0 STATE_DIR (an absolute path; created if missing)" >&2
@@ -34,6 +38,16 @@ VAULT_URL="http://127.0.0.1:$VAULT_PORT"
 BIN="$STATE/bin"
 PKI="$STATE/pki"
 SMOKE_NS=cloudconnect-smoke
+NODE_MODE="${CLUSTER_NODE:-kwok}"
+case "$NODE_MODE" in
+  kwok) ;;
+  real)
+    if ((EUID != 0)); then echo "[up] CLUSTER_NODE=real needs root (a kubelet, containerd and a bridge)" >&2; exit 2; fi
+    missing_tools="$(node_missing_tools)"
+    if [[ -n "$missing_tools" ]]; then echo "[up] CLUSTER_NODE=real needs: $missing_tools (test/install-system-deps.sh installs them)" >&2; exit 2; fi
+    ;;
+  *) echo "[up] CLUSTER_NODE must be kwok or real (got '$NODE_MODE')" >&2; exit 2 ;;
+esac
 
 t_total="$(cluster_now)"
 t_step="$t_total"
@@ -82,15 +96,19 @@ if [[ -d "$STATE" && -n "$(ls -A "$STATE")" ]]; then
     fail - "$STATE exists, is not empty and was not made by up.sh: refusing to touch it"
   fi
   dead=()
-  for p in "${cluster_procs[@]}"; do cluster_proc_alive "$p" || dead+=("$p"); done
-  if ((${#dead[@]} == 0)) && apiserver_ready && vault_healthy; then
-    say "already up in $STATE (all ${#cluster_procs[@]} processes alive, apiserver ready): nothing to do"
+  started=()
+  mapfile -t started < <(cluster_started_procs)
+  for p in "${started[@]}"; do cluster_proc_alive "$p" || dead+=("$p"); done
+  if ((${#dead[@]} == 0 && ${#started[@]} > 0)) && apiserver_ready && vault_healthy &&
+    [[ "$NODE_MODE" == "$(cat "$STATE/node-mode" 2> /dev/null || echo kwok)" ]]; then
+    say "already up in $STATE (all ${#started[@]} processes alive, apiserver ready): nothing to do"
     say "source $STATE/env"
     exit 0
   fi
   if compgen -G "$STATE/pids/*.pid" > /dev/null; then
     say "previous cluster in $STATE is not healthy (not running: ${dead[*]:-none}): stopping the rest, starting fresh"
   fi
+  if [[ -d "$STATE/node" ]]; then "$here/node-down.sh" "$STATE"; fi
   cluster_stop_all
   prev="$(mktemp -d)"
   if [[ -d "$STATE/logs" ]]; then mv "$STATE/logs" "$prev/logs"; fi
@@ -107,6 +125,7 @@ fi
 mkdir -p "$STATE"/{bin,pki,logs,pids,cmd,etcd,kwok,kube-controller-manager/flexvolume}
 chmod 700 "$STATE/etcd" "$STATE/pki"
 touch "$marker"
+echo "$NODE_MODE" > "$STATE/node-mode"
 
 busy=()
 for port in "$ETCD_PORT" "$ETCD_PEER_PORT" "$API_PORT" "$VAULT_PORT"; do
@@ -123,6 +142,7 @@ on_exit() {
       echo "[up] FAILED; CLUSTER_KEEP_ON_FAILURE=1: processes left running. Clean up with: $here/down.sh $STATE" >&2
     else
       echo "[up] FAILED: stopping what was started. Logs: $STATE/logs (remove with $here/down.sh $STATE)" >&2
+      if [[ -d "$STATE/node" ]]; then "$here/node-down.sh" "$STATE"; fi
       cluster_stop_all
     fi
   fi
@@ -168,6 +188,8 @@ sign apiserver "/CN=kube-apiserver" serverAuth \
 sign admin "/O=system:masters/CN=admin" clientAuth
 sign kube-controller-manager "/CN=system:kube-controller-manager" clientAuth
 sign kube-scheduler "/CN=system:kube-scheduler" clientAuth
+# The apiserver's client certificate towards kubelets (logs, exec, port-forward on a real node).
+sign kube-apiserver-kubelet-client "/CN=kube-apiserver-kubelet-client" clientAuth
 ossl genrsa -out "$PKI/sa.key" 2048
 ossl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub"
 rm -f "$PKI/openssl.err"
@@ -206,10 +228,17 @@ done_step "certificates and kubeconfigs written to $PKI"
 # ---------------------------------------------------------------------------------------------
 # Vault dev server: in-memory, unsealed, root token "root", KV v2 at secret/. It needs nothing from
 # Kubernetes to start, so it starts first and comes up while the control plane does.
+# With a real node, Vault also listens on the node's address (the bridge), where pods reach it.
+vault_config=()
+if [[ "$NODE_MODE" == real ]]; then
+  node_claim_and_bridge || fail - "cannot set up the real node's bridge"
+  printf 'listener "tcp" {\n  address = "%s:%s"\n  tls_disable = true\n}\n' "$NODE_IP" "$VAULT_PORT" > "$STATE/vault-node-listener.hcl"
+  vault_config=(-config="$STATE/vault-node-listener.hcl")
+fi
 cluster_start_proc vault "$BIN/vault" server -dev \
   -dev-root-token-id=root \
   -dev-listen-address="127.0.0.1:$VAULT_PORT" \
-  -dev-no-store-token
+  -dev-no-store-token "${vault_config[@]}"
 
 # etcd: throwaway data, so fsync is off (much faster on slow disks).
 cluster_start_proc etcd "$BIN/etcd" \
@@ -254,7 +283,12 @@ cluster_start_proc kube-apiserver "$BIN/kube-apiserver" \
   --client-ca-file="$PKI/ca.crt" \
   --service-cluster-ip-range=10.0.0.0/24 \
   --allow-privileged=true \
-  --authorization-mode=RBAC \
+  --authorization-mode=Node,RBAC \
+  --enable-admission-plugins=NodeRestriction \
+  --kubelet-client-certificate="$PKI/kube-apiserver-kubelet-client.crt" \
+  --kubelet-client-key="$PKI/kube-apiserver-kubelet-client.key" \
+  --kubelet-certificate-authority="$PKI/ca.crt" \
+  --kubelet-preferred-address-types=InternalIP \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$PKI/sa.pub" \
   --service-account-signing-key-file="$PKI/sa.key" \
@@ -284,6 +318,7 @@ cluster_start_proc kube-scheduler "$BIN/kube-scheduler" \
   --bind-address=127.0.0.1 \
   --secure-port=0
 
+start_kwok_node() {
 # kwok runs the fake node. Stand-alone kwok has no built-in stages (kwokctl adds them), so write
 # the default ones (node-initialize, node-heartbeat-with-lease, pod-ready/complete/delete) from the
 # pinned kwok module's own files: pods become Running, Job pods Succeeded, deletions finish.
@@ -349,10 +384,28 @@ wait_for kwok 60 "node kwok-node-0 Ready (kwok)" node_ready
 node_untainted() { [[ -z "$(kc get node kwok-node-0 -o jsonpath='{.spec.taints}')" ]]; }
 wait_for kube-controller-manager 60 "node kwok-node-0 to lose its taints" node_untainted
 done_step "kwok node kwok-node-0 Ready, no taints"
+}
+
+if [[ "$NODE_MODE" == kwok ]]; then
+  start_kwok_node
+else
+  "$here/node-up.sh" "$STATE" "$API_URL" || fail - "the real node did not come up (logs: $STATE/logs)"
+  done_step "real node $NODE_NAME Ready"
+fi
+
+# The smoke pod: kwok "runs" any image; the real node runs the locally built pause image.
+smoke_container() {
+  if [[ "$NODE_MODE" == real ]]; then
+    printf '    image: %s\n    imagePullPolicy: Never\n' "$(cat "$STATE/node/pause-image")"
+  else
+    printf '    image: busybox\n    command: ["sleep", "3600"]\n'
+  fi
+}
+smoke_node="$([[ "$NODE_MODE" == real ]] && echo "$NODE_NAME" || echo kwok-node-0)"
 
 default_sa() { kc get serviceaccount default -n default; }
 wait_for kube-controller-manager 60 "ServiceAccount default/default (kube-controller-manager)" default_sa
-for p in kube-controller-manager kube-scheduler kwok; do
+for p in kube-controller-manager kube-scheduler; do
   cluster_proc_alive "$p" || fail "$p" "$p exited"
 done
 done_step "kube-controller-manager working (default ServiceAccount exists)"
@@ -392,11 +445,10 @@ spec:
   automountServiceAccountToken: false
   containers:
   - name: smoke
-    image: busybox
-    command: ["sleep", "3600"]
+$(smoke_container)
 EOF
 pod_running() { [[ "$(kc get pod smoke -n "$SMOKE_NS" -o jsonpath='{.status.phase}')" == Running ]]; }
-wait_for kube-scheduler 60 "smoke pod scheduled and Running on kwok-node-0" pod_running
+wait_for kube-scheduler 60 "smoke pod scheduled and Running on $smoke_node" pod_running
 vlt policy write smoke - > /dev/null <<< 'path "secret/data/smoke/*" { capabilities = ["read"] }'
 vlt write auth/kubernetes/role/smoke bound_service_account_names=smoke \
   bound_service_account_namespaces="$SMOKE_NS" audience=vault token_policies=smoke ttl=10m > /dev/null
@@ -415,7 +467,7 @@ kc delete namespace "$SMOKE_NS" --wait=false > /dev/null
 vlt delete auth/kubernetes/role/smoke > /dev/null
 vlt policy delete smoke > /dev/null
 vlt kv metadata delete secret/smoke/hello > /dev/null
-done_step "smoke test passed: pod Running on kwok-node-0; Vault login via TokenReview read a secret"
+done_step "smoke test passed: pod Running on $smoke_node; Vault login via TokenReview read a secret"
 
 # ---------------------------------------------------------------------------------------------
 cat > "$STATE/env" << EOF
@@ -430,6 +482,8 @@ export VAULT_TOKEN="root"
 export VAULT_K8S_AUTH_MOUNT="kubernetes"
 export VAULT_AUDIT_LOG="$STATE/vault-audit.log"
 export ETCD_ENDPOINT="http://127.0.0.1:$ETCD_PORT"
+export CLUSTER_NODE="$NODE_MODE"
+$(if [[ "$NODE_MODE" == real ]]; then printf 'export CLUSTER_NODE_NAME="%s"\nexport CLUSTER_NODE_IP="%s"\nexport VAULT_NODE_ADDR="http://%s:%s"\nexport CONTAINERD_ADDRESS="%s"\n' "$NODE_NAME" "$NODE_IP" "$NODE_IP" "$VAULT_PORT" "$(node_sock)"; fi)
 export PATH="$BIN:\$PATH"
 EOF
 
