@@ -3,7 +3,7 @@
 # and make are part of the machine; nothing is installed when everything is already present.
 # From Debian: prometheus (promtool for the alert rule tests, and the server for the dashboard
 # end-to-end test), lua5.4 (the Argo CD health check is Lua) and shellcheck (actionlint runs it on
-# the users' CI workflow).
+# the users' CI workflow), umoci (packs the project's OCI images without a Docker engine: test/image/build.sh).
 set -euo pipefail
 need=()
 command -v openssl >/dev/null || need+=(openssl)
@@ -11,11 +11,12 @@ command -v curl >/dev/null || need+=(curl)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v lua5.4 >/dev/null || need+=(lua5.4)
 command -v shellcheck >/dev/null || need+=(shellcheck)
+command -v umoci >/dev/null || need+=(umoci)
 if ((${#need[@]} > 0)); then
   echo "[deps] installing ${need[*]} from Debian (apt-get; a minute or two)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   echo "[deps] installed ${need[*]}"
 else
-  echo "[deps] system tools present (openssl, curl, promtool, lua5.4, shellcheck)"
+  echo "[deps] system tools present (openssl, curl, promtool, lua5.4, shellcheck, umoci)"
 fi
 command -v go >/dev/null || { echo "[deps] Go is required to build the local control plane" >&2; exit 1; }
