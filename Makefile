@@ -60,7 +60,7 @@ fmt: deps ## Format the tree and apply Biome's safe fixes (import order, import 
 	biome check --write .
 
 .PHONY: cluster-binaries
-cluster-binaries: ## Build (or reuse from cache) etcd, kube-*, kubectl, kwok, Vault, nats-server, helm and actionlint.
+cluster-binaries: ## Build (or reuse from cache) etcd, kube-*, kubectl, kwok, kubelet + kube-proxy, Vault, nats-server, helm and actionlint.
 	test/cluster/build.sh
 
 .PHONY: up
@@ -72,12 +72,13 @@ down: ## Stop everything `make up` started and remove its state.
 	test/local/down.sh
 
 .PHONY: test
-test: deps system-deps cluster-binaries ## Unit tests, then integration tests against a real control plane; ends with "N passed, N failed".
+test: deps system-deps cluster-binaries ## Unit tests, integration tests against a real control plane, then e2e tests on a real node; ends with "N passed, N failed".
 	@mkdir -p test-results && rm -f test-results/*.json
 	@status=0; \
 	vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json || status=1; \
 	vitest run --project integration --reporter=default --reporter=json --outputFile.json=test-results/integration.json || status=1; \
-	$(NODE) test/summarize.ts test-results/unit.json test-results/integration.json || status=1; \
+	vitest run --project e2e --reporter=default --reporter=json --outputFile.json=test-results/e2e.json || status=1; \
+	$(NODE) test/summarize.ts test-results/unit.json test-results/integration.json test-results/e2e.json || status=1; \
 	exit $$status
 
 .PHONY: test-unit

@@ -54,6 +54,6 @@ build_component() { # name
 }
 
 components=("$@")
-# The control plane, then the tools the tests use: nats-server (relay queue), helm and actionlint (chart tests).
-if [[ ${#components[@]} -eq 0 ]]; then components=(etcd vault kwok k8s nats-server helm actionlint); fi
+# The control plane and the real node (kubenode: kubelet, kube-proxy), then the tools the tests use: nats-server (relay queue), helm and actionlint (chart tests).
+if [[ ${#components[@]} -eq 0 ]]; then components=(etcd vault kwok k8s kubenode nats-server helm actionlint); fi
 for c in "${components[@]}"; do build_component "$c" >/dev/null; done

@@ -30,6 +30,8 @@ export interface AccuroSiteOptions {
   credentials?: AccuroCredentials;
   /** Simulator faults from the start. */
   faults?: AccuroSimOptions['faults'];
+  /** Where the simulator listens (default 127.0.0.1; the real node's address for pods that run for real). */
+  host?: string;
 }
 
 export interface AccuroSite {
@@ -66,9 +68,10 @@ export function importedSite(o: { namespace: string; name: string; siteNumber: s
 
 /** CRDs, namespace, `sim-ca`, the SEK import Secret, the OceanSite and the Accuro credentials; starts the simulator. */
 export async function setUpAccuroSite(o: AccuroSiteOptions): Promise<AccuroSite> {
-  const tls = makeTestTls();
+  const tls = makeTestTls(o.host ? [o.host] : []);
   const credentials = o.credentials ?? ACCURO_DEV_CREDENTIALS;
   const accuro = await startAccuro({
+    ...(o.host ? { host: o.host } : {}),
     tls: { cert: tls.cert, key: tls.key },
     credentials,
     ...(o.volume ? { volume: o.volume } : {}),

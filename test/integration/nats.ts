@@ -56,9 +56,9 @@ async function natsServerBinary(): Promise<string> {
   return bin;
 }
 
-function listening(port: number): Promise<boolean> {
+function listening(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port }, () => {
+    const socket = createConnection({ host, port }, () => {
       socket.destroy();
       resolve(true);
     });
@@ -67,9 +67,11 @@ function listening(port: number): Promise<boolean> {
 }
 
 export async function startNatsServer(
-  options: { name?: string; storage?: number; tls?: { cert: string; key: string } } = {},
+  options: { name?: string; storage?: number; tls?: { cert: string; key: string }; host?: string } = {},
 ): Promise<NatsServer> {
   const bin = await natsServerBinary();
+  // Loopback, or the real node's address where its pods (relays) reach the server.
+  const host = options.host ?? '127.0.0.1';
   const base = await mkdtemp(join(tmpdir(), 'cloudconnect-nats-'));
   const storeDir = join(base, 'jetstream');
   const port = await freePort();
@@ -92,7 +94,7 @@ export async function startNatsServer(
   const launch = async () => {
     const proc = spawn(
       bin,
-      ['-c', config, '-js', '-sd', storeDir, '-a', '127.0.0.1', '-p', String(port), '-n', options.name ?? 'cloudconnect-test'],
+      ['-c', config, '-js', '-sd', storeDir, '-a', host, '-p', String(port), '-n', options.name ?? 'cloudconnect-test'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -108,7 +110,7 @@ export async function startNatsServer(
       if (Date.now() > deadline) throw new Error(`nats-server not ready in 30 s:\n${out.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    if (!(await listening(port))) throw new Error(`nats-server says ready but port ${port} does not answer`);
+    if (!(await listening(host, port))) throw new Error(`nats-server says ready but port ${port} does not answer`);
   };
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
@@ -118,7 +120,7 @@ export async function startNatsServer(
   };
 
   await launch();
-  const url = `${options.tls ? 'tls' : 'nats'}://127.0.0.1:${port}`;
+  const url = `${options.tls ? 'tls' : 'nats'}://${host}:${port}`;
   return {
     url,
     port,

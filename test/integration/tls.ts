@@ -11,7 +11,8 @@ export interface TestTls {
   key: string;
 }
 
-export function makeTestTls(): TestTls {
+/** `ips`: more addresses the server certificate is valid for (e.g. the real node's, where pods reach a simulator). */
+export function makeTestTls(ips: string[] = []): TestTls {
   const dir = mkdtempSync(join(tmpdir(), 'cc-tls-'));
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   run([
@@ -30,7 +31,7 @@ export function makeTestTls(): TestTls {
     '/CN=cloudconnect-test-ca',
   ]);
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  writeFileSync(join(dir, 'san.ext'), `subjectAltName=${['127.0.0.1', ...ips].map((ip) => `IP:${ip}`).join(',')},DNS:localhost\n`);
   run([
     'x509',
     '-req',

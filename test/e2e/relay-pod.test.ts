@@ -1,0 +1,105 @@
+// The relay on the real node: the operator deploys it, the kubelet runs the project's image, the pod
+// logs in to Vault with its kubelet-issued token, connects to nats-server as the integration's own
+// NATS user, reports (Delivering), and delivers what the Ocean simulator posts to its Service's
+// ClusterIP (kube-proxy) into the EMR simulator. Then the pod is deleted mid-stream and the kubelet
+// restarted: every message is stored in the EMR once, none lost.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DEFAULT_API_KEY_HEADER } from '../../operator/cmd/relay/webhook-guard.ts';
+import { type AccuroSite, accuroEmr, apply, setUpAccuroSite } from '../integration/fixtures.ts';
+import { kubectlOk } from '../integration/kubectl.ts';
+import { type NatsServer, startNatsServer } from '../integration/nats.ts';
+import { eventually, type OperatorProcess } from '../integration/operator-process.ts';
+import { vaultRequest } from '../integration/vault.ts';
+import { eFormNoteMessage, type OceanSimulator, start as startOcean } from '../simulators/ocean.ts';
+import { REAL_NODE, restartKubelet, startOperatorForNode } from './node.ts';
+
+const ns = `e2e-relay-${Date.now().toString(36)}`;
+const SITE = 'aspen';
+const INTEGRATION = 'aspen-accuro';
+const RELAY = `${INTEGRATION}-relay`;
+let site: AccuroSite;
+let ocean: OceanSimulator;
+let nats: NatsServer;
+let operator: OperatorProcess;
+let webhookUrl = '';
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+}
+const condition = async (type: string): Promise<Condition | undefined> => {
+  const obj = JSON.parse(await kubectlOk(['get', 'emrintegration', INTEGRATION, '-n', ns, '-o', 'json']));
+  return (obj.status?.conditions as Condition[] | undefined)?.find((c) => c.type === type);
+};
+const patient = (i: number) => {
+  const p = site.accuro.data.patient(i);
+  return { emrId: String(i + 1), firstName: p.firstName, lastName: p.lastName, birthDate: p.birthDate, healthNumber: p.healthNumber };
+};
+
+beforeAll(async () => {
+  const { nodeIp } = inject('cluster');
+  nats = await startNatsServer({ host: nodeIp });
+  ocean = await startOcean({ host: nodeIp });
+  site = await setUpAccuroSite({ namespace: ns, site: SITE, siteNumber: '5151', host: nodeIp });
+  operator = await startOperatorForNode({ ...(await nats.operatorEnv()), RELAY_STATUS_POLL_INTERVAL: '2s', OCEAN_API_URL: ocean.url });
+  await apply({
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'EmrIntegration',
+    metadata: { name: INTEGRATION, namespace: ns },
+    spec: { siteRef: { name: SITE }, emr: accuroEmr(site) },
+  });
+  await kubectlOk(['rollout', 'status', '-n', ns, `deployment/${RELAY}`, '--timeout=240s']);
+  const clusterIp = (await kubectlOk(['get', 'service', RELAY, '-n', ns, '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+  webhookUrl = `http://${clusterIp}/ocean/webhook`;
+  const key = await vaultRequest('GET', `secret/data/cloudconnect/${ns}/${SITE}/relay/${INTEGRATION}`);
+  ocean.registerWebhook(webhookUrl, { headerName: DEFAULT_API_KEY_HEADER, key: String(key.json?.data?.data?.current ?? '') });
+}, 600_000);
+
+afterAll(async () => {
+  await operator?.stop();
+  await nats?.dispose();
+  await site?.accuro.stop();
+  await ocean?.stop();
+  await kubectlOk(['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
+});
+
+describe('the relay pod on the real node', () => {
+  it('runs the image on the node and reports Delivering through its own NATS user', async () => {
+    const pods = JSON.parse(await kubectlOk(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${RELAY}`, '-o', 'json'])).items;
+    expect(pods.map((p: { spec: { nodeName: string } }) => p.spec.nodeName)).toContain(REAL_NODE);
+    const delivering = await eventually(async () => {
+      const c = await condition('Delivering');
+      return c?.status === 'True' ? c : undefined;
+    }, 'Delivering=True (the relay pod reports)', 120_000);
+    expect(delivering.reason).not.toBe('RelayNotReporting');
+  });
+
+  it("delivers what Ocean posts to the Service's ClusterIP into the EMR", async () => {
+    for (let i = 0; i < 3; i++) {
+      const delivery = await ocean.deliverWebhook(webhookUrl, eFormNoteMessage(`e2e-note-${i}`, patient(i)));
+      expect(delivery, JSON.stringify(delivery)).toMatchObject({ challengeOk: true, status: 202 });
+    }
+    await eventually(async () => site.accuro.documents.length >= 3 || undefined, 'three documents in the EMR', 120_000);
+    expect(site.accuro.documents).toHaveLength(3);
+  });
+
+  it('loses and duplicates nothing when its pod is deleted mid-stream and the kubelet restarts', async () => {
+    const before = site.accuro.documents.length;
+    const total = 20;
+    const sending = (async () => {
+      for (let i = 0; i < total; i++) {
+        await ocean.deliverWebhook(webhookUrl, eFormNoteMessage(`e2e-kill-${i}`, patient(i % 10)), {}, { attempts: 120, retryDelayMs: 500 });
+      }
+    })();
+    await eventually(async () => site.accuro.documents.length > before + 2 || undefined, 'the stream under way', 120_000);
+    await kubectlOk(['delete', 'pod', '-n', ns, '-l', `app.kubernetes.io/instance=${RELAY}`, '--grace-period=0', '--force', '--wait=false']);
+    await restartKubelet();
+    await sending;
+    await kubectlOk(['rollout', 'status', '-n', ns, `deployment/${RELAY}`, '--timeout=240s']);
+    await eventually(async () => site.accuro.documents.length >= before + total || undefined, `all ${total} messages in the EMR`, 240_000);
+    const added = site.accuro.documents.slice(before);
+    expect(added).toHaveLength(total);
+    expect(new Set(added.map((d) => d.idempotencyKey)).size).toBe(total);
+  });
+});
