@@ -63,6 +63,10 @@ fmt: deps ## Format the tree and apply Biome's safe fixes (import order, import 
 cluster-binaries: ## Build (or reuse from cache) etcd, kube-*, kubectl, kwok, kubelet + kube-proxy, Vault, nats-server, helm and actionlint.
 	test/cluster/build.sh
 
+.PHONY: image
+image: deps system-deps ## Build (or reuse from cache) the operator's container image as an OCI tarball, no Docker engine; prints IMAGE=... TAR=...
+	test/image/build.sh operator
+
 .PHONY: up
 up: deps system-deps cluster-binaries ## Start cluster, Vault, CRDs, operator and examples locally (safe to re-run).
 	test/local/up.sh

@@ -125,6 +125,84 @@ build_pause() {
   report pause "$key" "$out"
 }
 
+# The shared libraries the dynamically linked Node needs, as `ldd` lists them (and the loader).
+node_libs() {
+  ldd "$node_bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+}
+
+# operator/ minus the excluded names (tests and their helpers), relative to the repo, sorted.
+operator_sources() {
+  local exclude=() pattern patterns
+  lines_into patterns < <(spec operator exclude)
+  for pattern in "${patterns[@]}"; do exclude+=(! -name "$pattern"); done
+  (cd "$root" && find operator -type f "${exclude[@]}" | LC_ALL=C sort)
+}
+
+# Hash of everything that goes into the operator image, or decides how it is made.
+operator_key() {
+  local lib
+  {
+    cat "$0" "$spec" "$root/package.json" "$root/package-lock.json"
+    sha256sum "$node_bin" | cut -d' ' -f1
+    while read -r lib; do sha256sum "$(readlink -f "$lib")" | cut -d' ' -f1; echo "$lib"; done < <(node_libs)
+    (cd "$root" && operator_sources | while read -r f; do stat -c '%a %n' "$f"; sha256sum "$f"; done)
+    umoci --version
+    npm --version
+  } | sha256sum | cut -c1-16
+}
+
+# /nodejs/bin/node as in distroless, its libraries and loader at the paths ldd names, and the
+# passwd/group entries of the image's user (nonroot, 65532) and of root. No shell, no package manager.
+stage_runtime() { # rootfs
+  local rootfs="$1" lib user name home
+  install -D -m 0755 "$node_bin" "$rootfs$(spec operator node)"
+  while read -r lib; do
+    mkdir -p "$rootfs$(dirname "$lib")"
+    cp -L --preserve=mode "$lib" "$rootfs$lib"
+  done < <(node_libs)
+  user="$(spec operator user)" name="$(spec operator userName)" home="$(spec operator home)"
+  mkdir -p "$rootfs/etc" "$rootfs$home"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\n%s:x:%s:%s:%s:%s:/sbin/nologin\n' \
+    "$name" "${user%%:*}" "${user##*:}" "$name" "$home" > "$rootfs/etc/passwd"
+  printf 'root:x:0:\n%s:x:%s:\n' "$name" "${user##*:}" > "$rootfs/etc/group"
+}
+
+# The application at WORKDIR: package.json, the production dependencies installed in a staging
+# directory from package.json + package-lock.json, and the operator sources.
+stage_app() { # rootfs work
+  local app stage="$2/stage" install
+  app="$1$(spec operator workdir)"
+  mkdir -p "$app" "$stage"
+  cp "$root/package.json" "$root/package-lock.json" "$stage/"
+  lines_into install < <(spec operator dependencies)
+  log "operator: ${install[*]} (production dependencies)"
+  (cd "$stage" && NODE_ENV=production "${install[@]}" --no-audit --no-fund --prefer-offline --loglevel=error >&2)
+  cp "$root/package.json" "$app/"
+  mv "$stage/node_modules" "$app/"
+  (cd "$root" && operator_sources | xargs -d '\n' cp --parents -t "$app")
+}
+
+build_operator() {
+  local key out work
+  log "operator: hashing the sources, lockfile, Node and its libraries"
+  key="$(operator_key)"
+  out="$cache/operator-$key.tar"
+  if [[ -f "$out" ]]; then
+    log "operator: cached ($out)"
+  else
+    log "operator: building"
+    work="$(mktemp -d "$cache/.work-operator.XXXXXX")"
+    trap 'rm -rf "$work"' EXIT
+    pack_start "$key" "$work" >&2
+    stage_runtime "$work/bundle/rootfs"
+    stage_app "$work/bundle/rootfs" "$work"
+    log "operator: packing the layer"
+    pack_finish operator "$key" "$work" "$out" >&2
+    rm -rf "$work" && trap - EXIT
+  fi
+  report operator "$key" "$out"
+}
+
 case "${1:-operator}" in
   pause) preflight && build_pause ;;
   operator) preflight && build_operator ;;
