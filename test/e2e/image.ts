@@ -1,5 +1,5 @@
 // The project's image for the real node: test/image/build.sh builds it (or reuses the cached one)
-// and prints `IMAGE=<name> TAR=<oci archive>` last; the archive is imported into the node's containerd.
+// and prints `IMAGE=<name> TAR=<oci archive>` last; test/image/import.sh loads it into the node's containerd.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { repoRoot } from '../integration/kubectl.ts';
@@ -25,9 +25,7 @@ export async function buildImage(args: string[] = []): Promise<BuiltImage> {
   return parseBuildOutput(stdout);
 }
 
+/** Loads the archive into the node's containerd (test/image/import.sh: skipped when already there). */
 export async function importImage(image: BuiltImage, containerdAddress: string): Promise<void> {
-  const ctr = (args: string[]) => run('ctr', ['--address', containerdAddress, '-n', 'k8s.io', ...args], { maxBuffer: 1 << 26 });
-  const { stdout } = await ctr(['images', 'ls', '-q']);
-  if (stdout.split('\n').includes(image.name)) return;
-  await ctr(['images', 'import', image.tar]);
+  await run(`${repoRoot}/test/image/import.sh`, [image.tar, containerdAddress], { cwd: repoRoot, maxBuffer: 1 << 26 });
 }

@@ -49,6 +49,10 @@ beforeAll(async () => {
     metadata: { name: INTEGRATION, namespace: ns },
     spec: { siteRef: { name: SITE }, emr: accuroEmr(site) },
   });
+  await eventually(
+    async () => (await kubectlOk(['get', 'deployments', '-n', ns, '-o', 'name'])).includes(RELAY) || undefined,
+    'the relay Deployment',
+  );
   await kubectlOk(['rollout', 'status', '-n', ns, `deployment/${RELAY}`, '--timeout=240s']);
   const clusterIp = (await kubectlOk(['get', 'service', RELAY, '-n', ns, '-o', 'jsonpath={.spec.clusterIP}'])).trim();
   webhookUrl = `http://${clusterIp}/ocean/webhook`;
@@ -68,16 +72,26 @@ describe('the relay pod on the real node', () => {
   it('runs the image on the node and reports Delivering through its own NATS user', async () => {
     const pods = JSON.parse(await kubectlOk(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${RELAY}`, '-o', 'json'])).items;
     expect(pods.map((p: { spec: { nodeName: string } }) => p.spec.nodeName)).toContain(REAL_NODE);
-    const delivering = await eventually(async () => {
-      const c = await condition('Delivering');
-      return c?.status === 'True' ? c : undefined;
-    }, 'Delivering=True (the relay pod reports)', 120_000);
+    const delivering = await eventually(
+      async () => {
+        const c = await condition('Delivering');
+        return c?.status === 'True' ? c : undefined;
+      },
+      'Delivering=True (the relay pod reports)',
+      120_000,
+    );
     expect(delivering.reason).not.toBe('RelayNotReporting');
   });
 
   it("delivers what Ocean posts to the Service's ClusterIP into the EMR", async () => {
     for (let i = 0; i < 3; i++) {
-      const delivery = await ocean.deliverWebhook(webhookUrl, eFormNoteMessage(`e2e-note-${i}`, patient(i)));
+      // Ocean retries a webhook it could not deliver; the Service's endpoints may reach kube-proxy a moment after the rollout.
+      const delivery = await ocean.deliverWebhook(
+        webhookUrl,
+        eFormNoteMessage(`e2e-note-${i}`, patient(i)),
+        {},
+        { attempts: 60, retryDelayMs: 500 },
+      );
       expect(delivery, JSON.stringify(delivery)).toMatchObject({ challengeOk: true, status: 202 });
     }
     await eventually(async () => site.accuro.documents.length >= 3 || undefined, 'three documents in the EMR', 120_000);
@@ -89,14 +103,34 @@ describe('the relay pod on the real node', () => {
     const total = 20;
     const sending = (async () => {
       for (let i = 0; i < total; i++) {
-        await ocean.deliverWebhook(webhookUrl, eFormNoteMessage(`e2e-kill-${i}`, patient(i % 10)), {}, { attempts: 120, retryDelayMs: 500 });
+        await ocean.deliverWebhook(
+          webhookUrl,
+          eFormNoteMessage(`e2e-kill-${i}`, patient(i % 10)),
+          {},
+          { attempts: 120, retryDelayMs: 500 },
+        );
       }
     })();
     await eventually(async () => site.accuro.documents.length > before + 2 || undefined, 'the stream under way', 120_000);
-    await kubectlOk(['delete', 'pod', '-n', ns, '-l', `app.kubernetes.io/instance=${RELAY}`, '--grace-period=0', '--force', '--wait=false']);
+    const podsNow = async () =>
+      (await kubectlOk(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${RELAY}`, '-o', 'name'])).trim();
+    const killed = await podsNow();
+    await kubectlOk([
+      'delete',
+      'pod',
+      '-n',
+      ns,
+      '-l',
+      `app.kubernetes.io/instance=${RELAY}`,
+      '--grace-period=0',
+      '--force',
+      '--wait=false',
+    ]);
     await restartKubelet();
     await sending;
     await kubectlOk(['rollout', 'status', '-n', ns, `deployment/${RELAY}`, '--timeout=240s']);
+    const replacement = await podsNow();
+    expect(replacement).not.toContain(killed);
     await eventually(async () => site.accuro.documents.length >= before + total || undefined, `all ${total} messages in the EMR`, 240_000);
     const added = site.accuro.documents.slice(before);
     expect(added).toHaveLength(total);

@@ -5,10 +5,10 @@
 // site is refused that site's key.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decryptBatch } from '../../operator/internal/sek/crypto.ts';
-import { OCEAN_DEV_CREDENTIALS, type OceanSimulator, start as startOcean } from '../simulators/ocean.ts';
 import { type AccuroSite, accuroEmr, apply, importedSite, setUpAccuroSite } from '../integration/fixtures.ts';
 import { kubectlOk } from '../integration/kubectl.ts';
 import { eventually, type OperatorProcess } from '../integration/operator-process.ts';
+import { OCEAN_DEV_CREDENTIALS, type OceanSimulator, start as startOcean } from '../simulators/ocean.ts';
 import { podExitAndLogs, REAL_NODE, runPod, startOperatorForNode } from './node.ts';
 
 const ns = `e2e-sync-${Date.now().toString(36)}`;
@@ -96,7 +96,11 @@ describe('a sync Job on the real node', () => {
         console.log(site, r.status);
       }
     })().catch((e) => { console.log('error', e.message); process.exit(1); });`;
-    const pod = await runPod(ns, 'birch-probe', { serviceAccount: 'birch', command: ['/nodejs/bin/node', '-e', script], env: { VAULT_ADDR: podVaultAddr } });
+    const pod = await runPod(ns, 'birch-probe', {
+      serviceAccount: 'birch',
+      command: ['/nodejs/bin/node', '-e', script],
+      env: { VAULT_ADDR: podVaultAddr },
+    });
     expect(pod.exitCode, pod.logs).toBe(0);
     expect(pod.logs).toContain('login 200');
     expect(pod.logs).toContain('cedar 403');

@@ -49,7 +49,7 @@ export interface ClusterOptions {
 
 /** Starts (or reuses) a local control plane, sets Vault up as an administrator would, and describes it. */
 export async function startCluster(o: ClusterOptions): Promise<{ cluster: ClusterEnv; stop: () => Promise<void> }> {
-  const reuse = process.env[o.reuseVariable];
+  const reuse = process.env[o.reuseVariable] || undefined;
   const stateDir = reuse ?? (await mkdtemp(join(tmpdir(), `cloudconnect-${o.label}-`)));
   if (!reuse) {
     process.stderr.write(`[${o.label}] starting the local control plane (${o.node} node) in ${stateDir}\n`);
