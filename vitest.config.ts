@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LastFileSequencer from './test/e2e/last-file-sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -31,6 +32,8 @@ export default defineConfig({
           // one cluster and one file at a time.
           globalSetup: ['test/e2e/global-setup.ts'],
           fileParallelism: false,
+          // node-teardown.test.ts stops the cluster: it runs last.
+          sequence: { sequencer: LastFileSequencer },
           testTimeout: 300_000,
           hookTimeout: 900_000,
         },
