@@ -2,8 +2,13 @@
 // logs in to Vault with its kubelet-issued token, connects to nats-server as the integration's own
 // NATS user, reports (Delivering), and delivers what the Ocean simulator posts to its Service's
 // ClusterIP (kube-proxy) into the EMR simulator. Then the pod is deleted mid-stream and the kubelet
-// restarted: every message is stored in the EMR once, none lost.
+// restarted: every message is stored in the EMR once, none lost. A SEK rotation in Vault reaches the
+// running relay (new messages are queued under the new key version), and an edit of the EMR
+// credentials Secret rolls the relay to a pod that authenticates with them.
+import { randomBytes } from 'node:crypto';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { KEY_VERSION_HEADER, relayQueueNames } from '../../operator/internal/relayqueue/contract.ts';
 import { DEFAULT_API_KEY_HEADER } from '../../operator/cmd/relay/webhook-guard.ts';
 import { type AccuroSite, accuroEmr, apply, setUpAccuroSite } from '../integration/fixtures.ts';
 import { kubectlOk } from '../integration/kubectl.ts';
@@ -135,5 +140,58 @@ describe('the relay pod on the real node', () => {
     const added = site.accuro.documents.slice(before);
     expect(added).toHaveLength(total);
     expect(new Set(added.map((d) => d.idempotencyKey)).size).toBe(total);
+  });
+
+  it('queues new messages under the new key version after a SEK rotation in Vault, and still delivers them', async () => {
+    await kubectlOk(['patch', 'oceansite', SITE, '-n', ns, '--type=merge', '-p', '{"spec":{"encryptionKey":{"recheckInterval":"2s"}}}']);
+    const rotated = await vaultRequest('POST', `secret/data/cloudconnect/${ns}/${SITE}/sek`, { data: { sek: randomBytes(32).toString('base64') } });
+    expect(rotated.status).toBe(200);
+    const version = Number(rotated.json?.data?.version);
+    await eventually(async () => {
+      const s = JSON.parse(await kubectlOk(['get', 'oceansite', SITE, '-n', ns, '-o', 'json']));
+      return s.status?.encryptionKey?.version === version || undefined;
+    }, `the site at key version ${version}`);
+    await eventually(async () => {
+      const d = JSON.parse(await kubectlOk(['get', 'deployment', RELAY, '-n', ns, '-o', 'json']));
+      return d.spec.template.metadata.annotations['cloudconnect.dev/sek-version'] === String(version) || undefined;
+    }, 'the relay told of the new version');
+    await kubectlOk(['rollout', 'status', '-n', ns, `deployment/${RELAY}`, '--timeout=240s']);
+    // The EMR is away for a moment, so the message waits in the queue where its header can be read.
+    site.accuro.setFault({ serverError: 503 });
+    const before = site.accuro.documents.length;
+    try {
+      const delivery = await ocean.deliverWebhook(webhookUrl, eFormNoteMessage('e2e-rotated-1', patient(4)), {}, { attempts: 60, retryDelayMs: 500 });
+      expect(delivery.status).toBe(202);
+      const nc = await nats.connectAs(await nats.operatorCreds());
+      try {
+        const jsm = await jetstreamManager(nc);
+        const names = relayQueueNames(ns, INTEGRATION);
+        const stored = await eventually(async () => {
+          const info = await jsm.streams.info(names.workStream);
+          if (info.state.messages === 0) return undefined;
+          return jsm.direct.getMessage(names.workStream, { seq: info.state.last_seq });
+        }, 'the queued message');
+        expect(stored?.header.get(KEY_VERSION_HEADER)).toBe(String(version));
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      site.accuro.clearFaults();
+    }
+    await eventually(async () => site.accuro.documents.length > before || undefined, 'the rotated message delivered after the EMR is back', 180_000);
+  });
+
+  it('rolls to a new pod that authenticates when the EMR credentials Secret is edited', async () => {
+    const podsBefore = (await kubectlOk(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${RELAY}`, '-o', 'name'])).trim();
+    await kubectlOk(['patch', 'secret', site.credentialsSecret, '-n', ns, '--type=merge', '-p', '{"stringData":{"note":"edited by e2e"}}']);
+    await eventually(async () => {
+      const pods = (await kubectlOk(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${RELAY}`, '-o', 'name'])).trim();
+      return (pods !== '' && !pods.split('\n').some((p) => podsBefore.includes(p))) || undefined;
+    }, 'a new relay pod after the credentials edit', 180_000);
+    await kubectlOk(['rollout', 'status', '-n', ns, `deployment/${RELAY}`, '--timeout=240s']);
+    const before = site.accuro.documents.length;
+    const delivery = await ocean.deliverWebhook(webhookUrl, eFormNoteMessage('e2e-after-edit-1', patient(5)), {}, { attempts: 60, retryDelayMs: 500 });
+    expect(delivery.status).toBe(202);
+    await eventually(async () => site.accuro.documents.length > before || undefined, 'the message delivered by the new pod', 120_000);
   });
 });

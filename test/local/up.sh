@@ -8,6 +8,12 @@
 #
 # CLOUDCONNECT_USE_CURRENT_CLUSTER=1 uses the cluster $KUBECONFIG points at (and $VAULT_ADDR /
 # $VAULT_TOKEN) instead of starting a local control plane.
+#
+# The local cluster has a REAL node (CLUSTER_NODE=real, the default: kubelet + containerd + runc,
+# test/cluster/node-up.sh; needs root): the project's image is built here (test/image/build.sh) and
+# imported into the node, and sync and relay pods run it. Vault, nats-server and the simulators also
+# listen on the node's address, where the pods reach them. CLUSTER_NODE=kwok keeps the fake node
+# (nothing runs; for a machine without root).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 local_dir="$root/.local"
@@ -24,7 +30,8 @@ if [[ "${CLOUDCONNECT_USE_CURRENT_CLUSTER:-}" == "1" ]]; then
   vault_addr="$VAULT_ADDR"; vault_token="${VAULT_TOKEN:?}"
   kubectl_bin="$(command -v kubectl)"
 else
-  log "starting the local control plane and Vault (first run builds binaries: many minutes)"
+  export CLUSTER_NODE="${CLUSTER_NODE:-real}"
+  log "starting the local control plane ($CLUSTER_NODE node) and Vault (first run builds binaries: many minutes)"
   "$root/test/cluster/up.sh" "$state"
   # shellcheck disable=SC1091
   vault_addr="$(source "$state/env" && echo "$VAULT_ADDR")"
@@ -32,6 +39,25 @@ else
   for f in "$state"/bin/*; do ln -sfn "$f" "$local_dir/bin/$(basename "$f")"; done
   cp "$state/kubeconfig" "$local_dir/kubeconfig"
   kubectl_bin="$local_dir/bin/kubectl"
+fi
+# cluster_var NAME: a variable of the local cluster's env file ('' without one).
+cluster_var() {
+  [[ -f "$state/env" ]] || return 0
+  # shellcheck disable=SC1091
+  (source "$state/env" && printenv "$1") || true
+}
+node_ip="$(cluster_var CLUSTER_NODE_IP)"
+# Where pods reach what runs on this host: the real node's address, or loopback (kwok runs nothing).
+host_ip="${node_ip:-127.0.0.1}"
+worker_env=()
+if [[ -n "$node_ip" ]]; then
+  log "building the project's image (cached by content; test/image/build.sh) and importing it into the node's containerd"
+  image_line="$("$root/test/image/build.sh" | tail -n 1)"
+  image="$(sed -n 's/.*IMAGE=\([^ ]*\).*/\1/p' <<<"$image_line")"
+  image_tar="$(sed -n 's/.*TAR=\([^ ]*\).*/\1/p' <<<"$image_line")"
+  "$root/test/image/import.sh" "$image_tar" "$(cluster_var CONTAINERD_ADDRESS)"
+  worker_env=(WORKER_IMAGE="$image" WORKER_VAULT_ADDR="$(cluster_var VAULT_NODE_ADDR)")
+  log "sync and relay pods run $image on node $(cluster_var CLUSTER_NODE_NAME) ($node_ip)"
 fi
 export KUBECONFIG="$local_dir/kubeconfig"
 k() { "$kubectl_bin" "$@"; }
@@ -100,7 +126,7 @@ grep -q '^READY' "$local_dir/logs/simulators.log" || { echo "the simulators did 
 # .local/nats/auth across runs, so the stored streams and the relays' users stay valid); the operator
 # gets the account and its signing key. Loopback only, so no TLS here (the chart documents TLS).
 nats_port="${NATS_PORT:-14222}"
-log "starting nats-server with JetStream and JWT authentication on 127.0.0.1:$nats_port (the relay queue)"
+log "starting nats-server with JetStream and JWT authentication on $host_ip:$nats_port (the relay queue)"
 "$root/test/cluster/build.sh" nats-server >/dev/null  # cached after the first build
 ln -sfn "$("$root/test/cluster/bin-path.sh" nats-server)" "$local_dir/bin/nats-server"
 mkdir -p "$local_dir/nats/store"
@@ -109,7 +135,7 @@ mkdir -p "$local_dir/nats/store"
 nats_account="$(cat "$local_dir/nats/auth/account")"
 # Referral PDFs need more than nats-server's default 1 MiB message limit.
 cat >"$local_dir/nats/nats.conf" <<NATS
-listen: 127.0.0.1:$nats_port
+listen: $host_ip:$nats_port
 max_payload: 8MB
 jetstream { store_dir: "$local_dir/nats/store" }
 include ./auth/auth.conf
@@ -156,8 +182,8 @@ log "starting the operator (logs: .local/logs/operator.log)"
   env KUBECONFIG="$operator_kubeconfig" VAULT_ADDR="$vault_addr" "${operator_vault_env[@]}" \
     METRICS_BIND_ADDRESS="127.0.0.1:$metrics_port" LEADER_ELECT=true LEASE_NAMESPACE=cloudconnect-system \
     "${audit_env[@]}" SMTP_HOST=127.0.0.1 SMTP_PORT=12525 SMTP_FROM=cloudconnect@localhost \
-    POD_NAME="local-$(hostname)" NATS_URL="nats://127.0.0.1:$nats_port" \
-    EGRESS_ALLOW_CIDRS="127.0.0.0/8" \
+    POD_NAME="local-$(hostname)" NATS_URL="nats://$host_ip:$nats_port" \
+    EGRESS_ALLOW_CIDRS="127.0.0.0/8${node_ip:+,$node_ip/32}" "${worker_env[@]}" \
     NATS_ACCOUNT="$nats_account" NATS_ACCOUNT_SIGNING_KEY_FILE="$local_dir/nats/auth/signing-key" \
     nohup "$root/node_modules/.bin/node" operator/main.ts >>"$local_dir/logs/operator.log" 2>&1 &
   echo $! >"$pidfile"
@@ -198,7 +224,7 @@ export PATH="$local_dir/bin:\$PATH"
 # The EMR and Ocean simulators (test doubles of the remote SaaS) and the SMTP sink (.local/mail/):
 $(grep -E '^[A-Z_]+=' "$local_dir/logs/simulators.log" | grep -v '^READY=' | sed 's/^/export /')
 export SMTP_SINK="127.0.0.1:12525"
-export NATS_URL="nats://127.0.0.1:$nats_port"
+export NATS_URL="nats://$host_ip:$nats_port"
 ENV
 
 sleep 2
