@@ -8,8 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { KEY_VERSION_HEADER, relayQueueNames } from '../../operator/internal/relayqueue/contract.ts';
 import { DEFAULT_API_KEY_HEADER } from '../../operator/cmd/relay/webhook-guard.ts';
+import { KEY_VERSION_HEADER, relayQueueNames } from '../../operator/internal/relayqueue/contract.ts';
 import { type AccuroSite, accuroEmr, apply, setUpAccuroSite } from '../integration/fixtures.ts';
 import { kubectlOk } from '../integration/kubectl.ts';
 import { type NatsServer, startNatsServer } from '../integration/nats.ts';
@@ -144,7 +144,9 @@ describe('the relay pod on the real node', () => {
 
   it('queues new messages under the new key version after a SEK rotation in Vault, and still delivers them', async () => {
     await kubectlOk(['patch', 'oceansite', SITE, '-n', ns, '--type=merge', '-p', '{"spec":{"encryptionKey":{"recheckInterval":"2s"}}}']);
-    const rotated = await vaultRequest('POST', `secret/data/cloudconnect/${ns}/${SITE}/sek`, { data: { sek: randomBytes(32).toString('base64') } });
+    const rotated = await vaultRequest('POST', `secret/data/cloudconnect/${ns}/${SITE}/sek`, {
+      data: { sek: randomBytes(32).toString('base64') },
+    });
     expect(rotated.status).toBe(200);
     const version = Number(rotated.json?.data?.version);
     await eventually(async () => {
@@ -160,7 +162,12 @@ describe('the relay pod on the real node', () => {
     site.accuro.setFault({ serverError: 503 });
     const before = site.accuro.documents.length;
     try {
-      const delivery = await ocean.deliverWebhook(webhookUrl, eFormNoteMessage('e2e-rotated-1', patient(4)), {}, { attempts: 60, retryDelayMs: 500 });
+      const delivery = await ocean.deliverWebhook(
+        webhookUrl,
+        eFormNoteMessage('e2e-rotated-1', patient(4)),
+        {},
+        { attempts: 60, retryDelayMs: 500 },
+      );
       expect(delivery.status).toBe(202);
       const nc = await nats.connectAs(await nats.operatorCreds());
       try {
@@ -178,19 +185,32 @@ describe('the relay pod on the real node', () => {
     } finally {
       site.accuro.clearFaults();
     }
-    await eventually(async () => site.accuro.documents.length > before || undefined, 'the rotated message delivered after the EMR is back', 180_000);
+    await eventually(
+      async () => site.accuro.documents.length > before || undefined,
+      'the rotated message delivered after the EMR is back',
+      180_000,
+    );
   });
 
   it('rolls to a new pod that authenticates when the EMR credentials Secret is edited', async () => {
     const podsBefore = (await kubectlOk(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${RELAY}`, '-o', 'name'])).trim();
     await kubectlOk(['patch', 'secret', site.credentialsSecret, '-n', ns, '--type=merge', '-p', '{"stringData":{"note":"edited by e2e"}}']);
-    await eventually(async () => {
-      const pods = (await kubectlOk(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${RELAY}`, '-o', 'name'])).trim();
-      return (pods !== '' && !pods.split('\n').some((p) => podsBefore.includes(p))) || undefined;
-    }, 'a new relay pod after the credentials edit', 180_000);
+    await eventually(
+      async () => {
+        const pods = (await kubectlOk(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${RELAY}`, '-o', 'name'])).trim();
+        return (pods !== '' && !pods.split('\n').some((p) => podsBefore.includes(p))) || undefined;
+      },
+      'a new relay pod after the credentials edit',
+      180_000,
+    );
     await kubectlOk(['rollout', 'status', '-n', ns, `deployment/${RELAY}`, '--timeout=240s']);
     const before = site.accuro.documents.length;
-    const delivery = await ocean.deliverWebhook(webhookUrl, eFormNoteMessage('e2e-after-edit-1', patient(5)), {}, { attempts: 60, retryDelayMs: 500 });
+    const delivery = await ocean.deliverWebhook(
+      webhookUrl,
+      eFormNoteMessage('e2e-after-edit-1', patient(5)),
+      {},
+      { attempts: 60, retryDelayMs: 500 },
+    );
     expect(delivery.status).toBe(202);
     await eventually(async () => site.accuro.documents.length > before || undefined, 'the message delivered by the new pod', 120_000);
   });

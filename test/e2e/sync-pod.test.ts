@@ -40,7 +40,8 @@ beforeAll(async () => {
     metadata: { name: 'cedar-full', namespace: ns },
     spec: { integrationRef: { name: 'cedar-accuro' }, type: 'Full', schedule: '0 0 * * *' },
   });
-  operator = await startOperatorForNode({ OCEAN_API_URL: ocean.url });
+  // Requests may take longer than the shortest run deadline the API allows (60 s), so that the deadline test's run is stopped by the kubelet, not by a timeout.
+  operator = await startOperatorForNode({ OCEAN_API_URL: ocean.url, EGRESS_TIMEOUT: '120s' });
   await kubectlOk(['wait', '--for=condition=Ready', '--timeout=120s', '-n', ns, 'oceansite/cedar', 'oceansite/birch']);
   await kubectlOk(['wait', '--for=condition=Ready', '--timeout=120s', '-n', ns, 'emrintegration/cedar-accuro']);
 });
@@ -108,5 +109,49 @@ describe('a sync Job on the real node', () => {
     // The victim is untouched: cedar's key still decrypts what cedar uploaded.
     const batch = ocean.batches.find((b) => b.siteNumber === '4141');
     expect(batch && decryptBatch(batch.body.envelope, cedar.sek, '4141').records.length).toBeGreaterThan(0);
+  });
+
+  it('reports a run the kubelet stopped at activeDeadlineSeconds as failed, with the reason', async () => {
+    const lastRunName = async () =>
+      JSON.parse(await kubectlOk(['get', 'syncschedule', 'cedar-full', '-n', ns, '-o', 'json'])).status?.lastRun?.name;
+    const previous = await lastRunName();
+    await kubectlOk([
+      'patch',
+      'emrintegration',
+      'cedar-accuro',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      '{"spec":{"syncWorker":{"activeDeadlineSeconds":60}}}',
+    ]);
+    cedar.accuro.setFault({ slowMs: 100_000 });
+    try {
+      await kubectlOk(['annotate', '--overwrite', '-n', ns, 'syncschedule/cedar-full', 'cloudconnect.dev/requestedAt=e2e-deadline']);
+      const lastRun = await eventually(
+        async () => {
+          const s = JSON.parse(await kubectlOk(['get', 'syncschedule', 'cedar-full', '-n', ns, '-o', 'json']));
+          const run = s.status?.lastRun;
+          return run?.name && run.name !== previous && run.result ? run : undefined;
+        },
+        'the run stopped by its deadline and reported',
+        240_000,
+      );
+      expect(lastRun).toMatchObject({ result: 'Failed', errorReason: 'DeadlineExceeded' });
+      const job = JSON.parse(await kubectlOk(['get', 'job', lastRun.name, '-n', ns, '-o', 'json']));
+      expect(job.spec.activeDeadlineSeconds).toBe(60);
+    } finally {
+      cedar.accuro.clearFaults();
+      await kubectlOk([
+        'patch',
+        'emrintegration',
+        'cedar-accuro',
+        '-n',
+        ns,
+        '--type=json',
+        '-p',
+        '[{"op":"remove","path":"/spec/syncWorker"}]',
+      ]);
+    }
   });
 });

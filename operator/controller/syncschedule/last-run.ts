@@ -3,7 +3,7 @@
 // run that met an expired or revoked credential has its integration check again at once.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { EMR_INTEGRATION, type EmrIntegration, REQUESTED_AT_ANNOTATION, RUN_LABELS, type SyncRunResult } from '../../api/v1alpha1/index.ts';
-import { jobFinished } from '../../internal/sitepod/sync-run.ts';
+import { jobFailureReason, jobFinished } from '../../internal/sitepod/sync-run.ts';
 import { safeMessage } from '../../runtime/errors.ts';
 import type { Observed, ScheduleRun, SyncScheduleDeps } from './step.ts';
 import { finishTime, lastTransition } from './times.ts';
@@ -112,7 +112,7 @@ function runResult(latest: FinishedRun, terminationMessage: string | undefined):
     durationSeconds: reported.durationSeconds ?? (start ? Math.max(0, Math.round((end.getTime() - start.getTime()) / 1000)) : 0),
     ...reported,
     ...(result === 'Failed' && !reported.errorReason
-      ? { errorReason: job.status?.conditions?.find((c) => c.type === 'Failed')?.reason ?? 'RunFailed' }
+      ? { errorReason: jobFailureReason(job) ?? 'RunFailed' }
       : {}),
   };
 }

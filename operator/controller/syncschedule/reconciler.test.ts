@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jobFinished } from '../../internal/sitepod/sync-run.ts';
+import { jobFailureReason, jobFinished } from '../../internal/sitepod/sync-run.ts';
 import { parseTerminationMessage } from './reconciler.ts';
 
 describe('jobFinished', () => {
@@ -14,6 +14,32 @@ describe('jobFinished', () => {
     ['ignores conditions that are not True', { status: { conditions: [{ type: 'Complete', status: 'False' }] } }, undefined],
   ] as const)('%s', (_n, job, expected) => {
     expect(jobFinished(job as never)).toBe(expected);
+  });
+});
+
+describe('jobFailureReason', () => {
+  it.each([
+    ['is undefined while the Job runs', { status: { active: 1 } }, undefined],
+    [
+      "is the FailureTarget's reason while the Job controller still stops the pods (the deadline passed)",
+      { status: { conditions: [{ type: 'FailureTarget', status: 'True', reason: 'DeadlineExceeded' }] } },
+      'DeadlineExceeded',
+    ],
+    [
+      "is the Failed condition's reason once the Job Failed",
+      {
+        status: {
+          conditions: [
+            { type: 'FailureTarget', status: 'True', reason: 'PodFailurePolicy' },
+            { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' },
+          ],
+        },
+      },
+      'BackoffLimitExceeded',
+    ],
+    ['ignores conditions that are not True', { status: { conditions: [{ type: 'Failed', status: 'False', reason: 'X' }] } }, undefined],
+  ] as const)('%s', (_n, job, expected) => {
+    expect(jobFailureReason(job as never)).toBe(expected);
   });
 });
 

@@ -21,3 +21,13 @@ export function jobFinished(job: V1Job): 'Succeeded' | 'Failed' | undefined {
   }
   return undefined;
 }
+
+/**
+ * Why the Job failed, as the Job controller says it (e.g. DeadlineExceeded, BackoffLimitExceeded):
+ * from the Failed condition, or from FailureTarget, which comes first (while the pods are still
+ * being stopped) and is enough for jobFinished to call the run Failed.
+ */
+export function jobFailureReason(job: V1Job): string | undefined {
+  const conditions = (job.status?.conditions ?? []).filter((c) => c.status === 'True' && c.reason);
+  return (conditions.find((c) => c.type === 'Failed') ?? conditions.find((c) => c.type === 'FailureTarget'))?.reason;
+}
