@@ -33,7 +33,13 @@ ETCD_PORT=$((base + 379))
 ETCD_PEER_PORT=$((base + 380))
 API_PORT=$((base + 443))
 VAULT_PORT=$((base + 200))
-API_URL="https://127.0.0.1:$API_PORT"
+# On a real node the apiserver listens on the node's address (not loopback) and publishes it as the
+# endpoint of the default/kubernetes Service, so that pods (the chart's operator) reach it through
+# kube-proxy at 10.0.0.1:443, as in a cluster. Everything else stays on loopback.
+API_HOST=127.0.0.1
+ENDPOINT_RECONCILER=none
+if [[ "${CLUSTER_NODE:-kwok}" == real ]]; then API_HOST="$NODE_IP" ENDPOINT_RECONCILER=lease; fi
+API_URL="https://$API_HOST:$API_PORT"
 VAULT_URL="http://127.0.0.1:$VAULT_PORT"
 BIN="$STATE/bin"
 PKI="$STATE/pki"
@@ -184,7 +190,7 @@ sign() {
   rm -f "$PKI/$name.csr" "$PKI/$name.ext"
 }
 sign apiserver "/CN=kube-apiserver" serverAuth \
-  "IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+  "IP:127.0.0.1,IP:$API_HOST,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
 sign admin "/O=system:masters/CN=admin" clientAuth
 sign kube-controller-manager "/CN=system:kube-controller-manager" clientAuth
 sign kube-scheduler "/CN=system:kube-scheduler" clientAuth
@@ -255,7 +261,7 @@ etcd_healthy() { curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | g
 wait_for etcd 30 "etcd /health" etcd_healthy
 done_step "etcd ready on 127.0.0.1:$ETCD_PORT"
 
-# kube-apiserver. The endpoint reconciler is off: it would publish 127.0.0.1 as the endpoint of
+# kube-apiserver. On loopback the endpoint reconciler is off: it would publish 127.0.0.1 as the endpoint of
 # the default/kubernetes Service, which validation rejects (loopback), logging an error forever.
 # --shutdown-send-retry-after: on SIGTERM it answers new requests 429 + Retry-After, drains, and
 # closes open watches after 2 s; without it, open watches (the operator's) hold it up to 60 s.
@@ -275,8 +281,8 @@ fi
 cluster_start_proc kube-apiserver "$BIN/kube-apiserver" \
   "${audit_args[@]}" \
   --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-  --bind-address=127.0.0.1 \
-  --advertise-address=127.0.0.1 \
+  --bind-address="$API_HOST" \
+  --advertise-address="$API_HOST" \
   --secure-port="$API_PORT" \
   --tls-cert-file="$PKI/apiserver.crt" \
   --tls-private-key-file="$PKI/apiserver.key" \
@@ -292,7 +298,7 @@ cluster_start_proc kube-apiserver "$BIN/kube-apiserver" \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$PKI/sa.pub" \
   --service-account-signing-key-file="$PKI/sa.key" \
-  --endpoint-reconciler-type=none \
+  --endpoint-reconciler-type="$ENDPOINT_RECONCILER" \
   --shutdown-send-retry-after=true
 wait_for kube-apiserver 90 "kube-apiserver /readyz" apiserver_ready
 done_step "kube-apiserver ready at $API_URL"

@@ -1,0 +1,113 @@
+// The Helm chart on the real node: `helm install` runs the operator in the cluster from the image
+// built here (2 replicas, leader election on a Lease, probes), its ServiceAccount logs in to Vault
+// with kubernetes auth (the role NOTES.txt describes, written by test/cluster/vault-setup.ts), it
+// reconciles a site end to end (key in Vault, ServiceAccount, Ready), a new leader takes over when
+// the leader's pod is deleted and reconciles the next site, and `helm uninstall` (CRDs not kept)
+// leaves nothing of the release behind.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { chartDir, run, toolPath } from '../chart/tools.ts';
+import { apply, importedSite } from '../integration/fixtures.ts';
+import { kubectl, kubectlOk } from '../integration/kubectl.ts';
+import { eventually } from '../integration/operator-process.ts';
+import { vaultRequest } from '../integration/vault.ts';
+import { REAL_NODE } from './node.ts';
+
+const RELEASE = 'cloudconnect-operator';
+const SYSTEM = 'cloudconnect-system';
+const ns = `e2e-chart-${Date.now().toString(36)}`;
+const helm = (args: string[]) =>
+  run(toolPath('helm'), [...args, '--namespace', SYSTEM], { env: { ...process.env, KUBECONFIG: inject('cluster').kubeconfig } });
+
+interface Pod {
+  metadata: { name: string };
+  spec: { nodeName?: string };
+  status: { phase?: string; conditions?: { type: string; status: string }[] };
+}
+const operatorPods = async (): Promise<Pod[]> =>
+  JSON.parse(await kubectlOk(['get', 'pods', '-n', SYSTEM, '-l', `app.kubernetes.io/instance=${RELEASE}`, '-o', 'json'])).items;
+const leader = async (): Promise<string> =>
+  (await kubectlOk(['get', 'lease', RELEASE, '-n', SYSTEM, '-o', 'jsonpath={.spec.holderIdentity}'])).trim();
+const siteReady = (name: string) =>
+  kubectlOk(['wait', '--for=condition=Ready', '--timeout=180s', '-n', ns, `oceansite/${name}`]);
+
+beforeAll(async () => {
+  const image = inject('image');
+  const cut = image.lastIndexOf(':');
+  const install = await helm([
+    'install',
+    RELEASE,
+    chartDir,
+    '--create-namespace',
+    '--set',
+    `image.repository=${image.slice(0, cut)}`,
+    '--set',
+    `image.tag=${image.slice(cut + 1)}`,
+    '--set',
+    `vault.address=${inject('cluster').podVaultAddr}`,
+    '--set',
+    'crds.keep=false',
+    '--wait',
+    '--timeout',
+    '300s',
+  ]);
+  if (install.code !== 0) throw new Error(`helm install failed: ${install.stderr}`);
+  await kubectl(['create', 'namespace', ns]);
+}, 600_000);
+
+afterAll(async () => {
+  await helm(['uninstall', RELEASE, '--wait']);
+  await kubectl(['delete', 'namespace', ns, '--wait=false']);
+  // Other files apply the CRDs again as they need them.
+});
+
+describe('the chart installed on the real node', () => {
+  it('runs two ready replicas of the image on the node, one of them leading', async () => {
+    const pods = await operatorPods();
+    expect(pods).toHaveLength(2);
+    for (const pod of pods) {
+      expect(pod.spec.nodeName).toBe(REAL_NODE);
+      expect(pod.status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    }
+    const holder = await eventually(async () => (await leader()) || undefined, 'a leader in the Lease');
+    expect(pods.map((p) => p.metadata.name)).toContain(holder);
+  });
+
+  it('reconciles a site end to end: its key in Vault, read by the operator logging in with kubernetes auth', async () => {
+    for (const obj of importedSite({ namespace: ns, name: 'oak', siteNumber: '6161' })) await apply(obj);
+    await siteReady('oak');
+    const key = await vaultRequest('GET', `secret/metadata/cloudconnect/${ns}/oak/sek`);
+    expect(key.status).toBe(200);
+    expect((await kubectl(['get', 'serviceaccount', 'oak', '-n', ns])).code).toBe(0);
+    const logs = await kubectlOk(['logs', '-n', SYSTEM, await leader()]);
+    expect(logs).toContain('oak');
+  });
+
+  it('keeps reconciling after the leader pod is deleted: the other replica takes the Lease', async () => {
+    const old = await leader();
+    await kubectlOk(['delete', 'pod', old, '-n', SYSTEM, '--wait=false']);
+    const next = await eventually(async () => {
+      const holder = await leader();
+      return holder && holder !== old ? holder : undefined;
+    }, 'a new leader', 120_000);
+    expect(next).not.toBe(old);
+    for (const obj of importedSite({ namespace: ns, name: 'elm', siteNumber: '6162' })) await apply(obj);
+    await siteReady('elm');
+  });
+
+  it('leaves nothing of the release behind on helm uninstall', async () => {
+    const uninstall = await helm(['uninstall', RELEASE, '--wait', '--timeout', '180s']);
+    expect(uninstall.code, uninstall.stderr).toBe(0);
+    const left = await kubectlOk([
+      'get',
+      'all,serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings,leases,configmaps,secrets,validatingadmissionpolicies,validatingadmissionpolicybindings,customresourcedefinitions',
+      '-A',
+      '-l',
+      `app.kubernetes.io/instance=${RELEASE}`,
+      '-o',
+      'name',
+    ]);
+    expect(left.trim()).toBe('');
+    expect((await kubectl(['get', 'crd', 'oceansites.cloudconnect.dev'])).stderr).toContain('NotFound');
+    await eventually(async () => (await operatorPods()).length === 0 || undefined, 'the operator pods gone', 120_000);
+  });
+});
