@@ -1,9 +1,13 @@
 # syntax=docker/dockerfile:1
-# One image, three programs (see operator/cmd/worker/README.md, "Container image"):
-#   sync worker (default): the operator's Jobs pass only arguments, e.g.
+# One image, three programs (see operator/cmd/worker/README.md, "Container image"). Each program is
+# operator/cmd/<program>/main.ts; the paths below are the stable shims that import them, which the
+# chart, the operator's Jobs and Deployments and existing pod templates name:
+#   sync worker (default): operator/worker/main.ts (cmd/worker); the operator's Jobs pass only arguments, e.g.
 #                          --integration clinic/accuro --type Full --run accuro-full-29000000
-#   operator:              command: ["/nodejs/bin/node", "operator/main.ts"]
-#   relay:                 command: ["/nodejs/bin/node", "operator/relay/main.ts"] (the operator's relay Deployments)
+#   operator:              command: ["/nodejs/bin/node", "operator/main.ts"] (cmd/operator; the chart's Deployment)
+#   relay:                 command: ["/nodejs/bin/node", "operator/relay/main.ts"] (cmd/relay; RELAY_COMMAND, the operator's relay Deployments)
+# The local cluster builds the same image without a Docker engine: test/image/build.sh (`make image`),
+# from test/image/spec.json; test/unit/image-spec.test.ts checks this file against that spec.
 # Node 24 runs the TypeScript sources directly (type stripping): there is no build step, only the
 # production dependencies are installed. The runtime image has no shell and no package manager and
 # runs as uid/gid 65532. Pin both images by digest in a release pipeline.

@@ -91,8 +91,19 @@ pack_finish() { # kind key work out
       if (tag) m.annotations["io.containerd.image.name"] = `${repo}:${tag}`;
     }
     fs.writeFileSync(file, JSON.stringify(index));' "$layout/index.json" "$repo"
-  tar --sort=name --owner=0 --group=0 --numeric-owner -C "$layout" -cf "$out.tmp" .
-  mv "$out.tmp" "$out"
+  # Written in this build's own work dir, then renamed: a concurrent build of the same key (another
+  # checkout shares the cache) never sees a partial tarball.
+  tar --sort=name --owner=0 --group=0 --numeric-owner -C "$layout" -cf "$work/image.tar" .
+  mv "$work/image.tar" "$out"
+}
+
+# Keeps the KEEP newest tarballs of KIND: every source edit makes a new operator key (61 MiB each).
+prune() { # kind keep
+  local old
+  while read -r old; do
+    log "$1: removing an old tarball ($old)"
+    rm -f "$old"
+  done < <(find "$cache" -maxdepth 1 -name "$1-*.tar" -printf '%T@ %p\n' | sort -rn | tail -n +"$(($2 + 1))" | cut -d' ' -f2-)
 }
 
 # Prints the result lines for KIND's tarball OUT with KEY.
@@ -189,6 +200,7 @@ build_operator() {
   out="$cache/operator-$key.tar"
   if [[ -f "$out" ]]; then
     log "operator: cached ($out)"
+    touch "$out" # last used: prune keeps the recently used ones
   else
     log "operator: building"
     work="$(mktemp -d "$cache/.work-operator.XXXXXX")"
@@ -199,6 +211,7 @@ build_operator() {
     log "operator: packing the layer"
     pack_finish operator "$key" "$work" "$out" >&2
     rm -rf "$work" && trap - EXIT
+    prune operator 5
   fi
   report operator "$key" "$out"
 }
