@@ -27,8 +27,7 @@ const operatorPods = async (): Promise<Pod[]> =>
   JSON.parse(await kubectlOk(['get', 'pods', '-n', SYSTEM, '-l', `app.kubernetes.io/instance=${RELEASE}`, '-o', 'json'])).items;
 const leader = async (): Promise<string> =>
   (await kubectlOk(['get', 'lease', RELEASE, '-n', SYSTEM, '-o', 'jsonpath={.spec.holderIdentity}'])).trim();
-const siteReady = (name: string) =>
-  kubectlOk(['wait', '--for=condition=Ready', '--timeout=180s', '-n', ns, `oceansite/${name}`]);
+const siteReady = (name: string) => kubectlOk(['wait', '--for=condition=Ready', '--timeout=180s', '-n', ns, `oceansite/${name}`]);
 
 beforeAll(async () => {
   const image = inject('image');
@@ -85,10 +84,14 @@ describe('the chart installed on the real node', () => {
   it('keeps reconciling after the leader pod is deleted: the other replica takes the Lease', async () => {
     const old = await leader();
     await kubectlOk(['delete', 'pod', old, '-n', SYSTEM, '--wait=false']);
-    const next = await eventually(async () => {
-      const holder = await leader();
-      return holder && holder !== old ? holder : undefined;
-    }, 'a new leader', 120_000);
+    const next = await eventually(
+      async () => {
+        const holder = await leader();
+        return holder && holder !== old ? holder : undefined;
+      },
+      'a new leader',
+      120_000,
+    );
     expect(next).not.toBe(old);
     for (const obj of importedSite({ namespace: ns, name: 'elm', siteNumber: '6162' })) await apply(obj);
     await siteReady('elm');

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import { startCluster } from '../integration/global-setup.ts';
 import { repoRoot } from '../integration/kubectl.ts';
-import { buildImage, importImage } from './image.ts';
+import { operatorImageOnNode } from './image.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -30,10 +30,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     label: 'e2e',
   });
   try {
-    const image = await buildImage();
-    await importImage(image, cluster.containerdAddress);
+    const image = await operatorImageOnNode(cluster.containerdAddress);
     project.provide('cluster', cluster);
-    project.provide('image', image.name);
+    project.provide('image', image);
     project.provide('hostStateBefore', hostStateBefore);
   } catch (error) {
     await stop();

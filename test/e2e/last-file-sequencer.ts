@@ -2,7 +2,7 @@
 // cluster (real node included) and so must come last.
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-export const LAST_FILE = 'node-teardown.test.ts';
+const LAST_FILE = 'node-teardown.test.ts';
 
 export default class LastFileSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {

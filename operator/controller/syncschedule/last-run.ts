@@ -111,8 +111,6 @@ function runResult(latest: FinishedRun, terminationMessage: string | undefined):
     completionTime: end.toISOString(),
     durationSeconds: reported.durationSeconds ?? (start ? Math.max(0, Math.round((end.getTime() - start.getTime()) / 1000)) : 0),
     ...reported,
-    ...(result === 'Failed' && !reported.errorReason
-      ? { errorReason: jobFailureReason(job) ?? 'RunFailed' }
-      : {}),
+    ...(result === 'Failed' && !reported.errorReason ? { errorReason: jobFailureReason(job) ?? 'RunFailed' } : {}),
   };
 }
