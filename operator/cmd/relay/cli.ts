@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { type ConnectionOptions, connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import type { AdapterConfig, EmrAdapter } from '../../internal/emr/adapter.ts';
 import type { EmrAdapterType } from '../../internal/emr/index.ts';
+import { EmrError } from '../../internal/httpx/remote-error.ts';
 import { relayQueueNames } from '../../internal/relayqueue/contract.ts';
 import type { VersionedSekSource } from '../../internal/sek/key-rotation.ts';
 import { emrAdapterFromConfig } from '../../internal/sitepod/emr-adapter.ts';
@@ -26,6 +27,7 @@ import { createLogger, type Logger } from '../../runtime/logger.ts';
 import { type RelayClock, realClock, scaledClock } from '../../runtime/scaled-clock.ts';
 import { type WebhookKeySource, WebhookKeyStore } from './api-key-store.ts';
 import type { WebhookServerLimits } from './intake.ts';
+import { refusingAdapter } from './refusing-adapter.ts';
 import { type RunningRelay, startRelay } from './relay.ts';
 import { SekKeyring } from './sek-keyring.ts';
 import { vaultWebhookKeySource } from './vault-webhook-key.ts';
@@ -174,6 +176,14 @@ export async function runRelay(
   const adapter = await emrAdapterFromConfig(config, credentials, {
     ...(deps.adapterFactory ? { adapterFactory: deps.adapterFactory } : {}),
     now: () => new Date(),
+  }).catch((error: unknown) => {
+    // Credentials the EMR cannot take (a key missing): queue and retry rather than crash-loop.
+    if (!(error instanceof EmrError) || config.spec.emr.type === 'None') throw error;
+    logger.warn('the EMR adapter cannot be built from the credentials Secret: messages are queued and retried until it is fixed', {
+      errorReason: error.reason,
+      detail: error.message,
+    });
+    return refusingAdapter(config.spec.emr.type, error);
   });
   const keyring = new SekKeyring(deps.versionedSekSource ?? vaultVersionedSekSource(config));
   const creds = await (deps.natsCreds ?? (() => vaultNatsCreds(config, settings.natsCredsPath)))();
