@@ -21,22 +21,31 @@ function readConfig(): OperatorConfig | undefined {
 
 async function run(config: OperatorConfig): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
-  const manager = await startManager(config, undefined, logger);
+  // The handlers go in before the manager starts: as PID 1 in a pod, a SIGTERM that comes while
+  // the caches fill would otherwise be ignored until the grace period's SIGKILL.
+  let manager: Awaited<ReturnType<typeof startManager>> | undefined;
+  let stopping = false;
   let signals = 0;
+  const stop = (): void => {
+    // In-flight reconciles get a bounded time to finish; a stuck shutdown must not outlive the pod's grace period.
+    const deadline = setTimeout(() => {
+      logger.error('graceful shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+    void (manager ? manager.stop() : Promise.resolve()).then(() => process.exit(0));
+  };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       signals += 1;
       if (signals > 1) process.exit(1);
       logger.info('signal received', { signal });
-      // In-flight reconciles get a bounded time to finish; a stuck shutdown must not outlive the pod's grace period.
-      const deadline = setTimeout(() => {
-        logger.error('graceful shutdown timed out; exiting');
-        process.exit(1);
-      }, config.shutdownTimeoutMs);
-      deadline.unref();
-      void manager.stop().then(() => process.exit(0));
+      if (manager) stop();
+      else stopping = true; // stopped as soon as it has started
     });
   }
+  manager = await startManager(config, undefined, logger);
+  if (stopping) stop();
 }
 
 const config = readConfig();
