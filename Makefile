@@ -71,6 +71,10 @@ image: deps system-deps ## Build (or reuse from cache) the operator's container 
 up: deps system-deps cluster-binaries ## Start cluster, Vault, CRDs, operator and examples locally (safe to re-run).
 	test/local/up.sh
 
+.PHONY: demo-send
+demo-send: ## After `make up`: the simulated Ocean sends COUNT (3) messages to every demo relay; one line per message.
+	$(NODE) test/local/demo/send.ts --count $(or $(COUNT),3)
+
 .PHONY: down
 down: ## Stop everything `make up` started and remove its state.
 	test/local/down.sh

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { readCredentials } from './credentials.ts';
 import { type Kubectl, localAccess } from './kube.ts';
-import { DEMO_NAMESPACE, DEMO_SITE, demoPaths } from './layout.ts';
+import { DEFAULT_LOCAL_DIR, DEMO_NAMESPACE, DEMO_SITE, demoPaths } from './layout.ts';
 import { type DemoSimulatorUrls, demoManifests } from './manifests.ts';
 
 const FIELD_MANAGER = 'cloudconnect-demo';
@@ -53,7 +53,7 @@ export async function applyDemo(localDir: string, kubectl: Kubectl): Promise<{ r
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { local: { type: 'string' } }, strict: true });
-  const localDir = resolve(values.local ?? '.local');
+  const localDir = resolve(values.local ?? DEFAULT_LOCAL_DIR);
   const applied = await applyDemo(localDir, localAccess(localDir).kubectl);
   process.stdout.write(
     `applied ${applied.resources} resources (${demoPaths(localDir).manifestsFile}) and ${applied.secrets} Secrets from memory\n`,

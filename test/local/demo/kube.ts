@@ -14,7 +14,7 @@ export interface LocalAccess {
   env: Record<string, string>;
 }
 
-export function kubectlAt(kubectlBin: string, kubeconfig: string): Kubectl {
+function kubectlAt(kubectlBin: string, kubeconfig: string): Kubectl {
   return (args, stdin) =>
     new Promise((resolve, reject) => {
       const child = execFile(
@@ -30,7 +30,7 @@ export function kubectlAt(kubectlBin: string, kubeconfig: string): Kubectl {
     });
 }
 
-export function vaultReader(addr: string, token: string): LocalAccess['vaultRead'] {
+function vaultReader(addr: string, token: string): LocalAccess['vaultRead'] {
   return async (path) => {
     const res = await fetch(`${addr}/v1/${path}`, { headers: { 'X-Vault-Token': token }, signal: AbortSignal.timeout(10_000) });
     if (res.status === 404) return undefined;

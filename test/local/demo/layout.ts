@@ -2,6 +2,10 @@
 // before the simulators start), the files under .local/demo/, and the demo clinic's names.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The checkout's .local/, where `make up` keeps its state. */
+export const DEFAULT_LOCAL_DIR = fileURLToPath(new URL('../../../.local', import.meta.url));
 
 export const DEMO_NAMESPACE = 'demo-clinic';
 export const DEMO_SITE = 'demo';

@@ -14,7 +14,7 @@ import { DEFAULT_API_KEY_HEADER } from '../../../operator/cmd/relay/webhook-guar
 import { relayName } from '../../../operator/controller/emrintegration/relay/deployment.ts';
 import { controlRequest, type SendResult, type SendTarget } from './control.ts';
 import { type LocalAccess, localAccess } from './kube.ts';
-import { DEMO_NAMESPACE, demoPaths } from './layout.ts';
+import { DEFAULT_LOCAL_DIR, DEMO_NAMESPACE, demoPaths } from './layout.ts';
 
 interface Integration {
   metadata: { name: string; namespace: string };
@@ -90,6 +90,7 @@ export function formatResult(r: SendResult): string {
   let verdict = 'failed';
   if (r.delivered) verdict = 'delivered';
   else if (r.status !== undefined) verdict = 'refused';
+  else if (r.error?.startsWith('not sent')) verdict = 'not sent';
   const detail = [r.status === undefined ? '' : `HTTP ${r.status}`, r.error ?? ''].filter(Boolean).join(': ');
   return `${verdict.padEnd(9)} ${r.integration.padEnd(28)} ${r.messageType.padEnd(18)} ${r.messageId}${detail ? `  (${detail})` : ''}`;
 }
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
     if (!Number.isInteger(n) || n < 0 || n > 1000) throw new Error(`--${name} must be a whole number up to 1000`);
     return n;
   };
-  const results = await sendDemoMessages(resolve(values.local ?? '.local'), {
+  const results = await sendDemoMessages(resolve(values.local ?? DEFAULT_LOCAL_DIR), {
     count: whole(values.count, 'count'),
     waitSeconds: whole(values['wait-seconds'], 'wait-seconds'),
     kvMount: values['kv-mount'],

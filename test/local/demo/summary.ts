@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Kubectl, localAccess } from './kube.ts';
-import { DEMO_NAMESPACE, demoPaths } from './layout.ts';
+import { DEFAULT_LOCAL_DIR, DEMO_NAMESPACE, demoPaths } from './layout.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -81,6 +81,8 @@ export async function summary(localDir: string, elapsedSeconds: number | undefin
       ...Object.entries(sims).map(([name, url]) => `  ${`${name} simulator`.padEnd(18)} ${url}   (CA: ${paths.caFile})`),
       `  demo resources     ${paths.manifestsFile}`,
       '  send messages      make demo-send [COUNT=3]   (the simulated Ocean posts to every relay)',
+      `  sync now           kubectl cloudconnect sync -n ${DEMO_NAMESPACE} demo-accuro --full   (nothing syncs on creation:`,
+      '                     the default schedules run appointments at the next :00 or :30, the full sync at midnight)',
       '  use kubectl        . .local/env && kubectl cloudconnect status -A',
     ].join('\n'),
   ];
@@ -91,7 +93,7 @@ export async function summary(localDir: string, elapsedSeconds: number | undefin
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { local: { type: 'string' }, elapsed: { type: 'string' } }, strict: true });
   const elapsed = values.elapsed === undefined ? undefined : Number(values.elapsed);
-  process.stdout.write(await summary(resolve(values.local ?? '.local'), elapsed));
+  process.stdout.write(await summary(resolve(values.local ?? DEFAULT_LOCAL_DIR), elapsed));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

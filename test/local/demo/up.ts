@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { applyDemo } from './apply.ts';
 import { type Kubectl, localAccess } from './kube.ts';
-import { DEMO_NAMESPACE, demoPaths } from './layout.ts';
+import { DEFAULT_LOCAL_DIR, DEMO_NAMESPACE, demoPaths } from './layout.ts';
 import { integrationReadiness, type ReadinessRow } from './readiness.ts';
 import { formatResult, sendDemoMessages } from './send.ts';
 import { summary } from './summary.ts';
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
-  const localDir = resolve(values.local ?? join(root, '.local'));
+  const localDir = resolve(values.local ?? DEFAULT_LOCAL_DIR);
   await startSimulators(localDir, values.host);
   const { kubectl } = localAccess(localDir);
   const applied = await applyDemo(localDir, kubectl);
