@@ -1,7 +1,8 @@
 // The demo that `make up` applies (test/local/demo/), on the test control plane: the demo
 // simulators run as their own process over https with a CA made at start, the demo clinic is
 // applied as make up applies it (Secrets from memory), and the operator, run as in
-// production with NATS, turns every demo integration (one per EMR type) Authenticated and Ready.
+// production with NATS, turns every demo integration (one per EMR type) Authenticated and Ready
+// (None, which has no EMR: Ready).
 // The send path is checked end to end too: the relay targets resolved from the cluster and Vault
 // (ClusterIP URL, header, key), and the simulated Ocean posting through the launcher's control
 // socket to a real relay process (relay-harness.ts; kwok runs no relay pod): delivered with the
@@ -65,15 +66,19 @@ async function startLauncher(): Promise<void> {
   if (!/^READY=1$/m.test(launcherOut)) throw new Error(`the demo simulators did not start:\n${launcherOut}`);
 }
 
+/** Deletes the demo namespace (a left-over one too) and waits until it is gone: the operator must run, for the OceanSite's finalizer. */
 async function deleteDemoNamespace(): Promise<void> {
-  await kubectl(['delete', 'namespace', DEMO_NAMESPACE, '--ignore-not-found', '--wait=true', '--timeout=120s']);
+  await kubectl(['delete', 'namespace', DEMO_NAMESPACE, '--ignore-not-found', '--wait=false']);
+  await eventually(
+    async () => (await kubectl(['get', 'namespace', DEMO_NAMESPACE])).stderr.includes('NotFound'),
+    `namespace ${DEMO_NAMESPACE} gone`,
+    180_000,
+  );
 }
 
 beforeAll(async () => {
   fakeLocalDir();
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
-  await deleteDemoNamespace();
-  await vaultRequest('DELETE', `secret/metadata/cloudconnect/${DEMO_NAMESPACE}/${DEMO_SITE}/sek`);
   await startLauncher();
   nats = await startNatsServer();
   const sims = JSON.parse(readFileSync(paths.simulatorsFile, 'utf8')) as { urls: { ocean: string } };
@@ -82,6 +87,8 @@ beforeAll(async () => {
     RELAY_IMAGE: 'registry.example.org/cloudconnect:demo-test',
     OCEAN_API_URL: sims.urls.ocean,
   });
+  await deleteDemoNamespace();
+  await vaultRequest('DELETE', `secret/metadata/cloudconnect/${DEMO_NAMESPACE}/${DEMO_SITE}/sek`);
 });
 
 afterAll(async () => {
