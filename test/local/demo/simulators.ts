@@ -6,7 +6,7 @@
 // to the relays (`POST /send`, see control.ts). Keys are never printed.
 //
 //   node test/local/demo/simulators.ts [--host 127.0.0.1] [--local .local] [--port-base 18200]
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,7 +84,10 @@ function controlServer(sims: AllSimulators, socketPath: string): Promise<Server>
   rmSync(socketPath, { force: true });
   return new Promise((resolveServer, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, () => resolveServer(server));
+    server.listen(socketPath, () => {
+      chmodSync(socketPath, 0o600); // only this user may ask Ocean to send (the directory is 0700 too)
+      resolveServer(server);
+    });
   });
 }
 
@@ -98,6 +101,7 @@ async function main(): Promise<void> {
   const host = values.host ?? '127.0.0.1';
   const paths = demoPaths(resolve(values.local ?? '.local'));
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  chmodSync(paths.dir, 0o700);
   const tls = makeDemoTls(host);
   const credentials = generateCredentials();
   writeFileSync(paths.caFile, tls.ca);
