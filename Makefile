@@ -68,7 +68,7 @@ image: deps system-deps ## Build (or reuse from cache) the operator's container 
 	test/image/build.sh operator
 
 .PHONY: up
-up: deps system-deps cluster-binaries ## Start cluster, Vault, CRDs, operator and examples locally (safe to re-run).
+up: deps system-deps cluster-binaries ## Start cluster, Vault, CRDs, operator, examples and the demo clinic locally (safe to re-run).
 	test/local/up.sh
 
 .PHONY: demo-send
