@@ -77,6 +77,8 @@ async function deleteDemoNamespace(): Promise<void> {
 }
 
 beforeAll(async () => {
+  // The demo namespace has a fixed name: never clean it in the cluster `make up` runs (someone's demo).
+  if (inject('cluster').stateDir.startsWith(join(repoRoot, '.local'))) throw new Error('CLOUDCONNECT_TEST_CLUSTER is the make up cluster');
   fakeLocalDir();
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`]);
   await startLauncher();

@@ -42,7 +42,7 @@ function patientsOf(sims: AllSimulators, type: EmrType): (index: number) => Ocea
 /** One integration's messages in order; after a failed one the rest are reported as not sent. */
 async function sendTo(sims: AllSimulators, target: SendTarget, request: SendRequest, prefix: string): Promise<SendResult[]> {
   sims.ocean.registerWebhook(target.url, { headerName: target.headerName, key: target.key });
-  const messages = demoMessages(`${prefix}-${target.integration.replace('/', '-')}`, request.count, patientsOf(sims, target.type));
+  const messages = demoMessages(`${target.integration.split('/').pop()}-${prefix}`, request.count, patientsOf(sims, target.type));
   const retry = { attempts: request.attempts ?? 1, retryDelayMs: request.retryDelayMs ?? 2000 };
   const results: SendResult[] = [];
   for (const message of messages) {
@@ -75,7 +75,7 @@ function controlServer(sims: AllSimulators, socketPath: string): Promise<Server>
     void readJson(req)
       .then(async (body) => {
         const request = body as SendRequest;
-        const prefix = `demo-${Date.now().toString(36)}-${++batch}`;
+        const prefix = `${Date.now().toString(36)}${++batch}`;
         const all = await Promise.all(request.targets.map((t) => sendTo(sims, t, request, prefix)));
         answer(200, { results: all.flat() });
       })
