@@ -68,8 +68,12 @@ image: deps system-deps ## Build (or reuse from cache) the operator's container 
 	test/image/build.sh operator
 
 .PHONY: up
-up: deps system-deps cluster-binaries ## Start cluster, Vault, CRDs, operator and examples locally (safe to re-run).
+up: deps system-deps cluster-binaries ## Start cluster, Vault, CRDs, operator, examples and the demo clinic locally (safe to re-run).
 	test/local/up.sh
+
+.PHONY: demo-send
+demo-send: ## After `make up`: the simulated Ocean sends COUNT (3) messages to every demo relay; one line per message.
+	$(NODE) test/local/demo/send.ts --count $(or $(COUNT),3)
 
 .PHONY: down
 down: ## Stop everything `make up` started and remove its state.

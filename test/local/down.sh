@@ -12,7 +12,7 @@ if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
 fi
-for name in simulators mail-sink nats-server; do
+for name in simulators demo-simulators mail-sink nats-server; do
   pf="$local_dir/pids/$name.pid"
   if [[ -f "$pf" ]] && kill -0 "$(cat "$pf")" 2>/dev/null; then
     echo "[make down] stopping $name (pid $(cat "$pf"))"

@@ -184,6 +184,7 @@ log "starting the operator (logs: .local/logs/operator.log)"
     "${audit_env[@]}" SMTP_HOST=127.0.0.1 SMTP_PORT=12525 SMTP_FROM=cloudconnect@localhost \
     POD_NAME="local-$(hostname)" NATS_URL="nats://$host_ip:$nats_port" \
     EGRESS_ALLOW_CIDRS="127.0.0.0/8${node_ip:+,$node_ip/32}" "${worker_env[@]}" \
+    OCEAN_API_URL="https://$host_ip:18205" \
     NATS_ACCOUNT="$nats_account" NATS_ACCOUNT_SIGNING_KEY_FILE="$local_dir/nats/auth/signing-key" \
     nohup "$root/node_modules/.bin/node" operator/main.ts >>"$local_dir/logs/operator.log" 2>&1 &
   echo $! >"$pidfile"
@@ -226,6 +227,12 @@ $(grep -E '^[A-Z_]+=' "$local_dir/logs/simulators.log" | grep -v '^READY=' | sed
 export SMTP_SINK="127.0.0.1:12525"
 export NATS_URL="nats://$host_ip:$nats_port"
 ENV
+
+# demo: https simulators with a CA made at start, the demo clinic (one integration per EMR type, in
+# demo-clinic), a few messages from the simulated Ocean to each relay, and the summary
+# (test/local/demo/README.md). They listen on $host_ip, where pods reach this host; OCEAN_API_URL above is theirs.
+"$root/node_modules/.bin/node" "$root/test/local/demo/up.ts" --host "$host_ip" --local "$local_dir" \
+  --elapsed "$((SECONDS - start))" || echo "warning: the demo did not come up; see above and .local/logs/demo-simulators.log" >&2
 
 sleep 2
 k get cloudconnect -A

@@ -27,6 +27,8 @@ export interface StartAllOptions {
   ports?: Partial<Record<'oscar' | 'accuro' | 'fhir' | 'telus' | 'ocean', number>>;
   seed?: number;
   volume?: Partial<Volume>;
+  /** Serve every simulator over HTTPS with this certificate (PEM), as the real SaaS do. */
+  tls?: { cert: string; key: string };
   credentials?: {
     oscar?: oscar.OscarCredentials;
     accuro?: accuro.AccuroCredentials & { tenantId?: string };
@@ -48,7 +50,12 @@ export interface AllSimulators {
 }
 
 export async function startAll(options: StartAllOptions = {}): Promise<AllSimulators> {
-  const common = { host: options.host ?? '127.0.0.1', seed: options.seed ?? 1, volume: options.volume ?? {} };
+  const common = {
+    host: options.host ?? '127.0.0.1',
+    seed: options.seed ?? 1,
+    volume: options.volume ?? {},
+    ...(options.tls ? { tls: options.tls } : {}),
+  };
   const c = options.credentials ?? {};
   const { tenantId, ...accuroCredentials } = c.accuro ?? { ...accuro.ACCURO_DEV_CREDENTIALS };
   const started: Simulator[] = [];

@@ -1,0 +1,112 @@
+// Pure: the demo clinic as Kubernetes objects, from the running simulators' URLs, their
+// credentials and the demo CA. One EmrIntegration per EMR type, each over https with the CA bundle
+// Secret `demo-ca`, and no SyncSchedule (so each gets the operator's default schedules). Secrets
+// (credentials, the SEK import) are returned apart from the rest: they are applied from memory and
+// never written to disk.
+import type { EmrType } from '../../../operator/api/v1alpha1/emr-integration.ts';
+import type { DemoCredentials } from './credentials.ts';
+import { DEMO_NAMESPACE, DEMO_SITE, DEMO_SITE_NUMBER } from './layout.ts';
+
+export interface DemoSimulatorUrls {
+  oscar: string;
+  accuro: string;
+  fhir: string;
+  telus: string;
+  ocean: string;
+}
+
+export interface DemoInput {
+  urls: DemoSimulatorUrls;
+  credentials: DemoCredentials;
+  /** PEM of the demo CA. */
+  ca: string;
+  /** The SEK to import (base64 of 32 bytes); absent when the site exists (its key is in Vault already). */
+  sek?: string;
+}
+
+export interface DemoManifests {
+  /** Namespace, OceanSite, EmrIntegrations: safe to write to disk. */
+  resources: object[];
+  /** The CA bundle, the EMR credentials (with the Ocean client for uploads) and the SEK import. */
+  secrets: object[];
+}
+
+export const DEMO_INTEGRATIONS: readonly { name: string; type: EmrType }[] = [
+  { name: 'demo-pssuite', type: 'PSSuite' },
+  { name: 'demo-medaccess', type: 'MedAccess' },
+  { name: 'demo-accuro', type: 'Accuro' },
+  { name: 'demo-oscar', type: 'OSCARPro' },
+  { name: 'demo-fhir', type: 'FHIR' },
+  { name: 'demo-none', type: 'None' },
+];
+
+const CA_SECRET = 'demo-ca';
+const SEK_SECRET = 'demo-sek-import';
+const labels = { 'app.kubernetes.io/part-of': 'cloudconnect', 'cloudconnect.dev/demo': 'true' };
+const meta = (name: string) => ({ name, namespace: DEMO_NAMESPACE, labels });
+
+function secret(name: string, stringData: Record<string, string>, type = 'Opaque'): object {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: meta(name), type, stringData };
+}
+
+/** The `spec.emr` of one integration, and the credentials its Secret holds (none for None). */
+function emrOf(type: EmrType, name: string, input: DemoInput): { emr: object; credentials?: Record<string, string> } {
+  const c = input.credentials;
+  const ref = { credentialsSecretRef: { name: `${name}-credentials` } };
+  const ca = { caBundleSecretRef: { name: CA_SECRET, key: 'ca.crt' } };
+  const telus = (product: 'PSSuite' | 'MedAccess') => {
+    const i = c.telus.instances.find((x) => x.product === product);
+    if (!i) throw new Error(`the demo credentials have no ${product} instance`);
+    const section = { instanceId: i.instanceId, apiUrl: input.urls.telus, ...ref };
+    const credentials = { instanceSecret: i.instanceSecret, ...(i.activationCode ? { activationCode: i.activationCode } : {}) };
+    return { emr: { type, [product === 'PSSuite' ? 'psSuite' : 'medAccess']: section, ...ca }, credentials };
+  };
+  switch (type) {
+    case 'PSSuite':
+    case 'MedAccess':
+      return telus(type);
+    case 'Accuro': {
+      const { tenantId, ...credentials } = c.accuro;
+      return { emr: { type, accuro: { tenantId, apiUrl: input.urls.accuro, ...ref }, ...ca }, credentials: { ...credentials } };
+    }
+    case 'OSCARPro':
+      return { emr: { type, oscarPro: { serverUrl: input.urls.oscar, ...ref }, ...ca }, credentials: { ...c.oscar } };
+    case 'FHIR':
+      return { emr: { type, fhir: { baseUrl: input.urls.fhir, ...ref }, ...ca }, credentials: { ...c.fhir } };
+    case 'None':
+      return { emr: { type } };
+  }
+}
+
+function site(): object {
+  return {
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'OceanSite',
+    metadata: meta(DEMO_SITE),
+    spec: {
+      siteNumber: DEMO_SITE_NUMBER,
+      displayName: 'Demo Clinic (simulated EMRs)',
+      clinicalAdminEmail: 'clinical.admin@demo-clinic.example.org',
+      timeZone: 'America/Toronto',
+      encryptionKey: { importFrom: { secretRef: { name: SEK_SECRET, key: 'sek' } }, deletionPolicy: 'Delete' },
+    },
+  };
+}
+
+export function demoManifests(input: DemoInput): DemoManifests {
+  const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEMO_NAMESPACE, labels } };
+  const secrets: object[] = [secret(CA_SECRET, { 'ca.crt': input.ca })];
+  if (input.sek !== undefined) secrets.push(secret(SEK_SECRET, { sek: input.sek }, 'cloudconnect.dev/sek-import'));
+  const ocean = { oceanClientId: input.credentials.ocean.clientId, oceanClientSecret: input.credentials.ocean.clientSecret };
+  const integrations = DEMO_INTEGRATIONS.map(({ name, type }) => {
+    const { emr, credentials } = emrOf(type, name, input);
+    if (credentials) secrets.push(secret(`${name}-credentials`, { ...credentials, ...ocean }));
+    return {
+      apiVersion: 'cloudconnect.dev/v1alpha1',
+      kind: 'EmrIntegration',
+      metadata: meta(name),
+      spec: { siteRef: { name: DEMO_SITE }, emr },
+    };
+  });
+  return { resources: [namespace, site(), ...integrations], secrets };
+}

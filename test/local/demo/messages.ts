@@ -1,0 +1,26 @@
+// Pure: the EMR-bound messages the demo's Ocean sends to one integration's relay: the three shapes
+// the Ocean simulator knows (an eForm note, a referral attachment, a demographic update), in turn,
+// each for a patient that exists in that integration's EMR simulator.
+import {
+  demographicUpdateMessage,
+  type EmrBoundMessage,
+  eFormNoteMessage,
+  type OceanPatient,
+  referralAttachmentMessage,
+} from '../../simulators/ocean.ts';
+
+const FORMS = ['PHQ-9 questionnaire', 'GAD-7 anxiety screen', 'Patient intake form'];
+
+/** `count` messages with ids `<prefix>-<n>`, patients taken in turn from `patient(0..)`. */
+export function demoMessages(prefix: string, count: number, patient: (index: number) => OceanPatient): EmrBoundMessage[] {
+  const messages: EmrBoundMessage[] = [];
+  for (let n = 0; n < count; n++) {
+    const id = `${prefix}-${n + 1}`;
+    const p = patient(n);
+    const kind = n % 3;
+    if (kind === 0) messages.push(eFormNoteMessage(id, p, FORMS[n % FORMS.length]));
+    else if (kind === 1) messages.push(referralAttachmentMessage(id, p, 'Referral to cardiology: letter'));
+    else messages.push(demographicUpdateMessage(id, p, { phone: `+1-416-555-${String(1000 + n).slice(-4)}` }));
+  }
+  return messages;
+}
