@@ -175,6 +175,11 @@ describe('the operator configuration', () => {
       { worker: { vaultAddress: 'https://b:8200' } },
     ],
     [
+      'tells the sync Jobs the Ocean CA bundle given as PEM',
+      { OCEAN_CA_BUNDLE: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' },
+      { worker: { oceanCaBundle: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----' } },
+    ],
+    [
       'tells the sync Jobs VAULT_ADDR without WORKER_VAULT_ADDR',
       { VAULT_ADDR: 'https://a:8200' },
       { worker: { vaultAddress: 'https://a:8200' } },
@@ -267,6 +272,7 @@ describe('the operator configuration', () => {
     ['refuses VAULT_ADDR=vault:8200 without a scheme', { VAULT_ADDR: 'vault:8200' }, 'VAULT_ADDR must be an http(s) URL'],
     ['refuses WORKER_VAULT_ADDR=vault', { WORKER_VAULT_ADDR: 'vault' }, 'WORKER_VAULT_ADDR must be an http(s) URL'],
     ['refuses OCEAN_API_URL=ocean.example', { OCEAN_API_URL: 'ocean.example' }, 'OCEAN_API_URL must be an http(s) URL'],
+    ['refuses an OCEAN_CA_BUNDLE that is not PEM', { OCEAN_CA_BUNDLE: '/etc/ca.crt' }, 'OCEAN_CA_BUNDLE must be PEM certificates'],
     [
       'refuses WORKER_ACTIVE_DEADLINE_SECONDS=1h',
       { WORKER_ACTIVE_DEADLINE_SECONDS: '1h' },

@@ -197,6 +197,14 @@ function readSmtp(r: EnvReader): SmtpConfig | undefined {
   return { host, port, secure, from, ...(user ? { user } : {}), ...(password ? { password } : {}) };
 }
 
+/** OCEAN_CA_BUNDLE: PEM certificates (not secret) the sync Jobs also trust for OCEAN_API_URL. */
+function oceanCa(r: EnvReader): { oceanCaBundle?: string } {
+  const pem = r.string('OCEAN_CA_BUNDLE', undefined, { trim: true });
+  if (pem === undefined || pem === '') return {};
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) r.problem('OCEAN_CA_BUNDLE must be PEM certificates (-----BEGIN CERTIFICATE-----)');
+  return { oceanCaBundle: pem };
+}
+
 /** `sekMount` and `egress` are already read with the manager's settings. */
 function readWorkerSettings(r: EnvReader, sekMount: string, egress: EgressPolicy): WorkerSettings {
   return {
@@ -207,6 +215,7 @@ function readWorkerSettings(r: EnvReader, sekMount: string, egress: EgressPolicy
     vaultRole: r.string('VAULT_SYNC_ROLE', DEFAULT_SYNC_ROLE, { valid: VAULT_NAME }),
     sekMount,
     oceanApiUrl: r.url('OCEAN_API_URL', 'https://ocean.cognisantmd.com'),
+    ...oceanCa(r),
     defaultActiveDeadlineSeconds: r.int('WORKER_ACTIVE_DEADLINE_SECONDS', { default: 3600, min: 1 }),
   };
 }

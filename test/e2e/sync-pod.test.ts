@@ -8,6 +8,7 @@ import { decryptBatch } from '../../operator/internal/sek/crypto.ts';
 import { type AccuroSite, accuroEmr, apply, importedSite, setUpAccuroSite } from '../integration/fixtures.ts';
 import { kubectlOk } from '../integration/kubectl.ts';
 import { eventually, type OperatorProcess } from '../integration/operator-process.ts';
+import { makeTestTls } from '../integration/tls.ts';
 import { OCEAN_DEV_CREDENTIALS, type OceanSimulator, start as startOcean } from '../simulators/ocean.ts';
 import { podExitAndLogs, REAL_NODE, runPod, startOperatorForNode } from './node.ts';
 
@@ -15,10 +16,14 @@ const ns = `e2e-sync-${Date.now().toString(36)}`;
 let cedar: AccuroSite;
 let ocean: OceanSimulator;
 let operator: OperatorProcess;
+let oceanCa = '';
 
 beforeAll(async () => {
   const { nodeIp } = inject('cluster');
-  ocean = await startOcean({ host: nodeIp });
+  // Ocean over https with a private CA, as the operator's OCEAN_CA_BUNDLE lets the workers trust.
+  const oceanTls = makeTestTls([nodeIp]);
+  oceanCa = oceanTls.ca;
+  ocean = await startOcean({ host: nodeIp, tls: { cert: oceanTls.cert, key: oceanTls.key } });
   cedar = await setUpAccuroSite({
     namespace: ns,
     site: 'cedar',
@@ -41,7 +46,7 @@ beforeAll(async () => {
     spec: { integrationRef: { name: 'cedar-accuro' }, type: 'Full', schedule: '0 0 * * *' },
   });
   // Requests may take longer than the shortest run deadline the API allows (60 s), so that the deadline test's run is stopped by the kubelet, not by a timeout.
-  operator = await startOperatorForNode({ OCEAN_API_URL: ocean.url, EGRESS_TIMEOUT: '120s' });
+  operator = await startOperatorForNode({ OCEAN_API_URL: ocean.url, OCEAN_CA_BUNDLE: oceanCa, EGRESS_TIMEOUT: '120s' });
   await kubectlOk(['wait', '--for=condition=Ready', '--timeout=120s', '-n', ns, 'oceansite/cedar', 'oceansite/birch']);
   await kubectlOk(['wait', '--for=condition=Ready', '--timeout=120s', '-n', ns, 'emrintegration/cedar-accuro']);
 });

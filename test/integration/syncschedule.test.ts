@@ -2,6 +2,8 @@
 // a run started on request as a Job under the site's identity, run to completion by kwok and the
 // Job controller and reported in status, and Blocked while the integration is not authenticated.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INITIAL_SYNC_REQUEST } from '../../operator/controller/emrintegration/default-schedules.ts';
+import { manualRunName } from '../../operator/internal/sitepod/sync-run.ts';
 import type { AccuroSimulator } from '../simulators/accuro.ts';
 import { type AccuroSite, accuroEmr, apply, setUpAccuroSite } from './fixtures.ts';
 import { kubectlOk } from './kubectl.ts';
@@ -72,6 +74,14 @@ describe('an integration without schedules', () => {
       return i.status?.sync?.nextFullSyncTime ? i : undefined;
     }, 'the Sync Status panel');
     expect(new Date(integration.status.sync.nextAppointmentSyncTime).getTime()).toBeLessThanOrEqual(Date.now() + 30 * 60_000);
+    // The first full sync does not wait for midnight: it is requested with the schedule.
+    const initial = await eventually(async () => {
+      const jobs = (await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=pine-accuro-full'])).items as {
+        metadata: { name: string };
+      }[];
+      return jobs.find((j) => j.metadata.name === manualRunName('pine-accuro-full', INITIAL_SYNC_REQUEST));
+    }, 'the initial full sync Job');
+    expect(initial).toBeDefined();
   });
 });
 
@@ -80,7 +90,7 @@ describe('a requested sync ("Sync Full Schedule")', () => {
     await kubectlOk(['annotate', '--overwrite', '-n', ns, 'syncschedule/pine-accuro-full', 'cloudconnect.dev/requestedAt=click-1']);
     const job = await eventually(async () => {
       const jobs = (await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=pine-accuro-full'])).items;
-      return jobs[0];
+      return jobs.find((j: { metadata: { name: string } }) => j.metadata.name === manualRunName('pine-accuro-full', 'click-1'));
     }, 'a Job for the run');
     expect(job.metadata.name).toMatch(/^pine-accuro-full-manual-[0-9a-f]{8}$/);
     const pod = job.spec.template.spec;
@@ -89,7 +99,7 @@ describe('a requested sync ("Sync Full Schedule")', () => {
     const schedule = await eventually(
       async () => {
         const s = await getJson(['get', 'syncschedule', 'pine-accuro-full']);
-        return s.status?.lastRun?.result ? s : undefined;
+        return s.status?.lastRun?.result && s.status.lastRun.name === job.metadata.name ? s : undefined;
       },
       'the run finished and reported',
       90_000,

@@ -176,6 +176,9 @@ if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   kill -TERM "$(cat "$pidfile")"
   for _ in $(seq 1 50); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.2; done
 fi
+# demo: its simulators start first, so that the operator can hand their CA to the sync pods (OCEAN_CA_BUNDLE).
+log "starting the demo simulators (https, a demo CA) on $host_ip"
+"$root/node_modules/.bin/node" "$root/test/local/demo/up.ts" --host "$host_ip" --local "$local_dir" --simulators-only
 log "starting the operator (logs: .local/logs/operator.log)"
 (
   cd "$root"
@@ -184,7 +187,7 @@ log "starting the operator (logs: .local/logs/operator.log)"
     "${audit_env[@]}" SMTP_HOST=127.0.0.1 SMTP_PORT=12525 SMTP_FROM=cloudconnect@localhost \
     POD_NAME="local-$(hostname)" NATS_URL="nats://$host_ip:$nats_port" \
     EGRESS_ALLOW_CIDRS="127.0.0.0/8${node_ip:+,$node_ip/32}" "${worker_env[@]}" \
-    OCEAN_API_URL="https://$host_ip:18205" \
+    OCEAN_API_URL="https://$host_ip:18205" OCEAN_CA_BUNDLE="$(cat "$local_dir/demo/ca.crt")" \
     NATS_ACCOUNT="$nats_account" NATS_ACCOUNT_SIGNING_KEY_FILE="$local_dir/nats/auth/signing-key" \
     nohup "$root/node_modules/.bin/node" operator/main.ts >>"$local_dir/logs/operator.log" 2>&1 &
   echo $! >"$pidfile"

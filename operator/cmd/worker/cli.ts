@@ -203,6 +203,7 @@ function oceanUploader(config: WorkerConfig, ocean: { clientId: string; clientSe
     ...ocean,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     egress: config.egress,
+    ...(config.oceanCaBundle ? { caBundle: config.oceanCaBundle } : {}),
     now,
   };
   return (deps.oceanFactory ?? ((o) => new OceanClient(o)))(oceanOptions);

@@ -29,6 +29,12 @@ describe('default schedules', () => {
     expect(full!.metadata.name).toBe('maple-accuro-full');
     expect(full!.metadata.ownerReferences?.[0]?.uid).toBe('u1');
   });
+
+  it('ask for one full sync at once (it starts when the integration is Ready), and no extra appointment sync', () => {
+    const [full, appts] = defaultSchedules(integration, 'America/Toronto');
+    expect(full!.metadata.annotations).toEqual({ 'cloudconnect.dev/requestedAt': 'initial-full-sync' });
+    expect(appts!.metadata.annotations).toEqual({});
+  });
 });
 
 describe('the Sync Status panel', () => {

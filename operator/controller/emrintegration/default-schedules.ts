@@ -1,26 +1,37 @@
 // Pure: the two SyncSchedules an integration gets when it has none (a full sync daily
-// at midnight, appointments every 30 minutes, in the site's time zone), and the Sync Status panel
+// at midnight, appointments every 30 minutes, in the site's time zone; the full one also asks for
+// one run at once, which starts as soon as the integration is Ready), and the Sync Status panel
 // (last/next full and appointment sync) aggregated from the integration's schedules.
-import type { EmrIntegration, EmrIntegrationStatus, SyncSchedule } from '../../api/v1alpha1/index.ts';
+import { type EmrIntegration, type EmrIntegrationStatus, REQUESTED_AT_ANNOTATION, type SyncSchedule } from '../../api/v1alpha1/index.ts';
 import { controllerReference } from '../../internal/kube/owner.ts';
+
+/**
+ * The requestedAt token of the default Full schedule: a new integration gets its first full sync
+ * when it turns Ready, not at the next midnight (a clinic sees its data the day it connects).
+ */
+export const INITIAL_SYNC_REQUEST = 'initial-full-sync';
 
 /** How long a new integration waits for schedules applied with it before it creates the defaults. */
 export const DEFAULT_SCHEDULES_GRACE_MS = 10_000;
 
 export function defaultSchedules(integration: EmrIntegration, timeZone: string): SyncSchedule[] {
   const owner = controllerReference(integration, 'EmrIntegration', true);
-  const make = (suffix: string, type: 'Full' | 'Appointments', schedule: string): SyncSchedule => ({
+  const make = (suffix: string, type: 'Full' | 'Appointments', schedule: string, annotations = {}): SyncSchedule => ({
     apiVersion: integration.apiVersion,
     kind: 'SyncSchedule',
     metadata: {
       name: `${integration.metadata.name}-${suffix}`.slice(0, 253),
       namespace: integration.metadata.namespace ?? '',
       labels: { 'app.kubernetes.io/managed-by': 'cloudconnect-operator', 'cloudconnect.dev/default-schedule': 'true' },
+      annotations,
       ownerReferences: [owner],
     },
     spec: { integrationRef: { name: integration.metadata.name }, type, schedule, timeZone },
   });
-  return [make('full', 'Full', '0 0 * * *'), make('appointments', 'Appointments', '*/30 * * * *')];
+  return [
+    make('full', 'Full', '0 0 * * *', { [REQUESTED_AT_ANNOTATION]: INITIAL_SYNC_REQUEST }),
+    make('appointments', 'Appointments', '*/30 * * * *'),
+  ];
 }
 
 const latest = (values: (string | undefined)[]) =>

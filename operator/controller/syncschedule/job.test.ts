@@ -101,6 +101,14 @@ describe('the sync run Job', () => {
     expect(JSON.stringify(job)).not.toMatch(/password|apiPassword|clientSecret"\s*:/i);
   });
 
+  it('passes the Ocean CA bundle on only when the operator has one', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+    const envOf = (j: ReturnType<typeof runJob>) => j.spec!.template.spec!.containers[0]!.env!;
+    expect(envOf(job).find((e) => e.name === 'OCEAN_CA_BUNDLE')).toBeUndefined();
+    const withCa = runJob({ settings: { ...settings, oceanCaBundle: pem } });
+    expect(envOf(withCa).find((e) => e.name === 'OCEAN_CA_BUNDLE')?.value).toBe(pem);
+  });
+
   it("reads the site's own key in the operator's mount, whatever the site's spec names", () => {
     const elsewhere = runJob({
       site: { ...site, spec: { ...site.spec, encryptionKey: { vault: { mount: 'other', path: 'cloudconnect/victim/oak/sek' } } } },

@@ -17,6 +17,8 @@ import {
 export interface WorkerSettings extends SitePodSettings {
   image: string;
   oceanApiUrl: string;
+  /** PEM of extra CAs for the Ocean API (OCEAN_CA_BUNDLE), passed on to the worker. */
+  oceanCaBundle?: string;
   defaultActiveDeadlineSeconds: number;
 }
 
@@ -96,6 +98,7 @@ function runContainer(input: RunJobInput, pod: SitePodParts): V1Container {
       { name: 'CLOUDCONNECT_INTEGRATION_SPEC', value: JSON.stringify(spec) },
       ...pod.identityEnv,
       { name: 'OCEAN_API_URL', value: settings.oceanApiUrl },
+      ...(settings.oceanCaBundle ? [{ name: 'OCEAN_CA_BUNDLE', value: settings.oceanCaBundle }] : []),
       { name: 'CLOUDCONNECT_SEK_VERSION_FILE', value: KEY_VERSION_FILE },
       ...pod.caEnv,
     ],

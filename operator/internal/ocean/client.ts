@@ -49,6 +49,8 @@ export interface OceanClientOptions {
   timeoutMs?: number;
   /** What Ocean's URL may reach and answer; default DEFAULT_EGRESS. */
   egress?: EgressPolicy;
+  /** Extra CA certificates (PEM) to trust for Ocean's URL, besides the public ones (OCEAN_CA_BUNDLE). */
+  caBundle?: string;
   now?: () => Date;
 }
 
@@ -81,6 +83,7 @@ export class OceanClient implements OceanUploader {
       fetch: options.fetch,
       timeoutMs: options.timeoutMs,
       ...(options.egress ? { egress: options.egress } : {}),
+      ...(options.caBundle ? { caBundle: options.caBundle } : {}),
       secrets: [options.clientId, options.clientSecret],
       now: this.now,
     });

@@ -56,6 +56,8 @@ export interface WorkerConfig {
   /** Whether TERMINATION_MESSAGE_PATH was set (a failed write is then worth a warning). */
   terminationMessagePathExplicit: boolean;
   caBundleFile: string | undefined;
+  /** PEM of extra CAs the Ocean API's certificate may chain to (OCEAN_CA_BUNDLE, from the operator's setting). */
+  oceanCaBundle: string | undefined;
   /** Downward-API file with the SEK version the operator announced (key rotation); absent outside a pod. */
   keyVersionFile: string | undefined;
   logLevel: LogLevel;
@@ -119,6 +121,7 @@ export function readPodConfig(r: EnvReader, options: { ocean?: boolean } = {}): 
     terminationMessagePath: termination.path,
     terminationMessagePathExplicit: termination.explicit,
     caBundleFile: r.string('CLOUDCONNECT_CA_BUNDLE_FILE'),
+    oceanCaBundle: r.string('OCEAN_CA_BUNDLE'),
     keyVersionFile: r.string('CLOUDCONNECT_SEK_VERSION_FILE'),
     logLevel,
     egress,

@@ -5,7 +5,10 @@
 // code is 1 only when the simulators cannot start or the demo cannot be applied.
 //
 //   node test/local/demo/up.ts [--host 127.0.0.1] [--local .local] [--elapsed S] [--ready-seconds 180]
-//     [--relay-wait-seconds 120] [--count 3]
+//     [--relay-wait-seconds 120] [--count 3] [--simulators-only]
+//
+// --simulators-only starts (or keeps) the simulators and stops there: make up does that before it
+// starts the operator, which needs the demo CA (OCEAN_CA_BUNDLE) for the sync pods' Ocean uploads.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -84,11 +87,13 @@ async function main(): Promise<void> {
       'ready-seconds': { type: 'string', default: '180' },
       'relay-wait-seconds': { type: 'string', default: '120' },
       count: { type: 'string', default: '3' },
+      'simulators-only': { type: 'boolean', default: false },
     },
     strict: true,
   });
   const localDir = resolve(values.local ?? DEFAULT_LOCAL_DIR);
   await startSimulators(localDir, values.host);
+  if (values['simulators-only']) return;
   const { kubectl } = localAccess(localDir);
   const applied = await applyDemo(localDir, kubectl);
   log(`applied the demo clinic (namespace ${DEMO_NAMESPACE}: ${applied.resources} resources, ${applied.secrets} Secrets from memory)`);
