@@ -95,6 +95,10 @@ describe('the demo messages', () => {
       ['demo-x-4', 'eFormNote', '4'],
     ]);
   });
+  it('send no demographic update to an EMR whose adapter cannot apply one', () => {
+    const m = demoMessages('demo-x', 4, patient, 'Accuro');
+    expect(m.map((x) => x.type)).toEqual(['eFormNote', 'referralAttachment', 'eFormNote', 'referralAttachment']);
+  });
 });
 
 describe('the readiness rows', () => {

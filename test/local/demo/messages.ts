@@ -1,6 +1,8 @@
 // Pure: the EMR-bound messages the demo's Ocean sends to one integration's relay: the three shapes
 // the Ocean simulator knows (an eForm note, a referral attachment, a demographic update), in turn,
-// each for a patient that exists in that integration's EMR simulator.
+// each for a patient that exists in that integration's EMR simulator. Demographic updates go only
+// to EMRs whose adapter can apply them (updateDemographics: FHIR so far); the others would
+// dead-letter them, which is not what the demo is for.
 import {
   demographicUpdateMessage,
   type EmrBoundMessage,
@@ -11,13 +13,17 @@ import {
 
 const FORMS = ['PHQ-9 questionnaire', 'GAD-7 anxiety screen', 'Patient intake form'];
 
+/** The EMR types whose adapter applies demographic updates (operator/internal/emr: updateDemographics). */
+const TAKES_DEMOGRAPHICS = new Set(['FHIR']);
+
 /** `count` messages with ids `<prefix>-<n>`, patients taken in turn from `patient(0..)`. */
-export function demoMessages(prefix: string, count: number, patient: (index: number) => OceanPatient): EmrBoundMessage[] {
+export function demoMessages(prefix: string, count: number, patient: (index: number) => OceanPatient, emrType = 'FHIR'): EmrBoundMessage[] {
   const messages: EmrBoundMessage[] = [];
+  const shapes = TAKES_DEMOGRAPHICS.has(emrType) ? 3 : 2;
   for (let n = 0; n < count; n++) {
     const id = `${prefix}-${n + 1}`;
     const p = patient(n);
-    const kind = n % 3;
+    const kind = n % shapes;
     if (kind === 0) messages.push(eFormNoteMessage(id, p, FORMS[n % FORMS.length]));
     else if (kind === 1) messages.push(referralAttachmentMessage(id, p, 'Referral to cardiology: letter'));
     else messages.push(demographicUpdateMessage(id, p, { phone: `+1-416-555-${String(1000 + n).slice(-4)}` }));

@@ -42,7 +42,12 @@ function patientsOf(sims: AllSimulators, type: EmrType): (index: number) => Ocea
 /** One integration's messages in order; after a failed one the rest are reported as not sent. */
 async function sendTo(sims: AllSimulators, target: SendTarget, request: SendRequest, prefix: string): Promise<SendResult[]> {
   sims.ocean.registerWebhook(target.url, { headerName: target.headerName, key: target.key });
-  const messages = demoMessages(`${target.integration.split('/').pop()}-${prefix}`, request.count, patientsOf(sims, target.type));
+  const messages = demoMessages(
+    `${target.integration.split('/').pop()}-${prefix}`,
+    request.count,
+    patientsOf(sims, target.type),
+    target.type,
+  );
   const retry = { attempts: request.attempts ?? 1, retryDelayMs: request.retryDelayMs ?? 2000 };
   const results: SendResult[] = [];
   for (const message of messages) {

@@ -81,8 +81,8 @@ export async function summary(localDir: string, elapsedSeconds: number | undefin
       ...Object.entries(sims).map(([name, url]) => `  ${`${name} simulator`.padEnd(18)} ${url}   (CA: ${paths.caFile})`),
       `  demo resources     ${paths.manifestsFile}`,
       '  send messages      make demo-send [COUNT=3]   (the simulated Ocean posts to every relay)',
-      `  sync now           kubectl cloudconnect sync -n ${DEMO_NAMESPACE} demo-accuro --full   (nothing syncs on creation:`,
-      '                     the default schedules run appointments at the next :00 or :30, the full sync at midnight)',
+      `  sync now           kubectl cloudconnect sync -n ${DEMO_NAMESPACE} demo-accuro --full   (a full sync ran at creation;`,
+      '                     then appointments at every :00 and :30, the full sync at midnight)',
       '  use kubectl        . .local/env && kubectl cloudconnect status -A',
     ].join('\n'),
   ];
