@@ -51,6 +51,8 @@ for ((i = ${#cluster_procs[@]} - 1; i >= 0; i--)); do
   fi
 done
 
+if [[ -d "$STATE/node" ]]; then "$here/node-down.sh" --finish "$STATE"; fi
+
 # Never remove a tree that still has something mounted in it (rm -rf would reach into the mount).
 if awk -v p="$STATE/" 'index($5, p) == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo; then
   echo "[down] something is still mounted under $STATE (see /proc/self/mountinfo): not removing it" >&2

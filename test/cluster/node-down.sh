@@ -1,20 +1,41 @@
 #!/usr/bin/env bash
-# Stops the real node of the cluster in STATE_DIR and undoes the host state it changed: pod
-# processes, containerd shims, kubelet, kube-proxy, containerd, every mount under STATE_DIR, the
-# pods' network namespaces, the kubepods cgroups, kube-proxy's nftables tables, KUBE-* iptables
-# chains, the bridge, the sysctls (restored to their saved values) and the host directories that did
-# not exist before. Called by down.sh; safe to run twice. Usage: node-down.sh STATE_DIR.
+# Stops the real node of the cluster in STATE_DIR and undoes the host state it changed, in two
+# phases. First (node-down.sh STATE_DIR): pod processes, containerd shims, kubelet, kube-proxy,
+# containerd, every mount under STATE_DIR, the pods' network namespaces, the kubepods cgroups,
+# kube-proxy's nftables tables and KUBE-* iptables chains. Then, once the control plane is stopped
+# (node-down.sh --finish STATE_DIR): the bridge (the apiserver and Vault listen on its address until
+# they stop; without it the apiserver's shutdown hangs on calls to itself), the sysctls (restored to
+# their saved values), the host directories that did not exist before, and the claim on the node.
+# Called by down.sh (and up.sh on failure); each phase is safe to run twice.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$here/lib.sh"
 # shellcheck source=node-lib.sh source-path=SCRIPTDIR
 source "$here/node-lib.sh"
-STATE="${1:?usage: node-down.sh STATE_DIR}"
+finish=0
+if [[ "${1:-}" == --finish ]]; then finish=1; shift; fi
+STATE="${1:?usage: node-down.sh [--finish] STATE_DIR}"
 N="$(node_dir)"
 [[ -d "$N" ]] || exit 0
 say() { printf '[down] node: %s\n' "$*"; }
 t0="$(cluster_now)"
+# Mounts under a directory, deepest first.
+mounts_under() { awk -v p="$1/" 'index($5, p) == 1 { print $5 }' /proc/self/mountinfo | awk '{ print length, $0 }' | sort -rn | cut -d' ' -f2-; }
+
+if ((finish)); then
+  ip link show "$NODE_BRIDGE" > /dev/null 2>&1 && ip link delete "$NODE_BRIDGE"
+  if [[ -f "$N/sysctl.saved" ]]; then
+    while IFS='=' read -r k v; do sysctl -qw "$k=$v" 2> /dev/null; done < "$N/sysctl.saved"
+  fi
+  for d in "${NODE_HOST_DIRS[@]}"; do
+    if [[ -e "$d" ]] && ! grep -qxF "$d" "$N/host-dirs.before" 2> /dev/null; then rm -rf "$d"; fi
+  done
+  rm -rf /var/lib/cni/results/cloudconnect-* 2> /dev/null
+  if [[ "$(cat "$NODE_LOCK" 2> /dev/null)" == "$STATE" ]]; then rm -f "$NODE_LOCK"; fi
+  say "bridge, sysctls and host directories restored ($(cluster_since "$t0") s)"
+  exit 0
+fi
 
 cluster_stop_proc kubelet
 cluster_stop_proc kube-proxy
@@ -33,8 +54,7 @@ cluster_stop_proc containerd
 # shellcheck disable=SC2046
 kill -KILL $(shim_pids) 2> /dev/null
 
-# Mounts under STATE (container rootfs overlays, sandbox shm, pod volumes), deepest first.
-mounts_under() { awk -v p="$1/" 'index($5, p) == 1 { print $5 }' /proc/self/mountinfo | awk '{ print length, $0 }' | sort -rn | cut -d' ' -f2-; }
+# Mounts under STATE (container rootfs overlays, sandbox shm, pod volumes).
 for _ in 1 2 3; do
   m="$(mounts_under "$STATE")"
   [[ -n "$m" ]] || break
@@ -64,15 +84,6 @@ for tool in iptables ip6tables; do
   done < <(node_kube_chains "$tool")
 done
 
-ip link show "$NODE_BRIDGE" > /dev/null 2>&1 && ip link delete "$NODE_BRIDGE"
-if [[ -f "$N/sysctl.saved" ]]; then
-  while IFS='=' read -r k v; do sysctl -qw "$k=$v" 2> /dev/null; done < "$N/sysctl.saved"
-fi
-for d in "${NODE_HOST_DIRS[@]}"; do
-  if [[ -e "$d" ]] && ! grep -qxF "$d" "$N/host-dirs.before" 2> /dev/null; then rm -rf "$d"; fi
-done
-rm -rf /var/lib/cni/results/cloudconnect-* 2> /dev/null
-if [[ "$(cat "$NODE_LOCK" 2> /dev/null)" == "$STATE" ]]; then rm -f "$NODE_LOCK"; fi
 left="$(mounts_under "$STATE")"
 if [[ -n "$left" ]]; then echo "[down] node: mounts left under $STATE: $left" >&2; fi
-say "stopped and host state restored ($(cluster_since "$t0") s)"
+say "stopped: pods, kubelet, kube-proxy, containerd, mounts, netns, cgroups, nft and iptables ($(cluster_since "$t0") s)"

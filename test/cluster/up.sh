@@ -116,6 +116,7 @@ if [[ -d "$STATE" && -n "$(ls -A "$STATE")" ]]; then
   fi
   if [[ -d "$STATE/node" ]]; then "$here/node-down.sh" "$STATE"; fi
   cluster_stop_all
+  if [[ -d "$STATE/node" ]]; then "$here/node-down.sh" --finish "$STATE"; fi
   prev="$(mktemp -d)"
   if [[ -d "$STATE/logs" ]]; then mv "$STATE/logs" "$prev/logs"; fi
   rm -rf "$STATE"
@@ -150,6 +151,7 @@ on_exit() {
       echo "[up] FAILED: stopping what was started. Logs: $STATE/logs (remove with $here/down.sh $STATE)" >&2
       if [[ -d "$STATE/node" ]]; then "$here/node-down.sh" "$STATE"; fi
       cluster_stop_all
+      if [[ -d "$STATE/node" ]]; then "$here/node-down.sh" --finish "$STATE"; fi
     fi
   fi
 }
