@@ -41,6 +41,16 @@ beforeAll(async () => {
     token_ttl: '15m',
   });
   if (role.status >= 300) throw new Error(`cannot write the Vault role: HTTP ${role.status}`);
+  // Other files apply the CRDs with kubectl (and are done with them); the release installs its own.
+  await kubectlOk([
+    'delete',
+    'crd',
+    'oceansites.cloudconnect.dev',
+    'emrintegrations.cloudconnect.dev',
+    'syncschedules.cloudconnect.dev',
+    '--ignore-not-found',
+    '--timeout=120s',
+  ]);
   const image = inject('image');
   const cut = image.lastIndexOf(':');
   const install = await helm([

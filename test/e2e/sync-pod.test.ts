@@ -3,12 +3,17 @@
 // site's SEK, syncs from the EMR simulator and uploads ciphertext to the Ocean simulator; the kubelet
 // writes the worker's termination message and the operator reports it. A pod running as another
 // site is refused that site's key.
+
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decryptBatch } from '../../operator/internal/sek/crypto.ts';
+import { fingerprint } from '../../operator/internal/sek/identity.ts';
+import { manualRunName } from '../../operator/internal/sitepod/sync-run.ts';
 import { type AccuroSite, accuroEmr, apply, importedSite, setUpAccuroSite } from '../integration/fixtures.ts';
 import { kubectlOk } from '../integration/kubectl.ts';
 import { eventually, type OperatorProcess } from '../integration/operator-process.ts';
 import { makeTestTls } from '../integration/tls.ts';
+import { vaultRequest } from '../integration/vault.ts';
 import { OCEAN_DEV_CREDENTIALS, type OceanSimulator, start as startOcean } from '../simulators/ocean.ts';
 import { podExitAndLogs, REAL_NODE, runPod, startOperatorForNode } from './node.ts';
 
@@ -157,6 +162,35 @@ describe('a sync Job on the real node', () => {
         '-p',
         '[{"op":"remove","path":"/spec/syncWorker"}]',
       ]);
+    }
+  });
+
+  it('switches a running sync pod to a SEK rotated mid-run: the kubelet refreshes the downward-API file the operator annotated', async () => {
+    await kubectlOk(['patch', 'oceansite', 'cedar', '-n', ns, '--type=merge', '-p', '{"spec":{"encryptionKey":{"recheckInterval":"2s"}}}']);
+    // A slow EMR keeps the run going long enough to rotate the key between its first and last batches.
+    cedar.accuro.setFault({ slowMs: 2500 });
+    const newSek = randomBytes(32).toString('base64');
+    try {
+      await kubectlOk(['annotate', '--overwrite', '-n', ns, 'syncschedule/cedar-full', 'cloudconnect.dev/requestedAt=e2e-rotation']);
+      const run = manualRunName('cedar-full', 'e2e-rotation');
+      const ofRun = () => ocean.batches.filter((b) => b.body.run === run);
+      await eventually(async () => ofRun().length > 0 || undefined, 'the run uploading its first batch', 120_000);
+      const rotated = await vaultRequest('POST', `secret/data/cloudconnect/${ns}/cedar/sek`, { data: { sek: newSek } });
+      expect(rotated.status).toBe(200);
+      const pod = await podExitAndLogs(ns, `job-name=${run}`, 300_000);
+      expect(pod.exitCode, pod.logs.slice(-3000)).toBe(0);
+      expect(pod.logs).toContain('SEK rotated during the run');
+      const kids = ofRun().map((b) => (b.body.envelope as { kid?: string }).kid);
+      expect(kids[0]).toBe(fingerprint(cedar.sek));
+      expect(kids.at(-1)).toBe(fingerprint(newSek));
+      // Each batch decrypts with the key version it names, and only with that one.
+      for (const batch of ofRun()) {
+        const key = (batch.body.envelope as { kid?: string }).kid === fingerprint(newSek) ? newSek : cedar.sek;
+        expect(decryptBatch(batch.body.envelope as never, key, '4141').records.length).toBeGreaterThan(0);
+      }
+      expect(pod.logs.includes(newSek) || pod.logs.includes(cedar.sek)).toBe(false);
+    } finally {
+      cedar.accuro.clearFaults();
     }
   });
 });

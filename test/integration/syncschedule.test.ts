@@ -82,6 +82,10 @@ describe('an integration without schedules', () => {
       return jobs.find((j) => j.metadata.name === manualRunName('pine-accuro-full', INITIAL_SYNC_REQUEST));
     }, 'the initial full sync Job');
     expect(initial).toBeDefined();
+    await eventually(async () => {
+      const s = await getJson(['get', 'syncschedule', 'pine-accuro-full']);
+      return s.status?.lastRun?.name === initial?.metadata.name && s.status.lastHandledRequestedAt === INITIAL_SYNC_REQUEST;
+    }, 'the initial full sync reported');
   });
 });
 
@@ -108,11 +112,12 @@ describe('a requested sync ("Sync Full Schedule")', () => {
     expect(schedule.status.lastRun).toMatchObject({ name: job.metadata.name, result: 'Succeeded' });
     expect(schedule.status.lastSuccessfulTime).toBeDefined();
     expect(await operator.metrics()).toMatch(
-      new RegExp(`cloudconnect_sync_runs_total\\{namespace="${ns}",integration="pine-accuro",type="Full",result="Succeeded"\\} 1`),
+      new RegExp(`cloudconnect_sync_runs_total\\{namespace="${ns}",integration="pine-accuro",type="Full",result="Succeeded"\\} 2`), // the initial run and this one
     );
     // The same token never starts a second run: a later reconcile, which still sees requestedAt=click-1, starts none.
     await patchAndWaitReconciled('pine-accuro-full', { spec: { successfulRunsHistoryLimit: 4 } });
-    expect((await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=pine-accuro-full'])).items).toHaveLength(1);
+    // (The other Job is the initial full sync.)
+    expect((await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=pine-accuro-full'])).items).toHaveLength(2);
   });
 });
 
