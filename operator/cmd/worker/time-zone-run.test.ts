@@ -60,14 +60,14 @@ async function credentialsDir(name: string, data: Record<string, string>): Promi
 }
 
 /** The environment the operator gives a sync Job (site-pod.ts), for the site's zone and the spec. */
-async function jobEnv(spec: unknown, credentials: Record<string, string>, siteTimeZone: string): Promise<NodeJS.ProcessEnv> {
+async function jobEnv(spec: unknown, credentials: object, siteTimeZone: string): Promise<NodeJS.ProcessEnv> {
   const name = `run-${Math.random().toString(36).slice(2)}`;
   return {
     CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify(spec),
     CLOUDCONNECT_SITE_NUMBER: SITE,
     CLOUDCONNECT_SITE_TIME_ZONE: siteTimeZone,
     CLOUDCONNECT_CREDENTIALS_DIR: await credentialsDir(name, {
-      ...credentials,
+      ...(credentials as Record<string, string>),
       oceanClientId: ocean.credentials.clientId,
       oceanClientSecret: ocean.credentials.clientSecret,
     }),

@@ -20,7 +20,7 @@ import { TelusAdapter } from './telus.ts';
 const AUCKLAND = 'Pacific/Auckland';
 const TORONTO = 'America/Toronto';
 
-type Sim = Simulator & { data: FakeData; credentials?: Record<string, string> };
+type Sim = Simulator & { data: FakeData; credentials?: object };
 
 interface Emr {
   type: EmrAdapter['type'];
@@ -53,14 +53,19 @@ function telus(type: 'PSSuite' | 'MedAccess'): Emr {
 }
 
 const EMRS: Emr[] = [
-  { type: 'OSCARPro', wallClock: true, start: (o) => startOscar(o), adapter: (sim, tz) => new OscarProAdapter(base(sim, tz)) },
+  {
+    type: 'OSCARPro',
+    wallClock: true,
+    start: (o) => startOscar(o) as Promise<Sim>,
+    adapter: (sim, tz) => new OscarProAdapter(base(sim, tz)),
+  },
   {
     type: 'Accuro',
     wallClock: true,
     start: (o) => startAccuro(o) as Promise<Sim>,
     adapter: (sim, tz) => new AccuroAdapter({ ...base(sim, tz), tenantId: (sim as Awaited<ReturnType<typeof startAccuro>>).tenantId }),
   },
-  { type: 'FHIR', wallClock: false, start: (o) => startFhir(o), adapter: (sim, tz) => new FhirAdapter(base(sim, tz)) },
+  { type: 'FHIR', wallClock: false, start: (o) => startFhir(o) as Promise<Sim>, adapter: (sim, tz) => new FhirAdapter(base(sim, tz)) },
   telus('PSSuite'),
   telus('MedAccess'),
 ];
