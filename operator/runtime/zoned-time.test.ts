@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addCalendarDays, instantOf, localDate, offsetMs, startOfDay, wallClockOf } from './zoned-time.ts';
+import { addCalendarDays, instantOf, isValidWallClock, localDate, offsetMs, startOfDay, wallClockOf } from './zoned-time.ts';
 
 const wall = (text: string) => {
   const [date = '', time = ''] = text.split('T');
@@ -40,9 +40,26 @@ describe('wallClockOf, localDate, offsetMs', () => {
   });
 });
 
+describe('isValidWallClock', () => {
+  it.each([
+    ['accepts 29 February of a leap year', '2028-02-29T09:00:00', true],
+    ['refuses 29 February of a common year', '2030-02-29T09:00:00', false],
+    ['refuses 31 April', '2030-04-31T09:00:00', false],
+    ['refuses the hour 24', '2030-05-06T24:00:00', false],
+    ['refuses the second 60', '2030-05-06T09:00:60', false],
+    ['accepts a year below 100 as itself, not as 19xx', '0050-01-01T00:00:00', true],
+  ])('%s', (_name, local, valid) => {
+    expect(isValidWallClock(wall(local))).toBe(valid);
+  });
+});
+
 describe('addCalendarDays and startOfDay', () => {
-  it('crosses a month and a leap day', () => {
-    expect(addCalendarDays('2028-02-28', 2)).toBe('2028-03-01');
+  it.each([
+    ['crosses a month and a leap day', '2028-02-28', 2, '2028-03-01'],
+    ['crosses the end of February of a common year', '2030-02-20', 10, '2030-03-02'],
+    ['crosses a year', '2030-12-30', 3, '2031-01-02'],
+  ])('%s', (_name, date, days, expected) => {
+    expect(addCalendarDays(date, days)).toBe(expected);
   });
   it('starts the spring-forward day in Toronto at midnight EST', () => {
     expect(startOfDay('2026-03-08', 'America/Toronto').toISOString()).toBe('2026-03-08T05:00:00.000Z');

@@ -49,7 +49,27 @@ export function wallClockOf(at: Date, timeZone: string): WallClock {
   };
 }
 
-const asUtcMs = (w: WallClock): number => Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
+/** The 400-year Gregorian cycle, in ms: the calendar repeats itself after it. */
+const CYCLE_MS = 146_097 * 86_400_000;
+
+/** The wall clock read as if it were UTC, in ms (years 0-99 too, which Date.UTC would move to the 1900s). */
+function asUtcMs(w: WallClock): number {
+  const shift = w.year >= 0 && w.year < 100 ? 400 : 0;
+  return Date.UTC(w.year + shift, w.month - 1, w.day, w.hour, w.minute, w.second) - (shift === 0 ? 0 : CYCLE_MS);
+}
+
+/** Whether `w` names a real calendar day and time of day (no 31 April, no 24:00, no minute 60). */
+export function isValidWallClock(w: WallClock): boolean {
+  const d = new Date(asUtcMs(w));
+  return (
+    d.getUTCFullYear() === w.year &&
+    d.getUTCMonth() === w.month - 1 &&
+    d.getUTCDate() === w.day &&
+    d.getUTCHours() === w.hour &&
+    d.getUTCMinutes() === w.minute &&
+    d.getUTCSeconds() === w.second
+  );
+}
 
 /** The zone's offset from UTC at `ms` (whole seconds), in ms: -5 h for Toronto in January. */
 export function offsetMs(ms: number, timeZone: string): number {
@@ -77,8 +97,8 @@ export function localDate(at: Date, timeZone: string): string {
 
 /** The calendar day `days` after the YYYY-MM-DD `date` (no zone involved). */
 export function addCalendarDays(date: string, days: number): string {
-  const [y = 0, m = 1, d = 1] = date.split('-').map(Number);
-  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+  const [year = 0, month = 1, day = 1] = date.split('-').map(Number);
+  return new Date(asUtcMs({ year, month, day: day + days, hour: 0, minute: 0, second: 0 })).toISOString().slice(0, 10);
 }
 
 /** The first instant of the calendar day `date` (YYYY-MM-DD) in `timeZone`. */

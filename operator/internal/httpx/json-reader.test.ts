@@ -23,6 +23,8 @@ describe('Reader date-times', () => {
     ['refuses a date without a time', '2030-05-06'],
     ['refuses an hour past 23', '2030-05-06T24:30:00'],
     ['refuses words', 'tomorrow at nine'],
+    ['refuses a day the calendar does not have (31 April)', '2030-04-31T09:00:00'],
+    ['refuses a thirteenth month', '2030-13-01T09:00:00'],
   ])('%s, naming the field and not the value', (_name, text) => {
     expect(() => read.zonedDateTime(text, 'start', 'UTC')).toThrow(/field start is not a date-time$/);
   });
@@ -40,7 +42,12 @@ describe('Reader date-times', () => {
     expect(read.localDateTime(date, time, 'start', zone).toISOString()).toBe(expected);
   });
 
-  it('refuses a time of day past 23:59', () => {
-    expect(() => read.localDateTime('2030-05-06', '25:00', 'start', 'UTC')).toThrow(/start time is not a time of day/);
+  it.each([
+    ['refuses a time of day past 23:59', '2030-05-06', '25:00', /field start is not a date and a time of day$/],
+    ['refuses a minute 60', '2030-05-06', '09:60', /field start is not a date and a time of day$/],
+    ['refuses 29 February of a common year', '2030-02-29', '09:00', /field start is not a date and a time of day$/],
+    ['refuses a time of day that is not HH:mm[:ss]', '2030-05-06', '9h30', /field start time is not a time of day/],
+  ])('%s', (_name, date, time, message) => {
+    expect(() => read.localDateTime(date, time, 'start', 'UTC')).toThrow(message);
   });
 });

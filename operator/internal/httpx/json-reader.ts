@@ -1,6 +1,6 @@
 // Reads untrusted JSON into typed values: anything off-shape is an InvalidResponse named by field,
 // never quoting the value (which may be patient data).
-import { instantOf } from '../../runtime/zoned-time.ts';
+import { instantOf, isValidWallClock, type WallClock } from '../../runtime/zoned-time.ts';
 import { EmrError } from './remote-error.ts';
 
 export type Json = Record<string, unknown>;
@@ -73,8 +73,7 @@ export class Reader {
     if (!/^\d{1,2}:\d{2}(:\d{2})?$/.test(clock)) throw this.fail(`${field} time`, 'a time of day (HH:mm[:ss])');
     const [year = 0, month = 1, dayOfMonth = 1] = day.split('-').map(Number);
     const [hour = 0, minute = 0, second = 0] = clock.split(':').map(Number);
-    if (hour > 23 || minute > 59 || second > 59) throw this.fail(`${field} time`, 'a time of day (HH:mm[:ss])');
-    return instantOf({ year, month, day: dayOfMonth, hour, minute, second }, timeZone);
+    return this.wallClock({ year, month, day: dayOfMonth, hour, minute, second }, field, 'a date and a time of day', timeZone);
   }
 
   /**
@@ -88,8 +87,13 @@ export class Reader {
       if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(text)) throw this.fail(field, 'a date-time');
       return this.instant(text, field);
     }
-    const [year, month, day, hour, minute, second = 0] = wall.slice(1).map((n) => Number(n ?? 0));
-    if ((hour ?? 0) > 23 || (minute ?? 0) > 59) throw this.fail(field, 'a date-time');
-    return instantOf({ year: year ?? 0, month: month ?? 1, day: day ?? 1, hour: hour ?? 0, minute: minute ?? 0, second }, timeZone);
+    const [year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0] = wall.slice(1).map((n) => Number(n ?? 0));
+    return this.wallClock({ year, month, day, hour, minute, second }, field, 'a date-time', timeZone);
+  }
+
+  /** A wall-clock time that exists on the calendar, as the instant `timeZone` shows it at. */
+  private wallClock(w: WallClock, field: string, expected: string, timeZone: string): Date {
+    if (!isValidWallClock(w)) throw this.fail(field, expected);
+    return instantOf(w, timeZone);
   }
 }
