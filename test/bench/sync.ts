@@ -54,7 +54,7 @@ function timeLoop(fn: () => void, minMs = 1500): number {
 async function main(): Promise<void> {
   const today = new Date().toISOString().slice(0, 10);
   const volume = { providers: PROVIDERS, patients: PATIENTS, appointmentsPerDay: APPOINTMENTS, days: 1, startDate: today };
-  const [emr, ocean] = await Promise.all([startAccuro({ seed: 7, volume }), startOcean({ seed: 7 })]);
+  const [emr, ocean] = await Promise.all([startAccuro({ seed: 7, volume, timeZone: 'UTC' }), startOcean({ seed: 7 })]);
   if (EMR_LATENCY_MS > 0) emr.setFault({ slowMs: EMR_LATENCY_MS });
   log(
     `node ${process.version}; EMR: ${PROVIDERS} providers, ${PATIENTS.toLocaleString('en-US')} patients, ${APPOINTMENTS.toLocaleString('en-US')} appointments today, ${EMR_LATENCY_MS} ms latency; batches of ${BATCH_SIZE}, ${CONCURRENCY} patient fetches in flight`,
@@ -81,8 +81,11 @@ async function main(): Promise<void> {
         tenantId: emr.tenantId,
         credentials: { ...emr.credentials },
         egress: SIMULATOR_EGRESS,
+        timeZone: 'UTC',
       }),
       type: 'Full',
+      // The clinic of the benchmark works in UTC: today's appointments are the UTC day's.
+      timeZone: 'UTC',
       scheduleDaysToSync: 1,
       now: () => new Date(),
       ocean: new OceanClient({ apiUrl: ocean.url, siteNumber: SITE, ...ocean.credentials, egress: SIMULATOR_EGRESS }),

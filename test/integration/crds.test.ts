@@ -47,6 +47,12 @@ describe('the generated CRDs', () => {
     expect(out).toMatch(/FIELD:\s+serverUrl/);
   });
 
+  it("teach the EMR's time zone through kubectl explain, with its default (the site's)", async () => {
+    const out = await kubectlOk(['explain', 'emrintegrations.spec.emr.timeZone']);
+    expect(out).toMatch(/FIELD:\s+timeZone/);
+    expect(out).toContain("Defaults to the site's spec.timeZone");
+  });
+
   it('fill in the documented defaults', async () => {
     const out = await kubectlOk(
       ['apply', '--dry-run=server', '-o', 'json', '-f', '-'],
@@ -57,8 +63,12 @@ describe('the generated CRDs', () => {
         spec: { siteRef: { name: 's' }, emr: { type: 'None' } },
       }),
     );
-    const obj = JSON.parse(out) as { spec: { settings: Record<string, unknown>; auth: Record<string, unknown>; suspend: boolean } };
+    const obj = JSON.parse(out) as {
+      spec: { settings: Record<string, unknown>; auth: Record<string, unknown>; suspend: boolean; emr: Record<string, unknown> };
+    };
     expect(obj.spec.settings).toMatchObject({ scheduleDaysToSync: 1, markArrivedWithinHours: 2, autoImportAttachments: true });
+    // No schema default for the EMR's zone: absent means the site's spec.timeZone, resolved when a pod starts.
+    expect(obj.spec.emr).not.toHaveProperty('timeZone');
     expect(obj.spec.auth).toMatchObject({ checkInterval: '1h' });
     expect(obj.spec.suspend).toBe(false);
   });

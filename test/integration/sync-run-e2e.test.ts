@@ -94,6 +94,8 @@ beforeAll(async () => {
     site: 'cedar',
     siteNumber: '3131',
     sek,
+    // The clinic and its EMR (the simulator's default zone) are in Toronto.
+    timeZone: 'America/Toronto',
     volume: { providers: 3, patients: 40, appointmentsPerDay: 25, days: 2 },
     extraCredentials: { oceanClientId: OCEAN_DEV_CREDENTIALS.clientId, oceanClientSecret: OCEAN_DEV_CREDENTIALS.clientSecret },
   });
@@ -128,6 +130,8 @@ afterAll(async () => {
 describe('a Full sync run', () => {
   it('logs in to Vault as the site, and Ocean receives only ciphertext that decrypts into the EMR records', async () => {
     const run = await requestRun('e2e-1');
+    // The Job tells the worker the site's zone: its days are Toronto's, and so is the EMR's wall clock.
+    expect(run.container.env).toContainEqual({ name: 'CLOUDCONNECT_SITE_TIME_ZONE', value: 'America/Toronto' });
     const { code, result, output } = await runAsPod(run);
     expect(code, output.slice(-2000)).toBe(0);
     expect(result).toMatchObject({ result: 'Succeeded' });
@@ -149,6 +153,12 @@ describe('a Full sync run', () => {
       records.filter((r) => r.kind === 'appointment').flatMap((r) => r.records.map((a) => (a as { patientId: string }).patientId)),
     );
     expect([...appointmentPatients].every((id) => patientIds.has(id))).toBe(true);
+    // Accuro's wall-clock times went up as the instants the clinic meant (read in Toronto, written with Z).
+    const instants = new Map(
+      Array.from({ length: accuro.data.appointmentCount }, (_, i) => [String(i + 1), accuro.data.appointment(i).start.toISOString()]),
+    );
+    for (const a of records.filter((r) => r.kind === 'appointment').flatMap((r) => r.records as { id: string; start: string }[]))
+      expect(a.start).toBe(instants.get(a.id));
     expect(() => decryptBatch(batches[0]!.body.envelope, randomBytes(32).toString('base64'), '3131')).toThrow();
     expect(output.includes(sek)).toBe(false);
   });

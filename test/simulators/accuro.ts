@@ -17,10 +17,9 @@ import {
   bearerError,
   bearerToken,
   type Ctx,
-  dateParam,
-  hhmmss,
   idempotencyKey,
   intParam,
+  localDateParam,
   type Route,
   SimHttpError,
   SimState,
@@ -29,9 +28,9 @@ import {
   serve,
   tokenError,
   visibleAppointments,
-  ymd,
 } from './common.ts';
 import type { FakePatient, FakeStatus } from './fake-data.ts';
+import { localHms, localYmd } from './local-time.ts';
 
 export interface AccuroCredentials {
   apiUsername: string;
@@ -194,8 +193,10 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
       path: '/v2/materials/appointments',
       handler: (ctx) => {
         authorize(ctx);
-        const from = dateParam(ctx, 'startDate');
-        const to = dateParam(ctx, 'endDate');
+        // Accuro works in the clinic's local time: dates without an offset are its wall clock.
+        const zone = state.data.timeZone;
+        const from = localDateParam(ctx, 'startDate', zone);
+        const to = localDateParam(ctx, 'endDate', zone);
         const pageSize = intParam(ctx, 'pageSize', 50, 1, 50);
         const startingId = intParam(ctx, 'startingId', 0, 0, Number.MAX_SAFE_INTEGER);
         const appointments = [];
@@ -208,8 +209,8 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
             patientId: Number(accuroPatientId(a.patientIndex)),
             providerId: Number(accuroProviderId(a.providerIndex)),
             officeId: Number(accuroOfficeId(data.provider(a.providerIndex).officeIndex)),
-            appointmentDate: ymd(a.start),
-            startTime: hhmmss(a.start).slice(0, 5),
+            appointmentDate: localYmd(a.start, zone),
+            startTime: localHms(a.start, zone).slice(0, 5),
             duration: a.durationMinutes,
             status: STATUS_NAMES[a.status],
           });

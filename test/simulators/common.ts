@@ -15,6 +15,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FakeData, type Volume } from './fake-data.ts';
+import { DEFAULT_SIM_TIME_ZONE, zonedInstant } from './local-time.ts';
 
 export interface Faults {
   /** The service rejects the configured credentials as if they were wrong. */
@@ -82,6 +83,11 @@ export interface SimulatorOptions {
   volume?: Partial<Volume>;
   faults?: Faults;
   now?: () => Date;
+  /**
+   * IANA zone of the EMR's wall clock (default America/Toronto): the clinic's days and the local
+   * dates and times the EMR serves (OSCAR, Accuro without offset; TELUS, FHIR with it).
+   */
+  timeZone?: string;
   /** Serve HTTPS with this certificate (PEM), as the real SaaS does; the CRDs accept only https URLs. */
   tls?: { cert: string; key: string };
 }
@@ -162,7 +168,7 @@ export class SimState {
 
   constructor(name: string, options: SimulatorOptions) {
     this.name = name;
-    this.data = new FakeData(options.seed ?? 1, options.volume ?? {});
+    this.data = new FakeData(options.seed ?? 1, options.volume ?? {}, options.timeZone ?? DEFAULT_SIM_TIME_ZONE);
     this.now = options.now ?? (() => new Date());
     this.startedAt = this.now();
     this.faults = { ...options.faults };
@@ -680,12 +686,15 @@ export function dateParam(ctx: Ctx, name: string, value: string | null = ctx.url
   return at;
 }
 
-export function hhmmss(at: Date): string {
-  return at.toISOString().slice(11, 19);
-}
-
-export function ymd(at: Date): string {
-  return at.toISOString().slice(0, 10);
+/** A date-time query value as an EMR that works in local time reads it: with `Z` or an offset that instant, else the wall clock of `timeZone` (a bare date is its midnight). */
+export function localDateParam(ctx: Ctx, name: string, timeZone: string): Date {
+  const value = ctx.url.searchParams.get(name);
+  if (value === null || value === '') throw new SimHttpError(400, { error: 'invalid_request', message: `${name} is required` });
+  if (/(Z|[+-]\d{2}:?\d{2})$/i.test(value)) return dateParam(ctx, name, value);
+  const m = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(value);
+  if (!m?.[1]) throw new SimHttpError(400, { error: 'invalid_request', message: `${name} is not a date` });
+  const minutes = Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0) + Number(m[4] ?? 0) / 60;
+  return zonedInstant(m[1], minutes, timeZone);
 }
 
 /** Appointment indexes in [from, to) whose provider is visible (and in `providerIndexes` if given). */

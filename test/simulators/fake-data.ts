@@ -3,13 +3,16 @@
 // cost nothing until asked for, and the same seed always gives the same clinic.
 // Names are clearly synthetic (every last name ends in "-Sim"); phone numbers use the fictional
 // 555-01xx range, e-mail addresses the reserved .invalid domain.
+// The clinic works 07:00-17:00 on the wall clock of its time zone (default America/Toronto), so a
+// day's appointments are that zone's day, and a DST day moves them by an hour in UTC.
+import { DEFAULT_SIM_TIME_ZONE, localYmd, nextDays, zonedInstant } from './local-time.ts';
 
 export interface Volume {
   providers: number;
   patients: number;
   appointmentsPerDay: number;
   days: number;
-  /** First day with appointments, YYYY-MM-DD (UTC). Defaults to today (UTC). */
+  /** First day with appointments, YYYY-MM-DD in the clinic's time zone. Defaults to today there. */
   startDate: string;
 }
 
@@ -136,13 +139,17 @@ export class FakeData {
   readonly seed: number;
   readonly volume: Volume;
   readonly slotMinutes: number;
-  private readonly startMs: number;
+  /** The clinic's IANA time zone: its days and its 07:00 are this zone's. */
+  readonly timeZone: string;
+  /** Each day's first slot (07:00 local), as epoch ms. */
+  private readonly dayStartMs: number[];
 
-  constructor(seed = 1, volume: Partial<Volume> = {}) {
+  constructor(seed = 1, volume: Partial<Volume> = {}, timeZone = DEFAULT_SIM_TIME_ZONE) {
     this.seed = seed;
+    this.timeZone = timeZone;
     this.volume = {
       ...DEFAULT_VOLUME,
-      startDate: new Date().toISOString().slice(0, 10),
+      startDate: localYmd(new Date(), timeZone),
       ...Object.fromEntries(Object.entries(volume).filter(([, v]) => v !== undefined)),
     };
     for (const key of ['providers', 'patients', 'appointmentsPerDay', 'days'] as const) {
@@ -150,11 +157,15 @@ export class FakeData {
       if (!Number.isInteger(v) || v < (key === 'providers' || key === 'patients' ? 1 : 0))
         throw new Error(`volume.${key} must be a whole number`);
     }
-    this.startMs = Date.parse(`${this.volume.startDate}T00:00:00Z`);
-    if (Number.isNaN(this.startMs)) throw new Error('volume.startDate must be YYYY-MM-DD');
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(this.volume.startDate) || Number.isNaN(Date.parse(`${this.volume.startDate}T00:00:00Z`)))
+      throw new Error('volume.startDate must be YYYY-MM-DD');
+    const startDate = this.volume.startDate;
+    this.dayStartMs = Array.from({ length: this.volume.days }, (_, d) =>
+      zonedInstant(nextDays(startDate, d), FIRST_SLOT_MINUTES, timeZone).getTime(),
+    );
     const perProvider = Math.max(1, Math.ceil(this.volume.appointmentsPerDay / this.volume.providers));
-    // One-minute slots from 07:00 must end before the next day's first slot, or order breaks.
-    if (perProvider > 1440) throw new Error('volume.appointmentsPerDay allows at most 1440 appointments per provider per day');
+    // One-minute slots from 07:00 must end before the next day's first slot (a DST day has 23 hours), or order breaks.
+    if (perProvider > 1380) throw new Error('volume.appointmentsPerDay allows at most 1380 appointments per provider per day');
     this.slotMinutes = Math.max(1, Math.min(30, Math.floor(DAY_WINDOW_MINUTES / perProvider)));
   }
 
@@ -222,7 +233,7 @@ export class FakeData {
     const dayIndex = Math.floor(index / perDay);
     const k = index % perDay;
     const slot = Math.floor(k / this.volume.providers);
-    return this.startMs + dayIndex * DAY_MS + (FIRST_SLOT_MINUTES + slot * this.slotMinutes) * 60_000;
+    return (this.dayStartMs[dayIndex] ?? Number.POSITIVE_INFINITY) + slot * this.slotMinutes * 60_000;
   }
 
   providerIndexOf(appointmentIndex: number): number {

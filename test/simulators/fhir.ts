@@ -30,6 +30,7 @@ import {
   visibleAppointments,
 } from './common.ts';
 import type { FakePatient } from './fake-data.ts';
+import { localIsoWithOffset } from './local-time.ts';
 
 export interface FhirCredentials {
   clientId: string;
@@ -322,8 +323,8 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
             resourceType: 'Appointment',
             id: `appt-${i + 1}`,
             status: a.status,
-            start: a.start.toISOString(),
-            end: a.end.toISOString(),
+            start: localIsoWithOffset(a.start, state.data.timeZone),
+            end: localIsoWithOffset(a.end, state.data.timeZone),
             minutesDuration: a.durationMinutes,
             participant: [
               { actor: { reference: `Patient/${fhirPatientId(a.patientIndex)}` }, status: 'accepted' },

@@ -4,6 +4,7 @@
 //   node test/simulators/main.ts [--host 127.0.0.1] [--oscar-port N] [--accuro-port N]
 //     [--fhir-port N] [--telus-port N] [--ocean-port N] [--seed N] [--providers N]
 //     [--patients N] [--appointments-per-day N] [--days N] [--start-date YYYY-MM-DD]
+//     [--time-zone IANA-zone] (the EMRs' wall clock; default America/Toronto)
 //     [--credentials file.json]
 //
 // Ports default to 0 (any free port). Credentials default to the fixed fake development ones
@@ -27,6 +28,8 @@ export interface StartAllOptions {
   ports?: Partial<Record<'oscar' | 'accuro' | 'fhir' | 'telus' | 'ocean', number>>;
   seed?: number;
   volume?: Partial<Volume>;
+  /** The EMRs' wall clock (their clinic's days and local times); default America/Toronto. */
+  timeZone?: string;
   /** Serve every simulator over HTTPS with this certificate (PEM), as the real SaaS do. */
   tls?: { cert: string; key: string };
   credentials?: {
@@ -54,6 +57,7 @@ export async function startAll(options: StartAllOptions = {}): Promise<AllSimula
     host: options.host ?? '127.0.0.1',
     seed: options.seed ?? 1,
     volume: options.volume ?? {},
+    ...(options.timeZone ? { timeZone: options.timeZone } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
   };
   const c = options.credentials ?? {};
@@ -121,6 +125,7 @@ async function main(): Promise<void> {
       'appointments-per-day': { type: 'string' },
       days: { type: 'string' },
       'start-date': { type: 'string' },
+      'time-zone': { type: 'string' },
       credentials: { type: 'string' },
     },
     strict: true,
@@ -141,6 +146,7 @@ async function main(): Promise<void> {
   }
   const options: StartAllOptions = { ports, volume };
   if (values.host) options.host = values.host;
+  if (values['time-zone']) options.timeZone = values['time-zone'];
   const seed = int(values.seed, 'seed');
   if (seed !== undefined) options.seed = seed;
   if (values.credentials) options.credentials = JSON.parse(readFileSync(values.credentials, 'utf8')) as StartAllOptions['credentials'];

@@ -19,7 +19,6 @@ import {
 } from '../../operator/internal/httpx/oauth1.ts';
 import {
   type Ctx,
-  hhmmss,
   idempotencyKey,
   type Reply,
   type Route,
@@ -29,9 +28,9 @@ import {
   type SimulatorOptions,
   serve,
   visibleAppointments,
-  ymd,
 } from './common.ts';
 import type { FakeStatus } from './fake-data.ts';
+import { localHms, localYmd, nextDays, zonedInstant } from './local-time.ts';
 
 export interface OscarCredentials {
   clientKey: string;
@@ -183,17 +182,19 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
           const index = providerIndex(id);
           if (index !== undefined) wanted.add(index);
         }
-        const from = new Date(`${startDay}T00:00:00Z`);
-        const to = new Date(new Date(`${endDay}T00:00:00Z`).getTime() + 86_400_000); // end day inclusive
+        // The clinic's days (OSCAR works in its server's local time); the end day is inclusive.
+        const zone = data.timeZone;
+        const from = zonedInstant(startDay, 0, zone);
+        const to = zonedInstant(nextDays(endDay, 1), 0, zone);
         const content = [];
         for (const i of visibleAppointments(state, from, to, providerNo, { providerIndexes: wanted })) {
           const a = data.appointment(i);
           content.push({
             appointmentNo: i + 1,
             providerNo: providerNo(a.providerIndex),
-            appointmentDate: ymd(a.start),
-            startTime: hhmmss(a.start),
-            endTime: hhmmss(a.end),
+            appointmentDate: localYmd(a.start, zone),
+            startTime: localHms(a.start, zone),
+            endTime: localHms(a.end, zone),
             demographicNo: Number(demographicNo(a.patientIndex)),
             status: STATUS_CODES[a.status],
             location: `Office ${data.provider(a.providerIndex).officeIndex + 1}`,

@@ -35,6 +35,26 @@ describe('fake data', () => {
     for (let i = 1; i < data.appointmentCount; i++) expect(data.startMsOf(i)).toBeGreaterThanOrEqual(data.startMsOf(i - 1));
   });
 
+  it.each([
+    ['opens the Toronto clinic (the default zone) at 07:00 EST, 12:00 UTC, in winter', undefined, '2030-01-07', '2030-01-07T12:00:00.000Z'],
+    [
+      'opens the Toronto clinic at 07:00 EDT, 11:00 UTC, on the spring-forward Sunday',
+      'America/Toronto',
+      '2030-03-10',
+      '2030-03-10T11:00:00.000Z',
+    ],
+    ['opens an Auckland clinic at 07:00 NZST, 19:00 UTC the day before', 'Pacific/Auckland', '2030-05-06', '2030-05-05T19:00:00.000Z'],
+    ['opens a UTC clinic at 07:00 UTC', 'UTC', '2030-05-06', '2030-05-06T07:00:00.000Z'],
+  ])('%s', (_name, zone, startDate, firstStart) => {
+    const data = new FakeData(3, { providers: 2, appointmentsPerDay: 4, days: 1, startDate }, zone);
+    expect(data.appointment(0).start.toISOString()).toBe(firstStart);
+  });
+
+  it('keeps the order across a 23-hour spring-forward day with one-minute slots all day long', () => {
+    const data = new FakeData(9, { providers: 1, appointmentsPerDay: 1380, days: 3, startDate: '2030-03-09' }, 'America/Toronto');
+    for (let i = 1; i < data.appointmentCount; i++) expect(data.startMsOf(i)).toBeGreaterThan(data.startMsOf(i - 1));
+  });
+
   it('uses clearly synthetic names, fictional phone numbers and reserved e-mail domains', () => {
     const data = new FakeData(1, { patients: 50 });
     for (let i = 0; i < 50; i++) {

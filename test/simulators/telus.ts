@@ -28,6 +28,7 @@ import {
   visibleAppointments,
 } from './common.ts';
 import type { FakeStatus } from './fake-data.ts';
+import { localIsoWithOffset } from './local-time.ts';
 
 export type TelusProduct = 'PSSuite' | 'MedAccess';
 
@@ -188,8 +189,8 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
             id: String(i + 1),
             providerId: telusProviderId(a.providerIndex),
             patientId: telusPatientId(a.patientIndex),
-            start: a.start.toISOString(),
-            end: a.end.toISOString(),
+            start: localIsoWithOffset(a.start, state.data.timeZone),
+            end: localIsoWithOffset(a.end, state.data.timeZone),
             status: STATUS[a.status],
           };
         });

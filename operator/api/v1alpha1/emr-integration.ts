@@ -2,6 +2,7 @@
 // Credentials are only ever referenced by Secret name.
 import type { Static } from '@sinclair/typebox';
 import { conditionsField, lastHandledRequestedAtField, observedGenerationField } from './conditions.ts';
+import { timeZoneField } from './ocean-site.ts';
 import {
   bool,
   type CelRule,
@@ -132,6 +133,13 @@ const EmrSpec = obj(
           credentialsSecretRef: secretRef('the OAuth2 client', '`clientId`, `clientSecret`'),
         },
         'An EMR reached through Ocean Cloud Connect FHIR model (OAuth2 client credentials).',
+      ),
+    ),
+    timeZone: opt(
+      timeZoneField(
+        'spec.emr.timeZone',
+        "the EMR shows appointment times: times the EMR gives without an offset (OSCAR, Accuro) are read as this zone's wall clock. Set it when the EMR's server runs in another zone than the clinic",
+        "the site's spec.timeZone",
       ),
     ),
     caBundleSecretRef: opt(

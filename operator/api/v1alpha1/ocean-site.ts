@@ -6,9 +6,10 @@ import { bool, type CelRule, DNS_SUBDOMAIN, int, list, obj, opt, str, stringEnum
 
 const IANA_TIME_ZONE = '^(UTC|[A-Za-z][A-Za-z_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*){1,2})$';
 
-export function timeZoneField(field: string, what: string) {
-  return str(`IANA time zone name (e.g. America/Toronto) in which ${what}. Defaults to UTC.`, {
-    default: 'UTC',
+/** An IANA time zone name; `defaultsTo` says what an absent value means (UTC gets a schema default). */
+export function timeZoneField(field: string, what: string, defaultsTo = 'UTC') {
+  return str(`IANA time zone name (e.g. America/Toronto) in which ${what}. Defaults to ${defaultsTo}.`, {
+    ...(defaultsTo === 'UTC' ? { default: 'UTC' } : {}),
     maxLength: 64,
     rules: [
       {

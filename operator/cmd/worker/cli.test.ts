@@ -63,6 +63,8 @@ async function podEnv(spec: unknown, credentials: Record<string, string>, extra:
   return {
     CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify(spec),
     CLOUDCONNECT_SITE_NUMBER: SITE,
+    // The simulators' clinic is in Toronto (their default), and so is this site.
+    CLOUDCONNECT_SITE_TIME_ZONE: 'America/Toronto',
     CLOUDCONNECT_CREDENTIALS_DIR: await secretDir(name, credentials),
     VAULT_ADDR: 'http://127.0.0.1:1',
     VAULT_AUTH_MOUNT: 'kubernetes',

@@ -249,10 +249,14 @@ async function openEncryptor(config: WorkerConfig, source: VersionedSekSource, l
   });
 }
 
-/** What the integration's spec asks of the run: the window and the provider and office filters. */
-function syncScope(config: WorkerConfig, emr: EmrAdapterType): Pick<SyncInput, 'scheduleDaysToSync' | 'syncProviderIds' | 'syncOfficeIds'> {
+/** What the integration's spec asks of the run: the window (in the site's days) and the provider and office filters. */
+function syncScope(
+  config: WorkerConfig,
+  emr: EmrAdapterType,
+): Pick<SyncInput, 'scheduleDaysToSync' | 'timeZone' | 'syncProviderIds' | 'syncOfficeIds'> {
   return {
     scheduleDaysToSync: config.spec.settings?.scheduleDaysToSync ?? 1,
+    timeZone: config.siteTimeZone,
     syncProviderIds: config.spec.settings?.syncProviderIds,
     syncOfficeIds: emr === 'Accuro' ? config.spec.settings?.syncOfficeIds : undefined,
   };

@@ -6,14 +6,16 @@ import { AccuroAdapter } from '../../internal/emr/accuro.ts';
 import { type EmrAdapter, EmrError } from '../../internal/emr/adapter.ts';
 import { OceanClient, OceanError } from '../../internal/ocean/client.ts';
 import { decryptBatch, type RecordKind, SekEncryptor } from '../../internal/sek/crypto.ts';
-import { mapLimit, runSync, type SyncInput, type SyncProgress, syncWindow, withRetry } from './sync.ts';
+import { mapLimit, runSync, type SyncInput, type SyncProgress, withRetry } from './sync.ts';
+import { syncWindow } from './sync-window.ts';
 
 const SEK = 'sek-for-tests-6b1d0c4e9f2a8b7c5d3e1f0a9b8c7d6e';
 const SITE = '4242';
-// Three days from 2030-05-06; the runs happen on the first day.
+// Three days from 2030-05-06 in the clinic's zone (Toronto, the simulator's default); the runs happen
+// on the first day (05:30 EDT).
+const ZONE = 'America/Toronto';
 const volume = { providers: 4, patients: 300, appointmentsPerDay: 80, days: 3, startDate: '2030-05-06' };
 const NOW = new Date('2030-05-06T09:30:00Z');
-const DAY_MS = 86_400_000;
 
 let emr: AccuroSimulator;
 let ocean: OceanSimulator;
@@ -38,6 +40,7 @@ function accuro(fetchImpl?: typeof fetch): EmrAdapter {
     credentials: { ...emr.credentials },
     timeoutMs: 5000,
     egress: SIMULATOR_EGRESS,
+    timeZone: ZONE,
     ...(fetchImpl ? { fetch: fetchImpl } : {}),
   });
 }
@@ -51,6 +54,7 @@ function input(overrides: Partial<SyncInput> = {}): SyncInput {
     adapter: accuro(),
     type: 'Full',
     scheduleDaysToSync: 1,
+    timeZone: ZONE,
     now: () => NOW,
     ocean: oceanClient(),
     encryptor: new SekEncryptor(SEK, SITE),
@@ -92,7 +96,7 @@ describe('a Full sync from Accuro to Ocean', () => {
     const progress: SyncProgress[] = [];
     const result = await runSync(input({ onProgress: (p) => progress.push(p) }));
 
-    const window = syncWindow(NOW, 1);
+    const window = syncWindow(NOW, 1, ZONE);
     const appointmentIndexes = sourceAppointments(window.from, window.to);
     const patientIndexes = [...new Set(appointmentIndexes.map((i) => emr.data.appointment(i).patientIndex))];
     expect(result).toEqual({
@@ -155,7 +159,8 @@ describe('a Full sync from Accuro to Ocean', () => {
     expect(manifest).toEqual({
       run: 'cc-full-29000000',
       type: 'Full',
-      window: { from: '2030-05-06T00:00:00.000Z', to: '2030-05-07T00:00:00.000Z' },
+      // Midnight to midnight in Toronto (EDT, UTC-4).
+      window: { from: '2030-05-06T04:00:00.000Z', to: '2030-05-07T04:00:00.000Z' },
       counts: { providers: 4, patients: patientIndexes.length, appointments: 80 },
       batches: batches.length - 1,
     });
@@ -168,7 +173,7 @@ describe('a Full sync from Accuro to Ocean', () => {
 
   it('covers scheduleDaysToSync days and only the configured providers', async () => {
     const result = await runSync(input({ scheduleDaysToSync: 2, syncProviderIds: ['2002'] }));
-    const window = syncWindow(NOW, 2);
+    const window = syncWindow(NOW, 2, ZONE);
     const expected = sourceAppointments(window.from, window.to).filter((i) => emr.data.appointment(i).providerIndex === 1);
     expect(result).toMatchObject({ result: 'Succeeded', providers: 4, appointments: expected.length });
     const appointments = of(received(), 'appointment');
@@ -183,7 +188,7 @@ describe('a Full sync from Accuro to Ocean', () => {
 
   it('skips a patient the EMR no longer has, and still succeeds', async () => {
     const base = accuro();
-    const window = syncWindow(NOW, 1);
+    const window = syncWindow(NOW, 1, ZONE);
     const gone = emr.patientId(emr.data.appointment(sourceAppointments(window.from, window.to)[0] as number).patientIndex);
     const adapter: EmrAdapter = Object.assign(Object.create(base) as EmrAdapter, {
       getPatient: (id: string) =>
@@ -202,7 +207,7 @@ describe('an Appointments sync', () => {
     const patientCalls = () => emr.requests.filter((r) => r.path.startsWith('/v1/patients/') || r.path === '/v1/providers').length;
     const before = patientCalls();
     const result = await runSync(input({ type: 'Appointments', run: 'cc-appointments-29000030' }));
-    const window = syncWindow(NOW, 1);
+    const window = syncWindow(NOW, 1, ZONE);
     const expected = sourceAppointments(window.from, window.to);
     expect(result).toMatchObject({ result: 'Succeeded', type: 'Appointments', providers: 0, patients: 0, appointments: expected.length });
     const batches = received();
@@ -317,13 +322,6 @@ describe('a failing sync', () => {
 });
 
 describe('sync helpers', () => {
-  it('starts the window at the UTC midnight of now and spans whole days', () => {
-    expect(syncWindow(new Date('2030-05-06T23:59:00Z'), 3)).toEqual({
-      from: new Date('2030-05-06T00:00:00Z'),
-      to: new Date(Date.parse('2030-05-06T00:00:00Z') + 3 * DAY_MS),
-    });
-  });
-
   it('keeps at most `limit` calls in flight and stops at the first failure', async () => {
     let inFlight = 0;
     let peak = 0;

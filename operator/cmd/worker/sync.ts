@@ -4,7 +4,8 @@
 //                 appointments of the window (referential order: Ocean never gets an appointment
 //                 before its patient and provider), then a manifest that closes the run.
 //   Appointments: the appointments of the window, then the manifest.
-// The window is [start of today (UTC), + scheduleDaysToSync days). Records go up in encrypted
+// The window is [start of today, start of the day scheduleDaysToSync days later) in the site's time
+// zone (sync-window.ts; a DST day is 23 or 25 hours long). Records go up in encrypted
 // batches of `batchSize`; patients are fetched `concurrency` at a time, and uploads overlap the
 // fetches. Transient failures (EMR/Ocean unreachable, rate limited) are retried a few times with
 // backoff (Retry-After when given); anything else ends the run as Failed with the error's reason.
@@ -12,12 +13,12 @@ import { type Appointment, type EmrAdapter, EmrError, type Patient, type Provide
 import { RemoteError } from '../../internal/httpx/remote-error.ts';
 import { OceanError, type OceanUploader } from '../../internal/ocean/client.ts';
 import type { BatchEncryptor, RecordKind } from '../../internal/sek/crypto.ts';
+import { type SyncWindow, syncWindow } from './sync-window.ts';
 
 export type SyncType = 'Full' | 'Appointments';
 
 export const DEFAULT_BATCH_SIZE = 500;
 export const DEFAULT_CONCURRENCY = 8;
-const DAY_MS = 86_400_000;
 
 export interface SyncProgress {
   kind: RecordKind;
@@ -39,6 +40,8 @@ export interface SyncInput {
   adapter: EmrAdapter;
   type: SyncType;
   scheduleDaysToSync: number;
+  /** The site's IANA time zone (OceanSite spec.timeZone): the window is counted in its days. */
+  timeZone: string;
   /** Appointments of these providers only; empty or absent means every provider the API user sees. */
   syncProviderIds?: readonly string[] | undefined;
   /** Appointments in these offices only (Accuro); empty or absent means all. */
@@ -71,17 +74,6 @@ export interface SyncResult {
   errorReason?: string;
   /** A redacted, PHI-free description of the failure. */
   message?: string;
-}
-
-export interface SyncWindow {
-  from: Date;
-  to: Date;
-}
-
-/** [start of the UTC day of `now`, + days). Adapters read EMR local times as UTC (operator/internal/emr/README.md). */
-export function syncWindow(now: Date, days: number): SyncWindow {
-  const from = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS);
-  return { from, to: new Date(from.getTime() + Math.max(1, Math.floor(days)) * DAY_MS) };
 }
 
 /** A PascalCase reason for any error a run can end with. */
@@ -174,7 +166,7 @@ function startRun(input: SyncInput): SyncRun {
     concurrency: Math.max(1, input.concurrency ?? DEFAULT_CONCURRENCY),
     retry: (fn) => withRetry(fn, retryPolicy, sleep),
     started,
-    window: syncWindow(started, input.scheduleDaysToSync),
+    window: syncWindow(started, input.scheduleDaysToSync, input.timeZone),
     counts: { providers: 0, patients: 0, appointments: 0 },
     sequence: { provider: 0, patient: 0, appointment: 0, manifest: 0 },
     batches: 0,

@@ -97,8 +97,16 @@ describe('the sync run Job', () => {
       SEK_MOUNT: 'secret',
       SEK_PATH: 'cloudconnect/clinic/maple/sek',
       CLOUDCONNECT_SITE_NUMBER: '1234',
+      // A site without spec.timeZone counts its days in UTC.
+      CLOUDCONNECT_SITE_TIME_ZONE: 'UTC',
     });
     expect(JSON.stringify(job)).not.toMatch(/password|apiPassword|clientSecret"\s*:/i);
+  });
+
+  it("passes the site's time zone, in which the worker counts the days to sync", () => {
+    const toronto = runJob({ site: { ...site, spec: { ...site.spec, timeZone: 'America/Toronto' } } });
+    const env = toronto.spec!.template.spec!.containers[0]!.env!;
+    expect(env.find((e) => e.name === 'CLOUDCONNECT_SITE_TIME_ZONE')?.value).toBe('America/Toronto');
   });
 
   it('passes the Ocean CA bundle on only when the operator has one', () => {

@@ -27,6 +27,8 @@ const adapter = (overrides: Partial<AdapterConfig> = {}) =>
     credentials: { ...sim.credentials },
     timeoutMs: 2000,
     egress: SIMULATOR_EGRESS,
+    // The simulator's clinic (and its wall-clock times) is in Toronto; time-zones.test.ts tries others.
+    timeZone: 'America/Toronto',
     ...overrides,
   });
 

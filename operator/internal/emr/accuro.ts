@@ -11,6 +11,7 @@
 // page's `lastId`, until a page is empty.
 // Idempotency: Accuro publishes none; see oscar-pro.ts and README.md (same approach).
 import { randomBytes } from 'node:crypto';
+import { wallClockOf } from '../../runtime/zoned-time.ts';
 import { BearerSession, requestToken } from '../httpx/bearer.ts';
 import { basicAuth, HttpClient, type HttpResponse, isReplayed, joinUrl } from '../httpx/http.ts';
 import { type Json, Reader } from '../httpx/json-reader.ts';
@@ -26,7 +27,16 @@ import type {
   Patient,
   Provider,
 } from './adapter.ts';
-import { type AppointmentStatus, documentFileName, inInterval, isoDate, normalizeSex, requireKeys, secretValues } from './shared.ts';
+import {
+  type AppointmentStatus,
+  documentFileName,
+  emrTimeZone,
+  inInterval,
+  isoDate,
+  normalizeSex,
+  requireKeys,
+  secretValues,
+} from './shared.ts';
 
 export const ACCURO_CREDENTIAL_KEYS = ['apiUsername', 'apiPassword', 'clientId', 'clientSecret', 'subscriptionKey'] as const;
 
@@ -54,6 +64,13 @@ function classify(response: HttpResponse): { reason: EmrErrorReason; detail?: st
   return { reason: 'InvalidCredentials' };
 }
 
+/** `yyyy-MM-ddTHH:mm:ss` of the EMR's wall clock at `at` (Accuro's query dates have no zone). */
+function localDateTime(at: Date, timeZone: string): string {
+  const w = wallClockOf(at, timeZone);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${String(w.year).padStart(4, '0')}-${two(w.month)}-${two(w.day)}T${two(w.hour)}:${two(w.minute)}:${two(w.second)}`;
+}
+
 export class AccuroAdapter implements EmrAdapter {
   readonly type = 'Accuro' as const;
   private readonly baseUrl: string;
@@ -64,6 +81,8 @@ export class AccuroAdapter implements EmrAdapter {
   private readonly tokens: TokenCache;
   private readonly session: BearerSession;
   private readonly now: () => Date;
+  /** Accuro's appointment dates and times (and its query's dates) are the clinic's wall clock, without a zone. */
+  private readonly timeZone: string;
   private folders: { id: string; name: string }[] | undefined;
 
   constructor(config: AdapterConfig) {
@@ -74,6 +93,7 @@ export class AccuroAdapter implements EmrAdapter {
     this.tenantId = config.tenantId;
     this.uuid = config.credentials['uuid'] || config.tenantId;
     this.now = config.now ?? (() => new Date());
+    this.timeZone = emrTimeZone(config);
     this.http = new HttpClient({
       emr: 'Accuro',
       fetch: config.fetch,
@@ -129,8 +149,8 @@ export class AccuroAdapter implements EmrAdapter {
     for (let page = 0; ; page++) {
       if (page >= MAX_PAGES) throw this.http.error('InvalidResponse', 'GET /v2/materials/appointments: paging does not end');
       const { read, body } = await this.get('v2/materials/appointments', {
-        startDate: from.toISOString(),
-        endDate: to.toISOString(),
+        startDate: localDateTime(from, this.timeZone),
+        endDate: localDateTime(to, this.timeZone),
         pageSize: ACCURO_PAGE_SIZE,
         startingId,
       });
@@ -222,7 +242,7 @@ export class AccuroAdapter implements EmrAdapter {
   }
 
   private appointment(read: Reader, a: Json, n: number): Appointment {
-    const start = read.localDateTime(a['appointmentDate'], a['startTime'], `appointments[${n}].start`);
+    const start = read.localDateTime(a['appointmentDate'], a['startTime'], `appointments[${n}].start`, this.timeZone);
     const minutes = a['duration'] === undefined ? 0 : read.number(a['duration'], `appointments[${n}].duration`);
     const rawStatus = typeof a['status'] === 'object' && a['status'] !== null ? (a['status'] as Json)['name'] : a['status'];
     const appointment: Appointment = {

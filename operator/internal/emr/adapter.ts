@@ -106,6 +106,11 @@ export interface AdapterConfig {
   egress?: EgressPolicy;
   /** Injected for tests; defaults to the sandboxed undici fetch. */
   fetch?: typeof fetch;
+  /**
+   * IANA zone of the EMR's wall-clock times (those without an offset): the integration's
+   * spec.emr.timeZone, else the site's. Default UTC (tests and tools only; site pods always set it).
+   */
+  timeZone?: string;
   /** Injected clock for expiry computations. */
   now?: () => Date;
   timeoutMs?: number;

@@ -24,7 +24,15 @@ import {
   type Provider,
 } from './adapter.ts';
 import { assertValidDocumentReference } from './fhir-validate.ts';
-import { APPOINTMENT_STATUSES, type AppointmentStatus, inInterval, normalizeSex, requireKeys, secretValues } from './shared.ts';
+import {
+  APPOINTMENT_STATUSES,
+  type AppointmentStatus,
+  emrTimeZone,
+  inInterval,
+  normalizeSex,
+  requireKeys,
+  secretValues,
+} from './shared.ts';
 
 export const FHIR_CREDENTIAL_KEYS = ['clientId', 'clientSecret'] as const;
 
@@ -52,6 +60,8 @@ export class FhirAdapter implements EmrAdapter {
   private readonly tokens: TokenCache;
   private readonly session: BearerSession;
   private readonly now: () => Date;
+  /** FHIR instants carry an offset; a server that leaves it out is read in the EMR's zone, not the process's. */
+  private readonly timeZone: string;
 
   constructor(config: AdapterConfig) {
     requireKeys('FHIR', config.credentials, FHIR_CREDENTIAL_KEYS);
@@ -60,6 +70,7 @@ export class FhirAdapter implements EmrAdapter {
     this.origin = new URL(this.baseUrl).origin;
     this.tokenUrl = new URL(config.tokenUrl ?? `${this.baseUrl}/oauth2/token`);
     this.now = config.now ?? (() => new Date());
+    this.timeZone = emrTimeZone(config);
     this.http = new HttpClient({
       emr: 'FHIR',
       fetch: config.fetch,
@@ -119,7 +130,7 @@ export class FhirAdapter implements EmrAdapter {
       url.searchParams.append('date', `ge${from.toISOString()}`);
       url.searchParams.append('date', `lt${to.toISOString()}`);
       for (const { read, resource, path } of await this.search(url, 'Appointment')) {
-        const a = appointment(read, resource, path);
+        const a = appointment(read, resource, path, this.timeZone);
         if (a && (!wanted || wanted.has(a.providerId)) && inInterval(new Date(a.start), from, to)) out.set(a.id, a);
       }
     }
@@ -368,7 +379,7 @@ function healthNumber(value: unknown): string | undefined {
   return typeof found?.['value'] === 'string' ? found['value'] : undefined;
 }
 
-function appointment(read: Reader, r: Json, path: string): Appointment | undefined {
+function appointment(read: Reader, r: Json, path: string, timeZone: string): Appointment | undefined {
   const participants = r['participant'] === undefined ? [] : (read.array(r['participant'], `${path}.participant`) as Json[]);
   const refs = participants
     .map((p) => (p?.['actor'] as Json | undefined)?.['reference'])
@@ -377,8 +388,8 @@ function appointment(read: Reader, r: Json, path: string): Appointment | undefin
   const practitionerRef = refs.find((ref) => /(^|\/)Practitioner\/[^/]+$/.test(ref));
   // Blocked time and meetings have no patient; Cloud Connect only syncs patient appointments.
   if (!patientRef || !practitionerRef || r['start'] === undefined) return undefined;
-  const start = read.instant(r['start'], `${path}.start`);
-  const end = r['end'] === undefined ? start : read.instant(r['end'], `${path}.end`);
+  const start = read.zonedDateTime(r['start'], `${path}.start`, timeZone);
+  const end = r['end'] === undefined ? start : read.zonedDateTime(r['end'], `${path}.end`, timeZone);
   const status = read.string(r['status'], `${path}.status`);
   const a: Appointment = {
     id: read.id(r['id'], `${path}.id`),

@@ -21,7 +21,15 @@ afterAll(() => sim.stop());
 beforeEach(() => sim.clearFaults());
 
 const adapter = (overrides: Partial<AdapterConfig> = {}) =>
-  new OscarProAdapter({ baseUrl: sim.url, credentials: { ...sim.credentials }, timeoutMs: 2000, egress: SIMULATOR_EGRESS, ...overrides });
+  new OscarProAdapter({
+    baseUrl: sim.url,
+    credentials: { ...sim.credentials },
+    timeoutMs: 2000,
+    egress: SIMULATOR_EGRESS,
+    // The simulator's clinic (and its wall-clock times) is in Toronto; time-zones.test.ts tries others.
+    timeZone: 'America/Toronto',
+    ...overrides,
+  });
 
 describe('OSCAR Pro adapter against the OSCAR simulator', () => {
   it('authenticates with a signed call and reports when the access token expires', async () => {

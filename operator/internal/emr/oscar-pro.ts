@@ -25,7 +25,16 @@ import {
   type Patient,
   type Provider,
 } from './adapter.ts';
-import { type AppointmentStatus, dayRange, documentFileName, inInterval, patientRecord, requireKeys, secretValues } from './shared.ts';
+import {
+  type AppointmentStatus,
+  dayRange,
+  documentFileName,
+  emrTimeZone,
+  inInterval,
+  patientRecord,
+  requireKeys,
+  secretValues,
+} from './shared.ts';
 
 export const OSCAR_CREDENTIAL_KEYS = ['clientKey', 'clientSecret', 'accessToken', 'tokenSecret'] as const;
 
@@ -93,9 +102,12 @@ export class OscarProAdapter implements EmrAdapter {
   private readonly http: HttpClient;
   private readonly oauth: OAuth1Credentials;
   private readonly now: () => Date;
+  /** OSCAR's appointment dates and times are the clinic's wall clock, without a zone. */
+  private readonly timeZone: string;
 
   constructor(config: AdapterConfig) {
     requireKeys('OSCAR', config.credentials, OSCAR_CREDENTIAL_KEYS);
+    this.timeZone = emrTimeZone(config);
     const c = config.credentials as Record<(typeof OSCAR_CREDENTIAL_KEYS)[number], string>;
     this.baseUrl = config.baseUrl.replace(/\/+$/, '');
     this.now = config.now ?? (() => new Date());
@@ -144,7 +156,7 @@ export class OscarProAdapter implements EmrAdapter {
   async listAppointments(from: Date, to: Date, providerIds?: string[]): Promise<Appointment[]> {
     const ids = providerIds ?? (await this.listProviders()).map((p) => p.id);
     if (ids.length === 0 || to.getTime() <= from.getTime()) return [];
-    const { first, last } = dayRange(from, to);
+    const { first, last } = dayRange(from, to, this.timeZone);
     const wanted = new Set(ids);
     const out: Appointment[] = [];
     for (let i = 0; i < ids.length; i += PROVIDERS_PER_SCHEDULE_CALL) {
@@ -206,8 +218,9 @@ export class OscarProAdapter implements EmrAdapter {
   }
 
   private appointment(read: Reader, a: Json, n: number): Appointment {
-    const start = read.localDateTime(a['appointmentDate'], a['startTime'], `content[${n}].start`);
-    let end = a['endTime'] === undefined ? start : read.localDateTime(a['appointmentDate'], a['endTime'], `content[${n}].end`);
+    const start = read.localDateTime(a['appointmentDate'], a['startTime'], `content[${n}].start`, this.timeZone);
+    let end =
+      a['endTime'] === undefined ? start : read.localDateTime(a['appointmentDate'], a['endTime'], `content[${n}].end`, this.timeZone);
     if (end.getTime() < start.getTime()) end = start;
     const code = (read.optionalString(a['status'], `content[${n}].status`) ?? '').charAt(0);
     const appointment: Appointment = {

@@ -1,6 +1,7 @@
 // Small helpers the adapters share: dates, secret values, document names, patient records, and the
 // appointment status vocabulary every adapter maps its EMR's codes onto. Reading untrusted JSON is
 // internal/httpx/json-reader.ts.
+import { localDate } from '../../runtime/zoned-time.ts';
 import { EmrError, type Patient } from './adapter.ts';
 
 /** FHIR Appointment.status values that matter to Cloud Connect; every adapter maps onto these. */
@@ -22,11 +23,14 @@ export function isoDate(at: Date): string {
   return at.toISOString().slice(0, 10);
 }
 
-/** The UTC calendar days an interval [from, to) touches, as the first and the last YYYY-MM-DD. */
-export function dayRange(from: Date, to: Date): { first: string; last: string } {
+/** The calendar days of `timeZone` an interval [from, to) touches, as the first and the last YYYY-MM-DD. */
+export function dayRange(from: Date, to: Date, timeZone: string): { first: string; last: string } {
   const last = new Date(Math.max(from.getTime(), to.getTime() - 1));
-  return { first: isoDate(from), last: isoDate(last) };
+  return { first: localDate(from, timeZone), last: localDate(last, timeZone) };
 }
+
+/** The zone of the EMR's wall-clock times from an AdapterConfig (UTC when none is given). */
+export const emrTimeZone = (config: { timeZone?: string | undefined }): string => config.timeZone ?? 'UTC';
 
 export function inInterval(at: Date, from: Date, to: Date): boolean {
   return at.getTime() >= from.getTime() && at.getTime() < to.getTime();

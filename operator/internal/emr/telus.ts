@@ -8,7 +8,9 @@
 //
 //   POST {apiUrl}/api/v1/instances/{instanceId}/session {instanceSecret, activationCode?}
 //        → {token, expiresAt, activationCodeExpiresAt, instanceSecretExpiresAt?}
-//   GET  …/providers, …/appointments (page/pageSize), …/patients/{id}
+//   GET  …/providers, …/appointments (from/to instants, page/pageSize), …/patients/{id}
+//        appointment `start`/`end`: the clinic's wall clock with its UTC offset (ISO 8601,
+//        e.g. 2030-05-06T09:00:00-04:00); a value without an offset is read in the EMR's time zone
 //   POST …/patients/{id}/documents (Idempotency-Key)
 //
 // notAfter = the activation code's expiry (PS Suite) or the instance secret's, when the API gives
@@ -30,7 +32,7 @@ import type {
   Patient,
   Provider,
 } from './adapter.ts';
-import { type AppointmentStatus, inInterval, patientRecord, requireKeys, secretValues } from './shared.ts';
+import { type AppointmentStatus, emrTimeZone, inInterval, patientRecord, requireKeys, secretValues } from './shared.ts';
 
 export type TelusProduct = 'PSSuite' | 'MedAccess';
 
@@ -91,6 +93,8 @@ export class TelusAdapter implements EmrAdapter {
   private readonly tokens: TokenCache;
   private readonly session: BearerSession;
   private readonly now: () => Date;
+  /** For appointment times given without an offset (our API gives offsets; see the header). */
+  private readonly timeZone: string;
   private credentialExpiry: Date | undefined;
 
   constructor(product: TelusProduct, config: AdapterConfig) {
@@ -102,6 +106,7 @@ export class TelusAdapter implements EmrAdapter {
     this.credentials = config.credentials;
     this.baseUrl = config.baseUrl.replace(/\/+$/, '');
     this.now = config.now ?? (() => new Date());
+    this.timeZone = emrTimeZone(config);
     this.http = new HttpClient({
       emr: this.label,
       fetch: config.fetch,
@@ -214,8 +219,8 @@ export class TelusAdapter implements EmrAdapter {
   }
 
   private appointment(read: Reader, a: Json, n: number): Appointment {
-    const start = read.instant(a['start'], `items[${n}].start`);
-    const end = a['end'] === undefined ? start : read.instant(a['end'], `items[${n}].end`);
+    const start = read.zonedDateTime(a['start'], `items[${n}].start`, this.timeZone);
+    const end = a['end'] === undefined ? start : read.zonedDateTime(a['end'], `items[${n}].end`, this.timeZone);
     return {
       id: read.id(a['id'], `items[${n}].id`),
       providerId: read.id(a['providerId'], `items[${n}].providerId`),

@@ -1,5 +1,6 @@
 // Reads untrusted JSON into typed values: anything off-shape is an InvalidResponse named by field,
 // never quoting the value (which may be patient data).
+import { instantOf, isValidWallClock, type WallClock } from '../../runtime/zoned-time.ts';
 import { EmrError } from './remote-error.ts';
 
 export type Json = Record<string, unknown>;
@@ -65,15 +66,34 @@ export class Reader {
     return at;
   }
 
-  /**
-   * A local date and time of day without zone (OSCAR, Accuro). AdapterConfig has no time zone yet,
-   * so they are read as UTC; see README ("Time zones").
-   */
-  localDateTime(date: unknown, time: unknown, field: string): Date {
+  /** A local date and a time of day (OSCAR, Accuro: no zone in the data), read as the wall clock of `timeZone`. */
+  localDateTime(date: unknown, time: unknown, field: string, timeZone: string): Date {
     const day = this.date(date, `${field} date`);
     const clock = this.string(time, `${field} time`);
     if (!/^\d{1,2}:\d{2}(:\d{2})?$/.test(clock)) throw this.fail(`${field} time`, 'a time of day (HH:mm[:ss])');
-    const [h = '0', m = '0', s = '0'] = clock.split(':');
-    return new Date(`${day}T${h.padStart(2, '0')}:${m}:${s.padStart(2, '0')}Z`);
+    const [year = 0, month = 1, dayOfMonth = 1] = day.split('-').map(Number);
+    const [hour = 0, minute = 0, second = 0] = clock.split(':').map(Number);
+    return this.wallClock({ year, month, day: dayOfMonth, hour, minute, second }, field, 'a date and a time of day', timeZone);
+  }
+
+  /**
+   * An ISO 8601 date-time: with `Z` or an offset it is that instant; without one it is the wall
+   * clock of `timeZone` (never the process's own zone, which is what `new Date(text)` would use).
+   */
+  zonedDateTime(value: unknown, field: string, timeZone: string): Date {
+    const text = this.string(value, field);
+    const wall = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$/.exec(text);
+    if (!wall) {
+      if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(text)) throw this.fail(field, 'a date-time');
+      return this.instant(text, field);
+    }
+    const [year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0] = wall.slice(1).map((n) => Number(n ?? 0));
+    return this.wallClock({ year, month, day, hour, minute, second }, field, 'a date-time', timeZone);
+  }
+
+  /** A wall-clock time that exists on the calendar, as the instant `timeZone` shows it at. */
+  private wallClock(w: WallClock, field: string, expected: string, timeZone: string): Date {
+    if (!isValidWallClock(w)) throw this.fail(field, expected);
+    return instantOf(w, timeZone);
   }
 }

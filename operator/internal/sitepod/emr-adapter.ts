@@ -37,6 +37,7 @@ export async function emrAdapterFromConfig(
     ...(caBundle ? { caBundle } : {}),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     egress: config.egress,
+    timeZone: config.emrTimeZone,
     now: deps.now,
   });
 }

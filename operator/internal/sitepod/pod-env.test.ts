@@ -42,6 +42,26 @@ describe("the pod's configuration (sync worker and relay)", () => {
       { terminationMessagePath: '/tmp/result.json', terminationMessagePathExplicit: true },
     ],
     ['takes LOG_LEVEL', { LOG_LEVEL: 'debug' }, { logLevel: 'debug' }],
+    [
+      "reads the EMR's wall clock in the site's zone when the spec names none",
+      {},
+      { siteTimeZone: 'America/Toronto', emrTimeZone: 'America/Toronto' },
+    ],
+    [
+      "reads the EMR's wall clock in spec.emr.timeZone when the spec names one",
+      {
+        CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify({
+          siteRef: { name: 'maple' },
+          emr: { type: 'Accuro', timeZone: 'America/Regina', accuro: { tenantId: 'MAPLE' } },
+        }),
+      },
+      { siteTimeZone: 'America/Toronto', emrTimeZone: 'America/Regina' },
+    ],
+    [
+      'counts days in UTC outside a pod, where no operator sets CLOUDCONNECT_SITE_TIME_ZONE',
+      { CLOUDCONNECT_SITE_TIME_ZONE: '' },
+      { siteTimeZone: 'UTC', emrTimeZone: 'UTC' },
+    ],
   ] as const)('%s', (_name, extra, expected) => {
     expect(configFromEnv({ ...JOB_ENV, ...extra })).toMatchObject(expected);
   });
@@ -68,6 +88,21 @@ describe("the pod's configuration (sync worker and relay)", () => {
       'refuses a spec that is JSON null',
       { CLOUDCONNECT_INTEGRATION_SPEC: 'null' },
       'CLOUDCONNECT_INTEGRATION_SPEC is not an EmrIntegration spec (no emr.type)',
+    ],
+    [
+      'refuses a site time zone the tz database does not know',
+      { CLOUDCONNECT_SITE_TIME_ZONE: 'Mars/Olympus' },
+      'CLOUDCONNECT_SITE_TIME_ZONE must be an IANA time zone name such as America/Toronto (got CLOUDCONNECT_SITE_TIME_ZONE="Mars/Olympus")',
+    ],
+    [
+      'refuses an EMR time zone the tz database does not know',
+      {
+        CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify({
+          siteRef: { name: 'maple' },
+          emr: { type: 'Accuro', timeZone: 'Mars/Olympus', accuro: { tenantId: 'MAPLE' } },
+        }),
+      },
+      'emr.timeZone "Mars/Olympus" is not a known IANA time zone',
     ],
     ['refuses neither VAULT_ROLE nor VAULT_TOKEN', { VAULT_ROLE: '' }, 'VAULT_ROLE is not set (or VAULT_TOKEN, outside a pod)'],
   ] as const)('%s', (_name, extra, message) => {

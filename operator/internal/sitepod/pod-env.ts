@@ -8,6 +8,7 @@ import { withDefaults } from '../../runtime/defaults.ts';
 import { DNS_LABEL, DNS_SUBDOMAIN, type Env, type EnvError, EnvReader, HTTP_URL, LOG_LEVELS, type LogLevel } from '../../runtime/env.ts';
 import { TransientError } from '../../runtime/errors.ts';
 import { redactor } from '../../runtime/redact.ts';
+import { isKnownTimeZone } from '../../runtime/time-zone.ts';
 import { type EgressPolicy, readEgress } from '../httpx/egress-config.ts';
 import type { VersionedSekSource } from '../sek/key-rotation.ts';
 import { readVaultLogin, VaultClient, type VaultLogin, VaultPermissionError, VaultUnavailableError } from '../vault/client.ts';
@@ -48,6 +49,10 @@ export function parseIntegrationRef(text: string): { namespace: string; name: st
 export interface WorkerConfig {
   spec: EmrIntegrationSpec;
   siteNumber: string;
+  /** The site's IANA time zone (CLOUDCONNECT_SITE_TIME_ZONE, from OceanSite spec.timeZone): the sync window's days. */
+  siteTimeZone: string;
+  /** The zone of the EMR's wall-clock times: spec.emr.timeZone, else the site's. */
+  emrTimeZone: string;
   credentialsDir: string | undefined;
   oceanApiUrl: string;
   vault: VaultLogin & { address: string };
@@ -72,6 +77,7 @@ export const NATS_URL = {
 };
 
 const SITE_NUMBER = { test: (text: string) => /^\d{1,20}$/.test(text), expected: 'digits' };
+const TIME_ZONE = { test: isKnownTimeZone, expected: 'an IANA time zone name such as America/Toronto' };
 
 /** The termination message file: TERMINATION_MESSAGE_PATH, and whether it was set (outside a pod it need not exist). */
 export function terminationMessageTarget(env: Env): { path: string; explicit: boolean } {
@@ -99,6 +105,8 @@ export function configFromEnv(env: Env, options: { ocean?: boolean } = {}): Work
 export function readPodConfig(r: EnvReader, options: { ocean?: boolean } = {}): WorkerConfig | undefined {
   const specText = r.required('CLOUDCONNECT_INTEGRATION_SPEC');
   const siteNumber = r.required('CLOUDCONNECT_SITE_NUMBER', { valid: SITE_NUMBER });
+  // Outside a pod (no operator to set it) the site's days are UTC days.
+  const siteTimeZone = r.string('CLOUDCONNECT_SITE_TIME_ZONE', 'UTC', { valid: TIME_ZONE });
   const oceanApiUrl = options.ocean === false ? '' : r.required('OCEAN_API_URL', { valid: HTTP_URL });
   const vaultAddress = r.required('VAULT_ADDR', { valid: HTTP_URL });
   const mount = r.required('SEK_MOUNT');
@@ -111,9 +119,13 @@ export function readPodConfig(r: EnvReader, options: { ocean?: boolean } = {}): 
   const egress = readEgress(r);
   if (login.token) redactor.register(login.token);
   if (!spec) return undefined;
+  const emrTimeZone = spec.emr.timeZone ?? siteTimeZone;
+  if (!isKnownTimeZone(emrTimeZone)) r.problem(`emr.timeZone ${JSON.stringify(emrTimeZone)} is not a known IANA time zone`);
   return {
     spec,
     siteNumber,
+    siteTimeZone,
+    emrTimeZone,
     credentialsDir: r.string('CLOUDCONNECT_CREDENTIALS_DIR'),
     oceanApiUrl,
     vault: { address: vaultAddress, ...login },

@@ -78,6 +78,8 @@ export function sitePodParts(input: SitePodInput): SitePodParts {
     },
     identityEnv: [
       { name: 'CLOUDCONNECT_SITE_NUMBER', value: site.spec.siteNumber },
+      // The clinic's days (the sync window) and, unless spec.emr.timeZone says otherwise, the EMR's wall clock.
+      { name: 'CLOUDCONNECT_SITE_TIME_ZONE', value: site.spec.timeZone ?? 'UTC' },
       { name: 'CLOUDCONNECT_CREDENTIALS_DIR', value: CREDENTIALS_DIR },
       { name: 'VAULT_ADDR', value: settings.vaultAddress },
       { name: 'VAULT_AUTH_MOUNT', value: settings.vaultAuthMount },

@@ -3,6 +3,7 @@
 export const SITE_POD_ENV = {
   CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify({ siteRef: { name: 'maple' }, emr: { type: 'Accuro', accuro: { tenantId: 'MAPLE' } } }),
   CLOUDCONNECT_SITE_NUMBER: '1234',
+  CLOUDCONNECT_SITE_TIME_ZONE: 'America/Toronto',
   CLOUDCONNECT_CREDENTIALS_DIR: '/var/run/secrets/cloudconnect/emr',
   VAULT_ADDR: 'https://vault:8200',
   VAULT_AUTH_MOUNT: 'kubernetes',

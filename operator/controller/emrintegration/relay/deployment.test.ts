@@ -175,6 +175,8 @@ describe('the relay Deployment', () => {
       SEK_MOUNT: 'secret',
       SEK_PATH: 'cloudconnect/clinic/maple/sek',
       CLOUDCONNECT_SITE_NUMBER: '1234',
+      // The site has no spec.timeZone: its days, and the EMR's wall clock, are UTC.
+      CLOUDCONNECT_SITE_TIME_ZONE: 'UTC',
       CLOUDCONNECT_CREDENTIALS_DIR: CREDENTIALS_DIR,
       NATS_URL: 'nats://nats.nats.svc:4222',
       NATS_CREDS_PATH: 'cloudconnect/clinic/maple/relay/maple-accuro/nats',
