@@ -148,7 +148,7 @@ export function referralAttachmentMessage(messageId: string, patient: OceanPatie
 }
 
 /** A PDF attachment as Ocean sends it with a secure message or a referral. */
-export function oceanAttachment(title: string, patient: OceanPatient): Record<string, string> {
+function oceanAttachment(title: string, patient: OceanPatient): Record<string, string> {
   return {
     title,
     fileName: `${title.replace(/[^A-Za-z0-9]+/g, '-')}.pdf`,

@@ -16,17 +16,10 @@ import { decryptBatch, RELAY_MESSAGE_KIND } from '../../internal/sek/crypto.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { RelayClock } from '../../runtime/scaled-clock.ts';
 import { combinedKeyOf, SittingCombiner, type SittingMember } from './combine.ts';
+import { deliverToEmr, heldError, performSteps } from './deliver.ts';
 import { combinedNote, type FilingSettings, planFiling, sittingOf } from './filing.ts';
 import { contentHashOf } from './message-id.ts';
-import {
-  deliverToEmr,
-  heldError,
-  InvalidMessageError,
-  idempotencyKeyOf,
-  type OceanMessage,
-  parseOceanMessage,
-  performSteps,
-} from './messages.ts';
+import { InvalidMessageError, idempotencyKeyOf, type OceanMessage, parseOceanMessage } from './messages.ts';
 import type { RelayMetrics } from './relay-metrics.ts';
 import { decideRetry, failureKind, failureReason, RelayError } from './schedule.ts';
 import type { SekKeyring } from './sek-keyring.ts';

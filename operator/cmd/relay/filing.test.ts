@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { eFormNoteMessage, referralAttachmentMessage, referralMessage, secureMessageMessage } from '../../../test/simulators/ocean.ts';
 import type { EmrSettings } from '../../api/v1alpha1/index.ts';
 import { combinedKeyOf, SITTING_GRACE_MS, SITTING_WINDOW_MS, sittingDelayMs } from './combine.ts';
+import { stepKeyOf } from './deliver.ts';
 import { combinedNote, DEFAULT_FILING, type FilingStep, filingSettingsOf, planFiling, sittingOf } from './filing.ts';
-import { type OceanMessage, parseOceanMessage, stepKeyOf } from './messages.ts';
+import { type OceanMessage, parseOceanMessage } from './messages.ts';
 
 const patient = { emrId: '17', firstName: 'Ada', lastName: 'Lovelace-Sim', birthDate: '1980-02-03' };
 const parse = (m: unknown) => parseOceanMessage(JSON.parse(JSON.stringify(m)));

@@ -8,8 +8,9 @@ import {
   secureMessageMessage,
 } from '../../../test/simulators/ocean.ts';
 import type { DocumentToPost, EmrAdapter, NoteToPost } from '../../internal/emr/adapter.ts';
+import { deliverToEmr } from './deliver.ts';
 import { DEFAULT_FILING } from './filing.ts';
-import { challengeOf, deliverToEmr, InvalidMessageError, idempotencyKeyOf, parseOceanMessage } from './messages.ts';
+import { challengeOf, InvalidMessageError, idempotencyKeyOf, parseOceanMessage } from './messages.ts';
 import { RelayError } from './schedule.ts';
 
 const patient = { emrId: '17', firstName: 'Ada', lastName: 'Lovelace-Sim', birthDate: '1980-02-03', healthNumber: '9876543210' };
