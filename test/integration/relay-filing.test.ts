@@ -136,42 +136,51 @@ describe.each(FILING_EMRS)('filing in %s', (type) => {
     expect(notes(patient.emrId).some((x) => x.title === 'Refill request')).toBe(false);
   }, 90_000);
 
-  it('with automatic import off, a referral and its attachments are held (status, metrics) and imported by a replay once it is on', async () => {
+  it('with automatic import off, attachments, referral and eForm PDFs are held (status, metrics), the rest filed; a replay once it is on imports them and files nothing twice', async () => {
     await restartWith({ ...DOCUMENTS, autoImportAttachments: false });
     const patient = r.patient(5);
-    const message = referralMessage(id('held'), patient, 'received', { title: 'Referral held', attachments: ['Lab results'] });
-    await deliver(message);
+    const referral = referralMessage(id('held'), patient, 'received', { title: 'Referral held', attachments: ['Lab results'] });
+    const secure = secureMessageMessage(id('held'), patient, { subject: 'Message filed', attachments: ['Photo held'] });
+    const form = eFormNoteMessage(id('held'), patient, 'Consent');
+    for (const m of [referral, secure, form]) await deliver(m);
     const h = r.harness;
     await eventually(
-      async () => (await queueFigures(h.js, h.namespace, h.integration)).deadLettered === 1 || undefined,
-      'the held message',
+      async () => (await queueFigures(h.js, h.namespace, h.integration)).deadLettered === 3 || undefined,
+      'the held messages',
     );
-    expect(documents(patient.emrId)).toHaveLength(0);
-    const dead = await h.jsm.direct.getMessage(relayQueueNames(h.namespace, h.integration).deadStream, {
-      next_by_subj: deadLetterSubject(h.namespace, h.integration),
-      seq: 1,
-    });
-    expect(dead?.header.get(DEAD_REASON_HEADER)).toBe('AttachmentsImportDisabled');
+    // Filed: the secure message itself (Documents) and the form's progress note; held: everything automatic import brings.
+    expect(documents(patient.emrId).map((d) => [d.title, d.folder, d.subfolder])).toEqual([['Message filed', 'Ocean', 'Messages']]);
+    expect(notes(patient.emrId).map((x) => x.title)).toEqual(['Ocean eForm: Consent']);
+    for (let seq = 1, n = 0; n < 3; n++) {
+      const dead = await h.jsm.direct.getMessage(relayQueueNames(h.namespace, h.integration).deadStream, {
+        next_by_subj: deadLetterSubject(h.namespace, h.integration),
+        seq,
+      });
+      expect(dead?.header.get(DEAD_REASON_HEADER)).toBe('AttachmentsImportDisabled');
+      seq = (dead?.seq ?? seq) + 1;
+    }
     const kv = await new Kvm(h.js).open(STATUS_BUCKET);
     const record = await eventually(async () => {
       const s = (await kv.get(statusKey(h.namespace, h.integration)))?.json<RelayStatusRecord>();
-      return s?.deadLettered === 1 ? s : undefined;
+      return s?.deadLettered === 3 ? s : undefined;
     }, 'the status record');
     expect(record.lastFailureReason).toBe('AttachmentsImportDisabled');
     const metrics = await (await fetch(`http://127.0.0.1:${h.metricsPort}/metrics`)).text();
-    expect(metrics).toMatch(/cloudconnect_relay_deliveries_total\{[^}]*result="held"\} 1/);
+    expect(metrics).toMatch(/cloudconnect_relay_deliveries_total\{[^}]*result="held"\} 3/);
 
     await restartWith(DOCUMENTS);
-    expect(await replayDeadLetters(h.js, h.namespace, h.integration)).toBe(1);
-    await eventually(async () => documents(patient.emrId).length === 2 || undefined, 'the replayed referral');
+    expect(await replayDeadLetters(h.js, h.namespace, h.integration)).toBe(3);
+    await eventually(async () => documents(patient.emrId).length === 5 || undefined, 'the replayed records');
     expect(
       documents(patient.emrId)
-        .map((d) => [d.title, d.folder])
+        .map((d) => d.title)
         .sort(),
-    ).toEqual([
-      ['Lab results', 'Referrals'],
-      ['Referral held', 'Referrals'],
-    ]);
-    expect(documents(patient.emrId).find((d) => d.title === 'Referral held')?.idempotencyKey).toBe(h.idempotencyKey(message));
+    ).toEqual(['Lab results', 'Message filed', 'Ocean eForm: Consent', 'Photo held', 'Referral held']);
+    const folderOf = (title: string) => documents(patient.emrId).find((d) => d.title === title)?.folder;
+    expect(['Lab results', 'Referral held', 'Photo held'].map(folderOf)).toEqual(['Referrals', 'Referrals', 'Ocean']);
+    expect(documents(patient.emrId).find((d) => d.title === 'Referral held')?.idempotencyKey).toBe(h.idempotencyKey(referral));
+    // What was filed before the replay was recognised by its key: still one message document, one note.
+    expect(notes(patient.emrId)).toHaveLength(1);
+    expect(r.emr.duplicates.some((d) => d.idempotencyKey === h.idempotencyKey(secure))).toBe(true);
   }, 120_000);
 });

@@ -5,6 +5,9 @@
 // acknowledged. A form of the same session received after the window starts a new sitting.
 // After a relay restart the un-acknowledged forms come back together after the ack wait; their
 // window has passed, so they are gathered for SITTING_GRACE_MS (real time) before they are filed.
+// The combined note's idempotency key is a hash of the forms' own keys: a sitting filed again with the
+// same forms is recognised. Known limit: when the combined note fails, each form is retried on its own
+// schedule (counted from its own receipt), so retries that land apart file separate notes.
 import { createHash } from 'node:crypto';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { RelayClock } from '../../runtime/scaled-clock.ts';
