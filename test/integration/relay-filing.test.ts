@@ -29,11 +29,11 @@ const NOTES: EmrSettings = {
   secureMessages: { saveAs: 'EncounterNotes', letterType: 'Ocean', documentFolder: 'Ocean', documentSubfolder: 'Messages' },
   referrals: { sentSaveAs: 'Documents', receivedSaveAs: 'EncounterNotes', documentFolder: 'Referrals' },
 };
-/** Documents for secure messages, one note per form. */
+/** Documents for secure messages and received referrals, notes for sent referrals, one note per form. */
 const DOCUMENTS: EmrSettings = {
   combineProgressNotes: false,
   secureMessages: { saveAs: 'Documents', documentFolder: 'Ocean', documentSubfolder: 'Messages' },
-  referrals: { sentSaveAs: 'Documents', receivedSaveAs: 'Documents', documentFolder: 'Referrals' },
+  referrals: { sentSaveAs: 'EncounterNotes', receivedSaveAs: 'Documents', documentFolder: 'Referrals' },
 };
 
 describe.each(FILING_EMRS)('filing in %s', (type) => {
@@ -116,23 +116,26 @@ describe.each(FILING_EMRS)('filing in %s', (type) => {
     ).toEqual(['Ocean eForm: GAD-7', 'Ocean eForm: Intake', 'Ocean eForm: PHQ-9']);
   }, 90_000);
 
-  it('with secure messages saved as Documents and combining off: the message is a document in the folder and subfolder, each form a note', async () => {
+  it('with secure messages saved as Documents and combining off: the message is a document in the folder and subfolder, each form a note; a sent referral saved as Encounter Notes is a note, its attachment in the referral folder', async () => {
     await restartWith(DOCUMENTS);
     const patient = r.patient(4);
     await deliver(secureMessageMessage(id('sm'), patient, { subject: 'Refill request' }));
     await deliver(eFormNoteMessage(id('ef'), patient, 'PHQ-9', { sessionId: 'visit-c' }));
     await deliver(eFormNoteMessage(id('ef'), patient, 'GAD-7', { sessionId: 'visit-c' }));
+    await deliver(referralMessage(id('rs'), patient, 'sent', { title: 'Referral to dermatology', attachments: ['Photo'] }));
     await eventually(
-      async () => (documents(patient.emrId).length === 3 && notes(patient.emrId).length === 2) || undefined,
+      async () => (documents(patient.emrId).length === 4 && notes(patient.emrId).length === 3) || undefined,
       'the records',
       60_000,
     );
     expect(documents(patient.emrId).find((d) => d.title === 'Refill request')).toMatchObject({ folder: 'Ocean', subfolder: 'Messages' });
+    expect(documents(patient.emrId).find((d) => d.title === 'Photo')).toMatchObject({ folder: 'Referrals' });
+    expect(documents(patient.emrId).some((d) => d.title === 'Referral to dermatology')).toBe(false);
     expect(
       notes(patient.emrId)
         .map((x) => x.title)
         .sort(),
-    ).toEqual(['Ocean eForm: GAD-7', 'Ocean eForm: PHQ-9']);
+    ).toEqual(['Ocean eForm: GAD-7', 'Ocean eForm: PHQ-9', 'Referral to dermatology']);
     expect(notes(patient.emrId).some((x) => x.title === 'Refill request')).toBe(false);
   }, 90_000);
 
