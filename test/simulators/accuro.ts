@@ -6,7 +6,13 @@
 //   GET  /v2/materials/appointments?startDate&endDate&pageSize(≤50)&startingId → {appointments, lastId}
 //        (appointments with id > startingId, ascending; pass lastId back as startingId)
 //   GET  /v1/patients/{id}
-//   POST /v1/provider-portal/documents  multipart: `details` (JSON) + `document` (PDF)
+//   POST /v1/provider-portal/documents  multipart: `details` (JSON, with `folderId` and optional
+//                                  `subFolderId`) + `document` (PDF)
+//   GET  /v1/letter-types          → [{letterTypeId, name}]
+//   POST /v1/patients/{id}/encounter-notes  JSON {title, note, letterTypeId?, noteDate} → 201 {encounterNoteId}
+//   (folders' `subFolders`, the letter-type list and the encounter-note call are OUR design after Accuro's
+//   screens: QHR's public API reference for them is not available to us; an unknown folder, sub-folder
+//   or letter type answers 400, as a real API would refuse a foreign key it does not have)
 // Errors: token endpoint RFC 6749 §5.2 (`invalid_client`, `invalid_grant`, `unauthorized_client` when
 // the API user is disabled, `invalid_request` for an unknown tenant); bearer errors RFC 6750
 // (`invalid_token`); a bad subscription key answers like Azure API Management (401 {statusCode,message});
@@ -83,9 +89,22 @@ const STATUS_NAMES: Record<FakeStatus, string> = {
 };
 
 const FOLDERS = [
-  { folderId: 1, name: 'Ocean' },
-  { folderId: 2, name: 'Referrals' },
-  { folderId: 3, name: 'eForms' },
+  {
+    folderId: 1,
+    name: 'Ocean',
+    subFolders: [
+      { subFolderId: 11, name: 'Messages' },
+      { subFolderId: 12, name: 'Attachments' },
+    ],
+  },
+  { folderId: 2, name: 'Referrals', subFolders: [{ subFolderId: 21, name: 'Received' }] },
+  { folderId: 3, name: 'eForms', subFolders: [] },
+];
+
+const LETTER_TYPES = [
+  { letterTypeId: 1, name: 'Encounter Note' },
+  { letterTypeId: 2, name: 'Ocean' },
+  { letterTypeId: 3, name: 'Referral' },
 ];
 
 const accuroProviderId = (index: number) => String(2001 + index);
@@ -280,6 +299,12 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
         if (patientIndex(patientId) === undefined) throw new SimHttpError(404, { error: 'not_found', message: 'patient not found' });
         const folder = FOLDERS.find((f) => f.folderId === Number(details['folderId']));
         if (!folder) throw new SimHttpError(400, { error: 'invalid_request', message: 'unknown folderId' });
+        const subFolder =
+          details['subFolderId'] === undefined
+            ? undefined
+            : folder.subFolders.find((f) => f.subFolderId === Number(details['subFolderId']));
+        if (details['subFolderId'] !== undefined && !subFolder)
+          throw new SimHttpError(400, { error: 'invalid_request', message: 'unknown subFolderId for this folder' });
         const { document, duplicate } = state.recordDocument({
           idempotencyKey: idempotencyKey(ctx),
           patientId,
@@ -287,10 +312,47 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
           contentType: documentPart.type || 'application/octet-stream',
           content: Buffer.from(await documentPart.arrayBuffer()),
           folder: folder.name,
+          subfolder: subFolder?.name,
         });
         return {
           status: duplicate ? 200 : 201,
           json: { documentId: Number(document.id) },
+          headers: duplicate ? { 'idempotent-replayed': 'true' } : ({} as Record<string, string>),
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/letter-types',
+      handler: (ctx) => {
+        authorize(ctx);
+        return { json: LETTER_TYPES };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/patients/:id/encounter-notes',
+      handler: (ctx) => {
+        authorize(ctx);
+        const patientId = ctx.params['id'] ?? '';
+        if (patientIndex(patientId) === undefined) throw new SimHttpError(404, { error: 'not_found', message: 'patient not found' });
+        const body = ctx.json() as Record<string, unknown>;
+        if (typeof body['note'] !== 'string' || body['note'] === '')
+          throw new SimHttpError(400, { error: 'invalid_request', message: 'note is required' });
+        const letterType =
+          body['letterTypeId'] === undefined ? undefined : LETTER_TYPES.find((t) => t.letterTypeId === Number(body['letterTypeId']));
+        if (body['letterTypeId'] !== undefined && !letterType)
+          throw new SimHttpError(400, { error: 'invalid_request', message: 'unknown letterTypeId' });
+        const { note, duplicate } = state.recordNote({
+          idempotencyKey: idempotencyKey(ctx),
+          patientId,
+          title: typeof body['title'] === 'string' ? body['title'] : '',
+          text: body['note'],
+          letterType: letterType?.name,
+        });
+        return {
+          status: duplicate ? 200 : 201,
+          json: { encounterNoteId: Number(note.id.replace('note-', '')) },
           headers: duplicate ? { 'idempotent-replayed': 'true' } : ({} as Record<string, string>),
         };
       },

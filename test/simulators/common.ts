@@ -4,7 +4,7 @@
 //   GET    /_sim/health | /_sim/info | /_sim/requests
 //   GET    /_sim/faults            POST /_sim/faults (merge; null clears a key)
 //   PUT    /_sim/faults (replace)  DELETE /_sim/faults (clear all)
-//   GET    /_sim/documents         DELETE /_sim/documents (forget documents and duplicates)
+//   GET    /_sim/documents         DELETE /_sim/documents (forget documents, notes and duplicates)
 //   POST   /_sim/expire-tokens     (every issued token becomes expired once; new ones work)
 // A simulator is a test double of a remote SaaS; it never imports the code it is testing except
 // RFC-tested primitives (the OAuth 1.0a signer).
@@ -99,10 +99,23 @@ export interface StoredDocument {
   title: string;
   contentType: string;
   folder: string | undefined;
+  /** The subfolder within `folder`, where the EMR has them. */
+  subfolder: string | undefined;
   size: number;
   sha256: string;
   receivedAt: string;
   content: Buffer;
+}
+
+/** A chart note (encounter/progress note) as the EMR stored it: text, its letter type (or the EMR's equivalent). */
+export interface StoredNote {
+  id: string;
+  idempotencyKey: string | undefined;
+  patientId: string;
+  title: string;
+  text: string;
+  letterType?: string | undefined;
+  receivedAt: string;
 }
 
 export interface DuplicateDocument {
@@ -158,6 +171,8 @@ export class SimState {
   readonly startedAt: Date;
   faults: Faults;
   documents: StoredDocument[] = [];
+  /** Chart notes (encounter/progress notes), as the EMR stored them. */
+  notes: StoredNote[] = [];
   duplicates: DuplicateDocument[] = [];
   requests: RequestRecord[] = [];
   baseUrl = '';
@@ -165,6 +180,7 @@ export class SimState {
   private readonly tokens = new Map<string, IssuedToken>();
   private readonly refreshTokens = new Map<string, string>();
   private documentSeq = 0;
+  private noteSeq = 0;
 
   constructor(name: string, options: SimulatorOptions) {
     this.name = name;
@@ -247,6 +263,7 @@ export class SimState {
     contentType: string;
     content: Buffer;
     folder?: string | undefined;
+    subfolder?: string | undefined;
     honorKey?: boolean;
   }): { document: StoredDocument; duplicate: boolean } {
     const receivedAt = this.now().toISOString();
@@ -265,6 +282,7 @@ export class SimState {
       title: input.title,
       contentType: input.contentType,
       folder: input.folder,
+      subfolder: input.subfolder,
       size: input.content.length,
       sha256: createHash('sha256').update(input.content).digest('hex'),
       receivedAt,
@@ -274,12 +292,35 @@ export class SimState {
     return { document, duplicate: false };
   }
 
+  /** Stores a chart note; a repeated idempotency key returns the first note (and is recorded in `duplicates`). */
+  recordNote(input: {
+    idempotencyKey: string | undefined;
+    patientId: string;
+    title: string;
+    text: string;
+    letterType?: string | undefined;
+  }): {
+    note: StoredNote;
+    duplicate: boolean;
+  } {
+    const receivedAt = this.now().toISOString();
+    const existing = input.idempotencyKey === undefined ? undefined : this.notes.find((n) => n.idempotencyKey === input.idempotencyKey);
+    if (existing && input.idempotencyKey !== undefined) {
+      this.duplicates.push({ idempotencyKey: input.idempotencyKey, documentId: existing.id, honored: true, receivedAt });
+      return { note: existing, duplicate: true };
+    }
+    const note: StoredNote = { id: `note-${++this.noteSeq}`, receivedAt, ...input };
+    this.notes.push(note);
+    return { note, duplicate: false };
+  }
+
   findDocument(idempotencyKey: string): StoredDocument | undefined {
     return this.documents.find((d) => d.idempotencyKey === idempotencyKey);
   }
 
   resetDocuments(): void {
     this.documents = [];
+    this.notes = [];
     this.duplicates = [];
   }
 
@@ -348,6 +389,7 @@ export interface Simulator {
   readonly state: SimState;
   readonly data: FakeData;
   readonly documents: StoredDocument[];
+  readonly notes: StoredNote[];
   readonly duplicates: DuplicateDocument[];
   readonly requests: RequestRecord[];
   readonly faults: Faults;
@@ -426,6 +468,7 @@ async function applyCommonFaults(state: SimState, method: string, path: string):
 function controlRoutes(state: SimState, extra: Route[]): CompiledRoute[] {
   const documentsView = () => ({
     documents: state.documents.map(({ content: _content, ...meta }) => meta),
+    notes: state.notes,
     duplicates: state.duplicates,
   });
   const routes: Route[] = [
@@ -589,6 +632,9 @@ export async function serve(def: ServeDefinition): Promise<Simulator & { server:
     data: state.data,
     get documents() {
       return state.documents;
+    },
+    get notes() {
+      return state.notes;
     },
     get duplicates() {
       return state.duplicates;

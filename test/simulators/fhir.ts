@@ -8,7 +8,9 @@
 //   PUT  {base}/Patient/{id}   update (If-Match W/"version" honoured: 412 on a stale version);
 //                              X-Request-Id is recorded, a repeated one is a duplicate (answered as
 //                              the first, Idempotent-Replayed: true); updates in `patientUpdates`
-//   POST {base}/DocumentReference   validated; conditional create with If-None-Exist
+//   POST {base}/DocumentReference   validated; conditional create with If-None-Exist. A document's
+//        folder is category[0].text, its subfolder category[1].text; a DocumentReference typed LOINC
+//        11506-3 (Progress note) is stored as a chart note (its letter type: category[0].text)
 //                              (identifier=system|value): 201 Created, or 200 with the existing one
 // Errors: RFC 6749 §5.2 at the token endpoint (invalid_client, invalid_grant, unauthorized_client
 // when the client was disabled), RFC 6750 invalid_token on data calls, OperationOutcome bodies.
@@ -394,14 +396,18 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
         const identifiers = (Array.isArray(resource['identifier']) ? resource['identifier'] : []) as { system?: string; value?: string }[];
         const key = conditional?.split('|').pop() ?? identifiers[0]?.value;
         const attachment = ((resource['content'] as Record<string, unknown>[])[0]?.['attachment'] ?? {}) as Record<string, string>;
-        const category = Array.isArray(resource['category']) ? (resource['category'][0] as { text?: string } | undefined)?.text : undefined;
+        const categories = (Array.isArray(resource['category']) ? resource['category'] : []) as { text?: string }[];
+        const typeCode = ((resource['type'] as { coding?: { code?: string }[] } | undefined)?.coding ?? [])[0]?.code;
+        if (typeCode === PROGRESS_NOTE)
+          return storeNote(resource, { key, patientId, conditional, letterType: categories[0]?.text, attachment });
         const { document, duplicate } = state.recordDocument({
           idempotencyKey: key,
           patientId,
           title: String(resource['description'] ?? attachment['title'] ?? ''),
           contentType: attachment['contentType'] ?? '',
           content: Buffer.from(attachment['data'] ?? '', 'base64'),
-          folder: category,
+          folder: categories[0]?.text,
+          subfolder: categories[1]?.text,
           honorKey: conditional !== undefined,
         });
         const id = `doc-${document.id}`;
@@ -412,6 +418,34 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
       },
     },
   ];
+
+  /** A progress note (LOINC 11506-3): stored as a chart note, its text decoded from the attachment. */
+  function storeNote(
+    resource: Record<string, unknown>,
+    n: {
+      key: string | undefined;
+      patientId: string;
+      conditional: string | undefined;
+      letterType: string | undefined;
+      attachment: Record<string, string>;
+    },
+  ): Reply {
+    const [title = '', ...rest] = Buffer.from(n.attachment['data'] ?? '', 'base64')
+      .toString('utf8')
+      .split('\n\n');
+    const { note, duplicate } = state.recordNote({
+      idempotencyKey: n.conditional === undefined ? undefined : n.key,
+      patientId: n.patientId,
+      title,
+      text: rest.join('\n\n'),
+      letterType: n.letterType,
+    });
+    const id = `doc-${note.id}`;
+    if (duplicate) return fhirJson(resources.get(id), 200);
+    const stored = { ...resource, id, meta: { versionId: '1', lastUpdated: state.now().toISOString() } };
+    resources.set(id, stored);
+    return fhirJson(stored, 201, { location: `${state.baseUrl}/DocumentReference/${id}/_history/1` });
+  }
 
   const sim = await serve({ state, routes, urlPath: basePath, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, {
@@ -426,6 +460,8 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
 }
 
 /** The server's own checks (independent of the adapter's validator): what an R4 server refuses. */
+const PROGRESS_NOTE = '11506-3';
+
 function checkDocumentReference(r: Record<string, unknown>): string[] {
   const problems: string[] = [];
   if (r['resourceType'] !== 'DocumentReference') problems.push('resourceType must be DocumentReference');

@@ -12,7 +12,8 @@
 // long; tests compress it). `registerWebhook(url, { headerName, key })` is Ocean's "Register an
 // Integration" with API Key Authentication (seed 001): every later delivery to that URL carries the
 // key in that header, as Ocean's do. EMR-bound payloads (our design, see operator/cmd/relay/messages.ts):
-// `eFormNoteMessage`, `referralAttachmentMessage`, `demographicUpdateMessage`; their PDFs carry the
+// `eFormNoteMessage` (with a `sessionId`: the forms of one sitting), `referralAttachmentMessage`,
+// `secureMessageMessage`, `referralMessage` (sent or received), `demographicUpdateMessage`; their PDFs carry the
 // patient's name in cleartext, as Ocean's do, so a test can prove the relay never stores it in clear.
 import { randomBytes } from 'node:crypto';
 import {
@@ -83,7 +84,7 @@ export interface OceanPatient {
 
 export type EmrBoundMessage = Record<string, unknown> & {
   messageId: string;
-  type: 'eFormNote' | 'referralAttachment' | 'demographicUpdate';
+  type: 'eFormNote' | 'referralAttachment' | 'secureMessage' | 'referral' | 'demographicUpdate';
 };
 
 /** A one-page PDF with these text lines (enough for an EMR to file; content is cleartext, as in a real PDF). */
@@ -113,12 +114,18 @@ const patientLine = (p: OceanPatient) =>
   `${p.firstName} ${p.lastName}, born ${p.birthDate}${p.healthNumber ? `, HN ${p.healthNumber}` : ''}`;
 
 /** A completed eForm (questionnaire), rendered to PDF as Ocean does for the EMR chart. */
-export function eFormNoteMessage(messageId: string, patient: OceanPatient, form = 'PHQ-9 questionnaire'): EmrBoundMessage {
+export function eFormNoteMessage(
+  messageId: string,
+  patient: OceanPatient,
+  form = 'PHQ-9 questionnaire',
+  options: { sessionId?: string } = {},
+): EmrBoundMessage {
   const text = `${form} completed by ${patient.firstName} ${patient.lastName}. Score 7 (mild).`;
   return {
     messageId,
     type: 'eFormNote',
     sentAt: new Date().toISOString(),
+    ...(options.sessionId ? { sessionId: options.sessionId } : {}),
     patient,
     note: { title: `Ocean eForm: ${form}`, text, pdf: minimalPdf([`Ocean eForm: ${form}`, patientLine(patient), text]).toString('base64') },
   };
@@ -137,6 +144,58 @@ export function referralAttachmentMessage(messageId: string, patient: OceanPatie
       contentType: 'application/pdf',
       data: minimalPdf([title, patientLine(patient), 'Reason: assessment requested.']).toString('base64'),
     },
+  };
+}
+
+/** A PDF attachment as Ocean sends it with a secure message or a referral. */
+function oceanAttachment(title: string, patient: OceanPatient): Record<string, string> {
+  return {
+    title,
+    fileName: `${title.replace(/[^A-Za-z0-9]+/g, '-')}.pdf`,
+    contentType: 'application/pdf',
+    data: minimalPdf([title, patientLine(patient)]).toString('base64'),
+  };
+}
+
+/** A secure message (Ocean Health Messenger) to or from the patient, with the patient's attachments. */
+export function secureMessageMessage(
+  messageId: string,
+  patient: OceanPatient,
+  options: { subject?: string; direction?: 'toPatient' | 'fromPatient'; attachments?: string[] } = {},
+): EmrBoundMessage {
+  const subject = options.subject ?? 'Question about my prescription';
+  const text = `Message from ${patient.firstName} ${patient.lastName}: can I take it with food?`;
+  return {
+    messageId,
+    type: 'secureMessage',
+    sentAt: new Date().toISOString(),
+    patient,
+    message: {
+      subject,
+      text,
+      direction: options.direction ?? 'fromPatient',
+      pdf: minimalPdf([subject, patientLine(patient), text]).toString('base64'),
+    },
+    ...(options.attachments ? { attachments: options.attachments.map((t) => oceanAttachment(t, patient)) } : {}),
+  };
+}
+
+/** An eReferral sent by the clinic or received by it, with its attachments. */
+export function referralMessage(
+  messageId: string,
+  patient: OceanPatient,
+  direction: 'sent' | 'received',
+  options: { title?: string; attachments?: string[] } = {},
+): EmrBoundMessage {
+  const title = options.title ?? (direction === 'sent' ? 'eReferral to cardiology' : 'eReferral from Dr. Sim');
+  const text = `${title} for ${patient.firstName} ${patient.lastName}. Reason: assessment requested.`;
+  return {
+    messageId,
+    type: 'referral',
+    sentAt: new Date().toISOString(),
+    patient,
+    referral: { direction, title, text, pdf: minimalPdf([title, patientLine(patient), text]).toString('base64') },
+    ...(options.attachments ? { attachments: options.attachments.map((t) => oceanAttachment(t, patient)) } : {}),
   };
 }
 

@@ -9,6 +9,9 @@
 // Our design, not OSCAR's: every successful answer carries `X-OAuth-Token-Expires` (ISO 8601), the
 // access token's expiry, so the operator can warn before a person has to authorize again.
 // Idempotency is also ours: OSCAR has none; the simulator honours `Idempotency-Key` on document posts.
+// Filing: a document's `docType` is its folder and `docSubClass` its subfolder; encounter notes are
+// `POST notes/{demographicNo}/save` (OSCAR's NotesService, NoteTo1 `{note, encounterType}` → `{noteId}`);
+// OSCAR has no letter types, the settings' letter type is stored as the note's encounter type.
 import {
   hmacSha1Signature,
   type Param,
@@ -250,8 +253,29 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
           contentType: typeof body['contentType'] === 'string' ? body['contentType'] : 'application/pdf',
           content: Buffer.from(fileContents, 'base64'),
           folder: typeof body['docType'] === 'string' ? body['docType'] : undefined,
+          subfolder: typeof body['docSubClass'] === 'string' ? body['docSubClass'] : undefined,
         });
         return ok({ success: true, documentNo: Number(document.id) }, duplicate ? { 'idempotent-replayed': 'true' } : {});
+      },
+    },
+    {
+      method: 'POST',
+      path: `${services}/notes/:demographicNo/save`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const demo = ctx.params['demographicNo'] ?? '';
+        if (patientIndex(demo) === undefined) throw new SimHttpError(404, { error: 'demographic not found' });
+        const body = ctx.json() as Record<string, unknown>;
+        if (typeof body['note'] !== 'string' || body['note'] === '') throw new SimHttpError(400, { error: 'note is required' });
+        const [title = '', ...rest] = body['note'].split('\n\n');
+        const { note, duplicate } = state.recordNote({
+          idempotencyKey: idempotencyKey(ctx),
+          patientId: demo,
+          title,
+          text: rest.join('\n\n'),
+          letterType: typeof body['encounterType'] === 'string' ? body['encounterType'] : undefined,
+        });
+        return ok({ noteId: Number(note.id.replace('note-', '')), note: body['note'] }, duplicate ? { 'idempotent-replayed': 'true' } : {});
       },
     },
   ];

@@ -108,7 +108,7 @@ describe('simulator control API over HTTP', () => {
 
   it('lists documents without their content', async () => {
     const body = (await (await fetch(`${sim.origin}/_sim/documents`)).json()) as { documents: unknown[]; duplicates: unknown[] };
-    expect(body).toEqual({ documents: [], duplicates: [] });
+    expect(body).toEqual({ documents: [], notes: [], duplicates: [] });
   });
 });
 

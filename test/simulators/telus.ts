@@ -7,8 +7,9 @@
 //   GET  /api/v1/instances/{instanceId}/appointments?from&to&providerIds&page&pageSize(≤200)
 //        → {items, page, pageSize, totalItems, totalPages}   (page is 1-based)
 //   GET  /api/v1/instances/{instanceId}/patients/{id}
-//   POST /api/v1/instances/{instanceId}/patients/{id}/documents {title, folder?, contentType, data}
+//   POST /api/v1/instances/{instanceId}/patients/{id}/documents {title, folder?, subfolder?, contentType, data}
 //        with Idempotency-Key → 201 {id}, or 200 {id} + Idempotent-Replayed: true
+//   POST /api/v1/instances/{instanceId}/patients/{id}/notes {title, text, letterType?}: a chart note, same answers
 // Errors: {error, message} with error ∈ invalid_instance_secret, invalid_activation_code,
 // activation_code_required, activation_code_expired, instance_secret_expired (401),
 // instance_revoked (403), instance_not_found (404), invalid_session, session_expired (401).
@@ -238,10 +239,32 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
           contentType: body['contentType'],
           content: Buffer.from(body['data'], 'base64'),
           folder: typeof body['folder'] === 'string' ? body['folder'] : undefined,
+          subfolder: typeof body['subfolder'] === 'string' ? body['subfolder'] : undefined,
         });
         return duplicate
           ? { status: 200, json: { id: document.id }, headers: { 'idempotent-replayed': 'true' } }
           : { status: 201, json: { id: document.id } };
+      },
+    },
+    {
+      method: 'POST',
+      path: `${base}/patients/:patientId/notes`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const patientId = ctx.params['patientId'] ?? '';
+        if (patientIndex(patientId) === undefined) throw fail(404, 'patient_not_found', 'no such patient');
+        const body = ctx.json() as Record<string, unknown>;
+        if (typeof body['text'] !== 'string' || body['text'] === '') throw fail(400, 'invalid_request', 'text is required');
+        const { note, duplicate } = state.recordNote({
+          idempotencyKey: idempotencyKey(ctx),
+          patientId,
+          title: typeof body['title'] === 'string' ? body['title'] : '',
+          text: body['text'],
+          letterType: typeof body['letterType'] === 'string' ? body['letterType'] : undefined,
+        });
+        return duplicate
+          ? { status: 200, json: { id: note.id }, headers: { 'idempotent-replayed': 'true' } }
+          : { status: 201, json: { id: note.id } };
       },
     },
   ];

@@ -3,6 +3,10 @@
 // message id (a redelivery after a crash files nothing twice), then ack; on failure nak with the
 // schedule's delay (schedule.ts, counted from receipt on the relay clock), or past the schedule move
 // it to the dead-letter subject. Messages are handled `concurrency` at a time.
+// Filing follows the integration's settings (filing.ts); records held because automatic import is off
+// end the message in the dead-letter subject with reason AttachmentsImportDisabled (metric result
+// `held`), replayable once the setting is on. With Combine Progress Notes, the eForms of one sitting
+// are held together (combine.ts) and filed as one progress note.
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { EmrAdapter } from '../../internal/emr/adapter.ts';
 import { EmrError } from '../../internal/emr/adapter.ts';
@@ -11,8 +15,11 @@ import { CONTENT_HASH_HEADER, deadLetter, OCEAN_MESSAGE_ID_HEADER, RECEIVED_AT_H
 import { decryptBatch, RELAY_MESSAGE_KIND } from '../../internal/sek/crypto.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { RelayClock } from '../../runtime/scaled-clock.ts';
+import { combinedKeyOf, SittingCombiner, type SittingMember } from './combine.ts';
+import { deliverToEmr, heldError, performSteps } from './deliver.ts';
+import { combinedNote, type FilingSettings, planFiling, sittingOf } from './filing.ts';
 import { contentHashOf } from './message-id.ts';
-import { deliverToEmr, InvalidMessageError, idempotencyKeyOf, type OceanMessage, parseOceanMessage } from './messages.ts';
+import { InvalidMessageError, idempotencyKeyOf, type OceanMessage, parseOceanMessage } from './messages.ts';
 import type { RelayMetrics } from './relay-metrics.ts';
 import { decideRetry, failureKind, failureReason, RelayError } from './schedule.ts';
 import type { SekKeyring } from './sek-keyring.ts';
@@ -25,6 +32,8 @@ export interface DeliveryOptions {
   siteNumber: string;
   keyring: SekKeyring;
   adapter: EmrAdapter;
+  /** How messages are filed (the integration's settings, filing.ts). */
+  filing: FilingSettings;
   clock: RelayClock;
   metrics: RelayMetrics;
   logger: Logger;
@@ -55,8 +64,84 @@ async function decrypt(o: DeliveryOptions, msg: JsMsg, oceanId: string): Promise
   }
 }
 
-async function handleMessage(o: DeliveryOptions, msg: JsMsg): Promise<void> {
-  const context = { namespace: o.namespace, integration: o.integration };
+const contextOf = (o: DeliveryOptions) => ({ namespace: o.namespace, integration: o.integration });
+
+function succeeded(o: DeliveryOptions, msg: JsMsg, receivedAt: Date): void {
+  msg.ack();
+  o.metrics.delivered((o.clock.now().getTime() - receivedAt.getTime()) / 1000);
+  o.onDelivered?.();
+}
+
+/** A failed attempt: nak with the schedule's delay, or dead-letter (held, for AttachmentsImportDisabled). */
+async function failed(o: DeliveryOptions, msg: JsMsg, oceanId: string, receivedAt: Date, error: unknown): Promise<void> {
+  const context = contextOf(o);
+  const reason = failureReason(error);
+  const now = o.clock.now();
+  const retryAfterMs = error instanceof EmrError ? error.retryAfterMs : undefined;
+  const decision = decideRetry({ receivedAt, now, failure: failureKind(reason), ...(retryAfterMs ? { retryAfterMs } : {}) });
+  o.onFailed?.(reason);
+  if (reason === 'InternalError')
+    o.logger.error('delivery error', {
+      ...context,
+      messageId: oceanId,
+      errorName: (error as Error).name,
+      stack: (error as Error).stack?.split('\n').slice(1).join('\n'),
+    });
+  if (decision.action === 'retry') {
+    o.metrics.attempt('retry');
+    o.logger.debug('delivery failed; retrying', {
+      ...context,
+      messageId: oceanId,
+      reason,
+      attemptAt: decision.attemptAt.toISOString(),
+      detail: (error as Error).message,
+    });
+    msg.nak(o.clock.realMs(decision.delayMs));
+    return;
+  }
+  await deadLetter(o.js, msg, o.namespace, o.integration, reason, now);
+  const held = reason === 'AttachmentsImportDisabled';
+  o.metrics.attempt(held ? 'held' : 'dead_lettered');
+  o.logger.warn(held ? 'message held: automatic import is off' : 'message dead-lettered', {
+    ...context,
+    messageId: oceanId,
+    reason,
+    receivedAt: receivedAt.toISOString(),
+    detail: (error as Error).message,
+  });
+  o.onDeadLettered?.();
+}
+
+/** Files the forms of one sitting: each form's other records, then one progress note for all; acks them. */
+async function fileSitting(o: DeliveryOptions, members: SittingMember[]): Promise<void> {
+  const first = members[0];
+  if (!first) return;
+  const forms = members.map((m) => ({ title: m.message.note?.title ?? '', text: m.message.note?.text ?? '' }));
+  try {
+    const note = combinedNote(forms);
+    await o.adapter.postNote({ patientId: first.message.patient.emrId, ...note, idempotencyKey: combinedKeyOf(members.map((m) => m.key)) });
+  } catch (error) {
+    for (const m of members) await failed(o, m.msg, m.message.messageId, m.receivedAt, error);
+    return;
+  }
+  for (const m of members) {
+    try {
+      const plan = planFiling(m.message, o.filing);
+      await performSteps(
+        o.adapter,
+        m.message.patient.emrId,
+        plan.steps.filter((step) => step.kind !== 'note'),
+        m.key,
+      );
+      if (plan.held.length > 0) throw heldError(m.message, plan.held.length);
+      succeeded(o, m.msg, m.receivedAt);
+    } catch (error) {
+      await failed(o, m.msg, m.message.messageId, m.receivedAt, error);
+    }
+  }
+}
+
+async function handleMessage(o: DeliveryOptions, msg: JsMsg, combiner: SittingCombiner): Promise<void> {
   const oceanId = msg.headers?.get(OCEAN_MESSAGE_ID_HEADER) ?? '';
   const receivedText = msg.headers?.get(RECEIVED_AT_HEADER);
   const receivedAt = receivedText && !Number.isNaN(Date.parse(receivedText)) ? new Date(receivedText) : msg.time;
@@ -65,46 +150,16 @@ async function handleMessage(o: DeliveryOptions, msg: JsMsg): Promise<void> {
     const message = await decrypt(o, msg, oceanId);
     // Messages stored before content-scoped ids carry no hash header: their key stays the one they were first tried with.
     const contentHash = msg.headers?.get(CONTENT_HASH_HEADER) ? contentHashOf(message, o.idSalt()) : undefined;
-    await deliverToEmr(o.adapter, message, idempotencyKeyOf(o.namespace, o.integration, oceanId, contentHash));
-    msg.ack();
-    const now = o.clock.now();
-    o.metrics.delivered((now.getTime() - receivedAt.getTime()) / 1000);
-    o.onDelivered?.();
-  } catch (error) {
-    const reason = failureReason(error);
-    const now = o.clock.now();
-    const retryAfterMs = error instanceof EmrError ? error.retryAfterMs : undefined;
-    const decision = decideRetry({ receivedAt, now, failure: failureKind(reason), ...(retryAfterMs ? { retryAfterMs } : {}) });
-    o.onFailed?.(reason);
-    if (reason === 'InternalError')
-      o.logger.error('delivery error', {
-        ...context,
-        messageId: oceanId,
-        errorName: (error as Error).name,
-        stack: (error as Error).stack?.split('\n').slice(1).join('\n'),
-      });
-    if (decision.action === 'retry') {
-      o.metrics.attempt('retry');
-      o.logger.debug('delivery failed; retrying', {
-        ...context,
-        messageId: oceanId,
-        reason,
-        attemptAt: decision.attemptAt.toISOString(),
-        detail: (error as Error).message,
-      });
-      msg.nak(o.clock.realMs(decision.delayMs));
+    const key = idempotencyKeyOf(o.namespace, o.integration, oceanId, contentHash);
+    const sitting = sittingOf(message, o.filing);
+    if (sitting) {
+      combiner.add(sitting, { msg, message, key, receivedAt });
       return;
     }
-    await deadLetter(o.js, msg, o.namespace, o.integration, reason, now);
-    o.metrics.attempt('dead_lettered');
-    o.logger.warn('message dead-lettered', {
-      ...context,
-      messageId: oceanId,
-      reason,
-      receivedAt: receivedAt.toISOString(),
-      detail: (error as Error).message,
-    });
-    o.onDeadLettered?.();
+    await deliverToEmr(o.adapter, message, key, o.filing);
+    succeeded(o, msg, receivedAt);
+  } catch (error) {
+    await failed(o, msg, oceanId, receivedAt, error);
   }
 }
 
@@ -113,6 +168,11 @@ export async function runDelivery(o: DeliveryOptions, signal: AbortSignal): Prom
   const concurrency = o.concurrency ?? 8;
   let inFlight = 0;
   let wake: (() => void) | undefined;
+  const combiner = new SittingCombiner(o.clock, (members) =>
+    fileSitting(o, members).catch((error: unknown) => {
+      o.logger.warn('filing a sitting failed; its forms will be redelivered', { ...contextOf(o), error: (error as Error).message });
+    }),
+  );
   const slot = async () => {
     while (inFlight >= concurrency) await new Promise<void>((r) => (wake = r));
     inFlight++;
@@ -131,7 +191,7 @@ export async function runDelivery(o: DeliveryOptions, signal: AbortSignal): Prom
       signal.addEventListener('abort', stop, { once: true });
       for await (const msg of messages) {
         await slot();
-        void handleMessage(o, msg)
+        void handleMessage(o, msg, combiner)
           .catch((error: unknown) => {
             // Could not even nak or dead-letter (NATS away): the ack wait hands the message out again.
             o.logger.warn('delivery bookkeeping failed; the message will be redelivered', {
@@ -154,5 +214,6 @@ export async function runDelivery(o: DeliveryOptions, signal: AbortSignal): Prom
     }
     if (!signal.aborted) await new Promise((r) => setTimeout(r, 500));
   }
+  combiner.stop();
   while (inFlight > 0) await new Promise<void>((r) => (wake = r));
 }

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { demographicUpdateMessage, eFormNoteMessage, minimalPdf, referralAttachmentMessage } from '../../../test/simulators/ocean.ts';
-import type { DocumentToPost, EmrAdapter } from '../../internal/emr/adapter.ts';
-import { challengeOf, deliverToEmr, InvalidMessageError, idempotencyKeyOf, parseOceanMessage } from './messages.ts';
+import {
+  demographicUpdateMessage,
+  eFormNoteMessage,
+  minimalPdf,
+  referralAttachmentMessage,
+  referralMessage,
+  secureMessageMessage,
+} from '../../../test/simulators/ocean.ts';
+import type { DocumentToPost, EmrAdapter, NoteToPost } from '../../internal/emr/adapter.ts';
+import { deliverToEmr } from './deliver.ts';
+import { DEFAULT_FILING } from './filing.ts';
+import { challengeOf, InvalidMessageError, idempotencyKeyOf, parseOceanMessage } from './messages.ts';
 import { RelayError } from './schedule.ts';
 
 const patient = { emrId: '17', firstName: 'Ada', lastName: 'Lovelace-Sim', birthDate: '1980-02-03', healthNumber: '9876543210' };
@@ -18,6 +27,10 @@ describe('the webhook body', () => {
       eFormNoteMessage('m-1', patient),
       referralAttachmentMessage('m-2', patient),
       demographicUpdateMessage('m-3', patient, { phone: '555-0100' }),
+      secureMessageMessage('m-4', patient, { attachments: ['Photo'] }),
+      referralMessage('m-5', patient, 'sent', { attachments: ['ECG'] }),
+      referralMessage('m-6', patient, 'received'),
+      eFormNoteMessage('m-7', patient, 'GAD-7', { sessionId: 'visit-1' }),
     ]) {
       expect(parseOceanMessage(JSON.parse(JSON.stringify(m))).messageId).toBe(m.messageId);
     }
@@ -33,6 +46,25 @@ describe('the webhook body', () => {
       { ...referralAttachmentMessage('m1', patient), attachment: { title: 'x', data: Buffer.from('GIF89a').toString('base64') } },
       /not a PDF/,
     ],
+    [
+      'a secure message without a direction is refused',
+      { ...secureMessageMessage('m1', patient), message: { subject: 's', text: 't', pdf: minimalPdf(['x']).toString('base64') } },
+      /message.direction must be one of toPatient, fromPatient/,
+    ],
+    [
+      'a referral that is neither sent nor received is refused',
+      {
+        ...referralMessage('m1', patient, 'sent'),
+        referral: { ...(referralMessage('m1', patient, 'sent')['referral'] as object), direction: 'forwarded' },
+      },
+      /referral.direction must be one of sent, received/,
+    ],
+    [
+      'an attachment of a secure message that is not a PDF is refused',
+      { ...secureMessageMessage('m1', patient), attachments: [{ title: 'x', data: Buffer.from('GIF89a').toString('base64') }] },
+      /attachments\[0\].data is not a PDF/,
+    ],
+    ['a session id with a space is refused', { ...eFormNoteMessage('m1', patient), sessionId: 'visit 1' }, /sessionId/],
     [
       'a demographic update without demographics is refused',
       { ...demographicUpdateMessage('m1', patient, {}), demographics: undefined },
@@ -79,17 +111,34 @@ describe('the idempotency key', () => {
 
 describe('delivery to the EMR', () => {
   const posted: DocumentToPost[] = [];
+  const notes: NoteToPost[] = [];
   const adapter = {
     type: 'Accuro',
     postDocument: async (doc: DocumentToPost) => {
       posted.push(doc);
       return { id: String(posted.length), duplicate: false };
     },
+    postNote: async (note: NoteToPost) => {
+      notes.push(note);
+      return { id: String(notes.length), duplicate: false };
+    },
   } as unknown as EmrAdapter;
-  it('an eForm note is filed as its PDF under the idempotency key', async () => {
+  it('an eForm note is filed as its PDF under the idempotency key, and its text as a progress note under a key of its own', async () => {
     await deliverToEmr(adapter, parseOceanMessage(eFormNoteMessage('m1', patient)), 'ocean-k1');
     expect(posted.at(-1)).toMatchObject({ patientId: '17', title: 'Ocean eForm: PHQ-9 questionnaire', idempotencyKey: 'ocean-k1' });
     expect(posted.at(-1)?.pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(notes.at(-1)).toMatchObject({ patientId: '17', title: 'Ocean eForm: PHQ-9 questionnaire', idempotencyKey: 'ocean-k1-note' });
+  });
+  it('with automatic import off, the note is filed and then the message ends as AttachmentsImportDisabled (held, replayable)', async () => {
+    const before = posted.length;
+    const settings = { ...DEFAULT_FILING, autoImportAttachments: false };
+    const error = await deliverToEmr(adapter, parseOceanMessage(eFormNoteMessage('m9', patient)), 'ocean-k9', settings).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RelayError);
+    expect((error as RelayError).reason).toBe('AttachmentsImportDisabled');
+    expect(posted.length).toBe(before);
+    expect(notes.at(-1)?.idempotencyKey).toBe('ocean-k9-note');
   });
   it('a referral attachment is filed as its PDF', async () => {
     await deliverToEmr(adapter, parseOceanMessage(referralAttachmentMessage('m2', patient, 'Consult letter')), 'ocean-k2');

@@ -1,27 +1,39 @@
-// The EMR-bound messages Ocean posts to the relay's webhook, checked at intake and turned into an
-// adapter call at delivery. The shape is our design (Ocean's own webhook bundles are FHIR messages
-// and not public in detail; test/simulators/ocean.ts sends exactly this):
-//   { messageId, type: 'eFormNote' | 'referralAttachment' | 'demographicUpdate', sentAt?,
-//     patient: { emrId, … },
-//     note?:       { title, text?, pdf }          (eFormNote: the completed form rendered as PDF)
-//     attachment?: { title, fileName?, contentType: 'application/pdf', data }   (referralAttachment)
-//     demographics?: { firstName?, lastName?, birthDate?, sex?, healthNumber?, email?, phone? } }  (strings)
+// The EMR-bound messages Ocean posts to the relay's webhook, checked at intake and turned into EMR
+// calls at delivery (filing.ts decides which, from the integration's settings). The shape is our
+// design (Ocean's own webhook bundles are FHIR messages and not public in detail;
+// test/simulators/ocean.ts sends exactly this):
+//   { messageId, type, sentAt?, patient: { emrId, … }, and by type:
+//     eFormNote:          note: { title, text?, pdf }, sessionId?   (the completed form: its progress-note
+//                         text and its PDF; sessionId groups the forms of one sitting)
+//     referralAttachment: attachment: { title, fileName?, contentType: 'application/pdf', data }
+//     secureMessage:      message: { subject, text, direction: 'toPatient' | 'fromPatient', pdf }, attachments?
+//     referral:           referral: { direction: 'sent' | 'received', title, text, pdf }, attachments?
+//     demographicUpdate:  demographics: { firstName?, lastName?, birthDate?, sex?, healthNumber?, email?, phone? } }
+//   attachments: [{ title, fileName?, contentType: 'application/pdf', data }] (at most 20)
 // Binary fields are base64. Errors name fields, never values (values are PHI).
 import { createHash } from 'node:crypto';
-import type { DemographicChanges, DocumentToPost, EmrAdapter } from '../../internal/emr/adapter.ts';
-import { RelayError } from './schedule.ts';
+import type { DemographicChanges } from '../../internal/emr/adapter.ts';
 
-const MESSAGE_TYPES = ['eFormNote', 'referralAttachment', 'demographicUpdate'] as const;
+const MESSAGE_TYPES = ['eFormNote', 'referralAttachment', 'secureMessage', 'referral', 'demographicUpdate'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 export interface OceanMessage {
   messageId: string;
   type: MessageType;
   patient: { emrId: string };
-  note?: { title: string; pdf: string };
-  attachment?: { title: string; data: string };
+  note?: { title: string; text?: string; pdf: string };
+  sessionId?: string;
+  attachment?: OceanAttachment;
+  message?: { subject: string; text: string; direction: 'toPatient' | 'fromPatient'; pdf: string };
+  referral?: { direction: 'sent' | 'received'; title: string; text: string; pdf: string };
+  attachments?: OceanAttachment[];
   demographics?: DemographicChanges;
   [field: string]: unknown;
+}
+
+export interface OceanAttachment {
+  title: string;
+  data: string;
 }
 
 const DEMOGRAPHIC_FIELDS = ['firstName', 'lastName', 'birthDate', 'sex', 'healthNumber', 'email', 'phone'] as const;
@@ -56,6 +68,87 @@ export function challengeOf(body: unknown): string | undefined {
   return Object.keys(body).length === 1 ? body['challenge'] : undefined;
 }
 
+const MAX_TEXT = 100_000;
+const MAX_ATTACHMENTS = 20;
+
+function text(section: Record<string, unknown>, name: string, where: string, optional = false): void {
+  const v = section[name];
+  if (optional && v === undefined) return;
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_TEXT)
+    throw new InvalidMessageError(`${where}.${name} must be a string of 1 to ${MAX_TEXT} characters`);
+}
+
+function oneOf(section: Record<string, unknown>, name: string, where: string, values: readonly string[]): void {
+  if (!values.includes(section[name] as string)) throw new InvalidMessageError(`${where}.${name} must be one of ${values.join(', ')}`);
+}
+
+function section(body: Record<string, unknown>, name: string, type: string): Record<string, unknown> {
+  const v = body[name];
+  if (!isObject(v)) throw new InvalidMessageError(`${name} is required for a ${type}`);
+  return v;
+}
+
+function attachment(a: unknown, where: string): void {
+  if (!isObject(a)) throw new InvalidMessageError(`${where} must be an object`);
+  title(a, where);
+  if (a['contentType'] !== undefined && a['contentType'] !== 'application/pdf')
+    throw new InvalidMessageError(`${where}.contentType must be application/pdf`);
+  pdfField(a, 'data', where);
+}
+
+function attachments(body: Record<string, unknown>): void {
+  const list = body['attachments'];
+  if (list === undefined) return;
+  if (!Array.isArray(list) || list.length > MAX_ATTACHMENTS)
+    throw new InvalidMessageError(`attachments must be a list of at most ${MAX_ATTACHMENTS}`);
+  for (const [i, a] of list.entries()) attachment(a, `attachments[${i}]`);
+}
+
+function demographics(body: Record<string, unknown>): void {
+  const d = body['demographics'];
+  if (!isObject(d) || Object.keys(d).length === 0)
+    throw new InvalidMessageError('demographics is required for a demographicUpdate (at least one field)');
+  for (const [key, value] of Object.entries(d)) {
+    if (!(DEMOGRAPHIC_FIELDS as readonly string[]).includes(key))
+      throw new InvalidMessageError(`demographics.${key} is not a field we can update (${DEMOGRAPHIC_FIELDS.join(', ')})`);
+    if (typeof value !== 'string' || value.length === 0 || value.length > 200)
+      throw new InvalidMessageError(`demographics.${key} must be a string of 1 to 200 characters`);
+  }
+  if (typeof d['birthDate'] === 'string' && !/^\d{4}-\d{2}-\d{2}$/.test(d['birthDate']))
+    throw new InvalidMessageError('demographics.birthDate must be YYYY-MM-DD');
+}
+
+/** The checks of each message type's own fields. */
+const CHECK_TYPE: Record<MessageType, (body: Record<string, unknown>) => void> = {
+  eFormNote: (body) => {
+    const note = section(body, 'note', 'eFormNote');
+    title(note, 'note');
+    text(note, 'text', 'note', true);
+    pdfField(note, 'pdf', 'note');
+    if (body['sessionId'] !== undefined && (typeof body['sessionId'] !== 'string' || !MESSAGE_ID.test(body['sessionId'])))
+      throw new InvalidMessageError('sessionId must be 1 to 128 of A-Z a-z 0-9 . _ : -');
+  },
+  referralAttachment: (body) => attachment(section(body, 'attachment', 'referralAttachment'), 'attachment'),
+  secureMessage: (body) => {
+    const m = section(body, 'message', 'secureMessage');
+    if (typeof m['subject'] !== 'string' || m['subject'].length === 0 || m['subject'].length > 200)
+      throw new InvalidMessageError('message.subject must be a string of 1 to 200 characters');
+    text(m, 'text', 'message');
+    oneOf(m, 'direction', 'message', ['toPatient', 'fromPatient']);
+    pdfField(m, 'pdf', 'message');
+    attachments(body);
+  },
+  referral: (body) => {
+    const r = section(body, 'referral', 'referral');
+    oneOf(r, 'direction', 'referral', ['sent', 'received']);
+    title(r, 'referral');
+    text(r, 'text', 'referral');
+    pdfField(r, 'pdf', 'referral');
+    attachments(body);
+  },
+  demographicUpdate: demographics,
+};
+
 /** Checks a webhook body; throws InvalidMessageError naming the first field that is wrong. */
 export function parseOceanMessage(body: unknown): OceanMessage {
   if (!isObject(body)) throw new InvalidMessageError('the body must be a JSON object');
@@ -67,29 +160,7 @@ export function parseOceanMessage(body: unknown): OceanMessage {
   const patient = body['patient'];
   if (!isObject(patient) || typeof patient['emrId'] !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(patient['emrId']))
     throw new InvalidMessageError('patient.emrId must be an EMR id');
-  if (type === 'eFormNote') {
-    if (!isObject(body['note'])) throw new InvalidMessageError('note is required for an eFormNote');
-    title(body['note'], 'note');
-    pdfField(body['note'], 'pdf', 'note');
-  } else if (type === 'referralAttachment') {
-    if (!isObject(body['attachment'])) throw new InvalidMessageError('attachment is required for a referralAttachment');
-    title(body['attachment'], 'attachment');
-    if (body['attachment']['contentType'] !== undefined && body['attachment']['contentType'] !== 'application/pdf')
-      throw new InvalidMessageError('attachment.contentType must be application/pdf');
-    pdfField(body['attachment'], 'data', 'attachment');
-  } else {
-    const d = body['demographics'];
-    if (!isObject(d) || Object.keys(d).length === 0)
-      throw new InvalidMessageError('demographics is required for a demographicUpdate (at least one field)');
-    for (const [key, value] of Object.entries(d)) {
-      if (!(DEMOGRAPHIC_FIELDS as readonly string[]).includes(key))
-        throw new InvalidMessageError(`demographics.${key} is not a field we can update (${DEMOGRAPHIC_FIELDS.join(', ')})`);
-      if (typeof value !== 'string' || value.length === 0 || value.length > 200)
-        throw new InvalidMessageError(`demographics.${key} must be a string of 1 to 200 characters`);
-    }
-    if (typeof d['birthDate'] === 'string' && !/^\d{4}-\d{2}-\d{2}$/.test(d['birthDate']))
-      throw new InvalidMessageError('demographics.birthDate must be YYYY-MM-DD');
-  }
+  CHECK_TYPE[type as MessageType](body);
   return body as OceanMessage;
 }
 
@@ -102,29 +173,4 @@ export function parseOceanMessage(body: unknown): OceanMessage {
 export function idempotencyKeyOf(namespace: string, integration: string, messageId: string, contentHash?: string): string {
   const scoped = `${namespace}/${integration}/${messageId}${contentHash ? `/${contentHash}` : ''}`;
   return `ocean-${createHash('sha256').update(scoped).digest('hex').slice(0, 40)}`;
-}
-
-/**
- * Performs the message in the EMR. Notes are filed as PDF documents (no adapter has a chart-note call
- * yet); demographic updates go through `updateDemographics` where the adapter has it (FHIR so far).
- */
-export async function deliverToEmr(adapter: EmrAdapter, message: OceanMessage, idempotencyKey: string): Promise<{ duplicate: boolean }> {
-  let doc: DocumentToPost;
-  if (message.type === 'eFormNote' && message.note) {
-    doc = { patientId: message.patient.emrId, title: message.note.title, pdf: Buffer.from(message.note.pdf, 'base64'), idempotencyKey };
-  } else if (message.type === 'referralAttachment' && message.attachment) {
-    doc = {
-      patientId: message.patient.emrId,
-      title: message.attachment.title,
-      pdf: Buffer.from(message.attachment.data, 'base64'),
-      idempotencyKey,
-    };
-  } else if (message.type === 'demographicUpdate' && message.demographics) {
-    // An adapter without the call: dead-lettered (replayable once it has one), never dropped.
-    if (!adapter.updateDemographics) throw new RelayError('Unsupported', `the ${adapter.type} adapter cannot apply a demographic update`);
-    return adapter.updateDemographics({ patientId: message.patient.emrId, changes: message.demographics, idempotencyKey });
-  } else {
-    throw new RelayError('InvalidMessage', `a ${String(message.type)} message without its content`);
-  }
-  return adapter.postDocument(doc);
 }

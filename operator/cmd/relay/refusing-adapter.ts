@@ -19,5 +19,6 @@ export function refusingAdapter(type: EmrAdapter['type'], error: EmrError): EmrA
     listAppointments: refuse,
     getPatient: refuse,
     postDocument: refuse,
+    postNote: refuse,
   };
 }

@@ -2,7 +2,8 @@
 // Labels are the integration's namespace and name and the delivery result: never PHI, never a key.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-export type DeliveryResult = 'delivered' | 'retry' | 'dead_lettered';
+/** `held`: dead-lettered because automatic import is off (reason AttachmentsImportDisabled), replayable once it is on. */
+export type DeliveryResult = 'delivered' | 'retry' | 'dead_lettered' | 'held';
 export type WebhookResult =
   | 'stored'
   | 'duplicate'
@@ -41,7 +42,7 @@ export class RelayMetrics {
     });
     this.deliveries = new Counter({
       name: 'cloudconnect_relay_deliveries_total',
-      help: 'Delivery attempts to the EMR by result (delivered, retry, dead_lettered).',
+      help: 'Delivery attempts to the EMR by result (delivered, retry, dead_lettered, held: attachments held while automatic import is off).',
       labelNames: [...labelNames, 'result'],
       registers,
     });

@@ -9,6 +9,7 @@ import { type ConsumerOptions, ensureRelayConsumer, openStatusBucket } from '../
 import { createAdminServer } from './admin-server.ts';
 import type { WebhookKeyStore } from './api-key-store.ts';
 import { type DeliveryOptions, runDelivery } from './delivery.ts';
+import { DEFAULT_FILING, type FilingSettings } from './filing.ts';
 import { createIntakeServer, type IntakeOptions, listen, type WebhookServerLimits } from './intake.ts';
 import { RelayMetrics } from './relay-metrics.ts';
 import { StatusReporter } from './reporter.ts';
@@ -17,6 +18,8 @@ import { readTls, type TlsFiles, watchTls } from './webhook-tls.ts';
 
 export interface RelayOptions
   extends Pick<DeliveryOptions, 'namespace' | 'integration' | 'siteNumber' | 'keyring' | 'adapter' | 'clock' | 'logger' | 'concurrency'> {
+  /** How messages are filed (default: the CRD's defaults). */
+  filing?: FilingSettings;
   nc: NatsConnection;
   port: number;
   host?: string;
@@ -113,6 +116,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
       ...shared,
       consumer,
       adapter: o.adapter,
+      filing: o.filing ?? DEFAULT_FILING,
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),
       idSalt: () => o.webhookKeys.keys().idSalt,
       onDelivered: () => reporter.delivered(),

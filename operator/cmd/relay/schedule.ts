@@ -62,6 +62,7 @@ export type RelayFailureReason =
   | 'UndecryptableMessage'
   | 'InvalidMessage'
   | 'Unsupported'
+  | 'AttachmentsImportDisabled'
   | 'InternalError';
 
 const KIND_OF: Record<RelayFailureReason, FailureKind> = {
@@ -82,6 +83,8 @@ const KIND_OF: Record<RelayFailureReason, FailureKind> = {
   UndecryptableMessage: 'fatal',
   InvalidMessage: 'fatal',
   Unsupported: 'fatal',
+  // Held, not failed: automatic import is off. Dead-lettered at once, replayed once it is turned on.
+  AttachmentsImportDisabled: 'fatal',
 };
 
 export function failureKind(reason: RelayFailureReason): FailureKind {

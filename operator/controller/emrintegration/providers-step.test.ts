@@ -39,13 +39,13 @@ describe('AttachmentsImportDisabled', () => {
       'is True when automatic import is off',
       { autoImportAttachments: false },
       'True',
-      'Attachments are not imported into the EMR automatically (eReferral users must keep it on)',
+      'Attachments are not imported into the EMR automatically (eReferral users must keep it on): attachments, eForm PDFs and referral PDFs are held in the relay dead-letter subject (reason AttachmentsImportDisabled); turn autoImportAttachments on, then replay them with the cloudconnect.dev/replayRequestedAt annotation',
     ],
     [
       'warns that eReferral attachments will be missed when the site receives eReferrals',
       { autoImportAttachments: false, eReferral: true },
       'True',
-      'Attachments are not imported into the EMR automatically; this site receives eReferrals, whose attachments will be missed (eReferral users must keep it on)',
+      'Attachments are not imported into the EMR automatically; this site receives eReferrals, whose attachments will be missed (eReferral users must keep it on): attachments, eForm PDFs and referral PDFs are held in the relay dead-letter subject (reason AttachmentsImportDisabled); turn autoImportAttachments on, then replay them with the cloudconnect.dev/replayRequestedAt annotation',
     ],
   ] as const)('%s', (_n, settings, status, message) => {
     expect(attachmentsCondition(settings)).toMatchObject({ type: 'AttachmentsImportDisabled', status, message });

@@ -14,7 +14,10 @@ export function attachmentsCondition(settings: EmrIntegrationSpec['settings']): 
       type: 'AttachmentsImportDisabled',
       status: 'True',
       reason: 'AutoImportOff',
-      message: `Attachments are not imported into the EMR automatically${eReferral} (eReferral users must keep it on)`,
+      message:
+        `Attachments are not imported into the EMR automatically${eReferral} (eReferral users must keep it on): ` +
+        'attachments, eForm PDFs and referral PDFs are held in the relay dead-letter subject (reason AttachmentsImportDisabled); ' +
+        'turn autoImportAttachments on, then replay them with the cloudconnect.dev/replayRequestedAt annotation',
     };
   }
   return { type: 'AttachmentsImportDisabled', status: 'False', reason: 'AutoImportOn', message: 'Attachments are imported automatically' };

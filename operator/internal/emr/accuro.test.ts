@@ -122,6 +122,65 @@ describe('Accuro adapter against the Accuro simulator', () => {
     expect(sim.duplicates.filter((d) => d.idempotencyKey === 'accuro-msg-1')).toHaveLength(1);
   });
 
+  it('files a document into the named folder and sub-folder', async () => {
+    const doc = {
+      patientId: '8',
+      title: 'Message',
+      pdf: samplePdf('accuro'),
+      idempotencyKey: 'accuro-sub-1',
+      folder: 'ocean',
+      subfolder: 'Messages',
+    };
+    await adapter().postDocument(doc);
+    expect(sim.documents.find((d) => d.idempotencyKey === 'accuro-sub-1')).toMatchObject({ folder: 'Ocean', subfolder: 'Messages' });
+  });
+
+  it.each([
+    [
+      'a folder the EMR does not have is NotFound naming it, never filed in a default folder',
+      { folder: 'Nowhere' },
+      /no document folder "Nowhere"/,
+    ],
+    [
+      'a sub-folder the folder does not have is NotFound naming both',
+      { folder: 'Ocean', subfolder: 'Nowhere' },
+      /folder "Ocean" has no sub-folder "Nowhere"/,
+    ],
+  ] as [string, { folder: string; subfolder?: string }, RegExp][])('%s', async (_name, where, message) => {
+    const doc = {
+      patientId: '8',
+      title: 'Message',
+      pdf: samplePdf('accuro'),
+      idempotencyKey: `accuro-missing-${where.subfolder ?? where.folder}`,
+      ...where,
+    };
+    const error = await expectEmrError(adapter().postDocument(doc), 'NotFound', secrets);
+    expect(error.message).toMatch(message);
+    expect(sim.documents.some((d) => d.idempotencyKey === doc.idempotencyKey)).toBe(false);
+  });
+
+  it('files an encounter note of the named letter type once, even when it is delivered twice', async () => {
+    const note = {
+      patientId: '9',
+      title: 'Secure message',
+      text: 'Can I take it with food?',
+      letterType: 'ocean',
+      idempotencyKey: 'accuro-note-1',
+    };
+    const first = await adapter().postNote(note);
+    expect(await adapter().postNote(note)).toEqual({ id: first.id, duplicate: true });
+    expect(sim.notes.filter((n) => n.idempotencyKey === 'accuro-note-1')).toEqual([
+      expect.objectContaining({ patientId: '9', title: 'Secure message', text: 'Can I take it with food?', letterType: 'Ocean' }),
+    ]);
+  });
+
+  it('refuses a letter type the EMR does not have as NotFound naming it', async () => {
+    const note = { patientId: '9', title: 'x', text: 'y', letterType: 'Memo', idempotencyKey: 'accuro-note-2' };
+    const error = await expectEmrError(adapter().postNote(note), 'NotFound', secrets);
+    expect(error.message).toMatch(/no letter type "Memo"/);
+    expect(sim.notes.some((n) => n.idempotencyKey === 'accuro-note-2')).toBe(false);
+  });
+
   it('leaves out a provider the API user has no permission for, and their bookings, which the EMR hides from that user', async () => {
     sim.setFault({ hiddenProviderIds: ['2003'] });
     expect((await adapter().listProviders()).map((p) => p.id)).not.toContain('2003');

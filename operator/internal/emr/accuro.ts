@@ -10,6 +10,12 @@
 // Appointments come from the materials endpoint in pages of at most 50, `startingId` = the previous
 // page's `lastId`, until a page is empty.
 // Idempotency: Accuro publishes none; see oscar-pro.ts and README.md (same approach).
+// Filing: documents go to the folder (and sub-folder) named by the settings, looked up by name in
+// `GET /v1/provider-portal/folders`; chart notes are encounter notes
+// (`POST /v1/patients/{id}/encounter-notes`) with the letter type named by the settings, looked up in
+// `GET /v1/letter-types`. A name the EMR does not have is `NotFound` naming it (a configuration value,
+// never patient data), never a silent default. Sub-folders, letter types and the encounter-note call
+// follow our simulator's design (README "Settings × EMR: filing").
 import { randomBytes } from 'node:crypto';
 import { wallClockOf } from '../../runtime/zoned-time.ts';
 import { BearerSession, requestToken } from '../httpx/bearer.ts';
@@ -23,12 +29,14 @@ import type {
   DocumentToPost,
   EmrAdapter,
   EmrErrorReason,
+  NoteToPost,
   Office,
   Patient,
   Provider,
 } from './adapter.ts';
 import {
   type AppointmentStatus,
+  byName,
   documentFileName,
   emrTimeZone,
   inInterval,
@@ -71,6 +79,30 @@ function localDateTime(at: Date, timeZone: string): string {
   return `${String(w.year).padStart(4, '0')}-${two(w.month)}-${two(w.day)}T${two(w.hour)}:${two(w.minute)}:${two(w.second)}`;
 }
 
+interface AccuroFolder {
+  id: string;
+  name: string;
+  subFolders: { id: string; name: string }[];
+}
+
+const numeric = (id: string): string | number => (/^\d+$/.test(id) ? Number(id) : id);
+
+function accuroFolder(read: Reader, item: unknown, at: string): AccuroFolder {
+  const f = read.object(item, at);
+  const subs = f['subFolders'] === undefined || f['subFolders'] === null ? [] : read.array(f['subFolders'], `${at}.subFolders`);
+  return {
+    id: read.id(f['folderId'], `${at}.folderId`),
+    name: read.optionalString(f['name'], `${at}.name`) ?? '',
+    subFolders: subs.map((item, j) => {
+      const sub = read.object(item, `${at}.subFolders[${j}]`);
+      return {
+        id: read.id(sub['subFolderId'], `${at}.subFolders[${j}].subFolderId`),
+        name: read.optionalString(sub['name'], `${at}.subFolders[${j}].name`) ?? '',
+      };
+    }),
+  };
+}
+
 export class AccuroAdapter implements EmrAdapter {
   readonly type = 'Accuro' as const;
   private readonly baseUrl: string;
@@ -83,7 +115,8 @@ export class AccuroAdapter implements EmrAdapter {
   private readonly now: () => Date;
   /** Accuro's appointment dates and times (and its query's dates) are the clinic's wall clock, without a zone. */
   private readonly timeZone: string;
-  private folders: { id: string; name: string }[] | undefined;
+  private folders: AccuroFolder[] | undefined;
+  private letterTypes: { id: string; name: string }[] | undefined;
 
   constructor(config: AdapterConfig) {
     requireKeys('Accuro', config.credentials, ACCURO_CREDENTIAL_KEYS);
@@ -199,11 +232,12 @@ export class AccuroAdapter implements EmrAdapter {
   }
 
   async postDocument(doc: DocumentToPost): Promise<{ id: string; duplicate: boolean }> {
-    const folderId = await this.folderId(doc.folder);
+    const { folderId, subFolderId } = await this.folderIds(doc.folder, doc.subfolder);
     const fileName = documentFileName(doc.title, doc.idempotencyKey);
     const details = {
-      patientId: /^\d+$/.test(doc.patientId) ? Number(doc.patientId) : doc.patientId,
-      folderId: /^\d+$/.test(folderId) ? Number(folderId) : folderId,
+      patientId: numeric(doc.patientId),
+      folderId: numeric(folderId),
+      ...(subFolderId === undefined ? {} : { subFolderId: numeric(subFolderId) }),
       fileName,
       description: doc.title,
       documentDate: isoDate(this.now()),
@@ -227,18 +261,50 @@ export class AccuroAdapter implements EmrAdapter {
     return { id: read.id(answer['documentId'], 'documentId'), duplicate: isReplayed(response) };
   }
 
-  private async folderId(name: string | undefined): Promise<string> {
+  async postNote(note: NoteToPost): Promise<{ id: string; duplicate: boolean }> {
+    const letterTypeId = note.letterType?.trim() ? await this.letterTypeId(note.letterType) : undefined;
+    const body = {
+      title: note.title,
+      note: note.text,
+      noteDate: isoDate(this.now()),
+      ...(letterTypeId === undefined ? {} : { letterTypeId: numeric(letterTypeId) }),
+    };
+    const response = await this.session.request(this.url(`v1/patients/${encodeURIComponent(note.patientId)}/encounter-notes`), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': note.idempotencyKey },
+      body: JSON.stringify(body),
+    });
+    const read = new Reader('Accuro', response.what);
+    const answer = read.object(this.http.parseJson(response), 'body');
+    return { id: read.id(answer['encounterNoteId'], 'encounterNoteId'), duplicate: isReplayed(response) };
+  }
+
+  /** The folder (and sub-folder) ids of the settings' names; no folder named: `Ocean`, else the first. */
+  private async folderIds(name: string | undefined, subName: string | undefined): Promise<{ folderId: string; subFolderId?: string }> {
     if (!this.folders) {
       const { read, body } = await this.get('v1/provider-portal/folders');
-      this.folders = read.array(body, 'body').map((item, i) => {
-        const f = read.object(item, `[${i}]`);
-        return { id: read.id(f['folderId'], `[${i}].folderId`), name: read.optionalString(f['name'], `[${i}].name`) ?? '' };
+      this.folders = read.array(body, 'body').map((item, i) => accuroFolder(read, item, `[${i}]`));
+    }
+    const folder = name?.trim() ? byName(this.folders, name) : (byName(this.folders, 'Ocean') ?? this.folders[0]);
+    if (!folder)
+      throw this.http.error(name?.trim() ? 'NotFound' : 'InvalidResponse', `has no document folder ${JSON.stringify(name ?? '')}`);
+    if (!subName?.trim()) return { folderId: folder.id };
+    const sub = byName(folder.subFolders, subName);
+    if (!sub) throw this.http.error('NotFound', `folder ${JSON.stringify(folder.name)} has no sub-folder ${JSON.stringify(subName)}`);
+    return { folderId: folder.id, subFolderId: sub.id };
+  }
+
+  private async letterTypeId(name: string): Promise<string> {
+    if (!this.letterTypes) {
+      const { read, body } = await this.get('v1/letter-types');
+      this.letterTypes = read.array(body, 'body').map((item, i) => {
+        const t = read.object(item, `[${i}]`);
+        return { id: read.id(t['letterTypeId'], `[${i}].letterTypeId`), name: read.optionalString(t['name'], `[${i}].name`) ?? '' };
       });
     }
-    const byName = (n: string) => this.folders?.find((f) => f.name.toLowerCase() === n.toLowerCase());
-    const folder = (name ? byName(name) : undefined) ?? byName('Ocean') ?? this.folders[0];
-    if (!folder) throw this.http.error('InvalidResponse', 'GET /v1/provider-portal/folders: no document folder is available');
-    return folder.id;
+    const type = byName(this.letterTypes, name);
+    if (!type) throw this.http.error('NotFound', `has no letter type ${JSON.stringify(name)}`);
+    return type.id;
   }
 
   private appointment(read: Reader, a: Json, n: number): Appointment {

@@ -56,7 +56,24 @@ export interface DocumentToPost {
   pdf: Buffer;
   /** Same key, same document: a redelivered message never creates a second document. */
   idempotencyKey: string;
+  /** The EMR's document folder (by name), as the settings name it; absent: the adapter's default folder. */
   folder?: string;
+  /** A subfolder of `folder`, where the EMR has them (Accuro sub-folders, OSCAR document sub-class). */
+  subfolder?: string;
+}
+
+/**
+ * A chart note (encounter or progress note) in the patient's chart: plain text, never a PDF. Each
+ * adapter maps it to its EMR's note call (see README "Settings × EMR: filing").
+ */
+export interface NoteToPost {
+  patientId: string;
+  title: string;
+  text: string;
+  /** The note's letter type (Accuro) or its equivalent in the EMR; absent: the EMR's default. */
+  letterType?: string;
+  /** Same key, same note: a redelivered message never creates a second note. */
+  idempotencyKey: string;
 }
 
 /** Demographic fields a patient can change through Ocean; only the fields given change. */
@@ -87,6 +104,8 @@ export interface EmrAdapter {
   listAppointments(from: Date, to: Date, providerIds?: string[]): Promise<Appointment[]>;
   getPatient(id: string): Promise<Patient>;
   postDocument(doc: DocumentToPost): Promise<{ id: string; duplicate: boolean }>;
+  /** Files a chart note (encounter/progress note) with the EMR's note call. */
+  postNote(note: NoteToPost): Promise<{ id: string; duplicate: boolean }>;
   /** Applies a demographic update from Ocean, where the EMR's API allows it (FHIR so far); absent elsewhere. */
   updateDemographics?(update: DemographicsUpdate): Promise<{ duplicate: boolean }>;
 }

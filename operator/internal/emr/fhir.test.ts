@@ -3,7 +3,7 @@ import type { Faults } from '../../../test/simulators/common.ts';
 import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { type FhirSimulator, start } from '../../../test/simulators/fhir.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
-import { documentReference, FhirAdapter, IDEMPOTENCY_SYSTEM } from './fhir.ts';
+import { documentReference, FhirAdapter, IDEMPOTENCY_SYSTEM, progressNoteReference } from './fhir.ts';
 import { validateDocumentReference } from './fhir-validate.ts';
 import { expectEmrError, genderOfSimulated, PAST, samplePdf } from './test-helpers.ts';
 
@@ -110,6 +110,36 @@ describe('FHIR adapter against the FHIR simulator', () => {
     const resource = sim.resources.get(first.id)!;
     expect(resource['type']).toMatchObject({ coding: [{ system: 'http://loinc.org', code: '51855-5' }] });
     expect(resource['identifier']).toEqual([{ system: IDEMPOTENCY_SYSTEM, value: 'fhir-msg-1' }]);
+  });
+
+  it('files a document in its folder and subfolder (the first and second category)', async () => {
+    const doc = {
+      patientId: 'pat-6',
+      title: 'Message',
+      pdf: samplePdf('fhir'),
+      idempotencyKey: 'fhir-sub-1',
+      folder: 'Ocean',
+      subfolder: 'Messages',
+    };
+    await adapter().postDocument(doc);
+    expect(sim.documents.find((d) => d.idempotencyKey === 'fhir-sub-1')).toMatchObject({ folder: 'Ocean', subfolder: 'Messages' });
+  });
+
+  it('files a chart note as a Progress note DocumentReference (LOINC 11506-3) once, its letter type as the category', async () => {
+    const note = {
+      patientId: 'pat-7',
+      title: 'Secure message',
+      text: 'Can I take it with food?',
+      letterType: 'Ocean',
+      idempotencyKey: 'fhir-note-1',
+    };
+    const first = await adapter().postNote(note);
+    expect(await adapter().postNote(note)).toEqual({ id: first.id, duplicate: true });
+    expect(sim.notes.filter((n) => n.idempotencyKey === 'fhir-note-1')).toEqual([
+      expect.objectContaining({ patientId: 'pat-7', title: 'Secure message', text: 'Can I take it with food?', letterType: 'Ocean' }),
+    ]);
+    expect(sim.resources.get(first.id)?.['type']).toMatchObject({ coding: [{ system: 'http://loinc.org', code: '11506-3' }] });
+    expect(validateDocumentReference(progressNoteReference(note, new Date('2030-01-01T00:00:00Z')))).toEqual([]);
   });
 
   it('builds DocumentReferences that pass the R4 validator', () => {

@@ -19,6 +19,7 @@ import {
   type DocumentToPost,
   type EmrAdapter,
   EmrError,
+  type NoteToPost,
   type Office,
   type Patient,
   type Provider,
@@ -39,6 +40,7 @@ export const FHIR_CREDENTIAL_KEYS = ['clientId', 'clientSecret'] as const;
 /** The identifier system under which we record the idempotency key of a posted document. */
 export const IDEMPOTENCY_SYSTEM = 'urn:cloudconnect.dev:idempotency-key';
 const LOINC_PATIENT_NOTE = { system: 'http://loinc.org', code: '51855-5', display: 'Patient Note' } as const;
+const LOINC_PROGRESS_NOTE = { system: 'http://loinc.org', code: '11506-3', display: 'Progress note' } as const;
 
 const PAGE_SIZE = 100;
 const PRACTITIONERS_PER_SEARCH = 50;
@@ -160,7 +162,16 @@ export class FhirAdapter implements EmrAdapter {
   }
 
   async postDocument(doc: DocumentToPost): Promise<{ id: string; duplicate: boolean }> {
-    const resource = documentReference(doc, this.now());
+    return this.createDocumentReference(documentReference(doc, this.now()), doc.idempotencyKey);
+  }
+
+  /** A chart note: a DocumentReference typed LOINC 11506-3 (Progress note), its text inline as text/plain. */
+  async postNote(note: NoteToPost): Promise<{ id: string; duplicate: boolean }> {
+    return this.createDocumentReference(progressNoteReference(note, this.now()), note.idempotencyKey);
+  }
+
+  /** A conditional create of the DocumentReference, keyed by the idempotency key (201 new, 200 existing). */
+  private async createDocumentReference(resource: Json, idempotencyKey: string): Promise<{ id: string; duplicate: boolean }> {
     assertValidDocumentReference(resource);
     const response = await this.session.request(
       joinUrl(this.baseUrl, 'DocumentReference'),
@@ -168,7 +179,7 @@ export class FhirAdapter implements EmrAdapter {
         method: 'POST',
         headers: {
           'content-type': 'application/fhir+json',
-          'if-none-exist': `identifier=${encodeURIComponent(IDEMPOTENCY_SYSTEM)}|${encodeURIComponent(doc.idempotencyKey)}`,
+          'if-none-exist': `identifier=${encodeURIComponent(IDEMPOTENCY_SYSTEM)}|${encodeURIComponent(idempotencyKey)}`,
           prefer: 'return=representation',
         },
         body: JSON.stringify(resource),
@@ -432,7 +443,35 @@ export function documentReference(doc: DocumentToPost, now: Date): Json {
     ],
   };
   if (doc.title.trim()) resource['description'] = doc.title;
-  if (doc.folder?.trim()) resource['category'] = [{ text: doc.folder }];
+  // The folder is the first category's text, the subfolder the second's (FHIR has no folders).
+  if (doc.folder?.trim()) resource['category'] = [{ text: doc.folder }, ...(doc.subfolder?.trim() ? [{ text: doc.subfolder }] : [])];
+  return resource;
+}
+
+/** A progress note as a DocumentReference: LOINC 11506-3, the letter type as the category's text, the text inline. */
+export function progressNoteReference(note: NoteToPost, now: Date): Json {
+  const text = Buffer.from(`${note.title}\n\n${note.text}`, 'utf8');
+  const resource: Json = {
+    resourceType: 'DocumentReference',
+    identifier: [{ system: IDEMPOTENCY_SYSTEM, value: note.idempotencyKey }],
+    status: 'current',
+    docStatus: 'final',
+    type: { coding: [{ ...LOINC_PROGRESS_NOTE }], text: LOINC_PROGRESS_NOTE.display },
+    subject: { reference: `Patient/${note.patientId}` },
+    date: now.toISOString(),
+    description: note.title,
+    content: [
+      {
+        attachment: {
+          contentType: 'text/plain; charset=utf-8',
+          data: text.toString('base64'),
+          size: text.length,
+          creation: now.toISOString(),
+        },
+      },
+    ],
+  };
+  if (note.letterType?.trim()) resource['category'] = [{ text: note.letterType }];
   return resource;
 }
 

@@ -96,6 +96,31 @@ describe('OSCAR Pro adapter against the OSCAR simulator', () => {
     await expectEmrError(adapter().getPatient('999999'), 'NotFound', secrets);
   });
 
+  it('files a document with its folder as docType and subfolder as docSubClass, and an encounter note once', async () => {
+    await adapter().postDocument({
+      patientId: '4',
+      title: 'Message',
+      pdf: samplePdf('oscar'),
+      idempotencyKey: 'oscar-sub-1',
+      folder: 'Ocean',
+      subfolder: 'Messages',
+    });
+    expect(sim.documents.find((d) => d.idempotencyKey === 'oscar-sub-1')).toMatchObject({ folder: 'Ocean', subfolder: 'Messages' });
+    const note = {
+      patientId: '4',
+      title: 'Secure message',
+      text: 'Can I take it with food?',
+      letterType: 'Ocean',
+      idempotencyKey: 'oscar-note-1',
+    };
+    const first = await adapter().postNote(note);
+    expect(await adapter().postNote(note)).toEqual({ id: first.id, duplicate: true });
+    // OSCAR has no letter types: the letter type is the note's encounter type.
+    expect(sim.notes.filter((n) => n.idempotencyKey === 'oscar-note-1')).toEqual([
+      expect.objectContaining({ patientId: '4', title: 'Secure message', text: 'Can I take it with food?', letterType: 'Ocean' }),
+    ]);
+  });
+
   it('posts a document once even when it is delivered twice', async () => {
     const doc = { patientId: '3', title: 'Referral letter', pdf: samplePdf(), idempotencyKey: 'oscar-msg-1' };
     const first = await adapter().postDocument(doc);

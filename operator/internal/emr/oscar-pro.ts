@@ -21,6 +21,7 @@ import {
   type EmrAdapter,
   EmrError,
   type EmrErrorReason,
+  type NoteToPost,
   type Office,
   type Patient,
   type Provider,
@@ -204,7 +205,8 @@ export class OscarProAdapter implements EmrAdapter {
       contentType: 'application/pdf',
       demographicNo: doc.patientId,
       documentDescription: doc.title,
-      docType: doc.folder ?? 'others',
+      docType: doc.folder?.trim() || 'others',
+      ...(doc.subfolder?.trim() ? { docSubClass: doc.subfolder } : {}),
       source: 'Ocean',
     });
     const response = await this.call('POST', 'document/saveDocumentToDemographic', {
@@ -215,6 +217,25 @@ export class OscarProAdapter implements EmrAdapter {
     const answer = read.object(this.http.parseJson(response), 'body');
     if (answer['success'] === false) throw new EmrError('InvalidResponse', `OSCAR ${response.what}: the EMR did not save the document`);
     return { id: read.id(answer['documentNo'] ?? answer['id'], 'documentNo'), duplicate: isReplayed(response) };
+  }
+
+  /**
+   * An encounter note through OSCAR's notes service (`POST /ws/services/notes/{demographicNo}/save`,
+   * NoteTo1). OSCAR has no letter types: the settings' letter type becomes the note's encounter type.
+   */
+  async postNote(note: NoteToPost): Promise<{ id: string; duplicate: boolean }> {
+    const body = JSON.stringify({
+      note: `${note.title}\n\n${note.text}`,
+      ...(note.letterType?.trim() ? { encounterType: note.letterType } : {}),
+      observationDate: this.now().toISOString(),
+    });
+    const response = await this.call('POST', `notes/${encodeURIComponent(note.patientId)}/save`, {
+      headers: { 'content-type': 'application/json', 'idempotency-key': note.idempotencyKey },
+      body,
+    });
+    const read = new Reader('OSCAR', response.what);
+    const answer = read.object(this.http.parseJson(response), 'body');
+    return { id: read.id(answer['noteId'], 'noteId'), duplicate: isReplayed(response) };
   }
 
   private appointment(read: Reader, a: Json, n: number): Appointment {

@@ -74,3 +74,9 @@ export function patientRecord(
   }
   return patient;
 }
+
+/** The entry of `list` whose name is `name`, ignoring case and surrounding spaces (EMR folder and letter-type names). */
+export function byName<T extends { name: string }>(list: readonly T[], name: string): T | undefined {
+  const wanted = name.trim().toLowerCase();
+  return list.find((entry) => entry.name.trim().toLowerCase() === wanted);
+}

@@ -90,6 +90,31 @@ describe.each(['PSSuite', 'MedAccess'] as const)('TELUS %s adapter against the T
     expect(sim.duplicates.filter((d) => d.idempotencyKey === key)).toHaveLength(1);
   });
 
+  it('files a document in its folder and subfolder, and a chart note of the letter type once', async () => {
+    const key = `telus-${product}-filing`;
+    await adapter(product).postDocument({
+      patientId: '3',
+      title: 'Message',
+      pdf: samplePdf(product),
+      idempotencyKey: key,
+      folder: 'Ocean',
+      subfolder: 'Messages',
+    });
+    expect(sim.documents.find((d) => d.idempotencyKey === key)).toMatchObject({ folder: 'Ocean', subfolder: 'Messages' });
+    const note = {
+      patientId: '3',
+      title: 'Secure message',
+      text: 'Can I take it with food?',
+      letterType: 'Ocean',
+      idempotencyKey: `${key}-note`,
+    };
+    const first = await adapter(product).postNote(note);
+    expect(await adapter(product).postNote(note)).toEqual({ id: first.id, duplicate: true });
+    expect(sim.notes.filter((n) => n.idempotencyKey === `${key}-note`)).toEqual([
+      expect.objectContaining({ patientId: '3', title: 'Secure message', text: 'Can I take it with food?', letterType: 'Ocean' }),
+    ]);
+  });
+
   it('renews its session once the EMR expired it', async () => {
     const a = adapter(product);
     await a.listProviders();

@@ -11,7 +11,9 @@
 //   GET  …/providers, …/appointments (from/to instants, page/pageSize), …/patients/{id}
 //        appointment `start`/`end`: the clinic's wall clock with its UTC offset (ISO 8601,
 //        e.g. 2030-05-06T09:00:00-04:00); a value without an offset is read in the EMR's time zone
-//   POST …/patients/{id}/documents (Idempotency-Key)
+//   POST …/patients/{id}/documents {title, folder?, subfolder?, contentType, data} (Idempotency-Key)
+//   POST …/patients/{id}/notes {title, text, letterType?} (Idempotency-Key): a chart note (PS Suite
+//        progress note, Med Access encounter note)
 //
 // notAfter = the activation code's expiry (PS Suite) or the instance secret's, when the API gives
 // one; the session token itself is renewed silently. Expired code → Expired; revoked instance →
@@ -28,6 +30,7 @@ import type {
   DocumentToPost,
   EmrAdapter,
   EmrErrorReason,
+  NoteToPost,
   Office,
   Patient,
   Provider,
@@ -208,10 +211,22 @@ export class TelusAdapter implements EmrAdapter {
       headers: { 'content-type': 'application/json', 'idempotency-key': doc.idempotencyKey },
       body: JSON.stringify({
         title: doc.title,
-        ...(doc.folder ? { folder: doc.folder } : {}),
+        ...(doc.folder?.trim() ? { folder: doc.folder } : {}),
+        ...(doc.subfolder?.trim() ? { subfolder: doc.subfolder } : {}),
         contentType: 'application/pdf',
         data: doc.pdf.toString('base64'),
       }),
+    });
+    const read = new Reader(this.label, response.what);
+    const answer = read.object(this.http.parseJson(response), 'body');
+    return { id: read.id(answer['id'], 'id'), duplicate: isReplayed(response) };
+  }
+
+  async postNote(note: NoteToPost): Promise<{ id: string; duplicate: boolean }> {
+    const response = await this.session.request(this.url(`patients/${encodeURIComponent(note.patientId)}/notes`), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': note.idempotencyKey },
+      body: JSON.stringify({ title: note.title, text: note.text, ...(note.letterType?.trim() ? { letterType: note.letterType } : {}) }),
     });
     const read = new Reader(this.label, response.what);
     const answer = read.object(this.http.parseJson(response), 'body');

@@ -1,0 +1,68 @@
+// Performs a message in the EMR: the steps filing.ts plans from the integration's settings (chart
+// notes, documents in their folders), each under its own idempotency key; records held because
+// automatic import is off end the message in AttachmentsImportDisabled (dead-lettered, replayable).
+import type { DocumentToPost, EmrAdapter } from '../../internal/emr/adapter.ts';
+import { DEFAULT_FILING, type FilingSettings, type FilingStep, planFiling } from './filing.ts';
+import type { OceanMessage } from './messages.ts';
+import { RelayError } from './schedule.ts';
+
+/** The EMR idempotency key of one step of a message's filing: the message's key for its main record, suffixed for the others. */
+export function stepKeyOf(idempotencyKey: string, part: string): string {
+  return part ? `${idempotencyKey}-${part}` : idempotencyKey;
+}
+
+/** Performs the steps in order (each under its own key, so a retry files nothing twice). */
+export async function performSteps(
+  adapter: EmrAdapter,
+  patientId: string,
+  steps: readonly FilingStep[],
+  idempotencyKey: string,
+): Promise<void> {
+  for (const step of steps) {
+    const key = stepKeyOf(idempotencyKey, step.part);
+    if (step.kind === 'note') {
+      await adapter.postNote({
+        patientId,
+        title: step.title,
+        text: step.text,
+        idempotencyKey: key,
+        ...(step.letterType ? { letterType: step.letterType } : {}),
+      });
+    } else {
+      const doc: DocumentToPost = { patientId, title: step.title, pdf: Buffer.from(step.pdf, 'base64'), idempotencyKey: key };
+      if (step.folder) doc.folder = step.folder;
+      if (step.subfolder) doc.subfolder = step.subfolder;
+      await adapter.postDocument(doc);
+    }
+  }
+}
+
+/** Past the filed steps: the records held because automatic import is off (dead-lettered, replayable once it is on). */
+export function heldError(message: OceanMessage, held: number): RelayError {
+  return new RelayError(
+    'AttachmentsImportDisabled',
+    `${held} attachment(s) or PDF(s) of this ${message.type} are held: autoImportAttachments is off (turn it on, then replay the dead letters)`,
+  );
+}
+
+/**
+ * Performs the message in the EMR as the settings file it (filing.ts): chart notes, documents in
+ * their folders; records held by `autoImportAttachments: false` end in AttachmentsImportDisabled.
+ * Demographic updates go through `updateDemographics` where the adapter has it (FHIR so far).
+ */
+export async function deliverToEmr(
+  adapter: EmrAdapter,
+  message: OceanMessage,
+  idempotencyKey: string,
+  settings: FilingSettings = DEFAULT_FILING,
+): Promise<{ duplicate: boolean }> {
+  if (message.type === 'demographicUpdate' && message.demographics) {
+    // An adapter without the call: dead-lettered (replayable once it has one), never dropped.
+    if (!adapter.updateDemographics) throw new RelayError('Unsupported', `the ${adapter.type} adapter cannot apply a demographic update`);
+    return adapter.updateDemographics({ patientId: message.patient.emrId, changes: message.demographics, idempotencyKey });
+  }
+  const plan = planFiling(message, settings);
+  await performSteps(adapter, message.patient.emrId, plan.steps, idempotencyKey);
+  if (plan.held.length > 0) throw heldError(message, plan.held.length);
+  return { duplicate: false };
+}
