@@ -129,5 +129,25 @@ cluster_log_tail() {
   fi
 }
 
+# cluster_sign NAME SUBJECT EXTENDED_KEY_USAGE [SUBJECT_ALT_NAMES]: an ECDSA P-256 key and a
+# certificate for it signed by the cluster CA, in $PKI (up.sh makes the CA; node-up.sh signs the
+# node's certificates with it). Returns 1 with openssl's message on stderr when a step fails.
+cluster_sign() {
+  local name="$1" subj="$2" eku="$3" san="${4:-}" err="$PKI/openssl.err"
+  openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "$subj" 2> "$err" ||
+    { cat "$err" >&2; return 1; }
+  {
+    echo "basicConstraints=critical,CA:FALSE"
+    echo "keyUsage=critical,digitalSignature"
+    echo "extendedKeyUsage=$eku"
+    if [[ -n "$san" ]]; then echo "subjectAltName=$san"; fi
+  } > "$PKI/$name.ext"
+  openssl x509 -req -sha256 -days 3650 -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" \
+    -set_serial "0x$(openssl rand -hex 16)" -extfile "$PKI/$name.ext" -out "$PKI/$name.crt" 2> "$err" ||
+    { cat "$err" >&2; return 1; }
+  rm -f "$PKI/$name.csr" "$PKI/$name.ext" "$err"
+  chmod 600 "$PKI/$name.key"
+}
+
 # True when something accepts connections on 127.0.0.1:PORT.
 cluster_port_busy() { (exec 3<> "/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -31,26 +31,11 @@ ln -sfn kubenode "$BIN/kubelet"
 ln -sfn kubenode "$BIN/kube-proxy"
 ln -sfn "$(command -v containerd)" "$BIN/containerd"
 
-# --- certificates, signed by the cluster CA (ECDSA P-256, like up.sh's)
-ossl() { openssl "$@" 2> "$N/openssl.err" || { cat "$N/openssl.err" >&2; fail "openssl $1 failed"; }; }
-sign() { # NAME SUBJECT EKU [SAN]
-  local name="$1" subj="$2" eku="$3" san="${4:-}"
-  ossl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "$subj"
-  {
-    echo "basicConstraints=critical,CA:FALSE"
-    echo "keyUsage=critical,digitalSignature"
-    echo "extendedKeyUsage=$eku"
-    if [[ -n "$san" ]]; then echo "subjectAltName=$san"; fi
-  } > "$PKI/$name.ext"
-  ossl x509 -req -sha256 -days 3650 -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" \
-    -set_serial "0x$(openssl rand -hex 16)" -extfile "$PKI/$name.ext" -out "$PKI/$name.crt"
-  rm -f "$PKI/$name.csr" "$PKI/$name.ext"
-  chmod 600 "$PKI/$name.key"
-}
+# --- certificates, signed by the cluster CA (lib.sh cluster_sign, as up.sh's)
+sign() { cluster_sign "$@" || fail "openssl could not sign the $1 certificate"; }
 sign kubelet-client "/O=system:nodes/CN=system:node:$NODE_NAME" clientAuth
 sign kubelet-serving "/O=system:nodes/CN=system:node:$NODE_NAME" serverAuth "IP:$NODE_IP,DNS:$NODE_NAME"
 sign kube-proxy "/CN=system:kube-proxy" clientAuth
-rm -f "$N/openssl.err"
 node_kubeconfig() { # FILE CERT
   cat > "$1" << EOF
 apiVersion: v1

@@ -177,20 +177,8 @@ ossl() { openssl "$@" 2> "$PKI/openssl.err" || { cat "$PKI/openssl.err" >&2; fai
 ossl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -sha256 -days 3650 -keyout "$PKI/ca.key" -out "$PKI/ca.crt" \
   -subj "/CN=cloudconnect-test-ca" \
   -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"
-# sign NAME SUBJECT EXTENDED_KEY_USAGE [SUBJECT_ALT_NAMES]
-sign() {
-  local name="$1" subj="$2" eku="$3" san="${4:-}"
-  ossl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "$subj"
-  {
-    echo "basicConstraints=critical,CA:FALSE"
-    echo "keyUsage=critical,digitalSignature"
-    echo "extendedKeyUsage=$eku"
-    if [[ -n "$san" ]]; then echo "subjectAltName=$san"; fi
-  } > "$PKI/$name.ext"
-  ossl x509 -req -sha256 -days 3650 -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" \
-    -set_serial "0x$(openssl rand -hex 16)" -extfile "$PKI/$name.ext" -out "$PKI/$name.crt"
-  rm -f "$PKI/$name.csr" "$PKI/$name.ext"
-}
+# sign NAME SUBJECT EXTENDED_KEY_USAGE [SUBJECT_ALT_NAMES] (lib.sh)
+sign() { cluster_sign "$@" || fail - "openssl could not sign the $1 certificate"; }
 sign apiserver "/CN=kube-apiserver" serverAuth \
   "IP:127.0.0.1,IP:$API_HOST,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
 sign admin "/O=system:masters/CN=admin" clientAuth
