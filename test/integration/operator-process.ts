@@ -20,6 +20,18 @@ export interface OperatorProcess {
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
+/** The operator's own settings (README, "Configuration (environment variables)"), by prefix or name. */
+const OPERATOR_SETTING = /^(NATS|VAULT|OCEAN|WORKER|RELAY|SMTP|AUDIT|EGRESS|LEASE|SEK|METRICS|WATCH|LEADER|LOG|POD|SHUTDOWN)_|^(KUBECONFIG|WORKERS)$/;
+
+/**
+ * The test process's environment without the operator's settings: a shell that sourced
+ * `.local/env` (make up: NATS_URL, VAULT_ADDR, VAULT_TOKEN...) must not configure the operators the
+ * tests start; each test says what it wants.
+ */
+function hermeticEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !OPERATOR_SETTING.test(name)));
+}
+
 export async function startOperator(env: Record<string, string> = {}, options: { waitReady?: boolean } = {}): Promise<OperatorProcess> {
   const cluster = inject('cluster');
   const port = await freePort();
@@ -27,7 +39,7 @@ export async function startOperator(env: Record<string, string> = {}, options: {
   const child = spawn(join(repoRoot, 'node_modules/.bin/node'), ['operator/main.ts'], {
     cwd: repoRoot,
     env: {
-      ...process.env,
+      ...hermeticEnv(),
       KUBECONFIG: cluster.kubeconfig,
       VAULT_ADDR: cluster.vaultAddr,
       // As in a cluster: a kubernetes-auth login with the chart's Vault policy, never the root token.
