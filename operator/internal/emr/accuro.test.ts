@@ -105,6 +105,19 @@ describe('Accuro adapter against the Accuro simulator', () => {
     });
   });
 
+  it("dates a document by the EMR's local day: at 23:30 in Toronto, not the next UTC day", async () => {
+    const bodies: string[] = [];
+    const capture: typeof fetch = async (url, init) => {
+      const body = init?.body;
+      if (Buffer.isBuffer(body) || typeof body === 'string') bodies.push(Buffer.from(body).toString('latin1'));
+      return fetch(url, init);
+    };
+    const lateEvening = () => new Date('2030-05-07T03:30:00Z'); // 23:30 EDT on 6 May
+    const a = adapter({ fetch: capture, now: lateEvening });
+    await a.postDocument({ patientId: '7', title: 'Late note', pdf: samplePdf('accuro'), idempotencyKey: 'accuro-late-1' });
+    expect(bodies.find((b) => b.includes('"documentDate"'))).toContain('"documentDate":"2030-05-06"');
+  });
+
   it('reports NotFound for a patient the EMR does not have', async () => {
     await expectEmrError(adapter().getPatient('40000'), 'NotFound', secrets);
   });

@@ -17,7 +17,7 @@
 // never patient data), never a silent default. Sub-folders, letter types and the encounter-note call
 // follow our simulator's design (README "Settings × EMR: filing").
 import { randomBytes } from 'node:crypto';
-import { wallClockOf } from '../../runtime/zoned-time.ts';
+import { localDate, wallClockOf } from '../../runtime/zoned-time.ts';
 import { BearerSession, requestToken } from '../httpx/bearer.ts';
 import { basicAuth, HttpClient, type HttpResponse, isReplayed, joinUrl } from '../httpx/http.ts';
 import { type Json, Reader } from '../httpx/json-reader.ts';
@@ -40,7 +40,6 @@ import {
   documentFileName,
   emrTimeZone,
   inInterval,
-  isoDate,
   normalizeSex,
   requireKeys,
   secretValues,
@@ -240,7 +239,7 @@ export class AccuroAdapter implements EmrAdapter {
       ...(subFolderId === undefined ? {} : { subFolderId: numeric(subFolderId) }),
       fileName,
       description: doc.title,
-      documentDate: isoDate(this.now()),
+      documentDate: localDate(this.now(), this.timeZone),
     };
     const boundary = `----cloudconnect${randomBytes(12).toString('hex')}`;
     const body = Buffer.concat([
@@ -266,7 +265,7 @@ export class AccuroAdapter implements EmrAdapter {
     const body = {
       title: note.title,
       note: note.text,
-      noteDate: isoDate(this.now()),
+      noteDate: localDate(this.now(), this.timeZone),
       ...(letterTypeId === undefined ? {} : { letterTypeId: numeric(letterTypeId) }),
     };
     const response = await this.session.request(this.url(`v1/patients/${encodeURIComponent(note.patientId)}/encounter-notes`), {

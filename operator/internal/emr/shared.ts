@@ -18,11 +18,6 @@ export function normalizeSex(value: string | undefined): string | undefined {
   return 'other';
 }
 
-/** YYYY-MM-DD of a UTC instant. */
-export function isoDate(at: Date): string {
-  return at.toISOString().slice(0, 10);
-}
-
 /** The calendar days of `timeZone` an interval [from, to) touches, as the first and the last YYYY-MM-DD. */
 export function dayRange(from: Date, to: Date, timeZone: string): { first: string; last: string } {
   const last = new Date(Math.max(from.getTime(), to.getTime() - 1));
