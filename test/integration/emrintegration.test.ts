@@ -156,6 +156,20 @@ describe('an Accuro integration', () => {
     await kubectlOk(['delete', 'emrintegration', 'orphan', '-n', ns]);
   });
 
+  it('stalls on a spec.emr.timeZone the tz database does not know, naming it, and recovers when it is fixed', async () => {
+    const bad = accuroIntegration('maple-zone', 'maple', 'maple-accuro-creds');
+    (bad.spec.emr as Record<string, unknown>).timeZone = 'America/Torontoo';
+    await apply(bad);
+    const stalled = await waitFor('maple-zone', 'Stalled', 'True', 'InvalidTimeZone');
+    expect(stalled.message).toContain('spec.emr.timeZone "America/Torontoo"');
+    expect(await conditionOf('maple-zone', 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidTimeZone' });
+    (bad.spec.emr as Record<string, unknown>).timeZone = 'America/Toronto';
+    await apply(bad);
+    await waitFor('maple-zone', 'Ready', 'True');
+    expect(await conditionOf('maple-zone', 'Stalled')).toBeUndefined();
+    await kubectlOk(['delete', 'emrintegration', 'maple-zone', '-n', ns]);
+  });
+
   it('warns when attachments are not imported automatically', async () => {
     await apply(accuroIntegration('maple-accuro', 'maple', 'maple-accuro-creds', { autoImportAttachments: false, eReferral: true }));
     const c = await waitFor('maple-accuro', 'AttachmentsImportDisabled', 'True', 'AutoImportOff');

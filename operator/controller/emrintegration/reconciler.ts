@@ -5,7 +5,8 @@
 //             garbage-collected, and nothing outside the cluster needs cleaning up.
 //   suspend   stops no step: it makes Ready's reason Suspended and scales the relay to 0 (step.ts).
 //   steps     in order, stopping at the first that says stop (Flux's sub-reconcilers):
-//             credentials (None: stop) → auth → conflicts → providers → relay → notify → schedules.
+//             spec (an unknown emr.timeZone: stop) → credentials (None: stop) → auth → conflicts →
+//             providers → relay → notify → schedules.
 //   status    Ready summarised, status written only if it changed, requeue after the shortest hint.
 
 import type { V1Secret } from '@kubernetes/client-node';
@@ -35,6 +36,7 @@ import { NotifyStep } from './notify-step.ts';
 import { providersStep } from './providers-step.ts';
 import { type RelayConfig, RelayStep } from './relay-step.ts';
 import { SchedulesStep } from './schedules-step.ts';
+import { specStep } from './spec-step.ts';
 import { patchStatus, requeueOf } from './status.ts';
 import { type EmrRun, newRun, type Step } from './step.ts';
 
@@ -83,6 +85,7 @@ export class EmrIntegrationReconciler implements Reconciler {
       relay: deps.relay,
     });
     this.steps = [
+      specStep,
       new CredentialsStep({ kube: deps.kube, logger: deps.logger, secrets: deps.secrets, label: CREDENTIALS_LABEL }),
       this.auth,
       this.conflicts,
