@@ -21,7 +21,8 @@ export interface OperatorProcess {
 }
 
 /** The operator's own settings (README, "Configuration (environment variables)"), by prefix or name. */
-const OPERATOR_SETTING = /^(NATS|VAULT|OCEAN|WORKER|RELAY|SMTP|AUDIT|EGRESS|LEASE|SEK|METRICS|WATCH|LEADER|LOG|POD|SHUTDOWN)_|^(KUBECONFIG|WORKERS)$/;
+const OPERATOR_SETTING =
+  /^(NATS|VAULT|OCEAN|WORKER|RELAY|SMTP|AUDIT|EGRESS|LEASE|SEK|METRICS|WATCH|LEADER|LOG|POD|SHUTDOWN)_|^(KUBECONFIG|WORKERS)$/;
 
 /**
  * The test process's environment without the operator's settings: a shell that sourced
