@@ -42,6 +42,19 @@ beforeAll(async () => {
   });
   if (role.status >= 300) throw new Error(`cannot write the Vault role: HTTP ${role.status}`);
   // Other files apply the CRDs with kubectl (and are done with them); the release installs its own.
+  // Their sites may still carry the finalizer their (stopped) operators would have removed:
+  // removed by hand, as charts/README.md says for an operator that is gone.
+  const leftovers = await kubectl([
+    'get',
+    'oceansites',
+    '-A',
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}',
+  ]);
+  for (const line of leftovers.stdout.split('\n').filter(Boolean)) {
+    const [namespace = '', name = ''] = line.split('/');
+    await kubectl(['patch', 'oceansite', name, '-n', namespace, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+  }
   await kubectlOk([
     'delete',
     'crd',
