@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decryptBatch } from '../../operator/internal/sek/crypto.ts';
 import { fingerprint } from '../../operator/internal/sek/identity.ts';
 import { manualRunName } from '../../operator/internal/sitepod/sync-run.ts';
-import { type AccuroSite, accuroEmr, apply, importedSite, setUpAccuroSite } from '../integration/fixtures.ts';
+import { type AccuroSite, apply, applyFullSync, importedSite, setUpAccuroSite } from '../integration/fixtures.ts';
 import { kubectlOk } from '../integration/kubectl.ts';
 import { eventually, type OperatorProcess } from '../integration/operator-process.ts';
 import { makeTestTls } from '../integration/tls.ts';
@@ -38,18 +38,7 @@ beforeAll(async () => {
     extraCredentials: { oceanClientId: OCEAN_DEV_CREDENTIALS.clientId, oceanClientSecret: OCEAN_DEV_CREDENTIALS.clientSecret },
   });
   for (const obj of importedSite({ namespace: ns, name: 'birch', siteNumber: '4142' })) await apply(obj);
-  await apply({
-    apiVersion: 'cloudconnect.dev/v1alpha1',
-    kind: 'EmrIntegration',
-    metadata: { name: 'cedar-accuro', namespace: ns },
-    spec: { siteRef: { name: 'cedar' }, emr: accuroEmr(cedar), settings: { scheduleDaysToSync: 2 } },
-  });
-  await apply({
-    apiVersion: 'cloudconnect.dev/v1alpha1',
-    kind: 'SyncSchedule',
-    metadata: { name: 'cedar-full', namespace: ns },
-    spec: { integrationRef: { name: 'cedar-accuro' }, type: 'Full', schedule: '0 0 * * *' },
-  });
+  await applyFullSync(ns, cedar, { site: 'cedar', integration: 'cedar-accuro', schedule: 'cedar-full' });
   // Requests may take longer than the shortest run deadline the API allows (60 s), so that the deadline test's run is stopped by the kubelet, not by a timeout.
   operator = await startOperatorForNode({ OCEAN_API_URL: ocean.url, OCEAN_CA_BUNDLE: oceanCa, EGRESS_TIMEOUT: '120s' });
   await kubectlOk(['wait', '--for=condition=Ready', '--timeout=120s', '-n', ns, 'oceansite/cedar', 'oceansite/birch']);

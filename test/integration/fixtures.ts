@@ -103,6 +103,29 @@ export function accuroEmr(site: AccuroSite, apiUrl = site.accuro.url) {
   };
 }
 
+/**
+ * An EmrIntegration on the site's Accuro simulator (2 days to sync) and a daily Full SyncSchedule
+ * for it, applied together so that no default schedule is made; runs start on request.
+ */
+export async function applyFullSync(
+  namespace: string,
+  accuroSite: AccuroSite,
+  names: { site: string; integration: string; schedule: string },
+): Promise<void> {
+  await apply({
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'EmrIntegration',
+    metadata: { name: names.integration, namespace },
+    spec: { siteRef: { name: names.site }, emr: accuroEmr(accuroSite), settings: { scheduleDaysToSync: 2 } },
+  });
+  await apply({
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'SyncSchedule',
+    metadata: { name: names.schedule, namespace },
+    spec: { integrationRef: { name: names.integration }, type: 'Full', schedule: '0 0 * * *' },
+  });
+}
+
 /** Plays the kubelet for a run pod kwok leaves running: writes the worker's exit and termination message into the pod status. */
 export async function finishAsKubelet(namespace: string, jobName: string, terminationMessage: string, exitCode: number): Promise<void> {
   const pod = await eventually(async () => {

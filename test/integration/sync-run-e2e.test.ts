@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decryptBatch } from '../../operator/internal/sek/crypto.ts';
 import type { AccuroSimulator } from '../simulators/accuro.ts';
 import { OCEAN_DEV_CREDENTIALS, type OceanSimulator, start as startOcean } from '../simulators/ocean.ts';
-import { accuroEmr, apply, finishAsKubelet, setUpAccuroSite } from './fixtures.ts';
+import { applyFullSync, finishAsKubelet, setUpAccuroSite } from './fixtures.ts';
 import { exitCodeOf, kubectlOk, repoRoot } from './kubectl.ts';
 import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
 
@@ -101,18 +101,7 @@ beforeAll(async () => {
   });
   accuro = cedar.accuro;
   tlsCa = cedar.ca;
-  await apply({
-    apiVersion: 'cloudconnect.dev/v1alpha1',
-    kind: 'EmrIntegration',
-    metadata: { name: 'cedar-accuro', namespace: ns },
-    spec: { siteRef: { name: 'cedar' }, emr: accuroEmr(cedar), settings: { scheduleDaysToSync: 2 } },
-  });
-  await apply({
-    apiVersion: 'cloudconnect.dev/v1alpha1',
-    kind: 'SyncSchedule',
-    metadata: { name: 'cedar-full', namespace: ns },
-    spec: { integrationRef: { name: 'cedar-accuro' }, type: 'Full', schedule: '0 0 * * *' },
-  });
+  await applyFullSync(ns, cedar, { site: 'cedar', integration: 'cedar-accuro', schedule: 'cedar-full' });
   operator = await startOperator({
     OCEAN_API_URL: ocean.url,
     WORKER_VAULT_ADDR: inject('cluster').vaultAddr,
