@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EmrError } from './adapter.ts';
-import { createAdapter, EMR_ADAPTER_TYPES, type EmrAdapterType, missingCredentialKeys } from './index.ts';
+import { appliesDemographicUpdates, createAdapter, EMR_ADAPTER_TYPES, type EmrAdapterType, missingCredentialKeys } from './index.ts';
 
 const full: Record<string, string> = {
   clientKey: 'k-value',
@@ -46,5 +46,15 @@ describe('createAdapter', () => {
 
   it('refuses a type that has no adapter', () => {
     expect(() => createAdapter('None' as EmrAdapterType, { baseUrl: 'https://x', credentials: {} })).toThrow(/no EMR adapter/);
+  });
+});
+
+describe('appliesDemographicUpdates', () => {
+  it.each([
+    ['is true for FHIR, whose adapter updates the Patient resource', 'FHIR', true],
+    ['is false for Accuro, whose adapter has no demographic update', 'Accuro', false],
+    ['is false for PS Suite (TELUS), whose adapter has none either', 'PSSuite', false],
+  ] as const)('%s', (_name, type, expected) => {
+    expect(appliesDemographicUpdates(type)).toBe(expected);
   });
 });

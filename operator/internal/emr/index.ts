@@ -11,6 +11,21 @@ export type EmrAdapterType = EmrAdapter['type'];
 
 export const EMR_ADAPTER_TYPES: readonly EmrAdapterType[] = ['PSSuite', 'MedAccess', 'Accuro', 'OSCARPro', 'FHIR'];
 
+/** The adapter class of each type (createAdapter builds them). */
+const ADAPTER_CLASSES = {
+  PSSuite: TelusAdapter,
+  MedAccess: TelusAdapter,
+  Accuro: AccuroAdapter,
+  OSCARPro: OscarProAdapter,
+  FHIR: FhirAdapter,
+};
+
+/** Whether the type's adapter applies Ocean's demographic updates (EmrAdapter.updateDemographics); elsewhere the relay refuses them. */
+export function appliesDemographicUpdates(type: EmrAdapterType): boolean {
+  const prototype: Partial<EmrAdapter> = ADAPTER_CLASSES[type].prototype;
+  return typeof prototype.updateDemographics === 'function';
+}
+
 /** Keys each type needs in its credentials Secret (optional extras: Accuro `uuid`). */
 const REQUIRED_CREDENTIAL_KEYS: Record<EmrAdapterType, readonly string[]> = {
   PSSuite: TELUS_CREDENTIAL_KEYS.PSSuite,

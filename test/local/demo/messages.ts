@@ -3,6 +3,7 @@
 // each for a patient that exists in that integration's EMR simulator. Demographic updates go only
 // to EMRs whose adapter can apply them (updateDemographics: FHIR so far); the others would
 // dead-letter them, which is not what the demo is for.
+import { appliesDemographicUpdates, type EmrAdapterType } from '../../../operator/internal/emr/index.ts';
 import {
   demographicUpdateMessage,
   type EmrBoundMessage,
@@ -13,13 +14,15 @@ import {
 
 const FORMS = ['PHQ-9 questionnaire', 'GAD-7 anxiety screen', 'Patient intake form'];
 
-/** The EMR types whose adapter applies demographic updates (operator/internal/emr: updateDemographics). */
-const TAKES_DEMOGRAPHICS = new Set(['FHIR']);
-
 /** `count` messages with ids `<prefix>-<n>`, patients taken in turn from `patient(0..)`. */
-export function demoMessages(prefix: string, count: number, patient: (index: number) => OceanPatient, emrType = 'FHIR'): EmrBoundMessage[] {
+export function demoMessages(
+  prefix: string,
+  count: number,
+  patient: (index: number) => OceanPatient,
+  emrType: EmrAdapterType | 'None' = 'FHIR',
+): EmrBoundMessage[] {
   const messages: EmrBoundMessage[] = [];
-  const shapes = TAKES_DEMOGRAPHICS.has(emrType) ? 3 : 2;
+  const shapes = emrType !== 'None' && appliesDemographicUpdates(emrType) ? 3 : 2;
   for (let n = 0; n < count; n++) {
     const id = `${prefix}-${n + 1}`;
     const p = patient(n);
