@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
+import { SITE_CONTAINER_SECURITY_CONTEXT, SITE_POD_SECURITY_CONTEXT } from '../../operator/internal/sitepod/site-pod.ts';
 import { kubectlOk, repoRoot } from '../integration/kubectl.ts';
 import { eventually, type OperatorProcess, startOperator } from '../integration/operator-process.ts';
 import { LOOPBACK_ALLOW_CIDRS } from '../simulators/egress.ts';
@@ -57,7 +58,7 @@ export async function podExitAndLogs(namespace: string, selector: string, timeou
 
 /**
  * Runs a one-off pod of the project's image as `serviceAccount`, with the site pods' security
- * context and a projected `vault`-audience token at /var/run/secrets/vault/token; waits for it to finish.
+ * contexts (site-pod.ts) and a projected `vault`-audience token at /var/run/secrets/vault/token; waits for it to finish.
  */
 export async function runPod(
   namespace: string,
@@ -74,7 +75,7 @@ export async function runPod(
         serviceAccountName: o.serviceAccount,
         automountServiceAccountToken: false,
         restartPolicy: 'Never',
-        securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+        securityContext: SITE_POD_SECURITY_CONTEXT,
         containers: [
           {
             name: 'main',
@@ -82,7 +83,7 @@ export async function runPod(
             imagePullPolicy: 'IfNotPresent',
             command: o.command,
             env: Object.entries(o.env ?? {}).map(([k, v]) => ({ name: k, value: v })),
-            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+            securityContext: SITE_CONTAINER_SECURITY_CONTEXT,
             volumeMounts: [{ name: 'vault-token', mountPath: '/var/run/secrets/vault', readOnly: true }],
           },
         ],

@@ -16,7 +16,7 @@ const CA_DIR = '/var/run/secrets/cloudconnect/ca';
 export const KEY_VERSION_DIR = '/var/run/secrets/cloudconnect/key';
 export const KEY_VERSION_FILE = `${KEY_VERSION_DIR}/sek-version`;
 
-const SITE_POD_SECURITY_CONTEXT: V1PodSecurityContext = {
+export const SITE_POD_SECURITY_CONTEXT: V1PodSecurityContext = {
   runAsNonRoot: true,
   runAsUser: 65532,
   runAsGroup: 65532,
