@@ -29,7 +29,7 @@ function resourceSnapshot(kind: string, obj: Conditioned): ResourceSnapshot {
 const intervals = new Map<string, number | undefined>();
 
 function scheduleSnapshot(schedule: SyncSchedule, timeZone: string, now: Date): ScheduleSnapshot {
-  const seed = hashSeedOf(schedule.metadata.namespace ?? '', schedule.spec.integrationRef.name);
+  const seed = hashSeedOf(schedule.metadata.namespace ?? '', schedule.metadata.name ?? '');
   const key = `${schedule.spec.schedule}\u0000${timeZone}${schedule.spec.schedule.includes('H') ? `\u0000${seed}` : ''}`;
   if (!intervals.has(key)) {
     if (intervals.size > 10_000) intervals.clear();

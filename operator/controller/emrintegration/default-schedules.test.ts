@@ -17,7 +17,7 @@ const sched = (type: 'Full' | 'Appointments', status: SyncSchedule['status'], su
 });
 
 describe('default schedules', () => {
-  it('are a Full sync at midnight and an Appointments sync every 30 minutes at a minute drawn per integration (H/30), in the site time zone, owned by the integration', () => {
+  it('are a Full sync at midnight and an Appointments sync every 30 minutes at a minute drawn per schedule (H/30), in the site time zone, owned by the integration', () => {
     const [full, appts] = defaultSchedules(integration, 'America/Toronto');
     expect(full!.spec).toEqual({
       integrationRef: { name: 'maple-accuro' },

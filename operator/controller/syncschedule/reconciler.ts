@@ -40,7 +40,7 @@ export class SyncScheduleReconciler implements Reconciler {
     const { deps, jobs } = this;
     const run = loadSchedule(deps, key);
     if (!run) return {};
-    const parsed = parseSchedule(run.spec.schedule, run.spec.timeZone ?? 'UTC', hashSeedOf(key.namespace, run.spec.integrationRef.name));
+    const parsed = parseSchedule(run.spec.schedule, run.spec.timeZone ?? 'UTC', hashSeedOf(key.namespace, key.name));
     if (!parsed.ok) {
       await deps.kube.applyStatus(SYNC_SCHEDULE, run.schedule, stalledStatus(run, parsed, deps.clock));
       return {};

@@ -54,7 +54,7 @@ describe("a schedule with Jenkins' H", () => {
     return parsed;
   };
 
-  it('runs every 30 minutes at a minute drawn for the integration, the same on every parse', () => {
+  it('runs every 30 minutes at a minute drawn for the schedule, the same on every parse', () => {
     const a = resolved('H/30 * * * *', hashSeedOf('clinic-a', 'emr'));
     const b = resolved('H/30 * * * *', hashSeedOf('clinic-a', 'emr'));
     expect(a.resolved).toBe(b.resolved);
@@ -66,7 +66,7 @@ describe("a schedule with Jenkins' H", () => {
     expect(a.next(first).getTime() - first.getTime()).toBe(30 * 60_000);
   });
 
-  it('spreads 200 integrations over at least 25 of the 30 minutes of the window', () => {
+  it('spreads 200 schedules over at least 25 of the 30 minutes of the window', () => {
     const minutes = new Set(Array.from({ length: 200 }, (_, i) => resolved('H/30 * * * *', hashSeedOf(`clinic-${i}`, 'emr')).resolved));
     expect(minutes.size).toBeGreaterThanOrEqual(25);
   });

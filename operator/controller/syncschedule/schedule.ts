@@ -13,11 +13,12 @@ export type ParsedSchedule =
   | { ok: false; reason: 'InvalidSchedule' | 'InvalidTimeZone'; message: string };
 
 /**
- * The seed of a schedule's `H` values: its integration (namespace/name), so both schedules of one
- * integration, every restart and every replica draw the same values, and integrations differ.
+ * The seed of a schedule's `H` values: the SyncSchedule itself (namespace/name), so every restart and
+ * every replica draws the same values (run names stay idempotent) while schedules, and so the
+ * integrations of a fleet, differ.
  */
-export function hashSeedOf(namespace: string, integration: string): string {
-  return `${namespace}/${integration}`;
+export function hashSeedOf(namespace: string, schedule: string): string {
+  return `${namespace}/${schedule}`;
 }
 
 const hasHash = (schedule: string) => /H/.test(schedule);
