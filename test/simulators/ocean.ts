@@ -84,7 +84,7 @@ export interface OceanPatient {
 
 export type EmrBoundMessage = Record<string, unknown> & {
   messageId: string;
-  type: 'eFormNote' | 'referralAttachment' | 'secureMessage' | 'referral' | 'demographicUpdate';
+  type: 'eFormNote' | 'referralAttachment' | 'secureMessage' | 'referral' | 'demographicUpdate' | 'checkIn';
 };
 
 /** A one-page PDF with these text lines (enough for an EMR to file; content is cleartext, as in a real PDF). */
@@ -202,6 +202,17 @@ export function referralMessage(
 /** The patient updated their demographics in Ocean (e.g. a new phone number). */
 export function demographicUpdateMessage(messageId: string, patient: OceanPatient, changes: Record<string, string>): EmrBoundMessage {
   return { messageId, type: 'demographicUpdate', sentAt: new Date().toISOString(), patient, demographics: changes };
+}
+
+/** A kiosk check-in at `at` (an instant); `walkIn` for a patient who has no appointment. */
+export function checkInMessage(messageId: string, patient: OceanPatient, at: Date, options: { walkIn?: boolean } = {}): EmrBoundMessage {
+  return {
+    messageId,
+    type: 'checkIn',
+    sentAt: new Date().toISOString(),
+    patient,
+    checkIn: { at: at.toISOString(), ...(options.walkIn === undefined ? {} : { walkIn: options.walkIn }) },
+  };
 }
 
 export interface WebhookRetry {
