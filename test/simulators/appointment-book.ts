@@ -46,6 +46,8 @@ export class AppointmentBook {
   private readonly statuses = new Map<number, FakeStatus>();
   /** Every status change made through the API, in order. */
   readonly changes: StatusChange[] = [];
+  /** Creates answered with the appointment an earlier create made under the same Idempotency-Key. */
+  readonly replays: { idempotencyKey: string; index: number; at: string }[] = [];
   /** Bumped on every change: lets a simulator that caches lists drop stale ones. */
   version = 0;
 
@@ -112,10 +114,12 @@ export class AppointmentBook {
     return { ...appointment };
   }
 
-  /** The appointment created through the API with this Idempotency-Key, if any. */
-  findByKey(idempotencyKey: string): BookedAppointment | undefined {
+  /** The appointment an earlier create made with this Idempotency-Key, if any: a create answers with it (recorded in `replays`). */
+  replayOf(idempotencyKey: string): BookedAppointment | undefined {
     const found = this.added.find((a) => a.origin === 'api' && a.idempotencyKey === idempotencyKey);
-    return found ? this.get(found.index) : undefined;
+    if (!found) return undefined;
+    this.replays.push({ idempotencyKey, index: found.index, at: this.now().toISOString() });
+    return this.get(found.index);
   }
 
   /** Appointments whose external reference contains `text` (an EMR search on that field). */

@@ -45,6 +45,8 @@ export interface Faults {
    * token endpoints do.
    */
   echoCredentials?: boolean;
+  /** Every appointment status update (check-in) answers this 5xx: the EMR fails after a walk-in was created. */
+  failStatusUpdates?: number;
 }
 
 const FAULT_TYPES: Record<keyof Faults, (v: unknown) => boolean> = {
@@ -61,6 +63,7 @@ const FAULT_TYPES: Record<keyof Faults, (v: unknown) => boolean> = {
   credentialNotAfter: (v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)),
   rejectDocuments: (v) => typeof v === 'number' && v >= 400 && v <= 499 && v !== 429,
   echoCredentials: (v) => typeof v === 'boolean',
+  failStatusUpdates: (v) => typeof v === 'number' && v >= 500 && v <= 599,
 };
 
 /** A fault patch: a value sets the fault, null (or undefined) clears it. */
@@ -452,7 +455,7 @@ function send(res: ServerResponse, reply: Reply): number {
 
 /** Replies a fault takes precedence over everything but the control API. */
 async function applyCommonFaults(state: SimState, method: string, path: string): Promise<Reply | undefined> {
-  const { slowMs, serverError, rateLimit, rejectDocuments } = state.faults;
+  const { slowMs, serverError, rateLimit, rejectDocuments, failStatusUpdates } = state.faults;
   if (slowMs) await sleep(slowMs);
   if (serverError) {
     const status = typeof serverError === 'number' ? serverError : 503;
@@ -467,6 +470,9 @@ async function applyCommonFaults(state: SimState, method: string, path: string):
       status: rejectDocuments,
       json: { error: 'document_rejected', message: `simulated ${rejectDocuments}: the EMR refuses the document` },
     };
+  }
+  if (failStatusUpdates && (/\/(update)?status$/i.test(path) || (method === 'PUT' && /\/Appointment\//.test(path)))) {
+    return { status: failStatusUpdates, json: { error: 'server_error', message: `simulated ${failStatusUpdates} on a status update` } };
   }
   return undefined;
 }

@@ -572,7 +572,7 @@ function appointmentWriteRoutes(
         authorize(ctx);
         const ifNoneExist = ctx.header('if-none-exist');
         const key = ifNoneExist ? (new URLSearchParams(ifNoneExist).get('identifier')?.split('|').pop() ?? undefined) : undefined;
-        const existing = key ? book.findByKey(key) : undefined;
+        const existing = key ? book.replayOf(key) : undefined;
         if (existing) return withEtag(existing.index);
         const r = ctx.json() as Record<string, unknown>;
         if (r?.['resourceType'] !== 'Appointment') throw new SimHttpError(400, outcome('invalid', 'resourceType must be Appointment'));

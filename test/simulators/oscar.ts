@@ -365,7 +365,7 @@ function scheduleRoutes(
       handler: (ctx) => {
         authorize(ctx);
         const key = idempotencyKey(ctx);
-        const existing = key ? book.findByKey(key) : undefined;
+        const existing = key ? book.replayOf(key) : undefined;
         if (existing) return ok({ appointment: transfer(existing.index) }, { 'idempotent-replayed': 'true' });
         const body = ctx.json() as Record<string, unknown>;
         const patient = patientIndex(String(body['demographicNo'] ?? ''));

@@ -343,7 +343,7 @@ function appointmentRoutes(
       handler: (ctx) => {
         authorize(ctx);
         const key = idempotencyKey(ctx);
-        const existing = key ? book.findByKey(key) : undefined;
+        const existing = key ? book.replayOf(key) : undefined;
         if (existing) return { status: 200, json: { id: String(existing.index + 1) }, headers: { 'idempotent-replayed': 'true' } };
         const body = ctx.json() as Record<string, unknown>;
         const patient = patientIndex(String(body['patientId'] ?? ''));
