@@ -380,7 +380,7 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
 }
 
 /** Accuro's appointment types (the walk-in settings name one by name). */
-export const ACCURO_APPOINTMENT_TYPES = [
+const ACCURO_APPOINTMENT_TYPES = [
   { appointmentTypeId: 1, name: 'Office Visit' },
   { appointmentTypeId: 2, name: 'Walk-in' },
   { appointmentTypeId: 3, name: 'Follow-up' },

@@ -482,7 +482,7 @@ function checkDocumentReference(r: Record<string, unknown>): string[] {
 }
 
 /** HL7 v2 table 0276 (Appointment reason codes), the value set of Appointment.appointmentType. */
-export const FHIR_APPOINTMENT_TYPES = ['CHECKUP', 'EMERGENCY', 'FOLLOWUP', 'ROUTINE', 'WALKIN'];
+const FHIR_APPOINTMENT_TYPES = ['CHECKUP', 'EMERGENCY', 'FOLLOWUP', 'ROUTINE', 'WALKIN'];
 const APPOINTMENT_TYPE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v2-0276';
 const FHIR_STATUSES: readonly FakeStatus[] = ['booked', 'arrived', 'fulfilled', 'cancelled', 'noshow'];
 

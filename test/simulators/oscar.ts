@@ -44,7 +44,7 @@ import type { FakeStatus } from './fake-data.ts';
 import { localHms, localYmd, nextDays, zonedInstant } from './local-time.ts';
 
 /** OSCAR's appointment types (`schedule/types`). */
-export const OSCAR_APPOINTMENT_TYPES = [
+const OSCAR_APPOINTMENT_TYPES = [
   { id: 1, name: 'Office Visit', duration: 15 },
   { id: 2, name: 'Walk-in', duration: 15 },
   { id: 3, name: 'Follow-up', duration: 10 },

@@ -292,7 +292,7 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
 }
 
 /** The appointment types of the TELUS-style API. */
-export const TELUS_APPOINTMENT_TYPES = [
+const TELUS_APPOINTMENT_TYPES = [
   { code: 'OFFICE', name: 'Office Visit' },
   { code: 'WALKIN', name: 'Walk-in' },
   { code: 'FOLLOWUP', name: 'Follow-up' },

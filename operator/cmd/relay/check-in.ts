@@ -22,7 +22,7 @@ export interface CheckInSettings {
 export const DEFAULT_CHECK_IN: CheckInSettings = { markArrivedWithinHours: 2, walkIn: { enabled: false, durationMinutes: 15 } };
 
 /** How late a patient may be and still have the appointment they came for marked arrived. */
-export const LATE_GRACE_MS = 30 * 60_000;
+const LATE_GRACE_MS = 30 * 60_000;
 const HOUR_MS = 3_600_000;
 
 /** The check-in settings of a spec's `settings`, with the CRD's defaults (a spec read before defaulting gets the same answer). */
@@ -65,7 +65,7 @@ export function appointmentsToMarkArrived(input: {
     .sort((a, b) => a.start.localeCompare(b.start) || a.id.localeCompare(b.id));
 }
 
-export type CheckInPlan =
+type CheckInPlan =
   | { kind: 'markArrived'; window: { from: Date; to: Date } | undefined }
   | { kind: 'walkIn'; providerId: string; appointmentType?: string; start: Date; durationMinutes: number }
   | { kind: 'walkInDisabled' };

@@ -469,7 +469,7 @@ function mapStatus(status: string): AppointmentStatus {
 }
 
 /** The walk-in Appointment we create: booked (then marked arrived), the idempotency key as identifier. */
-export function walkInAppointment(a: AppointmentToCreate): Json {
+function walkInAppointment(a: AppointmentToCreate): Json {
   return {
     resourceType: 'Appointment',
     identifier: [{ system: IDEMPOTENCY_SYSTEM, value: a.idempotencyKey }],
