@@ -13,7 +13,8 @@
 // Integration" with API Key Authentication (seed 001): every later delivery to that URL carries the
 // key in that header, as Ocean's do. EMR-bound payloads (our design, see operator/cmd/relay/messages.ts):
 // `eFormNoteMessage` (with a `sessionId`: the forms of one sitting), `referralAttachmentMessage`,
-// `secureMessageMessage`, `referralMessage` (sent or received), `demographicUpdateMessage`; their PDFs carry the
+// `secureMessageMessage`, `referralMessage` (sent or received), `demographicUpdateMessage`, `checkInMessage`
+// (a kiosk check-in, `walkIn` for a walk-in); their PDFs carry the
 // patient's name in cleartext, as Ocean's do, so a test can prove the relay never stores it in clear.
 import { randomBytes } from 'node:crypto';
 import {
