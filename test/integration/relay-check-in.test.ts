@@ -14,7 +14,7 @@ import {
   STATUS_BUCKET,
   statusKey,
 } from '../../operator/internal/relayqueue/contract.ts';
-import { DEAD_REASON_HEADER, queueFigures } from '../../operator/internal/relayqueue/queue.ts';
+import { DEAD_REASON_HEADER, queueFigures, replayDeadLetters } from '../../operator/internal/relayqueue/queue.ts';
 import { checkInMessage } from '../simulators/ocean.ts';
 import { eventually } from './operator-process.ts';
 import { type EmrRelay, FILING_EMRS, type FilingEmr, startEmrRelay } from './relay-emr.ts';
@@ -166,5 +166,17 @@ describe.each(FILING_EMRS)('check-in in %s', (type) => {
     expect(r.emr.appointments.count).toBe(count);
     expect(r.emr.appointments.changes.length).toBe(changes);
     expect(statusOf(booked)).toBe('booked');
+  });
+
+  it('once walk-ins are enabled, replaying the WalkInDisabled dead letter books the walk-in, arrived', async () => {
+    await restartWith(walkIns());
+    const h = r.harness;
+    expect(r.emr.appointments.created().some((a) => a.patientIndex === 5)).toBe(false);
+    expect(await replayDeadLetters(h.js, h.namespace, h.integration)).toBeGreaterThanOrEqual(1);
+    const created = await eventually(
+      async () => r.emr.appointments.created().find((a) => a.patientIndex === 5 && a.status === 'arrived'),
+      'the replayed walk-in',
+    );
+    expect(created).toMatchObject({ providerIndex: 0, appointmentType: WALK_IN_TYPE[type].stored, start: at(0), durationMinutes: 20 });
   });
 });
