@@ -110,5 +110,5 @@ bench-schedule: deps ## Benchmark: 200 SyncSchedules vs 200 CronJobs, same minut
 	$(NODE) test/bench/schedule.ts
 
 .PHONY: bench-relay
-bench-relay: deps ## Benchmark: relay webhook → EMR simulator msgs/s and p50/p99 on a real nats-server vs a raw JetStream loop (BENCH_MESSAGES).
+bench-relay: deps ## Benchmark: relay webhook → EMR simulator msgs/s and p50/p99 on a real nats-server vs a raw JetStream loop and a fair ceiling (JetStream + the same EMR calls) (BENCH_MESSAGES).
 	$(NODE) test/bench/relay.ts
