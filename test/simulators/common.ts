@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FakeData, type Volume } from './fake-data.ts';
 import { DEFAULT_SIM_TIME_ZONE, zonedInstant } from './local-time.ts';
+import { PatientStore } from './patients.ts';
 
 export interface Faults {
   /** The service rejects the configured credentials as if they were wrong. */
@@ -90,6 +91,8 @@ export interface SimulatorOptions {
   timeZone?: string;
   /** Serve HTTPS with this certificate (PEM), as the real SaaS does; the CRDs accept only https URLs. */
   tls?: { cert: string; key: string };
+  /** The custom demographic fields the EMR defines (patients.ts; default DEFAULT_CUSTOM_FIELDS). */
+  customFields?: readonly string[];
 }
 
 export interface StoredDocument {
@@ -173,6 +176,8 @@ export class SimState {
   documents: StoredDocument[] = [];
   /** Chart notes (encounter/progress notes), as the EMR stored them. */
   notes: StoredNote[] = [];
+  /** Patients as the EMR holds them: demographic updates and custom field values (patients.ts). */
+  readonly patients: PatientStore;
   duplicates: DuplicateDocument[] = [];
   requests: RequestRecord[] = [];
   baseUrl = '';
@@ -188,6 +193,7 @@ export class SimState {
     this.now = options.now ?? (() => new Date());
     this.startedAt = this.now();
     this.faults = { ...options.faults };
+    this.patients = new PatientStore(this.data, this.now, options.customFields);
   }
 
   setFault(patch: FaultPatch): void {
