@@ -29,7 +29,7 @@ export interface PatientDuplicate {
 }
 
 /** The largest custom field value the simulators store (Accuro's and OSCAR's text columns hold 255; Ocean sends ≤ 200). */
-export const MAX_CUSTOM_FIELD_VALUE = 255;
+const MAX_CUSTOM_FIELD_VALUE = 255;
 
 export class PatientStore {
   readonly customFieldNames: readonly string[];

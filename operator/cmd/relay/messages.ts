@@ -130,7 +130,7 @@ function demographics(body: Record<string, unknown>): void {
 }
 
 const CUSTOM_FIELD_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
-export const MAX_CUSTOM_FIELDS = 50;
+const MAX_CUSTOM_FIELDS = 50;
 const MAX_CUSTOM_FIELD_VALUE = 200;
 
 /** An eForm's custom field answers: names are checked against a safe pattern (and named once valid), values never quoted. */
