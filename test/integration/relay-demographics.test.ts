@@ -1,7 +1,8 @@
 // Demographic updates and custom fields take effect in what each EMR simulator STORED (its patient
 // store, test/simulators/patients.ts), through the real path: Ocean's webhook → the relay process →
 // NATS JetStream → the EMR simulator over https. Settings change as they do in a cluster: the relay
-// restarts with the new spec. Every EMR type takes both message kinds today, so the webhook answers
+// restarts with the new spec. The relay clock runs 240× faster, so the first hour of retries of a
+// refused message (then its dead letter) takes 15 real seconds. Every EMR type takes both message kinds today, so the webhook answers
 // 202 (the refusal at intake for an EMR that cannot is unit-tested: operator/cmd/relay/capability.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmrSettings } from '../../operator/api/v1alpha1/index.ts';
@@ -12,6 +13,8 @@ import { DEFAULT_CUSTOM_FIELDS } from '../simulators/patients.ts';
 import { eventually } from './operator-process.ts';
 import { type EmrRelay, FILING_EMRS, startEmrRelay } from './relay-emr.ts';
 
+const SCALE = 240;
+const clockEnv = { CLOUDCONNECT_RELAY_TIME_SCALE: String(SCALE), CLOUDCONNECT_RELAY_TIME_ORIGIN: new Date().toISOString() };
 const OFF: EmrSettings = { customFields: false };
 const ON: EmrSettings = { customFields: true };
 const [pharmacy = '', smoking = ''] = DEFAULT_CUSTOM_FIELDS;
@@ -36,7 +39,7 @@ describe.each(FILING_EMRS)('demographics in %s', (type) => {
   const documents = (patientId: string) => r.emr.documents.filter((x) => x.patientId === patientId);
 
   beforeAll(async () => {
-    r = await startEmrRelay({ namespace: `demog-${type.toLowerCase()}`, type, settings: OFF });
+    r = await startEmrRelay({ namespace: `demog-${type.toLowerCase()}`, type, settings: OFF, env: clockEnv });
     await r.harness.startRelay();
   }, 120_000);
   afterAll(async () => {
@@ -106,7 +109,8 @@ describe.each(FILING_EMRS)('demographics in %s', (type) => {
     await deliver(form);
     await eventually(
       async () => (await queueFigures(h.js, h.namespace, h.integration)).deadLettered === deadBefore + 1 || undefined,
-      'the dead letter',
+      'the dead letter (after the first hour of retries)',
+      60_000,
     );
     const dead = await h.jsm.direct.getMessage(relayQueueNames(h.namespace, h.integration).deadStream, {
       last_by_subj: deadLetterSubject(h.namespace, h.integration),
@@ -123,5 +127,5 @@ describe.each(FILING_EMRS)('demographics in %s', (type) => {
     expect(notes(patient.emrId)).toEqual([]);
     expect(documents(patient.emrId)).toEqual([]);
     expect([0, 1, 2, 3].map(fieldsOf)).toEqual(otherFields);
-  });
+  }, 90_000);
 });
