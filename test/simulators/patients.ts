@@ -32,7 +32,7 @@ export interface PatientDuplicate {
 const MAX_CUSTOM_FIELD_VALUE = 255;
 
 export class PatientStore {
-  readonly customFieldNames: readonly string[];
+  private readonly names: string[];
   readonly demographicUpdates: PatientUpdateRecord[] = [];
   readonly customFieldUpdates: PatientUpdateRecord[] = [];
   readonly duplicates: PatientDuplicate[] = [];
@@ -46,7 +46,17 @@ export class PatientStore {
   constructor(data: FakeData, now: () => Date, customFieldNames: readonly string[] = DEFAULT_CUSTOM_FIELDS) {
     this.data = data;
     this.now = now;
-    this.customFieldNames = [...customFieldNames];
+    this.names = [...customFieldNames];
+  }
+
+  /** The custom demographic fields the EMR defines now. */
+  get customFieldNames(): readonly string[] {
+    return this.names;
+  }
+
+  /** The clinic defines another custom field (as an administrator does in the EMR). */
+  defineCustomField(name: string): void {
+    if (!this.names.includes(name)) this.names.push(name);
   }
 
   /** The patient as the EMR holds it now. */

@@ -303,13 +303,9 @@ export class AccuroAdapter implements EmrAdapter {
 
   /** The patient's custom fields by the clinic's names; a name Accuro does not define is NotFound naming it. */
   async updateCustomFields(update: CustomFieldsUpdate): Promise<{ duplicate: boolean }> {
-    if (!this.customFieldDefinitions) {
-      const { read, body } = await this.get('v1/custom-fields');
-      this.customFieldDefinitions = read.array(body, 'body').map((item, i) => {
-        const f = read.object(item, `[${i}]`);
-        return { id: read.id(f['customFieldId'], `[${i}].customFieldId`), name: read.optionalString(f['name'], `[${i}].name`) ?? '' };
-      });
-    }
+    const known = (list: { name: string }[]) => update.fields.every((f) => list.some((d) => d.name === f.field));
+    // The list is cached; a name missing from it is looked up again (the clinic may have added the field since).
+    if (!this.customFieldDefinitions || !known(this.customFieldDefinitions)) this.customFieldDefinitions = await this.customFieldList();
     const definitions = this.customFieldDefinitions;
     const values = update.fields.map(({ field, value }) => {
       const definition = definitions.find((d) => d.name === field);
@@ -322,6 +318,14 @@ export class AccuroAdapter implements EmrAdapter {
       body: JSON.stringify(values),
     });
     return { duplicate: isReplayed(response) };
+  }
+
+  private async customFieldList(): Promise<{ id: string; name: string }[]> {
+    const { read, body } = await this.get('v1/custom-fields');
+    return read.array(body, 'body').map((item, i) => {
+      const f = read.object(item, `[${i}]`);
+      return { id: read.id(f['customFieldId'], `[${i}].customFieldId`), name: read.optionalString(f['name'], `[${i}].name`) ?? '' };
+    });
   }
 
   /** The folder (and sub-folder) ids of the settings' names; no folder named: `Ocean`, else the first. */

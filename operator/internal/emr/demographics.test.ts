@@ -151,4 +151,10 @@ describe.each(['Accuro', 'OSCARPro', 'FHIR', 'PSSuite', 'MedAccess'] as const)('
     expect(error.message).not.toContain('Blue');
     expect(s.sim.state.patients.customFields(patientId)).toEqual({});
   });
+
+  it('a custom field the clinic defines later is written on the next try (the EMR is asked again)', async () => {
+    s.sim.state.patients.defineCustomField('favouriteColour');
+    await writeFields(0, [{ field: 'favouriteColour', value: 'Green' }], 'k-cf-4');
+    expect(s.sim.state.patients.customFields(s.sim.patientId(0))).toEqual({ favouriteColour: 'Green' });
+  });
 });
