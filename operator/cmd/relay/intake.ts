@@ -86,6 +86,12 @@ class HttpError extends Error {
 
 /** What an unauthenticated request may still send after its 401 before its connection is cut. */
 const UNAUTHENTICATED_DROP_BYTES = 64 * 1024;
+/**
+ * At least what an authenticated body refused with 413 while it streams may still send: the sender's
+ * and our kernels buffer several MiB in flight (loopback, a LAN), and cutting the connection while
+ * that arrives resets it before the client has read its 413.
+ */
+const STREAMING_413_DROP_BYTES = 16 * 1024 * 1024;
 
 /**
  * Reads on and drops what the client still sends after it was refused, up to `cap` bytes, then cuts
@@ -111,7 +117,7 @@ function readBody(req: IncomingMessage, limit: { bytes: number; queue: boolean }
       if (size > limit.bytes) {
         req.off('data', onData);
         chunks.length = 0;
-        dropRest(req, limit.bytes);
+        dropRest(req, Math.max(limit.bytes, STREAMING_413_DROP_BYTES));
         reject(new HttpError(413, tooLarge(undefined, limit).message, true));
         return;
       }
