@@ -1,10 +1,10 @@
 // The EmrIntegration controller as the manager runs it (controller-runtime's SetupWithManager): the
-// caches of labelled credentials Secrets and (with NATS_URL) of relay Deployments and Services, the
+// labelled credentials Secrets (the wiring's cache, shared with the OceanSite controller) and (with NATS_URL) of relay Deployments and Services, the
 // relay queue reader, its reconciler, and what makes an integration reconcile again.
 import { readFileSync } from 'node:fs';
 import { AppsV1Api, type V1Deployment, type V1Secret, type V1Service } from '@kubernetes/client-node';
 import { EmrIntegrationSpec } from '../api/v1alpha1/index.ts';
-import { CREDENTIALS_LABEL, type EmrIntegrationDeps, EmrIntegrationReconciler } from '../controller/emrintegration/reconciler.ts';
+import { type EmrIntegrationDeps, EmrIntegrationReconciler } from '../controller/emrintegration/reconciler.ts';
 import { VaultRelayCredentials } from '../controller/emrintegration/relay/nats-credentials.ts';
 import { NatsRelayQueue } from '../controller/emrintegration/relay/status-reader.ts';
 import { ownerKey, RELAY_SELECTOR } from '../controller/emrintegration/relay-step.ts';
@@ -20,16 +20,7 @@ type Relay = NonNullable<EmrIntegrationDeps['relay']>;
 
 export function setupEmrIntegration(w: Wiring): ControllerSetup {
   const { kube, clock, logger, metrics, mailer, integrations, sites, schedules, config } = w;
-  const selector = `${CREDENTIALS_LABEL}=true`;
-  const secrets = w.informer<V1Secret>({
-    path: '/api/v1/secrets',
-    labelSelector: selector,
-    list: (namespace) =>
-      namespace === undefined
-        ? kube.core.listSecretForAllNamespaces({ labelSelector: selector })
-        : kube.core.listNamespacedSecret({ namespace, labelSelector: selector }),
-    resource: 'secrets',
-  });
+  const secrets = w.credentialSecrets;
   const relay = setupRelay(w);
   if (!relay) logger.info('no NATS_URL: the EMR-bound message relay is not deployed');
   const controller: Controller = new Controller({

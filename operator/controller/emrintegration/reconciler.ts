@@ -11,6 +11,7 @@
 
 import type { V1Secret } from '@kubernetes/client-node';
 import {
+  CREDENTIALS_LABEL,
   type EmrIntegration,
   EmrIntegrationSpec,
   type OceanSite,
@@ -40,8 +41,6 @@ import { specStep } from './spec-step.ts';
 import { patchStatus, requeueOf } from './status.ts';
 import { type EmrRun, newRun, type Step } from './step.ts';
 
-/** Label the operator puts on the credentials Secrets it uses, so that their edits are watched. */
-export const CREDENTIALS_LABEL = 'cloudconnect.dev/credentials';
 
 export interface EmrIntegrationDeps {
   kube: Kube;
