@@ -40,6 +40,11 @@ export function setupEmrIntegration(w: Wiring): ControllerSetup {
       schedules,
       enqueue: (key) => controller.enqueue(key),
       egress: config.egress,
+      ocean: {
+        apiUrl: config.worker.oceanApiUrl,
+        egress: config.egress,
+        ...(config.worker.oceanCaBundle ? { caBundle: config.worker.oceanCaBundle } : {}),
+      },
       ...(relay ? { relay } : {}),
     }),
   });
@@ -119,12 +124,25 @@ function accountSigner(nats: { account: string; signingKeyFile: string }): Accou
 function watch(w: Wiring, controller: Controller, secrets: SupervisedInformer<V1Secret>, relay: Relay | undefined): void {
   const { integrations, sites, schedules } = w;
   controller.watchPrimary(integrations);
-  controller.watchRelated(secrets, (secret) =>
-    integrations
-      .list(secret.metadata?.namespace)
-      .filter((i) => credentialsSecretName(withDefaults<EmrIntegrationSpec>(EmrIntegrationSpec, i.spec)) === secret.metadata?.name)
-      .map(keyOf),
-  );
+  controller.watchRelated(secrets, (secret) => {
+    const namespace = secret.metadata?.namespace;
+    const name = secret.metadata?.name;
+    // The site's Ocean Secret: every integration of the site (the webhook registration uses it).
+    const oceanSites = new Set(
+      sites
+        .list(namespace)
+        .filter((s) => s.spec.ocean?.credentialsSecretRef?.name === name)
+        .map((s) => s.metadata.name),
+    );
+    return integrations
+      .list(namespace)
+      .filter(
+        (i) =>
+          oceanSites.has(i.spec.siteRef.name) ||
+          credentialsSecretName(withDefaults<EmrIntegrationSpec>(EmrIntegrationSpec, i.spec)) === name,
+      )
+      .map(keyOf);
+  });
   if (relay) {
     controller.watchRelated(relay.deployments, ownerKey);
     controller.watchRelated(relay.services, ownerKey);

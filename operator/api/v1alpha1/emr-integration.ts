@@ -419,7 +419,10 @@ export const EmrIntegrationStatus = obj(
                 id: str("Ocean's id of the integration registration.", { maxLength: 128 }),
                 url: str('The request URL registered with Ocean (spec.webhook.publicUrl when registered).', { maxLength: 2048 }),
                 keyHeader: opt(str('The API key header registered with Ocean.', { maxLength: 64 })),
-                keyVersion: int('Version of the webhook key (keyVersion) that Ocean was given; never the key.', { minimum: 0, format: 'int64' }),
+                keyVersion: int('Version of the webhook key (keyVersion) that Ocean was given; never the key.', {
+                  minimum: 0,
+                  format: 'int64',
+                }),
                 lastVerified: opt(timestamp('When the operator last saw the registration in Ocean as it wants it.')),
               },
               "The webhook's registration with Ocean, as the operator made it (see the WebhookRegistered condition).",

@@ -2,7 +2,20 @@
 // which support sites may help. Seeds 000, 003 and 004.
 import type { Static } from '@sinclair/typebox';
 import { conditionsField, lastHandledRequestedAtField, observedGenerationField } from './conditions.ts';
-import { bool, type CelRule, DNS_SUBDOMAIN, GO_DURATION, int, list, obj, opt, secretRef, str, stringEnum, timestamp } from './schema-helpers.ts';
+import {
+  bool,
+  type CelRule,
+  DNS_SUBDOMAIN,
+  GO_DURATION,
+  int,
+  list,
+  obj,
+  opt,
+  secretRef,
+  str,
+  stringEnum,
+  timestamp,
+} from './schema-helpers.ts';
 
 const IANA_TIME_ZONE = '^(UTC|[A-Za-z][A-Za-z_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*){1,2})$';
 
@@ -90,7 +103,9 @@ const oceanDuration = (field: string, description: string, dflt: string) =>
   str(description, {
     default: dflt,
     maxLength: 32,
-    rules: [{ rule: `self.matches('${GO_DURATION.replaceAll('\\', '\\\\')}')`, message: `${field} must be a duration such as 30m, 1h or 168h` }],
+    rules: [
+      { rule: `self.matches('${GO_DURATION.replaceAll('\\', '\\\\')}')`, message: `${field} must be a duration such as 30m, 1h or 168h` },
+    ],
   });
 
 /**
@@ -105,7 +120,9 @@ const OceanAccess = obj(
         '`clientId`, `clientSecret`',
       ),
     ),
-    checkInterval: opt(oceanDuration('spec.ocean.checkInterval', 'How often the operator checks the Ocean client against Ocean (jittered).', '1h')),
+    checkInterval: opt(
+      oceanDuration('spec.ocean.checkInterval', 'How often the operator checks the Ocean client against Ocean (jittered).', '1h'),
+    ),
     renewBefore: opt(
       oceanDuration(
         'spec.ocean.renewBefore',

@@ -133,6 +133,7 @@ export function oceanAuthNotice(before: readonly Condition[] | undefined, now: C
       text: `Ocean authentication failed (${now.reason}): ${now.message}`,
     };
   }
-  if (now.reason === 'ExpiresSoon') return { reason: 'OceanCredentialsExpiringSoon', subject: 'Ocean credentials expire soon', text: now.message };
+  if (now.reason === 'ExpiresSoon')
+    return { reason: 'OceanCredentialsExpiringSoon', subject: 'Ocean credentials expire soon', text: now.message };
   return undefined;
 }

@@ -64,7 +64,12 @@ export class OceanAuthStep {
     const id = `${namespace}/${site.metadata.name}`;
     const secretName = spec.ocean?.credentialsSecretRef?.name;
     const secret = secretName ? await this.secret(secretName, namespace) : undefined;
-    const seen: OceanSeen = { secretName, secretVersion: secret?.metadata?.resourceVersion, generation: site.metadata.generation, requestedAt };
+    const seen: OceanSeen = {
+      secretName,
+      secretVersion: secret?.metadata?.resourceVersion,
+      generation: site.metadata.generation,
+      requestedAt,
+    };
     let memory = this.memory.get(id);
     if (oceanCheckDue(memory, seen, now)) {
       const check = secretName ? await this.check(spec, secretName, secret, now) : undefined;
@@ -94,7 +99,12 @@ export class OceanAuthStep {
 
   private async check(spec: OceanSiteSpec, secretName: string, secret: V1Secret | undefined, now: Date): Promise<OceanCheck> {
     if (!secret) {
-      return { ok: false, at: now, reason: 'SecretNotFound', message: `Secret ${secretName} named by spec.ocean.credentialsSecretRef does not exist` };
+      return {
+        ok: false,
+        at: now,
+        reason: 'SecretNotFound',
+        message: `Secret ${secretName} named by spec.ocean.credentialsSecretRef does not exist`,
+      };
     }
     const read = oceanSecretCredentials(secret);
     if ('missing' in read) {
@@ -123,7 +133,10 @@ export class OceanAuthStep {
     await this.deps.kube.core
       .patchNamespacedSecret({ name, namespace, body: { metadata: { labels: { [CREDENTIALS_LABEL]: 'true' } } } }, MERGE_PATCH)
       .catch((error: unknown) =>
-        this.deps.logger.warn('could not label the Ocean credentials Secret', { secret: `${namespace}/${name}`, error: safeMessage(error) }),
+        this.deps.logger.warn('could not label the Ocean credentials Secret', {
+          secret: `${namespace}/${name}`,
+          error: safeMessage(error),
+        }),
       );
     return secret;
   }

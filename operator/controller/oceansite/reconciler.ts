@@ -7,6 +7,8 @@
 // rotation (key-step.ts) → support access (support-access-step.ts) → the Ocean client
 // (ocean-auth-step.ts: OceanAuthenticated, beside Ready, not part of it) → status, written only when
 // it changed (status.ts). A failed step is recorded on the status before its error is returned.
+
+import type { V1Secret } from '@kubernetes/client-node';
 import {
   type EmrIntegration,
   type OceanSite,
@@ -14,7 +16,6 @@ import {
   type OceanSiteStatus,
   REQUESTED_AT_ANNOTATION,
 } from '../../api/v1alpha1/index.ts';
-import type { V1Secret } from '@kubernetes/client-node';
 import type { Kube } from '../../internal/kube/kube.ts';
 import type { Mailer } from '../../internal/notify/mailer.ts';
 import type { OceanApiSettings } from '../../internal/ocean/site-credentials.ts';

@@ -3,9 +3,9 @@
 // OAuth Credentials" names them), always read from the site's own namespace, and the reasons the
 // controllers show for an Ocean failure. Values are registered with the redactor as they are read.
 import type { V1Secret } from '@kubernetes/client-node';
+import { redactor } from '../../runtime/redact.ts';
 import type { EgressPolicy } from '../httpx/egress-config.ts';
 import { RemoteError } from '../httpx/remote-error.ts';
-import { redactor } from '../../runtime/redact.ts';
 import { OceanClient, OceanError } from './client.ts';
 
 /** Keys of the site's Ocean Secret (the pods read the same files from its mount). */

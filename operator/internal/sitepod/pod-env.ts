@@ -207,7 +207,10 @@ export function oceanCredentials(
     const clientId = (oceanFiles[OCEAN_SECRET_KEYS.clientId] ?? '').trim();
     const clientSecret = (oceanFiles[OCEAN_SECRET_KEYS.clientSecret] ?? '').trim();
     if (!clientId || !clientSecret)
-      throw new WorkerError('InvalidConfiguration', "the site's Ocean Secret (spec.ocean.credentialsSecretRef) lacks clientId or clientSecret");
+      throw new WorkerError(
+        'InvalidConfiguration',
+        "the site's Ocean Secret (spec.ocean.credentialsSecretRef) lacks clientId or clientSecret",
+      );
     redactor.register(clientId);
     redactor.register(clientSecret);
     return { clientId, clientSecret };
