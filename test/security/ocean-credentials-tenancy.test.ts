@@ -102,7 +102,9 @@ beforeAll(async () => {
   await apply(integration(VICTIM, VICTIM_URL));
   await waitCondition('emrintegration', VICTIM, 'clinic-accuro', 'WebhookRegistered', 'True', 'Registered');
   const key = await vaultRequest('GET', `secret/data/cloudconnect/${VICTIM}/clinic/relay/clinic-accuro`);
-  victimKey = (key.json?.data as { data: { current: string } }).data.current;
+  const stored = key.json?.data as { data: { current: string } } | undefined;
+  victimKey = stored?.data.current ?? '';
+  expect(victimKey.length).toBeGreaterThan(30);
   victimSecret = await get('secret', VICTIM, 'ocean-client');
 }, 180_000);
 

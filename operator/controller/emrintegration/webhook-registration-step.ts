@@ -34,6 +34,7 @@ import {
   registeredCondition,
   registrationName,
   untilVerify,
+  WEBHOOK_REGISTERED,
 } from './webhook-registration.ts';
 
 export interface WebhookRegistrationDeps {
@@ -79,7 +80,7 @@ export class WebhookRegistrationStep implements Step {
     const publicUrl = run.spec.webhook?.publicUrl;
     if (publicUrl && !run.webhookKey) {
       run.conditions.push({
-        type: 'WebhookRegistered',
+        type: WEBHOOK_REGISTERED,
         status: 'Unknown',
         reason: 'NoWebhookKey',
         message:

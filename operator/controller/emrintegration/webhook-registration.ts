@@ -10,7 +10,7 @@ import type { ConditionInput } from '../../runtime/conditions.ts';
 
 export const WEBHOOK_REGISTERED = 'WebhookRegistered';
 /** How often the operator checks that Ocean still has the registration it made. */
-export const WEBHOOK_VERIFY_INTERVAL_MS = 3600_000;
+const WEBHOOK_VERIFY_INTERVAL_MS = 3600_000;
 
 export type Recorded = NonNullable<NonNullable<EmrIntegrationStatus['webhook']>['registration']>;
 

@@ -8,7 +8,7 @@ import { backoffDelay, jittered } from '../../runtime/backoff.ts';
 import type { Condition, ConditionInput } from '../../runtime/conditions.ts';
 import { findCondition } from '../../runtime/conditions.ts';
 
-export const OCEAN_AUTHENTICATED = 'OceanAuthenticated';
+const OCEAN_AUTHENTICATED = 'OceanAuthenticated';
 
 export type OceanAuthFailure =
   | 'SecretNotFound'
@@ -51,7 +51,7 @@ export interface OceanAuthInput {
 
 const FAILURE_BACKOFF = { baseMs: 60_000, capMs: 3600_000 };
 
-export const NOT_CONFIGURED: ConditionInput = {
+const NOT_CONFIGURED: ConditionInput = {
   type: OCEAN_AUTHENTICATED,
   status: 'Unknown',
   reason: 'NotConfigured',

@@ -25,7 +25,7 @@ export interface RegisteredView {
 }
 
 /** Pure: the body Ocean's registration takes. */
-export function registrationBody(r: WebhookRegistration): Record<string, unknown> {
+function registrationBody(r: WebhookRegistration): Record<string, unknown> {
   return {
     name: r.name,
     type: 'eReferrals',
