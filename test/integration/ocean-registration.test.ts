@@ -241,6 +241,20 @@ describe("the relay's webhook registration with Ocean", () => {
     await eventually(async () => (await get('emrintegration', INTEGRATION)).status?.webhook?.registration?.url === URL_2, 'status URL');
   });
 
+  it('registers again, at a requested check, when the registration was removed in the Ocean Portal', async () => {
+    const old = ocean.integrations[0]?.id;
+    ocean.integrations.length = 0; // what removing it in the portal leaves
+    await kubectlOk(['annotate', '--overwrite', '-n', ns, `emrintegration/${INTEGRATION}`, 'cloudconnect.dev/requestedAt=verify-1']);
+    const again = await eventually(async () => ocean.integrations[0], 'a new registration');
+    expect(again.id).not.toBe(old);
+    expect(again).toMatchObject({ requestUrl: URL_2, authentication: { key: (await vaultKey()).current } });
+    await eventually(
+      async () => (await get('emrintegration', INTEGRATION)).status?.webhook?.registration?.id === again.id,
+      'the new id in status',
+    );
+    expect(ocean.integrations).toHaveLength(1);
+  });
+
   it('is removed from Ocean when the integration is deleted, and the integration goes', async () => {
     await kubectlOk(['delete', 'emrintegration', INTEGRATION, '-n', ns, '--timeout=60s']);
     expect(ocean.integrations).toEqual([]);

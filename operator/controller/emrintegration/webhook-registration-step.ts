@@ -93,7 +93,8 @@ export class WebhookRegistrationStep implements Step {
         ? { url: publicUrl, keyHeader: run.spec.webhook?.keyHeader ?? DEFAULT_KEY_HEADER, keyVersion: run.webhookKey.version }
         : undefined;
     const deleting = run.integration.metadata.deletionTimestamp !== undefined;
-    const action = decideRegistration({ desired, recorded, deleting, now: run.now });
+    const verifyNow = run.requestedAt !== undefined && run.requestedAt !== run.previous.lastHandledRequestedAt;
+    const action = decideRegistration({ desired, recorded, deleting, verifyNow, now: run.now });
     const outcome = action.kind === 'nothing' ? { recorded, condition: undefined } : await this.act(run, action, desired);
     const now = outcome.recorded;
     run.conditions.push(outcome.condition ?? (now ? registeredCondition(now) : NOT_REQUESTED));

@@ -30,6 +30,7 @@ describe('decideRegistration', () => {
       { desired, recorded: { ...recorded, lastVerified: minutesAgo(60) } },
       { kind: 'verify', id: 'int-7' },
     ],
+    ['verifies a recent registration when a check is requested', { desired, recorded, verifyNow: true }, { kind: 'verify', id: 'int-7' }],
     ['verifies a registration never verified', { desired, recorded: { id: 'int-7', ...desired } }, { kind: 'verify', id: 'int-7' }],
     ['deregisters when the public URL is removed', { desired: undefined, recorded }, { kind: 'deregister', id: 'int-7' }],
     ['does nothing without a public URL and without a registration', { desired: undefined, recorded: undefined }, { kind: 'nothing' }],

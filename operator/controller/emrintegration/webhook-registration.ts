@@ -3,7 +3,7 @@
 // version) and what the operator last registered (status.webhook.registration, or its own memory
 // when the cache lags its status write): register, update (URL, header or key changed: a key
 // rotation re-registers at once, the previous key still being accepted for the grace period),
-// verify (once an interval, that Ocean still has it), deregister (the URL was removed or the
+// verify (once an interval, or at a new requestedAt, that Ocean still has it), deregister (the URL was removed or the
 // integration is being deleted), or nothing.
 import type { EmrIntegrationStatus } from '../../api/v1alpha1/index.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
@@ -32,6 +32,8 @@ export interface RegistrationInput {
   recorded: Recorded | undefined;
   deleting: boolean;
   now: Date;
+  /** A new cloudconnect.dev/requestedAt: verify now rather than at the interval. */
+  verifyNow?: boolean;
   verifyIntervalMs?: number;
 }
 
@@ -44,7 +46,7 @@ export function decideRegistration(input: RegistrationInput): RegistrationAction
   }
   const verified = recorded.lastVerified ? Date.parse(recorded.lastVerified) : Number.NaN;
   const interval = input.verifyIntervalMs ?? WEBHOOK_VERIFY_INTERVAL_MS;
-  if (Number.isNaN(verified) || now.getTime() - verified >= interval) return { kind: 'verify', id: recorded.id };
+  if (input.verifyNow || Number.isNaN(verified) || now.getTime() - verified >= interval) return { kind: 'verify', id: recorded.id };
   return { kind: 'nothing' };
 }
 
