@@ -66,6 +66,21 @@ async function vaultKey(): Promise<{ current: string; version: number }> {
   return { current: data.data.current, version: data.metadata.version };
 }
 
+const integration = (publicUrl: string) => ({
+  apiVersion: 'cloudconnect.dev/v1alpha1',
+  kind: 'EmrIntegration',
+  metadata: { name: INTEGRATION, namespace: ns },
+  spec: {
+    siteRef: { name: SITE },
+    emr: {
+      type: 'Accuro',
+      accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'accuro-creds' } },
+      caBundleSecretRef: { name: 'sim-ca' },
+    },
+    webhook: { publicUrl, previousKeyGracePeriod: '1h' },
+  },
+});
+
 let token = 0;
 const recheckSite = () => kubectlOk(['annotate', '--overwrite', '-n', ns, `oceansite/${SITE}`, `cloudconnect.dev/requestedAt=o${++token}`]);
 
@@ -174,20 +189,7 @@ describe("an OceanSite's Ocean client", () => {
 
 describe("the relay's webhook registration with Ocean", () => {
   it('registers spec.webhook.publicUrl with the exact key the relay accepts, in the key header, for new referrals', async () => {
-    await apply({
-      apiVersion: 'cloudconnect.dev/v1alpha1',
-      kind: 'EmrIntegration',
-      metadata: { name: INTEGRATION, namespace: ns },
-      spec: {
-        siteRef: { name: SITE },
-        emr: {
-          type: 'Accuro',
-          accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: 'accuro-creds' } },
-          caBundleSecretRef: { name: 'sim-ca' },
-        },
-        webhook: { publicUrl: URL_1, previousKeyGracePeriod: '1h' },
-      },
-    });
+    await apply(integration(URL_1));
     await waitCondition('emrintegration', INTEGRATION, 'WebhookRegistered', 'True', 'Registered');
     const key = await vaultKey();
     expect(ocean.integrations).toHaveLength(1);
@@ -261,6 +263,37 @@ describe("the relay's webhook registration with Ocean", () => {
     const gone = await kubectl(['get', 'emrintegration', INTEGRATION, '-n', ns]);
     expect(gone.code).not.toBe(0);
     expect(gone.stderr).toMatch(/NotFound/);
+  });
+
+  it('keeps the integration while Ocean cannot be reached to deregister it, and lets it go once Ocean answers', async () => {
+    await apply(integration(URL_1));
+    await waitCondition('emrintegration', INTEGRATION, 'WebhookRegistered', 'True', 'Registered');
+    expect(ocean.integrations.map((r) => r.requestUrl)).toEqual([URL_1]);
+    // Ocean answers 503 to everything, its token endpoint included.
+    const refused = () => ocean.requests.filter((r) => r.status === 503).length;
+    const before = refused();
+    ocean.setFault({ serverError: 503 });
+    await kubectlOk(['delete', 'emrintegration', INTEGRATION, '-n', ns, '--wait=false']);
+    await eventually(async () => refused() >= before + 2, 'two refused deregistration attempts');
+    expect((await get('emrintegration', INTEGRATION)).metadata.finalizers).toContain('cloudconnect.dev/ocean-webhook');
+    expect(ocean.integrations).toHaveLength(1);
+    ocean.clearFaults();
+    await eventually(async () => (await kubectl(['get', 'emrintegration', INTEGRATION, '-n', ns])).code !== 0, 'the integration gone');
+    expect(ocean.integrations).toEqual([]);
+  });
+
+  it('lets a deleted integration go with a WebhookNotDeregistered Event when the Ocean client is gone', async () => {
+    await apply(integration(URL_1));
+    await waitCondition('emrintegration', INTEGRATION, 'WebhookRegistered', 'True', 'Registered');
+    const id = ocean.integrations[0]?.id ?? '';
+    await kubectlOk(['delete', 'secret', 'cedar-ocean', '-n', ns]);
+    await kubectlOk(['delete', 'emrintegration', INTEGRATION, '-n', ns, '--timeout=60s']);
+    const events = await kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'reason=WebhookNotDeregistered', '-o', 'json']);
+    const messages = (JSON.parse(events) as { items: { message: string }[] }).items.map((e) => e.message);
+    expect(messages.some((m) => m.includes(id) && /Remove it in the Ocean Portal/.test(m))).toBe(true);
+    // Honest: Ocean still has it; the Event says so.
+    expect(ocean.integrations.map((r) => r.id)).toEqual([id]);
+    await oceanSecret(OCEAN_CLIENT);
   });
 
   it('never shows the Ocean client secret or a webhook key in logs, Events, status or metrics', async () => {
