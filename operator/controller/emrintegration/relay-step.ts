@@ -175,6 +175,8 @@ export class RelayStep implements Step {
 
     const { relay, apps } = configured;
     const { status: webhook, current } = await this.webhookKey(relay, integration, spec, now);
+    // The key is in Vault whatever NATS does: the registration with Ocean does not depend on the queue.
+    const webhookKey = current && webhook.keyVersion !== undefined ? { webhookKey: { version: webhook.keyVersion, current } } : {};
     const deployment: RelayDeployment = spec.suspend ? 'suspended' : 'deployed';
     let natsCreds: Awaited<ReturnType<RelayCredentialStore['ensure']>>;
     try {
@@ -185,7 +187,7 @@ export class RelayStep implements Step {
       // Not a reconcile error: the condition says why (NATS away, the account's store full, Vault refusing) and the poll retries.
       const observation: RelayObservation = { kind: 'unreachable', message: safeMessage(error) };
       this.deps.logger.warn('cannot provision the relay queue', { integration: `${namespace}/${name}`, error: safeMessage(error) });
-      return { ...decideRelayStatus({ ...base, deployment, observation }), requeueAfterMs: relay.pollIntervalMs };
+      return { ...decideRelayStatus({ ...base, deployment, observation }), ...webhookKey, requeueAfterMs: relay.pollIntervalMs };
     }
     const input = { integration, integrationSpec: spec, site, credentials, settings: relay.settings, natsCreds };
     await this.ensure(apps, relay.deployments.get(relayName(name), namespace), buildRelayDeployment(input));
@@ -203,7 +205,7 @@ export class RelayStep implements Step {
       delivering: decision.delivering,
       relay: decision.relay,
       webhook,
-      ...(current && webhook.keyVersion !== undefined ? { webhookKey: { version: webhook.keyVersion, current } } : {}),
+      ...webhookKey,
       requeueAfterMs: Math.max(1000, Math.min(graceLeft, relay.pollIntervalMs - (now.getTime() - read.at))),
     };
   }
