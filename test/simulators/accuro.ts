@@ -10,6 +10,12 @@
 //                                  `subFolderId`) + `document` (PDF)
 //   GET  /v1/letter-types          → [{letterTypeId, name}]
 //   POST /v1/patients/{id}/encounter-notes  JSON {title, note, letterTypeId?, noteDate} → 201 {encounterNoteId}
+//   GET  /v1/scheduler/appointment-types → [{appointmentTypeId, name}]
+//   PUT  /v1/scheduler/appointments/{appointmentId}/status  JSON {status: 'Arrived' | …} → {appointmentId, status}
+//   POST /v1/scheduler/appointments  JSON {patientId, providerId, appointmentDate, startTime (clinic wall clock,
+//        no offset), duration, appointmentTypeId?, externalReference?} (Idempotency-Key) → 201 {appointmentId}
+//        (the scheduler calls are OUR design too: an unknown provider or appointment type answers 400, an
+//        appointment or patient that does not exist 404; a provider the API user cannot see is unknown)
 //   (folders' `subFolders`, the letter-type list and the encounter-note call are OUR design after Accuro's
 //   screens: QHR's public API reference for them is not available to us; an unknown folder, sub-folder
 //   or letter type answers 400, as a real API would refuse a foreign key it does not have)
@@ -36,7 +42,7 @@ import {
   visibleAppointments,
 } from './common.ts';
 import type { FakePatient, FakeStatus } from './fake-data.ts';
-import { localHms, localYmd } from './local-time.ts';
+import { localHms, localYmd, zonedInstant } from './local-time.ts';
 
 export interface AccuroCredentials {
   apiUsername: string;
@@ -222,7 +228,7 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
         let lastId = startingId;
         // id = index + 1, ascending with start time: "id > startingId" is "index >= startingId".
         for (const i of visibleAppointments(state, from, to, accuroProviderId, { startIndex: startingId })) {
-          const a = data.appointment(i);
+          const a = state.appointments.get(i);
           appointments.push({
             appointmentId: i + 1,
             patientId: Number(accuroPatientId(a.patientIndex)),
@@ -232,6 +238,8 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
             startTime: localHms(a.start, zone).slice(0, 5),
             duration: a.durationMinutes,
             status: STATUS_NAMES[a.status],
+            ...(a.appointmentType ? { appointmentType: a.appointmentType } : {}),
+            ...(a.externalRef ? { externalReference: a.externalRef } : {}),
           });
           lastId = i + 1;
           if (appointments.length === pageSize) break;
@@ -359,6 +367,7 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
     },
   ];
 
+  routes.push(...schedulerRoutes(state, authorize, patientIndex));
   const sim = await serve({ state, routes, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, {
     credentials,
@@ -368,4 +377,92 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
     patientId: accuroPatientId,
     officeId: accuroOfficeId,
   });
+}
+
+/** Accuro's appointment types (the walk-in settings name one by name). */
+const ACCURO_APPOINTMENT_TYPES = [
+  { appointmentTypeId: 1, name: 'Office Visit' },
+  { appointmentTypeId: 2, name: 'Walk-in' },
+  { appointmentTypeId: 3, name: 'Follow-up' },
+];
+
+/** Check-in and walk-ins: the scheduler calls (our design, see the header). */
+function schedulerRoutes(state: SimState, authorize: (ctx: Ctx) => void, patientIndex: (id: string) => number | undefined): Route[] {
+  const book = state.appointments;
+  const zone = state.data.timeZone;
+  const bad = (message: string) => new SimHttpError(400, { error: 'invalid_request', message });
+  const providerIndex = (id: unknown): number | undefined => {
+    const index = Number(id) - 2001;
+    if (!Number.isInteger(index) || index < 0 || index >= state.data.providerCount) return undefined;
+    return state.isHidden(accuroProviderId(index)) ? undefined : index;
+  };
+  return [
+    {
+      method: 'GET',
+      path: '/v1/scheduler/appointment-types',
+      handler: (ctx) => {
+        authorize(ctx);
+        return { json: ACCURO_APPOINTMENT_TYPES };
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/v1/scheduler/appointments/:id/status',
+      handler: (ctx) => {
+        authorize(ctx);
+        const index = Number(ctx.params['id']) - 1;
+        if (
+          !/^\d+$/.test(ctx.params['id'] ?? '') ||
+          !book.has(index) ||
+          providerIndex(accuroProviderId(book.get(index).providerIndex)) === undefined
+        )
+          throw new SimHttpError(404, { error: 'not_found', message: 'appointment not found' });
+        const body = ctx.json() as Record<string, unknown>;
+        const status = (Object.entries(STATUS_NAMES) as [FakeStatus, string][]).find(([, name]) => name === body['status'])?.[0];
+        if (!status) throw bad(`status must be one of ${Object.values(STATUS_NAMES).join(', ')}`);
+        const a = book.setStatus(index, status, idempotencyKey(ctx));
+        return { json: { appointmentId: index + 1, status: STATUS_NAMES[a.status] } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/scheduler/appointments',
+      handler: (ctx) => {
+        authorize(ctx);
+        const key = idempotencyKey(ctx);
+        const existing = key ? book.replayOf(key) : undefined;
+        if (existing) return { status: 200, json: { appointmentId: existing.index + 1 }, headers: { 'idempotent-replayed': 'true' } };
+        const body = ctx.json() as Record<string, unknown>;
+        const patient = patientIndex(String(body['patientId'] ?? ''));
+        if (patient === undefined) throw new SimHttpError(404, { error: 'not_found', message: 'patient not found' });
+        const provider = providerIndex(body['providerId']);
+        if (provider === undefined) throw bad('unknown providerId');
+        const type =
+          body['appointmentTypeId'] === undefined
+            ? undefined
+            : ACCURO_APPOINTMENT_TYPES.find((t) => t.appointmentTypeId === Number(body['appointmentTypeId']));
+        if (body['appointmentTypeId'] !== undefined && !type) throw bad('unknown appointmentTypeId');
+        const date = String(body['appointmentDate'] ?? '');
+        const time = /^(\d{2}):(\d{2})$/.exec(String(body['startTime'] ?? ''));
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !time)
+          throw bad('appointmentDate (YYYY-MM-DD) and startTime (HH:mm, clinic time) are required');
+        const duration = body['duration'];
+        if (typeof duration !== 'number' || !Number.isInteger(duration) || duration < 1 || duration > 480)
+          throw bad('duration must be 1 to 480 minutes');
+        const a = book.add(
+          {
+            patientIndex: patient,
+            providerIndex: provider,
+            start: zonedInstant(date, Number(time[1]) * 60 + Number(time[2]), zone),
+            durationMinutes: duration,
+            appointmentType: type?.name,
+            externalRef: typeof body['externalReference'] === 'string' ? body['externalReference'] : undefined,
+            idempotencyKey: key,
+          },
+          'api',
+        );
+        return { status: 201, json: { appointmentId: a.index + 1 } };
+      },
+    },
+  ];
 }

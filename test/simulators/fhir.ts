@@ -12,6 +12,12 @@
 //        folder is category[0].text, its subfolder category[1].text; a DocumentReference typed LOINC
 //        11506-3 (Progress note) is stored as a chart note (its letter type: category[0].text)
 //                              (identifier=system|value): 201 Created, or 200 with the existing one
+//   GET  {base}/Appointment/{id}   with meta.versionId and ETag W/"version"
+//   PUT  {base}/Appointment/{id}   update of the status (If-Match honoured: 412 on a stale version; the
+//                              participants, start and end must stay as stored: 422 otherwise)
+//   POST {base}/Appointment    create, conditional with If-None-Exist (identifier=system|value); the
+//                              Practitioner and Patient must exist, appointmentType a code of HL7 v2-0276
+//                              (CHECKUP, EMERGENCY, FOLLOWUP, ROUTINE, WALKIN): 422 otherwise
 // Errors: RFC 6749 §5.2 at the token endpoint (invalid_client, invalid_grant, unauthorized_client
 // when the client was disabled), RFC 6750 invalid_token on data calls, OperationOutcome bodies.
 // Paging uses an opaque `_cursor` parameter in `next` links (servers choose their own).
@@ -31,7 +37,7 @@ import {
   tokenError,
   visibleAppointments,
 } from './common.ts';
-import type { FakePatient } from './fake-data.ts';
+import type { FakePatient, FakeStatus } from './fake-data.ts';
 import { localIsoWithOffset } from './local-time.ts';
 
 export interface FhirCredentials {
@@ -260,7 +266,8 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
                 { type: 'Practitioner', interaction: [{ code: 'read' }, { code: 'search-type' }] },
                 {
                   type: 'Appointment',
-                  interaction: [{ code: 'read' }, { code: 'search-type' }],
+                  interaction: [{ code: 'read' }, { code: 'search-type' }, { code: 'update' }, { code: 'create' }],
+                  conditionalCreate: true,
                   searchParam: [
                     { name: 'practitioner', type: 'reference' },
                     { name: 'date', type: 'date' },
@@ -320,19 +327,7 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
             nextCursor = i;
             break;
           }
-          const a = data.appointment(i);
-          entries.push({
-            resourceType: 'Appointment',
-            id: `appt-${i + 1}`,
-            status: a.status,
-            start: localIsoWithOffset(a.start, state.data.timeZone),
-            end: localIsoWithOffset(a.end, state.data.timeZone),
-            minutesDuration: a.durationMinutes,
-            participant: [
-              { actor: { reference: `Patient/${fhirPatientId(a.patientIndex)}` }, status: 'accepted' },
-              { actor: { reference: `Practitioner/${practitionerId(a.providerIndex)}` }, status: 'accepted' },
-            ],
-          });
+          entries.push(appointmentResource(state, i));
         }
         return bundle(ctx, 'Appointment', entries, nextCursor);
       },
@@ -447,6 +442,7 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
     return fhirJson(stored, 201, { location: `${state.baseUrl}/DocumentReference/${id}/_history/1` });
   }
 
+  routes.push(...appointmentWriteRoutes(state, basePath, authorize, indexOf));
   const sim = await serve({ state, routes, urlPath: basePath, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, {
     credentials,
@@ -483,4 +479,140 @@ function checkDocumentReference(r: Record<string, unknown>): string[] {
     problems.push('subject must reference a Patient');
   }
   return problems;
+}
+
+/** HL7 v2 table 0276 (Appointment reason codes), the value set of Appointment.appointmentType. */
+const FHIR_APPOINTMENT_TYPES = ['CHECKUP', 'EMERGENCY', 'FOLLOWUP', 'ROUTINE', 'WALKIN'];
+const APPOINTMENT_TYPE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v2-0276';
+const FHIR_STATUSES: readonly FakeStatus[] = ['booked', 'arrived', 'fulfilled', 'cancelled', 'noshow'];
+
+/** The version of an appointment: 1, plus one per status change. */
+const appointmentVersion = (state: SimState, index: number) => 1 + state.appointments.changes.filter((c) => c.index === index).length;
+
+/** An appointment as the server holds it (generated or added, status changes applied). */
+function appointmentResource(state: SimState, index: number): Record<string, unknown> {
+  const a = state.appointments.get(index);
+  const zone = state.data.timeZone;
+  return {
+    resourceType: 'Appointment',
+    id: `appt-${index + 1}`,
+    meta: { versionId: String(appointmentVersion(state, index)) },
+    ...(a.externalRef ? { identifier: [{ system: 'urn:cloudconnect.dev:idempotency-key', value: a.externalRef }] } : {}),
+    status: a.status,
+    ...(a.appointmentType
+      ? { appointmentType: { coding: [{ system: APPOINTMENT_TYPE_SYSTEM, code: a.appointmentType }], text: a.appointmentType } }
+      : {}),
+    start: localIsoWithOffset(a.start, zone),
+    end: localIsoWithOffset(a.end, zone),
+    minutesDuration: a.durationMinutes,
+    participant: [
+      { actor: { reference: `Patient/${fhirPatientId(a.patientIndex)}` }, status: 'accepted' },
+      { actor: { reference: `Practitioner/${practitionerId(a.providerIndex)}` }, status: 'accepted' },
+    ],
+  };
+}
+
+const actors = (r: Record<string, unknown>): string[] =>
+  (Array.isArray(r['participant']) ? (r['participant'] as { actor?: { reference?: string } }[]) : [])
+    .map((p) => p.actor?.reference ?? '')
+    .sort();
+
+/** Check-in (status update) and walk-ins (create), see the header. */
+function appointmentWriteRoutes(
+  state: SimState,
+  basePath: string,
+  authorize: (ctx: Ctx) => void,
+  indexOf: (id: string, prefix: string, count: number) => number | undefined,
+): Route[] {
+  const book = state.appointments;
+  const unprocessable = (diagnostics: string) => new SimHttpError(422, outcome('invalid', diagnostics));
+  const appointmentIndex = (ctx: Ctx) => {
+    const index = indexOf(ctx.params['id'] ?? '', 'appt', book.count);
+    if (index === undefined) throw new SimHttpError(404, outcome('not-found', 'Appointment not found'));
+    return index;
+  };
+  const withEtag = (index: number, status = 200) =>
+    fhirJson(appointmentResource(state, index), status, { etag: `W/"${appointmentVersion(state, index)}"` });
+  return [
+    {
+      method: 'GET',
+      path: `${basePath}/Appointment/:id`,
+      handler: (ctx) => {
+        authorize(ctx);
+        return withEtag(appointmentIndex(ctx));
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${basePath}/Appointment/:id`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const index = appointmentIndex(ctx);
+        const current = appointmentResource(state, index);
+        const ifMatch = ctx.header('if-match');
+        if (ifMatch && ifMatch !== `W/"${appointmentVersion(state, index)}"`)
+          throw new SimHttpError(412, outcome('conflict', 'version conflict'));
+        const r = ctx.json() as Record<string, unknown>;
+        if (r?.['resourceType'] !== 'Appointment' || r['id'] !== current['id'])
+          throw new SimHttpError(400, outcome('invalid', 'the body must be this Appointment (resourceType and id)'));
+        if (!FHIR_STATUSES.includes(r['status'] as FakeStatus)) throw unprocessable(`status must be one of ${FHIR_STATUSES.join(', ')}`);
+        if (
+          JSON.stringify(actors(r)) !== JSON.stringify(actors(current)) ||
+          Date.parse(String(r['start'])) !== Date.parse(String(current['start']))
+        )
+          throw unprocessable('only the status of an appointment can be changed here (participants and start as stored)');
+        book.setStatus(index, r['status'] as FakeStatus, ctx.header('x-request-id'));
+        return withEtag(index);
+      },
+    },
+    {
+      method: 'POST',
+      path: `${basePath}/Appointment`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const ifNoneExist = ctx.header('if-none-exist');
+        const key = ifNoneExist ? (new URLSearchParams(ifNoneExist).get('identifier')?.split('|').pop() ?? undefined) : undefined;
+        const existing = key ? book.replayOf(key) : undefined;
+        if (existing) return withEtag(existing.index);
+        const r = ctx.json() as Record<string, unknown>;
+        if (r?.['resourceType'] !== 'Appointment') throw new SimHttpError(400, outcome('invalid', 'resourceType must be Appointment'));
+        const refs = actors(r);
+        const patient = indexOf(refs.find((x) => x.startsWith('Patient/'))?.slice(8) ?? '', 'pat', state.data.patientCount);
+        const practitionerRef = refs.find((x) => x.startsWith('Practitioner/'))?.slice(13) ?? '';
+        const provider = indexOf(practitionerRef, 'prac', state.data.providerCount);
+        if (patient === undefined) throw unprocessable('participant Patient not found');
+        if (provider === undefined || state.isHidden(practitionerRef)) throw unprocessable('participant Practitioner not found');
+        const status = (r['status'] ?? '') as FakeStatus;
+        if (!FHIR_STATUSES.includes(status)) throw unprocessable(`status must be one of ${FHIR_STATUSES.join(', ')}`);
+        const start = new Date(String(r['start'] ?? ''));
+        const end = new Date(String(r['end'] ?? ''));
+        if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end <= start)
+          throw unprocessable('start and end are required, end after start');
+        const coding = ((r['appointmentType'] as { coding?: { system?: string; code?: string }[] } | undefined)?.coding ?? [])[0];
+        if (
+          r['appointmentType'] !== undefined &&
+          (coding?.system !== APPOINTMENT_TYPE_SYSTEM || !FHIR_APPOINTMENT_TYPES.includes(coding.code ?? ''))
+        )
+          throw unprocessable(`appointmentType must be a code of ${APPOINTMENT_TYPE_SYSTEM}`);
+        const identifiers = (Array.isArray(r['identifier']) ? r['identifier'] : []) as { value?: string }[];
+        const a = book.add(
+          {
+            patientIndex: patient,
+            providerIndex: provider,
+            start,
+            durationMinutes: Math.round((end.getTime() - start.getTime()) / 60_000),
+            appointmentType: coding?.code,
+            externalRef: identifiers[0]?.value,
+            idempotencyKey: key,
+            status,
+          },
+          'api',
+        );
+        return {
+          ...withEtag(a.index, 201),
+          headers: { etag: `W/"1"`, location: `${state.baseUrl}/Appointment/appt-${a.index + 1}/_history/1` },
+        };
+      },
+    },
+  ];
 }

@@ -18,7 +18,8 @@
 // Integration" with API Key Authentication (seed 001): every later delivery to that URL carries the
 // key in that header, as Ocean's do. EMR-bound payloads (our design, see operator/cmd/relay/messages.ts):
 // `eFormNoteMessage` (with a `sessionId`: the forms of one sitting), `referralAttachmentMessage`,
-// `secureMessageMessage`, `referralMessage` (sent or received), `demographicUpdateMessage`; their PDFs carry the
+// `secureMessageMessage`, `referralMessage` (sent or received), `demographicUpdateMessage`, `checkInMessage`
+// (a kiosk check-in, `walkIn` for a walk-in); their PDFs carry the
 // patient's name in cleartext, as Ocean's do, so a test can prove the relay never stores it in clear.
 import { randomBytes } from 'node:crypto';
 import {
@@ -92,7 +93,7 @@ export interface OceanPatient {
 
 export type EmrBoundMessage = Record<string, unknown> & {
   messageId: string;
-  type: 'eFormNote' | 'referralAttachment' | 'secureMessage' | 'referral' | 'demographicUpdate';
+  type: 'eFormNote' | 'referralAttachment' | 'secureMessage' | 'referral' | 'demographicUpdate' | 'checkIn';
 };
 
 /** A one-page PDF with these text lines (enough for an EMR to file; content is cleartext, as in a real PDF). */
@@ -210,6 +211,17 @@ export function referralMessage(
 /** The patient updated their demographics in Ocean (e.g. a new phone number). */
 export function demographicUpdateMessage(messageId: string, patient: OceanPatient, changes: Record<string, string>): EmrBoundMessage {
   return { messageId, type: 'demographicUpdate', sentAt: new Date().toISOString(), patient, demographics: changes };
+}
+
+/** A kiosk check-in at `at` (an instant); `walkIn` for a patient who has no appointment. */
+export function checkInMessage(messageId: string, patient: OceanPatient, at: Date, options: { walkIn?: boolean } = {}): EmrBoundMessage {
+  return {
+    messageId,
+    type: 'checkIn',
+    sentAt: new Date().toISOString(),
+    patient,
+    checkIn: { at: at.toISOString(), ...(options.walkIn === undefined ? {} : { walkIn: options.walkIn }) },
+  };
 }
 
 export interface WebhookRetry {

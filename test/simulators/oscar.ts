@@ -12,6 +12,14 @@
 // Filing: a document's `docType` is its folder and `docSubClass` its subfolder; encounter notes are
 // `POST notes/{demographicNo}/save` (OSCAR's NotesService, NoteTo1 `{note, encounterType}` → `{noteId}`);
 // OSCAR has no letter types, the settings' letter type is stored as the note's encounter type.
+// Check-in and walk-ins, after OSCAR's ScheduleService (ws/rest/ScheduleService.java):
+//   POST schedule/appointment/{id}/updateStatus  AppointmentTo1 {status} → {appointment}  (status codes
+//        of `schedule/statuses`: t To do, H Here (arrived), B Billed, C Cancelled, N No show; unknown → 400)
+//   GET  schedule/types → {types: [{id, name, duration}]}
+//   POST schedule/add  NewAppointmentTo1 {providerNo, demographicNo, appointmentDate, startTime (HH:mm,
+//        server wall clock), duration, type, notes, status} → {appointment: {id, …}}; an unknown
+//        provider, patient or type answers 400 (OSCAR itself checks little here: the simulator is not
+//        more forgiving than a careful clinic setup); Idempotency-Key honoured (ours, as for documents)
 import {
   hmacSha1Signature,
   type Param,
@@ -34,6 +42,13 @@ import {
 } from './common.ts';
 import type { FakeStatus } from './fake-data.ts';
 import { localHms, localYmd, nextDays, zonedInstant } from './local-time.ts';
+
+/** OSCAR's appointment types (`schedule/types`). */
+const OSCAR_APPOINTMENT_TYPES = [
+  { id: 1, name: 'Office Visit', duration: 15 },
+  { id: 2, name: 'Walk-in', duration: 15 },
+  { id: 3, name: 'Follow-up', duration: 10 },
+];
 
 export interface OscarCredentials {
   clientKey: string;
@@ -191,7 +206,7 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
         const to = zonedInstant(nextDays(endDay, 1), 0, zone);
         const content = [];
         for (const i of visibleAppointments(state, from, to, providerNo, { providerIndexes: wanted })) {
-          const a = data.appointment(i);
+          const a = state.appointments.get(i);
           content.push({
             appointmentNo: i + 1,
             providerNo: providerNo(a.providerIndex),
@@ -201,8 +216,9 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
             demographicNo: Number(demographicNo(a.patientIndex)),
             status: STATUS_CODES[a.status],
             location: `Office ${data.provider(a.providerIndex).officeIndex + 1}`,
-            type: 'Office Visit',
-            notes: '',
+            type: a.appointmentType ?? 'Office Visit',
+            notes: a.externalRef ?? '',
+            duration: a.durationMinutes,
           });
         }
         return ok({ content, total: content.length });
@@ -280,6 +296,7 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
     },
   ];
 
+  routes.push(...scheduleRoutes(state, services, authorize, ok, patientIndex));
   const sim = await serve({ state, routes, urlPath: contextPath, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, {
     credentials,
@@ -287,4 +304,101 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
     patientId: demographicNo,
     tokenExpiresAt,
   });
+}
+
+/** Check-in and walk-ins: ScheduleService's status update, types and add (see the header). */
+function scheduleRoutes(
+  state: SimState,
+  services: string,
+  authorize: (ctx: Ctx) => void,
+  ok: (json: unknown, headers?: Record<string, string>) => Reply,
+  patientIndex: (id: string) => number | undefined,
+): Route[] {
+  const book = state.appointments;
+  const zone = state.data.timeZone;
+  const codeToStatus = (code: unknown) => (Object.entries(STATUS_CODES) as [FakeStatus, string][]).find(([, c]) => c === code)?.[0];
+  const transfer = (index: number) => {
+    const a = book.get(index);
+    return {
+      id: index + 1,
+      providerNo: providerNo(a.providerIndex),
+      demographicNo: Number(demographicNo(a.patientIndex)),
+      appointmentDate: localYmd(a.start, zone),
+      startTime: localHms(a.start, zone),
+      endTime: localHms(a.end, zone),
+      duration: a.durationMinutes,
+      status: STATUS_CODES[a.status],
+      type: a.appointmentType ?? '',
+      notes: a.externalRef ?? '',
+    };
+  };
+  const providerIndex = (id: unknown): number | undefined => {
+    const index = Number(id) - 1001;
+    if (typeof id !== 'string' || !Number.isInteger(index) || index < 0 || index >= state.data.providerCount) return undefined;
+    return state.isHidden(id) ? undefined : index;
+  };
+  return [
+    {
+      method: 'POST',
+      path: `${services}/schedule/appointment/:id/updateStatus`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const index = Number(ctx.params['id']) - 1;
+        if (!/^\d+$/.test(ctx.params['id'] ?? '') || !book.has(index)) throw new SimHttpError(404, { error: 'appointment not found' });
+        const status = codeToStatus((ctx.json() as Record<string, unknown>)['status']);
+        if (!status) throw new SimHttpError(400, { error: `status must be one of ${Object.values(STATUS_CODES).join(', ')}` });
+        book.setStatus(index, status, idempotencyKey(ctx));
+        return ok({ appointment: transfer(index) });
+      },
+    },
+    {
+      method: 'GET',
+      path: `${services}/schedule/types`,
+      handler: (ctx) => {
+        authorize(ctx);
+        return ok({ types: OSCAR_APPOINTMENT_TYPES });
+      },
+    },
+    {
+      method: 'POST',
+      path: `${services}/schedule/add`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const key = idempotencyKey(ctx);
+        const existing = key ? book.replayOf(key) : undefined;
+        if (existing) return ok({ appointment: transfer(existing.index) }, { 'idempotent-replayed': 'true' });
+        const body = ctx.json() as Record<string, unknown>;
+        const patient = patientIndex(String(body['demographicNo'] ?? ''));
+        if (patient === undefined) throw new SimHttpError(400, { error: 'demographicNo is not a demographic' });
+        const provider = providerIndex(body['providerNo']);
+        if (provider === undefined) throw new SimHttpError(400, { error: 'providerNo is not a provider' });
+        const type = typeof body['type'] === 'string' && body['type'] !== '' ? body['type'] : undefined;
+        if (type !== undefined && !OSCAR_APPOINTMENT_TYPES.some((t) => t.name === type))
+          throw new SimHttpError(400, { error: 'unknown type' });
+        const date = String(body['appointmentDate'] ?? '');
+        const time = /^(\d{2}):(\d{2})(?::\d{2})?$/.exec(String(body['startTime'] ?? ''));
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !time)
+          throw new SimHttpError(400, { error: 'appointmentDate yyyy-MM-dd and startTime HH:mm are required' });
+        const duration = body['duration'];
+        if (typeof duration !== 'number' || !Number.isInteger(duration) || duration < 1 || duration > 480)
+          throw new SimHttpError(400, { error: 'duration must be 1 to 480 minutes' });
+        const status = body['status'] === undefined ? 'booked' : codeToStatus(body['status']);
+        if (!status) throw new SimHttpError(400, { error: 'unknown status' });
+        const a = book.add(
+          {
+            patientIndex: patient,
+            providerIndex: provider,
+            start: zonedInstant(date, Number(time[1]) * 60 + Number(time[2]), zone),
+            durationMinutes: duration,
+            appointmentType: type,
+            externalRef: typeof body['notes'] === 'string' && body['notes'] !== '' ? body['notes'] : undefined,
+            idempotencyKey: key,
+            status,
+          },
+          'api',
+        );
+        return ok({ appointment: transfer(a.index) });
+      },
+    },
+  ];
 }

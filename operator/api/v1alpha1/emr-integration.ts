@@ -379,6 +379,21 @@ export const EmrIntegrationStatus = obj(
               { maxItems: 500 },
             ),
           ),
+          visible: opt(
+            list(str('A provider ID.'), 'Provider IDs the API user saw at the last check (the baseline of the next).', { maxItems: 500 }),
+          ),
+          vanished: opt(
+            list(
+              str('A provider ID.'),
+              'While every visible provider is synced: providers seen at an earlier check and no longer visible (their appointments stopped syncing). Cleared when they are visible again or the spec is edited.',
+              { maxItems: 500 },
+            ),
+          ),
+          notSynced: opt(
+            list(str('A provider ID.'), 'Providers the EMR has that spec.settings.syncProviderIds does not sync (NewProvidersAvailable).', {
+              maxItems: 500,
+            }),
+          ),
         },
         'Providers seen in the EMR.',
       ),

@@ -2,6 +2,8 @@
 // notes, documents in their folders), each under its own idempotency key; records held because
 // automatic import is off end the message in AttachmentsImportDisabled (dead-lettered, replayable).
 import type { DocumentToPost, EmrAdapter } from '../../internal/emr/adapter.ts';
+import { type CheckInSettings, DEFAULT_CHECK_IN } from './check-in.ts';
+import { deliverCheckIn } from './deliver-check-in.ts';
 import { DEFAULT_FILING, type FilingSettings, type FilingStep, planFiling } from './filing.ts';
 import type { OceanMessage } from './messages.ts';
 import { RelayError } from './schedule.ts';
@@ -48,14 +50,17 @@ export function heldError(message: OceanMessage, held: number): RelayError {
 /**
  * Performs the message in the EMR as the settings file it (filing.ts): chart notes, documents in
  * their folders; records held by `autoImportAttachments: false` end in AttachmentsImportDisabled.
- * Demographic updates go through `updateDemographics` where the adapter has it (FHIR so far).
+ * Demographic updates go through `updateDemographics` where the adapter has it (FHIR so far); kiosk
+ * check-ins mark appointments arrived or create walk-ins (check-in.ts, deliver-check-in.ts).
  */
 export async function deliverToEmr(
   adapter: EmrAdapter,
   message: OceanMessage,
   idempotencyKey: string,
   settings: FilingSettings = DEFAULT_FILING,
+  checkIn: CheckInSettings = DEFAULT_CHECK_IN,
 ): Promise<{ duplicate: boolean }> {
+  if (message.type === 'checkIn') return deliverCheckIn(adapter, message, idempotencyKey, checkIn);
   if (message.type === 'demographicUpdate' && message.demographics) {
     // An adapter without the call: dead-lettered (replayable once it has one), never dropped.
     if (!adapter.updateDemographics) throw new RelayError('Unsupported', `the ${adapter.type} adapter cannot apply a demographic update`);

@@ -15,6 +15,7 @@ import { CONTENT_HASH_HEADER, deadLetter, OCEAN_MESSAGE_ID_HEADER, RECEIVED_AT_H
 import { decryptBatch, RELAY_MESSAGE_KIND } from '../../internal/sek/crypto.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { RelayClock } from '../../runtime/scaled-clock.ts';
+import type { CheckInSettings } from './check-in.ts';
 import { combinedKeyOf, SittingCombiner, type SittingMember } from './combine.ts';
 import { deliverToEmr, heldError, performSteps } from './deliver.ts';
 import { combinedNote, type FilingSettings, planFiling, sittingOf } from './filing.ts';
@@ -34,6 +35,8 @@ export interface DeliveryOptions {
   adapter: EmrAdapter;
   /** How messages are filed (the integration's settings, filing.ts). */
   filing: FilingSettings;
+  /** What a kiosk check-in does (Mark Arrived within N hours, Walk-in; check-in.ts); default the CRD's defaults. */
+  checkIn?: CheckInSettings;
   clock: RelayClock;
   metrics: RelayMetrics;
   logger: Logger;
@@ -156,7 +159,7 @@ async function handleMessage(o: DeliveryOptions, msg: JsMsg, combiner: SittingCo
       combiner.add(sitting, { msg, message, key, receivedAt });
       return;
     }
-    await deliverToEmr(o.adapter, message, key, o.filing);
+    await deliverToEmr(o.adapter, message, key, o.filing, o.checkIn);
     succeeded(o, msg, receivedAt);
   } catch (error) {
     await failed(o, msg, oceanId, receivedAt, error);

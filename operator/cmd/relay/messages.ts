@@ -8,13 +8,15 @@
 //     referralAttachment: attachment: { title, fileName?, contentType: 'application/pdf', data }
 //     secureMessage:      message: { subject, text, direction: 'toPatient' | 'fromPatient', pdf }, attachments?
 //     referral:           referral: { direction: 'sent' | 'received', title, text, pdf }, attachments?
-//     demographicUpdate:  demographics: { firstName?, lastName?, birthDate?, sex?, healthNumber?, email?, phone? } }
+//     demographicUpdate:  demographics: { firstName?, lastName?, birthDate?, sex?, healthNumber?, email?, phone? }
+//     checkIn:            checkIn: { at, walkIn? }   (a kiosk check-in: `at` an ISO 8601 instant with Z or an
+//                         offset; walkIn true for a patient without an appointment; see check-in.ts) }
 //   attachments: [{ title, fileName?, contentType: 'application/pdf', data }] (at most 20)
 // Binary fields are base64. Errors name fields, never values (values are PHI).
 import { createHash } from 'node:crypto';
 import type { DemographicChanges } from '../../internal/emr/adapter.ts';
 
-const MESSAGE_TYPES = ['eFormNote', 'referralAttachment', 'secureMessage', 'referral', 'demographicUpdate'] as const;
+const MESSAGE_TYPES = ['eFormNote', 'referralAttachment', 'secureMessage', 'referral', 'demographicUpdate', 'checkIn'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 export interface OceanMessage {
@@ -28,6 +30,7 @@ export interface OceanMessage {
   referral?: { direction: 'sent' | 'received'; title: string; text: string; pdf: string };
   attachments?: OceanAttachment[];
   demographics?: DemographicChanges;
+  checkIn?: { at: string; walkIn?: boolean };
   [field: string]: unknown;
 }
 
@@ -118,6 +121,16 @@ function demographics(body: Record<string, unknown>): void {
     throw new InvalidMessageError('demographics.birthDate must be YYYY-MM-DD');
 }
 
+/** An ISO 8601 instant: date, time and Z or an offset (a wall-clock time without a zone is ambiguous). */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function checkIn(body: Record<string, unknown>): void {
+  const c = section(body, 'checkIn', 'checkIn');
+  if (typeof c['at'] !== 'string' || !INSTANT.test(c['at']) || Number.isNaN(Date.parse(c['at'])))
+    throw new InvalidMessageError('checkIn.at must be an ISO 8601 instant with Z or an offset');
+  if (c['walkIn'] !== undefined && typeof c['walkIn'] !== 'boolean') throw new InvalidMessageError('checkIn.walkIn must be true or false');
+}
+
 /** The checks of each message type's own fields. */
 const CHECK_TYPE: Record<MessageType, (body: Record<string, unknown>) => void> = {
   eFormNote: (body) => {
@@ -147,6 +160,7 @@ const CHECK_TYPE: Record<MessageType, (body: Record<string, unknown>) => void> =
     attachments(body);
   },
   demographicUpdate: demographics,
+  checkIn,
 };
 
 /** Checks a webhook body; throws InvalidMessageError naming the first field that is wrong. */

@@ -20,5 +20,7 @@ export function refusingAdapter(type: EmrAdapter['type'], error: EmrError): EmrA
     getPatient: refuse,
     postDocument: refuse,
     postNote: refuse,
+    markArrived: refuse,
+    createAppointment: refuse,
   };
 }

@@ -63,6 +63,7 @@ export type RelayFailureReason =
   | 'InvalidMessage'
   | 'Unsupported'
   | 'AttachmentsImportDisabled'
+  | 'WalkInDisabled'
   | 'InternalError';
 
 const KIND_OF: Record<RelayFailureReason, FailureKind> = {
@@ -85,6 +86,9 @@ const KIND_OF: Record<RelayFailureReason, FailureKind> = {
   Unsupported: 'fatal',
   // Held, not failed: automatic import is off. Dead-lettered at once, replayed once it is turned on.
   AttachmentsImportDisabled: 'fatal',
+  // A walk-in check-in while walk-ins are disabled: no retry can succeed until the setting changes;
+  // dead-lettered at once (replayable once walk-ins are enabled), not retried for an hour.
+  WalkInDisabled: 'fatal',
 };
 
 export function failureKind(reason: RelayFailureReason): FailureKind {

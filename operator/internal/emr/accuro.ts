@@ -16,6 +16,9 @@
 // `GET /v1/letter-types`. A name the EMR does not have is `NotFound` naming it (a configuration value,
 // never patient data), never a silent default. Sub-folders, letter types and the encounter-note call
 // follow our simulator's design (README "Settings × EMR: filing").
+// Check-in (our design too, README "Settings × EMR: check-in"): `PUT /v1/scheduler/appointments/{id}/status`
+// {status: 'Arrived'}; walk-ins `POST /v1/scheduler/appointments` in the clinic's wall clock, the type
+// looked up in `GET /v1/scheduler/appointment-types`, the idempotency key sent and kept in `externalReference`.
 import { randomBytes } from 'node:crypto';
 import { localDate, wallClockOf } from '../../runtime/zoned-time.ts';
 import { BearerSession, requestToken } from '../httpx/bearer.ts';
@@ -25,6 +28,7 @@ import { type BearerToken, TokenCache } from '../httpx/token-cache.ts';
 import type {
   AdapterConfig,
   Appointment,
+  AppointmentToCreate,
   AuthResult,
   DocumentToPost,
   EmrAdapter,
@@ -37,12 +41,14 @@ import type {
 import {
   type AppointmentStatus,
   byName,
+  byNameOrId,
   documentFileName,
   emrTimeZone,
   inInterval,
   normalizeSex,
   requireKeys,
   secretValues,
+  wallDateTime,
 } from './shared.ts';
 
 export const ACCURO_CREDENTIAL_KEYS = ['apiUsername', 'apiPassword', 'clientId', 'clientSecret', 'subscriptionKey'] as const;
@@ -116,6 +122,7 @@ export class AccuroAdapter implements EmrAdapter {
   private readonly timeZone: string;
   private folders: AccuroFolder[] | undefined;
   private letterTypes: { id: string; name: string }[] | undefined;
+  private appointmentTypes: { id: string; name: string }[] | undefined;
 
   constructor(config: AdapterConfig) {
     requireKeys('Accuro', config.credentials, ACCURO_CREDENTIAL_KEYS);
@@ -276,6 +283,53 @@ export class AccuroAdapter implements EmrAdapter {
     const read = new Reader('Accuro', response.what);
     const answer = read.object(this.http.parseJson(response), 'body');
     return { id: read.id(answer['encounterNoteId'], 'encounterNoteId'), duplicate: isReplayed(response) };
+  }
+
+  async markArrived(appointmentId: string, idempotencyKey: string): Promise<void> {
+    const response = await this.session.request(this.url(`v1/scheduler/appointments/${encodeURIComponent(appointmentId)}/status`), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      body: JSON.stringify({ status: 'Arrived' }),
+    });
+    this.http.parseJson(response);
+  }
+
+  async createAppointment(a: AppointmentToCreate): Promise<{ id: string; duplicate: boolean }> {
+    const typeId = a.appointmentType?.trim() ? await this.appointmentTypeId(a.appointmentType) : undefined;
+    const { date, time } = wallDateTime(a.start, this.timeZone);
+    const body = {
+      patientId: numeric(a.patientId),
+      providerId: numeric(a.providerId),
+      appointmentDate: date,
+      startTime: time,
+      duration: a.durationMinutes,
+      ...(typeId === undefined ? {} : { appointmentTypeId: numeric(typeId) }),
+      externalReference: a.idempotencyKey,
+    };
+    const response = await this.session.request(this.url('v1/scheduler/appointments'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': a.idempotencyKey },
+      body: JSON.stringify(body),
+    });
+    const read = new Reader('Accuro', response.what);
+    const answer = read.object(this.http.parseJson(response), 'body');
+    return { id: read.id(answer['appointmentId'], 'appointmentId'), duplicate: isReplayed(response) };
+  }
+
+  private async appointmentTypeId(wanted: string): Promise<string> {
+    if (!this.appointmentTypes) {
+      const { read, body } = await this.get('v1/scheduler/appointment-types');
+      this.appointmentTypes = read.array(body, 'body').map((item, i) => {
+        const t = read.object(item, `[${i}]`);
+        return {
+          id: read.id(t['appointmentTypeId'], `[${i}].appointmentTypeId`),
+          name: read.optionalString(t['name'], `[${i}].name`) ?? '',
+        };
+      });
+    }
+    const type = byNameOrId(this.appointmentTypes, wanted);
+    if (!type) throw this.http.error('NotFound', `has no appointment type ${JSON.stringify(wanted)}`);
+    return type.id;
   }
 
   /** The folder (and sub-folder) ids of the settings' names; no folder named: `Ocean`, else the first. */

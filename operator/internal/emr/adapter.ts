@@ -94,6 +94,21 @@ export interface DemographicsUpdate {
   idempotencyKey: string;
 }
 
+/**
+ * A walk-in appointment to create (check-in, README "Settings × EMR: check-in"). The idempotency key
+ * is sent where the EMR honours one AND stored in the appointment's external-reference or notes
+ * field, so the appointment can be found again by it.
+ */
+export interface AppointmentToCreate {
+  patientId: string;
+  providerId: string;
+  /** The EMR's appointment type, as the settings name it (name or code); absent: the EMR's default. */
+  appointmentType?: string;
+  start: Date;
+  durationMinutes: number;
+  idempotencyKey: string;
+}
+
 export interface EmrAdapter {
   readonly type: 'PSSuite' | 'MedAccess' | 'Accuro' | 'OSCARPro' | 'FHIR';
   authenticate(): Promise<AuthResult>;
@@ -106,6 +121,10 @@ export interface EmrAdapter {
   postDocument(doc: DocumentToPost): Promise<{ id: string; duplicate: boolean }>;
   /** Files a chart note (encounter/progress note) with the EMR's note call. */
   postNote(note: NoteToPost): Promise<{ id: string; duplicate: boolean }>;
+  /** Sets the appointment's status to arrived (a kiosk check-in); setting it again changes nothing. */
+  markArrived(appointmentId: string, idempotencyKey: string): Promise<void>;
+  /** Creates an appointment (a walk-in), once per idempotency key. */
+  createAppointment(appointment: AppointmentToCreate): Promise<{ id: string; duplicate: boolean }>;
   /** Applies a demographic update from Ocean, where the EMR's API allows it (FHIR so far); absent elsewhere. */
   updateDemographics?(update: DemographicsUpdate): Promise<{ duplicate: boolean }>;
 }

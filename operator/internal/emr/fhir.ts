@@ -6,6 +6,9 @@
 // token is never sent elsewhere). Documents are DocumentReferences (PDF inline, LOINC 51855-5)
 // carrying the idempotency key as an identifier, posted as a conditional create
 // (`If-None-Exist: identifier=…`): 201 is a new document, 200 the one created earlier.
+// Check-in: read the Appointment, PUT it back with status `arrived` and `If-Match` on the version read
+// (as the demographics update does); walk-ins: POST Appointment as a conditional create on the
+// idempotency key (identifier, If-None-Exist), appointmentType a code of HL7 v2-0276 (e.g. WALKIN).
 import { createHash } from 'node:crypto';
 import { BearerSession, requestToken } from '../httpx/bearer.ts';
 import { basicAuth, HttpClient, type HttpResponse, joinUrl } from '../httpx/http.ts';
@@ -14,6 +17,7 @@ import { type BearerToken, TokenCache } from '../httpx/token-cache.ts';
 import {
   type AdapterConfig,
   type Appointment,
+  type AppointmentToCreate,
   type AuthResult,
   type DemographicsUpdate,
   type DocumentToPost,
@@ -260,6 +264,51 @@ export class FhirAdapter implements EmrAdapter {
     return { duplicate: response.headers.get('idempotent-replayed') === 'true' };
   }
 
+  /** Read-modify-write of the Appointment's status (PUT with If-Match on the version read, X-Request-Id the key). */
+  async markArrived(appointmentId: string, idempotencyKey: string): Promise<void> {
+    const url = joinUrl(this.baseUrl, `Appointment/${encodeURIComponent(appointmentId)}`);
+    const { read, body } = await this.get(url);
+    const resource = { ...read.object(body, 'body') } as Json;
+    if (resource['resourceType'] !== 'Appointment') throw read.fail('resourceType', 'Appointment');
+    if (resource['status'] === 'arrived') return;
+    const version = (resource['meta'] as Json | undefined)?.['versionId'];
+    await this.session.request(
+      url,
+      {
+        method: 'PUT',
+        headers: {
+          'content-type': 'application/fhir+json',
+          'x-request-id': idempotencyKey,
+          ...(typeof version === 'string' ? { 'if-match': `W/"${version}"` } : {}),
+        },
+        body: JSON.stringify({ ...resource, status: 'arrived' }),
+      },
+      (r) =>
+        r.status === 412
+          ? this.http.error('EmrUnreachable', 'PUT Appointment: HTTP 412, the appointment changed meanwhile')
+          : this.outcomeError(r),
+    );
+  }
+
+  /** A conditional create of the Appointment, keyed by the idempotency key (201 new, 200 existing). */
+  async createAppointment(a: AppointmentToCreate): Promise<{ id: string; duplicate: boolean }> {
+    const response = await this.session.request(
+      joinUrl(this.baseUrl, 'Appointment'),
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/fhir+json',
+          'if-none-exist': `identifier=${encodeURIComponent(IDEMPOTENCY_SYSTEM)}|${encodeURIComponent(a.idempotencyKey)}`,
+        },
+        body: JSON.stringify(walkInAppointment(a)),
+      },
+      (r) => this.outcomeError(r),
+    );
+    const read = new Reader('FHIR', response.what);
+    const created = read.object(this.http.parseJson(response), 'body');
+    return { id: read.id(created['id'], 'id'), duplicate: response.status === 200 };
+  }
+
   /** All resources of `resourceType` from a search, following `next` links on our origin. */
   private async search(first: URL, resourceType: string): Promise<{ read: Reader; resource: Json; path: string }[]> {
     const out: { read: Reader; resource: Json; path: string }[] = [];
@@ -417,6 +466,30 @@ function mapStatus(status: string): AppointmentStatus {
   if (status === 'checked-in') return 'arrived';
   if (status === 'pending' || status === 'proposed' || status === 'waitlist') return 'booked';
   return 'unknown';
+}
+
+/** The walk-in Appointment we create: booked (then marked arrived), the idempotency key as identifier. */
+function walkInAppointment(a: AppointmentToCreate): Json {
+  return {
+    resourceType: 'Appointment',
+    identifier: [{ system: IDEMPOTENCY_SYSTEM, value: a.idempotencyKey }],
+    status: 'booked',
+    ...(a.appointmentType?.trim()
+      ? {
+          appointmentType: {
+            coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0276', code: a.appointmentType.trim() }],
+            text: a.appointmentType.trim(),
+          },
+        }
+      : {}),
+    start: a.start.toISOString(),
+    end: new Date(a.start.getTime() + a.durationMinutes * 60_000).toISOString(),
+    minutesDuration: a.durationMinutes,
+    participant: [
+      { actor: { reference: `Patient/${a.patientId}` }, status: 'accepted' },
+      { actor: { reference: `Practitioner/${a.providerId}` }, status: 'accepted' },
+    ],
+  };
 }
 
 /** The DocumentReference we post: PDF inline, LOINC 51855-5, the idempotency key as identifier. */

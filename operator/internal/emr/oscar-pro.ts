@@ -9,6 +9,9 @@
 // Idempotency: OSCAR has no idempotency mechanism. We send `Idempotency-Key` (honoured by the
 // simulator) and put the key in the file name, so a duplicate is at least visible in the chart; the
 // relay's durable queue is what prevents redelivery against a real server.
+// Check-in (OSCAR's ScheduleService): `POST schedule/appointment/{id}/updateStatus` {status: 'H'} (Here);
+// walk-ins `POST schedule/add` (NewAppointmentTo1, the server's wall clock, the type by name from
+// `GET schedule/types`), the idempotency key sent and kept in the appointment's `notes`.
 
 import { HttpClient, type HttpRequest, type HttpResponse, isReplayed, joinUrl } from '../httpx/http.ts';
 import { type Json, Reader } from '../httpx/json-reader.ts';
@@ -16,6 +19,7 @@ import { authorizationHeader, type OAuth1Credentials } from '../httpx/oauth1.ts'
 import {
   type AdapterConfig,
   type Appointment,
+  type AppointmentToCreate,
   type AuthResult,
   type DocumentToPost,
   type EmrAdapter,
@@ -28,6 +32,7 @@ import {
 } from './adapter.ts';
 import {
   type AppointmentStatus,
+  byNameOrId,
   dayRange,
   documentFileName,
   emrTimeZone,
@@ -35,6 +40,7 @@ import {
   patientRecord,
   requireKeys,
   secretValues,
+  wallDateTime,
 } from './shared.ts';
 
 export const OSCAR_CREDENTIAL_KEYS = ['clientKey', 'clientSecret', 'accessToken', 'tokenSecret'] as const;
@@ -236,6 +242,52 @@ export class OscarProAdapter implements EmrAdapter {
     const read = new Reader('OSCAR', response.what);
     const answer = read.object(this.http.parseJson(response), 'body');
     return { id: read.id(answer['noteId'], 'noteId'), duplicate: isReplayed(response) };
+  }
+
+  /** OSCAR's "Here" status (H): the patient arrived. */
+  async markArrived(appointmentId: string, idempotencyKey: string): Promise<void> {
+    const response = await this.call('POST', `schedule/appointment/${encodeURIComponent(appointmentId)}/updateStatus`, {
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      body: JSON.stringify({ status: 'H' }),
+    });
+    this.http.parseJson(response);
+  }
+
+  async createAppointment(a: AppointmentToCreate): Promise<{ id: string; duplicate: boolean }> {
+    const type = a.appointmentType?.trim() ? await this.appointmentTypeName(a.appointmentType) : undefined;
+    const { date, time } = wallDateTime(a.start, this.timeZone);
+    const body = JSON.stringify({
+      providerNo: a.providerId,
+      demographicNo: Number(a.patientId),
+      appointmentDate: date,
+      startTime: time,
+      duration: a.durationMinutes,
+      ...(type ? { type } : {}),
+      notes: a.idempotencyKey,
+      status: 't',
+    });
+    const response = await this.call('POST', 'schedule/add', {
+      headers: { 'content-type': 'application/json', 'idempotency-key': a.idempotencyKey },
+      body,
+    });
+    const read = new Reader('OSCAR', response.what);
+    const appointment = read.object(read.object(this.http.parseJson(response), 'body')['appointment'], 'appointment');
+    return { id: read.id(appointment['id'], 'appointment.id'), duplicate: isReplayed(response) };
+  }
+
+  private async appointmentTypeName(wanted: string): Promise<string> {
+    const response = await this.call('GET', 'schedule/types');
+    const read = new Reader('OSCAR', response.what);
+    const types = read.array(read.object(this.http.parseJson(response), 'body')['types'] ?? [], 'types').map((item, i) => {
+      const t = read.object(item, `types[${i}]`);
+      return {
+        id: t['id'] === undefined ? '' : read.id(t['id'], `types[${i}].id`),
+        name: read.optionalString(t['name'], `types[${i}].name`) ?? '',
+      };
+    });
+    const type = byNameOrId(types, wanted);
+    if (!type) throw new EmrError('NotFound', `OSCAR ${response.what}: has no appointment type ${JSON.stringify(wanted)}`);
+    return type.name;
   }
 
   private appointment(read: Reader, a: Json, n: number): Appointment {

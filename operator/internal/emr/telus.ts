@@ -14,6 +14,10 @@
 //   POST …/patients/{id}/documents {title, folder?, subfolder?, contentType, data} (Idempotency-Key)
 //   POST …/patients/{id}/notes {title, text, letterType?} (Idempotency-Key): a chart note (PS Suite
 //        progress note, Med Access encounter note)
+//   PUT  …/appointments/{id}/status {status: 'arrived'} (Idempotency-Key): a kiosk check-in
+//   POST …/appointments {patientId, providerId, start (instant), durationMinutes, appointmentType?,
+//        externalReference} (Idempotency-Key; the key is also the externalReference): a walk-in, the
+//        type by code or name from GET …/appointment-types
 //
 // notAfter = the activation code's expiry (PS Suite) or the instance secret's, when the API gives
 // one; the session token itself is renewed silently. Expired code → Expired; revoked instance →
@@ -26,6 +30,7 @@ import { type BearerToken, TokenCache } from '../httpx/token-cache.ts';
 import type {
   AdapterConfig,
   Appointment,
+  AppointmentToCreate,
   AuthResult,
   DocumentToPost,
   EmrAdapter,
@@ -35,7 +40,7 @@ import type {
   Patient,
   Provider,
 } from './adapter.ts';
-import { type AppointmentStatus, emrTimeZone, inInterval, patientRecord, requireKeys, secretValues } from './shared.ts';
+import { type AppointmentStatus, byNameOrId, emrTimeZone, inInterval, patientRecord, requireKeys, secretValues } from './shared.ts';
 
 export type TelusProduct = 'PSSuite' | 'MedAccess';
 
@@ -231,6 +236,45 @@ export class TelusAdapter implements EmrAdapter {
     const read = new Reader(this.label, response.what);
     const answer = read.object(this.http.parseJson(response), 'body');
     return { id: read.id(answer['id'], 'id'), duplicate: isReplayed(response) };
+  }
+
+  async markArrived(appointmentId: string, idempotencyKey: string): Promise<void> {
+    const response = await this.session.request(this.url(`appointments/${encodeURIComponent(appointmentId)}/status`), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      body: JSON.stringify({ status: 'arrived' }),
+    });
+    this.http.parseJson(response);
+  }
+
+  async createAppointment(a: AppointmentToCreate): Promise<{ id: string; duplicate: boolean }> {
+    const type = a.appointmentType?.trim() ? await this.appointmentTypeCode(a.appointmentType) : undefined;
+    const response = await this.session.request(this.url('appointments'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': a.idempotencyKey },
+      body: JSON.stringify({
+        patientId: a.patientId,
+        providerId: a.providerId,
+        start: a.start.toISOString(),
+        durationMinutes: a.durationMinutes,
+        ...(type ? { appointmentType: type } : {}),
+        externalReference: a.idempotencyKey,
+      }),
+    });
+    const read = new Reader(this.label, response.what);
+    const answer = read.object(this.http.parseJson(response), 'body');
+    return { id: read.id(answer['id'], 'id'), duplicate: isReplayed(response) };
+  }
+
+  private async appointmentTypeCode(wanted: string): Promise<string> {
+    const { read, body } = await this.get('appointment-types');
+    const types = read.array(read.object(body, 'body')['items'], 'items').map((item, i) => {
+      const t = read.object(item, `items[${i}]`);
+      return { id: read.id(t['code'], `items[${i}].code`), name: read.optionalString(t['name'], `items[${i}].name`) ?? '' };
+    });
+    const type = byNameOrId(types, wanted);
+    if (!type) throw this.http.error('NotFound', `has no appointment type ${JSON.stringify(wanted)}`);
+    return type.id;
   }
 
   private appointment(read: Reader, a: Json, n: number): Appointment {
