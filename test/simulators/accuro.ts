@@ -6,6 +6,13 @@
 //   GET  /v2/materials/appointments?startDate&endDate&pageSize(≤50)&startingId → {appointments, lastId}
 //        (appointments with id > startingId, ascending; pass lastId back as startingId)
 //   GET  /v1/patients/{id}
+//   PUT  /v1/patients/{id}         the patient as read, changed (a full replace of `demographics`), with
+//                                  Idempotency-Key (a repeat answers 200 + Idempotent-Replayed, changes nothing)
+//   GET  /v1/custom-fields         → [{customFieldId, name}]: the patient custom fields the clinic defined
+//   GET  /v1/patients/{id}/custom-fields → [{customFieldId, name, value}]
+//   PUT  /v1/patients/{id}/custom-fields  [{customFieldId, value}] (only those change), Idempotency-Key
+//   (the patient update and the custom-field calls are OUR design after Accuro's patient screens and the
+//   public patient shape; an unknown customFieldId answers 400, a bad value 400 naming the field)
 //   POST /v1/provider-portal/documents  multipart: `details` (JSON, with `folderId` and optional
 //                                  `subFolderId`) + `document` (PDF)
 //   GET  /v1/letter-types          → [{letterTypeId, name}]
@@ -43,6 +50,7 @@ import {
 } from './common.ts';
 import type { FakePatient, FakeStatus } from './fake-data.ts';
 import { localHms, localYmd, zonedInstant } from './local-time.ts';
+import { customFieldProblem, type DemographicValues, demographicProblem } from './patients.ts';
 
 export interface AccuroCredentials {
   apiUsername: string;
@@ -254,7 +262,7 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
         authorize(ctx);
         const index = patientIndex(ctx.params['id'] ?? '');
         if (index === undefined) throw new SimHttpError(404, { error: 'not_found', message: 'patient not found' });
-        const p = data.patient(index);
+        const p = state.patients.patient(index);
         return {
           json: {
             patientId: index + 1,
@@ -367,6 +375,7 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
     },
   ];
 
+  routes.push(...accuroPatientRoutes(state, authorize, patientIndex));
   routes.push(...schedulerRoutes(state, authorize, patientIndex));
   const sim = await serve({ state, routes, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, {
@@ -377,6 +386,101 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
     patientId: accuroPatientId,
     officeId: accuroOfficeId,
   });
+}
+
+const replayed = (duplicate: boolean): Record<string, string> => (duplicate ? { 'idempotent-replayed': 'true' } : {});
+const badRequest = (message: string) => new SimHttpError(400, { error: 'invalid_request', message });
+
+/** The demographic values of an Accuro patient body (PUT /v1/patients/{id}), or a 400 naming the field. */
+function accuroDemographics(body: unknown): DemographicValues {
+  const d = (body as { demographics?: Record<string, unknown> } | null)?.demographics;
+  if (!d || typeof d !== 'object') throw badRequest('demographics is required');
+  const sub = (key: string, field: string): unknown => {
+    const v = d[key];
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[field] : undefined;
+  };
+  const phones = Array.isArray(d['phones']) ? (d['phones'] as Record<string, unknown>[]) : [];
+  const sex = (Object.entries(ACCURO_GENDER) as [FakePatient['sex'], { id: number }][]).find(([, g]) => g.id === d['genderId'])?.[0];
+  if (sex === undefined) throw badRequest('demographics.genderId is not a gender of this Accuro');
+  const values: Record<string, unknown> = {
+    firstName: d['firstName'],
+    lastName: d['lastName'],
+    birthDate: typeof d['birthday'] === 'string' ? d['birthday'].replace(/T00:00:00$/, '') : d['birthday'],
+    sex,
+    healthNumber: sub('healthCard', 'phn'),
+    email: sub('email', 'address'),
+    phone: phones[0]?.['number'],
+  };
+  for (const [key, value] of Object.entries(values)) if (typeof value !== 'string') throw badRequest(`demographics: ${key} is required`);
+  return values as DemographicValues;
+}
+
+/** Patient updates and custom fields (our design, see the header). */
+function accuroPatientRoutes(state: SimState, authorize: (ctx: Ctx) => void, patientIndex: (id: string) => number | undefined): Route[] {
+  const patients = state.patients;
+  const fieldId = (name: string) => patients.customFieldNames.indexOf(name) + 1;
+  const known = (ctx: Ctx): { index: number; patientId: string } => {
+    authorize(ctx);
+    const patientId = ctx.params['id'] ?? '';
+    const index = patientIndex(patientId);
+    if (index === undefined) throw new SimHttpError(404, { error: 'not_found', message: 'patient not found' });
+    return { index, patientId };
+  };
+  return [
+    {
+      method: 'PUT',
+      path: '/v1/patients/:id',
+      handler: (ctx) => {
+        const { index, patientId } = known(ctx);
+        const key = idempotencyKey(ctx);
+        if (patients.repeated('demographics', patientId, key))
+          return { status: 200, json: { patientId: index + 1 }, headers: replayed(true) };
+        const values = accuroDemographics(ctx.json());
+        const problem = demographicProblem(values, state.now());
+        if (problem) throw badRequest(`demographics: ${problem}`);
+        patients.updateDemographics(index, patientId, key, values);
+        return { json: { patientId: index + 1 } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/custom-fields',
+      handler: (ctx) => {
+        authorize(ctx);
+        return { json: patients.customFieldNames.map((name) => ({ customFieldId: fieldId(name), name })) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/patients/:id/custom-fields',
+      handler: (ctx) => {
+        const { patientId } = known(ctx);
+        const values = patients.customFields(patientId);
+        return { json: Object.entries(values).map(([name, value]) => ({ customFieldId: fieldId(name), name, value })) };
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/v1/patients/:id/custom-fields',
+      handler: (ctx) => {
+        const { patientId } = known(ctx);
+        const key = idempotencyKey(ctx);
+        if (patients.repeated('customFields', patientId, key)) return { status: 200, json: { updated: 0 }, headers: replayed(true) };
+        const body = ctx.json();
+        if (!Array.isArray(body) || body.length === 0) throw badRequest('a list of {customFieldId, value} is required');
+        const values: Record<string, string> = {};
+        for (const item of body as Record<string, unknown>[]) {
+          const name = patients.customFieldNames[Number(item?.['customFieldId']) - 1];
+          if (!name) throw badRequest('unknown customFieldId');
+          const problem = customFieldProblem(name, item['value']);
+          if (problem) throw badRequest(problem);
+          values[name] = item['value'] as string;
+        }
+        patients.setCustomFields(patientId, key, values);
+        return { json: { updated: Object.keys(values).length } };
+      },
+    },
+  ];
 }
 
 /** Accuro's appointment types (the walk-in settings name one by name). */

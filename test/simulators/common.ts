@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppointmentBook } from './appointment-book.ts';
 import { FakeData, type Volume } from './fake-data.ts';
 import { DEFAULT_SIM_TIME_ZONE, zonedInstant } from './local-time.ts';
+import { PatientStore } from './patients.ts';
 
 export interface Faults {
   /** The service rejects the configured credentials as if they were wrong. */
@@ -94,6 +95,8 @@ export interface SimulatorOptions {
   timeZone?: string;
   /** Serve HTTPS with this certificate (PEM), as the real SaaS does; the CRDs accept only https URLs. */
   tls?: { cert: string; key: string };
+  /** The custom demographic fields the EMR defines (patients.ts; default DEFAULT_CUSTOM_FIELDS). */
+  customFields?: readonly string[];
 }
 
 export interface StoredDocument {
@@ -177,6 +180,8 @@ export class SimState {
   documents: StoredDocument[] = [];
   /** Chart notes (encounter/progress notes), as the EMR stored them. */
   notes: StoredNote[] = [];
+  /** Patients as the EMR holds them: demographic updates and custom field values (patients.ts). */
+  readonly patients: PatientStore;
   duplicates: DuplicateDocument[] = [];
   /** The schedule beyond the generated data: added appointments and status changes (appointment-book.ts). */
   readonly appointments: AppointmentBook;
@@ -195,6 +200,7 @@ export class SimState {
     this.startedAt = this.now();
     this.faults = { ...options.faults };
     this.appointments = new AppointmentBook(this.data, this.now);
+    this.patients = new PatientStore(this.data, this.now, options.customFields);
   }
 
   setFault(patch: FaultPatch): void {

@@ -8,6 +8,11 @@
 //   PUT  {base}/Patient/{id}   update (If-Match W/"version" honoured: 412 on a stale version);
 //                              X-Request-Id is recorded, a repeated one is a duplicate (answered as
 //                              the first, Idempotent-Replayed: true); updates in `patientUpdates`
+//                              Custom demographic fields are Patient.extension entries whose url is
+//                              CUSTOM_FIELD_URL + the field name (valueString): a name this server does
+//                              not define answers 422 OperationOutcome `not-found`; values are recorded
+//                              per patient (state.patients), as the demographic changes are
+//   GET  {base}/StructureDefinition?url=u1,u2   the custom-field extensions this server defines
 //   POST {base}/DocumentReference   validated; conditional create with If-None-Exist. A document's
 //        folder is category[0].text, its subfolder category[1].text; a DocumentReference typed LOINC
 //        11506-3 (Progress note) is stored as a chart note (its letter type: category[0].text)
@@ -39,6 +44,13 @@ import {
 } from './common.ts';
 import type { FakePatient, FakeStatus } from './fake-data.ts';
 import { localIsoWithOffset } from './local-time.ts';
+import { customFieldProblem } from './patients.ts';
+
+/**
+ * The extension URL of a custom demographic field, before its name (the adapter's own copy is
+ * operator/internal/emr/fhir.ts CUSTOM_FIELD_URL: a simulator never imports the code it tests).
+ */
+export const CUSTOM_FIELD_URL = 'https://cloudconnect.dev/fhir/StructureDefinition/custom-field/';
 
 export interface FhirCredentials {
   clientId: string;
@@ -358,12 +370,14 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
         const resource = ctx.json() as Record<string, unknown>;
         if (resource?.['resourceType'] !== 'Patient' || resource['id'] !== fhirPatientId(index))
           throw new SimHttpError(400, outcome('invalid', 'the body must be this Patient (resourceType and id)'));
-        if (resource['birthDate'] !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(resource['birthDate'])))
-          throw new SimHttpError(400, outcome('invalid', 'birthDate must be YYYY-MM-DD'));
+        if (resource['birthDate'] !== undefined && !isCalendarDay(String(resource['birthDate'])))
+          throw new SimHttpError(400, outcome('invalid', 'birthDate must be a date (YYYY-MM-DD)'));
         const version = Number((current['meta'] as { versionId: string }).versionId);
         const ifMatch = ctx.header('if-match');
         if (ifMatch && ifMatch !== `W/"${version}"`) throw new SimHttpError(412, outcome('conflict', 'version conflict'));
+        const custom = customFieldsOf(resource, state.patients.customFieldNames);
         const stored = { ...resource, meta: { versionId: String(version + 1), lastUpdated: state.now().toISOString() } };
+        recordPatientWrite(state, fhirPatientId(index), requestId, current, stored, custom);
         patientOverrides.set(index, stored);
         patientUpdates.push({ patientId: fhirPatientId(index), requestId, version: version + 1, resource: stored });
         return fhirJson(stored, 200);
@@ -443,6 +457,20 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
   }
 
   routes.push(...appointmentWriteRoutes(state, basePath, authorize, indexOf));
+  routes.push({
+    method: 'GET',
+    path: `${basePath}/StructureDefinition`,
+    handler: (ctx) => {
+      authorize(ctx);
+      const wanted = (ctx.url.searchParams.get('url') ?? '').split(',').filter(Boolean);
+      const entries = state.patients.customFieldNames
+        .filter((name) => wanted.includes(`${CUSTOM_FIELD_URL}${name}`))
+        .map(customFieldDefinition);
+      return bundle(ctx, 'StructureDefinition', entries, undefined, entries.length);
+    },
+  });
+  // What a test reads back is the stored resource, in the simulators' common vocabulary.
+  state.patients.view = (index) => fakePatientOf(patientResource(index), data.patient(index));
   const sim = await serve({ state, routes, urlPath: basePath, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, {
     credentials,
@@ -615,4 +643,84 @@ function appointmentWriteRoutes(
       },
     },
   ];
+}
+
+/** The StructureDefinition of a custom-field extension (a string on Patient). */
+function customFieldDefinition(name: string): Record<string, unknown> {
+  return {
+    resourceType: 'StructureDefinition',
+    id: `custom-field-${name}`,
+    url: `${CUSTOM_FIELD_URL}${name}`,
+    name,
+    status: 'active',
+    kind: 'complex-type',
+    abstract: false,
+    context: [{ type: 'element', expression: 'Patient' }],
+    type: 'Extension',
+    baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Extension',
+    derivation: 'constraint',
+  };
+}
+
+/** The custom field values of a Patient body, or a 422 for a name this server does not define. */
+function customFieldsOf(resource: Record<string, unknown>, defined: readonly string[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  const extensions = Array.isArray(resource['extension']) ? (resource['extension'] as Record<string, unknown>[]) : [];
+  for (const e of extensions) {
+    const url = typeof e?.['url'] === 'string' ? e['url'] : '';
+    if (!url.startsWith(CUSTOM_FIELD_URL)) continue;
+    const name = url.slice(CUSTOM_FIELD_URL.length);
+    if (!defined.includes(name)) throw new SimHttpError(422, outcome('not-found', 'unknown extension'));
+    const problem = customFieldProblem(name, e['valueString']);
+    if (problem) throw new SimHttpError(400, outcome('invalid', problem));
+    values[name] = e['valueString'] as string;
+  }
+  return values;
+}
+
+/** Records what a Patient PUT changed: its demographic content (fields by name) and its custom field values. */
+function recordPatientWrite(
+  state: SimState,
+  patientId: string,
+  requestId: string | undefined,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  custom: Record<string, string>,
+): void {
+  const changed = ['name', 'birthDate', 'gender', 'telecom', 'identifier', 'address'].filter(
+    (key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]),
+  );
+  if (changed.length > 0) state.patients.recordDemographicWrite(patientId, requestId, changed);
+  const current = state.patients.customFields(patientId);
+  const changedCustom = Object.fromEntries(Object.entries(custom).filter(([k, v]) => current[k] !== v));
+  if (Object.keys(changedCustom).length > 0) state.patients.setCustomFields(patientId, requestId, changedCustom);
+}
+
+const FHIR_SEX: Record<string, FakePatient['sex']> = { female: 'F', male: 'M' };
+
+/** A stored Patient in the simulators' common vocabulary (patients.ts), the generated record for what it lacks. */
+function fakePatientOf(r: Record<string, unknown>, base: FakePatient): FakePatient {
+  const names = Array.isArray(r['name']) ? (r['name'] as Record<string, unknown>[]) : [];
+  const name = names.find((n) => n['use'] === 'official') ?? names[0] ?? {};
+  const telecom = Array.isArray(r['telecom']) ? (r['telecom'] as Record<string, unknown>[]) : [];
+  const ids = Array.isArray(r['identifier']) ? (r['identifier'] as Record<string, unknown>[]) : [];
+  const jhn = ids.find((i) => JSON.stringify(i['type'] ?? '').includes('"JHN"'));
+  const given = Array.isArray(name['given']) ? (name['given'] as unknown[])[0] : undefined;
+  return {
+    ...base,
+    firstName: typeof given === 'string' ? given : '',
+    lastName: typeof name['family'] === 'string' ? name['family'] : '',
+    birthDate: typeof r['birthDate'] === 'string' ? r['birthDate'] : '',
+    sex: FHIR_SEX[String(r['gender'])] ?? 'X',
+    healthNumber: typeof jhn?.['value'] === 'string' ? jhn['value'] : '',
+    email: String(telecom.find((t) => t['system'] === 'email')?.['value'] ?? ''),
+    phone: String(telecom.find((t) => t['system'] === 'phone')?.['value'] ?? ''),
+  };
+}
+
+/** A FHIR `date` of full precision that is a day of the calendar (a parser refuses 1990-02-30). */
+function isCalendarDay(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const day = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === value;
 }

@@ -122,12 +122,15 @@ export function minimalPdf(lines: readonly string[]): Buffer {
 const patientLine = (p: OceanPatient) =>
   `${p.firstName} ${p.lastName}, born ${p.birthDate}${p.healthNumber ? `, HN ${p.healthNumber}` : ''}`;
 
-/** A completed eForm (questionnaire), rendered to PDF as Ocean does for the EMR chart. */
+/**
+ * A completed eForm (questionnaire), rendered to PDF as Ocean does for the EMR chart; `customFields`:
+ * its answers mapped to the EMR's custom demographic fields.
+ */
 export function eFormNoteMessage(
   messageId: string,
   patient: OceanPatient,
   form = 'PHQ-9 questionnaire',
-  options: { sessionId?: string } = {},
+  options: { sessionId?: string; customFields?: { field: string; value: string }[] } = {},
 ): EmrBoundMessage {
   const text = `${form} completed by ${patient.firstName} ${patient.lastName}. Score 7 (mild).`;
   return {
@@ -135,6 +138,7 @@ export function eFormNoteMessage(
     type: 'eFormNote',
     sentAt: new Date().toISOString(),
     ...(options.sessionId ? { sessionId: options.sessionId } : {}),
+    ...(options.customFields ? { customFields: options.customFields } : {}),
     patient,
     note: { title: `Ocean eForm: ${form}`, text, pdf: minimalPdf([`Ocean eForm: ${form}`, patientLine(patient), text]).toString('base64') },
   };

@@ -12,6 +12,13 @@
 // Filing: a document's `docType` is its folder and `docSubClass` its subfolder; encounter notes are
 // `POST notes/{demographicNo}/save` (OSCAR's NotesService, NoteTo1 `{note, encounterType}` → `{noteId}`);
 // OSCAR has no letter types, the settings' letter type is stored as the note's encounter type.
+// Demographics: `PUT demographics` takes a whole DemographicTo1 (OSCAR's DemographicService
+// updateDemographicData, a full replace keyed by `demographicNo`; firstName, lastName, dateOfBirth,
+// sex, hin, email, phone are required here, as a replace would blank them) and its `extras`
+// ([{key, value}], OSCAR's DemographicExt) are the custom demographic fields: the keys this clinic
+// defines (SimulatorOptions.customFields); an unknown key answers 400 {error, key}. `GET
+// demographics/{id}` serves the stored record with its extras. Idempotency-Key is honoured as on
+// documents (ours; OSCAR has none).
 // Check-in and walk-ins, after OSCAR's ScheduleService (ws/rest/ScheduleService.java):
 //   POST schedule/appointment/{id}/updateStatus  AppointmentTo1 {status} → {appointment}  (status codes
 //        of `schedule/statuses`: t To do, H Here (arrived), B Billed, C Cancelled, N No show; unknown → 400)
@@ -42,6 +49,7 @@ import {
 } from './common.ts';
 import type { FakeStatus } from './fake-data.ts';
 import { localHms, localYmd, nextDays, zonedInstant } from './local-time.ts';
+import { customFieldProblem, type DemographicValues, demographicProblem } from './patients.ts';
 
 /** OSCAR's appointment types (`schedule/types`). */
 const OSCAR_APPOINTMENT_TYPES = [
@@ -231,7 +239,12 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
         authorize(ctx);
         const index = patientIndex(ctx.params['id'] ?? '');
         if (index === undefined) throw new SimHttpError(404, { error: 'demographic not found' });
-        const p = data.patient(index);
+        const p = state.patients.patient(index);
+        const extras = Object.entries(state.patients.customFields(demographicNo(index))).map(([key, value]) => ({
+          demographicNo: index + 1,
+          key,
+          value,
+        }));
         return ok({
           demographicNo: index + 1,
           firstName: p.firstName,
@@ -245,6 +258,7 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
           address: { address: p.address.street, city: p.address.city, province: p.address.province, postal: p.address.postalCode },
           providerNo: providerNo(p.providerIndex),
           patientStatus: 'AC',
+          extras,
         });
       },
     },
@@ -296,6 +310,11 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
     },
   ];
 
+  routes.push({
+    method: 'PUT',
+    path: `${services}/demographics`,
+    handler: (ctx) => updateDemographic(ctx, state, authorize, patientIndex, ok),
+  });
   routes.push(...scheduleRoutes(state, services, authorize, ok, patientIndex));
   const sim = await serve({ state, routes, urlPath: contextPath, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, {
@@ -304,6 +323,71 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
     patientId: demographicNo,
     tokenExpiresAt,
   });
+}
+
+/** OSCAR's sex codes of the simulator's (O is other). */
+const OSCAR_SEX: Record<string, DemographicValues['sex']> = { M: 'M', F: 'F', O: 'X' };
+
+/** The demographic values of a DemographicTo1, or a 400 naming the field. */
+function oscarDemographic(body: Record<string, unknown>): DemographicValues {
+  const values: Record<string, unknown> = {
+    firstName: body['firstName'],
+    lastName: body['lastName'],
+    birthDate: body['dateOfBirth'],
+    sex: OSCAR_SEX[String(body['sex'])],
+    healthNumber: body['hin'],
+    email: body['email'],
+    phone: body['phone'],
+  };
+  for (const [key, value] of Object.entries(values))
+    if (typeof value !== 'string') throw new SimHttpError(400, { error: `${key === 'sex' ? 'sex (M, F or O)' : key} is required` });
+  return values as DemographicValues;
+}
+
+/** The extras (DemographicExt) of a DemographicTo1 as values by key, or a 400 naming the unknown key. */
+function oscarExtras(body: Record<string, unknown>, state: SimState): Record<string, string> {
+  const extras = body['extras'] ?? [];
+  if (!Array.isArray(extras)) throw new SimHttpError(400, { error: 'extras must be a list' });
+  const values: Record<string, string> = {};
+  for (const extra of extras as Record<string, unknown>[]) {
+    const key = String(extra?.['key'] ?? '');
+    if (state.patients.unknownCustomField([key]) !== undefined)
+      throw new SimHttpError(400, { error: 'unknown demographic extra key', key });
+    const problem = customFieldProblem(key, extra['value']);
+    if (problem) throw new SimHttpError(400, { error: problem, key });
+    values[key] = extra['value'] as string;
+  }
+  return values;
+}
+
+/** PUT demographics: a full replace of the demographic and its extras (see the header). */
+function updateDemographic(
+  ctx: Ctx,
+  state: SimState,
+  authorize: (ctx: Ctx) => void,
+  patientIndex: (id: string) => number | undefined,
+  ok: (json: unknown, headers?: Record<string, string>) => Reply,
+): Reply {
+  authorize(ctx);
+  const body = ctx.json() as Record<string, unknown>;
+  const id = String(body?.['demographicNo'] ?? '');
+  const index = patientIndex(id);
+  if (index === undefined) throw new SimHttpError(404, { error: 'demographic not found' });
+  const patients = state.patients;
+  const key = idempotencyKey(ctx);
+  if (patients.repeated('demographics', id, key) || patients.repeated('customFields', id, key))
+    return ok({ demographicNo: index + 1 }, { 'idempotent-replayed': 'true' });
+  const values = oscarDemographic(body);
+  const problem = demographicProblem(values, state.now());
+  if (problem) throw new SimHttpError(400, { error: problem });
+  const extras = oscarExtras(body, state);
+  const stored = patients.patient(index);
+  const changed = (Object.keys(values) as (keyof DemographicValues)[]).some((k) => values[k] !== stored[k]);
+  const current = patients.customFields(id);
+  const changedExtras = Object.fromEntries(Object.entries(extras).filter(([k, v]) => current[k] !== v));
+  if (changed) patients.updateDemographics(index, id, key, values);
+  if (Object.keys(changedExtras).length > 0) patients.setCustomFields(id, key, changedExtras);
+  return ok({ demographicNo: index + 1 });
 }
 
 /** Check-in and walk-ins: ScheduleService's status update, types and add (see the header). */

@@ -10,6 +10,12 @@
 //   POST /api/v1/instances/{instanceId}/patients/{id}/documents {title, folder?, subfolder?, contentType, data}
 //        with Idempotency-Key → 201 {id}, or 200 {id} + Idempotent-Replayed: true
 //   POST /api/v1/instances/{instanceId}/patients/{id}/notes {title, text, letterType?}: a chart note, same answers
+//   PUT  /api/v1/instances/{instanceId}/patients/{id} {firstName, lastName, birthDate, sex, healthNumber, email,
+//        phone}: the whole record as read, changed (Idempotency-Key; a repeat answers 200 + Idempotent-Replayed)
+//   GET  /api/v1/instances/{instanceId}/custom-fields → {items:[{name}]}: the custom demographic fields defined
+//   GET  /api/v1/instances/{instanceId}/patients/{id}/custom-fields → {items:[{name, value}]}
+//   PUT  /api/v1/instances/{instanceId}/patients/{id}/custom-fields {fields:[{name, value}]} (only those change;
+//        Idempotency-Key); an undefined name → 422 {error: unknown_custom_field, field}
 //   GET  /api/v1/instances/{instanceId}/appointment-types → {items:[{code, name}]}
 //   PUT  /api/v1/instances/{instanceId}/appointments/{id}/status {status} → {id, status} (Idempotency-Key recorded)
 //   POST /api/v1/instances/{instanceId}/appointments {patientId, providerId, start (ISO 8601 with offset),
@@ -35,6 +41,7 @@ import {
 } from './common.ts';
 import type { FakeStatus } from './fake-data.ts';
 import { localIsoWithOffset } from './local-time.ts';
+import { customFieldProblem, type DemographicValues, demographicProblem } from './patients.ts';
 
 export type TelusProduct = 'PSSuite' | 'MedAccess';
 
@@ -212,7 +219,7 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
         authorize(ctx);
         const index = patientIndex(ctx.params['patientId'] ?? '');
         if (index === undefined) throw fail(404, 'patient_not_found', 'no such patient');
-        const p = data.patient(index);
+        const p = state.patients.patient(index);
         return {
           json: {
             id: telusPatientId(index),
@@ -276,6 +283,7 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
     },
   ];
 
+  routes.push(...telusPatientRoutes(state, base, authorize, patientIndex, fail));
   routes.push(...appointmentRoutes(state, base, authorize, patientIndex));
   const sim = await serve({ state, routes, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, {
@@ -289,6 +297,83 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
     patientId: telusPatientId,
     activationCodeExpiresAt,
   });
+}
+
+const DEMOGRAPHIC_KEYS = ['firstName', 'lastName', 'birthDate', 'sex', 'healthNumber', 'email', 'phone'] as const;
+
+/** Patient updates and custom fields (our design, see the header). */
+function telusPatientRoutes(
+  state: SimState,
+  base: string,
+  authorize: (ctx: Ctx) => unknown,
+  patientIndex: (id: string) => number | undefined,
+  fail: (status: number, error: string, message: string) => SimHttpError,
+): Route[] {
+  const patients = state.patients;
+  const replayed = { 'idempotent-replayed': 'true' };
+  const known = (ctx: Ctx): { index: number; patientId: string } => {
+    authorize(ctx);
+    const patientId = ctx.params['patientId'] ?? '';
+    const index = patientIndex(patientId);
+    if (index === undefined) throw fail(404, 'patient_not_found', 'no such patient');
+    return { index, patientId };
+  };
+  return [
+    {
+      method: 'PUT',
+      path: `${base}/patients/:patientId`,
+      handler: (ctx) => {
+        const { index, patientId } = known(ctx);
+        const key = idempotencyKey(ctx);
+        if (patients.repeated('demographics', patientId, key)) return { json: { id: patientId }, headers: replayed };
+        const body = ctx.json() as Record<string, unknown>;
+        for (const k of DEMOGRAPHIC_KEYS) if (typeof body?.[k] !== 'string') throw fail(400, 'invalid_request', `${k} is required`);
+        const values = Object.fromEntries(DEMOGRAPHIC_KEYS.map((k) => [k, body[k]])) as DemographicValues;
+        const problem = demographicProblem(values, state.now());
+        if (problem) throw fail(400, 'invalid_request', problem);
+        patients.updateDemographics(index, patientId, key, values);
+        return { json: { id: patientId } };
+      },
+    },
+    {
+      method: 'GET',
+      path: `${base}/custom-fields`,
+      handler: (ctx) => {
+        authorize(ctx);
+        return { json: { items: patients.customFieldNames.map((name) => ({ name })) } };
+      },
+    },
+    {
+      method: 'GET',
+      path: `${base}/patients/:patientId/custom-fields`,
+      handler: (ctx) => {
+        const { patientId } = known(ctx);
+        return { json: { items: Object.entries(patients.customFields(patientId)).map(([name, value]) => ({ name, value })) } };
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${base}/patients/:patientId/custom-fields`,
+      handler: (ctx) => {
+        const { patientId } = known(ctx);
+        const key = idempotencyKey(ctx);
+        if (patients.repeated('customFields', patientId, key)) return { json: { updated: 0 }, headers: replayed };
+        const fields = (ctx.json() as { fields?: unknown } | null)?.fields;
+        if (!Array.isArray(fields) || fields.length === 0) throw fail(400, 'invalid_request', 'fields must be a non-empty list');
+        const values: Record<string, string> = {};
+        for (const f of fields as Record<string, unknown>[]) {
+          const name = String(f?.['name'] ?? '');
+          if (patients.unknownCustomField([name]) !== undefined)
+            throw new SimHttpError(422, { error: 'unknown_custom_field', message: 'no such custom field', field: name });
+          const problem = customFieldProblem(name, f['value']);
+          if (problem) throw fail(400, 'invalid_request', problem);
+          values[name] = f['value'] as string;
+        }
+        patients.setCustomFields(patientId, key, values);
+        return { json: { updated: Object.keys(values).length } };
+      },
+    },
+  ];
 }
 
 /** The appointment types of the TELUS-style API. */

@@ -202,7 +202,12 @@ const EmrSettings = obj(
       }),
     ),
     eReferral: opt(bool('Whether the site receives eReferrals; turns off-attachments into a warning condition.', { default: false })),
-    customFields: opt(bool('Map Ocean eForm answers to EMR custom fields (custom demographics, lab values).', { default: false })),
+    customFields: opt(
+      bool(
+        'Write the Ocean eForm answers mapped to EMR custom demographic fields into the patient (off: the form is filed, the answers are not written).',
+        { default: false },
+      ),
+    ),
     secureMessages: opt(
       obj(
         {

@@ -1,6 +1,9 @@
 // Performs a message in the EMR: the steps filing.ts plans from the integration's settings (chart
 // notes, documents in their folders), each under its own idempotency key; records held because
 // automatic import is off end the message in AttachmentsImportDisabled (dead-lettered, replayable).
+// Demographic updates and custom fields go through the adapter's optional calls; the relay's intake
+// already refused what the integration's EMR cannot take (capability.ts), and the runtime guards
+// here stay for messages stored before that (dead-lettered as Unsupported, replayable).
 import type { DocumentToPost, EmrAdapter } from '../../internal/emr/adapter.ts';
 import { type CheckInSettings, DEFAULT_CHECK_IN } from './check-in.ts';
 import { deliverCheckIn } from './deliver-check-in.ts';
@@ -22,7 +25,9 @@ export async function performSteps(
 ): Promise<void> {
   for (const step of steps) {
     const key = stepKeyOf(idempotencyKey, step.part);
-    if (step.kind === 'note') {
+    if (step.kind === 'customFields') {
+      await updateCustomFields(adapter, patientId, step.fields, key);
+    } else if (step.kind === 'note') {
       await adapter.postNote({
         patientId,
         title: step.title,
@@ -39,6 +44,17 @@ export async function performSteps(
   }
 }
 
+/** Writes custom demographic fields; an adapter without the call is Unsupported (dead-lettered, never dropped). */
+async function updateCustomFields(
+  adapter: EmrAdapter,
+  patientId: string,
+  fields: { field: string; value: string }[],
+  idempotencyKey: string,
+): Promise<void> {
+  if (!adapter.updateCustomFields) throw new RelayError('Unsupported', `the ${adapter.type} adapter cannot write custom fields`);
+  await adapter.updateCustomFields({ patientId, fields, idempotencyKey });
+}
+
 /** Past the filed steps: the records held because automatic import is off (dead-lettered, replayable once it is on). */
 export function heldError(message: OceanMessage, held: number): RelayError {
   return new RelayError(
@@ -50,8 +66,8 @@ export function heldError(message: OceanMessage, held: number): RelayError {
 /**
  * Performs the message in the EMR as the settings file it (filing.ts): chart notes, documents in
  * their folders; records held by `autoImportAttachments: false` end in AttachmentsImportDisabled.
- * Demographic updates go through `updateDemographics` where the adapter has it (FHIR so far); kiosk
- * check-ins mark appointments arrived or create walk-ins (check-in.ts, deliver-check-in.ts).
+ * Demographic updates go through `updateDemographics` (every adapter has it; see capability.ts).
+ * Kiosk check-ins mark appointments arrived or create walk-ins (check-in.ts, deliver-check-in.ts).
  */
 export async function deliverToEmr(
   adapter: EmrAdapter,

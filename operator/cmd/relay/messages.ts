@@ -3,8 +3,12 @@
 // design (Ocean's own webhook bundles are FHIR messages and not public in detail;
 // test/simulators/ocean.ts sends exactly this):
 //   { messageId, type, sentAt?, patient: { emrId, … }, and by type:
-//     eFormNote:          note: { title, text?, pdf }, sessionId?   (the completed form: its progress-note
-//                         text and its PDF; sessionId groups the forms of one sitting)
+//     eFormNote:          note: { title, text?, pdf }, sessionId?, customFields?   (the completed form: its
+//                         progress-note text and its PDF; sessionId groups the forms of one sitting;
+//                         customFields: [{ field, value }], the form's answers mapped to the EMR's custom
+//                         demographic fields: field is the EMR's field name (a letter, then up to 63 of
+//                         A-Z a-z 0-9 _ . -, each name once), value a string of at most 200 characters,
+//                         at most 50 of them; written only with settings.customFields on, filing.ts)
 //     referralAttachment: attachment: { title, fileName?, contentType: 'application/pdf', data }
 //     secureMessage:      message: { subject, text, direction: 'toPatient' | 'fromPatient', pdf }, attachments?
 //     referral:           referral: { direction: 'sent' | 'received', title, text, pdf }, attachments?
@@ -25,6 +29,7 @@ export interface OceanMessage {
   patient: { emrId: string };
   note?: { title: string; text?: string; pdf: string };
   sessionId?: string;
+  customFields?: CustomFieldAnswer[];
   attachment?: OceanAttachment;
   message?: { subject: string; text: string; direction: 'toPatient' | 'fromPatient'; pdf: string };
   referral?: { direction: 'sent' | 'received'; title: string; text: string; pdf: string };
@@ -32,6 +37,12 @@ export interface OceanMessage {
   demographics?: DemographicChanges;
   checkIn?: { at: string; walkIn?: boolean };
   [field: string]: unknown;
+}
+
+/** An eForm answer mapped to one of the EMR's custom demographic fields. */
+export interface CustomFieldAnswer {
+  field: string;
+  value: string;
 }
 
 export interface OceanAttachment {
@@ -131,6 +142,31 @@ function checkIn(body: Record<string, unknown>): void {
   if (c['walkIn'] !== undefined && typeof c['walkIn'] !== 'boolean') throw new InvalidMessageError('checkIn.walkIn must be true or false');
 }
 
+const CUSTOM_FIELD_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+const MAX_CUSTOM_FIELDS = 50;
+const MAX_CUSTOM_FIELD_VALUE = 200;
+
+/** An eForm's custom field answers: names are checked against a safe pattern (and named once valid), values never quoted. */
+function customFields(body: Record<string, unknown>): void {
+  const list = body['customFields'];
+  if (list === undefined) return;
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_CUSTOM_FIELDS)
+    throw new InvalidMessageError(`customFields must be a list of 1 to ${MAX_CUSTOM_FIELDS}`);
+  const seen = new Set<string>();
+  for (const [i, item] of list.entries()) {
+    const where = `customFields[${i}]`;
+    if (!isObject(item) || Object.keys(item).some((k) => k !== 'field' && k !== 'value'))
+      throw new InvalidMessageError(`${where} must be an object with field and value only`);
+    const field = item['field'];
+    if (typeof field !== 'string' || !CUSTOM_FIELD_NAME.test(field))
+      throw new InvalidMessageError(`${where}.field must be a letter, then up to 63 of A-Z a-z 0-9 _ . -`);
+    if (seen.has(field)) throw new InvalidMessageError(`${where}.field repeats ${field}`);
+    seen.add(field);
+    if (typeof item['value'] !== 'string' || item['value'].length > MAX_CUSTOM_FIELD_VALUE)
+      throw new InvalidMessageError(`${where}.value (${field}) must be a string of at most ${MAX_CUSTOM_FIELD_VALUE} characters`);
+  }
+}
+
 /** The checks of each message type's own fields. */
 const CHECK_TYPE: Record<MessageType, (body: Record<string, unknown>) => void> = {
   eFormNote: (body) => {
@@ -140,6 +176,7 @@ const CHECK_TYPE: Record<MessageType, (body: Record<string, unknown>) => void> =
     pdfField(note, 'pdf', 'note');
     if (body['sessionId'] !== undefined && (typeof body['sessionId'] !== 'string' || !MESSAGE_ID.test(body['sessionId'])))
       throw new InvalidMessageError('sessionId must be 1 to 128 of A-Z a-z 0-9 . _ : -');
+    customFields(body);
   },
   referralAttachment: (body) => attachment(section(body, 'attachment', 'referralAttachment'), 'attachment'),
   secureMessage: (body) => {

@@ -64,6 +64,7 @@ async function startServers(o: RelayOptions, shared: SharedOptions) {
     limits: o.limits,
     server: o.server,
     ...(tls ? { tls } : {}),
+    emr: { type: o.adapter.type, customFields: (o.filing ?? DEFAULT_FILING).customFields },
   });
   const admin = createAdminServer({ metrics: shared.metrics, ready: () => !o.nc.isClosed() });
   const host = o.host ?? '0.0.0.0';

@@ -109,6 +109,14 @@ export interface AppointmentToCreate {
   idempotencyKey: string;
 }
 
+/** Values for the EMR's custom demographic fields (by the EMR's field name), from an Ocean eForm's mapped answers. */
+export interface CustomFieldsUpdate {
+  patientId: string;
+  fields: { field: string; value: string }[];
+  /** Same key, same update: a redelivered update is applied once. */
+  idempotencyKey: string;
+}
+
 export interface EmrAdapter {
   readonly type: 'PSSuite' | 'MedAccess' | 'Accuro' | 'OSCARPro' | 'FHIR';
   authenticate(): Promise<AuthResult>;
@@ -125,8 +133,17 @@ export interface EmrAdapter {
   markArrived(appointmentId: string, idempotencyKey: string): Promise<void>;
   /** Creates an appointment (a walk-in), once per idempotency key. */
   createAppointment(appointment: AppointmentToCreate): Promise<{ id: string; duplicate: boolean }>;
-  /** Applies a demographic update from Ocean, where the EMR's API allows it (FHIR so far); absent elsewhere. */
+  /**
+   * Applies a demographic update from Ocean: read, change only the given fields, write. Optional: an
+   * EMR whose API cannot take it leaves it out, and the relay refuses the message at intake
+   * (index.ts `emrCapabilities`). Every adapter has it today (README "Settings × EMR: demographics").
+   */
   updateDemographics?(update: DemographicsUpdate): Promise<{ duplicate: boolean }>;
+  /**
+   * Writes custom demographic fields (only those given). A name the EMR does not define is
+   * EmrError('NotFound') naming it, never dropped. Optional, like updateDemographics.
+   */
+  updateCustomFields?(update: CustomFieldsUpdate): Promise<{ duplicate: boolean }>;
 }
 
 /** What an adapter is built from: the spec section's non-secret settings and the Secret's values. */

@@ -9,6 +9,10 @@
 // Check-in: read the Appointment, PUT it back with status `arrived` and `If-Match` on the version read
 // (as the demographics update does); walk-ins: POST Appointment as a conditional create on the
 // idempotency key (identifier, If-None-Exist), appointmentType a code of HL7 v2-0276 (e.g. WALKIN).
+// Demographic updates and custom fields are a read-modify-write of the Patient (`PUT Patient/{id}`,
+// If-Match on the version read). A custom demographic field is a Patient.extension whose url is
+// CUSTOM_FIELD_URL + the field name, with a valueString; the server must define it (a
+// StructureDefinition with that url: `GET StructureDefinition?url=…`), else NotFound naming the field.
 import { createHash } from 'node:crypto';
 import { BearerSession, requestToken } from '../httpx/bearer.ts';
 import { basicAuth, HttpClient, type HttpResponse, joinUrl } from '../httpx/http.ts';
@@ -19,6 +23,7 @@ import {
   type Appointment,
   type AppointmentToCreate,
   type AuthResult,
+  type CustomFieldsUpdate,
   type DemographicsUpdate,
   type DocumentToPost,
   type EmrAdapter,
@@ -43,6 +48,8 @@ export const FHIR_CREDENTIAL_KEYS = ['clientId', 'clientSecret'] as const;
 
 /** The identifier system under which we record the idempotency key of a posted document. */
 export const IDEMPOTENCY_SYSTEM = 'urn:cloudconnect.dev:idempotency-key';
+/** The extension URL of a custom demographic field, before the field's name (README "Settings × EMR: demographics"). */
+export const CUSTOM_FIELD_URL = 'https://cloudconnect.dev/fhir/StructureDefinition/custom-field/';
 const LOINC_PATIENT_NOTE = { system: 'http://loinc.org', code: '51855-5', display: 'Patient Note' } as const;
 const LOINC_PROGRESS_NOTE = { system: 'http://loinc.org', code: '11506-3', display: 'Progress note' } as const;
 
@@ -246,6 +253,40 @@ export class FhirAdapter implements EmrAdapter {
         ids.push({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'JHN' }] }, value: c.healthNumber });
       resource['identifier'] = ids;
     }
+    return this.putPatient(url, resource, update.idempotencyKey);
+  }
+
+  /**
+   * Custom demographic fields as Patient extensions (CUSTOM_FIELD_URL + name, valueString): the
+   * server must define each (a StructureDefinition with that url), else NotFound naming the field
+   * before anything is written; the others of the patient's extensions are kept as read.
+   */
+  async updateCustomFields(update: CustomFieldsUpdate): Promise<{ duplicate: boolean }> {
+    const urls = update.fields.map((f) => `${CUSTOM_FIELD_URL}${f.field}`);
+    const defined = new Set<string>();
+    const search = joinUrl(this.baseUrl, 'StructureDefinition', { url: urls.join(','), _count: PAGE_SIZE });
+    for (const { read, resource, path } of await this.search(search, 'StructureDefinition'))
+      defined.add(read.string(resource['url'], `${path}.url`));
+    const missing = update.fields.find((f) => !defined.has(`${CUSTOM_FIELD_URL}${f.field}`));
+    if (missing)
+      throw this.http.error('NotFound', `has no custom field ${JSON.stringify(missing.field)} (no StructureDefinition for its extension)`);
+    const url = joinUrl(this.baseUrl, `Patient/${encodeURIComponent(update.patientId)}`);
+    const { read, body } = await this.get(url);
+    const resource = { ...read.object(body, 'body') } as Json;
+    if (resource['resourceType'] !== 'Patient') throw read.fail('resourceType', 'Patient');
+    const extensions = Array.isArray(resource['extension']) ? [...(resource['extension'] as Json[])] : [];
+    for (const { field, value } of update.fields) {
+      const i = extensions.findIndex((e) => e?.['url'] === `${CUSTOM_FIELD_URL}${field}`);
+      const extension = { url: `${CUSTOM_FIELD_URL}${field}`, valueString: value };
+      if (i >= 0) extensions[i] = extension;
+      else extensions.push(extension);
+    }
+    resource['extension'] = extensions;
+    return this.putPatient(url, resource, update.idempotencyKey);
+  }
+
+  /** PUT of the Patient read, If-Match its version; X-Request-Id carries the idempotency key; 412 is retried by the relay. */
+  private async putPatient(url: URL, resource: Json, idempotencyKey: string): Promise<{ duplicate: boolean }> {
     const version = (resource['meta'] as Json | undefined)?.['versionId'];
     const response = await this.session.request(
       url,
@@ -253,7 +294,7 @@ export class FhirAdapter implements EmrAdapter {
         method: 'PUT',
         headers: {
           'content-type': 'application/fhir+json',
-          'x-request-id': update.idempotencyKey,
+          'x-request-id': idempotencyKey,
           ...(typeof version === 'string' ? { 'if-match': `W/"${version}"` } : {}),
         },
         body: JSON.stringify(resource),

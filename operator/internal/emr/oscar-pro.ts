@@ -12,6 +12,11 @@
 // Check-in (OSCAR's ScheduleService): `POST schedule/appointment/{id}/updateStatus` {status: 'H'} (Here);
 // walk-ins `POST schedule/add` (NewAppointmentTo1, the server's wall clock, the type by name from
 // `GET schedule/types`), the idempotency key sent and kept in the appointment's `notes`.
+// Demographics: OSCAR's DemographicService takes a whole DemographicTo1 (`PUT demographics`, keyed
+// by `demographicNo`, a full replace), so an update reads `demographics/{id}`, changes only the given
+// fields and writes the record back as read. Custom fields are the demographic's `extras`
+// (DemographicExt key/value) written the same way; a key the server refuses as unknown
+// (400 `{error, key}`, our simulator's answer) is `NotFound` naming the field.
 
 import { HttpClient, type HttpRequest, type HttpResponse, isReplayed, joinUrl } from '../httpx/http.ts';
 import { type Json, Reader } from '../httpx/json-reader.ts';
@@ -21,6 +26,8 @@ import {
   type Appointment,
   type AppointmentToCreate,
   type AuthResult,
+  type CustomFieldsUpdate,
+  type DemographicsUpdate,
   type DocumentToPost,
   type EmrAdapter,
   EmrError,
@@ -290,6 +297,64 @@ export class OscarProAdapter implements EmrAdapter {
     return type.name;
   }
 
+  /** Read-modify-write of the DemographicTo1: only the given fields change. */
+  async updateDemographics(update: DemographicsUpdate): Promise<{ duplicate: boolean }> {
+    const demographic = await this.demographic(update.patientId);
+    const c = update.changes;
+    const fields: [keyof typeof c, string][] = [
+      ['firstName', 'firstName'],
+      ['lastName', 'lastName'],
+      ['birthDate', 'dateOfBirth'],
+      ['healthNumber', 'hin'],
+      ['email', 'email'],
+      ['phone', 'phone'],
+    ];
+    for (const [ours, oscar] of fields) if (c[ours] !== undefined) demographic[oscar] = c[ours];
+    if (c.sex !== undefined) demographic['sex'] = c.sex === 'F' || c.sex === 'M' ? c.sex : 'O';
+    return this.putDemographic(demographic, update.idempotencyKey, []);
+  }
+
+  /** The demographic's extras (DemographicExt key/value): the given keys set, the others kept. */
+  async updateCustomFields(update: CustomFieldsUpdate): Promise<{ duplicate: boolean }> {
+    const demographic = await this.demographic(update.patientId);
+    const extras = Array.isArray(demographic['extras']) ? (demographic['extras'] as Json[]).map((e) => ({ ...e })) : [];
+    for (const { field, value } of update.fields) {
+      const existing = extras.find((e) => e['key'] === field);
+      if (existing) existing['value'] = value;
+      else extras.push({ key: field, value, demographicNo: numericId(update.patientId) });
+    }
+    demographic['extras'] = extras;
+    return this.putDemographic(
+      demographic,
+      update.idempotencyKey,
+      update.fields.map((f) => f.field),
+    );
+  }
+
+  private async demographic(id: string): Promise<Json> {
+    const response = await this.call('GET', `demographics/${encodeURIComponent(id)}`);
+    const read = new Reader('OSCAR', response.what);
+    const demographic = { ...read.object(this.http.parseJson(response), 'body') };
+    read.id(demographic['demographicNo'], 'demographicNo');
+    return demographic;
+  }
+
+  /** PUT demographics; a 400 naming one of `fields` as an unknown extra key is NotFound naming it. */
+  private async putDemographic(demographic: Json, idempotencyKey: string, fields: string[]): Promise<{ duplicate: boolean }> {
+    const url = joinUrl(this.baseUrl, 'ws/services/demographics');
+    const authorization = authorizationHeader({ method: 'PUT', url, credentials: this.oauth });
+    const response = await this.http.send(url, {
+      method: 'PUT',
+      headers: { accept: 'application/json', 'content-type': 'application/json', 'idempotency-key': idempotencyKey, authorization },
+      body: JSON.stringify(demographic),
+    });
+    if (response.status >= 200 && response.status < 300) return { duplicate: isReplayed(response) };
+    const key = response.status === 400 ? errorKey(response) : undefined;
+    if (key !== undefined && fields.includes(key))
+      throw this.http.error('NotFound', `has no demographic custom field (extra key) ${JSON.stringify(key)}`);
+    throw this.http.statusError(response, classify);
+  }
+
   private appointment(read: Reader, a: Json, n: number): Appointment {
     const start = read.localDateTime(a['appointmentDate'], a['startTime'], `content[${n}].start`, this.timeZone);
     let end =
@@ -317,5 +382,18 @@ export class OscarProAdapter implements EmrAdapter {
       { ...request, method, headers: { accept: 'application/json', ...request.headers, authorization } },
       classify,
     );
+  }
+}
+
+const numericId = (id: string): string | number => (/^\d+$/.test(id) ? Number(id) : id);
+
+/** The `key` an OSCAR 400 names (an extra key, a configuration name; nothing else of the body is read). */
+function errorKey(response: HttpResponse): string | undefined {
+  try {
+    const body = JSON.parse(response.body.toString('utf8')) as unknown;
+    const key = body && typeof body === 'object' ? (body as Json)['key'] : undefined;
+    return typeof key === 'string' ? key : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -18,6 +18,11 @@
 //   POST …/appointments {patientId, providerId, start (instant), durationMinutes, appointmentType?,
 //        externalReference} (Idempotency-Key; the key is also the externalReference): a walk-in, the
 //        type by code or name from GET …/appointment-types
+//   PUT  …/patients/{id} {firstName, lastName, birthDate, sex, healthNumber, email, phone} (Idempotency-Key):
+//        a demographic update writes the whole record as read with only the given fields changed
+//   GET  …/custom-fields → {items:[{name}]}; PUT …/patients/{id}/custom-fields {fields:[{name, value}]}
+//        (Idempotency-Key; only the names given change); an undefined name is 422 {error:
+//        unknown_custom_field, field} → NotFound naming the field
 //
 // notAfter = the activation code's expiry (PS Suite) or the instance secret's, when the API gives
 // one; the session token itself is renewed silently. Expired code → Expired; revoked instance →
@@ -32,6 +37,8 @@ import type {
   Appointment,
   AppointmentToCreate,
   AuthResult,
+  CustomFieldsUpdate,
+  DemographicsUpdate,
   DocumentToPost,
   EmrAdapter,
   EmrErrorReason,
@@ -81,6 +88,16 @@ function errorCode(response: HttpResponse): string | undefined {
   try {
     const body = JSON.parse(response.body.toString('utf8')) as { error?: unknown };
     return typeof body.error === 'string' && /^[a-z_]{1,64}$/.test(body.error) ? body.error : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `field` a 422 names (a custom field name we sent; nothing else of the body is read). */
+function errorField(response: HttpResponse): string | undefined {
+  try {
+    const body = JSON.parse(response.body.toString('utf8')) as { field?: unknown };
+    return typeof body.field === 'string' ? body.field : undefined;
   } catch {
     return undefined;
   }
@@ -275,6 +292,42 @@ export class TelusAdapter implements EmrAdapter {
     const type = byNameOrId(types, wanted);
     if (!type) throw this.http.error('NotFound', `has no appointment type ${JSON.stringify(wanted)}`);
     return type.id;
+  }
+
+  /** Read-modify-write of the patient record: only the given fields change. */
+  async updateDemographics(update: DemographicsUpdate): Promise<{ duplicate: boolean }> {
+    const path = `patients/${encodeURIComponent(update.patientId)}`;
+    const { read, body } = await this.get(path);
+    const record = { ...read.object(body, 'body') };
+    const { sex, ...others } = update.changes;
+    Object.assign(record, others);
+    if (sex !== undefined) record['sex'] = sex === 'F' || sex === 'M' ? sex : 'X';
+    const response = await this.session.request(this.url(path), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'idempotency-key': update.idempotencyKey },
+      body: JSON.stringify(record),
+    });
+    return { duplicate: isReplayed(response) };
+  }
+
+  /** The patient's custom demographic fields (only those given); an undefined name is NotFound naming it. */
+  async updateCustomFields(update: CustomFieldsUpdate): Promise<{ duplicate: boolean }> {
+    const names = update.fields.map((f) => f.field);
+    const response = await this.session.request(
+      this.url(`patients/${encodeURIComponent(update.patientId)}/custom-fields`),
+      {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'idempotency-key': update.idempotencyKey },
+        body: JSON.stringify({ fields: update.fields.map(({ field, value }) => ({ name: field, value })) }),
+      },
+      (r) => {
+        const field = r.status === 422 && errorCode(r) === 'unknown_custom_field' ? errorField(r) : undefined;
+        return field !== undefined && names.includes(field)
+          ? this.http.error('NotFound', `has no custom field ${JSON.stringify(field)}`)
+          : undefined;
+      },
+    );
+    return { duplicate: isReplayed(response) };
   }
 
   private appointment(read: Reader, a: Json, n: number): Appointment {
