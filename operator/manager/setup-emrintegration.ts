@@ -1,10 +1,10 @@
 // The EmrIntegration controller as the manager runs it (controller-runtime's SetupWithManager): the
-// caches of labelled credentials Secrets and (with NATS_URL) of relay Deployments and Services, the
+// labelled credentials Secrets (the wiring's cache, shared with the OceanSite controller) and (with NATS_URL) of relay Deployments and Services, the
 // relay queue reader, its reconciler, and what makes an integration reconcile again.
 import { readFileSync } from 'node:fs';
 import { AppsV1Api, type V1Deployment, type V1Secret, type V1Service } from '@kubernetes/client-node';
 import { EmrIntegrationSpec } from '../api/v1alpha1/index.ts';
-import { CREDENTIALS_LABEL, type EmrIntegrationDeps, EmrIntegrationReconciler } from '../controller/emrintegration/reconciler.ts';
+import { type EmrIntegrationDeps, EmrIntegrationReconciler } from '../controller/emrintegration/reconciler.ts';
 import { VaultRelayCredentials } from '../controller/emrintegration/relay/nats-credentials.ts';
 import { NatsRelayQueue } from '../controller/emrintegration/relay/status-reader.ts';
 import { ownerKey, RELAY_SELECTOR } from '../controller/emrintegration/relay-step.ts';
@@ -20,16 +20,7 @@ type Relay = NonNullable<EmrIntegrationDeps['relay']>;
 
 export function setupEmrIntegration(w: Wiring): ControllerSetup {
   const { kube, clock, logger, metrics, mailer, integrations, sites, schedules, config } = w;
-  const selector = `${CREDENTIALS_LABEL}=true`;
-  const secrets = w.informer<V1Secret>({
-    path: '/api/v1/secrets',
-    labelSelector: selector,
-    list: (namespace) =>
-      namespace === undefined
-        ? kube.core.listSecretForAllNamespaces({ labelSelector: selector })
-        : kube.core.listNamespacedSecret({ namespace, labelSelector: selector }),
-    resource: 'secrets',
-  });
+  const secrets = w.credentialSecrets;
   const relay = setupRelay(w);
   if (!relay) logger.info('no NATS_URL: the EMR-bound message relay is not deployed');
   const controller: Controller = new Controller({
@@ -49,6 +40,11 @@ export function setupEmrIntegration(w: Wiring): ControllerSetup {
       schedules,
       enqueue: (key) => controller.enqueue(key),
       egress: config.egress,
+      ocean: {
+        apiUrl: config.worker.oceanApiUrl,
+        egress: config.egress,
+        ...(config.worker.oceanCaBundle ? { caBundle: config.worker.oceanCaBundle } : {}),
+      },
       ...(relay ? { relay } : {}),
     }),
   });
@@ -128,12 +124,25 @@ function accountSigner(nats: { account: string; signingKeyFile: string }): Accou
 function watch(w: Wiring, controller: Controller, secrets: SupervisedInformer<V1Secret>, relay: Relay | undefined): void {
   const { integrations, sites, schedules } = w;
   controller.watchPrimary(integrations);
-  controller.watchRelated(secrets, (secret) =>
-    integrations
-      .list(secret.metadata?.namespace)
-      .filter((i) => credentialsSecretName(withDefaults<EmrIntegrationSpec>(EmrIntegrationSpec, i.spec)) === secret.metadata?.name)
-      .map(keyOf),
-  );
+  controller.watchRelated(secrets, (secret) => {
+    const namespace = secret.metadata?.namespace;
+    const name = secret.metadata?.name;
+    // The site's Ocean Secret: every integration of the site (the webhook registration uses it).
+    const oceanSites = new Set(
+      sites
+        .list(namespace)
+        .filter((s) => s.spec.ocean?.credentialsSecretRef?.name === name)
+        .map((s) => s.metadata.name),
+    );
+    return integrations
+      .list(namespace)
+      .filter(
+        (i) =>
+          oceanSites.has(i.spec.siteRef.name) ||
+          credentialsSecretName(withDefaults<EmrIntegrationSpec>(EmrIntegrationSpec, i.spec)) === name,
+      )
+      .map(keyOf);
+  });
   if (relay) {
     controller.watchRelated(relay.deployments, ownerKey);
     controller.watchRelated(relay.services, ownerKey);

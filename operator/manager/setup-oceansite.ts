@@ -1,11 +1,12 @@
 // The OceanSite controller as the manager runs it (controller-runtime's SetupWithManager): its
-// reconciler, the sites it reconciles, and the integrations that make a site reconcile again.
+// reconciler, the sites it reconciles, and the integrations and Ocean Secrets that make a site
+// reconcile again.
 import { OceanSiteReconciler } from '../controller/oceansite/reconciler.ts';
 import { Controller } from '../runtime/controller.ts';
 import type { ControllerSetup, Wiring } from './wiring.ts';
 
 export function setupOceanSite(w: Wiring): ControllerSetup {
-  const { kube, vault, clock, logger, metrics, sites, integrations, config } = w;
+  const { kube, vault, clock, logger, metrics, mailer, sites, integrations, credentialSecrets, config } = w;
   const controller = new Controller({
     name: 'oceansite',
     logger,
@@ -19,9 +20,23 @@ export function setupOceanSite(w: Wiring): ControllerSetup {
       sites,
       integrations,
       sekKvMount: config.sekKvMount,
+      mailer,
+      secrets: credentialSecrets,
+      ocean: {
+        apiUrl: config.worker.oceanApiUrl,
+        egress: config.egress,
+        ...(config.worker.oceanCaBundle ? { caBundle: config.worker.oceanCaBundle } : {}),
+      },
     }),
   });
   controller.watchPrimary(sites);
+  // An edit of a site's Ocean Secret checks the client again at once.
+  controller.watchRelated(credentialSecrets, (secret) =>
+    sites
+      .list(secret.metadata?.namespace)
+      .filter((s) => s.spec.ocean?.credentialsSecretRef?.name === secret.metadata?.name)
+      .map((s) => `${s.metadata.namespace}/${s.metadata.name}`),
+  );
   controller.watchRelated(integrations, (i) => [`${i.metadata?.namespace}/${i.spec.siteRef.name}`]);
   return { controller };
 }

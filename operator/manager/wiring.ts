@@ -3,8 +3,9 @@
 // one controller reads. A setup makes its own informers through `informer()`, so the manager starts
 // and stops every cache, whoever declared it, and every cache watches WATCH_NAMESPACES only when set
 // (a spec's `list` takes the namespace: undefined means every namespace).
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import {
+  CREDENTIALS_LABEL,
   EMR_INTEGRATION,
   type EmrIntegration,
   type KindDefinition,
@@ -42,6 +43,8 @@ export interface Wiring {
   readonly sites: SupervisedInformer<OceanSite>;
   readonly integrations: SupervisedInformer<EmrIntegration>;
   readonly schedules: SupervisedInformer<SyncSchedule>;
+  /** The credentials Secrets the operator uses (EMR and Ocean), selected by CREDENTIALS_LABEL: their edits re-check authentication. */
+  readonly credentialSecrets: SupervisedInformer<V1Secret>;
   /** Every informer made so far: started before the controllers run, stopped after they finish. */
   readonly informers: Cache[];
   informer<T extends CachedObject>(spec: InformerSpec<T>): SupervisedInformer<T>;
@@ -70,7 +73,32 @@ export function wire(config: OperatorConfig, clock: Clock, logger: Logger): Wiri
   const sites = ofKind<OceanSite>(OCEAN_SITE);
   const integrations = ofKind<EmrIntegration>(EMR_INTEGRATION);
   const schedules = ofKind<SyncSchedule>(SYNC_SCHEDULE);
+  const selector = `${CREDENTIALS_LABEL}=true`;
+  const credentialSecrets = informer<V1Secret>({
+    path: '/api/v1/secrets',
+    labelSelector: selector,
+    list: (namespace) =>
+      namespace === undefined
+        ? kube.core.listSecretForAllNamespaces({ labelSelector: selector })
+        : kube.core.listNamespacedSecret({ namespace, labelSelector: selector }),
+    resource: 'secrets',
+  });
   metrics.observe(clusterView({ sites, integrations, schedules, vault }));
   const mailer = new Mailer(config.smtp, logger);
-  return { config, kubeConfig, kube, clock, logger, metrics, vault, mailer, sites, integrations, schedules, informers, informer };
+  return {
+    config,
+    kubeConfig,
+    kube,
+    clock,
+    logger,
+    metrics,
+    vault,
+    mailer,
+    sites,
+    integrations,
+    schedules,
+    credentialSecrets,
+    informers,
+    informer,
+  };
 }

@@ -5,8 +5,8 @@
 import { Writable } from 'node:stream';
 import { KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EMR_INTEGRATION, type EmrIntegration, OCEAN_SITE, type OceanSite } from '../../operator/api/v1alpha1/index.ts';
-import { CREDENTIALS_LABEL, EmrIntegrationReconciler } from '../../operator/controller/emrintegration/reconciler.ts';
+import { CREDENTIALS_LABEL, EMR_INTEGRATION, type EmrIntegration, OCEAN_SITE, type OceanSite } from '../../operator/api/v1alpha1/index.ts';
+import { EmrIntegrationReconciler } from '../../operator/controller/emrintegration/reconciler.ts';
 import { Kube } from '../../operator/internal/kube/kube.ts';
 import { Mailer } from '../../operator/internal/notify/mailer.ts';
 import { fixedClock } from '../../operator/runtime/clock.ts';

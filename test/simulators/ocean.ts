@@ -4,6 +4,11 @@
 //   POST /svc/v1/sites/{siteNumber}/sync-batches   Bearer; a JSON object (an encrypted sync
 //        payload); optional Idempotency-Key → 202 {batchId, receivedAt}, or 200 + Idempotent-Replayed
 //   GET  /_sim/batches, DELETE /_sim/batches        what was received, for tests
+//   POST|GET|PUT|DELETE /svc/v1/sites/{siteNumber}/integrations[/{id}]   Bearer; Ocean's "Register an
+//        Integration" (seed 001), see ocean-integrations.ts; GET /_sim/integrations lists what is
+//        stored, keys included, for tests
+// With the fault credentialNotAfter, the token answer also carries `client_secret_expires_at` (epoch
+// seconds, the name RFC 7591 gives a client secret's expiry): our design, Ocean's is not public.
 // The upload endpoint is our design (Ocean's own sync protocol is not public); token shape and
 // path follow Ocean's public OAuth 2 client-credentials API.
 // Webhooks: `deliverWebhook(url, payload)` plays Ocean's side: it first POSTs {challenge} and
@@ -31,6 +36,7 @@ import {
   serve,
   tokenError,
 } from './common.ts';
+import { IntegrationRegistry, type StoredRegistration } from './ocean-integrations.ts';
 
 export interface OceanCredentials {
   clientId: string;
@@ -68,6 +74,8 @@ export interface OceanSimulator extends Simulator {
   readonly batches: SyncBatch[];
   readonly batchDuplicates: { idempotencyKey: string; batchId: string }[];
   readonly webhookDeliveries: WebhookDelivery[];
+  /** Integrations registered through the API (POST .../integrations), keys included. */
+  readonly integrations: StoredRegistration[];
   /** Ocean's integration registration: the header and key sent with every delivery to `url` (replaced by a new registration). */
   registerWebhook(url: string, auth: { headerName: string; key: string }): void;
   /** Ocean's webhook delivery: challenge handshake, then the payload. */
@@ -243,16 +251,19 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
     if (state.faults.deauthorized) throw tokenError(ctx, 400, 'unauthorized_client', 'the client has been disabled');
     if (state.credentialExpired()) throw tokenError(ctx, 401, 'invalid_client', 'the client secret has expired');
     const issued = state.issueToken(credentials.clientId);
+    const notAfter = state.credentialNotAfter();
     return {
       json: {
         access_token: issued.value,
         token_type: 'Bearer',
         expires_in: Math.max(0, Math.round((issued.expiresAt.getTime() - issued.issuedAt.getTime()) / 1000)),
+        ...(notAfter ? { client_secret_expires_at: Math.floor(notAfter.getTime() / 1000) } : {}),
       },
     };
   }
 
-  function upload(ctx: Ctx) {
+  /** The site number of a Bearer call on a site, once the token and the client's right to the site are checked. */
+  function authorizedSite(ctx: Ctx): string {
     const check = state.checkToken(bearerToken(ctx));
     if (!check.ok)
       throw bearerError('invalid_token', check.problem === 'expired' ? 'The access token expired' : 'The access token is invalid');
@@ -261,6 +272,11 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
     if (!/^\d+$/.test(siteNumber)) throw new SimHttpError(400, { error: 'invalid_request', message: 'siteNumber must be digits' });
     if (options.siteNumbers && !options.siteNumbers.includes(siteNumber))
       throw new SimHttpError(403, { error: 'forbidden', message: 'not a site of this client' });
+    return siteNumber;
+  }
+
+  function upload(ctx: Ctx) {
+    const siteNumber = authorizedSite(ctx);
     const body = ctx.json();
     if (body === null || typeof body !== 'object' || Array.isArray(body))
       throw new SimHttpError(400, { error: 'invalid_request', message: 'a JSON object is required' });
@@ -285,11 +301,22 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
     return { status: 202, json: { batchId: batch.batchId, receivedAt: batch.receivedAt } };
   }
 
+  const registry = new IntegrationRegistry(() => state.now());
+  const integrationPath = '/svc/v1/sites/:siteNumber/integrations/:id';
   const routes: Route[] = [
     { method: 'POST', path: '/svc/oauth2/token', handler: token },
     { method: 'POST', path: '/svc/v1/sites/:siteNumber/sync-batches', handler: upload },
+    {
+      method: 'POST',
+      path: '/svc/v1/sites/:siteNumber/integrations',
+      handler: (ctx) => registry.create(authorizedSite(ctx), credentials.clientId, ctx),
+    },
+    { method: 'GET', path: integrationPath, handler: (ctx) => registry.get(authorizedSite(ctx), ctx) },
+    { method: 'PUT', path: integrationPath, handler: (ctx) => registry.update(authorizedSite(ctx), ctx) },
+    { method: 'DELETE', path: integrationPath, handler: (ctx) => registry.remove(authorizedSite(ctx), ctx) },
   ];
   const control: Route[] = [
+    { method: 'GET', path: '/_sim/integrations', handler: () => ({ json: { integrations: registry.stored } }) },
     { method: 'GET', path: '/_sim/batches', handler: () => ({ json: { batches, duplicates: batchDuplicates } }) },
     {
       method: 'DELETE',
@@ -323,7 +350,8 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
   };
 
   async function deliverOnce(url: string, payload: unknown, headers: Record<string, string>): Promise<WebhookDelivery> {
-    const registered = registrations.get(url);
+    const api = registry.forUrl(url)?.authentication;
+    const registered = registrations.get(url) ?? (api ? { headerName: api.headerName, key: api.key } : undefined);
     const auth: Record<string, string> = registered ? { [registered.headerName]: registered.key } : {};
     const post = (body: unknown) =>
       fetch(url, {
@@ -361,5 +389,13 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
   }
 
   const sim = await serve({ state, routes, control, host: options.host, port: options.port, tls: options.tls });
-  return Object.assign(sim, { credentials, batches, batchDuplicates, webhookDeliveries, registerWebhook, deliverWebhook });
+  return Object.assign(sim, {
+    credentials,
+    batches,
+    batchDuplicates,
+    webhookDeliveries,
+    integrations: registry.stored,
+    registerWebhook,
+    deliverWebhook,
+  });
 }

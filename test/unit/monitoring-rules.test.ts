@@ -54,6 +54,8 @@ describe('alert rules', () => {
   it.each([
     'CloudConnectEmrAuthExpiringSoon',
     'CloudConnectEmrAuthFailed',
+    'CloudConnectOceanAuthFailed',
+    'CloudConnectWebhookNotRegistered',
     'CloudConnectSyncFailing',
     'CloudConnectSyncNotScheduled',
     'CloudConnectVaultUnavailable',

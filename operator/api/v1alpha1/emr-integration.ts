@@ -319,6 +319,12 @@ export const EmrIntegrationSpec = obj(
               '24h',
             ),
           ),
+          publicUrl: opt(
+            httpsUrl(
+              'spec.webhook.publicUrl',
+              "The URL at which Ocean reaches this integration's relay webhook from the internet, e.g. https://clinic.example.org/ocean/webhook (an Ingress, a load balancer or a tunnel in front of the Service <integration>-relay, path /ocean/webhook, made by you). When set, and the site has spec.ocean.credentialsSecretRef, the operator registers it with Ocean (Register an Integration, API Key Authentication with spec.webhook.keyHeader and the relay's key, a copy of new referrals sent to it), updates the registration when the URL, header or key changes and removes it when the integration is deleted or the field removed. Without it nothing is registered: enter the URL and key in the Ocean Portal yourself.",
+            ),
+          ),
           tls: opt(
             obj(
               {
@@ -426,6 +432,21 @@ export const EmrIntegrationStatus = obj(
           ),
           lastHandledRotateKeyAt: opt(
             str('The last value of the cloudconnect.dev/rotateWebhookKeyAt annotation that the operator acted on.', { maxLength: 256 }),
+          ),
+          registration: opt(
+            obj(
+              {
+                id: str("Ocean's id of the integration registration.", { maxLength: 128 }),
+                url: str('The request URL registered with Ocean (spec.webhook.publicUrl when registered).', { maxLength: 2048 }),
+                keyHeader: opt(str('The API key header registered with Ocean.', { maxLength: 64 })),
+                keyVersion: int('Version of the webhook key (keyVersion) that Ocean was given; never the key.', {
+                  minimum: 0,
+                  format: 'int64',
+                }),
+                lastVerified: opt(timestamp('When the operator last saw the registration in Ocean as it wants it.')),
+              },
+              "The webhook's registration with Ocean, as the operator made it (see the WebhookRegistered condition).",
+            ),
           ),
         },
         "Ocean's webhook API key: its version and rotation times, never the key.",

@@ -45,3 +45,12 @@ export const RUN_LABELS = {
 
 /** The OceanSite's finalizer: the Vault role, policy and (with deletionPolicy Delete) the key go first. */
 export const SITE_FINALIZER = `${GROUP}/oceansite`;
+
+/**
+ * On an EmrIntegration whose webhook the operator registered with Ocean: removed once the
+ * registration is deleted from Ocean (or cannot be, which an Event says).
+ */
+export const WEBHOOK_REGISTRATION_FINALIZER = `${GROUP}/ocean-webhook`;
+
+/** Label the operator puts on the credentials Secrets it uses (EMR and Ocean), so that their edits are watched. */
+export const CREDENTIALS_LABEL = `${GROUP}/credentials`;

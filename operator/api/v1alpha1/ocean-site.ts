@@ -2,7 +2,20 @@
 // which support sites may help. Seeds 000, 003 and 004.
 import type { Static } from '@sinclair/typebox';
 import { conditionsField, lastHandledRequestedAtField, observedGenerationField } from './conditions.ts';
-import { bool, type CelRule, DNS_SUBDOMAIN, int, list, obj, opt, str, stringEnum, timestamp } from './schema-helpers.ts';
+import {
+  bool,
+  type CelRule,
+  DNS_SUBDOMAIN,
+  GO_DURATION,
+  int,
+  list,
+  obj,
+  opt,
+  secretRef,
+  str,
+  stringEnum,
+  timestamp,
+} from './schema-helpers.ts';
 
 const IANA_TIME_ZONE = '^(UTC|[A-Za-z][A-Za-z_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*){1,2})$';
 
@@ -86,6 +99,42 @@ export const SITE_NAME_RULE: CelRule = {
   optionalOldSelf: true,
 };
 
+const oceanDuration = (field: string, description: string, dflt: string) =>
+  str(description, {
+    default: dflt,
+    maxLength: 32,
+    rules: [
+      { rule: `self.matches('${GO_DURATION.replaceAll('\\', '\\\\')}')`, message: `${field} must be a duration such as 30m, 1h or 168h` },
+    ],
+  });
+
+/**
+ * The site's Ocean API client (seed 001: Menu > Admin > Integrations > Manage Credentials > Manage
+ * OAuth Credentials generates a Client ID and a Secret). Same-namespace Secret only.
+ */
+const OceanAccess = obj(
+  {
+    credentialsSecretRef: opt(
+      secretRef(
+        "the site's Ocean OAuth client, generated in the Ocean Portal (Menu > Admin > Manage Credentials > Manage OAuth Credentials > Add New Credential)",
+        '`clientId`, `clientSecret`',
+      ),
+    ),
+    checkInterval: opt(
+      oceanDuration('spec.ocean.checkInterval', 'How often the operator checks the Ocean client against Ocean (jittered).', '1h'),
+    ),
+    renewBefore: opt(
+      oceanDuration(
+        'spec.ocean.renewBefore',
+        'When Ocean reports an expiry for the client secret: how long before it OceanAuthenticated turns to reason ExpiresSoon and the Clinical Administrator is e-mailed.',
+        '168h',
+      ),
+    ),
+  },
+  "Ocean API access of the site: the OAuth client the sync workers upload with and the operator registers the relays' webhooks with. Without credentialsSecretRef each integration's sync reads the keys oceanClientId and oceanClientSecret of its EMR credentials Secret (the behaviour before this field; deprecated) and no webhook is registered with Ocean.",
+  { default: {} },
+);
+
 export const OceanSiteSpec = obj(
   {
     siteNumber: str('The Ocean site number (digits), as shown in the Ocean Portal under Admin > Site.', {
@@ -148,6 +197,7 @@ export const OceanSiteSpec = obj(
         { default: {} },
       ),
     ),
+    ocean: opt(OceanAccess),
     supportSites: opt(
       list(
         obj(
@@ -201,6 +251,16 @@ export const OceanSiteStatus = obj(
           storedAt: opt(timestamp('When this version of the key was stored in Vault.')),
         },
         'What the operator knows of the SEK in Vault. Never the key itself.',
+      ),
+    ),
+    ocean: opt(
+      obj(
+        {
+          lastCheckTime: opt(timestamp('When the Ocean client was last checked against Ocean.')),
+          notAfter: opt(timestamp('When the Ocean client secret expires, when Ocean says so.')),
+          renewalTime: opt(timestamp('From this time OceanAuthenticated has reason ExpiresSoon until the client is renewed.')),
+        },
+        'The Ocean client of spec.ocean.credentialsSecretRef as last checked (see the OceanAuthenticated condition). Never the client id or secret.',
       ),
     ),
     serviceAccountName: opt(str('ServiceAccount that the site sync pods run as; its Vault role can read only this site SEK.')),

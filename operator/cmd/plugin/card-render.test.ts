@@ -27,8 +27,10 @@ const site: OceanSite = {
     timeZone: 'America/Toronto',
     notifications: { additionalRecipients: ['it@birch.example.org'], emailOnError: false },
     supportSites: [{ name: 'oceanmd', expiresAt: '2027-01-01T00:00:00Z' }],
+    ocean: { credentialsSecretRef: { name: 'birch-ocean' } },
   },
   status: {
+    ocean: { notAfter: '2027-03-01T00:00:00Z' },
     encryptionKey: { path: 'cloudconnect/clinic-birch/birch/sek', mount: 'secret', version: 3, fingerprint: '0a1b2c3d4e5f6071' },
     serviceAccountName: 'birch',
   },
@@ -48,7 +50,10 @@ const integrations = [
     'birch-accuro',
     'Accuro',
     { accuro: { tenantId: 'BIRCH01', apiUrl: 'https://accuro.example', credentialsSecretRef: { name: 'accuro-creds' } } },
-    { auth: { notAfter: '2027-02-01T00:00:00Z' }, webhook: { keyVersion: 2 } },
+    {
+      auth: { notAfter: '2027-02-01T00:00:00Z' },
+      webhook: { keyVersion: 2, registration: { id: 'int-9', url: 'https://birch.example.org/ocean/webhook', keyVersion: 2 } },
+    },
   ),
   integration('birch-oscar', 'OSCARPro', {
     oscarPro: { serverUrl: 'https://oscar.example/oscar', credentialsSecretRef: { name: 'oscar-creds' } },
@@ -116,6 +121,8 @@ describe('the credential reference card', () => {
     ['who else is e-mailed', 'it@birch.example.org'],
     ['that errors are not e-mailed', 'yes / no'],
     ['when the credentials expire', '2027-02-01T00:00:00Z'],
+    ['where Ocean sends the webhook', 'https://birch.example.org/ocean/webhook (Ocean integration int-9)'],
+    ["the site's Ocean client Secret, its keys and expiry", 'birch-ocean (keys: clientId, clientSecret), expires 2027-03-01T00:00:00Z'],
   ])('names %s', (_n, expected) => {
     expect(renderCardText(input)).toContain(expected);
     expect(renderCardMarkdown(input)).toContain(expected);

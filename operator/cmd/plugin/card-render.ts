@@ -69,6 +69,12 @@ function siteSection(site: OceanSite): Section {
     ['SEK version / fingerprint', key?.version === undefined ? '-' : `${key.version} / ${key.fingerprint ?? '-'}`],
     ['SEK stored at', key?.storedAt ?? '-'],
     ['Sync pods run as', site.status?.serviceAccountName ? `ServiceAccount ${site.status.serviceAccountName}` : '-'],
+    [
+      'Ocean client Secret',
+      spec.ocean?.credentialsSecretRef
+        ? `${spec.ocean.credentialsSecretRef.name} (keys: clientId, clientSecret)${site.status?.ocean?.notAfter ? `, expires ${site.status.ocean.notAfter}` : ''}`
+        : 'none (oceanClientId/oceanClientSecret in each integration Secret)',
+    ],
     ['Support sites', support.join(', ') || 'none'],
   ];
   return { title: `Site ${site.metadata.name}`, rows };
@@ -106,6 +112,8 @@ function integrationSection(i: EmrIntegration, secrets: Map<string, SecretIdenti
       'Webhook API key',
       `header ${header}; in Vault at ${relayKey ?? '-'}${version === undefined ? '' : `, version ${version}`}`,
     ]);
+    const registration = i.status?.webhook?.registration;
+    if (registration) rows.push(['Registered with Ocean', `${registration.url} (Ocean integration ${registration.id})`]);
   }
   return { title: `Integration ${i.metadata.name}`, rows };
 }

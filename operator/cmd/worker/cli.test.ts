@@ -184,6 +184,13 @@ describe('cloudconnect-sync environment', () => {
     expect(oceanCredentials({}, env)).toEqual({ clientId: 'env-id-1234', clientSecret: 'env-secret-1234' });
     expect(() => oceanCredentials({}, {})).toThrow(/oceanClientId and oceanClientSecret/);
   });
+
+  it("takes the Ocean client from the site's Ocean Secret alone when the site names one", () => {
+    const emrFiles = { oceanClientId: 'emr-id-1234', oceanClientSecret: 'emr-secret-1234' };
+    const oceanFiles = { clientId: 'site-id-1234\n', clientSecret: 'site-secret-1234' };
+    expect(oceanCredentials(emrFiles, {}, oceanFiles)).toEqual({ clientId: 'site-id-1234', clientSecret: 'site-secret-1234' });
+    expect(() => oceanCredentials(emrFiles, {}, { clientId: 'site-id-1234' })).toThrow(/spec.ocean.credentialsSecretRef/);
+  });
 });
 
 describe('reading the SEK from Vault', () => {

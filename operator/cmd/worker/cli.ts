@@ -279,7 +279,11 @@ async function configureAndSync(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: Ru
   io.logger.info('sync starting', { ...context, emr: settings.type, siteNumber: config.siteNumber });
 
   const credentials = await readCredentialsDir(config.credentialsDir);
-  const ocean = oceanCredentials(credentials, env);
+  const ocean = oceanCredentials(
+    credentials,
+    env,
+    config.oceanCredentialsDir ? await readCredentialsDir(config.oceanCredentialsDir) : undefined,
+  );
   const adapter = await emrAdapterFromConfig(config, credentials, {
     ...(deps.adapterFactory ? { adapterFactory: deps.adapterFactory } : {}),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),

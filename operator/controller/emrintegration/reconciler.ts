@@ -1,27 +1,32 @@
 // EmrIntegration reconciler, in a fixed order:
 //   load      the integration from the cache; gone → forget what is remembered of it (its metric
-//             series, identity, last check, relay reads) and stop. There is no finalizer to handle or
-//             to add: what the operator creates for it (relay, default schedules) is owned by it and
-//             garbage-collected, and nothing outside the cluster needs cleaning up.
+//             series, identity, last check, relay reads) and stop. What the operator creates for it
+//             in the cluster (relay, default schedules) is owned by it and garbage-collected.
+//   deletion  only with the finalizer cloudconnect.dev/ocean-webhook, which the webhook
+//             registration step adds before it registers the relay with Ocean: deregister, then
+//             remove the finalizer (webhook-registration-step.ts).
 //   suspend   stops no step: it makes Ready's reason Suspended and scales the relay to 0 (step.ts).
 //   steps     in order, stopping at the first that says stop (Flux's sub-reconcilers):
 //             spec (an unknown emr.timeZone: stop) → credentials (None: stop) → auth → conflicts →
-//             providers → relay → notify → schedules.
+//             providers → relay → webhook registration → notify → schedules.
 //   status    Ready summarised, status written only if it changed, requeue after the shortest hint.
 
 import type { V1Secret } from '@kubernetes/client-node';
 import {
+  CREDENTIALS_LABEL,
   type EmrIntegration,
   EmrIntegrationSpec,
   type OceanSite,
   REQUESTED_AT_ANNOTATION,
   type SyncSchedule,
+  WEBHOOK_REGISTRATION_FINALIZER,
 } from '../../api/v1alpha1/index.ts';
 import type { AdapterConfig, EmrAdapter } from '../../internal/emr/adapter.ts';
 import type { EmrAdapterType } from '../../internal/emr/index.ts';
 import type { EgressPolicy } from '../../internal/httpx/egress-config.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
 import type { Mailer } from '../../internal/notify/mailer.ts';
+import type { OceanApiSettings } from '../../internal/ocean/site-credentials.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { ObjectKey, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
 import { withDefaults } from '../../runtime/defaults.ts';
@@ -39,9 +44,7 @@ import { SchedulesStep } from './schedules-step.ts';
 import { specStep } from './spec-step.ts';
 import { patchStatus, requeueOf } from './status.ts';
 import { type EmrRun, newRun, type Step } from './step.ts';
-
-/** Label the operator puts on the credentials Secrets it uses, so that their edits are watched. */
-export const CREDENTIALS_LABEL = 'cloudconnect.dev/credentials';
+import { WebhookRegistrationStep } from './webhook-registration-step.ts';
 
 export interface EmrIntegrationDeps {
   kube: Kube;
@@ -62,13 +65,18 @@ export interface EmrIntegrationDeps {
   egress?: EgressPolicy;
   /** The EMR-bound message relay; undefined when the operator has no NATS URL (no relay is deployed). */
   relay?: RelayConfig;
+  /** Ocean's API as the operator reaches it, for the webhook registration; default Ocean's public URL. */
+  ocean?: OceanApiSettings;
 }
+
+const DEFAULT_OCEAN: OceanApiSettings = { apiUrl: 'https://ocean.cognisantmd.com' };
 
 export class EmrIntegrationReconciler implements Reconciler {
   private readonly deps: EmrIntegrationDeps;
   private readonly auth: AuthStep;
   private readonly conflicts: ConflictsStep;
   private readonly relay: RelayStep;
+  private readonly registration: WebhookRegistrationStep;
   /** In order; the first that says stop ends them (the status is still written). */
   private readonly steps: readonly Step[];
 
@@ -84,6 +92,13 @@ export class EmrIntegrationReconciler implements Reconciler {
       mailer: deps.mailer,
       relay: deps.relay,
     });
+    this.registration = new WebhookRegistrationStep({
+      kube: deps.kube,
+      clock: deps.clock,
+      logger: deps.logger,
+      secrets: deps.secrets,
+      ocean: deps.ocean ?? { ...DEFAULT_OCEAN, ...(deps.egress ? { egress: deps.egress } : {}) },
+    });
     this.steps = [
       specStep,
       new CredentialsStep({ kube: deps.kube, logger: deps.logger, secrets: deps.secrets, label: CREDENTIALS_LABEL }),
@@ -91,6 +106,7 @@ export class EmrIntegrationReconciler implements Reconciler {
       this.conflicts,
       providersStep,
       this.relay,
+      this.registration,
       new NotifyStep(deps),
       new SchedulesStep(deps),
     ];
@@ -100,6 +116,11 @@ export class EmrIntegrationReconciler implements Reconciler {
     const integration = this.deps.integrations.get(key.name, key.namespace);
     if (!integration) {
       this.forget(`${key.namespace}/${key.name}`);
+      return {};
+    }
+    if (integration.metadata.deletionTimestamp && integration.metadata.finalizers?.includes(WEBHOOK_REGISTRATION_FINALIZER)) {
+      const site = this.deps.sites.get(integration.spec.siteRef.name, key.namespace);
+      await this.registration.finalize(integration, site);
       return {};
     }
     const run = this.load(key, integration);
@@ -128,6 +149,7 @@ export class EmrIntegrationReconciler implements Reconciler {
     this.conflicts.forget(id);
     this.auth.forget(id);
     this.relay.forget(id);
+    this.registration.forget(id);
     const [namespace, name] = id.split('/');
     this.deps.metrics
       .forgetIntegration(namespace ?? '', name ?? '')

@@ -90,6 +90,8 @@ export interface RelayStepResult {
   delivering: ConditionInput;
   relay: RelayStatus | undefined;
   webhook?: WebhookKeyStatus;
+  /** The current webhook key and its version, for the registration with Ocean (never written to status). */
+  webhookKey?: { version: number; current: string };
   requeueAfterMs?: number;
 }
 
@@ -145,6 +147,7 @@ export class RelayStep implements Step {
     run.conditions.push(result.delivering);
     run.relay = result.relay;
     if (result.webhook) run.webhook = result.webhook;
+    if (result.webhookKey) run.webhookKey = result.webhookKey;
     if (result.requeueAfterMs !== undefined) run.requeueAfterMs.push(result.requeueAfterMs);
     return 'continue';
   }
@@ -171,7 +174,9 @@ export class RelayStep implements Step {
     if (!site || site.status?.encryptionKey?.version === undefined) return decideRelayStatus({ ...base, deployment: 'siteNotReady' });
 
     const { relay, apps } = configured;
-    const webhook = await this.webhookKey(relay, integration, spec, now);
+    const { status: webhook, current } = await this.webhookKey(relay, integration, spec, now);
+    // The key is in Vault whatever NATS does: the registration with Ocean does not depend on the queue.
+    const webhookKey = current && webhook.keyVersion !== undefined ? { webhookKey: { version: webhook.keyVersion, current } } : {};
     const deployment: RelayDeployment = spec.suspend ? 'suspended' : 'deployed';
     let natsCreds: Awaited<ReturnType<RelayCredentialStore['ensure']>>;
     try {
@@ -182,7 +187,7 @@ export class RelayStep implements Step {
       // Not a reconcile error: the condition says why (NATS away, the account's store full, Vault refusing) and the poll retries.
       const observation: RelayObservation = { kind: 'unreachable', message: safeMessage(error) };
       this.deps.logger.warn('cannot provision the relay queue', { integration: `${namespace}/${name}`, error: safeMessage(error) });
-      return { ...decideRelayStatus({ ...base, deployment, observation }), requeueAfterMs: relay.pollIntervalMs };
+      return { ...decideRelayStatus({ ...base, deployment, observation }), ...webhookKey, requeueAfterMs: relay.pollIntervalMs };
     }
     const input = { integration, integrationSpec: spec, site, credentials, settings: relay.settings, natsCreds };
     await this.ensure(apps, relay.deployments.get(relayName(name), namespace), buildRelayDeployment(input));
@@ -200,23 +205,25 @@ export class RelayStep implements Step {
       delivering: decision.delivering,
       relay: decision.relay,
       webhook,
+      ...webhookKey,
       requeueAfterMs: Math.max(1000, Math.min(graceLeft, relay.pollIntervalMs - (now.getTime() - read.at))),
     };
   }
 
-  /** Creates, repairs or rotates the integration's webhook key in Vault; returns what status may show of it. */
+  /** Creates, repairs or rotates the integration's webhook key in Vault; returns what status may show of it, and the current key. */
   private async webhookKey(
     relay: RelayConfig,
     integration: EmrIntegration,
     spec: EmrIntegrationSpec,
     now: Date,
-  ): Promise<WebhookKeyStatus> {
+  ): Promise<{ status: WebhookKeyStatus; current: string | undefined }> {
     const mount = relay.settings.sekMount;
     const id = `${integration.metadata.namespace}/${integration.metadata.name}`;
     const path = webhookKeyPath(integration.metadata.namespace ?? '', spec.siteRef.name, integration.metadata.name);
     const rotateToken = integration.metadata.annotations?.[ROTATE_WEBHOOK_KEY_AT_ANNOTATION];
     const known = this.webhookKeys.get(id);
-    if (known && knownRecordSuffices(known, { path, rotateToken, now })) return webhookKeyStatus(known.stored, now);
+    if (known && knownRecordSuffices(known, { path, rotateToken, now }))
+      return { status: webhookKeyStatus(known.stored, now), current: known.stored.data['current'] };
     const stored = await relay.vault.kvRead(mount, path, undefined, { secretFields: WEBHOOK_KEY_SECRET_FIELDS });
     if (stored) this.webhookKeys.set(id, { path, stored, readAt: now.getTime() });
     const decision = decideWebhookKey({
@@ -226,7 +233,7 @@ export class RelayStep implements Step {
       graceMs: parseDuration(spec.webhook?.previousKeyGracePeriod ?? '24h'),
       newSecret: () => randomBytes(32).toString('base64url'),
     });
-    if (!decision.write) return webhookKeyStatus(stored ?? { data: {}, version: 0 }, now);
+    if (!decision.write) return { status: webhookKeyStatus(stored ?? { data: {}, version: 0 }, now), current: stored?.data['current'] };
     const { data, cas, why } = decision.write;
     for (const field of WEBHOOK_KEY_SECRET_FIELDS) if (data[field]) redactor.register(data[field]);
     const written = await relay.vault.kvWrite(mount, path, data, cas);
@@ -242,9 +249,9 @@ export class RelayStep implements Step {
       integration,
       'Normal',
       why === 'rotated' ? 'WebhookKeyRotated' : 'WebhookKeyCreated',
-      `Generated the webhook API key (version ${written.version}, Vault ${mount}/${path}, field current)${grace}. Enter it in Ocean's integration registration.`,
+      `Generated the webhook API key (version ${written.version}, Vault ${mount}/${path}, field current)${grace}. ${spec.webhook?.publicUrl ? 'The operator registers it with Ocean (condition WebhookRegistered).' : "Enter it in Ocean's integration registration."}`,
     );
-    return status;
+    return { status, current: data['current'] };
   }
 
   /** Drops what is remembered of a deleted integration (`namespace/name`). */

@@ -55,8 +55,10 @@ export interface EmrRun {
   providers?: Providers;
   /** relay step. */
   relay?: RelayStatus;
-  /** relay step: the webhook key's version and times. */
+  /** relay step: the webhook key's version and times; the registration step adds the registration. */
   webhook?: NonNullable<EmrIntegrationStatus['webhook']>;
+  /** relay step: the current webhook key and its version, for the registration step only (never in status). */
+  webhookKey?: { version: number; current: string };
   /** schedules step. */
   sync?: NonNullable<EmrIntegrationStatus['sync']>;
 }

@@ -4,8 +4,11 @@
 // site's namespace and name and the operator's SEK_KV_MOUNT, and a spec naming another stalls the
 // site before anything is read) → identity, the site's ServiceAccount that Vault's templated sync
 // policy maps to the site's key (identity-step.ts) → key, the SEK in Vault, imported or verified,
-// rotation (key-step.ts) → support access (support-access-step.ts) → status, written only when it
-// changed (status.ts). A failed step is recorded on the status before its error is returned.
+// rotation (key-step.ts) → support access (support-access-step.ts) → the Ocean client
+// (ocean-auth-step.ts: OceanAuthenticated, beside Ready, not part of it) → status, written only when
+// it changed (status.ts). A failed step is recorded on the status before its error is returned.
+
+import type { V1Secret } from '@kubernetes/client-node';
 import {
   type EmrIntegration,
   type OceanSite,
@@ -14,6 +17,8 @@ import {
   REQUESTED_AT_ANNOTATION,
 } from '../../api/v1alpha1/index.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
+import type { Mailer } from '../../internal/notify/mailer.ts';
+import type { OceanApiSettings } from '../../internal/ocean/site-credentials.ts';
 import { type KeyLocation, keyLocation, siteServiceAccount } from '../../internal/sek/identity.ts';
 import type { VaultClient } from '../../internal/vault/client.ts';
 import type { Clock } from '../../runtime/clock.ts';
@@ -27,6 +32,7 @@ import { Finalizer, hasFinalizer } from './finalizer.ts';
 import { IdentityStep } from './identity-step.ts';
 import type { KeyState } from './key-state.ts';
 import { decideKeyCheck, KeyStep } from './key-step.ts';
+import { OceanAuthStep } from './ocean-auth-step.ts';
 import { decideFailure, failedStatus, keyStoredCondition, readyCondition, readyStatus, requeueAfter, StatusWriter } from './status.ts';
 import { SupportAccessStep } from './support-access-step.ts';
 import { keyLocationError, specError } from './validate.ts';
@@ -40,6 +46,11 @@ export interface OceanSiteDeps {
   integrations: SupervisedInformer<EmrIntegration>;
   /** The KV version 2 mount of every site's SEK (SEK_KV_MOUNT). */
   sekKvMount: string;
+  mailer: Mailer;
+  /** The labelled credentials Secrets (the site's Ocean Secret once labelled). */
+  secrets?: SupervisedInformer<V1Secret>;
+  /** Ocean's API as the operator reaches it (OCEAN_API_URL, OCEAN_CA_BUNDLE, the egress sandbox). */
+  ocean: OceanApiSettings;
 }
 
 /** What the operator remembers between reconciles so that an idle site costs no API or Vault call. */
@@ -76,6 +87,7 @@ export class OceanSiteReconciler implements Reconciler {
   private readonly keyStep: KeyStep;
   private readonly identityStep: IdentityStep;
   private readonly supportStep: SupportAccessStep;
+  private readonly oceanStep: OceanAuthStep;
   private readonly status: StatusWriter;
 
   constructor(deps: OceanSiteDeps) {
@@ -84,6 +96,14 @@ export class OceanSiteReconciler implements Reconciler {
     this.keyStep = new KeyStep({ kube: deps.kube, vault: deps.vault, logger: deps.logger });
     this.identityStep = new IdentityStep(deps.kube);
     this.supportStep = new SupportAccessStep(deps.kube);
+    this.oceanStep = new OceanAuthStep({
+      kube: deps.kube,
+      clock: deps.clock,
+      logger: deps.logger,
+      mailer: deps.mailer,
+      ocean: deps.ocean,
+      ...(deps.secrets ? { secrets: deps.secrets } : {}),
+    });
     this.status = new StatusWriter(deps.kube, deps.clock);
   }
 
@@ -92,6 +112,7 @@ export class OceanSiteReconciler implements Reconciler {
     const id = `${key.namespace}/${key.name}`;
     if (!site) {
       this.memory.delete(id);
+      this.oceanStep.forget(id);
       return {};
     }
     const spec = withDefaults<OceanSiteSpec>(OceanSiteSpec, site.spec);
@@ -156,6 +177,7 @@ export class OceanSiteReconciler implements Reconciler {
       { fresh: check.fresh, applied: memory?.supportApplied, nextExpiry: memory?.supportNextExpiry },
       now,
     );
+    const ocean = await this.oceanStep.reconcile(site, run.spec, requestedAt, now);
     this.memory.set(run.id, {
       checkedAt: check.fresh ? check.checkedAt : now.getTime(),
       generation,
@@ -175,9 +197,14 @@ export class OceanSiteReconciler implements Reconciler {
       support: support.decision,
       requestedAt,
     });
+    if (ocean.status) status.ocean = ocean.status;
+    else delete status.ocean;
     conditions.push(readyCondition(conditions));
+    // Beside Ready, not in it: the site's readiness is its SEK (ocean-auth-decision.ts says why).
+    conditions.push(ocean.condition);
     await this.status.write(site, run.previous, status, conditions);
-    return { requeueAfterMs: requeueAfter(support.decision.nextExpiry, run.recheckMs, now) };
+    const untilOceanCheck = ocean.nextCheckAt ? Math.max(1000, ocean.nextCheckAt.getTime() - now.getTime()) : Number.POSITIVE_INFINITY;
+    return { requeueAfterMs: Math.min(untilOceanCheck, requeueAfter(support.decision.nextExpiry, run.recheckMs, now)) };
   }
 
   /** Records the failure on the status (unless it is of no known kind), then throws the error to retry with. */

@@ -3,7 +3,7 @@ import type { EmrIntegration, OceanSite, SyncSchedule } from '../../api/v1alpha1
 import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../api/v1alpha1/index.ts';
 import { DEFAULT_EGRESS, egressFromEnv } from '../../internal/httpx/egress-config.ts';
 import { configFromEnv } from '../../internal/sitepod/pod-env.ts';
-import { CREDENTIALS_DIR, KEY_VERSION_DIR } from '../../internal/sitepod/site-pod.ts';
+import { CREDENTIALS_DIR, KEY_VERSION_DIR, OCEAN_CREDENTIALS_DIR } from '../../internal/sitepod/site-pod.ts';
 import { buildRunJob, type RunJobInput, type WorkerSettings } from './job.ts';
 
 const site: OceanSite = {
@@ -53,6 +53,24 @@ const runJob = (overrides: Partial<RunJobInput> = {}) =>
 const job = runJob();
 const pod = job.spec!.template.spec!;
 const container = pod.containers[0]!;
+
+describe("the sync run Job and the site's Ocean Secret", () => {
+  const oceanSite: OceanSite = { ...site, spec: { ...site.spec, ocean: { credentialsSecretRef: { name: 'maple-ocean' } } } };
+  const withOcean = runJob({ site: oceanSite }).spec?.template.spec;
+  it('mounts the Secret named by spec.ocean.credentialsSecretRef read-only and names its directory', () => {
+    expect(withOcean?.volumes).toContainEqual({ name: 'ocean-credentials', secret: { secretName: 'maple-ocean', defaultMode: 0o440 } });
+    const c = withOcean?.containers[0];
+    expect(c?.volumeMounts).toContainEqual({ name: 'ocean-credentials', mountPath: OCEAN_CREDENTIALS_DIR, readOnly: true });
+    expect(c?.env).toContainEqual({ name: 'CLOUDCONNECT_OCEAN_CREDENTIALS_DIR', value: OCEAN_CREDENTIALS_DIR });
+    expect(configFromEnv(Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value ?? '']))).oceanCredentialsDir).toBe(
+      OCEAN_CREDENTIALS_DIR,
+    );
+  });
+  it('mounts no Ocean Secret for a site that names none (the worker reads the EMR Secret as before)', () => {
+    expect(pod.volumes?.map((v) => v.name)).not.toContain('ocean-credentials');
+    expect(container.env?.map((e) => e.name)).not.toContain('CLOUDCONNECT_OCEAN_CREDENTIALS_DIR');
+  });
+});
 
 describe('the sync run Job', () => {
   it('runs under the site ServiceAccount without an API token', () => {

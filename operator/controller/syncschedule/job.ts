@@ -78,7 +78,7 @@ export function buildRunJob(input: RunJobInput): V1Job {
           ...(worker.nodeSelector ? { nodeSelector: worker.nodeSelector } : {}),
           ...(worker.priorityClassName ? { priorityClassName: worker.priorityClassName } : {}),
           containers: [runContainer(input, pod)],
-          volumes: pod.volumes([SEK_VERSION_VOLUME]),
+          volumes: pod.volumes([SEK_VERSION_VOLUME, ...pod.ocean.volumes]),
         },
       },
     },
@@ -99,6 +99,7 @@ function runContainer(input: RunJobInput, pod: SitePodParts): V1Container {
       ...pod.identityEnv,
       { name: 'OCEAN_API_URL', value: settings.oceanApiUrl },
       ...(settings.oceanCaBundle ? [{ name: 'OCEAN_CA_BUNDLE', value: settings.oceanCaBundle }] : []),
+      ...pod.ocean.env,
       { name: 'CLOUDCONNECT_SEK_VERSION_FILE', value: KEY_VERSION_FILE },
       ...pod.caEnv,
     ],
@@ -107,6 +108,6 @@ function runContainer(input: RunJobInput, pod: SitePodParts): V1Container {
       : { resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } } }),
     securityContext: SITE_CONTAINER_SECURITY_CONTEXT,
     terminationMessagePolicy: 'File',
-    volumeMounts: pod.volumeMounts([{ name: 'sek-version', mountPath: KEY_VERSION_DIR, readOnly: true }]),
+    volumeMounts: pod.volumeMounts([{ name: 'sek-version', mountPath: KEY_VERSION_DIR, readOnly: true }, ...pod.ocean.mounts]),
   };
 }

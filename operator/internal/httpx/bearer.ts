@@ -73,6 +73,10 @@ export async function requestToken(http: HttpClient, request: TokenRequest): Pro
   const refresh = read.optionalString(body['refresh_token'], 'refresh_token');
   const token: BearerToken = { value, issuedAt: request.now, expiresAt: new Date(request.now.getTime() + lifetime * 1000) };
   if (refresh !== undefined) token.refreshToken = refresh;
+  // RFC 7591: epoch seconds, 0 for a secret that does not expire.
+  const secretExpiresAt = body['client_secret_expires_at'];
+  if (secretExpiresAt !== undefined && read.number(secretExpiresAt, 'client_secret_expires_at') > 0)
+    token.clientNotAfter = new Date((secretExpiresAt as number) * 1000);
   return token;
 }
 

@@ -7,6 +7,8 @@ export interface BearerToken {
   issuedAt: Date;
   expiresAt: Date;
   refreshToken?: string;
+  /** When the client secret itself expires, when the token endpoint says so (RFC 7591's client_secret_expires_at). */
+  clientNotAfter?: Date;
 }
 
 /** Obtains a token; `previous` is the token being replaced, for a refresh grant. */

@@ -73,6 +73,7 @@ export class OceanClient implements OceanUploader {
   private readonly http: HttpClient;
   private readonly session: BearerSession;
   private readonly now: () => Date;
+  private readonly tokens: TokenCache;
 
   constructor(options: OceanClientOptions) {
     if (!options.clientId || !options.clientSecret) throw new OceanError('OceanInvalidCredentials', 'Ocean client id or secret is missing');
@@ -88,9 +89,10 @@ export class OceanClient implements OceanUploader {
       now: this.now,
     });
     // A stale token is renewed once; a fresh one refused too means the client secret expired.
+    this.tokens = new TokenCache(() => this.fetchToken(), this.now);
     this.session = new BearerSession({
       http: this.http,
-      tokens: new TokenCache(() => this.fetchToken(), this.now),
+      tokens: this.tokens,
       staleAgain: () => 'Expired',
     });
   }
@@ -115,6 +117,43 @@ export class OceanClient implements OceanUploader {
     }
   }
 
+  /**
+   * Checks the client against Ocean's token endpoint (a fresh token, not a cached one); returns when
+   * the client secret expires, when Ocean says so. Throws an OceanError with the reason.
+   */
+  async authenticate(): Promise<{ notAfter?: Date }> {
+    try {
+      this.tokens.clear();
+      const token = await this.tokens.get();
+      return token.clientNotAfter ? { notAfter: token.clientNotAfter } : {};
+    } catch (error) {
+      throw fromEmrError(error);
+    }
+  }
+
+  /**
+   * A JSON call on the site's API (`svc/v1/sites/{siteNumber}/<path>`) with the client's token;
+   * undefined for a 404 or an answer without a body. Throws an OceanError with the reason otherwise.
+   */
+  async siteCall(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+    const url = joinUrl(this.options.apiUrl, `svc/v1/sites/${encodeURIComponent(this.options.siteNumber)}/${path}`);
+    let notFound = false;
+    try {
+      const response = await this.session.request(
+        url,
+        { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) },
+        (refused) => {
+          notFound = refused.status === 404;
+          return this.statusError(refused);
+        },
+      );
+      return response.body.length === 0 ? undefined : this.http.parseJson(response);
+    } catch (error) {
+      if (notFound) return undefined;
+      throw fromEmrError(error);
+    }
+  }
+
   private statusError(response: HttpResponse): OceanError {
     const { status, what } = response;
     const message = (text: string) => this.http.scrub(`Ocean ${what}: HTTP ${status}, ${text}`);
@@ -124,8 +163,8 @@ export class OceanClient implements OceanUploader {
     }
     if (status >= 500) return new OceanError('OceanUnreachable', message('Ocean is failing'));
     if (status === 401) return new OceanError('OceanInvalidCredentials', message('the client was not accepted'));
-    if (status === 403) return new OceanError('OceanDeauthorized', message('the client may not upload for this site'));
-    return new OceanError('OceanRejected', message('Ocean refused the batch'));
+    if (status === 403) return new OceanError('OceanDeauthorized', message('the client may not act for this site'));
+    return new OceanError('OceanRejected', message('Ocean refused the request'));
   }
 
   /** A client-credentials token (client in HTTP Basic); Ocean's own errors for answers other than 400/401/403. */

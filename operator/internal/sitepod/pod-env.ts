@@ -10,11 +10,12 @@ import { TransientError } from '../../runtime/errors.ts';
 import { redactor } from '../../runtime/redact.ts';
 import { isKnownTimeZone } from '../../runtime/time-zone.ts';
 import { type EgressPolicy, readEgress } from '../httpx/egress-config.ts';
+import { OCEAN_SECRET_KEYS } from '../ocean/site-credentials.ts';
 import type { VersionedSekSource } from '../sek/key-rotation.ts';
 import { readVaultLogin, VaultClient, type VaultLogin, VaultPermissionError, VaultUnavailableError } from '../vault/client.ts';
 
 export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
-/** Keys of the credentials directory (or env, outside a pod) that belong to Ocean, not the EMR. */
+/** Keys of the EMR credentials directory that belong to Ocean (before spec.ocean; still read when the site names no Ocean Secret). */
 export const OCEAN_CREDENTIAL_KEYS = { clientId: 'oceanClientId', clientSecret: 'oceanClientSecret' } as const;
 /** The SEK's field in its KV v2 secret (as the OceanSite reconciler stores it). */
 const SEK_FIELD = 'sek';
@@ -54,6 +55,8 @@ export interface WorkerConfig {
   /** The zone of the EMR's wall-clock times: spec.emr.timeZone, else the site's. */
   emrTimeZone: string;
   credentialsDir: string | undefined;
+  /** The site's Ocean Secret, mounted (CLOUDCONNECT_OCEAN_CREDENTIALS_DIR); undefined when the site names none. */
+  oceanCredentialsDir: string | undefined;
   oceanApiUrl: string;
   vault: VaultLogin & { address: string };
   sek: { mount: string; path: string };
@@ -127,6 +130,7 @@ export function readPodConfig(r: EnvReader, options: { ocean?: boolean } = {}): 
     siteTimeZone,
     emrTimeZone,
     credentialsDir: r.string('CLOUDCONNECT_CREDENTIALS_DIR'),
+    oceanCredentialsDir: r.string('CLOUDCONNECT_OCEAN_CREDENTIALS_DIR'),
     oceanApiUrl,
     vault: { address: vaultAddress, ...login },
     sek: { mount, path },
@@ -189,15 +193,35 @@ export async function readCredentialsDir(dir: string | undefined): Promise<Recor
   return out;
 }
 
-/** Ocean's client from the credentials directory, else (local runs) OCEAN_CLIENT_ID / OCEAN_CLIENT_SECRET. */
-export function oceanCredentials(credentials: Record<string, string>, env: Env): { clientId: string; clientSecret: string } {
+/**
+ * Ocean's client: from the site's Ocean Secret when the site names one (`oceanFiles`, its mounted
+ * directory read; then it alone counts), else from the EMR credentials directory's oceanClientId /
+ * oceanClientSecret (the behaviour before spec.ocean), else (local runs) OCEAN_CLIENT_ID / OCEAN_CLIENT_SECRET.
+ */
+export function oceanCredentials(
+  credentials: Record<string, string>,
+  env: Env,
+  oceanFiles?: Record<string, string>,
+): { clientId: string; clientSecret: string } {
+  if (oceanFiles) {
+    const clientId = (oceanFiles[OCEAN_SECRET_KEYS.clientId] ?? '').trim();
+    const clientSecret = (oceanFiles[OCEAN_SECRET_KEYS.clientSecret] ?? '').trim();
+    if (!clientId || !clientSecret)
+      throw new WorkerError(
+        'InvalidConfiguration',
+        "the site's Ocean Secret (spec.ocean.credentialsSecretRef) lacks clientId or clientSecret",
+      );
+    redactor.register(clientId);
+    redactor.register(clientSecret);
+    return { clientId, clientSecret };
+  }
   const r = new EnvReader(env);
   const clientId = credentials[OCEAN_CREDENTIAL_KEYS.clientId] || r.string('OCEAN_CLIENT_ID', '');
   const clientSecret = credentials[OCEAN_CREDENTIAL_KEYS.clientSecret] || r.string('OCEAN_CLIENT_SECRET', '');
   if (!clientId || !clientSecret) {
     throw new WorkerError(
       'InvalidConfiguration',
-      `the Ocean client is missing: keys ${OCEAN_CREDENTIAL_KEYS.clientId} and ${OCEAN_CREDENTIAL_KEYS.clientSecret} in the credentials Secret (or OCEAN_CLIENT_ID and OCEAN_CLIENT_SECRET outside a pod)`,
+      `the Ocean client is missing: set the OceanSite's spec.ocean.credentialsSecretRef (or, deprecated, keys ${OCEAN_CREDENTIAL_KEYS.clientId} and ${OCEAN_CREDENTIAL_KEYS.clientSecret} in the EMR credentials Secret; OCEAN_CLIENT_ID and OCEAN_CLIENT_SECRET outside a pod)`,
     );
   }
   redactor.register(clientId);

@@ -10,6 +10,8 @@ import { type EgressPolicy, egressEnv } from '../httpx/egress-config.ts';
 import { keyLocation, SYNC_AUDIENCE, siteServiceAccount } from '../sek/identity.ts';
 
 export const CREDENTIALS_DIR = '/var/run/secrets/cloudconnect/emr';
+/** Where the sync worker sees the site's Ocean Secret (OceanSite spec.ocean.credentialsSecretRef). */
+export const OCEAN_CREDENTIALS_DIR = '/var/run/secrets/cloudconnect/ocean';
 const VAULT_TOKEN_DIR = '/var/run/secrets/cloudconnect/vault';
 const CA_DIR = '/var/run/secrets/cloudconnect/ca';
 /** Where the worker container sees SEK_VERSION_ANNOTATION (downward API). */
@@ -61,6 +63,12 @@ export interface SitePodParts {
   /** tmp, the Vault token, then `extra`, then the credentials and the CA. */
   volumes(extra?: V1Volume[]): V1Volume[];
   volumeMounts(extra?: V1VolumeMount[]): V1VolumeMount[];
+  /**
+   * The site's Ocean Secret, for the pods that call Ocean (the sync Job; the relay calls no Ocean API
+   * and does not get it): its env, volume and mount, all empty when the site names none (the worker
+   * then reads the Ocean keys of the EMR Secret, the behaviour before spec.ocean).
+   */
+  ocean: { env: V1EnvVar[]; volumes: V1Volume[]; mounts: V1VolumeMount[] };
 }
 
 export function sitePodParts(input: SitePodInput): SitePodParts {
@@ -69,7 +77,16 @@ export function sitePodParts(input: SitePodInput): SitePodParts {
   const location = keyLocation(namespace, site.metadata.name, settings.sekMount);
   const secretName = credentialsSecretName(spec);
   const ca = spec.emr.caBundleSecretRef;
+  // Always the site's own namespace: the reference has no namespace field.
+  const oceanSecret = site.spec.ocean?.credentialsSecretRef?.name;
   return {
+    ocean: oceanSecret
+      ? {
+          env: [{ name: 'CLOUDCONNECT_OCEAN_CREDENTIALS_DIR', value: OCEAN_CREDENTIALS_DIR }],
+          volumes: [{ name: 'ocean-credentials', secret: { secretName: oceanSecret, defaultMode: 0o440 } }],
+          mounts: [{ name: 'ocean-credentials', mountPath: OCEAN_CREDENTIALS_DIR, readOnly: true }],
+        }
+      : { env: [], volumes: [], mounts: [] },
     podSpec: {
       serviceAccountName: siteServiceAccount(site.metadata.name),
       automountServiceAccountToken: false,
