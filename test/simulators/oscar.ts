@@ -8,7 +8,11 @@
 // `timestamp_refused`, `nonce_used`, `parameter_absent`, `signature_method_rejected`).
 // Our design, not OSCAR's: every successful answer carries `X-OAuth-Token-Expires` (ISO 8601), the
 // access token's expiry, so the operator can warn before a person has to authorize again.
-// Idempotency is also ours: OSCAR has none; the simulator honours `Idempotency-Key` on document posts.
+// Idempotency: OSCAR has none; the simulator honours `Idempotency-Key` on document and note posts only
+// with the `honorIdempotencyKey` switch (off by default, as the real server). What a client filed is
+// found in `POST notes/{demographicNo}/all` (OSCAR's NotesService note list, newest first, paged with
+// numToReturn/offset) and `GET document/demographic/{demographicNo}` (a demographic's documents: OUR
+// design, OSCAR's DocumentService publishes no such list that we know of).
 // Filing: a document's `docType` is its folder and `docSubClass` its subfolder; encounter notes are
 // `POST notes/{demographicNo}/save` (OSCAR's NotesService, NoteTo1 `{note, encounterType}` → `{noteId}`);
 // OSCAR has no letter types, the settings' letter type is stored as the note's encounter type.
@@ -23,6 +27,7 @@ import {
 import {
   type Ctx,
   idempotencyKey,
+  intParam,
   type Reply,
   type Route,
   SimHttpError,
@@ -79,6 +84,8 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
   // OSCAR access tokens live as long as the registered client says; a year unless told otherwise.
   state.defaultTokenLifetimeSeconds = ONE_YEAR_SECONDS;
   const seenNonces = new Set<string>();
+  /** Each note's text as the client sent it, by note id: what OSCAR's note list serves. */
+  const notesAsSent = new Map<string, string>();
   const data = state.data;
 
   const tokenExpiresAt = (): Date =>
@@ -254,6 +261,7 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
           content: Buffer.from(fileContents, 'base64'),
           folder: typeof body['docType'] === 'string' ? body['docType'] : undefined,
           subfolder: typeof body['docSubClass'] === 'string' ? body['docSubClass'] : undefined,
+          fileName,
         });
         return ok({ success: true, documentNo: Number(document.id) }, duplicate ? { 'idempotent-replayed': 'true' } : {});
       },
@@ -275,7 +283,42 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
           text: rest.join('\n\n'),
           letterType: typeof body['encounterType'] === 'string' ? body['encounterType'] : undefined,
         });
+        notesAsSent.set(note.id, body['note']);
         return ok({ noteId: Number(note.id.replace('note-', '')), note: body['note'] }, duplicate ? { 'idempotent-replayed': 'true' } : {});
+      },
+    },
+    {
+      // Our design: OSCAR's DocumentService publishes no list of a demographic's documents that we know of.
+      method: 'GET',
+      path: `${services}/document/demographic/:demographicNo`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const demo = ctx.params['demographicNo'] ?? '';
+        if (patientIndex(demo) === undefined) throw new SimHttpError(404, { error: 'demographic not found' });
+        const content = state.documents
+          .filter((d) => d.patientId === demo)
+          .map((d) => ({ documentNo: Number(d.id), fileName: d.fileName ?? '', description: d.title, docType: d.folder ?? '' }));
+        return ok({ content, total: content.length });
+      },
+    },
+    {
+      // OSCAR's NotesService getNotesWithFilter: POST {demographicNo}/all?numToReturn&offset, newest first.
+      method: 'POST',
+      path: `${services}/notes/:demographicNo/all`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const demo = ctx.params['demographicNo'] ?? '';
+        if (patientIndex(demo) === undefined) throw new SimHttpError(404, { error: 'demographic not found' });
+        const numToReturn = intParam(ctx, 'numToReturn', 20, 1, 1000);
+        const offset = intParam(ctx, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+        const all = state.notes.filter((n) => n.patientId === demo).reverse();
+        const notelist = all.slice(offset, offset + numToReturn).map((n) => ({
+          noteId: Number(n.id.replace('note-', '')),
+          note: notesAsSent.get(n.id) ?? `${n.title}\n\n${n.text}`,
+          encounterType: n.letterType ?? '',
+          observationDate: n.receivedAt,
+        }));
+        return ok({ notelist, moreNotes: offset + numToReturn < all.length });
       },
     },
   ];

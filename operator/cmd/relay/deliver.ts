@@ -2,6 +2,7 @@
 // notes, documents in their folders), each under its own idempotency key; records held because
 // automatic import is off end the message in AttachmentsImportDisabled (dead-lettered, replayable).
 import type { DocumentToPost, EmrAdapter } from '../../internal/emr/adapter.ts';
+import type { StepGuard } from './delivery-record.ts';
 import { DEFAULT_FILING, type FilingSettings, type FilingStep, planFiling } from './filing.ts';
 import type { OceanMessage } from './messages.ts';
 import { RelayError } from './schedule.ts';
@@ -11,29 +12,40 @@ export function stepKeyOf(idempotencyKey: string, part: string): string {
   return part ? `${idempotencyKey}-${part}` : idempotencyKey;
 }
 
-/** Performs the steps in order (each under its own key, so a retry files nothing twice). */
+/** One step's EMR call. */
+function postStep(adapter: EmrAdapter, patientId: string, step: FilingStep, key: string): Promise<{ id: string }> {
+  if (step.kind === 'note') {
+    return adapter.postNote({
+      patientId,
+      title: step.title,
+      text: step.text,
+      idempotencyKey: key,
+      ...(step.letterType ? { letterType: step.letterType } : {}),
+    });
+  }
+  const doc: DocumentToPost = { patientId, title: step.title, pdf: Buffer.from(step.pdf, 'base64'), idempotencyKey: key };
+  if (step.folder) doc.folder = step.folder;
+  if (step.subfolder) doc.subfolder = step.subfolder;
+  return adapter.postDocument(doc);
+}
+
+/**
+ * Performs the steps in order, each under its own key; with a `guard` (delivery-record.ts) each step
+ * is recorded before and after its post, and a redelivered step is skipped or looked up in the EMR
+ * first, so a retry files nothing twice even in an EMR that ignores the key.
+ */
 export async function performSteps(
   adapter: EmrAdapter,
   patientId: string,
   steps: readonly FilingStep[],
   idempotencyKey: string,
+  guard?: StepGuard,
 ): Promise<void> {
   for (const step of steps) {
     const key = stepKeyOf(idempotencyKey, step.part);
-    if (step.kind === 'note') {
-      await adapter.postNote({
-        patientId,
-        title: step.title,
-        text: step.text,
-        idempotencyKey: key,
-        ...(step.letterType ? { letterType: step.letterType } : {}),
-      });
-    } else {
-      const doc: DocumentToPost = { patientId, title: step.title, pdf: Buffer.from(step.pdf, 'base64'), idempotencyKey: key };
-      if (step.folder) doc.folder = step.folder;
-      if (step.subfolder) doc.subfolder = step.subfolder;
-      await adapter.postDocument(doc);
-    }
+    const post = () => postStep(adapter, patientId, step, key);
+    if (guard) await guard({ recordKey: idempotencyKey, part: step.part, key, kind: step.kind, patientId }, post);
+    else await post();
   }
 }
 
@@ -55,6 +67,7 @@ export async function deliverToEmr(
   message: OceanMessage,
   idempotencyKey: string,
   settings: FilingSettings = DEFAULT_FILING,
+  guard?: StepGuard,
 ): Promise<{ duplicate: boolean }> {
   if (message.type === 'demographicUpdate' && message.demographics) {
     // An adapter without the call: dead-lettered (replayable once it has one), never dropped.
@@ -62,7 +75,7 @@ export async function deliverToEmr(
     return adapter.updateDemographics({ patientId: message.patient.emrId, changes: message.demographics, idempotencyKey });
   }
   const plan = planFiling(message, settings);
-  await performSteps(adapter, message.patient.emrId, plan.steps, idempotencyKey);
+  await performSteps(adapter, message.patient.emrId, plan.steps, idempotencyKey, guard);
   if (plan.held.length > 0) throw heldError(message, plan.held.length);
   return { duplicate: false };
 }

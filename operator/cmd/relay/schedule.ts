@@ -63,6 +63,7 @@ export type RelayFailureReason =
   | 'InvalidMessage'
   | 'Unsupported'
   | 'AttachmentsImportDisabled'
+  | 'DeliveryRecordUnavailable'
   | 'InternalError';
 
 const KIND_OF: Record<RelayFailureReason, FailureKind> = {
@@ -72,6 +73,8 @@ const KIND_OF: Record<RelayFailureReason, FailureKind> = {
   Expired: 'transient',
   Deauthorized: 'transient',
   SekUnavailable: 'transient',
+  // The delivery record (NATS KV) could not be read or written, or another delivery of the message holds it.
+  DeliveryRecordUnavailable: 'transient',
   InternalError: 'transient',
   NotFound: 'permanent',
   InvalidResponse: 'permanent',

@@ -94,6 +94,13 @@ export interface DemographicsUpdate {
   idempotencyKey: string;
 }
 
+/** What the relay asks after a crash: is the record it may have filed under this key in the EMR? */
+export interface FiledRecordQuery {
+  patientId: string;
+  /** The step's idempotency key, which the adapter wrote into the record (README "Finding a filed record by its key"). */
+  idempotencyKey: string;
+}
+
 export interface EmrAdapter {
   readonly type: 'PSSuite' | 'MedAccess' | 'Accuro' | 'OSCARPro' | 'FHIR';
   authenticate(): Promise<AuthResult>;
@@ -106,6 +113,10 @@ export interface EmrAdapter {
   postDocument(doc: DocumentToPost): Promise<{ id: string; duplicate: boolean }>;
   /** Files a chart note (encounter/progress note) with the EMR's note call. */
   postNote(note: NoteToPost): Promise<{ id: string; duplicate: boolean }>;
+  /** The document filed under this key, if the EMR has it (one search or list call; undefined when absent). */
+  findDocumentByKey?(query: FiledRecordQuery): Promise<{ id: string } | undefined>;
+  /** The chart note filed under this key, if the EMR has it. */
+  findNoteByKey?(query: FiledRecordQuery): Promise<{ id: string } | undefined>;
   /** Applies a demographic update from Ocean, where the EMR's API allows it (FHIR so far); absent elsewhere. */
   updateDemographics?(update: DemographicsUpdate): Promise<{ duplicate: boolean }>;
 }
