@@ -6,8 +6,8 @@
 //   PUT    /_sim/faults (replace)  DELETE /_sim/faults (clear all)
 //   GET    /_sim/documents         DELETE /_sim/documents (forget documents, notes and duplicates)
 //   POST   /_sim/expire-tokens     (every issued token becomes expired once; new ones work)
-// A simulator is a test double of a remote SaaS; it never imports the code it is testing except
-// RFC-tested primitives (the OAuth 1.0a signer).
+// A simulator is a test double of a remote SaaS; it never imports the code it is testing (OSCAR's
+// OAuth 1.0a signatures are verified with the `oauth-1.0a` npm package, not with the operator's signer).
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

@@ -1,7 +1,8 @@
 // OSCAR Pro simulator: the REST services under `{contextPath}/ws/services/...` that Cloud Connect
-// uses, behind OAuth 1.0a (RFC 5849) HMAC-SHA1 request signing that is really verified: the
-// signature base string is rebuilt from the request as received (Host header, path, query, form
-// body), timestamps older than the allowed skew and replayed nonces are refused.
+// uses, behind OAuth 1.0a (RFC 5849) HMAC-SHA1 request signing that is really verified, by the
+// `oauth-1.0a` npm package, not by the operator's own signer: the signature is recomputed from the
+// request as received (Host header, path, query, form body), timestamps older than the allowed skew
+// and replayed nonces are refused.
 // Errors follow the OAuth Problem Reporting extension: 401 with
 // `WWW-Authenticate: OAuth realm="OSCAR", oauth_problem="…"` and a form-encoded body
 // (`consumer_key_unknown`, `token_rejected`, `token_revoked`, `token_expired`, `signature_invalid`,
@@ -16,14 +17,8 @@
 // Filing: a document's `docType` is its folder and `docSubClass` its subfolder; encounter notes are
 // `POST notes/{demographicNo}/save` (OSCAR's NotesService, NoteTo1 `{note, encounterType}` → `{noteId}`);
 // OSCAR has no letter types, the settings' letter type is stored as the note's encounter type.
-import {
-  hmacSha1Signature,
-  type Param,
-  parseAuthorizationHeader,
-  queryParams,
-  signatureBaseString,
-  signaturesEqual,
-} from '../../operator/internal/httpx/oauth1.ts';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import OAuth from 'oauth-1.0a';
 import {
   type Ctx,
   idempotencyKey,
@@ -76,6 +71,58 @@ const ONE_YEAR_SECONDS = 365 * 86_400;
 const providerNo = (index: number) => String(1001 + index);
 const demographicNo = (index: number) => String(index + 1);
 
+/**
+ * RFC 5849 §3.5.1: the `Authorization: OAuth k="v", …` header as received, its names and values
+ * percent-decoded; undefined when it is not one (or repeats a parameter). Written here, apart from the
+ * operator's signer (operator/internal/httpx/oauth1.ts), so that a parsing bug there is not mirrored.
+ */
+function parseOAuthHeader(header: string | undefined): Record<string, string> | undefined {
+  const m = header ? /^OAuth\s+(.*)$/is.exec(header) : null;
+  if (!m?.[1]) return undefined;
+  const out: Record<string, string> = {};
+  for (const part of m[1].split(',')) {
+    const pair = /^\s*([^=\s]+)\s*=\s*"([^"]*)"\s*$/.exec(part);
+    if (!pair?.[1] || pair[2] === undefined) return undefined;
+    let name: string;
+    let value: string;
+    try {
+      name = decodeURIComponent(pair[1]);
+      value = decodeURIComponent(pair[2]);
+    } catch {
+      return undefined;
+    }
+    if (name in out) return undefined;
+    out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * Recomputes the request's HMAC-SHA1 signature with the `oauth-1.0a` npm package (an implementation
+ * independent of the operator's signer: a signing bug shared by both sides would otherwise pass) from
+ * the request as received: the scheme it came in on, its Host header, path and query, the oauth_*
+ * parameters of the header and a form-encoded body; compared in constant time.
+ */
+function signatureValid(ctx: Ctx, oauth: Record<string, string>, credentials: OscarCredentials): boolean {
+  const host = ctx.header('host') ?? 'localhost';
+  const scheme = (ctx.req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const oauthData = Object.fromEntries(Object.entries(oauth).filter(([k]) => k.startsWith('oauth_') && k !== 'oauth_signature'));
+  const form = (ctx.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded') ? Object.fromEntries(ctx.form()) : {};
+  const verifier = new OAuth({
+    consumer: { key: credentials.clientKey, secret: credentials.clientSecret },
+    signature_method: 'HMAC-SHA1',
+    hash_function: (base, key) => createHmac('sha1', key).update(base).digest('base64'),
+  });
+  const expected = verifier.getSignature(
+    { url: `${scheme}://${host}${ctx.req.url ?? '/'}`, method: ctx.method, data: form },
+    credentials.tokenSecret,
+    oauthData as unknown as OAuth.Data,
+  );
+  const a = Buffer.from(expected);
+  const b = Buffer.from(oauth['oauth_signature'] ?? '');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 export async function start(options: OscarSimOptions = {}): Promise<OscarSimulator> {
   const credentials = options.credentials ?? OSCAR_DEV_CREDENTIALS;
   const contextPath = (options.contextPath ?? '/oscar').replace(/\/+$/, '');
@@ -102,7 +149,7 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
 
   /** Verifies the OAuth 1.0a signature and the token's state; throws the OAuth problem. */
   function authorize(ctx: Ctx): void {
-    const oauth = parseAuthorizationHeader(ctx.header('authorization'));
+    const oauth = parseOAuthHeader(ctx.header('authorization'));
     if (!oauth) throw problem('parameter_absent');
     for (const required of [
       'oauth_consumer_key',
@@ -118,15 +165,7 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
     if (state.faults.rejectCredentials || oauth['oauth_consumer_key'] !== credentials.clientKey) throw problem('consumer_key_unknown');
     if (oauth['oauth_token'] !== credentials.accessToken) throw problem('token_rejected');
 
-    const host = ctx.header('host') ?? 'localhost';
-    // The signature covers the scheme: the URL the client signed is the one it called (https when served with TLS).
-    const scheme = (ctx.req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-    const url = new URL(`${scheme}://${host}${ctx.req.url ?? '/'}`);
-    const params: Param[] = [...queryParams(url), ...Object.entries(oauth).filter(([k]) => k.startsWith('oauth_'))];
-    if ((ctx.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) params.push(...ctx.form());
-    const base = signatureBaseString(ctx.method, url, params);
-    const expected = hmacSha1Signature(base, credentials.clientSecret, credentials.tokenSecret);
-    if (!signaturesEqual(expected, oauth['oauth_signature'] as string)) throw problem('signature_invalid');
+    if (!signatureValid(ctx, oauth, credentials)) throw problem('signature_invalid');
 
     const timestamp = Number(oauth['oauth_timestamp']);
     if (!Number.isInteger(timestamp) || Math.abs(state.now().getTime() / 1000 - timestamp) > maxSkew) throw problem('timestamp_refused');

@@ -146,7 +146,7 @@ export function createStepGuard(o: GuardOptions): StepGuard {
         await h.writeDone(step.part, { state: 'done', id: result.found.id, at: at() });
         return;
       } else {
-        o.logger.info('step not in the EMR after a redelivery; posting it', { ...o.context, key, kind: step.kind });
+        o.logger.debug('step not in the EMR after a redelivery; posting it', { ...o.context, key, kind: step.kind });
       }
     }
     if (h.record?.steps[step.part]?.state !== 'posting') await h.write(step.part, { state: 'posting', at: at() });
