@@ -95,12 +95,12 @@ const SCHEDULE_MS = 96 * HOUR_MS;
  * replay's new schedule, plus a day. A record dropped earlier (age, or the oldest past the byte limit)
  * costs a lookup in the EMR on a later redelivery, never a duplicate (decideRedelivery).
  */
-export function deliveryRecordMaxAgeMs(limits: RelayQueueLimits): number {
+function deliveryRecordMaxAgeMs(limits: RelayQueueLimits): number {
   return SCHEDULE_MS + limits.deadMaxAgeMs + SCHEDULE_MS + 24 * HOUR_MS;
 }
 
 /** Bytes of the delivery-record bucket: a record is a few hundred bytes, a message usually far more: a sixteenth of the work stream, at least 1 MiB. */
-export function deliveryRecordMaxBytes(limits: RelayQueueLimits): number {
+function deliveryRecordMaxBytes(limits: RelayQueueLimits): number {
   return Math.max(1024 * 1024, Math.floor(limits.workMaxBytes / 16));
 }
 
