@@ -243,8 +243,9 @@ export async function deadLetter(
 
 /**
  * Moves every dead letter of one integration back to its work subject, with a fresh receipt time
- * (a new 96-hour schedule) and its first receipt time kept; returns how many. The EMR idempotency key
- * stays the message's own, so a dead letter that did reach the EMR is not filed twice.
+ * (a new 96-hour schedule) and its first receipt time kept; returns how many. The idempotency key
+ * stays the message's own, so the relay's delivery record of it (or a lookup in the EMR) keeps what
+ * did reach the EMR from being filed twice.
  */
 export async function replayDeadLetters(
   js: JetStreamClient,
