@@ -61,6 +61,9 @@ export interface DeliveryOptions {
   onDeadLettered?: () => void;
 }
 
+/** Real ms between two "still working" signals of a delivery in progress: under the smallest ack wait (5 s). */
+const WORKING_INTERVAL_MS = 2000;
+
 /** The exactly-once guard of one delivery of `msgs` (one message, or the forms of a sitting). */
 function guardOf(o: DeliveryOptions, msgs: JsMsg[]): StepGuard | undefined {
   if (!o.deliveryRecords) return undefined;
@@ -195,7 +198,13 @@ async function handleMessage(o: DeliveryOptions, msg: JsMsg, combiner: SittingCo
       combiner.add(sitting, { msg, message, key, receivedAt });
       return;
     }
-    await deliverToEmr(o.adapter, message, key, o.filing, guardOf(o, [msg]));
+    // While this delivery lives it keeps the message: JetStream hands it to another delivery only once this relay is gone.
+    const keepAlive = setInterval(() => msg.working(), WORKING_INTERVAL_MS);
+    try {
+      await deliverToEmr(o.adapter, message, key, o.filing, guardOf(o, [msg]));
+    } finally {
+      clearInterval(keepAlive);
+    }
     succeeded(o, msg, receivedAt);
   } catch (error) {
     await failed(o, msg, oceanId, receivedAt, error);
