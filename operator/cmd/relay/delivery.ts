@@ -199,7 +199,13 @@ async function handleMessage(o: DeliveryOptions, msg: JsMsg, combiner: SittingCo
       return;
     }
     // While this delivery lives it keeps the message: JetStream hands it to another delivery only once this relay is gone.
-    const keepAlive = setInterval(() => msg.working(), WORKING_INTERVAL_MS);
+    const keepAlive = setInterval(() => {
+      try {
+        msg.working();
+      } catch {
+        // NATS away: the ack wait decides, as for a crash.
+      }
+    }, WORKING_INTERVAL_MS);
     try {
       await deliverToEmr(o.adapter, message, key, o.filing, guardOf(o, [msg]));
     } finally {
