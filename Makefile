@@ -106,9 +106,9 @@ bench-sync: deps ## Benchmark: Full sync of 20,000 patients / 5,000 appointments
 	$(NODE) test/bench/sync.ts
 
 .PHONY: bench-schedule
-bench-schedule: deps ## Benchmark: 200 SyncSchedules vs 200 CronJobs on the same minute: p50/p99 of Job created − tick.
+bench-schedule: deps ## Benchmark: 200 SyncSchedules vs 200 CronJobs, same minute and spread by H/5: p50/p99 of Job created − tick.
 	$(NODE) test/bench/schedule.ts
 
 .PHONY: bench-relay
-bench-relay: deps ## Benchmark: relay webhook → EMR simulator msgs/s and p50/p99 on a real nats-server vs a raw JetStream loop (BENCH_MESSAGES).
+bench-relay: deps ## Benchmark: relay webhook → EMR simulator msgs/s and p50/p99 on a real nats-server vs a raw JetStream loop and a fair ceiling (JetStream + the same EMR calls) (BENCH_MESSAGES).
 	$(NODE) test/bench/relay.ts

@@ -3,6 +3,7 @@
 // at most once per vaultCacheMs however many scrapers ask (they share the answer).
 import type { EmrIntegration, OceanSite, SyncSchedule } from '../api/v1alpha1/index.ts';
 import { longestIntervalSeconds } from '../controller/syncschedule/interval.ts';
+import { hashSeedOf } from '../controller/syncschedule/schedule.ts';
 import type { VaultClient } from '../internal/vault/client.ts';
 import type { ClusterView, ResourceSnapshot, ScheduleSnapshot } from '../runtime/metrics.ts';
 
@@ -28,10 +29,11 @@ function resourceSnapshot(kind: string, obj: Conditioned): ResourceSnapshot {
 const intervals = new Map<string, number | undefined>();
 
 function scheduleSnapshot(schedule: SyncSchedule, timeZone: string, now: Date): ScheduleSnapshot {
-  const key = `${schedule.spec.schedule}\u0000${timeZone}`;
+  const seed = hashSeedOf(schedule.metadata.namespace ?? '', schedule.metadata.name ?? '');
+  const key = `${schedule.spec.schedule}\u0000${timeZone}${schedule.spec.schedule.includes('H') ? `\u0000${seed}` : ''}`;
   if (!intervals.has(key)) {
     if (intervals.size > 10_000) intervals.clear();
-    intervals.set(key, longestIntervalSeconds(schedule.spec.schedule, timeZone, now));
+    intervals.set(key, longestIntervalSeconds(schedule.spec.schedule, timeZone, now, seed));
   }
   const interval = intervals.get(key);
   const status = schedule.status ?? {};

@@ -36,6 +36,26 @@ export interface InformerOptions<T extends CachedObject> {
   staleAfterMs?: number;
 }
 
+/** The annotation kubectl apply writes: a whole copy of the object as last applied, never read here. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * What the cache keeps of an object: everything but `metadata.managedFields` and kubectl's
+ * last-applied copy, which no controller reads and which together often outweigh the object itself
+ * (controller-runtime's `TransformStripManagedFields`, client-go's `SetTransform`). In place: the
+ * object is ours, fresh from the list or the watch.
+ */
+export function stripForCache<T extends CachedObject>(obj: T): T {
+  const metadata = obj.metadata as { managedFields?: unknown; annotations?: Record<string, string> } | undefined;
+  if (!metadata) return obj;
+  delete metadata.managedFields;
+  if (metadata.annotations && LAST_APPLIED in metadata.annotations) {
+    delete metadata.annotations[LAST_APPLIED];
+    if (Object.keys(metadata.annotations).length === 0) delete metadata.annotations;
+  }
+  return obj;
+}
+
 /** The collection path of one namespace: /apis/batch/v1/jobs → /apis/batch/v1/namespaces/<ns>/jobs. */
 export function namespacedPath(path: string, namespace: string): string {
   const i = path.lastIndexOf('/');
@@ -116,13 +136,22 @@ class ListWatch<T extends CachedObject> {
 
   constructor(options: ListWatchOptions<T>) {
     this.options = options;
+    const list = async () => {
+      const result = await options.list();
+      for (const item of result.items) stripForCache(item);
+      return result;
+    };
     // client-node types objects as its own models; ours are the plain JSON the API server sends.
     this.informer = makeInformer<KubernetesObject>(
       options.kubeConfig,
       options.path,
-      options.list as unknown as () => Promise<KubernetesListObject<KubernetesObject>>,
+      list as unknown as () => Promise<KubernetesListObject<KubernetesObject>>,
       options.labelSelector,
     );
+    // First handlers of all: a watched object is stripped before any other handler (or the cache's
+    // next reader) sees it; client-node caches the very object it hands to its handlers.
+    this.informer.on('add', (obj) => void stripForCache(obj as CachedObject));
+    this.informer.on('update', (obj) => void stripForCache(obj as CachedObject));
     const touch = () => {
       this.lastActivity = Date.now();
     };

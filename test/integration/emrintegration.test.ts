@@ -100,8 +100,14 @@ describe('an Accuro integration', () => {
     const obj = JSON.parse(await kubectlOk(['get', 'emrintegration', 'maple-accuro', '-n', ns, '-o', 'json']));
     expect(new Date(obj.status.auth.notAfter).getTime()).toBeGreaterThan(Date.now());
     expect(new Date(obj.status.auth.renewalTime).getTime()).toBeLessThan(new Date(obj.status.auth.notAfter).getTime());
-    expect(obj.status.providers).toEqual({ discovered: 6, missing: [] });
+    const ids = [0, 1, 2, 3, 4, 5].map((i) => accuro.providerId(i));
+    expect(obj.status.providers).toEqual({ discovered: 6, missing: [], visible: [...ids].sort(), notSynced: ids.slice(2).sort() });
     expect(await conditionOf('maple-accuro', 'ProvidersVisible')).toMatchObject({ status: 'True' });
+    // Seed 000: "if other providers start using Ocean, enable them": the four the spec leaves out are named.
+    const available = await conditionOf('maple-accuro', 'NewProvidersAvailable');
+    expect(available).toMatchObject({ status: 'True', reason: 'ProvidersNotSynced' });
+    for (const id of ids.slice(2)) expect(available?.message).toContain(id);
+    expect(available?.message).not.toContain(`${ids[0]},`);
     const labels = JSON.parse(await kubectlOk(['get', 'secret', 'maple-accuro-creds', '-n', ns, '-o', 'json'])).metadata.labels;
     expect(labels['cloudconnect.dev/credentials']).toBe('true');
   });
@@ -130,6 +136,32 @@ describe('an Accuro integration', () => {
     accuro.clearFaults();
     await recheck('maple-accuro');
     await waitFor('maple-accuro', 'ProvidersVisible', 'True');
+  });
+
+  it('names the providers that vanish after an Accuro provider-permission change while every provider is synced, until they are back', async () => {
+    // Every provider synced (no syncProviderIds): nothing is "missing", so only the memory of the last check can tell.
+    await apply(accuroIntegration('maple-accuro', 'maple', 'maple-accuro-creds', {}));
+    await waitFor('maple-accuro', 'NewProvidersAvailable', 'False', 'AllProvidersSynced');
+    await waitFor('maple-accuro', 'ProvidersVisible', 'True');
+    accuro.setFault({ hiddenProviderIds: [accuro.providerId(3)] });
+    await recheck('maple-accuro');
+    const c = await waitFor('maple-accuro', 'ProvidersVisible', 'False', 'ProvidersVanished');
+    expect(c.message).toContain(accuro.providerId(3));
+    expect(c.message).toContain('Provider Permissions');
+    expect(c.message).not.toContain(accuro.providerId(2));
+    expect(await conditionOf('maple-accuro', 'Ready')).toMatchObject({ status: 'False', reason: 'ProvidersVanished' });
+    // Still named at the next check, then gone once the permission is back.
+    await recheck('maple-accuro');
+    await waitFor('maple-accuro', 'ProvidersVisible', 'False', 'ProvidersVanished');
+    accuro.clearFaults();
+    await recheck('maple-accuro');
+    await waitFor('maple-accuro', 'ProvidersVisible', 'True');
+    const obj = JSON.parse(await kubectlOk(['get', 'emrintegration', 'maple-accuro', '-n', ns, '-o', 'json']));
+    expect(obj.status.providers.vanished).toBeUndefined();
+    await apply(
+      accuroIntegration('maple-accuro', 'maple', 'maple-accuro-creds', { syncProviderIds: [accuro.providerId(0), accuro.providerId(1)] }),
+    );
+    await waitFor('maple-accuro', 'NewProvidersAvailable', 'True', 'ProvidersNotSynced');
   });
 
   it('re-checks at once when the credentials Secret is edited', async () => {

@@ -2,7 +2,7 @@
 // runs a plugin: status, sync (kwok completes the run's pod; a failed run is played by the test as
 // the kubelet), support-bundle (extracted and grepped for the SEK, the EMR passwords and the
 // simulator's patient names) and validate (server-side dry run of the examples and of the
-// invalid corpus; offline when the cluster cannot be reached).
+// invalid corpus; offline when the cluster cannot be reached) and card (planted SEK and passwords absent).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -279,6 +279,42 @@ describe('kubectl cloudconnect sync', () => {
     const r = await plugin(['sync', 'no-such-integration', '-n', ns]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`EmrIntegration no-such-integration not found in namespace ${ns}`);
+  });
+});
+
+describe('kubectl cloudconnect card', () => {
+  it.each([['text'], ['markdown']])(
+    "prints the site's identifiers and where its secrets are kept as %s, with no SEK or credential value",
+    async (output) => {
+      const { code, stdout, stderr } = await plugin(['card', 'birch', '-n', ns, '-o', output]);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const site = await getJson(['get', 'oceansite', 'birch']);
+      for (const expected of [
+        '5151',
+        'Birch Clinic',
+        'admin@birch.example.org',
+        accuro.tenantId,
+        ACCURO_DEV_CREDENTIALS.apiUsername,
+        'birch-accuro-creds',
+        site.status.encryptionKey.fingerprint,
+        `${site.status.encryptionKey.path.replace(/\/sek$/, '')}/relay/birch-accuro`,
+      ])
+        expect(stdout).toContain(expected);
+      for (const secret of [
+        sek,
+        ACCURO_DEV_CREDENTIALS.apiPassword,
+        ACCURO_DEV_CREDENTIALS.clientSecret,
+        ACCURO_DEV_CREDENTIALS.subscriptionKey,
+      ])
+        expect(stdout).not.toContain(secret);
+    },
+  );
+
+  it('exits 1 naming a site that does not exist', async () => {
+    const { code, stderr } = await plugin(['card', 'nowhere', '-n', ns]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('OceanSite nowhere');
   });
 });
 

@@ -21,7 +21,7 @@ export const FILING_EMRS: readonly FilingEmr[] = ['Accuro', 'OSCARPro', 'FHIR', 
 
 export interface EmrRelay {
   harness: RelayHarness;
-  emr: Simulator & { patientId(index: number): string };
+  emr: Simulator & { patientId(index: number): string; providerId(index: number): string };
   /** The integration spec (as the relay reads it) with other settings: pass it to `harness.startRelay` to change them. */
   specWith(settings: EmrSettings): Record<string, string>;
   /** A patient of the EMR simulator, as Ocean knows them. */

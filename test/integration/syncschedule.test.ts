@@ -66,7 +66,7 @@ describe('an integration without schedules', () => {
     );
     const byType = Object.fromEntries(list.map((s) => [s.spec.type, s]));
     expect(byType.Full!.spec).toMatchObject({ schedule: '0 0 * * *', timeZone: 'America/Toronto' });
-    expect(byType.Appointments!.spec).toMatchObject({ schedule: '*/30 * * * *', timeZone: 'America/Toronto' });
+    expect(byType.Appointments!.spec).toMatchObject({ schedule: 'H/30 * * * *', timeZone: 'America/Toronto' });
     expect(byType.Full!.metadata.ownerReferences[0]!.name).toBe('pine-accuro');
     await kubectlOk(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, 'syncschedule/pine-accuro-full']);
     const integration = await eventually(async () => {
@@ -74,6 +74,14 @@ describe('an integration without schedules', () => {
       return i.status?.sync?.nextFullSyncTime ? i : undefined;
     }, 'the Sync Status panel');
     expect(new Date(integration.status.sync.nextAppointmentSyncTime).getTime()).toBeLessThanOrEqual(Date.now() + 30 * 60_000);
+    // H/30: the minute is drawn for this integration; status shows it and the next run falls on it.
+    const appointments = await eventually(async () => {
+      const s = await getJson(['get', 'syncschedule', 'pine-accuro-appointments']);
+      return s.status?.resolvedSchedule ? s : undefined;
+    }, 'the resolved appointment schedule');
+    const [first, second] = (/^(\d{1,2}),(\d{1,2}) \* \* \* \*$/.exec(appointments.status.resolvedSchedule) ?? []).slice(1).map(Number);
+    expect(second).toBe((first ?? NaN) + 30);
+    expect([first, second]).toContain(new Date(appointments.status.nextScheduleTime).getUTCMinutes());
     // The first full sync does not wait for midnight: it is requested with the schedule.
     const initial = await eventually(async () => {
       const jobs = (await getJson(['get', 'jobs', '-l', 'cloudconnect.dev/schedule=pine-accuro-full'])).items as {

@@ -185,6 +185,26 @@ describe('an authenticated post that breaks the rules', () => {
   });
 });
 
+describe('custom field answers crafted to reach elsewhere in the EMR', () => {
+  it.each([
+    ['a path', '../../v1/token'],
+    ['a query', 'smokingStatus?uuid=OTHER'],
+    ['a URL', 'https://attacker.example/x'],
+    ['a header break', 'smokingStatus\r\nX-Injected: 1'],
+  ])('a field name that is %s is refused with 400 without being quoted; nothing is stored or written', async (_what, field) => {
+    const before = await lastSeq();
+    const message = eFormNoteMessage('crafted-cf', h.patient(3), 'Intake', { customFields: [{ field, value: 'Never' }] });
+    const response = await post(withKey(), message);
+    expect(response.status).toBe(400);
+    const body = await response.text();
+    expect(body).toContain('customFields[0].field');
+    for (const part of field.split(/[\r\n]+/)) expect(body).not.toContain(part);
+    expect(await lastSeq()).toBe(before);
+    expect(h.accuro.state.patients.customFieldUpdates).toEqual([]);
+    await victimStillServed();
+  });
+});
+
 describe('too many requests, and slow clients', () => {
   it('answers 503 with Retry-After beyond the in-flight cap, cuts the slow uploads off, then serves Ocean again', async () => {
     const before = await lastSeq();

@@ -6,12 +6,25 @@
 //   GET  /v2/materials/appointments?startDate&endDate&pageSize(≤50)&startingId → {appointments, lastId}
 //        (appointments with id > startingId, ascending; pass lastId back as startingId)
 //   GET  /v1/patients/{id}
+//   PUT  /v1/patients/{id}         the patient as read, changed (a full replace of `demographics`), with
+//                                  Idempotency-Key (a repeat answers 200 + Idempotent-Replayed, changes nothing)
+//   GET  /v1/custom-fields         → [{customFieldId, name}]: the patient custom fields the clinic defined
+//   GET  /v1/patients/{id}/custom-fields → [{customFieldId, name, value}]
+//   PUT  /v1/patients/{id}/custom-fields  [{customFieldId, value}] (only those change), Idempotency-Key
+//   (the patient update and the custom-field calls are OUR design after Accuro's patient screens and the
+//   public patient shape; an unknown customFieldId answers 400, a bad value 400 naming the field)
 //   POST /v1/provider-portal/documents  multipart: `details` (JSON, with `folderId` and optional
 //                                  `subFolderId`) + `document` (PDF)
 //   GET  /v1/letter-types          → [{letterTypeId, name}]
 //   POST /v1/patients/{id}/encounter-notes  JSON {title, note, letterTypeId?, noteDate, externalId?} → 201 {encounterNoteId}
 //   GET  /v1/patients/{id}/documents       → [{documentId, fileName, description, folderId}]
 //   GET  /v1/patients/{id}/encounter-notes?externalId=…  → [{encounterNoteId, title, externalId}]
+//   GET  /v1/scheduler/appointment-types → [{appointmentTypeId, name}]
+//   PUT  /v1/scheduler/appointments/{appointmentId}/status  JSON {status: 'Arrived' | …} → {appointmentId, status}
+//   POST /v1/scheduler/appointments  JSON {patientId, providerId, appointmentDate, startTime (clinic wall clock,
+//        no offset), duration, appointmentTypeId?, externalReference?} (Idempotency-Key) → 201 {appointmentId}
+//        (the scheduler calls are OUR design too: an unknown provider or appointment type answers 400, an
+//        appointment or patient that does not exist 404; a provider the API user cannot see is unknown)
 //   (folders' `subFolders`, the letter-type list and the encounter-note call are OUR design after Accuro's
 //   screens: QHR's public API reference for them is not available to us; an unknown folder, sub-folder
 //   or letter type answers 400, as a real API would refuse a foreign key it does not have)
@@ -40,7 +53,8 @@ import {
   visibleAppointments,
 } from './common.ts';
 import type { FakePatient, FakeStatus } from './fake-data.ts';
-import { localHms, localYmd } from './local-time.ts';
+import { localHms, localYmd, zonedInstant } from './local-time.ts';
+import { customFieldProblem, type DemographicValues, demographicProblem } from './patients.ts';
 
 export interface AccuroCredentials {
   apiUsername: string;
@@ -226,7 +240,7 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
         let lastId = startingId;
         // id = index + 1, ascending with start time: "id > startingId" is "index >= startingId".
         for (const i of visibleAppointments(state, from, to, accuroProviderId, { startIndex: startingId })) {
-          const a = data.appointment(i);
+          const a = state.appointments.get(i);
           appointments.push({
             appointmentId: i + 1,
             patientId: Number(accuroPatientId(a.patientIndex)),
@@ -236,6 +250,8 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
             startTime: localHms(a.start, zone).slice(0, 5),
             duration: a.durationMinutes,
             status: STATUS_NAMES[a.status],
+            ...(a.appointmentType ? { appointmentType: a.appointmentType } : {}),
+            ...(a.externalRef ? { externalReference: a.externalRef } : {}),
           });
           lastId = i + 1;
           if (appointments.length === pageSize) break;
@@ -250,7 +266,7 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
         authorize(ctx);
         const index = patientIndex(ctx.params['id'] ?? '');
         if (index === undefined) throw new SimHttpError(404, { error: 'not_found', message: 'patient not found' });
-        const p = data.patient(index);
+        const p = state.patients.patient(index);
         return {
           json: {
             patientId: index + 1,
@@ -398,6 +414,8 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
     },
   ];
 
+  routes.push(...accuroPatientRoutes(state, authorize, patientIndex));
+  routes.push(...schedulerRoutes(state, authorize, patientIndex));
   const sim = await serve({ state, routes, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, {
     credentials,
@@ -407,4 +425,187 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
     patientId: accuroPatientId,
     officeId: accuroOfficeId,
   });
+}
+
+const replayed = (duplicate: boolean): Record<string, string> => (duplicate ? { 'idempotent-replayed': 'true' } : {});
+const badRequest = (message: string) => new SimHttpError(400, { error: 'invalid_request', message });
+
+/** The demographic values of an Accuro patient body (PUT /v1/patients/{id}), or a 400 naming the field. */
+function accuroDemographics(body: unknown): DemographicValues {
+  const d = (body as { demographics?: Record<string, unknown> } | null)?.demographics;
+  if (!d || typeof d !== 'object') throw badRequest('demographics is required');
+  const sub = (key: string, field: string): unknown => {
+    const v = d[key];
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[field] : undefined;
+  };
+  const phones = Array.isArray(d['phones']) ? (d['phones'] as Record<string, unknown>[]) : [];
+  const sex = (Object.entries(ACCURO_GENDER) as [FakePatient['sex'], { id: number }][]).find(([, g]) => g.id === d['genderId'])?.[0];
+  if (sex === undefined) throw badRequest('demographics.genderId is not a gender of this Accuro');
+  const values: Record<string, unknown> = {
+    firstName: d['firstName'],
+    lastName: d['lastName'],
+    birthDate: typeof d['birthday'] === 'string' ? d['birthday'].replace(/T00:00:00$/, '') : d['birthday'],
+    sex,
+    healthNumber: sub('healthCard', 'phn'),
+    email: sub('email', 'address'),
+    phone: phones[0]?.['number'],
+  };
+  for (const [key, value] of Object.entries(values)) if (typeof value !== 'string') throw badRequest(`demographics: ${key} is required`);
+  return values as DemographicValues;
+}
+
+/** Patient updates and custom fields (our design, see the header). */
+function accuroPatientRoutes(state: SimState, authorize: (ctx: Ctx) => void, patientIndex: (id: string) => number | undefined): Route[] {
+  const patients = state.patients;
+  const fieldId = (name: string) => patients.customFieldNames.indexOf(name) + 1;
+  const known = (ctx: Ctx): { index: number; patientId: string } => {
+    authorize(ctx);
+    const patientId = ctx.params['id'] ?? '';
+    const index = patientIndex(patientId);
+    if (index === undefined) throw new SimHttpError(404, { error: 'not_found', message: 'patient not found' });
+    return { index, patientId };
+  };
+  return [
+    {
+      method: 'PUT',
+      path: '/v1/patients/:id',
+      handler: (ctx) => {
+        const { index, patientId } = known(ctx);
+        const key = idempotencyKey(ctx);
+        if (patients.repeated('demographics', patientId, key))
+          return { status: 200, json: { patientId: index + 1 }, headers: replayed(true) };
+        const values = accuroDemographics(ctx.json());
+        const problem = demographicProblem(values, state.now());
+        if (problem) throw badRequest(`demographics: ${problem}`);
+        patients.updateDemographics(index, patientId, key, values);
+        return { json: { patientId: index + 1 } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/custom-fields',
+      handler: (ctx) => {
+        authorize(ctx);
+        return { json: patients.customFieldNames.map((name) => ({ customFieldId: fieldId(name), name })) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/patients/:id/custom-fields',
+      handler: (ctx) => {
+        const { patientId } = known(ctx);
+        const values = patients.customFields(patientId);
+        return { json: Object.entries(values).map(([name, value]) => ({ customFieldId: fieldId(name), name, value })) };
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/v1/patients/:id/custom-fields',
+      handler: (ctx) => {
+        const { patientId } = known(ctx);
+        const key = idempotencyKey(ctx);
+        if (patients.repeated('customFields', patientId, key)) return { status: 200, json: { updated: 0 }, headers: replayed(true) };
+        const body = ctx.json();
+        if (!Array.isArray(body) || body.length === 0) throw badRequest('a list of {customFieldId, value} is required');
+        const values: Record<string, string> = {};
+        for (const item of body as Record<string, unknown>[]) {
+          const name = patients.customFieldNames[Number(item?.['customFieldId']) - 1];
+          if (!name) throw badRequest('unknown customFieldId');
+          const problem = customFieldProblem(name, item['value']);
+          if (problem) throw badRequest(problem);
+          values[name] = item['value'] as string;
+        }
+        patients.setCustomFields(patientId, key, values);
+        return { json: { updated: Object.keys(values).length } };
+      },
+    },
+  ];
+}
+
+/** Accuro's appointment types (the walk-in settings name one by name). */
+const ACCURO_APPOINTMENT_TYPES = [
+  { appointmentTypeId: 1, name: 'Office Visit' },
+  { appointmentTypeId: 2, name: 'Walk-in' },
+  { appointmentTypeId: 3, name: 'Follow-up' },
+];
+
+/** Check-in and walk-ins: the scheduler calls (our design, see the header). */
+function schedulerRoutes(state: SimState, authorize: (ctx: Ctx) => void, patientIndex: (id: string) => number | undefined): Route[] {
+  const book = state.appointments;
+  const zone = state.data.timeZone;
+  const bad = (message: string) => new SimHttpError(400, { error: 'invalid_request', message });
+  const providerIndex = (id: unknown): number | undefined => {
+    const index = Number(id) - 2001;
+    if (!Number.isInteger(index) || index < 0 || index >= state.data.providerCount) return undefined;
+    return state.isHidden(accuroProviderId(index)) ? undefined : index;
+  };
+  return [
+    {
+      method: 'GET',
+      path: '/v1/scheduler/appointment-types',
+      handler: (ctx) => {
+        authorize(ctx);
+        return { json: ACCURO_APPOINTMENT_TYPES };
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/v1/scheduler/appointments/:id/status',
+      handler: (ctx) => {
+        authorize(ctx);
+        const index = Number(ctx.params['id']) - 1;
+        if (
+          !/^\d+$/.test(ctx.params['id'] ?? '') ||
+          !book.has(index) ||
+          providerIndex(accuroProviderId(book.get(index).providerIndex)) === undefined
+        )
+          throw new SimHttpError(404, { error: 'not_found', message: 'appointment not found' });
+        const body = ctx.json() as Record<string, unknown>;
+        const status = (Object.entries(STATUS_NAMES) as [FakeStatus, string][]).find(([, name]) => name === body['status'])?.[0];
+        if (!status) throw bad(`status must be one of ${Object.values(STATUS_NAMES).join(', ')}`);
+        const a = book.setStatus(index, status, idempotencyKey(ctx));
+        return { json: { appointmentId: index + 1, status: STATUS_NAMES[a.status] } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/scheduler/appointments',
+      handler: (ctx) => {
+        authorize(ctx);
+        const key = idempotencyKey(ctx);
+        const existing = key ? book.replayOf(key) : undefined;
+        if (existing) return { status: 200, json: { appointmentId: existing.index + 1 }, headers: { 'idempotent-replayed': 'true' } };
+        const body = ctx.json() as Record<string, unknown>;
+        const patient = patientIndex(String(body['patientId'] ?? ''));
+        if (patient === undefined) throw new SimHttpError(404, { error: 'not_found', message: 'patient not found' });
+        const provider = providerIndex(body['providerId']);
+        if (provider === undefined) throw bad('unknown providerId');
+        const type =
+          body['appointmentTypeId'] === undefined
+            ? undefined
+            : ACCURO_APPOINTMENT_TYPES.find((t) => t.appointmentTypeId === Number(body['appointmentTypeId']));
+        if (body['appointmentTypeId'] !== undefined && !type) throw bad('unknown appointmentTypeId');
+        const date = String(body['appointmentDate'] ?? '');
+        const time = /^(\d{2}):(\d{2})$/.exec(String(body['startTime'] ?? ''));
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !time)
+          throw bad('appointmentDate (YYYY-MM-DD) and startTime (HH:mm, clinic time) are required');
+        const duration = body['duration'];
+        if (typeof duration !== 'number' || !Number.isInteger(duration) || duration < 1 || duration > 480)
+          throw bad('duration must be 1 to 480 minutes');
+        const a = book.add(
+          {
+            patientIndex: patient,
+            providerIndex: provider,
+            start: zonedInstant(date, Number(time[1]) * 60 + Number(time[2]), zone),
+            durationMinutes: duration,
+            appointmentType: type?.name,
+            externalRef: typeof body['externalReference'] === 'string' ? body['externalReference'] : undefined,
+            idempotencyKey: key,
+          },
+          'api',
+        );
+        return { status: 201, json: { appointmentId: a.index + 1 } };
+      },
+    },
+  ];
 }

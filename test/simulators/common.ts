@@ -14,8 +14,10 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AppointmentBook } from './appointment-book.ts';
 import { FakeData, type Volume } from './fake-data.ts';
 import { DEFAULT_SIM_TIME_ZONE, zonedInstant } from './local-time.ts';
+import { PatientStore } from './patients.ts';
 
 export interface Faults {
   /** The service rejects the configured credentials as if they were wrong. */
@@ -44,6 +46,8 @@ export interface Faults {
    * token endpoints do.
    */
   echoCredentials?: boolean;
+  /** Every appointment status update (check-in) answers this 5xx: the EMR fails after a walk-in was created. */
+  failStatusUpdates?: number;
 }
 
 const FAULT_TYPES: Record<keyof Faults, (v: unknown) => boolean> = {
@@ -60,6 +64,7 @@ const FAULT_TYPES: Record<keyof Faults, (v: unknown) => boolean> = {
   credentialNotAfter: (v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)),
   rejectDocuments: (v) => typeof v === 'number' && v >= 400 && v <= 499 && v !== 429,
   echoCredentials: (v) => typeof v === 'boolean',
+  failStatusUpdates: (v) => typeof v === 'number' && v >= 500 && v <= 599,
 };
 
 /** A fault patch: a value sets the fault, null (or undefined) clears it. */
@@ -97,6 +102,8 @@ export interface SimulatorOptions {
    * repeat is stored again, and recorded in `duplicates` with `honored: false`.
    */
   honorIdempotencyKey?: boolean;
+  /** The custom demographic fields the EMR defines (patients.ts; default DEFAULT_CUSTOM_FIELDS). */
+  customFields?: readonly string[];
 }
 
 export interface StoredDocument {
@@ -187,7 +194,11 @@ export class SimState {
   documents: StoredDocument[] = [];
   /** Chart notes (encounter/progress notes), as the EMR stored them. */
   notes: StoredNote[] = [];
+  /** Patients as the EMR holds them: demographic updates and custom field values (patients.ts). */
+  readonly patients: PatientStore;
   duplicates: DuplicateDocument[] = [];
+  /** The schedule beyond the generated data: added appointments and status changes (appointment-book.ts). */
+  readonly appointments: AppointmentBook;
   requests: RequestRecord[] = [];
   baseUrl = '';
   defaultTokenLifetimeSeconds = 3600;
@@ -205,6 +216,8 @@ export class SimState {
     this.startedAt = this.now();
     this.faults = { ...options.faults };
     this.honorIdempotencyKey = options.honorIdempotencyKey ?? false;
+    this.appointments = new AppointmentBook(this.data, this.now);
+    this.patients = new PatientStore(this.data, this.now, options.customFields);
   }
 
   setFault(patch: FaultPatch): void {
@@ -417,6 +430,8 @@ export interface Simulator {
   readonly documents: StoredDocument[];
   readonly notes: StoredNote[];
   readonly duplicates: DuplicateDocument[];
+  /** The schedule's added appointments and status changes (check-in, walk-ins). */
+  readonly appointments: AppointmentBook;
   readonly requests: RequestRecord[];
   readonly faults: Faults;
   setFault(patch: FaultPatch): void;
@@ -472,7 +487,7 @@ function send(res: ServerResponse, reply: Reply): number {
 
 /** Replies a fault takes precedence over everything but the control API. */
 async function applyCommonFaults(state: SimState, method: string, path: string): Promise<Reply | undefined> {
-  const { slowMs, serverError, rateLimit, rejectDocuments } = state.faults;
+  const { slowMs, serverError, rateLimit, rejectDocuments, failStatusUpdates } = state.faults;
   if (slowMs) await sleep(slowMs);
   if (serverError) {
     const status = typeof serverError === 'number' ? serverError : 503;
@@ -487,6 +502,9 @@ async function applyCommonFaults(state: SimState, method: string, path: string):
       status: rejectDocuments,
       json: { error: 'document_rejected', message: `simulated ${rejectDocuments}: the EMR refuses the document` },
     };
+  }
+  if (failStatusUpdates && (/\/(update)?status$/i.test(path) || (method === 'PUT' && /\/Appointment\//.test(path)))) {
+    return { status: failStatusUpdates, json: { error: 'server_error', message: `simulated ${failStatusUpdates} on a status update` } };
   }
   return undefined;
 }
@@ -665,6 +683,9 @@ export async function serve(def: ServeDefinition): Promise<Simulator & { server:
     get duplicates() {
       return state.duplicates;
     },
+    get appointments() {
+      return state.appointments;
+    },
     get requests() {
       return state.requests;
     },
@@ -769,7 +790,7 @@ export function localDateParam(ctx: Ctx, name: string, timeZone: string): Date {
   return zonedInstant(m[1], minutes, timeZone);
 }
 
-/** Appointment indexes in [from, to) whose provider is visible (and in `providerIndexes` if given). */
+/** Appointment indexes in [from, to) whose provider is visible (and in `providerIndexes` if given): generated, then added ones. */
 export function* visibleAppointments(
   state: SimState,
   from: Date,
@@ -783,6 +804,13 @@ export function* visibleAppointments(
   for (let i = 0; i < providers; i++) if (state.isHidden(providerId(i))) hidden.add(i);
   for (let i = Math.max(first, options.startIndex ?? 0); i < end; i++) {
     const p = state.data.providerIndexOf(i);
+    if (hidden.has(p)) continue;
+    if (options.providerIndexes && !options.providerIndexes.has(p)) continue;
+    yield i;
+  }
+  // Then the appointments added to the schedule (seeded by a test or created through the API).
+  for (const i of state.appointments.addedIn(from, to, options.startIndex ?? 0)) {
+    const p = state.appointments.get(i).providerIndex;
     if (hidden.has(p)) continue;
     if (options.providerIndexes && !options.providerIndexes.has(p)) continue;
     yield i;

@@ -8,6 +8,11 @@
 //   PUT  {base}/Patient/{id}   update (If-Match W/"version" honoured: 412 on a stale version);
 //                              X-Request-Id is recorded, a repeated one is a duplicate (answered as
 //                              the first, Idempotent-Replayed: true); updates in `patientUpdates`
+//                              Custom demographic fields are Patient.extension entries whose url is
+//                              CUSTOM_FIELD_URL + the field name (valueString): a name this server does
+//                              not define answers 422 OperationOutcome `not-found`; values are recorded
+//                              per patient (state.patients), as the demographic changes are
+//   GET  {base}/StructureDefinition?url=u1,u2   the custom-field extensions this server defines
 //   GET  {base}/DocumentReference?identifier=system|value   searchset Bundle of the matches
 //   POST {base}/DocumentReference   validated; conditional create with If-None-Exist only with the
 //        `honorIdempotencyKey` switch (off by default: conditional create is optional in FHIR, and
@@ -15,6 +20,12 @@
 //        folder is category[0].text, its subfolder category[1].text; a DocumentReference typed LOINC
 //        11506-3 (Progress note) is stored as a chart note (its letter type: category[0].text)
 //                              (identifier=system|value): 201 Created, or 200 with the existing one
+//   GET  {base}/Appointment/{id}   with meta.versionId and ETag W/"version"
+//   PUT  {base}/Appointment/{id}   update of the status (If-Match honoured: 412 on a stale version; the
+//                              participants, start and end must stay as stored: 422 otherwise)
+//   POST {base}/Appointment    create, conditional with If-None-Exist (identifier=system|value); the
+//                              Practitioner and Patient must exist, appointmentType a code of HL7 v2-0276
+//                              (CHECKUP, EMERGENCY, FOLLOWUP, ROUTINE, WALKIN): 422 otherwise
 // Errors: RFC 6749 §5.2 at the token endpoint (invalid_client, invalid_grant, unauthorized_client
 // when the client was disabled), RFC 6750 invalid_token on data calls, OperationOutcome bodies.
 // Paging uses an opaque `_cursor` parameter in `next` links (servers choose their own).
@@ -34,8 +45,15 @@ import {
   tokenError,
   visibleAppointments,
 } from './common.ts';
-import type { FakePatient } from './fake-data.ts';
+import type { FakePatient, FakeStatus } from './fake-data.ts';
 import { localIsoWithOffset } from './local-time.ts';
+import { customFieldProblem } from './patients.ts';
+
+/**
+ * The extension URL of a custom demographic field, before its name (the adapter's own copy is
+ * operator/internal/emr/fhir.ts CUSTOM_FIELD_URL: a simulator never imports the code it tests).
+ */
+export const CUSTOM_FIELD_URL = 'https://cloudconnect.dev/fhir/StructureDefinition/custom-field/';
 
 export interface FhirCredentials {
   clientId: string;
@@ -263,7 +281,8 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
                 { type: 'Practitioner', interaction: [{ code: 'read' }, { code: 'search-type' }] },
                 {
                   type: 'Appointment',
-                  interaction: [{ code: 'read' }, { code: 'search-type' }],
+                  interaction: [{ code: 'read' }, { code: 'search-type' }, { code: 'update' }, { code: 'create' }],
+                  conditionalCreate: true,
                   searchParam: [
                     { name: 'practitioner', type: 'reference' },
                     { name: 'date', type: 'date' },
@@ -328,19 +347,7 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
             nextCursor = i;
             break;
           }
-          const a = data.appointment(i);
-          entries.push({
-            resourceType: 'Appointment',
-            id: `appt-${i + 1}`,
-            status: a.status,
-            start: localIsoWithOffset(a.start, state.data.timeZone),
-            end: localIsoWithOffset(a.end, state.data.timeZone),
-            minutesDuration: a.durationMinutes,
-            participant: [
-              { actor: { reference: `Patient/${fhirPatientId(a.patientIndex)}` }, status: 'accepted' },
-              { actor: { reference: `Practitioner/${practitionerId(a.providerIndex)}` }, status: 'accepted' },
-            ],
-          });
+          entries.push(appointmentResource(state, i));
         }
         return bundle(ctx, 'Appointment', entries, nextCursor);
       },
@@ -371,12 +378,14 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
         const resource = ctx.json() as Record<string, unknown>;
         if (resource?.['resourceType'] !== 'Patient' || resource['id'] !== fhirPatientId(index))
           throw new SimHttpError(400, outcome('invalid', 'the body must be this Patient (resourceType and id)'));
-        if (resource['birthDate'] !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(resource['birthDate'])))
-          throw new SimHttpError(400, outcome('invalid', 'birthDate must be YYYY-MM-DD'));
+        if (resource['birthDate'] !== undefined && !isCalendarDay(String(resource['birthDate'])))
+          throw new SimHttpError(400, outcome('invalid', 'birthDate must be a date (YYYY-MM-DD)'));
         const version = Number((current['meta'] as { versionId: string }).versionId);
         const ifMatch = ctx.header('if-match');
         if (ifMatch && ifMatch !== `W/"${version}"`) throw new SimHttpError(412, outcome('conflict', 'version conflict'));
+        const custom = customFieldsOf(resource, state.patients.customFieldNames);
         const stored = { ...resource, meta: { versionId: String(version + 1), lastUpdated: state.now().toISOString() } };
+        recordPatientWrite(state, fhirPatientId(index), requestId, current, stored, custom);
         patientOverrides.set(index, stored);
         patientUpdates.push({ patientId: fhirPatientId(index), requestId, version: version + 1, resource: stored });
         return fhirJson(stored, 200);
@@ -477,6 +486,21 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
     return fhirJson(stored, 201, { location: `${state.baseUrl}/DocumentReference/${id}/_history/1` });
   }
 
+  routes.push(...appointmentWriteRoutes(state, basePath, authorize, indexOf));
+  routes.push({
+    method: 'GET',
+    path: `${basePath}/StructureDefinition`,
+    handler: (ctx) => {
+      authorize(ctx);
+      const wanted = (ctx.url.searchParams.get('url') ?? '').split(',').filter(Boolean);
+      const entries = state.patients.customFieldNames
+        .filter((name) => wanted.includes(`${CUSTOM_FIELD_URL}${name}`))
+        .map(customFieldDefinition);
+      return bundle(ctx, 'StructureDefinition', entries, undefined, entries.length);
+    },
+  });
+  // What a test reads back is the stored resource, in the simulators' common vocabulary.
+  state.patients.view = (index) => fakePatientOf(patientResource(index), data.patient(index));
   const sim = await serve({ state, routes, urlPath: basePath, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, {
     credentials,
@@ -513,4 +537,220 @@ function checkDocumentReference(r: Record<string, unknown>): string[] {
     problems.push('subject must reference a Patient');
   }
   return problems;
+}
+
+/** HL7 v2 table 0276 (Appointment reason codes), the value set of Appointment.appointmentType. */
+const FHIR_APPOINTMENT_TYPES = ['CHECKUP', 'EMERGENCY', 'FOLLOWUP', 'ROUTINE', 'WALKIN'];
+const APPOINTMENT_TYPE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v2-0276';
+const FHIR_STATUSES: readonly FakeStatus[] = ['booked', 'arrived', 'fulfilled', 'cancelled', 'noshow'];
+
+/** The version of an appointment: 1, plus one per status change. */
+const appointmentVersion = (state: SimState, index: number) => 1 + state.appointments.changes.filter((c) => c.index === index).length;
+
+/** An appointment as the server holds it (generated or added, status changes applied). */
+function appointmentResource(state: SimState, index: number): Record<string, unknown> {
+  const a = state.appointments.get(index);
+  const zone = state.data.timeZone;
+  return {
+    resourceType: 'Appointment',
+    id: `appt-${index + 1}`,
+    meta: { versionId: String(appointmentVersion(state, index)) },
+    ...(a.externalRef ? { identifier: [{ system: 'urn:cloudconnect.dev:idempotency-key', value: a.externalRef }] } : {}),
+    status: a.status,
+    ...(a.appointmentType
+      ? { appointmentType: { coding: [{ system: APPOINTMENT_TYPE_SYSTEM, code: a.appointmentType }], text: a.appointmentType } }
+      : {}),
+    start: localIsoWithOffset(a.start, zone),
+    end: localIsoWithOffset(a.end, zone),
+    minutesDuration: a.durationMinutes,
+    participant: [
+      { actor: { reference: `Patient/${fhirPatientId(a.patientIndex)}` }, status: 'accepted' },
+      { actor: { reference: `Practitioner/${practitionerId(a.providerIndex)}` }, status: 'accepted' },
+    ],
+  };
+}
+
+const actors = (r: Record<string, unknown>): string[] =>
+  (Array.isArray(r['participant']) ? (r['participant'] as { actor?: { reference?: string } }[]) : [])
+    .map((p) => p.actor?.reference ?? '')
+    .sort();
+
+/** Check-in (status update) and walk-ins (create), see the header. */
+function appointmentWriteRoutes(
+  state: SimState,
+  basePath: string,
+  authorize: (ctx: Ctx) => void,
+  indexOf: (id: string, prefix: string, count: number) => number | undefined,
+): Route[] {
+  const book = state.appointments;
+  const unprocessable = (diagnostics: string) => new SimHttpError(422, outcome('invalid', diagnostics));
+  const appointmentIndex = (ctx: Ctx) => {
+    const index = indexOf(ctx.params['id'] ?? '', 'appt', book.count);
+    if (index === undefined) throw new SimHttpError(404, outcome('not-found', 'Appointment not found'));
+    return index;
+  };
+  const withEtag = (index: number, status = 200) =>
+    fhirJson(appointmentResource(state, index), status, { etag: `W/"${appointmentVersion(state, index)}"` });
+  return [
+    {
+      method: 'GET',
+      path: `${basePath}/Appointment/:id`,
+      handler: (ctx) => {
+        authorize(ctx);
+        return withEtag(appointmentIndex(ctx));
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${basePath}/Appointment/:id`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const index = appointmentIndex(ctx);
+        const current = appointmentResource(state, index);
+        const ifMatch = ctx.header('if-match');
+        if (ifMatch && ifMatch !== `W/"${appointmentVersion(state, index)}"`)
+          throw new SimHttpError(412, outcome('conflict', 'version conflict'));
+        const r = ctx.json() as Record<string, unknown>;
+        if (r?.['resourceType'] !== 'Appointment' || r['id'] !== current['id'])
+          throw new SimHttpError(400, outcome('invalid', 'the body must be this Appointment (resourceType and id)'));
+        if (!FHIR_STATUSES.includes(r['status'] as FakeStatus)) throw unprocessable(`status must be one of ${FHIR_STATUSES.join(', ')}`);
+        if (
+          JSON.stringify(actors(r)) !== JSON.stringify(actors(current)) ||
+          Date.parse(String(r['start'])) !== Date.parse(String(current['start']))
+        )
+          throw unprocessable('only the status of an appointment can be changed here (participants and start as stored)');
+        book.setStatus(index, r['status'] as FakeStatus, ctx.header('x-request-id'));
+        return withEtag(index);
+      },
+    },
+    {
+      method: 'POST',
+      path: `${basePath}/Appointment`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const ifNoneExist = ctx.header('if-none-exist');
+        const key = ifNoneExist ? (new URLSearchParams(ifNoneExist).get('identifier')?.split('|').pop() ?? undefined) : undefined;
+        const existing = key ? book.replayOf(key) : undefined;
+        if (existing) return withEtag(existing.index);
+        const r = ctx.json() as Record<string, unknown>;
+        if (r?.['resourceType'] !== 'Appointment') throw new SimHttpError(400, outcome('invalid', 'resourceType must be Appointment'));
+        const refs = actors(r);
+        const patient = indexOf(refs.find((x) => x.startsWith('Patient/'))?.slice(8) ?? '', 'pat', state.data.patientCount);
+        const practitionerRef = refs.find((x) => x.startsWith('Practitioner/'))?.slice(13) ?? '';
+        const provider = indexOf(practitionerRef, 'prac', state.data.providerCount);
+        if (patient === undefined) throw unprocessable('participant Patient not found');
+        if (provider === undefined || state.isHidden(practitionerRef)) throw unprocessable('participant Practitioner not found');
+        const status = (r['status'] ?? '') as FakeStatus;
+        if (!FHIR_STATUSES.includes(status)) throw unprocessable(`status must be one of ${FHIR_STATUSES.join(', ')}`);
+        const start = new Date(String(r['start'] ?? ''));
+        const end = new Date(String(r['end'] ?? ''));
+        if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end <= start)
+          throw unprocessable('start and end are required, end after start');
+        const coding = ((r['appointmentType'] as { coding?: { system?: string; code?: string }[] } | undefined)?.coding ?? [])[0];
+        if (
+          r['appointmentType'] !== undefined &&
+          (coding?.system !== APPOINTMENT_TYPE_SYSTEM || !FHIR_APPOINTMENT_TYPES.includes(coding.code ?? ''))
+        )
+          throw unprocessable(`appointmentType must be a code of ${APPOINTMENT_TYPE_SYSTEM}`);
+        const identifiers = (Array.isArray(r['identifier']) ? r['identifier'] : []) as { value?: string }[];
+        const a = book.add(
+          {
+            patientIndex: patient,
+            providerIndex: provider,
+            start,
+            durationMinutes: Math.round((end.getTime() - start.getTime()) / 60_000),
+            appointmentType: coding?.code,
+            externalRef: identifiers[0]?.value,
+            idempotencyKey: key,
+            status,
+          },
+          'api',
+        );
+        return {
+          ...withEtag(a.index, 201),
+          headers: { etag: `W/"1"`, location: `${state.baseUrl}/Appointment/appt-${a.index + 1}/_history/1` },
+        };
+      },
+    },
+  ];
+}
+
+/** The StructureDefinition of a custom-field extension (a string on Patient). */
+function customFieldDefinition(name: string): Record<string, unknown> {
+  return {
+    resourceType: 'StructureDefinition',
+    id: `custom-field-${name}`,
+    url: `${CUSTOM_FIELD_URL}${name}`,
+    name,
+    status: 'active',
+    kind: 'complex-type',
+    abstract: false,
+    context: [{ type: 'element', expression: 'Patient' }],
+    type: 'Extension',
+    baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Extension',
+    derivation: 'constraint',
+  };
+}
+
+/** The custom field values of a Patient body, or a 422 for a name this server does not define. */
+function customFieldsOf(resource: Record<string, unknown>, defined: readonly string[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  const extensions = Array.isArray(resource['extension']) ? (resource['extension'] as Record<string, unknown>[]) : [];
+  for (const e of extensions) {
+    const url = typeof e?.['url'] === 'string' ? e['url'] : '';
+    if (!url.startsWith(CUSTOM_FIELD_URL)) continue;
+    const name = url.slice(CUSTOM_FIELD_URL.length);
+    if (!defined.includes(name)) throw new SimHttpError(422, outcome('not-found', 'unknown extension'));
+    const problem = customFieldProblem(name, e['valueString']);
+    if (problem) throw new SimHttpError(400, outcome('invalid', problem));
+    values[name] = e['valueString'] as string;
+  }
+  return values;
+}
+
+/** Records what a Patient PUT changed: its demographic content (fields by name) and its custom field values. */
+function recordPatientWrite(
+  state: SimState,
+  patientId: string,
+  requestId: string | undefined,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  custom: Record<string, string>,
+): void {
+  const changed = ['name', 'birthDate', 'gender', 'telecom', 'identifier', 'address'].filter(
+    (key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]),
+  );
+  if (changed.length > 0) state.patients.recordDemographicWrite(patientId, requestId, changed);
+  const current = state.patients.customFields(patientId);
+  const changedCustom = Object.fromEntries(Object.entries(custom).filter(([k, v]) => current[k] !== v));
+  if (Object.keys(changedCustom).length > 0) state.patients.setCustomFields(patientId, requestId, changedCustom);
+}
+
+const FHIR_SEX: Record<string, FakePatient['sex']> = { female: 'F', male: 'M' };
+
+/** A stored Patient in the simulators' common vocabulary (patients.ts), the generated record for what it lacks. */
+function fakePatientOf(r: Record<string, unknown>, base: FakePatient): FakePatient {
+  const names = Array.isArray(r['name']) ? (r['name'] as Record<string, unknown>[]) : [];
+  const name = names.find((n) => n['use'] === 'official') ?? names[0] ?? {};
+  const telecom = Array.isArray(r['telecom']) ? (r['telecom'] as Record<string, unknown>[]) : [];
+  const ids = Array.isArray(r['identifier']) ? (r['identifier'] as Record<string, unknown>[]) : [];
+  const jhn = ids.find((i) => JSON.stringify(i['type'] ?? '').includes('"JHN"'));
+  const given = Array.isArray(name['given']) ? (name['given'] as unknown[])[0] : undefined;
+  return {
+    ...base,
+    firstName: typeof given === 'string' ? given : '',
+    lastName: typeof name['family'] === 'string' ? name['family'] : '',
+    birthDate: typeof r['birthDate'] === 'string' ? r['birthDate'] : '',
+    sex: FHIR_SEX[String(r['gender'])] ?? 'X',
+    healthNumber: typeof jhn?.['value'] === 'string' ? jhn['value'] : '',
+    email: String(telecom.find((t) => t['system'] === 'email')?.['value'] ?? ''),
+    phone: String(telecom.find((t) => t['system'] === 'phone')?.['value'] ?? ''),
+  };
+}
+
+/** A FHIR `date` of full precision that is a day of the calendar (a parser refuses 1990-02-30). */
+function isCalendarDay(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const day = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === value;
 }

@@ -13,7 +13,8 @@
 // Integration" with API Key Authentication (seed 001): every later delivery to that URL carries the
 // key in that header, as Ocean's do. EMR-bound payloads (our design, see operator/cmd/relay/messages.ts):
 // `eFormNoteMessage` (with a `sessionId`: the forms of one sitting), `referralAttachmentMessage`,
-// `secureMessageMessage`, `referralMessage` (sent or received), `demographicUpdateMessage`; their PDFs carry the
+// `secureMessageMessage`, `referralMessage` (sent or received), `demographicUpdateMessage`, `checkInMessage`
+// (a kiosk check-in, `walkIn` for a walk-in); their PDFs carry the
 // patient's name in cleartext, as Ocean's do, so a test can prove the relay never stores it in clear.
 import { randomBytes } from 'node:crypto';
 import {
@@ -84,7 +85,7 @@ export interface OceanPatient {
 
 export type EmrBoundMessage = Record<string, unknown> & {
   messageId: string;
-  type: 'eFormNote' | 'referralAttachment' | 'secureMessage' | 'referral' | 'demographicUpdate';
+  type: 'eFormNote' | 'referralAttachment' | 'secureMessage' | 'referral' | 'demographicUpdate' | 'checkIn';
 };
 
 /** A one-page PDF with these text lines (enough for an EMR to file; content is cleartext, as in a real PDF). */
@@ -113,12 +114,15 @@ export function minimalPdf(lines: readonly string[]): Buffer {
 const patientLine = (p: OceanPatient) =>
   `${p.firstName} ${p.lastName}, born ${p.birthDate}${p.healthNumber ? `, HN ${p.healthNumber}` : ''}`;
 
-/** A completed eForm (questionnaire), rendered to PDF as Ocean does for the EMR chart. */
+/**
+ * A completed eForm (questionnaire), rendered to PDF as Ocean does for the EMR chart; `customFields`:
+ * its answers mapped to the EMR's custom demographic fields.
+ */
 export function eFormNoteMessage(
   messageId: string,
   patient: OceanPatient,
   form = 'PHQ-9 questionnaire',
-  options: { sessionId?: string } = {},
+  options: { sessionId?: string; customFields?: { field: string; value: string }[] } = {},
 ): EmrBoundMessage {
   const text = `${form} completed by ${patient.firstName} ${patient.lastName}. Score 7 (mild).`;
   return {
@@ -126,6 +130,7 @@ export function eFormNoteMessage(
     type: 'eFormNote',
     sentAt: new Date().toISOString(),
     ...(options.sessionId ? { sessionId: options.sessionId } : {}),
+    ...(options.customFields ? { customFields: options.customFields } : {}),
     patient,
     note: { title: `Ocean eForm: ${form}`, text, pdf: minimalPdf([`Ocean eForm: ${form}`, patientLine(patient), text]).toString('base64') },
   };
@@ -202,6 +207,17 @@ export function referralMessage(
 /** The patient updated their demographics in Ocean (e.g. a new phone number). */
 export function demographicUpdateMessage(messageId: string, patient: OceanPatient, changes: Record<string, string>): EmrBoundMessage {
   return { messageId, type: 'demographicUpdate', sentAt: new Date().toISOString(), patient, demographics: changes };
+}
+
+/** A kiosk check-in at `at` (an instant); `walkIn` for a patient who has no appointment. */
+export function checkInMessage(messageId: string, patient: OceanPatient, at: Date, options: { walkIn?: boolean } = {}): EmrBoundMessage {
+  return {
+    messageId,
+    type: 'checkIn',
+    sentAt: new Date().toISOString(),
+    patient,
+    checkIn: { at: at.toISOString(), ...(options.walkIn === undefined ? {} : { walkIn: options.walkIn }) },
+  };
 }
 
 export interface WebhookRetry {

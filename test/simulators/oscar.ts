@@ -17,6 +17,21 @@
 // Filing: a document's `docType` is its folder and `docSubClass` its subfolder; encounter notes are
 // `POST notes/{demographicNo}/save` (OSCAR's NotesService, NoteTo1 `{note, encounterType}` → `{noteId}`);
 // OSCAR has no letter types, the settings' letter type is stored as the note's encounter type.
+// Demographics: `PUT demographics` takes a whole DemographicTo1 (OSCAR's DemographicService
+// updateDemographicData, a full replace keyed by `demographicNo`; firstName, lastName, dateOfBirth,
+// sex, hin, email, phone are required here, as a replace would blank them) and its `extras`
+// ([{key, value}], OSCAR's DemographicExt) are the custom demographic fields: the keys this clinic
+// defines (SimulatorOptions.customFields); an unknown key answers 400 {error, key}. `GET
+// demographics/{id}` serves the stored record with its extras. Idempotency-Key is honoured as on
+// documents (ours; OSCAR has none).
+// Check-in and walk-ins, after OSCAR's ScheduleService (ws/rest/ScheduleService.java):
+//   POST schedule/appointment/{id}/updateStatus  AppointmentTo1 {status} → {appointment}  (status codes
+//        of `schedule/statuses`: t To do, H Here (arrived), B Billed, C Cancelled, N No show; unknown → 400)
+//   GET  schedule/types → {types: [{id, name, duration}]}
+//   POST schedule/add  NewAppointmentTo1 {providerNo, demographicNo, appointmentDate, startTime (HH:mm,
+//        server wall clock), duration, type, notes, status} → {appointment: {id, …}}; an unknown
+//        provider, patient or type answers 400 (OSCAR itself checks little here: the simulator is not
+//        more forgiving than a careful clinic setup); Idempotency-Key honoured (ours, as for documents)
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import OAuth from 'oauth-1.0a';
 import {
@@ -34,6 +49,14 @@ import {
 } from './common.ts';
 import type { FakeStatus } from './fake-data.ts';
 import { localHms, localYmd, nextDays, zonedInstant } from './local-time.ts';
+import { customFieldProblem, type DemographicValues, demographicProblem } from './patients.ts';
+
+/** OSCAR's appointment types (`schedule/types`). */
+const OSCAR_APPOINTMENT_TYPES = [
+  { id: 1, name: 'Office Visit', duration: 15 },
+  { id: 2, name: 'Walk-in', duration: 15 },
+  { id: 3, name: 'Follow-up', duration: 10 },
+];
 
 export interface OscarCredentials {
   clientKey: string;
@@ -237,7 +260,7 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
         const to = zonedInstant(nextDays(endDay, 1), 0, zone);
         const content = [];
         for (const i of visibleAppointments(state, from, to, providerNo, { providerIndexes: wanted })) {
-          const a = data.appointment(i);
+          const a = state.appointments.get(i);
           content.push({
             appointmentNo: i + 1,
             providerNo: providerNo(a.providerIndex),
@@ -247,8 +270,9 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
             demographicNo: Number(demographicNo(a.patientIndex)),
             status: STATUS_CODES[a.status],
             location: `Office ${data.provider(a.providerIndex).officeIndex + 1}`,
-            type: 'Office Visit',
-            notes: '',
+            type: a.appointmentType ?? 'Office Visit',
+            notes: a.externalRef ?? '',
+            duration: a.durationMinutes,
           });
         }
         return ok({ content, total: content.length });
@@ -261,7 +285,12 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
         authorize(ctx);
         const index = patientIndex(ctx.params['id'] ?? '');
         if (index === undefined) throw new SimHttpError(404, { error: 'demographic not found' });
-        const p = data.patient(index);
+        const p = state.patients.patient(index);
+        const extras = Object.entries(state.patients.customFields(demographicNo(index))).map(([key, value]) => ({
+          demographicNo: index + 1,
+          key,
+          value,
+        }));
         return ok({
           demographicNo: index + 1,
           firstName: p.firstName,
@@ -275,6 +304,7 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
           address: { address: p.address.street, city: p.address.city, province: p.address.province, postal: p.address.postalCode },
           providerNo: providerNo(p.providerIndex),
           patientStatus: 'AC',
+          extras,
         });
       },
     },
@@ -362,6 +392,12 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
     },
   ];
 
+  routes.push({
+    method: 'PUT',
+    path: `${services}/demographics`,
+    handler: (ctx) => updateDemographic(ctx, state, authorize, patientIndex, ok),
+  });
+  routes.push(...scheduleRoutes(state, services, authorize, ok, patientIndex));
   const sim = await serve({ state, routes, urlPath: contextPath, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, {
     credentials,
@@ -369,4 +405,166 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
     patientId: demographicNo,
     tokenExpiresAt,
   });
+}
+
+/** OSCAR's sex codes of the simulator's (O is other). */
+const OSCAR_SEX: Record<string, DemographicValues['sex']> = { M: 'M', F: 'F', O: 'X' };
+
+/** The demographic values of a DemographicTo1, or a 400 naming the field. */
+function oscarDemographic(body: Record<string, unknown>): DemographicValues {
+  const values: Record<string, unknown> = {
+    firstName: body['firstName'],
+    lastName: body['lastName'],
+    birthDate: body['dateOfBirth'],
+    sex: OSCAR_SEX[String(body['sex'])],
+    healthNumber: body['hin'],
+    email: body['email'],
+    phone: body['phone'],
+  };
+  for (const [key, value] of Object.entries(values))
+    if (typeof value !== 'string') throw new SimHttpError(400, { error: `${key === 'sex' ? 'sex (M, F or O)' : key} is required` });
+  return values as DemographicValues;
+}
+
+/** The extras (DemographicExt) of a DemographicTo1 as values by key, or a 400 naming the unknown key. */
+function oscarExtras(body: Record<string, unknown>, state: SimState): Record<string, string> {
+  const extras = body['extras'] ?? [];
+  if (!Array.isArray(extras)) throw new SimHttpError(400, { error: 'extras must be a list' });
+  const values: Record<string, string> = {};
+  for (const extra of extras as Record<string, unknown>[]) {
+    const key = String(extra?.['key'] ?? '');
+    if (state.patients.unknownCustomField([key]) !== undefined)
+      throw new SimHttpError(400, { error: 'unknown demographic extra key', key });
+    const problem = customFieldProblem(key, extra['value']);
+    if (problem) throw new SimHttpError(400, { error: problem, key });
+    values[key] = extra['value'] as string;
+  }
+  return values;
+}
+
+/** PUT demographics: a full replace of the demographic and its extras (see the header). */
+function updateDemographic(
+  ctx: Ctx,
+  state: SimState,
+  authorize: (ctx: Ctx) => void,
+  patientIndex: (id: string) => number | undefined,
+  ok: (json: unknown, headers?: Record<string, string>) => Reply,
+): Reply {
+  authorize(ctx);
+  const body = ctx.json() as Record<string, unknown>;
+  const id = String(body?.['demographicNo'] ?? '');
+  const index = patientIndex(id);
+  if (index === undefined) throw new SimHttpError(404, { error: 'demographic not found' });
+  const patients = state.patients;
+  const key = idempotencyKey(ctx);
+  if (patients.repeated('demographics', id, key) || patients.repeated('customFields', id, key))
+    return ok({ demographicNo: index + 1 }, { 'idempotent-replayed': 'true' });
+  const values = oscarDemographic(body);
+  const problem = demographicProblem(values, state.now());
+  if (problem) throw new SimHttpError(400, { error: problem });
+  const extras = oscarExtras(body, state);
+  const stored = patients.patient(index);
+  const changed = (Object.keys(values) as (keyof DemographicValues)[]).some((k) => values[k] !== stored[k]);
+  const current = patients.customFields(id);
+  const changedExtras = Object.fromEntries(Object.entries(extras).filter(([k, v]) => current[k] !== v));
+  if (changed) patients.updateDemographics(index, id, key, values);
+  if (Object.keys(changedExtras).length > 0) patients.setCustomFields(id, key, changedExtras);
+  return ok({ demographicNo: index + 1 });
+}
+
+/** Check-in and walk-ins: ScheduleService's status update, types and add (see the header). */
+function scheduleRoutes(
+  state: SimState,
+  services: string,
+  authorize: (ctx: Ctx) => void,
+  ok: (json: unknown, headers?: Record<string, string>) => Reply,
+  patientIndex: (id: string) => number | undefined,
+): Route[] {
+  const book = state.appointments;
+  const zone = state.data.timeZone;
+  const codeToStatus = (code: unknown) => (Object.entries(STATUS_CODES) as [FakeStatus, string][]).find(([, c]) => c === code)?.[0];
+  const transfer = (index: number) => {
+    const a = book.get(index);
+    return {
+      id: index + 1,
+      providerNo: providerNo(a.providerIndex),
+      demographicNo: Number(demographicNo(a.patientIndex)),
+      appointmentDate: localYmd(a.start, zone),
+      startTime: localHms(a.start, zone),
+      endTime: localHms(a.end, zone),
+      duration: a.durationMinutes,
+      status: STATUS_CODES[a.status],
+      type: a.appointmentType ?? '',
+      notes: a.externalRef ?? '',
+    };
+  };
+  const providerIndex = (id: unknown): number | undefined => {
+    const index = Number(id) - 1001;
+    if (typeof id !== 'string' || !Number.isInteger(index) || index < 0 || index >= state.data.providerCount) return undefined;
+    return state.isHidden(id) ? undefined : index;
+  };
+  return [
+    {
+      method: 'POST',
+      path: `${services}/schedule/appointment/:id/updateStatus`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const index = Number(ctx.params['id']) - 1;
+        if (!/^\d+$/.test(ctx.params['id'] ?? '') || !book.has(index)) throw new SimHttpError(404, { error: 'appointment not found' });
+        const status = codeToStatus((ctx.json() as Record<string, unknown>)['status']);
+        if (!status) throw new SimHttpError(400, { error: `status must be one of ${Object.values(STATUS_CODES).join(', ')}` });
+        book.setStatus(index, status, idempotencyKey(ctx));
+        return ok({ appointment: transfer(index) });
+      },
+    },
+    {
+      method: 'GET',
+      path: `${services}/schedule/types`,
+      handler: (ctx) => {
+        authorize(ctx);
+        return ok({ types: OSCAR_APPOINTMENT_TYPES });
+      },
+    },
+    {
+      method: 'POST',
+      path: `${services}/schedule/add`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const key = idempotencyKey(ctx);
+        const existing = key ? book.replayOf(key) : undefined;
+        if (existing) return ok({ appointment: transfer(existing.index) }, { 'idempotent-replayed': 'true' });
+        const body = ctx.json() as Record<string, unknown>;
+        const patient = patientIndex(String(body['demographicNo'] ?? ''));
+        if (patient === undefined) throw new SimHttpError(400, { error: 'demographicNo is not a demographic' });
+        const provider = providerIndex(body['providerNo']);
+        if (provider === undefined) throw new SimHttpError(400, { error: 'providerNo is not a provider' });
+        const type = typeof body['type'] === 'string' && body['type'] !== '' ? body['type'] : undefined;
+        if (type !== undefined && !OSCAR_APPOINTMENT_TYPES.some((t) => t.name === type))
+          throw new SimHttpError(400, { error: 'unknown type' });
+        const date = String(body['appointmentDate'] ?? '');
+        const time = /^(\d{2}):(\d{2})(?::\d{2})?$/.exec(String(body['startTime'] ?? ''));
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !time)
+          throw new SimHttpError(400, { error: 'appointmentDate yyyy-MM-dd and startTime HH:mm are required' });
+        const duration = body['duration'];
+        if (typeof duration !== 'number' || !Number.isInteger(duration) || duration < 1 || duration > 480)
+          throw new SimHttpError(400, { error: 'duration must be 1 to 480 minutes' });
+        const status = body['status'] === undefined ? 'booked' : codeToStatus(body['status']);
+        if (!status) throw new SimHttpError(400, { error: 'unknown status' });
+        const a = book.add(
+          {
+            patientIndex: patient,
+            providerIndex: provider,
+            start: zonedInstant(date, Number(time[1]) * 60 + Number(time[2]), zone),
+            durationMinutes: duration,
+            appointmentType: type,
+            externalRef: typeof body['notes'] === 'string' && body['notes'] !== '' ? body['notes'] : undefined,
+            idempotencyKey: key,
+            status,
+          },
+          'api',
+        );
+        return ok({ appointment: transfer(a.index) });
+      },
+    },
+  ];
 }

@@ -14,6 +14,17 @@
 //   the `honorIdempotencyKey` switch, off by default)
 //   GET  /api/v1/instances/{instanceId}/patients/{id}/documents?externalId=…, …/notes?externalId=…
 //        → {items:[{id, title, externalId}]}: the lookup of a record by the client's external id
+//   PUT  /api/v1/instances/{instanceId}/patients/{id} {firstName, lastName, birthDate, sex, healthNumber, email,
+//        phone}: the whole record as read, changed (Idempotency-Key; a repeat answers 200 + Idempotent-Replayed)
+//   GET  /api/v1/instances/{instanceId}/custom-fields → {items:[{name}]}: the custom demographic fields defined
+//   GET  /api/v1/instances/{instanceId}/patients/{id}/custom-fields → {items:[{name, value}]}
+//   PUT  /api/v1/instances/{instanceId}/patients/{id}/custom-fields {fields:[{name, value}]} (only those change;
+//        Idempotency-Key); an undefined name → 422 {error: unknown_custom_field, field}
+//   GET  /api/v1/instances/{instanceId}/appointment-types → {items:[{code, name}]}
+//   PUT  /api/v1/instances/{instanceId}/appointments/{id}/status {status} → {id, status} (Idempotency-Key recorded)
+//   POST /api/v1/instances/{instanceId}/appointments {patientId, providerId, start (ISO 8601 with offset),
+//        durationMinutes, appointmentType?, externalReference?} with Idempotency-Key → 201 {id}, or 200 {id}
+//        + Idempotent-Replayed: true; unknown provider or appointment type → 400 invalid_request
 // Errors: {error, message} with error ∈ invalid_instance_secret, invalid_activation_code,
 // activation_code_required, activation_code_expired, instance_secret_expired (401),
 // instance_revoked (403), instance_not_found (404), invalid_session, session_expired (401).
@@ -34,6 +45,7 @@ import {
 } from './common.ts';
 import type { FakeStatus } from './fake-data.ts';
 import { localIsoWithOffset } from './local-time.ts';
+import { customFieldProblem, type DemographicValues, demographicProblem } from './patients.ts';
 
 export type TelusProduct = 'PSSuite' | 'MedAccess';
 
@@ -181,7 +193,7 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
           }
         }
         // Offset paging needs the whole filtered list; keep the last few lists for the next pages.
-        const key = JSON.stringify([from, to, providerIds, state.faults.hiddenProviderIds ?? []]);
+        const key = JSON.stringify([from, to, providerIds, state.faults.hiddenProviderIds ?? [], state.appointments.version]);
         let list = listCache.get(key);
         if (!list) {
           list = [...visibleAppointments(state, from, to, telusProviderId, providerIndexes ? { providerIndexes } : {})];
@@ -189,7 +201,7 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
           listCache.set(key, list);
         }
         const items = list.slice((page - 1) * pageSize, page * pageSize).map((i) => {
-          const a = data.appointment(i);
+          const a = state.appointments.get(i);
           return {
             id: String(i + 1),
             providerId: telusProviderId(a.providerIndex),
@@ -197,6 +209,8 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
             start: localIsoWithOffset(a.start, state.data.timeZone),
             end: localIsoWithOffset(a.end, state.data.timeZone),
             status: STATUS[a.status],
+            ...(a.appointmentType ? { appointmentType: a.appointmentType } : {}),
+            ...(a.externalRef ? { externalReference: a.externalRef } : {}),
           };
         });
         return { json: { items, page, pageSize, totalItems: list.length, totalPages: Math.ceil(list.length / pageSize) } };
@@ -209,7 +223,7 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
         authorize(ctx);
         const index = patientIndex(ctx.params['patientId'] ?? '');
         if (index === undefined) throw fail(404, 'patient_not_found', 'no such patient');
-        const p = data.patient(index);
+        const p = state.patients.patient(index);
         return {
           json: {
             id: telusPatientId(index),
@@ -304,6 +318,8 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
     },
   ];
 
+  routes.push(...telusPatientRoutes(state, base, authorize, patientIndex, fail));
+  routes.push(...appointmentRoutes(state, base, authorize, patientIndex));
   const sim = await serve({ state, routes, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, {
     instances,
@@ -316,4 +332,165 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
     patientId: telusPatientId,
     activationCodeExpiresAt,
   });
+}
+
+const DEMOGRAPHIC_KEYS = ['firstName', 'lastName', 'birthDate', 'sex', 'healthNumber', 'email', 'phone'] as const;
+
+/** Patient updates and custom fields (our design, see the header). */
+function telusPatientRoutes(
+  state: SimState,
+  base: string,
+  authorize: (ctx: Ctx) => unknown,
+  patientIndex: (id: string) => number | undefined,
+  fail: (status: number, error: string, message: string) => SimHttpError,
+): Route[] {
+  const patients = state.patients;
+  const replayed = { 'idempotent-replayed': 'true' };
+  const known = (ctx: Ctx): { index: number; patientId: string } => {
+    authorize(ctx);
+    const patientId = ctx.params['patientId'] ?? '';
+    const index = patientIndex(patientId);
+    if (index === undefined) throw fail(404, 'patient_not_found', 'no such patient');
+    return { index, patientId };
+  };
+  return [
+    {
+      method: 'PUT',
+      path: `${base}/patients/:patientId`,
+      handler: (ctx) => {
+        const { index, patientId } = known(ctx);
+        const key = idempotencyKey(ctx);
+        if (patients.repeated('demographics', patientId, key)) return { json: { id: patientId }, headers: replayed };
+        const body = ctx.json() as Record<string, unknown>;
+        for (const k of DEMOGRAPHIC_KEYS) if (typeof body?.[k] !== 'string') throw fail(400, 'invalid_request', `${k} is required`);
+        const values = Object.fromEntries(DEMOGRAPHIC_KEYS.map((k) => [k, body[k]])) as DemographicValues;
+        const problem = demographicProblem(values, state.now());
+        if (problem) throw fail(400, 'invalid_request', problem);
+        patients.updateDemographics(index, patientId, key, values);
+        return { json: { id: patientId } };
+      },
+    },
+    {
+      method: 'GET',
+      path: `${base}/custom-fields`,
+      handler: (ctx) => {
+        authorize(ctx);
+        return { json: { items: patients.customFieldNames.map((name) => ({ name })) } };
+      },
+    },
+    {
+      method: 'GET',
+      path: `${base}/patients/:patientId/custom-fields`,
+      handler: (ctx) => {
+        const { patientId } = known(ctx);
+        return { json: { items: Object.entries(patients.customFields(patientId)).map(([name, value]) => ({ name, value })) } };
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${base}/patients/:patientId/custom-fields`,
+      handler: (ctx) => {
+        const { patientId } = known(ctx);
+        const key = idempotencyKey(ctx);
+        if (patients.repeated('customFields', patientId, key)) return { json: { updated: 0 }, headers: replayed };
+        const fields = (ctx.json() as { fields?: unknown } | null)?.fields;
+        if (!Array.isArray(fields) || fields.length === 0) throw fail(400, 'invalid_request', 'fields must be a non-empty list');
+        const values: Record<string, string> = {};
+        for (const f of fields as Record<string, unknown>[]) {
+          const name = String(f?.['name'] ?? '');
+          if (patients.unknownCustomField([name]) !== undefined)
+            throw new SimHttpError(422, { error: 'unknown_custom_field', message: 'no such custom field', field: name });
+          const problem = customFieldProblem(name, f['value']);
+          if (problem) throw fail(400, 'invalid_request', problem);
+          values[name] = f['value'] as string;
+        }
+        patients.setCustomFields(patientId, key, values);
+        return { json: { updated: Object.keys(values).length } };
+      },
+    },
+  ];
+}
+
+/** The appointment types of the TELUS-style API. */
+const TELUS_APPOINTMENT_TYPES = [
+  { code: 'OFFICE', name: 'Office Visit' },
+  { code: 'WALKIN', name: 'Walk-in' },
+  { code: 'FOLLOWUP', name: 'Follow-up' },
+];
+
+/** Check-in and walk-ins (our design, see the header). */
+function appointmentRoutes(
+  state: SimState,
+  base: string,
+  authorize: (ctx: Ctx) => unknown,
+  patientIndex: (id: string) => number | undefined,
+): Route[] {
+  const book = state.appointments;
+  const bad = (message: string) => new SimHttpError(400, { error: 'invalid_request', message });
+  const providerIndex = (id: unknown): number | undefined => {
+    const index = Number(String(id).replace(/^P/, '')) - 1001;
+    if (typeof id !== 'string' || !/^P\d+$/.test(id) || index < 0 || index >= state.data.providerCount) return undefined;
+    return state.isHidden(id) ? undefined : index;
+  };
+  return [
+    {
+      method: 'GET',
+      path: `${base}/appointment-types`,
+      handler: (ctx) => {
+        authorize(ctx);
+        return { json: { items: TELUS_APPOINTMENT_TYPES } };
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${base}/appointments/:appointmentId/status`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const id = ctx.params['appointmentId'] ?? '';
+        const index = Number(id) - 1;
+        if (!/^\d+$/.test(id) || !book.has(index))
+          throw new SimHttpError(404, { error: 'appointment_not_found', message: 'no such appointment' });
+        const wanted = (ctx.json() as Record<string, unknown>)['status'];
+        const status = (Object.entries(STATUS) as [FakeStatus, string][]).find(([, name]) => name === wanted)?.[0];
+        if (!status) throw bad(`status must be one of ${Object.values(STATUS).join(', ')}`);
+        const a = book.setStatus(index, status, idempotencyKey(ctx));
+        return { json: { id, status: STATUS[a.status] } };
+      },
+    },
+    {
+      method: 'POST',
+      path: `${base}/appointments`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const key = idempotencyKey(ctx);
+        const existing = key ? book.replayOf(key) : undefined;
+        if (existing) return { status: 200, json: { id: String(existing.index + 1) }, headers: { 'idempotent-replayed': 'true' } };
+        const body = ctx.json() as Record<string, unknown>;
+        const patient = patientIndex(String(body['patientId'] ?? ''));
+        if (patient === undefined) throw new SimHttpError(404, { error: 'patient_not_found', message: 'no such patient' });
+        const provider = providerIndex(body['providerId']);
+        if (provider === undefined) throw bad('unknown providerId');
+        const type = body['appointmentType'];
+        if (type !== undefined && !TELUS_APPOINTMENT_TYPES.some((t) => t.code === type)) throw bad('unknown appointmentType');
+        const start = typeof body['start'] === 'string' && /(Z|[+-]\d{2}:\d{2})$/.test(body['start']) ? new Date(body['start']) : undefined;
+        if (!start || Number.isNaN(start.getTime())) throw bad('start must be ISO 8601 with an offset');
+        const duration = body['durationMinutes'];
+        if (typeof duration !== 'number' || !Number.isInteger(duration) || duration < 1 || duration > 480)
+          throw bad('durationMinutes must be 1 to 480');
+        const a = book.add(
+          {
+            patientIndex: patient,
+            providerIndex: provider,
+            start,
+            durationMinutes: duration,
+            appointmentType: type as string | undefined,
+            externalRef: typeof body['externalReference'] === 'string' ? body['externalReference'] : undefined,
+            idempotencyKey: key,
+          },
+          'api',
+        );
+        return { status: 201, json: { id: String(a.index + 1) } };
+      },
+    },
+  ];
 }

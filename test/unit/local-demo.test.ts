@@ -95,8 +95,12 @@ describe('the demo messages', () => {
       ['demo-x-4', 'eFormNote', '4'],
     ]);
   });
-  it('send no demographic update to an EMR whose adapter cannot apply one', () => {
-    const m = demoMessages('demo-x', 4, patient, 'Accuro');
+  it('send demographic updates to every EMR type (all of their adapters apply them)', () => {
+    const m = demoMessages('demo-x', 3, patient, 'Accuro');
+    expect(m.map((x) => x.type)).toEqual(['eFormNote', 'referralAttachment', 'demographicUpdate']);
+  });
+  it('send no demographic update to an integration without an EMR', () => {
+    const m = demoMessages('demo-x', 4, patient, 'None');
     expect(m.map((x) => x.type)).toEqual(['eFormNote', 'referralAttachment', 'eFormNote', 'referralAttachment']);
   });
 });

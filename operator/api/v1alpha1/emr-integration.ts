@@ -202,7 +202,12 @@ const EmrSettings = obj(
       }),
     ),
     eReferral: opt(bool('Whether the site receives eReferrals; turns off-attachments into a warning condition.', { default: false })),
-    customFields: opt(bool('Map Ocean eForm answers to EMR custom fields (custom demographics, lab values).', { default: false })),
+    customFields: opt(
+      bool(
+        'Write the Ocean eForm answers mapped to EMR custom demographic fields into the patient (off: the form is filed, the answers are not written).',
+        { default: false },
+      ),
+    ),
     secureMessages: opt(
       obj(
         {
@@ -372,6 +377,21 @@ export const EmrIntegrationStatus = obj(
               'Configured provider IDs that the API user cannot see: their appointments are missing from syncs.',
               { maxItems: 500 },
             ),
+          ),
+          visible: opt(
+            list(str('A provider ID.'), 'Provider IDs the API user saw at the last check (the baseline of the next).', { maxItems: 500 }),
+          ),
+          vanished: opt(
+            list(
+              str('A provider ID.'),
+              'While every visible provider is synced: providers seen at an earlier check and no longer visible (their appointments stopped syncing). Cleared when they are visible again or the spec is edited.',
+              { maxItems: 500 },
+            ),
+          ),
+          notSynced: opt(
+            list(str('A provider ID.'), 'Providers the EMR has that spec.settings.syncProviderIds does not sync (NewProvidersAvailable).', {
+              maxItems: 500,
+            }),
           ),
         },
         'Providers seen in the EMR.',

@@ -10,8 +10,11 @@ export type SyncType = (typeof SYNC_TYPES)[number];
 const CONCURRENCY_POLICIES = ['Allow', 'Forbid', 'Replace'] as const;
 const RUN_RESULTS = ['Succeeded', 'Failed'] as const;
 
-/** One cron field: `*`, `?`, numbers or 3-letter names, with ranges, steps and lists. */
-const CRON_ITEM = '(\\*|\\?|[0-9]{1,2}|[A-Za-z]{3})(-([0-9]{1,2}|[A-Za-z]{3}))?(/[0-9]{1,2})?';
+/**
+ * One cron field: `*`, `?`, numbers or 3-letter names, with ranges, steps and lists; or Jenkins'
+ * hash `H` / `H(a-b)` (a value drawn from the schedule's namespace/name, stable across restarts), with a step.
+ */
+const CRON_ITEM = '(\\*|\\?|H(\\([0-9]{1,2}-[0-9]{1,2}\\))?|[0-9]{1,2}|[A-Za-z]{3})(-([0-9]{1,2}|[A-Za-z]{3}))?(/[0-9]{1,2})?';
 const CRON_FIELD = `${CRON_ITEM}(,${CRON_ITEM})*`;
 /** Five whitespace-separated cron fields (no seconds, no @-macros); ranges are checked by the operator. */
 const FIVE_FIELD_CRON = `^\\s*${CRON_FIELD}(\\s+${CRON_FIELD}){4}\\s*$`;
@@ -20,16 +23,20 @@ export const SyncScheduleSpec = obj(
   {
     integrationRef: localRef('EmrIntegration whose syncs this schedules'),
     type: stringEnum(SYNC_TYPES, 'Full syncs providers, patients and appointments; Appointments syncs the appointment window only.'),
-    schedule: str('When runs start, as a standard 5-field cron expression (minute hour day-of-month month day-of-week).', {
-      minLength: 9,
-      maxLength: 128,
-      rules: [
-        {
-          rule: `self.matches('${FIVE_FIELD_CRON.replaceAll('\\', '\\\\')}')`,
-          message: "spec.schedule must be a 5-field cron expression such as '*/30 * * * *' (no seconds field, no @-macros)",
-        },
-      ],
-    }),
+    schedule: str(
+      "When runs start, as a standard 5-field cron expression (minute hour day-of-month month day-of-week). 'H' in a field (Jenkins' hash: 'H/30 * * * *', 'H(0-29) 0 * * *') stands for a value drawn from the schedule's namespace and name: stable across restarts, different across schedules and so across a fleet's integrations, so a fleet's runs spread over the window instead of starting in the same second; status.resolvedSchedule shows the result.",
+      {
+        minLength: 9,
+        maxLength: 128,
+        rules: [
+          {
+            rule: `self.matches('${FIVE_FIELD_CRON.replaceAll('\\', '\\\\')}')`,
+            message:
+              "spec.schedule must be a 5-field cron expression such as '*/30 * * * *' or 'H/30 * * * *' (no seconds field, no @-macros)",
+          },
+        ],
+      },
+    ),
     timeZone: opt(timeZoneField('spec.timeZone', 'the schedule is read')),
     concurrencyPolicy: opt(
       stringEnum(CONCURRENCY_POLICIES, 'What to do when a run is due while another is active: Allow, Forbid (skip) or Replace.', {
@@ -71,6 +78,9 @@ export const SyncScheduleStatus = obj(
     conditions: opt(conditionsField()),
     lastHandledRequestedAt: opt(lastHandledRequestedAtField()),
     lastScheduleTime: opt(timestamp('The scheduled time of the last run started.')),
+    resolvedSchedule: opt(
+      str("spec.schedule with each 'H' replaced by the value drawn for this schedule (only when spec.schedule has one)."),
+    ),
     nextScheduleTime: opt(timestamp('When the next run is due.')),
     lastSuccessfulTime: opt(timestamp('When the last successful run finished.')),
     active: opt(

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // kubectl-cloudconnect: the kubectl plugin (`kubectl cloudconnect ...` once it is on PATH).
 // Thin: picks the command, runs it, and turns errors into exit codes (2 for bad arguments).
+import { cardCommand } from './card.ts';
 import { apiErrorMessage } from './client.ts';
 import { type CommandIo, processIo } from './io.ts';
 import { relayCommand } from './relay.ts';
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, (args: string[], io: CommandIo) => Promise<number
   'support-bundle': supportBundleCommand,
   validate: validateCommand,
   relay: relayCommand,
+  card: cardCommand,
 };
 
 export async function run(argv: string[], io: CommandIo): Promise<number> {

@@ -40,6 +40,7 @@ Commands:
   support-bundle   collect resources, Events and operator logs into a redacted .tar.gz
   validate         check manifests against the API (server-side dry run) or the CRD schemas offline
   relay replay     move an integration's dead-lettered EMR-bound messages back to its relay queue
+  card             print a site's credential reference card (identifiers and where secrets are kept; no secret)
 
 Run "kubectl cloudconnect COMMAND --help" for a command's options.
 

@@ -26,6 +26,7 @@ import { type Env, EnvReader } from '../../runtime/env.ts';
 import { createLogger, type Logger } from '../../runtime/logger.ts';
 import { type RelayClock, realClock, scaledClock } from '../../runtime/scaled-clock.ts';
 import { type WebhookKeySource, WebhookKeyStore } from './api-key-store.ts';
+import { checkInSettingsOf } from './check-in.ts';
 import { filingSettingsOf } from './filing.ts';
 import type { WebhookServerLimits } from './intake.ts';
 import { refusingAdapter } from './refusing-adapter.ts';
@@ -205,6 +206,7 @@ export async function runRelay(
     keyring,
     adapter,
     filing: filingSettingsOf(config.spec.settings),
+    checkIn: checkInSettingsOf(config.spec.settings),
     clock,
     logger,
     port: settings.port,

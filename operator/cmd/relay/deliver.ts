@@ -1,7 +1,12 @@
 // Performs a message in the EMR: the steps filing.ts plans from the integration's settings (chart
 // notes, documents in their folders), each under its own idempotency key; records held because
 // automatic import is off end the message in AttachmentsImportDisabled (dead-lettered, replayable).
+// Demographic updates and custom fields go through the adapter's optional calls; the relay's intake
+// already refused what the integration's EMR cannot take (capability.ts), and the runtime guards
+// here stay for messages stored before that (dead-lettered as Unsupported, replayable).
 import type { DocumentToPost, EmrAdapter } from '../../internal/emr/adapter.ts';
+import { type CheckInSettings, DEFAULT_CHECK_IN } from './check-in.ts';
+import { deliverCheckIn } from './deliver-check-in.ts';
 import type { StepGuard } from './delivery-record.ts';
 import { DEFAULT_FILING, type FilingSettings, type FilingStep, planFiling } from './filing.ts';
 import type { OceanMessage } from './messages.ts';
@@ -13,7 +18,12 @@ export function stepKeyOf(idempotencyKey: string, part: string): string {
 }
 
 /** One step's EMR call. */
-function postStep(adapter: EmrAdapter, patientId: string, step: FilingStep, key: string): Promise<{ id: string }> {
+function postStep(
+  adapter: EmrAdapter,
+  patientId: string,
+  step: Exclude<FilingStep, { kind: 'customFields' }>,
+  key: string,
+): Promise<{ id: string }> {
   if (step.kind === 'note') {
     return adapter.postNote({
       patientId,
@@ -43,10 +53,26 @@ export async function performSteps(
 ): Promise<void> {
   for (const step of steps) {
     const key = stepKeyOf(idempotencyKey, step.part);
+    // Custom fields are set to values: writing them again changes nothing, so they need no record.
+    if (step.kind === 'customFields') {
+      await updateCustomFields(adapter, patientId, step.fields, key);
+      continue;
+    }
     const post = () => postStep(adapter, patientId, step, key);
     if (guard) await guard({ recordKey: idempotencyKey, part: step.part, key, kind: step.kind, patientId }, post);
     else await post();
   }
+}
+
+/** Writes custom demographic fields; an adapter without the call is Unsupported (dead-lettered, never dropped). */
+async function updateCustomFields(
+  adapter: EmrAdapter,
+  patientId: string,
+  fields: { field: string; value: string }[],
+  idempotencyKey: string,
+): Promise<void> {
+  if (!adapter.updateCustomFields) throw new RelayError('Unsupported', `the ${adapter.type} adapter cannot write custom fields`);
+  await adapter.updateCustomFields({ patientId, fields, idempotencyKey });
 }
 
 /** Past the filed steps: the records held because automatic import is off (dead-lettered, replayable once it is on). */
@@ -60,15 +86,18 @@ export function heldError(message: OceanMessage, held: number): RelayError {
 /**
  * Performs the message in the EMR as the settings file it (filing.ts): chart notes, documents in
  * their folders; records held by `autoImportAttachments: false` end in AttachmentsImportDisabled.
- * Demographic updates go through `updateDemographics` where the adapter has it (FHIR so far).
+ * Demographic updates go through `updateDemographics` (every adapter has it; see capability.ts).
+ * Kiosk check-ins mark appointments arrived or create walk-ins (check-in.ts, deliver-check-in.ts).
  */
 export async function deliverToEmr(
   adapter: EmrAdapter,
   message: OceanMessage,
   idempotencyKey: string,
   settings: FilingSettings = DEFAULT_FILING,
+  checkIn: CheckInSettings = DEFAULT_CHECK_IN,
   guard?: StepGuard,
 ): Promise<{ duplicate: boolean }> {
+  if (message.type === 'checkIn') return deliverCheckIn(adapter, message, idempotencyKey, checkIn);
   if (message.type === 'demographicUpdate' && message.demographics) {
     // An adapter without the call: dead-lettered (replayable once it has one), never dropped.
     if (!adapter.updateDemographics) throw new RelayError('Unsupported', `the ${adapter.type} adapter cannot apply a demographic update`);

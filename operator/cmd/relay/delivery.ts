@@ -24,6 +24,7 @@ import {
 import { decryptBatch, RELAY_MESSAGE_KIND } from '../../internal/sek/crypto.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { RelayClock } from '../../runtime/scaled-clock.ts';
+import type { CheckInSettings } from './check-in.ts';
 import { combinedKeyOf, SittingCombiner, type SittingMember } from './combine.ts';
 import { deliverToEmr, heldError, performSteps } from './deliver.ts';
 import { createStepGuard, type StepGuard } from './delivery-record.ts';
@@ -44,6 +45,8 @@ export interface DeliveryOptions {
   adapter: EmrAdapter;
   /** How messages are filed (the integration's settings, filing.ts). */
   filing: FilingSettings;
+  /** What a kiosk check-in does (Mark Arrived within N hours, Walk-in; check-in.ts); default the CRD's defaults. */
+  checkIn?: CheckInSettings;
   clock: RelayClock;
   metrics: RelayMetrics;
   logger: Logger;
@@ -207,7 +210,7 @@ async function handleMessage(o: DeliveryOptions, msg: JsMsg, combiner: SittingCo
       }
     }, WORKING_INTERVAL_MS);
     try {
-      await deliverToEmr(o.adapter, message, key, o.filing, guardOf(o, [msg]));
+      await deliverToEmr(o.adapter, message, key, o.filing, o.checkIn, guardOf(o, [msg]));
     } finally {
       clearInterval(keepAlive);
     }

@@ -11,6 +11,7 @@ const parse = (m: unknown) => parseOceanMessage(JSON.parse(JSON.stringify(m)));
 
 /** A step without its content: what it is and where it goes. */
 function shape(step: FilingStep): string {
+  if (step.kind === 'customFields') return `customFields[${step.part}] ${step.fields.map((f) => f.field).join(',')}`;
   if (step.kind === 'note') return `note${step.part ? `[${step.part}]` : ''}${step.letterType ? ` letterType=${step.letterType}` : ''}`;
   const where = [step.folder && `folder=${step.folder}`, step.subfolder && `subfolder=${step.subfolder}`].filter(Boolean).join(' ');
   return `document${step.part ? `[${step.part}]` : ''}${where ? ` ${where}` : ''}`;
@@ -156,5 +157,49 @@ describe('the idempotency key of a step', () => {
   it('every other record has a key of its own', () => {
     expect(stepKeyOf('ocean-k', 'a0')).toBe('ocean-k-a0');
     expect(stepKeyOf('ocean-k', 'note')).not.toBe(stepKeyOf('ocean-k', 'a0'));
+  });
+});
+
+describe('custom field answers of an eForm', () => {
+  const answers = [
+    { field: 'preferredPharmacy', value: 'Sim Pharmacy, 1 Main St' },
+    { field: 'smokingStatus', value: 'Never' },
+  ];
+  const withAnswers = parse(eFormNoteMessage('ef-cf', patient, 'Intake', { customFields: answers }));
+  it.each([
+    [
+      'with customFields on, the answers are written first (a field the EMR lacks fails the message before anything is filed), then the note and the PDF',
+      withAnswers,
+      { customFields: true },
+      ['customFields[cf] preferredPharmacy,smokingStatus', 'note[note]', 'document'],
+      [],
+    ],
+    [
+      'with customFields off, the answers are not written; the note and the PDF are filed',
+      withAnswers,
+      { customFields: false },
+      ['note[note]', 'document'],
+      [],
+    ],
+    ['the CRD default (off) writes no answers', withAnswers, undefined, ['note[note]', 'document'], []],
+    ['a form without answers has no custom field step, setting on or not', eForm, { customFields: true }, ['note[note]', 'document'], []],
+    [
+      'with automatic import off, the answers are still written (they are not an import); only the PDF is held',
+      withAnswers,
+      { customFields: true, autoImportAttachments: false },
+      ['customFields[cf] preferredPharmacy,smokingStatus', 'note[note]'],
+      ['document'],
+    ],
+  ] as const)('%s', (_name, message, settings, steps, held) => {
+    expect(plan(message, settings as EmrSettings | undefined)).toEqual({ steps, held });
+  });
+  it('the step carries the answers as sent, under a key of its own', () => {
+    const p = planFiling(withAnswers, filingSettingsOf({ customFields: true }));
+    expect(p.steps[0]).toEqual({ kind: 'customFields', part: 'cf', fields: answers });
+    expect(stepKeyOf('ocean-abc', 'cf')).toBe('ocean-abc-cf');
+  });
+  it('other message types carry no answers and plan no custom field step', () => {
+    for (const m of [secure, sent, received, attachment])
+      expect(planFiling(m, filingSettingsOf({ customFields: true })).steps.some((s) => s.kind === 'customFields')).toBe(false);
   });
 });

@@ -4,8 +4,12 @@
 // automatic import would have brought in (attachments, eForm PDFs, referral PDFs) is held instead
 // when `autoImportAttachments` is off. No I/O: messages.ts performs the steps, combine.ts joins the
 // progress notes of one sitting. See operator/internal/emr/README.md "Settings × EMR: filing".
+// Custom fields (seed 000, "Custom fields"): with `customFields` on, an eForm's answers mapped to the
+// EMR's custom demographic fields are written as the FIRST step, so a field the EMR does not have
+// fails the message before anything of it is filed; with it off they are not written (the note is
+// filed as always, and nothing is logged or counted: the clinic chose it, and the answers are in the form).
 import type { EmrSettings } from '../../api/v1alpha1/index.ts';
-import type { OceanMessage } from './messages.ts';
+import type { CustomFieldAnswer, OceanMessage } from './messages.ts';
 
 export type SaveAs = 'Documents' | 'EncounterNotes';
 
@@ -14,12 +18,15 @@ export interface FilingSettings {
   autoImportAttachments: boolean;
   secureMessages: { saveAs: SaveAs; documentFolder?: string; documentSubfolder?: string; letterType?: string };
   referrals: { sentSaveAs: SaveAs; receivedSaveAs: SaveAs; documentFolder?: string };
+  /** Write eForm answers mapped to custom demographic fields (`settings.customFields`). */
+  customFields: boolean;
 }
 
 /** One EMR call. `part` names the step within its message ('' is the message's main record): its idempotency key suffix. */
 export type FilingStep =
   | { kind: 'note'; part: string; title: string; text: string; letterType?: string }
-  | { kind: 'document'; part: string; title: string; pdf: string; folder?: string; subfolder?: string };
+  | { kind: 'document'; part: string; title: string; pdf: string; folder?: string; subfolder?: string }
+  | { kind: 'customFields'; part: string; fields: CustomFieldAnswer[] };
 
 export interface FilingPlan {
   /** What is filed now, in order. */
@@ -33,6 +40,7 @@ export const DEFAULT_FILING: FilingSettings = {
   autoImportAttachments: true,
   secureMessages: { saveAs: 'Documents' },
   referrals: { sentSaveAs: 'Documents', receivedSaveAs: 'Documents' },
+  customFields: false,
 };
 
 const named = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
@@ -59,6 +67,7 @@ export function filingSettingsOf(settings: EmrSettings | undefined): FilingSetti
       receivedSaveAs: r?.receivedSaveAs ?? 'Documents',
       ...(referralFolder ? { documentFolder: referralFolder } : {}),
     },
+    customFields: settings?.customFields ?? false,
   };
 }
 
@@ -75,12 +84,19 @@ function attachmentSteps(message: OceanMessage, folder?: string, subfolder?: str
   return (message.attachments ?? []).map((a, i) => document(`a${i}`, a.title, a.data, folder, subfolder));
 }
 
+/** The eForm's custom field answers as one step (part `cf`), when the setting is on and there are any. */
+function customFieldSteps(message: OceanMessage, s: FilingSettings): FilingStep[] {
+  const fields = message.customFields ?? [];
+  return s.customFields && fields.length > 0 ? [{ kind: 'customFields', part: 'cf', fields: fields.map((f) => ({ ...f })) }] : [];
+}
+
 /** The steps of a message, split into what is filed and what automatic import would bring (`imports`). */
 function stepsOf(message: OceanMessage, s: FilingSettings): { filed: FilingStep[]; imports: FilingStep[] } {
   if (message.type === 'eFormNote' && message.note) {
     // The form's progress note goes to the chart; its PDF is a form submission, imported automatically.
     const text = message.note.text;
-    return { filed: text ? [note('note', message.note.title, text)] : [], imports: [document('', message.note.title, message.note.pdf)] };
+    const filed = [...customFieldSteps(message, s), ...(text ? [note('note', message.note.title, text)] : [])];
+    return { filed, imports: [document('', message.note.title, message.note.pdf)] };
   }
   if (message.type === 'referralAttachment' && message.attachment) {
     return { filed: [], imports: [document('', message.attachment.title, message.attachment.data, s.referrals.documentFolder)] };

@@ -10,18 +10,22 @@
 //                          retries are stored once, a forged reuse of an id shadows nothing), and
 //                          answered 202 only after JetStream acknowledged the stored message
 //   a malformed message  → 400 naming the field (never a value)
+//   a message the integration's EMR cannot take (capability.ts) → 422 {error, emrType, messageType},
+//                          counted as `unsupported`, never stored
 //   any failure to store → 503, so Ocean retries later
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
+import type { EmrAdapterType } from '../../internal/emr/index.ts';
 import { KEY_VERSION_HEADER, relaySubject } from '../../internal/relayqueue/contract.ts';
 import { CONTENT_HASH_HEADER, MESSAGE_TYPE_HEADER, OCEAN_MESSAGE_ID_HEADER, RECEIVED_AT_HEADER } from '../../internal/relayqueue/queue.ts';
 import { RELAY_MESSAGE_KIND, SekEncryptor } from '../../internal/sek/crypto.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { RelayClock } from '../../runtime/scaled-clock.ts';
 import type { WebhookKeys } from './api-key.ts';
+import { intakeRefusal } from './capability.ts';
 import { contentHashOf, dedupIdOf } from './message-id.ts';
 import { challengeOf, InvalidMessageError, parseOceanMessage } from './messages.ts';
 import type { RelayMetrics } from './relay-metrics.ts';
@@ -62,16 +66,21 @@ export interface IntakeOptions {
   tls?: { cert: string; key: string };
   /** The wall clock of the keys' grace period (the relay clock may be scaled in tests). */
   wallClock?: () => Date;
+  /** The integration's EMR type and custom-fields setting: messages it cannot take are refused (capability.ts). */
+  emr?: { type: EmrAdapterType; customFields: boolean };
 }
 
 class HttpError extends Error {
   readonly status: number;
   /** Found while the body streamed (the rest of it is dropped). */
   readonly streaming: boolean;
-  constructor(status: number, message: string, streaming = false) {
+  /** More fields of the JSON answer (names, never values of the message). */
+  readonly details: Record<string, string> | undefined;
+  constructor(status: number, message: string, streaming = false, details?: Record<string, string>) {
     super(message);
     this.status = status;
     this.streaming = streaming;
+    this.details = details;
   }
 }
 
@@ -164,6 +173,21 @@ function parseMessage(intake: Intake, body: unknown): OceanMessage {
     }
     throw error;
   }
+}
+
+/** A 422 (counted as unsupported, logged) when the integration's EMR cannot take the message: refused before it is stored. */
+function checkCapability(intake: Intake, message: OceanMessage): void {
+  const emr = intake.o.emr;
+  const refusal = emr ? intakeRefusal(emr.type, message, emr) : undefined;
+  if (!refusal) return;
+  intake.o.metrics.webhook('unsupported');
+  intake.o.logger.warn('message refused: the EMR cannot take it', {
+    ...intake.context,
+    messageId: message.messageId,
+    type: message.type,
+    emrType: refusal.emrType,
+  });
+  throw new HttpError(422, refusal.reason, false, { emrType: refusal.emrType, messageType: refusal.messageType });
 }
 
 /** The current SEK, or a 503 so Ocean retries. */
@@ -292,6 +316,7 @@ async function webhook(intake: Intake, req: IncomingMessage, res: ServerResponse
     return;
   }
   const message = parseMessage(intake, body);
+  checkCapability(intake, message);
   const sek = await currentSek(intake);
   const stored = seal(encryptorFor(intake, sek), message);
   checkPayloadSize(intake, message, stored);
@@ -310,7 +335,8 @@ function answerError(intake: Intake, res: ServerResponse, error: unknown): void 
       errorName: (error as Error).name,
       stack: (error as Error).stack?.split('\n').slice(1).join('\n'),
     });
-  if (!res.headersSent) send(res, status, { error: error instanceof HttpError ? error.message : 'internal error' });
+  if (!res.headersSent)
+    send(res, status, error instanceof HttpError ? { error: error.message, ...error.details } : { error: 'internal error' });
   else res.destroy();
 }
 

@@ -167,3 +167,77 @@ describe('delivery to the EMR', () => {
     expect(minimalPdf(['Hello (world)']).toString('latin1')).toContain('(Hello \\(world\\))');
   });
 });
+
+describe("an eForm's custom field answers", () => {
+  const form = (customFields: unknown) => ({ ...eFormNoteMessage('cf-1', patient), customFields });
+  const many = Array.from({ length: 51 }, (_, i) => ({ field: `field${i}`, value: 'x' }));
+  it('a list of names and string values is accepted as sent', () => {
+    const answers = [
+      { field: 'preferredPharmacy', value: 'Sim Pharmacy' },
+      { field: 'smoking_status.v2', value: '' },
+    ];
+    expect(parseOceanMessage(form(answers)).customFields).toEqual(answers);
+  });
+  it.each([
+    ['more than 50 answers are refused', many, /customFields must be a list of 1 to 50/],
+    ['an empty list is refused', [], /customFields must be a list/],
+    [
+      'a name outside the safe pattern is refused without quoting it',
+      [{ field: '../secret', value: 'v' }],
+      /customFields\[0\]\.field must be/,
+    ],
+    [
+      'a name given twice is refused, naming it',
+      [
+        { field: 'a', value: '1' },
+        { field: 'a', value: '2' },
+      ],
+      /customFields\[1\]\.field repeats a/,
+    ],
+    [
+      'a value over 200 characters is refused naming the field',
+      [{ field: 'smokingStatus', value: 'y'.repeat(201) }],
+      /customFields\[0\]\.value \(smokingStatus\)/,
+    ],
+    ['a value that is not a string is refused', [{ field: 'smokingStatus', value: 3 }], /customFields\[0\]\.value/],
+    ['an answer with other keys is refused', [{ field: 'smokingStatus', value: 'Never', note: 'x' }], /field and value only/],
+  ])('%s', (_name, answers, expected) => {
+    expect(() => parseOceanMessage(form(answers))).toThrow(expected);
+  });
+  it('an error never carries a value', () => {
+    const error = (() => {
+      try {
+        parseOceanMessage(form([{ field: 'smokingStatus', value: 'Lovelace'.repeat(30) }]));
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(error?.message).toContain('smokingStatus');
+    expect(error?.message).not.toContain('Lovelace');
+  });
+  it('with customFields on, delivery writes the answers first, under a key of their own, then files the note and the PDF', async () => {
+    const calls: string[] = [];
+    const updates: unknown[] = [];
+    const recorder = {
+      type: 'OSCARPro',
+      updateCustomFields: async (u: unknown) => {
+        calls.push('customFields');
+        updates.push(u);
+        return { duplicate: false };
+      },
+      postNote: async () => {
+        calls.push('note');
+        return { id: '1', duplicate: false };
+      },
+      postDocument: async () => {
+        calls.push('document');
+        return { id: '1', duplicate: false };
+      },
+    } as unknown as EmrAdapter;
+    const answers = [{ field: 'smokingStatus', value: 'Never' }];
+    await deliverToEmr(recorder, parseOceanMessage(form(answers)), 'ocean-cf', { ...DEFAULT_FILING, customFields: true });
+    expect(calls).toEqual(['customFields', 'note', 'document']);
+    expect(updates).toEqual([{ patientId: '17', fields: answers, idempotencyKey: 'ocean-cf-cf' }]);
+  });
+});

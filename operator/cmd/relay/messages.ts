@@ -3,18 +3,24 @@
 // design (Ocean's own webhook bundles are FHIR messages and not public in detail;
 // test/simulators/ocean.ts sends exactly this):
 //   { messageId, type, sentAt?, patient: { emrId, … }, and by type:
-//     eFormNote:          note: { title, text?, pdf }, sessionId?   (the completed form: its progress-note
-//                         text and its PDF; sessionId groups the forms of one sitting)
+//     eFormNote:          note: { title, text?, pdf }, sessionId?, customFields?   (the completed form: its
+//                         progress-note text and its PDF; sessionId groups the forms of one sitting;
+//                         customFields: [{ field, value }], the form's answers mapped to the EMR's custom
+//                         demographic fields: field is the EMR's field name (a letter, then up to 63 of
+//                         A-Z a-z 0-9 _ . -, each name once), value a string of at most 200 characters,
+//                         at most 50 of them; written only with settings.customFields on, filing.ts)
 //     referralAttachment: attachment: { title, fileName?, contentType: 'application/pdf', data }
 //     secureMessage:      message: { subject, text, direction: 'toPatient' | 'fromPatient', pdf }, attachments?
 //     referral:           referral: { direction: 'sent' | 'received', title, text, pdf }, attachments?
-//     demographicUpdate:  demographics: { firstName?, lastName?, birthDate?, sex?, healthNumber?, email?, phone? } }
+//     demographicUpdate:  demographics: { firstName?, lastName?, birthDate?, sex?, healthNumber?, email?, phone? }
+//     checkIn:            checkIn: { at, walkIn? }   (a kiosk check-in: `at` an ISO 8601 instant with Z or an
+//                         offset; walkIn true for a patient without an appointment; see check-in.ts) }
 //   attachments: [{ title, fileName?, contentType: 'application/pdf', data }] (at most 20)
 // Binary fields are base64. Errors name fields, never values (values are PHI).
 import { createHash } from 'node:crypto';
 import type { DemographicChanges } from '../../internal/emr/adapter.ts';
 
-const MESSAGE_TYPES = ['eFormNote', 'referralAttachment', 'secureMessage', 'referral', 'demographicUpdate'] as const;
+const MESSAGE_TYPES = ['eFormNote', 'referralAttachment', 'secureMessage', 'referral', 'demographicUpdate', 'checkIn'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 export interface OceanMessage {
@@ -23,12 +29,20 @@ export interface OceanMessage {
   patient: { emrId: string };
   note?: { title: string; text?: string; pdf: string };
   sessionId?: string;
+  customFields?: CustomFieldAnswer[];
   attachment?: OceanAttachment;
   message?: { subject: string; text: string; direction: 'toPatient' | 'fromPatient'; pdf: string };
   referral?: { direction: 'sent' | 'received'; title: string; text: string; pdf: string };
   attachments?: OceanAttachment[];
   demographics?: DemographicChanges;
+  checkIn?: { at: string; walkIn?: boolean };
   [field: string]: unknown;
+}
+
+/** An eForm answer mapped to one of the EMR's custom demographic fields. */
+export interface CustomFieldAnswer {
+  field: string;
+  value: string;
 }
 
 export interface OceanAttachment {
@@ -118,6 +132,41 @@ function demographics(body: Record<string, unknown>): void {
     throw new InvalidMessageError('demographics.birthDate must be YYYY-MM-DD');
 }
 
+/** An ISO 8601 instant: date, time and Z or an offset (a wall-clock time without a zone is ambiguous). */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function checkIn(body: Record<string, unknown>): void {
+  const c = section(body, 'checkIn', 'checkIn');
+  if (typeof c['at'] !== 'string' || !INSTANT.test(c['at']) || Number.isNaN(Date.parse(c['at'])))
+    throw new InvalidMessageError('checkIn.at must be an ISO 8601 instant with Z or an offset');
+  if (c['walkIn'] !== undefined && typeof c['walkIn'] !== 'boolean') throw new InvalidMessageError('checkIn.walkIn must be true or false');
+}
+
+const CUSTOM_FIELD_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+const MAX_CUSTOM_FIELDS = 50;
+const MAX_CUSTOM_FIELD_VALUE = 200;
+
+/** An eForm's custom field answers: names are checked against a safe pattern (and named once valid), values never quoted. */
+function customFields(body: Record<string, unknown>): void {
+  const list = body['customFields'];
+  if (list === undefined) return;
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_CUSTOM_FIELDS)
+    throw new InvalidMessageError(`customFields must be a list of 1 to ${MAX_CUSTOM_FIELDS}`);
+  const seen = new Set<string>();
+  for (const [i, item] of list.entries()) {
+    const where = `customFields[${i}]`;
+    if (!isObject(item) || Object.keys(item).some((k) => k !== 'field' && k !== 'value'))
+      throw new InvalidMessageError(`${where} must be an object with field and value only`);
+    const field = item['field'];
+    if (typeof field !== 'string' || !CUSTOM_FIELD_NAME.test(field))
+      throw new InvalidMessageError(`${where}.field must be a letter, then up to 63 of A-Z a-z 0-9 _ . -`);
+    if (seen.has(field)) throw new InvalidMessageError(`${where}.field repeats ${field}`);
+    seen.add(field);
+    if (typeof item['value'] !== 'string' || item['value'].length > MAX_CUSTOM_FIELD_VALUE)
+      throw new InvalidMessageError(`${where}.value (${field}) must be a string of at most ${MAX_CUSTOM_FIELD_VALUE} characters`);
+  }
+}
+
 /** The checks of each message type's own fields. */
 const CHECK_TYPE: Record<MessageType, (body: Record<string, unknown>) => void> = {
   eFormNote: (body) => {
@@ -127,6 +176,7 @@ const CHECK_TYPE: Record<MessageType, (body: Record<string, unknown>) => void> =
     pdfField(note, 'pdf', 'note');
     if (body['sessionId'] !== undefined && (typeof body['sessionId'] !== 'string' || !MESSAGE_ID.test(body['sessionId'])))
       throw new InvalidMessageError('sessionId must be 1 to 128 of A-Z a-z 0-9 . _ : -');
+    customFields(body);
   },
   referralAttachment: (body) => attachment(section(body, 'attachment', 'referralAttachment'), 'attachment'),
   secureMessage: (body) => {
@@ -147,6 +197,7 @@ const CHECK_TYPE: Record<MessageType, (body: Record<string, unknown>) => void> =
     attachments(body);
   },
   demographicUpdate: demographics,
+  checkIn,
 };
 
 /** Checks a webhook body; throws InvalidMessageError naming the first field that is wrong. */

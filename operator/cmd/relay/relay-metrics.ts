@@ -9,6 +9,7 @@ export type WebhookResult =
   | 'duplicate'
   | 'challenge'
   | 'invalid'
+  | 'unsupported'
   | 'unavailable'
   | 'unauthorized'
   | 'unsupported_media_type'
@@ -55,7 +56,7 @@ export class RelayMetrics {
     });
     this.received = new Counter({
       name: 'cloudconnect_relay_webhook_requests_total',
-      help: 'Webhook posts by result (stored, duplicate, challenge, invalid, unavailable, unauthorized, unsupported_media_type, too_large, overloaded).',
+      help: 'Webhook posts by result (stored, duplicate, challenge, invalid, unsupported: a message type the EMR cannot take, unavailable, unauthorized, unsupported_media_type, too_large, overloaded).',
       labelNames: [...labelNames, 'result'],
       registers,
     });

@@ -8,6 +8,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { type ConsumerOptions, ensureRelayConsumer, openDeliveryBucket, openStatusBucket } from '../../internal/relayqueue/queue.ts';
 import { createAdminServer } from './admin-server.ts';
 import type { WebhookKeyStore } from './api-key-store.ts';
+import type { CheckInSettings } from './check-in.ts';
 import { type DeliveryOptions, runDelivery } from './delivery.ts';
 import { DEFAULT_FILING, type FilingSettings } from './filing.ts';
 import { createIntakeServer, type IntakeOptions, listen, type WebhookServerLimits } from './intake.ts';
@@ -20,6 +21,8 @@ export interface RelayOptions
   extends Pick<DeliveryOptions, 'namespace' | 'integration' | 'siteNumber' | 'keyring' | 'adapter' | 'clock' | 'logger' | 'concurrency'> {
   /** How messages are filed (default: the CRD's defaults). */
   filing?: FilingSettings;
+  /** What a kiosk check-in does (check-in.ts); default the CRD's defaults. */
+  checkIn?: CheckInSettings;
   nc: NatsConnection;
   port: number;
   host?: string;
@@ -61,6 +64,7 @@ async function startServers(o: RelayOptions, shared: SharedOptions) {
     limits: o.limits,
     server: o.server,
     ...(tls ? { tls } : {}),
+    emr: { type: o.adapter.type, customFields: (o.filing ?? DEFAULT_FILING).customFields },
   });
   const admin = createAdminServer({ metrics: shared.metrics, ready: () => !o.nc.isClosed() });
   const host = o.host ?? '0.0.0.0';
@@ -118,6 +122,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
       consumer,
       adapter: o.adapter,
       filing: o.filing ?? DEFAULT_FILING,
+      ...(o.checkIn ? { checkIn: o.checkIn } : {}),
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),
       idSalt: () => o.webhookKeys.keys().idSalt,
       deliveryRecords,

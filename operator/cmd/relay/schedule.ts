@@ -64,6 +64,7 @@ export type RelayFailureReason =
   | 'Unsupported'
   | 'AttachmentsImportDisabled'
   | 'DeliveryRecordUnavailable'
+  | 'WalkInDisabled'
   | 'InternalError';
 
 const KIND_OF: Record<RelayFailureReason, FailureKind> = {
@@ -88,6 +89,9 @@ const KIND_OF: Record<RelayFailureReason, FailureKind> = {
   Unsupported: 'fatal',
   // Held, not failed: automatic import is off. Dead-lettered at once, replayed once it is turned on.
   AttachmentsImportDisabled: 'fatal',
+  // A walk-in check-in while walk-ins are disabled: no retry can succeed until the setting changes;
+  // dead-lettered at once (replayable once walk-ins are enabled), not retried for an hour.
+  WalkInDisabled: 'fatal',
 };
 
 export function failureKind(reason: RelayFailureReason): FailureKind {

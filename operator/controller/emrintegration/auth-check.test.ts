@@ -2,7 +2,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { EmrIntegrationSpec, OceanSite } from '../../api/v1alpha1/index.ts';
 import { EmrError } from '../../internal/emr/adapter.ts';
-import { apiUserOf, failedCheck, lacksKeys, providerVisibility, readyToCheck } from './auth-check.ts';
+import { apiUserOf, failedCheck, lacksKeys, readyToCheck } from './auth-check.ts';
 
 const now = new Date('2026-03-01T12:00:00Z');
 const spec = { siteRef: { name: 'maple' }, emr: { type: 'Accuro' } } as unknown as EmrIntegrationSpec;
@@ -77,18 +77,6 @@ describe('a failed check', () => {
 });
 
 describe('a successful check', () => {
-  it.each([
-    [
-      'counts the providers the API user sees and names the configured ones it does not',
-      ['p1', 'p2'],
-      ['p1', 'p3'],
-      { discovered: 2, missing: ['p3'] },
-    ],
-    ['misses none when nothing is configured', ['p1', 'p1'], [], { discovered: 1, missing: [] }],
-  ] as const)('%s', (_n, visible, configured, expected) => {
-    expect(providerVisibility(visible, configured)).toEqual(expected);
-  });
-
   it.each([
     ['takes the API user the EMR names', { apiUser: 'emr-user' }, { apiUsername: 'u' }, {}, 'emr-user'],
     ['else the apiUsername credential (Accuro)', {}, { apiUsername: 'u', clientId: 'c' }, {}, 'u'],

@@ -15,7 +15,6 @@ import { safeMessage } from '../../runtime/errors.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { redactor } from '../../runtime/redact.ts';
 import { type AuthCheck, mapEmrError } from './auth-decision.ts';
-import type { Providers } from './step.ts';
 
 export interface AuthCheckDeps {
   kube: Kube;
@@ -37,7 +36,8 @@ export interface CheckInput {
 
 export interface CheckResult {
   check: AuthCheck;
-  providers?: Providers;
+  /** The ids of the providers the API user sees (absent when the EMR would not list them). */
+  providerIds?: string[];
   /** Who the EMR knows the integration as, for conflicts across sites. */
   apiUser?: string;
 }
@@ -71,12 +71,6 @@ export function failedCheck(error: unknown, now: Date): AuthCheck {
   if (error instanceof EmrError)
     return { ok: false, at: now, reason: error.egress ?? mapEmrError(error.reason), message: safeMessage(error) };
   return { ok: false, at: now, reason: 'EmrUnreachable', message: safeMessage(error) };
-}
-
-/** Pure: how many providers the API user sees, and which configured ones it does not. */
-export function providerVisibility(visibleIds: readonly string[], configured: readonly string[]): Providers {
-  const visible = new Set(visibleIds);
-  return { discovered: visible.size, missing: configured.filter((p) => !visible.has(p)) };
 }
 
 /** Pure: the API user, as the EMR names it or else from the credentials or the instance. */
@@ -142,7 +136,7 @@ async function authenticate(
     timeoutMs: deps.timeoutMs ?? (deps.egress ?? DEFAULT_EGRESS).timeoutMs,
   });
   const auth = await adapter.authenticate();
-  const providers = await listProviders(deps.logger, adapter, spec);
+  const providerIds = await listProviders(deps.logger, adapter, spec);
   return {
     check: {
       ok: true,
@@ -150,16 +144,15 @@ async function authenticate(
       ...(auth.notAfter ? { notAfter: auth.notAfter } : {}),
       ...(auth.notBefore ? { notBefore: auth.notBefore } : {}),
     },
-    ...(providers ? { providers } : {}),
+    ...(providerIds ? { providerIds } : {}),
     apiUser: apiUserOf(auth, credentials, settings),
   };
 }
 
 /** Undefined when the EMR would not list them: the check itself still counts. */
-async function listProviders(logger: Logger, adapter: EmrAdapter, spec: EmrIntegrationSpec): Promise<Providers | undefined> {
+async function listProviders(logger: Logger, adapter: EmrAdapter, spec: EmrIntegrationSpec): Promise<string[] | undefined> {
   try {
-    const visible = (await adapter.listProviders()).map((p) => p.id);
-    return providerVisibility(visible, spec.settings?.syncProviderIds ?? []);
+    return (await adapter.listProviders()).map((p) => p.id);
   } catch (error) {
     logger.warn('could not list providers', { emr: spec.emr.type, error: safeMessage(error) });
     return undefined;

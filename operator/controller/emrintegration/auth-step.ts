@@ -9,7 +9,8 @@ import { parseDuration } from '../../runtime/duration.ts';
 import type { OperatorMetrics } from '../../runtime/metrics.ts';
 import { type AuthCheckDeps, checkAuthentication } from './auth-check.ts';
 import { type AuthCheck, type AuthStatus, decideAuth } from './auth-decision.ts';
-import { type EmrRun, found, type Providers, type Step, type StepOutcome } from './step.ts';
+import { type Providers, providersSeen } from './providers.ts';
+import { type EmrRun, found, type Step, type StepOutcome } from './step.ts';
 
 export interface AuthStepDeps extends AuthCheckDeps {
   metrics: OperatorMetrics;
@@ -99,7 +100,11 @@ export class AuthStep implements Step {
     input: Parameters<typeof checkAuthentication>[1],
   ): Promise<Memory> {
     const authBefore = run.previous.auth as AuthStatus | undefined;
-    const { check, providers, apiUser } = await checkAuthentication(this.deps, input, run.now);
+    const { check, providerIds, apiUser } = await checkAuthentication(this.deps, input, run.now);
+    const before = last?.providers ?? run.previous.providers;
+    const specEdited = run.previous.observedGeneration !== run.integration.metadata.generation;
+    const configured = run.spec.settings?.syncProviderIds ?? [];
+    const providers = providerIds ? providersSeen(providerIds, configured, before, specEdited) : undefined;
     const random = (this.deps.random ?? Math.random)();
     const memory: Memory = {
       ...seen,

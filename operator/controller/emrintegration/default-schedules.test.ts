@@ -17,7 +17,7 @@ const sched = (type: 'Full' | 'Appointments', status: SyncSchedule['status'], su
 });
 
 describe('default schedules', () => {
-  it('are a Full sync at midnight and an Appointments sync every 30 minutes, in the site time zone, owned by the integration', () => {
+  it('are a Full sync at midnight and an Appointments sync every 30 minutes at a minute drawn per schedule (H/30), in the site time zone, owned by the integration', () => {
     const [full, appts] = defaultSchedules(integration, 'America/Toronto');
     expect(full!.spec).toEqual({
       integrationRef: { name: 'maple-accuro' },
@@ -25,7 +25,7 @@ describe('default schedules', () => {
       schedule: '0 0 * * *',
       timeZone: 'America/Toronto',
     });
-    expect(appts!.spec).toMatchObject({ type: 'Appointments', schedule: '*/30 * * * *' });
+    expect(appts!.spec).toMatchObject({ type: 'Appointments', schedule: 'H/30 * * * *' });
     expect(full!.metadata.name).toBe('maple-accuro-full');
     expect(full!.metadata.ownerReferences?.[0]?.uid).toBe('u1');
   });

@@ -30,7 +30,8 @@ export function defaultSchedules(integration: EmrIntegration, timeZone: string):
   });
   return [
     make('full', 'Full', '0 0 * * *', { [REQUESTED_AT_ANNOTATION]: INITIAL_SYNC_REQUEST }),
-    make('appointments', 'Appointments', '*/30 * * * *'),
+    // 'H/30': every 30 minutes at a minute drawn per schedule, so a fleet's syncs do not all start at :00 and :30.
+    make('appointments', 'Appointments', 'H/30 * * * *'),
   ];
 }
 

@@ -8,19 +8,16 @@ import type { EmrIntegration, EmrIntegrationSpec, EmrIntegrationStatus, OceanSit
 import type { ConditionInput } from '../../runtime/conditions.ts';
 import type { ObjectKey } from '../../runtime/controller.ts';
 import type { AuthDecision } from './auth-decision.ts';
+import type { Providers } from './providers.ts';
 import type { RelayStatus } from './relay/status-decision.ts';
+
+export type { Providers };
 
 export type StepOutcome = 'continue' | 'stop';
 
 export interface Step {
   readonly name: string;
   run(run: EmrRun): Promise<StepOutcome>;
-}
-
-/** How many providers the API user sees, and which configured ones it does not. */
-export interface Providers {
-  discovered: number;
-  missing: string[];
 }
 
 /** What Ready says when every part of it is True. */

@@ -6,8 +6,8 @@ import { parseSchedule } from './schedule.ts';
 const OCCURRENCES = 16;
 
 /** Longest gap in seconds among the next 16 runs after `from`; undefined for an invalid schedule. */
-export function longestIntervalSeconds(schedule: string, timeZone: string, from: Date): number | undefined {
-  const parsed = parseSchedule(schedule, timeZone);
+export function longestIntervalSeconds(schedule: string, timeZone: string, from: Date, hashSeed?: string): number | undefined {
+  const parsed = parseSchedule(schedule, timeZone, hashSeed);
   if (!parsed.ok) return undefined;
   let previous = parsed.next(from);
   let longest = 0;

@@ -16,7 +16,7 @@ import { LastRun } from './last-run.ts';
 import { loadSchedule } from './load.ts';
 import { decide, observe } from './observe.ts';
 import { RunJobs } from './run-jobs.ts';
-import { parseSchedule } from './schedule.ts';
+import { hashSeedOf, parseSchedule } from './schedule.ts';
 import { replaceRuns, reportSkipped, startRun } from './start.ts';
 import { scheduleStatus } from './status.ts';
 import type { SyncScheduleDeps } from './step.ts';
@@ -40,7 +40,7 @@ export class SyncScheduleReconciler implements Reconciler {
     const { deps, jobs } = this;
     const run = loadSchedule(deps, key);
     if (!run) return {};
-    const parsed = parseSchedule(run.spec.schedule, run.spec.timeZone ?? 'UTC');
+    const parsed = parseSchedule(run.spec.schedule, run.spec.timeZone ?? 'UTC', hashSeedOf(key.namespace, key.name));
     if (!parsed.ok) {
       await deps.kube.applyStatus(SYNC_SCHEDULE, run.schedule, stalledStatus(run, parsed, deps.clock));
       return {};
@@ -54,7 +54,11 @@ export class SyncScheduleReconciler implements Reconciler {
     await pruneHistory(jobs, key.namespace, observed.runs, run.spec);
     const lastRun = await this.lastRun.observe(run, observed);
 
-    await deps.kube.applyStatus(SYNC_SCHEDULE, run.schedule, scheduleStatus({ run, observed, decision, started, lastRun }, deps.clock));
+    await deps.kube.applyStatus(
+      SYNC_SCHEDULE,
+      run.schedule,
+      scheduleStatus({ run, observed, decision, started, lastRun, resolvedSchedule: parsed.resolved }, deps.clock),
+    );
     return { requeueAfterMs: Math.max(500, decision.nextScheduleTime.getTime() - run.now.getTime()) };
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSchedule } from './schedule.ts';
+import { hashSeedOf, parseSchedule } from './schedule.ts';
 
 describe('parseSchedule', () => {
   it.each([
@@ -33,5 +33,54 @@ describe('parseSchedule', () => {
   ])('%s', (_name, schedule, tz, reason) => {
     const parsed = parseSchedule(schedule, tz);
     expect(parsed).toMatchObject({ ok: false, reason });
+  });
+
+  it.each([
+    ['stalls on a hashed minute range beyond 59', 'H(0-99) * * * *', 'minute field'],
+    ['stalls on a hashed range that ends before it starts', 'H(30-20) * * * *', 'minute field'],
+    ['stalls on a hashed step wider than its range', 'H(0-9)/30 * * * *', 'step wider than its range'],
+    ['stalls on a hashed hour beyond 23', '0 H(20-30) * * *', 'hour field'],
+  ])('%s', (_name, schedule, message) => {
+    const parsed = parseSchedule(schedule, 'UTC', 'ns/emr');
+    expect(parsed).toMatchObject({ ok: false, reason: 'InvalidSchedule' });
+    if (!parsed.ok) expect(parsed.message).toContain(message);
+  });
+});
+
+describe("a schedule with Jenkins' H", () => {
+  const resolved = (schedule: string, seed: string) => {
+    const parsed = parseSchedule(schedule, 'UTC', seed);
+    if (!parsed.ok) throw new Error(parsed.message);
+    return parsed;
+  };
+
+  it('runs every 30 minutes at a minute drawn for the schedule, the same on every parse', () => {
+    const a = resolved('H/30 * * * *', hashSeedOf('clinic-a', 'emr'));
+    const b = resolved('H/30 * * * *', hashSeedOf('clinic-a', 'emr'));
+    expect(a.resolved).toBe(b.resolved);
+    const [minute, other] = (a.resolved ?? '').split(' ')[0]?.split(',').map(Number) ?? [];
+    expect(minute).toBeLessThan(30);
+    expect(other).toBe((minute ?? 0) + 30);
+    const first = a.next(new Date('2030-01-01T10:00:00Z'));
+    expect(first.getUTCMinutes()).toBe(minute);
+    expect(a.next(first).getTime() - first.getTime()).toBe(30 * 60_000);
+  });
+
+  it('spreads 200 schedules over at least 25 of the 30 minutes of the window', () => {
+    const minutes = new Set(Array.from({ length: 200 }, (_, i) => resolved('H/30 * * * *', hashSeedOf(`clinic-${i}`, 'emr')).resolved));
+    expect(minutes.size).toBeGreaterThanOrEqual(25);
+  });
+
+  it('keeps a hashed full sync within its range: H(0-29) 0 is in the first half hour after midnight', () => {
+    for (let i = 0; i < 50; i++) {
+      const parsed = resolved('H(0-29) 0 * * *', hashSeedOf(`clinic-${i}`, 'emr'));
+      const next = parsed.next(new Date('2030-01-01T12:00:00Z'));
+      expect(next.getUTCHours()).toBe(0);
+      expect(next.getUTCMinutes()).toBeLessThan(30);
+    }
+  });
+
+  it('has no resolved form without an H', () => {
+    expect(resolved('*/30 * * * *', 'ns/emr').resolved).toBeUndefined();
   });
 });

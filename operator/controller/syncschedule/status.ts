@@ -15,6 +15,8 @@ export interface StatusInput {
   /** The run this reconcile started, if any. */
   started: string | undefined;
   lastRun: SyncRunResult | undefined;
+  /** spec.schedule with its `H` values drawn (parseSchedule's `resolved`). */
+  resolvedSchedule?: string | undefined;
 }
 
 function readyCondition(run: ScheduleRun, observed: Observed, decision: RunDecision): ConditionInput {
@@ -39,7 +41,7 @@ function readyCondition(run: ScheduleRun, observed: Observed, decision: RunDecis
 }
 
 export function scheduleStatus(input: StatusInput, clock: Clock): SyncScheduleStatus {
-  const { run, observed, decision, started, lastRun } = input;
+  const { run, observed, decision, started, lastRun, resolvedSchedule } = input;
   const { previous, spec } = run;
   const generation = run.schedule.metadata.generation;
   const activeNames = new Set(observed.active.map((j) => j.metadata?.name ?? '').filter((n) => !decision.replace.includes(n)));
@@ -63,6 +65,8 @@ export function scheduleStatus(input: StatusInput, clock: Clock): SyncScheduleSt
     ),
   };
   if (status.active?.length === 0) delete status.active;
+  if (resolvedSchedule) status.resolvedSchedule = resolvedSchedule;
+  else delete status.resolvedSchedule;
   if (spec.suspend) delete status.nextScheduleTime;
   return status;
 }

@@ -19,6 +19,15 @@
 // `GET /v1/letter-types`. A name the EMR does not have is `NotFound` naming it (a configuration value,
 // never patient data), never a silent default. Sub-folders, letter types and the encounter-note call
 // follow our simulator's design (README "Settings × EMR: filing").
+// Check-in (our design too, README "Settings × EMR: check-in"): `PUT /v1/scheduler/appointments/{id}/status`
+// {status: 'Arrived'}; walk-ins `POST /v1/scheduler/appointments` in the clinic's wall clock, the type
+// looked up in `GET /v1/scheduler/appointment-types`, the idempotency key sent and kept in `externalReference`.
+// Demographics (our design after the public patient shape, README "Settings × EMR: demographics"):
+// an update reads `GET /v1/patients/{id}`, changes only the given fields and writes the whole
+// patient back with `PUT /v1/patients/{id}` (Idempotency-Key). Custom fields: the clinic's patient
+// custom fields (`GET /v1/custom-fields`, by name → id) are written with
+// `PUT /v1/patients/{id}/custom-fields` [{customFieldId, value}]; a name Accuro does not define is
+// `NotFound` naming it, before anything is written.
 import { randomBytes } from 'node:crypto';
 import { localDate, wallClockOf } from '../../runtime/zoned-time.ts';
 import { BearerSession, requestToken } from '../httpx/bearer.ts';
@@ -28,7 +37,10 @@ import { type BearerToken, TokenCache } from '../httpx/token-cache.ts';
 import type {
   AdapterConfig,
   Appointment,
+  AppointmentToCreate,
   AuthResult,
+  CustomFieldsUpdate,
+  DemographicsUpdate,
   DocumentToPost,
   EmrAdapter,
   EmrErrorReason,
@@ -41,6 +53,7 @@ import type {
 import {
   type AppointmentStatus,
   byName,
+  byNameOrId,
   documentFileName,
   emrTimeZone,
   fileNameHasKey,
@@ -48,6 +61,7 @@ import {
   normalizeSex,
   requireKeys,
   secretValues,
+  wallDateTime,
 } from './shared.ts';
 
 export const ACCURO_CREDENTIAL_KEYS = ['apiUsername', 'apiPassword', 'clientId', 'clientSecret', 'subscriptionKey'] as const;
@@ -121,6 +135,8 @@ export class AccuroAdapter implements EmrAdapter {
   private readonly timeZone: string;
   private folders: AccuroFolder[] | undefined;
   private letterTypes: { id: string; name: string }[] | undefined;
+  private appointmentTypes: { id: string; name: string }[] | undefined;
+  private customFieldDefinitions: { id: string; name: string }[] | undefined;
 
   constructor(config: AdapterConfig) {
     requireKeys('Accuro', config.credentials, ACCURO_CREDENTIAL_KEYS);
@@ -307,6 +323,94 @@ export class AccuroAdapter implements EmrAdapter {
     return undefined;
   }
 
+  async markArrived(appointmentId: string, idempotencyKey: string): Promise<void> {
+    const response = await this.session.request(this.url(`v1/scheduler/appointments/${encodeURIComponent(appointmentId)}/status`), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      body: JSON.stringify({ status: 'Arrived' }),
+    });
+    this.http.parseJson(response);
+  }
+
+  async createAppointment(a: AppointmentToCreate): Promise<{ id: string; duplicate: boolean }> {
+    const typeId = a.appointmentType?.trim() ? await this.appointmentTypeId(a.appointmentType) : undefined;
+    const { date, time } = wallDateTime(a.start, this.timeZone);
+    const body = {
+      patientId: numeric(a.patientId),
+      providerId: numeric(a.providerId),
+      appointmentDate: date,
+      startTime: time,
+      duration: a.durationMinutes,
+      ...(typeId === undefined ? {} : { appointmentTypeId: numeric(typeId) }),
+      externalReference: a.idempotencyKey,
+    };
+    const response = await this.session.request(this.url('v1/scheduler/appointments'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': a.idempotencyKey },
+      body: JSON.stringify(body),
+    });
+    const read = new Reader('Accuro', response.what);
+    const answer = read.object(this.http.parseJson(response), 'body');
+    return { id: read.id(answer['appointmentId'], 'appointmentId'), duplicate: isReplayed(response) };
+  }
+
+  private async appointmentTypeId(wanted: string): Promise<string> {
+    if (!this.appointmentTypes) {
+      const { read, body } = await this.get('v1/scheduler/appointment-types');
+      this.appointmentTypes = read.array(body, 'body').map((item, i) => {
+        const t = read.object(item, `[${i}]`);
+        return {
+          id: read.id(t['appointmentTypeId'], `[${i}].appointmentTypeId`),
+          name: read.optionalString(t['name'], `[${i}].name`) ?? '',
+        };
+      });
+    }
+    const type = byNameOrId(this.appointmentTypes, wanted);
+    if (!type) throw this.http.error('NotFound', `has no appointment type ${JSON.stringify(wanted)}`);
+    return type.id;
+  }
+
+  /** Read-modify-write of the patient: only the given fields change, everything else is sent back as read. */
+  async updateDemographics(update: DemographicsUpdate): Promise<{ duplicate: boolean }> {
+    const url = this.url(`v1/patients/${encodeURIComponent(update.patientId)}`);
+    const { read, body } = await this.get(`v1/patients/${encodeURIComponent(update.patientId)}`);
+    const patient = { ...read.object(body, 'body') };
+    patient['demographics'] = accuroDemographics({ ...read.object(patient['demographics'], 'demographics') }, update.changes);
+    const response = await this.session.request(url, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'idempotency-key': update.idempotencyKey },
+      body: JSON.stringify(patient),
+    });
+    return { duplicate: isReplayed(response) };
+  }
+
+  /** The patient's custom fields by the clinic's names; a name Accuro does not define is NotFound naming it. */
+  async updateCustomFields(update: CustomFieldsUpdate): Promise<{ duplicate: boolean }> {
+    const known = (list: { name: string }[]) => update.fields.every((f) => list.some((d) => d.name === f.field));
+    // The list is cached; a name missing from it is looked up again (the clinic may have added the field since).
+    if (!this.customFieldDefinitions || !known(this.customFieldDefinitions)) this.customFieldDefinitions = await this.customFieldList();
+    const definitions = this.customFieldDefinitions;
+    const values = update.fields.map(({ field, value }) => {
+      const definition = definitions.find((d) => d.name === field);
+      if (!definition) throw this.http.error('NotFound', `has no patient custom field ${JSON.stringify(field)}`);
+      return { customFieldId: numeric(definition.id), value };
+    });
+    const response = await this.session.request(this.url(`v1/patients/${encodeURIComponent(update.patientId)}/custom-fields`), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'idempotency-key': update.idempotencyKey },
+      body: JSON.stringify(values),
+    });
+    return { duplicate: isReplayed(response) };
+  }
+
+  private async customFieldList(): Promise<{ id: string; name: string }[]> {
+    const { read, body } = await this.get('v1/custom-fields');
+    return read.array(body, 'body').map((item, i) => {
+      const f = read.object(item, `[${i}]`);
+      return { id: read.id(f['customFieldId'], `[${i}].customFieldId`), name: read.optionalString(f['name'], `[${i}].name`) ?? '' };
+    });
+  }
+
   /** The folder (and sub-folder) ids of the settings' names; no folder named: `Ocean`, else the first. */
   private async folderIds(name: string | undefined, subName: string | undefined): Promise<{ folderId: string; subFolderId?: string }> {
     if (!this.folders) {
@@ -369,4 +473,27 @@ export class AccuroAdapter implements EmrAdapter {
       now: this.now(),
     });
   }
+}
+
+/** Accuro's gender ids (Male 1, Female 2, Other 3) of Ocean's sex codes. */
+const ACCURO_GENDERS: Record<string, { genderId: number; gender: string }> = {
+  M: { genderId: 1, gender: 'Male' },
+  F: { genderId: 2, gender: 'Female' },
+};
+
+/** `demographics` of an Accuro patient with the given changes applied (nothing else touched). */
+function accuroDemographics(d: Json, c: DemographicsUpdate['changes']): Json {
+  const nested = (key: string): Json => (d[key] && typeof d[key] === 'object' && !Array.isArray(d[key]) ? { ...(d[key] as Json) } : {});
+  if (c.firstName !== undefined) d['firstName'] = c.firstName;
+  if (c.lastName !== undefined) d['lastName'] = c.lastName;
+  if (c.birthDate !== undefined) d['birthday'] = `${c.birthDate}T00:00:00`;
+  if (c.sex !== undefined) Object.assign(d, ACCURO_GENDERS[c.sex] ?? { genderId: 3, gender: 'Other' });
+  if (c.healthNumber !== undefined) d['healthCard'] = { ...nested('healthCard'), phn: c.healthNumber };
+  if (c.email !== undefined) d['email'] = { ...nested('email'), address: c.email };
+  if (c.phone !== undefined) {
+    const phones = Array.isArray(d['phones']) ? [...(d['phones'] as Json[])] : [];
+    phones[0] = phones[0] && typeof phones[0] === 'object' ? { ...phones[0], number: c.phone } : { number: c.phone, type: 'Home' };
+    d['phones'] = phones;
+  }
+  return d;
 }

@@ -101,6 +101,29 @@ export interface FiledRecordQuery {
   idempotencyKey: string;
 }
 
+/**
+ * A walk-in appointment to create (check-in, README "Settings × EMR: check-in"). The idempotency key
+ * is sent where the EMR honours one AND stored in the appointment's external-reference or notes
+ * field, so the appointment can be found again by it.
+ */
+export interface AppointmentToCreate {
+  patientId: string;
+  providerId: string;
+  /** The EMR's appointment type, as the settings name it (name or code); absent: the EMR's default. */
+  appointmentType?: string;
+  start: Date;
+  durationMinutes: number;
+  idempotencyKey: string;
+}
+
+/** Values for the EMR's custom demographic fields (by the EMR's field name), from an Ocean eForm's mapped answers. */
+export interface CustomFieldsUpdate {
+  patientId: string;
+  fields: { field: string; value: string }[];
+  /** Same key, same update: a redelivered update is applied once. */
+  idempotencyKey: string;
+}
+
 export interface EmrAdapter {
   readonly type: 'PSSuite' | 'MedAccess' | 'Accuro' | 'OSCARPro' | 'FHIR';
   authenticate(): Promise<AuthResult>;
@@ -117,8 +140,21 @@ export interface EmrAdapter {
   findDocumentByKey?(query: FiledRecordQuery): Promise<{ id: string } | undefined>;
   /** The chart note filed under this key, if the EMR has it. */
   findNoteByKey?(query: FiledRecordQuery): Promise<{ id: string } | undefined>;
-  /** Applies a demographic update from Ocean, where the EMR's API allows it (FHIR so far); absent elsewhere. */
+  /** Sets the appointment's status to arrived (a kiosk check-in); setting it again changes nothing. */
+  markArrived(appointmentId: string, idempotencyKey: string): Promise<void>;
+  /** Creates an appointment (a walk-in), once per idempotency key. */
+  createAppointment(appointment: AppointmentToCreate): Promise<{ id: string; duplicate: boolean }>;
+  /**
+   * Applies a demographic update from Ocean: read, change only the given fields, write. Optional: an
+   * EMR whose API cannot take it leaves it out, and the relay refuses the message at intake
+   * (index.ts `emrCapabilities`). Every adapter has it today (README "Settings × EMR: demographics").
+   */
   updateDemographics?(update: DemographicsUpdate): Promise<{ duplicate: boolean }>;
+  /**
+   * Writes custom demographic fields (only those given). A name the EMR does not define is
+   * EmrError('NotFound') naming it, never dropped. Optional, like updateDemographics.
+   */
+  updateCustomFields?(update: CustomFieldsUpdate): Promise<{ duplicate: boolean }>;
 }
 
 /** What an adapter is built from: the spec section's non-secret settings and the Secret's values. */

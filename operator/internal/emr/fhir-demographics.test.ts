@@ -2,9 +2,14 @@
 // only the changed fields touched, a repeat recognised, an unknown patient NotFound.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
-import { FHIR_DEV_CREDENTIALS, type FhirSimulator, start } from '../../../test/simulators/fhir.ts';
+import {
+  FHIR_DEV_CREDENTIALS,
+  type FhirSimulator,
+  CUSTOM_FIELD_URL as SIM_CUSTOM_FIELD_URL,
+  start,
+} from '../../../test/simulators/fhir.ts';
 import type { EmrError } from './adapter.ts';
-import { FhirAdapter } from './fhir.ts';
+import { CUSTOM_FIELD_URL, FhirAdapter } from './fhir.ts';
 
 let sim: FhirSimulator;
 let adapter: FhirAdapter;
@@ -62,5 +67,27 @@ describe('a demographic update through FHIR', () => {
     });
     const after = await adapter.getPatient('pat-3');
     expect(after).toMatchObject({ healthNumber: '1234567890', birthDate: '1990-01-02', firstName: 'Newfirst' });
+  });
+});
+
+describe('custom fields through FHIR', () => {
+  it('each field is a Patient extension whose url is CUSTOM_FIELD_URL + its name, with a valueString; the others are kept', async () => {
+    await adapter.updateCustomFields({
+      patientId: 'pat-4',
+      fields: [{ field: 'smokingStatus', value: 'Never' }],
+      idempotencyKey: 'ocean-c1',
+    });
+    await adapter.updateCustomFields({
+      patientId: 'pat-4',
+      fields: [{ field: 'preferredPharmacy', value: 'Sim Pharmacy' }],
+      idempotencyKey: 'ocean-c2',
+    });
+    expect(CUSTOM_FIELD_URL).toBe(SIM_CUSTOM_FIELD_URL);
+    const last = sim.patientUpdates.at(-1);
+    expect(last?.patientId).toBe('pat-4');
+    expect(last?.resource['extension']).toEqual([
+      { url: `${SIM_CUSTOM_FIELD_URL}smokingStatus`, valueString: 'Never' },
+      { url: `${SIM_CUSTOM_FIELD_URL}preferredPharmacy`, valueString: 'Sim Pharmacy' },
+    ]);
   });
 });

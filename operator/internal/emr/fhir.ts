@@ -8,6 +8,13 @@
 // (`If-None-Exist: identifier=…`): 201 is a new document, 200 the one created earlier. Conditional
 // create is optional in FHIR (a server without it creates another), so after a relay crash the relay
 // first searches `DocumentReference?identifier=…` (findDocumentByKey / findNoteByKey).
+// Check-in: read the Appointment, PUT it back with status `arrived` and `If-Match` on the version read
+// (as the demographics update does); walk-ins: POST Appointment as a conditional create on the
+// idempotency key (identifier, If-None-Exist), appointmentType a code of HL7 v2-0276 (e.g. WALKIN).
+// Demographic updates and custom fields are a read-modify-write of the Patient (`PUT Patient/{id}`,
+// If-Match on the version read). A custom demographic field is a Patient.extension whose url is
+// CUSTOM_FIELD_URL + the field name, with a valueString; the server must define it (a
+// StructureDefinition with that url: `GET StructureDefinition?url=…`), else NotFound naming the field.
 import { createHash } from 'node:crypto';
 import { BearerSession, requestToken } from '../httpx/bearer.ts';
 import { basicAuth, HttpClient, type HttpResponse, joinUrl } from '../httpx/http.ts';
@@ -16,7 +23,9 @@ import { type BearerToken, TokenCache } from '../httpx/token-cache.ts';
 import {
   type AdapterConfig,
   type Appointment,
+  type AppointmentToCreate,
   type AuthResult,
+  type CustomFieldsUpdate,
   type DemographicsUpdate,
   type DocumentToPost,
   type EmrAdapter,
@@ -42,6 +51,8 @@ export const FHIR_CREDENTIAL_KEYS = ['clientId', 'clientSecret'] as const;
 
 /** The identifier system under which we record the idempotency key of a posted document. */
 export const IDEMPOTENCY_SYSTEM = 'urn:cloudconnect.dev:idempotency-key';
+/** The extension URL of a custom demographic field, before the field's name (README "Settings × EMR: demographics"). */
+export const CUSTOM_FIELD_URL = 'https://cloudconnect.dev/fhir/StructureDefinition/custom-field/';
 const LOINC_PATIENT_NOTE = { system: 'http://loinc.org', code: '51855-5', display: 'Patient Note' } as const;
 const LOINC_PROGRESS_NOTE = { system: 'http://loinc.org', code: '11506-3', display: 'Progress note' } as const;
 
@@ -262,6 +273,40 @@ export class FhirAdapter implements EmrAdapter {
         ids.push({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'JHN' }] }, value: c.healthNumber });
       resource['identifier'] = ids;
     }
+    return this.putPatient(url, resource, update.idempotencyKey);
+  }
+
+  /**
+   * Custom demographic fields as Patient extensions (CUSTOM_FIELD_URL + name, valueString): the
+   * server must define each (a StructureDefinition with that url), else NotFound naming the field
+   * before anything is written; the others of the patient's extensions are kept as read.
+   */
+  async updateCustomFields(update: CustomFieldsUpdate): Promise<{ duplicate: boolean }> {
+    const urls = update.fields.map((f) => `${CUSTOM_FIELD_URL}${f.field}`);
+    const defined = new Set<string>();
+    const search = joinUrl(this.baseUrl, 'StructureDefinition', { url: urls.join(','), _count: PAGE_SIZE });
+    for (const { read, resource, path } of await this.search(search, 'StructureDefinition'))
+      defined.add(read.string(resource['url'], `${path}.url`));
+    const missing = update.fields.find((f) => !defined.has(`${CUSTOM_FIELD_URL}${f.field}`));
+    if (missing)
+      throw this.http.error('NotFound', `has no custom field ${JSON.stringify(missing.field)} (no StructureDefinition for its extension)`);
+    const url = joinUrl(this.baseUrl, `Patient/${encodeURIComponent(update.patientId)}`);
+    const { read, body } = await this.get(url);
+    const resource = { ...read.object(body, 'body') } as Json;
+    if (resource['resourceType'] !== 'Patient') throw read.fail('resourceType', 'Patient');
+    const extensions = Array.isArray(resource['extension']) ? [...(resource['extension'] as Json[])] : [];
+    for (const { field, value } of update.fields) {
+      const i = extensions.findIndex((e) => e?.['url'] === `${CUSTOM_FIELD_URL}${field}`);
+      const extension = { url: `${CUSTOM_FIELD_URL}${field}`, valueString: value };
+      if (i >= 0) extensions[i] = extension;
+      else extensions.push(extension);
+    }
+    resource['extension'] = extensions;
+    return this.putPatient(url, resource, update.idempotencyKey);
+  }
+
+  /** PUT of the Patient read, If-Match its version; X-Request-Id carries the idempotency key; 412 is retried by the relay. */
+  private async putPatient(url: URL, resource: Json, idempotencyKey: string): Promise<{ duplicate: boolean }> {
     const version = (resource['meta'] as Json | undefined)?.['versionId'];
     const response = await this.session.request(
       url,
@@ -269,7 +314,7 @@ export class FhirAdapter implements EmrAdapter {
         method: 'PUT',
         headers: {
           'content-type': 'application/fhir+json',
-          'x-request-id': update.idempotencyKey,
+          'x-request-id': idempotencyKey,
           ...(typeof version === 'string' ? { 'if-match': `W/"${version}"` } : {}),
         },
         body: JSON.stringify(resource),
@@ -278,6 +323,51 @@ export class FhirAdapter implements EmrAdapter {
         r.status === 412 ? this.http.error('EmrUnreachable', `PUT Patient: HTTP 412, the patient changed meanwhile`) : this.outcomeError(r),
     );
     return { duplicate: response.headers.get('idempotent-replayed') === 'true' };
+  }
+
+  /** Read-modify-write of the Appointment's status (PUT with If-Match on the version read, X-Request-Id the key). */
+  async markArrived(appointmentId: string, idempotencyKey: string): Promise<void> {
+    const url = joinUrl(this.baseUrl, `Appointment/${encodeURIComponent(appointmentId)}`);
+    const { read, body } = await this.get(url);
+    const resource = { ...read.object(body, 'body') } as Json;
+    if (resource['resourceType'] !== 'Appointment') throw read.fail('resourceType', 'Appointment');
+    if (resource['status'] === 'arrived') return;
+    const version = (resource['meta'] as Json | undefined)?.['versionId'];
+    await this.session.request(
+      url,
+      {
+        method: 'PUT',
+        headers: {
+          'content-type': 'application/fhir+json',
+          'x-request-id': idempotencyKey,
+          ...(typeof version === 'string' ? { 'if-match': `W/"${version}"` } : {}),
+        },
+        body: JSON.stringify({ ...resource, status: 'arrived' }),
+      },
+      (r) =>
+        r.status === 412
+          ? this.http.error('EmrUnreachable', 'PUT Appointment: HTTP 412, the appointment changed meanwhile')
+          : this.outcomeError(r),
+    );
+  }
+
+  /** A conditional create of the Appointment, keyed by the idempotency key (201 new, 200 existing). */
+  async createAppointment(a: AppointmentToCreate): Promise<{ id: string; duplicate: boolean }> {
+    const response = await this.session.request(
+      joinUrl(this.baseUrl, 'Appointment'),
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/fhir+json',
+          'if-none-exist': `identifier=${encodeURIComponent(IDEMPOTENCY_SYSTEM)}|${encodeURIComponent(a.idempotencyKey)}`,
+        },
+        body: JSON.stringify(walkInAppointment(a)),
+      },
+      (r) => this.outcomeError(r),
+    );
+    const read = new Reader('FHIR', response.what);
+    const created = read.object(this.http.parseJson(response), 'body');
+    return { id: read.id(created['id'], 'id'), duplicate: response.status === 200 };
   }
 
   /** All resources of `resourceType` from a search, following `next` links on our origin. */
@@ -437,6 +527,30 @@ function mapStatus(status: string): AppointmentStatus {
   if (status === 'checked-in') return 'arrived';
   if (status === 'pending' || status === 'proposed' || status === 'waitlist') return 'booked';
   return 'unknown';
+}
+
+/** The walk-in Appointment we create: booked (then marked arrived), the idempotency key as identifier. */
+function walkInAppointment(a: AppointmentToCreate): Json {
+  return {
+    resourceType: 'Appointment',
+    identifier: [{ system: IDEMPOTENCY_SYSTEM, value: a.idempotencyKey }],
+    status: 'booked',
+    ...(a.appointmentType?.trim()
+      ? {
+          appointmentType: {
+            coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0276', code: a.appointmentType.trim() }],
+            text: a.appointmentType.trim(),
+          },
+        }
+      : {}),
+    start: a.start.toISOString(),
+    end: new Date(a.start.getTime() + a.durationMinutes * 60_000).toISOString(),
+    minutesDuration: a.durationMinutes,
+    participant: [
+      { actor: { reference: `Patient/${a.patientId}` }, status: 'accepted' },
+      { actor: { reference: `Practitioner/${a.providerId}` }, status: 'accepted' },
+    ],
+  };
 }
 
 /** The DocumentReference we post: PDF inline, LOINC 51855-5, the idempotency key as identifier. */

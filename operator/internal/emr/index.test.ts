@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { EmrError } from './adapter.ts';
-import { appliesDemographicUpdates, createAdapter, EMR_ADAPTER_TYPES, type EmrAdapterType, missingCredentialKeys } from './index.ts';
+import {
+  appliesDemographicUpdates,
+  createAdapter,
+  EMR_ADAPTER_TYPES,
+  type EmrAdapterType,
+  emrCapabilities,
+  missingCredentialKeys,
+} from './index.ts';
 
 const full: Record<string, string> = {
   clientKey: 'k-value',
@@ -49,12 +56,15 @@ describe('createAdapter', () => {
   });
 });
 
-describe('appliesDemographicUpdates', () => {
+describe('what each EMR type can take (emrCapabilities, from the adapter classes)', () => {
   it.each([
-    ['is true for FHIR, whose adapter updates the Patient resource', 'FHIR', true],
-    ['is false for Accuro, whose adapter has no demographic update', 'Accuro', false],
-    ['is false for PS Suite (TELUS), whose adapter has none either', 'PSSuite', false],
-  ] as const)('%s', (_name, type, expected) => {
-    expect(appliesDemographicUpdates(type)).toBe(expected);
+    ['FHIR updates the Patient resource and its custom-field extensions', 'FHIR'],
+    ['Accuro updates the patient and its patient custom fields', 'Accuro'],
+    ['OSCAR Pro updates the DemographicTo1 and its extras', 'OSCARPro'],
+    ['PS Suite (TELUS) updates the patient record and its custom fields', 'PSSuite'],
+    ['Med Access (TELUS) likewise', 'MedAccess'],
+  ] as const)('%s', (_name, type) => {
+    expect(emrCapabilities(type)).toEqual({ demographicUpdates: true, customFields: true });
+    expect(appliesDemographicUpdates(type)).toBe(true);
   });
 });

@@ -20,10 +20,31 @@ const ADAPTER_CLASSES = {
   FHIR: FhirAdapter,
 };
 
+/**
+ * What an EMR type's API can take beyond documents and chart notes (which every adapter files): the
+ * optional EmrAdapter methods its adapter class has. The relay's intake refuses a message whose EMR
+ * cannot take it (cmd/relay/capability.ts) instead of dead-lettering it later.
+ */
+export interface EmrCapabilities {
+  /** EmrAdapter.updateDemographics: Ocean's demographic updates. */
+  demographicUpdates: boolean;
+  /** EmrAdapter.updateCustomFields: eForm answers mapped to custom demographic fields. */
+  customFields: boolean;
+}
+export type EmrCapability = keyof EmrCapabilities;
+
+/** The capabilities of a type, derived from its adapter class (one table, never out of step with the code). */
+export function emrCapabilities(type: EmrAdapterType): EmrCapabilities {
+  const prototype: Partial<EmrAdapter> = ADAPTER_CLASSES[type].prototype;
+  return {
+    demographicUpdates: typeof prototype.updateDemographics === 'function',
+    customFields: typeof prototype.updateCustomFields === 'function',
+  };
+}
+
 /** Whether the type's adapter applies Ocean's demographic updates (EmrAdapter.updateDemographics); elsewhere the relay refuses them. */
 export function appliesDemographicUpdates(type: EmrAdapterType): boolean {
-  const prototype: Partial<EmrAdapter> = ADAPTER_CLASSES[type].prototype;
-  return typeof prototype.updateDemographics === 'function';
+  return emrCapabilities(type).demographicUpdates;
 }
 
 /** Keys each type needs in its credentials Secret (optional extras: Accuro `uuid`). */

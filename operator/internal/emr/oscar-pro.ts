@@ -10,6 +10,14 @@
 // it) and write the key where it can be found again: in a document's file name (`Title [key].pdf`) and
 // as a note's last paragraph (`[key]`); findDocumentByKey / findNoteByKey look for it after a relay
 // crash (README "Finding a filed record by its key"), and the relay's delivery record does the rest.
+// Check-in (OSCAR's ScheduleService): `POST schedule/appointment/{id}/updateStatus` {status: 'H'} (Here);
+// walk-ins `POST schedule/add` (NewAppointmentTo1, the server's wall clock, the type by name from
+// `GET schedule/types`), the idempotency key sent and kept in the appointment's `notes`.
+// Demographics: OSCAR's DemographicService takes a whole DemographicTo1 (`PUT demographics`, keyed
+// by `demographicNo`, a full replace), so an update reads `demographics/{id}`, changes only the given
+// fields and writes the record back as read. Custom fields are the demographic's `extras`
+// (DemographicExt key/value) written the same way; a key the server refuses as unknown
+// (400 `{error, key}`, our simulator's answer) is `NotFound` naming the field.
 
 import { HttpClient, type HttpRequest, type HttpResponse, isReplayed, joinUrl } from '../httpx/http.ts';
 import { type Json, Reader } from '../httpx/json-reader.ts';
@@ -17,7 +25,10 @@ import { authorizationHeader, type OAuth1Credentials } from '../httpx/oauth1.ts'
 import {
   type AdapterConfig,
   type Appointment,
+  type AppointmentToCreate,
   type AuthResult,
+  type CustomFieldsUpdate,
+  type DemographicsUpdate,
   type DocumentToPost,
   type EmrAdapter,
   EmrError,
@@ -30,6 +41,7 @@ import {
 } from './adapter.ts';
 import {
   type AppointmentStatus,
+  byNameOrId,
   dayRange,
   documentFileName,
   emrTimeZone,
@@ -39,6 +51,7 @@ import {
   patientRecord,
   requireKeys,
   secretValues,
+  wallDateTime,
 } from './shared.ts';
 
 export const OSCAR_CREDENTIAL_KEYS = ['clientKey', 'clientSecret', 'accessToken', 'tokenSecret'] as const;
@@ -279,6 +292,110 @@ export class OscarProAdapter implements EmrAdapter {
     throw this.http.error('InvalidResponse', 'POST notes/{demographicNo}/all: paging does not end');
   }
 
+  /** OSCAR's "Here" status (H): the patient arrived. */
+  async markArrived(appointmentId: string, idempotencyKey: string): Promise<void> {
+    const response = await this.call('POST', `schedule/appointment/${encodeURIComponent(appointmentId)}/updateStatus`, {
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      body: JSON.stringify({ status: 'H' }),
+    });
+    this.http.parseJson(response);
+  }
+
+  async createAppointment(a: AppointmentToCreate): Promise<{ id: string; duplicate: boolean }> {
+    const type = a.appointmentType?.trim() ? await this.appointmentTypeName(a.appointmentType) : undefined;
+    const { date, time } = wallDateTime(a.start, this.timeZone);
+    const body = JSON.stringify({
+      providerNo: a.providerId,
+      demographicNo: Number(a.patientId),
+      appointmentDate: date,
+      startTime: time,
+      duration: a.durationMinutes,
+      ...(type ? { type } : {}),
+      notes: a.idempotencyKey,
+      status: 't',
+    });
+    const response = await this.call('POST', 'schedule/add', {
+      headers: { 'content-type': 'application/json', 'idempotency-key': a.idempotencyKey },
+      body,
+    });
+    const read = new Reader('OSCAR', response.what);
+    const appointment = read.object(read.object(this.http.parseJson(response), 'body')['appointment'], 'appointment');
+    return { id: read.id(appointment['id'], 'appointment.id'), duplicate: isReplayed(response) };
+  }
+
+  private async appointmentTypeName(wanted: string): Promise<string> {
+    const response = await this.call('GET', 'schedule/types');
+    const read = new Reader('OSCAR', response.what);
+    const types = read.array(read.object(this.http.parseJson(response), 'body')['types'] ?? [], 'types').map((item, i) => {
+      const t = read.object(item, `types[${i}]`);
+      return {
+        id: t['id'] === undefined ? '' : read.id(t['id'], `types[${i}].id`),
+        name: read.optionalString(t['name'], `types[${i}].name`) ?? '',
+      };
+    });
+    const type = byNameOrId(types, wanted);
+    if (!type) throw new EmrError('NotFound', `OSCAR ${response.what}: has no appointment type ${JSON.stringify(wanted)}`);
+    return type.name;
+  }
+
+  /** Read-modify-write of the DemographicTo1: only the given fields change. */
+  async updateDemographics(update: DemographicsUpdate): Promise<{ duplicate: boolean }> {
+    const demographic = await this.demographic(update.patientId);
+    const c = update.changes;
+    const fields: [keyof typeof c, string][] = [
+      ['firstName', 'firstName'],
+      ['lastName', 'lastName'],
+      ['birthDate', 'dateOfBirth'],
+      ['healthNumber', 'hin'],
+      ['email', 'email'],
+      ['phone', 'phone'],
+    ];
+    for (const [ours, oscar] of fields) if (c[ours] !== undefined) demographic[oscar] = c[ours];
+    if (c.sex !== undefined) demographic['sex'] = c.sex === 'F' || c.sex === 'M' ? c.sex : 'O';
+    return this.putDemographic(demographic, update.idempotencyKey, []);
+  }
+
+  /** The demographic's extras (DemographicExt key/value): the given keys set, the others kept. */
+  async updateCustomFields(update: CustomFieldsUpdate): Promise<{ duplicate: boolean }> {
+    const demographic = await this.demographic(update.patientId);
+    const extras = Array.isArray(demographic['extras']) ? (demographic['extras'] as Json[]).map((e) => ({ ...e })) : [];
+    for (const { field, value } of update.fields) {
+      const existing = extras.find((e) => e['key'] === field);
+      if (existing) existing['value'] = value;
+      else extras.push({ key: field, value, demographicNo: numericId(update.patientId) });
+    }
+    demographic['extras'] = extras;
+    return this.putDemographic(
+      demographic,
+      update.idempotencyKey,
+      update.fields.map((f) => f.field),
+    );
+  }
+
+  private async demographic(id: string): Promise<Json> {
+    const response = await this.call('GET', `demographics/${encodeURIComponent(id)}`);
+    const read = new Reader('OSCAR', response.what);
+    const demographic = { ...read.object(this.http.parseJson(response), 'body') };
+    read.id(demographic['demographicNo'], 'demographicNo');
+    return demographic;
+  }
+
+  /** PUT demographics; a 400 naming one of `fields` as an unknown extra key is NotFound naming it. */
+  private async putDemographic(demographic: Json, idempotencyKey: string, fields: string[]): Promise<{ duplicate: boolean }> {
+    const url = joinUrl(this.baseUrl, 'ws/services/demographics');
+    const authorization = authorizationHeader({ method: 'PUT', url, credentials: this.oauth });
+    const response = await this.http.send(url, {
+      method: 'PUT',
+      headers: { accept: 'application/json', 'content-type': 'application/json', 'idempotency-key': idempotencyKey, authorization },
+      body: JSON.stringify(demographic),
+    });
+    if (response.status >= 200 && response.status < 300) return { duplicate: isReplayed(response) };
+    const key = response.status === 400 ? errorKey(response) : undefined;
+    if (key !== undefined && fields.includes(key))
+      throw this.http.error('NotFound', `has no demographic custom field (extra key) ${JSON.stringify(key)}`);
+    throw this.http.statusError(response, classify);
+  }
+
   private appointment(read: Reader, a: Json, n: number): Appointment {
     const start = read.localDateTime(a['appointmentDate'], a['startTime'], `content[${n}].start`, this.timeZone);
     let end =
@@ -306,5 +423,18 @@ export class OscarProAdapter implements EmrAdapter {
       { ...request, method, headers: { accept: 'application/json', ...request.headers, authorization } },
       classify,
     );
+  }
+}
+
+const numericId = (id: string): string | number => (/^\d+$/.test(id) ? Number(id) : id);
+
+/** The `key` an OSCAR 400 names (an extra key, a configuration name; nothing else of the body is read). */
+function errorKey(response: HttpResponse): string | undefined {
+  try {
+    const body = JSON.parse(response.body.toString('utf8')) as unknown;
+    const key = body && typeof body === 'object' ? (body as Json)['key'] : undefined;
+    return typeof key === 'string' ? key : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,7 +1,7 @@
 // Small helpers the adapters share: dates, secret values, document names, patient records, and the
 // appointment status vocabulary every adapter maps its EMR's codes onto. Reading untrusted JSON is
 // internal/httpx/json-reader.ts.
-import { localDate } from '../../runtime/zoned-time.ts';
+import { localDate, wallClockOf } from '../../runtime/zoned-time.ts';
 import { EmrError, type Patient } from './adapter.ts';
 
 /** FHIR Appointment.status values that matter to Cloud Connect; every adapter maps onto these. */
@@ -83,4 +83,16 @@ export function patientRecord(
 export function byName<T extends { name: string }>(list: readonly T[], name: string): T | undefined {
   const wanted = name.trim().toLowerCase();
   return list.find((entry) => entry.name.trim().toLowerCase() === wanted);
+}
+
+/** The wall clock of `timeZone` at `at` as an EMR that takes local times writes it: YYYY-MM-DD and HH:mm (check-in walk-ins). */
+export function wallDateTime(at: Date, timeZone: string): { date: string; time: string } {
+  const w = wallClockOf(at, timeZone);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return { date: `${String(w.year).padStart(4, '0')}-${two(w.month)}-${two(w.day)}`, time: `${two(w.hour)}:${two(w.minute)}` };
+}
+
+/** The entry of `list` named (or identified) by `wanted`, ignoring case: an EMR appointment type from the walk-in settings. */
+export function byNameOrId<T extends { id: string; name: string }>(list: readonly T[], wanted: string): T | undefined {
+  return byName(list, wanted) ?? list.find((entry) => entry.id.trim().toLowerCase() === wanted.trim().toLowerCase());
 }

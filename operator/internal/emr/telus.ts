@@ -16,6 +16,15 @@
 //        progress note, Med Access encounter note)
 //   Both carry the key also as `externalId`; GET …/patients/{id}/documents?externalId=… and
 //   …/notes?externalId=… → {items:[{id, externalId, …}]} find a record again after a relay crash.
+//   PUT  …/appointments/{id}/status {status: 'arrived'} (Idempotency-Key): a kiosk check-in
+//   POST …/appointments {patientId, providerId, start (instant), durationMinutes, appointmentType?,
+//        externalReference} (Idempotency-Key; the key is also the externalReference): a walk-in, the
+//        type by code or name from GET …/appointment-types
+//   PUT  …/patients/{id} {firstName, lastName, birthDate, sex, healthNumber, email, phone} (Idempotency-Key):
+//        a demographic update writes the whole record as read with only the given fields changed
+//   GET  …/custom-fields → {items:[{name}]}; PUT …/patients/{id}/custom-fields {fields:[{name, value}]}
+//        (Idempotency-Key; only the names given change); an undefined name is 422 {error:
+//        unknown_custom_field, field} → NotFound naming the field
 //
 // notAfter = the activation code's expiry (PS Suite) or the instance secret's, when the API gives
 // one; the session token itself is renewed silently. Expired code → Expired; revoked instance →
@@ -28,7 +37,10 @@ import { type BearerToken, TokenCache } from '../httpx/token-cache.ts';
 import type {
   AdapterConfig,
   Appointment,
+  AppointmentToCreate,
   AuthResult,
+  CustomFieldsUpdate,
+  DemographicsUpdate,
   DocumentToPost,
   EmrAdapter,
   EmrErrorReason,
@@ -38,7 +50,7 @@ import type {
   Patient,
   Provider,
 } from './adapter.ts';
-import { type AppointmentStatus, emrTimeZone, inInterval, patientRecord, requireKeys, secretValues } from './shared.ts';
+import { type AppointmentStatus, byNameOrId, emrTimeZone, inInterval, patientRecord, requireKeys, secretValues } from './shared.ts';
 
 export type TelusProduct = 'PSSuite' | 'MedAccess';
 
@@ -79,6 +91,16 @@ function errorCode(response: HttpResponse): string | undefined {
   try {
     const body = JSON.parse(response.body.toString('utf8')) as { error?: unknown };
     return typeof body.error === 'string' && /^[a-z_]{1,64}$/.test(body.error) ? body.error : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `field` a 422 names (a custom field name we sent; nothing else of the body is read). */
+function errorField(response: HttpResponse): string | undefined {
+  try {
+    const body = JSON.parse(response.body.toString('utf8')) as { field?: unknown };
+    return typeof body.field === 'string' ? body.field : undefined;
   } catch {
     return undefined;
   }
@@ -260,6 +282,81 @@ export class TelusAdapter implements EmrAdapter {
       if (r['externalId'] === query.idempotencyKey) return { id: read.id(r['id'], `items[${i}].id`) };
     }
     return undefined;
+  }
+
+  async markArrived(appointmentId: string, idempotencyKey: string): Promise<void> {
+    const response = await this.session.request(this.url(`appointments/${encodeURIComponent(appointmentId)}/status`), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      body: JSON.stringify({ status: 'arrived' }),
+    });
+    this.http.parseJson(response);
+  }
+
+  async createAppointment(a: AppointmentToCreate): Promise<{ id: string; duplicate: boolean }> {
+    const type = a.appointmentType?.trim() ? await this.appointmentTypeCode(a.appointmentType) : undefined;
+    const response = await this.session.request(this.url('appointments'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': a.idempotencyKey },
+      body: JSON.stringify({
+        patientId: a.patientId,
+        providerId: a.providerId,
+        start: a.start.toISOString(),
+        durationMinutes: a.durationMinutes,
+        ...(type ? { appointmentType: type } : {}),
+        externalReference: a.idempotencyKey,
+      }),
+    });
+    const read = new Reader(this.label, response.what);
+    const answer = read.object(this.http.parseJson(response), 'body');
+    return { id: read.id(answer['id'], 'id'), duplicate: isReplayed(response) };
+  }
+
+  private async appointmentTypeCode(wanted: string): Promise<string> {
+    const { read, body } = await this.get('appointment-types');
+    const types = read.array(read.object(body, 'body')['items'], 'items').map((item, i) => {
+      const t = read.object(item, `items[${i}]`);
+      return { id: read.id(t['code'], `items[${i}].code`), name: read.optionalString(t['name'], `items[${i}].name`) ?? '' };
+    });
+    const type = byNameOrId(types, wanted);
+    if (!type) throw this.http.error('NotFound', `has no appointment type ${JSON.stringify(wanted)}`);
+    return type.id;
+  }
+
+  /** Read-modify-write of the patient record: only the given fields change. */
+  async updateDemographics(update: DemographicsUpdate): Promise<{ duplicate: boolean }> {
+    const path = `patients/${encodeURIComponent(update.patientId)}`;
+    const { read, body } = await this.get(path);
+    const record = { ...read.object(body, 'body') };
+    const { sex, ...others } = update.changes;
+    Object.assign(record, others);
+    if (sex !== undefined) record['sex'] = sex === 'F' || sex === 'M' ? sex : 'X';
+    const response = await this.session.request(this.url(path), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'idempotency-key': update.idempotencyKey },
+      body: JSON.stringify(record),
+    });
+    return { duplicate: isReplayed(response) };
+  }
+
+  /** The patient's custom demographic fields (only those given); an undefined name is NotFound naming it. */
+  async updateCustomFields(update: CustomFieldsUpdate): Promise<{ duplicate: boolean }> {
+    const names = update.fields.map((f) => f.field);
+    const response = await this.session.request(
+      this.url(`patients/${encodeURIComponent(update.patientId)}/custom-fields`),
+      {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'idempotency-key': update.idempotencyKey },
+        body: JSON.stringify({ fields: update.fields.map(({ field, value }) => ({ name: field, value })) }),
+      },
+      (r) => {
+        const field = r.status === 422 && errorCode(r) === 'unknown_custom_field' ? errorField(r) : undefined;
+        return field !== undefined && names.includes(field)
+          ? this.http.error('NotFound', `has no custom field ${JSON.stringify(field)}`)
+          : undefined;
+      },
+    );
+    return { duplicate: isReplayed(response) };
   }
 
   private appointment(read: Reader, a: Json, n: number): Appointment {

@@ -1,8 +1,8 @@
 // Pure: the EMR-bound messages the demo's Ocean sends to one integration's relay: the three shapes
 // the Ocean simulator knows (an eForm note, a referral attachment, a demographic update), in turn,
 // each for a patient that exists in that integration's EMR simulator. Demographic updates go only
-// to EMRs whose adapter can apply them (updateDemographics: FHIR so far); the others would
-// dead-letter them, which is not what the demo is for.
+// to EMRs whose adapter can apply them (updateDemographics: every EMR type today); the relay would
+// refuse them at intake elsewhere, which is not what the demo is for.
 import { appliesDemographicUpdates, type EmrAdapterType } from '../../../operator/internal/emr/index.ts';
 import {
   demographicUpdateMessage,
