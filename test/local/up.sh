@@ -131,7 +131,7 @@ log "starting nats-server with JetStream and JWT authentication on $host_ip:$nat
 ln -sfn "$("$root/test/cluster/bin-path.sh" nats-server)" "$local_dir/bin/nats-server"
 mkdir -p "$local_dir/nats/store"
 [ -f "$local_dir/nats/auth/auth.conf" ] ||
-  (cd "$root" && "$root/node_modules/.bin/node" operator/cmd/nats-setup/main.ts --out "$local_dir/nats/auth" --storage 4Gi >/dev/null)
+  (cd "$root" && "$root/node_modules/.bin/node" operator/cmd/nats-setup/main.ts --out "$local_dir/nats/auth" --storage 6Gi >/dev/null)
 nats_account="$(cat "$local_dir/nats/auth/account")"
 # Referral PDFs need more than nats-server's default 1 MiB message limit.
 cat >"$local_dir/nats/nats.conf" <<NATS

@@ -17,6 +17,7 @@ import {
   ensureIntegrationStreams,
   ensureRelayConsumer,
   ensureStatusBucket,
+  openDeliveryBucket,
   openStatusBucket,
   type RelayQueueLimits,
 } from '../../operator/internal/relayqueue/queue.ts';
@@ -30,8 +31,8 @@ const nA = relayQueueNames(A.namespace, A.integration);
 const nB = relayQueueNames(B.namespace, B.integration);
 /** Small limits so that filling one takes a few publishes; dead letters live 3 s. */
 const LIMITS: RelayQueueLimits = { workMaxBytes: 1 * MiB, workMaxMessages: 1000, deadMaxBytes: 1 * MiB, deadMaxAgeMs: 3000 };
-/** The account's whole store: the status bucket (64 MiB) and two integrations fit, a third does not. */
-const ACCOUNT_STORAGE = 64 * MiB + 4 * MiB + 512 * 1024;
+/** The account's whole store: the status bucket (64 MiB) and two integrations (2 streams + 1 MiB of delivery records each) fit, a third does not. */
+const ACCOUNT_STORAGE = 64 * MiB + 6 * MiB + 512 * 1024;
 
 let nats: NatsServer;
 let admin: NatsConnection;
@@ -44,6 +45,9 @@ let ncB: NatsConnection;
 let jsB: JetStreamClient;
 let kvB: KV;
 const B_RECORD = JSON.stringify({ pending: 1, deliveredTotal: 7, deadLettered: 0, updatedAt: new Date().toISOString() });
+/** B's delivery record of one message: its note is in B's EMR. */
+const B_DELIVERY_KEY = 'ocean-b0000000000000000000000000000000000000001';
+const B_DELIVERY = JSON.stringify({ v: 1, steps: { note: { state: 'done', id: '41', at: new Date().toISOString() } } });
 
 const message = (size = 64) => {
   const h = headers();
@@ -85,6 +89,7 @@ beforeAll(async () => {
   kvA = await openStatusBucket(jsA);
   kvB = await openStatusBucket(jsB);
   await kvB.put(statusKey(B.namespace, B.integration), B_RECORD);
+  await (await openDeliveryBucket(jsB, B.namespace, B.integration)).put(B_DELIVERY_KEY, B_DELIVERY);
 }, 120_000);
 
 afterAll(async () => {
@@ -217,6 +222,24 @@ describe("integration A's relay user against integration B", () => {
     expect((await kvAdmin.get(statusKey(B.namespace, B.integration)))?.string()).toBe(B_RECORD);
   });
 
+  it("cannot forge, erase or read B's delivery records (B would skip a filing, or file it twice)", async () => {
+    const bRecordsAsA = await openDeliveryBucket(jsA, B.namespace, B.integration);
+    await refused(bRecordsAsA.put(B_DELIVERY_KEY, JSON.stringify({ v: 1, steps: {} })));
+    await refused(bRecordsAsA.put('ocean-forged', JSON.stringify({ v: 1, steps: { '': { state: 'done', id: '1', at: '' } } })));
+    await refused(bRecordsAsA.delete(B_DELIVERY_KEY));
+    await refused(bRecordsAsA.get(B_DELIVERY_KEY));
+    const asAdmin = await openDeliveryBucket(adminJs, B.namespace, B.integration);
+    expect((await asAdmin.get(B_DELIVERY_KEY))?.string()).toBe(B_DELIVERY);
+    expect(await asAdmin.get('ocean-forged')).toBeNull();
+  });
+
+  it('writes and reads its own delivery records', async () => {
+    const own = await openDeliveryBucket(jsA, A.namespace, A.integration);
+    const record = JSON.stringify({ v: 1, steps: { '': { state: 'posting', at: new Date().toISOString() } } });
+    await own.create('ocean-a1', record);
+    expect((await own.get('ocean-a1'))?.string()).toBe(record);
+  });
+
   it('writes and reads its own status record (the permissions are not simply closed)', async () => {
     const own = JSON.stringify({ pending: 0, deliveredTotal: 1, deadLettered: 0, updatedAt: new Date().toISOString() });
     await kvA.put(statusKey(A.namespace, A.integration), own);
@@ -225,14 +248,23 @@ describe("integration A's relay user against integration B", () => {
 });
 
 describe("integration A's relay user against the shared store", () => {
-  it('cannot delete or purge any stream, its own included, nor the status bucket', async () => {
+  it('cannot delete or purge any stream, its own included, nor the status bucket, nor any delivery-record bucket', async () => {
     const jsmA = await jsA.jetstreamManager(false);
-    for (const stream of [nB.workStream, nB.deadStream, nA.workStream, nA.deadStream, `KV_${STATUS_BUCKET}`]) {
+    const streams = [
+      nB.workStream,
+      nB.deadStream,
+      nA.workStream,
+      nA.deadStream,
+      `KV_${STATUS_BUCKET}`,
+      `KV_${nA.deliveryBucket}`,
+      `KV_${nB.deliveryBucket}`,
+    ];
+    for (const stream of streams) {
       await refused(jsmA.streams.delete(stream));
       await refused(jsmA.streams.purge(stream));
     }
-    for (const stream of [nB.workStream, nB.deadStream, nA.workStream, nA.deadStream, `KV_${STATUS_BUCKET}`])
-      expect((await jsm.streams.info(stream)).config.name).toBe(stream);
+    for (const stream of streams) expect((await jsm.streams.info(stream)).config.name).toBe(stream);
+    expect((await jsm.streams.info(`KV_${nB.deliveryBucket}`)).state.messages).toBe(1);
   });
 
   it("cannot raise its own limits, delete B's consumer, or create a stream", async () => {

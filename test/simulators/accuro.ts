@@ -16,7 +16,9 @@
 //   POST /v1/provider-portal/documents  multipart: `details` (JSON, with `folderId` and optional
 //                                  `subFolderId`) + `document` (PDF)
 //   GET  /v1/letter-types          → [{letterTypeId, name}]
-//   POST /v1/patients/{id}/encounter-notes  JSON {title, note, letterTypeId?, noteDate} → 201 {encounterNoteId}
+//   POST /v1/patients/{id}/encounter-notes  JSON {title, note, letterTypeId?, noteDate, externalId?} → 201 {encounterNoteId}
+//   GET  /v1/patients/{id}/documents       → [{documentId, fileName, description, folderId}]
+//   GET  /v1/patients/{id}/encounter-notes?externalId=…  → [{encounterNoteId, title, externalId}]
 //   GET  /v1/scheduler/appointment-types → [{appointmentTypeId, name}]
 //   PUT  /v1/scheduler/appointments/{appointmentId}/status  JSON {status: 'Arrived' | …} → {appointmentId, status}
 //   POST /v1/scheduler/appointments  JSON {patientId, providerId, appointmentDate, startTime (clinic wall clock,
@@ -29,8 +31,10 @@
 // Errors: token endpoint RFC 6749 §5.2 (`invalid_client`, `invalid_grant`, `unauthorized_client` when
 // the API user is disabled, `invalid_request` for an unknown tenant); bearer errors RFC 6750
 // (`invalid_token`); a bad subscription key answers like Azure API Management (401 {statusCode,message});
-// revoked access answers 403. Our additions: `Idempotency-Key` on document posts; `uuid` defaults to
-// the tenant ID.
+// revoked access answers 403. Our additions: `Idempotency-Key` on document and note posts, honoured
+// only with the `honorIdempotencyKey` switch (off by default: real Accuro has no idempotency key); the
+// two patient lists above and the note's `externalId` (how a client finds what it filed); `uuid`
+// defaults to the tenant ID.
 import {
   basicCredentials,
   bearerError,
@@ -329,6 +333,7 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
           content: Buffer.from(await documentPart.arrayBuffer()),
           folder: folder.name,
           subfolder: subFolder?.name,
+          fileName: typeof details['fileName'] === 'string' ? details['fileName'] : documentPart.name,
         });
         return {
           status: duplicate ? 200 : 201,
@@ -365,12 +370,46 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
           title: typeof body['title'] === 'string' ? body['title'] : '',
           text: body['note'],
           letterType: letterType?.name,
+          externalId: typeof body['externalId'] === 'string' ? body['externalId'] : undefined,
         });
         return {
           status: duplicate ? 200 : 201,
           json: { encounterNoteId: Number(note.id.replace('note-', '')) },
           headers: duplicate ? { 'idempotent-replayed': 'true' } : ({} as Record<string, string>),
         };
+      },
+    },
+    // A patient's documents and encounter notes (our design, see the header): how a client finds what it filed before a crash.
+    {
+      method: 'GET',
+      path: '/v1/patients/:id/documents',
+      handler: (ctx) => {
+        authorize(ctx);
+        const patientId = ctx.params['id'] ?? '';
+        if (patientIndex(patientId) === undefined) throw new SimHttpError(404, { error: 'not_found', message: 'patient not found' });
+        const json = state.documents
+          .filter((d) => d.patientId === patientId)
+          .map((d) => ({
+            documentId: Number(d.id),
+            fileName: d.fileName ?? '',
+            description: d.title,
+            folderId: FOLDERS.find((f) => f.name === d.folder)?.folderId,
+          }));
+        return { json };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/patients/:id/encounter-notes',
+      handler: (ctx) => {
+        authorize(ctx);
+        const patientId = ctx.params['id'] ?? '';
+        if (patientIndex(patientId) === undefined) throw new SimHttpError(404, { error: 'not_found', message: 'patient not found' });
+        const externalId = ctx.url.searchParams.get('externalId');
+        const json = state.notes
+          .filter((n) => n.patientId === patientId && (externalId === null || n.externalId === externalId))
+          .map((n) => ({ encounterNoteId: Number(n.id.replace('note-', '')), title: n.title, externalId: n.externalId ?? null }));
+        return { json };
       },
     },
   ];

@@ -6,8 +6,8 @@
 //   PUT    /_sim/faults (replace)  DELETE /_sim/faults (clear all)
 //   GET    /_sim/documents         DELETE /_sim/documents (forget documents, notes and duplicates)
 //   POST   /_sim/expire-tokens     (every issued token becomes expired once; new ones work)
-// A simulator is a test double of a remote SaaS; it never imports the code it is testing except
-// RFC-tested primitives (the OAuth 1.0a signer).
+// A simulator is a test double of a remote SaaS; it never imports the code it is testing (OSCAR's
+// OAuth 1.0a signatures are verified with the `oauth-1.0a` npm package, not with the operator's signer).
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -95,15 +95,27 @@ export interface SimulatorOptions {
   timeZone?: string;
   /** Serve HTTPS with this certificate (PEM), as the real SaaS does; the CRDs accept only https URLs. */
   tls?: { cert: string; key: string };
+  /**
+   * Leniency, opt-in per test: honour the `Idempotency-Key` header (FHIR: `If-None-Exist`) and answer
+   * a repeated key with the first record. Default false, the strict behaviour of the real EMRs (Accuro
+   * and OSCAR publish no idempotency mechanism; FHIR servers need not support conditional create): a
+   * repeat is stored again, and recorded in `duplicates` with `honored: false`.
+   */
+  honorIdempotencyKey?: boolean;
   /** The custom demographic fields the EMR defines (patients.ts; default DEFAULT_CUSTOM_FIELDS). */
   customFields?: readonly string[];
 }
 
 export interface StoredDocument {
   id: string;
+  /** The key the client sent (test bookkeeping: a strict simulator records it but does not act on it). */
   idempotencyKey: string | undefined;
   patientId: string;
   title: string;
+  /** The file name as the EMR keeps it (Accuro, OSCAR: the adapter writes the key into it, `[key]`). */
+  fileName?: string | undefined;
+  /** An external id field the EMR keeps and can search by (TELUS, our design). */
+  externalId?: string | undefined;
   contentType: string;
   folder: string | undefined;
   /** The subfolder within `folder`, where the EMR has them. */
@@ -122,6 +134,8 @@ export interface StoredNote {
   title: string;
   text: string;
   letterType?: string | undefined;
+  /** An external id field the EMR keeps and can search by (Accuro encounter notes, TELUS notes: our design). */
+  externalId?: string | undefined;
   receivedAt: string;
 }
 
@@ -188,6 +202,8 @@ export class SimState {
   requests: RequestRecord[] = [];
   baseUrl = '';
   defaultTokenLifetimeSeconds = 3600;
+  /** The switch: honour idempotency keys (lenient, opt-in) or ignore them as the real EMRs do (default). */
+  honorIdempotencyKey: boolean;
   private readonly tokens = new Map<string, IssuedToken>();
   private readonly refreshTokens = new Map<string, string>();
   private documentSeq = 0;
@@ -199,6 +215,7 @@ export class SimState {
     this.now = options.now ?? (() => new Date());
     this.startedAt = this.now();
     this.faults = { ...options.faults };
+    this.honorIdempotencyKey = options.honorIdempotencyKey ?? false;
     this.appointments = new AppointmentBook(this.data, this.now);
     this.patients = new PatientStore(this.data, this.now, options.customFields);
   }
@@ -267,7 +284,8 @@ export class SimState {
 
   /**
    * Stores a posted document. A repeated idempotency key is recorded in `duplicates`; when the API
-   * honours the key (`honorKey`), the first document is returned instead of creating another.
+   * honours the key (the simulator's `honorIdempotencyKey` switch, and `honorKey` for a request that
+   * asked for it), the first document is returned instead of creating another.
    */
   recordDocument(input: {
     idempotencyKey: string | undefined;
@@ -277,13 +295,15 @@ export class SimState {
     content: Buffer;
     folder?: string | undefined;
     subfolder?: string | undefined;
+    fileName?: string | undefined;
+    externalId?: string | undefined;
     honorKey?: boolean;
   }): { document: StoredDocument; duplicate: boolean } {
     const receivedAt = this.now().toISOString();
     if (input.idempotencyKey !== undefined) {
       const existing = this.documents.find((d) => d.idempotencyKey === input.idempotencyKey);
       if (existing) {
-        const honored = input.honorKey !== false;
+        const honored = this.honorIdempotencyKey && input.honorKey !== false;
         this.duplicates.push({ idempotencyKey: input.idempotencyKey, documentId: existing.id, honored, receivedAt });
         if (honored) return { document: existing, duplicate: true };
       }
@@ -293,6 +313,8 @@ export class SimState {
       idempotencyKey: input.idempotencyKey,
       patientId: input.patientId,
       title: input.title,
+      fileName: input.fileName,
+      externalId: input.externalId,
       contentType: input.contentType,
       folder: input.folder,
       subfolder: input.subfolder,
@@ -305,24 +327,28 @@ export class SimState {
     return { document, duplicate: false };
   }
 
-  /** Stores a chart note; a repeated idempotency key returns the first note (and is recorded in `duplicates`). */
+  /** Stores a chart note; a repeated idempotency key is recorded in `duplicates`, and answered with the first note when honoured (as documents). */
   recordNote(input: {
     idempotencyKey: string | undefined;
     patientId: string;
     title: string;
     text: string;
     letterType?: string | undefined;
+    externalId?: string | undefined;
+    honorKey?: boolean;
   }): {
     note: StoredNote;
     duplicate: boolean;
   } {
     const receivedAt = this.now().toISOString();
+    const { honorKey, ...fields } = input;
     const existing = input.idempotencyKey === undefined ? undefined : this.notes.find((n) => n.idempotencyKey === input.idempotencyKey);
     if (existing && input.idempotencyKey !== undefined) {
-      this.duplicates.push({ idempotencyKey: input.idempotencyKey, documentId: existing.id, honored: true, receivedAt });
-      return { note: existing, duplicate: true };
+      const honored = this.honorIdempotencyKey && honorKey !== false;
+      this.duplicates.push({ idempotencyKey: input.idempotencyKey, documentId: existing.id, honored, receivedAt });
+      if (honored) return { note: existing, duplicate: true };
     }
-    const note: StoredNote = { id: `note-${++this.noteSeq}`, receivedAt, ...input };
+    const note: StoredNote = { id: `note-${++this.noteSeq}`, receivedAt, ...fields };
     this.notes.push(note);
     return { note, duplicate: false };
   }

@@ -13,7 +13,10 @@
 //                              not define answers 422 OperationOutcome `not-found`; values are recorded
 //                              per patient (state.patients), as the demographic changes are
 //   GET  {base}/StructureDefinition?url=u1,u2   the custom-field extensions this server defines
-//   POST {base}/DocumentReference   validated; conditional create with If-None-Exist. A document's
+//   GET  {base}/DocumentReference?identifier=system|value   searchset Bundle of the matches
+//   POST {base}/DocumentReference   validated; conditional create with If-None-Exist only with the
+//        `honorIdempotencyKey` switch (off by default: conditional create is optional in FHIR, and
+//        the server then creates another). A document's
 //        folder is category[0].text, its subfolder category[1].text; a DocumentReference typed LOINC
 //        11506-3 (Progress note) is stored as a chart note (its letter type: category[0].text)
 //                              (identifier=system|value): 201 Created, or 200 with the existing one
@@ -286,7 +289,12 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
                   ],
                 },
                 { type: 'Patient', interaction: [{ code: 'read' }, { code: 'search-type' }, { code: 'update' }] },
-                { type: 'DocumentReference', interaction: [{ code: 'create' }, { code: 'read' }], conditionalCreate: true },
+                {
+                  type: 'DocumentReference',
+                  interaction: [{ code: 'create' }, { code: 'read' }, { code: 'search-type' }],
+                  conditionalCreate: state.honorIdempotencyKey,
+                  searchParam: [{ name: 'identifier', type: 'token' }],
+                },
               ],
             },
           ],
@@ -384,6 +392,25 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
       },
     },
     {
+      // Search by identifier (token `system|value`, or a bare value): how a client finds what it filed before a crash.
+      method: 'GET',
+      path: `${basePath}/DocumentReference`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const token = ctx.url.searchParams.get('identifier');
+        if (!token) throw new SimHttpError(400, outcome('invalid', 'this server searches DocumentReference by identifier only'));
+        const bar = token.indexOf('|');
+        const system = bar < 0 ? undefined : token.slice(0, bar);
+        const value = bar < 0 ? token : token.slice(bar + 1);
+        const matches = [...resources.values()].filter((r) =>
+          ((Array.isArray(r['identifier']) ? r['identifier'] : []) as { system?: string; value?: string }[]).some(
+            (i) => i.value === value && (system === undefined || i.system === system),
+          ),
+        );
+        return bundle(ctx, 'DocumentReference', matches, undefined, matches.length);
+      },
+    },
+    {
       method: 'POST',
       path: `${basePath}/DocumentReference`,
       handler: (ctx) => {
@@ -399,9 +426,11 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
         const patientId = subject.replace(/^Patient\//, '');
         if (indexOf(patientId, 'pat', data.patientCount) === undefined)
           throw new SimHttpError(422, outcome('not-found', 'subject Patient not found'));
-        // Conditional create (FHIR R4 §3.1.0.8): If-None-Exist: identifier=system|value.
+        // Conditional create (FHIR R4 §3.1.0.8): If-None-Exist: identifier=system|value, only with the
+        // honorIdempotencyKey switch; by default the server ignores it (conditional create is optional in FHIR).
         const ifNoneExist = ctx.header('if-none-exist');
-        const conditional = ifNoneExist ? (new URLSearchParams(ifNoneExist).get('identifier') ?? undefined) : undefined;
+        const conditional =
+          ifNoneExist && state.honorIdempotencyKey ? (new URLSearchParams(ifNoneExist).get('identifier') ?? undefined) : undefined;
         const identifiers = (Array.isArray(resource['identifier']) ? resource['identifier'] : []) as { system?: string; value?: string }[];
         const key = conditional?.split('|').pop() ?? identifiers[0]?.value;
         const attachment = ((resource['content'] as Record<string, unknown>[])[0]?.['attachment'] ?? {}) as Record<string, string>;
@@ -443,11 +472,12 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
       .toString('utf8')
       .split('\n\n');
     const { note, duplicate } = state.recordNote({
-      idempotencyKey: n.conditional === undefined ? undefined : n.key,
+      idempotencyKey: n.key,
       patientId: n.patientId,
       title,
       text: rest.join('\n\n'),
       letterType: n.letterType,
+      honorKey: n.conditional !== undefined,
     });
     const id = `doc-${note.id}`;
     if (duplicate) return fhirJson(resources.get(id), 200);

@@ -1,14 +1,19 @@
 // OSCAR Pro simulator: the REST services under `{contextPath}/ws/services/...` that Cloud Connect
-// uses, behind OAuth 1.0a (RFC 5849) HMAC-SHA1 request signing that is really verified: the
-// signature base string is rebuilt from the request as received (Host header, path, query, form
-// body), timestamps older than the allowed skew and replayed nonces are refused.
+// uses, behind OAuth 1.0a (RFC 5849) HMAC-SHA1 request signing that is really verified, by the
+// `oauth-1.0a` npm package, not by the operator's own signer: the signature is recomputed from the
+// request as received (Host header, path, query, form body), timestamps older than the allowed skew
+// and replayed nonces are refused.
 // Errors follow the OAuth Problem Reporting extension: 401 with
 // `WWW-Authenticate: OAuth realm="OSCAR", oauth_problem="…"` and a form-encoded body
 // (`consumer_key_unknown`, `token_rejected`, `token_revoked`, `token_expired`, `signature_invalid`,
 // `timestamp_refused`, `nonce_used`, `parameter_absent`, `signature_method_rejected`).
 // Our design, not OSCAR's: every successful answer carries `X-OAuth-Token-Expires` (ISO 8601), the
 // access token's expiry, so the operator can warn before a person has to authorize again.
-// Idempotency is also ours: OSCAR has none; the simulator honours `Idempotency-Key` on document posts.
+// Idempotency: OSCAR has none; the simulator honours `Idempotency-Key` on document and note posts only
+// with the `honorIdempotencyKey` switch (off by default, as the real server). What a client filed is
+// found in `POST notes/{demographicNo}/all` (OSCAR's NotesService note list, newest first, paged with
+// numToReturn/offset) and `GET document/demographic/{demographicNo}` (a demographic's documents: OUR
+// design, OSCAR's DocumentService publishes no such list that we know of).
 // Filing: a document's `docType` is its folder and `docSubClass` its subfolder; encounter notes are
 // `POST notes/{demographicNo}/save` (OSCAR's NotesService, NoteTo1 `{note, encounterType}` → `{noteId}`);
 // OSCAR has no letter types, the settings' letter type is stored as the note's encounter type.
@@ -27,17 +32,12 @@
 //        server wall clock), duration, type, notes, status} → {appointment: {id, …}}; an unknown
 //        provider, patient or type answers 400 (OSCAR itself checks little here: the simulator is not
 //        more forgiving than a careful clinic setup); Idempotency-Key honoured (ours, as for documents)
-import {
-  hmacSha1Signature,
-  type Param,
-  parseAuthorizationHeader,
-  queryParams,
-  signatureBaseString,
-  signaturesEqual,
-} from '../../operator/internal/httpx/oauth1.ts';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import OAuth from 'oauth-1.0a';
 import {
   type Ctx,
   idempotencyKey,
+  intParam,
   type Reply,
   type Route,
   SimHttpError,
@@ -94,6 +94,58 @@ const ONE_YEAR_SECONDS = 365 * 86_400;
 const providerNo = (index: number) => String(1001 + index);
 const demographicNo = (index: number) => String(index + 1);
 
+/**
+ * RFC 5849 §3.5.1: the `Authorization: OAuth k="v", …` header as received, its names and values
+ * percent-decoded; undefined when it is not one (or repeats a parameter). Written here, apart from the
+ * operator's signer (operator/internal/httpx/oauth1.ts), so that a parsing bug there is not mirrored.
+ */
+function parseOAuthHeader(header: string | undefined): Record<string, string> | undefined {
+  const m = header ? /^OAuth\s+(.*)$/is.exec(header) : null;
+  if (!m?.[1]) return undefined;
+  const out: Record<string, string> = {};
+  for (const part of m[1].split(',')) {
+    const pair = /^\s*([^=\s]+)\s*=\s*"([^"]*)"\s*$/.exec(part);
+    if (!pair?.[1] || pair[2] === undefined) return undefined;
+    let name: string;
+    let value: string;
+    try {
+      name = decodeURIComponent(pair[1]);
+      value = decodeURIComponent(pair[2]);
+    } catch {
+      return undefined;
+    }
+    if (name in out) return undefined;
+    out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * Recomputes the request's HMAC-SHA1 signature with the `oauth-1.0a` npm package (an implementation
+ * independent of the operator's signer: a signing bug shared by both sides would otherwise pass) from
+ * the request as received: the scheme it came in on, its Host header, path and query, the oauth_*
+ * parameters of the header and a form-encoded body; compared in constant time.
+ */
+function signatureValid(ctx: Ctx, oauth: Record<string, string>, credentials: OscarCredentials): boolean {
+  const host = ctx.header('host') ?? 'localhost';
+  const scheme = (ctx.req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const oauthData = Object.fromEntries(Object.entries(oauth).filter(([k]) => k.startsWith('oauth_') && k !== 'oauth_signature'));
+  const form = (ctx.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded') ? Object.fromEntries(ctx.form()) : {};
+  const verifier = new OAuth({
+    consumer: { key: credentials.clientKey, secret: credentials.clientSecret },
+    signature_method: 'HMAC-SHA1',
+    hash_function: (base, key) => createHmac('sha1', key).update(base).digest('base64'),
+  });
+  const expected = verifier.getSignature(
+    { url: `${scheme}://${host}${ctx.req.url ?? '/'}`, method: ctx.method, data: form },
+    credentials.tokenSecret,
+    oauthData as unknown as OAuth.Data,
+  );
+  const a = Buffer.from(expected);
+  const b = Buffer.from(oauth['oauth_signature'] ?? '');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 export async function start(options: OscarSimOptions = {}): Promise<OscarSimulator> {
   const credentials = options.credentials ?? OSCAR_DEV_CREDENTIALS;
   const contextPath = (options.contextPath ?? '/oscar').replace(/\/+$/, '');
@@ -102,6 +154,8 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
   // OSCAR access tokens live as long as the registered client says; a year unless told otherwise.
   state.defaultTokenLifetimeSeconds = ONE_YEAR_SECONDS;
   const seenNonces = new Set<string>();
+  /** Each note's text as the client sent it, by note id: what OSCAR's note list serves. */
+  const notesAsSent = new Map<string, string>();
   const data = state.data;
 
   const tokenExpiresAt = (): Date =>
@@ -118,7 +172,7 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
 
   /** Verifies the OAuth 1.0a signature and the token's state; throws the OAuth problem. */
   function authorize(ctx: Ctx): void {
-    const oauth = parseAuthorizationHeader(ctx.header('authorization'));
+    const oauth = parseOAuthHeader(ctx.header('authorization'));
     if (!oauth) throw problem('parameter_absent');
     for (const required of [
       'oauth_consumer_key',
@@ -134,15 +188,7 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
     if (state.faults.rejectCredentials || oauth['oauth_consumer_key'] !== credentials.clientKey) throw problem('consumer_key_unknown');
     if (oauth['oauth_token'] !== credentials.accessToken) throw problem('token_rejected');
 
-    const host = ctx.header('host') ?? 'localhost';
-    // The signature covers the scheme: the URL the client signed is the one it called (https when served with TLS).
-    const scheme = (ctx.req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-    const url = new URL(`${scheme}://${host}${ctx.req.url ?? '/'}`);
-    const params: Param[] = [...queryParams(url), ...Object.entries(oauth).filter(([k]) => k.startsWith('oauth_'))];
-    if ((ctx.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) params.push(...ctx.form());
-    const base = signatureBaseString(ctx.method, url, params);
-    const expected = hmacSha1Signature(base, credentials.clientSecret, credentials.tokenSecret);
-    if (!signaturesEqual(expected, oauth['oauth_signature'] as string)) throw problem('signature_invalid');
+    if (!signatureValid(ctx, oauth, credentials)) throw problem('signature_invalid');
 
     const timestamp = Number(oauth['oauth_timestamp']);
     if (!Number.isInteger(timestamp) || Math.abs(state.now().getTime() / 1000 - timestamp) > maxSkew) throw problem('timestamp_refused');
@@ -284,6 +330,7 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
           content: Buffer.from(fileContents, 'base64'),
           folder: typeof body['docType'] === 'string' ? body['docType'] : undefined,
           subfolder: typeof body['docSubClass'] === 'string' ? body['docSubClass'] : undefined,
+          fileName,
         });
         return ok({ success: true, documentNo: Number(document.id) }, duplicate ? { 'idempotent-replayed': 'true' } : {});
       },
@@ -305,7 +352,42 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
           text: rest.join('\n\n'),
           letterType: typeof body['encounterType'] === 'string' ? body['encounterType'] : undefined,
         });
+        notesAsSent.set(note.id, body['note']);
         return ok({ noteId: Number(note.id.replace('note-', '')), note: body['note'] }, duplicate ? { 'idempotent-replayed': 'true' } : {});
+      },
+    },
+    {
+      // Our design: OSCAR's DocumentService publishes no list of a demographic's documents that we know of.
+      method: 'GET',
+      path: `${services}/document/demographic/:demographicNo`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const demo = ctx.params['demographicNo'] ?? '';
+        if (patientIndex(demo) === undefined) throw new SimHttpError(404, { error: 'demographic not found' });
+        const content = state.documents
+          .filter((d) => d.patientId === demo)
+          .map((d) => ({ documentNo: Number(d.id), fileName: d.fileName ?? '', description: d.title, docType: d.folder ?? '' }));
+        return ok({ content, total: content.length });
+      },
+    },
+    {
+      // OSCAR's NotesService getNotesWithFilter: POST {demographicNo}/all?numToReturn&offset, newest first.
+      method: 'POST',
+      path: `${services}/notes/:demographicNo/all`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const demo = ctx.params['demographicNo'] ?? '';
+        if (patientIndex(demo) === undefined) throw new SimHttpError(404, { error: 'demographic not found' });
+        const numToReturn = intParam(ctx, 'numToReturn', 20, 1, 1000);
+        const offset = intParam(ctx, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+        const all = state.notes.filter((n) => n.patientId === demo).reverse();
+        const notelist = all.slice(offset, offset + numToReturn).map((n) => ({
+          noteId: Number(n.id.replace('note-', '')),
+          note: notesAsSent.get(n.id) ?? `${n.title}\n\n${n.text}`,
+          encounterType: n.letterType ?? '',
+          observationDate: n.receivedAt,
+        }));
+        return ok({ notelist, moreNotes: offset + numToReturn < all.length });
       },
     },
   ];

@@ -1,5 +1,6 @@
 // Tests of the simulators themselves (the adapters' tests against them live in operator/internal/emr/).
 
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,6 +167,54 @@ describe('OSCAR simulator OAuth 1.0a verification', () => {
 
   it('refuses an unsigned request', async () => {
     expect(await problem(await fetch(`${sim.url}/ws/services/demographics/3`))).toBe('parameter_absent');
+  });
+
+  // A signer written in the test, so that each mistake can be made on purpose: RFC 5849 §3.6 encodes
+  // everything but unreserved characters; JavaScript's encodeURIComponent leaves !'()* as they are.
+  const rfc3986 = (v: string) => encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const handSigned = (url: URL, mistake: { encode?: (v: string) => string; leaveOutQuery?: boolean } = {}) => {
+    const encode = mistake.encode ?? rfc3986;
+    const oauth: Record<string, string> = {
+      oauth_consumer_key: sim.credentials.clientKey,
+      oauth_nonce: randomBytes(8).toString('hex'),
+      oauth_signature_method: 'HMAC-SHA1',
+      oauth_timestamp: String(Math.floor(Date.now() / 1000)),
+      oauth_token: sim.credentials.accessToken,
+      oauth_version: '1.0',
+    };
+    const params = [...(mistake.leaveOutQuery ? [] : [...url.searchParams]), ...Object.entries(oauth)]
+      .map(([k, v]) => [encode(k), encode(v)])
+      .sort(([a = '', av = ''], [b = '', bv = '']) => byCodeUnits(a, b) || byCodeUnits(av, bv))
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&');
+    const base = ['GET', encode(`${url.origin}${url.pathname}`), encode(params)].join('&');
+    const key = `${encode(sim.credentials.clientSecret)}&${encode(sim.credentials.tokenSecret)}`;
+    oauth['oauth_signature'] = createHmac('sha1', key).update(base).digest('base64');
+    return `OAuth ${Object.entries(oauth)
+      .map(([k, v]) => `${rfc3986(k)}="${rfc3986(v)}"`)
+      .join(', ')}`;
+  };
+  function byCodeUnits(a: string, b: string): number {
+    if (a === b) return 0;
+    return a < b ? -1 : 1;
+  }
+  const awkward = () => new URL(`${sim.url}/ws/services/demographics/3?q=${encodeURIComponent("it's (fine)!")}`);
+
+  it('accepts a request signed by hand as RFC 5849 says (the control for the mistakes below)', async () => {
+    const url = awkward();
+    expect((await fetch(url, { headers: { authorization: handSigned(url) } })).status).toBe(200);
+  });
+
+  it("refuses a signature whose base string encodes the parameters with encodeURIComponent (!'() left unencoded)", async () => {
+    const url = awkward();
+    const response = await fetch(url, { headers: { authorization: handSigned(url, { encode: encodeURIComponent }) } });
+    expect([response.status, await problem(response)]).toEqual([401, 'signature_invalid']);
+  });
+
+  it('refuses a signature that leaves the query parameters out of the base string', async () => {
+    const url = awkward();
+    const response = await fetch(url, { headers: { authorization: handSigned(url, { leaveOutQuery: true }) } });
+    expect([response.status, await problem(response)]).toEqual([401, 'signature_invalid']);
   });
 });
 

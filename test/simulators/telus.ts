@@ -10,6 +10,10 @@
 //   POST /api/v1/instances/{instanceId}/patients/{id}/documents {title, folder?, subfolder?, contentType, data}
 //        with Idempotency-Key → 201 {id}, or 200 {id} + Idempotent-Replayed: true
 //   POST /api/v1/instances/{instanceId}/patients/{id}/notes {title, text, letterType?}: a chart note, same answers
+//   (both take an optional `externalId`, kept with the record; `Idempotency-Key` is honoured only with
+//   the `honorIdempotencyKey` switch, off by default)
+//   GET  /api/v1/instances/{instanceId}/patients/{id}/documents?externalId=…, …/notes?externalId=…
+//        → {items:[{id, title, externalId}]}: the lookup of a record by the client's external id
 //   PUT  /api/v1/instances/{instanceId}/patients/{id} {firstName, lastName, birthDate, sex, healthNumber, email,
 //        phone}: the whole record as read, changed (Idempotency-Key; a repeat answers 200 + Idempotent-Replayed)
 //   GET  /api/v1/instances/{instanceId}/custom-fields → {items:[{name}]}: the custom demographic fields defined
@@ -254,6 +258,7 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
           content: Buffer.from(body['data'], 'base64'),
           folder: typeof body['folder'] === 'string' ? body['folder'] : undefined,
           subfolder: typeof body['subfolder'] === 'string' ? body['subfolder'] : undefined,
+          externalId: typeof body['externalId'] === 'string' ? body['externalId'] : undefined,
         });
         return duplicate
           ? { status: 200, json: { id: document.id }, headers: { 'idempotent-replayed': 'true' } }
@@ -275,10 +280,40 @@ export async function start(options: TelusSimOptions = {}): Promise<TelusSimulat
           title: typeof body['title'] === 'string' ? body['title'] : '',
           text: body['text'],
           letterType: typeof body['letterType'] === 'string' ? body['letterType'] : undefined,
+          externalId: typeof body['externalId'] === 'string' ? body['externalId'] : undefined,
         });
         return duplicate
           ? { status: 200, json: { id: note.id }, headers: { 'idempotent-replayed': 'true' } }
           : { status: 201, json: { id: note.id } };
+      },
+    },
+    // Lookups by the client's external id (our design): how a client finds what it filed before a crash.
+    {
+      method: 'GET',
+      path: `${base}/patients/:patientId/documents`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const patientId = ctx.params['patientId'] ?? '';
+        if (patientIndex(patientId) === undefined) throw fail(404, 'patient_not_found', 'no such patient');
+        const externalId = ctx.url.searchParams.get('externalId');
+        const items = state.documents
+          .filter((d) => d.patientId === patientId && (externalId === null || d.externalId === externalId))
+          .map((d) => ({ id: d.id, title: d.title, folder: d.folder, externalId: d.externalId }));
+        return { json: { items } };
+      },
+    },
+    {
+      method: 'GET',
+      path: `${base}/patients/:patientId/notes`,
+      handler: (ctx) => {
+        authorize(ctx);
+        const patientId = ctx.params['patientId'] ?? '';
+        if (patientIndex(patientId) === undefined) throw fail(404, 'patient_not_found', 'no such patient');
+        const externalId = ctx.url.searchParams.get('externalId');
+        const items = state.notes
+          .filter((n) => n.patientId === patientId && (externalId === null || n.externalId === externalId))
+          .map((n) => ({ id: n.id, title: n.title, externalId: n.externalId }));
+        return { json: { items } };
       },
     },
   ];

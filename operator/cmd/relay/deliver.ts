@@ -7,6 +7,7 @@
 import type { DocumentToPost, EmrAdapter } from '../../internal/emr/adapter.ts';
 import { type CheckInSettings, DEFAULT_CHECK_IN } from './check-in.ts';
 import { deliverCheckIn } from './deliver-check-in.ts';
+import type { StepGuard } from './delivery-record.ts';
 import { DEFAULT_FILING, type FilingSettings, type FilingStep, planFiling } from './filing.ts';
 import type { OceanMessage } from './messages.ts';
 import { RelayError } from './schedule.ts';
@@ -16,31 +17,50 @@ export function stepKeyOf(idempotencyKey: string, part: string): string {
   return part ? `${idempotencyKey}-${part}` : idempotencyKey;
 }
 
-/** Performs the steps in order (each under its own key, so a retry files nothing twice). */
+/** One step's EMR call. */
+function postStep(
+  adapter: EmrAdapter,
+  patientId: string,
+  step: Exclude<FilingStep, { kind: 'customFields' }>,
+  key: string,
+): Promise<{ id: string }> {
+  if (step.kind === 'note') {
+    return adapter.postNote({
+      patientId,
+      title: step.title,
+      text: step.text,
+      idempotencyKey: key,
+      ...(step.letterType ? { letterType: step.letterType } : {}),
+    });
+  }
+  const doc: DocumentToPost = { patientId, title: step.title, pdf: Buffer.from(step.pdf, 'base64'), idempotencyKey: key };
+  if (step.folder) doc.folder = step.folder;
+  if (step.subfolder) doc.subfolder = step.subfolder;
+  return adapter.postDocument(doc);
+}
+
+/**
+ * Performs the steps in order, each under its own key; with a `guard` (delivery-record.ts) each step
+ * is recorded before and after its post, and a redelivered step is skipped or looked up in the EMR
+ * first, so a retry files nothing twice even in an EMR that ignores the key.
+ */
 export async function performSteps(
   adapter: EmrAdapter,
   patientId: string,
   steps: readonly FilingStep[],
   idempotencyKey: string,
+  guard?: StepGuard,
 ): Promise<void> {
   for (const step of steps) {
     const key = stepKeyOf(idempotencyKey, step.part);
+    // Custom fields are set to values: writing them again changes nothing, so they need no record.
     if (step.kind === 'customFields') {
       await updateCustomFields(adapter, patientId, step.fields, key);
-    } else if (step.kind === 'note') {
-      await adapter.postNote({
-        patientId,
-        title: step.title,
-        text: step.text,
-        idempotencyKey: key,
-        ...(step.letterType ? { letterType: step.letterType } : {}),
-      });
-    } else {
-      const doc: DocumentToPost = { patientId, title: step.title, pdf: Buffer.from(step.pdf, 'base64'), idempotencyKey: key };
-      if (step.folder) doc.folder = step.folder;
-      if (step.subfolder) doc.subfolder = step.subfolder;
-      await adapter.postDocument(doc);
+      continue;
     }
+    const post = () => postStep(adapter, patientId, step, key);
+    if (guard) await guard({ recordKey: idempotencyKey, part: step.part, key, kind: step.kind, patientId }, post);
+    else await post();
   }
 }
 
@@ -75,6 +95,7 @@ export async function deliverToEmr(
   idempotencyKey: string,
   settings: FilingSettings = DEFAULT_FILING,
   checkIn: CheckInSettings = DEFAULT_CHECK_IN,
+  guard?: StepGuard,
 ): Promise<{ duplicate: boolean }> {
   if (message.type === 'checkIn') return deliverCheckIn(adapter, message, idempotencyKey, checkIn);
   if (message.type === 'demographicUpdate' && message.demographics) {
@@ -83,7 +104,7 @@ export async function deliverToEmr(
     return adapter.updateDemographics({ patientId: message.patient.emrId, changes: message.demographics, idempotencyKey });
   }
   const plan = planFiling(message, settings);
-  await performSteps(adapter, message.patient.emrId, plan.steps, idempotencyKey);
+  await performSteps(adapter, message.patient.emrId, plan.steps, idempotencyKey, guard);
   if (plan.held.length > 0) throw heldError(message, plan.held.length);
   return { duplicate: false };
 }

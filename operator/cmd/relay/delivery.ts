@@ -1,6 +1,8 @@
 // Delivery: the integration's durable consumer, explicit acks. Per message: decrypt with the SEK
 // version its header names, perform it in the EMR with an idempotency key derived from Ocean's
-// message id (a redelivery after a crash files nothing twice), then ack; on failure nak with the
+// message id, each step recorded in the delivery-record bucket before and after its post
+// (delivery-record.ts: a redelivery after a crash files nothing twice, even in an EMR that ignores
+// the key), then ack; on failure nak with the
 // schedule's delay (schedule.ts, counted from receipt on the relay clock), or past the schedule move
 // it to the dead-letter subject. Messages are handled `concurrency` at a time.
 // Filing follows the integration's settings (filing.ts); records held because automatic import is off
@@ -8,16 +10,24 @@
 // `held`), replayable once the setting is on. With Combine Progress Notes, the eForms of one sitting
 // are held together (combine.ts) and filed as one progress note.
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
 import type { EmrAdapter } from '../../internal/emr/adapter.ts';
 import { EmrError } from '../../internal/emr/adapter.ts';
 import { KEY_VERSION_HEADER, relayQueueNames } from '../../internal/relayqueue/contract.ts';
-import { CONTENT_HASH_HEADER, deadLetter, OCEAN_MESSAGE_ID_HEADER, RECEIVED_AT_HEADER } from '../../internal/relayqueue/queue.ts';
+import {
+  CONTENT_HASH_HEADER,
+  deadLetter,
+  FIRST_RECEIVED_AT_HEADER,
+  OCEAN_MESSAGE_ID_HEADER,
+  RECEIVED_AT_HEADER,
+} from '../../internal/relayqueue/queue.ts';
 import { decryptBatch, RELAY_MESSAGE_KIND } from '../../internal/sek/crypto.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { RelayClock } from '../../runtime/scaled-clock.ts';
 import type { CheckInSettings } from './check-in.ts';
 import { combinedKeyOf, SittingCombiner, type SittingMember } from './combine.ts';
 import { deliverToEmr, heldError, performSteps } from './deliver.ts';
+import { createStepGuard, type StepGuard } from './delivery-record.ts';
 import { combinedNote, type FilingSettings, planFiling, sittingOf } from './filing.ts';
 import { contentHashOf } from './message-id.ts';
 import { InvalidMessageError, idempotencyKeyOf, type OceanMessage, parseOceanMessage } from './messages.ts';
@@ -43,9 +53,32 @@ export interface DeliveryOptions {
   concurrency?: number;
   /** The integration's id salt (api-key.ts): the key of the content hash in the EMR idempotency key. */
   idSalt: () => string;
+  /**
+   * The integration's delivery-record bucket (delivery-record.ts): each step recorded before and after
+   * its post, a redelivered step skipped or looked up in the EMR first. Without it the EMR's own
+   * idempotency is all there is (tests of the adapters' key handling only).
+   */
+  deliveryRecords?: KV;
   onDelivered?: () => void;
   onFailed?: (reason: string) => void;
   onDeadLettered?: () => void;
+}
+
+/** Real ms between two "still working" signals of a delivery in progress: under the smallest ack wait (5 s). */
+const WORKING_INTERVAL_MS = 2000;
+
+/** The exactly-once guard of one delivery of `msgs` (one message, or the forms of a sitting). */
+function guardOf(o: DeliveryOptions, msgs: JsMsg[]): StepGuard | undefined {
+  if (!o.deliveryRecords) return undefined;
+  return createStepGuard({
+    kv: o.deliveryRecords,
+    adapter: o.adapter,
+    deliveryCount: Math.max(...msgs.map((m) => m.info.deliveryCount)),
+    replayed: msgs.some((m) => Boolean(m.headers?.get(FIRST_RECEIVED_AT_HEADER))),
+    now: () => o.clock.now(),
+    logger: o.logger,
+    context: contextOf(o),
+  });
 }
 
 async function decrypt(o: DeliveryOptions, msg: JsMsg, oceanId: string): Promise<OceanMessage> {
@@ -122,7 +155,15 @@ async function fileSitting(o: DeliveryOptions, members: SittingMember[]): Promis
   const forms = members.map((m) => ({ title: m.message.note?.title ?? '', text: m.message.note?.text ?? '' }));
   try {
     const note = combinedNote(forms);
-    await o.adapter.postNote({ patientId: first.message.patient.emrId, ...note, idempotencyKey: combinedKeyOf(members.map((m) => m.key)) });
+    const patientId = first.message.patient.emrId;
+    const key = combinedKeyOf(members.map((m) => m.key));
+    const post = () => o.adapter.postNote({ patientId, ...note, idempotencyKey: key });
+    const guard = guardOf(
+      o,
+      members.map((m) => m.msg),
+    );
+    if (guard) await guard({ recordKey: key, part: '', key, kind: 'note', patientId }, post);
+    else await post();
   } catch (error) {
     for (const m of members) await failed(o, m.msg, m.message.messageId, m.receivedAt, error);
     return;
@@ -135,6 +176,7 @@ async function fileSitting(o: DeliveryOptions, members: SittingMember[]): Promis
         m.message.patient.emrId,
         plan.steps.filter((step) => step.kind !== 'note'),
         m.key,
+        guardOf(o, [m.msg]),
       );
       if (plan.held.length > 0) throw heldError(m.message, plan.held.length);
       succeeded(o, m.msg, m.receivedAt);
@@ -159,7 +201,19 @@ async function handleMessage(o: DeliveryOptions, msg: JsMsg, combiner: SittingCo
       combiner.add(sitting, { msg, message, key, receivedAt });
       return;
     }
-    await deliverToEmr(o.adapter, message, key, o.filing, o.checkIn);
+    // While this delivery lives it keeps the message: JetStream hands it to another delivery only once this relay is gone.
+    const keepAlive = setInterval(() => {
+      try {
+        msg.working();
+      } catch {
+        // NATS away: the ack wait decides, as for a crash.
+      }
+    }, WORKING_INTERVAL_MS);
+    try {
+      await deliverToEmr(o.adapter, message, key, o.filing, o.checkIn, guardOf(o, [msg]));
+    } finally {
+      clearInterval(keepAlive);
+    }
     succeeded(o, msg, receivedAt);
   } catch (error) {
     await failed(o, msg, oceanId, receivedAt, error);

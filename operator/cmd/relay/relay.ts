@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type ConsumerOptions, ensureRelayConsumer, openStatusBucket } from '../../internal/relayqueue/queue.ts';
+import { type ConsumerOptions, ensureRelayConsumer, openDeliveryBucket, openStatusBucket } from '../../internal/relayqueue/queue.ts';
 import { createAdminServer } from './admin-server.ts';
 import type { WebhookKeyStore } from './api-key-store.ts';
 import type { CheckInSettings } from './check-in.ts';
@@ -88,6 +88,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   const js = jetstream(o.nc);
   // The operator provisioned the streams and the status bucket; the relay's NATS user may create neither.
   const kv = await openStatusBucket(js);
+  const deliveryRecords = await openDeliveryBucket(js, o.namespace, o.integration);
   const consumer = await ensureRelayConsumer(js, o.namespace, o.integration, o.consumer);
   // Fail early (and visibly) when the SEK or the webhook key cannot be read, rather than on the first webhook.
   const sek = await o.keyring.current();
@@ -124,6 +125,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
       ...(o.checkIn ? { checkIn: o.checkIn } : {}),
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),
       idSalt: () => o.webhookKeys.keys().idSalt,
+      deliveryRecords,
       onDelivered: () => reporter.delivered(),
       onFailed: (reason) => reporter.failed(reason),
       onDeadLettered: () => reporter.changed(),

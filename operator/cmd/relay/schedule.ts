@@ -63,6 +63,7 @@ export type RelayFailureReason =
   | 'InvalidMessage'
   | 'Unsupported'
   | 'AttachmentsImportDisabled'
+  | 'DeliveryRecordUnavailable'
   | 'WalkInDisabled'
   | 'InternalError';
 
@@ -73,6 +74,8 @@ const KIND_OF: Record<RelayFailureReason, FailureKind> = {
   Expired: 'transient',
   Deauthorized: 'transient',
   SekUnavailable: 'transient',
+  // The delivery record (NATS KV) could not be read or written, or another delivery of the message holds it.
+  DeliveryRecordUnavailable: 'transient',
   InternalError: 'transient',
   NotFound: 'permanent',
   InvalidResponse: 'permanent',

@@ -4,7 +4,7 @@ import type { Faults } from '../../../test/simulators/common.ts';
 import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { AccuroAdapter } from './accuro.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
-import { expectEmrError, genderOfSimulated, PAST, samplePdf } from './test-helpers.ts';
+import { expectEmrError, expectFindsFiledRecordsByKey, genderOfSimulated, PAST, samplePdf } from './test-helpers.ts';
 
 const volume = { providers: 5, patients: 40, appointmentsPerDay: 60, days: 2, startDate: '2030-05-06' };
 const from = new Date('2030-05-06T00:00:00Z');
@@ -18,7 +18,11 @@ beforeAll(async () => {
   secrets = Object.values(sim.credentials);
 });
 afterAll(() => sim.stop());
-beforeEach(() => sim.clearFaults());
+beforeEach(() => {
+  sim.clearFaults();
+  // Strict, as the real EMRs: a repeated idempotency key makes a second record. Tests of the key path opt in.
+  sim.state.honorIdempotencyKey = false;
+});
 
 const adapter = (overrides: Partial<AdapterConfig> = {}) =>
   new AccuroAdapter({
@@ -122,7 +126,11 @@ describe('Accuro adapter against the Accuro simulator', () => {
     await expectEmrError(adapter().getPatient('40000'), 'NotFound', secrets);
   });
 
-  it('posts a document once, into the named folder, even when it is delivered twice', async () => {
+  it('finds the document and the note it filed by the key written into them, in an EMR that ignores the key', async () => {
+    await expectFindsFiledRecordsByKey(adapter(), sim, '7', 'accuro');
+  });
+  it('posts a document once, into the named folder, even when it is delivered twice (a simulator that honours the key: leniency opted in)', async () => {
+    sim.state.honorIdempotencyKey = true;
     const doc = { patientId: '7', title: 'Consult note', pdf: samplePdf('accuro'), idempotencyKey: 'accuro-msg-1', folder: 'Referrals' };
     const first = await adapter().postDocument(doc);
     const second = await adapter().postDocument(doc);
@@ -172,7 +180,8 @@ describe('Accuro adapter against the Accuro simulator', () => {
     expect(sim.documents.some((d) => d.idempotencyKey === doc.idempotencyKey)).toBe(false);
   });
 
-  it('files an encounter note of the named letter type once, even when it is delivered twice', async () => {
+  it('files an encounter note of the named letter type once, even when it is delivered twice (a simulator that honours the key: leniency opted in)', async () => {
+    sim.state.honorIdempotencyKey = true;
     const note = {
       patientId: '9',
       title: 'Secure message',

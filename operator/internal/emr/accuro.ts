@@ -9,7 +9,10 @@
 // The token is cached and renewed at 2/3 of its lifetime; a stale token is renewed once.
 // Appointments come from the materials endpoint in pages of at most 50, `startingId` = the previous
 // page's `lastId`, until a page is empty.
-// Idempotency: Accuro publishes none; see oscar-pro.ts and README.md (same approach).
+// Idempotency: Accuro publishes none. The key travels as `Idempotency-Key` (ignored by a real server)
+// and is written where it can be found again: a document's file name (`Title [key].pdf`) and an
+// encounter note's `externalId`; findDocumentByKey / findNoteByKey look it up after a relay crash
+// (the patient lists are our simulator's design: README "Finding a filed record by its key").
 // Filing: documents go to the folder (and sub-folder) named by the settings, looked up by name in
 // `GET /v1/provider-portal/folders`; chart notes are encounter notes
 // (`POST /v1/patients/{id}/encounter-notes`) with the letter type named by the settings, looked up in
@@ -41,6 +44,7 @@ import type {
   DocumentToPost,
   EmrAdapter,
   EmrErrorReason,
+  FiledRecordQuery,
   NoteToPost,
   Office,
   Patient,
@@ -52,6 +56,7 @@ import {
   byNameOrId,
   documentFileName,
   emrTimeZone,
+  fileNameHasKey,
   inInterval,
   normalizeSex,
   requireKeys,
@@ -283,6 +288,7 @@ export class AccuroAdapter implements EmrAdapter {
       note: note.text,
       noteDate: localDate(this.now(), this.timeZone),
       ...(letterTypeId === undefined ? {} : { letterTypeId: numeric(letterTypeId) }),
+      externalId: note.idempotencyKey,
     };
     const response = await this.session.request(this.url(`v1/patients/${encodeURIComponent(note.patientId)}/encounter-notes`), {
       method: 'POST',
@@ -292,6 +298,29 @@ export class AccuroAdapter implements EmrAdapter {
     const read = new Reader('Accuro', response.what);
     const answer = read.object(this.http.parseJson(response), 'body');
     return { id: read.id(answer['encounterNoteId'], 'encounterNoteId'), duplicate: isReplayed(response) };
+  }
+
+  /** The patient's document whose file name carries the key (`GET /v1/patients/{id}/documents`, our simulator's design). */
+  async findDocumentByKey(query: FiledRecordQuery): Promise<{ id: string } | undefined> {
+    const { read, body } = await this.get(`v1/patients/${encodeURIComponent(query.patientId)}/documents`);
+    for (const [i, item] of read.array(body, 'body').entries()) {
+      const d = read.object(item, `[${i}]`);
+      const fileName = read.optionalString(d['fileName'], `[${i}].fileName`) ?? '';
+      if (fileNameHasKey(fileName, query.idempotencyKey)) return { id: read.id(d['documentId'], `[${i}].documentId`) };
+    }
+    return undefined;
+  }
+
+  /** The patient's encounter note with the key as its `externalId` (our design, as the encounter-note call). */
+  async findNoteByKey(query: FiledRecordQuery): Promise<{ id: string } | undefined> {
+    const { read, body } = await this.get(`v1/patients/${encodeURIComponent(query.patientId)}/encounter-notes`, {
+      externalId: query.idempotencyKey,
+    });
+    for (const [i, item] of read.array(body, 'body').entries()) {
+      const n = read.object(item, `[${i}]`);
+      if (n['externalId'] === query.idempotencyKey) return { id: read.id(n['encounterNoteId'], `[${i}].encounterNoteId`) };
+    }
+    return undefined;
   }
 
   async markArrived(appointmentId: string, idempotencyKey: string): Promise<void> {

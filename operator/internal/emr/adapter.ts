@@ -94,6 +94,13 @@ export interface DemographicsUpdate {
   idempotencyKey: string;
 }
 
+/** What the relay asks after a crash: is the record it may have filed under this key in the EMR? */
+export interface FiledRecordQuery {
+  patientId: string;
+  /** The step's idempotency key, which the adapter wrote into the record (README "Finding a filed record by its key"). */
+  idempotencyKey: string;
+}
+
 /**
  * A walk-in appointment to create (check-in, README "Settings × EMR: check-in"). The idempotency key
  * is sent where the EMR honours one AND stored in the appointment's external-reference or notes
@@ -129,6 +136,10 @@ export interface EmrAdapter {
   postDocument(doc: DocumentToPost): Promise<{ id: string; duplicate: boolean }>;
   /** Files a chart note (encounter/progress note) with the EMR's note call. */
   postNote(note: NoteToPost): Promise<{ id: string; duplicate: boolean }>;
+  /** The document filed under this key, if the EMR has it (one search or list call; undefined when absent). */
+  findDocumentByKey?(query: FiledRecordQuery): Promise<{ id: string } | undefined>;
+  /** The chart note filed under this key, if the EMR has it. */
+  findNoteByKey?(query: FiledRecordQuery): Promise<{ id: string } | undefined>;
   /** Sets the appointment's status to arrived (a kiosk check-in); setting it again changes nothing. */
   markArrived(appointmentId: string, idempotencyKey: string): Promise<void>;
   /** Creates an appointment (a walk-in), once per idempotency key. */

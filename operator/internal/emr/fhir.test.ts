@@ -5,7 +5,7 @@ import { type FhirSimulator, start } from '../../../test/simulators/fhir.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
 import { documentReference, FhirAdapter, IDEMPOTENCY_SYSTEM, progressNoteReference } from './fhir.ts';
 import { validateDocumentReference } from './fhir-validate.ts';
-import { expectEmrError, genderOfSimulated, PAST, samplePdf } from './test-helpers.ts';
+import { expectEmrError, expectFindsFiledRecordsByKey, genderOfSimulated, PAST, samplePdf } from './test-helpers.ts';
 
 const volume = { providers: 4, patients: 30, appointmentsPerDay: 50, days: 2, startDate: '2030-07-01' };
 const from = new Date('2030-07-01T00:00:00Z');
@@ -20,7 +20,11 @@ beforeAll(async () => {
   secrets = Object.values(sim.credentials);
 });
 afterAll(() => sim.stop());
-beforeEach(() => sim.clearFaults());
+beforeEach(() => {
+  sim.clearFaults();
+  // Strict, as the real EMRs: a repeated idempotency key makes a second record. Tests of the key path opt in.
+  sim.state.honorIdempotencyKey = false;
+});
 
 const adapter = (overrides: Partial<AdapterConfig> = {}) =>
   new FhirAdapter({ baseUrl: sim.url, credentials: { ...sim.credentials }, timeoutMs: 2000, egress: SIMULATOR_EGRESS, ...overrides });
@@ -97,7 +101,11 @@ describe('FHIR adapter against the FHIR simulator', () => {
     await expectEmrError(adapter().getPatient('pat-99999'), 'NotFound', secrets);
   });
 
-  it('posts a valid DocumentReference once even when it is delivered twice', async () => {
+  it('finds the document and the note it filed by the key written into them, in an EMR that ignores the key', async () => {
+    await expectFindsFiledRecordsByKey(adapter(), sim, 'pat-5', 'fhir');
+  });
+  it('posts a valid DocumentReference once even when it is delivered twice (a simulator that honours the key: leniency opted in)', async () => {
+    sim.state.honorIdempotencyKey = true;
     const doc = { patientId: 'pat-5', title: 'Referral letter', pdf: samplePdf('fhir'), idempotencyKey: 'fhir-msg-1', folder: 'Referrals' };
     const first = await adapter().postDocument(doc);
     const second = await adapter().postDocument(doc);
@@ -125,7 +133,8 @@ describe('FHIR adapter against the FHIR simulator', () => {
     expect(sim.documents.find((d) => d.idempotencyKey === 'fhir-sub-1')).toMatchObject({ folder: 'Ocean', subfolder: 'Messages' });
   });
 
-  it('files a chart note as a Progress note DocumentReference (LOINC 11506-3) once, its letter type as the category', async () => {
+  it('files a chart note as a Progress note DocumentReference (LOINC 11506-3) once, its letter type as the category (a simulator that honours the key: leniency opted in)', async () => {
+    sim.state.honorIdempotencyKey = true;
     const note = {
       patientId: 'pat-7',
       title: 'Secure message',

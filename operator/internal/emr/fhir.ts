@@ -5,7 +5,9 @@
 // we use. Searches follow Bundle `link[relation=next]`, only on the base URL's origin (a bearer
 // token is never sent elsewhere). Documents are DocumentReferences (PDF inline, LOINC 51855-5)
 // carrying the idempotency key as an identifier, posted as a conditional create
-// (`If-None-Exist: identifier=…`): 201 is a new document, 200 the one created earlier.
+// (`If-None-Exist: identifier=…`): 201 is a new document, 200 the one created earlier. Conditional
+// create is optional in FHIR (a server without it creates another), so after a relay crash the relay
+// first searches `DocumentReference?identifier=…` (findDocumentByKey / findNoteByKey).
 // Check-in: read the Appointment, PUT it back with status `arrived` and `If-Match` on the version read
 // (as the demographics update does); walk-ins: POST Appointment as a conditional create on the
 // idempotency key (identifier, If-None-Exist), appointmentType a code of HL7 v2-0276 (e.g. WALKIN).
@@ -28,6 +30,7 @@ import {
   type DocumentToPost,
   type EmrAdapter,
   EmrError,
+  type FiledRecordQuery,
   type NoteToPost,
   type Office,
   type Patient,
@@ -179,6 +182,23 @@ export class FhirAdapter implements EmrAdapter {
   /** A chart note: a DocumentReference typed LOINC 11506-3 (Progress note), its text inline as text/plain. */
   async postNote(note: NoteToPost): Promise<{ id: string; duplicate: boolean }> {
     return this.createDocumentReference(progressNoteReference(note, this.now()), note.idempotencyKey);
+  }
+
+  /** The DocumentReference (document or progress note) whose identifier is the key: `GET DocumentReference?identifier=system|key`. */
+  async findDocumentByKey(query: FiledRecordQuery): Promise<{ id: string } | undefined> {
+    const url = joinUrl(this.baseUrl, 'DocumentReference', { identifier: `${IDEMPOTENCY_SYSTEM}|${query.idempotencyKey}` });
+    const found = await this.search(url, 'DocumentReference');
+    for (const { read, resource, path } of found) {
+      const ids = Array.isArray(resource['identifier']) ? (resource['identifier'] as Json[]) : [];
+      if (ids.some((i) => i?.['system'] === IDEMPOTENCY_SYSTEM && i['value'] === query.idempotencyKey))
+        return { id: read.id(resource['id'], `${path}.id`) };
+    }
+    return undefined;
+  }
+
+  /** A chart note is a DocumentReference too: the same search. */
+  findNoteByKey(query: FiledRecordQuery): Promise<{ id: string } | undefined> {
+    return this.findDocumentByKey(query);
   }
 
   /** A conditional create of the DocumentReference, keyed by the idempotency key (201 new, 200 existing). */

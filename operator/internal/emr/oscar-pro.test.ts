@@ -4,7 +4,7 @@ import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { type OscarSimulator, start } from '../../../test/simulators/oscar.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
 import { OscarProAdapter } from './oscar-pro.ts';
-import { expectEmrError, genderOfSimulated, PAST, samplePdf } from './test-helpers.ts';
+import { expectEmrError, expectFindsFiledRecordsByKey, genderOfSimulated, PAST, samplePdf } from './test-helpers.ts';
 
 const volume = { providers: 6, patients: 50, appointmentsPerDay: 60, days: 2, startDate: '2030-03-04' };
 const day1 = new Date('2030-03-04T00:00:00Z');
@@ -18,7 +18,11 @@ beforeAll(async () => {
   secrets = Object.values(sim.credentials);
 });
 afterAll(() => sim.stop());
-beforeEach(() => sim.clearFaults());
+beforeEach(() => {
+  sim.clearFaults();
+  // Strict, as the real EMRs: a repeated idempotency key makes a second record. Tests of the key path opt in.
+  sim.state.honorIdempotencyKey = false;
+});
 
 const adapter = (overrides: Partial<AdapterConfig> = {}) =>
   new OscarProAdapter({
@@ -96,7 +100,11 @@ describe('OSCAR Pro adapter against the OSCAR simulator', () => {
     await expectEmrError(adapter().getPatient('999999'), 'NotFound', secrets);
   });
 
-  it('files a document with its folder as docType and subfolder as docSubClass, and an encounter note once', async () => {
+  it('finds the document and the note it filed by the key written into them, in an EMR that ignores the key', async () => {
+    await expectFindsFiledRecordsByKey(adapter(), sim, '3', 'oscar');
+  });
+  it('files a document with its folder as docType and subfolder as docSubClass, and an encounter note once (a simulator that honours the key: leniency opted in)', async () => {
+    sim.state.honorIdempotencyKey = true;
     await adapter().postDocument({
       patientId: '4',
       title: 'Message',
@@ -117,11 +125,17 @@ describe('OSCAR Pro adapter against the OSCAR simulator', () => {
     expect(await adapter().postNote(note)).toEqual({ id: first.id, duplicate: true });
     // OSCAR has no letter types: the letter type is the note's encounter type.
     expect(sim.notes.filter((n) => n.idempotencyKey === 'oscar-note-1')).toEqual([
-      expect.objectContaining({ patientId: '4', title: 'Secure message', text: 'Can I take it with food?', letterType: 'Ocean' }),
+      expect.objectContaining({
+        patientId: '4',
+        title: 'Secure message',
+        text: 'Can I take it with food?\n\n[oscar-note-1]',
+        letterType: 'Ocean',
+      }),
     ]);
   });
 
-  it('posts a document once even when it is delivered twice', async () => {
+  it('posts a document once even when it is delivered twice (a simulator that honours the key: leniency opted in)', async () => {
+    sim.state.honorIdempotencyKey = true;
     const doc = { patientId: '3', title: 'Referral letter', pdf: samplePdf(), idempotencyKey: 'oscar-msg-1' };
     const first = await adapter().postDocument(doc);
     const second = await adapter().postDocument(doc);

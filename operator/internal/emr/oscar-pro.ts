@@ -6,9 +6,10 @@
 // wrong consumer key or a bad signature maps to InvalidCredentials.
 // Token expiry: OSCAR does not publish one; servers (and our simulator) that send
 // `X-OAuth-Token-Expires` (ISO 8601 or HTTP date) on answers give `notAfter`. See README.md.
-// Idempotency: OSCAR has no idempotency mechanism. We send `Idempotency-Key` (honoured by the
-// simulator) and put the key in the file name, so a duplicate is at least visible in the chart; the
-// relay's durable queue is what prevents redelivery against a real server.
+// Idempotency: OSCAR has no idempotency mechanism. We send `Idempotency-Key` (a real server ignores
+// it) and write the key where it can be found again: in a document's file name (`Title [key].pdf`) and
+// as a note's last paragraph (`[key]`); findDocumentByKey / findNoteByKey look for it after a relay
+// crash (README "Finding a filed record by its key"), and the relay's delivery record does the rest.
 // Check-in (OSCAR's ScheduleService): `POST schedule/appointment/{id}/updateStatus` {status: 'H'} (Here);
 // walk-ins `POST schedule/add` (NewAppointmentTo1, the server's wall clock, the type by name from
 // `GET schedule/types`), the idempotency key sent and kept in the appointment's `notes`.
@@ -32,6 +33,7 @@ import {
   type EmrAdapter,
   EmrError,
   type EmrErrorReason,
+  type FiledRecordQuery,
   type NoteToPost,
   type Office,
   type Patient,
@@ -43,7 +45,9 @@ import {
   dayRange,
   documentFileName,
   emrTimeZone,
+  fileNameHasKey,
   inInterval,
+  keyTag,
   patientRecord,
   requireKeys,
   secretValues,
@@ -56,6 +60,9 @@ export const OSCAR_CREDENTIAL_KEYS = ['clientKey', 'clientSecret', 'accessToken'
 const TOKEN_EXPIRES_HEADER = 'x-oauth-token-expires';
 
 const PROVIDERS_PER_SCHEDULE_CALL = 50;
+/** Notes per page of OSCAR's note list, and the most pages read when looking for a filed note. */
+const NOTE_PAGE = 100;
+const NOTE_LIST_MAX_PAGES = 200;
 
 /** OSCAR appointment status codes (first letter; a trailing 'S' means signed) → our vocabulary. */
 const STATUS: Record<string, AppointmentStatus> = {
@@ -238,7 +245,8 @@ export class OscarProAdapter implements EmrAdapter {
    */
   async postNote(note: NoteToPost): Promise<{ id: string; duplicate: boolean }> {
     const body = JSON.stringify({
-      note: `${note.title}\n\n${note.text}`,
+      // The key as the last paragraph: OSCAR keeps no external id on a note, and its note list (findNoteByKey) serves the text.
+      note: `${note.title}\n\n${note.text}\n\n${keyTag(note.idempotencyKey)}`,
       ...(note.letterType?.trim() ? { encounterType: note.letterType } : {}),
       observationDate: this.now().toISOString(),
     });
@@ -249,6 +257,39 @@ export class OscarProAdapter implements EmrAdapter {
     const read = new Reader('OSCAR', response.what);
     const answer = read.object(this.http.parseJson(response), 'body');
     return { id: read.id(answer['noteId'], 'noteId'), duplicate: isReplayed(response) };
+  }
+
+  /** The demographic's document whose file name carries the key (`GET document/demographic/{no}`: our simulator's design). */
+  async findDocumentByKey(query: FiledRecordQuery): Promise<{ id: string } | undefined> {
+    const response = await this.call('GET', `document/demographic/${encodeURIComponent(query.patientId)}`);
+    const read = new Reader('OSCAR', response.what);
+    const body = this.http.parseJson(response);
+    const list = Array.isArray(body) ? body : read.array(read.object(body, 'body')['content'] ?? [], 'content');
+    for (const [i, item] of list.entries()) {
+      const d = read.object(item, `content[${i}]`);
+      const fileName = read.optionalString(d['fileName'], `content[${i}].fileName`) ?? '';
+      if (fileNameHasKey(fileName, query.idempotencyKey)) return { id: read.id(d['documentNo'] ?? d['id'], `content[${i}].documentNo`) };
+    }
+    return undefined;
+  }
+
+  /** The demographic's note whose text carries the key: OSCAR's note list (`POST notes/{no}/all`), newest first, page by page. */
+  async findNoteByKey(query: FiledRecordQuery): Promise<{ id: string } | undefined> {
+    const tag = keyTag(query.idempotencyKey);
+    for (let page = 0; page < NOTE_LIST_MAX_PAGES; page++) {
+      const path = `notes/${encodeURIComponent(query.patientId)}/all?numToReturn=${NOTE_PAGE}&offset=${page * NOTE_PAGE}`;
+      const response = await this.call('POST', path, { headers: { 'content-type': 'application/json' }, body: '{}' });
+      const read = new Reader('OSCAR', response.what);
+      const body = read.object(this.http.parseJson(response), 'body');
+      const list = body['notelist'] === undefined || body['notelist'] === null ? [] : read.array(body['notelist'], 'notelist');
+      for (const [i, item] of list.entries()) {
+        const n = read.object(item, `notelist[${i}]`);
+        const text = read.optionalString(n['note'], `notelist[${i}].note`) ?? '';
+        if (text.endsWith(tag)) return { id: read.id(n['noteId'], `notelist[${i}].noteId`) };
+      }
+      if (body['moreNotes'] !== true || list.length === 0) return undefined;
+    }
+    throw this.http.error('InvalidResponse', 'POST notes/{demographicNo}/all: paging does not end');
   }
 
   /** OSCAR's "Here" status (H): the patient arrived. */

@@ -44,15 +44,24 @@ export function requireKeys(emr: string, credentials: Record<string, string>, ke
   }
 }
 
-/** A file name that carries the idempotency key, so a person can spot a duplicate in the chart. */
+/** `[key]`: how the idempotency key is written into a file name or a note's text, and found there again. */
+export function keyTag(idempotencyKey: string): string {
+  return `[${idempotencyKey.replace(/[^A-Za-z0-9._-]+/g, '').slice(0, 64)}]`;
+}
+
+/** A file name that carries the idempotency key, so a person can spot a duplicate in the chart and the relay can find it after a crash. */
 export function documentFileName(title: string, idempotencyKey: string): string {
   const safeTitle =
     title
       .replace(/[^A-Za-z0-9 ._-]+/g, '')
       .trim()
       .slice(0, 80) || 'document';
-  const safeKey = idempotencyKey.replace(/[^A-Za-z0-9._-]+/g, '').slice(0, 64);
-  return `${safeTitle} [${safeKey}].pdf`;
+  return `${safeTitle} ${keyTag(idempotencyKey)}.pdf`;
+}
+
+/** Does this file name carry this key (documentFileName)? */
+export function fileNameHasKey(fileName: string, idempotencyKey: string): boolean {
+  return fileName.endsWith(` ${keyTag(idempotencyKey)}.pdf`);
 }
 
 /** A Patient carrying only the optional fields the EMR actually gave (absent, never empty). */

@@ -4,7 +4,7 @@ import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { start, type TelusProduct, type TelusSimulator } from '../../../test/simulators/telus.ts';
 import type { AdapterConfig, EmrErrorReason } from './adapter.ts';
 import { TelusAdapter } from './telus.ts';
-import { expectEmrError, PAST, samplePdf } from './test-helpers.ts';
+import { expectEmrError, expectFindsFiledRecordsByKey, PAST, samplePdf } from './test-helpers.ts';
 
 const volume = { providers: 4, patients: 30, appointmentsPerDay: 250, days: 2, startDate: '2030-09-09' };
 const from = new Date('2030-09-09T00:00:00Z');
@@ -18,7 +18,11 @@ beforeAll(async () => {
   secrets = sim.instances.flatMap((i) => [i.instanceSecret, i.activationCode ?? '']).filter(Boolean);
 });
 afterAll(() => sim.stop());
-beforeEach(() => sim.clearFaults());
+beforeEach(() => {
+  sim.clearFaults();
+  // Strict, as the real EMRs: a repeated idempotency key makes a second record. Tests of the key path opt in.
+  sim.state.honorIdempotencyKey = false;
+});
 
 function adapter(product: TelusProduct, overrides: Partial<AdapterConfig> = {}) {
   const instance = sim.instance(product);
@@ -79,7 +83,11 @@ describe.each(['PSSuite', 'MedAccess'] as const)('TELUS %s adapter against the T
     await expectEmrError(adapter(product).getPatient('99999'), 'NotFound', secrets);
   });
 
-  it('posts a document once even when it is delivered twice', async () => {
+  it('finds the document and the note it filed by the key written into them, in an EMR that ignores the key', async () => {
+    await expectFindsFiledRecordsByKey(adapter(product), sim, '2', `telus-${product}`);
+  });
+  it('posts a document once even when it is delivered twice (a simulator that honours the key: leniency opted in)', async () => {
+    sim.state.honorIdempotencyKey = true;
     const key = `telus-${product}-1`;
     const doc = { patientId: '2', title: 'Secure message', pdf: samplePdf(product), idempotencyKey: key, folder: 'Ocean' };
     const first = await adapter(product).postDocument(doc);
@@ -90,7 +98,8 @@ describe.each(['PSSuite', 'MedAccess'] as const)('TELUS %s adapter against the T
     expect(sim.duplicates.filter((d) => d.idempotencyKey === key)).toHaveLength(1);
   });
 
-  it('files a document in its folder and subfolder, and a chart note of the letter type once', async () => {
+  it('files a document in its folder and subfolder, and a chart note of the letter type once (a simulator that honours the key: leniency opted in)', async () => {
+    sim.state.honorIdempotencyKey = true;
     const key = `telus-${product}-filing`;
     await adapter(product).postDocument({
       patientId: '3',

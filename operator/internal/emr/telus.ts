@@ -14,6 +14,8 @@
 //   POST …/patients/{id}/documents {title, folder?, subfolder?, contentType, data} (Idempotency-Key)
 //   POST …/patients/{id}/notes {title, text, letterType?} (Idempotency-Key): a chart note (PS Suite
 //        progress note, Med Access encounter note)
+//   Both carry the key also as `externalId`; GET …/patients/{id}/documents?externalId=… and
+//   …/notes?externalId=… → {items:[{id, externalId, …}]} find a record again after a relay crash.
 //   PUT  …/appointments/{id}/status {status: 'arrived'} (Idempotency-Key): a kiosk check-in
 //   POST …/appointments {patientId, providerId, start (instant), durationMinutes, appointmentType?,
 //        externalReference} (Idempotency-Key; the key is also the externalReference): a walk-in, the
@@ -42,6 +44,7 @@ import type {
   DocumentToPost,
   EmrAdapter,
   EmrErrorReason,
+  FiledRecordQuery,
   NoteToPost,
   Office,
   Patient,
@@ -237,6 +240,7 @@ export class TelusAdapter implements EmrAdapter {
         ...(doc.subfolder?.trim() ? { subfolder: doc.subfolder } : {}),
         contentType: 'application/pdf',
         data: doc.pdf.toString('base64'),
+        externalId: doc.idempotencyKey,
       }),
     });
     const read = new Reader(this.label, response.what);
@@ -248,11 +252,36 @@ export class TelusAdapter implements EmrAdapter {
     const response = await this.session.request(this.url(`patients/${encodeURIComponent(note.patientId)}/notes`), {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': note.idempotencyKey },
-      body: JSON.stringify({ title: note.title, text: note.text, ...(note.letterType?.trim() ? { letterType: note.letterType } : {}) }),
+      body: JSON.stringify({
+        title: note.title,
+        text: note.text,
+        ...(note.letterType?.trim() ? { letterType: note.letterType } : {}),
+        externalId: note.idempotencyKey,
+      }),
     });
     const read = new Reader(this.label, response.what);
     const answer = read.object(this.http.parseJson(response), 'body');
     return { id: read.id(answer['id'], 'id'), duplicate: isReplayed(response) };
+  }
+
+  /** The document filed with this key as its `externalId` (`GET …/patients/{id}/documents?externalId=`, our design). */
+  findDocumentByKey(query: FiledRecordQuery): Promise<{ id: string } | undefined> {
+    return this.findByExternalId('documents', query);
+  }
+
+  /** The chart note filed with this key as its `externalId`. */
+  findNoteByKey(query: FiledRecordQuery): Promise<{ id: string } | undefined> {
+    return this.findByExternalId('notes', query);
+  }
+
+  private async findByExternalId(kind: 'documents' | 'notes', query: FiledRecordQuery): Promise<{ id: string } | undefined> {
+    const { read, body } = await this.get(`patients/${encodeURIComponent(query.patientId)}/${kind}`, { externalId: query.idempotencyKey });
+    const items = read.array(read.object(body, 'body')['items'], 'items');
+    for (const [i, item] of items.entries()) {
+      const r = read.object(item, `items[${i}]`);
+      if (r['externalId'] === query.idempotencyKey) return { id: read.id(r['id'], `items[${i}].id`) };
+    }
+    return undefined;
   }
 
   async markArrived(appointmentId: string, idempotencyKey: string): Promise<void> {

@@ -1,7 +1,8 @@
 // Assertions shared by the adapter-vs-simulator tests (not a test file itself).
 import { expect } from 'vitest';
 import { leakedForms } from '../../../test/security/leak-forms.ts';
-import { EmrError, type EmrErrorReason } from './adapter.ts';
+import type { Simulator } from '../../../test/simulators/common.ts';
+import { type EmrAdapter, EmrError, type EmrErrorReason } from './adapter.ts';
 
 /** Awaits a rejection, checks it is an EmrError with `reason`, and that no secret leaks into it. */
 export async function expectEmrError(promise: Promise<unknown>, reason: EmrErrorReason, secrets: readonly string[]): Promise<EmrError> {
@@ -37,4 +38,28 @@ export function genderOfSimulated(sex: string): 'female' | 'male' | 'other' {
   if (sex === 'F') return 'female';
   if (sex === 'M') return 'male';
   return 'other';
+}
+
+/**
+ * In an EMR that ignores idempotency keys (the simulators' default): a second post of the same key
+ * makes a second record (recorded as a duplicate not honoured), and the adapter finds what it filed by
+ * the key it wrote into it, the first record, and nothing under another key. Shared by the adapters' tests.
+ */
+export async function expectFindsFiledRecordsByKey(
+  adapter: EmrAdapter,
+  sim: Pick<Simulator, 'duplicates'>,
+  patientId: string,
+  prefix: string,
+): Promise<void> {
+  const doc = { patientId, title: 'Lab result', pdf: samplePdf(prefix), idempotencyKey: `${prefix}-find-doc` };
+  const filed = await adapter.postDocument(doc);
+  const again = await adapter.postDocument(doc);
+  expect(again.id).not.toBe(filed.id);
+  expect(sim.duplicates.filter((d) => d.idempotencyKey === doc.idempotencyKey).map((d) => d.honored)).toEqual([false]);
+  expect(await adapter.findDocumentByKey?.({ patientId, idempotencyKey: doc.idempotencyKey })).toEqual({ id: filed.id });
+  expect(await adapter.findDocumentByKey?.({ patientId, idempotencyKey: `${prefix}-never-filed` })).toBeUndefined();
+  const note = { patientId, title: 'Secure message', text: 'Is the clinic open on Friday?', idempotencyKey: `${prefix}-find-note` };
+  const noteFiled = await adapter.postNote(note);
+  expect(await adapter.findNoteByKey?.({ patientId, idempotencyKey: note.idempotencyKey })).toEqual({ id: noteFiled.id });
+  expect(await adapter.findNoteByKey?.({ patientId, idempotencyKey: `${prefix}-never-filed` })).toBeUndefined();
 }

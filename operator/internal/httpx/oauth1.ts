@@ -1,9 +1,9 @@
 // OAuth 1.0a request signing (RFC 5849), HMAC-SHA1 only: what OSCAR's CXF OAuth provider accepts.
 // Written here rather than taken from a library so that every byte of the signature base string is
 // visible and tested against the published vectors (RFC 5849 §1.2 and §3.4.1.1, Twitter's guide).
-// The simulator verifies signatures with the same primitives, rebuilding the base string from the
-// request it actually received, so URL or parameter mistakes in the adapter still fail there.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// The OSCAR simulator verifies signatures with another implementation (the `oauth-1.0a` npm package),
+// rebuilding them from the request it actually received, so a mistake here fails there.
+import { createHmac, randomBytes } from 'node:crypto';
 
 export interface OAuth1Credentials {
   consumerKey: string;
@@ -117,11 +117,4 @@ export function parseAuthorizationHeader(header: string | undefined): Record<str
     }
   }
   return out;
-}
-
-/** Constant-time comparison of two base64 signatures. */
-export function signaturesEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return ab.length === bb.length && timingSafeEqual(ab, bb);
 }

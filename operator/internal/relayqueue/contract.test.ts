@@ -12,6 +12,7 @@ describe("an integration's NATS names", () => {
     expect(relayQueueNames(namespace, integration)).toMatchObject({
       workStream: `CCRELAY_${id}`,
       deadStream: `CCDEAD_${id}`,
+      deliveryBucket: `CCDELIVERY_${id}`,
       inboxPrefix: `_INBOX_${id}`,
       subject: `cloudconnect.relay.${namespace}.${subjectToken(integration)}`,
     });

@@ -8,7 +8,9 @@
 // deadLetterSubject(ns, name), unchanged (still ciphertext). Each stream has its own byte and message
 // limits, so one clinic filling its queue never makes another's intake fail. The relay writes its
 // figures to the shared KV bucket STATUS_BUCKET under statusKey(ns, name) as a RelayStatusRecord
-// (JSON); the operator reads them into `status.relay` and the `Delivering` condition. What a relay's
+// (JSON); the operator reads them into `status.relay` and the `Delivering` condition. Each integration
+// also has its own KV bucket of delivery records (deliveryBucket: per message, which filing steps may
+// have reached the EMR and what the EMR answered), the relay's memory across crashes. What a relay's
 // NATS user may touch is exactly these names (nats-auth.ts).
 import { createHash } from 'node:crypto';
 
@@ -55,6 +57,8 @@ export interface RelayQueueNames {
   subject: string;
   deadSubject: string;
   statusKey: string;
+  /** The KV bucket of the integration's delivery records (delivery-record.ts in the relay): what reached the EMR, written before the ack. */
+  deliveryBucket: string;
   /** The relay's reply subjects start with this; only its own NATS user may subscribe to them. */
   inboxPrefix: string;
 }
@@ -68,6 +72,7 @@ export function relayQueueNames(namespace: string, integration: string): RelayQu
     subject: relaySubject(namespace, integration),
     deadSubject: deadLetterSubject(namespace, integration),
     statusKey: statusKey(namespace, integration),
+    deliveryBucket: `CCDELIVERY_${id}`,
     inboxPrefix: `_INBOX_${id}`,
   };
 }

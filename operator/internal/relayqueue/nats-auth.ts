@@ -5,7 +5,8 @@
 //   streams, read every status record and replay dead letters; it writes no status record;
 // - one user per EmrIntegration (relayPermissions): publish to its own work and dead-letter
 //   subjects, pull from and ack its own durable consumer, read its own two streams, write and read
-//   only its own status key, and receive replies only on its own inbox prefix. Anything else
+//   only its own status key and the keys of its own delivery-record bucket (never that bucket's
+//   stream API: no purge, no delete), and receive replies only on its own inbox prefix. Anything else
 //   (another integration's subject or consumer, deleting or purging a stream, creating a stream,
 //   another status key, the `_INBOX.>` replies of others) is refused by the server.
 // The creds text (JWT + nkey seed) is a secret: the relay reads it from Vault, and every seed and
@@ -36,6 +37,9 @@ export function relayPermissions(namespace: string, integration: string): Permis
         `$JS.ACK.${n.workStream}.${n.consumer}.>`,
         `$KV.${STATUS_BUCKET}.${n.statusKey}`,
         `${api}.DIRECT.GET.KV_${STATUS_BUCKET}.$KV.${STATUS_BUCKET}.${n.statusKey}`,
+        // Its own delivery records: put and get any key of its own bucket, never the bucket's stream API.
+        `$KV.${n.deliveryBucket}.>`,
+        `${api}.DIRECT.GET.KV_${n.deliveryBucket}.>`,
       ],
     },
     sub: { allow: [`${n.inboxPrefix}.>`] },

@@ -30,7 +30,7 @@ export const MESSAGE_TYPE_HEADER = 'Cloudconnect-Message-Type';
 export const DEAD_REASON_HEADER = 'Cloudconnect-Dead-Reason';
 export const DEAD_AT_HEADER = 'Cloudconnect-Dead-At';
 /** On a replayed message: when it was first received. */
-const FIRST_RECEIVED_AT_HEADER = 'Cloudconnect-First-Received-At';
+export const FIRST_RECEIVED_AT_HEADER = 'Cloudconnect-First-Received-At';
 
 const NS = 1_000_000;
 /** Publishes with the same Nats-Msg-Id within this window are stored once (Ocean retries a webhook it saw fail). */
@@ -86,7 +86,59 @@ export function openStatusBucket(js: JetStreamClient): Promise<KV> {
   return new Kvm(js).open(STATUS_BUCKET, { allow_direct: true });
 }
 
-/** The operator: creates or updates one integration's work and dead-letter streams with `limits`. Idempotent. */
+const HOUR_MS = 60 * 60_000;
+/** The retry schedule's length (operator/cmd/relay/schedule.ts): a message is delivered or dead-lettered within it. */
+const SCHEDULE_MS = 96 * HOUR_MS;
+
+/**
+ * How long a delivery record is kept: a message's schedule, then its time as a dead letter, then a
+ * replay's new schedule, plus a day. A record dropped earlier (age, or the oldest past the byte limit)
+ * costs a lookup in the EMR on a later redelivery, never a duplicate (decideRedelivery).
+ */
+function deliveryRecordMaxAgeMs(limits: RelayQueueLimits): number {
+  return SCHEDULE_MS + limits.deadMaxAgeMs + SCHEDULE_MS + 24 * HOUR_MS;
+}
+
+/** Bytes of the delivery-record bucket: a record is a few hundred bytes, a message usually far more: a sixteenth of the work stream, at least 1 MiB. */
+function deliveryRecordMaxBytes(limits: RelayQueueLimits): number {
+  return Math.max(1024 * 1024, Math.floor(limits.workMaxBytes / 16));
+}
+
+/**
+ * The integration's delivery-record bucket, made as a KV bucket is (the stream KV_<bucket> on
+ * $KV.<bucket>.>, one value per key, direct gets), but discarding the OLDEST record when full rather
+ * than refusing new ones: a full bucket must never stop deliveries.
+ */
+async function ensureDeliveryBucket(
+  jsm: JetStreamManager,
+  namespace: string,
+  integration: string,
+  limits: RelayQueueLimits,
+): Promise<void> {
+  const bucket = relayQueueNames(namespace, integration).deliveryBucket;
+  await ensureStream(jsm, {
+    name: `KV_${bucket}`,
+    subjects: [`$KV.${bucket}.>`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_msgs_per_subject: 1,
+    max_bytes: deliveryRecordMaxBytes(limits),
+    max_age: deliveryRecordMaxAgeMs(limits) * NS,
+    max_msg_size: 4096,
+    num_replicas: limits.replicas ?? 1,
+    allow_rollup_hdrs: true,
+    deny_delete: true,
+    allow_direct: true,
+  });
+}
+
+/** A relay: its delivery-record bucket, bound without any stream call (its user may only put and get its keys). */
+export function openDeliveryBucket(js: JetStreamClient, namespace: string, integration: string): Promise<KV> {
+  return new Kvm(js).open(relayQueueNames(namespace, integration).deliveryBucket, { allow_direct: true });
+}
+
+/** The operator: creates or updates one integration's work and dead-letter streams and its delivery-record bucket with `limits`. Idempotent. */
 export async function ensureIntegrationStreams(
   js: JetStreamClient,
   namespace: string,
@@ -122,6 +174,7 @@ export async function ensureIntegrationStreams(
     duplicate_window: Math.min(DUPLICATE_WINDOW_MS, limits.deadMaxAgeMs) * NS,
     allow_direct: true,
   });
+  await ensureDeliveryBucket(jsm, namespace, integration, limits);
 }
 
 export interface ConsumerOptions {
@@ -190,8 +243,9 @@ export async function deadLetter(
 
 /**
  * Moves every dead letter of one integration back to its work subject, with a fresh receipt time
- * (a new 96-hour schedule) and its first receipt time kept; returns how many. The EMR idempotency key
- * stays the message's own, so a dead letter that did reach the EMR is not filed twice.
+ * (a new 96-hour schedule) and its first receipt time kept; returns how many. The idempotency key
+ * stays the message's own, so the relay's delivery record of it (or a lookup in the EMR) keeps what
+ * did reach the EMR from being filed twice.
  */
 export async function replayDeadLetters(
   js: JetStreamClient,
