@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { ConditionInput } from '../../runtime/conditions.ts';
 import { attachmentsCondition } from './providers-step.ts';
 
 describe('AttachmentsImportDisabled', () => {
