@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planSupportAccess, supportDue, supportHash } from './support-access-step.ts';
+import { planSupportAccess, roleMayExist, supportDue, supportHash } from './support-access-step.ts';
 
 const now = new Date('2025-03-01T10:00:00Z');
 const wanted = supportHash([{ name: 'helpdesk' }]);
@@ -81,5 +81,17 @@ describe('the support access plan', () => {
       grant: [],
       revoke: [],
     });
+  });
+});
+
+describe("whether the support Role is worth deleting (an idle site's key rechecks make no write)", () => {
+  it.each([
+    ['is, when a binding was there', ['b'], supportHash([]), true],
+    ['is, when the last applied list had a grant', [], supportHash([{ name: 'oceanmd' }]), true],
+    ['is, on the first apply since the operator started', [], undefined, true],
+    ['is not, when no grant was applied and no binding exists', [], supportHash(undefined), false],
+    ['is not, for an applied empty list either', [], supportHash([]), false],
+  ] as const)('%s', (_n, existing, applied, expected) => {
+    expect(roleMayExist(existing, applied)).toBe(expected);
   });
 });

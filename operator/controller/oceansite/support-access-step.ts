@@ -68,6 +68,15 @@ export function planSupportAccess(
   return { decision, role: decision.active.length > 0 ? 'apply' : 'delete', grant, revoke };
 }
 
+/**
+ * Pure: whether the site's support Role may exist, so that deleting it is worth a call: a binding
+ * was there, the last applied list had a grant, or nothing is known (the first apply since start).
+ * An idle site without support access then makes no write on its key rechecks.
+ */
+export function roleMayExist(existing: readonly string[], previouslyApplied: string | undefined): boolean {
+  return existing.length > 0 || previouslyApplied === undefined || previouslyApplied !== supportHash(undefined);
+}
+
 export interface SupportMemory {
   /** Whether the key check was fresh (no recheck in this reconcile). */
   fresh: boolean;
@@ -93,11 +102,11 @@ export class SupportAccessStep {
   ): Promise<{ decision: SupportDecision; applied: string }> {
     const applied = supportHash(spec.supportSites);
     const due = supportDue({ ...memory, wanted: applied }, now);
-    const decision = due ? await this.apply(site, spec, now) : decideSupportAccess(spec.supportSites, now);
+    const decision = due ? await this.apply(site, spec, memory.applied, now) : decideSupportAccess(spec.supportSites, now);
     return { decision, applied };
   }
 
-  private async apply(site: OceanSite, spec: OceanSiteSpec, now: Date): Promise<SupportDecision> {
+  private async apply(site: OceanSite, spec: OceanSiteSpec, previouslyApplied: string | undefined, now: Date): Promise<SupportDecision> {
     const namespace = site.metadata.namespace ?? '';
     const roleName = supportRoleName(site.metadata.name);
     const listed = await this.rbac.listNamespacedRoleBinding({
@@ -115,7 +124,8 @@ export class SupportAccessStep {
       await this.rbac.deleteNamespacedRoleBinding({ name: revoke.name, namespace }).catch(ignoreStatus(404));
       await this.kube.event(site, 'Normal', revoke.event.reason, revoke.event.message);
     }
-    if (plan.role === 'delete') await this.rbac.deleteNamespacedRole({ name: roleName, namespace }).catch(ignoreStatus(404));
+    if (plan.role === 'delete' && roleMayExist(existing, previouslyApplied))
+      await this.rbac.deleteNamespacedRole({ name: roleName, namespace }).catch(ignoreStatus(404));
     return plan.decision;
   }
 
