@@ -3,22 +3,20 @@
 // the spec names) against each EMR simulator and the Ocean simulator over https: Ocean receives the
 // appointments of the configured providers (and, for Accuro, offices) and no others; with none
 // configured, every provider's. The clock is injected.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeTestTls, type TestTls } from '../../../test/integration/tls.ts';
 import { ACCURO_DEV_CREDENTIALS, start as startAccuro } from '../../../test/simulators/accuro.ts';
 import type { Simulator } from '../../../test/simulators/common.ts';
-import { LOOPBACK_ALLOW_CIDRS } from '../../../test/simulators/egress.ts';
 import { FHIR_DEV_CREDENTIALS, start as startFhir } from '../../../test/simulators/fhir.ts';
 import { type OceanSimulator, start as startOcean } from '../../../test/simulators/ocean.ts';
 import { OSCAR_DEV_CREDENTIALS, start as startOscar } from '../../../test/simulators/oscar.ts';
 import { start as startTelus } from '../../../test/simulators/telus.ts';
 import { decryptBatch, type RecordKind } from '../../internal/sek/crypto.ts';
-import { createLogger } from '../../runtime/logger.ts';
-import { runWorker, type WorkerDeps } from './cli.ts';
+import { runWorker } from './cli.ts';
+import { jobEnv, quietDeps } from './test-helpers.ts';
 
 const SEK = 'provider-filter-sek-0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 const SITE = '4320';
@@ -81,41 +79,6 @@ beforeEach(() => {
   ocean.batches.length = 0;
 });
 
-/** The environment the operator gives a sync Job (site-pod.ts). */
-async function jobEnv(spec: unknown, credentials: Record<string, string>): Promise<NodeJS.ProcessEnv> {
-  const name = `run-${Math.random().toString(36).slice(2)}`;
-  const credentialsDir = join(dir, name);
-  await mkdir(credentialsDir, { recursive: true });
-  const files = { ...credentials, oceanClientId: ocean.credentials.clientId, oceanClientSecret: ocean.credentials.clientSecret };
-  for (const [key, value] of Object.entries(files)) await writeFile(join(credentialsDir, key), value);
-  return {
-    CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify(spec),
-    CLOUDCONNECT_SITE_NUMBER: SITE,
-    CLOUDCONNECT_SITE_TIME_ZONE: ZONE,
-    CLOUDCONNECT_CREDENTIALS_DIR: credentialsDir,
-    CLOUDCONNECT_CA_BUNDLE_FILE: join(dir, 'ca.crt'),
-    OCEAN_CA_BUNDLE: tls.ca,
-    VAULT_ADDR: 'https://127.0.0.1:1',
-    VAULT_ROLE: 'cloudconnect-clinic-clinic',
-    SEK_MOUNT: 'cloudconnect',
-    SEK_PATH: 'sites/clinic/clinic/sek',
-    OCEAN_API_URL: ocean.url,
-    TERMINATION_MESSAGE_PATH: join(dir, `${name}.termination-log`),
-    EGRESS_ALLOW_CIDRS: LOOPBACK_ALLOW_CIDRS,
-  };
-}
-
-function deps(): WorkerDeps {
-  return {
-    logger: createLogger({ stream: new PassThrough() }),
-    stdout: new PassThrough(),
-    stderr: new PassThrough(),
-    now: () => new Date(NOW),
-    sleep: async () => undefined,
-    sekSource: async () => SEK,
-  };
-}
-
 /** The provider ids of the appointments Ocean received (decrypted), sorted by appointment id. */
 function uploadedProviders(): string[] {
   const out: { id: string; providerId: string }[] = [];
@@ -147,8 +110,8 @@ async function run(type: EmrType, settings: Record<string, unknown>) {
   const spec = { siteRef: { name: 'clinic' }, emr: { type, ...section }, settings: { scheduleDaysToSync: 1, ...settings } };
   const { exitCode, result } = await runWorker(
     ['--integration', `clinic/${type.toLowerCase()}`, '--type', 'Appointments', '--run', `providers-${type.toLowerCase()}`],
-    await jobEnv(spec, emr.credentials),
-    deps(),
+    await jobEnv({ dir, tls, ocean, siteNumber: SITE, siteTimeZone: ZONE, spec, credentials: emr.credentials }),
+    quietDeps(NOW, SEK),
   );
   return { emr, exitCode, result };
 }

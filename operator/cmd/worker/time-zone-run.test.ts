@@ -3,20 +3,18 @@
 // simulators over https: a run at 23:30 in Toronto, or in the hour clocks spring forward, uploads
 // exactly the appointments of the clinic's local days, at the instants the EMR meant. Clocks are
 // injected; nothing depends on the machine's zone or time.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeTestTls, type TestTls } from '../../../test/integration/tls.ts';
 import { type AccuroSimulator, start as startAccuro } from '../../../test/simulators/accuro.ts';
-import { LOOPBACK_ALLOW_CIDRS } from '../../../test/simulators/egress.ts';
 import type { FakeData } from '../../../test/simulators/fake-data.ts';
 import { type OceanSimulator, start as startOcean } from '../../../test/simulators/ocean.ts';
 import { type OscarSimulator, start as startOscar } from '../../../test/simulators/oscar.ts';
 import { decryptBatch, type RecordKind } from '../../internal/sek/crypto.ts';
-import { createLogger } from '../../runtime/logger.ts';
-import { runWorker, type WorkerDeps } from './cli.ts';
+import { runWorker } from './cli.ts';
+import { jobEnv as jobEnvOf, quietDeps } from './test-helpers.ts';
 
 const SEK = 'tz-test-sek-5d4c3b2a19f8e7d6c5b4a3928170f6e5';
 const SITE = '4310';
@@ -51,37 +49,9 @@ beforeEach(() => {
   ocean.batches.length = 0;
 });
 
-/** The credentials directory as files, one per key. */
-async function credentialsDir(name: string, data: Record<string, string>): Promise<string> {
-  const path = join(dir, name);
-  await mkdir(path, { recursive: true });
-  for (const [key, value] of Object.entries(data)) await writeFile(join(path, key), value);
-  return path;
-}
-
-/** The environment the operator gives a sync Job (site-pod.ts), for the site's zone and the spec. */
-async function jobEnv(spec: unknown, credentials: object, siteTimeZone: string): Promise<NodeJS.ProcessEnv> {
-  const name = `run-${Math.random().toString(36).slice(2)}`;
-  return {
-    CLOUDCONNECT_INTEGRATION_SPEC: JSON.stringify(spec),
-    CLOUDCONNECT_SITE_NUMBER: SITE,
-    CLOUDCONNECT_SITE_TIME_ZONE: siteTimeZone,
-    CLOUDCONNECT_CREDENTIALS_DIR: await credentialsDir(name, {
-      ...(credentials as Record<string, string>),
-      oceanClientId: ocean.credentials.clientId,
-      oceanClientSecret: ocean.credentials.clientSecret,
-    }),
-    CLOUDCONNECT_CA_BUNDLE_FILE: join(dir, 'ca.crt'),
-    OCEAN_CA_BUNDLE: tls.ca,
-    VAULT_ADDR: 'https://127.0.0.1:1',
-    VAULT_ROLE: 'cloudconnect-clinic-clinic',
-    SEK_MOUNT: 'cloudconnect',
-    SEK_PATH: 'sites/clinic/clinic/sek',
-    OCEAN_API_URL: ocean.url,
-    TERMINATION_MESSAGE_PATH: join(dir, `${name}.termination-log`),
-    EGRESS_ALLOW_CIDRS: LOOPBACK_ALLOW_CIDRS,
-  };
-}
+/** The environment the operator gives a sync Job, for the site's zone and the spec. */
+const jobEnv = (spec: unknown, credentials: object, siteTimeZone: string) =>
+  jobEnvOf({ dir, tls, ocean, siteNumber: SITE, siteTimeZone, spec, credentials: credentials as Record<string, string> });
 
 const accuroSpec = (days: number) => ({
   siteRef: { name: 'clinic' },
@@ -89,16 +59,7 @@ const accuroSpec = (days: number) => ({
   settings: { scheduleDaysToSync: days },
 });
 
-function deps(now: string): WorkerDeps {
-  return {
-    logger: createLogger({ stream: new PassThrough() }),
-    stdout: new PassThrough(),
-    stderr: new PassThrough(),
-    now: () => new Date(now),
-    sleep: async () => undefined,
-    sekSource: async () => SEK,
-  };
-}
+const deps = (now: string) => quietDeps(now, SEK);
 
 /** The appointments Ocean received (decrypted), as id → start. */
 function uploadedAppointments(): Map<string, string> {

@@ -4,23 +4,15 @@
 // Ocean reports an expiry of the client secret, reason ExpiresSoon from notAfter − renewBefore and
 // Expired at notAfter, without another call to Ocean. Not part of Ready: the SEK is the site's
 // readiness; an Ocean outage must not stop its EMR integrations' checks and relays.
+import type { OceanFailureReason } from '../../internal/ocean/site-credentials.ts';
 import { backoffDelay, jittered } from '../../runtime/backoff.ts';
 import type { Condition, ConditionInput } from '../../runtime/conditions.ts';
 import { findCondition } from '../../runtime/conditions.ts';
 
 const OCEAN_AUTHENTICATED = 'OceanAuthenticated';
 
-export type OceanAuthFailure =
-  | 'SecretNotFound'
-  | 'MissingKeys'
-  | 'InvalidCredentials'
-  | 'Expired'
-  | 'Deauthorized'
-  | 'OceanUnreachable'
-  | 'OceanRejected'
-  | 'EndpointNotAllowed'
-  | 'EndpointTimeout'
-  | 'ResponseTooLarge';
+/** Why a check failed: the Secret's own problems, or what Ocean's answer (or its absence) said. */
+export type OceanAuthFailure = 'SecretNotFound' | 'MissingKeys' | OceanFailureReason;
 
 export type OceanCheck = { ok: true; at: Date; notAfter?: Date } | { ok: false; at: Date; reason: OceanAuthFailure; message: string };
 
