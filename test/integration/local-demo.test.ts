@@ -170,8 +170,8 @@ describe('the make up demo', () => {
     expect(ok.map((r) => [r.messageType, r.delivered, r.status])).toEqual([
       ['eFormNote', true, 202],
       ['referralAttachment', true, 202],
-      // Accuro's adapter applies no demographic update, so the demo sends it none.
-      ['eFormNote', true, 202],
+      // Every adapter applies demographic updates (Accuro too), so the demo's third message is one.
+      ['demographicUpdate', true, 202],
     ]);
     const refused = (await send('not-the-key')).results;
     expect(refused.map((r) => [r.delivered, r.status])).toEqual([
