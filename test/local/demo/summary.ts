@@ -82,7 +82,7 @@ export async function summary(localDir: string, elapsedSeconds: number | undefin
       `  demo resources     ${paths.manifestsFile}`,
       '  send messages      make demo-send [COUNT=3]   (the simulated Ocean posts to every relay)',
       `  sync now           kubectl cloudconnect sync -n ${DEMO_NAMESPACE} demo-accuro --full   (a full sync ran at creation;`,
-      '                     then appointments at every :00 and :30, the full sync at midnight)',
+      '                     then appointments every 30 minutes at a minute drawn per schedule (H/30), the full sync at midnight)',
       '  use kubectl        . .local/env && kubectl cloudconnect status -A',
     ].join('\n'),
   ];
