@@ -158,6 +158,21 @@ describe('the relay pod on the real node', () => {
       return d.spec.template.metadata.annotations['cloudconnect.dev/sek-version'] === String(version) || undefined;
     }, 'the relay told of the new version');
     await kubectlOk(['rollout', 'status', '-n', ns, `deployment/${RELAY}`, '--timeout=240s']);
+    // `rollout status` returns while the old pod may still be terminating and reachable through the
+    // Service: it would queue the message under the version it started with (decryptable, but not
+    // what this test looks at). Wait until only pods of the new version are left.
+    await eventually(
+      async () => {
+        const pods = JSON.parse(
+          await kubectlOk(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${RELAY}`, '-o', 'json']),
+        ).items as { metadata: { deletionTimestamp?: string; annotations?: Record<string, string> } }[];
+        const current = (p: (typeof pods)[number]) =>
+          !p.metadata.deletionTimestamp && p.metadata.annotations?.['cloudconnect.dev/sek-version'] === String(version);
+        return (pods.length > 0 && pods.every(current)) || undefined;
+      },
+      'only relay pods of the new key version',
+      240_000,
+    );
     // The EMR is away for a moment, so the message waits in the queue where its header can be read.
     site.accuro.setFault({ serverError: 503 });
     const before = site.accuro.documents.length;

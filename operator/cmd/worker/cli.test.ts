@@ -325,6 +325,43 @@ describe('a worker run (in process, SEK injected)', () => {
     });
   }
 
+  it('reads the SEK again when Vault resets the connection for a moment, and the run succeeds', async () => {
+    const env = await podEnv(accuroSpec(), { ...accuro.credentials, ...oceanKeys() });
+    const sleeps: number[] = [];
+    let reads = 0;
+    const { deps } = capture();
+    const { exitCode } = await runWorker(ARGS, env, {
+      ...deps,
+      sleep: async (ms) => void sleeps.push(ms),
+      sekSource: async () => {
+        reads++;
+        if (reads === 1) throw new WorkerError('VaultUnavailable', 'Vault is unavailable: ECONNRESET');
+        return SEK;
+      },
+    });
+    expect(exitCode).toBe(0);
+    expect(reads).toBe(2);
+    expect(sleeps[0]).toBe(1000);
+  });
+
+  it('gives up on Vault after the retry policy, with VaultUnavailable', async () => {
+    const env = await podEnv(accuroSpec(), { ...accuro.credentials, ...oceanKeys() });
+    let reads = 0;
+    const { deps } = capture();
+    const { exitCode } = await runWorker(ARGS, env, {
+      ...deps,
+      sleep: async () => undefined,
+      sekSource: async () => {
+        reads++;
+        throw new WorkerError('VaultUnavailable', 'Vault is unavailable: ECONNRESET');
+      },
+    });
+    expect(exitCode).toBe(1);
+    expect(reads).toBe(3);
+    const written = JSON.parse(await readFile(env.TERMINATION_MESSAGE_PATH as string, 'utf8')) as Record<string, unknown>;
+    expect(written).toMatchObject({ result: 'Failed', errorReason: 'VaultUnavailable' });
+  });
+
   it('refuses an EMR on an address the operator does not allow (EndpointNotAllowed), and does not retry it', async () => {
     // The operator allows only a private range here, not the simulator's loopback.
     const env = await podEnv(accuroSpec(), { ...accuro.credentials, ...oceanKeys() }, { EGRESS_ALLOW_CIDRS: '10.0.0.0/8' });

@@ -25,7 +25,7 @@ import {
 } from '../../internal/sitepod/pod-env.ts';
 import { createLogger, type Logger } from '../../runtime/logger.ts';
 import { redactor } from '../../runtime/redact.ts';
-import { failureOf, type RetryPolicy, runSync, type SyncInput, type SyncResult, type SyncType } from './sync.ts';
+import { DEFAULT_RETRY, failureOf, type RetryPolicy, runSync, type SyncInput, type SyncResult, type SyncType, withRetry } from './sync.ts';
 
 const USAGE = 'usage: cloudconnect-sync --integration <namespace>/<name> --type Full|Appointments [--run <name>]';
 
@@ -235,8 +235,16 @@ function rotationHooks(logger: Logger, context: RunContext): Pick<RotatingEncryp
 }
 
 /** Reads the SEK (registered with the redactor, logged by fingerprint) and returns the run's encryptor. */
-async function openEncryptor(config: WorkerConfig, source: VersionedSekSource, logger: Logger, context: RunContext) {
-  const sek = await source();
+async function openEncryptor(
+  config: WorkerConfig,
+  source: VersionedSekSource,
+  logger: Logger,
+  context: RunContext,
+  retry: { policy: RetryPolicy; sleep: (ms: number) => Promise<void> },
+) {
+  // A Vault that resets a connection or answers 503 for a moment is tried again, as the EMR and Ocean are.
+  const vaultBlip = (error: unknown) => error instanceof WorkerError && error.reason === 'VaultUnavailable';
+  const sek = await withRetry(source, retry.policy, retry.sleep, vaultBlip);
   redactor.register(sek.value);
   // The fingerprint (as in OceanSite status) tells which key encrypted the run, never the key.
   logger.info('SEK read', { ...context, sekFingerprint: fingerprint(sek.value), sekVersion: sek.version });
@@ -290,7 +298,10 @@ async function configureAndSync(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: Ru
     now: io.now,
   });
   const uploader = oceanUploader(config, ocean, deps, io.now);
-  const encryptor = await openEncryptor(config, versionedSekSource(config, deps.sekSource), io.logger, context);
+  const encryptor = await openEncryptor(config, versionedSekSource(config, deps.sekSource), io.logger, context, {
+    policy: deps.retry ?? DEFAULT_RETRY,
+    sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+  });
 
   return runSync({
     adapter,

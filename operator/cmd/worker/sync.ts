@@ -13,6 +13,7 @@ import { type Appointment, type EmrAdapter, EmrError, type Patient, type Provide
 import { RemoteError } from '../../internal/httpx/remote-error.ts';
 import { OceanError, type OceanUploader } from '../../internal/ocean/client.ts';
 import type { BatchEncryptor, RecordKind } from '../../internal/sek/crypto.ts';
+import { TransientError } from '../../runtime/errors.ts';
 import { type SyncWindow, syncWindow } from './sync-window.ts';
 
 export type SyncType = 'Full' | 'Appointments';
@@ -34,7 +35,7 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 1000, maxDelayMs: 30_000 };
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 1000, maxDelayMs: 30_000 };
 
 export interface SyncInput {
   adapter: EmrAdapter;
@@ -92,12 +93,17 @@ function isRetryable(error: unknown): boolean {
   return false;
 }
 
-export async function withRetry<T>(fn: () => Promise<T>, policy: RetryPolicy, sleep: (ms: number) => Promise<void>): Promise<T> {
+export async function withRetry<T>(
+  fn: () => Promise<T>,
+  policy: RetryPolicy,
+  sleep: (ms: number) => Promise<void>,
+  retryable: (error: unknown) => boolean = isRetryable,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (error) {
-      if (attempt >= policy.attempts || !isRetryable(error)) throw error;
+      if (attempt >= policy.attempts || !retryable(error)) throw error;
       const hinted = (error as RemoteError).retryAfterMs;
       const delay = hinted ?? Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
       if (delay > policy.maxDelayMs) throw error;
