@@ -163,9 +163,8 @@ describe('the relay pod on the real node', () => {
     // what this test looks at). Wait until only pods of the new version are left.
     await eventually(
       async () => {
-        const pods = JSON.parse(
-          await kubectlOk(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${RELAY}`, '-o', 'json']),
-        ).items as { metadata: { deletionTimestamp?: string; annotations?: Record<string, string> } }[];
+        const pods = JSON.parse(await kubectlOk(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${RELAY}`, '-o', 'json']))
+          .items as { metadata: { deletionTimestamp?: string; annotations?: Record<string, string> } }[];
         const current = (p: (typeof pods)[number]) =>
           !p.metadata.deletionTimestamp && p.metadata.annotations?.['cloudconnect.dev/sek-version'] === String(version);
         return (pods.length > 0 && pods.every(current)) || undefined;

@@ -13,7 +13,6 @@ import { type Appointment, type EmrAdapter, EmrError, type Patient, type Provide
 import { RemoteError } from '../../internal/httpx/remote-error.ts';
 import { OceanError, type OceanUploader } from '../../internal/ocean/client.ts';
 import type { BatchEncryptor, RecordKind } from '../../internal/sek/crypto.ts';
-import { TransientError } from '../../runtime/errors.ts';
 import { type SyncWindow, syncWindow } from './sync-window.ts';
 
 export type SyncType = 'Full' | 'Appointments';
