@@ -273,7 +273,7 @@ export class FhirAdapter implements EmrAdapter {
         ids.push({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'JHN' }] }, value: c.healthNumber });
       resource['identifier'] = ids;
     }
-    return this.putPatient(url, resource, update.idempotencyKey);
+    return this.putVersioned(url, resource, update.idempotencyKey);
   }
 
   /**
@@ -302,11 +302,12 @@ export class FhirAdapter implements EmrAdapter {
       else extensions.push(extension);
     }
     resource['extension'] = extensions;
-    return this.putPatient(url, resource, update.idempotencyKey);
+    return this.putVersioned(url, resource, update.idempotencyKey);
   }
 
-  /** PUT of the Patient read, If-Match its version; X-Request-Id carries the idempotency key; 412 is retried by the relay. */
-  private async putPatient(url: URL, resource: Json, idempotencyKey: string): Promise<{ duplicate: boolean }> {
+  /** PUT of a resource as read, If-Match its version; X-Request-Id carries the idempotency key; 412 is retried by the relay. */
+  private async putVersioned(url: URL, resource: Json, idempotencyKey: string): Promise<{ duplicate: boolean }> {
+    const type = String(resource['resourceType']);
     const version = (resource['meta'] as Json | undefined)?.['versionId'];
     const response = await this.session.request(
       url,
@@ -320,7 +321,9 @@ export class FhirAdapter implements EmrAdapter {
         body: JSON.stringify(resource),
       },
       (r) =>
-        r.status === 412 ? this.http.error('EmrUnreachable', `PUT Patient: HTTP 412, the patient changed meanwhile`) : this.outcomeError(r),
+        r.status === 412
+          ? this.http.error('EmrUnreachable', `PUT ${type}: HTTP 412, the ${type.toLowerCase()} changed meanwhile`)
+          : this.outcomeError(r),
     );
     return { duplicate: response.headers.get('idempotent-replayed') === 'true' };
   }
@@ -332,23 +335,7 @@ export class FhirAdapter implements EmrAdapter {
     const resource = { ...read.object(body, 'body') } as Json;
     if (resource['resourceType'] !== 'Appointment') throw read.fail('resourceType', 'Appointment');
     if (resource['status'] === 'arrived') return;
-    const version = (resource['meta'] as Json | undefined)?.['versionId'];
-    await this.session.request(
-      url,
-      {
-        method: 'PUT',
-        headers: {
-          'content-type': 'application/fhir+json',
-          'x-request-id': idempotencyKey,
-          ...(typeof version === 'string' ? { 'if-match': `W/"${version}"` } : {}),
-        },
-        body: JSON.stringify({ ...resource, status: 'arrived' }),
-      },
-      (r) =>
-        r.status === 412
-          ? this.http.error('EmrUnreachable', 'PUT Appointment: HTTP 412, the appointment changed meanwhile')
-          : this.outcomeError(r),
-    );
+    await this.putVersioned(url, { ...resource, status: 'arrived' }, idempotencyKey);
   }
 
   /** A conditional create of the Appointment, keyed by the idempotency key (201 new, 200 existing). */
