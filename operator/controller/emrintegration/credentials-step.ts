@@ -5,9 +5,9 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { EmrIntegrationSpec, OceanSite } from '../../api/v1alpha1/index.ts';
 import { credentialsSecretName } from '../../internal/emr/settings.ts';
-import { type Kube, MERGE_PATCH } from '../../internal/kube/kube.ts';
+import { credentialsSecret } from '../../internal/kube/credentials-secret.ts';
+import type { Kube } from '../../internal/kube/kube.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
-import { safeMessage, statusCodeOf } from '../../runtime/errors.ts';
 import type { SupervisedInformer } from '../../runtime/informer.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { EmrRun, ReadySummary, Step, StepOutcome } from './step.ts';
@@ -58,22 +58,7 @@ export class CredentialsStep implements Step {
     return 'continue';
   }
 
-  private async secret(name: string, namespace: string): Promise<V1Secret | undefined> {
-    const cached = this.deps.secrets.get(name, namespace);
-    if (cached) return cached;
-    let secret: V1Secret;
-    try {
-      secret = await this.deps.kube.core.readNamespacedSecret({ name, namespace });
-    } catch (error) {
-      if (statusCodeOf(error) === 404) return undefined;
-      throw error;
-    }
-    // Labelled so that the Secret informer (label-selected) sees its edits from now on.
-    await this.deps.kube.core
-      .patchNamespacedSecret({ name, namespace, body: { metadata: { labels: { [this.deps.label]: 'true' } } } }, MERGE_PATCH)
-      .catch((error: unknown) =>
-        this.deps.logger.warn('could not label credentials Secret', { secret: `${namespace}/${name}`, error: safeMessage(error) }),
-      );
-    return secret;
+  private secret(name: string, namespace: string): Promise<V1Secret | undefined> {
+    return credentialsSecret(this.deps, name, namespace);
   }
 }

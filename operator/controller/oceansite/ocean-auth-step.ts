@@ -8,7 +8,8 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { OceanSite, OceanSiteSpec } from '../../api/v1alpha1/index.ts';
 import { CREDENTIALS_LABEL } from '../../api/v1alpha1/index.ts';
-import { type Kube, MERGE_PATCH } from '../../internal/kube/kube.ts';
+import { credentialsSecret } from '../../internal/kube/credentials-secret.ts';
+import type { Kube } from '../../internal/kube/kube.ts';
 import { type Mailer, siteRecipients } from '../../internal/notify/mailer.ts';
 import {
   type OceanApiSettings,
@@ -19,7 +20,7 @@ import {
 import type { Clock } from '../../runtime/clock.ts';
 import type { Condition } from '../../runtime/conditions.ts';
 import { parseDuration } from '../../runtime/duration.ts';
-import { safeMessage, statusCodeOf } from '../../runtime/errors.ts';
+import { safeMessage } from '../../runtime/errors.ts';
 import type { SupervisedInformer } from '../../runtime/informer.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import {
@@ -119,26 +120,8 @@ export class OceanAuthStep {
     }
   }
 
-  /** The Secret from the cache, else from the API server (then labelled, so the cache sees its edits). */
-  private async secret(name: string, namespace: string): Promise<V1Secret | undefined> {
-    const cached = this.deps.secrets?.get(name, namespace);
-    if (cached) return cached;
-    let secret: V1Secret;
-    try {
-      secret = await this.deps.kube.core.readNamespacedSecret({ name, namespace });
-    } catch (error) {
-      if (statusCodeOf(error) === 404) return undefined;
-      throw error;
-    }
-    await this.deps.kube.core
-      .patchNamespacedSecret({ name, namespace, body: { metadata: { labels: { [CREDENTIALS_LABEL]: 'true' } } } }, MERGE_PATCH)
-      .catch((error: unknown) =>
-        this.deps.logger.warn('could not label the Ocean credentials Secret', {
-          secret: `${namespace}/${name}`,
-          error: safeMessage(error),
-        }),
-      );
-    return secret;
+  private secret(name: string, namespace: string): Promise<V1Secret | undefined> {
+    return credentialsSecret({ ...this.deps, label: CREDENTIALS_LABEL }, name, namespace);
   }
 
   private async notify(site: OceanSite, spec: OceanSiteSpec, before: Condition[] | undefined, decision: OceanAuthDecision): Promise<void> {
