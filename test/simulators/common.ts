@@ -216,7 +216,7 @@ export class SimState {
     this.startedAt = this.now();
     this.faults = { ...options.faults };
     this.honorIdempotencyKey = options.honorIdempotencyKey ?? false;
-    this.appointments = new AppointmentBook(this.data, this.now);
+    this.appointments = new AppointmentBook(this.data, this.now, () => this.honorIdempotencyKey);
     this.patients = new PatientStore(this.data, this.now, options.customFields);
   }
 

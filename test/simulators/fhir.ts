@@ -324,6 +324,21 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
       path: `${basePath}/Appointment`,
       handler: (ctx) => {
         authorize(ctx);
+        // Search by identifier (token `system|value`): how a client finds the walk-in it created before a crash.
+        const identifier = ctx.url.searchParams.get('identifier');
+        if (identifier !== null) {
+          const value = identifier.split('|').pop() ?? '';
+          const exact = state.appointments
+            .findByExternalRef(value)
+            .filter((a) => a.externalRef === value && !state.isHidden(practitionerId(a.providerIndex)));
+          return bundle(
+            ctx,
+            'Appointment',
+            exact.map((a) => appointmentResource(state, a.index)),
+            undefined,
+            exact.length,
+          );
+        }
         const count = Math.min(maxCount, intParam(ctx, '_count', defaultCount, 1, 10_000)); // servers cap _count
         const cursor = intParam(ctx, '_cursor', 0, 0, Number.MAX_SAFE_INTEGER);
         const { from, to } = dateBounds(ctx.url.searchParams.getAll('date'), new Date(0), new Date(8.64e15));

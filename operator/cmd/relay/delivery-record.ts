@@ -3,11 +3,12 @@
 // post the step is marked `posting`; after the EMR's answer it is `done` with the EMR's record id; both
 // writes happen before the JetStream ack. On a redelivery the pure decideRedelivery (redelivery.ts)
 // says, per step, whether to skip it, to look it up in the EMR first (findDocumentByKey /
-// findNoteByKey, by the key the adapter wrote into the record) or to post it. Every write is a
+// findNoteByKey / findAppointmentByKey, by the key the adapter wrote into the record) or to post it.
+// Steps are filing steps (notes, documents) and a walk-in check-in's appointment create. Every write is a
 // compare-and-set on the value's revision, so two deliveries of the same message (two relay pods
 // during a rollout, an ack wait that ran out) never both believe they own a step.
 import type { KV } from '@nats-io/kv';
-import type { EmrAdapter } from '../../internal/emr/adapter.ts';
+import type { AppointmentKeyQuery, EmrAdapter } from '../../internal/emr/adapter.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { type DeliveryRecord, decideRedelivery, parseDeliveryRecord, type StepRecord, withStep } from './redelivery.ts';
 import { failureKind, failureReason, RelayError } from './schedule.ts';
@@ -19,12 +20,14 @@ export interface GuardedStep {
   part: string;
   /** The step's own idempotency key (deliver.ts stepKeyOf), which the adapter wrote into the EMR's record. */
   key: string;
-  kind: 'note' | 'document';
+  kind: 'note' | 'document' | 'appointment';
   patientId: string;
+  /** For an appointment (a walk-in): where the EMR can find it again (its provider and start). */
+  appointment?: Pick<AppointmentKeyQuery, 'providerId' | 'start'>;
 }
 
-/** Performs one step exactly once: `post` runs only when the record and the EMR say it has not been filed. */
-export type StepGuard = (step: GuardedStep, post: () => Promise<{ id: string }>) => Promise<void>;
+/** Performs one step exactly once: `post` runs only when the record and the EMR say it has not been filed; the EMR's id either way. */
+export type StepGuard = (step: GuardedStep, post: () => Promise<{ id: string }>) => Promise<{ id: string }>;
 
 export interface GuardOptions {
   kv: KV;
@@ -95,12 +98,26 @@ class RecordHandle {
 
 type LookupResult = { found: { id: string } } | { found: undefined } | { unavailable: string };
 
+type Finder = () => Promise<{ id: string } | undefined>;
+
+/** The adapter's lookup for the step's kind (by the key it wrote into the record), if it has one. */
+export function finderOf(adapter: EmrAdapter, step: GuardedStep): Finder | undefined {
+  const query = { patientId: step.patientId, idempotencyKey: step.key };
+  if (step.kind === 'appointment') {
+    const find = adapter.findAppointmentByKey;
+    const where = step.appointment;
+    return find && where ? () => find.call(adapter, { ...query, ...where }) : undefined;
+  }
+  const find = step.kind === 'note' ? adapter.findNoteByKey : adapter.findDocumentByKey;
+  return find ? () => find.call(adapter, query) : undefined;
+}
+
 /** Asks the EMR for the step's record; a refusal of the lookup itself (4xx) means the EMR cannot search: post (the window). */
-async function lookUp(o: GuardOptions, step: GuardedStep, key: string): Promise<LookupResult> {
-  const find = step.kind === 'note' ? o.adapter.findNoteByKey : o.adapter.findDocumentByKey;
+async function lookUp(o: GuardOptions, step: GuardedStep): Promise<LookupResult> {
+  const find = finderOf(o.adapter, step);
   if (!find) return { unavailable: 'the adapter has no lookup' };
   try {
-    return { found: await find.call(o.adapter, { patientId: step.patientId, idempotencyKey: key }) };
+    return { found: await find() };
   } catch (error) {
     if (failureKind(failureReason(error)) !== 'permanent') throw error;
     return { unavailable: (error as Error).message };
@@ -122,7 +139,7 @@ export function createStepGuard(o: GuardOptions): StepGuard {
   return async (step, post) => {
     const h = await handleOf(step.recordKey);
     const key = step.key;
-    const canLookUp = Boolean(step.kind === 'note' ? o.adapter.findNoteByKey : o.adapter.findDocumentByKey);
+    const canLookUp = finderOf(o.adapter, step) !== undefined;
     const decision = decideRedelivery({
       record: h.record,
       part: step.part,
@@ -130,10 +147,11 @@ export function createStepGuard(o: GuardOptions): StepGuard {
       replayed: o.replayed,
       canLookUp,
     });
-    if (decision === 'already-done') return;
+    const recorded = h.record?.steps[step.part];
+    if (decision === 'already-done' && recorded?.state === 'done') return { id: recorded.id };
     const at = () => o.now().toISOString();
     if (decision === 'lookup-then-post') {
-      const result = await lookUp(o, step, key);
+      const result = await lookUp(o, step);
       if ('unavailable' in result) {
         o.logger.warn('cannot look the step up in the EMR; posting it again', {
           ...o.context,
@@ -144,7 +162,7 @@ export function createStepGuard(o: GuardOptions): StepGuard {
       } else if (result.found) {
         o.logger.info('step found in the EMR after a redelivery; not posting it again', { ...o.context, key, kind: step.kind });
         await h.writeDone(step.part, { state: 'done', id: result.found.id, at: at() });
-        return;
+        return result.found;
       } else {
         o.logger.debug('step not in the EMR after a redelivery; posting it', { ...o.context, key, kind: step.kind });
       }
@@ -152,5 +170,6 @@ export function createStepGuard(o: GuardOptions): StepGuard {
     if (h.record?.steps[step.part]?.state !== 'posting') await h.write(step.part, { state: 'posting', at: at() });
     const { id } = await post();
     await h.writeDone(step.part, { state: 'done', id, at: at() });
+    return { id };
   };
 }

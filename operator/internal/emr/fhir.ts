@@ -23,6 +23,7 @@ import { type BearerToken, TokenCache } from '../httpx/token-cache.ts';
 import {
   type AdapterConfig,
   type Appointment,
+  type AppointmentKeyQuery,
   type AppointmentToCreate,
   type AuthResult,
   type CustomFieldsUpdate,
@@ -355,6 +356,16 @@ export class FhirAdapter implements EmrAdapter {
     const read = new Reader('FHIR', response.what);
     const created = read.object(this.http.parseJson(response), 'body');
     return { id: read.id(created['id'], 'id'), duplicate: response.status === 200 };
+  }
+
+  /** The walk-in created under this key: `GET Appointment?identifier=system|key` (FHIR R4 token search). */
+  async findAppointmentByKey(query: AppointmentKeyQuery): Promise<{ id: string } | undefined> {
+    const url = joinUrl(this.baseUrl, 'Appointment', { identifier: `${IDEMPOTENCY_SYSTEM}|${query.idempotencyKey}` });
+    for (const { read, resource, path } of await this.search(url, 'Appointment')) {
+      const a = appointment(read, resource, path, this.timeZone);
+      if (a && a.patientId === query.patientId) return { id: a.id };
+    }
+    return undefined;
   }
 
   /** All resources of `resourceType` from a search, following `next` links on our origin. */

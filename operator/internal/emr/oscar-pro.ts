@@ -25,6 +25,7 @@ import { authorizationHeader, type OAuth1Credentials } from '../httpx/oauth1.ts'
 import {
   type AdapterConfig,
   type Appointment,
+  type AppointmentKeyQuery,
   type AppointmentToCreate,
   type AuthResult,
   type CustomFieldsUpdate,
@@ -321,6 +322,22 @@ export class OscarProAdapter implements EmrAdapter {
     const read = new Reader('OSCAR', response.what);
     const appointment = read.object(read.object(this.http.parseJson(response), 'body')['appointment'], 'appointment');
     return { id: read.id(appointment['id'], 'appointment.id'), duplicate: isReplayed(response) };
+  }
+
+  /** The walk-in created under this key: the provider's schedule of its day, the appointment whose `notes` are the key. */
+  async findAppointmentByKey(query: AppointmentKeyQuery): Promise<{ id: string } | undefined> {
+    const { first, last } = dayRange(new Date(query.start.getTime() - 60_000), new Date(query.start.getTime() + 60_000), this.timeZone);
+    const response = await this.call('GET', `schedule/fetchDays/${first}/${last}/${encodeURIComponent(query.providerId)}`);
+    const read = new Reader('OSCAR', response.what);
+    const body = this.http.parseJson(response);
+    const list = Array.isArray(body) ? body : read.array(read.object(body, 'body')['content'] ?? [], 'content');
+    for (const [n, item] of list.entries()) {
+      const raw = read.object(item, `content[${n}]`);
+      if (raw['notes'] !== query.idempotencyKey) continue;
+      const a = this.appointment(read, raw, n);
+      if (a.patientId === query.patientId) return { id: a.id };
+    }
+    return undefined;
   }
 
   private async appointmentTypeName(wanted: string): Promise<string> {
