@@ -296,6 +296,12 @@ async function configureAndSync(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: Ru
     ...(deps.adapterFactory ? { adapterFactory: deps.adapterFactory } : {}),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     now: io.now,
+    // A listing refused mid-way by a rate limit resumes at that page (up to the run's longest wait).
+    rateLimitWaits: {
+      attempts: (deps.retry ?? DEFAULT_RETRY).attempts,
+      maxWaitMs: (deps.retry ?? DEFAULT_RETRY).maxDelayMs,
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    },
   });
   const uploader = oceanUploader(config, ocean, deps, io.now);
   const encryptor = await openEncryptor(config, versionedSekSource(config, deps.sekSource), io.logger, context, {

@@ -156,6 +156,7 @@ export class AccuroAdapter implements EmrAdapter {
       egress: config.egress,
       secrets: secretValues(config.credentials),
       now: this.now,
+      ...(config.rateLimitWaits ? { rateLimitWaits: config.rateLimitWaits } : {}),
     });
     this.tokens = new TokenCache(() => this.fetchToken(), this.now);
     this.session = new BearerSession({

@@ -4,6 +4,7 @@
 
 // The error type is shared with the Ocean client through internal/httpx.
 import type { EgressPolicy } from '../httpx/egress-config.ts';
+import type { RateLimitWaits } from '../httpx/http.ts';
 import { EmrError, type EmrErrorReason } from '../httpx/remote-error.ts';
 
 export { EmrError, type EmrErrorReason };
@@ -192,4 +193,6 @@ export interface AdapterConfig {
   /** Injected clock for expiry computations. */
   now?: () => Date;
   timeoutMs?: number;
+  /** Wait out a 429 inside the adapter (internal/httpx/http.ts RateLimitWaits): a paged listing resumes at the refused page. */
+  rateLimitWaits?: RateLimitWaits;
 }

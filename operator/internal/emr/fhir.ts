@@ -96,6 +96,7 @@ export class FhirAdapter implements EmrAdapter {
       egress: config.egress,
       secrets: secretValues(config.credentials),
       now: this.now,
+      ...(config.rateLimitWaits ? { rateLimitWaits: config.rateLimitWaits } : {}),
     });
     this.tokens = new TokenCache((previous) => this.fetchToken(previous), this.now);
     this.session = new BearerSession({ http: this.http, tokens: this.tokens, headers: { accept: 'application/fhir+json' } });
@@ -418,7 +419,7 @@ export class FhirAdapter implements EmrAdapter {
    * subject Patient that does not exist) is NotFound. Diagnostics are not quoted: they may hold PHI.
    */
   private outcomeError(response: HttpResponse): EmrError | undefined {
-    if (response.status < 400 || response.status >= 500 || response.status === 429) return undefined;
+    if (response.status < 400 || response.status >= 500 || response.status === 429 || response.status === 413) return undefined;
     let body: unknown;
     try {
       body = JSON.parse(response.body.toString('utf8'));

@@ -142,6 +142,7 @@ export class OscarProAdapter implements EmrAdapter {
       egress: config.egress,
       secrets: secretValues(config.credentials),
       now: this.now,
+      ...(config.rateLimitWaits ? { rateLimitWaits: config.rateLimitWaits } : {}),
     });
   }
 
@@ -434,12 +435,12 @@ export class OscarProAdapter implements EmrAdapter {
   private async call(method: string, path: string, request: HttpRequest = {}): Promise<HttpResponse> {
     const url = joinUrl(this.baseUrl, `ws/services/${path}`);
     // The wall clock, not the injected one: the server compares oauth_timestamp with its own time.
-    const authorization = authorizationHeader({ method, url, credentials: this.oauth });
-    return this.http.request(
-      url,
-      { ...request, method, headers: { accept: 'application/json', ...request.headers, authorization } },
-      classify,
-    );
+    // Signed again for each send (a fresh nonce) when a 429 is waited out.
+    const signed = () => {
+      const authorization = authorizationHeader({ method, url, credentials: this.oauth });
+      return { ...request, method, headers: { accept: 'application/json', ...request.headers, authorization } };
+    };
+    return this.http.request(url, signed, classify);
   }
 }
 

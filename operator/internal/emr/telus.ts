@@ -144,6 +144,7 @@ export class TelusAdapter implements EmrAdapter {
       egress: config.egress,
       secrets: secretValues(config.credentials),
       now: this.now,
+      ...(config.rateLimitWaits ? { rateLimitWaits: config.rateLimitWaits } : {}),
     });
     this.tokens = new TokenCache(() => this.createSession(), this.now);
     this.session = new BearerSession({
