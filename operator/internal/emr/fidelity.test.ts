@@ -18,7 +18,7 @@ import { OscarProAdapter } from './oscar-pro.ts';
 import { TelusAdapter } from './telus.ts';
 import { expectEmrError, samplePdf } from './test-helpers.ts';
 
-type Sim = Simulator & { credentials?: object; patientId(i: number): string };
+type Sim = Simulator & { credentials?: object; patientId(i: number): string; providerId?(i: number): string };
 type Extra = Pick<AdapterConfig, 'rateLimitWaits'>;
 
 interface Emr {
@@ -170,5 +170,59 @@ describe.each(EMRS.filter((e) => e.renewsTokens))('$type with short-lived tokens
     const during = sim.requests.slice(before);
     expect(during.filter((r) => r.method === 'POST' && /token|session/i.test(r.path)).length).toBeGreaterThan(1);
     expect(during.filter((r) => r.status >= 400 && r.status !== 401)).toEqual([]);
+  });
+});
+
+describe("every resource the FHIR adapter writes passes the server's own R4 validation (test/simulators/fhir-r4.ts)", () => {
+  it('documents, notes, a walk-in and its check-in, demographic updates and custom fields', async () => {
+    const sim = await startFhir({
+      seed: 3,
+      volume: { providers: 2, patients: 6, appointmentsPerDay: 2, days: 1, startDate: '2030-05-06' },
+    });
+    running = sim;
+    expect(sim.r4.enabled).toBe(true);
+    const adapter = new FhirAdapter(base(sim));
+    const patientId = sim.patientId(2);
+    await adapter.postDocument({
+      patientId,
+      title: 'Consult letter',
+      pdf: samplePdf('c'),
+      idempotencyKey: 'r4-doc',
+      folder: 'Referrals',
+      subfolder: 'Cardiology',
+    });
+    await adapter.postNote({
+      patientId,
+      title: 'Intake',
+      text: 'Line one\n\nLine two',
+      letterType: 'Progress note',
+      idempotencyKey: 'r4-note',
+    });
+    const walkIn = await adapter.createAppointment({
+      patientId,
+      providerId: sim.providerId(1),
+      appointmentType: 'WALKIN',
+      start: new Date('2030-05-06T14:07:31.250Z'),
+      durationMinutes: 20,
+      idempotencyKey: 'r4-walk-in',
+    });
+    await adapter.markArrived(walkIn.id, 'r4-walk-in-arrived');
+    await adapter.updateDemographics({
+      patientId,
+      changes: {
+        firstName: 'Ann',
+        lastName: 'Other-Sim',
+        birthDate: '1980-02-29',
+        sex: 'female',
+        healthNumber: '1234567890',
+        email: 'ann@example.invalid',
+        phone: '555-0142',
+      },
+      idempotencyKey: 'r4-demo',
+    });
+    await adapter.updateCustomFields({ patientId, fields: [{ field: 'smokingStatus', value: 'never' }], idempotencyKey: 'r4-custom' });
+    expect(sim.r4.refusals).toEqual([]);
+    expect(sim.appointments.get(Number(walkIn.id.replace('appt-', '')) - 1).status).toBe('arrived');
+    expect(sim.patientUpdates).toHaveLength(2);
   });
 });
