@@ -285,7 +285,7 @@ function noEmpty(value: unknown, path: string, issues: R4Issue[]): void {
     value === null || value === '' || (Array.isArray(value) && value.length === 0) || (isObject(value) && Object.keys(value).length === 0);
   if (empty)
     issues.push({ code: 'invariant', expression: path, diagnostics: 'ele-1: an element has a value or children (no null or empty)' });
-  else if (Array.isArray(value)) value.forEach((v, i) => noEmpty(v, `${path}[${i}]`, issues));
+  else if (Array.isArray(value)) for (const [i, v] of value.entries()) noEmpty(v, `${path}[${i}]`, issues);
   else if (isObject(value)) for (const [k, v] of Object.entries(value)) noEmpty(v, `${path}.${k}`, issues);
 }
 
@@ -299,8 +299,8 @@ function checkElement(value: unknown, def: El, path: string, issues: R4Issue[]):
     });
     return;
   }
-  const items = Array.isArray(value) ? value : [value];
-  items.forEach((item, i) => checkValue(item, def, Array.isArray(value) ? `${path}[${i}]` : path, issues));
+  if (!Array.isArray(value)) checkValue(value, def, path, issues);
+  else for (const [i, item] of value.entries()) checkValue(item, def, `${path}[${i}]`, issues);
 }
 
 function checkValue(value: unknown, def: El, path: string, issues: R4Issue[]): void {
@@ -385,7 +385,7 @@ export function validateR4(resource: unknown, expectedType: string): R4Issue[] {
 }
 
 /** The OperationOutcome of the issues (R4 issue types), for a 400. */
-export function r4Outcome(issues: readonly R4Issue[]): Json {
+function r4Outcome(issues: readonly R4Issue[]): Json {
   return {
     resourceType: 'OperationOutcome',
     issue: issues.map((i) => ({ severity: 'error', code: i.code, diagnostics: i.diagnostics, expression: [i.expression] })),

@@ -20,7 +20,7 @@ export interface Limits {
 }
 
 /** 20 MiB: no EMR here publishes its limit; the relay refuses attachments past 8 MiB encrypted before any EMR sees them. */
-export const DEFAULT_MAX_DOCUMENT_BYTES = 20 * 1024 * 1024;
+const DEFAULT_MAX_DOCUMENT_BYTES = 20 * 1024 * 1024;
 
 /** The budget's bookkeeping, per simulator. */
 export class LimitCounter {
