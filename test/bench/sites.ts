@@ -97,7 +97,8 @@ async function main(): Promise<void> {
     const { openSync } = await import('node:fs');
     const out = openSync(operatorLog, 'a');
     const started = performance.now();
-    const child = spawn(join(root, 'node_modules/.bin/node'), ['operator/main.ts'], {
+    const nodeArgs = (process.env.BENCH_OPERATOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(join(root, 'node_modules/.bin/node'), [...nodeArgs, 'operator/main.ts'], {
       cwd: root,
       env: {
         ...process.env,
@@ -133,6 +134,11 @@ async function main(): Promise<void> {
     const settledSeconds = (performance.now() - started) / 1000;
     const requests = await operatorRequests(auditLog, auditLinesBefore);
     const rssMb = await peakRssMb(child.pid!);
+    const settledMemory = await memoryNow(child.pid!);
+    if (nodeArgs.some((a) => a.startsWith('--heapsnapshot-signal'))) {
+      child.kill('SIGUSR2');
+      log(`heap snapshot requested (SIGUSR2): written as Heap-*.heapsnapshot in ${root}`);
+    }
 
     log(`idle for ${IDLE_SECONDS} s`);
     const idleAuditFrom = await countLines(auditLog);
@@ -141,6 +147,7 @@ async function main(): Promise<void> {
     const idle = await operatorRequests(auditLog, idleAuditFrom);
     const vaultWrites = await vaultWriteCount(vaultAudit, idleVaultFrom);
     const finalRss = await peakRssMb(child.pid!);
+    const idleMemory = await memoryNow(child.pid!);
     child.kill('SIGTERM');
 
     const writes = (byVerb: Record<string, number>, exclude: (k: string) => boolean) =>
@@ -153,7 +160,8 @@ async function main(): Promise<void> {
       `time until all Ready: ${readySeconds.toFixed(1)} s (${(N / readySeconds).toFixed(1)} sites/s); work queues empty after ${settledSeconds.toFixed(1)} s`,
     );
     log(`API requests by the operator until Ready: ${Object.values(requests).reduce((a, b) => a + b, 0)} ${JSON.stringify(requests)}`);
-    log(`operator peak RSS: ${Math.max(rssMb, finalRss).toFixed(0)} MiB`);
+    log(`operator peak RSS: ${Math.max(rssMb, finalRss).toFixed(0)} MiB (until settled: ${rssMb.toFixed(0)} MiB)`);
+    log(`operator memory when settled: ${settledMemory}; after the idle window: ${idleMemory}`);
     log(
       `idle ${IDLE_SECONDS} s: API writes by the operator (excluding its Lease): ${writes(idle, (k) => k.endsWith(' leases'))} ${JSON.stringify(idle)}`,
     );
@@ -192,6 +200,21 @@ async function vaultWriteCount(file: string, fromLine: number): Promise<number> 
     const e = JSON.parse(l) as { type?: string; request?: { operation?: string } };
     return e.type === 'request' && ['create', 'update', 'delete'].includes(e.request?.operation ?? '');
   }).length;
+}
+
+/** RSS now, and the V8 heap from the operator's metrics (prom-client's default metrics). */
+async function memoryNow(pid: number): Promise<string> {
+  let rss = 0;
+  try {
+    rss = Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    // gone
+  }
+  const text = await fetch('http://127.0.0.1:46080/metrics')
+    .then((r) => r.text())
+    .catch(() => '');
+  const mib = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024;
+  return `RSS ${rss.toFixed(0)} MiB, V8 heap used ${mib('nodejs_heap_size_used_bytes').toFixed(0)} of ${mib('nodejs_heap_size_total_bytes').toFixed(0)} MiB, external ${mib('nodejs_external_memory_bytes').toFixed(0)} MiB`;
 }
 
 async function peakRssMb(pid: number): Promise<number> {
