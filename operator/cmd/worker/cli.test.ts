@@ -246,6 +246,51 @@ describe('a worker run (in process, SEK injected)', () => {
     expect(body.batchId).toBe('accuro-full-29000000:provider:1');
   });
 
+  it('finishes a listing the EMR rate-limits mid-way: each 429 is waited out in the adapter and the listing resumes at the refused page', async () => {
+    // 150 appointments in the window (three pages of 50), and an EMR that takes 2 calls per 10 s of its clock,
+    // which the run's sleep moves: restarting the listing from page 1 after each 429 would never reach page 3.
+    let clock = Date.now();
+    const busy = await startAccuro({
+      seed: 9,
+      volume: { ...volume, appointmentsPerDay: 150 },
+      now: () => new Date(clock),
+      limits: { rateLimit: { requests: 2, windowSeconds: 10 } },
+    });
+    try {
+      const spec = {
+        siteRef: { name: 'clinic' },
+        emr: {
+          type: 'Accuro',
+          accuro: { tenantId: busy.tenantId, apiUrl: busy.url, credentialsSecretRef: { name: 'accuro-credentials' } },
+        },
+        settings: { scheduleDaysToSync: 1 },
+      };
+      const env = await podEnv(spec, { ...busy.credentials, ...oceanKeys() });
+      const sleeps: number[] = [];
+      const { deps } = capture();
+      const sleep = async (ms: number) => {
+        sleeps.push(ms);
+        clock += ms;
+      };
+      const { exitCode, result } = await runWorker(['--integration', 'clinic/accuro', '--type', 'Appointments', '--run', 'busy-1'], env, {
+        ...deps,
+        sleep,
+      });
+      expect({ exitCode, result: result?.result, appointments: result?.appointments }).toEqual({
+        exitCode: 0,
+        result: 'Succeeded',
+        appointments: 150,
+      });
+      const refused = busy.state.limitCounter.refused;
+      expect(refused).toBeGreaterThan(0);
+      expect(sleeps).toHaveLength(refused);
+      // Every page was fetched once: the successful listing calls are the four pages (the last one empty).
+      expect(busy.requests.filter((r) => r.path === '/v2/materials/appointments' && r.status === 200)).toHaveLength(4);
+    } finally {
+      await busy.stop();
+    }
+  });
+
   it('builds the adapter the spec names: a FHIR EMR', async () => {
     const spec = {
       siteRef: { name: 'clinic' },
