@@ -120,6 +120,7 @@ async function main(): Promise<void> {
         METRICS_BIND_ADDRESS: '127.0.0.1:46080',
         LEADER_ELECT: 'false',
         LOG_LEVEL: 'warn',
+        ...(process.env.BENCH_WORKERS ? { WORKERS: process.env.BENCH_WORKERS } : {}),
         ...(accuro ? { EGRESS_ALLOW_CIDRS: LOOPBACK_ALLOW_CIDRS } : {}),
       },
       stdio: ['ignore', out, out],
