@@ -107,7 +107,9 @@ describe('the OSCAR simulator’s authorization legs', () => {
   it('refuses a verifier replayed after its request token was exchanged', async () => {
     const s = await started();
     const rt = await requestToken(s);
-    const verifier = verifierOf((await authorizeInBrowser(authorizeUrl(s, rt.token), OSCAR_DEV_EMR_USER, { followRedirect: false })).location);
+    const verifier = verifierOf(
+      (await authorizeInBrowser(authorizeUrl(s, rt.token), OSCAR_DEV_EMR_USER, { followRedirect: false })).location,
+    );
     expect((await accessToken(s, rt.token, rt.secret, verifier)).status).toBe(200);
     const again = await accessToken(s, rt.token, rt.secret, verifier);
     expect(again.status).toBe(401);
@@ -119,7 +121,9 @@ describe('the OSCAR simulator’s authorization legs', () => {
     const s = await started();
     const a = await requestToken(s);
     const b = await requestToken(s);
-    const verifierA = verifierOf((await authorizeInBrowser(authorizeUrl(s, a.token), OSCAR_DEV_EMR_USER, { followRedirect: false })).location);
+    const verifierA = verifierOf(
+      (await authorizeInBrowser(authorizeUrl(s, a.token), OSCAR_DEV_EMR_USER, { followRedirect: false })).location,
+    );
     await authorizeInBrowser(authorizeUrl(s, b.token), OSCAR_DEV_EMR_USER, { followRedirect: false });
     const crossed = await accessToken(s, b.token, b.secret, verifierA);
     expect(crossed.status).toBe(401);
@@ -131,11 +135,18 @@ describe('the OSCAR simulator’s authorization legs', () => {
     let now = Date.now();
     const s = await started({ now: () => new Date(now) });
     const rt = await requestToken(s);
-    const verifier = verifierOf((await authorizeInBrowser(authorizeUrl(s, rt.token), OSCAR_DEV_EMR_USER, { followRedirect: false })).location);
+    const verifier = verifierOf(
+      (await authorizeInBrowser(authorizeUrl(s, rt.token), OSCAR_DEV_EMR_USER, { followRedirect: false })).location,
+    );
     now += 3600_000;
     // The simulator's clock moved; the client's timestamps follow it, or they would be refused first.
     const url = new URL(`${s.url}/ws/oauth/token`);
-    const credentials = { consumerKey: s.credentials.clientKey, consumerSecret: s.credentials.clientSecret, token: rt.token, tokenSecret: rt.secret };
+    const credentials = {
+      consumerKey: s.credentials.clientKey,
+      consumerSecret: s.credentials.clientSecret,
+      token: rt.token,
+      tokenSecret: rt.secret,
+    };
     const authorization = authorizationHeader({
       method: 'POST',
       url,

@@ -134,9 +134,11 @@ export function authorizationRoutes(
     if (oauth['oauth_signature_method'] !== 'HMAC-SHA1') throw deps.problem('signature_method_rejected', 400);
     const { clientKey, clientSecret } = deps.credentials;
     if (deps.state.faults.rejectCredentials || oauth['oauth_consumer_key'] !== clientKey) throw deps.problem('consumer_key_unknown');
-    if (!deps.signatureValid(ctx, oauth, { clientKey, clientSecret, accessToken: '', tokenSecret })) throw deps.problem('signature_invalid');
+    if (!deps.signatureValid(ctx, oauth, { clientKey, clientSecret, accessToken: '', tokenSecret }))
+      throw deps.problem('signature_invalid');
     const timestamp = Number(oauth['oauth_timestamp']);
-    if (!Number.isInteger(timestamp) || Math.abs(now() / 1000 - timestamp) > deps.maxSkewSeconds) throw deps.problem('timestamp_refused', 400);
+    if (!Number.isInteger(timestamp) || Math.abs(now() / 1000 - timestamp) > deps.maxSkewSeconds)
+      throw deps.problem('timestamp_refused', 400);
     const nonce = `${timestamp}:${oauth['oauth_nonce']}`;
     if (nonces.has(nonce)) throw deps.problem('nonce_used');
     if (nonces.size > 10_000) nonces.clear();

@@ -83,10 +83,18 @@ describe('the command to authorize again (OSCAR Pro)', () => {
   it.each([
     ['is named when the token was revoked', failed('Deauthorized', 'oauth_problem=token_revoked'), true],
     ['is named when the token expired', failed('Expired', 'oauth_problem=token_expired'), true],
-    ['is named when the Secret still lacks the access token', failed('InvalidCredentials', 'Secret s lacks the key(s) accessToken, tokenSecret'), true],
+    [
+      'is named when the Secret still lacks the access token',
+      failed('InvalidCredentials', 'Secret s lacks the key(s) accessToken, tokenSecret'),
+      true,
+    ],
     ['is not named when the client key is wrong', failed('InvalidCredentials', 'oauth_problem=consumer_key_unknown'), false],
     ['is not named when the EMR is unreachable', failed('EmrUnreachable', 'connection failed'), false],
-    ['is not named when authentication works', { type: 'Authenticated', status: 'True' as const, reason: 'Authenticated', message: 'ok' }, false],
+    [
+      'is not named when authentication works',
+      { type: 'Authenticated', status: 'True' as const, reason: 'Authenticated', message: 'ok' },
+      false,
+    ],
   ])('%s', (_n, condition, named) => {
     const out = withReauthorizeHint(condition, command);
     expect(out.message.endsWith(`; to authorize again, run: ${command}`)).toBe(named);
@@ -97,7 +105,9 @@ describe('the command to authorize again (OSCAR Pro)', () => {
   it('is named in the decision of a revoked check when the integration is OSCAR Pro, and only then', () => {
     const check: AuthCheck = { ok: false, at: at(5), reason: 'Deauthorized', message: 'revoked' };
     const input = { check, previous: {}, now: at(5), checkIntervalMs: h, random: 0.5 };
-    expect(decideAuth({ ...input, reauthorizeCommand: command }).authenticated.message).toBe(`revoked; to authorize again, run: ${command}`);
+    expect(decideAuth({ ...input, reauthorizeCommand: command }).authenticated.message).toBe(
+      `revoked; to authorize again, run: ${command}`,
+    );
     expect(decideAuth(input).authenticated.message).toBe('revoked');
   });
 });

@@ -78,7 +78,12 @@ export function decideAuth(input: AuthDecisionInput): AuthDecision {
   const interval = new Date(now.getTime() + jittered(input.checkIntervalMs, 0.1, input.random));
   const outcome = check.ok ? succeeded(check, previous, input, interval) : failed(check, previous, input);
   const authenticated = withReauthorizeHint(outcome.authenticated, input.reauthorizeCommand);
-  return { auth: outcome.auth, authenticated, expiringSoon: expiringSoon(outcome.auth, authenticated, now), nextCheckAt: outcome.nextCheckAt };
+  return {
+    auth: outcome.auth,
+    authenticated,
+    expiringSoon: expiringSoon(outcome.auth, authenticated, now),
+    nextCheckAt: outcome.nextCheckAt,
+  };
 }
 
 /** The Secret still lacks the access token or its secret (the authorization never ran). */
