@@ -25,7 +25,7 @@ export interface BrowserResult {
 }
 
 /** The hidden inputs and the action of the page's form. */
-export function readForm(html: string, pageUrl: string): { action: string; hidden: Record<string, string> } {
+function readForm(html: string, pageUrl: string): { action: string; hidden: Record<string, string> } {
   const action = /<form[^>]*action="([^"]*)"/.exec(html)?.[1];
   if (!action) throw new Error(`no form on the authorize page:\n${html.slice(0, 500)}`);
   const hidden: Record<string, string> = {};

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { AuthorizeError, callbackVerifier } from './authorize-plan.ts';
 
-export const CALLBACK_PATH = '/oscar-authorize/callback';
+const CALLBACK_PATH = '/oscar-authorize/callback';
 
 export interface CallbackListener {
   /** The oauth_callback to register with the request token. */
