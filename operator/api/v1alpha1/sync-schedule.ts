@@ -114,6 +114,11 @@ export const SyncScheduleSpec = obj(
         rule: "self.type == 'Reminders' ? has(self.reminders) : !has(self.reminders)",
         message: 'spec.reminders is required for type Reminders and allowed only there',
       },
+      {
+        // Two reminder runs at once could both look a reminder up, find nothing and both send it.
+        rule: "self.type != 'Reminders' || !has(self.concurrencyPolicy) || self.concurrencyPolicy == 'Forbid'",
+        message: 'a Reminders schedule must use concurrencyPolicy Forbid: two runs at once could send a reminder twice',
+      },
     ],
   },
 );
