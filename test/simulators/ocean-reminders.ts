@@ -33,7 +33,7 @@ export interface StoredReminder extends ReminderInput {
 }
 
 /** Template ids the simulated site has (Menu > Admin > Patient Messaging); tests may add more. */
-export const DEFAULT_REMINDER_TEMPLATES = ['appointment-reminder', 'appointment-reminder-fr'];
+const DEFAULT_REMINDER_TEMPLATES = ['appointment-reminder', 'appointment-reminder-fr'];
 
 const FIELDS = ['reminderKey', 'channel', 'templateId', 'recipient', 'appointment', 'offsetMinutes'];
 const bad = (message: string) => new SimHttpError(400, { error: 'invalid_request', message });

@@ -5,7 +5,7 @@
 import type { RemindersSpec } from '../../api/v1alpha1/index.ts';
 import { WorkerError } from '../../internal/sitepod/pod-env.ts';
 
-export const REMINDERS_ENV = 'CLOUDCONNECT_REMINDERS';
+const REMINDERS_ENV = 'CLOUDCONNECT_REMINDERS';
 
 const OFFSET = /^([0-9]+(h|m))+$/;
 const TEMPLATE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
