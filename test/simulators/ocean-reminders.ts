@@ -9,7 +9,8 @@
 //   GET  /svc/v1/sites/{siteNumber}/reminders?reminderKey=K → 200 {reminders: [{id, reminderKey, status, reason?, createdAt}]}
 //        (never the recipient)
 // Ocean does NOT deduplicate: the same reminderKey posted twice is two deliveries, both recorded (a
-// client must look up its key before sending; tests count deliveries per key). Unknown fields, a
+// client must look up its key before sending; tests count deliveries per key). Fault `loseAnswers`:
+// a delivery is stored and answered 504, as behind a gateway that gave up waiting. Unknown fields, a
 // key that is not `rem-` + 16 to 64 url-safe characters, a channel without its contact kind (SMS
 // needs a phone number, Email an address), an unknown template id, a start that is not an instant
 // or is in the past, a zone the runtime does not know, an offset outside 1 minute to 30 days are 400.
@@ -110,6 +111,11 @@ export class ReminderOutbox {
   readonly delivered: StoredReminder[] = [];
   readonly templates: string[] = [...DEFAULT_REMINDER_TEMPLATES];
   private readonly optedOut = new Set<string>();
+  /**
+   * Fault: this many next deliveries are stored and then answered 504, as a gateway that timed out
+   * after the service accepted the request does (the client cannot tell it was delivered).
+   */
+  loseAnswers = 0;
   private next = 1;
   private readonly now: () => Date;
 
@@ -139,6 +145,10 @@ export class ReminderOutbox {
       createdAt: this.now().toISOString(),
     };
     this.delivered.push(stored);
+    if (this.loseAnswers > 0) {
+      this.loseAnswers--;
+      throw new SimHttpError(504, { error: 'gateway_timeout', message: 'the upstream did not answer in time' });
+    }
     return { status: 201, json: publicView(stored) };
   }
 

@@ -418,7 +418,9 @@ describe('cloudconnect-sync as a child process', () => {
     const out = await runCli(['--type', 'Sometimes'], { TERMINATION_MESSAGE_PATH: termination });
     expect(out.code).toBe(2);
     expect(out.stderr).toContain('--integration is required; --type must be Full, Appointments or Reminders, got "Sometimes"');
-    expect(out.stderr).toContain('usage: cloudconnect-sync --integration <namespace>/<name> --type Full|Appointments|Reminders [--run <name>]');
+    expect(out.stderr).toContain(
+      'usage: cloudconnect-sync --integration <namespace>/<name> --type Full|Appointments|Reminders [--run <name>]',
+    );
     expect(JSON.parse(await readFile(termination, 'utf8'))).toMatchObject({ result: 'Failed', errorReason: 'InvalidArguments' });
   });
 

@@ -131,6 +131,22 @@ describe('a Reminders run', () => {
     }
   });
 
+  it('does not send a reminder twice when Ocean stored it but its answer was lost (504): the retry looks it up first', async () => {
+    const due = bookedWithin(NOON_BEFORE, 72).length;
+    ocean.reminders.loseAnswers = 1;
+    try {
+      const { termination } = await remind(NOON_BEFORE);
+      expect(ocean.reminders.loseAnswers).toBe(0);
+      // The lost one is found by the retry's look-up; the others are sent (or suppressed: the first test's opt-out stands).
+      expect(termination).toMatchObject({ result: 'Succeeded', alreadySent: 1, failed: 0 });
+      expect((termination.sent as number) + (termination.skipped as number)).toBe(due - 1);
+      expect(ocean.reminders.delivered).toHaveLength(due);
+      expect(new Set(keysDelivered()).size).toBe(due);
+    } finally {
+      ocean.reminders.loseAnswers = 0;
+    }
+  });
+
   it('sends nothing for a cancelled appointment, and one for the new time of an appointment moved (cancelled and booked again)', async () => {
     const [cancelled, moved] = bookedWithin24h(NOON_BEFORE);
     accuro.appointments.setStatus(cancelled ?? -1, 'cancelled');

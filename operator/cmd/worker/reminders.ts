@@ -84,20 +84,24 @@ async function sendOne(ctx: RunContext, decision: Extract<ReminderDecision, { ac
   const patient = await retry(() => input.adapter.getPatient(decision.appointment.patientId));
   const recipient = recipientOf(patient, input.reminders.channel);
   if (!recipient) return tally.skip('NoContact');
-  if ((await retry(() => input.ocean.find(decision.key))).length > 0) {
+  // The look-up is part of every attempt: a send whose answer was lost (a timeout, a reset) may have
+  // reached Ocean, and its retry must find it rather than send it again.
+  const delivery = await retry(async () =>
+    (await input.ocean.find(decision.key)).length > 0
+      ? undefined
+      : input.ocean.send({
+          reminderKey: decision.key,
+          channel: input.reminders.channel,
+          templateId: input.reminders.templateId,
+          recipient,
+          appointment: { start: new Date(decision.appointment.start).toISOString(), timeZone: input.timeZone },
+          offsetMinutes: Math.round(decision.offsetMs / 60_000),
+        }),
+  );
+  if (!delivery) {
     tally.alreadySent++;
     return;
   }
-  const delivery = await retry(() =>
-    input.ocean.send({
-      reminderKey: decision.key,
-      channel: input.reminders.channel,
-      templateId: input.reminders.templateId,
-      recipient,
-      appointment: { start: new Date(decision.appointment.start).toISOString(), timeZone: input.timeZone },
-      offsetMinutes: Math.round(decision.offsetMs / 60_000),
-    }),
-  );
   if (delivery.status === 'suppressed') return tally.skip(delivery.reason === 'RecipientOptedOut' ? 'OptedOut' : 'Suppressed');
   tally.sent++;
 }
