@@ -123,7 +123,7 @@ describe('cloudconnect-sync arguments', () => {
     ['refuses a missing --integration', ['--type', 'Full'], /--integration is required/],
     ['refuses an integration without a namespace', ['--integration', 'accuro', '--type', 'Full'], /<namespace>\/<name>/],
     ['refuses an integration with two slashes', ['--integration', 'a/b/c', '--type', 'Full'], /<namespace>\/<name>/],
-    ['refuses an unknown type', ['--integration', 'a/b', '--type', 'full'], /Full or Appointments/],
+    ['refuses an unknown type', ['--integration', 'a/b', '--type', 'full'], /Full, Appointments or Reminders/],
     ['refuses an unknown option', ['--integration', 'a/b', '--type', 'Full', '--site', '1'], /Unknown option/],
     ['refuses a positional argument', ['--integration', 'a/b', '--type', 'Full', 'extra'], /positional/],
     ['refuses a run name that is not a Job name', ['--integration', 'a/b', '--type', 'Full', '--run', 'a b'], /--run/],
@@ -462,8 +462,10 @@ describe('cloudconnect-sync as a child process', () => {
     const termination = join(dir, 'usage.termination-log');
     const out = await runCli(['--type', 'Sometimes'], { TERMINATION_MESSAGE_PATH: termination });
     expect(out.code).toBe(2);
-    expect(out.stderr).toContain('--integration is required; --type must be Full or Appointments, got "Sometimes"');
-    expect(out.stderr).toContain('usage: cloudconnect-sync --integration <namespace>/<name> --type Full|Appointments [--run <name>]');
+    expect(out.stderr).toContain('--integration is required; --type must be Full, Appointments or Reminders, got "Sometimes"');
+    expect(out.stderr).toContain(
+      'usage: cloudconnect-sync --integration <namespace>/<name> --type Full|Appointments|Reminders [--run <name>]',
+    );
     expect(JSON.parse(await readFile(termination, 'utf8'))).toMatchObject({ result: 'Failed', errorReason: 'InvalidArguments' });
   });
 
