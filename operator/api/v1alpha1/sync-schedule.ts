@@ -117,7 +117,7 @@ export const SyncScheduleSpec = obj(
       {
         // Two reminder runs at once could both look a reminder up, find nothing and both send it.
         rule: "self.type != 'Reminders' || !has(self.concurrencyPolicy) || self.concurrencyPolicy == 'Forbid'",
-        message: 'a Reminders schedule must use concurrencyPolicy Forbid: two runs at once could send a reminder twice',
+        message: 'spec.concurrencyPolicy must be Forbid for a Reminders schedule: two runs at once could send a reminder twice',
       },
     ],
   },
