@@ -79,8 +79,15 @@ describe('the demo clinic manifests', () => {
     expect(again).toHaveLength(secrets.length - 1);
   });
 
-  it('leave the schedules to the operator (no SyncSchedule: each integration gets the defaults)', () => {
-    expect(resources.some((o) => o.kind === 'SyncSchedule')).toBe(false);
+  it('leave the sync schedules to the operator and add one Reminders schedule for the Accuro integration', () => {
+    const schedules = resources.filter((o) => o.kind === 'SyncSchedule') as unknown as {
+      metadata: { name: string };
+      spec: { type: string; integrationRef: { name: string }; reminders?: { offsets: string[]; templateId: string } };
+    }[];
+    expect(schedules.map((s) => [s.metadata.name, s.spec.type, s.spec.integrationRef.name])).toEqual([
+      ['demo-accuro-reminders', 'Reminders', 'demo-accuro'],
+    ]);
+    expect(schedules[0]?.spec.reminders).toMatchObject({ offsets: ['72h', '24h'], templateId: 'appointment-reminder' });
   });
 });
 

@@ -1,6 +1,7 @@
 // Pure: the demo clinic as Kubernetes objects, from the running simulators' URLs, their
 // credentials and the demo CA. One EmrIntegration per EMR type, each over https with the CA bundle
-// Secret `demo-ca`, and no SyncSchedule (so each gets the operator's default schedules). Secrets
+// Secret `demo-ca`, no sync SyncSchedule (so each gets the operator's default schedules) and one
+// Reminders schedule for the Accuro integration (DEMO_REMINDERS). Secrets
 // (credentials, the SEK import) are returned apart from the rest: they are applied from memory and
 // never written to disk.
 import type { EmrType } from '../../../operator/api/v1alpha1/emr-integration.ts';
@@ -39,6 +40,9 @@ export const DEMO_INTEGRATIONS: readonly { name: string; type: EmrType }[] = [
   { name: 'demo-fhir', type: 'FHIR' },
   { name: 'demo-none', type: 'None' },
 ];
+
+/** Patient reminders for the Accuro integration's appointments (seed 004), run at make up and every 15 minutes. */
+export const DEMO_REMINDERS = { name: 'demo-accuro-reminders', integration: 'demo-accuro' } as const;
 
 const CA_SECRET = 'demo-ca';
 const SEK_SECRET = 'demo-sek-import';
@@ -108,5 +112,22 @@ export function demoManifests(input: DemoInput): DemoManifests {
       spec: { siteRef: { name: DEMO_SITE }, emr },
     };
   });
-  return { resources: [namespace, site(), ...integrations], secrets };
+  return { resources: [namespace, site(), ...integrations, reminders()], secrets };
+}
+
+/** Texts 72 h and 24 h before each booked Accuro appointment (no quiet hours: the demo shows sends at any hour). */
+function reminders(): object {
+  return {
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'SyncSchedule',
+    metadata: meta(DEMO_REMINDERS.name),
+    spec: {
+      integrationRef: { name: DEMO_REMINDERS.integration },
+      type: 'Reminders',
+      schedule: 'H/15 * * * *',
+      timeZone: 'America/Toronto',
+      concurrencyPolicy: 'Forbid',
+      reminders: { offsets: ['72h', '24h'], channel: 'SMS', templateId: 'appointment-reminder' },
+    },
+  };
 }
