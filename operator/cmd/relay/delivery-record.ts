@@ -19,7 +19,8 @@ export interface GuardedStep {
   part: string;
   /** The step's own idempotency key (deliver.ts stepKeyOf), which the adapter wrote into the EMR's record. */
   key: string;
-  kind: 'note' | 'document';
+  /** `forward`: a referral bundle posted to the eReferral target, which offers no lookup. */
+  kind: 'note' | 'document' | 'forward';
   patientId: string;
 }
 
@@ -28,7 +29,8 @@ export type StepGuard = (step: GuardedStep, post: () => Promise<{ id: string }>)
 
 export interface GuardOptions {
   kv: KV;
-  adapter: EmrAdapter;
+  /** Undefined for an integration without an EMR (an eReferral endpoint only). */
+  adapter: EmrAdapter | undefined;
   /** JetStream's delivery count of the message (the highest of a sitting's forms). */
   deliveryCount: number;
   replayed: boolean;
@@ -95,9 +97,16 @@ class RecordHandle {
 
 type LookupResult = { found: { id: string } } | { found: undefined } | { unavailable: string };
 
+/** The EMR's lookup of a step's record by its key, when there is one (a forwarded bundle has none). */
+function finderOf(adapter: EmrAdapter | undefined, kind: GuardedStep['kind']): EmrAdapter['findNoteByKey'] {
+  if (kind === 'note') return adapter?.findNoteByKey;
+  if (kind === 'document') return adapter?.findDocumentByKey;
+  return undefined;
+}
+
 /** Asks the EMR for the step's record; a refusal of the lookup itself (4xx) means the EMR cannot search: post (the window). */
 async function lookUp(o: GuardOptions, step: GuardedStep, key: string): Promise<LookupResult> {
-  const find = step.kind === 'note' ? o.adapter.findNoteByKey : o.adapter.findDocumentByKey;
+  const find = finderOf(o.adapter, step.kind);
   if (!find) return { unavailable: 'the adapter has no lookup' };
   try {
     return { found: await find.call(o.adapter, { patientId: step.patientId, idempotencyKey: key }) };
@@ -122,7 +131,7 @@ export function createStepGuard(o: GuardOptions): StepGuard {
   return async (step, post) => {
     const h = await handleOf(step.recordKey);
     const key = step.key;
-    const canLookUp = Boolean(step.kind === 'note' ? o.adapter.findNoteByKey : o.adapter.findDocumentByKey);
+    const canLookUp = Boolean(finderOf(o.adapter, step.kind));
     const decision = decideRedelivery({
       record: h.record,
       part: step.part,

@@ -18,7 +18,10 @@ import type { WebhookLimits } from './webhook-guard.ts';
 import { readTls, type TlsFiles, watchTls } from './webhook-tls.ts';
 
 export interface RelayOptions
-  extends Pick<DeliveryOptions, 'namespace' | 'integration' | 'siteNumber' | 'keyring' | 'adapter' | 'clock' | 'logger' | 'concurrency'> {
+  extends Pick<
+    DeliveryOptions,
+    'namespace' | 'integration' | 'siteNumber' | 'keyring' | 'adapter' | 'forwarder' | 'clock' | 'logger' | 'concurrency'
+  > {
   /** How messages are filed (default: the CRD's defaults). */
   filing?: FilingSettings;
   /** What a kiosk check-in does (check-in.ts); default the CRD's defaults. */
@@ -64,7 +67,8 @@ async function startServers(o: RelayOptions, shared: SharedOptions) {
     limits: o.limits,
     server: o.server,
     ...(tls ? { tls } : {}),
-    emr: { type: o.adapter.type, customFields: (o.filing ?? DEFAULT_FILING).customFields },
+    // Without an EMR (an eReferral endpoint only) the webhook's messages are refused: nothing could file them.
+    ...(o.adapter ? { emr: { type: o.adapter.type, customFields: (o.filing ?? DEFAULT_FILING).customFields } } : {}),
   });
   const admin = createAdminServer({ metrics: shared.metrics, ready: () => !o.nc.isClosed() });
   const host = o.host ?? '0.0.0.0';
@@ -120,7 +124,8 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     {
       ...shared,
       consumer,
-      adapter: o.adapter,
+      ...(o.adapter ? { adapter: o.adapter } : {}),
+      ...(o.forwarder ? { forwarder: o.forwarder } : {}),
       filing: o.filing ?? DEFAULT_FILING,
       ...(o.checkIn ? { checkIn: o.checkIn } : {}),
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),
