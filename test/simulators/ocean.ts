@@ -37,6 +37,7 @@ import {
   tokenError,
 } from './common.ts';
 import { IntegrationRegistry, type StoredRegistration } from './ocean-integrations.ts';
+import { type ReferralSender, referralSender } from './ocean-referrals.ts';
 
 export interface OceanCredentials {
   clientId: string;
@@ -69,7 +70,7 @@ export interface WebhookDelivery {
   error?: string;
 }
 
-export interface OceanSimulator extends Simulator {
+export interface OceanSimulator extends Simulator, ReferralSender {
   readonly credentials: OceanCredentials;
   readonly batches: SyncBatch[];
   readonly batchDuplicates: { idempotencyKey: string; batchId: string }[];
@@ -397,5 +398,7 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
     integrations: registry.stored,
     registerWebhook,
     deliverWebhook,
+    // eReferral bundles (ocean-referrals.ts), with the key registered for the URL.
+    ...referralSender((url) => registrations.get(url) ?? registry.forUrl(url)?.authentication),
   });
 }
