@@ -25,7 +25,11 @@ export interface ReferralSend {
 
 export interface ReferralSender {
   /** Ocean creating a referral: POST the bundle to `url` with the key registered for it; `attempts` retries a failure. */
-  sendReferral(url: string, bundle: Record<string, unknown>, options?: { attempts?: number; retryDelayMs?: number; headers?: Record<string, string> }): Promise<ReferralSend>;
+  sendReferral(
+    url: string,
+    bundle: Record<string, unknown>,
+    options?: { attempts?: number; retryDelayMs?: number; headers?: Record<string, string> },
+  ): Promise<ReferralSend>;
   readonly referralSends: ReferralSend[];
 }
 
@@ -40,7 +44,11 @@ export function referralBundle(id: string, patient: ReferralPatient, service = '
     entry: [
       {
         fullUrl: `urn:uuid:${randomBytes(16).toString('hex')}`,
-        resource: { resourceType: 'MessageHeader', eventCoding: { system: 'urn:ocean:events', code: 'referral-created' }, source: { endpoint: 'https://ocean.cognisantmd.com' } },
+        resource: {
+          resourceType: 'MessageHeader',
+          eventCoding: { system: 'urn:ocean:events', code: 'referral-created' },
+          source: { endpoint: 'https://ocean.cognisantmd.com' },
+        },
       },
       {
         fullUrl: `urn:uuid:${patientId}`,
