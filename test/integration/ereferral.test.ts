@@ -29,7 +29,7 @@ let relay: RelayPod;
 const patient = (i: number) => ({
   firstName: `Anna${i}`,
   lastName: `Referred${i}`,
-  birthDate: '1970-01-0' + ((i % 9) + 1),
+  birthDate: `1970-01-0${(i % 9) + 1}`,
   healthNumber: `90000000${i}`,
 });
 

@@ -44,7 +44,7 @@ function expectedAuthorization(auth: ReferralTargetOptions['auth']): string {
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Pure: why a body is not a referral bundle (undefined when it is). */
-export function bundleProblem(body: unknown): string | undefined {
+function bundleProblem(body: unknown): string | undefined {
   if (!isObject(body) || body['resourceType'] !== 'Bundle') return 'not a FHIR Bundle';
   if (typeof body['id'] !== 'string') return 'Bundle.id missing';
   const entries = Array.isArray(body['entry']) ? body['entry'] : [];

@@ -14,7 +14,7 @@ import type { SupervisedInformer } from '../../runtime/informer.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { EmrRun, Step, StepOutcome } from './step.ts';
 
-export const EREFERRAL_TARGET_READY = 'EReferralTargetReady';
+const EREFERRAL_TARGET_READY = 'EReferralTargetReady';
 
 /** Pure: the condition of the target's Secret as read (undefined: it does not exist). */
 export function eReferralTargetCondition(

@@ -42,7 +42,7 @@ const TLS_DIR = '/var/run/secrets/cloudconnect/webhook-tls';
 const EREFERRAL_DIR = '/var/run/secrets/cloudconnect/ereferral';
 const EREFERRAL_CA_DIR = '/var/run/secrets/cloudconnect/ereferral-ca';
 /** Salted hash of the eReferral target's Secret: a change rolls the relay. */
-export const EREFERRAL_CREDENTIALS_HASH_ANNOTATION = 'cloudconnect.dev/ereferral-credentials-hash';
+const EREFERRAL_CREDENTIALS_HASH_ANNOTATION = 'cloudconnect.dev/ereferral-credentials-hash';
 export const RELAY_COMMAND = ['/nodejs/bin/node', 'operator/relay/main.ts'];
 /** Salted hash of the credentials Secret's data: a change rolls the relay. */
 export const CREDENTIALS_HASH_ANNOTATION = 'cloudconnect.dev/credentials-hash';
