@@ -5,7 +5,8 @@
 // - no key, a wrong key, or clinic A's key at clinic B's endpoint: 401, nothing stored in either
 //   clinic's queue, nothing at either target;
 // - bodies that are not a FHIR R4 Bundle with a ServiceRequest: 400/422 naming the element, no value
-//   of the bundle in the answer or the relay's log, nothing stored;
+//   of the bundle in the answer or the relay's log, nothing stored; EMR-bound messages to the
+//   webhook of a clinic that has no EMR (422), and a bundle posted there as a message (400);
 // - a target Secret in another namespace: refused at admission (the reference has no namespace
 //   field), and a same-named Secret that exists only in the other namespace is never read (the
 //   integration says SecretNotFound; the victim Secret gets no label);
@@ -145,6 +146,25 @@ describe('the eReferral endpoint refuses', () => {
       expect(text).not.toContain(value);
       expect(relayB.logs()).not.toContain(value);
     }
+    expect(await stored(b)).toBe(before);
+  });
+
+  it('messages to /ocean/webhook of a clinic without an EMR (422), and a bundle smuggled in as a webhook message (400), storing nothing', async () => {
+    const before = await stored(b);
+    const webhook = relayB.url.replace(/\/ocean\/fhir_bundles$/, '/ocean/webhook');
+    const note = {
+      messageId: `note-${stamp}`,
+      type: 'referralAttachment',
+      patient: { emrId: '1' },
+      attachment: { title: 'x', data: 'JVBERi0xLjQK' },
+    };
+    const refused = await post(webhook, { [HEADER]: keyB, 'content-type': 'application/json' }, note);
+    expect(refused.status).toBe(422);
+    expect(await refused.json()).toMatchObject({ emrType: 'None', messageType: 'referralAttachment' });
+    const smuggled = { messageId: `smuggled-${stamp}`, type: 'referralBundle', bundle: referralBundle(`smuggled-${stamp}`, PATIENT) };
+    const answer = await post(webhook, { [HEADER]: keyB, 'content-type': 'application/json' }, smuggled);
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toContain('/ocean/fhir_bundles');
     expect(await stored(b)).toBe(before);
   });
 
