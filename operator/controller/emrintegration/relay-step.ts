@@ -353,7 +353,10 @@ export class RelayStep implements Step {
   ): Promise<void> {
     const total = relay?.deadLettered ?? count;
     const why = relay?.lastFailureReason ? ` The last delivery failure was ${relay.lastFailureReason}.` : '';
-    const text = `${count} EMR-bound message(s) could not be delivered to the ${spec.emr.type} EMR and were moved to the dead-letter queue (${total} there now).${why}`;
+    // An eReferral endpoint without an EMR delivers to its referral target only.
+    const what = spec.emr.type === 'None' ? 'eReferral bundle(s)' : 'EMR-bound message(s)';
+    const where = spec.emr.type === 'None' ? 'the eReferral target' : `the ${spec.emr.type} EMR`;
+    const text = `${count} ${what} could not be delivered to ${where} and were moved to the dead-letter queue (${total} there now).${why}`;
     await this.deps.kube.event(integration, 'Warning', 'MessagesDeadLettered', text);
     const siteSpec = withDefaults<OceanSiteSpec>(OceanSiteSpec, site.spec);
     const to = siteRecipients(siteSpec, 'error');
