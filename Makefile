@@ -101,6 +101,10 @@ test-integration: deps system-deps cluster-binaries ## Integration tests only (s
 bench-sites: deps ## Benchmark: 1,000 OceanSites to Ready, then 5 idle minutes (BENCH_SITES, BENCH_IDLE_SECONDS).
 	$(NODE) test/bench/sites.ts
 
+.PHONY: bench-fleet
+bench-fleet: deps ## Benchmark: 10,000 OceanSites + 10,000 EmrIntegrations (one Accuro simulator) to Ready, requests per object, RSS, idle writes (BENCH_SITES).
+	BENCH_INTEGRATIONS=1 BENCH_SITES=$${BENCH_SITES:-10000} $(NODE) test/bench/sites.ts
+
 .PHONY: bench-sync
 bench-sync: deps ## Benchmark: Full sync of 20,000 patients / 5,000 appointments vs a plain AES-256-GCM loop.
 	$(NODE) test/bench/sync.ts

@@ -17,13 +17,26 @@ const redactFormat = (r: Redactor) =>
 
 export type Logger = winston.Logger;
 
+/**
+ * Drops an entry below the logger's level before anything is done with it: winston formats every
+ * entry and leaves the level to its transports, so a debug line on a hot path (one per relayed
+ * message) would otherwise be copied, redacted and serialized only to be thrown away.
+ */
+const levelGate = (enabled: (level: string) => boolean) => winston.format((info) => (enabled(info.level) ? info : false))();
+
 export function createLogger(options: { level?: string; stream?: NodeJS.WritableStream; redactor?: Redactor } = {}): Logger {
   const transport = options.stream
     ? new winston.transports.Stream({ stream: options.stream })
     : new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] });
-  return winston.createLogger({
+  const logger: Logger = winston.createLogger({
     level: options.level ?? 'info',
-    format: winston.format.combine(winston.format.timestamp(), redactFormat(options.redactor ?? redactor), winston.format.json()),
+    format: winston.format.combine(
+      levelGate((level) => logger.isLevelEnabled(level)),
+      winston.format.timestamp(),
+      redactFormat(options.redactor ?? redactor),
+      winston.format.json(),
+    ),
     transports: [transport],
   });
+  return logger;
 }

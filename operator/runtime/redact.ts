@@ -11,6 +11,8 @@
 //    as is, URL-encoded (encodeURIComponent and form encoding, upper- or lower-case hex),
 //    JSON-escaped, and base64 in the standard and the url-safe alphabet, also inside a longer
 //    base64 stream and of the form-encoded value, as in an OAuth 2 Basic header (secret-forms.ts).
+//    The forms are found through an index by prefix (form-index.ts), not one regular expression:
+//    an operator of thousands of sites registers tens of thousands of forms.
 //    A caller may add values only it knows (`string(text, also)`: an HTTP client's credentials).
 // 3. Shapes: bearer and basic credentials, JWTs, Vault tokens, PEM blocks, OAuth parameters and
 //    256-bit keys (base64 or hex) are removed even when nobody registered them.
@@ -27,6 +29,7 @@
 // Event or a log only through `remoteText`, which redacts it, removes control characters and
 // bounds its length.
 
+import { FormIndex, replaceForms } from './form-index.ts';
 import { isPhiField, isSecretField } from './redact-fields.ts';
 import { formsOf, SHORT_FORM_MAX, TOKEN_CHAR } from './secret-forms.ts';
 
@@ -59,9 +62,18 @@ function alternative(form: string): string {
   return `${before}${escaped}${after}`;
 }
 
-/** One regular expression finding every form of every value, longest first; undefined when there is none. */
-function matcherOf(values: Iterable<string | Buffer>): RegExp | undefined {
-  const forms = formsOf(values);
+/** The forms of `values`: the long ones filed in an index, the short ones (matched as whole tokens) listed longest first. */
+function formsByLength(values: Iterable<string | Buffer>, index = new FormIndex(), short = new Set<string>()) {
+  for (const form of formsOf(values)) {
+    if (form.length > SHORT_FORM_MAX) index.add(form);
+    else short.add(form);
+  }
+  return { index, short };
+}
+
+/** One regular expression for the short forms (a few at most), longest first; undefined when there is none. */
+function shortMatcherOf(short: Iterable<string>): RegExp | undefined {
+  const forms = [...short].sort((a, b) => b.length - a.length);
   return forms.length === 0 ? undefined : new RegExp(forms.map(alternative).join('|'), 'g');
 }
 
@@ -71,7 +83,11 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/g;
 
 export class Redactor {
   private readonly values = new Map<string, string | Buffer>();
-  private matcher: RegExp | undefined;
+  /** The registered values' forms of 4 characters or more (form-index.ts). */
+  private readonly index = new FormIndex();
+  /** Their forms of 1 to 3 characters, matched as whole tokens by shortMatcher. */
+  private readonly short = new Set<string>();
+  private shortMatcher: RegExp | undefined;
   private stale = false;
 
   /** Registers a value read from a Secret or Vault; it is removed, in all its forms, from everything written afterwards. */
@@ -92,8 +108,15 @@ export class Redactor {
   /** The text with every registered value (and `also`, values known only to the caller) and every secret shape removed. */
   string(text: string, also: readonly string[] = []): string {
     const extra = also.filter((v) => v.trim() !== '' && !this.values.has(`s:${v}`));
-    const matcher = extra.length > 0 ? matcherOf([...this.values.values(), ...extra]) : this.current();
-    let out = matcher ? text.replace(matcher, REDACTED) : text;
+    const indexes = [this.index];
+    let shortMatcher = this.currentShort();
+    if (extra.length > 0) {
+      const forms = formsByLength(extra);
+      indexes.push(forms.index);
+      if (forms.short.size > 0) shortMatcher = shortMatcherOf([...this.short, ...forms.short]);
+    }
+    const between = shortMatcher ? (segment: string) => segment.replace(shortMatcher, REDACTED) : (segment: string) => segment;
+    let out = replaceForms(text, indexes, REDACTED, between);
     for (const [shape, replacement] of SHAPES) out = out.replace(shape, replacement);
     return out;
   }
@@ -133,15 +156,17 @@ export class Redactor {
   private add(key: string, value: string | Buffer): void {
     if (this.values.has(key)) return;
     this.values.set(key, value);
-    this.stale = true;
+    const shortBefore = this.short.size;
+    formsByLength([value], this.index, this.short);
+    if (this.short.size !== shortBefore) this.stale = true;
   }
 
-  private current(): RegExp | undefined {
+  private currentShort(): RegExp | undefined {
     if (this.stale) {
-      this.matcher = matcherOf(this.values.values());
+      this.shortMatcher = shortMatcherOf(this.short);
       this.stale = false;
     }
-    return this.matcher;
+    return this.shortMatcher;
   }
 }
 

@@ -5,14 +5,16 @@
 // ceiling; prints the ratio; then the fair ceiling (fairCeiling below: the same publish, consume and
 // EMR calls, nothing of ours) and the relay's ratio to it. A second relay phase paces the posts at half the sustained rate for
 // the latency of the path itself (a burst's latency is mostly time waiting in the backlog). The relay runs in this process (startRelay: intake, SEK encryption,
-// publish, consumer, decrypt, Accuro adapter), as do the Accuro simulator and the posting client:
-// the figures are for one machine's CPUs shared by all of them. Ocean's challenge handshake is
+// publish, consumer, decrypt, Accuro adapter), as does the Accuro simulator:
+// the figures are for one machine's CPUs shared by both; the posting client
+// runs in a worker thread (relay-poster.ts) as Ocean runs elsewhere. Ocean's challenge handshake is
 // left out of the loop (Ocean shakes hands per webhook registration; the simulator's per-delivery
 // handshake would double the HTTP calls). Asserts nothing about speed.
 // Knobs: BENCH_MESSAGES (default 5000), BENCH_CONCURRENCY (posts in flight, default 32),
 // BENCH_RELAY_CONCURRENCY (deliveries in flight, default 16), NATS_SERVER_BIN.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { contentHashOf } from '../../operator/cmd/relay/message-id.ts';
 import { idempotencyKeyOf, type OceanMessage } from '../../operator/cmd/relay/messages.ts';
@@ -28,6 +30,7 @@ import { startNatsServer } from '../integration/nats.ts';
 import { ACCURO_DEV_CREDENTIALS, start as startAccuro } from '../simulators/accuro.ts';
 import { SIMULATOR_EGRESS } from '../simulators/egress.ts';
 import { eFormNoteMessage, referralAttachmentMessage } from '../simulators/ocean.ts';
+import type { PosterJob, PosterResult } from './relay-poster.ts';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? '5000');
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? '32');
@@ -35,6 +38,18 @@ const RELAY_CONCURRENCY = Number(process.env.BENCH_RELAY_CONCURRENCY ?? '16');
 const log = (message: string) => process.stdout.write(`[bench-relay] ${message}\n`);
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+
+/** Posts from a worker thread (relay-poster.ts): Ocean's side of the webhook is not the relay's CPU. */
+function postFromWorker(job: PosterJob): Promise<PosterResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./relay-poster.ts', import.meta.url), { workerData: job });
+    worker.once('message', (result: PosterResult) => {
+      resolve(result);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+  });
+}
 
 async function inParallel(count: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
@@ -183,7 +198,6 @@ try {
     return { id, key: keyOf(message), body: JSON.stringify(message) };
   });
   const payloadBytes = bodies.reduce((n, b) => n + b.body.length, 0) / bodies.length;
-  const sentAt = new Map<string, number>();
 
   // Warm-up (token, folders, JIT): 50 messages, not counted.
   await inParallel(50, 8, async (i) => {
@@ -199,15 +213,9 @@ try {
 
   const t0 = performance.now();
   const wall0 = Date.now();
-  let accepted = 0;
-  await inParallel(MESSAGES, CONCURRENCY, async (i) => {
-    const b = bodies[i] as (typeof bodies)[number];
-    sentAt.set(b.key, Date.now());
-    const r = await fetch(url, { method: 'POST', headers: postHeaders, body: b.body });
-    await r.arrayBuffer();
-    if (r.status === 202) accepted++;
-  });
-  const intakeMs = performance.now() - t0;
+  const burst = await postFromWorker({ url, headers: postHeaders, bodies, concurrency: CONCURRENCY });
+  const sentAt = new Map(burst.sentAt);
+  const intakeMs = burst.ms;
   while (accuro.documents.length < MESSAGES) await new Promise((r) => setTimeout(r, 10));
   const totalMs = performance.now() - t0;
   const latencies = accuro.documents
@@ -215,7 +223,7 @@ try {
     .sort((a, b) => a - b);
   const relayRate = (MESSAGES / totalMs) * 1000;
   log(
-    `relay: ${accepted}/${MESSAGES} accepted (202 after the JetStream ack) in ${(intakeMs / 1000).toFixed(1)} s (${Math.round((MESSAGES / intakeMs) * 1000)} posts/s);`,
+    `relay: ${burst.accepted}/${MESSAGES} accepted (202 after the JetStream ack) in ${(intakeMs / 1000).toFixed(1)} s (${Math.round((MESSAGES / intakeMs) * 1000)} posts/s);`,
   );
   log(
     `relay: webhook → EMR ${Math.round(relayRate)} messages/s sustained (${(totalMs / 1000).toFixed(1)} s for ${MESSAGES}, ~${Math.round(payloadBytes)} B payloads), end-to-end p50 ${fmt(pct(latencies, 50))}, p99 ${fmt(pct(latencies, 99))} (a burst: includes the wait in the backlog), duplicates in the EMR ${accuro.duplicates.filter((d) => !d.honored).length}`,
@@ -225,21 +233,22 @@ try {
   const paced = Math.min(MESSAGES, 2000);
   const pacedRate = Math.max(1, Math.round(relayRate / 2));
   accuro.state.resetDocuments();
-  sentAt.clear();
-  const p0 = Date.now();
-  await inParallel(paced, CONCURRENCY, async (i) => {
-    const due = p0 + (i * 1000) / pacedRate;
-    if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-    const b = bodies[i] as (typeof bodies)[number];
-    const paced = { ...JSON.parse(b.body), messageId: `paced-${i}` } as OceanMessage;
-    const key = keyOf(paced);
-    sentAt.set(key, Date.now());
-    const r = await fetch(url, { method: 'POST', headers: postHeaders, body: JSON.stringify(paced) });
-    await r.arrayBuffer();
+  const pacedBodies = bodies.slice(0, paced).map((b, i) => {
+    const message = { ...JSON.parse(b.body), messageId: `paced-${i}` } as OceanMessage;
+    return { key: keyOf(message), body: JSON.stringify(message) };
   });
+  const p0 = Date.now();
+  const pacedRun = await postFromWorker({
+    url,
+    headers: postHeaders,
+    bodies: pacedBodies,
+    concurrency: CONCURRENCY,
+    ratePerSecond: pacedRate,
+  });
+  const pacedSentAt = new Map(pacedRun.sentAt);
   while (accuro.documents.length < paced) await new Promise((r) => setTimeout(r, 10));
   const pacedLatencies = accuro.documents
-    .map((d) => Date.parse(d.receivedAt) - (sentAt.get(d.idempotencyKey ?? '') ?? p0))
+    .map((d) => Date.parse(d.receivedAt) - (pacedSentAt.get(d.idempotencyKey ?? '') ?? p0))
     .sort((a, b) => a - b);
   log(
     `relay: paced at ${pacedRate} messages/s (half the sustained rate) for ${paced}: end-to-end p50 ${fmt(pct(pacedLatencies, 50))}, p99 ${fmt(pct(pacedLatencies, 99))}`,

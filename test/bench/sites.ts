@@ -1,7 +1,11 @@
-// `make bench-sites`: N OceanSites with import Secrets on a real local control plane + Vault.
+// `make bench-sites`: N OceanSites with import Secrets on a real local control plane + Vault;
+// `make bench-fleet` (BENCH_INTEGRATIONS=1, BENCH_SITES=10000): each site also gets an EmrIntegration
+// (its own credentials Secret) on one Accuro simulator served by this process, and a suspended Full
+// SyncSchedule, so that no default schedule is made and the idle window has no ticks in it.
 // Prints: time until all are Ready, API requests the operator made (from the kube-apiserver audit
-// log, by the operator's own identity), its peak RSS, then the writes it made to the API server and
-// to Vault while everything stayed idle (target: 0). A command that prints figures, not a test.
+// log, by the operator's own identity) and Vault requests, in total and per object, its peak RSS and
+// its RSS and V8 heap when settled, then the writes it made to the API server and to Vault while
+// everything stayed idle (target: 0). A command that prints figures, not a test.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -9,10 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { kubectlFor, readClusterEnv } from '../cluster/state.ts';
+import { makeTestTls } from '../integration/tls.ts';
+import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
+import { LOOPBACK_ALLOW_CIDRS } from '../simulators/egress.ts';
 
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
 const N = Number(process.env.BENCH_SITES ?? '1000');
+const WITH_INTEGRATIONS = process.env.BENCH_INTEGRATIONS === '1';
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? '300');
 const ns = 'bench-sites';
 const operatorUser = 'system:serviceaccount:cloudconnect-system:cloudconnect-operator';
@@ -62,11 +70,14 @@ async function main(): Promise<void> {
       }),
     );
 
-    log(`creating ${N} import Secrets and ${N} OceanSites in namespace ${ns}`);
+    const accuro = WITH_INTEGRATIONS ? await startFleetEmr(kubectl) : undefined;
+    log(`creating ${N} import Secrets and ${N} OceanSites${accuro ? ', EmrIntegrations, their Secrets and schedules' : ''} in namespace ${ns}`);
     const createStart = performance.now();
-    for (let i = 0; i < N; i += 200) {
+    const batch = accuro ? 100 : 200;
+    for (let i = 0; i < N; i += batch) {
       const items: object[] = [];
-      for (let j = i; j < Math.min(N, i + 200); j++) {
+      for (let j = i; j < Math.min(N, i + batch); j++) {
+        if (accuro) items.push(...integrationObjects(j, accuro));
         items.push({
           apiVersion: 'v1',
           kind: 'Secret',
@@ -86,18 +97,20 @@ async function main(): Promise<void> {
         });
       }
       await kubectl(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
-      log(`  ${Math.min(N, i + 200)}/${N} created`);
+      if ((i + batch) % 1000 === 0 || i + batch >= N) log(`  ${Math.min(N, i + batch)}/${N} created`);
     }
     log(`created in ${((performance.now() - createStart) / 1000).toFixed(1)} s`);
 
     const auditLog = join(state, 'logs/kube-apiserver-audit.log');
     const auditLinesBefore = await countLines(auditLog);
     const vaultAudit = join(state, 'vault-audit.log');
+    const vaultLinesBefore = await countLines(vaultAudit);
     const operatorLog = join(state, 'logs/bench-operator.log');
     const { openSync } = await import('node:fs');
     const out = openSync(operatorLog, 'a');
     const started = performance.now();
-    const child = spawn(join(root, 'node_modules/.bin/node'), ['operator/main.ts'], {
+    const nodeArgs = (process.env.BENCH_OPERATOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(join(root, 'node_modules/.bin/node'), [...nodeArgs, 'operator/main.ts'], {
       cwd: root,
       env: {
         ...process.env,
@@ -107,17 +120,18 @@ async function main(): Promise<void> {
         METRICS_BIND_ADDRESS: '127.0.0.1:46080',
         LEADER_ELECT: 'false',
         LOG_LEVEL: 'warn',
+        ...(process.env.BENCH_WORKERS ? { WORKERS: process.env.BENCH_WORKERS } : {}),
+        ...(accuro ? { EGRESS_ALLOW_CIDRS: LOOPBACK_ALLOW_CIDRS } : {}),
       },
       stdio: ['ignore', out, out],
     });
     let ready = 0;
-    while (ready < N) {
-      await new Promise((r) => setTimeout(r, 2000));
-      const list = JSON.parse(await kubectl(['get', 'oceansites', '-n', ns, '-o', 'json'])) as {
-        items: { status?: { conditions?: { type: string; status: string }[] } }[];
-      };
-      ready = list.items.filter((s) => s.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
-      log(`  ${ready}/${N} Ready after ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    const kinds = accuro ? ['oceansites', 'emrintegrations'] : ['oceansites'];
+    while (ready < N * kinds.length) {
+      await new Promise((r) => setTimeout(r, N > 2000 ? 10_000 : 2000));
+      ready = 0;
+      for (const kind of kinds) ready += await readyCount(kubectl, kind);
+      log(`  ${ready}/${N * kinds.length} ${kinds.join(' + ')} Ready after ${((performance.now() - started) / 1000).toFixed(0)} s`);
       if (child.exitCode !== null) throw new Error(`operator exited ${child.exitCode}; see ${operatorLog}`);
     }
     const readySeconds = (performance.now() - started) / 1000;
@@ -132,7 +146,13 @@ async function main(): Promise<void> {
     }
     const settledSeconds = (performance.now() - started) / 1000;
     const requests = await operatorRequests(auditLog, auditLinesBefore);
+    const vaultRequests = await vaultRequestCount(vaultAudit, vaultLinesBefore);
     const rssMb = await peakRssMb(child.pid!);
+    const settledMemory = await memoryNow(child.pid!);
+    if (nodeArgs.some((a) => a.startsWith('--heapsnapshot-signal'))) {
+      child.kill('SIGUSR2');
+      log(`heap snapshot requested (SIGUSR2): written as Heap-*.heapsnapshot in ${root}`);
+    }
 
     log(`idle for ${IDLE_SECONDS} s`);
     const idleAuditFrom = await countLines(auditLog);
@@ -141,19 +161,25 @@ async function main(): Promise<void> {
     const idle = await operatorRequests(auditLog, idleAuditFrom);
     const vaultWrites = await vaultWriteCount(vaultAudit, idleVaultFrom);
     const finalRss = await peakRssMb(child.pid!);
+    const idleMemory = await memoryNow(child.pid!);
     child.kill('SIGTERM');
+    await accuro?.stop();
 
     const writes = (byVerb: Record<string, number>, exclude: (k: string) => boolean) =>
       Object.entries(byVerb)
         .filter(([k]) => /^(create|update|patch|delete)/.test(k) && !exclude(k))
         .reduce((a, [, v]) => a + v, 0);
     log('--- results ---');
-    log(`sites: ${N}`);
+    const objects = N * kinds.length;
+    const apiTotal = Object.values(requests).reduce((a, b) => a + b, 0);
+    log(`sites: ${N}${accuro ? `, integrations: ${N}` : ''}`);
     log(
-      `time until all Ready: ${readySeconds.toFixed(1)} s (${(N / readySeconds).toFixed(1)} sites/s); work queues empty after ${settledSeconds.toFixed(1)} s`,
+      `time until all Ready: ${readySeconds.toFixed(1)} s (${(objects / readySeconds).toFixed(1)} objects/s); work queues empty after ${settledSeconds.toFixed(1)} s`,
     );
-    log(`API requests by the operator until Ready: ${Object.values(requests).reduce((a, b) => a + b, 0)} ${JSON.stringify(requests)}`);
-    log(`operator peak RSS: ${Math.max(rssMb, finalRss).toFixed(0)} MiB`);
+    log(`API requests by the operator until settled: ${apiTotal} (${(apiTotal / objects).toFixed(1)} per object) ${JSON.stringify(requests)}`);
+    log(`Vault requests until settled: ${vaultRequests} (${(vaultRequests / objects).toFixed(1)} per object)`);
+    log(`operator peak RSS: ${Math.max(rssMb, finalRss).toFixed(0)} MiB (until settled: ${rssMb.toFixed(0)} MiB)`);
+    log(`operator memory when settled: ${settledMemory}; after the idle window: ${idleMemory}`);
     log(
       `idle ${IDLE_SECONDS} s: API writes by the operator (excluding its Lease): ${writes(idle, (k) => k.endsWith(' leases'))} ${JSON.stringify(idle)}`,
     );
@@ -161,6 +187,53 @@ async function main(): Promise<void> {
   } finally {
     if (!reuse) await run(join(root, 'test/cluster/down.sh'), [state]);
   }
+}
+
+/** Objects of `kind` in the bench namespace whose Ready condition is True. */
+async function readyCount(kubectl: (args: string[]) => Promise<string>, kind: string): Promise<number> {
+  const out = await kubectl(['get', kind, '-n', ns, '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
+  return out.split('\n').filter((l) => l === 'True').length;
+}
+
+/** The fleet's EMR: one Accuro simulator over https, its CA in the namespace as `sim-ca`. */
+async function startFleetEmr(kubectl: (args: string[], input?: string) => Promise<string>) {
+  const tls = makeTestTls();
+  const accuro = await startAccuro({ tls: { cert: tls.cert, key: tls.key } });
+  const ca = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } };
+  await kubectl(['apply', '-f', '-'], JSON.stringify(ca));
+  return accuro;
+}
+
+/** Site j's EmrIntegration, its credentials Secret and a suspended Full SyncSchedule (so no default schedules). */
+function integrationObjects(j: number, accuro: AccuroSimulator): object[] {
+  const name = `site-${j}-accuro`;
+  return [
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${name}-creds`, namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS } },
+    {
+      apiVersion: 'cloudconnect.dev/v1alpha1',
+      kind: 'EmrIntegration',
+      metadata: { name, namespace: ns },
+      spec: {
+        siteRef: { name: `site-${j}` },
+        emr: {
+          type: 'Accuro',
+          accuro: { tenantId: accuro.tenantId, apiUrl: accuro.url, credentialsSecretRef: { name: `${name}-creds` } },
+          caBundleSecretRef: { name: 'sim-ca' },
+        },
+      },
+    },
+    {
+      apiVersion: 'cloudconnect.dev/v1alpha1',
+      kind: 'SyncSchedule',
+      metadata: { name: `${name}-full`, namespace: ns },
+      spec: { integrationRef: { name }, type: 'Full', schedule: '0 0 * * *', suspend: true },
+    },
+  ];
+}
+
+async function vaultRequestCount(file: string, fromLine: number): Promise<number> {
+  const lines = (await readFile(file, 'utf8').catch(() => '')).split('\n').slice(fromLine);
+  return lines.filter((l) => l.startsWith('{') && (JSON.parse(l) as { type?: string }).type === 'request').length;
 }
 
 async function countLines(file: string): Promise<number> {
@@ -192,6 +265,21 @@ async function vaultWriteCount(file: string, fromLine: number): Promise<number> 
     const e = JSON.parse(l) as { type?: string; request?: { operation?: string } };
     return e.type === 'request' && ['create', 'update', 'delete'].includes(e.request?.operation ?? '');
   }).length;
+}
+
+/** RSS now, and the V8 heap from the operator's metrics (prom-client's default metrics). */
+async function memoryNow(pid: number): Promise<string> {
+  let rss = 0;
+  try {
+    rss = Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    // gone
+  }
+  const text = await fetch('http://127.0.0.1:46080/metrics')
+    .then((r) => r.text())
+    .catch(() => '');
+  const mib = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024;
+  return `RSS ${rss.toFixed(0)} MiB, V8 heap used ${mib('nodejs_heap_size_used_bytes').toFixed(0)} of ${mib('nodejs_heap_size_total_bytes').toFixed(0)} MiB, external ${mib('nodejs_external_memory_bytes').toFixed(0)} MiB`;
 }
 
 async function peakRssMb(pid: number): Promise<number> {

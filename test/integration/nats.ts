@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { relayQueueNames } from '../../operator/internal/relayqueue/contract.ts';
+import { RELAY_CONNECTION_TUNING, relayQueueNames } from '../../operator/internal/relayqueue/contract.ts';
 import { mintRelayCreds, mintUserCreds, operatorPermissions } from '../../operator/internal/relayqueue/nats-auth.ts';
 import { createNatsTrust, type NatsTrust, serverAuthConfig } from '../../operator/internal/relayqueue/nats-trust.ts';
 import { freePort } from './ports.ts';
@@ -33,6 +33,7 @@ export interface NatsServer {
   /** Creds text of a new relay user of one integration. */
   relayCreds(namespace: string, integration: string): Promise<string>;
   /** Connects with a creds text (as a relay when `relayOf` names its integration: its own inbox prefix). */
+  /** Connects with `creds`; `relayOf` adds a relay's inbox prefix and connection tuning, as the relay connects. */
   connectAs(creds: string, relayOf?: { namespace: string; integration: string }): Promise<NatsConnection>;
   /** The operator's NATS variables, with the signing key written to a file under the server's temp dir. */
   operatorEnv(): Promise<Record<string, string>>;
@@ -134,7 +135,9 @@ export async function startNatsServer(
         authenticator: credsAuthenticator(new TextEncoder().encode(creds)),
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
-        ...(relayOf ? { inboxPrefix: relayQueueNames(relayOf.namespace, relayOf.integration).inboxPrefix } : {}),
+        ...(relayOf
+          ? { inboxPrefix: relayQueueNames(relayOf.namespace, relayOf.integration).inboxPrefix, ...RELAY_CONNECTION_TUNING }
+          : {}),
       }),
     operatorEnv: async () => {
       const file = join(base, 'signing-key');

@@ -3,7 +3,8 @@
 // (which ignores Idempotency-Key, as real Accuro does) stores the document anyway, and the
 // redelivered message is looked up in the EMR by the key written into its file name instead of being
 // posted a second time.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jetstream } from '@nats-io/jetstream';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { parseDeliveryRecord } from '../../operator/cmd/relay/redelivery.ts';
 import { openDeliveryBucket, queueFigures } from '../../operator/internal/relayqueue/queue.ts';
 import { referralAttachmentMessage } from '../simulators/ocean.ts';
@@ -53,4 +54,37 @@ describe('a relay killed while the EMR is storing its post', () => {
     expect(h.accuro.requests.filter((r) => r.method === 'POST' && r.path === '/v1/provider-portal/documents')).toHaveLength(2);
     expect(h.accuro.documents).toHaveLength(2);
   }, 120_000);
+});
+
+describe('a message whose delivery record already exists when it first reaches the relay', () => {
+  // Ocean sending a message again after JetStream's duplicate window: a first delivery, so the relay
+  // writes its record without reading it first (delivery-record.ts), and the create must find it.
+  it('is not posted again when the record says its step is done, and needs no retry to find that out', async () => {
+    if (!h.current()) await h.startRelay();
+    const retries = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${h.metricsPort}/metrics`)).text();
+      return Number(/^cloudconnect_relay_deliveries_total\{[^}]*result="retry"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    const retriesBefore = await retries();
+    const message = referralAttachmentMessage('oc-sent-again-1', h.patient(5), 'Consult letter');
+    const key = h.idempotencyKey(message);
+    // Written as the relay's own user (the operator's may not touch delivery records).
+    const relayNc = await h.nats.connectAs(await h.nats.relayCreds(h.namespace, h.integration), {
+      namespace: h.namespace,
+      integration: h.integration,
+    });
+    onTestFinished(() => relayNc.close());
+    const records = await openDeliveryBucket(jetstream(relayNc), h.namespace, h.integration);
+    const earlier = { v: 1, steps: { '': { state: 'done', id: 'doc-from-an-earlier-sending', at: '2026-12-01T00:00:00.000Z' } } };
+    await records.put(key, JSON.stringify(earlier));
+    const posts = () => h.accuro.requests.filter((r) => r.method === 'POST' && r.path === '/v1/provider-portal/documents').length;
+    const before = posts();
+    expect((await h.ocean.deliverWebhook(h.webhookUrl, message)).status).toBe(202);
+    await eventually(async () => (await queueFigures(h.js, h.namespace, h.integration)).pending === 0 || undefined, 'the delivery');
+    expect(posts()).toBe(before);
+    expect(h.accuro.documents.filter((d) => d.idempotencyKey === key)).toEqual([]);
+    expect(parseDeliveryRecord((await records.get(key))?.json())).toEqual(earlier);
+    // The create that found the record read it and decided at once: no DeliveryRecordUnavailable retry.
+    expect(await retries()).toBe(retriesBefore);
+  }, 60_000);
 });

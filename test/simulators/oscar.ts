@@ -32,6 +32,7 @@
 //        server wall clock), duration, type, notes, status} → {appointment: {id, …}}; an unknown
 //        provider, patient or type answers 400 (OSCAR itself checks little here: the simulator is not
 //        more forgiving than a careful clinic setup); Idempotency-Key honoured (ours, as for documents)
+// Authorization, OAuth 1.0a's three legs under `{contextPath}/ws/oauth/...`: oscar-authorize.ts.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import OAuth from 'oauth-1.0a';
 import {
@@ -49,6 +50,7 @@ import {
 } from './common.ts';
 import type { FakeStatus } from './fake-data.ts';
 import { localHms, localYmd, nextDays, zonedInstant } from './local-time.ts';
+import { authorizationRoutes, type OscarAuthorization, type OscarAuthorizeOptions } from './oscar-authorize.ts';
 import { customFieldProblem, type DemographicValues, demographicProblem } from './patients.ts';
 
 /** OSCAR's appointment types (`schedule/types`). */
@@ -73,7 +75,7 @@ export const OSCAR_DEV_CREDENTIALS: OscarCredentials = {
   tokenSecret: 'sim-oscar-token-secret-2b8d',
 };
 
-export interface OscarSimOptions extends SimulatorOptions {
+export interface OscarSimOptions extends SimulatorOptions, OscarAuthorizeOptions {
   credentials?: OscarCredentials;
   /** The EMR path in the server URL; default `/oscar`. */
   contextPath?: string;
@@ -86,6 +88,8 @@ export interface OscarSimulator extends Simulator {
   patientId(index: number): string;
   /** When the access token expires, as announced in X-OAuth-Token-Expires. */
   tokenExpiresAt(): Date;
+  /** The OAuth 1.0a authorization legs (oscar-authorize.ts): the EMR user, authorizations granted and refused. */
+  readonly authorization: OscarAuthorization;
 }
 
 const STATUS_CODES: Record<FakeStatus, string> = { booked: 't', arrived: 'H', fulfilled: 'B', cancelled: 'C', noshow: 'N' };
@@ -147,7 +151,8 @@ function signatureValid(ctx: Ctx, oauth: Record<string, string>, credentials: Os
 }
 
 export async function start(options: OscarSimOptions = {}): Promise<OscarSimulator> {
-  const credentials = options.credentials ?? OSCAR_DEV_CREDENTIALS;
+  // A copy: the authorization legs replace the access pair in it (oscar-authorize.ts).
+  const credentials = { ...(options.credentials ?? OSCAR_DEV_CREDENTIALS) };
   const contextPath = (options.contextPath ?? '/oscar').replace(/\/+$/, '');
   const maxSkew = options.maxClockSkewSeconds ?? 600;
   const state = new SimState('oscar', options);
@@ -398,12 +403,18 @@ export async function start(options: OscarSimOptions = {}): Promise<OscarSimulat
     handler: (ctx) => updateDemographic(ctx, state, authorize, patientIndex, ok),
   });
   routes.push(...scheduleRoutes(state, services, authorize, ok, patientIndex));
+  const oauthLegs = authorizationRoutes(
+    { state, contextPath, credentials, maxSkewSeconds: maxSkew, parseOAuthHeader, signatureValid, problem, tokenExpiresAt },
+    options,
+  );
+  routes.push(...oauthLegs.routes);
   const sim = await serve({ state, routes, urlPath: contextPath, host: options.host, port: options.port, tls: options.tls });
   return Object.assign(sim, {
     credentials,
     providerId: providerNo,
     patientId: demographicNo,
     tokenExpiresAt,
+    authorization: oauthLegs.authorization,
   });
 }
 

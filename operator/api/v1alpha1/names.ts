@@ -54,3 +54,12 @@ export const WEBHOOK_REGISTRATION_FINALIZER = `${GROUP}/ocean-webhook`;
 
 /** Label the operator puts on the credentials Secrets it uses (EMR and Ocean), so that their edits are watched. */
 export const CREDENTIALS_LABEL = `${GROUP}/credentials`;
+
+/**
+ * The plugin command that runs OSCAR Pro's OAuth 1.0a authorization (again) for an EmrIntegration and
+ * writes the access token into its credentials Secret; the Authenticated condition names it when the
+ * token was revoked, expired or is still missing.
+ */
+export function authorizeCommand(integration: string, namespace: string): string {
+  return `kubectl cloudconnect authorize ${integration} -n ${namespace}`;
+}

@@ -37,6 +37,8 @@ describe('kubectl cloudconnect', () => {
     ['shows the help of validate', ['validate', '--help'], 0, /--offline/],
     ['shows a command help through "help COMMAND"', ['help', 'sync'], 0, /INTEGRATION/],
     ['shows the help of relay', ['relay', '--help'], 0, /relay replay INTEGRATION[\s\S]*replayRequestedAt/],
+    ['shows the help of authorize', ['authorize', '--help'], 0, /--verifier-stdin[\s\S]*--no-browser[\s\S]*--timeout[\s\S]*--no-wait/],
+    ['names authorize in the root help', ['--help'], 0, /authorize {8}OSCAR Pro/],
   ])('%s', async (_name, argv, code, pattern) => {
     const r = await cli(...argv);
     expect(r.code).toBe(code);
@@ -57,6 +59,8 @@ describe('kubectl cloudconnect', () => {
     ['exits 2 on a non-numeric --log-lines', ['support-bundle', '--log-lines', 'many'], /--log-lines must be a positive integer/],
     ['exits 2 when relay has no action or integration', ['relay', 'replay'], /missing argument: replay INTEGRATION/],
     ['exits 2 on an unknown relay action', ['relay', 'purge', 'a'], /unknown relay action "purge"/],
+    ['exits 2 when authorize has no integration', ['authorize'], /missing argument: INTEGRATION/],
+    ['exits 2 on a malformed authorize timeout', ['authorize', 'a', '--timeout', 'soon'], /--timeout must be a duration/],
   ])('%s', async (_name, argv, pattern) => {
     const r = await cli(...argv);
     expect(r.code).toBe(2);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // kubectl-cloudconnect: the kubectl plugin (`kubectl cloudconnect ...` once it is on PATH).
 // Thin: picks the command, runs it, and turns errors into exit codes (2 for bad arguments).
+import { authorizeCommand } from './authorize.ts';
 import { cardCommand } from './card.ts';
 import { apiErrorMessage } from './client.ts';
 import { type CommandIo, processIo } from './io.ts';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, (args: string[], io: CommandIo) => Promise<number
   validate: validateCommand,
   relay: relayCommand,
   card: cardCommand,
+  authorize: authorizeCommand,
 };
 
 export async function run(argv: string[], io: CommandIo): Promise<number> {

@@ -41,6 +41,7 @@ Commands:
   validate         check manifests against the API (server-side dry run) or the CRD schemas offline
   relay replay     move an integration's dead-lettered EMR-bound messages back to its relay queue
   card             print a site's credential reference card (identifiers and where secrets are kept; no secret)
+  authorize        OSCAR Pro: run OAuth 1.0a's authorization ("Authorize Ocean") and write the access token into the integration's Secret
 
 Run "kubectl cloudconnect COMMAND --help" for a command's options.
 

@@ -96,6 +96,9 @@ describe('the relay settings', () => {
     expect(typeof options.authenticator).toBe('function');
     expect(relayConnectOptions('clinic', 'maple', relaySettingsFromEnv(required), 'creds').tls).toBeUndefined();
   });
+  it('builds no stack trace per NATS request (several per relayed message)', () => {
+    expect(relayConnectOptions('clinic', 'maple', relaySettingsFromEnv(required), 'creds').noAsyncTraces).toBe(true);
+  });
 });
 
 describe('the relay clock', () => {

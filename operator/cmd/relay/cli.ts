@@ -9,7 +9,7 @@ import { type ConnectionOptions, connect, credsAuthenticator, type NatsConnectio
 import type { AdapterConfig, EmrAdapter } from '../../internal/emr/adapter.ts';
 import type { EmrAdapterType } from '../../internal/emr/index.ts';
 import { EmrError } from '../../internal/httpx/remote-error.ts';
-import { relayQueueNames } from '../../internal/relayqueue/contract.ts';
+import { RELAY_CONNECTION_TUNING, relayQueueNames } from '../../internal/relayqueue/contract.ts';
 import type { VersionedSekSource } from '../../internal/sek/key-rotation.ts';
 import { emrAdapterFromConfig } from '../../internal/sitepod/emr-adapter.ts';
 import {
@@ -272,6 +272,7 @@ export function relayConnectOptions(namespace: string, name: string, settings: R
     inboxPrefix: relayQueueNames(namespace, name).inboxPrefix,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
+    ...RELAY_CONNECTION_TUNING,
     ...(settings.natsCa ? { tls: { ca: settings.natsCa } } : {}),
   };
 }

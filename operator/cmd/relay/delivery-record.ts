@@ -6,6 +6,7 @@
 // findNoteByKey, by the key the adapter wrote into the record) or to post it. Every write is a
 // compare-and-set on the value's revision, so two deliveries of the same message (two relay pods
 // during a rollout, an ack wait that ran out) never both believe they own a step.
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { EmrAdapter } from '../../internal/emr/adapter.ts';
 import type { Logger } from '../../runtime/logger.ts';
@@ -41,10 +42,19 @@ export interface GuardOptions {
 
 const unavailable = (detail: string) => new RelayError('DeliveryRecordUnavailable', detail);
 
+/** A create found a record: the handle assumed none without reading (a first delivery) and must read it now. */
+class RecordExists extends Error {}
+
+const isWrongLastSequence = (error: unknown) =>
+  error instanceof JetStreamApiError &&
+  (error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
+
 /** One message's record as read, with the revision every write must follow. */
 class RecordHandle {
   record: DeliveryRecord | undefined;
   revision = 0;
+  /** Not read: assumed absent (a first delivery), which the first write, a create, verifies. */
+  unread = false;
   private readonly kv: KV;
   readonly key: string;
   constructor(kv: KV, key: string) {
@@ -59,6 +69,7 @@ class RecordHandle {
     } catch (error) {
       throw unavailable(`cannot read the delivery record: ${(error as Error).message}`);
     }
+    this.unread = false;
     this.revision = entry?.revision ?? 0;
     let value: unknown;
     try {
@@ -76,8 +87,10 @@ class RecordHandle {
     try {
       this.revision = this.revision === 0 ? await this.kv.create(this.key, data) : await this.kv.update(this.key, data, this.revision);
     } catch (error) {
+      if (this.unread && isWrongLastSequence(error)) throw new RecordExists();
       throw unavailable(`cannot write the delivery record (another delivery of this message, or NATS away): ${(error as Error).message}`);
     }
+    this.unread = false;
     this.record = next;
   }
 
@@ -116,50 +129,72 @@ async function lookUp(o: GuardOptions, step: GuardedStep, key: string): Promise<
   }
 }
 
-/** A guard for one delivery of one message: records are read once per record key and kept for its steps. */
+/**
+ * A guard for one delivery of one message: records are read once per record key and kept for its
+ * steps. A first delivery does not read: it almost never finds a record (only a message Ocean sent
+ * again after JetStream's duplicate window, or another delivery of it racing this one), so its first
+ * write is a create, and a create that finds a record reads it and decides again. That saves one NATS
+ * round trip per message on the common path and changes no decision.
+ */
 export function createStepGuard(o: GuardOptions): StepGuard {
   const handles = new Map<string, RecordHandle>();
+  const firstDelivery = o.deliveryCount <= 1 && !o.replayed;
   const handleOf = async (key: string) => {
     let h = handles.get(key);
     if (!h) {
       h = new RecordHandle(o.kv, key);
-      await h.load();
+      if (firstDelivery) h.unread = true;
+      else await h.load();
       handles.set(key, h);
     }
     return h;
   };
   return async (step, post) => {
     const h = await handleOf(step.recordKey);
-    const key = step.key;
-    const canLookUp = Boolean(finderOf(o.adapter, step.kind));
-    const decision = decideRedelivery({
-      record: h.record,
-      part: step.part,
-      deliveryCount: o.deliveryCount,
-      replayed: o.replayed,
-      canLookUp,
-    });
-    if (decision === 'already-done') return;
-    const at = () => o.now().toISOString();
-    if (decision === 'lookup-then-post') {
-      const result = await lookUp(o, step, key);
-      if ('unavailable' in result) {
-        o.logger.warn('cannot look the step up in the EMR; posting it again', {
-          ...o.context,
-          key,
-          kind: step.kind,
-          detail: result.unavailable,
-        });
-      } else if (result.found) {
-        o.logger.info('step found in the EMR after a redelivery; not posting it again', { ...o.context, key, kind: step.kind });
-        await h.writeDone(step.part, { state: 'done', id: result.found.id, at: at() });
-        return;
-      } else {
-        o.logger.debug('step not in the EMR after a redelivery; posting it', { ...o.context, key, kind: step.kind });
+    for (;;) {
+      try {
+        if ((await prepareStep(o, h, step)) === 'already-done') return;
+        break;
+      } catch (error) {
+        if (!(error instanceof RecordExists)) throw error;
+        await h.load();
       }
     }
-    if (h.record?.steps[step.part]?.state !== 'posting') await h.write(step.part, { state: 'posting', at: at() });
     const { id } = await post();
-    await h.writeDone(step.part, { state: 'done', id, at: at() });
+    await h.writeDone(step.part, { state: 'done', id, at: o.now().toISOString() });
   };
+}
+
+/** Decides the step from the record (decideRedelivery), looks it up in the EMR when uncertain, and marks it `posting`. */
+async function prepareStep(o: GuardOptions, h: RecordHandle, step: GuardedStep): Promise<'already-done' | 'post'> {
+  const key = step.key;
+  const canLookUp = Boolean(finderOf(o.adapter, step.kind));
+  const decision = decideRedelivery({
+    record: h.record,
+    part: step.part,
+    deliveryCount: o.deliveryCount,
+    replayed: o.replayed,
+    canLookUp,
+  });
+  if (decision === 'already-done') return decision;
+  const at = () => o.now().toISOString();
+  if (decision === 'lookup-then-post') {
+    const result = await lookUp(o, step, key);
+    if ('unavailable' in result) {
+      o.logger.warn('cannot look the step up in the EMR; posting it again', {
+        ...o.context,
+        key,
+        kind: step.kind,
+        detail: result.unavailable,
+      });
+    } else if (result.found) {
+      o.logger.info('step found in the EMR after a redelivery; not posting it again', { ...o.context, key, kind: step.kind });
+      await h.writeDone(step.part, { state: 'done', id: result.found.id, at: at() });
+      return 'already-done';
+    } else {
+      o.logger.debug('step not in the EMR after a redelivery; posting it', { ...o.context, key, kind: step.kind });
+    }
+  }
+  if (h.record?.steps[step.part]?.state !== 'posting') await h.write(step.part, { state: 'posting', at: at() });
+  return 'post';
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AuthCheck, decideAuth, renewalTime } from './auth-decision.ts';
+import { type AuthCheck, decideAuth, renewalTime, withReauthorizeHint } from './auth-decision.ts';
 
 const h = 3600_000;
 const t0 = new Date('2026-11-23T00:00:00Z');
@@ -74,5 +74,40 @@ describe('decideAuth along a credential lifetime', () => {
     const bad = decide({ ok: false, at: at(2), reason: 'EmrUnreachable', message: 'down' }, 2, good.auth);
     expect(bad.auth.notAfter).toBe(at(90).toISOString());
     expect(bad.auth.lastFailureTime).toBe(at(2).toISOString());
+  });
+});
+
+describe('the command to authorize again (OSCAR Pro)', () => {
+  const command = 'kubectl cloudconnect authorize maple-oscar -n clinic-maple';
+  const failed = (reason: string, message: string) => ({ type: 'Authenticated', status: 'False' as const, reason, message });
+  it.each([
+    ['is named when the token was revoked', failed('Deauthorized', 'oauth_problem=token_revoked'), true],
+    ['is named when the token expired', failed('Expired', 'oauth_problem=token_expired'), true],
+    [
+      'is named when the Secret still lacks the access token',
+      failed('InvalidCredentials', 'Secret s lacks the key(s) accessToken, tokenSecret'),
+      true,
+    ],
+    ['is not named when the client key is wrong', failed('InvalidCredentials', 'oauth_problem=consumer_key_unknown'), false],
+    ['is not named when the EMR is unreachable', failed('EmrUnreachable', 'connection failed'), false],
+    [
+      'is not named when authentication works',
+      { type: 'Authenticated', status: 'True' as const, reason: 'Authenticated', message: 'ok' },
+      false,
+    ],
+  ])('%s', (_n, condition, named) => {
+    const out = withReauthorizeHint(condition, command);
+    expect(out.message.endsWith(`; to authorize again, run: ${command}`)).toBe(named);
+    expect(out.message.startsWith(condition.message)).toBe(true);
+    expect(out.reason).toBe(condition.reason);
+  });
+
+  it('is named in the decision of a revoked check when the integration is OSCAR Pro, and only then', () => {
+    const check: AuthCheck = { ok: false, at: at(5), reason: 'Deauthorized', message: 'revoked' };
+    const input = { check, previous: {}, now: at(5), checkIntervalMs: h, random: 0.5 };
+    expect(decideAuth({ ...input, reauthorizeCommand: command }).authenticated.message).toBe(
+      `revoked; to authorize again, run: ${command}`,
+    );
+    expect(decideAuth(input).authenticated.message).toBe('revoked');
   });
 });

@@ -65,14 +65,37 @@ export interface AuthDecisionInput {
   renewBeforeMs?: number;
   /** In [0,1): spreads checks of many integrations. */
   random: number;
+  /**
+   * The command a person runs to authorize again (OSCAR Pro: `kubectl cloudconnect authorize …`): an
+   * OAuth 1.0a access token has no refresh, so a revoked, expired or missing one is theirs to replace.
+   */
+  reauthorizeCommand?: string;
 }
 
 export function decideAuth(input: AuthDecisionInput): AuthDecision {
   const { check, now } = input;
   const previous = input.previous ?? {};
   const interval = new Date(now.getTime() + jittered(input.checkIntervalMs, 0.1, input.random));
-  const { auth, authenticated, nextCheckAt } = check.ok ? succeeded(check, previous, input, interval) : failed(check, previous, input);
-  return { auth, authenticated, expiringSoon: expiringSoon(auth, authenticated, now), nextCheckAt };
+  const outcome = check.ok ? succeeded(check, previous, input, interval) : failed(check, previous, input);
+  const authenticated = withReauthorizeHint(outcome.authenticated, input.reauthorizeCommand);
+  return {
+    auth: outcome.auth,
+    authenticated,
+    expiringSoon: expiringSoon(outcome.auth, authenticated, now),
+    nextCheckAt: outcome.nextCheckAt,
+  };
+}
+
+/** The Secret still lacks the access token or its secret (the authorization never ran). */
+const LACKS_TOKEN = /lacks the key\(s\) .*\b(accessToken|tokenSecret)\b/;
+
+/** Pure: a failed Authenticated whose cure is a new authorization names the command that does it. */
+export function withReauthorizeHint(authenticated: ConditionInput, command: string | undefined): ConditionInput {
+  if (!command || authenticated.status !== 'False') return authenticated;
+  const { reason, message } = authenticated;
+  const needsPerson = reason === 'Deauthorized' || reason === 'Expired' || (reason === 'InvalidCredentials' && LACKS_TOKEN.test(message));
+  if (!needsPerson) return authenticated;
+  return { ...authenticated, message: `${message}; to authorize again, run: ${command}` };
 }
 
 type Outcome = Omit<AuthDecision, 'expiringSoon'>;

@@ -3,7 +3,7 @@
 // requested with the requestedAt annotation, or the jittered interval passed) and remembers it.
 // Between checks the remembered check is re-read against the clock (decideAuth), so that the
 // approach of expiry and expiry itself need no EMR call.
-import type { EmrIntegrationSpec } from '../../api/v1alpha1/index.ts';
+import { authorizeCommand, type EmrIntegrationSpec } from '../../api/v1alpha1/index.ts';
 import { isTrue } from '../../runtime/conditions.ts';
 import { parseDuration } from '../../runtime/duration.ts';
 import type { OperatorMetrics } from '../../runtime/metrics.ts';
@@ -76,7 +76,14 @@ export class AuthStep implements Step {
     const due = checkDue(last, seen, run.now);
     const timing = checkTiming(run.spec);
     const memory = !due && last ? last : await this.check(run, seen, last, { spec: run.spec, site: run.site, secret, secretName });
-    const decision = decideAuth({ check: memory.check, previous: memory.authBefore, now: run.now, ...timing, random: memory.random });
+    const decision = decideAuth({
+      check: memory.check,
+      previous: memory.authBefore,
+      now: run.now,
+      ...timing,
+      random: memory.random,
+      ...(run.spec.emr.type === 'OSCARPro' ? { reauthorizeCommand: authorizeCommand(run.key.name, run.key.namespace) } : {}),
+    });
     if (memory !== last) memory.nextCheckAt = decision.nextCheckAt;
 
     run.auth = decision;

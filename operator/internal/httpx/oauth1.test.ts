@@ -46,6 +46,28 @@ describe('OAuth 1.0a signer', () => {
     );
   });
 
+  // RFC 5849 §1.2's first two legs: the temporary credentials request (oauth_callback) and the token request (oauth_verifier).
+  it.each([
+    [
+      'reproduces the signature of the RFC 5849 section 1.2 temporary credentials request, oauth_callback signed',
+      'https://photos.example.net/initiate',
+      { consumerKey: 'dpf43f3p2l4k3l03', consumerSecret: 'kd94hf93k423kf44' },
+      { nonce: 'wIjqoS', timestamp: 137131200, protocolParams: { oauth_callback: 'http://printer.example.com/ready' } },
+      '74KNZJeDHnMBp0EMJ9ZHt/XKycU=',
+    ],
+    [
+      'reproduces the signature of the RFC 5849 section 1.2 token request, oauth_verifier signed',
+      'https://photos.example.net/token',
+      { consumerKey: 'dpf43f3p2l4k3l03', consumerSecret: 'kd94hf93k423kf44', token: 'hh5s93j4hdidpola', tokenSecret: 'hdhd0244k9j7ao03' },
+      { nonce: 'walatlh', timestamp: 137131201, protocolParams: { oauth_verifier: 'hfdp7dh39dks9884' } },
+      'gKgrFCywp7rO0OXSjdot/IHF7IU=',
+    ],
+  ])('%s', (_name, url, credentials, options, expected) => {
+    const oauth = signRequest({ method: 'POST', url: new URL(url), credentials, includeVersion: false, ...options });
+    expect(oauth['oauth_signature']).toBe(expected);
+    expect(Object.keys(oauth)).toEqual(expect.arrayContaining(Object.keys(options.protocolParams)));
+  });
+
   it('reproduces the signature of the RFC 5849 section 1.2 photos request', () => {
     const oauth = signRequest({
       method: 'GET',

@@ -75,6 +75,11 @@ export interface SignOptions {
   realm?: string;
   /** Twitter's and most servers' clients send it; RFC 5849 makes it optional. */
   includeVersion?: boolean;
+  /**
+   * Protocol parameters of the authorization legs (RFC 5849 §2): `oauth_callback` on the temporary
+   * credentials request, `oauth_verifier` on the token request. Signed and sent with the others.
+   */
+  protocolParams?: { oauth_callback?: string; oauth_verifier?: string };
 }
 
 /** The oauth_* protocol parameters including oauth_signature. */
@@ -88,6 +93,7 @@ export function signRequest(options: SignOptions): Record<string, string> {
   };
   if (credentials.token !== undefined) oauth['oauth_token'] = credentials.token;
   if (options.includeVersion !== false) oauth['oauth_version'] = '1.0';
+  for (const [name, value] of Object.entries(options.protocolParams ?? {})) if (value !== undefined) oauth[name] = value;
   const params: Param[] = [...queryParams(options.url), ...Object.entries(oauth), ...(options.formBody ? [...options.formBody] : [])];
   const base = signatureBaseString(options.method, options.url, params);
   oauth['oauth_signature'] = hmacSha1Signature(base, credentials.consumerSecret, credentials.tokenSecret ?? '');

@@ -16,6 +16,13 @@ import { createHash } from 'node:crypto';
 
 export const STATUS_BUCKET = 'cloudconnect-relay-status';
 export const KEY_VERSION_HEADER = 'Cloudconnect-Sek-Version';
+/**
+ * Connection options every relay uses beside its servers and credentials. `noAsyncTraces`: the NATS
+ * client otherwise builds an Error (a captured stack) for every request, which is every publish and
+ * every delivery-record read or write, several per message; a failing request still says what failed.
+ */
+export const RELAY_CONNECTION_TUNING = { noAsyncTraces: true } as const;
+
 /** The durable pull consumer of every work stream (one per stream, so the name need not be unique). */
 const RELAY_CONSUMER = 'relay';
 
