@@ -71,7 +71,9 @@ async function main(): Promise<void> {
     );
 
     const accuro = WITH_INTEGRATIONS ? await startFleetEmr(kubectl) : undefined;
-    log(`creating ${N} import Secrets and ${N} OceanSites${accuro ? ', EmrIntegrations, their Secrets and schedules' : ''} in namespace ${ns}`);
+    log(
+      `creating ${N} import Secrets and ${N} OceanSites${accuro ? ', EmrIntegrations, their Secrets and schedules' : ''} in namespace ${ns}`,
+    );
     const createStart = performance.now();
     const batch = accuro ? 100 : 200;
     for (let i = 0; i < N; i += batch) {
@@ -176,7 +178,9 @@ async function main(): Promise<void> {
     log(
       `time until all Ready: ${readySeconds.toFixed(1)} s (${(objects / readySeconds).toFixed(1)} objects/s); work queues empty after ${settledSeconds.toFixed(1)} s`,
     );
-    log(`API requests by the operator until settled: ${apiTotal} (${(apiTotal / objects).toFixed(1)} per object) ${JSON.stringify(requests)}`);
+    log(
+      `API requests by the operator until settled: ${apiTotal} (${(apiTotal / objects).toFixed(1)} per object) ${JSON.stringify(requests)}`,
+    );
     log(`Vault requests until settled: ${vaultRequests} (${(vaultRequests / objects).toFixed(1)} per object)`);
     log(`operator peak RSS: ${Math.max(rssMb, finalRss).toFixed(0)} MiB (until settled: ${rssMb.toFixed(0)} MiB)`);
     log(`operator memory when settled: ${settledMemory}; after the idle window: ${idleMemory}`);
@@ -191,7 +195,14 @@ async function main(): Promise<void> {
 
 /** Objects of `kind` in the bench namespace whose Ready condition is True. */
 async function readyCount(kubectl: (args: string[]) => Promise<string>, kind: string): Promise<number> {
-  const out = await kubectl(['get', kind, '-n', ns, '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
+  const out = await kubectl([
+    'get',
+    kind,
+    '-n',
+    ns,
+    '-o',
+    'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+  ]);
   return out.split('\n').filter((l) => l === 'True').length;
 }
 
