@@ -6,7 +6,7 @@
 // a scan looks up one short string per position and compares only the forms that start with it.
 
 /** Forms of more than SHORT_FORM_MAX (3) characters: this index takes them, all at least this long. */
-export const PREFIX = 4;
+const PREFIX = 4;
 
 export class FormIndex {
   /** Forms by their first PREFIX characters, each list longest first. */
