@@ -15,7 +15,8 @@
 //   a referral bundle    → on POST /ocean/fhir_bundles only (an integration with spec.eReferral):
 //                          checked strictly (referral-bundle.ts: a FHIR R4 Bundle with a ServiceRequest;
 //                          400/422 naming the element otherwise), then stored like a message under its
-//                          Bundle.id, for delivery.ts to forward
+//                          Bundle.id, for delivery.ts to forward; or, with an EMR and no forward target,
+//                          as the received referral it carries (referral-filing.ts), filed like Ocean's own
 //   a message without an EMR (emr.type None, an eReferral endpoint only) → 422, never stored
 //   any failure to store → 503, so Ocean retries later
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -34,6 +35,7 @@ import { intakeRefusal } from './capability.ts';
 import { contentHashOf, dedupIdOf } from './message-id.ts';
 import { challengeOf, InvalidMessageError, parseOceanMessage, referralBundleMessage } from './messages.ts';
 import { InvalidBundleError, parseReferralBundle } from './referral-bundle.ts';
+import { referralToFile } from './referral-filing.ts';
 import type { RelayMetrics } from './relay-metrics.ts';
 import type { SekKeyring } from './sek-keyring.ts';
 import { bodyLimit, checkRequestHead, FHIR_BUNDLES_PATH, type Refusal, tooLarge, type WebhookLimits } from './webhook-guard.ts';
@@ -78,6 +80,8 @@ export interface IntakeOptions {
    * message to /ocean/webhook is refused with 422.
    */
   emr?: { type: EmrAdapterType; customFields: boolean };
+  /** What becomes of a bundle posted to /ocean/fhir_bundles: forwarded (spec.eReferral.forward), or filed in the EMR. */
+  bundles?: 'forward' | 'file';
 }
 
 class HttpError extends Error {
@@ -197,10 +201,31 @@ function parseMessage(intake: Intake, body: unknown): OceanMessage {
   return message;
 }
 
-/** An eReferral FHIR bundle as the message it is queued as, or a 400/422 naming the element (counted as invalid). */
+/** A checked bundle as a received `referral` to file in the EMR (referral-filing.ts), checked as every message is. */
+function referralMessageOf(id: string, bundle: Record<string, unknown>): OceanMessage {
+  const r = referralToFile(bundle);
+  const message = {
+    messageId: id,
+    type: 'referral',
+    patient: { emrId: r.emrId },
+    referral: { direction: 'received', title: r.title, text: r.text, pdf: r.pdf },
+  };
+  try {
+    return parseOceanMessage(message);
+  } catch (error) {
+    if (error instanceof InvalidMessageError) throw new InvalidBundleError(422, `the referral to file: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * An eReferral FHIR bundle as the message it is queued as: the bundle itself, to forward; or, to file
+ * in the EMR, the received referral it carries. A 400/422 naming the element otherwise (counted as invalid).
+ */
 function parseBundle(intake: Intake, body: unknown): OceanMessage {
   try {
     const parsed = parseReferralBundle(body);
+    if (intake.o.bundles === 'file') return referralMessageOf(parsed.id, parsed.bundle);
     return referralBundleMessage(parsed.id, parsed.bundle);
   } catch (error) {
     if (!(error instanceof InvalidBundleError)) throw error;

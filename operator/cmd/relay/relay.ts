@@ -39,6 +39,8 @@ export interface RelayOptions
   tls?: TlsFiles;
   statusIntervalMs?: number;
   consumer?: ConsumerOptions;
+  /** What becomes of eReferral bundles (spec.eReferral): forwarded, or filed in the EMR; undefined without an eReferral endpoint. */
+  eReferral?: 'forward' | 'file';
   /** Registry without the process metrics (several relays in one test process). */
   defaultMetrics?: boolean;
 }
@@ -69,6 +71,7 @@ async function startServers(o: RelayOptions, shared: SharedOptions) {
     ...(tls ? { tls } : {}),
     // Without an EMR (an eReferral endpoint only) the webhook's messages are refused: nothing could file them.
     ...(o.adapter ? { emr: { type: o.adapter.type, customFields: (o.filing ?? DEFAULT_FILING).customFields } } : {}),
+    ...(o.eReferral ? { bundles: o.eReferral } : {}),
   });
   const admin = createAdminServer({ metrics: shared.metrics, ready: () => !o.nc.isClosed() });
   const host = o.host ?? '0.0.0.0';
