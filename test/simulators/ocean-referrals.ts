@@ -11,7 +11,7 @@ export interface ReferralPatient {
   firstName: string;
   lastName: string;
   birthDate: string;
-  healthNumber: string;
+  healthNumber?: string;
 }
 
 export interface ReferralSend {
@@ -33,9 +33,34 @@ export interface ReferralSender {
   readonly referralSends: ReferralSend[];
 }
 
-/** A referral bundle as Ocean would send it when a referral to `service` is created for `patient`. */
-export function referralBundle(id: string, patient: ReferralPatient, service = 'Cardiology consult'): Record<string, unknown> {
+/**
+ * A referral bundle as Ocean would send it when a referral to `service` is created for `patient`;
+ * `chartId` adds the Patient's EMR chart id (an identifier of type MR, for a site whose EMR files it),
+ * `letter` a DocumentReference with the referral letter (a PDF).
+ */
+export function referralBundle(
+  id: string,
+  patient: ReferralPatient,
+  options: { service?: string; chartId?: string; letter?: Buffer } = {},
+): Record<string, unknown> {
+  const service = options.service ?? 'Cardiology consult';
   const patientId = `p-${randomBytes(4).toString('hex')}`;
+  const mr = options.chartId
+    ? [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }] }, value: options.chartId }]
+    : [];
+  const letter = options.letter
+    ? [
+        {
+          resource: {
+            resourceType: 'DocumentReference',
+            status: 'current',
+            content: [
+              { attachment: { contentType: 'application/pdf', title: 'Referral letter', data: options.letter.toString('base64') } },
+            ],
+          },
+        },
+      ]
+    : [];
   return {
     resourceType: 'Bundle',
     id,
@@ -57,7 +82,12 @@ export function referralBundle(id: string, patient: ReferralPatient, service = '
           id: patientId,
           name: [{ family: patient.lastName, given: [patient.firstName] }],
           birthDate: patient.birthDate,
-          identifier: [{ system: 'https://fhir.infoway-inforoute.ca/NamingSystem/ca-on-patient-hcn', value: patient.healthNumber }],
+          identifier: [
+            ...(patient.healthNumber
+              ? [{ system: 'https://fhir.infoway-inforoute.ca/NamingSystem/ca-on-patient-hcn', value: patient.healthNumber }]
+              : []),
+            ...mr,
+          ],
         },
       },
       {
@@ -71,6 +101,7 @@ export function referralBundle(id: string, patient: ReferralPatient, service = '
           authoredOn: new Date().toISOString(),
         },
       },
+      ...letter,
     ],
   };
 }
