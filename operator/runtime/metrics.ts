@@ -175,6 +175,12 @@ export class OperatorMetrics {
     labelNames: ['namespace', 'integration', 'type', 'kind'] as const,
     registers: [this.registry],
   });
+  readonly reminders = new Counter({
+    name: 'cloudconnect_reminders_total',
+    help: 'Patient reminders of finished Reminders runs by outcome (sent, skipped, failed) and reason (NoContact, OptedOut, Cancelled, Rescheduled, QuietHours, or the failure reason); never a patient or appointment id',
+    labelNames: ['namespace', 'integration', 'outcome', 'reason'] as const,
+    registers: [this.registry],
+  });
 
   // The relay's queue gauges, also exported by each relay pod under the same names and labels;
   // the operator sets them from the relay's status record so one scrape of the operator sees every relay.
@@ -270,6 +276,7 @@ export class OperatorMetrics {
       this.syncDuration,
       this.syncLastSuccess,
       this.syncRecords,
+      this.reminders,
       this.relayPending,
       this.relayOldestPendingAge,
       this.relayDeadLetters,

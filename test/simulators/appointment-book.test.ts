@@ -1,7 +1,7 @@
 // The simulators' check-in and walk-in calls over raw HTTP: they refuse what the EMR would (an
 // unknown status, appointment type or provider, a start without its zone) with a 4xx and store
 // nothing, and a repeated Idempotency-Key answers with the first appointment.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { authorizationHeader } from '../../operator/internal/httpx/oauth1.ts';
 import { type AccuroSimulator, start as startAccuro } from './accuro.ts';
 import { type OscarSimulator, start as startOscar } from './oscar.ts';
@@ -42,7 +42,26 @@ describe('the Accuro simulator scheduler', () => {
     expect(sim.appointments.count).toBe(before);
   });
 
-  it('books 09:30 of the clinic (Toronto, EST) once per Idempotency-Key, and refuses an unknown status', async () => {
+  it('ignores a repeated Idempotency-Key by default (strict, as real Accuro): a second create makes a second appointment, recorded in ignoredRepeats', async () => {
+    expect(sim.state.honorIdempotencyKey).toBe(false);
+    const first = await call('POST', '/v1/scheduler/appointments', walkIn, { 'idempotency-key': 'k-acc-strict' });
+    const again = await call('POST', '/v1/scheduler/appointments', walkIn, { 'idempotency-key': 'k-acc-strict' });
+    expect([first.status, again.status, again.headers.get('idempotent-replayed')]).toEqual([201, 201, null]);
+    const ids = [(await first.json()) as { appointmentId: number }, (await again.json()) as { appointmentId: number }].map(
+      (x) => x.appointmentId,
+    );
+    expect(ids[0]).not.toBe(ids[1]);
+    expect(sim.appointments.ignoredRepeats).toEqual([
+      expect.objectContaining({ idempotencyKey: 'k-acc-strict', index: (ids[0] ?? 0) - 1 }),
+    ]);
+    expect(sim.appointments.replays).toEqual([]);
+  });
+
+  it('books 09:30 of the clinic (Toronto, EST) once per Idempotency-Key when the key is honoured (leniency opted in), and refuses an unknown status', async () => {
+    sim.state.honorIdempotencyKey = true;
+    onTestFinished(() => {
+      sim.state.honorIdempotencyKey = false;
+    });
     const first = await call('POST', '/v1/scheduler/appointments', walkIn, { 'idempotency-key': 'k-acc-1' });
     const again = await call('POST', '/v1/scheduler/appointments', walkIn, { 'idempotency-key': 'k-acc-1' });
     expect([first.status, again.status, again.headers.get('idempotent-replayed')]).toEqual([201, 200, 'true']);

@@ -48,12 +48,18 @@ export class AppointmentBook {
   readonly changes: StatusChange[] = [];
   /** Creates answered with the appointment an earlier create made under the same Idempotency-Key. */
   readonly replays: { idempotencyKey: string; index: number; at: string }[] = [];
+  /** Creates that repeated an earlier create's Idempotency-Key and made another appointment (the key ignored: strict). */
+  readonly ignoredRepeats: { idempotencyKey: string; index: number; at: string }[] = [];
   /** Bumped on every change: lets a simulator that caches lists drop stale ones. */
   version = 0;
 
-  constructor(data: FakeData, now: () => Date) {
+  /** Whether a create's Idempotency-Key is honoured (the simulator's `honorIdempotencyKey` switch: off, strict, by default). */
+  private readonly honorKey: () => boolean;
+
+  constructor(data: FakeData, now: () => Date, honorKey: () => boolean = () => true) {
     this.data = data;
     this.now = now;
+    this.honorKey = honorKey;
   }
 
   /** Generated and added appointments. */
@@ -114,10 +120,18 @@ export class AppointmentBook {
     return { ...appointment };
   }
 
-  /** The appointment an earlier create made with this Idempotency-Key, if any: a create answers with it (recorded in `replays`). */
+  /**
+   * The appointment an earlier create made with this Idempotency-Key, if any, when the key is honoured
+   * (leniency): a create answers with it (recorded in `replays`). Strict (the default, as real Accuro and
+   * OSCAR): undefined, the create makes another appointment, and the repeat is recorded in `ignoredRepeats`.
+   */
   replayOf(idempotencyKey: string): BookedAppointment | undefined {
     const found = this.added.find((a) => a.origin === 'api' && a.idempotencyKey === idempotencyKey);
     if (!found) return undefined;
+    if (!this.honorKey()) {
+      this.ignoredRepeats.push({ idempotencyKey, index: found.index, at: this.now().toISOString() });
+      return undefined;
+    }
     this.replays.push({ idempotencyKey, index: found.index, at: this.now().toISOString() });
     return this.get(found.index);
   }

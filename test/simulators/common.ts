@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppointmentBook } from './appointment-book.ts';
 import { FakeData, type Volume } from './fake-data.ts';
+import { applyLimits, LimitCounter, type Limits } from './limits.ts';
 import { DEFAULT_SIM_TIME_ZONE, zonedInstant } from './local-time.ts';
 import { PatientStore } from './patients.ts';
 
@@ -104,6 +105,8 @@ export interface SimulatorOptions {
   honorIdempotencyKey?: boolean;
   /** The custom demographic fields the EMR defines (patients.ts; default DEFAULT_CUSTOM_FIELDS). */
   customFields?: readonly string[];
+  /** Service limits (limits.ts): a request budget with Retry-After, the maximum document size. */
+  limits?: Limits;
 }
 
 export interface StoredDocument {
@@ -204,6 +207,9 @@ export class SimState {
   defaultTokenLifetimeSeconds = 3600;
   /** The switch: honour idempotency keys (lenient, opt-in) or ignore them as the real EMRs do (default). */
   honorIdempotencyKey: boolean;
+  /** Service limits (limits.ts), switchable at run time; `limitCounter` counts against them. */
+  limits: Limits;
+  readonly limitCounter = new LimitCounter();
   private readonly tokens = new Map<string, IssuedToken>();
   private readonly refreshTokens = new Map<string, string>();
   private documentSeq = 0;
@@ -216,7 +222,8 @@ export class SimState {
     this.startedAt = this.now();
     this.faults = { ...options.faults };
     this.honorIdempotencyKey = options.honorIdempotencyKey ?? false;
-    this.appointments = new AppointmentBook(this.data, this.now);
+    this.limits = { ...options.limits };
+    this.appointments = new AppointmentBook(this.data, this.now, () => this.honorIdempotencyKey);
     this.patients = new PatientStore(this.data, this.now, options.customFields);
   }
 
@@ -627,7 +634,8 @@ export async function serve(def: ServeDefinition): Promise<Simulator & { server:
         form: () => new URLSearchParams(body.toString('utf8')),
       };
       let reply: Reply | undefined;
-      if (!isControl) reply = await applyCommonFaults(state, method, url.pathname);
+      if (!isControl)
+        reply = applyLimits(state, method, url.pathname, body.length) ?? (await applyCommonFaults(state, method, url.pathname));
       if (!reply) {
         const candidates = isControl ? control : routes;
         for (const route of candidates) {

@@ -46,6 +46,7 @@ import {
   visibleAppointments,
 } from './common.ts';
 import type { FakePatient, FakeStatus } from './fake-data.ts';
+import { R4Gate } from './fhir-r4.ts';
 import { localIsoWithOffset } from './local-time.ts';
 import { customFieldProblem } from './patients.ts';
 
@@ -76,6 +77,8 @@ export interface FhirSimOptions extends SimulatorOptions {
   /** Default and maximum `_count`. */
   defaultCount?: number;
   maxCount?: number;
+  /** Validate written resources against R4 (fhir-r4.ts); default true (strict). At run time: `sim.r4.enabled`. */
+  validateR4?: boolean;
 }
 
 export interface FhirSimulator extends Simulator {
@@ -88,6 +91,8 @@ export interface FhirSimulator extends Simulator {
   /** Patient updates applied (PUT), in order; a repeated X-Request-Id is in `patientUpdateDuplicates` instead. */
   readonly patientUpdates: { patientId: string; requestId: string | undefined; version: number; resource: Record<string, unknown> }[];
   readonly patientUpdateDuplicates: { patientId: string; requestId: string }[];
+  /** The R4 validation of writes (fhir-r4.ts): the switch `enabled` and the `refusals`. */
+  readonly r4: R4Gate;
 }
 
 const practitionerId = (index: number) => `prac-${index + 1}`;
@@ -131,6 +136,8 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
   const defaultCount = options.defaultCount ?? 20;
   const maxCount = options.maxCount ?? 100;
   const state = new SimState('fhir', options);
+  const r4 = new R4Gate(options.validateR4 ?? true);
+  const invalid = (body: Record<string, unknown>) => new SimHttpError(400, body, { 'content-type': 'application/fhir+json' });
   const data = state.data;
   const resources = new Map<string, Record<string, unknown>>();
   // Patients as updated by PUT (the fake data stays the base); version 1 is the generated record.
@@ -324,6 +331,21 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
       path: `${basePath}/Appointment`,
       handler: (ctx) => {
         authorize(ctx);
+        // Search by identifier (token `system|value`): how a client finds the walk-in it created before a crash.
+        const identifier = ctx.url.searchParams.get('identifier');
+        if (identifier !== null) {
+          const value = identifier.split('|').pop() ?? '';
+          const exact = state.appointments
+            .findByExternalRef(value)
+            .filter((a) => a.externalRef === value && !state.isHidden(practitionerId(a.providerIndex)));
+          return bundle(
+            ctx,
+            'Appointment',
+            exact.map((a) => appointmentResource(state, a.index)),
+            undefined,
+            exact.length,
+          );
+        }
         const count = Math.min(maxCount, intParam(ctx, '_count', defaultCount, 1, 10_000)); // servers cap _count
         const cursor = intParam(ctx, '_cursor', 0, 0, Number.MAX_SAFE_INTEGER);
         const { from, to } = dateBounds(ctx.url.searchParams.getAll('date'), new Date(0), new Date(8.64e15));
@@ -376,6 +398,7 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
           return fhirJson(current, 200, { 'idempotent-replayed': 'true' });
         }
         const resource = ctx.json() as Record<string, unknown>;
+        r4.check(resource, 'Patient', invalid);
         if (resource?.['resourceType'] !== 'Patient' || resource['id'] !== fhirPatientId(index))
           throw new SimHttpError(400, outcome('invalid', 'the body must be this Patient (resourceType and id)'));
         if (resource['birthDate'] !== undefined && !isCalendarDay(String(resource['birthDate'])))
@@ -416,6 +439,7 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
       handler: (ctx) => {
         authorize(ctx);
         const resource = ctx.json() as Record<string, unknown>;
+        r4.check(resource, 'DocumentReference', invalid);
         const problems = checkDocumentReference(resource);
         if (problems.length > 0)
           throw new SimHttpError(400, {
@@ -486,7 +510,7 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
     return fhirJson(stored, 201, { location: `${state.baseUrl}/DocumentReference/${id}/_history/1` });
   }
 
-  routes.push(...appointmentWriteRoutes(state, basePath, authorize, indexOf));
+  routes.push(...appointmentWriteRoutes(state, basePath, authorize, indexOf, (r) => r4.check(r, 'Appointment', invalid)));
   routes.push({
     method: 'GET',
     path: `${basePath}/StructureDefinition`,
@@ -510,6 +534,7 @@ export async function start(options: FhirSimOptions = {}): Promise<FhirSimulator
     resources,
     patientUpdates,
     patientUpdateDuplicates,
+    r4,
   });
 }
 
@@ -581,6 +606,7 @@ function appointmentWriteRoutes(
   basePath: string,
   authorize: (ctx: Ctx) => void,
   indexOf: (id: string, prefix: string, count: number) => number | undefined,
+  checkR4: (resource: unknown) => void,
 ): Route[] {
   const book = state.appointments;
   const unprocessable = (diagnostics: string) => new SimHttpError(422, outcome('invalid', diagnostics));
@@ -611,6 +637,7 @@ function appointmentWriteRoutes(
         if (ifMatch && ifMatch !== `W/"${appointmentVersion(state, index)}"`)
           throw new SimHttpError(412, outcome('conflict', 'version conflict'));
         const r = ctx.json() as Record<string, unknown>;
+        checkR4(r);
         if (r?.['resourceType'] !== 'Appointment' || r['id'] !== current['id'])
           throw new SimHttpError(400, outcome('invalid', 'the body must be this Appointment (resourceType and id)'));
         if (!FHIR_STATUSES.includes(r['status'] as FakeStatus)) throw unprocessable(`status must be one of ${FHIR_STATUSES.join(', ')}`);
@@ -633,6 +660,7 @@ function appointmentWriteRoutes(
         const existing = key ? book.replayOf(key) : undefined;
         if (existing) return withEtag(existing.index);
         const r = ctx.json() as Record<string, unknown>;
+        checkR4(r);
         if (r?.['resourceType'] !== 'Appointment') throw new SimHttpError(400, outcome('invalid', 'resourceType must be Appointment'));
         const refs = actors(r);
         const patient = indexOf(refs.find((x) => x.startsWith('Patient/'))?.slice(8) ?? '', 'pat', state.data.patientCount);

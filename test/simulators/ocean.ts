@@ -38,6 +38,7 @@ import {
 } from './common.ts';
 import { IntegrationRegistry, type StoredRegistration } from './ocean-integrations.ts';
 import { type ReferralSender, referralSender } from './ocean-referrals.ts';
+import { ReminderOutbox } from './ocean-reminders.ts';
 
 export interface OceanCredentials {
   clientId: string;
@@ -81,6 +82,8 @@ export interface OceanSimulator extends Simulator, ReferralSender {
   registerWebhook(url: string, auth: { headerName: string; key: string }): void;
   /** Ocean's webhook delivery: challenge handshake, then the payload. */
   deliverWebhook(url: string, payload: unknown, headers?: Record<string, string>, retry?: WebhookRetry): Promise<WebhookDelivery>;
+  /** Patient reminders posted through the API (ocean-reminders.ts), opt-outs and templates. */
+  readonly reminders: ReminderOutbox;
 }
 
 /** The patient fields Ocean sends with an EMR-bound message (the EMR id routes it; the rest is PHI). */
@@ -303,6 +306,7 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
   }
 
   const registry = new IntegrationRegistry(() => state.now());
+  const reminders = new ReminderOutbox(() => state.now());
   const integrationPath = '/svc/v1/sites/:siteNumber/integrations/:id';
   const routes: Route[] = [
     { method: 'POST', path: '/svc/oauth2/token', handler: token },
@@ -315,6 +319,8 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
     { method: 'GET', path: integrationPath, handler: (ctx) => registry.get(authorizedSite(ctx), ctx) },
     { method: 'PUT', path: integrationPath, handler: (ctx) => registry.update(authorizedSite(ctx), ctx) },
     { method: 'DELETE', path: integrationPath, handler: (ctx) => registry.remove(authorizedSite(ctx), ctx) },
+    { method: 'POST', path: '/svc/v1/sites/:siteNumber/reminders', handler: (ctx) => reminders.create(authorizedSite(ctx), ctx) },
+    { method: 'GET', path: '/svc/v1/sites/:siteNumber/reminders', handler: (ctx) => reminders.find(authorizedSite(ctx), ctx) },
   ];
   const control: Route[] = [
     { method: 'GET', path: '/_sim/integrations', handler: () => ({ json: { integrations: registry.stored } }) },
@@ -396,6 +402,7 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
     batchDuplicates,
     webhookDeliveries,
     integrations: registry.stored,
+    reminders,
     registerWebhook,
     deliverWebhook,
     // eReferral bundles (ocean-referrals.ts), with the key registered for the URL.

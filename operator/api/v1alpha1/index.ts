@@ -113,7 +113,7 @@ export const SYNC_SCHEDULE: KindDefinition = {
   status: SyncScheduleStatus,
   printerColumns: [
     { name: 'Integration', type: 'string', jsonPath: '.spec.integrationRef.name', description: 'EmrIntegration.' },
-    { name: 'Type', type: 'string', jsonPath: '.spec.type', description: 'Full or Appointments.' },
+    { name: 'Type', type: 'string', jsonPath: '.spec.type', description: 'Full, Appointments or Reminders.' },
     { name: 'Schedule', type: 'string', jsonPath: '.spec.schedule', description: 'Cron schedule.' },
     { name: 'Suspend', type: 'boolean', jsonPath: '.spec.suspend', description: 'Whether new runs are suspended.' },
     ...ready,

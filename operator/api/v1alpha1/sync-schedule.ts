@@ -5,7 +5,7 @@ import { conditionsField, lastHandledRequestedAtField, observedGenerationField }
 import { timeZoneField } from './ocean-site.ts';
 import { bool, int, list, localRef, obj, opt, str, stringEnum, timestamp } from './schema-helpers.ts';
 
-const SYNC_TYPES = ['Full', 'Appointments'] as const;
+const SYNC_TYPES = ['Full', 'Appointments', 'Reminders'] as const;
 export type SyncType = (typeof SYNC_TYPES)[number];
 const CONCURRENCY_POLICIES = ['Allow', 'Forbid', 'Replace'] as const;
 const RUN_RESULTS = ['Succeeded', 'Failed'] as const;
@@ -19,10 +19,64 @@ const CRON_FIELD = `${CRON_ITEM}(,${CRON_ITEM})*`;
 /** Five whitespace-separated cron fields (no seconds, no @-macros); ranges are checked by the operator. */
 const FIVE_FIELD_CRON = `^\\s*${CRON_FIELD}(\\s+${CRON_FIELD}){4}\\s*$`;
 
+const REMINDER_CHANNELS = ['SMS', 'Email'] as const;
+export type ReminderChannel = (typeof REMINDER_CHANNELS)[number];
+const WALL_TIME = '^([01][0-9]|2[0-3]):[0-5][0-9]$';
+
+/** What a Reminders schedule sends: for which appointments, how long before, through which Ocean channel and template. */
+export const RemindersSpec = obj(
+  {
+    offsets: list(
+      str("How long before the appointment's start a reminder goes out, as a duration ('72h', '24h', '90m').", {
+        pattern: '^([0-9]+(h|m))+$',
+        maxLength: 16,
+      }),
+      'One reminder per offset and appointment (e.g. 72h and 24h). When several are due at once (the schedule was paused), only the one nearest the appointment is sent.',
+      { minItems: 1, maxItems: 8, 'x-kubernetes-list-type': 'set' },
+    ),
+    providerIds: opt(
+      list(
+        str('EMR provider id.', { minLength: 1, maxLength: 64 }),
+        'Remind only appointments of these providers; absent: every provider.',
+        {
+          maxItems: 500,
+          'x-kubernetes-list-type': 'set',
+        },
+      ),
+    ),
+    channel: stringEnum(
+      REMINDER_CHANNELS,
+      "How Ocean reaches the patient: SMS (the EMR's phone number) or Email (the EMR's e-mail address).",
+    ),
+    templateId: str('The id of the message template in Ocean (Menu > Admin > Patient Messaging) that words the reminder.', {
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+    }),
+    quietHours: opt(
+      obj(
+        {
+          start: str("Start of the quiet window, HH:MM in the site's time zone (e.g. '21:00').", { pattern: WALL_TIME }),
+          end: str("End of the quiet window, HH:MM in the site's time zone (e.g. '08:00'; before start means it ends the next day).", {
+            pattern: WALL_TIME,
+          }),
+        },
+        "No reminder is sent in this window of the OceanSite's time zone (DST respected); one due in it is sent by the first run at or after its end.",
+        { rules: [{ rule: 'self.start != self.end', message: 'spec.reminders.quietHours.start and end must differ' }] },
+      ),
+    ),
+  },
+  'Patient reminders (Reminders schedules only): sent through Ocean, once per appointment and offset.',
+);
+
 export const SyncScheduleSpec = obj(
   {
     integrationRef: localRef('EmrIntegration whose syncs this schedules'),
-    type: stringEnum(SYNC_TYPES, 'Full syncs providers, patients and appointments; Appointments syncs the appointment window only.'),
+    type: stringEnum(
+      SYNC_TYPES,
+      'Full syncs providers, patients and appointments; Appointments syncs the appointment window only; Reminders sends the patient reminders of spec.reminders.',
+    ),
+    reminders: opt(RemindersSpec),
     schedule: str(
       "When runs start, as a standard 5-field cron expression (minute hour day-of-month month day-of-week). 'H' in a field (Jenkins' hash: 'H/30 * * * *', 'H(0-29) 0 * * *') stands for a value drawn from the schedule's namespace and name: stable across restarts, different across schedules and so across a fleet's integrations, so a fleet's runs spread over the window instead of starting in the same second; status.resolvedSchedule shows the result.",
       {
@@ -54,6 +108,19 @@ export const SyncScheduleSpec = obj(
     suspend: opt(bool('Start no new runs; active runs finish.', { default: false })),
   },
   'Desired schedule of one kind of sync for one integration.',
+  {
+    rules: [
+      {
+        rule: "self.type == 'Reminders' ? has(self.reminders) : !has(self.reminders)",
+        message: 'spec.reminders is required for type Reminders and allowed only there',
+      },
+      {
+        // Two reminder runs at once could both look a reminder up, find nothing and both send it.
+        rule: "self.type != 'Reminders' || !has(self.concurrencyPolicy) || self.concurrencyPolicy == 'Forbid'",
+        message: 'a Reminders schedule must use concurrencyPolicy Forbid: two runs at once could send a reminder twice',
+      },
+    ],
+  },
 );
 
 export const SyncRunResult = obj(
@@ -67,6 +134,11 @@ export const SyncRunResult = obj(
     providers: opt(int('Providers synced.', { minimum: 0 })),
     patients: opt(int('Patients synced.', { minimum: 0 })),
     appointments: opt(int('Appointments synced.', { minimum: 0 })),
+    sent: opt(int('Reminders Ocean accepted for delivery in this run (Reminders).', { minimum: 0 })),
+    skipped: opt(
+      int('Reminders not sent in this run: no contact, opted out, cancelled, deferred by quiet hours (Reminders).', { minimum: 0 }),
+    ),
+    failed: opt(int('Reminders that could not be sent in this run (Reminders).', { minimum: 0 })),
     errorReason: opt(str('PascalCase reason of a failure, e.g. EmrUnreachable or Expired.', { maxLength: 128 })),
   },
   'Result of a sync run, as reported by the worker.',
@@ -98,3 +170,4 @@ export const SyncScheduleStatus = obj(
 export type SyncScheduleSpec = Static<typeof SyncScheduleSpec>;
 export type SyncScheduleStatus = Static<typeof SyncScheduleStatus>;
 export type SyncRunResult = Static<typeof SyncRunResult>;
+export type RemindersSpec = Static<typeof RemindersSpec>;

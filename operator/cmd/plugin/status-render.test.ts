@@ -36,7 +36,7 @@ function integration(name: string, siteName: string, status: Record<string, unkn
 function schedule(
   name: string,
   integrationName: string,
-  type: 'Full' | 'Appointments',
+  type: 'Full' | 'Appointments' | 'Reminders',
   status: Record<string, unknown> = {},
   suspend = false,
 ): SyncSchedule {
@@ -132,6 +132,19 @@ describe('renderStatus', () => {
     auth: { notAfter: t(60 * 24 * 10), lastCheckTime: t(-3) },
     sync: { lastSyncTime: t(-600), nextSyncTime: t(25), lastError: 'EmrUnreachable' },
   };
+
+  it("shows a Reminders schedule's last run with its sent, skipped and failed counts", () => {
+    const reminders = schedule('maple-accuro-reminders', 'maple-accuro', 'Reminders', {
+      conditions: [cond('Ready', 'True', 'Scheduled')],
+      lastRun: { name: 'maple-accuro-reminders-1', result: 'Succeeded', completionTime: t(-5), sent: 12, skipped: 2, failed: 0 },
+      lastSuccessfulTime: t(-5),
+      nextScheduleTime: t(10),
+    });
+    const out = renderStatus(
+      input({ sites: [site('maple')], integrations: [integration('maple-accuro', 'maple', authenticated)], schedules: [reminders] }),
+    );
+    expect(out).toContain('last run Succeeded 5m ago · sent 12, skipped 2, failed 0 · last success 5m ago · next in 10m');
+  });
 
   it.each([
     [

@@ -176,7 +176,10 @@ function scheduleBranch(s: SyncSchedule, branch: string, child: string, ctx: Tre
 function lastRunText(run: LastRun | undefined, now: Date, paint: Paint): string {
   if (!run) return 'no run yet';
   const result = run.result === 'Succeeded' ? paint('green', 'Succeeded') : paint('red', 'Failed');
-  return `last run ${result}${run.errorReason ? ` (${run.errorReason})` : ''} ${relativeTime(run.completionTime, now, '')}`.trimEnd();
+  const reminders = run.sent === undefined ? '' : ` · sent ${run.sent}, skipped ${run.skipped ?? 0}, failed ${run.failed ?? 0}`;
+  return (
+    `last run ${result}${run.errorReason ? ` (${run.errorReason})` : ''} ${relativeTime(run.completionTime, now, '')}`.trimEnd() + reminders
+  );
 }
 
 /**

@@ -10,8 +10,10 @@ import {
   planCheckIn,
 } from './check-in.ts';
 import { deliverToEmr } from './deliver.ts';
+import { finderOf, type GuardedStep, type StepGuard } from './delivery-record.ts';
 import { DEFAULT_FILING } from './filing.ts';
 import { parseOceanMessage } from './messages.ts';
+import { decideRedelivery } from './redelivery.ts';
 import { decideRetry, failureKind, RelayError } from './schedule.ts';
 
 const AT = new Date('2030-05-06T14:00:00Z');
@@ -184,6 +186,52 @@ describe('a check-in delivered to the EMR', () => {
       { patientId: 'p1', providerId: 'd9', appointmentType: 'Walk-in', start: AT, durationMinutes: 20, idempotencyKey: 'ocean-k' },
     ]);
     expect(r.calls).toEqual(['arrived w1 ocean-k-arrived']);
+  });
+  it('a walk-in is a guarded step: after a crash the appointment the guard finds in the EMR is marked arrived, and none is created again', async () => {
+    const r = recorder([]);
+    const steps: GuardedStep[] = [];
+    const guard: StepGuard = async (step) => {
+      steps.push(step);
+      return { id: 'found-7' }; // what the record or the EMR lookup gave: post() is not called
+    };
+    const message = parseOceanMessage(checkInMessage('c5', patient, AT, { walkIn: true }));
+    await deliverToEmr(r.adapter, message, 'ocean-k', DEFAULT_FILING, WALK_INS, guard);
+    expect(steps).toEqual([
+      {
+        recordKey: 'ocean-k',
+        part: 'walk-in',
+        key: 'ocean-k',
+        kind: 'appointment',
+        patientId: 'p1',
+        appointment: { providerId: 'd9', start: AT },
+      },
+    ]);
+    expect(r.created).toEqual([]);
+    expect(r.calls).toEqual(['arrived found-7 ocean-k-arrived']);
+  });
+  it('looks a walk-in up by its key, patient, provider and start; an adapter without the lookup leaves only posting (the window)', async () => {
+    const step: GuardedStep = {
+      recordKey: 'k',
+      part: 'walk-in',
+      key: 'k',
+      kind: 'appointment',
+      patientId: 'p1',
+      appointment: { providerId: 'd9', start: AT },
+    };
+    const asked: unknown[] = [];
+    const adapter = {
+      findAppointmentByKey: async (q: unknown) => {
+        asked.push(q);
+        return { id: 'w3' };
+      },
+    } as unknown as EmrAdapter;
+    expect(await finderOf(adapter, step)?.()).toEqual({ id: 'w3' });
+    expect(asked).toEqual([{ patientId: 'p1', idempotencyKey: 'k', providerId: 'd9', start: AT }]);
+    expect(finderOf({} as EmrAdapter, step)).toBeUndefined();
+    expect(decideRedelivery({ record: undefined, part: 'walk-in', deliveryCount: 2, replayed: false, canLookUp: true })).toBe(
+      'lookup-then-post',
+    );
+    expect(decideRedelivery({ record: undefined, part: 'walk-in', deliveryCount: 2, replayed: false, canLookUp: false })).toBe('post');
   });
   it('a walk-in with walk-ins disabled ends in WalkInDisabled and the EMR is not called', async () => {
     const r = recorder([appt('a', 10)]);

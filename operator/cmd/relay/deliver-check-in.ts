@@ -2,8 +2,13 @@
 // the window arrived (each under its own idempotency key), or creates the walk-in appointment (the
 // message's key: sent to the EMR and stored in the appointment) and marks it arrived; a walk-in with
 // walk-ins disabled ends in WalkInDisabled (dead-lettered at once, replayable once they are enabled).
-import type { EmrAdapter } from '../../internal/emr/adapter.ts';
+// With a step guard (delivery-record.ts) the create is recorded before and after it, like a filing
+// step: a redelivery after a crash between the EMR's create and the ack looks the appointment up by
+// its key (findAppointmentByKey) instead of creating a second one in an EMR that ignores the key.
+// Marking arrived needs no record: setting the status again changes nothing.
+import type { AppointmentToCreate, EmrAdapter } from '../../internal/emr/adapter.ts';
 import { appointmentsToMarkArrived, type CheckInSettings, planCheckIn } from './check-in.ts';
+import type { StepGuard } from './delivery-record.ts';
 import type { OceanMessage } from './messages.ts';
 import { RelayError } from './schedule.ts';
 
@@ -16,6 +21,7 @@ export async function deliverCheckIn(
   message: OceanMessage,
   idempotencyKey: string,
   settings: CheckInSettings,
+  guard?: StepGuard,
 ): Promise<{ duplicate: boolean; marked: number }> {
   if (!message.checkIn) throw new RelayError('InvalidMessage', 'checkIn is required for a checkIn');
   const patientId = message.patient.emrId;
@@ -23,16 +29,29 @@ export async function deliverCheckIn(
   if (plan.kind === 'walkInDisabled')
     throw new RelayError('WalkInDisabled', 'a walk-in check-in was refused: walk-ins are disabled (spec.settings.walkIn.enabled)');
   if (plan.kind === 'walkIn') {
-    const created = await adapter.createAppointment({
+    const walkIn: AppointmentToCreate = {
       patientId,
       providerId: plan.providerId,
       ...(plan.appointmentType ? { appointmentType: plan.appointmentType } : {}),
       start: plan.start,
       durationMinutes: plan.durationMinutes,
       idempotencyKey,
-    });
-    await adapter.markArrived(created.id, arrivalKeyOf(idempotencyKey));
-    return { duplicate: created.duplicate, marked: 1 };
+    };
+    let duplicate = false;
+    const create = async () => {
+      const created = await adapter.createAppointment(walkIn);
+      duplicate = created.duplicate;
+      return created;
+    };
+    const where = { providerId: walkIn.providerId, start: walkIn.start };
+    const { id } = guard
+      ? await guard(
+          { recordKey: idempotencyKey, part: 'walk-in', key: idempotencyKey, kind: 'appointment', patientId, appointment: where },
+          create,
+        )
+      : await create();
+    await adapter.markArrived(id, arrivalKeyOf(idempotencyKey));
+    return { duplicate, marked: 1 };
   }
   if (!plan.window) return { duplicate: false, marked: 0 };
   const appointments = await adapter.listAppointments(plan.window.from, plan.window.to);

@@ -97,7 +97,7 @@ export async function deliverToEmr(
   checkIn: CheckInSettings = DEFAULT_CHECK_IN,
   guard?: StepGuard,
 ): Promise<{ duplicate: boolean }> {
-  if (message.type === 'checkIn') return deliverCheckIn(adapter, message, idempotencyKey, checkIn);
+  if (message.type === 'checkIn') return deliverCheckIn(adapter, message, idempotencyKey, checkIn, guard);
   if (message.type === 'demographicUpdate' && message.demographics) {
     // An adapter without the call: dead-lettered (replayable once it has one), never dropped.
     if (!adapter.updateDemographics) throw new RelayError('Unsupported', `the ${adapter.type} adapter cannot apply a demographic update`);

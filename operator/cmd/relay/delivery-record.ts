@@ -3,12 +3,13 @@
 // post the step is marked `posting`; after the EMR's answer it is `done` with the EMR's record id; both
 // writes happen before the JetStream ack. On a redelivery the pure decideRedelivery (redelivery.ts)
 // says, per step, whether to skip it, to look it up in the EMR first (findDocumentByKey /
-// findNoteByKey, by the key the adapter wrote into the record) or to post it. Every write is a
+// findNoteByKey / findAppointmentByKey, by the key the adapter wrote into the record) or to post it.
+// Steps are filing steps (notes, documents) and a walk-in check-in's appointment create. Every write is a
 // compare-and-set on the value's revision, so two deliveries of the same message (two relay pods
 // during a rollout, an ack wait that ran out) never both believe they own a step.
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import type { EmrAdapter } from '../../internal/emr/adapter.ts';
+import type { AppointmentKeyQuery, EmrAdapter } from '../../internal/emr/adapter.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { type DeliveryRecord, decideRedelivery, parseDeliveryRecord, type StepRecord, withStep } from './redelivery.ts';
 import { failureKind, failureReason, RelayError } from './schedule.ts';
@@ -21,12 +22,14 @@ export interface GuardedStep {
   /** The step's own idempotency key (deliver.ts stepKeyOf), which the adapter wrote into the EMR's record. */
   key: string;
   /** `forward`: a referral bundle posted to the eReferral target, which offers no lookup. */
-  kind: 'note' | 'document' | 'forward';
+  kind: 'note' | 'document' | 'appointment' | 'forward';
   patientId: string;
+  /** For an appointment (a walk-in): where the EMR can find it again (its provider and start). */
+  appointment?: Pick<AppointmentKeyQuery, 'providerId' | 'start'>;
 }
 
-/** Performs one step exactly once: `post` runs only when the record and the EMR say it has not been filed. */
-export type StepGuard = (step: GuardedStep, post: () => Promise<{ id: string }>) => Promise<void>;
+/** Performs one step exactly once: `post` runs only when the record and the EMR say it has not been filed; the EMR's id either way. */
+export type StepGuard = (step: GuardedStep, post: () => Promise<{ id: string }>) => Promise<{ id: string }>;
 
 export interface GuardOptions {
   kv: KV;
@@ -110,19 +113,28 @@ class RecordHandle {
 
 type LookupResult = { found: { id: string } } | { found: undefined } | { unavailable: string };
 
-/** The EMR's lookup of a step's record by its key, when there is one (a forwarded bundle has none). */
-function finderOf(adapter: EmrAdapter | undefined, kind: GuardedStep['kind']): EmrAdapter['findNoteByKey'] {
-  if (kind === 'note') return adapter?.findNoteByKey;
-  if (kind === 'document') return adapter?.findDocumentByKey;
-  return undefined;
+type Finder = () => Promise<{ id: string } | undefined>;
+
+/** The adapter's lookup for the step's kind (by the key it wrote into the record), if it has one. */
+export function finderOf(adapter: EmrAdapter | undefined, step: GuardedStep): Finder | undefined {
+  // A forwarded eReferral bundle (and an integration without an EMR) has nothing to look up.
+  if (!adapter || step.kind === 'forward') return undefined;
+  const query = { patientId: step.patientId, idempotencyKey: step.key };
+  if (step.kind === 'appointment') {
+    const find = adapter.findAppointmentByKey;
+    const where = step.appointment;
+    return find && where ? () => find.call(adapter, { ...query, ...where }) : undefined;
+  }
+  const find = step.kind === 'note' ? adapter.findNoteByKey : adapter.findDocumentByKey;
+  return find ? () => find.call(adapter, query) : undefined;
 }
 
 /** Asks the EMR for the step's record; a refusal of the lookup itself (4xx) means the EMR cannot search: post (the window). */
-async function lookUp(o: GuardOptions, step: GuardedStep, key: string): Promise<LookupResult> {
-  const find = finderOf(o.adapter, step.kind);
+async function lookUp(o: GuardOptions, step: GuardedStep): Promise<LookupResult> {
+  const find = finderOf(o.adapter, step);
   if (!find) return { unavailable: 'the adapter has no lookup' };
   try {
-    return { found: await find.call(o.adapter, { patientId: step.patientId, idempotencyKey: key }) };
+    return { found: await find() };
   } catch (error) {
     if (failureKind(failureReason(error)) !== 'permanent') throw error;
     return { unavailable: (error as Error).message };
@@ -153,7 +165,11 @@ export function createStepGuard(o: GuardOptions): StepGuard {
     const h = await handleOf(step.recordKey);
     for (;;) {
       try {
-        if ((await prepareStep(o, h, step)) === 'already-done') return;
+        if ((await prepareStep(o, h, step)) === 'already-done') {
+          const done = h.record?.steps[step.part];
+          if (done?.state === 'done') return { id: done.id };
+          throw unavailable('the delivery record says the step is done without its id');
+        }
         break;
       } catch (error) {
         if (!(error instanceof RecordExists)) throw error;
@@ -162,13 +178,14 @@ export function createStepGuard(o: GuardOptions): StepGuard {
     }
     const { id } = await post();
     await h.writeDone(step.part, { state: 'done', id, at: o.now().toISOString() });
+    return { id };
   };
 }
 
 /** Decides the step from the record (decideRedelivery), looks it up in the EMR when uncertain, and marks it `posting`. */
 async function prepareStep(o: GuardOptions, h: RecordHandle, step: GuardedStep): Promise<'already-done' | 'post'> {
   const key = step.key;
-  const canLookUp = Boolean(finderOf(o.adapter, step.kind));
+  const canLookUp = finderOf(o.adapter, step) !== undefined;
   const decision = decideRedelivery({
     record: h.record,
     part: step.part,
@@ -179,7 +196,7 @@ async function prepareStep(o: GuardOptions, h: RecordHandle, step: GuardedStep):
   if (decision === 'already-done') return decision;
   const at = () => o.now().toISOString();
   if (decision === 'lookup-then-post') {
-    const result = await lookUp(o, step, key);
+    const result = await lookUp(o, step);
     if ('unavailable' in result) {
       o.logger.warn('cannot look the step up in the EMR; posting it again', {
         ...o.context,

@@ -84,6 +84,8 @@ const KIND_OF: Record<RelayFailureReason, FailureKind> = {
   EndpointNotAllowed: 'transient',
   EndpointTimeout: 'transient',
   ResponseTooLarge: 'permanent',
+  // The EMR refuses a body this large (413): every retry would be refused too; dead-lettered at once.
+  DocumentTooLarge: 'fatal',
   UndecryptableMessage: 'fatal',
   InvalidMessage: 'fatal',
   Unsupported: 'fatal',

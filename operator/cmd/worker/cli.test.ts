@@ -123,7 +123,7 @@ describe('cloudconnect-sync arguments', () => {
     ['refuses a missing --integration', ['--type', 'Full'], /--integration is required/],
     ['refuses an integration without a namespace', ['--integration', 'accuro', '--type', 'Full'], /<namespace>\/<name>/],
     ['refuses an integration with two slashes', ['--integration', 'a/b/c', '--type', 'Full'], /<namespace>\/<name>/],
-    ['refuses an unknown type', ['--integration', 'a/b', '--type', 'full'], /Full or Appointments/],
+    ['refuses an unknown type', ['--integration', 'a/b', '--type', 'full'], /Full, Appointments or Reminders/],
     ['refuses an unknown option', ['--integration', 'a/b', '--type', 'Full', '--site', '1'], /Unknown option/],
     ['refuses a positional argument', ['--integration', 'a/b', '--type', 'Full', 'extra'], /positional/],
     ['refuses a run name that is not a Job name', ['--integration', 'a/b', '--type', 'Full', '--run', 'a b'], /--run/],
@@ -244,6 +244,51 @@ describe('a worker run (in process, SEK injected)', () => {
     const body = ocean.batches[0]?.body as { batchId: string; kind: 'provider'; envelope: unknown };
     expect(decryptBatch(body.envelope, SEK, SITE, { batchId: body.batchId, kind: 'provider' }).records).toHaveLength(3);
     expect(body.batchId).toBe('accuro-full-29000000:provider:1');
+  });
+
+  it('finishes a listing the EMR rate-limits mid-way: each 429 is waited out in the adapter and the listing resumes at the refused page', async () => {
+    // 150 appointments in the window (three pages of 50), and an EMR that takes 2 calls per 10 s of its clock,
+    // which the run's sleep moves: restarting the listing from page 1 after each 429 would never reach page 3.
+    let clock = Date.now();
+    const busy = await startAccuro({
+      seed: 9,
+      volume: { ...volume, appointmentsPerDay: 150 },
+      now: () => new Date(clock),
+      limits: { rateLimit: { requests: 2, windowSeconds: 10 } },
+    });
+    try {
+      const spec = {
+        siteRef: { name: 'clinic' },
+        emr: {
+          type: 'Accuro',
+          accuro: { tenantId: busy.tenantId, apiUrl: busy.url, credentialsSecretRef: { name: 'accuro-credentials' } },
+        },
+        settings: { scheduleDaysToSync: 1 },
+      };
+      const env = await podEnv(spec, { ...busy.credentials, ...oceanKeys() });
+      const sleeps: number[] = [];
+      const { deps } = capture();
+      const sleep = async (ms: number) => {
+        sleeps.push(ms);
+        clock += ms;
+      };
+      const { exitCode, result } = await runWorker(['--integration', 'clinic/accuro', '--type', 'Appointments', '--run', 'busy-1'], env, {
+        ...deps,
+        sleep,
+      });
+      expect({ exitCode, result: result?.result, appointments: result?.appointments }).toEqual({
+        exitCode: 0,
+        result: 'Succeeded',
+        appointments: 150,
+      });
+      const refused = busy.state.limitCounter.refused;
+      expect(refused).toBeGreaterThan(0);
+      expect(sleeps).toHaveLength(refused);
+      // Every page was fetched once: the successful listing calls are the four pages (the last one empty).
+      expect(busy.requests.filter((r) => r.path === '/v2/materials/appointments' && r.status === 200)).toHaveLength(4);
+    } finally {
+      await busy.stop();
+    }
   });
 
   it('builds the adapter the spec names: a FHIR EMR', async () => {
@@ -417,8 +462,10 @@ describe('cloudconnect-sync as a child process', () => {
     const termination = join(dir, 'usage.termination-log');
     const out = await runCli(['--type', 'Sometimes'], { TERMINATION_MESSAGE_PATH: termination });
     expect(out.code).toBe(2);
-    expect(out.stderr).toContain('--integration is required; --type must be Full or Appointments, got "Sometimes"');
-    expect(out.stderr).toContain('usage: cloudconnect-sync --integration <namespace>/<name> --type Full|Appointments [--run <name>]');
+    expect(out.stderr).toContain('--integration is required; --type must be Full, Appointments or Reminders, got "Sometimes"');
+    expect(out.stderr).toContain(
+      'usage: cloudconnect-sync --integration <namespace>/<name> --type Full|Appointments|Reminders [--run <name>]',
+    );
     expect(JSON.parse(await readFile(termination, 'utf8'))).toMatchObject({ result: 'Failed', errorReason: 'InvalidArguments' });
   });
 

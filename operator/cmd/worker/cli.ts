@@ -8,7 +8,8 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { EmrAdapterType } from '../../internal/emr/index.ts';
 import { adapterSettings } from '../../internal/emr/settings.ts';
-import { OceanClient, type OceanUploader } from '../../internal/ocean/client.ts';
+import { OceanClient, type OceanClientOptions, type OceanUploader } from '../../internal/ocean/client.ts';
+import { OceanReminders } from '../../internal/ocean/reminders.ts';
 import { fingerprint } from '../../internal/sek/identity.ts';
 import { RotatingEncryptor, type RotatingEncryptorOptions, type VersionedSekSource } from '../../internal/sek/key-rotation.ts';
 import { type AdapterFactory, emrAdapterFromConfig } from '../../internal/sitepod/emr-adapter.ts';
@@ -25,14 +26,19 @@ import {
 } from '../../internal/sitepod/pod-env.ts';
 import { createLogger, type Logger } from '../../runtime/logger.ts';
 import { redactor } from '../../runtime/redact.ts';
+import { type RemindersResult, runReminders } from './reminders.ts';
+import { remindersFromEnv } from './reminders-config.ts';
 import { DEFAULT_RETRY, failureOf, type RetryPolicy, runSync, type SyncInput, type SyncResult, type SyncType, withRetry } from './sync.ts';
 
-const USAGE = 'usage: cloudconnect-sync --integration <namespace>/<name> --type Full|Appointments [--run <name>]';
+const USAGE = 'usage: cloudconnect-sync --integration <namespace>/<name> --type Full|Appointments|Reminders [--run <name>]';
+
+/** A sync, or a run of the patient reminders of a Reminders schedule (reminders.ts). */
+export type RunType = SyncType | 'Reminders';
 
 export interface CliArgs {
   namespace: string;
   name: string;
-  type: SyncType;
+  type: RunType;
   run: string;
   help: boolean;
 }
@@ -66,23 +72,31 @@ export function parseCliArgs(argv: readonly string[], now: Date): CliArgs {
   if (values.integration === undefined) problems.push('--integration is required');
   else if (!ref) problems.push(`--integration must be <namespace>/<name>, got ${JSON.stringify(values.integration)}`);
   if (values.type === undefined) problems.push('--type is required');
-  else if (values.type !== 'Full' && values.type !== 'Appointments')
-    problems.push(`--type must be Full or Appointments, got ${JSON.stringify(values.type)}`);
+  else if (values.type !== 'Full' && values.type !== 'Appointments' && values.type !== 'Reminders')
+    problems.push(`--type must be Full, Appointments or Reminders, got ${JSON.stringify(values.type)}`);
   if (values.run !== undefined && !RUN_NAME.test(values.run))
     problems.push(`--run must be a Job name (letters, digits, '.', '_', '-'), got ${JSON.stringify(values.run)}`);
   if (problems.length > 0) throw new WorkerError('InvalidArguments', problems.join('; '));
   return {
     ...(ref as { namespace: string; name: string }),
-    type: values.type as SyncType,
+    type: values.type as RunType,
     // Outside a Job: a name of our own, still unique per second, so batch ids stay unique.
     run: values.run ?? `local-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').toLowerCase()}`,
     help: false,
   };
 }
 
-/** What the worker reports: the sync result plus its start and end (the termination message). */
-export interface WorkerResult extends Omit<SyncResult, 'type' | 'batches'> {
-  type?: SyncType;
+/** What the worker reports: the sync (or reminders) result plus its start and end (the termination message). */
+export interface WorkerResult extends Omit<SyncResult, 'type' | 'batches' | 'providers' | 'patients' | 'appointments'> {
+  type?: RunType;
+  providers?: number;
+  patients?: number;
+  appointments?: number;
+  sent?: number;
+  skipped?: number;
+  failed?: number;
+  skippedReasons?: Record<string, number>;
+  failedReasons?: Record<string, number>;
   batches?: number;
   integration?: string;
   run?: string;
@@ -97,6 +111,8 @@ export interface WorkerDeps {
   adapterFactory?: AdapterFactory;
   /** Builds the Ocean client (default OceanClient). */
   oceanFactory?: (options: ConstructorParameters<typeof OceanClient>[0]) => OceanUploader;
+  /** Builds the Ocean client of a Reminders run (default OceanClient). */
+  oceanClientFactory?: (options: OceanClientOptions) => Pick<OceanClient, 'siteCall'>;
   fetch?: typeof fetch;
   logger?: Logger;
   now?: () => Date;
@@ -131,7 +147,7 @@ type Report = Omit<WorkerResult, 'startTime' | 'completionTime'>;
 /** The integration, type and run every log line of the run carries. */
 interface RunContext {
   integration: string;
-  type: SyncType;
+  type: RunType;
   run: string;
 }
 
@@ -195,9 +211,14 @@ function failureReport(io: RunIo, context: RunContext, error: unknown): Report {
   return { ...failed(io, errorReason, message), type: context.type, integration: context.integration, run: context.run };
 }
 
-/** Ocean's client for the site, with the credentials from the Secret (or the environment). */
-function oceanUploader(config: WorkerConfig, ocean: { clientId: string; clientSecret: string }, deps: WorkerDeps, now: () => Date) {
-  const oceanOptions = {
+/** Ocean's client options for the site, with the credentials from the Secret (or the environment). */
+function oceanOptions(
+  config: WorkerConfig,
+  ocean: { clientId: string; clientSecret: string },
+  deps: WorkerDeps,
+  now: () => Date,
+): OceanClientOptions {
+  return {
     apiUrl: config.oceanApiUrl,
     siteNumber: config.siteNumber,
     ...ocean,
@@ -206,7 +227,11 @@ function oceanUploader(config: WorkerConfig, ocean: { clientId: string; clientSe
     ...(config.oceanCaBundle ? { caBundle: config.oceanCaBundle } : {}),
     now,
   };
-  return (deps.oceanFactory ?? ((o) => new OceanClient(o)))(oceanOptions);
+}
+
+/** Ocean's uploader for the site. */
+function oceanUploader(config: WorkerConfig, ocean: { clientId: string; clientSecret: string }, deps: WorkerDeps, now: () => Date) {
+  return (deps.oceanFactory ?? ((o) => new OceanClient(o)))(oceanOptions(config, ocean, deps, now));
 }
 
 /** Vault's versioned SEK, or the injected key as version 0 (tests). */
@@ -278,14 +303,17 @@ function syncLog(logger: Logger, context: RunContext): Pick<SyncInput, 'onProgre
   };
 }
 
-/** Configuration, credentials, adapters and SEK, then the sync itself. Throws what stops the run before it starts. */
-async function configureAndSync(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: RunIo, context: RunContext): Promise<SyncResult> {
+/** Configuration, credentials, the EMR adapter and the Ocean client's credentials: what every run type opens first. */
+async function openRun(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: RunIo, context: RunContext) {
   const config = configFromEnv(env);
   // LOG_LEVEL is parsed with the rest of the configuration; an injected logger keeps its own level.
   if (!deps.logger) io.logger.level = config.logLevel;
   const settings = adapterSettings(config.spec);
-  io.logger.info('sync starting', { ...context, emr: settings.type, siteNumber: config.siteNumber });
-
+  io.logger.info(context.type === 'Reminders' ? 'reminders starting' : 'sync starting', {
+    ...context,
+    emr: settings.type,
+    siteNumber: config.siteNumber,
+  });
   const credentials = await readCredentialsDir(config.credentialsDir);
   const ocean = oceanCredentials(
     credentials,
@@ -296,7 +324,19 @@ async function configureAndSync(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: Ru
     ...(deps.adapterFactory ? { adapterFactory: deps.adapterFactory } : {}),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     now: io.now,
+    // A listing refused mid-way by a rate limit resumes at that page (up to the run's longest wait).
+    rateLimitWaits: {
+      attempts: (deps.retry ?? DEFAULT_RETRY).attempts,
+      maxWaitMs: (deps.retry ?? DEFAULT_RETRY).maxDelayMs,
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    },
   });
+  return { config, settings, ocean, adapter };
+}
+
+/** Configuration, credentials, adapters and SEK, then the sync itself. Throws what stops the run before it starts. */
+async function configureAndSync(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: RunIo, context: RunContext): Promise<SyncResult> {
+  const { config, settings, ocean, adapter } = await openRun(env, deps, io, context);
   const uploader = oceanUploader(config, ocean, deps, io.now);
   const encryptor = await openEncryptor(config, versionedSekSource(config, deps.sekSource), io.logger, context, {
     policy: deps.retry ?? DEFAULT_RETRY,
@@ -305,7 +345,7 @@ async function configureAndSync(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: Ru
 
   return runSync({
     adapter,
-    type: context.type,
+    type: context.type as SyncType,
     ...syncScope(config, settings.type),
     now: io.now,
     ocean: uploader,
@@ -317,8 +357,29 @@ async function configureAndSync(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: Ru
   });
 }
 
-/** Logs how the sync ended (an error line when it failed). */
-function logOutcome(logger: Logger, context: RunContext, sync: SyncResult): void {
+/**
+ * A Reminders run: spec.reminders from the environment, the EMR and Ocean's reminder API. The SEK is
+ * not read: nothing of this run is encrypted or decrypted (the contact goes to Ocean's delivery over TLS).
+ */
+async function configureAndRemind(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: RunIo, context: RunContext): Promise<RemindersResult> {
+  const reminders = remindersFromEnv(env);
+  const { config, ocean, adapter } = await openRun(env, deps, io, context);
+  const client = (deps.oceanClientFactory ?? ((o) => new OceanClient(o)))(oceanOptions(config, ocean, deps, io.now));
+  return runReminders({
+    adapter,
+    ocean: new OceanReminders(client),
+    reminders,
+    siteNumber: config.siteNumber,
+    timeZone: config.siteTimeZone,
+    now: io.now,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    ...(deps.retry ? { retry: deps.retry } : {}),
+    onWarning: (message, fields) => io.logger.warn(message, { ...context, ...fields }),
+  });
+}
+
+/** Logs how the run ended (an error line when it failed); counts and reasons only. */
+function logOutcome(logger: Logger, context: RunContext, sync: SyncResult | RemindersResult): void {
   const level = sync.result === 'Succeeded' ? 'info' : 'error';
   const { message: detail, ...fields } = sync;
   logger.log(level, `sync ${sync.result.toLowerCase()}`, { ...context, ...fields, ...(detail ? { detail } : {}) });
@@ -343,7 +404,8 @@ export async function runWorker(
   const context: RunContext = { integration: `${args.namespace}/${args.name}`, type: args.type, run: args.run };
 
   try {
-    const sync = await configureAndSync(env, deps, io, context);
+    const sync =
+      context.type === 'Reminders' ? await configureAndRemind(env, deps, io, context) : await configureAndSync(env, deps, io, context);
     logOutcome(io.logger, context, sync);
     return finish(io, { ...sync, integration: context.integration, run: context.run }, sync.result === 'Succeeded' ? 0 : 1);
   } catch (error) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EmrIntegration, SyncSchedule } from '../../api/v1alpha1/index.ts';
-import { defaultSchedules, syncPanel } from './default-schedules.ts';
+import { defaultSchedules, syncingSchedules, syncPanel } from './default-schedules.ts';
 
 const integration: EmrIntegration = {
   apiVersion: 'cloudconnect.dev/v1alpha1',
@@ -8,7 +8,7 @@ const integration: EmrIntegration = {
   metadata: { name: 'maple-accuro', namespace: 'clinic', uid: 'u1' },
   spec: { siteRef: { name: 'maple' }, emr: { type: 'None' } },
 };
-const sched = (type: 'Full' | 'Appointments', status: SyncSchedule['status'], suspend = false): SyncSchedule => ({
+const sched = (type: 'Full' | 'Appointments' | 'Reminders', status: SyncSchedule['status'], suspend = false): SyncSchedule => ({
   apiVersion: 'cloudconnect.dev/v1alpha1',
   kind: 'SyncSchedule',
   metadata: { name: `s-${type}` },
@@ -54,6 +54,17 @@ describe('the Sync Status panel', () => {
     ],
     ['leaves a suspended schedule out of next sync', [sched('Appointments', { nextScheduleTime: '2026-11-23T18:00:00Z' }, true)], {}],
     [
+      'leaves a Reminders schedule out: its runs send reminders, they do not sync',
+      [
+        sched('Reminders', {
+          lastSuccessfulTime: '2026-11-23T17:45:00Z',
+          nextScheduleTime: '2026-11-23T18:00:00Z',
+          lastRun: { name: 'r', result: 'Failed', errorReason: 'OceanRejected', completionTime: '2026-11-23T17:46:00Z' },
+        }),
+      ],
+      {},
+    ],
+    [
       'shows the reason of a failed last run',
       [sched('Full', { lastRun: { name: 'r', result: 'Failed', errorReason: 'EmrUnreachable', completionTime: '2026-11-23T05:01:00Z' } })],
       { lastError: 'EmrUnreachable' },
@@ -62,5 +73,13 @@ describe('the Sync Status panel', () => {
     const panel = syncPanel([...schedules]);
     expect(panel).toMatchObject(expected);
     if (Object.keys(expected).length === 0) expect(panel).toEqual({});
+  });
+});
+
+describe('the schedules that count as syncs', () => {
+  it('are every schedule but the Reminders ones, so a Reminders schedule alone does not stop the default syncs', () => {
+    const types = syncingSchedules([sched('Reminders', {}), sched('Full', {}), sched('Appointments', {})]).map((s) => s.spec.type);
+    expect(types).toEqual(['Full', 'Appointments']);
+    expect(syncingSchedules([sched('Reminders', {})])).toEqual([]);
   });
 });

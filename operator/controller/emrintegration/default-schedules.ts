@@ -42,7 +42,13 @@ const latest = (values: (string | undefined)[]) =>
     .pop();
 const earliest = (values: (string | undefined)[]) => values.filter((v): v is string => !!v).sort()[0];
 
-export function syncPanel(schedules: readonly SyncSchedule[]): NonNullable<EmrIntegrationStatus['sync']> {
+/** The schedules that sync (Reminders schedules send reminders: they neither replace the default syncs nor show in the panel). */
+export function syncingSchedules(schedules: readonly SyncSchedule[]): SyncSchedule[] {
+  return schedules.filter((s) => s.spec.type !== 'Reminders');
+}
+
+export function syncPanel(all: readonly SyncSchedule[]): NonNullable<EmrIntegrationStatus['sync']> {
+  const schedules = syncingSchedules(all);
   const of = (type: 'Full' | 'Appointments') => schedules.filter((s) => s.spec.type === type);
   const live = (list: SyncSchedule[]) => list.filter((s) => !s.spec.suspend);
   const panel: NonNullable<EmrIntegrationStatus['sync']> = {};

@@ -15,7 +15,7 @@ import type { Kube } from '../../internal/kube/kube.ts';
 import { withDefaults } from '../../runtime/defaults.ts';
 import { ignoreStatus } from '../../runtime/errors.ts';
 import type { SupervisedInformer } from '../../runtime/informer.ts';
-import { DEFAULT_SCHEDULES_GRACE_MS, defaultSchedules, syncPanel } from './default-schedules.ts';
+import { DEFAULT_SCHEDULES_GRACE_MS, defaultSchedules, syncingSchedules, syncPanel } from './default-schedules.ts';
 import type { EmrRun, Step, StepOutcome } from './step.ts';
 
 export type DefaultSchedulesPlan = { kind: 'none' } | { kind: 'wait'; ms: number } | { kind: 'create'; timeZone: string };
@@ -44,7 +44,7 @@ export class SchedulesStep implements Step {
   }
 
   async run(run: EmrRun): Promise<StepOutcome> {
-    const mine = this.schedules?.list(run.key.namespace).filter((s) => s.spec.integrationRef.name === run.key.name) ?? [];
+    const mine = syncingSchedules(this.schedules?.list(run.key.namespace).filter((s) => s.spec.integrationRef.name === run.key.name) ?? []);
     const wait = await this.ensureDefaults(run, mine.length > 0);
     if (wait !== undefined) run.requeueAfterMs.push(wait);
     run.sync = syncPanel(mine);

@@ -196,3 +196,24 @@ describe('the sync run Job and the worker', () => {
     expect(configFromEnv(env).egress).toEqual(egress);
   });
 });
+
+describe('the Reminders run Job', () => {
+  const reminders = { offsets: ['72h', '24h'], channel: 'SMS' as const, templateId: 'appointment-reminder' };
+  const remindersSchedule: SyncSchedule = {
+    ...schedule,
+    metadata: { ...schedule.metadata, name: 'maple-reminders' },
+    spec: { integrationRef: { name: 'maple-accuro' }, type: 'Reminders', schedule: '*/15 * * * *', reminders },
+  };
+
+  it('runs the worker in its reminders mode with spec.reminders in CLOUDCONNECT_REMINDERS', () => {
+    const container = runJob({ schedule: remindersSchedule, type: 'Reminders' }).spec?.template.spec?.containers[0];
+    expect(container?.args).toEqual(['--integration', 'clinic/maple-accuro', '--type', 'Reminders', '--run', 'maple-full-29000000']);
+    const env = container?.env?.find((e) => e.name === 'CLOUDCONNECT_REMINDERS');
+    expect(JSON.parse(env?.value ?? '{}')).toEqual(reminders);
+  });
+
+  it('gives a sync run no reminders variable', () => {
+    const env = runJob().spec?.template.spec?.containers[0]?.env ?? [];
+    expect(env.map((e) => e.name)).not.toContain('CLOUDCONNECT_REMINDERS');
+  });
+});

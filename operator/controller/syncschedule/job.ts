@@ -100,6 +100,8 @@ function runContainer(input: RunJobInput, pod: SitePodParts): V1Container {
       { name: 'OCEAN_API_URL', value: settings.oceanApiUrl },
       ...(settings.oceanCaBundle ? [{ name: 'OCEAN_CA_BUNDLE', value: settings.oceanCaBundle }] : []),
       ...pod.ocean.env,
+      // A Reminders run's spec.reminders (operator/cmd/worker/reminders-config.ts reads it).
+      ...(input.schedule.spec.reminders ? [{ name: 'CLOUDCONNECT_REMINDERS', value: JSON.stringify(input.schedule.spec.reminders) }] : []),
       { name: 'CLOUDCONNECT_SEK_VERSION_FILE', value: KEY_VERSION_FILE },
       ...pod.caEnv,
     ],

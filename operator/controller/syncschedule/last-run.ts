@@ -18,13 +18,36 @@ export function parseTerminationMessage(text: string | undefined): Partial<SyncR
   try {
     const r = JSON.parse(text) as Record<string, unknown>;
     const out: Partial<SyncRunResult> = {};
-    for (const k of ['providers', 'patients', 'appointments', 'durationSeconds'] as const)
+    for (const k of ['providers', 'patients', 'appointments', 'sent', 'skipped', 'failed', 'durationSeconds'] as const)
       if (typeof r[k] === 'number') out[k] = Math.max(0, Math.round(r[k] as number));
     if (typeof r.errorReason === 'string' && /^[A-Za-z]{1,64}$/.test(r.errorReason)) out.errorReason = r.errorReason;
     return out;
   } catch {
     return {};
   }
+}
+
+const REASON = /^[A-Za-z]{1,64}$/;
+
+/** A Reminders run's skipped and failed counts by reason (PascalCase words only, at most 16 each: metric labels stay bounded). */
+export function reminderReasons(text: string | undefined): { skipped: Record<string, number>; failed: Record<string, number> } {
+  const out = { skipped: {} as Record<string, number>, failed: {} as Record<string, number> };
+  if (!text) return out;
+  try {
+    const r = JSON.parse(text) as Record<string, unknown>;
+    for (const [field, into] of [
+      ['skippedReasons', out.skipped],
+      ['failedReasons', out.failed],
+    ] as const) {
+      const counts = r[field];
+      if (counts === null || typeof counts !== 'object') continue;
+      for (const [reason, n] of Object.entries(counts).slice(0, 16))
+        if (REASON.test(reason) && typeof n === 'number' && n > 0) into[reason] = Math.round(n);
+    }
+  } catch {
+    // a message that is not JSON has no reasons
+  }
+  return out;
 }
 
 export class LastRun {
@@ -43,10 +66,13 @@ export class LastRun {
     const name = latest.job.metadata?.name ?? '';
     if (previous?.name === name) return previous;
     const { namespace } = run.key;
-    const result = runResult(latest, await this.terminationMessage(namespace, name));
+    const message = await this.terminationMessage(namespace, name);
+    const result = runResult(latest, message);
     if (!this.firstSight(`${namespace}/${name}`)) return result;
     const integration = observed.integration;
-    this.count(result, { namespace, integration: integration?.metadata.name ?? run.spec.integrationRef.name, type: run.spec.type });
+    const labels = { namespace, integration: integration?.metadata.name ?? run.spec.integrationRef.name, type: run.spec.type };
+    this.count(result, labels);
+    if (run.spec.type === 'Reminders') this.countReminders(result, message, labels);
     if (integration && result.result === 'Failed' && AUTH_REASONS.has(result.errorReason ?? ''))
       await this.askRecheck(namespace, integration, name);
     return result;
@@ -73,6 +99,19 @@ export class LastRun {
     if (run.result === 'Succeeded') metrics.syncLastSuccess.set(labels, Date.parse(run.completionTime ?? '') / 1000);
     for (const kind of ['providers', 'patients', 'appointments'] as const)
       if (run[kind] !== undefined) metrics.syncRecords.inc({ ...labels, kind }, run[kind] ?? 0);
+  }
+
+  /** Reminders by outcome and reason: `sent`, then each skipped and failed reason the worker reported. */
+  private countReminders(run: SyncRunResult, message: string | undefined, labels: { namespace: string; integration: string }): void {
+    const { reminders } = this.deps.metrics;
+    const base = { namespace: labels.namespace, integration: labels.integration };
+    reminders.inc({ ...base, outcome: 'sent', reason: '' }, run.sent ?? 0);
+    const reasons = reminderReasons(message);
+    for (const [reason, n] of Object.entries(reasons.skipped)) reminders.inc({ ...base, outcome: 'skipped', reason }, n);
+    for (const [reason, n] of Object.entries(reasons.failed)) reminders.inc({ ...base, outcome: 'failed', reason }, n);
+    // A run that failed before it could count (no Ocean, a refused client) is one failure with its reason.
+    if (run.result === 'Failed' && Object.keys(reasons.failed).length === 0)
+      reminders.inc({ ...base, outcome: 'failed', reason: run.errorReason ?? 'RunFailed' }, 1);
   }
 
   /** The worker met an expired or revoked credential: Authenticated flips without waiting for the next scheduled check. */

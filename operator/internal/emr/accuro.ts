@@ -37,6 +37,7 @@ import { type BearerToken, TokenCache } from '../httpx/token-cache.ts';
 import type {
   AdapterConfig,
   Appointment,
+  AppointmentKeyQuery,
   AppointmentToCreate,
   AuthResult,
   CustomFieldsUpdate,
@@ -155,6 +156,7 @@ export class AccuroAdapter implements EmrAdapter {
       egress: config.egress,
       secrets: secretValues(config.credentials),
       now: this.now,
+      ...(config.rateLimitWaits ? { rateLimitWaits: config.rateLimitWaits } : {}),
     });
     this.tokens = new TokenCache(() => this.fetchToken(), this.now);
     this.session = new BearerSession({
@@ -195,9 +197,30 @@ export class AccuroAdapter implements EmrAdapter {
   }
 
   async listAppointments(from: Date, to: Date, providerIds?: string[]): Promise<Appointment[]> {
-    if (to.getTime() <= from.getTime()) return [];
     const wanted = providerIds ? new Set(providerIds) : undefined;
     const out: Appointment[] = [];
+    for await (const { read, item, n } of this.appointmentItems(from, to)) {
+      const a = this.appointment(read, item, n);
+      if ((!wanted || wanted.has(a.providerId)) && inInterval(new Date(a.start), from, to)) out.push(a);
+    }
+    return out;
+  }
+
+  /** The walk-in created under this key: its `externalReference`, in the listing of the minute around its start (the scheduler keeps HH:mm). */
+  async findAppointmentByKey(query: AppointmentKeyQuery): Promise<{ id: string } | undefined> {
+    const from = new Date(query.start.getTime() - 60_000);
+    const to = new Date(query.start.getTime() + 60_000);
+    for await (const { read, item, n } of this.appointmentItems(from, to)) {
+      if (item['externalReference'] !== query.idempotencyKey) continue;
+      const a = this.appointment(read, item, n);
+      if (a.patientId === query.patientId && a.providerId === query.providerId) return { id: a.id };
+    }
+    return undefined;
+  }
+
+  /** Every appointment item of [from, to), page after page (`startingId` = the previous page's `lastId`). */
+  private async *appointmentItems(from: Date, to: Date): AsyncGenerator<{ read: Reader; item: Json; n: number }> {
+    if (to.getTime() <= from.getTime()) return;
     let startingId = 0;
     for (let page = 0; ; page++) {
       if (page >= MAX_PAGES) throw this.http.error('InvalidResponse', 'GET /v2/materials/appointments: paging does not end');
@@ -209,16 +232,12 @@ export class AccuroAdapter implements EmrAdapter {
       });
       const pageBody = read.object(body, 'body');
       const list = read.array(pageBody['appointments'], 'appointments');
-      if (list.length === 0) break;
-      list.forEach((item, n) => {
-        const a = this.appointment(read, read.object(item, `appointments[${n}]`), n);
-        if ((!wanted || wanted.has(a.providerId)) && inInterval(new Date(a.start), from, to)) out.push(a);
-      });
+      if (list.length === 0) return;
+      for (const [n, item] of list.entries()) yield { read, item: read.object(item, `appointments[${n}]`), n };
       const lastId = read.number(pageBody['lastId'], 'lastId');
-      if (lastId <= startingId) break; // no progress: stop rather than loop
+      if (lastId <= startingId) return; // no progress: stop rather than loop
       startingId = lastId;
     }
-    return out;
   }
 
   async getPatient(id: string): Promise<Patient> {

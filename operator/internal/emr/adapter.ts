@@ -4,6 +4,7 @@
 
 // The error type is shared with the Ocean client through internal/httpx.
 import type { EgressPolicy } from '../httpx/egress-config.ts';
+import type { RateLimitWaits } from '../httpx/http.ts';
 import { EmrError, type EmrErrorReason } from '../httpx/remote-error.ts';
 
 export { EmrError, type EmrErrorReason };
@@ -116,6 +117,16 @@ export interface AppointmentToCreate {
   idempotencyKey: string;
 }
 
+/** What the relay asks after a crash between a walk-in's create and its ack: is the appointment created under this key in the EMR? */
+export interface AppointmentKeyQuery {
+  patientId: string;
+  providerId: string;
+  /** The walk-in's start as it was created (the EMR may keep it to the minute). */
+  start: Date;
+  /** The create's idempotency key, which the adapter stored in the appointment (externalReference, OSCAR notes, FHIR identifier). */
+  idempotencyKey: string;
+}
+
 /** Values for the EMR's custom demographic fields (by the EMR's field name), from an Ocean eForm's mapped answers. */
 export interface CustomFieldsUpdate {
   patientId: string;
@@ -144,6 +155,8 @@ export interface EmrAdapter {
   markArrived(appointmentId: string, idempotencyKey: string): Promise<void>;
   /** Creates an appointment (a walk-in), once per idempotency key. */
   createAppointment(appointment: AppointmentToCreate): Promise<{ id: string; duplicate: boolean }>;
+  /** The appointment created under this key, if the EMR has it (one listing or search around its start; undefined when absent). */
+  findAppointmentByKey?(query: AppointmentKeyQuery): Promise<{ id: string } | undefined>;
   /**
    * Applies a demographic update from Ocean: read, change only the given fields, write. Optional: an
    * EMR whose API cannot take it leaves it out, and the relay refuses the message at intake
@@ -180,4 +193,6 @@ export interface AdapterConfig {
   /** Injected clock for expiry computations. */
   now?: () => Date;
   timeoutMs?: number;
+  /** Wait out a 429 inside the adapter (internal/httpx/http.ts RateLimitWaits): a paged listing resumes at the refused page. */
+  rateLimitWaits?: RateLimitWaits;
 }

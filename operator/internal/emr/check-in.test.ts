@@ -2,7 +2,7 @@
 // the clinic in Auckland (UTC+12 in May) so that a wall-clock time read or written in the wrong zone
 // lands hours away: what the simulator STORED is asserted (status, provider, type, start, duration,
 // the external reference and the Idempotency-Key).
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { start as startAccuro } from '../../../test/simulators/accuro.ts';
 import type { Simulator, SimulatorOptions } from '../../../test/simulators/common.ts';
 import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
@@ -125,7 +125,11 @@ describe.each(EMRS)('check-in in $type', (emr) => {
     });
   });
 
-  it('creates a walk-in once per idempotency key: provider, type, start in the clinic zone, duration and the key stored in it', async () => {
+  it('creates a walk-in once per idempotency key: provider, type, start in the clinic zone, duration and the key stored in it (a simulator that honours the key: leniency opted in)', async () => {
+    sim.state.honorIdempotencyKey = true;
+    onTestFinished(() => {
+      sim.state.honorIdempotencyKey = false;
+    });
     const adapter = emr.adapter(sim);
     const walkIn = {
       patientId: sim.patientId(2),
@@ -152,6 +156,31 @@ describe.each(EMRS)('check-in in $type', (emr) => {
     });
     expect(emr.idOf(created[0]?.index ?? -1)).toBe(first.id);
     expect(sim.appointments.findByExternalRef('ocean-walkin-key-1').map((a) => a.index)).toEqual([created[0]?.index]);
+  });
+
+  it('finds the walk-in it created by the key stored in it, in an EMR that ignores the key: a second create makes a second appointment, the lookup returns the first', async () => {
+    expect(sim.state.honorIdempotencyKey).toBe(false);
+    const adapter = emr.adapter(sim);
+    // A check-in's instant has seconds; the EMR may keep the start to the minute.
+    const walkIn = {
+      patientId: sim.patientId(6),
+      providerId: sim.providerId(0),
+      start: new Date(NINE_THIRTY.getTime() + 17_500),
+      durationMinutes: 15,
+      idempotencyKey: 'ocean-walkin-strict-1',
+    };
+    const first = await adapter.createAppointment(walkIn);
+    const second = await adapter.createAppointment(walkIn);
+    expect(second.id).not.toBe(first.id);
+    expect(sim.appointments.ignoredRepeats.map((r) => r.idempotencyKey)).toContain('ocean-walkin-strict-1');
+    const query = {
+      patientId: walkIn.patientId,
+      providerId: walkIn.providerId,
+      start: walkIn.start,
+      idempotencyKey: walkIn.idempotencyKey,
+    };
+    expect(await adapter.findAppointmentByKey?.(query)).toEqual({ id: first.id });
+    expect(await adapter.findAppointmentByKey?.({ ...query, idempotencyKey: 'ocean-walkin-never-created' })).toBeUndefined();
   });
 
   it('refuses a walk-in of an appointment type the EMR does not have, and stores nothing', async () => {

@@ -23,6 +23,7 @@ import { type BearerToken, TokenCache } from '../httpx/token-cache.ts';
 import {
   type AdapterConfig,
   type Appointment,
+  type AppointmentKeyQuery,
   type AppointmentToCreate,
   type AuthResult,
   type CustomFieldsUpdate,
@@ -95,6 +96,7 @@ export class FhirAdapter implements EmrAdapter {
       egress: config.egress,
       secrets: secretValues(config.credentials),
       now: this.now,
+      ...(config.rateLimitWaits ? { rateLimitWaits: config.rateLimitWaits } : {}),
     });
     this.tokens = new TokenCache((previous) => this.fetchToken(previous), this.now);
     this.session = new BearerSession({ http: this.http, tokens: this.tokens, headers: { accept: 'application/fhir+json' } });
@@ -357,6 +359,16 @@ export class FhirAdapter implements EmrAdapter {
     return { id: read.id(created['id'], 'id'), duplicate: response.status === 200 };
   }
 
+  /** The walk-in created under this key: `GET Appointment?identifier=system|key` (FHIR R4 token search). */
+  async findAppointmentByKey(query: AppointmentKeyQuery): Promise<{ id: string } | undefined> {
+    const url = joinUrl(this.baseUrl, 'Appointment', { identifier: `${IDEMPOTENCY_SYSTEM}|${query.idempotencyKey}` });
+    for (const { read, resource, path } of await this.search(url, 'Appointment')) {
+      const a = appointment(read, resource, path, this.timeZone);
+      if (a && a.patientId === query.patientId) return { id: a.id };
+    }
+    return undefined;
+  }
+
   /** All resources of `resourceType` from a search, following `next` links on our origin. */
   private async search(first: URL, resourceType: string): Promise<{ read: Reader; resource: Json; path: string }[]> {
     const out: { read: Reader; resource: Json; path: string }[] = [];
@@ -407,7 +419,7 @@ export class FhirAdapter implements EmrAdapter {
    * subject Patient that does not exist) is NotFound. Diagnostics are not quoted: they may hold PHI.
    */
   private outcomeError(response: HttpResponse): EmrError | undefined {
-    if (response.status < 400 || response.status >= 500 || response.status === 429) return undefined;
+    if (response.status < 400 || response.status >= 500 || response.status === 429 || response.status === 413) return undefined;
     let body: unknown;
     try {
       body = JSON.parse(response.body.toString('utf8'));

@@ -25,6 +25,7 @@ import { authorizationHeader, type OAuth1Credentials } from '../httpx/oauth1.ts'
 import {
   type AdapterConfig,
   type Appointment,
+  type AppointmentKeyQuery,
   type AppointmentToCreate,
   type AuthResult,
   type CustomFieldsUpdate,
@@ -141,6 +142,7 @@ export class OscarProAdapter implements EmrAdapter {
       egress: config.egress,
       secrets: secretValues(config.credentials),
       now: this.now,
+      ...(config.rateLimitWaits ? { rateLimitWaits: config.rateLimitWaits } : {}),
     });
   }
 
@@ -323,6 +325,22 @@ export class OscarProAdapter implements EmrAdapter {
     return { id: read.id(appointment['id'], 'appointment.id'), duplicate: isReplayed(response) };
   }
 
+  /** The walk-in created under this key: the provider's schedule of its day, the appointment whose `notes` are the key. */
+  async findAppointmentByKey(query: AppointmentKeyQuery): Promise<{ id: string } | undefined> {
+    const { first, last } = dayRange(new Date(query.start.getTime() - 60_000), new Date(query.start.getTime() + 60_000), this.timeZone);
+    const response = await this.call('GET', `schedule/fetchDays/${first}/${last}/${encodeURIComponent(query.providerId)}`);
+    const read = new Reader('OSCAR', response.what);
+    const body = this.http.parseJson(response);
+    const list = Array.isArray(body) ? body : read.array(read.object(body, 'body')['content'] ?? [], 'content');
+    for (const [n, item] of list.entries()) {
+      const raw = read.object(item, `content[${n}]`);
+      if (raw['notes'] !== query.idempotencyKey) continue;
+      const a = this.appointment(read, raw, n);
+      if (a.patientId === query.patientId) return { id: a.id };
+    }
+    return undefined;
+  }
+
   private async appointmentTypeName(wanted: string): Promise<string> {
     const response = await this.call('GET', 'schedule/types');
     const read = new Reader('OSCAR', response.what);
@@ -417,12 +435,12 @@ export class OscarProAdapter implements EmrAdapter {
   private async call(method: string, path: string, request: HttpRequest = {}): Promise<HttpResponse> {
     const url = joinUrl(this.baseUrl, `ws/services/${path}`);
     // The wall clock, not the injected one: the server compares oauth_timestamp with its own time.
-    const authorization = authorizationHeader({ method, url, credentials: this.oauth });
-    return this.http.request(
-      url,
-      { ...request, method, headers: { accept: 'application/json', ...request.headers, authorization } },
-      classify,
-    );
+    // Signed again for each send (a fresh nonce) when a 429 is waited out.
+    const signed = () => {
+      const authorization = authorizationHeader({ method, url, credentials: this.oauth });
+      return { ...request, method, headers: { accept: 'application/json', ...request.headers, authorization } };
+    };
+    return this.http.request(url, signed, classify);
   }
 }
 

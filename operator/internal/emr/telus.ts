@@ -37,6 +37,7 @@ import { type BearerToken, TokenCache } from '../httpx/token-cache.ts';
 import type {
   AdapterConfig,
   Appointment,
+  AppointmentKeyQuery,
   AppointmentToCreate,
   AuthResult,
   CustomFieldsUpdate,
@@ -143,6 +144,7 @@ export class TelusAdapter implements EmrAdapter {
       egress: config.egress,
       secrets: secretValues(config.credentials),
       now: this.now,
+      ...(config.rateLimitWaits ? { rateLimitWaits: config.rateLimitWaits } : {}),
     });
     this.tokens = new TokenCache(() => this.createSession(), this.now);
     this.session = new BearerSession({
@@ -310,6 +312,29 @@ export class TelusAdapter implements EmrAdapter {
     const read = new Reader(this.label, response.what);
     const answer = read.object(this.http.parseJson(response), 'body');
     return { id: read.id(answer['id'], 'id'), duplicate: isReplayed(response) };
+  }
+
+  /** The walk-in created under this key: the provider's appointments of the minute around its start, the one whose `externalReference` is the key. */
+  async findAppointmentByKey(query: AppointmentKeyQuery): Promise<{ id: string } | undefined> {
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const { read, body } = await this.get('appointments', {
+        from: new Date(query.start.getTime() - 60_000).toISOString(),
+        to: new Date(query.start.getTime() + 60_000).toISOString(),
+        providerIds: query.providerId,
+        page,
+        pageSize: PAGE_SIZE,
+      });
+      const b = read.object(body, 'body');
+      const items = read.array(b['items'], 'items');
+      for (const [n, item] of items.entries()) {
+        const raw = read.object(item, `items[${n}]`);
+        if (raw['externalReference'] !== query.idempotencyKey) continue;
+        const a = this.appointment(read, raw, n);
+        if (a.patientId === query.patientId) return { id: a.id };
+      }
+      if (page >= read.number(b['totalPages'], 'totalPages') || items.length === 0) return undefined;
+    }
+    throw this.http.error('InvalidResponse', `GET /api/v1/instances/${this.instanceId}/appointments: paging does not end`);
   }
 
   private async appointmentTypeCode(wanted: string): Promise<string> {

@@ -23,7 +23,25 @@ export interface HttpClientOptions {
   /** Credential values; scrubbed from every message this client produces. */
   secrets?: readonly string[];
   now?: () => Date;
+  /** Waiting out a 429 here (RateLimitWaits); absent: a 429 returns at once and the caller's retry policy decides. */
+  rateLimitWaits?: RateLimitWaits;
 }
+
+/**
+ * A 429 answered by sending the same request again after its Retry-After, up to `attempts` sends in
+ * all, so that a paged listing resumes at the page that was refused instead of starting over (which,
+ * against a per-window budget, spends the budget on the same first pages again and never ends). A
+ * 429 without Retry-After, or asking for longer than `maxWaitMs`, returns at once.
+ */
+export interface RateLimitWaits {
+  attempts: number;
+  maxWaitMs: number;
+  /** Injected for tests; default a timer. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The request, or how to build it for each send (a signed request, e.g. OAuth 1.0a, needs a fresh nonce each time). */
+export type RequestInit = HttpRequest | (() => HttpRequest);
 
 export interface HttpRequest {
   method?: string;
@@ -54,8 +72,22 @@ export class HttpClient {
     return this.options.emr;
   }
 
-  /** Sends a request; throws only for transport failures and the sandbox's refusals. Any HTTP status returns. */
-  async send(url: URL, request: HttpRequest = {}): Promise<HttpResponse> {
+  /**
+   * Sends a request; throws only for transport failures and the sandbox's refusals. Any HTTP status
+   * returns (a 429 after the waits of `rateLimitWaits`, when set, ran out).
+   */
+  async send(url: URL, init: RequestInit = {}): Promise<HttpResponse> {
+    const waits = this.options.rateLimitWaits;
+    for (let attempt = 1; ; attempt++) {
+      const response = await this.sendOnce(url, typeof init === 'function' ? init() : init);
+      if (response.status !== 429 || !waits || attempt >= waits.attempts) return response;
+      const waitMs = parseRetryAfter(response.headers.get('retry-after'), this.now());
+      if (waitMs === undefined || waitMs > waits.maxWaitMs) return response;
+      await (waits.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(waitMs);
+    }
+  }
+
+  private async sendOnce(url: URL, request: HttpRequest): Promise<HttpResponse> {
     const method = request.method ?? 'GET';
     const what = `${method} ${url.pathname}`;
     const egress = this.options.egress ?? DEFAULT_EGRESS;
@@ -77,7 +109,7 @@ export class HttpClient {
   }
 
   /** Sends and requires a 2xx; anything else becomes the matching EmrError. */
-  async request(url: URL, request: HttpRequest = {}, classify?: AuthErrorClassifier): Promise<HttpResponse> {
+  async request(url: URL, request: RequestInit = {}, classify?: AuthErrorClassifier): Promise<HttpResponse> {
     const response = await this.send(url, request);
     if (response.status >= 200 && response.status < 300) return response;
     throw this.statusError(response, classify);
@@ -114,6 +146,7 @@ export class HttpClient {
       return this.error(reason, `${what}: HTTP ${status}${decided?.detail ? `, ${decided.detail}` : ''}`);
     }
     if (status === 404 || status === 410) return this.error('NotFound', `${what}: HTTP ${status}, not found`);
+    if (status === 413) return this.error('DocumentTooLarge', `${what}: HTTP 413, the EMR refuses a request body this large`);
     if (status >= 300 && status < 400) return this.error('InvalidResponse', `${what}: HTTP ${status}, unexpected redirect`);
     return this.error('InvalidResponse', `${what}: HTTP ${status}, the EMR refused the request`);
   }

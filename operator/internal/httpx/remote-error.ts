@@ -9,6 +9,7 @@ export type EmrErrorReason =
   | 'EmrUnreachable' // connection failure, timeout or 5xx
   | 'RateLimited' // 429; retry after `retryAfterMs`
   | 'NotFound' // the record does not exist
+  | 'DocumentTooLarge' // 413: the EMR refuses a document (or note) this large; sending it again cannot help
   | 'InvalidResponse'; // the EMR answered something that does not follow its API
 
 /**

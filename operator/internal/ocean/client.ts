@@ -62,6 +62,7 @@ const REASONS: Record<EmrError['reason'], OceanErrorReason> = {
   RateLimited: 'OceanRateLimited',
   NotFound: 'OceanRejected',
   InvalidResponse: 'OceanRejected',
+  DocumentTooLarge: 'OceanRejected',
 };
 
 function fromEmrError(error: unknown): unknown {

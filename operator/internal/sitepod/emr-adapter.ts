@@ -21,7 +21,7 @@ function buildAdapter(factory: AdapterFactory, type: EmrAdapterType, config: Ada
 export async function emrAdapterFromConfig(
   config: WorkerConfig,
   credentials: Record<string, string>,
-  deps: { adapterFactory?: AdapterFactory; fetch?: typeof fetch; now: () => Date },
+  deps: { adapterFactory?: AdapterFactory; fetch?: typeof fetch; now: () => Date; rateLimitWaits?: AdapterConfig['rateLimitWaits'] },
 ): Promise<EmrAdapter> {
   const settings = adapterSettings(config.spec);
   const emrCredentials = Object.fromEntries(
@@ -39,5 +39,6 @@ export async function emrAdapterFromConfig(
     egress: config.egress,
     timeZone: config.emrTimeZone,
     now: deps.now,
+    ...(deps.rateLimitWaits ? { rateLimitWaits: deps.rateLimitWaits } : {}),
   });
 }
