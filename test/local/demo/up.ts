@@ -88,7 +88,15 @@ async function runReminders(kubectl: Kubectl, seconds: number): Promise<string> 
   try {
     const before = (await get()).status?.lastRun?.name;
     const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    await kubectl(['annotate', 'syncschedule', DEMO_REMINDERS.name, '-n', DEMO_NAMESPACE, '--overwrite', `cloudconnect.dev/requestedAt=${at}`]);
+    await kubectl([
+      'annotate',
+      'syncschedule',
+      DEMO_REMINDERS.name,
+      '-n',
+      DEMO_NAMESPACE,
+      '--overwrite',
+      `cloudconnect.dev/requestedAt=${at}`,
+    ]);
     const deadline = Date.now() + seconds * 1000;
     while (Date.now() < deadline) {
       const run = (await get()).status?.lastRun;
