@@ -22,6 +22,8 @@ export interface ReferralTargetOptions {
   auth: { token: string } | { username: string; password: string };
   path?: string;
   host?: string;
+  /** Fixed port (the demo's); 0 or absent: any free port. */
+  port?: number;
   tls?: { cert: string; key: string };
 }
 
@@ -114,7 +116,7 @@ export async function startReferralTarget(options: ReferralTargetOptions): Promi
       server.closeAllConnections();
     });
   let server: Server | undefined = make();
-  const port = await listen(server, 0);
+  const port = await listen(server, options.port ?? 0);
   const scheme = options.tls ? 'https' : 'http';
   return {
     url: `${scheme}://${host}:${port}${path}`,

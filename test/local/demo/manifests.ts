@@ -14,6 +14,8 @@ export interface DemoSimulatorUrls {
   fhir: string;
   telus: string;
   ocean: string;
+  /** The referral system the eReferral endpoint forwards to. */
+  referralTarget: string;
 }
 
 export interface DemoInput {
@@ -45,6 +47,19 @@ export const DEMO_INTEGRATIONS: readonly { name: string; type: EmrType }[] = [
 export const DEMO_REMINDERS = { name: 'demo-accuro-reminders', integration: 'demo-accuro' } as const;
 
 const CA_SECRET = 'demo-ca';
+const REFERRAL_TARGET_SECRET = 'demo-referral-target';
+
+/** demo-none's eReferral block: forward each bundle to the demo referral system over https (demo CA), with its bearer token. */
+function eReferralForward(input: DemoInput): object {
+  return {
+    forward: {
+      url: input.urls.referralTarget,
+      auth: 'Bearer',
+      credentialsSecretRef: { name: REFERRAL_TARGET_SECRET },
+      caBundleSecretRef: { name: CA_SECRET, key: 'ca.crt' },
+    },
+  };
+}
 const SEK_SECRET = 'demo-sek-import';
 const labels = { 'app.kubernetes.io/part-of': 'cloudconnect', 'cloudconnect.dev/demo': 'true' };
 const meta = (name: string) => ({ name, namespace: DEMO_NAMESPACE, labels });
@@ -105,13 +120,16 @@ export function demoManifests(input: DemoInput): DemoManifests {
   const integrations = DEMO_INTEGRATIONS.map(({ name, type }) => {
     const { emr, credentials } = emrOf(type, name, input);
     if (credentials) secrets.push(secret(`${name}-credentials`, { ...credentials, ...ocean }));
+    // The integration without an EMR is the clinic's eReferral endpoint: Ocean's referral bundles, forwarded to its referral system.
+    const eReferral = type === 'None' ? { eReferral: eReferralForward(input) } : {};
     return {
       apiVersion: 'cloudconnect.dev/v1alpha1',
       kind: 'EmrIntegration',
       metadata: meta(name),
-      spec: { siteRef: { name: DEMO_SITE }, emr },
+      spec: { siteRef: { name: DEMO_SITE }, emr, ...eReferral },
     };
   });
+  secrets.push(secret(REFERRAL_TARGET_SECRET, { token: input.credentials.referralTarget.token }));
   return { resources: [namespace, site(), ...integrations, reminders()], secrets };
 }
 
