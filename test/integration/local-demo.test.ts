@@ -105,7 +105,7 @@ afterAll(async () => {
 describe('the make up demo', () => {
   it('turns every demo integration, one per EMR type, Authenticated and Ready over https with the demo CA', async () => {
     const { kubectl: k } = localAccess(localDir);
-    expect(await applyDemo(localDir, k)).toEqual({ resources: 8, secrets: 7 });
+    expect(await applyDemo(localDir, k)).toEqual({ resources: 9, secrets: 8 });
     const rows = await eventually(
       async () => {
         const r = integrationReadiness(JSON.parse(await kubectlOk(['get', 'emrintegrations', '-n', DEMO_NAMESPACE, '-o', 'json'])));
@@ -132,7 +132,7 @@ describe('the make up demo', () => {
     expect(await importSecretState(DEMO_NAMESPACE, 'demo-sek-import')).toBe('emptied');
     const onDisk = readFileSync(paths.manifestsFile, 'utf8');
     const secrets = credentialSecrets(readCredentials(paths.credentialsFile));
-    expect(secrets).toHaveLength(12);
+    expect(secrets).toHaveLength(13);
     for (const value of secrets) expect(onDisk).not.toContain(value);
     expect(onDisk).toContain('kind: EmrIntegration');
     expect(onDisk).not.toMatch(/kind: Secret/);
