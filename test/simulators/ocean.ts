@@ -324,7 +324,11 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
     { method: 'DELETE', path: integrationPath, handler: (ctx) => registry.remove(authorizedSite(ctx), ctx) },
     { method: 'POST', path: '/svc/v1/sites/:siteNumber/reminders', handler: (ctx) => reminders.create(authorizedSite(ctx), ctx) },
     { method: 'GET', path: '/svc/v1/sites/:siteNumber/reminders', handler: (ctx) => reminders.find(authorizedSite(ctx), ctx) },
-    { method: 'GET', path: '/svc/v1/sites/:siteNumber/referrals/booked', handler: (ctx) => referralBookings.list(authorizedSite(ctx), ctx) },
+    {
+      method: 'GET',
+      path: '/svc/v1/sites/:siteNumber/referrals/booked',
+      handler: (ctx) => referralBookings.list(authorizedSite(ctx), ctx),
+    },
   ];
   const control: Route[] = [
     { method: 'GET', path: '/_sim/integrations', handler: () => ({ json: { integrations: registry.stored } }) },

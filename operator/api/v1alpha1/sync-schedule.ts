@@ -74,7 +74,7 @@ export const SyncScheduleSpec = obj(
     integrationRef: opt(localRef('EmrIntegration whose syncs this schedules (exactly one of integrationRef and siteRef)')),
     siteRef: opt(
       localRef(
-        "OceanSite without an integrated EMR whose reminders this schedules from the eReferral dates booked in Ocean (type Reminders only; exactly one of integrationRef and siteRef)",
+        'OceanSite without an integrated EMR whose reminders this schedules from the eReferral dates booked in Ocean (type Reminders only; exactly one of integrationRef and siteRef)',
       ),
     ),
     type: stringEnum(
@@ -186,7 +186,10 @@ export type SyncRunResult = Static<typeof SyncRunResult>;
 export type RemindersSpec = Static<typeof RemindersSpec>;
 
 /** What a schedule runs for: its EmrIntegration or, for reminders of a site without an integrated EMR, its OceanSite. */
-export function scheduleTarget(spec: Pick<SyncScheduleSpec, 'integrationRef' | 'siteRef'>): { kind: 'EmrIntegration' | 'OceanSite'; name: string } {
+export function scheduleTarget(spec: Pick<SyncScheduleSpec, 'integrationRef' | 'siteRef'>): {
+  kind: 'EmrIntegration' | 'OceanSite';
+  name: string;
+} {
   if (spec.siteRef) return { kind: 'OceanSite', name: spec.siteRef.name };
   return { kind: 'EmrIntegration', name: spec.integrationRef?.name ?? '' };
 }

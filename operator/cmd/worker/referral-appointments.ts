@@ -26,7 +26,10 @@ export const referralContactBatch = (referralId: string): string => `referral/${
 
 /** The decrypted contact of one referral: only a phone number and an e-mail address are read from it. */
 export function openContact(booking: ReferralBooking, sek: string, siteNumber: string): Pick<Patient, 'phone' | 'email'> {
-  const { records } = decryptBatch(booking.contact, sek, siteNumber, { batchId: referralContactBatch(booking.referralId), kind: 'patient' });
+  const { records } = decryptBatch(booking.contact, sek, siteNumber, {
+    batchId: referralContactBatch(booking.referralId),
+    kind: 'patient',
+  });
   const contact = records[0] as { phone?: unknown; email?: unknown } | undefined;
   return {
     ...(typeof contact?.phone === 'string' ? { phone: contact.phone } : {}),

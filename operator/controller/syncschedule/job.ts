@@ -92,7 +92,9 @@ function runContainer(input: RunJobInput, pod: SitePodParts): V1Container {
   const namespace = input.schedule.metadata.namespace ?? '';
   const worker = spec?.syncWorker ?? {};
   // An integration's run names it; a site's reminders run names the site and carries no integration spec.
-  const target = integration ? ['--integration', `${namespace}/${integration.metadata.name}`] : ['--site', `${namespace}/${input.site.metadata.name}`];
+  const target = integration
+    ? ['--integration', `${namespace}/${integration.metadata.name}`]
+    : ['--site', `${namespace}/${input.site.metadata.name}`];
   return {
     name: 'sync',
     image: settings.image,

@@ -2,7 +2,14 @@
 // the worker wrote to its termination message. Each run is counted once in the sync metrics, and a
 // run that met an expired or revoked credential has its integration check again at once.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import { EMR_INTEGRATION, type EmrIntegration, REQUESTED_AT_ANNOTATION, RUN_LABELS, type SyncRunResult, scheduleTarget } from '../../api/v1alpha1/index.ts';
+import {
+  EMR_INTEGRATION,
+  type EmrIntegration,
+  REQUESTED_AT_ANNOTATION,
+  RUN_LABELS,
+  type SyncRunResult,
+  scheduleTarget,
+} from '../../api/v1alpha1/index.ts';
 import { jobFailureReason, jobFinished } from '../../internal/sitepod/sync-run.ts';
 import { safeMessage } from '../../runtime/errors.ts';
 import type { Observed, ScheduleRun, SyncScheduleDeps } from './step.ts';

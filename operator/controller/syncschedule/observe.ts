@@ -23,7 +23,12 @@ function observeIntegration(deps: TargetDeps, namespace: string, name: string): 
 /** A site's reminders schedule (spec.siteRef, same namespace): no integration; ready when the OceanSite is Ready. */
 function observeSite(deps: TargetDeps, namespace: string, name: string): Target {
   const site = deps.sites.get(name, namespace);
-  return { integration: undefined, integrationSpec: undefined, site, integrationReady: site !== undefined && isTrue(site.status?.conditions, 'Ready') };
+  return {
+    integration: undefined,
+    integrationSpec: undefined,
+    site,
+    integrationReady: site !== undefined && isTrue(site.status?.conditions, 'Ready'),
+  };
 }
 
 export function observe(deps: Pick<SyncScheduleDeps, 'integrations' | 'sites' | 'jobs'>, run: ScheduleRun): Observed {

@@ -25,7 +25,8 @@ function readyCondition(run: ScheduleRun, observed: Observed, decision: RunDecis
   const integrationName = target.name;
   if (spec.suspend) return { type: 'Ready', status: 'True', reason: 'Suspended', message: 'Suspended: no new runs start' };
   if (target.kind === 'OceanSite') {
-    if (!observed.site) return { type: 'Ready', status: 'False', reason: 'SiteNotFound', message: `OceanSite ${target.name} does not exist` };
+    if (!observed.site)
+      return { type: 'Ready', status: 'False', reason: 'SiteNotFound', message: `OceanSite ${target.name} does not exist` };
     if (!observed.integrationReady)
       return {
         type: 'Ready',
