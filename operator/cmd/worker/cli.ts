@@ -82,7 +82,7 @@ export function parseCliArgs(argv: readonly string[], now: Date): CliArgs {
   const text = values.site ?? values.integration;
   const ref = text === undefined ? undefined : parseIntegrationRef(text);
   if (values.integration !== undefined && values.site !== undefined) problems.push('--integration and --site exclude each other');
-  else if (text === undefined) problems.push('--integration (or --site) is required');
+  else if (text === undefined) problems.push('--integration is required');
   else if (!ref) problems.push(`--${target} must be <namespace>/<name>, got ${JSON.stringify(text)}`);
   if (target === 'site' && values.type !== undefined && values.type !== 'Reminders')
     problems.push('--site runs only --type Reminders (a site without an integrated EMR has nothing to sync)');
