@@ -44,6 +44,11 @@ export class ReferralBookings {
     this.bySite.set(siteNumber, [...list, { ...booking }]);
   }
 
+  /** Forgets every booking of the site (tests). */
+  clear(siteNumber: string): void {
+    this.bySite.delete(siteNumber);
+  }
+
   /** The clinic cancelled the referral's appointment. */
   cancel(siteNumber: string, referralId: string): void {
     for (const b of this.bySite.get(siteNumber) ?? []) if (b.referralId === referralId) b.status = 'cancelled';

@@ -218,7 +218,7 @@ describe('the Reminders run Job', () => {
   });
 });
 
-describe("the Reminders run Job of a site without an integrated EMR (spec.siteRef)", () => {
+describe('the Reminders run Job of a site without an integrated EMR (spec.siteRef)', () => {
   const reminders = { offsets: ['24h'], channel: 'SMS' as const, templateId: 'appointment-reminder' };
   const oak: OceanSite = {
     ...site,
@@ -252,7 +252,11 @@ describe("the Reminders run Job of a site without an integrated EMR (spec.siteRe
   it("runs as the site, with the site's SEK location and Vault role, as a sync run does", () => {
     expect(siteJobPod?.serviceAccountName).toBe('oak');
     expect(siteJobPod?.automountServiceAccountToken).toBe(false);
-    expect(env).toMatchObject({ SEK_PATH: 'cloudconnect/clinic/oak/sek', VAULT_ROLE: 'cloudconnect-sync', CLOUDCONNECT_SITE_NUMBER: '4321' });
+    expect(env).toMatchObject({
+      SEK_PATH: 'cloudconnect/clinic/oak/sek',
+      VAULT_ROLE: 'cloudconnect-sync',
+      CLOUDCONNECT_SITE_NUMBER: '4321',
+    });
     expect(siteJobPod?.volumes?.map((v) => v.name)).toContain('vault-token');
   });
 
