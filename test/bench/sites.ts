@@ -209,17 +209,28 @@ async function readyCount(kubectl: (args: string[]) => Promise<string>, kind: st
 /** The fleet's EMR: one Accuro simulator over https, its CA in the namespace as `sim-ca`. */
 async function startFleetEmr(kubectl: (args: string[], input?: string) => Promise<string>) {
   const tls = makeTestTls();
-  const accuro = await startAccuro({ tls: { cert: tls.cert, key: tls.key } });
+  // One API user per clinic, as a fleet has (a shared one is a CredentialConflict).
+  const extraApiUsers = new Map(
+    Array.from({ length: N }, (_, j) => [fleetApiUser(j), `fleet-password-${j}-${randomBytes(6).toString('hex')}`]),
+  );
+  const accuro = Object.assign(await startAccuro({ tls: { cert: tls.cert, key: tls.key }, extraApiUsers }), { extraApiUsers });
   const ca = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } };
   await kubectl(['apply', '-f', '-'], JSON.stringify(ca));
   return accuro;
 }
 
 /** Site j's EmrIntegration, its credentials Secret and a suspended Full SyncSchedule (so no default schedules). */
-function integrationObjects(j: number, accuro: AccuroSimulator): object[] {
+const fleetApiUser = (j: number) => `OceanAPIfleet${j}`;
+
+function integrationObjects(j: number, accuro: AccuroSimulator & { extraApiUsers: Map<string, string> }): object[] {
   const name = `site-${j}-accuro`;
+  const credentials = {
+    ...ACCURO_DEV_CREDENTIALS,
+    apiUsername: fleetApiUser(j),
+    apiPassword: accuro.extraApiUsers.get(fleetApiUser(j)) ?? '',
+  };
   return [
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${name}-creds`, namespace: ns }, stringData: { ...ACCURO_DEV_CREDENTIALS } },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${name}-creds`, namespace: ns }, stringData: credentials },
     {
       apiVersion: 'cloudconnect.dev/v1alpha1',
       kind: 'EmrIntegration',

@@ -78,6 +78,8 @@ export const ACCURO_DEV_CREDENTIALS: AccuroCredentials = {
 export interface AccuroSimOptions extends SimulatorOptions {
   credentials?: AccuroCredentials;
   tenantId?: string;
+  /** More API users of the tenant (user name → password) beside `credentials`' (a tenant may have several; bench-fleet gives each clinic its own). */
+  extraApiUsers?: ReadonlyMap<string, string>;
   /** The Accuro instance uuid expected in the `uuid` query parameter; defaults to the tenant ID. */
   uuid?: string;
 }
@@ -144,12 +146,14 @@ export async function start(options: AccuroSimOptions = {}): Promise<AccuroSimul
     if (state.faults.rejectCredentials || !client || client.user !== credentials.clientId || client.password !== credentials.clientSecret) {
       throw tokenError(ctx, 401, 'invalid_client', 'client authentication failed');
     }
-    if (form.get('username') !== credentials.apiUsername || form.get('password') !== credentials.apiPassword) {
+    const username = form.get('username') ?? '';
+    const password = username === credentials.apiUsername ? credentials.apiPassword : options.extraApiUsers?.get(username);
+    if (password === undefined || form.get('password') !== password) {
       throw tokenError(ctx, 400, 'invalid_grant', 'the API user name or password is wrong');
     }
     if (state.faults.deauthorized) throw tokenError(ctx, 400, 'unauthorized_client', 'the API user has been disabled');
     if (state.credentialExpired()) throw tokenError(ctx, 400, 'invalid_grant', 'the API user password has expired');
-    const token = state.issueToken(credentials.apiUsername);
+    const token = state.issueToken(username);
     return {
       json: {
         access_token: token.value,

@@ -38,6 +38,7 @@ import {
 } from './common.ts';
 import { IntegrationRegistry, type StoredRegistration } from './ocean-integrations.ts';
 import { ReferralBookings } from './ocean-referral-bookings.ts';
+import { type ReferralSender, referralSender } from './ocean-referrals.ts';
 import { ReminderOutbox } from './ocean-reminders.ts';
 
 export interface OceanCredentials {
@@ -71,7 +72,7 @@ export interface WebhookDelivery {
   error?: string;
 }
 
-export interface OceanSimulator extends Simulator {
+export interface OceanSimulator extends Simulator, ReferralSender {
   readonly credentials: OceanCredentials;
   readonly batches: SyncBatch[];
   readonly batchDuplicates: { idempotencyKey: string; batchId: string }[];
@@ -414,5 +415,7 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
     referralBookings,
     registerWebhook,
     deliverWebhook,
+    // eReferral bundles (ocean-referrals.ts), with the key registered for the URL.
+    ...referralSender((url) => registrations.get(url) ?? registry.forUrl(url)?.authentication),
   });
 }

@@ -17,6 +17,7 @@ const urls = {
   fhir: 'https://10.244.77.1:18203/fhir',
   telus: 'https://10.244.77.1:18204',
   ocean: 'https://10.244.77.1:18205',
+  referralTarget: 'https://10.244.77.1:18206/api/referrals',
 };
 const credentials = generateCredentials();
 const sek = Buffer.alloc(32, 7).toString('base64');
@@ -57,10 +58,21 @@ describe('the demo clinic manifests', () => {
     },
   );
 
-  it('give the None integration no EMR section, CA or Secret', () => {
-    const none = integrations.find((i) => i.spec.emr.type === 'None');
+  it('give the None integration no EMR section, CA or Secret, and make it the eReferral endpoint forwarding to the demo referral system', () => {
+    const none = integrations.find((i) => i.spec.emr.type === 'None') as unknown as { spec: { emr: object; eReferral?: object } };
     expect(none?.spec.emr).toEqual({ type: 'None' });
     expect(secrets.some((s) => s.metadata.name === 'demo-none-credentials')).toBe(false);
+    expect(none?.spec.eReferral).toEqual({
+      forward: {
+        url: urls.referralTarget,
+        auth: 'Bearer',
+        credentialsSecretRef: { name: 'demo-referral-target' },
+        caBundleSecretRef: { name: 'demo-ca', key: 'ca.crt' },
+      },
+    });
+    expect(secrets.find((s) => s.metadata.name === 'demo-referral-target')?.stringData).toEqual({
+      token: credentials.referralTarget.token,
+    });
   });
 
   it('put the CA bundle, the credentials and the SEK import in Secrets, and nothing secret among the resources', () => {
@@ -69,7 +81,7 @@ describe('the demo clinic manifests', () => {
     const onDisk = toYamlStream(built.resources);
     expect(parseAllDocuments(onDisk).map((d) => (d.toJS() as Obj).kind)).toEqual(resources.map((o) => o.kind));
     expect(onDisk).not.toMatch(/kind: Secret/);
-    expect(credentialSecrets(credentials)).toHaveLength(12);
+    expect(credentialSecrets(credentials)).toHaveLength(13);
     for (const value of [...credentialSecrets(credentials), sek]) expect(onDisk).not.toContain(value);
   });
 
@@ -79,8 +91,15 @@ describe('the demo clinic manifests', () => {
     expect(again).toHaveLength(secrets.length - 1);
   });
 
-  it('leave the schedules to the operator (no SyncSchedule: each integration gets the defaults)', () => {
-    expect(resources.some((o) => o.kind === 'SyncSchedule')).toBe(false);
+  it('leave the sync schedules to the operator and add one Reminders schedule for the Accuro integration', () => {
+    const schedules = resources.filter((o) => o.kind === 'SyncSchedule') as unknown as {
+      metadata: { name: string };
+      spec: { type: string; integrationRef: { name: string }; reminders?: { offsets: string[]; templateId: string } };
+    }[];
+    expect(schedules.map((s) => [s.metadata.name, s.spec.type, s.spec.integrationRef.name])).toEqual([
+      ['demo-accuro-reminders', 'Reminders', 'demo-accuro'],
+    ]);
+    expect(schedules[0]?.spec.reminders).toMatchObject({ offsets: ['72h', '24h'], templateId: 'appointment-reminder' });
   });
 });
 

@@ -6,6 +6,7 @@ import { timeZoneField } from './ocean-site.ts';
 import {
   bool,
   type CelRule,
+  DNS_SUBDOMAIN,
   GO_DURATION,
   int,
   list,
@@ -165,6 +166,48 @@ const EmrSpec = obj(
       },
     ],
   },
+);
+
+/** Where Ocean's eReferral FHIR bundles go (seed 001): forwarded to a referral system over HTTPS. */
+const EReferral = obj(
+  {
+    forward: opt(
+      obj(
+        {
+          url: httpsUrl(
+            'spec.eReferral.forward.url',
+            "The referral system's endpoint that receives each FHIR bundle as a POST (application/fhir+json, with an Idempotency-Key header that is the same for every retry of one bundle). The relay calls it through the egress sandbox: an address that is, or resolves to, a loopback, private, link-local or cluster address is refused unless the operator allows its range (EGRESS_ALLOW_CIDRS).",
+          ),
+          auth: opt(
+            stringEnum(
+              ['Bearer', 'Basic'],
+              'How the relay authenticates to the target: Bearer sends the Secret key `token` as `Authorization: Bearer`; Basic sends `username` and `password`.',
+              { default: 'Bearer' },
+            ),
+          ),
+          credentialsSecretRef: secretRef(
+            "the eReferral target's credentials (mounted into the relay only)",
+            '`token` (auth Bearer), or `username` and `password` (auth Basic)',
+          ),
+          caBundleSecretRef: opt(
+            obj(
+              {
+                name: str('Name of the Secret, in the same namespace as this resource.', {
+                  minLength: 1,
+                  maxLength: 253,
+                  pattern: DNS_SUBDOMAIN,
+                }),
+                key: opt(str('Key holding PEM certificates.', { default: 'ca.crt', maxLength: 253 })),
+              },
+              "Extra certificate authorities to trust for the target's https endpoint (a referral system behind a private CA).",
+            ),
+          ),
+        },
+        "Forward every bundle to this HTTP endpoint through the relay's durable queue (retried on Ocean's schedule while the target is down, dead-lettered past it, each bundle posted once). Without it the integration's EMR files each bundle as a received referral (spec.settings.referrals): the referred Patient must carry an identifier of type MR (the EMR chart id) and the Bundle a PDF referral letter, else the bundle is refused with 422. Required when spec.emr.type is None.",
+      ),
+    ),
+  },
+  "eReferral endpoint (seed 001): the relay also accepts Ocean's eReferral FHIR bundles at POST /ocean/fhir_bundles, authenticated like its webhook (spec.webhook.keyHeader, default Referral-Integration-API-Key), checks that each is a FHIR R4 Bundle with a ServiceRequest, queues it encrypted with the SEK and forwards it. With spec.emr.type None this is the whole integration (a site without an integrated EMR); with an EMR it either forwards them to a third-party referral system or (without forward) files them in the EMR.",
 );
 
 const EmrSettings = obj(
@@ -338,6 +381,7 @@ export const EmrIntegrationSpec = obj(
         { default: {} },
       ),
     ),
+    eReferral: opt(EReferral),
     suspend: opt(
       bool(
         'Stop scheduling syncs and relaying messages; running syncs finish. The relay Deployment is scaled to 0: Ocean keeps EMR-bound messages and retries their webhook.',
@@ -351,6 +395,10 @@ export const EmrIntegrationSpec = obj(
       {
         rule: "!has(self.settings) || !has(self.settings.syncOfficeIds) || size(self.settings.syncOfficeIds) == 0 || self.emr.type == 'Accuro'",
         message: 'spec.settings.syncOfficeIds applies to Accuro only',
+      },
+      {
+        rule: "!has(self.eReferral) || has(self.eReferral.forward) || self.emr.type != 'None'",
+        message: 'spec.eReferral.forward is required when spec.emr.type is None: there is no EMR to file the referrals in',
       },
     ],
   },
@@ -495,5 +543,6 @@ export const EmrIntegrationStatus = obj(
 
 export type EmrSpec = Static<typeof EmrSpec>;
 export type EmrSettings = Static<typeof EmrSettings>;
+export type EReferralSpec = Static<typeof EReferral>;
 export type EmrIntegrationSpec = Static<typeof EmrIntegrationSpec>;
 export type EmrIntegrationStatus = Static<typeof EmrIntegrationStatus>;

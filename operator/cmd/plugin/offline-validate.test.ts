@@ -66,6 +66,7 @@ describe('offline validation of the examples', () => {
       'EmrIntegration',
       'EmrIntegration',
       'EmrIntegration',
+      'EmrIntegration',
       'OceanSite',
       'SyncSchedule',
       'SyncSchedule',

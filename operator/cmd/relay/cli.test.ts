@@ -43,6 +43,7 @@ describe('the relay settings', () => {
       concurrency: 8,
       statusIntervalMs: 5000,
       ackWaitMs: 60_000,
+      eReferral: { credentialsDir: undefined, caBundleFile: undefined },
     });
   });
   it('every bad value is named at once', () => {

@@ -3,6 +3,7 @@
 // credentials directory, Vault login and SEK location; OCEAN_API_URL is not needed) through the
 // worker's own functions, plus NATS_URL, the Vault path of its NATS credentials (NATS_CREDS_PATH),
 // the listener and the test clock, all in relayConfigFromEnv; see README.md in this folder.
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { type ConnectionOptions, connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import type { AdapterConfig, EmrAdapter } from '../../internal/emr/adapter.ts';
@@ -28,6 +29,7 @@ import { type RelayClock, realClock, scaledClock } from '../../runtime/scaled-cl
 import { type WebhookKeySource, WebhookKeyStore } from './api-key-store.ts';
 import { checkInSettingsOf } from './check-in.ts';
 import { filingSettingsOf } from './filing.ts';
+import { type ReferralForwarder, referralForwarder } from './forward-referral.ts';
 import type { WebhookServerLimits } from './intake.ts';
 import { refusingAdapter } from './refusing-adapter.ts';
 import { type RunningRelay, startRelay } from './relay.ts';
@@ -77,6 +79,8 @@ export interface RelaySettings {
   concurrency: number;
   statusIntervalMs: number;
   ackWaitMs: number;
+  /** The mounted Secret of spec.eReferral.forward.credentialsSecretRef, and its CA bundle file, when the integration forwards referrals. */
+  eReferral: { credentialsDir: string | undefined; caBundleFile: string | undefined };
 }
 
 /** Everything the relay reads from its environment. */
@@ -90,7 +94,7 @@ export interface RelayConfig {
 /** The relay's whole environment, every problem named in one WorkerError('InvalidConfiguration'). */
 export function relayConfigFromEnv(env: Env): RelayConfig {
   const r = new EnvReader(env);
-  const pod = readPodConfig(r, { ocean: false });
+  const pod = readPodConfig(r, { ocean: false, eReferralOnly: true });
   const settings = readRelaySettings(r);
   const clock = readRelayClock(r);
   return { pod: r.done(pod, { wrap: invalidConfiguration }), settings, clock };
@@ -140,6 +144,10 @@ function readRelaySettings(r: EnvReader): RelaySettings {
     statusIntervalMs: r.int('RELAY_STATUS_INTERVAL_SECONDS', { default: 5, min: 1, max: 3600 }) * 1000,
     // Longer than one EMR call may take (adapter timeouts are 30 s); a crashed relay's in-flight messages come back after it.
     ackWaitMs: r.int('RELAY_ACK_WAIT_SECONDS', { default: 60, min: 5, max: 3600 }) * 1000,
+    eReferral: {
+      credentialsDir: r.string('CLOUDCONNECT_EREFERRAL_CREDENTIALS_DIR'),
+      caBundleFile: r.string('CLOUDCONNECT_EREFERRAL_CA_BUNDLE_FILE'),
+    },
   };
 }
 
@@ -163,19 +171,11 @@ export interface RelayDeps {
   logger?: Logger;
 }
 
-/** Starts the relay; resolves once it is listening. Throws WorkerError for bad arguments or environment. */
-export async function runRelay(
-  argv: readonly string[],
-  env: Env,
-  deps: RelayDeps = {},
-): Promise<{ relay: RunningRelay; nc: NatsConnection; logger: Logger }> {
-  const logger = deps.logger ?? createLogger();
-  const { namespace, name } = parseRelayArgs(argv);
-  const { pod: config, settings, clock } = relayConfigFromEnv(env);
-  // LOG_LEVEL is parsed with the rest of the configuration; an injected logger keeps its own level.
-  if (!deps.logger) logger.level = config.logLevel;
+/** The EMR's adapter (a refusing one while its Secret lacks a key); undefined without an EMR (an eReferral endpoint only). */
+async function relayAdapter(config: WorkerConfig, deps: RelayDeps, logger: Logger): Promise<EmrAdapter | undefined> {
+  if (config.spec.emr.type === 'None') return undefined;
   const credentials = await readCredentialsDir(config.credentialsDir);
-  const adapter = await emrAdapterFromConfig(config, credentials, {
+  return emrAdapterFromConfig(config, credentials, {
     ...(deps.adapterFactory ? { adapterFactory: deps.adapterFactory } : {}),
     now: () => new Date(),
   }).catch((error: unknown) => {
@@ -187,6 +187,36 @@ export async function runRelay(
     });
     return refusingAdapter(config.spec.emr.type, error);
   });
+}
+
+/** The eReferral target of spec.eReferral.forward, with its mounted credentials and CA; undefined without one. */
+async function eReferralForwarder(config: WorkerConfig, settings: RelaySettings): Promise<ReferralForwarder | undefined> {
+  const forward = config.spec.eReferral?.forward;
+  if (!forward) return undefined;
+  const caFile = settings.eReferral.caBundleFile;
+  return referralForwarder({
+    url: forward.url,
+    auth: forward.auth ?? 'Bearer',
+    // A missing key is reported at each delivery (InvalidCredentials: retried until the Secret is fixed), not a crash loop.
+    credentials: await readCredentialsDir(settings.eReferral.credentialsDir),
+    ...(caFile ? { caBundle: await readFile(caFile, 'utf8') } : {}),
+    egress: config.egress,
+  });
+}
+
+/** Starts the relay; resolves once it is listening. Throws WorkerError for bad arguments or environment. */
+export async function runRelay(
+  argv: readonly string[],
+  env: Env,
+  deps: RelayDeps = {},
+): Promise<{ relay: RunningRelay; nc: NatsConnection; logger: Logger }> {
+  const logger = deps.logger ?? createLogger();
+  const { namespace, name } = parseRelayArgs(argv);
+  const { pod: config, settings, clock } = relayConfigFromEnv(env);
+  // LOG_LEVEL is parsed with the rest of the configuration; an injected logger keeps its own level.
+  if (!deps.logger) logger.level = config.logLevel;
+  const adapter = await relayAdapter(config, deps, logger);
+  const forwarder = await eReferralForwarder(config, settings);
   const keyring = new SekKeyring(deps.versionedSekSource ?? vaultVersionedSekSource(config));
   const creds = await (deps.natsCreds ?? (() => vaultNatsCreds(config, settings.natsCredsPath)))();
   // Reconnect for ever: while NATS is away the webhook answers 503 (Ocean retries) and deliveries wait.
@@ -204,7 +234,9 @@ export async function runRelay(
     integration: name,
     siteNumber: config.siteNumber,
     keyring,
-    adapter,
+    ...(adapter ? { adapter } : {}),
+    ...(forwarder ? { forwarder } : {}),
+    ...(config.spec.eReferral ? { eReferral: forwarder ? ('forward' as const) : ('file' as const) } : {}),
     filing: filingSettingsOf(config.spec.settings),
     checkIn: checkInSettingsOf(config.spec.settings),
     clock,
@@ -218,6 +250,7 @@ export async function runRelay(
       maxBodyBytes: settings.maxBodyBytes,
       maxInFlight: settings.maxInFlight,
       retryAfterSeconds: 5,
+      fhirBundles: config.spec.eReferral !== undefined,
     },
     server: settings.server,
     ...(settings.tls ? { tls: settings.tls } : {}),

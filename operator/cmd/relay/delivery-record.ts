@@ -21,7 +21,8 @@ export interface GuardedStep {
   part: string;
   /** The step's own idempotency key (deliver.ts stepKeyOf), which the adapter wrote into the EMR's record. */
   key: string;
-  kind: 'note' | 'document' | 'appointment';
+  /** `forward`: a referral bundle posted to the eReferral target, which offers no lookup. */
+  kind: 'note' | 'document' | 'appointment' | 'forward';
   patientId: string;
   /** For an appointment (a walk-in): where the EMR can find it again (its provider and start). */
   appointment?: Pick<AppointmentKeyQuery, 'providerId' | 'start'>;
@@ -32,7 +33,8 @@ export type StepGuard = (step: GuardedStep, post: () => Promise<{ id: string }>)
 
 export interface GuardOptions {
   kv: KV;
-  adapter: EmrAdapter;
+  /** Undefined for an integration without an EMR (an eReferral endpoint only). */
+  adapter: EmrAdapter | undefined;
   /** JetStream's delivery count of the message (the highest of a sitting's forms). */
   deliveryCount: number;
   replayed: boolean;
@@ -114,7 +116,9 @@ type LookupResult = { found: { id: string } } | { found: undefined } | { unavail
 type Finder = () => Promise<{ id: string } | undefined>;
 
 /** The adapter's lookup for the step's kind (by the key it wrote into the record), if it has one. */
-export function finderOf(adapter: EmrAdapter, step: GuardedStep): Finder | undefined {
+export function finderOf(adapter: EmrAdapter | undefined, step: GuardedStep): Finder | undefined {
+  // A forwarded eReferral bundle (and an integration without an EMR) has nothing to look up.
+  if (!adapter || step.kind === 'forward') return undefined;
   const query = { patientId: step.patientId, idempotencyKey: step.key };
   if (step.kind === 'appointment') {
     const find = adapter.findAppointmentByKey;

@@ -8,7 +8,9 @@
 // Filing follows the integration's settings (filing.ts); records held because automatic import is off
 // end the message in the dead-letter subject with reason AttachmentsImportDisabled (metric result
 // `held`), replayable once the setting is on. With Combine Progress Notes, the eForms of one sitting
-// are held together (combine.ts) and filed as one progress note.
+// are held together (combine.ts) and filed as one progress note. An eReferral bundle (type
+// referralBundle) is forwarded to spec.eReferral.forward instead (forward-referral.ts), recorded in
+// the delivery record like a filing step; an integration without an EMR has only those.
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { EmrAdapter } from '../../internal/emr/adapter.ts';
@@ -29,6 +31,7 @@ import { combinedKeyOf, SittingCombiner, type SittingMember } from './combine.ts
 import { deliverToEmr, heldError, performSteps } from './deliver.ts';
 import { createStepGuard, type StepGuard } from './delivery-record.ts';
 import { combinedNote, type FilingSettings, planFiling, sittingOf } from './filing.ts';
+import type { ReferralForwarder } from './forward-referral.ts';
 import { contentHashOf } from './message-id.ts';
 import { InvalidMessageError, idempotencyKeyOf, type OceanMessage, parseOceanMessage } from './messages.ts';
 import type { RelayMetrics } from './relay-metrics.ts';
@@ -42,7 +45,10 @@ export interface DeliveryOptions {
   integration: string;
   siteNumber: string;
   keyring: SekKeyring;
-  adapter: EmrAdapter;
+  /** The EMR's adapter; undefined for an integration without an EMR (emr.type None, an eReferral endpoint only). */
+  adapter?: EmrAdapter;
+  /** Where referral bundles go (spec.eReferral.forward); undefined without an eReferral endpoint. */
+  forwarder?: ReferralForwarder;
   /** How messages are filed (the integration's settings, filing.ts). */
   filing: FilingSettings;
   /** What a kiosk check-in does (Mark Arrived within N hours, Walk-in; check-in.ts); default the CRD's defaults. */
@@ -148,16 +154,42 @@ async function failed(o: DeliveryOptions, msg: JsMsg, oceanId: string, receivedA
   o.onDeadLettered?.();
 }
 
+/** The EMR's adapter, or Unsupported (dead-lettered, replayable) for an integration without an EMR. */
+function emrAdapterOf(o: DeliveryOptions): EmrAdapter {
+  if (!o.adapter) throw new RelayError('Unsupported', 'this integration has no EMR (emr.type None)');
+  return o.adapter;
+}
+
+/** Forwards a referral bundle once (recorded before and after its post; the target offers no lookup). */
+async function forwardBundle(o: DeliveryOptions, message: OceanMessage, key: string, guard: StepGuard | undefined): Promise<void> {
+  const { forwarder } = o;
+  const bundle = message.bundle;
+  if (!forwarder) throw new RelayError('Unsupported', 'this integration has no eReferral target (spec.eReferral.forward)');
+  if (!bundle) throw new RelayError('InvalidMessage', 'the referral bundle is missing');
+  const post = () => forwarder.forward(bundle, key);
+  if (guard) await guard({ recordKey: key, part: '', key, kind: 'forward', patientId: '' }, post);
+  else await post();
+  o.metrics.forwarded();
+}
+
+/** One message: a referral bundle to its target, anything else into the EMR. */
+async function deliverOne(o: DeliveryOptions, message: OceanMessage, key: string, msg: JsMsg): Promise<void> {
+  const guard = guardOf(o, [msg]);
+  if (message.type === 'referralBundle') return forwardBundle(o, message, key, guard);
+  await deliverToEmr(emrAdapterOf(o), message, key, o.filing, o.checkIn, guard);
+}
+
 /** Files the forms of one sitting: each form's other records, then one progress note for all; acks them. */
 async function fileSitting(o: DeliveryOptions, members: SittingMember[]): Promise<void> {
   const first = members[0];
   if (!first) return;
   const forms = members.map((m) => ({ title: m.message.note?.title ?? '', text: m.message.note?.text ?? '' }));
   try {
+    const adapter = emrAdapterOf(o);
     const note = combinedNote(forms);
     const patientId = first.message.patient.emrId;
     const key = combinedKeyOf(members.map((m) => m.key));
-    const post = () => o.adapter.postNote({ patientId, ...note, idempotencyKey: key });
+    const post = () => adapter.postNote({ patientId, ...note, idempotencyKey: key });
     const guard = guardOf(
       o,
       members.map((m) => m.msg),
@@ -172,7 +204,7 @@ async function fileSitting(o: DeliveryOptions, members: SittingMember[]): Promis
     try {
       const plan = planFiling(m.message, o.filing);
       await performSteps(
-        o.adapter,
+        emrAdapterOf(o),
         m.message.patient.emrId,
         plan.steps.filter((step) => step.kind !== 'note'),
         m.key,
@@ -210,7 +242,7 @@ async function handleMessage(o: DeliveryOptions, msg: JsMsg, combiner: SittingCo
       }
     }, WORKING_INTERVAL_MS);
     try {
-      await deliverToEmr(o.adapter, message, key, o.filing, o.checkIn, guardOf(o, [msg]));
+      await deliverOne(o, message, key, msg);
     } finally {
       clearInterval(keepAlive);
     }

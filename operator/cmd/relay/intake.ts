@@ -12,6 +12,12 @@
 //   a malformed message  → 400 naming the field (never a value)
 //   a message the integration's EMR cannot take (capability.ts) → 422 {error, emrType, messageType},
 //                          counted as `unsupported`, never stored
+//   a referral bundle    → on POST /ocean/fhir_bundles only (an integration with spec.eReferral):
+//                          checked strictly (referral-bundle.ts: a FHIR R4 Bundle with a ServiceRequest;
+//                          400/422 naming the element otherwise), then stored like a message under its
+//                          Bundle.id, for delivery.ts to forward; or, with an EMR and no forward target,
+//                          as the received referral it carries (referral-filing.ts), filed like Ocean's own
+//   a message without an EMR (emr.type None, an eReferral endpoint only) → 422, never stored
 //   any failure to store → 503, so Ocean retries later
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -27,10 +33,12 @@ import type { RelayClock } from '../../runtime/scaled-clock.ts';
 import type { WebhookKeys } from './api-key.ts';
 import { intakeRefusal } from './capability.ts';
 import { contentHashOf, dedupIdOf } from './message-id.ts';
-import { challengeOf, InvalidMessageError, parseOceanMessage } from './messages.ts';
+import { challengeOf, InvalidMessageError, parseOceanMessage, referralBundleMessage } from './messages.ts';
+import { InvalidBundleError, parseReferralBundle } from './referral-bundle.ts';
+import { referralToFile } from './referral-filing.ts';
 import type { RelayMetrics } from './relay-metrics.ts';
 import type { SekKeyring } from './sek-keyring.ts';
-import { bodyLimit, checkRequestHead, type Refusal, tooLarge, type WebhookLimits } from './webhook-guard.ts';
+import { bodyLimit, checkRequestHead, FHIR_BUNDLES_PATH, type Refusal, tooLarge, type WebhookLimits } from './webhook-guard.ts';
 
 /** How long a client may take, and how many connections it may hold. */
 export interface WebhookServerLimits {
@@ -66,8 +74,14 @@ export interface IntakeOptions {
   tls?: { cert: string; key: string };
   /** The wall clock of the keys' grace period (the relay clock may be scaled in tests). */
   wallClock?: () => Date;
-  /** The integration's EMR type and custom-fields setting: messages it cannot take are refused (capability.ts). */
+  /**
+   * The integration's EMR type and custom-fields setting: messages it cannot take are refused
+   * (capability.ts). Undefined: the integration has no EMR (an eReferral endpoint only), and every
+   * message to /ocean/webhook is refused with 422.
+   */
   emr?: { type: EmrAdapterType; customFields: boolean };
+  /** What becomes of a bundle posted to /ocean/fhir_bundles: forwarded (spec.eReferral.forward), or filed in the EMR. */
+  bundles?: 'forward' | 'file';
 }
 
 class HttpError extends Error {
@@ -170,8 +184,9 @@ function parseJson(raw: Buffer): unknown {
 
 /** The EMR-bound message, or a 400 naming the field (counted as invalid). */
 function parseMessage(intake: Intake, body: unknown): OceanMessage {
+  let message: OceanMessage;
   try {
-    return parseOceanMessage(body);
+    message = parseOceanMessage(body);
   } catch (error) {
     if (error instanceof InvalidMessageError) {
       intake.o.metrics.webhook('invalid');
@@ -179,6 +194,61 @@ function parseMessage(intake: Intake, body: unknown): OceanMessage {
     }
     throw error;
   }
+  if (message.type === 'referralBundle') {
+    intake.o.metrics.webhook('invalid');
+    throw new HttpError(400, `a referral bundle is posted as a FHIR Bundle to ${FHIR_BUNDLES_PATH}`);
+  }
+  return message;
+}
+
+/** A checked bundle as a received `referral` to file in the EMR (referral-filing.ts), checked as every message is. */
+function referralMessageOf(id: string, bundle: Record<string, unknown>): OceanMessage {
+  const r = referralToFile(bundle);
+  const message = {
+    messageId: id,
+    type: 'referral',
+    patient: { emrId: r.emrId },
+    referral: { direction: 'received', title: r.title, text: r.text, pdf: r.pdf },
+  };
+  try {
+    return parseOceanMessage(message);
+  } catch (error) {
+    if (error instanceof InvalidMessageError) throw new InvalidBundleError(422, `the referral to file: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * An eReferral FHIR bundle as the message it is queued as: the bundle itself, to forward; or, to file
+ * in the EMR, the received referral it carries. A 400/422 naming the element otherwise (counted as invalid).
+ */
+function parseBundle(intake: Intake, body: unknown): OceanMessage {
+  try {
+    const parsed = parseReferralBundle(body);
+    if (intake.o.bundles === 'file') return referralMessageOf(parsed.id, parsed.bundle);
+    return referralBundleMessage(parsed.id, parsed.bundle);
+  } catch (error) {
+    if (!(error instanceof InvalidBundleError)) throw error;
+    intake.o.metrics.webhook('invalid');
+    // The message names an element of the bundle, never a value.
+    intake.o.logger.info('referral bundle refused', { ...intake.context, status: error.status, detail: error.message });
+    throw new HttpError(error.status, error.message);
+  }
+}
+
+/** A 422 (counted as unsupported) for a message to an integration without an EMR: nothing could file it. */
+function checkHasEmr(intake: Intake, message: OceanMessage): void {
+  if (intake.o.emr || message.type === 'referralBundle') return;
+  intake.o.metrics.webhook('unsupported');
+  throw new HttpError(
+    422,
+    `a ${message.type} message cannot be delivered: this integration has no EMR (emr.type None); it takes referral bundles at ${FHIR_BUNDLES_PATH} only`,
+    false,
+    {
+      emrType: 'None',
+      messageType: message.type,
+    },
+  );
 }
 
 /** A 422 (counted as unsupported, logged) when the integration's EMR cannot take the message: refused before it is stored. */
@@ -321,7 +391,8 @@ async function webhook(intake: Intake, req: IncomingMessage, res: ServerResponse
     send(res, 200, { challenge });
     return;
   }
-  const message = parseMessage(intake, body);
+  const message = head.path === FHIR_BUNDLES_PATH ? parseBundle(intake, body) : parseMessage(intake, body);
+  checkHasEmr(intake, message);
   checkCapability(intake, message);
   const sek = await currentSek(intake);
   const stored = seal(encryptorFor(intake, sek), message);

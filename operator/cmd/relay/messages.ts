@@ -14,13 +14,25 @@
 //     referral:           referral: { direction: 'sent' | 'received', title, text, pdf }, attachments?
 //     demographicUpdate:  demographics: { firstName?, lastName?, birthDate?, sex?, healthNumber?, email?, phone? }
 //     checkIn:            checkIn: { at, walkIn? }   (a kiosk check-in: `at` an ISO 8601 instant with Z or an
-//                         offset; walkIn true for a patient without an appointment; see check-in.ts) }
+//                         offset; walkIn true for a patient without an appointment; see check-in.ts)
+//     referralBundle:     bundle: an eReferral FHIR Bundle as Ocean posted it to /ocean/fhir_bundles
+//                         (referral-bundle.ts checks it; messageId is its Bundle.id; no patient field:
+//                         the bundle names its patient), forwarded as is to spec.eReferral.forward }
 //   attachments: [{ title, fileName?, contentType: 'application/pdf', data }] (at most 20)
 // Binary fields are base64. Errors name fields, never values (values are PHI).
 import { createHash } from 'node:crypto';
 import type { DemographicChanges } from '../../internal/emr/adapter.ts';
+import { InvalidBundleError, parseReferralBundle } from './referral-bundle.ts';
 
-const MESSAGE_TYPES = ['eFormNote', 'referralAttachment', 'secureMessage', 'referral', 'demographicUpdate', 'checkIn'] as const;
+const MESSAGE_TYPES = [
+  'eFormNote',
+  'referralAttachment',
+  'secureMessage',
+  'referral',
+  'demographicUpdate',
+  'checkIn',
+  'referralBundle',
+] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 export interface OceanMessage {
@@ -36,6 +48,7 @@ export interface OceanMessage {
   attachments?: OceanAttachment[];
   demographics?: DemographicChanges;
   checkIn?: { at: string; walkIn?: boolean };
+  bundle?: Record<string, unknown>;
   [field: string]: unknown;
 }
 
@@ -198,7 +211,20 @@ const CHECK_TYPE: Record<MessageType, (body: Record<string, unknown>) => void> =
   },
   demographicUpdate: demographics,
   checkIn,
+  referralBundle: (body) => {
+    try {
+      parseReferralBundle(body['bundle']);
+    } catch (error) {
+      if (error instanceof InvalidBundleError) throw new InvalidMessageError(`bundle: ${error.message}`);
+      throw error;
+    }
+  },
 };
+
+/** The message a referral bundle is queued as (its Bundle.id is the message id; it names its patient itself). */
+export function referralBundleMessage(id: string, bundle: Record<string, unknown>): OceanMessage {
+  return { messageId: id, type: 'referralBundle', bundle } as unknown as OceanMessage;
+}
 
 /** Checks a webhook body; throws InvalidMessageError naming the first field that is wrong. */
 export function parseOceanMessage(body: unknown): OceanMessage {
@@ -209,7 +235,10 @@ export function parseOceanMessage(body: unknown): OceanMessage {
   if (!(MESSAGE_TYPES as readonly unknown[]).includes(type))
     throw new InvalidMessageError(`type must be one of ${MESSAGE_TYPES.join(', ')}`);
   const patient = body['patient'];
-  if (!isObject(patient) || typeof patient['emrId'] !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(patient['emrId']))
+  if (
+    type !== 'referralBundle' &&
+    (!isObject(patient) || typeof patient['emrId'] !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(patient['emrId']))
+  )
     throw new InvalidMessageError('patient.emrId must be an EMR id');
   CHECK_TYPE[type as MessageType](body);
   return body as OceanMessage;

@@ -23,6 +23,7 @@ export class RelayMetrics {
   readonly deliveries: Counter<'namespace' | 'integration' | 'result'>;
   readonly latency: Histogram<'namespace' | 'integration'>;
   readonly received: Counter<'namespace' | 'integration' | 'result'>;
+  readonly forwardedBundles: Counter<'namespace' | 'integration'>;
   private readonly labels: { namespace: string; integration: string };
 
   constructor(namespace: string, integration: string, options: { defaultMetrics?: boolean } = {}) {
@@ -60,6 +61,12 @@ export class RelayMetrics {
       labelNames: [...labelNames, 'result'],
       registers,
     });
+    this.forwardedBundles = new Counter({
+      name: 'cloudconnect_relay_ereferral_forwarded_total',
+      help: 'eReferral FHIR bundles forwarded to the target of spec.eReferral.forward (each once; also counted in cloudconnect_relay_deliveries_total).',
+      labelNames,
+      registers,
+    });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'cloudconnect_relay_' });
   }
 
@@ -70,6 +77,10 @@ export class RelayMetrics {
 
   attempt(result: Exclude<DeliveryResult, 'delivered'>): void {
     this.deliveries.inc({ ...this.labels, result });
+  }
+
+  forwarded(): void {
+    this.forwardedBundles.inc(this.labels);
   }
 
   webhook(result: WebhookResult): void {

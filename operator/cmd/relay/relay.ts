@@ -18,7 +18,10 @@ import type { WebhookLimits } from './webhook-guard.ts';
 import { readTls, type TlsFiles, watchTls } from './webhook-tls.ts';
 
 export interface RelayOptions
-  extends Pick<DeliveryOptions, 'namespace' | 'integration' | 'siteNumber' | 'keyring' | 'adapter' | 'clock' | 'logger' | 'concurrency'> {
+  extends Pick<
+    DeliveryOptions,
+    'namespace' | 'integration' | 'siteNumber' | 'keyring' | 'adapter' | 'forwarder' | 'clock' | 'logger' | 'concurrency'
+  > {
   /** How messages are filed (default: the CRD's defaults). */
   filing?: FilingSettings;
   /** What a kiosk check-in does (check-in.ts); default the CRD's defaults. */
@@ -36,6 +39,8 @@ export interface RelayOptions
   tls?: TlsFiles;
   statusIntervalMs?: number;
   consumer?: ConsumerOptions;
+  /** What becomes of eReferral bundles (spec.eReferral): forwarded, or filed in the EMR; undefined without an eReferral endpoint. */
+  eReferral?: 'forward' | 'file';
   /** Registry without the process metrics (several relays in one test process). */
   defaultMetrics?: boolean;
 }
@@ -64,7 +69,9 @@ async function startServers(o: RelayOptions, shared: SharedOptions) {
     limits: o.limits,
     server: o.server,
     ...(tls ? { tls } : {}),
-    emr: { type: o.adapter.type, customFields: (o.filing ?? DEFAULT_FILING).customFields },
+    // Without an EMR (an eReferral endpoint only) the webhook's messages are refused: nothing could file them.
+    ...(o.adapter ? { emr: { type: o.adapter.type, customFields: (o.filing ?? DEFAULT_FILING).customFields } } : {}),
+    ...(o.eReferral ? { bundles: o.eReferral } : {}),
   });
   const admin = createAdminServer({ metrics: shared.metrics, ready: () => !o.nc.isClosed() });
   const host = o.host ?? '0.0.0.0';
@@ -120,7 +127,8 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     {
       ...shared,
       consumer,
-      adapter: o.adapter,
+      ...(o.adapter ? { adapter: o.adapter } : {}),
+      ...(o.forwarder ? { forwarder: o.forwarder } : {}),
       filing: o.filing ?? DEFAULT_FILING,
       ...(o.checkIn ? { checkIn: o.checkIn } : {}),
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),

@@ -17,6 +17,14 @@ const check = (headers: IncomingHttpHeaders, over: Partial<typeof state> = {}, m
   checkRequestHead({ method, path, headers }, { ...state, ...over }, limits);
 
 describe('the webhook request head', () => {
+  it('serves /ocean/fhir_bundles only for an integration with an eReferral endpoint, behind the same key', () => {
+    const head = (headers: IncomingHttpHeaders) => ({ method: 'POST', path: '/ocean/fhir_bundles', headers });
+    expect(checkRequestHead(head(good), state, limits)?.status).toBe(404);
+    const eReferral = { ...limits, fhirBundles: true };
+    expect(checkRequestHead(head(good), state, eReferral)).toBeUndefined();
+    expect(checkRequestHead(head({ ...good, 'referral-integration-api-key': undefined }), state, eReferral)?.status).toBe(401);
+  });
+
   it('lets an authenticated JSON post of an allowed size through', () => {
     expect(check(good)).toBeUndefined();
     expect(check({ ...good, 'content-type': 'application/fhir+json; charset=utf-8' })).toBeUndefined();

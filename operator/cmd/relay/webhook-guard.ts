@@ -1,12 +1,14 @@
 // Pure: what the webhook decides from a request's head alone, before a byte of its body is read.
 // In this order, so that the cheapest check that needs no secret comes first and nobody without
 // the key learns anything about the limits or ties up a slot:
-//   route (404/405) → API key (401) → content type (415) → Content-Length (413) → in-flight cap (503 + Retry-After)
+//   route (404/405: POST /ocean/webhook, and POST /ocean/fhir_bundles with an eReferral endpoint) → API key (401) → content type (415) → Content-Length (413) → in-flight cap (503 + Retry-After)
 // The body's size is checked again while it streams (a chunked body has no Content-Length).
 import type { IncomingHttpHeaders } from 'node:http';
 import { matchWebhookKey, type WebhookKeys } from './api-key.ts';
 
 const WEBHOOK_PATH = '/ocean/webhook';
+/** Ocean's eReferral integration posts its FHIR bundles to a Request URL ending in `/fhir_bundles` (seed 001). */
+export const FHIR_BUNDLES_PATH = '/ocean/fhir_bundles';
 /** The header Ocean's integration registration names by default (seed 001). */
 export const DEFAULT_API_KEY_HEADER = 'Referral-Integration-API-Key';
 /** Media types of an EMR-bound message: our JSON, or Ocean's FHIR JSON. */
@@ -21,6 +23,8 @@ export interface WebhookLimits {
   maxInFlight: number;
   /** Retry-After of that 503, in seconds. */
   retryAfterSeconds: number;
+  /** The integration has an eReferral endpoint (spec.eReferral): POST /ocean/fhir_bundles is served too. */
+  fhirBundles?: boolean;
 }
 
 export type RefusalResult = 'not_found' | 'unauthorized' | 'unsupported_media_type' | 'too_large' | 'overloaded';
@@ -68,7 +72,8 @@ export function checkRequestHead(
   state: { keys: WebhookKeys; now: Date; inFlight: number; maxPayload: number | undefined },
   limits: WebhookLimits,
 ): Refusal | undefined {
-  if (head.path !== WEBHOOK_PATH) return { status: 404, result: 'not_found', message: `no route ${head.path}` };
+  const routed = head.path === WEBHOOK_PATH || (limits.fhirBundles === true && head.path === FHIR_BUNDLES_PATH);
+  if (!routed) return { status: 404, result: 'not_found', message: `no route ${head.path}` };
   if (head.method !== 'POST')
     return { status: 405, result: 'not_found', message: `${head.method ?? ''} is not allowed`, headers: { allow: 'POST' } };
   if (!matchWebhookKey(headerValue(head.headers, limits.apiKeyHeader), state.keys, state.now))

@@ -506,5 +506,5 @@ describe('cloudconnect-sync as a child process', () => {
     expect(lines.at(-1)).toMatchObject({ level: 'error', message: 'sync failed', errorReason: 'VaultUnavailable' });
     for (const secret of [...Object.values(accuro.credentials), ...Object.values(ocean.credentials), 'child-process-token-abcdef123456'])
       expect(out.stderr).not.toContain(secret);
-  });
+  }, 30_000); // the worker retries Vault (its retry policy) before it gives up
 });

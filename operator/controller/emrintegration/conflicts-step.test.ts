@@ -15,6 +15,16 @@ describe('CredentialConflict', () => {
     expect(condition.message).toContain('a/x, b/y of another site');
     expect(readyPart).toEqual({ type: 'CredentialConflict', status: 'False', reason: 'CredentialConflict', message: condition.message });
   });
+
+  it('names five of a fleet sharing the API user and counts the rest, so the message stays short', () => {
+    const others = Array.from({ length: 999 }, (_, i) => `fleet/site-${String(i).padStart(3, '0')}-accuro`);
+    const { condition } = conflictCondition(others);
+    expect(condition.message).toContain(
+      'fleet/site-000-accuro, fleet/site-001-accuro, fleet/site-002-accuro, fleet/site-003-accuro, fleet/site-004-accuro and 994 more of another site',
+    );
+    expect(condition.message).not.toContain('site-005');
+    expect(condition.message.length).toBeLessThan(300);
+  });
 });
 
 describe('the EMR endpoint of an API user', () => {

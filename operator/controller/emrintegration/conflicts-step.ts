@@ -15,6 +15,9 @@ export function endpointOf(spec: EmrIntegrationSpec): string {
   return `${s.baseUrl}|${s.tenantId ?? s.instanceId ?? ''}`;
 }
 
+/** Integrations a conflict message names; the rest are counted (a shared user across a fleet must not make every status huge). */
+const NAMED_CONFLICTS = 5;
+
 /** Pure: CredentialConflict for the integrations (of other sites) sharing the API user, and its part of Ready. */
 export function conflictCondition(others: readonly string[] | undefined): { condition: ConditionInput; readyPart?: ConditionInput } {
   if (!others) {
@@ -22,7 +25,11 @@ export function conflictCondition(others: readonly string[] | undefined): { cond
       condition: { type: 'CredentialConflict', status: 'False', reason: 'NoConflict', message: 'No other site uses this EMR API user' },
     };
   }
-  const message = `The same EMR API user is connected for ${others.join(', ')} of another site; one API username may be connected to only one Cloud Connect instance`;
+  const named =
+    others.length > NAMED_CONFLICTS
+      ? `${others.slice(0, NAMED_CONFLICTS).join(', ')} and ${others.length - NAMED_CONFLICTS} more`
+      : others.join(', ');
+  const message = `The same EMR API user is connected for ${named} of another site; one API username may be connected to only one Cloud Connect instance`;
   return {
     condition: { type: 'CredentialConflict', status: 'True', reason: 'SharedApiUser', message },
     readyPart: { type: 'CredentialConflict', status: 'False', reason: 'CredentialConflict', message },

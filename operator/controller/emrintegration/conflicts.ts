@@ -19,7 +19,9 @@ export function findConflicts(identities: readonly EmrIdentity[]): Map<string, s
   const byKey = new Map<string, EmrIdentity[]>();
   for (const id of identities) {
     const k = identityKey(id);
-    byKey.set(k, [...(byKey.get(k) ?? []), id]);
+    const group = byKey.get(k);
+    if (group) group.push(id);
+    else byKey.set(k, [id]);
   }
   const out = new Map<string, string[]>();
   for (const group of byKey.values()) {

@@ -8,7 +8,9 @@
 //   suspend   stops no step: it makes Ready's reason Suspended and scales the relay to 0 (step.ts).
 //   steps     in order, stopping at the first that says stop (Flux's sub-reconcilers):
 //             spec (an unknown emr.timeZone: stop) → credentials (None: stop) → auth → conflicts →
-//             providers → relay → webhook registration → notify → schedules.
+//             providers → eReferral target → relay → webhook registration → notify → schedules.
+//             Without an EMR but with an eReferral endpoint (emr.type None, spec.eReferral): spec →
+//             site → eReferral target → relay → webhook registration (nothing to authenticate or sync).
 //   status    Ready summarised, status written only if it changed, requeue after the shortest hint.
 
 import type { V1Secret } from '@kubernetes/client-node';
@@ -36,7 +38,8 @@ import type { Logger } from '../../runtime/logger.ts';
 import type { OperatorMetrics } from '../../runtime/metrics.ts';
 import { AuthStep } from './auth-step.ts';
 import { ConflictsStep } from './conflicts-step.ts';
-import { CredentialsStep } from './credentials-step.ts';
+import { CredentialsStep, notIntegrated } from './credentials-step.ts';
+import { EReferralStep } from './ereferral-step.ts';
 import { NotifyStep } from './notify-step.ts';
 import { providersStep } from './providers-step.ts';
 import { type RelayConfig, RelayStep } from './relay-step.ts';
@@ -79,6 +82,8 @@ export class EmrIntegrationReconciler implements Reconciler {
   private readonly registration: WebhookRegistrationStep;
   /** In order; the first that says stop ends them (the status is still written). */
   private readonly steps: readonly Step[];
+  /** The steps of an eReferral endpoint without an EMR. */
+  private readonly eReferralOnlySteps: readonly Step[];
 
   constructor(deps: EmrIntegrationDeps) {
     this.deps = deps;
@@ -99,17 +104,27 @@ export class EmrIntegrationReconciler implements Reconciler {
       secrets: deps.secrets,
       ocean: deps.ocean ?? { ...DEFAULT_OCEAN, ...(deps.egress ? { egress: deps.egress } : {}) },
     });
+    const eReferral = new EReferralStep({ kube: deps.kube, logger: deps.logger, secrets: deps.secrets });
     this.steps = [
       specStep,
       new CredentialsStep({ kube: deps.kube, logger: deps.logger, secrets: deps.secrets, label: CREDENTIALS_LABEL }),
       this.auth,
       this.conflicts,
       providersStep,
+      eReferral,
       this.relay,
       this.registration,
       new NotifyStep(deps),
       new SchedulesStep(deps),
     ];
+    const siteStep: Step = {
+      name: 'site',
+      run: async (run) => {
+        run.readyParts.push(...(notIntegrated(run.spec, run.site)?.readyParts ?? []));
+        return 'continue';
+      },
+    };
+    this.eReferralOnlySteps = [specStep, siteStep, eReferral, this.relay, this.registration];
   }
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
@@ -124,7 +139,8 @@ export class EmrIntegrationReconciler implements Reconciler {
       return {};
     }
     const run = this.load(key, integration);
-    for (const step of this.steps) {
+    const steps = run.spec.emr.type === 'None' && run.spec.eReferral ? this.eReferralOnlySteps : this.steps;
+    for (const step of steps) {
       if ((await step.run(run)) === 'stop') break;
     }
     await patchStatus(this.deps, run);

@@ -141,8 +141,9 @@ export class RelayStep implements Step {
   }
 
   async run(run: EmrRun): Promise<StepOutcome> {
-    const { secret } = found(run.credentials, 'credentials');
-    const result = await this.reconcile(run.integration, run.spec, run.site, secret, run.previous);
+    // An eReferral endpoint without an EMR has no EMR credentials.
+    const secret = run.spec.emr.type === 'None' ? undefined : found(run.credentials, 'credentials').secret;
+    const result = await this.reconcile(run.integration, run.spec, run.site, secret, run.previous, run.eReferralSecret);
     // Delivering is reported beside Ready, not folded into it: a backlog is the EMR's outage, already in Authenticated.
     run.conditions.push(result.delivering);
     run.relay = result.relay;
@@ -158,6 +159,7 @@ export class RelayStep implements Step {
     site: OceanSite | undefined,
     credentials: V1Secret | undefined,
     previous: EmrIntegrationStatus,
+    eReferralCredentials?: V1Secret,
   ): Promise<RelayStepResult> {
     const namespace = integration.metadata.namespace ?? '';
     const name = integration.metadata.name;
@@ -189,7 +191,7 @@ export class RelayStep implements Step {
       this.deps.logger.warn('cannot provision the relay queue', { integration: `${namespace}/${name}`, error: safeMessage(error) });
       return { ...decideRelayStatus({ ...base, deployment, observation }), ...webhookKey, requeueAfterMs: relay.pollIntervalMs };
     }
-    const input = { integration, integrationSpec: spec, site, credentials, settings: relay.settings, natsCreds };
+    const input = { integration, integrationSpec: spec, site, credentials, eReferralCredentials, settings: relay.settings, natsCreds };
     await this.ensure(apps, relay.deployments.get(relayName(name), namespace), buildRelayDeployment(input));
     await this.ensure(apps, relay.services.get(relayName(name), namespace), buildRelayService(input));
 
@@ -351,7 +353,10 @@ export class RelayStep implements Step {
   ): Promise<void> {
     const total = relay?.deadLettered ?? count;
     const why = relay?.lastFailureReason ? ` The last delivery failure was ${relay.lastFailureReason}.` : '';
-    const text = `${count} EMR-bound message(s) could not be delivered to the ${spec.emr.type} EMR and were moved to the dead-letter queue (${total} there now).${why}`;
+    // An eReferral endpoint without an EMR delivers to its referral target only.
+    const what = spec.emr.type === 'None' ? 'eReferral bundle(s)' : 'EMR-bound message(s)';
+    const where = spec.emr.type === 'None' ? 'the eReferral target' : `the ${spec.emr.type} EMR`;
+    const text = `${count} ${what} could not be delivered to ${where} and were moved to the dead-letter queue (${total} there now).${why}`;
     await this.deps.kube.event(integration, 'Warning', 'MessagesDeadLettered', text);
     const siteSpec = withDefaults<OceanSiteSpec>(OceanSiteSpec, site.spec);
     const to = siteRecipients(siteSpec, 'error');

@@ -53,6 +53,8 @@ export interface EmrRun {
   checkedApiUser?: string;
   /** auth step: the providers the last check saw. */
   providers?: Providers;
+  /** eReferral step: the target's credentials Secret as read (undefined when absent or not configured). */
+  eReferralSecret?: V1Secret | undefined;
   /** relay step. */
   relay?: RelayStatus;
   /** relay step: the webhook key's version and times; the registration step adds the registration. */

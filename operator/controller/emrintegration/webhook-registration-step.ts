@@ -10,7 +10,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { EMR_INTEGRATION, type EmrIntegration, type OceanSite, WEBHOOK_REGISTRATION_FINALIZER } from '../../api/v1alpha1/index.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
-import { OceanIntegrations } from '../../internal/ocean/integrations.ts';
+import { FHIR_PAYLOAD_TYPE, OceanIntegrations } from '../../internal/ocean/integrations.ts';
 import {
   type OceanApiSettings,
   oceanFailureReason,
@@ -220,6 +220,8 @@ export class WebhookRegistrationStep implements Step {
       requestUrl: desired.url,
       headerName: desired.keyHeader,
       key,
+      // An eReferral endpoint without an EMR takes only FHIR bundles (its publicUrl ends in /ocean/fhir_bundles).
+      ...(run.spec.emr.type === 'None' && run.spec.eReferral ? { payloadType: FHIR_PAYLOAD_TYPE } : {}),
     };
     const record = (id: string): Recorded => ({ id, ...desired, lastVerified: run.now.toISOString() });
     if (action.kind === 'verify') {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SIMULATOR_EGRESS } from '../../../test/simulators/egress.ts';
 import { type OceanSimulator, start } from '../../../test/simulators/ocean.ts';
 import { OceanClient, OceanError } from './client.ts';
-import { OceanIntegrations, RELAY_PAYLOAD_TYPE, type WebhookRegistration } from './integrations.ts';
+import { FHIR_PAYLOAD_TYPE, OceanIntegrations, RELAY_PAYLOAD_TYPE, type WebhookRegistration } from './integrations.ts';
 import { oceanFailureReason, oceanSecretCredentials } from './site-credentials.ts';
 
 const SITE = '2002';
@@ -45,6 +45,11 @@ describe('OceanIntegrations against the Ocean simulator', () => {
         sendCopyOfNewReferrals: true,
       }),
     ]);
+  });
+
+  it('registers an eReferral endpoint with the FHIR payload type of the portal', async () => {
+    await new OceanIntegrations(client()).create({ ...registration, payloadType: FHIR_PAYLOAD_TYPE });
+    expect(sim.integrations.map((r) => r.payloadType)).toEqual(['FHIR v0.11.1']);
   });
 
   it('updates a registration in place with a new key', async () => {

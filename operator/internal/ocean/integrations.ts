@@ -5,8 +5,10 @@
 import { Reader } from '../httpx/json-reader.ts';
 import type { OceanClient } from './client.ts';
 
-/** The relay accepts Cloud Connect's own JSON messages (operator/cmd/relay/messages.ts), not FHIR bundles. */
-export const RELAY_PAYLOAD_TYPE = 'Cloud Connect v1';
+/** The relay's webhook accepts Cloud Connect's own JSON messages (operator/cmd/relay/messages.ts)... */
+export const RELAY_PAYLOAD_TYPE = 'Cloud Connect v1' as const;
+/** ...and its eReferral endpoint (`/ocean/fhir_bundles`) Ocean's FHIR bundles, the portal's payload type (seed 001). */
+export const FHIR_PAYLOAD_TYPE = 'FHIR v0.11.1' as const;
 
 export interface WebhookRegistration {
   /** Integration Name, e.g. `Cloud Connect clinic-a/accuro`. */
@@ -15,6 +17,8 @@ export interface WebhookRegistration {
   headerName: string;
   /** The relay's current API key: sent to Ocean, never logged nor stored elsewhere. */
   key: string;
+  /** Default RELAY_PAYLOAD_TYPE; FHIR_PAYLOAD_TYPE for an eReferral endpoint without an EMR. */
+  payloadType?: typeof RELAY_PAYLOAD_TYPE | typeof FHIR_PAYLOAD_TYPE;
 }
 
 /** What Ocean shows of a registration (never the key). */
@@ -30,7 +34,7 @@ function registrationBody(r: WebhookRegistration): Record<string, unknown> {
     name: r.name,
     type: 'eReferrals',
     requestUrl: r.requestUrl,
-    payloadType: RELAY_PAYLOAD_TYPE,
+    payloadType: r.payloadType ?? RELAY_PAYLOAD_TYPE,
     authentication: { type: 'apiKey', headerName: r.headerName, key: r.key },
     sendCopyOfNewReferrals: true,
   };

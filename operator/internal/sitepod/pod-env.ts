@@ -110,10 +110,10 @@ export function configFromEnv(env: Env, options: { ocean?: boolean } = {}): Work
 }
 
 /** The pod's variables, read into `r` (the relay adds its own before checking); undefined only with a problem recorded. */
-export function readPodConfig(r: EnvReader, options: { ocean?: boolean } = {}): WorkerConfig | undefined {
+export function readPodConfig(r: EnvReader, options: PodConfigOptions = {}): WorkerConfig | undefined {
   const specText = r.required('CLOUDCONNECT_INTEGRATION_SPEC');
   const site = readSitePodConfig(r, options);
-  const spec = specText ? parseSpec(r, specText) : undefined;
+  const spec = specText ? parseSpec(r, specText, options) : undefined;
   if (!spec || !site) return undefined;
   const emrTimeZone = spec.emr.timeZone ?? site.siteTimeZone;
   if (!isKnownTimeZone(emrTimeZone)) r.problem(`emr.timeZone ${JSON.stringify(emrTimeZone)} is not a known IANA time zone`);
@@ -162,8 +162,16 @@ function readSitePodConfig(r: EnvReader, options: { ocean?: boolean } = {}): Sit
   };
 }
 
-/** CLOUDCONNECT_INTEGRATION_SPEC: JSON of an EmrIntegration spec with an EMR, API defaults filled in. */
-function parseSpec(r: EnvReader, text: string): EmrIntegrationSpec | undefined {
+/** What the program reading the pod's variables needs of them. */
+export interface PodConfigOptions {
+  /** false: the program calls no Ocean API (the relay), OCEAN_API_URL is not read. */
+  ocean?: boolean;
+  /** The relay: an integration without an EMR is accepted when it has an eReferral endpoint (spec.eReferral). */
+  eReferralOnly?: boolean;
+}
+
+/** CLOUDCONNECT_INTEGRATION_SPEC: JSON of an EmrIntegration spec with an EMR (or, for the relay, an eReferral endpoint), API defaults filled in. */
+function parseSpec(r: EnvReader, text: string, options: PodConfigOptions): EmrIntegrationSpec | undefined {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -177,7 +185,8 @@ function parseSpec(r: EnvReader, text: string): EmrIntegrationSpec | undefined {
     return undefined;
   }
   const spec = withDefaults<EmrIntegrationSpec>(EmrIntegrationSpec, raw);
-  if (spec.emr.type === 'None') r.problem('emr.type is None: a non-integrated site has nothing to sync');
+  if (spec.emr.type === 'None' && !(options.eReferralOnly && spec.eReferral))
+    r.problem('emr.type is None: a non-integrated site has nothing to sync');
   return spec;
 }
 

@@ -6,6 +6,8 @@ import type { StartAllOptions } from '../../simulators/main.ts';
 
 export type DemoCredentials = Required<NonNullable<StartAllOptions['credentials']>> & {
   accuro: { tenantId: string };
+  /** The referral system behind the demo's eReferral endpoint (demo-none forwards to it). */
+  referralTarget: { token: string };
 };
 
 const secret = (prefix: string) => `${prefix}-${randomBytes(18).toString('base64url')}`;
@@ -39,6 +41,7 @@ export function generateCredentials(): DemoCredentials {
       ],
     },
     ocean: { clientId: 'demo-ocean-client', clientSecret: secret('demo-ocean-secret') },
+    referralTarget: { token: secret('demo-referral-target-token') },
   };
 }
 

@@ -15,7 +15,7 @@ export const DEMO_SITE_NUMBER = '1701';
 export const DEMO_PORT_BASE = 18200;
 
 export function demoPorts(base = DEMO_PORT_BASE) {
-  return { oscar: base + 1, accuro: base + 2, fhir: base + 3, telus: base + 4, ocean: base + 5 };
+  return { oscar: base + 1, accuro: base + 2, fhir: base + 3, telus: base + 4, ocean: base + 5, referralTarget: base + 6 };
 }
 
 export interface DemoPaths {

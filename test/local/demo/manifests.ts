@@ -1,6 +1,7 @@
 // Pure: the demo clinic as Kubernetes objects, from the running simulators' URLs, their
 // credentials and the demo CA. One EmrIntegration per EMR type, each over https with the CA bundle
-// Secret `demo-ca`, and no SyncSchedule (so each gets the operator's default schedules). Secrets
+// Secret `demo-ca`, no sync SyncSchedule (so each gets the operator's default schedules) and one
+// Reminders schedule for the Accuro integration (DEMO_REMINDERS). Secrets
 // (credentials, the SEK import) are returned apart from the rest: they are applied from memory and
 // never written to disk.
 import type { EmrType } from '../../../operator/api/v1alpha1/emr-integration.ts';
@@ -13,6 +14,8 @@ export interface DemoSimulatorUrls {
   fhir: string;
   telus: string;
   ocean: string;
+  /** The referral system the eReferral endpoint forwards to. */
+  referralTarget: string;
 }
 
 export interface DemoInput {
@@ -40,7 +43,23 @@ export const DEMO_INTEGRATIONS: readonly { name: string; type: EmrType }[] = [
   { name: 'demo-none', type: 'None' },
 ];
 
+/** Patient reminders for the Accuro integration's appointments (seed 004), run at make up and every 15 minutes. */
+export const DEMO_REMINDERS = { name: 'demo-accuro-reminders', integration: 'demo-accuro' } as const;
+
 const CA_SECRET = 'demo-ca';
+const REFERRAL_TARGET_SECRET = 'demo-referral-target';
+
+/** demo-none's eReferral block: forward each bundle to the demo referral system over https (demo CA), with its bearer token. */
+function eReferralForward(input: DemoInput): object {
+  return {
+    forward: {
+      url: input.urls.referralTarget,
+      auth: 'Bearer',
+      credentialsSecretRef: { name: REFERRAL_TARGET_SECRET },
+      caBundleSecretRef: { name: CA_SECRET, key: 'ca.crt' },
+    },
+  };
+}
 const SEK_SECRET = 'demo-sek-import';
 const labels = { 'app.kubernetes.io/part-of': 'cloudconnect', 'cloudconnect.dev/demo': 'true' };
 const meta = (name: string) => ({ name, namespace: DEMO_NAMESPACE, labels });
@@ -101,12 +120,32 @@ export function demoManifests(input: DemoInput): DemoManifests {
   const integrations = DEMO_INTEGRATIONS.map(({ name, type }) => {
     const { emr, credentials } = emrOf(type, name, input);
     if (credentials) secrets.push(secret(`${name}-credentials`, { ...credentials, ...ocean }));
+    // The integration without an EMR is the clinic's eReferral endpoint: Ocean's referral bundles, forwarded to its referral system.
+    const eReferral = type === 'None' ? { eReferral: eReferralForward(input) } : {};
     return {
       apiVersion: 'cloudconnect.dev/v1alpha1',
       kind: 'EmrIntegration',
       metadata: meta(name),
-      spec: { siteRef: { name: DEMO_SITE }, emr },
+      spec: { siteRef: { name: DEMO_SITE }, emr, ...eReferral },
     };
   });
-  return { resources: [namespace, site(), ...integrations], secrets };
+  secrets.push(secret(REFERRAL_TARGET_SECRET, { token: input.credentials.referralTarget.token }));
+  return { resources: [namespace, site(), ...integrations, reminders()], secrets };
+}
+
+/** Texts 72 h and 24 h before each booked Accuro appointment (no quiet hours: the demo shows sends at any hour). */
+function reminders(): object {
+  return {
+    apiVersion: 'cloudconnect.dev/v1alpha1',
+    kind: 'SyncSchedule',
+    metadata: meta(DEMO_REMINDERS.name),
+    spec: {
+      integrationRef: { name: DEMO_REMINDERS.integration },
+      type: 'Reminders',
+      schedule: 'H/15 * * * *',
+      timeZone: 'America/Toronto',
+      concurrencyPolicy: 'Forbid',
+      reminders: { offsets: ['72h', '24h'], channel: 'SMS', templateId: 'appointment-reminder' },
+    },
+  };
 }

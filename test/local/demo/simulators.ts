@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import type { EmrType } from '../../../operator/api/v1alpha1/emr-integration.ts';
 import { type AllSimulators, startAll } from '../../simulators/main.ts';
 import type { OceanPatient } from '../../simulators/ocean.ts';
+import { startReferralTarget } from '../../simulators/referral-target.ts';
 import type { SendRequest, SendResult, SendTarget } from './control.ts';
 import { generateCredentials, writeCredentials } from './credentials.ts';
 import { makeDemoTls } from './demo-tls.ts';
@@ -111,13 +112,23 @@ async function main(): Promise<void> {
   const credentials = generateCredentials();
   writeFileSync(paths.caFile, tls.ca);
   writeCredentials(paths.credentialsFile, credentials);
-  const sims = await startAll({ host, ports: demoPorts(base), tls: { cert: tls.cert, key: tls.key }, credentials });
+  const { referralTarget: targetCredentials, ...emrCredentials } = credentials;
+  const { referralTarget: targetPort, ...ports } = demoPorts(base);
+  const sims = await startAll({ host, ports, tls: { cert: tls.cert, key: tls.key }, credentials: emrCredentials });
+  // The clinic's referral system, where the demo's eReferral endpoint (demo-none) forwards Ocean's bundles.
+  const target = await startReferralTarget({
+    auth: { token: targetCredentials.token },
+    host,
+    port: targetPort,
+    tls: { cert: tls.cert, key: tls.key },
+  });
   const urls: DemoSimulatorUrls = {
     oscar: sims.oscar.url,
     accuro: sims.accuro.url,
     fhir: sims.fhir.url,
     telus: sims.telus.url,
     ocean: sims.ocean.url,
+    referralTarget: target.url,
   };
   writeFileSync(paths.simulatorsFile, `${JSON.stringify({ host, urls, caFile: paths.caFile }, null, 2)}\n`);
   const control = await controlServer(sims, paths.controlSocket);
@@ -125,7 +136,7 @@ async function main(): Promise<void> {
   process.stdout.write(`DEMO_CA_FILE=${paths.caFile}\nREADY=1\n`);
   const shutdown = () => {
     control.close();
-    void sims.stop().then(() => process.exit(0));
+    void Promise.all([sims.stop(), target.stop()]).then(() => process.exit(0));
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { applyDemo } from './apply.ts';
 import { type Kubectl, localAccess } from './kube.ts';
 import { DEFAULT_LOCAL_DIR, DEMO_NAMESPACE, demoPaths } from './layout.ts';
+import { DEMO_REMINDERS } from './manifests.ts';
 import { integrationReadiness, type ReadinessRow } from './readiness.ts';
 import { formatResult, sendDemoMessages } from './send.ts';
 import { summary } from './summary.ts';
@@ -78,6 +79,39 @@ async function waitReady(kubectl: Kubectl, seconds: number): Promise<ReadinessRo
   }
 }
 
+/** Asks for a run of the demo's Reminders schedule and waits for its result: the line to print. */
+async function runReminders(kubectl: Kubectl, seconds: number): Promise<string> {
+  const get = async () =>
+    JSON.parse(await kubectl(['get', 'syncschedule', DEMO_REMINDERS.name, '-n', DEMO_NAMESPACE, '-o', 'json'])) as {
+      status?: { lastRun?: { name?: string; result?: string; sent?: number; skipped?: number; failed?: number; errorReason?: string } };
+    };
+  try {
+    const before = (await get()).status?.lastRun?.name;
+    const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    await kubectl([
+      'annotate',
+      'syncschedule',
+      DEMO_REMINDERS.name,
+      '-n',
+      DEMO_NAMESPACE,
+      '--overwrite',
+      `cloudconnect.dev/requestedAt=${at}`,
+    ]);
+    const deadline = Date.now() + seconds * 1000;
+    while (Date.now() < deadline) {
+      const run = (await get()).status?.lastRun;
+      if (run?.name && run.name !== before) {
+        const counts = `sent ${run.sent ?? 0}, skipped ${run.skipped ?? 0}, failed ${run.failed ?? 0}`;
+        return `${run.name}: ${run.result}${run.errorReason ? ` (${run.errorReason})` : ''}; ${counts} (kubectl cloudconnect status -n ${DEMO_NAMESPACE})`;
+      }
+      await sleep(2000);
+    }
+    return `no result within ${seconds} s (kubectl get syncschedule ${DEMO_REMINDERS.name} -n ${DEMO_NAMESPACE})`;
+  } catch (error) {
+    return `could not run: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -112,6 +146,8 @@ async function main(): Promise<void> {
   });
   for (const r of results) log(`  ${formatResult(r)}`);
   log(`${results.filter((r) => r.delivered).length} of ${results.length} messages delivered (again: make demo-send)`);
+  log(`patient reminders: a run of ${DEMO_REMINDERS.name} now (then every 15 minutes)`);
+  log(`  ${await runReminders(kubectl, Number(values['relay-wait-seconds']))}`);
   const elapsed = Number(values.elapsed) + Math.round((Date.now() - started) / 1000);
   process.stdout.write(`\n${await summary(localDir, elapsed, kubectl)}`);
 }

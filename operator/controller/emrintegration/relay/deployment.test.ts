@@ -268,3 +268,48 @@ describe('relay names', () => {
     expect(relayName(`${'a'.repeat(70)}x`)).not.toBe(relayName(`${'a'.repeat(70)}y`));
   });
 });
+
+describe('the relay Deployment of an eReferral endpoint', () => {
+  const none: EmrIntegration = {
+    ...integration,
+    metadata: { name: 'maple-referrals', namespace: 'clinic', uid: 'u3' },
+    spec: {
+      siteRef: { name: 'maple' },
+      emr: { type: 'None' },
+      eReferral: {
+        forward: {
+          url: 'https://referrals.example.org/in',
+          credentialsSecretRef: { name: 'referral-target' },
+          caBundleSecretRef: { name: 'referral-ca' },
+        },
+      },
+    },
+  };
+  const target: V1Secret = { metadata: { name: 'referral-target', uid: 's9' }, data: { token: Buffer.from('t0k').toString('base64') } };
+  const build = (t: V1Secret | undefined) =>
+    buildRelayDeployment({ ...input, integration: none, integrationSpec: none.spec, credentials: undefined, eReferralCredentials: t });
+  const d = build(target);
+  const p = d.spec!.template.spec!;
+  const c = p.containers[0]!;
+
+  it("mounts the target's Secret (optional, so bundles queue while it is missing) and CA read-only, and no EMR Secret", () => {
+    expect(p.volumes!.find((v) => v.name === 'ereferral-credentials')?.secret).toMatchObject({
+      secretName: 'referral-target',
+      optional: true,
+    });
+    expect(p.volumes!.find((v) => v.name === 'ereferral-ca')?.secret?.secretName).toBe('referral-ca');
+    expect(p.volumes!.find((v) => v.name === 'emr-credentials')).toBeUndefined();
+    expect(c.volumeMounts!.filter((m) => m.name.startsWith('ereferral')).every((m) => m.readOnly)).toBe(true);
+    const e = Object.fromEntries(c.env!.map((x) => [x.name, x.value]));
+    expect(e['CLOUDCONNECT_EREFERRAL_CREDENTIALS_DIR']).toBe('/var/run/secrets/cloudconnect/ereferral');
+    expect(e['CLOUDCONNECT_EREFERRAL_CA_BUNDLE_FILE']).toBe('/var/run/secrets/cloudconnect/ereferral-ca/ca.crt');
+  });
+
+  it("rolls when the target's Secret changes, and never carries its value", () => {
+    const other = build({ ...target, data: { token: Buffer.from('other').toString('base64') } });
+    const key = 'cloudconnect.dev/ereferral-credentials-hash';
+    expect(d.spec!.template.metadata!.annotations![key]).not.toBe(other.spec!.template.metadata!.annotations![key]);
+    expect(JSON.stringify(d)).not.toContain('t0k');
+    expect(JSON.stringify(d)).not.toContain(target.data!['token']);
+  });
+});

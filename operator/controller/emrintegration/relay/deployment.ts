@@ -9,7 +9,7 @@
 // here) and /metrics and the probes on another (`metrics`). Unit-tested; the operator applies these
 // objects as they are.
 import { createHash } from 'node:crypto';
-import type { V1Container, V1Deployment, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1EnvVar, V1Secret, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { EmrIntegration, EmrIntegrationSpec, OceanSite } from '../../../api/v1alpha1/index.ts';
 import { RUN_LABELS, SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../../api/v1alpha1/index.ts';
 import { controllerReference } from '../../../internal/kube/owner.ts';
@@ -39,6 +39,10 @@ export const RELAY_PORT = 8080;
 /** /metrics, /healthz and /readyz inside the pod (RELAY_METRICS_PORT), port `metrics` of the Service too. */
 export const RELAY_METRICS_PORT = 9090;
 const TLS_DIR = '/var/run/secrets/cloudconnect/webhook-tls';
+const EREFERRAL_DIR = '/var/run/secrets/cloudconnect/ereferral';
+const EREFERRAL_CA_DIR = '/var/run/secrets/cloudconnect/ereferral-ca';
+/** Salted hash of the eReferral target's Secret: a change rolls the relay. */
+const EREFERRAL_CREDENTIALS_HASH_ANNOTATION = 'cloudconnect.dev/ereferral-credentials-hash';
 export const RELAY_COMMAND = ['/nodejs/bin/node', 'operator/relay/main.ts'];
 /** Salted hash of the credentials Secret's data: a change rolls the relay. */
 export const CREDENTIALS_HASH_ANNOTATION = 'cloudconnect.dev/credentials-hash';
@@ -100,6 +104,8 @@ export interface RelayInput {
   site: OceanSite;
   /** The credentials Secret as read (its data is hashed, never copied). */
   credentials: V1Secret | undefined;
+  /** The eReferral target's credentials Secret as read (hashed like the EMR's; spec.eReferral.forward). */
+  eReferralCredentials?: V1Secret | undefined;
   settings: RelayDeploymentSettings;
   /** Where the relay's NATS user is in Vault (under the SEK mount), and its version. */
   natsCreds: RelayNatsCredentials;
@@ -152,12 +158,43 @@ function relayContainer(input: RelayInput, pod: SitePodParts): V1Container {
           ]
         : []),
       ...pod.caEnv,
+      ...eReferralParts(spec).env,
     ],
     resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } },
     readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, periodSeconds: 5, failureThreshold: 3 },
     livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, periodSeconds: 20, failureThreshold: 3 },
     securityContext: SITE_CONTAINER_SECURITY_CONTEXT,
-    volumeMounts: pod.volumeMounts(tls ? [{ name: 'webhook-tls', mountPath: TLS_DIR, readOnly: true }] : []),
+    volumeMounts: pod.volumeMounts([
+      ...(tls ? [{ name: 'webhook-tls', mountPath: TLS_DIR, readOnly: true }] : []),
+      ...eReferralParts(spec).mounts,
+    ]),
+  };
+}
+
+/**
+ * The eReferral target's Secret and CA, mounted read-only (the Secret `optional`: a relay whose target
+ * Secret is missing still queues bundles, and retries them once it exists), and their variables.
+ */
+function eReferralParts(spec: EmrIntegrationSpec): { env: V1EnvVar[]; volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  const forward = spec.eReferral?.forward;
+  if (!forward) return { env: [], volumes: [], mounts: [] };
+  const ca = forward.caBundleSecretRef;
+  const caKey = ca?.key ?? 'ca.crt';
+  return {
+    env: [
+      { name: 'CLOUDCONNECT_EREFERRAL_CREDENTIALS_DIR', value: EREFERRAL_DIR },
+      ...(ca ? [{ name: 'CLOUDCONNECT_EREFERRAL_CA_BUNDLE_FILE', value: `${EREFERRAL_CA_DIR}/ca.crt` }] : []),
+    ],
+    volumes: [
+      { name: 'ereferral-credentials', secret: { secretName: forward.credentialsSecretRef.name, optional: true, defaultMode: 0o440 } },
+      ...(ca
+        ? [{ name: 'ereferral-ca', secret: { secretName: ca.name, items: [{ key: caKey, path: 'ca.crt' }], defaultMode: 0o444 } }]
+        : []),
+    ],
+    mounts: [
+      { name: 'ereferral-credentials', mountPath: EREFERRAL_DIR, readOnly: true },
+      ...(ca ? [{ name: 'ereferral-ca', mountPath: EREFERRAL_CA_DIR, readOnly: true }] : []),
+    ],
   };
 }
 
@@ -190,14 +227,16 @@ export function buildRelayDeployment(input: RelayInput): V1Deployment {
             [SEK_VERSION_ANNOTATION]: String(site.status?.encryptionKey?.version ?? 0),
             [CREDENTIALS_HASH_ANNOTATION]: credentialsHash(input.credentials),
             [NATS_CREDS_VERSION_ANNOTATION]: String(input.natsCreds.version),
+            ...(spec.eReferral ? { [EREFERRAL_CREDENTIALS_HASH_ANNOTATION]: credentialsHash(input.eReferralCredentials) } : {}),
           },
         },
         spec: {
           ...pod.podSpec,
           terminationGracePeriodSeconds: 30,
           containers: [relayContainer(input, pod)],
-          volumes: pod.volumes(
-            spec.webhook?.tls
+          volumes: pod.volumes([
+            ...eReferralParts(spec).volumes,
+            ...(spec.webhook?.tls
               ? [
                   {
                     name: 'webhook-tls',
@@ -211,8 +250,8 @@ export function buildRelayDeployment(input: RelayInput): V1Deployment {
                     },
                   },
                 ]
-              : [],
-          ),
+              : []),
+          ]),
         },
       },
     },
