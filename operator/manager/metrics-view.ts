@@ -1,7 +1,7 @@
 // What the scrape-time metrics read (see OperatorMetrics.observe): conditions and schedule times of
 // the cached objects, exactly as their status says, and Vault's health with a short timeout, probed
 // at most once per vaultCacheMs however many scrapers ask (they share the answer).
-import type { EmrIntegration, OceanSite, SyncSchedule } from '../api/v1alpha1/index.ts';
+import { type EmrIntegration, type OceanSite, type SyncSchedule, scheduleTarget } from '../api/v1alpha1/index.ts';
 import { longestIntervalSeconds } from '../controller/syncschedule/interval.ts';
 import { hashSeedOf } from '../controller/syncschedule/schedule.ts';
 import type { VaultClient } from '../internal/vault/client.ts';
@@ -40,7 +40,7 @@ function scheduleSnapshot(schedule: SyncSchedule, timeZone: string, now: Date): 
   return {
     namespace: schedule.metadata.namespace ?? '',
     name: schedule.metadata.name ?? '',
-    integration: schedule.spec.integrationRef.name,
+    integration: scheduleTarget(schedule.spec).name,
     type: schedule.spec.type ?? '',
     times: {
       ...(schedule.metadata.creationTimestamp ? { created: new Date(String(schedule.metadata.creationTimestamp)).toISOString() } : {}),

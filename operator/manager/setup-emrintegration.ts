@@ -153,5 +153,5 @@ function watch(w: Wiring, controller: Controller, secrets: SupervisedInformer<V1
       .filter((i) => i.spec.siteRef.name === s.metadata.name)
       .map(keyOf),
   );
-  controller.watchRelated(schedules, (s) => [`${s.metadata.namespace}/${s.spec.integrationRef.name}`]);
+  controller.watchRelated(schedules, (s) => (s.spec.integrationRef ? [`${s.metadata.namespace}/${s.spec.integrationRef.name}`] : []));
 }

@@ -35,7 +35,14 @@ export function setupSyncSchedule(w: Wiring): ControllerSetup {
   controller.watchRelated(integrations, (i) =>
     schedules
       .list(i.metadata.namespace)
-      .filter((s) => s.spec.integrationRef.name === i.metadata.name)
+      .filter((s) => s.spec.integrationRef?.name === i.metadata.name)
+      .map(keyOf),
+  );
+  // A site's reminders schedule (spec.siteRef) follows its OceanSite.
+  controller.watchRelated(sites, (site) =>
+    schedules
+      .list(site.metadata.namespace)
+      .filter((s) => s.spec.siteRef?.name === site.metadata.name)
       .map(keyOf),
   );
   return { controller };

@@ -54,6 +54,30 @@ export async function runAsPod(namespace: string, run: RunJob, secret: string, c
   env.CLOUDCONNECT_CREDENTIALS_DIR = creds;
   env.CLOUDCONNECT_CA_BUNDLE_FILE = join(dir, 'ca.crt');
   env.VAULT_SA_TOKEN_FILE = join(dir, 'no-token'); // a Reminders run reads nothing from Vault
+  return execWorker(run, env, dir);
+}
+
+/**
+ * Runs the worker of a site's reminders run (spec.siteRef): no EMR Secret; the site's Ocean Secret
+ * `oceanSecret` as files where the pod mounts it, and a `vault`-audience token of the pod's
+ * ServiceAccount, with which the worker logs in to Vault and reads the site's SEK as a sync run does.
+ */
+export async function runSiteAsPod(namespace: string, run: RunJob, oceanSecret: string, serviceAccount: string): Promise<PodRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'cc-rem-site-pod-'));
+  const ocean = join(dir, 'ocean');
+  mkdirSync(ocean);
+  const data = (await getJson(namespace, ['get', 'secret', oceanSecret])).data as Record<string, string>;
+  for (const [k, v] of Object.entries(data)) writeFileSync(join(ocean, k), Buffer.from(v, 'base64'));
+  const token = (await kubectlOk(['create', 'token', serviceAccount, '-n', namespace, '--audience', 'vault', '--duration', '10m'])).trim();
+  writeFileSync(join(dir, 'token'), token);
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', TERMINATION_MESSAGE_PATH: join(dir, 'termination-log') };
+  for (const e of run.container.env) env[e.name] = e.value;
+  env.CLOUDCONNECT_OCEAN_CREDENTIALS_DIR = ocean;
+  env.VAULT_SA_TOKEN_FILE = join(dir, 'token');
+  return execWorker(run, env, dir);
+}
+
+function execWorker(run: RunJob, env: Record<string, string>, dir: string): Promise<PodRun> {
   return new Promise((resolve) => {
     execFile(
       join(repoRoot, 'node_modules/.bin/node'),

@@ -2,7 +2,9 @@
 // the operator process, the worker and the Ocean and Accuro simulators: its Reminders SyncSchedule
 // names the victim's integration with a namespace (refused at admission: references have no
 // namespace field) and by the victim's name alone (looked up in the attacker's namespace only:
-// IntegrationNotFound, no run). The victim is untouched: no run Job in either namespace for the
+// IntegrationNotFound, no run); the same with spec.siteRef, the reminders schedule of a site without
+// an integrated EMR (a namespace refused at admission; a name resolves to the attacker's own site,
+// whose number and key the run gets). The victim is untouched: no run Job in either namespace for the
 // attacker's schedule, no reminder in Ocean for the victim's site, the victim's integration
 // unchanged. Then the attacker's own reminders run, and nothing it leaves behind (the operator's
 // log, Events, status, metrics, the worker's log and termination message) holds a patient's name
@@ -100,6 +102,38 @@ describe("a clinic's Reminders schedule", () => {
     const after = await getJson('emrintegration', VICTIM, 'victim-accuro');
     expect(after.metadata.generation).toBe(before.metadata.generation);
     expect(after.spec).toEqual(before.spec);
+  });
+
+  it("cannot name another clinic's site (spec.siteRef) by namespace: refused at admission, the victim untouched", async () => {
+    const before = await getJson('oceansite', VICTIM, 'clinic');
+    const bad = {
+      ...schedule('steal-site-by-namespace', {}),
+      spec: { siteRef: { name: 'clinic', namespace: VICTIM }, type: 'Reminders', schedule: '0 0 1 1 *', reminders: REMINDERS },
+    };
+    const r = await kubectl(['apply', '-f', '-'], JSON.stringify(bad));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('unknown field "spec.siteRef.namespace"');
+    expect((await kubectl(['get', 'syncschedule', 'steal-site-by-namespace', '-n', ATTACKER])).code).not.toBe(0);
+    const after = await getJson('oceansite', VICTIM, 'clinic');
+    expect(after.metadata.generation).toBe(before.metadata.generation);
+    expect(after.spec).toEqual(before.spec);
+  });
+
+  it("reaches by a site's name (spec.siteRef) only its own namespace's site: the run is its own site's, with its own key", async () => {
+    // Both clinics call their site `clinic`: the name alone resolves in the schedule's namespace.
+    const own = {
+      ...schedule('site-by-name', {}),
+      spec: { siteRef: { name: 'clinic' }, type: 'Reminders', schedule: '0 0 1 1 *', reminders: REMINDERS },
+    };
+    await apply(own);
+    await kubectlOk(['annotate', '--overwrite', '-n', ATTACKER, 'syncschedule/site-by-name', 'cloudconnect.dev/requestedAt=site-1']);
+    const run = await eventually(async () => (await runJobs(ATTACKER, 'site-by-name'))[0], 'the requested run');
+    const env = Object.fromEntries(run.container.env.map((e) => [e.name, e.value]));
+    expect(run.container.args.slice(0, 2)).toEqual(['--site', `${ATTACKER}/clinic`]);
+    expect(env['CLOUDCONNECT_SITE_NUMBER']).toBe('8282');
+    expect(env['SEK_PATH']).toContain(`/${ATTACKER}/clinic/`);
+    expect(JSON.stringify(run.container)).not.toContain(VICTIM);
+    expect(await runJobs(VICTIM, 'site-by-name')).toEqual([]);
   });
 
   it("sends only its own clinic's reminders, and no patient name or phone number shows in logs, Events, status or metrics", async () => {

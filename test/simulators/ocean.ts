@@ -37,6 +37,7 @@ import {
   tokenError,
 } from './common.ts';
 import { IntegrationRegistry, type StoredRegistration } from './ocean-integrations.ts';
+import { ReferralBookings } from './ocean-referral-bookings.ts';
 import { type ReferralSender, referralSender } from './ocean-referrals.ts';
 import { ReminderOutbox } from './ocean-reminders.ts';
 
@@ -84,6 +85,8 @@ export interface OceanSimulator extends Simulator, ReferralSender {
   deliverWebhook(url: string, payload: unknown, headers?: Record<string, string>, retry?: WebhookRetry): Promise<WebhookDelivery>;
   /** Patient reminders posted through the API (ocean-reminders.ts), opt-outs and templates. */
   readonly reminders: ReminderOutbox;
+  /** Booked eReferral dates of non-integrated sites (ocean-referral-bookings.ts). */
+  readonly referralBookings: ReferralBookings;
 }
 
 /** The patient fields Ocean sends with an EMR-bound message (the EMR id routes it; the rest is PHI). */
@@ -307,6 +310,7 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
 
   const registry = new IntegrationRegistry(() => state.now());
   const reminders = new ReminderOutbox(() => state.now());
+  const referralBookings = new ReferralBookings();
   const integrationPath = '/svc/v1/sites/:siteNumber/integrations/:id';
   const routes: Route[] = [
     { method: 'POST', path: '/svc/oauth2/token', handler: token },
@@ -321,6 +325,11 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
     { method: 'DELETE', path: integrationPath, handler: (ctx) => registry.remove(authorizedSite(ctx), ctx) },
     { method: 'POST', path: '/svc/v1/sites/:siteNumber/reminders', handler: (ctx) => reminders.create(authorizedSite(ctx), ctx) },
     { method: 'GET', path: '/svc/v1/sites/:siteNumber/reminders', handler: (ctx) => reminders.find(authorizedSite(ctx), ctx) },
+    {
+      method: 'GET',
+      path: '/svc/v1/sites/:siteNumber/referrals/booked',
+      handler: (ctx) => referralBookings.list(authorizedSite(ctx), ctx),
+    },
   ];
   const control: Route[] = [
     { method: 'GET', path: '/_sim/integrations', handler: () => ({ json: { integrations: registry.stored } }) },
@@ -403,6 +412,7 @@ export async function start(options: OceanSimOptions = {}): Promise<OceanSimulat
     webhookDeliveries,
     integrations: registry.stored,
     reminders,
+    referralBookings,
     registerWebhook,
     deliverWebhook,
     // eReferral bundles (ocean-referrals.ts), with the key registered for the URL.

@@ -113,6 +113,12 @@ export const SYNC_SCHEDULE: KindDefinition = {
   status: SyncScheduleStatus,
   printerColumns: [
     { name: 'Integration', type: 'string', jsonPath: '.spec.integrationRef.name', description: 'EmrIntegration.' },
+    {
+      name: 'Site',
+      type: 'string',
+      jsonPath: '.spec.siteRef.name',
+      description: 'OceanSite of a reminders schedule without an integration (spec.siteRef).',
+    },
     { name: 'Type', type: 'string', jsonPath: '.spec.type', description: 'Full, Appointments or Reminders.' },
     { name: 'Schedule', type: 'string', jsonPath: '.spec.schedule', description: 'Cron schedule.' },
     { name: 'Suspend', type: 'boolean', jsonPath: '.spec.suspend', description: 'Whether new runs are suspended.' },

@@ -71,7 +71,12 @@ export const RemindersSpec = obj(
 
 export const SyncScheduleSpec = obj(
   {
-    integrationRef: localRef('EmrIntegration whose syncs this schedules'),
+    integrationRef: opt(localRef('EmrIntegration whose syncs this schedules (exactly one of integrationRef and siteRef)')),
+    siteRef: opt(
+      localRef(
+        'OceanSite without an integrated EMR whose reminders this schedules from the eReferral dates booked in Ocean (type Reminders only; exactly one of integrationRef and siteRef)',
+      ),
+    ),
     type: stringEnum(
       SYNC_TYPES,
       'Full syncs providers, patients and appointments; Appointments syncs the appointment window only; Reminders sends the patient reminders of spec.reminders.',
@@ -110,6 +115,14 @@ export const SyncScheduleSpec = obj(
   'Desired schedule of one kind of sync for one integration.',
   {
     rules: [
+      {
+        rule: 'has(self.integrationRef) != has(self.siteRef)',
+        message: 'spec.integrationRef or spec.siteRef is required, exactly one of them',
+      },
+      {
+        rule: "!has(self.siteRef) || self.type == 'Reminders'",
+        message: 'spec.siteRef is allowed only for type Reminders (a site without an integrated EMR has nothing to sync)',
+      },
       {
         rule: "self.type == 'Reminders' ? has(self.reminders) : !has(self.reminders)",
         message: 'spec.reminders is required for type Reminders and allowed only there',
@@ -171,3 +184,12 @@ export type SyncScheduleSpec = Static<typeof SyncScheduleSpec>;
 export type SyncScheduleStatus = Static<typeof SyncScheduleStatus>;
 export type SyncRunResult = Static<typeof SyncRunResult>;
 export type RemindersSpec = Static<typeof RemindersSpec>;
+
+/** What a schedule runs for: its EmrIntegration or, for reminders of a site without an integrated EMR, its OceanSite. */
+export function scheduleTarget(spec: Pick<SyncScheduleSpec, 'integrationRef' | 'siteRef'>): {
+  kind: 'EmrIntegration' | 'OceanSite';
+  name: string;
+} {
+  if (spec.siteRef) return { kind: 'OceanSite', name: spec.siteRef.name };
+  return { kind: 'EmrIntegration', name: spec.integrationRef?.name ?? '' };
+}

@@ -73,6 +73,7 @@ describe('offline validation of the examples', () => {
       'SyncSchedule',
       'SyncSchedule',
       'SyncSchedule',
+      'SyncSchedule',
     ]);
     expect(results.filter((r) => r.result.skipped).every((r) => r.result.ref.apiVersion === 'v1')).toBe(true);
   });

@@ -64,7 +64,7 @@ function byName<T extends { metadata: { name: string } }>(a: T, b: T): number {
 }
 
 const siteOf = (integration: EmrIntegration): string => integration.spec.siteRef.name;
-const integrationOf = (schedule: SyncSchedule): string => schedule.spec.integrationRef.name;
+const integrationOf = (schedule: SyncSchedule): string => schedule.spec.integrationRef?.name ?? '';
 
 /**
  * Each item's lines under `prefix`: `render` gets the item's branch ("├── ", or "└── " for the

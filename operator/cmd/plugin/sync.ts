@@ -65,7 +65,7 @@ export async function syncCommand(args: string[], io: CommandIo): Promise<number
     return EXIT.failed;
   }
   const schedules = (await client.list<SyncSchedule>(SYNC_SCHEDULE, ns)).filter(
-    (s) => s.spec.integrationRef.name === integrationName && s.spec.type === type,
+    (s) => s.spec.integrationRef?.name === integrationName && s.spec.type === type,
   );
   if (schedules.length === 0) {
     io.err(

@@ -109,10 +109,21 @@ describe('cloudconnect-sync arguments', () => {
   const now = new Date('2030-05-06T00:00:00Z');
   it('reads --integration, --type and --run', () => {
     expect(parseCliArgs(ARGS, now)).toEqual({
+      target: 'integration',
       namespace: 'clinic',
       name: 'accuro',
       type: 'Full',
       run: 'accuro-full-29000000',
+      help: false,
+    });
+  });
+  it('reads --site for the reminders of a site without an integrated EMR', () => {
+    expect(parseCliArgs(['--site', 'clinic/oak', '--type', 'Reminders', '--run', 'r1'], now)).toEqual({
+      target: 'site',
+      namespace: 'clinic',
+      name: 'oak',
+      type: 'Reminders',
+      run: 'r1',
       help: false,
     });
   });
@@ -124,7 +135,10 @@ describe('cloudconnect-sync arguments', () => {
     ['refuses an integration without a namespace', ['--integration', 'accuro', '--type', 'Full'], /<namespace>\/<name>/],
     ['refuses an integration with two slashes', ['--integration', 'a/b/c', '--type', 'Full'], /<namespace>\/<name>/],
     ['refuses an unknown type', ['--integration', 'a/b', '--type', 'full'], /Full, Appointments or Reminders/],
-    ['refuses an unknown option', ['--integration', 'a/b', '--type', 'Full', '--site', '1'], /Unknown option/],
+    ['refuses an unknown option', ['--integration', 'a/b', '--type', 'Full', '--office', '1'], /Unknown option/],
+    ['refuses --integration together with --site', ['--integration', 'a/b', '--site', 'a/c', '--type', 'Reminders'], /exclude each other/],
+    ['refuses a sync of a site without an integrated EMR', ['--site', 'a/c', '--type', 'Full'], /--site runs only --type Reminders/],
+    ['refuses a site that is not <namespace>/<name>', ['--site', 'c', '--type', 'Reminders'], /--site must be <namespace>\/<name>/],
     ['refuses a positional argument', ['--integration', 'a/b', '--type', 'Full', 'extra'], /positional/],
     ['refuses a run name that is not a Job name', ['--integration', 'a/b', '--type', 'Full', '--run', 'a b'], /--run/],
   ];

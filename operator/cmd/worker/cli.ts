@@ -6,9 +6,11 @@
 // Exit codes: 0 Succeeded, 1 Failed, 2 bad usage.
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import type { RemindersSpec } from '../../api/v1alpha1/index.ts';
 import type { EmrAdapterType } from '../../internal/emr/index.ts';
 import { adapterSettings } from '../../internal/emr/settings.ts';
 import { OceanClient, type OceanClientOptions, type OceanUploader } from '../../internal/ocean/client.ts';
+import { OceanReferralBookings } from '../../internal/ocean/referral-bookings.ts';
 import { OceanReminders } from '../../internal/ocean/reminders.ts';
 import { fingerprint } from '../../internal/sek/identity.ts';
 import { RotatingEncryptor, type RotatingEncryptorOptions, type VersionedSekSource } from '../../internal/sek/key-rotation.ts';
@@ -19,6 +21,8 @@ import {
   parseIntegrationRef,
   readCredentialsDir,
   type SekSource,
+  type SiteConfig,
+  siteConfigFromEnv,
   terminationMessageTarget,
   vaultVersionedSekSource,
   type WorkerConfig,
@@ -26,16 +30,21 @@ import {
 } from '../../internal/sitepod/pod-env.ts';
 import { createLogger, type Logger } from '../../runtime/logger.ts';
 import { redactor } from '../../runtime/redact.ts';
-import { type RemindersResult, runReminders } from './reminders.ts';
+import { referralSource } from './referral-appointments.ts';
+import { type RemindersInput, type RemindersResult, runReminders } from './reminders.ts';
 import { remindersFromEnv } from './reminders-config.ts';
 import { DEFAULT_RETRY, failureOf, type RetryPolicy, runSync, type SyncInput, type SyncResult, type SyncType, withRetry } from './sync.ts';
 
-const USAGE = 'usage: cloudconnect-sync --integration <namespace>/<name> --type Full|Appointments|Reminders [--run <name>]';
+const USAGE =
+  'usage: cloudconnect-sync --integration <namespace>/<name> --type Full|Appointments|Reminders [--run <name>]\n' +
+  '       cloudconnect-sync --site <namespace>/<name> --type Reminders [--run <name>]   (a site without an integrated EMR)';
 
 /** A sync, or a run of the patient reminders of a Reminders schedule (reminders.ts). */
 export type RunType = SyncType | 'Reminders';
 
 export interface CliArgs {
+  /** --integration (an EmrIntegration's run) or --site (the reminders of a site without an integrated EMR). */
+  target: 'integration' | 'site';
   namespace: string;
   name: string;
   type: RunType;
@@ -51,6 +60,7 @@ function parseOptions(argv: readonly string[]) {
       args: [...argv],
       options: {
         integration: { type: 'string' },
+        site: { type: 'string' },
         type: { type: 'string' },
         run: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -66,11 +76,16 @@ function parseOptions(argv: readonly string[]) {
 /** Parses argv (without node and the script); throws WorkerError('InvalidArguments') with what is wrong. */
 export function parseCliArgs(argv: readonly string[], now: Date): CliArgs {
   const { values } = parseOptions(argv);
-  if (values.help) return { namespace: '', name: '', type: 'Full', run: '', help: true };
+  if (values.help) return { target: 'integration', namespace: '', name: '', type: 'Full', run: '', help: true };
   const problems: string[] = [];
-  const ref = values.integration === undefined ? undefined : parseIntegrationRef(values.integration);
-  if (values.integration === undefined) problems.push('--integration is required');
-  else if (!ref) problems.push(`--integration must be <namespace>/<name>, got ${JSON.stringify(values.integration)}`);
+  const target = values.site === undefined ? 'integration' : 'site';
+  const text = values.site ?? values.integration;
+  const ref = text === undefined ? undefined : parseIntegrationRef(text);
+  if (values.integration !== undefined && values.site !== undefined) problems.push('--integration and --site exclude each other');
+  else if (text === undefined) problems.push('--integration is required');
+  else if (!ref) problems.push(`--${target} must be <namespace>/<name>, got ${JSON.stringify(text)}`);
+  if (target === 'site' && values.type !== undefined && values.type !== 'Reminders')
+    problems.push('--site runs only --type Reminders (a site without an integrated EMR has nothing to sync)');
   if (values.type === undefined) problems.push('--type is required');
   else if (values.type !== 'Full' && values.type !== 'Appointments' && values.type !== 'Reminders')
     problems.push(`--type must be Full, Appointments or Reminders, got ${JSON.stringify(values.type)}`);
@@ -78,6 +93,7 @@ export function parseCliArgs(argv: readonly string[], now: Date): CliArgs {
     problems.push(`--run must be a Job name (letters, digits, '.', '_', '-'), got ${JSON.stringify(values.run)}`);
   if (problems.length > 0) throw new WorkerError('InvalidArguments', problems.join('; '));
   return {
+    target,
     ...(ref as { namespace: string; name: string }),
     type: values.type as RunType,
     // Outside a Job: a name of our own, still unique per second, so batch ids stay unique.
@@ -99,6 +115,8 @@ export interface WorkerResult extends Omit<SyncResult, 'type' | 'batches' | 'pro
   failedReasons?: Record<string, number>;
   batches?: number;
   integration?: string;
+  /** A site's reminders run (--site): the site, `<namespace>/<name>`. */
+  site?: string;
   run?: string;
   startTime: string;
   completionTime: string;
@@ -146,7 +164,8 @@ type Report = Omit<WorkerResult, 'startTime' | 'completionTime'>;
 
 /** The integration, type and run every log line of the run carries. */
 interface RunContext {
-  integration: string;
+  integration?: string;
+  site?: string;
   type: RunType;
   run: string;
 }
@@ -208,12 +227,12 @@ function failureReport(io: RunIo, context: RunContext, error: unknown): Report {
       stack: (error as Error).stack?.split('\n').slice(1).join('\n'),
     });
   io.logger.error('sync failed', { ...context, errorReason, detail: message });
-  return { ...failed(io, errorReason, message), type: context.type, integration: context.integration, run: context.run };
+  return { ...failed(io, errorReason, message), type: context.type, ...targetOf(context), run: context.run };
 }
 
 /** Ocean's client options for the site, with the credentials from the Secret (or the environment). */
 function oceanOptions(
-  config: WorkerConfig,
+  config: SiteConfig,
   ocean: { clientId: string; clientSecret: string },
   deps: WorkerDeps,
   now: () => Date,
@@ -235,7 +254,7 @@ function oceanUploader(config: WorkerConfig, ocean: { clientId: string; clientSe
 }
 
 /** Vault's versioned SEK, or the injected key as version 0 (tests). */
-function versionedSekSource(config: WorkerConfig, injected: SekSource | undefined): VersionedSekSource {
+function versionedSekSource(config: SiteConfig, injected: SekSource | undefined): VersionedSekSource {
   return injected ? async () => ({ value: await injected(), version: 0 }) : vaultVersionedSekSource(config);
 }
 
@@ -259,9 +278,8 @@ function rotationHooks(logger: Logger, context: RunContext): Pick<RotatingEncryp
   };
 }
 
-/** Reads the SEK (registered with the redactor, logged by fingerprint) and returns the run's encryptor. */
-async function openEncryptor(
-  config: WorkerConfig,
+/** The SEK's current version, tried again on a Vault blip, registered with the redactor and logged by fingerprint only. */
+async function readSek(
   source: VersionedSekSource,
   logger: Logger,
   context: RunContext,
@@ -273,6 +291,18 @@ async function openEncryptor(
   redactor.register(sek.value);
   // The fingerprint (as in OceanSite status) tells which key encrypted the run, never the key.
   logger.info('SEK read', { ...context, sekFingerprint: fingerprint(sek.value), sekVersion: sek.version });
+  return sek;
+}
+
+/** Reads the SEK (registered with the redactor, logged by fingerprint) and returns the run's encryptor. */
+async function openEncryptor(
+  config: WorkerConfig,
+  source: VersionedSekSource,
+  logger: Logger,
+  context: RunContext,
+  retry: { policy: RetryPolicy; sleep: (ms: number) => Promise<void> },
+) {
+  const sek = await readSek(source, logger, context, retry);
   return new RotatingEncryptor({
     initial: sek,
     siteNumber: config.siteNumber,
@@ -365,10 +395,24 @@ async function configureAndRemind(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: 
   const reminders = remindersFromEnv(env);
   const { config, ocean, adapter } = await openRun(env, deps, io, context);
   const client = (deps.oceanClientFactory ?? ((o) => new OceanClient(o)))(oceanOptions(config, ocean, deps, io.now));
+  return remind({ deps, io, context, config, reminders, adapter, client });
+}
+
+/** The reminders run itself, whatever lists the appointments (the EMR, or Ocean's booked referral dates). */
+function remind(run: {
+  deps: WorkerDeps;
+  io: RunIo;
+  context: RunContext;
+  config: SiteConfig;
+  reminders: RemindersSpec;
+  adapter: RemindersInput['adapter'];
+  client: Pick<OceanClient, 'siteCall'>;
+}): Promise<RemindersResult> {
+  const { deps, io, context, config } = run;
   return runReminders({
-    adapter,
-    ocean: new OceanReminders(client),
-    reminders,
+    adapter: run.adapter,
+    ocean: new OceanReminders(run.client),
+    reminders: run.reminders,
     siteNumber: config.siteNumber,
     timeZone: config.siteTimeZone,
     now: io.now,
@@ -378,11 +422,43 @@ async function configureAndRemind(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: 
   });
 }
 
+/**
+ * The reminders of a site without an integrated EMR (--site): no EMR and no EMR credentials; the
+ * appointments are the site's booked eReferral dates in Ocean, whose contacts are SEK envelopes. The
+ * SEK is read (Vault, as a sync run reads it) only when a reminder is due, and only the contact of a
+ * due reminder is decrypted.
+ */
+async function configureAndRemindSite(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: RunIo, context: RunContext): Promise<RemindersResult> {
+  const reminders = remindersFromEnv(env);
+  const config = siteConfigFromEnv(env);
+  if (!deps.logger) io.logger.level = config.logLevel;
+  io.logger.info('reminders starting', { ...context, siteNumber: config.siteNumber });
+  const oceanFiles = config.oceanCredentialsDir ? await readCredentialsDir(config.oceanCredentialsDir) : undefined;
+  const ocean = oceanCredentials({}, env, oceanFiles);
+  const client = (deps.oceanClientFactory ?? ((o) => new OceanClient(o)))(oceanOptions(config, ocean, deps, io.now));
+  const source = versionedSekSource(config, deps.sekSource);
+  const retry = { policy: deps.retry ?? DEFAULT_RETRY, sleep: deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))) };
+  const adapter = referralSource({
+    bookings: new OceanReferralBookings(client),
+    siteNumber: config.siteNumber,
+    sek: async () => (await readSek(source, io.logger, context, retry)).value,
+  });
+  return remind({ deps, io, context, config, reminders, adapter, client });
+}
+
 /** Logs how the run ended (an error line when it failed); counts and reasons only. */
 function logOutcome(logger: Logger, context: RunContext, sync: SyncResult | RemindersResult): void {
   const level = sync.result === 'Succeeded' ? 'info' : 'error';
   const { message: detail, ...fields } = sync;
   logger.log(level, `sync ${sync.result.toLowerCase()}`, { ...context, ...fields, ...(detail ? { detail } : {}) });
+}
+
+const targetOf = (context: RunContext) => (context.site ? { site: context.site } : { integration: context.integration ?? '' });
+
+/** A site's reminders, an integration's reminders, or a sync. */
+function runOfType(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: RunIo, context: RunContext): Promise<SyncResult | RemindersResult> {
+  if (context.site) return configureAndRemindSite(env, deps, io, context);
+  return context.type === 'Reminders' ? configureAndRemind(env, deps, io, context) : configureAndSync(env, deps, io, context);
 }
 
 export async function runWorker(
@@ -401,13 +477,13 @@ export async function runWorker(
     io.stdout.write(`${USAGE}\n`);
     return { exitCode: 0 };
   }
-  const context: RunContext = { integration: `${args.namespace}/${args.name}`, type: args.type, run: args.run };
+  const ref = `${args.namespace}/${args.name}`;
+  const context: RunContext = { ...(args.target === 'site' ? { site: ref } : { integration: ref }), type: args.type, run: args.run };
 
   try {
-    const sync =
-      context.type === 'Reminders' ? await configureAndRemind(env, deps, io, context) : await configureAndSync(env, deps, io, context);
+    const sync = await runOfType(env, deps, io, context);
     logOutcome(io.logger, context, sync);
-    return finish(io, { ...sync, integration: context.integration, run: context.run }, sync.result === 'Succeeded' ? 0 : 1);
+    return finish(io, { ...sync, ...targetOf(context), run: context.run }, sync.result === 'Succeeded' ? 0 : 1);
   } catch (error) {
     return finish(io, failureReport(io, context, error), 1);
   }

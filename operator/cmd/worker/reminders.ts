@@ -11,6 +11,7 @@ import type { RemindersSpec } from '../../api/v1alpha1/index.ts';
 import type { Appointment, EmrAdapter, Patient } from '../../internal/emr/adapter.ts';
 import { OceanError } from '../../internal/ocean/client.ts';
 import type { OceanReminders, ReminderRequest } from '../../internal/ocean/reminders.ts';
+import { WorkerError } from '../../internal/sitepod/pod-env.ts';
 import { parseDuration } from '../../runtime/duration.ts';
 import { lookaheadMs, planReminders, type ReminderDecision, stillDue } from './reminder-due.ts';
 import { DEFAULT_RETRY, failureOf, type RetryPolicy, withRetry } from './sync.ts';
@@ -113,7 +114,9 @@ async function sendAll(ctx: RunContext, due: Extract<ReminderDecision, { action:
       await sendOne(ctx, decision, current);
     } catch (error) {
       if (error instanceof OceanError && RUN_STOPPERS.has(error.reason)) throw error;
-      const { errorReason } = failureOf(error);
+      // The SEK unreadable (Vault down, access denied) stops the run; one contact that does not open is that reminder's failure.
+      if (error instanceof WorkerError && error.reason !== 'ContactUndecryptable') throw error;
+      const errorReason = error instanceof WorkerError ? error.reason : failureOf(error).errorReason;
       ctx.tally.fail(errorReason);
       ctx.input.onWarning?.('a reminder could not be sent', { errorReason });
     }

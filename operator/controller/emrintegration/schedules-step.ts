@@ -44,7 +44,9 @@ export class SchedulesStep implements Step {
   }
 
   async run(run: EmrRun): Promise<StepOutcome> {
-    const mine = syncingSchedules(this.schedules?.list(run.key.namespace).filter((s) => s.spec.integrationRef.name === run.key.name) ?? []);
+    const mine = syncingSchedules(
+      this.schedules?.list(run.key.namespace).filter((s) => s.spec.integrationRef?.name === run.key.name) ?? [],
+    );
     const wait = await this.ensureDefaults(run, mine.length > 0);
     if (wait !== undefined) run.requeueAfterMs.push(wait);
     run.sync = syncPanel(mine);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EmrIntegration, OceanSite, SyncSchedule } from '../../api/v1alpha1/index.ts';
 import { SEK_VERSION_ANNOTATION, SITE_LABEL } from '../../api/v1alpha1/index.ts';
 import { DEFAULT_EGRESS, egressFromEnv } from '../../internal/httpx/egress-config.ts';
-import { configFromEnv } from '../../internal/sitepod/pod-env.ts';
+import { configFromEnv, siteConfigFromEnv } from '../../internal/sitepod/pod-env.ts';
 import { CREDENTIALS_DIR, KEY_VERSION_DIR, OCEAN_CREDENTIALS_DIR } from '../../internal/sitepod/site-pod.ts';
 import { buildRunJob, type RunJobInput, type WorkerSettings } from './job.ts';
 
@@ -215,5 +215,52 @@ describe('the Reminders run Job', () => {
   it('gives a sync run no reminders variable', () => {
     const env = runJob().spec?.template.spec?.containers[0]?.env ?? [];
     expect(env.map((e) => e.name)).not.toContain('CLOUDCONNECT_REMINDERS');
+  });
+});
+
+describe('the Reminders run Job of a site without an integrated EMR (spec.siteRef)', () => {
+  const reminders = { offsets: ['24h'], channel: 'SMS' as const, templateId: 'appointment-reminder' };
+  const oak: OceanSite = {
+    ...site,
+    metadata: { name: 'oak', namespace: 'clinic', uid: 'u4' },
+    spec: { ...site.spec, siteNumber: '4321', ocean: { credentialsSecretRef: { name: 'oak-ocean' } } },
+  };
+  const siteSchedule: SyncSchedule = {
+    ...schedule,
+    metadata: { ...schedule.metadata, name: 'oak-reminders' },
+    spec: { siteRef: { name: 'oak' }, type: 'Reminders', schedule: '*/15 * * * *', reminders },
+  };
+  const siteJob = runJob({ schedule: siteSchedule, type: 'Reminders', integration: undefined, integrationSpec: undefined, site: oak });
+  const siteJobPod = siteJob.spec?.template.spec;
+  const siteContainer = siteJobPod?.containers[0];
+  const env = Object.fromEntries((siteContainer?.env ?? []).map((e) => [e.name, e.value]));
+
+  it('names the site, not an integration, to the worker', () => {
+    expect(siteContainer?.args).toEqual(['--site', 'clinic/oak', '--type', 'Reminders', '--run', 'maple-full-29000000']);
+    expect(siteJob.metadata?.labels).toMatchObject({ [SITE_LABEL]: 'oak' });
+    expect(Object.keys(siteJob.metadata?.labels ?? {})).not.toContain('cloudconnect.dev/integration');
+  });
+
+  it('mounts no EMR credentials and passes no integration spec, only the Ocean Secret', () => {
+    const secrets = (siteJobPod?.volumes ?? []).flatMap((v) => (v.secret?.secretName ? [v.secret.secretName] : []));
+    expect(secrets).toEqual(['oak-ocean']);
+    expect((siteContainer?.volumeMounts ?? []).map((m) => m.mountPath)).not.toContain(CREDENTIALS_DIR);
+    expect(Object.keys(env)).not.toContain('CLOUDCONNECT_INTEGRATION_SPEC');
+    expect(env['CLOUDCONNECT_OCEAN_CREDENTIALS_DIR']).toBe(OCEAN_CREDENTIALS_DIR);
+  });
+
+  it("runs as the site, with the site's SEK location and Vault role, as a sync run does", () => {
+    expect(siteJobPod?.serviceAccountName).toBe('oak');
+    expect(siteJobPod?.automountServiceAccountToken).toBe(false);
+    expect(env).toMatchObject({
+      SEK_PATH: 'cloudconnect/clinic/oak/sek',
+      VAULT_ROLE: 'cloudconnect-sync',
+      CLOUDCONNECT_SITE_NUMBER: '4321',
+    });
+    expect(siteJobPod?.volumes?.map((v) => v.name)).toContain('vault-token');
+  });
+
+  it("sets an environment the worker's site configuration accepts", () => {
+    expect(siteConfigFromEnv(env)).toMatchObject({ siteNumber: '4321', oceanCredentialsDir: OCEAN_CREDENTIALS_DIR });
   });
 });

@@ -27,8 +27,9 @@ export interface RunJobInput {
   scheduledTime: Date;
   type: SyncType;
   schedule: SyncSchedule;
-  integration: EmrIntegration;
-  integrationSpec: EmrIntegrationSpec;
+  /** Absent for a site's reminders schedule (spec.siteRef): the Job then mounts no EMR credentials. */
+  integration?: EmrIntegration | undefined;
+  integrationSpec?: EmrIntegrationSpec | undefined;
   site: OceanSite;
   settings: WorkerSettings;
 }
@@ -50,11 +51,11 @@ export function buildRunJob(input: RunJobInput): V1Job {
     'app.kubernetes.io/name': 'cloudconnect-sync',
     'app.kubernetes.io/managed-by': 'cloudconnect-operator',
     [RUN_LABELS.schedule]: schedule.metadata.name,
-    [RUN_LABELS.integration]: integration.metadata.name,
+    ...(integration ? { [RUN_LABELS.integration]: integration.metadata.name } : {}),
     [RUN_LABELS.site]: site.metadata.name,
     [RUN_LABELS.type]: input.type,
   };
-  const worker = spec.syncWorker ?? {};
+  const worker = spec?.syncWorker ?? {};
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -89,13 +90,17 @@ export function buildRunJob(input: RunJobInput): V1Job {
 function runContainer(input: RunJobInput, pod: SitePodParts): V1Container {
   const { integration, integrationSpec: spec, settings } = input;
   const namespace = input.schedule.metadata.namespace ?? '';
-  const worker = spec.syncWorker ?? {};
+  const worker = spec?.syncWorker ?? {};
+  // An integration's run names it; a site's reminders run names the site and carries no integration spec.
+  const target = integration
+    ? ['--integration', `${namespace}/${integration.metadata.name}`]
+    : ['--site', `${namespace}/${input.site.metadata.name}`];
   return {
     name: 'sync',
     image: settings.image,
-    args: ['--integration', `${namespace}/${integration.metadata.name}`, '--type', input.type, '--run', input.name],
+    args: [...target, '--type', input.type, '--run', input.name],
     env: [
-      { name: 'CLOUDCONNECT_INTEGRATION_SPEC', value: JSON.stringify(spec) },
+      ...(spec ? [{ name: 'CLOUDCONNECT_INTEGRATION_SPEC', value: JSON.stringify(spec) }] : []),
       ...pod.identityEnv,
       { name: 'OCEAN_API_URL', value: settings.oceanApiUrl },
       ...(settings.oceanCaBundle ? [{ name: 'OCEAN_CA_BUNDLE', value: settings.oceanCaBundle }] : []),

@@ -2,7 +2,14 @@
 // the worker wrote to its termination message. Each run is counted once in the sync metrics, and a
 // run that met an expired or revoked credential has its integration check again at once.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import { EMR_INTEGRATION, type EmrIntegration, REQUESTED_AT_ANNOTATION, RUN_LABELS, type SyncRunResult } from '../../api/v1alpha1/index.ts';
+import {
+  EMR_INTEGRATION,
+  type EmrIntegration,
+  REQUESTED_AT_ANNOTATION,
+  RUN_LABELS,
+  type SyncRunResult,
+  scheduleTarget,
+} from '../../api/v1alpha1/index.ts';
 import { jobFailureReason, jobFinished } from '../../internal/sitepod/sync-run.ts';
 import { safeMessage } from '../../runtime/errors.ts';
 import type { Observed, ScheduleRun, SyncScheduleDeps } from './step.ts';
@@ -70,7 +77,7 @@ export class LastRun {
     const result = runResult(latest, message);
     if (!this.firstSight(`${namespace}/${name}`)) return result;
     const integration = observed.integration;
-    const labels = { namespace, integration: integration?.metadata.name ?? run.spec.integrationRef.name, type: run.spec.type };
+    const labels = { namespace, integration: integration?.metadata.name ?? scheduleTarget(run.spec).name, type: run.spec.type };
     this.count(result, labels);
     if (run.spec.type === 'Reminders') this.countReminders(result, message, labels);
     if (integration && result.result === 'Failed' && AUTH_REASONS.has(result.errorReason ?? ''))

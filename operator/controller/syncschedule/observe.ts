@@ -7,15 +7,37 @@ import { withDefaults } from '../../runtime/defaults.ts';
 import { decideRun, type RunDecision } from './runs.ts';
 import type { Observed, ScheduleRun, SyncScheduleDeps } from './step.ts';
 
-export function observe(deps: Pick<SyncScheduleDeps, 'integrations' | 'sites' | 'jobs'>, run: ScheduleRun): Observed {
-  const { key, spec } = run;
-  const integration = deps.integrations.get(spec.integrationRef.name, key.namespace);
+type TargetDeps = Pick<SyncScheduleDeps, 'integrations' | 'sites'>;
+type Target = Pick<Observed, 'integration' | 'integrationSpec' | 'site' | 'integrationReady'>;
+
+/** An integration's schedule: the integration, its site; ready when it is Authenticated and not suspended. */
+function observeIntegration(deps: TargetDeps, namespace: string, name: string): Target {
+  const integration = deps.integrations.get(name, namespace);
   const integrationSpec = integration ? withDefaults<EmrIntegrationSpec>(EmrIntegrationSpec, integration.spec) : undefined;
-  const site = integrationSpec ? deps.sites.get(integrationSpec.siteRef.name, key.namespace) : undefined;
-  const runs = deps.jobs.list(key.namespace).filter((j) => j.metadata?.labels?.[RUN_LABELS.schedule] === key.name);
+  const site = integrationSpec ? deps.sites.get(integrationSpec.siteRef.name, namespace) : undefined;
   const integrationReady =
     integration !== undefined && site !== undefined && isTrue(integration.status?.conditions, 'Authenticated') && !integrationSpec?.suspend;
-  return { integration, integrationSpec, site, runs, active: runs.filter((j) => !jobFinished(j)), integrationReady };
+  return { integration, integrationSpec, site, integrationReady };
+}
+
+/** A site's reminders schedule (spec.siteRef, same namespace): no integration; ready when the OceanSite is Ready. */
+function observeSite(deps: TargetDeps, namespace: string, name: string): Target {
+  const site = deps.sites.get(name, namespace);
+  return {
+    integration: undefined,
+    integrationSpec: undefined,
+    site,
+    integrationReady: site !== undefined && isTrue(site.status?.conditions, 'Ready'),
+  };
+}
+
+export function observe(deps: Pick<SyncScheduleDeps, 'integrations' | 'sites' | 'jobs'>, run: ScheduleRun): Observed {
+  const { key, spec } = run;
+  const target = spec.siteRef
+    ? observeSite(deps, key.namespace, spec.siteRef.name)
+    : observeIntegration(deps, key.namespace, spec.integrationRef?.name ?? '');
+  const runs = deps.jobs.list(key.namespace).filter((j) => j.metadata?.labels?.[RUN_LABELS.schedule] === key.name);
+  return { ...target, runs, active: runs.filter((j) => !jobFinished(j)) };
 }
 
 export function decide(run: ScheduleRun, observed: Observed, next: (after: Date) => Date): RunDecision {

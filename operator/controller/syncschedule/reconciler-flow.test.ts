@@ -223,3 +223,36 @@ describe('the SyncSchedule reconciler, step by step', () => {
     expect(f.calls.slice(again).filter((c) => String(c[0]).startsWith('sync'))).toEqual([]);
   });
 });
+
+describe("the SyncSchedule reconciler and a site's reminders schedule (spec.siteRef)", () => {
+  const reminders = { offsets: ['24h'], channel: 'SMS', templateId: 'appointment-reminder' };
+  const siteSchedule = () => {
+    const s = schedule({ type: 'Reminders', reminders });
+    (s.spec as Record<string, unknown>)['integrationRef'] = undefined;
+    (s.spec as Record<string, unknown>)['siteRef'] = { name: 'maple' };
+    return s;
+  };
+  const readySite: Obj = { ...site, status: { conditions: [{ type: 'Ready', status: 'True' }] } };
+  const readyOf = (calls: Call[]) => (statusOf(calls).conditions as { type: string; reason: string }[]).find((c) => c.type === 'Ready');
+
+  const blocked: [string, Obj[], string][] = [
+    ['waits with SiteNotFound for a site that does not exist', [], 'SiteNotFound'],
+    ['waits with SiteNotReady for a site that is not Ready', [site], 'SiteNotReady'],
+  ];
+  it.each(blocked)('%s, and starts no run', async (_name, sites, reason) => {
+    const f = fixture({ schedule: siteSchedule(), sites, integrations: [] });
+    await f.reconciler.reconcile(KEY);
+    expect(f.names()).not.toContain('createJob');
+    expect(readyOf(f.calls)?.reason).toBe(reason);
+  });
+
+  it('starts the run of a Ready site with no integration at all, naming the site to the worker', async () => {
+    const f = fixture({ schedule: siteSchedule(), sites: [readySite], integrations: [] });
+    await f.reconciler.reconcile(KEY);
+    const created = f.calls.find((c) => c[0] === 'createJob')?.[1] as {
+      body: { spec: { template: { spec: { containers: { args: string[] }[] } } } };
+    };
+    expect(created.body.spec.template.spec.containers[0]?.args.slice(0, 2)).toEqual(['--site', 'ns/maple']);
+    expect(readyOf(f.calls)?.reason).toBe('Scheduled');
+  });
+});

@@ -26,7 +26,8 @@ export async function startRun(
 ): Promise<string | undefined> {
   const { integration, integrationSpec, site } = observed;
   const start = decision.start;
-  if (!start || !integration || !integrationSpec || !site) return undefined;
+  // A site's reminders schedule (spec.siteRef) has a site and no integration.
+  if (!start || !site || (!run.spec.siteRef && (!integration || !integrationSpec))) return undefined;
   const { schedule, spec } = run;
   const job = buildRunJob({
     name: start.name,

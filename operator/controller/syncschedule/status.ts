@@ -1,7 +1,7 @@
 // Status: Ready (Suspended, IntegrationNotFound, IntegrationNotReady or Scheduled with the next
 // time), the active runs after this reconcile's replacements and start, the last run, and the
 // schedule times the decision recorded.
-import type { SyncRunResult, SyncScheduleStatus } from '../../api/v1alpha1/index.ts';
+import { type SyncRunResult, type SyncScheduleStatus, scheduleTarget } from '../../api/v1alpha1/index.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { type ConditionInput, setConditions } from '../../runtime/conditions.ts';
 import type { RunDecision } from './runs.ts';
@@ -21,11 +21,22 @@ export interface StatusInput {
 
 function readyCondition(run: ScheduleRun, observed: Observed, decision: RunDecision): ConditionInput {
   const { spec } = run;
-  const integrationName = spec.integrationRef.name;
+  const target = scheduleTarget(spec);
+  const integrationName = target.name;
   if (spec.suspend) return { type: 'Ready', status: 'True', reason: 'Suspended', message: 'Suspended: no new runs start' };
-  if (!observed.integration)
+  if (target.kind === 'OceanSite') {
+    if (!observed.site)
+      return { type: 'Ready', status: 'False', reason: 'SiteNotFound', message: `OceanSite ${target.name} does not exist` };
+    if (!observed.integrationReady)
+      return {
+        type: 'Ready',
+        status: 'False',
+        reason: 'SiteNotReady',
+        message: `Blocked: OceanSite ${target.name} is not Ready; runs resume by themselves when it is`,
+      };
+  } else if (!observed.integration)
     return { type: 'Ready', status: 'False', reason: 'IntegrationNotFound', message: `EmrIntegration ${integrationName} does not exist` };
-  if (!observed.integrationReady)
+  else if (!observed.integrationReady)
     return {
       type: 'Ready',
       status: 'False',

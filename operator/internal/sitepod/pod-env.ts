@@ -28,7 +28,9 @@ export type WorkerErrorReason =
   | 'SekAccessDenied'
   | 'SekNotFound'
   | 'WebhookKeyUnavailable'
-  | 'NatsCredentialsUnavailable';
+  | 'NatsCredentialsUnavailable'
+  /** A referral's contact envelope does not open with the site's SEK (reminders of a non-integrated site). */
+  | 'ContactUndecryptable';
 
 /** A failure of the worker's own setup (arguments, environment, Vault), with a reason for the run's status. */
 export class WorkerError extends Error {
@@ -46,6 +48,9 @@ export function parseIntegrationRef(text: string): { namespace: string; name: st
   if (rest.length > 0 || !namespace || !name || !DNS_LABEL.test(namespace) || !DNS_SUBDOMAIN.test(name)) return undefined;
   return { namespace, name };
 }
+
+/** What a site's pod reads whatever runs in it: the site, Ocean, Vault and the SEK's location, the pod contract. */
+export type SiteConfig = Omit<WorkerConfig, 'spec' | 'emrTimeZone' | 'credentialsDir' | 'caBundleFile'>;
 
 export interface WorkerConfig {
   spec: EmrIntegrationSpec;
@@ -107,6 +112,27 @@ export function configFromEnv(env: Env, options: { ocean?: boolean } = {}): Work
 /** The pod's variables, read into `r` (the relay adds its own before checking); undefined only with a problem recorded. */
 export function readPodConfig(r: EnvReader, options: PodConfigOptions = {}): WorkerConfig | undefined {
   const specText = r.required('CLOUDCONNECT_INTEGRATION_SPEC');
+  const site = readSitePodConfig(r, options);
+  const spec = specText ? parseSpec(r, specText, options) : undefined;
+  if (!spec || !site) return undefined;
+  const emrTimeZone = spec.emr.timeZone ?? site.siteTimeZone;
+  if (!isKnownTimeZone(emrTimeZone)) r.problem(`emr.timeZone ${JSON.stringify(emrTimeZone)} is not a known IANA time zone`);
+  return {
+    ...site,
+    spec,
+    emrTimeZone,
+    credentialsDir: r.string('CLOUDCONNECT_CREDENTIALS_DIR'),
+    caBundleFile: r.string('CLOUDCONNECT_CA_BUNDLE_FILE'),
+  };
+}
+
+/** A site pod with no EMR (the reminders run of a site without an integrated EMR): every problem named at once. */
+export function siteConfigFromEnv(env: Env): SiteConfig {
+  const r = new EnvReader(env);
+  return r.done(readSitePodConfig(r), { wrap: invalidConfiguration });
+}
+
+function readSitePodConfig(r: EnvReader, options: { ocean?: boolean } = {}): SiteConfig | undefined {
   const siteNumber = r.required('CLOUDCONNECT_SITE_NUMBER', { valid: SITE_NUMBER });
   // Outside a pod (no operator to set it) the site's days are UTC days.
   const siteTimeZone = r.string('CLOUDCONNECT_SITE_TIME_ZONE', 'UTC', { valid: TIME_ZONE });
@@ -116,27 +142,19 @@ export function readPodConfig(r: EnvReader, options: PodConfigOptions = {}): Wor
   const path = r.required('SEK_PATH');
   const login = readVaultLogin(r);
   if (!login.token && !login.role) r.problem('VAULT_ROLE is not set (or VAULT_TOKEN, outside a pod)');
-  const spec = specText ? parseSpec(r, specText, options) : undefined;
   const logLevel = r.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' });
   const termination = readTerminationTarget(r);
   const egress = readEgress(r);
   if (login.token) redactor.register(login.token);
-  if (!spec) return undefined;
-  const emrTimeZone = spec.emr.timeZone ?? siteTimeZone;
-  if (!isKnownTimeZone(emrTimeZone)) r.problem(`emr.timeZone ${JSON.stringify(emrTimeZone)} is not a known IANA time zone`);
   return {
-    spec,
     siteNumber,
     siteTimeZone,
-    emrTimeZone,
-    credentialsDir: r.string('CLOUDCONNECT_CREDENTIALS_DIR'),
     oceanCredentialsDir: r.string('CLOUDCONNECT_OCEAN_CREDENTIALS_DIR'),
     oceanApiUrl,
     vault: { address: vaultAddress, ...login },
     sek: { mount, path },
     terminationMessagePath: termination.path,
     terminationMessagePathExplicit: termination.explicit,
-    caBundleFile: r.string('CLOUDCONNECT_CA_BUNDLE_FILE'),
     oceanCaBundle: r.string('OCEAN_CA_BUNDLE'),
     keyVersionFile: r.string('CLOUDCONNECT_SEK_VERSION_FILE'),
     logLevel,
@@ -247,7 +265,7 @@ export type SekSource = () => Promise<string>;
  * VAULT_AUTH_MOUNT as VAULT_ROLE. Vault's audit log records the read; the operator's audit
  * listener turns it into the Clinical Administrator notification.
  */
-export function vaultSekSource(config: WorkerConfig): SekSource {
+export function vaultSekSource(config: SiteConfig): SekSource {
   const versioned = vaultVersionedSekSource(config);
   return async () => (await versioned()).value;
 }
@@ -292,7 +310,7 @@ export async function vaultNatsCreds(config: WorkerConfig, path: string): Promis
  * Vault away or failing is VaultUnavailable.
  */
 async function podKvRead(
-  config: WorkerConfig,
+  config: SiteConfig,
   path: string,
   version: number | undefined,
   refusal: { denied: WorkerErrorReason; what: string },
@@ -310,7 +328,7 @@ async function podKvRead(
 }
 
 /** As vaultSekSource, with the KV version: the current one, or the one asked for (key rotation). */
-export function vaultVersionedSekSource(config: WorkerConfig): VersionedSekSource {
+export function vaultVersionedSekSource(config: SiteConfig): VersionedSekSource {
   return async (version?: number) => {
     const { sek } = config;
     const out = await podKvRead(config, sek.path, version, { denied: 'SekAccessDenied', what: 'the SEK' });

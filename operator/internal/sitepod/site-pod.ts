@@ -48,7 +48,8 @@ export interface SitePodSettings {
 
 export interface SitePodInput {
   namespace: string;
-  integrationSpec: EmrIntegrationSpec;
+  /** Absent for a site without an integrated EMR (its reminders run): no EMR credentials, no EMR CA. */
+  integrationSpec?: EmrIntegrationSpec | undefined;
   site: OceanSite;
   settings: SitePodSettings;
 }
@@ -75,8 +76,8 @@ export function sitePodParts(input: SitePodInput): SitePodParts {
   const { namespace, integrationSpec: spec, site, settings } = input;
   // The site's own key and ServiceAccount, from its namespace and name: never from a spec field.
   const location = keyLocation(namespace, site.metadata.name, settings.sekMount);
-  const secretName = credentialsSecretName(spec);
-  const ca = spec.emr.caBundleSecretRef;
+  const secretName = spec ? credentialsSecretName(spec) : undefined;
+  const ca = spec?.emr.caBundleSecretRef;
   // Always the site's own namespace: the reference has no namespace field.
   const oceanSecret = site.spec.ocean?.credentialsSecretRef?.name;
   return {
