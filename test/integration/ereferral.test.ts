@@ -47,7 +47,7 @@ beforeAll(async () => {
   const origin = new Date().toISOString();
   relay = await runRelayPod(clinic, { CLOUDCONNECT_RELAY_TIME_SCALE: '60', CLOUDCONNECT_RELAY_TIME_ORIGIN: origin });
   ocean.registerWebhook(relay.url, { headerName: 'Referral-Integration-API-Key', key: await clinic.key() });
-}, 240_000);
+}, 360_000);
 
 afterAll(async () => {
   await relay?.stop();

@@ -80,7 +80,7 @@ beforeAll(async () => {
     await kubectlOk(['wait', '--for=condition=Ready', '--timeout=90s', '-n', c.namespace, `emrintegration/${c.integration}`]);
   [relayA, relayB] = await Promise.all([runRelayPod(a), runRelayPod(b)]);
   [keyA, keyB] = await Promise.all([a.key(), b.key()]);
-}, 240_000);
+}, 360_000);
 
 afterAll(async () => {
   await relayA?.stop();
