@@ -140,10 +140,14 @@ describe('the make up demo', () => {
 
   it("finds each relay's ClusterIP webhook URL, header and key where the operator keeps them", async () => {
     const access = localAccess(localDir);
-    const { targets, skipped } = await eventually(async () => {
-      const r = await resolveTargets(access);
-      return r.targets.length === 5 ? r : undefined;
-    }, 'a relay Service and a webhook key for each of the five EMR integrations');
+    const { targets, skipped } = await eventually(
+      async () => {
+        const r = await resolveTargets(access);
+        return r.targets.length === 5 ? r : undefined;
+      },
+      'a relay Service and a webhook key for each of the five EMR integrations',
+      150_000,
+    );
     expect(skipped).toEqual([]);
     for (const t of targets) {
       const [ns, name] = t.integration.split('/') as [string, string];
@@ -153,7 +157,7 @@ describe('the make up demo', () => {
       const record = await vaultRequest('GET', `secret/data/cloudconnect/${ns}/${DEMO_SITE}/relay/${name}`);
       expect(t.key).toBe(record.json?.data?.data?.['current']);
     }
-  });
+  }, 200_000);
 
   it('has the simulated Ocean deliver to a real relay with the key, and be refused without it', async () => {
     relay = await startRelayHarness({ namespace: 'local-demo-relay' });
