@@ -100,14 +100,10 @@ export interface RelayPod {
 /** Runs the relay of `clinic` as its Deployment's pod would run, with `override` applied to its env. */
 export async function runRelayPod(clinic: Clinic, override: Record<string, string | undefined> = {}): Promise<RelayPod> {
   const { namespace, integration, site } = clinic;
-  const deployment = await eventually(
-    async () => {
-      const text = await kubectlOk(['get', 'deployment', `${integration}-relay`, '-n', namespace, '-o', 'json']).catch(() => '');
-      return text ? (JSON.parse(text) as { spec: { template: { spec: { containers: Container[] } } } }) : undefined;
-    },
-    'the relay Deployment',
-    150_000,
-  ).catch(async (error: unknown) => {
+  const deployment = await eventually(async () => {
+    const text = await kubectlOk(['get', 'deployment', `${integration}-relay`, '-n', namespace, '-o', 'json']).catch(() => '');
+    return text ? (JSON.parse(text) as { spec: { template: { spec: { containers: Container[] } } } }) : undefined;
+  }, 'the relay Deployment').catch(async (error: unknown) => {
     // Say why: the integration's conditions as the operator last wrote them.
     const status = await kubectlOk(['get', 'emrintegration', integration, '-n', namespace, '-o', 'jsonpath={.status.conditions}']).catch(
       () => '',

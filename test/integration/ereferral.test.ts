@@ -41,13 +41,15 @@ beforeAll(async () => {
     startReferralTarget({ auth: { token: TOKEN }, tls: { cert: tls.cert, key: tls.key } }),
   ]);
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', 'crds']);
-  operator = await startOperator({ ...(await nats.operatorEnv()), RELAY_STATUS_POLL_INTERVAL: '1s' });
+  // Scoped to this test's namespace: a cluster-wide operator would also provision the relay queues of
+  // every integration earlier test files left behind, and their reservations fill this server's account.
+  operator = await startOperator({ ...(await nats.operatorEnv()), RELAY_STATUS_POLL_INTERVAL: '1s', WATCH_NAMESPACES: ns });
   clinic = await applyClinic({ namespace: ns, site: 'birch', siteNumber: '7101', targetUrl: target.url, token: TOKEN, ca: tls.ca });
   await kubectlOk(['wait', '--for=condition=Ready', '--timeout=90s', '-n', ns, `emrintegration/${clinic.integration}`]);
   const origin = new Date().toISOString();
   relay = await runRelayPod(clinic, { CLOUDCONNECT_RELAY_TIME_SCALE: '60', CLOUDCONNECT_RELAY_TIME_ORIGIN: origin });
   ocean.registerWebhook(relay.url, { headerName: 'Referral-Integration-API-Key', key: await clinic.key() });
-}, 360_000);
+}, 240_000);
 
 afterAll(async () => {
   await relay?.stop();

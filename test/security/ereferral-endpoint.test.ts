@@ -59,7 +59,13 @@ beforeAll(async () => {
   ]);
   jsm = await jetstreamManager(await nats.connectAs(await nats.operatorCreds()));
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', 'crds']);
-  operator = await startOperator({ ...(await nats.operatorEnv()), RELAY_STATUS_POLL_INTERVAL: '1s' });
+  // The three clinics only (the victim nsC included, so the cross-namespace attempts could reach it):
+  // not the integrations earlier test files left, whose relay queues would fill this server's account.
+  operator = await startOperator({
+    ...(await nats.operatorEnv()),
+    RELAY_STATUS_POLL_INTERVAL: '1s',
+    WATCH_NAMESPACES: [nsA, nsB, nsC].join(','),
+  });
   a = await applyClinic({
     namespace: nsA,
     site: 'alder',
@@ -80,7 +86,7 @@ beforeAll(async () => {
     await kubectlOk(['wait', '--for=condition=Ready', '--timeout=90s', '-n', c.namespace, `emrintegration/${c.integration}`]);
   [relayA, relayB] = await Promise.all([runRelayPod(a), runRelayPod(b)]);
   [keyA, keyB] = await Promise.all([a.key(), b.key()]);
-}, 360_000);
+}, 240_000);
 
 afterAll(async () => {
   await relayA?.stop();
