@@ -824,3 +824,17 @@ export function* visibleAppointments(
     yield i;
   }
 }
+
+/** A 400 `invalid_request` with a message (the JSON error shape of Ocean's APIs and of the simulators' own designs). */
+export const invalidRequest = (message: string) => new SimHttpError(400, { error: 'invalid_request', message });
+
+/** `value` as an object with exactly `keys`, each present: no unknown field, none missing (strict like the real APIs). */
+export function exactKeys(value: unknown, keys: readonly string[], what: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidRequest(`${what} must be a JSON object`);
+  const record = value as Record<string, unknown>;
+  const unknown = Object.keys(record).filter((k) => !keys.includes(k));
+  if (unknown.length > 0) throw invalidRequest(`${what} has unknown field(s) ${unknown.join(', ')}`);
+  const missing = keys.filter((k) => record[k] === undefined);
+  if (missing.length > 0) throw invalidRequest(`${what} lacks ${missing.join(', ')}`);
+  return record;
+}

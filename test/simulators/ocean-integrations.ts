@@ -9,7 +9,7 @@
 //   DELETE /svc/v1/sites/{siteNumber}/integrations/{id}   → 204 | 404
 // Validation is strict: unknown fields, a non-https or credential-bearing URL, a header name that is
 // not a token, a key shorter than 32 characters or with spaces, an unknown payload type are 400.
-import { type Ctx, SimHttpError } from './common.ts';
+import { type Ctx, exactKeys, invalidRequest, SimHttpError } from './common.ts';
 
 /** Payload types of the portal's radio buttons, plus Cloud Connect's own JSON messages (our relay's). */
 export const PAYLOAD_TYPES = ['FHIR v0.11.1', 'Cloud Connect v1'] as const;
@@ -35,17 +35,7 @@ export interface StoredRegistration extends RegistrationInput {
 const FIELDS = ['name', 'type', 'requestUrl', 'payloadType', 'authentication', 'sendCopyOfNewReferrals'];
 const AUTH_FIELDS = ['type', 'headerName', 'key'];
 
-const bad = (message: string) => new SimHttpError(400, { error: 'invalid_request', message });
-
-function exactKeys(value: unknown, keys: readonly string[], what: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad(`${what} must be a JSON object`);
-  const record = value as Record<string, unknown>;
-  const unknown = Object.keys(record).filter((k) => !keys.includes(k));
-  if (unknown.length > 0) throw bad(`${what} has unknown field(s) ${unknown.join(', ')}`);
-  const missing = keys.filter((k) => record[k] === undefined);
-  if (missing.length > 0) throw bad(`${what} lacks ${missing.join(', ')}`);
-  return record;
-}
+const bad = invalidRequest;
 
 function requestUrl(value: unknown): string {
   if (typeof value !== 'string' || value.length > 2048) throw bad('requestUrl must be a URL of at most 2048 characters');

@@ -11,7 +11,7 @@
 //       the simulator stores the envelope as given and never decrypts it.
 // Exactly the parameters from and to (ISO 8601 instants with an offset), from before to, a window of
 // at most 62 days; anything else is 400.
-import { type Ctx, SimHttpError } from './common.ts';
+import { type Ctx, invalidRequest } from './common.ts';
 
 export type ReferralBookingStatus = 'booked' | 'cancelled' | 'rescheduled';
 
@@ -25,7 +25,7 @@ export interface ReferralBooking {
 
 const MAX_WINDOW_MS = 62 * 86_400_000;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-const bad = (message: string) => new SimHttpError(400, { error: 'invalid_request', message });
+const bad = invalidRequest;
 
 function instantParam(ctx: Ctx, name: string): number {
   const value = ctx.url.searchParams.getAll(name);

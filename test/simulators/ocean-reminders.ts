@@ -14,7 +14,7 @@
 // key that is not `rem-` + 16 to 64 url-safe characters, a channel without its contact kind (SMS
 // needs a phone number, Email an address), an unknown template id, a start that is not an instant
 // or is in the past, a zone the runtime does not know, an offset outside 1 minute to 30 days are 400.
-import { type Ctx, SimHttpError } from './common.ts';
+import { type Ctx, exactKeys, invalidRequest, SimHttpError } from './common.ts';
 
 export interface ReminderInput {
   reminderKey: string;
@@ -37,32 +37,22 @@ export interface StoredReminder extends ReminderInput {
 const DEFAULT_REMINDER_TEMPLATES = ['appointment-reminder', 'appointment-reminder-fr'];
 
 const FIELDS = ['reminderKey', 'channel', 'templateId', 'recipient', 'appointment', 'offsetMinutes'];
-const bad = (message: string) => new SimHttpError(400, { error: 'invalid_request', message });
-
-function exactObject(value: unknown, keys: readonly string[], what: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad(`${what} must be a JSON object`);
-  const record = value as Record<string, unknown>;
-  const unknown = Object.keys(record).filter((k) => !keys.includes(k));
-  if (unknown.length > 0) throw bad(`${what} has unknown field(s) ${unknown.join(', ')}`);
-  const missing = keys.filter((k) => record[k] === undefined);
-  if (missing.length > 0) throw bad(`${what} lacks ${missing.join(', ')}`);
-  return record;
-}
+const bad = invalidRequest;
 
 function recipient(value: unknown, channel: ReminderInput['channel']): ReminderInput['recipient'] {
   if (channel === 'SMS') {
-    const phone = exactObject(value, ['phone'], 'recipient')['phone'];
+    const phone = exactKeys(value, ['phone'], 'recipient')['phone'];
     if (typeof phone !== 'string' || !/^\+?[0-9][0-9 ().-]{6,24}$/.test(phone)) throw bad('recipient.phone is not a phone number');
     return { phone };
   }
-  const email = exactObject(value, ['email'], 'recipient')['email'];
+  const email = exactKeys(value, ['email'], 'recipient')['email'];
   if (typeof email !== 'string' || !/^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{2,}$/.test(email))
     throw bad('recipient.email is not an e-mail address');
   return { email };
 }
 
 function appointment(value: unknown, now: Date): ReminderInput['appointment'] {
-  const a = exactObject(value, ['start', 'timeZone'], 'appointment');
+  const a = exactKeys(value, ['start', 'timeZone'], 'appointment');
   const start = a['start'];
   if (
     typeof start !== 'string' ||
@@ -83,7 +73,7 @@ function appointment(value: unknown, now: Date): ReminderInput['appointment'] {
 
 /** The reminder in a request body, or a 400 naming what is wrong (never the value). */
 export function parseReminder(body: unknown, templates: readonly string[], now: Date): ReminderInput {
-  const r = exactObject(body, FIELDS, 'the reminder');
+  const r = exactKeys(body, FIELDS, 'the reminder');
   const key = r['reminderKey'];
   if (typeof key !== 'string' || !/^rem-[A-Za-z0-9_-]{16,64}$/.test(key))
     throw bad('reminderKey must be rem- and 16 to 64 url-safe characters');
