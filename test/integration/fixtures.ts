@@ -126,6 +126,20 @@ export async function applyFullSync(
   });
 }
 
+/** Puts the integration's run pods on the kubelet stand-in: kwok leaves them running, and the test finishes them (finishAsKubelet). */
+export async function runPodsOnKubeletStandIn(namespace: string, integration: string): Promise<void> {
+  await kubectlOk([
+    'patch',
+    'emrintegration',
+    integration,
+    '-n',
+    namespace,
+    '--type=merge',
+    '-p',
+    JSON.stringify({ spec: { syncWorker: { nodeSelector: { 'cloudconnect.dev/kubelet-stand-in': 'test' } } } }),
+  ]);
+}
+
 /** Plays the kubelet for a run pod kwok leaves running: writes the worker's exit and termination message into the pod status. */
 export async function finishAsKubelet(namespace: string, jobName: string, terminationMessage: string, exitCode: number): Promise<void> {
   const pod = await eventually(async () => {

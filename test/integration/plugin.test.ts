@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { x as extractTar } from 'tar';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
-import { finishAsKubelet } from './fixtures.ts';
+import { finishAsKubelet, runPodsOnKubeletStandIn } from './fixtures.ts';
 import { exitCodeOf, type KubectlResult, kubectl, kubectlOk, repoRoot } from './kubectl.ts';
 import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
 import { makeTestTls } from './tls.ts';
@@ -191,16 +191,7 @@ describe('kubectl cloudconnect sync', () => {
 
   it('exits 1 with the failure reason when the run fails', async () => {
     // Pods of this integration are left to the test, which plays the kubelet (test/cluster/up.sh).
-    await kubectlOk([
-      'patch',
-      'emrintegration',
-      'birch-accuro',
-      '-n',
-      ns,
-      '--type=merge',
-      '-p',
-      JSON.stringify({ spec: { syncWorker: { nodeSelector: { 'cloudconnect.dev/kubelet-stand-in': 'test' } } } }),
-    ]);
+    await runPodsOnKubeletStandIn(ns, 'birch-accuro');
     const seen = new Set(((await getJson(['get', 'jobs'])).items as { metadata: { name: string } }[]).map((j) => j.metadata.name));
     const run = plugin(['sync', 'birch-accuro', '-n', ns, '--timeout', '600s']);
     const job = await eventually(

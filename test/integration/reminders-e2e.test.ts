@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { addCalendarDays, localDate } from '../../operator/runtime/zoned-time.ts';
 import type { AccuroSimulator } from '../simulators/accuro.ts';
 import { OCEAN_DEV_CREDENTIALS, type OceanSimulator, start as startOcean } from '../simulators/ocean.ts';
-import { accuroEmr, apply, finishAsKubelet, setUpAccuroSite } from './fixtures.ts';
+import { accuroEmr, apply, finishAsKubelet, runPodsOnKubeletStandIn, setUpAccuroSite } from './fixtures.ts';
 import { kubectlOk } from './kubectl.ts';
 import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
 import { runJobs as jobsOf, type RunJob, runAsPod as runPod } from './reminder-runs.ts';
@@ -152,16 +152,7 @@ describe('Reminders runs of a SyncSchedule', () => {
     timeout: 120_000,
   }, async () => {
     // A run on request, whose pod the test finishes as the kubelet would (kwok leaves it running).
-    await kubectlOk([
-      'patch',
-      'emrintegration',
-      'cedar-accuro',
-      '-n',
-      ns,
-      '--type=merge',
-      '-p',
-      JSON.stringify({ spec: { syncWorker: { nodeSelector: { 'cloudconnect.dev/kubelet-stand-in': 'test' } } } }),
-    ]);
+    await runPodsOnKubeletStandIn(ns, 'cedar-accuro');
     ocean.reminders.delivered.length = 0; // Ocean forgets: every reminder is due again, the skips counted again
     await kubectlOk(['annotate', '--overwrite', '-n', ns, 'syncschedule/cedar-reminders', 'cloudconnect.dev/requestedAt=rem-status']);
     const run = await eventually(async () => (await runJobs()).find((j) => j.name.includes('-manual-')), 'the requested run', 60_000);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decryptBatch } from '../../operator/internal/sek/crypto.ts';
 import type { AccuroSimulator } from '../simulators/accuro.ts';
 import { OCEAN_DEV_CREDENTIALS, type OceanSimulator, start as startOcean } from '../simulators/ocean.ts';
-import { applyFullSync, finishAsKubelet, setUpAccuroSite } from './fixtures.ts';
+import { applyFullSync, finishAsKubelet, runPodsOnKubeletStandIn, setUpAccuroSite } from './fixtures.ts';
 import { exitCodeOf, kubectlOk, repoRoot } from './kubectl.ts';
 import { eventually, type OperatorProcess, startOperator } from './operator-process.ts';
 
@@ -168,16 +168,7 @@ describe('a Full sync run', () => {
   it('reports the result the worker wrote as its termination message in status and metrics', async () => {
     // The test plays the kubelet for this run: kwok leaves pods selecting this node label running
     // (test/cluster/up.sh), and the test writes the worker's termination message into the pod status.
-    await kubectlOk([
-      'patch',
-      'emrintegration',
-      'cedar-accuro',
-      '-n',
-      ns,
-      '--type=merge',
-      '-p',
-      JSON.stringify({ spec: { syncWorker: { nodeSelector: { 'cloudconnect.dev/kubelet-stand-in': 'test' } } } }),
-    ]);
+    await runPodsOnKubeletStandIn(ns, 'cedar-accuro');
     const run = await requestRun('e2e-3');
     const { code, result, output } = await runAsPod(run);
     expect(code, output.slice(-2000)).toBe(0);
