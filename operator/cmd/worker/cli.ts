@@ -5,6 +5,7 @@
 // termination message file (the operator reads it from the Pod status) and to stdout.
 // Exit codes: 0 Succeeded, 1 Failed, 2 bad usage.
 import { writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { RemindersSpec } from '../../api/v1alpha1/index.ts';
 import type { EmrAdapterType } from '../../internal/emr/index.ts';
@@ -248,6 +249,18 @@ function oceanOptions(
   };
 }
 
+type RunRetry = { policy: RetryPolicy; sleep: (ms: number) => Promise<void> };
+
+/** The run's retry policy and sleep (injected in tests), as the Vault read of the SEK uses them. */
+function retryOf(deps: WorkerDeps): RunRetry {
+  return { policy: deps.retry ?? DEFAULT_RETRY, sleep: deps.sleep ?? ((ms) => sleep(ms)) };
+}
+
+/** Ocean's client of a Reminders run (reminder delivery, booked referral dates). */
+function oceanClient(config: SiteConfig, ocean: { clientId: string; clientSecret: string }, deps: WorkerDeps, now: () => Date) {
+  return (deps.oceanClientFactory ?? ((o) => new OceanClient(o)))(oceanOptions(config, ocean, deps, now));
+}
+
 /** Ocean's uploader for the site. */
 function oceanUploader(config: WorkerConfig, ocean: { clientId: string; clientSecret: string }, deps: WorkerDeps, now: () => Date) {
   return (deps.oceanFactory ?? ((o) => new OceanClient(o)))(oceanOptions(config, ocean, deps, now));
@@ -279,12 +292,7 @@ function rotationHooks(logger: Logger, context: RunContext): Pick<RotatingEncryp
 }
 
 /** The SEK's current version, tried again on a Vault blip, registered with the redactor and logged by fingerprint only. */
-async function readSek(
-  source: VersionedSekSource,
-  logger: Logger,
-  context: RunContext,
-  retry: { policy: RetryPolicy; sleep: (ms: number) => Promise<void> },
-) {
+async function readSek(source: VersionedSekSource, logger: Logger, context: RunContext, retry: RunRetry) {
   // A Vault that resets a connection or answers 503 for a moment is tried again, as the EMR and Ocean are.
   const vaultBlip = (error: unknown) => error instanceof WorkerError && error.reason === 'VaultUnavailable';
   const sek = await withRetry(source, retry.policy, retry.sleep, vaultBlip);
@@ -295,13 +303,7 @@ async function readSek(
 }
 
 /** Reads the SEK (registered with the redactor, logged by fingerprint) and returns the run's encryptor. */
-async function openEncryptor(
-  config: WorkerConfig,
-  source: VersionedSekSource,
-  logger: Logger,
-  context: RunContext,
-  retry: { policy: RetryPolicy; sleep: (ms: number) => Promise<void> },
-) {
+async function openEncryptor(config: WorkerConfig, source: VersionedSekSource, logger: Logger, context: RunContext, retry: RunRetry) {
   const sek = await readSek(source, logger, context, retry);
   return new RotatingEncryptor({
     initial: sek,
@@ -356,8 +358,8 @@ async function openRun(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: RunIo, cont
     now: io.now,
     // A listing refused mid-way by a rate limit resumes at that page (up to the run's longest wait).
     rateLimitWaits: {
-      attempts: (deps.retry ?? DEFAULT_RETRY).attempts,
-      maxWaitMs: (deps.retry ?? DEFAULT_RETRY).maxDelayMs,
+      attempts: retryOf(deps).policy.attempts,
+      maxWaitMs: retryOf(deps).policy.maxDelayMs,
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
     },
   });
@@ -368,10 +370,7 @@ async function openRun(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: RunIo, cont
 async function configureAndSync(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: RunIo, context: RunContext): Promise<SyncResult> {
   const { config, settings, ocean, adapter } = await openRun(env, deps, io, context);
   const uploader = oceanUploader(config, ocean, deps, io.now);
-  const encryptor = await openEncryptor(config, versionedSekSource(config, deps.sekSource), io.logger, context, {
-    policy: deps.retry ?? DEFAULT_RETRY,
-    sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-  });
+  const encryptor = await openEncryptor(config, versionedSekSource(config, deps.sekSource), io.logger, context, retryOf(deps));
 
   return runSync({
     adapter,
@@ -394,7 +393,7 @@ async function configureAndSync(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: Ru
 async function configureAndRemind(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: RunIo, context: RunContext): Promise<RemindersResult> {
   const reminders = remindersFromEnv(env);
   const { config, ocean, adapter } = await openRun(env, deps, io, context);
-  const client = (deps.oceanClientFactory ?? ((o) => new OceanClient(o)))(oceanOptions(config, ocean, deps, io.now));
+  const client = oceanClient(config, ocean, deps, io.now);
   return remind({ deps, io, context, config, reminders, adapter, client });
 }
 
@@ -435,9 +434,9 @@ async function configureAndRemindSite(env: NodeJS.ProcessEnv, deps: WorkerDeps, 
   io.logger.info('reminders starting', { ...context, siteNumber: config.siteNumber });
   const oceanFiles = config.oceanCredentialsDir ? await readCredentialsDir(config.oceanCredentialsDir) : undefined;
   const ocean = oceanCredentials({}, env, oceanFiles);
-  const client = (deps.oceanClientFactory ?? ((o) => new OceanClient(o)))(oceanOptions(config, ocean, deps, io.now));
+  const client = oceanClient(config, ocean, deps, io.now);
   const source = versionedSekSource(config, deps.sekSource);
-  const retry = { policy: deps.retry ?? DEFAULT_RETRY, sleep: deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))) };
+  const retry = retryOf(deps);
   const adapter = referralSource({
     bookings: new OceanReferralBookings(client),
     siteNumber: config.siteNumber,
