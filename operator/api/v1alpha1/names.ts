@@ -63,3 +63,8 @@ export const CREDENTIALS_LABEL = `${GROUP}/credentials`;
 export function authorizeCommand(integration: string, namespace: string): string {
   return `kubectl cloudconnect authorize ${integration} -n ${namespace}`;
 }
+
+/** The keys an eReferral target's credentials Secret must hold for its `auth` (spec.eReferral.forward; default Bearer). */
+export function eReferralCredentialKeys(auth: 'Bearer' | 'Basic' | undefined): readonly string[] {
+  return auth === 'Basic' ? ['username', 'password'] : ['token'];
+}

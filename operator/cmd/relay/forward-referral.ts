@@ -5,6 +5,7 @@
 // redirect followed; bounded answer and deadlines). Every retry of one bundle carries the same
 // `Idempotency-Key`. The HTTP status maps to the relay's failure kinds as an EMR's does (5xx and
 // refused connections are transient, 401/403 wait for new credentials, other 4xx are permanent).
+import { eReferralCredentialKeys } from '../../api/v1alpha1/index.ts';
 import type { EgressPolicy } from '../../internal/httpx/egress-config.ts';
 import { basicAuth, HttpClient } from '../../internal/httpx/http.ts';
 import { EmrError } from '../../internal/httpx/remote-error.ts';
@@ -25,8 +26,7 @@ export interface ReferralForwarder {
 /** Pure: the Authorization header of the target, or the names of the keys the Secret lacks. */
 export function authorizationOf(target: Pick<ForwardTarget, 'auth' | 'credentials'>): { header: string } | { missing: string[] } {
   const c = target.credentials;
-  const need = target.auth === 'Basic' ? ['username', 'password'] : ['token'];
-  const missing = need.filter((k) => !c[k]?.trim());
+  const missing = eReferralCredentialKeys(target.auth).filter((k) => !c[k]?.trim());
   if (missing.length > 0) return { missing };
   const value = (k: string) => (c[k] ?? '').trim();
   return { header: target.auth === 'Basic' ? basicAuth(value('username'), value('password')) : `Bearer ${value('token')}` };

@@ -6,7 +6,7 @@
 // deliveries fail with InvalidCredentials and retry until the Secret is fixed, so nothing is lost.
 // For an integration without an EMR (emr.type None) this is its whole purpose: Ready says so.
 import type { V1Secret } from '@kubernetes/client-node';
-import { CREDENTIALS_LABEL, type EmrIntegrationSpec } from '../../api/v1alpha1/index.ts';
+import { CREDENTIALS_LABEL, type EmrIntegrationSpec, eReferralCredentialKeys } from '../../api/v1alpha1/index.ts';
 import { credentialsSecret } from '../../internal/kube/credentials-secret.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
@@ -31,8 +31,7 @@ export function eReferralTargetCondition(
       reason: 'SecretNotFound',
       message: `Secret ${name} (spec.eReferral.forward.credentialsSecretRef) does not exist in this namespace`,
     };
-  const need = (forward.auth ?? 'Bearer') === 'Basic' ? ['username', 'password'] : ['token'];
-  const missing = need.filter((k) => !secret.data?.[k]);
+  const missing = eReferralCredentialKeys(forward.auth).filter((k) => !secret.data?.[k]);
   if (missing.length > 0)
     return {
       type: EREFERRAL_TARGET_READY,
