@@ -19,6 +19,9 @@ const AUTH_REASONS = new Set(['Expired', 'Deauthorized', 'InvalidCredentials']);
 
 type FinishedRun = { job: V1Job; result: 'Succeeded' | 'Failed' };
 
+/** A reason the worker reports: PascalCase words only (it becomes a status field and a metric label). */
+const REASON = /^[A-Za-z]{1,64}$/;
+
 /** The worker's result, as it wrote it to its termination message (counts, reason; never PHI). */
 export function parseTerminationMessage(text: string | undefined): Partial<SyncRunResult> {
   if (!text) return {};
@@ -27,14 +30,12 @@ export function parseTerminationMessage(text: string | undefined): Partial<SyncR
     const out: Partial<SyncRunResult> = {};
     for (const k of ['providers', 'patients', 'appointments', 'sent', 'skipped', 'failed', 'durationSeconds'] as const)
       if (typeof r[k] === 'number') out[k] = Math.max(0, Math.round(r[k] as number));
-    if (typeof r.errorReason === 'string' && /^[A-Za-z]{1,64}$/.test(r.errorReason)) out.errorReason = r.errorReason;
+    if (typeof r.errorReason === 'string' && REASON.test(r.errorReason)) out.errorReason = r.errorReason;
     return out;
   } catch {
     return {};
   }
 }
-
-const REASON = /^[A-Za-z]{1,64}$/;
 
 /** A Reminders run's skipped and failed counts by reason (PascalCase words only, at most 16 each: metric labels stay bounded). */
 export function reminderReasons(text: string | undefined): { skipped: Record<string, number>; failed: Record<string, number> } {
