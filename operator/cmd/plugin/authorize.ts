@@ -5,6 +5,7 @@
 // verifier (a local callback on 127.0.0.1, or pasted with --verifier-stdin), then the access token,
 // which it writes into the same Secret (accessToken, tokenSecret) and nowhere else. It prints key
 // names, the Secret and the expiry, never a token or a secret; then it waits for the operator's check.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, type V1Secret } from '@kubernetes/client-node';
 import { EMR_INTEGRATION, type EmrIntegration, REQUESTED_AT_ANNOTATION } from '../../api/v1alpha1/index.ts';
 import { egressFromEnv } from '../../internal/httpx/egress-config.ts';
@@ -180,6 +181,6 @@ async function waitForCheck(client: PluginClient, target: OscarTarget, io: Comma
       );
       return EXIT.failed;
     }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await sleep(POLL_MS);
   }
 }
