@@ -292,6 +292,27 @@ describe('renderStatus', () => {
     expect(out.trimEnd().split('\n').pop()).toBe('└── EmrIntegration/maple-none  None  Ready (NonIntegrated)');
   });
 
+  it("hangs a site's own reminders schedule (spec.siteRef) under the site, after its integrations, not under a missing integration", () => {
+    const siteReminders: SyncSchedule = {
+      ...schedule('maple-referral-reminders', '', 'Reminders', { conditions: [cond('Ready', 'True', 'Scheduled')], nextScheduleTime: t(11) }),
+      spec: { siteRef: { name: 'maple' }, type: 'Reminders', schedule: 'H/15 * * * *', timeZone: 'America/Toronto' },
+    } as SyncSchedule;
+    const out = renderStatus(
+      input({
+        sites: [site('maple')],
+        integrations: [integration('maple-none', 'maple', { conditions: [cond('Ready', 'True', 'NonIntegrated')] }, 'None')],
+        schedules: [siteReminders],
+      }),
+    );
+    expect(out.split('\n').slice(2)).toEqual([
+      '├── EmrIntegration/maple-none  None  Ready (NonIntegrated)',
+      '└── SyncSchedule/maple-referral-reminders  Reminders "H/15 * * * *" America/Toronto  Ready (Scheduled)',
+      '    no run yet · last success never · next in 11m',
+      '',
+    ]);
+    expect(out).not.toContain('NotFound');
+  });
+
   it('prints no escape codes without colour and colours the health words with it', () => {
     const given = input({
       sites: [site('maple')],
@@ -350,6 +371,10 @@ describe('renderStatusAllNamespaces', () => {
         }),
       ),
       inNamespace('clinic-oak', schedule('oak-full', 'oak-accuro', 'Full', {}, true)),
+      inNamespace('clinic-birch', {
+        ...schedule('birch-reminders', '', 'Reminders'),
+        spec: { siteRef: { name: 'birch' }, type: 'Reminders', schedule: 'H/15 * * * *', timeZone: 'America/Toronto' },
+      } as SyncSchedule),
     ],
   };
 
@@ -359,6 +384,7 @@ describe('renderStatusAllNamespaces', () => {
         'NAMESPACE      KIND             NAME                        HEALTH                            LAST SYNC                        NEXT SYNC   DETAIL',
         'clinic-birch   OceanSite        birch                       NotReady (ImportSecretNotFound)   -                                -           #5151 Birch Clinic · SEK not stored',
         'clinic-birch   EmrIntegration   birch-none                  Ready (NonIntegrated)             -                                -           None · site birch',
+        'clinic-birch   SyncSchedule     birch-reminders             Pending (NotObservedYet)          never                            -           Reminders "H/15 * * * *" America/Toronto · site birch',
         'clinic-maple   OceanSite        maple                       Ready (KeyStored)                 -                                -           #4271 Maple FHT · SEK v3 a1b2c3d4e5f60718',
         'clinic-maple   EmrIntegration   maple-accuro                Ready (Authenticated)             10h ago                          in 25m      Accuro · site maple',
         'clinic-maple   SyncSchedule     maple-accuro-appointments   NotReady (EmrUnreachable)         Failed (EmrUnreachable) 5m ago   in 25m      Appointments "*/30 * * * *" America/Toronto · integration maple-accuro · running: r3',

@@ -2,7 +2,7 @@
 // per resource (from its conditions), authentication, and last/next sync. Colour only when asked
 // (main asks when stdout is a TTY and NO_COLOR is unset).
 import { styleText } from 'node:util';
-import type { EmrIntegration, OceanSite, SyncSchedule } from '../../api/v1alpha1/index.ts';
+import { type EmrIntegration, type OceanSite, type SyncSchedule, scheduleTarget } from '../../api/v1alpha1/index.ts';
 import { type Condition, findCondition, isTrue } from '../../runtime/conditions.ts';
 import { type Health, type HealthWord, health, relativeTime } from './health.ts';
 
@@ -64,7 +64,10 @@ function byName<T extends { metadata: { name: string } }>(a: T, b: T): number {
 }
 
 const siteOf = (integration: EmrIntegration): string => integration.spec.siteRef.name;
-const integrationOf = (schedule: SyncSchedule): string => schedule.spec.integrationRef?.name ?? '';
+/** The integration an integration's schedule runs for; undefined for a site's reminders (spec.siteRef). */
+const integrationOf = (schedule: SyncSchedule): string | undefined => schedule.spec.integrationRef?.name;
+/** The site a site's reminders schedule (spec.siteRef) runs for; undefined for an integration's schedule. */
+const siteScheduleOf = (schedule: SyncSchedule): string | undefined => schedule.spec.siteRef?.name;
 
 /**
  * Each item's lines under `prefix`: `render` gets the item's branch ("├── ", or "└── " for the
@@ -127,14 +130,25 @@ function siteLines(site: OceanSite, integrations: readonly EmrIntegration[], ctx
     ...messageLines(h, '│   ', paint),
   ];
   const own = integrations.filter((i) => siteOf(i) === site.metadata.name);
-  if (own.length === 0) lines.push(`└── ${paint('gray', '(no EmrIntegration)')}`);
-  lines.push(...integrationLines(own, '', ctx));
+  const siteSchedules = ctx.schedules.filter((s) => siteScheduleOf(s) === site.metadata.name);
+  if (own.length === 0) lines.push(`${siteSchedules.length ? '├── ' : '└── '}${paint('gray', '(no EmrIntegration)')}`);
+  lines.push(...siteChildLines(own, siteSchedules, '', ctx));
   return lines;
 }
 
-function integrationLines(integrations: readonly EmrIntegration[], prefix: string, ctx: TreeContext): string[] {
-  return branches([...integrations].sort(byName), prefix, (integration, branch, child) =>
-    integrationBranch(integration, branch, child, ctx),
+/** A site's integrations, then the reminders schedules that run for the site itself (spec.siteRef). */
+function siteChildLines(
+  integrations: readonly EmrIntegration[],
+  schedules: readonly SyncSchedule[],
+  prefix: string,
+  ctx: TreeContext,
+): string[] {
+  const children: Array<{ integration: EmrIntegration } | { schedule: SyncSchedule }> = [
+    ...[...integrations].sort(byName).map((integration) => ({ integration })),
+    ...sortedSchedules(schedules).map((schedule) => ({ schedule })),
+  ];
+  return branches(children, prefix, (child, branch, under) =>
+    'integration' in child ? integrationBranch(child.integration, branch, under, ctx) : scheduleBranch(child.schedule, branch, under, ctx),
   );
 }
 
@@ -155,9 +169,12 @@ function integrationBranch(integration: EmrIntegration, branch: string, child: s
   return lines;
 }
 
+function sortedSchedules(schedules: readonly SyncSchedule[]): SyncSchedule[] {
+  return [...schedules].sort((a, b) => typeOrder(a) - typeOrder(b) || byName(a, b));
+}
+
 function scheduleLines(schedules: readonly SyncSchedule[], prefix: string, ctx: TreeContext): string[] {
-  const sorted = [...schedules].sort((a, b) => typeOrder(a) - typeOrder(b) || byName(a, b));
-  return branches(sorted, prefix, (schedule, branch, child) => scheduleBranch(schedule, branch, child, ctx));
+  return branches(sortedSchedules(schedules), prefix, (schedule, branch, child) => scheduleBranch(schedule, branch, child, ctx));
 }
 
 function scheduleBranch(s: SyncSchedule, branch: string, child: string, ctx: TreeContext): string[] {
@@ -203,14 +220,33 @@ function missingParentLines<T>(
 
 function missingSiteLines(input: StatusInput, ctx: TreeContext): string[] {
   const siteNames = new Set(input.sites.map((s) => s.metadata.name));
-  const orphans = input.integrations.filter((i) => !siteNames.has(siteOf(i)));
-  return missingParentLines('OceanSite', orphans, siteOf, (children) => integrationLines(children, '', ctx), ctx.paint);
+  const missing = (site: string | undefined): site is string => site !== undefined && !siteNames.has(site);
+  const orphans: Array<EmrIntegration | SyncSchedule> = [
+    ...input.integrations.filter((i) => missing(siteOf(i))),
+    ...input.schedules.filter((s) => missing(siteScheduleOf(s))),
+  ];
+  const parentOf = (o: EmrIntegration | SyncSchedule) => (isSchedule(o) ? (siteScheduleOf(o) ?? '') : siteOf(o));
+  return missingParentLines(
+    'OceanSite',
+    orphans,
+    parentOf,
+    (children) => siteChildLines(children.filter(isIntegration), children.filter(isSchedule), '', ctx),
+    ctx.paint,
+  );
 }
+
+/** A schedule has no spec.emr (list items need not carry `kind`). */
+const isSchedule = (o: EmrIntegration | SyncSchedule): o is SyncSchedule => !('emr' in o.spec);
+const isIntegration = (o: EmrIntegration | SyncSchedule): o is EmrIntegration => 'emr' in o.spec;
 
 function missingIntegrationLines(input: StatusInput, ctx: TreeContext): string[] {
   const integrationNames = new Set(input.integrations.map((i) => i.metadata.name));
-  const orphans = input.schedules.filter((s) => !integrationNames.has(integrationOf(s)));
-  return missingParentLines('EmrIntegration', orphans, integrationOf, (children) => scheduleLines(children, '', ctx), ctx.paint);
+  const orphans = input.schedules.filter((s) => {
+    const integration = integrationOf(s);
+    return integration !== undefined && !integrationNames.has(integration);
+  });
+  const parentOf = (s: SyncSchedule) => integrationOf(s) ?? '';
+  return missingParentLines('EmrIntegration', orphans, parentOf, (children) => scheduleLines(children, '', ctx), ctx.paint);
 }
 
 /** The lines under an integration: auth, warnings, relay and sync, each when it has something to say. */
@@ -384,8 +420,11 @@ function scheduleRow(schedule: SyncSchedule, now: Date, exists: Exists): Row {
   const namespace = schedule.metadata.namespace ?? '';
   const running = runningJobs(schedule);
   const active = running === undefined ? '' : ` · running: ${running}`;
-  const integration = integrationOf(schedule);
-  const integrationRef = reference('integration', integration, exists('EmrIntegration', namespace, integration));
+  const target = scheduleTarget(schedule.spec);
+  const integrationRef =
+    target.kind === 'OceanSite'
+      ? reference('site', target.name, exists('OceanSite', namespace, target.name))
+      : reference('integration', target.name, exists('EmrIntegration', namespace, target.name));
   return row('SyncSchedule', schedule, [
     lastRunCell(schedule.status?.lastRun, now),
     { text: nextSyncText(schedule.spec.suspend === true, schedule.status?.nextScheduleTime, now) },
