@@ -294,7 +294,10 @@ describe('renderStatus', () => {
 
   it("hangs a site's own reminders schedule (spec.siteRef) under the site, after its integrations, not under a missing integration", () => {
     const siteReminders: SyncSchedule = {
-      ...schedule('maple-referral-reminders', '', 'Reminders', { conditions: [cond('Ready', 'True', 'Scheduled')], nextScheduleTime: t(11) }),
+      ...schedule('maple-referral-reminders', '', 'Reminders', {
+        conditions: [cond('Ready', 'True', 'Scheduled')],
+        nextScheduleTime: t(11),
+      }),
       spec: { siteRef: { name: 'maple' }, type: 'Reminders', schedule: 'H/15 * * * *', timeZone: 'America/Toronto' },
     } as SyncSchedule;
     const out = renderStatus(
