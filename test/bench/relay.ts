@@ -146,7 +146,8 @@ async function fairCeiling(
 }
 
 const nats = await startNatsServer({ name: 'bench-relay' });
-const accuro = await startAccuro({ volume: { providers: 2, patients: 500, appointmentsPerDay: 4, days: 1 } });
+// No request budget (limits.ts leniency): the bench measures the relay against its ceiling, not an EMR's quota.
+const accuro = await startAccuro({ volume: { providers: 2, patients: 500, appointmentsPerDay: 4, days: 1 }, limits: { rateLimit: false } });
 // As in production: the operator provisions the streams (a burst-sized queue here), the relay connects as its own user.
 const admin = await nats.connectAs(await nats.operatorCreds());
 await ensureStatusBucket(jetstream(admin));

@@ -54,7 +54,12 @@ function timeLoop(fn: () => void, minMs = 1500): number {
 async function main(): Promise<void> {
   const today = new Date().toISOString().slice(0, 10);
   const volume = { providers: PROVIDERS, patients: PATIENTS, appointmentsPerDay: APPOINTMENTS, days: 1, startDate: today };
-  const [emr, ocean] = await Promise.all([startAccuro({ seed: 7, volume, timeZone: 'UTC' }), startOcean({ seed: 7 })]);
+  // No request budget (limits.ts leniency): the bench measures our sync against a crypto loop, not an EMR's quota.
+  const lenient = { rateLimit: false } as const;
+  const [emr, ocean] = await Promise.all([
+    startAccuro({ seed: 7, volume, timeZone: 'UTC', limits: lenient }),
+    startOcean({ seed: 7, limits: lenient }),
+  ]);
   if (EMR_LATENCY_MS > 0) emr.setFault({ slowMs: EMR_LATENCY_MS });
   log(
     `node ${process.version}; EMR: ${PROVIDERS} providers, ${PATIENTS.toLocaleString('en-US')} patients, ${APPOINTMENTS.toLocaleString('en-US')} appointments today, ${EMR_LATENCY_MS} ms latency; batches of ${BATCH_SIZE}, ${CONCURRENCY} patient fetches in flight`,

@@ -20,6 +20,7 @@ import { newWebhookKeyRecord } from '../../operator/cmd/relay/test-helpers.ts';
 import { DEFAULT_API_KEY_HEADER } from '../../operator/cmd/relay/webhook-guard.ts';
 import { ensureIntegrationStreams, ensureStatusBucket, type RelayQueueLimits } from '../../operator/internal/relayqueue/queue.ts';
 import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
+import type { Limits } from '../simulators/limits.ts';
 import { LOOPBACK_ALLOW_CIDRS } from '../simulators/egress.ts';
 import { type OceanPatient, type OceanSimulator, start as startOcean } from '../simulators/ocean.ts';
 import { repoRoot } from './kubectl.ts';
@@ -74,10 +75,15 @@ export async function startRelayHarness(options: {
   env?: Record<string, string>;
   /** The integration's stream limits (default: the operator's defaults). */
   limits?: RelayQueueLimits;
+  /** The Accuro simulator's service limits (default: its strict ones, limits.ts). */
+  emrLimits?: Limits;
 }): Promise<RelayHarness> {
   const cluster = inject('cluster');
   const nats = await startNatsServer();
-  const accuro = await startAccuro({ volume: { providers: 2, patients: options.patients ?? 200, appointmentsPerDay: 4, days: 1 } });
+  const accuro = await startAccuro({
+    volume: { providers: 2, patients: options.patients ?? 200, appointmentsPerDay: 4, days: 1 },
+    ...(options.emrLimits ? { limits: options.emrLimits } : {}),
+  });
   const ocean = await startOcean();
   const dir = await mkdtemp(join(tmpdir(), 'cloudconnect-relay-'));
   const credentialsDir = join(dir, 'credentials');

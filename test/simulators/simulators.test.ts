@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationHeader } from '../../operator/internal/httpx/oauth1.ts';
 import { FakeData } from './fake-data.ts';
+import { DEFAULT_RATE_LIMIT } from './limits.ts';
 import { startAll } from './main.ts';
 import { type OceanSimulator, start as startOcean } from './ocean.ts';
 import { type OscarSimulator, start as startOscar } from './oscar.ts';
@@ -110,6 +111,39 @@ describe('simulator control API over HTTP', () => {
   it('lists documents without their content', async () => {
     const body = (await (await fetch(`${sim.origin}/_sim/documents`)).json()) as { documents: unknown[]; duplicates: unknown[] };
     expect(body).toEqual({ documents: [], notes: [], duplicates: [] });
+  });
+});
+
+describe('the default request budget (limits.ts)', () => {
+  const budget = DEFAULT_RATE_LIMIT.requests;
+  const call = (sim: { url: string }) => fetch(`${sim.url}/ws/services/providerService/providers_json`);
+
+  it(`is on with no limits set: call ${budget + 1} within ${DEFAULT_RATE_LIMIT.windowSeconds} s is refused with 429 and the seconds left, and the next window serves again`, async () => {
+    let now = Date.parse('2030-01-01T12:00:00Z');
+    const sim = await startOscar({ volume: { startDate: '2030-01-01' }, now: () => new Date(now) });
+    try {
+      const statuses = await Promise.all(Array.from({ length: budget }, async () => (await call(sim)).status));
+      expect(statuses.filter((status) => status === 429)).toEqual([]);
+      now += 4000;
+      const refused = await call(sim);
+      expect([refused.status, refused.headers.get('retry-after')]).toEqual([429, String(DEFAULT_RATE_LIMIT.windowSeconds - 4)]);
+      expect(sim.state.limitCounter.refused).toBe(1);
+      now += (DEFAULT_RATE_LIMIT.windowSeconds - 4) * 1000;
+      expect((await call(sim)).status).not.toBe(429);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('is off only where a test opts into leniency (rateLimit: false)', async () => {
+    const sim = await startOscar({ volume: { startDate: '2030-01-01' }, now: () => new Date('2030-01-01T12:00:00Z'), limits: { rateLimit: false } });
+    try {
+      const statuses = await Promise.all(Array.from({ length: budget + 50 }, async () => (await call(sim)).status));
+      expect(statuses.filter((status) => status === 429)).toEqual([]);
+      expect(sim.state.limitCounter.refused).toBe(0);
+    } finally {
+      await sim.stop();
+    }
   });
 });
 
