@@ -7,7 +7,7 @@
 // http.ts imports this module on its first call, so that undici is not loaded at start-up.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
 import { type AddressCheck, addressCheck, bareAddress, EndpointNotAllowedError } from './address-policy.ts';
 import type { EgressPolicy } from './egress-config.ts';
@@ -40,10 +40,14 @@ export function guardedLookup(check: AddressCheck, resolve: typeof dnsLookup = d
 
 function createAgent(policy: EgressPolicy, caBundle: string | undefined): Agent {
   const check = addressCheck(policy);
+  // One TLS context per Agent, made once: `ca` given to each connection instead makes OpenSSL parse the
+  // whole root store again for every socket (some 0.8 MiB of native memory and a few ms of CPU each;
+  // 200 open connections held 157 MiB more RSS that way).
+  const secureContext = caBundle ? createSecureContext({ ca: [...rootCertificates, caBundle] }) : undefined;
   const connector = buildConnector({
     timeout: policy.connectTimeoutMs,
     lookup: guardedLookup(check),
-    ...(caBundle ? { ca: [...rootCertificates, caBundle] } : {}),
+    ...(secureContext ? { secureContext } : {}),
   });
   return new Agent({
     headersTimeout: policy.timeoutMs,
