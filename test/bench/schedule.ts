@@ -116,7 +116,9 @@ async function measure(pass: Pass): Promise<void> {
     }
     await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
     log(`created ${N} SyncSchedules ("${pass.ours}") and ${N} CronJobs ("* * * * *")`);
-    operator = spawn(join(root, 'node_modules/.bin/node'), ['operator/main.ts'], {
+    // BENCH_OPERATOR_NODE_ARGS as in bench-sites, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where a tick's time goes.
+    const nodeArgs = (process.env.BENCH_OPERATOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    operator = spawn(join(root, 'node_modules/.bin/node'), [...nodeArgs, 'operator/main.ts'], {
       cwd: root,
       env: {
         ...process.env,

@@ -8,7 +8,7 @@
 // everything stayed idle (target: 0). A command that prints figures, not a test.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -213,7 +213,10 @@ async function startFleetEmr(kubectl: (args: string[], input?: string) => Promis
   const extraApiUsers = new Map(
     Array.from({ length: N }, (_, j) => [fleetApiUser(j), `fleet-password-${j}-${randomBytes(6).toString('hex')}`]),
   );
-  const accuro = Object.assign(await startAccuro({ tls: { cert: tls.cert, key: tls.key }, extraApiUsers }), { extraApiUsers });
+  // No request budget (limits.ts leniency): this one simulator stands for a fleet's EMRs, each with its own quota.
+  const accuro = Object.assign(await startAccuro({ tls: { cert: tls.cert, key: tls.key }, extraApiUsers, limits: { rateLimit: false } }), {
+    extraApiUsers,
+  });
   const ca = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sim-ca', namespace: ns }, stringData: { 'ca.crt': tls.ca } };
   await kubectl(['apply', '-f', '-'], JSON.stringify(ca));
   return accuro;
@@ -301,7 +304,14 @@ async function memoryNow(pid: number): Promise<string> {
     .then((r) => r.text())
     .catch(() => '');
   const mib = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024;
-  return `RSS ${rss.toFixed(0)} MiB, V8 heap used ${mib('nodejs_heap_size_used_bytes').toFixed(0)} of ${mib('nodejs_heap_size_total_bytes').toFixed(0)} MiB, external ${mib('nodejs_external_memory_bytes').toFixed(0)} MiB`;
+  return `RSS ${rss.toFixed(0)} MiB, V8 heap used ${mib('nodejs_heap_size_used_bytes').toFixed(0)} of ${mib('nodejs_heap_size_total_bytes').toFixed(0)} MiB, external ${mib('nodejs_external_memory_bytes').toFixed(0)} MiB, ${await openSockets(pid)} open sockets`;
+}
+
+/** The sockets the process holds open (API server watches, Vault, EMR connections kept alive). */
+async function openSockets(pid: number): Promise<number> {
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+  const links = await Promise.all(fds.map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')));
+  return links.filter((l) => l.startsWith('socket:')).length;
 }
 
 async function peakRssMb(pid: number): Promise<number> {
