@@ -153,7 +153,7 @@ async function main(): Promise<void> {
     const settledMemory = await memoryNow(child.pid!);
     if (nodeArgs.some((a) => a.startsWith('--heapsnapshot-signal'))) {
       child.kill('SIGUSR2');
-      log(`heap snapshot requested (SIGUSR2): written as Heap-*.heapsnapshot in ${root}`);
+      log(`heap snapshot requested (SIGUSR2): written as Heap.*.heapsnapshot in ${root}`);
     }
 
     log(`idle for ${IDLE_SECONDS} s`);

@@ -136,7 +136,11 @@ describe('the default request budget (limits.ts)', () => {
   });
 
   it('is off only where a test opts into leniency (rateLimit: false)', async () => {
-    const sim = await startOscar({ volume: { startDate: '2030-01-01' }, now: () => new Date('2030-01-01T12:00:00Z'), limits: { rateLimit: false } });
+    const sim = await startOscar({
+      volume: { startDate: '2030-01-01' },
+      now: () => new Date('2030-01-01T12:00:00Z'),
+      limits: { rateLimit: false },
+    });
     try {
       const statuses = await Promise.all(Array.from({ length: budget + 50 }, async () => (await call(sim)).status));
       expect(statuses.filter((status) => status === 429)).toEqual([]);
