@@ -8,6 +8,7 @@
 // everything stayed idle (target: 0). A command that prints figures, not a test.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { kubectlFor, readClusterEnv } from '../cluster/state.ts';
 import { makeTestTls } from '../integration/tls.ts';
 import { ACCURO_DEV_CREDENTIALS, type AccuroSimulator, start as startAccuro } from '../simulators/accuro.ts';
 import { LOOPBACK_ALLOW_CIDRS } from '../simulators/egress.ts';
+import { memoryCgroup, parseQuantity } from './memory-cgroup.ts';
 
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
@@ -112,7 +114,19 @@ async function main(): Promise<void> {
     const out = openSync(operatorLog, 'a');
     const started = performance.now();
     const nodeArgs = (process.env.BENCH_OPERATOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(join(root, 'node_modules/.bin/node'), [...nodeArgs, 'operator/main.ts'], {
+    // As in a pod: the chart's memory limit (512Mi by default), from which Node sizes its heap.
+    const limit = process.env.BENCH_OPERATOR_MEMORY_LIMIT ?? '512Mi';
+    const cgroup = limit === 'none' ? undefined : await memoryCgroup(`cloudconnect-bench-${process.pid}`, parseQuantity(limit));
+    log(
+      cgroup
+        ? `operator in a memory cgroup limited to ${limit}, as the chart's pod`
+        : 'operator without a memory limit (BENCH_OPERATOR_MEMORY_LIMIT=none, or no writable cgroup here)',
+    );
+    const spawnArgs = cgroup?.wrap(join(root, 'node_modules/.bin/node'), [...nodeArgs, 'operator/main.ts']) ?? {
+      command: join(root, 'node_modules/.bin/node'),
+      args: [...nodeArgs, 'operator/main.ts'],
+    };
+    const child = spawn(spawnArgs.command, spawnArgs.args, {
       cwd: root,
       env: {
         ...process.env,
@@ -164,7 +178,11 @@ async function main(): Promise<void> {
     const vaultWrites = await vaultWriteCount(vaultAudit, idleVaultFrom);
     const finalRss = await peakRssMb(child.pid!);
     const idleMemory = await memoryNow(child.pid!);
+    const cgroupPeak = await cgroup?.peakMib();
+    const exited = child.exitCode === null ? once(child, 'exit') : Promise.resolve();
     child.kill('SIGTERM');
+    await exited;
+    await cgroup?.remove();
     await accuro?.stop();
 
     const writes = (byVerb: Record<string, number>, exclude: (k: string) => boolean) =>
@@ -184,6 +202,8 @@ async function main(): Promise<void> {
     log(`Vault requests until settled: ${vaultRequests} (${(vaultRequests / objects).toFixed(1)} per object)`);
     log(`operator peak RSS: ${Math.max(rssMb, finalRss).toFixed(0)} MiB (until settled: ${rssMb.toFixed(0)} MiB)`);
     log(`operator memory when settled: ${settledMemory}; after the idle window: ${idleMemory}`);
+    if (cgroupPeak !== undefined)
+      log(`operator's memory cgroup (limit ${limit}): peak ${cgroupPeak.toFixed(0)} MiB charged (RSS and page cache)`);
     log(
       `idle ${IDLE_SECONDS} s: API writes by the operator (excluding its Lease): ${writes(idle, (k) => k.endsWith(' leases'))} ${JSON.stringify(idle)}`,
     );
