@@ -1,17 +1,18 @@
 // Thin, typed access to the API server for the reconcilers: read our kinds, write status with
 // server-side apply under one field manager (only when it changed), and record Events.
 import { isDeepStrictEqual } from 'node:util';
-import { CoreV1Api, type CoreV1Event, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, type CoreV1Event, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, type KindDefinition, type Resource, VERSION } from '../../api/v1alpha1/index.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { statusCodeOf } from '../../runtime/errors.ts';
 import { redactor } from '../../runtime/redact.ts';
+import { PooledKubeConfig } from './pooled-kubeconfig.ts';
 
 export const FIELD_MANAGER = 'cloudconnect-operator';
 export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export function loadKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new PooledKubeConfig();
   kc.loadFromDefault();
   return kc;
 }
