@@ -35,31 +35,29 @@ export interface StoredRegistration extends RegistrationInput {
 const FIELDS = ['name', 'type', 'requestUrl', 'payloadType', 'authentication', 'sendCopyOfNewReferrals'];
 const AUTH_FIELDS = ['type', 'headerName', 'key'];
 
-const bad = invalidRequest;
-
 function requestUrl(value: unknown): string {
-  if (typeof value !== 'string' || value.length > 2048) throw bad('requestUrl must be a URL of at most 2048 characters');
+  if (typeof value !== 'string' || value.length > 2048) throw invalidRequest('requestUrl must be a URL of at most 2048 characters');
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw bad('requestUrl is not a URL');
+    throw invalidRequest('requestUrl is not a URL');
   }
-  if (url.protocol !== 'https:') throw bad('requestUrl must use https');
-  if (url.username || url.password) throw bad('requestUrl must not carry credentials');
-  if (url.hash) throw bad('requestUrl must not have a fragment');
+  if (url.protocol !== 'https:') throw invalidRequest('requestUrl must use https');
+  if (url.username || url.password) throw invalidRequest('requestUrl must not carry credentials');
+  if (url.hash) throw invalidRequest('requestUrl must not have a fragment');
   return value;
 }
 
 function authentication(value: unknown): RegistrationInput['authentication'] {
   const a = exactKeys(value, AUTH_FIELDS, 'authentication');
-  if (a['type'] !== 'apiKey') throw bad('authentication.type must be apiKey (API Key Authentication)');
+  if (a['type'] !== 'apiKey') throw invalidRequest('authentication.type must be apiKey (API Key Authentication)');
   const headerName = a['headerName'];
   if (typeof headerName !== 'string' || !/^[A-Za-z][A-Za-z0-9-]{0,63}$/.test(headerName))
-    throw bad('authentication.headerName must be an HTTP header name');
+    throw invalidRequest('authentication.headerName must be an HTTP header name');
   const key = a['key'];
   if (typeof key !== 'string' || key.length < 32 || key.length > 512 || !/^[\x21-\x7e]+$/.test(key))
-    throw bad('authentication.key must be 32 to 512 visible ASCII characters');
+    throw invalidRequest('authentication.key must be 32 to 512 visible ASCII characters');
   return { type: 'apiKey', headerName, key };
 }
 
@@ -67,12 +65,12 @@ function authentication(value: unknown): RegistrationInput['authentication'] {
 export function parseRegistration(body: unknown): RegistrationInput {
   const r = exactKeys(body, FIELDS, 'the registration');
   const name = r['name'];
-  if (typeof name !== 'string' || name.trim() === '' || name.length > 100) throw bad('name must be 1 to 100 characters');
-  if (r['type'] !== 'eReferrals') throw bad('type must be eReferrals');
+  if (typeof name !== 'string' || name.trim() === '' || name.length > 100) throw invalidRequest('name must be 1 to 100 characters');
+  if (r['type'] !== 'eReferrals') throw invalidRequest('type must be eReferrals');
   const payloadType = r['payloadType'];
   if (!PAYLOAD_TYPES.includes(payloadType as RegistrationInput['payloadType']))
-    throw bad(`payloadType must be one of ${PAYLOAD_TYPES.join(', ')}`);
-  if (typeof r['sendCopyOfNewReferrals'] !== 'boolean') throw bad('sendCopyOfNewReferrals must be a boolean');
+    throw invalidRequest(`payloadType must be one of ${PAYLOAD_TYPES.join(', ')}`);
+  if (typeof r['sendCopyOfNewReferrals'] !== 'boolean') throw invalidRequest('sendCopyOfNewReferrals must be a boolean');
   return {
     name,
     type: 'eReferrals',

@@ -25,12 +25,11 @@ export interface ReferralBooking {
 
 const MAX_WINDOW_MS = 62 * 86_400_000;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-const bad = invalidRequest;
 
 function instantParam(ctx: Ctx, name: string): number {
   const value = ctx.url.searchParams.getAll(name);
   if (value.length !== 1 || !INSTANT.test(value[0] ?? '') || Number.isNaN(Date.parse(value[0] ?? '')))
-    throw bad(`${name} must be one ISO 8601 instant with an offset`);
+    throw invalidRequest(`${name} must be one ISO 8601 instant with an offset`);
   return Date.parse(value[0] ?? '');
 }
 
@@ -62,11 +61,11 @@ export class ReferralBookings {
 
   list(siteNumber: string, ctx: Ctx) {
     const unknown = [...ctx.url.searchParams.keys()].filter((k) => k !== 'from' && k !== 'to');
-    if (unknown.length > 0) throw bad(`unknown query parameter(s) ${[...new Set(unknown)].join(', ')}`);
+    if (unknown.length > 0) throw invalidRequest(`unknown query parameter(s) ${[...new Set(unknown)].join(', ')}`);
     const from = instantParam(ctx, 'from');
     const to = instantParam(ctx, 'to');
-    if (from >= to) throw bad('from must be before to');
-    if (to - from > MAX_WINDOW_MS) throw bad('the window may be at most 62 days');
+    if (from >= to) throw invalidRequest('from must be before to');
+    if (to - from > MAX_WINDOW_MS) throw invalidRequest('the window may be at most 62 days');
     const referrals = (this.bySite.get(siteNumber) ?? []).filter((b) => {
       const start = Date.parse(b.appointmentStart);
       return start >= from && start < to;

@@ -37,17 +37,17 @@ export interface StoredReminder extends ReminderInput {
 const DEFAULT_REMINDER_TEMPLATES = ['appointment-reminder', 'appointment-reminder-fr'];
 
 const FIELDS = ['reminderKey', 'channel', 'templateId', 'recipient', 'appointment', 'offsetMinutes'];
-const bad = invalidRequest;
 
 function recipient(value: unknown, channel: ReminderInput['channel']): ReminderInput['recipient'] {
   if (channel === 'SMS') {
     const phone = exactKeys(value, ['phone'], 'recipient')['phone'];
-    if (typeof phone !== 'string' || !/^\+?[0-9][0-9 ().-]{6,24}$/.test(phone)) throw bad('recipient.phone is not a phone number');
+    if (typeof phone !== 'string' || !/^\+?[0-9][0-9 ().-]{6,24}$/.test(phone))
+      throw invalidRequest('recipient.phone is not a phone number');
     return { phone };
   }
   const email = exactKeys(value, ['email'], 'recipient')['email'];
   if (typeof email !== 'string' || !/^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{2,}$/.test(email))
-    throw bad('recipient.email is not an e-mail address');
+    throw invalidRequest('recipient.email is not an e-mail address');
   return { email };
 }
 
@@ -59,14 +59,14 @@ function appointment(value: unknown, now: Date): ReminderInput['appointment'] {
     !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(start) ||
     Number.isNaN(Date.parse(start))
   )
-    throw bad('appointment.start must be an ISO 8601 instant with an offset');
-  if (Date.parse(start) <= now.getTime()) throw bad('appointment.start is in the past');
+    throw invalidRequest('appointment.start must be an ISO 8601 instant with an offset');
+  if (Date.parse(start) <= now.getTime()) throw invalidRequest('appointment.start is in the past');
   const timeZone = a['timeZone'];
   try {
     if (typeof timeZone !== 'string') throw new Error();
     new Intl.DateTimeFormat('en', { timeZone });
   } catch {
-    throw bad('appointment.timeZone is not an IANA time zone');
+    throw invalidRequest('appointment.timeZone is not an IANA time zone');
   }
   return { start, timeZone: timeZone as string };
 }
@@ -76,14 +76,14 @@ export function parseReminder(body: unknown, templates: readonly string[], now: 
   const r = exactKeys(body, FIELDS, 'the reminder');
   const key = r['reminderKey'];
   if (typeof key !== 'string' || !/^rem-[A-Za-z0-9_-]{16,64}$/.test(key))
-    throw bad('reminderKey must be rem- and 16 to 64 url-safe characters');
+    throw invalidRequest('reminderKey must be rem- and 16 to 64 url-safe characters');
   const channel = r['channel'];
-  if (channel !== 'SMS' && channel !== 'Email') throw bad('channel must be SMS or Email');
+  if (channel !== 'SMS' && channel !== 'Email') throw invalidRequest('channel must be SMS or Email');
   const templateId = r['templateId'];
-  if (typeof templateId !== 'string' || !templates.includes(templateId)) throw bad('templateId is not a template of this site');
+  if (typeof templateId !== 'string' || !templates.includes(templateId)) throw invalidRequest('templateId is not a template of this site');
   const offset = r['offsetMinutes'];
   if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 1 || offset > 43_200)
-    throw bad('offsetMinutes must be an integer from 1 to 43200');
+    throw invalidRequest('offsetMinutes must be an integer from 1 to 43200');
   return {
     reminderKey: key,
     channel,
@@ -144,7 +144,7 @@ export class ReminderOutbox {
 
   find(siteNumber: string, ctx: Ctx) {
     const key = ctx.url.searchParams.get('reminderKey');
-    if (!key || !/^rem-[A-Za-z0-9_-]{16,64}$/.test(key)) throw bad('the reminderKey query parameter is required');
+    if (!key || !/^rem-[A-Za-z0-9_-]{16,64}$/.test(key)) throw invalidRequest('the reminderKey query parameter is required');
     return { json: { reminders: this.delivered.filter((d) => d.siteNumber === siteNumber && d.reminderKey === key).map(publicView) } };
   }
 }

@@ -237,7 +237,7 @@ function missingSiteLines(input: StatusInput, ctx: TreeContext): string[] {
 
 /** A schedule has no spec.emr (list items need not carry `kind`). */
 const isSchedule = (o: EmrIntegration | SyncSchedule): o is SyncSchedule => !('emr' in o.spec);
-const isIntegration = (o: EmrIntegration | SyncSchedule): o is EmrIntegration => 'emr' in o.spec;
+const isIntegration = (o: EmrIntegration | SyncSchedule): o is EmrIntegration => !isSchedule(o);
 
 function missingIntegrationLines(input: StatusInput, ctx: TreeContext): string[] {
   const integrationNames = new Set(input.integrations.map((i) => i.metadata.name));

@@ -352,16 +352,13 @@ async function openRun(env: NodeJS.ProcessEnv, deps: WorkerDeps, io: RunIo, cont
     env,
     config.oceanCredentialsDir ? await readCredentialsDir(config.oceanCredentialsDir) : undefined,
   );
+  const retry = retryOf(deps);
   const adapter = await emrAdapterFromConfig(config, credentials, {
     ...(deps.adapterFactory ? { adapterFactory: deps.adapterFactory } : {}),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     now: io.now,
     // A listing refused mid-way by a rate limit resumes at that page (up to the run's longest wait).
-    rateLimitWaits: {
-      attempts: retryOf(deps).policy.attempts,
-      maxWaitMs: retryOf(deps).policy.maxDelayMs,
-      ...(deps.sleep ? { sleep: deps.sleep } : {}),
-    },
+    rateLimitWaits: { attempts: retry.policy.attempts, maxWaitMs: retry.policy.maxDelayMs, sleep: retry.sleep },
   });
   return { config, settings, ocean, adapter };
 }
