@@ -4,7 +4,11 @@
 // Jenkins' H over 5 minutes, as the default `H/30` spreads it over 30; CronJobs still `* * * * *`, the
 // reference). The bench watches Jobs and records when each one appears (ms, on the watch) against
 // its minute's tick; prints p50/p99 for our controller and for kube-controller-manager's CronJob
-// controller, and the ratio, per pass. BENCH_PASSES=same|spread runs one. A command that prints figures.
+// controller, and the ratio, per pass. BENCH_PASSES=same|spread runs one.
+// Each pass has phases (BENCH_PHASES, default `apart,together`; `ours` or `cronjob` alone also work): "apart" measures each controller
+// alone (the other's 200 schedules suspended), ours for BENCH_TICKS minutes and then the CronJobs',
+// so neither pays for the other's Jobs and pods on the shared API server; "together" runs both at
+// once, as a cluster would. A command that prints figures.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
@@ -35,6 +39,16 @@ const PASSES: Pass[] = [
   { name: 'same', ours: '* * * * *', ticks: TICKS },
   { name: 'spread', ours: 'H/5 * * * *', ticks: Math.max(TICKS, 5) },
 ].filter((p) => (process.env.BENCH_PASSES ?? 'same,spread').split(',').includes(p.name));
+
+type Phase = 'ours' | 'cronjob' | 'together';
+
+function phasesOf(): Phase[] {
+  // `apart` is `ours,cronjob`; each may also be named alone (e.g. BENCH_PHASES=ours while working on our side).
+  const wanted = (process.env.BENCH_PHASES ?? 'apart,together').split(',').flatMap((p) => (p === 'apart' ? ['ours', 'cronjob'] : [p]));
+  const phases = (['ours', 'cronjob', 'together'] as const).filter((p) => wanted.includes(p));
+  if (phases.length === 0) throw new Error(`BENCH_PHASES must name apart, together, ours or cronjob (got "${process.env.BENCH_PHASES}")`);
+  return phases;
+}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -96,25 +110,40 @@ async function measure(pass: Pass): Promise<void> {
         },
       },
     ];
-    for (let i = 0; i < N; i++) {
-      items.push({
-        apiVersion: 'cloudconnect.dev/v1alpha1',
-        kind: 'SyncSchedule',
-        metadata: { name: `ours-${i}`, namespace: ns },
-        spec: { integrationRef: { name: 'emr' }, type: 'Appointments', schedule: pass.ours, concurrencyPolicy: 'Allow' },
-      });
-      items.push({
-        apiVersion: 'batch/v1',
-        kind: 'CronJob',
-        metadata: { name: `cron-${i}`, namespace: ns },
-        spec: {
-          schedule: '* * * * *',
-          concurrencyPolicy: 'Allow',
-          jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } },
-        },
-      });
-    }
-    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+    const phases = phasesOf();
+    // Each phase applies the same objects with the other side's `suspend` set: an update, not a re-create.
+    const scheduled = (phase: Phase): object[] => {
+      const list = [...items];
+      for (let i = 0; i < N; i++) {
+        list.push({
+          apiVersion: 'cloudconnect.dev/v1alpha1',
+          kind: 'SyncSchedule',
+          metadata: { name: `ours-${i}`, namespace: ns },
+          spec: {
+            integrationRef: { name: 'emr' },
+            type: 'Appointments',
+            schedule: pass.ours,
+            concurrencyPolicy: 'Allow',
+            suspend: phase === 'cronjob',
+          },
+        });
+        list.push({
+          apiVersion: 'batch/v1',
+          kind: 'CronJob',
+          metadata: { name: `cron-${i}`, namespace: ns },
+          spec: {
+            schedule: '* * * * *',
+            concurrencyPolicy: 'Allow',
+            suspend: phase === 'ours',
+            jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } },
+          },
+        });
+      }
+      return list;
+    };
+    const apply = (phase: Phase) =>
+      kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: scheduled(phase) }));
+    await apply(phases[0] ?? 'together');
     log(`created ${N} SyncSchedules ("${pass.ours}") and ${N} CronJobs ("* * * * *")`);
     // BENCH_OPERATOR_NODE_ARGS as in bench-sites, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where a tick's time goes.
     const nodeArgs = (process.env.BENCH_OPERATOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -156,33 +185,43 @@ async function measure(pass: Pass): Promise<void> {
       );
     };
     await connect();
-    const firstTick = Math.ceil((Date.now() + 5000) / 60_000) * 60_000;
-    const ticks = Array.from({ length: pass.ticks }, (_, i) => firstTick + i * 60_000);
-    log(`measuring ${pass.ticks} tick(s) from ${new Date(firstTick).toISOString()}`);
-    await new Promise((r) => setTimeout(r, ticks[ticks.length - 1]! + 58_000 - Date.now()));
+    const results: { phase: Phase; ours: number[]; theirs: number[] }[] = [];
+    for (const [i, phase] of phases.entries()) {
+      if (i > 0) await apply(phase);
+      const firstTick = Math.ceil((Date.now() + 5000) / 60_000) * 60_000;
+      const ticks = Array.from({ length: pass.ticks }, (_, t) => firstTick + t * 60_000);
+      log(`phase "${phase}": measuring ${pass.ticks} tick(s) from ${new Date(firstTick).toISOString()}`);
+      await new Promise((r) => setTimeout(r, ticks[ticks.length - 1]! + 58_000 - Date.now()));
+      const ours: number[] = [];
+      const theirs: number[] = [];
+      for (const [name, at] of seen) {
+        const tick = ticks.filter((t) => t <= at + 2000).pop();
+        if (tick === undefined || at - tick > 59_000) continue;
+        if (name.startsWith('ours-')) ours.push(at - tick);
+        else if (name.startsWith('cron-')) theirs.push(at - tick);
+      }
+      results.push({ phase, ours, theirs });
+    }
     done = true;
     req?.abort();
 
-    const ours: number[] = [];
-    const theirs: number[] = [];
-    for (const [name, at] of seen) {
-      const tick = ticks.filter((t) => t <= at + 2000).pop();
-      if (tick === undefined || at - tick > 59_000) continue;
-      if (name.startsWith('ours-')) ours.push(at - tick);
-      else if (name.startsWith('cron-')) theirs.push(at - tick);
-    }
     const oursExpected = pass.ours.startsWith('H/') ? Math.round((N * pass.ticks) / 5) : N * pass.ticks;
+    const figures = (label: string, values: number[]) =>
+      values.length === 0
+        ? `${label}: no runs`
+        : `${label}: ${values.length} runs, p50 ${percentile(values, 50)} ms, p99 ${percentile(values, 99)} ms, max ${Math.max(...values)} ms`;
     log(
-      `--- results, pass "${pass.name}" (Job seen on a watch − its minute's tick, ms; ${pass.ticks} ticks, our SYNCSCHEDULE_WORKERS=${process.env.SYNCSCHEDULE_WORKERS ?? '5'} like --concurrent-cron-job-syncs=5) ---`,
+      `--- results, pass "${pass.name}" (Job seen on a watch − its minute's tick, ms; ${pass.ticks} ticks per phase, our SYNCSCHEDULE_WORKERS=${process.env.SYNCSCHEDULE_WORKERS ?? '5'} like --concurrent-cron-job-syncs=5; ~${oursExpected} runs expected per side) ---`,
     );
-    log(`runs seen within 58 s of their tick: ours ${ours.length}/~${oursExpected}, CronJob ${theirs.length}/${N * pass.ticks}`);
-    log(
-      `SyncSchedule (this operator): ${ours.length} runs, p50 ${percentile(ours, 50)} ms, p99 ${percentile(ours, 99)} ms, max ${Math.max(...ours)} ms`,
-    );
-    log(
-      `CronJob (kube-controller-manager): ${theirs.length} runs, p50 ${percentile(theirs, 50)} ms, p99 ${percentile(theirs, 99)} ms, max ${Math.max(...theirs)} ms`,
-    );
-    log(`ratio of p99 (ours / CronJob): ${(percentile(ours, 99) / percentile(theirs, 99)).toFixed(2)}`);
+    for (const { phase, ours, theirs } of results) {
+      if (phase !== 'cronjob') log(figures(`[${phase}] SyncSchedule (this operator)`, ours));
+      if (phase !== 'ours') log(figures(`[${phase}] CronJob (kube-controller-manager)`, theirs));
+    }
+    const p99 = (phase: Phase, side: 'ours' | 'theirs') => percentile(results.find((r) => r.phase === phase)?.[side] ?? [], 99);
+    if (phases.includes('ours') && phases.includes('cronjob'))
+      log(`ratio of p99, each alone (ours / CronJob): ${(p99('ours', 'ours') / p99('cronjob', 'theirs')).toFixed(2)}`);
+    if (phases.includes('together'))
+      log(`ratio of p99, together (ours / CronJob): ${(p99('together', 'ours') / p99('together', 'theirs')).toFixed(2)}`);
   } finally {
     operator?.kill('SIGTERM');
     await accuro.stop();

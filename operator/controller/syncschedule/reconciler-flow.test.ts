@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { REQUESTED_AT_ANNOTATION, RUN_LABELS } from '../../api/v1alpha1/index.ts';
-import { SyncScheduleReconciler } from './reconciler.ts';
+import { RECORD_RUN_FALLBACK_MS, SyncScheduleReconciler } from './reconciler.ts';
 
 // The reconciler's steps in order against fakes of the API and the caches: what it creates,
 // deletes, announces, counts and writes for one reconcile.
@@ -13,11 +13,14 @@ type Obj = { metadata: { name: string; namespace: string } & Record<string, unkn
 
 function fixture(options: { schedule: Obj; integrations?: Obj[]; sites?: Obj[]; jobs?: Obj[]; message?: string; conflict?: boolean }) {
   const calls: Call[] = [];
+  const jobs = [...(options.jobs ?? [])];
   const record =
     (name: string) =>
     async (...args: unknown[]) => {
       calls.push([name, ...args]);
       if (name === 'createJob' && options.conflict) throw Object.assign(new Error('exists'), { code: 409 });
+      // The Job cache sees a created Job, as the informer would before its ADDED event brings the schedule back.
+      if (name === 'createJob') jobs.push((args[0] as { body: Obj }).body);
       return {};
     };
   const metric = (name: string) => ({
@@ -53,7 +56,7 @@ function fixture(options: { schedule: Obj; integrations?: Obj[]; sites?: Obj[]; 
     schedules: cache([options.schedule]),
     integrations: cache(options.integrations ?? [integration()]),
     sites: cache(options.sites ?? [site]),
-    jobs: cache(options.jobs ?? []),
+    jobs: cache(jobs),
     worker: {
       image: 'example/cc:1',
       vaultAddress: 'https://vault:8200',
@@ -115,10 +118,10 @@ describe('the SyncSchedule reconciler, step by step', () => {
     });
   });
 
-  it('starts the due run, announces it, and requeues at the next minute', async () => {
+  it('starts the due run, announces it and stops there: status waits for the next reconcile (create first, record after)', async () => {
     const f = fixture({ schedule: schedule() });
-    expect(await f.reconciler.reconcile(KEY)).toEqual({ requeueAfterMs: 30_000 });
-    expect(f.names()).toEqual(['createJob', 'event', 'applyStatus']);
+    expect(await f.reconciler.reconcile(KEY)).toEqual({ requeueAfterMs: RECORD_RUN_FALLBACK_MS });
+    expect(f.names()).toEqual(['createJob', 'event']);
     expect(f.calls[1]).toEqual([
       'event',
       expect.anything(),
@@ -126,6 +129,14 @@ describe('the SyncSchedule reconciler, step by step', () => {
       'RunStarted',
       expect.stringMatching(/^Started Appointments sync s1-/),
     ]);
+  });
+
+  it('records the started run in the reconcile its Job brings back, starting nothing twice, and requeues at the next minute', async () => {
+    const f = fixture({ schedule: schedule() });
+    await f.reconciler.reconcile(KEY);
+    const first = f.calls.length;
+    expect(await f.reconciler.reconcile(KEY)).toEqual({ requeueAfterMs: 30_000 });
+    expect(f.calls.slice(first).map((c) => c[0])).toEqual(['applyStatus']);
     expect(statusOf(f.calls)).toMatchObject({
       active: [{ name: expect.stringMatching(/^s1-/) }],
       lastScheduleTime: '2026-11-24T05:00:00.000Z',
@@ -142,7 +153,7 @@ describe('the SyncSchedule reconciler, step by step', () => {
   it('stops the active run first under Replace', async () => {
     const f = fixture({ schedule: schedule({ concurrencyPolicy: 'Replace' }), jobs: [job('s1-old', 'active', '2026-11-24T04:58:00Z')] });
     await f.reconciler.reconcile(KEY);
-    expect(f.names()).toEqual(['deleteJob', 'event', 'createJob', 'event', 'applyStatus']);
+    expect(f.names()).toEqual(['deleteJob', 'event', 'createJob', 'event']);
     expect(f.calls[1]).toEqual(['event', expect.anything(), 'Normal', 'RunReplaced', 'Run s1-old stopped: concurrencyPolicy Replace']);
   });
 
@@ -179,6 +190,7 @@ describe('the SyncSchedule reconciler, step by step', () => {
     const f = fixture({
       schedule: schedule({ schedule: '0 0 1 1 *' }, { lastScheduleTime: '2026-11-24T00:00:00Z' }, { [REQUESTED_AT_ANNOTATION]: 'token-1' }),
     });
+    await f.reconciler.reconcile(KEY);
     await f.reconciler.reconcile(KEY);
     expect(f.names()).toEqual(['createJob', 'event', 'applyStatus']);
     expect(f.calls[1]?.[4]).toMatch(/^Started Appointments sync s1-manual-[0-9a-f]{8} \(requested\)$/);
@@ -248,6 +260,7 @@ describe("the SyncSchedule reconciler and a site's reminders schedule (spec.site
 
   it('starts the run of a Ready site with no integration at all, naming the site to the worker', async () => {
     const f = fixture({ schedule: siteSchedule(), sites: [readySite], integrations: [] });
+    await f.reconciler.reconcile(KEY);
     await f.reconciler.reconcile(KEY);
     const created = f.calls.find((c) => c[0] === 'createJob')?.[1] as {
       body: { spec: { template: { spec: { containers: { args: string[] }[] } } } };

@@ -8,6 +8,11 @@
 //             (observe.ts) → replace / start the run Job, or say why a due run was skipped
 //             (start.ts) → prune history (history.ts) → last run from the finished Job's termination
 //             message (last-run.ts).
+//   created?  create first, record after: a reconcile that created a run Job stops there. When a
+//             fleet's schedules share a tick, every due Job is created before any status is written;
+//             the Job's ADDED event brings the schedule back once the cache holds the Job, and that
+//             reconcile records it (decide sees the Job, so nothing starts twice; a timer covers a
+//             lost event).
 //   status    written (status.ts), requeue at the next tick.
 import { SYNC_SCHEDULE } from '../../api/v1alpha1/index.ts';
 import type { ObjectKey, ReconcileResult, Reconciler } from '../../runtime/controller.ts';
@@ -24,6 +29,9 @@ import { stalledStatus } from './validate.ts';
 
 export { parseTerminationMessage } from './last-run.ts';
 export type { SyncScheduleDeps } from './step.ts';
+
+/** When the reconcile that records a started run comes at the latest, should its Job's ADDED event be lost. */
+export const RECORD_RUN_FALLBACK_MS = 5_000;
 
 export class SyncScheduleReconciler implements Reconciler {
   private readonly deps: SyncScheduleDeps;
@@ -49,7 +57,7 @@ export class SyncScheduleReconciler implements Reconciler {
     const observed = observe(deps, run);
     const decision = decide(run, observed, parsed.next);
     await replaceRuns(deps, jobs, run, decision);
-    const started = await startRun(deps, jobs, run, observed, decision);
+    if (await startRun(deps, jobs, run, observed, decision)) return { requeueAfterMs: RECORD_RUN_FALLBACK_MS };
     await reportSkipped(deps, run, decision);
     await pruneHistory(jobs, key.namespace, observed.runs, run.spec);
     const lastRun = await this.lastRun.observe(run, observed);
@@ -57,7 +65,7 @@ export class SyncScheduleReconciler implements Reconciler {
     await deps.kube.applyStatus(
       SYNC_SCHEDULE,
       run.schedule,
-      scheduleStatus({ run, observed, decision, started, lastRun, resolvedSchedule: parsed.resolved }, deps.clock),
+      scheduleStatus({ run, observed, decision, lastRun, resolvedSchedule: parsed.resolved }, deps.clock),
     );
     return { requeueAfterMs: Math.max(500, decision.nextScheduleTime.getTime() - run.now.getTime()) };
   }

@@ -1,5 +1,5 @@
 // Status: Ready (Suspended, IntegrationNotFound, IntegrationNotReady or Scheduled with the next
-// time), the active runs after this reconcile's replacements and start, the last run, and the
+// time), the active runs after this reconcile's replacements, the last run, and the
 // schedule times the decision recorded.
 import { type SyncRunResult, type SyncScheduleStatus, scheduleTarget } from '../../api/v1alpha1/index.ts';
 import type { Clock } from '../../runtime/clock.ts';
@@ -12,8 +12,6 @@ export interface StatusInput {
   run: ScheduleRun;
   observed: Observed;
   decision: RunDecision;
-  /** The run this reconcile started, if any. */
-  started: string | undefined;
   lastRun: SyncRunResult | undefined;
   /** spec.schedule with its `H` values drawn (parseSchedule's `resolved`). */
   resolvedSchedule?: string | undefined;
@@ -52,11 +50,10 @@ function readyCondition(run: ScheduleRun, observed: Observed, decision: RunDecis
 }
 
 export function scheduleStatus(input: StatusInput, clock: Clock): SyncScheduleStatus {
-  const { run, observed, decision, started, lastRun, resolvedSchedule } = input;
+  const { run, observed, decision, lastRun, resolvedSchedule } = input;
   const { previous, spec } = run;
   const generation = run.schedule.metadata.generation;
   const activeNames = new Set(observed.active.map((j) => j.metadata?.name ?? '').filter((n) => !decision.replace.includes(n)));
-  if (started) activeNames.add(started);
   const status: SyncScheduleStatus = {
     ...previous,
     observedGeneration: generation,

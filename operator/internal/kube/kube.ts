@@ -1,10 +1,11 @@
 // Thin, typed access to the API server for the reconcilers: read our kinds, write status with
-// server-side apply under one field manager (only when it changed), and record Events.
+// server-side apply under one field manager (only when it changed), and record Events (a few at a time).
 import { isDeepStrictEqual } from 'node:util';
 import { CoreV1Api, type CoreV1Event, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, type KindDefinition, type Resource, VERSION } from '../../api/v1alpha1/index.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { statusCodeOf } from '../../runtime/errors.ts';
+import { Limiter } from '../../runtime/limiter.ts';
 import { redactor } from '../../runtime/redact.ts';
 import { PooledKubeConfig } from './pooled-kubeconfig.ts';
 
@@ -17,8 +18,16 @@ export function loadKubeConfig(): KubeConfig {
   return kc;
 }
 
+/**
+ * Event writes in flight at once. Events are best effort and never on a reconcile's critical path:
+ * at a tick shared by a fleet's schedules, 200 RunStarted Events must not crowd out the Job creates
+ * on the API server (client-go's recorder writes them one at a time from its broadcaster).
+ */
+export const EVENT_WRITERS = 2;
+
 export class Kube {
   private readonly reportingInstance: string;
+  private readonly eventWrites = new Limiter(EVENT_WRITERS);
   readonly kubeConfig: KubeConfig;
   readonly custom: CustomObjectsApi;
   readonly core: CoreV1Api;
@@ -141,7 +150,7 @@ export class Kube {
       count: 1,
     };
     try {
-      await this.core.createNamespacedEvent({ namespace, body });
+      await this.eventWrites.run(() => this.core.createNamespacedEvent({ namespace, body }));
       return 'recorded';
     } catch (error) {
       // Events are best effort, like client-go's recorder.
