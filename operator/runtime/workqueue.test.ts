@@ -46,6 +46,17 @@ describe('the work queue', () => {
     expect(q.length).toBe(1);
   });
 
+  it('never delivers a delayed key before its wall-clock due time, even when its timer fires early (a busy loop lags)', () => {
+    const q = new WorkQueue();
+    q.addAfter('ns/a', 1000);
+    // The timer's clock runs 30 ms ahead of the wall clock, as libuv's cached loop time does after a long turn.
+    vi.setSystemTime(Date.now() - 30);
+    vi.advanceTimersByTime(1000);
+    expect(q.length).toBe(0);
+    vi.advanceTimersByTime(30);
+    expect(q.length).toBe(1);
+  });
+
   it('keeps the sooner of two delayed adds', () => {
     const q = new WorkQueue();
     q.addAfter('ns/a', 1000);

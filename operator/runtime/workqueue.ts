@@ -20,7 +20,7 @@ export class WorkQueue {
   private readonly failures = new Map<string, number>();
   private readonly enqueuedAt = new Map<string, number>();
   private readonly startedAt = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; dueAt: number }>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private shuttingDown = false;
   private readonly backoff: BackoffPolicy;
@@ -45,24 +45,38 @@ export class WorkQueue {
     this.push(key);
   }
 
-  /** Adds the key after `ms`; an earlier pending delayed add wins (the sooner one is kept). */
+  /**
+   * Adds the key after `ms`; an earlier pending delayed add wins (the sooner one is kept). Never
+   * early by the wall clock: libuv counts a timer from the event loop's cached time, which lags real
+   * time by however long the current turn has run, so a busy loop's timers fire early by that lag;
+   * one that wakes before its due time waits out the rest (a schedule woken a millisecond before its
+   * tick would find nothing due).
+   */
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
     if (ms <= 0) {
       this.add(key);
       return;
     }
-    const existing = this.timers.get(key) as (NodeJS.Timeout & { dueAt?: number }) | undefined;
+    const existing = this.timers.get(key);
     const dueAt = Date.now() + ms;
-    if (existing && existing.dueAt !== undefined && existing.dueAt <= dueAt) return;
-    if (existing) clearTimeout(existing);
+    if (existing && existing.dueAt <= dueAt) return;
+    if (existing) clearTimeout(existing.timer);
+    this.arm(key, dueAt);
+  }
+
+  private arm(key: string, dueAt: number): void {
     const timer = setTimeout(() => {
+      const early = dueAt - Date.now();
+      if (early > 0) {
+        this.arm(key, dueAt);
+        return;
+      }
       this.timers.delete(key);
       this.add(key);
-    }, ms) as NodeJS.Timeout & { dueAt?: number };
-    timer.dueAt = dueAt;
+    }, dueAt - Date.now());
     timer.unref();
-    this.timers.set(key, timer);
+    this.timers.set(key, { timer, dueAt });
   }
 
   /** Re-queues a failed key after its backoff delay; returns the delay used. */
@@ -103,7 +117,7 @@ export class WorkQueue {
   /** Stops accepting keys; waiting workers get undefined. In-flight keys finish normally. */
   shutdown(): void {
     this.shuttingDown = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
   }

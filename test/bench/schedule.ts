@@ -209,7 +209,7 @@ async function measure(pass: Pass): Promise<void> {
     const figures = (label: string, values: number[]) =>
       values.length === 0
         ? `${label}: no runs`
-        : `${label}: ${values.length} runs, p50 ${percentile(values, 50)} ms, p99 ${percentile(values, 99)} ms, max ${Math.max(...values)} ms`;
+        : `${label}: ${values.length} runs, min ${Math.min(...values)} ms, p50 ${percentile(values, 50)} ms, p99 ${percentile(values, 99)} ms, max ${Math.max(...values)} ms`;
     log(
       `--- results, pass "${pass.name}" (Job seen on a watch − its minute's tick, ms; ${pass.ticks} ticks per phase, our SYNCSCHEDULE_WORKERS=${process.env.SYNCSCHEDULE_WORKERS ?? '5'} like --concurrent-cron-job-syncs=5; ~${oursExpected} runs expected per side) ---`,
     );

@@ -67,6 +67,7 @@ export class SyncScheduleReconciler implements Reconciler {
       run.schedule,
       scheduleStatus({ run, observed, decision, lastRun, resolvedSchedule: parsed.resolved }, deps.clock),
     );
-    return { requeueAfterMs: Math.max(500, decision.nextScheduleTime.getTime() - run.now.getTime()) };
+    // At the tick itself, not a floor after it: a schedule reconciled just before its tick is woken at the tick.
+    return { requeueAfterMs: Math.max(1, decision.nextScheduleTime.getTime() - run.now.getTime()) };
   }
 }

@@ -1,3 +1,4 @@
+import { CronExpressionParser } from 'cron-parser';
 import { describe, expect, it } from 'vitest';
 import { hashSeedOf, parseSchedule } from './schedule.ts';
 
@@ -82,5 +83,31 @@ describe("a schedule with Jenkins' H", () => {
 
   it('has no resolved form without an H', () => {
     expect(resolved('*/30 * * * *', 'ns/emr').resolved).toBeUndefined();
+  });
+});
+
+describe('parsed schedules are kept and reused', () => {
+  it('hands back the same parse for the same expression, time zone and seed, and a new one when any differs', () => {
+    const a = parseSchedule('H/30 * * * *', 'UTC', 'ns/a');
+    expect(parseSchedule('H/30 * * * *', 'UTC', 'ns/a')).toBe(a);
+    expect(parseSchedule('H/30 * * * *', 'UTC', 'ns/b')).not.toBe(a);
+    expect(parseSchedule('H/30 * * * *', 'America/Toronto', 'ns/a')).not.toBe(a);
+  });
+
+  // One expression moved from date to date must answer as a fresh parse at each date would, in any
+  // order (a reconcile asks about the past after the future) and across daylight saving changes.
+  it.each([
+    ['every half hour', '*/30 * * * *', 'UTC'],
+    ['midnight in Toronto', '0 0 * * *', 'America/Toronto'],
+    ['2:30 in Toronto, a time the spring change skips', '30 2 * * *', 'America/Toronto'],
+    ['a hashed appointment schedule', 'H/30 * * * *', 'America/Vancouver'],
+  ])('%s: the reused expression agrees with a fresh parse at every date', (_name, expression, timeZone) => {
+    const dates = ['2026-03-08T06:00:00Z', '2026-11-01T05:30:00Z', '2026-03-07T23:59:59Z', '2026-11-23T17:10:00Z', '2026-03-08T06:00:00Z'];
+    const reused = parseSchedule(expression, timeZone, 'ns/s');
+    if (!reused.ok) throw new Error('expected a valid schedule');
+    for (const at of dates) {
+      const fresh = CronExpressionParser.parse(expression, { tz: timeZone, hashSeed: 'ns/s', currentDate: new Date(at) });
+      expect(reused.next(new Date(at)).toISOString()).toBe(fresh.next().toDate().toISOString());
+    }
   });
 });

@@ -48,7 +48,25 @@ function hashError(fields: readonly string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * Parsed schedules, by expression, time zone and seed: a fleet's schedules share a few expressions,
+ * and a reconcile at a busy tick should not parse its expression again for every `next`. Bounded;
+ * the oldest entry goes first.
+ */
+const parsedCache = new Map<string, ParsedSchedule>();
+const PARSED_CACHE_SIZE = 10_000;
+
 export function parseSchedule(schedule: string, timeZone: string, hashSeed = 'cloudconnect'): ParsedSchedule {
+  const key = `${schedule}\u0000${timeZone}\u0000${hashSeed}`;
+  const cached = parsedCache.get(key);
+  if (cached) return cached;
+  const parsed = parseUncached(schedule, timeZone, hashSeed);
+  if (parsedCache.size >= PARSED_CACHE_SIZE) parsedCache.delete(parsedCache.keys().next().value as string);
+  parsedCache.set(key, parsed);
+  return parsed;
+}
+
+function parseUncached(schedule: string, timeZone: string, hashSeed: string): ParsedSchedule {
   if (!isKnownTimeZone(timeZone)) {
     return {
       ok: false,
@@ -64,9 +82,10 @@ export function parseSchedule(schedule: string, timeZone: string, hashSeed = 'cl
   if (hashed) return { ok: false, reason: 'InvalidSchedule', message: `spec.schedule ${JSON.stringify(schedule)}: ${hashed}` };
   // cron-parser draws `H` from hashSeed (an empty seed would be random: never pass one).
   const options = { tz: timeZone, hashSeed: hashSeed || 'cloudconnect' };
+  let expression: ReturnType<typeof CronExpressionParser.parse>;
   let resolved: string | undefined;
   try {
-    const expression = CronExpressionParser.parse(schedule, { ...options, currentDate: new Date(0) });
+    expression = CronExpressionParser.parse(schedule, { ...options, currentDate: new Date(0) });
     expression.next();
     if (hasHash(schedule)) resolved = expression.stringify();
   } catch (error) {
@@ -78,10 +97,11 @@ export function parseSchedule(schedule: string, timeZone: string, hashSeed = 'cl
   }
   return {
     ok: true,
-    next: (after: Date) =>
-      CronExpressionParser.parse(schedule, { ...options, currentDate: after })
-        .next()
-        .toDate(),
+    // One expression, moved to `after` for each call (synchronous: no other call runs in between).
+    next: (after: Date) => {
+      expression.reset(after);
+      return expression.next().toDate();
+    },
     resolved,
   };
 }
