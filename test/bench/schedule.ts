@@ -73,6 +73,17 @@ async function measure(pass: Pass): Promise<void> {
   }
   const env = await readClusterEnv(state);
   const kubectl = kubectlFor(state);
+  if (reuse) {
+    // A reused cluster may still be deleting an earlier run's namespace (its Jobs and pods, for minutes):
+    // that garbage collection would load the API server during this run's ticks.
+    const earlier = (await kubectl(['get', 'namespaces', '-o', 'name']))
+      .split('\n')
+      .filter((n) => n.startsWith('namespace/bench-schedule-'));
+    if (earlier.length > 0) {
+      log(`waiting for ${earlier.length} earlier bench namespace(s) to be deleted`);
+      await kubectl(['wait', '--for=delete', '--timeout=15m', ...earlier]).catch(() => '');
+    }
+  }
   const tls = makeTestTls();
   const accuro = await startAccuro({ tls: { cert: tls.cert, key: tls.key } });
   let operator: ReturnType<typeof spawn> | undefined;
@@ -194,12 +205,19 @@ async function measure(pass: Pass): Promise<void> {
       await new Promise((r) => setTimeout(r, ticks[ticks.length - 1]! + 58_000 - Date.now()));
       const ours: number[] = [];
       const theirs: number[] = [];
+      const perTick = new Map<number, number[]>(ticks.map((t) => [t, []]));
       for (const [name, at] of seen) {
         const tick = ticks.filter((t) => t <= at + 2000).pop();
         if (tick === undefined || at - tick > 59_000) continue;
         if (name.startsWith('ours-')) ours.push(at - tick);
         else if (name.startsWith('cron-')) theirs.push(at - tick);
+        perTick.get(tick)?.push(at - tick);
       }
+      // Each tick on its own line: a slow first tick (a cold operator) or one disturbed by something else shows here.
+      for (const [tick, values] of perTick)
+        log(
+          `  tick ${new Date(tick).toISOString()}: ${values.length} Jobs, p50 ${percentile(values, 50)} ms, p99 ${percentile(values, 99)} ms`,
+        );
       results.push({ phase, ours, theirs });
     }
     done = true;
@@ -223,6 +241,8 @@ async function measure(pass: Pass): Promise<void> {
     if (phases.includes('together'))
       log(`ratio of p99, together (ours / CronJob): ${(p99('together', 'ours') / p99('together', 'theirs')).toFixed(2)}`);
   } finally {
+    // The site's finalizer needs the operator: delete it first (a reused cluster could not delete the namespace otherwise).
+    if (reuse && operator) await kubectl(['delete', 'oceansite', '--all', '-n', ns, '--timeout=60s']).catch(() => undefined);
     operator?.kill('SIGTERM');
     await accuro.stop();
     if (reuse) {

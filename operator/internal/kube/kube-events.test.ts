@@ -7,7 +7,12 @@ function kubeWith(createNamespacedEvent: (req: { body: { reason?: string } }) =>
   return new Kube(kubeConfig as never, { now: () => new Date('2026-12-02T00:00:00Z') } as never);
 }
 
-const schedule = { apiVersion: 'cloudconnect.dev/v1alpha1' as const, kind: 'SyncSchedule', metadata: { name: 's1', namespace: 'ns', uid: 'u1' }, spec: {} };
+const schedule = {
+  apiVersion: 'cloudconnect.dev/v1alpha1' as const,
+  kind: 'SyncSchedule',
+  metadata: { name: 's1', namespace: 'ns', uid: 'u1' },
+  spec: {},
+};
 
 describe('Kube.event', () => {
   it(`writes at most ${EVENT_WRITERS} Events at once when a tick announces 50 runs, and records every one`, async () => {

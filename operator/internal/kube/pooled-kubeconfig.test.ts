@@ -34,16 +34,6 @@ describe('PooledKubeConfig', () => {
     for (const d of all) expect(d).toBe(first);
   });
 
-  it('has client-node build no Agent of its own once the pool serves the identity (none to construct and close per request)', async () => {
-    const pooled = load(new PooledKubeConfig());
-    const cluster = pooled.getCurrentCluster();
-    const agentOptions = { ca: Buffer.from(tls.ca) };
-    expect(pooled.createDispatcherOptions(cluster, agentOptions).type).toBe('agent');
-    await dispatcherOf(pooled);
-    expect(pooled.createDispatcherOptions(cluster, agentOptions).type).toBe('none');
-    expect(pooled.createDispatcherOptions(cluster, { ca: Buffer.from(other.ca) }).type).toBe('agent');
-  });
-
   it('still sends the credentials with every request', async () => {
     const pooled = load(new PooledKubeConfig());
     for (let i = 0; i < 2; i++) {
