@@ -110,7 +110,7 @@ bench-sync: deps ## Benchmark: Full sync of 20,000 patients / 5,000 appointments
 	$(NODE) test/bench/sync.ts
 
 .PHONY: bench-schedule
-bench-schedule: deps ## Benchmark: 200 SyncSchedules vs 200 CronJobs, same minute and spread by H/5: p50/p99 of Job created − tick.
+bench-schedule: deps ## Benchmark: 200 SyncSchedules vs 200 CronJobs, same minute and spread by H/5, each alone and together: p50/p99 of Job created − tick (BENCH_PASSES, BENCH_PHASES, BENCH_TICKS).
 	$(NODE) test/bench/schedule.ts
 
 .PHONY: bench-relay
