@@ -229,7 +229,7 @@ async function measure(pass: Pass): Promise<void> {
         ? `${label}: no runs`
         : `${label}: ${values.length} runs, min ${Math.min(...values)} ms, p50 ${percentile(values, 50)} ms, p99 ${percentile(values, 99)} ms, max ${Math.max(...values)} ms`;
     log(
-      `--- results, pass "${pass.name}" (Job seen on a watch − its minute's tick, ms; ${pass.ticks} ticks per phase, our SYNCSCHEDULE_WORKERS=${process.env.SYNCSCHEDULE_WORKERS ?? '5'} like --concurrent-cron-job-syncs=5; ~${oursExpected} runs expected per side) ---`,
+      `--- results, pass "${pass.name}" (Job seen on a watch − its minute's tick, ms; ${pass.ticks} ticks per phase, our SYNCSCHEDULE_WORKERS=${process.env.SYNCSCHEDULE_WORKERS ?? '5'}, the CronJob controller's --concurrent-cron-job-syncs=5; ~${oursExpected} runs expected per side) ---`,
     );
     for (const { phase, ours, theirs } of results) {
       if (phase !== 'cronjob') log(figures(`[${phase}] SyncSchedule (this operator)`, ours));
