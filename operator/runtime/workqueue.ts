@@ -67,8 +67,7 @@ export class WorkQueue {
 
   private arm(key: string, dueAt: number): void {
     const timer = setTimeout(() => {
-      const early = dueAt - Date.now();
-      if (early > 0) {
+      if (Date.now() < dueAt) {
         this.arm(key, dueAt);
         return;
       }

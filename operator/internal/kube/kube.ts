@@ -19,9 +19,10 @@ export function loadKubeConfig(): KubeConfig {
 }
 
 /**
- * Event writes in flight at once. Events are best effort and never on a reconcile's critical path:
- * at a tick shared by a fleet's schedules, 200 RunStarted Events must not crowd out the Job creates
- * on the API server (client-go's recorder writes them one at a time from its broadcaster).
+ * Event writes in flight at once, for every controller (client-go's recorder writes them one at a time
+ * from its broadcaster). At a tick shared by a fleet's schedules, 200 RunStarted Events (not awaited)
+ * must not crowd out the Job creates on the API server. A reconcile that awaits its Event waits its
+ * turn too: the cost of this limit at a fleet's first start, where every site records KeyImported.
  */
 export const EVENT_WRITERS = 2;
 
