@@ -3,15 +3,13 @@
 // relay queue reader, its reconciler, and what makes an integration reconcile again.
 import { readFileSync } from 'node:fs';
 import { AppsV1Api, type V1Deployment, type V1Secret, type V1Service } from '@kubernetes/client-node';
-import { type EmrIntegration, EmrIntegrationSpec } from '../api/v1alpha1/index.ts';
 import { type EmrIntegrationDeps, EmrIntegrationReconciler } from '../controller/emrintegration/reconciler.ts';
 import { VaultRelayCredentials } from '../controller/emrintegration/relay/nats-credentials.ts';
 import { NatsRelayQueue } from '../controller/emrintegration/relay/status-reader.ts';
 import { ownerKey, RELAY_SELECTOR } from '../controller/emrintegration/relay-step.ts';
-import { credentialsSecretName } from '../internal/emr/settings.ts';
+import { INTEGRATIONS_BY_CREDENTIALS, INTEGRATIONS_BY_SITE, SITES_BY_OCEAN_CREDENTIALS } from '../internal/kube/cache-indexes.ts';
 import type { AccountSigner } from '../internal/relayqueue/nats-auth.ts';
 import { Controller, keyOf } from '../runtime/controller.ts';
-import { withDefaults } from '../runtime/defaults.ts';
 import type { SupervisedInformer } from '../runtime/informer.ts';
 import { redactor } from '../runtime/redact.ts';
 import type { ControllerSetup, Wiring } from './wiring.ts';
@@ -120,47 +118,26 @@ function accountSigner(nats: { account: string; signingKeyFile: string }): Accou
   return { account: nats.account, signingKeySeed: seed };
 }
 
-/**
- * The credentials Secret of each cached integration, worked out once per object (the cache replaces an
- * object when it changes, so a changed spec is a new key). A Secret's event checks every integration
- * of its namespace: defaulting each spec again for each event was most of the operator's CPU with
- * 5,000 integrations in one namespace (typebox defaults and structuredClone, O(n²)).
- */
-const credentialsSecrets = new WeakMap<EmrIntegration, string | undefined>();
-function credentialsSecretOf(integration: EmrIntegration): string | undefined {
-  if (!credentialsSecrets.has(integration))
-    credentialsSecrets.set(integration, credentialsSecretName(withDefaults<EmrIntegrationSpec>(EmrIntegrationSpec, integration.spec)));
-  return credentialsSecrets.get(integration);
-}
-
 /** An integration reconciles again when it changes, or its credentials, relay objects, site or schedules do. */
 function watch(w: Wiring, controller: Controller, secrets: SupervisedInformer<V1Secret>, relay: Relay | undefined): void {
   const { integrations, sites, schedules } = w;
   controller.watchPrimary(integrations);
   controller.watchRelated(secrets, (secret) => {
-    const namespace = secret.metadata?.namespace;
-    const name = secret.metadata?.name;
+    const namespace = secret.metadata?.namespace ?? '';
+    const name = secret.metadata?.name ?? '';
     // The site's Ocean Secret: every integration of the site (the webhook registration uses it).
-    const oceanSites = new Set(
-      sites
-        .list(namespace)
-        .filter((s) => s.spec.ocean?.credentialsSecretRef?.name === name)
-        .map((s) => s.metadata.name),
-    );
-    return integrations
-      .list(namespace)
-      .filter((i) => oceanSites.has(i.spec.siteRef.name) || credentialsSecretOf(i) === name)
-      .map(keyOf);
+    const ofSites = sites
+      .byIndex(SITES_BY_OCEAN_CREDENTIALS, namespace, name)
+      .flatMap((s) => integrations.byIndex(INTEGRATIONS_BY_SITE, namespace, s.metadata.name ?? ''));
+    const own = integrations.byIndex(INTEGRATIONS_BY_CREDENTIALS, namespace, name);
+    return [...new Set([...ofSites, ...own].map(keyOf))];
   });
   if (relay) {
     controller.watchRelated(relay.deployments, ownerKey);
     controller.watchRelated(relay.services, ownerKey);
   }
   controller.watchRelated(sites, (s) =>
-    integrations
-      .list(s.metadata.namespace)
-      .filter((i) => i.spec.siteRef.name === s.metadata.name)
-      .map(keyOf),
+    integrations.byIndex(INTEGRATIONS_BY_SITE, s.metadata.namespace ?? '', s.metadata.name ?? '').map(keyOf),
   );
   controller.watchRelated(schedules, (s) => (s.spec.integrationRef ? [`${s.metadata.namespace}/${s.spec.integrationRef.name}`] : []));
 }

@@ -1,7 +1,9 @@
 // The OceanSite controller as the manager runs it (controller-runtime's SetupWithManager): its
 // reconciler, the sites it reconciles, and the integrations and Ocean Secrets that make a site
 // reconcile again.
+
 import { OceanSiteReconciler } from '../controller/oceansite/reconciler.ts';
+import { SITES_BY_OCEAN_CREDENTIALS } from '../internal/kube/cache-indexes.ts';
 import { Controller } from '../runtime/controller.ts';
 import type { ControllerSetup, Wiring } from './wiring.ts';
 
@@ -33,8 +35,7 @@ export function setupOceanSite(w: Wiring): ControllerSetup {
   // An edit of a site's Ocean Secret checks the client again at once.
   controller.watchRelated(credentialSecrets, (secret) =>
     sites
-      .list(secret.metadata?.namespace)
-      .filter((s) => s.spec.ocean?.credentialsSecretRef?.name === secret.metadata?.name)
+      .byIndex(SITES_BY_OCEAN_CREDENTIALS, secret.metadata?.namespace ?? '', secret.metadata?.name ?? '')
       .map((s) => `${s.metadata.namespace}/${s.metadata.name}`),
   );
   controller.watchRelated(integrations, (i) => [`${i.metadata?.namespace}/${i.spec.siteRef.name}`]);

@@ -4,6 +4,7 @@
 import { BatchV1Api, type V1Job } from '@kubernetes/client-node';
 import { RUN_LABELS } from '../api/v1alpha1/index.ts';
 import { SyncScheduleReconciler } from '../controller/syncschedule/reconciler.ts';
+import { SCHEDULES_BY_INTEGRATION, SCHEDULES_BY_SITE } from '../internal/kube/cache-indexes.ts';
 import { Controller, keyOf } from '../runtime/controller.ts';
 import type { ControllerSetup, Wiring } from './wiring.ts';
 
@@ -33,17 +34,11 @@ export function setupSyncSchedule(w: Wiring): ControllerSetup {
     return schedule ? [`${job.metadata?.namespace}/${schedule}`] : [];
   });
   controller.watchRelated(integrations, (i) =>
-    schedules
-      .list(i.metadata.namespace)
-      .filter((s) => s.spec.integrationRef?.name === i.metadata.name)
-      .map(keyOf),
+    schedules.byIndex(SCHEDULES_BY_INTEGRATION, i.metadata.namespace ?? '', i.metadata.name ?? '').map(keyOf),
   );
   // A site's reminders schedule (spec.siteRef) follows its OceanSite.
   controller.watchRelated(sites, (site) =>
-    schedules
-      .list(site.metadata.namespace)
-      .filter((s) => s.spec.siteRef?.name === site.metadata.name)
-      .map(keyOf),
+    schedules.byIndex(SCHEDULES_BY_SITE, site.metadata.namespace ?? '', site.metadata.name ?? '').map(keyOf),
   );
   return { controller };
 }

@@ -12,6 +12,7 @@ export interface CachedObject {
 }
 
 import { backoffDelay } from './backoff.ts';
+import { CacheIndex, type IndexDefinition } from './cache-index.ts';
 import { safeMessage } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { OperatorMetrics } from './metrics.ts';
@@ -103,6 +104,14 @@ export class SupervisedInformer<T extends CachedObject> {
     return this.watchesOf(namespace).flatMap((w) => w.list(namespace));
   }
 
+  /**
+   * The objects of `namespace` that `index` files under `value` (cache-index.ts): what
+   * `list(namespace).filter(...)` would return, from a map kept by the cache's events.
+   */
+  byIndex(index: IndexDefinition<T>, namespace: string, value: string): T[] {
+    return this.watchesOf(namespace).flatMap((w) => w.byIndex(index, namespace, value));
+  }
+
   /** Starts every watch; resolves once each first list has filled its cache. */
   async start(): Promise<void> {
     await Promise.all([...this.watches.values()].map((w) => w.start()));
@@ -133,6 +142,8 @@ class ListWatch<T extends CachedObject> {
   private stopped = false;
   private syncedFlag = false;
   private restarting = false;
+  /** The secondary indexes asked for so far, each kept by the handlers below. */
+  private readonly indexes = new Map<IndexDefinition<T>, CacheIndex<T>>();
 
   constructor(options: ListWatchOptions<T>) {
     this.options = options;
@@ -150,8 +161,16 @@ class ListWatch<T extends CachedObject> {
     );
     // First handlers of all: a watched object is stripped before any other handler (or the cache's
     // next reader) sees it; client-node caches the very object it hands to its handlers.
-    this.informer.on('add', (obj) => void stripForCache(obj as CachedObject));
-    this.informer.on('update', (obj) => void stripForCache(obj as CachedObject));
+    // The indexes next, so that a handler of any cache finds every index up to date.
+    const put = (obj: KubernetesObject) => {
+      stripForCache(obj as CachedObject);
+      for (const index of this.indexes.values()) index.put(obj as unknown as T);
+    };
+    this.informer.on('add', put);
+    this.informer.on('update', put);
+    this.informer.on('delete', (obj) => {
+      for (const index of this.indexes.values()) index.remove(obj as unknown as T);
+    });
     const touch = () => {
       this.lastActivity = Date.now();
     };
@@ -178,6 +197,16 @@ class ListWatch<T extends CachedObject> {
 
   list(namespace?: string): T[] {
     return this.informer.list(namespace) as unknown as T[];
+  }
+
+  /** Builds the index from the cache the first time it is asked; the handlers keep it from then on. */
+  byIndex(definition: IndexDefinition<T>, namespace: string, value: string): T[] {
+    let index = this.indexes.get(definition);
+    if (!index) {
+      index = new CacheIndex(definition, this.list());
+      this.indexes.set(definition, index);
+    }
+    return index.get(namespace, value);
   }
 
   /** Starts the watch; resolves once the first list has filled the cache (retrying until it does). */

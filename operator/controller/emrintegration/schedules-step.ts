@@ -11,6 +11,7 @@ import {
   type SyncSchedule,
   VERSION,
 } from '../../api/v1alpha1/index.ts';
+import { SCHEDULES_BY_INTEGRATION } from '../../internal/kube/cache-indexes.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
 import { withDefaults } from '../../runtime/defaults.ts';
 import { ignoreStatus } from '../../runtime/errors.ts';
@@ -44,9 +45,7 @@ export class SchedulesStep implements Step {
   }
 
   async run(run: EmrRun): Promise<StepOutcome> {
-    const mine = syncingSchedules(
-      this.schedules?.list(run.key.namespace).filter((s) => s.spec.integrationRef?.name === run.key.name) ?? [],
-    );
+    const mine = syncingSchedules(this.schedules?.byIndex(SCHEDULES_BY_INTEGRATION, run.key.namespace, run.key.name) ?? []);
     const wait = await this.ensureDefaults(run, mine.length > 0);
     if (wait !== undefined) run.requeueAfterMs.push(wait);
     run.sync = syncPanel(mine);

@@ -16,6 +16,7 @@ import {
   type OceanSiteStatus,
   REQUESTED_AT_ANNOTATION,
 } from '../../api/v1alpha1/index.ts';
+import { INTEGRATIONS_BY_SITE } from '../../internal/kube/cache-indexes.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
 import type { Mailer } from '../../internal/notify/mailer.ts';
 import type { OceanApiSettings } from '../../internal/ocean/site-credentials.ts';
@@ -131,7 +132,7 @@ export class OceanSiteReconciler implements Reconciler {
       location,
       now: this.deps.clock.now(),
       previous: site.status ?? {},
-      integrations: this.deps.integrations.list(key.namespace).filter((i) => i.spec.siteRef.name === key.name).length,
+      integrations: this.deps.integrations.byIndex(INTEGRATIONS_BY_SITE, key.namespace, key.name).length,
       memory: this.memory.get(id),
       recheckMs: parseDuration(spec.encryptionKey?.recheckInterval ?? '10m'),
     };

@@ -1,6 +1,7 @@
 // Observe: the schedule's integration and site, and its run Jobs (labelled with its name), from the
 // caches; then decide (runs.ts, pure, CronJob semantics) what starts, what is replaced, what is skipped.
-import { EmrIntegrationSpec, REQUESTED_AT_ANNOTATION, RUN_LABELS } from '../../api/v1alpha1/index.ts';
+import { EmrIntegrationSpec, REQUESTED_AT_ANNOTATION } from '../../api/v1alpha1/index.ts';
+import { RUNS_BY_SCHEDULE } from '../../internal/kube/cache-indexes.ts';
 import { jobFinished } from '../../internal/sitepod/sync-run.ts';
 import { isTrue } from '../../runtime/conditions.ts';
 import { withDefaults } from '../../runtime/defaults.ts';
@@ -36,7 +37,7 @@ export function observe(deps: Pick<SyncScheduleDeps, 'integrations' | 'sites' | 
   const target = spec.siteRef
     ? observeSite(deps, key.namespace, spec.siteRef.name)
     : observeIntegration(deps, key.namespace, spec.integrationRef?.name ?? '');
-  const runs = deps.jobs.list(key.namespace).filter((j) => j.metadata?.labels?.[RUN_LABELS.schedule] === key.name);
+  const runs = deps.jobs.byIndex(RUNS_BY_SCHEDULE, key.namespace, key.name);
   return { ...target, runs, active: runs.filter((j) => !jobFinished(j)) };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { REQUESTED_AT_ANNOTATION, RUN_LABELS } from '../../api/v1alpha1/index.ts';
+import type { IndexDefinition } from '../../runtime/cache-index.ts';
 import { RECORD_RUN_FALLBACK_MS, SyncScheduleReconciler } from './reconciler.ts';
 
 // The reconciler's steps in order against fakes of the API and the caches: what it creates,
@@ -31,6 +32,8 @@ function fixture(options: { schedule: Obj; integrations?: Obj[]; sites?: Obj[]; 
   const cache = (items: Obj[]) => ({
     get: (name: string, namespace: string) => items.find((i) => i.metadata.name === name && i.metadata.namespace === namespace),
     list: (namespace?: string) => items.filter((i) => !namespace || i.metadata.namespace === namespace),
+    byIndex: (index: IndexDefinition<Obj>, namespace: string, value: string) =>
+      items.filter((i) => i.metadata.namespace === namespace && index.valuesOf(i).includes(value)),
   });
   const batch = { createNamespacedJob: record('createJob'), deleteNamespacedJob: record('deleteJob') };
   const deps = {
