@@ -75,17 +75,25 @@ export class KeyAccessNotifier {
     this.deps = deps;
   }
 
-  /** Each site's own key (never a spec field's place: a site cannot claim another clinic's key accesses). */
-  siteRefs(): SiteKeyRef[] {
-    return this.deps.sites.list().map((site) => {
-      const namespace = site.metadata.namespace ?? '';
-      return {
+  /**
+   * The one site whose key the entry's path could name (`<mount>/<endpoint>/cloudconnect/<namespace>/<site>/sek`),
+   * as a key reference: never a spec field's place, so a site cannot claim another clinic's key
+   * accesses. Looked up by name, not by trying every site: with an entry per key read, trying each of
+   * n sites was O(n²) over a fleet's first reconciles. classifyAuditEntry still checks the whole path.
+   */
+  candidateSites(entry: AuditEntry): SiteKeyRef[] {
+    const match = /\/cloudconnect\/([^/]+)\/([^/]+)\/sek$/.exec(entry.request?.path ?? '');
+    const site = match ? this.deps.sites.get(match[2] ?? '', match[1] ?? '') : undefined;
+    if (!site) return [];
+    const namespace = site.metadata.namespace ?? '';
+    return [
+      {
         namespace,
         name: site.metadata.name,
         location: keyLocation(namespace, site.metadata.name, this.deps.sekKvMount),
         serviceAccount: siteServiceAccount(site.metadata.name),
-      };
-    });
+      },
+    ];
   }
 
   /** The request ids reported so far, oldest first (the audit log catch-up saves them). */
@@ -101,7 +109,7 @@ export class KeyAccessNotifier {
   /** Reports the access in `entry`, if it is one, once; returns it when this call reported it. */
   async handle(entry: AuditEntry): Promise<KeyAccess | undefined> {
     if (!mayTouchKey(entry)) return undefined;
-    const access = classifyAuditEntry(entry, this.siteRefs(), this.deps.operator);
+    const access = classifyAuditEntry(entry, this.candidateSites(entry), this.deps.operator);
     if (!access) return undefined;
     const site = this.deps.sites.get(access.site, access.namespace);
     if (!site) return undefined;

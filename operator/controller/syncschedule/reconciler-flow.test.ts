@@ -35,10 +35,11 @@ function fixture(options: { schedule: Obj; integrations?: Obj[]; sites?: Obj[]; 
     byIndex: (index: IndexDefinition<Obj>, namespace: string, value: string) =>
       items.filter((i) => i.metadata.namespace === namespace && index.valuesOf(i).includes(value)),
   });
-  const batch = { createNamespacedJob: record('createJob'), deleteNamespacedJob: record('deleteJob') };
+  const batch = { deleteNamespacedJob: record('deleteJob') };
   const deps = {
     kube: {
       kubeConfig: { makeApiClient: () => batch },
+      custom: { createNamespacedCustomObject: record('createJob') },
       applyStatus: record('applyStatus'),
       event: record('event'),
       annotate: record('annotate'),
@@ -125,6 +126,7 @@ describe('the SyncSchedule reconciler, step by step', () => {
     const f = fixture({ schedule: schedule() });
     expect(await f.reconciler.reconcile(KEY)).toEqual({ requeueAfterMs: RECORD_RUN_FALLBACK_MS });
     expect(f.names()).toEqual(['createJob', 'event']);
+    expect(f.calls[0]?.[1]).toMatchObject({ group: 'batch', version: 'v1', plural: 'jobs', namespace: KEY.namespace });
     expect(f.calls[1]).toEqual([
       'event',
       expect.anything(),
