@@ -38,6 +38,8 @@ export function setupOceanSite(w: Wiring): ControllerSetup {
       .byIndex(SITES_BY_OCEAN_CREDENTIALS, secret.metadata?.namespace ?? '', secret.metadata?.name ?? '')
       .map((s) => `${s.metadata.namespace}/${s.metadata.name}`),
   );
-  controller.watchRelated(integrations, (i) => [`${i.metadata?.namespace}/${i.spec.siteRef.name}`]);
+  // A site counts its integrations (status.integrations): one that is added, deleted or moved to
+  // another site reconciles it; an integration's own status writes do not.
+  controller.watchReferences(integrations, (i) => [`${i.metadata?.namespace}/${i.spec.siteRef.name}`]);
   return { controller };
 }
