@@ -169,6 +169,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 2000));
     }
     const settledSeconds = (performance.now() - started) / 1000;
+    const reconciles = reconcileCounts(await (await fetch('http://127.0.0.1:46080/metrics')).text());
     const requests = await operatorRequests(auditLog, auditLinesBefore);
     const vaultRequests = await vaultRequestCount(vaultAudit, vaultLinesBefore);
     const rssMb = await peakRssMb(child.pid!);
@@ -208,6 +209,11 @@ async function main(): Promise<void> {
       `API requests by the operator until settled: ${apiTotal} (${(apiTotal / objects).toFixed(1)} per object) ${JSON.stringify(requests)}`,
     );
     log(`Vault requests until settled: ${vaultRequests} (${(vaultRequests / objects).toFixed(1)} per object)`);
+    log(
+      `reconciles until settled, per object of the kind: ${Object.entries(reconciles)
+        .map(([controller, n]) => `${controller} ${n} (${(n / N).toFixed(1)})`)
+        .join(', ')}`,
+    );
     log(`operator peak RSS: ${Math.max(rssMb, finalRss).toFixed(0)} MiB (until settled: ${rssMb.toFixed(0)} MiB)`);
     log(`operator memory when settled: ${settledMemory}; after the idle window: ${idleMemory}`);
     if (cgroupPeak !== undefined)
@@ -265,6 +271,14 @@ class ReadyWatch {
       if (!this.stopped) this.watch();
     });
   }
+}
+
+/** Reconciles so far by controller, from the operator's controller_runtime_reconcile_total (every result). */
+function reconcileCounts(metrics: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const m of metrics.matchAll(/^controller_runtime_reconcile_total\{controller="([^"]+)"[^}]*\} (\d+)/gm))
+    counts[m[1] ?? ''] = (counts[m[1] ?? ''] ?? 0) + Number(m[2]);
+  return counts;
 }
 
 /** The fleet's EMR: one Accuro simulator over https, its CA in the namespace as `sim-ca`. */
