@@ -98,8 +98,8 @@ export class Controller {
    * A related resource of which only its references matter to the primary (which primaries it names,
    * not what else it says): the keys `map` returns reconcile when the object appears or goes, or when
    * an update changes them (the old and the new keys), and on no other update. An OceanSite counts its
-   * integrations: with watchRelated, each of an integration's status writes reconciled its site again
-   * in full (some 7 per new integration, a third of the API server's work in a 10,000-site start).
+   * integrations: with watchRelated, each of an integration's status writes (every periodic check of
+   * its EMR credentials among them) reconciled its site again in full.
    */
   watchReferences<T extends CachedObject>(informer: SupervisedInformer<T>, map: (obj: T) => string[]): void {
     const referenced = new Map<string, string[]>();
