@@ -103,7 +103,7 @@ bench-sites: deps ## Benchmark: 1,000 OceanSites to Ready, then 5 idle minutes (
 
 .PHONY: bench-fleet
 bench-fleet: deps ## Benchmark: 10,000 OceanSites + 10,000 EmrIntegrations (one Accuro simulator) to Ready, requests per object, RSS, idle writes (BENCH_SITES).
-	BENCH_INTEGRATIONS=1 BENCH_SITES=$${BENCH_SITES:-10000} $(NODE) test/bench/sites.ts
+	BENCH_INTEGRATIONS=1 BENCH_SITES=$${BENCH_SITES:-10000} BENCH_OPERATOR_MEMORY_LIMIT=$${BENCH_OPERATOR_MEMORY_LIMIT:-2Gi} $(NODE) test/bench/sites.ts
 
 .PHONY: bench-sync
 bench-sync: deps ## Benchmark: Full sync of 20,000 patients / 5,000 appointments vs a plain AES-256-GCM loop.
