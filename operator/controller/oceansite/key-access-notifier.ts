@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { type OceanSite, OceanSiteSpec } from '../../api/v1alpha1/index.ts';
 import type { Kube } from '../../internal/kube/kube.ts';
 import { type Mailer, siteRecipients } from '../../internal/notify/mailer.ts';
-import { keyLocation, siteServiceAccount } from '../../internal/sek/identity.ts';
+import { keyLocation, keyOwnerOfPath, siteServiceAccount } from '../../internal/sek/identity.ts';
 import {
   type AuditEntry,
   classifyAuditEntry,
@@ -76,14 +76,14 @@ export class KeyAccessNotifier {
   }
 
   /**
-   * The one site whose key the entry's path could name (`<mount>/<endpoint>/cloudconnect/<namespace>/<site>/sek`),
-   * as a key reference: never a spec field's place, so a site cannot claim another clinic's key
-   * accesses. Looked up by name, not by trying every site: with an entry per key read, trying each of
-   * n sites was O(n²) over a fleet's first reconciles. classifyAuditEntry still checks the whole path.
+   * The one site whose key the entry's path could name (keyOwnerOfPath), as a key reference: never a
+   * spec field's place, so a site cannot claim another clinic's key accesses. Looked up by name, not
+   * by trying every site: with an entry per key read, trying each of n sites was O(n²) over a fleet's
+   * first reconciles. classifyAuditEntry still checks the whole path.
    */
   candidateSites(entry: AuditEntry): SiteKeyRef[] {
-    const match = /\/cloudconnect\/([^/]+)\/([^/]+)\/sek$/.exec(entry.request?.path ?? '');
-    const site = match ? this.deps.sites.get(match[2] ?? '', match[1] ?? '') : undefined;
+    const owner = keyOwnerOfPath(entry.request?.path ?? '');
+    const site = owner && this.deps.sites.get(owner.name, owner.namespace);
     if (!site) return [];
     const namespace = site.metadata.namespace ?? '';
     return [

@@ -6,6 +6,7 @@ import {
   fingerprint,
   isSiteServiceAccount,
   keyLocation,
+  keyOwnerOfPath,
   legacySiteServiceAccount,
   refusedKeyLocation,
   siteServiceAccount,
@@ -130,4 +131,19 @@ describe('parseDuration', () => {
     ['500ms', 500],
   ])('reads %s', (text, ms) => expect(parseDuration(text)).toBe(ms));
   it('refuses garbage', () => expect(() => parseDuration('10 minutes')).toThrow(/not a duration/));
+});
+
+describe('keyOwnerOfPath (the site a Vault request path names, the inverse of keyLocation)', () => {
+  it.each([
+    [
+      'finds the site of a KV data path',
+      `secret/data/${keyLocation('clinic-a', 'maple', 'secret').path}`,
+      { namespace: 'clinic-a', name: 'maple' },
+    ],
+    ['finds it under any mount and endpoint', 'kv/metadata/cloudconnect/clinic-b/birch/sek', { namespace: 'clinic-b', name: 'birch' }],
+    ['names nobody for another secret of the folder', 'secret/data/cloudconnect/clinic-a/maple/other', undefined],
+    ['names nobody for a path with an empty segment', 'secret/data/cloudconnect//maple/sek', undefined],
+  ])('%s', (_n, path, owner) => {
+    expect(keyOwnerOfPath(path)).toEqual(owner);
+  });
 });

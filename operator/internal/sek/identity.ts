@@ -21,6 +21,16 @@ export function keyLocation(namespace: string, name: string, mount: string): Key
   return { mount, path: `cloudconnect/${namespace}/${name}/sek` };
 }
 
+/**
+ * The site whose key location a Vault request path ends with (any mount or KV endpoint before it),
+ * or undefined: the inverse of keyLocation, for matching an audited request to one site. A caller
+ * still checks the whole path against that site's keyLocation.
+ */
+export function keyOwnerOfPath(path: string): { namespace: string; name: string } | undefined {
+  const match = /\/cloudconnect\/([^/]+)\/([^/]+)\/sek$/.exec(path);
+  return match?.[1] && match[2] ? { namespace: match[1], name: match[2] } : undefined;
+}
+
 /** A spec.encryptionKey.vault field set to something else than the one value it accepts. */
 export interface KeyLocationRefusal {
   field: 'spec.encryptionKey.vault.mount' | 'spec.encryptionKey.vault.path';
