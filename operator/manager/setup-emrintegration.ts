@@ -7,8 +7,14 @@ import { type EmrIntegrationDeps, EmrIntegrationReconciler } from '../controller
 import { VaultRelayCredentials } from '../controller/emrintegration/relay/nats-credentials.ts';
 import { NatsRelayQueue } from '../controller/emrintegration/relay/status-reader.ts';
 import { ownerKey, RELAY_SELECTOR } from '../controller/emrintegration/relay-step.ts';
-import { INTEGRATIONS_BY_CREDENTIALS, INTEGRATIONS_BY_SITE, SITES_BY_OCEAN_CREDENTIALS } from '../internal/kube/cache-indexes.ts';
+import {
+  INTEGRATIONS_BY_CREDENTIALS,
+  INTEGRATIONS_BY_SITE,
+  SCHEDULES_BY_INTEGRATION,
+  SITES_BY_OCEAN_CREDENTIALS,
+} from '../internal/kube/cache-indexes.ts';
 import type { AccountSigner } from '../internal/relayqueue/nats-auth.ts';
+import { referencedKeys } from '../runtime/cache-index.ts';
 import { Controller, keyOf } from '../runtime/controller.ts';
 import type { SupervisedInformer } from '../runtime/informer.ts';
 import { redactor } from '../runtime/redact.ts';
@@ -139,5 +145,5 @@ function watch(w: Wiring, controller: Controller, secrets: SupervisedInformer<V1
   controller.watchRelated(sites, (s) =>
     integrations.byIndex(INTEGRATIONS_BY_SITE, s.metadata.namespace ?? '', s.metadata.name ?? '').map(keyOf),
   );
-  controller.watchRelated(schedules, (s) => (s.spec.integrationRef ? [`${s.metadata.namespace}/${s.spec.integrationRef.name}`] : []));
+  controller.watchRelated(schedules, (s) => referencedKeys(SCHEDULES_BY_INTEGRATION, s));
 }

@@ -1,9 +1,9 @@
 // The OceanSite controller as the manager runs it (controller-runtime's SetupWithManager): its
 // reconciler, the sites it reconciles, and the integrations and Ocean Secrets that make a site
 // reconcile again.
-
 import { OceanSiteReconciler } from '../controller/oceansite/reconciler.ts';
-import { SITES_BY_OCEAN_CREDENTIALS } from '../internal/kube/cache-indexes.ts';
+import { INTEGRATIONS_BY_SITE, SITES_BY_OCEAN_CREDENTIALS } from '../internal/kube/cache-indexes.ts';
+import { referencedKeys } from '../runtime/cache-index.ts';
 import { Controller } from '../runtime/controller.ts';
 import type { ControllerSetup, Wiring } from './wiring.ts';
 
@@ -40,6 +40,6 @@ export function setupOceanSite(w: Wiring): ControllerSetup {
   );
   // A site counts its integrations (status.integrations): one that is added, deleted or moved to
   // another site reconciles it; an integration's own status writes do not.
-  controller.watchReferences(integrations, (i) => [`${i.metadata?.namespace}/${i.spec.siteRef.name}`]);
+  controller.watchReferences(integrations, (i) => referencedKeys(INTEGRATIONS_BY_SITE, i));
   return { controller };
 }

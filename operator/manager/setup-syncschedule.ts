@@ -2,9 +2,9 @@
 // cache of run Jobs, its reconciler, and what makes a schedule reconcile again (its Jobs, its
 // integration).
 import { BatchV1Api, type V1Job } from '@kubernetes/client-node';
-import { RUN_LABELS } from '../api/v1alpha1/index.ts';
 import { SyncScheduleReconciler } from '../controller/syncschedule/reconciler.ts';
-import { SCHEDULES_BY_INTEGRATION, SCHEDULES_BY_SITE } from '../internal/kube/cache-indexes.ts';
+import { RUNS_BY_SCHEDULE, SCHEDULES_BY_INTEGRATION, SCHEDULES_BY_SITE } from '../internal/kube/cache-indexes.ts';
+import { referencedKeys } from '../runtime/cache-index.ts';
 import { Controller, keyOf } from '../runtime/controller.ts';
 import type { ControllerSetup, Wiring } from './wiring.ts';
 
@@ -29,10 +29,7 @@ export function setupSyncSchedule(w: Wiring): ControllerSetup {
     reconciler: new SyncScheduleReconciler({ kube, clock, logger, metrics, schedules, integrations, sites, jobs, worker: config.worker }),
   });
   controller.watchPrimary(schedules);
-  controller.watchRelated(jobs, (job) => {
-    const schedule = job.metadata?.labels?.[RUN_LABELS.schedule];
-    return schedule ? [`${job.metadata?.namespace}/${schedule}`] : [];
-  });
+  controller.watchRelated(jobs, (job) => referencedKeys(RUNS_BY_SCHEDULE, job));
   controller.watchRelated(integrations, (i) =>
     schedules.byIndex(SCHEDULES_BY_INTEGRATION, i.metadata.namespace ?? '', i.metadata.name ?? '').map(keyOf),
   );

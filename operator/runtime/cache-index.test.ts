@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CacheIndex, type IndexDefinition } from './cache-index.ts';
+import { CacheIndex, type IndexDefinition, referencedKeys } from './cache-index.ts';
 
 type Obj = { metadata: { name: string; namespace: string }; spec: { refs: string[] } };
 
@@ -50,5 +50,14 @@ describe('a cache index (objects by namespace and value, kept by the cache event
     index.remove(obj('a', 's1', 'x'));
     expect(index.get('a', 'x')).toEqual([]);
     expect(index.get('b', 'x')).toEqual([obj('b', 's1', 'x')]);
+  });
+});
+
+describe('referencedKeys (a related object mapped to the primaries it names, by the index definition)', () => {
+  it.each([
+    ['names each value in the object’s namespace', obj('a', 's1', 'x', 'y'), ['a/x', 'a/y']],
+    ['names nothing for an object the index does not file', obj('a', 's1'), []],
+  ])('%s', (_n, o, keys) => {
+    expect(referencedKeys(BY_REF, o)).toEqual(keys);
   });
 });

@@ -68,6 +68,15 @@ export class CacheIndex<T extends IndexedObject> {
   }
 }
 
+/**
+ * The keys (`namespace/value`) of the objects `obj` refers to through `index`: the mapping of a
+ * related object to the primaries it names, from the same definition the index files it by.
+ */
+export function referencedKeys<T extends IndexedObject>(index: IndexDefinition<T>, obj: T): string[] {
+  const namespace = obj.metadata?.namespace ?? '';
+  return index.valuesOf(obj).map((value) => `${namespace}/${value}`);
+}
+
 function identity(obj: IndexedObject): { namespace: string; name: string } {
   return { namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' };
 }

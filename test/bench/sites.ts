@@ -160,16 +160,17 @@ async function main(): Promise<void> {
     }
     const readySeconds = (performance.now() - started) / 1000;
     // Idle means idle: wait until the operator's work queues are empty before the window starts.
+    let metrics: string;
     for (;;) {
-      const text = await (await fetch('http://127.0.0.1:46080/metrics')).text();
-      const depth = [...text.matchAll(/^workqueue_depth\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
-      const busy = [...text.matchAll(/^controller_runtime_active_workers\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+      metrics = await (await fetch('http://127.0.0.1:46080/metrics')).text();
+      const depth = sumOf(metrics, 'workqueue_depth')[''] ?? 0;
+      const busy = sumOf(metrics, 'controller_runtime_active_workers')[''] ?? 0;
       if (depth === 0 && busy === 0) break;
       log(`  settling: ${depth} queued, ${busy} in progress`);
       await new Promise((r) => setTimeout(r, 2000));
     }
     const settledSeconds = (performance.now() - started) / 1000;
-    const reconciles = reconcileCounts(await (await fetch('http://127.0.0.1:46080/metrics')).text());
+    const reconciles = sumOf(metrics, 'controller_runtime_reconcile_total', 'controller');
     const requests = await operatorRequests(auditLog, auditLinesBefore);
     const vaultRequests = await vaultRequestCount(vaultAudit, vaultLinesBefore);
     const rssMb = await peakRssMb(child.pid!);
@@ -273,12 +274,14 @@ class ReadyWatch {
   }
 }
 
-/** Reconciles so far by controller, from the operator's controller_runtime_reconcile_total (every result). */
-function reconcileCounts(metrics: string): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const m of metrics.matchAll(/^controller_runtime_reconcile_total\{controller="([^"]+)"[^}]*\} (\d+)/gm))
-    counts[m[1] ?? ''] = (counts[m[1] ?? ''] ?? 0) + Number(m[2]);
-  return counts;
+/** The sum of a metric's series in a Prometheus text page, by the value of `label` (all under '' without one). */
+function sumOf(metrics: string, name: string, label?: string): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const [, labels = '', value] of metrics.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\d+)`, 'gm'))) {
+    const key = label ? (new RegExp(`${label}="([^"]*)"`).exec(labels)?.[1] ?? '') : '';
+    sums[key] = (sums[key] ?? 0) + Number(value);
+  }
+  return sums;
 }
 
 /** The fleet's EMR: one Accuro simulator over https, its CA in the namespace as `sim-ca`. */
